@@ -1,0 +1,40 @@
+"""cooc: word co-occurrence statistics and the geometry of word embeddings.
+
+Public names are imported lazily, so ``import cooc`` stays fast and never pulls in torch,
+CuPy or Dask until a feature that needs them is used.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it
+_LAZY = {
+    "CoocError": "cooc.errors",
+    "InvalidParameterError": "cooc.errors",
+    "InputDataError": "cooc.errors",
+    "CorruptFileError": "cooc.errors",
+    "OutputExistsError": "cooc.errors",
+    "MissingDependencyError": "cooc.errors",
+    "Vocabulary": "cooc.vocab",
+    "Tokenizer": "cooc.tokenize",
+    "TokenCorpus": "cooc.corpus",
+    "CorpusWriter": "cooc.corpus",
+    "Cooccurrence": "cooc.cooccurrence",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cooc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

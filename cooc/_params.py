@@ -1,0 +1,81 @@
+"""Parameter validation with one error template.
+
+Estimators declare their constraints once (a dict of name -> checker) and call
+:func:`validate`; every failure reads ``<owner>: parameter 'name' must be <allowed>, got <value>.``
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Iterable, Mapping
+
+from .errors import InvalidParameterError
+
+Checker = Callable[[Any], bool]
+
+
+def fail(name: str, value: Any, allowed: str, owner: str | None = None) -> InvalidParameterError:
+    """Build the single error message used for every bad parameter."""
+    prefix = f"{owner}: " if owner else ""
+    return InvalidParameterError(f"{prefix}parameter {name!r} must be {allowed}, got {value!r}.")
+
+
+class Constraint:
+    """A named test on a value with a human description of what is allowed."""
+
+    def __init__(self, test: Checker, allowed: str):
+        self.test = test
+        self.allowed = allowed
+
+    def check(self, name: str, value: Any, owner: str | None = None) -> None:
+        ok = False
+        try:
+            ok = bool(self.test(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise fail(name, value, self.allowed, owner)
+
+
+def Interval(kind: type, low: float | None, high: float | None, closed: str = "both",
+             allow_none: bool = False) -> Constraint:
+    """Numbers of type ``kind`` (int or float) in an interval."""
+    def test(v):
+        if v is None:
+            return allow_none
+        if isinstance(v, bool):
+            return False
+        if kind is int and not isinstance(v, numbers.Integral):
+            return False
+        if not isinstance(v, numbers.Real):
+            return False
+        if low is not None and (v < low or (v == low and closed in ("right", "neither"))):
+            return False
+        if high is not None and (v > high or (v == high and closed in ("left", "neither"))):
+            return False
+        return True
+
+    lo = "-inf" if low is None else low
+    hi = "inf" if high is None else high
+    left = "[" if closed in ("both", "left") and low is not None else "("
+    right = "]" if closed in ("both", "right") and high is not None else ")"
+    name = "an integer" if kind is int else "a number"
+    desc = f"{name} in {left}{lo}, {hi}{right}" + (" or None" if allow_none else "")
+    return Constraint(test, desc)
+
+
+def OneOf(options: Iterable[Any], allow_none: bool = False) -> Constraint:
+    opts = tuple(options)
+    desc = "one of " + ", ".join(repr(o) for o in opts) + (" or None" if allow_none else "")
+    return Constraint(lambda v: (v is None and allow_none) or v in opts, desc)
+
+
+def InstanceOf(*types: type, allow_none: bool = False) -> Constraint:
+    names = " or ".join(t.__name__ for t in types) + (" or None" if allow_none else "")
+    return Constraint(lambda v: (v is None and allow_none) or isinstance(v, types), f"an instance of {names}")
+
+
+def validate(params: Mapping[str, Any], constraints: Mapping[str, Constraint], owner: str | None = None) -> None:
+    """Check every declared parameter in ``params`` against its constraint."""
+    for name, constraint in constraints.items():
+        if name in params:
+            constraint.check(name, params[name], owner)

@@ -1,0 +1,237 @@
+"""Cooccurrence: a V x V sparse count matrix with its marginals, vocabulary and provenance."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._io import atomic_save_npz, atomic_write_json, load_json, load_npz, provenance as make_provenance
+from .errors import CorruptFileError, InputDataError, InvalidParameterError
+from .vocab import Vocabulary
+
+FORMAT = "cooc.cooccurrence/1"
+GLOVE_RECORD = np.dtype([("word", "<i4"), ("context", "<i4"), ("value", "<f8")])
+
+
+def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
+    path = Path(path)
+    base = path.with_suffix("") if path.suffix in (".npz", ".json") else path
+    return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
+
+
+def _csr(matrix: Any) -> sp.csr_matrix:
+    m = sp.csr_matrix(matrix)
+    m.sum_duplicates()
+    m.sort_indices()
+    return m
+
+
+class Cooccurrence:
+    """Co-occurrence counts over a vocabulary.
+
+    Parameters
+    ----------
+    counts : scipy.sparse matrix of shape (V, V)
+        int64 for plain counts, float64 for weighted sums.
+    vocab : Vocabulary
+        The V words (row/column order).
+    unigram : ndarray of shape (V,), optional
+        Global unigram counts of the V words (default ``vocab.counts``); the papers take
+        marginals from these, not from the rows of the block.
+    settings : dict, optional
+        Window, weighting, symmetry, ... used to count.
+    per_offset : list of sparse matrices of shape (V, V), optional
+        Position-resolved counts C_j for offsets j = 1..L.
+    independent_pairs : ndarray of shape (n, 2), optional
+        Word-id pairs set to independence by :meth:`zero_block`; targets make them exact.
+    """
+
+    def __init__(self, counts: Any, vocab: Vocabulary, unigram: np.ndarray | None = None,
+                 settings: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None,
+                 per_offset: Sequence[Any] | None = None, independent_pairs: np.ndarray | None = None):
+        self.counts = _csr(counts)
+        V = len(vocab)
+        if self.counts.shape != (V, V):
+            raise InvalidParameterError(f"Cooccurrence: counts of shape {self.counts.shape} for a vocabulary of {V} words.")
+        self.vocab = vocab
+        self.unigram = np.asarray(vocab.counts if unigram is None else unigram)
+        if self.unigram.shape != (V,):
+            raise InvalidParameterError(f"Cooccurrence: unigram of shape {self.unigram.shape}, expected ({V},).")
+        self.settings = dict(settings or {})
+        self.provenance = dict(provenance or make_provenance())
+        self.per_offset = None if per_offset is None else [_csr(m) for m in per_offset]
+        self.independent_pairs = (np.zeros((0, 2), dtype=np.int64) if independent_pairs is None
+                                  else np.asarray(independent_pairs, dtype=np.int64).reshape(-1, 2))
+
+    # -- basic facts ----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.counts.shape
+
+    @property
+    def nnz(self) -> int:
+        return int(self.counts.nnz)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.counts.dtype
+
+    @property
+    def total(self) -> float:
+        """Sum of all entries of the V x V block."""
+        return self.counts.data.sum()
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"Cooccurrence(V={self.shape[0]}, nnz={self.nnz}, total={self.total:.6g}, "
+                f"dtype={self.dtype}, settings={self.settings})")
+
+    def unigram_probabilities(self, marginals: str = "global") -> np.ndarray:
+        """P_i normalised over the V words: from global unigram counts or from the block's rows."""
+        if marginals == "global":
+            u = self.unigram.astype(np.float64)
+        elif marginals == "block":
+            u = np.asarray(self.counts.sum(axis=1)).ravel().astype(np.float64)
+        else:
+            raise InvalidParameterError(f"parameter 'marginals' must be 'global' or 'block', got {marginals!r}.")
+        s = u.sum()
+        if s <= 0:
+            raise InputDataError("the unigram marginals are all zero; nothing was counted.")
+        return u / s
+
+    def top_pairs(self, n: int = 10) -> list[tuple[str, str, float]]:
+        """The ``n`` largest entries as ``(word, context, value)``, upper triangle for symmetric counts."""
+        coo = self.counts.tocoo()
+        keep = coo.row <= coo.col if self.settings.get("symmetric", False) else slice(None)
+        rows, cols, vals = coo.row[keep], coo.col[keep], coo.data[keep]
+        order = np.argsort(-vals, kind="stable")[:n]
+        w = self.vocab.words
+        return [(w[rows[k]], w[cols[k]], vals[k].item()) for k in order]
+
+    # -- conversions ------------------------------------------------------------------------
+    def to_scipy(self) -> sp.csr_matrix:
+        return self.counts
+
+    @classmethod
+    def from_scipy(cls, matrix: Any, vocab: Vocabulary | Sequence[str], unigram: np.ndarray | None = None,
+                   **kwargs: Any) -> "Cooccurrence":
+        if not isinstance(vocab, Vocabulary):
+            vocab = Vocabulary(list(vocab))
+        return cls(matrix, vocab, unigram, **kwargs)
+
+    def _derived(self, counts: Any, vocab: Vocabulary, unigram: np.ndarray, per_offset=None,
+                 independent_pairs=None, note: str = "") -> "Cooccurrence":
+        prov = dict(self.provenance)
+        prov["derived"] = list(prov.get("derived", [])) + ([note] if note else [])
+        return Cooccurrence(counts, vocab, unigram, self.settings, prov, per_offset, independent_pairs)
+
+    def subset(self, words: Iterable[str]) -> "Cooccurrence":
+        """Restrict to ``words`` (in that order); marginals keep their global normalisation."""
+        words = list(words)
+        ids = self.vocab.ids(words)
+        missing = [w for w, i in zip(words, ids) if i < 0]
+        if missing:
+            raise InputDataError(f"{len(missing)} words are not in the vocabulary: {missing[:5]}")
+        sub = lambda m: m[ids][:, ids]  # noqa: E731
+        vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
+        per = None if self.per_offset is None else [sub(m) for m in self.per_offset]
+        keep = np.isin(self.independent_pairs, ids).all(axis=1) if len(self.independent_pairs) else []
+        remap = {int(i): k for k, i in enumerate(ids)}
+        pairs = np.array([[remap[a], remap[b]] for a, b in self.independent_pairs[keep]], dtype=np.int64)
+        return self._derived(sub(self.counts), vocab, self.unigram[ids], per, pairs, f"subset({len(words)} words)")
+
+    def _pair_ids(self, pairs: Iterable[Any]) -> np.ndarray:
+        out = []
+        for a, b in pairs:
+            ia = a if isinstance(a, (int, np.integer)) else self.vocab.key_to_index.get(a, -1)
+            ib = b if isinstance(b, (int, np.integer)) else self.vocab.key_to_index.get(b, -1)
+            if not (0 <= ia < len(self) and 0 <= ib < len(self)):
+                raise InputDataError(f"pair ({a!r}, {b!r}) is not in the vocabulary.")
+            out.append((int(ia), int(ib)))
+        return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+    def zero_block(self, pairs: Iterable[Any]) -> "Cooccurrence":
+        """Set word pairs to independence: C_ab = C_ba = N P_a P_b (then M = 1, log M = 0, M* = 0).
+
+        ``pairs`` holds ``(a, b)`` words or ids; both orders are changed. Counts become
+        float64. The pairs are recorded in ``independent_pairs`` so that targets set them
+        to the independence value exactly.
+        """
+        ids = self._pair_ids(pairs)
+        ids = np.unique(np.concatenate([ids, ids[:, ::-1]]), axis=0)
+        p = self.unigram_probabilities("global")
+        values = self.total * p[ids[:, 0]] * p[ids[:, 1]]
+        counts = self.counts.astype(np.float64).tolil()
+        counts[ids[:, 0], ids[:, 1]] = values
+        done = np.unique(np.concatenate([self.independent_pairs, ids]), axis=0)
+        return self._derived(counts.tocsr(), self.vocab, self.unigram, self.per_offset, done,
+                             f"zero_block({len(ids)} entries)")
+
+    # -- files -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``<path>.npz`` (arrays) and ``<path>.json`` (vocabulary, settings, provenance) atomically."""
+        npz, meta = _paths(path)
+        arrays = {"data": self.counts.data, "indices": self.counts.indices, "indptr": self.counts.indptr,
+                  "shape": np.array(self.shape, dtype=np.int64), "unigram": self.unigram,
+                  "independent_pairs": self.independent_pairs}
+        for j, m in enumerate(self.per_offset or [], start=1):
+            arrays.update({f"offset{j}_data": m.data, f"offset{j}_indices": m.indices, f"offset{j}_indptr": m.indptr})
+        atomic_save_npz(npz, **arrays)
+        atomic_write_json(meta, {
+            "format": FORMAT, "shape": list(self.shape), "nnz": self.nnz, "dtype": str(self.dtype),
+            "n_offsets": len(self.per_offset or []), "settings": self.settings, "provenance": self.provenance,
+            "vocab": {"words": self.vocab.words, "counts": self.vocab.counts.tolist(), "total": self.vocab.total},
+        })
+        return npz
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Cooccurrence":
+        npz, meta_path = _paths(path)
+        meta = load_json(meta_path, "co-occurrence metadata")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise CorruptFileError(f"{str(meta_path)!r} is not a cooc co-occurrence file.")
+        arrays = load_npz(npz, required=("data", "indices", "indptr", "shape", "unigram"), what="co-occurrence")
+        try:
+            shape = tuple(int(x) for x in arrays["shape"])
+            counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+            counts.check_format(full_check=True)
+            per = [sp.csr_matrix((arrays[f"offset{j}_data"], arrays[f"offset{j}_indices"], arrays[f"offset{j}_indptr"]),
+                                 shape=shape) for j in range(1, meta.get("n_offsets", 0) + 1)] or None
+            v = meta["vocab"]
+            vocab = Vocabulary(v["words"], v["counts"], total=v["total"])
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise CorruptFileError(f"co-occurrence file {str(npz)!r} is inconsistent ({exc}).") from None
+        if counts.nnz != meta.get("nnz"):
+            raise CorruptFileError(f"co-occurrence file {str(npz)!r} holds {counts.nnz} entries, metadata says {meta.get('nnz')}.")
+        return cls(counts, vocab, arrays["unigram"], meta.get("settings"), meta.get("provenance"), per,
+                   arrays.get("independent_pairs"))
+
+    def to_glove(self, path: str | os.PathLike) -> None:
+        """Write GloVe's binary co-occurrence records (int32 word, int32 context, float64 value; 1-based)."""
+        from ._io import atomic_path
+        coo = self.counts.tocoo()
+        records = np.empty(coo.nnz, dtype=GLOVE_RECORD)
+        records["word"], records["context"], records["value"] = coo.row + 1, coo.col + 1, coo.data
+        with atomic_path(path) as tmp:
+            records.tofile(tmp)
+
+    @classmethod
+    def from_glove(cls, path: str | os.PathLike, vocab: Vocabulary, **kwargs: Any) -> "Cooccurrence":
+        """Read GloVe's binary records (e.g. the output of ``cooccur``); duplicates are summed."""
+        size = os.path.getsize(path)
+        if size % GLOVE_RECORD.itemsize:
+            raise CorruptFileError(f"{str(path)!r} is not a GloVe co-occurrence file (size {size} is not a multiple of 16).")
+        records = np.fromfile(path, dtype=GLOVE_RECORD)
+        V = len(vocab)
+        w, c = records["word"].astype(np.int64) - 1, records["context"].astype(np.int64) - 1
+        if records.size and (w.min() < 0 or c.min() < 0 or w.max() >= V or c.max() >= V):
+            raise CorruptFileError(f"{str(path)!r} has word ids outside 1..{V}; wrong vocabulary?")
+        counts = sp.csr_matrix((records["value"], (w, c)), shape=(V, V))
+        kwargs.setdefault("settings", {"source": "glove", "file": str(path)})
+        return cls(counts, vocab, **kwargs)

@@ -1,0 +1,31 @@
+"""Exceptions raised by cooc.
+
+Every error the toolkit raises on purpose is a :class:`CoocError`; subclasses that
+correspond to a familiar Python error also derive from it (``ValueError``, ...), so
+``except ValueError`` keeps working for users who expect it.
+"""
+from __future__ import annotations
+
+
+class CoocError(Exception):
+    """Base class of every error raised on purpose by cooc."""
+
+
+class InvalidParameterError(CoocError, ValueError):
+    """A parameter has a value outside what is allowed."""
+
+
+class InputDataError(CoocError, ValueError):
+    """The input data (a source, a file's contents) cannot be used."""
+
+
+class CorruptFileError(CoocError):
+    """A file written by cooc is missing, truncated, edited or foreign."""
+
+
+class OutputExistsError(CoocError):
+    """The output location already holds something different; pass overwrite."""
+
+
+class MissingDependencyError(CoocError, ImportError):
+    """An optional dependency is not installed; the message gives the pip line."""

@@ -1,0 +1,148 @@
+"""Vocabulary: words ranked by frequency, their counts, and the id maps.
+
+Ids are frequency ranks (0 = most frequent; ties broken alphabetically), so the
+top-V vocabulary is simply ``ids < V``: counters restrict a corpus to a smaller
+vocabulary without re-encoding it.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ._io import atomic_write_json, atomic_write_text, load_json
+from .errors import CorruptFileError, InvalidParameterError
+
+FORMAT = "cooc.vocabulary/1"
+
+
+class Vocabulary:
+    """An ordered list of words with their corpus counts.
+
+    Parameters
+    ----------
+    words : sequence of str
+        Words in id order.
+    counts : array-like of int, shape (V,), optional
+        Corpus count of each word (zeros when unknown).
+    total : int, optional
+        Tokens in the corpus, in-vocabulary or not (defaults to ``counts.sum()``).
+    """
+
+    def __init__(self, words: Iterable[str], counts: Iterable[int] | None = None, total: int | None = None):
+        self.words: list[str] = [str(w) for w in words]
+        n = len(self.words)
+        self.counts = np.zeros(n, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
+        if self.counts.shape != (n,):
+            raise InvalidParameterError(f"Vocabulary: {n} words but counts of shape {self.counts.shape}.")
+        self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        if len(self.key_to_index) != n:
+            seen, dup = set(), None
+            for w in self.words:
+                if w in seen:
+                    dup = w
+                    break
+                seen.add(w)
+            raise InvalidParameterError(f"Vocabulary: word {dup!r} appears twice.")
+        self.total = int(self.counts.sum()) if total is None else int(total)
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], size: int | None = None, min_count: int = 1,
+                    total: int | None = None) -> "Vocabulary":
+        """The ``size`` most frequent words with at least ``min_count`` occurrences.
+
+        Ties in count are broken alphabetically, so the result does not depend on the
+        order in which words were seen.
+        """
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
+            raise InvalidParameterError(f"parameter 'vocab_size' must be a positive integer or None, got {size!r}.")
+        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
+            raise InvalidParameterError(f"parameter 'min_count' must be an integer >= 1, got {min_count!r}.")
+        items = [(w, int(c)) for w, c in counts.items() if c >= min_count]
+        items.sort(key=lambda wc: (-wc[1], wc[0]))
+        if size is not None:
+            items = items[:size]
+        grand_total = int(sum(counts.values())) if total is None else int(total)
+        return cls([w for w, _ in items], [c for _, c in items], total=grand_total)
+
+    # -- lookups ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self):
+        return iter(self.words)
+
+    def __getitem__(self, word: str) -> int:
+        try:
+            return self.key_to_index[word]
+        except KeyError:
+            raise KeyError(f"word {word!r} is not in the vocabulary") from None
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Vocabulary) and self.words == other.words
+                and np.array_equal(self.counts, other.counts) and self.total == other.total)
+
+    def __repr__(self) -> str:
+        head = ", ".join(self.words[:5])
+        return f"Vocabulary(size={len(self)}, total={self.total}, head=[{head}{', ...' if len(self) > 5 else ''}])"
+
+    @property
+    def index_to_key(self) -> list[str]:
+        return self.words
+
+    def ids(self, words: Iterable[str], missing: int = -1) -> np.ndarray:
+        """Ids of ``words`` as an int64 array; unknown words get ``missing``."""
+        get = self.key_to_index.get
+        return np.fromiter((get(w, missing) for w in words), dtype=np.int64)
+
+    def frequencies(self) -> np.ndarray:
+        """Unigram probabilities ``counts / total`` (over all tokens of the corpus)."""
+        return self.counts / max(self.total, 1)
+
+    def truncate(self, size: int) -> "Vocabulary":
+        """The first ``size`` words (the most frequent), keeping the corpus total."""
+        if size < 1:
+            raise InvalidParameterError(f"parameter 'vocab_size' must be >= 1, got {size!r}.")
+        return Vocabulary(self.words[:size], self.counts[:size], total=self.total)
+
+    # -- files --------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``path`` as TSV (``word<TAB>count`` per line) and ``path.json`` beside it."""
+        path = Path(path)
+        bad = [w for w in self.words if "\t" in w or "\n" in w]
+        if bad:
+            raise InvalidParameterError(f"Vocabulary: words with tabs or newlines cannot be saved: {bad[:3]!r}")
+        lines = "".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist()))
+        atomic_write_text(path, lines)
+        atomic_write_json(_meta_path(path), {"format": FORMAT, "size": len(self), "total": self.total})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        path = Path(path)
+        meta = load_json(_meta_path(path), "vocabulary metadata")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise CorruptFileError(f"{str(path)!r} is not a cooc vocabulary (format {meta.get('format')!r}).")
+        words, counts = [], []
+        try:
+            with open(path, "r", encoding="utf-8") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    word, _, count = line.rstrip("\n").partition("\t")
+                    words.append(word)
+                    counts.append(int(count))
+        except FileNotFoundError:
+            raise CorruptFileError(f"vocabulary file {str(path)!r} is missing.") from None
+        except (ValueError, UnicodeDecodeError):
+            raise CorruptFileError(f"vocabulary file {str(path)!r}: line {lineno} is not 'word<TAB>count'.") from None
+        if len(words) != meta.get("size"):
+            raise CorruptFileError(f"vocabulary file {str(path)!r} has {len(words)} words, metadata says {meta.get('size')}.")
+        return cls(words, counts, total=meta.get("total"))
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
