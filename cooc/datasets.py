@@ -1,0 +1,56 @@
+"""Paths to the real data the project uses offline.
+
+gensim's package ships a shortened English Wikipedia XML dump, Mikolov's analogy
+questions, WordSim353 and SimLex-999; cooc uses them so that tests, benchmarks and the
+demo never download anything.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import MissingDependencyError
+
+WIKI_SAMPLE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+QUESTIONS_WORDS = "questions-words.txt"
+WORDSIM353 = "wordsim353.tsv"
+SIMLEX999 = "simlex999.txt"
+
+CORPORA_DIR = Path(__file__).resolve().parent.parent / "corpora"
+
+
+def gensim_data(name: str) -> Path:
+    """Path of a file in gensim's ``test_data`` folder."""
+    try:
+        from gensim.test.utils import datapath
+    except ImportError:  # pragma: no cover - gensim is a hard dependency
+        raise MissingDependencyError("gensim is needed for its shipped data: pip install gensim") from None
+    path = Path(datapath(name))
+    if not path.exists():
+        raise MissingDependencyError(f"gensim's package lacks {name!r}; reinstall gensim (pip install --force-reinstall gensim).")
+    return path
+
+
+def wiki_sample_path() -> Path:
+    """The shortened English Wikipedia XML dump (bz2) shipped with gensim."""
+    return gensim_data(WIKI_SAMPLE)
+
+
+def questions_words_path() -> Path:
+    """Mikolov's analogy questions (14 families)."""
+    return gensim_data(QUESTIONS_WORDS)
+
+
+def wordsim353_path() -> Path:
+    return gensim_data(WORDSIM353)
+
+
+def simlex999_path() -> Path:
+    return gensim_data(SIMLEX999)
+
+
+def cache_dir() -> Path:
+    """Where derived data (extracted samples, WordNet's lexnames) is cached: ``$COOC_CACHE`` or ``~/.cache/cooc``."""
+    path = Path(os.environ.get("COOC_CACHE", Path.home() / ".cache" / "cooc"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

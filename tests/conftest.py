@@ -1,0 +1,35 @@
+"""Shared fixtures: one test body on every available backend, and small real data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cooc._backend import cuda_available
+
+
+def _backends():
+    params = [pytest.param("cpu", id="numpy")]
+    params.append(pytest.param("cuda", id="cupy", marks=[
+        pytest.mark.gpu, pytest.mark.skipif(not cuda_available(), reason="CuPy with a CUDA device is not available")]))
+    return params
+
+
+@pytest.fixture(params=_backends())
+def device(request) -> str:
+    """``"cpu"`` and, where CuPy sees a GPU, ``"cuda"``: parity tests take this fixture."""
+    return request.param
+
+
+@pytest.fixture
+def xp(device):
+    """The array module matching ``device``."""
+    from cooc._backend import get_xp
+    return get_xp(device)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh generator per test; hypothesis-free tests draw new inputs each run via the seed printed on failure."""
+    seed = np.random.SeedSequence().entropy % (2**32)
+    print(f"rng seed: {seed}")
+    return np.random.default_rng(seed)
