@@ -23,6 +23,7 @@ _LAZY = {
     "TokenCorpus": "cooc.corpus",
     "CorpusWriter": "cooc.corpus",
     "Cooccurrence": "cooc.cooccurrence",
+    "Embedding": "cooc.spectral.embedding",
 }
 
 __all__ = ["__version__", *_LAZY]

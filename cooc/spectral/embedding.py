@@ -1,0 +1,289 @@
+"""Embedding: word vectors with their vocabulary, similarity queries and a pickle-free file format.
+
+The layout follows gensim's ``KeyedVectors`` (``index_to_key``, ``key_to_index``,
+``vectors``, lazily computed ``norms``) so that code written for gensim reads naturally;
+files are an uncompressed ``.npz`` (memory-mappable) plus a ``.json`` with the words and
+metadata.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_save_npz, atomic_write_json, load_json, load_npz
+from ..errors import CorruptFileError, InputDataError, InvalidParameterError
+
+FORMAT = "cooc.embedding/1"
+COSMUL_EPS = 1e-3  # Levy & Goldberg (2014)
+ANALOGY_METHODS = ("add", "mul")
+
+
+def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
+    path = Path(path)
+    base = path.with_suffix("") if path.suffix in (".npz", ".json") else path
+    return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
+
+
+def _as_list(words: str | Iterable[str]) -> list[str]:
+    return [words] if isinstance(words, str) else list(words)
+
+
+class Embedding:
+    """Word vectors: one row of ``vectors`` per word of ``index_to_key``.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (V, d)
+    index_to_key : sequence of str, length V
+        Words in row order (distinct).
+    meta : dict, optional
+        JSON-serialisable metadata (target, eigenvalues, provenance, ...).
+
+    Attributes
+    ----------
+    vectors : ndarray of shape (V, d)
+    index_to_key : list of str
+    key_to_index : dict of str to int
+    meta : dict
+    norms : ndarray of shape (V,)
+        Euclidean norm of each row, computed on first use.
+    """
+
+    def __init__(self, vectors: Any, index_to_key: Sequence[str], meta: dict[str, Any] | None = None):
+        vectors = vectors if isinstance(vectors, np.memmap) else np.asarray(vectors)
+        if vectors.ndim != 2:
+            raise InvalidParameterError(f"Embedding: 'vectors' must have shape (V, d), got shape {vectors.shape}.")
+        if not np.issubdtype(vectors.dtype, np.floating):
+            vectors = vectors.astype(np.float64)
+        self.vectors = vectors
+        self.index_to_key = [str(w) for w in index_to_key]
+        if len(self.index_to_key) != vectors.shape[0]:
+            raise InvalidParameterError(
+                f"Embedding: {len(self.index_to_key)} words for {vectors.shape[0]} vectors; they must match.")
+        self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
+        if len(self.key_to_index) != len(self.index_to_key):
+            dup = next(w for i, w in enumerate(self.index_to_key) if self.key_to_index[w] != i)
+            raise InvalidParameterError(f"Embedding: word {dup!r} appears twice in 'index_to_key'.")
+        self.meta = dict(meta or {})
+        self._norms: np.ndarray | None = None
+
+    # -- basic facts ------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def norms(self) -> np.ndarray:
+        """Row norms, shape (V,), computed once."""
+        if self._norms is None:
+            self._norms = np.linalg.norm(np.asarray(self.vectors, dtype=np.float64), axis=1)
+        return self._norms
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self):
+        return iter(self.index_to_key)
+
+    def __repr__(self) -> str:
+        target = self.meta.get("target")
+        extra = f", target={target!r}" if target else ""
+        return f"Embedding(V={len(self)}, dim={self.dim}{extra})"
+
+    def index(self, word: str) -> int:
+        """Row of ``word``; a word not in the vocabulary raises ``KeyError``."""
+        try:
+            return self.key_to_index[word]
+        except KeyError:
+            raise KeyError(f"word {word!r} is not in the embedding's vocabulary") from None
+
+    def indices(self, words: Iterable[str], missing: int = -1) -> np.ndarray:
+        """Rows of ``words`` as int64, ``missing`` for unknown words."""
+        get = self.key_to_index.get
+        return np.fromiter((get(w, missing) for w in words), dtype=np.int64)
+
+    def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
+        """The vector of a word, shape (d,); a list of words gives shape (n, d)."""
+        if isinstance(word, str):
+            return np.asarray(self.vectors[self.index(word)])
+        return np.asarray(self.vectors[[self.index(w) for w in word]])
+
+    def unit_vectors(self) -> np.ndarray:
+        """Rows scaled to unit length (float64, shape (V, d)); zero rows stay zero."""
+        norms = self.norms
+        safe = np.where(norms > 0, norms, 1.0)
+        return np.asarray(self.vectors, dtype=np.float64) / safe[:, None]
+
+    # -- queries ----------------------------------------------------------------------------
+    def _query_indices(self, words: Iterable[str]) -> list[int]:
+        return [self.index(w) for w in words]
+
+    def _top(self, scores: np.ndarray, exclude: Iterable[int], topn: int) -> list[tuple[str, float]]:
+        scores = scores.copy()
+        scores[list(exclude)] = -np.inf
+        topn = min(topn, int(np.isfinite(scores).sum()))
+        if topn <= 0:
+            return []
+        best = np.argpartition(-scores, topn - 1)[:topn]
+        best = best[np.lexsort((best, -scores[best]))]
+        return [(self.index_to_key[i], float(scores[i])) for i in best]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two words."""
+        u = self.unit_vectors_of([a, b])
+        return float(u[0] @ u[1])
+
+    def unit_vectors_of(self, words: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``words``, shape (n, d)."""
+        idx = self._query_indices(words)
+        norms = self.norms[idx]
+        return np.asarray(self.vectors[idx], dtype=np.float64) / np.where(norms > 0, norms, 1.0)[:, None]
+
+    def most_similar(self, positive: str | Sequence[str], negative: str | Sequence[str] = (),
+                     topn: int = 10) -> list[tuple[str, float]]:
+        """Words nearest (by cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
+
+        The query words themselves are excluded, as in gensim.
+
+        Returns
+        -------
+        list of (word, cosine similarity), best first, at most ``topn`` long.
+        """
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive and not negative:
+            raise InvalidParameterError("most_similar: give at least one word in 'positive' or 'negative'.")
+        unit = self.unit_vectors_of(positive + negative)
+        weights = np.r_[np.ones(len(positive)), -np.ones(len(negative))]
+        query = weights @ unit
+        norm = np.linalg.norm(query)
+        query = query / norm if norm > 0 else query
+        scores = self.unit_vectors() @ query
+        return self._top(scores, self._query_indices(positive + negative), topn)
+
+    def analogy(self, a: str, b: str, c: str, method: str = "add", topn: int = 1,
+                eps: float = COSMUL_EPS) -> list[tuple[str, float]]:
+        """Answer ``a : b :: c : ?`` with 3CosAdd (``"add"``) or 3CosMul (``"mul"``).
+
+        3CosAdd ranks x by cos(x, b - a + c) on unit vectors; 3CosMul (Levy & Goldberg 2014)
+        by cos'(x, b) cos'(x, c) / (cos'(x, a) + eps) with cos' = (cos + 1) / 2 (``eps`` = 1e-3
+        as in the paper; gensim's ``most_similar_cosmul`` uses 1e-6). The three query words
+        are excluded.
+
+        Returns
+        -------
+        list of (word, score), best first.
+        """
+        if method not in ANALOGY_METHODS:
+            raise InvalidParameterError(f"analogy: parameter 'method' must be one of {ANALOGY_METHODS}, got {method!r}.")
+        unit_all = self.unit_vectors()
+        ua, ub, uc = self.unit_vectors_of([a, b, c])
+        if method == "add":
+            query = ub - ua + uc
+            scores = unit_all @ (query / max(np.linalg.norm(query), np.finfo(float).tiny))
+        else:
+            ca, cb, cc = ((unit_all @ u + 1.0) / 2.0 for u in (ua, ub, uc))
+            scores = cb * cc / (ca + eps)
+        return self._top(scores, self._query_indices([a, b, c]), topn)
+
+    # -- restriction ------------------------------------------------------------------------
+    def subset(self, words: Iterable[str]) -> "Embedding":
+        """A new Embedding with only ``words``, in that order; unknown words raise InputDataError."""
+        words = list(words)
+        idx = self.indices(words)
+        missing = [w for w, i in zip(words, idx) if i < 0]
+        if missing:
+            raise InputDataError(f"{len(missing)} words are not in the embedding: {missing[:5]}")
+        meta = dict(self.meta)
+        meta["subset_of"] = len(self)
+        return Embedding(np.asarray(self.vectors[idx]), words, meta)
+
+    def head(self, n: int) -> "Embedding":
+        """The first ``n`` words (the most frequent, when rows follow a frequency-ranked vocabulary)."""
+        return Embedding(np.asarray(self.vectors[:n]), self.index_to_key[:n], self.meta)
+
+    # -- files ------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``<path>.npz`` (the vectors, uncompressed) and ``<path>.json`` (words, meta) atomically.
+
+        Returns the path of the ``.npz``.
+        """
+        npz, meta_path = _paths(path)
+        atomic_save_npz(npz, vectors=np.ascontiguousarray(self.vectors))
+        atomic_write_json(meta_path, {"format": FORMAT, "shape": list(self.vectors.shape),
+                                      "dtype": str(self.vectors.dtype), "meta": self.meta,
+                                      "index_to_key": self.index_to_key})
+        return npz
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: bool = False) -> "Embedding":
+        """Read a saved embedding; with ``mmap`` the vectors are memory-mapped read-only."""
+        npz, meta_path = _paths(path)
+        info = load_json(meta_path, "embedding metadata")
+        if not isinstance(info, dict) or info.get("format") != FORMAT:
+            raise CorruptFileError(f"{str(meta_path)!r} is not a cooc embedding file.")
+        if mmap:
+            vectors = _mmap_npz_member(npz, "vectors")
+        else:
+            vectors = load_npz(npz, required=("vectors",), what="embedding")["vectors"]
+        shape = list(vectors.shape)
+        if shape != info.get("shape") or len(info.get("index_to_key", [])) != shape[0]:
+            raise CorruptFileError(f"embedding file {str(npz)!r} holds vectors of shape {shape}, "
+                                   f"metadata says {info.get('shape')}.")
+        return cls(vectors, info["index_to_key"], info.get("meta"))
+
+    # -- gensim -----------------------------------------------------------------------------
+    def to_gensim(self):
+        """A gensim ``KeyedVectors`` with the same words and vectors (float32 as gensim expects)."""
+        try:
+            from gensim.models import KeyedVectors
+        except ImportError:
+            from ..errors import MissingDependencyError
+            raise MissingDependencyError("to_gensim needs gensim: pip install gensim") from None
+        kv = KeyedVectors(self.dim, dtype=np.float32)
+        kv.add_vectors(self.index_to_key, np.asarray(self.vectors, dtype=np.float32))
+        return kv
+
+    @classmethod
+    def from_gensim(cls, kv: Any, meta: dict[str, Any] | None = None) -> "Embedding":
+        """Wrap a gensim ``KeyedVectors`` (its vectors are copied)."""
+        return cls(np.array(kv.vectors), list(kv.index_to_key), meta or {"source": "gensim"})
+
+
+def _mmap_npz_member(path: Path, name: str) -> np.ndarray:
+    """Memory-map one array stored uncompressed inside an ``.npz`` (zip) file."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            member = zf.getinfo(f"{name}.npy")
+            if member.compress_type != zipfile.ZIP_STORED:
+                raise CorruptFileError(f"{str(path)!r} is compressed; it cannot be memory-mapped (load with mmap=False).")
+        with open(path, "rb") as fh:
+            fh.seek(member.header_offset)
+            local = fh.read(30)
+            if local[:4] != b"PK\x03\x04":
+                raise CorruptFileError(f"{str(path)!r} has a damaged zip header.")
+            name_len = int.from_bytes(local[26:28], "little")
+            extra_len = int.from_bytes(local[28:30], "little")
+            fh.seek(member.header_offset + 30 + name_len + extra_len)
+            version = np.lib.format.read_magic(fh)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(fh)
+            offset = fh.tell()
+    except FileNotFoundError:
+        raise CorruptFileError(f"embedding file {str(path)!r} is missing.") from None
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptFileError(f"embedding file {str(path)!r} is unreadable ({exc}).") from None
+    if dtype.hasobject:
+        raise CorruptFileError(f"embedding file {str(path)!r} holds Python objects; refusing to load it.")
+    needed = offset + int(np.prod(shape)) * dtype.itemsize
+    if os.path.getsize(path) < needed:
+        raise CorruptFileError(f"embedding file {str(path)!r} is truncated.")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(shape), order="F" if fortran else "C")

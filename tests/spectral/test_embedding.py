@@ -1,0 +1,141 @@
+"""Embedding: lookups, gensim-equal queries, file round trips (own format, mmap, gensim)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError
+from cooc.spectral.embedding import Embedding
+
+
+def random_embedding(rng, V=60, d=8, dtype=np.float64):
+    words = [f"w{i}" for i in range(V)]
+    return Embedding(rng.standard_normal((V, d)).astype(dtype), words, {"target": "test"})
+
+
+def test_lookups_and_norms(rng):
+    emb = random_embedding(rng)
+    assert len(emb) == 60 and emb.dim == 8 and "w3" in emb and "zz" not in emb
+    np.testing.assert_array_equal(emb["w3"], emb.vectors[3])
+    np.testing.assert_array_equal(emb[["w1", "w0"]], emb.vectors[[1, 0]])
+    np.testing.assert_allclose(emb.norms, np.sqrt((emb.vectors ** 2).sum(1)))
+    np.testing.assert_allclose(np.linalg.norm(emb.unit_vectors(), axis=1), 1.0)
+    with pytest.raises(KeyError, match="zz"):
+        emb["zz"]
+
+
+def test_zero_rows_stay_zero():
+    emb = Embedding(np.array([[0.0, 0.0], [3.0, 4.0]]), ["a", "b"])
+    np.testing.assert_allclose(emb.unit_vectors(), [[0, 0], [0.6, 0.8]])
+
+
+def test_bad_construction():
+    with pytest.raises(InvalidParameterError, match="2 words for 3 vectors"):
+        Embedding(np.zeros((3, 2)), ["a", "b"])
+    with pytest.raises(InvalidParameterError, match="'a' appears twice"):
+        Embedding(np.zeros((2, 2)), ["a", "a"])
+    with pytest.raises(InvalidParameterError, match="shape"):
+        Embedding(np.zeros(3), ["a", "b", "c"])
+
+
+def test_most_similar_matches_gensim(rng):
+    emb = random_embedding(rng, dtype=np.float32)
+    kv = emb.to_gensim()
+    for pos, neg in [(["w1"], []), (["w1", "w2"], ["w3"]), (["w5", "w6", "w7"], ["w8", "w9"])]:
+        ours = emb.most_similar(pos, neg, topn=7)
+        theirs = kv.most_similar(positive=pos, negative=neg, topn=7)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-5, atol=1e-6)
+
+
+def test_analogy_add_and_mul_match_gensim(rng):
+    emb = random_embedding(rng, dtype=np.float32)
+    kv = emb.to_gensim()
+    add = emb.analogy("w1", "w2", "w3", method="add", topn=5)
+    assert [w for w, _ in add] == [w for w, _ in kv.most_similar(positive=["w2", "w3"], negative=["w1"], topn=5)]
+    mul = emb.analogy("w1", "w2", "w3", method="mul", topn=5, eps=1e-6)
+    theirs = kv.most_similar_cosmul(positive=["w2", "w3"], negative=["w1"], topn=5)
+    assert [w for w, _ in mul] == [w for w, _ in theirs]
+    np.testing.assert_allclose([s for _, s in mul], [s for _, s in theirs], rtol=1e-4)
+
+
+def test_analogy_exact_on_constructed_vectors():
+    # king - man + woman = queen exactly (unit vectors built so that the offset is shared).
+    e = np.eye(4)
+    vecs = np.stack([e[0] + e[2], e[1] + e[2], e[0] + e[3], e[1] + e[3]]) / np.sqrt(2)
+    emb = Embedding(vecs, ["man", "woman", "king", "queen"])
+    assert emb.analogy("man", "woman", "king")[0][0] == "queen"
+    assert emb.analogy("man", "woman", "king", method="mul")[0][0] == "queen"
+    assert emb.analogy("man", "woman", "king")[0][1] == pytest.approx(1.0)
+    with pytest.raises(InvalidParameterError, match="'method'"):
+        emb.analogy("man", "woman", "king", method="sub")
+
+
+def test_save_load_round_trip(tmp_path, rng):
+    emb = random_embedding(rng)
+    out = emb.save(tmp_path / "emb")
+    assert out.name == "emb.npz" and (tmp_path / "emb.json").exists()
+    for mmap in (False, True):
+        back = Embedding.load(tmp_path / "emb.npz", mmap=mmap)
+        np.testing.assert_array_equal(back.vectors, emb.vectors)
+        assert back.index_to_key == emb.index_to_key and back.meta == emb.meta
+        assert isinstance(back.vectors, np.memmap) == mmap
+        assert back.most_similar("w4", topn=3) == emb.most_similar("w4", topn=3)
+
+
+def test_mmap_of_float32_fortran_free(tmp_path, rng):
+    emb = random_embedding(rng, V=5, d=3, dtype=np.float32)
+    emb.save(tmp_path / "e")
+    back = Embedding.load(tmp_path / "e", mmap=True)
+    assert back.vectors.dtype == np.float32
+    np.testing.assert_array_equal(back.vectors, emb.vectors)
+
+
+def test_corrupt_files(tmp_path, rng):
+    emb = random_embedding(rng)
+    emb.save(tmp_path / "emb")
+    with pytest.raises(CorruptFileError, match="missing"):
+        Embedding.load(tmp_path / "nothing")
+    npz = tmp_path / "emb.npz"
+    data = npz.read_bytes()
+    npz.write_bytes(data[: len(data) // 2])
+    for mmap in (False, True):
+        with pytest.raises(CorruptFileError):
+            Embedding.load(tmp_path / "emb", mmap=mmap)
+    meta = json.loads((tmp_path / "emb.json").read_text())
+    meta["format"] = "other"
+    (tmp_path / "emb.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptFileError, match="not a cooc embedding"):
+        Embedding.load(tmp_path / "emb")
+
+
+def test_shape_mismatch_is_corrupt(tmp_path, rng):
+    emb = random_embedding(rng)
+    emb.save(tmp_path / "emb")
+    meta = json.loads((tmp_path / "emb.json").read_text())
+    meta["index_to_key"] = meta["index_to_key"][:-1]
+    (tmp_path / "emb.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptFileError, match="shape"):
+        Embedding.load(tmp_path / "emb")
+
+
+def test_gensim_round_trip(rng):
+    emb = random_embedding(rng, dtype=np.float32)
+    kv = emb.to_gensim()
+    assert kv.index_to_key == emb.index_to_key
+    np.testing.assert_array_equal(kv.vectors, emb.vectors)
+    back = Embedding.from_gensim(kv)
+    np.testing.assert_array_equal(back.vectors, emb.vectors)
+    assert back.key_to_index == emb.key_to_index
+
+
+def test_subset_and_head(rng):
+    emb = random_embedding(rng)
+    sub = emb.subset(["w5", "w2"])
+    assert sub.index_to_key == ["w5", "w2"]
+    np.testing.assert_array_equal(sub.vectors, emb.vectors[[5, 2]])
+    assert emb.head(3).index_to_key == ["w0", "w1", "w2"]
+    with pytest.raises(InputDataError, match="not in the embedding"):
+        emb.subset(["w1", "nope"])
