@@ -43,6 +43,11 @@ class ProgressBar:
         text = "  ".join(f"{_short(v)} {k} ({_short(v / elapsed)}/s)" for k, v in self.sums.items())
         self._progress.update(self._task, advance=advance, rates=text)
 
+    def set_description(self, text: str) -> None:
+        """Replace the bar's label (e.g. to show the current loss)."""
+        if self._progress is not None:
+            self._progress.update(self._task, description=text)
+
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
