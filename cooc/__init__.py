@@ -23,6 +23,7 @@ _LAZY = {
     "TokenCorpus": "cooc.corpus",
     "CorpusWriter": "cooc.corpus",
     "Cooccurrence": "cooc.cooccurrence",
+    "RandomHierarchyModel": "cooc.grammars.rhm",
     "Embedding": "cooc.spectral.embedding",
 }
 
