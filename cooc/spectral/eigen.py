@@ -1,0 +1,299 @@
+"""Top-K eigenpairs of a symmetric target matrix, on CPU or GPU.
+
+Solvers
+-------
+``dense``
+    Exact. CPU: ``scipy.linalg.eigh`` on an index subset (one call for ``which="LA"``,
+    the two ends of the spectrum for ``"LM"``, or the full decomposition when K is a large
+    fraction of V). GPU: ``cupy.linalg.eigh`` (full), then selection.
+``lanczos``
+    Implicitly restarted Lanczos: ``scipy.sparse.linalg.eigsh`` (CPU) or
+    ``cupyx.scipy.sparse.linalg.eigsh`` (GPU); works on dense and sparse matrices.
+``randomized``
+    Subspace iteration from a Gaussian sketch (Halko, Martinsson & Tropp 2011), written
+    once against the array module, so it runs on numpy or cupy. Approximate: accuracy
+    depends on the spectral gap after K, ``n_oversamples`` and ``n_iter``.
+``torch``
+    ``torch.linalg.eigh`` (full) on a torch device, ``"cpu"`` or ``"cuda"``.
+
+``which="LM"`` keeps the K eigenvalues largest in absolute value, ``"LA"`` the K largest
+(most positive). Pairs come sorted (|lambda| or lambda descending); each eigenvector's
+sign is fixed so that its entry of largest magnitude is positive (the first such entry
+on a tie), so every solver returns the same vectors up to round-off (degenerate
+eigenvalues span the same subspace, but their basis is not unique).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._backend import array_module, device_of, resolve_device, to_numpy
+from .._params import Interval, OneOf, validate
+from ..errors import InvalidParameterError, MissingDependencyError
+
+SOLVERS = ("auto", "dense", "lanczos", "randomized", "torch")
+WHICH = ("LM", "LA")
+#: below this size a dense exact decomposition is always cheap enough.
+SMALL_DENSE = 2000
+#: Lanczos is preferred for dense input when K <= V / LANCZOS_RATIO.
+LANCZOS_RATIO = 20
+#: the full dense decomposition beats two index-subset calls when K > V / FULL_RATIO.
+FULL_RATIO = 8
+
+_constraints = {
+    "k": Interval(int, 1, None),
+    "which": OneOf(WHICH),
+    "solver": OneOf(SOLVERS),
+    "device": OneOf(("cpu", "cuda", "auto")),
+    "seed": Interval(int, 0, None),
+    "tol": Interval(float, 0, None),
+    "n_oversamples": Interval(int, 0, None, allow_none=True),
+    "n_iter": Interval(int, 0, None, allow_none=True),
+}
+
+
+@dataclass
+class Eigenpairs:
+    """K eigenpairs of a symmetric matrix.
+
+    Attributes
+    ----------
+    values : ndarray of shape (K,)
+        Sorted by |lambda| (``which="LM"``) or lambda (``"LA"``), descending.
+    vectors : ndarray of shape (V, K)
+        Orthonormal columns, signs fixed (largest-magnitude entry positive).
+    solver, which : str
+    info : dict
+        Solver details (iterations, oversampling, device).
+    """
+
+    values: np.ndarray
+    vectors: np.ndarray
+    solver: str
+    which: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    def weighted(self, p: float = 0.5, k: int | None = None) -> np.ndarray:
+        """Embedding vectors ``W = U |Lambda|^p`` for the first ``k`` pairs, shape (V, k)."""
+        k = len(self) if k is None else k
+        return self.vectors[:, :k] * np.abs(self.values[:k]) ** p
+
+    def residuals(self, matrix: Any) -> np.ndarray:
+        """``||A u_k - lambda_k u_k||`` for each pair, shape (K,), computed on the CPU."""
+        A = matrix if sp.issparse(matrix) else to_numpy(matrix)
+        return np.linalg.norm(A @ self.vectors - self.vectors * self.values, axis=0)
+
+
+def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "auto", device: str = "cpu",
+                   seed: int = 0, tol: float = 0.0, n_oversamples: int | None = None,
+                   n_iter: int | None = None) -> Eigenpairs:
+    """The top ``k`` eigenpairs of the symmetric ``matrix``.
+
+    Parameters
+    ----------
+    matrix : ndarray, scipy.sparse matrix, cupy array or cupyx sparse matrix of shape (V, V)
+        Symmetric; only its values are read (it is never modified).
+    k : int
+        Number of pairs, 1 <= k <= V (k < V for ``lanczos``).
+    which : {"LM", "LA"}
+        Largest magnitude or largest algebraic.
+    solver : {"auto", "dense", "lanczos", "randomized", "torch"}
+        ``auto`` picks by size, density and device (see :func:`choose_solver`).
+    device : {"cpu", "cuda", "auto"}
+        Where to compute; a cupy input implies ``"cuda"``.
+    seed : int
+        Start vector (Lanczos) and sketch (randomized).
+    tol : float
+        Lanczos tolerance (0 = machine precision).
+    n_oversamples, n_iter : int, optional
+        Randomized solver: extra sketch columns (default ``max(10, k // 2)``) and power
+        iterations (default 6).
+
+    Returns
+    -------
+    Eigenpairs
+        Host (numpy) arrays.
+    """
+    validate({"k": k, "which": which, "solver": solver, "device": device, "seed": seed, "tol": tol,
+              "n_oversamples": n_oversamples, "n_iter": n_iter}, _constraints, owner="top_eigenpairs")
+    V = _check_square(matrix)
+    if k > V:
+        raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
+    on_gpu = _on_gpu(matrix)
+    if solver == "torch":
+        device = _torch_device(device if not on_gpu else "cuda")
+    else:
+        device = "cuda" if on_gpu else resolve_device(device)
+    if solver == "auto":
+        solver = choose_solver(V, k, sp.issparse(matrix) or _is_cupy_sparse(matrix), _density(matrix), device)
+    run = {"dense": _dense, "lanczos": _lanczos, "randomized": _randomized, "torch": _torch}[solver]
+    values, vectors, info = run(matrix, k, which=which, device=device, seed=seed, tol=tol,
+                                n_oversamples=n_oversamples, n_iter=n_iter)
+    values = to_numpy(values)
+    order = _order(values, k, which)
+    xp = array_module(vectors)
+    values, vectors = values[order].astype(np.float64), to_numpy(vectors[:, xp.asarray(order)])
+    info["device"] = device
+    return Eigenpairs(values, fix_signs(vectors), solver, which, info)
+
+
+def choose_solver(V: int, k: int, sparse: bool, density: float, device: str) -> str:
+    """The solver ``auto`` uses: exact dense for small V or large K, Lanczos otherwise.
+
+    On a GPU a dense matrix goes to ``torch.linalg.eigh`` when torch sees CUDA (else
+    cupy's dense eigh); sparse input with density under 10% always goes to Lanczos
+    while k < V - 1.
+    """
+    if sparse and density < 0.1 and k < V - 1:
+        return "lanczos"
+    if device == "cuda":
+        return "torch" if _torch_cuda() else "dense"
+    if V <= SMALL_DENSE or k > V // LANCZOS_RATIO or k >= V - 1:
+        return "dense"
+    return "lanczos"
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _check_square(matrix: Any) -> int:
+    shape = getattr(matrix, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] != shape[1]:
+        raise InvalidParameterError(f"top_eigenpairs: the matrix must be square (V, V), got shape {shape}.")
+    return int(shape[0])
+
+
+def _is_cupy_sparse(matrix: Any) -> bool:
+    return type(matrix).__module__.startswith("cupyx.scipy.sparse")
+
+
+def _on_gpu(matrix: Any) -> bool:
+    return _is_cupy_sparse(matrix) or device_of(matrix) == "cuda"
+
+
+def _density(matrix: Any) -> float:
+    V = matrix.shape[0]
+    nnz = getattr(matrix, "nnz", None)
+    return 1.0 if nnz is None else float(nnz) / max(V * V, 1)
+
+
+def _torch_cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def _torch_device(device: str) -> str:
+    if device not in ("cpu", "cuda", "auto"):
+        raise InvalidParameterError(f"parameter 'device' must be one of ('cpu', 'cuda', 'auto'), got {device!r}.")
+    if device == "auto":
+        return "cuda" if _torch_cuda() else "cpu"
+    if device == "cuda" and not _torch_cuda():
+        raise MissingDependencyError("solver='torch' with device='cuda' needs PyTorch built with CUDA and a GPU "
+                                     "(see https://pytorch.org/get-started/locally/).")
+    return device
+
+
+def _order(values: np.ndarray, k: int, which: str) -> np.ndarray:
+    """Indices of the top ``k`` values by |lambda| (LM) or lambda (LA), descending, ties stable."""
+    key = -np.abs(values) if which == "LM" else -values
+    return np.argsort(key, kind="stable")[:k]
+
+
+def fix_signs(vectors: Any) -> Any:
+    """Flip each column so that its entry of largest magnitude is positive; shape (V, K) kept."""
+    xp = array_module(vectors)
+    if vectors.shape[0] == 0:
+        return vectors
+    rows = xp.argmax(xp.abs(vectors), axis=0)
+    signs = xp.sign(vectors[rows, xp.arange(vectors.shape[1])])
+    signs = xp.where(signs == 0, 1.0, signs)
+    return vectors * signs
+
+
+def _dense_host(matrix: Any) -> np.ndarray:
+    return matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+
+
+# -- solvers: each returns (values, vectors, info), unsorted is fine ------------------------
+def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any):
+    if device == "cuda":
+        import cupy
+        A = matrix.toarray() if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
+        values, vectors = cupy.linalg.eigh(A)
+        return values, vectors, {"method": "cupy.linalg.eigh (full)"}
+    import scipy.linalg as sl
+    A = _dense_host(matrix)
+    V = A.shape[0]
+    if k > V // FULL_RATIO:
+        values, vectors = sl.eigh(A, driver="evd")
+        return values, vectors, {"method": "scipy.linalg.eigh (full, evd)"}
+    top = sl.eigh(A, subset_by_index=[V - k, V - 1])
+    if which == "LA":
+        return top[0], top[1], {"method": "scipy.linalg.eigh (subset)"}
+    bottom = sl.eigh(A, subset_by_index=[0, k - 1])
+    return (np.concatenate([top[0], bottom[0]]), np.concatenate([top[1], bottom[1]], axis=1),
+            {"method": "scipy.linalg.eigh (two subsets)"})
+
+
+def _lanczos(matrix: Any, k: int, *, which: str, device: str, seed: int, tol: float, **_: Any):
+    V = matrix.shape[0]
+    if k >= V - 1:
+        raise InvalidParameterError(f"solver 'lanczos' needs k < V - 1 (got k = {k}, V = {V}); use solver='dense'.")
+    v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, V)
+    if device == "cuda":
+        import cupy
+        from cupyx.scipy.sparse.linalg import eigsh as gpu_eigsh
+        A = matrix if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
+        values, vectors = gpu_eigsh(A, k=k, which=which, v0=cupy.asarray(v0, dtype=A.dtype), tol=tol)
+        return values, vectors, {"method": "cupyx.scipy.sparse.linalg.eigsh"}
+    from scipy.sparse.linalg import eigsh
+    A = matrix if sp.issparse(matrix) else np.asarray(matrix)
+    values, vectors = eigsh(A, k=k, which=which, v0=v0.astype(A.dtype), tol=tol)
+    return values, vectors, {"method": "scipy.sparse.linalg.eigsh"}
+
+
+def _randomized(matrix: Any, k: int, *, which: str, device: str, seed: int, n_oversamples: int | None,
+                n_iter: int | None, **_: Any):
+    if which != "LM":
+        raise InvalidParameterError("solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
+                                    "use solver='dense' or 'lanczos' for which='LA'.")
+    if device == "cuda":
+        import cupy as xp
+        A = matrix if _is_cupy_sparse(matrix) else xp.asarray(matrix)
+    else:
+        xp = np
+        A = matrix if sp.issparse(matrix) else np.asarray(matrix)
+    V = A.shape[0]
+    extra = max(10, k // 2) if n_oversamples is None else n_oversamples
+    n_iter = 6 if n_iter is None else n_iter
+    width = min(V, k + extra)
+    omega = xp.asarray(np.random.default_rng(seed).standard_normal((V, width)), dtype=A.dtype)
+    Q, _ = xp.linalg.qr(A @ omega)
+    for _ in range(n_iter):
+        Q, _ = xp.linalg.qr(A @ Q)
+    AQ = A @ Q
+    B = Q.T @ AQ
+    values, small = xp.linalg.eigh((B + B.T) / 2)
+    return values, Q @ small, {"method": "randomized subspace iteration", "n_oversamples": extra,
+                               "n_iter": n_iter}
+
+
+def _torch(matrix: Any, k: int, *, which: str, device: str, **_: Any):
+    import torch
+    if sp.issparse(matrix):
+        matrix = matrix.toarray()
+    elif _is_cupy_sparse(matrix):
+        matrix = matrix.toarray()
+    A = torch.as_tensor(matrix, device=device)
+    values, vectors = torch.linalg.eigh(A)
+    values = values.cpu().numpy()
+    order = _order(values, k, which)  # select on the device: only K columns travel back
+    vectors = vectors[:, torch.as_tensor(order, device=vectors.device)].cpu().numpy()
+    return values[order], vectors, {"method": f"torch.linalg.eigh (full, {device})"}

@@ -1,0 +1,119 @@
+"""Eigensolvers agree with each other and with a known spectrum (up to sign, by residual)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cooc.errors import InvalidParameterError
+from cooc.spectral.eigen import choose_solver, fix_signs, top_eigenpairs
+
+
+def known_spectrum(rng, V=150, k=8):
+    """A symmetric matrix with a planted spectrum: k large eigenvalues of both signs, then a gap."""
+    Q, _ = np.linalg.qr(rng.standard_normal((V, V)))
+    top = np.array([10.0, -9.0, 8.0, 7.0, -6.0, 5.0, 4.5, -4.0, 3.5, 3.0, -2.5, 2.0])[: k + 2]
+    rest = rng.uniform(-0.1, 0.1, V - top.size)
+    values = np.concatenate([top, rest])
+    return (Q * values) @ Q.T, values, Q
+
+
+def assert_pairs_match(pairs, values, Q, k, which="LM", atol=1e-8):
+    order = np.argsort(-np.abs(values) if which == "LM" else -values, kind="stable")[:k]
+    np.testing.assert_allclose(pairs.values, values[order], atol=atol)
+    expected = fix_signs(Q[:, order])
+    np.testing.assert_allclose(pairs.vectors, expected, atol=atol * 100)
+
+
+@pytest.mark.parametrize("solver", ["dense", "lanczos", "randomized", "torch"])
+def test_solvers_recover_a_planted_spectrum(solver, rng):
+    A, values, Q = known_spectrum(rng)
+    pairs = top_eigenpairs(A, 8, solver=solver, n_iter=30 if solver == "randomized" else None)
+    assert pairs.solver == solver and len(pairs) == 8
+    assert_pairs_match(pairs, values, Q, 8, atol=1e-7 if solver == "randomized" else 1e-9)
+    assert pairs.residuals(A).max() < 1e-6
+    np.testing.assert_allclose(pairs.vectors.T @ pairs.vectors, np.eye(8), atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["dense", "lanczos", "torch"])
+def test_largest_algebraic(solver, rng):
+    A, values, Q = known_spectrum(rng)
+    pairs = top_eigenpairs(A, 5, which="LA", solver=solver)
+    assert (pairs.values > 0).all() and np.all(np.diff(pairs.values) <= 0)
+    assert_pairs_match(pairs, values, Q, 5, which="LA")
+
+
+def test_full_and_subset_dense_paths_agree(rng):
+    A, values, Q = known_spectrum(rng, V=40, k=10)
+    subset = top_eigenpairs(A, 4, solver="dense")  # 4 <= 40 // 8: two index subsets
+    full = top_eigenpairs(A, 10, solver="dense")   # 10 > 40 // 8: full decomposition
+    assert "subset" in subset.info["method"] and "full" in full.info["method"]
+    np.testing.assert_allclose(full.values[:4], subset.values, atol=1e-12)
+    np.testing.assert_allclose(full.vectors[:, :4], subset.vectors, atol=1e-10)
+
+
+def test_sparse_input(rng):
+    B = sp.random(300, 300, density=0.02, random_state=rng)
+    A = (B + B.T).tocsr()
+    ref = top_eigenpairs(A.toarray(), 6, solver="dense")
+    for solver in ("lanczos", "dense", "torch"):
+        got = top_eigenpairs(A, 6, solver=solver)
+        np.testing.assert_allclose(got.values, ref.values, atol=1e-9)
+        assert got.residuals(A).max() < 1e-8
+    assert top_eigenpairs(A, 6).solver == "lanczos"
+
+
+def test_signs_are_deterministic(rng):
+    A, values, Q = known_spectrum(rng)
+    pairs = top_eigenpairs(A, 6, solver="dense")
+    rows = np.abs(pairs.vectors).argmax(axis=0)
+    assert (pairs.vectors[rows, np.arange(6)] > 0).all()
+    again = top_eigenpairs(A, 6, solver="lanczos", seed=7)
+    np.testing.assert_allclose(again.vectors, pairs.vectors, atol=1e-9)
+    np.testing.assert_array_equal(fix_signs(np.array([[0.0, 2.0], [-3.0, -1.0]])), [[0.0, 2.0], [3.0, -1.0]])
+
+
+def test_weighting_reconstructs_a_psd_matrix(rng):
+    X = rng.standard_normal((30, 30))
+    A = X @ X.T
+    pairs = top_eigenpairs(A, 30, solver="dense")
+    W = pairs.weighted(0.5)
+    np.testing.assert_allclose(W @ W.T, A, atol=1e-9)
+    np.testing.assert_allclose(pairs.weighted(1.0, k=3), pairs.vectors[:, :3] * pairs.values[:3])
+    np.testing.assert_allclose(pairs.weighted(0.0), pairs.vectors)
+
+
+def test_choose_solver():
+    assert choose_solver(500, 10, False, 1.0, "cpu") == "dense"
+    assert choose_solver(10_000, 200, False, 1.0, "cpu") == "lanczos"
+    assert choose_solver(10_000, 1000, False, 1.0, "cpu") == "dense"
+    assert choose_solver(10_000, 200, True, 0.01, "cpu") == "lanczos"
+    assert choose_solver(10_000, 200, True, 0.01, "cuda") == "lanczos"
+    assert choose_solver(10_000, 200, False, 1.0, "cuda") in ("torch", "dense")
+
+
+def test_device_parity(device, rng):
+    A, values, Q = known_spectrum(rng)
+    if device == "cuda":
+        import cupy
+        A = cupy.asarray(A)
+    for solver in ("dense", "lanczos", "randomized"):
+        pairs = top_eigenpairs(A, 6, solver=solver, device=device, n_iter=30)
+        assert pairs.info["device"] == device
+        assert_pairs_match(pairs, values, Q, 6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"k": 0}, "'k' must be an integer in \\[1, inf\\)"),
+    ({"k": 200}, "at most V = 150"),
+    ({"k": 3, "which": "SA"}, "'which'"),
+    ({"k": 3, "solver": "arpack"}, "'solver'"),
+    ({"k": 3, "solver": "randomized", "which": "LA"}, "largest-magnitude pairs only"),
+    ({"k": 149, "solver": "lanczos"}, "k < V - 1"),
+])
+def test_errors(kwargs, match, rng):
+    A, _, _ = known_spectrum(rng)
+    with pytest.raises(InvalidParameterError, match=match):
+        top_eigenpairs(A, **kwargs)
+    with pytest.raises(InvalidParameterError, match="square"):
+        top_eigenpairs(np.zeros((3, 4)), 1)
