@@ -24,6 +24,8 @@ _LAZY = {
     "CorpusWriter": "cooc.corpus",
     "Cooccurrence": "cooc.cooccurrence",
     "RandomHierarchyModel": "cooc.grammars.rhm",
+    "LatentVariableModel": "cooc.grammars.latent",
+    "TaxonomyModel": "cooc.grammars.taxonomy",
     "Embedding": "cooc.spectral.embedding",
 }
 

@@ -65,3 +65,27 @@ def weighted_choices(xp: Any, rng: Any, shape: tuple[int, ...], cumulative: np.n
 def int_power(base: int, exponent: int) -> int:
     """Exact Python-int power (no float rounding, no overflow)."""
     return int(base) ** int(exponent)
+
+
+def categorical_rows(xp: Any, cumulative: Any, rows: Any, u: Any) -> Any:
+    """Draw column ``k`` of row ``rows[i]`` with the probabilities whose cumulative sums are ``cumulative``.
+
+    Parameters
+    ----------
+    cumulative : array of shape (R, K)
+        Row-wise cumulative probabilities; the last column is treated as exactly 1.
+    rows : int array of any shape
+    u : float array of the same shape, uniform in [0, 1)
+
+    Returns
+    -------
+    int64 array of the shape of ``rows``, entries in ``[0, K)``.
+    """
+    R, K = cumulative.shape
+    shifted = xp.asarray(cumulative, dtype=np.float64).copy()
+    shifted[:, -1] = 1.0
+    # Row r occupies (r, r + 1] once shifted by r, so one sorted search serves every row.
+    shifted += xp.arange(R, dtype=np.float64)[:, None]
+    rows = xp.asarray(rows, dtype=np.int64)
+    flat = xp.searchsorted(shifted.ravel(), rows + u, side="right")
+    return xp.clip(flat - rows * K, 0, K - 1)

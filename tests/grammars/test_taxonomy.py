@@ -1,0 +1,138 @@
+"""Taxonomy model: tree distances, exact kernel alpha exp(-beta d), Markov documents converge to it."""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pytest
+
+from cooc.errors import InvalidParameterError
+from cooc.grammars._exact import pair_histogram
+from cooc.grammars.taxonomy import TaxonomyModel, regular_tree
+from cooc.spectral.targets import Target
+
+from ._helpers import assert_within_standard_errors
+
+
+def bfs_distances(parents: np.ndarray) -> np.ndarray:
+    """Tree distances by breadth-first search over the undirected edges (reference)."""
+    V = len(parents)
+    neighbours = [[] for _ in range(V)]
+    for child, parent in enumerate(parents):
+        if parent >= 0:
+            neighbours[child].append(parent)
+            neighbours[parent].append(child)
+    D = np.full((V, V), -1)
+    for source in range(V):
+        D[source, source] = 0
+        queue = deque([source])
+        while queue:
+            u = queue.popleft()
+            for w in neighbours[u]:
+                if D[source, w] < 0:
+                    D[source, w] = D[source, u] + 1
+                    queue.append(w)
+    return D
+
+
+def test_regular_tree_layout():
+    parents = regular_tree(3, 2)
+    assert parents.tolist() == [-1, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    model = TaxonomyModel(branching=3, depth=2)
+    assert model.depths.tolist() == [0, 1, 1, 1] + [2] * 9
+    assert [c.tolist() for c in model.children()[:2]] == [[1, 2, 3], [4, 5, 6]]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_distances_match_breadth_first_search_on_random_trees(seed):
+    rng = np.random.default_rng(seed)
+    V = 40
+    parents = np.array([-1] + [int(rng.integers(0, i)) for i in range(1, V)])
+    perm = rng.permutation(V)  # relabel nodes so the root is not node 0
+    inverse = np.argsort(perm)
+    relabelled = np.where(parents[perm] >= 0, inverse[np.maximum(parents[perm], 0)], -1)
+    model = TaxonomyModel(relabelled, beta=0.5)
+    np.testing.assert_array_equal(model.distances, bfs_distances(relabelled))
+
+
+def test_kernel_is_alpha_exp_minus_beta_d():
+    model = TaxonomyModel(branching=2, depth=3, beta=0.8)
+    K = model.kernel()
+    np.testing.assert_allclose(K, model.alpha * np.exp(-0.8 * model.distances), rtol=1e-14)
+    np.testing.assert_allclose(K.sum(), 1.0)
+    no_self = TaxonomyModel(branching=2, depth=3, beta=0.8, self_pairs=False)
+    assert np.all(np.diag(no_self.kernel()) == 0)
+    off = ~np.eye(15, dtype=bool)
+    np.testing.assert_allclose(no_self.kernel()[off], no_self.alpha * np.exp(-0.8 * model.distances[off]), rtol=1e-14)
+
+
+def test_markov_chain_is_stationary_and_reversible():
+    model = TaxonomyModel(branching=3, depth=2, beta=1.3)
+    T, pi = model.transition(), model.unigram()
+    np.testing.assert_allclose(T.sum(axis=1), 1.0)
+    np.testing.assert_allclose(pi @ T, pi, atol=1e-15)
+    for lag in (1, 2, 5):
+        J = model.joint(lag)
+        np.testing.assert_allclose(J, J.T, atol=1e-15)
+        np.testing.assert_allclose(J.sum(axis=1), pi, atol=1e-15)
+    np.testing.assert_allclose(model.joint(1), model.kernel(), atol=1e-16)
+
+
+def test_window_joint_weights():
+    model = TaxonomyModel(branching=2, depth=2, beta=1.0, doc_length=5)
+    J1, J2 = model.joint(1), model.joint(2)
+    # doc length 5: 4 pairs at lag 1, 3 at lag 2; linear weights (3 - k) for a window of 2
+    np.testing.assert_allclose(model.window_joint(2), (4 * J1 + 3 * J2) / 7)
+    np.testing.assert_allclose(model.window_joint(2, "linear"), (2 * 4 * J1 + 3 * J2) / 11)
+    np.testing.assert_allclose(model.window_joint(2, "harmonic"), (4 * J1 + 1.5 * J2) / 5.5)
+    np.testing.assert_allclose(model.window_joint(10), model.window_joint(4))  # lags stop at T - 1
+
+
+def test_sampled_cooccurrence_converges_to_the_exact_kernel():
+    model = TaxonomyModel(branching=2, depth=2, beta=0.7, doc_length=8)
+    V = model.vocab_size
+    adjacent, window = [], []
+    for g in range(40):
+        tokens = model.sample(2000, seed=500 + g)
+        assert tokens.shape == (2000, 8) and tokens.dtype == np.int32
+        H1 = pair_histogram(tokens, V, lags=[1])
+        H3 = pair_histogram(tokens, V, lags=[1, 2, 3])
+        adjacent.append(H1 / H1.sum())
+        window.append(H3 / H3.sum())
+    assert_within_standard_errors(np.stack(adjacent), model.kernel())
+    assert_within_standard_errors(np.stack(window), model.window_joint(3))
+
+
+def test_exact_cooccurrence_feeds_targets():
+    model = TaxonomyModel(branching=2, depth=2, beta=0.5)
+    P = model.window_joint(2)
+    p = model.unigram()
+    expected = 2 * (P - np.outer(p, p)) / (P + np.outer(p, p))
+    mstar = Target("mstar").fit(model.exact_cooccurrence(window=2)).matrix_
+    np.testing.assert_allclose(mstar, expected, atol=1e-12)
+    # nearer concepts co-occur more: M* decreases with tree distance from the root's child
+    row, d = mstar[1], model.distances[1]
+    assert row[d == 1].min() > row[d == 2].max() > -1
+
+
+@pytest.mark.parametrize("parents, message", [
+    ([-1, -1, 0], "exactly one root"),
+    ([1, 2, 0], "exactly one root"),
+    ([-1, 2, 1], "contains a cycle"),
+    ([-1, 5, 0], "parents in \\[0, 3\\)"),
+    ([-1], "at least 2 nodes"),
+])
+def test_bad_trees_are_refused(parents, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        TaxonomyModel(np.array(parents))
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(InvalidParameterError, match="'beta' must be a number in \\[0, inf\\)"):
+        TaxonomyModel(beta=-1.0)
+    with pytest.raises(InvalidParameterError, match="'depth' must be an integer in \\[1, inf\\)"):
+        TaxonomyModel(depth=0)
+    with pytest.raises(InvalidParameterError, match="must name 7 nodes"):
+        TaxonomyModel(depth=2, words=["a"])
+    with pytest.raises(InvalidParameterError, match="'n_docs' must be an integer in \\[1, inf\\)"):
+        TaxonomyModel().sample(0)
