@@ -27,6 +27,15 @@ _LAZY = {
     "LatentVariableModel": "cooc.grammars.latent",
     "TaxonomyModel": "cooc.grammars.taxonomy",
     "Embedding": "cooc.spectral.embedding",
+    "SpectralEmbedding": "cooc.spectral.estimator",
+    "Target": "cooc.spectral.targets",
+    "target_matrix": "cooc.spectral.targets",
+    "top_eigenpairs": "cooc.spectral.eigen",
+    "evaluate_analogies": "cooc.geometry.analogy",
+    "accuracy_vs_k": "cooc.geometry.analogy",
+    "compare_targets": "cooc.geometry.analogy",
+    "load_questions": "cooc.geometry.analogy",
+    "BinaryAttributeModel": "cooc.grammars.attributes",
 }
 
 __all__ = ["__version__", *_LAZY]

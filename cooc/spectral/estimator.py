@@ -1,0 +1,128 @@
+"""SpectralEmbedding: co-occurrence counts -> target matrix -> top-K eigenpairs -> Embedding."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._io import provenance
+from .._params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence import Cooccurrence
+from ..errors import InvalidParameterError
+from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
+from .embedding import Embedding
+from .targets import KINDS, Target
+
+
+class SpectralEmbedding:
+    """Eigen-embedding of a co-occurrence target: ``W = U_K |Lambda_K|^p``.
+
+    Parameters
+    ----------
+    target : {"p", "m", "logm", "pmi", "ppmi", "sppmi", "mstar"}, default "mstar"
+    dim : int, default 200
+        K, the number of eigenpairs kept.
+    p : float, default 0.5
+        Eigenvalue weighting (Levy et al.'s "eig"; 0 keeps the bare eigenvectors).
+    which : {"LM", "LA"}, default "LM"
+        Keep the K eigenvalues largest in magnitude, or the K most positive.
+    solver : {"auto", "dense", "lanczos", "randomized", "torch"}, default "auto"
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        Builds the dense target and solves there.
+    seed : int, default 0
+    eps, neg, alpha, marginals, max_dense, dtype
+        Passed to :class:`~cooc.spectral.targets.Target`.
+
+    Attributes
+    ----------
+    target_ : Target
+        The fitted target (its matrix is dropped after fitting unless ``keep_matrix``).
+    eigenpairs_ : Eigenpairs
+        values (K,), vectors (V, K).
+    embedding_ : Embedding
+        Vectors of shape (V, K) for the co-occurrence vocabulary.
+
+    Examples
+    --------
+    >>> emb = SpectralEmbedding(target="mstar", dim=200).fit(cooc).embedding_   # doctest: +SKIP
+    >>> emb = SpectralEmbedding(target="logm", dim=50).fit_transform(cooc)      # doctest: +SKIP
+    """
+
+    _constraints = {
+        "target": OneOf(KINDS),
+        "dim": Interval(int, 1, None),
+        "p": Interval(float, None, None),
+        "which": OneOf(WHICH),
+        "solver": OneOf(SOLVERS),
+        "device": OneOf(("cpu", "cuda", "auto")),
+        "seed": Interval(int, 0, None),
+        "keep_matrix": InstanceOf(bool),
+    }
+
+    def __init__(self, target: str = "mstar", dim: int = 200, p: float = 0.5, *, which: str = "LM",
+                 solver: str = "auto", device: str = "cpu", seed: int = 0, eps: float = 1e-2, neg: float = 1,
+                 alpha: float = 1.0, marginals: str = "global", max_dense: int = 30000, dtype: str = "float64",
+                 keep_matrix: bool = False):
+        self.target = target
+        self.dim = dim
+        self.p = p
+        self.which = which
+        self.solver = solver
+        self.device = device
+        self.seed = seed
+        self.eps = eps
+        self.neg = neg
+        self.alpha = alpha
+        self.marginals = marginals
+        self.max_dense = max_dense
+        self.dtype = dtype
+        self.keep_matrix = keep_matrix
+
+    def get_params(self) -> dict[str, Any]:
+        names = ["target", "dim", "p", "which", "solver", "device", "seed", "eps", "neg", "alpha", "marginals",
+                 "max_dense", "dtype", "keep_matrix"]
+        return {n: getattr(self, n) for n in names}
+
+    def _target(self) -> Target:
+        return Target(self.target, eps=self.eps, neg=self.neg, alpha=self.alpha, marginals=self.marginals,
+                      max_dense=self.max_dense, dtype=self.dtype, device=self.device)
+
+    def fit(self, cooc: Cooccurrence) -> "SpectralEmbedding":
+        """Build the target, take its top ``dim`` eigenpairs and form the embedding."""
+        validate(self.get_params(), self._constraints, owner="SpectralEmbedding")
+        if self.dim > len(cooc):
+            raise InvalidParameterError(
+                f"SpectralEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}.")
+        self.target_ = self._target().fit(cooc)
+        self.eigenpairs_ = top_eigenpairs(self.target_.matrix_, self.dim, which=self.which, solver=self.solver,
+                                          device=self.device, seed=self.seed)
+        if not self.keep_matrix:
+            del self.target_.matrix_
+        self.words_ = list(cooc.vocab.words)
+        self._cooc_info = {"settings": cooc.settings, "provenance": cooc.provenance, "V": len(cooc)}
+        self.embedding_ = self.embedding()
+        return self
+
+    def fit_transform(self, cooc: Cooccurrence) -> Embedding:
+        """``fit(cooc).embedding_``."""
+        return self.fit(cooc).embedding_
+
+    def embedding(self, k: int | None = None, p: float | None = None) -> Embedding:
+        """The embedding from the first ``k`` eigenpairs with weighting ``p`` (defaults: all, ``self.p``).
+
+        One decomposition serves every K <= ``dim``; this is how accuracy-against-K curves
+        are made.
+        """
+        pairs: Eigenpairs = self.eigenpairs_
+        k = len(pairs) if k is None else int(k)
+        p = self.p if p is None else p
+        if not 1 <= k <= len(pairs):
+            raise InvalidParameterError(f"SpectralEmbedding.embedding: 'k' must be in [1, {len(pairs)}], got {k}.")
+        meta = {"target": self.target, "dim": k, "p": p, "params": self.get_params(),
+                "eigenvalues": pairs.values[:k].tolist(), "solver": pairs.solver, "solver_info": pairs.info,
+                "cooccurrence": self._cooc_info, "provenance": provenance(step="SpectralEmbedding")}
+        return Embedding(pairs.weighted(p, k), self.words_, meta)
+
+    @property
+    def eigenvalues_(self) -> np.ndarray:
+        return self.eigenpairs_.values

@@ -1,0 +1,67 @@
+"""SpectralEmbedding: target -> eigenpairs -> W = U |Lambda|^p, against a direct numpy decomposition."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cooc.cooccurrence import Cooccurrence
+from cooc.errors import InvalidParameterError
+from cooc.spectral.eigen import fix_signs
+from cooc.spectral.embedding import Embedding
+from cooc.spectral.estimator import SpectralEmbedding
+from cooc.spectral.targets import target_matrix
+
+
+def random_cooc(rng, V=80):
+    counts = sp.random(V, V, density=0.3, random_state=rng, data_rvs=lambda n: rng.integers(1, 30, n))
+    return Cooccurrence.from_scipy((counts + counts.T).tocsr(), [f"w{i}" for i in range(V)],
+                                   unigram=rng.integers(5, 500, V), settings={"window": 2})
+
+
+@pytest.mark.parametrize("target, which", [("mstar", "LM"), ("logm", "LM"), ("ppmi", "LM"), ("pmi", "LA")])
+def test_vectors_equal_a_direct_decomposition(target, which, rng):
+    cooc = random_cooc(rng)
+    model = SpectralEmbedding(target, dim=7, p=0.5, which=which).fit(cooc)
+    A = target_matrix(cooc, target)
+    A = A.toarray() if sp.issparse(A) else A
+    values, vectors = np.linalg.eigh(A)
+    order = np.argsort(-np.abs(values) if which == "LM" else -values, kind="stable")[:7]
+    np.testing.assert_allclose(model.eigenvalues_, values[order], rtol=1e-10, atol=1e-12)
+    expected = fix_signs(vectors[:, order]) * np.sqrt(np.abs(values[order]))
+    np.testing.assert_allclose(model.embedding_.vectors, expected, atol=1e-9)
+    assert model.embedding_.index_to_key == cooc.vocab.words
+
+
+def test_embedding_for_other_k_and_p(rng):
+    cooc = random_cooc(rng)
+    model = SpectralEmbedding("mstar", dim=10, p=0.5).fit(cooc)
+    emb = model.fit_transform(cooc)
+    assert isinstance(emb, Embedding) and emb.dim == 10
+    assert emb.meta["target"] == "mstar" and len(emb.meta["eigenvalues"]) == 10
+    assert emb.meta["cooccurrence"]["settings"] == {"window": 2}
+    three = model.embedding(k=3, p=1.0)
+    np.testing.assert_allclose(three.vectors, model.eigenpairs_.vectors[:, :3] * np.abs(model.eigenvalues_[:3]))
+    with pytest.raises(InvalidParameterError, match="'k' must be in \\[1, 10\\]"):
+        model.embedding(k=11)
+    assert not hasattr(model.target_, "matrix_")
+    kept = SpectralEmbedding("mstar", dim=3, keep_matrix=True).fit(cooc)
+    assert kept.target_.matrix_.shape == (80, 80)
+
+
+def test_solvers_give_the_same_embedding(rng):
+    cooc = random_cooc(rng, V=60)
+    ref = SpectralEmbedding("mstar", dim=5, solver="dense").fit_transform(cooc)
+    for solver in ("lanczos", "torch"):
+        got = SpectralEmbedding("mstar", dim=5, solver=solver).fit_transform(cooc)
+        np.testing.assert_allclose(got.vectors, ref.vectors, atol=1e-8)
+
+
+def test_parameter_errors(rng):
+    cooc = random_cooc(rng, V=10)
+    with pytest.raises(InvalidParameterError, match="'dim' must be at most V = 10"):
+        SpectralEmbedding(dim=11).fit(cooc)
+    with pytest.raises(InvalidParameterError, match="'target' must be one of"):
+        SpectralEmbedding(target="glove").fit(cooc)
+    with pytest.raises(InvalidParameterError, match="'dim'"):
+        SpectralEmbedding(dim=0).fit(cooc)
