@@ -1,0 +1,57 @@
+"""Word similarity equals gensim's evaluate_word_pairs, with out-of-vocabulary counts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cooc.errors import InputDataError
+from cooc.geometry.similarity import (benchmark_path, evaluate_similarities, evaluate_similarity,
+                                      load_word_pairs)
+from cooc.spectral.embedding import Embedding
+
+
+def embedding_for(rng, names=("wordsim353", "simlex999"), keep=0.8, d=20):
+    words = sorted({w.lower() for n in names for a, b, _ in load_word_pairs(benchmark_path(n)) for w in (a, b)})
+    vocab = [w for w in words if rng.random() < keep] + ["Tiger", "x1", "x2"]
+    rng.shuffle(vocab)
+    return Embedding(rng.standard_normal((len(vocab), d)).astype(np.float32), vocab)
+
+
+@pytest.mark.parametrize("name", ["wordsim353", "simlex999"])
+def test_equals_gensim(name, rng):
+    emb = embedding_for(rng)
+    ours = evaluate_similarity(emb, name)
+    pearson, spearman, oov_ratio = emb.to_gensim().evaluate_word_pairs(str(benchmark_path(name)))
+    assert ours.spearman == pytest.approx(spearman[0], abs=1e-6)
+    assert ours.pearson == pytest.approx(pearson[0], abs=1e-6)
+    assert ours.oov_ratio == pytest.approx(oov_ratio, abs=1e-12)
+    assert ours.oov > 0 and ours.listed == ours.evaluated + ours.oov
+
+
+def test_perfect_and_reversed_scores():
+    # 1-D directions at known angles: cosine = cos(theta), a decreasing function of theta.
+    angles = np.linspace(0, np.pi, 6)
+    vectors = np.column_stack([np.cos(angles), np.sin(angles)])
+    emb = Embedding(vectors, [f"w{i}" for i in range(6)])
+    pairs = [("w0", f"w{i}", 10.0 - i) for i in range(1, 6)] + [("w0", "zzz", 1.0)]
+    res = evaluate_similarity(emb, pairs, name="toy")
+    assert res.spearman == pytest.approx(1.0) and (res.listed, res.evaluated, res.oov) == (6, 5, 1)
+    flipped = evaluate_similarity(emb, [(a, b, -s) for a, b, s in pairs])
+    assert flipped.spearman == pytest.approx(-1.0)
+    assert np.isnan(evaluate_similarity(emb, pairs[:1] + pairs[-1:]).spearman)
+    assert "5/6 pairs" in res.summary() and res.to_dict()["oov"] == 1
+
+
+def test_all_benchmarks_and_files(tmp_path, rng):
+    emb = embedding_for(rng)
+    both = evaluate_similarities(emb)
+    assert set(both) == {"wordsim353", "simlex999"} and both["simlex999"].listed == 999
+    assert both["wordsim353"].listed == 353
+    path = tmp_path / "pairs.tsv"
+    path.write_text("# comment\nTiger\tcat\t7.35\nbad line\nx1\tx2\tnot-a-number\nx1\tx2\t3\n")
+    assert load_word_pairs(path) == [("Tiger", "cat", 7.35), ("x1", "x2", 3.0)]
+    assert evaluate_similarity(emb, path).name == "pairs"
+    with pytest.raises(InputDataError, match="unknown similarity benchmark"):
+        benchmark_path("men")
+    with pytest.raises(InputDataError, match="does not exist"):
+        evaluate_similarity(emb, tmp_path / "none.tsv")
