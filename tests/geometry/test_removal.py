@@ -1,0 +1,79 @@
+"""Removal experiments: block zeroing reaches independence exactly; corpus filtering drops the right documents."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cooc.corpus import CorpusWriter
+from cooc.errors import InputDataError, InvalidParameterError
+from cooc.geometry.removal import family_block, filter_corpus, removal_experiment, zero_family
+from cooc.grammars.attributes import BinaryAttributeModel
+from cooc.spectral.targets import target_matrix
+from cooc.vocab import Vocabulary
+
+
+def test_family_block():
+    pairs = [("man", "woman"), ("king", "queen"), ("man", "woman")]
+    assert family_block(pairs) == [("man", "woman"), ("king", "queen")]
+    assert family_block(pairs, "cross") == [("man", "woman"), ("man", "queen"), ("king", "woman"),
+                                            ("king", "queen")]
+    assert len(family_block(pairs, "all")) == 6
+    with pytest.raises(InvalidParameterError, match="'block'"):
+        family_block(pairs, "rows")
+
+
+def test_zero_family_sets_independence():
+    m = BinaryAttributeModel(3, p=[0.5, 0.4, 0.3], s=0.3)
+    cooc = m.to_cooccurrence()
+    pairs = m.families()["a0-a1"] + [("a0b0c0", "unknown")]
+    zeroed = zero_family(cooc, pairs)
+    M = target_matrix(zeroed, "m")
+    for a, b in pairs[:-1]:
+        i, j = cooc.vocab[a], cooc.vocab[b]
+        assert M[i, j] == 1.0 and M[j, i] == 1.0
+    assert len(zeroed.independent_pairs) == 2 * 4
+    with pytest.raises(InputDataError, match="none of the family's pairs"):
+        zero_family(cooc, [("x", "y")])
+
+
+def small_corpus(path):
+    vocab = Vocabulary(["a", "b", "c", "d"], [4, 3, 3, 2])
+    docs = [[0, 1, 2], [0, 2], [1, 3, 0], [2, 3, 2]]
+    with CorpusWriter(path, vocab, {"kind": "test"}) as w:
+        for doc in docs:
+            w.add_document(np.array(doc))
+    return w.close()
+
+
+def test_filter_corpus_drops_documents_with_both_words(tmp_path):
+    corpus = small_corpus(tmp_path / "c")
+    filtered, stats = filter_corpus(corpus, [("a", "b"), ("zz", "c")], tmp_path / "f")
+    assert [d.tolist() for d in filtered.documents()] == [[0, 2], [2, 3, 2]]
+    assert (stats.docs_kept, stats.docs_dropped, stats.tokens_kept, stats.tokens_dropped) == (2, 2, 5, 6)
+    assert filtered.vocab.words == ["a", "b", "c", "d"]            # ids unchanged
+    assert filtered.vocab.counts.tolist() == [1, 0, 3, 1]         # counts of the kept tokens
+    twice, _ = filter_corpus(corpus, [("c", "d"), ("a", "c")], tmp_path / "g", max_tokens=3)
+    assert [d.tolist() for d in twice.documents()] == [[1, 3, 0]]
+    with pytest.raises(InputDataError, match="none of the pairs"):
+        filter_corpus(corpus, [("x", "y")], tmp_path / "h")
+
+
+def test_removal_experiment_block_and_corpus(tmp_path):
+    from cooc.count import count_cooccurrences
+    m = BinaryAttributeModel(4, p=[0.5, 0.4, 0.3, 0.6], s=0.5)
+    families = m.families()
+    corpus = m.write_corpus(tmp_path / "attr", n_docs=20000, length=3, seed=0)
+    cooc = count_cooccurrences(corpus, window=1, weighting="uniform", progress=False)
+    result = removal_experiment(cooc, families, "a0-a1", target="logm", dim=5, corpus=corpus, work_dir=tmp_path)
+    rows = result.rows()
+    assert [r[0] for r in rows] == list(families)
+    assert all(r[1] == 1.0 for r in rows)                      # exact analogies before removal
+    assert result.filter_stats.docs_dropped > 0 and result.corpus is not None
+    assert set(result.to_dict()) >= {"baseline", "block", "corpus", "filter_stats"}
+    # the filtered corpus holds none of the removed pairs
+    filtered, _ = filter_corpus(corpus, families["a0-a1"], tmp_path / "check")
+    counts = count_cooccurrences(filtered, window=1, weighting="uniform", vocab_size=len(cooc), progress=False)
+    ids = [(counts.vocab[a], counts.vocab[b]) for a, b in families["a0-a1"]]
+    assert all(counts.counts[i, j] == 0 for i, j in ids)
+    with pytest.raises(InputDataError, match="no family"):
+        removal_experiment(cooc, families, "zz")
