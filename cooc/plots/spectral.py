@@ -1,0 +1,94 @@
+"""Figures for spectral embeddings: accuracy against K, per-family accuracy, eigenvalue spectra."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import finish, pyplot
+
+
+def plot_accuracy_vs_k(curves: Any, path: str | os.PathLike | None = None, title: str = "Analogy accuracy against K",
+                       families: bool = False, logx: bool = True) -> Any:
+    """Accuracy against the number K of eigenvectors, one line per curve.
+
+    Parameters
+    ----------
+    curves : AccuracyCurve or dict of label to AccuracyCurve
+    path : path, optional
+        Where to save the PNG.
+    families : bool
+        Also draw each family's curve (thin lines) for a single curve.
+    logx : bool
+        Logarithmic K axis.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    plt = pyplot()
+    if not isinstance(curves, Mapping):
+        curves = {curves.label or "accuracy": curves}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, curve in curves.items():
+        ax.plot(curve.ks, 100 * curve.accuracy, marker="o", ms=3, lw=1.8, label=label)
+        if families and len(curves) == 1:
+            for name, acc in curve.per_family.items():
+                ax.plot(curve.ks, 100 * acc, lw=0.8, alpha=0.6, label=name)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel("K (eigenvectors kept)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(-2, 102)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return finish(fig, path)
+
+
+def plot_family_accuracy(results: Mapping[str, Any], path: str | os.PathLike | None = None,
+                         title: str = "Analogy accuracy per family") -> Any:
+    """Grouped bars: accuracy of each family under each result (e.g. protocol A and B).
+
+    Parameters
+    ----------
+    results : dict of label to AnalogyResult
+    """
+    plt = pyplot()
+    labels = list(results)
+    names = [f.name for f in next(iter(results.values())).families]
+    x = np.arange(len(names))
+    width = 0.8 / max(len(labels), 1)
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.55 * len(names) + 2), 4.2))
+    for i, label in enumerate(labels):
+        res = results[label]
+        acc = [100 * res.family(n).accuracy if res.family(n).total else 0.0 for n in names]
+        ax.bar(x + (i - (len(labels) - 1) / 2) * width, acc, width, label=label)
+    ax.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return finish(fig, path)
+
+
+def plot_spectrum(values: Mapping[str, Sequence[float]] | Sequence[float], path: str | os.PathLike | None = None,
+                  title: str = "Eigenvalue spectrum") -> Any:
+    """|lambda_k| against k on log-log axes (negative eigenvalues marked with crosses)."""
+    plt = pyplot()
+    if not isinstance(values, Mapping):
+        values = {"eigenvalues": values}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, vals in values.items():
+        vals = np.asarray(vals, dtype=float)
+        k = np.arange(1, vals.size + 1)
+        line, = ax.loglog(k, np.abs(vals), lw=1.5, label=label)
+        neg = vals < 0
+        ax.scatter(k[neg], np.abs(vals[neg]), marker="x", s=12, color=line.get_color())
+    ax.set_xlabel("k")
+    ax.set_ylabel("|eigenvalue|")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return finish(fig, path)

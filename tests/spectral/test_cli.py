@@ -1,0 +1,77 @@
+"""`cooc embed`, `cooc eval analogy|similarity`, `cooc sweep` through typer's CliRunner."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cooc.cli import app
+from cooc.grammars.attributes import BinaryAttributeModel
+from cooc.spectral.embedding import Embedding
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def model_files(tmp_path):
+    m = BinaryAttributeModel(5, p=[0.5, 0.4, 0.3, 0.6, 0.45], s=0.3)
+    m.to_cooccurrence().save(tmp_path / "counts")
+    lines = []
+    for name, pairs in m.families().items():
+        lines.append(f": {name}")
+        lines += [f"{a} {b} {c} {d}" for (a, b) in pairs[:4] for (c, d) in pairs[:4] if (a, b) != (c, d)]
+    (tmp_path / "q.txt").write_text("\n".join(lines) + "\n")
+    (tmp_path / "sim.tsv").write_text(f"{m.words[0]}\t{m.words[1]}\t3\n{m.words[0]}\t{m.words[2]}\t1\n"
+                                      f"{m.words[1]}\t{m.words[3]}\t2\nfoo\tbar\t4\n")
+    return tmp_path, m
+
+
+def test_embed_then_eval(model_files):
+    tmp, m = model_files
+    res = runner.invoke(app, ["embed", str(tmp / "counts"), "-o", str(tmp / "emb"), "--target", "logm",
+                              "--dim", "6", "--eps", "1e-9"])
+    assert res.exit_code == 0, res.output
+    emb = Embedding.load(tmp / "emb")
+    assert emb.dim == 6 and emb.index_to_key == m.words and emb.meta["target"] == "logm"
+    res = runner.invoke(app, ["eval", "analogy", str(tmp / "emb"), "--questions", str(tmp / "q.txt"),
+                              "--protocol", "pairs", "--json", str(tmp / "a.json")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp / "a.json").read_text())
+    assert data["accuracy"] == 1.0 and data["total"] == 5 * 4 * 3
+    assert "60/60 correct" in res.output
+    res = runner.invoke(app, ["eval", "analogy", str(tmp / "emb"), "--questions", str(tmp / "q.txt")])
+    assert res.exit_code == 0 and "protocol gensim" in res.output
+    res = runner.invoke(app, ["eval", "similarity", str(tmp / "emb"), "--pairs", str(tmp / "sim.tsv"),
+                              "--json", str(tmp / "s.json")])
+    assert res.exit_code == 0, res.output
+    sim = json.loads((tmp / "s.json").read_text())["sim"]
+    assert (sim["listed"], sim["evaluated"], sim["oov"]) == (4, 3, 1)
+
+
+def test_embed_refuses_to_overwrite_and_reports_errors(model_files):
+    tmp, _ = model_files
+    args = ["embed", str(tmp / "counts"), "-o", str(tmp / "emb"), "--dim", "3"]
+    assert runner.invoke(app, args).exit_code == 0
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1 and "error: " in res.output and "--overwrite" in res.output
+    assert runner.invoke(app, args + ["--overwrite"]).exit_code == 0
+    res = runner.invoke(app, ["embed", str(tmp / "missing"), "-o", str(tmp / "e2")])
+    assert res.exit_code == 1 and "is missing" in res.output
+    res = runner.invoke(app, ["embed", str(tmp / "counts"), "-o", str(tmp / "e3"), "--target", "glove"])
+    assert res.exit_code == 1 and "'target' must be one of" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_sweep(model_files):
+    tmp, _ = model_files
+    res = runner.invoke(app, ["sweep", str(tmp / "counts"), "--targets", "m,logm", "--dims", "2,5,8",
+                              "--questions", str(tmp / "q.txt"), "-o", str(tmp / "sweep"), "--eps", "1e-9"])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp / "sweep" / "sweep.json").read_text())
+    assert set(data["curves"]) == {"m", "logm"}
+    assert data["curves"]["logm"]["ks"] == [2, 5, 8] and data["curves"]["logm"]["accuracy"][-1] == 1.0
+    assert (tmp / "sweep" / "sweep.png").stat().st_size > 1000
+    res = runner.invoke(app, ["sweep", str(tmp / "counts"), "--dims", "a,b"])
+    assert res.exit_code == 1 and "comma-separated list of int" in res.output
