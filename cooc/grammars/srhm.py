@@ -1,0 +1,165 @@
+"""The Sparse Random Hierarchy Model (Tomasini & Wyart, arXiv 2404.10727).
+
+An RHM whose every production spreads its ``s`` informative children over ``s (s0 + 1)``
+positions, the others holding an uninformative *empty* symbol; the empty symbol expands
+into empties. A sentence has ``d = (s (s0 + 1))**L`` positions of which ``s**L`` are
+informative, in the order of the underlying RHM sentence.
+
+Two placements, as in the paper:
+
+- ``sparsity="a"``: child ``k`` sits at a uniformly random place inside its own block of
+  ``s0 + 1`` positions (``k (s0 + 1) .. k (s0 + 1) + s0``);
+- ``sparsity="b"``: the ``s`` children occupy a uniformly random ordered subset of the
+  ``s (s0 + 1)`` positions.
+
+Token ids: informative symbols ``0 .. v-1``, the empty symbol ``v``; one-hot inputs encode
+the empty symbol as a zero column.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._backend import array_module
+from .._params import Interval, OneOf, validate
+from ._random import Seed, device_rng
+from .rhm import RandomHierarchyModel, RHMSample
+
+SPARSITY = ("a", "b")
+
+
+class SRHMSample:
+    """Sparse sentences with their underlying RHM sample.
+
+    Attributes
+    ----------
+    tokens : array of shape (P, d)
+        Ids ``0..v-1`` and ``v`` for empty positions.
+    rhm : RHMSample
+        The dense sentences and their trees (levels, choices).
+    positions : list of L + 1 arrays
+        ``positions[l]`` (P, s**l): where each level-``l`` node sits in the level-``l``
+        sparse string (length ``(s (s0 + 1))**l``); ``positions[L]`` locates the
+        informative tokens in ``tokens``.
+    """
+
+    def __init__(self, tokens: Any, rhm: RHMSample, positions: list[Any], v: int):
+        self.tokens, self.rhm, self.positions, self.v = tokens, rhm, positions, int(v)
+
+    @property
+    def labels(self) -> Any:
+        return self.rhm.labels
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    def __getitem__(self, index: Any) -> "SRHMSample":
+        if isinstance(index, (int, np.integer)):
+            index = slice(int(index), int(index) + 1)
+        return SRHMSample(self.tokens[index], self.rhm[index], [p[index] for p in self.positions], self.v)
+
+    def ids(self) -> Any:
+        """Token ids as int64, shape (P, d); the empty symbol is ``v``."""
+        return self.tokens.astype(np.int64)
+
+    def one_hot(self, dtype: Any = np.float32) -> Any:
+        """One-hot inputs (P, v, d); empty positions are all-zero columns."""
+        xp = array_module(self.tokens)
+        P, d = self.tokens.shape
+        out = xp.zeros((P, self.v + 1, d), dtype=dtype)
+        flat = (xp.arange(P, dtype=np.int64)[:, None] * (self.v + 1) + self.tokens.astype(np.int64)) * d
+        flat += xp.arange(d, dtype=np.int64)[None, :]
+        out.reshape(-1)[flat.ravel()] = 1
+        return out[:, :self.v, :]
+
+
+class SparseRandomHierarchyModel:
+    """An RHM with ``s0`` uninformative positions per informative symbol.
+
+    Parameters
+    ----------
+    v, n_c, m, s, L, a, rule_seed
+        As :class:`~cooc.grammars.rhm.RandomHierarchyModel`.
+    s0 : int
+        Empty positions added per informative symbol at each level.
+    sparsity : {"a", "b"}
+        Placement of the informative children (module notes).
+    """
+
+    def __init__(self, v: int, n_c: int, m: int, s: int, L: int, s0: int = 1, a: float | None = None,
+                 rule_seed: int = 0, sparsity: str = "a"):
+        validate(dict(s0=s0, sparsity=sparsity), {"s0": Interval(int, 0, None), "sparsity": OneOf(SPARSITY)},
+                 type(self).__name__)
+        self.rhm = RandomHierarchyModel(v, n_c, m, s, L, a=a, rule_seed=rule_seed)
+        self.s0, self.sparsity = int(s0), sparsity
+        self.v, self.n_c, self.m, self.s, self.L = v, n_c, m, s, L
+
+    def params(self) -> dict[str, Any]:
+        return {**self.rhm.params(), "s0": self.s0, "sparsity": self.sparsity}
+
+    @property
+    def block(self) -> int:
+        """Positions produced by one node, ``s (s0 + 1)``."""
+        return self.s * (self.s0 + 1)
+
+    @property
+    def n_positions(self) -> int:
+        """Positions per sentence, ``(s (s0 + 1))**L``."""
+        return self.block ** self.L
+
+    @property
+    def empty(self) -> int:
+        """Id of the empty symbol (``v``)."""
+        return self.v
+
+    def sample(self, n: int, seed: Seed = None, distinct: bool = False, device: str = "cpu") -> SRHMSample:
+        """Draw ``n`` sparse sentences (``distinct`` applies to the informative content)."""
+        if isinstance(seed, np.random.Generator):
+            rule_stream = place_stream = seed
+        else:
+            sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+            rule_stream, place_stream = sequence.spawn(2)
+        base = self.rhm.sample(n, seed=rule_stream, distinct=distinct, device=device)
+        return self.sparsify(base, seed=place_stream, device=device)
+
+    def sparsify(self, base: RHMSample, seed: Seed = None, device: str = "cpu") -> SRHMSample:
+        """Spread the sentences of ``base`` over ``(s (s0 + 1))**L`` positions."""
+        xp, rng = device_rng(seed, device)
+        P = len(base)
+        positions = [xp.zeros((P, 1), dtype=np.int64)]
+        for l in range(self.L):
+            offsets = self._offsets(xp, rng, P, self.s ** l)  # (P, s**l, s)
+            where = positions[-1][:, :, None] * self.block + offsets
+            positions.append(where.reshape(P, -1))
+        tokens = xp.full((P, self.n_positions), self.empty, dtype=base.tokens.dtype)
+        rows = xp.arange(P, dtype=np.int64)[:, None]
+        tokens[rows, positions[-1]] = base.tokens
+        return SRHMSample(tokens, base, positions, self.v)
+
+    def _offsets(self, xp: Any, rng: Any, P: int, nodes: int) -> Any:
+        """Place the s children of each node inside its block: shape (P, nodes, s)."""
+        s, width = self.s, self.s0 + 1
+        if self.sparsity == "a":
+            jitter = rng.integers(0, width, size=(P, nodes, s)) if self.s0 else xp.zeros((P, nodes, s), dtype=np.int64)
+            return xp.arange(s, dtype=np.int64) * width + jitter.astype(np.int64)
+        keys = rng.random(size=(P, nodes, self.block))  # a random ordered s-subset of the block
+        return xp.sort(xp.argsort(keys, axis=2)[:, :, :s], axis=2).astype(np.int64)
+
+    def parse(self, tokens: Any) -> RHMSample:
+        """Drop the empty positions and parse the remaining string with the RHM parser.
+
+        Rows whose number of informative tokens is not ``s**L`` are reported invalid.
+        """
+        xp = array_module(tokens)
+        tokens = xp.asarray(tokens)
+        informative = tokens != self.empty
+        counts = informative.sum(axis=1)
+        ok = counts == self.rhm.n_positions
+        order = xp.argsort(~informative, axis=1, kind="stable")[:, :self.rhm.n_positions]
+        dense = xp.take_along_axis(tokens.astype(np.int64), order, axis=1)
+        dense = xp.where(ok[:, None], dense, -1)
+        parsed = self.rhm.parse(dense)
+        parsed.valid = parsed.valid & ok
+        return parsed
+

@@ -1,0 +1,87 @@
+"""Sparse RHM: positions, empties, placement laws, parser, tensors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cooc.errors import InvalidParameterError
+from cooc.grammars.srhm import SparseRandomHierarchyModel
+
+
+@pytest.mark.parametrize("sparsity", ["a", "b"])
+@pytest.mark.parametrize("s, s0, L", [(2, 1, 2), (2, 2, 3), (3, 1, 2)])
+def test_sparse_sentences_embed_the_dense_ones(sparsity, s, s0, L, rng):
+    model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=s, L=L, s0=s0, sparsity=sparsity, rule_seed=1)
+    assert model.n_positions == (s * (s0 + 1)) ** L
+    sample = model.sample(500, seed=rng)
+    tokens = sample.tokens
+    assert tokens.shape == (500, model.n_positions)
+    informative = tokens != model.empty
+    np.testing.assert_array_equal(informative.sum(axis=1), s ** L)
+    # the informative tokens, read left to right, are the dense RHM sentence
+    dense = np.stack([row[mask] for row, mask in zip(tokens, informative)])
+    np.testing.assert_array_equal(dense, sample.rhm.tokens)
+    np.testing.assert_array_equal(np.take_along_axis(tokens, sample.positions[-1], axis=1), sample.rhm.tokens)
+    parsed = model.parse(tokens)
+    assert parsed.valid.all()
+    np.testing.assert_array_equal(parsed.labels, sample.labels)
+
+
+def test_placement_a_is_one_informative_symbol_per_block_uniformly():
+    model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=2, L=1, s0=2, sparsity="a")
+    sample = model.sample(30000, seed=0)
+    blocks = (sample.tokens != model.empty).reshape(-1, 2, 3)
+    np.testing.assert_array_equal(blocks.sum(axis=2), 1)
+    freq = blocks.mean(axis=0)
+    assert np.abs(freq - 1 / 3).max() < 5 * np.sqrt((1 / 3) * (2 / 3) / 30000)
+
+
+def test_placement_b_uses_every_ordered_subset_uniformly():
+    model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=2, L=1, s0=1, sparsity="b")
+    sample = model.sample(30000, seed=0)
+    pos = sample.positions[-1]
+    assert (pos[:, 0] < pos[:, 1]).all()
+    codes = pos[:, 0] * 4 + pos[:, 1]
+    counts = np.bincount(codes, minlength=16)[[1, 2, 3, 6, 7, 11]]  # the 6 ordered pairs of 4 slots
+    assert counts.sum() == 30000
+    assert np.abs(counts - 5000).max() < 5 * np.sqrt(5000)
+
+
+def test_positions_compose_level_by_level():
+    model = SparseRandomHierarchyModel(v=6, n_c=3, m=2, s=2, L=3, s0=1, rule_seed=0)
+    sample = model.sample(50, seed=2)
+    for l in range(1, 4):
+        parent = np.repeat(sample.positions[l - 1], 2, axis=1)
+        offset = sample.positions[l] - parent * model.block
+        assert ((offset >= 0) & (offset < model.block)).all()
+
+
+def test_one_hot_has_zero_columns_at_empty_positions():
+    model = SparseRandomHierarchyModel(v=5, n_c=2, m=2, s=2, L=2, s0=1)
+    sample = model.sample(20, seed=0)
+    x = sample.one_hot()
+    assert x.shape == (20, 5, 16)
+    np.testing.assert_array_equal(x.sum(axis=1), (sample.tokens != 5).astype(np.float32))
+    informative = sample.tokens != 5
+    np.testing.assert_array_equal(x.argmax(axis=1)[informative], sample.tokens[informative])
+    assert sample.ids().dtype == np.int64 and len(sample[:7]) == 7
+
+
+def test_parser_rejects_wrong_counts_and_bad_parameters():
+    model = SparseRandomHierarchyModel(v=5, n_c=2, m=2, s=2, L=1, s0=1)
+    good = model.sample(3, seed=0).tokens
+    broken = good.copy()
+    broken[:, :] = model.empty
+    assert not model.parse(broken).valid.any()
+    with pytest.raises(InvalidParameterError, match="'s0' must be an integer in \\[0, inf\\)"):
+        SparseRandomHierarchyModel(v=5, n_c=2, m=2, s=2, L=1, s0=-1)
+    with pytest.raises(InvalidParameterError, match="'sparsity' must be one of"):
+        SparseRandomHierarchyModel(v=5, n_c=2, m=2, s=2, L=1, sparsity="c")
+    with pytest.raises(InvalidParameterError, match="m = 6 exceeds"):
+        SparseRandomHierarchyModel(v=5, n_c=2, m=6, s=2, L=1)
+
+
+def test_s0_zero_is_the_dense_rhm():
+    model = SparseRandomHierarchyModel(v=6, n_c=3, m=2, s=2, L=3, s0=0)
+    sample = model.sample(100, seed=1)
+    np.testing.assert_array_equal(sample.tokens, sample.rhm.tokens)
