@@ -1,0 +1,344 @@
+"""Symmetry tests: families, kernel fits, distance from circulant/Toeplitz, order, year probe, robustness.
+
+Exact checks use analytic circulant/Toeplitz blocks and the latent-variable model of
+``cooc.grammars.latent``; the shuffled-token corpus shows that every score falls to its
+null value when the structure is absent.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import optimize
+
+from cooc.cooccurrence import Cooccurrence
+from cooc.errors import InputDataError, InvalidParameterError
+from cooc.geometry import symmetry as S
+from cooc.grammars.latent import LatentVariableModel
+from cooc.spectral.estimator import SpectralEmbedding
+from cooc.spectral.targets import KINDS, target_matrix
+from cooc.vocab import Vocabulary
+
+MONTHS = S.load_family("months")
+
+
+def periodic_exp(delta: np.ndarray, sigma: float, period: float, images: int = 2) -> np.ndarray:
+    shifts = period * np.arange(-images, images + 1)
+    return np.exp(-np.abs(np.asarray(delta, dtype=float)[..., None] - shifts) / sigma).sum(-1)
+
+
+# -- families ------------------------------------------------------------------------------------
+def test_shipped_families():
+    assert MONTHS.words[:3] == ("january", "february", "march") and len(MONTHS) == 12
+    assert MONTHS.kind == "cyclic" and MONTHS.period == 12
+    week = S.load_family("weekdays")
+    assert len(week) == 7 and week.period == 7 and week.words[0] == "monday"
+    numbers = S.load_family("numbers")
+    assert numbers.kind == "linear" and numbers.words[-1] == "twenty" and numbers.positions[-1] == 19
+    assert S.load_family("months-helpers").kind == "words"
+    assert {"months", "weekdays", "numbers", "years"} <= set(S.list_families())
+
+
+def test_years_are_generated():
+    years = S.load_family("years")
+    assert len(years) == 2021 - 1700 + 1 and years.words[0] == "1700" and years.words[-1] == "2021"
+    assert np.array_equal(years.positions, np.arange(1700, 2022))
+    probe = S.load_family("years:1900-2020")
+    assert len(probe) == 121 and probe.kind == "linear"
+    assert probe.words == years.between(1900, 2020).words
+
+
+def test_family_file_with_positions(tmp_path):
+    path = tmp_path / "decades.txt"
+    path.write_text("# kind: linear\n# a comment\nsixties\t1960\nseventies\t1970\n\neighties\t1980\n")
+    fam = S.load_family(path)
+    assert fam.words == ("sixties", "seventies", "eighties") and list(fam.positions) == [1960, 1970, 1980]
+    assert fam.present({"eighties", "sixties"}).words == ("sixties", "eighties")
+
+
+def test_family_errors(tmp_path):
+    with pytest.raises(InputDataError, match="unknown word family"):
+        S.load_family("no-such-family")
+    with pytest.raises(InvalidParameterError, match="years:START-STOP"):
+        S.load_family("years:19x0")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("# kind: spiral\na\nb\n")
+    with pytest.raises(InputDataError, match="kind 'spiral'"):
+        S.load_family(bad)
+
+
+# -- kernel fits ----------------------------------------------------------------------------------
+def test_circular_fit_recovers_exact_kernel(rng):
+    amp, sigma, c = rng.uniform(0.5, 3), rng.uniform(0.7, 4), rng.uniform(-1, 1)
+    x = np.arange(12.0)
+    block = amp * periodic_exp(x[:, None] - x[None, :], sigma, 12) + c
+    fit = S.fit_circular_kernel(block, x, 12)
+    assert fit.params["amp"] == pytest.approx(amp, rel=1e-6)
+    assert fit.params["sigma"] == pytest.approx(sigma, rel=1e-6)
+    assert fit.params["offset"] == pytest.approx(c, abs=1e-6)
+    assert fit.r2 == pytest.approx(1.0, abs=1e-10) and fit.n == 66
+    assert fit(np.array([0.0, 3.0])) == pytest.approx(amp * periodic_exp(np.array([0.0, 3.0]), sigma, 12) + c)
+    plain = S.fit_circular_kernel(block - c, x, 12, offset=False)
+    assert plain.params["sigma"] == pytest.approx(sigma, rel=1e-6) and "offset" not in plain.params
+
+
+def test_linear_fit_recovers_toeplitz_with_missing_words(rng):
+    y = np.sort(rng.choice(np.arange(1800, 2000), size=60, replace=False)).astype(float)
+    amp, sigma, c = 2.0, rng.uniform(5, 30), 0.3
+    block = amp * np.exp(-np.abs(y[:, None] - y[None, :]) / sigma) + c
+    fit = S.fit_linear_kernel(block, y)
+    assert fit.params["sigma"] == pytest.approx(sigma, rel=1e-6)
+    assert fit.params["amp"] == pytest.approx(amp, rel=1e-6) and fit.params["offset"] == pytest.approx(c, abs=1e-6)
+
+
+def test_grouped_fit_equals_plain_curve_fit(rng):
+    """The fast path (fit through per-distance means) gives the plain fit's estimates and errors."""
+    x = rng.integers(0, 30, size=2000).astype(float)
+    y = 2 * np.exp(-x / 5) + 0.1 + rng.normal(scale=0.3, size=x.size)
+    fit = S.fit_exponential_kernel(x, y)
+    popt, pcov = optimize.curve_fit(lambda x, a, s, c: a * np.exp(-x / s) + c, x, y, p0=(1, 3, 0))
+    assert [fit.params[k] for k in ("amp", "sigma", "offset")] == pytest.approx(popt, rel=1e-5)
+    assert [fit.stderr[k] for k in ("amp", "sigma", "offset")] == pytest.approx(np.sqrt(np.diag(pcov)), rel=1e-3)
+
+
+def test_uncertainty_covers_truth_on_noisy_block():
+    x = np.arange(12.0)
+    hits = 0
+    for seed in range(20):
+        noise = np.random.default_rng(seed).normal(scale=0.05, size=(12, 12))
+        block = 1.5 * periodic_exp(x[:, None] - x[None, :], 2.0, 12) + (noise + noise.T) / 2
+        fit = S.fit_circular_kernel(block, x, 12, offset=False)
+        hits += abs(fit.params["sigma"] - 2.0) < 2 * fit.stderr["sigma"]
+    assert hits >= 15  # ~95% expected for a 2-sigma interval
+
+
+# -- distance from circulant / Toeplitz ---------------------------------------------------------------
+def test_symmetry_residual_zero_for_circulant_and_null_for_noise(rng):
+    x = np.arange(12.0)
+    first = rng.normal(size=7)
+    d = S.circular_distance(x[:, None] - x[None, :], 12).astype(int)
+    circulant = first[d]
+    res = S.symmetry_residual(circulant, x, "cyclic", 12)
+    assert res.residual < 1e-12 and res.n_classes == 6
+    assert res.null == pytest.approx(np.sqrt(1 - 5 / 65))
+    draws = []
+    for _ in range(200):
+        n = rng.normal(size=(12, 12))
+        draws.append(S.symmetry_residual(n + n.T, x, "cyclic", 12).residual ** 2)
+    assert np.mean(draws) == pytest.approx(res.null ** 2, abs=0.02)
+
+
+def test_toeplitz_residual_with_uneven_positions(rng):
+    y = np.array([1.0, 2, 3, 5, 8, 9, 10, 14])
+    block = np.cos(np.abs(y[:, None] - y[None, :]))
+    assert S.symmetry_residual(block, y, "linear").residual < 1e-12
+    assert S.symmetry_residual(block + rng.normal(size=block.shape), y, "linear").residual > 0.1
+    with pytest.raises(InvalidParameterError, match="period"):
+        S.symmetry_residual(block, y, "cyclic")
+
+
+# -- order recovery ---------------------------------------------------------------------------------
+def test_circle_fit_exact(rng):
+    center, radius = rng.normal(size=2) * 5, rng.uniform(0.5, 3)
+    t = rng.uniform(0, 2 * np.pi, size=9)
+    fit = S.fit_circle(center + radius * np.column_stack([np.cos(t), np.sin(t)]))
+    assert fit.center == pytest.approx(center) and fit.radius == pytest.approx(radius)
+    assert fit.relative_residual < 1e-10
+
+
+def test_cyclic_adjacency_and_alignment_by_hand():
+    pos = np.arange(6.0)
+    angles = 2 * np.pi * pos / 6
+    assert S.cyclic_adjacency(angles, pos) == 1.0
+    assert S.cyclic_adjacency(-angles, pos) == 1.0                       # reflection
+    swapped = angles[[0, 2, 1, 3, 4, 5]]                                 # words 1 and 2 swap places
+    assert S.cyclic_adjacency(swapped, pos) == pytest.approx(4 / 6)      # order 0 2 1 3 4 5: 0-2 and 1-3 break
+    assert S.angular_alignment(1.3 - angles, pos, 6) == pytest.approx(1.0)
+    assert S.angular_alignment(np.zeros(6), pos, 6) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fourier_block_gives_months_in_order_and_random_vectors_do_not(rng):
+    x = np.arange(12.0)
+    block = periodic_exp(x[:, None] - x[None, :], 1.5, 12)
+    order = S.recover_order(S.eigen_embed(block, 6), MONTHS)
+    assert order.scores["adjacency"] == 1.0 and order.scores["alignment"] == pytest.approx(1.0)
+    assert order.circle.relative_residual < 1e-6      # images truncated at n = +-2: circulant to ~1e-8
+    assert order.null["adjacency"] == pytest.approx(2 / 11, abs=0.04)
+    scores = [S.recover_order(rng.normal(size=(12, 6)), MONTHS, n_null=20).scores["adjacency"] for _ in range(40)]
+    assert np.mean(scores) == pytest.approx(2 / 11, abs=0.08)
+
+
+def test_line_order_follows_the_arc():
+    years = S.load_family("years:1900-2020")
+    y = years.positions
+    vectors = S.eigen_embed(np.exp(-np.abs(y[:, None] - y[None, :]) / 15), 40)
+    order = S.recover_order(vectors, years)
+    assert order.scores["spearman"] == pytest.approx(1.0)
+    assert order.null["spearman"] < 0.2
+
+
+# -- the year probe -----------------------------------------------------------------------------------
+def test_ridge_loo_matches_sklearn(rng):
+    from sklearn.linear_model import RidgeCV
+    X = rng.normal(size=(40, 6)) * rng.uniform(0.1, 10, size=6)
+    y = X @ rng.normal(size=6) + rng.normal(size=40) + 5
+    alphas = np.logspace(-3, 3, 13)
+    coef, intercept, alpha = S._ridge_loo(X, y, alphas)
+    ref = RidgeCV(alphas=alphas).fit(X, y)
+    assert alpha == ref.alpha_
+    assert coef == pytest.approx(ref.coef_, rel=1e-8, abs=1e-10) and intercept == pytest.approx(ref.intercept_)
+
+
+def _latent_vectors(model: LatentVariableModel, dim: int) -> np.ndarray:
+    emb = SpectralEmbedding("mstar", dim=dim).fit_transform(model.exact_cooccurrence())
+    return emb.vectors[:model.n_words]
+
+
+def test_year_probe_line_decays_like_a_power_twice_as_fast_as_a_plane():
+    ranks = [1, 2, 3, 4, 6, 8, 11, 16]
+    line = LatentVariableModel(121, "line", scale=3.0, n_fillers=30)
+    curve = S.year_probe(_latent_vectors(line, 60), np.arange(1900, 2021), ranks=ranks, n_splits=10, seed=1)
+    assert curve.error[0] > 0.3 and curve.error[-1] < 0.05
+    plane = LatentVariableModel(200, "plane", scale=0.25, n_fillers=30)
+    flat = S.year_probe(_latent_vectors(plane, 60), plane.positions[:, 0], ranks=ranks, n_splits=10, n_train=120, seed=1)
+    slope_line, slope_plane = curve.slope(2, 16), flat.slope(2, 16)
+    # Theory: ~1/r for a 1D latent, ~1/sqrt(r) for 2D. The exact (noise-free) models decay
+    # faster (cosine-like modes: about r^-1.35 and r^-0.65 here), keeping the factor 2 between them.
+    assert -1.9 < slope_line < -0.9
+    assert -1.0 < slope_plane < -0.4
+    assert slope_line / slope_plane == pytest.approx(2.0, rel=0.3)
+
+
+def test_year_probe_without_structure_stays_at_one(rng):
+    curve = S.year_probe(rng.normal(size=(121, 30)), np.arange(1900, 2021), ranks=[1, 5, 20], n_splits=20)
+    assert np.all(curve.error > 0.95)
+
+
+def test_year_probe_rejects_bad_parameters(rng):
+    with pytest.raises(InvalidParameterError, match="n_train"):
+        S.year_probe(rng.normal(size=(30, 5)), np.arange(30.0), n_train=60)
+    with pytest.raises(InvalidParameterError, match="ranks"):
+        S.year_probe(rng.normal(size=(80, 5)), np.arange(80.0), ranks=[1, 9])
+
+
+# -- the exact latent model --------------------------------------------------------------------------
+def sqrt_kernel(sigma: float, n: int = 12):
+    """Emission kernel whose self-convolution on the n-cycle is the periodic exponential."""
+    d = np.arange(n)
+    c = sum(np.exp(-np.abs(d - n * k) / sigma) for k in range(-60, 61))
+    root = np.fft.ifft(np.sqrt(np.fft.fft(c).real)).real
+    assert root.min() > 0
+    return lambda dist: root[np.rint(dist).astype(int) % n]
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_latent_circle_gives_months_in_order_and_the_generating_sigma(sigma):
+    model = LatentVariableModel(12, "circle", kernel=sqrt_kernel(sigma), n_fillers=50, words=MONTHS.words)
+    cooc = model.exact_cooccurrence()
+    # P_i is uniform on the circle, so M's block is the documents' kernel: amp * sum_n exp(-|x - 12n| / sigma).
+    fit = S.fit_circular_kernel(S.target_block(cooc, MONTHS.words, "m"), MONTHS.positions, 12, offset=False)
+    assert fit.params["sigma"] == pytest.approx(sigma, rel=1e-5)   # truncation at n = +-2 costs < exp(-24/sigma)
+    mstar = S.target_block(cooc, MONTHS.words, "mstar")
+    assert S.symmetry_residual(mstar, MONTHS.positions, "cyclic", 12).residual < 1e-10
+    order = S.recover_order(_latent_vectors(model, 10), MONTHS)
+    assert order.scores["adjacency"] == 1.0 and order.scores["alignment"] > 0.999
+
+
+def test_target_block_equals_the_full_target(rng):
+    V = 30
+    counts = rng.poisson(0.7, size=(V, V))
+    words = [f"w{i}" for i in range(V)]
+    cooc = Cooccurrence(sp.csr_matrix(counts + counts.T), Vocabulary(words, rng.integers(1, 50, V)))
+    cooc = cooc.zero_block([("w3", "w5"), ("w7", "w7")])
+    pick = ["w5", "w3", "w7", "w12", "w0", "w29"]
+    ids = cooc.vocab.ids(pick)
+    for kind in KINDS:
+        for params in ({}, {"marginals": "block"}, {"alpha": 0.75}):
+            full = target_matrix(cooc, kind, **params)
+            full = full.toarray() if sp.issparse(full) else np.asarray(full)
+            assert S.target_block(cooc, pick, kind, **params) == pytest.approx(full[np.ix_(ids, ids)], abs=1e-12)
+    with pytest.raises(InputDataError, match="not in the co-occurrence vocabulary"):
+        S.target_block(cooc, ["w1", "nope"])
+
+
+# -- shuffled tokens: every score falls to its null ----------------------------------------------------
+def _counted(model: LatentVariableModel, shuffle: bool, tmp_path) -> Cooccurrence:
+    from cooc.corpus import CorpusWriter
+    from cooc.count import count_cooccurrences
+    tokens, _ = model.sample(20000, seed=0)
+    if shuffle:
+        tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
+    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=len(model.words)))
+    out = tmp_path / ("shuffled" if shuffle else "ordered")
+    with CorpusWriter(out, vocab, {"model": "latent", "shuffled": shuffle}) as writer:
+        writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
+    return count_cooccurrences(out, window=10, progress=False)
+
+
+def _p_value(score: float, vectors: np.ndarray, key: str, n: int = 300) -> float:
+    rng = np.random.default_rng(7)
+    draws = [S.recover_order(vectors, S.Family("m", MONTHS.words, rng.permutation(MONTHS.positions), "cyclic", 12),
+                             n_null=1).scores[key] for _ in range(n)]
+    return float(np.mean(np.array(draws) >= score - 1e-12))
+
+
+def test_shuffled_tokens_send_every_score_to_null(tmp_path):
+    model = LatentVariableModel(12, "circle", scale=1.0, n_fillers=50, words=MONTHS.words)
+    results = {}
+    for shuffle in (False, True):
+        cooc = _counted(model, shuffle, tmp_path)
+        emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
+        vectors = emb[list(MONTHS.words)]
+        block = S.target_block(cooc, MONTHS.words)
+        results[shuffle] = (S.fit_circular_kernel(block, MONTHS.positions, 12),
+                            S.symmetry_residual(block, MONTHS.positions, "cyclic", 12),
+                            S.recover_order(vectors, MONTHS), vectors)
+    fit, res, order, _ = results[False]
+    assert fit.r2 > 0.9 and res.residual < 0.1 and order.scores["adjacency"] == 1.0
+    fit, res, order, vectors = results[True]
+    assert fit.r2 < 0.2
+    assert res.residual > 0.9 * res.null
+    for key in ("adjacency", "alignment"):
+        assert _p_value(order.scores[key], vectors, key) > 0.01, key
+
+
+# -- robustness ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def months_and_helpers():
+    """Months at the even points of a 24-point circle, helper words at the odd points, plus fillers."""
+    months = [f"m{i}" for i in range(12)]
+    helpers = [f"h{i}" for i in range(12)]
+    model = LatentVariableModel(24, "circle", scale=1.5, n_fillers=40, words=[w for p in zip(months, helpers) for w in p])
+    family = S.Family("months", tuple(months), np.arange(12.0), "cyclic", 12.0)
+    return model.exact_cooccurrence(), family, helpers
+
+
+def test_zeroed_month_block_survives_through_helpers_but_not_without_them(months_and_helpers):
+    cooc, family, helpers = months_and_helpers
+    kept = S.robustness(cooc, family, dim=12)
+    assert kept.before.scores["adjacency"] == 1.0 and kept.after.scores["adjacency"] == 1.0
+    assert kept.zeroed_pairs == 144
+    cut = S.robustness(cooc, family, extra_words=helpers, dim=12)
+    assert cut.zeroed_pairs == 144 + 2 * 144
+    assert cut.after.scores["alignment"] < 0.6 and cut.after.scores["adjacency"] < 0.5
+
+
+def test_helper_words_restore_the_circle_and_fillers_do_not(months_and_helpers):
+    cooc, family, helpers = months_and_helpers
+    strong, _ = S.helper_experiment(cooc, family, n_helpers=(0, 1, 4, 12), dim=10)
+    assert strong.error[0] > 0.9                      # the family block alone is zero
+    assert strong.error[2] < 0.05 and strong.error[3] < 1e-8
+    assert set(strong.helpers[:12]) == set(helpers)
+    ids = cooc.vocab.ids(list(family.words)).tolist()
+    fillers = [i for i, w in enumerate(cooc.vocab.words) if w.startswith("f")]
+    words = cooc.vocab.words
+    unrelated = S.helper_curve(lambda idx: S.target_block(cooc, [words[i] for i in idx]), ids, fillers,
+                               (1, 5, 20), S.ideal_shape(family), dim=10)
+    assert np.all(unrelated.error > 0.4)
+
+
+def test_procrustes_error_is_zero_for_similar_shapes_and_one_for_a_point(rng):
+    A = rng.normal(size=(10, 2))
+    R = np.linalg.qr(rng.normal(size=(2, 2)))[0]
+    assert S.procrustes_error(A, 3 * A @ R + 1.5) == pytest.approx(0.0, abs=1e-12)
+    assert S.procrustes_error(A, np.ones((10, 2))) == 1.0
