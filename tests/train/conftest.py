@@ -1,0 +1,58 @@
+"""Fixtures of the trainer tests: torch devices (one test body on CPU and, where torch sees one, CUDA)
+and tiny corpora written with CorpusWriter."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny tensors: torch's thread pool only adds contention on a shared 2-core machine."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _torch_cuda() -> bool:
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=[pytest.param("cpu", id="torch-cpu"),
+                        pytest.param("cuda", id="torch-cuda", marks=[
+                            pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")])])
+def tdevice(request) -> str:
+    """``"cpu"`` and, where torch sees a GPU, ``"cuda"``."""
+    return request.param
+
+
+def write_corpus(path, docs: list[np.ndarray], words: list[str], oov: bool = False):
+    """A TokenCorpus of the given documents (ids; ``len(words)`` is the OOV id when ``oov``)."""
+    from cooc.corpus import CorpusWriter
+    from cooc.vocab import Vocabulary
+    tokens = np.concatenate(docs).astype(np.int32)
+    offsets = np.r_[0, np.cumsum([len(d) for d in docs])]
+    counts = np.bincount(tokens, minlength=len(words) + 1)[:len(words)]
+    writer = CorpusWriter(path, Vocabulary(words, counts), source={"kind": "test"}, overwrite=True,
+                          oov_id=len(words) if oov else None)
+    writer.add_documents(tokens, offsets)
+    return writer.close()
+
+
+def two_cluster_docs(n_docs: int, doc_len: int, half: int, seed: int) -> list[np.ndarray]:
+    """Documents whose words all come from one of two disjoint halves of the vocabulary."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, half, size=doc_len) + half * rng.integers(2) for _ in range(n_docs)]
+
+
+@pytest.fixture
+def cluster_corpus(tmp_path):
+    """1,000 documents of 20 words, each from one of two clusters of 10 words."""
+    words = [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)]
+    return write_corpus(tmp_path / "clusters", two_cluster_docs(1000, 20, 10, seed=1), words)
