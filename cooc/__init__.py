@@ -23,6 +23,7 @@ _LAZY = {
     "TokenCorpus": "cooc.corpus",
     "CorpusWriter": "cooc.corpus",
     "Cooccurrence": "cooc.cooccurrence",
+    "count_cooccurrences": "cooc.count",
     "RandomHierarchyModel": "cooc.grammars.rhm",
     "LatentVariableModel": "cooc.grammars.latent",
     "TaxonomyModel": "cooc.grammars.taxonomy",

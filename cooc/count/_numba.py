@@ -1,0 +1,118 @@
+"""The CPU counting kernel, compiled with numba.
+
+One fused loop per thread generates the window pairs of a prepared chunk and adds them
+straight into the dense head, writing only the pairs outside the head to a tail buffer;
+no pair array is ever materialised. Threads own disjoint sets of centre rows (balanced
+by word frequency), so head writes never collide and need no atomics: every thread
+scans the chunk and skips centres it does not own.
+
+The logic is the same as the vectorised path in :mod:`cooc.count.windows` and
+:mod:`cooc.count.accumulate` (the tests compare them on random inputs).
+"""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+try:
+    import numba
+    from numba import njit, prange
+except ImportError:  # pragma: no cover - numba is optional
+    numba = None
+
+
+def available() -> bool:
+    return numba is not None
+
+
+def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
+    """Assign each row to a thread so that the summed ``weights`` per thread are even (largest first).
+
+    Returns
+    -------
+    ndarray of shape (V,), int32
+        Owner thread of each row.
+    """
+    owner = np.zeros(weights.shape[0], dtype=np.int32)
+    if n_threads == 1:
+        return owner
+    heap = [(0.0, t) for t in range(n_threads)]
+    for row in np.argsort(-weights, kind="stable"):
+        load, t = heapq.heappop(heap)
+        owner[row] = t
+        heapq.heappush(heap, (load + float(weights[row]) + 1.0, t))
+    return owner
+
+
+if numba is not None:
+
+    @njit(parallel=True, nogil=True, cache=True)
+    def _count_total(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells,
+                     head, owner, tail, fill, resume):  # pragma: no cover - compiled
+        """One plane, weights applied: head cell ``+= weights[j - 1]``, tail key tagged with ``j - 1``."""
+        window = weights.shape[0]
+        for t in prange(tail.shape[0]):
+            buf = tail[t]
+            f = fill[t]
+            i = resume[t]
+            while i < n_centres:
+                a = ids[i]
+                if a < vocab_size and owner[a] == t:
+                    if f + window > buf.shape[0]:
+                        break
+                    ra = row_start[a]
+                    la = row_len[a]
+                    for j in range(1, rem[i] + 1):
+                        b = ids[i + j]
+                        if b >= vocab_size:
+                            continue
+                        if b < la:
+                            head[ra + b] += weights[j - 1]
+                        else:
+                            buf[f] = (np.int64(a) * vocab_size + b) * window + (j - 1)
+                            f += 1
+                i += 1
+            fill[t] = f
+            resume[t] = i
+
+    @njit(parallel=True, nogil=True, cache=True)
+    def _count_planes(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells,
+                      head, owner, tail, fill, resume):  # pragma: no cover - compiled
+        """One plane per offset, raw counts: plane ``j - 1`` of the head, tail key ``((j - 1) V + a) V + b``."""
+        window = weights.shape[0]
+        for t in prange(tail.shape[0]):
+            buf = tail[t]
+            f = fill[t]
+            i = resume[t]
+            while i < n_centres:
+                a = ids[i]
+                if a < vocab_size and owner[a] == t:
+                    if f + window > buf.shape[0]:
+                        break
+                    ra = row_start[a]
+                    la = row_len[a]
+                    for j in range(1, rem[i] + 1):
+                        b = ids[i + j]
+                        if b >= vocab_size:
+                            continue
+                        if b < la:
+                            head[(j - 1) * cells + ra + b] += 1
+                        else:
+                            buf[f] = ((j - 1) * vocab_size + a) * vocab_size + b
+                            f += 1
+                i += 1
+            fill[t] = f
+            resume[t] = i
+
+
+def count_owned(ids, rem, n_centres, vocab_size, per_offset, weights, row_start, row_len, cells,
+                head, owner, tail, fill, resume) -> None:
+    """Add the pairs of centres ``resume[t] .. n_centres - 1`` owned by thread ``t``.
+
+    A thread stops early when its tail buffer (row ``t`` of ``tail``) cannot take another
+    window; it leaves its position in ``resume[t]`` and its buffer length in ``fill[t]``.
+    The caller drains the buffers and calls again until every ``resume[t] == n_centres``.
+    """
+    kernel = _count_planes if per_offset else _count_total
+    kernel(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells, head, owner, tail, fill, resume)

@@ -1,0 +1,269 @@
+"""Exact accumulation of pair counts: a dense head for frequent words and a sparse tail.
+
+Cells are ``(j, a, b)``: ``j`` indexes a *plane* (one plane for the total, one per offset
+for position-resolved counts), ``a`` the centre, ``b`` the context. Values are int64.
+
+* **Head.** Ids are frequency ranks, and pairs of frequent words carry most of the
+  mass, so a dense block stores the cells with ``(a + 1) * (b + 1) <= P`` (a hyperbola
+  like GloVe's ``cooccur``, which covers far more pairs per byte than a square): row
+  ``a`` holds columns ``0 .. row_len[a] - 1`` at ``row_start[a]``. ``P`` is the largest
+  bound that fits the memory given to the head.
+* **Tail.** Every other pair becomes an int64 *tagged key* ``cell * T + tag`` (``tag`` =
+  offset - 1 when the weights are applied here, ``T = 1`` otherwise). A batch of tagged
+  keys is reduced by sort and run-length counting into a sorted *run* of unique cell
+  keys with int64 values (:func:`reduce_tagged`).
+* **Runs.** Runs are kept in host memory and merged when they exceed their budget; when
+  even the merged runs exceed it they are written to a spill folder and read back at the
+  end, one key range at a time, so the working memory stays bounded (:class:`RunStore`).
+
+Cell keys are ``(j * V + a) * V + b``; sorted keys are in CSR order plane by plane.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator
+
+import numpy as np
+
+from .._backend import to_numpy
+
+
+@dataclass
+class HeadLayout:
+    """Which cells of a plane live in the dense head, and where.
+
+    Attributes
+    ----------
+    row_len : ndarray of shape (V,), int64
+        Row ``a`` of the head holds columns ``b < row_len[a]``.
+    row_start : ndarray of shape (V + 1,), int64
+        Offset of row ``a`` in a plane; ``row_start[V]`` is the plane size.
+    bound : int
+        The product bound ``P`` (cells with ``(a + 1) * (b + 1) <= P``).
+    """
+
+    row_len: np.ndarray
+    row_start: np.ndarray
+    bound: int
+
+    @property
+    def cells(self) -> int:
+        """Cells per plane."""
+        return int(self.row_start[-1])
+
+    @classmethod
+    def for_bound(cls, vocab_size: int, bound: int) -> "HeadLayout":
+        """The layout of the cells with ``(a + 1) * (b + 1) <= bound``."""
+        rows = np.arange(1, vocab_size + 1, dtype=np.int64)
+        row_len = np.minimum(vocab_size, bound // rows)
+        row_start = np.concatenate([[0], np.cumsum(row_len)]).astype(np.int64)
+        return cls(row_len, row_start, int(bound))
+
+    @classmethod
+    def fit(cls, vocab_size: int, max_cells: int) -> "HeadLayout":
+        """The largest hyperbolic head with at most ``max_cells`` cells per plane."""
+        if max_cells >= vocab_size * vocab_size:
+            return cls.for_bound(vocab_size, vocab_size * vocab_size)
+        lo, hi = 0, vocab_size * vocab_size
+        while lo < hi:  # largest bound whose layout fits
+            mid = (lo + hi + 1) // 2
+            if _cells_for_bound(vocab_size, mid) <= max_cells:
+                lo = mid
+            else:
+                hi = mid - 1
+        return cls.for_bound(vocab_size, lo)
+
+
+def _cells_for_bound(vocab_size: int, bound: int) -> int:
+    rows = np.arange(1, vocab_size + 1, dtype=np.int64)
+    return int(np.minimum(vocab_size, bound // rows).sum())
+
+
+def reduce_tagged(xp: ModuleType, tagged: Any, n_tags: int, tag_values: Any) -> tuple[Any, Any]:
+    """Sum a batch of tagged keys into unique cell keys.
+
+    Parameters
+    ----------
+    tagged : array of shape (m,), int64
+        ``cell * n_tags + tag``.
+    n_tags : int
+    tag_values : array of shape (n_tags,), int64
+        Value added by one occurrence of each tag.
+
+    Returns
+    -------
+    keys : array of shape (k,), int64
+        Sorted unique cell keys.
+    values : array of shape (k,), int64
+    """
+    if tagged.shape[0] == 0:
+        return xp.zeros(0, dtype=np.int64), xp.zeros(0, dtype=np.int64)
+    s = xp.sort(tagged)
+    first = xp.concatenate([xp.ones(1, dtype=bool), s[1:] != s[:-1]])
+    where = xp.flatnonzero(first)
+    counts = xp.diff(xp.concatenate([where, xp.asarray([s.shape[0]], dtype=where.dtype)]))
+    uniq = s[where]
+    if n_tags == 1:
+        return uniq, counts.astype(np.int64) * tag_values[0]
+    values = counts.astype(np.int64) * tag_values[uniq % n_tags]
+    return reduce_sorted(xp, uniq // n_tags, values)
+
+
+def reduce_sorted(xp: ModuleType, keys: Any, values: Any) -> tuple[Any, Any]:
+    """Sum the values of equal keys in a sorted key array.
+
+    Returns
+    -------
+    keys : array of shape (k,), int64
+        Unique keys.
+    values : array of shape (k,), int64
+    """
+    n = keys.shape[0]
+    if n == 0:
+        return keys, values
+    last = xp.concatenate([keys[1:] != keys[:-1], xp.ones(1, dtype=bool)])
+    ends = xp.flatnonzero(last)
+    sums = xp.cumsum(values)[ends]
+    sums = xp.concatenate([sums[:1], xp.diff(sums)])
+    return keys[ends], sums
+
+
+def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted runs of (keys, values) into one run with unique keys (host arrays)."""
+    runs = [r for r in runs if r[0].shape[0]]
+    if not runs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(runs) == 1:
+        return runs[0]
+    keys = np.concatenate([r[0] for r in runs])
+    values = np.concatenate([r[1] for r in runs])
+    order = np.argsort(keys, kind="stable")  # timsort: linear-time merging of sorted runs
+    return reduce_sorted(np, keys[order], values[order])
+
+
+class RunStore:
+    """Sorted runs of (cell key, value), in memory up to a budget, spilled to disk beyond it.
+
+    Parameters
+    ----------
+    budget : int
+        Bytes of runs kept in memory (16 bytes per entry).
+    spill_dir : path or None
+        Folder under which a temporary spill folder is made when needed.
+    """
+
+    ENTRY_BYTES = 16
+
+    def __init__(self, budget: int, spill_dir: str | os.PathLike | None = None):
+        self.budget = int(budget)
+        self.spill_root = None if spill_dir is None else Path(spill_dir)
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.files: list[tuple[Path, Path]] = []
+        self._dir: Path | None = None
+        self.in_memory = 0
+        self.peak = 0
+        self.spills = 0
+
+    def add(self, keys: Any, values: Any) -> None:
+        """Add a sorted run with unique keys."""
+        keys, values = to_numpy(keys), to_numpy(values)
+        if keys.shape[0] == 0:
+            return
+        self.runs.append((keys, values))
+        self.in_memory += keys.shape[0] * self.ENTRY_BYTES
+        self.peak = max(self.peak, self.in_memory)
+        if self.in_memory > self.budget:
+            self.compact()
+
+    def compact(self) -> None:
+        """Merge the in-memory runs; spill them to disk if still over budget."""
+        keys, values = merge_runs(self.runs)
+        self.runs = [(keys, values)] if keys.shape[0] else []
+        self.in_memory = keys.shape[0] * self.ENTRY_BYTES
+        if self.in_memory > self.budget // 2:
+            self._spill(keys, values)
+
+    def _spill(self, keys: np.ndarray, values: np.ndarray) -> None:
+        if self._dir is None:
+            root = self.spill_root if self.spill_root is not None else Path(tempfile.gettempdir())
+            root.mkdir(parents=True, exist_ok=True)
+            self._dir = Path(tempfile.mkdtemp(prefix=".cooc-spill-", dir=root))
+        k = len(self.files)
+        kp, vp = self._dir / f"run{k:05d}.keys.npy", self._dir / f"run{k:05d}.values.npy"
+        np.save(kp, keys, allow_pickle=False)
+        np.save(vp, values, allow_pickle=False)
+        self.files.append((kp, vp))
+        self.runs, self.in_memory = [], 0
+        self.spills += 1
+
+    def iter_merged(self, key_bounds: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield the merged entries of every run, one key range ``[key_bounds[i], key_bounds[i+1])`` at a time."""
+        mapped = [(np.load(kp, mmap_mode="r", allow_pickle=False), np.load(vp, mmap_mode="r", allow_pickle=False))
+                  for kp, vp in self.files]
+        sources = mapped + self.runs
+        cuts = [np.searchsorted(k, key_bounds) for k, _ in sources]
+        for i in range(len(key_bounds) - 1):
+            parts = [(np.asarray(k[c[i]:c[i + 1]]), np.asarray(v[c[i]:c[i + 1]])) for (k, v), c in zip(sources, cuts)]
+            yield merge_runs(parts)
+
+    def plan_ranges(self, lo: int, hi: int, max_entries: int) -> np.ndarray:
+        """Key bounds splitting ``[lo, hi)`` into ranges of at most about ``max_entries`` entries (all runs together)."""
+        sources = [np.load(kp, mmap_mode="r", allow_pickle=False) for kp, _ in self.files] + [k for k, _ in self.runs]
+        total = sum(int(np.searchsorted(k, hi) - np.searchsorted(k, lo)) for k in sources)
+        pieces = max(1, -(-total // max(max_entries, 1)))
+        return np.unique(np.linspace(lo, hi, pieces + 1).astype(np.int64))
+
+    def close(self) -> None:
+        """Remove the spill folder."""
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        self.runs, self.files = [], []
+
+
+def head_run(xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, planes: int) -> tuple[Any, Any]:
+    """The nonzero cells of the dense head as a sorted run of (cell key, value).
+
+    Parameters
+    ----------
+    head : array of shape (planes * layout.cells,), int64
+    """
+    nz = xp.flatnonzero(head)
+    if nz.shape[0] == 0:
+        return xp.zeros(0, dtype=np.int64), xp.zeros(0, dtype=np.int64)
+    values = head[nz]
+    plane, idx = nz // layout.cells, nz % layout.cells
+    row_start = xp.asarray(layout.row_start)
+    a = xp.searchsorted(row_start, idx, side="right") - 1
+    b = idx - row_start[a]
+    return (plane * vocab_size + a) * vocab_size + b, values
+
+
+def head_index(xp: ModuleType, layout_row_start: Any, layout_row_len: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """Split pairs into head cells and the rest.
+
+    Returns
+    -------
+    in_head : array of shape (m,), bool
+    index : array of shape (m,), int64
+        Position in a head plane (meaningful where ``in_head``).
+    """
+    a64 = a.astype(np.int64)
+    in_head = b < layout_row_len[a64]
+    return in_head, layout_row_start[a64] + b.astype(np.int64)
+
+
+def scatter_add(xp: ModuleType, target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` with repeated indices summed (exact for int64)."""
+    if index.shape[0] == 0:
+        return
+    if xp is np:
+        np.add.at(target, index, values)
+    else:  # cupy: atomics on the unsigned view give the same two's-complement sums
+        import cupyx
+        cupyx.scatter_add(target.view(xp.uint64), index, values.astype(xp.int64).view(xp.uint64))

@@ -1,0 +1,287 @@
+"""``count_cooccurrences``: stream a TokenCorpus chunk by chunk into an exact Cooccurrence."""
+from __future__ import annotations
+
+import functools
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._backend import get_xp, parse_memory, resolve_device, to_numpy
+from .._io import provenance
+from .._params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence import Cooccurrence
+from ..corpus import TokenCorpus
+from ..errors import InputDataError, InvalidParameterError, MissingDependencyError
+from . import _numba
+from .accumulate import RunStore
+from .engines import NumbaEngine, Plan, VectorizedEngine
+from .planning import plan_sizes
+from .windows import OOV_MODES, WEIGHTINGS, Carry, integer_weights, prepare_chunk
+
+ENGINES = ("auto", "numba", "vectorized", "kernel")
+
+_CONSTRAINTS = {
+    "window": Interval(int, 1, 10_000),
+    "weighting": OneOf(WEIGHTINGS),
+    "symmetric": InstanceOf(bool),
+    "directional": InstanceOf(bool),
+    "per_offset": InstanceOf(bool),
+    "vocab_size": Interval(int, 1, None, allow_none=True),
+    "workers": Interval(int, 1, None, allow_none=True),
+    "oov": OneOf(OOV_MODES),
+    "engine": OneOf(ENGINES),
+}
+
+
+def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 10, weighting: str = "harmonic",
+                        symmetric: bool = True, vocab_size: int | None = None, memory: str | int = "4GB",
+                        workers: int | None = None, device: str = "cpu", oov: str = "drop",
+                        directional: bool = False, per_offset: bool = False, progress: bool = True,
+                        spill_dir: str | os.PathLike | None = None, engine: str = "auto") -> Cooccurrence:
+    """Count weighted word co-occurrences in windows of a tokenised corpus.
+
+    For every centre token and each offset j = 1..``window`` the pair (centre, token j
+    positions later) gets weight w(j): 1 (``"uniform"``), ``window + 1 - j`` (``"linear"``)
+    or 1/j (``"harmonic"``, GloVe's). Pairs never cross a document boundary. Counts are
+    exact: integers in int64, weights applied as integers over a common scale, so the
+    result is the same bit for bit on every device and engine.
+
+    Parameters
+    ----------
+    corpus : TokenCorpus or path
+    window : int
+        L, the largest offset.
+    weighting : {"uniform", "linear", "harmonic"}
+    symmetric : bool
+        ``C = F + F^T`` (default), where ``F[a, b]`` sums the pairs with ``b`` after ``a``.
+    vocab_size : int, optional
+        Count the ``vocab_size`` most frequent words (ids ``< vocab_size``); the others are
+        out of vocabulary. Larger than the corpus vocabulary: a warning, and all of it.
+    memory : str or int
+        Working-memory budget on the counting device ("4GB", "512MiB", bytes).
+    workers : int, optional
+        CPU threads for the numba engine (default: all cores).
+    device : {"cpu", "cuda", "auto"}
+    oov : {"drop", "gap"}
+        ``"drop"`` removes out-of-vocabulary tokens before windowing (windows bridge
+        them, as in GloVe); ``"gap"`` keeps their positions and skips their pairs.
+    directional : bool
+        Return ``F`` itself (row = word, column = a word to its right; ``F.T`` gives left
+        contexts). The same as ``symmetric=False``.
+    per_offset : bool
+        Also keep ``C_j`` for each offset (weighted, symmetrised like the total; they sum
+        to the total).
+    progress : bool
+        Show a progress bar with tokens/s (only on a terminal).
+    spill_dir : path, optional
+        Where sorted runs go when they exceed the budget (default: the system temp folder).
+    engine : {"auto", "numba", "vectorized", "kernel"}
+        How pairs are counted: ``"numba"`` (CPU, fused multi-threaded loop; the ``"auto"``
+        choice on CPU), ``"vectorized"`` (array operations, any device), ``"kernel"``
+        (CUDA, fused kernel; the ``"auto"`` choice on GPU).
+
+    Returns
+    -------
+    Cooccurrence
+        Counts of shape (V, V): int64 for uniform weights, float64 otherwise.
+    """
+    validate(dict(window=window, weighting=weighting, symmetric=symmetric, directional=directional,
+                  per_offset=per_offset, vocab_size=vocab_size, workers=workers, oov=oov, engine=engine),
+             _CONSTRAINTS, "count_cooccurrences")
+    budget = parse_memory(memory)
+    device = resolve_device(device)
+    corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
+    V = _effective_vocab_size(corpus, vocab_size)
+    if corpus.n_tokens == 0:
+        raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
+    engine = _choose_engine(engine, device)
+    threads = _threads(workers) if engine == "numba" else 1
+    ints, scale = integer_weights(window, weighting)
+    # Weighted sums stay exact in int64 unless the corpus is astronomically large for this
+    # scale; then count per offset (raw int64) and weight at the end in a fixed order.
+    planes_needed = per_offset or 2 * corpus.n_tokens * int(ints.sum()) >= 2**62
+    xp = get_xp(device)
+    sizes = plan_sizes(budget, V, window, window if planes_needed else 1, engine, threads,
+                       max_chunk_tokens=(1 << 26) if device == "cuda" else (1 << 22),
+                       max_head_cells=None if device == "cuda" else _useful_head_cells(corpus.n_tokens, window))
+    plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
+    store = RunStore(sizes.runs_budget, spill_dir)
+    try:
+        eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])
+        started = time.perf_counter()
+        counted = _run(corpus, eng, xp, plan, oov, device, progress)
+        planes = _assemble(eng, store, plan)
+        seconds = time.perf_counter() - started
+    finally:
+        store.close()
+    stats = {"seconds": round(seconds, 3), "tokens": corpus.n_tokens, "centres": counted,
+             "spills": store.spills, "engine": engine, "device": device, "threads": threads,
+             "head_cells": sizes.layout.cells, "chunk_tokens": sizes.chunk_tokens, "memory": budget}
+    return _result(corpus, planes, plan, ints, scale, dict(
+        window=window, weighting=weighting, symmetric=symmetric and not directional,
+        directional=directional or not symmetric, per_offset=per_offset, oov=oov, vocab_size=V), stats)
+
+
+def _effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
+    n = len(corpus.vocab)
+    if vocab_size is None:
+        return n
+    if vocab_size > n:
+        warnings.warn(f"vocab_size={vocab_size} is larger than the corpus vocabulary ({n} words); using {n}.",
+                      UserWarning, stacklevel=3)
+        return n
+    return int(vocab_size)
+
+
+def _useful_head_cells(n_tokens: int, window: int) -> int:
+    """A CPU head much larger than the pair stream costs more to zero and scan than it saves."""
+    return max(1 << 22, n_tokens * window // 8)
+
+
+def _choose_engine(engine: str, device: str) -> str:
+    if engine == "auto":
+        if device == "cuda":
+            return "kernel"
+        return "numba" if _numba.available() else "vectorized"
+    if engine == "numba" and device != "cpu":
+        raise InvalidParameterError("engine='numba' runs on the CPU; use device='cpu' or engine='kernel'.")
+    if engine == "numba" and not _numba.available():
+        raise MissingDependencyError("engine='numba' needs numba: pip install numba")
+    if engine == "kernel" and device != "cuda":
+        raise InvalidParameterError("engine='kernel' is the CUDA kernel; use device='cuda' or engine='numba'.")
+    return engine
+
+
+def _threads(workers: int | None) -> int:
+    import numba
+    limit = numba.config.NUMBA_NUM_THREADS
+    n = limit if workers is None else min(int(workers), limit)
+    numba.set_num_threads(n)
+    return n
+
+
+def _make_engine(engine: str, xp: Any, plan: Plan, store: RunStore, threads: int, row_weights: np.ndarray):
+    if engine == "numba":
+        return NumbaEngine(plan, store, threads, row_weights)
+    if engine == "kernel":
+        from .cuda import KernelEngine
+        return KernelEngine(plan, store)
+    return VectorizedEngine(xp, plan, store)
+
+
+def iter_raw_chunks(corpus: TokenCorpus, max_tokens: int) -> Iterator[tuple[np.ndarray, np.ndarray, bool, bool]]:
+    """Yield ``(tokens, starts, cut, starts_mid_doc)`` for stretches of at most ``max_tokens`` tokens.
+
+    Stretches end at a document boundary when one lies in reach; a longer document is
+    cut (``cut``) and continued by the next stretch (``starts_mid_doc``). ``starts``
+    holds the stretch-relative positions where documents begin.
+    """
+    for tokens, offsets in corpus.iter_shards():
+        n, s, mid = tokens.shape[0], 0, False
+        while s < n:
+            limit = s + max_tokens
+            if limit >= n:
+                e, cut = n, False
+            else:
+                k = int(np.searchsorted(offsets, limit, side="right")) - 1
+                e, cut = (int(offsets[k]), False) if offsets[k] > s else (limit, True)
+            lo, hi = np.searchsorted(offsets, [s, e], side="left")
+            yield tokens[s:e], offsets[lo:hi] - s, cut, mid
+            s, mid = e, cut
+
+
+def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: str, progress: bool) -> int:
+    """Feed every chunk to the engine; return the number of centres counted."""
+    bar = None
+    if progress:
+        from .._progress import ProgressBar  # rich is only needed for the bar
+        bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
+    carry, centres = None, 0
+    feeder = _feeder(device)
+    try:
+        for tokens, starts, cut, mid in feeder(iter_raw_chunks(corpus, plan.chunk_tokens)):
+            chunk, carry = prepare_chunk(xp, tokens, starts, plan.vocab_size, plan.window, oov, carry, cut, mid)
+            eng.add(chunk)
+            centres += chunk.n_centres
+            if bar is not None:
+                bar.update(int(tokens.shape[0]), tokens=int(tokens.shape[0]))
+    finally:
+        if bar is not None:
+            bar.close()
+    return centres
+
+
+def _feeder(device: str):
+    if device == "cuda":
+        from .cuda import stream_to_device
+        return stream_to_device
+    return lambda chunks: chunks
+
+
+def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:
+    """Merge the head and the runs into one forward CSR matrix per plane."""
+    head_keys, head_values = (to_numpy(x) for x in eng.head_run())
+    eng.release()
+    V, planes = plan.vocab_size, plan.planes
+    store.runs.append((head_keys, head_values))  # output-sized: not counted against the budget
+    bounds = store.plan_ranges(0, planes * V * V, max(store.budget // store.ENTRY_BYTES, 1))
+    parts = list(store.iter_merged(bounds))
+    keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.int64)
+    values = np.concatenate([v for _, v in parts]) if parts else np.zeros(0, np.int64)
+    return planes_to_csr(keys, values, V, planes)
+
+
+def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes: int) -> list[sp.csr_matrix]:
+    """Split sorted unique cell keys ``(j * V + a) * V + b`` into one (V, V) CSR matrix per plane."""
+    V = vocab_size
+    cuts = np.searchsorted(keys, np.arange(planes + 1, dtype=np.int64) * V * V)
+    out = []
+    for j in range(planes):
+        k = keys[cuts[j]:cuts[j + 1]] - j * V * V
+        rows, cols = k // V, k % V
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=V))])
+        index_dtype = np.int64 if max(k.shape[0], V) >= 2**31 - 1 else np.int32
+        out.append(sp.csr_matrix((values[cuts[j]:cuts[j + 1]], cols.astype(index_dtype), indptr.astype(index_dtype)),
+                                 shape=(V, V)))
+    return out
+
+
+def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: np.ndarray, scale: int,
+            settings: dict[str, Any], stats: dict[str, Any]) -> Cooccurrence:
+    """Symmetrise, apply the weights and wrap everything in a Cooccurrence."""
+    if settings["symmetric"]:
+        planes = [(m + m.T).tocsr() for m in planes]
+    weighting = settings["weighting"]
+
+    def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
+        m = m * factor if factor != 1 else m
+        if weighting == "uniform":
+            return m
+        return (m.astype(np.float64) / scale) if scale != 1 else m.astype(np.float64)
+
+    per = None
+    if plan.per_offset:
+        exact = 2 * stats["tokens"] * int(ints.sum()) < 2**62
+        per = [weighted(m, int(w)) for m, w in zip(planes, ints)]
+        if exact:
+            total = weighted(functools.reduce(lambda x, y: x + y, [m * int(w) for m, w in zip(planes, ints)]), 1)
+        else:  # fixed order j = 1..L, so every device gives the same rounding
+            total = per[0].copy()
+            for m in per[1:]:
+                total = total + m
+        settings["exact"] = exact
+    else:
+        total = weighted(planes[0], 1)
+        settings["exact"] = True
+    vocab = corpus.vocab.truncate(plan.vocab_size) if plan.vocab_size < len(corpus.vocab) else corpus.vocab
+    settings.update(corpus=str(corpus.path), corpus_created=corpus.manifest.get("created"),
+                    corpus_tokens=corpus.n_tokens, count=stats)
+    return Cooccurrence(total, vocab, vocab.counts[:plan.vocab_size], settings,
+                        provenance(**{k: v for k, v in settings.items() if k != "count"}),
+                        per if settings["per_offset"] else None)

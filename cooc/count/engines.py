@@ -1,0 +1,145 @@
+"""Engines that add the pairs of a prepared chunk into a head and a run store.
+
+* :class:`VectorizedEngine` — array operations only (numpy or cupy through ``xp``): pairs
+  offset by offset from :func:`~cooc.count.windows.offset_pairs`, head by scatter-add,
+  tail by sort and reduce. The reference, and the fallback without numba.
+* :class:`NumbaEngine` — CPU, the fused multi-threaded kernel of :mod:`cooc.count._numba`.
+* ``cooc.count.cuda.KernelEngine`` — GPU, a fused CUDA kernel (same logic).
+
+All engines share the head layout, the cell-key scheme and the run store, so their
+results are identical integers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from . import _numba
+from .accumulate import HeadLayout, RunStore, head_index, head_run, reduce_tagged, scatter_add
+from .windows import Chunk, offset_pairs
+
+
+@dataclass
+class Plan:
+    """What to count and where it goes.
+
+    Attributes
+    ----------
+    vocab_size : int
+        V: ids ``< V`` are counted.
+    window : int
+    weights : ndarray of shape (window,), int64
+        Integer weight of each offset (applied here when ``planes == 1``).
+    per_offset : bool
+        One plane per offset, raw counts (weights applied at the end).
+    layout : HeadLayout
+    chunk_tokens : int
+        Tokens per chunk.
+    tail_batch : int
+        Tail entries buffered before a sort (per thread for the numba engine).
+    """
+
+    vocab_size: int
+    window: int
+    weights: np.ndarray
+    per_offset: bool
+    layout: HeadLayout
+    chunk_tokens: int
+    tail_batch: int
+
+    @property
+    def planes(self) -> int:
+        return self.window if self.per_offset else 1
+
+    @property
+    def n_tags(self) -> int:
+        """Tags per tail key: the offset when weights are applied while counting."""
+        return 1 if self.per_offset else self.window
+
+    def tag_values(self) -> np.ndarray:
+        return np.ones(1, dtype=np.int64) if self.per_offset else self.weights
+
+
+class VectorizedEngine:
+    """Count with array operations on ``xp`` (numpy or cupy)."""
+
+    def __init__(self, xp: ModuleType, plan: Plan, store: RunStore):
+        self.xp = xp
+        self.plan = plan
+        self.store = store
+        lay = plan.layout
+        self.head = xp.zeros(plan.planes * lay.cells, dtype=np.int64)
+        self.row_start = xp.asarray(lay.row_start)
+        self.row_len = xp.asarray(lay.row_len)
+        self.tag_values = xp.asarray(plan.tag_values())
+
+    def add(self, chunk: Chunk) -> None:
+        xp, p = self.xp, self.plan
+        V = p.vocab_size
+        tagged = []
+        for j in range(1, p.window + 1):
+            a, b = offset_pairs(xp, chunk, j, V)
+            if a.shape[0] == 0:
+                continue
+            in_head, index = head_index(xp, self.row_start, self.row_len, a, b)
+            plane = (j - 1) * p.layout.cells if p.per_offset else 0
+            weight = 1 if p.per_offset else int(p.weights[j - 1])
+            hidx = index[in_head] + plane
+            scatter_add(xp, self.head, hidx, xp.full(hidx.shape[0], weight, dtype=np.int64))
+            out = ~in_head
+            cell = a[out].astype(np.int64) * V + b[out]
+            if p.per_offset:
+                tagged.append(cell + (j - 1) * V * V)
+            else:
+                tagged.append(cell * p.window + (j - 1))
+        if tagged:
+            keys, values = reduce_tagged(xp, xp.concatenate(tagged), p.n_tags, self.tag_values)
+            self.store.add(keys, values)
+
+    def head_run(self) -> tuple[Any, Any]:
+        return head_run(self.xp, self.head, self.plan.layout, self.plan.vocab_size, self.plan.planes)
+
+    def release(self) -> None:
+        self.head = None
+
+
+class NumbaEngine:
+    """Count on the CPU with the fused numba kernel, ``threads`` threads owning disjoint centre rows."""
+
+    def __init__(self, plan: Plan, store: RunStore, threads: int, row_weights: np.ndarray):
+        self.plan = plan
+        self.store = store
+        self.threads = threads
+        self.head = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
+        self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
+        self.tail = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
+        self.tag_values = plan.tag_values()
+
+    def add(self, chunk: Chunk) -> None:
+        p, lay = self.plan, self.plan.layout
+        fill = np.zeros(self.threads, dtype=np.int64)
+        resume = np.zeros(self.threads, dtype=np.int64)
+        while True:
+            _numba.count_owned(chunk.ids, chunk.rem, chunk.n_centres, p.vocab_size, p.per_offset, p.weights,
+                               lay.row_start, lay.row_len, lay.cells, self.head, self.owner, self.tail, fill, resume)
+            self._drain(fill)
+            if (resume >= chunk.n_centres).all():
+                return
+
+    def _drain(self, fill: np.ndarray) -> None:
+        """Reduce the filled part of every thread's tail buffer into one run."""
+        parts = [self.tail[t, :fill[t]] for t in range(self.threads) if fill[t]]
+        if parts:
+            keys, values = reduce_tagged(np, np.concatenate(parts), self.plan.n_tags, self.tag_values)
+            self.store.add(keys, values)
+        fill[:] = 0
+
+    def head_run(self) -> tuple[Any, Any]:
+        return head_run(np, self.head, self.plan.layout, self.plan.vocab_size, self.plan.planes)
+
+    def release(self) -> None:
+        self.head = None
+        self.tail = None

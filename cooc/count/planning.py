@@ -1,0 +1,84 @@
+"""Sizing: how a memory budget is split between the dense head, the runs and the chunks.
+
+The budget covers the counter's working memory on the counting device (host RAM on the
+CPU, GPU memory on CUDA): the head, the chunk being counted with its temporaries and the
+tail runs held before spilling. It does not cover the returned matrix, whose size is
+set by the corpus, nor memory-mapped shards (page cache).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._io import human_bytes
+from ..errors import InvalidParameterError
+from .accumulate import HeadLayout
+
+HEAD_SHARE, RUNS_SHARE, CHUNK_SHARE = 0.5, 0.25, 0.25
+MIN_CHUNK_TOKENS = 4096
+PREP_BYTES_PER_TOKEN = 96      # raw copy, labels, compaction, window limits (measured peak ~80)
+TAIL_BYTES_PER_ENTRY = 48      # tail buffer + concatenate + sort + reduce temporaries
+
+
+@dataclass
+class Sizes:
+    """Byte and element counts derived from a budget.
+
+    Attributes
+    ----------
+    layout : HeadLayout
+    chunk_tokens : int
+    tail_batch : int
+        Tail entries buffered per thread before a sort.
+    runs_budget : int
+        Bytes of sorted runs kept in memory before spilling.
+    """
+
+    layout: HeadLayout
+    chunk_tokens: int
+    tail_batch: int
+    runs_budget: int
+
+
+def fixed_bytes(vocab_size: int) -> int:
+    """Per-word arrays (head layout, owners, marginals) and a small allowance."""
+    return 40 * vocab_size + (1 << 16)
+
+
+def bytes_per_token(window: int, engine: str, threads: int) -> float:
+    """Working bytes per chunk token for an engine (pairs are materialised by the vectorised one)."""
+    if engine == "vectorized":
+        return PREP_BYTES_PER_TOKEN + window * (40 + TAIL_BYTES_PER_ENTRY)
+    # fused kernels buffer at most one window of tail entries per centre
+    return PREP_BYTES_PER_TOKEN + window * TAIL_BYTES_PER_ENTRY / 4
+
+
+def plan_sizes(budget: int, vocab_size: int, window: int, planes: int, engine: str, threads: int = 1,
+               max_chunk_tokens: int = 1 << 22, max_head_cells: int | None = None) -> Sizes:
+    """Split ``budget`` bytes; raise :class:`InvalidParameterError` naming the smallest budget that works."""
+    per_token = bytes_per_token(window, engine, threads)
+    fixed = fixed_bytes(vocab_size)
+    smallest = fixed + (MIN_CHUNK_TOKENS * per_token) / CHUNK_SHARE
+    if budget < smallest:
+        raise InvalidParameterError(
+            f"memory budget {human_bytes(budget)} is too small to count even one chunk of "
+            f"{MIN_CHUNK_TOKENS} tokens with window {window} and V={vocab_size}; the smallest that works "
+            f"is {human_bytes(_round_up(smallest))}.")
+    free = budget - fixed
+    head_cells = int(free * HEAD_SHARE) // (8 * planes)
+    if max_head_cells is not None:
+        head_cells = min(head_cells, max_head_cells)
+    layout = HeadLayout.fit(vocab_size, head_cells)
+    unused_head = max(0.0, free * HEAD_SHARE - layout.cells * planes * 8)
+    chunk_budget = free * CHUNK_SHARE + unused_head / 2
+    chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
+    tail_batch = int(max(window, chunk_tokens * window // (4 * max(threads, 1))))
+    runs_budget = int(free * RUNS_SHARE + unused_head / 2)
+    return Sizes(layout, chunk_tokens, tail_batch, runs_budget)
+
+
+def _round_up(n: float) -> int:
+    """Round up to two significant digits, so the number printed is one that works."""
+    n = int(n) + 1
+    digits = len(str(n)) - 2
+    step = 10 ** max(digits, 0)
+    return -(-n // step) * step

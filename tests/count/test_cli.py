@@ -1,0 +1,53 @@
+"""`cooc count` and `cooc info` through typer's CliRunner."""
+from __future__ import annotations
+
+import numpy as np
+from typer.testing import CliRunner
+
+from cooc import Cooccurrence
+from cooc.cli import app
+
+runner = CliRunner()
+
+
+def test_count_then_info(make_corpus, tmp_path):
+    corpus = make_corpus([[0, 1, 2, 0], [1, 1]], 3)
+    out = tmp_path / "counts"
+    res = runner.invoke(app, ["count", str(corpus.path), "-o", str(out), "--window", "2", "--weighting", "uniform",
+                              "--per-offset"])
+    assert res.exit_code == 0, res.output
+    c = Cooccurrence.load(out)
+    np.testing.assert_array_equal(c.counts.toarray(), [[0, 2, 2], [2, 2, 1], [2, 1, 0]])
+    assert len(c.per_offset) == 2
+    info = runner.invoke(app, ["info", str(out) + ".npz", "--top", "2"])
+    assert info.exit_code == 0, info.output
+    assert "3 x 3" in info.output and "nonzeros" in info.output and "w0 w1" in info.output
+
+
+def test_cli_errors_are_one_line(make_corpus, tmp_path):
+    corpus = make_corpus([[0, 1]], 2)
+    cases = [
+        (["count", str(corpus.path), "-o", str(tmp_path / "x"), "--window", "0"], "window"),
+        (["count", str(corpus.path), "-o", str(tmp_path / "x"), "--weighting", "gauss"], "weighting"),
+        (["count", str(corpus.path), "-o", str(tmp_path / "x"), "--memory", "1KB"], "smallest that works"),
+        (["count", str(tmp_path / "missing"), "-o", str(tmp_path / "x")], "not a corpus directory"),
+        (["info", str(tmp_path / "nothing")], "missing"),
+    ]
+    for args, needle in cases:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 1, (args, res.output)
+        lines = [line for line in res.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], res.output
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_existing_output_needs_overwrite(make_corpus, tmp_path):
+    corpus = make_corpus([[0, 1]], 2)
+    out = str(tmp_path / "c")
+    assert runner.invoke(app, ["count", str(corpus.path), "-o", out]).exit_code == 0
+    again = runner.invoke(app, ["count", str(corpus.path), "-o", out])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    assert runner.invoke(app, ["count", str(corpus.path), "-o", out, "--overwrite"]).exit_code == 0
+    (tmp_path / "c.npz").write_bytes(b"garbage")
+    bad = runner.invoke(app, ["info", out])
+    assert bad.exit_code == 1 and bad.output.startswith("error: ")

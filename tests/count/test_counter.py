@@ -1,0 +1,169 @@
+"""count_cooccurrences against hand-counted matrices and the brute-force definition."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cooc import Cooccurrence
+from cooc.count import count_cooccurrences
+from cooc.errors import CoocError, CorruptFileError, InputDataError, InvalidParameterError
+
+from .conftest import brute_force
+
+# doc "a b c a" (ids 0 1 2 0), window 2: forward pairs (a,b)1 (a,c)2 (b,c)1 (b,a)2 (c,a)1
+HAND = {
+    "uniform": np.array([[0, 2, 2], [2, 0, 1], [2, 1, 0]]),
+    "linear": np.array([[0, 3, 3], [3, 0, 2], [3, 2, 0]]),       # w(1) = 2, w(2) = 1
+    "harmonic": np.array([[0, 1.5, 1.5], [1.5, 0, 1], [1.5, 1, 0]]),  # w(1) = 1, w(2) = 1/2
+}
+
+
+def engines_for(device):
+    return ["vectorized"] if device == "cuda" else ["numba", "vectorized"]
+
+
+def count(corpus, device="cpu", **kw):
+    kw.setdefault("progress", False)
+    return count_cooccurrences(corpus, device=device, **kw)
+
+
+@pytest.mark.parametrize("weighting", sorted(HAND))
+def test_hand_counted_weightings(make_corpus, weighting, device):
+    corpus = make_corpus([[0, 1, 2, 0]], 3)
+    for engine in engines_for(device) + (["kernel"] if device == "cuda" else []):
+        res = count(corpus, device, window=2, weighting=weighting, engine=engine)
+        assert res.dtype == (np.int64 if weighting == "uniform" else np.float64)
+        np.testing.assert_array_equal(res.counts.toarray(), HAND[weighting])
+
+
+def test_directional_is_forward_matrix(make_corpus):
+    corpus = make_corpus([[0, 1, 2, 0]], 3)
+    res = count(corpus, window=2, weighting="uniform", directional=True)
+    F = np.array([[0, 1, 1], [1, 0, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(res.counts.toarray(), F)
+    assert res.settings["directional"] and not res.settings["symmetric"]
+    same = count(corpus, window=2, weighting="uniform", symmetric=False)
+    np.testing.assert_array_equal(same.counts.toarray(), F)
+
+
+def test_oov_dropped_bridges_and_gap_breaks(make_corpus):
+    corpus = make_corpus([[0, 2, 1]], 2)          # id 2 is the reserved OOV id
+    bridged = count(corpus, window=1, weighting="uniform")
+    np.testing.assert_array_equal(bridged.counts.toarray(), [[0, 1], [1, 0]])
+    gap = count(corpus, window=1, weighting="uniform", oov="gap")
+    assert gap.nnz == 0
+    gap2 = count(corpus, window=2, weighting="harmonic", oov="gap")
+    np.testing.assert_allclose(gap2.counts.toarray(), [[0, 0.5], [0.5, 0]])
+
+
+def test_vocab_size_makes_rarer_words_oov(make_corpus):
+    corpus = make_corpus([[0, 2, 1, 2, 0]], 3, oov=False)
+    res = count(corpus, window=1, weighting="uniform", vocab_size=2)
+    assert res.shape == (2, 2) and res.vocab.words == ["w0", "w1"]
+    np.testing.assert_array_equal(res.counts.toarray(), [[0, 2], [2, 0]])
+    np.testing.assert_array_equal(res.unigram, corpus.vocab.counts[:2])
+
+
+def test_document_boundaries_are_never_crossed(make_corpus):
+    corpus = make_corpus([[0, 1], [2, 0], [], [1]], 3)
+    res = count(corpus, window=5, weighting="uniform", directional=True)
+    expected = np.zeros((3, 3), int)
+    expected[0, 1] = expected[2, 0] = 1
+    np.testing.assert_array_equal(res.counts.toarray(), expected)
+
+
+def test_diagonal_counts_twice_when_symmetric(make_corpus):
+    corpus = make_corpus([[0, 0]], 1)
+    assert count(corpus, window=1, weighting="uniform").counts[0, 0] == 2   # as GloVe's cooccur
+
+
+@pytest.mark.parametrize("weighting", ["uniform", "linear", "harmonic"])
+def test_per_offset_planes_sum_to_total(make_corpus, rng, weighting, device):
+    docs = [rng.integers(0, 9, rng.integers(0, 30)) for _ in range(20)]
+    corpus = make_corpus(docs, 8)
+    for engine in engines_for(device):
+        res = count(corpus, device, window=4, weighting=weighting, per_offset=True, engine=engine)
+        assert len(res.per_offset) == 4
+        for j, plane in enumerate(res.per_offset, start=1):
+            np.testing.assert_allclose(plane.toarray(), brute_force(docs, 8, 4, weighting, offset=j), rtol=1e-12)
+        np.testing.assert_allclose(sum(m.toarray() for m in res.per_offset), res.counts.toarray(), rtol=1e-12)
+        np.testing.assert_allclose(res.counts.toarray(), brute_force(docs, 8, 4, weighting), rtol=1e-12)
+
+
+@pytest.mark.parametrize("oov", ["drop", "gap"])
+def test_engines_agree_bitwise_on_random_corpora(make_corpus, rng, oov, device):
+    docs = [rng.integers(0, 51, rng.integers(0, 200)) for _ in range(40)]
+    corpus = make_corpus(docs, 50)
+    results = [count(corpus, "cpu", window=7, weighting="harmonic", oov=oov, vocab_size=40, engine="vectorized")]
+    for engine in engines_for(device):
+        results.append(count(corpus, device, window=7, weighting="harmonic", oov=oov, vocab_size=40, engine=engine))
+    ref = brute_force(docs, 40, 7, "harmonic", oov)
+    for res in results:
+        np.testing.assert_allclose(res.counts.toarray(), ref, rtol=1e-12)
+        assert (res.counts != results[0].counts).nnz == 0  # identical floats, not just close
+
+
+def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chunks, tmp_path):
+    docs = [rng.integers(0, 301, rng.integers(0, 200)) for _ in range(30)]
+    corpus = make_corpus(docs, 300, shard_tokens=1000)
+    big = count(corpus, window=5, weighting="linear", engine="numba")
+    assert big.settings["count"]["spills"] == 0
+    for engine in ("numba", "vectorized"):
+        small = count(corpus, window=5, weighting="linear", memory=40_000, engine=engine, spill_dir=tmp_path / "spill")
+        assert small.settings["count"]["spills"] > 0 and small.settings["count"]["chunk_tokens"] < 100
+        assert (small.counts != big.counts).nnz == 0
+        assert not any((tmp_path / "spill").iterdir())   # spill folder cleaned up
+
+
+def test_vocab_size_larger_than_vocabulary_warns(make_corpus):
+    corpus = make_corpus([[0, 1, 0]], 2)
+    with pytest.warns(UserWarning, match="larger than the corpus vocabulary"):
+        res = count(corpus, window=1, vocab_size=10)
+    assert res.shape == (2, 2)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"window": 0}, "window"), ({"window": -3}, "window"), ({"window": 2.5}, "window"),
+    ({"weighting": "gaussian"}, "weighting"), ({"oov": "keep"}, "oov"), ({"vocab_size": 0}, "vocab_size"),
+    ({"memory": "lots"}, "memory"), ({"device": "tpu"}, "device"), ({"engine": "magic"}, "engine"),
+])
+def test_bad_parameters_raise_one_clear_error(make_corpus, kwargs, match):
+    corpus = make_corpus([[0, 1]], 2)
+    with pytest.raises(InvalidParameterError, match=match):
+        count(corpus, **kwargs)
+
+
+def test_tiny_budget_names_the_smallest_that_works(make_corpus):
+    corpus = make_corpus([[0, 1, 2, 0]], 3)
+    with pytest.raises(InvalidParameterError, match="smallest that works is") as info:
+        count(corpus, window=2, memory="10KB")
+    smallest = info.value.args[0].rsplit("is ", 1)[1].rstrip(".")
+    np.testing.assert_array_equal(count(corpus, window=2, weighting="uniform", memory=smallest.replace(" ", "")).counts.toarray(),
+                                  HAND["uniform"])
+
+
+def test_empty_corpus_and_missing_corpus(make_corpus, tmp_path):
+    corpus = make_corpus([[], []], 2)
+    with pytest.raises(InputDataError, match="no tokens"):
+        count(corpus)
+    with pytest.raises(CoocError, match="not a corpus directory"):
+        count(tmp_path / "nowhere")
+
+
+def test_save_load_and_glove_round_trip(make_corpus, rng, tmp_path):
+    docs = [rng.integers(0, 11, 50) for _ in range(5)]
+    res = count(make_corpus(docs, 10), window=3, per_offset=True)
+    res.save(tmp_path / "c")
+    back = Cooccurrence.load(tmp_path / "c")
+    assert (back.counts != res.counts).nnz == 0 and back.settings["window"] == 3
+    assert all((a != b).nnz == 0 for a, b in zip(back.per_offset, res.per_offset))
+    res.to_glove(tmp_path / "c.bin")
+    glove = Cooccurrence.from_glove(tmp_path / "c.bin", res.vocab)
+    assert (glove.counts != res.counts).nnz == 0
+
+
+def test_corrupt_npz_is_a_clear_error(make_corpus, tmp_path):
+    count(make_corpus([[0, 1, 0]], 2), window=1).save(tmp_path / "c")
+    (tmp_path / "c.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CorruptFileError, match="unreadable or truncated"):
+        Cooccurrence.load(tmp_path / "c")
