@@ -163,7 +163,7 @@ class RandomHierarchyModel:
         self.rules = draw_rules(self.v, [self.n_c] + [self.v] * (self.L - 1), self.m, self.s,
                                 self.rule_seed, self.dtype)
         self._tables: dict[str, list[tuple[Any, Any]]] = {}
-        self._parsers: dict[str, list[tuple[Any, Any, Any]]] = {}
+        self._parsers: dict[str, list[tuple[str, Any, Any]]] = {}
 
     # -- sizes ----------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
@@ -345,29 +345,41 @@ class RandomHierarchyModel:
         levels: list[Any] = [None] * (self.L + 1)
         choices: list[Any] = [None] * self.L
         levels[self.L] = current.astype(np.int32)
-        weights = xp.asarray(self.v ** np.arange(self.s - 1, -1, -1, dtype=np.int64))
         for l in reversed(range(self.L)):
-            codes_sorted, parent_of, choice_of = self._device_parsers(xp)[l]
             groups = current.reshape(current.shape[0], -1, self.s)
-            code = (groups * weights).sum(axis=2)
-            pos = xp.minimum(xp.searchsorted(codes_sorted, code), codes_sorted.size - 1)
-            hit = (codes_sorted[pos] == code) & (groups >= 0).all(axis=2)
-            current = xp.where(hit, parent_of[pos], -1)
-            choices[l] = xp.where(hit, choice_of[pos], -1).astype(np.int32)
+            known = (groups >= 0).all(axis=2)
+            code = groups[:, :, 0]
+            for k in range(1, self.s):
+                code = code * self.v + groups[:, :, k]
+            production = xp.where(known, self._lookup(xp, l, xp.where(known, code, 0)), -1)
+            current = xp.where(production >= 0, production // self.m, -1)
+            choices[l] = xp.where(production >= 0, production % self.m, -1).astype(np.int32)
             levels[l] = current.astype(np.int32)
         return RHMSample(levels, choices, self.v, valid=levels[0][:, 0] >= 0)
 
-    def _device_parsers(self, xp: Any) -> list[tuple[Any, Any, Any]]:
+    #: Tuple spaces up to this size are inverted with a dense table, larger ones by binary search.
+    DENSE_LOOKUP_LIMIT = 1 << 22
+
+    def _lookup(self, xp: Any, level: int, code: Any) -> Any:
+        """Production ``parent * m + choice`` owning each tuple code (base-v), or -1 for none."""
         key = xp.__name__
         if key not in self._parsers:
-            weights = self.v ** np.arange(self.s - 1, -1, -1, dtype=np.int64)
-            parsers = []
-            for rules in self.rules:
-                codes = (rules.reshape(-1, self.s).astype(np.int64) * weights).sum(axis=1)
-                order = np.argsort(codes, kind="stable")
-                parsers.append((xp.asarray(codes[order]), xp.asarray(order // self.m), xp.asarray(order % self.m)))
-            self._parsers[key] = parsers
-        return self._parsers[key]
+            self._parsers[key] = [self._inverse_rules(xp, rules) for rules in self.rules]
+        kind, first, second = self._parsers[key][level]
+        if kind == "dense":
+            return first[code]
+        pos = xp.minimum(xp.searchsorted(first, code), first.size - 1)
+        return xp.where(first[pos] == code, second[pos], -1)
+
+    def _inverse_rules(self, xp: Any, rules: np.ndarray) -> tuple[str, Any, Any]:
+        weights = self.v ** np.arange(self.s - 1, -1, -1, dtype=np.int64)
+        codes = (rules.reshape(-1, self.s).astype(np.int64) * weights).sum(axis=1)
+        if self.v ** self.s <= self.DENSE_LOOKUP_LIMIT:
+            table = np.full(self.v ** self.s, -1, dtype=np.int64)
+            table[codes] = np.arange(codes.size)
+            return "dense", xp.asarray(table), None
+        order = np.argsort(codes, kind="stable")
+        return "sorted", xp.asarray(codes[order]), xp.asarray(order.astype(np.int64))
 
 
 def check_rule_counts(v: int, n_c: int, m: int, s: int) -> None:

@@ -119,6 +119,22 @@ def test_parser_rejects_exactly_the_non_sentences(rng):
     assert not out_of_range.valid.any()
 
 
+def test_dense_and_binary_search_parsers_agree(rng):
+    model = RandomHierarchyModel(v=12, n_c=6, m=5, s=3, L=2, rule_seed=int(rng.integers(100)))
+    searching = RandomHierarchyModel(v=12, n_c=6, m=5, s=3, L=2, rule_seed=model.rule_seed)
+    searching.DENSE_LOOKUP_LIMIT = 0
+    strings = np.concatenate([model.sample(3000, seed=rng).tokens.astype(np.int64),
+                              rng.integers(0, 12, size=(3000, 9)), rng.integers(-2, 14, size=(500, 9))])
+    a, b = model.parse(strings), searching.parse(strings)
+    assert searching._parsers["numpy"][0][0] == "sorted" and model._parsers["numpy"][0][0] == "dense"
+    np.testing.assert_array_equal(a.valid, b.valid)
+    assert a.valid[:3000].all() and not a.valid[6000:][(strings[6000:] < 0).any(axis=1) | (strings[6000:] > 11).any(axis=1)].any()
+    for l in range(model.L + 1):
+        np.testing.assert_array_equal(a.levels[l], b.levels[l])
+    for l in range(model.L):
+        np.testing.assert_array_equal(a.choices[l], b.choices[l])
+
+
 def test_uniform_sampling_frequencies(rng):
     model = RandomHierarchyModel(v=16, n_c=8, m=4, s=2, L=3, rule_seed=0)
     n = 200_000
