@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--documents", type=int, default=1_000_000, help="documents per corpus build (CPU)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--results", type=Path, default=None, help="file to append to (default benchmarks/RESULTS.md)")
     args = parser.parse_args()
     n = 20000 if args.quick else args.samples
     repeat = 2 if args.quick else args.repeat
@@ -126,7 +127,8 @@ def main() -> None:
     if args.quick:
         print(body)
     else:
-        append_results(f"Grammar generation ({args.device})", body)
+        extra = {} if args.results is None else {"path": args.results}
+        append_results(f"Grammar generation ({args.device})", body, **extra)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,29 @@
 """
 from __future__ import annotations
 
-from .latent import LatentVariableModel, circulant_eigenvalues, fourier_modes
-from .pcfg import PCFG, Derivations, VaryingTreeGrammar
-from .rhm import RandomHierarchyModel, RHMSample, as_torch
-from .source import build_grammar_corpus, is_grammar_spec, parse_grammar_spec
-from .srhm import SparseRandomHierarchyModel, SRHMSample
-from .stats import RHMStatistics
-from .taxonomy import TaxonomyModel
+import importlib
+from typing import Any
 
-__all__ = ["RandomHierarchyModel", "RHMSample", "as_torch", "SparseRandomHierarchyModel", "SRHMSample", "PCFG",
-           "Derivations", "VaryingTreeGrammar", "LatentVariableModel", "fourier_modes", "circulant_eigenvalues",
-           "TaxonomyModel", "RHMStatistics", "build_grammar_corpus", "is_grammar_spec", "parse_grammar_spec"]
+# name -> module: imported on first use, so ``cooc.grammars.rhm`` needs only numpy (the GPU
+# machine and the trainers import it without scipy, rich or the corpus machinery).
+_LAZY = {
+    "RandomHierarchyModel": "rhm", "RHMSample": "rhm", "as_torch": "rhm",
+    "SparseRandomHierarchyModel": "srhm", "SRHMSample": "srhm",
+    "PCFG": "pcfg", "Derivations": "pcfg", "VaryingTreeGrammar": "pcfg",
+    "LatentVariableModel": "latent", "fourier_modes": "latent", "circulant_eigenvalues": "latent",
+    "TaxonomyModel": "taxonomy", "RHMStatistics": "stats",
+    "build_grammar_corpus": "source", "is_grammar_spec": "source", "parse_grammar_spec": "source",
+}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cooc.grammars' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -156,9 +156,10 @@ class SparseRandomHierarchyModel:
         informative = tokens != self.empty
         counts = informative.sum(axis=1)
         ok = counts == self.rhm.n_positions
-        order = xp.argsort(~informative, axis=1, kind="stable")[:, :self.rhm.n_positions]
-        dense = xp.take_along_axis(tokens.astype(np.int64), order, axis=1)
-        dense = xp.where(ok[:, None], dense, -1)
+        rank = xp.cumsum(informative, axis=1) - 1  # place of each informative token in the dense string
+        rows, cols = xp.nonzero(informative & ok[:, None])
+        dense = xp.full((tokens.shape[0], self.rhm.n_positions), -1, dtype=np.int64)
+        dense[rows, rank[rows, cols]] = tokens[rows, cols]
         parsed = self.rhm.parse(dense)
         parsed.valid = parsed.valid & ok
         return parsed

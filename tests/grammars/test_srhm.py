@@ -85,3 +85,17 @@ def test_s0_zero_is_the_dense_rhm():
     model = SparseRandomHierarchyModel(v=6, n_c=3, m=2, s=2, L=3, s0=0)
     sample = model.sample(100, seed=1)
     np.testing.assert_array_equal(sample.tokens, sample.rhm.tokens)
+
+
+def test_device_parity(device):
+    """Sparse sentences sampled on every backend embed valid RHM sentences; parsing agrees with the CPU."""
+    from cooc._backend import to_numpy
+    model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=2, L=3, s0=1, sparsity="b", rule_seed=3)
+    sample = model.sample(4000, seed=1, device=device)
+    tokens = to_numpy(sample.tokens)
+    assert ((tokens != model.empty).sum(axis=1) == 8).all()
+    parsed = model.parse(sample.tokens)
+    assert bool(parsed.valid.all())
+    np.testing.assert_array_equal(to_numpy(parsed.labels), to_numpy(sample.labels))
+    np.testing.assert_array_equal(model.parse(tokens).labels, to_numpy(sample.labels))
+    assert to_numpy(sample.one_hot()).sum() == 4000 * 8
