@@ -11,6 +11,12 @@ mean-square covariance entry ``(1 - m / v**(s-1)) / (v**3 m**(2h-1))`` (the mean
 ``v**2`` entries ``C(mu, nu) = P(x_i = mu, x_j = nu) - P(x_i = mu) P(x_j = nu)``); as a
 function of distance ``t`` it decays like ``t**-beta``, ``beta = ln m / ln s``. An
 estimate from ``P`` sentences carries a noise floor ``(v**2 P)**-1/2`` per entry.
+
+The ensemble formula is a leading-order average: measured against exact values averaged
+over rule draws it holds within about 25% for ``n_c = v`` below the root (e.g. v=32, m=8,
+s=2, L=3), but the root level deviates more (about -25% at h = L for v=16, m=4, L=4) and
+``n_c << v`` changes the upper levels (factor 2.7 at h = 4 for v=64, n_c=8, m=4).
+Use :class:`RHMStatistics` when the instance matters.
 """
 from __future__ import annotations
 
