@@ -23,6 +23,8 @@ _LAZY = {
     "TokenCorpus": "cooc.corpus",
     "CorpusWriter": "cooc.corpus",
     "Cooccurrence": "cooc.cooccurrence",
+    "build_corpus": "cooc.corpus_build",
+    "open_source": "cooc.sources",
     "count_cooccurrences": "cooc.count",
     "RandomHierarchyModel": "cooc.grammars.rhm",
     "LatentVariableModel": "cooc.grammars.latent",

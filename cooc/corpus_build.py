@@ -1,0 +1,342 @@
+"""Build a TokenCorpus from a text source: tokenise in parallel, write shards, resume.
+
+One pass over the text. Tokens are first written with *provisional* ids (in order of
+first appearance) to ``out/.build/raw-*.npy``, each raw shard committed atomically with
+the list of new word types it introduced and how many source items it consumed. When
+the source is exhausted the vocabulary is chosen from the exact counts and every raw
+shard is remapped to frequency-rank ids (a numpy gather) into ``out/shards``; the
+manifest is written last. An interrupted build (Ctrl-C, a killed process) resumes from
+the last committed raw shard: finished shards are never re-tokenised.
+
+Memory stays bounded whatever the corpus size: at most ``2 * workers`` batches of text
+in flight (``batch_chars`` characters each), one shard of tokens being filled
+(``shard_tokens`` int32 ids, plus its copy when written), and the table of word types
+seen so far (on English Wikipedia a few million types, some hundreds of MB).
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ._io import atomic_save_npy, atomic_write_json, atomic_write_text, load_json, load_npy
+from ._params import Interval, OneOf, validate
+from ._progress import ProgressBar
+from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output, write_shard
+from .errors import InputDataError, OutputExistsError
+from .sources import Source, open_source
+from .tokenize import Tokenizer
+from .vocab import Vocabulary
+
+BUILD_DIR = ".build"
+_CONSTRAINTS = {
+    "vocab_size": Interval(int, 1, None, allow_none=True),
+    "min_count": Interval(int, 1, None),
+    "workers": Interval(int, 1, None, allow_none=True),
+    "shard_tokens": Interval(int, 1, None),
+    "batch_chars": Interval(int, 1, None),
+    "oov": OneOf(OOV_POLICIES),
+}
+
+
+def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tokenizer: Tokenizer | None = None,
+                 vocab_size: int | None = None, min_count: int = 1, oov: str = "keep", workers: int | None = 1,
+                 shard_tokens: int = 1 << 24, batch_chars: int = 1 << 20, overwrite: bool = False,
+                 progress: bool = True, format: str | None = None, max_docs: int | None = None,
+                 _stop_after_shards: int | None = None) -> TokenCorpus:
+    """Tokenise ``source`` into a corpus directory ``out``.
+
+    Parameters
+    ----------
+    source : Source or str
+        A :class:`~cooc.sources.Source`, or a spec for :func:`~cooc.sources.open_source`.
+    out : path
+        Output directory. A complete corpus built with the same settings is reused; a
+        different one is refused unless ``overwrite``; an unfinished build is resumed.
+    tokenizer : Tokenizer, optional
+        Defaults to the papers' Wikipedia rule with no minimum document length.
+    vocab_size : int, optional
+        Keep the ``vocab_size`` most frequent words (ties alphabetical); all by default.
+    min_count : int
+        Words seen fewer times are out of vocabulary.
+    oov : {"keep", "drop"}
+        Keep out-of-vocabulary tokens as the reserved id ``len(vocab)``, or drop them.
+    workers : int, optional
+        Tokenising processes (``None``: all cores).
+    shard_tokens : int
+        Tokens per shard (shards end at document boundaries).
+    max_docs : int, optional
+        Stop after this many source documents (for quick looks at a large source).
+
+    Returns
+    -------
+    TokenCorpus
+    """
+    params = {"vocab_size": vocab_size, "min_count": min_count, "workers": workers, "shard_tokens": shard_tokens,
+              "batch_chars": batch_chars, "oov": oov}
+    validate(params, _CONSTRAINTS, "build_corpus")
+    if not isinstance(source, Source):
+        source = open_source(source, format=format)
+    tokenizer = tokenizer or Tokenizer()
+    workers = os.cpu_count() or 1 if workers is None else workers
+    out = Path(out)
+    pass1 = {"source": source.describe(), "tokenizer": tokenizer.settings(), "shard_tokens": shard_tokens,
+             "max_docs": max_docs}
+    settings = {**pass1, "vocab_size": vocab_size, "min_count": min_count, "oov": oov}
+    existing = _prepare(out, settings, pass1, overwrite)
+    if existing is not None:
+        return existing
+    state = _RawState.resume(out / BUILD_DIR)
+    if not state.complete:
+        _tokenize_pass(source, tokenizer, state, workers, batch_chars, shard_tokens, progress, max_docs,
+                       _stop_after_shards)
+        if _stop_after_shards is not None and not state.complete:
+            raise KeyboardInterrupt("stopped on request (test hook)")
+    return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress)
+
+
+def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
+    build = out / BUILD_DIR
+    if build.exists() and not (out / MANIFEST).exists():
+        previous = load_json(build / "settings.json", "build settings") if (build / "settings.json").exists() else None
+        if previous == _roundtrip(pass1) and not overwrite:
+            return None  # resume
+        if not overwrite and previous is not None:
+            raise OutputExistsError(f"{str(out)!r} holds an unfinished build of a different corpus; pass --overwrite.")
+        shutil.rmtree(out)
+    existing = prepare_output(out, settings, overwrite)
+    if existing is None:
+        build.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(build / "settings.json", pass1)
+    return existing
+
+
+def _roundtrip(obj: Any) -> Any:
+    import json
+    return json.loads(json.dumps(obj))
+
+
+class _RawState:
+    """Committed raw shards of an unfinished build, and the word types seen so far."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.shards: list[dict[str, Any]] = []
+        self.types: list[bytes] = []
+        self.type_ids: dict[bytes, int] = {}
+        self.consumed = 0
+        self.complete = False
+
+    @classmethod
+    def resume(cls, path: Path) -> "_RawState":
+        state = cls(path)
+        k = 0
+        while (path / f"raw-{k:05d}.json").exists():
+            meta = load_json(path / f"raw-{k:05d}.json", "raw shard metadata")
+            new_types = (path / f"raw-{k:05d}.types").read_bytes().split(b"\n")[:-1]
+            state._add_types(new_types)
+            state.shards.append(meta)
+            state.consumed = meta["consumed"]
+            k += 1
+        for stale in path.glob("raw-*"):  # files of a shard that never committed
+            if int(stale.name[4:9]) >= k:
+                stale.unlink()
+        state.complete = (path / "complete.json").exists()
+        return state
+
+    def _add_types(self, new_types: list[bytes]) -> None:
+        for t in new_types:
+            self.type_ids[t] = len(self.types)
+            self.types.append(t)
+
+    def commit(self, tokens: np.ndarray, offsets: np.ndarray, new_types: list[bytes], consumed: int) -> None:
+        k = len(self.shards)
+        stem = self.path / f"raw-{k:05d}"
+        atomic_save_npy(stem.with_suffix(".npy"), tokens)
+        atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
+        atomic_write_text(stem.with_suffix(".types"), "".join(t.decode("utf-8") + "\n" for t in new_types))
+        meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1)}
+        atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point
+        self.shards.append(meta)
+        self.consumed = consumed
+
+    def load(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        tokens = load_npy(self.path / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
+        offsets = load_npy(self.path / f"raw-{k:05d}.docs.npy", what="raw shard offsets")
+        return tokens, offsets
+
+    def mark_complete(self, docs_read: int) -> None:
+        atomic_write_json(self.path / "complete.json", {"consumed": docs_read})
+        self.complete = True
+
+
+# -- pass 1: tokenise ---------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
+    _WORKER["tokenizer"] = Tokenizer.from_settings(settings)
+    _WORKER["prepare"] = prepare
+
+
+def _encode_batch(items: list[Any]) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """Prepare and tokenise raw items: local types, local ids (int32), per-item lengths (-1 = dropped)."""
+    prepare = _WORKER["prepare"]
+    return _WORKER["tokenizer"].encode_batch([prepare(raw) or "" for raw in items])
+
+
+def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += len(item) if isinstance(item, str) else 1
+        if size >= batch_chars or len(batch) >= max_items:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: int, skip: int,
+             max_docs: int | None) -> Iterator[tuple[list[Any], tuple[list[bytes], np.ndarray, np.ndarray]]]:
+    raw = source.iter_raw(skip=skip)
+    if max_docs is not None:
+        raw = (item for _, item in zip(range(max(max_docs - skip, 0)), raw))
+    batches = _batches(raw, batch_chars)
+    init = (tokenizer.settings(), type(source).prepare)
+    if workers <= 1:
+        _init_worker(*init)
+        for batch in batches:
+            yield batch, _encode_batch(batch)
+        return
+    # fork: cheap, and works when the caller is a notebook or a script read from stdin.
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=init) as pool:
+        pending: deque = deque()
+        for batch in batches:  # bounded: never more than 2 * workers batches in flight
+            pending.append((batch, pool.apply_async(_encode_batch, (batch,))))
+            if len(pending) >= 2 * workers:
+                b, res = pending.popleft()
+                yield b, res.get()
+        while pending:
+            b, res = pending.popleft()
+            yield b, res.get()
+
+
+def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, workers: int, batch_chars: int,
+                   shard_tokens: int, progress: bool, max_docs: int | None, stop_after: int | None) -> None:
+    buf_tokens: list[np.ndarray] = []
+    buf_lengths: list[np.ndarray] = []
+    buffered = 0
+    new_types: list[bytes] = []
+    consumed = state.consumed
+    bar = ProgressBar("tokenising", unit="docs", enabled=progress, rates=("docs", "tokens"))
+
+    def commit() -> None:
+        nonlocal buf_tokens, buf_lengths, buffered, new_types
+        tokens = np.concatenate(buf_tokens) if buf_tokens else np.zeros(0, np.int32)
+        lengths = np.concatenate(buf_lengths) if buf_lengths else np.zeros(0, np.int64)
+        state.commit(tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), new_types, consumed)
+        buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
+
+    try:
+        for items, (types, local, lengths) in _encoded(source, tokenizer, workers, batch_chars, consumed, max_docs):
+            lut = np.empty(len(types), dtype=np.int32)
+            for i, t in enumerate(types):
+                gid = state.type_ids.get(t)
+                if gid is None:
+                    gid = len(state.types)
+                    state.type_ids[t] = gid
+                    state.types.append(t)
+                    new_types.append(t)
+                lut[i] = gid
+            ids = lut[local]
+            kept = lengths[lengths >= 0]
+            ends = np.cumsum(kept)
+            # Walk the batch item by item so shard boundaries do not depend on batching.
+            pos, k = 0, 0
+            for length in lengths:
+                consumed += 1
+                if length >= 0:
+                    buf_tokens.append(ids[pos:ends[k]])
+                    buf_lengths.append(np.array([length], dtype=np.int64))
+                    buffered += int(length)
+                    pos = int(ends[k])
+                    k += 1
+                if buffered >= shard_tokens:
+                    commit()
+                    if stop_after is not None and len(state.shards) >= stop_after:
+                        return
+            bar.update(len(items), docs=int(kept.size), tokens=int(kept.sum()))
+        if buffered or not state.shards:
+            commit()
+        state.mark_complete(consumed)
+    finally:
+        bar.close()
+
+
+# -- pass 2: choose the vocabulary and remap ----------------------------------------------
+def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_count: int) -> tuple[np.ndarray, Vocabulary]:
+    """Provisional ids of the kept words in rank order (count desc, then alphabetical)."""
+    candidates = np.flatnonzero(counts >= min_count)
+    if size is not None and candidates.size > size:
+        # Everything strictly above the size-th count is in; ties at that count are sorted below.
+        threshold = np.partition(counts[candidates], candidates.size - size)[candidates.size - size]
+        candidates = candidates[counts[candidates] >= threshold]
+    order = sorted(candidates.tolist(), key=lambda i: (-counts[i], types[i]))
+    if size is not None:
+        order = order[:size]
+    chosen = np.array(order, dtype=np.int64)
+    words = [types[i].decode("utf-8") for i in order]
+    return chosen, Vocabulary(words, counts[chosen], total=int(counts.sum()))
+
+
+def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, Any], vocab_size: int | None,
+              min_count: int, oov: str, progress: bool) -> TokenCorpus:
+    n_types = len(state.types)
+    counts = np.zeros(n_types, dtype=np.int64)
+    for k in range(len(state.shards)):
+        counts += np.bincount(state.load(k)[0], minlength=n_types)[:n_types]
+    if counts.sum() == 0:
+        shutil.rmtree(out)
+        raise InputDataError(f"the source yielded no tokens (no document had at least "
+                             f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written.")
+    chosen, vocab = _choose_vocab(state.types, counts, vocab_size, min_count)
+    if vocab_size is not None and len(vocab) < vocab_size:
+        import warnings
+        warnings.warn(f"asked for {vocab_size} words but the corpus has only {len(vocab)} "
+                      f"(with min_count={min_count}); using {len(vocab)}.", stacklevel=3)
+    oov_id = len(vocab)
+    remap = np.full(max(n_types, 1), oov_id, dtype=np.int32)
+    remap[chosen] = np.arange(len(vocab), dtype=np.int32)
+    shards = []
+    bar = ProgressBar("remapping shards", total=len(state.shards), unit="shards", enabled=progress)
+    for k in range(len(state.shards)):
+        raw, offsets = state.load(k)
+        tokens = remap[raw]
+        if oov == "drop":
+            keep = tokens != oov_id
+            cum = np.concatenate([[0], np.cumsum(keep)])
+            tokens, offsets = tokens[keep], cum[offsets]
+        shards.append(write_shard(out, k, tokens, offsets))
+        bar.update(1)
+    bar.close()
+    vocab.save(out / VOCAB_FILE)
+    oov_tokens = int(counts.sum() - vocab.counts.sum())
+    manifest = make_manifest(source.describe(), settings, vocab, shards, oov=oov,
+                             oov_id=oov_id if oov == "keep" else None, tokenizer=settings["tokenizer"],
+                             oov_tokens=oov_tokens, n_types=n_types, min_count=min_count,
+                             vocab_size_requested=vocab_size, source_items=state.consumed)
+    atomic_write_json(out / MANIFEST, manifest)
+    shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
+    return TokenCorpus.open(out, verify=False)
+
+
+__all__ = ["build_corpus"]

@@ -1,0 +1,93 @@
+"""What every document source provides.
+
+A source yields *raw items* in a fixed order (``iter_raw``); a module-level function
+``prepare`` turns one raw item into a document's text. Corpus building runs ``prepare``
+and tokenisation in worker processes, so expensive steps (markup stripping) parallelise,
+and it resumes an interrupted build by skipping the raw items already consumed.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputDataError
+
+
+def identity(raw: Any) -> str:
+    return raw
+
+
+class Source:
+    """Base class of document sources.
+
+    Subclasses set ``kind`` and implement :meth:`iter_raw` and :meth:`describe`;
+    they may override :attr:`prepare` with a picklable module-level function.
+    """
+
+    kind = "source"
+    prepare: Callable[[Any], str] = staticmethod(identity)
+
+    def iter_raw(self, skip: int = 0) -> Iterator[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def documents(self) -> Iterator[str]:
+        """Documents as text, in order (prepared in this process)."""
+        prepare = type(self).prepare
+        for raw in self.iter_raw():
+            text = prepare(raw)
+            if text is not None:
+                yield text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.describe()})"
+
+
+def expand_paths(spec: str | os.PathLike | list, suffixes: tuple[str, ...] = ()) -> list[Path]:
+    """Files named by a path, a directory (recursively), a glob, or a list of those; sorted."""
+    specs = spec if isinstance(spec, (list, tuple)) else [spec]
+    files: list[Path] = []
+    for item in specs:
+        item = str(item)
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if suffixes:
+                found = [p for p in found if p.name.endswith(suffixes)]
+        elif path.is_file():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        if not found:
+            raise InputDataError(f"no input files found at {item!r}.")
+        files.extend(found)
+    return files
+
+
+def file_fingerprint(paths: list[Path]) -> list[dict[str, Any]]:
+    """Name, size and modification time of each file (a resumed build must see the same input)."""
+    out = []
+    for p in paths:
+        st = p.stat()
+        out.append({"path": str(p.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    return out
+
+
+def open_compressed(path: Path, mode: str = "rb"):
+    """Open a file, decompressing ``.gz``, ``.bz2`` and ``.xz`` transparently."""
+    name = path.name
+    if name.endswith(".gz"):
+        import gzip
+        return gzip.open(path, mode)
+    if name.endswith(".bz2"):
+        import bz2
+        return bz2.open(path, mode)
+    if name.endswith(".xz"):
+        import lzma
+        return lzma.open(path, mode)
+    return open(path, mode)

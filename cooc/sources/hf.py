@@ -1,0 +1,72 @@
+"""Hugging Face ``datasets``: ``wikimedia/wikipedia`` (config ``20231101.en``) by default.
+
+The same code reads the hub (streaming, nothing held in memory) or local Parquet/JSON
+files in the same schema (``id, url, title, text``) through ``datasets.load_dataset``
+with a builder name (``"parquet"``, ``"json"``) and ``data_files``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import InputDataError, MissingDependencyError
+from .base import Source
+
+WIKIPEDIA = ("wikimedia/wikipedia", "20231101.en")
+
+
+class HFDatasetSource(Source):
+    """Documents from a Hugging Face dataset.
+
+    Parameters
+    ----------
+    path : str
+        Dataset name on the hub (``"wikimedia/wikipedia"``) or a builder (``"parquet"``, ``"json"``).
+    name : str, optional
+        Configuration (``"20231101.en"``).
+    split : str
+    data_files : str or list, optional
+        Local files for a builder.
+    text_field : str
+    streaming : bool
+        Stream rather than download the whole dataset first (the default).
+    """
+
+    kind = "hf"
+
+    def __init__(self, path: str = WIKIPEDIA[0], name: str | None = WIKIPEDIA[1], split: str = "train",
+                 data_files: Any = None, text_field: str = "text", streaming: bool = True):
+        self.path, self.name, self.split = path, name, split
+        self.data_files = [str(f) for f in data_files] if isinstance(data_files, (list, tuple)) else data_files
+        self.text_field = text_field
+        self.streaming = streaming
+
+    def _load(self):
+        try:
+            import datasets
+        except ImportError:
+            raise MissingDependencyError("reading Hugging Face datasets needs `datasets`: pip install datasets") from None
+        kwargs: dict[str, Any] = {"split": self.split, "streaming": self.streaming}
+        if self.data_files is not None:
+            kwargs["data_files"] = self.data_files
+        try:
+            return datasets.load_dataset(self.path, self.name, **kwargs)
+        except (FileNotFoundError, ValueError) as exc:
+            raise InputDataError(f"cannot load dataset {self.path!r} ({self.name}): {exc}") from None
+
+    def iter_raw(self, skip: int = 0) -> Iterator[str]:
+        ds = self._load()
+        features = getattr(ds, "features", None) or getattr(ds, "column_names", None)
+        if features is not None and self.text_field not in features:
+            raise InputDataError(f"dataset {self.path!r} has no field {self.text_field!r} (fields: {list(features)}).")
+        if skip:
+            ds = ds.skip(skip) if self.streaming else ds.select(range(skip, len(ds)))
+        for row in ds:
+            if self.text_field not in row:
+                raise InputDataError(f"dataset {self.path!r} rows lack the field {self.text_field!r}.")
+            value = row[self.text_field]
+            yield "" if value is None else str(value)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "name": self.name, "split": self.split,
+                "data_files": self.data_files, "text_field": self.text_field}
