@@ -226,22 +226,29 @@ class RunStore:
         self.runs, self.files = [], []
 
 
-def head_run(xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, planes: int) -> tuple[Any, Any]:
-    """The nonzero cells of the dense head as a sorted run of (cell key, value).
+def head_run(xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, planes: int,
+             block: int = 1 << 26) -> tuple[np.ndarray, np.ndarray]:
+    """The nonzero cells of the dense head as a sorted run of (cell key, value), on the host.
+
+    The head is scanned ``block`` cells at a time, so the temporaries of the scan stay
+    small next to the head itself (this matters for a GPU head of many GiB).
 
     Parameters
     ----------
     head : array of shape (planes * layout.cells,), int64
     """
-    nz = xp.flatnonzero(head)
-    if nz.shape[0] == 0:
-        return xp.zeros(0, dtype=np.int64), xp.zeros(0, dtype=np.int64)
-    values = head[nz]
-    plane, idx = nz // layout.cells, nz % layout.cells
+    keys, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     row_start = xp.asarray(layout.row_start)
-    a = xp.searchsorted(row_start, idx, side="right") - 1
-    b = idx - row_start[a]
-    return (plane * vocab_size + a) * vocab_size + b, values
+    for lo in range(0, head.shape[0], block):
+        nz = xp.flatnonzero(head[lo:lo + block]) + lo
+        if nz.shape[0] == 0:
+            continue
+        plane, idx = nz // layout.cells, nz % layout.cells
+        a = xp.searchsorted(row_start, idx, side="right") - 1
+        b = idx - row_start[a]
+        keys.append(to_numpy((plane * vocab_size + a) * vocab_size + b))
+        values.append(to_numpy(head[nz]))
+    return np.concatenate(keys), np.concatenate(values)
 
 
 def head_index(xp: ModuleType, layout_row_start: Any, layout_row_len: Any, a: Any, b: Any) -> tuple[Any, Any]:

@@ -96,6 +96,8 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
              _CONSTRAINTS, "count_cooccurrences")
     budget = parse_memory(memory)
     device = resolve_device(device)
+    if device == "cuda":
+        budget = _fit_device_budget(budget)
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     V = _effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
@@ -106,6 +108,9 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
     # Weighted sums stay exact in int64 unless the corpus is astronomically large for this
     # scale; then count per offset (raw int64) and weight at the end in a fixed order.
     planes_needed = per_offset or 2 * corpus.n_tokens * int(ints.sum()) >= 2**62
+    if (window if planes_needed else 1) * V * V * (1 if planes_needed else window) >= 2**63:
+        raise InvalidParameterError(f"vocab_size={V} with window {window} makes cell keys overflow int64; "
+                                    f"count a smaller vocabulary.")
     xp = get_xp(device)
     sizes = plan_sizes(budget, V, window, window if planes_needed else 1, engine, threads,
                        max_chunk_tokens=(1 << 26) if device == "cuda" else (1 << 22),
@@ -137,6 +142,19 @@ def _effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
                       UserWarning, stacklevel=3)
         return n
     return int(vocab_size)
+
+
+def _fit_device_budget(budget: int) -> int:
+    """Keep a GPU budget inside what the device has free, so counting never runs out of memory."""
+    import cupy
+    free, _total = cupy.cuda.runtime.memGetInfo()
+    free += cupy.get_default_memory_pool().free_bytes()
+    usable = int(0.85 * free)
+    if budget > usable:
+        warnings.warn(f"memory={budget / 1e9:.1f}GB is more than the GPU has free; using {usable / 1e9:.1f}GB.",
+                      UserWarning, stacklevel=3)
+        return usable
+    return budget
 
 
 def _useful_head_cells(n_tokens: int, window: int) -> int:
@@ -203,11 +221,12 @@ def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: s
         from .._progress import ProgressBar  # rich is only needed for the bar
         bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
     carry, centres = None, 0
-    feeder = _feeder(device)
+    feeder = _feeder(device)(iter_raw_chunks(corpus, plan.chunk_tokens))
+    prefetch = getattr(feeder, "prefetch", None)
     try:
-        for tokens, starts, cut, mid in feeder(iter_raw_chunks(corpus, plan.chunk_tokens)):
+        for tokens, starts, cut, mid in feeder:
             chunk, carry = prepare_chunk(xp, tokens, starts, plan.vocab_size, plan.window, oov, carry, cut, mid)
-            eng.add(chunk)
+            eng.add(chunk, overlap=prefetch)
             centres += chunk.n_centres
             if bar is not None:
                 bar.update(int(tokens.shape[0]), tokens=int(tokens.shape[0]))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -76,7 +76,8 @@ class VectorizedEngine:
         self.row_len = xp.asarray(lay.row_len)
         self.tag_values = xp.asarray(plan.tag_values())
 
-    def add(self, chunk: Chunk) -> None:
+    def add(self, chunk: Chunk, overlap: Callable[[], None] | None = None) -> None:
+        """Count the pairs of ``chunk``; ``overlap`` (e.g. staging the next chunk) runs afterwards."""
         xp, p = self.xp, self.plan
         V = p.vocab_size
         tagged = []
@@ -95,6 +96,8 @@ class VectorizedEngine:
                 tagged.append(cell + (j - 1) * V * V)
             else:
                 tagged.append(cell * p.window + (j - 1))
+        if overlap is not None:
+            overlap()
         if tagged:
             keys, values = reduce_tagged(xp, xp.concatenate(tagged), p.n_tags, self.tag_values)
             self.store.add(keys, values)
@@ -118,7 +121,8 @@ class NumbaEngine:
         self.tail = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
         self.tag_values = plan.tag_values()
 
-    def add(self, chunk: Chunk) -> None:
+    def add(self, chunk: Chunk, overlap: Callable[[], None] | None = None) -> None:
+        """Count the pairs of ``chunk``; ``overlap`` is accepted for symmetry with the GPU engine."""
         p, lay = self.plan, self.plan.layout
         fill = np.zeros(self.threads, dtype=np.int64)
         resume = np.zeros(self.threads, dtype=np.int64)
@@ -127,6 +131,8 @@ class NumbaEngine:
                                lay.row_start, lay.row_len, lay.cells, self.head, self.owner, self.tail, fill, resume)
             self._drain(fill)
             if (resume >= chunk.n_centres).all():
+                if overlap is not None:
+                    overlap()
                 return
 
     def _drain(self, fill: np.ndarray) -> None:

@@ -19,7 +19,7 @@ HAND = {
 
 
 def engines_for(device):
-    return ["vectorized"] if device == "cuda" else ["numba", "vectorized"]
+    return ["vectorized", "kernel"] if device == "cuda" else ["numba", "vectorized"]
 
 
 def count(corpus, device="cpu", **kw):
@@ -30,7 +30,7 @@ def count(corpus, device="cpu", **kw):
 @pytest.mark.parametrize("weighting", sorted(HAND))
 def test_hand_counted_weightings(make_corpus, weighting, device):
     corpus = make_corpus([[0, 1, 2, 0]], 3)
-    for engine in engines_for(device) + (["kernel"] if device == "cuda" else []):
+    for engine in engines_for(device):
         res = count(corpus, device, window=2, weighting=weighting, engine=engine)
         assert res.dtype == (np.int64 if weighting == "uniform" else np.float64)
         np.testing.assert_array_equal(res.counts.toarray(), HAND[weighting])
@@ -167,3 +167,26 @@ def test_corrupt_npz_is_a_clear_error(make_corpus, tmp_path):
     (tmp_path / "c.npz").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CorruptFileError, match="unreadable or truncated"):
         Cooccurrence.load(tmp_path / "c")
+
+
+def test_keys_beyond_int32_with_a_large_vocabulary(make_corpus, rng, device):
+    """V = 70,000: cell keys a * V + b pass 2^31 and tagged keys pass 2^32; the tail path must stay exact."""
+    V = 70_000
+    docs = [rng.integers(0, V, 300), np.array([V - 1, V - 2, 0, V - 1])]
+    corpus = make_corpus(docs, V)
+    forward = {}
+    for doc in docs:
+        for i in range(len(doc)):
+            for j in range(1, 4):
+                if i + j < len(doc):
+                    pair = (int(doc[i]), int(doc[i + j]))
+                    forward[pair] = forward.get(pair, 0) + 4 - j       # linear weights, L = 3
+    expected = dict(forward)
+    for (a, b), v in forward.items():                                    # C = F + F^T
+        expected[(b, a)] = expected.get((b, a), 0) + v
+    for engine in engines_for(device):
+        res = count(corpus, device, window=3, weighting="linear", memory="64MB", engine=engine)
+        assert res.settings["count"]["head_cells"] < V * V / 100     # most pairs go through the tail
+        coo = res.counts.tocoo()
+        got = {(int(r), int(c)): v for r, c, v in zip(coo.row, coo.col, coo.data)}
+        assert got == expected
