@@ -89,15 +89,23 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     pass1 = {"source": source.describe(), "tokenizer": tokenizer.settings(), "shard_tokens": shard_tokens,
              "max_docs": max_docs}
     settings = {**pass1, "vocab_size": vocab_size, "min_count": min_count, "oov": oov}
+    fresh = not out.exists()
     existing = _prepare(out, settings, pass1, overwrite)
     if existing is not None:
         return existing
     state = _RawState.resume(out / BUILD_DIR)
-    if not state.complete:
-        _tokenize_pass(source, tokenizer, state, workers, batch_chars, shard_tokens, progress, max_docs,
-                       _stop_after_shards)
-        if _stop_after_shards is not None and not state.complete:
-            raise KeyboardInterrupt("stopped on request (test hook)")
+    try:
+        if not state.complete:
+            _tokenize_pass(source, tokenizer, state, workers, batch_chars, shard_tokens, progress, max_docs,
+                           _stop_after_shards)
+            if _stop_after_shards is not None and not state.complete:
+                raise KeyboardInterrupt("stopped on request (test hook)")
+    except Exception:
+        # Bad input found before anything was committed: leave no half-made directory behind.
+        # (After an interruption, or once shards exist, the partial build stays for resuming.)
+        if fresh and not state.shards:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress)
 
 

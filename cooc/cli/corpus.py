@@ -73,10 +73,25 @@ def show_info(corpus) -> None:
     d = corpus.info()
     source = d["source"] or {}
     rows = [("path", d["path"]), ("documents", d["documents"]), ("tokens", d["tokens"]),
-            ("vocabulary", d["vocab_size"]), ("oov tokens", f"{d['oov_tokens']} ({d['oov']})"),
-            ("shards", d["shards"]), ("source", source.get("kind", "?")),
-            ("tokenizer", d["tokenizer"]), ("top words", ", ".join(f"{w} ({c})" for w, c in d["top_words"]))]
+            ("vocabulary", d["vocab_size"]), ("oov tokens", f"{d['oov_tokens'] or 0:,} ({d['oov']})"),
+            ("shards", d["shards"]), ("source", _describe_source(source))]
+    if d["tokenizer"]:
+        rows.append(("tokenizer", d["tokenizer"]))
+    rows += [("top words", ", ".join(f"{w} ({c})" for w, c in d["top_words"]))]
     console.print(kv_table("corpus", rows))
+
+
+def _describe_source(source: dict) -> str:
+    if source.get("type") == "grammar":
+        return f"grammar {source.get('spec')} ({source.get('documents')} documents, seed {source.get('seed')})"
+    kind = source.get("kind", "?")
+    if kind == "hf":
+        return f"hf {source.get('path')} {source.get('name') or ''} [{source.get('split')}]".strip()
+    files = source.get("files") or []
+    if files:
+        more = f" (+{len(files) - 1} more)" if len(files) > 1 else ""
+        return f"{kind} {files[0]['path']}{more}"
+    return kind
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,148 @@
+"""Every source on small local files, and gensim's shipped Wikipedia dump."""
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cooc.errors import InputDataError, InvalidParameterError
+from cooc.sources import (HFDatasetSource, JSONLSource, ParquetSource, TextSource, WikiXMLSource, detect_format,
+                          open_source)
+
+ROWS = [{"id": str(i), "url": f"https://en.wikipedia.org/wiki?curid={i}", "title": f"T{i}",
+         "text": f"Article {i} says hello world number {i}."} for i in range(7)]
+
+
+@pytest.fixture
+def text_dir(tmp_path):
+    d = tmp_path / "texts"
+    d.mkdir()
+    (d / "a.txt").write_text("first doc\n\nsecond doc\nstill second\n")
+    with gzip.open(d / "b.txt.gz", "wt") as fh:
+        fh.write("third doc\n")
+    with bz2.open(d / "c.txt.bz2", "wt") as fh:
+        fh.write("fourth doc\n")
+    return d
+
+
+def test_text_lines_and_compression(text_dir):
+    docs = list(TextSource(text_dir).documents())
+    assert [d.strip() for d in docs] == ["first doc", "second doc", "still second", "third doc", "fourth doc"]
+
+
+def test_text_paragraphs(text_dir):
+    docs = list(TextSource(text_dir / "a.txt", mode="paragraph").documents())
+    assert docs == ["first doc\n", "second doc\nstill second\n"]
+
+
+def test_text_glob_and_skip(text_dir):
+    src = TextSource(str(text_dir / "*.txt*"))
+    assert list(src.iter_raw(skip=3)) == list(src.iter_raw())[3:]
+
+
+def test_binary_file_refused(tmp_path):
+    (tmp_path / "x.bin").write_bytes(b"abc\x00\x01\x02" * 10)
+    with pytest.raises(InputDataError, match="binary"):
+        list(TextSource(tmp_path / "x.bin").documents())
+
+
+def test_undecodable_bytes_replaced_with_warning(tmp_path):
+    (tmp_path / "latin.txt").write_bytes("caf\xe9 ok\nplain\n".encode("latin-1"))
+    with pytest.warns(UserWarning, match="1 lines"):
+        docs = list(TextSource(tmp_path / "latin.txt").documents())
+    assert docs[0] == "caf\ufffd ok\n" and docs[1] == "plain\n"
+
+
+def test_missing_input():
+    with pytest.raises(InputDataError, match="no input files"):
+        TextSource("/nonexistent/*.txt")
+
+
+def test_jsonl(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    assert list(JSONLSource(path).documents()) == [r["text"] for r in ROWS]
+    assert list(JSONLSource(path).iter_raw(skip=5)) == [r["text"] for r in ROWS[5:]]
+    with pytest.raises(InputDataError, match="no field 'body'"):
+        list(JSONLSource(path, text_field="body").documents())
+    path.write_text("not json\n")
+    with pytest.raises(InputDataError, match="line 1 is not JSON"):
+        list(JSONLSource(path).documents())
+
+
+@pytest.fixture
+def parquet_file(tmp_path):
+    path = tmp_path / "wiki-00000.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS), path, row_group_size=3)
+    return path
+
+
+def test_parquet(parquet_file):
+    src = ParquetSource(parquet_file, batch_size=2)
+    assert list(src.documents()) == [r["text"] for r in ROWS]
+    assert list(src.iter_raw(skip=4)) == [r["text"] for r in ROWS[4:]]
+
+
+def test_parquet_missing_column(parquet_file):
+    with pytest.raises(InputDataError, match="no column 'body'"):
+        ParquetSource(parquet_file, column="body")
+
+
+def test_parquet_not_parquet(tmp_path):
+    (tmp_path / "fake.parquet").write_text("hello")
+    with pytest.raises(InputDataError, match="not a readable Parquet"):
+        ParquetSource(tmp_path / "fake.parquet")
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_hf_datasets_on_local_parquet(parquet_file, streaming):
+    """The wikimedia/wikipedia loading code, pointed at local files of the same schema."""
+    src = HFDatasetSource("parquet", None, data_files=[str(parquet_file)], streaming=streaming)
+    assert list(src.documents()) == [r["text"] for r in ROWS]
+    assert list(src.iter_raw(skip=2)) == [r["text"] for r in ROWS[2:]]
+
+
+def test_hf_datasets_on_local_jsonl(tmp_path):
+    path = tmp_path / "wiki.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    src = open_source(str(path), format="hf")  # 'hf' format with a builder path
+    assert isinstance(src, HFDatasetSource)
+    src = HFDatasetSource("json", None, data_files=[str(path)])
+    assert list(src.documents()) == [r["text"] for r in ROWS]
+    with pytest.raises(InputDataError, match="no field 'body'"):
+        list(HFDatasetSource("json", None, data_files=[str(path)], text_field="body").documents())
+
+
+def test_hf_spec_parsing():
+    src = open_source("hf:wikimedia/wikipedia:20231101.en")
+    assert (src.path, src.name, src.split) == ("wikimedia/wikipedia", "20231101.en", "train")
+    with pytest.raises(InputDataError):
+        open_source("hf:")
+
+
+def test_wikipedia_dump(wiki_docs):
+    src = WikiXMLSource(_dump())
+    assert len(wiki_docs) == 106  # articles of namespace 0, redirects skipped
+    assert not any(d.lstrip().lower().startswith("#redirect") for d in wiki_docs)
+    assert "[[" not in wiki_docs[0] and "{{" not in wiki_docs[0]
+    assert "anarchism" in wiki_docs[0].lower()
+    assert next(src.iter_raw(skip=105)) == list(src.iter_raw())[105]
+
+
+def _dump():
+    from cooc.datasets import wiki_sample_path
+    return wiki_sample_path()
+
+
+def test_detect_format(tmp_path, parquet_file):
+    (tmp_path / "x.jsonl.gz").write_bytes(gzip.compress(b"{}\n"))
+    assert detect_format(str(tmp_path / "x.jsonl.gz")) == "jsonl"
+    assert detect_format(str(parquet_file)) == "parquet"
+    assert detect_format(str(_dump())) == "wikixml"
+    assert detect_format("hf:wikimedia/wikipedia") == "hf"
+    with pytest.raises(InvalidParameterError, match="format"):
+        open_source(str(parquet_file), format="csv")

@@ -1,0 +1,123 @@
+"""Tokeniser rules on hand-written strings, and the compiled path against the Python reference."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cooc.errors import InputDataError, InvalidParameterError
+from cooc.tokenize import Tokenizer, delete_numbers, load_substitutions, normalise
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Hello, World!", ["hello", "world"]),
+    ("Don't stop", ["dont", "stop"]),
+    ("rock'n'roll", ["rocknroll"]),
+    ("'quoted' words", ["quoted", "words"]),
+    ("It’s typographic", ["its", "typographic"]),
+    ("1,000 people in 2020", ["people", "in", "2020"]),
+    ("pi is 3.14159 roughly", ["pi", "is", "roughly"]),
+    ("1,000,000 dollars", ["000", "dollars"]),  # left-to-right like re.sub: "1,000" goes, ",000" stays
+    ("U.S. army", ["u", "s", "army"]),
+    ("end.Next 5.x", ["end", "next", "5", "x"]),
+    ("Café naïve", ["caf", "na", "ve"]),
+    ("tab\tand\nnewline", ["tab", "and", "newline"]),
+    ("", []),
+])
+def test_wiki_rule(text, expected):
+    assert Tokenizer()(text) == expected
+
+
+def test_alpha_rule_drops_digits():
+    assert Tokenizer("alpha")("Route 66 in 1,926 and x86") == ["route", "in", "and", "x"]
+
+
+def test_substitutions_join_longest_phrase_first():
+    tok = Tokenizer(substitutions={"new york": "new-york", "New York City": "nyc"})
+    assert tok("I love New York; New York City too, and new  york.") == ["i", "love", "new-york", "nyc", "too", "and", "new-york"]
+    assert tok("renew yorkshire") == ["renew", "yorkshire"]  # only whole words
+
+
+def test_substitution_errors():
+    with pytest.raises(InputDataError):
+        Tokenizer(substitutions={"single": "x"})
+    with pytest.raises(InputDataError):
+        Tokenizer(substitutions={"two words": "has space"})
+
+
+def test_bad_parameters():
+    with pytest.raises(InvalidParameterError, match="rule"):
+        Tokenizer("nope")
+    with pytest.raises(InvalidParameterError, match="min_doc_tokens"):
+        Tokenizer(min_doc_tokens=-1)
+
+
+def test_load_substitutions(tmp_path):
+    path = tmp_path / "subs.tsv"
+    path.write_text("# comment\nnew york\nlos angeles\tLA\n\n")
+    assert load_substitutions(path) == {"new york": "new-york", "los angeles": "LA"}
+
+
+def test_settings_round_trip():
+    tok = Tokenizer("alpha", {"a b": "a-b"}, 5)
+    again = Tokenizer.from_settings(tok.settings())
+    assert again.settings() == tok.settings()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789,.ab '", max_size=40))
+def test_delete_numbers_matches_re_sub(text):
+    assert delete_numbers(text) == re.sub(r"[0-9]+[,.][0-9]+", "", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ'’ 1,.", max_size=30))
+def test_normalise_matches_sequential_regexes(text):
+    ref = re.sub(r"(?<=[a-z])'(?=[a-z])", "", re.sub(r"[0-9]+[,.][0-9]+", "", text.lower().replace("’", "'")))
+    assert normalise(text) == ref
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("abcxyz019 ,.'’\n\x00-éÉßİ😀")), max_size=60)
+
+
+def _reference_batch(tok, texts):
+    """Straightforward Python: tokenise each text, number types in order of appearance."""
+    table, ids, lengths = {}, [], []
+    for text in texts:
+        tokens = tok.tokens(text)
+        if not tokens or len(tokens) < tok.min_doc_tokens:
+            lengths.append(-1)
+            continue
+        lengths.append(len(tokens))
+        ids.extend(table.setdefault(t, len(table)) for t in tokens)
+    return list(table), ids, lengths
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_TEXT, max_size=8), st.sampled_from(["wiki", "alpha"]), st.integers(0, 3))
+def test_compiled_batch_equals_reference(texts, rule, min_tokens):
+    tok = Tokenizer(rule, min_doc_tokens=min_tokens)
+    types, ids, lengths = tok.encode_batch(texts)
+    ref_types, ref_ids, ref_lengths = _reference_batch(tok, texts)
+    assert lengths.tolist() == ref_lengths
+    assert [types[i] for i in ids] == [ref_types[i] for i in ref_ids]
+    assert len(set(types)) == len(types) == len(ref_types)
+    assert ids.dtype == np.int32
+
+
+def test_compiled_batch_on_wikipedia_sample(wiki_docs):
+    tok = Tokenizer(min_doc_tokens=50)
+    types, ids, lengths = tok.encode_batch(wiki_docs)
+    ref_types, ref_ids, ref_lengths = _reference_batch(tok, wiki_docs)
+    assert lengths.tolist() == ref_lengths
+    assert [types[i] for i in ids] == [ref_types[i] for i in ref_ids]
+    assert ids.size > 400_000
+
+
+def test_batch_with_substitutions_uses_python_path():
+    tok = Tokenizer(substitutions={"new york": "new-york"})
+    types, ids, lengths = tok.encode_batch(["New York is big", "", "york new york"])
+    assert [types[i].decode() for i in ids] == ["new-york", "is", "big", "york", "new-york"]
+    assert lengths.tolist() == [3, -1, 2]

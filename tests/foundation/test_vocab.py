@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cooc.errors import CorruptFileError, InvalidParameterError
+from cooc.vocab import Vocabulary
+
+
+def test_ties_broken_alphabetically():
+    v = Vocabulary.from_counts({"pear": 2, "apple": 2, "fig": 5, "kiwi": 1, "date": 2})
+    assert v.words == ["fig", "apple", "date", "pear", "kiwi"]
+    assert v.counts.tolist() == [5, 2, 2, 2, 1]
+    assert v.total == 12
+
+
+def test_size_and_min_count():
+    counts = {"a": 10, "b": 3, "c": 3, "d": 1}
+    assert Vocabulary.from_counts(counts, size=2).words == ["a", "b"]
+    assert Vocabulary.from_counts(counts, min_count=3).words == ["a", "b", "c"]
+    assert Vocabulary.from_counts(counts, size=2).total == 17  # total counts every token
+
+
+def test_lookups():
+    v = Vocabulary(["x", "y", "z"], [3, 2, 1])
+    assert v["y"] == 1 and "z" in v and "w" not in v and len(v) == 3
+    assert v.ids(["z", "w", "x"]).tolist() == [2, -1, 0]
+    assert np.allclose(v.frequencies(), [0.5, 1 / 3, 1 / 6])
+    assert v.truncate(2).words == ["x", "y"] and v.truncate(2).total == 6
+    with pytest.raises(KeyError, match="'w'"):
+        v["w"]
+
+
+@pytest.mark.parametrize("kwargs", [{"size": 0}, {"size": -3}, {"size": 2.5}, {"min_count": 0}])
+def test_bad_sizes(kwargs):
+    with pytest.raises(InvalidParameterError):
+        Vocabulary.from_counts({"a": 1}, **kwargs)
+
+
+def test_duplicate_word_refused():
+    with pytest.raises(InvalidParameterError, match="twice"):
+        Vocabulary(["a", "b", "a"])
+
+
+def test_save_load_round_trip(tmp_path):
+    v = Vocabulary.from_counts({"b": 2, "a": 2, "ç": 7})
+    v.save(tmp_path / "vocab.tsv")
+    assert (tmp_path / "vocab.tsv").read_text().splitlines()[0] == "ç\t7"
+    assert Vocabulary.load(tmp_path / "vocab.tsv") == v
+
+
+def test_load_corrupt(tmp_path):
+    v = Vocabulary(["a", "b"], [2, 1])
+    v.save(tmp_path / "v.tsv")
+    (tmp_path / "v.tsv").write_text("a\t2\nb\tnot-a-number\n")
+    with pytest.raises(CorruptFileError, match="line 2"):
+        Vocabulary.load(tmp_path / "v.tsv")
+    (tmp_path / "v.tsv").write_text("a\t2\n")
+    with pytest.raises(CorruptFileError, match="1 words"):
+        Vocabulary.load(tmp_path / "v.tsv")
+    (tmp_path / "v.tsv.json").write_text("{}")
+    with pytest.raises(CorruptFileError, match="not a cooc vocabulary"):
+        Vocabulary.load(tmp_path / "v.tsv")
+    with pytest.raises(CorruptFileError, match="missing"):
+        Vocabulary.load(tmp_path / "absent.tsv")
