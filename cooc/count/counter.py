@@ -43,7 +43,8 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
                         symmetric: bool = True, vocab_size: int | None = None, memory: str | int = "4GB",
                         workers: int | None = None, device: str = "cpu", oov: str = "drop",
                         directional: bool = False, per_offset: bool = False, progress: bool = True,
-                        spill_dir: str | os.PathLike | None = None, engine: str = "auto") -> Cooccurrence:
+                        spill_dir: str | os.PathLike | None = None, engine: str = "auto",
+                        scheduler: Any = None) -> Any:
     """Count weighted word co-occurrences in windows of a tokenised corpus.
 
     For every centre token and each offset j = 1..``window`` the pair (centre, token j
@@ -85,6 +86,10 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
         How pairs are counted: ``"numba"`` (CPU, fused multi-threaded loop; the ``"auto"``
         choice on CPU), ``"vectorized"`` (array operations, any device), ``"kernel"``
         (CUDA, fused kernel; the ``"auto"`` choice on GPU).
+    scheduler : str or dask.distributed.Client, optional
+        Count on a Dask cluster instead (``"tcp://host:8786"``, ``"local"``, ``"local:4"``,
+        ``"local-cuda"`` or a ``Client``): see :func:`cooc.count.distributed.count_distributed`,
+        which also takes ``out=`` for a blocked on-disk result. Same matrix, bit for bit.
 
     Returns
     -------
@@ -94,20 +99,60 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
     validate(dict(window=window, weighting=weighting, symmetric=symmetric, directional=directional,
                   per_offset=per_offset, vocab_size=vocab_size, workers=workers, oov=oov, engine=engine),
              _CONSTRAINTS, "count_cooccurrences")
-    budget = parse_memory(memory)
-    device = resolve_device(device)
-    if device == "cuda":
-        budget = _fit_device_budget(budget)
+    if scheduler is not None:
+        from .distributed import count_distributed
+        return count_distributed(corpus, scheduler, window=window, weighting=weighting, symmetric=symmetric,
+                                 vocab_size=vocab_size, memory=memory, workers=workers, device=device, oov=oov,
+                                 directional=directional, per_offset=per_offset, progress=progress,
+                                 spill_dir=spill_dir, engine=engine)
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     V = _effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
+    planes, plan, stats = count_planes(corpus, V, window, weighting, per_offset, memory=memory, workers=workers,
+                                       device=device, oov=oov, progress=progress, spill_dir=spill_dir, engine=engine)
+    ints, scale = integer_weights(window, weighting)
+    return _result(corpus, planes, plan, ints, scale, dict(
+        window=window, weighting=weighting, symmetric=symmetric and not directional,
+        directional=directional or not symmetric, per_offset=per_offset, oov=oov, vocab_size=V), stats)
+
+
+def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: str, per_offset: bool, *,
+                 memory: str | int = "4GB", workers: int | None = None, device: str = "cpu", oov: str = "drop",
+                 progress: bool = False, spill_dir: str | os.PathLike | None = None, engine: str = "auto",
+                 total_tokens: int | None = None) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
+    """Count ``corpus`` into raw integer forward planes, before symmetrising and weighting.
+
+    The building block of :func:`count_cooccurrences` and of the Dask counter, which
+    calls it on a few shards at a time (forward planes of disjoint shards add up exactly).
+
+    Parameters
+    ----------
+    vocab_size : int
+        V, already checked against the corpus.
+    total_tokens : int, optional
+        Tokens of the whole corpus when ``corpus`` is a part of it: decides, the same way
+        for every part, whether weighted sums could overflow int64 (then one plane per offset).
+
+    Returns
+    -------
+    planes : list of scipy.sparse.csr_matrix of shape (V, V), int64
+        ``F`` with integer weights applied (one plane), or one raw plane per offset.
+    plan : Plan
+    stats : dict
+    """
+    V = vocab_size
+    budget = parse_memory(memory)
+    device = resolve_device(device)
+    if device == "cuda":
+        budget = _fit_device_budget(budget)
     engine = _choose_engine(engine, device)
     threads = _threads(workers) if engine == "numba" else 1
     ints, scale = integer_weights(window, weighting)
+    total_tokens = corpus.n_tokens if total_tokens is None else total_tokens
     # Weighted sums stay exact in int64 unless the corpus is astronomically large for this
     # scale; then count per offset (raw int64) and weight at the end in a fixed order.
-    planes_needed = per_offset or 2 * corpus.n_tokens * int(ints.sum()) >= 2**62
+    planes_needed = per_offset or 2 * total_tokens * int(ints.sum()) >= 2**62
     if (window if planes_needed else 1) * V * V * (1 if planes_needed else window) >= 2**63:
         raise InvalidParameterError(f"vocab_size={V} with window {window} makes cell keys overflow int64; "
                                     f"count a smaller vocabulary.")
@@ -128,9 +173,7 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
     stats = {"seconds": round(seconds, 3), "tokens": corpus.n_tokens, "centres": counted,
              "spills": store.spills, "engine": engine, "device": device, "threads": threads,
              "head_cells": sizes.layout.cells, "chunk_tokens": sizes.chunk_tokens, "memory": budget}
-    return _result(corpus, planes, plan, ints, scale, dict(
-        window=window, weighting=weighting, symmetric=symmetric and not directional,
-        directional=directional or not symmetric, per_offset=per_offset, oov=oov, vocab_size=V), stats)
+    return planes, plan, stats
 
 
 def _effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
@@ -276,31 +319,48 @@ def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: 
     """Symmetrise, apply the weights and wrap everything in a Cooccurrence."""
     if settings["symmetric"]:
         planes = [(m + m.T).tocsr() for m in planes]
-    weighting = settings["weighting"]
-
-    def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
-        m = m * factor if factor != 1 else m
-        if weighting == "uniform":
-            return m
-        return (m.astype(np.float64) / scale) if scale != 1 else m.astype(np.float64)
-
-    per = None
-    if plan.per_offset:
-        exact = 2 * stats["tokens"] * int(ints.sum()) < 2**62
-        per = [weighted(m, int(w)) for m, w in zip(planes, ints)]
-        if exact:
-            total = weighted(functools.reduce(lambda x, y: x + y, [m * int(w) for m, w in zip(planes, ints)]), 1)
-        else:  # fixed order j = 1..L, so every device gives the same rounding
-            total = per[0].copy()
-            for m in per[1:]:
-                total = total + m
-        settings["exact"] = exact
-    else:
-        total = weighted(planes[0], 1)
-        settings["exact"] = True
+    exact = not plan.per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
+    total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
+    settings["exact"] = exact
     vocab = corpus.vocab.truncate(plan.vocab_size) if plan.vocab_size < len(corpus.vocab) else corpus.vocab
     settings.update(corpus=str(corpus.path), corpus_created=corpus.manifest.get("created"),
                     corpus_tokens=corpus.n_tokens, count=stats)
     return Cooccurrence(total, vocab, vocab.counts[:plan.vocab_size], settings,
                         provenance(**{k: v for k, v in settings.items() if k != "count"}),
                         per if settings["per_offset"] else None)
+
+
+def weigh_planes(planes: list[sp.csr_matrix], ints: np.ndarray, scale: int, weighting: str, offsets: bool,
+                 exact: bool) -> tuple[sp.csr_matrix, list[sp.csr_matrix] | None]:
+    """Apply the weights: integer planes -> the total (and, with ``offsets``, one matrix per offset).
+
+    Entry by entry, so a row block of the planes gives the same row block of the result.
+
+    Parameters
+    ----------
+    planes : list of sparse matrices of shape (R, V), int64
+        One plane with the integer weights applied, or (``offsets``) one raw plane per offset.
+    exact : bool
+        Sum the weighted offsets in int64 (else in float64, in the fixed order j = 1..L).
+
+    Returns
+    -------
+    total : sparse matrix of shape (R, V)
+    per : list of sparse matrices of shape (R, V), or None without ``offsets``
+    """
+    def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
+        m = m * factor if factor != 1 else m
+        if weighting == "uniform":
+            return m
+        return (m.astype(np.float64) / scale) if scale != 1 else m.astype(np.float64)
+
+    if not offsets:
+        return weighted(planes[0], 1), None
+    per = [weighted(m, int(w)) for m, w in zip(planes, ints)]
+    if exact:
+        total = weighted(functools.reduce(lambda x, y: x + y, [m * int(w) for m, w in zip(planes, ints)]), 1)
+    else:  # fixed order j = 1..L, so every device gives the same rounding
+        total = per[0].copy()
+        for m in per[1:]:
+            total = total + m
+    return total, per
