@@ -192,10 +192,15 @@ class Cooccurrence:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Cooccurrence":
+        """Read a file written by :meth:`save`; a blocked (out-of-core) one opens as a lazy
+        :class:`~cooc.blocked.BlockedCooccurrence` (see :func:`cooc.blocked.save_blocked`)."""
         npz, meta_path = _paths(path)
         meta = load_json(meta_path, "co-occurrence metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise CorruptFileError(f"{str(meta_path)!r} is not a cooc co-occurrence file.")
+        if meta.get("layout") == "blocked":  # out-of-core row blocks, opened lazily
+            from .blocked import BlockedCooccurrence
+            return BlockedCooccurrence.open(meta_path)
         arrays = load_npz(npz, required=("data", "indices", "indptr", "shape", "unigram"), what="co-occurrence")
         try:
             shape = tuple(int(x) for x in arrays["shape"])

@@ -86,7 +86,7 @@ class Eigenpairs:
 
     def residuals(self, matrix: Any) -> np.ndarray:
         """``||A u_k - lambda_k u_k||`` for each pair, shape (K,), computed on the CPU."""
-        A = matrix if sp.issparse(matrix) else to_numpy(matrix)
+        A = matrix if sp.issparse(matrix) or _is_operator(matrix) else to_numpy(matrix)
         return np.linalg.norm(A @ self.vectors - self.vectors * self.values, axis=0)
 
 
@@ -98,7 +98,9 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
     Parameters
     ----------
     matrix : ndarray, scipy.sparse matrix, cupy array or cupyx sparse matrix of shape (V, V)
-        Symmetric; only its values are read (it is never modified).
+        Symmetric; only its values are read (it is never modified). A
+        ``scipy.sparse.linalg.LinearOperator`` (such as the block-by-block target of an
+        out-of-core matrix, :mod:`cooc.spectral.operator`) goes to Lanczos (or randomized) on the CPU.
     k : int
         Number of pairs, 1 <= k <= V (k < V for ``lanczos``).
     which : {"LM", "LA"}
@@ -126,7 +128,9 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
     on_gpu = _on_gpu(matrix)
-    if solver == "torch":
+    if _is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
+        solver, device = _operator_solver(solver, device)
+    elif solver == "torch":
         device = _torch_device(device if not on_gpu else "cuda")
     else:
         device = "cuda" if on_gpu else resolve_device(device)
@@ -165,6 +169,22 @@ def _check_square(matrix: Any) -> int:
     if shape is None or len(shape) != 2 or shape[0] != shape[1]:
         raise InvalidParameterError(f"top_eigenpairs: the matrix must be square (V, V), got shape {shape}.")
     return int(shape[0])
+
+
+def _is_operator(matrix: Any) -> bool:
+    from scipy.sparse.linalg import LinearOperator
+    return isinstance(matrix, LinearOperator)
+
+
+def _operator_solver(solver: str, device: str) -> tuple[str, str]:
+    if solver == "auto":
+        solver = "lanczos"
+    if solver not in ("lanczos", "randomized"):
+        raise InvalidParameterError(f"top_eigenpairs: a LinearOperator gives products only; use solver='lanczos' "
+                                    f"or 'randomized', not {solver!r}.")
+    if device == "cuda":
+        raise InvalidParameterError("top_eigenpairs: a LinearOperator runs on the CPU; use device='cpu'.")
+    return solver, "cpu"
 
 
 def _is_cupy_sparse(matrix: Any) -> bool:
@@ -254,7 +274,7 @@ def _lanczos(matrix: Any, k: int, *, which: str, device: str, seed: int, tol: fl
         values, vectors = gpu_eigsh(A, k=k, which=which, v0=cupy.asarray(v0, dtype=A.dtype), tol=tol)
         return values, vectors, {"method": "cupyx.scipy.sparse.linalg.eigsh"}
     from scipy.sparse.linalg import eigsh
-    A = matrix if sp.issparse(matrix) else np.asarray(matrix)
+    A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
     values, vectors = eigsh(A, k=k, which=which, v0=v0.astype(A.dtype), tol=tol)
     return values, vectors, {"method": "scipy.sparse.linalg.eigsh"}
 
@@ -269,7 +289,7 @@ def _randomized(matrix: Any, k: int, *, which: str, device: str, seed: int, n_ov
         A = matrix if _is_cupy_sparse(matrix) else xp.asarray(matrix)
     else:
         xp = np
-        A = matrix if sp.issparse(matrix) else np.asarray(matrix)
+        A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
     V = A.shape[0]
     extra = max(10, k // 2) if n_oversamples is None else n_oversamples
     n_iter = 6 if n_iter is None else n_iter

@@ -114,9 +114,18 @@ class Target:
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, cooc: Cooccurrence) -> "Target":
-        """Build the target of ``cooc``; the matrix is in ``matrix_``."""
+        """Build the target of ``cooc``; the matrix is in ``matrix_``.
+
+        A blocked (out-of-core) ``cooc`` gives a :class:`~cooc.spectral.operator.TargetOperator`
+        (products block by block, for Lanczos) instead of a matrix.
+        """
         params = self.get_params()
         validate(params, self._constraints, owner="Target")
+        if getattr(cooc, "layout", None) == "blocked":  # out-of-core: a LinearOperator over row blocks
+            from .operator import TargetOperator
+            self.matrix_ = TargetOperator(cooc, self)
+            self.marginals_, self.kind_, self.words_ = self.matrix_.marginals, self.kind, list(cooc.vocab.words)
+            return self
         if not isinstance(cooc, Cooccurrence):
             InstanceOf(Cooccurrence).check("cooc", cooc, owner="Target")
         sparse = self._wants_sparse(len(cooc))

@@ -1,0 +1,386 @@
+"""Out-of-core co-occurrence matrices: CSR row blocks on disk, opened lazily.
+
+When the V x V counts do not fit in memory they are written as row blocks: block b
+holds rows ``[start_b, stop_b)`` with all V columns, as a CSR matrix whose three arrays
+are ``.npy`` files (memory-mapped when read). Layout beside ``<base>.json``::
+
+    <base>.json                    metadata, written last (its presence marks a complete matrix):
+                                   format, "layout": "blocked", shape, nnz, dtype, total, settings,
+                                   provenance and one entry per block (rows, nnz, sum, checksums)
+    <base>.blocks/vocab.tsv        the Vocabulary (and vocab.tsv.json)
+    <base>.blocks/unigram.npy      global unigram counts, shape (V,)
+    <base>.blocks/row_sums.npy     row sums of the counts, shape (V,) (the "block" marginals)
+    <base>.blocks/independent_pairs.npy
+    <base>.blocks/b00000.data.npy, .indices.npy, .indptr.npy           the counts of block 0
+    <base>.blocks/b00000.o1.data.npy, ...                               offset j = 1, with per_offset
+
+:meth:`cooc.Cooccurrence.load` opens such a file as a :class:`BlockedCooccurrence`, which
+reads one block at a time: the memory it needs is one block, plus vectors of length V.
+Targets and eigensolvers consume it through :func:`cooc.spectral.operator.target_operator`
+(a ``LinearOperator`` evaluated block by block, for Lanczos). Blocks are written by
+:func:`save_blocked` (from an in-memory matrix) or by the Dask counter, each worker
+writing the blocks it reduced (``count_distributed(..., out=...)``).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
+from .errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from .vocab import Vocabulary
+
+LAYOUT = "blocked"
+#: Default bytes of one block (data + indices of its nonzeros) when splitting a matrix.
+BLOCK_BYTES = 256 << 20
+
+
+def blocks_dir(path: str | os.PathLike) -> Path:
+    """The block folder of the co-occurrence file ``path`` (``<base>.blocks``)."""
+    from .cooccurrence import _paths
+    meta = _paths(path)[1]
+    return meta.with_name(meta.name[: -len(".json")] + ".blocks")
+
+
+def row_ranges(row_weights: np.ndarray, n_blocks: int) -> np.ndarray:
+    """Cut rows into ``n_blocks`` contiguous ranges of about equal total weight.
+
+    Parameters
+    ----------
+    row_weights : ndarray of shape (V,)
+        Expected cost of each row (its number of nonzeros, or an estimate).
+    n_blocks : int
+
+    Returns
+    -------
+    ndarray of shape (n + 1,), int64
+        Boundaries ``0 = b_0 < b_1 < ... < b_n = V`` (n <= ``n_blocks``: empty ranges merged).
+    """
+    V = int(row_weights.shape[0])
+    if n_blocks < 1:
+        raise InvalidParameterError(f"parameter 'n_blocks' must be >= 1, got {n_blocks!r}.")
+    cum = np.concatenate([[0.0], np.cumsum(np.maximum(np.asarray(row_weights, dtype=np.float64), 0) + 1e-9)])
+    targets = cum[-1] * np.arange(1, n_blocks) / n_blocks
+    cuts = np.searchsorted(cum, targets, side="left")
+    return np.unique(np.concatenate([[0], np.clip(cuts, 0, V), [V]])).astype(np.int64)
+
+
+def estimated_row_nnz(unigram: np.ndarray, window: int, vocab_size: int) -> np.ndarray:
+    """An upper estimate of the nonzeros of each row of symmetric counts: min(V, 2 L count_i)."""
+    return np.minimum(2.0 * window * np.asarray(unigram, dtype=np.float64), float(vocab_size))
+
+
+# -- writing ----------------------------------------------------------------------------------
+def prepare_blocked_output(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``."""
+    from .cooccurrence import _paths
+    npz, meta = _paths(path)
+    folder = blocks_dir(path)
+    if (meta.exists() or npz.exists() or folder.exists()) and not overwrite:
+        raise OutputExistsError(f"{str(meta)!r} already exists; pass overwrite=True (--overwrite) to replace it.")
+    for stale in (meta, npz):  # the metadata goes first: a half-replaced output is never "complete"
+        if stale.exists():
+            stale.unlink()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _save_csr(folder: Path, stem: str, m: sp.csr_matrix) -> dict[str, str]:
+    sums = {}
+    for part in ("data", "indices", "indptr"):
+        name = f"{stem}.{part}.npy"
+        atomic_save_npy(folder / name, getattr(m, part))
+        sums[part] = file_checksum(folder / name)
+    return sums
+
+
+def save_block(folder: str | os.PathLike, index: int, start: int, total: sp.csr_matrix,
+               per_offset: list[sp.csr_matrix] | None = None) -> dict[str, Any]:
+    """Write rows ``[start, start + R)`` (the matrix ``total`` of shape (R, V)); return its entry.
+
+    Parameters
+    ----------
+    folder : path
+        The ``<base>.blocks`` folder.
+    total : scipy.sparse matrix of shape (R, V)
+    per_offset : list of scipy.sparse matrices of shape (R, V), optional
+
+    Returns
+    -------
+    dict
+        File stem, rows, nnz, sum, checksums and the row sums (ndarray of shape (R,)).
+    """
+    folder = Path(folder)
+    total = _canonical(total)
+    stem = f"b{index:05d}"
+    entry: dict[str, Any] = {"stem": stem, "start": int(start), "stop": int(start + total.shape[0]),
+                             "nnz": int(total.nnz), "sum": total.data.sum().item() if total.nnz else 0,
+                             "checksums": _save_csr(folder, stem, total)}
+    for j, m in enumerate(per_offset or [], start=1):
+        entry["checksums"].update({f"o{j}.{k}": v for k, v in _save_csr(folder, f"{stem}.o{j}", _canonical(m)).items()})
+    entry["row_sums"] = np.asarray(total.sum(axis=1)).ravel()
+    return entry
+
+
+def _canonical(m: Any) -> sp.csr_matrix:
+    m = sp.csr_matrix(m)
+    m.sum_duplicates()
+    m.sort_indices()
+    return m
+
+
+def write_metadata(path: str | os.PathLike, entries: list[dict[str, Any]], vocab: Vocabulary, unigram: np.ndarray,
+                   settings: dict[str, Any], provenance: dict[str, Any], dtype: Any, n_offsets: int = 0,
+                   independent_pairs: np.ndarray | None = None) -> Path:
+    """Write the shared arrays and, last, ``<base>.json``; the blocked matrix is then complete."""
+    from .cooccurrence import FORMAT, _paths
+    folder = blocks_dir(path)
+    entries = sorted(entries, key=lambda e: e["start"])
+    V = len(vocab)
+    bounds = [e["start"] for e in entries] + [entries[-1]["stop"] if entries else 0]
+    if bounds[0] != 0 or bounds[-1] != V or any(e["stop"] != n["start"] for e, n in zip(entries, entries[1:])):
+        raise InvalidParameterError(f"blocks do not tile the rows 0..{V}: {bounds}.")
+    vocab.save(folder / "vocab.tsv")
+    atomic_save_npy(folder / "unigram.npy", np.asarray(unigram))
+    atomic_save_npy(folder / "row_sums.npy", np.concatenate([e["row_sums"] for e in entries]))
+    pairs = np.zeros((0, 2), np.int64) if independent_pairs is None else np.asarray(independent_pairs, np.int64)
+    atomic_save_npy(folder / "independent_pairs.npy", pairs.reshape(-1, 2))
+    blocks = [{k: v for k, v in e.items() if k != "row_sums"} for e in entries]
+    meta = _paths(path)[1]
+    atomic_write_json(meta, {
+        "format": FORMAT, "layout": LAYOUT, "shape": [V, V], "nnz": sum(b["nnz"] for b in blocks),
+        "dtype": str(np.dtype(dtype)), "total": sum(b["sum"] for b in blocks), "n_offsets": int(n_offsets),
+        "settings": settings, "provenance": provenance, "folder": folder.name, "blocks": blocks,
+    })
+    return meta
+
+
+def save_blocked(cooc: Any, path: str | os.PathLike, n_blocks: int | None = None, overwrite: bool = False,
+                 block_bytes: int = BLOCK_BYTES) -> "BlockedCooccurrence":
+    """Write an in-memory :class:`~cooc.Cooccurrence` as row blocks; return it opened lazily.
+
+    Parameters
+    ----------
+    cooc : Cooccurrence
+    path : path
+        ``<base>`` (or ``<base>.json``).
+    n_blocks : int, optional
+        Number of row blocks (default: enough for blocks of about ``block_bytes``), cut so
+        that every block holds about the same number of nonzeros.
+    """
+    counts = cooc.counts
+    row_nnz = np.diff(counts.indptr).astype(np.float64)
+    if n_blocks is None:
+        n_blocks = max(1, int(np.ceil(counts.nnz * (counts.data.itemsize + 8) / block_bytes)))
+    bounds = row_ranges(row_nnz, n_blocks)
+    folder = prepare_blocked_output(path, overwrite)
+    entries = []
+    for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+        per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
+        entries.append(save_block(folder, b, int(start), counts[start:stop], per))
+    write_metadata(path, entries, cooc.vocab, cooc.unigram, cooc.settings, cooc.provenance, counts.dtype,
+                   len(cooc.per_offset or []), cooc.independent_pairs)
+    return BlockedCooccurrence.open(path)
+
+
+# -- reading ----------------------------------------------------------------------------------
+class BlockedCooccurrence:
+    """A co-occurrence matrix stored as CSR row blocks, read one block at a time.
+
+    Open with :meth:`cooc.Cooccurrence.load` (or :meth:`open`). It answers the questions a
+    :class:`~cooc.Cooccurrence` answers without loading the matrix: ``shape``, ``nnz``,
+    ``dtype``, ``total``, ``vocab``, ``unigram``, ``settings``, :meth:`unigram_probabilities`;
+    it yields blocks (:meth:`block`, :meth:`iter_blocks`), multiplies block by block
+    (:meth:`matvec`), restricts to a word list in memory (:meth:`subset`), or loads whole
+    (:meth:`to_memory`).
+
+    Attributes
+    ----------
+    path : Path
+        The metadata file.
+    bounds : ndarray of shape (n_blocks + 1,), int64
+        Row boundaries of the blocks.
+    """
+
+    layout = LAYOUT
+
+    def __init__(self, path: Path, meta: dict[str, Any]):
+        self.path = Path(path)
+        self.meta = meta
+        self.folder = self.path.with_name(meta["folder"])
+        self.vocab = Vocabulary.load(self.folder / "vocab.tsv")
+        V = len(self.vocab)
+        self.unigram = load_npy(self.folder / "unigram.npy", what="unigram counts")
+        self.row_sums = load_npy(self.folder / "row_sums.npy", what="row sums")
+        self.independent_pairs = load_npy(self.folder / "independent_pairs.npy", what="independent pairs")
+        self.settings = dict(meta.get("settings") or {})
+        self.provenance = dict(meta.get("provenance") or {})
+        self.entries = meta["blocks"]
+        self.bounds = np.array([e["start"] for e in self.entries] + [self.entries[-1]["stop"]], dtype=np.int64)
+        if tuple(meta["shape"]) != (V, V) or self.unigram.shape != (V,) or self.row_sums.shape != (V,):
+            raise CorruptFileError(f"blocked co-occurrence {str(path)!r}: shapes disagree with its {V} words.")
+        if self.bounds[0] != 0 or self.bounds[-1] != V or np.any(np.diff(self.bounds) < 0):
+            raise CorruptFileError(f"blocked co-occurrence {str(path)!r}: blocks do not tile rows 0..{V}.")
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "BlockedCooccurrence":
+        from .cooccurrence import FORMAT, _paths
+        meta_path = _paths(path)[1]
+        meta = load_json(meta_path, "co-occurrence metadata")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("layout") != LAYOUT:
+            raise CorruptFileError(f"{str(meta_path)!r} is not a blocked cooc co-occurrence file.")
+        try:
+            return cls(meta_path, meta)
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            raise CorruptFileError(f"blocked co-occurrence {str(meta_path)!r} is inconsistent ({exc}).") from None
+
+    # -- facts ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        V = len(self.vocab)
+        return (V, V)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.entries)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.meta["nnz"])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.meta["dtype"])
+
+    @property
+    def total(self) -> float:
+        """Sum of all entries (from the block sums; integer counts stay exact)."""
+        return self.meta["total"]
+
+    @property
+    def per_offset_count(self) -> int:
+        return int(self.meta.get("n_offsets", 0))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"BlockedCooccurrence(V={self.shape[0]}, nnz={self.nnz}, blocks={self.n_blocks}, "
+                f"dtype={self.dtype}, settings={self.settings})")
+
+    def unigram_probabilities(self, marginals: str = "global") -> np.ndarray:
+        """P_i over the V words, from global unigram counts or from the stored row sums."""
+        if marginals == "global":
+            u = self.unigram.astype(np.float64)
+        elif marginals == "block":
+            u = self.row_sums.astype(np.float64)
+        else:
+            raise InvalidParameterError(f"parameter 'marginals' must be 'global' or 'block', got {marginals!r}.")
+        s = u.sum()
+        if s <= 0:
+            raise InputDataError("the unigram marginals are all zero; nothing was counted.")
+        return u / s
+
+    # -- blocks ---------------------------------------------------------------------------
+    def block(self, index: int, offset: int | None = None) -> sp.csr_matrix:
+        """Rows ``bounds[index]:bounds[index + 1]`` as CSR of shape (R, V) (memory-mapped arrays).
+
+        ``offset`` (1..L) reads that offset's matrix instead of the total.
+        """
+        entry = self.entries[index]
+        stem = entry["stem"] if offset is None else f"{entry['stem']}.o{offset}"
+        if offset is not None and not 1 <= offset <= self.per_offset_count:
+            raise InvalidParameterError(f"offset must lie in 1..{self.per_offset_count}, got {offset!r}.")
+        arrays = [load_npy(self.folder / f"{stem}.{part}.npy", mmap=True, what="co-occurrence block")
+                  for part in ("data", "indices", "indptr")]
+        data, indices, indptr = arrays
+        rows = entry["stop"] - entry["start"]
+        if indptr.shape != (rows + 1,) or data.shape != indices.shape or int(indptr[-1]) != data.shape[0] or (
+                offset is None and data.shape[0] != entry["nnz"]):
+            raise CorruptFileError(f"co-occurrence block {str(self.folder / stem)!r} has the wrong size (truncated?).")
+        return sp.csr_matrix((data, indices, indptr), shape=(rows, self.shape[1]), copy=False)
+
+    def iter_blocks(self, offset: int | None = None) -> Iterator[tuple[int, int, sp.csr_matrix]]:
+        """Yield ``(start, stop, block)`` for every row block in order."""
+        for b, entry in enumerate(self.entries):
+            yield entry["start"], entry["stop"], self.block(b, offset)
+
+    def verify(self) -> None:
+        """Recompute every block file's checksum; raise :class:`CorruptFileError` on a mismatch."""
+        for entry in self.entries:
+            for key, expected in entry["checksums"].items():
+                prefix, _, part = key.rpartition(".")
+                name = f"{entry['stem']}.{prefix + '.' if prefix else ''}{part}.npy"
+                full = self.folder / name
+                if not full.exists() or file_checksum(full) != expected:
+                    raise CorruptFileError(f"co-occurrence block file {str(full)!r} is missing or does not match "
+                                           f"its checksum.")
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``C @ x`` block by block; ``x`` of shape (V,) or (V, k)."""
+        x = np.asarray(x)
+        out = np.empty((self.shape[0],) + x.shape[1:], dtype=np.result_type(self.dtype, x.dtype))
+        for start, stop, block in self.iter_blocks():
+            out[start:stop] = block @ x
+        return out
+
+    def rows(self, ids: Iterable[int]) -> sp.csr_matrix:
+        """The rows ``ids`` (in that order) as CSR of shape (len(ids), V), reading only the blocks that hold them."""
+        ids = np.asarray(list(ids), dtype=np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.shape[0]):
+            raise InvalidParameterError(f"row ids must lie in [0, {self.shape[0]}).")
+        which = np.searchsorted(self.bounds, ids, side="right") - 1
+        parts, order = [], []
+        for b in np.unique(which):
+            mine = np.flatnonzero(which == b)
+            parts.append(self.block(int(b))[ids[mine] - self.bounds[b]])
+            order.append(mine)
+        if not parts:
+            return sp.csr_matrix((0, self.shape[1]), dtype=self.dtype)
+        stacked = sp.vstack(parts, format="csr")
+        return stacked[np.argsort(np.concatenate(order), kind="stable")]
+
+    def subset(self, words: Iterable[str]) -> Any:
+        """An in-memory :class:`~cooc.Cooccurrence` restricted to ``words`` (in that order)."""
+        from .cooccurrence import Cooccurrence
+        words = list(words)
+        ids = self.vocab.ids(words)
+        missing = [w for w, i in zip(words, ids) if i < 0]
+        if missing:
+            raise InputDataError(f"{len(missing)} words are not in the vocabulary: {missing[:5]}")
+        counts = self.rows(ids)[:, ids]
+        vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
+        keep = np.isin(self.independent_pairs, ids).all(axis=1) if len(self.independent_pairs) else []
+        remap = {int(i): k for k, i in enumerate(ids)}
+        pairs = np.array([[remap[a], remap[b]] for a, b in self.independent_pairs[keep]], dtype=np.int64)
+        prov = dict(self.provenance)
+        prov["derived"] = list(prov.get("derived", [])) + [f"subset({len(words)} words) of a blocked matrix"]
+        return Cooccurrence(counts, vocab, self.unigram[ids], self.settings, prov, None, pairs)
+
+    def to_memory(self) -> Any:
+        """Load every block into one in-memory :class:`~cooc.Cooccurrence`."""
+        from .cooccurrence import Cooccurrence
+        counts = sp.vstack([b for _, _, b in self.iter_blocks()], format="csr")
+        per = None
+        if self.per_offset_count:
+            per = [sp.vstack([b for _, _, b in self.iter_blocks(j)], format="csr")
+                   for j in range(1, self.per_offset_count + 1)]
+        return Cooccurrence(counts, self.vocab, self.unigram, self.settings, self.provenance, per,
+                            self.independent_pairs)
+
+
+def is_blocked(obj: Any) -> bool:
+    """Whether ``obj`` is a :class:`BlockedCooccurrence`."""
+    return isinstance(obj, BlockedCooccurrence)
+
+
+__all__ = ["BlockedCooccurrence", "save_blocked", "save_block", "write_metadata", "prepare_blocked_output",
+           "row_ranges", "estimated_row_nnz", "blocks_dir", "is_blocked", "LAYOUT"]
