@@ -1,0 +1,125 @@
+"""`cooc train word2vec` and `cooc train grammar`: thin wrappers over cooc.train."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ._common import cli_errors, console, kv_table
+
+train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on grammars.", no_args_is_help=True)
+
+
+def parse_samples(text: str) -> list[int]:
+    """``"1e3,3000,1e4"`` -> ``[1000, 3000, 10000]`` (ascending, distinct, positive)."""
+    from ..errors import InvalidParameterError
+    try:
+        values = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise InvalidParameterError(f"--samples must be comma-separated numbers such as 1e3,1e4, got {text!r}.") from None
+    if not values or any(v < 1 or v != int(v) for v in values):
+        raise InvalidParameterError(f"--samples must be positive whole numbers, got {text!r}.")
+    return sorted({int(v) for v in values})
+
+
+def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
+                     sample: float = 1e-3, epochs: int = 5, min_count: int = 5, alpha: Optional[float] = None,
+                     batch_size: int = 16384, vectors: str = "input", device: str = "cpu", seed: int = 0,
+                     checkpoint: Optional[Path] = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
+    from ..errors import OutputExistsError
+    from ..train.word2vec import Word2Vec
+    base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
+    if not overwrite and base.with_name(base.name + ".npz").exists():
+        raise OutputExistsError(f"{str(base)!r} already exists; pass --overwrite to replace it.")
+    checkpoint = checkpoint or base.with_name(base.name + ".checkpoint")
+    model = Word2Vec(sg=sg, dim=dim, window=window, negative=negative, sample=sample, epochs=epochs,
+                     min_count=min_count, alpha=alpha, batch_size=batch_size, vectors=vectors, device=device,
+                     seed=seed, progress=progress)
+    model.fit(corpus, checkpoint=checkpoint)
+    path = model.embedding_.save(base)
+    speed = model.words_per_second_
+    return {"output": str(path), "model": "skip-gram" if sg else "CBOW", "words": len(model.index_to_key_),
+            "dim": dim, "raw words": model.raw_words_, "effective words": model.effective_words_,
+            "train seconds": round(model.train_seconds_, 2),
+            "words/s": f"{speed:,.0f}" if speed == speed else "(a finished run was reloaded)",
+            "final loss": round(model.loss_history_[-1]["loss"], 4), "checkpoint": str(checkpoint)}
+
+
+def grammar_command(grammars: list[str], output: Path, model: str = "cnn", samples: str = "1e2,1e3,1e4",
+                    seeds: int = 3, n_test: int = 2000, task: str = "class", steps: int = 3000, batch_size: int = 128,
+                    lr: float = 3e-3, width: Optional[int] = None, device: str = "auto",
+                    progress: bool = True) -> dict[str, Any]:
+    """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``."""
+    from ..train.curves import grammar_study
+    kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
+    result = grammar_study(grammars, output, model=model, samples=parse_samples(samples), seeds=seeds, n_test=n_test,
+                           task=task, steps=steps, batch_size=batch_size, lr=lr, device=device, model_kwargs=kwargs,
+                           progress=progress)
+    return {"output": str(output), **result}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+
+    @train_app.command("word2vec")
+    @cli_errors
+    def word2vec(
+        corpus: Path = typer.Argument(..., help="Corpus directory (cooc corpus build)."),
+        output: Path = typer.Option(..., "--output", "-o", help="Embedding path (writes .npz + .json)."),
+        sg: bool = typer.Option(True, "--sg/--cbow", help="Skip-gram or CBOW."),
+        dim: int = typer.Option(100, help="Vector size."),
+        window: int = typer.Option(5, help="Largest window radius (dynamic windows draw 1..window)."),
+        negative: int = typer.Option(5, help="Negative samples per example."),
+        sample: float = typer.Option(1e-3, help="Subsampling threshold (0 disables)."),
+        epochs: int = typer.Option(5),
+        min_count: int = typer.Option(5, help="Drop words seen fewer times."),
+        alpha: Optional[float] = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
+        batch_size: int = typer.Option(16384, help="Examples per SGD step (larger is faster on a GPU)."),
+        vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
+        device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
+        seed: int = typer.Option(0),
+        checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint directory (default <output>.checkpoint)."),
+        overwrite: bool = typer.Option(False, help="Replace an existing embedding."),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""
+        summary = word2vec_command(corpus, output, sg=sg, dim=dim, window=window, negative=negative, sample=sample,
+                                   epochs=epochs, min_count=min_count, alpha=alpha, batch_size=batch_size,
+                                   vectors=vectors, device=device, seed=seed, checkpoint=checkpoint,
+                                   overwrite=overwrite, progress=progress)
+        console.print(kv_table("word2vec", list(summary.items())))
+
+    @train_app.command("grammar")
+    @cli_errors
+    def grammar(
+        grammar_specs: list[str] = typer.Option(..., "--grammar", "-g",
+                                                help="Grammar spec, e.g. rhm:v=8,n_c=8,m=4,s=2,L=3 (repeat for several)."),
+        output: Path = typer.Option(..., "--output", "-o", help="Directory for curves.csv, summary.json, figures."),
+        model: str = typer.Option("cnn", help="cnn, transformer or fc."),
+        samples: str = typer.Option("1e2,1e3,1e4", help="Training-set sizes P, comma-separated."),
+        seeds: int = typer.Option(3, help="Seeds per P."),
+        n_test: int = typer.Option(2000, help="Held-out sentences."),
+        task: str = typer.Option("class", help="class (root class) or next (last token)."),
+        steps: int = typer.Option(3000, help="Most optimiser steps per run."),
+        batch_size: int = typer.Option(128),
+        lr: float = typer.Option(3e-3, help="Adam learning rate."),
+        width: Optional[int] = typer.Option(None, help="Hidden width (d_model for the transformer)."),
+        device: str = typer.Option("auto", help="cpu, cuda or auto."),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Learning curves and sample complexity P* of a network on one or more grammars."""
+        summary = grammar_command(grammar_specs, output, model=model, samples=samples, seeds=seeds, n_test=n_test,
+                                  task=task, steps=steps, batch_size=batch_size, lr=lr, width=width, device=device,
+                                  progress=progress)
+        rows = [[t["spec"], f"{t['scale']:.0f}", f"{t['P_star']:.0f}", f"{t['P_star_over_scale']:.2f}"]
+                for t in summary["tables"]]
+        from rich.table import Table
+        table = Table(title=f"sample complexity ({model})", title_justify="left")
+        for h in ("grammar", "n_c m^L", "P*", "P*/(n_c m^L)"):
+            table.add_column(h)
+        for r in rows:
+            table.add_row(*r)
+        console.print(table)
+        console.print(f"wrote {summary['output']}: {', '.join(summary['files'])}")

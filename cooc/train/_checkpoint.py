@@ -1,0 +1,59 @@
+"""Checkpoints of a training run: arrays in an ``.npz`` and the run's state in JSON.
+
+The arrays are written first, then ``state.json`` naming their checksum: a crash between
+the two leaves the previous state pointing at arrays that no longer match, which is
+detected, never silently mixed. Nothing is pickled.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_save_npz, atomic_write_json, file_checksum, load_json, load_npz
+from ..errors import CorruptFileError, OutputExistsError
+
+STATE = "state.json"
+ARRAYS = "arrays.npz"
+
+
+def save_checkpoint(directory: str | os.PathLike, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:
+    """Write ``arrays`` and then ``state`` (plus the arrays' checksum) atomically."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_save_npz(directory / ARRAYS, **arrays)
+    atomic_write_json(directory / STATE, {**state, "arrays_checksum": file_checksum(directory / ARRAYS)})
+
+
+def load_checkpoint(directory: str | os.PathLike, fmt: str, settings: dict[str, Any],
+                    required: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """Read a checkpoint written with the same ``fmt`` and ``settings``; None when there is none.
+
+    A checkpoint of different settings raises :class:`OutputExistsError` (resuming it would
+    mix two runs); a damaged one raises :class:`CorruptFileError`.
+    """
+    directory = Path(directory)
+    if not (directory / STATE).exists():
+        return None
+    state = load_json(directory / STATE, "checkpoint state")
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise CorruptFileError(f"{str(directory / STATE)!r} is not a {fmt} checkpoint.")
+    if state.get("settings") != settings:
+        changed = _differences(settings, state.get("settings"))
+        raise OutputExistsError(f"checkpoint {str(directory)!r} belongs to a run with other settings "
+                                f"({', '.join(changed)}); use another directory or delete it.")
+    if not (directory / ARRAYS).exists() or file_checksum(directory / ARRAYS) != state.get("arrays_checksum"):
+        raise CorruptFileError(f"checkpoint {str(directory)!r}: {ARRAYS} is missing or does not match {STATE}.")
+    return load_npz(directory / ARRAYS, required=required, what="checkpoint"), state
+
+
+def _differences(new: Any, old: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the entries that differ between two nested dicts."""
+    if not isinstance(new, dict) or not isinstance(old, dict):
+        return [prefix or "settings"] if new != old else []
+    out = []
+    for key in sorted(set(new) | set(old)):
+        out += _differences(new.get(key), old.get(key), f"{prefix}.{key}" if prefix else key)
+    return out

@@ -1,0 +1,135 @@
+"""One batched SGD step of skip-gram or CBOW with negative sampling (hand-written gradients).
+
+A batch holds many examples at once, so a word may appear in it many times; updates are
+accumulated with ``index_add_`` (never ``W[idx] -= ...``, which keeps only one of the
+repeated rows). Summing many gradients of one row in one step is what makes large batches
+unstable: word2vec.c applies them one after another, and the sigmoid saturates in between,
+while their sum can overshoot (on a 20-word vocabulary a batch of 8192 pairs diverges).
+
+``damping`` bounds each row's step by its curvature. For row r the loss of the batch has
+Gauss-Newton curvature ``H_r = sum_i sigma'(s_i) x_i x_i^T`` over the occurrences i of r
+(x_i: the vector it is dotted with); a step of ``lr * sum_i g_i`` is safe (no overshoot
+along any direction) when ``lr * lambda_max(H_r) <= 1``. With ``T_r = trace(H_r) >=
+lambda_max``, each row's summed gradient is multiplied by ``min(1, damping / (lr T_r))``.
+Rows seen once or a few times (almost all rows of a real vocabulary) keep exactly the SGD
+step; the fixed points of SGD are unchanged; only steps that would overshoot are shortened.
+"""
+from __future__ import annotations
+
+
+def _row_factor(index, curvature, n_rows: int, lr: float, damping: float | None):
+    """Per-occurrence step factor ``lr * min(1, damping / (lr * T_row))`` (``lr`` when undamped)."""
+    import torch
+    if damping is None:
+        return None
+    total = torch.zeros(n_rows, dtype=curvature.dtype, device=curvature.device).index_add_(0, index, curvature)
+    return (damping / total.clamp(min=1e-30)).clamp(max=lr)[index]
+
+
+def _output_side(u, out_idx, W_out, lr: float, damping: float | None):
+    """Scores against the positive (column 0) and the negatives; the output-vector update.
+
+    Parameters
+    ----------
+    u : tensor of shape (B, d)
+        Input (hidden) vectors.
+    out_idx : int64 tensor of shape (B, K + 1)
+        Positive output id, then K negatives.
+
+    Returns
+    -------
+    v : tensor of shape (B, K + 1, d)
+        Output vectors before the step.
+    g : tensor of shape (B, K + 1)
+        dLoss/dscore (a negative equal to its positive is skipped, as in word2vec.c).
+    hess : tensor of shape (B, K + 1) or None
+        sigma'(score) of each term (None when undamped).
+    loss : scalar tensor
+        ``sum(-log sigmoid(s_pos) - sum_k log sigmoid(-s_neg_k))`` over the batch.
+    """
+    import torch
+    import torch.nn.functional as F
+    v = W_out[out_idx]
+    s = torch.bmm(v, u.unsqueeze(2)).squeeze(2)
+    valid = torch.ones_like(s, dtype=torch.bool)
+    valid[:, 1:] = out_idx[:, 1:] != out_idx[:, :1]
+    p = torch.sigmoid(s)
+    g = p.clone()
+    g[:, 0] -= 1.0
+    g = g * valid
+    loss = F.softplus(-s[:, 0]).sum() + (F.softplus(s[:, 1:]) * valid[:, 1:]).sum()
+    hess = None
+    step = -lr
+    if damping is not None:
+        hess = p * (1.0 - p) * valid
+        curvature = hess * (u * u).sum(1, keepdim=True)
+        step = -_row_factor(out_idx.reshape(-1), curvature.reshape(-1), W_out.shape[0], lr, damping).view_as(g)
+    W_out.index_add_(0, out_idx.reshape(-1), ((g * step).unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))
+    return v, g, hess, loss
+
+
+def _input_step(v, g, hess, index, n_rows: int, lr: float, damping: float | None, per_example=None):
+    """Update of the input side: dLoss/du of each example times each row's step."""
+    import torch
+    grad = torch.bmm(g.unsqueeze(1), v).squeeze(1)
+    if damping is None:
+        return grad[per_example] * -lr if per_example is not None else grad * -lr
+    curvature = (hess * (v * v).sum(2)).sum(1)
+    if per_example is not None:
+        grad, curvature = grad[per_example], curvature[per_example]
+    return grad * -_row_factor(index, curvature, n_rows, lr, damping).unsqueeze(1)
+
+
+def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0):
+    """One skip-gram step on a batch of pairs; updates ``W_in`` and ``W_out`` in place.
+
+    Parameters
+    ----------
+    W_in, W_out : tensors of shape (V, d)
+        Input and output vectors.
+    inputs, outputs : int64 tensors of shape (B,)
+        The word whose input vector is used (the context word, as in word2vec.c) and the
+        word predicted (the centre).
+    negatives : int64 tensor of shape (B, K)
+    lr : float
+    damping : float or None
+        Curvature bound of each row's step (module docstring); None for plain summed SGD.
+
+    Returns
+    -------
+    scalar tensor: the summed loss of the batch before the step.
+    """
+    import torch
+    u = W_in[inputs]
+    out_idx = torch.cat([outputs.unsqueeze(1), negatives], 1)
+    v, g, hess, loss = _output_side(u, out_idx, W_out, lr, damping)
+    W_in.index_add_(0, inputs, _input_step(v, g, hess, inputs, W_in.shape[0], lr, damping))
+    return loss
+
+
+def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0):
+    """One CBOW step (mean of the context vectors); updates ``W_in`` and ``W_out`` in place.
+
+    Each context word receives the gradient with respect to the mean, undivided by the
+    window size, as word2vec.c and gensim (``cbow_mean=1``) do.
+
+    Parameters
+    ----------
+    centres : int64 tensor of shape (B,)
+    context, example : int64 tensors of shape (n_ctx,)
+        Context words and the example (row of ``centres``) each belongs to.
+    negatives : int64 tensor of shape (B, K)
+
+    Returns
+    -------
+    scalar tensor: the summed loss of the batch before the step.
+    """
+    import torch
+    B, d = centres.shape[0], W_in.shape[1]
+    counts = torch.bincount(example, minlength=B).clamp(min=1).to(W_in.dtype)
+    h = torch.zeros((B, d), dtype=W_in.dtype, device=W_in.device).index_add_(0, example, W_in[context])
+    h = h / counts.unsqueeze(1)
+    out_idx = torch.cat([centres.unsqueeze(1), negatives], 1)
+    v, g, hess, loss = _output_side(h, out_idx, W_out, lr, damping)
+    W_in.index_add_(0, context, _input_step(v, g, hess, context, W_in.shape[0], lr, damping, per_example=example))
+    return loss

@@ -1,0 +1,192 @@
+"""The random choices of word2vec: subsampling, negatives, dynamic windows.
+
+Everything here is a plain function of counts (numpy, float64) or a torch routine that
+runs unchanged on CPU and GPU, so tests can hold each piece against its formula.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """Probability of keeping each occurrence of a word under frequent-word subsampling.
+
+    The formula of word2vec.c and gensim: with ``t = sample * sum(counts)``,
+    ``p_keep(w) = min(1, (sqrt(c_w / t) + 1) * t / c_w)``. For frequent words this is about
+    ``sqrt(t / c_w)``, Mikolov et al.'s ``1 - p_discard``. ``sample = 0`` keeps everything.
+
+    Parameters
+    ----------
+    counts : array of shape (V,)
+        Corpus count of each word.
+    sample : float
+        The threshold t as a fraction of the corpus (1e-3 to 1e-5 in practice).
+
+    Returns
+    -------
+    ndarray of shape (V,), float64 in [0, 1]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample < 0:
+        raise InvalidParameterError(f"parameter 'sample' must be >= 0, got {sample!r}.")
+    if sample == 0:
+        return np.ones_like(counts)
+    threshold = sample * counts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+    return np.where(counts > 0, np.minimum(p, 1.0), 1.0)
+
+
+def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray:
+    """Negative-sampling distribution ``c_w^exponent / sum_v c_v^exponent``, shape (V,), float64."""
+    weights = np.asarray(counts, dtype=np.float64) ** exponent
+    weights[np.asarray(counts) <= 0] = 0.0
+    total = weights.sum()
+    if total <= 0:
+        raise InvalidParameterError("noise distribution: every count is zero.")
+    return weights / total
+
+
+def alias_table(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of a distribution (Vose's construction).
+
+    Drawing ``i`` uniformly in ``[0, V)`` and returning ``i`` with probability ``accept[i]``,
+    else ``alias[i]``, samples ``probs`` exactly (up to float64 rounding) in O(1) per draw.
+
+    Returns
+    -------
+    accept : ndarray of shape (V,), float64
+    alias : ndarray of shape (V,), int64
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    n = probs.size
+    scaled = probs * (n / probs.sum())
+    accept = np.ones(n, dtype=np.float64)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        accept[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    # Leftovers are 1 up to rounding: they always accept themselves.
+    return accept, alias
+
+
+def alias_probabilities(accept: np.ndarray, alias: np.ndarray) -> np.ndarray:
+    """The distribution an alias table samples (for checking a table against its target)."""
+    n = accept.size
+    probs = accept / n
+    np.add.at(probs, alias, (1.0 - accept) / n)
+    return probs
+
+
+class AliasSampler:
+    """Draw word ids from a fixed distribution on a torch device.
+
+    Parameters
+    ----------
+    probs : array of shape (V,)
+    device : torch.device
+    """
+
+    def __init__(self, probs: np.ndarray, device):
+        import torch
+        accept, alias = alias_table(probs)
+        self.accept = torch.as_tensor(accept, device=device)
+        self.alias = torch.as_tensor(alias, device=device)
+        self.size = accept.size
+
+    def draw(self, shape: tuple[int, ...], gen):
+        """Ids of shape ``shape`` (int64), from the generator ``gen`` on the sampler's device."""
+        import torch
+        slot = torch.randint(0, self.size, shape, device=self.accept.device, generator=gen)
+        coin = torch.rand(shape, device=self.accept.device, dtype=torch.float64, generator=gen)
+        return torch.where(coin < self.accept[slot], slot, self.alias[slot])
+
+
+def subsample(tokens, docs, keep_prob, gen):
+    """Drop occurrences at random with probability ``1 - keep_prob[token]``.
+
+    Parameters
+    ----------
+    tokens, docs : tensors of shape (n,)
+        Word ids and the document id of each position.
+    keep_prob : tensor of shape (V,), float64
+
+    Returns
+    -------
+    tokens, docs : tensors of shape (n_kept,)
+    """
+    import torch
+    coin = torch.rand(tokens.shape, device=tokens.device, dtype=torch.float64, generator=gen)
+    kept = coin < keep_prob[tokens]
+    return tokens[kept], docs[kept]
+
+
+def window_radii(n: int, window: int, gen, device, dynamic: bool = True):
+    """Each position's window radius: uniform in ``1..window`` (dynamic) or ``window``; shape (n,)."""
+    import torch
+    if not dynamic:
+        return torch.full((n,), window, dtype=torch.int64, device=device)
+    return torch.randint(1, window + 1, (n,), device=device, generator=gen)
+
+
+def skipgram_pairs(tokens, docs, radii, window: int):
+    """Every (input, output) pair of skip-gram: the output is the centre word, as in word2vec.c.
+
+    Position ``i`` with radius ``r_i`` pairs with each position ``i + j``, ``0 < |j| <= r_i``,
+    inside the same document: input ``tokens[i + j]``, output ``tokens[i]``.
+
+    Returns
+    -------
+    inputs, outputs : int64 tensors of shape (n_pairs,)
+    """
+    import torch
+    ins, outs = [], []
+    for j in range(1, window + 1):
+        if j >= tokens.numel():
+            break
+        same_doc = docs[j:] == docs[:-j]
+        fwd = torch.nonzero(same_doc & (radii[:-j] >= j)).squeeze(1)   # centre i, context i + j
+        bwd = torch.nonzero(same_doc & (radii[j:] >= j)).squeeze(1) + j  # centre i, context i - j
+        outs += [tokens[fwd], tokens[bwd]]
+        ins += [tokens[fwd + j], tokens[bwd - j]]
+    if not ins:
+        empty = torch.empty(0, dtype=torch.int64, device=tokens.device)
+        return empty, empty
+    return torch.cat(ins).long(), torch.cat(outs).long()
+
+
+def cbow_contexts(tokens, docs, radii, window: int):
+    """CBOW examples: each centre with the words of its window, as padded rows.
+
+    Column ``c`` of the context matrix holds the word at offset ``j_c`` (-L..-1, 1..L) from the
+    centre; the mask says whether that offset is inside the centre's radius and document.
+    Centres with no context word are left out.
+
+    Returns
+    -------
+    centres : int64 tensor of shape (B,)
+    context : int64 tensor of shape (B, 2L)
+    mask : bool tensor of shape (B, 2L)
+    """
+    import torch
+    n = tokens.numel()
+    pos = torch.arange(n, device=tokens.device)
+    ids, valid = [], []
+    for j in [j for j in range(-window, window + 1) if j != 0]:
+        other = (pos + j).clamp(0, max(n - 1, 0))
+        inside = (pos + j >= 0) & (pos + j < n)
+        valid.append(inside & (docs[other] == docs) & (radii >= abs(j)))
+        ids.append(tokens[other])
+    mask = torch.stack(valid, 1)
+    has = mask.any(1)
+    return tokens[has].long(), torch.stack(ids, 1)[has].long(), mask[has]
+
+
+__all__ = ["keep_probabilities", "noise_distribution", "alias_table", "alias_probabilities", "AliasSampler",
+           "subsample", "window_radii", "skipgram_pairs", "cbow_contexts"]

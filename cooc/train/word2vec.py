@@ -1,0 +1,381 @@
+"""word2vec (skip-gram or CBOW with negative sampling) trained from a TokenCorpus with torch.
+
+The corpus is streamed in chunks of whole documents. On the device, each chunk is mapped to
+the training vocabulary (out-of-vocabulary tokens dropped, so windows bridge them), frequent
+words are subsampled, every position draws its window radius, and all training examples of
+the chunk are generated at once and shuffled; they are then consumed in large batches, each
+one batched SGD step (see :mod:`cooc.train._sgns`) with the learning rate decaying linearly
+with the fraction of the corpus seen, as in word2vec.c and gensim.
+
+Every random draw of chunk ``c`` in epoch ``e`` comes from a generator seeded by
+``(seed, e, c)``, so a run interrupted at a chunk boundary and resumed from its checkpoint
+gives the same vectors as an uninterrupted run (bitwise on CPU; on CUDA, ``index_add_``
+sums in a nondeterministic order, so two GPU runs agree only to float rounding).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .._io import provenance
+from .._params import InstanceOf, Interval, OneOf, validate
+from .._progress import ProgressBar
+from ..corpus import TokenCorpus
+from ..errors import InputDataError
+from . import sampling
+from ._checkpoint import load_checkpoint, save_checkpoint
+from ._sgns import cbow_step, sgns_step
+from ._torch import generator, synchronize, torch_device
+
+CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
+
+_CONSTRAINTS = {
+    "sg": InstanceOf(bool),
+    "dim": Interval(int, 1, None),
+    "window": Interval(int, 1, None),
+    "negative": Interval(int, 1, None),
+    "sample": Interval(float, 0, 1),
+    "epochs": Interval(int, 1, None),
+    "alpha": Interval(float, 0, None, closed="neither", allow_none=True),
+    "min_alpha": Interval(float, 0, None),
+    "min_count": Interval(int, 1, None),
+    "max_vocab": Interval(int, 1, None, allow_none=True),
+    "ns_exponent": Interval(float, 0, None),
+    "dynamic_window": InstanceOf(bool),
+    "batch_size": Interval(int, 1, None),
+        "damping": Interval(float, 0, None, closed="neither", allow_none=True),
+    "chunk_tokens": Interval(int, 1, None),
+    "vectors": OneOf(("input", "sum")),
+    "seed": Interval(int, 0, None),
+    "checkpoint_every": Interval(float, 0, None),
+}
+
+
+class Word2Vec:
+    """Skip-gram / CBOW with negative sampling on CPU or GPU.
+
+    Parameters
+    ----------
+    sg : bool, default True
+        Skip-gram (True) or CBOW with the mean of the context vectors (False).
+    dim : int, default 100
+    window : int, default 5
+        Largest window radius L.
+    negative : int, default 5
+        Negatives per positive example, drawn from unigram^``ns_exponent``.
+    sample : float, default 1e-3
+        Subsampling threshold t (0 disables); see :func:`cooc.train.sampling.keep_probabilities`.
+    epochs : int, default 5
+    alpha : float, optional
+        Starting learning rate (default 0.025 for skip-gram, 0.05 for CBOW, as gensim).
+    min_alpha : float, default 1e-4
+        Learning rate reached at the end of training (linear decay).
+    min_count : int, default 5
+        Words seen fewer times in the corpus are dropped before windowing.
+    max_vocab : int, optional
+        Keep at most this many of the most frequent words.
+    ns_exponent : float, default 0.75
+    dynamic_window : bool, default True
+        Draw each position's radius uniformly in 1..L (word2vec.c's weighting of near words).
+    batch_size : int, default 16384
+        Examples (pairs for skip-gram, centre words for CBOW) per SGD step. Larger batches run
+        faster on a GPU; quality is checked against gensim in ``benchmarks/word2vec.py``.
+    damping : float or None, default 1.0
+        Bound on each row's step by its curvature in the batch (see :mod:`cooc.train._sgns`):
+        a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
+        times keep the plain SGD step. None disables it (large batches may then diverge on
+        small vocabularies).
+    chunk_tokens : int, default 1048576
+        Corpus tokens per chunk: the unit of shuffling, progress and checkpointing.
+    vectors : {"input", "sum"}, default "input"
+        Return the input vectors (as gensim) or input + output vectors.
+    device : str, default "cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+    seed : int, default 0
+    progress : bool, default True
+        Show a progress bar with words/s and the loss (only on a terminal).
+    checkpoint_every : float, default 300
+        Seconds between checkpoints when :meth:`fit` is given a checkpoint directory
+        (0: after every chunk).
+
+    Attributes
+    ----------
+    index_to_key_ : list of str, length V
+        The training vocabulary, most frequent first.
+    counts_ : ndarray of shape (V,)
+        Corpus counts of those words.
+    input_vectors_, output_vectors_ : ndarray of shape (V, dim), float32
+    embedding_ : Embedding
+    loss_history_ : list of dict
+        Per chunk: ``epoch``, ``chunk``, ``words`` (raw words done so far), ``examples`` (pairs or
+        CBOW windows trained on), ``loss`` (mean per example).
+    raw_words_, effective_words_ : int
+        Corpus tokens processed, and those left after vocabulary and subsampling.
+    train_seconds_ : float
+        Wall time of the training loop in this call (0 when a finished run was reloaded).
+    words_per_second_ : float
+        Raw corpus words trained on per second in this call (NaN when nothing was trained).
+    """
+
+    def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
+                 sample: float = 1e-3, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
+                 min_count: int = 5, max_vocab: int | None = None, ns_exponent: float = 0.75,
+                 dynamic_window: bool = True, batch_size: int = 16384, damping: float | None = 1.0,
+                 chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu", seed: int = 0,
+                 progress: bool = True, checkpoint_every: float = 300.0):
+        self.sg = sg
+        self.dim = dim
+        self.window = window
+        self.negative = negative
+        self.sample = sample
+        self.epochs = epochs
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.ns_exponent = ns_exponent
+        self.dynamic_window = dynamic_window
+        self.batch_size = batch_size
+        self.damping = damping
+        self.chunk_tokens = chunk_tokens
+        self.vectors = vectors
+        self.device = device
+        self.seed = seed
+        self.progress = progress
+        self.checkpoint_every = checkpoint_every
+
+    # -- parameters -------------------------------------------------------------------------
+    _RESULT_PARAMS = ("sg", "dim", "window", "negative", "sample", "epochs", "alpha", "min_alpha", "min_count",
+                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "chunk_tokens", "seed")
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in (*self._RESULT_PARAMS, "vectors", "device", "progress",
+                                                       "checkpoint_every")}
+
+    @property
+    def start_alpha(self) -> float:
+        return self.alpha if self.alpha is not None else (0.025 if self.sg else 0.05)
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, corpus: TokenCorpus | str | os.PathLike, checkpoint: str | os.PathLike | None = None,
+            callback: Callable[[dict[str, Any]], None] | None = None) -> "Word2Vec":
+        """Train on ``corpus``.
+
+        Parameters
+        ----------
+        corpus : TokenCorpus or path of one
+        checkpoint : path, optional
+            Directory for checkpoints. If it holds a checkpoint of the same settings and
+            corpus, training resumes from it (a finished run is simply reloaded).
+        callback : callable, optional
+            Called after every chunk (and after its checkpoint) with a dict of progress;
+            an exception it raises stops training, leaving the checkpoint to resume from.
+
+        Returns
+        -------
+        self
+        """
+        import torch
+        validate(self.get_params(), _CONSTRAINTS, owner="Word2Vec")
+        corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
+        device = torch_device(self.device)
+        id_map, counts = self._vocabulary(corpus)
+        settings = self._settings(corpus)
+        run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
+        if not run.finished:
+            run.train(callback)
+        self.index_to_key_ = [corpus.vocab.words[i] for i in np.flatnonzero(id_map[:len(corpus.vocab)] >= 0)]
+        self.counts_ = counts
+        self.input_vectors_ = run.W_in.cpu().numpy()
+        self.output_vectors_ = run.W_out.cpu().numpy()
+        self.loss_history_ = run.history
+        self.raw_words_, self.effective_words_ = run.raw_words, run.effective_words
+        self.train_seconds_ = run.seconds
+        self.words_per_second_ = (run.raw_words - run.start_words) / run.seconds if run.seconds > 0 else float("nan")
+        self.embedding_ = self.to_embedding(self.vectors, corpus=corpus)
+        return self
+
+    def _vocabulary(self, corpus: TokenCorpus) -> tuple[np.ndarray, np.ndarray]:
+        """Map corpus ids to training ids (-1 = dropped) and the counts of the kept words."""
+        n_words = len(corpus.vocab)
+        all_counts = corpus.token_counts()[:n_words]
+        keep = np.flatnonzero(all_counts >= self.min_count)
+        if self.max_vocab is not None and keep.size > self.max_vocab:
+            order = np.argsort(-all_counts[keep], kind="stable")[:self.max_vocab]
+            keep = np.sort(keep[order])
+        if keep.size < 2:
+            raise InputDataError(f"Word2Vec: only {keep.size} words occur at least min_count={self.min_count} "
+                                 "times; lower min_count or use a larger corpus.")
+        id_map = np.full(n_words + 1, -1, dtype=np.int64)  # the extra slot is the OOV id, if any
+        id_map[keep] = np.arange(keep.size)
+        return id_map, all_counts[keep]
+
+    def _settings(self, corpus: TokenCorpus) -> dict[str, Any]:
+        fingerprint = {"n_tokens": corpus.n_tokens, "n_docs": corpus.n_docs,
+                       "shards": [s.get("tokens_checksum") for s in corpus.manifest["shards"]]}
+        params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
+        return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
+
+    # -- results ----------------------------------------------------------------------------
+    def to_embedding(self, vectors: str = "input", corpus: TokenCorpus | None = None):
+        """The trained vectors as an :class:`~cooc.spectral.embedding.Embedding`.
+
+        Parameters
+        ----------
+        vectors : {"input", "sum"}
+            Input vectors (gensim's ``wv``) or input + output vectors.
+        """
+        from ..spectral.embedding import Embedding
+        validate({"vectors": vectors}, {"vectors": _CONSTRAINTS["vectors"]}, owner="Word2Vec")
+        W = self.input_vectors_ if vectors == "input" else self.input_vectors_ + self.output_vectors_
+        params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
+        params["alpha"] = self.start_alpha
+        meta = {"model": "word2vec-sg" if self.sg else "word2vec-cbow", "vectors": vectors,
+                "corpus": str(corpus.path) if corpus is not None else None,
+                "raw_words": self.raw_words_, "effective_words": self.effective_words_,
+                "final_loss": self.loss_history_[-1]["loss"] if self.loss_history_ else None,
+                "provenance": provenance(**params)}
+        return Embedding(W, self.index_to_key_, meta)
+
+
+class _Run:
+    """The mutable state of one training run: weights, position, history, timing."""
+
+    def __init__(self, model: Word2Vec, corpus: TokenCorpus, device, id_map: np.ndarray, counts: np.ndarray,
+                 settings: dict[str, Any], checkpoint: str | os.PathLike | None):
+        import torch
+        self.model, self.corpus, self.device, self.settings = model, corpus, device, settings
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.id_map = torch.as_tensor(id_map, device=device)
+        self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
+        self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
+        self.V = counts.size
+        self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
+        self.history: list[dict[str, Any]] = []
+        self.finished = False
+        self.seconds = 0.0
+        self.start_words = 0
+
+    @classmethod
+    def start(cls, model, corpus, device, id_map, counts, settings, checkpoint) -> "_Run":
+        import torch
+        run = cls(model, corpus, device, id_map, counts, settings, checkpoint)
+        saved = load_checkpoint(checkpoint, CHECKPOINT_FORMAT, settings, ("W_in", "W_out")) if checkpoint else None
+        if saved is None:
+            gen = generator("cpu", model.seed, -1)
+            # word2vec.c's initialisation: inputs uniform in +-0.5/dim, outputs zero.
+            W_in = (torch.rand((run.V, model.dim), generator=gen, dtype=torch.float32) - 0.5) / model.dim
+            run.W_in, run.W_out = W_in.to(device), torch.zeros((run.V, model.dim), dtype=torch.float32, device=device)
+            return run
+        arrays, state = saved
+        run.W_in = torch.as_tensor(arrays["W_in"], device=device).contiguous()
+        run.W_out = torch.as_tensor(arrays["W_out"], device=device).contiguous()
+        run.epoch, run.chunk = state["epoch"], state["chunk"]
+        run.raw_words, run.effective_words = state["raw_words"], state["effective_words"]
+        run.history, run.finished = state["history"], state["finished"]
+        run.start_words = run.raw_words
+        return run
+
+    # -- the loop ---------------------------------------------------------------------------
+    def train(self, callback) -> None:
+        model, corpus = self.model, self.corpus
+        total_words = model.epochs * corpus.n_tokens
+        last_save = time.perf_counter()
+        bar = ProgressBar("word2vec", total=total_words, unit="words", enabled=model.progress,
+                          rates=("words", "pairs" if model.sg else "examples"))
+        bar.update(self.raw_words)
+        start = time.perf_counter()
+        with bar:
+            while self.epoch < model.epochs:
+                for index, (tokens, offsets) in enumerate(corpus.iter_chunks(model.chunk_tokens)):
+                    if index < self.chunk:
+                        continue
+                    loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words)
+                    self.raw_words += int(tokens.size)
+                    self.effective_words += kept
+                    self.history.append({"epoch": self.epoch, "chunk": index, "words": self.raw_words,
+                                         "examples": examples, "loss": loss / max(examples, 1)})
+                    self.chunk = index + 1
+                    bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
+                    bar.set_description(f"word2vec epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
+                    if self.checkpoint and time.perf_counter() - last_save >= model.checkpoint_every:
+                        self._save()
+                        last_save = time.perf_counter()
+                    if callback is not None:
+                        callback({"epoch": self.epoch, "chunk": index, "raw_words": self.raw_words,
+                                  "loss": self.history[-1]["loss"]})
+                self.epoch, self.chunk = self.epoch + 1, 0
+        synchronize(self.device)
+        self.seconds = time.perf_counter() - start
+        self.finished = True
+        if self.checkpoint:
+            self._save()
+
+    def _save(self) -> None:
+        state = {"format": CHECKPOINT_FORMAT, "settings": self.settings, "epoch": self.epoch, "chunk": self.chunk,
+                 "raw_words": self.raw_words, "effective_words": self.effective_words,
+                 "history": self.history, "finished": self.finished}
+        save_checkpoint(self.checkpoint, {"W_in": self.W_in.cpu().numpy(), "W_out": self.W_out.cpu().numpy()}, state)
+
+    def _chunk_tokens(self, tokens: np.ndarray, offsets: np.ndarray, gen):
+        """Training ids and document ids of a chunk after the vocabulary and subsampling."""
+        import torch
+        t = self.id_map[torch.tensor(tokens, device=self.device, dtype=torch.int64)]
+        lengths = torch.as_tensor(np.diff(offsets), device=self.device)
+        docs = torch.repeat_interleave(torch.arange(lengths.numel(), device=self.device), lengths)
+        known = t >= 0
+        return sampling.subsample(t[known], docs[known], self.keep_prob, gen)
+
+    def _train_chunk(self, tokens: np.ndarray, offsets: np.ndarray, index: int, total_words: int):
+        """Train on one chunk; returns (summed loss, examples, tokens kept)."""
+        import torch
+        model = self.model
+        gen = generator(self.device, model.seed, self.epoch, index)
+        t, docs = self._chunk_tokens(tokens, offsets, gen)
+        radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
+        if model.sg:
+            inputs, outputs = sampling.skipgram_pairs(t, docs, radii, model.window)
+            n = inputs.numel()
+            order = torch.randperm(n, device=self.device, generator=gen)
+            inputs, outputs = inputs[order], outputs[order]
+        else:
+            centres, context, mask = sampling.cbow_contexts(t, docs, radii, model.window)
+            n = centres.numel()
+            order = torch.randperm(n, device=self.device, generator=gen)
+            centres, context, mask = centres[order], context[order], mask[order]
+        loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        for lo in range(0, n, model.batch_size):
+            hi = min(lo + model.batch_size, n)
+            progress = (self.raw_words + tokens.size * hi / n) / total_words
+            lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
+            negatives = self.sampler.draw((hi - lo, model.negative), gen)
+            if model.sg:
+                loss += sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
+            else:
+                example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
+                loss += cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col], example,
+                                  negatives, lr, model.damping)
+        return float(loss), n, int(t.numel())
+
+
+def train_word2vec(corpus: TokenCorpus | str | os.PathLike, out: str | os.PathLike | None = None,
+                   checkpoint: str | os.PathLike | None = None, **params: Any):
+    """Train word2vec on ``corpus`` and return (and with ``out``, save) the :class:`Embedding`.
+
+    ``params`` are those of :class:`Word2Vec`. With ``out`` and no ``checkpoint``, checkpoints
+    go to ``<out>.checkpoint/`` so that an interrupted run resumes when called again.
+    """
+    if out is not None and checkpoint is None:
+        checkpoint = Path(str(out) + ".checkpoint")
+    model = Word2Vec(**params).fit(corpus, checkpoint=checkpoint)
+    if out is not None:
+        model.embedding_.save(out)
+    return model.embedding_
+
+
+__all__ = ["Word2Vec", "train_word2vec"]

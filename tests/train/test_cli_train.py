@@ -1,0 +1,55 @@
+"""`cooc train word2vec` and `cooc train grammar` through typer's CliRunner."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cooc.cli import app
+from cooc.cli.train import parse_samples
+from cooc.errors import InvalidParameterError
+from cooc.spectral.embedding import Embedding
+
+runner = CliRunner()
+
+
+def test_train_word2vec_command(cluster_corpus, tmp_path):
+    out = tmp_path / "emb"
+    args = ["train", "word2vec", str(cluster_corpus.path), "-o", str(out), "--dim", "8", "--epochs", "1",
+            "--min-count", "1", "--sample", "0", "--batch-size", "1024", "--no-progress", "--cbow"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    emb = Embedding.load(out)
+    assert emb.vectors.shape == (20, 8) and emb.meta["model"] == "word2vec-cbow"
+    assert "words/s" in result.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1 and again.output.startswith("error:") and "--overwrite" in again.output
+    bad = runner.invoke(app, ["train", "word2vec", str(tmp_path / "nope"), "-o", str(tmp_path / "e2"), "--no-progress"])
+    assert bad.exit_code == 1 and bad.output.startswith("error:")
+
+
+def test_train_grammar_command(tmp_path):
+    out = tmp_path / "curves"
+    result = runner.invoke(app, ["train", "grammar", "-g", "rhm:v=4,n_c=4,m=2,s=2,L=2", "-g", "rhm:v=4,n_c=2,m=2,s=2,L=2",
+                                 "--samples", "4,8", "--seeds", "2", "--n-test", "4", "--steps", "3",
+                                 "--width", "8", "--device", "cpu", "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    with open(out / "curves.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2 * 2 * 2 and {r["grammar"] for r in rows} == {"rhm:v=4,n_c=4,m=2,s=2,L=2",
+                                                                        "rhm:v=4,n_c=2,m=2,s=2,L=2"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert [t["scale"] for t in summary["tables"]] == [16.0, 8.0]
+    for name in ("curves.png", "collapse.png", "p_star.png"):
+        assert (out / name).stat().st_size > 0
+    bad = runner.invoke(app, ["train", "grammar", "-g", "rhm:v=4", "-o", str(out), "--no-progress"])
+    assert bad.exit_code == 1 and "missing required" in bad.output
+
+
+def test_parse_samples():
+    assert parse_samples("1e3, 100,1e3") == [100, 1000]
+    for bad in ("", "1e3,x", "0.5", "-3"):
+        with pytest.raises(InvalidParameterError):
+            parse_samples(bad)

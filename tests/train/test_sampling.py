@@ -1,0 +1,132 @@
+"""word2vec's random choices against their formulas and against plain loops."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cooc.errors import InvalidParameterError
+from cooc.train import sampling
+from cooc.train._torch import generator, task_seed, torch_device
+
+
+def test_keep_probabilities_formula():
+    counts = np.array([5000, 400, 30, 1, 0])
+    t = 1e-2 * counts.sum()
+    got = sampling.keep_probabilities(counts, 1e-2)
+    # word2vec.c: (sqrt(c / t) + 1) * t / c, capped at 1; unseen words keep probability 1.
+    expected = [min(1.0, (np.sqrt(c / t) + 1) * t / c) for c in counts[:4]] + [1.0]
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    assert got[0] == pytest.approx((np.sqrt(5000 / 54.31) + 1) * 54.31 / 5000)
+    assert got[0] < got[1] < 1.0 and got[2] == got[3] == 1.0
+    np.testing.assert_array_equal(sampling.keep_probabilities(counts, 0.0), np.ones(5))
+    with pytest.raises(InvalidParameterError, match="sample"):
+        sampling.keep_probabilities(counts, -1.0)
+
+
+def test_subsample_frequencies_match_keep_probabilities(tdevice):
+    device = torch_device(tdevice)
+    counts = np.array([50_000, 20_000, 5_000, 100])
+    keep = sampling.keep_probabilities(counts, 1e-2)
+    tokens = torch.as_tensor(np.repeat(np.arange(4), counts), device=device)
+    docs = torch.zeros_like(tokens)
+    kept, kept_docs = sampling.subsample(tokens, docs, torch.as_tensor(keep, device=device), generator(device, 3))
+    observed = np.bincount(kept.cpu().numpy(), minlength=4)
+    sd = np.sqrt(counts * keep * (1 - keep)) + 1e-9
+    assert np.all(np.abs(observed - counts * keep) < 5 * sd + 1e-6), (observed, counts * keep)
+    assert kept_docs.numel() == kept.numel()
+
+
+def test_noise_distribution_formula():
+    counts = np.array([81, 16, 1, 0])
+    p = sampling.noise_distribution(counts, 0.75)
+    np.testing.assert_allclose(p, np.array([27.0, 8.0, 1.0, 0.0]) / 36.0, rtol=1e-14)
+    np.testing.assert_allclose(sampling.noise_distribution(counts, 0.0), [1 / 3, 1 / 3, 1 / 3, 0], rtol=1e-14)
+    with pytest.raises(InvalidParameterError):
+        sampling.noise_distribution(np.zeros(3))
+
+
+def test_alias_table_is_exact(rng):
+    for n in (1, 2, 7, 1000):
+        probs = rng.dirichlet(np.full(n, 0.3))
+        probs[rng.random(n) < 0.2] = 0.0
+        if probs.sum() == 0:
+            probs[0] = 1.0
+        probs /= probs.sum()
+        accept, alias = sampling.alias_table(probs)
+        np.testing.assert_allclose(sampling.alias_probabilities(accept, alias), probs, atol=1e-12)
+
+
+def test_alias_sampler_draws_the_noise_distribution(tdevice):
+    device = torch_device(tdevice)
+    counts = np.array([1000, 300, 40, 5, 1, 0])
+    probs = sampling.noise_distribution(counts)
+    sampler = sampling.AliasSampler(probs, device)
+    draws = sampler.draw((200_000,), generator(device, 7)).cpu().numpy()
+    assert draws.dtype == np.int64
+    observed = np.bincount(draws, minlength=probs.size)
+    n = draws.size
+    sd = np.sqrt(n * probs * (1 - probs))
+    assert observed[-1] == 0
+    assert np.all(np.abs(observed - n * probs) < 5 * sd + 1e-9), (observed, n * probs)
+
+
+def test_window_radii_uniform(tdevice):
+    device = torch_device(tdevice)
+    radii = sampling.window_radii(60_000, 5, generator(device, 1), device).cpu().numpy()
+    assert radii.min() == 1 and radii.max() == 5
+    np.testing.assert_allclose(np.bincount(radii, minlength=6)[1:] / radii.size, 0.2, atol=0.01)
+    fixed = sampling.window_radii(10, 3, generator(device, 1), device, dynamic=False)
+    assert fixed.tolist() == [3] * 10
+
+
+def _reference_pairs(tokens, docs, radii):
+    pairs = []
+    n = len(tokens)
+    for i in range(n):
+        for j in range(-radii[i], radii[i] + 1):
+            if j != 0 and 0 <= i + j < n and docs[i + j] == docs[i]:
+                pairs.append((tokens[i + j], tokens[i]))
+    return sorted(pairs)
+
+
+def _random_stream(rng, n, V, window):
+    tokens = rng.integers(0, V, n)
+    docs = np.sort(rng.integers(0, max(n // 6, 1), n))
+    radii = rng.integers(1, window + 1, n)
+    return tokens, docs, radii
+
+
+def test_skipgram_pairs_match_a_loop(tdevice, rng):
+    device = torch_device(tdevice)
+    for n, window in ((1, 2), (2, 3), (50, 1), (200, 4)):
+        tokens, docs, radii = _random_stream(rng, n, 9, window)
+        ins, outs = sampling.skipgram_pairs(*(torch.as_tensor(a, device=device) for a in (tokens, docs, radii)), window)
+        got = sorted(zip(ins.cpu().tolist(), outs.cpu().tolist()))
+        assert got == _reference_pairs(tokens, docs, radii)
+
+
+def test_cbow_contexts_match_a_loop(tdevice, rng):
+    device = torch_device(tdevice)
+    tokens, docs, radii = _random_stream(rng, 150, 9, 3)
+    centres, context, mask = sampling.cbow_contexts(*(torch.as_tensor(a, device=device) for a in (tokens, docs, radii)), 3)
+    got = sorted((c, sorted(ctx[m].tolist())) for c, ctx, m in zip(centres.tolist(), context.cpu(), mask.cpu()))
+    expected = []
+    for i in range(len(tokens)):
+        ctx = [tokens[i + j] for j in range(-radii[i], radii[i] + 1)
+               if j != 0 and 0 <= i + j < len(tokens) and docs[i + j] == docs[i]]
+        if ctx:
+            expected.append((tokens[i], sorted(ctx)))
+    assert got == sorted(expected)
+
+
+def test_task_seed_is_stable_and_distinct():
+    assert task_seed(0, 1, 2) == task_seed(0, 1, 2)
+    assert len({task_seed(0, 1, 2), task_seed(0, 2, 1), task_seed(1, 1, 2), task_seed(0, -1)}) == 4
+    assert 0 <= task_seed(5, -1) < 2**63
+
+
+def test_torch_device_rejects_unknown_names():
+    with pytest.raises(InvalidParameterError, match="device"):
+        torch_device("tpu")
+    assert torch_device("cpu").type == "cpu"

@@ -1,0 +1,106 @@
+"""One batched SGNS / CBOW step against autograd on a tiny model with repeated indices."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cooc.train._sgns import cbow_step, sgns_step
+from cooc.train._torch import torch_device
+
+V, D, B, K = 7, 5, 40, 3  # B >> V: every row repeats many times in the batch
+
+
+def _weights(rng, device):
+    W_in = torch.as_tensor(rng.normal(0, 0.5, (V, D)), dtype=torch.float32, device=device)
+    W_out = torch.as_tensor(rng.normal(0, 0.5, (V, D)), dtype=torch.float32, device=device)
+    return W_in, W_out
+
+
+def _ids(rng, device, *shape):
+    return torch.as_tensor(rng.integers(0, V, shape), dtype=torch.int64, device=device)
+
+
+def _sgns_loss(u, out_idx, W_out):
+    """Plain negative-sampling loss; a negative equal to its positive counts for nothing."""
+    s = torch.einsum("bd,bkd->bk", u, W_out[out_idx])
+    valid = torch.cat([torch.ones_like(out_idx[:, :1], dtype=torch.bool), out_idx[:, 1:] != out_idx[:, :1]], 1)
+    return F.softplus(-s[:, 0]).sum() + (F.softplus(s[:, 1:]) * valid[:, 1:]).sum()
+
+
+def _autograd_sgns(W_in, W_out, inputs, outputs, negatives):
+    W_in, W_out = W_in.double().requires_grad_(), W_out.double().requires_grad_()
+    loss = _sgns_loss(W_in[inputs], torch.cat([outputs[:, None], negatives], 1), W_out)
+    loss.backward()
+    return loss.item(), W_in.grad, W_out.grad
+
+
+def _curvature_reference(W_in, W_out, inputs, out_idx):
+    """T_r = sum over occurrences of sigma'(s) |partner|^2, by plain loops (rows of W_in, rows of W_out)."""
+    T_in, T_out = np.zeros(V), np.zeros(V)
+    Wi, Wo = W_in.double().cpu().numpy(), W_out.double().cpu().numpy()
+    for b, i in enumerate(inputs.tolist()):
+        for k, o in enumerate(out_idx[b].tolist()):
+            if k > 0 and o == out_idx[b, 0]:
+                continue
+            p = 1 / (1 + np.exp(-Wi[i] @ Wo[o]))
+            T_in[i] += p * (1 - p) * Wo[o] @ Wo[o]
+            T_out[o] += p * (1 - p) * Wi[i] @ Wi[i]
+    return T_in, T_out
+
+
+@pytest.mark.parametrize("damping", [None, 0.05])
+def test_sgns_step_is_the_autograd_sgd_step(tdevice, rng, damping):
+    device = torch_device(tdevice)
+    W_in, W_out = _weights(rng, device)
+    inputs, outputs, negatives = _ids(rng, device, B), _ids(rng, device, B), _ids(rng, device, B, K)
+    negatives[0, 0] = outputs[0]  # a negative that equals its positive is skipped
+    loss_ref, g_in, g_out = _autograd_sgns(W_in, W_out, inputs, outputs, negatives)
+    lr = 0.05
+    new_in, new_out = W_in.clone(), W_out.clone()
+    loss = sgns_step(new_in, new_out, inputs, outputs, negatives, lr, damping)
+    assert loss.item() == pytest.approx(loss_ref, rel=1e-5)
+    step_in = step_out = torch.full((V, 1), lr, dtype=torch.float64, device=device)
+    if damping is not None:  # each row's step is min(lr, damping / T_row)
+        T_in, T_out = _curvature_reference(W_in, W_out, inputs, torch.cat([outputs[:, None], negatives], 1).cpu())
+        step_in = torch.as_tensor(np.minimum(lr, damping / T_in)[:, None], device=device)
+        step_out = torch.as_tensor(np.minimum(lr, damping / T_out)[:, None], device=device)
+        assert (step_in < lr).any() and (step_out < lr).any()  # the bound is active in this test
+    torch.testing.assert_close((new_in - W_in).double(), -step_in * g_in, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close((new_out - W_out).double(), -step_out * g_out, atol=1e-6, rtol=1e-5)
+
+
+def test_cbow_step_is_word2vec_c_update(tdevice, rng):
+    """CBOW: the output side is the exact gradient; each context word gets dL/dh undivided (word2vec.c)."""
+    device = torch_device(tdevice)
+    W_in, W_out = _weights(rng, device)
+    centres, negatives = _ids(rng, device, B), _ids(rng, device, B, K)
+    n_ctx = torch.as_tensor(rng.integers(1, 5, B), device=device)
+    example = torch.repeat_interleave(torch.arange(B, device=device), n_ctx)
+    context = _ids(rng, device, int(n_ctx.sum()))
+    lr = 0.05
+    new_in, new_out = W_in.clone(), W_out.clone()
+    loss = cbow_step(new_in, new_out, centres, context, example, negatives, lr, damping=None)
+
+    Wi, Wo = W_in.double().requires_grad_(), W_out.double().requires_grad_()
+    summed = torch.zeros(B, D, dtype=torch.float64, device=device).index_add(0, example, Wi[context])
+    mean = summed / n_ctx[:, None]
+    # Value of the mean, gradient of the sum: exactly word2vec.c's undivided context update.
+    h = mean.detach() + summed - summed.detach()
+    loss_ref = _sgns_loss(h, torch.cat([centres[:, None], negatives], 1), Wo)
+    loss_ref.backward()
+    assert loss.item() == pytest.approx(loss_ref.item(), rel=1e-5)
+    torch.testing.assert_close((new_in - W_in).double(), -lr * Wi.grad, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close((new_out - W_out).double(), -lr * Wo.grad, atol=1e-6, rtol=1e-5)
+
+
+def test_damping_keeps_a_huge_batch_stable(tdevice, rng):
+    """8,192 pairs over 7 words: summed SGD explodes, the damped step does not."""
+    device = torch_device(tdevice)
+    inputs, outputs, negatives = _ids(rng, device, 8192), _ids(rng, device, 8192), _ids(rng, device, 8192, K)
+    for damping, finite in ((None, False), (1.0, True)):
+        W_in, W_out = _weights(rng, device)
+        for _ in range(20):
+            loss = sgns_step(W_in, W_out, inputs, outputs, negatives, 0.5, damping)
+        assert bool(torch.isfinite(loss)) == finite and bool(torch.isfinite(W_in).all()) == finite

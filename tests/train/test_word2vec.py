@@ -1,0 +1,144 @@
+"""Word2Vec end to end on tiny corpora: planted structure, vocabulary, resume, checkpoints, errors."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from cooc.spectral.embedding import Embedding
+from cooc.train.word2vec import Word2Vec, train_word2vec
+
+from .conftest import write_corpus
+
+SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, batch_size=1024,
+             chunk_tokens=5000, progress=False)
+
+
+def _cluster_gap(emb: Embedding, half: int = 10) -> tuple[float, float]:
+    """Mean cosine within the two planted clusters and across them."""
+    unit = emb.unit_vectors()
+    first = np.array([w.startswith("a") for w in emb.index_to_key])
+    sims = unit @ unit.T
+    off = ~np.eye(len(first), dtype=bool)
+    within = sims[(first[:, None] == first[None, :]) & off].mean()
+    across = sims[first[:, None] != first[None, :]].mean()
+    return within, across
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_planted_clusters_are_learned(cluster_corpus, tdevice, sg):
+    model = Word2Vec(sg=sg, device=tdevice, seed=3, **SMALL).fit(cluster_corpus)
+    within, across = _cluster_gap(model.embedding_)
+    assert within > 0.8 and across < 0.2, (within, across)
+    losses = [h["loss"] for h in model.loss_history_]
+    assert losses[-1] < losses[0]
+    # Words of one cluster never meet the other: the loss floor is the within-cluster entropy.
+    assert model.raw_words_ == 2 * cluster_corpus.n_tokens == model.effective_words_
+
+
+def test_embedding_and_vectors(cluster_corpus):
+    model = Word2Vec(seed=1, **SMALL).fit(cluster_corpus)
+    emb = model.embedding_
+    assert isinstance(emb, Embedding) and emb.vectors.shape == (20, 12)
+    assert emb.index_to_key == cluster_corpus.vocab.words
+    assert emb.vectors.dtype == np.float32
+    np.testing.assert_array_equal(emb.vectors, model.input_vectors_)
+    summed = model.to_embedding("sum")
+    np.testing.assert_allclose(summed.vectors, model.input_vectors_ + model.output_vectors_)
+    assert emb.meta["model"] == "word2vec-sg" and emb.meta["provenance"]["params"]["dim"] == 12
+
+
+def test_same_seed_same_vectors_other_seed_differs(cluster_corpus):
+    a = Word2Vec(seed=5, **SMALL).fit(cluster_corpus).input_vectors_
+    b = Word2Vec(seed=5, **SMALL).fit(cluster_corpus).input_vectors_
+    c = Word2Vec(seed=6, **SMALL).fit(cluster_corpus).input_vectors_
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
+    # ids 0,1 frequent; id 2 rare (below min_count); id 3 is the OOV id.
+    words = ["x", "y", "rare"]
+    doc = np.array([0, 3, 1, 2, 0, 3, 3, 1] * 50)
+    corpus = write_corpus(tmp_path / "c", [doc], words, oov=True)
+    model = Word2Vec(dim=4, window=1, negative=1, epochs=1, min_count=60, sample=0.0, dynamic_window=False,
+                     batch_size=64, progress=False).fit(corpus)
+    assert model.index_to_key_ == ["x", "y"]
+    np.testing.assert_array_equal(model.counts_, [100, 100])
+    # x y x y ... once the rare word and the OOV tokens are gone: 200 tokens, 2 * 199 window-1 pairs,
+    # although x and y are never adjacent in the corpus itself.
+    assert model.effective_words_ == 200
+    assert model.loss_history_[0]["examples"] == 398
+    assert model.loss_history_[0]["words"] == doc.size
+
+
+def test_subsampling_keeps_expected_fraction(tmp_path):
+    rng = np.random.default_rng(0)
+    words = ["common", "w1", "w2", "w3"]
+    doc = np.where(rng.random(20_000) < 0.7, 0, rng.integers(1, 4, 20_000))
+    corpus = write_corpus(tmp_path / "c", [doc], words)
+    from cooc.train.sampling import keep_probabilities
+    counts = np.bincount(doc, minlength=4)
+    expected = (counts * keep_probabilities(counts, 1e-2)).sum()
+    model = Word2Vec(dim=4, epochs=1, min_count=1, sample=1e-2, batch_size=4096, progress=False).fit(corpus)
+    assert abs(model.effective_words_ - expected) < 5 * np.sqrt(expected)
+
+
+def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path):
+    params = dict(SMALL, epochs=3, seed=11, checkpoint_every=0.0)
+    full = Word2Vec(**params).fit(cluster_corpus)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_five(progress):
+        if progress["epoch"] == 1 and progress["chunk"] == 1:
+            raise Stop
+
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(Stop):
+        Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt, callback=stop_after_five)
+    state = json.loads((ckpt / "state.json").read_text())
+    assert (state["epoch"], state["chunk"], state["finished"]) == (1, 2, False)
+    resumed = Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt)
+    np.testing.assert_array_equal(resumed.input_vectors_, full.input_vectors_)
+    np.testing.assert_array_equal(resumed.output_vectors_, full.output_vectors_)
+    assert resumed.loss_history_ == full.loss_history_
+    assert resumed.raw_words_ == full.raw_words_
+    # A finished checkpoint is reloaded, not retrained.
+    again = Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt, callback=stop_after_five)
+    np.testing.assert_array_equal(again.input_vectors_, full.input_vectors_)
+
+
+def test_checkpoint_of_other_settings_or_damaged_is_refused(cluster_corpus, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    Word2Vec(**SMALL).fit(cluster_corpus, checkpoint=ckpt)
+    with pytest.raises(OutputExistsError, match="dim"):
+        Word2Vec(**dict(SMALL, dim=8)).fit(cluster_corpus, checkpoint=ckpt)
+    data = (ckpt / "arrays.npz").read_bytes()
+    (ckpt / "arrays.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="does not match"):
+        Word2Vec(**SMALL).fit(cluster_corpus, checkpoint=ckpt)
+
+
+def test_train_word2vec_saves_and_resumes(cluster_corpus, tmp_path):
+    out = tmp_path / "emb"
+    emb = train_word2vec(cluster_corpus.path, out, **SMALL)
+    loaded = Embedding.load(out)
+    np.testing.assert_array_equal(loaded.vectors, emb.vectors)
+    assert (tmp_path / "emb.checkpoint" / "state.json").exists()
+
+
+def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
+    with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
+        Word2Vec(dim=0).fit(cluster_corpus)
+    with pytest.raises(InvalidParameterError, match="vectors"):
+        Word2Vec(vectors="output").fit(cluster_corpus)
+    with pytest.raises(InvalidParameterError, match="device"):
+        Word2Vec(device="tpu", progress=False).fit(cluster_corpus)
+    with pytest.raises(InputDataError, match="min_count"):
+        Word2Vec(min_count=10**6, progress=False).fit(cluster_corpus)
+    with pytest.raises(CorruptFileError):
+        Word2Vec().fit(tmp_path / "missing")
