@@ -44,6 +44,14 @@ _LAZY = {
     "compare_targets": "cooc.geometry.analogy",
     "load_questions": "cooc.geometry.analogy",
     "BinaryAttributeModel": "cooc.grammars.attributes",
+    "Word2Vec": "cooc.train.word2vec",
+    "train_word2vec": "cooc.train.word2vec",
+    "HierarchicalCNN": "cooc.train.models",
+    "TransformerClassifier": "cooc.train.models",
+    "FullyConnected": "cooc.train.models",
+    "learning_curve": "cooc.train.curves",
+    "sample_complexity": "cooc.train.curves",
+    "grammar_study": "cooc.train.curves",
 }
 
 __all__ = ["__version__", *_LAZY]
