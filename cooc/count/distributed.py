@@ -184,10 +184,10 @@ def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
         except ImportError:
             raise MissingDependencyError("'local-cuda' needs dask-cuda: pip install dask-cuda") from None
         kwargs = {"n_workers": int(count)} if count else {}
-        return LocalCUDACluster(threads_per_worker=1, dashboard_address=None, **kwargs), None
+        return LocalCUDACluster(threads_per_worker=1, dashboard_address=":0", **kwargs), None
     from distributed import LocalCluster
     n = int(count) if count else min(4, cores)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
     return cluster, max(1, cores // n)
 
 

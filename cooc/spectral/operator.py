@@ -41,7 +41,7 @@ class TargetOperator(LinearOperator):
     target : Target
         Its parameters (kind, eps, neg, alpha, marginals, output, max_dense, dtype) define A.
     cache_bytes : str or int
-        Memory for keeping the computed blocks of ``S`` between products.
+        Memory for keeping the computed blocks of ``S`` between products (0: none).
 
     Attributes
     ----------
@@ -67,7 +67,7 @@ class TargetOperator(LinearOperator):
         self.sparse = _is_sparse(target, V)
         self.z = (self.marginals > 0).astype(np.float64)
         self.background = (0.0, 0.0) if self.sparse else self._background(V)
-        self.cache_bytes = parse_memory(cache_bytes)
+        self.cache_bytes = 0 if cache_bytes in (0, "0") else parse_memory(cache_bytes)
         self._cache: dict[int, sp.csr_matrix] = {}
         self._cached_bytes = 0
 

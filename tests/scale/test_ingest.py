@@ -1,0 +1,141 @@
+"""Full-scale ingestion on small inputs: several files and formats, two workers, a build killed with SIGKILL."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cooc.corpus import TokenCorpus
+from cooc.corpus_build import _RawState, build_corpus
+from cooc.sources import TextSource, WikiXMLSource
+from cooc.tokenize import Tokenizer
+
+from .conftest import write_wiki_dumps
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def reference(texts, tokenizer, vocab_size=None):
+    """The corpus by definition: tokenise each document, rank words (count desc, then alphabetical)."""
+    docs = [d for d in (tokenizer(t) for t in texts) if d and len(d) >= tokenizer.min_doc_tokens]
+    counts = Counter(w for d in docs for w in d)
+    words = sorted(counts, key=lambda w: (-counts[w], w))[:vocab_size]
+    index = {w: i for i, w in enumerate(words)}
+    return words, [[index.get(w, len(words)) for w in d] for d in docs]
+
+
+def same_corpus(a: TokenCorpus, b: TokenCorpus) -> None:
+    assert a.vocab == b.vocab and a.vocab.counts.tolist() == b.vocab.counts.tolist()
+    assert a.n_tokens == b.n_tokens and a.n_docs == b.n_docs
+    assert [s["tokens_checksum"] for s in a.manifest["shards"]] == [s["tokens_checksum"] for s in b.manifest["shards"]]
+    assert [s["docs_checksum"] for s in a.manifest["shards"]] == [s["docs_checksum"] for s in b.manifest["shards"]]
+
+
+def test_multi_file_corpus_two_workers_equal_one_and_the_definition(tmp_path, text_tree):
+    root, texts = text_tree
+    settings = dict(shard_tokens=600, batch_chars=700, vocab_size=30, progress=False)
+    one = build_corpus(root, tmp_path / "one", workers=1, **settings)
+    two = build_corpus(root, tmp_path / "two", workers=2, **settings)
+    same_corpus(one, two)
+    assert two.n_shards > 3
+    assert len(two.manifest["source"]["files"]) == 3
+    words, docs = reference(texts, Tokenizer(), 30)
+    assert two.vocab.words == words
+    assert [d.tolist() for d in two.documents()] == docs
+
+
+def test_directory_of_wikipedia_dumps_two_workers(tmp_path, rng):
+    write_wiki_dumps(tmp_path / "dumps", rng, n_files=2, pages=12)
+    tok = Tokenizer(min_doc_tokens=20)
+    settings = dict(tokenizer=tok, shard_tokens=500, batch_chars=2000, progress=False)
+    one = build_corpus(tmp_path / "dumps", tmp_path / "one", workers=1, **settings)
+    two = build_corpus(tmp_path / "dumps", tmp_path / "two", workers=2, **settings)
+    same_corpus(one, two)
+    assert two.manifest["source"]["kind"] == "wikixml" and len(two.manifest["source"]["files"]) == 2
+    texts = list(WikiXMLSource(tmp_path / "dumps").documents())
+    assert len(texts) == 24                      # redirects and talk pages skipped
+    assert not any("cite" in t or "[[" in t for t in texts)  # markup stripped in the workers
+    words, docs = reference(texts, tok)
+    assert two.vocab.words == words
+    assert [d.tolist() for d in two.documents()] == docs
+
+
+# A build that reads its source slowly (like a network stream), so SIGKILL lands mid-build.
+_KILLED_BUILD = textwrap.dedent("""
+    import sys, time
+    from cooc.corpus_build import build_corpus
+    from cooc.sources import TextSource
+
+    class SlowText(TextSource):
+        def iter_raw(self, skip=0):
+            for item in super().iter_raw(skip):
+                time.sleep(0.004)
+                yield item
+
+    build_corpus(SlowText(sys.argv[1]), sys.argv[2], workers=2, shard_tokens=300, batch_chars=400,
+                 vocab_size=40, progress=False)
+""")
+
+
+class _RecordingText(TextSource):
+    """A text source that records where a resumed build asked it to start."""
+
+    skips: list[int] = []
+
+    def iter_raw(self, skip=0):
+        _RecordingText.skips.append(skip)
+        return super().iter_raw(skip)
+
+
+def test_build_killed_with_sigkill_resumes_to_the_same_corpus(tmp_path, text_tree, monkeypatch):
+    root, _ = text_tree
+    out = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(root), str(out)], env=env,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / ".build" / "raw-00002.json").exists():
+            assert proc.poll() is None, f"the build ended before it could be killed: {proc.communicate()[1][-2000:]}"
+            assert time.monotonic() < deadline, "the build never committed three shards"
+            time.sleep(0.005)
+        os.killpg(proc.pid, signal.SIGKILL)  # the build and its tokenising workers, mid-build
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists()
+
+    committed = _RawState.resume(out / ".build")
+    assert 3 <= len(committed.shards) and not committed.complete
+    rewritten: list[int] = []
+    original_commit = _RawState.commit
+
+    def recording_commit(self, *args, **kwargs):
+        rewritten.append(len(self.shards))
+        return original_commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(_RawState, "commit", recording_commit)
+    _RecordingText.skips = []
+    resumed = build_corpus(_RecordingText(root), out, workers=2, shard_tokens=300, batch_chars=400,
+                           vocab_size=40, progress=False)
+    # Finished shards were neither re-read nor re-tokenised: the source restarted after them.
+    assert _RecordingText.skips == [committed.consumed]
+    assert rewritten and rewritten[0] == len(committed.shards)
+    monkeypatch.setattr(_RawState, "commit", original_commit)
+    fresh = build_corpus(root, tmp_path / "fresh", workers=1, shard_tokens=300, batch_chars=400, vocab_size=40,
+                         progress=False)
+    same_corpus(resumed, fresh)
+    assert not (out / ".build").exists()
+    TokenCorpus.open(out)  # every checksum verifies
+
