@@ -332,6 +332,21 @@ class BlockedCooccurrence:
             out[start:stop] = block @ x
         return out
 
+    def top_pairs(self, n: int = 10) -> list[tuple[str, str, float]]:
+        """The ``n`` largest entries as ``(word, context, value)`` (upper triangle for symmetric counts), block by block."""
+        best: list[tuple[float, int, int]] = []
+        upper = self.settings.get("symmetric", False)
+        for start, _, block in self.iter_blocks():
+            coo = block.tocoo()
+            rows = coo.row.astype(np.int64) + start
+            keep = rows <= coo.col if upper else slice(None)
+            rows, cols, vals = rows[keep], coo.col[keep], np.asarray(coo.data)[keep]
+            top = np.argsort(-vals, kind="stable")[:n]
+            best += [(vals[k].item(), int(rows[k]), int(cols[k])) for k in top]
+        best.sort(key=lambda t: (-t[0], t[1], t[2]))
+        w = self.vocab.words
+        return [(w[r], w[c], v) for v, r, c in best[:n]]
+
     def rows(self, ids: Iterable[int]) -> sp.csr_matrix:
         """The rows ``ids`` (in that order) as CSR of shape (len(ids), V), reading only the blocks that hold them."""
         ids = np.asarray(list(ids), dtype=np.int64)

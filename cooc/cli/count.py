@@ -28,6 +28,10 @@ def count_command(
     oov: str = typer.Option("drop", help="drop (windows bridge OOV tokens) | gap (they break windows)."),
     device: str = typer.Option("cpu", help="cpu | cuda | auto."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    scheduler: Optional[str] = typer.Option(None, help="Count on Dask: a scheduler address (tcp://host:8786), or "
+                                            "local, local:N (N worker processes here), local-cuda (one per GPU)."),
+    blocks: Optional[int] = typer.Option(None, min=1, help="Write N out-of-core CSR row blocks (with --scheduler, "
+                                         "the workers write them; the matrix never gathers in one place)."),
 ) -> None:
     """Count weighted word co-occurrences of a corpus."""
     from ..cooccurrence import _paths
@@ -37,12 +41,22 @@ def count_command(
     npz, meta = _paths(output)
     if (npz.exists() or meta.exists()) and not overwrite:
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
-    result = count_cooccurrences(corpus, window=window, weighting=weighting, vocab_size=vocab_size, memory=memory,
-                                 workers=workers, device=device, oov=oov, directional=directional,
-                                 per_offset=per_offset, progress=True, spill_dir=npz.parent)
-    result.save(output)
+    params = dict(window=window, weighting=weighting, vocab_size=vocab_size, memory=memory, workers=workers,
+                  device=device, oov=oov, directional=directional, per_offset=per_offset, progress=True)
+    if scheduler is not None and blocks is not None:
+        from ..count.distributed import count_distributed
+        result = count_distributed(corpus, scheduler, out=output, n_blocks=blocks, overwrite=overwrite, **params)
+    else:
+        result = count_cooccurrences(corpus, scheduler=scheduler, spill_dir=None if scheduler else npz.parent,
+                                     **params)
+        if blocks is not None:
+            from ..blocked import save_blocked
+            result = save_blocked(result, output, n_blocks=blocks, overwrite=overwrite)
+        else:
+            result.save(output)
     stats = result.settings["count"]
-    console.print(f"wrote {npz} ({result.shape[0]:,} x {result.shape[1]:,}, {result.nnz:,} nonzeros) "
+    where = f"{meta} ({result.n_blocks} row blocks, " if blocks is not None else f"{npz} ("
+    console.print(f"wrote {where}{result.shape[0]:,} x {result.shape[1]:,}, {result.nnz:,} nonzeros) "
                   f"in {stats['seconds']:.1f} s, {stats['tokens'] / max(stats['seconds'], 1e-9) / 1e6:.2f}M tokens/s")
 
 
@@ -59,8 +73,12 @@ def info_command(
     rows = [("shape", f"{c.shape[0]:,} x {c.shape[1]:,}"), ("nonzeros", c.nnz), ("dtype", str(c.dtype)),
             ("total weight", f"{c.total:,.6g}")]
     rows += [(k, s[k]) for k in ("window", "weighting", "symmetric", "oov", "vocab_size", "corpus") if k in s]
-    if c.per_offset:
-        rows.append(("per-offset matrices", len(c.per_offset)))
+    if getattr(c, "layout", None) == "blocked":
+        rows.append(("out-of-core row blocks", c.n_blocks))
+    n_offsets = getattr(c, "per_offset_count", None)
+    n_offsets = len(c.per_offset or []) if n_offsets is None else n_offsets
+    if n_offsets:
+        rows.append(("per-offset matrices", n_offsets))
     console.print(kv_table(f"co-occurrence {path}", rows))
     pairs = c.top_pairs(top)
     if pairs:

@@ -63,6 +63,7 @@ def test_products_rows_subset_and_marginals(tmp_path, rng):
     sub, ref = opened.subset(words), cooc.subset(words)
     assert (sub.counts != ref.counts).nnz == 0 and sub.vocab == ref.vocab
     np.testing.assert_array_equal(sub.unigram, ref.unigram)
+    assert opened.top_pairs(7) == cooc.top_pairs(7)
     for marginals in ("global", "block"):
         np.testing.assert_allclose(opened.unigram_probabilities(marginals), cooc.unigram_probabilities(marginals),
                                    rtol=1e-14)

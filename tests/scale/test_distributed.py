@@ -156,3 +156,30 @@ def test_bad_parameters(client, corpus):
         count_distributed(corpus, client, shards_per_task=0, progress=False)
     with pytest.raises(InvalidParameterError, match="window"):
         count_distributed(corpus, client, window=0, progress=False)
+
+
+def test_cli_count_on_dask_and_blocked(client, cluster, corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from cooc.cli import app
+    runner = CliRunner()
+    local = count_cooccurrences(corpus, window=5, progress=False)
+    args = ["count", str(corpus.path), "--window", "5", "--scheduler", cluster.scheduler_address]
+    res = runner.invoke(app, args + ["-o", str(tmp_path / "flat")])
+    assert res.exit_code == 0, res.output
+    assert_same(Cooccurrence.load(tmp_path / "flat"), local)
+    res = runner.invoke(app, args + ["-o", str(tmp_path / "blocks"), "--blocks", "3"])
+    assert res.exit_code == 0, res.output
+    assert "3 row blocks" in res.output
+    blocked = Cooccurrence.load(tmp_path / "blocks")
+    assert_same(blocked.to_memory(), local)
+    res = runner.invoke(app, ["count", str(corpus.path), "--window", "5", "-o", str(tmp_path / "here"), "--blocks", "2"])
+    assert res.exit_code == 0, res.output
+    assert_same(Cooccurrence.load(tmp_path / "here").to_memory(), local)
+    info = runner.invoke(app, ["info", str(tmp_path / "blocks"), "--top", "3"])
+    assert info.exit_code == 0, info.output
+    assert "out-of-core row blocks" in info.output
+    a, b, _ = local.top_pairs(1)[0]
+    assert f"{a} {b}" in info.output
+    bad = runner.invoke(app, args + ["-o", str(tmp_path / "flat")])
+    assert bad.exit_code == 1 and bad.output.startswith("error: ") and "exists" in bad.output
