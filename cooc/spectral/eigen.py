@@ -24,6 +24,7 @@ eigenvalues span the same subspace, but their basis is not unique).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ _constraints = {
     "tol": Interval(float, 0, None),
     "n_oversamples": Interval(int, 0, None, allow_none=True),
     "n_iter": Interval(int, 0, None, allow_none=True),
+    "threads": Interval(int, 1, None, allow_none=True),
 }
 
 
@@ -92,7 +94,7 @@ class Eigenpairs:
 
 def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "auto", device: str = "cpu",
                    seed: int = 0, tol: float = 0.0, n_oversamples: int | None = None,
-                   n_iter: int | None = None) -> Eigenpairs:
+                   n_iter: int | None = None, threads: int | None = None) -> Eigenpairs:
     """The top ``k`` eigenpairs of the symmetric ``matrix``.
 
     Parameters
@@ -116,6 +118,10 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
     n_oversamples, n_iter : int, optional
         Randomized solver: extra sketch columns (default ``max(10, k // 2)``) and power
         iterations (default 6).
+    threads : int, optional
+        CPU BLAS threads while solving. Default: 1 for V <= 2000 (multi-threaded BLAS gains
+        nothing there, and on a busy machine its spinning threads made a V = 600 solve
+        14x slower than one thread), the library's own setting above.
 
     Returns
     -------
@@ -123,7 +129,8 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
         Host (numpy) arrays.
     """
     validate({"k": k, "which": which, "solver": solver, "device": device, "seed": seed, "tol": tol,
-              "n_oversamples": n_oversamples, "n_iter": n_iter}, _constraints, owner="top_eigenpairs")
+              "n_oversamples": n_oversamples, "n_iter": n_iter, "threads": threads}, _constraints,
+             owner="top_eigenpairs")
     V = _check_square(matrix)
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
@@ -137,8 +144,9 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
     if solver == "auto":
         solver = choose_solver(V, k, sp.issparse(matrix) or _is_cupy_sparse(matrix), _density(matrix), device)
     run = {"dense": _dense, "lanczos": _lanczos, "randomized": _randomized, "torch": _torch}[solver]
-    values, vectors, info = run(matrix, k, which=which, device=device, seed=seed, tol=tol,
-                                n_oversamples=n_oversamples, n_iter=n_iter)
+    with _cpu_threads(threads if threads is not None else (1 if V <= SMALL_DENSE else None)):
+        values, vectors, info = run(matrix, k, which=which, device=device, seed=seed, tol=tol,
+                                    n_oversamples=n_oversamples, n_iter=n_iter)
     values = to_numpy(values)
     order = _order(values, k, which)
     xp = array_module(vectors)
@@ -235,6 +243,17 @@ def fix_signs(vectors: Any) -> Any:
     signs = xp.sign(vectors[rows, xp.arange(vectors.shape[1])])
     signs = xp.where(signs == 0, 1.0, signs)
     return vectors * signs
+
+
+def _cpu_threads(n: int | None) -> Any:
+    """Limit the BLAS/OpenMP thread pools to ``n`` threads (no-op for None or without threadpoolctl)."""
+    if n is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(n)
 
 
 def _dense_host(matrix: Any) -> np.ndarray:

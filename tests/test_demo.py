@@ -1,0 +1,49 @@
+"""The demo end to end on a slice of the shipped Wikipedia sample (the full run is timed by hand: see the report)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from typer.testing import CliRunner
+
+import cooc.demo as demo_module
+from cooc.cli import app
+from cooc.demo import SMALL, run_demo, with_overrides
+from cooc.geometry.analogy import evaluate_analogies
+from cooc.spectral.embedding import Embedding
+
+TINY = with_overrides(SMALL, max_docs=15, vocab_size=600, dim=24, ks=(2, 8, 24), attribute_d=4,
+                      attribute_p=(0.5, 0.4, 0.3, 0.6), attribute_dim=12, workers=1)
+
+
+def test_demo_writes_an_honest_report(tmp_path):
+    lines = []
+    run = run_demo(tmp_path / "out", config=TINY, progress=False, log=lines.append)
+    out = tmp_path / "out"
+    for name in ("report.md", "report.json", "spectrum.png", "analogy_families.png", "accuracy_vs_k.png",
+                 "attribute_model.png", "embedding.npz", "counts.npz"):
+        assert (out / name).stat().st_size > 0, name
+    facts = json.loads((out / "report.json").read_text())["facts"]
+    # the reported numbers are those of the saved embedding
+    emb = Embedding.load(out / "embedding")
+    assert emb.dim == 24 and len(emb) == 600 == facts["V"]
+    direct = evaluate_analogies(emb, protocol="gensim")
+    assert (facts["protocol_a"]["correct"], facts["protocol_a"]["usable"]) == (direct.correct, direct.usable)
+    assert facts["protocol_a"]["listed"] == 19544 and facts["protocol_b"]["listed"] == 573
+    assert facts["documents"] == 15 and facts["curve"]["ks"] == [2, 8, 24]
+    # the theory part: log M exact from K = d on
+    logm = facts["attribute_model"]["curves"]["log M"]
+    assert np.all(np.array(logm["accuracy"])[3:] == 1.0)
+    text = run.report
+    assert "The shipped sample is small" in text and "cooc corpus build hf:wikimedia/wikipedia:20231101.en" in text
+    assert f"only {direct.usable:,} of the 19,544 questions" in text
+    assert any("eigenpairs" in line for line in lines) and run.seconds["total"] > 0
+
+
+def test_demo_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo_module, "SMALL", TINY)
+    res = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "d"), "--dim", "16"])
+    assert res.exit_code == 0, res.output
+    assert "The shipped sample is small" in res.output and "Report and plots in" in res.output
+    report = json.loads((tmp_path / "d" / "report.json").read_text())
+    assert report["config"]["dim"] == 16 and report["facts"]["curve"]["ks"] == [2, 8, 16]
