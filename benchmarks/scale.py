@@ -1,0 +1,238 @@
+"""Scale: corpus ingestion against the number of workers, and Dask counting against the single-process counter.
+
+Usage::
+
+    python benchmarks/scale.py --tokens 10e6 --workers 1 2 --results             # here (2 cores)
+    python benchmarks/scale.py --source synthetic --tokens 100e6 --workers 1 4 8 16 \\
+        --dask-workers 4 --results                                               # the 16-core GPU machine
+
+Part 1 (ingestion): ``build_corpus`` on a folder of text files (one document per line)
+holding ``--tokens`` tokens, with 1, 2, ... tokenising workers; tokens/s is corpus tokens
+over wall time (read, tokenise, write raw shards, choose the vocabulary, remap, manifest).
+Every build is checked identical (shard checksums) to the 1-worker build before its time
+is quoted. The text is the extracted Wikipedia sample (gensim's shortened dump, markup
+stripped, punctuation and case kept), repeated, or (``--source synthetic``, needs nothing
+but numpy) Zipf-distributed made-up words with capitals, numbers and punctuation.
+
+Part 2 (Dask): the corpus from part 1 counted (window 10, harmonic, V = ``--vocab``) by
+``count_cooccurrences`` with all cores, and by ``count_distributed`` on a ``LocalCluster``
+of ``--dask-workers`` processes sharing the same cores; the matrices must be equal bit for
+bit. The overhead is the ratio of wall times (cluster start-up shown apart).
+
+Both parts project the time for English Wikipedia (``--project-tokens``, 4.5e9 by
+default) from the measured rates.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import append_results, markdown_table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".bench" / "scale"
+WIKIPEDIA_TOKENS = 4.5e9
+
+
+# -- input text --------------------------------------------------------------------------------
+def wiki_plain(path: Path = DATA / "wiki-plain.txt") -> Path:
+    """The Wikipedia sample's articles as plain text, one per line (markup stripped; needs gensim once)."""
+    if path.exists():
+        return path
+    from cooc.datasets import wiki_sample_path
+    from cooc.sources import WikiXMLSource
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        for text in WikiXMLSource(wiki_sample_path()).documents():
+            out.write(" ".join(text.split()) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_000, doc_tokens: int = 600):
+    """Lines of made-up Zipf-distributed words, with capitals, numbers and punctuation like running text."""
+    letters = np.array(list("etaoinshrdlucmfwypvbgkjqxz"))
+    p_letter = 1.0 / np.arange(1, 27) ** 0.7
+    lengths = rng.integers(2, 12, n_types)
+    words = ["".join(rng.choice(letters, size=n, p=p_letter / p_letter.sum())) for n in lengths]
+    p = 1.0 / np.arange(1, n_types + 1)
+    cdf = np.cumsum(p / p.sum())
+    done = 0
+    while done < n_tokens:
+        n = min(doc_tokens * 64, n_tokens - done)
+        ids = np.minimum(np.searchsorted(cdf, rng.random(n)), n_types - 1)
+        toks = [words[i] for i in ids.tolist()]
+        for k in np.flatnonzero(rng.random(n) < 0.05).tolist():
+            toks[k] = toks[k].capitalize()
+        for k in np.flatnonzero(rng.random(n) < 0.02).tolist():
+            toks[k] = f"{rng.integers(1, 9999):,}" if k % 2 else str(rng.integers(1000, 2030))
+        for k in np.flatnonzero(rng.random(n) < 0.1).tolist():
+            toks[k] += "," if k % 3 else "."
+        for start in range(0, n, doc_tokens):
+            yield " ".join(toks[start:start + doc_tokens])
+        done += n
+
+
+def text_folder(source: str, n_tokens: int, n_files: int) -> Path:
+    """A folder of ``n_files`` text files with about ``n_tokens`` words in all (made once, then reused)."""
+    folder = DATA / f"text-{Path(source).name}-{n_tokens}-{n_files}"
+    if (folder / ".done").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if source == "synthetic":
+        lines = synthetic_lines(np.random.default_rng(0), n_tokens)
+        n_lines = -(-n_tokens // 600)
+    else:
+        base = (wiki_plain() if source == "wiki" else Path(source)).read_text(encoding="utf-8").splitlines()
+        copies = max(1, -(-n_tokens // sum(len(line.split()) for line in base)))
+        lines = (line for _ in range(copies) for line in base)
+        n_lines = copies * len(base)
+    per_file = -(-n_lines // n_files)
+    for f in range(n_files):
+        with open(folder / f"part-{f:03d}.txt", "w", encoding="utf-8") as fh:
+            for _, line in zip(range(per_file), lines):
+                fh.write(line + "\n")
+    (folder / ".done").write_text("")
+    return folder
+
+
+# -- part 1: ingestion ---------------------------------------------------------------------------
+def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp: Path):
+    from cooc.corpus_build import build_corpus
+    build_corpus(next(folder.glob("*.txt")), tmp / "warm", workers=max(workers), progress=False, max_docs=200,
+                 shard_tokens=shard_tokens)  # compiles the tokeniser once (numba's cache) in every process kind
+    rows, reference, corpus = [], None, None
+    for w in workers:
+        times = []
+        for r in range(repeat):
+            out = tmp / f"w{w}-{r}"
+            t0 = time.perf_counter()
+            corpus = build_corpus(folder, out, workers=w, progress=False, shard_tokens=shard_tokens)
+            times.append(time.perf_counter() - t0)
+            sums = [s["tokens_checksum"] for s in corpus.manifest["shards"]]
+            reference = reference or sums
+            if sums != reference:
+                raise SystemExit(f"build with {w} workers differs from the first build")
+            if r < repeat - 1 or w != workers[-1]:
+                shutil.rmtree(out)
+        med = float(np.median(times))
+        main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        rows.append([w, corpus.n_tokens, corpus.n_docs, len(corpus.vocab), med, f"{min(times):.2f}-{max(times):.2f}",
+                     corpus.n_tokens / med / 1e6, 0.0, round(main_rss), round(child_rss)])
+    base = rows[0][6]
+    for row in rows:
+        row[7] = f"x{row[6] / base:.2f}"
+    return rows, corpus
+
+
+# -- part 2: Dask counting --------------------------------------------------------------------------
+def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path):
+    from distributed import Client, LocalCluster
+
+    from cooc.count import count_cooccurrences
+    from cooc.count.distributed import count_distributed
+    cores = os.cpu_count() or 1
+    V = min(vocab, len(corpus.vocab))
+    params = dict(window=10, weighting="harmonic", vocab_size=V, progress=False)
+    count_cooccurrences(corpus, **params)  # warm: numba cache, page cache
+    t0 = time.perf_counter()
+    local = count_cooccurrences(corpus, workers=cores, **params)
+    t_local = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    client = Client(cluster)
+    t_start = time.perf_counter() - t0
+    try:
+        threads = max(1, cores // dask_workers)
+        count_distributed(corpus, client, workers=threads, **params)  # warm the workers
+        t0 = time.perf_counter()
+        dist = count_distributed(corpus, client, workers=threads, **params)
+        t_dist = time.perf_counter() - t0
+        if (dist.counts != local.counts).nnz or dist.counts.dtype != local.counts.dtype:
+            raise SystemExit("Dask count differs from the local count")
+        t0 = time.perf_counter()
+        blocked = count_distributed(corpus, client, workers=threads, out=tmp / "blocked", n_blocks=8, **params)
+        t_blocked = time.perf_counter() - t0
+        if (blocked.to_memory().counts != local.counts).nnz:
+            raise SystemExit("blocked Dask count differs from the local count")
+    finally:
+        client.close()
+        cluster.close()
+    n = corpus.n_tokens
+    rows = [
+        ["count_cooccurrences", f"1 process, {cores} threads", t_local, n / t_local / 1e6, "x1.00", "reference"],
+        ["count_distributed", f"{dask_workers} workers x {threads} thread(s)", t_dist, n / t_dist / 1e6,
+         f"x{t_dist / t_local:.2f}", f"equal bit for bit; {corpus.n_shards} shards = tasks"],
+        ["count_distributed out=", f"{dask_workers} workers x {threads} thread(s)", t_blocked, n / t_blocked / 1e6,
+         f"x{t_blocked / t_local:.2f}", "8 row blocks written by the workers; equal"],
+    ]
+    return rows, t_start, local.nnz, V
+
+
+def hours(tokens: float, rate_m: float) -> str:
+    return f"{tokens / (rate_m * 1e6) / 3600:.1f} h"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--source", default="wiki", help="wiki | synthetic | a text file (one document per line)")
+    ap.add_argument("--tokens", type=float, default=10e6)
+    ap.add_argument("--files", type=int, default=8)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--shard-tokens", type=int, default=1 << 20)
+    ap.add_argument("--vocab", type=int, default=50_000, help="V for the counting part")
+    ap.add_argument("--dask-workers", type=int, default=2)
+    ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument("--project-tokens", type=float, default=WIKIPEDIA_TOKENS)
+    ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
+    args = ap.parse_args()
+
+    folder = text_folder(args.source, int(args.tokens), args.files)
+    with tempfile.TemporaryDirectory(dir=DATA) as tmpdir:
+        tmp = Path(tmpdir)
+        rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)
+        body = [f"Ingestion: `build_corpus` on {args.files} text files ({args.source}, about {args.tokens / 1e6:.0f}M "
+                f"words, one document per line), shards of {args.shard_tokens:,} tokens, all word types kept; median of "
+                f"{args.repeat} run(s); every build identical to the 1-worker build. RSS = peak resident memory "
+                f"(MB) of the main process / of the largest worker so far.", "",
+                markdown_table(["workers", "tokens", "docs", "types", "median s", "min-max s", "M tokens/s",
+                                "vs 1 worker", "main RSS MB", "worker RSS MB"], rows)]
+        best = max(rows, key=lambda r: r[6])
+        body += ["", f"Projected ingestion of English Wikipedia ({args.project_tokens / 1e9:.1f}B tokens) at the best "
+                     f"measured rate ({best[6]:.2f}M tokens/s, {best[0]} workers): {hours(args.project_tokens, best[6])} "
+                     f"(tokenising only: reading the source, e.g. the Hub download or bz2 decompression of XML "
+                     f"dumps, is not included)."]
+        if not args.skip_dask:
+            drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, args.dask_workers, tmp)
+            body += ["", f"Dask counting of that corpus (window 10, harmonic, V = {V:,}, {nnz:,} nonzeros), one "
+                         f"run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).", "",
+                     markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
+                     "", f"Projected counting of English Wikipedia at V = {V:,} on this machine: "
+                         f"{hours(args.project_tokens, drows[0][3])} in one process, "
+                         f"{hours(args.project_tokens, drows[1][3])} on Dask (same cores); n such machines on "
+                         f"Dask divide the Dask time by about n."]
+        text = "\n".join(body)
+        title = f"Scale: ingestion workers and Dask counting ({args.source})"
+        if args.results:
+            append_results(title, text)
+        else:
+            print(text)
+
+
+if __name__ == "__main__":
+    main()
