@@ -63,25 +63,27 @@ def wiki_plain(path: Path = DATA / "wiki-plain.txt") -> Path:
 
 def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_000, doc_tokens: int = 600):
     """Lines of made-up Zipf-distributed words, with capitals, numbers and punctuation like running text."""
-    letters = np.array(list("etaoinshrdlucmfwypvbgkjqxz"))
+    letters = np.frombuffer(b"etaoinshrdlucmfwypvbgkjqxz", dtype=np.uint8)
     p_letter = 1.0 / np.arange(1, 27) ** 0.7
     lengths = rng.integers(2, 12, n_types)
-    words = ["".join(rng.choice(letters, size=n, p=p_letter / p_letter.sum())) for n in lengths]
+    flat = rng.choice(letters, size=int(lengths.sum()), p=p_letter / p_letter.sum()).tobytes().decode()
+    ends = np.cumsum(lengths)
+    words = np.array([flat[e - n:e] for e, n in zip(ends.tolist(), lengths.tolist())], dtype=object)
+    numbers = np.array([f"{k:,}" if k % 2 else str(k % 2030) for k in rng.integers(1, 99999, 2000)], dtype=object)
+    # variants of every word: plain (83%), Capitalised (5%), followed by "," (6%) or "." (4%); numbers 2%
+    variants = np.stack([words, np.array([w.capitalize() for w in words], dtype=object), words + ",", words + "."])
+    p_variant = np.array([0.85, 0.05, 0.06, 0.04])
     p = 1.0 / np.arange(1, n_types + 1)
     cdf = np.cumsum(p / p.sum())
     done = 0
     while done < n_tokens:
-        n = min(doc_tokens * 64, n_tokens - done)
+        n = min(doc_tokens * 256, n_tokens - done)
         ids = np.minimum(np.searchsorted(cdf, rng.random(n)), n_types - 1)
-        toks = [words[i] for i in ids.tolist()]
-        for k in np.flatnonzero(rng.random(n) < 0.05).tolist():
-            toks[k] = toks[k].capitalize()
-        for k in np.flatnonzero(rng.random(n) < 0.02).tolist():
-            toks[k] = f"{rng.integers(1, 9999):,}" if k % 2 else str(rng.integers(1000, 2030))
-        for k in np.flatnonzero(rng.random(n) < 0.1).tolist():
-            toks[k] += "," if k % 3 else "."
+        toks = variants[rng.choice(4, size=n, p=p_variant), ids]
+        is_number = rng.random(n) < 0.02
+        toks[is_number] = numbers[rng.integers(0, numbers.size, int(is_number.sum()))]
         for start in range(0, n, doc_tokens):
-            yield " ".join(toks[start:start + doc_tokens])
+            yield " ".join(toks[start:start + doc_tokens].tolist())
         done += n
 
 
@@ -140,18 +142,22 @@ def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp
 
 
 # -- part 2: Dask counting --------------------------------------------------------------------------
-def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path):
+def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str = "cpu"):
     from distributed import Client, LocalCluster
 
     from cooc.count import count_cooccurrences
     from cooc.count.distributed import count_distributed
     cores = os.cpu_count() or 1
     V = min(vocab, len(corpus.vocab))
-    params = dict(window=10, weighting="harmonic", vocab_size=V, progress=False)
-    count_cooccurrences(corpus, **params)  # warm: numba cache, page cache
+    params = dict(window=10, weighting="harmonic", vocab_size=V, progress=False, device=device)
+    count_cooccurrences(corpus, **params)  # warm: numba cache or CUDA kernels, page cache
     t0 = time.perf_counter()
     local = count_cooccurrences(corpus, workers=cores, **params)
     t_local = time.perf_counter() - t0
+    if device != "cpu":  # the GPU result must equal the CPU one too
+        cpu = count_cooccurrences(corpus, window=10, weighting="harmonic", vocab_size=V, progress=False)
+        if (cpu.counts != local.counts).nnz:
+            raise SystemExit("GPU count differs from the CPU count")
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
@@ -174,7 +180,8 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path):
         cluster.close()
     n = corpus.n_tokens
     rows = [
-        ["count_cooccurrences", f"1 process, {cores} threads", t_local, n / t_local / 1e6, "x1.00", "reference"],
+        ["count_cooccurrences", f"1 process, {cores} threads" if device == "cpu" else "1 process, GPU", t_local,
+         n / t_local / 1e6, "x1.00", "reference" + ("; equal to the CPU count" if device != "cpu" else "")],
         ["count_distributed", f"{dask_workers} workers x {threads} thread(s)", t_dist, n / t_dist / 1e6,
          f"x{t_dist / t_local:.2f}", f"equal bit for bit; {corpus.n_shards} shards = tasks"],
         ["count_distributed out=", f"{dask_workers} workers x {threads} thread(s)", t_blocked, n / t_blocked / 1e6,
@@ -198,6 +205,7 @@ def main() -> None:
     ap.add_argument("--vocab", type=int, default=50_000, help="V for the counting part")
     ap.add_argument("--dask-workers", type=int, default=2)
     ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument("--device", default="cpu", help="where Dask workers (and the reference) count: cpu | cuda")
     ap.add_argument("--project-tokens", type=float, default=WIKIPEDIA_TOKENS)
     ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
@@ -218,8 +226,8 @@ def main() -> None:
                      f"(tokenising only: reading the source, e.g. the Hub download or bz2 decompression of XML "
                      f"dumps, is not included)."]
         if not args.skip_dask:
-            drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, args.dask_workers, tmp)
-            body += ["", f"Dask counting of that corpus (window 10, harmonic, V = {V:,}, {nnz:,} nonzeros), one "
+            drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, args.dask_workers, tmp, args.device)
+            body += ["", f"Dask counting of that corpus on {args.device} (window 10, harmonic, V = {V:,}, {nnz:,} nonzeros), one "
                          f"run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).", "",
                      markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
                      "", f"Projected counting of English Wikipedia at V = {V:,} on this machine: "
