@@ -6,6 +6,10 @@ of documents is lowercased in Python, joined with NUL bytes, and then, in compil
 numbers with a separator are deleted (scanning left to right exactly as ``re.sub`` would),
 apostrophes between letters are deleted, and tokens are read off and given batch-local
 ids through an open-addressing hash table that compares bytes on every hit.
+
+The table persists across batches in a :class:`BatchEncoder` (one per worker process), so
+after the first batches almost every token is already known and only new word types
+cross the process boundary.
 """
 from __future__ import annotations
 
@@ -71,6 +75,85 @@ def _mix(h):
 
 
 @_jit
+def _encode_kernel(buf, n, keep, slots, type_hash, type_len, type_prefix, type_off, arena, counters,
+                   ids, doc_counts, i):
+    """Scan ``buf[i:n]``, appending token ids; return where it stopped (``n`` when done).
+
+    ``counters`` holds [n_types, arena_used, n_tokens, doc]. The scan stops early, before
+    reading the next token, when the table is half full or the arena may overflow; the
+    caller grows them and calls again from the returned position.
+    """
+    n_types = counters[0]
+    arena_used = counters[1]
+    n_tokens = counters[2]
+    doc = counters[3]
+    capacity = slots.size
+    mask = np.uint64(capacity - 1)
+    while i < n:
+        c = buf[i]
+        if c == 0:
+            doc += 1
+            i += 1
+            continue
+        if keep[c] == 0:
+            i += 1
+            continue
+        if 2 * (n_types + 1) > capacity or n_types + 1 > type_len.size or arena_used + (n - i) > arena.size:
+            if arena_used + (n - i) > arena.size and arena_used + 256 <= arena.size:
+                pass  # room for a typical word: only stop when a long token could overflow
+            else:
+                break
+        start = i
+        h = np.uint64(14695981039346656037)
+        prefix = np.uint64(0)
+        while i < n and keep[buf[i]] != 0:
+            b = np.uint64(buf[i])
+            h = (h ^ b) * np.uint64(1099511628211)
+            if i - start < 8:
+                prefix = prefix | (b << np.uint64(8 * (i - start)))
+            i += 1
+        length = i - start
+        if arena_used + length > arena.size:
+            i = start
+            break
+        h = _mix(h)
+        pos = h & mask
+        while True:
+            t = slots[pos]
+            if t < 0:
+                t = n_types
+                slots[pos] = t
+                type_hash[t] = h
+                type_len[t] = length
+                type_prefix[t] = prefix
+                type_off[t] = arena_used
+                for k in range(length):
+                    arena[arena_used + k] = buf[start + k]
+                arena_used += length
+                n_types += 1
+                break
+            if type_hash[t] == h and type_len[t] == length and type_prefix[t] == prefix:
+                same = True
+                if length > 8:  # the first 8 bytes already matched through the prefix
+                    off = type_off[t]
+                    for k in range(8, length):
+                        if arena[off + k] != buf[start + k]:
+                            same = False
+                            break
+                if same:
+                    break
+            pos = (pos + np.uint64(1)) & mask
+        ids[n_tokens] = t
+        n_tokens += 1
+        doc_counts[doc] += 1
+    counters[0] = n_types
+    counters[1] = arena_used
+    counters[2] = n_tokens
+    counters[3] = doc
+    return i
+
+
+@_jit
 def _rehash(type_hash, n_types, capacity):
     slots = np.full(capacity, -1, dtype=np.int64)
     mask = np.uint64(capacity - 1)
@@ -82,91 +165,74 @@ def _rehash(type_hash, n_types, capacity):
     return slots
 
 
-@_jit
-def _assign_ids(buf, n, keep, n_docs):
-    # The table starts small (it stays in cache) and doubles when half full.
-    capacity = 1 << 15
-    slots = np.full(capacity, -1, dtype=np.int64)
-    type_start = np.empty(capacity, dtype=np.int64)
-    type_len = np.empty(capacity, dtype=np.int64)
-    type_hash = np.empty(capacity, dtype=np.uint64)
-    ids = np.empty(n // 2 + 1, dtype=np.int32)
-    doc_counts = np.zeros(n_docs, dtype=np.int64)
-    n_types = 0
-    n_tokens = 0
-    doc = 0
-    i = 0
-    while i < n:
-        c = buf[i]
-        if c == 0:
-            doc += 1
-            i += 1
-            continue
-        if keep[c] == 0:
-            i += 1
-            continue
-        start = i
-        h = np.uint64(14695981039346656037)
-        while i < n and keep[buf[i]] != 0:
-            h = (h ^ np.uint64(buf[i])) * np.uint64(1099511628211)
-            i += 1
-        length = i - start
-        h = _mix(h)
-        mask = np.uint64(capacity - 1)
-        pos = h & mask
-        while True:
-            t = slots[pos]
-            if t < 0:
-                t = n_types
-                slots[pos] = t
-                type_start[t] = start
-                type_len[t] = length
-                type_hash[t] = h
-                n_types += 1
-                if 2 * n_types > capacity:
-                    capacity *= 2
-                    type_start = _grow(type_start, capacity)
-                    type_len = _grow(type_len, capacity)
-                    type_hash = _grow(type_hash, capacity)
-                    slots = _rehash(type_hash, n_types, capacity)
-                break
-            if type_len[t] == length and type_hash[t] == h:
-                s = type_start[t]
-                same = True
-                for k in range(length):
-                    if buf[s + k] != buf[start + k]:
-                        same = False
-                        break
-                if same:
-                    break
-            pos = (pos + np.uint64(1)) & mask
-        ids[n_tokens] = t
-        n_tokens += 1
-        doc_counts[doc] += 1
-    return ids[:n_tokens], type_start[:n_types], type_len[:n_types], doc_counts
-
-
-@_jit
-def _grow(arr, size):
+def _grown(arr: np.ndarray, size: int) -> np.ndarray:
     out = np.empty(size, dtype=arr.dtype)
     out[: arr.size] = arr
     return out
 
 
-def encode_texts(texts: list[str], keep: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-    """Tokenise a batch: distinct types, local ids (int32, documents concatenated), tokens per document.
+class BatchEncoder:
+    """Assigns ids to tokens, remembering every type seen by this encoder across batches.
 
-    ``keep`` is a uint8 table of the 256 byte values that belong to tokens.
+    Parameters
+    ----------
+    keep : ndarray of uint8, shape (256,)
+        1 for the byte values that belong to tokens.
     """
-    joined = "\x00".join(t.replace("\x00", " ") if "\x00" in t else t for t in texts).lower()
-    if "\u2019" in joined:
-        joined = joined.replace("\u2019", "'")
-    buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    stage = np.empty(buf.size, dtype=np.uint8)
-    n = _delete_numbers(buf, stage)
-    clean = np.empty(max(n, 1), dtype=np.uint8)
-    n = _delete_apostrophes(stage, n, clean)
-    ids, starts, lengths, counts = _assign_ids(clean, n, keep, len(texts))
-    data = clean[:n].tobytes()
-    types = [data[a:a + b] for a, b in zip(starts.tolist(), lengths.tolist())]
-    return types, ids, counts
+
+    def __init__(self, keep: np.ndarray, capacity: int = 1 << 16):
+        self.keep = keep
+        self.slots = np.full(capacity, -1, dtype=np.int64)
+        half = capacity // 2
+        self.type_hash = np.empty(half, dtype=np.uint64)
+        self.type_len = np.empty(half, dtype=np.int64)
+        self.type_prefix = np.empty(half, dtype=np.uint64)
+        self.type_off = np.empty(half, dtype=np.int64)
+        self.arena = np.empty(1 << 20, dtype=np.uint8)
+        self.n_types = 0
+        self.arena_used = 0
+
+    def _grow(self, need_arena: int) -> None:
+        if 2 * (self.n_types + 1) > self.slots.size:
+            capacity = 2 * self.slots.size
+            half = capacity // 2
+            self.type_hash = _grown(self.type_hash, half)
+            self.type_len = _grown(self.type_len, half)
+            self.type_prefix = _grown(self.type_prefix, half)
+            self.type_off = _grown(self.type_off, half)
+            self.slots = _rehash(self.type_hash, self.n_types, capacity)
+        if self.arena_used + need_arena > self.arena.size:
+            self.arena = _grown(self.arena, max(2 * self.arena.size, self.arena_used + need_arena))
+
+    def encode(self, texts: list[str]) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+        """Encode a batch: the types first seen in it (their ids follow on from earlier batches),
+        the ids of all tokens (int32, documents concatenated), and tokens per document."""
+        joined = "\x00".join(t.replace("\x00", " ") if "\x00" in t else t for t in texts).lower()
+        if "\u2019" in joined:
+            joined = joined.replace("\u2019", "'")
+        buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        stage = np.empty(buf.size, dtype=np.uint8)
+        n = _delete_numbers(buf, stage)
+        clean = np.empty(max(n, 1), dtype=np.uint8)
+        n = _delete_apostrophes(stage, n, clean)
+        first_new = self.n_types
+        ids = np.empty(n // 2 + 1, dtype=np.int32)
+        doc_counts = np.zeros(len(texts), dtype=np.int64)
+        counters = np.array([self.n_types, self.arena_used, 0, 0], dtype=np.int64)
+        i = 0
+        while True:
+            i = _encode_kernel(clean, n, self.keep, self.slots, self.type_hash, self.type_len, self.type_prefix,
+                               self.type_off, self.arena, counters, ids, doc_counts, i)
+            self.n_types, self.arena_used = int(counters[0]), int(counters[1])
+            if i >= n:
+                break
+            self._grow(n - i)
+        arena = self.arena
+        new = [arena[o:o + ln].tobytes() for o, ln in zip(self.type_off[first_new:self.n_types].tolist(),
+                                                         self.type_len[first_new:self.n_types].tolist())]
+        return new, ids[: counters[2]], doc_counts
+
+
+def encode_texts(texts: list[str], keep: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """Tokenise one batch with a fresh table: distinct types, local ids (int32), tokens per document."""
+    return BatchEncoder(keep).encode(texts)

@@ -31,7 +31,7 @@ from ._progress import ProgressBar
 from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output, write_shard
 from .errors import InputDataError, OutputExistsError
 from .sources import Source, open_source
-from .tokenize import Tokenizer
+from .tokenize import StreamEncoder, Tokenizer
 from .vocab import Vocabulary
 
 BUILD_DIR = ".build"
@@ -189,14 +189,36 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
-    _WORKER["tokenizer"] = Tokenizer.from_settings(settings)
+    _WORKER["encoder"] = StreamEncoder(Tokenizer.from_settings(settings))
     _WORKER["prepare"] = prepare
 
 
-def _encode_batch(items: list[Any]) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-    """Prepare and tokenise raw items: local types, local ids (int32), per-item lengths (-1 = dropped)."""
+def _encode_batch(items: list[Any]) -> tuple[int, list[bytes], np.ndarray, np.ndarray]:
+    """Prepare and tokenise raw items in a worker.
+
+    Returns the worker's pid, the types this worker sees for the first time, the ids of
+    the tokens in the worker's own numbering, and per-item lengths (-1 = dropped).
+    """
     prepare = _WORKER["prepare"]
-    return _WORKER["tokenizer"].encode_batch([prepare(raw) or "" for raw in items])
+    new_types, ids, lengths = _WORKER["encoder"].encode([prepare(raw) or "" for raw in items])
+    return os.getpid(), new_types, ids, lengths
+
+
+class _WorkerIds:
+    """Maps one worker's type numbering to the build's provisional ids (a growing lookup array)."""
+
+    def __init__(self) -> None:
+        self.lut = np.empty(1 << 12, dtype=np.int32)
+        self.size = 0
+
+    def extend(self, gids: list[int]) -> None:
+        need = self.size + len(gids)
+        if need > self.lut.size:
+            grown = np.empty(max(2 * self.lut.size, need), dtype=np.int32)
+            grown[: self.size] = self.lut[: self.size]
+            self.lut = grown
+        self.lut[self.size:need] = gids
+        self.size = need
 
 
 def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> Iterator[list[Any]]:
@@ -245,6 +267,7 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
     buffered = 0
     new_types: list[bytes] = []
     consumed = state.consumed
+    mapping: dict[int, _WorkerIds] = {}
     bar = ProgressBar("tokenising", unit="docs", enabled=progress, rates=("docs", "tokens"))
 
     def commit() -> None:
@@ -255,17 +278,20 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
         buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
 
     try:
-        for items, (types, local, lengths) in _encoded(source, tokenizer, workers, batch_chars, consumed, max_docs):
-            lut = np.empty(len(types), dtype=np.int32)
-            for i, t in enumerate(types):
+        for items, (worker, types, local, lengths) in _encoded(source, tokenizer, workers, batch_chars, consumed,
+                                                               max_docs):
+            gids = []
+            for t in types:
                 gid = state.type_ids.get(t)
                 if gid is None:
                     gid = len(state.types)
                     state.type_ids[t] = gid
                     state.types.append(t)
                     new_types.append(t)
-                lut[i] = gid
-            ids = lut[local]
+                gids.append(gid)
+            worker_ids = mapping.setdefault(worker, _WorkerIds())
+            worker_ids.extend(gids)
+            ids = worker_ids.lut[local]
             kept = lengths[lengths >= 0]
             ends = np.cumsum(kept)
             # Walk the batch item by item so shard boundaries do not depend on batching.
@@ -340,7 +366,7 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     oov_tokens = int(counts.sum() - vocab.counts.sum())
     manifest = make_manifest(source.describe(), settings, vocab, shards, oov=oov,
                              oov_id=oov_id if oov == "keep" else None, tokenizer=settings["tokenizer"],
-                             oov_tokens=oov_tokens, n_types=n_types, min_count=min_count,
+                             oov_tokens=oov_tokens, n_types=int(np.count_nonzero(counts)), min_count=min_count,
                              vocab_size_requested=vocab_size, source_items=state.consumed)
     atomic_write_json(out / MANIFEST, manifest)
     shutil.rmtree(out / BUILD_DIR, ignore_errors=True)

@@ -132,44 +132,8 @@ class Tokenizer:
         return [t.decode("ascii", "replace") if t.isascii() else t.decode("utf-8") for t in self.tokens(text)]
 
     def encode_batch(self, texts: list[str]) -> tuple[list[bytes], "np.ndarray", "np.ndarray"]:
-        """Tokenise a batch of documents into batch-local ids.
-
-        Returns
-        -------
-        types : list of bytes
-            Distinct tokens; local ids index this list.
-        ids : ndarray of int32, shape (n_tokens,)
-            Local ids of the kept documents' tokens, concatenated.
-        lengths : ndarray of int64, shape (len(texts),)
-            Tokens per document; ``-1`` for a document dropped (empty or under ``min_doc_tokens``).
-        """
-        import numpy as np
-        from . import _tokenize_fast as fast
-        if fast.HAVE_NUMBA and not self._subst_map:
-            types, ids, counts = fast.encode_texts(texts, self._keep)
-        else:
-            types, ids, counts = self._encode_batch_python(texts)
-        dropped = (counts == 0) | (counts < self.min_doc_tokens)
-        lengths = np.where(dropped, -1, counts).astype(np.int64)
-        if dropped.any():
-            ids = ids[np.repeat(~dropped, counts)]
-            used = np.zeros(len(types), dtype=bool)
-            used[ids] = True
-            remap = np.cumsum(used, dtype=np.int64) - 1
-            types = [t for t, u in zip(types, used.tolist()) if u]
-            ids = remap[ids].astype(np.int32)
-        return types, ids, lengths
-
-    def _encode_batch_python(self, texts: list[str]):
-        import numpy as np
-        table: dict[bytes, int] = {}
-        ids: list[int] = []
-        counts = np.empty(len(texts), dtype=np.int64)
-        for i, text in enumerate(texts):
-            tokens = self.tokens(text)
-            counts[i] = len(tokens)
-            ids.extend([table.setdefault(t, len(table)) for t in tokens])
-        return list(table), np.array(ids, dtype=np.int32), counts
+        """Tokenise a batch of documents into batch-local ids (see :class:`StreamEncoder`)."""
+        return StreamEncoder(self).encode(texts)
 
     def settings(self) -> dict[str, Any]:
         """Everything needed to rebuild this tokenizer (stored in corpus manifests)."""
@@ -202,3 +166,52 @@ def load_substitutions(path: str | os.PathLike) -> dict[str, str]:
             table[phrase] = token.strip() or phrase.replace(" ", "-")
     return table
 
+
+
+class StreamEncoder:
+    """Encodes batches of documents with ids that persist from one batch to the next.
+
+    The compiled path (numba) is used unless a substitution table is set; both give the
+    tokens of :meth:`Tokenizer.tokens`.
+    """
+
+    def __init__(self, tokenizer: Tokenizer):
+        from . import _tokenize_fast as fast
+        self.tokenizer = tokenizer
+        self._fast = fast.BatchEncoder(tokenizer._keep) if fast.HAVE_NUMBA and not tokenizer._subst_map else None
+        self._table: dict[bytes, int] = {}
+
+    def encode(self, texts: list[str]):
+        """Encode a batch.
+
+        Returns
+        -------
+        new_types : list of bytes
+            Types first seen in this batch; their ids follow those of earlier batches.
+        ids : ndarray of int32, shape (n_tokens,)
+            Ids of the kept documents' tokens, concatenated.
+        lengths : ndarray of int64, shape (len(texts),)
+            Tokens per document; ``-1`` for a document dropped (empty or under ``min_doc_tokens``).
+        """
+        import numpy as np
+        if self._fast is not None:
+            new_types, ids, counts = self._fast.encode(texts)
+        else:
+            new_types, ids, counts = self._encode_python(texts)
+        dropped = (counts == 0) | (counts < self.tokenizer.min_doc_tokens)
+        if dropped.any():
+            ids = ids[np.repeat(~dropped, counts)]
+        return new_types, ids, np.where(dropped, -1, counts).astype(np.int64)
+
+    def _encode_python(self, texts: list[str]):
+        import numpy as np
+        table = self._table
+        first = len(table)
+        ids: list[int] = []
+        counts = np.empty(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            tokens = self.tokenizer.tokens(text)
+            counts[i] = len(tokens)
+            ids.extend([table.setdefault(t, len(table)) for t in tokens])
+        new_types = list(table)[first:] if len(table) > first else []
+        return new_types, np.array(ids, dtype=np.int32), counts
