@@ -116,3 +116,104 @@ def count_owned(ids, rem, n_centres, vocab_size, per_offset, weights, row_start,
     """
     kernel = _count_planes if per_offset else _count_total
     kernel(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells, head, owner, tail, fill, resume)
+
+
+# -- host-side assembly: the same results as the numpy versions in accumulate.py, in one pass ----------
+
+if numba is not None:
+
+    @njit(cache=True, nogil=True)
+    def reduce_sorted_tagged(s, n_tags, tag_values):  # pragma: no cover - compiled
+        """Sorted tagged keys -> unique cell keys and summed tag values (see ``accumulate.reduce_tagged``)."""
+        n = s.shape[0]
+        keys = np.empty(n, dtype=np.int64)
+        values = np.empty(n, dtype=np.int64)
+        k = -1
+        prev = -1
+        for i in range(n):
+            cell = s[i] // n_tags
+            v = tag_values[s[i] - cell * n_tags]
+            if cell != prev:
+                k += 1
+                keys[k] = cell
+                values[k] = v
+                prev = cell
+            else:
+                values[k] += v
+        return keys[:k + 1].copy(), values[:k + 1].copy()
+
+    @njit(cache=True, nogil=True)
+    def merge_two(k1, v1, k2, v2):  # pragma: no cover - compiled
+        """Merge two sorted runs with unique keys, summing equal keys."""
+        n1, n2 = k1.shape[0], k2.shape[0]
+        keys = np.empty(n1 + n2, dtype=np.int64)
+        values = np.empty(n1 + n2, dtype=np.int64)
+        i = j = o = 0
+        while i < n1 and j < n2:
+            if k1[i] < k2[j]:
+                keys[o] = k1[i]
+                values[o] = v1[i]
+                i += 1
+            elif k2[j] < k1[i]:
+                keys[o] = k2[j]
+                values[o] = v2[j]
+                j += 1
+            else:
+                keys[o] = k1[i]
+                values[o] = v1[i] + v2[j]
+                i += 1
+                j += 1
+            o += 1
+        while i < n1:
+            keys[o] = k1[i]
+            values[o] = v1[i]
+            i += 1
+            o += 1
+        while j < n2:
+            keys[o] = k2[j]
+            values[o] = v2[j]
+            j += 1
+            o += 1
+        return keys[:o].copy(), values[:o].copy()
+
+    @njit(parallel=True, cache=True)
+    def head_nonzeros(head, row_start, row_len, cells, planes, vocab_size):  # pragma: no cover - compiled
+        """The nonzero head cells as sorted (cell key, value), rows scanned in parallel."""
+        V = row_len.shape[0]
+        counts = np.zeros(planes * V + 1, dtype=np.int64)
+        for r in prange(planes * V):
+            p, a = r // V, r % V
+            base = p * cells + row_start[a]
+            c = 0
+            for b in range(row_len[a]):
+                if head[base + b] != 0:
+                    c += 1
+            counts[r + 1] = c
+        for r in range(planes * V):
+            counts[r + 1] += counts[r]
+        keys = np.empty(counts[-1], dtype=np.int64)
+        values = np.empty(counts[-1], dtype=np.int64)
+        for r in prange(planes * V):
+            p, a = r // V, r % V
+            base = p * cells + row_start[a]
+            o = counts[r]
+            for b in range(row_len[a]):
+                v = head[base + b]
+                if v != 0:
+                    keys[o] = (p * np.int64(vocab_size) + a) * vocab_size + b
+                    values[o] = v
+                    o += 1
+        return keys, values
+
+    @njit(cache=True, nogil=True)
+    def keys_to_csr(keys, vocab_size, first_key, cols):  # pragma: no cover - compiled
+        """Sorted cell keys of one plane (``first_key`` = its first key) -> CSR indptr; columns into ``cols``."""
+        indptr = np.zeros(vocab_size + 1, dtype=np.int64)
+        for i in range(keys.shape[0]):
+            k = keys[i] - first_key
+            row = k // vocab_size
+            cols[i] = k - row * vocab_size
+            indptr[row + 1] += 1
+        for r in range(vocab_size):
+            indptr[r + 1] += indptr[r]
+        return indptr

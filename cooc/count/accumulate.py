@@ -20,6 +20,7 @@ Cell keys are ``(j * V + a) * V + b``; sorted keys are in CSR order plane by pla
 """
 from __future__ import annotations
 
+import heapq
 import os
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .._backend import to_numpy
+from . import _numba
 
 
 @dataclass
@@ -104,6 +106,8 @@ def reduce_tagged(xp: ModuleType, tagged: Any, n_tags: int, tag_values: Any) -> 
     if tagged.shape[0] == 0:
         return xp.zeros(0, dtype=np.int64), xp.zeros(0, dtype=np.int64)
     s = xp.sort(tagged)
+    if xp is np and _numba.available():  # one pass instead of a dozen temporaries
+        return _numba.reduce_sorted_tagged(s, n_tags, np.asarray(tag_values, dtype=np.int64))
     first = xp.concatenate([xp.ones(1, dtype=bool), s[1:] != s[:-1]])
     where = xp.flatnonzero(first)
     counts = xp.diff(xp.concatenate([where, xp.asarray([s.shape[0]], dtype=where.dtype)]))
@@ -140,6 +144,18 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if len(runs) == 1:
         return runs[0]
+    if _numba.available():  # linear merges, smallest runs first
+        heap = [(r[0].shape[0], i, r) for i, r in enumerate(runs)]
+        heapq.heapify(heap)
+        order = len(heap)
+        while len(heap) > 1:
+            _, _, (k1, v1) = heapq.heappop(heap)
+            _, _, (k2, v2) = heapq.heappop(heap)
+            keys, values = _numba.merge_two(np.ascontiguousarray(k1), np.ascontiguousarray(v1),
+                                            np.ascontiguousarray(k2), np.ascontiguousarray(v2))
+            heapq.heappush(heap, (keys.shape[0], order, (keys, values)))
+            order += 1
+        return heap[0][2]
     keys = np.concatenate([r[0] for r in runs])
     values = np.concatenate([r[1] for r in runs])
     order = np.argsort(keys, kind="stable")  # timsort: linear-time merging of sorted runs
@@ -237,6 +253,8 @@ def head_run(xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, pla
     ----------
     head : array of shape (planes * layout.cells,), int64
     """
+    if xp is np and _numba.available():
+        return _numba.head_nonzeros(head, layout.row_start, layout.row_len, layout.cells, planes, vocab_size)
     keys, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     row_start = xp.asarray(layout.row_start)
     for lo in range(0, head.shape[0], block):

@@ -190,3 +190,17 @@ def test_keys_beyond_int32_with_a_large_vocabulary(make_corpus, rng, device):
         coo = res.counts.tocoo()
         got = {(int(r), int(c)): v for r, c, v in zip(coo.row, coo.col, coo.data)}
         assert got == expected
+
+
+def test_without_numba_every_host_step_falls_back_to_numpy(make_corpus, rng, small_chunks, monkeypatch):
+    """Run the numpy versions of the host-side steps (reduce, merge, head scan, CSR) and compare."""
+    from cooc.count import _numba
+    docs = [rng.integers(0, 301, rng.integers(0, 200)) for _ in range(30)]
+    corpus = make_corpus(docs, 300)
+    fast = count(corpus, window=4, weighting="harmonic", memory=40_000, per_offset=True)
+    monkeypatch.setattr(_numba, "available", lambda: False)
+    slow = count(corpus, window=4, weighting="harmonic", memory=40_000, per_offset=True)
+    assert slow.settings["count"]["engine"] == "vectorized" and slow.settings["count"]["spills"] > 0
+    assert (slow.counts != fast.counts).nnz == 0
+    assert all((a != b).nnz == 0 for a, b in zip(slow.per_offset, fast.per_offset))
+    np.testing.assert_allclose(fast.counts.toarray(), brute_force(docs, 300, 4, "harmonic"), rtol=1e-12)
