@@ -109,18 +109,21 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
     V = _effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
+    symmetric = symmetric and not directional
     planes, plan, stats = count_planes(corpus, V, window, weighting, per_offset, memory=memory, workers=workers,
-                                       device=device, oov=oov, progress=progress, spill_dir=spill_dir, engine=engine)
+                                       device=device, oov=oov, progress=progress, spill_dir=spill_dir, engine=engine,
+                                       symmetrize=symmetric)
     ints, scale = integer_weights(window, weighting)
     return _result(corpus, planes, plan, ints, scale, dict(
-        window=window, weighting=weighting, symmetric=symmetric and not directional,
-        directional=directional or not symmetric, per_offset=per_offset, oov=oov, vocab_size=V), stats)
+        window=window, weighting=weighting, symmetric=symmetric, directional=not symmetric,
+        per_offset=per_offset, oov=oov, vocab_size=V), stats, symmetrized=symmetric)
 
 
 def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: str, per_offset: bool, *,
                  memory: str | int = "4GB", workers: int | None = None, device: str = "cpu", oov: str = "drop",
                  progress: bool = False, spill_dir: str | os.PathLike | None = None, engine: str = "auto",
-                 total_tokens: int | None = None) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
+                 total_tokens: int | None = None, symmetrize: bool = False
+                 ) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
     """Count ``corpus`` into raw integer forward planes, before symmetrising and weighting.
 
     The building block of :func:`count_cooccurrences` and of the Dask counter, which
@@ -133,6 +136,8 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
     total_tokens : int, optional
         Tokens of the whole corpus when ``corpus`` is a part of it: decides, the same way
         for every part, whether weighted sums could overflow int64 (then one plane per offset).
+    symmetrize : bool
+        Return ``F + F^T`` instead of ``F`` (on the GPU, in place in a full head).
 
     Returns
     -------
@@ -166,11 +171,21 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
         eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])
         started = time.perf_counter()
         counted = _run(corpus, eng, xp, plan, oov, device, progress)
-        planes = _assemble(eng, store, plan)
+        if device == "cuda":
+            xp.cuda.get_current_stream().synchronize()
+        counted_at = time.perf_counter()
+        if getattr(eng, "full_head", False):
+            planes = eng.dense_planes(symmetrize)
+            eng.release()
+        else:
+            planes = _assemble(eng, store, plan)
+            if symmetrize:
+                planes = [plus_transpose(m) for m in planes]
         seconds = time.perf_counter() - started
     finally:
         store.close()
-    stats = {"seconds": round(seconds, 3), "tokens": corpus.n_tokens, "centres": counted,
+    stats = {"seconds": round(seconds, 3), "count_seconds": round(counted_at - started, 3),
+             "tokens": corpus.n_tokens, "centres": counted,
              "spills": store.spills, "engine": engine, "device": device, "threads": threads,
              "head_cells": sizes.layout.cells, "chunk_tokens": sizes.chunk_tokens, "memory": budget}
     return planes, plan, stats
@@ -319,10 +334,10 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
 
 
 def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: np.ndarray, scale: int,
-            settings: dict[str, Any], stats: dict[str, Any]) -> Cooccurrence:
-    """Symmetrise, apply the weights and wrap everything in a Cooccurrence."""
-    if settings["symmetric"]:
-        planes = [symmetrize(m) for m in planes]
+            settings: dict[str, Any], stats: dict[str, Any], symmetrized: bool = False) -> Cooccurrence:
+    """Symmetrise (unless ``symmetrized``), apply the weights and wrap everything in a Cooccurrence."""
+    if settings["symmetric"] and not symmetrized:
+        planes = [plus_transpose(m) for m in planes]
     exact = not plan.per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
     total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
     settings["exact"] = exact
@@ -334,7 +349,7 @@ def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: 
                         per if settings["per_offset"] else None)
 
 
-def symmetrize(m: sp.csr_matrix) -> sp.csr_matrix:
+def plus_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
     """``M + M^T`` (the diagonal doubled, as GloVe's symmetric counts), exact for int64.
 
     scipy's transpose-and-add was measured faster than a numba version on this workload.

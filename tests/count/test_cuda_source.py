@@ -14,6 +14,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from cooc.count.accumulate import HeadLayout, RunStore
 from cooc.count.cuda import SOURCE, KernelEngine, _Int32
@@ -174,3 +175,28 @@ def test_source_compiles_with_nvcc(tmp_path, arch):
     assert done.returncode == 0, done.stderr
     ptx = (tmp_path / "k.ptx").read_text()
     assert "cooc_count_plain" in ptx and "cooc_count_tiled" in ptx
+
+
+def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
+    """V x V head: nothing reaches the tail; F + F^T is formed in place block by block."""
+    from cooc.count import cuda
+    from cooc.count.counter import plus_transpose
+    V, window = 13, 3
+    chunks = _chunks(rng, V, window, "drop")
+    for per_offset in (False, True):
+        plan = _plan(V, window, "linear", per_offset, cells=V * V, tail_batch=64)
+        eng = KernelEngine(plan, RunStore(1 << 20), xp=np, kernels=EmulatedKernels(emulated), tile_n=8)
+        ref = VectorizedEngine(np, plan, RunStore(1 << 20))
+        for ch in chunks:
+            eng.add(ch)
+            ref.add(ch)
+        assert eng.full_head and not eng.store.runs
+        planes = eng.dense_planes(symmetrize=True)
+        for p, got in enumerate(planes):
+            forward = ref.head[p * V * V:(p + 1) * V * V].reshape(V, V)
+            np.testing.assert_array_equal(got.toarray(), forward + forward.T)
+            np.testing.assert_array_equal(got.toarray(), plus_transpose(sp.csr_matrix(forward)).toarray())
+    m = rng.integers(0, 5, (10, 10))
+    expected = m + m.T
+    cuda.symmetrize_dense(np, m, block=3)
+    np.testing.assert_array_equal(m, expected)
