@@ -79,9 +79,9 @@ def _encode_kernel(buf, n, keep, slots, type_hash, type_len, type_prefix, type_o
                    ids, doc_counts, i):
     """Scan ``buf[i:n]``, appending token ids; return where it stopped (``n`` when done).
 
-    ``counters`` holds [n_types, arena_used, n_tokens, doc]. The scan stops early, before
-    reading the next token, when the table is half full or the arena may overflow; the
-    caller grows them and calls again from the returned position.
+    ``counters`` holds [n_types, arena_used, n_tokens, doc]. The scan stops early, at the
+    start of a token, when the table is half full or the token might not fit in the arena;
+    the caller grows them and calls again from the returned position.
     """
     n_types = counters[0]
     arena_used = counters[1]
@@ -98,11 +98,8 @@ def _encode_kernel(buf, n, keep, slots, type_hash, type_len, type_prefix, type_o
         if keep[c] == 0:
             i += 1
             continue
-        if 2 * (n_types + 1) > capacity or n_types + 1 > type_len.size or arena_used + (n - i) > arena.size:
-            if arena_used + (n - i) > arena.size and arena_used + 256 <= arena.size:
-                pass  # room for a typical word: only stop when a long token could overflow
-            else:
-                break
+        if 2 * (n_types + 1) > capacity:  # type arrays hold capacity // 2 entries
+            break
         start = i
         h = np.uint64(14695981039346656037)
         prefix = np.uint64(0)
@@ -201,7 +198,7 @@ class BatchEncoder:
             self.type_prefix = _grown(self.type_prefix, half)
             self.type_off = _grown(self.type_off, half)
             self.slots = _rehash(self.type_hash, self.n_types, capacity)
-        if self.arena_used + need_arena > self.arena.size:
+        if self.arena_used + need_arena > self.arena.size:  # room for every remaining byte
             self.arena = _grown(self.arena, max(2 * self.arena.size, self.arena_used + need_arena))
 
     def encode(self, texts: list[str]) -> tuple[list[bytes], np.ndarray, np.ndarray]:

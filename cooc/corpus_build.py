@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import shutil
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Callable
@@ -247,17 +248,18 @@ def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: in
             yield batch, _encode_batch(batch)
         return
     # fork: cheap, and works when the caller is a notebook or a script read from stdin.
+    # A worker that dies raises BrokenProcessPool here instead of hanging the build.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=init) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
         pending: deque = deque()
         for batch in batches:  # bounded: never more than 2 * workers batches in flight
-            pending.append((batch, pool.apply_async(_encode_batch, (batch,))))
+            pending.append((batch, pool.submit(_encode_batch, batch)))
             if len(pending) >= 2 * workers:
-                b, res = pending.popleft()
-                yield b, res.get()
+                b, future = pending.popleft()
+                yield b, future.result()
         while pending:
-            b, res = pending.popleft()
-            yield b, res.get()
+            b, future = pending.popleft()
+            yield b, future.result()
 
 
 def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, workers: int, batch_chars: int,

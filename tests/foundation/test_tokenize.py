@@ -141,3 +141,14 @@ def test_batch_with_substitutions_uses_python_path():
     types, ids, lengths = tok.encode_batch(["New York is big", "", "york new york"])
     assert [types[i].decode() for i in ids] == ["new-york", "is", "big", "york", "new-york"]
     assert lengths.tolist() == [3, -1, 2]
+
+
+def test_table_and_arena_growth(rng):
+    """Many distinct and long types in one batch force several rehashes and arena growths."""
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    words = ["".join(rng.choice(letters, size=rng.integers(1, 40))) for _ in range(60_000)]
+    texts = [" ".join(words[i:i + 1000]) for i in range(0, len(words), 1000)]
+    tok = Tokenizer()
+    types, ids, lengths = tok.encode_batch(texts)
+    assert [types[i].decode() for i in ids] == words
+    assert lengths.tolist() == [1000] * 60
