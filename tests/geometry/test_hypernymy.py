@@ -1,0 +1,247 @@
+"""Hypernymy: subtree counting and uniform sampling, g(k) and its null, tree modes, Park's diagnostic.
+
+Exact checks use regular trees and the taxonomy model of ``cooc.grammars.taxonomy``; a
+shuffled-token taxonomy corpus shows the alignment area falling to its null.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from cooc.errors import InputDataError, InvalidParameterError
+from cooc.geometry import hypernymy as H
+from cooc.geometry.wordnet import Hierarchy
+from cooc.grammars.taxonomy import TaxonomyModel, regular_tree
+from cooc.spectral.embedding import Embedding
+from cooc.spectral.estimator import SpectralEmbedding
+
+
+def random_tree(rng, n: int, max_children: int = 4) -> np.ndarray:
+    """A random tree whose nodes have 0..max_children children, in breadth-first order."""
+    parent, frontier = [-1], [0]
+    while frontier and len(parent) < n:
+        v = frontier.pop(0)
+        for _ in range(int(rng.integers(0, max_children + 1)) if v else max_children):
+            if len(parent) < n:
+                parent.append(v)
+                frontier.append(len(parent) - 1)
+    return np.array(parent)
+
+
+def enumerate_subtrees(parent: np.ndarray, height: int) -> set[frozenset]:
+    """Every perfect binary subtree of the given height, as node sets (brute force)."""
+    kids = [np.flatnonzero(parent == v).tolist() for v in range(len(parent))]
+
+    def rooted(v, h):
+        if h == 0:
+            return [frozenset([v])]
+        out = []
+        for a, b in itertools.combinations(kids[v], 2):
+            for left in rooted(a, h - 1):
+                for right in rooted(b, h - 1):
+                    out.append(frozenset([v]) | left | right)
+        return out
+    return {t for v in range(len(parent)) for t in rooted(v, height)}
+
+
+# -- counting and sampling -------------------------------------------------------------------------
+def test_counts_match_brute_force_enumeration(rng):
+    for _ in range(5):
+        parent = random_tree(rng, 60)
+        counts = H.count_perfect_subtrees(parent, 3)
+        for h in (1, 2, 3):
+            assert counts[:, h].sum() == len(enumerate_subtrees(parent, h))
+
+
+def test_counts_on_a_regular_tree_and_with_ineligible_nodes():
+    parent = regular_tree(3, 3)                  # 40 nodes
+    counts = H.count_perfect_subtrees(parent, 3)
+    assert counts[0, 3] == 3 * 3 ** 2 * 3 ** 4   # choose 2 of 3 children at each of 1 + 2 + 4 nodes
+    eligible = np.ones(len(parent), dtype=bool)
+    eligible[1] = False
+    assert H.count_perfect_subtrees(parent, 3, eligible)[0, 3] == 1 * 3 ** 2 * 3 ** 4
+
+
+def test_sampling_is_uniform_and_valid(rng):
+    from scipy import stats
+    parent = random_tree(rng, 40, max_children=3)
+    while len(enumerate_subtrees(parent, 2)) < 5:
+        parent = random_tree(rng, 40, max_children=3)
+    every = sorted(enumerate_subtrees(parent, 2), key=sorted)
+    draws = H.sample_perfect_subtrees(parent, 400 * len(every), height=2, seed=int(rng.integers(1 << 30)))
+    for row in draws[:200]:
+        assert len(set(row)) == 7
+        assert all(parent[row[2 * i + 1]] == row[i] and parent[row[2 * i + 2]] == row[i] for i in range(3))
+    index = {t: i for i, t in enumerate(every)}
+    freq = np.bincount([index[frozenset(r)] for r in draws], minlength=len(every))
+    assert stats.chisquare(freq).pvalue > 1e-4
+
+
+def test_a_tree_without_subtrees_is_refused():
+    with pytest.raises(InputDataError, match="no perfect binary subtree of depth 3"):
+        H.sample_perfect_subtrees(regular_tree(2, 2), 10)
+    with pytest.raises(InvalidParameterError, match="n_samples"):
+        H.sample_perfect_subtrees(regular_tree(2, 3), 0)
+
+
+def test_heap_distances():
+    D = H.heap_distances(3)
+    assert D.shape == (15, 15) and np.all(D == D.T)
+    assert D[0].tolist() == [0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3]
+    assert D[7, 8] == 2 and D[7, 9] == 4 and D[7, 14] == 6 and D[3, 4] == 2
+
+
+# -- g(k) -----------------------------------------------------------------------------------------------
+KERNEL = H.tree_kernel(H.heap_distances(3), 1.0, 0.8)
+
+
+def test_alignment_of_a_matrix_with_itself_and_its_null(rng):
+    best = H.alignment_curve(KERNEL, KERNEL, degenerate="best")
+    assert best == pytest.approx(np.ones(15))
+    mean = H.alignment_curve(KERNEL, KERNEL)
+    assert mean[-1] == pytest.approx(1.0) and np.all(mean <= 1 + 1e-12)
+    blocks = H._degenerate_blocks(np.linalg.eigvalsh(KERNEL)[::-1], 1e-9)
+    ends = [b for _, b in blocks]
+    assert mean[np.array(ends) - 1] == pytest.approx(np.ones(len(ends)))   # g = 1 wherever V_k is defined
+    grams = np.array([(lambda X: X @ X.T)(rng.normal(size=(15, 40))) for _ in range(3000)])
+    g = H.alignment_curve(grams, KERNEL)
+    assert g.mean(axis=0) == pytest.approx(np.arange(1, 16) / 15, abs=0.01)
+    assert H.alignment_area(g).mean() == pytest.approx(0.0, abs=0.003)
+
+
+def test_best_completion_inside_a_degenerate_eigenspace(rng):
+    """Rotating the kernel's eigenvectors inside its degenerate eigenspaces leaves 'best' at 1."""
+    w, V = np.linalg.eigh(KERNEL)
+    blocks = H._degenerate_blocks(w, 1e-9)
+    for a, b in blocks:
+        if b - a > 1:
+            V[:, a:b] = V[:, a:b] @ np.linalg.qr(rng.normal(size=(b - a, b - a)))[0]
+    gram = (V * (w + rng.uniform(0, 1e-6, size=15))) @ V.T     # splits the degeneracy in a random basis
+    assert H.alignment_curve(gram, KERNEL, degenerate="best") == pytest.approx(np.ones(15), abs=1e-6)
+
+
+def test_alignment_area_bounds():
+    n = 15
+    assert H.alignment_area(np.arange(1, n + 1) / n) == pytest.approx(0.0)
+    assert H.alignment_area(np.ones(n)) == pytest.approx((n - 1) / (2 * n))
+
+
+# -- tree modes (the theory) ------------------------------------------------------------------------
+def test_mode_subspaces_are_orthonormal_and_complete(rng):
+    parent = random_tree(rng, 30)
+    spaces = H.tree_mode_subspaces(parent)
+    Q = np.column_stack(list(spaces.values()))
+    assert Q.shape == (30, 30)
+    assert Q.T @ Q == pytest.approx(np.eye(30), abs=1e-10)
+    assert spaces["scaling"].shape[1] == int(np.max([len(_path(parent, v)) for v in range(30)]))
+
+
+def _path(parent, v):
+    out = [v]
+    while parent[out[-1]] >= 0:
+        out.append(parent[out[-1]])
+    return out
+
+
+@pytest.mark.parametrize("branching,depth", [(2, 4), (3, 3)])
+def test_taxonomy_kernel_eigenvectors_are_scaling_and_wavelets_coarse_to_fine(branching, depth):
+    model = TaxonomyModel(branching=branching, depth=depth, beta=0.7)
+    w, U = np.linalg.eigh(model.kernel())
+    labels, purity = H.classify_modes(U[:, ::-1], model.parents)
+    assert purity.min() > 1 - 1e-9                      # every eigenvector is an exact mode
+    assert labels[0] == "scaling"
+    # the leading wavelets come coarse to fine: (b - 1) b^l modes at level l, for l = 0, 1, ...
+    n_wave = (branching - 1) * np.array([branching ** l for l in range(depth)])
+    waves = [l for l in labels if l != "scaling"]
+    leading = [l for l in range(depth - 1) for _ in range(n_wave[l])]
+    assert waves[:len(leading)] == leading
+    first = [labels.index(l) for l in range(depth)]
+    assert first == sorted(first)
+
+
+def test_mstar_embedding_of_the_exact_taxonomy_recovers_the_modes():
+    model = TaxonomyModel(branching=2, depth=4, beta=1.0)
+    fitted = SpectralEmbedding("mstar", dim=20).fit(model.exact_cooccurrence(window=1))
+    labels, purity = H.classify_modes(fitted.eigenpairs_.vectors, model.parents)
+    assert purity.min() > 1 - 1e-8
+    waves = [l for l in labels if l != "scaling"]
+    assert waves[:7] == [0, 1, 1, 2, 2, 2, 2]
+
+
+# -- the alignment test on embeddings ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def taxonomy():
+    return TaxonomyModel(branching=3, depth=4, beta=1.0, doc_length=20)
+
+
+def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
+    emb = SpectralEmbedding("mstar", dim=40).fit_transform(taxonomy.exact_cooccurrence(window=1))
+    result = H.hypernymy_alignment(emb.vectors, taxonomy.parents, n_samples=300)
+    area, shuffled = np.mean(result.area), np.mean(result.area_shuffled)
+    assert area > 0.3 and area - shuffled > 0.15
+    assert result.n_subtrees == 4 * 3 ** 7          # 3^7 rooted at the root and at each of its 3 children
+    assert result.beta > 0 and result.g[-1] == pytest.approx(1.0)
+    noise = H.hypernymy_alignment(np.random.default_rng(0).normal(size=emb.vectors.shape), taxonomy.parents,
+                                  n_samples=300)
+    assert abs(np.mean(noise.area)) < 0.03
+
+
+def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
+    from cooc.corpus import CorpusWriter
+    from cooc.count import count_cooccurrences
+    from cooc.vocab import Vocabulary
+    tokens = model.sample(4000, seed=0)
+    if shuffle:
+        tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
+    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=len(model.words)))
+    out = tmp_path / ("shuffled" if shuffle else "ordered")
+    with CorpusWriter(out, vocab, {"model": "taxonomy", "shuffled": shuffle}) as writer:
+        writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
+    return count_cooccurrences(out, window=2, progress=False)
+
+
+def test_shuffled_tokens_send_the_alignment_area_to_null(taxonomy, tmp_path):
+    areas = {}
+    for shuffle in (False, True):
+        emb = SpectralEmbedding("mstar", dim=40).fit_transform(_counted_taxonomy(taxonomy, shuffle, tmp_path))
+        result = H.hypernymy_alignment(emb.vectors, taxonomy.parents, n_samples=300, seed=2)
+        areas[shuffle] = (np.mean(result.area), np.mean(result.area_shuffled), H.alignment_area(result.g))
+    assert areas[False][0] > 0.3
+    area, shuffled_labels, _ = areas[True]
+    assert abs(area) < 0.02 and abs(shuffled_labels) < 0.02
+
+
+# -- Park et al. ------------------------------------------------------------------------------------------
+def test_park_diagnostic_is_zero_for_orthogonal_offsets_and_negative_for_random_pairs(rng):
+    parent = regular_tree(2, 3)
+    n, d = len(parent), 64
+    X = np.zeros((n, d))
+    basis = np.linalg.qr(rng.normal(size=(d, n)))[0].T           # n orthonormal directions
+    for v in range(n):                                            # each node adds its own direction
+        X[v] = (X[parent[v]] if parent[v] >= 0 else 0) + basis[v]
+    res = H.park_diagnostic(X, parent, center=False)
+    assert res.cos == pytest.approx(np.zeros(n - 1), abs=1e-12)
+    assert np.mean(res.cos_random) < -0.1
+    assert H.park_diagnostic(X, parent, representation="subtree").cos.shape == (n - 1,)
+    with pytest.raises(InvalidParameterError, match="representation"):
+        H.park_diagnostic(X, parent, representation="lda")
+
+
+def test_subtree_means_by_hand():
+    parent = np.array([-1, 0, 0, 1])
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    assert H.subtree_means(X, parent).ravel().tolist() == [1.5, 2.0, 2.0, 3.0]
+
+
+def test_report_on_an_edge_list_hierarchy(taxonomy):
+    emb = SpectralEmbedding("mstar", dim=40).fit_transform(taxonomy.exact_cooccurrence(window=1))
+    edges = [(taxonomy.words[c], taxonomy.words[p]) for c, p in enumerate(taxonomy.parents) if p >= 0]
+    hierarchy = Hierarchy.from_edges(edges + [("ghost", taxonomy.words[5])])     # 'ghost' has no vector
+    report = H.hypernymy_report(emb, hierarchy, n_samples=200)
+    assert report.n_nodes == len(taxonomy.words) and report.n_roots == 1
+    assert np.mean(report.alignment.area) > 0.3
+    assert dict(report.rows())["tree of words"].startswith(f"{len(taxonomy.words)} nodes")
+    with pytest.raises(InputDataError, match="no node"):
+        H.hypernymy_report(Embedding(np.ones((2, 2)), ["x", "y"]), hierarchy)
