@@ -355,7 +355,7 @@ class _Scorer:
         for v in self.lookup.variants:  # other spellings of a query word (case-insensitive lookup)
             c = int(self.lookup.canon[v])
             hit = (qa == c) | (qb == c) | (qc == c)
-            scores[hit, int(v)] = -xp.inf
+            scores[:, int(v)] = xp.where(hit, -xp.inf, scores[:, int(v)])  # no mixed bool/int indexing (CuPy)
 
 
 def _aggregate(correct: np.ndarray, qs: _QuestionSet, protocol: str, settings: dict[str, Any]) -> AnalogyResult:

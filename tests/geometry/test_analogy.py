@@ -145,13 +145,27 @@ def test_accuracy_vs_k_equals_truncated_embeddings(protocol, rng):
         accuracy_vs_k(emb, [0, 3], questions)
 
 
+def synthetic_questions(rng, families=4, pairs=12):
+    """Families of made-up word pairs (no data files: this test also runs on the GPU machine)."""
+    out = {}
+    for f in range(families):
+        plist = [(f"a{f}_{i}", f"b{f}_{i}") for i in range(pairs)]
+        out[f"fam{f}"] = [(a, b, c, d) for (a, b) in plist for (c, d) in plist if a != c]
+    return out
+
+
 def test_device_parity(device, rng):
-    questions = {k: v[:30] for k, v in load_questions().items()}
-    emb = planted_embedding(rng, questions, d=10)
+    questions = synthetic_questions(rng)
+    emb = planted_embedding(rng, questions, d=10, variants=("A0_1", "B1_2"))
     for protocol in ("gensim", "pairs"):
-        ref = evaluate_analogies(emb, questions, protocol=protocol)
-        got = evaluate_analogies(emb, questions, protocol=protocol, device=device)
-        assert [f.correct for f in got.families] == [f.correct for f in ref.families]
+        for method in ("add", "mul"):
+            ref = evaluate_analogies(emb, questions, protocol=protocol, method=method)
+            got = evaluate_analogies(emb, questions, protocol=protocol, method=method, device=device,
+                                     max_block=5000)
+            assert [f.correct for f in got.families] == [f.correct for f in ref.families]
+            assert 0 < ref.accuracy < 1
+    curve = accuracy_vs_k(emb, [2, 6, 10], questions, device=device)
+    assert curve.accuracy.tolist() == accuracy_vs_k(emb, [2, 6, 10], questions).accuracy.tolist()
 
 
 def test_results_report(rng):
