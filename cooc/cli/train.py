@@ -25,7 +25,7 @@ def parse_samples(text: str) -> list[int]:
 
 def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
                      sample: float = 1e-3, epochs: int = 5, min_count: int = 5, alpha: Optional[float] = None,
-                     batch_size: int = 16384, vectors: str = "input", device: str = "cpu", seed: int = 0,
+                     batch_size: Optional[int] = None, vectors: str = "input", device: str = "cpu", seed: int = 0,
                      checkpoint: Optional[Path] = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
     from ..errors import OutputExistsError
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(5),
         min_count: int = typer.Option(5, help="Drop words seen fewer times."),
         alpha: Optional[float] = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
-        batch_size: int = typer.Option(16384, help="Examples per SGD step (larger is faster on a GPU)."),
+        batch_size: Optional[int] = typer.Option(None, help="Examples per SGD step (default 4096 on CPU, 65536 on GPU)."),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),

@@ -33,6 +33,7 @@ from ._sgns import cbow_step, sgns_step
 from ._torch import generator, synchronize, torch_device
 
 CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
+DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
 
 _CONSTRAINTS = {
     "sg": InstanceOf(bool),
@@ -47,7 +48,7 @@ _CONSTRAINTS = {
     "max_vocab": Interval(int, 1, None, allow_none=True),
     "ns_exponent": Interval(float, 0, None),
     "dynamic_window": InstanceOf(bool),
-    "batch_size": Interval(int, 1, None),
+    "batch_size": Interval(int, 1, None, allow_none=True),
         "damping": Interval(float, 0, None, closed="neither", allow_none=True),
     "chunk_tokens": Interval(int, 1, None),
     "vectors": OneOf(("input", "sum")),
@@ -82,9 +83,10 @@ class Word2Vec:
     ns_exponent : float, default 0.75
     dynamic_window : bool, default True
         Draw each position's radius uniformly in 1..L (word2vec.c's weighting of near words).
-    batch_size : int, default 16384
-        Examples (pairs for skip-gram, centre words for CBOW) per SGD step. Larger batches run
-        faster on a GPU; quality is checked against gensim in ``benchmarks/word2vec.py``.
+    batch_size : int, optional
+        Examples (pairs for skip-gram, centre words for CBOW) per SGD step; by default
+        4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
+        launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``.
     damping : float or None, default 1.0
         Bound on each row's step by its curvature in the batch (see :mod:`cooc.train._sgns`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
@@ -109,6 +111,8 @@ class Word2Vec:
         The training vocabulary, most frequent first.
     counts_ : ndarray of shape (V,)
         Corpus counts of those words.
+    batch_size_ : int
+        The batch size used.
     input_vectors_, output_vectors_ : ndarray of shape (V, dim), float32
     embedding_ : Embedding
     loss_history_ : list of dict
@@ -125,7 +129,7 @@ class Word2Vec:
     def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
                  sample: float = 1e-3, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
                  min_count: int = 5, max_vocab: int | None = None, ns_exponent: float = 0.75,
-                 dynamic_window: bool = True, batch_size: int = 16384, damping: float | None = 1.0,
+                 dynamic_window: bool = True, batch_size: int | None = None, damping: float | None = 1.0,
                  chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu", seed: int = 0,
                  progress: bool = True, checkpoint_every: float = 300.0):
         self.sg = sg
@@ -184,6 +188,7 @@ class Word2Vec:
         validate(self.get_params(), _CONSTRAINTS, owner="Word2Vec")
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
         device = torch_device(self.device)
+        self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
         id_map, counts = self._vocabulary(corpus)
         settings = self._settings(corpus)
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
@@ -219,6 +224,7 @@ class Word2Vec:
         fingerprint = {"n_tokens": corpus.n_tokens, "n_docs": corpus.n_docs,
                        "shards": [s.get("tokens_checksum") for s in corpus.manifest["shards"]]}
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
+        params["batch_size"] = self.batch_size_
         return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
 
     # -- results ----------------------------------------------------------------------------
@@ -234,7 +240,7 @@ class Word2Vec:
         validate({"vectors": vectors}, {"vectors": _CONSTRAINTS["vectors"]}, owner="Word2Vec")
         W = self.input_vectors_ if vectors == "input" else self.input_vectors_ + self.output_vectors_
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
-        params["alpha"] = self.start_alpha
+        params["alpha"], params["batch_size"] = self.start_alpha, self.batch_size_
         meta = {"model": "word2vec-sg" if self.sg else "word2vec-cbow", "vectors": vectors,
                 "corpus": str(corpus.path) if corpus is not None else None,
                 "raw_words": self.raw_words_, "effective_words": self.effective_words_,
@@ -349,8 +355,8 @@ class _Run:
             order = torch.randperm(n, device=self.device, generator=gen)
             centres, context, mask = centres[order], context[order], mask[order]
         loss = torch.zeros((), dtype=torch.float64, device=self.device)
-        for lo in range(0, n, model.batch_size):
-            hi = min(lo + model.batch_size, n)
+        for lo in range(0, n, model.batch_size_):
+            hi = min(lo + model.batch_size_, n)
             progress = (self.raw_words + tokens.size * hi / n) / total_words
             lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
             negatives = self.sampler.draw((hi - lo, model.negative), gen)
