@@ -50,6 +50,7 @@ def test_most_similar_matches_gensim(rng):
         np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 def test_analogy_add_and_mul_match_gensim(rng):
     emb = random_embedding(rng, dtype=np.float32)
     kv = emb.to_gensim()
