@@ -989,7 +989,8 @@ def helper_experiment(cooc: Any, family: Family | str, n_helpers: Sequence[int] 
     """Re-factorise the family with its H strongest helper words, and with H random words.
 
     Helpers are ranked by the norm of their PPMI with the family (a sparse target, cheap
-    at any V); each block is the exact ``target`` block (:func:`target_block`).
+    at any V); each block is the exact ``target`` block (:func:`target_block`). Values of
+    H above the number of other words in the vocabulary are dropped.
 
     Parameters
     ----------
@@ -1012,9 +1013,10 @@ def helper_experiment(cooc: Any, family: Family | str, n_helpers: Sequence[int] 
     else:
         ref = np.asarray(reference, dtype=np.float64)
     fam_ids = cooc.vocab.ids(list(fam.words)).tolist()
+    others = np.setdiff1d(np.arange(len(cooc)), fam_ids)
+    n_helpers = [h for h in n_helpers if h <= len(others)]      # a small vocabulary has fewer candidates
     H = max(n_helpers, default=0)
     strong = rank_helpers(target_matrix(cooc, "ppmi"), fam_ids)[:H].tolist()
-    others = np.setdiff1d(np.arange(len(cooc)), fam_ids)
     random = np.random.default_rng(seed).permutation(others)[:H].tolist()
     words = cooc.vocab.words
     block_of = lambda ids: target_block(cooc, [words[i] for i in ids], target)  # noqa: E731

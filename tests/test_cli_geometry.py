@@ -1,0 +1,118 @@
+"""`cooc geometry symmetry|places|hypernymy`: tables, figures and one-line errors, on exact-model embeddings."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cooc.cli import app
+from cooc.geometry.places import load_places
+from cooc.geometry.symmetry import load_family
+from cooc.grammars.latent import LatentVariableModel
+from cooc.grammars.taxonomy import TaxonomyModel
+from cooc.spectral.estimator import SpectralEmbedding
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["geometry", *map(str, args)])
+
+
+def _save(model, path, dim: int, **count_kw):
+    cooc = model.exact_cooccurrence(**count_kw)
+    SpectralEmbedding("mstar", dim=dim).fit_transform(cooc).save(path)
+    return cooc
+
+
+def test_symmetry_months_table_and_circle(tmp_path):
+    months = load_family("months")
+    model = LatentVariableModel(12, "circle", scale=1.0, n_fillers=20, words=months.words)
+    cooc = _save(model, tmp_path / "emb", dim=10)
+    res = invoke("symmetry", tmp_path / "emb", "--out", tmp_path / "figs")
+    assert res.exit_code == 0, res.output
+    assert "order adjacency" in res.output and "1.0000 (null 0.18" in res.output
+    assert "kernel sigma" in res.output and "block" in res.output and "gram" in res.output
+    assert (tmp_path / "figs" / "symmetry-months-circle.png").stat().st_size > 1000
+    cooc.save(tmp_path / "counts")
+    exact = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs")
+    assert exact.exit_code == 0, exact.output
+    assert "mstar" in exact.output and "circulant" in exact.output
+
+
+def test_symmetry_years_runs_the_probe(tmp_path):
+    years = load_family("years:1900-2020")
+    model = LatentVariableModel(len(years), "line", scale=3.0, n_fillers=20, words=years.words)
+    _save(model, tmp_path / "emb", dim=40)
+    res = invoke("symmetry", tmp_path / "emb", "--family", "years:1900-2020", "--splits", 5, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "year probe" in res.output and "log-log slope" in res.output and "spearman" in res.output
+    assert (tmp_path / "symmetry-years-1900-2020-probe.png").is_file()
+
+
+def test_places_probe_and_map(tmp_path):
+    states = load_places("us_states")
+    keep = [i for i, w in enumerate(states.words) if w not in ("alaska", "hawaii")]
+    model = LatentVariableModel(len(keep), "plane", positions=np.column_stack([states.lon[keep], states.lat[keep]]),
+                                scale=6.0, n_fillers=20, words=[states.words[i] for i in keep])
+    _save(model, tmp_path / "emb", dim=30)
+    res = invoke("places", tmp_path / "emb", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "49 in the vocabulary, 2 missing" in res.output
+    r2 = float(res.output.split("probe R^2 latitude")[1].split()[1].strip("│ "))
+    assert r2 > 0.5
+    assert (tmp_path / "places-us_states-map.png").is_file()
+
+
+def test_hypernymy_on_an_edge_list(tmp_path):
+    model = TaxonomyModel(branching=3, depth=3, beta=1.0)
+    _save(model, tmp_path / "emb", dim=30, window=1)
+    edges = tmp_path / "tree.tsv"
+    edges.write_text("".join(f"{model.words[c]}\t{model.words[p]}\n" for c, p in enumerate(model.parents) if p >= 0))
+    res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 100, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "alignment area" in res.output and "shuffled labels" in res.output and "Park" in res.output
+    area = float(res.output.split("alignment area")[1].split()[1].strip("│ "))
+    assert area > 0.25
+    assert (tmp_path / "hypernymy-alignment.png").is_file()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--edges", "x.tsv", "--wordnet-dir", "y"], "give either --wordnet-dir or --edges"),
+    (["--wordnet-dir", "/nonexistent-wordnet"], "apt-get install wordnet-base"),
+])
+def test_hypernymy_errors_are_one_line(tmp_path, args, message):
+    _save(TaxonomyModel(branching=2, depth=3), tmp_path / "emb", dim=5)
+    res = invoke("hypernymy", tmp_path / "emb", *args)
+    assert res.exit_code == 1
+    assert res.output.strip().startswith("error:") and message in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_symmetry_errors_are_one_line(tmp_path):
+    _save(TaxonomyModel(branching=2, depth=3), tmp_path / "emb", dim=5)
+    res = invoke("symmetry", tmp_path / "emb", "--family", "planets")
+    assert res.exit_code == 1 and res.output.startswith("error: unknown word family 'planets'")
+    res = invoke("symmetry", tmp_path / "emb")
+    assert res.exit_code == 1 and "only 0 words of family 'months'" in res.output
+    res = invoke("symmetry", tmp_path / "missing")
+    assert res.exit_code == 1 and res.output.startswith("error:")
+
+
+def test_symmetry_robustness_with_helper_words(tmp_path):
+    months = list(load_family("months").words)
+    helpers = list(load_family("months-helpers").words[:12])
+    model = LatentVariableModel(24, "circle", scale=1.5, n_fillers=30, words=[w for p in zip(months, helpers) for w in p])
+    cooc = _save(model, tmp_path / "emb", dim=12)
+    cooc.save(tmp_path / "counts")
+    res = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--robustness", "--dim", 12,
+                 "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "adjacency: before / after   │ 1.0000 / 1.0000" in res.output     # helpers carry the circle
+    assert "Procrustes, H = 20" in res.output and (tmp_path / "symmetry-months-helpers.png").is_file()
+    cut = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--robustness",
+                 "--extra-words", "months-helpers", "--dim", 12, "--out", tmp_path)
+    assert cut.exit_code == 0, cut.output
+    assert "adjacency: before / after   │ 1.0000 / 1.0000" not in cut.output
+    res = invoke("symmetry", tmp_path / "emb", "--robustness")
+    assert res.exit_code == 1 and "pass --cooc FILE" in res.output
