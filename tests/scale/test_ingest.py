@@ -139,3 +139,18 @@ def test_build_killed_with_sigkill_resumes_to_the_same_corpus(tmp_path, text_tre
     assert not (out / ".build").exists()
     TokenCorpus.open(out)  # every checksum verifies
 
+
+
+def test_shard_cuts_do_not_depend_on_batching(tmp_path, text_tree):
+    root, texts = text_tree
+    tok = Tokenizer(min_doc_tokens=5)  # some documents are dropped, and still counted as consumed
+    builds = [build_corpus(root, tmp_path / f"b{chars}", tokenizer=tok, shard_tokens=450, batch_chars=chars,
+                           workers=1, progress=False) for chars in (40, 900, 1 << 20)]
+    for other in builds[1:]:
+        same_corpus(builds[0], other)
+    corpus = builds[0]
+    for k in range(corpus.n_shards - 1):  # every shard ends with the document that filled it
+        tokens, offsets = corpus.shard(k)
+        assert tokens.size >= 450 and offsets[-2] < 450
+    _, docs = reference(texts, tok)
+    assert corpus.n_docs == len(docs) and corpus.manifest["source_items"] == len(texts)
