@@ -191,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--check-on-cpu", action="store_true", help="check the GPU curve against CPU evaluation")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-results", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    ap.add_argument("--results", default=None, help="append to this file instead of benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
     args.solvers = args.solvers.split(",") if args.solvers else None
     eig_rows, eval_rows = [], []
@@ -212,7 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_results:
         print(body)
     else:
-        append_results(f"Spectral: eigenpairs of dense M* and protocol-B curves ({args.device})", body)
+        title = f"Spectral: eigenpairs of dense M* and protocol-B curves ({args.device})"
+        if args.results:
+            append_results(title, body, Path(args.results))
+        else:
+            append_results(title, body)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,12 @@ def plot_accuracy_vs_k(curves: Any, path: str | os.PathLike | None = None, title
     plt = pyplot()
     if not isinstance(curves, Mapping):
         curves = {curves.label or "accuracy": curves}
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    per_family = families and len(curves) == 1
+    fig, ax = plt.subplots(figsize=(9.0 if per_family else 6.4, 4.2))
     for label, curve in curves.items():
-        ax.plot(curve.ks, 100 * curve.accuracy, marker="o", ms=3, lw=1.8, label=label)
-        if families and len(curves) == 1:
+        ax.plot(curve.ks, 100 * curve.accuracy, marker="o", ms=3, lw=2.2, color="black" if per_family else None,
+                label=f"{label} (all)" if per_family else label)
+        if per_family:
             for name, acc in curve.per_family.items():
                 ax.plot(curve.ks, 100 * acc, lw=0.8, alpha=0.6, label=name)
     if logx:
@@ -44,7 +46,10 @@ def plot_accuracy_vs_k(curves: Any, path: str | os.PathLike | None = None, title
     ax.set_ylim(-2, 102)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if per_family:  # many lines: the legend goes beside the axes
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(fontsize=8)
     return finish(fig, path)
 
 
