@@ -3,8 +3,8 @@
 Usage::
 
     python benchmarks/scale.py --tokens 10e6 --workers 1 2 --results             # here (2 cores)
-    python benchmarks/scale.py --source synthetic --tokens 100e6 --workers 1 4 8 16 \\
-        --dask-workers 4 --results                                               # the 16-core GPU machine
+    python benchmarks/scale.py --source synthetic --tokens 50e6 --workers 1 4 8 16 \\
+        --dask-workers 4 --devices cpu cuda --results                            # the 16-core GPU machine
 
 Part 1 (ingestion): ``build_corpus`` on a folder of text files (one document per line)
 holding ``--tokens`` tokens, with 1, 2, ... tokenising workers; tokens/s is corpus tokens
@@ -205,7 +205,8 @@ def main() -> None:
     ap.add_argument("--vocab", type=int, default=50_000, help="V for the counting part")
     ap.add_argument("--dask-workers", type=int, default=2)
     ap.add_argument("--skip-dask", action="store_true")
-    ap.add_argument("--device", default="cpu", help="where Dask workers (and the reference) count: cpu | cuda")
+    ap.add_argument("--devices", nargs="+", default=["cpu"],
+                    help="where Dask workers (and the reference) count, one table each: cpu, cuda")
     ap.add_argument("--project-tokens", type=float, default=WIKIPEDIA_TOKENS)
     ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
@@ -225,17 +226,18 @@ def main() -> None:
                      f"measured rate ({best[6]:.2f}M tokens/s, {best[0]} workers): {hours(args.project_tokens, best[6])} "
                      f"(tokenising only: reading the source, e.g. the Hub download or bz2 decompression of XML "
                      f"dumps, is not included)."]
-        if not args.skip_dask:
-            drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, args.dask_workers, tmp, args.device)
-            body += ["", f"Dask counting of that corpus on {args.device} (window 10, harmonic, V = {V:,}, {nnz:,} nonzeros), one "
+        for device in [] if args.skip_dask else args.devices:
+            n_workers = args.dask_workers if device == "cpu" else 1
+            drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, n_workers, tmp, device)
+            body += ["", f"Dask counting of that corpus on {device} (window 10, harmonic, V = {V:,}, {nnz:,} nonzeros), one "
                          f"run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).", "",
                      markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
-                     "", f"Projected counting of English Wikipedia at V = {V:,} on this machine: "
+                     "", f"Projected counting of English Wikipedia at V = {V:,} on this machine ({device}): "
                          f"{hours(args.project_tokens, drows[0][3])} in one process, "
                          f"{hours(args.project_tokens, drows[1][3])} on Dask (same cores); n such machines on "
                          f"Dask divide the Dask time by about n."]
         text = "\n".join(body)
-        title = f"Scale: ingestion workers and Dask counting ({args.source})"
+        title = f"Scale: ingestion workers and Dask counting ({args.source}; Dask on {', '.join(args.devices)})"
         if args.results:
             append_results(title, text)
         else:
