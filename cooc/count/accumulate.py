@@ -228,7 +228,7 @@ class RunStore:
             yield merge_runs(parts)
 
     def plan_ranges(self, lo: int, hi: int, max_entries: int) -> np.ndarray:
-        """Key bounds splitting ``[lo, hi)`` into ranges of at most about ``max_entries`` entries (all runs together)."""
+        """Key bounds splitting ``[lo, hi)`` into ranges of about ``max_entries`` entries (all runs together)."""
         sources = [np.load(kp, mmap_mode="r", allow_pickle=False) for kp, _ in self.files] + [k for k, _ in self.runs]
         total = sum(int(np.searchsorted(k, hi) - np.searchsorted(k, lo)) for k in sources)
         pieces = max(1, -(-total // max(max_entries, 1)))

@@ -162,12 +162,12 @@ class KernelEngine:
     xp, kernels : optional
         The array module and the kernel launcher; CuPy and :class:`CupyKernels` by
         default. Tests pass numpy and a CPU emulation of the same CUDA source.
-    tile_n : int
-        Side of the shared-memory tile (0: plain kernel only).
+    tile_n : int, optional
+        Side of the shared-memory tile (0: plain kernel only; default ``TILE_N``).
     """
 
     def __init__(self, plan: Plan, store: RunStore, xp: ModuleType | None = None, kernels: Any = None,
-                 tile_n: int = TILE_N):
+                 tile_n: int | None = None):
         if xp is None:
             import cupy as xp
         self.xp = xp
@@ -183,7 +183,7 @@ class KernelEngine:
         self.tag_values = xp.asarray(plan.tag_values())
         self.tail = xp.empty(max(plan.tail_batch, plan.window), dtype=np.int64)
         self.tail_count = xp.zeros(1, dtype=np.uint64)
-        self.tile_n, self.per_block = self._tile(tile_n)
+        self.tile_n, self.per_block = self._tile(TILE_N if tile_n is None else tile_n)
         self.reruns = 0
 
     def _tile(self, tile_n: int) -> tuple[int, int]:

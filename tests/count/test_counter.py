@@ -138,8 +138,8 @@ def test_tiny_budget_names_the_smallest_that_works(make_corpus):
     with pytest.raises(InvalidParameterError, match="smallest that works is") as info:
         count(corpus, window=2, memory="10KB")
     smallest = info.value.args[0].rsplit("is ", 1)[1].rstrip(".")
-    np.testing.assert_array_equal(count(corpus, window=2, weighting="uniform", memory=smallest.replace(" ", "")).counts.toarray(),
-                                  HAND["uniform"])
+    res = count(corpus, window=2, weighting="uniform", memory=smallest.replace(" ", ""))
+    np.testing.assert_array_equal(res.counts.toarray(), HAND["uniform"])
 
 
 def test_empty_corpus_and_missing_corpus(make_corpus, tmp_path):
