@@ -348,21 +348,20 @@ def count_part(path: str, shard_ids: list[int], expected: list[str], V: int, win
     """
     from .counter import count_planes
     part = open_part(path, shard_ids, expected)
+    symmetric = split is not None and split[1]  # blocks of F + F^T (sums of parts stay exact integers)
     planes, plan, stats = count_planes(part, V, window, weighting, per_offset, total_tokens=total_tokens,
-                                       progress=False, **options)
+                                       progress=False, symmetrize=symmetric, **options)
     result: dict[str, Any] = {"offsets": bool(plan.per_offset), "stats": _summable(stats)}
     if split is None:
         result["planes"] = planes
         return result
-    bounds, symmetric = split
-    if symmetric:
-        planes = [(m + m.T).tocsr() for m in planes]
+    bounds = split[0]
     result["blocks"] = [[m[a:b] for m in planes] for a, b in zip(bounds[:-1], bounds[1:])]
     return result
 
 
 def _summable(stats: dict[str, Any]) -> dict[str, Any]:
-    keep = ("seconds", "centres", "spills", "engine", "device", "threads", "head_cells", "chunk_tokens", "memory")
+    keep = ("seconds", "count_seconds", "centres", "spills", "engine", "device", "threads", "head_cells", "chunk_tokens", "memory")
     return {k: stats[k] for k in keep if k in stats}
 
 
@@ -379,7 +378,7 @@ def sum_parts(*parts: Any) -> Any:
 
 def _merge_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(stats[0])
-    for key in ("seconds", "centres", "spills"):
+    for key in ("seconds", "count_seconds", "centres", "spills"):
         out[key] = sum(s.get(key, 0) for s in stats)
     return out
 
