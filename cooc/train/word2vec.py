@@ -184,7 +184,6 @@ class Word2Vec:
         -------
         self
         """
-        import torch
         validate(self.get_params(), _CONSTRAINTS, owner="Word2Vec")
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
         device = torch_device(self.device)

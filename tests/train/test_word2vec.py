@@ -86,8 +86,9 @@ def test_subsampling_keeps_expected_fraction(tmp_path):
     assert abs(model.effective_words_ - expected) < 5 * np.sqrt(expected)
 
 
-def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path):
-    params = dict(SMALL, epochs=3, seed=11, checkpoint_every=0.0)
+def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path, tdevice):
+    """Bitwise on CPU; on CUDA index_add_ sums in a nondeterministic order, so only to rounding."""
+    params = dict(SMALL, epochs=3, seed=11, checkpoint_every=0.0, device=tdevice)
     full = Word2Vec(**params).fit(cluster_corpus)
 
     class Stop(Exception):
@@ -103,13 +104,16 @@ def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path):
     state = json.loads((ckpt / "state.json").read_text())
     assert (state["epoch"], state["chunk"], state["finished"]) == (1, 2, False)
     resumed = Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt)
-    np.testing.assert_array_equal(resumed.input_vectors_, full.input_vectors_)
-    np.testing.assert_array_equal(resumed.output_vectors_, full.output_vectors_)
-    assert resumed.loss_history_ == full.loss_history_
+    same = np.testing.assert_array_equal if tdevice == "cpu" else \
+        (lambda a, b: np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-3))
+    same(resumed.input_vectors_, full.input_vectors_)
+    same(resumed.output_vectors_, full.output_vectors_)
+    same([h["loss"] for h in resumed.loss_history_], [h["loss"] for h in full.loss_history_])
+    assert [h["examples"] for h in resumed.loss_history_] == [h["examples"] for h in full.loss_history_]
     assert resumed.raw_words_ == full.raw_words_
     # A finished checkpoint is reloaded, not retrained.
     again = Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt, callback=stop_after_five)
-    np.testing.assert_array_equal(again.input_vectors_, full.input_vectors_)
+    np.testing.assert_array_equal(again.input_vectors_, resumed.input_vectors_)
 
 
 def test_checkpoint_of_other_settings_or_damaged_is_refused(cluster_corpus, tmp_path):

@@ -1,0 +1,264 @@
+"""word2vec: cooc (torch, CPU or GPU) against gensim on the same corpora and hyperparameters.
+
+Speed (raw corpus words per second of training) and quality side by side:
+
+- ``wiki``: gensim's shortened English Wikipedia sample (about 480k tokens, cooc's default
+  tokeniser) repeated ``--repeat`` times, documents cut at 10,000 tokens (gensim's sentence
+  limit). Quality: analogy accuracy on questions-words.txt (gensim's protocol: listed
+  questions, unknown words skipped, 3CosAdd) and Spearman on WordSim353 / SimLex-999. The
+  sample is small, so scores are low; what matters is that cooc and gensim agree.
+- ``attributes``: the binary-attribute model (``cooc.grammars.attributes``; d binary
+  attributes, 2^d words, Markov documents whose adjacent pairs follow P(i, j)); analogies
+  along each attribute are known exactly, scored on sampled pairs of pairs (protocol B).
+
+Hyperparameters are BENCHMARKS.md's anchor: skip-gram, negative 5, window 5, dim 100,
+sample 1e-3, min_count 5, 5 epochs, alpha 0.025 -> 1e-4.
+
+Usage::
+
+    python benchmarks/word2vec.py prepare            # here: corpora + evaluation files -> .bench/word2vec
+    python benchmarks/word2vec.py run --device cpu   # gensim and cooc, quality and speed
+    python benchmarks/word2vec.py run --device cuda --out DIR   # on a GPU machine (gensim optional)
+
+``run`` stores gensim's figures in ``.bench/word2vec/reference.json``; on a machine
+without gensim those stored quality figures are shown beside cooc's (marked as such).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import append_results, machine, markdown_table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".bench" / "word2vec"
+HYPER = dict(sg=True, dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
+MAX_DOC = 10_000
+ATTR = dict(d=10, p=0.5, s=0.25, n_docs=20_000, length=50, seed=0)
+
+
+# -- preparing the data (needs gensim's package data) -------------------------------------------
+def prepare(data: Path) -> None:
+    from cooc.corpus_build import build_corpus
+    from cooc.datasets import questions_words_path, simlex999_path, wiki_sample_path, wordsim353_path
+    from cooc.grammars.attributes import BinaryAttributeModel
+    data.mkdir(parents=True, exist_ok=True)
+    build_corpus(wiki_sample_path(), data / "wiki", progress=False)
+    model = BinaryAttributeModel(d=ATTR["d"], p=ATTR["p"], s=ATTR["s"])
+    model.write_corpus(data / "attributes", ATTR["n_docs"], ATTR["length"], seed=ATTR["seed"])
+    (data / "eval").mkdir(exist_ok=True)
+    for path in (questions_words_path(), wordsim353_path(), simlex999_path()):
+        shutil.copy(path, data / "eval" / path.name)
+    print(f"prepared {data}: wiki sample corpus, attribute corpus, evaluation files")
+
+
+def repeated_corpus(data: Path, repeat: int):
+    """The wiki sample repeated ``repeat`` times (TokenCorpus + a text file for gensim)."""
+    from cooc.corpus import CorpusWriter, TokenCorpus
+    out = data / f"wiki_x{repeat}"
+    base = TokenCorpus.open(data / "wiki")
+    docs = [d[s:s + MAX_DOC] for d in base.documents() for s in range(0, d.size, MAX_DOC)]
+    lengths = np.array([d.size for d in docs])
+    tokens = np.concatenate(docs)
+    writer = CorpusWriter(out, base.vocab, source={"kind": "wiki sample repeated", "repeat": repeat},
+                          settings={"repeat": repeat, "max_doc": MAX_DOC})
+    if writer.existing is None:
+        for _ in range(repeat):
+            writer.add_documents(tokens, np.r_[0, np.cumsum(lengths)])
+    corpus = writer.close()
+    return corpus, text_file(corpus, out.with_suffix(".txt"))
+
+
+def text_file(corpus, path: Path) -> Path:
+    """One document per line, words separated by spaces (gensim's LineSentence / corpus_file)."""
+    if not path.exists():
+        words = np.array(corpus.vocab.words + ["<oov>"])
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as fh:
+            for doc in corpus.documents():
+                fh.write(" ".join(words[doc]) + "\n")
+        tmp.rename(path)
+    return path
+
+
+def attribute_questions(n_pairs: int = 48, seed: int = 0) -> dict[str, list[tuple[str, str]]]:
+    """A sample of each attribute family's word pairs (protocol B forms all ordered pairs of them)."""
+    from cooc.grammars.attributes import BinaryAttributeModel
+    model = BinaryAttributeModel(d=ATTR["d"], p=ATTR["p"], s=ATTR["s"])
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, pairs in model.families().items():
+        pick = rng.choice(len(pairs), size=min(n_pairs, len(pairs)), replace=False)
+        out[name] = [pairs[i] for i in sorted(pick)]
+    return out
+
+
+# -- quality ------------------------------------------------------------------------------------
+def quality(embedding, corpus_name: str, data: Path, device: str) -> dict[str, float]:
+    from cooc.geometry.analogy import evaluate_analogies
+    from cooc.geometry.similarity import evaluate_similarity
+    eval_device = "cuda" if device.startswith("cuda") and _cupy() else "cpu"
+    if corpus_name == "attributes":
+        res = evaluate_analogies(embedding, attribute_questions(), protocol="pairs", device=eval_device)
+        return {"analogy": 100 * res.accuracy}
+    res = evaluate_analogies(embedding, data / "eval" / "questions-words.txt", device=eval_device)
+    ws = evaluate_similarity(embedding, data / "eval" / "wordsim353.tsv")
+    sl = evaluate_similarity(embedding, data / "eval" / "simlex999.txt")
+    return {"analogy": 100 * res.accuracy, "ws353": 100 * ws.spearman, "simlex": 100 * sl.spearman,
+            "questions": res.usable}
+
+
+def _cupy() -> bool:
+    from cooc._backend import cuda_available
+    return cuda_available()
+
+
+# -- the two trainers ---------------------------------------------------------------------------
+def run_gensim(text: Path, seed: int, workers: int) -> tuple[dict, object]:
+    from gensim.models import Word2Vec as GensimWord2Vec
+    from cooc.spectral.embedding import Embedding
+    model = GensimWord2Vec(sg=1, vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
+                           sample=HYPER["sample"], min_count=HYPER["min_count"], workers=workers, seed=seed)
+    model.build_vocab(corpus_file=str(text))
+    start = time.perf_counter()
+    effective, raw = model.train(corpus_file=str(text), total_examples=model.corpus_count,
+                                 total_words=model.corpus_total_words, epochs=HYPER["epochs"])
+    seconds = time.perf_counter() - start
+    emb = Embedding(model.wv.vectors, list(model.wv.index_to_key), {"model": "gensim"})
+    return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
+
+
+def run_cooc(corpus, seed: int, device: str, batch_size: int | None) -> tuple[dict, object]:
+    from cooc.train._torch import synchronize, torch_device
+    from cooc.train.word2vec import Word2Vec
+    params = dict(HYPER, seed=seed, device=device, progress=False)
+    if batch_size:
+        params["batch_size"] = batch_size
+    model = Word2Vec(**params).fit(corpus)
+    synchronize(torch_device(device))
+    s = model.train_seconds_
+    return {"seconds": s, "raw_wps": model.raw_words_ / s, "effective_wps": model.effective_words_ / s,
+            "loss": model.loss_history_[-1]["loss"]}, model.embedding_
+
+
+# -- the run ------------------------------------------------------------------------------------
+def _stats(values: list[float]) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def run(args: argparse.Namespace) -> None:
+    import torch
+    from cooc.corpus import TokenCorpus
+    data = Path(args.data)
+    if not (data / "eval").exists():
+        sys.exit(f"{data} has no prepared data: run `python benchmarks/word2vec.py prepare` first (needs gensim).")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    reference_path = data / "reference.json"
+    reference = json.loads(reference_path.read_text()) if reference_path.exists() else {}
+    try:
+        import gensim  # noqa: F401
+        have_gensim = args.gensim_seeds > 0
+    except ImportError:
+        have_gensim = False
+    corpora = {}
+    for name in args.corpora.split(","):
+        if name == "wiki":
+            corpora[name] = repeated_corpus(data, args.repeat)
+        else:
+            corpus = TokenCorpus.open(data / "attributes")
+            corpora[name] = (corpus, text_file(corpus, data / "attributes.txt"))
+    rows, records = [], {}
+    for name, (corpus, text) in corpora.items():
+        key = f"{name}|repeat={args.repeat if name == 'wiki' else 1}|{json.dumps(HYPER, sort_keys=True)}"
+        results = {"gensim": [], "cooc": []}
+        if have_gensim:
+            for seed in range(args.gensim_seeds):
+                speed, emb = run_gensim(text, seed, args.workers)
+                results["gensim"].append({**speed, **quality(emb, name, data, "cpu")})
+                print("gensim", name, seed, results["gensim"][-1], flush=True)
+            reference[key] = {"machine": machine(), "workers": args.workers, "runs": results["gensim"]}
+            reference_path.write_text(json.dumps(reference, indent=1))
+        for seed in range(args.seeds):
+            speed, emb = run_cooc(corpus, seed, args.device, args.batch_size)
+            results["cooc"].append({**speed, **quality(emb, name, data, args.device)})
+            print("cooc", name, seed, results["cooc"][-1], flush=True)
+        gensim_runs = results["gensim"] or reference.get(key, {}).get("runs", [])
+        label = f"gensim, {args.workers} workers" if results["gensim"] else "gensim (stored reference)"
+        metrics = ["analogy", "ws353", "simlex"] if name == "wiki" else ["analogy"]
+        for who, runs in ((label, gensim_runs), (f"cooc, {args.device}", results["cooc"])):
+            if not runs:
+                continue
+            measured = who.startswith("cooc") or bool(results["gensim"])
+            rows.append([name, who, corpus.n_tokens * HYPER["epochs"],
+                         _stats([r["raw_wps"] / 1e6 for r in runs]) if measured else "(other machine)",
+                         _stats([r["effective_wps"] / 1e6 for r in runs]) if measured else "-",
+                         *[_stats([r[m] for r in runs]) for m in metrics], *(["-", "-"] if name != "wiki" else []),
+                         len(runs)])
+        records[name] = {"gensim": gensim_runs, "cooc": results["cooc"]}
+        if results["gensim"] and results["cooc"]:
+            ratio = statistics.median(r["raw_wps"] for r in results["cooc"]) / statistics.median(
+                r["raw_wps"] for r in results["gensim"])
+            rows.append([name, "speed ratio cooc / gensim", "", f"{ratio:.2f}x", "", "", "", "", ""])
+    header = ["corpus", "trainer", "words trained", "raw Mwords/s", "effective Mwords/s", "analogy %",
+              "WS353 rho x100", "SimLex rho x100", "seeds"]
+    table = markdown_table(header, rows)
+    notes = (f"Skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, {HYPER['epochs']} epochs. wiki = gensim's "
+             f"Wikipedia sample x{args.repeat} (docs cut at {MAX_DOC} tokens); attributes = binary-attribute model "
+             f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
+             f"on sampled pairs of each attribute family (protocol B). cooc batch_size="
+             f"{args.batch_size or 'default'}, torch threads {torch.get_num_threads()}. Mean ± sd over seeds.")
+    body = table + "\n\n" + notes
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "word2vec.json").write_text(json.dumps({"machine": machine(), "records": records}, indent=1))
+        (out / "word2vec.md").write_text(f"Machine: {machine()}\n\n{body}\n")
+    if args.record:
+        append_results(f"word2vec: cooc ({args.device}) vs gensim", body)
+    else:
+        print(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="write corpora and evaluation files into --data")
+    p.add_argument("--data", default=str(DATA))
+    r = sub.add_parser("run", help="train and compare")
+    r.add_argument("--data", default=str(DATA))
+    r.add_argument("--device", default="cpu")
+    r.add_argument("--repeat", type=int, default=20, help="copies of the wiki sample (about 480k tokens each)")
+    r.add_argument("--corpora", default="wiki,attributes")
+    r.add_argument("--seeds", type=int, default=3, help="cooc seeds")
+    r.add_argument("--gensim-seeds", type=int, default=3, help="gensim seeds (0: use the stored reference)")
+    r.add_argument("--workers", type=int, default=None, help="gensim workers (default: all cores)")
+    r.add_argument("--batch-size", type=int, default=None, help="cooc batch size (default: the library's)")
+    r.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    r.add_argument("--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)")
+    r.add_argument("--out", default=None, help="also write word2vec.json / word2vec.md here")
+    r.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    if args.command == "prepare":
+        prepare(Path(args.data))
+    else:
+        import os
+        args.workers = args.workers or os.cpu_count()
+        HYPER["epochs"] = args.epochs
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
