@@ -361,7 +361,8 @@ def count_part(path: str, shard_ids: list[int], expected: list[str], V: int, win
 
 
 def _summable(stats: dict[str, Any]) -> dict[str, Any]:
-    keep = ("seconds", "count_seconds", "centres", "spills", "engine", "device", "threads", "head_cells", "chunk_tokens", "memory")
+    keep = ("seconds", "count_seconds", "centres", "spills", "engine", "device", "threads", "head_cells",
+            "chunk_tokens", "memory")
     return {k: stats[k] for k in keep if k in stats}
 
 
