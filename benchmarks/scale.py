@@ -216,21 +216,22 @@ def main() -> None:
         tmp = Path(tmpdir)
         rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)
         body = [f"Ingestion: `build_corpus` on {args.files} text files ({args.source}, about {args.tokens / 1e6:.0f}M "
-                f"words, one document per line), shards of {args.shard_tokens:,} tokens, all word types kept; median of "
-                f"{args.repeat} run(s); every build identical to the 1-worker build. RSS = peak resident memory "
+                f"words, one document per line), shards of {args.shard_tokens:,} tokens, all word types kept; "
+                f"median of {args.repeat} run(s); every build identical to the 1-worker build. RSS = peak resident memory "
                 f"(MB) of the main process / of the largest worker so far.", "",
                 markdown_table(["workers", "tokens", "docs", "types", "median s", "min-max s", "M tokens/s",
                                 "vs 1 worker", "main RSS MB", "worker RSS MB"], rows)]
         best = max(rows, key=lambda r: r[6])
         body += ["", f"Projected ingestion of English Wikipedia ({args.project_tokens / 1e9:.1f}B tokens) at the best "
-                     f"measured rate ({best[6]:.2f}M tokens/s, {best[0]} workers): {hours(args.project_tokens, best[6])} "
+                     f"measured rate ({best[6]:.2f}M tokens/s, {best[0]} workers): "
+                     f"{hours(args.project_tokens, best[6])} "
                      f"(tokenising only: reading the source, e.g. the Hub download or bz2 decompression of XML "
                      f"dumps, is not included)."]
         for device in [] if args.skip_dask else args.devices:
             n_workers = args.dask_workers if device == "cpu" else 1
             drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, n_workers, tmp, device)
-            body += ["", f"Dask counting of that corpus on {device} (window 10, harmonic, V = {V:,}, {nnz:,} nonzeros), one "
-                         f"run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).", "",
+            body += ["", f"Dask counting of that corpus on {device} (window 10, harmonic, V = {V:,}, {nnz:,} "
+                         f"nonzeros), one run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).", "",
                      markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
                      "", f"Projected counting of English Wikipedia at V = {V:,} on this machine ({device}): "
                          f"{hours(args.project_tokens, drows[0][3])} in one process, "

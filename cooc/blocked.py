@@ -333,7 +333,10 @@ class BlockedCooccurrence:
         return out
 
     def top_pairs(self, n: int = 10) -> list[tuple[str, str, float]]:
-        """The ``n`` largest entries as ``(word, context, value)`` (upper triangle for symmetric counts), block by block."""
+        """The ``n`` largest entries as ``(word, context, value)``, read block by block.
+
+        Only the upper triangle is listed for symmetric counts.
+        """
         best: list[tuple[float, int, int]] = []
         upper = self.settings.get("symmetric", False)
         for start, _, block in self.iter_blocks():

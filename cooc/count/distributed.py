@@ -276,8 +276,9 @@ class _Job:
         folder = prepare_blocked_output(out, overwrite)
         futures, parts = self._map(shards_per_task, options, (bounds.tolist(), s["symmetric"]))
         ints, scale = integer_weights(s["window"], s["weighting"])
-        stats_root = self._tree([self.client.submit(operator.itemgetter("stats"), f, key=f"cooc-count-stats-{self.tag}-{i}")
-                                 for i, f in enumerate(futures)], "stats")
+        stats = [self.client.submit(operator.itemgetter("stats"), f, key=f"cooc-count-stats-{self.tag}-{i}")
+                 for i, f in enumerate(futures)]
+        stats_root = self._tree(stats, "stats")
         first = self.client.submit(operator.itemgetter("offsets"), futures[0], key=f"cooc-count-offsets-{self.tag}")
         writes = []
         for b in range(len(bounds) - 1):

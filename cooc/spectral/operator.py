@@ -55,7 +55,8 @@ class TargetOperator(LinearOperator):
 
     def __init__(self, cooc: Any, target: Target, cache_bytes: str | int = "2GB"):
         if target.device == "cuda":
-            raise InvalidParameterError("Target: a blocked (out-of-core) target is evaluated on the CPU; use device='cpu'.")
+            raise InvalidParameterError("Target: a blocked (out-of-core) target is evaluated on the CPU; "
+                                        "use device='cpu'.")
         V = len(cooc)
         super().__init__(dtype=np.dtype(target.dtype), shape=(V, V))
         self.cooc = cooc

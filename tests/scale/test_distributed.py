@@ -173,7 +173,8 @@ def test_cli_count_on_dask_and_blocked(client, cluster, corpus, tmp_path):
     assert "3 row blocks" in res.output
     blocked = Cooccurrence.load(tmp_path / "blocks")
     assert_same(blocked.to_memory(), local)
-    res = runner.invoke(app, ["count", str(corpus.path), "--window", "5", "-o", str(tmp_path / "here"), "--blocks", "2"])
+    res = runner.invoke(app, ["count", str(corpus.path), "--window", "5", "-o", str(tmp_path / "here"),
+                              "--blocks", "2"])
     assert res.exit_code == 0, res.output
     assert_same(Cooccurrence.load(tmp_path / "here").to_memory(), local)
     info = runner.invoke(app, ["info", str(tmp_path / "blocks"), "--top", "3"])
