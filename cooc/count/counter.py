@@ -167,6 +167,7 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
                        max_head_cells=None if device == "cuda" else _useful_head_cells(corpus.n_tokens, window))
     plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
     store = RunStore(sizes.runs_budget, spill_dir)
+    eng = None
     try:
         eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])
         started = time.perf_counter()
@@ -183,6 +184,8 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
                 planes = [plus_transpose(m) for m in planes]
         seconds = time.perf_counter() - started
     finally:
+        if eng is not None:
+            eng.release()
         store.close()
     stats = {"seconds": round(seconds, 3), "count_seconds": round(counted_at - started, 3),
              "tokens": corpus.n_tokens, "centres": counted,

@@ -11,6 +11,7 @@ results are identical integers.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
@@ -120,6 +121,7 @@ class NumbaEngine:
         self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
         self.tail = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
         self.tag_values = plan.tag_values()
+        self._pool: ThreadPoolExecutor | None = None
 
     def add(self, chunk: Chunk, overlap: Callable[[], None] | None = None) -> None:
         """Count the pairs of ``chunk``; ``overlap`` is accepted for symmetry with the GPU engine."""
@@ -136,10 +138,20 @@ class NumbaEngine:
                 return
 
     def _drain(self, fill: np.ndarray) -> None:
-        """Reduce the filled part of every thread's tail buffer into one run."""
+        """Reduce the filled part of every thread's tail buffer into a run, the threads' buffers in parallel.
+
+        Threads own disjoint centre rows, so their runs hold disjoint keys. numpy's sort and
+        the compiled reduction release the GIL, so Python threads run them side by side.
+        """
         parts = [self.tail[t, :fill[t]] for t in range(self.threads) if fill[t]]
-        if parts:
-            keys, values = reduce_tagged(np, np.concatenate(parts), self.plan.n_tags, self.tag_values)
+        reduce = lambda part: reduce_tagged(np, part, self.plan.n_tags, self.tag_values)  # noqa: E731
+        if len(parts) > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.threads)
+            runs = list(self._pool.map(reduce, parts))
+        else:
+            runs = [reduce(part) for part in parts]
+        for keys, values in runs:
             self.store.add(keys, values)
         fill[:] = 0
 
@@ -149,3 +161,6 @@ class NumbaEngine:
     def release(self) -> None:
         self.head = None
         self.tail = None
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
