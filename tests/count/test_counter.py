@@ -204,3 +204,22 @@ def test_without_numba_every_host_step_falls_back_to_numpy(make_corpus, rng, sma
     assert (slow.counts != fast.counts).nnz == 0
     assert all((a != b).nnz == 0 for a, b in zip(slow.per_offset, fast.per_offset))
     np.testing.assert_allclose(fast.counts.toarray(), brute_force(docs, 300, 4, "harmonic"), rtol=1e-12)
+
+
+def test_working_memory_stays_within_the_budget(make_corpus, rng):
+    """Peak allocations (numpy's included) stay under the budget plus a few times the result's size."""
+    import tracemalloc
+    V = 3000
+    ids = np.minimum(rng.zipf(1.1, 300_000) - 1, V)
+    corpus = make_corpus(np.split(ids, 300), V)
+    budget = 3_000_000
+    count(corpus, window=5, memory=budget)                     # compile and warm up outside the trace
+    tracemalloc.start()
+    try:
+        res = count(corpus, window=5, memory=budget)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.settings["count"]["spills"] > 0
+    output = res.nnz * 12 + (V + 1) * 8
+    assert peak < budget + 3 * output, (peak, budget, output)
