@@ -111,8 +111,8 @@ def sample_perfect_subtrees(parent: np.ndarray, n_samples: int, height: int = 3,
     counts = count_perfect_subtrees(parent, height, eligible)
     total = counts[:, height].sum()
     if total <= 0:
-        raise InputDataError(f"the tree holds no perfect binary subtree of depth {height} "
-                             f"({len(parent)} nodes); use a larger vocabulary or a smaller depth.")
+        raise InputDataError(f"the tree holds no perfect binary subtree of depth {height} ({len(parent)} nodes); "
+                             "use a larger vocabulary, looser eligibility (WordNet: monosemy 'noun') or a smaller depth.")
     order = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[order], np.arange(len(parent) + 1))
     rng = np.random.default_rng(seed)

@@ -33,7 +33,7 @@ APT_HINT = "apt-get install wordnet-base"
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
 WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "index.verb", "index.adj",
                  "index.adv", "noun.exc", "verb.exc", "adj.exc", "adv.exc", "cntlist.rev")
-TABLES_FORMAT = "cooc.wordnet-tables/1"
+TABLES_FORMAT = "cooc.wordnet-tables/2"
 
 # lexnames(5WN): file number = position, name, syntactic category (1 noun, 2 verb, 3 adjective, 4 adverb).
 LEXNAMES = (
@@ -149,6 +149,7 @@ class NounTables:
 
 
 def _sense_counts(reader: Any, lemma: str) -> tuple[int, int]:
+    lemma = lemma.lower()                                   # the index files are lowercase ('Einstein' -> 'einstein')
     index = getattr(reader, "_lemma_pos_offset_map", None)  # nltk's parsed index files
     if index is not None:
         by_pos = index.get(lemma, {})
@@ -455,7 +456,9 @@ def wordnet_hierarchy(keys: Any = None, source: str | os.PathLike | None = None,
     source : path, optional
         WordNet's dict directory (default ``$WNSEARCHDIR`` or ``/usr/share/wordnet``).
     instances : bool
-        Also follow instance-hypernym pointers (``paris`` -> ``national_capital``).
+        Also follow instance-hypernym pointers (``paris`` -> ``national_capital``);
+        without them, instance synsets (and the few synsets below them) stay in the
+        tree as separate roots without words, so the tree of words has one root.
     monosemy : {"all", "noun"}
 
     The result is not contracted: call :meth:`Hierarchy.contract_to_words` for the tree
@@ -466,4 +469,22 @@ def wordnet_hierarchy(keys: Any = None, source: str | os.PathLike | None = None,
     names, pairs = _index_edges(edges, tables.synsets)
     parent = dag_to_tree(names, pairs)
     chosen = eligible_words(tables, keys, monosemy)
-    return Hierarchy(names, parent, [chosen.get(n) for n in names])
+    words = [chosen.get(n) for n in names]
+    if not instances:
+        # Instance synsets (paris, shakespeare) have no hypernym, only instance pointers: they
+        # would be roots of their own, with a few synsets below them (blighty -> united_kingdom).
+        # Those subtrees are not part of the noun hierarchy: they carry no word.
+        orphans = {c for c, _ in tables.instances} - {c for c, _ in tables.hypernyms}
+        root = _roots(parent)
+        words = [None if names[root[i]] in orphans else w for i, w in enumerate(words)]
+    return Hierarchy(names, parent, words)
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """The root of every node of a forest, shape (n,) (pointer jumping)."""
+    up = np.where(parent >= 0, parent, np.arange(len(parent)))
+    while True:
+        nxt = up[up]
+        if np.array_equal(nxt, up):
+            return up
+        up = nxt

@@ -139,11 +139,16 @@ def test_noun_tree_root_and_known_paths(nouns):
 
 
 @needs_wordnet
-def test_instances_join_the_tree(wn_cache):
+def test_instances_join_the_tree(nouns, wn_cache):
     with_instances = W.wordnet_hierarchy(cache=wn_cache, instances=True)
     assert with_instances.path("einstein.n.01")[1] == "physicist.n.01"
     assert with_instances.path("einstein.n.01")[-1] == "entity.n.01"
     assert np.sum(with_instances.parent < 0) == 1
+    assert dict(zip(with_instances.names, with_instances.words))["shakespeare.n.01"] == "shakespeare"
+    # without instance pointers, instance synsets are wordless roots: the tree of words has one root
+    assert dict(zip(nouns.names, nouns.words))["shakespeare.n.01"] is None
+    tree = nouns.contract_to_words()
+    assert [tree.names[i] for i in np.flatnonzero(tree.parent < 0)] == ["entity.n.01"]
 
 
 @needs_wordnet
