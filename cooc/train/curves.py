@@ -154,7 +154,8 @@ def _one_run(data: GrammarData, model: str, P: int, seed: int, steps: int, batch
     import torch
     torch.manual_seed(task_seed(seed, P, 1))
     net = build_model(model, data.vocab_size, data.seq_len, data.n_out, filter_size=data.filter_size,
-                      depth=data.depth, pool="mean", pad_id=data.pad_id, **model_kwargs).to(device)
+                      depth=data.depth, pool="last" if data.task == "next" else "mean", pad_id=data.pad_id,
+                      **model_kwargs).to(device)
     start = time.perf_counter()
     X, y = data.train(P)
     fit = train_classifier(net, X, y, steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol,

@@ -75,6 +75,7 @@ class GrammarData:
         The CNN's filter and depth (fixed-length grammars).
     pad_id : int or None
         Padding id of variable-length inputs (ids).
+    task : {"class", "next"}
     """
 
     X: Any
@@ -86,6 +87,7 @@ class GrammarData:
     filter_size: int | None
     depth: int | None
     pad_id: int | None
+    task: str = "class"
 
     def train(self, P: int) -> tuple[Any, Any]:
         return self.X[self.n_test:self.n_test + P], self.y[self.n_test:self.n_test + P]
@@ -139,7 +141,7 @@ def draw_data(grammar: Any, n_train: int, n_test: int, model: str, task: str = "
         X = sample.one_hot()[:, :, :-1] if kind == "one_hot" else ids[:, :-1]
         seq_len, n_out, depth, filter_size = seq_len - 1, v, None, None
     vocab = v + 1 if (name == "srhm" and kind == "ids") else v
-    return _to_device(X, y, n_test, n_out, vocab, seq_len, filter_size, depth, None, device)
+    return _to_device(X, y, n_test, n_out, vocab, seq_len, filter_size, depth, None, device, task)
 
 
 def _varying_tree(grammar: Any, n: int, n_test: int, kind: str, task: str, seed: int, device: Any) -> GrammarData:
@@ -160,10 +162,10 @@ def _varying_tree(grammar: Any, n: int, n_test: int, kind: str, task: str, seed:
     return _to_device(ids, y, n_test, v, v, T, None, None, v, device)
 
 
-def _to_device(X, y, n_test, n_out, vocab, seq_len, filter_size, depth, pad_id, device) -> GrammarData:
+def _to_device(X, y, n_test, n_out, vocab, seq_len, filter_size, depth, pad_id, device, task="class") -> GrammarData:
     from ..grammars.rhm import as_torch
     return GrammarData(as_torch(np.ascontiguousarray(X), device), as_torch(np.ascontiguousarray(y), device),
-                       n_test, int(n_out), int(vocab), int(seq_len), filter_size, depth, pad_id)
+                       n_test, int(n_out), int(vocab), int(seq_len), filter_size, depth, pad_id, task)
 
 
 __all__ = ["GrammarData", "draw_data", "grammar_from_spec", "grammar_name", "grammar_scale", "TASKS", "GRAMMARS"]

@@ -54,7 +54,7 @@ def test_draw_data_shapes_disjoint_and_nested(tdevice):
     parsed = g.parse(Xtr.argmax(1).cpu().numpy())
     assert parsed.valid.all() and (parsed.labels == ytr.cpu().numpy()).all()
     ids = draw_data(g, 16, 8, "transformer", task="next", seed=1, device=device)
-    assert ids.X.shape == (24, 3) and ids.n_out == 4 and not ids.X.dtype.is_floating_point
+    assert ids.X.shape == (24, 3) and ids.n_out == 4 and not ids.X.dtype.is_floating_point and ids.task == "next"
     torch_ids = data.X.argmax(1)
     assert (ids.y == torch_ids[:, -1]).all() and (ids.X == torch_ids[:, :-1]).all()
     with pytest.raises(InvalidParameterError, match="P_max = 24"):
