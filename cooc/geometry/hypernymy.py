@@ -24,7 +24,7 @@ import numpy as np
 
 from .._params import Interval, OneOf, validate
 from ..errors import InputDataError, InvalidParameterError
-from .symmetry import fit_exponential_kernel
+from .kernels import fit_exponential_kernel
 
 
 # -- uniform sampling of perfect binary subtrees ----------------------------------------------------

@@ -17,7 +17,8 @@ import numpy as np
 
 from .._params import Interval, OneOf, validate
 from ..errors import InputDataError, InvalidParameterError, MissingDependencyError
-from .symmetry import KernelFit, _ridge_loo, fit_exponential_kernel, principal_coordinates
+from .kernels import KernelFit, fit_exponential_kernel
+from .probe import principal_coordinates, ridge_loo
 
 EARTH_RADIUS_KM = 6371.0088
 PLACE_SETS = ("us_states", "world_cities")
@@ -201,7 +202,7 @@ def location_probe(vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_comp
         Xtr = X[train]
         scale = float(np.mean((Xtr - Xtr.mean(axis=0)) ** 2)) * len(train) or 1.0
         for c in range(2):
-            coef, icpt, _ = _ridge_loo(Xtr, Y[train, c], rel * scale)
+            coef, icpt, _ = ridge_loo(Xtr, Y[train, c], rel * scale)
             pred[test, c] = X[test] @ coef + icpt
     pred[:, 0] = np.clip(pred[:, 0], -90.0, 90.0)
     err = haversine_km(Y[:, 0], Y[:, 1], pred[:, 0], pred[:, 1])

@@ -183,7 +183,7 @@ def test_ridge_loo_matches_sklearn(rng):
     X = rng.normal(size=(40, 6)) * rng.uniform(0.1, 10, size=6)
     y = X @ rng.normal(size=6) + rng.normal(size=40) + 5
     alphas = np.logspace(-3, 3, 13)
-    coef, intercept, alpha = S._ridge_loo(X, y, alphas)
+    coef, intercept, alpha = S.ridge_loo(X, y, alphas)
     ref = RidgeCV(alphas=alphas).fit(X, y)
     assert alpha == ref.alpha_
     assert coef == pytest.approx(ref.coef_, rel=1e-8, abs=1e-10) and intercept == pytest.approx(ref.intercept_)
