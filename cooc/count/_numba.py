@@ -1,8 +1,9 @@
 """The CPU counting kernel, compiled with numba.
 
-One fused loop per thread generates the window pairs of a prepared chunk and adds them
-straight into the dense head, writing only the pairs outside the head to a tail buffer;
-no pair array is ever materialised. Threads own disjoint sets of centre rows (balanced
+One fused loop per thread generates the window pairs straight from a raw shard (skipping
+out-of-vocabulary tokens and stopping at document ends as it scans) and adds them into
+the dense head, writing only the pairs outside the head to a tail buffer; no pair array
+and no prepared copy of the tokens is ever materialised. Threads own disjoint sets of centre rows (balanced
 by word frequency), so head writes never collide and need no atomics: every thread
 scans the chunk and skips centres it does not own.
 
@@ -48,23 +49,38 @@ def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
 if numba is not None:
 
     @njit(parallel=True, nogil=True, cache=True)
-    def _count_total(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells,
-                     head, owner, tail, fill, resume):  # pragma: no cover - compiled
+    def _count_total(tokens, offsets, vocab_size, drop, weights, row_start, row_len, cells,
+                     head, owner, tail, fill, resume, stop):  # pragma: no cover - compiled
         """One plane, weights applied: head cell ``+= weights[j - 1]``, tail key tagged with ``j - 1``."""
         window = weights.shape[0]
         for t in prange(tail.shape[0]):
             buf = tail[t]
             f = fill[t]
             i = resume[t]
-            while i < n_centres:
-                a = ids[i]
+            d = np.searchsorted(offsets, i, side="right") - 1
+            while i < stop:
+                while offsets[d + 1] <= i:
+                    d += 1
+                a = tokens[i]
                 if a < vocab_size and owner[a] == t:
                     if f + window > buf.shape[0]:
                         break
+                    end = offsets[d + 1]
                     ra = row_start[a]
                     la = row_len[a]
-                    for j in range(1, rem[i] + 1):
-                        b = ids[i + j]
+                    j = 0
+                    k = i + 1
+                    while k < end:
+                        b = tokens[k]
+                        k += 1
+                        if drop:
+                            if b >= vocab_size:
+                                continue
+                            j += 1
+                        else:
+                            j = k - 1 - i
+                        if j > window:
+                            break
                         if b >= vocab_size:
                             continue
                         if b < la:
@@ -77,45 +93,72 @@ if numba is not None:
             resume[t] = i
 
     @njit(parallel=True, nogil=True, cache=True)
-    def _count_planes(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells,
-                      head, owner, tail, fill, resume):  # pragma: no cover - compiled
+    def _count_planes(tokens, offsets, vocab_size, drop, weights, row_start, row_len, cells,
+                      head, owner, tail, fill, resume, stop):  # pragma: no cover - compiled
         """One plane per offset, raw counts: plane ``j - 1`` of the head, tail key ``((j - 1) V + a) V + b``."""
         window = weights.shape[0]
         for t in prange(tail.shape[0]):
             buf = tail[t]
             f = fill[t]
             i = resume[t]
-            while i < n_centres:
-                a = ids[i]
+            d = np.searchsorted(offsets, i, side="right") - 1
+            while i < stop:
+                while offsets[d + 1] <= i:
+                    d += 1
+                a = tokens[i]
                 if a < vocab_size and owner[a] == t:
                     if f + window > buf.shape[0]:
                         break
+                    end = offsets[d + 1]
                     ra = row_start[a]
                     la = row_len[a]
-                    for j in range(1, rem[i] + 1):
-                        b = ids[i + j]
+                    j = 0
+                    k = i + 1
+                    while k < end:
+                        b = tokens[k]
+                        k += 1
+                        if drop:
+                            if b >= vocab_size:
+                                continue
+                            j += 1
+                        else:
+                            j = k - 1 - i
+                        if j > window:
+                            break
                         if b >= vocab_size:
                             continue
                         if b < la:
                             head[(j - 1) * cells + ra + b] += 1
                         else:
-                            buf[f] = ((j - 1) * vocab_size + a) * vocab_size + b
+                            buf[f] = ((j - 1) * vocab_size + a) * np.int64(vocab_size) + b
                             f += 1
                 i += 1
             fill[t] = f
             resume[t] = i
 
 
-def count_owned(ids, rem, n_centres, vocab_size, per_offset, weights, row_start, row_len, cells,
-                head, owner, tail, fill, resume) -> None:
-    """Add the pairs of centres ``resume[t] .. n_centres - 1`` owned by thread ``t``.
+def count_owned(tokens, offsets, vocab_size, drop, per_offset, weights, row_start, row_len, cells,
+                head, owner, tail, fill, resume, stop) -> None:
+    """Add the pairs of the centres at positions ``resume[t] .. stop - 1`` of a shard owned by thread ``t``.
 
-    A thread stops early when its tail buffer (row ``t`` of ``tail``) cannot take another
-    window; it leaves its position in ``resume[t]`` and its buffer length in ``fill[t]``.
-    The caller drains the buffers and calls again until every ``resume[t] == n_centres``.
+    Works on the raw shard: out-of-vocabulary tokens (ids ``>= vocab_size``) are skipped
+    while a window is scanned (``drop``: windows bridge them, as if removed first) or
+    keep their position (gap), and a window ends at its document's end (``offsets``),
+    so no preparation pass is needed and a shard can be cut anywhere. A thread stops
+    early when its tail buffer (row ``t`` of ``tail``) cannot take another window; it
+    leaves its position in ``resume[t]`` and its buffer length in ``fill[t]``. The
+    caller drains the buffers and calls again until every ``resume[t] == stop``.
+
+    Parameters
+    ----------
+    tokens : ndarray of shape (n,), int32
+        The whole shard (contexts may lie past ``stop``).
+    offsets : ndarray of shape (d + 1,), int64
+        Document offsets of the shard.
     """
     kernel = _count_planes if per_offset else _count_total
-    kernel(ids, rem, n_centres, vocab_size, weights, row_start, row_len, cells, head, owner, tail, fill, resume)
+    kernel(tokens, offsets, vocab_size, drop, weights, row_start, row_len, cells, head, owner, tail, fill, resume,
+           stop)
 
 
 # -- host-side assembly: the same results as the numpy versions in accumulate.py, in one pass ----------

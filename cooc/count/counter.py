@@ -6,7 +6,6 @@ import os
 import time
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from . import _numba
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
 from .planning import plan_sizes
-from .windows import OOV_MODES, WEIGHTINGS, Carry, integer_weights, prepare_chunk
+from .windows import OOV_MODES, WEIGHTINGS, integer_weights, prepare_chunk
 
 ENGINES = ("auto", "numba", "vectorized", "kernel")
 
@@ -281,6 +280,12 @@ def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: s
     if progress:
         from .._progress import ProgressBar  # rich is only needed for the bar
         bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
+    if hasattr(eng, "add_range"):
+        try:
+            return _run_raw(corpus, eng, plan, oov, bar)
+        finally:
+            if bar is not None:
+                bar.close()
     carry, centres = None, 0
     feeder = _feeder(device)(iter_raw_chunks(corpus, plan.chunk_tokens))
     prefetch = getattr(feeder, "prefetch", None)
@@ -294,6 +299,21 @@ def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: s
     finally:
         if bar is not None:
             bar.close()
+    return centres
+
+
+def _run_raw(corpus: TokenCorpus, eng: Any, plan: Plan, oov: str, bar: Any) -> int:
+    """Feed raw shards, ``plan.chunk_tokens`` centre positions at a time, to an engine that reads them directly."""
+    centres = 0
+    for tokens, offsets in corpus.iter_shards():
+        tokens = np.asarray(tokens)     # the memory-mapped shard, not a copy
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        for start in range(0, tokens.shape[0], plan.chunk_tokens):
+            stop = min(start + plan.chunk_tokens, tokens.shape[0])
+            eng.add_range(tokens, offsets, start, stop, oov == "drop")
+            if bar is not None:
+                bar.update(stop - start, tokens=stop - start)
+        centres += int(np.count_nonzero(tokens < plan.vocab_size))
     return centres
 
 

@@ -111,7 +111,11 @@ class VectorizedEngine:
 
 
 class NumbaEngine:
-    """Count on the CPU with the fused numba kernel, ``threads`` threads owning disjoint centre rows."""
+    """Count on the CPU with the fused numba kernel, ``threads`` threads owning disjoint centre rows.
+
+    It reads raw shards (:meth:`add_range`) rather than prepared chunks: the kernel does
+    the OOV and document bookkeeping of :func:`~cooc.count.windows.prepare_chunk` itself.
+    """
 
     def __init__(self, plan: Plan, store: RunStore, threads: int, row_weights: np.ndarray):
         self.plan = plan
@@ -123,18 +127,16 @@ class NumbaEngine:
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
 
-    def add(self, chunk: Chunk, overlap: Callable[[], None] | None = None) -> None:
-        """Count the pairs of ``chunk``; ``overlap`` is accepted for symmetry with the GPU engine."""
+    def add_range(self, tokens: np.ndarray, offsets: np.ndarray, start: int, stop: int, drop: bool) -> None:
+        """Count the pairs whose centre lies at positions ``start .. stop - 1`` of a raw shard."""
         p, lay = self.plan, self.plan.layout
         fill = np.zeros(self.threads, dtype=np.int64)
-        resume = np.zeros(self.threads, dtype=np.int64)
+        resume = np.full(self.threads, start, dtype=np.int64)
         while True:
-            _numba.count_owned(chunk.ids, chunk.rem, chunk.n_centres, p.vocab_size, p.per_offset, p.weights,
-                               lay.row_start, lay.row_len, lay.cells, self.head, self.owner, self.tail, fill, resume)
+            _numba.count_owned(tokens, offsets, p.vocab_size, drop, p.per_offset, p.weights, lay.row_start,
+                               lay.row_len, lay.cells, self.head, self.owner, self.tail, fill, resume, stop)
             self._drain(fill)
-            if (resume >= chunk.n_centres).all():
-                if overlap is not None:
-                    overlap()
+            if (resume >= stop).all():
                 return
 
     def _drain(self, fill: np.ndarray) -> None:
