@@ -262,10 +262,10 @@ def test_target_block_equals_the_full_target(rng):
 
 
 # -- shuffled tokens: every score falls to its null ----------------------------------------------------
-def _counted(model: LatentVariableModel, shuffle: bool, tmp_path) -> Cooccurrence:
+def _counted(model: LatentVariableModel, shuffle: bool, tmp_path, n_docs: int = 20000) -> Cooccurrence:
     from cooc.corpus import CorpusWriter
     from cooc.count import count_cooccurrences
-    tokens, _ = model.sample(20000, seed=0)
+    tokens, _ = model.sample(n_docs, seed=0)
     if shuffle:
         tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
     vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=len(model.words)))
@@ -273,6 +273,18 @@ def _counted(model: LatentVariableModel, shuffle: bool, tmp_path) -> Cooccurrenc
     with CorpusWriter(out, vocab, {"model": "latent", "shuffled": shuffle}) as writer:
         writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
     return count_cooccurrences(out, window=10, progress=False)
+
+
+def test_shuffled_tokens_send_the_year_probe_to_its_null(tmp_path):
+    years = S.load_family("years:1900-2020")
+    model = LatentVariableModel(len(years), "line", scale=3.0, n_fillers=30, words=years.words, doc_length=20)
+    errors = {}
+    for shuffle in (False, True):
+        emb = SpectralEmbedding("mstar", dim=40).fit_transform(_counted(model, shuffle, tmp_path, n_docs=6000))
+        curve = S.year_probe(emb[list(years.words)], years.positions, ranks=[1, 3, 10, 30], n_splits=10)
+        errors[shuffle] = curve.error
+    assert errors[False][2] < 0.2                       # structure: the probe finds the year
+    assert np.all(errors[True] > 0.9)                   # shuffled: no better than predicting the mean
 
 
 def _p_value(score: float, vectors: np.ndarray, key: str, n: int = 300) -> float:
