@@ -28,7 +28,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import append_results, markdown_table, timeit  # noqa: E402
+from _common import append_results, markdown_table  # noqa: E402
 from glove import (BENCH_DIR, ROOT, build_glove, corpus_from_text, glove_cooccur, glove_vocab,  # noqa: E402
                    repeated_text, wiki_text, zipf_corpus)
 
@@ -139,47 +139,61 @@ def run_cpu(args) -> None:
         n = corpus.n_tokens
         V = len(corpus.vocab)
         reference = count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False)
-        row = lambda tool, t, note="": rows.append([name, f"{n / 1e6:.1f}M", f"{V:,}", tool,  # noqa: E731
-                                                    t[0], f"{t[1]:.2f}-{t[2]:.2f}", n / t[0] / 1e6, note])
+
+        def row(tool, t, note=""):
+            rows.append([name, f"{n / 1e6:.1f}M", f"{V:,}", tool, t[0], f"{t[1]:.2f}-{t[2]:.2f}", n / t[0] / 1e6,
+                         t[3], n / t[3] / 1e6, note])
         glove_t = None
         if txt is not None:
             out = work / "glove-timing.bin"
-            times = [glove_cooccur(build, txt, vocab_file, out, WINDOW, memory_gb=4.0)
-                     for _ in range(args.glove_repeat)]
-            glove_t = (float(np.median(times)), min(times), max(times))
+            runs = [glove_cooccur(build, txt, vocab_file, out, WINDOW, memory_gb=4.0, cpu=True)
+                    for _ in range(args.glove_repeat)]
+            walls = [r[0] for r in runs]
+            glove_t = (float(np.median(walls)), min(walls), max(walls), float(np.median([r[1] for r in runs])))
             gwords = [line.split(" ")[0] for line in Path(vocab_file).read_text().splitlines()]
             glove = Cooccurrence.from_glove(out, Vocabulary(gwords))
             rel = max_relative_difference(reference.subset(gwords).counts, glove.counts)
             row("GloVe cooccur (1 thread)", glove_t, f"max rel diff to cooc {rel:.1e}")
             os.remove(out)
-        t = timeit(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False),
-                   repeat=args.repeat, warmup=0)
-        assert (t[3].counts != reference.counts).nnz == 0
-        threads = t[3].settings["count"]["threads"]
+        vs = (lambda t: f"x{glove_t[0] / t[0]:.1f} GloVe (wall); ") if glove_t else (lambda t: "")
+        t = measure(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False), args.repeat)
+        assert (t[4].counts != reference.counts).nnz == 0
+        threads = t[4].settings["count"]["threads"]
         peak = peak_traced_memory(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False))
         out_bytes = reference.nnz * 12 + (V + 1) * 8
-        row(f"cooc numba ({threads} threads)", t,
-            f"x{glove_t[0] / t[0]:.1f} GloVe; peak {peak / 1e6:,.0f} MB traced = budget {budget} + output "
-            f"{out_bytes / 1e6:,.0f} MB" if glove_t else "")
+        row(f"cooc numba ({threads} threads)", t, vs(t) + f"peak traced {peak / 1e6:,.0f} MB with budget {budget} "
+            f"and a result of {out_bytes / 1e6:,.0f} MB")
         if not args.quick:
-            t = timeit(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False,
-                                                   engine="vectorized"), repeat=1, warmup=0)
-            assert (t[3].counts != reference.counts).nnz == 0
-            row("cooc vectorized (numpy)", t, f"x{glove_t[0] / t[0]:.1f} GloVe" if glove_t else "")
-            t = timeit(lambda: scipy_baseline(corpus), repeat=1, warmup=0)
-            rel = max_relative_difference(t[3], reference.counts)
-            row("scipy coo->csr per chunk", t, (f"x{glove_t[0] / t[0]:.1f} GloVe; " if glove_t else "")
-                + f"max rel diff {rel:.1e}")
+            t = measure(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False,
+                                                    engine="vectorized"), 1)
+            assert (t[4].counts != reference.counts).nnz == 0
+            row("cooc vectorized (numpy)", t, vs(t))
+            t = measure(lambda: scipy_baseline(corpus), 1)
+            rel = max_relative_difference(t[4], reference.counts)
+            row("scipy coo->csr per chunk", t, vs(t) + f"max rel diff {rel:.1e}")
         print(markdown_table(HEADER, rows[-4:]), flush=True)
     body = "\n".join(lines) + "\n\n" + markdown_table(HEADER, rows) + (
         f"\n\nWindow 10, harmonic, symmetric. The Wikipedia sample is gensim's shortened dump, extracted "
         f"and tokenised (`benchmarks/glove.py`), repeated whole; GloVe reads it as text, cooc reads the same "
         f"stream encoded with GloVe's vocabulary (ids = GloVe's ranks). cooc timings: median of {args.repeat} "
-        f"(numba) or 1 run; GloVe: {args.glove_repeat} run(s). Memory budget {budget}.")
+        f"(numba) or 1 run; GloVe: {args.glove_repeat} run(s). Memory budget {budget}. The machine is shared: "
+        f"wall times depend on the load (in the machine line); CPU seconds (user + system, all threads) are "
+        f"steadier, and tokens per CPU-second compare the work each tool does per token.")
     append_results("Counting: cooc vs GloVe cooccur (CPU)", body)
 
 
-HEADER = ["corpus", "tokens", "V", "tool", "median s", "min-max s", "M tokens/s", "notes"]
+HEADER = ["corpus", "tokens", "V", "tool", "median s", "min-max s", "M tokens/s", "CPU s", "M tokens/CPU-s", "notes"]
+
+
+def measure(fn, repeat: int):
+    """Median, min and max wall seconds, median CPU seconds (all threads of this process), last result."""
+    walls, cpus, result = [], [], None
+    for _ in range(repeat):
+        c, t = time.process_time(), time.perf_counter()
+        result = fn()
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return float(np.median(walls)), min(walls), max(walls), float(np.median(cpus)), result
 
 
 def wiki_count() -> int:

@@ -77,17 +77,22 @@ def glove_vocab(build: Path, text: Path, out: Path, min_count: int = 5) -> list[
 
 
 def glove_cooccur(build: Path, text: Path, vocab_file: Path, out: Path, window: int = 10,
-                  memory_gb: float = 4.0) -> float:
-    """Run ``cooccur`` (symmetric, harmonic weights); return its wall time in seconds."""
+                  memory_gb: float = 4.0, cpu: bool = False) -> float | tuple[float, float]:
+    """Run ``cooccur`` (symmetric, harmonic weights); return its wall time in seconds (and CPU time with ``cpu``)."""
+    import resource
     work = out.parent / "glove-overflow"
     work.mkdir(parents=True, exist_ok=True)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(text, "rb") as fin, open(out, "wb") as fout:
         subprocess.run([str(build / "cooccur"), "-memory", str(memory_gb), "-vocab-file", str(vocab_file),
                         "-window-size", str(window), "-verbose", "0", "-overflow-file", str(work / "overflow")],
                        stdin=fin, stdout=fout, check=True)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     shutil.rmtree(work, ignore_errors=True)
+    if cpu:
+        return seconds, (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
     return seconds
 
 

@@ -1,8 +1,10 @@
 """The GPU check of the counting issue: one short session on a CUDA machine (an H100).
 
-Run from the repository root, carrying ``.peers/GloVe`` (GloVe's source) and
+Run from the repository root, carrying ``.peers/GloVe`` (GloVe's source),
 ``.bench/wiki_sample.txt`` (the extracted Wikipedia sample; make it here with
-``python -c "import sys; sys.path.insert(0, 'benchmarks'); import glove; glove.wiki_text()"``)::
+``python -c "import sys; sys.path.insert(0, 'benchmarks'); import glove; glove.wiki_text()"``)
+and, where the GPU machine lacks pytest, ``.bench/wheels`` (``pip download pytest -d .bench/wheels
+--python-version 3.12 --only-binary=:all:``)::
 
     PYTHONPATH=. python benchmarks/gpu_count_check.py            # about 6 minutes
 
@@ -117,7 +119,11 @@ def stage_pytest(args) -> str:
     try:
         import pytest  # noqa: F401
     except ImportError:
-        return "pytest is not installed here; stage B checks the same parity directly"
+        wheels = BENCH_DIR / "wheels"   # carried: pip download pytest -d .bench/wheels (pure-Python wheels)
+        if not wheels.is_dir():
+            return "pytest is not installed here; stage B checks the same parity directly"
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheels),
+                        "pytest"], check=True, timeout=120)
     cmd = [sys.executable, "-m", "pytest", "tests/count", "-m", "gpu", "-q", "-p", "no:cacheprovider", "-x"]
     try:
         import typer  # noqa: F401
@@ -203,12 +209,15 @@ def stage_glove(args) -> str:
 
 def stage_corpora(args) -> str:
     n_sample = len(wiki_text().read_bytes().split())
-    STATE["wiki"] = corpus_from_text(wiki_text(), None, BENCH_DIR / "gpu-wiki-big", repeat=-(-args.tokens // n_sample))
+    shard = 1 << 26   # 64M-token shards: a GPU chunk never spans shards, so fewer, larger chunks
+    STATE["wiki"] = corpus_from_text(wiki_text(), None, BENCH_DIR / "gpu-wiki-big", repeat=-(-args.tokens // n_sample),
+                                     shard_tokens=shard)
     try:
-        STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, xp=_cupy_or_none())
+        STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, xp=_cupy_or_none(),
+                                    shard_tokens=shard)
     except Exception as exc:  # noqa: BLE001 - drawing on the GPU is a convenience only
         print(f"Zipf on the GPU failed ({exc}); drawing on the CPU", flush=True)
-        STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1)
+        STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, shard_tokens=shard)
     return f"wiki {STATE['wiki'].n_tokens / 1e6:.0f}M tokens, zipf {STATE['zipf'].n_tokens / 1e6:.0f}M tokens"
 
 

@@ -48,8 +48,10 @@ def bytes_per_token(window: int, engine: str, threads: int) -> float:
     """Working bytes per chunk token for an engine (pairs are materialised by the vectorised one)."""
     if engine == "vectorized":
         return PREP_BYTES_PER_TOKEN + window * (40 + TAIL_BYTES_PER_ENTRY)
-    # fused kernels buffer at most one window of tail entries per centre
-    return PREP_BYTES_PER_TOKEN + window * TAIL_BYTES_PER_ENTRY / 4
+    # fused kernels buffer at most one window of tail entries per centre; the numba kernel
+    # reads the memory-mapped shard itself, the CUDA one needs the prepared chunk
+    prep = 0 if engine == "numba" else PREP_BYTES_PER_TOKEN
+    return prep + window * TAIL_BYTES_PER_ENTRY / 4
 
 
 def plan_sizes(budget: int, vocab_size: int, window: int, planes: int, engine: str, threads: int = 1,
