@@ -6,13 +6,16 @@ repeated rows). Summing many gradients of one row in one step is what makes larg
 unstable: word2vec.c applies them one after another, and the sigmoid saturates in between,
 while their sum can overshoot (on a 20-word vocabulary a batch of 8192 pairs diverges).
 
-``damping`` bounds each row's step by its curvature. For row r the loss of the batch has
-Gauss-Newton curvature ``H_r = sum_i sigma'(s_i) x_i x_i^T`` over the occurrences i of r
-(x_i: the vector it is dotted with); a step of ``lr * sum_i g_i`` is safe (no overshoot
-along any direction) when ``lr * lambda_max(H_r) <= 1``. With ``T_r = trace(H_r) >=
-lambda_max``, each row's summed gradient is multiplied by ``min(1, damping / (lr T_r))``.
-Rows seen once or a few times (almost all rows of a real vocabulary) keep exactly the SGD
-step; the fixed points of SGD are unchanged; only steps that would overshoot are shortened.
+``damping`` bounds each row's step by the smoothness of its part of the loss. For row r the
+batch loss has Hessian ``sum_i sigma'(s_i) x_i x_i^T`` over the occurrences i of r (x_i: the
+vector it is dotted with), and sigma' <= 1/4, so its gradient is L_r-Lipschitz with
+``L_r <= T_r = sum_i |x_i|^2 / 4``. A step of ``lr * (summed gradient)`` cannot overshoot when
+``lr * T_r <= 1``; each row's summed gradient is therefore multiplied by
+``min(1, damping / (lr T_r))``. Rows seen a few times (almost all rows of a real vocabulary)
+keep exactly the SGD step; the fixed points of SGD are unchanged; only steps that could
+overshoot are shortened. (The Gauss-Newton curvature sigma'(s_i) at the current scores is
+not enough: a positive pair scored far on the wrong side has sigma' ~ 0 but gradient ~ x_i,
+and a 64-word corpus diverged with it.)
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def _output_side(u, out_idx, W_out, lr: float, damping: float | None):
     g : tensor of shape (B, K + 1)
         dLoss/dscore (a negative equal to its positive is skipped, as in word2vec.c).
     hess : tensor of shape (B, K + 1) or None
-        sigma'(score) of each term (None when undamped).
+        The bound 1/4 on sigma'(score) of each term, 0 for skipped negatives (None when undamped).
     loss : scalar tensor
         ``sum(-log sigmoid(s_pos) - sum_k log sigmoid(-s_neg_k))`` over the batch.
     """
@@ -61,7 +64,7 @@ def _output_side(u, out_idx, W_out, lr: float, damping: float | None):
     hess = None
     step = -lr
     if damping is not None:
-        hess = p * (1.0 - p) * valid
+        hess = 0.25 * valid
         curvature = hess * (u * u).sum(1, keepdim=True)
         step = -_row_factor(out_idx.reshape(-1), curvature.reshape(-1), W_out.shape[0], lr, damping).view_as(g)
     W_out.index_add_(0, out_idx.reshape(-1), ((g * step).unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))

@@ -37,16 +37,15 @@ def _autograd_sgns(W_in, W_out, inputs, outputs, negatives):
 
 
 def _curvature_reference(W_in, W_out, inputs, out_idx):
-    """T_r = sum over occurrences of sigma'(s) |partner|^2, by plain loops (rows of W_in, rows of W_out)."""
+    """T_r = sum over occurrences of |partner|^2 / 4, by plain loops (rows of W_in, rows of W_out)."""
     T_in, T_out = np.zeros(V), np.zeros(V)
     Wi, Wo = W_in.double().cpu().numpy(), W_out.double().cpu().numpy()
     for b, i in enumerate(inputs.tolist()):
         for k, o in enumerate(out_idx[b].tolist()):
             if k > 0 and o == out_idx[b, 0]:
                 continue
-            p = 1 / (1 + np.exp(-Wi[i] @ Wo[o]))
-            T_in[i] += p * (1 - p) * Wo[o] @ Wo[o]
-            T_out[o] += p * (1 - p) * Wi[i] @ Wi[i]
+            T_in[i] += Wo[o] @ Wo[o] / 4
+            T_out[o] += Wi[i] @ Wi[i] / 4
     return T_in, T_out
 
 
