@@ -61,7 +61,7 @@ def prepare(data: Path) -> None:
 
 
 def repeated_corpus(data: Path, repeat: int):
-    """The wiki sample repeated ``repeat`` times (TokenCorpus + a text file for gensim)."""
+    """The wiki sample repeated ``repeat`` times, as a TokenCorpus."""
     from cooc.corpus import CorpusWriter, TokenCorpus
     out = data / f"wiki_x{repeat}"
     base = TokenCorpus.open(data / "wiki")
@@ -73,8 +73,7 @@ def repeated_corpus(data: Path, repeat: int):
     if writer.existing is None:
         for _ in range(repeat):
             writer.add_documents(tokens, np.r_[0, np.cumsum(lengths)])
-    corpus = writer.close()
-    return corpus, text_file(corpus, out.with_suffix(".txt"))
+    return writer.close()
 
 
 def text_file(corpus, path: Path) -> Path:
@@ -176,10 +175,9 @@ def run(args: argparse.Namespace) -> None:
     corpora = {}
     for name in args.corpora.split(","):
         if name == "wiki":
-            corpora[name] = repeated_corpus(data, args.repeat)
+            corpora[name] = (repeated_corpus(data, args.repeat), data / f"wiki_x{args.repeat}.txt")
         else:
-            corpus = TokenCorpus.open(data / "attributes")
-            corpora[name] = (corpus, text_file(corpus, data / "attributes.txt"))
+            corpora[name] = (TokenCorpus.open(data / "attributes"), data / "attributes.txt")
     rows, records = [], {}
     for name, (corpus, text) in corpora.items():
         key = f"{name}|repeat={args.repeat if name == 'wiki' else 1}|{json.dumps(HYPER, sort_keys=True)}"
@@ -188,6 +186,7 @@ def run(args: argparse.Namespace) -> None:
             # Hogwild threads race on a 64-word vocabulary and lose quality (measured: 76% with 2
             # workers against 86% with 1 after 5 epochs), so the synthetic corpus uses one worker.
             workers = 1 if name == "attributes" else args.workers
+            text_file(corpus, text)
             for seed in range(args.gensim_seeds):
                 speed, emb = run_gensim(text, seed, workers)
                 results["gensim"].append({**speed, **quality(emb, name, data, "cpu")})
