@@ -221,7 +221,7 @@ def curve_table(grammar: Any, rows: Sequence[dict[str, Any]], fraction: float = 
     scale = grammar_scale(grammar)
     finite = [p for p in per_seed if np.isfinite(p)]
     return {"grammar": grammar_name(grammar), **grammar.params(), "scale": scale, "P_star": p_star,
-            "P_star_sd": float(np.std(finite)) if finite else float("nan"), "P_star_over_scale": p_star / scale}
+            "P_star_sd": float(np.std(finite)) if len(finite) > 1 else float("nan"), "P_star_over_scale": p_star / scale}
 
 
 def grammar_study(specs: Sequence[str], out: str | os.PathLike, model: str = "cnn", samples: Sequence[int] = (100, 1000),
