@@ -307,7 +307,7 @@ class _Run:
                                          "examples": examples, "loss": loss / max(examples, 1)})
                     self.chunk = index + 1
                     bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
-                    bar.set_description(f"word2vec epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
+                    bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
                     if self.checkpoint and time.perf_counter() - last_save >= model.checkpoint_every:
                         self._save()
                         last_save = time.perf_counter()
