@@ -84,8 +84,8 @@ def glove_parity(build: Path, work: Path) -> dict:
 
 
 def zipf_text(corpus, out: Path) -> Path:
-    """The Zipf corpus as text (one document per line) for GloVe."""
-    if out.exists():
+    """The Zipf corpus as text (one document per line) for GloVe (rewritten when the corpus is newer)."""
+    if out.exists() and out.stat().st_mtime >= (corpus.path / "manifest.json").stat().st_mtime:
         return out
     words = np.array(corpus.vocab.words + ["<oov>"])
     with open(out, "w") as fh:

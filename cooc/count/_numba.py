@@ -260,3 +260,36 @@ if numba is not None:
         for r in range(vocab_size):
             indptr[r + 1] += indptr[r]
         return indptr
+
+    @njit(cache=True, nogil=True)
+    def merge_flat(keys_in, values_in, bounds):  # pragma: no cover - compiled
+        """Merge the sorted runs ``keys_in[bounds[r]:bounds[r + 1]]`` (unique keys within each) in one pass.
+
+        k is small, so the smallest head is found by a linear scan over the k positions.
+        """
+        k = bounds.shape[0] - 1
+        keys = np.empty(keys_in.shape[0], dtype=np.int64)
+        values = np.empty(keys_in.shape[0], dtype=np.int64)
+        pos = bounds[:-1].copy()
+        big = np.iinfo(np.int64).max
+        heads = np.empty(k, dtype=np.int64)
+        for r in range(k):
+            heads[r] = keys_in[pos[r]] if pos[r] < bounds[r + 1] else big
+        o = 0
+        while True:
+            m = big
+            for r in range(k):
+                if heads[r] < m:
+                    m = heads[r]
+            if m == big:
+                break
+            v = 0
+            for r in range(k):
+                if heads[r] == m:
+                    v += values_in[pos[r]]
+                    pos[r] += 1
+                    heads[r] = keys_in[pos[r]] if pos[r] < bounds[r + 1] else big
+            keys[o] = m
+            values[o] = v
+            o += 1
+        return keys[:o].copy(), values[:o].copy()

@@ -20,7 +20,6 @@ Cell keys are ``(j * V + a) * V + b``; sorted keys are in CSR order plane by pla
 """
 from __future__ import annotations
 
-import heapq
 import os
 import shutil
 import tempfile
@@ -137,6 +136,9 @@ def reduce_sorted(xp: ModuleType, keys: Any, values: Any) -> tuple[Any, Any]:
     return keys[ends], sums
 
 
+MERGE_FAN_IN = 16
+
+
 def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Merge sorted runs of (keys, values) into one run with unique keys (host arrays)."""
     runs = [r for r in runs if r[0].shape[0]]
@@ -144,18 +146,16 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if len(runs) == 1:
         return runs[0]
-    if _numba.available():  # linear merges, smallest runs first
-        heap = [(r[0].shape[0], i, r) for i, r in enumerate(runs)]
-        heapq.heapify(heap)
-        order = len(heap)
-        while len(heap) > 1:
-            _, _, (k1, v1) = heapq.heappop(heap)
-            _, _, (k2, v2) = heapq.heappop(heap)
-            keys, values = _numba.merge_two(np.ascontiguousarray(k1), np.ascontiguousarray(v1),
-                                            np.ascontiguousarray(k2), np.ascontiguousarray(v2))
-            heapq.heappush(heap, (keys.shape[0], order, (keys, values)))
-            order += 1
-        return heap[0][2]
+    if _numba.available():  # k-way merges of at most MERGE_FAN_IN runs, one pass each
+        while len(runs) > 1:
+            merged = []
+            for i in range(0, len(runs), MERGE_FAN_IN):
+                group = runs[i:i + MERGE_FAN_IN]
+                bounds = np.concatenate([[0], np.cumsum([k.shape[0] for k, _ in group])]).astype(np.int64)
+                merged.append(_numba.merge_flat(np.concatenate([k for k, _ in group]),
+                                                np.concatenate([v for _, v in group]), bounds))
+            runs = merged
+        return runs[0]
     keys = np.concatenate([r[0] for r in runs])
     values = np.concatenate([r[1] for r in runs])
     order = np.argsort(keys, kind="stable")  # timsort: linear-time merging of sorted runs

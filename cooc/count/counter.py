@@ -219,7 +219,7 @@ def _fit_device_budget(budget: int) -> int:
 
 def _useful_head_cells(n_tokens: int, window: int) -> int:
     """A CPU head much larger than the pair stream costs more to zero and scan than it saves."""
-    return max(1 << 22, n_tokens * window // 8)
+    return max(1 << 22, n_tokens * window // 4)
 
 
 def _choose_engine(engine: str, device: str) -> str:
