@@ -185,40 +185,6 @@ if numba is not None:
                 values[k] += v
         return keys[:k + 1].copy(), values[:k + 1].copy()
 
-    @njit(cache=True, nogil=True)
-    def merge_two(k1, v1, k2, v2):  # pragma: no cover - compiled
-        """Merge two sorted runs with unique keys, summing equal keys."""
-        n1, n2 = k1.shape[0], k2.shape[0]
-        keys = np.empty(n1 + n2, dtype=np.int64)
-        values = np.empty(n1 + n2, dtype=np.int64)
-        i = j = o = 0
-        while i < n1 and j < n2:
-            if k1[i] < k2[j]:
-                keys[o] = k1[i]
-                values[o] = v1[i]
-                i += 1
-            elif k2[j] < k1[i]:
-                keys[o] = k2[j]
-                values[o] = v2[j]
-                j += 1
-            else:
-                keys[o] = k1[i]
-                values[o] = v1[i] + v2[j]
-                i += 1
-                j += 1
-            o += 1
-        while i < n1:
-            keys[o] = k1[i]
-            values[o] = v1[i]
-            i += 1
-            o += 1
-        while j < n2:
-            keys[o] = k2[j]
-            values[o] = v2[j]
-            j += 1
-            o += 1
-        return keys[:o].copy(), values[:o].copy()
-
     @njit(parallel=True, cache=True)
     def head_nonzeros(head, row_start, row_len, cells, planes, vocab_size):  # pragma: no cover - compiled
         """The nonzero head cells as sorted (cell key, value), rows scanned in parallel."""
