@@ -300,10 +300,13 @@ def dense_to_csr(xp: ModuleType, m: Any, rows_per_block: int = 1024) -> tuple[np
     from .._backend import to_numpy
     V = m.shape[0]
     index_dtype = np.int32 if V * V < 2**31 - 1 else np.int64
-    data, indices, counts = [], [], []
+    data, indices, counts = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], []
     for r in range(0, V, rows_per_block):
         sub = m[r:r + rows_per_block]
         nz = xp.flatnonzero(sub)
+        if nz.shape[0] == 0:
+            counts.append(np.zeros(sub.shape[0], dtype=np.int64))
+            continue
         rows = nz // V
         counts.append(to_numpy(xp.bincount(rows, minlength=sub.shape[0])))
         indices.append(to_numpy((nz - rows * V).astype(np.int32)))
@@ -346,11 +349,13 @@ class DeviceFeeder:
             self.exhausted = True
             return
         k, n, cp = self.slot, tokens.shape[0], self.cupy
+        if self.copied[k] is not None:       # the last upload from this pinned buffer is done
+            self.copied[k].synchronize()
         if self.pinned[k] is None or self.pinned[k].shape[0] < n:
+            if self.used[k] is not None:     # and the kernels reading its device twin
+                self.used[k].synchronize()
             self.pinned[k] = self.cupyx.empty_pinned((max(n, 1),), dtype=np.int32)
             self.device[k] = cp.empty(max(n, 1), dtype=np.int32)
-        if self.copied[k] is not None:
-            self.copied[k].synchronize()
         np.copyto(self.pinned[k][:n], tokens)
         if self.used[k] is not None:
             self.stream.wait_event(self.used[k])

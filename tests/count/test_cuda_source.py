@@ -200,3 +200,13 @@ def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
     expected = m + m.T
     cuda.symmetrize_dense(np, m, block=3)
     np.testing.assert_array_equal(m, expected)
+
+
+def test_dense_to_csr_handles_empty_blocks():
+    from cooc.count.cuda import dense_to_csr
+    m = np.zeros((5, 5), dtype=np.int64)
+    data, indices, indptr = dense_to_csr(np, m, rows_per_block=2)
+    assert data.size == 0 and indptr.tolist() == [0] * 6
+    m[2, 3], m[4, 0] = 4, 1
+    got = sp.csr_matrix(dense_to_csr(np, m, rows_per_block=2), shape=(5, 5))
+    np.testing.assert_array_equal(got.toarray(), m)
