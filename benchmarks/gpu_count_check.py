@@ -270,7 +270,9 @@ def stage_gpu(args) -> str:
     for name, key, V in (("wiki sample repeated", "wiki", None), ("Zipf 100k types, V=50k", "zipf", 50_000)):
         corpus = STATE[key]
         STATE[f"gpu-{key}"] = results = {}
-        for label, tile, engine, repeat in (("cooc GPU kernel + tile", cuda.TILE_N, "kernel", args.repeat),
+        for label, tile, engine, repeat in ((f"cooc GPU kernel + tile {cuda.TILE_N}", cuda.TILE_N, "kernel",
+                                             args.repeat),
+                                            ("cooc GPU kernel + tile 128", 128, "kernel", 2),
                                             ("cooc GPU kernel, no tile", 0, "kernel", 2),
                                             ("cooc GPU vectorized (CuPy)", 0, "vectorized", 1)):
             saved = cuda.TILE_N
@@ -332,7 +334,7 @@ def stage_bounds(args) -> str:
         from cooc._backend import parse_memory
         sizes = plan_sizes(parse_memory(args.memory), V, WINDOW, 1, "kernel", 1, max_chunk_tokens=1 << 26)
         plan = Plan(V, WINDOW, ints, False, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
-        for tile in (cuda.TILE_N, 0):
+        for tile in (cuda.TILE_N, 128, 0):
             eng = cuda.KernelEngine(plan, RunStore(1 << 34), tile_n=tile)
             eng.add(chunk)
             sync()

@@ -34,7 +34,7 @@ from .engines import Plan
 from .windows import Chunk
 
 TILE_N = 64            # shared-memory tile: the 64 x 64 most frequent pairs (16 KiB of uint32)
-TILE_PER_BLOCK = 8192  # centres per block in the tiled kernel
+TILE_PER_BLOCK = 8192  # centres per block in the tiled kernel (at least twice the tile's cells)
 BLOCK = 256
 
 SOURCE = r"""
@@ -131,15 +131,16 @@ class CupyKernels:
     def __init__(self):
         import cupy
         self.cupy = cupy
-        module = cupy.RawModule(code=SOURCE, options=("--std=c++14",))
-        self._plain = module.get_function("cooc_count_plain")
-        self._tiled = module.get_function("cooc_count_tiled")
+        self._plain = cupy.RawKernel(SOURCE, "cooc_count_plain", options=("--std=c++14",))
+        self._tiled = cupy.RawKernel(SOURCE, "cooc_count_tiled", options=("--std=c++14",))
         self.sm_count = cupy.cuda.Device().attributes["MultiProcessorCount"]
 
     def plain(self, grid: int, block: int, args: tuple) -> None:
         self._plain((grid,), (block,), _scalars(args))
 
     def tiled(self, grid: int, block: int, shared: int, args: tuple) -> None:
+        if shared > 48 * 1024 and self._tiled.max_dynamic_shared_size_bytes < shared:
+            self._tiled.max_dynamic_shared_size_bytes = shared   # opt in beyond the default 48 KiB
         self._tiled((grid,), (block,), _scalars(args), shared_mem=shared)
 
 
@@ -191,8 +192,9 @@ class KernelEngine:
         p = self.plan
         if p.per_offset or tile_n <= 0:
             return 0, 0
-        per_block = min(TILE_PER_BLOCK, (2**32 - 1) // (p.window * int(p.weights.max())))
         side = int(min(tile_n, p.vocab_size, np.sqrt(p.layout.bound)))
+        # enough centres per block to pay for flushing the tile, few enough that no cell overflows
+        per_block = min(max(TILE_PER_BLOCK, 2 * side * side), (2**32 - 1) // (p.window * int(p.weights.max())))
         while side > 0 and int(p.layout.row_len[side - 1]) < side:   # the tile must lie inside the head
             side -= 1
         return (side, per_block) if per_block >= 256 and side >= 8 else (0, 0)
