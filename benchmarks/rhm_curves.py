@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the repository, where cooc is not installed
 from _common import append_results, markdown_table  # noqa: E402
 
 FULL = ["rhm:v=8,n_c=8,m=4,s=2,L=3", "rhm:v=16,n_c=16,m=4,s=2,L=3", "rhm:v=8,n_c=8,m=2,s=2,L=4"]

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the repository, where cooc is not installed
 from _common import append_results, machine, markdown_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
