@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 # One module per command group; add a name here when a new group lands.
-COMMAND_MODULES = ["corpus", "demo", "geometry", "spectral", "count", "train"]
+COMMAND_MODULES = ["corpus", "demo", "geometry", "spectral", "count", "train", "analyses"]
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"cooc.cli.{_name}").register(app)

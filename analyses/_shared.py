@@ -1,0 +1,150 @@
+"""Helpers shared by the studies in ``analyses/``: the ``--full`` switch, output folders, JSON, cached data.
+
+Every study calls :func:`start` first. It reads ``--full`` (and ``--out``) from the command
+line, ignoring arguments it does not know, so a study runs the same way as a script, under
+``cooc analyses run`` and inside Jupyter (whose kernel passes arguments of its own).
+Results go to ``analyses/out/<study>/``: PNG figures and ``results.json``.
+
+The Wikipedia data (corpus and counts) are cached under ``analyses/out/_cache/``, keyed
+by their settings, so the studies share one build and one count.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ANALYSES_DIR = Path(__file__).resolve().parent
+OUT_ROOT = Path(os.environ.get("COOC_ANALYSES_OUT", ANALYSES_DIR / "out"))
+CACHE = OUT_ROOT / "_cache"
+FULL_SOURCE = "hf:wikimedia/wikipedia:20231101.en"
+
+
+@dataclass
+class Study:
+    """One run of a study: its settings, output folder, figures and numbers."""
+
+    name: str
+    full: bool
+    out: Path
+    started: float = field(default_factory=time.perf_counter)
+    figures: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def figure(self, fig: Any, filename: str) -> Path:
+        """Save a matplotlib figure as ``<out>/<filename>`` and close it."""
+        from cooc.plots import finish, pyplot
+        path = self.out / filename
+        finish(fig, path, dpi=110)
+        pyplot().close(fig)
+        self.figures.append(filename)
+        return path
+
+    def work(self, name: str) -> Path:
+        """A folder for intermediate data (sampled corpora), rewritten on every run: ``out/_cache/<study>/<name>``."""
+        path = CACHE / self.name / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def lap(self, label: str) -> None:
+        """Record the seconds since the study started, under ``label``."""
+        self.seconds[label] = round(time.perf_counter() - self.started, 2)
+
+    def save(self, results: dict[str, Any]) -> Path:
+        """Write ``<out>/results.json``: the numbers, the figures, the settings and the time taken."""
+        from cooc._io import atomic_write_json
+        self.seconds["total"] = round(time.perf_counter() - self.started, 2)
+        path = self.out / "results.json"
+        atomic_write_json(path, _plain({"study": self.name, "full": self.full, "figures": self.figures,
+                                        "seconds": self.seconds, "results": results}))
+        print(f"{self.name}: {len(self.figures)} figures and results.json in {self.out} "
+              f"({self.seconds['total']:.0f} s)")
+        return path
+
+
+def start(name: str, argv: list[str] | None = None) -> Study:
+    """Parse ``--full`` / ``--out`` and create the study's output folder."""
+    parser = argparse.ArgumentParser(prog=f"analyses/{name}.py", add_help=True)
+    parser.add_argument("--full", action="store_true", help="the paper-scale settings (GPU, full Wikipedia)")
+    parser.add_argument("--out", default=None, help=f"output folder (default {OUT_ROOT / name})")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    out = Path(args.out) if args.out else OUT_ROOT / name
+    out.mkdir(parents=True, exist_ok=True)
+    return Study(name, bool(args.full), out)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars and arrays become Python numbers and lists, NaN becomes None."""
+    import math
+
+    import numpy as np
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# -- the Wikipedia data ---------------------------------------------------------------------------
+def wikipedia_corpus(full: bool = False, progress: bool = False) -> Any:
+    """The tokenised Wikipedia corpus: gensim's shipped sample, or full English Wikipedia with ``full``."""
+    from cooc import build_corpus
+    from cooc.datasets import wiki_sample_path
+    from cooc.tokenize import Tokenizer
+    source = FULL_SOURCE if full else str(wiki_sample_path())
+    folder = CACHE / ("wikipedia-full" if full else "wiki-sample") / "corpus"
+    return build_corpus(source, folder, tokenizer=Tokenizer(min_doc_tokens=200 if full else 0),
+                        workers=None if full else 1, progress=progress)
+
+
+def wikipedia_counts(vocab_size: int, full: bool = False, window: int = 16, weighting: str = "linear",
+                     progress: bool = False) -> tuple[Any, Any]:
+    """(corpus, counts) of the Wikipedia corpus, counted once per setting and cached.
+
+    Window 16 with linear weights is the papers' setting (SCIENCE.md section 1).
+    """
+    from cooc import Cooccurrence, count_cooccurrences
+    corpus = wikipedia_corpus(full, progress)
+    path = corpus.path.parent / f"counts-V{vocab_size}-L{window}-{weighting}"
+    if Path(str(path) + ".json").exists():
+        return corpus, Cooccurrence.load(path)
+    cooc = count_cooccurrences(corpus, window=window, weighting=weighting, vocab_size=vocab_size,
+                               device="auto" if full else "cpu", workers=None if full else 2, progress=progress)
+    cooc.save(path)
+    return corpus, cooc
+
+
+# -- sampled corpora ----------------------------------------------------------------------------
+def write_corpus(path: Path, docs: Any, words: list[str], source: str) -> Any:
+    """Sampled documents of word indices, shape (n_docs, T), written as a TokenCorpus.
+
+    cooc's ids are frequency ranks, so the words are re-ranked by their sampled counts
+    (ties alphabetical); words never sampled are left out.
+    """
+    import numpy as np
+
+    from cooc.corpus import CorpusWriter
+    from cooc.vocab import Vocabulary
+    docs = np.asarray(docs)
+    counts = np.bincount(docs.ravel(), minlength=len(words))
+    present = np.flatnonzero(counts)
+    order = present[np.lexsort((np.array(words, dtype=object)[present].astype(str), -counts[present]))]
+    remap = np.full(len(words), -1, dtype=np.int64)
+    remap[order] = np.arange(order.size)
+    vocab = Vocabulary([words[i] for i in order], counts[order])
+    n_docs, length = docs.shape
+    with CorpusWriter(path, vocab, {"kind": source}, {"source": source, "n_docs": n_docs, "length": length},
+                      overwrite=True) as writer:
+        writer.add_documents(remap[docs].ravel().astype(np.int32),
+                             np.arange(0, docs.size + 1, length, dtype=np.int64))
+    return writer.close()

@@ -1,0 +1,61 @@
+"""`cooc analyses list` and `cooc analyses run [NAME ...] [--full]`: the notebook studies of analyses/."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import cli_errors, console
+
+analyses_app = typer.Typer(help="The notebook studies in analyses/: list them, run them.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(analyses_app, name="analyses")
+
+    @analyses_app.command("list")
+    @cli_errors
+    def list_command(
+        directory: Optional[Path] = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+    ) -> None:
+        """List the studies with their titles."""
+        from rich.table import Table
+
+        from ..analyses import list_studies
+        table = Table(title="studies (cooc analyses run NAME)", title_justify="left")
+        table.add_column("name", style="bold")
+        table.add_column("title")
+        for info in list_studies(directory):
+            table.add_row(info.name, info.title)
+        console.print(table)
+
+    @analyses_app.command("run")
+    @cli_errors
+    def run_command(
+        names: Optional[list[str]] = typer.Argument(None, help="Studies to run (default: all)."),
+        full: bool = typer.Option(False, help="Paper scale: full English Wikipedia, larger models; a GPU, "
+                                               "a ~20 GB download and hours."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                           help="Output folder for a single study (default analyses/out/NAME)."),
+        directory: Optional[Path] = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+        timeout: Optional[float] = typer.Option(None, help="Seconds allowed per study."),
+    ) -> None:
+        """Run studies as scripts (python analyses/NAME.py); each writes PNGs and results.json."""
+        from rich.table import Table
+
+        from ..analyses import find_study, list_studies, run_study
+        from ..errors import InvalidParameterError
+        chosen = [find_study(n, directory).name for n in names] if names else [s.name for s in list_studies(directory)]
+        if out is not None and len(chosen) != 1:
+            raise InvalidParameterError(f"--out names one folder, so it needs exactly one study; got {len(chosen)}.")
+        runs = []
+        for name in chosen:
+            console.print(f"[bold]{name}[/bold]{' (--full)' if full else ''} ...", highlight=False)
+            runs.append(run_study(name, full=full, out=out, directory=directory, timeout=timeout))
+        table = Table(title="studies run", title_justify="left")
+        for header in ("study", "seconds", "figures", "folder"):
+            table.add_column(header)
+        for run in runs:
+            table.add_row(run.name, f"{run.seconds:.0f}", str(len(run.figures)), str(run.out))
+        console.print(table)
