@@ -127,13 +127,14 @@ def run_cpu(args) -> None:
     else:
         wiki = corpus_from_text(wiki_text(), None, work / "wiki-rep", repeat=n_text // wiki_count())
         cases.append(("wiki sample repeated", wiki, None, None))
-    zipf = zipf_corpus(work / f"zipf-{args.tokens // 10**6}M", args.tokens, 100_000)
-    ztext = zipf_text(zipf, work / f"zipf-{args.tokens // 10**6}M.txt") if build is not None else None
-    zvocab = None
-    if build is not None:
-        glove_vocab(build, ztext, work / "vocab-zipf.txt", min_count=1)
-        zvocab = work / "vocab-zipf.txt"
-    cases.append(("Zipf 100k types", zipf, ztext, zvocab))
+    if not args.wiki_only:
+        zipf = zipf_corpus(work / f"zipf-{args.tokens // 10**6}M", args.tokens, 100_000)
+        ztext = zipf_text(zipf, work / f"zipf-{args.tokens // 10**6}M.txt") if build is not None else None
+        zvocab = None
+        if build is not None:
+            glove_vocab(build, ztext, work / "vocab-zipf.txt", min_count=1)
+            zvocab = work / "vocab-zipf.txt"
+        cases.append(("Zipf 100k types", zipf, ztext, zvocab))
     budget = args.memory
     for name, corpus, txt, vocab_file in cases:
         n = corpus.n_tokens
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--glove-repeat", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="skip the vectorised and scipy baselines")
+    parser.add_argument("--wiki-only", action="store_true", help="skip the Zipf corpus")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
     if args.device == "cuda":
