@@ -3,7 +3,9 @@
 The budget covers the counter's working memory on the counting device (host RAM on the
 CPU, GPU memory on CUDA): the head, the chunk being counted with its temporaries and the
 tail runs held before spilling. It does not cover the returned matrix, whose size is
-set by the corpus, nor memory-mapped shards (page cache).
+set by the corpus, nor memory-mapped shards (page cache): assembling the result (merging
+the runs, symmetrising, weighting) needs about two to three times the result's size on
+top of the budget (measured; ``tests/count/test_counter.py`` checks at most three).
 """
 from __future__ import annotations
 
