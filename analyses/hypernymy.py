@@ -13,7 +13,8 @@
 # **Sizes.** Default (CPU): a regular tree (branching 3, depth 4: 121 concepts), exact and
 # a 400k-token sampled corpus; WordNet 3.0 (Debian's `wordnet-base`) restricted to the
 # monosemous words among the 10,000 most frequent of gensim's Wikipedia sample; the
-# sample's M* restricted to those words. About 20-40 s on a loaded 2-core machine.
+# sample's M* restricted to those words. Measured: 7-16 s on a 2-core machine shared
+# with other jobs (load average 3-6).
 # `--full`: full English Wikipedia, V = 10,000, the full 1,000-dimensional M* embedding.
 # Without WordNet the WordNet sections are skipped (`apt-get install wordnet-base`).
 #
@@ -69,7 +70,8 @@ fig, ax = plt.subplots(figsize=(6, 3.6))
 kinds = sorted(set(map(str, kernel_labels)), key=lambda s: (s != "scaling", s))
 for kind in kinds:
     k = [i for i, lab in enumerate(mstar_labels) if str(lab) == kind]
-    ax.scatter(np.array(k) + 1, np.abs(fit.eigenvalues_[k]), label="scaling" if kind == "scaling" else f"wavelets, level {kind}")
+    ax.scatter(np.array(k) + 1, np.abs(fit.eigenvalues_[k]),
+               label="scaling" if kind == "scaling" else f"wavelets, level {kind}")
 ax.set_yscale("log")
 ax.set_xlabel("eigenvector (by |eigenvalue|)")
 ax.set_ylabel("|eigenvalue| of M*")
@@ -119,7 +121,7 @@ study.lap("taxonomy model")
 #
 # Two baselines: labels shuffled inside each subtree, and the words shuffled over the
 # whole tree (same embedding, hierarchy destroyed). **The paper reports** (full
-# Wikipedia) areas well above both. **The shipped sample is small:** only ~800 WordNet
+# Wikipedia) alignment areas above the shuffled baselines. **The shipped sample is small:** only ~800 WordNet
 # words are among its 10,000 most frequent, and their co-occurrence counts are sparse, so
 # expect a small margin over the baselines.
 
@@ -146,8 +148,8 @@ if tree is not None:
     wn_theory = alignment(wn_emb[list(tree.words)], tree.parent, "taxonomy model on the WordNet tree",
                           "wordnet_taxonomy_model.png")
     if study.full:
-        full_emb = SpectralEmbedding("mstar", dim=CFG["wiki_dim"], device=CFG["device"], dtype="float32").fit_transform(wiki)
-        X = np.asarray(full_emb[list(tree.words)], dtype=np.float64)
+        full = SpectralEmbedding("mstar", dim=CFG["wiki_dim"], device=CFG["device"], dtype="float32").fit(wiki)
+        X = np.asarray(full.embedding_[list(tree.words)], dtype=np.float64)
     else:
         X = eigen_embed(target_block(wiki, tree.words, "mstar"), CFG["wiki_dim"])
     wn_wiki = alignment(X, tree.parent, f"Wikipedia {'(full)' if study.full else 'sample'}, WordNet subtrees",

@@ -16,8 +16,10 @@
 #
 # **Sizes.** Default (CPU): two RHMs with v = n_c = 8, s = 2 (m = 2, L = 5 and m = 4,
 # L = 4), 100k sampled sentences each; the Wikipedia sample (~480k tokens) with the 500
-# most frequent words. About 15-30 s on a loaded 2-core machine. `--full`: 10^6
-# sentences, full English Wikipedia with 2,000 words and lags up to 1,000.
+# most frequent words. Measured: 7-15 s on a 2-core machine shared with other jobs
+# (load average 3-6). `--full`: 10^6
+# sentences; full English Wikipedia with 1,000 words, lags up to 256 (the 256
+# position-resolved count matrices take ~3 GB) and n-grams up to n = 4.
 #
 # Run `python analyses/rhm_correlations.py [--full]` or `cooc analyses run rhm_correlations
 # [--full]`; figures and `results.json` go to `analyses/out/rhm_correlations/`.
@@ -37,7 +39,7 @@ from cooc.plots.grammars import plot_covariance_decay, plot_entropy_decay, plot_
 study = start("rhm_correlations")
 SMALL = dict(grammars=((8, 8, 2, 2, 5), (8, 8, 4, 2, 4)), sentences=100_000, max_pairs=32, entropy_n=6,
              wiki_vocab=500, wiki_max_lag=64, wiki_entropy_n=3)
-FULL = dict(SMALL, sentences=1_000_000, max_pairs=128, wiki_vocab=2000, wiki_max_lag=1000, wiki_entropy_n=4)
+FULL = dict(SMALL, sentences=1_000_000, max_pairs=128, wiki_vocab=1000, wiki_max_lag=256, wiki_entropy_n=4)
 CFG = FULL if study.full else SMALL
 results = {"config": CFG, "grammars": []}
 
@@ -138,13 +140,13 @@ study.lap("grammars")
 # %% [markdown]
 # ## 3. The Wikipedia sample
 #
-# **The paper reports** (large corpora of English text) clean power laws for both, with
-# beta well below 1 and a data exponent gamma / (2 beta) close to the one measured when
-# training language models. **The shipped sample is small** (~480k tokens, 106 articles):
-# the lag spectrum of the 500 most frequent words is resolved to lags of a few tens, and
-# n-gram entropies only to n = 3 (longer n-grams are mostly seen once), so gamma cannot be
-# fitted (the fit needs 4 resolved points) and is reported as missing; beta is fitted on
-# lags 2..32. `--full` runs the same cells on full Wikipedia.
+# **The paper** measures both exponents on large text corpora and compares gamma / (2 beta)
+# with the data-scaling exponent of trained language models. **The shipped sample is
+# small** (~480k tokens, 106 articles): the lag spectrum of the 500 most frequent words is
+# resolved to lags of a few tens, and n-gram entropies only to n = 3 (longer n-grams are
+# mostly seen once), so gamma cannot be fitted (the fit needs 4 resolved points) and is
+# reported as missing; beta is fitted on lags 2..32. `--full` runs the same cells on full
+# Wikipedia.
 
 # %%
 corpus = wikipedia_corpus(full=study.full)

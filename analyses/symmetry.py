@@ -16,7 +16,8 @@
 #
 # **Sizes.** Default (CPU): exact and sampled (2M-token) latent models, and gensim's
 # shortened Wikipedia dump (~480k tokens) at V = 2,000 with a 100-dimensional M*
-# embedding. About 30-50 s on a loaded 2-core machine. `--full`: full English Wikipedia at
+# embedding. Measured: 14-37 s on a 2-core machine shared with other jobs (load average
+# 3-6). `--full`: full English Wikipedia at
 # V = 10,000, K = 1,000, larger sampled corpora; GPU recommended.
 #
 # Run `python analyses/symmetry.py [--full]` or `cooc analyses run symmetry [--full]`;
@@ -28,7 +29,7 @@ import numpy as np
 from _shared import start, wikipedia_counts, write_corpus
 from cooc import LatentVariableModel, SpectralEmbedding, count_cooccurrences
 from cooc.geometry.places import distance_kernel_fit, load_places, location_probe
-from cooc.geometry.symmetry import (Family, circular_distance, fit_circular_kernel, helper_experiment, load_family,
+from cooc.geometry.symmetry import (circular_distance, fit_circular_kernel, helper_experiment, load_family,
                                     probe_embedding, recover_order, robustness, symmetry_report, target_block,
                                     year_probe)
 from cooc.grammars.latent import circulant_eigenvalues, fourier_modes

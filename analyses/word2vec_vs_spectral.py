@@ -15,9 +15,9 @@
 # baseline, here eigen-decomposed, with context smoothing 0.75) and M*.
 #
 # **Sizes.** Default (CPU, torch with one thread): gensim's shortened Wikipedia dump (~480k
-# tokens), the 2,000 most frequent words, window 5, k = 5, 100 dimensions, 5 epochs: about
-# 40-60 s on a loaded 2-core machine. `--full`: full English Wikipedia, V = 10,000, 300
-# dimensions, on the GPU.
+# tokens), the 2,000 most frequent words, window 5, k = 5, 50 dimensions, 5 epochs.
+# Measured: 39-48 s on a 2-core machine shared with other jobs (load average 3-6).
+# `--full`: full English Wikipedia, V = 10,000, 300 dimensions, on the GPU.
 #
 # Run `python analyses/word2vec_vs_spectral.py [--full]` or `cooc analyses run
 # word2vec_vs_spectral [--full]`; figures and `results.json` go to
@@ -35,7 +35,7 @@ from cooc.plots import pyplot
 from cooc.plots.spectral import plot_family_accuracy
 
 study = start("word2vec_vs_spectral")
-SMALL = dict(vocab_size=2000, window=5, negative=5, dim=100, epochs=5, batch_size=4096, min_pair_count=20,
+SMALL = dict(vocab_size=2000, window=5, negative=5, dim=50, epochs=5, batch_size=4096, min_pair_count=20,
              device="cpu", threads=1)
 FULL = dict(SMALL, vocab_size=10_000, dim=300, epochs=3, batch_size=65536, device="auto", threads=None)
 CFG = FULL if study.full else SMALL
@@ -116,8 +116,8 @@ print(f"Gram vs shifted PMI: Pearson {pearson:.3f} over {seen.sum():,} pairs (nu
 #
 # Protocol-B analogies and word similarity (WordSim353, SimLex-999; Spearman over the
 # pairs in the vocabulary). Levy, Goldberg & Dagan (2015) found the SVD of shifted PPMI on
-# par with SGNS once their hyperparameters match; the analogy paper (arXiv 2505.18651)
-# uses M*-like targets. On the sample every number rests on few words (64 WordSim353 and
+# par with SGNS once their hyperparameters match; M* is the target of the symmetry and
+# hypernymy papers. On the sample every number rests on few words (64 WordSim353 and
 # 86 SimLex-999 pairs are in the vocabulary): compare the methods, not the values.
 
 # %%

@@ -167,8 +167,8 @@ def run_study(name: str, full: bool = False, out: str | os.PathLike | None = Non
     env.setdefault("MPLBACKEND", "Agg")
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, cwd=info.path.parent, env=env, timeout=timeout, text=True,
-                              stdout=subprocess.PIPE if capture else None, stderr=subprocess.STDOUT if capture else None)
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if capture else {}
+        done = subprocess.run(command, cwd=info.path.parent, env=env, timeout=timeout, text=True, **pipes)
     except subprocess.TimeoutExpired:
         raise StudyError(f"study {info.name!r} ran past its {timeout:g} s limit and was stopped.") from None
     seconds = time.perf_counter() - started
