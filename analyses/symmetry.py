@@ -54,6 +54,9 @@ results = {"config": CFG}
 # `k(x) = sum_n exp(-|x - 12 n| / sigma0)`. M* = 2 (M - 1) / (M + 1) is then the same kernel
 # up to O(c): **expected** fitted sigma = sigma0 within a few percent (exactly: the
 # remaining bias is that of M*'s nonlinearity), months on a circle in calendar order.
+# (With a plain exponential emission of scale s the months' co-occurrence is the
+# emission's autoconvolution seen through M*'s nonlinearity: the fitted sigma is then
+# about 6.5 for every s between 1 and 2, not s, so it would not test the fit.)
 
 # %%
 def root_kernel(sigma: float, coupling: float, n: int = 12):
