@@ -23,7 +23,7 @@ import numpy as np
 
 from .._params import OneOf, validate
 from ..errors import InputDataError
-from .analogy import AnalogyResult, evaluate_analogies
+from .analogy import AnalogyResult, _Lookup, evaluate_analogies
 
 BLOCKS = ("pairs", "cross", "all")
 COUNT_SETTINGS = ("window", "weighting", "symmetric", "oov", "vocab_size", "per_offset")
@@ -51,13 +51,38 @@ def family_block(pairs: Sequence[tuple[str, str]], block: str = "pairs") -> list
     return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]]
 
 
-def _in_vocab(pairs: Sequence[tuple[str, str]], vocab: Any) -> list[tuple[str, str]]:
-    return [(a, b) for a, b in pairs if a in vocab and b in vocab and a != b]
+def _in_vocab(pairs: Sequence[tuple[str, str]], vocab: Any, case_insensitive: bool = True) -> list[tuple[str, str]]:
+    """The pairs found in ``vocab``, spelled as the vocabulary spells them, distinct, without (a, a).
+
+    Words are looked up as :func:`~cooc.geometry.analogy.evaluate_analogies` looks them up:
+    with ``case_insensitive`` the first (most frequent) spelling of a case-folded word
+    represents it, so "Athens" reaches the row that the analogy evaluation scores.
+    """
+    words = vocab.words
+    lookup = _Lookup(words, None, case_insensitive)
+    out: dict[tuple[str, str], None] = {}
+    for a, b in pairs:
+        i, j = lookup.get(a), lookup.get(b)
+        if i >= 0 and j >= 0 and i != j:
+            out.setdefault((words[i], words[j]))
+    return list(out)
 
 
-def zero_family(cooc: Any, pairs: Sequence[tuple[str, str]], block: str = "pairs") -> Any:
-    """``cooc`` with the family's block set to independence (pairs out of vocabulary are ignored)."""
-    touched = _in_vocab(family_block(pairs, block), cooc.vocab)
+def zero_family(cooc: Any, pairs: Sequence[tuple[str, str]], block: str = "pairs", *,
+                case_insensitive: bool = True) -> Any:
+    """``cooc`` with the family's block set to independence (pairs out of vocabulary are ignored).
+
+    Parameters
+    ----------
+    cooc : Cooccurrence
+    pairs : sequence of (a, b) words
+    block : {"pairs", "cross", "all"}
+        See :func:`family_block`.
+    case_insensitive : bool
+        Fold case as :func:`~cooc.geometry.analogy.evaluate_analogies` does: a word reaches
+        the most frequent of its spellings in the vocabulary.
+    """
+    touched = _in_vocab(family_block(pairs, block), cooc.vocab, case_insensitive)
     if not touched:
         raise InputDataError("zero_family: none of the family's pairs is in the vocabulary.")
     return cooc.zero_block(touched)
@@ -85,7 +110,8 @@ def _drop_mask(tokens: np.ndarray, offsets: np.ndarray, column: np.ndarray, pair
 
 
 def filter_corpus(corpus: Any, pairs: Sequence[tuple[str, str]], out: str | os.PathLike, *,
-                  overwrite: bool = False, max_tokens: int = 1 << 22) -> tuple[Any, FilterStats]:
+                  overwrite: bool = False, max_tokens: int = 1 << 22,
+                  case_insensitive: bool = True) -> tuple[Any, FilterStats]:
     """Write ``corpus`` without the documents that hold both words of any pair.
 
     Parameters
@@ -97,6 +123,9 @@ def filter_corpus(corpus: Any, pairs: Sequence[tuple[str, str]], out: str | os.P
     overwrite : bool
     max_tokens : int
         Tokens read at a time.
+    case_insensitive : bool
+        Fold case as :func:`~cooc.geometry.analogy.evaluate_analogies` does: a word reaches
+        the most frequent of its spellings in the vocabulary (only that spelling is matched).
 
     Returns
     -------
@@ -105,7 +134,7 @@ def filter_corpus(corpus: Any, pairs: Sequence[tuple[str, str]], out: str | os.P
     from ..corpus import CorpusWriter
     from ..vocab import Vocabulary
     vocab = corpus.vocab
-    touched = _in_vocab(pairs, vocab)
+    touched = _in_vocab(pairs, vocab, case_insensitive)
     if not touched:
         raise InputDataError("filter_corpus: none of the pairs is in the corpus vocabulary.")
     words = sorted({w for p in touched for w in p})
@@ -184,7 +213,8 @@ def removal_experiment(cooc: Any, families: Mapping[str, Sequence[tuple[str, str
     count_params : dict, optional
         Counting settings for the filtered corpus (default: those recorded in ``cooc.settings``).
     eval_params : dict, optional
-        Passed to :func:`~cooc.geometry.analogy.evaluate_analogies` (protocol is "pairs").
+        Passed to :func:`~cooc.geometry.analogy.evaluate_analogies` (protocol is "pairs"); its
+        ``case_insensitive`` (default True) also decides how the removal looks words up.
     """
     from ..spectral.estimator import SpectralEmbedding
     if family not in families:
@@ -196,8 +226,12 @@ def removal_experiment(cooc: Any, families: Mapping[str, Sequence[tuple[str, str
         emb = SpectralEmbedding(target, dim=dim, **embed_params).fit_transform(c)
         return evaluate_analogies(emb, families, protocol="pairs", **eval_params)
 
-    touched = family_block(families[family], block)
-    result = RemovalResult(family, score(cooc), score(zero_family(cooc, touched)),
+    # the removal looks words up as the evaluation does
+    fold = bool(eval_params.get("case_insensitive", True))
+    touched = _in_vocab(family_block(families[family], block), cooc.vocab, fold)
+    if not touched:
+        raise InputDataError(f"removal_experiment: none of family {family!r}'s pairs is in the vocabulary.")
+    result = RemovalResult(family, score(cooc), score(zero_family(cooc, touched, case_insensitive=fold)),
                            settings={"target": target, "dim": dim, "block": block})
     if corpus is not None:
         if work_dir is None:
@@ -206,7 +240,8 @@ def removal_experiment(cooc: Any, families: Mapping[str, Sequence[tuple[str, str
         params = {k: cooc.settings[k] for k in COUNT_SETTINGS if k in cooc.settings}
         params.update(count_params or {})
         params.setdefault("progress", False)
-        filtered, stats = filter_corpus(corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True)
+        filtered, stats = filter_corpus(corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True,
+                                        case_insensitive=fold)
         result.corpus = score(count_cooccurrences(filtered, **params))
         result.filter_stats = stats
     return result

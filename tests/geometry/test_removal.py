@@ -36,6 +36,38 @@ def test_zero_family_sets_independence():
         zero_family(cooc, [("x", "y")])
 
 
+def test_zero_family_folds_case_like_the_analogy_evaluation():
+    # questions-words.txt spells capital-common-countries "Athens Greece"; vocabularies are lower case
+    m = BinaryAttributeModel(3, p=[0.5, 0.4, 0.3], s=0.3)
+    cooc = m.to_cooccurrence()
+    pairs = m.families()["a0-a1"]
+    shouted = [(a.upper(), b.capitalize()) for a, b in pairs]
+    exact = zero_family(cooc, pairs)
+    folded = zero_family(cooc, shouted)
+    assert len(folded.independent_pairs) == 2 * 4
+    assert folded.independent_pairs.tolist() == exact.independent_pairs.tolist()
+    assert np.array_equal(target_matrix(folded, "m"), target_matrix(exact, "m"))
+    with pytest.raises(InputDataError, match="none of the family's pairs"):
+        zero_family(cooc, shouted, case_insensitive=False)
+
+
+def test_filter_corpus_folds_case_to_the_most_frequent_spelling(tmp_path):
+    # "A" is a rarer spelling of "a": like evaluate_analogies, the lookup reaches row 0 ("a") only
+    vocab = Vocabulary(["a", "b", "c", "A"], [4, 3, 3, 2])
+    docs = [[0, 1, 2], [0, 2], [1, 3], [2, 3, 2]]
+    with CorpusWriter(tmp_path / "c", vocab, {"kind": "test"}) as w:
+        for doc in docs:
+            w.add_document(np.array(doc))
+    corpus = w.close()
+    filtered, stats = filter_corpus(corpus, [("A", "B")], tmp_path / "f")
+    assert [d.tolist() for d in filtered.documents()] == [[0, 2], [1, 3], [2, 3, 2]]
+    assert (stats.docs_kept, stats.docs_dropped) == (3, 1)
+    exact, _ = filter_corpus(corpus, [("A", "b")], tmp_path / "g", case_insensitive=False)
+    assert [d.tolist() for d in exact.documents()] == [[0, 1, 2], [0, 2], [2, 3, 2]]
+    with pytest.raises(InputDataError, match="none of the pairs"):
+        filter_corpus(corpus, [("A", "B")], tmp_path / "h", case_insensitive=False)
+
+
 def small_corpus(path):
     vocab = Vocabulary(["a", "b", "c", "d"], [4, 3, 3, 2])
     docs = [[0, 1, 2], [0, 2], [1, 3, 0], [2, 3, 2]]
@@ -77,3 +109,18 @@ def test_removal_experiment_block_and_corpus(tmp_path):
     assert all(counts.counts[i, j] == 0 for i, j in ids)
     with pytest.raises(InputDataError, match="no family"):
         removal_experiment(cooc, families, "zz")
+
+
+def test_removal_experiment_folds_case_of_capitalised_families():
+    m = BinaryAttributeModel(3, p=[0.5, 0.4, 0.3], s=0.5)
+    cooc = m.to_cooccurrence()
+    lower = m.families()
+    capitalised = {name: [(a.capitalize(), b.capitalize()) for a, b in pairs] for name, pairs in lower.items()}
+    result = removal_experiment(cooc, capitalised, "a0-a1", target="logm", dim=4, block="cross")
+    # exact statistics: every analogy right before; zeroing the a0/a1 cross block leaves
+    # 1 of 12 questions of that family, 4 of 12 and 8 of 12 of the others
+    assert np.allclose(np.array([r[1:3] for r in result.rows()]), [[1, 1 / 12], [1, 4 / 12], [1, 8 / 12]])
+    same = removal_experiment(cooc, lower, "a0-a1", target="logm", dim=4, block="cross")
+    assert [r[0] for r in result.rows()] == [r[0] for r in same.rows()]
+    assert np.array_equal(np.array([r[1:] for r in result.rows()]), np.array([r[1:] for r in same.rows()]),
+                          equal_nan=True)
