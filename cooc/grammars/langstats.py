@@ -77,11 +77,24 @@ def lag_counts(corpus: TokenCorpus, max_lag: int, vocab_size: int | None = None,
     return counts.per_offset
 
 
-def top_singular_value(joint_counts: Any, dense_limit: int = 2048) -> float:
+def top_singular_value(joint_counts: Any, dense_limit: int = 64) -> float:
     """``||J - r c^T||_op`` for the normalised counts ``J`` of one lag (dense or sparse (V, V)).
 
-    Up to ``dense_limit`` words a dense SVD; beyond, ARPACK on the implicit operator
-    ``x -> J x - r (c . x)`` (the rank-one term is never formed).
+    Parameters
+    ----------
+    joint_counts : ndarray or sparse matrix of shape (V, V)
+        Pair counts of one lag (normalised here).
+    dense_limit : int
+        Up to this many words a full dense SVD; beyond, ARPACK (``svds`` with ``k=1``) on
+        the implicit operator ``x -> J x - r (c . x)`` (the rank-one term is never formed),
+        started from a fixed vector so that repeated calls agree bitwise. The two agree to
+        about 1e-14 relative; the dense SVD costs O(V^3) (V = 500, 32 lags: 28 s against
+        0.6 s through ARPACK on a 2-core machine).
+
+    Returns
+    -------
+    float
+        NaN when there are no counts.
     """
     total = float(joint_counts.sum())
     if total <= 0:
@@ -89,21 +102,25 @@ def top_singular_value(joint_counts: Any, dense_limit: int = 2048) -> float:
     J = joint_counts / total
     r = np.asarray(J.sum(axis=1)).ravel()
     c = np.asarray(J.sum(axis=0)).ravel()
-    V = J.shape[0]
-    if V <= dense_limit:
+    V = min(J.shape)
+    if V <= max(dense_limit, 2):  # ARPACK needs k < min(shape)
         dense = J.toarray() if sp.issparse(J) else np.asarray(J)
         return float(np.linalg.norm(dense - np.outer(r, c), ord=2))
     from scipy.sparse.linalg import LinearOperator, svds
-    J = sp.csr_matrix(J)
+    J = sp.csr_matrix(J) if sp.issparse(J) else np.asarray(J, dtype=np.float64)
+    JT = J.T
+
     def matvec(x: np.ndarray) -> np.ndarray:
         x = np.ravel(x)
         return J @ x - r * (c @ x)
 
     def rmatvec(y: np.ndarray) -> np.ndarray:
         y = np.ravel(y)
-        return J.T @ y - c * (r @ y)
-    op = LinearOperator((V, V), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
-    return float(svds(op, k=1, return_singular_vectors=False, random_state=0)[0])
+        return JT @ y - c * (r @ y)
+    op = LinearOperator(J.shape, matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
+    # not the all-ones vector: the covariance annihilates it (J 1 = r, c . 1 = 1)
+    v0 = np.random.default_rng(0).uniform(0.5, 1.5, V)
+    return float(svds(op, k=1, v0=v0, return_singular_vectors=False)[0])
 
 
 def lag_covariance_spectrum(source: TokenCorpus | Sequence[Any], max_lag: int | None = None,
