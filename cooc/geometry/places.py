@@ -22,6 +22,9 @@ from .probe import principal_coordinates, ridge_loo
 
 EARTH_RADIUS_KM = 6371.0088
 PLACE_SETS = ("us_states", "world_cities")
+MAX_FOLDS = 5
+MIN_FOLD_SIZE = 3
+MIN_PLACES = 2 * MIN_FOLD_SIZE  # two folds of three: the least cross-validation there is
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class LocationProbe:
     r2_lat: float
     r2_lon: float
     error_km: np.ndarray
+    n_folds: int = MAX_FOLDS
 
     @property
     def median_km(self) -> float:
@@ -166,8 +170,24 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     return 1.0 - float(np.sum((y - yhat) ** 2)) / sst if sst > 0 else float("nan")
 
 
+def probe_folds(n: int) -> int:
+    """The number of cross-validation folds for ``n`` places: ``min(5, n // 3)``.
+
+    Every fold holds at least 3 places and there are at least 2 folds.
+
+    Raises
+    ------
+    InputDataError
+        When ``n < 6``: too few places for any cross-validation.
+    """
+    if n < MIN_PLACES:
+        raise InputDataError(f"{n} places are too few to cross-validate a location probe; at least {MIN_PLACES} "
+                             f"are needed ({MIN_FOLD_SIZE} per fold, 2 folds).")
+    return min(MAX_FOLDS, n // MIN_FOLD_SIZE)
+
+
 def location_probe(vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_components: int | None = None,
-                   n_folds: int = 5, alphas: Sequence[float] | None = None, seed: int = 0) -> LocationProbe:
+                   n_folds: int | None = None, alphas: Sequence[float] | None = None, seed: int = 0) -> LocationProbe:
     """Ridge regression from vectors to latitude and longitude, scored on held-out folds.
 
     The penalty of each coordinate is chosen inside each training fold by exact
@@ -180,8 +200,9 @@ def location_probe(vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_comp
         Degrees.
     n_components : int, optional
         Regress on the top principal components of the vectors instead of the vectors.
-    n_folds : int
-        K of the K-fold split (shuffled with ``seed``).
+    n_folds : int, optional
+        K of the K-fold split (shuffled with ``seed``); default :func:`probe_folds` of n
+        (5, or fewer so that every fold holds at least 3 places).
     alphas : sequence of float, optional
         Penalties relative to the mean squared singular value of the training design
         (default ``logspace(-6, 3, 19)``).
@@ -191,7 +212,9 @@ def location_probe(vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_comp
     n = len(Y)
     if X.shape[0] != n:
         raise InputDataError(f"location_probe: {X.shape[0]} vectors for {n} places.")
-    validate({"n_folds": n_folds}, {"n_folds": Interval(int, 2, max(2, n // 3))}, "location_probe")
+    if n_folds is None:
+        n_folds = probe_folds(n)
+    validate({"n_folds": n_folds}, {"n_folds": Interval(int, 2, max(2, n // MIN_FOLD_SIZE))}, "location_probe")
     if n_components is not None:
         X, _ = principal_coordinates(X, n_components)
     rel = np.logspace(-6, 3, 19) if alphas is None else np.asarray(alphas, dtype=np.float64)
@@ -206,7 +229,7 @@ def location_probe(vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_comp
             pred[test, c] = X[test] @ coef + icpt
     pred[:, 0] = np.clip(pred[:, 0], -90.0, 90.0)
     err = haversine_km(Y[:, 0], Y[:, 1], pred[:, 0], pred[:, 1])
-    return LocationProbe(pred, _r2(Y[:, 0], pred[:, 0]), _r2(Y[:, 1], pred[:, 1]), err)
+    return LocationProbe(pred, _r2(Y[:, 0], pred[:, 0]), _r2(Y[:, 1], pred[:, 1]), err, n_folds)
 
 
 def distance_kernel_fit(block: np.ndarray, lat: np.ndarray, lon: np.ndarray, offset: bool = True) -> KernelFit:
@@ -254,6 +277,7 @@ class PlacesReport:
         rows = [("places", f"{len(self.places)} in the vocabulary, {self.missing} missing"),
                 ("probe R^2 latitude", f"{p['r2_lat']:.4f}"), ("probe R^2 longitude", f"{p['r2_lon']:.4f}"),
                 ("probe error", f"median {p['median_km']:.0f} km, mean {p['mean_km']:.0f} km"),
+                ("probe folds", str(self.probe.n_folds)),
                 ("kernel block", self.block_source)]
         rows += [(f"kernel {n}", f"{k.params[n]:.4g} +- {k.stderr[n]:.2g}") for n in k.params]
         rows.append(("kernel R^2", f"{k.r2:.4f}"))
@@ -262,17 +286,42 @@ class PlacesReport:
 
 def places_report(embedding: Any, kind: str = "us_states", n: int | None = None, cooc: Any = None,
                   target: str = "mstar", n_components: int | None = None, seed: int = 0,
-                  joiner: str = "-") -> PlacesReport:
-    """Load the places, keep those in the vocabulary, run the location probe and the distance-kernel fit."""
+                  joiner: str = "-", n_folds: int | None = None) -> PlacesReport:
+    """Load the places, keep those in the vocabulary, run the location probe and the distance-kernel fit.
+
+    Parameters
+    ----------
+    embedding : Embedding
+    kind : {"us_states", "world_cities"}
+    n : int, optional
+        World cities: how many (default 200).
+    cooc : Cooccurrence, optional
+        Fit the kernel to the ``target`` block of these counts instead of the Gram block.
+    target : str
+    n_components : int, optional
+        Probe on the top principal components.
+    seed : int
+        Shuffles the probe's folds.
+    joiner : str
+        Joins the tokens of multi-word names.
+    n_folds : int, optional
+        Probe folds; default 5, or fewer (at least 2) so that each fold holds 3 places.
+
+    Raises
+    ------
+    InputDataError
+        When fewer than 6 places are in the vocabulary (too few to cross-validate).
+    """
     from .symmetry import target_block
     places = load_places(kind, n, joiner)
     found = places.present(embedding.key_to_index)
     if cooc is not None:
         found = found.present(cooc.vocab.key_to_index)
-    if len(found) < 10:
-        raise InputDataError(f"only {len(found)} of the {len(places)} {kind} are in the vocabulary; at least 10 are needed.")
+    if len(found) < MIN_PLACES:
+        raise InputDataError(f"only {len(found)} of the {len(places)} {kind} are in the vocabulary; at least "
+                             f"{MIN_PLACES} are needed to cross-validate the location probe.")
     X = np.asarray(embedding[list(found.words)], dtype=np.float64)
-    probe = location_probe(X, found.lat, found.lon, n_components=n_components, seed=seed)
+    probe = location_probe(X, found.lat, found.lon, n_components=n_components, n_folds=n_folds, seed=seed)
     block = target_block(cooc, found.words, target) if cooc is not None else X @ X.T
     kernel = distance_kernel_fit(block, found.lat, found.lon)
     return PlacesReport(found, len(places) - len(found), probe, kernel, target if cooc is not None else "gram")
