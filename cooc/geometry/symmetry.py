@@ -476,11 +476,30 @@ class RobustnessResult:
 
 
 def robustness(cooc: Any, family: Family | str, extra_words: Sequence[str] = (), dim: int = 50,
-               target: str = "mstar", p: float = 0.5, seed: int = 0) -> RobustnessResult:
+               target: str = "mstar", p: float = 0.5, seed: int = 0, *, device: str = "cpu",
+               dtype: str = "float64") -> RobustnessResult:
     """Zero the family's block (and its pairs with ``extra_words``), re-embed, re-score.
 
     Uses :meth:`Cooccurrence.zero_block` (the target takes the independence value there
     exactly) and :class:`cooc.spectral.SpectralEmbedding`.
+
+    Parameters
+    ----------
+    cooc : Cooccurrence
+    family : Family or str
+        A family or the name of a shipped one.
+    extra_words : sequence of str
+        Words whose pairs with the family are zeroed too (helpers to cut).
+    dim, target, p, seed
+        The embedding: ``SpectralEmbedding(target, dim=dim, p=p, seed=seed)``.
+    device : {"cpu", "cuda", "auto"}
+        Where both embeddings are built and solved (``SpectralEmbedding``'s ``device``).
+    dtype : {"float64", "float32"}
+        Precision of the target matrices (``SpectralEmbedding``'s ``dtype``).
+
+    Returns
+    -------
+    RobustnessResult
     """
     from ..spectral.estimator import SpectralEmbedding
     family = load_family(family) if isinstance(family, (str, Path)) else family
@@ -488,8 +507,9 @@ def robustness(cooc: Any, family: Family | str, extra_words: Sequence[str] = (),
     extra = [w for w in extra_words if w in cooc.vocab.key_to_index and w not in set(fam.words)]
     pairs = [(a, b) for a in fam.words for b in fam.words] + [(a, b) for a in fam.words for b in extra]
     dim = min(dim, len(cooc))
-    before = SpectralEmbedding(target, dim=dim, p=p, seed=seed).fit_transform(cooc)
-    after = SpectralEmbedding(target, dim=dim, p=p, seed=seed).fit_transform(cooc.zero_block(pairs))
+    embed = lambda c: SpectralEmbedding(target, dim=dim, p=p, seed=seed, device=device,  # noqa: E731
+                                        dtype=dtype).fit_transform(c)
+    before, after = embed(cooc), embed(cooc.zero_block(pairs))
     score = lambda emb: recover_order(emb[list(fam.words)], fam, seed=seed)  # noqa: E731
     zeroed = set(pairs) | {(b, a) for a, b in pairs}
     return RobustnessResult(score(before), score(after), len(zeroed))

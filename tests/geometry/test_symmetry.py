@@ -335,6 +335,32 @@ def test_zeroed_month_block_survives_through_helpers_but_not_without_them(months
     assert cut.after.scores["alignment"] < 0.6 and cut.after.scores["adjacency"] < 0.5
 
 
+def _circle_order(result):
+    """The family's words in their order around the fitted circle, up to rotation and reflection."""
+    c = result.coords - result.circle.center
+    order = np.argsort(np.arctan2(c[:, 1], c[:, 0])).tolist()
+    turns = [order[i:] + order[:i] for i in range(len(order))]
+    return min(turns + [t[::-1] for t in turns])
+
+
+def test_robustness_in_float32_gives_the_float64_circle_order(months_and_helpers, monkeypatch):
+    cooc, family, _ = months_and_helpers
+    wide = S.robustness(cooc, family, dim=12)
+    seen, fit = [], SpectralEmbedding.fit
+    monkeypatch.setattr(SpectralEmbedding, "fit", lambda self, c: seen.append((self.device, self.dtype)) or fit(self, c))
+    narrow = S.robustness(cooc, family, dim=12, device="cpu", dtype="float32")
+    assert seen == [("cpu", "float32")] * 2                          # both embeddings, before and after
+    months = list(range(12))
+    for stage in ("before", "after"):
+        r64, r32 = getattr(wide, stage), getattr(narrow, stage)
+        assert _circle_order(r64) == _circle_order(r32) == months, stage
+        assert r32.scores["adjacency"] == r64.scores["adjacency"] == 1.0
+        assert r32.scores["alignment"] == pytest.approx(r64.scores["alignment"], abs=1e-6)
+    assert narrow.zeroed_pairs == wide.zeroed_pairs == 144
+    with pytest.raises(InvalidParameterError, match="dtype"):
+        S.robustness(cooc, family, dim=12, dtype="float16")
+
+
 def test_helper_words_restore_the_circle_and_fillers_do_not(months_and_helpers):
     cooc, family, helpers = months_and_helpers
     strong, _ = S.helper_experiment(cooc, family, n_helpers=(0, 1, 4, 12), dim=10)
