@@ -181,7 +181,8 @@ def run(args: argparse.Namespace) -> None:
             corpora[name] = (TokenCorpus.open(data / "attributes"), data / "attributes.txt")
     rows, records = [], {}
     for name, (corpus, text) in corpora.items():
-        key = f"{name}|repeat={args.repeat if name == 'wiki' else 1}|{json.dumps(HYPER, sort_keys=True)}"
+        corpus_key = f"repeat={args.repeat}" if name == "wiki" else json.dumps(ATTR, sort_keys=True)
+        key = f"{name}|{corpus_key}|{json.dumps(HYPER, sort_keys=True)}"
         results = {"gensim": [], "cooc": []}
         if have_gensim:
             # Hogwild threads race on a 64-word vocabulary and lose quality (measured: 76% with 2
