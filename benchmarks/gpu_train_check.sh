@@ -13,5 +13,5 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 python -m pytest -p no:cacheprovider -q tests/train/test_sampling.py tests/train/test_sgns.py \
   tests/train/test_word2vec.py tests/train/test_curves.py -k cuda 2>&1 | tail -4
 timeout 270 python benchmarks/word2vec.py run --device cuda --repeat 20 --seeds 2 --gensim-seeds 1 \
-  --batch-sizes 16384,65536 --out "$OUT/word2vec" 2>&1 | cut -c1-220 | tail -30
+  --batch-sizes 16384,65536 --out "$OUT/word2vec" 2>&1 | cut -c1-400 | tail -30
 timeout 200 python benchmarks/rhm_curves.py --device cuda --seeds 2 --out "$OUT/rhm" 2>&1 | tail -9
