@@ -37,16 +37,15 @@ stage "gpu tests" 110 python3 -m pytest -q -p no:cacheprovider -m gpu -rfE tests
     tests/train tests/geometry/test_analogy.py
 # 2. GPU counting (issue 9): parity with the CPU and with GloVe, then speed on 200M tokens.
 stage "counting" 230 python3 benchmarks/gpu_count_check.py --skip A --repeat 2 --deadline 190
-# 3. word2vec on the GPU against gensim with 16 workers; RHM sample complexity (issue 6).
+# 3. word2vec on the GPU against gensim with 16 workers (issue 6).
 stage "word2vec" 90 python3 benchmarks/word2vec.py run --device cuda --repeat 10 --seeds 1 --gensim-seeds 1 \
     --batch-sizes 16384,65536 --out "$OUT/word2vec" --record
-# 4. Eigensolvers on the GPU (issue 3).
+# 4. Eigensolvers on the GPU (issue 3), then the RHM sample-complexity curves (issue 6).
 stage "spectral" 60 python3 benchmarks/spectral.py --device cuda --dtype float32 --sizes 10000:200,25000:1000 --eval-ks all
 stage "rhm curves" 60 python3 benchmarks/rhm_curves.py --device cuda --seeds 2 --out "$OUT/rhm" --record
-# 6. RHM generation on the GPU (issue 4).
+# 5. RHM generation on the GPU (issue 4).
 stage "grammars" 30 python3 benchmarks/grammars.py --device cuda --samples 4000000 --repeat 3
-
-# 5. Ingestion scaling with 16 cores and Dask overhead (issue 7).
+# 6. Ingestion scaling with 16 cores and Dask overhead (issue 7).
 stage "scale" 70 python3 benchmarks/scale.py --source synthetic --tokens 30e6 --workers 1 4 16 --dask-workers 4 \
     --vocab 50000 --devices cpu cuda --results
 cp -f benchmarks/RESULTS.md "$OUT/RESULTS.md"
