@@ -69,10 +69,11 @@ def bench_setting(params: dict, n: int, device: str, repeat: int) -> list[list[o
     parse, *_ = timeit(lambda: model.parse(sample.tokens), repeat=repeat, sync=sync)
     small = sample[: max(1, n // 4)]
     onehot, *_ = timeit(lambda: small.one_hot(), repeat=repeat, sync=sync)
-    if device == "cuda":  # the GPU gives the same sentences for the same indices
+    if device == "cuda" and model.P_max < 2**63:  # the GPU decodes the same indices into the same sentences
+        # (above 2**63 distinct sentences are found by rejection from each device's own generator)
         host = model.sample(1000, seed=5, distinct=True)
         dev = model.sample(1000, seed=5, distinct=True, device="cuda")
-        assert np.array_equal(to_numpy(dev.tokens), host.tokens)
+        assert np.array_equal(to_numpy(dev.tokens), host.tokens), f"{params}: the GPU decodes indices differently"
     name = ",".join(f"{k}={v}" for k, v in params.items())
     rate = lambda t, k=n: k / t / 1e6  # noqa: E731
     return [[name, device, model.n_positions, n, rate(base), rate(expand), f"{base / expand:.1f}x", rate(iid),

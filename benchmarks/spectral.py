@@ -142,12 +142,17 @@ def bench_eval(cooc, fams, pairs, K: int, args) -> list[list]:
     med, lo, hi, curve = timeit(lambda: accuracy_vs_k(emb, ks, fams, protocol="pairs", device=args.device,
                                                       dtype=args.dtype), repeat=1, warmup=0, sync=sync)
     n_q = curve.results[0].total
-    check = [ks[0], ks[len(ks) // 2], ks[-1]]
+    # K = 1 is left out of the check: one-dimensional unit vectors are +-1, so most scores tie and
+    # the winner depends on summation order. In float32 the accumulated and direct scores may also
+    # round differently near a tie: allow 0.1% of the questions to change there; float64 is exact.
+    check = sorted({next((k for k in ks if k >= 4), ks[-1]), ks[len(ks) // 2], ks[-1]})
+    slack = 0 if args.dtype == "float64" else max(1, n_q // 1000)
     for k in check:  # the accumulated curve equals direct evaluations of the truncated embedding
         direct = evaluate_analogies(Embedding(emb.vectors[:, :k], emb.index_to_key), fams, protocol="pairs",
                                     device="cpu" if args.check_on_cpu else args.device)
         got = curve.results[ks.index(k)]
-        assert [f.correct for f in got.families] == [f.correct for f in direct.families], k
+        diff = sum(abs(a.correct - b.correct) for a, b in zip(got.families, direct.families))
+        assert diff <= slack, (k, diff, slack)
     k_best, acc_best = curve.best
     print(f"  protocol B: {n_q:,} questions x {len(ks)} values of K in {med:.2f} s "
           f"({1e3 * med / len(ks):.1f} ms per K); best {100 * acc_best:.1f}% at K={k_best}; "

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import get_xp, resolve_device
+from .._backend import get_sparse, get_xp, resolve_device
 from .._params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence import Cooccurrence
 from ..errors import InputDataError, InvalidParameterError
@@ -204,10 +204,15 @@ class Target:
             out[rows, cols] = (q[rows] * q[cols]) if self.kind == "p" else INDEPENDENCE[self.kind]
         return out
 
-    def _sparse(self, cooc: Cooccurrence, total: float) -> sp.csr_matrix:
-        if resolve_device(self.device) != "cpu":
-            raise InvalidParameterError("Target: sparse targets are built on the CPU; pass device='cpu' "
-                                        "(the eigensolvers move them to the GPU).")
+    def _sparse(self, cooc: Cooccurrence, total: float) -> Any:
+        """The sparse target: built on the host (O(nnz) work), moved to the GPU as a
+        ``cupyx.scipy.sparse`` CSR matrix when ``device`` is CUDA."""
+        matrix = self._sparse_host(cooc, total)
+        if resolve_device(self.device) == "cpu":
+            return matrix
+        return get_sparse("cuda").csr_matrix(matrix)
+
+    def _sparse_host(self, cooc: Cooccurrence, total: float) -> sp.csr_matrix:
         coo = cooc.counts.tocoo()
         q = self.marginals_
         P = coo.data.astype(np.float64) / total

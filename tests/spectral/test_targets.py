@@ -31,6 +31,8 @@ def example() -> Cooccurrence:
 
 
 def dense(matrix) -> np.ndarray:
+    if type(matrix).__module__.startswith("cupyx"):  # a sparse target on the GPU
+        matrix = matrix.get()
     return matrix.toarray() if sp.issparse(matrix) else to_numpy(matrix)
 
 
