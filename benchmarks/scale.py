@@ -171,7 +171,7 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
         if (dist.counts != local.counts).nnz or dist.counts.dtype != local.counts.dtype:
             raise SystemExit("Dask count differs from the local count")
         t0 = time.perf_counter()
-        blocked = count_distributed(corpus, client, workers=threads, out=tmp / "blocked", n_blocks=8, **params)
+        blocked = count_distributed(corpus, client, workers=threads, out=tmp / f"blocked-{device}", n_blocks=8, **params)
         t_blocked = time.perf_counter() - t0
         if (blocked.to_memory().counts != local.counts).nnz:
             raise SystemExit("blocked Dask count differs from the local count")
