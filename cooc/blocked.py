@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
+from .cooccurrence import normalised_marginals
 from .errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
 from .vocab import Vocabulary
 
@@ -278,16 +279,7 @@ class BlockedCooccurrence:
 
     def unigram_probabilities(self, marginals: str = "global") -> np.ndarray:
         """P_i over the V words, from global unigram counts or from the stored row sums."""
-        if marginals == "global":
-            u = self.unigram.astype(np.float64)
-        elif marginals == "block":
-            u = self.row_sums.astype(np.float64)
-        else:
-            raise InvalidParameterError(f"parameter 'marginals' must be 'global' or 'block', got {marginals!r}.")
-        s = u.sum()
-        if s <= 0:
-            raise InputDataError("the unigram marginals are all zero; nothing was counted.")
-        return u / s
+        return normalised_marginals(self.unigram, lambda: self.row_sums, marginals)
 
     # -- blocks ---------------------------------------------------------------------------
     def block(self, index: int, offset: int | None = None) -> sp.csr_matrix:

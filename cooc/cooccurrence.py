@@ -23,6 +23,20 @@ def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
 
 
+def normalised_marginals(unigram: np.ndarray, row_sums: Any, marginals: str = "global") -> np.ndarray:
+    """P_i over the V words: global unigram counts, or ``row_sums()`` of the block, normalised to sum 1."""
+    if marginals == "global":
+        u = np.asarray(unigram, dtype=np.float64)
+    elif marginals == "block":
+        u = np.asarray(row_sums(), dtype=np.float64)
+    else:
+        raise InvalidParameterError(f"parameter 'marginals' must be 'global' or 'block', got {marginals!r}.")
+    s = u.sum()
+    if s <= 0:
+        raise InputDataError("the unigram marginals are all zero; nothing was counted.")
+    return u / s
+
+
 def _csr(matrix: Any) -> sp.csr_matrix:
     m = sp.csr_matrix(matrix)
     m.sum_duplicates()
@@ -94,16 +108,7 @@ class Cooccurrence:
 
     def unigram_probabilities(self, marginals: str = "global") -> np.ndarray:
         """P_i normalised over the V words: from global unigram counts or from the block's rows."""
-        if marginals == "global":
-            u = self.unigram.astype(np.float64)
-        elif marginals == "block":
-            u = np.asarray(self.counts.sum(axis=1)).ravel().astype(np.float64)
-        else:
-            raise InvalidParameterError(f"parameter 'marginals' must be 'global' or 'block', got {marginals!r}.")
-        s = u.sum()
-        if s <= 0:
-            raise InputDataError("the unigram marginals are all zero; nothing was counted.")
-        return u / s
+        return normalised_marginals(self.unigram, lambda: np.asarray(self.counts.sum(axis=1)).ravel(), marginals)
 
     def top_pairs(self, n: int = 10) -> list[tuple[str, str, float]]:
         """The ``n`` largest entries as ``(word, context, value)``, upper triangle for symmetric counts."""

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._params import Interval, OneOf, validate
 from .errors import InputDataError
 
@@ -66,8 +68,7 @@ def _byte_table(keep: bytes) -> bytes:
     return bytes(table)
 
 
-def _keep_table(table: bytes):
-    import numpy as np
+def _keep_table(table: bytes) -> np.ndarray:
     keep = np.zeros(256, dtype=np.uint8)
     keep[[b for b in range(256) if table[b] != 32]] = 1
     return keep
@@ -131,7 +132,7 @@ class Tokenizer:
         """Tokens of ``text`` as ``str``."""
         return [t.decode("ascii", "replace") if t.isascii() else t.decode("utf-8") for t in self.tokens(text)]
 
-    def encode_batch(self, texts: list[str]) -> tuple[list[bytes], "np.ndarray", "np.ndarray"]:
+    def encode_batch(self, texts: list[str]) -> tuple[list[bytes], np.ndarray, np.ndarray]:
         """Tokenise a batch of documents into batch-local ids (see :class:`StreamEncoder`)."""
         return StreamEncoder(self).encode(texts)
 
@@ -193,7 +194,6 @@ class StreamEncoder:
         lengths : ndarray of int64, shape (len(texts),)
             Tokens per document; ``-1`` for a document dropped (empty or under ``min_doc_tokens``).
         """
-        import numpy as np
         if self._fast is not None:
             new_types, ids, counts = self._fast.encode(texts)
         else:
@@ -204,7 +204,6 @@ class StreamEncoder:
         return new_types, ids, np.where(dropped, -1, counts).astype(np.int64)
 
     def _encode_python(self, texts: list[str]):
-        import numpy as np
         table = self._table
         first = len(table)
         ids: list[int] = []

@@ -49,9 +49,14 @@ def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
 if numba is not None:
 
     @njit(parallel=True, nogil=True, cache=True)
-    def _count_total(tokens, offsets, vocab_size, drop, weights, row_start, row_len, cells,
-                     head, owner, tail, fill, resume, stop):  # pragma: no cover - compiled
-        """One plane, weights applied: head cell ``+= weights[j - 1]``, tail key tagged with ``j - 1``."""
+    def _count_kernel(tokens, offsets, vocab_size, drop, per_offset, weights, row_start, row_len, cells,
+                      head, owner, tail, fill, resume, stop):  # pragma: no cover - compiled
+        """Count the pairs of the rows each thread owns, from ``resume`` up to ``stop``.
+
+        ``per_offset``: one plane per offset with raw counts (head plane ``j - 1``, tail key
+        ``((j - 1) V + a) V + b``); otherwise one plane with weights applied (head cell
+        ``+= weights[j - 1]``, tail key ``(a V + b) L + (j - 1)``).
+        """
         window = weights.shape[0]
         for t in prange(tail.shape[0]):
             buf = tail[t]
@@ -83,54 +88,16 @@ if numba is not None:
                             break
                         if b >= vocab_size:
                             continue
-                        if b < la:
+                        if per_offset:
+                            if b < la:
+                                head[(j - 1) * cells + ra + b] += 1
+                            else:
+                                buf[f] = ((j - 1) * vocab_size + a) * np.int64(vocab_size) + b
+                                f += 1
+                        elif b < la:
                             head[ra + b] += weights[j - 1]
                         else:
                             buf[f] = (np.int64(a) * vocab_size + b) * window + (j - 1)
-                            f += 1
-                i += 1
-            fill[t] = f
-            resume[t] = i
-
-    @njit(parallel=True, nogil=True, cache=True)
-    def _count_planes(tokens, offsets, vocab_size, drop, weights, row_start, row_len, cells,
-                      head, owner, tail, fill, resume, stop):  # pragma: no cover - compiled
-        """One plane per offset, raw counts: plane ``j - 1`` of the head, tail key ``((j - 1) V + a) V + b``."""
-        window = weights.shape[0]
-        for t in prange(tail.shape[0]):
-            buf = tail[t]
-            f = fill[t]
-            i = resume[t]
-            d = np.searchsorted(offsets, i, side="right") - 1
-            while i < stop:
-                while offsets[d + 1] <= i:
-                    d += 1
-                a = tokens[i]
-                if a < vocab_size and owner[a] == t:
-                    if f + window > buf.shape[0]:
-                        break
-                    end = offsets[d + 1]
-                    ra = row_start[a]
-                    la = row_len[a]
-                    j = 0
-                    k = i + 1
-                    while k < end:
-                        b = tokens[k]
-                        k += 1
-                        if drop:
-                            if b >= vocab_size:
-                                continue
-                            j += 1
-                        else:
-                            j = k - 1 - i
-                        if j > window:
-                            break
-                        if b >= vocab_size:
-                            continue
-                        if b < la:
-                            head[(j - 1) * cells + ra + b] += 1
-                        else:
-                            buf[f] = ((j - 1) * vocab_size + a) * np.int64(vocab_size) + b
                             f += 1
                 i += 1
             fill[t] = f
@@ -156,9 +123,8 @@ def count_owned(tokens, offsets, vocab_size, drop, per_offset, weights, row_star
     offsets : ndarray of shape (d + 1,), int64
         Document offsets of the shard.
     """
-    kernel = _count_planes if per_offset else _count_total
-    kernel(tokens, offsets, vocab_size, drop, weights, row_start, row_len, cells, head, owner, tail, fill, resume,
-           stop)
+    _count_kernel(tokens, offsets, vocab_size, drop, per_offset, weights, row_start, row_len, cells, head, owner,
+                  tail, fill, resume, stop)
 
 
 # -- host-side assembly: the same results as the numpy versions in accumulate.py, in one pass ----------

@@ -126,7 +126,6 @@ def learning_curve(grammar: Any, model: str = "cnn", samples: Sequence[int] = (1
     list of dict, one per (P, seed): ``P``, ``seed``, ``train_error``, ``train_loss``,
     ``test_error``, ``test_loss``, ``chance_error``, ``steps``, ``seconds``.
     """
-    import torch
     validate(dict(model=model, n_test=n_test, steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol,
                   eval_every=eval_every), _CONSTRAINTS, "learning_curve")
     samples = sorted(int(p) for p in samples)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 
 import numpy as np
@@ -48,10 +47,11 @@ def small_text(tmp_path, rng):
 def test_build_equals_reference(tmp_path, small_text, vocab_size, min_count, oov, min_doc):
     path, lines = small_text
     tok = Tokenizer(min_doc_tokens=min_doc)
-    corpus = build_corpus(path, tmp_path / "c", tokenizer=tok, vocab_size=vocab_size, min_count=min_count, oov=oov,
-                          shard_tokens=500, progress=False)
+    built = build_corpus(path, tmp_path / "c", tokenizer=tok, vocab_size=vocab_size, min_count=min_count, oov=oov,
+                         shard_tokens=500, progress=False)
     words, docs = reference(lines, tok, vocab_size, min_count, oov)
     reopened = TokenCorpus.open(tmp_path / "c")
+    assert reopened.manifest == built.manifest
     assert reopened.vocab.words == words
     assert corpus_docs(reopened) == docs
     assert reopened.n_shards > 1 and reopened.n_tokens == sum(map(len, docs))

@@ -10,8 +10,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-import pytest
 
 from cooc.corpus import TokenCorpus
 from cooc.corpus_build import _RawState, build_corpus
