@@ -260,6 +260,10 @@ def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: in
     # fork: cheap, and works when the caller is a notebook or a script read from stdin.
     # A worker that dies raises BrokenProcessPool here instead of hanging the build.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    if ctx.get_start_method() == "fork":
+        # Load the compiled tokeniser once here: forked workers inherit it instead of each
+        # reading numba's cache again (about a second of CPU per worker).
+        StreamEncoder(tokenizer).encode(["warm up 1,5 it's"])
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
         pending: deque = deque()
         for batch in batches:  # bounded: never more than 2 * workers batches in flight
