@@ -4,8 +4,7 @@
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 from .embedding import Embedding
 
@@ -20,7 +19,4 @@ _LAZY = {
 __all__ = ["Embedding", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'cooc.spectral' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY, eager=("Embedding",))
