@@ -2,8 +2,10 @@
 
 The pure-Python :meth:`cooc.tokenize.Tokenizer.tokens` is the reference; this module
 must give exactly the same tokens (tests compare them on random and real text). A batch
-of documents is lowercased in Python, joined with NUL bytes, and then, in compiled code:
-numbers with a separator are deleted (scanning left to right exactly as ``re.sub`` would),
+of documents is joined with NUL bytes and encoded to UTF-8, and then, in compiled code:
+ASCII letters are lowercased and the few non-ASCII characters that matter are rewritten
+(see ``_normalise_bytes``: lowercasing anything else cannot make a token), numbers with
+a separator are deleted (scanning left to right exactly as ``re.sub`` would),
 apostrophes between letters are deleted, and tokens are read off and given batch-local
 ids through an open-addressing hash table that compares bytes on every hit.
 
@@ -26,13 +28,47 @@ def _jit(func):
     return numba.njit(cache=True, nogil=True)(func) if HAVE_NUMBA else func
 
 
+# Non-ASCII characters whose lowercase contains an ASCII letter (the full list for Python's
+# str.lower; a test recomputes it). Every other non-ASCII character stays a separator
+# whatever its case, so lowering ASCII bytes and rewriting these (and the typographic
+# apostrophe) in UTF-8 gives the tokens of ``text.lower()``.
+TO_ASCII_LOWER = (("\u0130", "\u0130".lower()), ("\u212a", "k"))
+
+
 @_jit
-def _delete_numbers(buf, out):
+def _normalise_bytes(buf, out, lines):
+    """One left-to-right scan of UTF-8 bytes: lowercase ASCII letters; U+0130 -> "i" U+0307,
+    U+212A -> "k", U+2019 -> "'"; delete numbers with a separator. With ``lines``, each
+    ``\\n`` ends a document (becomes the NUL separator) and a NUL inside one becomes a
+    space. ``out`` needs ``buf.size * 3 // 2 + 1`` bytes (U+0130 grows from 2 to 3)."""
     n = buf.size
     i = 0
     o = 0
     while i < n:
         c = buf[i]
+        if lines and (c == 10 or c == 0):
+            out[o] = 0 if c == 10 else 32
+            o += 1
+            i += 1
+            continue
+        if 65 <= c <= 90:
+            out[o] = c + 32
+            o += 1
+            i += 1
+            continue
+        if c == 0xC4 and i + 1 < n and buf[i + 1] == 0xB0:  # U+0130
+            out[o] = 105
+            out[o + 1] = 0xCC
+            out[o + 2] = 0x87
+            o += 3
+            i += 2
+            continue
+        if c == 0xE2 and i + 2 < n and (buf[i + 1] == 0x84 and buf[i + 2] == 0xAA
+                                        or buf[i + 1] == 0x80 and buf[i + 2] == 0x99):
+            out[o] = 107 if buf[i + 1] == 0x84 else 39  # U+212A -> "k", U+2019 -> "'"
+            o += 1
+            i += 3
+            continue
         if 48 <= c <= 57:
             j = i
             while j < n and 48 <= buf[j] <= 57:
@@ -52,6 +88,49 @@ def _delete_numbers(buf, out):
         o += 1
         i += 1
     return o
+
+
+@_jit
+def invalid_utf8_lines(buf):
+    """How many ``\\n``-terminated lines of ``buf`` Python's strict UTF-8 decoder would refuse."""
+    n = buf.size
+    bad = 0
+    line_bad = False
+    i = 0
+    while i < n:
+        c = buf[i]
+        i += 1
+        if c == 10:
+            bad += line_bad
+            line_bad = False
+            continue
+        if c < 0x80:
+            continue
+        # lead byte: how many continuation bytes, and the allowed range of the first one
+        lo, hi, more = 0x80, 0xBF, 0
+        if 0xC2 <= c <= 0xDF:
+            more = 1
+        elif c == 0xE0:
+            lo, more = 0xA0, 2
+        elif c == 0xED:
+            hi, more = 0x9F, 2
+        elif 0xE1 <= c <= 0xEF:
+            more = 2
+        elif c == 0xF0:
+            lo, more = 0x90, 3
+        elif 0xF1 <= c <= 0xF3:
+            more = 3
+        elif c == 0xF4:
+            hi, more = 0x8F, 3
+        else:
+            line_bad = True
+            continue
+        for k in range(more):
+            if i >= n or not ((lo if k == 0 else 0x80) <= buf[i] <= (hi if k == 0 else 0xBF)):
+                line_bad = True
+                break
+            i += 1
+    return bad + line_bad
 
 
 @_jit
@@ -162,6 +241,21 @@ def _rehash(type_hash, n_types, capacity):
     return slots
 
 
+@_jit
+def _gather(table, index, out):
+    for i in range(index.size):
+        out[i] = table[index[i]]
+
+
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` for int32 arrays, without numpy's conversion of the index to intp."""
+    if not HAVE_NUMBA:
+        return table[index]
+    out = np.empty(index.size, dtype=table.dtype)
+    _gather(table, index, out)
+    return out
+
+
 def _grown(arr: np.ndarray, size: int) -> np.ndarray:
     out = np.empty(size, dtype=arr.dtype)
     out[: arr.size] = arr
@@ -204,17 +298,26 @@ class BatchEncoder:
     def encode(self, texts: list[str]) -> tuple[list[bytes], np.ndarray, np.ndarray]:
         """Encode a batch: the types first seen in it (their ids follow on from earlier batches),
         the ids of all tokens (int32, documents concatenated), and tokens per document."""
-        joined = "\x00".join(t.replace("\x00", " ") if "\x00" in t else t for t in texts).lower()
-        if "\u2019" in joined:
-            joined = joined.replace("\u2019", "'")
-        buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        stage = np.empty(buf.size, dtype=np.uint8)
-        n = _delete_numbers(buf, stage)
+        joined = "\x00".join(texts)
+        if joined.count("\x00") != len(texts) - 1:  # NUL separates documents: none inside one
+            joined = "\x00".join(t.replace("\x00", " ") for t in texts)
+        return self._encode(np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8), len(texts), False)
+
+    def encode_lines(self, data: bytes) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+        """As :meth:`encode` for UTF-8 text with one document per ``\\n``-terminated line (a last
+        line without ``\\n`` counts too). Undecodable bytes separate tokens, exactly as the
+        U+FFFD that decoding with ``errors="replace"`` puts in their place would."""
+        n_docs = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        return self._encode(np.frombuffer(data, dtype=np.uint8), n_docs, True)
+
+    def _encode(self, buf: np.ndarray, n_docs: int, lines: bool) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+        stage = np.empty(buf.size * 3 // 2 + 1, dtype=np.uint8)
+        n = _normalise_bytes(buf, stage, lines)
         clean = np.empty(max(n, 1), dtype=np.uint8)
         n = _delete_apostrophes(stage, n, clean)
         first_new = self.n_types
         ids = np.empty(n // 2 + 1, dtype=np.int32)
-        doc_counts = np.zeros(len(texts), dtype=np.int64)
+        doc_counts = np.zeros(n_docs, dtype=np.int64)
         counters = np.array([self.n_types, self.arena_used, 0, 0], dtype=np.int64)
         i = 0
         while True:

@@ -4,12 +4,17 @@ One pass over the text. Tokens are first written with *provisional* ids (in orde
 first appearance) to ``out/.build/raw-*.npy``, each raw shard committed atomically with
 the list of new word types it introduced and how many source items it consumed. When
 the source is exhausted the vocabulary is chosen from the exact counts and every raw
-shard is remapped to frequency-rank ids (a numpy gather) into ``out/shards``; the
-manifest is written last. An interrupted build (Ctrl-C, a killed process) resumes from
+shard is remapped to frequency-rank ids (a gather, one shard per worker process) into
+``out/shards``; the manifest is written last. An interrupted build (Ctrl-C, a killed process) resumes from
 the last committed raw shard: finished shards are never re-tokenised.
 
 Memory does not grow with the number of tokens, only with the number T of distinct word
 types (which grows far more slowly, as Heaps' law says). With W workers:
+
+The main process only reads and routes: a source stored as UTF-8 lines (a text file in
+line mode) is cut into blocks of whole lines that go to the workers undecoded; workers
+decode (prepare), tokenise and number the types they see; the main process maps new types
+to provisional ids, gathers the ids of each batch and writes raw shards.
 
 * main process: at most ``2 W`` batches of text in flight (``batch_chars`` characters
   each), the shard being filled (``4 * shard_tokens`` bytes, 64 MiB by default) and its
@@ -28,6 +33,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import shutil
+import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
@@ -36,12 +42,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._io import atomic_save_npy, atomic_write_json, atomic_write_text, load_json, load_npy
+from ._io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
 from ._params import Interval, OneOf, validate
 from ._progress import ProgressBar
 from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output, write_shard
 from .errors import InputDataError, OutputExistsError
 from .sources import Source, open_source
+from ._tokenize_fast import gather
 from .tokenize import StreamEncoder, Tokenizer
 from .vocab import Vocabulary
 
@@ -83,7 +90,8 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     shard_tokens : int
         Tokens per shard (shards end at document boundaries).
     max_docs : int, optional
-        Stop after this many source documents (for quick looks at a large source).
+        Stop after this many source documents (for quick looks at a large source); for a
+        text source in line mode, after this many lines (blank ones included).
 
     Returns
     -------
@@ -117,7 +125,7 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
         if fresh and not state.shards:
             shutil.rmtree(out, ignore_errors=True)
         raise
-    return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress)
+    return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, workers)
 
 
 def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
@@ -149,6 +157,7 @@ class _RawState:
         self.shards: list[dict[str, Any]] = []
         self.types: list[bytes] = []
         self.type_ids: dict[bytes, int] = {}
+        self.counts = np.zeros(0, dtype=np.int64)  # occurrences of each type in the committed shards
         self.consumed = 0
         self.complete = False
 
@@ -160,6 +169,7 @@ class _RawState:
             meta = load_json(path / f"raw-{k:05d}.json", "raw shard metadata")
             new_types = (path / f"raw-{k:05d}.types").read_bytes().split(b"\n")[:-1]
             state._add_types(new_types)
+            state._count(state.load(k)[0])
             state.shards.append(meta)
             state.consumed = meta["consumed"]
             k += 1
@@ -174,14 +184,21 @@ class _RawState:
             self.type_ids[t] = len(self.types)
             self.types.append(t)
 
+    def _count(self, tokens: np.ndarray) -> None:
+        found = np.bincount(tokens, minlength=len(self.types))
+        if self.counts.size < found.size:
+            self.counts = np.concatenate([self.counts, np.zeros(found.size - self.counts.size, np.int64)])
+        self.counts[: found.size] += found
+
     def commit(self, tokens: np.ndarray, offsets: np.ndarray, new_types: list[bytes], consumed: int) -> None:
         k = len(self.shards)
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
-        atomic_write_text(stem.with_suffix(".types"), "".join(t.decode("utf-8") + "\n" for t in new_types))
+        atomic_write_bytes(stem.with_suffix(".types"), b"".join(t + b"\n" for t in new_types))
         meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1)}
         atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point
+        self._count(tokens)
         self.shards.append(meta)
         self.consumed = consumed
 
@@ -204,15 +221,18 @@ def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> Non
     _WORKER["prepare"] = prepare
 
 
-def _encode_batch(items: list[Any]) -> tuple[int, list[bytes], np.ndarray, np.ndarray]:
-    """Prepare and tokenise raw items in a worker.
+def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int]:
+    """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines.
 
     Returns the worker's pid, the types this worker sees for the first time, the ids of
-    the tokens in the worker's own numbering, and per-item lengths (-1 = dropped).
+    the tokens in the worker's own numbering, per-item lengths (-1 = dropped), and how
+    many lines held bytes that are not UTF-8 (blocks only).
     """
+    encoder = _WORKER["encoder"]
+    if isinstance(batch, bytes):
+        return (os.getpid(), *encoder.encode_lines(batch))
     prepare = _WORKER["prepare"]
-    new_types, ids, lengths = _WORKER["encoder"].encode([prepare(raw) or "" for raw in items])
-    return os.getpid(), new_types, ids, lengths
+    return (os.getpid(), *encoder.encode([prepare(raw) or "" for raw in batch]), 0)
 
 
 class _WorkerIds:
@@ -246,16 +266,23 @@ def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> I
 
 
 def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: int, skip: int,
-             max_docs: int | None) -> Iterator[tuple[list[Any], tuple[list[bytes], np.ndarray, np.ndarray]]]:
-    raw = source.iter_raw(skip=skip)
-    if max_docs is not None:
-        raw = (item for _, item in zip(range(max(max_docs - skip, 0)), raw))
-    batches = _batches(raw, batch_chars)
+             max_docs: int | None) -> Iterator[tuple[int, str | None, tuple]]:
+    """``(items in the batch, file name of a block or None, what the worker returned)``, in order."""
+    limit = None if max_docs is None else max(max_docs - skip, 0)
+    blocks = source.line_blocks(skip, limit, batch_chars)
+    if blocks is not None:
+        batches: Iterator[tuple[str | None, Any]] = blocks
+    else:
+        raw = source.iter_raw(skip=skip)
+        if limit is not None:
+            raw = (item for _, item in zip(range(limit), raw))
+        batches = ((None, batch) for batch in _batches(raw, batch_chars))
     init = (tokenizer.settings(), type(source).prepare)
     if workers <= 1:
         _init_worker(*init)
-        for batch in batches:
-            yield batch, _encode_batch(batch)
+        for label, batch in batches:
+            result = _encode_batch(batch)
+            yield result[3].size, label, result
         return
     # fork: cheap, and works when the caller is a notebook or a script read from stdin.
     # A worker that dies raises BrokenProcessPool here instead of hanging the build.
@@ -263,17 +290,21 @@ def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: in
     if ctx.get_start_method() == "fork":
         # Load the compiled tokeniser once here: forked workers inherit it instead of each
         # reading numba's cache again (about a second of CPU per worker).
-        StreamEncoder(tokenizer).encode(["warm up 1,5 it's"])
+        encoder = StreamEncoder(tokenizer)
+        encoder.encode(["warm up 1,5 it's"])
+        encoder.encode_lines(b"warm up\n\xff\n")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
         pending: deque = deque()
-        for batch in batches:  # bounded: never more than 2 * workers batches in flight
-            pending.append((batch, pool.submit(_encode_batch, batch)))
+        for label, batch in batches:  # bounded: never more than 2 * workers batches in flight
+            pending.append((label, pool.submit(_encode_batch, batch)))
             if len(pending) >= 2 * workers:
-                b, future = pending.popleft()
-                yield b, future.result()
+                label, future = pending.popleft()
+                result = future.result()
+                yield result[3].size, label, result
         while pending:
-            b, future = pending.popleft()
-            yield b, future.result()
+            label, future = pending.popleft()
+            result = future.result()
+            yield result[3].size, label, result
 
 
 def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, workers: int, batch_chars: int,
@@ -284,6 +315,7 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
     new_types: list[bytes] = []
     consumed = state.consumed
     mapping: dict[int, _WorkerIds] = {}
+    bad_lines: dict[str | None, int] = {}
     bar = ProgressBar("tokenising", unit="docs", enabled=progress, rates=("docs", "tokens"))
 
     def commit() -> None:
@@ -294,8 +326,10 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
         buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
 
     try:
-        for items, (worker, types, local, lengths) in _encoded(source, tokenizer, workers, batch_chars, consumed,
-                                                               max_docs):
+        for n_items, label, (worker, types, local, lengths, bad) in _encoded(source, tokenizer, workers, batch_chars,
+                                                                             consumed, max_docs):
+            if bad:
+                bad_lines[label] = bad_lines.get(label, 0) + bad
             gids = []
             for t in types:
                 gid = state.type_ids.get(t)
@@ -307,7 +341,7 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
                 gids.append(gid)
             worker_ids = mapping.setdefault(worker, _WorkerIds())
             worker_ids.extend(gids)
-            ids = worker_ids.lut[local]
+            ids = gather(worker_ids.lut, local)
             kept = lengths[lengths >= 0]
             sizes = np.maximum(lengths, 0)
             # A shard ends right after the item that fills it, so boundaries do not depend on
@@ -329,12 +363,14 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
                     commit()
                     if stop_after is not None and len(state.shards) >= stop_after:
                         return
-            bar.update(len(items), docs=int(kept.size), tokens=int(kept.sum()))
+            bar.update(n_items, docs=int(kept.size), tokens=int(kept.sum()))
         if buffered or not state.shards:
             commit()
         state.mark_complete(consumed)
     finally:
         bar.close()
+        for label, n in bad_lines.items():
+            warnings.warn(f"{label!r}: undecodable bytes on {n} lines were replaced by U+FFFD.", stacklevel=4)
 
 
 # -- pass 2: choose the vocabulary and remap ----------------------------------------------
@@ -354,33 +390,26 @@ def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_
 
 
 def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, Any], vocab_size: int | None,
-              min_count: int, oov: str, progress: bool) -> TokenCorpus:
+              min_count: int, oov: str, progress: bool, workers: int) -> TokenCorpus:
     n_types = len(state.types)
     counts = np.zeros(n_types, dtype=np.int64)
-    for k in range(len(state.shards)):
-        counts += np.bincount(state.load(k)[0], minlength=n_types)[:n_types]
+    counts[: state.counts.size] = state.counts[:n_types]
     if counts.sum() == 0:
         shutil.rmtree(out)
         raise InputDataError(f"the source yielded no tokens (no document had at least "
                              f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written.")
     chosen, vocab = _choose_vocab(state.types, counts, vocab_size, min_count)
     if vocab_size is not None and len(vocab) < vocab_size:
-        import warnings
         warnings.warn(f"asked for {vocab_size} words but the corpus has only {len(vocab)} "
                       f"(with min_count={min_count}); using {len(vocab)}.", stacklevel=3)
     oov_id = len(vocab)
     remap = np.full(max(n_types, 1), oov_id, dtype=np.int32)
     remap[chosen] = np.arange(len(vocab), dtype=np.int32)
-    shards = []
     bar = ProgressBar("remapping shards", total=len(state.shards), unit="shards", enabled=progress)
-    for k in range(len(state.shards)):
-        raw, offsets = state.load(k)
-        tokens = remap[raw]
-        if oov == "drop":
-            keep = tokens != oov_id
-            cum = np.concatenate([[0], np.cumsum(keep)])
-            tokens, offsets = tokens[keep], cum[offsets]
-        shards.append(write_shard(out, k, tokens, offsets))
+    shards = []
+    for meta in _map_shards(_remap_shard, range(len(state.shards)), workers,
+                            (str(out), str(state.path), remap, oov_id, oov == "drop")):
+        shards.append(meta)
         bar.update(1)
     bar.close()
     vocab.save(out / VOCAB_FILE)
@@ -392,6 +421,40 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     atomic_write_json(out / MANIFEST, manifest)
     shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
     return TokenCorpus.open(out, verify=False)
+
+
+_REMAP: dict[str, Any] = {}
+
+
+def _init_remap(out: str, build: str, remap: np.ndarray, oov_id: int, drop: bool) -> None:
+    _REMAP.update(out=Path(out), build=Path(build), remap=remap, oov_id=oov_id, drop=drop)
+
+
+def _remap_shard(k: int) -> dict[str, Any]:
+    """Raw shard ``k`` with final ids, written (with its checksums) as shard ``k`` of the corpus."""
+    build = _REMAP["build"]
+    raw = load_npy(build / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
+    offsets = load_npy(build / f"raw-{k:05d}.docs.npy", what="raw shard offsets")
+    tokens = _REMAP["remap"][raw]
+    if _REMAP["drop"]:
+        keep = tokens != _REMAP["oov_id"]
+        cum = np.concatenate([[0], np.cumsum(keep)])
+        tokens, offsets = tokens[keep], cum[offsets]
+    return write_shard(_REMAP["out"], k, tokens, offsets)
+
+
+def _map_shards(task: Callable[[int], Any], shards: Iterable[int], workers: int, init: tuple) -> Iterator[Any]:
+    """``task`` over shard indices, in order, in ``workers`` processes (the remap is per shard, so it parallelises)."""
+    shards = list(shards)
+    if workers <= 1 or len(shards) <= 1:
+        _init_remap(*init)
+        yield from map(task, shards)
+        return
+    # Forked workers inherit the remap table through initargs without pickling it.
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(min(workers, len(shards)), mp_context=ctx, initializer=_init_remap,
+                             initargs=init) as pool:
+        yield from pool.map(task, shards)
 
 
 __all__ = ["build_corpus"]

@@ -150,6 +150,16 @@ class Tokenizer:
                 f"min_doc_tokens={self.min_doc_tokens})")
 
 
+def _invalid_lines(data: bytes) -> int:
+    bad = 0
+    for line in data.split(b"\n"):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    return bad
+
+
 def load_substitutions(path: str | os.PathLike) -> dict[str, str]:
     """Read a substitution table: one phrase per line, optionally ``phrase<TAB>token``.
 
@@ -198,6 +208,30 @@ class StreamEncoder:
             new_types, ids, counts = self._fast.encode(texts)
         else:
             new_types, ids, counts = self._encode_python(texts)
+        return self._drop_short(new_types, ids, counts)
+
+    def encode_lines(self, data: bytes):
+        """Encode UTF-8 text holding one document per line (see :meth:`encode`).
+
+        Returns
+        -------
+        new_types, ids, lengths
+            As :meth:`encode`, one length per line (blank lines are dropped documents).
+        bad_lines : int
+            Lines with bytes that are not UTF-8 (they separate tokens, like U+FFFD would).
+        """
+        from . import _tokenize_fast as fast
+        buf = np.frombuffer(data, dtype=np.uint8)
+        bad = 0 if data.isascii() else int(fast.invalid_utf8_lines(buf)) if fast.HAVE_NUMBA else _invalid_lines(data)
+        if self._fast is not None:
+            return (*self._drop_short(*self._fast.encode_lines(data)), bad)
+        pieces = data.split(b"\n")
+        if pieces[-1] == b"":
+            pieces.pop()
+        texts = [p.decode("utf-8", errors="replace") for p in pieces]
+        return (*self._drop_short(*self._encode_python(texts)), bad)
+
+    def _drop_short(self, new_types, ids, counts):
         dropped = (counts == 0) | (counts < self.tokenizer.min_doc_tokens)
         if dropped.any():
             ids = ids[np.repeat(~dropped, counts)]

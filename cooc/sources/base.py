@@ -36,6 +36,17 @@ class Source:
     def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def line_blocks(self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
+                    ) -> Iterator[tuple[str, bytes]] | None:
+        """UTF-8 blocks of whole lines, one document per line, for sources stored that way.
+
+        Corpus building then hands raw bytes to its workers and never decodes text in the
+        main process. Items are *all* lines here (a blank line is an empty document), so
+        ``skip`` and ``limit`` count lines. Yields ``(file name, block)``; None when the
+        source cannot give blocks (the default).
+        """
+        return None
+
     def documents(self) -> Iterator[str]:
         """Documents as text, in order (prepared in this process)."""
         prepare = type(self).prepare

@@ -6,6 +6,7 @@ nobody. A file that looks binary (a NUL byte in its first 8 KiB) is refused.
 """
 from __future__ import annotations
 
+import codecs
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,19 +26,54 @@ def _check_not_binary(path: Path) -> None:
         raise InputDataError(f"{str(path)!r} looks like a binary file (it contains NUL bytes), not text.")
 
 
-def iter_lines(path: Path, encoding: str = "utf-8") -> Iterator[str]:
-    """Decoded lines of a (possibly compressed) file, replacing undecodable bytes with a warning."""
+def iter_lines(path: Path, encoding: str = "utf-8", block: int = 1 << 22) -> Iterator[str]:
+    """Decoded lines of a (possibly compressed) file, replacing undecodable bytes with a warning.
+
+    Lines end at ``\\n`` only (as when iterating over a binary file) and keep it. The file
+    is read and decoded ``block`` bytes at a time, which costs far less than a decode per line.
+    """
     _check_not_binary(path)
     bad_lines = 0
     with open_compressed(path) as fh:
-        for raw in fh:
+        rest = b""
+        while True:
+            data = fh.read(block)
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # no line end yet: keep reading
+                rest = data
+                continue
+            rest = data[cut:]
             try:
-                yield raw.decode(encoding)
+                lines = data[:cut].decode(encoding).split("\n")
+            except UnicodeDecodeError:
+                lines = []
+                for raw in data[:cut].split(b"\n"):
+                    try:
+                        lines.append(raw.decode(encoding))
+                    except UnicodeDecodeError:
+                        bad_lines += 1
+                        lines.append(raw.decode(encoding, errors="replace"))
+            for line in lines[:-1]:  # the last piece is the empty string after the final "\n"
+                yield line + "\n"
+        if rest:
+            try:
+                yield rest.decode(encoding)
             except UnicodeDecodeError:
                 bad_lines += 1
-                yield raw.decode(encoding, errors="replace")
+                yield rest.decode(encoding, errors="replace")
     if bad_lines:
         warnings.warn(f"{str(path)!r}: undecodable bytes on {bad_lines} lines were replaced by U+FFFD.", stacklevel=2)
+
+
+def _after_lines(block: bytes, k: int) -> int:
+    """Position just after the ``k``-th ``\\n`` of ``block`` (``k`` >= 1)."""
+    pos = -1
+    for _ in range(k):
+        pos = block.index(b"\n", pos + 1)
+    return pos + 1
 
 
 class TextSource(Source):
@@ -83,6 +119,48 @@ class TextSource(Source):
                 para = []
         if para:
             yield "".join(para)
+
+    def line_blocks(self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
+                    ) -> Iterator[tuple[str, bytes]] | None:
+        if self.mode != "line" or codecs.lookup(self.encoding).name not in ("utf-8", "ascii"):
+            return None
+        return self._line_blocks(skip, limit, size)
+
+    def _line_blocks(self, skip: int, limit: int | None, size: int) -> Iterator[tuple[str, bytes]]:
+        left = None if limit is None else limit
+        for path in self.paths:
+            _check_not_binary(path)
+            with open_compressed(path) as fh:
+                rest = b""
+                while left is None or left > 0:
+                    data = fh.read(size)
+                    block = rest + data
+                    if not data:  # the file's last line may lack its "\n"
+                        rest = b""
+                    else:
+                        cut = block.rfind(b"\n") + 1
+                        if cut == 0:
+                            rest = block
+                            continue
+                        block, rest = block[:cut], block[cut:]
+                    if skip:
+                        lines = block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
+                        if lines <= skip:
+                            skip -= lines
+                            block = b""
+                        else:
+                            block = block[_after_lines(block, skip):]
+                            skip = 0
+                    if block and left is not None:
+                        lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                        if lines > left:
+                            block = block[:_after_lines(block, left)]
+                            lines = left
+                        left -= lines
+                    if block:
+                        yield str(path), block
+                    if not data:
+                        break
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "mode": self.mode, "encoding": self.encoding, "files": file_fingerprint(self.paths)}

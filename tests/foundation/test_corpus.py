@@ -203,3 +203,25 @@ def test_corpus_writer_and_extras(tmp_path, rng):
 def test_text_source_object_and_max_docs(tmp_path, small_text):
     corpus = build_corpus(TextSource(small_text[0]), tmp_path / "c", max_docs=10, progress=False)
     assert corpus.n_docs <= 10 and corpus.manifest["source_items"] == 10
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_messy_text_files_build_like_decoded_lines(tmp_path, workers):
+    """The block path (raw UTF-8 lines to the workers) equals decoding each line in Python."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    raw_a = "First LINE, 1.5 don’t\r\n\n   \nİstanbul \u212aelvin caf\xe9\nno final newline".encode()
+    raw_b = b"bad \xff byte here\n" + b"ok Line " * 1200 + b"\n\x00nul inside\n"  # NUL past the binary check
+    (folder / "a.txt").write_bytes(raw_a)
+    (folder / "b.txt").write_bytes(raw_b)
+    lines = [line.decode("utf-8", errors="replace") for raw in (raw_a, raw_b) for line in raw.splitlines(True)
+             if b"\r" not in line or line.endswith(b"\r\n")]
+    tok = Tokenizer()
+    with pytest.warns(UserWarning, match=r"b\.txt.*1 lines"):
+        built = build_corpus(folder, tmp_path / "c", workers=workers, shard_tokens=7, batch_chars=16, progress=False)
+    words, docs = reference(lines, tok)
+    assert built.vocab.words == words
+    assert corpus_docs(built) == docs
+    limited = build_corpus(folder, tmp_path / "m", max_docs=4, progress=False)
+    # with a text source, max_docs counts lines, blank ones included
+    assert [[limited.vocab.words[i] for i in d] for d in corpus_docs(limited)] == [tok(t) for t in lines[:4] if tok(t)]

@@ -146,3 +146,13 @@ def test_detect_format(tmp_path, parquet_file):
     assert detect_format("hf:wikimedia/wikipedia") == "hf"
     with pytest.raises(InvalidParameterError, match="format"):
         open_source(str(parquet_file), format="csv")
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])
+def test_iter_lines_in_blocks_equals_line_iteration(tmp_path, block):
+    from cooc.sources.text import iter_lines
+    raw = "a\nb\r\nc\x0bd\u2028e\n\n  \nlast caf\xe9".encode("utf-8") + b"\nbad \xff byte\nend"
+    (tmp_path / "t.txt").write_bytes(raw)
+    expected = [line.decode("utf-8", errors="replace") for line in open(tmp_path / "t.txt", "rb")]
+    with pytest.warns(UserWarning, match="1 lines"):
+        assert list(iter_lines(tmp_path / "t.txt", block=block)) == expected

@@ -1,6 +1,7 @@
 """Tokeniser rules on hand-written strings, and the compiled path against the Python reference."""
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
@@ -79,7 +80,7 @@ def test_normalise_matches_sequential_regexes(text):
     assert normalise(text) == ref
 
 
-_TEXT = st.text(alphabet=st.sampled_from(list("abcxyz019 ,.'’\n\x00-éÉßİ😀")), max_size=60)
+_TEXT = st.text(alphabet=st.sampled_from(list("abcxyzABZ019 ,.'’\n\x00-éÉßİ\u212a😀")), max_size=60)
 
 
 def _reference_batch(tok, texts):
@@ -152,3 +153,56 @@ def test_table_and_arena_growth(rng):
     types, ids, lengths = tok.encode_batch(texts)
     assert [types[i].decode() for i in ids] == words
     assert lengths.tolist() == [1000] * 60
+
+
+def test_non_ascii_characters_that_lowercase_to_ascii_are_all_listed():
+    from cooc._tokenize_fast import TO_ASCII_LOWER
+    found = {chr(c) for c in range(128, 0x110000) if any(ord(x) < 128 for x in chr(c).lower())}
+    assert found == {char for char, _ in TO_ASCII_LOWER}
+    assert all(char.lower() == lower for char, lower in TO_ASCII_LOWER)
+
+
+@pytest.mark.parametrize("text", ["İstanbul KELVIN \u212aelvin", "ÀÉÎ Straße DON’T Don't 1,5 X1.5Y ΣΑΣ",
+                                  "ASCII ONLY, Mixed Case 3.14 It'S"])
+def test_compiled_lowercasing_equals_str_lower(text):
+    tok = Tokenizer()
+    types, ids, _ = tok.encode_batch([text, text.upper(), text.swapcase()])
+    ref_types, ref_ids, _ = _reference_batch(tok, [text, text.upper(), text.swapcase()])
+    assert [types[i] for i in ids] == [ref_types[i] for i in ref_ids]
+
+
+_LINE_BYTES = st.lists(st.one_of(st.sampled_from([b"\n", b"\x00", b" ", b"A", b"b", b"1", b",", b".", b"'",
+                                                  "’".encode(), "İ".encode(), "\u212a".encode(), "é".encode(),
+                                                  "😀".encode(), b"\r"]),
+                                 st.binary(min_size=1, max_size=3)), max_size=40).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LINE_BYTES, st.sampled_from(["wiki", "alpha"]), st.integers(0, 2), st.booleans())
+def test_encode_lines_equals_decoding_each_line(data, rule, min_tokens, compiled):
+    from cooc.tokenize import StreamEncoder
+    tok = Tokenizer(rule, min_doc_tokens=min_tokens)
+    encoder = StreamEncoder(tok) if compiled else _python_encoder(tok)
+    types, ids, lengths, bad = encoder.encode_lines(data)
+    lines = [raw.decode("utf-8", errors="replace") for raw in io.BytesIO(data)]
+    ref_types, ref_ids, ref_lengths = _reference_batch(tok, lines)
+    assert lengths.tolist() == ref_lengths
+    assert [types[i] for i in ids] == [ref_types[i] for i in ref_ids]
+    assert bad == sum(1 for raw in io.BytesIO(data) if not _decodes(raw))
+
+
+def _decodes(raw):
+    try:
+        raw.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=12))
+def test_utf8_validator_agrees_with_python(raw):
+    from cooc._tokenize_fast import invalid_utf8_lines
+    expected = sum(not _decodes(line) for line in io.BytesIO(raw))
+    assert invalid_utf8_lines(np.frombuffer(raw, dtype=np.uint8)) == expected
+    assert invalid_utf8_lines(np.frombuffer(raw + b"\n", dtype=np.uint8)) == expected

@@ -92,6 +92,10 @@ class _RecordingText(TextSource):
         _RecordingText.skips.append(skip)
         return super().iter_raw(skip)
 
+    def line_blocks(self, skip=0, limit=None, size=1 << 20):  # the path a line-mode build takes
+        _RecordingText.skips.append(skip)
+        return super().line_blocks(skip, limit, size)
+
 
 def test_build_killed_with_sigkill_resumes_to_the_same_corpus(tmp_path, text_tree, monkeypatch):
     root, _ = text_tree
