@@ -159,6 +159,7 @@ class _RawState:
         self.type_ids: dict[bytes, int] = {}
         self.counts = np.zeros(0, dtype=np.int64)  # occurrences of each type in the committed shards
         self.consumed = 0
+        self.resume_point: dict[str, Any] | None = None  # the source's own resume token, if it has one
         self.complete = False
 
     @classmethod
@@ -172,6 +173,7 @@ class _RawState:
             state._count(state.load(k)[0])
             state.shards.append(meta)
             state.consumed = meta["consumed"]
+            state.resume_point = meta.get("resume")
             k += 1
         for stale in path.glob("raw-*"):  # files of a shard that never committed
             if int(stale.name[4:9]) >= k:
@@ -190,17 +192,19 @@ class _RawState:
             self.counts = np.concatenate([self.counts, np.zeros(found.size - self.counts.size, np.int64)])
         self.counts[: found.size] += found
 
-    def commit(self, tokens: np.ndarray, offsets: np.ndarray, new_types: list[bytes], consumed: int) -> None:
+    def commit(self, tokens: np.ndarray, offsets: np.ndarray, new_types: list[bytes], consumed: int,
+               resume: dict[str, Any] | None = None) -> None:
         k = len(self.shards)
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
         atomic_write_bytes(stem.with_suffix(".types"), b"".join(t + b"\n" for t in new_types))
-        meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1)}
+        meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
         atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point
         self._count(tokens)
         self.shards.append(meta)
         self.consumed = consumed
+        self.resume_point = resume
 
     def load(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         tokens = load_npy(self.path / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
@@ -266,23 +270,25 @@ def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> I
 
 
 def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: int, skip: int,
-             max_docs: int | None) -> Iterator[tuple[int, str | None, tuple]]:
-    """``(items in the batch, file name of a block or None, what the worker returned)``, in order."""
+             max_docs: int | None, resume: dict[str, Any] | None
+             ) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
+    """``(items in the batch, (file name of a block, resume point after the batch), what the
+    worker returned)``, in order."""
     limit = None if max_docs is None else max(max_docs - skip, 0)
     blocks = source.line_blocks(skip, limit, batch_chars)
     if blocks is not None:
-        batches: Iterator[tuple[str | None, Any]] = blocks
+        batches: Iterator[tuple[tuple[str | None, Any], Any]] = (((label, None), block) for label, block in blocks)
     else:
-        raw = source.iter_raw(skip=skip)
+        raw, source_state = source.iter_raw_resumable(skip, resume)
         if limit is not None:
             raw = (item for _, item in zip(range(limit), raw))
-        batches = ((None, batch) for batch in _batches(raw, batch_chars))
+        batches = _with_resume_points(_batches(raw, batch_chars), skip, source_state)
     init = (tokenizer.settings(), type(source).prepare)
     if workers <= 1:
         _init_worker(*init)
-        for label, batch in batches:
+        for tag, batch in batches:
             result = _encode_batch(batch)
-            yield result[3].size, label, result
+            yield result[3].size, tag, result
         return
     # fork: cheap, and works when the caller is a notebook or a script read from stdin.
     # A worker that dies raises BrokenProcessPool here instead of hanging the build.
@@ -295,16 +301,26 @@ def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: in
         encoder.encode_lines(b"warm up\n\xff\n")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
         pending: deque = deque()
-        for label, batch in batches:  # bounded: never more than 2 * workers batches in flight
-            pending.append((label, pool.submit(_encode_batch, batch)))
+        for tag, batch in batches:  # bounded: never more than 2 * workers batches in flight
+            pending.append((tag, pool.submit(_encode_batch, batch)))
             if len(pending) >= 2 * workers:
-                label, future = pending.popleft()
+                tag, future = pending.popleft()
                 result = future.result()
-                yield result[3].size, label, result
+                yield result[3].size, tag, result
         while pending:
-            label, future = pending.popleft()
+            tag, future = pending.popleft()
             result = future.result()
-            yield result[3].size, label, result
+            yield result[3].size, tag, result
+
+
+def _with_resume_points(batches: Iterator[list[Any]], skip: int, source_state: Callable[[], Any]
+                        ) -> Iterator[tuple[tuple[None, dict[str, Any] | None], list[Any]]]:
+    """Tag each batch with the source's resume token taken right after its last item."""
+    items = skip
+    for batch in batches:
+        items += len(batch)
+        token = source_state()
+        yield (None, None if token is None else {"items": items, "state": token}), batch
 
 
 def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, workers: int, batch_chars: int,
@@ -318,16 +334,20 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
     bad_lines: dict[str | None, int] = {}
     bar = ProgressBar("tokenising", unit="docs", enabled=progress, rates=("docs", "tokens"))
 
-    def commit() -> None:
+    last_point = state.resume_point  # the source's resume token at or before ``consumed``
+
+    def commit(point: dict[str, Any] | None) -> None:
         nonlocal buf_tokens, buf_lengths, buffered, new_types
         tokens = np.concatenate(buf_tokens) if buf_tokens else np.zeros(0, np.int32)
         lengths = np.concatenate(buf_lengths) if buf_lengths else np.zeros(0, np.int64)
-        state.commit(tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), new_types, consumed)
+        if point is None or point["items"] > consumed:
+            point = last_point
+        state.commit(tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), new_types, consumed, point)
         buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
 
     try:
-        for n_items, label, (worker, types, local, lengths, bad) in _encoded(source, tokenizer, workers, batch_chars,
-                                                                             consumed, max_docs):
+        for n_items, (label, point), (worker, types, local, lengths, bad) in _encoded(
+                source, tokenizer, workers, batch_chars, consumed, max_docs, state.resume_point):
             if bad:
                 bad_lines[label] = bad_lines.get(label, 0) + bad
             gids = []
@@ -360,12 +380,13 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
                 consumed += stop - start
                 start = stop
                 if buffered >= shard_tokens:
-                    commit()
+                    commit(point)
                     if stop_after is not None and len(state.shards) >= stop_after:
                         return
+            last_point = point or last_point
             bar.update(n_items, docs=int(kept.size), tokens=int(kept.sum()))
         if buffered or not state.shards:
-            commit()
+            commit(last_point)
         state.mark_complete(consumed)
     finally:
         bar.close()

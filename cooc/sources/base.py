@@ -36,6 +36,17 @@ class Source:
     def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def iter_raw_resumable(self, skip: int = 0, resume: dict[str, Any] | None = None
+                           ) -> tuple[Iterator[Any], Callable[[], Any]]:
+        """Raw items from item ``skip`` on, and a function giving a resume token for the
+        position after the items yielded so far (JSON-able; None if the source has none).
+
+        A build stores ``{"items": count, "state": token}`` with each shard and passes it back
+        as ``resume`` so a source that can seek (a streaming Hugging Face dataset) restarts
+        there instead of reading and discarding ``skip`` items. The default just skips.
+        """
+        return self.iter_raw(skip=skip), lambda: None
+
     def line_blocks(self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
                     ) -> Iterator[tuple[str, bytes]] | None:
         """UTF-8 blocks of whole lines, one document per line, for sources stored that way.

@@ -6,7 +6,7 @@ with a builder name (``"parquet"``, ``"json"``) and ``data_files``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import InputDataError, MissingDependencyError
@@ -55,13 +55,34 @@ class HFDatasetSource(Source):
             raise InputDataError(f"cannot load dataset {self.path!r} ({self.name}): {exc}") from None
 
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
+        return self.iter_raw_resumable(skip)[0]
+
+    def iter_raw_resumable(self, skip: int = 0, resume: dict[str, Any] | None = None
+                           ) -> tuple[Iterator[str], Callable[[], Any]]:
+        """Rows from ``skip`` on. A streaming dataset restarts from ``resume`` (a state taken
+        with ``IterableDataset.state_dict()`` after ``resume["items"]`` rows): only the
+        rows after that point are read again, not every row before ``skip``."""
         ds = self._load()
         features = getattr(ds, "features", None) or getattr(ds, "column_names", None)
         if features is not None and self.text_field not in features:
             raise InputDataError(f"dataset {self.path!r} has no field {self.text_field!r} (fields: {list(features)}).")
-        if skip:
+        discard = 0
+        seekable = self.streaming and hasattr(ds, "state_dict")
+        # How the last iteration started: from a stored state (rows read again to reach ``skip``) or not.
+        self.last_start: dict[str, Any] = {"skip": skip, "from_state": None, "reread": 0}
+        if resume and seekable and resume.get("state") is not None and resume.get("items", skip + 1) <= skip:
+            ds.load_state_dict(resume["state"])
+            discard = skip - int(resume["items"])
+            self.last_start.update(from_state=int(resume["items"]), reread=discard)
+        elif skip:
             ds = ds.skip(skip) if self.streaming else ds.select(range(skip, len(ds)))
+        return self._rows(ds, discard), (ds.state_dict if seekable else lambda: None)
+
+    def _rows(self, ds: Any, discard: int) -> Iterator[str]:
         for row in ds:
+            if discard:
+                discard -= 1
+                continue
             if self.text_field not in row:
                 raise InputDataError(f"dataset {self.path!r} rows lack the field {self.text_field!r}.")
             value = row[self.text_field]

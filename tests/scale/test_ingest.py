@@ -10,10 +10,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 
 from cooc.corpus import TokenCorpus
 from cooc.corpus_build import _RawState, build_corpus
-from cooc.sources import TextSource, WikiXMLSource
+from cooc.sources import HFDatasetSource, TextSource, WikiXMLSource
 from cooc.tokenize import Tokenizer
 
 from .conftest import write_wiki_dumps
@@ -156,3 +158,43 @@ def test_shard_cuts_do_not_depend_on_batching(tmp_path, text_tree):
         assert tokens.size >= 450 and offsets[-2] < 450
     _, docs = reference(texts, tok)
     assert corpus.n_docs == len(docs) and corpus.manifest["source_items"] == len(texts)
+
+
+class _RecordingHF(HFDatasetSource):
+    """The Hugging Face source, remembering how it was asked to restart."""
+
+    calls: list = []
+
+    def iter_raw_resumable(self, skip=0, resume=None):
+        rows, state = super().iter_raw_resumable(skip, resume)
+        _RecordingHF.calls.append(dict(self.last_start))
+        return rows, state
+
+
+def test_hf_streaming_build_resumes_from_the_dataset_state(tmp_path, rng):
+    """An interrupted build of a streaming dataset restarts at its stored state_dict(), not by re-reading every row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    words = [f"w{i}" for i in range(40)]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(5, 40)))) for _ in range(300)]
+    files = []
+    for f in range(4):  # four parquet shards in the wikimedia/wikipedia schema
+        rows = [{"id": str(i), "url": "u", "title": "t", "text": t} for i, t in enumerate(texts[75 * f:75 * (f + 1)])]
+        files.append(tmp_path / f"wiki-{f:05d}.parquet")
+        pq.write_table(pa.Table.from_pylist(rows), files[-1], row_group_size=20)
+    source = _RecordingHF("parquet", None, data_files=[str(p) for p in files])
+    kwargs = dict(shard_tokens=1500, batch_chars=500, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        build_corpus(source, tmp_path / "cut", _stop_after_shards=3, **kwargs)
+    committed = _RawState.resume(tmp_path / "cut" / ".build")
+    assert committed.resume_point is not None and committed.resume_point["items"] <= committed.consumed
+    assert committed.consumed > 75  # the restart point lies past the first parquet file
+    _RecordingHF.calls = []
+    resumed = build_corpus(source, tmp_path / "cut", workers=2, **kwargs)
+    start = _RecordingHF.calls[0]
+    assert start["skip"] == committed.consumed and start["from_state"] == committed.resume_point["items"]
+    assert start["reread"] == committed.consumed - start["from_state"] < 40  # less than one batch read again
+    fresh = build_corpus(source, tmp_path / "fresh", **kwargs)
+    same_corpus(resumed, fresh)
+    words_ref, docs_ref = reference(texts, Tokenizer())
+    assert resumed.vocab.words == words_ref and [d.tolist() for d in resumed.documents()] == docs_ref
