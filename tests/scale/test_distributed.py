@@ -184,3 +184,42 @@ def test_cli_count_on_dask_and_blocked(client, cluster, corpus, tmp_path):
     assert f"{a} {b}" in info.output
     bad = runner.invoke(app, args + ["-o", str(tmp_path / "flat")])
     assert bad.exit_code == 1 and bad.output.startswith("error: ") and "exists" in bad.output
+
+
+def test_cluster_started_from_the_dask_command_line(corpus, tmp_path):
+    """A scheduler and two workers started as separate `dask` processes (as on separate machines) count the same matrix."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    info = tmp_path / "scheduler.json"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    procs = [subprocess.Popen(dask + ["--scheduler-file", str(info), "--port", "0", "--dashboard-address", ":0"],
+                              env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            assert time.monotonic() < deadline and procs[0].poll() is None, "the scheduler did not start"
+            time.sleep(0.1)
+        for k in range(2):  # each worker in its own folder, as on another machine sharing the corpus's filesystem
+            (tmp_path / f"w{k}").mkdir()
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(info), "--nthreads", "1",
+                 "--nworkers", "1", "--no-dashboard"], env=env, cwd=tmp_path / f"w{k}",
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with distributed.Client(scheduler_file=str(info), timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+            address = client.scheduler.address
+        remote = count_cooccurrences(corpus, window=5, progress=False, scheduler=address)
+        assert_same(remote, count_cooccurrences(corpus, window=5, progress=False))
+        assert remote.settings["count"]["scheduler"] == address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
