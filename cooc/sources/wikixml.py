@@ -8,7 +8,7 @@ then normalises like any other text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .base import Source, expand_paths, file_fingerprint, open_compressed
@@ -32,10 +32,25 @@ class WikiXMLSource(Source):
         self.paths = expand_paths(paths, suffixes=(".xml", ".xml.bz2", ".xml.gz", ".bz2"))
 
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
+        return self.iter_raw_resumable(skip)[0]
+
+    def iter_raw_resumable(self, skip: int = 0, resume: dict[str, Any] | None = None
+                           ) -> tuple[Iterator[str], Callable[[], Any]]:
+        """Pages from ``skip`` on; the resume token names the dump file being read and the
+        pages before it, so a restart opens that file directly instead of parsing every
+        earlier dump again (English Wikipedia comes as dozens of multi-GB files)."""
+        position = {"file": 0, "before": 0}  # file being read, pages in the files before it
+        state = resume.get("state") if resume else None
+        if state and 0 <= state.get("file", -1) < len(self.paths) and state.get("before", skip + 1) <= skip:
+            position = {"file": int(state["file"]), "before": int(state["before"])}
+        return self._pages(skip, position), lambda: dict(position)
+
+    def _pages(self, skip: int, position: dict[str, int]) -> Iterator[str]:
         from gensim.corpora.wikicorpus import extract_pages
-        seen = 0
-        for path in self.paths:
-            with open_compressed(path) as fh:
+        seen = position["before"]
+        for index in range(position["file"], len(self.paths)):
+            position.update(file=index, before=seen)
+            with open_compressed(self.paths[index]) as fh:
                 for _title, text, _pageid in extract_pages(fh, filter_namespaces=("0",)):
                     if not text or _REDIRECT.match(text):
                         continue

@@ -198,3 +198,25 @@ def test_hf_streaming_build_resumes_from_the_dataset_state(tmp_path, rng):
     same_corpus(resumed, fresh)
     words_ref, docs_ref = reference(texts, Tokenizer())
     assert resumed.vocab.words == words_ref and [d.tolist() for d in resumed.documents()] == docs_ref
+
+
+def test_wikipedia_dumps_resume_at_the_dump_file_being_read(tmp_path, rng, monkeypatch):
+    """A restart opens the dump file it stopped in; earlier dumps are not parsed again."""
+    write_wiki_dumps(tmp_path / "dumps", rng, n_files=3, pages=12)
+    kwargs = dict(shard_tokens=600, batch_chars=300, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        build_corpus(tmp_path / "dumps", tmp_path / "cut", _stop_after_shards=4, **kwargs)
+    committed = _RawState.resume(tmp_path / "cut" / ".build")
+    assert committed.resume_point["state"]["file"] >= 1 and committed.consumed > 12
+    opened = []
+    original = WikiXMLSource._pages
+
+    def recording(self, skip, position):
+        opened.append(dict(position))
+        return original(self, skip, position)
+
+    monkeypatch.setattr(WikiXMLSource, "_pages", recording)
+    resumed = build_corpus(tmp_path / "dumps", tmp_path / "cut", workers=2, **kwargs)
+    assert opened[0] == committed.resume_point["state"]
+    monkeypatch.undo()
+    same_corpus(resumed, build_corpus(tmp_path / "dumps", tmp_path / "fresh", **kwargs))
