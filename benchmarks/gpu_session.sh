@@ -4,7 +4,8 @@
 #   bash benchmarks/gpu_session.sh [BUDGET_SECONDS]
 #   STAGES="spectral|scale" TESTS="tests/spectral" bash benchmarks/gpu_session.sh 300   # a rerun of some stages
 #
-# Carry: .whl (gensim + smart_open wheels; .whl/scale: dask, distributed, rich, ... for Python 3.12),
+# Carry: .whl (gensim + smart_open wheels; .whl/scale: dask, distributed, rich, ... for Python 3.12;
+# .whl/cuda: dask-cuda, nvidia-ml-py, numba-cuda, cuda-core, installed apart for the dask-cuda stage),
 # .peers/GloVe (GloVe's source), .bench/wiki_sample.txt, .bench/word2vec/{wiki,attributes,eval,reference.json}.
 # Stages run in order of importance, each with a timeout taken from what is left of the budget,
 # and each guarded so that one failure still lets the rest run. Everything lands in $OUT:
@@ -39,6 +40,9 @@ stage "gpu tests" 110 python3 -m pytest -q -p no:cacheprovider -m gpu -rfE \
     ${TESTS:-tests/count tests/spectral tests/grammars tests/train tests/geometry/test_analogy.py}
 # 2. GPU counting (issue 9): parity with the CPU and with GloVe, then speed on 200M tokens.
 stage "counting" 230 python3 benchmarks/gpu_count_check.py --skip A --repeat 2 --deadline 190
+#    The result's assembly alone, the previous host path against the device one, stage by stage.
+stage "assembly" 90 bash -c "python3 benchmarks/assemble_profile.py --device cuda --vocab 50000 --cases full \
+    && python3 benchmarks/assemble_profile.py --device cuda --vocab 16000 --cases partial"
 # 3. word2vec on the GPU against gensim with 16 workers (issue 6).
 stage "word2vec" 90 python3 benchmarks/word2vec.py run --device cuda --repeat 10 --seeds 1 --gensim-seeds 1 \
     --batch-sizes 16384,65536 --out "$OUT/word2vec" --record
@@ -47,7 +51,11 @@ stage "spectral" 100 python3 benchmarks/spectral.py --device cuda --dtype float3
 stage "rhm curves" 60 python3 benchmarks/rhm_curves.py --device cuda --seeds 2 --out "$OUT/rhm" --record
 # 5. RHM generation on the GPU (issue 4).
 stage "grammars" 45 python3 benchmarks/grammars.py --device cuda --samples 4000000 --repeat 3
-# 6. Ingestion scaling with 16 cores and Dask overhead (issue 7).
+# 6. dask-cuda's LocalCUDACluster (issue 7), its wheels kept apart so they cannot break the stages above.
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-cuda .whl/cuda/*.whl >>"$LOG" 2>&1
+stage "dask-cuda" 90 env PYTHONPATH="$PYTHONPATH:/tmp/site-cuda" python3 -m pytest -q -p no:cacheprovider -rfE \
+    tests/scale/test_distributed.py -k "local_cuda_cluster"
+# 7. Ingestion scaling with 16 cores and Dask overhead (issue 7).
 stage "scale" 140 python3 benchmarks/scale.py --source synthetic --tokens 20e6 --workers 1 4 16 --dask-workers 4 \
     --vocab 50000 --devices cpu cuda --results
 cp -f benchmarks/RESULTS.md "$OUT/RESULTS.md"

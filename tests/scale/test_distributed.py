@@ -223,3 +223,15 @@ def test_cluster_started_from_the_dask_command_line(corpus, tmp_path):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@pytest.mark.gpu
+def test_local_cuda_cluster_equals_local_count(corpus):
+    """dask-cuda's LocalCUDACluster (one worker per GPU), each counting on its GPU, gives the CPU matrix."""
+    pytest.importorskip("dask_cuda")
+    from cooc._backend import cuda_available
+    if not cuda_available():
+        pytest.skip("CuPy with a CUDA device is not available")
+    local = count_cooccurrences(corpus, window=5, progress=False)
+    on_gpus = count_cooccurrences(corpus, window=5, progress=False, device="cuda", scheduler="local-cuda")
+    assert_same(on_gpus, local)
