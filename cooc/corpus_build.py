@@ -5,16 +5,18 @@ first appearance) to ``out/.build/raw-*.npy``, each raw shard committed atomical
 the list of new word types it introduced and how many source items it consumed. When
 the source is exhausted the vocabulary is chosen from the exact counts and every raw
 shard is remapped to frequency-rank ids (a gather, one shard per worker process) into
-``out/shards``; the manifest is written last. An interrupted build (Ctrl-C, a killed process) resumes from
-the last committed raw shard: finished shards are never re-tokenised.
-
-Memory does not grow with the number of tokens, only with the number T of distinct word
-types (which grows far more slowly, as Heaps' law says). With W workers:
+``out/shards``; the manifest is written last. An interrupted build (Ctrl-C, a killed
+process) resumes from the last committed raw shard: finished shards are never
+re-tokenised, and a source that can seek (a streaming Hugging Face dataset, a folder of
+Wikipedia dumps) restarts from the resume token stored with that shard.
 
 The main process only reads and routes: a source stored as UTF-8 lines (a text file in
 line mode) is cut into blocks of whole lines that go to the workers undecoded; workers
 decode (prepare), tokenise and number the types they see; the main process maps new types
 to provisional ids, gathers the ids of each batch and writes raw shards.
+
+Memory does not grow with the number of tokens, only with the number T of distinct word
+types (which grows far more slowly, as Heaps' law says). With W workers:
 
 * main process: at most ``2 W`` batches of text in flight (``batch_chars`` characters
   each), the shard being filled (``4 * shard_tokens`` bytes, 64 MiB by default) and its
@@ -22,7 +24,8 @@ to provisional ids, gathers the ids of each batch and writes raw shards.
   types) and one int32 id map per worker (``4 W`` bytes per type);
 * each worker: the batch being tokenised (about ``10 * batch_chars`` bytes) and its own
   type table (about 67 bytes per type it has seen);
-* finishing: counts and remap (12 bytes per type), the chosen vocabulary, one shard at a time.
+* finishing: counts and remap (12 bytes per type, the remap shared with forked workers),
+  the chosen vocabulary, and one shard (read and remapped, ``8 * shard_tokens`` bytes) per worker.
 
 English Wikipedia has of the order of 10 million types after lowercasing (an estimate):
 with 16 workers about 1.2 GB + 0.6 GB in the main process and at most 0.7 GB per worker,
@@ -45,10 +48,10 @@ import numpy as np
 from ._io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
 from ._params import Interval, OneOf, validate
 from ._progress import ProgressBar
+from ._tokenize_fast import gather
 from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output, write_shard
 from .errors import InputDataError, OutputExistsError
 from .sources import Source, open_source
-from ._tokenize_fast import gather
 from .tokenize import StreamEncoder, Tokenizer
 from .vocab import Vocabulary
 
