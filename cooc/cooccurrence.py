@@ -39,6 +39,8 @@ def normalised_marginals(unigram: np.ndarray, row_sums: Any, marginals: str = "g
 
 def _csr(matrix: Any) -> sp.csr_matrix:
     m = sp.csr_matrix(matrix)
+    if isinstance(matrix, sp.csr_matrix) and matrix.has_canonical_format:
+        m.has_canonical_format = True   # known (the counter marks its results): no second O(nnz) check
     m.sum_duplicates()
     m.sort_indices()
     return m

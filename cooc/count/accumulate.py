@@ -217,11 +217,15 @@ class RunStore:
         self.runs, self.in_memory = [], 0
         self.spills += 1
 
-    def iter_merged(self, key_bounds: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield the merged entries of every run, one key range ``[key_bounds[i], key_bounds[i+1])`` at a time."""
+    def all_runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every run as (keys, values): the spilled ones memory-mapped, then those in memory."""
         mapped = [(np.load(kp, mmap_mode="r", allow_pickle=False), np.load(vp, mmap_mode="r", allow_pickle=False))
                   for kp, vp in self.files]
-        sources = mapped + self.runs
+        return mapped + self.runs
+
+    def iter_merged(self, key_bounds: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield the merged entries of every run, one key range ``[key_bounds[i], key_bounds[i+1])`` at a time."""
+        sources = self.all_runs()
         cuts = [np.searchsorted(k, key_bounds) for k, _ in sources]
         for i in range(len(key_bounds) - 1):
             parts = [(np.asarray(k[c[i]:c[i + 1]]), np.asarray(v[c[i]:c[i + 1]])) for (k, v), c in zip(sources, cuts)]

@@ -17,7 +17,7 @@ from .._params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence import Cooccurrence
 from ..corpus import TokenCorpus
 from ..errors import InputDataError, InvalidParameterError, MissingDependencyError
-from . import _numba
+from . import _numba, assemble
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
 from .planning import plan_sizes
@@ -111,19 +111,19 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
     symmetric = symmetric and not directional
     planes, plan, stats = count_planes(corpus, V, window, weighting, per_offset, memory=memory, workers=workers,
                                        device=device, oov=oov, progress=progress, spill_dir=spill_dir, engine=engine,
-                                       symmetrize=symmetric)
+                                       symmetrize=symmetric, weighted=True)
     ints, scale = integer_weights(window, weighting)
     return _result(corpus, planes, plan, ints, scale, dict(
         window=window, weighting=weighting, symmetric=symmetric, directional=not symmetric,
-        per_offset=per_offset, oov=oov, vocab_size=V), stats, symmetrized=symmetric)
+        per_offset=per_offset, oov=oov, vocab_size=V), stats, symmetrized=symmetric, weighted=not plan.per_offset)
 
 
 def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: str, per_offset: bool, *,
                  memory: str | int = "4GB", workers: int | None = None, device: str = "cpu", oov: str = "drop",
                  progress: bool = False, spill_dir: str | os.PathLike | None = None, engine: str = "auto",
-                 total_tokens: int | None = None, symmetrize: bool = False
+                 total_tokens: int | None = None, symmetrize: bool = False, weighted: bool = False
                  ) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
-    """Count ``corpus`` into raw integer forward planes, before symmetrising and weighting.
+    """Count ``corpus`` into raw integer forward planes (before symmetrising and weighting, unless asked).
 
     The building block of :func:`count_cooccurrences` and of the Dask counter, which
     calls it on a few shards at a time (forward planes of disjoint shards add up exactly).
@@ -136,14 +136,22 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
         Tokens of the whole corpus when ``corpus`` is a part of it: decides, the same way
         for every part, whether weighted sums could overflow int64 (then one plane per offset).
     symmetrize : bool
-        Return ``F + F^T`` instead of ``F`` (on the GPU, in place in a full head).
+        Return ``F + F^T`` instead of ``F`` (on the GPU formed on the device).
+    weighted : bool
+        When the plan has one plane (``not plan.per_offset``), return the finished total:
+        the weights divided out as by :func:`weigh_planes` (float64 unless uniform), on the
+        device when counting ran there. Per-offset planes stay raw. The Dask counter, which
+        adds up the raw planes of its parts, leaves it False.
 
     Returns
     -------
-    planes : list of scipy.sparse.csr_matrix of shape (V, V), int64
-        ``F`` with integer weights applied (one plane), or one raw plane per offset.
+    planes : list of scipy.sparse.csr_matrix of shape (V, V)
+        ``F`` with integer weights applied (one int64 plane; weighted as above when
+        ``weighted``), or one raw int64 plane per offset.
     plan : Plan
     stats : dict
+        Includes ``assembly`` (where the result was put together: ``"device: dense head"``,
+        ``"device: head + runs"`` or ``"host"``) and ``stages`` (seconds per assembly stage).
     """
     V = vocab_size
     budget = parse_memory(memory)
@@ -174,13 +182,8 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
         if device == "cuda":
             xp.cuda.get_current_stream().synchronize()
         counted_at = time.perf_counter()
-        if getattr(eng, "full_head", False):
-            planes = eng.dense_planes(symmetrize)
-            eng.release()
-        else:
-            planes = _assemble(eng, store, plan)
-            if symmetrize:
-                planes = [plus_transpose(m) for m in planes]
+        weigh = (weighting, scale) if weighted and not plan.per_offset else None
+        planes, assembly, stages = _assemble_planes(eng, store, plan, xp, device, budget, symmetrize, weigh)
         seconds = time.perf_counter() - started
     finally:
         if eng is not None:
@@ -189,7 +192,8 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
     stats = {"seconds": round(seconds, 3), "count_seconds": round(counted_at - started, 3),
              "tokens": corpus.n_tokens, "centres": counted,
              "spills": store.spills, "engine": engine, "device": device, "threads": threads,
-             "head_cells": sizes.layout.cells, "chunk_tokens": sizes.chunk_tokens, "memory": budget}
+             "head_cells": sizes.layout.cells, "chunk_tokens": sizes.chunk_tokens, "memory": budget,
+             "assembly": assembly, "stages": stages}
     return planes, plan, stats
 
 
@@ -324,6 +328,57 @@ def _feeder(device: str):
     return lambda chunks: chunks
 
 
+def _assemble_planes(eng: Any, store: RunStore, plan: Plan, xp: Any, device: str, budget: int, symmetrize: bool,
+                     weigh: tuple[str, int] | None) -> tuple[list[sp.csr_matrix], str, dict[str, float]]:
+    """The counted cells as CSR planes, put together on the GPU when counting ran there and it fits.
+
+    A full head is symmetrised and extracted on the device (any number of planes); a
+    partial head and the runs are merged on the device (one plane) when
+    :func:`~cooc.count.assemble.merge_steps` finds room in the budget; otherwise the runs
+    are merged on the host (:func:`_assemble`).
+
+    Returns
+    -------
+    planes : list of scipy.sparse.csr_matrix
+    assembly : str
+        Which path was taken.
+    stages : dict
+        Seconds per stage.
+    """
+    stages = assemble.Stages(xp)
+    V, lay = plan.vocab_size, plan.layout
+    if device == "cuda":
+        if lay.cells == V * V:
+            planes = assemble.dense_planes(xp, eng.head, V, plan.planes, symmetrize, weigh, stages)
+            eng.release()
+            return planes, "device: dense head", stages.rounded()
+        if plan.planes == 1:
+            with stages("fit check"):
+                head_entries = int(xp.count_nonzero(eng.head))
+                runs = store.all_runs()
+                run_entries = sum(int(k.shape[0]) for k, _ in runs)
+            steps = assemble.merge_steps(lay.cells, head_entries, run_entries, V, budget)
+            if steps is not None:
+                weighting, scale = weigh if weigh is not None else (None, 1)
+                m = assemble.merged_to_csr(xp, eng.head, lay, runs, V, symmetric=symmetrize, weighting=weighting,
+                                           scale=scale, release=eng.release, stages=stages, block_cells=steps[0],
+                                           block_entries=steps[1])
+                return [m], "device: head + runs", stages.rounded()
+            if not assemble.ALLOW_HOST_FALLBACK:
+                raise InvalidParameterError(
+                    f"the result ({head_entries:,} head and {run_entries:,} run entries) does not fit the GPU "
+                    f"budget of {budget / 1e9:.1f} GB for assembly on the device, and the host fallback is off.")
+    with stages("host merge"):
+        planes = _assemble(eng, store, plan)
+    if symmetrize:
+        with stages("host symmetrise"):
+            planes = [plus_transpose(m) for m in planes]
+    if weigh is not None:
+        with stages("host weigh"):
+            planes = [weigh_planes(planes, plan.weights, weigh[1], weigh[0], False, True)[0]]
+    return planes, "host", stages.rounded()
+
+
 def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:
     """Merge the head and the runs into one forward CSR matrix per plane."""
     head_keys, head_values = (to_numpy(x) for x in eng.head_run())
@@ -344,7 +399,7 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
     out = []
     for j in range(planes):
         k = keys[cuts[j]:cuts[j + 1]]
-        index_dtype = np.int64 if max(k.shape[0], V) >= 2**31 - 1 else np.int32
+        index_dtype = assemble.index_dtype(k.shape[0], V)
         if _numba.available():
             cols = np.empty(k.shape[0], dtype=index_dtype)
             indptr = _numba.keys_to_csr(k, V, j * V * V, cols)
@@ -357,12 +412,17 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
 
 
 def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: np.ndarray, scale: int,
-            settings: dict[str, Any], stats: dict[str, Any], symmetrized: bool = False) -> Cooccurrence:
-    """Symmetrise (unless ``symmetrized``), apply the weights and wrap everything in a Cooccurrence."""
+            settings: dict[str, Any], stats: dict[str, Any], symmetrized: bool = False,
+            weighted: bool = False) -> Cooccurrence:
+    """Symmetrise (unless ``symmetrized``), apply the weights (unless ``weighted``: ``planes``
+    is then the finished total, see :func:`count_planes`) and wrap everything in a Cooccurrence."""
     if settings["symmetric"] and not symmetrized:
         planes = [plus_transpose(m) for m in planes]
     exact = not plan.per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
-    total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
+    if weighted:
+        total, per = planes[0], None
+    else:
+        total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
     settings["exact"] = exact
     vocab = corpus.vocab.truncate(plan.vocab_size) if plan.vocab_size < len(corpus.vocab) else corpus.vocab
     settings.update(corpus=str(corpus.path), corpus_created=corpus.manifest.get("created"),
@@ -399,11 +459,7 @@ def weigh_planes(planes: list[sp.csr_matrix], ints: np.ndarray, scale: int, weig
     per : list of sparse matrices of shape (R, V), or None without ``offsets``
     """
     def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
-        data = m.data * factor if factor != 1 else m.data
-        if weighting != "uniform":
-            data = data.astype(np.float64)
-            if scale != 1:
-                data /= scale
+        data = assemble.weigh_counts(np, m.data * factor if factor != 1 else m.data, weighting, scale)
         return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
 
     if not offsets:

@@ -20,7 +20,7 @@ the tests run their source on the CPU through a C++ emulation of the CUDA launch
 
 :func:`stream_to_device` copies raw chunks into pinned host buffers and on to the GPU on
 a separate stream, double-buffered, so the copy of chunk k+1 overlaps the kernels of
-chunk k.
+chunk k. The result is put together on the GPU too, by :mod:`cooc.count.assemble`.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from .accumulate import RunStore, head_run, reduce_tagged
+from .assemble import dense_planes
 from .engines import Plan
 from .windows import Chunk
 
@@ -262,61 +263,12 @@ class KernelEngine:
         """The head holds every cell (V x V per plane), so nothing ever reaches the tail."""
         return self.plan.layout.cells == self.plan.vocab_size ** 2
 
-    def dense_planes(self, symmetrize: bool) -> list[Any]:
-        """With a full head: each plane as a host CSR matrix, symmetrised on the device when asked."""
-        import scipy.sparse as sp
-        V = self.plan.vocab_size
-        out = []
-        for p in range(self.plan.planes):
-            plane = self.head[p * V * V:(p + 1) * V * V].reshape(V, V)
-            if symmetrize:
-                symmetrize_dense(self.xp, plane)
-            out.append(sp.csr_matrix(dense_to_csr(self.xp, plane), shape=(V, V)))
-        return out
+    def dense_planes(self, symmetrize: bool, weigh: tuple[str, int] | None = None) -> list[Any]:
+        """With a full head: each plane as a host CSR matrix (see :func:`cooc.count.assemble.dense_planes`)."""
+        return dense_planes(self.xp, self.head, self.plan.vocab_size, self.plan.planes, symmetrize, weigh)
 
     def release(self) -> None:
         self.head = self.head_u64 = self.tail = None
-
-
-def symmetrize_dense(xp: ModuleType, m: Any, block: int = 4096) -> None:
-    """``m <- m + m^T`` in place, block pair by block pair (temporaries of two blocks only).
-
-    Parameters
-    ----------
-    m : array of shape (V, V), int64
-    """
-    V = m.shape[0]
-    for i in range(0, V, block):
-        bi = slice(i, min(i + block, V))
-        d = m[bi, bi]
-        m[bi, bi] = d + d.T
-        for j in range(i + block, V, block):
-            bj = slice(j, min(j + block, V))
-            upper = m[bi, bj] + m[bj, bi].T
-            m[bi, bj] = upper
-            m[bj, bi] = upper.T
-
-
-def dense_to_csr(xp: ModuleType, m: Any, rows_per_block: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nonzeros of a dense (V, V) int64 device matrix as host CSR arrays ``(data, indices, indptr)``."""
-    from .._backend import to_numpy
-    V = m.shape[0]
-    index_dtype = np.int32 if V * V < 2**31 - 1 else np.int64
-    data, indices, counts = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], []
-    for r in range(0, V, rows_per_block):
-        sub = m[r:r + rows_per_block]
-        nz = xp.flatnonzero(sub)
-        if nz.shape[0] == 0:
-            counts.append(np.zeros(sub.shape[0], dtype=np.int64))
-            continue
-        rows = nz // V
-        counts.append(to_numpy(xp.bincount(rows, minlength=sub.shape[0])))
-        indices.append(to_numpy((nz - rows * V).astype(np.int32)))
-        data.append(to_numpy(sub.ravel()[nz]))
-    indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
-    if indptr[-1] >= 2**31 - 1:
-        index_dtype = np.int64
-    return np.concatenate(data), np.concatenate(indices).astype(index_dtype, copy=False), indptr.astype(index_dtype)
 
 
 class DeviceFeeder:

@@ -179,7 +179,7 @@ def test_source_compiles_with_nvcc(tmp_path, arch):
 
 def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
     """V x V head: nothing reaches the tail; F + F^T is formed in place block by block."""
-    from cooc.count import cuda
+    from cooc.count.assemble import symmetrize_dense
     from cooc.count.counter import plus_transpose
     V, window = 13, 3
     chunks = _chunks(rng, V, window, "drop")
@@ -198,15 +198,15 @@ def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
             np.testing.assert_array_equal(got.toarray(), plus_transpose(sp.csr_matrix(forward)).toarray())
     m = rng.integers(0, 5, (10, 10))
     expected = m + m.T
-    cuda.symmetrize_dense(np, m, block=3)
+    symmetrize_dense(np, m, block=3)
     np.testing.assert_array_equal(m, expected)
 
 
 def test_dense_to_csr_handles_empty_blocks():
-    from cooc.count.cuda import dense_to_csr
+    from cooc.count.assemble import dense_to_csr
     m = np.zeros((5, 5), dtype=np.int64)
-    data, indices, indptr = dense_to_csr(np, m, rows_per_block=2)
-    assert data.size == 0 and indptr.tolist() == [0] * 6
+    got = dense_to_csr(np, m, block_cells=10)
+    assert got.nnz == 0 and got.indptr.tolist() == [0] * 6
     m[2, 3], m[4, 0] = 4, 1
-    got = sp.csr_matrix(dense_to_csr(np, m, rows_per_block=2), shape=(5, 5))
+    got = dense_to_csr(np, m, block_cells=10)
     np.testing.assert_array_equal(got.toarray(), m)

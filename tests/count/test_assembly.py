@@ -1,0 +1,227 @@
+"""Assembly on the counting device (cooc.count.assemble) against the host path it replaces.
+
+Each body runs on numpy and, where CuPy sees a GPU, on CuPy (the ``xp`` fixture): the
+result must equal the host path's bit for bit — value dtype, index dtypes, indptr,
+indices and the bits of every value — for every weighting, symmetric and directional,
+full and partial heads.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cooc.count import assemble, counter
+from cooc.count.accumulate import HeadLayout, head_run, merge_runs
+from cooc.count.counter import count_cooccurrences, planes_to_csr, plus_transpose, weigh_planes
+from cooc.count.windows import integer_weights
+from cooc.errors import InvalidParameterError
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+WEIGHTINGS = ["uniform", "linear", "harmonic"]
+FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+def host_path(forward: sp.csr_matrix, symmetric: bool, weighting: str, scale: int) -> sp.csr_matrix:
+    """What the counter did before: scipy's M + M^T, then weigh_planes."""
+    m = plus_transpose(forward) if symmetric else forward
+    return weigh_planes([m], np.ones(1, np.int64), scale, weighting, False, True)[0]
+
+
+def assert_same_bits(got: sp.csr_matrix, ref: sp.csr_matrix, index_dtype=None) -> None:
+    assert got.shape == ref.shape
+    assert got.data.dtype == ref.data.dtype
+    assert got.indices.dtype == got.indptr.dtype == (ref.indices.dtype if index_dtype is None else index_dtype)
+    np.testing.assert_array_equal(got.indptr, ref.indptr)
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    np.testing.assert_array_equal(got.data.view(np.int64), ref.data.view(np.int64))   # the bits, not closeness
+    assert got.has_canonical_format
+
+
+@st.composite
+def weights(draw):
+    weighting = draw(st.sampled_from(WEIGHTINGS))
+    _, scale = integer_weights(draw(st.integers(1, 12)), weighting)
+    return weighting, scale
+
+
+def sparse_ints(rng, n, density, top=2**40):
+    """int64 values, zero with probability 1 - density, large enough for float rounding to matter."""
+    return np.where(rng.random(n) < density, rng.integers(1, top, n), 0).astype(np.int64)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
+@given(V=st.integers(1, 24), density=st.floats(0, 1), weigh=weights(), symmetric=st.booleans(),
+       block=st.integers(1, 700), seed=st.integers(0, 2**32 - 1))
+def test_full_head_assembly_equals_host_path(xp, V, density, weigh, symmetric, block, seed):
+    rng = np.random.default_rng(seed)
+    forward = sparse_ints(rng, V * V, density).reshape(V, V)
+    ref = host_path(sp.csr_matrix(forward), symmetric, *weigh)
+    head = xp.asarray(forward.ravel().copy())      # numpy: a copy, as the device head is
+    m = head.reshape(V, V)
+    if symmetric:
+        assemble.symmetrize_dense(xp, m, block=max(1, block // 50))
+    got = assemble.dense_to_csr(xp, m, *weigh, block_cells=block)
+    assert_same_bits(got, ref)
+    raw = assemble.dense_planes(xp, xp.asarray(forward.ravel().copy()), V, 1, symmetric)[0]    # unweighted: int64
+    assert_same_bits(raw, host_path(sp.csr_matrix(forward), symmetric, "uniform", 1))
+
+
+def tail_runs(rng, layout, V, n_runs, density):
+    """Sorted runs of keys outside the head (runs may share keys), positive int64 values."""
+    a, b = np.divmod(np.arange(V * V, dtype=np.int64), V)
+    outside = (a * V + b)[b >= layout.row_len[a]]
+    runs = []
+    for _ in range(n_runs):
+        keys = np.unique(outside[rng.random(outside.shape[0]) < density])
+        runs.append((keys, rng.integers(1, 2**40, keys.shape[0]).astype(np.int64)))
+    return runs
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
+@given(V=st.integers(1, 24), head_share=st.floats(0, 1), density=st.floats(0, 1), n_runs=st.integers(0, 4),
+       weigh=weights(), symmetric=st.booleans(), block_cells=st.integers(1, 200), block_entries=st.integers(1, 300),
+       seed=st.integers(0, 2**32 - 1))
+def test_partial_head_assembly_equals_host_path(xp, V, head_share, density, n_runs, weigh, symmetric, block_cells,
+                                               block_entries, seed):
+    rng = np.random.default_rng(seed)
+    layout = HeadLayout.fit(V, int(head_share * V * V))
+    head = sparse_ints(rng, layout.cells, density)
+    runs = tail_runs(rng, layout, V, n_runs, density / 2)
+    keys, values = merge_runs(runs + [head_run(np, head, layout, V, 1)])
+    ref = host_path(planes_to_csr(keys, values, V, 1)[0], symmetric, *weigh)
+    released = []
+    got = assemble.merged_to_csr(xp, xp.asarray(head), layout, runs, V, symmetric=symmetric, weighting=weigh[0],
+                                 scale=weigh[1], release=lambda: released.append(True), block_cells=block_cells,
+                                 block_entries=block_entries)
+    assert released == [True]
+    assert_same_bits(got, ref)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_indices_switch_to_int64_at_the_limit(xp, rng, symmetric):
+    """Lowering the limit shows the switch: same values, int64 indices and indptr, once nnz or V reach it."""
+    V = 20
+    forward = sparse_ints(rng, V * V, 0.3).reshape(V, V)
+    ref = host_path(sp.csr_matrix(forward), symmetric, "harmonic", 2520)
+    nnz = ref.nnz
+    for limit, dtype in ((nnz + 1, np.int32), (nnz, np.int64), (V, np.int64)):
+        m = xp.asarray(forward.copy())
+        if symmetric:
+            assemble.symmetrize_dense(xp, m)
+        assert_same_bits(assemble.dense_to_csr(xp, m, "harmonic", 2520, index_limit=limit, block_cells=50), ref, dtype)
+        layout = HeadLayout.fit(V, V * V // 3)
+        got = assemble.merged_to_csr(xp, xp.asarray(head_part(forward, layout)), layout, [tail_part(forward, layout)],
+                                     V,
+                                     symmetric=symmetric, weighting="harmonic", scale=2520, index_limit=limit,
+                                     block_cells=30, block_entries=40)
+        assert_same_bits(got, ref, dtype)
+    assert assemble.index_dtype(2**31 - 2, 10) == np.int32
+    assert assemble.index_dtype(2**31 - 1, 10) == assemble.index_dtype(5, 2**31 - 1) == np.int64
+
+
+def head_part(dense, layout):
+    """The head part of a dense forward matrix, in the head's flat layout."""
+    return np.concatenate([dense[a, :layout.row_len[a]] for a in range(dense.shape[0])]).astype(np.int64)
+
+
+def tail_part(dense, layout):
+    """The tail part of a dense forward matrix as one sorted run."""
+    V = dense.shape[0]
+    a, b = np.nonzero(dense)
+    tail = b >= layout.row_len[a]
+    return (a[tail] * V + b[tail]).astype(np.int64), dense[a[tail], b[tail]].astype(np.int64)
+
+
+def test_host_writer_stages_through_small_buffers(xp, rng):
+    """Pieces larger than a staging slot, slots reused, mixed dtypes, empty pieces."""
+    writer = assemble.HostWriter(xp, slot_bytes=40, slots=2)
+    arrays = [rng.integers(-2**62, 2**62, 1000), rng.integers(0, 2**31 - 1, 333).astype(np.int32),
+              rng.random(77), np.zeros(0, np.int64)]
+    out = [np.empty_like(a) for a in arrays]
+    try:
+        for dst, src in zip(out, arrays):
+            writer.put(dst, xp.asarray(src))
+        with pytest.raises(RuntimeError, match="assembly error"):
+            writer.put(out[0][:3], xp.asarray(arrays[0][:4]))
+    finally:
+        writer.close()
+    for got, src in zip(out, arrays):
+        np.testing.assert_array_equal(got, src)
+
+
+def test_row_blocks_cover_every_row_within_the_limit(rng):
+    weights = rng.integers(0, 10, 200)
+    weights[17] = 500
+    for limit in (1, 9, 40, 10_000):
+        spans = assemble.row_blocks(weights, limit)
+        assert spans[0][0] == 0 and spans[-1][1] == 200
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert all(weights[r0:r1].sum() <= limit or r1 - r0 == 1 for r0, r1 in spans)
+
+
+def test_merge_steps_need_room_for_a_row():
+    V = 1000
+    steps = assemble.merge_steps(head_cells=10**6, head_entries=10**5, run_entries=10**6, vocab_size=V,
+                                 budget=10**9)
+    assert steps is not None and V <= steps[0] <= assemble.BLOCK_CELLS and steps[1] >= 2 * V
+    assert assemble.merge_steps(10**6, 10**5, 10**8, V, 10**9) is None           # entries alone exceed it
+    assert assemble.merge_steps(10**8, 2 * 10**7, 0, V, 10**9) is None           # head + its entries
+
+
+def test_result_arrays_are_taken_as_they_are():
+    data, indices, indptr = np.array([2.5, 1.0]), np.array([1, 0], np.int64), np.array([0, 1, 2], np.int64)
+    m = assemble.csr_from_parts(data, indices, indptr, (2, 2))
+    assert m.data is data and m.indices is indices and m.indptr is indptr and m.has_canonical_format
+    from cooc.cooccurrence import _csr
+    kept = _csr(m)
+    assert np.shares_memory(kept.indices, indices) and np.shares_memory(kept.data, data)   # views, no copies
+    assert kept.has_canonical_format
+
+
+def count(corpus, **kw):
+    return count_cooccurrences(corpus, progress=False, **kw)
+
+
+def same_result(a, b) -> None:
+    assert_same_bits(a.counts, b.counts)
+    assert (a.per_offset is None) == (b.per_offset is None)
+    for x, y in zip(a.per_offset or [], b.per_offset or []):
+        assert_same_bits(x, y)
+
+
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+@pytest.mark.parametrize("directional", [False, True])
+def test_counter_device_paths_equal_the_host_path(make_corpus, rng, small_chunks, monkeypatch, tmp_path, weighting,
+                                                   directional):
+    """Full head (also per offset) and partial head with spilled runs, through count_cooccurrences."""
+    docs = [rng.integers(0, 301, rng.integers(0, 200)) for _ in range(30)]
+    corpus = make_corpus(docs, 300, shard_tokens=1000)
+    kw = dict(window=5, weighting=weighting, directional=directional, spill_dir=tmp_path)
+    host = {po: count(corpus, per_offset=po, **kw) for po in (False, True)}
+    small = count(corpus, memory=40_000, **kw)
+    assert small.settings["count"]["spills"] > 0 and small.settings["count"]["assembly"] == "host"
+    with monkeypatch.context() as patch:
+        seen = []
+        real = counter._assemble_planes
+        patch.setattr(counter, "_assemble_planes", lambda eng, store, plan, xp, device, *a:
+                      seen.append(1) or real(eng, store, plan, xp, "cuda", *a))
+        patch.setattr(assemble, "merge_steps", lambda *a: (37, 50))   # a 40 kB budget: tiny steps
+        for po in (False, True):
+            got = count(corpus, per_offset=po, **kw)
+            assert got.settings["count"]["assembly"] == "device: dense head"
+            same_result(got, host[po])
+        got = count(corpus, memory=40_000, **kw)
+        assert got.settings["count"]["assembly"] == "device: head + runs" and got.settings["count"]["spills"] > 0
+        same_result(got, small)
+        assert set(got.settings["count"]["stages"]) >= {"head entries", "merge runs", "extract + copy"}
+        per = count(corpus, memory=40_000, per_offset=True, **kw)         # several planes: the host path
+        assert per.settings["count"]["assembly"] == "host"
+        patch.setattr(assemble, "merge_steps", lambda *a: None)           # does not fit
+        assert count(corpus, memory=40_000, **kw).settings["count"]["assembly"] == "host"
+        patch.setattr(assemble, "ALLOW_HOST_FALLBACK", False)
+        with pytest.raises(InvalidParameterError, match="host fallback is off"):
+            count(corpus, memory=40_000, **kw)
+        assert len(seen) == 6
