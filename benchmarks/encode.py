@@ -7,19 +7,22 @@ them in a dict (the "obvious" Python encoder, which does less than cooc: no numb
 apostrophe rules, no ids, no shards). cooc is timed end to end (read, tokenise, count,
 choose the vocabulary, remap and write shards with checksums).
 
-    python benchmarks/encode.py [--tokens 20000000] [--workers 1,2] [--repeat 3]
+    python benchmarks/encode.py [--tokens 20000000] [--workers 1,2] [--repeat 5]
 """
 from __future__ import annotations
 
 import argparse
 import re
+import resource
+import statistics
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import append_results, markdown_table, timeit  # noqa: E402
+from _common import append_results, markdown_table  # noqa: E402
 
 from cooc.corpus_build import build_corpus  # noqa: E402
 from cooc.datasets import wiki_sample_path  # noqa: E402
@@ -53,36 +56,67 @@ def baseline(path: Path) -> int:
     return n
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once they have exited
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tokens", type=int, default=20_000_000)
     ap.add_argument("--workers", default="1,2")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cooc-encode-"))
     try:
         path, n_tokens = sample_text(args.tokens, folder)
         print(f"text: {path.stat().st_size / 1e6:.0f} MB, {n_tokens:,} tokens")
-        med, lo, hi, n_base = timeit(lambda: baseline(path), repeat=args.repeat, warmup=0)
-        rows = [["re.findall + dict loop (1 process)", 1, f"{med:.2f} [{lo:.2f}-{hi:.2f}]", n_base / med / 1e6,
-                 n_base / med / 1e6, 1.0]]
-        for workers in [int(w) for w in args.workers.split(",")]:
-            out = folder / f"corpus-{workers}"
-
-            def run():
+        counts = [int(w) for w in args.workers.split(",")]
+        # Rounds interleave every configuration (baseline, then each worker count), so a
+        # machine whose speed drifts (a shared VM) slows all of them alike; ratios are taken
+        # within a round and their median reported.
+        times: dict[object, list[float]] = {"base": [], **{w: [] for w in counts}}
+        cpu: dict[int, list[tuple[float, float]]] = {w: [] for w in counts}
+        n_base = 0
+        for w in counts:  # warm-up: numba's cache, the page cache
+            build_corpus(TextSource(path), folder / "warm", workers=w, progress=False, overwrite=True)
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            n_base = baseline(path)
+            times["base"].append(time.perf_counter() - t0)
+            for w in counts:
+                out = folder / f"corpus-{w}"
                 shutil.rmtree(out, ignore_errors=True)
-                return build_corpus(TextSource(path), out, workers=workers, progress=False)
+                t0, main0, kids0 = time.perf_counter(), time.process_time(), _children_cpu()
+                corpus = build_corpus(TextSource(path), out, workers=w, progress=False)
+                times[w].append(time.perf_counter() - t0)
+                cpu[w].append((time.process_time() - main0, _children_cpu() - kids0))
+                assert corpus.vocab.total == n_tokens, (corpus.vocab.total, n_tokens)
 
-            med_c, lo_c, hi_c, corpus = timeit(run, repeat=args.repeat, warmup=1)
-            assert corpus.vocab.total == n_tokens, (corpus.vocab.total, n_tokens)
-            rate = n_tokens / med_c / 1e6
-            rows.append([f"cooc corpus build, {workers} worker(s)", workers, f"{med_c:.2f} [{lo_c:.2f}-{hi_c:.2f}]",
-                         rate, rate / workers, rate / (n_base / med / 1e6)])
+        def spread(ts: list[float]) -> str:
+            return f"{statistics.median(ts):.2f} [{min(ts):.2f}-{max(ts):.2f}]"
+
+        base_rate = n_base / statistics.median(times["base"]) / 1e6
+        rows = [["re.findall + dict loop (1 process)", 1, spread(times["base"]), base_rate, base_rate, 1.0, "-", "-"]]
+        for w in counts:
+            rate = n_tokens / statistics.median(times[w]) / 1e6
+            paired = statistics.median(b / t for b, t in zip(times["base"], times[w]))
+            scaling = statistics.median(a / t for a, t in zip(times[counts[0]], times[w]))
+            main_cpu = statistics.median(c[0] for c in cpu[w])
+            kids_cpu = statistics.median(c[1] for c in cpu[w])
+            rows.append([f"cooc corpus build, {w} worker(s)", w, spread(times[w]), rate, rate / w,
+                         round(n_tokens / n_base * paired, 2), f"{main_cpu:.2f} + {kids_cpu:.2f}",
+                         round(scaling, 2)])
         table = markdown_table(["encoder", "workers", "seconds, median [min-max]", "M tokens/s",
-                                "M tokens/s per worker", "x baseline"], rows)
+                                "M tokens/s per worker", "x baseline (paired)", "CPU s: main + helpers",
+                                f"x {counts[0]} worker(s) (paired)"], rows)
+        table += ("\n\nWith W workers the main process reads, routes and writes raw shards, and tokenises the share of "
+                  "batches that keeps it as busy as each of the W - 1 helper processes (measured as it goes); "
+                  "1 worker = everything in the main process. 'Paired' ratios are medians over rounds of the ratio "
+                  "within a round.")
         body = (f"Text: the extracted Wikipedia sample from gensim's package, repeated to {n_tokens:,} tokens "
-                f"({path.stat().st_size / 1e6:.0f} MB, one article per line); {args.repeat} timed runs each.\n\n{table}")
+                f"({path.stat().st_size / 1e6:.0f} MB, one article per line); {args.repeat} interleaved rounds.\n\n{table}")
         print(body) if args.no_record else append_results("Encoding: cooc corpus build vs re.findall + dict", body)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -242,17 +242,22 @@ def _rehash(type_hash, n_types, capacity):
 
 
 @_jit
-def _gather(table, index, out):
+def _gather(table, index, out, counts):
     for i in range(index.size):
-        out[i] = table[index[i]]
+        v = table[index[i]]
+        out[i] = v
+        counts[v] += 1
 
 
-def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``table[index]`` for int32 arrays, without numpy's conversion of the index to intp."""
+def gather(table: np.ndarray, index: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``table[index]`` for int32 arrays, adding one to ``counts[v]`` for each value ``v`` gathered
+    (one pass, without numpy's conversion of the index to intp)."""
     if not HAVE_NUMBA:
-        return table[index]
+        out = table[index]
+        counts += np.bincount(out, minlength=counts.size)[: counts.size]
+        return out
     out = np.empty(index.size, dtype=table.dtype)
-    _gather(table, index, out)
+    _gather(table, index, out, counts)
     return out
 
 

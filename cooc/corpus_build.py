@@ -36,6 +36,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import shutil
+import time
 import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -116,19 +117,20 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     if existing is not None:
         return existing
     state = _RawState.resume(out / BUILD_DIR)
-    try:
-        if not state.complete:
-            _tokenize_pass(source, tokenizer, state, workers, batch_chars, shard_tokens, progress, max_docs,
-                           _stop_after_shards)
-            if _stop_after_shards is not None and not state.complete:
-                raise KeyboardInterrupt("stopped on request (test hook)")
-    except Exception:
-        # Bad input found before anything was committed: leave no half-made directory behind.
-        # (After an interruption, or once shards exist, the partial build stays for resuming.)
-        if fresh and not state.shards:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, workers)
+    with _Helpers(workers, tokenizer, source) as helpers:
+        try:
+            if not state.complete:
+                _tokenize_pass(source, state, helpers, batch_chars, shard_tokens, progress, max_docs,
+                               _stop_after_shards)
+                if _stop_after_shards is not None and not state.complete:
+                    raise KeyboardInterrupt("stopped on request (test hook)")
+        except Exception:
+            # Bad input found before anything was committed: leave no half-made directory behind.
+            # (After an interruption, or once shards exist, the partial build stays for resuming.)
+            if fresh and not state.shards:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, helpers)
 
 
 def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
@@ -160,7 +162,7 @@ class _RawState:
         self.shards: list[dict[str, Any]] = []
         self.types: list[bytes] = []
         self.type_ids: dict[bytes, int] = {}
-        self.counts = np.zeros(0, dtype=np.int64)  # occurrences of each type in the committed shards
+        self.counts = np.zeros(0, dtype=np.int64)  # occurrences of each type (in the shards, once committed)
         self.consumed = 0
         self.resume_point: dict[str, Any] | None = None  # the source's own resume token, if it has one
         self.complete = False
@@ -190,10 +192,16 @@ class _RawState:
             self.types.append(t)
 
     def _count(self, tokens: np.ndarray) -> None:
-        found = np.bincount(tokens, minlength=len(self.types))
-        if self.counts.size < found.size:
-            self.counts = np.concatenate([self.counts, np.zeros(found.size - self.counts.size, np.int64)])
-        self.counts[: found.size] += found
+        self.counts = self.counts_for_all_types()
+        self.counts += np.bincount(tokens, minlength=self.counts.size)
+
+    def counts_for_all_types(self) -> np.ndarray:
+        """The counts array, grown (geometrically) to cover every type seen so far."""
+        if self.counts.size < len(self.types):
+            grown = np.zeros(max(len(self.types), 2 * self.counts.size), dtype=np.int64)
+            grown[: self.counts.size] = self.counts
+            self.counts = grown
+        return self.counts
 
     def commit(self, tokens: np.ndarray, offsets: np.ndarray, new_types: list[bytes], consumed: int,
                resume: dict[str, Any] | None = None) -> None:
@@ -203,8 +211,7 @@ class _RawState:
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
         atomic_write_bytes(stem.with_suffix(".types"), b"".join(t + b"\n" for t in new_types))
         meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
-        atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point
-        self._count(tokens)
+        atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point (counts were kept by gather)
         self.shards.append(meta)
         self.consumed = consumed
         self.resume_point = resume
@@ -272,9 +279,43 @@ def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> I
         yield batch
 
 
-def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: int, skip: int,
-             max_docs: int | None, resume: dict[str, Any] | None
-             ) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
+class _Helpers:
+    """The ``W - 1`` helper processes of a build with ``W`` workers; the main process is the W-th.
+
+    One pool serves both passes: tokenising batches, then remapping shards.
+    """
+
+    def __init__(self, workers: int, tokenizer: Tokenizer, source: Source):
+        self.workers = workers
+        self.init = (tokenizer.settings(), type(source).prepare)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "_Helpers":
+        _init_worker(*self.init)  # the main process tokenises too
+        if self.workers > 1:
+            # fork: cheap, and works when the caller is a notebook or a script read from stdin.
+            # A worker that dies raises BrokenProcessPool instead of hanging the build.
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            if ctx.get_start_method() == "fork":
+                # Load the compiled code once here: forked helpers inherit it instead of each
+                # reading numba's cache again (about a second of CPU per process).
+                encoder = _WORKER["encoder"]
+                encoder.encode(["warm up 1,5 it's"])
+                encoder.encode_lines(b"warm up\n\xff\n")
+                _init_worker(*self.init)
+                gather(np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.int64))
+            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=ctx, initializer=_init_worker,
+                                            initargs=self.init)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _encoded(source: Source, helpers: _Helpers, batch_chars: int, skip: int, max_docs: int | None,
+             resume: dict[str, Any] | None) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
     """``(items in the batch, (file name of a block, resume point after the batch), what the
     worker returned)``, in order."""
     limit = None if max_docs is None else max(max_docs - skip, 0)
@@ -286,34 +327,58 @@ def _encoded(source: Source, tokenizer: Tokenizer, workers: int, batch_chars: in
         if limit is not None:
             raw = (item for _, item in zip(range(limit), raw))
         batches = _with_resume_points(_batches(raw, batch_chars), skip, source_state)
-    init = (tokenizer.settings(), type(source).prepare)
-    if workers <= 1:
-        _init_worker(*init)
+    pool = helpers.pool
+    if pool is None:
         for tag, batch in batches:
             result = _encode_batch(batch)
             yield result[3].size, tag, result
         return
-    # fork: cheap, and works when the caller is a notebook or a script read from stdin.
-    # A worker that dies raises BrokenProcessPool here instead of hanging the build.
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    if ctx.get_start_method() == "fork":
-        # Load the compiled tokeniser once here: forked workers inherit it instead of each
-        # reading numba's cache again (about a second of CPU per worker).
-        encoder = StreamEncoder(tokenizer)
-        encoder.encode(["warm up 1,5 it's"])
-        encoder.encode_lines(b"warm up\n\xff\n")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
-        pending: deque = deque()
-        for tag, batch in batches:  # bounded: never more than 2 * workers batches in flight
-            pending.append((tag, pool.submit(_encode_batch, batch)))
-            if len(pending) >= 2 * workers:
-                tag, future = pending.popleft()
-                result = future.result()
-                yield result[3].size, tag, result
-        while pending:
-            tag, future = pending.popleft()
-            result = future.result()
-            yield result[3].size, tag, result
+    # The main process routes every batch (maps types, gathers ids, writes raw shards) and,
+    # when the helpers already have two batches queued each, tokenises some batches itself:
+    # as many as keep it as busy as a helper, judged from the times measured so far.
+    workers = helpers.workers
+    queued = 2 * (workers - 1)
+    pending: deque = deque()  # (tag, future or finished result), in source order
+    in_pool = n_batches = n_local = 0
+    local_seconds = wait_seconds = 0.0
+    started = time.perf_counter()
+
+    def head() -> tuple[int, Any, tuple]:
+        nonlocal in_pool, wait_seconds
+        tag, job = pending.popleft()
+        if isinstance(job, tuple):
+            result = job
+        else:
+            t0 = time.perf_counter()
+            result, in_pool = job.result(), in_pool - 1
+            wait_seconds += time.perf_counter() - t0
+        return result[3].size, tag, result
+
+    def tokenise_here() -> bool:
+        if n_local == 0:
+            return True  # once, to measure
+        per_batch = local_seconds / n_local
+        routing = max(time.perf_counter() - started - local_seconds - wait_seconds, 0.0) / n_batches
+        # Balance: routing all + tokenising a share s here = tokenising (1 - s) / (W - 1) per helper.
+        share = (per_batch - (workers - 1) * routing) / (per_batch * workers)
+        return n_local < share * n_batches
+
+    for tag, batch in batches:
+        n_batches += 1
+        while pending and (isinstance(pending[0][1], tuple) or pending[0][1].done()):
+            yield head()
+        if in_pool >= queued and tokenise_here():
+            t0 = time.perf_counter()
+            pending.append((tag, _encode_batch(batch)))
+            local_seconds += time.perf_counter() - t0
+            n_local += 1
+            continue
+        while in_pool >= queued:
+            yield head()
+        pending.append((tag, pool.submit(_encode_batch, batch)))
+        in_pool += 1
+    while pending:
+        yield head()
 
 
 def _with_resume_points(batches: Iterator[list[Any]], skip: int, source_state: Callable[[], Any]
@@ -326,8 +391,8 @@ def _with_resume_points(batches: Iterator[list[Any]], skip: int, source_state: C
         yield (None, None if token is None else {"items": items, "state": token}), batch
 
 
-def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, workers: int, batch_chars: int,
-                   shard_tokens: int, progress: bool, max_docs: int | None, stop_after: int | None) -> None:
+def _tokenize_pass(source: Source, state: _RawState, helpers: _Helpers, batch_chars: int, shard_tokens: int,
+                   progress: bool, max_docs: int | None, stop_after: int | None) -> None:
     buf_tokens: list[np.ndarray] = []
     buf_lengths: list[np.ndarray] = []
     buffered = 0
@@ -350,7 +415,7 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
 
     try:
         for n_items, (label, point), (worker, types, local, lengths, bad) in _encoded(
-                source, tokenizer, workers, batch_chars, consumed, max_docs, state.resume_point):
+                source, helpers, batch_chars, consumed, max_docs, state.resume_point):
             if bad:
                 bad_lines[label] = bad_lines.get(label, 0) + bad
             gids = []
@@ -364,7 +429,7 @@ def _tokenize_pass(source: Source, tokenizer: Tokenizer, state: _RawState, worke
                 gids.append(gid)
             worker_ids = mapping.setdefault(worker, _WorkerIds())
             worker_ids.extend(gids)
-            ids = gather(worker_ids.lut, local)
+            ids = gather(worker_ids.lut, local, state.counts_for_all_types())
             kept = lengths[lengths >= 0]
             sizes = np.maximum(lengths, 0)
             # A shard ends right after the item that fills it, so boundaries do not depend on
@@ -414,10 +479,9 @@ def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_
 
 
 def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, Any], vocab_size: int | None,
-              min_count: int, oov: str, progress: bool, workers: int) -> TokenCorpus:
+              min_count: int, oov: str, progress: bool, helpers: _Helpers) -> TokenCorpus:
     n_types = len(state.types)
-    counts = np.zeros(n_types, dtype=np.int64)
-    counts[: state.counts.size] = state.counts[:n_types]
+    counts = state.counts_for_all_types()[:n_types].copy()
     if counts.sum() == 0:
         shutil.rmtree(out)
         raise InputDataError(f"the source yielded no tokens (no document had at least "
@@ -430,9 +494,9 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     remap = np.full(max(n_types, 1), oov_id, dtype=np.int32)
     remap[chosen] = np.arange(len(vocab), dtype=np.int32)
     bar = ProgressBar("remapping shards", total=len(state.shards), unit="shards", enabled=progress)
+    atomic_save_npy(state.path / "remap.npy", remap)  # helpers forked before it existed read it from here
     shards = []
-    for meta in _map_shards(_remap_shard, range(len(state.shards)), workers,
-                            (str(out), str(state.path), remap, oov_id, oov == "drop")):
+    for meta in _remap_shards(helpers, (str(out), str(state.path), oov_id, oov == "drop"), len(state.shards)):
         shards.append(meta)
         bar.update(1)
     bar.close()
@@ -447,38 +511,26 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     return TokenCorpus.open(out, verify=False)
 
 
-_REMAP: dict[str, Any] = {}
-
-
-def _init_remap(out: str, build: str, remap: np.ndarray, oov_id: int, drop: bool) -> None:
-    _REMAP.update(out=Path(out), build=Path(build), remap=remap, oov_id=oov_id, drop=drop)
-
-
-def _remap_shard(k: int) -> dict[str, Any]:
+def _remap_shard(out: str, build: str, oov_id: int, drop: bool, k: int) -> dict[str, Any]:
     """Raw shard ``k`` with final ids, written (with its checksums) as shard ``k`` of the corpus."""
-    build = _REMAP["build"]
-    raw = load_npy(build / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
-    offsets = load_npy(build / f"raw-{k:05d}.docs.npy", what="raw shard offsets")
-    tokens = _REMAP["remap"][raw]
-    if _REMAP["drop"]:
-        keep = tokens != _REMAP["oov_id"]
+    build_dir = Path(build)
+    remap = load_npy(build_dir / "remap.npy", mmap=True, what="id remap")
+    raw = load_npy(build_dir / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
+    offsets = load_npy(build_dir / f"raw-{k:05d}.docs.npy", what="raw shard offsets")
+    tokens = np.asarray(remap)[raw]
+    if drop:
+        keep = tokens != oov_id
         cum = np.concatenate([[0], np.cumsum(keep)])
         tokens, offsets = tokens[keep], cum[offsets]
-    return write_shard(_REMAP["out"], k, tokens, offsets)
+    return write_shard(Path(out), k, tokens, offsets)
 
 
-def _map_shards(task: Callable[[int], Any], shards: Iterable[int], workers: int, init: tuple) -> Iterator[Any]:
-    """``task`` over shard indices, in order, in ``workers`` processes (the remap is per shard, so it parallelises)."""
-    shards = list(shards)
-    if workers <= 1 or len(shards) <= 1:
-        _init_remap(*init)
-        yield from map(task, shards)
-        return
-    # Forked workers inherit the remap table through initargs without pickling it.
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(min(workers, len(shards)), mp_context=ctx, initializer=_init_remap,
-                             initargs=init) as pool:
-        yield from pool.map(task, shards)
+def _remap_shards(helpers: _Helpers, args: tuple, n_shards: int) -> Iterator[dict[str, Any]]:
+    """Every shard's manifest entry, in order; the helpers and the main process share the shards."""
+    pool, w = helpers.pool, helpers.workers
+    futures = {} if pool is None else {k: pool.submit(_remap_shard, *args, k) for k in range(n_shards) if k % w}
+    for k in range(n_shards):
+        yield futures.pop(k).result() if k in futures else _remap_shard(*args, k)
 
 
 __all__ = ["build_corpus"]
