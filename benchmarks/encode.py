@@ -27,7 +27,7 @@ from _common import append_results, markdown_table  # noqa: E402
 from cooc.corpus_build import build_corpus  # noqa: E402
 from cooc.datasets import wiki_sample_path  # noqa: E402
 from cooc.sources import TextSource, WikiXMLSource  # noqa: E402
-from cooc.tokenize import Tokenizer  # noqa: E402
+from cooc.tokenize import StreamEncoder, Tokenizer  # noqa: E402
 
 
 def sample_text(min_tokens: int, folder: Path) -> tuple[Path, int]:
@@ -56,6 +56,27 @@ def baseline(path: Path) -> int:
     return n
 
 
+def _tokenise_share(args: tuple[str, int, int]) -> int:
+    """Tokenise every ``n``-th block of lines of ``path`` (from block ``k``), keeping nothing."""
+    path, k, n = args
+    encoder = StreamEncoder(Tokenizer())
+    tokens = 0
+    for i, (_, block) in enumerate(TextSource(path).line_blocks(size=1 << 20)):
+        if i % n == k:
+            tokens += int(encoder.encode_lines(block)[1].size)
+    return tokens
+
+
+def control(path: Path, processes: int) -> float:
+    """Seconds for ``processes`` independent processes to tokenise the text between them (no
+    routing, no shards, nothing sent back): what the machine allows the tokeniser to scale."""
+    import multiprocessing as mp
+    with mp.get_context("fork").Pool(processes) as pool:
+        t0 = time.perf_counter()
+        assert sum(pool.map(_tokenise_share, [(str(path), k, processes) for k in range(processes)])) > 0
+        return time.perf_counter() - t0
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once they have exited
     return usage.ru_utime + usage.ru_stime
@@ -76,7 +97,7 @@ def main() -> None:
         # Rounds interleave every configuration (baseline, then each worker count), so a
         # machine whose speed drifts (a shared VM) slows all of them alike; ratios are taken
         # within a round and their median reported.
-        times: dict[object, list[float]] = {"base": [], **{w: [] for w in counts}}
+        times: dict[object, list[float]] = {"base": [], **{w: [] for w in counts}, **{("c", w): [] for w in counts}}
         cpu: dict[int, list[tuple[float, float]]] = {w: [] for w in counts}
         n_base = 0
         for w in counts:  # warm-up: numba's cache, the page cache
@@ -85,6 +106,8 @@ def main() -> None:
             t0 = time.perf_counter()
             n_base = baseline(path)
             times["base"].append(time.perf_counter() - t0)
+            for w in counts:
+                times["c", w].append(control(path, w))
             for w in counts:
                 out = folder / f"corpus-{w}"
                 shutil.rmtree(out, ignore_errors=True)
@@ -108,13 +131,19 @@ def main() -> None:
             rows.append([f"cooc corpus build, {w} worker(s)", w, spread(times[w]), rate, rate / w,
                          round(n_tokens / n_base * paired, 2), f"{main_cpu:.2f} + {kids_cpu:.2f}",
                          round(scaling, 2)])
+        for w in counts:
+            ceiling = statistics.median(a / t for a, t in zip(times["c", counts[0]], times["c", w]))
+            rows.append([f"control: the tokeniser alone in {w} independent process(es)", w, spread(times["c", w]),
+                         n_tokens / statistics.median(times["c", w]) / 1e6, n_tokens / statistics.median(times["c", w]) / 1e6 / w,
+                         "-", "-", round(ceiling, 2)])
         table = markdown_table(["encoder", "workers", "seconds, median [min-max]", "M tokens/s",
                                 "M tokens/s per worker", "x baseline (paired)", "CPU s: main + helpers",
                                 f"x {counts[0]} worker(s) (paired)"], rows)
         table += ("\n\nWith W workers the main process reads, routes and writes raw shards, and tokenises the share of "
                   "batches that keeps it as busy as each of the W - 1 helper processes (measured as it goes); "
                   "1 worker = everything in the main process. 'Paired' ratios are medians over rounds of the ratio "
-                  "within a round.")
+                  "within a round. The control rows tokenise the same text in independent processes that share nothing and "
+                  "return nothing: their ratio is what this machine allows any parallel tokeniser.")
         body = (f"Text: the extracted Wikipedia sample from gensim's package, repeated to {n_tokens:,} tokens "
                 f"({path.stat().st_size / 1e6:.0f} MB, one article per line); {args.repeat} interleaved rounds.\n\n{table}")
         print(body) if args.no_record else append_results("Encoding: cooc corpus build vs re.findall + dict", body)
