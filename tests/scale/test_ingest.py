@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -220,3 +221,23 @@ def test_wikipedia_dumps_resume_at_the_dump_file_being_read(tmp_path, rng, monke
     assert opened[0] == committed.resume_point["state"]
     monkeypatch.undo()
     same_corpus(resumed, build_corpus(tmp_path / "dumps", tmp_path / "fresh", **kwargs))
+
+
+def test_build_memory_does_not_grow_with_the_corpus(tmp_path, rng):
+    """Peak traced memory of a build is set by the batch, shard and type table sizes, not by the tokens."""
+    import tracemalloc
+    words = np.array([f"w{i}" for i in range(2000)])
+    peaks = []
+    for n_lines in (1_000, 16_000):  # 100k and 1.6M tokens, the same 2000 types
+        path = tmp_path / f"t{n_lines}.txt"
+        path.write_text("\n".join(" ".join(rng.choice(words, 100)) for _ in range(n_lines)) + "\n")
+        kwargs = dict(shard_tokens=50_000, batch_chars=1 << 16, progress=False)
+        build_corpus(path, tmp_path / f"warm{n_lines}", **kwargs)  # imports and compiled code, outside the trace
+        tracemalloc.start()
+        try:
+            corpus = build_corpus(path, tmp_path / f"c{n_lines}", **kwargs)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert corpus.n_tokens == 100 * n_lines
+    assert peaks[1] < 1.2 * peaks[0] + (1 << 20), peaks
