@@ -22,7 +22,9 @@ def test_equals_gensim(name, rng):
     emb = embedding_for(rng)
     ours = evaluate_similarity(emb, name)
     pearson, spearman, oov_ratio = emb.to_gensim().evaluate_word_pairs(str(benchmark_path(name)))
-    assert ours.spearman == pytest.approx(spearman[0], abs=1e-6)
+    # float32 cosines rounded differently can swap two nearly tied pairs; one swap of adjacent
+    # ranks among n ~ 1000 pairs moves Spearman by at most ~24 / n^2 (seen: 6e-6, seed 3799078767).
+    assert ours.spearman == pytest.approx(spearman[0], abs=1e-4)
     assert ours.pearson == pytest.approx(pearson[0], abs=1e-6)
     assert ours.oov_ratio == pytest.approx(oov_ratio, abs=1e-12)
     assert ours.oov > 0 and ours.listed == ours.evaluated + ours.oov
