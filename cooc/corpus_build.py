@@ -33,27 +33,23 @@ plus some 200 MB of text and shards in flight.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import shutil
-import time
 import warnings
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from ._build_pool import Helpers, encoded, remap_shards
 from ._io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
 from ._params import Interval, OneOf, validate
 from ._progress import ProgressBar
 from ._tokenize_fast import gather
-from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output, write_shard
+from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output
 from .errors import InputDataError, OutputExistsError
 from .sources import Source, open_source
-from .tokenize import StreamEncoder, Tokenizer
+from .tokenize import Tokenizer
 from .vocab import Vocabulary
 
 BUILD_DIR = ".build"
@@ -117,7 +113,7 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     if existing is not None:
         return existing
     state = _RawState.resume(out / BUILD_DIR)
-    with _Helpers(workers, tokenizer, source) as helpers:
+    with Helpers(workers, tokenizer, source) as helpers:
         try:
             if not state.complete:
                 _tokenize_pass(source, state, helpers, batch_chars, shard_tokens, progress, max_docs,
@@ -227,28 +223,6 @@ class _RawState:
 
 
 # -- pass 1: tokenise ---------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
-    _WORKER["encoder"] = StreamEncoder(Tokenizer.from_settings(settings))
-    _WORKER["prepare"] = prepare
-
-
-def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int]:
-    """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines.
-
-    Returns the worker's pid, the types this worker sees for the first time, the ids of
-    the tokens in the worker's own numbering, per-item lengths (-1 = dropped), and how
-    many lines held bytes that are not UTF-8 (blocks only).
-    """
-    encoder = _WORKER["encoder"]
-    if isinstance(batch, bytes):
-        return (os.getpid(), *encoder.encode_lines(batch))
-    prepare = _WORKER["prepare"]
-    return (os.getpid(), *encoder.encode([prepare(raw) or "" for raw in batch]), 0)
-
-
 class _WorkerIds:
     """Maps one worker's type numbering to the build's provisional ids (a growing lookup array)."""
 
@@ -266,132 +240,7 @@ class _WorkerIds:
         self.size = need
 
 
-def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    size = 0
-    for item in items:
-        batch.append(item)
-        size += len(item) if isinstance(item, str) else 1
-        if size >= batch_chars or len(batch) >= max_items:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-class _Helpers:
-    """The ``W - 1`` helper processes of a build with ``W`` workers; the main process is the W-th.
-
-    One pool serves both passes: tokenising batches, then remapping shards.
-    """
-
-    def __init__(self, workers: int, tokenizer: Tokenizer, source: Source):
-        self.workers = workers
-        self.init = (tokenizer.settings(), type(source).prepare)
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> "_Helpers":
-        _init_worker(*self.init)  # the main process tokenises too
-        if self.workers > 1:
-            # fork: cheap, and works when the caller is a notebook or a script read from stdin.
-            # A worker that dies raises BrokenProcessPool instead of hanging the build.
-            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-            if ctx.get_start_method() == "fork":
-                # Load the compiled code once here: forked helpers inherit it instead of each
-                # reading numba's cache again (about a second of CPU per process).
-                encoder = _WORKER["encoder"]
-                encoder.encode(["warm up 1,5 it's"])
-                encoder.encode_lines(b"warm up\n\xff\n")
-                _init_worker(*self.init)
-                gather(np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.int64))
-            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=ctx, initializer=_init_worker,
-                                            initargs=self.init)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-
-def _encoded(source: Source, helpers: _Helpers, batch_chars: int, skip: int, max_docs: int | None,
-             resume: dict[str, Any] | None) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
-    """``(items in the batch, (file name of a block, resume point after the batch), what the
-    worker returned)``, in order."""
-    limit = None if max_docs is None else max(max_docs - skip, 0)
-    blocks = source.line_blocks(skip, limit, batch_chars)
-    if blocks is not None:
-        batches: Iterator[tuple[tuple[str | None, Any], Any]] = (((label, None), block) for label, block in blocks)
-    else:
-        raw, source_state = source.iter_raw_resumable(skip, resume)
-        if limit is not None:
-            raw = (item for _, item in zip(range(limit), raw))
-        batches = _with_resume_points(_batches(raw, batch_chars), skip, source_state)
-    pool = helpers.pool
-    if pool is None:
-        for tag, batch in batches:
-            result = _encode_batch(batch)
-            yield result[3].size, tag, result
-        return
-    # The main process routes every batch (maps types, gathers ids, writes raw shards) and,
-    # when the helpers already have two batches queued each, tokenises some batches itself:
-    # as many as keep it as busy as a helper, judged from the times measured so far.
-    workers = helpers.workers
-    queued = 2 * (workers - 1)
-    pending: deque = deque()  # (tag, future or finished result), in source order
-    in_pool = n_batches = n_local = 0
-    local_seconds = wait_seconds = 0.0
-    started = time.perf_counter()
-
-    def head() -> tuple[int, Any, tuple]:
-        nonlocal in_pool, wait_seconds
-        tag, job = pending.popleft()
-        if isinstance(job, tuple):
-            result = job
-        else:
-            t0 = time.perf_counter()
-            result, in_pool = job.result(), in_pool - 1
-            wait_seconds += time.perf_counter() - t0
-        return result[3].size, tag, result
-
-    def tokenise_here() -> bool:
-        if n_local == 0:
-            return True  # once, to measure
-        per_batch = local_seconds / n_local
-        routing = max(time.perf_counter() - started - local_seconds - wait_seconds, 0.0) / n_batches
-        # Balance: routing all + tokenising a share s here = tokenising (1 - s) / (W - 1) per helper.
-        share = (per_batch - (workers - 1) * routing) / (per_batch * workers)
-        return n_local < share * n_batches
-
-    for tag, batch in batches:
-        n_batches += 1
-        while pending and (isinstance(pending[0][1], tuple) or pending[0][1].done()):
-            yield head()
-        if in_pool >= queued and tokenise_here():
-            t0 = time.perf_counter()
-            pending.append((tag, _encode_batch(batch)))
-            local_seconds += time.perf_counter() - t0
-            n_local += 1
-            continue
-        while in_pool >= queued:
-            yield head()
-        pending.append((tag, pool.submit(_encode_batch, batch)))
-        in_pool += 1
-    while pending:
-        yield head()
-
-
-def _with_resume_points(batches: Iterator[list[Any]], skip: int, source_state: Callable[[], Any]
-                        ) -> Iterator[tuple[tuple[None, dict[str, Any] | None], list[Any]]]:
-    """Tag each batch with the source's resume token taken right after its last item."""
-    items = skip
-    for batch in batches:
-        items += len(batch)
-        token = source_state()
-        yield (None, None if token is None else {"items": items, "state": token}), batch
-
-
-def _tokenize_pass(source: Source, state: _RawState, helpers: _Helpers, batch_chars: int, shard_tokens: int,
+def _tokenize_pass(source: Source, state: _RawState, helpers: Helpers, batch_chars: int, shard_tokens: int,
                    progress: bool, max_docs: int | None, stop_after: int | None) -> None:
     buf_tokens: list[np.ndarray] = []
     buf_lengths: list[np.ndarray] = []
@@ -414,7 +263,7 @@ def _tokenize_pass(source: Source, state: _RawState, helpers: _Helpers, batch_ch
         buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
 
     try:
-        for n_items, (label, point), (worker, types, local, lengths, bad) in _encoded(
+        for n_items, (label, point), (worker, types, local, lengths, bad) in encoded(
                 source, helpers, batch_chars, consumed, max_docs, state.resume_point):
             if bad:
                 bad_lines[label] = bad_lines.get(label, 0) + bad
@@ -479,7 +328,7 @@ def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_
 
 
 def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, Any], vocab_size: int | None,
-              min_count: int, oov: str, progress: bool, helpers: _Helpers) -> TokenCorpus:
+              min_count: int, oov: str, progress: bool, helpers: Helpers) -> TokenCorpus:
     n_types = len(state.types)
     counts = state.counts_for_all_types()[:n_types].copy()
     if counts.sum() == 0:
@@ -496,7 +345,7 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     bar = ProgressBar("remapping shards", total=len(state.shards), unit="shards", enabled=progress)
     atomic_save_npy(state.path / "remap.npy", remap)  # helpers forked before it existed read it from here
     shards = []
-    for meta in _remap_shards(helpers, (str(out), str(state.path), oov_id, oov == "drop"), len(state.shards)):
+    for meta in remap_shards(helpers, (str(out), str(state.path), oov_id, oov == "drop"), len(state.shards)):
         shards.append(meta)
         bar.update(1)
     bar.close()
@@ -509,28 +358,6 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     atomic_write_json(out / MANIFEST, manifest)
     shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
     return TokenCorpus.open(out, verify=False)
-
-
-def _remap_shard(out: str, build: str, oov_id: int, drop: bool, k: int) -> dict[str, Any]:
-    """Raw shard ``k`` with final ids, written (with its checksums) as shard ``k`` of the corpus."""
-    build_dir = Path(build)
-    remap = load_npy(build_dir / "remap.npy", mmap=True, what="id remap")
-    raw = load_npy(build_dir / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
-    offsets = load_npy(build_dir / f"raw-{k:05d}.docs.npy", what="raw shard offsets")
-    tokens = np.asarray(remap)[raw]
-    if drop:
-        keep = tokens != oov_id
-        cum = np.concatenate([[0], np.cumsum(keep)])
-        tokens, offsets = tokens[keep], cum[offsets]
-    return write_shard(Path(out), k, tokens, offsets)
-
-
-def _remap_shards(helpers: _Helpers, args: tuple, n_shards: int) -> Iterator[dict[str, Any]]:
-    """Every shard's manifest entry, in order; the helpers and the main process share the shards."""
-    pool, w = helpers.pool, helpers.workers
-    futures = {} if pool is None else {k: pool.submit(_remap_shard, *args, k) for k in range(n_shards) if k % w}
-    for k in range(n_shards):
-        yield futures.pop(k).result() if k in futures else _remap_shard(*args, k)
 
 
 __all__ = ["build_corpus"]

@@ -1,0 +1,199 @@
+"""The processes of a corpus build: ``W`` workers = the main process and ``W - 1`` helpers.
+
+:class:`Helpers` holds one process pool for both passes of
+:func:`cooc.corpus_build.build_corpus`. :func:`encoded` turns a source into batches (blocks
+of raw UTF-8 lines when the source has them, else lists of raw items tagged with the
+source's resume token), has them tokenised by the helpers, and by the main process when
+that keeps everyone equally busy, and yields the results in source order with a bounded
+number in flight. :func:`remap_shards` rewrites the raw shards with the final ids, the
+shards shared between the processes.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ._io import load_npy
+from ._tokenize_fast import gather
+from .corpus import write_shard
+from .sources import Source
+from .tokenize import StreamEncoder, Tokenizer
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
+    _WORKER["encoder"] = StreamEncoder(Tokenizer.from_settings(settings))
+    _WORKER["prepare"] = prepare
+
+
+def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int]:
+    """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines.
+
+    Returns the worker's pid, the types this worker sees for the first time, the ids of
+    the tokens in the worker's own numbering, per-item lengths (-1 = dropped), and how
+    many lines held bytes that are not UTF-8 (blocks only).
+    """
+    encoder = _WORKER["encoder"]
+    if isinstance(batch, bytes):
+        return (os.getpid(), *encoder.encode_lines(batch))
+    prepare = _WORKER["prepare"]
+    return (os.getpid(), *encoder.encode([prepare(raw) or "" for raw in batch]), 0)
+
+
+def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += len(item) if isinstance(item, str) else 1
+        if size >= batch_chars or len(batch) >= max_items:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+class Helpers:
+    """The ``W - 1`` helper processes of a build with ``W`` workers; the main process is the W-th.
+
+    One pool serves both passes: tokenising batches, then remapping shards.
+    """
+
+    def __init__(self, workers: int, tokenizer: Tokenizer, source: Source):
+        self.workers = workers
+        self.init = (tokenizer.settings(), type(source).prepare)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "Helpers":
+        _init_worker(*self.init)  # the main process tokenises too
+        if self.workers > 1:
+            # fork: cheap, and works when the caller is a notebook or a script read from stdin.
+            # A worker that dies raises BrokenProcessPool instead of hanging the build.
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            if ctx.get_start_method() == "fork":
+                # Load the compiled code once here: forked helpers inherit it instead of each
+                # reading numba's cache again (about a second of CPU per process).
+                encoder = _WORKER["encoder"]
+                encoder.encode(["warm up 1,5 it's"])
+                encoder.encode_lines(b"warm up\n\xff\n")
+                _init_worker(*self.init)
+                gather(np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.int64))
+            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=ctx, initializer=_init_worker,
+                                            initargs=self.init)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def encoded(source: Source, helpers: Helpers, batch_chars: int, skip: int, max_docs: int | None,
+             resume: dict[str, Any] | None) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
+    """``(items in the batch, (file name of a block, resume point after the batch), what the
+    worker returned)``, in order."""
+    limit = None if max_docs is None else max(max_docs - skip, 0)
+    blocks = source.line_blocks(skip, limit, batch_chars)
+    if blocks is not None:
+        batches: Iterator[tuple[tuple[str | None, Any], Any]] = (((label, None), block) for label, block in blocks)
+    else:
+        raw, source_state = source.iter_raw_resumable(skip, resume)
+        if limit is not None:
+            raw = (item for _, item in zip(range(limit), raw))
+        batches = _with_resume_points(_batches(raw, batch_chars), skip, source_state)
+    pool = helpers.pool
+    if pool is None:
+        for tag, batch in batches:
+            result = _encode_batch(batch)
+            yield result[3].size, tag, result
+        return
+    # The main process routes every batch (maps types, gathers ids, writes raw shards) and,
+    # when the helpers already have two batches queued each, tokenises some batches itself:
+    # as many as keep it as busy as a helper, judged from the times measured so far.
+    workers = helpers.workers
+    queued = 2 * (workers - 1)
+    pending: deque = deque()  # (tag, future or finished result), in source order
+    in_pool = n_batches = n_local = 0
+    local_seconds = wait_seconds = 0.0
+    started = time.perf_counter()
+
+    def head() -> tuple[int, Any, tuple]:
+        nonlocal in_pool, wait_seconds
+        tag, job = pending.popleft()
+        if isinstance(job, tuple):
+            result = job
+        else:
+            t0 = time.perf_counter()
+            result, in_pool = job.result(), in_pool - 1
+            wait_seconds += time.perf_counter() - t0
+        return result[3].size, tag, result
+
+    def tokenise_here() -> bool:
+        if n_local == 0:
+            return True  # once, to measure
+        per_batch = local_seconds / n_local
+        routing = max(time.perf_counter() - started - local_seconds - wait_seconds, 0.0) / n_batches
+        # Balance: routing all + tokenising a share s here = tokenising (1 - s) / (W - 1) per helper.
+        share = (per_batch - (workers - 1) * routing) / (per_batch * workers)
+        return n_local < share * n_batches
+
+    for tag, batch in batches:
+        n_batches += 1
+        while pending and (isinstance(pending[0][1], tuple) or pending[0][1].done()):
+            yield head()
+        if in_pool >= queued and tokenise_here():
+            t0 = time.perf_counter()
+            pending.append((tag, _encode_batch(batch)))
+            local_seconds += time.perf_counter() - t0
+            n_local += 1
+            continue
+        while in_pool >= queued:
+            yield head()
+        pending.append((tag, pool.submit(_encode_batch, batch)))
+        in_pool += 1
+    while pending:
+        yield head()
+
+
+def _with_resume_points(batches: Iterator[list[Any]], skip: int, source_state: Callable[[], Any]
+                        ) -> Iterator[tuple[tuple[None, dict[str, Any] | None], list[Any]]]:
+    """Tag each batch with the source's resume token taken right after its last item."""
+    items = skip
+    for batch in batches:
+        items += len(batch)
+        token = source_state()
+        yield (None, None if token is None else {"items": items, "state": token}), batch
+
+
+def _remap_shard(out: str, build: str, oov_id: int, drop: bool, k: int) -> dict[str, Any]:
+    """Raw shard ``k`` with final ids, written (with its checksums) as shard ``k`` of the corpus."""
+    build_dir = Path(build)
+    remap = load_npy(build_dir / "remap.npy", mmap=True, what="id remap")
+    raw = load_npy(build_dir / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
+    offsets = load_npy(build_dir / f"raw-{k:05d}.docs.npy", what="raw shard offsets")
+    tokens = np.asarray(remap)[raw]
+    if drop:
+        keep = tokens != oov_id
+        cum = np.concatenate([[0], np.cumsum(keep)])
+        tokens, offsets = tokens[keep], cum[offsets]
+    return write_shard(Path(out), k, tokens, offsets)
+
+
+def remap_shards(helpers: Helpers, args: tuple, n_shards: int) -> Iterator[dict[str, Any]]:
+    """Every shard's manifest entry, in order; the helpers and the main process share the shards."""
+    pool, w = helpers.pool, helpers.workers
+    futures = {} if pool is None else {k: pool.submit(_remap_shard, *args, k) for k in range(n_shards) if k % w}
+    for k in range(n_shards):
+        yield futures.pop(k).result() if k in futures else _remap_shard(*args, k)
+
+
+__all__ = ["Helpers", "encoded", "remap_shards"]
