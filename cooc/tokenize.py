@@ -221,8 +221,12 @@ class StreamEncoder:
             Lines with bytes that are not UTF-8 (they separate tokens, like U+FFFD would).
         """
         from . import _tokenize_fast as fast
-        buf = np.frombuffer(data, dtype=np.uint8)
-        bad = 0 if data.isascii() else int(fast.invalid_utf8_lines(buf)) if fast.HAVE_NUMBA else _invalid_lines(data)
+        if data.isascii():
+            bad = 0
+        elif fast.HAVE_NUMBA:
+            bad = int(fast.invalid_utf8_lines(np.frombuffer(data, dtype=np.uint8)))
+        else:
+            bad = _invalid_lines(data)
         if self._fast is not None:
             return (*self._drop_short(*self._fast.encode_lines(data)), bad)
         pieces = data.split(b"\n")
