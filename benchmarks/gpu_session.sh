@@ -4,6 +4,10 @@
 #   bash benchmarks/gpu_session.sh [BUDGET_SECONDS]
 #   STAGES="spectral|scale" TESTS="tests/spectral" bash benchmarks/gpu_session.sh 300   # a rerun of some stages
 #
+# What the open issues still need (as of 2026-11-26, second session), most important first:
+#   STAGES="gpu tests|counting|assembly|dask-cuda|scale|word2vec" TESTS="tests/count tests/scale" \
+#       bash benchmarks/gpu_session.sh 570
+#
 # Carry: .whl (gensim + smart_open wheels; .whl/scale: dask, distributed, rich, ... for Python 3.12;
 # .whl/cuda: dask-cuda, nvidia-ml-py, numba-cuda, cuda-core, installed apart for the dask-cuda stage),
 # .peers/GloVe (GloVe's source), .bench/wiki_sample.txt, .bench/word2vec/{wiki,attributes,eval,reference.json}.
