@@ -129,6 +129,8 @@ class TextSource(Source):
     def _line_blocks(self, skip: int, limit: int | None, size: int) -> Iterator[tuple[str, bytes]]:
         left = None if limit is None else limit
         for path in self.paths:
+            if left == 0:
+                return
             _check_not_binary(path)
             with open_compressed(path) as fh:
                 rest = b""
