@@ -16,7 +16,7 @@ corpus. Window 10, harmonic weights (scale 2520), symmetric. Two cases:
 * **partial head** (``--head-share`` of the cells in the hyperbolic head, the rest in
   ``--runs`` sorted host runs that share keys). Before: ``head_run``, the RunStore merge
   and ``planes_to_csr`` (numba), scipy's ``M + M^T``, ``weigh_planes``, the canonical
-  check. After: :func:`cooc.count.assemble.merged_to_csr`.
+  check. After: :func:`cooc.count.assemble_merged.merged_to_csr`.
 
 Both results are checked equal bit for bit. Seconds are wall time of each stage (the
 device synchronised at its end); the machine may be shared, so CPU seconds are printed too.
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cooc._backend import get_xp, to_numpy  # noqa: E402
 from cooc.cooccurrence import _csr  # noqa: E402
-from cooc.count import assemble  # noqa: E402
+from cooc.count import assemble, assemble_merged  # noqa: E402
 from cooc.count.accumulate import HeadLayout, RunStore, head_run  # noqa: E402
 from cooc.count.counter import _assemble, plus_transpose, weigh_planes  # noqa: E402
 
@@ -168,11 +168,11 @@ def partial_head(xp, args):
     del csr
     stages = assemble.Stages(xp)
     budget = int(args.budget * 1e9)
-    steps = assemble.merge_steps(layout.cells, int(xp.count_nonzero(head)), sum(k.shape[0] for k, _ in runs), V,
+    steps = assemble_merged.merge_steps(layout.cells, int(xp.count_nonzero(head)), sum(k.shape[0] for k, _ in runs), V,
                                  budget)
     if steps is None:
         raise SystemExit(f"merged_to_csr does not fit a {args.budget} GB budget")
-    got = new("merged_to_csr (total)", lambda: assemble.merged_to_csr(
+    got = new("merged_to_csr (total)", lambda: assemble_merged.merged_to_csr(
         xp, head, layout, runs, V, symmetric=True, weighting=WEIGHTING, scale=SCALE, stages=stages,
         block_cells=steps[0], block_entries=steps[1]))
     got = new("Cooccurrence canonical check", _csr, got)

@@ -17,7 +17,7 @@ from .._params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence import Cooccurrence
 from ..corpus import TokenCorpus
 from ..errors import InputDataError, InvalidParameterError, MissingDependencyError
-from . import _numba, assemble
+from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
 from .planning import plan_sizes
@@ -334,7 +334,7 @@ def _assemble_planes(eng: Any, store: RunStore, plan: Plan, xp: Any, device: str
 
     A full head is symmetrised and extracted on the device (any number of planes); a
     partial head and the runs are merged on the device (one plane) when
-    :func:`~cooc.count.assemble.merge_steps` finds room in the budget; otherwise the runs
+    :func:`~cooc.count.assemble_merged.merge_steps` finds room in the budget; otherwise the runs
     are merged on the host (:func:`_assemble`).
 
     Returns
@@ -357,10 +357,10 @@ def _assemble_planes(eng: Any, store: RunStore, plan: Plan, xp: Any, device: str
                 head_entries = int(xp.count_nonzero(eng.head))
                 runs = store.all_runs()
                 run_entries = sum(int(k.shape[0]) for k, _ in runs)
-            steps = assemble.merge_steps(lay.cells, head_entries, run_entries, V, budget)
+            steps = assemble_merged.merge_steps(lay.cells, head_entries, run_entries, V, budget)
             if steps is not None:
                 weighting, scale = weigh if weigh is not None else (None, 1)
-                m = assemble.merged_to_csr(xp, eng.head, lay, runs, V, symmetric=symmetrize, weighting=weighting,
+                m = assemble_merged.merged_to_csr(xp, eng.head, lay, runs, V, symmetric=symmetrize, weighting=weighting,
                                            scale=scale, release=eng.release, stages=stages, block_cells=steps[0],
                                            block_entries=steps[1])
                 return [m], "device: head + runs", stages.rounded()

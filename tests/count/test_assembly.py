@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc.count import assemble, counter
+from cooc.count import assemble, assemble_merged, counter
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
 from cooc.count.counter import count_cooccurrences, planes_to_csr, plus_transpose, weigh_planes
 from cooc.count.windows import integer_weights
@@ -93,7 +93,7 @@ def test_partial_head_assembly_equals_host_path(xp, V, head_share, density, n_ru
     keys, values = merge_runs(runs + [head_run(np, head, layout, V, 1)])
     ref = host_path(planes_to_csr(keys, values, V, 1)[0], symmetric, *weigh)
     released = []
-    got = assemble.merged_to_csr(xp, xp.asarray(head), layout, runs, V, symmetric=symmetric, weighting=weigh[0],
+    got = assemble_merged.merged_to_csr(xp, xp.asarray(head), layout, runs, V, symmetric=symmetric, weighting=weigh[0],
                                  scale=weigh[1], release=lambda: released.append(True), block_cells=block_cells,
                                  block_entries=block_entries)
     assert released == [True]
@@ -113,7 +113,7 @@ def test_indices_switch_to_int64_at_the_limit(xp, rng, symmetric):
             assemble.symmetrize_dense(xp, m)
         assert_same_bits(assemble.dense_to_csr(xp, m, "harmonic", 2520, index_limit=limit, block_cells=50), ref, dtype)
         layout = HeadLayout.fit(V, V * V // 3)
-        got = assemble.merged_to_csr(xp, xp.asarray(head_part(forward, layout)), layout, [tail_part(forward, layout)],
+        got = assemble_merged.merged_to_csr(xp, xp.asarray(head_part(forward, layout)), layout, [tail_part(forward, layout)],
                                      V,
                                      symmetric=symmetric, weighting="harmonic", scale=2520, index_limit=limit,
                                      block_cells=30, block_entries=40)
@@ -156,7 +156,7 @@ def test_row_blocks_cover_every_row_within_the_limit(rng):
     weights = rng.integers(0, 10, 200)
     weights[17] = 500
     for limit in (1, 9, 40, 10_000):
-        spans = assemble.row_blocks(weights, limit)
+        spans = assemble_merged.row_blocks(weights, limit)
         assert spans[0][0] == 0 and spans[-1][1] == 200
         assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
         assert all(weights[r0:r1].sum() <= limit or r1 - r0 == 1 for r0, r1 in spans)
@@ -164,11 +164,11 @@ def test_row_blocks_cover_every_row_within_the_limit(rng):
 
 def test_merge_steps_need_room_for_a_row():
     V = 1000
-    steps = assemble.merge_steps(head_cells=10**6, head_entries=10**5, run_entries=10**6, vocab_size=V,
+    steps = assemble_merged.merge_steps(head_cells=10**6, head_entries=10**5, run_entries=10**6, vocab_size=V,
                                  budget=10**9)
     assert steps is not None and V <= steps[0] <= assemble.BLOCK_CELLS and steps[1] >= 2 * V
-    assert assemble.merge_steps(10**6, 10**5, 10**8, V, 10**9) is None           # entries alone exceed it
-    assert assemble.merge_steps(10**8, 2 * 10**7, 0, V, 10**9) is None           # head + its entries
+    assert assemble_merged.merge_steps(10**6, 10**5, 10**8, V, 10**9) is None           # entries alone exceed it
+    assert assemble_merged.merge_steps(10**8, 2 * 10**7, 0, V, 10**9) is None           # head + its entries
 
 
 def test_result_arrays_are_taken_as_they_are():
@@ -208,7 +208,7 @@ def test_counter_device_paths_equal_the_host_path(make_corpus, rng, small_chunks
         real = counter._assemble_planes
         patch.setattr(counter, "_assemble_planes", lambda eng, store, plan, xp, device, *a:
                       seen.append(1) or real(eng, store, plan, xp, "cuda", *a))
-        patch.setattr(assemble, "merge_steps", lambda *a: (37, 50))   # a 40 kB budget: tiny steps
+        patch.setattr(assemble_merged, "merge_steps", lambda *a: (37, 50))   # a 40 kB budget: tiny steps
         for po in (False, True):
             got = count(corpus, per_offset=po, **kw)
             assert got.settings["count"]["assembly"] == "device: dense head"
@@ -219,7 +219,7 @@ def test_counter_device_paths_equal_the_host_path(make_corpus, rng, small_chunks
         assert set(got.settings["count"]["stages"]) >= {"head entries", "merge runs", "extract + copy"}
         per = count(corpus, memory=40_000, per_offset=True, **kw)         # several planes: the host path
         assert per.settings["count"]["assembly"] == "host"
-        patch.setattr(assemble, "merge_steps", lambda *a: None)           # does not fit
+        patch.setattr(assemble_merged, "merge_steps", lambda *a: None)           # does not fit
         assert count(corpus, memory=40_000, **kw).settings["count"]["assembly"] == "host"
         patch.setattr(assemble, "ALLOW_HOST_FALLBACK", False)
         with pytest.raises(InvalidParameterError, match="host fallback is off"):
