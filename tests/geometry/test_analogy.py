@@ -35,7 +35,7 @@ def test_protocol_a_equals_gensim(rng):
     for s, f in zip(sections, ours.families):
         assert (f.correct, f.total) == (len(s["correct"]), len(s["correct"]) + len(s["incorrect"])), f.name
     assert ours.accuracy == pytest.approx(score, abs=1e-15)
-    assert 0.05 < ours.accuracy < 0.95
+    assert 0.05 < ours.accuracy < 0.99  # neither 0 nor 1: 0.86-0.96 over seeds (0.9503 once, seed 3524039563)
     assert ours.listed == sum(len(v) for v in questions.values()) and ours.skipped == ours.listed - ours.total
 
 
