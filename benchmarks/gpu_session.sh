@@ -9,7 +9,7 @@
 #       bash benchmarks/gpu_session.sh 570
 #
 # Carry: .whl (gensim + smart_open wheels; .whl/scale: dask, distributed, rich, ... for Python 3.12;
-# .whl/cuda: dask-cuda, nvidia-ml-py, numba-cuda, cuda-core, installed apart for the dask-cuda stage),
+# .whl/cuda: dask-cuda and what it imports, installed apart for the dask-cuda stage),
 # .peers/GloVe (GloVe's source), .bench/wiki_sample.txt, .bench/word2vec/{wiki,attributes,eval,reference.json}.
 # Stages run in order of importance, each with a timeout taken from what is left of the budget,
 # and each guarded so that one failure still lets the rest run. Everything lands in $OUT:
@@ -56,9 +56,10 @@ stage "spectral" 100 python3 benchmarks/spectral.py --device cuda --dtype float3
 stage "rhm curves" 60 python3 benchmarks/rhm_curves.py --device cuda --seeds 2 --out "$OUT/rhm" --record
 # 5. RHM generation on the GPU (issue 4).
 stage "grammars" 45 python3 benchmarks/grammars.py --device cuda --samples 4000000 --repeat 3
-# 6. dask-cuda's LocalCUDACluster (issue 7), its wheels kept apart so they cannot break the stages above.
+# 6. dask-cuda's LocalCUDACluster (issue 7), its wheels kept apart so they cannot break the stages above
+#    (dask-cuda 25.10 with the dask/distributed 2025.9 it pins, cuda-core + cuda-bindings 12, nvidia-ml-py).
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-cuda .whl/cuda/*.whl >>"$LOG" 2>&1
-stage "dask-cuda" 90 env PYTHONPATH="$PYTHONPATH:/tmp/site-cuda" python3 -m pytest -q -p no:cacheprovider -rfE \
+stage "dask-cuda" 90 env PYTHONPATH="/tmp/site-cuda:$PYTHONPATH" python3 -m pytest -q -p no:cacheprovider -rfE \
     tests/scale/test_distributed.py -k "local_cuda_cluster"
 # 7. Ingestion scaling with 16 cores and Dask overhead (issue 7).
 stage "scale" 140 python3 benchmarks/scale.py --source synthetic --tokens 20e6 --workers 1 4 16 --dask-workers 4 \
