@@ -26,6 +26,26 @@ def _check_not_binary(path: Path) -> None:
         raise InputDataError(f"{str(path)!r} looks like a binary file (it contains NUL bytes), not text.")
 
 
+def _whole_line_blocks(fh, size: int) -> Iterator[bytes]:
+    """The bytes of ``fh`` in blocks of about ``size`` that end after a ``\\n`` (the last block may not)."""
+    rest = b""
+    while True:
+        data = fh.read(size)
+        if not data:
+            if rest:
+                yield rest
+            return
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        rest = data[cut:]
+
+
+def _lines_per_block(block: bytes) -> int:
+    return block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
+
+
 def iter_lines(path: Path, encoding: str = "utf-8", block: int = 1 << 22) -> Iterator[str]:
     """Decoded lines of a (possibly compressed) file, replacing undecodable bytes with a warning.
 
@@ -35,35 +55,21 @@ def iter_lines(path: Path, encoding: str = "utf-8", block: int = 1 << 22) -> Ite
     _check_not_binary(path)
     bad_lines = 0
     with open_compressed(path) as fh:
-        rest = b""
-        while True:
-            data = fh.read(block)
-            if not data:
-                break
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:  # no line end yet: keep reading
-                rest = data
-                continue
-            rest = data[cut:]
+        for data in _whole_line_blocks(fh, block):
             try:
-                lines = data[:cut].decode(encoding).split("\n")
+                lines = data.decode(encoding).split("\n")
             except UnicodeDecodeError:
                 lines = []
-                for raw in data[:cut].split(b"\n"):
+                for raw in data.split(b"\n"):
                     try:
                         lines.append(raw.decode(encoding))
                     except UnicodeDecodeError:
                         bad_lines += 1
                         lines.append(raw.decode(encoding, errors="replace"))
-            for line in lines[:-1]:  # the last piece is the empty string after the final "\n"
-                yield line + "\n"
-        if rest:
-            try:
-                yield rest.decode(encoding)
-            except UnicodeDecodeError:
-                bad_lines += 1
-                yield rest.decode(encoding, errors="replace")
+            # After a final "\n" the last piece is empty; a last line without one keeps its text.
+            yield from (line + "\n" for line in lines[:-1])
+            if lines[-1]:
+                yield lines[-1]
     if bad_lines:
         warnings.warn(f"{str(path)!r}: undecodable bytes on {bad_lines} lines were replaced by U+FFFD.", stacklevel=2)
 
@@ -127,41 +133,26 @@ class TextSource(Source):
         return self._line_blocks(skip, limit, size)
 
     def _line_blocks(self, skip: int, limit: int | None, size: int) -> Iterator[tuple[str, bytes]]:
-        left = None if limit is None else limit
+        left = limit
         for path in self.paths:
             if left == 0:
                 return
             _check_not_binary(path)
             with open_compressed(path) as fh:
-                rest = b""
-                while left is None or left > 0:
-                    data = fh.read(size)
-                    block = rest + data
-                    if not data:  # the file's last line may lack its "\n"
-                        rest = b""
-                    else:
-                        cut = block.rfind(b"\n") + 1
-                        if cut == 0:
-                            rest = block
-                            continue
-                        block, rest = block[:cut], block[cut:]
+                for block in _whole_line_blocks(fh, size):
                     if skip:
-                        lines = block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
+                        lines = _lines_per_block(block)
                         if lines <= skip:
                             skip -= lines
-                            block = b""
-                        else:
-                            block = block[_after_lines(block, skip):]
-                            skip = 0
-                    if block and left is not None:
-                        lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+                            continue
+                        block, skip = block[_after_lines(block, skip):], 0
+                    if left is not None:
+                        lines = _lines_per_block(block)
                         if lines > left:
-                            block = block[:_after_lines(block, left)]
-                            lines = left
+                            block, lines = block[:_after_lines(block, left)], left
                         left -= lines
-                    if block:
-                        yield str(path), block
-                    if not data:
+                    yield str(path), block
+                    if left == 0:
                         break
 
     def describe(self) -> dict[str, Any]:
