@@ -187,9 +187,9 @@ def _attribute_model(run: DemoRun, log: Callable[[str], None]) -> None:
 
 
 def _save_plot(fig: Any, path: Path) -> str:
-    from .plots import pyplot
+    from .plots import saved
     fig.savefig(path, dpi=120)
-    pyplot().close(fig)
+    saved(fig)
     return str(path)
 
 

@@ -20,6 +20,15 @@ def device(request) -> str:
     return request.param
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Tests draw figures without saving them; close them so they do not accumulate across the run."""
+    yield
+    import sys
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 @pytest.fixture
 def xp(device):
     """The array module matching ``device``."""

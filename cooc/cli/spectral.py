@@ -69,6 +69,7 @@ def sweep_command(cooc: Path, targets: list[str], dims: list[int], out: Path, pr
     from .._io import atomic_write_json
     from ..cooccurrence import Cooccurrence
     from ..geometry.analogy import compare_targets
+    from ..plots import saved
     from ..plots.spectral import plot_accuracy_vs_k
     counts = Cooccurrence.load(cooc)
     curves = compare_targets(counts, targets, dims, questions,
@@ -77,7 +78,7 @@ def sweep_command(cooc: Path, targets: list[str], dims: list[int], out: Path, pr
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "sweep.json", {"cooccurrence": str(cooc), "protocol": protocol,
                                            "curves": {k: c.to_dict() for k, c in curves.items()}})
-    plot_accuracy_vs_k(curves, out / "sweep.png", title=f"Analogy accuracy against K (protocol {protocol})")
+    saved(plot_accuracy_vs_k(curves, out / "sweep.png", title=f"Analogy accuracy against K (protocol {protocol})"))
     return curves
 
 

@@ -26,3 +26,8 @@ def finish(fig: Any, path: str | os.PathLike | None = None, dpi: int = 120) -> A
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi)
     return fig
+
+
+def saved(fig: Any) -> None:
+    """Close a figure that has been written to disk, so long jobs and test runs do not pile figures up."""
+    pyplot().close(fig)

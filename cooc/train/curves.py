@@ -265,12 +265,13 @@ def grammar_study(specs: Sequence[str], out: str | os.PathLike, model: str = "cn
                                              "tables": tables, "curves": curves})
     files = ["curves.csv", "summary.json"]
     if figures:
+        from ..plots import saved
         from ..plots.training import learning_curves, sample_complexity as plot_p_star
-        learning_curves(curves, path=out / "curves.png")
+        saved(learning_curves(curves, path=out / "curves.png"))
         files.append("curves.png")
         if all(np.isfinite(s) for s in scales.values()):
-            learning_curves(curves, scales=scales, path=out / "collapse.png")
-            plot_p_star(tables, path=out / "p_star.png")
+            saved(learning_curves(curves, scales=scales, path=out / "collapse.png"))
+            saved(plot_p_star(tables, path=out / "p_star.png"))
             files += ["collapse.png", "p_star.png"]
     return {"tables": tables, "curves": curves, "files": files}
 
