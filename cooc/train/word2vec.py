@@ -5,7 +5,9 @@ the training vocabulary (out-of-vocabulary tokens dropped, so windows bridge the
 words are subsampled, every position draws its window radius, and all training examples of
 the chunk are generated at once and shuffled; they are then consumed in large batches, each
 one batched SGD step (see :mod:`cooc.train._sgns`) with the learning rate decaying linearly
-with the fraction of the corpus seen, as in word2vec.c and gensim.
+with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
+compiled numba kernels (:mod:`cooc.train._sgns_numba`), the same step without the torch
+step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code on the CPU.
 
 Every random draw of chunk ``c`` in epoch ``e`` comes from a generator seeded by
 ``(seed, e, c)``, so a run interrupted at a chunk boundary and resumed from its checkpoint
@@ -26,10 +28,10 @@ from .._io import provenance
 from .._params import InstanceOf, Interval, OneOf, validate
 from .._progress import ProgressBar
 from ..corpus import TokenCorpus
-from ..errors import InputDataError
+from ..errors import InputDataError, InvalidParameterError
 from . import sampling
 from ._checkpoint import load_checkpoint, save_checkpoint
-from ._sgns import cbow_step, sgns_step
+from . import _sgns, _sgns_numba
 from ._torch import generator, synchronize, torch_device
 
 CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
@@ -49,7 +51,8 @@ _CONSTRAINTS = {
     "ns_exponent": Interval(float, 0, None),
     "dynamic_window": InstanceOf(bool),
     "batch_size": Interval(int, 1, None, allow_none=True),
-        "damping": Interval(float, 0, None, closed="neither", allow_none=True),
+    "damping": Interval(float, 0, None, closed="neither", allow_none=True),
+    "kernel": OneOf(("auto", "torch", "numba")),
     "chunk_tokens": Interval(int, 1, None),
     "vectors": OneOf(("input", "sum")),
     "seed": Interval(int, 0, None),
@@ -92,6 +95,10 @@ class Word2Vec:
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
         small vocabularies).
+    kernel : {"auto", "torch", "numba"}, default "auto"
+        How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU) or
+        ``"torch"`` (tensor operations, the only choice on a GPU). Both take the same step;
+        they differ by float rounding.
     chunk_tokens : int, default 1048576
         Corpus tokens per chunk: the unit of shuffling, progress and checkpointing.
     vectors : {"input", "sum"}, default "input"
@@ -130,7 +137,7 @@ class Word2Vec:
                  sample: float = 1e-3, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
                  min_count: int = 5, max_vocab: int | None = None, ns_exponent: float = 0.75,
                  dynamic_window: bool = True, batch_size: int | None = None, damping: float | None = 1.0,
-                 chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu", seed: int = 0,
+                 kernel: str = "auto", chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu", seed: int = 0,
                  progress: bool = True, checkpoint_every: float = 300.0):
         self.sg = sg
         self.dim = dim
@@ -146,6 +153,7 @@ class Word2Vec:
         self.dynamic_window = dynamic_window
         self.batch_size = batch_size
         self.damping = damping
+        self.kernel = kernel
         self.chunk_tokens = chunk_tokens
         self.vectors = vectors
         self.device = device
@@ -155,7 +163,7 @@ class Word2Vec:
 
     # -- parameters -------------------------------------------------------------------------
     _RESULT_PARAMS = ("sg", "dim", "window", "negative", "sample", "epochs", "alpha", "min_alpha", "min_count",
-                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "chunk_tokens", "seed")
+                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "kernel", "chunk_tokens", "seed")
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (*self._RESULT_PARAMS, "vectors", "device", "progress",
@@ -188,6 +196,7 @@ class Word2Vec:
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
         device = torch_device(self.device)
         self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
+        self.kernel_ = _resolve_kernel(self.kernel, device)
         id_map, counts = self._vocabulary(corpus)
         settings = self._settings(corpus)
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
@@ -223,7 +232,7 @@ class Word2Vec:
         fingerprint = {"n_tokens": corpus.n_tokens, "n_docs": corpus.n_docs,
                        "shards": [s.get("tokens_checksum") for s in corpus.manifest["shards"]]}
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
-        params["batch_size"] = self.batch_size_
+        params["batch_size"], params["kernel"] = self.batch_size_, self.kernel_
         return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
 
     # -- results ----------------------------------------------------------------------------
@@ -239,13 +248,21 @@ class Word2Vec:
         validate({"vectors": vectors}, {"vectors": _CONSTRAINTS["vectors"]}, owner="Word2Vec")
         W = self.input_vectors_ if vectors == "input" else self.input_vectors_ + self.output_vectors_
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
-        params["alpha"], params["batch_size"] = self.start_alpha, self.batch_size_
+        params["alpha"], params["batch_size"], params["kernel"] = self.start_alpha, self.batch_size_, self.kernel_
         meta = {"model": "word2vec-sg" if self.sg else "word2vec-cbow", "vectors": vectors,
                 "corpus": str(corpus.path) if corpus is not None else None,
                 "raw_words": self.raw_words_, "effective_words": self.effective_words_,
                 "final_loss": self.loss_history_[-1]["loss"] if self.loss_history_ else None,
                 "provenance": provenance(**params)}
         return Embedding(W, self.index_to_key_, meta)
+
+
+def _resolve_kernel(kernel: str, device) -> str:
+    if kernel == "auto":
+        return "torch" if device.type == "cuda" else "numba"
+    if kernel == "numba" and device.type != "cpu":
+        raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
+    return kernel
 
 
 class _Run:
@@ -259,6 +276,7 @@ class _Run:
         self.id_map = torch.as_tensor(id_map, device=device)
         self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
+        self.steps = _sgns_numba if model.kernel_ == "numba" else _sgns
         self.V = counts.size
         self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
         self.history: list[dict[str, Any]] = []
@@ -360,10 +378,10 @@ class _Run:
             lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
             negatives = self.sampler.draw((hi - lo, model.negative), gen)
             if model.sg:
-                loss += sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
+                loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
             else:
                 example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
-                loss += cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col], example,
+                loss += self.steps.cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col], example,
                                   negatives, lr, model.damping)
         return float(loss), n, int(t.numel())
 

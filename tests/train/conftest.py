@@ -32,6 +32,17 @@ def tdevice(request) -> str:
     return request.param
 
 
+@pytest.fixture(params=[pytest.param(("cpu", "numba"), id="numba-cpu"),
+                        pytest.param(("cpu", "torch"), id="torch-cpu"),
+                        pytest.param(("cuda", "torch"), id="torch-cuda", marks=[
+                            pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")])])
+def trainer(request) -> dict:
+    """Word2Vec's ``device`` and ``kernel``: the compiled CPU step, the torch step on the CPU (the
+    GPU's code), and the torch step on a GPU where there is one."""
+    device, kernel = request.param
+    return {"device": device, "kernel": kernel}
+
+
 def write_corpus(path, docs: list[np.ndarray], words: list[str], oov: bool = False):
     """A TokenCorpus of the given documents (ids; ``len(words)`` is the OOV id when ``oov``)."""
     from cooc.corpus import CorpusWriter

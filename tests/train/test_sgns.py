@@ -1,4 +1,6 @@
-"""One batched SGNS / CBOW step against autograd on a tiny model with repeated indices."""
+"""One batched SGNS / CBOW step against autograd on a tiny model with repeated indices.
+
+Each test runs the torch step (CPU, and CUDA where there is one) and the compiled CPU step."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,10 +8,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cooc.train._sgns import cbow_step, sgns_step
+from cooc.train import _sgns, _sgns_numba
 from cooc.train._torch import torch_device
 
 V, D, B, K = 7, 5, 40, 3  # B >> V: every row repeats many times in the batch
+
+
+@pytest.fixture(params=[pytest.param("torch", id="torch"), pytest.param("numba", id="numba")])
+def steps(request, tdevice):
+    """The step functions under test; the compiled ones run on the CPU only."""
+    if request.param == "numba" and tdevice != "cpu":
+        pytest.skip("the compiled step is CPU-only")
+    return _sgns if request.param == "torch" else _sgns_numba
 
 
 def _weights(rng, device):
@@ -50,7 +60,7 @@ def _curvature_reference(W_in, W_out, inputs, out_idx):
 
 
 @pytest.mark.parametrize("damping", [None, 0.05])
-def test_sgns_step_is_the_autograd_sgd_step(tdevice, rng, damping):
+def test_sgns_step_is_the_autograd_sgd_step(steps, tdevice, rng, damping):
     device = torch_device(tdevice)
     W_in, W_out = _weights(rng, device)
     inputs, outputs, negatives = _ids(rng, device, B), _ids(rng, device, B), _ids(rng, device, B, K)
@@ -58,8 +68,8 @@ def test_sgns_step_is_the_autograd_sgd_step(tdevice, rng, damping):
     loss_ref, g_in, g_out = _autograd_sgns(W_in, W_out, inputs, outputs, negatives)
     lr = 0.05
     new_in, new_out = W_in.clone(), W_out.clone()
-    loss = sgns_step(new_in, new_out, inputs, outputs, negatives, lr, damping)
-    assert loss.item() == pytest.approx(loss_ref, rel=1e-5)
+    loss = steps.sgns_step(new_in, new_out, inputs, outputs, negatives, lr, damping)
+    assert float(loss) == pytest.approx(loss_ref, rel=1e-5)
     step_in = step_out = torch.full((V, 1), lr, dtype=torch.float64, device=device)
     if damping is not None:  # each row's step is min(lr, damping / T_row)
         T_in, T_out = _curvature_reference(W_in, W_out, inputs, torch.cat([outputs[:, None], negatives], 1).cpu())
@@ -70,7 +80,7 @@ def test_sgns_step_is_the_autograd_sgd_step(tdevice, rng, damping):
     torch.testing.assert_close((new_out - W_out).double(), -step_out * g_out, atol=1e-6, rtol=1e-5)
 
 
-def test_cbow_step_is_word2vec_c_update(tdevice, rng):
+def test_cbow_step_is_word2vec_c_update(steps, tdevice, rng):
     """CBOW: the output side is the exact gradient; each context word gets dL/dh undivided (word2vec.c)."""
     device = torch_device(tdevice)
     W_in, W_out = _weights(rng, device)
@@ -80,7 +90,7 @@ def test_cbow_step_is_word2vec_c_update(tdevice, rng):
     context = _ids(rng, device, int(n_ctx.sum()))
     lr = 0.05
     new_in, new_out = W_in.clone(), W_out.clone()
-    loss = cbow_step(new_in, new_out, centres, context, example, negatives, lr, damping=None)
+    loss = steps.cbow_step(new_in, new_out, centres, context, example, negatives, lr, damping=None)
 
     Wi, Wo = W_in.double().requires_grad_(), W_out.double().requires_grad_()
     summed = torch.zeros(B, D, dtype=torch.float64, device=device).index_add(0, example, Wi[context])
@@ -89,17 +99,80 @@ def test_cbow_step_is_word2vec_c_update(tdevice, rng):
     h = mean.detach() + summed - summed.detach()
     loss_ref = _sgns_loss(h, torch.cat([centres[:, None], negatives], 1), Wo)
     loss_ref.backward()
-    assert loss.item() == pytest.approx(loss_ref.item(), rel=1e-5)
+    assert float(loss) == pytest.approx(loss_ref.item(), rel=1e-5)
     torch.testing.assert_close((new_in - W_in).double(), -lr * Wi.grad, atol=1e-6, rtol=1e-5)
     torch.testing.assert_close((new_out - W_out).double(), -lr * Wo.grad, atol=1e-6, rtol=1e-5)
 
 
-def test_damping_keeps_a_huge_batch_stable(tdevice, rng):
+def test_damping_keeps_a_huge_batch_stable(steps, tdevice, rng):
     """8,192 pairs over 7 words: summed SGD explodes, the damped step does not."""
     device = torch_device(tdevice)
     inputs, outputs, negatives = _ids(rng, device, 8192), _ids(rng, device, 8192), _ids(rng, device, 8192, K)
     for damping, finite in ((None, False), (1.0, True)):
         W_in, W_out = _weights(rng, device)
         for _ in range(20):
-            loss = sgns_step(W_in, W_out, inputs, outputs, negatives, 0.5, damping)
-        assert bool(torch.isfinite(loss)) == finite and bool(torch.isfinite(W_in).all()) == finite
+            loss = steps.sgns_step(W_in, W_out, inputs, outputs, negatives, 0.5, damping)
+        assert bool(np.isfinite(float(loss))) == finite and bool(torch.isfinite(W_in).all()) == finite
+
+
+def _random_batch(rng, n_rows, n_ex, k, cbow):
+    """Ids with heavy repetition (Zipf-like) and some negatives equal to their positive."""
+    ids = lambda *shape: torch.as_tensor(np.minimum(rng.zipf(1.3, shape) - 1, n_rows - 1))  # noqa: E731
+    out, neg = ids(n_ex), ids(n_ex, k)
+    if not cbow:
+        return ids(n_ex), out, neg
+    n_ctx = torch.as_tensor(rng.integers(0, 6, n_ex))  # an example without context words as well
+    return (ids(int(n_ctx.sum())), torch.repeat_interleave(torch.arange(n_ex), n_ctx)), out, neg
+
+
+@pytest.mark.parametrize("cbow", [False, True], ids=["skipgram", "cbow"])
+@pytest.mark.parametrize("damping", [None, 0.3])
+def test_compiled_step_equals_torch_step(rng, cbow, damping):
+    """Fresh random weights and batches: the compiled step is the torch step to float rounding."""
+    n_rows, d, n_ex, k = int(rng.integers(20, 200)), int(rng.integers(1, 40)), int(rng.integers(1, 3000)), 5
+    W_in = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32)
+    W_out = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32)
+    inputs, outputs, negatives = _random_batch(rng, n_rows, n_ex, k, cbow)
+    results = []
+    for steps in (_sgns, _sgns_numba):
+        a, b = W_in.clone(), W_out.clone()
+        if cbow:
+            loss = steps.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, 0.05, damping)
+        else:
+            loss = steps.sgns_step(a, b, inputs, outputs, negatives, 0.05, damping)
+        results.append((float(loss), a, b))
+    (loss_t, in_t, out_t), (loss_n, in_n, out_n) = results
+    assert loss_n == pytest.approx(loss_t, rel=1e-5)
+    scale = float((in_t - W_in).abs().max()) + float((out_t - W_out).abs().max())
+    torch.testing.assert_close(in_n, in_t, atol=1e-5 * scale + 1e-7, rtol=1e-4)
+    torch.testing.assert_close(out_n, out_t, atol=1e-5 * scale + 1e-7, rtol=1e-4)
+
+
+def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
+    """Each row takes its updates in batch order on one thread: bitwise equal on 1 or more threads."""
+    import numba
+    W_in = torch.as_tensor(rng.normal(0, 0.3, (50, 16)), dtype=torch.float32)
+    W_out = torch.as_tensor(rng.normal(0, 0.3, (50, 16)), dtype=torch.float32)
+    inputs, outputs, negatives = _random_batch(rng, 50, 2000, 5, cbow=False)
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in sorted({1, before}):
+            numba.set_num_threads(threads)
+            a, b = W_in.clone(), W_out.clone()
+            results.append((_sgns_numba.sgns_step(a, b, inputs, outputs, negatives, 0.05, 0.5), a, b))
+    finally:
+        numba.set_num_threads(before)
+    for loss, a, b in results[1:]:
+        assert loss == results[0][0]
+        assert torch.equal(a, results[0][1]) and torch.equal(b, results[0][2])
+
+
+def test_compiled_step_refuses_weights_it_could_not_update_in_place():
+    W = torch.zeros((4, 3), dtype=torch.float64)
+    ids = torch.zeros(2, dtype=torch.int64)
+    with pytest.raises(ValueError, match="float32"):
+        _sgns_numba.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
+    W32 = torch.zeros((3, 4), dtype=torch.float32).T
+    with pytest.raises(ValueError, match="contiguous"):
+        _sgns_numba.sgns_step(W32, W32.clone(), ids, ids, ids[:, None], 0.1)

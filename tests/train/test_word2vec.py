@@ -28,8 +28,8 @@ def _cluster_gap(emb: Embedding, half: int = 10) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
-def test_planted_clusters_are_learned(cluster_corpus, tdevice, sg):
-    model = Word2Vec(sg=sg, device=tdevice, seed=3, **SMALL).fit(cluster_corpus)
+def test_planted_clusters_are_learned(cluster_corpus, trainer, sg):
+    model = Word2Vec(sg=sg, seed=3, **trainer, **SMALL).fit(cluster_corpus)
     within, across = _cluster_gap(model.embedding_)
     assert within > 0.8 and across < 0.2, (within, across)
     losses = [h["loss"] for h in model.loss_history_]
@@ -56,6 +56,18 @@ def test_same_seed_same_vectors_other_seed_differs(cluster_corpus):
     c = Word2Vec(seed=6, **SMALL).fit(cluster_corpus).input_vectors_
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_compiled_and_torch_kernels_train_alike(cluster_corpus, sg):
+    """The two CPU kernels take the same steps from the same draws: they differ by float rounding."""
+    runs = [Word2Vec(sg=sg, seed=2, kernel=k, **dict(SMALL, damping=0.5)).fit(cluster_corpus)
+            for k in ("numba", "torch")]
+    np.testing.assert_allclose(runs[0].input_vectors_, runs[1].input_vectors_, atol=2e-4, rtol=1e-3)
+    np.testing.assert_allclose(runs[0].output_vectors_, runs[1].output_vectors_, atol=2e-4, rtol=1e-3)
+    np.testing.assert_allclose([h["loss"] for h in runs[0].loss_history_],
+                               [h["loss"] for h in runs[1].loss_history_], rtol=1e-4)
+    assert runs[0].embedding_.meta["provenance"]["params"]["kernel"] == "numba"
 
 
 def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
@@ -86,9 +98,10 @@ def test_subsampling_keeps_expected_fraction(tmp_path):
     assert abs(model.effective_words_ - expected) < 5 * np.sqrt(expected)
 
 
-def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path, tdevice):
+def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path, trainer):
     """Bitwise on CPU; on CUDA index_add_ sums in a nondeterministic order, so only to rounding."""
-    params = dict(SMALL, epochs=3, seed=11, checkpoint_every=0.0, device=tdevice)
+    tdevice = trainer["device"]
+    params = dict(SMALL, epochs=3, seed=11, checkpoint_every=0.0, **trainer)
     full = Word2Vec(**params).fit(cluster_corpus)
 
     class Stop(Exception):
@@ -136,6 +149,13 @@ def test_train_word2vec_saves_and_resumes(cluster_corpus, tmp_path):
 
 
 def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
+    with pytest.raises(InvalidParameterError, match="'kernel' must be one of"):
+        Word2Vec(kernel="cuda").fit(cluster_corpus)
+    import torch
+    from cooc.train.word2vec import _resolve_kernel
+    with pytest.raises(InvalidParameterError, match="CPU only"):
+        _resolve_kernel("numba", torch.device("cuda"))
+    assert _resolve_kernel("auto", torch.device("cuda")) == "torch" and _resolve_kernel("auto", torch.device("cpu")) == "numba"
     with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
         Word2Vec(dim=0).fit(cluster_corpus)
     with pytest.raises(InvalidParameterError, match="vectors"):
