@@ -28,6 +28,11 @@ def test_train_word2vec_command(cluster_corpus, tmp_path):
     assert again.exit_code == 1 and again.output.startswith("error:") and "--overwrite" in again.output
     bad = runner.invoke(app, ["train", "word2vec", str(tmp_path / "nope"), "-o", str(tmp_path / "e2"), "--no-progress"])
     assert bad.exit_code == 1 and bad.output.startswith("error:")
+    torch_kernel = runner.invoke(app, [*args[:4], str(tmp_path / "e3"), *args[5:], "--kernel", "torch"])
+    assert torch_kernel.exit_code == 0, torch_kernel.output
+    assert Embedding.load(tmp_path / "e3").meta["provenance"]["params"]["kernel"] == "torch"
+    wrong = runner.invoke(app, [*args[:4], str(tmp_path / "e4"), *args[5:], "--kernel", "fast"])
+    assert wrong.exit_code == 1 and wrong.output.startswith("error:") and "kernel" in wrong.output
 
 
 def test_train_grammar_command(tmp_path):
