@@ -164,7 +164,8 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float
     """:func:`cooc.train._sgns.sgns_step` on CPU tensors (or arrays), compiled."""
     out_idx = np.concatenate([_np(outputs)[:, None], _np(negatives)], 1)
     inputs = _np(inputs)
-    return step(_weights(W_in), _weights(W_out), inputs, np.arange(inputs.size + 1, dtype=np.int64), out_idx, lr, damping)
+    ptr = np.arange(inputs.size + 1, dtype=np.int64)
+    return step(_weights(W_in), _weights(W_out), inputs, ptr, out_idx, lr, damping)
 
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0) -> float:

@@ -137,8 +137,8 @@ class Word2Vec:
                  sample: float = 1e-3, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
                  min_count: int = 5, max_vocab: int | None = None, ns_exponent: float = 0.75,
                  dynamic_window: bool = True, batch_size: int | None = None, damping: float | None = 1.0,
-                 kernel: str = "auto", chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu", seed: int = 0,
-                 progress: bool = True, checkpoint_every: float = 300.0):
+                 kernel: str = "auto", chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu",
+                 seed: int = 0, progress: bool = True, checkpoint_every: float = 300.0):
         self.sg = sg
         self.dim = dim
         self.window = window
@@ -163,7 +163,8 @@ class Word2Vec:
 
     # -- parameters -------------------------------------------------------------------------
     _RESULT_PARAMS = ("sg", "dim", "window", "negative", "sample", "epochs", "alpha", "min_alpha", "min_count",
-                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "kernel", "chunk_tokens", "seed")
+                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "kernel", "chunk_tokens",
+                      "seed")
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (*self._RESULT_PARAMS, "vectors", "device", "progress",

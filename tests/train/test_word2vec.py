@@ -155,7 +155,8 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
     from cooc.train.word2vec import _resolve_kernel
     with pytest.raises(InvalidParameterError, match="CPU only"):
         _resolve_kernel("numba", torch.device("cuda"))
-    assert _resolve_kernel("auto", torch.device("cuda")) == "torch" and _resolve_kernel("auto", torch.device("cpu")) == "numba"
+    assert _resolve_kernel("auto", torch.device("cuda")) == "torch"
+    assert _resolve_kernel("auto", torch.device("cpu")) == "numba"
     with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
         Word2Vec(dim=0).fit(cluster_corpus)
     with pytest.raises(InvalidParameterError, match="vectors"):
