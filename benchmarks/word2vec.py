@@ -154,10 +154,10 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
 
 
-def run_cooc(corpus, seed: int, device: str, batch_size: int | None) -> tuple[dict, object]:
+def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool = False) -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
     from cooc.train.word2vec import Word2Vec
-    params = dict(HYPER, seed=seed, device=device, progress=False)
+    params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph)
     if batch_size:
         params["batch_size"] = batch_size
     model = Word2Vec(**params).fit(corpus)
@@ -227,12 +227,14 @@ def run(args: argparse.Namespace) -> None:
             elif reference.get(mode_key):
                 gensim_runs[mode] = reference[mode_key]["runs"]
         cooc_runs = {}
-        for batch in args.batch_sizes:
-            runs = cooc_runs.setdefault(f"cooc, {args.device}, batch {batch or 'default'}", [])
+        for batch, graph in ((b, g) for b in args.batch_sizes for g in args.cuda_graph):
+            label = f"cooc, {args.device}, batch {batch or 'default'}" + (", CUDA graph" if graph else "")
+            runs = cooc_runs.setdefault(label, [])
             for seed in range(args.seeds):
-                speed, emb = run_cooc(corpus, seed, args.device, batch)
-                runs.append({**speed, **quality(emb, name, data, args.device), "batch_size": batch})
-                print("cooc", name, batch, seed, runs[-1], flush=True)
+                speed, emb = run_cooc(corpus, seed, args.device, batch, graph)
+                runs.append({**speed, **quality(emb, name, data, args.device), "batch_size": batch,
+                             "cuda_graph": graph})
+                print("cooc", name, batch, graph, seed, runs[-1], flush=True)
         metrics = ["analogy", "ws353", "simlex"] if name == "wiki" else ["analogy"]
         pad = ["-", "-"] if name != "wiki" else []
         labelled = [(f"gensim {mode}, {workers} workers" + ("" if have_gensim else " (stored reference)"), runs)
@@ -296,6 +298,8 @@ def main() -> None:
     r.add_argument("--workers", type=int, default=None, help="gensim workers (default: all cores)")
     r.add_argument("--batch-sizes", default="", help="cooc batch sizes, comma-separated (default: the library's)")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    r.add_argument("--cuda-graph", default="off", choices=("off", "on", "both"),
+                   help="replay skip-gram steps from a CUDA graph (cuda only; 'both' runs each batch size both ways)")
     r.add_argument("--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)")
     r.add_argument("--out", default=None, help="also write word2vec.json / word2vec.md here")
     r.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
@@ -307,6 +311,7 @@ def main() -> None:
         args.workers = args.workers or os.cpu_count()
         HYPER["epochs"] = args.epochs
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]
+        args.cuda_graph = {"off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
         run(args)
 
 

@@ -19,17 +19,36 @@ and a 64-word corpus diverged with it.)
 """
 from __future__ import annotations
 
+# Every function below takes ``lr`` as a float or as a 0-d tensor on the weights' device (so
+# that a captured CUDA graph can replay the step with a new learning rate), and launches as few
+# kernels as the step allows: on a GPU the step's cost at moderate batches is mostly launches.
 
-def _row_factor(index, curvature, n_rows: int, lr: float, damping: float | None):
-    """Per-occurrence step factor ``lr * min(1, damping / (lr * T_row))`` (``lr`` when undamped)."""
+
+def _row_factor(index, sq_norms, n_rows: int, lr, damping: float):
+    """Per-occurrence step ``min(lr, damping / T_row)``, ``T_row = sum |x|^2 / 4`` over the row's occurrences.
+
+    ``sq_norms`` holds each occurrence's ``|x|^2`` (0 for skipped terms); the 1/4 is applied here.
+    """
     import torch
-    if damping is None:
-        return None
-    total = torch.zeros(n_rows, dtype=curvature.dtype, device=curvature.device).index_add_(0, index, curvature)
-    return (damping / total.clamp(min=1e-30)).clamp(max=lr)[index]
+    total = torch.zeros(n_rows, dtype=sq_norms.dtype, device=sq_norms.device).index_add_(0, index, sq_norms)
+    return total.clamp_(min=1e-30).reciprocal_().mul_(4.0 * damping).clamp_(max=lr)[index]
 
 
-def _output_side(u, out_idx, W_out, lr: float, damping: float | None):
+_SIGNS: dict = {}
+
+
+def _signs(n: int, like):
+    """``[-1, 1, ..., 1]`` of length n on ``like``'s device (cached: made once, not per step)."""
+    import torch
+    key = (n, like.device, like.dtype)
+    if key not in _SIGNS:
+        sign = torch.ones(n, dtype=like.dtype, device=like.device)
+        sign[0] = -1.0
+        _SIGNS[key] = sign
+    return _SIGNS[key]
+
+
+def _output_side(u, out_idx, W_out, lr, damping: float | None):
     """Scores against the positive (column 0) and the negatives; the output-vector update.
 
     Parameters
@@ -44,9 +63,10 @@ def _output_side(u, out_idx, W_out, lr: float, damping: float | None):
     v : tensor of shape (B, K + 1, d)
         Output vectors before the step.
     g : tensor of shape (B, K + 1)
-        dLoss/dscore (a negative equal to its positive is skipped, as in word2vec.c).
-    hess : tensor of shape (B, K + 1) or None
-        The bound 1/4 on sigma'(score) of each term, 0 for skipped negatives (None when undamped).
+        -dLoss/dscore, the descent direction of each score (0 for a negative equal to its
+        positive, which word2vec.c skips).
+    valid : tensor of shape (B, K + 1)
+        1 for the terms of the loss, 0 for skipped negatives (in ``u``'s dtype).
     loss : scalar tensor
         ``sum(-log sigmoid(s_pos) - sum_k log sigmoid(-s_neg_k))`` over the batch.
     """
@@ -54,33 +74,33 @@ def _output_side(u, out_idx, W_out, lr: float, damping: float | None):
     import torch.nn.functional as F
     v = W_out[out_idx]
     s = torch.bmm(v, u.unsqueeze(2)).squeeze(2)
-    valid = torch.ones_like(s, dtype=torch.bool)
-    valid[:, 1:] = out_idx[:, 1:] != out_idx[:, :1]
-    p = torch.sigmoid(s)
-    g = p.clone()
-    g[:, 0] -= 1.0
-    g = g * valid
-    loss = F.softplus(-s[:, 0]).sum() + (F.softplus(s[:, 1:]) * valid[:, 1:]).sum()
-    hess = None
-    step = -lr
-    if damping is not None:
-        hess = 0.25 * valid
-        curvature = hess * (u * u).sum(1, keepdim=True)
-        step = -_row_factor(out_idx.reshape(-1), curvature.reshape(-1), W_out.shape[0], lr, damping).view_as(g)
-    W_out.index_add_(0, out_idx.reshape(-1), ((g * step).unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))
-    return v, g, hess, loss
+    valid = out_idx != out_idx[:, :1]
+    valid[:, 0] = True
+    valid = valid.to(u.dtype)
+    sign = _signs(s.shape[1], s)
+    z = s * sign  # each term of the loss is softplus(z): -s for the positive, s for a negative
+    loss = (F.softplus(z) * valid).sum()
+    g = torch.sigmoid(z) * (valid * -sign)  # -dL/ds: sigmoid(-s_pos) for the positive, -sigmoid(s_neg)
+    if damping is None:
+        coef = g * lr
+    else:
+        sq_norms = valid * (u * u).sum(1, keepdim=True)
+        coef = g * _row_factor(out_idx.reshape(-1), sq_norms.reshape(-1), W_out.shape[0], lr, damping).view_as(g)
+    # (index_add_ with alpha = -1 takes a 3x slower path on the CPU, hence the descent direction in g.)
+    W_out.index_add_(0, out_idx.reshape(-1), (coef.unsqueeze(2) * u.unsqueeze(1)).reshape(-1, u.shape[1]))
+    return v, g, valid, loss
 
 
-def _input_step(v, g, hess, index, n_rows: int, lr: float, damping: float | None, per_example=None):
-    """Update of the input side: dLoss/du of each example times each row's step."""
+def _input_step(v, g, valid, index, n_rows: int, lr, damping: float | None, per_example=None):
+    """Update of the input side: -dLoss/du of each example times each row's step."""
     import torch
     grad = torch.bmm(g.unsqueeze(1), v).squeeze(1)
     if damping is None:
-        return grad[per_example] * -lr if per_example is not None else grad * -lr
-    curvature = (hess * (v * v).sum(2)).sum(1)
+        return (grad[per_example] if per_example is not None else grad) * lr
+    sq_norms = (valid * (v * v).sum(2)).sum(1)
     if per_example is not None:
-        grad, curvature = grad[per_example], curvature[per_example]
-    return grad * -_row_factor(index, curvature, n_rows, lr, damping).unsqueeze(1)
+        grad, sq_norms = grad[per_example], sq_norms[per_example]
+    return grad * _row_factor(index, sq_norms, n_rows, lr, damping).unsqueeze(1)
 
 
 def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0):
@@ -105,8 +125,8 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float
     import torch
     u = W_in[inputs]
     out_idx = torch.cat([outputs.unsqueeze(1), negatives], 1)
-    v, g, hess, loss = _output_side(u, out_idx, W_out, lr, damping)
-    W_in.index_add_(0, inputs, _input_step(v, g, hess, inputs, W_in.shape[0], lr, damping))
+    v, g, valid, loss = _output_side(u, out_idx, W_out, lr, damping)
+    W_in.index_add_(0, inputs, _input_step(v, g, valid, inputs, W_in.shape[0], lr, damping))
     return loss
 
 
@@ -133,6 +153,6 @@ def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damp
     h = torch.zeros((B, d), dtype=W_in.dtype, device=W_in.device).index_add_(0, example, W_in[context])
     h = h / counts.unsqueeze(1)
     out_idx = torch.cat([centres.unsqueeze(1), negatives], 1)
-    v, g, hess, loss = _output_side(h, out_idx, W_out, lr, damping)
-    W_in.index_add_(0, context, _input_step(v, g, hess, context, W_in.shape[0], lr, damping, per_example=example))
+    v, g, valid, loss = _output_side(h, out_idx, W_out, lr, damping)
+    W_in.index_add_(0, context, _input_step(v, g, valid, context, W_in.shape[0], lr, damping, per_example=example))
     return loss

@@ -53,6 +53,7 @@ _CONSTRAINTS = {
     "batch_size": Interval(int, 1, None, allow_none=True),
     "damping": Interval(float, 0, None, closed="neither", allow_none=True),
     "kernel": OneOf(("auto", "torch", "numba")),
+    "cuda_graph": InstanceOf(bool),
     "chunk_tokens": Interval(int, 1, None),
     "vectors": OneOf(("input", "sum")),
     "seed": Interval(int, 0, None),
@@ -99,6 +100,9 @@ class Word2Vec:
         How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU) or
         ``"torch"`` (tensor operations, the only choice on a GPU). Both take the same step;
         they differ by float rounding.
+    cuda_graph : bool, default False
+        Skip-gram on a GPU only: replay each full batch's step from a captured CUDA graph
+        (:mod:`cooc.train._graphs`), which saves the per-kernel launch cost of the step.
     chunk_tokens : int, default 1048576
         Corpus tokens per chunk: the unit of shuffling, progress and checkpointing.
     vectors : {"input", "sum"}, default "input"
@@ -137,7 +141,7 @@ class Word2Vec:
                  sample: float = 1e-3, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
                  min_count: int = 5, max_vocab: int | None = None, ns_exponent: float = 0.75,
                  dynamic_window: bool = True, batch_size: int | None = None, damping: float | None = 1.0,
-                 kernel: str = "auto", chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu",
+                 kernel: str = "auto", cuda_graph: bool = False, chunk_tokens: int = 1 << 20, vectors: str = "input", device: str = "cpu",
                  seed: int = 0, progress: bool = True, checkpoint_every: float = 300.0):
         self.sg = sg
         self.dim = dim
@@ -154,6 +158,7 @@ class Word2Vec:
         self.batch_size = batch_size
         self.damping = damping
         self.kernel = kernel
+        self.cuda_graph = cuda_graph
         self.chunk_tokens = chunk_tokens
         self.vectors = vectors
         self.device = device
@@ -163,8 +168,8 @@ class Word2Vec:
 
     # -- parameters -------------------------------------------------------------------------
     _RESULT_PARAMS = ("sg", "dim", "window", "negative", "sample", "epochs", "alpha", "min_alpha", "min_count",
-                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "kernel", "chunk_tokens",
-                      "seed")
+                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "kernel", "cuda_graph",
+                      "chunk_tokens", "seed")
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (*self._RESULT_PARAMS, "vectors", "device", "progress",
@@ -198,6 +203,9 @@ class Word2Vec:
         device = torch_device(self.device)
         self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
         self.kernel_ = _resolve_kernel(self.kernel, device)
+        if self.cuda_graph and (device.type != "cuda" or not self.sg):
+            raise InvalidParameterError(f"Word2Vec: cuda_graph=True is for skip-gram on a CUDA device, not "
+                                        f"{'CBOW' if not self.sg else 'device ' + repr(str(device))}.")
         id_map, counts = self._vocabulary(corpus)
         settings = self._settings(corpus)
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
@@ -278,6 +286,7 @@ class _Run:
         self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
         self.steps = _sgns_numba if model.kernel_ == "numba" else _sgns
+        self.graphed = None  # the captured step, made at the first full batch when model.cuda_graph
         self.V = counts.size
         self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
         self.history: list[dict[str, Any]] = []
@@ -378,7 +387,13 @@ class _Run:
             progress = (self.raw_words + tokens.size * hi / n) / total_words
             lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
             negatives = self.sampler.draw((hi - lo, model.negative), gen)
-            if model.sg:
+            if model.sg and model.cuda_graph and hi - lo == model.batch_size_:
+                if self.graphed is None:
+                    from ._graphs import GraphedSkipGram
+                    self.graphed = GraphedSkipGram(self.W_in, self.W_out, model.batch_size_, model.negative,
+                                                   model.damping)
+                loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
+            elif model.sg:
                 loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
             else:
                 example, col = torch.nonzero(mask[lo:hi], as_tuple=True)

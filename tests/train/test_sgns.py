@@ -176,3 +176,28 @@ def test_compiled_step_refuses_weights_it_could_not_update_in_place():
     W32 = torch.zeros((3, 4), dtype=torch.float32).T
     with pytest.raises(ValueError, match="contiguous"):
         _sgns_numba.sgns_step(W32, W32.clone(), ids, ids, ids[:, None], 0.1)
+
+
+@pytest.mark.parametrize("cbow", [False, True], ids=["skipgram", "cbow"])
+@pytest.mark.parametrize("damping", [None, 0.3])
+def test_torch_step_takes_lr_as_a_device_scalar(tdevice, rng, cbow, damping):
+    """A CUDA graph replays the step with the learning rate in a tensor: the same step as with a float,
+    and a zero learning rate (the graph's warm-up) leaves the weights exactly as they were."""
+    device = torch_device(tdevice)
+    W_in, W_out = _weights(rng, device)
+    inputs, outputs, negatives = (x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
+                                  for x in _random_batch(rng, V, 300, K, cbow))
+    results = []
+    for lr in (0.05, torch.tensor(0.05, device=device), torch.tensor(0.0, device=device)):
+        a, b = W_in.clone(), W_out.clone()
+        if cbow:
+            loss = _sgns.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, lr, damping)
+        else:
+            loss = _sgns.sgns_step(a, b, inputs, outputs, negatives, lr, damping)
+        results.append((float(loss), a, b))
+    (loss_f, in_f, out_f), (loss_t, in_t, out_t), (loss_0, in_0, out_0) = results
+    assert loss_t == pytest.approx(loss_f, rel=1e-6) and loss_0 == pytest.approx(loss_f, rel=1e-6)
+    torch.testing.assert_close(in_t, in_f, atol=1e-7, rtol=1e-6)
+    torch.testing.assert_close(out_t, out_f, atol=1e-7, rtol=1e-6)
+    assert not torch.equal(in_f, W_in) and not torch.equal(out_f, W_out)
+    assert torch.equal(in_0, W_in) and torch.equal(out_0, W_out)

@@ -10,7 +10,7 @@ from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError,
 from cooc.spectral.embedding import Embedding
 from cooc.train.word2vec import Word2Vec, train_word2vec
 
-from .conftest import write_corpus
+from .conftest import _torch_cuda, write_corpus
 
 SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, batch_size=1024,
              chunk_tokens=5000, progress=False)
@@ -68,6 +68,21 @@ def test_compiled_and_torch_kernels_train_alike(cluster_corpus, sg):
     np.testing.assert_allclose([h["loss"] for h in runs[0].loss_history_],
                                [h["loss"] for h in runs[1].loss_history_], rtol=1e-4)
     assert runs[0].embedding_.meta["provenance"]["params"]["kernel"] == "numba"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")
+def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus):
+    """Full batches replayed from the captured graph, the last of each chunk run plainly: same run."""
+    params = dict(SMALL, device="cuda", seed=4, batch_size=256, damping=0.5)
+    plain = Word2Vec(**params).fit(cluster_corpus)
+    graphed = Word2Vec(cuda_graph=True, **params).fit(cluster_corpus)
+    np.testing.assert_allclose(graphed.input_vectors_, plain.input_vectors_, atol=1e-3, rtol=1e-3)
+    np.testing.assert_allclose(graphed.output_vectors_, plain.output_vectors_, atol=1e-3, rtol=1e-3)
+    np.testing.assert_allclose([h["loss"] for h in graphed.loss_history_], [h["loss"] for h in plain.loss_history_],
+                               rtol=1e-3)
+    within, across = _cluster_gap(graphed.embedding_)
+    assert within > 0.8 and across < 0.2
 
 
 def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
@@ -156,6 +171,8 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
     with pytest.raises(InvalidParameterError, match="CPU only"):
         _resolve_kernel("numba", torch.device("cuda"))
     assert _resolve_kernel("auto", torch.device("cuda")) == "torch"
+    with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):
+        Word2Vec(cuda_graph=True, **SMALL).fit(cluster_corpus)
     assert _resolve_kernel("auto", torch.device("cpu")) == "numba"
     with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
         Word2Vec(dim=0).fit(cluster_corpus)
