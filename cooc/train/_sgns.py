@@ -38,13 +38,13 @@ _SIGNS: dict = {}
 
 
 def _signs(n: int, like):
-    """``[-1, 1, ..., 1]`` of length n on ``like``'s device (cached: made once, not per step)."""
+    """``[-1, 1, ..., 1]`` of length n and its negation, on ``like``'s device (made once, not per step)."""
     import torch
     key = (n, like.device, like.dtype)
     if key not in _SIGNS:
         sign = torch.ones(n, dtype=like.dtype, device=like.device)
         sign[0] = -1.0
-        _SIGNS[key] = sign
+        _SIGNS[key] = sign, -sign
     return _SIGNS[key]
 
 
@@ -77,10 +77,10 @@ def _output_side(u, out_idx, W_out, lr, damping: float | None):
     valid = out_idx != out_idx[:, :1]
     valid[:, 0] = True
     valid = valid.to(u.dtype)
-    sign = _signs(s.shape[1], s)
+    sign, minus_sign = _signs(s.shape[1], s)
     z = s * sign  # each term of the loss is softplus(z): -s for the positive, s for a negative
     loss = (F.softplus(z) * valid).sum()
-    g = torch.sigmoid(z) * (valid * -sign)  # -dL/ds: sigmoid(-s_pos) for the positive, -sigmoid(s_neg)
+    g = torch.sigmoid(z) * (valid * minus_sign)  # -dL/ds: sigmoid(-s_pos) for the positive, -sigmoid(s_neg)
     if damping is None:
         coef = g * lr
     else:
@@ -103,7 +103,7 @@ def _input_step(v, g, valid, index, n_rows: int, lr, damping: float | None, per_
     return grad * _row_factor(index, sq_norms, n_rows, lr, damping).unsqueeze(1)
 
 
-def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0):
+def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None = 1.0):
     """One skip-gram step on a batch of pairs; updates ``W_in`` and ``W_out`` in place.
 
     Parameters
@@ -114,7 +114,7 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float
         The word whose input vector is used (the context word, as in word2vec.c) and the
         word predicted (the centre).
     negatives : int64 tensor of shape (B, K)
-    lr : float
+    lr : float or 0-d tensor
     damping : float or None
         Curvature bound of each row's step (module docstring); None for plain summed SGD.
 
@@ -130,7 +130,7 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float
     return loss
 
 
-def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0):
+def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: float | None = 1.0):
     """One CBOW step (mean of the context vectors); updates ``W_in`` and ``W_out`` in place.
 
     Each context word receives the gradient with respect to the mean, undivided by the
