@@ -4,7 +4,7 @@ Same step, same semantics: every score and gradient is taken from the weights be
 step, repeated rows sum their updates, and ``damping`` bounds each row's step in the same
 way. What changes is the memory traffic. The torch step materialises (B, K + 1, d) gathers
 and products several times per batch; here each example is scored and its gradients formed
-in registers, in parallel over examples, and the updates are applied row-partitioned: thread
+in one pass over its rows, in parallel over examples, and the updates are applied row-partitioned: thread
 t applies, in batch order, every update of the rows ``r`` with ``r % n_threads == t``. No two
 threads write one row, and each row receives its updates in the same order whatever the
 number of threads, so a run is bitwise reproducible.

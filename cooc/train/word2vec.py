@@ -394,11 +394,12 @@ class _Run:
                                                    model.damping)
                 loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
             elif model.sg:
-                loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
+                loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr,
+                                             model.damping)
             else:
                 example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
-                loss += self.steps.cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col], example,
-                                  negatives, lr, model.damping)
+                loss += self.steps.cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col],
+                                             example, negatives, lr, model.damping)
         return float(loss), n, int(t.numel())
 
 
