@@ -213,10 +213,11 @@ def run(args: argparse.Namespace) -> None:
         # Hogwild threads race on a 64-word vocabulary and lose quality (measured: 76% with 2
         # workers against 86% with 1 after 5 epochs), so the synthetic corpus uses one worker.
         workers = 1 if name == "attributes" else args.workers
+        if have_gensim:
+            text_file(corpus, text)
         for mode in GENSIM_MODES:
             mode_key = key if mode == "corpus_file" else f"{key}|{mode}"
             if have_gensim:
-                text_file(corpus, text)
                 runs = gensim_runs.setdefault(mode, [])
                 for seed in range(args.gensim_seeds):
                     speed, emb = run_gensim(text, seed, workers, mode)
@@ -258,8 +259,7 @@ def run(args: argparse.Namespace) -> None:
                              *[_difference([r[m] for r in runs], [r[m] for r in reference_quality]) for m in metrics],
                              *pad, ""])
     header = ["corpus", "trainer", "words trained", "raw Mwords/s", "effective Mwords/s", "effective words / epoch",
-              "analogy %",
-              "WS353 rho x100", "SimLex rho x100", "seeds"]
+              "analogy %", "WS353 rho x100", "SimLex rho x100", "seeds"]
     table = markdown_table(header, rows)
     notes = (f"Skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, {HYPER['epochs']} epochs. wiki = gensim's "
              f"Wikipedia sample x{args.repeat} (docs cut at {MAX_DOC} tokens); attributes = binary-attribute model "

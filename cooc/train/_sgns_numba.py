@@ -84,7 +84,7 @@ def _row_steps(n_rows, rows, weights, lr, damping):
 
 
 @njit(cache=True)
-def _out_curvature(out_idx, g, h_norm):
+def _out_curvature(out_idx, h_norm):
     """The output rows' occurrences and their curvature terms |h_i|^2 / 4 (skipped negatives carry 0)."""
     n_ex, k1 = out_idx.shape
     rows = out_idx.reshape(-1)
@@ -153,7 +153,7 @@ def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, 
         step_in = np.full(W_in.shape[0], lr, dtype=np.float32)
         step_out = np.full(W_out.shape[0], lr, dtype=np.float32)
     else:
-        rows, weights = _out_curvature(out_idx, g, h_norm)
+        rows, weights = _out_curvature(out_idx, h_norm)
         step_out = _row_steps(W_out.shape[0], rows, weights, float(lr), float(damping))
         step_in = _row_steps(W_in.shape[0], ctx, _in_curvature(ptr, curv_in), float(lr), float(damping))
     _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, step_in, step_out, get_num_threads())
