@@ -154,10 +154,11 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
 
 
-def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool = False) -> tuple[dict, object]:
+def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool = False,
+             kernel: str = "auto") -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
     from cooc.train.word2vec import Word2Vec
-    params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph)
+    params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph, kernel=kernel)
     if batch_size:
         params["batch_size"] = batch_size
     model = Word2Vec(**params).fit(corpus)
@@ -228,14 +229,15 @@ def run(args: argparse.Namespace) -> None:
             elif reference.get(mode_key):
                 gensim_runs[mode] = reference[mode_key]["runs"]
         cooc_runs = {}
-        for batch, graph in ((b, g) for b in args.batch_sizes for g in args.cuda_graph):
-            label = f"cooc, {args.device}, batch {batch or 'default'}" + (", CUDA graph" if graph else "")
+        for kernel, batch, graph in ((k, b, g) for k in args.kernels for b in args.batch_sizes for g in args.cuda_graph):
+            label = (f"cooc, {args.device}" + ("" if kernel == "auto" else f" {kernel}") + f", batch {batch or 'default'}"
+                     + (", CUDA graph" if graph else ""))
             runs = cooc_runs.setdefault(label, [])
             for seed in range(args.seeds):
-                speed, emb = run_cooc(corpus, seed, args.device, batch, graph)
+                speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
                 runs.append({**speed, **quality(emb, name, data, args.device), "batch_size": batch,
-                             "cuda_graph": graph})
-                print("cooc", name, batch, graph, seed, runs[-1], flush=True)
+                             "cuda_graph": graph, "kernel": kernel})
+                print("cooc", name, kernel, batch, graph, seed, runs[-1], flush=True)
         metrics = ["analogy", "ws353", "simlex"] if name == "wiki" else ["analogy"]
         pad = ["-", "-"] if name != "wiki" else []
         labelled = [(f"gensim {mode}, {workers} workers" + ("" if have_gensim else " (stored reference)"), runs)
@@ -265,7 +267,8 @@ def run(args: argparse.Namespace) -> None:
              f"Wikipedia sample x{args.repeat} (docs cut at {MAX_DOC} tokens); attributes = binary-attribute model "
              f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
              f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
-             f"CUDA; on CPU the step is cooc's compiled kernel (numba threads {_numba_threads()}), torch threads "
+             f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
+             f"torch step on CUDA (triton: the fused kernels), torch threads "
              f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
              f"error over seeds. Words/s count raw corpus words (effective: after min_count and subsampling) over "
              f"the training loop only. gensim corpus_file is the speed anchor; it trains on fewer effective words "
@@ -298,6 +301,8 @@ def main() -> None:
     r.add_argument("--workers", type=int, default=None, help="gensim workers (default: all cores)")
     r.add_argument("--batch-sizes", default="", help="cooc batch sizes, comma-separated (default: the library's)")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    r.add_argument("--kernels", default="auto",
+                   help="cooc step kernels, comma-separated: auto, torch, numba, triton (default: auto)")
     r.add_argument("--cuda-graph", default="off", choices=("off", "on", "both"),
                    help="replay skip-gram steps from a CUDA graph (cuda only; 'both' runs each batch size both ways)")
     r.add_argument("--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)")
@@ -312,6 +317,7 @@ def main() -> None:
         HYPER["epochs"] = args.epochs
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]
         args.cuda_graph = {"off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
+        args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
         run(args)
 
 

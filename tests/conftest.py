@@ -1,10 +1,26 @@
 """Shared fixtures: one test body on every available backend, and small real data."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from cooc._backend import cuda_available
+
+
+def _torch_sees_cuda() -> bool:
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except Exception:
+        return False
+
+
+# Without a GPU, the Triton kernels (cooc.train._sgns_triton) run in Triton's interpreter, which
+# must be chosen before triton is imported. With one, they are compiled and tested on it.
+if not _torch_sees_cuda():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 def _backends():

@@ -26,7 +26,8 @@ def parse_samples(text: str) -> list[int]:
 def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
                      sample: float = 1e-3, epochs: int = 5, min_count: int = 5, alpha: Optional[float] = None,
                      batch_size: Optional[int] = None, vectors: str = "input", device: str = "cpu", seed: int = 0,
-                     kernel: str = "auto", checkpoint: Optional[Path] = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+                     kernel: str = "auto", cuda_graph: bool = False, checkpoint: Optional[Path] = None,
+                     overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
     from ..errors import OutputExistsError
     from ..train.word2vec import Word2Vec
@@ -36,7 +37,7 @@ def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100
     checkpoint = checkpoint or base.with_name(base.name + ".checkpoint")
     model = Word2Vec(sg=sg, dim=dim, window=window, negative=negative, sample=sample, epochs=epochs,
                      min_count=min_count, alpha=alpha, batch_size=batch_size, vectors=vectors, device=device,
-                     seed=seed, kernel=kernel, progress=progress)
+                     seed=seed, kernel=kernel, cuda_graph=cuda_graph, progress=progress)
     model.fit(corpus, checkpoint=checkpoint)
     path = model.embedding_.save(base)
     speed = model.words_per_second_
@@ -80,7 +81,10 @@ def register(app: typer.Typer) -> None:
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),
-        kernel: str = typer.Option("auto", help="Step kernel: auto (numba on CPU, torch on GPU), torch or numba."),
+        kernel: str = typer.Option("auto", help="Step kernel: auto (numba on CPU, torch on GPU), torch, numba, "
+                                                "or triton (fused GPU kernels)."),
+        cuda_graph: bool = typer.Option(False, "--cuda-graph/--no-cuda-graph",
+                                        help="Skip-gram on a GPU: replay each step from a captured CUDA graph."),
         checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint directory (default <output>.checkpoint)."),
         overwrite: bool = typer.Option(False, help="Replace an existing embedding."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -88,8 +92,8 @@ def register(app: typer.Typer) -> None:
         """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""
         summary = word2vec_command(corpus, output, sg=sg, dim=dim, window=window, negative=negative, sample=sample,
                                    epochs=epochs, min_count=min_count, alpha=alpha, batch_size=batch_size,
-                                   vectors=vectors, device=device, seed=seed, kernel=kernel, checkpoint=checkpoint,
-                                   overwrite=overwrite, progress=progress)
+                                   vectors=vectors, device=device, seed=seed, kernel=kernel, cuda_graph=cuda_graph,
+                                   checkpoint=checkpoint, overwrite=overwrite, progress=progress)
         console.print(kv_table("word2vec", list(summary.items())))
 
     @train_app.command("grammar")

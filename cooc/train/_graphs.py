@@ -8,19 +8,24 @@ graph's input buffers and a replay. The weights are updated in place, so the gra
 holds their addresses, stays valid for the whole run; the learning rate is a device scalar
 that the replay reads.
 
+The fused Triton step (:mod:`cooc.train._sgns_triton`) launches far fewer kernels; replaying it
+still saves the Python side of its launches and of the negatives' copies.
+
 Only full skip-gram batches are replayed (CBOW batches vary in their number of context
 words); the last, shorter batch of a chunk runs the ordinary step.
 """
 from __future__ import annotations
 
-from . import _sgns
 
 
 class GraphedSkipGram:
-    """:func:`cooc.train._sgns.sgns_step` for batches of exactly ``batch`` pairs, as a CUDA graph.
+    """A skip-gram step for batches of exactly ``batch`` pairs, as a CUDA graph.
 
     Parameters
     ----------
+    sgns_step : callable
+        :func:`cooc.train._sgns.sgns_step` or :func:`cooc.train._sgns_triton.sgns_step` (either
+        takes ``lr`` as a device scalar and launches no work that waits for the host).
     W_in, W_out : CUDA tensors of shape (V, d)
         The weights the step updates in place (they must not be replaced during the run).
     batch, negative : int
@@ -28,7 +33,7 @@ class GraphedSkipGram:
     damping : float or None
     """
 
-    def __init__(self, W_in, W_out, batch: int, negative: int, damping: float | None):
+    def __init__(self, sgns_step, W_in, W_out, batch: int, negative: int, damping: float | None):
         import torch
         device = W_in.device
         self.inputs = torch.zeros(batch, dtype=torch.int64, device=device)
@@ -42,11 +47,11 @@ class GraphedSkipGram:
         side.wait_stream(torch.cuda.current_stream(device))
         with torch.cuda.stream(side):
             for _ in range(2):
-                _sgns.sgns_step(*args)
+                sgns_step(*args)
         torch.cuda.current_stream(device).wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
-            self.loss = _sgns.sgns_step(*args)
+            self.loss = sgns_step(*args)
         self.batch = batch
 
     def __call__(self, inputs, outputs, negatives, lr: float):

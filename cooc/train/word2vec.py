@@ -8,6 +8,8 @@ one batched SGD step (see :mod:`cooc.train._sgns`) with the learning rate decayi
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
 compiled numba kernels (:mod:`cooc.train._sgns_numba`), the same step without the torch
 step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code on the CPU.
+On a GPU, ``kernel="triton"`` runs the same step as two fused kernels
+(:mod:`cooc.train._sgns_triton`) instead of the torch step's ~40 launches.
 
 Every random draw of chunk ``c`` in epoch ``e`` comes from a generator seeded by
 ``(seed, e, c)``, so a run interrupted at a chunk boundary and resumed from its checkpoint
@@ -52,7 +54,7 @@ _CONSTRAINTS = {
     "dynamic_window": InstanceOf(bool),
     "batch_size": Interval(int, 1, None, allow_none=True),
     "damping": Interval(float, 0, None, closed="neither", allow_none=True),
-    "kernel": OneOf(("auto", "torch", "numba")),
+    "kernel": OneOf(("auto", "torch", "numba", "triton")),
     "cuda_graph": InstanceOf(bool),
     "chunk_tokens": Interval(int, 1, None),
     "vectors": OneOf(("input", "sum")),
@@ -96,13 +98,15 @@ class Word2Vec:
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
         small vocabularies).
-    kernel : {"auto", "torch", "numba"}, default "auto"
-        How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU) or
-        ``"torch"`` (tensor operations, the only choice on a GPU). Both take the same step;
-        they differ by float rounding.
+    kernel : {"auto", "torch", "numba", "triton"}, default "auto"
+        How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU),
+        ``"torch"`` (tensor operations, the default on a GPU) or ``"triton"`` (two fused GPU
+        kernels, :mod:`cooc.train._sgns_triton`; on a CPU only in Triton's interpreter, for
+        tests). All take the same step; they differ by float rounding.
     cuda_graph : bool, default False
-        Skip-gram on a GPU only: replay each full batch's step from a captured CUDA graph
-        (:mod:`cooc.train._graphs`), which saves the per-kernel launch cost of the step.
+        Skip-gram on a GPU only, with the torch or Triton step: replay each full batch's step
+        from a captured CUDA graph (:mod:`cooc.train._graphs`), which saves the per-kernel
+        launch cost of the step.
     chunk_tokens : int, default 1048576
         Corpus tokens per chunk: the unit of shuffling, progress and checkpointing.
     vectors : {"input", "sum"}, default "input"
@@ -271,7 +275,20 @@ def _resolve_kernel(kernel: str, device) -> str:
         return "torch" if device.type == "cuda" else "numba"
     if kernel == "numba" and device.type != "cpu":
         raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
+    if kernel == "triton" and device.type != "cuda":
+        from . import _sgns_triton
+        if not _sgns_triton.interpreted():
+            raise InvalidParameterError("Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
+                                        "Triton's interpreter: TRITON_INTERPRET=1, for tests).")
     return kernel
+
+
+def _step_module(kernel: str):
+    """The module whose ``sgns_step`` / ``cbow_step`` the run calls."""
+    if kernel == "triton":
+        from . import _sgns_triton
+        return _sgns_triton
+    return _sgns_numba if kernel == "numba" else _sgns
 
 
 class _Run:
@@ -285,7 +302,7 @@ class _Run:
         self.id_map = torch.as_tensor(id_map, device=device)
         self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
-        self.steps = _sgns_numba if model.kernel_ == "numba" else _sgns
+        self.steps = _step_module(model.kernel_)
         self.graphed = None  # the captured step, made at the first full batch when model.cuda_graph
         self.V = counts.size
         self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
@@ -390,16 +407,17 @@ class _Run:
             if model.sg and model.cuda_graph and hi - lo == model.batch_size_:
                 if self.graphed is None:
                     from ._graphs import GraphedSkipGram
-                    self.graphed = GraphedSkipGram(self.W_in, self.W_out, model.batch_size_, model.negative,
-                                                   model.damping)
+                    self.graphed = GraphedSkipGram(self.steps.sgns_step, self.W_in, self.W_out,
+                                                   model.batch_size_, model.negative, model.damping)
                 loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
             elif model.sg:
                 loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr,
                                              model.damping)
             else:
                 example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
+                bound = {"max_context": 2 * model.window} if model.kernel_ == "triton" else {}
                 loss += self.steps.cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col],
-                                             example, negatives, lr, model.damping)
+                                             example, negatives, lr, model.damping, **bound)
         return float(loss), n, int(t.numel())
 
 

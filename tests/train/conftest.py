@@ -35,10 +35,14 @@ def tdevice(request) -> str:
 @pytest.fixture(params=[pytest.param(("cpu", "numba"), id="numba-cpu"),
                         pytest.param(("cpu", "torch"), id="torch-cpu"),
                         pytest.param(("cuda", "torch"), id="torch-cuda", marks=[
+                            pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")]),
+                        pytest.param(("cuda", "triton"), id="triton-cuda", marks=[
                             pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")])])
 def trainer(request) -> dict:
     """Word2Vec's ``device`` and ``kernel``: the compiled CPU step, the torch step on the CPU (the
-    GPU's code), and the torch step on a GPU where there is one."""
+    GPU's code), and the torch and fused Triton steps on a GPU where there is one (Triton's
+    interpreter is too slow for these runs; tests/train/test_word2vec.py holds it to the torch
+    step on a smaller corpus)."""
     device, kernel = request.param
     return {"device": device, "kernel": kernel}
 

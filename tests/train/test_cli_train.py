@@ -33,6 +33,8 @@ def test_train_word2vec_command(cluster_corpus, tmp_path):
     assert Embedding.load(tmp_path / "e3").meta["provenance"]["params"]["kernel"] == "torch"
     wrong = runner.invoke(app, [*args[:4], str(tmp_path / "e4"), *args[5:], "--kernel", "fast"])
     assert wrong.exit_code == 1 and wrong.output.startswith("error:") and "kernel" in wrong.output
+    graph = runner.invoke(app, [*args[:4], str(tmp_path / "e5"), *args[5:-1], "--cuda-graph"])
+    assert graph.exit_code == 1 and "cuda_graph=True is for skip-gram on a CUDA device" in graph.output
 
 
 def test_train_grammar_command(tmp_path):

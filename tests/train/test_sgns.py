@@ -1,6 +1,7 @@
 """One batched SGNS / CBOW step against autograd on a tiny model with repeated indices.
 
-Each test runs the torch step (CPU, and CUDA where there is one) and the compiled CPU step."""
+Each test runs the torch step (CPU, and CUDA where there is one), the compiled CPU step, and the
+fused Triton step (on a GPU, or on the CPU in Triton's interpreter: tests/conftest.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,12 +15,25 @@ from cooc.train._torch import torch_device
 V, D, B, K = 7, 5, 40, 3  # B >> V: every row repeats many times in the batch
 
 
-@pytest.fixture(params=[pytest.param("torch", id="torch"), pytest.param("numba", id="numba")])
+def _step_module(name: str, tdevice: str):
+    """The module of step functions called ``name``, skipping where it cannot run on ``tdevice``."""
+    if name == "numba":
+        if tdevice != "cpu":
+            pytest.skip("the compiled step is CPU-only")
+        return _sgns_numba
+    if name == "triton":
+        pytest.importorskip("triton")
+        from cooc.train import _sgns_triton
+        if tdevice == "cpu" and not _sgns_triton.interpreted():
+            pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
+        return _sgns_triton
+    return _sgns
+
+
+@pytest.fixture(params=["torch", "numba", "triton"])
 def steps(request, tdevice):
-    """The step functions under test; the compiled ones run on the CPU only."""
-    if request.param == "numba" and tdevice != "cpu":
-        pytest.skip("the compiled step is CPU-only")
-    return _sgns if request.param == "torch" else _sgns_numba
+    """The step functions under test: torch, compiled for the CPU, fused for the GPU."""
+    return _step_module(request.param, tdevice)
 
 
 def _weights(rng, device):
@@ -104,6 +118,7 @@ def test_cbow_step_is_word2vec_c_update(steps, tdevice, rng):
     torch.testing.assert_close((new_out - W_out).double(), -lr * Wo.grad, atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_damping_keeps_a_huge_batch_stable(steps, tdevice, rng):
     """8,192 pairs over 7 words: summed SGD explodes, the damped step does not."""
     device = torch_device(tdevice)
@@ -127,19 +142,25 @@ def _random_batch(rng, n_rows, n_ex, k, cbow):
 
 @pytest.mark.parametrize("cbow", [False, True], ids=["skipgram", "cbow"])
 @pytest.mark.parametrize("damping", [None, 0.3])
-def test_compiled_step_equals_torch_step(rng, cbow, damping):
-    """Fresh random weights and batches: the compiled step is the torch step to float rounding."""
+@pytest.mark.parametrize("fast", ["numba", "triton", "triton-small-blocks"])
+def test_fast_step_equals_torch_step(tdevice, rng, fast, cbow, damping):
+    """Fresh random weights and batches: the compiled (numba) and fused (Triton) steps are the torch
+    step to float rounding. Small Triton blocks split a batch over many programs with a ragged end."""
+    device = torch_device(tdevice)
+    fast_steps = _step_module(fast.split("-")[0], tdevice)
+    extra = {"block_m": 128} if fast == "triton-small-blocks" else {}
     n_rows, d, n_ex, k = int(rng.integers(20, 200)), int(rng.integers(1, 40)), int(rng.integers(1, 3000)), 5
-    W_in = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32)
-    W_out = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32)
-    inputs, outputs, negatives = _random_batch(rng, n_rows, n_ex, k, cbow)
+    W_in = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32, device=device)
+    W_out = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32, device=device)
+    inputs, outputs, negatives = (x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
+                                  for x in _random_batch(rng, n_rows, n_ex, k, cbow))
     results = []
-    for steps in (_sgns, _sgns_numba):
+    for steps, kwargs in ((_sgns, {}), (fast_steps, extra)):
         a, b = W_in.clone(), W_out.clone()
         if cbow:
-            loss = steps.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, 0.05, damping)
+            loss = steps.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, 0.05, damping, **kwargs)
         else:
-            loss = steps.sgns_step(a, b, inputs, outputs, negatives, 0.05, damping)
+            loss = steps.sgns_step(a, b, inputs, outputs, negatives, 0.05, damping, **kwargs)
         results.append((float(loss), a, b))
     (loss_t, in_t, out_t), (loss_n, in_n, out_n) = results
     assert loss_n == pytest.approx(loss_t, rel=1e-5)
@@ -168,21 +189,25 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
         assert torch.equal(a, results[0][1]) and torch.equal(b, results[0][2])
 
 
-def test_compiled_step_refuses_weights_it_could_not_update_in_place():
+@pytest.mark.parametrize("fast", ["numba", "triton"])
+def test_fast_steps_refuse_weights_they_could_not_update_in_place(fast):
+    steps = _step_module(fast, "cpu")
     W = torch.zeros((4, 3), dtype=torch.float64)
     ids = torch.zeros(2, dtype=torch.int64)
     with pytest.raises(ValueError, match="float32"):
-        _sgns_numba.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
+        steps.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
     W32 = torch.zeros((3, 4), dtype=torch.float32).T
     with pytest.raises(ValueError, match="contiguous"):
-        _sgns_numba.sgns_step(W32, W32.clone(), ids, ids, ids[:, None], 0.1)
+        steps.sgns_step(W32, W32.clone(), ids, ids, ids[:, None], 0.1)
 
 
 @pytest.mark.parametrize("cbow", [False, True], ids=["skipgram", "cbow"])
 @pytest.mark.parametrize("damping", [None, 0.3])
-def test_torch_step_takes_lr_as_a_device_scalar(tdevice, rng, cbow, damping):
+@pytest.mark.parametrize("kernel", ["torch", "triton"])
+def test_gpu_steps_take_lr_as_a_device_scalar(tdevice, rng, kernel, cbow, damping):
     """A CUDA graph replays the step with the learning rate in a tensor: the same step as with a float,
     and a zero learning rate (the graph's warm-up) leaves the weights exactly as they were."""
+    steps = _step_module(kernel, tdevice)
     device = torch_device(tdevice)
     W_in, W_out = _weights(rng, device)
     inputs, outputs, negatives = (x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
@@ -191,9 +216,9 @@ def test_torch_step_takes_lr_as_a_device_scalar(tdevice, rng, cbow, damping):
     for lr in (0.05, torch.tensor(0.05, device=device), torch.tensor(0.0, device=device)):
         a, b = W_in.clone(), W_out.clone()
         if cbow:
-            loss = _sgns.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, lr, damping)
+            loss = steps.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, lr, damping)
         else:
-            loss = _sgns.sgns_step(a, b, inputs, outputs, negatives, lr, damping)
+            loss = steps.sgns_step(a, b, inputs, outputs, negatives, lr, damping)
         results.append((float(loss), a, b))
     (loss_f, in_f, out_f), (loss_t, in_t, out_t), (loss_0, in_0, out_0) = results
     assert loss_t == pytest.approx(loss_f, rel=1e-6) and loss_0 == pytest.approx(loss_f, rel=1e-6)

@@ -10,7 +10,7 @@ from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError,
 from cooc.spectral.embedding import Embedding
 from cooc.train.word2vec import Word2Vec, train_word2vec
 
-from .conftest import _torch_cuda, write_corpus
+from .conftest import _torch_cuda, two_cluster_docs, write_corpus
 
 SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, batch_size=1024,
              chunk_tokens=5000, progress=False)
@@ -59,22 +59,31 @@ def test_same_seed_same_vectors_other_seed_differs(cluster_corpus):
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
-def test_compiled_and_torch_kernels_train_alike(cluster_corpus, sg):
-    """The two CPU kernels take the same steps from the same draws: they differ by float rounding."""
-    runs = [Word2Vec(sg=sg, seed=2, kernel=k, **dict(SMALL, damping=0.5)).fit(cluster_corpus)
-            for k in ("numba", "torch")]
+@pytest.mark.parametrize("kernel", ["numba", "triton"])
+def test_fast_and_torch_kernels_train_alike(cluster_corpus, tmp_path, kernel, sg):
+    """The compiled and fused kernels take the torch kernel's steps from the same draws: they differ
+    by float rounding. (Triton runs in its interpreter here, slowly: it trains on 150 documents.)"""
+    corpus = cluster_corpus
+    if kernel == "triton":
+        pytest.importorskip("triton")
+        from cooc.train import _sgns_triton
+        if not _sgns_triton.interpreted():
+            pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
+        corpus = write_corpus(tmp_path / "small", two_cluster_docs(150, 20, 10, seed=1), cluster_corpus.vocab.words)
+    runs = [Word2Vec(sg=sg, seed=2, kernel=k, **dict(SMALL, damping=0.5)).fit(corpus) for k in (kernel, "torch")]
     np.testing.assert_allclose(runs[0].input_vectors_, runs[1].input_vectors_, atol=2e-4, rtol=1e-3)
     np.testing.assert_allclose(runs[0].output_vectors_, runs[1].output_vectors_, atol=2e-4, rtol=1e-3)
     np.testing.assert_allclose([h["loss"] for h in runs[0].loss_history_],
                                [h["loss"] for h in runs[1].loss_history_], rtol=1e-4)
-    assert runs[0].embedding_.meta["provenance"]["params"]["kernel"] == "numba"
+    assert runs[0].embedding_.meta["provenance"]["params"]["kernel"] == kernel
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")
-def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus):
+@pytest.mark.parametrize("kernel", ["torch", "triton"])
+def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
     """Full batches replayed from the captured graph, the last of each chunk run plainly: same run."""
-    params = dict(SMALL, device="cuda", seed=4, batch_size=256, damping=0.5)
+    params = dict(SMALL, device="cuda", seed=4, batch_size=256, damping=0.5, kernel=kernel)
     plain = Word2Vec(**params).fit(cluster_corpus)
     graphed = Word2Vec(cuda_graph=True, **params).fit(cluster_corpus)
     np.testing.assert_allclose(graphed.input_vectors_, plain.input_vectors_, atol=1e-3, rtol=1e-3)
@@ -161,6 +170,21 @@ def test_train_word2vec_saves_and_resumes(cluster_corpus, tmp_path):
     loaded = Embedding.load(out)
     np.testing.assert_array_equal(loaded.vectors, emb.vectors)
     assert (tmp_path / "emb.checkpoint" / "state.json").exists()
+
+
+def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
+    pytest.importorskip("triton")
+    import torch
+    from cooc.train import _sgns_triton
+    from cooc.train.word2vec import _resolve_kernel
+    assert _resolve_kernel("triton", torch.device("cuda")) == "triton"
+    monkeypatch.setattr(_sgns_triton, "interpreted", lambda: False)
+    with pytest.raises(InvalidParameterError, match="kernel='triton' runs on a CUDA device"):
+        _resolve_kernel("triton", torch.device("cpu"))
+    W = torch.zeros((4, 3))
+    ids = torch.zeros(2, dtype=torch.int64)
+    with pytest.raises(ValueError, match="runs on CUDA tensors"):
+        _sgns_triton.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
 
 
 def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):

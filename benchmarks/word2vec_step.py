@@ -1,0 +1,186 @@
+"""word2vec's SGD step and data pipeline, timed apart: where a GPU's words/s go.
+
+``benchmarks/word2vec.py`` times whole training runs. This script splits one run's cost into
+(a) the step, for each kernel (torch, numba on a CPU, triton on a GPU), batch size and, on a
+GPU, with and without CUDA-graph replay; and (b) the data pipeline of one chunk (vocabulary
+map, subsampling, window radii, skip-gram pairs, shuffle, negatives), which does not depend on
+the kernel. From the two it predicts the trainer's words/s for each configuration:
+``tokens per chunk / (pipeline + steps per chunk x step)``.
+
+Inputs are realistic, not zeros: V words with Zipf counts (``1 / (rank + 2.7)``), inputs and
+outputs drawn from the unigram distribution, negatives from unigram^0.75, random weights.
+Before timing, each kernel's step is checked against the torch step on a fresh batch.
+
+Usage::
+
+    python benchmarks/word2vec_step.py --device cuda --kernels torch,triton --batch-sizes 65536,262144 --graph both
+    python benchmarks/word2vec_step.py --device cpu --kernels torch,numba --batch-sizes 4096
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the repository, where cooc is not installed
+from _common import append_results, markdown_table  # noqa: E402
+
+
+def _steps(kernel: str):
+    from cooc.train import word2vec
+    return word2vec._step_module(kernel)
+
+
+def zipf_counts(V: int) -> np.ndarray:
+    return np.maximum((1e9 / (np.arange(V) + 2.7)).astype(np.int64), 1)
+
+
+def batch(rng, counts, n: int, negative: int, device):
+    """Inputs and outputs from the unigram distribution, negatives from unigram^0.75."""
+    import torch
+    from cooc.train.sampling import noise_distribution
+    p = counts / counts.sum()
+    ids = lambda size, q: torch.as_tensor(rng.choice(counts.size, size=size, p=q), device=device)  # noqa: E731
+    return ids(n, p), ids(n, p), ids((n, negative), noise_distribution(counts))
+
+
+def weights(rng, V: int, d: int, device):
+    import torch
+    return tuple(torch.as_tensor(rng.normal(0, 0.1, (V, d)), dtype=torch.float32, device=device) for _ in range(2))
+
+
+def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
+    """Largest difference from the torch step on a fresh batch, relative to the torch step's update."""
+    from cooc.train import _sgns
+    W = weights(rng, counts.size, d, device)
+    ids = batch(rng, counts, 8192, negative, device)
+    out = []
+    for steps in (_sgns, _steps(kernel)):
+        a, b = W[0].clone(), W[1].clone()
+        steps.sgns_step(a, b, *ids, 0.025, 1.0)
+        out.append((a, b))
+    scale = max(float((out[0][0] - W[0]).abs().max()), float((out[0][1] - W[1]).abs().max()))
+    return max(float((out[1][i] - out[0][i]).abs().max()) for i in range(2)) / scale
+
+
+def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: int, device, seconds: float):
+    """Median seconds per step over rounds of steps, after a warm-up; the batches rotate among 4."""
+    import torch
+    from cooc.train._graphs import GraphedSkipGram
+    from cooc.train._torch import synchronize
+    W_in, W_out = weights(rng, counts.size, d, device)
+    batches = [batch(rng, counts, n, negative, device) for _ in range(4)]
+    sgns_step = _steps(kernel).sgns_step
+    if graph:
+        step = GraphedSkipGram(sgns_step, W_in, W_out, n, negative, 1.0)
+        run = lambda ids: step(*ids, 0.025)  # noqa: E731
+    else:
+        run = lambda ids: sgns_step(W_in, W_out, *ids, 0.025, 1.0)  # noqa: E731
+    for ids in batches:
+        run(ids)
+    synchronize(device)
+    rounds, per_round = [], 8
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(rounds) < 3:
+        t0 = time.perf_counter()
+        for i in range(per_round):
+            run(batches[i % 4])
+        synchronize(device)
+        rounds.append((time.perf_counter() - t0) / per_round)
+    assert torch.isfinite(W_in).all() and torch.isfinite(W_out).all()
+    return statistics.median(rounds)
+
+
+def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, tokens: int, device, repeat: int = 5):
+    """Median seconds to turn one chunk of ``tokens`` tokens into shuffled pairs and their negatives,
+    as the trainer does, and the number of pairs."""
+    import torch
+    from cooc.train import sampling
+    from cooc.train._torch import generator, synchronize
+    p = counts / counts.sum()
+    corpus = torch.as_tensor(rng.choice(counts.size, size=tokens, p=p))
+    offsets = np.r_[np.arange(0, tokens, 1000), tokens]  # documents of 1,000 tokens
+    id_map = torch.arange(counts.size + 1, device=device)
+    keep = torch.as_tensor(sampling.keep_probabilities(counts, 1e-3), device=device)
+    sampler = sampling.AliasSampler(sampling.noise_distribution(counts), device)
+    times, n = [], 0
+    for r in range(repeat + 1):
+        synchronize(device)
+        t0 = time.perf_counter()
+        gen = generator(device, 0, r)
+        t = id_map[corpus.to(device)]
+        docs = torch.repeat_interleave(torch.arange(offsets.size - 1, device=device),
+                                       torch.as_tensor(np.diff(offsets), device=device))
+        t, docs = sampling.subsample(t, docs, keep, gen)
+        radii = sampling.window_radii(t.numel(), window, gen, device)
+        inputs, outputs = sampling.skipgram_pairs(t, docs, radii, window)
+        n = inputs.numel()
+        order = torch.randperm(n, device=device, generator=gen)
+        inputs, outputs = inputs[order], outputs[order]
+        for lo in range(0, n, batch_size):
+            sampler.draw((min(batch_size, n - lo), negative), gen)
+        synchronize(device)
+        if r:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--kernels", default="torch", help="comma-separated: torch, numba (CPU), triton (GPU)")
+    parser.add_argument("--batch-sizes", default="65536")
+    parser.add_argument("--graph", default="off", choices=("off", "on", "both"), help="CUDA-graph replay (GPU)")
+    parser.add_argument("--vocab", type=int, default=70_000, help="V (the wiki corpus x10 at min_count 5: ~70k)")
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--chunk-tokens", type=int, default=1 << 20)
+    parser.add_argument("--seconds", type=float, default=1.0, help="timing per configuration")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    import torch
+    from cooc.train._torch import torch_device
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch_device(args.device)
+    rng = np.random.default_rng(0)
+    counts = zipf_counts(args.vocab)
+    kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+    sizes = [int(b) for b in args.batch_sizes.split(",")]
+    graphs = {"off": [False], "on": [True], "both": [False, True]}[args.graph]
+    rows = []
+    for kernel in kernels:
+        error = check(kernel, rng, counts, args.dim, args.negative, device) if kernel != "torch" else 0.0
+        print(f"{kernel}: largest difference from the torch step {error:.1e} (of the update)", flush=True)
+        for size in sizes:
+            pipeline, pairs = time_pipeline(rng, counts, args.window, args.negative, size, args.chunk_tokens, device)
+            for graph in graphs:
+                s = time_step(kernel, graph, rng, counts, args.dim, args.negative, size, device, args.seconds)
+                steps = -(-pairs // size)
+                predicted = args.chunk_tokens / (pipeline + steps * s)
+                rows.append([kernel, size, "on" if graph else "off", s * 1e3, s / size * 1e9, size / s / 1e6,
+                             pipeline * 1e3, pairs, predicted / 1e6, f"{error:.0e}"])
+                print(rows[-1], flush=True)
+    header = ["kernel", "batch", "CUDA graph", "ms / step", "ns / pair", "M pairs/s", "pipeline ms / chunk",
+              "pairs / chunk", "predicted M words/s", "vs torch step"]
+    body = (markdown_table(header, rows) + f"\n\nSkip-gram step, damped, V = {args.vocab:,} (Zipf counts), d = "
+            f"{args.dim}, {args.negative} negatives, device {device}; step time = median over rounds of 8 steps "
+            f"({args.seconds} s per configuration, 4 batches in rotation). Pipeline: one chunk of "
+            f"{args.chunk_tokens:,} tokens (subsampling 1e-3, dynamic window {args.window}) to shuffled pairs and "
+            f"their negatives, median of 5. Predicted words/s = chunk tokens / (pipeline + steps x step time). "
+            f"'vs torch step': largest difference from the torch step's update on a fresh batch, relative to it.")
+    if args.record:
+        append_results(f"word2vec step and pipeline ({device.type})", body)
+    else:
+        print(body)
+
+
+if __name__ == "__main__":
+    main()
