@@ -154,10 +154,22 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
 
 
+def compile_step(kernel: str, device: str) -> None:
+    """Compile the Triton step once, untimed (Triton caches it on disk, keyed by its constants)."""
+    import torch
+    from cooc.train.word2vec import _step_module
+    if kernel != "triton":
+        return
+    W_in, W_out = (torch.rand((1000, HYPER["dim"]), device=device) for _ in range(2))
+    ids = torch.randint(0, 1000, (4096, 1 + HYPER["negative"]), device=device)
+    _step_module(kernel).sgns_step(W_in, W_out, ids[:, 0], ids[:, 1], ids[:, 1:].contiguous(), 0.025, 1.0)
+
+
 def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool = False,
              kernel: str = "auto") -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
     from cooc.train.word2vec import Word2Vec
+    compile_step(kernel, device)
     params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph, kernel=kernel)
     if batch_size:
         params["batch_size"] = batch_size
