@@ -122,8 +122,9 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
         n = inputs.numel()
         order = torch.randperm(n, device=device, generator=gen)
         inputs, outputs = inputs[order], outputs[order]
+        neg_gen = np.random.default_rng(r) if device.type == "cpu" else gen  # as the trainer draws them
         for lo in range(0, n, batch_size):
-            sampler.draw((min(batch_size, n - lo), negative), gen)
+            sampler.draw((min(batch_size, n - lo), negative), neg_gen)
         synchronize(device)
         if r:
             times.append(time.perf_counter() - t0)

@@ -47,8 +47,10 @@ def _score(W_in, W_out, ctx, ptr, out_idx, damped, h, gh, g, h_norm, curv_in, lo
                 g[i, k] = 0.0
                 continue
             s = np.float32(0.0)
-            for c in range(d):
+            vn = np.float32(0.0)
+            for c in range(d):  # the score and |v|^2 in one pass over the row
                 s += W_out[o, c] * h[i, c]
+                vn += W_out[o, c] * W_out[o, c]
             x = -s if k == 0 else s  # the loss term is softplus(x)
             e = math.exp(-abs(x))
             li += max(x, 0.0) + math.log1p(e)
@@ -58,9 +60,6 @@ def _score(W_in, W_out, ctx, ptr, out_idx, damped, h, gh, g, h_norm, curv_in, lo
             for c in range(d):
                 gh[i, c] += gk * W_out[o, c]
             if damped:
-                vn = np.float32(0.0)
-                for c in range(d):
-                    vn += W_out[o, c] * W_out[o, c]
                 ci += 0.25 * vn
         hn = np.float32(0.0)
         if damped:
@@ -72,14 +71,17 @@ def _score(W_in, W_out, ctx, ptr, out_idx, damped, h, gh, g, h_norm, curv_in, lo
 
 
 @njit(cache=True)
-def _row_steps(n_rows, rows, weights, lr, damping):
-    """``min(lr, damping / T_r)`` with ``T_r`` the sum of ``weights`` over the occurrences of row r."""
-    total = np.zeros(n_rows)
+def _occurrence_steps(rows, weights, scratch, lr, damping):
+    """Per occurrence j: ``min(lr, damping / T_r)`` for its row r = ``rows[j]``, with ``T_r`` the sum of
+    ``weights`` over r's occurrences. ``scratch`` holds zeros for every row and is left so: the work
+    is proportional to the batch, not to the vocabulary."""
     for j in range(rows.size):
-        total[rows[j]] += weights[j]
-    step = np.empty(n_rows, dtype=np.float32)
-    for r in range(n_rows):
-        step[r] = min(lr, damping / max(total[r], 1e-30))
+        scratch[rows[j]] += weights[j]
+    step = np.empty(rows.size, dtype=np.float32)
+    for j in range(rows.size):
+        step[j] = min(lr, damping / max(scratch[rows[j]], 1e-30))
+    for j in range(rows.size):
+        scratch[rows[j]] = 0.0
     return step
 
 
@@ -108,7 +110,8 @@ def _in_curvature(ptr, curv_in):
 
 @njit(parallel=True, cache=True, fastmath=True)
 def _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, step_in, step_out, n_threads):
-    """Row-partitioned updates: W_out[o] -= step * g * h_i, then W_in[w] -= step * dL/dh_i."""
+    """Row-partitioned updates: W_out[o] -= step * g * h_i, then W_in[w] -= step * dL/dh_i (the steps
+    per occurrence: ``step_out[i * (K + 1) + k]`` and ``step_in[j]`` for context entry j)."""
     n_ex, k1 = out_idx.shape
     d = W_in.shape[1]
     for t in prange(n_threads):
@@ -117,14 +120,14 @@ def _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, step_in, step_out, n_thread
                 o = out_idx[i, k]
                 if o % n_threads != t or g[i, k] == 0.0:
                     continue
-                a = -step_out[o] * g[i, k]
+                a = -step_out[i * k1 + k] * g[i, k]
                 for c in range(d):
                     W_out[o, c] += a * h[i, c]
             for j in range(ptr[i], ptr[i + 1]):
                 w = ctx[j]
                 if w % n_threads != t:
                     continue
-                a = -step_in[w]
+                a = -step_in[j]
                 for c in range(d):
                     W_in[w, c] += a * gh[i, c]
 
@@ -150,14 +153,26 @@ def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, 
     h_norm, curv_in, loss = np.empty(n_ex, np.float32), np.empty(n_ex), np.empty(n_ex)
     _score(W_in, W_out, ctx, ptr, out_idx, damping is not None, h, gh, g, h_norm, curv_in, loss)
     if damping is None:
-        step_in = np.full(W_in.shape[0], lr, dtype=np.float32)
-        step_out = np.full(W_out.shape[0], lr, dtype=np.float32)
+        step_in = np.full(ctx.size, lr, dtype=np.float32)
+        step_out = np.full(out_idx.size, lr, dtype=np.float32)
     else:
+        scratch = _scratch(max(W_in.shape[0], W_out.shape[0]))
         rows, weights = _out_curvature(out_idx, h_norm)
-        step_out = _row_steps(W_out.shape[0], rows, weights, float(lr), float(damping))
-        step_in = _row_steps(W_in.shape[0], ctx, _in_curvature(ptr, curv_in), float(lr), float(damping))
+        step_out = _occurrence_steps(rows, weights, scratch, float(lr), float(damping))
+        step_in = _occurrence_steps(ctx, _in_curvature(ptr, curv_in), scratch, float(lr), float(damping))
     _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, step_in, step_out, get_num_threads())
     return float(loss.sum())
+
+
+_SCRATCH: dict[int, np.ndarray] = {}
+
+
+def _scratch(n_rows: int) -> np.ndarray:
+    """A float64 array of ``n_rows`` zeros, kept between steps (each use leaves it zeroed)."""
+    if n_rows not in _SCRATCH:
+        _SCRATCH.clear()
+        _SCRATCH[n_rows] = np.zeros(n_rows)
+    return _SCRATCH[n_rows]
 
 
 def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0) -> float:

@@ -34,7 +34,7 @@ from ..errors import InputDataError, InvalidParameterError
 from . import sampling
 from ._checkpoint import load_checkpoint, save_checkpoint
 from . import _sgns, _sgns_numba
-from ._torch import generator, synchronize, torch_device
+from ._torch import generator, synchronize, task_seed, torch_device
 
 CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
@@ -386,6 +386,9 @@ class _Run:
         import torch
         model = self.model
         gen = generator(self.device, model.seed, self.epoch, index)
+        # On a CPU the negatives come from a numpy generator of their own (a compiled draw, see
+        # sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
+        neg_gen = np.random.default_rng(task_seed(model.seed, self.epoch, index, 1)) if self.device.type == "cpu" else gen
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
         if model.sg:
@@ -403,7 +406,7 @@ class _Run:
             hi = min(lo + model.batch_size_, n)
             progress = (self.raw_words + tokens.size * hi / n) / total_words
             lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
-            negatives = self.sampler.draw((hi - lo, model.negative), gen)
+            negatives = self.sampler.draw((hi - lo, model.negative), neg_gen)
             if model.sg and model.cuda_graph and hi - lo == model.batch_size_:
                 if self.graphed is None:
                     from ._graphs import GraphedSkipGram

@@ -57,18 +57,37 @@ def test_alias_table_is_exact(rng):
         np.testing.assert_allclose(sampling.alias_probabilities(accept, alias), probs, atol=1e-12)
 
 
-def test_alias_sampler_draws_the_noise_distribution(tdevice):
+@pytest.mark.parametrize("source", ["torch", "numpy"])
+def test_alias_sampler_draws_the_noise_distribution(tdevice, source):
+    """Both ways of drawing: a torch generator (CPU and GPU) and the compiled draw from a numpy one (CPU)."""
     device = torch_device(tdevice)
+    if source == "numpy" and device.type != "cpu":
+        pytest.skip("numpy generators draw on the CPU only")
     counts = np.array([1000, 300, 40, 5, 1, 0])
     probs = sampling.noise_distribution(counts)
     sampler = sampling.AliasSampler(probs, device)
-    draws = sampler.draw((200_000,), generator(device, 7)).cpu().numpy()
+    gen = generator(device, 7) if source == "torch" else np.random.default_rng(7)
+    draws = sampler.draw((200_000,), gen).cpu().numpy()
     assert draws.dtype == np.int64
     observed = np.bincount(draws, minlength=probs.size)
     n = draws.size
     sd = np.sqrt(n * probs * (1 - probs))
     assert observed[-1] == 0
     assert np.all(np.abs(observed - n * probs) < 5 * sd + 1e-9), (observed, n * probs)
+
+
+def test_compiled_draw_is_unbiased_over_many_words():
+    """Slots by multiply-shift of 32 random bits and coins from the other 32: a chi-square check
+    over 1,000 words of random probabilities (the statistic has mean 999 and sd 45)."""
+    rng = np.random.default_rng(11)
+    probs = rng.dirichlet(np.full(1000, 2.0))
+    sampler = sampling.AliasSampler(probs, torch.device("cpu"))
+    n = 2_000_000
+    observed = np.bincount(sampler.draw((n,), rng).numpy(), minlength=1000)
+    chi2 = ((observed - n * probs) ** 2 / (n * probs)).sum()
+    assert chi2 < 999 + 6 * 45, chi2
+    with pytest.raises(ValueError, match="CPU only"):
+        sampling.AliasSampler(probs, torch.device("meta")).draw((3,), rng)
 
 
 def test_window_radii_uniform(tdevice):
