@@ -58,7 +58,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-c
 stage "dask-cuda" 80 env PYTHONPATH="/tmp/site-cuda:$PYTHONPATH" python3 -m pytest -q -p no:cacheprovider -rfE \
     tests/scale/test_distributed.py -k "local_cuda_cluster"
 # 4. Ingestion scaling with 16 cores and Dask overhead (issue 7).
-stage "scale" 120 python3 benchmarks/scale.py --source synthetic --tokens 20e6 --workers 1 4 16 --dask-workers 4 \
+stage "scale" 120 python3 benchmarks/scale.py --source synthetic --tokens 20e6 --workers 1 2 4 8 16 --dask-workers 4 \
     --vocab 50000 --devices cpu cuda --results
 # 5. GPU counting (issue 9): parity with the CPU and with GloVe, then speed on 200M tokens.
 stage "counting" 230 python3 benchmarks/gpu_count_check.py --skip A --repeat 2 --deadline 190

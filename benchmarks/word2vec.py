@@ -228,28 +228,29 @@ def run(args: argparse.Namespace) -> None:
         workers = 1 if name == "attributes" else args.workers
         if have_gensim:
             text_file(corpus, text)
+        configs = [(k, b, g) for k in args.kernels for b in args.batch_sizes for g in args.cuda_graph]
+        cooc_runs: dict[str, list] = {}
+        # Rounds: each seed runs every trainer once, gensim and cooc in turn, so that a machine whose
+        # speed drifts during the benchmark (shared VMs: up to +-30%) slows all of them alike.
+        for seed in range(max(args.gensim_seeds if have_gensim else 0, args.seeds)):
+            for mode in GENSIM_MODES if have_gensim and seed < args.gensim_seeds else ():
+                speed, emb = run_gensim(text, seed, workers, mode)
+                gensim_runs.setdefault(mode, []).append({**speed, **quality(emb, name, data, "cpu")})
+                print("gensim", mode, name, seed, gensim_runs[mode][-1], flush=True)
+            for kernel, batch, graph in configs if seed < args.seeds else ():
+                label = (f"cooc, {args.device}" + ("" if kernel == "auto" else f" {kernel}")
+                         + f", batch {batch or 'default'}" + (", CUDA graph" if graph else ""))
+                speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
+                cooc_runs.setdefault(label, []).append({**speed, **quality(emb, name, data, args.device),
+                                                        "batch_size": batch, "cuda_graph": graph, "kernel": kernel})
+                print("cooc", name, kernel, batch, graph, seed, cooc_runs[label][-1], flush=True)
         for mode in GENSIM_MODES:
             mode_key = key if mode == "corpus_file" else f"{key}|{mode}"
             if have_gensim:
-                runs = gensim_runs.setdefault(mode, [])
-                for seed in range(args.gensim_seeds):
-                    speed, emb = run_gensim(text, seed, workers, mode)
-                    runs.append({**speed, **quality(emb, name, data, "cpu")})
-                    print("gensim", mode, name, seed, runs[-1], flush=True)
-                reference[mode_key] = {"machine": machine(), "workers": workers, "runs": runs}
+                reference[mode_key] = {"machine": machine(), "workers": workers, "runs": gensim_runs[mode]}
                 reference_path.write_text(json.dumps(reference, indent=1))
             elif reference.get(mode_key):
                 gensim_runs[mode] = reference[mode_key]["runs"]
-        cooc_runs = {}
-        for kernel, batch, graph in ((k, b, g) for k in args.kernels for b in args.batch_sizes for g in args.cuda_graph):
-            label = (f"cooc, {args.device}" + ("" if kernel == "auto" else f" {kernel}") + f", batch {batch or 'default'}"
-                     + (", CUDA graph" if graph else ""))
-            runs = cooc_runs.setdefault(label, [])
-            for seed in range(args.seeds):
-                speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
-                runs.append({**speed, **quality(emb, name, data, args.device), "batch_size": batch,
-                             "cuda_graph": graph, "kernel": kernel})
-                print("cooc", name, kernel, batch, graph, seed, runs[-1], flush=True)
         metrics = ["analogy", "ws353", "simlex"] if name == "wiki" else ["analogy"]
         pad = ["-", "-"] if name != "wiki" else []
         labelled = [(f"gensim {mode}, {workers} workers" + ("" if have_gensim else " (stored reference)"), runs)
@@ -265,7 +266,8 @@ def run(args: argparse.Namespace) -> None:
         anchor, reference_quality = gensim_runs.get("corpus_file"), gensim_runs.get("corpus_iterable")
         for who, runs in cooc_runs.items():
             if have_gensim and anchor:
-                ratio = statistics.median(r["raw_wps"] for r in runs) / statistics.median(r["raw_wps"] for r in anchor)
+                # Paired by round (the same seed's runs ran back to back): the median of the rounds' ratios.
+                ratio = statistics.median(c["raw_wps"] / g["raw_wps"] for c, g in zip(runs, anchor))
                 rows.append([name, f"speed ratio ({who}) / gensim corpus_file", "", f"{ratio:.2f}x", "", "", "", "", "",
                              ""])
             if reference_quality:
@@ -282,8 +284,9 @@ def run(args: argparse.Namespace) -> None:
              f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
              f"torch step on CUDA (triton: the fused kernels), torch threads "
              f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
-             f"error over seeds. Words/s count raw corpus words (effective: after min_count and subsampling) over "
-             f"the training loop only. gensim corpus_file is the speed anchor; it trains on fewer effective words "
+             f"error over seeds. Trainers run in rounds (one seed of each in turn); speed ratio: median over "
+             f"rounds of the ratio within a round. Words/s count raw corpus words (effective: after min_count and "
+             f"subsampling) over the training loop only. gensim corpus_file is the speed anchor; it trains on fewer effective words "
              f"than corpus_iterable and cooc (gensim issues #2693, #2757), so quality is compared with "
              f"corpus_iterable.")
     body = table + "\n\n" + notes

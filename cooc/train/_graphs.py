@@ -17,7 +17,6 @@ words); the last, shorter batch of a chunk runs the ordinary step.
 from __future__ import annotations
 
 
-
 class GraphedSkipGram:
     """A skip-gram step for batches of exactly ``batch`` pairs, as a CUDA graph.
 

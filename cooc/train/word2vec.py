@@ -11,10 +11,11 @@ step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code
 On a GPU, ``kernel="triton"`` runs the same step as two fused kernels
 (:mod:`cooc.train._sgns_triton`) instead of the torch step's ~40 launches.
 
-Every random draw of chunk ``c`` in epoch ``e`` comes from a generator seeded by
-``(seed, e, c)``, so a run interrupted at a chunk boundary and resumed from its checkpoint
-gives the same vectors as an uninterrupted run (bitwise on CPU; on CUDA, ``index_add_``
-sums in a nondeterministic order, so two GPU runs agree only to float rounding).
+Every random draw of chunk ``c`` in epoch ``e`` comes from generators seeded by
+``(seed, e, c)`` (on a CPU the negatives have a numpy generator of their own), so a run
+interrupted at a chunk boundary and resumed from its checkpoint gives the same vectors as an
+uninterrupted run (bitwise on CPU; on CUDA, ``index_add_`` and the Triton step's atomic adds
+sum in a nondeterministic order, so two GPU runs agree only to float rounding).
 """
 from __future__ import annotations
 
@@ -388,7 +389,9 @@ class _Run:
         gen = generator(self.device, model.seed, self.epoch, index)
         # On a CPU the negatives come from a numpy generator of their own (a compiled draw, see
         # sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
-        neg_gen = np.random.default_rng(task_seed(model.seed, self.epoch, index, 1)) if self.device.type == "cpu" else gen
+        neg_gen = gen
+        if self.device.type == "cpu":
+            neg_gen = np.random.default_rng(task_seed(model.seed, self.epoch, index, 1))
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
         if model.sg:
