@@ -49,7 +49,7 @@ stage "gpu tests" 100 python3 -m pytest -q -p no:cacheprovider -m gpu -rfE \
 #    step); then whole runs against gensim with 16 workers in both of its modes. The last H100 run: torch step,
 #    batch 65536, 8.8M words/s, about 0.5 ms of launches per step plus 17 ns per pair.
 stage "w2v step" 60 python3 benchmarks/word2vec_step.py --device cuda --kernels torch,triton \
-    --batch-sizes 65536,262144 --graph both --record
+    --batch-sizes 65536,262144 --graph both --triton-blocks 4x4,8x4,8x8,32x8 --record
 stage "word2vec" 200 python3 benchmarks/word2vec.py run --device cuda --repeat 10 --seeds 1 --gensim-seeds 1 \
     --kernels torch,triton --batch-sizes 65536,262144 --cuda-graph both --out "$OUT/word2vec" --record
 # 3. dask-cuda's LocalCUDACluster (issue 7), its wheels kept apart so they cannot break the other stages

@@ -68,14 +68,17 @@ def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
     return max(float((out[1][i] - out[0][i]).abs().max()) for i in range(2)) / scale
 
 
-def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: int, device, seconds: float):
-    """Median seconds per step over rounds of steps, after a warm-up; the batches rotate among 4."""
+def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: int, device, seconds: float,
+              **options):
+    """Median seconds per step over rounds of steps, after a warm-up; the batches rotate among 4.
+    ``options`` go to the step (the Triton step's ``block_m`` and ``num_warps``)."""
+    import functools
     import torch
     from cooc.train._graphs import GraphedSkipGram
     from cooc.train._torch import synchronize
     W_in, W_out = weights(rng, counts.size, d, device)
     batches = [batch(rng, counts, n, negative, device) for _ in range(4)]
-    sgns_step = _steps(kernel).sgns_step
+    sgns_step = functools.partial(_steps(kernel).sgns_step, **options)
     if graph:
         step = GraphedSkipGram(sgns_step, W_in, W_out, n, negative, 1.0)
         run = lambda ids: step(*ids, 0.025)  # noqa: E731
@@ -144,6 +147,9 @@ def main() -> None:
     parser.add_argument("--chunk-tokens", type=int, default=1 << 20)
     parser.add_argument("--seconds", type=float, default=1.0, help="timing per configuration")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--triton-blocks", default="",
+                        help="also time these Triton shapes at the first batch size, without graph: "
+                             "BLOCK_MxNUM_WARPS, comma-separated (e.g. 16x4,8x4,4x4,32x8)")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
     import torch
@@ -169,6 +175,13 @@ def main() -> None:
                 rows.append([kernel, size, "on" if graph else "off", s * 1e3, s / size * 1e9, size / s / 1e6,
                              pipeline * 1e3, pairs, predicted / 1e6, f"{error:.0e}"])
                 print(rows[-1], flush=True)
+    for shape in (b for b in args.triton_blocks.split(",") if b.strip()):
+        block_m, num_warps = (int(x) for x in shape.lower().split("x"))
+        s = time_step("triton", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds,
+                      block_m=block_m, num_warps=num_warps)
+        rows.append([f"triton {block_m}x{num_warps}", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9, sizes[0] / s / 1e6,
+                     "", "", "", ""])
+        print(rows[-1], flush=True)
     header = ["kernel", "batch", "CUDA graph", "ms / step", "ns / pair", "M pairs/s", "pipeline ms / chunk",
               "pairs / chunk", "predicted M words/s", "vs torch step"]
     body = (markdown_table(header, rows) + f"\n\nSkip-gram step, damped, V = {args.vocab:,} (Zipf counts), d = "
@@ -176,6 +189,7 @@ def main() -> None:
             f"({args.seconds} s per configuration, 4 batches in rotation). Pipeline: one chunk of "
             f"{args.chunk_tokens:,} tokens (subsampling 1e-3, dynamic window {args.window}) to shuffled pairs and "
             f"their negatives, median of 5. Predicted words/s = chunk tokens / (pipeline + steps x step time). "
+            f"'triton BxW': the Triton step with B examples and W warps per program. "
             f"'vs torch step': largest difference from the torch step's update on a fresh batch, relative to it.")
     if args.record:
         append_results(f"word2vec step and pipeline ({device.type})", body)

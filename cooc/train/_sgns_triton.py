@@ -28,7 +28,10 @@ except ImportError as exc:  # pragma: no cover - exercised where triton is missi
     raise MissingDependencyError("kernel='triton' needs the triton package (pip install triton; "
                                  "CUDA builds of torch on Linux ship it).") from exc
 
-BLOCK_M = 16  # examples per program
+# Examples per program and warps per program. Not tuned on a GPU yet: with these, ptxas gives
+# the score kernel 236 registers a thread for sm_90 (no spills); benchmarks/word2vec_step.py
+# --triton-blocks times other shapes.
+BLOCK_M = 16
 NUM_WARPS = 4
 
 
@@ -128,7 +131,8 @@ def interpreted() -> bool:
     return bool(triton.knobs.runtime.interpret)
 
 
-def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int = 1, block_m: int | None = None):
+def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int = 1, block_m: int | None = None,
+         num_warps: int | None = None):
     """One batched step; updates the float32 weights in place and returns the summed loss (0-d tensor).
 
     Parameters
@@ -143,9 +147,9 @@ def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int
     lr : float or 0-d tensor on the weights' device
     max_ctx : int
         An upper bound on the context rows of one example (1 in skip-gram).
-    block_m : int, optional
-        Examples per Triton program (default :data:`BLOCK_M`; 4096 in the interpreter, whose cost
-        is per program).
+    block_m, num_warps : int, optional
+        Examples per Triton program and warps per program (default :data:`BLOCK_M`, :data:`NUM_WARPS`;
+        block 4096 in the interpreter, whose cost is per program).
     """
     import torch
     for name, W in (("W_in", W_in), ("W_out", W_out)):
@@ -173,18 +177,19 @@ def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int
     meta = {"K1": k1, "MAX_CTX": max_ctx, "SKIPGRAM": ptr is ctx, "DAMPED": damped, "BLOCK_M": block_m,
             "BLOCK_D": triton.next_power_of_2(d)}
     if device.type == "cuda":
-        meta["num_warps"] = NUM_WARPS
+        meta["num_warps"] = num_warps or NUM_WARPS
     _score[grid](W_in, W_out, ctx, ptr, out_idx, h, gh, g, T[0], T[1], loss_part, n_ex, d, **meta)
     _apply[grid](W_in, W_out, ctx, ptr, out_idx, h, gh, g, T[0], T[1], lr_t, float(damping or 0.0),
                  n_ex, d, **meta)
     return loss_part.sum()
 
 
-def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None = 1.0, block_m: int | None = None):
+def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None = 1.0, block_m: int | None = None,
+              num_warps: int | None = None):
     """:func:`cooc.train._sgns.sgns_step` as fused Triton kernels."""
     import torch
     out_idx = torch.cat([outputs.unsqueeze(1), negatives], 1)
-    return step(W_in, W_out, inputs, None, out_idx, lr, damping, 1, block_m)
+    return step(W_in, W_out, inputs, None, out_idx, lr, damping, 1, block_m, num_warps)
 
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: float | None = 1.0,
