@@ -125,9 +125,12 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
         n = inputs.numel()
         order = torch.randperm(n, device=device, generator=gen)
         inputs, outputs = inputs[order], outputs[order]
-        neg_gen = np.random.default_rng(r) if device.type == "cpu" else gen  # as the trainer draws them
-        for lo in range(0, n, batch_size):
-            sampler.draw((min(batch_size, n - lo), negative), neg_gen)
+        if device.type == "cuda":  # as the trainer draws them: the chunk's at once on a GPU, per batch on a CPU
+            sampler.draw((n, negative), gen)
+        else:
+            neg_gen = np.random.default_rng(r)
+            for lo in range(0, n, batch_size):
+                sampler.draw((min(batch_size, n - lo), negative), neg_gen)
         synchronize(device)
         if r:
             times.append(time.perf_counter() - t0)

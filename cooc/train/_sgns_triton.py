@@ -167,10 +167,10 @@ def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int
     gh = torch.empty_like(h)
     g = torch.empty((n_ex, k1), dtype=torch.float32, device=device)
     T = torch.zeros((2, V) if damped else (2, 1), dtype=torch.float32, device=device)
-    grid = (max(triton.cdiv(n_ex, block_m), 1),)
-    loss_part = torch.zeros(grid[0], dtype=torch.float32, device=device)
     if n_ex == 0:
-        return loss_part.sum()
+        return torch.zeros((), dtype=torch.float32, device=device)
+    grid = (triton.cdiv(n_ex, block_m),)
+    loss_part = torch.empty(grid[0], dtype=torch.float32, device=device)  # every program writes its own
     lr_t = lr.reshape(1) if torch.is_tensor(lr) else torch.full((1,), lr, dtype=torch.float32, device=device)
     out_idx, ctx = out_idx.contiguous(), ctx.contiguous()
     ptr = ctx if ptr is None else ptr.contiguous()  # (unread in skip-gram)

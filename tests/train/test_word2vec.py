@@ -94,6 +94,31 @@ def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
     assert within > 0.8 and across < 0.2
 
 
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
+    """On a GPU the trainer draws each chunk's negatives at once and slices them per batch; the
+    same path, forced on the CPU, makes one draw per chunk and learns the planted clusters."""
+    from cooc.train import sampling
+    from cooc.train import word2vec as w2v
+    init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
+    shapes = []
+
+    def per_chunk(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.negatives_per_chunk = True
+
+    def counted(self, shape, gen):
+        shapes.append(shape)
+        return draw(self, shape, gen)
+
+    monkeypatch.setattr(w2v._Run, "__init__", per_chunk)
+    monkeypatch.setattr(sampling.AliasSampler, "draw", counted)
+    model = Word2Vec(sg=sg, seed=3, kernel="torch", **SMALL).fit(cluster_corpus)
+    assert [s[0] for s in shapes] == [h["examples"] for h in model.loss_history_]  # one draw per chunk
+    within, across = _cluster_gap(model.embedding_)
+    assert within > 0.8 and across < 0.2, (within, across)
+
+
 def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
     # ids 0,1 frequent; id 2 rare (below min_count); id 3 is the OOV id.
     words = ["x", "y", "rare"]
