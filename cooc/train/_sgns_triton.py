@@ -36,6 +36,15 @@ NUM_WARPS = 4
 
 
 @triton.jit
+def _program_tile(n_ex, d, BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
+    """This program's examples (``rows``, ``live`` where they exist) and the columns (``in_d`` below d)."""
+    pid = tl.program_id(0)
+    rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
+    cols = tl.arange(0, BLOCK_D)
+    return pid, rows, rows < n_ex, cols, cols < d
+
+
+@triton.jit
 def _context_span(ptr, rows, live, SKIPGRAM: tl.constexpr):
     """Where example ``rows``' context rows start in ``ctx``, and how many there are."""
     if SKIPGRAM:  # one input row per example: ctx[i]
@@ -51,11 +60,7 @@ def _context_span(ptr, rows, live, SKIPGRAM: tl.constexpr):
 def _score(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, loss_part, n_ex, d,
            K1: tl.constexpr, MAX_CTX: tl.constexpr, SKIPGRAM: tl.constexpr, DAMPED: tl.constexpr,
            BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
-    pid = tl.program_id(0)
-    rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
-    live = rows < n_ex
-    cols = tl.arange(0, BLOCK_D)
-    in_d = cols < d
+    pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     start, n = _context_span(ptr, rows, live, SKIPGRAM)
     hv = tl.zeros((BLOCK_M, BLOCK_D), dtype=tl.float32)
     for j in range(0, MAX_CTX):
@@ -98,11 +103,7 @@ def _score(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, loss_part, n_e
 def _apply(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, lr_ptr, damping, n_ex, d,
            K1: tl.constexpr, MAX_CTX: tl.constexpr, SKIPGRAM: tl.constexpr, DAMPED: tl.constexpr,
            BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
-    pid = tl.program_id(0)
-    rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
-    live = rows < n_ex
-    cols = tl.arange(0, BLOCK_D)
-    in_d = cols < d
+    pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     lr = tl.load(lr_ptr)
     tile = rows[:, None] * d + cols[None, :]
     hv = tl.load(h + tile, mask=live[:, None] & in_d[None, :], other=0.0)
