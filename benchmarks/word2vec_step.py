@@ -121,10 +121,13 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
                                        torch.as_tensor(np.diff(offsets), device=device))
         t, docs = sampling.subsample(t, docs, keep, gen)
         radii = sampling.window_radii(t.numel(), window, gen, device)
-        inputs, outputs = sampling.skipgram_pairs(t, docs, radii, window)
-        n = inputs.numel()
-        order = torch.randperm(n, device=device, generator=gen)
-        inputs, outputs = inputs[order], outputs[order]
+        if device.type == "cpu":  # as the trainer builds them: compiled on a CPU, torch on a GPU
+            n = sampling.shuffled_skipgram_pairs(t, docs, radii, r)[0].size
+        else:
+            inputs, outputs = sampling.skipgram_pairs(t, docs, radii, window)
+            n = inputs.numel()
+            order = torch.randperm(n, device=device, generator=gen)
+            inputs, outputs = inputs[order], outputs[order]
         if device.type == "cuda":  # as the trainer draws them: the chunk's at once on a GPU, per batch on a CPU
             sampler.draw((n, negative), gen)
         else:

@@ -3,7 +3,8 @@
 The corpus is streamed in chunks of whole documents. On the device, each chunk is mapped to
 the training vocabulary (out-of-vocabulary tokens dropped, so windows bridge them), frequent
 words are subsampled, every position draws its window radius, and all training examples of
-the chunk are generated at once and shuffled; they are then consumed in large batches, each
+the chunk are generated at once and shuffled (skip-gram pairs on a CPU by one compiled pass,
+:func:`~cooc.train.sampling.shuffled_skipgram_pairs`); they are then consumed in large batches, each
 one batched SGD step (see :mod:`cooc.train._sgns`) with the learning rate decaying linearly
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
 compiled numba kernels (:mod:`cooc.train._sgns_numba`), the same step without the torch
@@ -12,7 +13,7 @@ On a GPU, ``kernel="triton"`` runs the same step as two fused kernels
 (:mod:`cooc.train._sgns_triton`) instead of the torch step's ~40 launches.
 
 Every random draw of chunk ``c`` in epoch ``e`` comes from generators seeded by
-``(seed, e, c)`` (on a CPU the negatives have a numpy generator of their own), so a run
+``(seed, e, c)`` (on a CPU the negatives and the pairs' shuffle have seeds of their own), so a run
 interrupted at a chunk boundary and resumed from its checkpoint gives the same vectors as an
 uninterrupted run (bitwise on CPU; on CUDA, ``index_add_`` and the Triton step's atomic adds
 sum in a nondeterministic order, so two GPU runs agree only to float rounding).
@@ -395,7 +396,11 @@ class _Run:
             neg_gen = np.random.default_rng(task_seed(model.seed, self.epoch, index, 1))
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
-        if model.sg:
+        if model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled
+            pairs = sampling.shuffled_skipgram_pairs(t, docs, radii, task_seed(model.seed, self.epoch, index, 2))
+            inputs, outputs = (torch.from_numpy(a) for a in pairs)
+            n = inputs.numel()
+        elif model.sg:
             inputs, outputs = sampling.skipgram_pairs(t, docs, radii, model.window)
             n = inputs.numel()
             order = torch.randperm(n, device=self.device, generator=gen)

@@ -125,6 +125,37 @@ def test_skipgram_pairs_match_a_loop(tdevice, rng):
         assert got == _reference_pairs(tokens, docs, radii)
 
 
+def test_compiled_shuffled_pairs_are_the_skipgram_pairs(rng):
+    for n, window in ((0, 2), (1, 2), (2, 3), (50, 1), (200, 4)):
+        tokens, docs, radii = _random_stream(rng, n, 9, window)
+        ins, outs = sampling.shuffled_skipgram_pairs(tokens, docs, radii, seed=n)
+        assert ins.dtype == outs.dtype == np.int64
+        assert sorted(zip(ins.tolist(), outs.tolist())) == _reference_pairs(tokens, docs, radii)
+    tokens, docs, radii = _random_stream(rng, 300, 1000, 5)
+    first = sampling.shuffled_skipgram_pairs(torch.as_tensor(tokens), torch.as_tensor(docs), torch.as_tensor(radii), 7)
+    again = sampling.shuffled_skipgram_pairs(tokens, docs, radii, 7)
+    other = sampling.shuffled_skipgram_pairs(tokens, docs, radii, 8)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+    with pytest.raises(InvalidParameterError, match="2\\*\\*31"):
+        sampling.shuffled_skipgram_pairs(np.array([0, 2**31]), np.zeros(2), np.ones(2), 0)
+
+
+def test_compiled_shuffle_is_uniform():
+    """Over 6,000 seeds, each of 6 distinct pairs comes first equally often, and so does each
+    position of pair 0 (chi-square, p > 0.001)."""
+    from scipy.stats import chisquare
+    tokens, docs, radii = np.arange(6), np.array([0, 0, 1, 1, 2, 2]), np.ones(6, dtype=np.int64)  # 3 docs of 2
+    pairs = sorted(zip(*(a.tolist() for a in sampling.shuffled_skipgram_pairs(tokens, docs, radii, 0))))
+    assert len(pairs) == len(set(pairs)) == 6
+    first, where = np.zeros(6), np.zeros(6)
+    for seed in range(6000):
+        order = list(zip(*(a.tolist() for a in sampling.shuffled_skipgram_pairs(tokens, docs, radii, seed))))
+        first[pairs.index(order[0])] += 1
+        where[order.index(pairs[0])] += 1
+    assert chisquare(first).pvalue > 1e-3 and chisquare(where).pvalue > 1e-3
+
+
 def test_cbow_contexts_match_a_loop(tdevice, rng):
     device = torch_device(tdevice)
     tokens, docs, radii = _random_stream(rng, 150, 9, 3)

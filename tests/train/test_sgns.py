@@ -170,7 +170,8 @@ def test_fast_step_equals_torch_step(tdevice, rng, fast, cbow, damping):
 
 
 def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
-    """Each row takes its updates in batch order on one thread: bitwise equal on 1 or more threads."""
+    """Each row takes its updates in batch order on one thread: bitwise equal on 1 or more threads, and
+    with any number of row partitions."""
     import numba
     W_in = torch.as_tensor(rng.normal(0, 0.3, (50, 16)), dtype=torch.float32)
     W_out = torch.as_tensor(rng.normal(0, 0.3, (50, 16)), dtype=torch.float32)
@@ -184,6 +185,12 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
             results.append((_sgns_numba.sgns_step(a, b, inputs, outputs, negatives, 0.05, 0.5), a, b))
     finally:
         numba.set_num_threads(before)
+    out_idx = torch.cat([outputs[:, None], negatives], 1).numpy()
+    for parts in (3, 7):  # more row partitions than this machine has cores
+        a, b = W_in.clone(), W_out.clone()
+        loss = _sgns_numba.step(a.numpy(), b.numpy(), inputs.numpy(), np.arange(len(inputs) + 1), out_idx, 0.05, 0.5,
+                                n_parts=parts)
+        results.append((loss, a, b))
     for loss, a, b in results[1:]:
         assert loss == results[0][0]
         assert torch.equal(a, results[0][1]) and torch.equal(b, results[0][2])
