@@ -306,7 +306,11 @@ class _Run:
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
         self.steps = _step_module(model.kernel_)
         self.graphed = None  # the captured step, made at the first full batch when model.cuda_graph
-        self.negatives_per_chunk = device.type == "cuda"
+        # Negatives are drawn for many batches at once and sliced per batch: on a GPU a whole chunk's
+        # (one draw of n x K instead of a few launches per step), on a CPU 64 batches' (a chunk's
+        # would take hundreds of MB). A CPU draw consumes its numpy stream in order, so the
+        # negatives are the same whatever the grouping.
+        self.draw_batches = None if device.type == "cuda" else 64
         self.V = counts.size
         self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
         self.history: list[dict[str, Any]] = []
@@ -411,17 +415,14 @@ class _Run:
             order = torch.randperm(n, device=self.device, generator=gen)
             centres, context, mask = centres[order], context[order], mask[order]
         loss = torch.zeros((), dtype=torch.float64, device=self.device)
-        # On a GPU the chunk's negatives are drawn at once (n x K ids; a few launches per chunk instead
-        # of per batch, which at large batches are a good part of a step's cost); on a CPU per batch.
-        chunk_negatives = self.sampler.draw((n, model.negative), neg_gen) if self.negatives_per_chunk else None
+        per_draw = n if self.draw_batches is None else self.draw_batches * model.batch_size_
         for lo in range(0, n, model.batch_size_):
             hi = min(lo + model.batch_size_, n)
             progress = (self.raw_words + tokens.size * hi / n) / total_words
             lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
-            if chunk_negatives is not None:
-                negatives = chunk_negatives[lo:hi]
-            else:
-                negatives = self.sampler.draw((hi - lo, model.negative), neg_gen)
+            if lo % per_draw == 0:
+                drawn, drawn_lo = self.sampler.draw((min(per_draw, n - lo), model.negative), neg_gen), lo
+            negatives = drawn[lo - drawn_lo:hi - drawn_lo]
             if model.sg and model.cuda_graph and hi - lo == model.batch_size_:
                 if self.graphed is None:
                     from ._graphs import GraphedSkipGram

@@ -105,7 +105,7 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
 
     def per_chunk(self, *args, **kwargs):
         init(self, *args, **kwargs)
-        self.negatives_per_chunk = True
+        self.draw_batches = None
 
     def counted(self, shape, gen):
         shapes.append(shape)
@@ -117,6 +117,33 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
     assert [s[0] for s in shapes] == [h["examples"] for h in model.loss_history_]  # one draw per chunk
     within, across = _cluster_gap(model.embedding_)
     assert within > 0.8 and across < 0.2, (within, across)
+
+
+def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus, monkeypatch):
+    """A CPU run draws 64 batches' negatives at once; drawn batch by batch instead, from the same
+    numpy stream, they are the same, and so is the whole run, bitwise."""
+    from cooc.train import sampling
+    from cooc.train import word2vec as w2v
+    init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
+    runs = {}
+    for group in (64, 1):
+        shapes = runs.setdefault(group, [])
+
+        def grouped(self, *args, _group=group, **kwargs):
+            init(self, *args, **kwargs)
+            self.draw_batches = _group
+
+        def counted(self, shape, gen, _shapes=shapes):
+            _shapes.append(shape[0])
+            return draw(self, shape, gen)
+
+        monkeypatch.setattr(w2v._Run, "__init__", grouped)
+        monkeypatch.setattr(sampling.AliasSampler, "draw", counted)
+        shapes.append(Word2Vec(seed=5, **{**SMALL, "batch_size": 16}).fit(cluster_corpus).input_vectors_)
+    *grouped_draws, grouped_vectors = runs[64]
+    *single_draws, single_vectors = runs[1]
+    assert max(grouped_draws) == 64 * 16 and max(single_draws) == 16 and sum(grouped_draws) == sum(single_draws)
+    np.testing.assert_array_equal(grouped_vectors, single_vectors)
 
 
 def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
