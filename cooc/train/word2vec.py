@@ -3,8 +3,9 @@
 The corpus is streamed in chunks of whole documents. On the device, each chunk is mapped to
 the training vocabulary (out-of-vocabulary tokens dropped, so windows bridge them), frequent
 words are subsampled, every position draws its window radius, and all training examples of
-the chunk are generated at once and shuffled (skip-gram pairs on a CPU by one compiled pass,
-:func:`~cooc.train.sampling.shuffled_skipgram_pairs`); they are then consumed in large batches, each
+the chunk are generated at once and shuffled (on a CPU by one compiled pass,
+:func:`~cooc.train.sampling.shuffled_skipgram_pairs` or ``shuffled_cbow_examples``); they are
+then consumed in large batches, each
 one batched SGD step (see :mod:`cooc.train._sgns`) with the learning rate decaying linearly
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
 compiled numba kernels (:mod:`cooc.train._sgns_numba`), the same step without the torch
@@ -13,7 +14,7 @@ On a GPU, ``kernel="triton"`` runs the same step as two fused kernels
 (:mod:`cooc.train._sgns_triton`) instead of the torch step's ~40 launches.
 
 Every random draw of chunk ``c`` in epoch ``e`` comes from generators seeded by
-``(seed, e, c)`` (on a CPU the negatives and the pairs' shuffle have seeds of their own), so a run
+``(seed, e, c)`` (on a CPU the negatives and the examples' shuffle have seeds of their own), so a run
 interrupted at a chunk boundary and resumed from its checkpoint gives the same vectors as an
 uninterrupted run (bitwise on CPU; on CUDA, ``index_add_`` and the Triton step's atomic adds
 sum in a nondeterministic order, so two GPU runs agree only to float rounding).
@@ -410,10 +411,7 @@ class _Run:
             order = torch.randperm(n, device=self.device, generator=gen)
             inputs, outputs = inputs[order], outputs[order]
         else:
-            centres, context, mask = sampling.cbow_contexts(t, docs, radii, model.window)
-            n = centres.numel()
-            order = torch.randperm(n, device=self.device, generator=gen)
-            centres, context, mask = centres[order], context[order], mask[order]
+            n, cbow_batch = self._cbow_examples(t, docs, radii, gen, index)
         loss = torch.zeros((), dtype=torch.float64, device=self.device)
         per_draw = n if self.draw_batches is None else self.draw_batches * model.batch_size_
         for lo in range(0, n, model.batch_size_):
@@ -433,11 +431,31 @@ class _Run:
                 loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr,
                                              model.damping)
             else:
-                example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
                 bound = {"max_context": 2 * model.window} if model.kernel_ == "triton" else {}
-                loss += self.steps.cbow_step(self.W_in, self.W_out, centres[lo:hi], context[lo:hi][example, col],
-                                             example, negatives, lr, model.damping, **bound)
+                loss += self.steps.cbow_step(self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr,
+                                             model.damping, **bound)
         return float(loss), n, int(t.numel())
+
+    def _cbow_examples(self, t, docs, radii, gen, index: int):
+        """A chunk's CBOW examples, shuffled: ``(n, batch)``, where ``batch(lo, hi)`` gives examples
+        lo..hi as (centres, their context words in one flat list, each word's example in the batch)."""
+        import torch
+        model = self.model
+        if self.device.type == "cpu":  # flat lists, built and shuffled in one compiled pass
+            seed = task_seed(model.seed, self.epoch, index, 2)
+            centres, context, ptr = sampling.shuffled_cbow_examples(t, docs, radii, seed)
+            example = np.repeat(np.arange(centres.size), np.diff(ptr))
+            centres, context, example = (torch.from_numpy(a) for a in (centres, context, example))
+            return centres.numel(), lambda lo, hi: (centres[lo:hi], context[ptr[lo]:ptr[hi]],
+                                                    example[ptr[lo]:ptr[hi]] - lo)
+        centres, context, mask = sampling.cbow_contexts(t, docs, radii, model.window)
+        order = torch.randperm(centres.numel(), device=self.device, generator=gen)
+        centres, context, mask = centres[order], context[order], mask[order]
+
+        def batch(lo, hi):
+            example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
+            return centres[lo:hi], context[lo:hi][example, col], example
+        return centres.numel(), batch
 
 
 def train_word2vec(corpus: TokenCorpus | str | os.PathLike, out: str | os.PathLike | None = None,

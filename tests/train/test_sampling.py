@@ -170,6 +170,20 @@ def test_cbow_contexts_match_a_loop(tdevice, rng):
     assert got == sorted(expected)
 
 
+def test_compiled_cbow_examples_are_the_cbow_contexts(rng):
+    tokens, docs, radii = _random_stream(rng, 150, 9, 3)
+    centres, context, mask = sampling.cbow_contexts(*(torch.as_tensor(a) for a in (tokens, docs, radii)), 3)
+    expected = sorted((c, ctx[m].tolist()) for c, ctx, m in zip(centres.tolist(), context, mask))  # offset order
+    flat_centres, flat_context, ptr = sampling.shuffled_cbow_examples(tokens, docs, radii, seed=4)
+    got = [(c, flat_context[ptr[i]:ptr[i + 1]].tolist()) for i, c in enumerate(flat_centres.tolist())]
+    assert sorted(got) == expected
+    assert got != sorted(got)  # shuffled
+    again = sampling.shuffled_cbow_examples(tokens, docs, radii, seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (flat_centres, flat_context, ptr)))
+    empty = sampling.shuffled_cbow_examples(np.arange(1), np.zeros(1), np.ones(1), seed=0)
+    assert [a.tolist() for a in empty] == [[], [], [0]]
+
+
 def test_task_seed_is_stable_and_distinct():
     assert task_seed(0, 1, 2) == task_seed(0, 1, 2)
     assert len({task_seed(0, 1, 2), task_seed(0, 2, 1), task_seed(1, 1, 2), task_seed(0, -1)}) == 4
