@@ -4,7 +4,7 @@
 #   bash benchmarks/gpu_session.sh [BUDGET_SECONDS]
 #   STAGES="spectral|scale" TESTS="tests/spectral" bash benchmarks/gpu_session.sh 300   # a rerun of some stages
 #
-# What the issues still need (as of 2026-11-26, fourth session), the open ones (6, 7) first, then the
+# What the issues still need (as of 2026-11-26, fifth session), the open ones (6, 7) first, then the
 # blocked one (9); stages run in the order below, each within what is left of the budget:
 #   STAGES="gpu tests|w2v step|word2vec|dask-cuda|scale|counting|assembly" TESTS="tests/train tests/scale" \
 #       bash benchmarks/gpu_session.sh 570
@@ -48,8 +48,15 @@ stage "gpu tests" 100 python3 -m pytest -q -p no:cacheprovider -m gpu -rfE \
 #    the fused Triton step, with and without CUDA-graph replay (which part of the 10M words/s target is the
 #    step); then whole runs against gensim with 16 workers in both of its modes. The last H100 run: torch step,
 #    batch 65536, 8.8M words/s, about 0.5 ms of launches per step plus 17 ns per pair.
+#    The whole runs then train the Triton step with the fastest block shape the step stage found
+#    (COOC_TRITON_BLOCK; the module's default 16x4 is untuned), which the log and RESULTS.md name.
 stage "w2v step" 60 python3 benchmarks/word2vec_step.py --device cuda --kernels torch,triton \
-    --batch-sizes 65536,262144 --graph both --triton-blocks 4x4,8x4,8x8,32x8 --record
+    --batch-sizes 65536,262144 --graph both --triton-blocks 4x4,8x4,8x8,32x8 --best-triton "$OUT/best_triton_block" \
+    --record
+if [ -s "$OUT/best_triton_block" ]; then
+    export COOC_TRITON_BLOCK=$(cat "$OUT/best_triton_block")
+    echo "== Triton block shape for the whole runs: $COOC_TRITON_BLOCK" | tee -a "$LOG"
+fi
 stage "word2vec" 200 python3 benchmarks/word2vec.py run --device cuda --repeat 10 --seeds 1 --gensim-seeds 1 \
     --kernels torch,triton --batch-sizes 65536,262144 --cuda-graph both --out "$OUT/word2vec" --record
 # 3. dask-cuda's LocalCUDACluster (issue 7), its wheels kept apart so they cannot break the other stages

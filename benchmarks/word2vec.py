@@ -154,6 +154,14 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
 
 
+def _triton_shape(kernels) -> str:
+    """', block BxW' naming the Triton step's block shape when a run used it."""
+    if "triton" not in kernels:
+        return ""
+    from cooc.train import _sgns_triton
+    return f", block {_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
+
+
 def compile_step(kernel: str, device: str) -> None:
     """Compile the Triton step once, untimed (Triton caches it on disk, keyed by its constants)."""
     import torch
@@ -282,7 +290,7 @@ def run(args: argparse.Namespace) -> None:
              f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
              f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
              f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
-             f"torch step on CUDA (triton: the fused kernels), torch threads "
+             f"torch step on CUDA (triton: the fused kernels{_triton_shape(args.kernels)}), torch threads "
              f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
              f"error over seeds. Trainers run in rounds (one seed of each in turn); speed ratio: median over "
              f"rounds of the ratio within a round. Words/s count raw corpus words (effective: after min_count and "

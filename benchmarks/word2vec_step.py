@@ -140,6 +140,18 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
     return statistics.median(times), n
 
 
+def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
+    """The BLOCK_MxNUM_WARPS of the fastest Triton row at ``batch_size`` without graph replay (the plain
+    'triton' row is the module's default shape), or None if no Triton row was timed."""
+    from cooc.train import _sgns_triton
+    timed = {}
+    for kernel, size, graph, ms, *_ in rows:
+        if kernel.startswith("triton") and size == batch_size and graph == "off":
+            shape = kernel.split()[1] if " " in kernel else f"{_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
+            timed[shape] = min(ms, timed.get(shape, ms))
+    return min(timed, key=timed.get) if timed else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -156,6 +168,9 @@ def main() -> None:
     parser.add_argument("--triton-blocks", default="",
                         help="also time these Triton shapes at the first batch size, without graph: "
                              "BLOCK_MxNUM_WARPS, comma-separated (e.g. 16x4,8x4,4x4,32x8)")
+    parser.add_argument("--best-triton", default=None,
+                        help="write the fastest Triton shape at the first batch size (without graph) to this "
+                             "file, as BLOCK_MxNUM_WARPS (what COOC_TRITON_BLOCK takes)")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
     import torch
@@ -191,6 +206,11 @@ def main() -> None:
         rows.append([f"triton {block_m}x{num_warps}", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9, sizes[0] / s / 1e6,
                      "", "", "", ""])
         print(rows[-1], flush=True)
+    if args.best_triton:
+        best = fastest_triton_shape(rows, sizes[0])
+        if best:
+            Path(args.best_triton).write_text(best + "\n")
+            print(f"fastest Triton shape at batch {sizes[0]:,}: {best}", flush=True)
     header = ["kernel", "batch", "CUDA graph", "ms / step", "ns / pair", "M pairs/s", "pipeline ms / chunk",
               "pairs / chunk", "predicted M words/s", "vs torch step"]
     body = (markdown_table(header, rows) + f"\n\nSkip-gram step, damped, V = {args.vocab:,} (Zipf counts), d = "

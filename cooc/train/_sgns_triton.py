@@ -19,7 +19,9 @@ on machines without a GPU. It is slow there and meant for tests only.
 """
 from __future__ import annotations
 
-from ..errors import MissingDependencyError
+import os
+
+from ..errors import InvalidParameterError, MissingDependencyError
 
 try:
     import triton
@@ -28,11 +30,27 @@ except ImportError as exc:  # pragma: no cover - exercised where triton is missi
     raise MissingDependencyError("kernel='triton' needs the triton package (pip install triton; "
                                  "CUDA builds of torch on Linux ship it).") from exc
 
-# Examples per program and warps per program. Not tuned on a GPU yet: with these, ptxas gives
-# the score kernel 236 registers a thread for sm_90 (no spills); benchmarks/word2vec_step.py
-# --triton-blocks times other shapes.
-BLOCK_M = 16
-NUM_WARPS = 4
+
+def _block_shape(text: str | None) -> tuple[int, int]:
+    """Examples and warps per program, from ``COOC_TRITON_BLOCK`` ("BLOCK_MxNUM_WARPS", e.g. "8x4")."""
+    if not text:
+        return 16, 4
+    try:
+        block_m, num_warps = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        block_m = num_warps = 0
+    if block_m < 1 or block_m & (block_m - 1) or num_warps not in (1, 2, 4, 8, 16):
+        raise InvalidParameterError(f"COOC_TRITON_BLOCK={text!r}: expected BLOCK_MxNUM_WARPS with BLOCK_M a "
+                                    "power of two and NUM_WARPS in 1, 2, 4, 8, 16 (e.g. 8x4).")
+    return block_m, num_warps
+
+
+# Examples per program and warps per program. Not tuned on a GPU yet. For sm_90, ptxas gives the
+# score kernel 236 registers a thread at 16x4 (2 programs an SM), 116 at 8x4 and 78 at 4x4, all
+# without spills. benchmarks/word2vec_step.py --triton-blocks times other shapes, and the
+# environment variable COOC_TRITON_BLOCK="BxW" sets the shape without a code change:
+# benchmarks/gpu_session.sh uses it to train with the fastest shape it has just timed.
+BLOCK_M, NUM_WARPS = _block_shape(os.environ.get("COOC_TRITON_BLOCK"))
 
 
 @triton.jit

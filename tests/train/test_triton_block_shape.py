@@ -1,0 +1,41 @@
+"""The Triton step's block shape: COOC_TRITON_BLOCK sets it, and the step benchmark picks the fastest."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cooc.errors import InvalidParameterError
+
+pytest.importorskip("triton")
+from cooc.train import _sgns_triton  # noqa: E402
+
+
+def test_block_shape_is_read_from_its_environment_variable():
+    assert _sgns_triton._block_shape(None) == _sgns_triton._block_shape("") == (16, 4)
+    assert _sgns_triton._block_shape("8x4") == (8, 4) and _sgns_triton._block_shape("32X8") == (32, 8)
+    for bad in ("8", "6x4", "8x3", "0x4", "axb", "8x4x2"):
+        with pytest.raises(InvalidParameterError, match="COOC_TRITON_BLOCK"):
+            _sgns_triton._block_shape(bad)
+    env = {**os.environ, "COOC_TRITON_BLOCK": "4x2"}
+    out = subprocess.run([sys.executable, "-c", "from cooc.train import _sgns_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["4", "2"], out.stderr[-2000:]
+
+
+def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        from word2vec_step import fastest_triton_shape
+    finally:
+        sys.path.pop(0)
+    default = f"{_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
+    rows = [["torch", 65536, "off", 2.0], ["triton", 65536, "off", 1.5], ["triton", 65536, "on", 0.5],
+            ["triton 4x4", 65536, "off", 1.2], ["triton 8x8", 65536, "off", 1.3], ["triton 2x2", 262144, "off", 0.1]]
+    assert fastest_triton_shape(rows, 65536) == "4x4"  # graph replay and other batch sizes do not count
+    rows[1][3] = 1.0
+    assert fastest_triton_shape(rows, 65536) == default
+    assert fastest_triton_shape(rows[:1], 65536) is None
