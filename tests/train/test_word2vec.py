@@ -125,25 +125,21 @@ def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus,
     from cooc.train import sampling
     from cooc.train import word2vec as w2v
     init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
-    runs = {}
-    for group in (64, 1):
-        shapes = runs.setdefault(group, [])
-
+    draws, vectors = {64: [], 1: []}, {}
+    for group in draws:
         def grouped(self, *args, _group=group, **kwargs):
             init(self, *args, **kwargs)
             self.draw_batches = _group
 
-        def counted(self, shape, gen, _shapes=shapes):
-            _shapes.append(shape[0])
+        def counted(self, shape, gen, _sizes=draws[group]):
+            _sizes.append(shape[0])
             return draw(self, shape, gen)
 
         monkeypatch.setattr(w2v._Run, "__init__", grouped)
         monkeypatch.setattr(sampling.AliasSampler, "draw", counted)
-        shapes.append(Word2Vec(seed=5, **{**SMALL, "batch_size": 16}).fit(cluster_corpus).input_vectors_)
-    *grouped_draws, grouped_vectors = runs[64]
-    *single_draws, single_vectors = runs[1]
-    assert max(grouped_draws) == 64 * 16 and max(single_draws) == 16 and sum(grouped_draws) == sum(single_draws)
-    np.testing.assert_array_equal(grouped_vectors, single_vectors)
+        vectors[group] = Word2Vec(seed=5, **{**SMALL, "batch_size": 16}).fit(cluster_corpus).input_vectors_
+    assert max(draws[64]) == 64 * 16 and max(draws[1]) == 16 and sum(draws[64]) == sum(draws[1])
+    np.testing.assert_array_equal(vectors[64], vectors[1])
 
 
 def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
