@@ -204,23 +204,23 @@ def shuffled_skipgram_pairs(tokens, docs, radii, seed: int):
     -------
     inputs, outputs : int64 arrays of shape (n_pairs,)
     """
-    tokens, docs, radii = (np.ascontiguousarray(a.numpy() if hasattr(a, "numpy") else a, dtype=np.int64)
-                           for a in (tokens, docs, radii))
+    tokens, docs, radii = _int64_arrays(tokens, docs, radii)
     if tokens.size and (tokens.min() < 0 or tokens.max() >= 2**31):
         raise InvalidParameterError("shuffled_skipgram_pairs: word ids must lie in [0, 2**31).")
-    packed = _packed_pairs(tokens, docs, radii)
+    packed = _packed_pairs(tokens, docs, radii, int(_context_sizes(docs, radii).sum()))
     _shuffle(packed, np.uint64(seed % 2**64))
     return packed >> 32, packed & 0xFFFFFFFF
 
 
+def _int64_arrays(*arrays) -> tuple[np.ndarray, ...]:
+    """Contiguous int64 numpy arrays from CPU tensors or arrays."""
+    return tuple(np.ascontiguousarray(a.numpy() if hasattr(a, "numpy") else a, dtype=np.int64) for a in arrays)
+
+
 @njit(cache=True)
-def _packed_pairs(tokens, docs, radii):
-    """Every skip-gram pair as one int64, input << 32 | output, centre by centre."""
+def _packed_pairs(tokens, docs, radii, count):
+    """Every skip-gram pair (``count`` in all) as one int64, input << 32 | output, centre by centre."""
     n = tokens.size
-    count = 0
-    for i in range(n):
-        for j in range(1, radii[i] + 1):
-            count += (i + j < n and docs[i + j] == docs[i]) + (i - j >= 0 and docs[i - j] == docs[i])
     packed = np.empty(count, dtype=np.int64)
     m = 0
     for i in range(n):
@@ -267,8 +267,7 @@ def shuffled_cbow_examples(tokens, docs, radii, seed: int):
         the columns of :func:`cbow_contexts`.
     ptr : int64 array of shape (B + 1,)
     """
-    tokens, docs, radii = (np.ascontiguousarray(a.numpy() if hasattr(a, "numpy") else a, dtype=np.int64)
-                           for a in (tokens, docs, radii))
+    tokens, docs, radii = _int64_arrays(tokens, docs, radii)
     sizes = _context_sizes(docs, radii)
     positions = np.flatnonzero(sizes)
     _shuffle(positions, np.uint64(seed % 2**64))
