@@ -131,7 +131,7 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
         if device.type == "cuda":  # as the trainer draws them: the chunk's at once on a GPU, 64 batches' on a CPU
             sampler.draw((n, negative), gen)
         else:
-            neg_gen = np.random.default_rng(r)
+            neg_gen = sampling.SplitMix64(r)
             for lo in range(0, n, 64 * batch_size):
                 sampler.draw((min(64 * batch_size, n - lo), negative), neg_gen)
         synchronize(device)

@@ -3,10 +3,10 @@
 Everything here is a plain function of counts (numpy, float64) or a torch routine that
 runs unchanged on CPU and GPU, so tests can hold each piece against its formula. Two pieces
 have compiled CPU versions, because there the torch routine costs a good part of a training
-step: negatives drawn from a numpy generator (one loop instead of a tenth of a step), and a
-chunk's skip-gram pairs or CBOW examples built and shuffled in one pass
-(:func:`shuffled_skipgram_pairs`, :func:`shuffled_cbow_examples`: for a chunk's 4-5M pairs
-0.1-0.2 s instead of 0.4-0.5 s for torch's pairs, ``randperm`` and gathers).
+step: negatives drawn in parallel from a splitmix64 stream (:class:`SplitMix64`), and a
+chunk's skip-gram pairs or CBOW examples, built in parallel and shuffled by one Fisher-Yates
+pass (:func:`shuffled_skipgram_pairs`, :func:`shuffled_cbow_examples`: for a chunk's 4-5M
+pairs about 0.1 s instead of 0.4-0.5 s for torch's pairs, ``randperm`` and gathers).
 """
 from __future__ import annotations
 
@@ -111,28 +111,55 @@ class AliasSampler:
         """Ids of shape ``shape`` (int64) on the sampler's device.
 
         ``gen`` is a ``torch.Generator`` on that device, or, for a CPU sampler, a
-        ``numpy.random.Generator``: then each id takes one 64-bit draw, its high 32 bits
-        choosing the slot (multiply-shift) and its low 32 bits the coin.
+        :class:`SplitMix64` stream: then each id takes the stream's next 64-bit number, its
+        high 32 bits choosing the slot (multiply-shift) and its low 32 bits the coin, all
+        drawn in parallel.
         """
         import torch
-        if isinstance(gen, np.random.Generator):
+        if isinstance(gen, SplitMix64):
             if self.accept.device.type != "cpu":
-                raise ValueError("a numpy generator draws negatives on the CPU only.")
-            raw = gen.bit_generator.random_raw(int(np.prod(shape)))
-            return torch.from_numpy(_alias_pick(raw, *self._table).reshape(shape))
+                raise ValueError("a SplitMix64 stream draws negatives on the CPU only.")
+            n = int(np.prod(shape))
+            ids = _alias_pick(gen.seed, np.uint64(gen.position), n, *self._table)
+            gen.position += n
+            return torch.from_numpy(ids.reshape(shape))
         slot = torch.randint(0, self.size, shape, device=self.accept.device, generator=gen)
         coin = torch.rand(shape, device=self.accept.device, dtype=torch.float64, generator=gen)
         return torch.where(coin < self.accept[slot], slot, self.alias[slot])
 
 
+class SplitMix64:
+    """Vigna's splitmix64 stream, computed at any position: number ``i`` (from 0) is the mix of
+    ``seed + (i + 1) * gamma``, exactly what the sequential generator returns at its ``i``-th
+    call. So a stretch of the stream is drawn by many threads at once, and a stream drawn in
+    pieces equals the stream drawn whole. ``position`` counts the numbers drawn so far."""
+
+    def __init__(self, seed: int):
+        self.seed = np.uint64(int(seed) % 2**64)
+        self.position = 0
+
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def _mix64(z):
+    """splitmix64's output function (a bijection of 64-bit integers)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 @njit(parallel=True, cache=True)
-def _alias_pick(raw, accept, alias):
-    """Alias-table draws from raw 64-bit random numbers (high half: slot, low half: coin)."""
+def _alias_pick(seed, start, n, accept, alias):
+    """``n`` alias-table draws from numbers ``start..start + n - 1`` of the splitmix64 stream of
+    ``seed`` (high half: slot, low half: coin)."""
     n_slots = np.uint64(accept.size)
-    out = np.empty(raw.size, dtype=np.int64)
-    for i in prange(raw.size):
-        slot = np.int64(((raw[i] >> np.uint64(32)) * n_slots) >> np.uint64(32))
-        coin = (np.float64(raw[i] & np.uint64(0xFFFFFFFF)) + 0.5) * 2.0 ** -32
+    out = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        z = _mix64(seed + (start + np.uint64(i + 1)) * _GAMMA)
+        slot = np.int64(((z >> np.uint64(32)) * n_slots) >> np.uint64(32))
+        coin = (np.float64(z & np.uint64(0xFFFFFFFF)) + 0.5) * 2.0 ** -32
         out[i] = slot if coin < accept[slot] else alias[slot]
     return out
 
@@ -207,9 +234,11 @@ def shuffled_skipgram_pairs(tokens, docs, radii, seed: int):
     tokens, docs, radii = _int64_arrays(tokens, docs, radii)
     if tokens.size and (tokens.min() < 0 or tokens.max() >= 2**31):
         raise InvalidParameterError("shuffled_skipgram_pairs: word ids must lie in [0, 2**31).")
-    packed = _packed_pairs(tokens, docs, radii, int(_context_sizes(docs, radii).sum()))
+    starts = np.zeros(tokens.size + 1, dtype=np.int64)
+    np.cumsum(_context_sizes(docs, radii), out=starts[1:])
+    packed = _packed_pairs(tokens, docs, radii, starts)
     _shuffle(packed, np.uint64(seed % 2**64))
-    return packed >> 32, packed & 0xFFFFFFFF
+    return _unpack(packed)
 
 
 def _int64_arrays(*arrays) -> tuple[np.ndarray, ...]:
@@ -217,13 +246,14 @@ def _int64_arrays(*arrays) -> tuple[np.ndarray, ...]:
     return tuple(np.ascontiguousarray(a.numpy() if hasattr(a, "numpy") else a, dtype=np.int64) for a in arrays)
 
 
-@njit(cache=True)
-def _packed_pairs(tokens, docs, radii, count):
-    """Every skip-gram pair (``count`` in all) as one int64, input << 32 | output, centre by centre."""
+@njit(parallel=True, cache=True)
+def _packed_pairs(tokens, docs, radii, starts):
+    """Every skip-gram pair as one int64, input << 32 | output, centre by centre: centre i's pairs
+    fill ``starts[i]:starts[i + 1]`` (so the centres are filled in parallel, in the same order)."""
     n = tokens.size
-    packed = np.empty(count, dtype=np.int64)
-    m = 0
-    for i in range(n):
+    packed = np.empty(starts[n], dtype=np.int64)
+    for i in prange(n):
+        m = starts[i]
         for j in range(1, radii[i] + 1):
             if i - j >= 0 and docs[i - j] == docs[i]:
                 packed[m] = (tokens[i - j] << 32) | tokens[i]
@@ -234,17 +264,25 @@ def _packed_pairs(tokens, docs, radii, count):
     return packed
 
 
+@njit(parallel=True, cache=True)
+def _unpack(packed):
+    """(inputs, outputs) of packed pairs."""
+    inputs = np.empty(packed.size, dtype=np.int64)
+    outputs = np.empty(packed.size, dtype=np.int64)
+    for m in prange(packed.size):
+        inputs[m] = packed[m] >> 32
+        outputs[m] = packed[m] & 0xFFFFFFFF
+    return inputs, outputs
+
+
 @njit(cache=True)
 def _shuffle(a, seed):
     """Fisher-Yates shuffle in place; position i swaps with j uniform in 0..i, drawn from splitmix64
     by a multiply-shift (bias below 2**-32 for any array that fits in memory)."""
     state = seed
     for i in range(a.size - 1, 0, -1):
-        state += np.uint64(0x9E3779B97F4A7C15)
-        z = state
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
+        state += _GAMMA
+        z = _mix64(state)
         j = np.int64(((z >> np.uint64(32)) * np.uint64(i + 1)) >> np.uint64(32))
         a[i], a[j] = a[j], a[i]
 
@@ -276,22 +314,23 @@ def shuffled_cbow_examples(tokens, docs, radii, seed: int):
     return tokens[positions], _gather_contexts(tokens, docs, radii, positions, ptr), ptr
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def _context_sizes(docs, radii):
     """Context words of each position: offsets within its radius and its document."""
     n = docs.size
     sizes = np.zeros(n, dtype=np.int64)
-    for i in range(n):
+    for i in prange(n):
         for j in range(1, radii[i] + 1):
             sizes[i] += (i - j >= 0 and docs[i - j] == docs[i]) + (i + j < n and docs[i + j] == docs[i])
     return sizes
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def _gather_contexts(tokens, docs, radii, positions, ptr):
+    """Example e's context words (centre ``positions[e]``) into ``ptr[e]:ptr[e + 1]``."""
     n = tokens.size
     context = np.empty(ptr[-1], dtype=np.int64)
-    for e in range(positions.size):
+    for e in prange(positions.size):
         i, m = positions[e], ptr[e]
         for j in range(-radii[i], radii[i] + 1):
             if j != 0 and 0 <= i + j < n and docs[i + j] == docs[i]:
@@ -328,5 +367,5 @@ def cbow_contexts(tokens, docs, radii, window: int):
 
 
 __all__ = ["keep_probabilities", "noise_distribution", "alias_table", "alias_probabilities", "AliasSampler",
-           "subsample", "window_radii", "skipgram_pairs", "shuffled_skipgram_pairs", "cbow_contexts",
+           "SplitMix64", "subsample", "window_radii", "skipgram_pairs", "shuffled_skipgram_pairs", "cbow_contexts",
            "shuffled_cbow_examples"]

@@ -309,8 +309,8 @@ class _Run:
         self.graphed = None  # the captured step, made at the first full batch when model.cuda_graph
         # Negatives are drawn for many batches at once and sliced per batch: on a GPU a whole chunk's
         # (one draw of n x K instead of a few launches per step), on a CPU 64 batches' (a chunk's
-        # would take hundreds of MB). A CPU draw consumes its numpy stream in order, so the
-        # negatives are the same whatever the grouping.
+        # would take hundreds of MB). A CPU draw takes the next numbers of its splitmix64 stream, so
+        # the negatives are the same whatever the grouping.
         self.draw_batches = None if device.type == "cuda" else 64
         self.V = counts.size
         self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
@@ -394,11 +394,11 @@ class _Run:
         import torch
         model = self.model
         gen = generator(self.device, model.seed, self.epoch, index)
-        # On a CPU the negatives come from a numpy generator of their own (a compiled draw, see
-        # sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
+        # On a CPU the negatives come from a splitmix64 stream of their own (a compiled parallel
+        # draw, see sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
         neg_gen = gen
         if self.device.type == "cpu":
-            neg_gen = np.random.default_rng(task_seed(model.seed, self.epoch, index, 1))
+            neg_gen = sampling.SplitMix64(task_seed(model.seed, self.epoch, index, 1))
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
         if model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled

@@ -57,16 +57,16 @@ def test_alias_table_is_exact(rng):
         np.testing.assert_allclose(sampling.alias_probabilities(accept, alias), probs, atol=1e-12)
 
 
-@pytest.mark.parametrize("source", ["torch", "numpy"])
+@pytest.mark.parametrize("source", ["torch", "splitmix64"])
 def test_alias_sampler_draws_the_noise_distribution(tdevice, source):
-    """Both ways of drawing: a torch generator (CPU and GPU) and the compiled draw from a numpy one (CPU)."""
+    """Both ways of drawing: a torch generator (CPU and GPU) and the compiled draw from a splitmix64 stream (CPU)."""
     device = torch_device(tdevice)
-    if source == "numpy" and device.type != "cpu":
-        pytest.skip("numpy generators draw on the CPU only")
+    if source == "splitmix64" and device.type != "cpu":
+        pytest.skip("splitmix64 streams draw on the CPU only")
     counts = np.array([1000, 300, 40, 5, 1, 0])
     probs = sampling.noise_distribution(counts)
     sampler = sampling.AliasSampler(probs, device)
-    gen = generator(device, 7) if source == "torch" else np.random.default_rng(7)
+    gen = generator(device, 7) if source == "torch" else sampling.SplitMix64(7)
     draws = sampler.draw((200_000,), gen).cpu().numpy()
     assert draws.dtype == np.int64
     observed = np.bincount(draws, minlength=probs.size)
@@ -83,11 +83,46 @@ def test_compiled_draw_is_unbiased_over_many_words():
     probs = rng.dirichlet(np.full(1000, 2.0))
     sampler = sampling.AliasSampler(probs, torch.device("cpu"))
     n = 2_000_000
-    observed = np.bincount(sampler.draw((n,), rng).numpy(), minlength=1000)
+    observed = np.bincount(sampler.draw((n,), sampling.SplitMix64(11)).numpy(), minlength=1000)
     chi2 = ((observed - n * probs) ** 2 / (n * probs)).sum()
     assert chi2 < 999 + 6 * 45, chi2
     with pytest.raises(ValueError, match="CPU only"):
-        sampling.AliasSampler(probs, torch.device("meta")).draw((3,), rng)
+        sampling.AliasSampler(probs, torch.device("meta")).draw((3,), sampling.SplitMix64(11))
+
+
+def _splitmix64(seed: int, n: int) -> list[int]:
+    """The sequential splitmix64 generator in plain Python integers (the reference)."""
+    mask, state, out = 2**64 - 1, seed, []
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def test_splitmix64_draws_are_the_sequential_generator_in_any_pieces():
+    """The parallel draw takes the numbers of the sequential splitmix64 generator (the reference's
+    first numbers for seed 1234567 are the published ones), in order, whatever the pieces."""
+    assert _splitmix64(1234567, 3) == [6457827717110365317, 3203168211198807973, 9817491932198370423]
+    rng = np.random.default_rng()
+    seed, V = int(rng.integers(2**63)), int(rng.integers(2, 500))
+    probs = rng.dirichlet(np.full(V, 0.5))
+    sampler = sampling.AliasSampler(probs, torch.device("cpu"))
+    accept, alias = sampler._table
+    expected = []
+    for z in _splitmix64(seed, 3000):
+        slot = ((z >> 32) * V) >> 32
+        coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0 ** -32
+        expected.append(slot if coin < accept[slot] else alias[slot])
+    whole = sampler.draw((3000,), sampling.SplitMix64(seed)).numpy()
+    np.testing.assert_array_equal(whole, expected, err_msg=f"seed {seed}, V {V}")
+    stream, pieces = sampling.SplitMix64(seed), []
+    for size in (1, 999, 500, 1500):
+        pieces.append(sampler.draw((size,), stream).numpy())
+    assert stream.position == 3000
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)
+    assert sampler.draw((10, 3), sampling.SplitMix64(seed)).shape == (10, 3)
 
 
 def test_window_radii_uniform(tdevice):

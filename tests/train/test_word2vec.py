@@ -121,7 +121,7 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
 
 def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus, monkeypatch):
     """A CPU run draws 64 batches' negatives at once; drawn batch by batch instead, from the same
-    numpy stream, they are the same, and so is the whole run, bitwise."""
+    splitmix64 stream, they are the same, and so is the whole run, bitwise."""
     from cooc.train import sampling
     from cooc.train import word2vec as w2v
     init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
