@@ -33,15 +33,21 @@ from ._prefetch import prefetch_row
 AHEAD = 4
 
 
+@njit(cache=True)
+def _out_row(outputs, negatives, i, k):
+    """Example i's output row k: the word predicted (k = 0), then its K negatives."""
+    return outputs[i] if k == 0 else negatives[i, k - 1]
+
+
 @njit(parallel=True, cache=True, fastmath=True)
-def _score(W_in, W_out, ctx, ptr, out_idx, damped, h, gh, g, h_norm, curv_in, loss):
+def _score(W_in, W_out, ctx, ptr, outputs, negatives, damped, h, gh, g, h_norm, curv_in, loss):
     """Per example: hidden vector h, coefficients g = dL/ds, dL/dh, and the curvature terms."""
-    n_ex, k1 = out_idx.shape
+    n_ex, k1 = outputs.size, negatives.shape[1] + 1
     d = W_in.shape[1]
     for i in prange(n_ex):
         if i + AHEAD < n_ex:  # the rows are random and mostly out of cache: ask for them early
             for k in range(k1):
-                prefetch_row(W_out, out_idx[i + AHEAD, k])
+                prefetch_row(W_out, _out_row(outputs, negatives, i + AHEAD, k))
             for j in range(ptr[i + AHEAD], ptr[i + AHEAD + 1]):
                 prefetch_row(W_in, ctx[j])
         hi, ghi = h[i], gh[i]  # row views: the compiler then keeps the inner loops vectorised
@@ -56,12 +62,12 @@ def _score(W_in, W_out, ctx, ptr, out_idx, damped, h, gh, g, h_norm, curv_in, lo
         if n > 1:
             for c in range(d):
                 hi[c] /= n
-        positive = out_idx[i, 0]
+        positive = outputs[i]
         li = 0.0
         log_terms = 1.0  # the product of the (1 + e) factors: one log per example instead of one per score
         ci = 0.0
         for k in range(k1):
-            o = out_idx[i, k]
+            o = _out_row(outputs, negatives, i, k)
             if k > 0 and o == positive:  # a negative equal to its positive is skipped (word2vec.c)
                 g[i, k] = 0.0
                 continue
@@ -134,20 +140,20 @@ def _update_rows(W, vectors, items, n, weights, factor, coef, scratch, lr, dampi
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, h_norm, curv_in, lr, damping, damped, scratch, items):
+def _apply(W_in, W_out, ctx, ptr, outputs, negatives, g, h, gh, h_norm, curv_in, lr, damping, damped, scratch, items):
     """The updates, row-partitioned: partition t lists, in batch order, the occurrences of the rows it
     owns (``items[t]``) and applies them (:func:`_update_rows`): W_out[o] -= step * g * h_i with
     curvature terms |h_i|^2 / 4, then W_in[w] -= step * dL/dh_i with example i's sum of |v|^2 / 4."""
-    n_ex, k1 = out_idx.shape
+    n_ex, k1 = outputs.size, negatives.shape[1] + 1
     n_parts = items.shape[0]
     g_flat = g.reshape(-1)
     for t in prange(n_parts):
         mine = items[t]
         n = 0
         for i in range(n_ex):  # output rows; a negative equal to its positive is skipped
-            positive = out_idx[i, 0]
+            positive = outputs[i]
             for k in range(k1):  # branch-free: write every entry, keep those of this thread
-                o = out_idx[i, k]
+                o = _out_row(outputs, negatives, i, k)
                 mine[n, 0], mine[n, 1], mine[n, 2] = o, i, i * k1 + k
                 n += ((k == 0) | (o != positive)) & (_owner(o, n_parts) == t)
         _update_rows(W_out, h, mine, n, h_norm, 0.25, g_flat, scratch, lr, damping, damped)
@@ -160,8 +166,16 @@ def _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, h_norm, curv_in, lr, dampin
         _update_rows(W_in, gh, mine, n, curv_in, 1.0, g_flat, scratch, lr, damping, damped)
 
 
-def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, out_idx: np.ndarray,
-         lr: float, damping: float | None, n_parts: int | None = None) -> float:
+@njit(cache=True)
+def _step(W_in, W_out, ctx, ptr, outputs, negatives, lr, damping, damped, h, gh, g, h_norm, curv_in, loss, scratch,
+          items):
+    """Score, then apply: one call from Python per step."""
+    _score(W_in, W_out, ctx, ptr, outputs, negatives, damped, h, gh, g, h_norm, curv_in, loss)
+    _apply(W_in, W_out, ctx, ptr, outputs, negatives, g, h, gh, h_norm, curv_in, lr, damping, damped, scratch, items)
+
+
+def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, outputs: np.ndarray,
+         negatives: np.ndarray, lr: float, damping: float | None, n_parts: int | None = None) -> float:
     """One batched step; updates the float32 weights in place and returns the summed loss.
 
     Parameters
@@ -170,24 +184,26 @@ def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, 
     ctx : int64 array of shape (n_ctx,)
         Input rows; example i averages ``ctx[ptr[i]:ptr[i + 1]]`` (one row per example in skip-gram).
     ptr : int64 array of shape (n_ex + 1,)
-    out_idx : int64 array of shape (n_ex, K + 1)
-        The word predicted, then K negatives.
+    outputs : int64 array of shape (n_ex,)
+        The word each example predicts.
+    negatives : int64 array of shape (n_ex, K)
     n_parts : int, optional
         Row partitions of the update (default: numba's thread count). The result does not
         depend on it; tests vary it beyond the cores they have.
     """
-    n_ex, k1 = out_idx.shape
+    n_ex, k1 = outputs.size, negatives.shape[1] + 1
+    if negatives.shape[0] != n_ex or ptr.size != n_ex + 1:
+        raise ValueError(f"the compiled word2vec step got {n_ex} outputs, {negatives.shape[0]} rows of negatives "
+                         f"and {ptr.size - 1} context ranges.")
     if max(n_ex * k1, ctx.size, W_in.shape[0], W_out.shape[0]) >= 2**31:
         raise ValueError("the compiled word2vec step indexes rows and occurrences with int32: batch or "
                          "vocabulary too large.")
     work = _workspace(n_ex, k1, max(n_ex * k1, ctx.size), W_in.shape[1], max(W_in.shape[0], W_out.shape[0]),
                       n_parts or get_num_threads())
-    h, gh, g = work["h"][:n_ex], work["gh"][:n_ex], work["g"][:n_ex]
-    h_norm, curv_in, loss = work["h_norm"][:n_ex], work["curv_in"][:n_ex], work["loss"][:n_ex]
-    damped = damping is not None
-    _score(W_in, W_out, ctx, ptr, out_idx, damped, h, gh, g, h_norm, curv_in, loss)
-    _apply(W_in, W_out, ctx, ptr, out_idx, g, h, gh, h_norm, curv_in, float(lr), float(damping or 0.0), damped,
-           work["scratch"], work["items"])
+    loss = work["loss"][:n_ex]
+    _step(W_in, W_out, ctx, ptr, outputs, negatives, float(lr), float(damping or 0.0), damping is not None,
+          work["h"][:n_ex], work["gh"][:n_ex], work["g"][:n_ex], work["h_norm"][:n_ex], work["curv_in"][:n_ex], loss,
+          work["scratch"], work["items"])
     return float(loss.sum())
 
 
@@ -215,10 +231,9 @@ def _workspace(n_ex: int, k1: int, n_items: int, d: int, n_rows: int, n_parts: i
 
 def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0) -> float:
     """:func:`cooc.train._sgns.sgns_step` on CPU tensors (or arrays), compiled."""
-    out_idx = np.concatenate([_np(outputs)[:, None], _np(negatives)], 1)
     inputs = _np(inputs)
     ptr = np.arange(inputs.size + 1, dtype=np.int64)
-    return step(_weights(W_in), _weights(W_out), inputs, ptr, out_idx, lr, damping)
+    return step(_weights(W_in), _weights(W_out), inputs, ptr, _np(outputs), _np(negatives), lr, damping)
 
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0) -> float:
@@ -230,8 +245,7 @@ def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damp
     centres, example = _np(centres), _np(example)
     ptr = np.zeros(centres.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(example, minlength=centres.size), out=ptr[1:])
-    out_idx = np.concatenate([centres[:, None], _np(negatives)], 1)
-    return step(_weights(W_in), _weights(W_out), _np(context), ptr, out_idx, lr, damping)
+    return step(_weights(W_in), _weights(W_out), _np(context), ptr, centres, _np(negatives), lr, damping)
 
 
 def _np(x) -> np.ndarray:

@@ -185,11 +185,10 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
             results.append((_sgns_numba.sgns_step(a, b, inputs, outputs, negatives, 0.05, 0.5), a, b))
     finally:
         numba.set_num_threads(before)
-    out_idx = torch.cat([outputs[:, None], negatives], 1).numpy()
     for parts in (3, 7):  # more row partitions than this machine has cores
         a, b = W_in.clone(), W_out.clone()
-        loss = _sgns_numba.step(a.numpy(), b.numpy(), inputs.numpy(), np.arange(len(inputs) + 1), out_idx, 0.05, 0.5,
-                                n_parts=parts)
+        loss = _sgns_numba.step(a.numpy(), b.numpy(), inputs.numpy(), np.arange(len(inputs) + 1), outputs.numpy(),
+                                negatives.numpy(), 0.05, 0.5, n_parts=parts)
         results.append((loss, a, b))
     for loss, a, b in results[1:]:
         assert loss == results[0][0]
@@ -206,6 +205,10 @@ def test_fast_steps_refuse_weights_they_could_not_update_in_place(fast):
     W32 = torch.zeros((3, 4), dtype=torch.float32).T
     with pytest.raises(ValueError, match="contiguous"):
         steps.sgns_step(W32, W32.clone(), ids, ids, ids[:, None], 0.1)
+    if fast == "numba":  # a batch whose parts disagree is refused, not read past its end
+        W = torch.zeros((4, 3), dtype=torch.float32)
+        with pytest.raises(ValueError, match="2 outputs, 1 rows of negatives"):
+            steps.sgns_step(W, W.clone(), ids, ids, ids[:1, None], 0.1)
 
 
 @pytest.mark.parametrize("cbow", [False, True], ids=["skipgram", "cbow"])
