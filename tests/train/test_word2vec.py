@@ -59,6 +59,27 @@ def test_same_seed_same_vectors_other_seed_differs(cluster_corpus):
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_cpu_run_is_the_same_on_any_number_of_threads(cluster_corpus, sg):
+    """On a CPU the pairs, the negatives and the step run in parallel, yet a run is bitwise the same
+    on one thread as on all of them (with subsampling and dynamic windows on)."""
+    import numba
+    before = numba.get_num_threads()
+    params = {**SMALL, "sample": 1e-2, "batch_size": 256}
+    runs = []
+    try:
+        for threads in sorted({1, before}):
+            numba.set_num_threads(threads)
+            model = Word2Vec(sg=sg, seed=8, **params).fit(cluster_corpus)
+            runs.append((model.input_vectors_, model.output_vectors_, [h["loss"] for h in model.loss_history_]))
+    finally:
+        numba.set_num_threads(before)
+    for W_in, W_out, losses in runs[1:]:
+        np.testing.assert_array_equal(W_in, runs[0][0])
+        np.testing.assert_array_equal(W_out, runs[0][1])
+        assert losses == runs[0][2]
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
 @pytest.mark.parametrize("kernel", ["numba", "triton"])
 def test_fast_and_torch_kernels_train_alike(cluster_corpus, tmp_path, kernel, sg):
     """The compiled and fused kernels take the torch kernel's steps from the same draws: they differ
