@@ -174,6 +174,20 @@ def _step(W_in, W_out, ctx, ptr, outputs, negatives, lr, damping, damped, h, gh,
     _apply(W_in, W_out, ctx, ptr, outputs, negatives, g, h, gh, h_norm, curv_in, lr, damping, damped, scratch, items)
 
 
+@njit(cache=True)
+def _steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping, damped, ptr, h, gh, g, h_norm, curv_in, loss,
+           scratch, items):
+    """Skip-gram steps over consecutive batches of ``batch`` examples (the last may be shorter), batch b
+    at learning rate ``lrs[b]``; each example's loss goes to ``loss``."""
+    n = outputs.size
+    for b in range(lrs.size):
+        lo = b * batch
+        hi = min(lo + batch, n)
+        m = hi - lo
+        _step(W_in, W_out, inputs[lo:hi], ptr[:m + 1], outputs[lo:hi], negatives[lo:hi], lrs[b], damping, damped,
+              h[:m], gh[:m], g[:m], h_norm[:m], curv_in[:m], loss[lo:hi], scratch, items)
+
+
 def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, outputs: np.ndarray,
          negatives: np.ndarray, lr: float, damping: float | None, n_parts: int | None = None) -> float:
     """One batched step; updates the float32 weights in place and returns the summed loss.
@@ -234,6 +248,28 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float
     inputs = _np(inputs)
     ptr = np.arange(inputs.size + 1, dtype=np.int64)
     return step(_weights(W_in), _weights(W_out), inputs, ptr, _np(outputs), _np(negatives), lr, damping)
+
+
+def sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size: int, damping: float | None = 1.0) -> list[float]:
+    """:func:`sgns_step` on consecutive batches of ``batch_size`` examples, batch b at learning rate
+    ``lrs[b]``, in one compiled call (no Python between the steps); returns each batch's loss, the
+    same, bitwise, as the steps one by one."""
+    W_in, W_out = _weights(W_in), _weights(W_out)
+    inputs, outputs, negatives = _np(inputs), _np(outputs), _np(negatives)
+    lrs, n = np.asarray(lrs, dtype=np.float64), inputs.size
+    if lrs.size != -(-n // batch_size) or outputs.size != n or negatives.shape[0] != n:
+        raise ValueError(f"sgns_steps: {n} inputs, {outputs.size} outputs and {negatives.shape[0]} rows of negatives "
+                         f"in batches of {batch_size} need one learning rate per batch, got {lrs.size}.")
+    batch, k1 = min(batch_size, n), negatives.shape[1] + 1
+    if max(batch * k1, W_in.shape[0], W_out.shape[0]) >= 2**31:
+        raise ValueError("the compiled word2vec step indexes rows and occurrences with int32: batch or "
+                         "vocabulary too large.")
+    work = _workspace(batch, k1, batch * k1, W_in.shape[1], max(W_in.shape[0], W_out.shape[0]), get_num_threads())
+    loss = np.empty(n)
+    _steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size, float(damping or 0.0), damping is not None,
+           np.arange(batch + 1, dtype=np.int64), work["h"], work["gh"], work["g"], work["h_norm"], work["curv_in"],
+           loss, work["scratch"], work["items"])
+    return [float(loss[lo:lo + batch_size].sum()) for lo in range(0, n, batch_size)]
 
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0) -> float:

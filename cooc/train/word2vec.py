@@ -414,10 +414,22 @@ class _Run:
             n, cbow_batch = self._cbow_examples(t, docs, radii, gen, index)
         loss = torch.zeros((), dtype=torch.float64, device=self.device)
         per_draw = n if self.draw_batches is None else self.draw_batches * model.batch_size_
+
+        def learning_rate(hi: int) -> float:  # linear decay with the corpus words seen after the batch
+            progress = (self.raw_words + tokens.size * hi / n) / total_words
+            return max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
+        if model.sg and model.kernel_ == "numba":  # each draw's batches in one compiled call: no Python between steps
+            for lo in range(0, n, per_draw):
+                hi = min(lo + per_draw, n)
+                lrs = [learning_rate(min(b + model.batch_size_, hi)) for b in range(lo, hi, model.batch_size_)]
+                negatives = self.sampler.draw((hi - lo, model.negative), neg_gen)
+                for part in self.steps.sgns_steps(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lrs,
+                                                  model.batch_size_, model.damping):
+                    loss += part
+            return float(loss), n, int(t.numel())
         for lo in range(0, n, model.batch_size_):
             hi = min(lo + model.batch_size_, n)
-            progress = (self.raw_words + tokens.size * hi / n) / total_words
-            lr = max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
+            lr = learning_rate(hi)
             if lo % per_draw == 0:
                 drawn, drawn_lo = self.sampler.draw((min(per_draw, n - lo), model.negative), neg_gen), lo
             negatives = drawn[lo - drawn_lo:hi - drawn_lo]

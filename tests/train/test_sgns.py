@@ -195,6 +195,26 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
         assert torch.equal(a, results[0][1]) and torch.equal(b, results[0][2])
 
 
+@pytest.mark.parametrize("damping", [None, 0.5])
+def test_compiled_steps_in_one_call_equal_the_steps_one_by_one(rng, damping):
+    """The trainer runs a group of skip-gram batches in one compiled call: the same weights and
+    per-batch losses, bitwise, as the steps one at a time (learning rates varying, last batch short)."""
+    n_rows, d = int(rng.integers(20, 200)), int(rng.integers(1, 40))
+    W_in = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32)
+    W_out = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32)
+    n_ex, batch = int(rng.integers(1, 3000)), int(rng.integers(1, 700))
+    inputs, outputs, negatives = _random_batch(rng, n_rows, n_ex, 5, cbow=False)
+    lrs = rng.uniform(0.001, 0.05, -(-n_ex // batch))
+    a, b = W_in.clone(), W_out.clone()
+    one_by_one = [_sgns_numba.sgns_step(a, b, inputs[lo:lo + batch], outputs[lo:lo + batch], negatives[lo:lo + batch],
+                                        lrs[i], damping) for i, lo in enumerate(range(0, n_ex, batch))]
+    grouped = _sgns_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping)
+    assert grouped == one_by_one
+    assert torch.equal(W_in, a) and torch.equal(W_out, b)
+    with pytest.raises(ValueError, match="one learning rate per batch"):
+        _sgns_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs[:-1], batch, damping)
+
+
 @pytest.mark.parametrize("fast", ["numba", "triton"])
 def test_fast_steps_refuse_weights_they_could_not_update_in_place(fast):
     steps = _step_module(fast, "cpu")
