@@ -209,9 +209,7 @@ def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, 
     if negatives.shape[0] != n_ex or ptr.size != n_ex + 1:
         raise ValueError(f"the compiled word2vec step got {n_ex} outputs, {negatives.shape[0]} rows of negatives "
                          f"and {ptr.size - 1} context ranges.")
-    if max(n_ex * k1, ctx.size, W_in.shape[0], W_out.shape[0]) >= 2**31:
-        raise ValueError("the compiled word2vec step indexes rows and occurrences with int32: batch or "
-                         "vocabulary too large.")
+    _check_int32(max(n_ex * k1, ctx.size), W_in, W_out)
     work = _workspace(n_ex, k1, max(n_ex * k1, ctx.size), W_in.shape[1], max(W_in.shape[0], W_out.shape[0]),
                       n_parts or get_num_threads())
     loss = work["loss"][:n_ex]
@@ -219,6 +217,12 @@ def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, 
           work["h"][:n_ex], work["gh"][:n_ex], work["g"][:n_ex], work["h_norm"][:n_ex], work["curv_in"][:n_ex], loss,
           work["scratch"], work["items"])
     return float(loss.sum())
+
+
+def _check_int32(occurrences: int, W_in: np.ndarray, W_out: np.ndarray) -> None:
+    if max(occurrences, W_in.shape[0], W_out.shape[0]) >= 2**31:
+        raise ValueError("the compiled word2vec step indexes rows and occurrences with int32: batch or "
+                         "vocabulary too large.")
 
 
 _LOCAL = threading.local()
@@ -261,9 +265,7 @@ def sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size: int, da
         raise ValueError(f"sgns_steps: {n} inputs, {outputs.size} outputs and {negatives.shape[0]} rows of negatives "
                          f"in batches of {batch_size} need one learning rate per batch, got {lrs.size}.")
     batch, k1 = min(batch_size, n), negatives.shape[1] + 1
-    if max(batch * k1, W_in.shape[0], W_out.shape[0]) >= 2**31:
-        raise ValueError("the compiled word2vec step indexes rows and occurrences with int32: batch or "
-                         "vocabulary too large.")
+    _check_int32(batch * k1, W_in, W_out)
     work = _workspace(batch, k1, batch * k1, W_in.shape[1], max(W_in.shape[0], W_out.shape[0]), get_num_threads())
     loss = np.empty(n)
     _steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size, float(damping or 0.0), damping is not None,
