@@ -38,6 +38,7 @@ import shutil
 import statistics
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -248,7 +249,11 @@ def run(args: argparse.Namespace) -> None:
             for kernel, batch, graph in configs if seed < args.seeds else ():
                 label = (f"cooc, {args.device}" + ("" if kernel == "auto" else f" {kernel}")
                          + f", batch {batch or 'default'}" + (", CUDA graph" if graph else ""))
-                speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
+                try:  # one failing configuration (a kernel that does not build) leaves the others' figures
+                    speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
+                except Exception:
+                    traceback.print_exc()
+                    continue
                 cooc_runs.setdefault(label, []).append({**speed, **quality(emb, name, data, args.device),
                                                         "batch_size": batch, "cuda_graph": graph, "kernel": kernel})
                 print("cooc", name, kernel, batch, graph, seed, cooc_runs[label][-1], flush=True)

@@ -22,6 +22,7 @@ import argparse
 import statistics
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -188,7 +189,12 @@ def main() -> None:
     pipelines = {size: time_pipeline(rng, counts, args.window, args.negative, size, args.chunk_tokens, device)
                  for size in sizes}
     for kernel in kernels:
-        error = check(kernel, rng, counts, args.dim, args.negative, device) if kernel != "torch" else 0.0
+        try:  # a kernel that fails to build or check is reported, and the others are still timed
+            error = check(kernel, rng, counts, args.dim, args.negative, device) if kernel != "torch" else 0.0
+        except Exception:
+            traceback.print_exc()
+            rows.append([kernel, "", "", "", "", "", "", "", "", "failed (see log)"])
+            continue
         print(f"{kernel}: largest difference from the torch step {error:.1e} (of the update)", flush=True)
         for size in sizes:
             pipeline, pairs = pipelines[size]
@@ -201,8 +207,12 @@ def main() -> None:
                 print(rows[-1], flush=True)
     for shape in (b for b in args.triton_blocks.split(",") if b.strip()):
         block_m, num_warps = (int(x) for x in shape.lower().split("x"))
-        s = time_step("triton", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds,
-                      block_m=block_m, num_warps=num_warps)
+        try:
+            s = time_step("triton", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds,
+                          block_m=block_m, num_warps=num_warps)
+        except Exception:
+            traceback.print_exc()
+            continue
         rows.append([f"triton {block_m}x{num_warps}", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9, sizes[0] / s / 1e6,
                      "", "", "", ""])
         print(rows[-1], flush=True)
