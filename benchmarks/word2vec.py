@@ -155,26 +155,41 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
 
 
-def _triton_shape(kernels) -> str:
+def _triton_shape(kernels, device: str) -> str:
     """', block BxW' naming the Triton step's block shape when a run used it."""
-    if "triton" not in kernels:
+    if not any(_kernel(k, device) == "triton" for k in kernels):
         return ""
     from cooc.train import _sgns_triton
     return f", block {_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
 
 
+def _kernel(kernel: str, device: str) -> str:
+    """The step kernel a run with ``kernel`` uses on ``device`` ('auto' resolved as the library does)."""
+    from cooc.train._torch import torch_device
+    from cooc.train.word2vec import _resolve_kernel
+    return _resolve_kernel(kernel, torch_device(device))
+
+
 def compile_step(kernel: str, device: str) -> None:
-    """Compile the Triton step once, untimed (Triton caches it on disk, keyed by its constants)."""
+    """Compile the Triton step's variants once, untimed (Triton caches them on disk).
+
+    Triton specialises a kernel on its integer arguments (divisible by 16, or equal to 1), so a
+    chunk's last, shorter batch can be another compilation, and so can a learning rate given as
+    a device scalar (graph replay): every variant is built here, so that no run times one.
+    """
     import torch
     from cooc.train.word2vec import _step_module
+    kernel = _kernel(kernel, device)
     if kernel != "triton":
         return
     W_in, W_out = (torch.rand((1000, HYPER["dim"]), device=device) for _ in range(2))
-    ids = torch.randint(0, 1000, (4096, 1 + HYPER["negative"]), device=device)
-    _step_module(kernel).sgns_step(W_in, W_out, ids[:, 0], ids[:, 1], ids[:, 1:].contiguous(), 0.025, 1.0)
+    for n in (4096, 4093, 1):
+        ids = torch.randint(0, 1000, (n, 1 + HYPER["negative"]), device=device)
+        for lr in (0.025, torch.tensor(0.025, device=device)):
+            _step_module(kernel).sgns_step(W_in, W_out, ids[:, 0], ids[:, 1], ids[:, 1:].contiguous(), lr, 1.0)
 
 
-def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool = False,
+def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool | None = None,
              kernel: str = "auto") -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
     from cooc.train.word2vec import Word2Vec
@@ -248,7 +263,8 @@ def run(args: argparse.Namespace) -> None:
                 print("gensim", mode, name, seed, gensim_runs[mode][-1], flush=True)
             for kernel, batch, graph in configs if seed < args.seeds else ():
                 label = (f"cooc, {args.device}" + ("" if kernel == "auto" else f" {kernel}")
-                         + f", batch {batch or 'default'}" + (", CUDA graph" if graph else ""))
+                         + f", batch {batch or 'default'}"
+                         + {None: "", True: ", CUDA graph", False: ", no CUDA graph"}[graph])
                 try:  # one failing configuration (a kernel that does not build) leaves the others' figures
                     speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
                 except Exception:
@@ -295,7 +311,8 @@ def run(args: argparse.Namespace) -> None:
              f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
              f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
              f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
-             f"torch step on CUDA (triton: the fused kernels{_triton_shape(args.kernels)}), torch threads "
+             f"fused Triton step on CUDA{_triton_shape(args.kernels, args.device)}, with full skip-gram batches "
+             f"replayed from a CUDA graph (the torch step: tensor operations), torch threads "
              f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
              f"error over seeds. Trainers run in rounds (one seed of each in turn); speed ratio: median over "
              f"rounds of the ratio within a round. Words/s count raw corpus words (effective: after min_count and "
@@ -331,8 +348,9 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     r.add_argument("--kernels", default="auto",
                    help="cooc step kernels, comma-separated: auto, torch, numba, triton (default: auto)")
-    r.add_argument("--cuda-graph", default="off", choices=("off", "on", "both"),
-                   help="replay skip-gram steps from a CUDA graph (cuda only; 'both' runs each batch size both ways)")
+    r.add_argument("--cuda-graph", default="auto", choices=("auto", "off", "on", "both"),
+                   help="replay skip-gram steps from a CUDA graph (cuda only; auto: the library's default, on for "
+                        "skip-gram on CUDA; 'both' runs each batch size both ways)")
     r.add_argument("--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)")
     r.add_argument("--out", default=None, help="also write word2vec.json / word2vec.md here")
     r.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
@@ -344,7 +362,7 @@ def main() -> None:
         args.workers = args.workers or os.cpu_count()
         HYPER["epochs"] = args.epochs
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]
-        args.cuda_graph = {"off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
+        args.cuda_graph = {"auto": [None], "off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
         args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
         run(args)
 

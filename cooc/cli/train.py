@@ -26,7 +26,7 @@ def parse_samples(text: str) -> list[int]:
 def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
                      sample: float = 1e-3, epochs: int = 5, min_count: int = 5, alpha: Optional[float] = None,
                      batch_size: Optional[int] = None, vectors: str = "input", device: str = "cpu", seed: int = 0,
-                     kernel: str = "auto", cuda_graph: bool = False, checkpoint: Optional[Path] = None,
+                     kernel: str = "auto", cuda_graph: Optional[bool] = None, checkpoint: Optional[Path] = None,
                      overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
     from ..errors import OutputExistsError
@@ -81,10 +81,11 @@ def register(app: typer.Typer) -> None:
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),
-        kernel: str = typer.Option("auto", help="Step kernel: auto (numba on CPU, torch on GPU), torch, numba, "
+        kernel: str = typer.Option("auto", help="Step kernel: auto (numba on CPU, triton on GPU), torch, numba, "
                                                 "or triton (fused GPU kernels)."),
-        cuda_graph: bool = typer.Option(False, "--cuda-graph/--no-cuda-graph",
-                                        help="Skip-gram on a GPU: replay each step from a captured CUDA graph."),
+        cuda_graph: Optional[bool] = typer.Option(None, "--cuda-graph/--no-cuda-graph",
+                                                  help="Skip-gram on a GPU: replay each step from a captured CUDA "
+                                                       "graph (default: on for skip-gram on a GPU)."),
         checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint directory (default <output>.checkpoint)."),
         overwrite: bool = typer.Option(False, help="Replace an existing embedding."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),

@@ -252,7 +252,9 @@ def test_gpu_steps_take_lr_as_a_device_scalar(tdevice, rng, kernel, cbow, dampin
         results.append((float(loss), a, b))
     (loss_f, in_f, out_f), (loss_t, in_t, out_t), (loss_0, in_0, out_0) = results
     assert loss_t == pytest.approx(loss_f, rel=1e-6) and loss_0 == pytest.approx(loss_f, rel=1e-6)
-    torch.testing.assert_close(in_t, in_f, atol=1e-7, rtol=1e-6)
-    torch.testing.assert_close(out_t, out_f, atol=1e-7, rtol=1e-6)
+    # Rows repeated in the batch are summed by atomic adds, in an order that changes from run to run on
+    # CUDA (seen on an H100: up to 8e-7 apart on weights of order 1), so only float rounding is allowed.
+    torch.testing.assert_close(in_t, in_f, atol=2e-6, rtol=1e-5)
+    torch.testing.assert_close(out_t, out_f, atol=2e-6, rtol=1e-5)
     assert not torch.equal(in_f, W_in) and not torch.equal(out_f, W_out)
     assert torch.equal(in_0, W_in) and torch.equal(out_0, W_out)

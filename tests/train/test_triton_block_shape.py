@@ -15,7 +15,7 @@ from cooc.train import _sgns_triton  # noqa: E402
 
 
 def test_block_shape_is_read_from_its_environment_variable():
-    assert _sgns_triton._block_shape(None) == _sgns_triton._block_shape("") == (16, 4)
+    assert _sgns_triton._block_shape(None) == _sgns_triton._block_shape("") == (4, 4)
     assert _sgns_triton._block_shape("8x4") == (8, 4) and _sgns_triton._block_shape("32X8") == (32, 8)
     for bad in ("8", "6x4", "8x3", "0x4", "axb", "8x4x2"):
         with pytest.raises(InvalidParameterError, match="COOC_TRITON_BLOCK"):
@@ -34,8 +34,8 @@ def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size()
         sys.path.pop(0)
     default = f"{_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
     rows = [["torch", 65536, "off", 2.0], ["triton", 65536, "off", 1.5], ["triton", 65536, "on", 0.5],
-            ["triton 4x4", 65536, "off", 1.2], ["triton 8x8", 65536, "off", 1.3], ["triton 2x2", 262144, "off", 0.1]]
-    assert fastest_triton_shape(rows, 65536) == "4x4"  # graph replay and other batch sizes do not count
+            ["triton 2x4", 65536, "off", 1.2], ["triton 8x8", 65536, "off", 1.3], ["triton 2x2", 262144, "off", 0.1]]
+    assert fastest_triton_shape(rows, 65536) == "2x4"  # graph replay and other batch sizes do not count
     rows[1][3] = 1.0
     assert fastest_triton_shape(rows, 65536) == default
     assert fastest_triton_shape(rows[:1], 65536) is None

@@ -256,6 +256,34 @@ def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
         _sgns_triton.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
 
 
+def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, cluster_corpus):
+    """On CUDA, 'auto' is the fused Triton step (the torch step where triton does not import), and
+    skip-gram replays full batches from a CUDA graph unless told not to; nothing changes on a CPU."""
+    import sys
+
+    import torch
+
+    import cooc.train
+    from cooc.train.word2vec import _resolve_graph, _resolve_kernel
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    try:
+        import triton  # noqa: F401
+        assert _resolve_kernel("auto", cuda) == "triton"
+    except ImportError:
+        assert _resolve_kernel("auto", cuda) == "torch"
+    monkeypatch.delattr(cooc.train, "_sgns_triton", raising=False)
+    monkeypatch.setitem(sys.modules, "cooc.train._sgns_triton", None)  # an import of it now fails
+    assert _resolve_kernel("auto", cuda) == "torch"
+    assert _resolve_kernel("torch", cuda) == "torch"
+    assert _resolve_graph(None, True, cuda) is True and _resolve_graph(None, False, cuda) is False
+    assert _resolve_graph(False, True, cuda) is False and _resolve_graph(None, True, cpu) is False
+    with pytest.raises(InvalidParameterError, match="not CBOW"):
+        _resolve_graph(True, False, cuda)
+    model = Word2Vec(**SMALL).fit(cluster_corpus)
+    assert model.kernel_ == "numba" and model.cuda_graph_ is False
+    assert model.embedding_.meta["provenance"]["params"]["cuda_graph"] is False
+
+
 def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
     with pytest.raises(InvalidParameterError, match="'kernel' must be one of"):
         Word2Vec(kernel="cuda").fit(cluster_corpus)
@@ -263,7 +291,6 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
     from cooc.train.word2vec import _resolve_kernel
     with pytest.raises(InvalidParameterError, match="CPU only"):
         _resolve_kernel("numba", torch.device("cuda"))
-    assert _resolve_kernel("auto", torch.device("cuda")) == "torch"
     with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):
         Word2Vec(cuda_graph=True, **SMALL).fit(cluster_corpus)
     assert _resolve_kernel("auto", torch.device("cpu")) == "numba"
