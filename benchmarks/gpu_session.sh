@@ -9,9 +9,10 @@
 # run: issue 9's counting after any change to its streaming (the 2B tokens/s target is not met), the
 # scale stage's new pass-1 / finalise split on 16 cores, and a profile of the CPU word2vec trainer on
 # 16 cores (0.36x gensim there):
-#   STAGES="gpu tests|counting|scale|w2v cpu" TESTS="tests/count" bash benchmarks/gpu_session.sh 540
+#   STAGES="gpu tests|counting|scale|w2v cpu|w2v cpu scaling" TESTS="tests/count" bash benchmarks/gpu_session.sh 540
 # The whole list, for a session with more time:
-#   STAGES="gpu tests|w2v step|word2vec|w2v cpu|dask-cuda|scale|counting|assembly" TESTS="tests/train tests/scale" \
+#   STAGES="gpu tests|w2v step|word2vec|w2v cpu|w2v cpu scaling|dask-cuda|scale|counting|assembly" \
+#       TESTS="tests/train tests/scale" \
 #       bash benchmarks/gpu_session.sh 570
 #
 # Carry: .whl (gensim + smart_open wheels; .whl/scale: dask, distributed, rich, ... for Python 3.12;
@@ -68,6 +69,10 @@ stage "word2vec" 200 python3 benchmarks/word2vec.py run --device cuda --repeat 1
 #    GPU figures from one machine; on the 2-core VM cooc is 1.0-1.1x gensim's corpus_file).
 stage "w2v cpu" 100 python3 benchmarks/word2vec.py run --device cpu --repeat 10 --corpora wiki --seeds 1 \
     --gensim-seeds 1 --record
+#    How the CPU step and the pipeline scale from 1 to 16 threads (on 16 cores the whole CPU run was 0.36x
+#    gensim, 1.7x its 2-core speed, 2026-11-27): which of the two stops scaling.
+stage "w2v cpu scaling" 40 python3 benchmarks/word2vec_step.py --device cpu --kernels numba --batch-sizes 4096 \
+    --numba-threads 1,2,4,8,16 --record
 # 3. dask-cuda's LocalCUDACluster (issue 7), its wheels kept apart so they cannot break the other stages
 #    (dask-cuda 25.10 with the dask/distributed 2025.9 it pins, cuda-core + cuda-bindings 12, nvidia-ml-py).
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-cuda .whl/cuda/*.whl >>"$LOG" 2>&1

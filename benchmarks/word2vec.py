@@ -124,9 +124,13 @@ def quality(embedding, corpus_name: str, data: Path, device: str) -> dict[str, f
             "questions": res.usable}
 
 
-def _numba_threads() -> int:
+def _numba_threads() -> str:
+    """numba's thread count, and its threading layer once a parallel kernel has run."""
     import numba
-    return numba.get_num_threads()
+    try:
+        return f"{numba.get_num_threads()}, layer {numba.threading_layer()}"
+    except ValueError:  # no parallel kernel has run in this process
+        return str(numba.get_num_threads())
 
 
 def _cupy() -> bool:

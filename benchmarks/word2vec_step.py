@@ -172,6 +172,9 @@ def main() -> None:
     parser.add_argument("--best-triton", default=None,
                         help="write the fastest Triton shape at the first batch size (without graph) to this "
                              "file, as BLOCK_MxNUM_WARPS (what COOC_TRITON_BLOCK takes)")
+    parser.add_argument("--numba-threads", default="",
+                        help="CPU: also time the numba step and the pipeline at these thread counts, at the first "
+                             "batch size (comma-separated, e.g. 1,2,4,8,16): how they scale with cores")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
     import torch
@@ -215,6 +218,15 @@ def main() -> None:
             continue
         rows.append([f"triton {block_m}x{num_warps}", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9, sizes[0] / s / 1e6,
                      "", "", "", ""])
+        print(rows[-1], flush=True)
+    for threads in (int(t) for t in args.numba_threads.split(",") if t.strip()):
+        import numba
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        pipeline, pairs = time_pipeline(rng, counts, args.window, args.negative, sizes[0], args.chunk_tokens, device)
+        s = time_step("numba", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds)
+        rows.append([f"numba, {numba.get_num_threads()} threads", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9,
+                     sizes[0] / s / 1e6, pipeline * 1e3, pairs, args.chunk_tokens / (pipeline + -(-pairs // sizes[0]) * s)
+                     / 1e6, ""])
         print(rows[-1], flush=True)
     if args.best_triton:
         best = fastest_triton_shape(rows, sizes[0])
