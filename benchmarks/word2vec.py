@@ -159,9 +159,9 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
 
 
-def _triton_shape(kernels, device: str) -> str:
+def _triton_shape(kernels, devices) -> str:
     """', block BxW' naming the Triton step's block shape when a run used it."""
-    if not any(_kernel(k, device) == "triton" for k in kernels):
+    if not any(_kernel(k, d) == "triton" for k in kernels for d in devices if d != "cpu"):
         return ""
     from cooc.train import _sgns_triton
     return f", block {_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
@@ -225,6 +225,19 @@ def _stats(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
+def _configs(args: argparse.Namespace) -> list[tuple]:
+    """(device, kernel, batch, graph) of every cooc run of a round. With one device the kernel, batch
+    and graph lists apply to it; with several (e.g. cpu,cuda) they apply to the GPU, and the CPU runs
+    the library's defaults."""
+    configs = []
+    for device in args.devices:
+        if len(args.devices) > 1 and device == "cpu":
+            configs.append((device, "auto", None, None))
+        else:
+            configs += [(device, k, b, g) for k in args.kernels for b in args.batch_sizes for g in args.cuda_graph]
+    return configs
+
+
 def run(args: argparse.Namespace) -> None:
     import torch
     from cooc.corpus import TokenCorpus
@@ -256,7 +269,7 @@ def run(args: argparse.Namespace) -> None:
         workers = 1 if name == "attributes" else args.workers
         if have_gensim:
             text_file(corpus, text)
-        configs = [(k, b, g) for k in args.kernels for b in args.batch_sizes for g in args.cuda_graph]
+        configs = _configs(args)
         cooc_runs: dict[str, list] = {}
         # Rounds: each seed runs every trainer once, gensim and cooc in turn, so that a machine whose
         # speed drifts during the benchmark (shared VMs: up to +-30%) slows all of them alike.
@@ -265,16 +278,16 @@ def run(args: argparse.Namespace) -> None:
                 speed, emb = run_gensim(text, seed, workers, mode)
                 gensim_runs.setdefault(mode, []).append({**speed, **quality(emb, name, data, "cpu")})
                 print("gensim", mode, name, seed, gensim_runs[mode][-1], flush=True)
-            for kernel, batch, graph in configs if seed < args.seeds else ():
-                label = (f"cooc, {args.device}" + ("" if kernel == "auto" else f" {kernel}")
+            for device, kernel, batch, graph in configs if seed < args.seeds else ():
+                label = (f"cooc, {device}" + ("" if kernel == "auto" else f" {kernel}")
                          + f", batch {batch or 'default'}"
                          + {None: "", True: ", CUDA graph", False: ", no CUDA graph"}[graph])
                 try:  # one failing configuration (a kernel that does not build) leaves the others' figures
-                    speed, emb = run_cooc(corpus, seed, args.device, batch, graph, kernel)
+                    speed, emb = run_cooc(corpus, seed, device, batch, graph, kernel)
                 except Exception:
                     traceback.print_exc()
                     continue
-                cooc_runs.setdefault(label, []).append({**speed, **quality(emb, name, data, args.device),
+                cooc_runs.setdefault(label, []).append({**speed, **quality(emb, name, data, device),
                                                         "batch_size": batch, "cuda_graph": graph, "kernel": kernel})
                 print("cooc", name, kernel, batch, graph, seed, cooc_runs[label][-1], flush=True)
         for mode in GENSIM_MODES:
@@ -315,7 +328,7 @@ def run(args: argparse.Namespace) -> None:
              f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
              f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
              f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
-             f"fused Triton step on CUDA{_triton_shape(args.kernels, args.device)}, with full skip-gram batches "
+             f"fused Triton step on CUDA{_triton_shape(args.kernels, args.devices)}, with full skip-gram batches "
              f"replayed from a CUDA graph (the torch step: tensor operations), torch threads "
              f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
              f"error over seeds. Trainers run in rounds (one seed of each in turn); speed ratio: median over "
@@ -330,7 +343,7 @@ def run(args: argparse.Namespace) -> None:
         (out / "word2vec.json").write_text(json.dumps({"machine": machine(), "records": records}, indent=1))
         (out / "word2vec.md").write_text(f"Machine: {machine()}\n\n{body}\n")
     if args.record:
-        append_results(f"word2vec: cooc ({args.device}) vs gensim", body)
+        append_results(f"word2vec: cooc ({', '.join(args.devices)}) vs gensim", body)
     else:
         print(body)
 
@@ -342,7 +355,9 @@ def main() -> None:
     p.add_argument("--data", default=str(DATA))
     r = sub.add_parser("run", help="train and compare")
     r.add_argument("--data", default=str(DATA))
-    r.add_argument("--device", default="cpu")
+    r.add_argument("--device", default="cpu",
+                   help="where cooc trains: cpu, cuda, or both in one run (cpu,cuda: the CPU with the library's "
+                        "defaults, the GPU with --kernels, --batch-sizes and --cuda-graph)")
     r.add_argument("--repeat", type=int, default=20, help="copies of the wiki sample (about 480k tokens each)")
     r.add_argument("--corpora", default="wiki,attributes")
     r.add_argument("--seeds", type=int, default=3, help="cooc seeds")
@@ -368,6 +383,7 @@ def main() -> None:
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]
         args.cuda_graph = {"auto": [None], "off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
         args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+        args.devices = [d.strip() for d in args.device.split(",") if d.strip()]
         run(args)
 
 
