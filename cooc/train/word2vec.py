@@ -107,8 +107,8 @@ class Word2Vec:
         How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU),
         ``"triton"`` (two fused GPU kernels, :mod:`cooc.train._sgns_triton`, the default on a
         GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor
-        operations; the GPU's default where triton is not installed). All take the same step;
-        they differ by float rounding.
+        operations; the GPU's default where triton is not installed or the GPU is older than
+        compute capability 8.0). All take the same step; they differ by float rounding.
     cuda_graph : bool or None, default None
         Skip-gram on a GPU only, with the torch or Triton step: replay each full batch's step
         from a captured CUDA graph (:mod:`cooc.train._graphs`), which saves the per-kernel
@@ -280,11 +280,7 @@ def _resolve_kernel(kernel: str, device) -> str:
     if kernel == "auto":
         if device.type != "cuda":
             return "numba"
-        try:  # the fused Triton step where triton is installed (CUDA builds of torch on Linux ship it)
-            from . import _sgns_triton  # noqa: F401
-        except ImportError:  # MissingDependencyError is one
-            return "torch"
-        return "triton"
+        return "triton" if _triton_supported(device) else "torch"
     if kernel == "numba" and device.type != "cpu":
         raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
     if kernel == "triton" and device.type != "cuda":
@@ -293,6 +289,20 @@ def _resolve_kernel(kernel: str, device) -> str:
             raise InvalidParameterError("Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
                                         "Triton's interpreter: TRITON_INTERPRET=1, for tests).")
     return kernel
+
+
+def _triton_supported(device) -> bool:
+    """Whether the fused Triton step is the default on this CUDA device: triton imports (CUDA builds of
+    torch on Linux ship it) and the GPU is one Triton supports (compute capability 8.0 or later)."""
+    try:
+        from . import _sgns_triton  # noqa: F401
+    except ImportError:  # MissingDependencyError is one
+        return False
+    import torch
+    try:
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    except (AssertionError, RuntimeError):  # no CUDA here: the run itself will say so
+        return True
 
 
 def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:

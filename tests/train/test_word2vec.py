@@ -259,6 +259,7 @@ def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
 def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, cluster_corpus):
     """On CUDA, 'auto' is the fused Triton step (the torch step where triton does not import), and
     skip-gram replays full batches from a CUDA graph unless told not to; nothing changes on a CPU."""
+    import importlib.util
     import sys
 
     import torch
@@ -271,6 +272,10 @@ def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, clu
         assert _resolve_kernel("auto", cuda) == "triton"
     except ImportError:
         assert _resolve_kernel("auto", cuda) == "torch"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # older than Triton supports
+    assert _resolve_kernel("auto", cuda) == "torch"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    assert _resolve_kernel("auto", cuda) == ("triton" if importlib.util.find_spec("triton") else "torch")
     monkeypatch.delattr(cooc.train, "_sgns_triton", raising=False)
     monkeypatch.setitem(sys.modules, "cooc.train._sgns_triton", None)  # an import of it now fails
     assert _resolve_kernel("auto", cuda) == "torch"
