@@ -4,9 +4,9 @@ At the batch sizes word2vec uses, the torch step on a GPU costs about as much in
 ~40 kernels from Python as in running them: the H100 runs at batches of 16,384 and 65,536
 (4.6M and 8.8M words/s) fit about 0.5 ms per step whatever the batch plus 17 ns per pair. A
 CUDA graph records the step's kernels once, for a fixed batch size, and replays them with one
-launch: each batch then costs four copies into the graph's input buffers and a replay. The weights are updated in place, so the graph, which
-holds their addresses, stays valid for the whole run; the learning rate is a device scalar
-that the replay reads.
+launch: each batch then costs four copies into the graph's input buffers and a replay. The
+weights are updated in place, so the graph, which holds their addresses, stays valid for the
+whole run; the learning rate is a device scalar that the replay reads.
 
 The fused Triton step (:mod:`cooc.train._sgns_triton`) launches far fewer kernels, but at
 batch 65,536 its GPU time (0.65 ms on an H100) is shorter than the trainer's Python per step,
