@@ -33,6 +33,7 @@ plus some 200 MB of text and shards in flight.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import warnings
@@ -312,6 +313,33 @@ def _tokenize_pass(source: Source, state: _RawState, helpers: Helpers, batch_cha
 
 
 # -- pass 2: choose the vocabulary and remap ----------------------------------------------
+def _rank_order(types: list[bytes], ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The order of ``ids`` (distinct and ascending, as np.flatnonzero gives them) by count,
+    descending, then by the type's bytes (UTF-8 bytes sort as code points).
+
+    numpy sorts by (count, first 8 bytes as a big-endian integer, zero-padded); only types that
+    tie on both are then sorted by their whole bytes in Python. A Python key per type took 4 us
+    a type (2M types: 6.7 s on the 2-core VM), almost all in comparing the byte strings.
+    """
+    names = types if ids.size == len(types) else [types[i] for i in ids.tolist()]
+    n = ids.size
+    lengths = np.fromiter(map(len, names), dtype=np.int64, count=n)
+    data = np.frombuffer(b"".join(names), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    prefix = np.zeros(n, dtype=np.uint64)
+    for j in range(8):  # a padded prefix that sorts lower means the whole string sorts lower
+        has = lengths > j
+        byte = np.zeros(n, dtype=np.uint64)
+        byte[has] = data[starts[has] + j]
+        prefix |= byte << np.uint64(8 * (7 - j))
+    order = np.lexsort((prefix, -counts))
+    tied = (counts[order][1:] == counts[order][:-1]) & (prefix[order][1:] == prefix[order][:-1])
+    edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
+    for lo, hi in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
+        order[lo:hi + 1] = sorted(order[lo:hi + 1].tolist(), key=names.__getitem__)
+    return order
+
+
 def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_count: int) -> tuple[np.ndarray, Vocabulary]:
     """Provisional ids of the kept words in rank order (count desc, then alphabetical)."""
     candidates = np.flatnonzero(counts >= min_count)
@@ -319,11 +347,10 @@ def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_
         # Everything strictly above the size-th count is in; ties at that count are sorted below.
         threshold = np.partition(counts[candidates], candidates.size - size)[candidates.size - size]
         candidates = candidates[counts[candidates] >= threshold]
-    order = sorted(candidates.tolist(), key=lambda i: (-counts[i], types[i]))
+    chosen = candidates[_rank_order(types, candidates, counts[candidates])]
     if size is not None:
-        order = order[:size]
-    chosen = np.array(order, dtype=np.int64)
-    words = [types[i].decode("utf-8") for i in order]
+        chosen = chosen[:size]
+    words = [types[i].decode("utf-8") for i in chosen.tolist()]
     return chosen, Vocabulary(words, counts[chosen], total=int(counts.sum()))
 
 
@@ -357,7 +384,11 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
                              vocab_size_requested=vocab_size, source_items=state.consumed)
     atomic_write_json(out / MANIFEST, manifest)
     shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
-    return TokenCorpus.open(out, verify=False)
+    # The corpus as TokenCorpus.open would give it, without reading back the vocabulary just written
+    # (a second or so per million types).
+    corpus = TokenCorpus(out, json.loads(json.dumps(manifest)), vocab)
+    corpus._check_structure()
+    return corpus
 
 
 __all__ = ["build_corpus"]

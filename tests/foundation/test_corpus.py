@@ -52,7 +52,8 @@ def test_build_equals_reference(tmp_path, small_text, vocab_size, min_count, oov
     words, docs = reference(lines, tok, vocab_size, min_count, oov)
     reopened = TokenCorpus.open(tmp_path / "c")
     assert reopened.manifest == built.manifest
-    assert reopened.vocab.words == words
+    assert reopened.vocab.words == built.vocab.words == words  # the build returns its vocabulary unread
+    assert np.array_equal(reopened.vocab.counts, built.vocab.counts) and reopened.vocab.total == built.vocab.total
     assert corpus_docs(reopened) == docs
     assert reopened.n_shards > 1 and reopened.n_tokens == sum(map(len, docs))
     assert reopened.oov_id == (len(words) if oov == "keep" else None)
@@ -73,6 +74,32 @@ def test_wikipedia_sample_equals_reference(tmp_path, wiki_docs):
 def _dump():
     from cooc.datasets import wiki_sample_path
     return wiki_sample_path()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vocabulary_rank_order_is_count_then_bytes(seed):
+    """The vectorised ranking (numpy on counts and 8-byte prefixes, Python only for ties) equals a plain
+    sort by (-count, bytes) on types that share long prefixes, differ by NUL or non-ASCII bytes, or tie in
+    count; and the vocabulary chosen from it is the reference's at any size."""
+    from cooc.corpus_build import _choose_vocab, _rank_order
+    rng = np.random.default_rng(seed)
+    stems = [b"", b"a", b"internat", b"internationa", b"\xc3\xa9t\xc3\xa9", b"zz\x00"]
+    types = sorted({stems[rng.integers(len(stems))] + bytes(rng.integers(0, 256, rng.integers(0, 12)).tolist())
+                    for _ in range(3000)})
+    rng.shuffle(types)
+    counts = rng.integers(0, 6, len(types)) ** 2
+    ids = np.flatnonzero(counts >= 1)
+    reference = sorted(ids.tolist(), key=lambda i: (-counts[i], types[i]))
+    assert ids[_rank_order(types, ids, counts[ids])].tolist() == reference
+    every = np.arange(len(types))
+    assert every[_rank_order(types, every, counts)].tolist() == sorted(range(len(types)),
+                                                                      key=lambda i: (-counts[i], types[i]))
+    text = [t for t in types if t.decode("utf-8", "replace").encode() == t]  # valid UTF-8, as the build's types
+    c = counts[[types.index(t) for t in text]]
+    for size in (None, 1, 50, len(text)):
+        chosen, vocab = _choose_vocab(text, c, size, 1)
+        want = sorted(np.flatnonzero(c >= 1).tolist(), key=lambda i: (-c[i], text[i]))[:size]
+        assert chosen.tolist() == want and vocab.words == [text[i].decode() for i in want]
 
 
 def test_two_workers_equal_one(tmp_path, small_text):
