@@ -177,6 +177,7 @@ def main() -> None:
                              "batch size (comma-separated, e.g. 1,2,4,8,16): how they scale with cores")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
+    import numba
     import torch
     from cooc.train._torch import torch_device
     if args.threads:
@@ -220,7 +221,6 @@ def main() -> None:
                      "", "", "", ""])
         print(rows[-1], flush=True)
     for threads in (int(t) for t in args.numba_threads.split(",") if t.strip()):
-        import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         pipeline, pairs = time_pipeline(rng, counts, args.window, args.negative, sizes[0], args.chunk_tokens, device)
         s = time_step("numba", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds)
