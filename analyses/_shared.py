@@ -56,7 +56,7 @@ class Study:
 
     def save(self, results: dict[str, Any]) -> Path:
         """Write ``<out>/results.json``: the numbers, the figures, the settings and the time taken."""
-        from cooc._io import atomic_write_json
+        from cooc._core.io import atomic_write_json
         self.seconds["total"] = round(time.perf_counter() - self.started, 2)
         path = self.out / "results.json"
         atomic_write_json(path, _plain({"study": self.name, "full": self.full, "figures": self.figures,
@@ -99,8 +99,8 @@ def _plain(value: Any) -> Any:
 def wikipedia_corpus(full: bool = False, progress: bool = False) -> Any:
     """The tokenised Wikipedia corpus: gensim's shipped sample, or full English Wikipedia with ``full``."""
     from cooc import build_corpus
-    from cooc.datasets import wiki_sample_path
-    from cooc.tokenize import Tokenizer
+    from cooc.data import wiki_sample_path
+    from cooc.corpus.tokenize import Tokenizer
     source = FULL_SOURCE if full else str(wiki_sample_path())
     folder = CACHE / ("wikipedia-full" if full else "wiki-sample") / "corpus"
     return build_corpus(source, folder, tokenizer=Tokenizer(min_doc_tokens=200 if full else 0),
@@ -133,8 +133,8 @@ def write_corpus(path: Path, docs: Any, words: list[str], source: str) -> Any:
     """
     import numpy as np
 
-    from cooc.corpus import CorpusWriter
-    from cooc.vocab import Vocabulary
+    from cooc.corpus.store import CorpusWriter
+    from cooc.corpus.vocab import Vocabulary
     docs = np.asarray(docs)
     counts = np.bincount(docs.ravel(), minlength=len(words))
     present = np.flatnonzero(counts)

@@ -31,7 +31,7 @@ import numpy as np
 from _shared import start, wikipedia_counts
 from cooc import BinaryAttributeModel, SpectralEmbedding, count_cooccurrences
 from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies, family_pairs, load_questions
-from cooc.geometry.removal import removal_experiment, zero_family
+from cooc.experiments.removal import removal_experiment, zero_family
 from cooc.plots.spectral import plot_accuracy_vs_k, plot_family_accuracy
 
 study = start("analogies")

@@ -26,7 +26,7 @@ import numpy as np
 
 from _shared import start, wikipedia_counts, write_corpus
 from cooc import SpectralEmbedding, TaxonomyModel, count_cooccurrences
-from cooc.errors import CoocError
+from cooc._core.errors import CoocError
 from cooc.geometry.hypernymy import classify_modes, hypernymy_alignment, park_diagnostic
 from cooc.geometry.symmetry import eigen_embed, target_block
 from cooc.plots import pyplot

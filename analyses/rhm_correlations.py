@@ -29,9 +29,8 @@ import numpy as np
 
 from _shared import start, wikipedia_corpus
 from cooc import RandomHierarchyModel, RHMStatistics, build_grammar_corpus
-from cooc.errors import CoocError
-from cooc.grammars.langstats import (conditional_entropies, data_exponent, fit_beta, fit_entropy_decay, fit_power_law,
-                                     lag_counts, positional_covariance_decay, top_singular_value)
+from cooc._core.errors import CoocError
+from cooc.grammars.langstats import conditional_entropies, data_exponent, fit_beta, fit_entropy_decay, fit_power_law, lag_counts, positional_covariance_decay, top_singular_value
 from cooc.grammars.stats import beta_theory, sampling_floor
 from cooc.plots import pyplot
 from cooc.plots.grammars import plot_covariance_decay, plot_entropy_decay, plot_lag_spectrum

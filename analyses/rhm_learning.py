@@ -25,8 +25,8 @@ import torch
 
 from _shared import start
 from cooc.plots.training import learning_curves, sample_complexity
-from cooc.train.curves import curve_table, learning_curve, summarize
-from cooc.train.grammar_data import grammar_from_spec, grammar_scale
+from cooc.train.grammar.curves import curve_table, learning_curve, summarize
+from cooc.train.grammar.data import grammar_from_spec, grammar_scale
 
 study = start("rhm_learning")
 SMALL = dict(grammars=("rhm:v=8,n_c=8,m=4,s=2,L=2", "rhm:v=8,n_c=8,m=2,s=2,L=3"), factors=(0.5, 1, 2, 3), seeds=2,

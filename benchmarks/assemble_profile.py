@@ -34,8 +34,8 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cooc._backend import get_xp, to_numpy  # noqa: E402
-from cooc.cooccurrence import _csr  # noqa: E402
+from cooc._core.device import get_xp, to_numpy  # noqa: E402
+from cooc.cooccurrence.matrix import _csr  # noqa: E402
 from cooc.count import assemble, assemble_merged  # noqa: E402
 from cooc.count.accumulate import HeadLayout, RunStore, head_run  # noqa: E402
 from cooc.count.counter import _assemble, plus_transpose, weigh_planes  # noqa: E402

@@ -24,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import append_results, markdown_table  # noqa: E402
 
-from cooc.corpus_build import build_corpus  # noqa: E402
-from cooc.datasets import wiki_sample_path  # noqa: E402
-from cooc.sources import TextSource, WikiXMLSource  # noqa: E402
-from cooc.tokenize import StreamEncoder, Tokenizer  # noqa: E402
+from cooc.corpus.build import build_corpus  # noqa: E402
+from cooc.data import wiki_sample_path  # noqa: E402
+from cooc.corpus.sources import TextSource, WikiXMLSource  # noqa: E402
+from cooc.corpus.tokenize import StreamEncoder, Tokenizer  # noqa: E402
 
 
 def sample_text(min_tokens: int, folder: Path) -> tuple[Path, int]:

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import append_results, markdown_table, timeit  # noqa: E402
 
-from cooc.cooccurrence import Cooccurrence  # noqa: E402
+from cooc.cooccurrence.matrix import Cooccurrence  # noqa: E402
 from cooc.geometry import hypernymy as H  # noqa: E402
 from cooc.geometry import symmetry as S  # noqa: E402
 from cooc.spectral.targets import target_matrix  # noqa: E402
-from cooc.vocab import Vocabulary  # noqa: E402
+from cooc.corpus.vocab import Vocabulary  # noqa: E402
 
 
 def probe_with_sklearn(X: np.ndarray, y: np.ndarray, ranks, n_splits: int, n_train: int, seed: int) -> np.ndarray:

@@ -30,8 +30,8 @@ def wiki_text(path: Path = WIKI_TEXT) -> Path:
 
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
 
-    from cooc.datasets import wiki_sample_path
-    from cooc.tokenize import Tokenizer
+    from cooc.data import wiki_sample_path
+    from cooc.corpus.tokenize import Tokenizer
 
     tok = Tokenizer("wiki")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -354,7 +354,7 @@ def stage_bounds(args) -> str:
         h2d = time.perf_counter() - t
         chunk, _ = prepare_chunk(cupy, dev, cupy.asarray(starts), V, WINDOW, "drop", None, False, False)
         ints, _ = integer_weights(WINDOW, "harmonic")
-        from cooc._backend import parse_memory
+        from cooc._core.device import parse_memory
         sizes = plan_sizes(parse_memory(args.memory), V, WINDOW, 1, "kernel", 1, max_chunk_tokens=1 << 26)
         plan = Plan(V, WINDOW, ints, False, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
         for tile in (cuda.TILE_N, 128, 0):

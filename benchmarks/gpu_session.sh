@@ -12,7 +12,7 @@
 #   STAGES="gpu tests|counting|scale|w2v cpu|w2v cpu scaling" TESTS="tests/count" bash benchmarks/gpu_session.sh 540
 # The whole list, for a session with more time:
 #   STAGES="gpu tests|w2v step|word2vec|w2v cpu|w2v cpu scaling|dask-cuda|scale|counting|assembly" \
-#       TESTS="tests/train tests/scale" \
+#       TESTS="tests/train tests/count tests/cooccurrence" \
 #       bash benchmarks/gpu_session.sh 570
 #
 # Carry: .whl (gensim + smart_open wheels; .whl/scale: dask, distributed, rich, ... for Python 3.12;

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import append_results, markdown_table, timeit  # noqa: E402
-from cooc._backend import to_numpy  # noqa: E402
+from cooc._core.device import to_numpy  # noqa: E402
 from cooc.grammars.rhm import RandomHierarchyModel  # noqa: E402
 
 SETTINGS = [dict(v=32, n_c=32, m=8, s=2, L=3), dict(v=32, n_c=32, m=8, s=2, L=6), dict(v=16, n_c=16, m=4, s=3, L=3)]

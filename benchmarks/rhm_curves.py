@@ -44,8 +44,8 @@ def main() -> None:
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
 
-    from cooc.train.curves import grammar_study
-    from cooc.train.grammar_data import grammar_from_spec, grammar_scale
+    from cooc.train.grammar.curves import grammar_study
+    from cooc.train.grammar.data import grammar_from_spec, grammar_scale
     specs = args.grammar or (QUICK if args.quick else FULL)
     factors = FACTORS_QUICK if args.quick else FACTORS_FULL
     seeds = args.seeds or (1 if args.quick else 3)

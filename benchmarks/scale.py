@@ -50,8 +50,8 @@ def wiki_plain(path: Path = DATA / "wiki-plain.txt") -> Path:
     """The Wikipedia sample's articles as plain text, one per line (markup stripped; needs gensim once)."""
     if path.exists():
         return path
-    from cooc.datasets import wiki_sample_path
-    from cooc.sources import WikiXMLSource
+    from cooc.data import wiki_sample_path
+    from cooc.corpus.sources import WikiXMLSource
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as out:
@@ -114,7 +114,7 @@ def text_folder(source: str, n_tokens: int, n_files: int) -> Path:
 # -- part 1: ingestion ---------------------------------------------------------------------------
 def _timing_finalize():
     """Patch the build's last step so that it records when the tokenising pass ended (benchmark only)."""
-    import cooc.corpus_build as cb
+    import cooc.corpus.build as cb
     real, marks = cb._finalize, {}
 
     def timed(*args, **kwargs):
@@ -125,7 +125,7 @@ def _timing_finalize():
 
 
 def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp: Path):
-    from cooc.corpus_build import build_corpus
+    from cooc.corpus.build import build_corpus
     marks, restore = _timing_finalize()
     try:
         return _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp)

@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import append_results, markdown_table, timeit  # noqa: E402
 
-from cooc._backend import get_xp, to_numpy  # noqa: E402
-from cooc.cooccurrence import Cooccurrence  # noqa: E402
+from cooc._core.device import get_xp, to_numpy  # noqa: E402
+from cooc.cooccurrence.matrix import Cooccurrence  # noqa: E402
 from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies  # noqa: E402
 from cooc.spectral.eigen import top_eigenpairs  # noqa: E402
-from cooc.spectral.embedding import Embedding  # noqa: E402
+from cooc.embedding import Embedding  # noqa: E402
 from cooc.spectral.targets import target_matrix  # noqa: E402
-from cooc.vocab import Vocabulary  # noqa: E402
+from cooc.corpus.vocab import Vocabulary  # noqa: E402
 
 EXACT = ("torch", "dense", "lanczos")
 

@@ -56,8 +56,8 @@ ATTR = dict(d=6, p=0.5, s=0.25, n_docs=20_000, length=50, seed=0)
 
 # -- preparing the data (needs gensim's package data) -------------------------------------------
 def prepare(data: Path) -> None:
-    from cooc.corpus_build import build_corpus
-    from cooc.datasets import questions_words_path, simlex999_path, wiki_sample_path, wordsim353_path
+    from cooc.corpus.build import build_corpus
+    from cooc.data import questions_words_path, simlex999_path, wiki_sample_path, wordsim353_path
     from cooc.grammars.attributes import BinaryAttributeModel
     data.mkdir(parents=True, exist_ok=True)
     build_corpus(wiki_sample_path(), data / "wiki", progress=False)
@@ -71,7 +71,7 @@ def prepare(data: Path) -> None:
 
 def repeated_corpus(data: Path, repeat: int):
     """The wiki sample repeated ``repeat`` times, as a TokenCorpus."""
-    from cooc.corpus import CorpusWriter, TokenCorpus
+    from cooc.corpus.store import CorpusWriter, TokenCorpus
     out = data / f"wiki_x{repeat}"
     base = TokenCorpus.open(data / "wiki")
     docs = [d[s:s + MAX_DOC] for d in base.documents() for s in range(0, d.size, MAX_DOC)]
@@ -134,7 +134,7 @@ def _numba_threads() -> str:
 
 
 def _cupy() -> bool:
-    from cooc._backend import cuda_available
+    from cooc._core.device import cuda_available
     return cuda_available()
 
 
@@ -145,7 +145,7 @@ GENSIM_MODES = ("corpus_file", "corpus_iterable")
 def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -> tuple[dict, object]:
     from gensim.models import Word2Vec as GensimWord2Vec
     from gensim.models.word2vec import LineSentence
-    from cooc.spectral.embedding import Embedding
+    from cooc.embedding import Embedding
     model = GensimWord2Vec(sg=1, vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
                            sample=HYPER["sample"], min_count=HYPER["min_count"], workers=workers, seed=seed)
     corpus = {"corpus_file": str(text)} if mode == "corpus_file" else \
@@ -163,14 +163,14 @@ def _triton_shape(kernels, devices) -> str:
     """', block BxW' naming the Triton step's block shape when a run used it."""
     if not any(_kernel(k, d) == "triton" for k in kernels for d in devices if d != "cpu"):
         return ""
-    from cooc.train import _sgns_triton
+    from cooc.train.word2vec import _step_triton as _sgns_triton
     return f", block {_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
 
 
 def _kernel(kernel: str, device: str) -> str:
     """The step kernel a run with ``kernel`` uses on ``device`` ('auto' resolved as the library does)."""
     from cooc.train._torch import torch_device
-    from cooc.train.word2vec import _resolve_kernel
+    from cooc.train.word2vec.estimator import _resolve_kernel
     return _resolve_kernel(kernel, torch_device(device))
 
 
@@ -182,7 +182,7 @@ def compile_step(kernel: str, device: str) -> None:
     a device scalar (graph replay): every variant is built here, so that no run times one.
     """
     import torch
-    from cooc.train.word2vec import _step_module
+    from cooc.train.word2vec.estimator import _step_module
     kernel = _kernel(kernel, device)
     if kernel != "triton":
         return
@@ -196,7 +196,7 @@ def compile_step(kernel: str, device: str) -> None:
 def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool | None = None,
              kernel: str = "auto") -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
-    from cooc.train.word2vec import Word2Vec
+    from cooc.train.word2vec.estimator import Word2Vec
     compile_step(kernel, device)
     params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph, kernel=kernel)
     if batch_size:
@@ -240,7 +240,7 @@ def _configs(args: argparse.Namespace) -> list[tuple]:
 
 def run(args: argparse.Namespace) -> None:
     import torch
-    from cooc.corpus import TokenCorpus
+    from cooc.corpus.store import TokenCorpus
     data = Path(args.data)
     if not (data / "eval").exists():
         sys.exit(f"{data} has no prepared data: run `python benchmarks/word2vec.py prepare` first (needs gensim).")

@@ -33,7 +33,7 @@ from _common import append_results, markdown_table  # noqa: E402
 
 
 def _steps(kernel: str):
-    from cooc.train import word2vec
+    from cooc.train.word2vec import estimator as word2vec
     return word2vec._step_module(kernel)
 
 
@@ -44,7 +44,7 @@ def zipf_counts(V: int) -> np.ndarray:
 def batch(rng, counts, n: int, negative: int, device):
     """Inputs and outputs from the unigram distribution, negatives from unigram^0.75."""
     import torch
-    from cooc.train.sampling import noise_distribution
+    from cooc.train.word2vec.sampling import noise_distribution
     p = counts / counts.sum()
     ids = lambda size, q: torch.as_tensor(rng.choice(counts.size, size=size, p=q), device=device)  # noqa: E731
     return ids(n, p), ids(n, p), ids((n, negative), noise_distribution(counts))
@@ -57,7 +57,7 @@ def weights(rng, V: int, d: int, device):
 
 def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
     """Largest difference from the torch step on a fresh batch, relative to the torch step's update."""
-    from cooc.train import _sgns
+    from cooc.train.word2vec import _step_torch as _sgns
     W = weights(rng, counts.size, d, device)
     ids = batch(rng, counts, 8192, negative, device)
     out = []
@@ -75,7 +75,7 @@ def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: i
     ``options`` go to the step (the Triton step's ``block_m`` and ``num_warps``)."""
     import functools
     import torch
-    from cooc.train._graphs import GraphedSkipGram
+    from cooc.train.word2vec._graphs import GraphedSkipGram
     from cooc.train._torch import synchronize
     W_in, W_out = weights(rng, counts.size, d, device)
     batches = [batch(rng, counts, n, negative, device) for _ in range(4)]
@@ -104,7 +104,7 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
     """Median seconds to turn one chunk of ``tokens`` tokens into shuffled pairs and their negatives,
     as the trainer does, and the number of pairs."""
     import torch
-    from cooc.train import sampling
+    from cooc.train.word2vec import sampling
     from cooc.train._torch import generator, synchronize
     p = counts / counts.sum()
     corpus = torch.as_tensor(rng.choice(counts.size, size=tokens, p=p))
@@ -144,7 +144,7 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
 def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
     """The BLOCK_MxNUM_WARPS of the fastest Triton row at ``batch_size`` without graph replay (the plain
     'triton' row is the module's default shape), or None if no Triton row was timed."""
-    from cooc.train import _sgns_triton
+    from cooc.train.word2vec import _step_triton as _sgns_triton
     timed = {}
     for kernel, size, graph, ms, *_ in rows:
         if kernel.startswith("triton") and size == batch_size and graph == "off":

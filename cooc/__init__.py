@@ -5,27 +5,27 @@ CuPy or Dask until a feature that needs them is used.
 """
 from __future__ import annotations
 
-from ._lazy import lazy_exports
+from ._core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 # name -> module that defines it
 _LAZY = {
-    "CoocError": "cooc.errors",
-    "InvalidParameterError": "cooc.errors",
-    "InputDataError": "cooc.errors",
-    "CorruptFileError": "cooc.errors",
-    "OutputExistsError": "cooc.errors",
-    "MissingDependencyError": "cooc.errors",
-    "Vocabulary": "cooc.vocab",
-    "Tokenizer": "cooc.tokenize",
-    "TokenCorpus": "cooc.corpus",
-    "CorpusWriter": "cooc.corpus",
-    "Cooccurrence": "cooc.cooccurrence",
-    "BlockedCooccurrence": "cooc.blocked",
-    "save_blocked": "cooc.blocked",
-    "build_corpus": "cooc.corpus_build",
-    "open_source": "cooc.sources",
+    "CoocError": "cooc._core.errors",
+    "InvalidParameterError": "cooc._core.errors",
+    "InputDataError": "cooc._core.errors",
+    "CorruptFileError": "cooc._core.errors",
+    "OutputExistsError": "cooc._core.errors",
+    "MissingDependencyError": "cooc._core.errors",
+    "Vocabulary": "cooc.corpus.vocab",
+    "Tokenizer": "cooc.corpus.tokenize",
+    "TokenCorpus": "cooc.corpus.store",
+    "CorpusWriter": "cooc.corpus.store",
+    "Cooccurrence": "cooc.cooccurrence.matrix",
+    "BlockedCooccurrence": "cooc.cooccurrence.blocked",
+    "save_blocked": "cooc.cooccurrence.blocked",
+    "build_corpus": "cooc.corpus.build",
+    "open_source": "cooc.corpus.sources",
     "count_cooccurrences": "cooc.count",
     "count_distributed": "cooc.count.distributed",
     "RandomHierarchyModel": "cooc.grammars.rhm",
@@ -36,7 +36,7 @@ _LAZY = {
     "VaryingTreeGrammar": "cooc.grammars.pcfg",
     "RHMStatistics": "cooc.grammars.stats",
     "build_grammar_corpus": "cooc.grammars.source",
-    "Embedding": "cooc.spectral.embedding",
+    "Embedding": "cooc.embedding",
     "SpectralEmbedding": "cooc.spectral.estimator",
     "Target": "cooc.spectral.targets",
     "target_matrix": "cooc.spectral.targets",
@@ -57,14 +57,14 @@ _LAZY = {
     "Hierarchy": "cooc.geometry.wordnet",
     "hypernymy_alignment": "cooc.geometry.hypernymy",
     "hypernymy_report": "cooc.geometry.hypernymy",
-    "Word2Vec": "cooc.train.word2vec",
-    "train_word2vec": "cooc.train.word2vec",
-    "HierarchicalCNN": "cooc.train.models",
-    "TransformerClassifier": "cooc.train.models",
-    "FullyConnected": "cooc.train.models",
-    "learning_curve": "cooc.train.curves",
-    "sample_complexity": "cooc.train.curves",
-    "grammar_study": "cooc.train.curves",
+    "Word2Vec": "cooc.train.word2vec.estimator",
+    "train_word2vec": "cooc.train.word2vec.estimator",
+    "HierarchicalCNN": "cooc.train.grammar.models",
+    "TransformerClassifier": "cooc.train.grammar.models",
+    "FullyConnected": "cooc.train.grammar.models",
+    "learning_curve": "cooc.train.grammar.curves",
+    "sample_complexity": "cooc.train.grammar.curves",
+    "grammar_study": "cooc.train.grammar.curves",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_save_npz, atomic_write_json, load_json, load_npz
-from ..errors import CorruptFileError, InputDataError, InvalidParameterError
+from ._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
+from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError
 
 FORMAT = "cooc.embedding/1"
 COSMUL_EPS = 1e-3  # Levy & Goldberg (2014)
@@ -245,7 +245,7 @@ class Embedding:
         try:
             from gensim.models import KeyedVectors
         except ImportError:
-            from ..errors import MissingDependencyError
+            from ._core.errors import MissingDependencyError
             raise MissingDependencyError("to_gensim needs gensim: pip install gensim") from None
         kv = KeyedVectors(self.dim, dtype=np.float32)
         kv.add_vectors(self.index_to_key, np.asarray(self.vectors, dtype=np.float32))

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cooc._backend import cuda_available
+from cooc._core.device import cuda_available
 
 
 def _torch_sees_cuda() -> bool:
@@ -17,7 +17,7 @@ def _torch_sees_cuda() -> bool:
         return False
 
 
-# Without a GPU, the Triton kernels (cooc.train._sgns_triton) run in Triton's interpreter, which
+# Without a GPU, the Triton kernels (cooc.train.word2vec._step_triton) run in Triton's interpreter, which
 # must be chosen before triton is imported. With one, they are compiled and tested on it.
 if not _torch_sees_cuda():
     os.environ.setdefault("TRITON_INTERPRET", "1")
@@ -48,7 +48,7 @@ def _close_figures():
 @pytest.fixture
 def xp(device):
     """The array module matching ``device``."""
-    from cooc._backend import get_xp
+    from cooc._core.device import get_xp
     return get_xp(device)
 
 

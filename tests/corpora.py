@@ -1,4 +1,4 @@
-"""Small corpora for the scale tests: text files in several formats, Wikipedia XML dumps, id corpora."""
+"""Small corpora shared by several test folders: text files in several formats, Wikipedia XML dumps, id corpora."""
 from __future__ import annotations
 
 import bz2
@@ -7,7 +7,6 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from cooc import CorpusWriter, Vocabulary
 
@@ -85,8 +84,3 @@ def zipf_docs(rng: np.random.Generator, n_docs: int, n_words: int, max_len: int 
     p = 1.0 / np.arange(1, n_words + 2)
     p /= p.sum()
     return [rng.choice(n_words + 1, size=int(rng.integers(0, max_len)), p=p).astype(np.int32) for _ in range(n_docs)]
-
-
-@pytest.fixture
-def text_tree(tmp_path, rng):
-    return tmp_path / "texts", write_text_tree(tmp_path / "texts", rng)

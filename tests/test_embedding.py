@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError
-from cooc.spectral.embedding import Embedding
+from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError
+from cooc.embedding import Embedding
 
 
 def random_embedding(rng, V=60, d=8, dtype=np.float64):

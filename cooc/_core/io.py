@@ -133,7 +133,7 @@ def bytes_checksum(data: bytes) -> str:
 
 def provenance(**params: Any) -> dict[str, Any]:
     """What, when and with which cooc version something was made."""
-    from . import __version__
+    from .. import __version__
     return {
         "cooc_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -10,7 +10,7 @@ def lazy_exports(namespace: dict[str, Any], names: Mapping[str, str],
                  eager: tuple[str, ...] = ()) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Module-level ``__getattr__`` and ``__dir__`` for a package.
 
-    ``names`` maps each public name to the module defining it, absolute (``"cooc.vocab"``)
+    ``names`` maps each public name to the module defining it, absolute (``"cooc.corpus.vocab"``)
     or relative to the package (``"rhm"``). A name is imported on first access and cached
     in ``namespace`` (the package's ``globals()``). ``eager`` lists names already defined.
     """

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import CoocError
+from .._core.errors import CoocError
 
 console = Console()
 err_console = Console(stderr=True)

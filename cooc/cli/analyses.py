@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         """List the studies with their titles."""
         from rich.table import Table
 
-        from ..analyses import list_studies
+        from ..experiments.studies import list_studies
         table = Table(title="studies (cooc analyses run NAME)", title_justify="left")
         table.add_column("name", style="bold")
         table.add_column("title")
@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
         """Run studies as scripts (python analyses/NAME.py); each writes PNGs and results.json."""
         from rich.table import Table
 
-        from ..analyses import find_study, list_studies, run_study
-        from ..errors import InvalidParameterError
+        from ..experiments.studies import find_study, list_studies, run_study
+        from .._core.errors import InvalidParameterError
         chosen = [find_study(n, directory).name for n in names] if names else [s.name for s in list_studies(directory)]
         if out is not None and len(chosen) != 1:
             raise InvalidParameterError(f"--out names one folder, so it needs exactly one study; got {len(chosen)}.")

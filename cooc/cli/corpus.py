@@ -48,9 +48,9 @@ def build(
         corpus = build_grammar_corpus(source, out, documents=documents, seed=seed, overwrite=overwrite,
                                       shard_tokens=shard_tokens, progress=progress)
     else:
-        from ..corpus_build import build_corpus
-        from ..sources import open_source
-        from ..tokenize import Tokenizer, load_substitutions
+        from ..corpus.build import build_corpus
+        from ..corpus.sources import open_source
+        from ..corpus.tokenize import Tokenizer, load_substitutions
         table = load_substitutions(substitutions) if substitutions else None
         tokenizer = Tokenizer(rule, table, min_doc_tokens)
         src = open_source(source, format=format, text_field=text_field)
@@ -65,7 +65,7 @@ def build(
 def info(path: Path = typer.Argument(..., help="Corpus directory."),
          verify: bool = typer.Option(True, "--verify/--no-verify", help="Recompute shard checksums.")) -> None:
     """Show a corpus' size, vocabulary, source and tokeniser."""
-    from ..corpus import TokenCorpus
+    from ..corpus.store import TokenCorpus
     show_info(TokenCorpus.open(path, verify=verify))
 
 

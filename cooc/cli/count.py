@@ -34,9 +34,9 @@ def count_command(
                                          "the workers write them; the matrix never gathers in one place)."),
 ) -> None:
     """Count weighted word co-occurrences of a corpus."""
-    from ..cooccurrence import _paths
+    from ..cooccurrence.matrix import _paths
     from ..count import count_cooccurrences
-    from ..errors import OutputExistsError
+    from .._core.errors import OutputExistsError
 
     npz, meta = _paths(output)
     if (npz.exists() or meta.exists()) and not overwrite:
@@ -50,7 +50,7 @@ def count_command(
         result = count_cooccurrences(corpus, scheduler=scheduler, spill_dir=None if scheduler else npz.parent,
                                      **params)
         if blocks is not None:
-            from ..blocked import save_blocked
+            from ..cooccurrence.blocked import save_blocked
             result = save_blocked(result, output, n_blocks=blocks, overwrite=overwrite)
         else:
             result.save(output)
@@ -66,7 +66,7 @@ def info_command(
     top: int = typer.Option(10, help="How many of the largest pairs to list."),
 ) -> None:
     """Show the shape, nonzeros, total weight, settings and top pairs of a co-occurrence file."""
-    from ..cooccurrence import Cooccurrence
+    from ..cooccurrence.matrix import Cooccurrence
 
     c = Cooccurrence.load(path)
     s = c.settings

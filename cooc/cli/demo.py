@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""
-        from ..demo import FULL, SMALL, run_demo, with_overrides
+        from ..experiments.demo import FULL, SMALL, run_demo, with_overrides
         config = with_overrides(FULL if full else SMALL, vocab_size=vocab_size, dim=dim, device=device)
         if dim is not None:
             config = with_overrides(config, ks=tuple(k for k in config.ks if k < dim) + (dim,))

@@ -17,8 +17,8 @@ COOC = typer.Option(None, "--cooc", help="Co-occurrence file: fit the kernel to 
 
 
 def _load(emb: Path, cooc: Optional[Path]):
-    from ..cooccurrence import Cooccurrence
-    from ..spectral.embedding import Embedding
+    from ..cooccurrence.matrix import Cooccurrence
+    from ..embedding import Embedding
     return Embedding.load(emb), (Cooccurrence.load(cooc) if cooc is not None else None)
 
 
@@ -37,7 +37,7 @@ def symmetry(emb: Path = EMB, family: str = typer.Option("months", "--family", h
              dim: int = typer.Option(50, help="With --robustness: dimensions of the re-embedding."),
              out: Path = OUT, seed: int = typer.Option(0, help="Seed of the null draws and the probe splits.")) -> None:
     """Kernel fit, distance from circulant/Toeplitz, and the recovered order of a word family."""
-    from ..errors import InvalidParameterError
+    from .._core.errors import InvalidParameterError
     from ..geometry.symmetry import load_family, probe_embedding, symmetry_report
     from ..plots import geometry as plots
     if robust and cooc is None:
@@ -109,11 +109,11 @@ def hypernymy(emb: Path = EMB,
               monosemy: str = typer.Option("all", help="WordNet: one sense in 'all' parts of speech or as a 'noun'."),
               out: Path = OUT, seed: int = typer.Option(0, help="Seed of the subtree sampling and the shuffles.")) -> None:
     """Alignment g(k) of sampled subtrees with the fitted tree kernel, shuffled baseline, Park's diagnostic."""
-    from ..errors import InvalidParameterError
+    from .._core.errors import InvalidParameterError
     from ..geometry.hypernymy import hypernymy_report
     from ..geometry.wordnet import Hierarchy, read_edges, wordnet_hierarchy
     from ..plots import geometry as plots
-    from ..spectral.embedding import Embedding
+    from ..embedding import Embedding
     if wordnet_dir is not None and edges is not None:
         raise InvalidParameterError("give either --wordnet-dir or --edges, not both.")
     embedding = Embedding.load(emb)

@@ -17,12 +17,12 @@ def _split(text: str, cast: Any = str) -> list[Any]:
     try:
         return [cast(t) for t in items]
     except ValueError:
-        from ..errors import InvalidParameterError
+        from .._core.errors import InvalidParameterError
         raise InvalidParameterError(f"expected a comma-separated list of {cast.__name__}, got {text!r}.") from None
 
 
 def _check_output(path: Path, overwrite: bool) -> None:
-    from ..errors import OutputExistsError
+    from .._core.errors import OutputExistsError
     npz = path.with_suffix("") if path.suffix in (".npz", ".json") else path
     if not overwrite and (npz.with_name(npz.name + ".npz").exists() or npz.with_name(npz.name + ".json").exists()):
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
@@ -47,7 +47,7 @@ def embed_command(cooc: Path, output: Path, target: str = "mstar", dim: int = 20
                   alpha: float = 1.0, marginals: str = "global", vocab_size: Optional[int] = None,
                   overwrite: bool = False) -> dict[str, Any]:
     """Load counts, fit a SpectralEmbedding, save it; returns a summary."""
-    from ..cooccurrence import Cooccurrence
+    from ..cooccurrence.matrix import Cooccurrence
     from ..spectral.estimator import SpectralEmbedding
     _check_output(output, overwrite)
     counts = Cooccurrence.load(cooc)
@@ -66,8 +66,8 @@ def sweep_command(cooc: Path, targets: list[str], dims: list[int], out: Path, pr
                   questions: Optional[Path] = None, p: float = 0.5, solver: str = "auto", device: str = "cpu",
                   eps: float = 1e-2, method: str = "add") -> dict[str, Any]:
     """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``."""
-    from .._io import atomic_write_json
-    from ..cooccurrence import Cooccurrence
+    from .._core.io import atomic_write_json
+    from ..cooccurrence.matrix import Cooccurrence
     from ..geometry.analogy import compare_targets
     from ..plots import saved
     from ..plots.spectral import plot_accuracy_vs_k
@@ -121,9 +121,9 @@ def register(app: typer.Typer) -> None:
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the result as JSON."),
     ) -> None:
         """Analogy accuracy per family and overall."""
-        from .._io import atomic_write_json
+        from .._core.io import atomic_write_json
         from ..geometry.analogy import evaluate_analogies
-        from ..spectral.embedding import Embedding
+        from ..embedding import Embedding
         emb = Embedding.load(embedding, mmap=True)
         res = evaluate_analogies(emb, questions, protocol=protocol, method=method, query=query,
                                  exclude_query=not include_query, restrict_vocab=restrict_vocab, device=device)
@@ -145,9 +145,9 @@ def register(app: typer.Typer) -> None:
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON."),
     ) -> None:
         """Spearman correlation with human similarity judgements."""
-        from .._io import atomic_write_json
+        from .._core.io import atomic_write_json
         from ..geometry.similarity import evaluate_similarity
-        from ..spectral.embedding import Embedding
+        from ..embedding import Embedding
         emb = Embedding.load(embedding, mmap=True)
         sources = [pairs] if pairs is not None else benchmark
         results = [evaluate_similarity(emb, s) for s in sources]

@@ -13,7 +13,7 @@ train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on g
 
 def parse_samples(text: str) -> list[int]:
     """``"1e3,3000,1e4"`` -> ``[1000, 3000, 10000]`` (ascending, distinct, positive)."""
-    from ..errors import InvalidParameterError
+    from .._core.errors import InvalidParameterError
     try:
         values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
@@ -29,8 +29,8 @@ def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100
                      kernel: str = "auto", cuda_graph: Optional[bool] = None, checkpoint: Optional[Path] = None,
                      overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
-    from ..errors import OutputExistsError
-    from ..train.word2vec import Word2Vec
+    from .._core.errors import OutputExistsError
+    from ..train.word2vec.estimator import Word2Vec
     base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
     if not overwrite and base.with_name(base.name + ".npz").exists():
         raise OutputExistsError(f"{str(base)!r} already exists; pass --overwrite to replace it.")
@@ -53,7 +53,7 @@ def grammar_command(grammars: list[str], output: Path, model: str = "cnn", sampl
                     lr: float = 3e-3, width: Optional[int] = None, device: str = "auto",
                     progress: bool = True) -> dict[str, Any]:
     """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``."""
-    from ..train.curves import grammar_study
+    from ..train.grammar.curves import grammar_study
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
     result = grammar_study(grammars, output, model=model, samples=parse_samples(samples), seeds=seeds, n_test=n_test,
                            task=task, steps=steps, batch_size=batch_size, lr=lr, device=device, model_kwargs=kwargs,

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
-from .cooccurrence import normalised_marginals
-from .errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from .vocab import Vocabulary
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
+from .matrix import normalised_marginals
+from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from ..corpus.vocab import Vocabulary
 
 LAYOUT = "blocked"
 #: Default bytes of one block (data + indices of its nonzeros) when splitting a matrix.
@@ -44,7 +44,7 @@ BLOCK_BYTES = 256 << 20
 
 def blocks_dir(path: str | os.PathLike) -> Path:
     """The block folder of the co-occurrence file ``path`` (``<base>.blocks``)."""
-    from .cooccurrence import _paths
+    from .matrix import _paths
     meta = _paths(path)[1]
     return meta.with_name(meta.name[: -len(".json")] + ".blocks")
 
@@ -80,7 +80,7 @@ def estimated_row_nnz(unigram: np.ndarray, window: int, vocab_size: int) -> np.n
 # -- writing ----------------------------------------------------------------------------------
 def prepare_blocked_output(path: str | os.PathLike, overwrite: bool) -> Path:
     """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``."""
-    from .cooccurrence import _paths
+    from .matrix import _paths
     npz, meta = _paths(path)
     folder = blocks_dir(path)
     if (meta.exists() or npz.exists() or folder.exists()) and not overwrite:
@@ -142,7 +142,7 @@ def write_metadata(path: str | os.PathLike, entries: list[dict[str, Any]], vocab
                    settings: dict[str, Any], provenance: dict[str, Any], dtype: Any, n_offsets: int = 0,
                    independent_pairs: np.ndarray | None = None) -> Path:
     """Write the shared arrays and, last, ``<base>.json``; the blocked matrix is then complete."""
-    from .cooccurrence import FORMAT, _paths
+    from .matrix import FORMAT, _paths
     folder = blocks_dir(path)
     entries = sorted(entries, key=lambda e: e["start"])
     V = len(vocab)
@@ -233,7 +233,7 @@ class BlockedCooccurrence:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "BlockedCooccurrence":
-        from .cooccurrence import FORMAT, _paths
+        from .matrix import FORMAT, _paths
         meta_path = _paths(path)[1]
         meta = load_json(meta_path, "co-occurrence metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("layout") != LAYOUT:
@@ -360,7 +360,7 @@ class BlockedCooccurrence:
 
     def subset(self, words: Iterable[str]) -> Any:
         """An in-memory :class:`~cooc.Cooccurrence` restricted to ``words`` (in that order)."""
-        from .cooccurrence import Cooccurrence
+        from .matrix import Cooccurrence
         words = list(words)
         ids = self.vocab.ids(words)
         missing = [w for w, i in zip(words, ids) if i < 0]
@@ -377,7 +377,7 @@ class BlockedCooccurrence:
 
     def to_memory(self) -> Any:
         """Load every block into one in-memory :class:`~cooc.Cooccurrence`."""
-        from .cooccurrence import Cooccurrence
+        from .matrix import Cooccurrence
         counts = sp.vstack([b for _, _, b in self.iter_blocks()], format="csr")
         per = None
         if self.per_offset_count:

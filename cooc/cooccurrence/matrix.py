@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._io import atomic_save_npz, atomic_write_json, load_json, load_npz, provenance as make_provenance
-from .errors import CorruptFileError, InputDataError, InvalidParameterError
-from .vocab import Vocabulary
+from .._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz, provenance as make_provenance
+from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
+from ..corpus.vocab import Vocabulary
 
 FORMAT = "cooc.cooccurrence/1"
 GLOVE_RECORD = np.dtype([("word", "<i4"), ("context", "<i4"), ("value", "<f8")])
@@ -200,7 +200,7 @@ class Cooccurrence:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Cooccurrence":
         """Read a file written by :meth:`save`; a blocked (out-of-core) one opens as a lazy
-        :class:`~cooc.blocked.BlockedCooccurrence` (see :func:`cooc.blocked.save_blocked`)."""
+        :class:`~cooc.cooccurrence.blocked.BlockedCooccurrence` (see :func:`cooc.cooccurrence.blocked.save_blocked`)."""
         npz, meta_path = _paths(path)
         meta = load_json(meta_path, "co-occurrence metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -226,7 +226,7 @@ class Cooccurrence:
 
     def to_glove(self, path: str | os.PathLike) -> None:
         """Write GloVe's binary co-occurrence records (int32 word, int32 context, float64 value; 1-based)."""
-        from ._io import atomic_path
+        from .._core.io import atomic_path
         coo = self.counts.tocoo()
         records = np.empty(coo.nnz, dtype=GLOVE_RECORD)
         records["word"], records["context"], records["value"] = coo.row + 1, coo.col + 1, coo.data

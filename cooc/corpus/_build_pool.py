@@ -1,7 +1,7 @@
 """The processes of a corpus build: ``W`` workers = the main process and ``W - 1`` helpers.
 
 :class:`Helpers` holds one process pool for both passes of
-:func:`cooc.corpus_build.build_corpus`. :func:`encoded` turns a source into batches (blocks
+:func:`cooc.corpus.build.build_corpus`. :func:`encoded` turns a source into batches (blocks
 of raw UTF-8 lines when the source has them, else lists of raw items tagged with the
 source's resume token), has them tokenised by the helpers, and by the main process when
 that keeps everyone equally busy, and yields the results in source order with a bounded
@@ -21,9 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._io import load_npy
+from .._core.io import load_npy
 from ._tokenize_fast import gather
-from .corpus import write_shard
+from .store import write_shard
 from .sources import Source
 from .tokenize import StreamEncoder, Tokenizer
 

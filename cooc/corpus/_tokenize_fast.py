@@ -1,6 +1,6 @@
 """Compiled batch tokeniser (numba): the papers' rules and id assignment without per-token Python objects.
 
-The pure-Python :meth:`cooc.tokenize.Tokenizer.tokens` is the reference; this module
+The pure-Python :meth:`cooc.corpus.tokenize.Tokenizer.tokens` is the reference; this module
 must give exactly the same tokens (tests compare them on random and real text). A batch
 of documents is joined with NUL bytes and encoded to UTF-8, and then, in compiled code:
 ASCII letters are lowercased and the few non-ASCII characters that matter are rewritten

@@ -43,12 +43,12 @@ from typing import Any
 import numpy as np
 
 from ._build_pool import Helpers, encoded, remap_shards
-from ._io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
-from ._params import Interval, OneOf, validate
-from ._progress import ProgressBar
+from .._core.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
+from .._core.params import Interval, OneOf, validate
+from .._core.progress import ProgressBar
 from ._tokenize_fast import gather
-from .corpus import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output
-from .errors import InputDataError, OutputExistsError
+from .store import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output
+from .._core.errors import InputDataError, OutputExistsError
 from .sources import Source, open_source
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
@@ -74,7 +74,7 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     Parameters
     ----------
     source : Source or str
-        A :class:`~cooc.sources.Source`, or a spec for :func:`~cooc.sources.open_source`.
+        A :class:`~cooc.corpus.sources.Source`, or a spec for :func:`~cooc.corpus.sources.open_source`.
     out : path
         Output directory. A complete corpus built with the same settings is reused; a
         different one is refused unless ``overwrite``; an unfinished build is resumed.

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy, provenance
-from .errors import CorruptFileError, InvalidParameterError, OutputExistsError
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy, provenance
+from .._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
 from .vocab import Vocabulary
 
 FORMAT = "cooc.corpus/1"
@@ -212,7 +212,7 @@ def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> Toke
 
 def _jsonable(obj: Any) -> Any:
     import json
-    from ._io import _json_default
+    from .._core.io import _json_default
     return json.loads(json.dumps(obj, default=_json_default))
 
 
@@ -303,7 +303,7 @@ class CorpusWriter:
             self._flush()
             n_docs = sum(s["n_docs"] for s in self._shards)
             if n_docs == 0:
-                from .errors import InputDataError
+                from .._core.errors import InputDataError
                 raise InputDataError("no documents were written; the corpus would be empty.")
             self.vocab.save(self.out / VOCAB_FILE)
             manifest = make_manifest(self.source, self.settings, self.vocab, self._shards,

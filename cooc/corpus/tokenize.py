@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ._params import Interval, OneOf, validate
-from .errors import InputDataError
+from .._core.params import Interval, OneOf, validate
+from .._core.errors import InputDataError
 
 RULES = ("wiki", "alpha")
 # Both patterns start with a literal character class so the regex engine can skip ahead

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_write_json, atomic_write_text, load_json
-from .errors import CorruptFileError, InvalidParameterError
+from .._core.io import atomic_write_json, atomic_write_text, load_json
+from .._core.errors import CorruptFileError, InvalidParameterError
 
 FORMAT = "cooc.vocabulary/1"
 

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .._backend import to_numpy
+from .._core.device import to_numpy
 from . import _numba
 
 

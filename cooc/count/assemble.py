@@ -38,7 +38,7 @@ from typing import Any, Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import to_numpy
+from .._core.device import to_numpy
 
 INDEX_LIMIT = 2**31 - 1      # indices and indptr switch to int64 when nnz or V reach it
 BLOCK_CELLS = 1 << 25        # dense cells scanned per step (256 MiB of int64)

@@ -20,10 +20,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import to_numpy
+from .._core.device import to_numpy
 from .accumulate import HeadLayout, reduce_sorted
-from .assemble import (BLOCK_CELLS, CELL_WORK_BYTES, ENTRY_BYTES, ENTRY_WORK_BYTES, INDEX_LIMIT, MIN_STEP, HostWriter,
-                       Stages, allocate_csr, block_values, csr_from_parts, index_dtype)
+from .assemble import BLOCK_CELLS, CELL_WORK_BYTES, ENTRY_BYTES, ENTRY_WORK_BYTES, INDEX_LIMIT, MIN_STEP, HostWriter, Stages, allocate_csr, block_values, csr_from_parts, index_dtype
 
 
 def merge_steps(head_cells: int, head_entries: int, run_entries: int, vocab_size: int,

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import get_xp, parse_memory, resolve_device, to_numpy
-from .._io import provenance
-from .._params import InstanceOf, Interval, OneOf, validate
-from ..cooccurrence import Cooccurrence
-from ..corpus import TokenCorpus
-from ..errors import InputDataError, InvalidParameterError, MissingDependencyError
+from .._core.device import get_xp, parse_memory, resolve_device, to_numpy
+from .._core.io import provenance
+from .._core.params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence.matrix import Cooccurrence
+from ..corpus.store import TokenCorpus
+from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
@@ -282,7 +282,7 @@ def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: s
     """Feed every chunk to the engine; return the number of centres counted."""
     bar = None
     if progress:
-        from .._progress import ProgressBar  # rich is only needed for the bar
+        from .._core.progress import ProgressBar  # rich is only needed for the bar
         bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
     if hasattr(eng, "add_range"):
         try:

@@ -17,7 +17,7 @@ on one machine bit for bit, because
 
 With ``out=`` the result never gathers on one machine: each part also splits its planes
 into row blocks (symmetrised first: ``F + F^T`` is linear), every block is reduced in its
-own tree and weighed and written by the worker holding it (:mod:`cooc.blocked`); the
+own tree and weighed and written by the worker holding it (:mod:`cooc.cooccurrence.blocked`); the
 client writes the metadata last. Memory per worker: one part's planes plus the blocks
 it is reducing; on the client: arrays of length V.
 
@@ -48,10 +48,10 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .._io import provenance
-from .._params import Interval, validate
-from ..corpus import TokenCorpus
-from ..errors import CorruptFileError, InputDataError, InvalidParameterError, MissingDependencyError
+from .._core.io import provenance
+from .._core.params import Interval, validate
+from ..corpus.store import TokenCorpus
+from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, MissingDependencyError
 from .windows import integer_weights
 
 _OWN_CONSTRAINTS = {
@@ -93,7 +93,7 @@ def count_distributed(corpus: TokenCorpus | str | os.PathLike, scheduler: Any, *
     spill_dir : path, optional
         Where workers spill sorted runs (default: their temp folder).
     out : path, optional
-        Write the result as CSR row blocks at ``out`` (see :mod:`cooc.blocked`), reduced and
+        Write the result as CSR row blocks at ``out`` (see :mod:`cooc.cooccurrence.blocked`), reduced and
         written by the workers, and return it opened lazily; for matrices that do not fit
         on one machine. ``out`` must be on a filesystem shared with the workers.
     n_blocks : int, optional
@@ -238,7 +238,7 @@ class _Job:
             return
         from distributed import as_completed
 
-        from .._progress import ProgressBar
+        from .._core.progress import ProgressBar
         tokens = {f.key: sum(self.corpus.manifest["shards"][k]["n_tokens"] for k in p) for f, p in zip(futures, parts)}
         with ProgressBar("counting on dask", total=self.corpus.n_tokens, unit="tokens", rates=("tokens",)) as bar:
             for f in as_completed(futures):
@@ -266,8 +266,7 @@ class _Job:
 
     def blocked(self, shards_per_task: int, options: dict[str, Any], progress: bool, out: Any,
                 n_blocks: int | None, overwrite: bool) -> Any:
-        from ..blocked import (BLOCK_BYTES, BlockedCooccurrence, estimated_row_nnz, prepare_blocked_output,
-                               row_ranges, write_metadata)
+        from ..cooccurrence.blocked import BLOCK_BYTES, BlockedCooccurrence, estimated_row_nnz, prepare_blocked_output, row_ranges, write_metadata
         s, V, corpus = self.settings, self.V, self.corpus
         estimate = estimated_row_nnz(corpus.vocab.counts[:V], s["window"], V)
         if n_blocks is None:
@@ -393,7 +392,7 @@ def pick_block(part: dict[str, Any], index: int) -> list[sp.csr_matrix]:
 def write_block(folder: str, index: int, start: int, planes: list[sp.csr_matrix], ints: np.ndarray, scale: int,
                 weighting: str, offsets: bool, total_tokens: int, per_offset: bool) -> dict[str, Any]:
     """Weigh a reduced row block exactly as the single-machine counter does, and write it."""
-    from ..blocked import save_block
+    from ..cooccurrence.blocked import save_block
     from .counter import weigh_planes
     exact = not offsets or 2 * total_tokens * int(ints.sum()) < 2**62
     total, per = weigh_planes(planes, ints, scale, weighting, offsets, exact)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._io import human_bytes
-from ..errors import InvalidParameterError
+from .._core.io import human_bytes
+from .._core.errors import InvalidParameterError
 from .accumulate import HeadLayout
 
 HEAD_SHARE, RUNS_SHARE, CHUNK_SHARE = 0.5, 0.25, 0.25

@@ -6,18 +6,28 @@ demo never download anything.
 """
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import os
+from importlib.abc import Traversable
 from pathlib import Path
 
-from .errors import MissingDependencyError
+from .._core.errors import MissingDependencyError
 
 WIKI_SAMPLE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 QUESTIONS_WORDS = "questions-words.txt"
 WORDSIM353 = "wordsim353.tsv"
 SIMLEX999 = "simlex999.txt"
 
-CORPORA_DIR = Path(__file__).resolve().parent.parent / "corpora"
+
+
+def shipped(*parts: str) -> Traversable:
+    """A file or folder shipped inside the package (``cooc/data/...``), found the same way from a
+    source checkout and from an installed wheel."""
+    resource = importlib.resources.files(__name__)
+    for part in parts:
+        resource = resource / part
+    return resource
 
 
 def gensim_data(name: str) -> Path:

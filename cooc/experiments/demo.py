@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_json, atomic_write_text
+from .._core.io import atomic_write_json, atomic_write_text
 
 FULL_SOURCE = "hf:wikimedia/wikipedia:20231101.en"
 
@@ -106,9 +106,9 @@ def run_demo(out: str | os.PathLike = "demo-out", full: bool = False, config: De
 
 # -- steps ---------------------------------------------------------------------------------------
 def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None]) -> Any:
-    from .corpus_build import build_corpus
-    from .datasets import wiki_sample_path
-    from .tokenize import Tokenizer
+    from ..corpus.build import build_corpus
+    from ..data import wiki_sample_path
+    from ..corpus.tokenize import Tokenizer
     cfg = run.config
     source = cfg.source or str(wiki_sample_path())
     with run.step(f"corpus from {'the shipped Wikipedia sample' if cfg.source is None else source}", log):
@@ -119,7 +119,7 @@ def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None]) -> Any:
 
 
 def _counts(run: DemoRun, corpus: Any, progress: bool, log: Callable[[str], None]) -> Any:
-    from .count import count_cooccurrences
+    from ..count import count_cooccurrences
     cfg = run.config
     with run.step(f"co-occurrence counts (window {cfg.window}, {cfg.weighting} weights, V = {cfg.vocab_size})", log):
         cooc = count_cooccurrences(corpus, window=cfg.window, weighting=cfg.weighting, vocab_size=cfg.vocab_size,
@@ -130,8 +130,8 @@ def _counts(run: DemoRun, corpus: Any, progress: bool, log: Callable[[str], None
 
 
 def _embedding(run: DemoRun, cooc: Any, log: Callable[[str], None]) -> Any:
-    from .plots.spectral import plot_spectrum
-    from .spectral.estimator import SpectralEmbedding
+    from ..plots.spectral import plot_spectrum
+    from ..spectral.estimator import SpectralEmbedding
     cfg = run.config
     dim = min(cfg.dim, len(cooc) - 2)
     with run.step(f"{cfg.target} target and its top {dim} eigenpairs", log):
@@ -144,9 +144,9 @@ def _embedding(run: DemoRun, cooc: Any, log: Callable[[str], None]) -> Any:
 
 
 def _analogies(run: DemoRun, model: Any, log: Callable[[str], None]) -> None:
-    from .geometry.analogy import accuracy_vs_k, evaluate_analogies, load_questions
-    from .geometry.similarity import evaluate_similarities
-    from .plots.spectral import plot_accuracy_vs_k, plot_family_accuracy
+    from ..geometry.analogy import accuracy_vs_k, evaluate_analogies, load_questions
+    from ..geometry.similarity import evaluate_similarities
+    from ..plots.spectral import plot_accuracy_vs_k, plot_family_accuracy
     cfg = run.config
     questions = load_questions()
     emb = model.embedding_
@@ -167,10 +167,10 @@ def _analogies(run: DemoRun, model: Any, log: Callable[[str], None]) -> None:
 
 
 def _attribute_model(run: DemoRun, log: Callable[[str], None]) -> None:
-    from .geometry.analogy import accuracy_vs_k
-    from .grammars.attributes import BinaryAttributeModel
-    from .plots.spectral import plot_accuracy_vs_k
-    from .spectral.estimator import SpectralEmbedding
+    from ..geometry.analogy import accuracy_vs_k
+    from ..grammars.attributes import BinaryAttributeModel
+    from ..plots.spectral import plot_accuracy_vs_k
+    from ..spectral.estimator import SpectralEmbedding
     cfg = run.config
     model = BinaryAttributeModel(cfg.attribute_d, p=list(cfg.attribute_p), s=cfg.attribute_s)
     dim = min(cfg.attribute_dim, model.V - 1)
@@ -187,7 +187,7 @@ def _attribute_model(run: DemoRun, log: Callable[[str], None]) -> None:
 
 
 def _save_plot(fig: Any, path: Path) -> str:
-    from .plots import saved
+    from ..plots import saved
     fig.savefig(path, dpi=120)
     saved(fig)
     return str(path)

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .._params import OneOf, validate
-from ..errors import InputDataError
-from .analogy import AnalogyResult, _Lookup, evaluate_analogies
+from .._core.params import OneOf, validate
+from .._core.errors import InputDataError
+from ..geometry.analogy import AnalogyResult, _Lookup, evaluate_analogies
 
 BLOCKS = ("pairs", "cross", "all")
 COUNT_SETTINGS = ("window", "weighting", "symmetric", "oov", "vocab_size", "per_offset")
@@ -131,8 +131,8 @@ def filter_corpus(corpus: Any, pairs: Sequence[tuple[str, str]], out: str | os.P
     -------
     (TokenCorpus, FilterStats)
     """
-    from ..corpus import CorpusWriter
-    from ..vocab import Vocabulary
+    from ..corpus.store import CorpusWriter
+    from ..corpus.vocab import Vocabulary
     vocab = corpus.vocab
     touched = _in_vocab(pairs, vocab, case_insensitive)
     if not touched:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CoocError, InputDataError
+from .._core.errors import CoocError, InputDataError
 
 #: The studies in reading order (others found in the folder follow, alphabetically).
 STUDIES = ("analogies", "symmetry", "hypernymy", "rhm_correlations", "rhm_learning", "word2vec_vs_spectral")
@@ -84,7 +84,7 @@ def analyses_dir(directory: str | os.PathLike | None = None) -> Path:
     """The folder of the studies: ``directory``, ``$COOC_ANALYSES_DIR``, the repository's ``analyses/``
     (beside the ``cooc`` package of a source checkout), or ``./analyses``."""
     candidates = [directory] if directory is not None else [
-        os.environ.get(ENV_DIR), Path(__file__).resolve().parent.parent / "analyses", Path.cwd() / "analyses"]
+        os.environ.get(ENV_DIR), Path(__file__).resolve().parents[2] / "analyses", Path.cwd() / "analyses"]
     for candidate in candidates:
         if candidate and (Path(candidate) / "_shared.py").is_file():
             return Path(candidate).resolve()
@@ -176,7 +176,7 @@ def run_study(name: str, full: bool = False, out: str | os.PathLike | None = Non
     if done.returncode != 0:
         tail = " | ".join(line for line in output.strip().splitlines()[-3:]) if capture else "see its output above"
         raise StudyError(f"study {info.name!r} failed (exit code {done.returncode}): {tail}")
-    from ._io import load_json
+    from .._core.io import load_json
     try:
         results = load_json(target / "results.json", what=f"study {info.name!r} results")
     except CoocError as exc:

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import get_xp, to_numpy
-from .._params import Interval, OneOf, validate
-from ..errors import InputDataError, InvalidParameterError
-from ..spectral.embedding import COSMUL_EPS, Embedding
+from .._core.device import get_xp, to_numpy
+from .._core.params import Interval, OneOf, validate
+from .._core.errors import InputDataError, InvalidParameterError
+from ..embedding import COSMUL_EPS, Embedding
 
 PROTOCOLS = ("gensim", "pairs")
 METHODS = ("add", "mul")
@@ -67,7 +67,7 @@ def load_questions(path: str | os.PathLike | None = None) -> dict[str, list[tupl
     four words are skipped, as gensim does.
     """
     if path is None:
-        from ..datasets import questions_words_path
+        from ..data import questions_words_path
         path = questions_words_path()
     path = Path(path)
     if not path.is_file():

@@ -1,8 +1,8 @@
-"""Word families with an order: months, weekdays, numbers (shipped in ``corpora/families``) and years (generated).
+"""Word families with an order: months, weekdays, numbers (shipped in ``cooc/data/families``) and years (generated).
 
 A family file holds one word per line, optionally ``word<TAB>position``; ``#`` lines are
 comments, and the header comments ``# kind: cyclic|linear|words`` and ``# period: P`` set
-the geometry (see ``corpora/README.md``).
+the geometry (see ``cooc/data/README.md``).
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import CORPORA_DIR
-from ..errors import InputDataError, InvalidParameterError
+from ..data import shipped
+from .._core.errors import InputDataError, InvalidParameterError
 
-FAMILIES_DIR = CORPORA_DIR / "families"
+FAMILIES_DIR = shipped("families")
 YEARS_RANGE = (1700, 2021)
 KINDS = ("cyclic", "linear", "words")
 
@@ -58,8 +58,8 @@ class Family:
 
 
 def list_families() -> list[str]:
-    """Names accepted by :func:`load_family`: the files in ``corpora/families`` and ``years``."""
-    return sorted({p.stem for p in FAMILIES_DIR.glob("*.txt")} | {"years"})
+    """Names accepted by :func:`load_family`: the files in ``cooc/data/families`` and ``years``."""
+    return sorted({p.name[:-4] for p in FAMILIES_DIR.iterdir() if p.name.endswith(".txt")} | {"years"})
 
 
 def years_family(start: int = YEARS_RANGE[0], stop: int = YEARS_RANGE[1]) -> Family:
@@ -80,7 +80,7 @@ def load_family(spec: str | Path) -> Family:
     text = str(spec)
     if text == "years" or text.startswith("years:"):
         return _parse_years(text)
-    path = Path(text)
+    path: Any = Path(text)
     if not path.suffix and not path.exists():
         path = FAMILIES_DIR / f"{text}.txt"
     if not path.is_file():
@@ -98,7 +98,8 @@ def _parse_years(text: str) -> Family:
     return years_family(start, stop)
 
 
-def _parse_family_file(path: Path) -> Family:
+def _parse_family_file(path: Any) -> Family:
+    """Parse a family file (a path, or a resource shipped in the package)."""
     header: dict[str, str] = {}
     words: list[str] = []
     positions: list[float] = []
@@ -123,4 +124,4 @@ def _parse_family_file(path: Path) -> Family:
     period = float(header["period"]) if "period" in header else (float(len(words)) if kind == "cyclic" else None)
     if not words:
         raise InputDataError(f"{str(path)!r} holds no words.")
-    return Family(path.stem, tuple(words), np.asarray(positions, dtype=np.float64), kind, period)
+    return Family(path.name.rsplit(".", 1)[0], tuple(words), np.asarray(positions, dtype=np.float64), kind, period)

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .._params import Interval, OneOf, validate
-from ..errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, OneOf, validate
+from .._core.errors import InputDataError, InvalidParameterError
 from .kernels import fit_exponential_kernel
 
 

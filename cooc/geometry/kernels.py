@@ -14,8 +14,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from scipy import optimize
 
-from .._params import Interval, OneOf, validate
-from ..errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, OneOf, validate
+from .._core.errors import InputDataError, InvalidParameterError
 from .families import Family
 
 

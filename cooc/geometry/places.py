@@ -15,8 +15,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._params import Interval, OneOf, validate
-from ..errors import InputDataError, InvalidParameterError, MissingDependencyError
+from .._core.params import Interval, OneOf, validate
+from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
 from .kernels import KernelFit, fit_exponential_kernel
 from .probe import principal_coordinates, ridge_loo
 
@@ -63,7 +63,7 @@ class Places:
 
 def place_word(name: str, joiner: str = "-") -> str:
     """A place name as one corpus token: accents stripped, normalised, tokens joined (``"São Paulo"`` -> ``"sao-paulo"``)."""
-    from ..tokenize import Tokenizer
+    from ..corpus.tokenize import Tokenizer
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return joiner.join(Tokenizer()(ascii_name))
 

@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .._params import Interval, validate
-from ..errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, validate
+from .._core.errors import InputDataError, InvalidParameterError
 
 
 def principal_coordinates(vectors: np.ndarray, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputDataError
-from ..spectral.embedding import Embedding
+from .._core.errors import InputDataError
+from ..embedding import Embedding
 from .analogy import _Lookup
 
 BENCHMARKS = ("wordsim353", "simlex999")
@@ -24,7 +24,7 @@ BENCHMARKS = ("wordsim353", "simlex999")
 
 def benchmark_path(name: str) -> Path:
     """Path of a shipped benchmark: ``"wordsim353"`` or ``"simlex999"``."""
-    from .. import datasets
+    from .. import data as datasets
     paths = {"wordsim353": datasets.wordsim353_path, "simlex999": datasets.simlex999_path}
     if name not in paths:
         raise InputDataError(f"unknown similarity benchmark {name!r}; shipped ones are {BENCHMARKS} (or give a path).")

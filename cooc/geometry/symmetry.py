@@ -22,10 +22,9 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats
 
-from ..errors import InputDataError, InvalidParameterError
+from .._core.errors import InputDataError, InvalidParameterError
 from .families import FAMILIES_DIR, KINDS, YEARS_RANGE, Family, list_families, load_family, years_family
-from .kernels import (KernelFit, SymmetryResidual, circular_distance, fit_circular_kernel, fit_exponential_kernel,
-                      fit_family_kernel, fit_linear_kernel, symmetry_residual)
+from .kernels import KernelFit, SymmetryResidual, circular_distance, fit_circular_kernel, fit_exponential_kernel, fit_family_kernel, fit_linear_kernel, symmetry_residual
 from .probe import ProbeCurve, loglog_slope, principal_coordinates, ridge_loo, year_probe
 
 __all__ = [
@@ -345,9 +344,9 @@ def target_block(cooc: Any, words: Sequence[str], kind: str = "mstar", **params:
     -------
     ndarray of shape (n, n)
     """
-    from ..cooccurrence import Cooccurrence
+    from ..cooccurrence.matrix import Cooccurrence
     from ..spectral.targets import Target
-    from ..vocab import Vocabulary
+    from ..corpus.vocab import Vocabulary
     words = list(words)
     ids = cooc.vocab.ids(words)
     missing = [w for w, i in zip(words, ids) if i < 0]

@@ -25,9 +25,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .._io import atomic_write_json, atomic_write_text, file_checksum, load_json
-from .._params import OneOf, validate
-from ..errors import CoocError, InputDataError, MissingDependencyError
+from .._core.io import atomic_write_json, atomic_write_text, file_checksum, load_json
+from .._core.params import OneOf, validate
+from .._core.errors import CoocError, InputDataError, MissingDependencyError
 
 APT_HINT = "apt-get install wordnet-base"
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
@@ -83,9 +83,9 @@ def prepare_wordnet_dir(source: str | os.PathLike | None = None, cache: str | os
     source : path, optional
         WordNet's dict directory (default: :func:`find_wordnet_source`).
     cache : path, optional
-        Where to build it (default ``cooc.datasets.cache_dir() / "wordnet-3.0"``).
+        Where to build it (default ``cooc.data.cache_dir() / "wordnet-3.0"``).
     """
-    from ..datasets import cache_dir
+    from ..data import cache_dir
     src = find_wordnet_source(source)
     out = Path(cache) if cache is not None else cache_dir() / "wordnet-3.0"
     out.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from .._lazy import lazy_exports
+from .._core.lazy import lazy_exports
 
 # name -> module: imported on first use, so ``cooc.grammars.rhm`` needs only numpy (the GPU
 # machine and the trainers import it without scipy, rich or the corpus machinery).

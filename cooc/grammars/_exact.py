@@ -6,8 +6,8 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..cooccurrence import Cooccurrence
-from ..vocab import Vocabulary
+from ..cooccurrence.matrix import Cooccurrence
+from ..corpus.vocab import Vocabulary
 
 
 def exact_cooccurrence(joint: np.ndarray, unigram: np.ndarray, words: Sequence[str],

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import get_xp, resolve_device
-from ..errors import InvalidParameterError
+from .._core.device import get_xp, resolve_device
+from .._core.errors import InvalidParameterError
 
 Seed = int | np.random.Generator | np.random.SeedSequence | None
 

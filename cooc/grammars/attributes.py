@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .._params import Interval, validate
-from ..errors import InvalidParameterError
+from .._core.params import Interval, validate
+from .._core.errors import InvalidParameterError
 
 _constraints = {"d": Interval(int, 1, 20), "noise": Interval(float, 0, None), "total": Interval(float, 0, None,
                                                                                               closed="neither")}
@@ -178,8 +178,8 @@ class BinaryAttributeModel:
             the kept words stay in frequency order.
         seed : int
         """
-        from ..cooccurrence import Cooccurrence
-        from ..vocab import Vocabulary
+        from ..cooccurrence.matrix import Cooccurrence
+        from ..corpus.vocab import Vocabulary
         validate({"noise": noise, "total": total}, _constraints, owner="BinaryAttributeModel")
         rng = np.random.default_rng(seed)
         P = self.joint()
@@ -234,8 +234,8 @@ class BinaryAttributeModel:
     def write_corpus(self, out: str | os.PathLike, n_docs: int, length: int, seed: int = 0,
                      overwrite: bool = False) -> Any:
         """Sample documents and write them as a :class:`~cooc.TokenCorpus` (ids re-ranked by sampled frequency)."""
-        from ..corpus import CorpusWriter
-        from ..vocab import Vocabulary
+        from ..corpus.store import CorpusWriter
+        from ..corpus.vocab import Vocabulary
         docs = self.sample_documents(n_docs, length, seed)
         counts = np.bincount(docs.ravel(), minlength=self.V)
         present = np.flatnonzero(counts)

@@ -25,9 +25,9 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .._params import Interval, OneOf, validate
-from ..corpus import TokenCorpus
-from ..errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, OneOf, validate
+from ..corpus.store import TokenCorpus
+from .._core.errors import InputDataError, InvalidParameterError
 
 CORRECTIONS = ("none", "miller-madow")
 

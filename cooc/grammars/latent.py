@@ -23,9 +23,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._params import Interval, OneOf, validate
-from ..cooccurrence import Cooccurrence
-from ..errors import InvalidParameterError
+from .._core.params import Interval, OneOf, validate
+from ..cooccurrence.matrix import Cooccurrence
+from .._core.errors import InvalidParameterError
 from ._exact import exact_cooccurrence
 from ._random import Seed, categorical_rows, numpy_rng
 

@@ -21,8 +21,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._params import Interval, validate
-from ..errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, validate
+from .._core.errors import InputDataError, InvalidParameterError
 from ._random import Seed, categorical_rows, numpy_rng
 
 
@@ -145,7 +145,7 @@ class PCFG:
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "PCFG":
         """Read ``{"start": ..., "rules": {"A": [[["B", "c"], 0.5], ...]}, "terminals": [...]}``."""
-        from .._io import load_json
+        from .._core.io import load_json
         spec = load_json(path, "grammar")
         try:
             rules = {lhs: [(list(rhs), float(p)) for rhs, p in prods] for lhs, prods in spec["rules"].items()}

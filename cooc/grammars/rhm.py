@@ -19,9 +19,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._backend import array_module, to_numpy
-from .._params import Interval, validate
-from ..errors import InvalidParameterError
+from .._core.device import array_module, to_numpy
+from .._core.params import Interval, validate
+from .._core.errors import InvalidParameterError
 from ._random import Seed, device_rng, numpy_rng, symbol_dtype, uniform_choices, weighted_choices
 
 INT63 = 2**63

@@ -5,7 +5,7 @@ every default). Names: ``rhm``, ``srhm``, ``varying-tree`` (alias ``pcfg`` witho
 ``file``), ``pcfg:file=grammar.json`` (a general PCFG, see :meth:`PCFG.from_json`),
 ``latent`` and ``taxonomy``; keys are the model's constructor parameters.
 
-:func:`build_grammar_corpus` writes the corpus with :class:`~cooc.corpus.CorpusWriter`.
+:func:`build_grammar_corpus` writes the corpus with :class:`~cooc.corpus.store.CorpusWriter`.
 Vocabulary words name the model's symbols (``s17``; ``_`` for the SRHM's empty symbol;
 the latent and taxonomy models' own word names). As everywhere in cooc, ids are
 frequency ranks (ties broken alphabetically), so the corpus is generated twice from the
@@ -22,11 +22,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .._params import Interval, validate
-from .._progress import ProgressBar
-from ..corpus import CorpusWriter, TokenCorpus, prepare_output
-from ..errors import InvalidParameterError
-from ..vocab import Vocabulary
+from .._core.params import Interval, validate
+from .._core.progress import ProgressBar
+from ..corpus.store import CorpusWriter, TokenCorpus, prepare_output
+from .._core.errors import InvalidParameterError
+from ..corpus.vocab import Vocabulary
 from .latent import LatentVariableModel
 from .pcfg import PCFG, VaryingTreeGrammar
 from .rhm import RandomHierarchyModel

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import array_module
-from .._params import Interval, OneOf, validate
+from .._core.device import array_module
+from .._core.params import Interval, OneOf, validate
 from ._random import Seed, device_rng
 from .rhm import RandomHierarchyModel, RHMSample
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidParameterError
+from .._core.errors import InvalidParameterError
 from .rhm import RandomHierarchyModel
 
 

@@ -16,7 +16,7 @@ def learning_curves(curves: Mapping[str, Sequence[dict[str, Any]]], scales: Mapp
 
     Parameters
     ----------
-    curves : dict of label -> rows of :func:`cooc.train.curves.summarize`
+    curves : dict of label -> rows of :func:`cooc.train.grammar.curves.summarize`
     scales : dict of label -> float, optional
         With scales, the x axis is ``P / scale`` (e.g. n_c m^L) and errors are divided by the
         chance error: curves that obey the theory collapse onto one.
@@ -53,7 +53,7 @@ def sample_complexity(tables: Sequence[dict[str, Any]], path: str | os.PathLike 
 
     Parameters
     ----------
-    tables : rows of :func:`cooc.train.curves.curve_table`
+    tables : rows of :func:`cooc.train.grammar.curves.curve_table`
     """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4))

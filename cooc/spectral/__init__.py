@@ -4,9 +4,9 @@
 """
 from __future__ import annotations
 
-from .._lazy import lazy_exports
+from .._core.lazy import lazy_exports
 
-from .embedding import Embedding
+from ..embedding import Embedding
 
 _LAZY = {
     "Target": "cooc.spectral.targets",

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import array_module, device_of, resolve_device, to_numpy
-from .._params import Interval, OneOf, validate
-from ..errors import InvalidParameterError, MissingDependencyError
+from .._core.device import array_module, device_of, resolve_device, to_numpy
+from .._core.params import Interval, OneOf, validate
+from .._core.errors import InvalidParameterError, MissingDependencyError
 
 SOLVERS = ("auto", "dense", "lanczos", "randomized", "torch")
 WHICH = ("LM", "LA")

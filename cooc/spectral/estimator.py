@@ -5,12 +5,12 @@ from typing import Any
 
 import numpy as np
 
-from .._io import provenance
-from .._params import InstanceOf, Interval, OneOf, validate
-from ..cooccurrence import Cooccurrence
-from ..errors import InvalidParameterError
+from .._core.io import provenance
+from .._core.params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence.matrix import Cooccurrence
+from .._core.errors import InvalidParameterError
 from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
-from .embedding import Embedding
+from ..embedding import Embedding
 from .targets import KINDS, Target
 
 

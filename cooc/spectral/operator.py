@@ -1,6 +1,6 @@
 """The target of an out-of-core co-occurrence matrix as a ``LinearOperator``, evaluated block by block.
 
-A :class:`~cooc.blocked.BlockedCooccurrence` is never loaded whole; Lanczos only needs
+A :class:`~cooc.cooccurrence.blocked.BlockedCooccurrence` is never loaded whole; Lanczos only needs
 products ``A x``. Each target of :mod:`cooc.spectral.targets` is, entry by entry, a
 function of ``P_ij`` and ``q_i q_j``; at unobserved pairs (``C_ij = 0``) it takes a
 *background* value that depends only on whether ``q_i q_j > 0``:
@@ -27,8 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._backend import parse_memory
-from ..errors import InputDataError, InvalidParameterError
+from .._core.device import parse_memory
+from .._core.errors import InputDataError, InvalidParameterError
 from .targets import INDEPENDENCE, SPARSE_BY_DEFAULT, SPARSE_KINDS, Target, smoothed_marginals
 
 
@@ -175,7 +175,7 @@ def target_operator(cooc: Any, kind: str = "mstar", cache_bytes: str | int = "2G
     >>> blocked = Cooccurrence.load("wiki-counts")                        # doctest: +SKIP
     >>> pairs = top_eigenpairs(target_operator(blocked, "mstar"), k=300)  # doctest: +SKIP
     """
-    from .._params import validate
+    from .._core.params import validate
     target = Target(kind, **params)
     validate(target.get_params(), Target._constraints, owner="target_operator")
     return TargetOperator(cooc, target, cache_bytes)

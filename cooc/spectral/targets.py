@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._backend import get_sparse, get_xp, resolve_device
-from .._params import InstanceOf, Interval, OneOf, validate
-from ..cooccurrence import Cooccurrence
-from ..errors import InputDataError, InvalidParameterError
+from .._core.device import get_sparse, get_xp, resolve_device
+from .._core.params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence.matrix import Cooccurrence
+from .._core.errors import InputDataError, InvalidParameterError
 
 KINDS = ("p", "m", "logm", "pmi", "ppmi", "sppmi", "mstar")
 #: Targets whose value at an unobserved pair (C_ij = 0) is 0, so they can stay sparse.

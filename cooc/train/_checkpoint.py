@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_save_npz, atomic_write_json, file_checksum, load_json, load_npz
-from ..errors import CorruptFileError, OutputExistsError
+from .._core.io import atomic_save_npz, atomic_write_json, file_checksum, load_json, load_npz
+from .._core.errors import CorruptFileError, OutputExistsError
 
 STATE = "state.json"
 ARRAYS = "arrays.npz"

@@ -1,6 +1,6 @@
 """Torch helpers shared by the trainers: device choice, per-task random generators, precision.
 
-The array code of :mod:`cooc._backend` selects numpy or CuPy; the trainers use torch, whose
+The array code of :mod:`cooc._core.device` selects numpy or CuPy; the trainers use torch, whose
 CUDA support does not depend on CuPy, so they resolve devices here with the same words
 (``"cpu" | "cuda" | "auto"``) and the same rule: GPU use is explicit or ``"auto"``, never silent.
 """
@@ -11,8 +11,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .._backend import DEVICES
-from ..errors import InvalidParameterError, MissingDependencyError
+from .._core.device import DEVICES
+from .._core.errors import InvalidParameterError, MissingDependencyError
 
 TORCH_CUDA_INSTALL = "install a CUDA build of torch (see https://pytorch.org/get-started/locally/)"
 

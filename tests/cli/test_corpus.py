@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from cooc.cli import app
-from cooc.corpus import TokenCorpus
+from cooc.corpus.store import TokenCorpus
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from cooc.cli import app
 from cooc.grammars.attributes import BinaryAttributeModel
-from cooc.spectral.embedding import Embedding
+from cooc.embedding import Embedding
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from cooc.cli import app
 from cooc.cli.train import parse_samples
-from cooc.errors import InvalidParameterError
-from cooc.spectral.embedding import Embedding
+from cooc._core.errors import InvalidParameterError
+from cooc.embedding import Embedding
 
 runner = CliRunner()
 

@@ -6,11 +6,11 @@ import pytest
 import scipy.sparse as sp
 
 from cooc import Cooccurrence, SpectralEmbedding, Target, top_eigenpairs
-from cooc.blocked import BlockedCooccurrence, row_ranges, save_blocked
-from cooc.errors import CorruptFileError, InvalidParameterError, OutputExistsError
+from cooc.cooccurrence.blocked import BlockedCooccurrence, row_ranges, save_blocked
+from cooc._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
 from cooc.spectral.operator import TargetOperator, target_operator
 from cooc.spectral.targets import KINDS
-from cooc.vocab import Vocabulary
+from cooc.corpus.vocab import Vocabulary
 
 
 def random_cooc(rng, V=60, density=0.3, weighted=True, zero_unigram=2, per_offset=False):

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 
-from cooc.corpus import TokenCorpus
-from cooc.corpus_build import _RawState, build_corpus
-from cooc.sources import HFDatasetSource, TextSource, WikiXMLSource
-from cooc.tokenize import Tokenizer
+from cooc.corpus.store import TokenCorpus
+from cooc.corpus.build import _RawState, build_corpus
+from cooc.corpus.sources import HFDatasetSource, TextSource, WikiXMLSource
+from cooc.corpus.tokenize import Tokenizer
 
-from .conftest import write_wiki_dumps
+from ..corpora import write_wiki_dumps
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,8 +72,8 @@ def test_directory_of_wikipedia_dumps_two_workers(tmp_path, rng):
 # A build that reads its source slowly (like a network stream), so SIGKILL lands mid-build.
 _KILLED_BUILD = textwrap.dedent("""
     import sys, time
-    from cooc.corpus_build import build_corpus
-    from cooc.sources import TextSource
+    from cooc.corpus.build import build_corpus
+    from cooc.corpus.sources import TextSource
 
     class SlowText(TextSource):
         def iter_raw(self, skip=0):

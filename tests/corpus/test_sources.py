@@ -9,9 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cooc.errors import InputDataError, InvalidParameterError
-from cooc.sources import (HFDatasetSource, JSONLSource, ParquetSource, TextSource, WikiXMLSource, detect_format,
-                          open_source)
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.corpus.sources import HFDatasetSource, JSONLSource, ParquetSource, TextSource, WikiXMLSource, detect_format, open_source
 
 ROWS = [{"id": str(i), "url": f"https://en.wikipedia.org/wiki?curid={i}", "title": f"T{i}",
          "text": f"Article {i} says hello world number {i}."} for i in range(7)]
@@ -134,7 +133,7 @@ def test_wikipedia_dump(wiki_docs):
 
 
 def _dump():
-    from cooc.datasets import wiki_sample_path
+    from cooc.data import wiki_sample_path
     return wiki_sample_path()
 
 
@@ -150,7 +149,7 @@ def test_detect_format(tmp_path, parquet_file):
 
 @pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])
 def test_iter_lines_in_blocks_equals_line_iteration(tmp_path, block):
-    from cooc.sources.text import iter_lines
+    from cooc.corpus.sources.text import iter_lines
     raw = "a\nb\r\nc\x0bd\u2028e\n\n  \nlast caf\xe9".encode("utf-8") + b"\nbad \xff byte\nend"
     (tmp_path / "t.txt").write_bytes(raw)
     expected = [line.decode("utf-8", errors="replace") for line in open(tmp_path / "t.txt", "rb")]

@@ -7,12 +7,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from cooc.corpus import CorpusWriter, TokenCorpus
-from cooc.corpus_build import build_corpus
-from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from cooc.sources import TextSource
-from cooc.tokenize import Tokenizer
-from cooc.vocab import Vocabulary
+from cooc.corpus.store import CorpusWriter, TokenCorpus
+from cooc.corpus.build import build_corpus
+from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from cooc.corpus.sources import TextSource
+from cooc.corpus.tokenize import Tokenizer
+from cooc.corpus.vocab import Vocabulary
 
 
 def reference(texts, tokenizer, vocab_size=None, min_count=1, oov="keep"):
@@ -72,7 +72,7 @@ def test_wikipedia_sample_equals_reference(tmp_path, wiki_docs):
 
 
 def _dump():
-    from cooc.datasets import wiki_sample_path
+    from cooc.data import wiki_sample_path
     return wiki_sample_path()
 
 
@@ -81,7 +81,7 @@ def test_vocabulary_rank_order_is_count_then_bytes(seed):
     """The vectorised ranking (numpy on counts and 8-byte prefixes, Python only for ties) equals a plain
     sort by (-count, bytes) on types that share long prefixes, differ by NUL or non-ASCII bytes, or tie in
     count; and the vocabulary chosen from it is the reference's at any size."""
-    from cooc.corpus_build import _choose_vocab, _rank_order
+    from cooc.corpus.build import _choose_vocab, _rank_order
     rng = np.random.default_rng(seed)
     stems = [b"", b"a", b"internat", b"internationa", b"\xc3\xa9t\xc3\xa9", b"zz\x00"]
     types = sorted({stems[rng.integers(len(stems))] + bytes(rng.integers(0, 256, rng.integers(0, 12)).tolist())

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cooc.errors import InputDataError, InvalidParameterError
-from cooc.tokenize import Tokenizer, delete_numbers, load_substitutions, normalise
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.corpus.tokenize import Tokenizer, delete_numbers, load_substitutions, normalise
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -109,7 +109,7 @@ def test_compiled_batch_equals_reference(texts, rule, min_tokens):
 
 
 def test_stream_encoder_keeps_ids_across_batches(wiki_docs):
-    from cooc.tokenize import StreamEncoder
+    from cooc.corpus.tokenize import StreamEncoder
     tok = Tokenizer()
     for encoder in (StreamEncoder(tok), _python_encoder(tok)):
         types: list[bytes] = []
@@ -122,7 +122,7 @@ def test_stream_encoder_keeps_ids_across_batches(wiki_docs):
 
 
 def _python_encoder(tok):
-    from cooc.tokenize import StreamEncoder
+    from cooc.corpus.tokenize import StreamEncoder
     encoder = StreamEncoder(tok)
     encoder._fast = None
     return encoder
@@ -156,7 +156,7 @@ def test_table_and_arena_growth(rng):
 
 
 def test_non_ascii_characters_that_lowercase_to_ascii_are_all_listed():
-    from cooc._tokenize_fast import TO_ASCII_LOWER
+    from cooc.corpus._tokenize_fast import TO_ASCII_LOWER
     found = {chr(c) for c in range(128, 0x110000) if any(ord(x) < 128 for x in chr(c).lower())}
     assert found == {char for char, _ in TO_ASCII_LOWER}
     assert all(char.lower() == lower for char, lower in TO_ASCII_LOWER)
@@ -180,7 +180,7 @@ _LINE_BYTES = st.lists(st.one_of(st.sampled_from([b"\n", b"\x00", b" ", b"A", b"
 @settings(max_examples=300, deadline=None)
 @given(_LINE_BYTES, st.sampled_from(["wiki", "alpha"]), st.integers(0, 2), st.booleans())
 def test_encode_lines_equals_decoding_each_line(data, rule, min_tokens, compiled):
-    from cooc.tokenize import StreamEncoder
+    from cooc.corpus.tokenize import StreamEncoder
     tok = Tokenizer(rule, min_doc_tokens=min_tokens)
     encoder = StreamEncoder(tok) if compiled else _python_encoder(tok)
     types, ids, lengths, bad = encoder.encode_lines(data)
@@ -202,7 +202,7 @@ def _decodes(raw):
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=12))
 def test_utf8_validator_agrees_with_python(raw):
-    from cooc._tokenize_fast import invalid_utf8_lines
+    from cooc.corpus._tokenize_fast import invalid_utf8_lines
     expected = sum(not _decodes(line) for line in io.BytesIO(raw))
     assert invalid_utf8_lines(np.frombuffer(raw, dtype=np.uint8)) == expected
     assert invalid_utf8_lines(np.frombuffer(raw + b"\n", dtype=np.uint8)) == expected

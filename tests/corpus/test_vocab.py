@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import CorruptFileError, InvalidParameterError
-from cooc.vocab import Vocabulary
+from cooc._core.errors import CorruptFileError, InvalidParameterError
+from cooc.corpus.vocab import Vocabulary
 
 
 def test_ties_broken_alphabetically():

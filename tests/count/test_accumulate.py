@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cooc._backend import to_numpy
+from cooc._core.device import to_numpy
 from cooc.count.accumulate import HeadLayout, RunStore, head_run, merge_runs, reduce_sorted, reduce_tagged
 
 

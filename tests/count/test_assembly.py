@@ -15,7 +15,7 @@ from cooc.count import assemble, assemble_merged, counter
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
 from cooc.count.counter import count_cooccurrences, planes_to_csr, plus_transpose, weigh_planes
 from cooc.count.windows import integer_weights
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
@@ -175,7 +175,7 @@ def test_result_arrays_are_taken_as_they_are():
     data, indices, indptr = np.array([2.5, 1.0]), np.array([1, 0], np.int64), np.array([0, 1, 2], np.int64)
     m = assemble.csr_from_parts(data, indices, indptr, (2, 2))
     assert m.data is data and m.indices is indices and m.indptr is indptr and m.has_canonical_format
-    from cooc.cooccurrence import _csr
+    from cooc.cooccurrence.matrix import _csr
     kept = _csr(m)
     assert np.shares_memory(kept.indices, indices) and np.shares_memory(kept.data, data)   # views, no copies
     assert kept.has_canonical_format

@@ -6,7 +6,7 @@ import pytest
 
 from cooc import Cooccurrence
 from cooc.count import count_cooccurrences
-from cooc.errors import CoocError, CorruptFileError, InputDataError, InvalidParameterError
+from cooc._core.errors import CoocError, CorruptFileError, InputDataError, InvalidParameterError
 
 from .conftest import brute_force
 

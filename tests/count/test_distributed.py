@@ -11,12 +11,12 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from cooc import Cooccurrence  # noqa: E402
-from cooc.blocked import BlockedCooccurrence  # noqa: E402
+from cooc.cooccurrence.blocked import BlockedCooccurrence  # noqa: E402
 from cooc.count import count_cooccurrences  # noqa: E402
 from cooc.count.distributed import TASK_PREFIX, connect, count_distributed, open_part  # noqa: E402
-from cooc.errors import InputDataError, InvalidParameterError, MissingDependencyError  # noqa: E402
+from cooc._core.errors import InputDataError, InvalidParameterError, MissingDependencyError  # noqa: E402
 
-from .conftest import id_corpus, zipf_docs  # noqa: E402
+from ..corpora import id_corpus, zipf_docs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +229,7 @@ def test_cluster_started_from_the_dask_command_line(corpus, tmp_path):
 def test_local_cuda_cluster_equals_local_count(corpus):
     """dask-cuda's LocalCUDACluster (one worker per GPU), each counting on its GPU, gives the CPU matrix."""
     pytest.importorskip("dask_cuda")
-    from cooc._backend import cuda_available
+    from cooc._core.device import cuda_available
     if not cuda_available():
         pytest.skip("CuPy with a CUDA device is not available")
     local = count_cooccurrences(corpus, window=5, progress=False)

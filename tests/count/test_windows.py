@@ -6,9 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from cooc._backend import to_numpy
-from cooc.count.windows import (Carry, doc_labels, integer_weights, offset_pairs, offset_weights, prepare_chunk,
-                                remaining_in_doc)
+from cooc._core.device import to_numpy
+from cooc.count.windows import Carry, doc_labels, integer_weights, offset_pairs, offset_weights, prepare_chunk, remaining_in_doc
 
 
 def test_weights_match_the_definitions():

@@ -6,11 +6,11 @@ import json
 import numpy as np
 from typer.testing import CliRunner
 
-import cooc.demo as demo_module
+import cooc.experiments.demo as demo_module
 from cooc.cli import app
-from cooc.demo import SMALL, run_demo, with_overrides
+from cooc.experiments.demo import SMALL, run_demo, with_overrides
 from cooc.geometry.analogy import evaluate_analogies
-from cooc.spectral.embedding import Embedding
+from cooc.embedding import Embedding
 
 TINY = with_overrides(SMALL, max_docs=15, vocab_size=600, dim=24, ks=(2, 8, 24), attribute_d=4,
                       attribute_p=(0.5, 0.4, 0.3, 0.6), attribute_dim=12, workers=1)

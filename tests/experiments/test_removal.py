@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.corpus import CorpusWriter
-from cooc.errors import InputDataError, InvalidParameterError
-from cooc.geometry.removal import family_block, filter_corpus, removal_experiment, zero_family
+from cooc.corpus.store import CorpusWriter
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.experiments.removal import family_block, filter_corpus, removal_experiment, zero_family
 from cooc.grammars.attributes import BinaryAttributeModel
 from cooc.spectral.targets import target_matrix
-from cooc.vocab import Vocabulary
+from cooc.corpus.vocab import Vocabulary
 
 
 def test_family_block():

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cooc.analyses import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
+from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
 from cooc.cli import app
-from cooc.errors import InputDataError
+from cooc._core.errors import InputDataError
 
-ANALYSES = Path(__file__).resolve().parent.parent / "analyses"
+ANALYSES = Path(__file__).resolve().parents[2] / "analyses"
 
 
 # -- discovery, headers, format -------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.datasets import questions_words_path
-from cooc.errors import InputDataError, InvalidParameterError
-from cooc.geometry.analogy import (accuracy_vs_k, evaluate_analogies, family_pairs, load_questions)
-from cooc.spectral.embedding import Embedding
+from cooc.data import questions_words_path
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies, family_pairs, load_questions
+from cooc.embedding import Embedding
 
 
 def planted_embedding(rng, questions, keep=0.8, d=30, noise=0.6, extra=200, variants=("Paris", "GREECE")):

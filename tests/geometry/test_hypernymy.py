@@ -10,11 +10,11 @@ import itertools
 import numpy as np
 import pytest
 
-from cooc.errors import InputDataError, InvalidParameterError
+from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.geometry import hypernymy as H
 from cooc.geometry.wordnet import Hierarchy
 from cooc.grammars.taxonomy import TaxonomyModel, regular_tree
-from cooc.spectral.embedding import Embedding
+from cooc.embedding import Embedding
 from cooc.spectral.estimator import SpectralEmbedding
 
 
@@ -189,9 +189,9 @@ def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
 
 
 def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
-    from cooc.corpus import CorpusWriter
+    from cooc.corpus.store import CorpusWriter
     from cooc.count import count_cooccurrences
-    from cooc.vocab import Vocabulary
+    from cooc.corpus.vocab import Vocabulary
     tokens = model.sample(4000, seed=0)
     if shuffle:
         tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)

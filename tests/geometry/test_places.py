@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InputDataError, InvalidParameterError
+from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.geometry import places as P
 from cooc.geometry.symmetry import eigen_embed
-from cooc.spectral.embedding import Embedding
+from cooc.embedding import Embedding
 
 
 def test_haversine_known_distances():

@@ -4,10 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InputDataError
-from cooc.geometry.similarity import (benchmark_path, evaluate_similarities, evaluate_similarity,
-                                      load_word_pairs)
-from cooc.spectral.embedding import Embedding
+from cooc._core.errors import InputDataError
+from cooc.geometry.similarity import benchmark_path, evaluate_similarities, evaluate_similarity, load_word_pairs
+from cooc.embedding import Embedding
 
 
 def embedding_for(rng, names=("wordsim353", "simlex999"), keep=0.8, d=20):

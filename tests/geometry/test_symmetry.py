@@ -11,13 +11,13 @@ import pytest
 import scipy.sparse as sp
 from scipy import optimize
 
-from cooc.cooccurrence import Cooccurrence
-from cooc.errors import InputDataError, InvalidParameterError
+from cooc.cooccurrence.matrix import Cooccurrence
+from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.geometry import symmetry as S
 from cooc.grammars.latent import LatentVariableModel
 from cooc.spectral.estimator import SpectralEmbedding
 from cooc.spectral.targets import KINDS, target_matrix
-from cooc.vocab import Vocabulary
+from cooc.corpus.vocab import Vocabulary
 
 MONTHS = S.load_family("months")
 
@@ -265,7 +265,7 @@ def test_target_block_equals_the_full_target(rng):
 
 # -- shuffled tokens: every score falls to its null ----------------------------------------------------
 def _counted(model: LatentVariableModel, shuffle: bool, tmp_path, n_docs: int = 20000) -> Cooccurrence:
-    from cooc.corpus import CorpusWriter
+    from cooc.corpus.store import CorpusWriter
     from cooc.count import count_cooccurrences
     tokens, _ = model.sample(n_docs, seed=0)
     if shuffle:

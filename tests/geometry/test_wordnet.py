@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InputDataError, MissingDependencyError
+from cooc._core.errors import InputDataError, MissingDependencyError
 from cooc.geometry import wordnet as W
 
 HAVE_WORDNET = (W.DEBIAN_WORDNET / "data.noun").is_file()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.geometry.analogy import accuracy_vs_k
 from cooc.grammars.attributes import BinaryAttributeModel
 from cooc.spectral.estimator import SpectralEmbedding

@@ -6,15 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from cooc.corpus import CorpusWriter
-from cooc.errors import InputDataError, InvalidParameterError
-from cooc.grammars.langstats import (conditional_entropies, data_exponent, entropy_from_counts, fit_beta,
-                                     fit_entropy_decay, fit_power_law, lag_covariance_spectrum, ngram_counts,
-                                     positional_covariance_decay, top_singular_value)
+from cooc.corpus.store import CorpusWriter
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.grammars.langstats import conditional_entropies, data_exponent, entropy_from_counts, fit_beta, fit_entropy_decay, fit_power_law, lag_covariance_spectrum, ngram_counts, positional_covariance_decay, top_singular_value
 from cooc.grammars.source import build_grammar_corpus
 from cooc.grammars.stats import beta_theory
 from cooc.grammars.taxonomy import TaxonomyModel
-from cooc.vocab import Vocabulary
+from cooc.corpus.vocab import Vocabulary
 
 
 def test_power_law_fit_recovers_exponent_and_error(rng):
@@ -50,7 +48,7 @@ def _write(path, docs, V):
     with CorpusWriter(path, Vocabulary([f"w{i}" for i in range(V)]), source={"type": "test"}) as writer:
         for doc in docs:
             writer.add_document(np.array(doc))
-    from cooc.corpus import TokenCorpus
+    from cooc.corpus.store import TokenCorpus
     return TokenCorpus.open(path)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.grammars._exact import pair_histogram
 from cooc.grammars.latent import LatentVariableModel, circulant_eigenvalues, fourier_modes
 from cooc.spectral.targets import Target

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from cooc.errors import InputDataError, InvalidParameterError
+from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.grammars.pcfg import PCFG, VaryingTreeGrammar
 
 TOY = {

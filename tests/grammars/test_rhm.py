@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from cooc._backend import to_numpy
-from cooc.errors import InvalidParameterError
+from cooc._core.device import to_numpy
+from cooc._core.errors import InvalidParameterError
 from cooc.grammars.rhm import RandomHierarchyModel, as_torch, production_probabilities
 
 TINY = [dict(v=3, n_c=2, m=2, s=2, L=2), dict(v=2, n_c=2, m=2, s=3, L=2), dict(v=4, n_c=3, m=3, s=2, L=3)]

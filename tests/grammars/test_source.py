@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from cooc.corpus import TokenCorpus
-from cooc.errors import InvalidParameterError, OutputExistsError
+from cooc.corpus.store import TokenCorpus
+from cooc._core.errors import InvalidParameterError, OutputExistsError
 from cooc.grammars.latent import LatentVariableModel
 from cooc.grammars.pcfg import PCFG
 from cooc.grammars.rhm import RandomHierarchyModel

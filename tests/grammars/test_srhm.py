@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.grammars.srhm import SparseRandomHierarchyModel
 
 
@@ -89,7 +89,7 @@ def test_s0_zero_is_the_dense_rhm():
 
 def test_device_parity(device):
     """Sparse sentences sampled on every backend embed valid RHM sentences; parsing agrees with the CPU."""
-    from cooc._backend import to_numpy
+    from cooc._core.device import to_numpy
     model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=2, L=3, s0=1, sparsity="b", rule_seed=3)
     sample = model.sample(4000, seed=1, device=device)
     tokens = to_numpy(sample.tokens)

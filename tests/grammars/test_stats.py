@@ -4,11 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.grammars.rhm import RandomHierarchyModel
-from cooc.grammars.stats import (RHMStatistics, beta_theory, covariance_noise, empirical_mean_square_covariance,
-                                 lca_height, loss_steps, p_max, pairs_at_height, rms_covariance_theory,
-                                 sampling_floor)
+from cooc.grammars.stats import RHMStatistics, beta_theory, covariance_noise, empirical_mean_square_covariance, lca_height, loss_steps, p_max, pairs_at_height, rms_covariance_theory, sampling_floor
 
 
 def weighted_enumeration(model: RandomHierarchyModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

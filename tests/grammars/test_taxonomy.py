@@ -6,7 +6,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.grammars._exact import pair_histogram
 from cooc.grammars.taxonomy import TaxonomyModel, regular_tree
 from cooc.spectral.targets import Target

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.spectral.eigen import choose_solver, fix_signs, top_eigenpairs
 
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc.cooccurrence import Cooccurrence
-from cooc.errors import InvalidParameterError
+from cooc.cooccurrence.matrix import Cooccurrence
+from cooc._core.errors import InvalidParameterError
 from cooc.spectral.eigen import fix_signs
-from cooc.spectral.embedding import Embedding
+from cooc.embedding import Embedding
 from cooc.spectral.estimator import SpectralEmbedding
 from cooc.spectral.targets import target_matrix
 

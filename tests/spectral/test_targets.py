@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc._backend import to_numpy
-from cooc.cooccurrence import Cooccurrence
-from cooc.errors import InvalidParameterError
+from cooc._core.device import to_numpy
+from cooc.cooccurrence.matrix import Cooccurrence
+from cooc._core.errors import InvalidParameterError
 from cooc.spectral.targets import SPARSE_KINDS, Target, smoothed_marginals, target_matrix
-from cooc.vocab import Vocabulary
+from cooc.corpus.vocab import Vocabulary
 
 # C (symmetric, total 12) and global unigram counts 2, 3, 5 -> P_i = 0.2, 0.3, 0.5.
 C = np.array([[0, 2, 1], [2, 4, 0], [1, 0, 2]])

@@ -41,7 +41,7 @@ def tdevice(request) -> str:
 def trainer(request) -> dict:
     """Word2Vec's ``device`` and ``kernel``: the compiled CPU step, the torch step on the CPU (the
     GPU's code), and the torch and fused Triton steps on a GPU where there is one (Triton's
-    interpreter is too slow for these runs; tests/train/test_word2vec.py holds it to the torch
+    interpreter is too slow for these runs; tests/train/word2vec/test_estimator.py holds it to the torch
     step on a smaller corpus)."""
     device, kernel = request.param
     return {"device": device, "kernel": kernel}
@@ -49,8 +49,8 @@ def trainer(request) -> dict:
 
 def write_corpus(path, docs: list[np.ndarray], words: list[str], oov: bool = False):
     """A TokenCorpus of the given documents (ids; ``len(words)`` is the OOV id when ``oov``)."""
-    from cooc.corpus import CorpusWriter
-    from cooc.vocab import Vocabulary
+    from cooc.corpus.store import CorpusWriter
+    from cooc.corpus.vocab import Vocabulary
     tokens = np.concatenate(docs).astype(np.int32)
     offsets = np.r_[0, np.cumsum([len(d) for d in docs])]
     counts = np.bincount(tokens, minlength=len(words) + 1)[:len(words)]

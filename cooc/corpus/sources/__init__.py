@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputDataError, InvalidParameterError
+from ..._core.errors import InputDataError, InvalidParameterError
 from .base import Source, expand_paths
 from .hf import HFDatasetSource
 from .tabular import JSONLSource, ParquetSource

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputDataError
+from ..._core.errors import InputDataError
 
 
 def identity(raw: Any) -> str:

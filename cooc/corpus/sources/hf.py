@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import InputDataError, MissingDependencyError
+from ..._core.errors import InputDataError, MissingDependencyError
 from .base import Source
 
 WIKIPEDIA = ("wikimedia/wikipedia", "20231101.en")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputDataError
+from ..._core.errors import InputDataError
 from .base import Source, expand_paths, file_fingerprint, open_compressed
 from .text import iter_lines
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._params import OneOf, validate
-from ..errors import InputDataError
+from ..._core.params import OneOf, validate
+from ..._core.errors import InputDataError
 from .base import Source, expand_paths, file_fingerprint, open_compressed
 
 MODES = ("line", "paragraph")

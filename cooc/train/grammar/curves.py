@@ -19,11 +19,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._params import Interval, OneOf, validate
-from .._progress import ProgressBar
-from ..errors import InvalidParameterError
-from ._torch import autocast, generator, synchronize, task_seed, torch_device
-from .grammar_data import GrammarData, draw_data, grammar_name, grammar_scale
+from ..._core.params import Interval, OneOf, validate
+from ..._core.progress import ProgressBar
+from ..._core.errors import InvalidParameterError
+from .._torch import autocast, generator, synchronize, task_seed, torch_device
+from .data import GrammarData, draw_data, grammar_name, grammar_scale
 from .models import MODELS, build_model
 
 _CONSTRAINTS = {
@@ -119,7 +119,7 @@ def learning_curve(grammar: Any, model: str = "cnn", samples: Sequence[int] = (1
     amp : bool, optional
         bfloat16 autocast; defaults to True on CUDA, False on CPU.
     model_kwargs : dict, optional
-        Passed to :func:`~cooc.train.models.build_model` (``width``, ``d_model``, ...).
+        Passed to :func:`~cooc.train.grammar.models.build_model` (``width``, ``d_model``, ...).
 
     Returns
     -------
@@ -247,8 +247,8 @@ def grammar_study(specs: Sequence[str], out: str | os.PathLike, model: str = "cn
     -------
     dict with ``tables`` (the P* rows), ``curves`` (per-P summaries by spec), ``files``.
     """
-    from .._io import atomic_write_json, atomic_write_text
-    from .grammar_data import grammar_from_spec
+    from ..._core.io import atomic_write_json, atomic_write_text
+    from .data import grammar_from_spec
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     all_rows, tables, curves, scales = [], [], {}, {}
@@ -265,8 +265,8 @@ def grammar_study(specs: Sequence[str], out: str | os.PathLike, model: str = "cn
                                              "tables": tables, "curves": curves})
     files = ["curves.csv", "summary.json"]
     if figures:
-        from ..plots import saved
-        from ..plots.training import learning_curves, sample_complexity as plot_p_star
+        from ...plots import saved
+        from ...plots.training import learning_curves, sample_complexity as plot_p_star
         saved(learning_curves(curves, path=out / "curves.png"))
         files.append("curves.png")
         if all(np.isfinite(s) for s in scales.values()):

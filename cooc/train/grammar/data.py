@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidParameterError
+from ..._core.errors import InvalidParameterError
 from .models import input_kind
 
 TASKS = ("class", "next")
@@ -21,10 +21,10 @@ GRAMMARS = ("rhm", "srhm", "varying-tree")
 
 def grammar_from_spec(spec: str) -> Any:
     """Build a grammar from ``"rhm:v=8,n_c=8,m=4,s=2,L=3"`` (also ``srhm:``, ``varying-tree:``)."""
-    from ..grammars.pcfg import VaryingTreeGrammar
-    from ..grammars.rhm import RandomHierarchyModel
-    from ..grammars.source import parse_grammar_spec
-    from ..grammars.srhm import SparseRandomHierarchyModel
+    from ...grammars.pcfg import VaryingTreeGrammar
+    from ...grammars.rhm import RandomHierarchyModel
+    from ...grammars.source import parse_grammar_spec
+    from ...grammars.srhm import SparseRandomHierarchyModel
     name, params = parse_grammar_spec(spec)
     params.pop("distinct", None)  # training data are always distinct sentences where the grammar allows it
     if name == "rhm":
@@ -37,9 +37,9 @@ def grammar_from_spec(spec: str) -> Any:
 
 
 def grammar_name(grammar: Any) -> str:
-    from ..grammars.pcfg import VaryingTreeGrammar
-    from ..grammars.rhm import RandomHierarchyModel
-    from ..grammars.srhm import SparseRandomHierarchyModel
+    from ...grammars.pcfg import VaryingTreeGrammar
+    from ...grammars.rhm import RandomHierarchyModel
+    from ...grammars.srhm import SparseRandomHierarchyModel
     for cls, name in ((SparseRandomHierarchyModel, "srhm"), (RandomHierarchyModel, "rhm"),
                       (VaryingTreeGrammar, "varying-tree")):
         if isinstance(grammar, cls):
@@ -163,7 +163,7 @@ def _varying_tree(grammar: Any, n: int, n_test: int, kind: str, task: str, seed:
 
 
 def _to_device(X, y, n_test, n_out, vocab, seq_len, filter_size, depth, pad_id, device, task="class") -> GrammarData:
-    from ..grammars.rhm import as_torch
+    from ...grammars.rhm import as_torch
     return GrammarData(as_torch(np.ascontiguousarray(X), device), as_torch(np.ascontiguousarray(y), device),
                        n_test, int(n_out), int(vocab), int(seq_len), filter_size, depth, pad_id, task)
 

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._params import Interval, OneOf, validate
-from ..errors import InvalidParameterError
+from ..._core.params import Interval, OneOf, validate
+from ..._core.errors import InvalidParameterError
 
 MODELS = ("cnn", "transformer", "fc")
 

@@ -8,7 +8,7 @@ launch: each batch then costs four copies into the graph's input buffers and a r
 weights are updated in place, so the graph, which holds their addresses, stays valid for the
 whole run; the learning rate is a device scalar that the replay reads.
 
-The fused Triton step (:mod:`cooc.train._sgns_triton`) launches far fewer kernels, but at
+The fused Triton step (:mod:`cooc.train.word2vec._step_triton`) launches far fewer kernels, but at
 batch 65,536 its GPU time (0.65 ms on an H100) is shorter than the trainer's Python per step,
 so replay still pays: measured on an H100 (2026-11-27), 18.95M words/s replayed against 11.7M
 without; at batch 262,144 both run at 20M. Replay is the default on CUDA for skip-gram.
@@ -25,7 +25,7 @@ class GraphedSkipGram:
     Parameters
     ----------
     sgns_step : callable
-        :func:`cooc.train._sgns.sgns_step` or :func:`cooc.train._sgns_triton.sgns_step` (either
+        :func:`cooc.train.word2vec._step_torch.sgns_step` or :func:`cooc.train.word2vec._step_triton.sgns_step` (either
         takes ``lr`` as a device scalar and launches no work that waits for the host).
     W_in, W_out : CUDA tensors of shape (V, d)
         The weights the step updates in place (they must not be replaced during the run).

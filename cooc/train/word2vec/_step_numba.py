@@ -1,4 +1,4 @@
-"""The batched SGNS / CBOW step of :mod:`cooc.train._sgns`, compiled for the CPU with numba.
+"""The batched SGNS / CBOW step of :mod:`cooc.train.word2vec._step_torch`, compiled for the CPU with numba.
 
 Same step, same semantics: every score and gradient is taken from the weights before the
 step, repeated rows sum their updates, and ``damping`` bounds each row's step in the same
@@ -10,7 +10,7 @@ row's updates in batch order. No two threads write one row, and each row receive
 in the same order whatever the number of threads, so a run is bitwise reproducible.
 
 The rows are random and mostly out of cache, so the score asks for the rows of the example a
-few ahead (:mod:`cooc.train._prefetch`); the work arrays live between steps. On the 2-core VM
+few ahead (:mod:`cooc.train.word2vec._prefetch`); the work arrays live between steps. On the 2-core VM
 at V = 70,000 and batch 4096 these make a step 1.8 ms instead of 4.7.
 
 Skip-gram is the case of one context word per example (the input word), so one kernel
@@ -248,7 +248,7 @@ def _workspace(n_ex: int, k1: int, n_items: int, d: int, n_rows: int, n_parts: i
 
 
 def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0) -> float:
-    """:func:`cooc.train._sgns.sgns_step` on CPU tensors (or arrays), compiled."""
+    """:func:`cooc.train.word2vec._step_torch.sgns_step` on CPU tensors (or arrays), compiled."""
     inputs = _np(inputs)
     ptr = np.arange(inputs.size + 1, dtype=np.int64)
     return step(_weights(W_in), _weights(W_out), inputs, ptr, _np(outputs), _np(negatives), lr, damping)
@@ -275,7 +275,7 @@ def sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size: int, da
 
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0) -> float:
-    """:func:`cooc.train._sgns.cbow_step` on CPU tensors (or arrays), compiled.
+    """:func:`cooc.train.word2vec._step_torch.cbow_step` on CPU tensors (or arrays), compiled.
 
     ``example`` must be non-decreasing (each example's context words together), as the
     trainer produces it.

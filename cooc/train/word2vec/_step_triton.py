@@ -1,4 +1,4 @@
-"""The batched SGNS / CBOW step of :mod:`cooc.train._sgns` as two fused Triton kernels (GPU).
+"""The batched SGNS / CBOW step of :mod:`cooc.train.word2vec._step_torch` as two fused Triton kernels (GPU).
 
 Same step, same semantics as the torch and numba steps: every score and gradient comes from
 the weights before the step, repeated rows sum their updates, and ``damping`` bounds each
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import InvalidParameterError, MissingDependencyError
+from ..._core.errors import InvalidParameterError, MissingDependencyError
 
 try:
     import triton
@@ -206,7 +206,7 @@ def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int
 
 def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None = 1.0, block_m: int | None = None,
               num_warps: int | None = None):
-    """:func:`cooc.train._sgns.sgns_step` as fused Triton kernels."""
+    """:func:`cooc.train.word2vec._step_torch.sgns_step` as fused Triton kernels."""
     import torch
     out_idx = torch.cat([outputs.unsqueeze(1), negatives], 1)
     return step(W_in, W_out, inputs, None, out_idx, lr, damping, 1, block_m, num_warps)
@@ -214,7 +214,7 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: float | None = 1.0,
               max_context: int | None = None, block_m: int | None = None):
-    """:func:`cooc.train._sgns.cbow_step` as fused Triton kernels.
+    """:func:`cooc.train.word2vec._step_torch.cbow_step` as fused Triton kernels.
 
     ``example`` must be non-decreasing (each example's context words together), as the trainer
     produces it. ``max_context`` bounds the context words of one example (twice the window);

@@ -4,13 +4,13 @@ The corpus is streamed in chunks of whole documents. On the device, each chunk i
 the training vocabulary (out-of-vocabulary tokens dropped, so windows bridge them), frequent
 words are subsampled, every position draws its window radius, and all training examples of
 the chunk are generated at once and shuffled (on a CPU by one compiled pass,
-:func:`~cooc.train.sampling.shuffled_skipgram_pairs` or ``shuffled_cbow_examples``); they are
+:func:`~cooc.train.word2vec.sampling.shuffled_skipgram_pairs` or ``shuffled_cbow_examples``); they are
 then consumed in large batches, each
-one batched SGD step (see :mod:`cooc.train._sgns`) with the learning rate decaying linearly
+one batched SGD step (see :mod:`cooc.train.word2vec._step_torch`) with the learning rate decaying linearly
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
-compiled numba kernels (:mod:`cooc.train._sgns_numba`), the same step without the torch
+compiled numba kernels (:mod:`cooc.train.word2vec._step_numba`), the same step without the torch
 step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code on the CPU.
-On a GPU the step runs by default as two fused Triton kernels (:mod:`cooc.train._sgns_triton`)
+On a GPU the step runs by default as two fused Triton kernels (:mod:`cooc.train.word2vec._step_triton`)
 instead of the torch step's ~40 launches, and each full skip-gram batch is replayed from a
 captured CUDA graph (measured on an H100: 0.65 ms a step of 65536 pairs against 1.45 ms for
 the torch step, and about 19M words/s in a whole run against 8-10M; benchmarks/RESULTS.md).
@@ -31,15 +31,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._io import provenance
-from .._params import InstanceOf, Interval, OneOf, validate
-from .._progress import ProgressBar
-from ..corpus import TokenCorpus
-from ..errors import InputDataError, InvalidParameterError
+from ..._core.io import provenance
+from ..._core.params import InstanceOf, Interval, OneOf, validate
+from ..._core.progress import ProgressBar
+from ...corpus.store import TokenCorpus
+from ..._core.errors import InputDataError, InvalidParameterError
 from . import sampling
-from ._checkpoint import load_checkpoint, save_checkpoint
-from . import _sgns, _sgns_numba
-from ._torch import generator, synchronize, task_seed, torch_device
+from .._checkpoint import load_checkpoint, save_checkpoint
+from . import _step_torch as _sgns, _step_numba as _sgns_numba
+from .._torch import generator, synchronize, task_seed, torch_device
 
 CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
@@ -81,7 +81,7 @@ class Word2Vec:
     negative : int, default 5
         Negatives per positive example, drawn from unigram^``ns_exponent``.
     sample : float, default 1e-3
-        Subsampling threshold t (0 disables); see :func:`cooc.train.sampling.keep_probabilities`.
+        Subsampling threshold t (0 disables); see :func:`cooc.train.word2vec.sampling.keep_probabilities`.
     epochs : int, default 5
     alpha : float, optional
         Starting learning rate (default 0.025 for skip-gram, 0.05 for CBOW, as gensim).
@@ -99,19 +99,19 @@ class Word2Vec:
         4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
         launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``.
     damping : float or None, default 1.0
-        Bound on each row's step by its curvature in the batch (see :mod:`cooc.train._sgns`):
+        Bound on each row's step by its curvature in the batch (see :mod:`cooc.train.word2vec._step_torch`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
         small vocabularies).
     kernel : {"auto", "torch", "numba", "triton"}, default "auto"
         How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU),
-        ``"triton"`` (two fused GPU kernels, :mod:`cooc.train._sgns_triton`, the default on a
+        ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default on a
         GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor
         operations; the GPU's default where triton is not installed or the GPU is older than
         compute capability 8.0). All take the same step; they differ by float rounding.
     cuda_graph : bool or None, default None
         Skip-gram on a GPU only, with the torch or Triton step: replay each full batch's step
-        from a captured CUDA graph (:mod:`cooc.train._graphs`), which saves the per-kernel
+        from a captured CUDA graph (:mod:`cooc.train.word2vec._graphs`), which saves the per-kernel
         launch cost of the step. None: on for skip-gram on a CUDA device, off otherwise.
     chunk_tokens : int, default 1048576
         Corpus tokens per chunk: the unit of shuffling, progress and checkpointing.
@@ -255,14 +255,14 @@ class Word2Vec:
 
     # -- results ----------------------------------------------------------------------------
     def to_embedding(self, vectors: str = "input", corpus: TokenCorpus | None = None):
-        """The trained vectors as an :class:`~cooc.spectral.embedding.Embedding`.
+        """The trained vectors as an :class:`~cooc.embedding.Embedding`.
 
         Parameters
         ----------
         vectors : {"input", "sum"}
             Input vectors (gensim's ``wv``) or input + output vectors.
         """
-        from ..spectral.embedding import Embedding
+        from ...embedding import Embedding
         validate({"vectors": vectors}, {"vectors": _CONSTRAINTS["vectors"]}, owner="Word2Vec")
         W = self.input_vectors_ if vectors == "input" else self.input_vectors_ + self.output_vectors_
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
@@ -284,7 +284,7 @@ def _resolve_kernel(kernel: str, device) -> str:
     if kernel == "numba" and device.type != "cpu":
         raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
     if kernel == "triton" and device.type != "cuda":
-        from . import _sgns_triton
+        from . import _step_triton as _sgns_triton
         if not _sgns_triton.interpreted():
             raise InvalidParameterError("Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
                                         "Triton's interpreter: TRITON_INTERPRET=1, for tests).")
@@ -295,7 +295,7 @@ def _triton_supported(device) -> bool:
     """Whether the fused Triton step is the default on this CUDA device: triton imports (CUDA builds of
     torch on Linux ship it) and the GPU is one Triton supports (compute capability 8.0 or later)."""
     try:
-        from . import _sgns_triton  # noqa: F401
+        from . import _step_triton as _sgns_triton  # noqa: F401
     except ImportError:  # MissingDependencyError is one
         return False
     import torch
@@ -316,7 +316,7 @@ def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
 def _step_module(kernel: str):
     """The module whose ``sgns_step`` / ``cbow_step`` the run calls."""
     if kernel == "triton":
-        from . import _sgns_triton
+        from . import _step_triton as _sgns_triton
         return _sgns_triton
     return _sgns_numba if kernel == "numba" else _sgns
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..errors import InvalidParameterError
+from ..._core.errors import InvalidParameterError
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 from cooc.grammars.pcfg import VaryingTreeGrammar
 from cooc.grammars.rhm import RandomHierarchyModel
 from cooc.grammars.srhm import SparseRandomHierarchyModel
-from cooc.train.curves import curve_table, learning_curve, sample_complexity, summarize
-from cooc.train.grammar_data import draw_data, grammar_from_spec, grammar_scale
+from cooc.train.grammar.curves import curve_table, learning_curve, sample_complexity, summarize
+from cooc.train.grammar.data import draw_data, grammar_from_spec, grammar_scale
 from cooc.train._torch import torch_device
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cooc.errors import InvalidParameterError
-from cooc.train.models import FullyConnected, HierarchicalCNN, TransformerClassifier, build_model, input_kind
+from cooc._core.errors import InvalidParameterError
+from cooc.train.grammar.models import FullyConnected, HierarchicalCNN, TransformerClassifier, build_model, input_kind
 
 
 def test_cnn_depth_and_shapes():

@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from cooc.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from cooc.spectral.embedding import Embedding
-from cooc.train.word2vec import Word2Vec, train_word2vec
+from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from cooc.embedding import Embedding
+from cooc.train.word2vec.estimator import Word2Vec, train_word2vec
 
-from .conftest import _torch_cuda, two_cluster_docs, write_corpus
+from ..conftest import _torch_cuda, two_cluster_docs, write_corpus
 
 SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, batch_size=1024,
              chunk_tokens=5000, progress=False)
@@ -87,7 +87,7 @@ def test_fast_and_torch_kernels_train_alike(cluster_corpus, tmp_path, kernel, sg
     corpus = cluster_corpus
     if kernel == "triton":
         pytest.importorskip("triton")
-        from cooc.train import _sgns_triton
+        from cooc.train.word2vec import _step_triton as _sgns_triton
         if not _sgns_triton.interpreted():
             pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
         corpus = write_corpus(tmp_path / "small", two_cluster_docs(150, 20, 10, seed=1), cluster_corpus.vocab.words)
@@ -119,8 +119,8 @@ def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
 def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
     """On a GPU the trainer draws each chunk's negatives at once and slices them per batch; the
     same path, forced on the CPU, makes one draw per chunk and learns the planted clusters."""
-    from cooc.train import sampling
-    from cooc.train import word2vec as w2v
+    from cooc.train.word2vec import sampling
+    from cooc.train.word2vec import estimator as w2v
     init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
     shapes = []
 
@@ -143,8 +143,8 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
 def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus, monkeypatch):
     """A CPU run draws 64 batches' negatives at once; drawn batch by batch instead, from the same
     splitmix64 stream, they are the same, and so is the whole run, bitwise."""
-    from cooc.train import sampling
-    from cooc.train import word2vec as w2v
+    from cooc.train.word2vec import sampling
+    from cooc.train.word2vec import estimator as w2v
     init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
     draws, vectors = {64: [], 1: []}, {}
     for group in draws:
@@ -184,7 +184,7 @@ def test_subsampling_keeps_expected_fraction(tmp_path):
     words = ["common", "w1", "w2", "w3"]
     doc = np.where(rng.random(20_000) < 0.7, 0, rng.integers(1, 4, 20_000))
     corpus = write_corpus(tmp_path / "c", [doc], words)
-    from cooc.train.sampling import keep_probabilities
+    from cooc.train.word2vec.sampling import keep_probabilities
     counts = np.bincount(doc, minlength=4)
     expected = (counts * keep_probabilities(counts, 1e-2)).sum()
     model = Word2Vec(dim=4, epochs=1, min_count=1, sample=1e-2, batch_size=4096, progress=False).fit(corpus)
@@ -244,8 +244,8 @@ def test_train_word2vec_saves_and_resumes(cluster_corpus, tmp_path):
 def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
     pytest.importorskip("triton")
     import torch
-    from cooc.train import _sgns_triton
-    from cooc.train.word2vec import _resolve_kernel
+    from cooc.train.word2vec import _step_triton as _sgns_triton
+    from cooc.train.word2vec.estimator import _resolve_kernel
     assert _resolve_kernel("triton", torch.device("cuda")) == "triton"
     monkeypatch.setattr(_sgns_triton, "interpreted", lambda: False)
     with pytest.raises(InvalidParameterError, match="kernel='triton' runs on a CUDA device"):
@@ -264,15 +264,15 @@ def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, clu
 
     import torch
 
-    import cooc.train
-    from cooc.train.word2vec import _resolve_graph, _resolve_kernel
+    import cooc.train.word2vec
+    from cooc.train.word2vec.estimator import _resolve_graph, _resolve_kernel
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # older than Triton supports
     assert _resolve_kernel("auto", cuda) == "torch"
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
     assert _resolve_kernel("auto", cuda) == ("triton" if importlib.util.find_spec("triton") else "torch")
-    monkeypatch.delattr(cooc.train, "_sgns_triton", raising=False)
-    monkeypatch.setitem(sys.modules, "cooc.train._sgns_triton", None)  # an import of it now fails
+    monkeypatch.delattr(cooc.train.word2vec, "_step_triton", raising=False)
+    monkeypatch.setitem(sys.modules, "cooc.train.word2vec._step_triton", None)  # an import of it now fails
     assert _resolve_kernel("auto", cuda) == "torch"
     assert _resolve_kernel("torch", cuda) == "torch"
     assert _resolve_graph(None, True, cuda) is True and _resolve_graph(None, False, cuda) is False
@@ -288,7 +288,7 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
     with pytest.raises(InvalidParameterError, match="'kernel' must be one of"):
         Word2Vec(kernel="cuda").fit(cluster_corpus)
     import torch
-    from cooc.train.word2vec import _resolve_kernel
+    from cooc.train.word2vec.estimator import _resolve_kernel
     with pytest.raises(InvalidParameterError, match="CPU only"):
         _resolve_kernel("numba", torch.device("cuda"))
     with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):

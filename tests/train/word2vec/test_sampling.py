@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from cooc.errors import InvalidParameterError
-from cooc.train import sampling
+from cooc._core.errors import InvalidParameterError
+from cooc.train.word2vec import sampling
 from cooc.train._torch import generator, task_seed, torch_device
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cooc.train import _sgns, _sgns_numba
+from cooc.train.word2vec import _step_torch as _sgns, _step_numba as _sgns_numba
 from cooc.train._torch import torch_device
 
 V, D, B, K = 7, 5, 40, 3  # B >> V: every row repeats many times in the batch
@@ -23,7 +23,7 @@ def _step_module(name: str, tdevice: str):
         return _sgns_numba
     if name == "triton":
         pytest.importorskip("triton")
-        from cooc.train import _sgns_triton
+        from cooc.train.word2vec import _step_triton as _sgns_triton
         if tdevice == "cpu" and not _sgns_triton.interpreted():
             pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
         return _sgns_triton

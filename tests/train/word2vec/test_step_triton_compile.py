@@ -22,7 +22,7 @@ import json, os, subprocess, tempfile
 import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
-from cooc.train import _sgns_triton as m
+from cooc.train.word2vec import _step_triton as m
 
 cuobjdump = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "cuobjdump")
 pointers = dict.fromkeys(["W_in", "W_out", "h", "gh", "g", "T_in", "T_out"], "*fp32")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cooc.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError
 
 pytest.importorskip("triton")
-from cooc.train import _sgns_triton  # noqa: E402
+from cooc.train.word2vec import _step_triton as _sgns_triton  # noqa: E402
 
 
 def test_block_shape_is_read_from_its_environment_variable():
@@ -21,13 +21,13 @@ def test_block_shape_is_read_from_its_environment_variable():
         with pytest.raises(InvalidParameterError, match="COOC_TRITON_BLOCK"):
             _sgns_triton._block_shape(bad)
     env = {**os.environ, "COOC_TRITON_BLOCK": "4x2"}
-    out = subprocess.run([sys.executable, "-c", "from cooc.train import _sgns_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
+    out = subprocess.run([sys.executable, "-c", "from cooc.train.word2vec import _step_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.split() == ["4", "2"], out.stderr[-2000:]
 
 
 def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
     try:
         from word2vec_step import fastest_triton_shape
     finally:

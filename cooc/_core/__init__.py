@@ -1,0 +1,1 @@
+"""Infrastructure shared by every room: errors, file I/O, parameter validation, devices, progress."""

@@ -1,0 +1,1 @@
+"""Drivers that combine stages (count, embed, evaluate, train) into the papers' experiments."""

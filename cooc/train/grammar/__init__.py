@@ -1,0 +1,1 @@
+"""Networks trained on synthetic grammars: CNNs, transformers, fully-connected nets, learning curves."""
