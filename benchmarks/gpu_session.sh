@@ -77,7 +77,7 @@ stage "w2v cpu scaling" 40 python3 benchmarks/word2vec_step.py --device cpu --ke
 #    (dask-cuda 25.10 with the dask/distributed 2025.9 it pins, cuda-core + cuda-bindings 12, nvidia-ml-py).
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-cuda .whl/cuda/*.whl >>"$LOG" 2>&1
 stage "dask-cuda" 80 env PYTHONPATH="/tmp/site-cuda:$PYTHONPATH" python3 -m pytest -q -p no:cacheprovider -rfE \
-    tests/scale/test_distributed.py -k "local_cuda_cluster"
+    tests/count/test_distributed.py -k "local_cuda_cluster"
 # 4. Ingestion scaling with 16 cores and Dask overhead (issue 7). 10M tokens: with 20M tokens and five worker
 #    counts the stage did not finish in 120 s (most of it making the synthetic text on a fresh machine).
 stage "scale" 120 python3 benchmarks/scale.py --source synthetic --tokens 10e6 --workers 1 2 4 8 16 --dask-workers 4 \

@@ -1,11 +1,19 @@
-"""Device selection and the array module (numpy or cupy) for shared kernels.
+"""Devices: one meaning of ``"auto"`` for every backend, and the array module (numpy or cupy) for shared kernels.
 
 Kernels are written once against ``xp`` (numpy or cupy). GPU use is explicit
-(``device="cuda"``) or ``"auto"`` (cuda when CuPy and a device are present); it is
-never silent, and arrays from different modules are refused.
+(``device="cuda"``) or ``"auto"``; it is never silent, and arrays from different modules
+are refused.
+
+``"auto"`` means the same thing everywhere: *the GPU, when the library that will run this
+work can use one here; otherwise the CPU*. Array code runs on CuPy (``backend="cupy"``:
+counting, targets, eigensolvers), the trainers on torch (``backend="torch"``). When a CUDA
+device is present but the backend needed for it is missing, ``"auto"`` falls back to the CPU
+and says so once, with the install line that fixes it.
 """
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from types import ModuleType
 from typing import Any
@@ -14,8 +22,12 @@ import numpy as np
 
 from .errors import InvalidParameterError, MissingDependencyError
 
+log = logging.getLogger("cooc")
+
 DEVICES = ("cpu", "cuda", "auto")
+BACKENDS = ("cupy", "torch")
 CUPY_INSTALL = 'pip install "cooc[gpu]"  (or: pip install cupy-cuda12x)'
+TORCH_CUDA_INSTALL = "install a CUDA build of torch (see https://pytorch.org/get-started/locally/)"
 
 
 def _import_cupy() -> ModuleType | None:
@@ -37,17 +49,60 @@ def cuda_available() -> bool:
         return False
 
 
-def resolve_device(device: str) -> str:
-    """Map ``"cpu" | "cuda" | "auto"`` to ``"cpu"`` or ``"cuda"``.
+def torch_cuda_available() -> bool:
+    """True when torch imports and sees at least one CUDA device."""
+    try:
+        import torch
+    except Exception:
+        return False
+    return bool(torch.cuda.is_available())
 
-    ``"cuda"`` without CuPy raises :class:`MissingDependencyError` naming the pip line.
+
+def backend_sees_gpu(backend: str) -> bool:
+    """Whether ``backend`` ("cupy" or "torch") can run on a CUDA device here."""
+    return cuda_available() if backend == "cupy" else torch_cuda_available()
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_fallback(backend: str) -> None:
+    fix = CUPY_INSTALL if backend == "cupy" else TORCH_CUDA_INSTALL
+    log.warning("device='auto': a CUDA device is present but %s cannot use it, so this runs on the CPU; "
+                "to use the GPU: %s", backend, fix)
+
+
+def resolve_device(device: str, backend: str = "cupy") -> str:
+    """Map ``"cpu" | "cuda" | "auto"`` to ``"cpu"`` or ``"cuda"`` for work run by ``backend``.
+
+    Parameters
+    ----------
+    device : {"cpu", "cuda", "auto"}, or ``"cuda:N"`` for torch
+    backend : {"cupy", "torch"}
+        The library that runs the work on a GPU.
+
+    ``"auto"`` is ``"cuda"`` when ``backend`` sees a CUDA device, else ``"cpu"`` (logging a
+    warning when the other library sees one). ``"cuda"`` where ``backend`` cannot run on a
+    GPU raises :class:`MissingDependencyError` naming what to install.
     """
-    if device not in DEVICES:
-        raise InvalidParameterError(f"parameter 'device' must be one of {DEVICES}, got {device!r}.")
-    if device == "cpu":
+    if backend not in BACKENDS:
+        raise InvalidParameterError(f"parameter 'backend' must be one of {BACKENDS}, got {backend!r}.")
+    name = str(device)
+    base, _, index = name.partition(":")
+    if base not in DEVICES or (index and (backend != "torch" or base != "cuda" or not index.isdigit())):
+        extra = " (or 'cuda:N')" if backend == "torch" else ""
+        raise InvalidParameterError(f"parameter 'device' must be one of {DEVICES}{extra}, got {device!r}.")
+    if base == "cpu":
         return "cpu"
-    if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
+    if base == "auto":
+        if backend_sees_gpu(backend):
+            return "cuda"
+        other = "torch" if backend == "cupy" else "cupy"
+        if backend_sees_gpu(other):
+            _warn_fallback(backend)
+        return "cpu"
+    if backend == "torch":
+        if not torch_cuda_available():
+            raise MissingDependencyError(f"device={device!r} but torch sees no CUDA device here; {TORCH_CUDA_INSTALL}.")
+        return name
     if _import_cupy() is None:
         raise MissingDependencyError(f"device='cuda' needs CuPy, which is not installed: {CUPY_INSTALL}")
     if not cuda_available():

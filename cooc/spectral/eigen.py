@@ -142,7 +142,7 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
     if _is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
         solver, device = _operator_solver(solver, device)
     elif solver == "torch":
-        device = _torch_device(device if not on_gpu else "cuda")
+        device = resolve_device(device if not on_gpu else "cuda", backend="torch")
     else:
         device = "cuda" if on_gpu else resolve_device(device)
     if solver == "auto":
@@ -169,7 +169,7 @@ def choose_solver(V: int, k: int, sparse: bool, density: float, device: str) -> 
     if sparse and density < 0.1 and k < V - 1:
         return "lanczos"
     if device == "cuda":
-        return "torch" if _torch_cuda() else "dense"
+        return "torch" if resolve_device("auto", backend="torch") == "cuda" else "dense"
     if V <= SMALL_DENSE or k > V // LANCZOS_RATIO or k >= V - 1:
         return "dense"
     return "lanczos"
@@ -211,25 +211,6 @@ def _density(matrix: Any) -> float:
     V = matrix.shape[0]
     nnz = getattr(matrix, "nnz", None)
     return 1.0 if nnz is None else float(nnz) / max(V * V, 1)
-
-
-def _torch_cuda() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def _torch_device(device: str) -> str:
-    if device not in ("cpu", "cuda", "auto"):
-        raise InvalidParameterError(f"parameter 'device' must be one of ('cpu', 'cuda', 'auto'), got {device!r}.")
-    if device == "auto":
-        return "cuda" if _torch_cuda() else "cpu"
-    if device == "cuda" and not _torch_cuda():
-        raise MissingDependencyError("solver='torch' with device='cuda' needs PyTorch built with CUDA and a GPU "
-                                     "(see https://pytorch.org/get-started/locally/).")
-    return device
 
 
 def _order(values: np.ndarray, k: int, which: str) -> np.ndarray:

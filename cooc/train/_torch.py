@@ -1,8 +1,7 @@
 """Torch helpers shared by the trainers: device choice, per-task random generators, precision.
 
-The array code of :mod:`cooc._core.device` selects numpy or CuPy; the trainers use torch, whose
-CUDA support does not depend on CuPy, so they resolve devices here with the same words
-(``"cpu" | "cuda" | "auto"``) and the same rule: GPU use is explicit or ``"auto"``, never silent.
+Devices resolve through :func:`cooc._core.device.resolve_device` with ``backend="torch"``, so
+``"auto"`` means what it means everywhere: the GPU when torch can use one here.
 """
 from __future__ import annotations
 
@@ -11,27 +10,13 @@ from typing import Iterator
 
 import numpy as np
 
-from .._core.device import DEVICES
-from .._core.errors import InvalidParameterError, MissingDependencyError
-
-TORCH_CUDA_INSTALL = "install a CUDA build of torch (see https://pytorch.org/get-started/locally/)"
+from .._core.device import resolve_device
 
 
 def torch_device(device: str):
-    """Map ``"cpu" | "cuda" | "auto"`` (or ``"cuda:N"``) to a ``torch.device``.
-
-    ``"cuda"`` on a machine where torch sees no GPU raises :class:`MissingDependencyError`.
-    """
+    """Map ``"cpu" | "cuda" | "auto"`` (or ``"cuda:N"``) to a ``torch.device`` (see :func:`resolve_device`)."""
     import torch
-    name = str(device)
-    base = name.split(":", 1)[0]
-    if base not in DEVICES or (base != "cuda" and ":" in name):
-        raise InvalidParameterError(f"parameter 'device' must be one of {DEVICES} (or 'cuda:N'), got {device!r}.")
-    if base == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if base == "cuda" and not torch.cuda.is_available():
-        raise MissingDependencyError(f"device={device!r} but torch sees no CUDA device here; {TORCH_CUDA_INSTALL}.")
-    return torch.device(name)
+    return torch.device(resolve_device(device, backend="torch"))
 
 
 def task_seed(seed: int, *keys: int) -> int:
