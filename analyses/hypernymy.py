@@ -28,7 +28,8 @@ from _shared import start, wikipedia_counts, write_corpus
 from cooc import SpectralEmbedding, TaxonomyModel, count_cooccurrences
 from cooc._core.errors import CoocError
 from cooc.geometry.hypernymy import classify_modes, hypernymy_alignment, park_diagnostic
-from cooc.geometry.symmetry import eigen_embed, target_block
+from cooc.geometry.symmetry import eigen_embed
+from cooc.spectral.blocks import target_block
 from cooc.plots import pyplot
 from cooc.plots.geometry import alignment_curves
 

@@ -29,7 +29,9 @@ import numpy as np
 from _shared import start, wikipedia_counts, write_corpus
 from cooc import LatentVariableModel, SpectralEmbedding, count_cooccurrences
 from cooc.geometry.places import distance_kernel_fit, load_places, location_probe
-from cooc.geometry.symmetry import circular_distance, fit_circular_kernel, helper_experiment, load_family, probe_embedding, recover_order, robustness, symmetry_report, target_block, year_probe
+from cooc.experiments.symmetry import helper_experiment, robustness, symmetry_report
+from cooc.geometry.symmetry import circular_distance, fit_circular_kernel, load_family, probe_embedding, recover_order, year_probe
+from cooc.spectral.blocks import target_block
 from cooc.grammars.latent import circulant_eigenvalues, fourier_modes
 from cooc.plots import geometry as gplots
 from cooc.plots.grammars import plot_kernel

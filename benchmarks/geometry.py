@@ -32,6 +32,7 @@ from _common import append_results, markdown_table, timeit  # noqa: E402
 
 from cooc.cooccurrence.matrix import Cooccurrence  # noqa: E402
 from cooc.geometry import hypernymy as H  # noqa: E402
+from cooc.spectral.blocks import target_block  # noqa: E402
 from cooc.geometry import symmetry as S  # noqa: E402
 from cooc.spectral.targets import target_matrix  # noqa: E402
 from cooc.corpus.vocab import Vocabulary  # noqa: E402
@@ -79,10 +80,10 @@ def bench_block(rows: list, V: int, repeat: int) -> None:
     cooc = random_cooccurrence(V, 0.02)
     words = [f"w{i}" for i in range(0, V, V // 12)][:12]
     ids = cooc.vocab.ids(words)
-    fast = S.target_block(cooc, words)
+    fast = target_block(cooc, words)
     full = np.asarray(target_matrix(cooc, "mstar"))[np.ix_(ids, ids)]
     assert np.allclose(fast, full, rtol=0, atol=1e-12)
-    t_fast = timeit(lambda: S.target_block(cooc, words), repeat=repeat)
+    t_fast = timeit(lambda: target_block(cooc, words), repeat=repeat)
     t_ref = timeit(lambda: np.asarray(target_matrix(cooc, "mstar"))[np.ix_(ids, ids)], repeat=max(1, repeat // 2),
                    warmup=0)
     rows.append([f"M* block of 12 words, V = {V:,}", "full V x V target, sliced", t_ref[0], t_fast[0],

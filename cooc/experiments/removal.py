@@ -23,7 +23,8 @@ import numpy as np
 
 from .._core.params import OneOf, validate
 from .._core.errors import InputDataError
-from ..geometry.analogy import AnalogyResult, _Lookup, evaluate_analogies
+from ..geometry.analogy import AnalogyResult, evaluate_analogies
+from ..geometry.lookup import WordLookup
 
 BLOCKS = ("pairs", "cross", "all")
 COUNT_SETTINGS = ("window", "weighting", "symmetric", "oov", "vocab_size", "per_offset")
@@ -59,7 +60,7 @@ def _in_vocab(pairs: Sequence[tuple[str, str]], vocab: Any, case_insensitive: bo
     represents it, so "Athens" reaches the row that the analogy evaluation scores.
     """
     words = vocab.words
-    lookup = _Lookup(words, None, case_insensitive)
+    lookup = WordLookup(words, None, case_insensitive)
     out: dict[tuple[str, str], None] = {}
     for a, b in pairs:
         i, j = lookup.get(a), lookup.get(b)

@@ -33,6 +33,7 @@ from .._core.device import get_xp, to_numpy
 from .._core.params import Interval, OneOf, validate
 from .._core.errors import InputDataError, InvalidParameterError
 from ..embedding import COSMUL_EPS, Embedding
+from .lookup import WordLookup
 
 PROTOCOLS = ("gensim", "pairs")
 METHODS = ("add", "mul")
@@ -118,29 +119,6 @@ def _as_questions_or_pairs(data: Any) -> tuple[str, Mapping[str, Sequence[tuple[
     raise InvalidParameterError(f"analogy families must hold 4-word questions or 2-word pairs, got sizes {sorted(sizes)}.")
 
 
-# -- vocabulary lookup -------------------------------------------------------------------------
-class _Lookup:
-    """Maps words to candidate rows like gensim: the first ``restrict_vocab`` words, optionally case-folded
-    (the most frequent spelling of a folded word represents it; other spellings are its variants)."""
-
-    def __init__(self, index_to_key: Sequence[str], restrict_vocab: int | None, case_insensitive: bool):
-        self.n = len(index_to_key) if restrict_vocab is None else min(restrict_vocab, len(index_to_key))
-        self.case_insensitive = case_insensitive
-        self.index: dict[str, int] = {}
-        self.canon = np.arange(self.n, dtype=np.int64)
-        for i, word in enumerate(index_to_key[: self.n]):
-            key = self.fold(word)
-            first = self.index.setdefault(key, i)
-            self.canon[i] = first
-        self.variants = np.flatnonzero(self.canon != np.arange(self.n))
-
-    def fold(self, word: str) -> str:
-        return word.upper() if self.case_insensitive else word
-
-    def get(self, word: str) -> int:
-        return self.index.get(self.fold(word), -1)
-
-
 # -- question sets -------------------------------------------------------------------------------
 @dataclass
 class _QuestionSet:
@@ -157,7 +135,7 @@ class _QuestionSet:
         return int(self.a.size)
 
 
-def _gensim_set(questions: Questions, lookup: _Lookup) -> _QuestionSet:
+def _gensim_set(questions: Questions, lookup: WordLookup) -> _QuestionSet:
     names = list(questions)
     rows, fam, listed, usable = [], [], [], []
     for f, name in enumerate(names):
@@ -172,7 +150,7 @@ def _gensim_set(questions: Questions, lookup: _Lookup) -> _QuestionSet:
                         np.array(listed), np.array(usable))
 
 
-def _pairs_set(pairs: Pairs, lookup: _Lookup) -> _QuestionSet:
+def _pairs_set(pairs: Pairs, lookup: WordLookup) -> _QuestionSet:
     names = list(pairs)
     parts, fam, listed, usable = [], [], [], []
     for f, name in enumerate(names):
@@ -286,7 +264,7 @@ class _Scorer:
     columns.
     """
 
-    def __init__(self, W: Any, qs: _QuestionSet, lookup: _Lookup, method: str, query: str, exclude_query: bool,
+    def __init__(self, W: Any, qs: _QuestionSet, lookup: WordLookup, method: str, query: str, exclude_query: bool,
                  device: str, dtype: str, max_block: int, eps: float = COSMUL_EPS):
         self.xp = xp = get_xp(device)
         self.qs, self.method, self.query, self.exclude = qs, method, query, exclude_query
@@ -368,9 +346,9 @@ def _aggregate(correct: np.ndarray, qs: _QuestionSet, protocol: str, settings: d
 
 
 def _prepare(words: Sequence[str], questions: Any, protocol: str, restrict_vocab: int | None,
-             case_insensitive: bool) -> tuple[_QuestionSet, _Lookup]:
+             case_insensitive: bool) -> tuple[_QuestionSet, WordLookup]:
     kind, data = _as_questions_or_pairs(questions)
-    lookup = _Lookup(words, restrict_vocab, case_insensitive)
+    lookup = WordLookup(words, restrict_vocab, case_insensitive)
     if protocol == "gensim":
         if kind != "questions":
             raise InvalidParameterError("protocol 'gensim' needs 4-word questions; pairs only suit protocol 'pairs'.")
@@ -517,38 +495,3 @@ def accuracy_vs_k(source: Any, ks: Iterable[int], questions: Any = None, *, prot
     if label is None:
         label = str(embedding.meta.get("target", ""))
     return AccuracyCurve(ks, results, label)
-
-
-def compare_targets(cooc: Any, targets: Sequence[str] = ("m", "logm", "pmi", "ppmi", "mstar"),
-                    ks: Iterable[int] = (10, 20, 50, 100, 200), questions: Any = None, *,
-                    embed_params: dict[str, Any] | None = None, **curve_params: Any) -> dict[str, AccuracyCurve]:
-    """Accuracy-against-K curves for several targets of one co-occurrence matrix.
-
-    Each target is decomposed once, to ``max(ks)`` eigenpairs.
-
-    Parameters
-    ----------
-    cooc : Cooccurrence
-    targets : sequence of str
-    ks : iterable of int
-    questions : see :func:`evaluate_analogies`
-    embed_params : dict, optional
-        Passed to :class:`~cooc.spectral.estimator.SpectralEmbedding` (p, which, solver, eps, device, ...).
-    **curve_params
-        Passed to :func:`accuracy_vs_k` (protocol, method, query, exclude_query, ...).
-
-    Returns
-    -------
-    dict of target name to AccuracyCurve
-    """
-    from ..spectral.estimator import SpectralEmbedding
-    ks = sorted(set(int(k) for k in ks))
-    if questions is None or isinstance(questions, (str, os.PathLike)):
-        questions = load_questions(questions)
-    embed_params = dict(embed_params or {})
-    dim = min(max(ks), len(cooc))
-    curves = {}
-    for target in targets:
-        model = SpectralEmbedding(target=target, dim=dim, **embed_params).fit(cooc)
-        curves[target] = accuracy_vs_k(model, [k for k in ks if k <= dim], questions, label=target, **curve_params)
-    return curves

@@ -62,6 +62,17 @@ def list_families() -> list[str]:
     return sorted({p.name[:-4] for p in FAMILIES_DIR.iterdir() if p.name.endswith(".txt")} | {"years"})
 
 
+def present_family(family: Family, *vocabularies: Any) -> Family:
+    """The family's words found in every vocabulary (key -> index mappings); at least 4 are needed."""
+    fam = family
+    for keys in vocabularies:
+        fam = fam.present(keys)
+    if len(fam) < 4:
+        raise InputDataError(f"only {len(fam)} words of family {family.name!r} are in the vocabulary "
+                             f"({list(fam.words)}); at least 4 are needed.")
+    return fam
+
+
 def years_family(start: int = YEARS_RANGE[0], stop: int = YEARS_RANGE[1]) -> Family:
     """The years ``start..stop`` (inclusive) as words, generated rather than shipped."""
     if stop < start:

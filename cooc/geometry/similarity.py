@@ -17,7 +17,7 @@ import numpy as np
 
 from .._core.errors import InputDataError
 from ..embedding import Embedding
-from .analogy import _Lookup
+from .lookup import WordLookup
 
 BENCHMARKS = ("wordsim353", "simlex999")
 
@@ -114,7 +114,7 @@ def evaluate_similarity(embedding: Embedding, pairs: str | os.PathLike | Sequenc
         name = name or Path(pairs).stem
         pairs = load_word_pairs(pairs)
     pairs = list(pairs)
-    lookup = _Lookup(embedding.index_to_key, restrict_vocab, case_insensitive)
+    lookup = WordLookup(embedding.index_to_key, restrict_vocab, case_insensitive)
     ids = np.array([(lookup.get(a), lookup.get(b)) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
     known = (ids >= 0).all(axis=1)
     gold = np.array([s for _, _, s in pairs], dtype=np.float64)[known]

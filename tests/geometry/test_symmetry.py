@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from scipy import optimize
 
-from cooc.cooccurrence.matrix import Cooccurrence
 from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.geometry import symmetry as S
 from cooc.grammars.latent import LatentVariableModel
 from cooc.spectral.estimator import SpectralEmbedding
-from cooc.spectral.targets import KINDS, target_matrix
-from cooc.corpus.vocab import Vocabulary
+
+from ..latent import counted, latent_vectors
 
 MONTHS = S.load_family("months")
 
@@ -191,18 +189,13 @@ def test_ridge_loo_matches_sklearn(rng):
     assert coef == pytest.approx(ref.coef_, rel=1e-8, abs=1e-10) and intercept == pytest.approx(ref.intercept_)
 
 
-def _latent_vectors(model: LatentVariableModel, dim: int) -> np.ndarray:
-    emb = SpectralEmbedding("mstar", dim=dim).fit_transform(model.exact_cooccurrence())
-    return emb.vectors[:model.n_words]
-
-
 def test_year_probe_line_decays_like_a_power_twice_as_fast_as_a_plane():
     ranks = [1, 2, 3, 4, 6, 8, 11, 16]
     line = LatentVariableModel(121, "line", scale=3.0, n_fillers=30)
-    curve = S.year_probe(_latent_vectors(line, 60), np.arange(1900, 2021), ranks=ranks, n_splits=10, seed=1)
+    curve = S.year_probe(latent_vectors(line, 60), np.arange(1900, 2021), ranks=ranks, n_splits=10, seed=1)
     assert curve.error[0] > 0.3 and curve.error[-1] < 0.05
     plane = LatentVariableModel(200, "plane", scale=0.25, n_fillers=30)
-    flat = S.year_probe(_latent_vectors(plane, 60), plane.positions[:, 0], ranks=ranks, n_splits=10, n_train=120, seed=1)
+    flat = S.year_probe(latent_vectors(plane, 60), plane.positions[:, 0], ranks=ranks, n_splits=10, n_train=120, seed=1)
     slope_line, slope_plane = curve.slope(2, 16), flat.slope(2, 16)
     # Theory: ~1/r for a 1D latent, ~1/sqrt(r) for 2D. The exact (noise-free) models decay
     # faster (cosine-like modes: about r^-1.35 and r^-0.65 here), keeping the factor 2 between them.
@@ -224,57 +217,9 @@ def test_year_probe_rejects_bad_parameters(rng):
 
 
 # -- the exact latent model --------------------------------------------------------------------------
-def sqrt_kernel(sigma: float, n: int = 12):
-    """Emission kernel whose self-convolution on the n-cycle is the periodic exponential."""
-    d = np.arange(n)
-    c = sum(np.exp(-np.abs(d - n * k) / sigma) for k in range(-60, 61))
-    root = np.fft.ifft(np.sqrt(np.fft.fft(c).real)).real
-    assert root.min() > 0
-    return lambda dist: root[np.rint(dist).astype(int) % n]
-
-
-@pytest.mark.parametrize("sigma", [1.0, 2.0])
-def test_latent_circle_gives_months_in_order_and_the_generating_sigma(sigma):
-    model = LatentVariableModel(12, "circle", kernel=sqrt_kernel(sigma), n_fillers=50, words=MONTHS.words)
-    cooc = model.exact_cooccurrence()
-    # P_i is uniform on the circle, so M's block is the documents' kernel: amp * sum_n exp(-|x - 12n| / sigma).
-    fit = S.fit_circular_kernel(S.target_block(cooc, MONTHS.words, "m"), MONTHS.positions, 12, offset=False)
-    assert fit.params["sigma"] == pytest.approx(sigma, rel=1e-5)   # truncation at n = +-2 costs < exp(-24/sigma)
-    mstar = S.target_block(cooc, MONTHS.words, "mstar")
-    assert S.symmetry_residual(mstar, MONTHS.positions, "cyclic", 12).residual < 1e-10
-    order = S.recover_order(_latent_vectors(model, 10), MONTHS)
-    assert order.scores["adjacency"] == 1.0 and order.scores["alignment"] > 0.999
-
-
-def test_target_block_equals_the_full_target(rng):
-    V = 30
-    counts = rng.poisson(0.7, size=(V, V))
-    words = [f"w{i}" for i in range(V)]
-    cooc = Cooccurrence(sp.csr_matrix(counts + counts.T), Vocabulary(words, rng.integers(1, 50, V)))
-    cooc = cooc.zero_block([("w3", "w5"), ("w7", "w7")])
-    pick = ["w5", "w3", "w7", "w12", "w0", "w29"]
-    ids = cooc.vocab.ids(pick)
-    for kind in KINDS:
-        for params in ({}, {"marginals": "block"}, {"alpha": 0.75}):
-            full = target_matrix(cooc, kind, **params)
-            full = full.toarray() if sp.issparse(full) else np.asarray(full)
-            assert S.target_block(cooc, pick, kind, **params) == pytest.approx(full[np.ix_(ids, ids)], abs=1e-12)
-    with pytest.raises(InputDataError, match="not in the co-occurrence vocabulary"):
-        S.target_block(cooc, ["w1", "nope"])
 
 
 # -- shuffled tokens: every score falls to its null ----------------------------------------------------
-def _counted(model: LatentVariableModel, shuffle: bool, tmp_path, n_docs: int = 20000) -> Cooccurrence:
-    from cooc.corpus.store import CorpusWriter
-    from cooc.count import count_cooccurrences
-    tokens, _ = model.sample(n_docs, seed=0)
-    if shuffle:
-        tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
-    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=len(model.words)))
-    out = tmp_path / ("shuffled" if shuffle else "ordered")
-    with CorpusWriter(out, vocab, {"model": "latent", "shuffled": shuffle}) as writer:
-        writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
-    return count_cooccurrences(out, window=10, progress=False)
 
 
 def test_shuffled_tokens_send_the_year_probe_to_its_null(tmp_path):
@@ -282,99 +227,14 @@ def test_shuffled_tokens_send_the_year_probe_to_its_null(tmp_path):
     model = LatentVariableModel(len(years), "line", scale=3.0, n_fillers=30, words=years.words, doc_length=20)
     errors = {}
     for shuffle in (False, True):
-        emb = SpectralEmbedding("mstar", dim=40).fit_transform(_counted(model, shuffle, tmp_path, n_docs=6000))
+        emb = SpectralEmbedding("mstar", dim=40).fit_transform(counted(model, shuffle, tmp_path, n_docs=6000))
         curve = S.year_probe(emb[list(years.words)], years.positions, ranks=[1, 3, 10, 30], n_splits=10)
         errors[shuffle] = curve.error
     assert errors[False][2] < 0.2                       # structure: the probe finds the year
     assert np.all(errors[True] > 0.9)                   # shuffled: no better than predicting the mean
 
 
-def _p_value(score: float, vectors: np.ndarray, key: str, n: int = 300) -> float:
-    rng = np.random.default_rng(7)
-    draws = [S.recover_order(vectors, S.Family("m", MONTHS.words, rng.permutation(MONTHS.positions), "cyclic", 12),
-                             n_null=1).scores[key] for _ in range(n)]
-    return float(np.mean(np.array(draws) >= score - 1e-12))
-
-
-def test_shuffled_tokens_send_every_score_to_null(tmp_path):
-    model = LatentVariableModel(12, "circle", scale=1.0, n_fillers=50, words=MONTHS.words)
-    results = {}
-    for shuffle in (False, True):
-        cooc = _counted(model, shuffle, tmp_path)
-        emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
-        vectors = emb[list(MONTHS.words)]
-        block = S.target_block(cooc, MONTHS.words)
-        results[shuffle] = (S.fit_circular_kernel(block, MONTHS.positions, 12),
-                            S.symmetry_residual(block, MONTHS.positions, "cyclic", 12),
-                            S.recover_order(vectors, MONTHS), vectors)
-    fit, res, order, _ = results[False]
-    assert fit.r2 > 0.9 and res.residual < 0.1 and order.scores["adjacency"] == 1.0
-    fit, res, order, vectors = results[True]
-    assert fit.r2 < 0.2
-    assert res.residual > 0.9 * res.null
-    for key in ("adjacency", "alignment"):
-        assert _p_value(order.scores[key], vectors, key) > 0.01, key
-
-
 # -- robustness ----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def months_and_helpers():
-    """Months at the even points of a 24-point circle, helper words at the odd points, plus fillers."""
-    months = [f"m{i}" for i in range(12)]
-    helpers = [f"h{i}" for i in range(12)]
-    model = LatentVariableModel(24, "circle", scale=1.5, n_fillers=40, words=[w for p in zip(months, helpers) for w in p])
-    family = S.Family("months", tuple(months), np.arange(12.0), "cyclic", 12.0)
-    return model.exact_cooccurrence(), family, helpers
-
-
-def test_zeroed_month_block_survives_through_helpers_but_not_without_them(months_and_helpers):
-    cooc, family, helpers = months_and_helpers
-    kept = S.robustness(cooc, family, dim=12)
-    assert kept.before.scores["adjacency"] == 1.0 and kept.after.scores["adjacency"] == 1.0
-    assert kept.zeroed_pairs == 144
-    cut = S.robustness(cooc, family, extra_words=helpers, dim=12)
-    assert cut.zeroed_pairs == 144 + 2 * 144
-    assert cut.after.scores["alignment"] < 0.6 and cut.after.scores["adjacency"] < 0.5
-
-
-def _circle_order(result):
-    """The family's words in their order around the fitted circle, up to rotation and reflection."""
-    c = result.coords - result.circle.center
-    order = np.argsort(np.arctan2(c[:, 1], c[:, 0])).tolist()
-    turns = [order[i:] + order[:i] for i in range(len(order))]
-    return min(turns + [t[::-1] for t in turns])
-
-
-def test_robustness_in_float32_gives_the_float64_circle_order(months_and_helpers, monkeypatch):
-    cooc, family, _ = months_and_helpers
-    wide = S.robustness(cooc, family, dim=12)
-    seen, fit = [], SpectralEmbedding.fit
-    monkeypatch.setattr(SpectralEmbedding, "fit", lambda self, c: seen.append((self.device, self.dtype)) or fit(self, c))
-    narrow = S.robustness(cooc, family, dim=12, device="cpu", dtype="float32")
-    assert seen == [("cpu", "float32")] * 2                          # both embeddings, before and after
-    months = list(range(12))
-    for stage in ("before", "after"):
-        r64, r32 = getattr(wide, stage), getattr(narrow, stage)
-        assert _circle_order(r64) == _circle_order(r32) == months, stage
-        assert r32.scores["adjacency"] == r64.scores["adjacency"] == 1.0
-        assert r32.scores["alignment"] == pytest.approx(r64.scores["alignment"], abs=1e-6)
-    assert narrow.zeroed_pairs == wide.zeroed_pairs == 144
-    with pytest.raises(InvalidParameterError, match="dtype"):
-        S.robustness(cooc, family, dim=12, dtype="float16")
-
-
-def test_helper_words_restore_the_circle_and_fillers_do_not(months_and_helpers):
-    cooc, family, helpers = months_and_helpers
-    strong, _ = S.helper_experiment(cooc, family, n_helpers=(0, 1, 4, 12), dim=10)
-    assert strong.error[0] > 0.9                      # the family block alone is zero
-    assert strong.error[2] < 0.05 and strong.error[3] < 1e-8
-    assert set(strong.helpers[:12]) == set(helpers)
-    ids = cooc.vocab.ids(list(family.words)).tolist()
-    fillers = [i for i, w in enumerate(cooc.vocab.words) if w.startswith("f")]
-    words = cooc.vocab.words
-    unrelated = S.helper_curve(lambda idx: S.target_block(cooc, [words[i] for i in idx]), ids, fillers,
-                               (1, 5, 20), S.ideal_shape(family), dim=10)
-    assert np.all(unrelated.error > 0.4)
 
 
 def test_procrustes_error_is_zero_for_similar_shapes_and_one_for_a_point(rng):

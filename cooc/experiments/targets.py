@@ -1,0 +1,46 @@
+"""Target comparison: accuracy-against-K analogy curves for several targets of one co-occurrence matrix."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..geometry.analogy import AccuracyCurve, accuracy_vs_k, load_questions
+from ..spectral.estimator import SpectralEmbedding
+
+
+def compare_targets(cooc: Any, targets: Sequence[str] = ("m", "logm", "pmi", "ppmi", "mstar"),
+                    ks: Iterable[int] = (10, 20, 50, 100, 200), questions: Any = None, *,
+                    embed_params: dict[str, Any] | None = None, **curve_params: Any) -> dict[str, AccuracyCurve]:
+    """Accuracy-against-K curves for several targets of one co-occurrence matrix.
+
+    Each target is decomposed once, to ``max(ks)`` eigenpairs.
+
+    Parameters
+    ----------
+    cooc : Cooccurrence
+    targets : sequence of str
+    ks : iterable of int
+    questions : see :func:`evaluate_analogies`
+    embed_params : dict, optional
+        Passed to :class:`~cooc.spectral.estimator.SpectralEmbedding` (p, which, solver, eps, device, ...).
+    **curve_params
+        Passed to :func:`accuracy_vs_k` (protocol, method, query, exclude_query, ...).
+
+    Returns
+    -------
+    dict of target name to AccuracyCurve
+    """
+    ks = sorted(set(int(k) for k in ks))
+    if questions is None or isinstance(questions, (str, os.PathLike)):
+        questions = load_questions(questions)
+    embed_params = dict(embed_params or {})
+    dim = min(max(ks), len(cooc))
+    curves = {}
+    for target in targets:
+        model = SpectralEmbedding(target=target, dim=dim, **embed_params).fit(cooc)
+        curves[target] = accuracy_vs_k(model, [k for k in ks if k <= dim], questions, label=target, **curve_params)
+    return curves
+
+
+__all__ = ["compare_targets"]
