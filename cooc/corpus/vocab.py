@@ -131,14 +131,16 @@ class Vocabulary:
         words, counts = [], []
         try:
             with open(path, "r", encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
+                for line in fh:
                     word, _, count = line.rstrip("\n").partition("\t")
                     words.append(word)
                     counts.append(int(count))
         except FileNotFoundError:
             raise CorruptFileError(f"vocabulary file {str(path)!r} is missing.") from None
-        except (ValueError, UnicodeDecodeError):
-            raise CorruptFileError(f"vocabulary file {str(path)!r}: line {lineno} is not 'word<TAB>count'.") from None
+        except UnicodeDecodeError:
+            raise CorruptFileError(f"vocabulary file {str(path)!r} is not valid UTF-8 (after line {len(counts)}).") from None
+        except ValueError:
+            raise CorruptFileError(f"vocabulary file {str(path)!r}: line {len(counts) + 1} is not 'word<TAB>count'.") from None
         if len(words) != meta.get("size"):
             raise CorruptFileError(f"vocabulary file {str(path)!r} has {len(words)} words, metadata says {meta.get('size')}.")
         return cls(words, counts, total=meta.get("total"))
