@@ -8,6 +8,7 @@ Results go to ``analyses/out/<study>/``: PNG figures and ``results.json``.
 The Wikipedia data (corpus and counts) are cached under ``analyses/out/_cache/``, keyed
 by their settings, so the studies share one build and one count.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ class Study:
     def figure(self, fig: Any, filename: str) -> Path:
         """Save a matplotlib figure as ``<out>/<filename>`` and close it."""
         from cooc.plots import finish, pyplot
+
         path = self.out / filename
         finish(fig, path, dpi=110)
         pyplot().close(fig)
@@ -57,12 +59,24 @@ class Study:
     def save(self, results: dict[str, Any]) -> Path:
         """Write ``<out>/results.json``: the numbers, the figures, the settings and the time taken."""
         from cooc._core.io import atomic_write_json
+
         self.seconds["total"] = round(time.perf_counter() - self.started, 2)
         path = self.out / "results.json"
-        atomic_write_json(path, _plain({"study": self.name, "full": self.full, "figures": self.figures,
-                                        "seconds": self.seconds, "results": results}))
-        print(f"{self.name}: {len(self.figures)} figures and results.json in {self.out} "
-              f"({self.seconds['total']:.0f} s)")
+        atomic_write_json(
+            path,
+            _plain(
+                {
+                    "study": self.name,
+                    "full": self.full,
+                    "figures": self.figures,
+                    "seconds": self.seconds,
+                    "results": results,
+                }
+            ),
+        )
+        print(
+            f"{self.name}: {len(self.figures)} figures and results.json in {self.out} ({self.seconds['total']:.0f} s)"
+        )
         return path
 
 
@@ -82,6 +96,7 @@ def _plain(value: Any) -> Any:
     import math
 
     import numpy as np
+
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -99,27 +114,42 @@ def _plain(value: Any) -> Any:
 def wikipedia_corpus(full: bool = False, progress: bool = False) -> Any:
     """The tokenised Wikipedia corpus: gensim's shipped sample, or full English Wikipedia with ``full``."""
     from cooc import build_corpus
-    from cooc.data import wiki_sample_path
     from cooc.corpus.tokenize import Tokenizer
+    from cooc.data import wiki_sample_path
+
     source = FULL_SOURCE if full else str(wiki_sample_path())
     folder = CACHE / ("wikipedia-full" if full else "wiki-sample") / "corpus"
-    return build_corpus(source, folder, tokenizer=Tokenizer(min_doc_tokens=200 if full else 0),
-                        workers=None if full else 1, progress=progress)
+    return build_corpus(
+        source,
+        folder,
+        tokenizer=Tokenizer(min_doc_tokens=200 if full else 0),
+        workers=None if full else 1,
+        progress=progress,
+    )
 
 
-def wikipedia_counts(vocab_size: int, full: bool = False, window: int = 16, weighting: str = "linear",
-                     progress: bool = False) -> tuple[Any, Any]:
+def wikipedia_counts(
+    vocab_size: int, full: bool = False, window: int = 16, weighting: str = "linear", progress: bool = False
+) -> tuple[Any, Any]:
     """(corpus, counts) of the Wikipedia corpus, counted once per setting and cached.
 
     Window 16 with linear weights is the papers' setting (SCIENCE.md section 1).
     """
     from cooc import Cooccurrence, count_cooccurrences
+
     corpus = wikipedia_corpus(full, progress)
     path = corpus.path.parent / f"counts-V{vocab_size}-L{window}-{weighting}"
     if Path(str(path) + ".json").exists():
         return corpus, Cooccurrence.load(path)
-    cooc = count_cooccurrences(corpus, window=window, weighting=weighting, vocab_size=vocab_size,
-                               device="auto" if full else "cpu", workers=None if full else 2, progress=progress)
+    cooc = count_cooccurrences(
+        corpus,
+        window=window,
+        weighting=weighting,
+        vocab_size=vocab_size,
+        device="auto" if full else "cpu",
+        workers=None if full else 2,
+        progress=progress,
+    )
     cooc.save(path)
     return corpus, cooc
 
@@ -135,6 +165,7 @@ def write_corpus(path: Path, docs: Any, words: list[str], source: str) -> Any:
 
     from cooc.corpus.store import CorpusWriter
     from cooc.corpus.vocab import Vocabulary
+
     docs = np.asarray(docs)
     counts = np.bincount(docs.ravel(), minlength=len(words))
     present = np.flatnonzero(counts)
@@ -143,8 +174,8 @@ def write_corpus(path: Path, docs: Any, words: list[str], source: str) -> Any:
     remap[order] = np.arange(order.size)
     vocab = Vocabulary([words[i] for i in order], counts[order])
     n_docs, length = docs.shape
-    with CorpusWriter(path, vocab, {"kind": source}, {"source": source, "n_docs": n_docs, "length": length},
-                      overwrite=True) as writer:
-        writer.add_documents(remap[docs].ravel().astype(np.int32),
-                             np.arange(0, docs.size + 1, length, dtype=np.int64))
+    with CorpusWriter(
+        path, vocab, {"kind": source}, {"source": source, "n_docs": n_docs, "length": length}, overwrite=True
+    ) as writer:
+        writer.add_documents(remap[docs].ravel().astype(np.int32), np.arange(0, docs.size + 1, length, dtype=np.int64))
     return writer.close()

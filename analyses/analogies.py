@@ -27,18 +27,34 @@
 
 # %%
 import numpy as np
-
 from _shared import start, wikipedia_counts
+
 from cooc import BinaryAttributeModel, SpectralEmbedding, count_cooccurrences
-from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies, family_pairs, load_questions
 from cooc.experiments.removal import removal_experiment, zero_family
+from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies, family_pairs, load_questions
 from cooc.plots.spectral import plot_accuracy_vs_k, plot_family_accuracy
 
 study = start("analogies")
-SMALL = dict(d=7, p=(0.5, 0.4, 0.3, 0.6, 0.7, 0.2, 0.45), s=0.3, model_dim=40, sampled_tokens=4_000_000,
-             doc_length=1000, vocab_size=2000, dim=100, ks=(1, 2, 5, 10, 20, 50, 100), device="cpu")
-FULL = dict(SMALL, vocab_size=10_000, dim=1000, ks=(1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000),
-            sampled_tokens=40_000_000, device="auto")
+SMALL = dict(
+    d=7,
+    p=(0.5, 0.4, 0.3, 0.6, 0.7, 0.2, 0.45),
+    s=0.3,
+    model_dim=40,
+    sampled_tokens=4_000_000,
+    doc_length=1000,
+    vocab_size=2000,
+    dim=100,
+    ks=(1, 2, 5, 10, 20, 50, 100),
+    device="cpu",
+)
+FULL = dict(
+    SMALL,
+    vocab_size=10_000,
+    dim=1000,
+    ks=(1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000),
+    sampled_tokens=40_000_000,
+    device="auto",
+)
 CFG = FULL if study.full else SMALL
 TARGETS = {"logm": "log M", "m": "M", "mstar": "M*"}
 results = {"config": CFG}
@@ -60,15 +76,19 @@ curves, fitted = {}, {}
 for target, label in TARGETS.items():
     fitted[target] = SpectralEmbedding(target, dim=dim, eps=1e-12).fit(exact)
     curves[label] = accuracy_vs_k(fitted[target], range(1, dim + 1), families, protocol="pairs", label=label)
-study.figure(plot_accuracy_vs_k(curves, logx=False, title=f"Binary-attribute model, d = {model.d}: exact statistics"),
-             "attribute_exact.png")
+study.figure(
+    plot_accuracy_vs_k(curves, logx=False, title=f"Binary-attribute model, d = {model.d}: exact statistics"),
+    "attribute_exact.png",
+)
 
 # property 1: the top d + 1 eigenvectors of log M span the attributes (and the constant) exactly
 basis, _ = np.linalg.qr(model.log_M_affine())
 top = fitted["logm"].eigenpairs_.vectors[:, : model.d + 1]
 overlap = float(np.sum((basis.T @ top) ** 2) / (model.d + 1))
 results["attribute_model"] = {
-    "d": model.d, "V": model.V, "questions": curves["log M"].results[0].total,
+    "d": model.d,
+    "V": model.V,
+    "questions": curves["log M"].results[0].total,
     "logm_top_subspace_overlap": overlap,
     "exact": {label: {"ks": c.ks, "accuracy": c.accuracy} for label, c in curves.items()},
 }
@@ -85,19 +105,33 @@ print(f"overlap of log M's top {model.d + 1} eigenvectors with span(1, attribute
 # stays far lower at every K.
 
 # %%
-corpus = model.write_corpus(study.work("attribute-corpus"), n_docs=CFG["sampled_tokens"] // CFG["doc_length"],
-                            length=CFG["doc_length"], seed=0, overwrite=True)
+corpus = model.write_corpus(
+    study.work("attribute-corpus"),
+    n_docs=CFG["sampled_tokens"] // CFG["doc_length"],
+    length=CFG["doc_length"],
+    seed=0,
+    overwrite=True,
+)
 sampled = count_cooccurrences(corpus, window=1, weighting="uniform", workers=2, progress=False)
 sampled_curves = {}
 for target in ("logm", "m"):
     fit = SpectralEmbedding(target, dim=dim).fit(sampled)
-    sampled_curves[TARGETS[target]] = accuracy_vs_k(fit, range(1, dim + 1), families, protocol="pairs",
-                                                    label=TARGETS[target])
-study.figure(plot_accuracy_vs_k(sampled_curves, logx=False, title=(
-    f"Binary-attribute model, d = {model.d}: {corpus.n_tokens / 1e6:.0f}M sampled tokens")), "attribute_sampled.png")
+    sampled_curves[TARGETS[target]] = accuracy_vs_k(
+        fit, range(1, dim + 1), families, protocol="pairs", label=TARGETS[target]
+    )
+study.figure(
+    plot_accuracy_vs_k(
+        sampled_curves,
+        logx=False,
+        title=(f"Binary-attribute model, d = {model.d}: {corpus.n_tokens / 1e6:.0f}M sampled tokens"),
+    ),
+    "attribute_sampled.png",
+)
 results["attribute_model"]["sampled"] = {
-    "tokens": corpus.n_tokens, "nnz": sampled.nnz,
-    **{label: {"ks": c.ks, "accuracy": c.accuracy} for label, c in sampled_curves.items()}}
+    "tokens": corpus.n_tokens,
+    "nnz": sampled.nnz,
+    **{label: {"ks": c.ks, "accuracy": c.accuracy} for label, c in sampled_curves.items()},
+}
 for label, c in sampled_curves.items():
     print(f"sampled {label:6s} best {c.best[1]:.1%} at K = {c.best[0]}")
 
@@ -116,8 +150,10 @@ for name, pairs in families.items():
     res = evaluate_analogies(emb, families, protocol="pairs")
     removal[name] = {"removed_family": res.family(name).accuracy, "all_families": res.accuracy}
 results["attribute_model"]["removal"] = removal
-print("after removing each family's pairs, its own accuracy:",
-      ", ".join(f"{k} {v['removed_family']:.0%}" for k, v in removal.items()))
+print(
+    "after removing each family's pairs, its own accuracy:",
+    ", ".join(f"{k} {v['removed_family']:.0%}" for k, v in removal.items()),
+)
 study.lap("attribute model")
 
 # %% [markdown]
@@ -143,12 +179,20 @@ wiki_curves = {}
 for target, label in TARGETS.items():
     fit = SpectralEmbedding(target, dim=wdim, device=CFG["device"], dtype="float32").fit(wiki)
     wiki_curves[label] = accuracy_vs_k(fit, ks, questions, protocol="pairs", device=CFG["device"], label=label)
-study.figure(plot_accuracy_vs_k(wiki_curves, title=f"Wikipedia {'(full)' if study.full else 'sample'}, "
-                                f"V = {len(wiki):,}: protocol B"), "wikipedia_targets.png")
-study.figure(plot_accuracy_vs_k(wiki_curves["log M"], families=True,
-                                title="log M, per family (protocol B)"), "wikipedia_families.png")
+study.figure(
+    plot_accuracy_vs_k(
+        wiki_curves, title=f"Wikipedia {'(full)' if study.full else 'sample'}, V = {len(wiki):,}: protocol B"
+    ),
+    "wikipedia_targets.png",
+)
+study.figure(
+    plot_accuracy_vs_k(wiki_curves["log M"], families=True, title="log M, per family (protocol B)"),
+    "wikipedia_families.png",
+)
 results["wikipedia"] = {
-    "tokens": wiki_corpus.n_tokens, "documents": wiki_corpus.n_docs, "V": len(wiki),
+    "tokens": wiki_corpus.n_tokens,
+    "documents": wiki_corpus.n_docs,
+    "V": len(wiki),
     "questions": wiki_curves["log M"].results[0].total,
     "pairs_in_vocabulary": wiki_curves["log M"].results[0].usable,
     "pairs_listed": wiki_curves["log M"].results[0].listed,
@@ -175,18 +219,37 @@ pairs = {name: [(a.lower(), b.lower()) for a, b in p] for name, p in family_pair
 base = wiki_curves["log M"].results[-1]
 family = max((f for f in base.families if f.total), key=lambda f: (f.correct, f.total)).name
 count_params = {"workers": 2, "device": "auto" if study.full else "cpu"}
-removed = removal_experiment(wiki, pairs, family, target="logm", dim=wdim, corpus=wiki_corpus,
-                             work_dir=study.work("removal"), count_params=count_params,
-                             embed_params={"dtype": "float32", "device": CFG["device"]})
-study.figure(plot_family_accuracy({"baseline": removed.baseline, "block set to independence": removed.block,
-                                   "documents removed": removed.corpus},
-                                  title=f"log M, K = {wdim}: removing '{family}'"), "wikipedia_removal.png")
+removed = removal_experiment(
+    wiki,
+    pairs,
+    family,
+    target="logm",
+    dim=wdim,
+    corpus=wiki_corpus,
+    work_dir=study.work("removal"),
+    count_params=count_params,
+    embed_params={"dtype": "float32", "device": CFG["device"]},
+)
+study.figure(
+    plot_family_accuracy(
+        {"baseline": removed.baseline, "block set to independence": removed.block, "documents removed": removed.corpus},
+        title=f"log M, K = {wdim}: removing '{family}'",
+    ),
+    "wikipedia_removal.png",
+)
 results["wikipedia"]["removal"] = {
-    "family": family, "baseline": removed.baseline.family(family).accuracy,
-    "block": removed.block.family(family).accuracy, "corpus": removed.corpus.family(family).accuracy,
-    "questions": removed.baseline.family(family).total, "documents_dropped": removed.filter_stats.docs_dropped,
-    "overall": {"baseline": removed.baseline.accuracy, "block": removed.block.accuracy,
-                "corpus": removed.corpus.accuracy}}
+    "family": family,
+    "baseline": removed.baseline.family(family).accuracy,
+    "block": removed.block.family(family).accuracy,
+    "corpus": removed.corpus.family(family).accuracy,
+    "questions": removed.baseline.family(family).total,
+    "documents_dropped": removed.filter_stats.docs_dropped,
+    "overall": {
+        "baseline": removed.baseline.accuracy,
+        "block": removed.block.accuracy,
+        "corpus": removed.corpus.accuracy,
+    },
+}
 print(f"removing {family!r}:", {k: v for k, v in results["wikipedia"]["removal"].items() if k != "overall"})
 study.lap("wikipedia")
 
@@ -201,16 +264,23 @@ logm_exact = curves["log M"]
 m_exact = curves["M"]
 wl, wm = wiki_curves["log M"], wiki_curves["M"]
 results["properties"] = {
-    "top_eigenvectors": {"model_overlap": overlap,
-                         "model_first_k_at_100": int(next(k for k, a in zip(logm_exact.ks, logm_exact.accuracy)
-                                                          if a == 1.0))},
-    "saturation": {"model_logm_100_for_all_k_from_d": bool(np.all(logm_exact.accuracy[model.d - 1:] == 1.0)),
-                   "wikipedia_logm": dict(zip(map(int, wl.ks), wl.accuracy))},
-    "logm_beats_m": {"model_best": {"logm": logm_exact.best[1], "m": m_exact.best[1]},
-                     "model_m_peak_then_decay": {"peak": m_exact.best, "last": float(m_exact.accuracy[-1])},
-                     "wikipedia_best": {"logm": wl.best[1], "m": wm.best[1]}},
-    "survives_removal": {"model_min_removed_family": min(v["removed_family"] for v in removal.values()),
-                         "wikipedia": results["wikipedia"]["removal"]},
+    "top_eigenvectors": {
+        "model_overlap": overlap,
+        "model_first_k_at_100": int(next(k for k, a in zip(logm_exact.ks, logm_exact.accuracy) if a == 1.0)),
+    },
+    "saturation": {
+        "model_logm_100_for_all_k_from_d": bool(np.all(logm_exact.accuracy[model.d - 1 :] == 1.0)),
+        "wikipedia_logm": dict(zip(map(int, wl.ks), wl.accuracy)),
+    },
+    "logm_beats_m": {
+        "model_best": {"logm": logm_exact.best[1], "m": m_exact.best[1]},
+        "model_m_peak_then_decay": {"peak": m_exact.best, "last": float(m_exact.accuracy[-1])},
+        "wikipedia_best": {"logm": wl.best[1], "m": wm.best[1]},
+    },
+    "survives_removal": {
+        "model_min_removed_family": min(v["removed_family"] for v in removal.values()),
+        "wikipedia": results["wikipedia"]["removal"],
+    },
 }
 for name, value in results["properties"].items():
     print(name, value)

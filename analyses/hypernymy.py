@@ -23,19 +23,31 @@
 
 # %%
 import numpy as np
-
 from _shared import start, wikipedia_counts, write_corpus
+
 from cooc import SpectralEmbedding, TaxonomyModel, count_cooccurrences
 from cooc._core.errors import CoocError
 from cooc.geometry.hypernymy import classify_modes, hypernymy_alignment, park_diagnostic
 from cooc.geometry.symmetry import eigen_embed
-from cooc.spectral.blocks import target_block
 from cooc.plots import pyplot
 from cooc.plots.geometry import alignment_curves
+from cooc.spectral.blocks import target_block
 
 study = start("hypernymy")
-SMALL = dict(branching=3, depth=4, beta=1.0, window=5, weighting="harmonic", doc_length=20, sampled_docs=20_000,
-             dim=30, subtrees=500, vocab_size=10_000, wiki_dim=100, device="cpu")
+SMALL = dict(
+    branching=3,
+    depth=4,
+    beta=1.0,
+    window=5,
+    weighting="harmonic",
+    doc_length=20,
+    sampled_docs=20_000,
+    dim=30,
+    subtrees=500,
+    vocab_size=10_000,
+    wiki_dim=100,
+    device="cpu",
+)
 FULL = dict(SMALL, sampled_docs=500_000, subtrees=2000, wiki_dim=1000, device="auto")
 CFG = FULL if study.full else SMALL
 results = {"config": CFG}
@@ -44,8 +56,12 @@ results = {"config": CFG}
 def alignment(vectors, parent, label, filename):
     """g(k) against the fitted tree kernel, with the shuffled-label baseline; saves the figure."""
     res = hypernymy_alignment(vectors, parent, n_samples=CFG["subtrees"], seed=0)
-    study.figure(alignment_curves(res, title=f"{label}: area {np.mean(res.area):.3f} "
-                                             f"(shuffled {np.mean(res.area_shuffled):.3f})"), filename)
+    study.figure(
+        alignment_curves(
+            res, title=f"{label}: area {np.mean(res.area):.3f} (shuffled {np.mean(res.area_shuffled):.3f})"
+        ),
+        filename,
+    )
     return res
 
 
@@ -71,16 +87,23 @@ fig, ax = plt.subplots(figsize=(6, 3.6))
 kinds = sorted(set(map(str, kernel_labels)), key=lambda s: (s != "scaling", s))
 for kind in kinds:
     k = [i for i, lab in enumerate(mstar_labels) if str(lab) == kind]
-    ax.scatter(np.array(k) + 1, np.abs(fit.eigenvalues_[k]),
-               label="scaling" if kind == "scaling" else f"wavelets, level {kind}")
+    ax.scatter(
+        np.array(k) + 1,
+        np.abs(fit.eigenvalues_[k]),
+        label="scaling" if kind == "scaling" else f"wavelets, level {kind}",
+    )
 ax.set_yscale("log")
 ax.set_xlabel("eigenvector (by |eigenvalue|)")
 ax.set_ylabel("|eigenvalue| of M*")
 ax.set_title(f"Taxonomy model ({model.vocab_size} concepts): M* eigenvectors are tree modes", fontsize=9)
 ax.legend(fontsize=8)
 study.figure(fig, "tree_modes.png")
-results["tree_modes"] = {"kernel_labels": [str(x) for x in kernel_labels], "kernel_purity": kernel_purity,
-                         "mstar_labels": [str(x) for x in mstar_labels], "mstar_purity": mstar_purity}
+results["tree_modes"] = {
+    "kernel_labels": [str(x) for x in kernel_labels],
+    "kernel_purity": kernel_purity,
+    "mstar_labels": [str(x) for x in mstar_labels],
+    "mstar_purity": mstar_purity,
+}
 print("kernel modes:", [str(x) for x in kernel_labels], "min purity", kernel_purity.min())
 print("M* modes:    ", [str(x) for x in mstar_labels], "min purity", mstar_purity.min())
 
@@ -102,8 +125,10 @@ for label, cooc in (("exact", exact), ("sampled", sampled)):
     emb = SpectralEmbedding("mstar", dim=CFG["dim"]).fit_transform(cooc)
     res = alignment(emb[model.words], model.parents, f"taxonomy model ({label})", f"taxonomy_{label}.png")
     taxonomy[label] = res.as_dict() | {"g": res.g, "g_shuffled": res.g_shuffled}
-    print(f"taxonomy {label}: area {taxonomy[label]['area']:.4f} +- {taxonomy[label]['area_se']:.4f}, "
-          f"shuffled {taxonomy[label]['area_shuffled']:.4f}")
+    print(
+        f"taxonomy {label}: area {taxonomy[label]['area']:.4f} +- {taxonomy[label]['area_se']:.4f}, "
+        f"shuffled {taxonomy[label]['area_shuffled']:.4f}"
+    )
 taxonomy["sampled_tokens"] = corpus.n_tokens
 results["taxonomy"] = taxonomy
 study.lap("taxonomy model")
@@ -129,6 +154,7 @@ study.lap("taxonomy model")
 # %%
 try:
     from cooc.geometry.wordnet import wordnet_hierarchy
+
     _, wiki = wikipedia_counts(CFG["vocab_size"], full=study.full)
     tree = wordnet_hierarchy(keys=wiki.vocab.key_to_index).contract_to_words()
     wordnet_error = None
@@ -145,32 +171,44 @@ if tree is not None:
         words = words + ["<root>"]
     wn_model = TaxonomyModel(parents=parent, words=words, beta=CFG["beta"], doc_length=CFG["doc_length"])
     wn_emb = SpectralEmbedding("mstar", dim=CFG["dim"]).fit_transform(
-        wn_model.exact_cooccurrence(window=CFG["window"], weighting=CFG["weighting"]))
-    wn_theory = alignment(wn_emb[list(tree.words)], tree.parent, "taxonomy model on the WordNet tree",
-                          "wordnet_taxonomy_model.png")
+        wn_model.exact_cooccurrence(window=CFG["window"], weighting=CFG["weighting"])
+    )
+    wn_theory = alignment(
+        wn_emb[list(tree.words)], tree.parent, "taxonomy model on the WordNet tree", "wordnet_taxonomy_model.png"
+    )
     if study.full:
         full = SpectralEmbedding("mstar", dim=CFG["wiki_dim"], device=CFG["device"], dtype="float32").fit(wiki)
         X = np.asarray(full.embedding_[list(tree.words)], dtype=np.float64)
     else:
         X = eigen_embed(target_block(wiki, tree.words, "mstar"), CFG["wiki_dim"])
-    wn_wiki = alignment(X, tree.parent, f"Wikipedia {'(full)' if study.full else 'sample'}, WordNet subtrees",
-                        "wordnet_wikipedia.png")
-    scrambled = hypernymy_alignment(np.random.default_rng(1).permutation(X), tree.parent,
-                                    n_samples=CFG["subtrees"], seed=0)
+    wn_wiki = alignment(
+        X, tree.parent, f"Wikipedia {'(full)' if study.full else 'sample'}, WordNet subtrees", "wordnet_wikipedia.png"
+    )
+    scrambled = hypernymy_alignment(
+        np.random.default_rng(1).permutation(X), tree.parent, n_samples=CFG["subtrees"], seed=0
+    )
     park = park_diagnostic(X, tree.parent)
     results["wordnet"] = {
-        "nodes": len(tree), "roots": roots, "subtrees": wn_wiki.n_subtrees,
+        "nodes": len(tree),
+        "roots": roots,
+        "subtrees": wn_wiki.n_subtrees,
         "taxonomy_model": wn_theory.as_dict() | {"g": wn_theory.g},
-        "wikipedia": wn_wiki.as_dict() | {"g": wn_wiki.g, "g_shuffled": wn_wiki.g_shuffled,
-                                          "area_words_shuffled_over_tree": float(np.mean(scrambled.area)),
-                                          "area_words_shuffled_over_tree_se":
-                                              float(np.std(scrambled.area) / np.sqrt(len(scrambled.area)))},
-        "park": park.as_dict()}
+        "wikipedia": wn_wiki.as_dict()
+        | {
+            "g": wn_wiki.g,
+            "g_shuffled": wn_wiki.g_shuffled,
+            "area_words_shuffled_over_tree": float(np.mean(scrambled.area)),
+            "area_words_shuffled_over_tree_se": float(np.std(scrambled.area) / np.sqrt(len(scrambled.area))),
+        },
+        "park": park.as_dict(),
+    }
     w = results["wordnet"]["wikipedia"]
     print(f"WordNet tree: {len(tree)} words, {wn_wiki.n_subtrees:.0f} perfect binary subtrees of depth 3")
-    print(f"taxonomy model on it: area {wn_theory.as_dict()['area']:.4f}; Wikipedia: area {w['area']:.4f} "
-          f"+- {w['area_se']:.4f}, shuffled labels {w['area_shuffled']:.4f}, words shuffled over the tree "
-          f"{w['area_words_shuffled_over_tree']:.4f}")
+    print(
+        f"taxonomy model on it: area {wn_theory.as_dict()['area']:.4f}; Wikipedia: area {w['area']:.4f} "
+        f"+- {w['area_se']:.4f}, shuffled labels {w['area_shuffled']:.4f}, words shuffled over the tree "
+        f"{w['area_words_shuffled_over_tree']:.4f}"
+    )
     print("Park et al. cos(l_child - l_parent, l_parent):", park.as_dict())
 else:
     results["wordnet"] = {"skipped": wordnet_error}

@@ -26,18 +26,34 @@
 
 # %%
 import numpy as np
-
 from _shared import start, wikipedia_corpus
+
 from cooc import RandomHierarchyModel, RHMStatistics, build_grammar_corpus
 from cooc._core.errors import CoocError
-from cooc.grammars.langstats import conditional_entropies, data_exponent, fit_beta, fit_entropy_decay, fit_power_law, lag_counts, positional_covariance_decay, top_singular_value
+from cooc.grammars.langstats import (
+    conditional_entropies,
+    data_exponent,
+    fit_beta,
+    fit_entropy_decay,
+    fit_power_law,
+    lag_counts,
+    positional_covariance_decay,
+    top_singular_value,
+)
 from cooc.grammars.stats import beta_theory, sampling_floor
 from cooc.plots import pyplot
 from cooc.plots.grammars import plot_covariance_decay, plot_entropy_decay, plot_lag_spectrum
 
 study = start("rhm_correlations")
-SMALL = dict(grammars=((8, 8, 2, 2, 5), (8, 8, 4, 2, 4)), sentences=100_000, max_pairs=32, entropy_n=6,
-             wiki_vocab=500, wiki_max_lag=64, wiki_entropy_n=3)
+SMALL = dict(
+    grammars=((8, 8, 2, 2, 5), (8, 8, 4, 2, 4)),
+    sentences=100_000,
+    max_pairs=32,
+    entropy_n=6,
+    wiki_vocab=500,
+    wiki_max_lag=64,
+    wiki_entropy_n=3,
+)
 FULL = dict(SMALL, sentences=1_000_000, max_pairs=128, wiki_vocab=1000, wiki_max_lag=256, wiki_entropy_n=4)
 CFG = FULL if study.full else SMALL
 results = {"config": CFG, "grammars": []}
@@ -70,21 +86,38 @@ for v, n_c, m, s, L in CFG["grammars"]:
     axes[0].semilogy(level["height"], level["theory"], "k--", lw=0.8)
     axes[1].loglog(by_distance["distance"], by_distance["exact"], "-", label=f"{name}: exact")
     axes[1].loglog(counted["distance"], counted["rms"], "o", label=f"{name}: counted, beta {counted_fit.exponent:.2f}")
-    study.figure(plot_covariance_decay(counted["distance"], counted["rms"], floor=counted["floor"], fit=counted_fit),
-                 f"covariance_decay_m{m}_L{L}.png")
-    results["grammars"].append({
-        "v": v, "n_c": n_c, "m": m, "s": s, "L": L, "sentences": CFG["sentences"],
-        "beta_theory": beta_theory(m, s),
-        "by_height": {"height": level["height"], "exact": level["exact"], "theory": level["theory"]},
-        "by_distance": {"distance": by_distance["distance"], "exact": by_distance["exact"],
-                        "theory": by_distance["theory"]},
-        "counted": {"distance": counted["distance"], "rms": counted["rms"], "floor": counted["floor"]},
-        "beta_exact": exact_fit.exponent, "beta_exact_error": exact_fit.error,
-        "beta_counted": counted_fit.exponent, "beta_counted_error": counted_fit.error,
-        "floor_theory": sampling_floor(v, CFG["sentences"])})
-    print(f"{name}: beta theory {beta_theory(m, s):.2f}, exact {exact_fit.exponent:.2f} +- {exact_fit.error:.2f}, "
-          f"counted {counted_fit.exponent:.2f} +- {counted_fit.error:.2f}; exact/theory by height "
-          f"{np.round(level['exact'] / level['theory'], 2)}")
+    study.figure(
+        plot_covariance_decay(counted["distance"], counted["rms"], floor=counted["floor"], fit=counted_fit),
+        f"covariance_decay_m{m}_L{L}.png",
+    )
+    results["grammars"].append(
+        {
+            "v": v,
+            "n_c": n_c,
+            "m": m,
+            "s": s,
+            "L": L,
+            "sentences": CFG["sentences"],
+            "beta_theory": beta_theory(m, s),
+            "by_height": {"height": level["height"], "exact": level["exact"], "theory": level["theory"]},
+            "by_distance": {
+                "distance": by_distance["distance"],
+                "exact": by_distance["exact"],
+                "theory": by_distance["theory"],
+            },
+            "counted": {"distance": counted["distance"], "rms": counted["rms"], "floor": counted["floor"]},
+            "beta_exact": exact_fit.exponent,
+            "beta_exact_error": exact_fit.error,
+            "beta_counted": counted_fit.exponent,
+            "beta_counted_error": counted_fit.error,
+            "floor_theory": sampling_floor(v, CFG["sentences"]),
+        }
+    )
+    print(
+        f"{name}: beta theory {beta_theory(m, s):.2f}, exact {exact_fit.exponent:.2f} +- {exact_fit.error:.2f}, "
+        f"counted {counted_fit.exponent:.2f} +- {counted_fit.error:.2f}; exact/theory by height "
+        f"{np.round(level['exact'] / level['theory'], 2)}"
+    )
 axes[0].set_xlabel("height h of the lowest common ancestor")
 axes[0].set_ylabel("rms covariance (dashed: theory)")
 axes[1].set_xlabel("distance t")
@@ -105,8 +138,9 @@ study.figure(fig, "covariance_by_level_and_distance.png")
 # %%
 v, n_c, m, s, L = CFG["grammars"][0]
 spec = f"rhm:v={v},n_c={n_c},m={m},s={s},L={L}"
-grammar = build_grammar_corpus(spec, study.work("grammar-corpus"), documents=CFG["sentences"], overwrite=True,
-                               progress=False)
+grammar = build_grammar_corpus(
+    spec, study.work("grammar-corpus"), documents=CFG["sentences"], overwrite=True, progress=False
+)
 
 
 def spectrum(corpus, max_lag, vocab_size=None):
@@ -122,18 +156,29 @@ def entropy_fit(n, H):
         return None
 
 
-lags, sigma = spectrum(grammar, s ** L - 1)
+lags, sigma = spectrum(grammar, s**L - 1)
 pooled = fit_beta(lags, sigma)
 n, H = conditional_entropies(grammar, CFG["entropy_n"])
 gamma = entropy_fit(n, H)
 study.figure(plot_lag_spectrum(lags, sigma, fit=pooled), "grammar_lag_spectrum.png")
 study.figure(plot_entropy_decay(n, H, fit=gamma), "grammar_entropy.png")
-results["grammar_corpus"] = {"spec": spec, "tokens": grammar.n_tokens, "lags": lags, "sigma": sigma,
-                             "beta_pooled": pooled.exponent, "beta_pooled_error": pooled.error, "n": n, "H": H,
-                             "gamma": None if gamma is None else gamma.gamma,
-                             "gamma_error": None if gamma is None else gamma.gamma_error, "ln_v": np.log(v)}
-print(f"grammar corpus: pooled beta {pooled.exponent:.2f} +- {pooled.error:.2f}; H_n {np.round(H, 3)}; gamma "
-      f"{'n/a' if gamma is None else f'{gamma.gamma:.2f} +- {gamma.gamma_error:.2f}'}")
+results["grammar_corpus"] = {
+    "spec": spec,
+    "tokens": grammar.n_tokens,
+    "lags": lags,
+    "sigma": sigma,
+    "beta_pooled": pooled.exponent,
+    "beta_pooled_error": pooled.error,
+    "n": n,
+    "H": H,
+    "gamma": None if gamma is None else gamma.gamma,
+    "gamma_error": None if gamma is None else gamma.gamma_error,
+    "ln_v": np.log(v),
+}
+print(
+    f"grammar corpus: pooled beta {pooled.exponent:.2f} +- {pooled.error:.2f}; H_n {np.round(H, 3)}; gamma "
+    f"{'n/a' if gamma is None else f'{gamma.gamma:.2f} +- {gamma.gamma_error:.2f}'}"
+)
 study.lap("grammars")
 
 # %% [markdown]
@@ -154,13 +199,24 @@ wbeta = fit_beta(wlags, wsigma, lag_min=2, lag_max=CFG["wiki_max_lag"] // 2)
 wn, wH = conditional_entropies(corpus, CFG["wiki_entropy_n"], vocab_size=CFG["wiki_vocab"])
 wgamma = entropy_fit(wn, wH)
 study.figure(plot_lag_spectrum(wlags, wsigma, fit=wbeta), "wikipedia_lag_spectrum.png")
-wiki = {"tokens": corpus.n_tokens, "vocab": CFG["wiki_vocab"], "lags": wlags, "sigma": wsigma,
-        "beta": wbeta.exponent, "beta_error": wbeta.error, "n": wn, "H": wH,
-        "gamma": None if wgamma is None else wgamma.gamma}
+wiki = {
+    "tokens": corpus.n_tokens,
+    "vocab": CFG["wiki_vocab"],
+    "lags": wlags,
+    "sigma": wsigma,
+    "beta": wbeta.exponent,
+    "beta_error": wbeta.error,
+    "n": wn,
+    "H": wH,
+    "gamma": None if wgamma is None else wgamma.gamma,
+}
 if wgamma is not None:
-    wiki["data_exponent"], wiki["data_exponent_error"] = data_exponent(wgamma.gamma, wbeta.exponent,
-                                                                       wgamma.gamma_error, wbeta.error)
+    wiki["data_exponent"], wiki["data_exponent_error"] = data_exponent(
+        wgamma.gamma, wbeta.exponent, wgamma.gamma_error, wbeta.error
+    )
 results["wikipedia"] = wiki
-print(f"Wikipedia: beta {wbeta.exponent:.2f} +- {wbeta.error:.2f} (lags 2-{CFG['wiki_max_lag'] // 2}); "
-      f"H_n {np.round(wH, 3)}; gamma {'not resolved' if wgamma is None else f'{wgamma.gamma:.2f}'}")
+print(
+    f"Wikipedia: beta {wbeta.exponent:.2f} +- {wbeta.error:.2f} (lags 2-{CFG['wiki_max_lag'] // 2}); "
+    f"H_n {np.round(wH, 3)}; gamma {'not resolved' if wgamma is None else f'{wgamma.gamma:.2f}'}"
+)
 study.save(results)

@@ -22,20 +22,37 @@
 # %%
 import numpy as np
 import torch
-
 from _shared import start
+
 from cooc.plots.training import learning_curves, sample_complexity
 from cooc.train.grammar.curves import curve_table, learning_curve, summarize
 from cooc.train.grammar.data import grammar_from_spec, grammar_scale
 
 study = start("rhm_learning")
-SMALL = dict(grammars=("rhm:v=8,n_c=8,m=4,s=2,L=2", "rhm:v=8,n_c=8,m=2,s=2,L=3"), factors=(0.5, 1, 2, 3), seeds=2,
-             steps=600, batch_size=32, lr=3e-3, n_test=128, device="cpu", threads=1,
-             models={"cnn": {"width": 64}, "transformer": {"d_model": 32, "n_heads": 2}, "fc": {"width": 256}})
-FULL = dict(SMALL, grammars=("rhm:v=8,n_c=8,m=4,s=2,L=3", "rhm:v=16,n_c=16,m=4,s=2,L=3", "rhm:v=8,n_c=8,m=2,s=2,L=4"),
-            factors=(0.25, 0.5, 1, 2, 4, 8, 16), seeds=3, steps=3000, batch_size=256, n_test=2000, device="auto",
-            threads=None, models={"cnn": {"width": 256}, "transformer": {"d_model": 128, "n_heads": 4},
-                                  "fc": {"width": 1024}})
+SMALL = dict(
+    grammars=("rhm:v=8,n_c=8,m=4,s=2,L=2", "rhm:v=8,n_c=8,m=2,s=2,L=3"),
+    factors=(0.5, 1, 2, 3),
+    seeds=2,
+    steps=600,
+    batch_size=32,
+    lr=3e-3,
+    n_test=128,
+    device="cpu",
+    threads=1,
+    models={"cnn": {"width": 64}, "transformer": {"d_model": 32, "n_heads": 2}, "fc": {"width": 256}},
+)
+FULL = dict(
+    SMALL,
+    grammars=("rhm:v=8,n_c=8,m=4,s=2,L=3", "rhm:v=16,n_c=16,m=4,s=2,L=3", "rhm:v=8,n_c=8,m=2,s=2,L=4"),
+    factors=(0.25, 0.5, 1, 2, 4, 8, 16),
+    seeds=3,
+    steps=3000,
+    batch_size=256,
+    n_test=2000,
+    device="auto",
+    threads=None,
+    models={"cnn": {"width": 256}, "transformer": {"d_model": 128, "n_heads": 4}, "fc": {"width": 1024}},
+)
 CFG = FULL if study.full else SMALL
 # Tiny networks on a shared CPU run many times faster with one torch thread than with
 # several (each step is too small to split, and idle threads spin).
@@ -63,16 +80,31 @@ for spec in CFG["grammars"]:
     samples = sorted({max(1, int(round(f * scale))) for f in CFG["factors"]})
     # every model on the first grammar; the CNN alone on the others (for its collapse)
     for model, kwargs in (CFG["models"] if spec == CFG["grammars"][0] else {"cnn": CFG["models"]["cnn"]}).items():
-        rows = learning_curve(grammar, model, samples, seeds=list(range(CFG["seeds"])), n_test=CFG["n_test"],
-                              steps=CFG["steps"], batch_size=CFG["batch_size"], lr=CFG["lr"], device=CFG["device"],
-                              model_kwargs=kwargs)
+        rows = learning_curve(
+            grammar,
+            model,
+            samples,
+            seeds=list(range(CFG["seeds"])),
+            n_test=CFG["n_test"],
+            steps=CFG["steps"],
+            batch_size=CFG["batch_size"],
+            lr=CFG["lr"],
+            device=CFG["device"],
+            model_kwargs=kwargs,
+        )
         label = f"{model} {spec.split(':')[1]}"
         table = {"spec": spec, "model": model, **curve_table(grammar, rows)}
         tables.append(table)
         curves[label], scales[label] = summarize(rows), scale
-        results["curves"][label] = {"spec": spec, "model": model, "scale": scale, "P_max": grammar.P_max,
-                                    "summary": curves[label], "P_star": table["P_star"],
-                                    "P_star_over_scale": table["P_star_over_scale"]}
+        results["curves"][label] = {
+            "spec": spec,
+            "model": model,
+            "scale": scale,
+            "P_max": grammar.P_max,
+            "summary": curves[label],
+            "P_star": table["P_star"],
+            "P_star_over_scale": table["P_star_over_scale"],
+        }
         errors = [round(row["test_error"], 3) for row in curves[label]]
         print(f"{label}: test error {errors} at P = {samples}; P*/(n_c m^L) = {table['P_star_over_scale']:.2f}")
     study.lap(spec)

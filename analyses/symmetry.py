@@ -25,20 +25,39 @@
 
 # %%
 import numpy as np
-
 from _shared import start, wikipedia_counts, write_corpus
+
 from cooc import LatentVariableModel, SpectralEmbedding, count_cooccurrences
-from cooc.geometry.places import distance_kernel_fit, load_places, location_probe
 from cooc.experiments.symmetry import helper_experiment, robustness, symmetry_report
-from cooc.geometry.symmetry import circular_distance, fit_circular_kernel, load_family, probe_embedding, recover_order, year_probe
-from cooc.spectral.blocks import target_block
+from cooc.geometry.places import distance_kernel_fit, load_places, location_probe
+from cooc.geometry.symmetry import (
+    circular_distance,
+    fit_circular_kernel,
+    load_family,
+    probe_embedding,
+    recover_order,
+    year_probe,
+)
 from cooc.grammars.latent import circulant_eigenvalues, fourier_modes
 from cooc.plots import geometry as gplots
 from cooc.plots.grammars import plot_kernel
+from cooc.spectral.blocks import target_block
 
 study = start("symmetry")
-SMALL = dict(sigma=2.0, coupling=0.2, n_fillers=50, doc_length=20, sampled_docs=100_000, line_scale=5.0,
-             plane_words=150, plane_scale=0.2, vocab_size=2000, dim=100, device="cpu", splits=100)
+SMALL = dict(
+    sigma=2.0,
+    coupling=0.2,
+    n_fillers=50,
+    doc_length=20,
+    sampled_docs=100_000,
+    line_scale=5.0,
+    plane_words=150,
+    plane_scale=0.2,
+    vocab_size=2000,
+    dim=100,
+    device="cpu",
+    splits=100,
+)
 FULL = dict(SMALL, sampled_docs=1_000_000, vocab_size=10_000, dim=1000, device="auto")
 CFG = FULL if study.full else SMALL
 months = load_family("months")
@@ -58,6 +77,7 @@ results = {"config": CFG}
 # emission's autoconvolution seen through M*'s nonlinearity: the fitted sigma is then
 # about 6.5 for every s between 1 and 2, not s, so it would not test the fit.)
 
+
 # %%
 def root_kernel(sigma: float, coupling: float, n: int = 12):
     """Emission weights g(d) whose circular autoconvolution is 1 + coupling * k(d)."""
@@ -71,8 +91,15 @@ def root_kernel(sigma: float, coupling: float, n: int = 12):
     return lambda d: np.vectorize(lambda t: table[int(round(t))])(d)
 
 
-latent = LatentVariableModel(12, "circle", kernel=root_kernel(CFG["sigma"], CFG["coupling"]), words=list(months.words),
-                             latent_fraction=0.5, n_fillers=CFG["n_fillers"], doc_length=CFG["doc_length"])
+latent = LatentVariableModel(
+    12,
+    "circle",
+    kernel=root_kernel(CFG["sigma"], CFG["coupling"]),
+    words=list(months.words),
+    latent_fraction=0.5,
+    n_fillers=CFG["n_fillers"],
+    doc_length=CFG["doc_length"],
+)
 exact = latent.exact_cooccurrence()
 tokens, _ = latent.sample(CFG["sampled_docs"], seed=0)
 corpus = write_corpus(study.work("latent-months-corpus"), tokens, latent.words, "latent months")
@@ -85,13 +112,29 @@ for label, cooc in (("exact", exact), ("sampled", sampled)):
     emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
     order = recover_order(emb[list(months.words)], months)
     latent_results[label] = {"kernel": fit.as_dict(), "order": order.as_dict()}
-    study.figure(gplots.family_circle(order, months.words, title=(
-        f"latent model ({label}): fitted sigma {fit.params['sigma']:.2f} +- {fit.stderr['sigma']:.2f} "
-        f"(generating {CFG['sigma']})")), f"latent_months_{label}.png")
-    print(f"latent {label}: sigma {fit.params['sigma']:.3f} +- {fit.stderr['sigma']:.3f}, R^2 {fit.r2:.4f}, "
-          f"order {order.scores}")
-study.figure(plot_kernel(target_block(sampled, list(months.words), "mstar"), labels=[w[:3] for w in months.words],
-                         title="M* block of the months (sampled latent model)"), "latent_months_block.png")
+    study.figure(
+        gplots.family_circle(
+            order,
+            months.words,
+            title=(
+                f"latent model ({label}): fitted sigma {fit.params['sigma']:.2f} +- {fit.stderr['sigma']:.2f} "
+                f"(generating {CFG['sigma']})"
+            ),
+        ),
+        f"latent_months_{label}.png",
+    )
+    print(
+        f"latent {label}: sigma {fit.params['sigma']:.3f} +- {fit.stderr['sigma']:.3f}, R^2 {fit.r2:.4f}, "
+        f"order {order.scores}"
+    )
+study.figure(
+    plot_kernel(
+        target_block(sampled, list(months.words), "mstar"),
+        labels=[w[:3] for w in months.words],
+        title="M* block of the months (sampled latent model)",
+    ),
+    "latent_months_block.png",
+)
 latent_results["sampled_tokens"] = corpus.n_tokens
 results["latent_months"] = latent_results
 
@@ -107,24 +150,49 @@ results["latent_months"] = latent_results
 
 # %%
 positions = np.concatenate([np.arange(12.0), np.arange(12) + 1 / 3, np.arange(12) + 2 / 3])
-helpers = LatentVariableModel(36, "circle", positions=positions, period=12.0, scale=1.0,
-                              words=list(months.words) + [f"h{i}" for i in range(24)], latent_fraction=0.5,
-                              n_fillers=CFG["n_fillers"], doc_length=CFG["doc_length"])
+helpers = LatentVariableModel(
+    36,
+    "circle",
+    positions=positions,
+    period=12.0,
+    scale=1.0,
+    words=list(months.words) + [f"h{i}" for i in range(24)],
+    latent_fraction=0.5,
+    n_fillers=CFG["n_fillers"],
+    doc_length=CFG["doc_length"],
+)
 helper_cooc = helpers.exact_cooccurrence()
 robust = robustness(helper_cooc, months, dim=10)
 strong, random_words = helper_experiment(helper_cooc, months, n_helpers=(0, 1, 2, 4, 8, 16, 24), dim=10)
-study.figure(gplots.family_circle(robust.after, months.words, title="months after zeroing their block (latent model)"),
-             "latent_months_zeroed.png")
-study.figure(gplots.helper_curves({"strongest helpers": strong, "random words": random_words},
-                                  title="months re-factorised with H helper words (block zeroed)"),
-             "latent_helpers.png")
+study.figure(
+    gplots.family_circle(robust.after, months.words, title="months after zeroing their block (latent model)"),
+    "latent_months_zeroed.png",
+)
+study.figure(
+    gplots.helper_curves(
+        {"strongest helpers": strong, "random words": random_words},
+        title="months re-factorised with H helper words (block zeroed)",
+    ),
+    "latent_helpers.png",
+)
 results["latent_robustness"] = {
-    "before": robust.before.as_dict(), "after": robust.after.as_dict(), "zeroed_pairs": robust.zeroed_pairs,
-    "helpers": {"n_helpers": strong.n_helpers, "strongest": strong.error, "random": random_words.error,
-                "strongest_words": strong.helpers}}
+    "before": robust.before.as_dict(),
+    "after": robust.after.as_dict(),
+    "zeroed_pairs": robust.zeroed_pairs,
+    "helpers": {
+        "n_helpers": strong.n_helpers,
+        "strongest": strong.error,
+        "random": random_words.error,
+        "strongest_words": strong.helpers,
+    },
+}
 print("zeroed block: adjacency", robust.before.scores["adjacency"], "->", robust.after.scores["adjacency"])
-print("Procrustes error with H helpers:", dict(zip(strong.n_helpers.tolist(), strong.error.round(3).tolist())),
-      "random:", dict(zip(random_words.n_helpers.tolist(), random_words.error.round(3).tolist())))
+print(
+    "Procrustes error with H helpers:",
+    dict(zip(strong.n_helpers.tolist(), strong.error.round(3).tolist())),
+    "random:",
+    dict(zip(random_words.n_helpers.tolist(), random_words.error.round(3).tolist())),
+)
 
 # %% [markdown]
 # ## 3. The probe: a line (years) against a plane (places)
@@ -139,8 +207,9 @@ print("Procrustes error with H helpers:", dict(zip(strong.n_helpers.tolist(), st
 
 # %%
 years = [str(y) for y in range(1900, 2021)]
-line = LatentVariableModel(121, "line", positions=np.arange(1900, 2021), scale=CFG["line_scale"], words=years,
-                           n_fillers=CFG["n_fillers"])
+line = LatentVariableModel(
+    121, "line", positions=np.arange(1900, 2021), scale=CFG["line_scale"], words=years, n_fillers=CFG["n_fillers"]
+)
 line_emb = SpectralEmbedding("mstar", dim=60).fit_transform(line.exact_cooccurrence())
 line_probe = year_probe(line_emb[years], np.arange(1900, 2021), n_splits=CFG["splits"])
 plane = LatentVariableModel(CFG["plane_words"], "plane", scale=CFG["plane_scale"], n_fillers=CFG["n_fillers"])
@@ -148,19 +217,30 @@ plane_words = plane.words[: CFG["plane_words"]]
 plane_emb = SpectralEmbedding("mstar", dim=60).fit_transform(plane.exact_cooccurrence())
 plane_probe = year_probe(plane_emb[plane_words], plane.positions[:, 0], n_splits=CFG["splits"], n_train=100)
 study.figure(gplots.year_probe(line_probe, title="latent line (years): probe error against r"), "latent_year_probe.png")
-study.figure(gplots.year_probe(plane_probe, title="latent plane: probe error of one coordinate"),
-             "latent_plane_probe.png")
+study.figure(
+    gplots.year_probe(plane_probe, title="latent plane: probe error of one coordinate"), "latent_plane_probe.png"
+)
 # the plane as a map: coordinates stretched to a US-sized box of latitude and longitude
 lat, lon = 25 + 25 * plane.positions[:, 1], -125 + 55 * plane.positions[:, 0]
 plane_map = location_probe(plane_emb[plane_words], lat, lon, n_components=20)
-study.figure(gplots.places_map(lat, lon, plane_map.predicted, title=(
-    f"latent plane: held-out probe, R^2 {plane_map.r2_lat:.3f} / {plane_map.r2_lon:.3f}")), "latent_plane_map.png")
+study.figure(
+    gplots.places_map(
+        lat,
+        lon,
+        plane_map.predicted,
+        title=(f"latent plane: held-out probe, R^2 {plane_map.r2_lat:.3f} / {plane_map.r2_lon:.3f}"),
+    ),
+    "latent_plane_map.png",
+)
 results["latent_probe"] = {
     "line": {"ranks": line_probe.ranks, "error": line_probe.error, "slope": line_probe.slope(1, 30)},
     "plane": {"ranks": plane_probe.ranks, "error": plane_probe.error, "slope": plane_probe.slope(1, 30)},
-    "plane_map": plane_map.as_dict()}
-print(f"probe slopes (log error vs log r): line {line_probe.slope(1, 30):.2f}, plane {plane_probe.slope(1, 30):.2f}; "
-      f"plane map R^2 {plane_map.r2_lat:.3f} / {plane_map.r2_lon:.3f}")
+    "plane_map": plane_map.as_dict(),
+}
+print(
+    f"probe slopes (log error vs log r): line {line_probe.slope(1, 30):.2f}, plane {plane_probe.slope(1, 30):.2f}; "
+    f"plane map R^2 {plane_map.r2_lat:.3f} / {plane_map.r2_lon:.3f}"
+)
 study.lap("latent models")
 
 # %% [markdown]
@@ -182,39 +262,75 @@ _, wiki = wikipedia_counts(CFG["vocab_size"], full=study.full)
 wdim = min(CFG["dim"], len(wiki) - 2)
 wiki_emb = SpectralEmbedding("mstar", dim=wdim, device=CFG["device"], dtype="float32").fit_transform(wiki)
 report = symmetry_report(wiki_emb, months, cooc=wiki)
-study.figure(gplots.family_circle(report.order, report.family.words, title=(
-    f"Wikipedia months (M*, K = {wdim}): sigma {report.fit.params['sigma']:.2f}, "
-    f"adjacency {report.order.scores['adjacency']:.2f}")), "wikipedia_months.png")
-study.figure(plot_kernel(report.block, labels=[w[:3] for w in report.family.words],
-                         title="M* block of the months (Wikipedia)"), "wikipedia_months_block.png")
-wiki_results = {"V": len(wiki), "dim": wdim, "months": {"kernel": report.fit.as_dict(),
-                                                        "residual": report.residual.as_dict(),
-                                                        "order": report.order.as_dict()}}
+study.figure(
+    gplots.family_circle(
+        report.order,
+        report.family.words,
+        title=(
+            f"Wikipedia months (M*, K = {wdim}): sigma {report.fit.params['sigma']:.2f}, "
+            f"adjacency {report.order.scores['adjacency']:.2f}"
+        ),
+    ),
+    "wikipedia_months.png",
+)
+study.figure(
+    plot_kernel(report.block, labels=[w[:3] for w in report.family.words], title="M* block of the months (Wikipedia)"),
+    "wikipedia_months_block.png",
+)
+wiki_results = {
+    "V": len(wiki),
+    "dim": wdim,
+    "months": {"kernel": report.fit.as_dict(), "residual": report.residual.as_dict(), "order": report.order.as_dict()},
+}
 print("wikipedia months:", dict(report.rows()))
 
 year_family, probe = probe_embedding(wiki_emb, "years:1900-2020", n_splits=CFG["splits"])
-study.figure(gplots.year_probe(probe, title=f"Wikipedia: {len(year_family)} years of 1900-2020 in the vocabulary"),
-             "wikipedia_year_probe.png")
-wiki_results["years"] = {"in_vocabulary": len(year_family), "ranks": probe.ranks, "error": probe.error,
-                         "slope": probe.slope(1, 30)}
+study.figure(
+    gplots.year_probe(probe, title=f"Wikipedia: {len(year_family)} years of 1900-2020 in the vocabulary"),
+    "wikipedia_year_probe.png",
+)
+wiki_results["years"] = {
+    "in_vocabulary": len(year_family),
+    "ranks": probe.ranks,
+    "error": probe.error,
+    "slope": probe.slope(1, 30),
+}
 
 states = load_places("us_states").present(wiki_emb.key_to_index)
 X = wiki_emb[list(states.words)]
 place_probe = location_probe(X, states.lat, states.lon, n_folds=max(2, min(5, len(states) // 3)))
 kernel = distance_kernel_fit(target_block(wiki, states.words, "mstar"), states.lat, states.lon)
-study.figure(gplots.places_map(states.lat, states.lon, place_probe.predicted, labels=states.words, title=(
-    f"Wikipedia: {len(states)} US states, held-out R^2 {place_probe.r2_lat:.2f} / {place_probe.r2_lon:.2f}")),
-    "wikipedia_states_map.png")
-wiki_results["us_states"] = {"in_vocabulary": len(states), "probe": place_probe.as_dict(),
-                             "distance_kernel": kernel.as_dict()}
-print(f"wikipedia: {len(year_family)} years, probe slope {probe.slope(1, 30):.2f}; {len(states)} states, "
-      f"R^2 {place_probe.r2_lat:.2f} / {place_probe.r2_lon:.2f}")
+study.figure(
+    gplots.places_map(
+        states.lat,
+        states.lon,
+        place_probe.predicted,
+        labels=states.words,
+        title=(f"Wikipedia: {len(states)} US states, held-out R^2 {place_probe.r2_lat:.2f} / {place_probe.r2_lon:.2f}"),
+    ),
+    "wikipedia_states_map.png",
+)
+wiki_results["us_states"] = {
+    "in_vocabulary": len(states),
+    "probe": place_probe.as_dict(),
+    "distance_kernel": kernel.as_dict(),
+}
+print(
+    f"wikipedia: {len(year_family)} years, probe slope {probe.slope(1, 30):.2f}; {len(states)} states, "
+    f"R^2 {place_probe.r2_lat:.2f} / {place_probe.r2_lon:.2f}"
+)
 
 robust_wiki = robustness(wiki, months, dim=wdim)
-study.figure(gplots.family_circle(robust_wiki.after, months.words, title="Wikipedia months after zeroing their block"),
-             "wikipedia_months_zeroed.png")
+study.figure(
+    gplots.family_circle(robust_wiki.after, months.words, title="Wikipedia months after zeroing their block"),
+    "wikipedia_months_zeroed.png",
+)
 wiki_results["robustness"] = {"before": robust_wiki.before.as_dict(), "after": robust_wiki.after.as_dict()}
-print("wikipedia zeroed block: adjacency", robust_wiki.before.scores["adjacency"], "->",
-      robust_wiki.after.scores["adjacency"])
+print(
+    "wikipedia zeroed block: adjacency",
+    robust_wiki.before.scores["adjacency"],
+    "->",
+    robust_wiki.after.scores["adjacency"],
+)
 results["wikipedia"] = wiki_results
 study.save(results)

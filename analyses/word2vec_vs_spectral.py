@@ -26,8 +26,8 @@
 # %%
 import numpy as np
 import torch
-
 from _shared import start, wikipedia_counts
+
 from cooc import SpectralEmbedding, Word2Vec
 from cooc.geometry.analogy import evaluate_analogies, load_questions
 from cooc.geometry.similarity import evaluate_similarities
@@ -35,8 +35,9 @@ from cooc.plots import pyplot
 from cooc.plots.spectral import plot_family_accuracy
 
 study = start("word2vec_vs_spectral")
-SMALL = dict(vocab_size=2000, window=5, negative=5, dim=50, epochs=5, batch_size=4096, min_pair_count=20,
-             device="cpu", threads=1)
+SMALL = dict(
+    vocab_size=2000, window=5, negative=5, dim=50, epochs=5, batch_size=4096, min_pair_count=20, device="cpu", threads=1
+)
 FULL = dict(SMALL, vocab_size=10_000, dim=300, epochs=3, batch_size=65536, device="auto", threads=None)
 CFG = FULL if study.full else SMALL
 if CFG["threads"]:
@@ -51,9 +52,19 @@ results = {"config": CFG}
 
 # %%
 corpus, cooc = wikipedia_counts(CFG["vocab_size"], full=study.full, window=CFG["window"], weighting="linear")
-w2v = Word2Vec(dim=CFG["dim"], window=CFG["window"], negative=CFG["negative"], sample=0.0, epochs=CFG["epochs"],
-               min_count=1, max_vocab=CFG["vocab_size"], batch_size=CFG["batch_size"], device=CFG["device"],
-               seed=0, progress=False).fit(corpus)
+w2v = Word2Vec(
+    dim=CFG["dim"],
+    window=CFG["window"],
+    negative=CFG["negative"],
+    sample=0.0,
+    epochs=CFG["epochs"],
+    min_count=1,
+    max_vocab=CFG["vocab_size"],
+    batch_size=CFG["batch_size"],
+    device=CFG["device"],
+    seed=0,
+    progress=False,
+).fit(corpus)
 assert w2v.index_to_key_ == cooc.vocab.words, "SGNS and the counts must share the vocabulary"
 study.lap("sgns")
 print(f"SGNS: {w2v.raw_words_:,} words in {w2v.train_seconds_:.0f} s, final loss {w2v.loss_history_[-1]['loss']:.3f}")
@@ -87,8 +98,14 @@ edges = np.quantile(C[C > 0], [0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0])
 by_count = []
 for lo, hi in zip(edges[:-1], edges[1:]):
     sel = (C >= lo) & (C <= hi) & (C > 0)
-    by_count.append({"count_from": lo, "count_to": hi, "pairs": int(sel.sum()),
-                     "pearson": float(np.corrcoef(shifted_pmi[sel], gram[sel])[0, 1])})
+    by_count.append(
+        {
+            "count_from": lo,
+            "count_to": hi,
+            "pairs": int(sel.sum()),
+            "pearson": float(np.corrcoef(shifted_pmi[sel], gram[sel])[0, 1]),
+        }
+    )
 plt = pyplot()
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 left.hexbin(x, y, gridsize=60, bins="log", cmap="viridis")
@@ -105,11 +122,19 @@ right.set_xlabel("weighted pair count (bins by quantile)")
 right.set_ylabel("Pearson(w . c, shifted PMI)")
 right.set_title("agreement grows with the pair count", fontsize=9)
 study.figure(fig, "gram_vs_shifted_pmi.png")
-results["gram_vs_shifted_pmi"] = {"pairs": int(seen.sum()), "pearson": pearson, "null_mean": float(np.mean(null)),
-                                  "null_std": float(np.std(null)), "slope": slope, "intercept": intercept,
-                                  "by_count": by_count}
-print(f"Gram vs shifted PMI: Pearson {pearson:.3f} over {seen.sum():,} pairs (null {np.mean(null):+.4f} "
-      f"+- {np.std(null):.4f}), slope {slope:.2f}")
+results["gram_vs_shifted_pmi"] = {
+    "pairs": int(seen.sum()),
+    "pearson": pearson,
+    "null_mean": float(np.mean(null)),
+    "null_std": float(np.std(null)),
+    "slope": slope,
+    "intercept": intercept,
+    "by_count": by_count,
+}
+print(
+    f"Gram vs shifted PMI: Pearson {pearson:.3f} over {seen.sum():,} pairs (null {np.mean(null):+.4f} "
+    f"+- {np.std(null):.4f}), slope {slope:.2f}"
+)
 
 # %% [markdown]
 # ## 3. Side by side: SGNS, shifted PPMI and M* on the same counts
@@ -122,15 +147,19 @@ print(f"Gram vs shifted PMI: Pearson {pearson:.3f} over {seen.sum():,} pairs (nu
 
 # %%
 embeddings = {"SGNS": w2v.embedding_}
-for label, target, params in (("SPPMI (k=5, cds 0.75)", "sppmi", {"neg": CFG["negative"], "alpha": 0.75}),
-                              ("M*", "mstar", {})):
+for label, target, params in (
+    ("SPPMI (k=5, cds 0.75)", "sppmi", {"neg": CFG["negative"], "alpha": 0.75}),
+    ("M*", "mstar", {}),
+):
     embeddings[label] = SpectralEmbedding(target, dim=CFG["dim"], device=CFG["device"], **params).fit_transform(cooc)
 questions = load_questions()
 analogies = {k: evaluate_analogies(e, questions, protocol="pairs", device=CFG["device"]) for k, e in embeddings.items()}
 similarity = {k: {b: r.to_dict() for b, r in evaluate_similarities(e).items()} for k, e in embeddings.items()}
 study.figure(plot_family_accuracy(analogies, title="Protocol B on the same counts"), "analogies_side_by_side.png")
-results["comparison"] = {k: {"analogy_accuracy": analogies[k].accuracy, "analogy_questions": analogies[k].total,
-                             "similarity": similarity[k]} for k in embeddings}
+results["comparison"] = {
+    k: {"analogy_accuracy": analogies[k].accuracy, "analogy_questions": analogies[k].total, "similarity": similarity[k]}
+    for k in embeddings
+}
 for k in embeddings:
     sims = ", ".join(f"{b} {v['spearman']:.3f} ({v['evaluated']} pairs)" for b, v in similarity[k].items())
     print(f"{k:22s} analogies {analogies[k].accuracy:.1%} of {analogies[k].total}; {sims}")

@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark scripts: timing, machine description, RESULTS.md."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -7,8 +8,8 @@ import platform
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -31,8 +32,12 @@ def machine() -> str:
         pass
     gpu = ""
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if out.returncode == 0 and out.stdout.strip():
             gpu = ", GPU " + out.stdout.strip().splitlines()[0]
     except (OSError, subprocess.TimeoutExpired):
@@ -69,6 +74,7 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
         if isinstance(x, int):
             return f"{x:,}"
         return str(x)
+
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(x) for x in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -80,6 +86,8 @@ def append_results(title: str, body: str, path: Path = RESULTS) -> None:
     section = f"\n## {title} ({stamp})\n\nMachine: {machine()}\n\n{body}\n"
     print(section)
     if not path.exists():
-        path.write_text("# Benchmark results\n\nEach section is appended by a script in `benchmarks/`; the newest is last.\n")
+        path.write_text(
+            "# Benchmark results\n\nEach section is appended by a script in `benchmarks/`; the newest is last.\n"
+        )
     with open(path, "a") as fh:
         fh.write(section)

@@ -21,6 +21,7 @@ corpus. Window 10, harmonic weights (scale 2520), symmetric. Two cases:
 Both results are checked equal bit for bit. Seconds are wall time of each stage (the
 device synchronised at its end); the machine may be shared, so CPU seconds are printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,7 +50,7 @@ def previous_dense_to_csr(xp, m, rows_per_block=1024):
     index_dtype = np.int32 if V * V < 2**31 - 1 else np.int64
     data, indices, counts = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], []
     for r in range(0, V, rows_per_block):
-        sub = m[r:r + rows_per_block]
+        sub = m[r : r + rows_per_block]
         nz = xp.flatnonzero(sub)
         if nz.shape[0] == 0:
             counts.append(np.zeros(sub.shape[0], dtype=np.int64))
@@ -92,7 +93,7 @@ def dense_forward(xp, V, pairs, types, seed):
     m = xp.empty((V, V), dtype=np.int64)
     step = max(1, (1 << 24) // V)
     for r in range(0, V, step):
-        m[r:r + step] = forward_rows(xp, V, r, min(r + step, V), pairs, types)
+        m[r : r + step] = forward_rows(xp, V, r, min(r + step, V), pairs, types)
     return m
 
 
@@ -101,9 +102,14 @@ def weigh(m: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def same_bits(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
-    return (a.shape == b.shape and a.data.dtype == b.data.dtype and a.indices.dtype == b.indices.dtype
-            and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
-            and np.array_equal(a.data.view(np.int64), b.data.view(np.int64)))
+    return (
+        a.shape == b.shape
+        and a.data.dtype == b.data.dtype
+        and a.indices.dtype == b.indices.dtype
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data.view(np.int64), b.data.view(np.int64))
+    )
 
 
 def full_head(xp, args):
@@ -136,15 +142,15 @@ def partial_head(xp, args):
     for r in range(0, V, step):
         r1 = min(r + step, V)
         rows = forward_rows(xp, V, r, r1, args.pairs, args.types)
-        for a in range(r, r1):     # head cells of these rows
-            head[layout.row_start[a]:layout.row_start[a] + layout.row_len[a]] = rows[a - r, :layout.row_len[a]]
+        for a in range(r, r1):  # head cells of these rows
+            head[layout.row_start[a] : layout.row_start[a] + layout.row_len[a]] = rows[a - r, : layout.row_len[a]]
         rows = to_numpy(rows)
         a, b = np.nonzero(rows)
         a = a + r
         tail = b >= layout.row_len[a]
         keys = a[tail].astype(np.int64) * V + b[tail]
         values = rows[a[tail] - r, b[tail]] // WEIGHT
-        owner = rng.integers(0, args.runs, keys.shape[0])                  # each draw split over two runs
+        owner = rng.integers(0, args.runs, keys.shape[0])  # each draw split over two runs
         share = rng.binomial(values, 0.5)
         for k in range(args.runs):
             for part, vals in ((owner == k, values - share), ((owner + 1) % args.runs == k, share)):
@@ -154,8 +160,11 @@ def partial_head(xp, args):
     runs = [(np.concatenate(k), np.concatenate(v)) for k, v in runs]
     orders = [np.argsort(k, kind="stable") for k, _ in runs]
     runs = [(k[o], v[o]) for (k, v), o in zip(runs, orders)]
-    print(f"partial head: {layout.cells:,} head cells ({layout.cells / V / V:.0%}), "
-          f"{sum(k.shape[0] for k, _ in runs):,} run entries in {args.runs} runs", flush=True)
+    print(
+        f"partial head: {layout.cells:,} head cells ({layout.cells / V / V:.0%}), "
+        f"{sum(k.shape[0] for k, _ in runs):,} run entries in {args.runs} runs",
+        flush=True,
+    )
     old, new = Clock(xp), Clock(xp)
     store = RunStore(1 << 40)
     store.runs = list(runs)
@@ -168,13 +177,27 @@ def partial_head(xp, args):
     del csr
     stages = assemble.Stages(xp)
     budget = int(args.budget * 1e9)
-    steps = assemble_merged.merge_steps(layout.cells, int(xp.count_nonzero(head)), sum(k.shape[0] for k, _ in runs), V,
-                                 budget)
+    steps = assemble_merged.merge_steps(
+        layout.cells, int(xp.count_nonzero(head)), sum(k.shape[0] for k, _ in runs), V, budget
+    )
     if steps is None:
         raise SystemExit(f"merged_to_csr does not fit a {args.budget} GB budget")
-    got = new("merged_to_csr (total)", lambda: assemble_merged.merged_to_csr(
-        xp, head, layout, runs, V, symmetric=True, weighting=WEIGHTING, scale=SCALE, stages=stages,
-        block_cells=steps[0], block_entries=steps[1]))
+    got = new(
+        "merged_to_csr (total)",
+        lambda: assemble_merged.merged_to_csr(
+            xp,
+            head,
+            layout,
+            runs,
+            V,
+            symmetric=True,
+            weighting=WEIGHTING,
+            scale=SCALE,
+            stages=stages,
+            block_cells=steps[0],
+            block_entries=steps[1],
+        ),
+    )
     got = new("Cooccurrence canonical check", _csr, got)
     return old, new, stages, ref, got
 
@@ -185,8 +208,10 @@ def report(name, old, new, stages, ref, got):
     for label, clock in (("before", old), ("after", new)):
         for stage, wall, cpu in clock.rows:
             print(f"| {label} | {stage} | {wall:.2f} | {cpu:.2f} |")
-        print(f"| {label} | **total** | **{sum(w for _, w, _ in clock.rows):.2f}** | "
-              f"{sum(c for _, _, c in clock.rows):.2f} |")
+        print(
+            f"| {label} | **total** | **{sum(w for _, w, _ in clock.rows):.2f}** | "
+            f"{sum(c for _, _, c in clock.rows):.2f} |"
+        )
     for stage, seconds in stages.seconds.items():
         print(f"| after, inside | {stage} | {seconds:.2f} | |")
     if not same_bits(ref, got):
@@ -206,7 +231,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     xp = get_xp(args.device)
-    if args.vocab > 300:       # compile numba and warm CuPy's kernels outside the timings
+    if args.vocab > 300:  # compile numba and warm CuPy's kernels outside the timings
         for case in (full_head, partial_head):
             case(xp, argparse.Namespace(**{**vars(args), "vocab": 300}))
     print(f"device {args.device}, V={args.vocab}, {args.pairs:.0e} pairs over {args.types} Zipf types", flush=True)

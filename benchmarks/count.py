@@ -13,6 +13,7 @@ types: GloVe ``cooccur`` (one thread), cooc (numba, all cores), cooc vectorised 
 and the obvious scipy approach (``coo_matrix((w, (i, j))).tocsr()`` per chunk, summed).
 Every cooc matrix is checked equal to the reference before its time is quoted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import append_results, markdown_table  # noqa: E402
-from glove import (BENCH_DIR, ROOT, build_glove, corpus_from_text, glove_cooccur, glove_vocab,  # noqa: E402
-                   repeated_text, wiki_text, zipf_corpus)
+from glove import (  # noqa: E402
+    BENCH_DIR,
+    ROOT,
+    build_glove,
+    corpus_from_text,
+    glove_cooccur,
+    glove_vocab,
+    repeated_text,
+    wiki_text,
+    zipf_corpus,
+)
 
 from cooc import Cooccurrence, Vocabulary  # noqa: E402
 from cooc.count import count_cooccurrences  # noqa: E402
 from cooc.count.counter import iter_raw_chunks  # noqa: E402
-from cooc.count.windows import offset_weights, offset_pairs, prepare_chunk  # noqa: E402
+from cooc.count.windows import offset_pairs, offset_weights, prepare_chunk  # noqa: E402
 
 WINDOW = 10
 
@@ -79,8 +89,13 @@ def glove_parity(build: Path, work: Path) -> dict:
     glove_cooccur(build, text, vocab_file, out, WINDOW)
     ours = count_cooccurrences(corpus, window=WINDOW, weighting="harmonic", progress=False)
     theirs = Cooccurrence.from_glove(out, ours.vocab)
-    return {"tokens": corpus.n_tokens, "vocab": len(words), "nnz": ours.nnz, "glove_nnz": theirs.nnz,
-            "max_rel": max_relative_difference(ours.counts, theirs.counts)}
+    return {
+        "tokens": corpus.n_tokens,
+        "vocab": len(words),
+        "nnz": ours.nnz,
+        "glove_nnz": theirs.nnz,
+        "max_rel": max_relative_difference(ours.counts, theirs.counts),
+    }
 
 
 def zipf_text(corpus, out: Path) -> Path:
@@ -113,10 +128,12 @@ def run_cpu(args) -> None:
     if build is not None:
         par = glove_parity(build, work)
         ok = par["nnz"] == par["glove_nnz"] and par["max_rel"] < 1e-10
-        lines.append(f"GloVe parity on the Wikipedia sample ({par['tokens']:,} tokens, vocab {par['vocab']:,} "
-                     f"from vocab_count -min-count 5, window 10, harmonic, symmetric): nnz {par['nnz']:,} vs "
-                     f"{par['glove_nnz']:,}, max relative difference {par['max_rel']:.2e} -> "
-                     f"{'EQUAL to float64 rounding' if ok else 'MISMATCH'}")
+        lines.append(
+            f"GloVe parity on the Wikipedia sample ({par['tokens']:,} tokens, vocab {par['vocab']:,} "
+            f"from vocab_count -min-count 5, window 10, harmonic, symmetric): nnz {par['nnz']:,} vs "
+            f"{par['glove_nnz']:,}, max relative difference {par['max_rel']:.2e} -> "
+            f"{'EQUAL to float64 rounding' if ok else 'MISMATCH'}"
+        )
         print(lines[-1], flush=True)
     text, n_text = repeated_text(wiki_text(), args.tokens, work / f"wiki-{args.tokens // 10**6}M.txt")
     cases = []
@@ -142,13 +159,28 @@ def run_cpu(args) -> None:
         reference = count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False)
 
         def row(tool, t, note=""):
-            rows.append([name, f"{n / 1e6:.1f}M", f"{V:,}", tool, t[0], f"{t[1]:.2f}-{t[2]:.2f}", n / t[0] / 1e6,
-                         t[3], n / t[3] / 1e6, note])
+            rows.append(
+                [
+                    name,
+                    f"{n / 1e6:.1f}M",
+                    f"{V:,}",
+                    tool,
+                    t[0],
+                    f"{t[1]:.2f}-{t[2]:.2f}",
+                    n / t[0] / 1e6,
+                    t[3],
+                    n / t[3] / 1e6,
+                    note,
+                ]
+            )
+
         glove_t = None
         if txt is not None:
             out = work / "glove-timing.bin"
-            runs = [glove_cooccur(build, txt, vocab_file, out, WINDOW, memory_gb=4.0, cpu=True)
-                    for _ in range(args.glove_repeat)]
+            runs = [
+                glove_cooccur(build, txt, vocab_file, out, WINDOW, memory_gb=4.0, cpu=True)
+                for _ in range(args.glove_repeat)
+            ]
             walls = [r[0] for r in runs]
             glove_t = (float(np.median(walls)), min(walls), max(walls), float(np.median([r[1] for r in runs])))
             gwords = [line.split(" ")[0] for line in Path(vocab_file).read_text().splitlines()]
@@ -162,24 +194,35 @@ def run_cpu(args) -> None:
         threads = t[4].settings["count"]["threads"]
         peak = peak_traced_memory(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False))
         out_bytes = reference.nnz * 12 + (V + 1) * 8
-        row(f"cooc numba ({threads} threads)", t, vs(t) + f"peak traced {peak / 1e6:,.0f} MB with budget {budget} "
-            f"and a result of {out_bytes / 1e6:,.0f} MB")
+        row(
+            f"cooc numba ({threads} threads)",
+            t,
+            vs(t) + f"peak traced {peak / 1e6:,.0f} MB with budget {budget} and a result of {out_bytes / 1e6:,.0f} MB",
+        )
         if not args.quick:
-            t = measure(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False,
-                                                    engine="vectorized"), 1)
+            t = measure(
+                lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False, engine="vectorized"),
+                1,
+            )
             assert (t[4].counts != reference.counts).nnz == 0
             row("cooc vectorized (numpy)", t, vs(t))
             t = measure(lambda: scipy_baseline(corpus), 1)
             rel = max_relative_difference(t[4], reference.counts)
             row("scipy coo->csr per chunk", t, vs(t) + f"max rel diff {rel:.1e}")
         print(markdown_table(HEADER, rows[-4:]), flush=True)
-    body = "\n".join(lines) + "\n\n" + markdown_table(HEADER, rows) + (
-        f"\n\nWindow 10, harmonic, symmetric. The Wikipedia sample is gensim's shortened dump, extracted "
-        f"and tokenised (`benchmarks/glove.py`), repeated whole; GloVe reads it as text, cooc reads the same "
-        f"stream encoded with GloVe's vocabulary (ids = GloVe's ranks). cooc timings: median of {args.repeat} "
-        f"(numba) or 1 run; GloVe: {args.glove_repeat} run(s). Memory budget {budget}. The machine is shared: "
-        f"wall times depend on the load (in the machine line); CPU seconds (user + system, all threads) are "
-        f"steadier, and tokens per CPU-second compare the work each tool does per token.")
+    body = (
+        "\n".join(lines)
+        + "\n\n"
+        + markdown_table(HEADER, rows)
+        + (
+            f"\n\nWindow 10, harmonic, symmetric. The Wikipedia sample is gensim's shortened dump, extracted "
+            f"and tokenised (`benchmarks/glove.py`), repeated whole; GloVe reads it as text, cooc reads the same "
+            f"stream encoded with GloVe's vocabulary (ids = GloVe's ranks). cooc timings: median of {args.repeat} "
+            f"(numba) or 1 run; GloVe: {args.glove_repeat} run(s). Memory budget {budget}. The machine is shared: "
+            f"wall times depend on the load (in the machine line); CPU seconds (user + system, all threads) are "
+            f"steadier, and tokens per CPU-second compare the work each tool does per token."
+        )
+    )
     append_results("Counting: cooc vs GloVe cooccur (CPU)", body)
 
 
@@ -203,8 +246,11 @@ def wiki_count() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--glove-dir", default=str(ROOT / ".peers" / "GloVe"),
-                        help="GloVe source checkout (built with make if needed); '' to skip GloVe")
+    parser.add_argument(
+        "--glove-dir",
+        default=str(ROOT / ".peers" / "GloVe"),
+        help="GloVe source checkout (built with make if needed); '' to skip GloVe",
+    )
     parser.add_argument("--tokens", type=int, default=20_000_000)
     parser.add_argument("--memory", default="4GB")
     parser.add_argument("--repeat", type=int, default=3)
@@ -215,6 +261,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.device == "cuda":
         from gpu_count_check import main as gpu_main
+
         gpu_main(sys.argv[1:])
         return
     if args.glove_dir and not Path(args.glove_dir).exists():

@@ -9,13 +9,14 @@ choose the vocabulary, remap and write shards with checksums).
 
     python benchmarks/encode.py [--tokens 20000000] [--workers 1,2] [--repeat 5]
 """
+
 from __future__ import annotations
 
 import argparse
 import re
 import resource
-import statistics
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -25,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import append_results, markdown_table  # noqa: E402
 
 from cooc.corpus.build import build_corpus  # noqa: E402
-from cooc.data import wiki_sample_path  # noqa: E402
 from cooc.corpus.sources import TextSource, WikiXMLSource  # noqa: E402
 from cooc.corpus.tokenize import StreamEncoder, Tokenizer  # noqa: E402
+from cooc.data import wiki_sample_path  # noqa: E402
 
 
 def sample_text(min_tokens: int, folder: Path) -> tuple[Path, int]:
@@ -71,6 +72,7 @@ def control(path: Path, processes: int) -> float:
     """Seconds for ``processes`` independent processes to tokenise the text between them (no
     routing, no shards, nothing sent back): what the machine allows the tokeniser to scale."""
     import multiprocessing as mp
+
     with mp.get_context("fork").Pool(processes) as pool:
         t0 = time.perf_counter()
         assert sum(pool.map(_tokenise_share, [(str(path), k, processes) for k in range(processes)])) > 0
@@ -128,24 +130,56 @@ def main() -> None:
             scaling = statistics.median(a / t for a, t in zip(times[counts[0]], times[w]))
             main_cpu = statistics.median(c[0] for c in cpu[w])
             kids_cpu = statistics.median(c[1] for c in cpu[w])
-            rows.append([f"cooc corpus build, {w} worker(s)", w, spread(times[w]), rate, rate / w,
-                         round(n_tokens / n_base * paired, 2), f"{main_cpu:.2f} + {kids_cpu:.2f}",
-                         round(scaling, 2)])
+            rows.append(
+                [
+                    f"cooc corpus build, {w} worker(s)",
+                    w,
+                    spread(times[w]),
+                    rate,
+                    rate / w,
+                    round(n_tokens / n_base * paired, 2),
+                    f"{main_cpu:.2f} + {kids_cpu:.2f}",
+                    round(scaling, 2),
+                ]
+            )
         for w in counts:
             ceiling = statistics.median(a / t for a, t in zip(times["c", counts[0]], times["c", w]))
-            rows.append([f"control: the tokeniser alone in {w} independent process(es)", w, spread(times["c", w]),
-                         n_tokens / statistics.median(times["c", w]) / 1e6, n_tokens / statistics.median(times["c", w]) / 1e6 / w,
-                         "-", "-", round(ceiling, 2)])
-        table = markdown_table(["encoder", "workers", "seconds, median [min-max]", "M tokens/s",
-                                "M tokens/s per worker", "x baseline (paired)", "CPU s: main + helpers",
-                                f"x {counts[0]} worker(s) (paired)"], rows)
-        table += ("\n\nWith W workers the main process reads, routes and writes raw shards, and tokenises the share of "
-                  "batches that keeps it as busy as each of the W - 1 helper processes (measured as it goes); "
-                  "1 worker = everything in the main process. 'Paired' ratios are medians over rounds of the ratio "
-                  "within a round. The control rows tokenise the same text in independent processes that share nothing and "
-                  "return nothing: their ratio is what this machine allows any parallel tokeniser.")
-        body = (f"Text: the extracted Wikipedia sample from gensim's package, repeated to {n_tokens:,} tokens "
-                f"({path.stat().st_size / 1e6:.0f} MB, one article per line); {args.repeat} interleaved rounds.\n\n{table}")
+            rows.append(
+                [
+                    f"control: the tokeniser alone in {w} independent process(es)",
+                    w,
+                    spread(times["c", w]),
+                    n_tokens / statistics.median(times["c", w]) / 1e6,
+                    n_tokens / statistics.median(times["c", w]) / 1e6 / w,
+                    "-",
+                    "-",
+                    round(ceiling, 2),
+                ]
+            )
+        table = markdown_table(
+            [
+                "encoder",
+                "workers",
+                "seconds, median [min-max]",
+                "M tokens/s",
+                "M tokens/s per worker",
+                "x baseline (paired)",
+                "CPU s: main + helpers",
+                f"x {counts[0]} worker(s) (paired)",
+            ],
+            rows,
+        )
+        table += (
+            "\n\nWith W workers the main process reads, routes and writes raw shards, and tokenises the share of "
+            "batches that keeps it as busy as each of the W - 1 helper processes (measured as it goes); "
+            "1 worker = everything in the main process. 'Paired' ratios are medians over rounds of the ratio "
+            "within a round. The control rows tokenise the same text in independent processes that share nothing and "
+            "return nothing: their ratio is what this machine allows any parallel tokeniser."
+        )
+        body = (
+            f"Text: the extracted Wikipedia sample from gensim's package, repeated to {n_tokens:,} tokens "
+            f"({path.stat().st_size / 1e6:.0f} MB, one article per line); {args.repeat} interleaved rounds.\n\n{table}"
+        )
         print(body) if args.no_record else append_results("Encoding: cooc corpus build vs re.findall + dict", body)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,6 +15,7 @@ Each row is checked before it is timed (same numbers as the reference):
 
 Needs numpy, scipy, scikit-learn, nltk; not gensim or typer.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,16 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import append_results, markdown_table, timeit  # noqa: E402
 
 from cooc.cooccurrence.matrix import Cooccurrence  # noqa: E402
-from cooc.geometry import hypernymy as H  # noqa: E402
-from cooc.spectral.blocks import target_block  # noqa: E402
-from cooc.geometry import symmetry as S  # noqa: E402
-from cooc.spectral.targets import target_matrix  # noqa: E402
 from cooc.corpus.vocab import Vocabulary  # noqa: E402
+from cooc.geometry import hypernymy as H  # noqa: E402
+from cooc.geometry import symmetry as S  # noqa: E402
+from cooc.spectral.blocks import target_block  # noqa: E402
+from cooc.spectral.targets import target_matrix  # noqa: E402
 
 
 def probe_with_sklearn(X: np.ndarray, y: np.ndarray, ranks, n_splits: int, n_train: int, seed: int) -> np.ndarray:
     """The year probe written the obvious way (the same splits, penalties and PCA as year_probe)."""
     from sklearn.linear_model import RidgeCV
+
     coords, _ = S.principal_coordinates(X, min(X.shape))
     rel = np.logspace(-6, 3, 19)
     rng = np.random.default_rng(seed)
@@ -65,8 +67,16 @@ def bench_probe(rows: list, repeat: int) -> None:
     assert np.allclose(fast.error, ref, rtol=1e-6, atol=1e-9), np.abs(fast.error - ref).max()
     t_fast = timeit(lambda: S.year_probe(X, years, ranks=ranks, n_splits=100, seed=0), repeat=repeat)
     t_ref = timeit(lambda: probe_with_sklearn(X, years, ranks, 100, 60, 0), repeat=max(1, repeat // 2), warmup=0)
-    rows.append(["year probe, 121 words x 100 splits x 30 r", "sklearn RidgeCV loop", t_ref[0], t_fast[0],
-                 f"x{t_ref[0] / t_fast[0]:.1f}", "errors equal to 1e-6"])
+    rows.append(
+        [
+            "year probe, 121 words x 100 splits x 30 r",
+            "sklearn RidgeCV loop",
+            t_ref[0],
+            t_fast[0],
+            f"x{t_ref[0] / t_fast[0]:.1f}",
+            "errors equal to 1e-6",
+        ]
+    )
 
 
 def random_cooccurrence(V: int, density: float, seed: int = 0) -> Cooccurrence:
@@ -84,10 +94,19 @@ def bench_block(rows: list, V: int, repeat: int) -> None:
     full = np.asarray(target_matrix(cooc, "mstar"))[np.ix_(ids, ids)]
     assert np.allclose(fast, full, rtol=0, atol=1e-12)
     t_fast = timeit(lambda: target_block(cooc, words), repeat=repeat)
-    t_ref = timeit(lambda: np.asarray(target_matrix(cooc, "mstar"))[np.ix_(ids, ids)], repeat=max(1, repeat // 2),
-                   warmup=0)
-    rows.append([f"M* block of 12 words, V = {V:,}", "full V x V target, sliced", t_ref[0], t_fast[0],
-                 f"x{t_ref[0] / t_fast[0]:.0f}", "equal to 1e-12"])
+    t_ref = timeit(
+        lambda: np.asarray(target_matrix(cooc, "mstar"))[np.ix_(ids, ids)], repeat=max(1, repeat // 2), warmup=0
+    )
+    rows.append(
+        [
+            f"M* block of 12 words, V = {V:,}",
+            "full V x V target, sliced",
+            t_ref[0],
+            t_fast[0],
+            f"x{t_ref[0] / t_fast[0]:.0f}",
+            "equal to 1e-12",
+        ]
+    )
 
 
 def alignment_loop(grams: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -102,12 +121,21 @@ def bench_alignment(rows: list, n: int, repeat: int) -> None:
     assert np.allclose(H.alignment_curve(grams, K), alignment_loop(grams, K), atol=1e-12)
     t_fast = timeit(lambda: H.alignment_curve(grams, K), repeat=repeat)
     t_ref = timeit(lambda: alignment_loop(grams, K), repeat=max(1, repeat // 2), warmup=0)
-    rows.append([f"g(k) of {n:,} subtrees", "one eigh pair per subtree", t_ref[0], t_fast[0],
-                 f"x{t_ref[0] / t_fast[0]:.1f}", "equal to 1e-12"])
+    rows.append(
+        [
+            f"g(k) of {n:,} subtrees",
+            "one eigh pair per subtree",
+            t_ref[0],
+            t_fast[0],
+            f"x{t_ref[0] / t_fast[0]:.1f}",
+            "equal to 1e-12",
+        ]
+    )
 
 
 def bench_wordnet(rows: list) -> None:
     from cooc.geometry import wordnet as W
+
     if not (W.DEBIAN_WORDNET / "data.noun").is_file():
         rows.append(["WordNet noun tables", "-", "", "", "", "skipped: apt-get install wordnet-base"])
         return
@@ -134,9 +162,11 @@ def main() -> None:
         bench_wordnet(rows)
     table = markdown_table(["job", "reference", "reference s", "cooc s", "speed-up", "check"], rows)
     cmd = " ".join(["python benchmarks/geometry.py", *sys.argv[1:]])
-    append_results("Geometry: symmetry and hypernymy fast paths (cpu)",
-                   f"Medians of {args.repeat} runs (references: about half as many); each row checked against "
-                   f"its reference first.\n\n{table}\n\nCommand: `{cmd}`")
+    append_results(
+        "Geometry: symmetry and hypernymy fast paths (cpu)",
+        f"Medians of {args.repeat} runs (references: about half as many); each row checked against "
+        f"its reference first.\n\n{table}\n\nCommand: `{cmd}`",
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ The extracted text of gensim's Wikipedia sample is cached as ``.bench/wiki_sampl
 (one article per line, tokens separated by spaces, the papers' "wiki" tokenisation),
 so machines without gensim (the GPU machine) can use a carried copy.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,8 @@ def wiki_text(path: Path = WIKI_TEXT) -> Path:
 
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
 
-    from cooc.data import wiki_sample_path
     from cooc.corpus.tokenize import Tokenizer
+    from cooc.data import wiki_sample_path
 
     tok = Tokenizer("wiki")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,23 +72,44 @@ def build_glove(glove_dir: Path) -> Path:
 def glove_vocab(build: Path, text: Path, out: Path, min_count: int = 5) -> list[str]:
     """Run ``vocab_count -min-count`` on ``text``; return the words in GloVe's id order."""
     with open(text, "rb") as fin, open(out, "wb") as fout:
-        subprocess.run([str(build / "vocab_count"), "-min-count", str(min_count), "-verbose", "0"],
-                       stdin=fin, stdout=fout, check=True)
+        subprocess.run(
+            [str(build / "vocab_count"), "-min-count", str(min_count), "-verbose", "0"],
+            stdin=fin,
+            stdout=fout,
+            check=True,
+        )
     return [line.split(" ")[0] for line in out.read_text().splitlines()]
 
 
-def glove_cooccur(build: Path, text: Path, vocab_file: Path, out: Path, window: int = 10,
-                  memory_gb: float = 4.0, cpu: bool = False) -> float | tuple[float, float]:
+def glove_cooccur(
+    build: Path, text: Path, vocab_file: Path, out: Path, window: int = 10, memory_gb: float = 4.0, cpu: bool = False
+) -> float | tuple[float, float]:
     """Run ``cooccur`` (symmetric, harmonic weights); return its wall time in seconds (and CPU time with ``cpu``)."""
     import resource
+
     work = out.parent / "glove-overflow"
     work.mkdir(parents=True, exist_ok=True)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(text, "rb") as fin, open(out, "wb") as fout:
-        subprocess.run([str(build / "cooccur"), "-memory", str(memory_gb), "-vocab-file", str(vocab_file),
-                        "-window-size", str(window), "-verbose", "0", "-overflow-file", str(work / "overflow")],
-                       stdin=fin, stdout=fout, check=True)
+        subprocess.run(
+            [
+                str(build / "cooccur"),
+                "-memory",
+                str(memory_gb),
+                "-vocab-file",
+                str(vocab_file),
+                "-window-size",
+                str(window),
+                "-verbose",
+                "0",
+                "-overflow-file",
+                str(work / "overflow"),
+            ],
+            stdin=fin,
+            stdout=fout,
+            check=True,
+        )
     seconds = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     shutil.rmtree(work, ignore_errors=True)
@@ -122,15 +144,30 @@ def corpus_from_text(text: Path, words: list[str] | None, out: Path, repeat: int
         corpus = TokenCorpus.open(out, verify=False)
         if corpus.manifest.get("settings") == settings:
             return corpus
-    writer = CorpusWriter(out, vocab, source={"kind": "benchmark", "text": str(text)}, settings=settings,
-                          shard_tokens=shard_tokens, overwrite=True, oov_id=oov)
+    writer = CorpusWriter(
+        out,
+        vocab,
+        source={"kind": "benchmark", "text": str(text)},
+        settings=settings,
+        shard_tokens=shard_tokens,
+        overwrite=True,
+        oov_id=oov,
+    )
     for _ in range(repeat):
         writer.add_documents(ids, offsets)
     return writer.close()
 
 
-def zipf_corpus(out: Path, n_tokens: int, n_types: int = 100_000, exponent: float = 1.0, doc_tokens: int = 1000,
-                seed: int = 0, shard_tokens: int = 1 << 24, xp=None):
+def zipf_corpus(
+    out: Path,
+    n_tokens: int,
+    n_types: int = 100_000,
+    exponent: float = 1.0,
+    doc_tokens: int = 1000,
+    seed: int = 0,
+    shard_tokens: int = 1 << 24,
+    xp=None,
+):
     """A Zipf-distributed token stream over ``n_types`` types, cut into documents of ``doc_tokens``.
 
     ``xp=cupy`` draws the tokens on the GPU (the same distribution, other random numbers).
@@ -159,8 +196,9 @@ def zipf_corpus(out: Path, n_tokens: int, n_types: int = 100_000, exponent: floa
     rank = np.empty(n_types, dtype=np.int32)
     rank[order] = np.arange(n_types, dtype=np.int32)
     vocab = Vocabulary([f"w{i}" for i in range(n_types)], counts[order])
-    writer = CorpusWriter(out, vocab, source={"kind": "zipf"}, settings=settings, shard_tokens=shard_tokens,
-                          overwrite=True)
+    writer = CorpusWriter(
+        out, vocab, source={"kind": "zipf"}, settings=settings, shard_tokens=shard_tokens, overwrite=True
+    )
     for ids in pieces:
         ids = rank[ids]
         offsets = np.append(np.arange(0, ids.size, doc_tokens), ids.size).astype(np.int64)

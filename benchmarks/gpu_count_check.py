@@ -28,6 +28,7 @@ E. timings: cooc GPU (fused kernel with and without the shared-memory tile, and 
    building the Cooccurrence;
 F. a summary appended to ``benchmarks/RESULTS.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,17 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from _common import append_results, machine, markdown_table  # noqa: E402
-from glove import (BENCH_DIR, ROOT, build_glove, corpus_from_text, glove_cooccur, glove_vocab,  # noqa: E402
-                   repeated_text, wiki_text, zipf_corpus)
+from glove import (  # noqa: E402
+    BENCH_DIR,
+    ROOT,
+    build_glove,
+    corpus_from_text,
+    glove_cooccur,
+    glove_vocab,
+    repeated_text,
+    wiki_text,
+    zipf_corpus,
+)
 
 WINDOW = 10
 REPORT: list[str] = []
@@ -60,6 +70,7 @@ class Deadline(Exception):
 
 def stage(name: str, args) -> callable:
     """Run a stage with its time printed; an exception is reported and the run goes on."""
+
     def wrap(fn):
         elapsed = time.perf_counter() - STATE["t0"]
         if elapsed > args.deadline:
@@ -76,27 +87,32 @@ def stage(name: str, args) -> callable:
             REPORT.append(f"- {name}: FAILED ({type(exc).__name__}: {str(exc)[:300]})")
         print(REPORT[-1], flush=True)
         return None
+
     return wrap
 
 
 def sync() -> None:
     import cupy
+
     cupy.cuda.get_current_stream().synchronize()
 
 
 def pool_reset() -> None:
     import cupy
+
     sync()
     cupy.get_default_memory_pool().free_all_blocks()
 
 
 def pool_bytes() -> int:
     import cupy
+
     return cupy.get_default_memory_pool().total_bytes()
 
 
 def count(corpus, **kw):
     from cooc.count import count_cooccurrences
+
     kw.setdefault("progress", False)
     kw.setdefault("window", WINDOW)
     return count_cooccurrences(corpus, **kw)
@@ -118,22 +134,32 @@ def timed(fn, repeat: int):
 
 # -- stages -------------------------------------------------------------------------------------------
 
+
 def stage_pytest(args) -> str:
     try:
         import pytest  # noqa: F401
     except ImportError:
-        wheels = BENCH_DIR / "wheels"   # carried: pip download pytest -d .bench/wheels (pure-Python wheels)
+        wheels = BENCH_DIR / "wheels"  # carried: pip download pytest -d .bench/wheels (pure-Python wheels)
         if not wheels.is_dir():
             return "pytest is not installed here; stage B checks the same parity directly"
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheels),
-                        "pytest"], check=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheels), "pytest"],
+            check=True,
+            timeout=120,
+        )
     cmd = [sys.executable, "-m", "pytest", "tests/count", "-m", "gpu", "-q", "-p", "no:cacheprovider", "-x"]
     try:
         import typer  # noqa: F401
     except ImportError:
         cmd += ["--ignore", "tests/count/test_cli.py"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.pytest_timeout,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    done = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=args.pytest_timeout,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     tail = [line for line in done.stdout.splitlines() if line.strip()][-3:]
     print(done.stdout[-3000:], done.stderr[-2000:], flush=True)
     if done.returncode != 0:
@@ -151,25 +177,38 @@ def stage_parity(args) -> str:
         assert same(gpu, cpu), f"{engine}: GPU matrix differs from the CPU matrix on the Wikipedia sample"
         checks += 1
     from cooc.count import cuda
+
     saved = cuda.TILE_N
     cuda.TILE_N = 0
     try:
-        gpu = count(sample, device="cuda", engine="kernel", memory="2GB")   # partial head: the tail path too
+        gpu = count(sample, device="cuda", engine="kernel", memory="2GB")  # partial head: the tail path too
         assert same(gpu, cpu), "plain kernel with a partial head differs on the Wikipedia sample"
         checks += 1
     finally:
         cuda.TILE_N = saved
     rng = np.random.default_rng(0)
     from cooc import CorpusWriter, Vocabulary
-    for k, (oov, weighting, per_offset, directional, V) in enumerate([
-            ("drop", "harmonic", False, False, 3000), ("gap", "linear", True, False, 500),
-            ("drop", "uniform", False, True, 20000), ("gap", "harmonic", True, True, 64)]):
+
+    for k, (oov, weighting, per_offset, directional, V) in enumerate(
+        [
+            ("drop", "harmonic", False, False, 3000),
+            ("gap", "linear", True, False, 500),
+            ("drop", "uniform", False, True, 20000),
+            ("gap", "harmonic", True, True, 64),
+        ]
+    ):
         n = 2_000_000
         ids = np.minimum(rng.zipf(1.2, n) - 1, V).astype(np.int32)
         offsets = np.unique(np.concatenate([[0, n], rng.integers(0, n, 3000)]))
         vocab = Vocabulary([f"w{i}" for i in range(V)], np.bincount(ids, minlength=V + 1)[:V])
-        w = CorpusWriter(BENCH_DIR / f"gpu-random-{k}", vocab, source={"kind": "random", "k": k}, oov_id=V,
-                         overwrite=True, shard_tokens=700_000)
+        w = CorpusWriter(
+            BENCH_DIR / f"gpu-random-{k}",
+            vocab,
+            source={"kind": "random", "k": k},
+            oov_id=V,
+            overwrite=True,
+            shard_tokens=700_000,
+        )
         w.add_documents(ids, offsets)
         corpus = w.close()
         kw = dict(oov=oov, weighting=weighting, per_offset=per_offset, directional=directional)
@@ -184,8 +223,10 @@ def stage_parity(args) -> str:
 
 
 def stage_glove(args) -> str:
-    from cooc import Cooccurrence
     from count import max_relative_difference
+
+    from cooc import Cooccurrence
+
     src = ROOT / ".peers" / "GloVe"
     subprocess.run(["make", "clean"], cwd=src, capture_output=True)
     build = build_glove(src)
@@ -204,20 +245,34 @@ def stage_glove(args) -> str:
     os.remove(work / "gpu-glove-big.bin")
     STATE["glove_rate"] = n / seconds
     V = len((work / "gpu-vocab-big.txt").read_text().splitlines())
-    ROWS.append(["wiki sample repeated", f"{n / 1e6:.0f}M", f"{V // 1000}k", "GloVe cooccur (1 thread)",
-                 f"{seconds:.2f}", f"{n / seconds / 1e6:.2f}", "1.0", "", "raw tokens"])
-    return (f"parity with GloVe on the sample: max relative difference {rel:.1e}; "
-            f"GloVe {n / seconds / 1e6:.2f}M tokens/s")
+    ROWS.append(
+        [
+            "wiki sample repeated",
+            f"{n / 1e6:.0f}M",
+            f"{V // 1000}k",
+            "GloVe cooccur (1 thread)",
+            f"{seconds:.2f}",
+            f"{n / seconds / 1e6:.2f}",
+            "1.0",
+            "",
+            "raw tokens",
+        ]
+    )
+    return (
+        f"parity with GloVe on the sample: max relative difference {rel:.1e}; GloVe {n / seconds / 1e6:.2f}M tokens/s"
+    )
 
 
 def stage_corpora(args) -> str:
     n_sample = len(wiki_text().read_bytes().split())
-    shard = 1 << 26   # 64M-token shards: a GPU chunk never spans shards, so fewer, larger chunks
-    STATE["wiki"] = corpus_from_text(wiki_text(), None, BENCH_DIR / "gpu-wiki-big", repeat=-(-args.tokens // n_sample),
-                                     shard_tokens=shard)
+    shard = 1 << 26  # 64M-token shards: a GPU chunk never spans shards, so fewer, larger chunks
+    STATE["wiki"] = corpus_from_text(
+        wiki_text(), None, BENCH_DIR / "gpu-wiki-big", repeat=-(-args.tokens // n_sample), shard_tokens=shard
+    )
     try:
-        STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, xp=_cupy_or_none(),
-                                    shard_tokens=shard)
+        STATE["zipf"] = zipf_corpus(
+            BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, xp=_cupy_or_none(), shard_tokens=shard
+        )
     except Exception as exc:  # noqa: BLE001 - drawing on the GPU is a convenience only
         print(f"Zipf on the GPU failed ({exc}); drawing on the CPU", flush=True)
         STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, shard_tokens=shard)
@@ -227,6 +282,7 @@ def stage_corpora(args) -> str:
 def _cupy_or_none():
     try:
         import cupy
+
         return cupy
     except ImportError:
         return None
@@ -242,9 +298,19 @@ def add_row(name, corpus, V, tool, t, result, cpu_result=None, note=""):
     if ok == "DIFFERENT":
         raise AssertionError(f"{tool} on {name}: matrix differs from the CPU matrix")
     extra = timing_note(stats, t[0])
-    ROWS.append([name, f"{n / 1e6:.0f}M", f"{V // 1000}k", tool, f"{t[0]:.2f} ({t[1]:.2f}-{t[2]:.2f})",
-                 f"{rate / 1e6:.1f}", f"{rate / glove:.0f}" if glove else "", f"{inv / 1e6:.1f}",
-                 "; ".join(x for x in (ok, extra, note) if x)])
+    ROWS.append(
+        [
+            name,
+            f"{n / 1e6:.0f}M",
+            f"{V // 1000}k",
+            tool,
+            f"{t[0]:.2f} ({t[1]:.2f}-{t[2]:.2f})",
+            f"{rate / 1e6:.1f}",
+            f"{rate / glove:.0f}" if glove else "",
+            f"{inv / 1e6:.1f}",
+            "; ".join(x for x in (ok, extra, note) if x),
+        ]
+    )
     print(markdown_table(HEADER, ROWS[-1:]), flush=True)
     return rate
 
@@ -256,8 +322,10 @@ def timing_note(stats: dict, total: float) -> str:
     stages = ", ".join(f"{k} {v:.2f}" for k, v in (stats.get("stages") or {}).items())
     where = stats.get("assembly", "")
     detail = f" ({where}{': ' if where and stages else ''}{stages})" if where or stages else ""
-    return (f"count {counted:.2f} s + assemble {assembled:.2f} s{detail} + result "
-            f"{max(0.0, total - stats.get('seconds', total)):.2f} s")
+    return (
+        f"count {counted:.2f} s + assemble {assembled:.2f} s{detail} + result "
+        f"{max(0.0, total - stats.get('seconds', total)):.2f} s"
+    )
 
 
 def stage_cpu(args) -> str:
@@ -280,27 +348,27 @@ def stage_cpu(args) -> str:
 
 def stage_gpu(args) -> str:
     from cooc.count import cuda
+
     out = []
     for name, key, V in (("wiki sample repeated", "wiki", None), ("Zipf 100k types, V=50k", "zipf", 50_000)):
         corpus = STATE[key]
         STATE[f"gpu-{key}"] = results = {}
-        for label, tile, engine, repeat in ((f"cooc GPU kernel + tile {cuda.TILE_N}", cuda.TILE_N, "kernel",
-                                             args.repeat),
-                                            ("cooc GPU kernel + tile 128", 128, "kernel", 2),
-                                            ("cooc GPU kernel, no tile", 0, "kernel", 2),
-                                            ("cooc GPU vectorized (CuPy)", 0, "vectorized", 1)):
+        for label, tile, engine, repeat in (
+            (f"cooc GPU kernel + tile {cuda.TILE_N}", cuda.TILE_N, "kernel", args.repeat),
+            ("cooc GPU kernel + tile 128", 128, "kernel", 2),
+            ("cooc GPU kernel, no tile", 0, "kernel", 2),
+            ("cooc GPU vectorized (CuPy)", 0, "vectorized", 1),
+        ):
             saved = cuda.TILE_N
             cuda.TILE_N = tile
             try:
                 pool_reset()
-                count(corpus, device="cuda", engine=engine, memory=args.memory, vocab_size=V)   # warm-up
-                t = timed(lambda: count(corpus, device="cuda", engine=engine, memory=args.memory, vocab_size=V),
-                          repeat)
+                count(corpus, device="cuda", engine=engine, memory=args.memory, vocab_size=V)  # warm-up
+                t = timed(lambda: count(corpus, device="cuda", engine=engine, memory=args.memory, vocab_size=V), repeat)
                 peak = pool_bytes()
             finally:
                 cuda.TILE_N = saved
-            rate = add_row(name, corpus, V or len(corpus.vocab), label, t, t[3], None,
-                           f"GPU pool {peak / 1e9:.1f} GB")
+            rate = add_row(name, corpus, V or len(corpus.vocab), label, t, t[3], None, f"GPU pool {peak / 1e9:.1f} GB")
             if results and not same(t[3], next(iter(results.values()))):
                 raise AssertionError(f"{label} on {name}: differs from the other GPU engines")
             results[label] = t[3]
@@ -311,18 +379,27 @@ def stage_gpu(args) -> str:
 def stage_gpu_large_vocab(args) -> str:
     """V = 100k: a partial head plus tail runs, assembled on the device (an error, not the host path, if it can't)."""
     from cooc.count import assemble
+
     if time.perf_counter() - STATE["t0"] > args.deadline - 60:
         return "skipped (too close to the deadline)"
     corpus = STATE["zipf"]
     pool_reset()
     saved = assemble.ALLOW_HOST_FALLBACK
-    assemble.ALLOW_HOST_FALLBACK = False     # the host path takes minutes here: report instead of waiting
+    assemble.ALLOW_HOST_FALLBACK = False  # the host path takes minutes here: report instead of waiting
     try:
         t = timed(lambda: count(corpus, device="cuda", memory=args.memory), 1)
     finally:
         assemble.ALLOW_HOST_FALLBACK = saved
-    rate = add_row("Zipf 100k types, V=100k", corpus, 100_000, "cooc GPU kernel + tile", t, t[3], None,
-                   f"GPU pool {pool_bytes() / 1e9:.1f} GB; partial head + tail")
+    rate = add_row(
+        "Zipf 100k types, V=100k",
+        corpus,
+        100_000,
+        "cooc GPU kernel + tile",
+        t,
+        t[3],
+        None,
+        f"GPU pool {pool_bytes() / 1e9:.1f} GB; partial head + tail",
+    )
     return f"{rate / 1e6:.0f}M tokens/s, nnz {t[3].nnz:,}, {t[3].settings['count']['assembly']}"
 
 
@@ -330,12 +407,14 @@ def stage_bounds(args) -> str:
     """Kernel alone on a device-resident chunk, the host copy and the H2D copy: which resource bounds."""
     import cupy
     import cupyx
+
     from cooc.count import cuda
     from cooc.count.accumulate import RunStore
+    from cooc.count.counter import iter_raw_chunks
     from cooc.count.engines import Plan
     from cooc.count.planning import plan_sizes
     from cooc.count.windows import integer_weights, prepare_chunk
-    from cooc.count.counter import iter_raw_chunks
+
     lines = []
     for name, key, V in (("wiki", "wiki", None), ("zipf V=50k", "zipf", 50_000)):
         corpus = STATE[key]
@@ -355,6 +434,7 @@ def stage_bounds(args) -> str:
         chunk, _ = prepare_chunk(cupy, dev, cupy.asarray(starts), V, WINDOW, "drop", None, False, False)
         ints, _ = integer_weights(WINDOW, "harmonic")
         from cooc._core.device import parse_memory
+
         sizes = plan_sizes(parse_memory(args.memory), V, WINDOW, 1, "kernel", 1, max_chunk_tokens=1 << 26)
         plan = Plan(V, WINDOW, ints, False, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
         for tile in (cuda.TILE_N, 128, 0):
@@ -371,15 +451,19 @@ def stage_bounds(args) -> str:
             ms = cupy.cuda.get_elapsed_time(start, stop) / reps
             n = int(chunk.n_centres)
             pairs = int(chunk.rem.astype(cupy.int64).sum())
-            lines.append(f"{name}, tile {eng.tile_n}: kernel alone {n / ms / 1e6:.3f}G in-vocab tokens/s "
-                         f"({pairs / ms / 1e6:.2f}G pairs/s, {pairs / n:.1f} pairs/token; head "
-                         f"{sizes.layout.cells * 8 / 1e9:.1f} GB, full={eng.full_head})")
+            lines.append(
+                f"{name}, tile {eng.tile_n}: kernel alone {n / ms / 1e6:.3f}G in-vocab tokens/s "
+                f"({pairs / ms / 1e6:.2f}G pairs/s, {pairs / n:.1f} pairs/token; head "
+                f"{sizes.layout.cells * 8 / 1e9:.1f} GB, full={eng.full_head})"
+            )
             eng.release()
             del eng
             pool_reset()
-        lines.append(f"{name}: host memcpy into pinned {host.nbytes / host_copy / 1e9:.1f} GB/s "
-                     f"({host.size / host_copy / 1e9:.2f}G tokens/s), H2D {host.nbytes / h2d / 1e9:.1f} GB/s "
-                     f"({host.size / h2d / 1e9:.2f}G tokens/s)")
+        lines.append(
+            f"{name}: host memcpy into pinned {host.nbytes / host_copy / 1e9:.1f} GB/s "
+            f"({host.size / host_copy / 1e9:.2f}G tokens/s), H2D {host.nbytes / h2d / 1e9:.1f} GB/s "
+            f"({host.size / h2d / 1e9:.2f}G tokens/s)"
+        )
         del dev, pinned
         pool_reset()
     STATE["bounds"] = lines
@@ -388,8 +472,17 @@ def stage_bounds(args) -> str:
     return f"{len(lines)} measurements"
 
 
-HEADER = ["corpus", "tokens", "V", "tool", "median s (min-max)", "M tokens/s", "x GloVe", "M in-vocab tokens/s",
-          "notes"]
+HEADER = [
+    "corpus",
+    "tokens",
+    "V",
+    "tool",
+    "median s (min-max)",
+    "M tokens/s",
+    "x GloVe",
+    "M in-vocab tokens/s",
+    "notes",
+]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -407,30 +500,45 @@ def main(argv: list[str] | None = None) -> None:
     args, _ = parser.parse_known_args(argv)
     STATE["t0"] = time.perf_counter()
     import cupy
-    print(machine(), "| cupy", cupy.__version__, "|", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode(),
-          flush=True)
+
+    print(
+        machine(),
+        "| cupy",
+        cupy.__version__,
+        "|",
+        cupy.cuda.runtime.getDeviceProperties(0)["name"].decode(),
+        flush=True,
+    )
     skip = set(args.skip.upper().split(",")) if args.skip else set()
-    stages = [("A", "gpu tests (pytest -m gpu tests/count)", stage_pytest),
-              ("B", "parity GPU == CPU (Wikipedia sample, random corpora)", stage_parity),
-              ("C", "GloVe cooccur: build, parity, speed", stage_glove),
-              ("D", f"corpora of {args.tokens / 1e6:.0f}M tokens", stage_corpora),
-              ("E1", "cooc GPU", stage_gpu),
-              ("E2", "resource bounds", stage_bounds),
-              ("E4", "cooc GPU at V = 100k (partial head + tail)", stage_gpu_large_vocab),
-              ("E3", "cooc CPU (numba, all cores), equality with the GPU results", stage_cpu)]
+    stages = [
+        ("A", "gpu tests (pytest -m gpu tests/count)", stage_pytest),
+        ("B", "parity GPU == CPU (Wikipedia sample, random corpora)", stage_parity),
+        ("C", "GloVe cooccur: build, parity, speed", stage_glove),
+        ("D", f"corpora of {args.tokens / 1e6:.0f}M tokens", stage_corpora),
+        ("E1", "cooc GPU", stage_gpu),
+        ("E2", "resource bounds", stage_bounds),
+        ("E4", "cooc GPU at V = 100k (partial head + tail)", stage_gpu_large_vocab),
+        ("E3", "cooc CPU (numba, all cores), equality with the GPU results", stage_cpu),
+    ]
     for letter, name, fn in stages:
         if letter[0] in skip or letter in skip:
             REPORT.append(f"- {name}: skipped (--skip)")
             continue
         stage(f"{letter}. {name}", args)(lambda fn=fn: fn(args))
     elapsed = time.perf_counter() - STATE["t0"]
-    body = ("\n".join(REPORT) + "\n\n" + markdown_table(HEADER, ROWS) + "\n\n"
-            + "\n".join(f"- {line}" for line in STATE.get("bounds", [])) + "\n\n"
-            + f"Window 10, harmonic, symmetric; GPU budget {args.memory}, CPU budget {args.cpu_memory}. Rates are "
-            f"corpus tokens per second of wall time for the whole call (streaming from the encoded corpus on disk, "
-            f"counting, and the host CSR result); 'in-vocab' counts centres after OOV tokens are dropped. GloVe "
-            f"reads the same stream as text (one thread). Projected time for 4.5B tokens = 4.5e9 / rate. "
-            f"Script wall time {elapsed:.0f} s.")
+    body = (
+        "\n".join(REPORT)
+        + "\n\n"
+        + markdown_table(HEADER, ROWS)
+        + "\n\n"
+        + "\n".join(f"- {line}" for line in STATE.get("bounds", []))
+        + "\n\n"
+        + f"Window 10, harmonic, symmetric; GPU budget {args.memory}, CPU budget {args.cpu_memory}. Rates are "
+        f"corpus tokens per second of wall time for the whole call (streaming from the encoded corpus on disk, "
+        f"counting, and the host CSR result); 'in-vocab' counts centres after OOV tokens are dropped. GloVe "
+        f"reads the same stream as text (one thread). Projected time for 4.5B tokens = 4.5e9 / rate. "
+        f"Script wall time {elapsed:.0f} s."
+    )
     for row in ROWS:
         try:
             rate = float(row[5]) * 1e6
@@ -439,9 +547,10 @@ def main(argv: list[str] | None = None) -> None:
             pass
     append_results("Counting on the GPU (benchmarks/gpu_count_check.py)", body)
     out = os.environ.get("OUT")
-    if out:   # the device tool brings back what is written under $OUT
+    if out:  # the device tool brings back what is written under $OUT
         Path(out, "gpu_count_results.md").write_text(
-            f"## Counting on the GPU (benchmarks/gpu_count_check.py)\n\nMachine: {machine()}\n\n{body}\n")
+            f"## Counting on the GPU (benchmarks/gpu_count_check.py)\n\nMachine: {machine()}\n\n{body}\n"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ same sentences from the same draws before anything is timed.
     python benchmarks/grammars.py --device cuda      # CPU and CuPy in one run
     python benchmarks/grammars.py --quick            # small sizes, no RESULTS.md entry
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,7 @@ def sync_for(device: str):
     if device != "cuda":
         return None
     import cupy
+
     return lambda: cupy.cuda.Device().synchronize()
 
 
@@ -57,15 +59,18 @@ def bench_setting(params: dict, n: int, device: str, repeat: int) -> list[list[o
     check(model)
     rng = np.random.default_rng(1)
     labels = rng.integers(0, model.n_c, n)
-    choices = [rng.integers(0, model.m, (n, model.s ** l)) for l in range(model.L)]
+    choices = [rng.integers(0, model.m, (n, model.s**l)) for l in range(model.L)]
     base, *_ = timeit(lambda: baseline_sample(model, labels, choices), repeat=repeat)
     sync = sync_for(device)
     xp = np if device == "cpu" else __import__("cupy")
     dev_labels, dev_choices = xp.asarray(labels), [xp.asarray(c) for c in choices]
     expand, *_ = timeit(lambda: model._expand(xp, dev_labels, dev_choices), repeat=repeat, sync=sync)
     iid, lo, hi, sample = timeit(lambda: model.sample(n, seed=2, device=device), repeat=repeat, sync=sync)
-    distinct, *_ = timeit(lambda: model.sample(n, seed=3, distinct=True, device=device), repeat=repeat, sync=sync) \
-        if model.P_max < 2**63 else (float("nan"),)
+    distinct, *_ = (
+        timeit(lambda: model.sample(n, seed=3, distinct=True, device=device), repeat=repeat, sync=sync)
+        if model.P_max < 2**63
+        else (float("nan"),)
+    )
     parse, *_ = timeit(lambda: model.parse(sample.tokens), repeat=repeat, sync=sync)
     small = sample[: max(1, n // 4)]
     onehot, *_ = timeit(lambda: small.one_hot(), repeat=repeat, sync=sync)
@@ -76,15 +81,33 @@ def bench_setting(params: dict, n: int, device: str, repeat: int) -> list[list[o
         assert np.array_equal(to_numpy(dev.tokens), host.tokens), f"{params}: the GPU decodes indices differently"
     name = ",".join(f"{k}={v}" for k, v in params.items())
     rate = lambda t, k=n: k / t / 1e6  # noqa: E731
-    return [[name, device, model.n_positions, n, rate(base), rate(expand), f"{base / expand:.1f}x", rate(iid),
-             f"{rate(hi):.2f}-{rate(lo):.2f}", rate(distinct), rate(parse), rate(onehot, len(small))]]
+    return [
+        [
+            name,
+            device,
+            model.n_positions,
+            n,
+            rate(base),
+            rate(expand),
+            f"{base / expand:.1f}x",
+            rate(iid),
+            f"{rate(hi):.2f}-{rate(lo):.2f}",
+            rate(distinct),
+            rate(parse),
+            rate(onehot, len(small)),
+        ]
+    ]
 
 
 def bench_corpus(documents: int) -> list[list[object]]:
     from cooc.grammars.source import build_grammar_corpus
+
     rows = []
-    for spec, label in [("rhm:v=32,n_c=32,m=8,s=2,L=3", "rhm L=3"), ("latent:n_words=12,n_fillers=100", "latent"),
-                        ("taxonomy:branching=2,depth=6", "taxonomy (127 nodes)")]:
+    for spec, label in [
+        ("rhm:v=32,n_c=32,m=8,s=2,L=3", "rhm L=3"),
+        ("latent:n_words=12,n_fillers=100", "latent"),
+        ("taxonomy:branching=2,depth=6", "taxonomy (127 nodes)"),
+    ]:
         out = Path(tempfile.mkdtemp(prefix="cooc-bench-"))
         try:
             t0 = time.perf_counter()
@@ -113,18 +136,33 @@ def main() -> None:
         for device in devices:
             size = n if params["L"] < 6 else max(1, n // 8)
             rows += bench_setting(params, size, device, repeat)
-    header = ["RHM", "device", "tokens/sentence", "P", "baseline expand M/s", "cooc expand M/s", "speed-up",
-              "cooc sample M/s", "sample range", "distinct M/s", "parse M/s", "one-hot M/s"]
-    body = ("Sentences per second (millions), median of "
-            f"{repeat} runs. Expand: rules applied to given draws (baseline: numpy 2-D fancy index per level, "
-            "on the CPU); sample: draws included (i.i.d.); distinct: distinct indices drawn on the CPU and "
-            "decoded on the device.\n\n"
-            + markdown_table(header, rows))
+    header = [
+        "RHM",
+        "device",
+        "tokens/sentence",
+        "P",
+        "baseline expand M/s",
+        "cooc expand M/s",
+        "speed-up",
+        "cooc sample M/s",
+        "sample range",
+        "distinct M/s",
+        "parse M/s",
+        "one-hot M/s",
+    ]
+    body = (
+        "Sentences per second (millions), median of "
+        f"{repeat} runs. Expand: rules applied to given draws (baseline: numpy 2-D fancy index per level, "
+        "on the CPU); sample: draws included (i.i.d.); distinct: distinct indices drawn on the CPU and "
+        "decoded on the device.\n\n" + markdown_table(header, rows)
+    )
     if args.device == "cpu":
         docs = 20000 if args.quick else args.documents
         corpus_rows = bench_corpus(docs)
-        body += ("\n\nGrammar corpus build (two passes: count, then write with frequency-rank ids), one run:\n\n"
-                 + markdown_table(["grammar", "documents", "tokens", "seconds", "M tokens/s"], corpus_rows))
+        body += (
+            "\n\nGrammar corpus build (two passes: count, then write with frequency-rank ids), one run:\n\n"
+            + markdown_table(["grammar", "documents", "tokens", "seconds", "M tokens/s"], corpus_rows)
+        )
     if args.quick:
         print(body)
     else:

@@ -14,6 +14,7 @@ Usage::
 Writes ``curves.csv``, ``summary.json``, ``curves.png``, ``collapse.png``, ``p_star.png``
 into ``--out`` and, with ``--record``, the P* table to benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,6 +47,7 @@ def main() -> None:
 
     from cooc.experiments.grammar import grammar_study
     from cooc.train.grammar.data import grammar_from_spec, grammar_scale
+
     specs = args.grammar or (QUICK if args.quick else FULL)
     factors = FACTORS_QUICK if args.quick else FACTORS_FULL
     seeds = args.seeds or (1 if args.quick else 3)
@@ -58,18 +60,31 @@ def main() -> None:
     for spec in specs:  # each grammar on its own grid of P / (n_c m^L)
         scale = grammar_scale(grammar_from_spec(spec))
         samples = sorted({max(1, int(round(f * scale))) for f in factors})
-        result = grammar_study([spec], Path(args.out) / spec.replace(":", "_").replace(",", "_"), model="cnn",
-                               samples=samples, seeds=seeds, n_test=n_test, steps=steps, batch_size=batch, lr=3e-3,
-                               device=args.device, model_kwargs={"width": width}, figures=False)
+        result = grammar_study(
+            [spec],
+            Path(args.out) / spec.replace(":", "_").replace(",", "_"),
+            model="cnn",
+            samples=samples,
+            seeds=seeds,
+            n_test=n_test,
+            steps=steps,
+            batch_size=batch,
+            lr=3e-3,
+            device=args.device,
+            model_kwargs={"width": width},
+            figures=False,
+        )
         tables += result["tables"]
         print(result["tables"][0], flush=True)
     _combined(specs, Path(args.out))
     seconds = time.perf_counter() - start
     rows = [[t["spec"], int(t["scale"]), round(t["P_star"]), t["P_star_sd"], t["P_star_over_scale"]] for t in tables]
     body = markdown_table(["grammar", "n_c m^L", "P* (mean curve)", "sd over seeds", "P* / (n_c m^L)"], rows)
-    body += (f"\n\nDeep CNN (width {width}, Adam lr 3e-3, batch {batch}, at most {steps} steps, stops at train "
-             f"loss < 1e-3), {seeds} seeds, {n_test} test sentences, P = {factors} x n_c m^L; device {args.device}; "
-             f"{seconds:.0f} s in all.")
+    body += (
+        f"\n\nDeep CNN (width {width}, Adam lr 3e-3, batch {batch}, at most {steps} steps, stops at train "
+        f"loss < 1e-3), {seeds} seeds, {n_test} test sentences, P = {factors} x n_c m^L; device {args.device}; "
+        f"{seconds:.0f} s in all."
+    )
     (Path(args.out) / "p_star.md").write_text(body + "\n")
     if args.record:
         append_results("RHM sample complexity of the deep CNN", body)
@@ -80,8 +95,10 @@ def main() -> None:
 def _combined(specs: list[str], out: Path) -> None:
     """One collapse figure and one P* figure over all grammars (from each study's summary.json)."""
     import json
-    summaries = {s: json.loads((out / s.replace(":", "_").replace(",", "_") / "summary.json").read_text())
-                 for s in specs}
+
+    summaries = {
+        s: json.loads((out / s.replace(":", "_").replace(",", "_") / "summary.json").read_text()) for s in specs
+    }
     curves = {s: v["curves"][s] for s, v in summaries.items()}
     tables = [v["tables"][0] for v in summaries.values()]
     scales = {t["spec"]: t["scale"] for t in tables}

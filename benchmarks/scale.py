@@ -22,6 +22,7 @@ bit. The overhead is the ratio of wall times (cluster start-up shown apart).
 Both parts project the time for English Wikipedia (``--project-tokens``, 4.5e9 by
 default) from the measured rates.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,9 @@ def wiki_plain(path: Path = DATA / "wiki-plain.txt") -> Path:
     """The Wikipedia sample's articles as plain text, one per line (markup stripped; needs gensim once)."""
     if path.exists():
         return path
-    from cooc.data import wiki_sample_path
     from cooc.corpus.sources import WikiXMLSource
+    from cooc.data import wiki_sample_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as out:
@@ -68,7 +70,7 @@ def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_
     lengths = rng.integers(2, 12, n_types)
     flat = rng.choice(letters, size=int(lengths.sum()), p=p_letter / p_letter.sum()).tobytes().decode()
     ends = np.cumsum(lengths)
-    words = np.array([flat[e - n:e] for e, n in zip(ends.tolist(), lengths.tolist())], dtype=object)
+    words = np.array([flat[e - n : e] for e, n in zip(ends.tolist(), lengths.tolist())], dtype=object)
     numbers = np.array([f"{k:,}" if k % 2 else str(k % 2030) for k in rng.integers(1, 99999, 2000)], dtype=object)
     # variants of every word: plain (83%), Capitalised (5%), followed by "," (6%) or "." (4%); numbers 2%
     variants = np.stack([words, np.array([w.capitalize() for w in words], dtype=object), words + ",", words + "."])
@@ -83,7 +85,7 @@ def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_
         is_number = rng.random(n) < 0.02
         toks[is_number] = numbers[rng.integers(0, numbers.size, int(is_number.sum()))]
         for start in range(0, n, doc_tokens):
-            yield " ".join(toks[start:start + doc_tokens].tolist())
+            yield " ".join(toks[start : start + doc_tokens].tolist())
         done += n
 
 
@@ -115,17 +117,20 @@ def text_folder(source: str, n_tokens: int, n_files: int) -> Path:
 def _timing_finalize():
     """Patch the build's last step so that it records when the tokenising pass ended (benchmark only)."""
     import cooc.corpus.build as cb
+
     real, marks = cb._finalize, {}
 
     def timed(*args, **kwargs):
         marks["pass1_end"] = time.perf_counter()
         return real(*args, **kwargs)
+
     cb._finalize = timed
     return marks, lambda: setattr(cb, "_finalize", real)
 
 
 def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp: Path):
     from cooc.corpus.build import build_corpus
+
     marks, restore = _timing_finalize()
     try:
         return _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp)
@@ -134,8 +139,14 @@ def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp
 
 
 def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
-    build_corpus(next(folder.glob("*.txt")), tmp / "warm", workers=max(workers), progress=False, max_docs=200,
-                 shard_tokens=shard_tokens)  # compiles the tokeniser once (numba's cache) in every process kind
+    build_corpus(
+        next(folder.glob("*.txt")),
+        tmp / "warm",
+        workers=max(workers),
+        progress=False,
+        max_docs=200,
+        shard_tokens=shard_tokens,
+    )  # compiles the tokeniser once (numba's cache) in every process kind
     rows, reference, corpus = [], None, None
     for w in workers:
         times, pass1 = [], []
@@ -154,9 +165,24 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
         med, med1 = float(np.median(times)), float(np.median(pass1))
         main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        rows.append([w, corpus.n_tokens, corpus.n_docs, len(corpus.vocab), med, f"{min(times):.2f}-{max(times):.2f}",
-                     corpus.n_tokens / med / 1e6, 0.0, med1, med - med1, corpus.n_tokens / med1 / 1e6, 0.0,
-                     round(main_rss), round(child_rss)])
+        rows.append(
+            [
+                w,
+                corpus.n_tokens,
+                corpus.n_docs,
+                len(corpus.vocab),
+                med,
+                f"{min(times):.2f}-{max(times):.2f}",
+                corpus.n_tokens / med / 1e6,
+                0.0,
+                med1,
+                med - med1,
+                corpus.n_tokens / med1 / 1e6,
+                0.0,
+                round(main_rss),
+                round(child_rss),
+            ]
+        )
     for row in rows:
         row[7] = f"x{row[6] / rows[0][6]:.2f}"
         row[11] = f"x{row[10] / rows[0][10]:.2f}"
@@ -169,6 +195,7 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
 
     from cooc.count import count_cooccurrences
     from cooc.count.distributed import count_distributed
+
     cores = os.cpu_count() or 1
     V = min(vocab, len(corpus.vocab))
     params = dict(window=10, weighting="harmonic", vocab_size=V, progress=False, device=device)
@@ -193,7 +220,9 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
         if (dist.counts != local.counts).nnz or dist.counts.dtype != local.counts.dtype:
             raise SystemExit("Dask count differs from the local count")
         t0 = time.perf_counter()
-        blocked = count_distributed(corpus, client, workers=threads, out=tmp / f"blocked-{device}", n_blocks=8, **params)
+        blocked = count_distributed(
+            corpus, client, workers=threads, out=tmp / f"blocked-{device}", n_blocks=8, **params
+        )
         t_blocked = time.perf_counter() - t0
         if (blocked.to_memory().counts != local.counts).nnz:
             raise SystemExit("blocked Dask count differs from the local count")
@@ -202,12 +231,30 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
         cluster.close()
     n = corpus.n_tokens
     rows = [
-        ["count_cooccurrences", f"1 process, {cores} threads" if device == "cpu" else "1 process, GPU", t_local,
-         n / t_local / 1e6, "x1.00", "reference" + ("; equal to the CPU count" if device != "cpu" else "")],
-        ["count_distributed", f"{dask_workers} workers x {threads} thread(s)", t_dist, n / t_dist / 1e6,
-         f"x{t_dist / t_local:.2f}", f"equal bit for bit; {corpus.n_shards} shards = tasks"],
-        ["count_distributed out=", f"{dask_workers} workers x {threads} thread(s)", t_blocked, n / t_blocked / 1e6,
-         f"x{t_blocked / t_local:.2f}", "8 row blocks written by the workers; equal"],
+        [
+            "count_cooccurrences",
+            f"1 process, {cores} threads" if device == "cpu" else "1 process, GPU",
+            t_local,
+            n / t_local / 1e6,
+            "x1.00",
+            "reference" + ("; equal to the CPU count" if device != "cpu" else ""),
+        ],
+        [
+            "count_distributed",
+            f"{dask_workers} workers x {threads} thread(s)",
+            t_dist,
+            n / t_dist / 1e6,
+            f"x{t_dist / t_local:.2f}",
+            f"equal bit for bit; {corpus.n_shards} shards = tasks",
+        ],
+        [
+            "count_distributed out=",
+            f"{dask_workers} workers x {threads} thread(s)",
+            t_blocked,
+            n / t_blocked / 1e6,
+            f"x{t_blocked / t_local:.2f}",
+            "8 row blocks written by the workers; equal",
+        ],
     ]
     return rows, t_start, local.nnz, V
 
@@ -227,8 +274,12 @@ def main() -> None:
     ap.add_argument("--vocab", type=int, default=50_000, help="V for the counting part")
     ap.add_argument("--dask-workers", type=int, default=2)
     ap.add_argument("--skip-dask", action="store_true")
-    ap.add_argument("--devices", nargs="+", default=["cpu"],
-                    help="where Dask workers (and the reference) count, one table each: cpu, cuda")
+    ap.add_argument(
+        "--devices",
+        nargs="+",
+        default=["cpu"],
+        help="where Dask workers (and the reference) count, one table each: cpu, cuda",
+    )
     ap.add_argument("--project-tokens", type=float, default=WIKIPEDIA_TOKENS)
     ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
@@ -237,36 +288,66 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=DATA) as tmpdir:
         tmp = Path(tmpdir)
         rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)
-        body = [f"Ingestion: `build_corpus` on {args.files} text files ({args.source}, about {args.tokens / 1e6:.0f}M "
-                f"words, one document per line), shards of {args.shard_tokens:,} tokens, all word types kept; "
-                f"median of {args.repeat} run(s); every build identical to the 1-worker build. Pass 1 = reading and "
-                f"tokenising into raw shards (what grows with the corpus); finalise = choosing the vocabulary, "
-                f"remapping the shards and writing the vocabulary (grows with the number of word types). RSS = peak "
-                f"resident memory (MB) of the main process / of the largest worker so far.", "",
-                markdown_table(["workers", "tokens", "docs", "types", "median s", "min-max s", "M tokens/s",
-                                "vs 1 worker", "pass 1 s", "finalise s", "pass 1 M tokens/s", "pass 1 vs 1 worker",
-                                "main RSS MB", "worker RSS MB"], rows)]
+        body = [
+            f"Ingestion: `build_corpus` on {args.files} text files ({args.source}, about {args.tokens / 1e6:.0f}M "
+            f"words, one document per line), shards of {args.shard_tokens:,} tokens, all word types kept; "
+            f"median of {args.repeat} run(s); every build identical to the 1-worker build. Pass 1 = reading and "
+            f"tokenising into raw shards (what grows with the corpus); finalise = choosing the vocabulary, "
+            f"remapping the shards and writing the vocabulary (grows with the number of word types). RSS = peak "
+            f"resident memory (MB) of the main process / of the largest worker so far.",
+            "",
+            markdown_table(
+                [
+                    "workers",
+                    "tokens",
+                    "docs",
+                    "types",
+                    "median s",
+                    "min-max s",
+                    "M tokens/s",
+                    "vs 1 worker",
+                    "pass 1 s",
+                    "finalise s",
+                    "pass 1 M tokens/s",
+                    "pass 1 vs 1 worker",
+                    "main RSS MB",
+                    "worker RSS MB",
+                ],
+                rows,
+            ),
+        ]
         best, best1 = max(rows, key=lambda r: r[6]), max(rows, key=lambda r: r[10])
-        body += ["", f"Projected ingestion of English Wikipedia ({args.project_tokens / 1e9:.1f}B tokens): "
-                     f"{hours(args.project_tokens, best[6])} at the best whole-build rate ({best[6]:.2f}M tokens/s, "
-                     f"{best[0]} workers), which counts this corpus's finalise once per {best[1] / 1e6:.0f}M tokens; "
-                     f"{hours(args.project_tokens, best1[10])} for pass 1 at its best rate ({best1[10]:.2f}M "
-                     f"tokens/s, {best1[0]} workers), plus a finalise that grows with the number of word types, "
-                     f"not tokens (tokenising only: reading the source, e.g. the Hub download or bz2 decompression "
-                     f"of XML dumps, is not included)."]
+        body += [
+            "",
+            f"Projected ingestion of English Wikipedia ({args.project_tokens / 1e9:.1f}B tokens): "
+            f"{hours(args.project_tokens, best[6])} at the best whole-build rate ({best[6]:.2f}M tokens/s, "
+            f"{best[0]} workers), which counts this corpus's finalise once per {best[1] / 1e6:.0f}M tokens; "
+            f"{hours(args.project_tokens, best1[10])} for pass 1 at its best rate ({best1[10]:.2f}M "
+            f"tokens/s, {best1[0]} workers), plus a finalise that grows with the number of word types, "
+            f"not tokens (tokenising only: reading the source, e.g. the Hub download or bz2 decompression "
+            f"of XML dumps, is not included).",
+        ]
         for device in [] if args.skip_dask else args.devices:
             n_workers = args.dask_workers if device == "cpu" else 1
             drows, t_start, nnz, V = dask_overhead(corpus, args.vocab, n_workers, tmp, device)
-            body += ["", f"Dask counting of that corpus on {device} (window 10, harmonic, V = {V:,}, {nnz:,} "
-                         f"nonzeros), one run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).", "",
-                     markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
-                     "", f"Projected counting of English Wikipedia at V = {V:,} on this machine ({device}): "
-                         f"{hours(args.project_tokens, drows[0][3])} in one process, "
-                         f"{hours(args.project_tokens, drows[1][3])} on Dask (same cores); n such machines on "
-                         f"Dask divide the Dask time by about n."]
+            body += [
+                "",
+                f"Dask counting of that corpus on {device} (window 10, harmonic, V = {V:,}, {nnz:,} "
+                f"nonzeros), one run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).",
+                "",
+                markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
+                "",
+                f"Projected counting of English Wikipedia at V = {V:,} on this machine ({device}): "
+                f"{hours(args.project_tokens, drows[0][3])} in one process, "
+                f"{hours(args.project_tokens, drows[1][3])} on Dask (same cores); n such machines on "
+                f"Dask divide the Dask time by about n.",
+            ]
         text = "\n".join(body)
-        title = (f"Scale: ingestion workers ({args.source})" if args.skip_dask else
-                 f"Scale: ingestion workers and Dask counting ({args.source}; Dask on {', '.join(args.devices)})")
+        title = (
+            f"Scale: ingestion workers ({args.source})"
+            if args.skip_dask
+            else f"Scale: ingestion workers and Dask counting ({args.source}; Dask on {', '.join(args.devices)})"
+        )
         if args.results:
             append_results(title, text)
         else:

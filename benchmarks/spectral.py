@@ -14,6 +14,7 @@ Examples::
 
 Needs numpy, scipy (and torch / cupy for the GPU solvers); not gensim or typer.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,17 +33,25 @@ from _common import append_results, markdown_table, timeit  # noqa: E402
 
 from cooc._core.device import get_xp, to_numpy  # noqa: E402
 from cooc.cooccurrence.matrix import Cooccurrence  # noqa: E402
+from cooc.corpus.vocab import Vocabulary  # noqa: E402
+from cooc.embedding import Embedding  # noqa: E402
 from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies  # noqa: E402
 from cooc.spectral.eigen import top_eigenpairs  # noqa: E402
-from cooc.embedding import Embedding  # noqa: E402
 from cooc.spectral.targets import target_matrix  # noqa: E402
-from cooc.corpus.vocab import Vocabulary  # noqa: E402
 
 EXACT = ("torch", "dense", "lanczos")
 
 
-def synthetic_cooccurrence(V: int, rank: int = 64, families: int = 14, pairs: int = 40, pairs_total: float = 3e8,
-                           seed: int = 0, device: str = "cpu", block: int = 2048):
+def synthetic_cooccurrence(
+    V: int,
+    rank: int = 64,
+    families: int = 14,
+    pairs: int = 40,
+    pairs_total: float = 3e8,
+    seed: int = 0,
+    device: str = "cpu",
+    block: int = 2048,
+):
     """Zipf unigrams, latent vectors with planted family offsets, Poisson counts.
 
     Returns (Cooccurrence, families dict of (a, b) word pairs).
@@ -55,7 +64,9 @@ def synthetic_cooccurrence(V: int, rank: int = 64, families: int = 14, pairs: in
     words = [f"w{i}" for i in range(V)]
     fams = {}
     pairs = min(pairs, V // (2 * families))
-    pool = rng.permutation(min(V, max(V // 4, 2 * families * pairs)))[: 2 * families * pairs].reshape(families, pairs, 2)
+    pool = rng.permutation(min(V, max(V // 4, 2 * families * pairs)))[: 2 * families * pairs].reshape(
+        families, pairs, 2
+    )
     for f in range(families):
         offset = rng.standard_normal(rank) * 0.8 / np.sqrt(rank)
         for a, b in pool[f]:
@@ -73,6 +84,7 @@ def synthetic_cooccurrence(V: int, rank: int = 64, families: int = 14, pairs: in
             rows.append(sp.csr_matrix(counts))
         else:  # only the non-zeros travel to the host
             import cupyx.scipy.sparse as csp
+
             rows.append(csp.csr_matrix(counts).get())
     upper = sp.vstack(rows).tocsr()
     counts = (upper + sp.triu(upper, 1).T).tocsr()
@@ -102,18 +114,28 @@ def bench_size(V: int, K: int, args) -> tuple[list[list], list[list]]:
     t0 = time.perf_counter()
     cooc, fams = synthetic_cooccurrence(V, seed=args.seed, device=args.device)
     gen_s = time.perf_counter() - t0
-    med, lo, hi, A = timeit(lambda: target_matrix(cooc, "mstar", device=args.device, dtype=args.dtype,
-                                                 max_dense=10**6), repeat=1, warmup=0, sync=sync)
-    print(f"V={V}: counts generated in {gen_s:.1f} s (nnz {cooc.nnz:,}, density {cooc.nnz / V / V:.3f}); "
-          f"M* built in {med:.2f} s", flush=True)
+    med, lo, hi, A = timeit(
+        lambda: target_matrix(cooc, "mstar", device=args.device, dtype=args.dtype, max_dense=10**6),
+        repeat=1,
+        warmup=0,
+        sync=sync,
+    )
+    print(
+        f"V={V}: counts generated in {gen_s:.1f} s (nnz {cooc.nnz:,}, density {cooc.nnz / V / V:.3f}); "
+        f"M* built in {med:.2f} s",
+        flush=True,
+    )
     rows = [[V, K, "target M*", args.device, args.dtype, med, "", ""]]
     reference, best = None, None
     warmup = 1 if V <= 5000 else 0  # first calls pay for imports and library set-up
     for solver in solvers_for(V, K, args.device, args.solvers):
         try:
-            med, lo, hi, pairs = timeit(lambda: top_eigenpairs(A, K, solver=solver, device=args.device,
-                                                                n_iter=args.n_iter), repeat=args.repeat,
-                                        warmup=warmup, sync=sync)
+            med, lo, hi, pairs = timeit(
+                lambda: top_eigenpairs(A, K, solver=solver, device=args.device, n_iter=args.n_iter),
+                repeat=args.repeat,
+                warmup=warmup,
+                sync=sync,
+            )
         except Exception as exc:  # report and go on: one failing solver must not hide the others
             print(f"  {solver}: failed ({type(exc).__name__}: {exc})", flush=True)
             rows.append([V, K, solver, args.device, args.dtype, float("nan"), "failed", ""])
@@ -126,21 +148,32 @@ def bench_size(V: int, K: int, args) -> tuple[list[list], list[list]]:
             agree = f"{np.abs(pairs.values - reference.values).max() / abs(reference.values[0]):.1e}"
         if solver in EXACT and (best is None or med < best[0]):
             best = (med, pairs)
-        print(f"  {solver}: {med:.2f} s (min {lo:.2f}, max {hi:.2f}); max residual/|l1| {res:.1e}; "
-              f"eigenvalues vs reference {agree or '-'}", flush=True)
-        rows.append([V, K, f"{solver} ({pairs.info.get('method', '')})", args.device, args.dtype, med,
-                     f"{res:.1e}", agree])
+        print(
+            f"  {solver}: {med:.2f} s (min {lo:.2f}, max {hi:.2f}); max residual/|l1| {res:.1e}; "
+            f"eigenvalues vs reference {agree or '-'}",
+            flush=True,
+        )
+        rows.append(
+            [V, K, f"{solver} ({pairs.info.get('method', '')})", args.device, args.dtype, med, f"{res:.1e}", agree]
+        )
     eval_rows = bench_eval(cooc, fams, best[1], K, args) if best is not None else []
     return rows, eval_rows
 
 
 def bench_eval(cooc, fams, pairs, K: int, args) -> list[list]:
     emb = Embedding(pairs.weighted(0.5), cooc.vocab.words, {"target": "mstar"})
-    ks = list(range(1, K + 1)) if args.eval_ks == "all" else sorted(
-        set(np.unique(np.geomspace(1, K, int(args.eval_ks)).astype(int)).tolist()) | {K})
+    ks = (
+        list(range(1, K + 1))
+        if args.eval_ks == "all"
+        else sorted(set(np.unique(np.geomspace(1, K, int(args.eval_ks)).astype(int)).tolist()) | {K})
+    )
     sync = _sync(args.device)
-    med, lo, hi, curve = timeit(lambda: accuracy_vs_k(emb, ks, fams, protocol="pairs", device=args.device,
-                                                      dtype=args.dtype), repeat=1, warmup=0, sync=sync)
+    med, lo, hi, curve = timeit(
+        lambda: accuracy_vs_k(emb, ks, fams, protocol="pairs", device=args.device, dtype=args.dtype),
+        repeat=1,
+        warmup=0,
+        sync=sync,
+    )
     n_q = curve.results[0].total
     # K = 1 is left out of the check: one-dimensional unit vectors are +-1, so most scores tie and
     # the winner depends on summation order. In float32 the accumulated and direct scores may also
@@ -148,17 +181,35 @@ def bench_eval(cooc, fams, pairs, K: int, args) -> list[list]:
     check = sorted({next((k for k in ks if k >= 4), ks[-1]), ks[len(ks) // 2], ks[-1]})
     slack = 0 if args.dtype == "float64" else max(1, n_q // 1000)
     for k in check:  # the accumulated curve equals direct evaluations of the truncated embedding
-        direct = evaluate_analogies(Embedding(emb.vectors[:, :k], emb.index_to_key), fams, protocol="pairs",
-                                    device="cpu" if args.check_on_cpu else args.device)
+        direct = evaluate_analogies(
+            Embedding(emb.vectors[:, :k], emb.index_to_key),
+            fams,
+            protocol="pairs",
+            device="cpu" if args.check_on_cpu else args.device,
+        )
         got = curve.results[ks.index(k)]
         diff = sum(abs(a.correct - b.correct) for a, b in zip(got.families, direct.families))
         assert diff <= slack, (k, diff, slack)
     k_best, acc_best = curve.best
-    print(f"  protocol B: {n_q:,} questions x {len(ks)} values of K in {med:.2f} s "
-          f"({1e3 * med / len(ks):.1f} ms per K); best {100 * acc_best:.1f}% at K={k_best}; "
-          f"checked K={check} against direct evaluation", flush=True)
-    return [[cooc.shape[0], K, args.device, args.dtype, n_q, len(ks), med, 1e3 * med / len(ks),
-             f"{100 * acc_best:.1f}% at K={k_best}"]]
+    print(
+        f"  protocol B: {n_q:,} questions x {len(ks)} values of K in {med:.2f} s "
+        f"({1e3 * med / len(ks):.1f} ms per K); best {100 * acc_best:.1f}% at K={k_best}; "
+        f"checked K={check} against direct evaluation",
+        flush=True,
+    )
+    return [
+        [
+            cooc.shape[0],
+            K,
+            args.device,
+            args.dtype,
+            n_q,
+            len(ks),
+            med,
+            1e3 * med / len(ks),
+            f"{100 * acc_best:.1f}% at K={k_best}",
+        ]
+    ]
 
 
 def _sync(device: str):
@@ -170,9 +221,11 @@ def _sync(device: str):
         cupy.cuda.Device().synchronize()
         try:
             import torch
+
             torch.cuda.synchronize()
         except Exception:
             pass
+
     return sync
 
 
@@ -204,17 +257,20 @@ def main(argv: list[str] | None = None) -> None:
         rows, ev = bench_size(V, K, args)
         eig_rows += rows
         eval_rows += ev
-    body = ("Synthetic counts: Zipf unigrams (1/(i+10)), rank-64 latent geometry with 14 planted analogy families "
-            "of 40 pairs, Poisson counts (3e8 pairs). Dense M* target. Times are medians of "
-            f"{args.repeat} run(s); residual = max ||Au - lu|| / |l1|; 'vs ref' = max eigenvalue difference / |l1| "
-            "against the first exact solver.\n\n"
-            + markdown_table(["V", "K", "step / solver", "device", "dtype", "seconds", "residual", "vs ref"], eig_rows)
-            + "\n\nProtocol-B accuracy against K (one decomposition, scores accumulated over K; checked against "
-            "direct evaluation at three K):\n\n"
-            + markdown_table(["V", "K max", "device", "dtype", "questions", "K values", "seconds", "ms per K",
-                              "best"], eval_rows)
-            + f"\n\nCommand: `python benchmarks/spectral.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
-            + f" (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})")
+    body = (
+        "Synthetic counts: Zipf unigrams (1/(i+10)), rank-64 latent geometry with 14 planted analogy families "
+        "of 40 pairs, Poisson counts (3e8 pairs). Dense M* target. Times are medians of "
+        f"{args.repeat} run(s); residual = max ||Au - lu|| / |l1|; 'vs ref' = max eigenvalue difference / |l1| "
+        "against the first exact solver.\n\n"
+        + markdown_table(["V", "K", "step / solver", "device", "dtype", "seconds", "residual", "vs ref"], eig_rows)
+        + "\n\nProtocol-B accuracy against K (one decomposition, scores accumulated over K; checked against "
+        "direct evaluation at three K):\n\n"
+        + markdown_table(
+            ["V", "K max", "device", "dtype", "questions", "K values", "seconds", "ms per K", "best"], eval_rows
+        )
+        + f"\n\nCommand: `python benchmarks/spectral.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
+        + f" (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})"
+    )
     if args.no_results:
         print(body)
     else:

@@ -30,6 +30,7 @@ Usage::
 ``run`` stores gensim's figures in ``.bench/word2vec/reference.json``; on a machine
 without gensim those stored quality figures are shown beside cooc's (marked as such).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,6 +60,7 @@ def prepare(data: Path) -> None:
     from cooc.corpus.build import build_corpus
     from cooc.data import questions_words_path, simlex999_path, wiki_sample_path, wordsim353_path
     from cooc.grammars.attributes import BinaryAttributeModel
+
     data.mkdir(parents=True, exist_ok=True)
     build_corpus(wiki_sample_path(), data / "wiki", progress=False)
     model = BinaryAttributeModel(d=ATTR["d"], p=ATTR["p"], s=ATTR["s"])
@@ -72,13 +74,18 @@ def prepare(data: Path) -> None:
 def repeated_corpus(data: Path, repeat: int):
     """The wiki sample repeated ``repeat`` times, as a TokenCorpus."""
     from cooc.corpus.store import CorpusWriter, TokenCorpus
+
     out = data / f"wiki_x{repeat}"
     base = TokenCorpus.open(data / "wiki")
-    docs = [d[s:s + MAX_DOC] for d in base.documents() for s in range(0, d.size, MAX_DOC)]
+    docs = [d[s : s + MAX_DOC] for d in base.documents() for s in range(0, d.size, MAX_DOC)]
     lengths = np.array([d.size for d in docs])
     tokens = np.concatenate(docs)
-    writer = CorpusWriter(out, base.vocab, source={"kind": "wiki sample repeated", "repeat": repeat},
-                          settings={"repeat": repeat, "max_doc": MAX_DOC})
+    writer = CorpusWriter(
+        out,
+        base.vocab,
+        source={"kind": "wiki sample repeated", "repeat": repeat},
+        settings={"repeat": repeat, "max_doc": MAX_DOC},
+    )
     if writer.existing is None:
         for _ in range(repeat):
             writer.add_documents(tokens, np.r_[0, np.cumsum(lengths)])
@@ -100,6 +107,7 @@ def text_file(corpus, path: Path) -> Path:
 def attribute_questions(n_pairs: int = 48, seed: int = 0) -> dict[str, list[tuple[str, str]]]:
     """A sample of each attribute family's word pairs (protocol B forms all ordered pairs of them)."""
     from cooc.grammars.attributes import BinaryAttributeModel
+
     model = BinaryAttributeModel(d=ATTR["d"], p=ATTR["p"], s=ATTR["s"])
     rng = np.random.default_rng(seed)
     out = {}
@@ -113,6 +121,7 @@ def attribute_questions(n_pairs: int = 48, seed: int = 0) -> dict[str, list[tupl
 def quality(embedding, corpus_name: str, data: Path, device: str) -> dict[str, float]:
     from cooc.geometry.analogy import evaluate_analogies
     from cooc.geometry.similarity import evaluate_similarity
+
     eval_device = "cuda" if device.startswith("cuda") and _cupy() else "cpu"
     if corpus_name == "attributes":
         res = evaluate_analogies(embedding, attribute_questions(), protocol="pairs", device=eval_device)
@@ -120,13 +129,18 @@ def quality(embedding, corpus_name: str, data: Path, device: str) -> dict[str, f
     res = evaluate_analogies(embedding, data / "eval" / "questions-words.txt", device=eval_device)
     ws = evaluate_similarity(embedding, data / "eval" / "wordsim353.tsv")
     sl = evaluate_similarity(embedding, data / "eval" / "simlex999.txt")
-    return {"analogy": 100 * res.accuracy, "ws353": 100 * ws.spearman, "simlex": 100 * sl.spearman,
-            "questions": res.usable}
+    return {
+        "analogy": 100 * res.accuracy,
+        "ws353": 100 * ws.spearman,
+        "simlex": 100 * sl.spearman,
+        "questions": res.usable,
+    }
 
 
 def _numba_threads() -> str:
     """numba's thread count, and its threading layer once a parallel kernel has run."""
     import numba
+
     try:
         return f"{numba.get_num_threads()}, layer {numba.threading_layer()}"
     except ValueError:  # no parallel kernel has run in this process
@@ -135,6 +149,7 @@ def _numba_threads() -> str:
 
 def _cupy() -> bool:
     from cooc._core.device import cuda_available
+
     return cuda_available()
 
 
@@ -145,15 +160,29 @@ GENSIM_MODES = ("corpus_file", "corpus_iterable")
 def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -> tuple[dict, object]:
     from gensim.models import Word2Vec as GensimWord2Vec
     from gensim.models.word2vec import LineSentence
+
     from cooc.embedding import Embedding
-    model = GensimWord2Vec(sg=1, vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
-                           sample=HYPER["sample"], min_count=HYPER["min_count"], workers=workers, seed=seed)
-    corpus = {"corpus_file": str(text)} if mode == "corpus_file" else \
-        {"corpus_iterable": LineSentence(str(text), max_sentence_length=MAX_DOC)}
+
+    model = GensimWord2Vec(
+        sg=1,
+        vector_size=HYPER["dim"],
+        window=HYPER["window"],
+        negative=HYPER["negative"],
+        sample=HYPER["sample"],
+        min_count=HYPER["min_count"],
+        workers=workers,
+        seed=seed,
+    )
+    corpus = (
+        {"corpus_file": str(text)}
+        if mode == "corpus_file"
+        else {"corpus_iterable": LineSentence(str(text), max_sentence_length=MAX_DOC)}
+    )
     model.build_vocab(**corpus)
     start = time.perf_counter()
-    effective, raw = model.train(**corpus, total_examples=model.corpus_count,
-                                 total_words=model.corpus_total_words, epochs=HYPER["epochs"])
+    effective, raw = model.train(
+        **corpus, total_examples=model.corpus_count, total_words=model.corpus_total_words, epochs=HYPER["epochs"]
+    )
     seconds = time.perf_counter() - start
     emb = Embedding(model.wv.vectors, list(model.wv.index_to_key), {"model": "gensim"})
     return {"seconds": seconds, "raw_wps": raw / seconds, "effective_wps": effective / seconds}, emb
@@ -164,6 +193,7 @@ def _triton_shape(kernels, devices) -> str:
     if not any(_kernel(k, d) == "triton" for k in kernels for d in devices if d != "cpu"):
         return ""
     from cooc.train.word2vec import _step_triton as _sgns_triton
+
     return f", block {_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
 
 
@@ -171,6 +201,7 @@ def _kernel(kernel: str, device: str) -> str:
     """The step kernel a run with ``kernel`` uses on ``device`` ('auto' resolved as the library does)."""
     from cooc.train._torch import torch_device
     from cooc.train.word2vec.estimator import _resolve_kernel
+
     return _resolve_kernel(kernel, torch_device(device))
 
 
@@ -182,7 +213,9 @@ def compile_step(kernel: str, device: str) -> None:
     a device scalar (graph replay): every variant is built here, so that no run times one.
     """
     import torch
+
     from cooc.train.word2vec.estimator import _step_module
+
     kernel = _kernel(kernel, device)
     if kernel != "triton":
         return
@@ -193,10 +226,12 @@ def compile_step(kernel: str, device: str) -> None:
             _step_module(kernel).sgns_step(W_in, W_out, ids[:, 0], ids[:, 1], ids[:, 1:].contiguous(), lr, 1.0)
 
 
-def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool | None = None,
-             kernel: str = "auto") -> tuple[dict, object]:
+def run_cooc(
+    corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool | None = None, kernel: str = "auto"
+) -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
     from cooc.train.word2vec.estimator import Word2Vec
+
     compile_step(kernel, device)
     params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph, kernel=kernel)
     if batch_size:
@@ -204,8 +239,12 @@ def run_cooc(corpus, seed: int, device: str, batch_size: int | None, cuda_graph:
     model = Word2Vec(**params).fit(corpus)
     synchronize(torch_device(device))
     s = model.train_seconds_
-    return {"seconds": s, "raw_wps": model.raw_words_ / s, "effective_wps": model.effective_words_ / s,
-            "loss": model.loss_history_[-1]["loss"]}, model.embedding_
+    return {
+        "seconds": s,
+        "raw_wps": model.raw_words_ / s,
+        "effective_wps": model.effective_words_ / s,
+        "loss": model.loss_history_[-1]["loss"],
+    }, model.embedding_
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -240,7 +279,9 @@ def _configs(args: argparse.Namespace) -> list[tuple]:
 
 def run(args: argparse.Namespace) -> None:
     import torch
+
     from cooc.corpus.store import TokenCorpus
+
     data = Path(args.data)
     if not (data / "eval").exists():
         sys.exit(f"{data} has no prepared data: run `python benchmarks/word2vec.py prepare` first (needs gensim).")
@@ -250,6 +291,7 @@ def run(args: argparse.Namespace) -> None:
     reference = json.loads(reference_path.read_text()) if reference_path.exists() else {}
     try:
         import gensim  # noqa: F401
+
         have_gensim = args.gensim_seeds > 0
     except ImportError:
         have_gensim = False
@@ -279,16 +321,26 @@ def run(args: argparse.Namespace) -> None:
                 gensim_runs.setdefault(mode, []).append({**speed, **quality(emb, name, data, "cpu")})
                 print("gensim", mode, name, seed, gensim_runs[mode][-1], flush=True)
             for device, kernel, batch, graph in configs if seed < args.seeds else ():
-                label = (f"cooc, {device}" + ("" if kernel == "auto" else f" {kernel}")
-                         + f", batch {batch or 'default'}"
-                         + {None: "", True: ", CUDA graph", False: ", no CUDA graph"}[graph])
+                label = (
+                    f"cooc, {device}"
+                    + ("" if kernel == "auto" else f" {kernel}")
+                    + f", batch {batch or 'default'}"
+                    + {None: "", True: ", CUDA graph", False: ", no CUDA graph"}[graph]
+                )
                 try:  # one failing configuration (a kernel that does not build) leaves the others' figures
                     speed, emb = run_cooc(corpus, seed, device, batch, graph, kernel)
                 except Exception:
                     traceback.print_exc()
                     continue
-                cooc_runs.setdefault(label, []).append({**speed, **quality(emb, name, data, device),
-                                                        "batch_size": batch, "cuda_graph": graph, "kernel": kernel})
+                cooc_runs.setdefault(label, []).append(
+                    {
+                        **speed,
+                        **quality(emb, name, data, device),
+                        "batch_size": batch,
+                        "cuda_graph": graph,
+                        "kernel": kernel,
+                    }
+                )
                 print("cooc", name, kernel, batch, graph, seed, cooc_runs[label][-1], flush=True)
         for mode in GENSIM_MODES:
             mode_key = key if mode == "corpus_file" else f"{key}|{mode}"
@@ -299,43 +351,76 @@ def run(args: argparse.Namespace) -> None:
                 gensim_runs[mode] = reference[mode_key]["runs"]
         metrics = ["analogy", "ws353", "simlex"] if name == "wiki" else ["analogy"]
         pad = ["-", "-"] if name != "wiki" else []
-        labelled = [(f"gensim {mode}, {workers} workers" + ("" if have_gensim else " (stored reference)"), runs)
-                    for mode, runs in gensim_runs.items()]
+        labelled = [
+            (f"gensim {mode}, {workers} workers" + ("" if have_gensim else " (stored reference)"), runs)
+            for mode, runs in gensim_runs.items()
+        ]
         for who, runs in (*labelled, *cooc_runs.items()):
             measured = who.startswith("cooc") or have_gensim
-            rows.append([name, who, corpus.n_tokens * HYPER["epochs"],
-                         _stats([r["raw_wps"] / 1e6 for r in runs]) if measured else "(other machine)",
-                         _stats([r["effective_wps"] / 1e6 for r in runs]) if measured else "-",
-                         f"{statistics.mean(r['effective_wps'] * r['seconds'] for r in runs) / HYPER['epochs']:,.0f}",
-                         *[_stats([r[m] for r in runs]) for m in metrics], *pad, len(runs)])
+            rows.append(
+                [
+                    name,
+                    who,
+                    corpus.n_tokens * HYPER["epochs"],
+                    _stats([r["raw_wps"] / 1e6 for r in runs]) if measured else "(other machine)",
+                    _stats([r["effective_wps"] / 1e6 for r in runs]) if measured else "-",
+                    f"{statistics.mean(r['effective_wps'] * r['seconds'] for r in runs) / HYPER['epochs']:,.0f}",
+                    *[_stats([r[m] for r in runs]) for m in metrics],
+                    *pad,
+                    len(runs),
+                ]
+            )
         records[name] = {"gensim": gensim_runs, "cooc": [r for runs in cooc_runs.values() for r in runs]}
         anchor, reference_quality = gensim_runs.get("corpus_file"), gensim_runs.get("corpus_iterable")
         for who, runs in cooc_runs.items():
             if have_gensim and anchor:
                 # Paired by round (the same seed's runs ran back to back): the median of the rounds' ratios.
                 ratio = statistics.median(c["raw_wps"] / g["raw_wps"] for c, g in zip(runs, anchor))
-                rows.append([name, f"speed ratio ({who}) / gensim corpus_file", "", f"{ratio:.2f}x", "", "", "", "", "",
-                             ""])
+                rows.append(
+                    [name, f"speed ratio ({who}) / gensim corpus_file", "", f"{ratio:.2f}x", "", "", "", "", "", ""]
+                )
             if reference_quality:
-                rows.append([name, f"quality: ({who}) - gensim corpus_iterable", "", "", "", "",
-                             *[_difference([r[m] for r in runs], [r[m] for r in reference_quality]) for m in metrics],
-                             *pad, ""])
-    header = ["corpus", "trainer", "words trained", "raw Mwords/s", "effective Mwords/s", "effective words / epoch",
-              "analogy %", "WS353 rho x100", "SimLex rho x100", "seeds"]
+                rows.append(
+                    [
+                        name,
+                        f"quality: ({who}) - gensim corpus_iterable",
+                        "",
+                        "",
+                        "",
+                        "",
+                        *[_difference([r[m] for r in runs], [r[m] for r in reference_quality]) for m in metrics],
+                        *pad,
+                        "",
+                    ]
+                )
+    header = [
+        "corpus",
+        "trainer",
+        "words trained",
+        "raw Mwords/s",
+        "effective Mwords/s",
+        "effective words / epoch",
+        "analogy %",
+        "WS353 rho x100",
+        "SimLex rho x100",
+        "seeds",
+    ]
     table = markdown_table(header, rows)
-    notes = (f"Skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, {HYPER['epochs']} epochs. wiki = gensim's "
-             f"Wikipedia sample x{args.repeat} (docs cut at {MAX_DOC} tokens); attributes = binary-attribute model "
-             f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
-             f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
-             f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
-             f"fused Triton step on CUDA{_triton_shape(args.kernels, args.devices)}, with full skip-gram batches "
-             f"replayed from a CUDA graph (the torch step: tensor operations), torch threads "
-             f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
-             f"error over seeds. Trainers run in rounds (one seed of each in turn); speed ratio: median over "
-             f"rounds of the ratio within a round. Words/s count raw corpus words (effective: after min_count and "
-             f"subsampling) over the training loop only. gensim corpus_file is the speed anchor; it trains on fewer effective words "
-             f"than corpus_iterable and cooc (gensim issues #2693, #2757), so quality is compared with "
-             f"corpus_iterable.")
+    notes = (
+        f"Skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, {HYPER['epochs']} epochs. wiki = gensim's "
+        f"Wikipedia sample x{args.repeat} (docs cut at {MAX_DOC} tokens); attributes = binary-attribute model "
+        f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
+        f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
+        f"CUDA; by default the step is cooc's compiled kernel on CPU (numba threads {_numba_threads()}) and the "
+        f"fused Triton step on CUDA{_triton_shape(args.kernels, args.devices)}, with full skip-gram batches "
+        f"replayed from a CUDA graph (the torch step: tensor operations), torch threads "
+        f"{torch.get_num_threads()}. Mean ± sd over seeds; quality rows: difference of means ± its standard "
+        f"error over seeds. Trainers run in rounds (one seed of each in turn); speed ratio: median over "
+        f"rounds of the ratio within a round. Words/s count raw corpus words (effective: after min_count and "
+        f"subsampling) over the training loop only. gensim corpus_file is the speed anchor; it trains on fewer effective words "
+        f"than corpus_iterable and cooc (gensim issues #2693, #2757), so quality is compared with "
+        f"corpus_iterable."
+    )
     body = table + "\n\n" + notes
     if args.out:
         out = Path(args.out)
@@ -355,9 +440,12 @@ def main() -> None:
     p.add_argument("--data", default=str(DATA))
     r = sub.add_parser("run", help="train and compare")
     r.add_argument("--data", default=str(DATA))
-    r.add_argument("--device", default="cpu",
-                   help="where cooc trains: cpu, cuda, or both in one run (cpu,cuda: the CPU with the library's "
-                        "defaults, the GPU with --kernels, --batch-sizes and --cuda-graph)")
+    r.add_argument(
+        "--device",
+        default="cpu",
+        help="where cooc trains: cpu, cuda, or both in one run (cpu,cuda: the CPU with the library's "
+        "defaults, the GPU with --kernels, --batch-sizes and --cuda-graph)",
+    )
     r.add_argument("--repeat", type=int, default=20, help="copies of the wiki sample (about 480k tokens each)")
     r.add_argument("--corpora", default="wiki,attributes")
     r.add_argument("--seeds", type=int, default=3, help="cooc seeds")
@@ -365,12 +453,21 @@ def main() -> None:
     r.add_argument("--workers", type=int, default=None, help="gensim workers (default: all cores)")
     r.add_argument("--batch-sizes", default="", help="cooc batch sizes, comma-separated (default: the library's)")
     r.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    r.add_argument("--kernels", default="auto",
-                   help="cooc step kernels, comma-separated: auto, torch, numba, triton (default: auto)")
-    r.add_argument("--cuda-graph", default="auto", choices=("auto", "off", "on", "both"),
-                   help="replay skip-gram steps from a CUDA graph (cuda only; auto: the library's default, on for "
-                        "skip-gram on CUDA; 'both' runs each batch size both ways)")
-    r.add_argument("--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)")
+    r.add_argument(
+        "--kernels",
+        default="auto",
+        help="cooc step kernels, comma-separated: auto, torch, numba, triton (default: auto)",
+    )
+    r.add_argument(
+        "--cuda-graph",
+        default="auto",
+        choices=("auto", "off", "on", "both"),
+        help="replay skip-gram steps from a CUDA graph (cuda only; auto: the library's default, on for "
+        "skip-gram on CUDA; 'both' runs each batch size both ways)",
+    )
+    r.add_argument(
+        "--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)"
+    )
     r.add_argument("--out", default=None, help="also write word2vec.json / word2vec.md here")
     r.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
@@ -378,6 +475,7 @@ def main() -> None:
         prepare(Path(args.data))
     else:
         import os
+
         args.workers = args.workers or os.cpu_count()
         HYPER["epochs"] = args.epochs
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]

@@ -16,6 +16,7 @@ Usage::
     python benchmarks/word2vec_step.py --device cuda --kernels torch,triton --batch-sizes 65536,262144 --graph both
     python benchmarks/word2vec_step.py --device cpu --kernels torch,numba --batch-sizes 4096
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,6 +35,7 @@ from _common import append_results, markdown_table  # noqa: E402
 
 def _steps(kernel: str):
     from cooc.train.word2vec import estimator as word2vec
+
     return word2vec._step_module(kernel)
 
 
@@ -44,7 +46,9 @@ def zipf_counts(V: int) -> np.ndarray:
 def batch(rng, counts, n: int, negative: int, device):
     """Inputs and outputs from the unigram distribution, negatives from unigram^0.75."""
     import torch
+
     from cooc.train.word2vec.sampling import noise_distribution
+
     p = counts / counts.sum()
     ids = lambda size, q: torch.as_tensor(rng.choice(counts.size, size=size, p=q), device=device)  # noqa: E731
     return ids(n, p), ids(n, p), ids((n, negative), noise_distribution(counts))
@@ -52,12 +56,14 @@ def batch(rng, counts, n: int, negative: int, device):
 
 def weights(rng, V: int, d: int, device):
     import torch
+
     return tuple(torch.as_tensor(rng.normal(0, 0.1, (V, d)), dtype=torch.float32, device=device) for _ in range(2))
 
 
 def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
     """Largest difference from the torch step on a fresh batch, relative to the torch step's update."""
     from cooc.train.word2vec import _step_torch as _sgns
+
     W = weights(rng, counts.size, d, device)
     ids = batch(rng, counts, 8192, negative, device)
     out = []
@@ -69,14 +75,16 @@ def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
     return max(float((out[1][i] - out[0][i]).abs().max()) for i in range(2)) / scale
 
 
-def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: int, device, seconds: float,
-              **options):
+def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: int, device, seconds: float, **options):
     """Median seconds per step over rounds of steps, after a warm-up; the batches rotate among 4.
     ``options`` go to the step (the Triton step's ``block_m`` and ``num_warps``)."""
     import functools
+
     import torch
-    from cooc.train.word2vec._graphs import GraphedSkipGram
+
     from cooc.train._torch import synchronize
+    from cooc.train.word2vec._graphs import GraphedSkipGram
+
     W_in, W_out = weights(rng, counts.size, d, device)
     batches = [batch(rng, counts, n, negative, device) for _ in range(4)]
     sgns_step = functools.partial(_steps(kernel).sgns_step, **options)
@@ -104,8 +112,10 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
     """Median seconds to turn one chunk of ``tokens`` tokens into shuffled pairs and their negatives,
     as the trainer does, and the number of pairs."""
     import torch
-    from cooc.train.word2vec import sampling
+
     from cooc.train._torch import generator, synchronize
+    from cooc.train.word2vec import sampling
+
     p = counts / counts.sum()
     corpus = torch.as_tensor(rng.choice(counts.size, size=tokens, p=p))
     offsets = np.r_[np.arange(0, tokens, 1000), tokens]  # documents of 1,000 tokens
@@ -118,8 +128,9 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
         t0 = time.perf_counter()
         gen = generator(device, 0, r)
         t = id_map[corpus.to(device)]
-        docs = torch.repeat_interleave(torch.arange(offsets.size - 1, device=device),
-                                       torch.as_tensor(np.diff(offsets), device=device))
+        docs = torch.repeat_interleave(
+            torch.arange(offsets.size - 1, device=device), torch.as_tensor(np.diff(offsets), device=device)
+        )
         t, docs = sampling.subsample(t, docs, keep, gen)
         radii = sampling.window_radii(t.numel(), window, gen, device)
         if device.type == "cpu":  # as the trainer builds them: compiled on a CPU, torch on a GPU
@@ -145,6 +156,7 @@ def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
     """The BLOCK_MxNUM_WARPS of the fastest Triton row at ``batch_size`` without graph replay (the plain
     'triton' row is the module's default shape), or None if no Triton row was timed."""
     from cooc.train.word2vec import _step_triton as _sgns_triton
+
     timed = {}
     for kernel, size, graph, ms, *_ in rows:
         if kernel.startswith("triton") and size == batch_size and graph == "off":
@@ -166,20 +178,31 @@ def main() -> None:
     parser.add_argument("--chunk-tokens", type=int, default=1 << 20)
     parser.add_argument("--seconds", type=float, default=1.0, help="timing per configuration")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--triton-blocks", default="",
-                        help="also time these Triton shapes at the first batch size, without graph: "
-                             "BLOCK_MxNUM_WARPS, comma-separated (e.g. 16x4,8x4,4x4,32x8)")
-    parser.add_argument("--best-triton", default=None,
-                        help="write the fastest Triton shape at the first batch size (without graph) to this "
-                             "file, as BLOCK_MxNUM_WARPS (what COOC_TRITON_BLOCK takes)")
-    parser.add_argument("--numba-threads", default="",
-                        help="CPU: also time the numba step and the pipeline at these thread counts, at the first "
-                             "batch size (comma-separated, e.g. 1,2,4,8,16): how they scale with cores")
+    parser.add_argument(
+        "--triton-blocks",
+        default="",
+        help="also time these Triton shapes at the first batch size, without graph: "
+        "BLOCK_MxNUM_WARPS, comma-separated (e.g. 16x4,8x4,4x4,32x8)",
+    )
+    parser.add_argument(
+        "--best-triton",
+        default=None,
+        help="write the fastest Triton shape at the first batch size (without graph) to this "
+        "file, as BLOCK_MxNUM_WARPS (what COOC_TRITON_BLOCK takes)",
+    )
+    parser.add_argument(
+        "--numba-threads",
+        default="",
+        help="CPU: also time the numba step and the pipeline at these thread counts, at the first "
+        "batch size (comma-separated, e.g. 1,2,4,8,16): how they scale with cores",
+    )
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
     import numba
     import torch
+
     from cooc.train._torch import torch_device
+
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch_device(args.device)
@@ -190,8 +213,9 @@ def main() -> None:
     graphs = {"off": [False], "on": [True], "both": [False, True]}[args.graph]
     rows = []
     # The pipeline does not depend on the kernel (on a CPU its grouped negative draws depend on the batch size).
-    pipelines = {size: time_pipeline(rng, counts, args.window, args.negative, size, args.chunk_tokens, device)
-                 for size in sizes}
+    pipelines = {
+        size: time_pipeline(rng, counts, args.window, args.negative, size, args.chunk_tokens, device) for size in sizes
+    }
     for kernel in kernels:
         try:  # a kernel that fails to build or check is reported, and the others are still timed
             error = check(kernel, rng, counts, args.dim, args.negative, device) if kernel != "torch" else 0.0
@@ -206,42 +230,100 @@ def main() -> None:
                 s = time_step(kernel, graph, rng, counts, args.dim, args.negative, size, device, args.seconds)
                 steps = -(-pairs // size)
                 predicted = args.chunk_tokens / (pipeline + steps * s)
-                rows.append([kernel, size, "on" if graph else "off", s * 1e3, s / size * 1e9, size / s / 1e6,
-                             pipeline * 1e3, pairs, predicted / 1e6, f"{error:.0e}"])
+                rows.append(
+                    [
+                        kernel,
+                        size,
+                        "on" if graph else "off",
+                        s * 1e3,
+                        s / size * 1e9,
+                        size / s / 1e6,
+                        pipeline * 1e3,
+                        pairs,
+                        predicted / 1e6,
+                        f"{error:.0e}",
+                    ]
+                )
                 print(rows[-1], flush=True)
     for shape in (b for b in args.triton_blocks.split(",") if b.strip()):
         block_m, num_warps = (int(x) for x in shape.lower().split("x"))
         try:
-            s = time_step("triton", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds,
-                          block_m=block_m, num_warps=num_warps)
+            s = time_step(
+                "triton",
+                False,
+                rng,
+                counts,
+                args.dim,
+                args.negative,
+                sizes[0],
+                device,
+                args.seconds,
+                block_m=block_m,
+                num_warps=num_warps,
+            )
         except Exception:
             traceback.print_exc()
             continue
-        rows.append([f"triton {block_m}x{num_warps}", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9, sizes[0] / s / 1e6,
-                     "", "", "", ""])
+        rows.append(
+            [
+                f"triton {block_m}x{num_warps}",
+                sizes[0],
+                "off",
+                s * 1e3,
+                s / sizes[0] * 1e9,
+                sizes[0] / s / 1e6,
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
         print(rows[-1], flush=True)
     for threads in (int(t) for t in args.numba_threads.split(",") if t.strip()):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         pipeline, pairs = time_pipeline(rng, counts, args.window, args.negative, sizes[0], args.chunk_tokens, device)
         s = time_step("numba", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds)
-        rows.append([f"numba, {numba.get_num_threads()} threads", sizes[0], "off", s * 1e3, s / sizes[0] * 1e9,
-                     sizes[0] / s / 1e6, pipeline * 1e3, pairs, args.chunk_tokens / (pipeline + -(-pairs // sizes[0]) * s)
-                     / 1e6, ""])
+        rows.append(
+            [
+                f"numba, {numba.get_num_threads()} threads",
+                sizes[0],
+                "off",
+                s * 1e3,
+                s / sizes[0] * 1e9,
+                sizes[0] / s / 1e6,
+                pipeline * 1e3,
+                pairs,
+                args.chunk_tokens / (pipeline + -(-pairs // sizes[0]) * s) / 1e6,
+                "",
+            ]
+        )
         print(rows[-1], flush=True)
     if args.best_triton:
         best = fastest_triton_shape(rows, sizes[0])
         if best:
             Path(args.best_triton).write_text(best + "\n")
             print(f"fastest Triton shape at batch {sizes[0]:,}: {best}", flush=True)
-    header = ["kernel", "batch", "CUDA graph", "ms / step", "ns / pair", "M pairs/s", "pipeline ms / chunk",
-              "pairs / chunk", "predicted M words/s", "vs torch step"]
-    body = (markdown_table(header, rows) + f"\n\nSkip-gram step, damped, V = {args.vocab:,} (Zipf counts), d = "
-            f"{args.dim}, {args.negative} negatives, device {device}; step time = median over rounds of 8 steps "
-            f"({args.seconds} s per configuration, 4 batches in rotation). Pipeline: one chunk of "
-            f"{args.chunk_tokens:,} tokens (subsampling 1e-3, dynamic window {args.window}) to shuffled pairs and "
-            f"their negatives, median of 5. Predicted words/s = chunk tokens / (pipeline + steps x step time). "
-            f"'triton BxW': the Triton step with B examples and W warps per program. "
-            f"'vs torch step': largest difference from the torch step's update on a fresh batch, relative to it.")
+    header = [
+        "kernel",
+        "batch",
+        "CUDA graph",
+        "ms / step",
+        "ns / pair",
+        "M pairs/s",
+        "pipeline ms / chunk",
+        "pairs / chunk",
+        "predicted M words/s",
+        "vs torch step",
+    ]
+    body = (
+        markdown_table(header, rows) + f"\n\nSkip-gram step, damped, V = {args.vocab:,} (Zipf counts), d = "
+        f"{args.dim}, {args.negative} negatives, device {device}; step time = median over rounds of 8 steps "
+        f"({args.seconds} s per configuration, 4 batches in rotation). Pipeline: one chunk of "
+        f"{args.chunk_tokens:,} tokens (subsampling 1e-3, dynamic window {args.window}) to shuffled pairs and "
+        f"their negatives, median of 5. Predicted words/s = chunk tokens / (pipeline + steps x step time). "
+        f"'triton BxW': the Triton step with B examples and W warps per program. "
+        f"'vs torch step': largest difference from the torch step's update on a fresh batch, relative to it."
+    )
     if args.record:
         append_results(f"word2vec step and pipeline ({device.type})", body)
     else:

@@ -3,6 +3,7 @@
 Public names are imported lazily, so ``import cooc`` stays fast and never pulls in torch,
 CuPy or Dask until a feature that needs them is used.
 """
+
 from __future__ import annotations
 
 from ._core.lazy import lazy_exports

@@ -5,6 +5,7 @@ The layout follows gensim's ``KeyedVectors`` (``index_to_key``, ``key_to_index``
 files are an uncompressed ``.npz`` (memory-mappable) plus a ``.json`` with the words and
 metadata.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
 from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError
+from ._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
 
 FORMAT = "cooc.embedding/1"
 COSMUL_EPS = 1e-3  # Levy & Goldberg (2014)
@@ -64,7 +65,8 @@ class Embedding:
         self.index_to_key = [str(w) for w in index_to_key]
         if len(self.index_to_key) != vectors.shape[0]:
             raise InvalidParameterError(
-                f"Embedding: {len(self.index_to_key)} words for {vectors.shape[0]} vectors; they must match.")
+                f"Embedding: {len(self.index_to_key)} words for {vectors.shape[0]} vectors; they must match."
+            )
         self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
         if len(self.key_to_index) != len(self.index_to_key):
             dup = next(w for i, w in enumerate(self.index_to_key) if self.key_to_index[w] != i)
@@ -147,8 +149,9 @@ class Embedding:
         norms = self.norms[idx]
         return np.asarray(self.vectors[idx], dtype=np.float64) / np.where(norms > 0, norms, 1.0)[:, None]
 
-    def most_similar(self, positive: str | Sequence[str], negative: str | Sequence[str] = (),
-                     topn: int = 10) -> list[tuple[str, float]]:
+    def most_similar(
+        self, positive: str | Sequence[str], negative: str | Sequence[str] = (), topn: int = 10
+    ) -> list[tuple[str, float]]:
         """Words nearest (by cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
 
         The query words themselves are excluded, as in gensim.
@@ -168,8 +171,9 @@ class Embedding:
         scores = self.unit_vectors() @ query
         return self._top(scores, self._query_indices(positive + negative), topn)
 
-    def analogy(self, a: str, b: str, c: str, method: str = "add", topn: int = 1,
-                eps: float = COSMUL_EPS) -> list[tuple[str, float]]:
+    def analogy(
+        self, a: str, b: str, c: str, method: str = "add", topn: int = 1, eps: float = COSMUL_EPS
+    ) -> list[tuple[str, float]]:
         """Answer ``a : b :: c : ?`` with 3CosAdd (``"add"``) or 3CosMul (``"mul"``).
 
         3CosAdd ranks x by cos(x, b - a + c) on unit vectors; 3CosMul (Levy & Goldberg 2014)
@@ -182,7 +186,9 @@ class Embedding:
         list of (word, score), best first.
         """
         if method not in ANALOGY_METHODS:
-            raise InvalidParameterError(f"analogy: parameter 'method' must be one of {ANALOGY_METHODS}, got {method!r}.")
+            raise InvalidParameterError(
+                f"analogy: parameter 'method' must be one of {ANALOGY_METHODS}, got {method!r}."
+            )
         unit_all = self.unit_vectors()
         ua, ub, uc = self.unit_vectors_of([a, b, c])
         if method == "add":
@@ -194,7 +200,7 @@ class Embedding:
         return self._top(scores, self._query_indices([a, b, c]), topn)
 
     # -- restriction ------------------------------------------------------------------------
-    def subset(self, words: Iterable[str]) -> "Embedding":
+    def subset(self, words: Iterable[str]) -> Embedding:
         """A new Embedding with only ``words``, in that order; unknown words raise InputDataError."""
         words = list(words)
         idx = self.indices(words)
@@ -205,7 +211,7 @@ class Embedding:
         meta["subset_of"] = len(self)
         return Embedding(np.asarray(self.vectors[idx]), words, meta)
 
-    def head(self, n: int) -> "Embedding":
+    def head(self, n: int) -> Embedding:
         """The first ``n`` words (the most frequent, when rows follow a frequency-ranked vocabulary)."""
         return Embedding(np.asarray(self.vectors[:n]), self.index_to_key[:n], self.meta)
 
@@ -217,13 +223,20 @@ class Embedding:
         """
         npz, meta_path = _paths(path)
         atomic_save_npz(npz, vectors=np.ascontiguousarray(self.vectors))
-        atomic_write_json(meta_path, {"format": FORMAT, "shape": list(self.vectors.shape),
-                                      "dtype": str(self.vectors.dtype), "meta": self.meta,
-                                      "index_to_key": self.index_to_key})
+        atomic_write_json(
+            meta_path,
+            {
+                "format": FORMAT,
+                "shape": list(self.vectors.shape),
+                "dtype": str(self.vectors.dtype),
+                "meta": self.meta,
+                "index_to_key": self.index_to_key,
+            },
+        )
         return npz
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = False) -> "Embedding":
+    def load(cls, path: str | os.PathLike, mmap: bool = False) -> Embedding:
         """Read a saved embedding; with ``mmap`` the vectors are memory-mapped read-only."""
         npz, meta_path = _paths(path)
         info = load_json(meta_path, "embedding metadata")
@@ -235,8 +248,9 @@ class Embedding:
             vectors = load_npz(npz, required=("vectors",), what="embedding")["vectors"]
         shape = list(vectors.shape)
         if shape != info.get("shape") or len(info.get("index_to_key", [])) != shape[0]:
-            raise CorruptFileError(f"embedding file {str(npz)!r} holds vectors of shape {shape}, "
-                                   f"metadata says {info.get('shape')}.")
+            raise CorruptFileError(
+                f"embedding file {str(npz)!r} holds vectors of shape {shape}, metadata says {info.get('shape')}."
+            )
         return cls(vectors, info["index_to_key"], info.get("meta"))
 
     # -- gensim -----------------------------------------------------------------------------
@@ -246,13 +260,14 @@ class Embedding:
             from gensim.models import KeyedVectors
         except ImportError:
             from ._core.errors import MissingDependencyError
+
             raise MissingDependencyError("to_gensim needs gensim: pip install gensim") from None
         kv = KeyedVectors(self.dim, dtype=np.float32)
         kv.add_vectors(self.index_to_key, np.asarray(self.vectors, dtype=np.float32))
         return kv
 
     @classmethod
-    def from_gensim(cls, kv: Any, meta: dict[str, Any] | None = None) -> "Embedding":
+    def from_gensim(cls, kv: Any, meta: dict[str, Any] | None = None) -> Embedding:
         """Wrap a gensim ``KeyedVectors`` (its vectors are copied)."""
         return cls(np.array(kv.vectors), list(kv.index_to_key), meta or {"source": "gensim"})
 
@@ -263,7 +278,9 @@ def _mmap_npz_member(path: Path, name: str) -> np.ndarray:
         with zipfile.ZipFile(path) as zf:
             member = zf.getinfo(f"{name}.npy")
             if member.compress_type != zipfile.ZIP_STORED:
-                raise CorruptFileError(f"{str(path)!r} is compressed; it cannot be memory-mapped (load with mmap=False).")
+                raise CorruptFileError(
+                    f"{str(path)!r} is compressed; it cannot be memory-mapped (load with mmap=False)."
+                )
         with open(path, "rb") as fh:
             fh.seek(member.header_offset)
             local = fh.read(30)
@@ -273,8 +290,9 @@ def _mmap_npz_member(path: Path, name: str) -> np.ndarray:
             extra_len = int.from_bytes(local[28:30], "little")
             fh.seek(member.header_offset + 30 + name_len + extra_len)
             version = np.lib.format.read_magic(fh)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, fortran, dtype = read_header(fh)
             offset = fh.tell()
     except FileNotFoundError:

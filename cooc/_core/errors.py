@@ -4,6 +4,7 @@ Every error the toolkit raises on purpose is a :class:`CoocError`; subclasses th
 correspond to a familiar Python error also derive from it (``ValueError``, ...), so
 ``except ValueError`` keeps working for users who expect it.
 """
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Atomic writes, JSON metadata with provenance, checksums and safe array loading."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,9 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +84,7 @@ def load_json(path: str | os.PathLike, what: str = "metadata") -> Any:
     """Read JSON, turning a missing or unreadable file into :class:`CorruptFileError`."""
     path = Path(path)
     try:
-        with open(path, "r", encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except FileNotFoundError:
         raise CorruptFileError(f"{what} file {str(path)!r} is missing.") from None
@@ -134,6 +136,7 @@ def bytes_checksum(data: bytes) -> str:
 def provenance(**params: Any) -> dict[str, Any]:
     """What, when and with which cooc version something was made."""
     from .. import __version__
+
     return {
         "cooc_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -158,7 +161,18 @@ def human_count(n: float) -> str:
 
 
 __all__ = [
-    "atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npy",
-    "atomic_save_npz", "load_json", "load_npy", "load_npz", "file_checksum", "bytes_checksum",
-    "provenance", "human_bytes", "human_count"
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "atomic_save_npy",
+    "atomic_save_npz",
+    "load_json",
+    "load_npy",
+    "load_npz",
+    "file_checksum",
+    "bytes_checksum",
+    "provenance",
+    "human_bytes",
+    "human_count",
 ]

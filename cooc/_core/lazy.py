@@ -1,4 +1,5 @@
 """Lazily imported public names: a package lists ``name -> module`` and imports on first use."""
+
 from __future__ import annotations
 
 import importlib
@@ -6,8 +7,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def lazy_exports(namespace: dict[str, Any], names: Mapping[str, str],
-                 eager: tuple[str, ...] = ()) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def lazy_exports(
+    namespace: dict[str, Any], names: Mapping[str, str], eager: tuple[str, ...] = ()
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Module-level ``__getattr__`` and ``__dir__`` for a package.
 
     ``names`` maps each public name to the module defining it, absolute (``"cooc.corpus.vocab"``)

@@ -3,10 +3,12 @@
 Estimators declare their constraints once (a dict of name -> checker) and call
 :func:`validate`; every failure reads ``<owner>: parameter 'name' must be <allowed>, got <value>.``
 """
+
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .errors import InvalidParameterError
 
@@ -36,9 +38,11 @@ class Constraint:
             raise fail(name, value, self.allowed, owner)
 
 
-def Interval(kind: type, low: float | None, high: float | None, closed: str = "both",
-             allow_none: bool = False) -> Constraint:
+def Interval(
+    kind: type, low: float | None, high: float | None, closed: str = "both", allow_none: bool = False
+) -> Constraint:
     """Numbers of type ``kind`` (int or float) in an interval."""
+
     def test(v):
         if v is None:
             return allow_none

@@ -1,4 +1,5 @@
 """Progress bars for long jobs (rich), silent when disabled or not on a terminal."""
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +17,14 @@ class ProgressBar:
     summed and shown with a per-second rate.
     """
 
-    def __init__(self, description: str, total: float | None = None, unit: str = "items",
-                 enabled: bool = True, rates: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        description: str,
+        total: float | None = None,
+        unit: str = "items",
+        enabled: bool = True,
+        rates: tuple[str, ...] = (),
+    ):
         self.enabled = enabled and sys.stderr.isatty()
         self.unit = unit
         self.rates = rates
@@ -25,9 +32,13 @@ class ProgressBar:
         self.start = time.perf_counter()
         self._progress = None
         if self.enabled:
-            columns = [TextColumn("[bold]{task.description}"), BarColumn(),
-                       MofNCompleteColumn() if total else TextColumn("{task.completed:,.0f} " + unit),
-                       TextColumn("{task.fields[rates]}"), TimeElapsedColumn()]
+            columns = [
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn() if total else TextColumn("{task.completed:,.0f} " + unit),
+                TextColumn("{task.fields[rates]}"),
+                TimeElapsedColumn(),
+            ]
             if total:
                 columns.append(TimeRemainingColumn())
             self._progress = Progress(*columns, console=Console(stderr=True), transient=False)
@@ -53,7 +64,7 @@ class ProgressBar:
             self._progress.stop()
             self._progress = None
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: Any) -> None:

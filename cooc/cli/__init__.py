@@ -3,6 +3,7 @@
 Each command module defines ``register(app)``; heavy imports happen inside the
 commands, so ``cooc --help`` stays fast.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,9 +1,11 @@
 """Shared pieces of the CLI: one-line errors, tables, the console."""
+
 from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,6 +19,7 @@ err_console = Console(stderr=True)
 
 def cli_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a :class:`CoocError` (or a ValueError from bad input) into ``error: ...`` and exit code 1."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -27,6 +30,7 @@ def cli_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc))
         except KeyboardInterrupt:
             _fail("interrupted; finished work is kept and a rerun of the same command resumes it.", code=130)
+
     return wrapper
 
 

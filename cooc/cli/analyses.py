@@ -1,8 +1,8 @@
 """`cooc analyses list` and `cooc analyses run [NAME ...] [--full]`: the notebook studies of analyses/."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,12 +17,13 @@ def register(app: typer.Typer) -> None:
     @analyses_app.command("list")
     @cli_errors
     def list_command(
-        directory: Optional[Path] = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+        directory: Path | None = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
     ) -> None:
         """List the studies with their titles."""
         from rich.table import Table
 
         from ..experiments.studies import list_studies
+
         table = Table(title="studies (cooc analyses run NAME)", title_justify="left")
         table.add_column("name", style="bold")
         table.add_column("title")
@@ -33,19 +34,22 @@ def register(app: typer.Typer) -> None:
     @analyses_app.command("run")
     @cli_errors
     def run_command(
-        names: Optional[list[str]] = typer.Argument(None, help="Studies to run (default: all)."),
-        full: bool = typer.Option(False, help="Paper scale: full English Wikipedia, larger models; a GPU, "
-                                               "a ~20 GB download and hours."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                           help="Output folder for a single study (default analyses/out/NAME)."),
-        directory: Optional[Path] = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
-        timeout: Optional[float] = typer.Option(None, help="Seconds allowed per study."),
+        names: list[str] | None = typer.Argument(None, help="Studies to run (default: all)."),
+        full: bool = typer.Option(
+            False, help="Paper scale: full English Wikipedia, larger models; a GPU, a ~20 GB download and hours."
+        ),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Output folder for a single study (default analyses/out/NAME)."
+        ),
+        directory: Path | None = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+        timeout: float | None = typer.Option(None, help="Seconds allowed per study."),
     ) -> None:
         """Run studies as scripts (python analyses/NAME.py); each writes PNGs and results.json."""
         from rich.table import Table
 
-        from ..experiments.studies import find_study, list_studies, run_study
         from .._core.errors import InvalidParameterError
+        from ..experiments.studies import find_study, list_studies, run_study
+
         chosen = [find_study(n, directory).name for n in names] if names else [s.name for s in list_studies(directory)]
         if out is not None and len(chosen) != 1:
             raise InvalidParameterError(f"--out names one folder, so it needs exactly one study; got {len(chosen)}.")

@@ -1,8 +1,8 @@
 """`cooc corpus build` and `cooc corpus info`."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -22,21 +22,26 @@ def _is_grammar(spec: str) -> bool:
 @corpus_app.command("build")
 @cli_errors
 def build(
-    source: str = typer.Argument(..., help="A file, directory or glob; hf:NAME[:CONFIG[:SPLIT]] "
-                                 "(e.g. hf:wikimedia/wikipedia:20231101.en); a Wikipedia XML dump; "
-                                 "or a grammar spec such as rhm:v=32,n_c=32,m=8,s=2,L=3."),
+    source: str = typer.Argument(
+        ...,
+        help="A file, directory or glob; hf:NAME[:CONFIG[:SPLIT]] "
+        "(e.g. hf:wikimedia/wikipedia:20231101.en); a Wikipedia XML dump; "
+        "or a grammar spec such as rhm:v=32,n_c=32,m=8,s=2,L=3.",
+    ),
     out: Path = typer.Option(..., "-o", "--out", help="Output corpus directory."),
-    vocab_size: Optional[int] = typer.Option(None, help="Keep the N most frequent words (ties alphabetical)."),
+    vocab_size: int | None = typer.Option(None, help="Keep the N most frequent words (ties alphabetical)."),
     min_count: int = typer.Option(1, help="Words seen fewer times are out of vocabulary."),
     min_doc_tokens: int = typer.Option(0, help="Drop documents with fewer tokens (the papers use 200)."),
     rule: str = typer.Option("wiki", help="Tokeniser rule: wiki ([a-z0-9]+) or alpha ([a-z]+)."),
-    substitutions: Optional[Path] = typer.Option(None, help="Multi-word table: 'phrase[<TAB>token]' per line."),
-    workers: Optional[int] = typer.Option(None, help="Tokenising processes (default: all cores)."),
-    format: Optional[str] = typer.Option(None, help="text, paragraphs, jsonl, parquet, hf or wikixml (detected if omitted)."),
+    substitutions: Path | None = typer.Option(None, help="Multi-word table: 'phrase[<TAB>token]' per line."),
+    workers: int | None = typer.Option(None, help="Tokenising processes (default: all cores)."),
+    format: str | None = typer.Option(
+        None, help="text, paragraphs, jsonl, parquet, hf or wikixml (detected if omitted)."
+    ),
     text_field: str = typer.Option("text", help="Field/column with the text (JSONL, Parquet, datasets)."),
     oov: str = typer.Option("keep", help="keep out-of-vocabulary tokens as a reserved id, or drop them."),
     shard_tokens: int = typer.Option(1 << 24, help="Tokens per shard."),
-    max_docs: Optional[int] = typer.Option(None, help="Stop after this many source documents."),
+    max_docs: int | None = typer.Option(None, help="Stop after this many source documents."),
     documents: int = typer.Option(10000, help="Grammar sources: number of documents to sample."),
     seed: int = typer.Option(0, help="Grammar sources: random seed."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a different corpus already in OUT."),
@@ -45,36 +50,64 @@ def build(
     """Build a token corpus (int32 shards + vocabulary + manifest) from SOURCE; an interrupted build resumes."""
     if _is_grammar(source):
         from ..grammars.source import build_grammar_corpus
-        corpus = build_grammar_corpus(source, out, documents=documents, seed=seed, overwrite=overwrite,
-                                      shard_tokens=shard_tokens, progress=progress)
+
+        corpus = build_grammar_corpus(
+            source,
+            out,
+            documents=documents,
+            seed=seed,
+            overwrite=overwrite,
+            shard_tokens=shard_tokens,
+            progress=progress,
+        )
     else:
         from ..corpus.build import build_corpus
         from ..corpus.sources import open_source
         from ..corpus.tokenize import Tokenizer, load_substitutions
+
         table = load_substitutions(substitutions) if substitutions else None
         tokenizer = Tokenizer(rule, table, min_doc_tokens)
         src = open_source(source, format=format, text_field=text_field)
-        corpus = build_corpus(src, out, tokenizer=tokenizer, vocab_size=vocab_size, min_count=min_count, oov=oov,
-                              workers=workers, shard_tokens=shard_tokens, overwrite=overwrite, progress=progress,
-                              max_docs=max_docs)
+        corpus = build_corpus(
+            src,
+            out,
+            tokenizer=tokenizer,
+            vocab_size=vocab_size,
+            min_count=min_count,
+            oov=oov,
+            workers=workers,
+            shard_tokens=shard_tokens,
+            overwrite=overwrite,
+            progress=progress,
+            max_docs=max_docs,
+        )
     show_info(corpus)
 
 
 @corpus_app.command("info")
 @cli_errors
-def info(path: Path = typer.Argument(..., help="Corpus directory."),
-         verify: bool = typer.Option(True, "--verify/--no-verify", help="Recompute shard checksums.")) -> None:
+def info(
+    path: Path = typer.Argument(..., help="Corpus directory."),
+    verify: bool = typer.Option(True, "--verify/--no-verify", help="Recompute shard checksums."),
+) -> None:
     """Show a corpus' size, vocabulary, source and tokeniser."""
     from ..corpus.store import TokenCorpus
+
     show_info(TokenCorpus.open(path, verify=verify))
 
 
 def show_info(corpus) -> None:
     d = corpus.info()
     source = d["source"] or {}
-    rows = [("path", d["path"]), ("documents", d["documents"]), ("tokens", d["tokens"]),
-            ("vocabulary", d["vocab_size"]), ("oov tokens", f"{d['oov_tokens'] or 0:,} ({d['oov']})"),
-            ("shards", d["shards"]), ("source", _describe_source(source))]
+    rows = [
+        ("path", d["path"]),
+        ("documents", d["documents"]),
+        ("tokens", d["tokens"]),
+        ("vocabulary", d["vocab_size"]),
+        ("oov tokens", f"{d['oov_tokens'] or 0:,} ({d['oov']})"),
+        ("shards", d["shards"]),
+        ("source", _describe_source(source)),
+    ]
     if d["tokenizer"]:
         rows.append(("tokenizer", d["tokenizer"]))
     rows += [("top words", ", ".join(f"{w} ({c})" for w, c in d["top_words"]))]

@@ -1,8 +1,8 @@
 """`cooc count` (corpus -> co-occurrence file) and `cooc info` (what a co-occurrence file holds)."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,44 +20,64 @@ def count_command(
     output: Path = typer.Option(..., "--output", "-o", help="Output file (writes FILE.npz and FILE.json)."),
     window: int = typer.Option(10, help="Window size L: offsets 1..L."),
     weighting: str = typer.Option("harmonic", help="uniform | linear (L+1-j) | harmonic (1/j)."),
-    vocab_size: Optional[int] = typer.Option(None, help="Count the V most frequent words only."),
+    vocab_size: int | None = typer.Option(None, help="Count the V most frequent words only."),
     memory: str = typer.Option("4GB", help="Working-memory budget on the counting device."),
-    workers: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+    workers: int | None = typer.Option(None, help="CPU threads (default: all cores)."),
     directional: bool = typer.Option(False, "--directional", help="Keep F (right contexts) instead of F + F^T."),
     per_offset: bool = typer.Option(False, "--per-offset", help="Also store one matrix per offset j."),
     oov: str = typer.Option("drop", help="drop (windows bridge OOV tokens) | gap (they break windows)."),
     device: str = typer.Option("cpu", help="cpu | cuda | auto."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
-    scheduler: Optional[str] = typer.Option(None, help="Count on Dask: a scheduler address (tcp://host:8786), or "
-                                            "local, local:N (N worker processes here), local-cuda (one per GPU)."),
-    blocks: Optional[int] = typer.Option(None, min=1, help="Write N out-of-core CSR row blocks (with --scheduler, "
-                                         "the workers write them; the matrix never gathers in one place)."),
+    scheduler: str | None = typer.Option(
+        None,
+        help="Count on Dask: a scheduler address (tcp://host:8786), or "
+        "local, local:N (N worker processes here), local-cuda (one per GPU).",
+    ),
+    blocks: int | None = typer.Option(
+        None,
+        min=1,
+        help="Write N out-of-core CSR row blocks (with --scheduler, "
+        "the workers write them; the matrix never gathers in one place).",
+    ),
 ) -> None:
     """Count weighted word co-occurrences of a corpus."""
+    from .._core.errors import OutputExistsError
     from ..cooccurrence.matrix import _paths
     from ..count import count_cooccurrences
-    from .._core.errors import OutputExistsError
 
     npz, meta = _paths(output)
     if (npz.exists() or meta.exists()) and not overwrite:
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
-    params = dict(window=window, weighting=weighting, vocab_size=vocab_size, memory=memory, workers=workers,
-                  device=device, oov=oov, directional=directional, per_offset=per_offset, progress=True)
+    params = dict(
+        window=window,
+        weighting=weighting,
+        vocab_size=vocab_size,
+        memory=memory,
+        workers=workers,
+        device=device,
+        oov=oov,
+        directional=directional,
+        per_offset=per_offset,
+        progress=True,
+    )
     if scheduler is not None and blocks is not None:
         from ..count.distributed import count_distributed
+
         result = count_distributed(corpus, scheduler, out=output, n_blocks=blocks, overwrite=overwrite, **params)
     else:
-        result = count_cooccurrences(corpus, scheduler=scheduler, spill_dir=None if scheduler else npz.parent,
-                                     **params)
+        result = count_cooccurrences(corpus, scheduler=scheduler, spill_dir=None if scheduler else npz.parent, **params)
         if blocks is not None:
             from ..cooccurrence.blocked import save_blocked
+
             result = save_blocked(result, output, n_blocks=blocks, overwrite=overwrite)
         else:
             result.save(output)
     stats = result.settings["count"]
     where = f"{meta} ({result.n_blocks} row blocks, " if blocks is not None else f"{npz} ("
-    console.print(f"wrote {where}{result.shape[0]:,} x {result.shape[1]:,}, {result.nnz:,} nonzeros) "
-                  f"in {stats['seconds']:.1f} s, {stats['tokens'] / max(stats['seconds'], 1e-9) / 1e6:.2f}M tokens/s")
+    console.print(
+        f"wrote {where}{result.shape[0]:,} x {result.shape[1]:,}, {result.nnz:,} nonzeros) "
+        f"in {stats['seconds']:.1f} s, {stats['tokens'] / max(stats['seconds'], 1e-9) / 1e6:.2f}M tokens/s"
+    )
 
 
 @cli_errors
@@ -70,8 +90,12 @@ def info_command(
 
     c = Cooccurrence.load(path)
     s = c.settings
-    rows = [("shape", f"{c.shape[0]:,} x {c.shape[1]:,}"), ("nonzeros", c.nnz), ("dtype", str(c.dtype)),
-            ("total weight", f"{c.total:,.6g}")]
+    rows = [
+        ("shape", f"{c.shape[0]:,} x {c.shape[1]:,}"),
+        ("nonzeros", c.nnz),
+        ("dtype", str(c.dtype)),
+        ("total weight", f"{c.total:,.6g}"),
+    ]
     rows += [(k, s[k]) for k in ("window", "weighting", "symmetric", "oov", "vocab_size", "corpus") if k in s]
     if getattr(c, "layout", None) == "blocked":
         rows.append(("out-of-core row blocks", c.n_blocks))

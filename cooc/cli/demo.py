@@ -1,8 +1,8 @@
 """`cooc demo`: the main job on the shipped Wikipedia sample (or, with --full, on full English Wikipedia)."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,15 +14,19 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def demo(
         out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Output folder for the report and plots."),
-        full: bool = typer.Option(False, help="Full English Wikipedia (hf:wikimedia/wikipedia:20231101.en): "
-                                               "a ~20 GB download and hours; a GPU helps."),
-        vocab_size: Optional[int] = typer.Option(None, help="Override V (default 4,000; 10,000 with --full)."),
-        dim: Optional[int] = typer.Option(None, help="Override K (default 100; 1,000 with --full)."),
-        device: Optional[str] = typer.Option(None, help="cpu, cuda or auto (default cpu; auto with --full)."),
+        full: bool = typer.Option(
+            False,
+            help="Full English Wikipedia (hf:wikimedia/wikipedia:20231101.en): "
+            "a ~20 GB download and hours; a GPU helps.",
+        ),
+        vocab_size: int | None = typer.Option(None, help="Override V (default 4,000; 10,000 with --full)."),
+        dim: int | None = typer.Option(None, help="Override K (default 100; 1,000 with --full)."),
+        device: str | None = typer.Option(None, help="cpu, cuda or auto (default cpu; auto with --full)."),
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""
         from ..experiments.demo import FULL, SMALL, run_demo, with_overrides
+
         config = with_overrides(FULL if full else SMALL, vocab_size=vocab_size, dim=dim, device=device)
         if dim is not None:
             config = with_overrides(config, ks=tuple(k for k in config.ks if k < dim) + (dim,))

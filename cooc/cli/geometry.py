@@ -1,8 +1,8 @@
 """`cooc geometry ...`: symmetry (months, years), places, and hypernymy tests of an embedding."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,35 +12,53 @@ geometry_app = typer.Typer(help="Geometry tests of an embedding: symmetry, place
 
 EMB = typer.Argument(..., help="Embedding file (.npz + .json written by cooc).")
 OUT = typer.Option(Path("geometry-out"), "--out", help="Directory for the PNG figures.")
-COOC = typer.Option(None, "--cooc", help="Co-occurrence file: fit the kernel to its exact target block "
-                                         "instead of the embedding's Gram matrix.")
+COOC = typer.Option(
+    None,
+    "--cooc",
+    help="Co-occurrence file: fit the kernel to its exact target block instead of the embedding's Gram matrix.",
+)
 
 
-def _load(emb: Path, cooc: Optional[Path]):
+def _load(emb: Path, cooc: Path | None):
     from ..cooccurrence.matrix import Cooccurrence
     from ..embedding import Embedding
+
     return Embedding.load(emb), (Cooccurrence.load(cooc) if cooc is not None else None)
 
 
 @geometry_app.command("symmetry")
 @cli_errors
-def symmetry(emb: Path = EMB, family: str = typer.Option("months", "--family", help="months, weekdays, numbers, "
-                                                         "years, years:1900-2020, or a family file."),
-             cooc: Optional[Path] = COOC, target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
-             probe: Optional[bool] = typer.Option(None, "--probe/--no-probe", help="Run the year probe "
-                                                  "(default: on for the years family)."),
-             splits: int = typer.Option(100, help="Random splits of the year probe."),
-             robust: bool = typer.Option(False, "--robustness", help="With --cooc: zero the family's block and "
-                                         "re-embed, and re-factorise the family with H helper words."),
-             extra: Optional[str] = typer.Option(None, "--extra-words", help="With --robustness: also zero the "
-                                                 "family's pairs with this family's words (e.g. months-helpers)."),
-             dim: int = typer.Option(50, help="With --robustness: dimensions of the re-embedding."),
-             out: Path = OUT, seed: int = typer.Option(0, help="Seed of the null draws and the probe splits.")) -> None:
+def symmetry(
+    emb: Path = EMB,
+    family: str = typer.Option(
+        "months", "--family", help="months, weekdays, numbers, years, years:1900-2020, or a family file."
+    ),
+    cooc: Path | None = COOC,
+    target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
+    probe: bool | None = typer.Option(
+        None, "--probe/--no-probe", help="Run the year probe (default: on for the years family)."
+    ),
+    splits: int = typer.Option(100, help="Random splits of the year probe."),
+    robust: bool = typer.Option(
+        False,
+        "--robustness",
+        help="With --cooc: zero the family's block and re-embed, and re-factorise the family with H helper words.",
+    ),
+    extra: str | None = typer.Option(
+        None,
+        "--extra-words",
+        help="With --robustness: also zero the family's pairs with this family's words (e.g. months-helpers).",
+    ),
+    dim: int = typer.Option(50, help="With --robustness: dimensions of the re-embedding."),
+    out: Path = OUT,
+    seed: int = typer.Option(0, help="Seed of the null draws and the probe splits."),
+) -> None:
     """Kernel fit, distance from circulant/Toeplitz, and the recovered order of a word family."""
     from .._core.errors import InvalidParameterError
     from ..experiments.symmetry import symmetry_report
     from ..geometry.symmetry import load_family, probe_embedding
     from ..plots import geometry as plots
+
     if robust and cooc is None:
         raise InvalidParameterError("--robustness needs the counts: pass --cooc FILE.")
     embedding, counts = _load(emb, cooc)
@@ -53,14 +71,21 @@ def symmetry(emb: Path = EMB, family: str = typer.Option("months", "--family", h
     if probe or (probe is None and fam.name.startswith("years")):
         spec = "years:1900-2020" if fam.name == "years:1700-2021" else fam
         probed, curve = probe_embedding(embedding, spec, n_splits=splits, seed=seed)
-        rows = [(f"r = {r}", f"{e:.4f} +- {s:.4f}") for r, e, s in zip(curve.ranks, curve.error, curve.error_std)
-                if r in (1, 2, 3, 5, 10, 20, 30) or r == curve.ranks[-1]]
+        rows = [
+            (f"r = {r}", f"{e:.4f} +- {s:.4f}")
+            for r, e, s in zip(curve.ranks, curve.error, curve.error_std)
+            if r in (1, 2, 3, 5, 10, 20, 30) or r == curve.ranks[-1]
+        ]
         rows.append(("log-log slope (r >= 2)", f"{curve.slope(2):.3f}  (1D theory -1, 2D -1/2)"))
         console.print(kv_table(f"year probe on {probed.name} ({len(probed)} words)", rows))
         plots.year_probe(curve, out / f"symmetry-{stem}-probe.png")
         written.append(out / f"symmetry-{stem}-probe.png")
     if robust:
-        written.append(_robustness(embedding, counts, report.family, extra, dim, target, seed, out / f"symmetry-{stem}-helpers.png"))
+        written.append(
+            _robustness(
+                embedding, counts, report.family, extra, dim, target, seed, out / f"symmetry-{stem}-helpers.png"
+            )
+        )
     console.print("figures: " + ", ".join(str(p) for p in written))
 
 
@@ -68,14 +93,22 @@ def _robustness(embedding, counts, family, extra, dim, target, seed, path):
     from ..experiments.symmetry import helper_experiment, robustness
     from ..geometry.symmetry import load_family
     from ..plots import geometry as plots
+
     extra_words = load_family(extra).words if extra else ()
     result = robustness(counts, family, extra_words, dim=dim, target=target, seed=seed)
-    rows = [(f"{k}: before / after", f"{result.before.scores[k]:.4f} / {result.after.scores[k]:.4f} "
-             f"(null {result.after.null[k]:.3f})") for k in result.before.scores]
+    rows = [
+        (
+            f"{k}: before / after",
+            f"{result.before.scores[k]:.4f} / {result.after.scores[k]:.4f} (null {result.after.null[k]:.3f})",
+        )
+        for k in result.before.scores
+    ]
     rows.insert(0, ("entries set to independence", result.zeroed_pairs))
     strong, random = helper_experiment(counts, family, reference=embedding, target=target, seed=seed)
-    rows += [(f"Procrustes, H = {h}", f"strongest {a:.4f}, random {b:.4f}")
-             for h, a, b in zip(strong.n_helpers, strong.error, random.error)]
+    rows += [
+        (f"Procrustes, H = {h}", f"strongest {a:.4f}, random {b:.4f}")
+        for h, a, b in zip(strong.n_helpers, strong.error, random.error)
+    ]
     rows.append(("strongest helpers", ", ".join(strong.helpers[:10])))
     console.print(kv_table(f"robustness of {family.name}", rows))
     plots.helper_curves({"strongest": strong, "random": random}, path)
@@ -84,13 +117,19 @@ def _robustness(embedding, counts, family, extra, dim, target, seed, path):
 
 @geometry_app.command("places")
 @cli_errors
-def places(emb: Path = EMB, kind: str = typer.Option("us_states", "--set", help="us_states or world_cities."),
-           n: Optional[int] = typer.Option(None, "--n", help="World cities: the n most populous (default 200)."),
-           cooc: Optional[Path] = COOC, target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
-           out: Path = OUT, seed: int = typer.Option(0, help="Seed of the cross-validation folds.")) -> None:
+def places(
+    emb: Path = EMB,
+    kind: str = typer.Option("us_states", "--set", help="us_states or world_cities."),
+    n: int | None = typer.Option(None, "--n", help="World cities: the n most populous (default 200)."),
+    cooc: Path | None = COOC,
+    target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
+    out: Path = OUT,
+    seed: int = typer.Option(0, help="Seed of the cross-validation folds."),
+) -> None:
     """Cross-validated linear probe to latitude/longitude and the exponential kernel against distance."""
     from ..experiments.places import places_report
     from ..plots import geometry as plots
+
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)
     console.print(kv_table(f"{kind} in {emb.name}", report.rows()))
@@ -101,27 +140,38 @@ def places(emb: Path = EMB, kind: str = typer.Option("us_states", "--set", help=
 
 @geometry_app.command("hypernymy")
 @cli_errors
-def hypernymy(emb: Path = EMB,
-              wordnet_dir: Optional[Path] = typer.Option(None, "--wordnet-dir", help="WordNet 3.0 dict directory "
-                                                         "(default /usr/share/wordnet from 'apt-get install wordnet-base')."),
-              edges: Optional[Path] = typer.Option(None, "--edges", help="Hypernym edge list (child<TAB>parent) of "
-                                                   "any taxonomy, instead of WordNet."),
-              samples: int = typer.Option(1000, help="Perfect binary subtrees of depth 3 to sample."),
-              instances: bool = typer.Option(False, help="WordNet: follow instance hypernyms too."),
-              monosemy: str = typer.Option("all", help="WordNet: one sense in 'all' parts of speech or as a 'noun'."),
-              out: Path = OUT, seed: int = typer.Option(0, help="Seed of the subtree sampling and the shuffles.")) -> None:
+def hypernymy(
+    emb: Path = EMB,
+    wordnet_dir: Path | None = typer.Option(
+        None,
+        "--wordnet-dir",
+        help="WordNet 3.0 dict directory (default /usr/share/wordnet from 'apt-get install wordnet-base').",
+    ),
+    edges: Path | None = typer.Option(
+        None, "--edges", help="Hypernym edge list (child<TAB>parent) of any taxonomy, instead of WordNet."
+    ),
+    samples: int = typer.Option(1000, help="Perfect binary subtrees of depth 3 to sample."),
+    instances: bool = typer.Option(False, help="WordNet: follow instance hypernyms too."),
+    monosemy: str = typer.Option("all", help="WordNet: one sense in 'all' parts of speech or as a 'noun'."),
+    out: Path = OUT,
+    seed: int = typer.Option(0, help="Seed of the subtree sampling and the shuffles."),
+) -> None:
     """Alignment g(k) of sampled subtrees with the fitted tree kernel, shuffled baseline, Park's diagnostic."""
     from .._core.errors import InvalidParameterError
+    from ..embedding import Embedding
     from ..geometry.hypernymy import hypernymy_report
     from ..geometry.wordnet import Hierarchy, read_edges, wordnet_hierarchy
     from ..plots import geometry as plots
-    from ..embedding import Embedding
+
     if wordnet_dir is not None and edges is not None:
         raise InvalidParameterError("give either --wordnet-dir or --edges, not both.")
     embedding = Embedding.load(emb)
     keys = embedding.key_to_index
-    tree = (Hierarchy.from_edges(read_edges(edges), keys) if edges is not None
-            else wordnet_hierarchy(keys, wordnet_dir, instances=instances, monosemy=monosemy))
+    tree = (
+        Hierarchy.from_edges(read_edges(edges), keys)
+        if edges is not None
+        else wordnet_hierarchy(keys, wordnet_dir, instances=instances, monosemy=monosemy)
+    )
     report = hypernymy_report(embedding, tree, n_samples=samples, seed=seed)
     source = edges.name if edges is not None else "WordNet 3.0 nouns"
     console.print(kv_table(f"hypernymy of {emb.name} on {source}", report.rows()))

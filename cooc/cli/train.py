@@ -1,8 +1,9 @@
 """`cooc train word2vec` and `cooc train grammar`: thin wrappers over cooc.train."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -14,50 +15,115 @@ train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on g
 def parse_samples(text: str) -> list[int]:
     """``"1e3,3000,1e4"`` -> ``[1000, 3000, 10000]`` (ascending, distinct, positive)."""
     from .._core.errors import InvalidParameterError
+
     try:
         values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise InvalidParameterError(f"--samples must be comma-separated numbers such as 1e3,1e4, got {text!r}.") from None
+        raise InvalidParameterError(
+            f"--samples must be comma-separated numbers such as 1e3,1e4, got {text!r}."
+        ) from None
     if not values or any(v < 1 or v != int(v) for v in values):
         raise InvalidParameterError(f"--samples must be positive whole numbers, got {text!r}.")
     return sorted({int(v) for v in values})
 
 
-def word2vec_command(corpus: Path, output: Path, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
-                     sample: float = 1e-3, epochs: int = 5, min_count: int = 5, alpha: Optional[float] = None,
-                     batch_size: Optional[int] = None, vectors: str = "input", device: str = "cpu", seed: int = 0,
-                     kernel: str = "auto", cuda_graph: Optional[bool] = None, checkpoint: Optional[Path] = None,
-                     overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+def word2vec_command(
+    corpus: Path,
+    output: Path,
+    sg: bool = True,
+    dim: int = 100,
+    window: int = 5,
+    negative: int = 5,
+    sample: float = 1e-3,
+    epochs: int = 5,
+    min_count: int = 5,
+    alpha: float | None = None,
+    batch_size: int | None = None,
+    vectors: str = "input",
+    device: str = "cpu",
+    seed: int = 0,
+    kernel: str = "auto",
+    cuda_graph: bool | None = None,
+    checkpoint: Path | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
     from .._core.errors import OutputExistsError
     from ..train.word2vec.estimator import Word2Vec
+
     base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
     if not overwrite and base.with_name(base.name + ".npz").exists():
         raise OutputExistsError(f"{str(base)!r} already exists; pass --overwrite to replace it.")
     checkpoint = checkpoint or base.with_name(base.name + ".checkpoint")
-    model = Word2Vec(sg=sg, dim=dim, window=window, negative=negative, sample=sample, epochs=epochs,
-                     min_count=min_count, alpha=alpha, batch_size=batch_size, vectors=vectors, device=device,
-                     seed=seed, kernel=kernel, cuda_graph=cuda_graph, progress=progress)
+    model = Word2Vec(
+        sg=sg,
+        dim=dim,
+        window=window,
+        negative=negative,
+        sample=sample,
+        epochs=epochs,
+        min_count=min_count,
+        alpha=alpha,
+        batch_size=batch_size,
+        vectors=vectors,
+        device=device,
+        seed=seed,
+        kernel=kernel,
+        cuda_graph=cuda_graph,
+        progress=progress,
+    )
     model.fit(corpus, checkpoint=checkpoint)
     path = model.embedding_.save(base)
     speed = model.words_per_second_
-    return {"output": str(path), "model": "skip-gram" if sg else "CBOW", "words": len(model.index_to_key_),
-            "dim": dim, "raw words": model.raw_words_, "effective words": model.effective_words_,
-            "train seconds": round(model.train_seconds_, 2),
-            "words/s": f"{speed:,.0f}" if speed == speed else "(a finished run was reloaded)",
-            "final loss": round(model.loss_history_[-1]["loss"], 4), "checkpoint": str(checkpoint)}
+    return {
+        "output": str(path),
+        "model": "skip-gram" if sg else "CBOW",
+        "words": len(model.index_to_key_),
+        "dim": dim,
+        "raw words": model.raw_words_,
+        "effective words": model.effective_words_,
+        "train seconds": round(model.train_seconds_, 2),
+        "words/s": f"{speed:,.0f}" if speed == speed else "(a finished run was reloaded)",
+        "final loss": round(model.loss_history_[-1]["loss"], 4),
+        "checkpoint": str(checkpoint),
+    }
 
 
-def grammar_command(grammars: list[str], output: Path, model: str = "cnn", samples: str = "1e2,1e3,1e4",
-                    seeds: int = 3, n_test: int = 2000, task: str = "class", steps: int = 3000, batch_size: int = 128,
-                    lr: float = 3e-3, width: Optional[int] = None, device: str = "auto",
-                    progress: bool = True) -> dict[str, Any]:
+def grammar_command(
+    grammars: list[str],
+    output: Path,
+    model: str = "cnn",
+    samples: str = "1e2,1e3,1e4",
+    seeds: int = 3,
+    n_test: int = 2000,
+    task: str = "class",
+    steps: int = 3000,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    width: int | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, Any]:
     """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``."""
     from ..experiments.grammar import grammar_study
+
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
-    result = grammar_study(grammars, output, model=model, samples=parse_samples(samples), seeds=seeds, n_test=n_test,
-                           task=task, steps=steps, batch_size=batch_size, lr=lr, device=device, model_kwargs=kwargs,
-                           progress=progress)
+    result = grammar_study(
+        grammars,
+        output,
+        model=model,
+        samples=parse_samples(samples),
+        seeds=seeds,
+        n_test=n_test,
+        task=task,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        model_kwargs=kwargs,
+        progress=progress,
+    )
     return {"output": str(output), **result}
 
 
@@ -76,32 +142,54 @@ def register(app: typer.Typer) -> None:
         sample: float = typer.Option(1e-3, help="Subsampling threshold (0 disables)."),
         epochs: int = typer.Option(5),
         min_count: int = typer.Option(5, help="Drop words seen fewer times."),
-        alpha: Optional[float] = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
-        batch_size: Optional[int] = typer.Option(None, help="Examples per SGD step (default 4096 on CPU, 65536 on GPU)."),
+        alpha: float | None = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
+        batch_size: int | None = typer.Option(None, help="Examples per SGD step (default 4096 on CPU, 65536 on GPU)."),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),
-        kernel: str = typer.Option("auto", help="Step kernel: auto (numba on CPU, triton on GPU), torch, numba, "
-                                                "or triton (fused GPU kernels)."),
-        cuda_graph: Optional[bool] = typer.Option(None, "--cuda-graph/--no-cuda-graph",
-                                                  help="Skip-gram on a GPU: replay each step from a captured CUDA "
-                                                       "graph (default: on for skip-gram on a GPU)."),
-        checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint directory (default <output>.checkpoint)."),
+        kernel: str = typer.Option(
+            "auto", help="Step kernel: auto (numba on CPU, triton on GPU), torch, numba, or triton (fused GPU kernels)."
+        ),
+        cuda_graph: bool | None = typer.Option(
+            None,
+            "--cuda-graph/--no-cuda-graph",
+            help="Skip-gram on a GPU: replay each step from a captured CUDA "
+            "graph (default: on for skip-gram on a GPU).",
+        ),
+        checkpoint: Path | None = typer.Option(None, help="Checkpoint directory (default <output>.checkpoint)."),
         overwrite: bool = typer.Option(False, help="Replace an existing embedding."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""
-        summary = word2vec_command(corpus, output, sg=sg, dim=dim, window=window, negative=negative, sample=sample,
-                                   epochs=epochs, min_count=min_count, alpha=alpha, batch_size=batch_size,
-                                   vectors=vectors, device=device, seed=seed, kernel=kernel, cuda_graph=cuda_graph,
-                                   checkpoint=checkpoint, overwrite=overwrite, progress=progress)
+        summary = word2vec_command(
+            corpus,
+            output,
+            sg=sg,
+            dim=dim,
+            window=window,
+            negative=negative,
+            sample=sample,
+            epochs=epochs,
+            min_count=min_count,
+            alpha=alpha,
+            batch_size=batch_size,
+            vectors=vectors,
+            device=device,
+            seed=seed,
+            kernel=kernel,
+            cuda_graph=cuda_graph,
+            checkpoint=checkpoint,
+            overwrite=overwrite,
+            progress=progress,
+        )
         console.print(kv_table("word2vec", list(summary.items())))
 
     @train_app.command("grammar")
     @cli_errors
     def grammar(
-        grammar_specs: list[str] = typer.Option(..., "--grammar", "-g",
-                                                help="Grammar spec, e.g. rhm:v=8,n_c=8,m=4,s=2,L=3 (repeat for several)."),
+        grammar_specs: list[str] = typer.Option(
+            ..., "--grammar", "-g", help="Grammar spec, e.g. rhm:v=8,n_c=8,m=4,s=2,L=3 (repeat for several)."
+        ),
         output: Path = typer.Option(..., "--output", "-o", help="Directory for curves.csv, summary.json, figures."),
         model: str = typer.Option("cnn", help="cnn, transformer or fc."),
         samples: str = typer.Option("1e2,1e3,1e4", help="Training-set sizes P, comma-separated."),
@@ -111,17 +199,32 @@ def register(app: typer.Typer) -> None:
         steps: int = typer.Option(3000, help="Most optimiser steps per run."),
         batch_size: int = typer.Option(128),
         lr: float = typer.Option(3e-3, help="Adam learning rate."),
-        width: Optional[int] = typer.Option(None, help="Hidden width (d_model for the transformer)."),
+        width: int | None = typer.Option(None, help="Hidden width (d_model for the transformer)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Learning curves and sample complexity P* of a network on one or more grammars."""
-        summary = grammar_command(grammar_specs, output, model=model, samples=samples, seeds=seeds, n_test=n_test,
-                                  task=task, steps=steps, batch_size=batch_size, lr=lr, width=width, device=device,
-                                  progress=progress)
-        rows = [[t["spec"], f"{t['scale']:.0f}", f"{t['P_star']:.0f}", f"{t['P_star_over_scale']:.2f}"]
-                for t in summary["tables"]]
+        summary = grammar_command(
+            grammar_specs,
+            output,
+            model=model,
+            samples=samples,
+            seeds=seeds,
+            n_test=n_test,
+            task=task,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            width=width,
+            device=device,
+            progress=progress,
+        )
+        rows = [
+            [t["spec"], f"{t['scale']:.0f}", f"{t['P_star']:.0f}", f"{t['P_star_over_scale']:.2f}"]
+            for t in summary["tables"]
+        ]
         from rich.table import Table
+
         table = Table(title=f"sample complexity ({model})", title_justify="left")
         for h in ("grammar", "n_c m^L", "P*", "P*/(n_c m^L)"):
             table.add_column(h)

@@ -21,6 +21,7 @@ Targets and eigensolvers consume it through :func:`cooc.spectral.operator.target
 :func:`save_blocked` (from an in-memory matrix) or by the Dask counter, each worker
 writing the blocks it reduced (``count_distributed(..., out=...)``).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,10 +33,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
-from .matrix import normalised_marginals
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
 from ..corpus.vocab import Vocabulary
+from .matrix import normalised_marginals
 
 LAYOUT = "blocked"
 #: Default bytes of one block (data + indices of its nonzeros) when splitting a matrix.
@@ -45,6 +46,7 @@ BLOCK_BYTES = 256 << 20
 def blocks_dir(path: str | os.PathLike) -> Path:
     """The block folder of the co-occurrence file ``path`` (``<base>.blocks``)."""
     from .matrix import _paths
+
     meta = _paths(path)[1]
     return meta.with_name(meta.name[: -len(".json")] + ".blocks")
 
@@ -81,6 +83,7 @@ def estimated_row_nnz(unigram: np.ndarray, window: int, vocab_size: int) -> np.n
 def prepare_blocked_output(path: str | os.PathLike, overwrite: bool) -> Path:
     """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``."""
     from .matrix import _paths
+
     npz, meta = _paths(path)
     folder = blocks_dir(path)
     if (meta.exists() or npz.exists() or folder.exists()) and not overwrite:
@@ -103,8 +106,13 @@ def _save_csr(folder: Path, stem: str, m: sp.csr_matrix) -> dict[str, str]:
     return sums
 
 
-def save_block(folder: str | os.PathLike, index: int, start: int, total: sp.csr_matrix,
-               per_offset: list[sp.csr_matrix] | None = None) -> dict[str, Any]:
+def save_block(
+    folder: str | os.PathLike,
+    index: int,
+    start: int,
+    total: sp.csr_matrix,
+    per_offset: list[sp.csr_matrix] | None = None,
+) -> dict[str, Any]:
     """Write rows ``[start, start + R)`` (the matrix ``total`` of shape (R, V)); return its entry.
 
     Parameters
@@ -122,9 +130,14 @@ def save_block(folder: str | os.PathLike, index: int, start: int, total: sp.csr_
     folder = Path(folder)
     total = _canonical(total)
     stem = f"b{index:05d}"
-    entry: dict[str, Any] = {"stem": stem, "start": int(start), "stop": int(start + total.shape[0]),
-                             "nnz": int(total.nnz), "sum": total.data.sum().item() if total.nnz else 0,
-                             "checksums": _save_csr(folder, stem, total)}
+    entry: dict[str, Any] = {
+        "stem": stem,
+        "start": int(start),
+        "stop": int(start + total.shape[0]),
+        "nnz": int(total.nnz),
+        "sum": total.data.sum().item() if total.nnz else 0,
+        "checksums": _save_csr(folder, stem, total),
+    }
     for j, m in enumerate(per_offset or [], start=1):
         entry["checksums"].update({f"o{j}.{k}": v for k, v in _save_csr(folder, f"{stem}.o{j}", _canonical(m)).items()})
     entry["row_sums"] = np.asarray(total.sum(axis=1)).ravel()
@@ -138,11 +151,20 @@ def _canonical(m: Any) -> sp.csr_matrix:
     return m
 
 
-def write_metadata(path: str | os.PathLike, entries: list[dict[str, Any]], vocab: Vocabulary, unigram: np.ndarray,
-                   settings: dict[str, Any], provenance: dict[str, Any], dtype: Any, n_offsets: int = 0,
-                   independent_pairs: np.ndarray | None = None) -> Path:
+def write_metadata(
+    path: str | os.PathLike,
+    entries: list[dict[str, Any]],
+    vocab: Vocabulary,
+    unigram: np.ndarray,
+    settings: dict[str, Any],
+    provenance: dict[str, Any],
+    dtype: Any,
+    n_offsets: int = 0,
+    independent_pairs: np.ndarray | None = None,
+) -> Path:
     """Write the shared arrays and, last, ``<base>.json``; the blocked matrix is then complete."""
     from .matrix import FORMAT, _paths
+
     folder = blocks_dir(path)
     entries = sorted(entries, key=lambda e: e["start"])
     V = len(vocab)
@@ -156,16 +178,32 @@ def write_metadata(path: str | os.PathLike, entries: list[dict[str, Any]], vocab
     atomic_save_npy(folder / "independent_pairs.npy", pairs.reshape(-1, 2))
     blocks = [{k: v for k, v in e.items() if k != "row_sums"} for e in entries]
     meta = _paths(path)[1]
-    atomic_write_json(meta, {
-        "format": FORMAT, "layout": LAYOUT, "shape": [V, V], "nnz": sum(b["nnz"] for b in blocks),
-        "dtype": str(np.dtype(dtype)), "total": sum(b["sum"] for b in blocks), "n_offsets": int(n_offsets),
-        "settings": settings, "provenance": provenance, "folder": folder.name, "blocks": blocks,
-    })
+    atomic_write_json(
+        meta,
+        {
+            "format": FORMAT,
+            "layout": LAYOUT,
+            "shape": [V, V],
+            "nnz": sum(b["nnz"] for b in blocks),
+            "dtype": str(np.dtype(dtype)),
+            "total": sum(b["sum"] for b in blocks),
+            "n_offsets": int(n_offsets),
+            "settings": settings,
+            "provenance": provenance,
+            "folder": folder.name,
+            "blocks": blocks,
+        },
+    )
     return meta
 
 
-def save_blocked(cooc: Any, path: str | os.PathLike, n_blocks: int | None = None, overwrite: bool = False,
-                 block_bytes: int = BLOCK_BYTES) -> "BlockedCooccurrence":
+def save_blocked(
+    cooc: Any,
+    path: str | os.PathLike,
+    n_blocks: int | None = None,
+    overwrite: bool = False,
+    block_bytes: int = BLOCK_BYTES,
+) -> BlockedCooccurrence:
     """Write an in-memory :class:`~cooc.Cooccurrence` as row blocks; return it opened lazily.
 
     Parameters
@@ -187,8 +225,17 @@ def save_blocked(cooc: Any, path: str | os.PathLike, n_blocks: int | None = None
     for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
         per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
         entries.append(save_block(folder, b, int(start), counts[start:stop], per))
-    write_metadata(path, entries, cooc.vocab, cooc.unigram, cooc.settings, cooc.provenance, counts.dtype,
-                   len(cooc.per_offset or []), cooc.independent_pairs)
+    write_metadata(
+        path,
+        entries,
+        cooc.vocab,
+        cooc.unigram,
+        cooc.settings,
+        cooc.provenance,
+        counts.dtype,
+        len(cooc.per_offset or []),
+        cooc.independent_pairs,
+    )
     return BlockedCooccurrence.open(path)
 
 
@@ -232,8 +279,9 @@ class BlockedCooccurrence:
             raise CorruptFileError(f"blocked co-occurrence {str(path)!r}: blocks do not tile rows 0..{V}.")
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "BlockedCooccurrence":
+    def open(cls, path: str | os.PathLike) -> BlockedCooccurrence:
         from .matrix import FORMAT, _paths
+
         meta_path = _paths(path)[1]
         meta = load_json(meta_path, "co-occurrence metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("layout") != LAYOUT:
@@ -274,8 +322,10 @@ class BlockedCooccurrence:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        return (f"BlockedCooccurrence(V={self.shape[0]}, nnz={self.nnz}, blocks={self.n_blocks}, "
-                f"dtype={self.dtype}, settings={self.settings})")
+        return (
+            f"BlockedCooccurrence(V={self.shape[0]}, nnz={self.nnz}, blocks={self.n_blocks}, "
+            f"dtype={self.dtype}, settings={self.settings})"
+        )
 
     def unigram_probabilities(self, marginals: str = "global") -> np.ndarray:
         """P_i over the V words, from global unigram counts or from the stored row sums."""
@@ -291,12 +341,18 @@ class BlockedCooccurrence:
         stem = entry["stem"] if offset is None else f"{entry['stem']}.o{offset}"
         if offset is not None and not 1 <= offset <= self.per_offset_count:
             raise InvalidParameterError(f"offset must lie in 1..{self.per_offset_count}, got {offset!r}.")
-        arrays = [load_npy(self.folder / f"{stem}.{part}.npy", mmap=True, what="co-occurrence block")
-                  for part in ("data", "indices", "indptr")]
+        arrays = [
+            load_npy(self.folder / f"{stem}.{part}.npy", mmap=True, what="co-occurrence block")
+            for part in ("data", "indices", "indptr")
+        ]
         data, indices, indptr = arrays
         rows = entry["stop"] - entry["start"]
-        if indptr.shape != (rows + 1,) or data.shape != indices.shape or int(indptr[-1]) != data.shape[0] or (
-                offset is None and data.shape[0] != entry["nnz"]):
+        if (
+            indptr.shape != (rows + 1,)
+            or data.shape != indices.shape
+            or int(indptr[-1]) != data.shape[0]
+            or (offset is None and data.shape[0] != entry["nnz"])
+        ):
             raise CorruptFileError(f"co-occurrence block {str(self.folder / stem)!r} has the wrong size (truncated?).")
         return sp.csr_matrix((data, indices, indptr), shape=(rows, self.shape[1]), copy=False)
 
@@ -313,8 +369,9 @@ class BlockedCooccurrence:
                 name = f"{entry['stem']}.{prefix + '.' if prefix else ''}{part}.npy"
                 full = self.folder / name
                 if not full.exists() or file_checksum(full) != expected:
-                    raise CorruptFileError(f"co-occurrence block file {str(full)!r} is missing or does not match "
-                                           f"its checksum.")
+                    raise CorruptFileError(
+                        f"co-occurrence block file {str(full)!r} is missing or does not match its checksum."
+                    )
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
         """``C @ x`` block by block; ``x`` of shape (V,) or (V, k)."""
@@ -361,6 +418,7 @@ class BlockedCooccurrence:
     def subset(self, words: Iterable[str]) -> Any:
         """An in-memory :class:`~cooc.Cooccurrence` restricted to ``words`` (in that order)."""
         from .matrix import Cooccurrence
+
         words = list(words)
         ids = self.vocab.ids(words)
         missing = [w for w, i in zip(words, ids) if i < 0]
@@ -378,13 +436,17 @@ class BlockedCooccurrence:
     def to_memory(self) -> Any:
         """Load every block into one in-memory :class:`~cooc.Cooccurrence`."""
         from .matrix import Cooccurrence
+
         counts = sp.vstack([b for _, _, b in self.iter_blocks()], format="csr")
         per = None
         if self.per_offset_count:
-            per = [sp.vstack([b for _, _, b in self.iter_blocks(j)], format="csr")
-                   for j in range(1, self.per_offset_count + 1)]
-        return Cooccurrence(counts, self.vocab, self.unigram, self.settings, self.provenance, per,
-                            self.independent_pairs)
+            per = [
+                sp.vstack([b for _, _, b in self.iter_blocks(j)], format="csr")
+                for j in range(1, self.per_offset_count + 1)
+            ]
+        return Cooccurrence(
+            counts, self.vocab, self.unigram, self.settings, self.provenance, per, self.independent_pairs
+        )
 
 
 def is_blocked(obj: Any) -> bool:
@@ -392,5 +454,15 @@ def is_blocked(obj: Any) -> bool:
     return isinstance(obj, BlockedCooccurrence)
 
 
-__all__ = ["BlockedCooccurrence", "save_blocked", "save_block", "write_metadata", "prepare_blocked_output",
-           "row_ranges", "estimated_row_nnz", "blocks_dir", "is_blocked", "LAYOUT"]
+__all__ = [
+    "BlockedCooccurrence",
+    "save_blocked",
+    "save_block",
+    "write_metadata",
+    "prepare_blocked_output",
+    "row_ranges",
+    "estimated_row_nnz",
+    "blocks_dir",
+    "is_blocked",
+    "LAYOUT",
+]

@@ -1,4 +1,5 @@
 """Cooccurrence: a V x V sparse count matrix with its marginals, vocabulary and provenance."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz, provenance as make_provenance
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
+from .._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
+from .._core.io import provenance as make_provenance
 from ..corpus.vocab import Vocabulary
 
 FORMAT = "cooc.cooccurrence/1"
@@ -40,7 +42,7 @@ def normalised_marginals(unigram: np.ndarray, row_sums: Any, marginals: str = "g
 def _csr(matrix: Any) -> sp.csr_matrix:
     m = sp.csr_matrix(matrix)
     if isinstance(matrix, sp.csr_matrix) and matrix.has_canonical_format:
-        m.has_canonical_format = True   # known (the counter marks its results): no second O(nnz) check
+        m.has_canonical_format = True  # known (the counter marks its results): no second O(nnz) check
     m.sum_duplicates()
     m.sort_indices()
     return m
@@ -66,13 +68,22 @@ class Cooccurrence:
         Word-id pairs set to independence by :meth:`zero_block`; targets make them exact.
     """
 
-    def __init__(self, counts: Any, vocab: Vocabulary, unigram: np.ndarray | None = None,
-                 settings: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None,
-                 per_offset: Sequence[Any] | None = None, independent_pairs: np.ndarray | None = None):
+    def __init__(
+        self,
+        counts: Any,
+        vocab: Vocabulary,
+        unigram: np.ndarray | None = None,
+        settings: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
+        per_offset: Sequence[Any] | None = None,
+        independent_pairs: np.ndarray | None = None,
+    ):
         self.counts = _csr(counts)
         V = len(vocab)
         if self.counts.shape != (V, V):
-            raise InvalidParameterError(f"Cooccurrence: counts of shape {self.counts.shape} for a vocabulary of {V} words.")
+            raise InvalidParameterError(
+                f"Cooccurrence: counts of shape {self.counts.shape} for a vocabulary of {V} words."
+            )
         self.vocab = vocab
         self.unigram = np.asarray(vocab.counts if unigram is None else unigram)
         if self.unigram.shape != (V,):
@@ -80,8 +91,11 @@ class Cooccurrence:
         self.settings = dict(settings or {})
         self.provenance = dict(provenance or make_provenance())
         self.per_offset = None if per_offset is None else [_csr(m) for m in per_offset]
-        self.independent_pairs = (np.zeros((0, 2), dtype=np.int64) if independent_pairs is None
-                                  else np.asarray(independent_pairs, dtype=np.int64).reshape(-1, 2))
+        self.independent_pairs = (
+            np.zeros((0, 2), dtype=np.int64)
+            if independent_pairs is None
+            else np.asarray(independent_pairs, dtype=np.int64).reshape(-1, 2)
+        )
 
     # -- basic facts ----------------------------------------------------------------------
     @property
@@ -105,8 +119,10 @@ class Cooccurrence:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        return (f"Cooccurrence(V={self.shape[0]}, nnz={self.nnz}, total={self.total:.6g}, "
-                f"dtype={self.dtype}, settings={self.settings})")
+        return (
+            f"Cooccurrence(V={self.shape[0]}, nnz={self.nnz}, total={self.total:.6g}, "
+            f"dtype={self.dtype}, settings={self.settings})"
+        )
 
     def unigram_probabilities(self, marginals: str = "global") -> np.ndarray:
         """P_i normalised over the V words: from global unigram counts or from the block's rows."""
@@ -126,19 +142,27 @@ class Cooccurrence:
         return self.counts
 
     @classmethod
-    def from_scipy(cls, matrix: Any, vocab: Vocabulary | Sequence[str], unigram: np.ndarray | None = None,
-                   **kwargs: Any) -> "Cooccurrence":
+    def from_scipy(
+        cls, matrix: Any, vocab: Vocabulary | Sequence[str], unigram: np.ndarray | None = None, **kwargs: Any
+    ) -> Cooccurrence:
         if not isinstance(vocab, Vocabulary):
             vocab = Vocabulary(list(vocab))
         return cls(matrix, vocab, unigram, **kwargs)
 
-    def _derived(self, counts: Any, vocab: Vocabulary, unigram: np.ndarray, per_offset=None,
-                 independent_pairs=None, note: str = "") -> "Cooccurrence":
+    def _derived(
+        self,
+        counts: Any,
+        vocab: Vocabulary,
+        unigram: np.ndarray,
+        per_offset=None,
+        independent_pairs=None,
+        note: str = "",
+    ) -> Cooccurrence:
         prov = dict(self.provenance)
         prov["derived"] = list(prov.get("derived", [])) + ([note] if note else [])
         return Cooccurrence(counts, vocab, unigram, self.settings, prov, per_offset, independent_pairs)
 
-    def subset(self, words: Iterable[str]) -> "Cooccurrence":
+    def subset(self, words: Iterable[str]) -> Cooccurrence:
         """Restrict to ``words`` (in that order); marginals keep their global normalisation."""
         words = list(words)
         ids = self.vocab.ids(words)
@@ -163,7 +187,7 @@ class Cooccurrence:
             out.append((int(ia), int(ib)))
         return np.array(out, dtype=np.int64).reshape(-1, 2)
 
-    def zero_block(self, pairs: Iterable[Any]) -> "Cooccurrence":
+    def zero_block(self, pairs: Iterable[Any]) -> Cooccurrence:
         """Set word pairs to independence: C_ab = C_ba = N P_a P_b (then M = 1, log M = 0, M* = 0).
 
         ``pairs`` holds ``(a, b)`` words or ids; both orders are changed. Counts become
@@ -177,28 +201,42 @@ class Cooccurrence:
         counts = self.counts.astype(np.float64).tolil()
         counts[ids[:, 0], ids[:, 1]] = values
         done = np.unique(np.concatenate([self.independent_pairs, ids]), axis=0)
-        return self._derived(counts.tocsr(), self.vocab, self.unigram, self.per_offset, done,
-                             f"zero_block({len(ids)} entries)")
+        return self._derived(
+            counts.tocsr(), self.vocab, self.unigram, self.per_offset, done, f"zero_block({len(ids)} entries)"
+        )
 
     # -- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``<path>.npz`` (arrays) and ``<path>.json`` (vocabulary, settings, provenance) atomically."""
         npz, meta = _paths(path)
-        arrays = {"data": self.counts.data, "indices": self.counts.indices, "indptr": self.counts.indptr,
-                  "shape": np.array(self.shape, dtype=np.int64), "unigram": self.unigram,
-                  "independent_pairs": self.independent_pairs}
+        arrays = {
+            "data": self.counts.data,
+            "indices": self.counts.indices,
+            "indptr": self.counts.indptr,
+            "shape": np.array(self.shape, dtype=np.int64),
+            "unigram": self.unigram,
+            "independent_pairs": self.independent_pairs,
+        }
         for j, m in enumerate(self.per_offset or [], start=1):
             arrays.update({f"offset{j}_data": m.data, f"offset{j}_indices": m.indices, f"offset{j}_indptr": m.indptr})
         atomic_save_npz(npz, **arrays)
-        atomic_write_json(meta, {
-            "format": FORMAT, "shape": list(self.shape), "nnz": self.nnz, "dtype": str(self.dtype),
-            "n_offsets": len(self.per_offset or []), "settings": self.settings, "provenance": self.provenance,
-            "vocab": {"words": self.vocab.words, "counts": self.vocab.counts.tolist(), "total": self.vocab.total},
-        })
+        atomic_write_json(
+            meta,
+            {
+                "format": FORMAT,
+                "shape": list(self.shape),
+                "nnz": self.nnz,
+                "dtype": str(self.dtype),
+                "n_offsets": len(self.per_offset or []),
+                "settings": self.settings,
+                "provenance": self.provenance,
+                "vocab": {"words": self.vocab.words, "counts": self.vocab.counts.tolist(), "total": self.vocab.total},
+            },
+        )
         return npz
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Cooccurrence":
+    def load(cls, path: str | os.PathLike) -> Cooccurrence:
         """Read a file written by :meth:`save`; a blocked (out-of-core) one opens as a lazy
         :class:`~cooc.cooccurrence.blocked.BlockedCooccurrence` (see :func:`cooc.cooccurrence.blocked.save_blocked`)."""
         npz, meta_path = _paths(path)
@@ -207,26 +245,41 @@ class Cooccurrence:
             raise CorruptFileError(f"{str(meta_path)!r} is not a cooc co-occurrence file.")
         if meta.get("layout") == "blocked":  # out-of-core row blocks, opened lazily
             from .blocked import BlockedCooccurrence
+
             return BlockedCooccurrence.open(meta_path)
         arrays = load_npz(npz, required=("data", "indices", "indptr", "shape", "unigram"), what="co-occurrence")
         try:
             shape = tuple(int(x) for x in arrays["shape"])
             counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
             counts.check_format(full_check=True)
-            per = [sp.csr_matrix((arrays[f"offset{j}_data"], arrays[f"offset{j}_indices"], arrays[f"offset{j}_indptr"]),
-                                 shape=shape) for j in range(1, meta.get("n_offsets", 0) + 1)] or None
+            per = [
+                sp.csr_matrix(
+                    (arrays[f"offset{j}_data"], arrays[f"offset{j}_indices"], arrays[f"offset{j}_indptr"]), shape=shape
+                )
+                for j in range(1, meta.get("n_offsets", 0) + 1)
+            ] or None
             v = meta["vocab"]
             vocab = Vocabulary(v["words"], v["counts"], total=v["total"])
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise CorruptFileError(f"co-occurrence file {str(npz)!r} is inconsistent ({exc}).") from None
         if counts.nnz != meta.get("nnz"):
-            raise CorruptFileError(f"co-occurrence file {str(npz)!r} holds {counts.nnz} entries, metadata says {meta.get('nnz')}.")
-        return cls(counts, vocab, arrays["unigram"], meta.get("settings"), meta.get("provenance"), per,
-                   arrays.get("independent_pairs"))
+            raise CorruptFileError(
+                f"co-occurrence file {str(npz)!r} holds {counts.nnz} entries, metadata says {meta.get('nnz')}."
+            )
+        return cls(
+            counts,
+            vocab,
+            arrays["unigram"],
+            meta.get("settings"),
+            meta.get("provenance"),
+            per,
+            arrays.get("independent_pairs"),
+        )
 
     def to_glove(self, path: str | os.PathLike) -> None:
         """Write GloVe's binary co-occurrence records (int32 word, int32 context, float64 value; 1-based)."""
         from .._core.io import atomic_path
+
         coo = self.counts.tocoo()
         records = np.empty(coo.nnz, dtype=GLOVE_RECORD)
         records["word"], records["context"], records["value"] = coo.row + 1, coo.col + 1, coo.data
@@ -234,11 +287,13 @@ class Cooccurrence:
             records.tofile(tmp)
 
     @classmethod
-    def from_glove(cls, path: str | os.PathLike, vocab: Vocabulary, **kwargs: Any) -> "Cooccurrence":
+    def from_glove(cls, path: str | os.PathLike, vocab: Vocabulary, **kwargs: Any) -> Cooccurrence:
         """Read GloVe's binary records (e.g. the output of ``cooccur``); duplicates are summed."""
         size = os.path.getsize(path)
         if size % GLOVE_RECORD.itemsize:
-            raise CorruptFileError(f"{str(path)!r} is not a GloVe co-occurrence file (size {size} is not a multiple of 16).")
+            raise CorruptFileError(
+                f"{str(path)!r} is not a GloVe co-occurrence file (size {size} is not a multiple of 16)."
+            )
         records = np.fromfile(path, dtype=GLOVE_RECORD)
         V = len(vocab)
         w, c = records["word"].astype(np.int64) - 1, records["context"].astype(np.int64) - 1

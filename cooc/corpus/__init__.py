@@ -1,4 +1,5 @@
 """Text to token ids: vocabulary, tokenisation, the TokenCorpus store, its parallel build, and sources."""
+
 from __future__ import annotations
 
 from .._core.lazy import lazy_exports

@@ -8,23 +8,24 @@ that keeps everyone equally busy, and yields the results in source order with a 
 number in flight. :func:`remap_shards` rewrites the raw shards with the final ids, the
 shards shared between the processes.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._core.io import load_npy
 from ._tokenize_fast import gather
-from .store import write_shard
 from .sources import Source
+from .store import write_shard
 from .tokenize import StreamEncoder, Tokenizer
 
 _WORKER: dict[str, Any] = {}
@@ -73,7 +74,7 @@ class Helpers:
         self.init = (tokenizer.settings(), type(source).prepare)
         self.pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> "Helpers":
+    def __enter__(self) -> Helpers:
         _init_worker(*self.init)  # the main process tokenises too
         if self.workers > 1:
             # fork: cheap, and works when the caller is a notebook or a script read from stdin.
@@ -87,8 +88,9 @@ class Helpers:
                 encoder.encode_lines(b"warm up\n\xff\n")
                 _init_worker(*self.init)
                 gather(np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.int64))
-            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=ctx, initializer=_init_worker,
-                                            initargs=self.init)
+            self.pool = ProcessPoolExecutor(
+                self.workers - 1, mp_context=ctx, initializer=_init_worker, initargs=self.init
+            )
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -97,8 +99,9 @@ class Helpers:
             self.pool = None
 
 
-def encoded(source: Source, helpers: Helpers, batch_chars: int, skip: int, max_docs: int | None,
-             resume: dict[str, Any] | None) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
+def encoded(
+    source: Source, helpers: Helpers, batch_chars: int, skip: int, max_docs: int | None, resume: dict[str, Any] | None
+) -> Iterator[tuple[int, tuple[str | None, dict[str, Any] | None], tuple]]:
     """``(items in the batch, (file name of a block, resume point after the batch), what the
     worker returned)``, in order."""
     limit = None if max_docs is None else max(max_docs - skip, 0)
@@ -164,8 +167,9 @@ def encoded(source: Source, helpers: Helpers, batch_chars: int, skip: int, max_d
         yield head()
 
 
-def _with_resume_points(batches: Iterator[list[Any]], skip: int, source_state: Callable[[], Any]
-                        ) -> Iterator[tuple[tuple[None, dict[str, Any] | None], list[Any]]]:
+def _with_resume_points(
+    batches: Iterator[list[Any]], skip: int, source_state: Callable[[], Any]
+) -> Iterator[tuple[tuple[None, dict[str, Any] | None], list[Any]]]:
     """Tag each batch with the source's resume token taken right after its last item."""
     items = skip
     for batch in batches:

@@ -13,12 +13,14 @@ The table persists across batches in a :class:`BatchEncoder` (one per worker pro
 after the first batches almost every token is already known and only new word types
 cross the process boundary.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 try:
     import numba
+
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - numba is a dependency; the Python path still works
     HAVE_NUMBA = False
@@ -63,8 +65,11 @@ def _normalise_bytes(buf, out, lines):
             o += 3
             i += 2
             continue
-        if c == 0xE2 and i + 2 < n and (buf[i + 1] == 0x84 and buf[i + 2] == 0xAA
-                                        or buf[i + 1] == 0x80 and buf[i + 2] == 0x99):
+        if (
+            c == 0xE2
+            and i + 2 < n
+            and (buf[i + 1] == 0x84 and buf[i + 2] == 0xAA or buf[i + 1] == 0x80 and buf[i + 2] == 0x99)
+        ):
             out[o] = 107 if buf[i + 1] == 0x84 else 39  # U+212A -> "k", U+2019 -> "'"
             o += 1
             i += 3
@@ -154,8 +159,9 @@ def _mix(h):
 
 
 @_jit
-def _encode_kernel(buf, n, keep, slots, type_hash, type_len, type_prefix, type_off, arena, counters,
-                   ids, doc_counts, i):
+def _encode_kernel(
+    buf, n, keep, slots, type_hash, type_len, type_prefix, type_off, arena, counters, ids, doc_counts, i
+):
     """Scan ``buf[i:n]``, appending token ids; return where it stopped (``n`` when done).
 
     ``counters`` holds [n_types, arena_used, n_tokens, doc]. The scan stops early, at the
@@ -326,15 +332,32 @@ class BatchEncoder:
         counters = np.array([self.n_types, self.arena_used, 0, 0], dtype=np.int64)
         i = 0
         while True:
-            i = _encode_kernel(clean, n, self.keep, self.slots, self.type_hash, self.type_len, self.type_prefix,
-                               self.type_off, self.arena, counters, ids, doc_counts, i)
+            i = _encode_kernel(
+                clean,
+                n,
+                self.keep,
+                self.slots,
+                self.type_hash,
+                self.type_len,
+                self.type_prefix,
+                self.type_off,
+                self.arena,
+                counters,
+                ids,
+                doc_counts,
+                i,
+            )
             self.n_types, self.arena_used = int(counters[0]), int(counters[1])
             if i >= n:
                 break
             self._grow(n - i)
         arena = self.arena
-        new = [arena[o:o + ln].tobytes() for o, ln in zip(self.type_off[first_new:self.n_types].tolist(),
-                                                         self.type_len[first_new:self.n_types].tolist())]
+        new = [
+            arena[o : o + ln].tobytes()
+            for o, ln in zip(
+                self.type_off[first_new : self.n_types].tolist(), self.type_len[first_new : self.n_types].tolist()
+            )
+        ]
         return new, ids[: counters[2]], doc_counts
 
 

@@ -31,6 +31,7 @@ English Wikipedia has of the order of 10 million types after lowercasing (an est
 with 16 workers about 1.2 GB + 0.6 GB in the main process and at most 0.7 GB per worker,
 plus some 200 MB of text and shards in flight.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,14 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from ._build_pool import Helpers, encoded, remap_shards
+from .._core.errors import InputDataError, OutputExistsError
 from .._core.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
 from .._core.params import Interval, OneOf, validate
 from .._core.progress import ProgressBar
+from ._build_pool import Helpers, encoded, remap_shards
 from ._tokenize_fast import gather
-from .store import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output
-from .._core.errors import InputDataError, OutputExistsError
 from .sources import Source, open_source
+from .store import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
 
@@ -64,11 +65,22 @@ _CONSTRAINTS = {
 }
 
 
-def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tokenizer: Tokenizer | None = None,
-                 vocab_size: int | None = None, min_count: int = 1, oov: str = "keep", workers: int | None = 1,
-                 shard_tokens: int = 1 << 24, batch_chars: int = 1 << 20, overwrite: bool = False,
-                 progress: bool = True, format: str | None = None, max_docs: int | None = None,
-                 _stop_after_shards: int | None = None) -> TokenCorpus:
+def build_corpus(
+    source: Source | str | os.PathLike,
+    out: str | os.PathLike,
+    tokenizer: Tokenizer | None = None,
+    vocab_size: int | None = None,
+    min_count: int = 1,
+    oov: str = "keep",
+    workers: int | None = 1,
+    shard_tokens: int = 1 << 24,
+    batch_chars: int = 1 << 20,
+    overwrite: bool = False,
+    progress: bool = True,
+    format: str | None = None,
+    max_docs: int | None = None,
+    _stop_after_shards: int | None = None,
+) -> TokenCorpus:
     """Tokenise ``source`` into a corpus directory ``out``.
 
     Parameters
@@ -98,16 +110,26 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     -------
     TokenCorpus
     """
-    params = {"vocab_size": vocab_size, "min_count": min_count, "workers": workers, "shard_tokens": shard_tokens,
-              "batch_chars": batch_chars, "oov": oov}
+    params = {
+        "vocab_size": vocab_size,
+        "min_count": min_count,
+        "workers": workers,
+        "shard_tokens": shard_tokens,
+        "batch_chars": batch_chars,
+        "oov": oov,
+    }
     validate(params, _CONSTRAINTS, "build_corpus")
     if not isinstance(source, Source):
         source = open_source(source, format=format)
     tokenizer = tokenizer or Tokenizer()
     workers = os.cpu_count() or 1 if workers is None else workers
     out = Path(out)
-    pass1 = {"source": source.describe(), "tokenizer": tokenizer.settings(), "shard_tokens": shard_tokens,
-             "max_docs": max_docs}
+    pass1 = {
+        "source": source.describe(),
+        "tokenizer": tokenizer.settings(),
+        "shard_tokens": shard_tokens,
+        "max_docs": max_docs,
+    }
     settings = {**pass1, "vocab_size": vocab_size, "min_count": min_count, "oov": oov}
     fresh = not out.exists()
     existing = _prepare(out, settings, pass1, overwrite)
@@ -117,8 +139,9 @@ def build_corpus(source: Source | str | os.PathLike, out: str | os.PathLike, tok
     with Helpers(workers, tokenizer, source) as helpers:
         try:
             if not state.complete:
-                _tokenize_pass(source, state, helpers, batch_chars, shard_tokens, progress, max_docs,
-                               _stop_after_shards)
+                _tokenize_pass(
+                    source, state, helpers, batch_chars, shard_tokens, progress, max_docs, _stop_after_shards
+                )
                 if _stop_after_shards is not None and not state.complete:
                     raise KeyboardInterrupt("stopped on request (test hook)")
         except Exception:
@@ -148,6 +171,7 @@ def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwri
 
 def _roundtrip(obj: Any) -> Any:
     import json
+
     return json.loads(json.dumps(obj))
 
 
@@ -165,7 +189,7 @@ class _RawState:
         self.complete = False
 
     @classmethod
-    def resume(cls, path: Path) -> "_RawState":
+    def resume(cls, path: Path) -> _RawState:
         state = cls(path)
         k = 0
         while (path / f"raw-{k:05d}.json").exists():
@@ -200,8 +224,14 @@ class _RawState:
             self.counts = grown
         return self.counts
 
-    def commit(self, tokens: np.ndarray, offsets: np.ndarray, new_types: list[bytes], consumed: int,
-               resume: dict[str, Any] | None = None) -> None:
+    def commit(
+        self,
+        tokens: np.ndarray,
+        offsets: np.ndarray,
+        new_types: list[bytes],
+        consumed: int,
+        resume: dict[str, Any] | None = None,
+    ) -> None:
         k = len(self.shards)
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
@@ -237,12 +267,20 @@ class _WorkerIds:
             grown = np.empty(max(2 * self.lut.size, need), dtype=np.int32)
             grown[: self.size] = self.lut[: self.size]
             self.lut = grown
-        self.lut[self.size:need] = gids
+        self.lut[self.size : need] = gids
         self.size = need
 
 
-def _tokenize_pass(source: Source, state: _RawState, helpers: Helpers, batch_chars: int, shard_tokens: int,
-                   progress: bool, max_docs: int | None, stop_after: int | None) -> None:
+def _tokenize_pass(
+    source: Source,
+    state: _RawState,
+    helpers: Helpers,
+    batch_chars: int,
+    shard_tokens: int,
+    progress: bool,
+    max_docs: int | None,
+    stop_after: int | None,
+) -> None:
     buf_tokens: list[np.ndarray] = []
     buf_lengths: list[np.ndarray] = []
     buffered = 0
@@ -265,7 +303,8 @@ def _tokenize_pass(source: Source, state: _RawState, helpers: Helpers, batch_cha
 
     try:
         for n_items, (label, point), (worker, types, local, lengths, bad) in encoded(
-                source, helpers, batch_chars, consumed, max_docs, state.resume_point):
+            source, helpers, batch_chars, consumed, max_docs, state.resume_point
+        ):
             if bad:
                 bad_lines[label] = bad_lines.get(label, 0) + bad
             gids = []
@@ -291,7 +330,7 @@ def _tokenize_pass(source: Source, state: _RawState, helpers: Helpers, batch_cha
                 stop = lengths.size if full >= cum.size else start + full + 1
                 n_tok = int(cum[stop - start - 1])
                 part = lengths[start:stop]
-                buf_tokens.append(ids[pos:pos + n_tok])
+                buf_tokens.append(ids[pos : pos + n_tok])
                 buf_lengths.append(part[part >= 0])
                 buffered += n_tok
                 pos += n_tok
@@ -338,11 +377,13 @@ def _rank_order(types: list[bytes], ids: np.ndarray, counts: np.ndarray) -> np.n
     tied = (c[1:] == c[:-1]) & (p[1:] == p[:-1])
     edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
     for lo, hi in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
-        order[lo:hi + 1] = sorted(order[lo:hi + 1].tolist(), key=names.__getitem__)
+        order[lo : hi + 1] = sorted(order[lo : hi + 1].tolist(), key=names.__getitem__)
     return order
 
 
-def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_count: int) -> tuple[np.ndarray, Vocabulary]:
+def _choose_vocab(
+    types: list[bytes], counts: np.ndarray, size: int | None, min_count: int
+) -> tuple[np.ndarray, Vocabulary]:
     """Provisional ids of the kept words in rank order (count desc, then alphabetical)."""
     candidates = np.flatnonzero(counts >= min_count)
     if size is not None and candidates.size > size:
@@ -356,18 +397,32 @@ def _choose_vocab(types: list[bytes], counts: np.ndarray, size: int | None, min_
     return chosen, Vocabulary(words, counts[chosen], total=int(counts.sum()))
 
 
-def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, Any], vocab_size: int | None,
-              min_count: int, oov: str, progress: bool, helpers: Helpers) -> TokenCorpus:
+def _finalize(
+    out: Path,
+    state: _RawState,
+    source: Source,
+    settings: dict[str, Any],
+    vocab_size: int | None,
+    min_count: int,
+    oov: str,
+    progress: bool,
+    helpers: Helpers,
+) -> TokenCorpus:
     n_types = len(state.types)
     counts = state.counts_for_all_types()[:n_types].copy()
     if counts.sum() == 0:
         shutil.rmtree(out)
-        raise InputDataError(f"the source yielded no tokens (no document had at least "
-                             f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written.")
+        raise InputDataError(
+            f"the source yielded no tokens (no document had at least "
+            f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written."
+        )
     chosen, vocab = _choose_vocab(state.types, counts, vocab_size, min_count)
     if vocab_size is not None and len(vocab) < vocab_size:
-        warnings.warn(f"asked for {vocab_size} words but the corpus has only {len(vocab)} "
-                      f"(with min_count={min_count}); using {len(vocab)}.", stacklevel=3)
+        warnings.warn(
+            f"asked for {vocab_size} words but the corpus has only {len(vocab)} "
+            f"(with min_count={min_count}); using {len(vocab)}.",
+            stacklevel=3,
+        )
     oov_id = len(vocab)
     remap = np.full(max(n_types, 1), oov_id, dtype=np.int32)
     remap[chosen] = np.arange(len(vocab), dtype=np.int32)
@@ -380,10 +435,20 @@ def _finalize(out: Path, state: _RawState, source: Source, settings: dict[str, A
     bar.close()
     vocab.save(out / VOCAB_FILE)
     oov_tokens = int(counts.sum() - vocab.counts.sum())
-    manifest = make_manifest(source.describe(), settings, vocab, shards, oov=oov,
-                             oov_id=oov_id if oov == "keep" else None, tokenizer=settings["tokenizer"],
-                             oov_tokens=oov_tokens, n_types=int(np.count_nonzero(counts)), min_count=min_count,
-                             vocab_size_requested=vocab_size, source_items=state.consumed)
+    manifest = make_manifest(
+        source.describe(),
+        settings,
+        vocab,
+        shards,
+        oov=oov,
+        oov_id=oov_id if oov == "keep" else None,
+        tokenizer=settings["tokenizer"],
+        oov_tokens=oov_tokens,
+        n_types=int(np.count_nonzero(counts)),
+        min_count=min_count,
+        vocab_size_requested=vocab_size,
+        source_items=state.consumed,
+    )
     atomic_write_json(out / MANIFEST, manifest)
     shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
     # The corpus as TokenCorpus.open would give it, without reading back the vocabulary just written

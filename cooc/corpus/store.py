@@ -12,6 +12,7 @@ Out-of-vocabulary tokens are either kept as the reserved id ``len(vocab)`` (``oo
 the default, so counters can drop them before windowing or treat them as gaps) or removed
 at build time (``oov="drop"``; ``oov_id`` is then ``None``).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy, provenance
 from .._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy, provenance
 from .vocab import Vocabulary
 
 FORMAT = "cooc.corpus/1"
@@ -52,7 +53,7 @@ class TokenCorpus:
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike, verify: bool = True) -> "TokenCorpus":
+    def open(cls, path: str | os.PathLike, verify: bool = True) -> TokenCorpus:
         """Open a corpus directory, validating the manifest and (with ``verify``) every checksum."""
         path = Path(path)
         if not path.is_dir():
@@ -79,7 +80,9 @@ class TokenCorpus:
         except (KeyError, TypeError):
             raise CorruptFileError(f"{str(self.path / MANIFEST)!r} lacks required fields.") from None
         if m.get("vocab_size") != len(self.vocab):
-            raise CorruptFileError(f"{str(self.path)!r}: manifest says {m.get('vocab_size')} words, vocab.tsv has {len(self.vocab)}.")
+            raise CorruptFileError(
+                f"{str(self.path)!r}: manifest says {m.get('vocab_size')} words, vocab.tsv has {len(self.vocab)}."
+            )
 
     def verify(self) -> None:
         """Recompute every shard's checksum; raise :class:`CorruptFileError` on a mismatch."""
@@ -114,8 +117,10 @@ class TokenCorpus:
         return self.n_docs
 
     def __repr__(self) -> str:
-        return (f"TokenCorpus({str(self.path)!r}, docs={self.n_docs}, tokens={self.n_tokens}, "
-                f"vocab={len(self.vocab)}, shards={self.n_shards})")
+        return (
+            f"TokenCorpus({str(self.path)!r}, docs={self.n_docs}, tokens={self.n_tokens}, "
+            f"vocab={len(self.vocab)}, shards={self.n_shards})"
+        )
 
     # -- reading --------------------------------------------------------------------------
     def shard(self, index: int, mmap: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +153,7 @@ class TokenCorpus:
                 end_doc = int(np.searchsorted(offsets, limit, side="right")) - 1
                 end_doc = min(max(end_doc, start_doc + 1), n_docs)
                 lo, hi = int(offsets[start_doc]), int(offsets[end_doc])
-                yield np.asarray(tokens[lo:hi]), (offsets[start_doc:end_doc + 1] - lo).astype(np.int64)
+                yield np.asarray(tokens[lo:hi]), (offsets[start_doc : end_doc + 1] - lo).astype(np.int64)
                 start_doc = end_doc
 
     def documents(self) -> Iterator[np.ndarray]:
@@ -176,10 +181,17 @@ class TokenCorpus:
         """A summary for display: counts, vocabulary, source and tokeniser."""
         m = self.manifest
         return {
-            "path": str(self.path), "documents": self.n_docs, "tokens": self.n_tokens,
-            "vocab_size": len(self.vocab), "oov": m.get("oov"), "oov_tokens": m.get("oov_tokens"),
-            "shards": self.n_shards, "source": m.get("source"), "tokenizer": m.get("tokenizer"),
-            "cooc_version": m.get("cooc_version"), "created": m.get("created"),
+            "path": str(self.path),
+            "documents": self.n_docs,
+            "tokens": self.n_tokens,
+            "vocab_size": len(self.vocab),
+            "oov": m.get("oov"),
+            "oov_tokens": m.get("oov_tokens"),
+            "shards": self.n_shards,
+            "source": m.get("source"),
+            "tokenizer": m.get("tokenizer"),
+            "cooc_version": m.get("cooc_version"),
+            "created": m.get("created"),
             "top_words": list(zip(self.vocab.words[:10], self.vocab.counts[:10].tolist())),
         }
 
@@ -204,7 +216,9 @@ def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> Toke
         shutil.rmtree(out)
     elif out.exists() and any(out.iterdir()) and not (out / ".build").exists():
         if not overwrite:
-            raise OutputExistsError(f"{str(out)!r} is not empty and holds no cooc corpus; pass --overwrite to replace it.")
+            raise OutputExistsError(
+                f"{str(out)!r} is not empty and holds no cooc corpus; pass --overwrite to replace it."
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return None
@@ -212,7 +226,9 @@ def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> Toke
 
 def _jsonable(obj: Any) -> Any:
     import json
+
     from .._core.io import _json_default
+
     return json.loads(json.dumps(obj, default=_json_default))
 
 
@@ -234,9 +250,17 @@ class CorpusWriter:
         Parameters that define the corpus; an identical rebuild reuses the directory.
     """
 
-    def __init__(self, out: str | os.PathLike, vocab: Vocabulary, source: dict[str, Any],
-                 settings: dict[str, Any] | None = None, shard_tokens: int = 1 << 24,
-                 overwrite: bool = False, oov_id: int | None = None, extra_manifest: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        out: str | os.PathLike,
+        vocab: Vocabulary,
+        source: dict[str, Any],
+        settings: dict[str, Any] | None = None,
+        shard_tokens: int = 1 << 24,
+        overwrite: bool = False,
+        oov_id: int | None = None,
+        extra_manifest: dict[str, Any] | None = None,
+    ):
         self.out = Path(out)
         self.vocab = vocab
         self.source = source
@@ -271,7 +295,7 @@ class CorpusWriter:
             take = min(take, lengths.size - start)
             lo, hi = int(offsets[start]), int(offsets[start + take])
             self._tokens.append(tokens[lo:hi].astype(np.int32, copy=False))
-            self._lengths.append(lengths[start:start + take])
+            self._lengths.append(lengths[start : start + take])
             self._buffered += hi - lo
             start += take
             if self._buffered >= self.shard_tokens:
@@ -295,7 +319,7 @@ class CorpusWriter:
         self._shards.append(write_shard(self.out, len(self._shards), tokens, offsets))
         self._tokens, self._lengths, self._buffered = [], [], 0
 
-    def close(self) -> "TokenCorpus":
+    def close(self) -> TokenCorpus:
         """Flush, write the vocabulary and the manifest; return the opened corpus."""
         if self.existing is not None:
             return self.existing
@@ -304,16 +328,24 @@ class CorpusWriter:
             n_docs = sum(s["n_docs"] for s in self._shards)
             if n_docs == 0:
                 from .._core.errors import InputDataError
+
                 raise InputDataError("no documents were written; the corpus would be empty.")
             self.vocab.save(self.out / VOCAB_FILE)
-            manifest = make_manifest(self.source, self.settings, self.vocab, self._shards,
-                                     oov="keep" if self.oov_id is not None else "drop", oov_id=self.oov_id,
-                                     extras=self._extras, **self.extra_manifest)
+            manifest = make_manifest(
+                self.source,
+                self.settings,
+                self.vocab,
+                self._shards,
+                oov="keep" if self.oov_id is not None else "drop",
+                oov_id=self.oov_id,
+                extras=self._extras,
+                **self.extra_manifest,
+            )
             atomic_write_json(self.out / MANIFEST, manifest)
             self._closed = True
         return TokenCorpus.open(self.out, verify=False)
 
-    def __enter__(self) -> "CorpusWriter":
+    def __enter__(self) -> CorpusWriter:
         return self
 
     def __exit__(self, exc_type, *rest: Any) -> None:
@@ -326,19 +358,41 @@ def write_shard(out: Path, index: int, tokens: np.ndarray, offsets: np.ndarray) 
     tok_rel, doc_rel = f"shards/tokens-{index:05d}.npy", f"shards/docs-{index:05d}.npy"
     atomic_save_npy(out / tok_rel, tokens.astype(np.int32, copy=False))
     atomic_save_npy(out / doc_rel, offsets.astype(np.int64, copy=False))
-    return {"tokens": tok_rel, "docs": doc_rel, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1),
-            "tokens_checksum": file_checksum(out / tok_rel), "docs_checksum": file_checksum(out / doc_rel)}
+    return {
+        "tokens": tok_rel,
+        "docs": doc_rel,
+        "n_tokens": int(tokens.size),
+        "n_docs": int(offsets.size - 1),
+        "tokens_checksum": file_checksum(out / tok_rel),
+        "docs_checksum": file_checksum(out / doc_rel),
+    }
 
 
-def make_manifest(source: dict[str, Any], settings: dict[str, Any], vocab: Vocabulary, shards: list[dict[str, Any]],
-                  oov: str, oov_id: int | None, extras: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+def make_manifest(
+    source: dict[str, Any],
+    settings: dict[str, Any],
+    vocab: Vocabulary,
+    shards: list[dict[str, Any]],
+    oov: str,
+    oov_id: int | None,
+    extras: dict[str, Any] | None = None,
+    **more: Any,
+) -> dict[str, Any]:
     prov = provenance()
     manifest = {
-        "format": FORMAT, "cooc_version": prov["cooc_version"], "created": prov["created"],
-        "source": source, "settings": _jsonable(settings),
-        "n_tokens": sum(s["n_tokens"] for s in shards), "n_docs": sum(s["n_docs"] for s in shards),
-        "vocab_size": len(vocab), "vocab_total": vocab.total, "oov": oov, "oov_id": oov_id,
-        "shards": shards, "extras": extras or {},
+        "format": FORMAT,
+        "cooc_version": prov["cooc_version"],
+        "created": prov["created"],
+        "source": source,
+        "settings": _jsonable(settings),
+        "n_tokens": sum(s["n_tokens"] for s in shards),
+        "n_docs": sum(s["n_docs"] for s in shards),
+        "vocab_size": len(vocab),
+        "vocab_total": vocab.total,
+        "oov": oov,
+        "oov_id": oov_id,
+        "shards": shards,
+        "extras": extras or {},
     }
     manifest.update(_jsonable(more))
     return manifest

@@ -12,6 +12,7 @@ deletions, then a 256-entry byte translation table over the UTF-8 bytes (every
 non-ASCII byte is outside ``[a-z0-9]`` and becomes a space), then ``bytes.split``.
 Tokens stay ``bytes`` on the hot path; :meth:`Tokenizer.__call__` decodes them.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .._core.params import Interval, OneOf, validate
 from .._core.errors import InputDataError
+from .._core.params import Interval, OneOf, validate
 
 RULES = ("wiki", "alpha")
 # Both patterns start with a literal character class so the regex engine can skip ahead
@@ -141,13 +142,16 @@ class Tokenizer:
         return {"rule": self.rule, "min_doc_tokens": self.min_doc_tokens, "substitutions": self.substitutions}
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> "Tokenizer":
-        return cls(settings.get("rule", "wiki"), settings.get("substitutions") or None,
-                   settings.get("min_doc_tokens", 0))
+    def from_settings(cls, settings: Mapping[str, Any]) -> Tokenizer:
+        return cls(
+            settings.get("rule", "wiki"), settings.get("substitutions") or None, settings.get("min_doc_tokens", 0)
+        )
 
     def __repr__(self) -> str:
-        return (f"Tokenizer(rule={self.rule!r}, substitutions={len(self.substitutions)} entries, "
-                f"min_doc_tokens={self.min_doc_tokens})")
+        return (
+            f"Tokenizer(rule={self.rule!r}, substitutions={len(self.substitutions)} entries, "
+            f"min_doc_tokens={self.min_doc_tokens})"
+        )
 
 
 def _invalid_lines(data: bytes) -> int:
@@ -167,7 +171,7 @@ def load_substitutions(path: str | os.PathLike) -> dict[str, str]:
     Blank lines and lines starting with ``#`` are ignored.
     """
     table: dict[str, str] = {}
-    with open(Path(path), "r", encoding="utf-8") as fh:
+    with open(Path(path), encoding="utf-8") as fh:
         for line in fh:
             line = line.strip("\n")
             if not line.strip() or line.lstrip().startswith("#"):
@@ -176,7 +180,6 @@ def load_substitutions(path: str | os.PathLike) -> dict[str, str]:
             phrase = " ".join(phrase.split())
             table[phrase] = token.strip() or phrase.replace(" ", "-")
     return table
-
 
 
 class StreamEncoder:
@@ -188,6 +191,7 @@ class StreamEncoder:
 
     def __init__(self, tokenizer: Tokenizer):
         from . import _tokenize_fast as fast
+
         self.tokenizer = tokenizer
         self._fast = fast.BatchEncoder(tokenizer._keep) if fast.HAVE_NUMBA and not tokenizer._subst_map else None
         self._table: dict[bytes, int] = {}
@@ -221,6 +225,7 @@ class StreamEncoder:
             Lines with bytes that are not UTF-8 (they separate tokens, like U+FFFD would).
         """
         from . import _tokenize_fast as fast
+
         if data.isascii():
             bad = 0
         elif fast.HAVE_NUMBA:

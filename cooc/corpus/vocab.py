@@ -4,6 +4,7 @@ Ids are frequency ranks (0 = most frequent; ties broken alphabetically), so the
 top-V vocabulary is simply ``ids < V``: counters restrict a corpus to a smaller
 vocabulary without re-encoding it.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core.io import atomic_write_json, atomic_write_text, load_json
 from .._core.errors import CorruptFileError, InvalidParameterError
+from .._core.io import atomic_write_json, atomic_write_text, load_json
 
 FORMAT = "cooc.vocabulary/1"
 
@@ -50,8 +51,9 @@ class Vocabulary:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_counts(cls, counts: Mapping[str, int], size: int | None = None, min_count: int = 1,
-                    total: int | None = None) -> "Vocabulary":
+    def from_counts(
+        cls, counts: Mapping[str, int], size: int | None = None, min_count: int = 1, total: int | None = None
+    ) -> Vocabulary:
         """The ``size`` most frequent words with at least ``min_count`` occurrences.
 
         Ties in count are broken alphabetically, so the result does not depend on the
@@ -85,8 +87,12 @@ class Vocabulary:
             raise KeyError(f"word {word!r} is not in the vocabulary") from None
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Vocabulary) and self.words == other.words
-                and np.array_equal(self.counts, other.counts) and self.total == other.total)
+        return (
+            isinstance(other, Vocabulary)
+            and self.words == other.words
+            and np.array_equal(self.counts, other.counts)
+            and self.total == other.total
+        )
 
     def __repr__(self) -> str:
         head = ", ".join(self.words[:5])
@@ -105,7 +111,7 @@ class Vocabulary:
         """Unigram probabilities ``counts / total`` (over all tokens of the corpus)."""
         return self.counts / max(self.total, 1)
 
-    def truncate(self, size: int) -> "Vocabulary":
+    def truncate(self, size: int) -> Vocabulary:
         """The first ``size`` words (the most frequent), keeping the corpus total."""
         if size < 1:
             raise InvalidParameterError(f"parameter 'vocab_size' must be >= 1, got {size!r}.")
@@ -123,14 +129,14 @@ class Vocabulary:
         atomic_write_json(_meta_path(path), {"format": FORMAT, "size": len(self), "total": self.total})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+    def load(cls, path: str | os.PathLike) -> Vocabulary:
         path = Path(path)
         meta = load_json(_meta_path(path), "vocabulary metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise CorruptFileError(f"{str(path)!r} is not a cooc vocabulary (format {meta.get('format')!r}).")
         words, counts = [], []
         try:
-            with open(path, "r", encoding="utf-8") as fh:
+            with open(path, encoding="utf-8") as fh:
                 for line in fh:
                     word, _, count = line.rstrip("\n").partition("\t")
                     words.append(word)
@@ -138,11 +144,17 @@ class Vocabulary:
         except FileNotFoundError:
             raise CorruptFileError(f"vocabulary file {str(path)!r} is missing.") from None
         except UnicodeDecodeError:
-            raise CorruptFileError(f"vocabulary file {str(path)!r} is not valid UTF-8 (after line {len(counts)}).") from None
+            raise CorruptFileError(
+                f"vocabulary file {str(path)!r} is not valid UTF-8 (after line {len(counts)})."
+            ) from None
         except ValueError:
-            raise CorruptFileError(f"vocabulary file {str(path)!r}: line {len(counts) + 1} is not 'word<TAB>count'.") from None
+            raise CorruptFileError(
+                f"vocabulary file {str(path)!r}: line {len(counts) + 1} is not 'word<TAB>count'."
+            ) from None
         if len(words) != meta.get("size"):
-            raise CorruptFileError(f"vocabulary file {str(path)!r} has {len(words)} words, metadata says {meta.get('size')}.")
+            raise CorruptFileError(
+                f"vocabulary file {str(path)!r} has {len(words)} words, metadata says {meta.get('size')}."
+            )
         return cls(words, counts, total=meta.get("total"))
 
 

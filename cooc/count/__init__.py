@@ -1,4 +1,5 @@
 """Co-occurrence counting on CPU and GPU: windows, exact accumulation, the counter."""
+
 from __future__ import annotations
 
 from .counter import count_cooccurrences

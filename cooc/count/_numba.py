@@ -10,6 +10,7 @@ scans the chunk and skips centres it does not own.
 The logic is the same as the vectorised path in :mod:`cooc.count.windows` and
 :mod:`cooc.count.accumulate` (the tests compare them on random inputs).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -49,8 +50,23 @@ def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
 if numba is not None:
 
     @njit(parallel=True, nogil=True, cache=True)
-    def _count_kernel(tokens, offsets, vocab_size, drop, per_offset, weights, row_start, row_len, cells,
-                      head, owner, tail, fill, resume, stop):  # pragma: no cover - compiled
+    def _count_kernel(
+        tokens,
+        offsets,
+        vocab_size,
+        drop,
+        per_offset,
+        weights,
+        row_start,
+        row_len,
+        cells,
+        head,
+        owner,
+        tail,
+        fill,
+        resume,
+        stop,
+    ):  # pragma: no cover - compiled
         """Count the pairs of the rows each thread owns, from ``resume`` up to ``stop``.
 
         ``per_offset``: one plane per offset with raw counts (head plane ``j - 1``, tail key
@@ -104,8 +120,23 @@ if numba is not None:
             resume[t] = i
 
 
-def count_owned(tokens, offsets, vocab_size, drop, per_offset, weights, row_start, row_len, cells,
-                head, owner, tail, fill, resume, stop) -> None:
+def count_owned(
+    tokens,
+    offsets,
+    vocab_size,
+    drop,
+    per_offset,
+    weights,
+    row_start,
+    row_len,
+    cells,
+    head,
+    owner,
+    tail,
+    fill,
+    resume,
+    stop,
+) -> None:
     """Add the pairs of the centres at positions ``resume[t] .. stop - 1`` of a shard owned by thread ``t``.
 
     Works on the raw shard: out-of-vocabulary tokens (ids ``>= vocab_size``) are skipped
@@ -123,8 +154,23 @@ def count_owned(tokens, offsets, vocab_size, drop, per_offset, weights, row_star
     offsets : ndarray of shape (d + 1,), int64
         Document offsets of the shard.
     """
-    _count_kernel(tokens, offsets, vocab_size, drop, per_offset, weights, row_start, row_len, cells, head, owner,
-                  tail, fill, resume, stop)
+    _count_kernel(
+        tokens,
+        offsets,
+        vocab_size,
+        drop,
+        per_offset,
+        weights,
+        row_start,
+        row_len,
+        cells,
+        head,
+        owner,
+        tail,
+        fill,
+        resume,
+        stop,
+    )
 
 
 # -- host-side assembly: the same results as the numpy versions in accumulate.py, in one pass ----------
@@ -149,7 +195,7 @@ if numba is not None:
                 prev = cell
             else:
                 values[k] += v
-        return keys[:k + 1].copy(), values[:k + 1].copy()
+        return keys[: k + 1].copy(), values[: k + 1].copy()
 
     @njit(parallel=True, cache=True)
     def head_nonzeros(head, row_start, row_len, cells, planes, vocab_size):  # pragma: no cover - compiled

@@ -18,15 +18,17 @@ for position-resolved counts), ``a`` the centre, ``b`` the context. Values are i
 
 Cell keys are ``(j * V + a) * V + b``; sorted keys are in CSR order plane by plane.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +60,7 @@ class HeadLayout:
         return int(self.row_start[-1])
 
     @classmethod
-    def for_bound(cls, vocab_size: int, bound: int) -> "HeadLayout":
+    def for_bound(cls, vocab_size: int, bound: int) -> HeadLayout:
         """The layout of the cells with ``(a + 1) * (b + 1) <= bound``."""
         rows = np.arange(1, vocab_size + 1, dtype=np.int64)
         row_len = np.minimum(vocab_size, bound // rows)
@@ -66,7 +68,7 @@ class HeadLayout:
         return cls(row_len, row_start, int(bound))
 
     @classmethod
-    def fit(cls, vocab_size: int, max_cells: int) -> "HeadLayout":
+    def fit(cls, vocab_size: int, max_cells: int) -> HeadLayout:
         """The largest hyperbolic head with at most ``max_cells`` cells per plane."""
         if max_cells >= vocab_size * vocab_size:
             return cls.for_bound(vocab_size, vocab_size * vocab_size)
@@ -150,10 +152,13 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
         while len(runs) > 1:
             merged = []
             for i in range(0, len(runs), MERGE_FAN_IN):
-                group = runs[i:i + MERGE_FAN_IN]
+                group = runs[i : i + MERGE_FAN_IN]
                 bounds = np.concatenate([[0], np.cumsum([k.shape[0] for k, _ in group])]).astype(np.int64)
-                merged.append(_numba.merge_flat(np.concatenate([k for k, _ in group]),
-                                                np.concatenate([v for _, v in group]), bounds))
+                merged.append(
+                    _numba.merge_flat(
+                        np.concatenate([k for k, _ in group]), np.concatenate([v for _, v in group]), bounds
+                    )
+                )
             runs = merged
         return runs[0]
     keys = np.concatenate([r[0] for r in runs])
@@ -219,8 +224,10 @@ class RunStore:
 
     def all_runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every run as (keys, values): the spilled ones memory-mapped, then those in memory."""
-        mapped = [(np.load(kp, mmap_mode="r", allow_pickle=False), np.load(vp, mmap_mode="r", allow_pickle=False))
-                  for kp, vp in self.files]
+        mapped = [
+            (np.load(kp, mmap_mode="r", allow_pickle=False), np.load(vp, mmap_mode="r", allow_pickle=False))
+            for kp, vp in self.files
+        ]
         return mapped + self.runs
 
     def iter_merged(self, key_bounds: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -228,7 +235,9 @@ class RunStore:
         sources = self.all_runs()
         cuts = [np.searchsorted(k, key_bounds) for k, _ in sources]
         for i in range(len(key_bounds) - 1):
-            parts = [(np.asarray(k[c[i]:c[i + 1]]), np.asarray(v[c[i]:c[i + 1]])) for (k, v), c in zip(sources, cuts)]
+            parts = [
+                (np.asarray(k[c[i] : c[i + 1]]), np.asarray(v[c[i] : c[i + 1]])) for (k, v), c in zip(sources, cuts)
+            ]
             yield merge_runs(parts)
 
     def plan_ranges(self, lo: int, hi: int, max_entries: int) -> np.ndarray:
@@ -246,8 +255,9 @@ class RunStore:
         self.runs, self.files = [], []
 
 
-def head_run(xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, planes: int,
-             block: int = 1 << 26) -> tuple[np.ndarray, np.ndarray]:
+def head_run(
+    xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, planes: int, block: int = 1 << 26
+) -> tuple[np.ndarray, np.ndarray]:
     """The nonzero cells of the dense head as a sorted run of (cell key, value), on the host.
 
     The head is scanned ``block`` cells at a time, so the temporaries of the scan stay
@@ -262,7 +272,7 @@ def head_run(xp: ModuleType, head: Any, layout: HeadLayout, vocab_size: int, pla
     keys, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     row_start = xp.asarray(layout.row_start)
     for lo in range(0, head.shape[0], block):
-        nz = xp.flatnonzero(head[lo:lo + block]) + lo
+        nz = xp.flatnonzero(head[lo : lo + block]) + lo
         if nz.shape[0] == 0:
             continue
         plane, idx = nz // layout.cells, nz % layout.cells
@@ -295,4 +305,5 @@ def scatter_add(xp: ModuleType, target: Any, index: Any, values: Any) -> None:
         np.add.at(target, index, values)
     else:  # cupy: atomics on the unsigned view give the same two's-complement sums
         import cupyx
+
         cupyx.scatter_add(target.view(xp.uint64), index, values.astype(xp.int64).view(xp.uint64))

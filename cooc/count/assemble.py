@@ -26,28 +26,30 @@ Two inputs:
 
 Everything is written against ``xp``; only :class:`HostWriter` has a CuPy-specific branch.
 """
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import to_numpy
 
-INDEX_LIMIT = 2**31 - 1      # indices and indptr switch to int64 when nnz or V reach it
-BLOCK_CELLS = 1 << 25        # dense cells scanned per step (256 MiB of int64)
-CELL_WORK_BYTES = 48         # per dense cell of a step: nonzero mask and scan, positions, keys, values
-ENTRY_WORK_BYTES = 112       # per entry of a row block: keys, values, sort order, merge positions, reduction
-ENTRY_BYTES = 20             # per merged entry kept on the device: key, value, int32 column
-MIN_STEP = 1 << 16           # the fewest cells or entries per step worth a device assembly
-STAGING_BYTES = 32 << 20     # one pinned staging buffer
-STAGING_SLOTS = 8            # pinned buffers (and host threads) in flight
+INDEX_LIMIT = 2**31 - 1  # indices and indptr switch to int64 when nnz or V reach it
+BLOCK_CELLS = 1 << 25  # dense cells scanned per step (256 MiB of int64)
+CELL_WORK_BYTES = 48  # per dense cell of a step: nonzero mask and scan, positions, keys, values
+ENTRY_WORK_BYTES = 112  # per entry of a row block: keys, values, sort order, merge positions, reduction
+ENTRY_BYTES = 20  # per merged entry kept on the device: key, value, int32 column
+MIN_STEP = 1 << 16  # the fewest cells or entries per step worth a device assembly
+STAGING_BYTES = 32 << 20  # one pinned staging buffer
+STAGING_SLOTS = 8  # pinned buffers (and host threads) in flight
 
 #: When the merged assembly does not fit the device budget, the counter assembles on the
 #: host instead (minutes for ~1G entries); benchmarks set this False to get an error instead.
@@ -73,8 +75,7 @@ def weigh_counts(xp: ModuleType, counts: Any, weighting: str, scale: int) -> Any
     return data
 
 
-def csr_from_parts(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                   shape: tuple[int, int]) -> sp.csr_matrix:
+def csr_from_parts(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     """A CSR matrix made of these arrays, uncopied and unscanned, marked canonical.
 
     scipy's ``(data, indices, indptr)`` constructor scans int64 index arrays to see whether
@@ -126,6 +127,7 @@ class HostWriter:
         self.pool: ThreadPoolExecutor | None = None
         if self.on_device:
             import cupyx
+
             self.buffers = [cupyx.empty_pinned((self.slot_bytes,), dtype=np.uint8) for _ in range(slots)]
             self.pending = [None] * slots
             self.pool = ThreadPoolExecutor(max_workers=max(1, min(slots, os.cpu_count() or 1)))
@@ -134,8 +136,7 @@ class HostWriter:
         """``dst[:] = src`` (same length and dtype), perhaps still in flight until :meth:`close`."""
         n = int(src.shape[0])
         if n != dst.shape[0] or src.dtype != dst.dtype:
-            raise RuntimeError(f"assembly error: a block of {n} {src.dtype} for a slice of "
-                               f"{dst.shape[0]} {dst.dtype}")
+            raise RuntimeError(f"assembly error: a block of {n} {src.dtype} for a slice of {dst.shape[0]} {dst.dtype}")
         if n == 0:
             return
         if not self.on_device:
@@ -146,15 +147,16 @@ class HostWriter:
         step = max(1, self.slot_bytes // src.itemsize)
         stream = cp.cuda.get_current_stream()
         for lo in range(0, n, step):
-            piece = src[lo:lo + step]
+            piece = src[lo : lo + step]
             k = self.next
             self.next = (k + 1) % len(self.buffers)
             if self.pending[k] is not None:
-                self.pending[k].result()       # the slot's last piece has landed: reuse its buffer
-            buf = self.buffers[k][:piece.nbytes].view(src.dtype)
-            cp.cuda.runtime.memcpyAsync(buf.ctypes.data, piece.data.ptr, piece.nbytes,
-                                        cp.cuda.runtime.memcpyDeviceToHost, stream.ptr)
-            self.pending[k] = self.pool.submit(_land, stream.record(), buf, dst[lo:lo + piece.shape[0]], piece)
+                self.pending[k].result()  # the slot's last piece has landed: reuse its buffer
+            buf = self.buffers[k][: piece.nbytes].view(src.dtype)
+            cp.cuda.runtime.memcpyAsync(
+                buf.ctypes.data, piece.data.ptr, piece.nbytes, cp.cuda.runtime.memcpyDeviceToHost, stream.ptr
+            )
+            self.pending[k] = self.pool.submit(_land, stream.record(), buf, dst[lo : lo + piece.shape[0]], piece)
 
     def close(self) -> None:
         """Wait for every copy (raising the first error); the writer can't be used afterwards."""
@@ -194,8 +196,9 @@ def symmetrize_dense(xp: ModuleType, m: Any, block: int = 4096) -> None:
             m[bj, bi] = upper.T
 
 
-def allocate_csr(row_nnz: np.ndarray, n_cols: int, weighting: str | None,
-              index_limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def allocate_csr(
+    row_nnz: np.ndarray, n_cols: int, weighting: str | None, index_limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Host ``(data, indices, indptr)`` at their final sizes and dtypes, from the nonzeros of each row."""
     nnz = int(row_nnz.sum())
     idx = index_dtype(nnz, max(row_nnz.shape[0], n_cols), index_limit)
@@ -210,9 +213,17 @@ def block_values(xp: ModuleType, counts: Any, weighting: str | None, scale: int)
     return counts if weighting is None else weigh_counts(xp, counts, weighting, scale)
 
 
-def dense_to_csr(xp: ModuleType, m: Any, weighting: str | None = None, scale: int = 1, *,
-                 writer: HostWriter | None = None, stages: Stages | None = None,
-                 index_limit: int = INDEX_LIMIT, block_cells: int = BLOCK_CELLS) -> sp.csr_matrix:
+def dense_to_csr(
+    xp: ModuleType,
+    m: Any,
+    weighting: str | None = None,
+    scale: int = 1,
+    *,
+    writer: HostWriter | None = None,
+    stages: Stages | None = None,
+    index_limit: int = INDEX_LIMIT,
+    block_cells: int = BLOCK_CELLS,
+) -> sp.csr_matrix:
     """The nonzeros of a dense (R, C) int64 device matrix as a host CSR matrix.
 
     Parameters
@@ -235,7 +246,7 @@ def dense_to_csr(xp: ModuleType, m: Any, weighting: str | None = None, scale: in
     with stages("row counts"):
         counts = xp.zeros(R, dtype=np.int64)
         for r in range(0, R, step):
-            counts[r:r + step] = xp.count_nonzero(m[r:r + step], axis=1)
+            counts[r : r + step] = xp.count_nonzero(m[r : r + step], axis=1)
         row_nnz = to_numpy(counts)
     data, indices, indptr = allocate_csr(row_nnz, C, weighting, index_limit)
     own = writer is None
@@ -246,7 +257,7 @@ def dense_to_csr(xp: ModuleType, m: Any, weighting: str | None = None, scale: in
                 lo, hi = int(indptr[r]), int(indptr[min(r + step, R)])
                 if lo == hi:
                     continue
-                sub = m[r:r + step]
+                sub = m[r : r + step]
                 nz = xp.flatnonzero(sub)
                 writer.put(indices[lo:hi], (nz % C).astype(indices.dtype))
                 writer.put(data[lo:hi], block_values(xp, sub.ravel()[nz], weighting, scale))
@@ -260,9 +271,16 @@ def dense_to_csr(xp: ModuleType, m: Any, weighting: str | None = None, scale: in
     return csr_from_parts(data, indices, indptr, (R, C))
 
 
-def dense_planes(xp: ModuleType, head: Any, vocab_size: int, planes: int, symmetrize: bool,
-                 weigh: tuple[str, int] | None = None, stages: Stages | None = None,
-                 index_limit: int = INDEX_LIMIT) -> list[sp.csr_matrix]:
+def dense_planes(
+    xp: ModuleType,
+    head: Any,
+    vocab_size: int,
+    planes: int,
+    symmetrize: bool,
+    weigh: tuple[str, int] | None = None,
+    stages: Stages | None = None,
+    index_limit: int = INDEX_LIMIT,
+) -> list[sp.csr_matrix]:
     """A full head (``planes`` V x V planes, flat) as host CSR matrices, symmetrised in place first when asked.
 
     ``weigh = (weighting, scale)`` applies the weights on the device (one plane only: the
@@ -277,12 +295,11 @@ def dense_planes(xp: ModuleType, head: Any, vocab_size: int, planes: int, symmet
     out = []
     try:
         for p in range(planes):
-            plane = head[p * V * V:(p + 1) * V * V].reshape(V, V)
+            plane = head[p * V * V : (p + 1) * V * V].reshape(V, V)
             if symmetrize:
                 with stages("symmetrise"):
                     symmetrize_dense(xp, plane)
-            out.append(dense_to_csr(xp, plane, weighting, scale, writer=writer, stages=stages,
-                                    index_limit=index_limit))
+            out.append(dense_to_csr(xp, plane, weighting, scale, writer=writer, stages=stages, index_limit=index_limit))
         with stages("copy drain"):
             writer.close()
     finally:

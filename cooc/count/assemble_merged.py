@@ -12,21 +12,37 @@ allocated once, and rows are copied out as in :mod:`cooc.count.assemble`.
 :func:`merge_steps` says whether the device budget allows it and sizes the steps; the
 counter assembles on the host when it does not.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import to_numpy
 from .accumulate import HeadLayout, reduce_sorted
-from .assemble import BLOCK_CELLS, CELL_WORK_BYTES, ENTRY_BYTES, ENTRY_WORK_BYTES, INDEX_LIMIT, MIN_STEP, HostWriter, Stages, allocate_csr, block_values, csr_from_parts, index_dtype
+from .assemble import (
+    BLOCK_CELLS,
+    CELL_WORK_BYTES,
+    ENTRY_BYTES,
+    ENTRY_WORK_BYTES,
+    INDEX_LIMIT,
+    MIN_STEP,
+    HostWriter,
+    Stages,
+    allocate_csr,
+    block_values,
+    csr_from_parts,
+    index_dtype,
+)
 
 
-def merge_steps(head_cells: int, head_entries: int, run_entries: int, vocab_size: int,
-                budget: int) -> tuple[int, int] | None:
+def merge_steps(
+    head_cells: int, head_entries: int, run_entries: int, vocab_size: int, budget: int
+) -> tuple[int, int] | None:
     """Step sizes for :func:`merged_to_csr` within ``budget`` device bytes, or None when it does not fit.
 
     While the head (``head_cells`` int64) is there, its ``head_entries`` nonzeros become
@@ -109,8 +125,9 @@ def _joined(xp: ModuleType, keys: list, values: list) -> tuple[Any, Any]:
     return xp.concatenate(keys), xp.concatenate(values)
 
 
-def _head_entries(xp: ModuleType, head: Any, layout: HeadLayout, V: int,
-                  block_cells: int) -> tuple[list[tuple[Any, Any, int, int]], np.ndarray]:
+def _head_entries(
+    xp: ModuleType, head: Any, layout: HeadLayout, V: int, block_cells: int
+) -> tuple[list[tuple[Any, Any, int, int]], np.ndarray]:
     """The head's nonzeros as sorted device parts ``(keys, values, first key, last key)``, a few rows each,
     and the nonzeros of every row (host)."""
     starts = layout.row_start
@@ -123,16 +140,23 @@ def _head_entries(xp: ModuleType, head: Any, layout: HeadLayout, V: int,
         nz = xp.flatnonzero(part)
         if nz.shape[0] == 0:
             continue
-        local = starts_dev[r0:r1 + 1] - s0
-        row = xp.searchsorted(local, nz, side="right") - 1   # empty rows share a start: 'right' skips them
+        local = starts_dev[r0 : r1 + 1] - s0
+        row = xp.searchsorted(local, nz, side="right") - 1  # empty rows share a start: 'right' skips them
         keys = (row + r0) * V + (nz - local[row])
         row_nnz[r0:r1] = to_numpy(xp.bincount(row, minlength=r1 - r0))
         out.append((keys, part[nz], int(keys[0]), int(keys[-1])))
     return out, row_nnz
 
 
-def _merge_runs(xp: ModuleType, heads: list, head_rows: np.ndarray, runs: Sequence[tuple[np.ndarray, np.ndarray]],
-                V: int, block_entries: int, col_dtype: np.dtype) -> tuple[list[tuple], np.ndarray]:
+def _merge_runs(
+    xp: ModuleType,
+    heads: list,
+    head_rows: np.ndarray,
+    runs: Sequence[tuple[np.ndarray, np.ndarray]],
+    V: int,
+    block_entries: int,
+    col_dtype: np.dtype,
+) -> tuple[list[tuple], np.ndarray]:
     """Forward entries by row blocks: the head parts merged with the runs, uploaded a key range at a time.
 
     Returns the blocks as device ``(keys, values, columns, r0, r1)`` and the entries of
@@ -149,14 +173,14 @@ def _merge_runs(xp: ModuleType, heads: list, head_rows: np.ndarray, runs: Sequen
         lo, hi = r0 * V, r1 * V
         parts = _host_range(runs, lo, hi)
         tk, tv = _joined(xp, [xp.asarray(k) for k, _ in parts], [xp.asarray(v) for _, v in parts])
-        if len(parts) > 1:                     # runs may share keys
+        if len(parts) > 1:  # runs may share keys
             order = xp.argsort(tk)
             tk, tv = reduce_sorted(xp, tk[order], tv[order])
             del order
         hk, hv = _device_range(xp, heads, lo, hi)
         while heads and heads[0][3] < hi:
             heads.pop(0)
-        keys, values = merge_sorted(xp, hk, hv, tk, tv)    # head and tail cells are disjoint
+        keys, values = merge_sorted(xp, hk, hv, tk, tv)  # head and tail cells are disjoint
         del tk, tv, hk, hv
         if keys.shape[0] == 0:
             continue
@@ -165,8 +189,7 @@ def _merge_runs(xp: ModuleType, heads: list, head_rows: np.ndarray, runs: Sequen
     return blocks, row_nnz
 
 
-def _symmetric_block(xp: ModuleType, blocks: list, r0: int, r1: int, V: int,
-                     with_values: bool) -> tuple[Any, Any]:
+def _symmetric_block(xp: ModuleType, blocks: list, r0: int, r1: int, V: int, with_values: bool) -> tuple[Any, Any]:
     """Rows ``r0 .. r1 - 1`` of ``M + M^T``: sorted unique keys (and summed values when ``with_values``)."""
     forward = [(k, v, b0 * V, b1 * V - 1) for k, v, _, b0, b1 in blocks]
     fk, fv = _device_range(xp, forward, r0 * V, r1 * V)
@@ -189,11 +212,22 @@ def _symmetric_block(xp: ModuleType, blocks: list, r0: int, r1: int, V: int,
     return reduce_sorted(xp, keys, values)
 
 
-def merged_to_csr(xp: ModuleType, head: Any, layout: HeadLayout, runs: Sequence[tuple[np.ndarray, np.ndarray]],
-                  vocab_size: int, *, symmetric: bool, weighting: str | None = None, scale: int = 1,
-                  release: Callable[[], None] | None = None, stages: Stages | None = None,
-                  index_limit: int = INDEX_LIMIT, block_cells: int = BLOCK_CELLS,
-                  block_entries: int = 1 << 26) -> sp.csr_matrix:
+def merged_to_csr(
+    xp: ModuleType,
+    head: Any,
+    layout: HeadLayout,
+    runs: Sequence[tuple[np.ndarray, np.ndarray]],
+    vocab_size: int,
+    *,
+    symmetric: bool,
+    weighting: str | None = None,
+    scale: int = 1,
+    release: Callable[[], None] | None = None,
+    stages: Stages | None = None,
+    index_limit: int = INDEX_LIMIT,
+    block_cells: int = BLOCK_CELLS,
+    block_entries: int = 1 << 26,
+) -> sp.csr_matrix:
     """A partial head and tail runs as one host CSR matrix (``M``, or ``M + M^T`` when ``symmetric``).
 
     Parameters
@@ -257,8 +291,8 @@ def merged_to_csr(xp: ModuleType, head: Any, layout: HeadLayout, runs: Sequence[
                 at = 0
                 for keys, values, cols, _, _ in blocks:
                     n = keys.shape[0]
-                    writer.put(indices[at:at + n], cols.astype(indices.dtype, copy=False))
-                    writer.put(data[at:at + n], block_values(xp, values, weighting, scale))
+                    writer.put(indices[at : at + n], cols.astype(indices.dtype, copy=False))
+                    writer.put(data[at : at + n], block_values(xp, values, weighting, scale))
                     at += n
         with stages("copy drain"):
             writer.close()

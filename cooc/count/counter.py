@@ -1,4 +1,5 @@
 """``count_cooccurrences``: stream a TokenCorpus chunk by chunk into an exact Cooccurrence."""
+
 from __future__ import annotations
 
 import functools
@@ -12,11 +13,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import get_xp, parse_memory, resolve_device, to_numpy
+from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
 from .._core.io import provenance
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
 from ..corpus.store import TokenCorpus
-from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
@@ -38,12 +39,23 @@ _CONSTRAINTS = {
 }
 
 
-def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 10, weighting: str = "harmonic",
-                        symmetric: bool = True, vocab_size: int | None = None, memory: str | int = "4GB",
-                        workers: int | None = None, device: str = "cpu", oov: str = "drop",
-                        directional: bool = False, per_offset: bool = False, progress: bool = True,
-                        spill_dir: str | os.PathLike | None = None, engine: str = "auto",
-                        scheduler: Any = None) -> Any:
+def count_cooccurrences(
+    corpus: TokenCorpus | str | os.PathLike,
+    window: int = 10,
+    weighting: str = "harmonic",
+    symmetric: bool = True,
+    vocab_size: int | None = None,
+    memory: str | int = "4GB",
+    workers: int | None = None,
+    device: str = "cpu",
+    oov: str = "drop",
+    directional: bool = False,
+    per_offset: bool = False,
+    progress: bool = True,
+    spill_dir: str | os.PathLike | None = None,
+    engine: str = "auto",
+    scheduler: Any = None,
+) -> Any:
     """Count weighted word co-occurrences in windows of a tokenised corpus.
 
     For every centre token and each offset j = 1..``window`` the pair (centre, token j
@@ -95,34 +107,102 @@ def count_cooccurrences(corpus: TokenCorpus | str | os.PathLike, window: int = 1
     Cooccurrence
         Counts of shape (V, V): int64 for uniform weights, float64 otherwise.
     """
-    validate(dict(window=window, weighting=weighting, symmetric=symmetric, directional=directional,
-                  per_offset=per_offset, vocab_size=vocab_size, workers=workers, oov=oov, engine=engine),
-             _CONSTRAINTS, "count_cooccurrences")
+    validate(
+        dict(
+            window=window,
+            weighting=weighting,
+            symmetric=symmetric,
+            directional=directional,
+            per_offset=per_offset,
+            vocab_size=vocab_size,
+            workers=workers,
+            oov=oov,
+            engine=engine,
+        ),
+        _CONSTRAINTS,
+        "count_cooccurrences",
+    )
     if scheduler is not None:
         from .distributed import count_distributed
-        return count_distributed(corpus, scheduler, window=window, weighting=weighting, symmetric=symmetric,
-                                 vocab_size=vocab_size, memory=memory, workers=workers, device=device, oov=oov,
-                                 directional=directional, per_offset=per_offset, progress=progress,
-                                 spill_dir=spill_dir, engine=engine)
+
+        return count_distributed(
+            corpus,
+            scheduler,
+            window=window,
+            weighting=weighting,
+            symmetric=symmetric,
+            vocab_size=vocab_size,
+            memory=memory,
+            workers=workers,
+            device=device,
+            oov=oov,
+            directional=directional,
+            per_offset=per_offset,
+            progress=progress,
+            spill_dir=spill_dir,
+            engine=engine,
+        )
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     V = _effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
     symmetric = symmetric and not directional
-    planes, plan, stats = count_planes(corpus, V, window, weighting, per_offset, memory=memory, workers=workers,
-                                       device=device, oov=oov, progress=progress, spill_dir=spill_dir, engine=engine,
-                                       symmetrize=symmetric, weighted=True)
+    planes, plan, stats = count_planes(
+        corpus,
+        V,
+        window,
+        weighting,
+        per_offset,
+        memory=memory,
+        workers=workers,
+        device=device,
+        oov=oov,
+        progress=progress,
+        spill_dir=spill_dir,
+        engine=engine,
+        symmetrize=symmetric,
+        weighted=True,
+    )
     ints, scale = integer_weights(window, weighting)
-    return _result(corpus, planes, plan, ints, scale, dict(
-        window=window, weighting=weighting, symmetric=symmetric, directional=not symmetric,
-        per_offset=per_offset, oov=oov, vocab_size=V), stats, symmetrized=symmetric, weighted=not plan.per_offset)
+    return _result(
+        corpus,
+        planes,
+        plan,
+        ints,
+        scale,
+        dict(
+            window=window,
+            weighting=weighting,
+            symmetric=symmetric,
+            directional=not symmetric,
+            per_offset=per_offset,
+            oov=oov,
+            vocab_size=V,
+        ),
+        stats,
+        symmetrized=symmetric,
+        weighted=not plan.per_offset,
+    )
 
 
-def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: str, per_offset: bool, *,
-                 memory: str | int = "4GB", workers: int | None = None, device: str = "cpu", oov: str = "drop",
-                 progress: bool = False, spill_dir: str | os.PathLike | None = None, engine: str = "auto",
-                 total_tokens: int | None = None, symmetrize: bool = False, weighted: bool = False
-                 ) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
+def count_planes(
+    corpus: TokenCorpus,
+    vocab_size: int,
+    window: int,
+    weighting: str,
+    per_offset: bool,
+    *,
+    memory: str | int = "4GB",
+    workers: int | None = None,
+    device: str = "cpu",
+    oov: str = "drop",
+    progress: bool = False,
+    spill_dir: str | os.PathLike | None = None,
+    engine: str = "auto",
+    total_tokens: int | None = None,
+    symmetrize: bool = False,
+    weighted: bool = False,
+) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
     """Count ``corpus`` into raw integer forward planes (before symmetrising and weighting, unless asked).
 
     The building block of :func:`count_cooccurrences` and of the Dask counter, which
@@ -166,12 +246,20 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
     # scale; then count per offset (raw int64) and weight at the end in a fixed order.
     planes_needed = per_offset or 2 * total_tokens * int(ints.sum()) >= 2**62
     if (window if planes_needed else 1) * V * V * (1 if planes_needed else window) >= 2**63:
-        raise InvalidParameterError(f"vocab_size={V} with window {window} makes cell keys overflow int64; "
-                                    f"count a smaller vocabulary.")
+        raise InvalidParameterError(
+            f"vocab_size={V} with window {window} makes cell keys overflow int64; count a smaller vocabulary."
+        )
     xp = get_xp(device)
-    sizes = plan_sizes(budget, V, window, window if planes_needed else 1, engine, threads,
-                       max_chunk_tokens=(1 << 26) if device == "cuda" else (1 << 22),
-                       max_head_cells=None if device == "cuda" else _useful_head_cells(corpus.n_tokens, window))
+    sizes = plan_sizes(
+        budget,
+        V,
+        window,
+        window if planes_needed else 1,
+        engine,
+        threads,
+        max_chunk_tokens=(1 << 26) if device == "cuda" else (1 << 22),
+        max_head_cells=None if device == "cuda" else _useful_head_cells(corpus.n_tokens, window),
+    )
     plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
     store = RunStore(sizes.runs_budget, spill_dir)
     eng = None
@@ -189,11 +277,21 @@ def count_planes(corpus: TokenCorpus, vocab_size: int, window: int, weighting: s
         if eng is not None:
             eng.release()
         store.close()
-    stats = {"seconds": round(seconds, 3), "count_seconds": round(counted_at - started, 3),
-             "tokens": corpus.n_tokens, "centres": counted,
-             "spills": store.spills, "engine": engine, "device": device, "threads": threads,
-             "head_cells": sizes.layout.cells, "chunk_tokens": sizes.chunk_tokens, "memory": budget,
-             "assembly": assembly, "stages": stages}
+    stats = {
+        "seconds": round(seconds, 3),
+        "count_seconds": round(counted_at - started, 3),
+        "tokens": corpus.n_tokens,
+        "centres": counted,
+        "spills": store.spills,
+        "engine": engine,
+        "device": device,
+        "threads": threads,
+        "head_cells": sizes.layout.cells,
+        "chunk_tokens": sizes.chunk_tokens,
+        "memory": budget,
+        "assembly": assembly,
+        "stages": stages,
+    }
     return planes, plan, stats
 
 
@@ -202,8 +300,11 @@ def _effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
     if vocab_size is None:
         return n
     if vocab_size > n:
-        warnings.warn(f"vocab_size={vocab_size} is larger than the corpus vocabulary ({n} words); using {n}.",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"vocab_size={vocab_size} is larger than the corpus vocabulary ({n} words); using {n}.",
+            UserWarning,
+            stacklevel=3,
+        )
         return n
     return int(vocab_size)
 
@@ -211,12 +312,16 @@ def _effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
 def _fit_device_budget(budget: int) -> int:
     """Keep a GPU budget inside what the device has free, so counting never runs out of memory."""
     import cupy
+
     free, _total = cupy.cuda.runtime.memGetInfo()
     free += cupy.get_default_memory_pool().free_bytes()
     usable = int(0.85 * free)
     if budget > usable:
-        warnings.warn(f"memory={budget / 1e9:.1f}GB is more than the GPU has free; using {usable / 1e9:.1f}GB.",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"memory={budget / 1e9:.1f}GB is more than the GPU has free; using {usable / 1e9:.1f}GB.",
+            UserWarning,
+            stacklevel=3,
+        )
         return usable
     return budget
 
@@ -242,6 +347,7 @@ def _choose_engine(engine: str, device: str) -> str:
 
 def _threads(workers: int | None) -> int:
     import numba
+
     limit = numba.config.NUMBA_NUM_THREADS
     n = limit if workers is None else min(int(workers), limit)
     numba.set_num_threads(n)
@@ -253,6 +359,7 @@ def _make_engine(engine: str, xp: Any, plan: Plan, store: RunStore, threads: int
         return NumbaEngine(plan, store, threads, row_weights)
     if engine == "kernel":
         from .cuda import KernelEngine
+
         return KernelEngine(plan, store)
     return VectorizedEngine(xp, plan, store)
 
@@ -283,6 +390,7 @@ def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: s
     bar = None
     if progress:
         from .._core.progress import ProgressBar  # rich is only needed for the bar
+
         bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
     if hasattr(eng, "add_range"):
         try:
@@ -310,7 +418,7 @@ def _run_raw(corpus: TokenCorpus, eng: Any, plan: Plan, oov: str, bar: Any) -> i
     """Feed raw shards, ``plan.chunk_tokens`` centre positions at a time, to an engine that reads them directly."""
     centres = 0
     for tokens, offsets in corpus.iter_shards():
-        tokens = np.asarray(tokens)     # the memory-mapped shard, not a copy
+        tokens = np.asarray(tokens)  # the memory-mapped shard, not a copy
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         for start in range(0, tokens.shape[0], plan.chunk_tokens):
             stop = min(start + plan.chunk_tokens, tokens.shape[0])
@@ -324,12 +432,21 @@ def _run_raw(corpus: TokenCorpus, eng: Any, plan: Plan, oov: str, bar: Any) -> i
 def _feeder(device: str):
     if device == "cuda":
         from .cuda import stream_to_device
+
         return stream_to_device
     return lambda chunks: chunks
 
 
-def _assemble_planes(eng: Any, store: RunStore, plan: Plan, xp: Any, device: str, budget: int, symmetrize: bool,
-                     weigh: tuple[str, int] | None) -> tuple[list[sp.csr_matrix], str, dict[str, float]]:
+def _assemble_planes(
+    eng: Any,
+    store: RunStore,
+    plan: Plan,
+    xp: Any,
+    device: str,
+    budget: int,
+    symmetrize: bool,
+    weigh: tuple[str, int] | None,
+) -> tuple[list[sp.csr_matrix], str, dict[str, float]]:
     """The counted cells as CSR planes, put together on the GPU when counting ran there and it fits.
 
     A full head is symmetrised and extracted on the device (any number of planes); a
@@ -360,14 +477,26 @@ def _assemble_planes(eng: Any, store: RunStore, plan: Plan, xp: Any, device: str
             steps = assemble_merged.merge_steps(lay.cells, head_entries, run_entries, V, budget)
             if steps is not None:
                 weighting, scale = weigh if weigh is not None else (None, 1)
-                m = assemble_merged.merged_to_csr(xp, eng.head, lay, runs, V, symmetric=symmetrize, weighting=weighting,
-                                           scale=scale, release=eng.release, stages=stages, block_cells=steps[0],
-                                           block_entries=steps[1])
+                m = assemble_merged.merged_to_csr(
+                    xp,
+                    eng.head,
+                    lay,
+                    runs,
+                    V,
+                    symmetric=symmetrize,
+                    weighting=weighting,
+                    scale=scale,
+                    release=eng.release,
+                    stages=stages,
+                    block_cells=steps[0],
+                    block_entries=steps[1],
+                )
                 return [m], "device: head + runs", stages.rounded()
             if not assemble.ALLOW_HOST_FALLBACK:
                 raise InvalidParameterError(
                     f"the result ({head_entries:,} head and {run_entries:,} run entries) does not fit the GPU "
-                    f"budget of {budget / 1e9:.1f} GB for assembly on the device, and the host fallback is off.")
+                    f"budget of {budget / 1e9:.1f} GB for assembly on the device, and the host fallback is off."
+                )
     with stages("host merge"):
         planes = _assemble(eng, store, plan)
     if symmetrize:
@@ -398,7 +527,7 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
     cuts = np.searchsorted(keys, np.arange(planes + 1, dtype=np.int64) * V * V)
     out = []
     for j in range(planes):
-        k = keys[cuts[j]:cuts[j + 1]]
+        k = keys[cuts[j] : cuts[j + 1]]
         index_dtype = assemble.index_dtype(k.shape[0], V)
         if _numba.available():
             cols = np.empty(k.shape[0], dtype=index_dtype)
@@ -407,13 +536,21 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
             k = k - j * V * V
             cols = (k % V).astype(index_dtype)
             indptr = np.concatenate([[0], np.cumsum(np.bincount(k // V, minlength=V))])
-        out.append(sp.csr_matrix((values[cuts[j]:cuts[j + 1]], cols, indptr.astype(index_dtype)), shape=(V, V)))
+        out.append(sp.csr_matrix((values[cuts[j] : cuts[j + 1]], cols, indptr.astype(index_dtype)), shape=(V, V)))
     return out
 
 
-def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: np.ndarray, scale: int,
-            settings: dict[str, Any], stats: dict[str, Any], symmetrized: bool = False,
-            weighted: bool = False) -> Cooccurrence:
+def _result(
+    corpus: TokenCorpus,
+    planes: list[sp.csr_matrix],
+    plan: Plan,
+    ints: np.ndarray,
+    scale: int,
+    settings: dict[str, Any],
+    stats: dict[str, Any],
+    symmetrized: bool = False,
+    weighted: bool = False,
+) -> Cooccurrence:
     """Symmetrise (unless ``symmetrized``), apply the weights (unless ``weighted``: ``planes``
     is then the finished total, see :func:`count_planes`) and wrap everything in a Cooccurrence."""
     if settings["symmetric"] and not symmetrized:
@@ -425,11 +562,20 @@ def _result(corpus: TokenCorpus, planes: list[sp.csr_matrix], plan: Plan, ints: 
         total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
     settings["exact"] = exact
     vocab = corpus.vocab.truncate(plan.vocab_size) if plan.vocab_size < len(corpus.vocab) else corpus.vocab
-    settings.update(corpus=str(corpus.path), corpus_created=corpus.manifest.get("created"),
-                    corpus_tokens=corpus.n_tokens, count=stats)
-    return Cooccurrence(total, vocab, vocab.counts[:plan.vocab_size], settings,
-                        provenance(**{k: v for k, v in settings.items() if k != "count"}),
-                        per if settings["per_offset"] else None)
+    settings.update(
+        corpus=str(corpus.path),
+        corpus_created=corpus.manifest.get("created"),
+        corpus_tokens=corpus.n_tokens,
+        count=stats,
+    )
+    return Cooccurrence(
+        total,
+        vocab,
+        vocab.counts[: plan.vocab_size],
+        settings,
+        provenance(**{k: v for k, v in settings.items() if k != "count"}),
+        per if settings["per_offset"] else None,
+    )
 
 
 def plus_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -440,8 +586,9 @@ def plus_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
     return (m + m.T).tocsr()
 
 
-def weigh_planes(planes: list[sp.csr_matrix], ints: np.ndarray, scale: int, weighting: str, offsets: bool,
-                 exact: bool) -> tuple[sp.csr_matrix, list[sp.csr_matrix] | None]:
+def weigh_planes(
+    planes: list[sp.csr_matrix], ints: np.ndarray, scale: int, weighting: str, offsets: bool, exact: bool
+) -> tuple[sp.csr_matrix, list[sp.csr_matrix] | None]:
     """Apply the weights: integer planes -> the total (and, with ``offsets``, one matrix per offset).
 
     Entry by entry, so a row block of the planes gives the same row block of the result.
@@ -458,6 +605,7 @@ def weigh_planes(planes: list[sp.csr_matrix], ints: np.ndarray, scale: int, weig
     total : sparse matrix of shape (R, V)
     per : list of sparse matrices of shape (R, V), or None without ``offsets``
     """
+
     def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
         data = assemble.weigh_counts(np, m.data * factor if factor != 1 else m.data, weighting, scale)
         return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)

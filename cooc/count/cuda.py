@@ -22,10 +22,12 @@ the tests run their source on the CPU through a C++ emulation of the CUDA launch
 a separate stream, double-buffered, so the copy of chunk k+1 overlaps the kernels of
 chunk k. The result is put together on the GPU too, by :mod:`cooc.count.assemble`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +36,7 @@ from .assemble import dense_planes
 from .engines import Plan
 from .windows import Chunk
 
-TILE_N = 64            # shared-memory tile: the 64 x 64 most frequent pairs (16 KiB of uint32)
+TILE_N = 64  # shared-memory tile: the 64 x 64 most frequent pairs (16 KiB of uint32)
 TILE_PER_BLOCK = 8192  # centres per block in the tiled kernel (at least twice the tile's cells)
 BLOCK = 256
 
@@ -131,6 +133,7 @@ class CupyKernels:
 
     def __init__(self):
         import cupy
+
         self.cupy = cupy
         self._plain = cupy.RawKernel(SOURCE, "cooc_count_plain", options=("--std=c++14",))
         self._tiled = cupy.RawKernel(SOURCE, "cooc_count_tiled", options=("--std=c++14",))
@@ -141,7 +144,7 @@ class CupyKernels:
 
     def tiled(self, grid: int, block: int, shared: int, args: tuple) -> None:
         if shared > 48 * 1024 and self._tiled.max_dynamic_shared_size_bytes < shared:
-            self._tiled.max_dynamic_shared_size_bytes = shared   # opt in beyond the default 48 KiB
+            self._tiled.max_dynamic_shared_size_bytes = shared  # opt in beyond the default 48 KiB
         self._tiled((grid,), (block,), _scalars(args), shared_mem=shared)
 
 
@@ -168,8 +171,9 @@ class KernelEngine:
         Side of the shared-memory tile (0: plain kernel only; default ``TILE_N``).
     """
 
-    def __init__(self, plan: Plan, store: RunStore, xp: ModuleType | None = None, kernels: Any = None,
-                 tile_n: int | None = None):
+    def __init__(
+        self, plan: Plan, store: RunStore, xp: ModuleType | None = None, kernels: Any = None, tile_n: int | None = None
+    ):
         if xp is None:
             import cupy as xp
         self.xp = xp
@@ -196,7 +200,7 @@ class KernelEngine:
         side = int(min(tile_n, p.vocab_size, np.sqrt(p.layout.bound)))
         # enough centres per block to pay for flushing the tile, few enough that no cell overflows
         per_block = min(max(TILE_PER_BLOCK, 2 * side * side), (2**32 - 1) // (p.window * int(p.weights.max())))
-        while side > 0 and int(p.layout.row_len[side - 1]) < side:   # the tile must lie inside the head
+        while side > 0 and int(p.layout.row_len[side - 1]) < side:  # the tile must lie inside the head
             side -= 1
         return (side, per_block) if per_block >= 256 and side >= 8 else (0, 0)
 
@@ -245,15 +249,45 @@ class KernelEngine:
 
     def _plain_args(self, chunk: Chunk, lo: int, hi: int, head_on: int, tail_on: int) -> tuple:
         p = self.plan
-        return (chunk.ids, chunk.rem, lo, hi, p.vocab_size, _Int32(p.window), _Int32(int(p.per_offset)),
-                _Int32(head_on), _Int32(tail_on), self.weights, self.row_start, self.row_len, p.layout.cells,
-                self.head_u64, self.tail, self.tail_count, self.tail.shape[0])
+        return (
+            chunk.ids,
+            chunk.rem,
+            lo,
+            hi,
+            p.vocab_size,
+            _Int32(p.window),
+            _Int32(int(p.per_offset)),
+            _Int32(head_on),
+            _Int32(tail_on),
+            self.weights,
+            self.row_start,
+            self.row_len,
+            p.layout.cells,
+            self.head_u64,
+            self.tail,
+            self.tail_count,
+            self.tail.shape[0],
+        )
 
     def _tiled_args(self, chunk: Chunk, lo: int, hi: int) -> tuple:
         p = self.plan
-        return (chunk.ids, chunk.rem, lo, hi, p.vocab_size, _Int32(p.window), self.weights, self.row_start,
-                self.row_len, self.head_u64, self.tail, self.tail_count, self.tail.shape[0], _Int32(self.tile_n),
-                self.per_block)
+        return (
+            chunk.ids,
+            chunk.rem,
+            lo,
+            hi,
+            p.vocab_size,
+            _Int32(p.window),
+            self.weights,
+            self.row_start,
+            self.row_len,
+            self.head_u64,
+            self.tail,
+            self.tail_count,
+            self.tail.shape[0],
+            _Int32(self.tile_n),
+            self.per_block,
+        )
 
     def head_run(self) -> tuple[Any, Any]:
         return head_run(self.xp, self.head, self.plan.layout, self.plan.vocab_size, self.plan.planes)
@@ -261,7 +295,7 @@ class KernelEngine:
     @property
     def full_head(self) -> bool:
         """The head holds every cell (V x V per plane), so nothing ever reaches the tail."""
-        return self.plan.layout.cells == self.plan.vocab_size ** 2
+        return self.plan.layout.cells == self.plan.vocab_size**2
 
     def dense_planes(self, symmetrize: bool, weigh: tuple[str, int] | None = None) -> list[Any]:
         """With a full head: each plane as a host CSR matrix (see :func:`cooc.count.assemble.dense_planes`)."""
@@ -282,13 +316,14 @@ class DeviceFeeder:
     def __init__(self, chunks: Iterable[tuple[np.ndarray, np.ndarray, bool, bool]]):
         import cupy
         import cupyx
+
         self.cupy, self.cupyx = cupy, cupyx
         self.chunks = iter(chunks)
         self.stream = cupy.cuda.Stream(non_blocking=True)
         self.pinned: list[Any] = [None, None]
         self.device: list[Any] = [None, None]
-        self.copied: list[Any] = [None, None]    # H2D finished: pinned buffer free again
-        self.used: list[Any] = [None, None]      # compute finished with the device buffer
+        self.copied: list[Any] = [None, None]  # H2D finished: pinned buffer free again
+        self.used: list[Any] = [None, None]  # compute finished with the device buffer
         self.slot = 0
         self.staged: tuple | None = None
         self.exhausted = False
@@ -303,10 +338,10 @@ class DeviceFeeder:
             self.exhausted = True
             return
         k, n, cp = self.slot, tokens.shape[0], self.cupy
-        if self.copied[k] is not None:       # the last upload from this pinned buffer is done
+        if self.copied[k] is not None:  # the last upload from this pinned buffer is done
             self.copied[k].synchronize()
         if self.pinned[k] is None or self.pinned[k].shape[0] < n:
-            if self.used[k] is not None:     # and the kernels reading its device twin
+            if self.used[k] is not None:  # and the kernels reading its device twin
                 self.used[k].synchronize()
             self.pinned[k] = self.cupyx.empty_pinned((max(n, 1),), dtype=np.int32)
             self.device[k] = cp.empty(max(n, 1), dtype=np.int32)

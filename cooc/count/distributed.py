@@ -35,23 +35,25 @@ the client's: on several machines put it on a shared filesystem mounted at the s
 path. Start one Dask worker per machine with ``--nthreads 1`` (the counter uses the
 machine's cores itself, ``workers`` threads per task) or one per GPU with ``dask-cuda``.
 """
+
 from __future__ import annotations
 
 import operator
 import os
 import time
 import uuid
+from collections.abc import Callable
 from functools import reduce
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, MissingDependencyError
 from .._core.io import provenance
 from .._core.params import Interval, validate
 from ..corpus.store import TokenCorpus
-from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, MissingDependencyError
 from .windows import integer_weights
 
 _OWN_CONSTRAINTS = {
@@ -63,13 +65,30 @@ _OWN_CONSTRAINTS = {
 TASK_PREFIX = "cooc-count-part"
 
 
-def count_distributed(corpus: TokenCorpus | str | os.PathLike, scheduler: Any, *, window: int = 10,
-                      weighting: str = "harmonic", symmetric: bool = True, vocab_size: int | None = None,
-                      memory: str | int = "4GB", workers: int | None = None, device: str = "cpu",
-                      oov: str = "drop", directional: bool = False, per_offset: bool = False, progress: bool = True,
-                      spill_dir: str | os.PathLike | None = None, engine: str = "auto",
-                      out: str | os.PathLike | None = None, n_blocks: int | None = None, overwrite: bool = False,
-                      shards_per_task: int = 1, retries: int = 2, fan_in: int = 8) -> Any:
+def count_distributed(
+    corpus: TokenCorpus | str | os.PathLike,
+    scheduler: Any,
+    *,
+    window: int = 10,
+    weighting: str = "harmonic",
+    symmetric: bool = True,
+    vocab_size: int | None = None,
+    memory: str | int = "4GB",
+    workers: int | None = None,
+    device: str = "cpu",
+    oov: str = "drop",
+    directional: bool = False,
+    per_offset: bool = False,
+    progress: bool = True,
+    spill_dir: str | os.PathLike | None = None,
+    engine: str = "auto",
+    out: str | os.PathLike | None = None,
+    n_blocks: int | None = None,
+    overwrite: bool = False,
+    shards_per_task: int = 1,
+    retries: int = 2,
+    fan_in: int = 8,
+) -> Any:
     """Count co-occurrences of ``corpus`` on a Dask cluster; the same matrix as one machine gives.
 
     Parameters
@@ -115,22 +134,51 @@ def count_distributed(corpus: TokenCorpus | str | os.PathLike, scheduler: Any, *
         wall time and the summed worker time.
     """
     from .counter import _CONSTRAINTS, _effective_vocab_size
-    validate(dict(window=window, weighting=weighting, symmetric=symmetric, directional=directional,
-                  per_offset=per_offset, vocab_size=vocab_size, workers=workers, oov=oov, engine=engine),
-             _CONSTRAINTS, "count_distributed")
-    validate(dict(shards_per_task=shards_per_task, retries=retries, fan_in=fan_in, n_blocks=n_blocks),
-             _OWN_CONSTRAINTS, "count_distributed")
+
+    validate(
+        dict(
+            window=window,
+            weighting=weighting,
+            symmetric=symmetric,
+            directional=directional,
+            per_offset=per_offset,
+            vocab_size=vocab_size,
+            workers=workers,
+            oov=oov,
+            engine=engine,
+        ),
+        _CONSTRAINTS,
+        "count_distributed",
+    )
+    validate(
+        dict(shards_per_task=shards_per_task, retries=retries, fan_in=fan_in, n_blocks=n_blocks),
+        _OWN_CONSTRAINTS,
+        "count_distributed",
+    )
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     V = _effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
-    settings = dict(window=window, weighting=weighting, symmetric=symmetric and not directional,
-                    directional=directional or not symmetric, per_offset=per_offset, oov=oov, vocab_size=V)
+    settings = dict(
+        window=window,
+        weighting=weighting,
+        symmetric=symmetric and not directional,
+        directional=directional or not symmetric,
+        per_offset=per_offset,
+        oov=oov,
+        vocab_size=V,
+    )
     client, close, threads = connect(scheduler)
     try:
         job = _Job(client, corpus, V, settings, retries, fan_in)
-        options = dict(memory=memory, workers=workers or threads, device=device, oov=oov, engine=engine,
-                       spill_dir=None if spill_dir is None else str(spill_dir))
+        options = dict(
+            memory=memory,
+            workers=workers or threads,
+            device=device,
+            oov=oov,
+            engine=engine,
+            spill_dir=None if spill_dir is None else str(spill_dir),
+        )
         if out is None:
             return job.in_memory(shards_per_task, options, progress)
         return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
@@ -154,8 +202,10 @@ def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
         client = Client(scheduler)
         return client, client.close, None
     if not isinstance(scheduler, str) or not scheduler:
-        raise InvalidParameterError(f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
-                                    f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}.")
+        raise InvalidParameterError(
+            f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
+            f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}."
+        )
     if scheduler.startswith("local"):
         cluster, threads = local_cluster(scheduler)
         client = Client(cluster)
@@ -163,6 +213,7 @@ def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
         def close() -> None:
             client.close()
             cluster.close()
+
         return client, close, threads
     try:
         client = Client(scheduler, timeout="30s")
@@ -175,8 +226,10 @@ def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
     """Start the cluster named by ``"local[:N]"`` or ``"local-cuda[:N]"``; return it and threads per task."""
     name, _, count = spec.partition(":")
     if name not in ("local", "local-cuda") or (count and not count.isdigit()) or count == "0":
-        raise InvalidParameterError(f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
-                                    f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {spec!r}.")
+        raise InvalidParameterError(
+            f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
+            f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {spec!r}."
+        )
     cores = os.cpu_count() or 1
     if name == "local-cuda":
         try:
@@ -186,6 +239,7 @@ def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
         kwargs = {"n_workers": int(count)} if count else {}
         return LocalCUDACluster(threads_per_worker=1, dashboard_address=":0", **kwargs), None
     from distributed import LocalCluster
+
     n = int(count) if count else min(4, cores)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
     return cluster, max(1, cores // n)
@@ -195,8 +249,7 @@ def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
 class _Job:
     """The task graph of one distributed count."""
 
-    def __init__(self, client: Any, corpus: TokenCorpus, V: int, settings: dict[str, Any], retries: int,
-                 fan_in: int):
+    def __init__(self, client: Any, corpus: TokenCorpus, V: int, settings: dict[str, Any], retries: int, fan_in: int):
         self.client = client
         self.corpus = corpus
         self.V = V
@@ -217,19 +270,38 @@ class _Job:
         futures = []
         for i, shard_ids in enumerate(parts):
             expected = [corpus.manifest["shards"][k]["tokens_checksum"] for k in shard_ids]
-            futures.append(self.client.submit(
-                count_part, path, shard_ids, expected, self.V, s["window"], s["weighting"], s["per_offset"],
-                options, corpus.n_tokens, split, key=f"{TASK_PREFIX}-{self.tag}-{i}", retries=self.retries,
-                pure=False))
+            futures.append(
+                self.client.submit(
+                    count_part,
+                    path,
+                    shard_ids,
+                    expected,
+                    self.V,
+                    s["window"],
+                    s["weighting"],
+                    s["per_offset"],
+                    options,
+                    corpus.n_tokens,
+                    split,
+                    key=f"{TASK_PREFIX}-{self.tag}-{i}",
+                    retries=self.retries,
+                    pure=False,
+                )
+            )
         return futures, parts
 
     def _tree(self, futures: list[Any], name: str) -> Any:
         level = 0
         while len(futures) > 1:
-            groups = [futures[i:i + self.fan_in] for i in range(0, len(futures), self.fan_in)]
-            futures = [g[0] if len(g) == 1 else self.client.submit(
-                sum_parts, *g, key=f"cooc-count-sum-{self.tag}-{name}-{level}-{k}", retries=self.retries, pure=False)
-                for k, g in enumerate(groups)]
+            groups = [futures[i : i + self.fan_in] for i in range(0, len(futures), self.fan_in)]
+            futures = [
+                g[0]
+                if len(g) == 1
+                else self.client.submit(
+                    sum_parts, *g, key=f"cooc-count-sum-{self.tag}-{name}-{level}-{k}", retries=self.retries, pure=False
+                )
+                for k, g in enumerate(groups)
+            ]
             level += 1
         return futures[0]
 
@@ -239,6 +311,7 @@ class _Job:
         from distributed import as_completed
 
         from .._core.progress import ProgressBar
+
         tokens = {f.key: sum(self.corpus.manifest["shards"][k]["n_tokens"] for k in p) for f, p in zip(futures, parts)}
         with ProgressBar("counting on dask", total=self.corpus.n_tokens, unit="tokens", rates=("tokens",)) as bar:
             for f in as_completed(futures):
@@ -246,13 +319,19 @@ class _Job:
 
     def _stats(self, part_stats: dict[str, Any], n_tasks: int) -> dict[str, Any]:
         info = self.client.scheduler_info() or {}
-        return {**part_stats, "seconds": round(time.perf_counter() - self.started, 3),
-                "worker_seconds": round(part_stats["seconds"], 3), "tokens": self.corpus.n_tokens,
-                "scheduler": info.get("address"),
-                "dask_workers": len(info.get("workers", {})), "tasks": n_tasks}
+        return {
+            **part_stats,
+            "seconds": round(time.perf_counter() - self.started, 3),
+            "worker_seconds": round(part_stats["seconds"], 3),
+            "tokens": self.corpus.n_tokens,
+            "scheduler": info.get("address"),
+            "dask_workers": len(info.get("workers", {})),
+            "tasks": n_tasks,
+        }
 
     def in_memory(self, shards_per_task: int, options: dict[str, Any], progress: bool) -> Any:
         from .counter import _result
+
         futures, parts = self._map(shards_per_task, options, None)
         root = self._tree(futures, "all")
         self._watch(futures, parts, progress)
@@ -261,12 +340,28 @@ class _Job:
         s = self.settings
         ints, scale = integer_weights(s["window"], s["weighting"])
         plan = SimpleNamespace(per_offset=total["offsets"], vocab_size=self.V)
-        return _result(self.corpus, total["planes"], plan, ints, scale, dict(s),
-                       self._stats(total["stats"], len(parts)))
+        return _result(
+            self.corpus, total["planes"], plan, ints, scale, dict(s), self._stats(total["stats"], len(parts))
+        )
 
-    def blocked(self, shards_per_task: int, options: dict[str, Any], progress: bool, out: Any,
-                n_blocks: int | None, overwrite: bool) -> Any:
-        from ..cooccurrence.blocked import BLOCK_BYTES, BlockedCooccurrence, estimated_row_nnz, prepare_blocked_output, row_ranges, write_metadata
+    def blocked(
+        self,
+        shards_per_task: int,
+        options: dict[str, Any],
+        progress: bool,
+        out: Any,
+        n_blocks: int | None,
+        overwrite: bool,
+    ) -> Any:
+        from ..cooccurrence.blocked import (
+            BLOCK_BYTES,
+            BlockedCooccurrence,
+            estimated_row_nnz,
+            prepare_blocked_output,
+            row_ranges,
+            write_metadata,
+        )
+
         s, V, corpus = self.settings, self.V, self.corpus
         estimate = estimated_row_nnz(corpus.vocab.counts[:V], s["window"], V)
         if n_blocks is None:
@@ -275,19 +370,37 @@ class _Job:
         folder = prepare_blocked_output(out, overwrite)
         futures, parts = self._map(shards_per_task, options, (bounds.tolist(), s["symmetric"]))
         ints, scale = integer_weights(s["window"], s["weighting"])
-        stats = [self.client.submit(operator.itemgetter("stats"), f, key=f"cooc-count-stats-{self.tag}-{i}")
-                 for i, f in enumerate(futures)]
+        stats = [
+            self.client.submit(operator.itemgetter("stats"), f, key=f"cooc-count-stats-{self.tag}-{i}")
+            for i, f in enumerate(futures)
+        ]
         stats_root = self._tree(stats, "stats")
         first = self.client.submit(operator.itemgetter("offsets"), futures[0], key=f"cooc-count-offsets-{self.tag}")
         writes = []
         for b in range(len(bounds) - 1):
-            leaves = [self.client.submit(pick_block, f, b, key=f"cooc-count-pick-{self.tag}-{b}-{i}")
-                      for i, f in enumerate(futures)]
+            leaves = [
+                self.client.submit(pick_block, f, b, key=f"cooc-count-pick-{self.tag}-{b}-{i}")
+                for i, f in enumerate(futures)
+            ]
             root = self._tree(leaves, f"b{b}")
-            writes.append(self.client.submit(
-                write_block, str(folder), b, int(bounds[b]), root, ints, scale, s["weighting"], first,
-                corpus.n_tokens, s["per_offset"], key=f"cooc-count-write-{self.tag}-{b}", retries=self.retries,
-                pure=False))
+            writes.append(
+                self.client.submit(
+                    write_block,
+                    str(folder),
+                    b,
+                    int(bounds[b]),
+                    root,
+                    ints,
+                    scale,
+                    s["weighting"],
+                    first,
+                    corpus.n_tokens,
+                    s["per_offset"],
+                    key=f"cooc-count-write-{self.tag}-{b}",
+                    retries=self.retries,
+                    pure=False,
+                )
+            )
         self._watch(futures, parts, progress)
         entries = self.client.gather(writes)
         part_stats = stats_root.result()
@@ -296,13 +409,18 @@ class _Job:
         settings = dict(s)
         settings["exact"] = not offsets or 2 * corpus.n_tokens * int(ints.sum()) < 2**62
         vocab = corpus.vocab.truncate(V) if V < len(corpus.vocab) else corpus.vocab
-        settings.update(corpus=str(corpus.path), corpus_created=corpus.manifest.get("created"),
-                        corpus_tokens=corpus.n_tokens, count=self._stats(part_stats, len(parts)))
+        settings.update(
+            corpus=str(corpus.path),
+            corpus_created=corpus.manifest.get("created"),
+            corpus_tokens=corpus.n_tokens,
+            count=self._stats(part_stats, len(parts)),
+        )
         settings["count"]["blocks"] = len(entries)
         prov = provenance(**{k: v for k, v in settings.items() if k != "count"})
         dtype = np.int64 if s["weighting"] == "uniform" else np.float64
-        write_metadata(out, entries, vocab, vocab.counts[:V], settings, prov, dtype,
-                       s["window"] if s["per_offset"] else 0)
+        write_metadata(
+            out, entries, vocab, vocab.counts[:V], settings, prov, dtype, s["window"] if s["per_offset"] else 0
+        )
         return BlockedCooccurrence.open(out)
 
 
@@ -313,6 +431,7 @@ _OPENED: dict[tuple[str, str], TokenCorpus] = {}
 def open_part(path: str, shard_ids: list[int], expected: list[str]) -> TokenCorpus:
     """The corpus at ``path`` restricted to ``shard_ids``, after checking it is the client's corpus."""
     import socket
+
     try:
         stamp = str(os.stat(os.path.join(path, "manifest.json")).st_mtime_ns)
     except OSError:
@@ -322,22 +441,40 @@ def open_part(path: str, shard_ids: list[int], expected: list[str]) -> TokenCorp
         try:
             corpus = TokenCorpus.open(path, verify=False)
         except CorruptFileError as exc:
-            raise InputDataError(f"worker on {socket.gethostname()} cannot open the corpus ({exc}); workers read "
-                                 f"it from its path, so on several machines it must be on a shared filesystem "
-                                 f"mounted at the same path.") from None
+            raise InputDataError(
+                f"worker on {socket.gethostname()} cannot open the corpus ({exc}); workers read "
+                f"it from its path, so on several machines it must be on a shared filesystem "
+                f"mounted at the same path."
+            ) from None
         _OPENED.clear()  # one corpus at a time: vocabularies can be large
         _OPENED[(path, stamp)] = corpus
     entries = [corpus.manifest["shards"][k] for k in shard_ids]
     if [e["tokens_checksum"] for e in entries] != expected:
-        raise InputDataError(f"worker on {socket.gethostname()} sees a different corpus at {path!r} "
-                             f"(shard checksums differ from the client's).")
-    manifest = dict(corpus.manifest, shards=entries, n_tokens=sum(e["n_tokens"] for e in entries),
-                    n_docs=sum(e["n_docs"] for e in entries))
+        raise InputDataError(
+            f"worker on {socket.gethostname()} sees a different corpus at {path!r} "
+            f"(shard checksums differ from the client's)."
+        )
+    manifest = dict(
+        corpus.manifest,
+        shards=entries,
+        n_tokens=sum(e["n_tokens"] for e in entries),
+        n_docs=sum(e["n_docs"] for e in entries),
+    )
     return TokenCorpus(corpus.path, manifest, corpus.vocab)
 
 
-def count_part(path: str, shard_ids: list[int], expected: list[str], V: int, window: int, weighting: str,
-               per_offset: bool, options: dict[str, Any], total_tokens: int, split: Any) -> dict[str, Any]:
+def count_part(
+    path: str,
+    shard_ids: list[int],
+    expected: list[str],
+    V: int,
+    window: int,
+    weighting: str,
+    per_offset: bool,
+    options: dict[str, Any],
+    total_tokens: int,
+    split: Any,
+) -> dict[str, Any]:
     """Count some shards into integer forward planes (split into symmetrised row blocks when ``split``).
 
     Returns
@@ -347,10 +484,20 @@ def count_part(path: str, shard_ids: list[int], expected: list[str], V: int, win
         block), ``offsets`` (whether planes are per offset) and ``stats``.
     """
     from .counter import count_planes
+
     part = open_part(path, shard_ids, expected)
     symmetric = split is not None and split[1]  # blocks of F + F^T (sums of parts stay exact integers)
-    planes, plan, stats = count_planes(part, V, window, weighting, per_offset, total_tokens=total_tokens,
-                                       progress=False, symmetrize=symmetric, **options)
+    planes, plan, stats = count_planes(
+        part,
+        V,
+        window,
+        weighting,
+        per_offset,
+        total_tokens=total_tokens,
+        progress=False,
+        symmetrize=symmetric,
+        **options,
+    )
     result: dict[str, Any] = {"offsets": bool(plan.per_offset), "stats": _summable(stats)}
     if split is None:
         result["planes"] = planes
@@ -361,8 +508,18 @@ def count_part(path: str, shard_ids: list[int], expected: list[str], V: int, win
 
 
 def _summable(stats: dict[str, Any]) -> dict[str, Any]:
-    keep = ("seconds", "count_seconds", "centres", "spills", "engine", "device", "threads", "head_cells",
-            "chunk_tokens", "memory")
+    keep = (
+        "seconds",
+        "count_seconds",
+        "centres",
+        "spills",
+        "engine",
+        "device",
+        "threads",
+        "head_cells",
+        "chunk_tokens",
+        "memory",
+    )
     return {k: stats[k] for k in keep if k in stats}
 
 
@@ -372,8 +529,11 @@ def sum_parts(*parts: Any) -> Any:
     if isinstance(first, list):  # one block: a list of planes
         return [reduce(operator.add, ms) for ms in zip(*parts)]
     if "planes" in first:
-        return {"planes": [reduce(operator.add, ms) for ms in zip(*(p["planes"] for p in parts))],
-                "offsets": first["offsets"], "stats": _merge_stats([p["stats"] for p in parts])}
+        return {
+            "planes": [reduce(operator.add, ms) for ms in zip(*(p["planes"] for p in parts))],
+            "offsets": first["offsets"],
+            "stats": _merge_stats([p["stats"] for p in parts]),
+        }
     return _merge_stats(list(parts))
 
 
@@ -389,11 +549,22 @@ def pick_block(part: dict[str, Any], index: int) -> list[sp.csr_matrix]:
     return part["blocks"][index]
 
 
-def write_block(folder: str, index: int, start: int, planes: list[sp.csr_matrix], ints: np.ndarray, scale: int,
-                weighting: str, offsets: bool, total_tokens: int, per_offset: bool) -> dict[str, Any]:
+def write_block(
+    folder: str,
+    index: int,
+    start: int,
+    planes: list[sp.csr_matrix],
+    ints: np.ndarray,
+    scale: int,
+    weighting: str,
+    offsets: bool,
+    total_tokens: int,
+    per_offset: bool,
+) -> dict[str, Any]:
     """Weigh a reduced row block exactly as the single-machine counter does, and write it."""
     from ..cooccurrence.blocked import save_block
     from .counter import weigh_planes
+
     exact = not offsets or 2 * total_tokens * int(ints.sum()) < 2**62
     total, per = weigh_planes(planes, ints, scale, weighting, offsets, exact)
     return save_block(folder, index, start, total, per if per_offset else None)

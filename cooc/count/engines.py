@@ -9,12 +9,14 @@
 All engines share the head layout, the cell-key scheme and the run store, so their
 results are identical integers.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -133,8 +135,23 @@ class NumbaEngine:
         fill = np.zeros(self.threads, dtype=np.int64)
         resume = np.full(self.threads, start, dtype=np.int64)
         while True:
-            _numba.count_owned(tokens, offsets, p.vocab_size, drop, p.per_offset, p.weights, lay.row_start,
-                               lay.row_len, lay.cells, self.head, self.owner, self.tail, fill, resume, stop)
+            _numba.count_owned(
+                tokens,
+                offsets,
+                p.vocab_size,
+                drop,
+                p.per_offset,
+                p.weights,
+                lay.row_start,
+                lay.row_len,
+                lay.cells,
+                self.head,
+                self.owner,
+                self.tail,
+                fill,
+                resume,
+                stop,
+            )
             self._drain(fill)
             if (resume >= stop).all():
                 return
@@ -145,7 +162,7 @@ class NumbaEngine:
         Threads own disjoint centre rows, so their runs hold disjoint keys. numpy's sort and
         the compiled reduction release the GIL, so Python threads run them side by side.
         """
-        parts = [self.tail[t, :fill[t]] for t in range(self.threads) if fill[t]]
+        parts = [self.tail[t, : fill[t]] for t in range(self.threads) if fill[t]]
         reduce = lambda part: reduce_tagged(np, part, self.plan.n_tags, self.tag_values)  # noqa: E731
         if len(parts) > 1:
             if self._pool is None:

@@ -7,18 +7,19 @@ set by the corpus, nor memory-mapped shards (page cache): assembling the result 
 the runs, symmetrising, weighting) needs about two to three times the result's size on
 top of the budget (measured; ``tests/count/test_counter.py`` checks at most three).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._core.io import human_bytes
 from .._core.errors import InvalidParameterError
+from .._core.io import human_bytes
 from .accumulate import HeadLayout
 
 HEAD_SHARE, RUNS_SHARE, CHUNK_SHARE = 0.5, 0.25, 0.25
 MIN_CHUNK_TOKENS = 4096
-PREP_BYTES_PER_TOKEN = 96      # raw copy, labels, compaction, window limits (measured peak ~80)
-TAIL_BYTES_PER_ENTRY = 48      # tail buffer + concatenate + sort + reduce temporaries
+PREP_BYTES_PER_TOKEN = 96  # raw copy, labels, compaction, window limits (measured peak ~80)
+TAIL_BYTES_PER_ENTRY = 48  # tail buffer + concatenate + sort + reduce temporaries
 
 
 @dataclass
@@ -56,8 +57,16 @@ def bytes_per_token(window: int, engine: str, threads: int) -> float:
     return prep + window * TAIL_BYTES_PER_ENTRY / 4
 
 
-def plan_sizes(budget: int, vocab_size: int, window: int, planes: int, engine: str, threads: int = 1,
-               max_chunk_tokens: int = 1 << 22, max_head_cells: int | None = None) -> Sizes:
+def plan_sizes(
+    budget: int,
+    vocab_size: int,
+    window: int,
+    planes: int,
+    engine: str,
+    threads: int = 1,
+    max_chunk_tokens: int = 1 << 22,
+    max_head_cells: int | None = None,
+) -> Sizes:
     """Split ``budget`` bytes; raise :class:`InvalidParameterError` naming the smallest budget that works."""
     per_token = bytes_per_token(window, engine, threads)
     fixed = fixed_bytes(vocab_size)
@@ -66,7 +75,8 @@ def plan_sizes(budget: int, vocab_size: int, window: int, planes: int, engine: s
         raise InvalidParameterError(
             f"memory budget {human_bytes(budget)} is too small to count even one chunk of "
             f"{MIN_CHUNK_TOKENS} tokens with window {window} and V={vocab_size}; the smallest that works "
-            f"is {human_bytes(_round_up(smallest))}.")
+            f"is {human_bytes(_round_up(smallest))}."
+        )
     free = budget - fixed
     head_cells = int(free * HEAD_SHARE) // (8 * planes)
     if max_head_cells is not None:

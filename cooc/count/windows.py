@@ -19,6 +19,7 @@ document longer than a chunk is cut, and the last ``L`` tokens before the cut ar
 into the next chunk, where they become centres (see :class:`Carry`), so no pair is lost
 or counted twice.
 """
+
 from __future__ import annotations
 
 import math
@@ -149,8 +150,17 @@ def remaining_in_doc(xp: ModuleType, labels: Any, window: int) -> Any:
     return xp.minimum(rem, window).astype(np.int32)
 
 
-def prepare_chunk(xp: ModuleType, tokens: Any, starts: Any, vocab_size: int, window: int, oov: str,
-                  carry: Carry | None, cut: bool, starts_mid_doc: bool) -> tuple[Chunk, Carry | None]:
+def prepare_chunk(
+    xp: ModuleType,
+    tokens: Any,
+    starts: Any,
+    vocab_size: int,
+    window: int,
+    oov: str,
+    carry: Carry | None,
+    cut: bool,
+    starts_mid_doc: bool,
+) -> tuple[Chunk, Carry | None]:
     """Filter a raw chunk and work out the window limits of every position.
 
     Parameters
@@ -207,6 +217,6 @@ def offset_pairs(xp: ModuleType, chunk: Chunk, j: int, vocab_size: int) -> tuple
         return empty, empty
     stop = min(c, chunk.ids.shape[0] - j)
     a = chunk.ids[:stop]
-    b = chunk.ids[j:j + stop]
+    b = chunk.ids[j : j + stop]
     valid = (chunk.rem[:stop] >= j) & (a < vocab_size) & (b < vocab_size)
     return a[valid], b[valid]

@@ -4,6 +4,7 @@ gensim's package ships a shortened English Wikipedia XML dump, Mikolov's analogy
 questions, WordSim353 and SimLex-999; cooc uses them so that tests, benchmarks and the
 demo never download anything.
 """
+
 from __future__ import annotations
 
 import importlib.resources
@@ -18,7 +19,6 @@ WIKI_SAMPLE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.
 QUESTIONS_WORDS = "questions-words.txt"
 WORDSIM353 = "wordsim353.tsv"
 SIMLEX999 = "simlex999.txt"
-
 
 
 def shipped(*parts: str) -> Traversable:
@@ -38,7 +38,9 @@ def gensim_data(name: str) -> Path:
         raise MissingDependencyError("gensim is needed for its shipped data: pip install gensim")
     path = Path(list(spec.submodule_search_locations)[0]) / "test" / "test_data" / name
     if not path.exists():
-        raise MissingDependencyError(f"gensim's package lacks {name!r}; reinstall gensim (pip install --force-reinstall gensim).")
+        raise MissingDependencyError(
+            f"gensim's package lacks {name!r}; reinstall gensim (pip install --force-reinstall gensim)."
+        )
     return path
 
 

@@ -7,6 +7,7 @@ the same steps on full English Wikipedia (``hf:wikimedia/wikipedia:20231101.en``
 second part shows the theory on the binary-attribute model, whose analogies are known
 exactly: accuracy against K for log M, M and M*.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,16 +27,16 @@ FULL_SOURCE = "hf:wikimedia/wikipedia:20231101.en"
 class DemoConfig:
     """Settings of one demo run (see :data:`SMALL` and :data:`FULL`)."""
 
-    source: str | None = None          # None: gensim's shipped Wikipedia sample
+    source: str | None = None  # None: gensim's shipped Wikipedia sample
     min_doc_tokens: int = 0
     vocab_size: int = 4000
-    window: int = 16                   # the papers' window and weighting
+    window: int = 16  # the papers' window and weighting
     weighting: str = "linear"
     target: str = "mstar"
     dim: int = 100
-    dtype: str = "float32"             # the dense V x V target; halves memory and eigensolver time
+    dtype: str = "float32"  # the dense V x V target; halves memory and eigensolver time
     ks: tuple[int, ...] = (2, 5, 10, 20, 50, 75, 100)
-    max_docs: int | None = None        # stop the corpus after this many documents (quick looks, tests)
+    max_docs: int | None = None  # stop the corpus after this many documents (quick looks, tests)
     device: str = "cpu"
     workers: int | None = 2
     attribute_d: int = 7
@@ -45,8 +46,15 @@ class DemoConfig:
 
 
 SMALL = DemoConfig()
-FULL = DemoConfig(source=FULL_SOURCE, min_doc_tokens=200, vocab_size=10_000, dim=1000,
-                  ks=(2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000), device="auto", workers=None)
+FULL = DemoConfig(
+    source=FULL_SOURCE,
+    min_doc_tokens=200,
+    vocab_size=10_000,
+    dim=1000,
+    ks=(2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000),
+    device="auto",
+    workers=None,
+)
 
 
 @dataclass
@@ -69,8 +77,13 @@ class DemoRun:
         log(f"    done in {self.seconds[name]:.1f} s")
 
 
-def run_demo(out: str | os.PathLike = "demo-out", full: bool = False, config: DemoConfig | None = None,
-             progress: bool = True, log: Callable[[str], None] = print) -> DemoRun:
+def run_demo(
+    out: str | os.PathLike = "demo-out",
+    full: bool = False,
+    config: DemoConfig | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> DemoRun:
     """Run the demo and write ``report.md``, ``report.json`` and PNG plots into ``out``.
 
     Parameters
@@ -99,31 +112,48 @@ def run_demo(out: str | os.PathLike = "demo-out", full: bool = False, config: De
         run.seconds["total"] = round(time.perf_counter() - started, 2)
         run.report = _report_text(run)
         atomic_write_text(run.out / "report.md", run.report)
-        atomic_write_json(run.out / "report.json", {"config": asdict(cfg), "facts": run.facts,
-                                                    "seconds": run.seconds, "files": run.files})
+        atomic_write_json(
+            run.out / "report.json",
+            {"config": asdict(cfg), "facts": run.facts, "seconds": run.seconds, "files": run.files},
+        )
     return run
 
 
 # -- steps ---------------------------------------------------------------------------------------
 def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None]) -> Any:
     from ..corpus.build import build_corpus
-    from ..data import wiki_sample_path
     from ..corpus.tokenize import Tokenizer
+    from ..data import wiki_sample_path
+
     cfg = run.config
     source = cfg.source or str(wiki_sample_path())
     with run.step(f"corpus from {'the shipped Wikipedia sample' if cfg.source is None else source}", log):
-        corpus = build_corpus(source, run.out / "corpus", tokenizer=Tokenizer(min_doc_tokens=cfg.min_doc_tokens),
-                              workers=cfg.workers, progress=progress, max_docs=cfg.max_docs)
+        corpus = build_corpus(
+            source,
+            run.out / "corpus",
+            tokenizer=Tokenizer(min_doc_tokens=cfg.min_doc_tokens),
+            workers=cfg.workers,
+            progress=progress,
+            max_docs=cfg.max_docs,
+        )
     run.facts.update(source=source, documents=corpus.n_docs, tokens=corpus.n_tokens, types=len(corpus.vocab))
     return corpus
 
 
 def _counts(run: DemoRun, corpus: Any, progress: bool, log: Callable[[str], None]) -> Any:
     from ..count import count_cooccurrences
+
     cfg = run.config
     with run.step(f"co-occurrence counts (window {cfg.window}, {cfg.weighting} weights, V = {cfg.vocab_size})", log):
-        cooc = count_cooccurrences(corpus, window=cfg.window, weighting=cfg.weighting, vocab_size=cfg.vocab_size,
-                                   device=cfg.device, workers=cfg.workers, progress=progress)
+        cooc = count_cooccurrences(
+            corpus,
+            window=cfg.window,
+            weighting=cfg.weighting,
+            vocab_size=cfg.vocab_size,
+            device=cfg.device,
+            workers=cfg.workers,
+            progress=progress,
+        )
         run.files.append(str(cooc.save(run.out / "counts")))
     run.facts.update(V=len(cooc), nnz=cooc.nnz, density=cooc.nnz / len(cooc) ** 2)
     return cooc
@@ -132,13 +162,15 @@ def _counts(run: DemoRun, corpus: Any, progress: bool, log: Callable[[str], None
 def _embedding(run: DemoRun, cooc: Any, log: Callable[[str], None]) -> Any:
     from ..plots.spectral import plot_spectrum
     from ..spectral.estimator import SpectralEmbedding
+
     cfg = run.config
     dim = min(cfg.dim, len(cooc) - 2)
     with run.step(f"{cfg.target} target and its top {dim} eigenpairs", log):
         model = SpectralEmbedding(cfg.target, dim=dim, device=cfg.device, dtype=cfg.dtype).fit(cooc)
         run.files.append(str(model.embedding_.save(run.out / "embedding")))
-    run.files.append(_save_plot(plot_spectrum({cfg.target: model.eigenvalues_}, title="Eigenvalues of M*"),
-                                run.out / "spectrum.png"))
+    run.files.append(
+        _save_plot(plot_spectrum({cfg.target: model.eigenvalues_}, title="Eigenvalues of M*"), run.out / "spectrum.png")
+    )
     run.facts.update(dim=dim, solver=model.eigenpairs_.solver, top_eigenvalues=model.eigenvalues_[:5].tolist())
     return model
 
@@ -147,6 +179,7 @@ def _analogies(run: DemoRun, model: Any, log: Callable[[str], None]) -> None:
     from ..geometry.analogy import accuracy_vs_k, evaluate_analogies, load_questions
     from ..geometry.similarity import evaluate_similarities
     from ..plots.spectral import plot_accuracy_vs_k, plot_family_accuracy
+
     cfg = run.config
     questions = load_questions()
     emb = model.embedding_
@@ -156,14 +189,29 @@ def _analogies(run: DemoRun, model: Any, log: Callable[[str], None]) -> None:
         ks = [k for k in cfg.ks if k <= emb.dim]
         curve = accuracy_vs_k(model, ks, questions, protocol="pairs", device=cfg.device, label=cfg.target)
         sims = evaluate_similarities(emb)
-    run.files.append(_save_plot(plot_family_accuracy({"A (gensim)": a, "B (pairs)": b},
-                                                     title="Wikipedia sample: M* analogy accuracy per family"
-                                                     if cfg.source is None else "M* analogy accuracy per family"),
-                                run.out / "analogy_families.png"))
-    run.files.append(_save_plot(plot_accuracy_vs_k(curve, title="Analogy accuracy against K (protocol B)",
-                                                   families=True), run.out / "accuracy_vs_k.png"))
-    run.facts.update(protocol_a=a.to_dict(), protocol_b=b.to_dict(), curve=curve.to_dict(),
-                     similarity={k: v.to_dict() for k, v in sims.items()})
+    run.files.append(
+        _save_plot(
+            plot_family_accuracy(
+                {"A (gensim)": a, "B (pairs)": b},
+                title="Wikipedia sample: M* analogy accuracy per family"
+                if cfg.source is None
+                else "M* analogy accuracy per family",
+            ),
+            run.out / "analogy_families.png",
+        )
+    )
+    run.files.append(
+        _save_plot(
+            plot_accuracy_vs_k(curve, title="Analogy accuracy against K (protocol B)", families=True),
+            run.out / "accuracy_vs_k.png",
+        )
+    )
+    run.facts.update(
+        protocol_a=a.to_dict(),
+        protocol_b=b.to_dict(),
+        curve=curve.to_dict(),
+        similarity={k: v.to_dict() for k, v in sims.items()},
+    )
 
 
 def _attribute_model(run: DemoRun, log: Callable[[str], None]) -> None:
@@ -171,6 +219,7 @@ def _attribute_model(run: DemoRun, log: Callable[[str], None]) -> None:
     from ..grammars.attributes import BinaryAttributeModel
     from ..plots.spectral import plot_accuracy_vs_k
     from ..spectral.estimator import SpectralEmbedding
+
     cfg = run.config
     model = BinaryAttributeModel(cfg.attribute_d, p=list(cfg.attribute_p), s=cfg.attribute_s)
     dim = min(cfg.attribute_dim, model.V - 1)
@@ -180,14 +229,25 @@ def _attribute_model(run: DemoRun, log: Callable[[str], None]) -> None:
         for target, label in (("logm", "log M"), ("m", "M"), ("mstar", "M*")):
             fitted = SpectralEmbedding(target, dim=dim, eps=1e-12).fit(cooc)
             curves[label] = accuracy_vs_k(fitted, range(1, dim + 1), families, protocol="pairs", label=label)
-    run.files.append(_save_plot(plot_accuracy_vs_k(curves, logx=False, title=(
-        f"Binary-attribute model, d = {model.d}: exact analogies for log M")), run.out / "attribute_model.png"))
-    run.facts["attribute_model"] = {"d": model.d, "p": list(cfg.attribute_p), "s": cfg.attribute_s,
-                                    "curves": {k: c.to_dict() for k, c in curves.items()}}
+    run.files.append(
+        _save_plot(
+            plot_accuracy_vs_k(
+                curves, logx=False, title=(f"Binary-attribute model, d = {model.d}: exact analogies for log M")
+            ),
+            run.out / "attribute_model.png",
+        )
+    )
+    run.facts["attribute_model"] = {
+        "d": model.d,
+        "p": list(cfg.attribute_p),
+        "s": cfg.attribute_s,
+        "curves": {k: c.to_dict() for k, c in curves.items()},
+    }
 
 
 def _save_plot(fig: Any, path: Path) -> str:
     from ..plots import saved
+
     fig.savefig(path, dpi=120)
     saved(fig)
     return str(path)
@@ -202,42 +262,61 @@ def _report_text(run: DemoRun) -> str:
     f, cfg = run.facts, run.config
     a, b, curve = f["protocol_a"], f["protocol_b"], f["curve"]
     lines = [
-        "# cooc demo report", "",
+        "# cooc demo report",
+        "",
         f"Source: {'gensim’s shortened English Wikipedia dump (shipped sample)' if cfg.source is None else f['source']}"
         f" — {f['documents']:,} articles, {f['tokens']:,} tokens, {f['types']:,} word types.",
         f"Counts: window {cfg.window}, {cfg.weighting} weights, the V = {f['V']:,} most frequent words "
         f"({f['nnz']:,} non-zero pairs, density {f['density']:.3f}).",
         f"Embedding: {cfg.target} target ({cfg.dtype}), top {f['dim']} eigenpairs by |lambda| ({f['solver']} solver), "
         "W = U |Lambda|^0.5.",
-        "", "## Analogies (Mikolov's questions-words.txt, 14 families)", "",
+        "",
+        "## Analogies (Mikolov's questions-words.txt, 14 families)",
+        "",
         f"- Protocol A (gensim's evaluate_word_analogies, 3CosAdd): {a['correct']}/{a['total']} = "
         f"{_pct(a['accuracy'])}; only {a['usable']:,} of the {a['listed']:,} questions have all four words "
         f"in the vocabulary ({a['listed'] - a['usable']:,} skipped).",
         f"- Protocol B (the papers: all ordered pairs of distinct in-vocabulary pairs per family): "
         f"{b['correct']}/{b['total']} = {_pct(b['accuracy'])} (mean over families "
         f"{_pct(b['mean_family_accuracy'])}); {b['usable']} of the {b['listed']} distinct pairs are in the vocabulary.",
-        "- Protocol B accuracy against K: " + ", ".join(
-            f"K={k}: {_pct(acc)}" for k, acc in zip(curve["ks"], curve["accuracy"])) + ".",
-        "- Word similarity: " + "; ".join(
-            f"{k} Spearman {v['spearman']:.3f} on {v['evaluated']}/{v['listed']} pairs" for k, v in f["similarity"].items())
+        "- Protocol B accuracy against K: "
+        + ", ".join(f"K={k}: {_pct(acc)}" for k, acc in zip(curve["ks"], curve["accuracy"]))
+        + ".",
+        "- Word similarity: "
+        + "; ".join(
+            f"{k} Spearman {v['spearman']:.3f} on {v['evaluated']}/{v['listed']} pairs"
+            for k, v in f["similarity"].items()
+        )
         + ".",
     ]
     if cfg.source is None:
-        lines += ["", "**The shipped sample is small.** It holds under half a million tokens, so few analogy words "
-                  "are in the vocabulary and their counts are noisy: these numbers show the pipeline working, not the "
-                  "papers' results, which need full English Wikipedia (about 4-5 billion tokens, V = 10,000, "
-                  "K up to 1,000). To run the same steps on it (a ~20 GB download and hours of work; a GPU helps):", "",
-                  "```",
-                  f"cooc corpus build {FULL_SOURCE} -o wiki --min-doc-tokens 200",
-                  "cooc count wiki -o wiki-counts --window 16 --weighting linear --vocab-size 10000 --device auto",
-                  "cooc embed wiki-counts -o wiki-mstar --target mstar --dim 1000 --device auto",
-                  "cooc eval analogy wiki-mstar --protocol gensim",
-                  "cooc eval analogy wiki-mstar --protocol pairs",
-                  "cooc sweep wiki-counts --targets m,logm,pmi,ppmi,mstar --dims 10,20,50,100,200,500,1000 --device auto",
-                  "```", "", "or simply `cooc demo --full`."]
+        lines += [
+            "",
+            "**The shipped sample is small.** It holds under half a million tokens, so few analogy words "
+            "are in the vocabulary and their counts are noisy: these numbers show the pipeline working, not the "
+            "papers' results, which need full English Wikipedia (about 4-5 billion tokens, V = 10,000, "
+            "K up to 1,000). To run the same steps on it (a ~20 GB download and hours of work; a GPU helps):",
+            "",
+            "```",
+            f"cooc corpus build {FULL_SOURCE} -o wiki --min-doc-tokens 200",
+            "cooc count wiki -o wiki-counts --window 16 --weighting linear --vocab-size 10000 --device auto",
+            "cooc embed wiki-counts -o wiki-mstar --target mstar --dim 1000 --device auto",
+            "cooc eval analogy wiki-mstar --protocol gensim",
+            "cooc eval analogy wiki-mstar --protocol pairs",
+            "cooc sweep wiki-counts --targets m,logm,pmi,ppmi,mstar --dims 10,20,50,100,200,500,1000 --device auto",
+            "```",
+            "",
+            "or simply `cooc demo --full`.",
+        ]
     lines += _attribute_lines(f["attribute_model"])
-    lines += ["", "## Time", "", ", ".join(f"{k}: {v:.1f} s" for k, v in run.seconds.items()) + ".", "",
-              "Files: " + ", ".join(Path(p).name for p in run.files) + "."]
+    lines += [
+        "",
+        "## Time",
+        "",
+        ", ".join(f"{k}: {v:.1f} s" for k, v in run.seconds.items()) + ".",
+        "",
+        "Files: " + ", ".join(Path(p).name for p in run.files) + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -246,16 +325,21 @@ def _attribute_lines(attr: dict[str, Any]) -> list[str]:
     logm, M = curves["log M"], curves["M"]
     exact = [k for k, acc in zip(logm["ks"], logm["accuracy"]) if acc == 1.0]
     best = max(range(len(M["ks"])), key=lambda i: M["accuracy"][i])
-    first_full = next((k for k in logm["ks"] if all(acc == 1.0 for kk, acc in zip(logm["ks"], logm["accuracy"])
-                                                    if kk >= k)), None)
-    return ["", f"## Theory check: the binary-attribute model (d = {attr['d']}, {2 ** attr['d']} words)", "",
-            "Every word is a vector of binary attributes; the analogy families flip one attribute, so the right "
-            "answers are known exactly. log M has rank d + 1 with eigenvectors affine in the attributes.",
-            f"- log M: 100% protocol-B accuracy for every K >= {first_full} "
-            f"({len(exact)} of {len(logm['ks'])} values of K tested).",
-            f"- M: accuracy peaks at {_pct(M['accuracy'][best])} (K = {M['ks'][best]}) and falls to "
-            f"{_pct(M['accuracy'][-1])} at K = {M['ks'][-1]} as higher-order modes enter.",
-            f"- M*: {_pct(curves['M*']['accuracy'][-1])} at K = {curves['M*']['ks'][-1]}."]
+    first_full = next(
+        (k for k in logm["ks"] if all(acc == 1.0 for kk, acc in zip(logm["ks"], logm["accuracy"]) if kk >= k)), None
+    )
+    return [
+        "",
+        f"## Theory check: the binary-attribute model (d = {attr['d']}, {2 ** attr['d']} words)",
+        "",
+        "Every word is a vector of binary attributes; the analogy families flip one attribute, so the right "
+        "answers are known exactly. log M has rank d + 1 with eigenvectors affine in the attributes.",
+        f"- log M: 100% protocol-B accuracy for every K >= {first_full} "
+        f"({len(exact)} of {len(logm['ks'])} values of K tested).",
+        f"- M: accuracy peaks at {_pct(M['accuracy'][best])} (K = {M['ks'][best]}) and falls to "
+        f"{_pct(M['accuracy'][-1])} at K = {M['ks'][-1]} as higher-order modes enter.",
+        f"- M*: {_pct(curves['M*']['accuracy'][-1])} at K = {curves['M*']['ks'][-1]}.",
+    ]
 
 
 def with_overrides(config: DemoConfig, **changes: Any) -> DemoConfig:

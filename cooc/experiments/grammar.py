@@ -1,23 +1,34 @@
 """Learning-curve studies on grammars: curves of one network on several grammars, written with figures."""
+
 from __future__ import annotations
 
 import csv
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .._core.io import atomic_write_json, atomic_write_text
 from ..plots import saved
-from ..plots.training import learning_curves, sample_complexity as plot_p_star
+from ..plots.training import learning_curves
+from ..plots.training import sample_complexity as plot_p_star
 from ..train.grammar.curves import curve_table, learning_curve, summarize
 from ..train.grammar.data import grammar_from_spec
 
 
-def grammar_study(specs: Sequence[str], out: str | os.PathLike, model: str = "cnn", samples: Sequence[int] = (100, 1000),
-                  seeds: int = 3, figures: bool = True, progress: bool = False, **params: Any) -> dict[str, Any]:
+def grammar_study(
+    specs: Sequence[str],
+    out: str | os.PathLike,
+    model: str = "cnn",
+    samples: Sequence[int] = (100, 1000),
+    seeds: int = 3,
+    figures: bool = True,
+    progress: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
     """Learning curves of ``model`` on several grammars, written to ``out``.
 
     Writes ``curves.csv`` (one row per grammar, P and seed), ``summary.json`` (per-P
@@ -51,9 +62,17 @@ def grammar_study(specs: Sequence[str], out: str | os.PathLike, model: str = "cn
         all_rows += [{"grammar": spec, **r} for r in rows]
         curves[spec], scales[spec] = summarize(rows), table["scale"]
     atomic_write_text(out / "curves.csv", _csv(all_rows))
-    atomic_write_json(out / "summary.json", {"model": model, "samples": sorted(int(p) for p in samples),
-                                             "seeds": seeds, "params": {k: v for k, v in params.items()},
-                                             "tables": tables, "curves": curves})
+    atomic_write_json(
+        out / "summary.json",
+        {
+            "model": model,
+            "samples": sorted(int(p) for p in samples),
+            "seeds": seeds,
+            "params": {k: v for k, v in params.items()},
+            "tables": tables,
+            "curves": curves,
+        },
+    )
     files = ["curves.csv", "summary.json"]
     if figures:
         saved(learning_curves(curves, path=out / "curves.png"))

@@ -11,6 +11,7 @@ Two ways to remove an analogy family (SCIENCE.md section 2):
 :func:`removal_experiment` runs the baseline and both removals and reports protocol-B
 accuracy for every family, so the removed family can be compared with the others.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .._core.params import OneOf, validate
 from .._core.errors import InputDataError
+from .._core.params import OneOf, validate
 from ..geometry.analogy import AnalogyResult, evaluate_analogies
 from ..geometry.lookup import WordLookup
 
@@ -49,7 +50,7 @@ def family_block(pairs: Sequence[tuple[str, str]], block: str = "pairs") -> list
     if block == "cross":
         return [(a, b) for a in firsts for b in seconds if a != b]
     words = list(dict.fromkeys(firsts + seconds))
-    return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]]
+    return [(a, b) for i, a in enumerate(words) for b in words[i + 1 :]]
 
 
 def _in_vocab(pairs: Sequence[tuple[str, str]], vocab: Any, case_insensitive: bool = True) -> list[tuple[str, str]]:
@@ -69,8 +70,9 @@ def _in_vocab(pairs: Sequence[tuple[str, str]], vocab: Any, case_insensitive: bo
     return list(out)
 
 
-def zero_family(cooc: Any, pairs: Sequence[tuple[str, str]], block: str = "pairs", *,
-                case_insensitive: bool = True) -> Any:
+def zero_family(
+    cooc: Any, pairs: Sequence[tuple[str, str]], block: str = "pairs", *, case_insensitive: bool = True
+) -> Any:
     """``cooc`` with the family's block set to independence (pairs out of vocabulary are ignored).
 
     Parameters
@@ -110,9 +112,15 @@ def _drop_mask(tokens: np.ndarray, offsets: np.ndarray, column: np.ndarray, pair
     return (present[:, pair_cols[:, 0]] & present[:, pair_cols[:, 1]]).any(axis=1)
 
 
-def filter_corpus(corpus: Any, pairs: Sequence[tuple[str, str]], out: str | os.PathLike, *,
-                  overwrite: bool = False, max_tokens: int = 1 << 22,
-                  case_insensitive: bool = True) -> tuple[Any, FilterStats]:
+def filter_corpus(
+    corpus: Any,
+    pairs: Sequence[tuple[str, str]],
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    max_tokens: int = 1 << 22,
+    case_insensitive: bool = True,
+) -> tuple[Any, FilterStats]:
     """Write ``corpus`` without the documents that hold both words of any pair.
 
     Parameters
@@ -134,6 +142,7 @@ def filter_corpus(corpus: Any, pairs: Sequence[tuple[str, str]], out: str | os.P
     """
     from ..corpus.store import CorpusWriter
     from ..corpus.vocab import Vocabulary
+
     vocab = corpus.vocab
     touched = _in_vocab(pairs, vocab, case_insensitive)
     if not touched:
@@ -184,16 +193,30 @@ class RemovalResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"family": self.family, "settings": self.settings, "baseline": self.baseline.to_dict(),
-                "block": self.block.to_dict(), "corpus": None if self.corpus is None else self.corpus.to_dict(),
-                "filter_stats": None if self.filter_stats is None else vars(self.filter_stats)}
+        return {
+            "family": self.family,
+            "settings": self.settings,
+            "baseline": self.baseline.to_dict(),
+            "block": self.block.to_dict(),
+            "corpus": None if self.corpus is None else self.corpus.to_dict(),
+            "filter_stats": None if self.filter_stats is None else vars(self.filter_stats),
+        }
 
 
-def removal_experiment(cooc: Any, families: Mapping[str, Sequence[tuple[str, str]]], family: str, *,
-                       target: str = "mstar", dim: int = 100, block: str = "pairs", corpus: Any = None,
-                       work_dir: str | os.PathLike | None = None, count_params: dict[str, Any] | None = None,
-                       embed_params: dict[str, Any] | None = None,
-                       eval_params: dict[str, Any] | None = None) -> RemovalResult:
+def removal_experiment(
+    cooc: Any,
+    families: Mapping[str, Sequence[tuple[str, str]]],
+    family: str,
+    *,
+    target: str = "mstar",
+    dim: int = 100,
+    block: str = "pairs",
+    corpus: Any = None,
+    work_dir: str | os.PathLike | None = None,
+    count_params: dict[str, Any] | None = None,
+    embed_params: dict[str, Any] | None = None,
+    eval_params: dict[str, Any] | None = None,
+) -> RemovalResult:
     """Remove ``family`` by block zeroing (and by corpus filtering when ``corpus`` is given).
 
     Parameters
@@ -218,6 +241,7 @@ def removal_experiment(cooc: Any, families: Mapping[str, Sequence[tuple[str, str
         ``case_insensitive`` (default True) also decides how the removal looks words up.
     """
     from ..spectral.estimator import SpectralEmbedding
+
     if family not in families:
         raise InputDataError(f"removal_experiment: no family {family!r}; families are {list(families)}.")
     embed_params, eval_params = dict(embed_params or {}), dict(eval_params or {})
@@ -232,17 +256,23 @@ def removal_experiment(cooc: Any, families: Mapping[str, Sequence[tuple[str, str
     touched = _in_vocab(family_block(families[family], block), cooc.vocab, fold)
     if not touched:
         raise InputDataError(f"removal_experiment: none of family {family!r}'s pairs is in the vocabulary.")
-    result = RemovalResult(family, score(cooc), score(zero_family(cooc, touched, case_insensitive=fold)),
-                           settings={"target": target, "dim": dim, "block": block})
+    result = RemovalResult(
+        family,
+        score(cooc),
+        score(zero_family(cooc, touched, case_insensitive=fold)),
+        settings={"target": target, "dim": dim, "block": block},
+    )
     if corpus is not None:
         if work_dir is None:
             raise InputDataError("removal_experiment: corpus removal needs 'work_dir' for the filtered corpus.")
         from ..count import count_cooccurrences
+
         params = {k: cooc.settings[k] for k in COUNT_SETTINGS if k in cooc.settings}
         params.update(count_params or {})
         params.setdefault("progress", False)
-        filtered, stats = filter_corpus(corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True,
-                                        case_insensitive=fold)
+        filtered, stats = filter_corpus(
+            corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True, case_insensitive=fold
+        )
         result.corpus = score(count_cooccurrences(filtered, **params))
         result.filter_stats = stats
     return result

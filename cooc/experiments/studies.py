@@ -7,6 +7,7 @@ with ``--full``, and writes its PNG figures and ``results.json`` into
 Python, exactly as a user would (``python analyses/<name>.py [--full]``): a study that
 raises fails the run with :class:`StudyError`.
 """
+
 from __future__ import annotations
 
 import os
@@ -83,14 +84,18 @@ class StudyRun:
 def analyses_dir(directory: str | os.PathLike | None = None) -> Path:
     """The folder of the studies: ``directory``, ``$COOC_ANALYSES_DIR``, the repository's ``analyses/``
     (beside the ``cooc`` package of a source checkout), or ``./analyses``."""
-    candidates = [directory] if directory is not None else [
-        os.environ.get(ENV_DIR), Path(__file__).resolve().parents[2] / "analyses", Path.cwd() / "analyses"]
+    candidates = (
+        [directory]
+        if directory is not None
+        else [os.environ.get(ENV_DIR), Path(__file__).resolve().parents[2] / "analyses", Path.cwd() / "analyses"]
+    )
     for candidate in candidates:
         if candidate and (Path(candidate) / "_shared.py").is_file():
             return Path(candidate).resolve()
     where = str(directory) if directory is not None else "the repository or the current folder"
-    raise InputDataError(f"no analyses folder (with _shared.py) found in {where}; run from a checkout of cooc "
-                         f"or set ${ENV_DIR}.")
+    raise InputDataError(
+        f"no analyses folder (with _shared.py) found in {where}; run from a checkout of cooc or set ${ENV_DIR}."
+    )
 
 
 def _header(path: Path) -> tuple[str, str]:
@@ -134,9 +139,14 @@ def default_out(name: str, directory: str | os.PathLike | None = None) -> Path:
     return (Path(root) if root else analyses_dir(directory) / "out") / name
 
 
-def run_study(name: str, full: bool = False, out: str | os.PathLike | None = None,
-              directory: str | os.PathLike | None = None, capture: bool = False,
-              timeout: float | None = None) -> StudyRun:
+def run_study(
+    name: str,
+    full: bool = False,
+    out: str | os.PathLike | None = None,
+    directory: str | os.PathLike | None = None,
+    capture: bool = False,
+    timeout: float | None = None,
+) -> StudyRun:
     """Run one study as a script with the current Python and read back its ``results.json``.
 
     Parameters
@@ -177,6 +187,7 @@ def run_study(name: str, full: bool = False, out: str | os.PathLike | None = Non
         tail = " | ".join(line for line in output.strip().splitlines()[-3:]) if capture else "see its output above"
         raise StudyError(f"study {info.name!r} failed (exit code {done.returncode}): {tail}")
     from .._core.io import load_json
+
     try:
         results = load_json(target / "results.json", what=f"study {info.name!r} results")
     except CoocError as exc:

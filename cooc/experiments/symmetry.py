@@ -1,19 +1,20 @@
 """Symmetry experiments that combine counts and embeddings: the family report, robustness to zeroing
 the family's block, and the helper-word experiment (the measurements themselves are in
 :mod:`cooc.geometry.symmetry`)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..geometry.families import Family, load_family, present_family
 from ..geometry.kernels import KernelFit, SymmetryResidual, fit_family_kernel, symmetry_residual
 from ..geometry.probe import principal_coordinates
-from ..geometry.symmetry import (OrderResult, HelperCurve, helper_curve, ideal_shape, rank_helpers,
-                                 recover_order)
+from ..geometry.symmetry import HelperCurve, OrderResult, helper_curve, ideal_shape, rank_helpers, recover_order
 from ..spectral.blocks import target_block
 from ..spectral.estimator import SpectralEmbedding
 from ..spectral.targets import INDEPENDENCE, target_matrix
@@ -47,21 +48,28 @@ class SymmetryReport:
     def rows(self) -> list[tuple[str, str]]:
         """(name, value) pairs for a table."""
         f = self.fit
-        out = [("family", f"{self.family.name} ({len(self.family)} words, {len(self.missing)} missing)"),
-               ("block", self.block_source)]
+        out = [
+            ("family", f"{self.family.name} ({len(self.family)} words, {len(self.missing)} missing)"),
+            ("block", self.block_source),
+        ]
         for k in f.params:
             out.append((f"kernel {k}", f"{f.params[k]:.4g} +- {f.stderr[k]:.2g}"))
         out.append(("kernel R^2", f"{f.r2:.4f}"))
-        out.append(("distance from " + ("circulant" if self.family.kind == "cyclic" else "Toeplitz"),
-                    f"{self.residual.residual:.4f} (null {self.residual.null:.3f})"))
+        out.append(
+            (
+                "distance from " + ("circulant" if self.family.kind == "cyclic" else "Toeplitz"),
+                f"{self.residual.residual:.4f} (null {self.residual.null:.3f})",
+            )
+        )
         for k, v in self.order.scores.items():
             out.append((f"order {k}", f"{v:.4f} (null {self.order.null[k]:.3f})"))
         out.append(("circle fit residual", f"{self.order.circle.relative_residual:.4f}"))
         return out
 
 
-def symmetry_report(embedding: Any, family: Family | str, cooc: Any = None, target: str = "mstar",
-                    offset: bool = True, seed: int = 0) -> SymmetryReport:
+def symmetry_report(
+    embedding: Any, family: Family | str, cooc: Any = None, target: str = "mstar", offset: bool = True, seed: int = 0
+) -> SymmetryReport:
     """Kernel fit, distance from translation symmetry and recovered order of a family in an embedding.
 
     Parameters
@@ -85,10 +93,15 @@ def symmetry_report(embedding: Any, family: Family | str, cooc: Any = None, targ
     vectors = np.asarray(embedding[list(fam.words)], dtype=np.float64)
     block = target_block(cooc, fam.words, target) if cooc is not None else vectors @ vectors.T
     kind = fam.kind if fam.kind != "words" else "linear"
-    return SymmetryReport(fam, missing, target if cooc is not None else "gram", block,
-                          fit_family_kernel(block, fam, offset=offset),
-                          symmetry_residual(block, fam.positions, kind, fam.period),
-                          recover_order(vectors, fam, seed=seed))
+    return SymmetryReport(
+        fam,
+        missing,
+        target if cooc is not None else "gram",
+        block,
+        fit_family_kernel(block, fam, offset=offset),
+        symmetry_residual(block, fam.positions, kind, fam.period),
+        recover_order(vectors, fam, seed=seed),
+    )
 
 
 @dataclass
@@ -107,9 +120,18 @@ class RobustnessResult:
     zeroed_pairs: int
 
 
-def robustness(cooc: Any, family: Family | str, extra_words: Sequence[str] = (), dim: int = 50,
-               target: str = "mstar", p: float = 0.5, seed: int = 0, *, device: str = "cpu",
-               dtype: str = "float64") -> RobustnessResult:
+def robustness(
+    cooc: Any,
+    family: Family | str,
+    extra_words: Sequence[str] = (),
+    dim: int = 50,
+    target: str = "mstar",
+    p: float = 0.5,
+    seed: int = 0,
+    *,
+    device: str = "cpu",
+    dtype: str = "float64",
+) -> RobustnessResult:
     """Zero the family's block (and its pairs with ``extra_words``), re-embed, re-score.
 
     Uses :meth:`Cooccurrence.zero_block` (the target takes the independence value there
@@ -138,17 +160,27 @@ def robustness(cooc: Any, family: Family | str, extra_words: Sequence[str] = (),
     extra = [w for w in extra_words if w in cooc.vocab.key_to_index and w not in set(fam.words)]
     pairs = [(a, b) for a in fam.words for b in fam.words] + [(a, b) for a in fam.words for b in extra]
     dim = min(dim, len(cooc))
-    embed = lambda c: SpectralEmbedding(target, dim=dim, p=p, seed=seed, device=device,  # noqa: E731
-                                        dtype=dtype).fit_transform(c)
+
+    def embed(counts: Any) -> Any:
+        return SpectralEmbedding(target, dim=dim, p=p, seed=seed, device=device, dtype=dtype).fit_transform(counts)
+
     before, after = embed(cooc), embed(cooc.zero_block(pairs))
     score = lambda emb: recover_order(emb[list(fam.words)], fam, seed=seed)  # noqa: E731
     zeroed = set(pairs) | {(b, a) for a, b in pairs}
     return RobustnessResult(score(before), score(after), len(zeroed))
 
 
-def helper_experiment(cooc: Any, family: Family | str, n_helpers: Sequence[int] = (0, 1, 2, 5, 10, 20, 50),
-                      reference: Any = None, dim: int = 10, target: str = "mstar", p: float = 0.5,
-                      zero_family: bool = True, seed: int = 0) -> tuple[HelperCurve, HelperCurve]:
+def helper_experiment(
+    cooc: Any,
+    family: Family | str,
+    n_helpers: Sequence[int] = (0, 1, 2, 5, 10, 20, 50),
+    reference: Any = None,
+    dim: int = 10,
+    target: str = "mstar",
+    p: float = 0.5,
+    zero_family: bool = True,
+    seed: int = 0,
+) -> tuple[HelperCurve, HelperCurve]:
     """Re-factorise the family with its H strongest helper words, and with H random words.
 
     Helpers are ranked by the norm of their PPMI with the family (a sparse target, cheap
@@ -176,7 +208,7 @@ def helper_experiment(cooc: Any, family: Family | str, n_helpers: Sequence[int] 
         ref = np.asarray(reference, dtype=np.float64)
     fam_ids = cooc.vocab.ids(list(fam.words)).tolist()
     others = np.setdiff1d(np.arange(len(cooc)), fam_ids)
-    n_helpers = [h for h in n_helpers if h <= len(others)]      # a small vocabulary has fewer candidates
+    n_helpers = [h for h in n_helpers if h <= len(others)]  # a small vocabulary has fewer candidates
     H = max(n_helpers, default=0)
     strong = rank_helpers(target_matrix(cooc, "ppmi"), fam_ids)[:H].tolist()
     random = np.random.default_rng(seed).permutation(others)[:H].tolist()
@@ -187,7 +219,6 @@ def helper_experiment(cooc: Any, family: Family | str, n_helpers: Sequence[int] 
     for c in curves:
         c.helpers = [words[i] for i in c.helpers]
     return curves[0], curves[1]
-
 
 
 __all__ = ["SymmetryReport", "symmetry_report", "RobustnessResult", "robustness", "helper_experiment"]

@@ -1,4 +1,5 @@
 """Target comparison: accuracy-against-K analogy curves for several targets of one co-occurrence matrix."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,15 @@ from ..geometry.analogy import AccuracyCurve, accuracy_vs_k, load_questions
 from ..spectral.estimator import SpectralEmbedding
 
 
-def compare_targets(cooc: Any, targets: Sequence[str] = ("m", "logm", "pmi", "ppmi", "mstar"),
-                    ks: Iterable[int] = (10, 20, 50, 100, 200), questions: Any = None, *,
-                    embed_params: dict[str, Any] | None = None, **curve_params: Any) -> dict[str, AccuracyCurve]:
+def compare_targets(
+    cooc: Any,
+    targets: Sequence[str] = ("m", "logm", "pmi", "ppmi", "mstar"),
+    ks: Iterable[int] = (10, 20, 50, 100, 200),
+    questions: Any = None,
+    *,
+    embed_params: dict[str, Any] | None = None,
+    **curve_params: Any,
+) -> dict[str, AccuracyCurve]:
     """Accuracy-against-K curves for several targets of one co-occurrence matrix.
 
     Each target is decomposed once, to ``max(ks)`` eigenpairs.

@@ -19,6 +19,7 @@ the candidates' norms, masked and arg-maxed on whole blocks of questions, with n
 cupy. Accuracy against K reuses one decomposition: ``R`` and the norms are accumulated
 over the columns of ``W = U |Lambda|^p`` as K grows.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from .._core.device import get_xp, to_numpy
-from .._core.params import Interval, OneOf, validate
 from .._core.errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, OneOf, validate
 from ..embedding import COSMUL_EPS, Embedding
 from .lookup import WordLookup
 
@@ -69,6 +70,7 @@ def load_questions(path: str | os.PathLike | None = None) -> dict[str, list[tupl
     """
     if path is None:
         from ..data import questions_words_path
+
         path = questions_words_path()
     path = Path(path)
     if not path.is_file():
@@ -109,14 +111,18 @@ def _as_questions_or_pairs(data: Any) -> tuple[str, Mapping[str, Sequence[tuple[
     if data is None or isinstance(data, (str, os.PathLike)):
         return "questions", load_questions(data)
     if not isinstance(data, Mapping):
-        raise InvalidParameterError("analogy questions must be a path, a dict of family -> (a, b, c, d) questions, "
-                                    f"or a dict of family -> (a, b) pairs; got {type(data).__name__}.")
+        raise InvalidParameterError(
+            "analogy questions must be a path, a dict of family -> (a, b, c, d) questions, "
+            f"or a dict of family -> (a, b) pairs; got {type(data).__name__}."
+        )
     sizes = {len(item) for items in data.values() for item in items}
     if sizes == {4}:
         return "questions", data
     if sizes == {2}:
         return "pairs", data
-    raise InvalidParameterError(f"analogy families must hold 4-word questions or 2-word pairs, got sizes {sorted(sizes)}.")
+    raise InvalidParameterError(
+        f"analogy families must hold 4-word questions or 2-word pairs, got sizes {sorted(sizes)}."
+    )
 
 
 # -- question sets -------------------------------------------------------------------------------
@@ -128,8 +134,8 @@ class _QuestionSet:
     d: np.ndarray
     family: np.ndarray
     names: list[str]
-    listed: np.ndarray      # questions (A) or pairs (B) listed per family
-    usable: np.ndarray      # questions (A) or pairs (B) in vocabulary per family
+    listed: np.ndarray  # questions (A) or pairs (B) listed per family
+    usable: np.ndarray  # questions (A) or pairs (B) in vocabulary per family
 
     def __len__(self) -> int:
         return int(self.a.size)
@@ -146,8 +152,16 @@ def _gensim_set(questions: Questions, lookup: WordLookup) -> _QuestionSet:
         listed.append(len(ids))
         usable.append(len(ok))
     arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
-    return _QuestionSet(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], np.array(fam, dtype=np.int64), names,
-                        np.array(listed), np.array(usable))
+    return _QuestionSet(
+        arr[:, 0],
+        arr[:, 1],
+        arr[:, 2],
+        arr[:, 3],
+        np.array(fam, dtype=np.int64),
+        names,
+        np.array(listed),
+        np.array(usable),
+    )
 
 
 def _pairs_set(pairs: Pairs, lookup: WordLookup) -> _QuestionSet:
@@ -166,9 +180,16 @@ def _pairs_set(pairs: Pairs, lookup: WordLookup) -> _QuestionSet:
         listed.append(len(distinct))
         usable.append(n)
     arr = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
-    return _QuestionSet(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3],
-                        np.concatenate(fam) if fam else np.zeros(0, dtype=np.int64), names,
-                        np.array(listed), np.array(usable))
+    return _QuestionSet(
+        arr[:, 0],
+        arr[:, 1],
+        arr[:, 2],
+        arr[:, 3],
+        np.concatenate(fam) if fam else np.zeros(0, dtype=np.int64),
+        names,
+        np.array(listed),
+        np.array(usable),
+    )
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -243,16 +264,34 @@ class AnalogyResult:
         raise KeyError(f"no analogy family {name!r}; families are {[f.name for f in self.families]}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"protocol": self.protocol, "settings": self.settings, "accuracy": self.accuracy,
-                "mean_family_accuracy": self.mean_family_accuracy, "correct": self.correct, "total": self.total,
-                "listed": self.listed, "usable": self.usable,
-                "families": [{"name": f.name, "correct": f.correct, "total": f.total, "listed": f.listed,
-                              "usable": f.usable, "accuracy": f.accuracy} for f in self.families]}
+        return {
+            "protocol": self.protocol,
+            "settings": self.settings,
+            "accuracy": self.accuracy,
+            "mean_family_accuracy": self.mean_family_accuracy,
+            "correct": self.correct,
+            "total": self.total,
+            "listed": self.listed,
+            "usable": self.usable,
+            "families": [
+                {
+                    "name": f.name,
+                    "correct": f.correct,
+                    "total": f.total,
+                    "listed": f.listed,
+                    "usable": f.usable,
+                    "accuracy": f.accuracy,
+                }
+                for f in self.families
+            ],
+        }
 
     def summary(self) -> str:
         unit = "questions" if self.protocol == "gensim" else "pairs"
-        return (f"protocol {self.protocol}: {self.correct}/{self.total} correct ({100 * self.accuracy:.1f}%); "
-                f"{self.usable}/{self.listed} listed {unit} in vocabulary")
+        return (
+            f"protocol {self.protocol}: {self.correct}/{self.total} correct ({100 * self.accuracy:.1f}%); "
+            f"{self.usable}/{self.listed} listed {unit} in vocabulary"
+        )
 
 
 # -- the batched scorer ----------------------------------------------------------------------------
@@ -264,15 +303,26 @@ class _Scorer:
     columns.
     """
 
-    def __init__(self, W: Any, qs: _QuestionSet, lookup: WordLookup, method: str, query: str, exclude_query: bool,
-                 device: str, dtype: str, max_block: int, eps: float = COSMUL_EPS):
+    def __init__(
+        self,
+        W: Any,
+        qs: _QuestionSet,
+        lookup: WordLookup,
+        method: str,
+        query: str,
+        exclude_query: bool,
+        device: str,
+        dtype: str,
+        max_block: int,
+        eps: float = COSMUL_EPS,
+    ):
         self.xp = xp = get_xp(device)
         self.qs, self.method, self.query, self.exclude = qs, method, query, exclude_query
         self.eps, self.lookup = eps, lookup
         self.max_block = max_block or (1 << 16 if xp is np else 1 << 24)
         self.words, inverse = np.unique(np.concatenate([qs.a, qs.b, qs.c]), return_inverse=True)
         n = len(qs)
-        self.ra, self.rb, self.rc = (xp.asarray(inverse[i * n:(i + 1) * n]) for i in range(3))
+        self.ra, self.rb, self.rc = (xp.asarray(inverse[i * n : (i + 1) * n]) for i in range(3))
         self.W = xp.asarray(np.asarray(W[: lookup.n]), dtype=dtype)
         self.Wq = self.W[xp.asarray(self.words)]
         self.R = xp.zeros((self.words.size, lookup.n), dtype=dtype)
@@ -340,13 +390,16 @@ def _aggregate(correct: np.ndarray, qs: _QuestionSet, protocol: str, settings: d
     n_fam = len(qs.names)
     right = np.bincount(qs.family, weights=correct, minlength=n_fam).astype(np.int64)
     total = np.bincount(qs.family, minlength=n_fam)
-    fams = [FamilyResult(name, int(right[f]), int(total[f]), int(qs.listed[f]), int(qs.usable[f]))
-            for f, name in enumerate(qs.names)]
+    fams = [
+        FamilyResult(name, int(right[f]), int(total[f]), int(qs.listed[f]), int(qs.usable[f]))
+        for f, name in enumerate(qs.names)
+    ]
     return AnalogyResult(protocol, fams, settings)
 
 
-def _prepare(words: Sequence[str], questions: Any, protocol: str, restrict_vocab: int | None,
-             case_insensitive: bool) -> tuple[_QuestionSet, WordLookup]:
+def _prepare(
+    words: Sequence[str], questions: Any, protocol: str, restrict_vocab: int | None, case_insensitive: bool
+) -> tuple[_QuestionSet, WordLookup]:
     kind, data = _as_questions_or_pairs(questions)
     lookup = WordLookup(words, restrict_vocab, case_insensitive)
     if protocol == "gensim":
@@ -365,10 +418,20 @@ def _defaults(protocol: str, query: str | None, restrict_vocab: int | None) -> t
 
 
 # -- public API ------------------------------------------------------------------------------------
-def evaluate_analogies(embedding: Embedding, questions: Any = None, *, protocol: str = "gensim",
-                       method: str = "add", query: str | None = None, exclude_query: bool = True,
-                       restrict_vocab: int | None = None, case_insensitive: bool = True, device: str = "cpu",
-                       dtype: str = "float64", max_block: int | None = None) -> AnalogyResult:
+def evaluate_analogies(
+    embedding: Embedding,
+    questions: Any = None,
+    *,
+    protocol: str = "gensim",
+    method: str = "add",
+    query: str | None = None,
+    exclude_query: bool = True,
+    restrict_vocab: int | None = None,
+    case_insensitive: bool = True,
+    device: str = "cpu",
+    dtype: str = "float64",
+    max_block: int | None = None,
+) -> AnalogyResult:
     """Analogy accuracy of an embedding, per family and overall.
 
     Parameters
@@ -401,15 +464,32 @@ def evaluate_analogies(embedding: Embedding, questions: Any = None, *, protocol:
     -------
     AnalogyResult
     """
-    validate({"protocol": protocol, "method": method, "query": query, "restrict_vocab": restrict_vocab,
-              "device": device, "dtype": dtype, "max_block": max_block}, _constraints, owner="evaluate_analogies")
+    validate(
+        {
+            "protocol": protocol,
+            "method": method,
+            "query": query,
+            "restrict_vocab": restrict_vocab,
+            "device": device,
+            "dtype": dtype,
+            "max_block": max_block,
+        },
+        _constraints,
+        owner="evaluate_analogies",
+    )
     query, restrict_vocab = _defaults(protocol, query, restrict_vocab)
     exclude_query = True if protocol == "gensim" else exclude_query
     qs, lookup = _prepare(embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive)
     scorer = _Scorer(embedding.vectors, qs, lookup, method, query, exclude_query, device, dtype, max_block)
     scorer.advance(embedding.dim)
-    settings = {"method": method, "query": query, "exclude_query": exclude_query, "restrict_vocab": restrict_vocab,
-                "case_insensitive": case_insensitive, "dim": embedding.dim}
+    settings = {
+        "method": method,
+        "query": query,
+        "exclude_query": exclude_query,
+        "restrict_vocab": restrict_vocab,
+        "case_insensitive": case_insensitive,
+        "dim": embedding.dim,
+    }
     return _aggregate(scorer.correct(), qs, protocol, settings)
 
 
@@ -447,17 +527,33 @@ class AccuracyCurve:
         return int(self.ks[i]), float(self.accuracy[i])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "ks": self.ks.tolist(), "accuracy": self.accuracy.tolist(),
-                "per_family": {k: v.tolist() for k, v in self.per_family.items()},
-                "questions": self.results[0].total if self.results else 0,
-                "settings": self.results[0].settings if self.results else {}}
+        return {
+            "label": self.label,
+            "ks": self.ks.tolist(),
+            "accuracy": self.accuracy.tolist(),
+            "per_family": {k: v.tolist() for k, v in self.per_family.items()},
+            "questions": self.results[0].total if self.results else 0,
+            "settings": self.results[0].settings if self.results else {},
+        }
 
 
-def accuracy_vs_k(source: Any, ks: Iterable[int], questions: Any = None, *, protocol: str = "pairs",
-                  p: float | None = None, method: str = "add", query: str | None = None,
-                  exclude_query: bool = True, restrict_vocab: int | None = None, case_insensitive: bool = True,
-                  device: str = "cpu", dtype: str = "float64", max_block: int | None = None,
-                  label: str | None = None) -> AccuracyCurve:
+def accuracy_vs_k(
+    source: Any,
+    ks: Iterable[int],
+    questions: Any = None,
+    *,
+    protocol: str = "pairs",
+    p: float | None = None,
+    method: str = "add",
+    query: str | None = None,
+    exclude_query: bool = True,
+    restrict_vocab: int | None = None,
+    case_insensitive: bool = True,
+    device: str = "cpu",
+    dtype: str = "float64",
+    max_block: int | None = None,
+    label: str | None = None,
+) -> AccuracyCurve:
     """Analogy accuracy using the first K columns, for every K in ``ks``, from one decomposition.
 
     Parameters
@@ -473,12 +569,24 @@ def accuracy_vs_k(source: Any, ks: Iterable[int], questions: Any = None, *, prot
     -------
     AccuracyCurve
     """
-    validate({"protocol": protocol, "method": method, "query": query, "restrict_vocab": restrict_vocab,
-              "device": device, "dtype": dtype, "max_block": max_block}, _constraints, owner="accuracy_vs_k")
+    validate(
+        {
+            "protocol": protocol,
+            "method": method,
+            "query": query,
+            "restrict_vocab": restrict_vocab,
+            "device": device,
+            "dtype": dtype,
+            "max_block": max_block,
+        },
+        _constraints,
+        owner="accuracy_vs_k",
+    )
     embedding = source.embedding(p=p) if hasattr(source, "eigenpairs_") else source
     if not isinstance(embedding, Embedding):
-        raise InvalidParameterError(f"accuracy_vs_k: 'source' must be a fitted SpectralEmbedding or an Embedding, "
-                                    f"got {type(source).__name__}.")
+        raise InvalidParameterError(
+            f"accuracy_vs_k: 'source' must be a fitted SpectralEmbedding or an Embedding, got {type(source).__name__}."
+        )
     ks = np.array(sorted(set(int(k) for k in ks)), dtype=np.int64)
     if ks.size == 0 or ks[0] < 1 or ks[-1] > embedding.dim:
         raise InvalidParameterError(f"accuracy_vs_k: every K must lie in [1, {embedding.dim}], got {ks.tolist()}.")
@@ -489,8 +597,14 @@ def accuracy_vs_k(source: Any, ks: Iterable[int], questions: Any = None, *, prot
     results = []
     for k in ks:
         scorer.advance(int(k))
-        settings = {"method": method, "query": query, "exclude_query": exclude_query,
-                    "restrict_vocab": restrict_vocab, "case_insensitive": case_insensitive, "dim": int(k)}
+        settings = {
+            "method": method,
+            "query": query,
+            "exclude_query": exclude_query,
+            "restrict_vocab": restrict_vocab,
+            "case_insensitive": case_insensitive,
+            "dim": int(k),
+        }
         results.append(_aggregate(scorer.correct(), qs, protocol, settings))
     if label is None:
         label = str(embedding.meta.get("target", ""))

@@ -4,6 +4,7 @@ A family file holds one word per line, optionally ``word<TAB>position``; ``#`` l
 comments, and the header comments ``# kind: cyclic|linear|words`` and ``# period: P`` set
 the geometry (see ``cooc/data/README.md``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data import shipped
 from .._core.errors import InputDataError, InvalidParameterError
+from ..data import shipped
 
 FAMILIES_DIR = shipped("families")
 YEARS_RANGE = (1700, 2021)
@@ -45,16 +46,21 @@ class Family:
     def __len__(self) -> int:
         return len(self.words)
 
-    def present(self, keys: Any) -> "Family":
+    def present(self, keys: Any) -> Family:
         """The words found in ``keys`` (a mapping or set of vocabulary words), positions kept."""
         keep = [i for i, w in enumerate(self.words) if w in keys]
         return Family(self.name, tuple(self.words[i] for i in keep), self.positions[keep], self.kind, self.period)
 
-    def between(self, low: float, high: float) -> "Family":
+    def between(self, low: float, high: float) -> Family:
         """The words whose position lies in ``[low, high]`` (years 1900-2020 for the probe)."""
         keep = [i for i, p in enumerate(self.positions) if low <= p <= high]
-        return Family(f"{self.name}:{low:g}-{high:g}", tuple(self.words[i] for i in keep), self.positions[keep],
-                      self.kind, self.period)
+        return Family(
+            f"{self.name}:{low:g}-{high:g}",
+            tuple(self.words[i] for i in keep),
+            self.positions[keep],
+            self.kind,
+            self.period,
+        )
 
 
 def list_families() -> list[str]:
@@ -68,8 +74,10 @@ def present_family(family: Family, *vocabularies: Any) -> Family:
     for keys in vocabularies:
         fam = fam.present(keys)
     if len(fam) < 4:
-        raise InputDataError(f"only {len(fam)} words of family {family.name!r} are in the vocabulary "
-                             f"({list(fam.words)}); at least 4 are needed.")
+        raise InputDataError(
+            f"only {len(fam)} words of family {family.name!r} are in the vocabulary "
+            f"({list(fam.words)}); at least 4 are needed."
+        )
     return fam
 
 

@@ -15,6 +15,7 @@ positions gives the baseline of the same words without their hierarchy.
 Everything works on plain arrays: ``parent`` (n,) with -1 for roots, ``vectors`` (n, d)
 with one row per tree node.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .._core.params import Interval, OneOf, validate
 from .._core.errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, OneOf, validate
 from .kernels import fit_exponential_kernel
 
 
@@ -58,8 +59,8 @@ def count_perfect_subtrees(parent: np.ndarray, height: int = 3, eligible: np.nda
     for h in range(1, height + 1):
         prev = counts[child, h - 1]
         S = np.bincount(parent[child], weights=prev, minlength=n)
-        Q = np.bincount(parent[child], weights=prev ** 2, minlength=n)
-        counts[:, h] = ok * np.maximum(S ** 2 - Q, 0.0) / 2
+        Q = np.bincount(parent[child], weights=prev**2, minlength=n)
+        counts[:, h] = ok * np.maximum(S**2 - Q, 0.0) / 2
     return counts
 
 
@@ -87,8 +88,13 @@ def heap_distances(height: int = 3) -> np.ndarray:
     return dist
 
 
-def sample_perfect_subtrees(parent: np.ndarray, n_samples: int, height: int = 3,
-                            eligible: np.ndarray | None = None, seed: int | np.random.Generator = 0) -> np.ndarray:
+def sample_perfect_subtrees(
+    parent: np.ndarray,
+    n_samples: int,
+    height: int = 3,
+    eligible: np.ndarray | None = None,
+    seed: int | np.random.Generator = 0,
+) -> np.ndarray:
     """Draw perfect binary subtrees uniformly among all of them (with replacement).
 
     The root is drawn with probability proportional to N(v, height); below a node the
@@ -105,14 +111,19 @@ def sample_perfect_subtrees(parent: np.ndarray, n_samples: int, height: int = 3,
     InputDataError
         When the tree holds no perfect binary subtree of that height.
     """
-    validate({"n_samples": n_samples, "height": height},
-             {"n_samples": Interval(int, 1, None), "height": Interval(int, 1, 10)}, "sample_perfect_subtrees")
+    validate(
+        {"n_samples": n_samples, "height": height},
+        {"n_samples": Interval(int, 1, None), "height": Interval(int, 1, 10)},
+        "sample_perfect_subtrees",
+    )
     parent = np.asarray(parent, dtype=np.int64)
     counts = count_perfect_subtrees(parent, height, eligible)
     total = counts[:, height].sum()
     if total <= 0:
-        raise InputDataError(f"the tree holds no perfect binary subtree of depth {height} ({len(parent)} nodes); "
-                             "use a larger vocabulary, looser eligibility (WordNet: monosemy 'noun') or a smaller depth.")
+        raise InputDataError(
+            f"the tree holds no perfect binary subtree of depth {height} ({len(parent)} nodes); "
+            "use a larger vocabulary, looser eligibility (WordNet: monosemy 'noun') or a smaller depth."
+        )
     order = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[order], np.arange(len(parent) + 1))
     rng = np.random.default_rng(seed)
@@ -123,9 +134,9 @@ def sample_perfect_subtrees(parent: np.ndarray, n_samples: int, height: int = 3,
         out[s, 0] = root
         for pos in range((size - 1) // 2):
             h = height - int(np.floor(np.log2(pos + 1)))
-            kids = order[starts[out[s, pos]]:starts[out[s, pos] + 1]]
+            kids = order[starts[out[s, pos]] : starts[out[s, pos] + 1]]
             w = counts[kids, h - 1]
-            first = rng.choice(len(kids), p=w * (w.sum() - w) / (w.sum() ** 2 - (w ** 2).sum()))
+            first = rng.choice(len(kids), p=w * (w.sum() - w) / (w.sum() ** 2 - (w**2).sum()))
             rest = w.copy()
             rest[first] = 0.0
             second = rng.choice(len(kids), p=rest / rest.sum())
@@ -175,7 +186,9 @@ def alignment_curve(gram: np.ndarray, kernel: np.ndarray, degenerate: str = "mea
     validate({"degenerate": degenerate}, {"degenerate": OneOf(DEGENERATE)}, "alignment_curve")
     gram, kernel = np.asarray(gram, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
     if gram.shape[-2:] != kernel.shape or kernel.shape[0] != kernel.shape[1] or gram.ndim not in (2, 3):
-        raise InvalidParameterError(f"alignment_curve: shapes {gram.shape} and {kernel.shape} must be (m,) n x n and n x n.")
+        raise InvalidParameterError(
+            f"alignment_curve: shapes {gram.shape} and {kernel.shape} must be (m,) n x n and n x n."
+        )
     _, U = _eig_desc(gram)
     wv, V = _eig_desc(kernel)
     return _alignment(U, V, _degenerate_blocks(wv, rtol), degenerate)
@@ -184,8 +197,8 @@ def alignment_curve(gram: np.ndarray, kernel: np.ndarray, degenerate: str = "mea
 def _alignment(U: np.ndarray, V: np.ndarray, blocks: list[tuple[int, int]], degenerate: str) -> np.ndarray:
     """g(k) from eigenvector bases U (..., n, n) and V (n, n), with V's degenerate blocks."""
     n = V.shape[0]
-    C = np.swapaxes(U, -1, -2) @ V                         # C[i, j] = u_i . v_j
-    cum = np.cumsum(np.cumsum(C ** 2, axis=-2), axis=-1)   # cum[k-1, j-1] = ||U_k^T V_j||^2
+    C = np.swapaxes(U, -1, -2) @ V  # C[i, j] = u_i . v_j
+    cum = np.cumsum(np.cumsum(C**2, axis=-2), axis=-1)  # cum[k-1, j-1] = ||U_k^T V_j||^2
     k = np.arange(1, n + 1)
     g = cum[..., k - 1, k - 1] / k
     for a, b in blocks:
@@ -195,7 +208,7 @@ def _alignment(U: np.ndarray, V: np.ndarray, blocks: list[tuple[int, int]], dege
                 inside = (kk - a) / (b - a) * (cum[..., kk - 1, b - 1] - before)
             else:
                 M = C[..., :kk, a:b]
-                inside = np.linalg.eigvalsh(np.swapaxes(M, -1, -2) @ M)[..., ::-1][..., :kk - a].sum(axis=-1)
+                inside = np.linalg.eigvalsh(np.swapaxes(M, -1, -2) @ M)[..., ::-1][..., : kk - a].sum(axis=-1)
             g[..., kk - 1] = (before + inside) / kk
     return g
 
@@ -247,9 +260,16 @@ class HypernymyResult:
 
     def as_dict(self) -> dict[str, float]:
         se = lambda a: float(np.std(a) / np.sqrt(len(a)))  # noqa: E731
-        return {"area": float(np.mean(self.area)), "area_se": se(self.area),
-                "area_shuffled": float(np.mean(self.area_shuffled)), "area_shuffled_se": se(self.area_shuffled),
-                "alpha": self.alpha, "beta": self.beta, "samples": len(self.area), "subtrees": self.n_subtrees}
+        return {
+            "area": float(np.mean(self.area)),
+            "area_se": se(self.area),
+            "area_shuffled": float(np.mean(self.area_shuffled)),
+            "area_shuffled_se": se(self.area_shuffled),
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "samples": len(self.area),
+            "subtrees": self.n_subtrees,
+        }
 
 
 def fit_tree_kernel(grams: np.ndarray, distance: np.ndarray) -> tuple[float, float]:
@@ -261,9 +281,17 @@ def fit_tree_kernel(grams: np.ndarray, distance: np.ndarray) -> tuple[float, flo
     return fit.params["amp"], 1.0 / fit.params["sigma"]
 
 
-def hypernymy_alignment(vectors: np.ndarray, parent: np.ndarray, n_samples: int = 1000, height: int = 3,
-                        eligible: np.ndarray | None = None, beta: float | None = None, normalize: bool = True,
-                        degenerate: str = "mean", seed: int = 0) -> HypernymyResult:
+def hypernymy_alignment(
+    vectors: np.ndarray,
+    parent: np.ndarray,
+    n_samples: int = 1000,
+    height: int = 3,
+    eligible: np.ndarray | None = None,
+    beta: float | None = None,
+    normalize: bool = True,
+    degenerate: str = "mean",
+    seed: int = 0,
+) -> HypernymyResult:
     """Sample subtrees, fit the tree kernel, and compare eigenvectors: g(k), areas, shuffled baseline.
 
     Parameters
@@ -305,8 +333,16 @@ def hypernymy_alignment(vectors: np.ndarray, parent: np.ndarray, n_samples: int 
     perms = np.array([rng.permutation(D.shape[0]) for _ in range(n_samples)])
     permuted = np.take_along_axis(np.take_along_axis(grams, perms[:, :, None], 1), perms[:, None, :], 2)
     shuffled = alignment_curve(permuted, K, degenerate)
-    return HypernymyResult(g.mean(axis=0), g.std(axis=0), shuffled.mean(axis=0), alignment_area(g),
-                           alignment_area(shuffled), float(alpha), float(beta), n_subtrees)
+    return HypernymyResult(
+        g.mean(axis=0),
+        g.std(axis=0),
+        shuffled.mean(axis=0),
+        alignment_area(g),
+        alignment_area(shuffled),
+        float(alpha),
+        float(beta),
+        n_subtrees,
+    )
 
 
 # -- Park et al.'s orthogonality --------------------------------------------------------------------
@@ -326,8 +362,12 @@ class ParkResult:
     cos_random: np.ndarray
 
     def as_dict(self) -> dict[str, float]:
-        return {"park_mean": float(np.mean(self.cos)), "park_std": float(np.std(self.cos)),
-                "park_random_mean": float(np.mean(self.cos_random)), "edges": len(self.cos)}
+        return {
+            "park_mean": float(np.mean(self.cos)),
+            "park_std": float(np.std(self.cos)),
+            "park_random_mean": float(np.mean(self.cos_random)),
+            "edges": len(self.cos),
+        }
 
 
 def subtree_means(vectors: np.ndarray, parent: np.ndarray) -> np.ndarray:
@@ -348,8 +388,9 @@ def subtree_means(vectors: np.ndarray, parent: np.ndarray) -> np.ndarray:
     return sums / sizes[:, None]
 
 
-def park_diagnostic(vectors: np.ndarray, parent: np.ndarray, representation: str = "word", center: bool = True,
-                    seed: int = 0) -> ParkResult:
+def park_diagnostic(
+    vectors: np.ndarray, parent: np.ndarray, representation: str = "word", center: bool = True, seed: int = 0
+) -> ParkResult:
     """Park et al.'s check that a child's offset from its parent is orthogonal to the parent.
 
     Parameters
@@ -457,7 +498,7 @@ def classify_modes(eigenvectors: np.ndarray, parent: np.ndarray) -> tuple[list[A
     U = np.asarray(eigenvectors, dtype=np.float64)
     spaces = tree_mode_subspaces(parent)
     keys = list(spaces)
-    weight = np.array([np.sum((spaces[k].T @ U) ** 2, axis=0) for k in keys]) / np.sum(U ** 2, axis=0)
+    weight = np.array([np.sum((spaces[k].T @ U) ** 2, axis=0) for k in keys]) / np.sum(U**2, axis=0)
     best = np.argmax(weight, axis=0)
     return [keys[b] for b in best], weight[best, np.arange(U.shape[1])]
 
@@ -483,18 +524,21 @@ class HypernymyReport:
 
     def rows(self) -> list[tuple[str, str]]:
         a, pk = self.alignment.as_dict(), self.park.as_dict()
-        return [("tree of words", f"{self.n_nodes} nodes, {self.n_roots} roots"),
-                ("perfect binary subtrees", f"{a['subtrees']:.3g} (sampled {a['samples']})"),
-                ("kernel", f"alpha {a['alpha']:.4g}, beta {a['beta']:.4g}"),
-                ("alignment area", f"{a['area']:.4f} +- {a['area_se']:.4f}"),
-                ("shuffled labels", f"{a['area_shuffled']:.4f} +- {a['area_shuffled_se']:.4f}"),
-                ("null", "0 (g(k) = k/15)"),
-                ("Park cos(l_c - l_p, l_p)", f"{pk['park_mean']:.4f} +- {pk['park_std']:.3f} over {pk['edges']} edges"),
-                ("Park, random pairs", f"{pk['park_random_mean']:.4f}")]
+        return [
+            ("tree of words", f"{self.n_nodes} nodes, {self.n_roots} roots"),
+            ("perfect binary subtrees", f"{a['subtrees']:.3g} (sampled {a['samples']})"),
+            ("kernel", f"alpha {a['alpha']:.4g}, beta {a['beta']:.4g}"),
+            ("alignment area", f"{a['area']:.4f} +- {a['area_se']:.4f}"),
+            ("shuffled labels", f"{a['area_shuffled']:.4f} +- {a['area_shuffled_se']:.4f}"),
+            ("null", "0 (g(k) = k/15)"),
+            ("Park cos(l_c - l_p, l_p)", f"{pk['park_mean']:.4f} +- {pk['park_std']:.3f} over {pk['edges']} edges"),
+            ("Park, random pairs", f"{pk['park_random_mean']:.4f}"),
+        ]
 
 
-def hypernymy_report(embedding: Any, hierarchy: Any, n_samples: int = 1000, height: int = 3,
-                     seed: int = 0) -> HypernymyReport:
+def hypernymy_report(
+    embedding: Any, hierarchy: Any, n_samples: int = 1000, height: int = 3, seed: int = 0
+) -> HypernymyReport:
     """Contract ``hierarchy`` to the embedding's words, then run :func:`hypernymy_alignment` and :func:`park_diagnostic`.
 
     Parameters
@@ -505,6 +549,7 @@ def hypernymy_report(embedding: Any, hierarchy: Any, n_samples: int = 1000, heig
         nodes whose word is missing from the embedding are contracted away.
     """
     from .wordnet import Hierarchy
+
     keys = embedding.key_to_index
     words = [w if w is not None and w in keys else None for w in hierarchy.words]
     tree = Hierarchy(hierarchy.names, hierarchy.parent, words).contract_to_words()

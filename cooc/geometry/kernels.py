@@ -5,17 +5,19 @@ positions (SCIENCE.md section 4): on a circle ``amp * sum_n exp(-|x - P n| / sig
 a line ``amp * exp(-|dy| / sigma) + c``. The same exponential fit serves places (great
 circle distance) and trees (tree distance).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import optimize
 
-from .._core.params import Interval, OneOf, validate
 from .._core.errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, OneOf, validate
 from .families import Family
 
 
@@ -78,8 +80,13 @@ class KernelFit:
         return p["amp"] * np.exp(-np.abs(x) / p["sigma"]) + p.get("offset", 0.0)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"model": self.model, **self.params, **{f"{k}_stderr": v for k, v in self.stderr.items()},
-                "r2": self.r2, "n": self.n}
+        return {
+            "model": self.model,
+            **self.params,
+            **{f"{k}_stderr": v for k, v in self.stderr.items()},
+            "r2": self.r2,
+            "n": self.n,
+        }
 
 
 def _circular(x: np.ndarray, amp: float, sigma: float, period: float, n_images: int) -> np.ndarray:
@@ -87,8 +94,14 @@ def _circular(x: np.ndarray, amp: float, sigma: float, period: float, n_images: 
     return amp * np.exp(-np.abs(x[..., None] - shifts) / sigma).sum(axis=-1)
 
 
-def _least_squares(model: Callable, x: np.ndarray, y: np.ndarray, names: Sequence[str],
-                   starts: Sequence[Sequence[float]], bounds: tuple[list[float], list[float]]) -> tuple[np.ndarray, np.ndarray, float]:
+def _least_squares(
+    model: Callable,
+    x: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    starts: Sequence[Sequence[float]],
+    bounds: tuple[list[float], list[float]],
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Best of several bounded curve fits; returns parameters, their standard errors and R^2.
 
     Entries sharing a distance are fitted through their mean weighted by their number
@@ -100,8 +113,9 @@ def _least_squares(model: Callable, x: np.ndarray, y: np.ndarray, names: Sequenc
     best = None
     for p0 in starts:
         try:
-            popt, pcov = optimize.curve_fit(model, ux, ybar, p0=p0, sigma=1 / np.sqrt(cnt), absolute_sigma=True,
-                                            bounds=bounds, maxfev=20000)
+            popt, pcov = optimize.curve_fit(
+                model, ux, ybar, p0=p0, sigma=1 / np.sqrt(cnt), absolute_sigma=True, bounds=bounds, maxfev=20000
+            )
         except (RuntimeError, ValueError):
             continue
         sse = float(np.sum((y - model(x, *popt)) ** 2))
@@ -121,8 +135,9 @@ def _sigma_starts(scale: float) -> list[float]:
     return [scale * f for f in (0.1, 0.3, 1.0, 3.0)]
 
 
-def fit_circular_kernel(block: np.ndarray, positions: np.ndarray, period: float, n_images: int = 2,
-                        offset: bool = True) -> KernelFit:
+def fit_circular_kernel(
+    block: np.ndarray, positions: np.ndarray, period: float, n_images: int = 2, offset: bool = True
+) -> KernelFit:
     """Fit ``amp * sum_{n=-N..N} exp(-|x - P n| / sigma) (+ offset)`` to a cyclic family's block.
 
     Parameters
@@ -140,8 +155,11 @@ def fit_circular_kernel(block: np.ndarray, positions: np.ndarray, period: float,
         family's words co-occur with everything else (negative for distant months in
         the latent model); ``offset=False`` is the papers' form without it.
     """
-    validate({"period": period, "n_images": n_images},
-             {"period": Interval(float, 0, None, closed="neither"), "n_images": Interval(int, 0, 50)}, "fit_circular_kernel")
+    validate(
+        {"period": period, "n_images": n_images},
+        {"period": Interval(float, 0, None, closed="neither"), "n_images": Interval(int, 0, 50)},
+        "fit_circular_kernel",
+    )
     x, y = _pairs(block, positions)
     lo_sigma = 1e-3 * period / max(len(positions), 1)
     span = float(np.ptp(y)) or float(np.max(np.abs(y))) or 1.0
@@ -157,12 +175,20 @@ def fit_circular_kernel(block: np.ndarray, positions: np.ndarray, period: float,
         bounds = ([-np.inf, lo_sigma], [np.inf, 1e3 * period])
         names = ("amp", "sigma")
     popt, err, r2 = _least_squares(model, x, y, names, starts, bounds)
-    return KernelFit("circular", {k: float(v) for k, v in zip(names, popt)}, {k: float(v) for k, v in zip(names, err)},
-                     r2, len(y), float(period), n_images)
+    return KernelFit(
+        "circular",
+        {k: float(v) for k, v in zip(names, popt)},
+        {k: float(v) for k, v in zip(names, err)},
+        r2,
+        len(y),
+        float(period),
+        n_images,
+    )
 
 
-def fit_exponential_kernel(distance: np.ndarray, value: np.ndarray, offset: bool = True,
-                           model: str = "exponential") -> KernelFit:
+def fit_exponential_kernel(
+    distance: np.ndarray, value: np.ndarray, offset: bool = True, model: str = "exponential"
+) -> KernelFit:
     """Fit ``amp * exp(-d / sigma) (+ offset)`` to values against distances (pairs of words).
 
     Parameters
@@ -191,8 +217,9 @@ def fit_exponential_kernel(distance: np.ndarray, value: np.ndarray, offset: bool
         bounds = ([-np.inf, 1e-6 * scale], [np.inf, 1e6 * scale])
         names = ("amp", "sigma")
     popt, err, r2 = _least_squares(f, x, y, names, starts, bounds)
-    return KernelFit(model, {k: float(v) for k, v in zip(names, popt)}, {k: float(v) for k, v in zip(names, err)},
-                     r2, len(y))
+    return KernelFit(
+        model, {k: float(v) for k, v in zip(names, popt)}, {k: float(v) for k, v in zip(names, err)}, r2, len(y)
+    )
 
 
 def fit_linear_kernel(block: np.ndarray, positions: np.ndarray, offset: bool = True) -> KernelFit:
@@ -214,7 +241,9 @@ def fit_family_kernel(block: np.ndarray, family: Family, offset: bool = True) ->
         return fit_circular_kernel(block, family.positions, family.period, offset=offset)
     if family.kind == "linear":
         return fit_linear_kernel(block, family.positions, offset=offset)
-    raise InvalidParameterError(f"family {family.name!r} has no order (kind 'words'); a kernel needs 'cyclic' or 'linear'.")
+    raise InvalidParameterError(
+        f"family {family.name!r} has no order (kind 'words'); a kernel needs 'cyclic' or 'linear'."
+    )
 
 
 # -- distance from circulant / Toeplitz ---------------------------------------------------------
@@ -242,8 +271,9 @@ class SymmetryResidual:
         return {"residual": self.residual, "null": self.null, "n_classes": self.n_classes}
 
 
-def symmetry_residual(block: np.ndarray, positions: np.ndarray, kind: str = "cyclic",
-                      period: float | None = None) -> SymmetryResidual:
+def symmetry_residual(
+    block: np.ndarray, positions: np.ndarray, kind: str = "cyclic", period: float | None = None
+) -> SymmetryResidual:
     """Relative distance of ``block`` (n, n) from a circulant (``kind="cyclic"``) or Toeplitz block."""
     validate({"kind": kind}, {"kind": OneOf(("cyclic", "linear"))}, "symmetry_residual")
     x, y = _pairs(block, positions)

@@ -1,4 +1,5 @@
 """Word to row lookup shared by the analogy and similarity scores (gensim's conventions)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

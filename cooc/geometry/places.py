@@ -7,16 +7,18 @@ way the corpus pipeline writes them: accents stripped, the tokeniser's normalisa
 the tokens of a multi-word name joined by ``joiner`` (``new york`` -> ``new-york``, the
 project's substitution convention).
 """
+
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .._core.params import Interval, OneOf, validate
 from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
+from .._core.params import Interval, OneOf, validate
 from .kernels import KernelFit, fit_exponential_kernel
 from .probe import principal_coordinates, ridge_loo
 
@@ -51,12 +53,17 @@ class Places:
     def __len__(self) -> int:
         return len(self.words)
 
-    def take(self, index: Sequence[int]) -> "Places":
+    def take(self, index: Sequence[int]) -> Places:
         idx = list(index)
-        return Places(tuple(self.words[i] for i in idx), tuple(self.names[i] for i in idx), self.lat[idx],
-                      self.lon[idx], self.population[idx])
+        return Places(
+            tuple(self.words[i] for i in idx),
+            tuple(self.names[i] for i in idx),
+            self.lat[idx],
+            self.lon[idx],
+            self.population[idx],
+        )
 
-    def present(self, keys: Any) -> "Places":
+    def present(self, keys: Any) -> Places:
         """The places whose word is in ``keys`` (a vocabulary mapping or set)."""
         return self.take([i for i, w in enumerate(self.words) if w in keys])
 
@@ -64,6 +71,7 @@ class Places:
 def place_word(name: str, joiner: str = "-") -> str:
     """A place name as one corpus token: accents stripped, normalised, tokens joined (``"São Paulo"`` -> ``"sao-paulo"``)."""
     from ..corpus.tokenize import Tokenizer
+
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return joiner.join(Tokenizer()(ascii_name))
 
@@ -82,8 +90,9 @@ def load_places(kind: str = "us_states", n: int | None = None, joiner: str = "-"
     World cities whose word repeats keep only the most populous one, so each word names
     one place.
     """
-    validate({"kind": kind, "n": n}, {"kind": OneOf(PLACE_SETS), "n": Interval(int, 1, None, allow_none=True)},
-             "load_places")
+    validate(
+        {"kind": kind, "n": n}, {"kind": OneOf(PLACE_SETS), "n": Interval(int, 1, None, allow_none=True)}, "load_places"
+    )
     gc = _geonames()
     cities = list(gc.get_cities().values())
     if kind == "us_states":
@@ -114,8 +123,13 @@ def _us_states(states: dict, cities: list[dict], joiner: str) -> Places:
 
 def _places(rows: list[tuple]) -> Places:
     words, names, lat, lon, pop = zip(*rows)
-    return Places(tuple(words), tuple(names), np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64),
-                  np.asarray(pop, dtype=np.float64))
+    return Places(
+        tuple(words),
+        tuple(names),
+        np.asarray(lat, dtype=np.float64),
+        np.asarray(lon, dtype=np.float64),
+        np.asarray(pop, dtype=np.float64),
+    )
 
 
 def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
@@ -181,13 +195,22 @@ def probe_folds(n: int) -> int:
         When ``n < 6``: too few places for any cross-validation.
     """
     if n < MIN_PLACES:
-        raise InputDataError(f"{n} places are too few to cross-validate a location probe; at least {MIN_PLACES} "
-                             f"are needed ({MIN_FOLD_SIZE} per fold, 2 folds).")
+        raise InputDataError(
+            f"{n} places are too few to cross-validate a location probe; at least {MIN_PLACES} "
+            f"are needed ({MIN_FOLD_SIZE} per fold, 2 folds)."
+        )
     return min(MAX_FOLDS, n // MIN_FOLD_SIZE)
 
 
-def location_probe(vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_components: int | None = None,
-                   n_folds: int | None = None, alphas: Sequence[float] | None = None, seed: int = 0) -> LocationProbe:
+def location_probe(
+    vectors: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    n_components: int | None = None,
+    n_folds: int | None = None,
+    alphas: Sequence[float] | None = None,
+    seed: int = 0,
+) -> LocationProbe:
     """Ridge regression from vectors to latitude and longitude, scored on held-out folds.
 
     The penalty of each coordinate is chosen inside each training fold by exact
@@ -251,5 +274,3 @@ def distance_kernel_fit(block: np.ndarray, lat: np.ndarray, lon: np.ndarray, off
 
 
 # -- the API on an Embedding -------------------------------------------------------------------------
-
-

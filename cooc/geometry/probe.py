@@ -4,15 +4,16 @@ SCIENCE.md section 4: years 1900-2020, top-r principal components, ridge regress
 100 random splits with 60 training years, error std(y - y_hat) / std(y) against r
 (theory: ~1/r for a 1D latent, ~1/sqrt(r) for 2D).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from .._core.params import Interval, validate
 from .._core.errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, validate
 
 
 def principal_coordinates(vectors: np.ndarray, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +38,7 @@ def principal_coordinates(vectors: np.ndarray, n_components: int = 2) -> tuple[n
     coords = U[:, :k] * s[:k]
     signs = np.sign(coords[np.argmax(np.abs(coords), axis=0), np.arange(k)])
     coords *= np.where(signs == 0, 1.0, signs)
-    total = float(np.sum(s ** 2))
+    total = float(np.sum(s**2))
     return coords, (s[:k] ** 2 / total) if total > 0 else np.zeros(k)
 
 
@@ -62,12 +63,12 @@ def ridge_loo(X: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndar
     xm, ym = X.mean(axis=0), y.mean()
     U, s, Vt = np.linalg.svd(X - xm, full_matrices=False)
     uy = U.T @ (y - ym)
-    shrink = s ** 2 / (s ** 2 + alphas[:, None])          # (A, k)
-    fitted = (shrink * uy) @ U.T                          # (A, m), centred
-    hat = (U ** 2) @ shrink.T                             # (m, A)
+    shrink = s**2 / (s**2 + alphas[:, None])  # (A, k)
+    fitted = (shrink * uy) @ U.T  # (A, m), centred
+    hat = (U**2) @ shrink.T  # (m, A)
     loo = ((y - ym) - fitted) / (1.0 - hat.T - 1.0 / m)
-    best = int(np.argmin(np.mean(loo ** 2, axis=1)))
-    coef = Vt.T @ (s / (s ** 2 + alphas[best]) * uy)
+    best = int(np.argmin(np.mean(loo**2, axis=1)))
+    coef = Vt.T @ (s / (s**2 + alphas[best]) * uy)
     return coef, float(ym - xm @ coef), float(alphas[best])
 
 
@@ -105,8 +106,15 @@ def loglog_slope(x: np.ndarray, y: np.ndarray, x_min: float = 0, x_max: float | 
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
-def year_probe(vectors: np.ndarray, values: np.ndarray, ranks: Sequence[int] | None = None, n_splits: int = 100,
-               n_train: int = 60, alphas: Sequence[float] | None = None, seed: int = 0) -> ProbeCurve:
+def year_probe(
+    vectors: np.ndarray,
+    values: np.ndarray,
+    ranks: Sequence[int] | None = None,
+    n_splits: int = 100,
+    n_train: int = 60,
+    alphas: Sequence[float] | None = None,
+    seed: int = 0,
+) -> ProbeCurve:
     """Ridge regression from the top r principal components of the vectors to the values.
 
     For each r and each of ``n_splits`` random splits (``n_train`` words to train, the rest
@@ -129,8 +137,11 @@ def year_probe(vectors: np.ndarray, values: np.ndarray, ranks: Sequence[int] | N
     X = np.asarray(vectors, dtype=np.float64)
     y = np.asarray(values, dtype=np.float64)
     n = len(y)
-    validate({"n_splits": n_splits, "n_train": n_train},
-             {"n_splits": Interval(int, 1, None), "n_train": Interval(int, 3, n - 2)}, "year_probe")
+    validate(
+        {"n_splits": n_splits, "n_train": n_train},
+        {"n_splits": Interval(int, 1, None), "n_train": Interval(int, 3, n - 2)},
+        "year_probe",
+    )
     coords, _ = principal_coordinates(X, min(X.shape))
     r_max = coords.shape[1]
     ranks = np.arange(1, min(30, n_train - 2, r_max) + 1) if ranks is None else np.asarray(ranks, dtype=np.int64)

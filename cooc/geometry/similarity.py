@@ -5,6 +5,7 @@ comments, a line is ``word1<TAB>word2<TAB>score``, words are looked up among the
 ``restrict_vocab`` words (case-folded by default), and pairs with an unknown word are
 skipped and counted. WordSim353 and SimLex-999 come from gensim's package.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ BENCHMARKS = ("wordsim353", "simlex999")
 def benchmark_path(name: str) -> Path:
     """Path of a shipped benchmark: ``"wordsim353"`` or ``"simlex999"``."""
     from .. import data as datasets
+
     paths = {"wordsim353": datasets.wordsim353_path, "simlex999": datasets.simlex999_path}
     if name not in paths:
         raise InputDataError(f"unknown similarity benchmark {name!r}; shipped ones are {BENCHMARKS} (or give a path).")
@@ -81,13 +83,20 @@ class SimilarityResult:
         return {**asdict(self), "oov": self.oov, "oov_ratio": self.oov_ratio}
 
     def summary(self) -> str:
-        return (f"{self.name}: Spearman {self.spearman:.3f}, Pearson {self.pearson:.3f} on "
-                f"{self.evaluated}/{self.listed} pairs ({self.oov} with a word out of vocabulary)")
+        return (
+            f"{self.name}: Spearman {self.spearman:.3f}, Pearson {self.pearson:.3f} on "
+            f"{self.evaluated}/{self.listed} pairs ({self.oov} with a word out of vocabulary)"
+        )
 
 
-def evaluate_similarity(embedding: Embedding, pairs: str | os.PathLike | Sequence[tuple[str, str, float]] = "wordsim353",
-                        *, restrict_vocab: int | None = 300_000, case_insensitive: bool = True,
-                        name: str | None = None) -> SimilarityResult:
+def evaluate_similarity(
+    embedding: Embedding,
+    pairs: str | os.PathLike | Sequence[tuple[str, str, float]] = "wordsim353",
+    *,
+    restrict_vocab: int | None = 300_000,
+    case_insensitive: bool = True,
+    name: str | None = None,
+) -> SimilarityResult:
     """Spearman and Pearson correlation between cosine similarity and human scores.
 
     Parameters
@@ -107,6 +116,7 @@ def evaluate_similarity(embedding: Embedding, pairs: str | os.PathLike | Sequenc
         Correlations are nan when fewer than two pairs are in the vocabulary.
     """
     from scipy import stats
+
     if isinstance(pairs, str) and pairs in BENCHMARKS:
         name = name or pairs
         pairs = load_word_pairs(benchmark_path(pairs))
@@ -118,19 +128,20 @@ def evaluate_similarity(embedding: Embedding, pairs: str | os.PathLike | Sequenc
     ids = np.array([(lookup.get(a), lookup.get(b)) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
     known = (ids >= 0).all(axis=1)
     gold = np.array([s for _, _, s in pairs], dtype=np.float64)[known]
-    unit = embedding.unit_vectors_of([embedding.index_to_key[i] for i in ids[known].ravel()]).reshape(-1, 2,
-                                                                                                       embedding.dim)
+    unit = embedding.unit_vectors_of([embedding.index_to_key[i] for i in ids[known].ravel()]).reshape(
+        -1, 2, embedding.dim
+    )
     model = np.einsum("nd,nd->n", unit[:, 0], unit[:, 1])
     if known.sum() >= 2:
         sp, spp = stats.spearmanr(gold, model)
         pe, pep = stats.pearsonr(gold, model)
     else:
         sp = spp = pe = pep = float("nan")
-    return SimilarityResult(name or "pairs", float(sp), float(spp), float(pe), float(pep), len(pairs),
-                            int(known.sum()))
+    return SimilarityResult(name or "pairs", float(sp), float(spp), float(pe), float(pep), len(pairs), int(known.sum()))
 
 
-def evaluate_similarities(embedding: Embedding, benchmarks: Sequence[str] = BENCHMARKS,
-                          **kwargs: Any) -> dict[str, SimilarityResult]:
+def evaluate_similarities(
+    embedding: Embedding, benchmarks: Sequence[str] = BENCHMARKS, **kwargs: Any
+) -> dict[str, SimilarityResult]:
     """:func:`evaluate_similarity` on each named benchmark (default WordSim353 and SimLex-999)."""
     return {b: evaluate_similarity(embedding, b, **kwargs) for b in benchmarks}

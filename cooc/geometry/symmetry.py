@@ -13,28 +13,69 @@ functions at the end take an ``Embedding`` and a ``Cooccurrence``. The names of 
 three modules above are re-exported here, so ``cooc.geometry.symmetry`` is the one place
 to import from.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from .._core.errors import InputDataError, InvalidParameterError
 from .families import FAMILIES_DIR, KINDS, YEARS_RANGE, Family, list_families, load_family, present_family, years_family
-from .kernels import KernelFit, SymmetryResidual, circular_distance, fit_circular_kernel, fit_exponential_kernel, fit_family_kernel, fit_linear_kernel, symmetry_residual
+from .kernels import (
+    KernelFit,
+    SymmetryResidual,
+    circular_distance,
+    fit_circular_kernel,
+    fit_exponential_kernel,
+    fit_family_kernel,
+    fit_linear_kernel,
+    symmetry_residual,
+)
 from .probe import ProbeCurve, loglog_slope, principal_coordinates, ridge_loo, year_probe
 
 __all__ = [
-    "FAMILIES_DIR", "KINDS", "YEARS_RANGE", "Family", "list_families", "load_family", "present_family", "years_family",
-    "KernelFit", "SymmetryResidual", "circular_distance", "fit_circular_kernel", "fit_exponential_kernel",
-    "fit_family_kernel", "fit_linear_kernel", "symmetry_residual",
-    "ProbeCurve", "loglog_slope", "principal_coordinates", "ridge_loo", "year_probe",
-    "CircleFit", "fit_circle", "cyclic_adjacency", "angular_alignment", "line_order", "arc_coordinate",
-    "OrderResult", "recover_order", "eigen_embed", "procrustes_error", "rank_helpers", "HelperCurve",
-    "helper_curve", "zero_block", "probe_embedding", "ideal_shape",
+    "FAMILIES_DIR",
+    "KINDS",
+    "YEARS_RANGE",
+    "Family",
+    "list_families",
+    "load_family",
+    "present_family",
+    "years_family",
+    "KernelFit",
+    "SymmetryResidual",
+    "circular_distance",
+    "fit_circular_kernel",
+    "fit_exponential_kernel",
+    "fit_family_kernel",
+    "fit_linear_kernel",
+    "symmetry_residual",
+    "ProbeCurve",
+    "loglog_slope",
+    "principal_coordinates",
+    "ridge_loo",
+    "year_probe",
+    "CircleFit",
+    "fit_circle",
+    "cyclic_adjacency",
+    "angular_alignment",
+    "line_order",
+    "arc_coordinate",
+    "OrderResult",
+    "recover_order",
+    "eigen_embed",
+    "procrustes_error",
+    "rank_helpers",
+    "HelperCurve",
+    "helper_curve",
+    "zero_block",
+    "probe_embedding",
+    "ideal_shape",
 ]
 
 
@@ -62,7 +103,7 @@ def fit_circle(points: np.ndarray) -> CircleFit:
     if P.ndim != 2 or P.shape[1] != 2 or len(P) < 3:
         raise InputDataError(f"a circle fit needs at least 3 points of shape (n, 2), got {P.shape}.")
     A = np.column_stack([P, np.ones(len(P))])
-    (a, b, c), *_ = np.linalg.lstsq(A, (P ** 2).sum(axis=1), rcond=None)
+    (a, b, c), *_ = np.linalg.lstsq(A, (P**2).sum(axis=1), rcond=None)
     center = np.array([a / 2, b / 2])
     radius = float(np.sqrt(max(c + center @ center, 0.0)))
     dist = np.linalg.norm(P - center, axis=1)
@@ -147,21 +188,30 @@ class OrderResult:
         return np.arctan2(c[:, 1], c[:, 0])
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.scores, **{f"{k}_null": v for k, v in self.null.items()},
-                "circle_residual": self.circle.relative_residual, "explained_pc1": float(self.explained[0]),
-                "explained_pc2": float(self.explained[1]) if len(self.explained) > 1 else 0.0}
+        return {
+            **self.scores,
+            **{f"{k}_null": v for k, v in self.null.items()},
+            "circle_residual": self.circle.relative_residual,
+            "explained_pc1": float(self.explained[0]),
+            "explained_pc2": float(self.explained[1]) if len(self.explained) > 1 else 0.0,
+        }
 
 
 def _order_scores(coords: np.ndarray, center: np.ndarray, positions: np.ndarray, family: Family) -> dict[str, float]:
     if family.kind == "cyclic":
         c = coords - center
         theta = np.arctan2(c[:, 1], c[:, 0])
-        return {"adjacency": cyclic_adjacency(theta, positions),
-                "alignment": angular_alignment(theta, positions, family.period)}
+        return {
+            "adjacency": cyclic_adjacency(theta, positions),
+            "alignment": angular_alignment(theta, positions, family.period),
+        }
     c = coords - center
     arc = arc_coordinate(np.arctan2(c[:, 1], c[:, 0]))
-    return {"spearman": max(line_order(coords[:, 0], positions), line_order(coords[:, 1], positions),
-                            line_order(arc, positions))}
+    return {
+        "spearman": max(
+            line_order(coords[:, 0], positions), line_order(coords[:, 1], positions), line_order(arc, positions)
+        )
+    }
 
 
 def recover_order(vectors: np.ndarray, family: Family, n_null: int = 200, seed: int = 0) -> OrderResult:
@@ -179,7 +229,9 @@ def recover_order(vectors: np.ndarray, family: Family, n_null: int = 200, seed: 
     """
     vectors = np.asarray(vectors, dtype=np.float64)
     if vectors.shape[0] != len(family) or len(family) < 4:
-        raise InputDataError(f"need one vector per family word and at least 4 words, got {vectors.shape} for {len(family)} words.")
+        raise InputDataError(
+            f"need one vector per family word and at least 4 words, got {vectors.shape} for {len(family)} words."
+        )
     coords, explained = principal_coordinates(vectors, 2)
     if coords.shape[1] < 2:
         coords = np.column_stack([coords, np.zeros(len(coords))])
@@ -201,6 +253,7 @@ def eigen_embed(matrix: np.ndarray, dim: int, p: float = 0.5) -> np.ndarray:
     ndarray of shape (n, min(dim, n))
     """
     from ..spectral.eigen import top_eigenpairs
+
     A = np.asarray(matrix, dtype=np.float64)
     return top_eigenpairs(A, min(dim, A.shape[0]), solver="dense").weighted(p)
 
@@ -213,6 +266,7 @@ def procrustes_error(reference: np.ndarray, other: np.ndarray) -> float:
     reference, other : ndarray of shape (n, k)
     """
     from scipy.spatial import procrustes
+
     A, B = np.asarray(reference, dtype=np.float64), np.asarray(other, dtype=np.float64)
     if A.shape != B.shape:
         raise InvalidParameterError(f"procrustes_error: shapes {A.shape} and {B.shape} differ.")
@@ -259,9 +313,17 @@ class HelperCurve:
     helpers: list = field(default_factory=list)
 
 
-def helper_curve(target: Any, family_ids: Sequence[int], helpers: Sequence[int], n_helpers: Sequence[int],
-                 reference: np.ndarray, dim: int = 10, p: float = 0.5, zero_family: bool = True,
-                 independence: float = 0.0) -> HelperCurve:
+def helper_curve(
+    target: Any,
+    family_ids: Sequence[int],
+    helpers: Sequence[int],
+    n_helpers: Sequence[int],
+    reference: np.ndarray,
+    dim: int = 10,
+    p: float = 0.5,
+    zero_family: bool = True,
+    independence: float = 0.0,
+) -> HelperCurve:
     """Re-factorise the family plus its first H helpers and compare the family's shape to ``reference``.
 
     For each H the (F + H) x (F + H) block of the target is taken (with the family's own
@@ -301,7 +363,9 @@ def helper_curve(target: Any, family_ids: Sequence[int], helpers: Sequence[int],
         coords, _ = principal_coordinates(W, k)
         coords = np.column_stack([coords, np.zeros((F, k - coords.shape[1]))]) if coords.shape[1] < k else coords
         errors.append(procrustes_error(reference, coords))
-    return HelperCurve(np.asarray(list(n_helpers), dtype=np.int64), np.asarray(errors), helpers[:max(n_helpers, default=0)])
+    return HelperCurve(
+        np.asarray(list(n_helpers), dtype=np.int64), np.asarray(errors), helpers[: max(n_helpers, default=0)]
+    )
 
 
 def _dense_block(target: Any, ids: Sequence[int]) -> np.ndarray:
@@ -320,7 +384,9 @@ def zero_block(target: np.ndarray, ids: Sequence[int], independence: float = 0.0
 # -- the API on Embedding and Cooccurrence objects ----------------------------------------------------
 
 
-def probe_embedding(embedding: Any, family: Family | str = "years:1900-2020", **kwargs: Any) -> tuple[Family, ProbeCurve]:
+def probe_embedding(
+    embedding: Any, family: Family | str = "years:1900-2020", **kwargs: Any
+) -> tuple[Family, ProbeCurve]:
     """The year probe (:func:`year_probe`) on the family's words found in ``embedding``."""
     family = load_family(family) if isinstance(family, (str, Path)) else family
     fam = present_family(family, embedding.key_to_index)
@@ -334,5 +400,3 @@ def ideal_shape(family: Family) -> np.ndarray:
         phi = 2 * np.pi * family.positions / family.period
         return np.column_stack([np.cos(phi), np.sin(phi)])
     return np.column_stack([family.positions - family.positions.mean(), np.zeros(len(family))])
-
-

@@ -13,39 +13,89 @@ single-token lemmas present in the vocabulary, turn the hypernym DAG into a tree
 giving each node its deepest parent (longest path from a root), and contract the nodes
 without a word (their children move up to the nearest kept ancestor).
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import warnings
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from .._core.errors import CoocError, InputDataError, MissingDependencyError
 from .._core.io import atomic_write_json, atomic_write_text, file_checksum, load_json
 from .._core.params import OneOf, validate
-from .._core.errors import CoocError, InputDataError, MissingDependencyError
 
 APT_HINT = "apt-get install wordnet-base"
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
-WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "index.verb", "index.adj",
-                 "index.adv", "noun.exc", "verb.exc", "adj.exc", "adv.exc", "cntlist.rev")
+WORDNET_FILES = (
+    "data.noun",
+    "data.verb",
+    "data.adj",
+    "data.adv",
+    "index.noun",
+    "index.verb",
+    "index.adj",
+    "index.adv",
+    "noun.exc",
+    "verb.exc",
+    "adj.exc",
+    "adv.exc",
+    "cntlist.rev",
+)
 TABLES_FORMAT = "cooc.wordnet-tables/2"
 
 # lexnames(5WN): file number = position, name, syntactic category (1 noun, 2 verb, 3 adjective, 4 adverb).
 LEXNAMES = (
-    ("adj.all", 3), ("adj.pert", 3), ("adv.all", 4), ("noun.Tops", 1), ("noun.act", 1), ("noun.animal", 1),
-    ("noun.artifact", 1), ("noun.attribute", 1), ("noun.body", 1), ("noun.cognition", 1),
-    ("noun.communication", 1), ("noun.event", 1), ("noun.feeling", 1), ("noun.food", 1), ("noun.group", 1),
-    ("noun.location", 1), ("noun.motive", 1), ("noun.object", 1), ("noun.person", 1), ("noun.phenomenon", 1),
-    ("noun.plant", 1), ("noun.possession", 1), ("noun.process", 1), ("noun.quantity", 1), ("noun.relation", 1),
-    ("noun.shape", 1), ("noun.state", 1), ("noun.substance", 1), ("noun.time", 1), ("verb.body", 2),
-    ("verb.change", 2), ("verb.cognition", 2), ("verb.communication", 2), ("verb.competition", 2),
-    ("verb.consumption", 2), ("verb.contact", 2), ("verb.creation", 2), ("verb.emotion", 2), ("verb.motion", 2),
-    ("verb.perception", 2), ("verb.possession", 2), ("verb.social", 2), ("verb.stative", 2), ("verb.weather", 2),
+    ("adj.all", 3),
+    ("adj.pert", 3),
+    ("adv.all", 4),
+    ("noun.Tops", 1),
+    ("noun.act", 1),
+    ("noun.animal", 1),
+    ("noun.artifact", 1),
+    ("noun.attribute", 1),
+    ("noun.body", 1),
+    ("noun.cognition", 1),
+    ("noun.communication", 1),
+    ("noun.event", 1),
+    ("noun.feeling", 1),
+    ("noun.food", 1),
+    ("noun.group", 1),
+    ("noun.location", 1),
+    ("noun.motive", 1),
+    ("noun.object", 1),
+    ("noun.person", 1),
+    ("noun.phenomenon", 1),
+    ("noun.plant", 1),
+    ("noun.possession", 1),
+    ("noun.process", 1),
+    ("noun.quantity", 1),
+    ("noun.relation", 1),
+    ("noun.shape", 1),
+    ("noun.state", 1),
+    ("noun.substance", 1),
+    ("noun.time", 1),
+    ("verb.body", 2),
+    ("verb.change", 2),
+    ("verb.cognition", 2),
+    ("verb.communication", 2),
+    ("verb.competition", 2),
+    ("verb.consumption", 2),
+    ("verb.contact", 2),
+    ("verb.creation", 2),
+    ("verb.emotion", 2),
+    ("verb.motion", 2),
+    ("verb.perception", 2),
+    ("verb.possession", 2),
+    ("verb.social", 2),
+    ("verb.stative", 2),
+    ("verb.weather", 2),
     ("adj.ppl", 3),
 )
 
@@ -64,15 +114,19 @@ def find_wordnet_source(path: str | os.PathLike | None = None) -> Path:
     MissingDependencyError
         When no such directory exists; the message names ``apt-get install wordnet-base``.
     """
-    candidates = [Path(path)] if path is not None else (
-        [Path(os.environ["WNSEARCHDIR"])] if os.environ.get("WNSEARCHDIR") else []) + [DEBIAN_WORDNET]
+    candidates = (
+        [Path(path)]
+        if path is not None
+        else ([Path(os.environ["WNSEARCHDIR"])] if os.environ.get("WNSEARCHDIR") else []) + [DEBIAN_WORDNET]
+    )
     for c in candidates:
         if (c / "data.noun").is_file() and (c / "index.noun").is_file():
             return c
     where = ", ".join(str(c) for c in candidates)
     raise MissingDependencyError(
         f"WordNet 3.0 data files (data.noun, index.noun, ...) not found in {where}: install them with "
-        f"'{APT_HINT}' (Debian/Ubuntu) or pass the directory that holds them.")
+        f"'{APT_HINT}' (Debian/Ubuntu) or pass the directory that holds them."
+    )
 
 
 def prepare_wordnet_dir(source: str | os.PathLike | None = None, cache: str | os.PathLike | None = None) -> Path:
@@ -86,6 +140,7 @@ def prepare_wordnet_dir(source: str | os.PathLike | None = None, cache: str | os
         Where to build it (default ``cooc.data.cache_dir() / "wordnet-3.0"``).
     """
     from ..data import cache_dir
+
     src = find_wordnet_source(source)
     out = Path(cache) if cache is not None else cache_dir() / "wordnet-3.0"
     out.mkdir(parents=True, exist_ok=True)
@@ -149,7 +204,7 @@ class NounTables:
 
 
 def _sense_counts(reader: Any, lemma: str) -> tuple[int, int]:
-    lemma = lemma.lower()                                   # the index files are lowercase ('Einstein' -> 'einstein')
+    lemma = lemma.lower()  # the index files are lowercase ('Einstein' -> 'einstein')
     index = getattr(reader, "_lemma_pos_offset_map", None)  # nltk's parsed index files
     if index is not None:
         by_pos = index.get(lemma, {})
@@ -196,9 +251,14 @@ def noun_tables(source: str | os.PathLike | None = None, cache: str | os.PathLik
 def _read_tables(files: dict[str, Path]) -> NounTables:
     def rows(key: str) -> list[list[str]]:
         return [line.split("\t") for line in files[key].read_text(encoding="utf-8").splitlines() if line]
+
     lemmas = [(s, l, int(a), int(n)) for s, l, a, n in rows("lemmas")]
-    return NounTables([tuple(r) for r in rows("hypernyms")], [tuple(r) for r in rows("instances")], lemmas,
-                      [r[0] for r in rows("synsets")])
+    return NounTables(
+        [tuple(r) for r in rows("hypernyms")],
+        [tuple(r) for r in rows("instances")],
+        lemmas,
+        [r[0] for r in rows("synsets")],
+    )
 
 
 # -- edge lists ---------------------------------------------------------------------------------
@@ -389,9 +449,9 @@ class Hierarchy:
         """Children of each node, in index order."""
         order = np.argsort(self.parent, kind="stable")
         starts = np.searchsorted(self.parent[order], np.arange(len(self) + 1))
-        return [order[starts[v]:starts[v + 1]] for v in range(len(self))]
+        return [order[starts[v] : starts[v + 1]] for v in range(len(self))]
 
-    def contract_to_words(self) -> "Hierarchy":
+    def contract_to_words(self) -> Hierarchy:
         """The tree of the nodes that carry a word (others contracted away)."""
         keep = np.array([w is not None for w in self.words])
         parent, kept = contract(self.parent, keep)
@@ -402,7 +462,7 @@ class Hierarchy:
         return [(self.names[c], self.names[p]) for c, p in enumerate(self.parent.tolist()) if p >= 0]
 
     @classmethod
-    def from_edges(cls, edges: Sequence[tuple[str, str]], keys: Any = None) -> "Hierarchy":
+    def from_edges(cls, edges: Sequence[tuple[str, str]], keys: Any = None) -> Hierarchy:
         """A hierarchy whose nodes are words (an edge list of any taxonomy); a node carries its word when in ``keys``."""
         names, pairs = _index_edges(edges)
         parent = dag_to_tree(names, pairs)
@@ -445,8 +505,13 @@ def eligible_words(tables: NounTables, keys: Any = None, monosemy: str = "all") 
     return chosen
 
 
-def wordnet_hierarchy(keys: Any = None, source: str | os.PathLike | None = None, instances: bool = False,
-                      monosemy: str = "all", cache: str | os.PathLike | None = None) -> Hierarchy:
+def wordnet_hierarchy(
+    keys: Any = None,
+    source: str | os.PathLike | None = None,
+    instances: bool = False,
+    monosemy: str = "all",
+    cache: str | os.PathLike | None = None,
+) -> Hierarchy:
     """WordNet's noun hierarchy as a tree (deepest parent), words attached to eligible synsets.
 
     Parameters

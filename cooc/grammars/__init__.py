@@ -9,6 +9,7 @@
 - :mod:`~cooc.grammars.langstats`: beta (lag covariance spectrum) and gamma (entropy decay) of any corpus.
 - :mod:`~cooc.grammars.source`: grammar specs (``rhm:v=32,...``) written as TokenCorpus.
 """
+
 from __future__ import annotations
 
 from .._core.lazy import lazy_exports
@@ -16,12 +17,22 @@ from .._core.lazy import lazy_exports
 # name -> module: imported on first use, so ``cooc.grammars.rhm`` needs only numpy (the GPU
 # machine and the trainers import it without scipy, rich or the corpus machinery).
 _LAZY = {
-    "RandomHierarchyModel": "rhm", "RHMSample": "rhm", "as_torch": "rhm",
-    "SparseRandomHierarchyModel": "srhm", "SRHMSample": "srhm",
-    "PCFG": "pcfg", "Derivations": "pcfg", "VaryingTreeGrammar": "pcfg",
-    "LatentVariableModel": "latent", "fourier_modes": "latent", "circulant_eigenvalues": "latent",
-    "TaxonomyModel": "taxonomy", "RHMStatistics": "stats",
-    "build_grammar_corpus": "source", "is_grammar_spec": "source", "parse_grammar_spec": "source",
+    "RandomHierarchyModel": "rhm",
+    "RHMSample": "rhm",
+    "as_torch": "rhm",
+    "SparseRandomHierarchyModel": "srhm",
+    "SRHMSample": "srhm",
+    "PCFG": "pcfg",
+    "Derivations": "pcfg",
+    "VaryingTreeGrammar": "pcfg",
+    "LatentVariableModel": "latent",
+    "fourier_modes": "latent",
+    "circulant_eigenvalues": "latent",
+    "TaxonomyModel": "taxonomy",
+    "RHMStatistics": "stats",
+    "build_grammar_corpus": "source",
+    "is_grammar_spec": "source",
+    "parse_grammar_spec": "source",
 }
 __all__ = list(_LAZY)
 

@@ -1,7 +1,9 @@
 """Exact co-occurrence of a model as a :class:`~cooc.Cooccurrence`, so every target applies."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,8 +12,9 @@ from ..cooccurrence.matrix import Cooccurrence
 from ..corpus.vocab import Vocabulary
 
 
-def exact_cooccurrence(joint: np.ndarray, unigram: np.ndarray, words: Sequence[str],
-                       settings: dict[str, Any] | None = None) -> Cooccurrence:
+def exact_cooccurrence(
+    joint: np.ndarray, unigram: np.ndarray, words: Sequence[str], settings: dict[str, Any] | None = None
+) -> Cooccurrence:
     """Wrap an exact pair distribution (V, V) and unigram distribution (V,) as a Cooccurrence.
 
     The counts are the probabilities themselves (float64, summing to 1), so
@@ -19,8 +22,12 @@ def exact_cooccurrence(joint: np.ndarray, unigram: np.ndarray, words: Sequence[s
     """
     joint = np.asarray(joint, dtype=np.float64)
     settings = {"exact": True, **(settings or {})}
-    return Cooccurrence(sp.csr_matrix(joint / joint.sum()), Vocabulary(list(words)),
-                        unigram=np.asarray(unigram, dtype=np.float64), settings=settings)
+    return Cooccurrence(
+        sp.csr_matrix(joint / joint.sum()),
+        Vocabulary(list(words)),
+        unigram=np.asarray(unigram, dtype=np.float64),
+        settings=settings,
+    )
 
 
 def pair_histogram(tokens: np.ndarray, n_words: int, lags: Sequence[int] | None = None) -> np.ndarray:

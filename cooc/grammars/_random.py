@@ -5,6 +5,7 @@ same object on every device. Samples drawn on ``"cuda"`` use CuPy's generator: t
 seed gives the same distribution but not the same samples as on ``"cpu"`` (documented
 wherever a sampler takes ``device``).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -19,6 +19,7 @@ Words are named by their attributes: attribute k contributes its letter and valu
 case folding), or the names given in ``values``. Rows of every matrix follow the frequency order of a cooc
 Vocabulary (probability descending, ties alphabetical).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,19 +29,26 @@ from typing import Any
 
 import numpy as np
 
-from .._core.params import Interval, validate
 from .._core.errors import InvalidParameterError
+from .._core.params import Interval, validate
 
-_constraints = {"d": Interval(int, 1, 20), "noise": Interval(float, 0, None), "total": Interval(float, 0, None,
-                                                                                              closed="neither")}
+_constraints = {
+    "d": Interval(int, 1, 20),
+    "noise": Interval(float, 0, None),
+    "total": Interval(float, 0, None, closed="neither"),
+}
 
 
 def _per_attribute(value: float | Sequence[float], d: int, name: str) -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (d,)).copy() if np.ndim(value) == 0 else \
-        np.asarray(value, dtype=np.float64)
+    arr = (
+        np.broadcast_to(np.asarray(value, dtype=np.float64), (d,)).copy()
+        if np.ndim(value) == 0
+        else np.asarray(value, dtype=np.float64)
+    )
     if arr.shape != (d,):
-        raise InvalidParameterError(f"BinaryAttributeModel: parameter {name!r} must be a number or {d} numbers, "
-                                    f"got {value!r}.")
+        raise InvalidParameterError(
+            f"BinaryAttributeModel: parameter {name!r} must be a number or {d} numbers, got {value!r}."
+        )
     return arr
 
 
@@ -66,14 +74,21 @@ class BinaryAttributeModel:
         +1 / -1 per word and attribute (rows follow ``words``).
     """
 
-    def __init__(self, d: int, p: float | Sequence[float] = 0.5, s: float | Sequence[float] = 0.3,
-                 values: Sequence[tuple[str, str]] | None = None):
+    def __init__(
+        self,
+        d: int,
+        p: float | Sequence[float] = 0.5,
+        s: float | Sequence[float] = 0.3,
+        values: Sequence[tuple[str, str]] | None = None,
+    ):
         validate({"d": d}, _constraints, owner="BinaryAttributeModel")
         self.d = d
         self.p = _per_attribute(p, d, "p")
         self.s = _per_attribute(s, d, "s")
         if not ((self.p > 0) & (self.p < 1)).all():
-            raise InvalidParameterError(f"BinaryAttributeModel: parameter 'p' must lie in (0, 1), got {self.p.tolist()}.")
+            raise InvalidParameterError(
+                f"BinaryAttributeModel: parameter 'p' must lie in (0, 1), got {self.p.tolist()}."
+            )
         self.q = self.p / (1 - self.p)
         self.factors = [np.array([[1 + s_, 1 - q * s_], [1 - q * s_, 1 + q * q * s_]]) for q, s_ in zip(self.q, self.s)]
         bad = [k for k, F in enumerate(self.factors) if not (F > 0).all()]
@@ -81,10 +96,11 @@ class BinaryAttributeModel:
             k = bad[0]
             raise InvalidParameterError(
                 f"BinaryAttributeModel: parameter 's' for attribute {k} gives a non-positive F_k entry "
-                f"(s = {self.s[k]}, q = {self.q[k]:.4g}); keep -min(1, 1/q^2) < s < 1/q.")
+                f"(s = {self.s[k]}, q = {self.q[k]:.4g}); keep -min(1, 1/q^2) < s < 1/q."
+            )
         self.values = self._value_names(values)
         # binary (Kronecker) order: word b has value index (b >> (d - 1 - k)) & 1 for attribute k
-        b = np.arange(2 ** d)
+        b = np.arange(2**d)
         self._index_kron = (b[:, None] >> (d - 1 - np.arange(d))[None, :]) & 1
         names = ["".join(self.values[k][v] for k, v in enumerate(row)) for row in self._index_kron]
         if len(set(names)) != len(names):
@@ -102,8 +118,9 @@ class BinaryAttributeModel:
             return [(f"{string.ascii_lowercase[k]}0", f"{string.ascii_lowercase[k]}1") for k in range(self.d)]
         values = [tuple(map(str, v)) for v in values]
         if len(values) != self.d or any(len(v) != 2 or v[0] == v[1] for v in values):
-            raise InvalidParameterError(f"BinaryAttributeModel: parameter 'values' must hold {self.d} pairs of "
-                                        f"distinct names, got {values!r}.")
+            raise InvalidParameterError(
+                f"BinaryAttributeModel: parameter 'values' must hold {self.d} pairs of distinct names, got {values!r}."
+            )
         return values
 
     def __repr__(self) -> str:
@@ -111,7 +128,7 @@ class BinaryAttributeModel:
 
     @property
     def V(self) -> int:
-        return 2 ** self.d
+        return 2**self.d
 
     # -- exact statistics -------------------------------------------------------------------
     def _unigram_kron(self) -> np.ndarray:
@@ -162,8 +179,9 @@ class BinaryAttributeModel:
         return out
 
     # -- as counts ----------------------------------------------------------------------------
-    def to_cooccurrence(self, total: float = 1e9, noise: float = 0.0, keep: float | int | None = None,
-                        seed: int = 0) -> Any:
+    def to_cooccurrence(
+        self, total: float = 1e9, noise: float = 0.0, keep: float | int | None = None, seed: int = 0
+    ) -> Any:
         """A :class:`~cooc.Cooccurrence` with counts ``total * P(i, j)`` and unigram ``P(i)``.
 
         Parameters
@@ -180,26 +198,38 @@ class BinaryAttributeModel:
         """
         from ..cooccurrence.matrix import Cooccurrence
         from ..corpus.vocab import Vocabulary
+
         validate({"noise": noise, "total": total}, _constraints, owner="BinaryAttributeModel")
         rng = np.random.default_rng(seed)
         P = self.joint()
         if noise > 0:
             xi = np.triu(rng.standard_normal(P.shape))
             xi = xi + np.triu(xi, 1).T
-            P = P * np.exp(noise * xi - noise ** 2 / 2)
+            P = P * np.exp(noise * xi - noise**2 / 2)
             P /= P.sum()
         ids = np.arange(self.V)
         if keep is not None:
             n = int(round(keep * self.V)) if isinstance(keep, float) else int(keep)
             if not 2 <= n <= self.V:
-                raise InvalidParameterError(f"BinaryAttributeModel: parameter 'keep' must keep 2..{self.V} words, "
-                                            f"got {keep!r}.")
+                raise InvalidParameterError(
+                    f"BinaryAttributeModel: parameter 'keep' must keep 2..{self.V} words, got {keep!r}."
+                )
             ids = np.sort(rng.choice(self.V, size=n, replace=False))
         u = self.unigram()
-        vocab = Vocabulary([self.words[i] for i in ids], np.round(u[ids] * total).astype(np.int64),
-                           total=int(round(total)))
-        settings = {"source": "binary-attribute model", "d": self.d, "p": self.p.tolist(), "s": self.s.tolist(),
-                    "noise": noise, "keep": keep, "seed": seed, "exact": True, "symmetric": True}
+        vocab = Vocabulary(
+            [self.words[i] for i in ids], np.round(u[ids] * total).astype(np.int64), total=int(round(total))
+        )
+        settings = {
+            "source": "binary-attribute model",
+            "d": self.d,
+            "p": self.p.tolist(),
+            "s": self.s.tolist(),
+            "noise": noise,
+            "keep": keep,
+            "seed": seed,
+            "exact": True,
+            "symmetric": True,
+        }
         return Cooccurrence(total * P[np.ix_(ids, ids)], vocab, u[ids], settings=settings)
 
     # -- sampling ------------------------------------------------------------------------------
@@ -231,11 +261,13 @@ class BinaryAttributeModel:
             docs[:, t] = (cdf[docs[:, t - 1]] < u[:, None]).sum(axis=1)
         return docs
 
-    def write_corpus(self, out: str | os.PathLike, n_docs: int, length: int, seed: int = 0,
-                     overwrite: bool = False) -> Any:
+    def write_corpus(
+        self, out: str | os.PathLike, n_docs: int, length: int, seed: int = 0, overwrite: bool = False
+    ) -> Any:
         """Sample documents and write them as a :class:`~cooc.TokenCorpus` (ids re-ranked by sampled frequency)."""
         from ..corpus.store import CorpusWriter
         from ..corpus.vocab import Vocabulary
+
         docs = self.sample_documents(n_docs, length, seed)
         counts = np.bincount(docs.ravel(), minlength=self.V)
         present = np.flatnonzero(counts)

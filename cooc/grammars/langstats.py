@@ -16,18 +16,20 @@ Exponents come with standard errors from the fits. Entropies are plug-in estimat
 nats), optionally with the Miller-Madow correction; both are biased low once the
 n-grams are undersampled, so fit only the range of ``n`` the corpus resolves.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from ..corpus.store import TokenCorpus
-from .._core.errors import InputDataError, InvalidParameterError
 
 CORRECTIONS = ("none", "miller-madow")
 
@@ -63,17 +65,28 @@ class EntropyDecayFit:
 
 
 # -- beta: lag covariance spectrum --------------------------------------------------------
-def lag_counts(corpus: TokenCorpus, max_lag: int, vocab_size: int | None = None, device: str = "cpu",
-               progress: bool = False) -> list[sp.csr_matrix]:
+def lag_counts(
+    corpus: TokenCorpus, max_lag: int, vocab_size: int | None = None, device: str = "cpu", progress: bool = False
+) -> list[sp.csr_matrix]:
     """Position-resolved pair counts ``F_n[a, b] = #(x_t = a, x_{t+n} = b)``, n = 1..max_lag.
 
     Out-of-vocabulary tokens keep their positions (``oov="gap"``), so ``n`` is the true
     distance. Returns ``max_lag`` int64 CSR matrices of shape (V, V).
     """
     from ..count.counter import count_cooccurrences
+
     validate({"max_lag": max_lag}, {"max_lag": Interval(int, 1, None)}, "lag_counts")
-    counts = count_cooccurrences(corpus, window=max_lag, weighting="uniform", symmetric=False, per_offset=True,
-                                 vocab_size=vocab_size, oov="gap", device=device, progress=progress)
+    counts = count_cooccurrences(
+        corpus,
+        window=max_lag,
+        weighting="uniform",
+        symmetric=False,
+        per_offset=True,
+        vocab_size=vocab_size,
+        oov="gap",
+        device=device,
+        progress=progress,
+    )
     return counts.per_offset
 
 
@@ -107,6 +120,7 @@ def top_singular_value(joint_counts: Any, dense_limit: int = 64) -> float:
         dense = J.toarray() if sp.issparse(J) else np.asarray(J)
         return float(np.linalg.norm(dense - np.outer(r, c), ord=2))
     from scipy.sparse.linalg import LinearOperator, svds
+
     J = sp.csr_matrix(J) if sp.issparse(J) else np.asarray(J, dtype=np.float64)
     JT = J.T
 
@@ -117,14 +131,16 @@ def top_singular_value(joint_counts: Any, dense_limit: int = 64) -> float:
     def rmatvec(y: np.ndarray) -> np.ndarray:
         y = np.ravel(y)
         return JT @ y - c * (r @ y)
+
     op = LinearOperator(J.shape, matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
     # not the all-ones vector: the covariance annihilates it (J 1 = r, c . 1 = 1)
     v0 = np.random.default_rng(0).uniform(0.5, 1.5, V)
     return float(svds(op, k=1, v0=v0, return_singular_vectors=False)[0])
 
 
-def lag_covariance_spectrum(source: TokenCorpus | Sequence[Any], max_lag: int | None = None,
-                            vocab_size: int | None = None, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+def lag_covariance_spectrum(
+    source: TokenCorpus | Sequence[Any], max_lag: int | None = None, vocab_size: int | None = None, device: str = "cpu"
+) -> tuple[np.ndarray, np.ndarray]:
     """``(lags, sigma)``: the top singular value of ``C(n)`` for n = 1..max_lag.
 
     ``source`` is a corpus (counted with :func:`lag_counts`) or a list of per-lag count
@@ -157,7 +173,7 @@ def fit_power_law(x: Any, y: Any, x_min: float | None = None, x_max: float | Non
     residual = ly - A @ np.array([slope, intercept])
     dof = lx.size - 2
     sxx = np.sum((lx - lx.mean()) ** 2)
-    error = math.sqrt(np.sum(residual ** 2) / dof / sxx) if dof > 0 and sxx > 0 else float("nan")
+    error = math.sqrt(np.sum(residual**2) / dof / sxx) if dof > 0 and sxx > 0 else float("nan")
     return PowerLawFit(float(-slope), float(error), float(math.exp(intercept)), x[keep], y[keep])
 
 
@@ -166,9 +182,14 @@ def fit_beta(lags: Any, sigma: Any, lag_min: float | None = None, lag_max: float
     return fit_power_law(lags, sigma, lag_min, lag_max)
 
 
-def positional_covariance_decay(source: TokenCorpus | np.ndarray, distances: Any, n_positions: int | None = None,
-                                vocab_size: int | None = None, max_starts: int | None = None,
-                                seed: int = 0) -> dict[str, np.ndarray]:
+def positional_covariance_decay(
+    source: TokenCorpus | np.ndarray,
+    distances: Any,
+    n_positions: int | None = None,
+    vocab_size: int | None = None,
+    max_starts: int | None = None,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """Root-mean-square covariance of token pairs ``(i, i + t)`` against distance, for fixed-length documents.
 
     Sources whose statistics depend on the position (the RHM and other grammars with
@@ -196,6 +217,7 @@ def positional_covariance_decay(source: TokenCorpus | np.ndarray, distances: Any
     the floor), ``floor`` (k,) (rms sampling noise) and ``n_docs``.
     """
     from .stats import covariance_noise, empirical_mean_square_covariance, tokens_of_corpus
+
     if isinstance(source, TokenCorpus):
         if n_positions is None:
             raise InvalidParameterError("positional_covariance_decay: give 'n_positions' when passing a corpus.")
@@ -218,8 +240,12 @@ def positional_covariance_decay(source: TokenCorpus | np.ndarray, distances: Any
         rms.append(np.sqrt(ms) if ms > 0 else np.nan)
         joint = np.bincount(tokens[:, starts[0]].astype(np.int64) * V + tokens[:, starts[0] + t], minlength=V * V)
         floor.append(np.sqrt(np.mean(covariance_noise(joint.reshape(V, V) / P, P))))
-    return {"distance": np.asarray(distances, dtype=np.int64), "rms": np.array(rms), "floor": np.array(floor),
-            "n_docs": P}
+    return {
+        "distance": np.asarray(distances, dtype=np.int64),
+        "rms": np.array(rms),
+        "floor": np.array(floor),
+        "n_docs": P,
+    }
 
 
 # -- gamma: conditional-entropy decay -----------------------------------------------------
@@ -229,9 +255,11 @@ def ngram_counts(corpus: TokenCorpus, n: int, vocab_size: int | None = None) -> 
     Returns an int64 array of the counts (the n-grams themselves are not needed for entropies).
     """
     V = len(corpus.vocab) if vocab_size is None else min(int(vocab_size), len(corpus.vocab))
-    if V ** n >= 2**63:
-        raise InvalidParameterError(f"n-grams of length {n} over {V} words overflow int64 codes; "
-                                    f"use n <= {int(63 * math.log(2) / math.log(max(V, 2)))}.")
+    if V**n >= 2**63:
+        raise InvalidParameterError(
+            f"n-grams of length {n} over {V} words overflow int64 codes; "
+            f"use n <= {int(63 * math.log(2) / math.log(max(V, 2)))}."
+        )
     codes_parts, counts_parts = [], []
     for tokens, offsets in corpus.iter_chunks():
         codes = _ngram_codes(np.asarray(tokens, dtype=np.int64), offsets, n, V)
@@ -253,10 +281,10 @@ def _ngram_codes(tokens: np.ndarray, offsets: np.ndarray, n: int, V: int) -> np.
     if size <= 0:
         return np.zeros(0, dtype=np.int64)
     doc = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    valid = doc[:size] == doc[n - 1:n - 1 + size]
+    valid = doc[:size] == doc[n - 1 : n - 1 + size]
     code = np.zeros(size, dtype=np.int64)
     for k in range(n):
-        window = tokens[k:k + size]
+        window = tokens[k : k + size]
         valid &= window < V
         code = code * V + np.minimum(window, V - 1)
     return code[valid]
@@ -276,8 +304,9 @@ def entropy_from_counts(counts: np.ndarray, correction: str = "none") -> float:
     return H
 
 
-def conditional_entropies(corpus: TokenCorpus, max_n: int, vocab_size: int | None = None,
-                          correction: str = "none") -> tuple[np.ndarray, np.ndarray]:
+def conditional_entropies(
+    corpus: TokenCorpus, max_n: int, vocab_size: int | None = None, correction: str = "none"
+) -> tuple[np.ndarray, np.ndarray]:
     """``(n, H_n)`` for n = 1..max_n: ``H_1`` the unigram entropy, ``H_n = H(n-gram) - H((n-1)-gram)`` (nats)."""
     validate({"max_n": max_n}, {"max_n": Interval(int, 1, None)}, "conditional_entropies")
     block = [0.0] + [entropy_from_counts(ngram_counts(corpus, n, vocab_size), correction) for n in range(1, max_n + 1)]
@@ -287,6 +316,7 @@ def conditional_entropies(corpus: TokenCorpus, max_n: int, vocab_size: int | Non
 def fit_entropy_decay(n: Any, H: Any, n_min: int = 1, n_max: int | None = None) -> EntropyDecayFit:
     """Fit ``H_n = h_inf + A n**-gamma`` on ``n_min <= n <= n_max``; errors from the fit covariance."""
     from scipy.optimize import curve_fit
+
     n, H = np.asarray(n, dtype=np.float64), np.asarray(H, dtype=np.float64)
     keep = (n >= n_min) & np.isfinite(H) & ((n <= n_max) if n_max is not None else True)
     if keep.sum() < 4:
@@ -294,15 +324,22 @@ def fit_entropy_decay(n: Any, H: Any, n_min: int = 1, n_max: int | None = None) 
     x, y = n[keep], H[keep]
 
     def model(x, h_inf, amplitude, gamma):
-        return h_inf + amplitude * x ** -gamma
+        return h_inf + amplitude * x**-gamma
+
     p0 = (float(y.min()), float(max(y.max() - y.min(), 1e-6)), 1.0)
     params, cov = curve_fit(model, x, y, p0=p0, maxfev=20000)
     errors = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else np.full(3, np.nan)
-    return EntropyDecayFit(float(params[2]), float(errors[2]), float(params[0]), float(errors[0]), float(params[1]), x, y)
+    return EntropyDecayFit(
+        float(params[2]), float(errors[2]), float(params[0]), float(errors[0]), float(params[1]), x, y
+    )
 
 
 def data_exponent(gamma: float, beta: float, gamma_error: float = 0.0, beta_error: float = 0.0) -> tuple[float, float]:
     """The predicted data exponent ``gamma / (2 beta)`` and its propagated error."""
     value = gamma / (2 * beta)
-    error = abs(value) * math.sqrt((gamma_error / gamma) ** 2 + (beta_error / beta) ** 2) if gamma and beta else float("nan")
+    error = (
+        abs(value) * math.sqrt((gamma_error / gamma) ** 2 + (beta_error / beta) ** 2)
+        if gamma and beta
+        else float("nan")
+    )
     return value, error

@@ -17,15 +17,17 @@ states are spread uniformly (translation symmetry); on the circle with words and
 on one regular grid the latent block is circulant, so its eigenvectors are Fourier modes
 and its eigenvalues the discrete cosine transform of its first row.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
-from .._core.errors import InvalidParameterError
 from ._exact import exact_cooccurrence
 from ._random import Seed, categorical_rows, numpy_rng
 
@@ -83,32 +85,68 @@ class LatentVariableModel:
     """
 
     _constraints = {
-        "n_words": Interval(int, 2, None), "geometry": OneOf(GEOMETRIES), "scale": Interval(float, 0, None, "neither"),
-        "latent_fraction": Interval(float, 0, 1, "right"), "n_fillers": Interval(int, 0, None),
-        "filler_exponent": Interval(float, 0, None), "doc_length": Interval(int, 2, None),
-        "layout_seed": Interval(int, 0, None), "period": Interval(float, 0, None, "neither", allow_none=True),
+        "n_words": Interval(int, 2, None),
+        "geometry": OneOf(GEOMETRIES),
+        "scale": Interval(float, 0, None, "neither"),
+        "latent_fraction": Interval(float, 0, 1, "right"),
+        "n_fillers": Interval(int, 0, None),
+        "filler_exponent": Interval(float, 0, None),
+        "doc_length": Interval(int, 2, None),
+        "layout_seed": Interval(int, 0, None),
+        "period": Interval(float, 0, None, "neither", allow_none=True),
     }
 
-    def __init__(self, n_words: int = 12, geometry: str = "circle", *, positions: Any = None, states: Any = None,
-                 period: float | None = None, kernel: str | Callable[[np.ndarray], np.ndarray] = "exponential",
-                 scale: float = 1.0, latent_fraction: float = 0.5, n_fillers: int = 50, filler_exponent: float = 1.0,
-                 doc_length: int = 20, words: Sequence[str] | None = None, layout_seed: int = 0):
-        validate(dict(n_words=n_words, geometry=geometry, scale=scale, latent_fraction=latent_fraction,
-                      n_fillers=n_fillers, filler_exponent=filler_exponent, doc_length=doc_length,
-                      layout_seed=layout_seed, period=period), self._constraints, type(self).__name__)
+    def __init__(
+        self,
+        n_words: int = 12,
+        geometry: str = "circle",
+        *,
+        positions: Any = None,
+        states: Any = None,
+        period: float | None = None,
+        kernel: str | Callable[[np.ndarray], np.ndarray] = "exponential",
+        scale: float = 1.0,
+        latent_fraction: float = 0.5,
+        n_fillers: int = 50,
+        filler_exponent: float = 1.0,
+        doc_length: int = 20,
+        words: Sequence[str] | None = None,
+        layout_seed: int = 0,
+    ):
+        validate(
+            dict(
+                n_words=n_words,
+                geometry=geometry,
+                scale=scale,
+                latent_fraction=latent_fraction,
+                n_fillers=n_fillers,
+                filler_exponent=filler_exponent,
+                doc_length=doc_length,
+                layout_seed=layout_seed,
+                period=period,
+            ),
+            self._constraints,
+            type(self).__name__,
+        )
         if n_fillers == 0 and latent_fraction < 1:
             raise InvalidParameterError(f"n_fillers = 0 needs latent_fraction = 1, got {latent_fraction!r}.")
         if not callable(kernel) and kernel not in KERNELS:
-            raise InvalidParameterError(f"parameter 'kernel' must be one of {tuple(KERNELS)} or a callable, got {kernel!r}.")
+            raise InvalidParameterError(
+                f"parameter 'kernel' must be one of {tuple(KERNELS)} or a callable, got {kernel!r}."
+            )
         self.n_words, self.geometry, self.kernel, self.scale = int(n_words), geometry, kernel, float(scale)
         self.latent_fraction, self.n_fillers = float(latent_fraction), int(n_fillers)
-        self.filler_exponent, self.doc_length, self.layout_seed = float(filler_exponent), int(doc_length), int(layout_seed)
+        self.filler_exponent, self.doc_length, self.layout_seed = (
+            float(filler_exponent),
+            int(doc_length),
+            int(layout_seed),
+        )
         self.period = float(period) if period is not None else float(n_words)
         self.positions = self._layout(positions, "positions", self.n_words)
         self.states = self.positions.copy() if states is None else self._layout(states, "states", None)
         self.emission = self._emission()
         ranks = np.arange(1, self.n_fillers + 1, dtype=np.float64)
-        self.filler_probs = ranks ** -self.filler_exponent / np.sum(ranks ** -self.filler_exponent) if n_fillers else ranks
+        self.filler_probs = ranks**-self.filler_exponent / np.sum(ranks**-self.filler_exponent) if n_fillers else ranks
         names = [f"{PREFIX[geometry]}{i}" for i in range(self.n_words)] if words is None else [str(w) for w in words]
         if len(names) != self.n_words:
             raise InvalidParameterError(f"parameter 'words' must name {self.n_words} latent words, got {len(names)}.")
@@ -123,17 +161,28 @@ class LatentVariableModel:
         shape_ok = arr.ndim == 2 and arr.shape[1] == 2 if self.geometry == "plane" else arr.ndim == 1
         if not shape_ok or (n is not None and arr.shape[0] != n) or arr.shape[0] < 1 or not np.isfinite(arr).all():
             want = "(n, 2)" if self.geometry == "plane" else "(n,)"
-            raise InvalidParameterError(f"parameter {name!r} must be finite with shape {want}"
-                                        f"{'' if n is None else f' and n = {n}'}, got shape {arr.shape}.")
+            raise InvalidParameterError(
+                f"parameter {name!r} must be finite with shape {want}"
+                f"{'' if n is None else f' and n = {n}'}, got shape {arr.shape}."
+            )
         return arr
 
     def params(self) -> dict[str, Any]:
         """The scalar parameters (positions and states excepted)."""
         kernel = self.kernel if isinstance(self.kernel, str) else getattr(self.kernel, "__name__", "callable")
-        return dict(n_words=self.n_words, geometry=self.geometry, kernel=kernel, scale=self.scale,
-                    latent_fraction=self.latent_fraction, n_fillers=self.n_fillers,
-                    filler_exponent=self.filler_exponent, doc_length=self.doc_length, period=self.period,
-                    layout_seed=self.layout_seed, n_states=len(self.states))
+        return dict(
+            n_words=self.n_words,
+            geometry=self.geometry,
+            kernel=kernel,
+            scale=self.scale,
+            latent_fraction=self.latent_fraction,
+            n_fillers=self.n_fillers,
+            filler_exponent=self.filler_exponent,
+            doc_length=self.doc_length,
+            period=self.period,
+            layout_seed=self.layout_seed,
+            n_states=len(self.states),
+        )
 
     # -- geometry ---------------------------------------------------------------------------
     def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -209,8 +258,12 @@ class LatentVariableModel:
         pos = np.sort(np.mod(self.positions, self.period))
         states = np.sort(np.mod(self.states, self.period))
         step = self.period / len(self.states)
-        return (len(self.states) % self.n_words == 0 and np.allclose(np.mod(self.positions, self.period), grid)
-                and np.allclose(states, np.arange(len(self.states)) * step) and np.allclose(pos, grid))
+        return (
+            len(self.states) % self.n_words == 0
+            and np.allclose(np.mod(self.positions, self.period), grid)
+            and np.allclose(states, np.arange(len(self.states)) * step)
+            and np.allclose(pos, grid)
+        )
 
     def circulant_spectrum(self, target: str = "pmi") -> tuple[np.ndarray, np.ndarray]:
         """Closed-form eigenpairs of the latent block on a regular circle.

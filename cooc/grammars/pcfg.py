@@ -12,17 +12,19 @@ Sampling expands all sentences at once, one tree level per step: a frontier of s
 (flat, sentence by sentence, left to right) is replaced by the right-hand sides of rules
 drawn for its non-terminals, while terminals pass through.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from .._core.params import Interval, validate
 from .._core.errors import InputDataError, InvalidParameterError
+from .._core.params import Interval, validate
 from ._random import Seed, categorical_rows, numpy_rng
 
 
@@ -55,7 +57,7 @@ class Derivations:
         return self.offsets.size - 1
 
     def sentence(self, i: int) -> np.ndarray:
-        return self.tokens[self.offsets[i]:self.offsets[i + 1]]
+        return self.tokens[self.offsets[i] : self.offsets[i + 1]]
 
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
@@ -82,19 +84,28 @@ class PCFG:
     nonterminals, terminals : list of str
     """
 
-    def __init__(self, rules: Mapping[str, Sequence[tuple[Sequence[str], float]]], start: str | Mapping[str, float],
-                 terminals: Sequence[str] | None = None, max_depth: int = 100):
+    def __init__(
+        self,
+        rules: Mapping[str, Sequence[tuple[Sequence[str], float]]],
+        start: str | Mapping[str, float],
+        terminals: Sequence[str] | None = None,
+        max_depth: int = 100,
+    ):
         validate({"max_depth": max_depth}, {"max_depth": Interval(int, 1, None)}, "PCFG")
         if not isinstance(rules, Mapping) or not rules:
-            raise InvalidParameterError("PCFG: parameter 'rules' must be a non-empty mapping of non-terminal -> productions.")
+            raise InvalidParameterError(
+                "PCFG: parameter 'rules' must be a non-empty mapping of non-terminal -> productions."
+            )
         self.nonterminals = [str(k) for k in rules]
         index = {name: i for i, name in enumerate(self.nonterminals)}
         seen = [str(sym) for prods in rules.values() for rhs, _ in prods for sym in rhs if str(sym) not in index]
         self.terminals = list(dict.fromkeys(seen)) if terminals is None else [str(t) for t in terminals]
         missing = set(seen) - set(self.terminals)
         if missing or set(self.terminals) & set(index):
-            raise InvalidParameterError(f"PCFG: terminals must list every symbol without rules and no non-terminal; "
-                                        f"missing {sorted(missing)[:5]}.")
+            raise InvalidParameterError(
+                f"PCFG: terminals must list every symbol without rules and no non-terminal; "
+                f"missing {sorted(missing)[:5]}."
+            )
         index.update({t: len(self.nonterminals) + j for j, t in enumerate(self.terminals)})
         self._index = index
         self.max_depth = int(max_depth)
@@ -108,11 +119,15 @@ class PCFG:
             prods = list(rules[name])
             p = np.array([float(pr) for _, pr in prods], dtype=np.float64)
             if not prods or (p < 0).any() or abs(p.sum() - 1) > 1e-9:
-                raise InvalidParameterError(f"PCFG: the productions of {name!r} must have non-negative probabilities "
-                                            f"summing to 1, got sum {p.sum()!r}.")
+                raise InvalidParameterError(
+                    f"PCFG: the productions of {name!r} must have non-negative probabilities "
+                    f"summing to 1, got sum {p.sum()!r}."
+                )
             for rhs, pr in prods:
                 if len(rhs) == 0:
-                    raise InvalidParameterError(f"PCFG: a production of {name!r} is empty; empty productions are not supported.")
+                    raise InvalidParameterError(
+                        f"PCFG: a production of {name!r} is empty; empty productions are not supported."
+                    )
                 lhs.append(k)
                 rhs_list.append([self._index[str(sym)] for sym in rhs])
                 probs.append(float(pr))
@@ -121,14 +136,14 @@ class PCFG:
         self.rule_len = np.asarray([len(r) for r in rhs_list], dtype=np.int64)
         self.rule_rhs = np.full((len(rhs_list), width), -1, dtype=np.int64)
         for i, r in enumerate(rhs_list):
-            self.rule_rhs[i, :len(r)] = r
+            self.rule_rhs[i, : len(r)] = r
         self.rule_prob = np.asarray(probs)
         counts = np.bincount(self.rule_lhs, minlength=n)
         self.rule_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         cum = np.ones((n, counts.max()))
         for k in range(n):
-            cum[k, :counts[k]] = np.cumsum(self.rule_prob[self.rule_start[k]:self.rule_start[k] + counts[k]])
-            cum[k, counts[k] - 1:] = 1.0  # rounding must never select a padding column
+            cum[k, : counts[k]] = np.cumsum(self.rule_prob[self.rule_start[k] : self.rule_start[k] + counts[k]])
+            cum[k, counts[k] - 1 :] = 1.0  # rounding must never select a padding column
         self._cum = cum
 
     def _start_distribution(self, start: str | Mapping[str, float]) -> np.ndarray:
@@ -139,13 +154,16 @@ class PCFG:
                 raise InvalidParameterError(f"PCFG: start symbol {name!r} is not a non-terminal.")
             probs[self._index[name]] = float(p)
         if (probs < 0).any() or abs(probs.sum() - 1) > 1e-9:
-            raise InvalidParameterError(f"PCFG: start probabilities must be non-negative and sum to 1, got {probs.sum()!r}.")
+            raise InvalidParameterError(
+                f"PCFG: start probabilities must be non-negative and sum to 1, got {probs.sum()!r}."
+            )
         return probs
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "PCFG":
+    def from_json(cls, path: str | os.PathLike) -> PCFG:
         """Read ``{"start": ..., "rules": {"A": [[["B", "c"], 0.5], ...]}, "terminals": [...]}``."""
         from .._core.io import load_json
+
         spec = load_json(path, "grammar")
         try:
             rules = {lhs: [(list(rhs), float(p)) for rhs, p in prods] for lhs, prods in spec["rules"].items()}
@@ -153,14 +171,15 @@ class PCFG:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, InvalidParameterError):
                 raise
-            raise InputDataError(f"grammar file {str(path)!r} must hold 'start' and 'rules' "
-                                 f"(lhs -> [[rhs symbols], probability]); {exc}") from None
+            raise InputDataError(
+                f"grammar file {str(path)!r} must hold 'start' and 'rules' (lhs -> [[rhs symbols], probability]); {exc}"
+            ) from None
 
     def to_json(self) -> str:
         rules: dict[str, list] = {name: [] for name in self.nonterminals}
         names = self.nonterminals + self.terminals
         for r in range(self.rule_lhs.size):
-            rhs = [names[s] for s in self.rule_rhs[r, :self.rule_len[r]]]
+            rhs = [names[s] for s in self.rule_rhs[r, : self.rule_len[r]]]
             rules[self.nonterminals[self.rule_lhs[r]]].append([rhs, float(self.rule_prob[r])])
         start = {self.nonterminals[k]: float(p) for k, p in enumerate(self.start_probs) if p > 0}
         return json.dumps({"start": start, "rules": rules, "terminals": self.terminals, "max_depth": self.max_depth})
@@ -199,14 +218,17 @@ class PCFG:
             symbol, node, sentence = new_symbol, new_node, sentence[parent_item]
         else:
             if (symbol < n_nt).any():
-                raise InputDataError(f"PCFG: some derivations are deeper than max_depth = {self.max_depth}; "
-                                     "the grammar may not terminate (raise max_depth or lower recursive probabilities).")
+                raise InputDataError(
+                    f"PCFG: some derivations are deeper than max_depth = {self.max_depth}; "
+                    "the grammar may not terminate (raise max_depth or lower recursive probabilities)."
+                )
         offsets = np.concatenate([[0], np.cumsum(np.bincount(sentence, minlength=n))]).astype(np.int64)
         return Derivations(symbol - n_nt, offsets, *self._group_nodes(node_symbol, node_parent, node_sentence, n))
 
     @staticmethod
-    def _group_nodes(symbols: list[np.ndarray], parents: list[np.ndarray], sentences: list[np.ndarray],
-                     n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _group_nodes(
+        symbols: list[np.ndarray], parents: list[np.ndarray], sentences: list[np.ndarray], n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Order the global node list by sentence (stable, so parents stay first) and localise parent indices."""
         symbol, parent, sentence = (np.concatenate(a) for a in (symbols, parents, sentences))
         order = np.argsort(sentence, kind="stable")
@@ -240,22 +262,33 @@ class VaryingTreeGrammar:
         ``binary[l]`` of shape (v, m2, 2) and ``ternary[l]`` of shape (v, m3, 3): the rules of level ``l``.
     """
 
-    _constraints = {"v": Interval(int, 2, None), "f": Interval(float, 0, 1, "right"), "L": Interval(int, 1, None),
-                    "rule_seed": Interval(int, 0, None)}
+    _constraints = {
+        "v": Interval(int, 2, None),
+        "f": Interval(float, 0, 1, "right"),
+        "L": Interval(int, 1, None),
+        "rule_seed": Interval(int, 0, None),
+    }
 
     def __init__(self, v: int, f: float, L: int, rule_seed: int = 0):
         validate(dict(v=v, f=f, L=L, rule_seed=rule_seed), self._constraints, type(self).__name__)
         self.v, self.f, self.L, self.rule_seed = int(v), float(f), int(L), int(rule_seed)
         self.m2, self.m3 = int(round(f * v)), int(round(f * v * v))
         if self.m2 < 1:
-            raise InvalidParameterError(f"f = {f} gives m2 = round(f v) = 0 binary rules; f must be at least 1/(2v) = {1 / (2 * v):.3g}.")
+            raise InvalidParameterError(
+                f"f = {f} gives m2 = round(f v) = 0 binary rules; f must be at least 1/(2v) = {1 / (2 * v):.3g}."
+            )
         from .rhm import draw_rules
+
         streams = np.random.SeedSequence(self.rule_seed).spawn(2)
         seeds = [int(s.generate_state(1)[0]) for s in streams]
         self.binary = draw_rules(self.v, [self.v] * self.L, self.m2, 2, seeds[0], np.int64)
         self.ternary = draw_rules(self.v, [self.v] * self.L, self.m3, 3, seeds[1], np.int64)
-        self.grammar = PCFG(self._rules(), {f"l0_s{a}": 1.0 / self.v for a in range(self.v)},
-                            terminals=[f"s{a}" for a in range(self.v)], max_depth=self.L + 1)
+        self.grammar = PCFG(
+            self._rules(),
+            {f"l0_s{a}": 1.0 / self.v for a in range(self.v)},
+            terminals=[f"s{a}" for a in range(self.v)],
+            max_depth=self.L + 1,
+        )
 
     def params(self) -> dict[str, Any]:
         return dict(v=self.v, f=self.f, L=self.L, rule_seed=self.rule_seed)
@@ -263,6 +296,7 @@ class VaryingTreeGrammar:
     def _rules(self) -> dict[str, list]:
         def name(level: int, symbol: int) -> str:
             return f"s{symbol}" if level == self.L else f"l{level}_s{symbol}"
+
         rules = {}
         for l in range(self.L):
             for a in range(self.v):

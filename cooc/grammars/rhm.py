@@ -13,15 +13,17 @@ followed by the production chosen at each internal node (base ``m``), level by l
 left to right; :meth:`~RandomHierarchyModel.from_indices` decodes it and
 :meth:`~RandomHierarchyModel.indices_of` encodes it back.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .._core.device import array_module, to_numpy
-from .._core.params import Interval, validate
 from .._core.errors import InvalidParameterError
+from .._core.params import Interval, validate
 from ._random import Seed, device_rng, numpy_rng, symbol_dtype, uniform_choices, weighted_choices
 
 INT63 = 2**63
@@ -62,7 +64,7 @@ class RHMSample:
     def __len__(self) -> int:
         return int(self.levels[0].shape[0])
 
-    def __getitem__(self, index: Any) -> "RHMSample":
+    def __getitem__(self, index: Any) -> RHMSample:
         """Rows ``index`` (a slice, an integer array or a boolean mask) of every array."""
         if isinstance(index, (int, np.integer)):
             index = slice(int(index), int(index) + 1)
@@ -101,6 +103,7 @@ class RHMSample:
 def as_torch(array: Any, device: str | None = None) -> Any:
     """A torch tensor sharing memory with a numpy or CuPy array (DLPack), optionally moved."""
     import torch
+
     if type(array).__module__.split(".")[0] == "cupy":
         tensor = torch.from_dlpack(array)
     else:
@@ -147,9 +150,13 @@ class RandomHierarchyModel:
     """
 
     _constraints = {
-        "v": Interval(int, 1, None), "n_c": Interval(int, 1, None), "m": Interval(int, 1, None),
-        "s": Interval(int, 2, None), "L": Interval(int, 1, None),
-        "a": Interval(float, 0, None, allow_none=True), "rule_seed": Interval(int, 0, None),
+        "v": Interval(int, 1, None),
+        "n_c": Interval(int, 1, None),
+        "m": Interval(int, 1, None),
+        "s": Interval(int, 2, None),
+        "L": Interval(int, 1, None),
+        "a": Interval(float, 0, None, allow_none=True),
+        "rule_seed": Interval(int, 0, None),
     }
 
     def __init__(self, v: int, n_c: int, m: int, s: int, L: int, a: float | None = None, rule_seed: int = 0):
@@ -160,8 +167,9 @@ class RandomHierarchyModel:
         check_rule_counts(self.v, self.n_c, self.m, self.s)
         self.dtype = symbol_dtype(max(self.v, self.n_c))
         self.probs = production_probabilities(self.m, self.a)
-        self.rules = draw_rules(self.v, [self.n_c] + [self.v] * (self.L - 1), self.m, self.s,
-                                self.rule_seed, self.dtype)
+        self.rules = draw_rules(
+            self.v, [self.n_c] + [self.v] * (self.L - 1), self.m, self.s, self.rule_seed, self.dtype
+        )
         self._tables: dict[str, list[tuple[Any, Any]]] = {}
         self._parsers: dict[str, list[tuple[str, Any, Any]]] = {}
 
@@ -176,17 +184,17 @@ class RandomHierarchyModel:
     @property
     def n_positions(self) -> int:
         """Tokens per sentence, ``s**L``."""
-        return self.s ** self.L
+        return self.s**self.L
 
     @property
     def n_internal(self) -> int:
         """Internal nodes per tree (class included), ``(s**L - 1) / (s - 1)``."""
-        return (self.s ** self.L - 1) // (self.s - 1)
+        return (self.s**self.L - 1) // (self.s - 1)
 
     @property
     def P_max(self) -> int:
         """Number of distinct sentences, ``n_c * m**((s**L - 1) / (s - 1))`` (exact Python int)."""
-        return self.n_c * self.m ** self.n_internal
+        return self.n_c * self.m**self.n_internal
 
     @property
     def uniform(self) -> bool:
@@ -216,7 +224,9 @@ class RandomHierarchyModel:
         validate({"n": n}, {"n": Interval(int, 1, None)}, "sample")
         if distinct:
             if n > self.P_max:
-                raise InvalidParameterError(f"cannot draw {n} distinct sentences: this grammar has only P_max = {self.P_max}.")
+                raise InvalidParameterError(
+                    f"cannot draw {n} distinct sentences: this grammar has only P_max = {self.P_max}."
+                )
             if self.uniform and self.P_max < INT63:
                 indices = numpy_rng(seed).choice(self.P_max, size=n, replace=False)
                 return self.from_indices(indices, device=device)
@@ -227,10 +237,10 @@ class RandomHierarchyModel:
     def _draw_choices(self, xp: Any, rng: Any, n: int) -> tuple[Any, list[Any]]:
         labels = uniform_choices(xp, rng, (n,), self.n_c)
         if self.uniform:
-            choices = [uniform_choices(xp, rng, (n, self.s ** l), self.m) for l in range(self.L)]
+            choices = [uniform_choices(xp, rng, (n, self.s**l), self.m) for l in range(self.L)]
         else:
             cum = np.cumsum(self.probs)
-            choices = [weighted_choices(xp, rng, (n, self.s ** l), cum) for l in range(self.L)]
+            choices = [weighted_choices(xp, rng, (n, self.s**l), cum) for l in range(self.L)]
         return labels, choices
 
     def _distinct_by_rejection(self, n: int, seed: Seed, device: str) -> RHMSample:
@@ -253,7 +263,8 @@ class RandomHierarchyModel:
             if have == n:
                 return concatenate_samples(parts)
         raise InvalidParameterError(
-            f"could not find {n} distinct sentences by rejection (P_max = {self.P_max}); ask for fewer.")
+            f"could not find {n} distinct sentences by rejection (P_max = {self.P_max}); ask for fewer."
+        )
 
     def from_indices(self, indices: Any, device: str = "cpu") -> RHMSample:
         """Decode sentence indices in ``[0, P_max)`` (shape (P,)) into sentences and trees.
@@ -263,18 +274,23 @@ class RandomHierarchyModel:
         """
         if self.P_max >= INT63:
             raise InvalidParameterError(
-                f"sentence indices need P_max < 2**63, but P_max = {self.n_c}*{self.m}**{self.n_internal}; sample i.i.d. instead.")
+                f"sentence indices need P_max < 2**63, but P_max = {self.n_c}*{self.m}**{self.n_internal}; sample i.i.d. instead."
+            )
         xp, _ = device_rng(0, device)
         host = np.asarray(to_numpy(indices))
         if host.ndim != 1 or host.size == 0 or not np.issubdtype(host.dtype, np.integer):
-            raise InvalidParameterError(f"indices must be a non-empty 1-D integer array, got shape {host.shape} of {host.dtype}.")
+            raise InvalidParameterError(
+                f"indices must be a non-empty 1-D integer array, got shape {host.shape} of {host.dtype}."
+            )
         if host.min() < 0 or host.max() >= self.P_max:
-            raise InvalidParameterError(f"indices must lie in [0, P_max = {self.P_max}); got [{host.min()}, {host.max()}].")
+            raise InvalidParameterError(
+                f"indices must lie in [0, P_max = {self.P_max}); got [{host.min()}, {host.max()}]."
+            )
         rem = xp.asarray(host, dtype=np.int64).copy()
         choices: list[Any] = [None] * self.L
         for l in reversed(range(self.L)):
-            digits = xp.empty((rem.shape[0], self.s ** l), dtype=np.int32)
-            for j in reversed(range(self.s ** l)):
+            digits = xp.empty((rem.shape[0], self.s**l), dtype=np.int32)
+            for j in reversed(range(self.s**l)):
                 digits[:, j] = rem % self.m
                 rem //= self.m
             choices[l] = digits
@@ -286,7 +302,7 @@ class RandomHierarchyModel:
             raise InvalidParameterError(f"sentence indices need P_max < 2**63; this grammar has P_max = {self.P_max}.")
         index = sample.labels.astype(np.int64)
         for l in range(self.L):
-            for j in range(self.s ** l):
+            for j in range(self.s**l):
                 index = index * self.m + sample.choices[l][:, j].astype(np.int64)
         return index
 
@@ -374,8 +390,8 @@ class RandomHierarchyModel:
     def _inverse_rules(self, xp: Any, rules: np.ndarray) -> tuple[str, Any, Any]:
         weights = self.v ** np.arange(self.s - 1, -1, -1, dtype=np.int64)
         codes = (rules.reshape(-1, self.s).astype(np.int64) * weights).sum(axis=1)
-        if self.v ** self.s <= self.DENSE_LOOKUP_LIMIT:
-            table = np.full(self.v ** self.s, -1, dtype=np.int64)
+        if self.v**self.s <= self.DENSE_LOOKUP_LIMIT:
+            table = np.full(self.v**self.s, -1, dtype=np.int64)
             table[codes] = np.arange(codes.size)
             return "dense", xp.asarray(table), None
         order = np.argsort(codes, kind="stable")
@@ -384,15 +400,17 @@ class RandomHierarchyModel:
 
 def check_rule_counts(v: int, n_c: int, m: int, s: int) -> None:
     """Refuse settings where the rules cannot be drawn without replacement."""
-    if v ** s >= 2**62:
+    if v**s >= 2**62:
         raise InvalidParameterError(f"v**s = {v}**{s} is too large (must be < 2**62) to index the s-tuples.")
     if m > v ** (s - 1):
         raise InvalidParameterError(
             f"m = {m} exceeds v**(s-1) = {v ** (s - 1)}: each level draws v*m distinct s-tuples out of v**s, "
-            "so that no tuple has two parents.")
-    if n_c * m > v ** s:
+            "so that no tuple has two parents."
+        )
+    if n_c * m > v**s:
         raise InvalidParameterError(
-            f"n_c*m = {n_c * m} exceeds v**s = {v ** s}: the classes need n_c*m distinct s-tuples.")
+            f"n_c*m = {n_c * m} exceeds v**s = {v**s}: the classes need n_c*m distinct s-tuples."
+        )
 
 
 def draw_rules(v: int, n_parents: Sequence[int], m: int, s: int, seed: int, dtype: Any) -> list[np.ndarray]:
@@ -405,7 +423,7 @@ def draw_rules(v: int, n_parents: Sequence[int], m: int, s: int, seed: int, dtyp
     weights = v ** np.arange(s - 1, -1, -1, dtype=np.int64)
     rules = []
     for n, stream in zip(n_parents, streams):
-        codes = np.random.default_rng(stream).choice(v ** s, size=n * m, replace=False).astype(np.int64)
+        codes = np.random.default_rng(stream).choice(v**s, size=n * m, replace=False).astype(np.int64)
         tuples = (codes[:, None] // weights[None, :]) % v
         rules.append(tuples.reshape(n, m, s).astype(dtype))
     return rules

@@ -13,19 +13,21 @@ same seeds: once to count, once to write. ``extras/symbol_of_id.npy`` maps each 
 to the model's symbol index; latent trees, class labels and latent states are stored
 alongside (see :data:`EXTRAS`), all in the model's symbol indices.
 """
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
+from .._core.errors import InvalidParameterError
 from .._core.params import Interval, validate
 from .._core.progress import ProgressBar
 from ..corpus.store import CorpusWriter, TokenCorpus, prepare_output
-from .._core.errors import InvalidParameterError
 from ..corpus.vocab import Vocabulary
 from .latent import LatentVariableModel
 from .pcfg import PCFG, VaryingTreeGrammar
@@ -41,12 +43,28 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "srhm": {**{k: t for k, t in _RHM_KEYS.items() if k != "distinct"}, "s0": int, "sparsity": str},
     "varying-tree": {"v": int, "f": float, "L": int, "rule_seed": int},
     "pcfg": {"file": str},
-    "latent": {"n_words": int, "geometry": str, "kernel": str, "scale": float, "latent_fraction": float,
-               "n_fillers": int, "filler_exponent": float, "doc_length": int, "period": float, "layout_seed": int},
+    "latent": {
+        "n_words": int,
+        "geometry": str,
+        "kernel": str,
+        "scale": float,
+        "latent_fraction": float,
+        "n_fillers": int,
+        "filler_exponent": float,
+        "doc_length": int,
+        "period": float,
+        "layout_seed": int,
+    },
     "taxonomy": {"branching": int, "depth": int, "beta": float, "self_pairs": bool, "doc_length": int},
 }
-REQUIRED = {"rhm": ("v", "n_c", "m", "s", "L"), "srhm": ("v", "n_c", "m", "s", "L"),
-            "varying-tree": ("v", "f", "L"), "pcfg": ("file",), "latent": (), "taxonomy": ()}
+REQUIRED = {
+    "rhm": ("v", "n_c", "m", "s", "L"),
+    "srhm": ("v", "n_c", "m", "s", "L"),
+    "varying-tree": ("v", "f", "L"),
+    "pcfg": ("file",),
+    "latent": (),
+    "taxonomy": (),
+}
 #: Arrays stored in ``extras/`` by each grammar (besides ``symbol_of_id``).
 EXTRAS = {
     "rhm": "labels (n_docs,), latent (n_docs, internal nodes) level by level, rules_<l> (n, m, s)",
@@ -74,8 +92,10 @@ def parse_grammar_spec(spec: str) -> tuple[str, dict[str, Any]]:
     match = _SPEC.match(spec.strip()) if isinstance(spec, str) else None
     if match is None:
         head = str(spec).split(":", 1)[0]
-        raise InvalidParameterError(f"{spec!r} is not a grammar spec: expected '<name>:key=value,...' with a name "
-                                    f"among {', '.join(SCHEMAS)} (got name {head!r}).")
+        raise InvalidParameterError(
+            f"{spec!r} is not a grammar spec: expected '<name>:key=value,...' with a name "
+            f"among {', '.join(SCHEMAS)} (got name {head!r})."
+        )
     name, body = match.group(1), match.group(2).strip()
     pairs = [item.strip() for item in body.split(",") if item.strip()] if body else []
     raw: dict[str, str] = {}
@@ -124,8 +144,15 @@ def _convert(name: str, key: str, value: str, kind: Any) -> Any:
 class _Grammar:
     """What the writer needs from a model: words, a chunk sampler, static extras, params."""
 
-    def __init__(self, model: Any, words: list[str], doc_tokens: int, sample: Callable, static: dict[str, np.ndarray],
-                 params: dict[str, Any]):
+    def __init__(
+        self,
+        model: Any,
+        words: list[str],
+        doc_tokens: int,
+        sample: Callable,
+        static: dict[str, np.ndarray],
+        params: dict[str, Any],
+    ):
         self.model, self.words, self.doc_tokens, self.sample = model, words, doc_tokens, sample
         self.static, self.params = static, params
 
@@ -141,6 +168,7 @@ def make_grammar(name: str, params: dict[str, Any]) -> _Grammar:
             s = model.sample(n, seed=rng)
             extras = {"labels": s.labels.astype(np.int64), "latent": s.rhm.latent(), "positions": s.positions[-1]}
             return _fixed(s.tokens), extras
+
         words = [f"s{a}" for a in range(model.v)] + ["_"]
         return _Grammar(model, words, model.n_positions, sample, _rule_extras(model.rhm), model.params())
     if name in ("varying-tree", "pcfg"):
@@ -153,8 +181,9 @@ def make_grammar(name: str, params: dict[str, Any]) -> _Grammar:
             if name == "varying-tree":
                 extras["labels"] = model.classes(d)
             return (d.tokens, d.offsets), extras
+
         info = model.params() if name == "varying-tree" else {"file": str(params["file"]), "grammar": model.to_json()}
-        length = 3 ** model.L if name == "varying-tree" else 64
+        length = 3**model.L if name == "varying-tree" else 64
         return _Grammar(model, list(grammar.terminals), length, sample, {}, info)
     if name == "latent":
         model = LatentVariableModel(**params)
@@ -162,12 +191,14 @@ def make_grammar(name: str, params: dict[str, Any]) -> _Grammar:
         def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
             tokens, states = model.sample(n, seed=rng)
             return _fixed(tokens), {"states": states}
+
         static = {"state_positions": model.states, "word_positions": model.positions}
         return _Grammar(model, model.words, model.doc_length, sample, static, model.params())
     model = TaxonomyModel(**params)
 
     def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
         return _fixed(model.sample(n, seed=rng)), {}
+
     return _Grammar(model, model.words, model.doc_length, sample, {"parents": model.parents}, model.params())
 
 
@@ -181,8 +212,15 @@ def _rhm(params: dict[str, Any]) -> _Grammar:
     def sample(n: int, rng: np.random.Generator, indices: Any) -> tuple:
         s = model.from_indices(indices) if indices is not None else model.sample(n, seed=rng)
         return _fixed(s.tokens), {"labels": s.labels.astype(np.int64), "latent": s.latent()}
-    return _Grammar(model, [f"s{a}" for a in range(model.v)], model.n_positions, sample, _rule_extras(model),
-                    {**model.params(), "distinct": distinct, "P_max": str(model.P_max)})
+
+    return _Grammar(
+        model,
+        [f"s{a}" for a in range(model.v)],
+        model.n_positions,
+        sample,
+        _rule_extras(model),
+        {**model.params(), "distinct": distinct, "P_max": str(model.P_max)},
+    )
 
 
 def _rule_extras(model: RandomHierarchyModel) -> dict[str, np.ndarray]:
@@ -196,8 +234,15 @@ def _fixed(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- building ----------------------------------------------------------------------------------
-def build_grammar_corpus(spec: str, out: str | os.PathLike, documents: int, seed: int = 0, overwrite: bool = False,
-                         shard_tokens: int = 1 << 24, progress: bool = True) -> TokenCorpus:
+def build_grammar_corpus(
+    spec: str,
+    out: str | os.PathLike,
+    documents: int,
+    seed: int = 0,
+    overwrite: bool = False,
+    shard_tokens: int = 1 << 24,
+    progress: bool = True,
+) -> TokenCorpus:
     """Generate ``documents`` documents of a grammar and write them as a TokenCorpus.
 
     Parameters
@@ -221,14 +266,17 @@ def build_grammar_corpus(spec: str, out: str | os.PathLike, documents: int, seed
     -------
     TokenCorpus
     """
-    validate({"documents": documents, "seed": seed, "shard_tokens": shard_tokens},
-             {"documents": Interval(int, 1, None), "seed": Interval(int, 0, None),
-              "shard_tokens": Interval(int, 1, None)}, "build_grammar_corpus")
+    validate(
+        {"documents": documents, "seed": seed, "shard_tokens": shard_tokens},
+        {"documents": Interval(int, 1, None), "seed": Interval(int, 0, None), "shard_tokens": Interval(int, 1, None)},
+        "build_grammar_corpus",
+    )
     name, params = parse_grammar_spec(spec)
     grammar = make_grammar(name, params)
     if grammar.params.get("distinct") and documents > grammar.model.P_max:
-        raise InvalidParameterError(f"cannot draw {documents} distinct sentences: this grammar has only "
-                                    f"P_max = {grammar.model.P_max}.")
+        raise InvalidParameterError(
+            f"cannot draw {documents} distinct sentences: this grammar has only P_max = {grammar.model.P_max}."
+        )
     out = Path(out)
     settings = {"grammar": name, "params": params, "documents": documents, "seed": seed}
     existing = prepare_output(out, settings, overwrite)
@@ -239,8 +287,14 @@ def build_grammar_corpus(spec: str, out: str | os.PathLike, documents: int, seed
     for flat, _, _ in _chunks(grammar, documents, seed, per_chunk, progress, "counting"):
         counts += np.bincount(flat, minlength=len(grammar.words))
     vocab, id_of_symbol = _rank_vocabulary(grammar.words, counts)
-    source = {"type": "grammar", "grammar": name, "spec": spec.strip(), "params": grammar.params,
-              "documents": documents, "seed": seed}
+    source = {
+        "type": "grammar",
+        "grammar": name,
+        "spec": spec.strip(),
+        "params": grammar.params,
+        "documents": documents,
+        "seed": seed,
+    }
     writer = CorpusWriter(out, vocab, source, settings=settings, shard_tokens=shard_tokens)
     gathered: dict[str, list[np.ndarray]] = {}
     for flat, offsets, extras in _chunks(grammar, documents, seed, per_chunk, progress, "writing"):
@@ -251,8 +305,9 @@ def build_grammar_corpus(spec: str, out: str | os.PathLike, documents: int, seed
     return writer.close()
 
 
-def _chunks(grammar: _Grammar, documents: int, seed: int, per_chunk: int, progress: bool,
-            what: str) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+def _chunks(
+    grammar: _Grammar, documents: int, seed: int, per_chunk: int, progress: bool, what: str
+) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
     """The documents in chunks, identical on every pass (one child seed per chunk)."""
     n_chunks = -(-documents // per_chunk)
     root = np.random.SeedSequence(seed)
@@ -261,11 +316,12 @@ def _chunks(grammar: _Grammar, documents: int, seed: int, per_chunk: int, progre
     if grammar.params.get("distinct"):
         indices = np.random.default_rng(index_stream).choice(grammar.model.P_max, size=documents, replace=False)
     streams = chunk_streams.spawn(n_chunks)
-    with ProgressBar(f"grammar corpus: {what}", total=documents, unit="docs", enabled=progress,
-                     rates=("tokens",)) as bar:
+    with ProgressBar(
+        f"grammar corpus: {what}", total=documents, unit="docs", enabled=progress, rates=("tokens",)
+    ) as bar:
         for k, stream in enumerate(streams):
             n = min(per_chunk, documents - k * per_chunk)
-            part = None if indices is None else indices[k * per_chunk:k * per_chunk + n]
+            part = None if indices is None else indices[k * per_chunk : k * per_chunk + n]
             (flat, offsets), extras = grammar.sample(n, np.random.default_rng(stream), part)
             bar.update(n, tokens=flat.size)
             yield np.asarray(flat, dtype=np.int64), offsets, extras
@@ -280,8 +336,9 @@ def _rank_vocabulary(words: list[str], counts: np.ndarray) -> tuple[Vocabulary, 
     return vocab, id_of_symbol
 
 
-def _write_extras(writer: CorpusWriter, gathered: dict[str, list[np.ndarray]], static: dict[str, np.ndarray],
-                  id_of_symbol: np.ndarray) -> None:
+def _write_extras(
+    writer: CorpusWriter, gathered: dict[str, list[np.ndarray]], static: dict[str, np.ndarray], id_of_symbol: np.ndarray
+) -> None:
     symbol_of_id = np.argsort(id_of_symbol).astype(np.int64)
     writer.add_extra("symbol_of_id", symbol_of_id)
     for key, value in static.items():

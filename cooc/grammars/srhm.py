@@ -15,6 +15,7 @@ Two placements, as in the paper:
 Token ids: informative symbols ``0 .. v-1``, the empty symbol ``v``; one-hot inputs encode
 the empty symbol as a zero column.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,7 +55,7 @@ class SRHMSample:
     def __len__(self) -> int:
         return int(self.tokens.shape[0])
 
-    def __getitem__(self, index: Any) -> "SRHMSample":
+    def __getitem__(self, index: Any) -> SRHMSample:
         if isinstance(index, (int, np.integer)):
             index = slice(int(index), int(index) + 1)
         return SRHMSample(self.tokens[index], self.rhm[index], [p[index] for p in self.positions], self.v)
@@ -71,7 +72,7 @@ class SRHMSample:
         flat = (xp.arange(P, dtype=np.int64)[:, None] * (self.v + 1) + self.tokens.astype(np.int64)) * d
         flat += xp.arange(d, dtype=np.int64)[None, :]
         out.reshape(-1)[flat.ravel()] = 1
-        return out[:, :self.v, :]
+        return out[:, : self.v, :]
 
 
 class SparseRandomHierarchyModel:
@@ -87,10 +88,23 @@ class SparseRandomHierarchyModel:
         Placement of the informative children (module notes).
     """
 
-    def __init__(self, v: int, n_c: int, m: int, s: int, L: int, s0: int = 1, a: float | None = None,
-                 rule_seed: int = 0, sparsity: str = "a"):
-        validate(dict(s0=s0, sparsity=sparsity), {"s0": Interval(int, 0, None), "sparsity": OneOf(SPARSITY)},
-                 type(self).__name__)
+    def __init__(
+        self,
+        v: int,
+        n_c: int,
+        m: int,
+        s: int,
+        L: int,
+        s0: int = 1,
+        a: float | None = None,
+        rule_seed: int = 0,
+        sparsity: str = "a",
+    ):
+        validate(
+            dict(s0=s0, sparsity=sparsity),
+            {"s0": Interval(int, 0, None), "sparsity": OneOf(SPARSITY)},
+            type(self).__name__,
+        )
         self.rhm = RandomHierarchyModel(v, n_c, m, s, L, a=a, rule_seed=rule_seed)
         self.s0, self.sparsity = int(s0), sparsity
         self.v, self.n_c, self.m, self.s, self.L = v, n_c, m, s, L
@@ -106,7 +120,7 @@ class SparseRandomHierarchyModel:
     @property
     def n_positions(self) -> int:
         """Positions per sentence, ``(s (s0 + 1))**L``."""
-        return self.block ** self.L
+        return self.block**self.L
 
     @property
     def empty(self) -> int:
@@ -129,7 +143,7 @@ class SparseRandomHierarchyModel:
         P = len(base)
         positions = [xp.zeros((P, 1), dtype=np.int64)]
         for l in range(self.L):
-            offsets = self._offsets(xp, rng, P, self.s ** l)  # (P, s**l, s)
+            offsets = self._offsets(xp, rng, P, self.s**l)  # (P, s**l, s)
             where = positions[-1][:, :, None] * self.block + offsets
             positions.append(where.reshape(P, -1))
         tokens = xp.full((P, self.n_positions), self.empty, dtype=base.tokens.dtype)
@@ -163,4 +177,3 @@ class SparseRandomHierarchyModel:
         parsed = self.rhm.parse(dense)
         parsed.valid = parsed.valid & ok
         return parsed
-

@@ -18,6 +18,7 @@ s=2, L=3), but the root level deviates more (about -25% at h = L for v=16, m=4, 
 ``n_c << v`` changes the upper levels (factor 2.7 at h = 4 for v=64, n_c=8, m=4).
 Use :class:`RHMStatistics` when the instance matters.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,12 +40,12 @@ def p_max(n_c: int, m: int, s: int, L: int) -> int:
 def rms_covariance_theory(v: int, m: int, s: int, h: int | np.ndarray) -> Any:
     """Root-mean-square token-token covariance for LCA height ``h`` (ensemble average)."""
     h = np.asarray(h, dtype=np.float64)
-    return np.sqrt((1 - m / v ** (s - 1)) / (v ** 3 * float(m) ** (2 * h - 1)))
+    return np.sqrt((1 - m / v ** (s - 1)) / (v**3 * float(m) ** (2 * h - 1)))
 
 
 def sampling_floor(v: int, n_samples: int | np.ndarray) -> Any:
     """Root-mean-square noise of an empirical covariance entry from ``n_samples`` sentences, ``(v**2 P)**-1/2``."""
-    return 1.0 / np.sqrt(v ** 2 * np.asarray(n_samples, dtype=np.float64))
+    return 1.0 / np.sqrt(v**2 * np.asarray(n_samples, dtype=np.float64))
 
 
 def loss_steps(v: int, m: int, s: int, L: int) -> np.ndarray:
@@ -116,8 +117,11 @@ class RHMStatistics:
         """``T[a, b] = P(child k = b | parent a)`` at ``level``, shape (n_parents, v)."""
         rules = self.model.rules[level]
         T = np.zeros((rules.shape[0], self.model.v))
-        np.add.at(T, (np.repeat(np.arange(rules.shape[0]), self.model.m), rules[:, :, k].ravel()),
-                  np.tile(self.model.probs, rules.shape[0]))
+        np.add.at(
+            T,
+            (np.repeat(np.arange(rules.shape[0]), self.model.m), rules[:, :, k].ravel()),
+            np.tile(self.model.probs, rules.shape[0]),
+        )
         return T
 
     def _pair_transition(self, level: int, k1: int, k2: int) -> np.ndarray:
@@ -125,8 +129,11 @@ class RHMStatistics:
         rules = self.model.rules[level]
         n = rules.shape[0]
         T = np.zeros((n, self.model.v, self.model.v))
-        np.add.at(T, (np.repeat(np.arange(n), self.model.m), rules[:, :, k1].ravel(), rules[:, :, k2].ravel()),
-                  np.tile(self.model.probs, n))
+        np.add.at(
+            T,
+            (np.repeat(np.arange(n), self.model.m), rules[:, :, k1].ravel(), rules[:, :, k2].ravel()),
+            np.tile(self.model.probs, n),
+        )
         return T
 
     def _digits(self, level: int, index: int) -> list[int]:
@@ -142,7 +149,7 @@ class RHMStatistics:
 
     def node_marginal(self, level: int, index: int) -> np.ndarray:
         """Law of the symbol at node ``index`` of ``level`` (level 0 = class), shape (n_c,) or (v,)."""
-        if not (0 <= level <= self.model.L and 0 <= index < self.model.s ** level):
+        if not (0 <= level <= self.model.L and 0 <= index < self.model.s**level):
             raise InvalidParameterError(f"no node {index} at level {level} (levels 0..{self.model.L}, s**level nodes).")
         return self._marginal(level, index).copy()
 
@@ -163,12 +170,12 @@ class RHMStatistics:
     def token_joint(self, i: int, j: int) -> np.ndarray:
         """``P(x_i = b, x_j = c)``, shape (v, v), for tokens ``i != j``."""
         L, s = self.model.L, self.model.s
-        if i == j or not (0 <= i < s ** L and 0 <= j < s ** L):
-            raise InvalidParameterError(f"token positions must differ and lie in [0, {s ** L}), got ({i}, {j}).")
+        if i == j or not (0 <= i < s**L and 0 <= j < s**L):
+            raise InvalidParameterError(f"token positions must differ and lie in [0, {s**L}), got ({i}, {j}).")
         h = int(lca_height(i, j, s))
         level = L - h
         k1, k2 = (i // s ** (h - 1)) % s, (j // s ** (h - 1)) % s
-        p_lca = self._marginal(level, i // s ** h)
+        p_lca = self._marginal(level, i // s**h)
         J = np.einsum("a,abc->bc", p_lca, self._pair(level, k1, k2))  # law of the two children
         left, right = self.token_given_node(level + 1, i), self.token_given_node(level + 1, j)
         return left.T @ J @ right
@@ -198,10 +205,16 @@ class RHMStatistics:
         pairs = [pairs_at_height(m.s, m.L, h, max_pairs, seed) for h in range(1, m.L + 1)]
         exact = np.array([np.sqrt(self.mean_square_covariance(p).mean()) for p in pairs])
         heights = np.arange(1, m.L + 1)
-        return {"height": heights, "exact": exact, "theory": rms_covariance_theory(m.v, m.m, m.s, heights),
-                "pairs": pairs}
+        return {
+            "height": heights,
+            "exact": exact,
+            "theory": rms_covariance_theory(m.v, m.m, m.s, heights),
+            "pairs": pairs,
+        }
 
-    def covariance_vs_distance(self, distances: Any = None, max_pairs: int = 64, seed: int = 0) -> dict[str, np.ndarray]:
+    def covariance_vs_distance(
+        self, distances: Any = None, max_pairs: int = 64, seed: int = 0
+    ) -> dict[str, np.ndarray]:
         """Exact and theoretical rms covariance of token pairs ``(i, i + t)`` against distance ``t``."""
         m = self.model
         n = m.n_positions
@@ -214,7 +227,9 @@ class RHMStatistics:
                 starts = rng.choice(starts, max_pairs, replace=False)
             pairs = np.stack([starts, starts + t], axis=1)
             exact.append(np.sqrt(self.mean_square_covariance(pairs).mean()))
-            theory.append(np.sqrt(np.mean(rms_covariance_theory(m.v, m.m, m.s, lca_height(starts, starts + t, m.s)) ** 2)))
+            theory.append(
+                np.sqrt(np.mean(rms_covariance_theory(m.v, m.m, m.s, lca_height(starts, starts + t, m.s)) ** 2))
+            )
         return {"distance": distances, "exact": np.array(exact), "theory": np.array(theory)}
 
 
@@ -240,8 +255,7 @@ def covariance_noise(joint: np.ndarray, n_samples: int) -> np.ndarray:
     return np.clip(second - (J - 2 * p * q) ** 2, 0, None) / n_samples
 
 
-def empirical_mean_square_covariance(tokens: np.ndarray, pairs: np.ndarray, v: int,
-                                     debias: bool = False) -> np.ndarray:
+def empirical_mean_square_covariance(tokens: np.ndarray, pairs: np.ndarray, v: int, debias: bool = False) -> np.ndarray:
     """Mean over entries of the squared empirical covariance for each pair, shape (n_pairs,).
 
     With ``debias`` the estimated sampling variance (:func:`covariance_noise`) is
@@ -252,13 +266,17 @@ def empirical_mean_square_covariance(tokens: np.ndarray, pairs: np.ndarray, v: i
     P = tokens.shape[0]
     out = np.empty(len(pairs))
     for k, (i, j) in enumerate(pairs):
-        joint = np.bincount(tokens[:, int(i)].astype(np.int64) * v + tokens[:, int(j)], minlength=v * v).reshape(v, v) / P
+        joint = (
+            np.bincount(tokens[:, int(i)].astype(np.int64) * v + tokens[:, int(j)], minlength=v * v).reshape(v, v) / P
+        )
         cov = joint - np.outer(joint.sum(axis=1), joint.sum(axis=0))
-        out[k] = np.mean(cov ** 2) - (np.mean(covariance_noise(joint, P)) if debias else 0.0)
+        out[k] = np.mean(cov**2) - (np.mean(covariance_noise(joint, P)) if debias else 0.0)
     return out
 
 
-def empirical_covariance_by_level(tokens: np.ndarray, model: RandomHierarchyModel, pairs: list[np.ndarray]) -> np.ndarray:
+def empirical_covariance_by_level(
+    tokens: np.ndarray, model: RandomHierarchyModel, pairs: list[np.ndarray]
+) -> np.ndarray:
     """Empirical rms covariance for each list of pairs (e.g. ``covariance_by_level()['pairs']``), shape (len(pairs),)."""
     return np.array([np.sqrt(empirical_mean_square_covariance(tokens, p, model.v).mean()) for p in pairs])
 

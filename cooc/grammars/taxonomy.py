@@ -14,15 +14,17 @@ joint ``diag(pi) T^k``: the expected co-occurrence of any window is known exactl
 
 The kernel is a dense V x V matrix: practical up to a few thousand concepts.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
-from .._core.errors import InvalidParameterError
 from ._exact import exact_cooccurrence
 from ._random import Seed, categorical_rows, numpy_rng
 
@@ -58,23 +60,39 @@ class TaxonomyModel:
     """
 
     _constraints = {
-        "branching": Interval(int, 1, None), "depth": Interval(int, 1, None),
-        "beta": Interval(float, 0, None), "doc_length": Interval(int, 2, None),
+        "branching": Interval(int, 1, None),
+        "depth": Interval(int, 1, None),
+        "beta": Interval(float, 0, None),
+        "doc_length": Interval(int, 2, None),
     }
 
-    def __init__(self, parents: Any = None, *, branching: int = 2, depth: int = 3, beta: float = 1.0,
-                 self_pairs: bool = True, doc_length: int = 20, words: Sequence[str] | None = None):
-        validate(dict(branching=branching, depth=depth, beta=beta, doc_length=doc_length),
-                 self._constraints, type(self).__name__)
+    def __init__(
+        self,
+        parents: Any = None,
+        *,
+        branching: int = 2,
+        depth: int = 3,
+        beta: float = 1.0,
+        self_pairs: bool = True,
+        doc_length: int = 20,
+        words: Sequence[str] | None = None,
+    ):
+        validate(
+            dict(branching=branching, depth=depth, beta=beta, doc_length=doc_length),
+            self._constraints,
+            type(self).__name__,
+        )
         self.branching, self.depth = (int(branching), int(depth)) if parents is None else (None, None)
         self.beta, self.self_pairs, self.doc_length = float(beta), bool(self_pairs), int(doc_length)
         self.parents = regular_tree(branching, depth) if parents is None else check_tree(parents)
         if len(self.parents) > MAX_NODES:
-            raise InvalidParameterError(f"the tree has {len(self.parents)} nodes; the dense kernel allows at most {MAX_NODES}.")
+            raise InvalidParameterError(
+                f"the tree has {len(self.parents)} nodes; the dense kernel allows at most {MAX_NODES}."
+            )
         ancestors = ancestor_matrix(self.parents)
         self.depths = ancestors.sum(axis=1).astype(np.int64) - 1
         common = ancestors.astype(np.float32) @ ancestors.T.astype(np.float32)  # common ancestors = LCA depth + 1
-        self.distances = (self.depths[:, None] + self.depths[None, :] - 2 * (np.rint(common).astype(np.int64) - 1))
+        self.distances = self.depths[:, None] + self.depths[None, :] - 2 * (np.rint(common).astype(np.int64) - 1)
         V = len(self.parents)
         self.words = [f"n{i}" for i in range(V)] if words is None else [str(w) for w in words]
         if len(self.words) != V:
@@ -83,8 +101,14 @@ class TaxonomyModel:
             raise InvalidParameterError("the tree needs at least 2 nodes.")
 
     def params(self) -> dict[str, Any]:
-        return dict(branching=self.branching, depth=self.depth, beta=self.beta, self_pairs=self.self_pairs,
-                    doc_length=self.doc_length, n_nodes=self.vocab_size)
+        return dict(
+            branching=self.branching,
+            depth=self.depth,
+            beta=self.beta,
+            self_pairs=self.self_pairs,
+            doc_length=self.doc_length,
+            n_nodes=self.vocab_size,
+        )
 
     @property
     def vocab_size(self) -> int:
@@ -94,7 +118,7 @@ class TaxonomyModel:
         """The children of each node."""
         order = np.argsort(self.parents, kind="stable")
         bounds = np.searchsorted(self.parents[order], np.arange(-1, self.vocab_size + 1))
-        return [order[bounds[i + 1]:bounds[i + 2]] for i in range(self.vocab_size)]
+        return [order[bounds[i + 1] : bounds[i + 2]] for i in range(self.vocab_size)]
 
     # -- exact statistics -------------------------------------------------------------------
     def kernel(self) -> np.ndarray:
@@ -132,8 +156,11 @@ class TaxonomyModel:
         weights ``w(k)`` (uniform 1, linear ``window + 1 - k``, harmonic ``1/k``) the
         expected counts are ``sum_k w(k) (T - k) J_k`` (J_k symmetric), normalised to 1.
         """
-        validate({"window": window, "weighting": weighting},
-                 {"window": Interval(int, 1, None), "weighting": OneOf(WEIGHTINGS)}, "window_joint")
+        validate(
+            {"window": window, "weighting": weighting},
+            {"window": Interval(int, 1, None), "weighting": OneOf(WEIGHTINGS)},
+            "window_joint",
+        )
         T = self.transition()
         pi = self.unigram()
         power = np.eye(self.vocab_size)
@@ -149,8 +176,12 @@ class TaxonomyModel:
 
     def exact_cooccurrence(self, window: int = 1, weighting: str = "uniform") -> Cooccurrence:
         """The exact co-occurrence of a window count as a :class:`~cooc.Cooccurrence`."""
-        return exact_cooccurrence(self.window_joint(window, weighting), self.unigram(), self.words,
-                                  {"model": "taxonomy", "window": window, "weighting": weighting, **self.params()})
+        return exact_cooccurrence(
+            self.window_joint(window, weighting),
+            self.unigram(),
+            self.words,
+            {"model": "taxonomy", "window": window, "weighting": weighting, **self.params()},
+        )
 
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, n_docs: int, seed: Seed = None) -> np.ndarray:
@@ -187,8 +218,10 @@ def check_tree(parents: Any) -> np.ndarray:
     p = p.astype(np.int64)
     roots = np.flatnonzero(p == -1)
     if roots.size != 1 or ((p < -1) | (p >= p.size)).any():
-        raise InvalidParameterError(f"parameter 'parents' must have exactly one root (-1) and parents in [0, {p.size}); "
-                                    f"found {roots.size} roots.")
+        raise InvalidParameterError(
+            f"parameter 'parents' must have exactly one root (-1) and parents in [0, {p.size}); "
+            f"found {roots.size} roots."
+        )
     ancestor_matrix(p)  # raises on a cycle
     return p
 

@@ -3,6 +3,7 @@
 Every figure function takes data (not file names), returns the ``Figure``, and saves it
 when given ``path``. The non-interactive Agg backend is selected unless the user chose one.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,11 @@ from typing import Any
 def pyplot():
     """Import pyplot with a headless backend when no display is present."""
     import matplotlib
+
     if "MPLBACKEND" not in os.environ and not os.environ.get("DISPLAY"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 

@@ -1,8 +1,10 @@
 """Figures of the symmetry and hypernymy tests: one call each, returning the Figure (saved when given a path)."""
+
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +53,7 @@ def year_probe(curve: Any, path: PathLike = None, title: str | None = None) -> A
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
     r, e, s = curve.ranks, curve.error, curve.error_std
-    ax.fill_between(r, np.maximum(e - s, e / 3), e + s, alpha=0.25, lw=0)   # clipped: a log axis has no zero
+    ax.fill_between(r, np.maximum(e - s, e / 3), e + s, alpha=0.25, lw=0)  # clipped: a log axis has no zero
     ax.plot(r, e, "o-", ms=3, label="probe")
     anchor_r, anchor_e = r[0], e[0]
     ax.plot(r, anchor_e * anchor_r / r, "--", color="0.4", lw=1, label="1/r")
@@ -65,8 +67,14 @@ def year_probe(curve: Any, path: PathLike = None, title: str | None = None) -> A
     return finish(fig, path)
 
 
-def places_map(lat: np.ndarray, lon: np.ndarray, predicted: np.ndarray, labels: Sequence[str] | None = None,
-               path: PathLike = None, title: str | None = None) -> Any:
+def places_map(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    predicted: np.ndarray,
+    labels: Sequence[str] | None = None,
+    path: PathLike = None,
+    title: str | None = None,
+) -> Any:
     """True places and the probe's held-out predictions, joined by a line, in (longitude, latitude).
 
     Parameters

@@ -1,16 +1,25 @@
 """Figures for the synthetic grammars: covariance decay, lag spectra, entropy decay, kernels, modes."""
+
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import finish, pyplot
 
 
-def plot_covariance_decay(distance: Any, rms: Any, theory: Any = None, floor: Any = None, fit: Any = None,
-                          xlabel: str = "distance t", path: str | os.PathLike | None = None) -> Any:
+def plot_covariance_decay(
+    distance: Any,
+    rms: Any,
+    theory: Any = None,
+    floor: Any = None,
+    fit: Any = None,
+    xlabel: str = "distance t",
+    path: str | os.PathLike | None = None,
+) -> Any:
     """Log-log rms covariance against distance (or LCA height), with theory, noise floor and a power-law fit.
 
     Parameters
@@ -63,8 +72,9 @@ def plot_entropy_decay(n: Any, H: Any, fit: Any = None, path: str | os.PathLike 
         gap = np.asarray(H, dtype=float) - fit.h_inf
         keep = gap > 0
         right.loglog(np.asarray(n)[keep], gap[keep], "o", label="counted")
-        right.loglog(fit.n, fit.predict(fit.n) - fit.h_inf, "-",
-                     label=rf"$\gamma$ = {fit.gamma:.2f} ± {fit.gamma_error:.2f}")
+        right.loglog(
+            fit.n, fit.predict(fit.n) - fit.h_inf, "-", label=rf"$\gamma$ = {fit.gamma:.2f} ± {fit.gamma_error:.2f}"
+        )
         right.set_xlabel("context length n")
         right.set_ylabel(r"$H_n - H_\infty$")
         right.legend()
@@ -73,8 +83,9 @@ def plot_entropy_decay(n: Any, H: Any, fit: Any = None, path: str | os.PathLike 
     return finish(fig, path)
 
 
-def plot_kernel(matrix: Any, labels: Sequence[str] | None = None, title: str = "",
-                path: str | os.PathLike | None = None) -> Any:
+def plot_kernel(
+    matrix: Any, labels: Sequence[str] | None = None, title: str = "", path: str | os.PathLike | None = None
+) -> Any:
     """Heat map of a kernel or target block (e.g. a latent model's PMI block), shape (n, n)."""
     plt = pyplot()
     matrix = np.asarray(matrix, dtype=float)
@@ -88,8 +99,12 @@ def plot_kernel(matrix: Any, labels: Sequence[str] | None = None, title: str = "
     return finish(fig, path)
 
 
-def plot_modes(modes: Any, labels: Sequence[str] | None = None, columns: tuple[int, int] = (1, 2),
-               path: str | os.PathLike | None = None) -> Any:
+def plot_modes(
+    modes: Any,
+    labels: Sequence[str] | None = None,
+    columns: tuple[int, int] = (1, 2),
+    path: str | os.PathLike | None = None,
+) -> Any:
     """Words placed by two eigenvectors (e.g. the first Fourier pair: months on a circle).
 
     ``modes`` has shape (n, k); ``columns`` picks the two modes to plot.

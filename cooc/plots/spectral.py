@@ -1,4 +1,5 @@
 """Figures for spectral embeddings: accuracy against K, per-family accuracy, eigenvalue spectra."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,13 @@ import numpy as np
 from . import finish, pyplot
 
 
-def plot_accuracy_vs_k(curves: Any, path: str | os.PathLike | None = None, title: str = "Analogy accuracy against K",
-                       families: bool = False, logx: bool = True) -> Any:
+def plot_accuracy_vs_k(
+    curves: Any,
+    path: str | os.PathLike | None = None,
+    title: str = "Analogy accuracy against K",
+    families: bool = False,
+    logx: bool = True,
+) -> Any:
     """Accuracy against the number K of eigenvectors, one line per curve.
 
     Parameters
@@ -34,8 +40,15 @@ def plot_accuracy_vs_k(curves: Any, path: str | os.PathLike | None = None, title
     per_family = families and len(curves) == 1
     fig, ax = plt.subplots(figsize=(9.0 if per_family else 6.4, 4.2))
     for label, curve in curves.items():
-        ax.plot(curve.ks, 100 * curve.accuracy, marker="o", ms=3, lw=2.2, color="black" if per_family else None,
-                label=f"{label} (all)" if per_family else label)
+        ax.plot(
+            curve.ks,
+            100 * curve.accuracy,
+            marker="o",
+            ms=3,
+            lw=2.2,
+            color="black" if per_family else None,
+            label=f"{label} (all)" if per_family else label,
+        )
         if per_family:
             for name, acc in curve.per_family.items():
                 ax.plot(curve.ks, 100 * acc, lw=0.8, alpha=0.6, label=name)
@@ -53,8 +66,9 @@ def plot_accuracy_vs_k(curves: Any, path: str | os.PathLike | None = None, title
     return finish(fig, path)
 
 
-def plot_family_accuracy(results: Mapping[str, Any], path: str | os.PathLike | None = None,
-                         title: str = "Analogy accuracy per family") -> Any:
+def plot_family_accuracy(
+    results: Mapping[str, Any], path: str | os.PathLike | None = None, title: str = "Analogy accuracy per family"
+) -> Any:
     """Grouped bars: accuracy of each family under each result (e.g. protocol A and B).
 
     Parameters
@@ -78,8 +92,11 @@ def plot_family_accuracy(results: Mapping[str, Any], path: str | os.PathLike | N
     return finish(fig, path)
 
 
-def plot_spectrum(values: Mapping[str, Sequence[float]] | Sequence[float], path: str | os.PathLike | None = None,
-                  title: str = "Eigenvalue spectrum") -> Any:
+def plot_spectrum(
+    values: Mapping[str, Sequence[float]] | Sequence[float],
+    path: str | os.PathLike | None = None,
+    title: str = "Eigenvalue spectrum",
+) -> Any:
     """|lambda_k| against k on log-log axes (negative eigenvalues marked with crosses)."""
     plt = pyplot()
     if not isinstance(values, Mapping):
@@ -88,7 +105,7 @@ def plot_spectrum(values: Mapping[str, Sequence[float]] | Sequence[float], path:
     for label, vals in values.items():
         vals = np.asarray(vals, dtype=float)
         k = np.arange(1, vals.size + 1)
-        line, = ax.loglog(k, np.abs(vals), lw=1.5, label=label)
+        (line,) = ax.loglog(k, np.abs(vals), lw=1.5, label=label)
         neg = vals < 0
         ax.scatter(k[neg], np.abs(vals[neg]), marker="x", s=12, color=line.get_color())
     ax.set_xlabel("k")

@@ -1,17 +1,23 @@
 """Figures of the trainers: learning curves on grammars, their collapse, P* against n_c m^L,
 and word2vec's loss."""
+
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import finish, pyplot
 
 
-def learning_curves(curves: Mapping[str, Sequence[dict[str, Any]]], scales: Mapping[str, float] | None = None,
-                    metric: str = "test_error", path: str | os.PathLike | None = None) -> Any:
+def learning_curves(
+    curves: Mapping[str, Sequence[dict[str, Any]]],
+    scales: Mapping[str, float] | None = None,
+    metric: str = "test_error",
+    path: str | os.PathLike | None = None,
+) -> Any:
     """Test error (or loss) against P, one line per curve, seed spread as error bars.
 
     Parameters
@@ -42,8 +48,9 @@ def learning_curves(curves: Mapping[str, Sequence[dict[str, Any]]], scales: Mapp
     if metric == "test_loss":
         ax.set_yscale("log")
     ax.set_xlabel("P / (n_c m^L)" if scales is not None else "training samples P")
-    ax.set_ylabel({"test_error": "test error" + (" / chance" if scales is not None else ""),
-                   "test_loss": "test loss"}[metric])
+    ax.set_ylabel(
+        {"test_error": "test error" + (" / chance" if scales is not None else ""), "test_loss": "test loss"}[metric]
+    )
     ax.legend(fontsize=7)
     return finish(fig, path)
 
@@ -63,8 +70,9 @@ def sample_complexity(tables: Sequence[dict[str, Any]], path: str | os.PathLike 
     err = np.array([t.get("P_star_sd", 0.0) for t in rows], dtype=float)
     ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o", capsize=2)
     for t, xi, yi in zip(rows, x, y):
-        ax.annotate(f"v={t['v']} m={t['m']} L={t['L']}", (xi, yi), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
+        ax.annotate(
+            f"v={t['v']} m={t['m']} L={t['L']}", (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
     if rows:
         C = float(np.exp(np.mean(np.log(y / x))))
         grid = np.geomspace(x.min() / 2, x.max() * 2, 10)
@@ -73,8 +81,14 @@ def sample_complexity(tables: Sequence[dict[str, Any]], path: str | os.PathLike 
         ax.set_xscale("log")
         ax.set_yscale("log")
     else:
-        ax.text(0.5, 0.5, "no curve crossed 10% of chance\ninside the grid of P", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no curve crossed 10% of chance\ninside the grid of P",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     ax.set_xlabel("n_c m^L")
     ax.set_ylabel("P* (test error < 10% of chance)")
     return finish(fig, path)

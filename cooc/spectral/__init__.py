@@ -2,10 +2,10 @@
 
 ``Embedding`` is imported eagerly (numpy only); the rest on first use.
 """
+
 from __future__ import annotations
 
 from .._core.lazy import lazy_exports
-
 from ..embedding import Embedding
 
 _LAZY = {

@@ -1,7 +1,9 @@
 """A target's block for a few words, exact, without the V x V matrix."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

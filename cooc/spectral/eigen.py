@@ -21,6 +21,7 @@ sign is fixed so that its entry of largest magnitude is positive (the first such
 on a tie), so every solver returns the same vectors up to round-off (degenerate
 eigenvalues span the same subspace, but their basis is not unique).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,8 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import array_module, device_of, resolve_device, to_numpy
-from .._core.params import Interval, OneOf, validate
 from .._core.errors import InvalidParameterError
+from .._core.params import Interval, OneOf, validate
 
 SOLVERS = ("auto", "dense", "lanczos", "randomized", "torch")
 WHICH = ("LM", "LA")
@@ -96,9 +97,19 @@ class Eigenpairs:
         return np.linalg.norm(A @ self.vectors - self.vectors * self.values, axis=0)
 
 
-def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "auto", device: str = "cpu",
-                   seed: int = 0, tol: float = 0.0, n_oversamples: int | None = None,
-                   n_iter: int | None = None, threads: int | None = None) -> Eigenpairs:
+def top_eigenpairs(
+    matrix: Any,
+    k: int,
+    *,
+    which: str = "LM",
+    solver: str = "auto",
+    device: str = "cpu",
+    seed: int = 0,
+    tol: float = 0.0,
+    n_oversamples: int | None = None,
+    n_iter: int | None = None,
+    threads: int | None = None,
+) -> Eigenpairs:
     """The top ``k`` eigenpairs of the symmetric ``matrix``.
 
     Parameters
@@ -132,9 +143,21 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
     Eigenpairs
         Host (numpy) arrays.
     """
-    validate({"k": k, "which": which, "solver": solver, "device": device, "seed": seed, "tol": tol,
-              "n_oversamples": n_oversamples, "n_iter": n_iter, "threads": threads}, _constraints,
-             owner="top_eigenpairs")
+    validate(
+        {
+            "k": k,
+            "which": which,
+            "solver": solver,
+            "device": device,
+            "seed": seed,
+            "tol": tol,
+            "n_oversamples": n_oversamples,
+            "n_iter": n_iter,
+            "threads": threads,
+        },
+        _constraints,
+        owner="top_eigenpairs",
+    )
     V = _check_square(matrix)
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
@@ -149,8 +172,9 @@ def top_eigenpairs(matrix: Any, k: int, *, which: str = "LM", solver: str = "aut
         solver = choose_solver(V, k, sp.issparse(matrix) or _is_cupy_sparse(matrix), _density(matrix), device)
     run = {"dense": _dense, "lanczos": _lanczos, "randomized": _randomized, "torch": _torch}[solver]
     with _cpu_threads(threads if threads is not None else (1 if V <= ONE_THREAD else None)):
-        values, vectors, info = run(matrix, k, which=which, device=device, seed=seed, tol=tol,
-                                    n_oversamples=n_oversamples, n_iter=n_iter)
+        values, vectors, info = run(
+            matrix, k, which=which, device=device, seed=seed, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter
+        )
     values = to_numpy(values)
     order = _order(values, k, which)
     xp = array_module(vectors)
@@ -185,6 +209,7 @@ def _check_square(matrix: Any) -> int:
 
 def _is_operator(matrix: Any) -> bool:
     from scipy.sparse.linalg import LinearOperator
+
     return isinstance(matrix, LinearOperator)
 
 
@@ -192,8 +217,10 @@ def _operator_solver(solver: str, device: str) -> tuple[str, str]:
     if solver == "auto":
         solver = "lanczos"
     if solver not in ("lanczos", "randomized"):
-        raise InvalidParameterError(f"top_eigenpairs: a LinearOperator gives products only; use solver='lanczos' "
-                                    f"or 'randomized', not {solver!r}.")
+        raise InvalidParameterError(
+            f"top_eigenpairs: a LinearOperator gives products only; use solver='lanczos' "
+            f"or 'randomized', not {solver!r}."
+        )
     if device == "cuda":
         raise InvalidParameterError("top_eigenpairs: a LinearOperator runs on the CPU; use device='cpu'.")
     return solver, "cpu"
@@ -249,10 +276,12 @@ def _dense_host(matrix: Any) -> np.ndarray:
 def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any):
     if device == "cuda":
         import cupy
+
         A = matrix.toarray() if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
         values, vectors = cupy.linalg.eigh(A)
         return values, vectors, {"method": "cupy.linalg.eigh (full)"}
     import scipy.linalg as sl
+
     A = _dense_host(matrix)
     V = A.shape[0]
     if which == "LA":
@@ -263,8 +292,11 @@ def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any):
         return values, vectors, {"method": "scipy.linalg.eigh (full, evd)"}
     top = sl.eigh(A, subset_by_index=[V - k, V - 1])
     bottom = sl.eigh(A, subset_by_index=[0, k - 1])
-    return (np.concatenate([top[0], bottom[0]]), np.concatenate([top[1], bottom[1]], axis=1),
-            {"method": "scipy.linalg.eigh (two subsets)"})
+    return (
+        np.concatenate([top[0], bottom[0]]),
+        np.concatenate([top[1], bottom[1]], axis=1),
+        {"method": "scipy.linalg.eigh (two subsets)"},
+    )
 
 
 def _lanczos(matrix: Any, k: int, *, which: str, device: str, seed: int, tol: float, **_: Any):
@@ -275,22 +307,28 @@ def _lanczos(matrix: Any, k: int, *, which: str, device: str, seed: int, tol: fl
     if device == "cuda":
         import cupy
         from cupyx.scipy.sparse.linalg import eigsh as gpu_eigsh
+
         A = matrix if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
         values, vectors = gpu_eigsh(A, k=k, which=which, v0=cupy.asarray(v0, dtype=A.dtype), tol=tol)
         return values, vectors, {"method": "cupyx.scipy.sparse.linalg.eigsh"}
     from scipy.sparse.linalg import eigsh
+
     A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
     values, vectors = eigsh(A, k=k, which=which, v0=v0.astype(A.dtype), tol=tol)
     return values, vectors, {"method": "scipy.sparse.linalg.eigsh"}
 
 
-def _randomized(matrix: Any, k: int, *, which: str, device: str, seed: int, n_oversamples: int | None,
-                n_iter: int | None, **_: Any):
+def _randomized(
+    matrix: Any, k: int, *, which: str, device: str, seed: int, n_oversamples: int | None, n_iter: int | None, **_: Any
+):
     if which != "LM":
-        raise InvalidParameterError("solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
-                                    "use solver='dense' or 'lanczos' for which='LA'.")
+        raise InvalidParameterError(
+            "solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
+            "use solver='dense' or 'lanczos' for which='LA'."
+        )
     if device == "cuda":
         import cupy as xp
+
         A = matrix if _is_cupy_sparse(matrix) else xp.asarray(matrix)
     else:
         xp = np
@@ -306,12 +344,12 @@ def _randomized(matrix: Any, k: int, *, which: str, device: str, seed: int, n_ov
     AQ = A @ Q
     B = Q.T @ AQ
     values, small = xp.linalg.eigh((B + B.T) / 2)
-    return values, Q @ small, {"method": "randomized subspace iteration", "n_oversamples": extra,
-                               "n_iter": n_iter}
+    return values, Q @ small, {"method": "randomized subspace iteration", "n_oversamples": extra, "n_iter": n_iter}
 
 
 def _torch(matrix: Any, k: int, *, which: str, device: str, **_: Any):
     import torch
+
     if sp.issparse(matrix):
         matrix = matrix.toarray()
     elif _is_cupy_sparse(matrix):

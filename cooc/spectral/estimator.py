@@ -1,16 +1,17 @@
 """SpectralEmbedding: co-occurrence counts -> target matrix -> top-K eigenpairs -> Embedding."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from .._core.errors import InvalidParameterError
 from .._core.io import provenance
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
-from .._core.errors import InvalidParameterError
-from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
 from ..embedding import Embedding
+from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
 from .targets import KINDS, Target
 
 
@@ -59,10 +60,24 @@ class SpectralEmbedding:
         "keep_matrix": InstanceOf(bool),
     }
 
-    def __init__(self, target: str = "mstar", dim: int = 200, p: float = 0.5, *, which: str = "LM",
-                 solver: str = "auto", device: str = "cpu", seed: int = 0, eps: float = 1e-2, neg: float = 1,
-                 alpha: float = 1.0, marginals: str = "global", max_dense: int = 30000, dtype: str = "float64",
-                 keep_matrix: bool = False):
+    def __init__(
+        self,
+        target: str = "mstar",
+        dim: int = 200,
+        p: float = 0.5,
+        *,
+        which: str = "LM",
+        solver: str = "auto",
+        device: str = "cpu",
+        seed: int = 0,
+        eps: float = 1e-2,
+        neg: float = 1,
+        alpha: float = 1.0,
+        marginals: str = "global",
+        max_dense: int = 30000,
+        dtype: str = "float64",
+        keep_matrix: bool = False,
+    ):
         self.target = target
         self.dim = dim
         self.p = p
@@ -79,23 +94,47 @@ class SpectralEmbedding:
         self.keep_matrix = keep_matrix
 
     def get_params(self) -> dict[str, Any]:
-        names = ["target", "dim", "p", "which", "solver", "device", "seed", "eps", "neg", "alpha", "marginals",
-                 "max_dense", "dtype", "keep_matrix"]
+        names = [
+            "target",
+            "dim",
+            "p",
+            "which",
+            "solver",
+            "device",
+            "seed",
+            "eps",
+            "neg",
+            "alpha",
+            "marginals",
+            "max_dense",
+            "dtype",
+            "keep_matrix",
+        ]
         return {n: getattr(self, n) for n in names}
 
     def _target(self) -> Target:
-        return Target(self.target, eps=self.eps, neg=self.neg, alpha=self.alpha, marginals=self.marginals,
-                      max_dense=self.max_dense, dtype=self.dtype, device=self.device)
+        return Target(
+            self.target,
+            eps=self.eps,
+            neg=self.neg,
+            alpha=self.alpha,
+            marginals=self.marginals,
+            max_dense=self.max_dense,
+            dtype=self.dtype,
+            device=self.device,
+        )
 
-    def fit(self, cooc: Cooccurrence) -> "SpectralEmbedding":
+    def fit(self, cooc: Cooccurrence) -> SpectralEmbedding:
         """Build the target, take its top ``dim`` eigenpairs and form the embedding."""
         validate(self.get_params(), self._constraints, owner="SpectralEmbedding")
         if self.dim > len(cooc):
             raise InvalidParameterError(
-                f"SpectralEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}.")
+                f"SpectralEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}."
+            )
         self.target_ = self._target().fit(cooc)
-        self.eigenpairs_ = top_eigenpairs(self.target_.matrix_, self.dim, which=self.which, solver=self.solver,
-                                          device=self.device, seed=self.seed)
+        self.eigenpairs_ = top_eigenpairs(
+            self.target_.matrix_, self.dim, which=self.which, solver=self.solver, device=self.device, seed=self.seed
+        )
         if not self.keep_matrix:
             del self.target_.matrix_
         self.words_ = list(cooc.vocab.words)
@@ -118,9 +157,17 @@ class SpectralEmbedding:
         p = self.p if p is None else p
         if not 1 <= k <= len(pairs):
             raise InvalidParameterError(f"SpectralEmbedding.embedding: 'k' must be in [1, {len(pairs)}], got {k}.")
-        meta = {"target": self.target, "dim": k, "p": p, "params": self.get_params(),
-                "eigenvalues": pairs.values[:k].tolist(), "solver": pairs.solver, "solver_info": pairs.info,
-                "cooccurrence": self._cooc_info, "provenance": provenance(step="SpectralEmbedding")}
+        meta = {
+            "target": self.target,
+            "dim": k,
+            "p": p,
+            "params": self.get_params(),
+            "eigenvalues": pairs.values[:k].tolist(),
+            "solver": pairs.solver,
+            "solver_info": pairs.info,
+            "cooccurrence": self._cooc_info,
+            "provenance": provenance(step="SpectralEmbedding"),
+        }
         return Embedding(pairs.weighted(p, k), self.words_, meta)
 
     @property

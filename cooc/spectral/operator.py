@@ -19,6 +19,7 @@ their in-memory sparse form. The blocks of ``S`` are kept in memory up to ``cach
 The operator equals the in-memory :class:`~cooc.spectral.targets.Target` to round-off,
 so its eigenvectors are the same (tests compare them up to sign and by residual).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,8 +56,9 @@ class TargetOperator(LinearOperator):
 
     def __init__(self, cooc: Any, target: Target, cache_bytes: str | int = "2GB"):
         if target.device == "cuda":
-            raise InvalidParameterError("Target: a blocked (out-of-core) target is evaluated on the CPU; "
-                                        "use device='cpu'.")
+            raise InvalidParameterError(
+                "Target: a blocked (out-of-core) target is evaluated on the CPU; use device='cpu'."
+            )
         V = len(cooc)
         super().__init__(dtype=np.dtype(target.dtype), shape=(V, V))
         self.cooc = cooc
@@ -98,8 +100,9 @@ class TargetOperator(LinearOperator):
         q = self.marginals
         values = self.target._entries(P, q[rows] * q[cols], np)
         if indep.any():
-            values[indep] = (q[rows[indep]] * q[cols[indep]]) if self.target.kind == "p" \
-                else INDEPENDENCE[self.target.kind]
+            values[indep] = (
+                (q[rows[indep]] * q[cols[indep]]) if self.target.kind == "p" else INDEPENDENCE[self.target.kind]
+            )
         if not self.sparse:
             values = values - self._background_rows(rows, cols)
         S = sp.csr_matrix((values.astype(self.dtype), (rows - start, cols)), shape=(stop - start, self.shape[1]))
@@ -110,8 +113,9 @@ class TargetOperator(LinearOperator):
             self._cached_bytes += size
         return S
 
-    def _with_independent_pairs(self, start: int, stop: int, rows: np.ndarray, cols: np.ndarray,
-                                P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _with_independent_pairs(
+        self, start: int, stop: int, rows: np.ndarray, cols: np.ndarray, P: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Mark the pairs set to independence; a dense target also sets those it never observed."""
         pairs = self.cooc.independent_pairs
         V = self.shape[1]
@@ -145,7 +149,7 @@ class TargetOperator(LinearOperator):
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._matmat(np.asarray(x).reshape(-1, 1)).ravel()
 
-    def _adjoint(self) -> "TargetOperator":
+    def _adjoint(self) -> TargetOperator:
         return self  # targets are symmetric (symmetric counts; smoothing is symmetrised)
 
     def to_dense(self) -> np.ndarray:
@@ -157,8 +161,10 @@ def _is_sparse(target: Target, V: int) -> bool:
     """The same choice as :class:`Target` makes, without its dense-size limit (nothing V x V is built)."""
     if target.output == "sparse":
         if target.kind not in SPARSE_KINDS:
-            raise InvalidParameterError(f"Target: kind {target.kind!r} is dense (unobserved pairs are not 0); "
-                                        f"output='sparse' is allowed for {SPARSE_KINDS}.")
+            raise InvalidParameterError(
+                f"Target: kind {target.kind!r} is dense (unobserved pairs are not 0); "
+                f"output='sparse' is allowed for {SPARSE_KINDS}."
+            )
         return True
     if target.output == "dense":
         return False
@@ -176,6 +182,7 @@ def target_operator(cooc: Any, kind: str = "mstar", cache_bytes: str | int = "2G
     >>> pairs = top_eigenpairs(target_operator(blocked, "mstar"), k=300)  # doctest: +SKIP
     """
     from .._core.params import validate
+
     target = Target(kind, **params)
     validate(target.get_params(), Target._constraints, owner="target_operator")
     return TargetOperator(cooc, target, cache_bytes)

@@ -26,6 +26,7 @@ eigensolvers need a symmetric one, so cooc uses its symmetric part: every margin
 replaced by ``sqrt(P_i * P_i^alpha / sum P^alpha)`` on both sides (identical to Levy's PMI
 before clipping, averaged with its transpose).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,9 +35,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import get_sparse, get_xp, resolve_device
+from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
-from .._core.errors import InputDataError, InvalidParameterError
 
 KINDS = ("p", "m", "logm", "pmi", "ppmi", "sppmi", "mstar")
 #: Targets whose value at an unobserved pair (C_ij = 0) is 0, so they can stay sparse.
@@ -95,9 +96,20 @@ class Target:
         "block_rows": Interval(int, 1, None),
     }
 
-    def __init__(self, kind: str = "mstar", *, eps: float = 1e-2, neg: float = 1, alpha: float = 1.0,
-                 marginals: str = "global", output: str = "auto", max_dense: int = 30000,
-                 dtype: str = "float64", device: str = "cpu", block_rows: int = 2048):
+    def __init__(
+        self,
+        kind: str = "mstar",
+        *,
+        eps: float = 1e-2,
+        neg: float = 1,
+        alpha: float = 1.0,
+        marginals: str = "global",
+        output: str = "auto",
+        max_dense: int = 30000,
+        dtype: str = "float64",
+        device: str = "cpu",
+        block_rows: int = 2048,
+    ):
         self.kind = kind
         self.eps = eps
         self.neg = neg
@@ -113,7 +125,7 @@ class Target:
         return {name: getattr(self, name) for name in self._constraints}
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, cooc: Cooccurrence) -> "Target":
+    def fit(self, cooc: Cooccurrence) -> Target:
         """Build the target of ``cooc``; the matrix is in ``matrix_``.
 
         A blocked (out-of-core) ``cooc`` gives a :class:`~cooc.spectral.operator.TargetOperator`
@@ -123,6 +135,7 @@ class Target:
         validate(params, self._constraints, owner="Target")
         if getattr(cooc, "layout", None) == "blocked":  # out-of-core: a LinearOperator over row blocks
             from .operator import TargetOperator
+
             self.matrix_ = TargetOperator(cooc, self)
             self.marginals_, self.kind_, self.words_ = self.matrix_.marginals, self.kind, list(cooc.vocab.words)
             return self
@@ -150,7 +163,8 @@ class Target:
             if self.kind not in SPARSE_KINDS:
                 raise InvalidParameterError(
                     f"Target: kind {self.kind!r} is dense (unobserved pairs are not 0); "
-                    f"output='sparse' is allowed for {SPARSE_KINDS}.")
+                    f"output='sparse' is allowed for {SPARSE_KINDS}."
+                )
             return True
         if self.output == "dense":
             return False
@@ -161,7 +175,8 @@ class Target:
                 return True
             raise InvalidParameterError(
                 f"Target: a dense {self.kind!r} target of V = {V} words exceeds max_dense = {self.max_dense} "
-                f"({8 * V * V / 1e9:.1f} GB in float64); raise max_dense or subset the co-occurrence matrix.")
+                f"({8 * V * V / 1e9:.1f} GB in float64); raise max_dense or subset the co-occurrence matrix."
+            )
         return False
 
     def _entries(self, P: Any, outer: Any, xp: Any) -> Any:
@@ -240,7 +255,7 @@ def smoothed_marginals(p: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     if alpha == 1.0:
         return p
-    pa = p ** alpha
+    pa = p**alpha
     return np.sqrt(p * pa / pa.sum())
 
 

@@ -4,6 +4,7 @@ The arrays are written first, then ``state.json`` naming their checksum: a crash
 the two leaves the previous state pointing at arrays that no longer match, which is
 detected, never silently mixed. Nothing is pickled.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._core.io import atomic_save_npz, atomic_write_json, file_checksum, load_json, load_npz
 from .._core.errors import CorruptFileError, OutputExistsError
+from .._core.io import atomic_save_npz, atomic_write_json, file_checksum, load_json, load_npz
 
 STATE = "state.json"
 ARRAYS = "arrays.npz"
@@ -27,8 +28,9 @@ def save_checkpoint(directory: str | os.PathLike, arrays: dict[str, np.ndarray],
     atomic_write_json(directory / STATE, {**state, "arrays_checksum": file_checksum(directory / ARRAYS)})
 
 
-def load_checkpoint(directory: str | os.PathLike, fmt: str, settings: dict[str, Any],
-                    required: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+def load_checkpoint(
+    directory: str | os.PathLike, fmt: str, settings: dict[str, Any], required: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """Read a checkpoint written with the same ``fmt`` and ``settings``; None when there is none.
 
     A checkpoint of different settings raises :class:`OutputExistsError` (resuming it would
@@ -42,8 +44,10 @@ def load_checkpoint(directory: str | os.PathLike, fmt: str, settings: dict[str, 
         raise CorruptFileError(f"{str(directory / STATE)!r} is not a {fmt} checkpoint.")
     if state.get("settings") != settings:
         changed = _differences(settings, state.get("settings"))
-        raise OutputExistsError(f"checkpoint {str(directory)!r} belongs to a run with other settings "
-                                f"({', '.join(changed)}); use another directory or delete it.")
+        raise OutputExistsError(
+            f"checkpoint {str(directory)!r} belongs to a run with other settings "
+            f"({', '.join(changed)}); use another directory or delete it."
+        )
     if not (directory / ARRAYS).exists() or file_checksum(directory / ARRAYS) != state.get("arrays_checksum"):
         raise CorruptFileError(f"checkpoint {str(directory)!r}: {ARRAYS} is missing or does not match {STATE}.")
     return load_npz(directory / ARRAYS, required=required, what="checkpoint"), state

@@ -1,4 +1,5 @@
 """One meaning of device="auto" for every backend: the GPU when the library running the work can use one."""
+
 from __future__ import annotations
 
 import logging
@@ -12,11 +13,13 @@ from cooc._core.errors import InvalidParameterError, MissingDependencyError
 @pytest.fixture
 def machine(monkeypatch):
     """Pretend which backends see a CUDA device: ``machine(cupy=..., torch=...)``."""
+
     def set_(cupy: bool, torch: bool) -> None:
         monkeypatch.setattr(dev, "cuda_available", lambda: cupy)
         monkeypatch.setattr(dev, "torch_cuda_available", lambda: torch)
         monkeypatch.setattr(dev, "_import_cupy", lambda: object() if cupy else None)
         dev._warn_fallback.cache_clear()
+
     return set_
 
 
@@ -52,8 +55,9 @@ def test_explicit_cuda_without_the_backend_names_the_fix(machine):
     assert dev.resolve_device("cuda:1", "torch") == "cuda:1"
 
 
-@pytest.mark.parametrize("device, backend", [("tpu", "cupy"), ("cuda:0", "cupy"), ("cpu:1", "torch"),
-                                             ("cuda:x", "torch"), ("cpu", "jax")])
+@pytest.mark.parametrize(
+    "device, backend", [("tpu", "cupy"), ("cuda:0", "cupy"), ("cpu:1", "torch"), ("cuda:x", "torch"), ("cpu", "jax")]
+)
 def test_unknown_devices_and_backends_are_refused(device, backend):
     with pytest.raises(InvalidParameterError):
         dev.resolve_device(device, backend)
@@ -62,6 +66,7 @@ def test_unknown_devices_and_backends_are_refused(device, backend):
 def test_the_trainers_and_the_eigensolver_resolve_through_it(machine):
     from cooc.spectral.eigen import choose_solver
     from cooc.train._torch import torch_device
+
     machine(cupy=False, torch=False)
     assert torch_device("auto").type == "cpu"
     with pytest.raises(MissingDependencyError):

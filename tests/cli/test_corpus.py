@@ -1,4 +1,5 @@
 """`cooc corpus build/info` through typer's CliRunner: results and one-line errors."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,18 @@ def test_build_and_info(tmp_path):
 
 def test_parquet_with_text_field(tmp_path):
     pq.write_table(pa.Table.from_pylist([{"body": "alpha beta"}, {"body": "beta gamma"}]), tmp_path / "d.parquet")
-    result = invoke("corpus", "build", tmp_path / "d.parquet", "-o", tmp_path / "c", "--text-field", "body",
-                    "--no-progress", "--workers", "1")
+    result = invoke(
+        "corpus",
+        "build",
+        tmp_path / "d.parquet",
+        "-o",
+        tmp_path / "c",
+        "--text-field",
+        "body",
+        "--no-progress",
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert TokenCorpus.open(tmp_path / "c").vocab.words == ["beta", "alpha", "gamma"]
 
@@ -39,8 +50,18 @@ def test_parquet_with_text_field(tmp_path):
 def test_substitution_table(tmp_path):
     (tmp_path / "in.txt").write_text("I moved to New York\n")
     (tmp_path / "subs.txt").write_text("new york\n")
-    result = invoke("corpus", "build", tmp_path / "in.txt", "-o", tmp_path / "c", "--substitutions",
-                    tmp_path / "subs.txt", "--no-progress", "--workers", "1")
+    result = invoke(
+        "corpus",
+        "build",
+        tmp_path / "in.txt",
+        "-o",
+        tmp_path / "c",
+        "--substitutions",
+        tmp_path / "subs.txt",
+        "--no-progress",
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert "new-york" in TokenCorpus.open(tmp_path / "c").vocab
 
@@ -59,14 +80,16 @@ def test_errors_are_one_line(tmp_path):
     pq.write_table(pa.Table.from_pylist([{"body": "x"}]), tmp_path / "d.parquet")
     out = tmp_path / "out"
     assert "no tokens" in error_line(invoke("corpus", "build", tmp_path / "empty.txt", "-o", out, "--no-progress"))
-    assert "binary" in error_line(invoke("corpus", "build", tmp_path / "bin.dat", "-o", out, "--no-progress",
-                                         "--workers", "1"))
+    assert "binary" in error_line(
+        invoke("corpus", "build", tmp_path / "bin.dat", "-o", out, "--no-progress", "--workers", "1")
+    )
     assert "no column 'text'" in error_line(invoke("corpus", "build", tmp_path / "d.parquet", "-o", out))
     assert "vocab_size" in error_line(invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--vocab-size", "0"))
     assert "no input files" in error_line(invoke("corpus", "build", tmp_path / "missing.txt", "-o", out))
     assert invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--no-progress", "--workers", "1").exit_code == 0
-    assert "--overwrite" in error_line(invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--vocab-size", "1",
-                                              "--no-progress"))
+    assert "--overwrite" in error_line(
+        invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--vocab-size", "1", "--no-progress")
+    )
     shard = out / "shards" / "tokens-00000.npy"
     shard.write_bytes(shard.read_bytes()[:-4] + b"\x07\x00\x00\x00")
     assert "checksum" in error_line(invoke("corpus", "info", out))

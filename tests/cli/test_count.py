@@ -1,4 +1,5 @@
 """`cooc count` and `cooc info` through typer's CliRunner."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,9 @@ runner = CliRunner()
 def test_count_then_info(make_corpus, tmp_path):
     corpus = make_corpus([[0, 1, 2, 0], [1, 1]], 3)
     out = tmp_path / "counts"
-    res = runner.invoke(app, ["count", str(corpus.path), "-o", str(out), "--window", "2", "--weighting", "uniform",
-                              "--per-offset"])
+    res = runner.invoke(
+        app, ["count", str(corpus.path), "-o", str(out), "--window", "2", "--weighting", "uniform", "--per-offset"]
+    )
     assert res.exit_code == 0, res.output
     c = Cooccurrence.load(out)
     np.testing.assert_array_equal(c.counts.toarray(), [[0, 2, 2], [2, 2, 1], [2, 1, 0]])

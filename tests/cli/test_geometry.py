@@ -1,4 +1,5 @@
 """`cooc geometry symmetry|places|hypernymy`: tables, figures and one-line errors, on exact-model embeddings."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,14 @@ def test_symmetry_years_runs_the_probe(tmp_path):
 def test_places_probe_and_map(tmp_path):
     states = load_places("us_states")
     keep = [i for i, w in enumerate(states.words) if w not in ("alaska", "hawaii")]
-    model = LatentVariableModel(len(keep), "plane", positions=np.column_stack([states.lon[keep], states.lat[keep]]),
-                                scale=6.0, n_fillers=20, words=[states.words[i] for i in keep])
+    model = LatentVariableModel(
+        len(keep),
+        "plane",
+        positions=np.column_stack([states.lon[keep], states.lat[keep]]),
+        scale=6.0,
+        n_fillers=20,
+        words=[states.words[i] for i in keep],
+    )
     _save(model, tmp_path / "emb", dim=30)
     res = invoke("places", tmp_path / "emb", "--out", tmp_path)
     assert res.exit_code == 0, res.output
@@ -77,10 +84,13 @@ def test_hypernymy_on_an_edge_list(tmp_path):
     assert (tmp_path / "hypernymy-alignment.png").is_file()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--edges", "x.tsv", "--wordnet-dir", "y"], "give either --wordnet-dir or --edges"),
-    (["--wordnet-dir", "/nonexistent-wordnet"], "apt-get install wordnet-base"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--edges", "x.tsv", "--wordnet-dir", "y"], "give either --wordnet-dir or --edges"),
+        (["--wordnet-dir", "/nonexistent-wordnet"], "apt-get install wordnet-base"),
+    ],
+)
 def test_hypernymy_errors_are_one_line(tmp_path, args, message):
     _save(TaxonomyModel(branching=2, depth=3), tmp_path / "emb", dim=5)
     res = invoke("hypernymy", tmp_path / "emb", *args)
@@ -102,16 +112,30 @@ def test_symmetry_errors_are_one_line(tmp_path):
 def test_symmetry_robustness_with_helper_words(tmp_path):
     months = list(load_family("months").words)
     helpers = list(load_family("months-helpers").words[:12])
-    model = LatentVariableModel(24, "circle", scale=1.5, n_fillers=30, words=[w for p in zip(months, helpers) for w in p])
+    model = LatentVariableModel(
+        24, "circle", scale=1.5, n_fillers=30, words=[w for p in zip(months, helpers) for w in p]
+    )
     cooc = _save(model, tmp_path / "emb", dim=12)
     cooc.save(tmp_path / "counts")
-    res = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--robustness", "--dim", 12,
-                 "--out", tmp_path)
+    res = invoke(
+        "symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--robustness", "--dim", 12, "--out", tmp_path
+    )
     assert res.exit_code == 0, res.output
-    assert "adjacency: before / after   │ 1.0000 / 1.0000" in res.output     # helpers carry the circle
+    assert "adjacency: before / after   │ 1.0000 / 1.0000" in res.output  # helpers carry the circle
     assert "Procrustes, H = 20" in res.output and (tmp_path / "symmetry-months-helpers.png").is_file()
-    cut = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--robustness",
-                 "--extra-words", "months-helpers", "--dim", 12, "--out", tmp_path)
+    cut = invoke(
+        "symmetry",
+        tmp_path / "emb",
+        "--cooc",
+        tmp_path / "counts.npz",
+        "--robustness",
+        "--extra-words",
+        "months-helpers",
+        "--dim",
+        12,
+        "--out",
+        tmp_path,
+    )
     assert cut.exit_code == 0, cut.output
     assert "adjacency: before / after   │ 1.0000 / 1.0000" not in cut.output
     res = invoke("symmetry", tmp_path / "emb", "--robustness")

@@ -1,4 +1,5 @@
 """`cooc embed`, `cooc eval analogy|similarity`, `cooc sweep` through typer's CliRunner."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cooc.cli import app
-from cooc.grammars.attributes import BinaryAttributeModel
 from cooc.embedding import Embedding
+from cooc.grammars.attributes import BinaryAttributeModel
 
 runner = CliRunner()
 
@@ -22,28 +23,43 @@ def model_files(tmp_path):
         lines.append(f": {name}")
         lines += [f"{a} {b} {c} {d}" for (a, b) in pairs[:4] for (c, d) in pairs[:4] if (a, b) != (c, d)]
     (tmp_path / "q.txt").write_text("\n".join(lines) + "\n")
-    (tmp_path / "sim.tsv").write_text(f"{m.words[0]}\t{m.words[1]}\t3\n{m.words[0]}\t{m.words[2]}\t1\n"
-                                      f"{m.words[1]}\t{m.words[3]}\t2\nfoo\tbar\t4\n")
+    (tmp_path / "sim.tsv").write_text(
+        f"{m.words[0]}\t{m.words[1]}\t3\n{m.words[0]}\t{m.words[2]}\t1\n{m.words[1]}\t{m.words[3]}\t2\nfoo\tbar\t4\n"
+    )
     return tmp_path, m
 
 
 def test_embed_then_eval(model_files):
     tmp, m = model_files
-    res = runner.invoke(app, ["embed", str(tmp / "counts"), "-o", str(tmp / "emb"), "--target", "logm",
-                              "--dim", "6", "--eps", "1e-9"])
+    res = runner.invoke(
+        app, ["embed", str(tmp / "counts"), "-o", str(tmp / "emb"), "--target", "logm", "--dim", "6", "--eps", "1e-9"]
+    )
     assert res.exit_code == 0, res.output
     emb = Embedding.load(tmp / "emb")
     assert emb.dim == 6 and emb.index_to_key == m.words and emb.meta["target"] == "logm"
-    res = runner.invoke(app, ["eval", "analogy", str(tmp / "emb"), "--questions", str(tmp / "q.txt"),
-                              "--protocol", "pairs", "--json", str(tmp / "a.json")])
+    res = runner.invoke(
+        app,
+        [
+            "eval",
+            "analogy",
+            str(tmp / "emb"),
+            "--questions",
+            str(tmp / "q.txt"),
+            "--protocol",
+            "pairs",
+            "--json",
+            str(tmp / "a.json"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((tmp / "a.json").read_text())
     assert data["accuracy"] == 1.0 and data["total"] == 5 * 4 * 3
     assert "60/60 correct" in res.output
     res = runner.invoke(app, ["eval", "analogy", str(tmp / "emb"), "--questions", str(tmp / "q.txt")])
     assert res.exit_code == 0 and "protocol gensim" in res.output
-    res = runner.invoke(app, ["eval", "similarity", str(tmp / "emb"), "--pairs", str(tmp / "sim.tsv"),
-                              "--json", str(tmp / "s.json")])
+    res = runner.invoke(
+        app, ["eval", "similarity", str(tmp / "emb"), "--pairs", str(tmp / "sim.tsv"), "--json", str(tmp / "s.json")]
+    )
     assert res.exit_code == 0, res.output
     sim = json.loads((tmp / "s.json").read_text())["sim"]
     assert (sim["listed"], sim["evaluated"], sim["oov"]) == (4, 3, 1)
@@ -65,8 +81,23 @@ def test_embed_refuses_to_overwrite_and_reports_errors(model_files):
 
 def test_sweep(model_files):
     tmp, _ = model_files
-    res = runner.invoke(app, ["sweep", str(tmp / "counts"), "--targets", "m,logm", "--dims", "2,5,8",
-                              "--questions", str(tmp / "q.txt"), "-o", str(tmp / "sweep"), "--eps", "1e-9"])
+    res = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(tmp / "counts"),
+            "--targets",
+            "m,logm",
+            "--dims",
+            "2,5,8",
+            "--questions",
+            str(tmp / "q.txt"),
+            "-o",
+            str(tmp / "sweep"),
+            "--eps",
+            "1e-9",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((tmp / "sweep" / "sweep.json").read_text())
     assert set(data["curves"]) == {"m", "logm"}

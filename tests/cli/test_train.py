@@ -1,4 +1,5 @@
 """`cooc train word2vec` and `cooc train grammar` through typer's CliRunner."""
+
 from __future__ import annotations
 
 import csv
@@ -7,9 +8,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cooc._core.errors import InvalidParameterError
 from cooc.cli import app
 from cooc.cli.train import parse_samples
-from cooc._core.errors import InvalidParameterError
 from cooc.embedding import Embedding
 
 runner = CliRunner()
@@ -17,8 +18,25 @@ runner = CliRunner()
 
 def test_train_word2vec_command(cluster_corpus, tmp_path):
     out = tmp_path / "emb"
-    args = ["train", "word2vec", str(cluster_corpus.path), "-o", str(out), "--dim", "8", "--epochs", "1",
-            "--min-count", "1", "--sample", "0", "--batch-size", "1024", "--no-progress", "--cbow"]
+    args = [
+        "train",
+        "word2vec",
+        str(cluster_corpus.path),
+        "-o",
+        str(out),
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--min-count",
+        "1",
+        "--sample",
+        "0",
+        "--batch-size",
+        "1024",
+        "--no-progress",
+        "--cbow",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     emb = Embedding.load(out)
@@ -39,14 +57,39 @@ def test_train_word2vec_command(cluster_corpus, tmp_path):
 
 def test_train_grammar_command(tmp_path):
     out = tmp_path / "curves"
-    result = runner.invoke(app, ["train", "grammar", "-g", "rhm:v=4,n_c=4,m=2,s=2,L=2", "-g", "rhm:v=4,n_c=2,m=2,s=2,L=2",
-                                 "--samples", "4,8", "--seeds", "2", "--n-test", "4", "--steps", "3",
-                                 "--width", "8", "--device", "cpu", "-o", str(out), "--no-progress"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "grammar",
+            "-g",
+            "rhm:v=4,n_c=4,m=2,s=2,L=2",
+            "-g",
+            "rhm:v=4,n_c=2,m=2,s=2,L=2",
+            "--samples",
+            "4,8",
+            "--seeds",
+            "2",
+            "--n-test",
+            "4",
+            "--steps",
+            "3",
+            "--width",
+            "8",
+            "--device",
+            "cpu",
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     with open(out / "curves.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 2 * 2 * 2 and {r["grammar"] for r in rows} == {"rhm:v=4,n_c=4,m=2,s=2,L=2",
-                                                                        "rhm:v=4,n_c=2,m=2,s=2,L=2"}
+    assert len(rows) == 2 * 2 * 2 and {r["grammar"] for r in rows} == {
+        "rhm:v=4,n_c=4,m=2,s=2,L=2",
+        "rhm:v=4,n_c=2,m=2,s=2,L=2",
+    }
     summary = json.loads((out / "summary.json").read_text())
     assert [t["scale"] for t in summary["tables"]] == [16.0, 8.0]
     for name in ("curves.png", "collapse.png", "p_star.png"):

@@ -1,4 +1,5 @@
 """Out-of-core row blocks: lazy loading, block-by-block products, targets and eigenvectors equal to in-memory ones."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,17 +7,22 @@ import pytest
 import scipy.sparse as sp
 
 from cooc import Cooccurrence, SpectralEmbedding, Target, top_eigenpairs
-from cooc.cooccurrence.blocked import BlockedCooccurrence, row_ranges, save_blocked
 from cooc._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
+from cooc.cooccurrence.blocked import BlockedCooccurrence, row_ranges, save_blocked
+from cooc.corpus.vocab import Vocabulary
 from cooc.spectral.operator import TargetOperator, target_operator
 from cooc.spectral.targets import KINDS
-from cooc.corpus.vocab import Vocabulary
 
 
 def random_cooc(rng, V=60, density=0.3, weighted=True, zero_unigram=2, per_offset=False):
     """Symmetric random counts; the last ``zero_unigram`` words never occur (q = 0) but a few of their pairs do."""
-    upper = sp.random(V, V, density=density, random_state=np.random.RandomState(rng.integers(2**31)),
-                      data_rvs=lambda n: rng.integers(1, 50, n).astype(np.float64))
+    upper = sp.random(
+        V,
+        V,
+        density=density,
+        random_state=np.random.RandomState(rng.integers(2**31)),
+        data_rvs=lambda n: rng.integers(1, 50, n).astype(np.float64),
+    )
     C = upper + upper.T
     C = C if weighted else C.astype(np.int64)
     unigram = rng.integers(1, 1000, V)
@@ -47,7 +53,7 @@ def test_round_trip_is_lazy_and_exact(tmp_path, rng):
     assert (back.counts != cooc.counts).nnz == 0 and back.vocab == cooc.vocab
     for a, b in zip(back.per_offset, cooc.per_offset):
         assert (a != b).nnz == 0
-    assert (opened.block(1, offset=2) != cooc.per_offset[1][opened.bounds[1]:opened.bounds[2]]).nnz == 0
+    assert (opened.block(1, offset=2) != cooc.per_offset[1][opened.bounds[1] : opened.bounds[2]]).nnz == 0
     opened.verify()
     assert blocked.settings == cooc.settings
 
@@ -65,8 +71,9 @@ def test_products_rows_subset_and_marginals(tmp_path, rng):
     np.testing.assert_array_equal(sub.unigram, ref.unigram)
     assert opened.top_pairs(7) == cooc.top_pairs(7)
     for marginals in ("global", "block"):
-        np.testing.assert_allclose(opened.unigram_probabilities(marginals), cooc.unigram_probabilities(marginals),
-                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            opened.unigram_probabilities(marginals), cooc.unigram_probabilities(marginals), rtol=1e-14
+        )
 
 
 def test_row_ranges_balance_weight():

@@ -8,8 +8,9 @@ from ..corpora import write_text_tree
 @pytest.fixture(scope="session")
 def wiki_docs() -> list[str]:
     """The plain text of the articles in gensim's shortened Wikipedia dump (106 articles, ~480k tokens)."""
-    from cooc.data import wiki_sample_path
     from cooc.corpus.sources import WikiXMLSource
+    from cooc.data import wiki_sample_path
+
     return list(WikiXMLSource(wiki_sample_path()).documents())
 
 

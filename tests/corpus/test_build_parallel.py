@@ -1,4 +1,5 @@
 """Full-scale ingestion on small inputs: several files and formats, two workers, a build killed with SIGKILL."""
+
 from __future__ import annotations
 
 import os
@@ -13,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-
-from cooc.corpus.store import TokenCorpus
 from cooc.corpus.build import _RawState, build_corpus
 from cooc.corpus.sources import HFDatasetSource, TextSource, WikiXMLSource
+from cooc.corpus.store import TokenCorpus
 from cooc.corpus.tokenize import Tokenizer
 
 from ..corpora import write_wiki_dumps
@@ -62,7 +62,7 @@ def test_directory_of_wikipedia_dumps_two_workers(tmp_path, rng):
     same_corpus(one, two)
     assert two.manifest["source"]["kind"] == "wikixml" and len(two.manifest["source"]["files"]) == 2
     texts = list(WikiXMLSource(tmp_path / "dumps").documents())
-    assert len(texts) == 24                      # redirects and talk pages skipped
+    assert len(texts) == 24  # redirects and talk pages skipped
     assert not any("cite" in t or "[[" in t for t in texts)  # markup stripped in the workers
     words, docs = reference(texts, tok)
     assert two.vocab.words == words
@@ -104,8 +104,13 @@ def test_build_killed_with_sigkill_resumes_to_the_same_corpus(tmp_path, text_tre
     root, _ = text_tree
     out = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(root), str(out)], env=env,
-                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, str(root), str(out)],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (out / ".build" / "raw-00002.json").exists():
@@ -132,25 +137,30 @@ def test_build_killed_with_sigkill_resumes_to_the_same_corpus(tmp_path, text_tre
 
     monkeypatch.setattr(_RawState, "commit", recording_commit)
     _RecordingText.skips = []
-    resumed = build_corpus(_RecordingText(root), out, workers=2, shard_tokens=300, batch_chars=400,
-                           vocab_size=40, progress=False)
+    resumed = build_corpus(
+        _RecordingText(root), out, workers=2, shard_tokens=300, batch_chars=400, vocab_size=40, progress=False
+    )
     # Finished shards were neither re-read nor re-tokenised: the source restarted after them.
     assert _RecordingText.skips == [committed.consumed]
     assert rewritten and rewritten[0] == len(committed.shards)
     monkeypatch.setattr(_RawState, "commit", original_commit)
-    fresh = build_corpus(root, tmp_path / "fresh", workers=1, shard_tokens=300, batch_chars=400, vocab_size=40,
-                         progress=False)
+    fresh = build_corpus(
+        root, tmp_path / "fresh", workers=1, shard_tokens=300, batch_chars=400, vocab_size=40, progress=False
+    )
     same_corpus(resumed, fresh)
     assert not (out / ".build").exists()
     TokenCorpus.open(out)  # every checksum verifies
 
 
-
 def test_shard_cuts_do_not_depend_on_batching(tmp_path, text_tree):
     root, texts = text_tree
     tok = Tokenizer(min_doc_tokens=5)  # some documents are dropped, and still counted as consumed
-    builds = [build_corpus(root, tmp_path / f"b{chars}", tokenizer=tok, shard_tokens=450, batch_chars=chars,
-                           workers=1, progress=False) for chars in (40, 900, 1 << 20)]
+    builds = [
+        build_corpus(
+            root, tmp_path / f"b{chars}", tokenizer=tok, shard_tokens=450, batch_chars=chars, workers=1, progress=False
+        )
+        for chars in (40, 900, 1 << 20)
+    ]
     for other in builds[1:]:
         same_corpus(builds[0], other)
     corpus = builds[0]
@@ -176,11 +186,12 @@ def test_hf_streaming_build_resumes_from_the_dataset_state(tmp_path, rng):
     """An interrupted build of a streaming dataset restarts at its stored state_dict(), not by re-reading every row."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     words = [f"w{i}" for i in range(40)]
     texts = [" ".join(rng.choice(words, size=int(rng.integers(5, 40)))) for _ in range(300)]
     files = []
     for f in range(4):  # four parquet shards in the wikimedia/wikipedia schema
-        rows = [{"id": str(i), "url": "u", "title": "t", "text": t} for i, t in enumerate(texts[75 * f:75 * (f + 1)])]
+        rows = [{"id": str(i), "url": "u", "title": "t", "text": t} for i, t in enumerate(texts[75 * f : 75 * (f + 1)])]
         files.append(tmp_path / f"wiki-{f:05d}.parquet")
         pq.write_table(pa.Table.from_pylist(rows), files[-1], row_group_size=20)
     source = _RecordingHF("parquet", None, data_files=[str(p) for p in files])
@@ -226,6 +237,7 @@ def test_wikipedia_dumps_resume_at_the_dump_file_being_read(tmp_path, rng, monke
 def test_build_memory_does_not_grow_with_the_corpus(tmp_path, rng):
     """Peak traced memory of a build is set by the batch, shard and type table sizes, not by the tokens."""
     import tracemalloc
+
     words = np.array([f"w{i}" for i in range(2000)])
     peaks = []
     for n_lines in (1_000, 16_000):  # 100k and 1.6M tokens, the same 2000 types

@@ -1,4 +1,5 @@
 """Every source on small local files, and gensim's shipped Wikipedia dump."""
+
 from __future__ import annotations
 
 import bz2
@@ -10,10 +11,25 @@ import pyarrow.parquet as pq
 import pytest
 
 from cooc._core.errors import InputDataError, InvalidParameterError
-from cooc.corpus.sources import HFDatasetSource, JSONLSource, ParquetSource, TextSource, WikiXMLSource, detect_format, open_source
+from cooc.corpus.sources import (
+    HFDatasetSource,
+    JSONLSource,
+    ParquetSource,
+    TextSource,
+    WikiXMLSource,
+    detect_format,
+    open_source,
+)
 
-ROWS = [{"id": str(i), "url": f"https://en.wikipedia.org/wiki?curid={i}", "title": f"T{i}",
-         "text": f"Article {i} says hello world number {i}."} for i in range(7)]
+ROWS = [
+    {
+        "id": str(i),
+        "url": f"https://en.wikipedia.org/wiki?curid={i}",
+        "title": f"T{i}",
+        "text": f"Article {i} says hello world number {i}.",
+    }
+    for i in range(7)
+]
 
 
 @pytest.fixture
@@ -134,6 +150,7 @@ def test_wikipedia_dump(wiki_docs):
 
 def _dump():
     from cooc.data import wiki_sample_path
+
     return wiki_sample_path()
 
 
@@ -150,6 +167,7 @@ def test_detect_format(tmp_path, parquet_file):
 @pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])
 def test_iter_lines_in_blocks_equals_line_iteration(tmp_path, block):
     from cooc.corpus.sources.text import iter_lines
+
     raw = "a\nb\r\nc\x0bd\u2028e\n\n  \nlast caf\xe9".encode("utf-8") + b"\nbad \xff byte\nend"
     (tmp_path / "t.txt").write_bytes(raw)
     expected = [line.decode("utf-8", errors="replace") for line in open(tmp_path / "t.txt", "rb")]

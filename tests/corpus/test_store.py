@@ -1,4 +1,5 @@
 """build -> open -> tokens equal a straightforward Python reference; resume; bad inputs."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from cooc.corpus.store import CorpusWriter, TokenCorpus
-from cooc.corpus.build import build_corpus
 from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from cooc.corpus.build import build_corpus
 from cooc.corpus.sources import TextSource
+from cooc.corpus.store import CorpusWriter, TokenCorpus
 from cooc.corpus.tokenize import Tokenizer
 from cooc.corpus.vocab import Vocabulary
 
@@ -42,13 +43,22 @@ def small_text(tmp_path, rng):
     return path, lines
 
 
-@pytest.mark.parametrize("vocab_size, min_count, oov, min_doc", [(None, 1, "keep", 0), (20, 1, "keep", 3),
-                                                                  (25, 3, "drop", 5)])
+@pytest.mark.parametrize(
+    "vocab_size, min_count, oov, min_doc", [(None, 1, "keep", 0), (20, 1, "keep", 3), (25, 3, "drop", 5)]
+)
 def test_build_equals_reference(tmp_path, small_text, vocab_size, min_count, oov, min_doc):
     path, lines = small_text
     tok = Tokenizer(min_doc_tokens=min_doc)
-    built = build_corpus(path, tmp_path / "c", tokenizer=tok, vocab_size=vocab_size, min_count=min_count, oov=oov,
-                         shard_tokens=500, progress=False)
+    built = build_corpus(
+        path,
+        tmp_path / "c",
+        tokenizer=tok,
+        vocab_size=vocab_size,
+        min_count=min_count,
+        oov=oov,
+        shard_tokens=500,
+        progress=False,
+    )
     words, docs = reference(lines, tok, vocab_size, min_count, oov)
     reopened = TokenCorpus.open(tmp_path / "c")
     assert reopened.manifest == built.manifest
@@ -64,8 +74,9 @@ def test_build_equals_reference(tmp_path, small_text, vocab_size, min_count, oov
 
 def test_wikipedia_sample_equals_reference(tmp_path, wiki_docs):
     tok = Tokenizer(min_doc_tokens=200)
-    corpus = build_corpus(_dump(), tmp_path / "wiki", tokenizer=tok, vocab_size=5000, progress=False,
-                          shard_tokens=100_000)
+    corpus = build_corpus(
+        _dump(), tmp_path / "wiki", tokenizer=tok, vocab_size=5000, progress=False, shard_tokens=100_000
+    )
     words, docs = reference(wiki_docs, tok, 5000)
     assert corpus.vocab.words == words
     assert corpus_docs(corpus) == docs
@@ -73,6 +84,7 @@ def test_wikipedia_sample_equals_reference(tmp_path, wiki_docs):
 
 def _dump():
     from cooc.data import wiki_sample_path
+
     return wiki_sample_path()
 
 
@@ -82,18 +94,24 @@ def test_vocabulary_rank_order_is_count_then_bytes(seed):
     sort by (-count, bytes) on types that share long prefixes, differ by NUL or non-ASCII bytes, or tie in
     count; and the vocabulary chosen from it is the reference's at any size."""
     from cooc.corpus.build import _choose_vocab, _rank_order
+
     rng = np.random.default_rng(seed)
     stems = [b"", b"a", b"internat", b"internationa", b"\xc3\xa9t\xc3\xa9", b"zz\x00"]
-    types = sorted({stems[rng.integers(len(stems))] + bytes(rng.integers(0, 256, rng.integers(0, 12)).tolist())
-                    for _ in range(3000)})
+    types = sorted(
+        {
+            stems[rng.integers(len(stems))] + bytes(rng.integers(0, 256, rng.integers(0, 12)).tolist())
+            for _ in range(3000)
+        }
+    )
     rng.shuffle(types)
     counts = rng.integers(0, 6, len(types)) ** 2
     ids = np.flatnonzero(counts >= 1)
     reference = sorted(ids.tolist(), key=lambda i: (-counts[i], types[i]))
     assert ids[_rank_order(types, ids, counts[ids])].tolist() == reference
     every = np.arange(len(types))
-    assert every[_rank_order(types, every, counts)].tolist() == sorted(range(len(types)),
-                                                                      key=lambda i: (-counts[i], types[i]))
+    assert every[_rank_order(types, every, counts)].tolist() == sorted(
+        range(len(types)), key=lambda i: (-counts[i], types[i])
+    )
     text = [t for t in types if t.decode("utf-8", "replace").encode() == t]  # valid UTF-8, as the build's types
     c = counts[[types.index(t) for t in text]]
     for size in (None, 1, 50, len(text)):
@@ -107,7 +125,9 @@ def test_two_workers_equal_one(tmp_path, small_text):
     one = build_corpus(path, tmp_path / "one", shard_tokens=700, progress=False, workers=1, batch_chars=500)
     two = build_corpus(path, tmp_path / "two", shard_tokens=700, progress=False, workers=2, batch_chars=500)
     assert one.vocab == two.vocab
-    assert [s["tokens_checksum"] for s in one.manifest["shards"]] == [s["tokens_checksum"] for s in two.manifest["shards"]]
+    assert [s["tokens_checksum"] for s in one.manifest["shards"]] == [
+        s["tokens_checksum"] for s in two.manifest["shards"]
+    ]
 
 
 def test_resume_after_interruption(tmp_path, small_text):
@@ -124,7 +144,9 @@ def test_resume_after_interruption(tmp_path, small_text):
     resumed = build_corpus(path, tmp_path / "cut", shard_tokens=400, progress=False)
     assert resumed.vocab == full.vocab
     assert corpus_docs(resumed) == corpus_docs(full)
-    assert [s["tokens_checksum"] for s in resumed.manifest["shards"]] == [s["tokens_checksum"] for s in full.manifest["shards"]]
+    assert [s["tokens_checksum"] for s in resumed.manifest["shards"]] == [
+        s["tokens_checksum"] for s in full.manifest["shards"]
+    ]
     assert not (tmp_path / "cut" / ".build").exists()
 
 
@@ -241,8 +263,12 @@ def test_messy_text_files_build_like_decoded_lines(tmp_path, workers):
     raw_b = b"bad \xff byte here\n" + b"ok Line " * 1200 + b"\n\x00nul inside\n"  # NUL past the binary check
     (folder / "a.txt").write_bytes(raw_a)
     (folder / "b.txt").write_bytes(raw_b)
-    lines = [line.decode("utf-8", errors="replace") for raw in (raw_a, raw_b) for line in raw.splitlines(True)
-             if b"\r" not in line or line.endswith(b"\r\n")]
+    lines = [
+        line.decode("utf-8", errors="replace")
+        for raw in (raw_a, raw_b)
+        for line in raw.splitlines(True)
+        if b"\r" not in line or line.endswith(b"\r\n")
+    ]
     tok = Tokenizer()
     with pytest.warns(UserWarning, match=r"b\.txt.*1 lines"):
         built = build_corpus(folder, tmp_path / "c", workers=workers, shard_tokens=7, batch_chars=16, progress=False)

@@ -1,4 +1,5 @@
 """Tokeniser rules on hand-written strings, and the compiled path against the Python reference."""
+
 from __future__ import annotations
 
 import io
@@ -6,27 +7,31 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.corpus.tokenize import Tokenizer, delete_numbers, load_substitutions, normalise
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Hello, World!", ["hello", "world"]),
-    ("Don't stop", ["dont", "stop"]),
-    ("rock'n'roll", ["rocknroll"]),
-    ("'quoted' words", ["quoted", "words"]),
-    ("It’s typographic", ["its", "typographic"]),
-    ("1,000 people in 2020", ["people", "in", "2020"]),
-    ("pi is 3.14159 roughly", ["pi", "is", "roughly"]),
-    ("1,000,000 dollars", ["000", "dollars"]),  # left-to-right like re.sub: "1,000" goes, ",000" stays
-    ("U.S. army", ["u", "s", "army"]),
-    ("end.Next 5.x", ["end", "next", "5", "x"]),
-    ("Café naïve", ["caf", "na", "ve"]),
-    ("tab\tand\nnewline", ["tab", "and", "newline"]),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hello, World!", ["hello", "world"]),
+        ("Don't stop", ["dont", "stop"]),
+        ("rock'n'roll", ["rocknroll"]),
+        ("'quoted' words", ["quoted", "words"]),
+        ("It’s typographic", ["its", "typographic"]),
+        ("1,000 people in 2020", ["people", "in", "2020"]),
+        ("pi is 3.14159 roughly", ["pi", "is", "roughly"]),
+        ("1,000,000 dollars", ["000", "dollars"]),  # left-to-right like re.sub: "1,000" goes, ",000" stays
+        ("U.S. army", ["u", "s", "army"]),
+        ("end.Next 5.x", ["end", "next", "5", "x"]),
+        ("Café naïve", ["caf", "na", "ve"]),
+        ("tab\tand\nnewline", ["tab", "and", "newline"]),
+        ("", []),
+    ],
+)
 def test_wiki_rule(text, expected):
     assert Tokenizer()(text) == expected
 
@@ -37,7 +42,15 @@ def test_alpha_rule_drops_digits():
 
 def test_substitutions_join_longest_phrase_first():
     tok = Tokenizer(substitutions={"new york": "new-york", "New York City": "nyc"})
-    assert tok("I love New York; New York City too, and new  york.") == ["i", "love", "new-york", "nyc", "too", "and", "new-york"]
+    assert tok("I love New York; New York City too, and new  york.") == [
+        "i",
+        "love",
+        "new-york",
+        "nyc",
+        "too",
+        "and",
+        "new-york",
+    ]
     assert tok("renew yorkshire") == ["renew", "yorkshire"]  # only whole words
 
 
@@ -110,11 +123,12 @@ def test_compiled_batch_equals_reference(texts, rule, min_tokens):
 
 def test_stream_encoder_keeps_ids_across_batches(wiki_docs):
     from cooc.corpus.tokenize import StreamEncoder
+
     tok = Tokenizer()
     for encoder in (StreamEncoder(tok), _python_encoder(tok)):
         types: list[bytes] = []
         for start in range(0, len(wiki_docs), 25):
-            batch = wiki_docs[start:start + 25]
+            batch = wiki_docs[start : start + 25]
             new, ids, _ = encoder.encode(batch)
             assert not set(new) & set(types)
             types += new
@@ -123,6 +137,7 @@ def test_stream_encoder_keeps_ids_across_batches(wiki_docs):
 
 def _python_encoder(tok):
     from cooc.corpus.tokenize import StreamEncoder
+
     encoder = StreamEncoder(tok)
     encoder._fast = None
     return encoder
@@ -148,7 +163,7 @@ def test_table_and_arena_growth(rng):
     """Many distinct and long types in one batch force several rehashes and arena growths."""
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     words = ["".join(rng.choice(letters, size=rng.integers(1, 40))) for _ in range(60_000)]
-    texts = [" ".join(words[i:i + 1000]) for i in range(0, len(words), 1000)]
+    texts = [" ".join(words[i : i + 1000]) for i in range(0, len(words), 1000)]
     tok = Tokenizer()
     types, ids, lengths = tok.encode_batch(texts)
     assert [types[i].decode() for i in ids] == words
@@ -157,13 +172,15 @@ def test_table_and_arena_growth(rng):
 
 def test_non_ascii_characters_that_lowercase_to_ascii_are_all_listed():
     from cooc.corpus._tokenize_fast import TO_ASCII_LOWER
+
     found = {chr(c) for c in range(128, 0x110000) if any(ord(x) < 128 for x in chr(c).lower())}
     assert found == {char for char, _ in TO_ASCII_LOWER}
     assert all(char.lower() == lower for char, lower in TO_ASCII_LOWER)
 
 
-@pytest.mark.parametrize("text", ["İstanbul KELVIN \u212aelvin", "ÀÉÎ Straße DON’T Don't 1,5 X1.5Y ΣΑΣ",
-                                  "ASCII ONLY, Mixed Case 3.14 It'S"])
+@pytest.mark.parametrize(
+    "text", ["İstanbul KELVIN \u212aelvin", "ÀÉÎ Straße DON’T Don't 1,5 X1.5Y ΣΑΣ", "ASCII ONLY, Mixed Case 3.14 It'S"]
+)
 def test_compiled_lowercasing_equals_str_lower(text):
     tok = Tokenizer()
     types, ids, _ = tok.encode_batch([text, text.upper(), text.swapcase()])
@@ -171,16 +188,38 @@ def test_compiled_lowercasing_equals_str_lower(text):
     assert [types[i] for i in ids] == [ref_types[i] for i in ref_ids]
 
 
-_LINE_BYTES = st.lists(st.one_of(st.sampled_from([b"\n", b"\x00", b" ", b"A", b"b", b"1", b",", b".", b"'",
-                                                  "’".encode(), "İ".encode(), "\u212a".encode(), "é".encode(),
-                                                  "😀".encode(), b"\r"]),
-                                 st.binary(min_size=1, max_size=3)), max_size=40).map(b"".join)
+_LINE_BYTES = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                b"\n",
+                b"\x00",
+                b" ",
+                b"A",
+                b"b",
+                b"1",
+                b",",
+                b".",
+                b"'",
+                "’".encode(),
+                "İ".encode(),
+                "\u212a".encode(),
+                "é".encode(),
+                "😀".encode(),
+                b"\r",
+            ]
+        ),
+        st.binary(min_size=1, max_size=3),
+    ),
+    max_size=40,
+).map(b"".join)
 
 
 @settings(max_examples=300, deadline=None)
 @given(_LINE_BYTES, st.sampled_from(["wiki", "alpha"]), st.integers(0, 2), st.booleans())
 def test_encode_lines_equals_decoding_each_line(data, rule, min_tokens, compiled):
     from cooc.corpus.tokenize import StreamEncoder
+
     tok = Tokenizer(rule, min_doc_tokens=min_tokens)
     encoder = StreamEncoder(tok) if compiled else _python_encoder(tok)
     types, ids, lengths, bad = encoder.encode_lines(data)
@@ -203,6 +242,7 @@ def _decodes(raw):
 @given(st.binary(max_size=12))
 def test_utf8_validator_agrees_with_python(raw):
     from cooc.corpus._tokenize_fast import invalid_utf8_lines
+
     expected = sum(not _decodes(line) for line in io.BytesIO(raw))
     assert invalid_utf8_lines(np.frombuffer(raw, dtype=np.uint8)) == expected
     assert invalid_utf8_lines(np.frombuffer(raw + b"\n", dtype=np.uint8)) == expected

@@ -65,7 +65,9 @@ def test_load_corrupt(tmp_path):
         Vocabulary.load(tmp_path / "absent.tsv")
 
 
-@pytest.mark.parametrize("damage, message", [(b"\xff\xfe\tbroken\n", "not valid UTF-8"), (b"word\tnot-a-count\n", "line 1 is not")])
+@pytest.mark.parametrize(
+    "damage, message", [(b"\xff\xfe\tbroken\n", "not valid UTF-8"), (b"word\tnot-a-count\n", "line 1 is not")]
+)
 def test_a_damaged_vocabulary_file_is_a_clear_error(tmp_path, damage, message):
     path = tmp_path / "vocab.tsv"
     Vocabulary(["a", "b"], [3, 1]).save(path)

@@ -1,4 +1,5 @@
 """Tiny corpora and a brute-force reference counter for the counting tests."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,8 +21,13 @@ def write_corpus(root, docs, n_words, oov=True, shard_tokens=1 << 24):
     counts = np.bincount(tokens[tokens < n_words], minlength=n_words)[:n_words]
     # ids must be frequency ranks: counts non-increasing is not required by the counter
     vocab = Vocabulary([f"w{i}" for i in range(n_words)], counts)
-    writer = CorpusWriter(root / f"corpus{next(_names)}", vocab, source={"kind": "test"},
-                          oov_id=n_words if oov else None, shard_tokens=shard_tokens)
+    writer = CorpusWriter(
+        root / f"corpus{next(_names)}",
+        vocab,
+        source={"kind": "test"},
+        oov_id=n_words if oov else None,
+        shard_tokens=shard_tokens,
+    )
     writer.add_documents(tokens, offsets)
     return writer.close()
 
@@ -51,5 +57,6 @@ def brute_force(docs, vocab_size, window, weighting, oov="drop", symmetric=True,
 def small_chunks(monkeypatch):
     """Let tiny budgets give tiny chunks, so chunk cuts, carries and spills happen on small corpora."""
     from cooc.count import planning
+
     monkeypatch.setattr(planning, "MIN_CHUNK_TOKENS", 8)
     monkeypatch.setattr(planning, "fixed_bytes", lambda vocab_size: 40 * vocab_size + 1024)

@@ -1,4 +1,5 @@
 """Head layout, tagged-key reduction, run merging and spilling against plain references."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,10 +59,10 @@ def test_run_store_spills_and_merges_by_key_range(rng, tmp_path):
 
 
 def test_head_run_lists_cells_in_key_order(xp):
-    lay = HeadLayout.for_bound(4, 4)            # rows hold 4, 2, 1, 1 columns
+    lay = HeadLayout.for_bound(4, 4)  # rows hold 4, 2, 1, 1 columns
     head = xp.zeros(2 * lay.cells, dtype=xp.int64)
-    head[lay.row_start[1] + 1] = 5              # plane 0, cell (1, 1)
-    head[lay.cells + lay.row_start[3]] = 7      # plane 1, cell (3, 0)
+    head[lay.row_start[1] + 1] = 5  # plane 0, cell (1, 1)
+    head[lay.cells + lay.row_start[3]] = 7  # plane 1, cell (3, 0)
     keys, values = head_run(xp, head, lay, 4, 2)
     assert to_numpy(keys).tolist() == [1 * 4 + 1, (1 * 4 + 3) * 4 + 0]
     assert to_numpy(values).tolist() == [5, 7]

@@ -5,20 +5,22 @@ result must equal the host path's bit for bit — value dtype, index dtypes, ind
 indices and the bits of every value — for every weighting, symmetric and directional,
 full and partial heads.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from cooc._core.errors import InvalidParameterError
 from cooc.count import assemble, assemble_merged, counter
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
 from cooc.count.counter import count_cooccurrences, planes_to_csr, plus_transpose, weigh_planes
 from cooc.count.windows import integer_weights
-from cooc._core.errors import InvalidParameterError
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 WEIGHTINGS = ["uniform", "linear", "harmonic"]
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -36,7 +38,7 @@ def assert_same_bits(got: sp.csr_matrix, ref: sp.csr_matrix, index_dtype=None) -
     assert got.indices.dtype == got.indptr.dtype == (ref.indices.dtype if index_dtype is None else index_dtype)
     np.testing.assert_array_equal(got.indptr, ref.indptr)
     np.testing.assert_array_equal(got.indices, ref.indices)
-    np.testing.assert_array_equal(got.data.view(np.int64), ref.data.view(np.int64))   # the bits, not closeness
+    np.testing.assert_array_equal(got.data.view(np.int64), ref.data.view(np.int64))  # the bits, not closeness
     assert got.has_canonical_format
 
 
@@ -53,19 +55,25 @@ def sparse_ints(rng, n, density, top=2**40):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
-@given(V=st.integers(1, 24), density=st.floats(0, 1), weigh=weights(), symmetric=st.booleans(),
-       block=st.integers(1, 700), seed=st.integers(0, 2**32 - 1))
+@given(
+    V=st.integers(1, 24),
+    density=st.floats(0, 1),
+    weigh=weights(),
+    symmetric=st.booleans(),
+    block=st.integers(1, 700),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_full_head_assembly_equals_host_path(xp, V, density, weigh, symmetric, block, seed):
     rng = np.random.default_rng(seed)
     forward = sparse_ints(rng, V * V, density).reshape(V, V)
     ref = host_path(sp.csr_matrix(forward), symmetric, *weigh)
-    head = xp.asarray(forward.ravel().copy())      # numpy: a copy, as the device head is
+    head = xp.asarray(forward.ravel().copy())  # numpy: a copy, as the device head is
     m = head.reshape(V, V)
     if symmetric:
         assemble.symmetrize_dense(xp, m, block=max(1, block // 50))
     got = assemble.dense_to_csr(xp, m, *weigh, block_cells=block)
     assert_same_bits(got, ref)
-    raw = assemble.dense_planes(xp, xp.asarray(forward.ravel().copy()), V, 1, symmetric)[0]    # unweighted: int64
+    raw = assemble.dense_planes(xp, xp.asarray(forward.ravel().copy()), V, 1, symmetric)[0]  # unweighted: int64
     assert_same_bits(raw, host_path(sp.csr_matrix(forward), symmetric, "uniform", 1))
 
 
@@ -81,11 +89,20 @@ def tail_runs(rng, layout, V, n_runs, density):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
-@given(V=st.integers(1, 24), head_share=st.floats(0, 1), density=st.floats(0, 1), n_runs=st.integers(0, 4),
-       weigh=weights(), symmetric=st.booleans(), block_cells=st.integers(1, 200), block_entries=st.integers(1, 300),
-       seed=st.integers(0, 2**32 - 1))
-def test_partial_head_assembly_equals_host_path(xp, V, head_share, density, n_runs, weigh, symmetric, block_cells,
-                                               block_entries, seed):
+@given(
+    V=st.integers(1, 24),
+    head_share=st.floats(0, 1),
+    density=st.floats(0, 1),
+    n_runs=st.integers(0, 4),
+    weigh=weights(),
+    symmetric=st.booleans(),
+    block_cells=st.integers(1, 200),
+    block_entries=st.integers(1, 300),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_partial_head_assembly_equals_host_path(
+    xp, V, head_share, density, n_runs, weigh, symmetric, block_cells, block_entries, seed
+):
     rng = np.random.default_rng(seed)
     layout = HeadLayout.fit(V, int(head_share * V * V))
     head = sparse_ints(rng, layout.cells, density)
@@ -93,9 +110,19 @@ def test_partial_head_assembly_equals_host_path(xp, V, head_share, density, n_ru
     keys, values = merge_runs(runs + [head_run(np, head, layout, V, 1)])
     ref = host_path(planes_to_csr(keys, values, V, 1)[0], symmetric, *weigh)
     released = []
-    got = assemble_merged.merged_to_csr(xp, xp.asarray(head), layout, runs, V, symmetric=symmetric, weighting=weigh[0],
-                                 scale=weigh[1], release=lambda: released.append(True), block_cells=block_cells,
-                                 block_entries=block_entries)
+    got = assemble_merged.merged_to_csr(
+        xp,
+        xp.asarray(head),
+        layout,
+        runs,
+        V,
+        symmetric=symmetric,
+        weighting=weigh[0],
+        scale=weigh[1],
+        release=lambda: released.append(True),
+        block_cells=block_cells,
+        block_entries=block_entries,
+    )
     assert released == [True]
     assert_same_bits(got, ref)
 
@@ -113,10 +140,19 @@ def test_indices_switch_to_int64_at_the_limit(xp, rng, symmetric):
             assemble.symmetrize_dense(xp, m)
         assert_same_bits(assemble.dense_to_csr(xp, m, "harmonic", 2520, index_limit=limit, block_cells=50), ref, dtype)
         layout = HeadLayout.fit(V, V * V // 3)
-        got = assemble_merged.merged_to_csr(xp, xp.asarray(head_part(forward, layout)), layout, [tail_part(forward, layout)],
-                                     V,
-                                     symmetric=symmetric, weighting="harmonic", scale=2520, index_limit=limit,
-                                     block_cells=30, block_entries=40)
+        got = assemble_merged.merged_to_csr(
+            xp,
+            xp.asarray(head_part(forward, layout)),
+            layout,
+            [tail_part(forward, layout)],
+            V,
+            symmetric=symmetric,
+            weighting="harmonic",
+            scale=2520,
+            index_limit=limit,
+            block_cells=30,
+            block_entries=40,
+        )
         assert_same_bits(got, ref, dtype)
     assert assemble.index_dtype(2**31 - 2, 10) == np.int32
     assert assemble.index_dtype(2**31 - 1, 10) == assemble.index_dtype(5, 2**31 - 1) == np.int64
@@ -124,7 +160,7 @@ def test_indices_switch_to_int64_at_the_limit(xp, rng, symmetric):
 
 def head_part(dense, layout):
     """The head part of a dense forward matrix, in the head's flat layout."""
-    return np.concatenate([dense[a, :layout.row_len[a]] for a in range(dense.shape[0])]).astype(np.int64)
+    return np.concatenate([dense[a, : layout.row_len[a]] for a in range(dense.shape[0])]).astype(np.int64)
 
 
 def tail_part(dense, layout):
@@ -138,8 +174,12 @@ def tail_part(dense, layout):
 def test_host_writer_stages_through_small_buffers(xp, rng):
     """Pieces larger than a staging slot, slots reused, mixed dtypes, empty pieces."""
     writer = assemble.HostWriter(xp, slot_bytes=40, slots=2)
-    arrays = [rng.integers(-2**62, 2**62, 1000), rng.integers(0, 2**31 - 1, 333).astype(np.int32),
-              rng.random(77), np.zeros(0, np.int64)]
+    arrays = [
+        rng.integers(-(2**62), 2**62, 1000),
+        rng.integers(0, 2**31 - 1, 333).astype(np.int32),
+        rng.random(77),
+        np.zeros(0, np.int64),
+    ]
     out = [np.empty_like(a) for a in arrays]
     try:
         for dst, src in zip(out, arrays):
@@ -164,11 +204,12 @@ def test_row_blocks_cover_every_row_within_the_limit(rng):
 
 def test_merge_steps_need_room_for_a_row():
     V = 1000
-    steps = assemble_merged.merge_steps(head_cells=10**6, head_entries=10**5, run_entries=10**6, vocab_size=V,
-                                 budget=10**9)
+    steps = assemble_merged.merge_steps(
+        head_cells=10**6, head_entries=10**5, run_entries=10**6, vocab_size=V, budget=10**9
+    )
     assert steps is not None and V <= steps[0] <= assemble.BLOCK_CELLS and steps[1] >= 2 * V
-    assert assemble_merged.merge_steps(10**6, 10**5, 10**8, V, 10**9) is None           # entries alone exceed it
-    assert assemble_merged.merge_steps(10**8, 2 * 10**7, 0, V, 10**9) is None           # head + its entries
+    assert assemble_merged.merge_steps(10**6, 10**5, 10**8, V, 10**9) is None  # entries alone exceed it
+    assert assemble_merged.merge_steps(10**8, 2 * 10**7, 0, V, 10**9) is None  # head + its entries
 
 
 def test_result_arrays_are_taken_as_they_are():
@@ -176,8 +217,9 @@ def test_result_arrays_are_taken_as_they_are():
     m = assemble.csr_from_parts(data, indices, indptr, (2, 2))
     assert m.data is data and m.indices is indices and m.indptr is indptr and m.has_canonical_format
     from cooc.cooccurrence.matrix import _csr
+
     kept = _csr(m)
-    assert np.shares_memory(kept.indices, indices) and np.shares_memory(kept.data, data)   # views, no copies
+    assert np.shares_memory(kept.indices, indices) and np.shares_memory(kept.data, data)  # views, no copies
     assert kept.has_canonical_format
 
 
@@ -194,8 +236,9 @@ def same_result(a, b) -> None:
 
 @pytest.mark.parametrize("weighting", WEIGHTINGS)
 @pytest.mark.parametrize("directional", [False, True])
-def test_counter_device_paths_equal_the_host_path(make_corpus, rng, small_chunks, monkeypatch, tmp_path, weighting,
-                                                   directional):
+def test_counter_device_paths_equal_the_host_path(
+    make_corpus, rng, small_chunks, monkeypatch, tmp_path, weighting, directional
+):
     """Full head (also per offset) and partial head with spilled runs, through count_cooccurrences."""
     docs = [rng.integers(0, 301, rng.integers(0, 200)) for _ in range(30)]
     corpus = make_corpus(docs, 300, shard_tokens=1000)
@@ -206,9 +249,12 @@ def test_counter_device_paths_equal_the_host_path(make_corpus, rng, small_chunks
     with monkeypatch.context() as patch:
         seen = []
         real = counter._assemble_planes
-        patch.setattr(counter, "_assemble_planes", lambda eng, store, plan, xp, device, *a:
-                      seen.append(1) or real(eng, store, plan, xp, "cuda", *a))
-        patch.setattr(assemble_merged, "merge_steps", lambda *a: (37, 50))   # a 40 kB budget: tiny steps
+        patch.setattr(
+            counter,
+            "_assemble_planes",
+            lambda eng, store, plan, xp, device, *a: seen.append(1) or real(eng, store, plan, xp, "cuda", *a),
+        )
+        patch.setattr(assemble_merged, "merge_steps", lambda *a: (37, 50))  # a 40 kB budget: tiny steps
         for po in (False, True):
             got = count(corpus, per_offset=po, **kw)
             assert got.settings["count"]["assembly"] == "device: dense head"
@@ -217,9 +263,9 @@ def test_counter_device_paths_equal_the_host_path(make_corpus, rng, small_chunks
         assert got.settings["count"]["assembly"] == "device: head + runs" and got.settings["count"]["spills"] > 0
         same_result(got, small)
         assert set(got.settings["count"]["stages"]) >= {"head entries", "merge runs", "extract + copy"}
-        per = count(corpus, memory=40_000, per_offset=True, **kw)         # several planes: the host path
+        per = count(corpus, memory=40_000, per_offset=True, **kw)  # several planes: the host path
         assert per.settings["count"]["assembly"] == "host"
-        patch.setattr(assemble_merged, "merge_steps", lambda *a: None)           # does not fit
+        patch.setattr(assemble_merged, "merge_steps", lambda *a: None)  # does not fit
         assert count(corpus, memory=40_000, **kw).settings["count"]["assembly"] == "host"
         patch.setattr(assemble, "ALLOW_HOST_FALLBACK", False)
         with pytest.raises(InvalidParameterError, match="host fallback is off"):

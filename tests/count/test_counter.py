@@ -1,19 +1,20 @@
 """count_cooccurrences against hand-counted matrices and the brute-force definition."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from cooc import Cooccurrence
-from cooc.count import count_cooccurrences
 from cooc._core.errors import CoocError, CorruptFileError, InputDataError, InvalidParameterError
+from cooc.count import count_cooccurrences
 
 from .conftest import brute_force
 
 # doc "a b c a" (ids 0 1 2 0), window 2: forward pairs (a,b)1 (a,c)2 (b,c)1 (b,a)2 (c,a)1
 HAND = {
     "uniform": np.array([[0, 2, 2], [2, 0, 1], [2, 1, 0]]),
-    "linear": np.array([[0, 3, 3], [3, 0, 2], [3, 2, 0]]),       # w(1) = 2, w(2) = 1
+    "linear": np.array([[0, 3, 3], [3, 0, 2], [3, 2, 0]]),  # w(1) = 2, w(2) = 1
     "harmonic": np.array([[0, 1.5, 1.5], [1.5, 0, 1], [1.5, 1, 0]]),  # w(1) = 1, w(2) = 1/2
 }
 
@@ -47,7 +48,7 @@ def test_directional_is_forward_matrix(make_corpus):
 
 
 def test_oov_dropped_bridges_and_gap_breaks(make_corpus):
-    corpus = make_corpus([[0, 2, 1]], 2)          # id 2 is the reserved OOV id
+    corpus = make_corpus([[0, 2, 1]], 2)  # id 2 is the reserved OOV id
     bridged = count(corpus, window=1, weighting="uniform")
     np.testing.assert_array_equal(bridged.counts.toarray(), [[0, 1], [1, 0]])
     gap = count(corpus, window=1, weighting="uniform", oov="gap")
@@ -74,7 +75,7 @@ def test_document_boundaries_are_never_crossed(make_corpus):
 
 def test_diagonal_counts_twice_when_symmetric(make_corpus):
     corpus = make_corpus([[0, 0]], 1)
-    assert count(corpus, window=1, weighting="uniform").counts[0, 0] == 2   # as GloVe's cooccur
+    assert count(corpus, window=1, weighting="uniform").counts[0, 0] == 2  # as GloVe's cooccur
 
 
 @pytest.mark.parametrize("weighting", ["uniform", "linear", "harmonic"])
@@ -112,7 +113,7 @@ def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chun
         small = count(corpus, window=5, weighting="linear", memory=40_000, engine=engine, spill_dir=tmp_path / "spill")
         assert small.settings["count"]["spills"] > 0 and small.settings["count"]["chunk_tokens"] < 200
         assert (small.counts != big.counts).nnz == 0
-        assert not any((tmp_path / "spill").iterdir())   # spill folder cleaned up
+        assert not any((tmp_path / "spill").iterdir())  # spill folder cleaned up
 
 
 def test_vocab_size_larger_than_vocabulary_warns(make_corpus):
@@ -122,11 +123,20 @@ def test_vocab_size_larger_than_vocabulary_warns(make_corpus):
     assert res.shape == (2, 2)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"window": 0}, "window"), ({"window": -3}, "window"), ({"window": 2.5}, "window"),
-    ({"weighting": "gaussian"}, "weighting"), ({"oov": "keep"}, "oov"), ({"vocab_size": 0}, "vocab_size"),
-    ({"memory": "lots"}, "memory"), ({"device": "tpu"}, "device"), ({"engine": "magic"}, "engine"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"window": 0}, "window"),
+        ({"window": -3}, "window"),
+        ({"window": 2.5}, "window"),
+        ({"weighting": "gaussian"}, "weighting"),
+        ({"oov": "keep"}, "oov"),
+        ({"vocab_size": 0}, "vocab_size"),
+        ({"memory": "lots"}, "memory"),
+        ({"device": "tpu"}, "device"),
+        ({"engine": "magic"}, "engine"),
+    ],
+)
 def test_bad_parameters_raise_one_clear_error(make_corpus, kwargs, match):
     corpus = make_corpus([[0, 1]], 2)
     with pytest.raises(InvalidParameterError, match=match):
@@ -180,13 +190,13 @@ def test_keys_beyond_int32_with_a_large_vocabulary(make_corpus, rng, device):
             for j in range(1, 4):
                 if i + j < len(doc):
                     pair = (int(doc[i]), int(doc[i + j]))
-                    forward[pair] = forward.get(pair, 0) + 4 - j       # linear weights, L = 3
+                    forward[pair] = forward.get(pair, 0) + 4 - j  # linear weights, L = 3
     expected = dict(forward)
-    for (a, b), v in forward.items():                                    # C = F + F^T
+    for (a, b), v in forward.items():  # C = F + F^T
         expected[(b, a)] = expected.get((b, a), 0) + v
     for engine in engines_for(device):
         res = count(corpus, device, window=3, weighting="linear", memory="64MB", engine=engine)
-        assert res.settings["count"]["head_cells"] < V * V / 100     # most pairs go through the tail
+        assert res.settings["count"]["head_cells"] < V * V / 100  # most pairs go through the tail
         coo = res.counts.tocoo()
         got = {(int(r), int(c)): v for r, c, v in zip(coo.row, coo.col, coo.data)}
         assert got == expected
@@ -195,6 +205,7 @@ def test_keys_beyond_int32_with_a_large_vocabulary(make_corpus, rng, device):
 def test_without_numba_every_host_step_falls_back_to_numpy(make_corpus, rng, small_chunks, monkeypatch):
     """Run the numpy versions of the host-side steps (reduce, merge, head scan, CSR) and compare."""
     from cooc.count import _numba
+
     docs = [rng.integers(0, 301, rng.integers(0, 200)) for _ in range(30)]
     corpus = make_corpus(docs, 300)
     fast = count(corpus, window=4, weighting="harmonic", memory=40_000, per_offset=True)
@@ -209,11 +220,12 @@ def test_without_numba_every_host_step_falls_back_to_numpy(make_corpus, rng, sma
 def test_working_memory_stays_within_the_budget(make_corpus, rng):
     """Peak allocations (numpy's included) stay under the budget plus a few times the result's size."""
     import tracemalloc
+
     V = 3000
     ids = np.minimum(rng.zipf(1.1, 300_000) - 1, V)
     corpus = make_corpus(np.split(ids, 300), V)
     budget = 3_000_000
-    count(corpus, window=5, memory=budget)                     # compile and warm up outside the trace
+    count(corpus, window=5, memory=budget)  # compile and warm up outside the trace
     tracemalloc.start()
     try:
         res = count(corpus, window=5, memory=budget)

@@ -6,6 +6,7 @@
   :class:`~cooc.count.cuda.KernelEngine` is driven through it with numpy arrays, so its
   tail-overflow re-runs and the tiled kernel are compared with the vectorised engine.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -76,8 +77,11 @@ def emulated(tmp_path_factory):
     work = tmp_path_factory.mktemp("cuda_emu")
     (work / "emu.cpp").write_text(SHIM + SOURCE + LAUNCH)
     lib = work / "emu.so"
-    done = subprocess.run(["g++", "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-o", str(lib),
-                           str(work / "emu.cpp")], capture_output=True, text=True)
+    done = subprocess.run(
+        ["g++", "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-o", str(lib), str(work / "emu.cpp")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return ctypes.CDLL(str(lib))
 
@@ -121,7 +125,7 @@ def _run(engine, chunks):
     store = engine.store
     keys, values = engine.head_run()
     store.runs.append((keys, values))
-    parts = list(store.iter_merged(np.array([0, engine.plan.planes * engine.plan.vocab_size ** 2])))
+    parts = list(store.iter_merged(np.array([0, engine.plan.planes * engine.plan.vocab_size**2])))
     return parts[0]
 
 
@@ -149,7 +153,7 @@ def test_kernels_match_vectorized_engine(emulated, rng, per_offset, tile_n, tail
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
     if tail_batch == 24:
-        assert eng.reruns > 0   # the tail buffer overflowed and was re-run in halves
+        assert eng.reruns > 0  # the tail buffer overflowed and was re-run in halves
 
 
 def test_tile_cannot_overflow_32_bits():
@@ -170,8 +174,11 @@ def test_tile_cannot_overflow_32_bits():
 @pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
 def test_source_compiles_with_nvcc(tmp_path, arch):
     (tmp_path / "k.cu").write_text(SOURCE)
-    done = subprocess.run(["nvcc", f"-arch={arch}", "--ptx", "-o", str(tmp_path / "k.ptx"), str(tmp_path / "k.cu")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["nvcc", f"-arch={arch}", "--ptx", "-o", str(tmp_path / "k.ptx"), str(tmp_path / "k.cu")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     ptx = (tmp_path / "k.ptx").read_text()
     assert "cooc_count_plain" in ptx and "cooc_count_tiled" in ptx
@@ -181,6 +188,7 @@ def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
     """V x V head: nothing reaches the tail; F + F^T is formed in place block by block."""
     from cooc.count.assemble import symmetrize_dense
     from cooc.count.counter import plus_transpose
+
     V, window = 13, 3
     chunks = _chunks(rng, V, window, "drop")
     for per_offset in (False, True):
@@ -193,7 +201,7 @@ def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
         assert eng.full_head and not eng.store.runs
         planes = eng.dense_planes(symmetrize=True)
         for p, got in enumerate(planes):
-            forward = ref.head[p * V * V:(p + 1) * V * V].reshape(V, V)
+            forward = ref.head[p * V * V : (p + 1) * V * V].reshape(V, V)
             np.testing.assert_array_equal(got.toarray(), forward + forward.T)
             np.testing.assert_array_equal(got.toarray(), plus_transpose(sp.csr_matrix(forward)).toarray())
     m = rng.integers(0, 5, (10, 10))
@@ -204,6 +212,7 @@ def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
 
 def test_dense_to_csr_handles_empty_blocks():
     from cooc.count.assemble import dense_to_csr
+
     m = np.zeros((5, 5), dtype=np.int64)
     got = dense_to_csr(np, m, block_cells=10)
     assert got.nnz == 0 and got.indptr.tolist() == [0] * 6

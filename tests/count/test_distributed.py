@@ -1,4 +1,5 @@
 """Dask counting on a real LocalCluster (2 worker processes) equals the single-machine count, bit for bit."""
+
 from __future__ import annotations
 
 import os
@@ -11,10 +12,10 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from cooc import Cooccurrence  # noqa: E402
+from cooc._core.errors import InputDataError, InvalidParameterError, MissingDependencyError  # noqa: E402
 from cooc.cooccurrence.blocked import BlockedCooccurrence  # noqa: E402
 from cooc.count import count_cooccurrences  # noqa: E402
 from cooc.count.distributed import TASK_PREFIX, connect, count_distributed, open_part  # noqa: E402
-from cooc._core.errors import InputDataError, InvalidParameterError, MissingDependencyError  # noqa: E402
 
 from ..corpora import id_corpus, zipf_docs  # noqa: E402
 
@@ -39,11 +40,12 @@ def corpus(tmp_path_factory):
 
 def assert_same(a: Cooccurrence, b: Cooccurrence) -> None:
     assert a.counts.dtype == b.counts.dtype and a.shape == b.shape
-    assert (a.counts != b.counts).nnz == 0           # exact: integers, or the same float64 rounding
+    assert (a.counts != b.counts).nnz == 0  # exact: integers, or the same float64 rounding
     np.testing.assert_array_equal(a.unigram, b.unigram)
     assert a.vocab == b.vocab
-    assert {k: v for k, v in a.settings.items() if k != "count"} == \
-        {k: v for k, v in b.settings.items() if k != "count"}
+    assert {k: v for k, v in a.settings.items() if k != "count"} == {
+        k: v for k, v in b.settings.items() if k != "count"
+    }
     assert (a.per_offset is None) == (b.per_offset is None)
     for x, y in zip(a.per_offset or [], b.per_offset or []):
         assert (x != y).nnz == 0 and x.dtype == y.dtype
@@ -115,8 +117,10 @@ class KillOnce(distributed.WorkerPlugin):
 def test_worker_killed_mid_job_gives_the_same_matrix(corpus, tmp_path):
     local = count_cooccurrences(corpus, window=5, progress=False)
     flag = tmp_path / f"killed-{uuid.uuid4().hex}"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl, \
-            distributed.Client(cl) as c:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl,
+        distributed.Client(cl) as c,
+    ):
         before = set(c.scheduler_info()["workers"])
         c.register_plugin(KillOnce(str(flag)))
         dist = count_distributed(corpus, c, window=5, progress=False)
@@ -134,8 +138,10 @@ def test_worker_sees_a_different_corpus(corpus):
     assert part.n_tokens == sum(corpus.manifest["shards"][k]["n_tokens"] for k in (1, 2))
 
 
-@pytest.mark.parametrize("scheduler, error", [("local:0", InvalidParameterError), ("local:x", InvalidParameterError),
-                                              (42, InvalidParameterError)])
+@pytest.mark.parametrize(
+    "scheduler, error",
+    [("local:0", InvalidParameterError), ("local:x", InvalidParameterError), (42, InvalidParameterError)],
+)
 def test_bad_scheduler(scheduler, error):
     with pytest.raises(error, match="scheduler"):
         connect(scheduler)
@@ -162,6 +168,7 @@ def test_cli_count_on_dask_and_blocked(client, cluster, corpus, tmp_path):
     from typer.testing import CliRunner
 
     from cooc.cli import app
+
     runner = CliRunner()
     local = count_cooccurrences(corpus, window=5, progress=False)
     args = ["count", str(corpus.path), "--window", "5", "--scheduler", cluster.scheduler_address]
@@ -173,8 +180,9 @@ def test_cli_count_on_dask_and_blocked(client, cluster, corpus, tmp_path):
     assert "3 row blocks" in res.output
     blocked = Cooccurrence.load(tmp_path / "blocks")
     assert_same(blocked.to_memory(), local)
-    res = runner.invoke(app, ["count", str(corpus.path), "--window", "5", "-o", str(tmp_path / "here"),
-                              "--blocks", "2"])
+    res = runner.invoke(
+        app, ["count", str(corpus.path), "--window", "5", "-o", str(tmp_path / "here"), "--blocks", "2"]
+    )
     assert res.exit_code == 0, res.output
     assert_same(Cooccurrence.load(tmp_path / "here").to_memory(), local)
     info = runner.invoke(app, ["info", str(tmp_path / "blocks"), "--top", "3"])
@@ -192,12 +200,20 @@ def test_cluster_started_from_the_dask_command_line(corpus, tmp_path):
     import sys
     import time
     from pathlib import Path
+
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     info = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    procs = [subprocess.Popen(dask + ["--scheduler-file", str(info), "--port", "0", "--dashboard-address", ":0"],
-                              env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [
+        subprocess.Popen(
+            dask + ["--scheduler-file", str(info), "--port", "0", "--dashboard-address", ":0"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not info.exists():
@@ -205,10 +221,26 @@ def test_cluster_started_from_the_dask_command_line(corpus, tmp_path):
             time.sleep(0.1)
         for k in range(2):  # each worker in its own folder, as on another machine sharing the corpus's filesystem
             (tmp_path / f"w{k}").mkdir()
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(info), "--nthreads", "1",
-                 "--nworkers", "1", "--no-dashboard"], env=env, cwd=tmp_path / f"w{k}",
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        "--scheduler-file",
+                        str(info),
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--no-dashboard",
+                    ],
+                    env=env,
+                    cwd=tmp_path / f"w{k}",
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         with distributed.Client(scheduler_file=str(info), timeout=60) as client:
             client.wait_for_workers(2, timeout=60)
             address = client.scheduler.address
@@ -230,6 +262,7 @@ def test_local_cuda_cluster_equals_local_count(corpus):
     """dask-cuda's LocalCUDACluster (one worker per GPU), each counting on its GPU, gives the CPU matrix."""
     pytest.importorskip("dask_cuda")
     from cooc._core.device import cuda_available
+
     if not cuda_available():
         pytest.skip("CuPy with a CUDA device is not available")
     local = count_cooccurrences(corpus, window=5, progress=False)

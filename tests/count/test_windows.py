@@ -1,4 +1,5 @@
 """Window weights, document limits, chunk carries and offset pairs (one body per backend)."""
+
 from __future__ import annotations
 
 import math
@@ -7,7 +8,15 @@ import numpy as np
 import pytest
 
 from cooc._core.device import to_numpy
-from cooc.count.windows import Carry, doc_labels, integer_weights, offset_pairs, offset_weights, prepare_chunk, remaining_in_doc
+from cooc.count.windows import (
+    Carry,
+    doc_labels,
+    integer_weights,
+    offset_pairs,
+    offset_weights,
+    prepare_chunk,
+    remaining_in_doc,
+)
 
 
 def test_weights_match_the_definitions():
@@ -23,7 +32,7 @@ def test_weights_match_the_definitions():
 
 
 def test_doc_labels_and_remaining(xp):
-    labels = doc_labels(xp, 7, xp.asarray([0, 3, 3, 5]))        # docs [0,3) [] [3,5) [5,7)
+    labels = doc_labels(xp, 7, xp.asarray([0, 3, 3, 5]))  # docs [0,3) [] [3,5) [5,7)
     assert to_numpy(labels).tolist() == [1, 1, 1, 2, 2, 3, 3]
     rem = remaining_in_doc(xp, labels, 2)
     assert to_numpy(rem).tolist() == [2, 1, 0, 1, 0, 1, 0]
@@ -31,7 +40,7 @@ def test_doc_labels_and_remaining(xp):
 
 
 def test_prepare_drop_bridges_and_gap_keeps(xp):
-    tokens = xp.asarray([0, 9, 1, 2, 9, 9, 3], dtype=xp.int32)      # 9 is out of vocabulary (V = 5)
+    tokens = xp.asarray([0, 9, 1, 2, 9, 9, 3], dtype=xp.int32)  # 9 is out of vocabulary (V = 5)
     chunk, carry = prepare_chunk(xp, tokens, xp.asarray([0, 4]), 5, 3, "drop", None, False, False)
     assert carry is None and chunk.n_centres == 4
     assert to_numpy(chunk.ids).tolist() == [0, 1, 2, 3]
@@ -58,5 +67,6 @@ def test_cut_chunks_carry_their_last_window(xp):
                 a, b = offset_pairs(xp, ch, j, 10)
                 out |= {(int(x), int(y), j) for x, y in zip(to_numpy(a), to_numpy(b))}
         return out
+
     assert pairs([first, second]) == pairs([whole])
     assert len(pairs([whole])) == 6 + 5

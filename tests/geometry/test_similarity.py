@@ -1,12 +1,13 @@
 """Word similarity equals gensim's evaluate_word_pairs, with out-of-vocabulary counts."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from cooc._core.errors import InputDataError
-from cooc.geometry.similarity import benchmark_path, evaluate_similarities, evaluate_similarity, load_word_pairs
 from cooc.embedding import Embedding
+from cooc.geometry.similarity import benchmark_path, evaluate_similarities, evaluate_similarity, load_word_pairs
 
 
 def embedding_for(rng, names=("wordsim353", "simlex999"), keep=0.8, d=20):

@@ -4,6 +4,7 @@ Exact checks use analytic circulant/Toeplitz blocks and the latent-variable mode
 ``cooc.grammars.latent``; the shuffled-token corpus shows that every score falls to its
 null value when the structure is absent.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -95,8 +96,9 @@ def test_grouped_fit_equals_plain_curve_fit(rng):
     y = 2 * np.exp(-x / 5) + 0.1 + rng.normal(scale=0.3, size=x.size)
     fit = S.fit_exponential_kernel(x, y)
     # The reference is converged tightly: at curve_fit's default tolerances it stops up to ~1e-5 from the optimum.
-    popt, pcov = optimize.curve_fit(lambda x, a, s, c: a * np.exp(-x / s) + c, x, y, p0=(1, 3, 0),
-                                    xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    popt, pcov = optimize.curve_fit(
+        lambda x, a, s, c: a * np.exp(-x / s) + c, x, y, p0=(1, 3, 0), xtol=1e-14, ftol=1e-14, gtol=1e-14
+    )
     assert [fit.params[k] for k in ("amp", "sigma", "offset")] == pytest.approx(popt, rel=1e-5)
     assert [fit.stderr[k] for k in ("amp", "sigma", "offset")] == pytest.approx(np.sqrt(np.diag(pcov)), rel=1e-3)
 
@@ -125,7 +127,7 @@ def test_symmetry_residual_zero_for_circulant_and_null_for_noise(rng):
     for _ in range(200):
         n = rng.normal(size=(12, 12))
         draws.append(S.symmetry_residual(n + n.T, x, "cyclic", 12).residual ** 2)
-    assert np.mean(draws) == pytest.approx(res.null ** 2, abs=0.02)
+    assert np.mean(draws) == pytest.approx(res.null**2, abs=0.02)
 
 
 def test_toeplitz_residual_with_uneven_positions(rng):
@@ -150,9 +152,9 @@ def test_cyclic_adjacency_and_alignment_by_hand():
     pos = np.arange(6.0)
     angles = 2 * np.pi * pos / 6
     assert S.cyclic_adjacency(angles, pos) == 1.0
-    assert S.cyclic_adjacency(-angles, pos) == 1.0                       # reflection
-    swapped = angles[[0, 2, 1, 3, 4, 5]]                                 # words 1 and 2 swap places
-    assert S.cyclic_adjacency(swapped, pos) == pytest.approx(4 / 6)      # order 0 2 1 3 4 5: 0-2 and 1-3 break
+    assert S.cyclic_adjacency(-angles, pos) == 1.0  # reflection
+    swapped = angles[[0, 2, 1, 3, 4, 5]]  # words 1 and 2 swap places
+    assert S.cyclic_adjacency(swapped, pos) == pytest.approx(4 / 6)  # order 0 2 1 3 4 5: 0-2 and 1-3 break
     assert S.angular_alignment(1.3 - angles, pos, 6) == pytest.approx(1.0)
     assert S.angular_alignment(np.zeros(6), pos, 6) == pytest.approx(0.0, abs=1e-12)
 
@@ -162,7 +164,7 @@ def test_fourier_block_gives_months_in_order_and_random_vectors_do_not(rng):
     block = periodic_exp(x[:, None] - x[None, :], 1.5, 12)
     order = S.recover_order(S.eigen_embed(block, 6), MONTHS)
     assert order.scores["adjacency"] == 1.0 and order.scores["alignment"] == pytest.approx(1.0)
-    assert order.circle.relative_residual < 1e-6      # images truncated at n = +-2: circulant to ~1e-8
+    assert order.circle.relative_residual < 1e-6  # images truncated at n = +-2: circulant to ~1e-8
     assert order.null["adjacency"] == pytest.approx(2 / 11, abs=0.04)
     scores = [S.recover_order(rng.normal(size=(12, 6)), MONTHS, n_null=20).scores["adjacency"] for _ in range(40)]
     assert np.mean(scores) == pytest.approx(2 / 11, abs=0.08)
@@ -180,6 +182,7 @@ def test_line_order_follows_the_arc():
 # -- the year probe -----------------------------------------------------------------------------------
 def test_ridge_loo_matches_sklearn(rng):
     from sklearn.linear_model import RidgeCV
+
     X = rng.normal(size=(40, 6)) * rng.uniform(0.1, 10, size=6)
     y = X @ rng.normal(size=6) + rng.normal(size=40) + 5
     alphas = np.logspace(-3, 3, 13)
@@ -230,8 +233,8 @@ def test_shuffled_tokens_send_the_year_probe_to_its_null(tmp_path):
         emb = SpectralEmbedding("mstar", dim=40).fit_transform(counted(model, shuffle, tmp_path, n_docs=6000))
         curve = S.year_probe(emb[list(years.words)], years.positions, ranks=[1, 3, 10, 30], n_splits=10)
         errors[shuffle] = curve.error
-    assert errors[False][2] < 0.2                       # structure: the probe finds the year
-    assert np.all(errors[True] > 0.9)                   # shuffled: no better than predicting the mean
+    assert errors[False][2] < 0.2  # structure: the probe finds the year
+    assert np.all(errors[True] > 0.9)  # shuffled: no better than predicting the mean
 
 
 # -- robustness ----------------------------------------------------------------------------------------

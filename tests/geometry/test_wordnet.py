@@ -3,6 +3,7 @@
 The WordNet tests read ``/usr/share/wordnet`` (Debian's ``wordnet-base``, installed in CI);
 the noun tables are extracted once per session into a temporary cache.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,7 +54,7 @@ def test_dag_to_tree_takes_the_deepest_parent():
     edges = [("a", "root"), ("b", "a"), ("c", "b"), ("x", "root"), ("d", "x"), ("d", "c"), ("e", "x"), ("e", "a")]
     h = W.Hierarchy.from_edges(edges)
     assert h.path("d") == ["d", "c", "b", "a", "root"]
-    assert h.path("e") == ["e", "a", "root"]                 # tie at depth 1: the smaller name wins
+    assert h.path("e") == ["e", "a", "root"]  # tie at depth 1: the smaller name wins
     depth = h.depth()
     assert depth[h.index("d")] == 4 and depth[h.index("root")] == 0
     kids = h.children()
@@ -74,7 +75,7 @@ def test_contract_hangs_nodes_on_their_nearest_kept_ancestor():
     keep = np.array([True, False, True, True, False, False, True, True])
     new_parent, kept = W.contract(parent, keep)
     assert kept.tolist() == [0, 2, 3, 6, 7]
-    assert new_parent.tolist() == [-1, 0, 0, 2, 1]           # 3 -> 0 (1 removed), 7 -> 2 (5 removed)
+    assert new_parent.tolist() == [-1, 0, 0, 2, 1]  # 3 -> 0 (1 removed), 7 -> 2 (5 removed)
     forest, _ = W.contract(parent, np.array([False, True, True, True, True, True, True, True]))
     assert forest.tolist()[:2] == [-1, -1]
 
@@ -82,7 +83,7 @@ def test_contract_hangs_nodes_on_their_nearest_kept_ancestor():
 def test_contract_matches_a_brute_force_walk(rng):
     n = 300
     tree = np.array([-1] + [int(rng.integers(0, i)) for i in range(1, n)])
-    label = rng.permutation(n)                       # node numbers in no particular order
+    label = rng.permutation(n)  # node numbers in no particular order
     parent = np.empty(n, dtype=np.int64)
     parent[label] = np.where(tree < 0, -1, label[np.maximum(tree, 0)])
     keep = rng.random(n) < 0.4
@@ -130,9 +131,21 @@ def test_noun_tree_root_and_known_paths(nouns):
     assert "entity.n.01" in roots
     # every root other than entity is an instance synset (no hypernym, only instance hypernyms)
     assert nouns.path("dog.n.01") == [
-        "dog.n.01", "canine.n.02", "carnivore.n.01", "placental.n.01", "mammal.n.01", "vertebrate.n.01",
-        "chordate.n.01", "animal.n.01", "organism.n.01", "living_thing.n.01", "whole.n.02", "object.n.01",
-        "physical_entity.n.01", "entity.n.01"]
+        "dog.n.01",
+        "canine.n.02",
+        "carnivore.n.01",
+        "placental.n.01",
+        "mammal.n.01",
+        "vertebrate.n.01",
+        "chordate.n.01",
+        "animal.n.01",
+        "organism.n.01",
+        "living_thing.n.01",
+        "whole.n.02",
+        "object.n.01",
+        "physical_entity.n.01",
+        "entity.n.01",
+    ]
     depth = nouns.depth()
     assert depth[nouns.index("dog.n.01")] == 13 and depth[nouns.index("entity.n.01")] == 0
     assert nouns.path("cat.n.01")[-1] == "entity.n.01"
@@ -155,7 +168,7 @@ def test_instances_join_the_tree(nouns, wn_cache):
 def test_monosemous_single_token_words(nouns, wn_cache):
     words = dict(zip(nouns.names, nouns.words))
     assert words["aardvark.n.01"] == "aardvark"
-    assert words["dog.n.01"] is None                     # 7 noun senses and a verb
+    assert words["dog.n.01"] is None  # 7 noun senses and a verb
     assert words["entity.n.01"] == "entity"
     tables = W.noun_tables(cache=wn_cache)
     noun_only = W.eligible_words(tables, monosemy="noun")
@@ -163,13 +176,13 @@ def test_monosemous_single_token_words(nouns, wn_cache):
     assert set(everything.values()) <= set(noun_only.values()) | set(everything.values())
     assert len(noun_only) > len(everything)
     assert all("_" not in w and "-" not in w for w in everything.values())
-    assert len(set(everything.values())) == len(everything)   # one synset per word
+    assert len(set(everything.values())) == len(everything)  # one synset per word
 
 
 @needs_wordnet
 def test_vocabulary_restricts_and_contraction_keeps_entity_on_top(nouns, wn_cache):
     keys = {"entity", "animal", "aardvark", "mammal", "craniate", "dog", "physics"}
-    chosen = W.eligible_words(W.noun_tables(cache=wn_cache), keys)     # what wordnet_hierarchy(keys) attaches
+    chosen = W.eligible_words(W.noun_tables(cache=wn_cache), keys)  # what wordnet_hierarchy(keys) attaches
     tree = W.Hierarchy(nouns.names, nouns.parent, [chosen.get(n) for n in nouns.names]).contract_to_words()
     present = dict(zip(tree.names, tree.words))
     assert "aardvark.n.01" in present and "dog.n.01" not in present and "animal.n.01" not in present

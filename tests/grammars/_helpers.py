@@ -1,4 +1,5 @@
 """Statistical assertions shared by the grammar tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,5 +17,7 @@ def assert_within_standard_errors(groups: np.ndarray, exact: np.ndarray, z: floa
     se = groups.std(axis=0, ddof=1) / np.sqrt(groups.shape[0])
     gap = np.abs(mean - exact)
     bad = gap > z * se + 1e-12
-    assert not bad.any(), (f"{bad.sum()} entries off by more than {z} standard errors; worst gap "
-                           f"{gap[bad].max():.3g} vs se {se[bad][np.argmax(gap[bad])]:.3g}")
+    assert not bad.any(), (
+        f"{bad.sum()} entries off by more than {z} standard errors; worst gap "
+        f"{gap[bad].max():.3g} vs se {se[bad][np.argmax(gap[bad])]:.3g}"
+    )

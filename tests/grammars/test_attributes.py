@@ -1,4 +1,5 @@
 """Binary-attribute model: exact statistics, Kronecker structure, rank of log M, analogy theory, sampler."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,13 +67,13 @@ def test_attribute_analogies_exact_for_log_M_while_M_peaks_and_decays():
     cooc, families = m.to_cooccurrence(), m.families()
     ks = range(1, 41)
     logm = accuracy_vs_k(SpectralEmbedding("logm", dim=40, eps=1e-12).fit(cooc), ks, families)
-    assert (logm.accuracy[m.d - 1:] == 1.0).all()       # every K >= d
+    assert (logm.accuracy[m.d - 1 :] == 1.0).all()  # every K >= d
     logm_floor = accuracy_vs_k(SpectralEmbedding("logm", dim=40).fit(cooc), ks, families)  # eps = 1e-2
-    assert (logm_floor.accuracy[m.d - 1:] == 1.0).all()
+    assert (logm_floor.accuracy[m.d - 1 :] == 1.0).all()
     M = accuracy_vs_k(SpectralEmbedding("m", dim=40).fit(cooc), ks, families)
     k_best, best = M.best
-    assert best < 0.8 and m.d <= k_best < 40         # M peaks below log M ...
-    assert M.accuracy[-1] < best - 0.2                # ... and decays as higher-order modes enter
+    assert best < 0.8 and m.d <= k_best < 40  # M peaks below log M ...
+    assert M.accuracy[-1] < best - 0.2  # ... and decays as higher-order modes enter
     print("log M:", logm.accuracy.round(3).tolist())
     print("M    :", M.accuracy.round(3).tolist())
 
@@ -130,11 +131,16 @@ def test_write_corpus(tmp_path):
     assert [corpus.vocab.words[i] for i in docs[3]] == [m.words[i] for i in raw[3]]
 
 
-@pytest.mark.parametrize("kwargs, match", [({"d": 2, "p": 1.0}, "'p' must lie in"),
-                                           ({"d": 2, "p": 0.5, "s": 1.5}, "non-positive F_k"),
-                                           ({"d": 2, "s": [0.1, 0.2, 0.3]}, "'s' must be a number or 2"),
-                                           ({"d": 0}, "'d'"),
-                                           ({"d": 2, "values": [("x", "x"), ("y", "z")]}, "'values'")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"d": 2, "p": 1.0}, "'p' must lie in"),
+        ({"d": 2, "p": 0.5, "s": 1.5}, "non-positive F_k"),
+        ({"d": 2, "s": [0.1, 0.2, 0.3]}, "'s' must be a number or 2"),
+        ({"d": 0}, "'d'"),
+        ({"d": 2, "values": [("x", "x"), ("y", "z")]}, "'values'"),
+    ],
+)
 def test_errors(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         BinaryAttributeModel(**kwargs)

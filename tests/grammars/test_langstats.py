@@ -1,4 +1,5 @@
 """Language statistics: lag covariance spectrum (beta), conditional entropies (gamma), fits."""
+
 from __future__ import annotations
 
 import math
@@ -6,33 +7,44 @@ import math
 import numpy as np
 import pytest
 
-from cooc.corpus.store import CorpusWriter
 from cooc._core.errors import InputDataError, InvalidParameterError
-from cooc.grammars.langstats import conditional_entropies, data_exponent, entropy_from_counts, fit_beta, fit_entropy_decay, fit_power_law, lag_covariance_spectrum, ngram_counts, positional_covariance_decay, top_singular_value
+from cooc.corpus.store import CorpusWriter
+from cooc.corpus.vocab import Vocabulary
+from cooc.grammars.langstats import (
+    conditional_entropies,
+    data_exponent,
+    entropy_from_counts,
+    fit_beta,
+    fit_entropy_decay,
+    fit_power_law,
+    lag_covariance_spectrum,
+    ngram_counts,
+    positional_covariance_decay,
+    top_singular_value,
+)
 from cooc.grammars.source import build_grammar_corpus
 from cooc.grammars.stats import beta_theory
 from cooc.grammars.taxonomy import TaxonomyModel
-from cooc.corpus.vocab import Vocabulary
 
 
 def test_power_law_fit_recovers_exponent_and_error(rng):
     x = np.arange(1, 40)
-    exact = fit_power_law(x, 3.0 * x ** -1.7)
+    exact = fit_power_law(x, 3.0 * x**-1.7)
     assert exact.exponent == pytest.approx(1.7, abs=1e-12) and exact.prefactor == pytest.approx(3.0)
     assert exact.error < 1e-10
-    fits = [fit_power_law(x, 3.0 * x ** -1.7 * np.exp(0.05 * rng.standard_normal(x.size))) for _ in range(200)]
+    fits = [fit_power_law(x, 3.0 * x**-1.7 * np.exp(0.05 * rng.standard_normal(x.size))) for _ in range(200)]
     slopes = np.array([f.exponent for f in fits])
     assert abs(np.std(slopes) / np.mean([f.error for f in fits]) - 1) < 0.2  # the stated error is the spread
-    assert fit_beta(x, x ** -0.5, 5, 20).x.min() == 5
+    assert fit_beta(x, x**-0.5, 5, 20).x.min() == 5
     with pytest.raises(InputDataError, match="at least 3 positive points"):
         fit_power_law([1, 2], [1, 0.5])
 
 
 def test_entropy_decay_fit():
     n = np.arange(1, 16)
-    fit = fit_entropy_decay(n, 1.2 + 2.0 * n ** -0.7)
+    fit = fit_entropy_decay(n, 1.2 + 2.0 * n**-0.7)
     assert fit.gamma == pytest.approx(0.7, rel=1e-6) and fit.h_inf == pytest.approx(1.2, rel=1e-6)
-    np.testing.assert_allclose(fit.predict(n), 1.2 + 2.0 * n ** -0.7, rtol=1e-6)
+    np.testing.assert_allclose(fit.predict(n), 1.2 + 2.0 * n**-0.7, rtol=1e-6)
     value, error = data_exponent(0.7, 1.4, 0.07, 0.14)
     assert value == pytest.approx(0.25) and error == pytest.approx(0.25 * math.sqrt(0.02))
 
@@ -49,6 +61,7 @@ def _write(path, docs, V):
         for doc in docs:
             writer.add_document(np.array(doc))
     from cooc.corpus.store import TokenCorpus
+
     return TokenCorpus.open(path)
 
 
@@ -67,8 +80,9 @@ def test_markov_corpus_entropies_and_lag_spectrum_match_exact_values(tmp_path):
     """A taxonomy corpus is a stationary first-order chain: H_1 = H(pi), H_n = entropy rate for n >= 2,
     and the lag-n covariance is diag(pi) T^n - pi pi^T."""
     model = TaxonomyModel(branching=2, depth=2, beta=0.6, doc_length=20)
-    corpus = build_grammar_corpus("taxonomy:branching=2,depth=2,beta=0.6,doc_length=20", tmp_path / "tax",
-                                  documents=20000, seed=3, progress=False)
+    corpus = build_grammar_corpus(
+        "taxonomy:branching=2,depth=2,beta=0.6,doc_length=20", tmp_path / "tax", documents=20000, seed=3, progress=False
+    )
     symbol = corpus.extra("symbol_of_id")
     pi, T = model.unigram(), model.transition()
     n, H = conditional_entropies(corpus, 3)
@@ -85,6 +99,7 @@ def test_markov_corpus_entropies_and_lag_spectrum_match_exact_values(tmp_path):
 
 def test_top_singular_value_sparse_path_agrees_with_dense(rng):
     import scipy.sparse as sp
+
     V = 300
     counts = sp.random(V, V, density=0.02, random_state=1, format="csr") * 100
     counts = counts + sp.diags(rng.random(V) * 50)
@@ -104,6 +119,7 @@ def _full_svd_top(counts):
 @pytest.mark.parametrize("kind", ["dense", "sparse"])
 def test_top_singular_value_default_matches_full_svd_in_both_regimes(V, kind):
     import scipy.sparse as sp
+
     gen = np.random.default_rng(V)
     if kind == "dense":
         counts = gen.poisson(2.0, (V, V)).astype(np.float64)
@@ -112,12 +128,13 @@ def test_top_singular_value_default_matches_full_svd_in_both_regimes(V, kind):
     expected = _full_svd_top(counts)
     value = top_singular_value(counts)
     assert value == pytest.approx(expected, rel=1e-10, abs=0)
-    assert top_singular_value(counts) == value                       # fixed start vector: same bits again
+    assert top_singular_value(counts) == value  # fixed start vector: same bits again
 
 
 def test_top_singular_value_uses_the_dense_svd_only_for_small_vocabularies(monkeypatch):
     """A full dense SVD is O(V^3): V = 500 with 32 lags took 28 s against 0.6 s through ARPACK."""
     import scipy.sparse.linalg as spla
+
     calls = []
     real = spla.svds
     monkeypatch.setattr(spla, "svds", lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
@@ -136,8 +153,9 @@ def test_beta_of_an_rhm_corpus_matches_ln_m_over_ln_s(tmp_path):
 
     (The exact statistics of this grammar give 1.01; the theory is an average over rules.)
     """
-    corpus = build_grammar_corpus("rhm:v=8,n_c=8,m=2,s=2,L=6", tmp_path / "rhm", documents=100_000, seed=0,
-                                  progress=False)
+    corpus = build_grammar_corpus(
+        "rhm:v=8,n_c=8,m=2,s=2,L=6", tmp_path / "rhm", documents=100_000, seed=0, progress=False
+    )
     decay = positional_covariance_decay(corpus, [1, 2, 4, 8, 16], n_positions=64)
     assert np.all(decay["rms"] > 3 * decay["floor"])
     fit = fit_power_law(decay["distance"], decay["rms"])

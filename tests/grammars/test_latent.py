@@ -1,4 +1,5 @@
 """Latent-variable model: exact joint, closed-form circulant spectrum, sampling converges to it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -78,7 +79,9 @@ def test_line_and_plane_geometries():
     pmi = plane.latent_block("pmi")
     assert pmi[0, 1] > pmi[0, 2]
     custom = LatentVariableModel(5, "circle", kernel=lambda d: 1.0 / (1.0 + d), n_fillers=1)
-    np.testing.assert_allclose(custom.emission[0], (1 / (1 + np.array([0, 1, 2, 2, 1]))) / np.sum(1 / (1 + np.array([0, 1, 2, 2, 1]))))
+    np.testing.assert_allclose(
+        custom.emission[0], (1 / (1 + np.array([0, 1, 2, 2, 1]))) / np.sum(1 / (1 + np.array([0, 1, 2, 2, 1])))
+    )
 
 
 def test_sampled_cooccurrence_converges_to_the_exact_joint():
@@ -107,16 +110,19 @@ def test_sampling_is_reproducible_and_states_uniform():
     assert np.abs(counts - 250).max() < 6 * np.sqrt(250)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(latent_fraction=0.0), "'latent_fraction' must be a number in \\(0, 1\\]"),
-    (dict(n_fillers=0, latent_fraction=0.5), "n_fillers = 0 needs latent_fraction = 1"),
-    (dict(geometry="torus"), "'geometry' must be one of"),
-    (dict(kernel="cauchy"), "'kernel' must be one of"),
-    (dict(doc_length=1), "'doc_length' must be an integer in \\[2, inf\\)"),
-    (dict(positions=np.zeros((12, 2))), "'positions' must be finite with shape \\(n,\\)"),
-    (dict(words=["a", "b"]), "must name 12 latent words"),
-    (dict(scale=1e-4, states=np.array([0.5])), "zero kernel weight"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(latent_fraction=0.0), "'latent_fraction' must be a number in \\(0, 1\\]"),
+        (dict(n_fillers=0, latent_fraction=0.5), "n_fillers = 0 needs latent_fraction = 1"),
+        (dict(geometry="torus"), "'geometry' must be one of"),
+        (dict(kernel="cauchy"), "'kernel' must be one of"),
+        (dict(doc_length=1), "'doc_length' must be an integer in \\[2, inf\\)"),
+        (dict(positions=np.zeros((12, 2))), "'positions' must be finite with shape \\(n,\\)"),
+        (dict(words=["a", "b"]), "must name 12 latent words"),
+        (dict(scale=1e-4, states=np.array([0.5])), "zero kernel weight"),
+    ],
+)
 def test_bad_parameters_are_refused(kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
         LatentVariableModel(12, **kwargs)

@@ -1,6 +1,8 @@
 """PCFG sampler (trees, probabilities) and the varying-tree grammar."""
+
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -20,14 +22,13 @@ TOY = {
 
 def sentence_probability(grammar: PCFG, words: tuple[str, ...]) -> float:
     """Inside probability by brute-force recursion (reference for tiny grammars)."""
-    from functools import lru_cache
     rules: dict[str, list] = {}
     names = grammar.nonterminals + grammar.terminals
     for r in range(grammar.rule_lhs.size):
-        rhs = tuple(names[k] for k in grammar.rule_rhs[r, :grammar.rule_len[r]])
+        rhs = tuple(names[k] for k in grammar.rule_rhs[r, : grammar.rule_len[r]])
         rules.setdefault(grammar.nonterminals[grammar.rule_lhs[r]], []).append((rhs, grammar.rule_prob[r]))
 
-    @lru_cache(maxsize=None)
+    @functools.cache
     def inside(symbols: tuple[str, ...], lo: int, hi: int) -> float:
         if not symbols:
             return 1.0 if lo == hi else 0.0
@@ -37,7 +38,7 @@ def sentence_probability(grammar: PCFG, words: tuple[str, ...]) -> float:
             total += span(head, lo, mid) * inside(rest, mid, hi)
         return total
 
-    @lru_cache(maxsize=None)
+    @functools.cache
     def span(symbol: str, lo: int, hi: int) -> float:
         if symbol not in rules:
             return 1.0 if hi == lo + 1 and words[lo] == symbol else 0.0
@@ -72,7 +73,10 @@ def test_derivation_trees_are_consistent():
         for node in range(hi - lo):
             kids = sym[par == node]
             if sym[node] < n_nt:
-                rules = [tuple(grammar.rule_rhs[r, :grammar.rule_len[r]]) for r in np.flatnonzero(grammar.rule_lhs == sym[node])]
+                rules = [
+                    tuple(grammar.rule_rhs[r, : grammar.rule_len[r]])
+                    for r in np.flatnonzero(grammar.rule_lhs == sym[node])
+                ]
                 assert tuple(kids) in rules
             else:
                 assert kids.size == 0
@@ -92,12 +96,15 @@ def test_json_round_trip(tmp_path):
         PCFG.from_json(path)
 
 
-@pytest.mark.parametrize("rules, start, message", [
-    ({"S": [(["a"], 0.5)]}, "S", "summing to 1"),
-    ({"S": [([], 1.0)]}, "S", "empty"),
-    ({"S": [(["a"], 1.0)]}, "X", "start symbol 'X'"),
-    ({}, "S", "non-empty mapping"),
-])
+@pytest.mark.parametrize(
+    "rules, start, message",
+    [
+        ({"S": [(["a"], 0.5)]}, "S", "summing to 1"),
+        ({"S": [([], 1.0)]}, "S", "empty"),
+        ({"S": [(["a"], 1.0)]}, "X", "start symbol 'X'"),
+        ({}, "S", "non-empty mapping"),
+    ],
+)
 def test_bad_grammars_are_refused(rules, start, message):
     with pytest.raises(InvalidParameterError, match=message):
         PCFG(rules, start)
@@ -137,8 +144,10 @@ def test_varying_tree_rules_and_depth():
     assert abs(np.mean(labels == 0) - 1 / 8) < 0.03
 
 
-@pytest.mark.parametrize("f, message", [(0.0, "'f' must be a number in \\(0, 1\\]"), (1.5, "'f' must be a number"),
-                                        (0.01, "m2 = round\\(f v\\) = 0")])
+@pytest.mark.parametrize(
+    "f, message",
+    [(0.0, "'f' must be a number in \\(0, 1\\]"), (1.5, "'f' must be a number"), (0.01, "m2 = round\\(f v\\) = 0")],
+)
 def test_varying_tree_refuses_f_out_of_range(f, message):
     with pytest.raises(InvalidParameterError, match=message):
         VaryingTreeGrammar(v=8, f=f, L=2)

@@ -1,4 +1,5 @@
 """Random Hierarchy Model: rules, P_max, index bijection, parser, sampling, tensors."""
+
 from __future__ import annotations
 
 import itertools
@@ -15,6 +16,7 @@ TINY = [dict(v=3, n_c=2, m=2, s=2, L=2), dict(v=2, n_c=2, m=2, s=3, L=2), dict(v
 
 def reference_sentences(model: RandomHierarchyModel) -> set[tuple[int, ...]]:
     """Every sentence by plain recursion over the rules (independent of the vectorised code)."""
+
     def expand(level: int, symbol: int) -> list[tuple[int, ...]]:
         if level == model.L:
             return [(symbol,)]
@@ -23,6 +25,7 @@ def reference_sentences(model: RandomHierarchyModel) -> set[tuple[int, ...]]:
             for parts in itertools.product(*(expand(level + 1, int(c)) for c in children)):
                 out.append(sum(parts, ()))
         return out
+
     return {sent for c in range(model.n_c) for sent in expand(0, c)}
 
 
@@ -84,8 +87,9 @@ def test_index_digit_order_class_first():
     np.testing.assert_array_equal(sample.choices[1][1], [1, 1])
 
 
-@pytest.mark.parametrize("params", [dict(v=32, n_c=32, m=8, s=2, L=3), dict(v=6, n_c=4, m=5, s=3, L=2),
-                                    dict(v=300, n_c=5, m=20, s=2, L=2)])
+@pytest.mark.parametrize(
+    "params", [dict(v=32, n_c=32, m=8, s=2, L=3), dict(v=6, n_c=4, m=5, s=3, L=2), dict(v=300, n_c=5, m=20, s=2, L=2)]
+)
 def test_vectorised_sampling_matches_reference_expansion(params, rng):
     model = RandomHierarchyModel(**params, rule_seed=int(rng.integers(100)))
     sample = model.sample(50, seed=rng)
@@ -94,8 +98,9 @@ def test_vectorised_sampling_matches_reference_expansion(params, rng):
         assert sample.tokens[p].tolist() == reference_expand(model, int(sample.labels[p]), choices)
 
 
-@pytest.mark.parametrize("params", [dict(v=32, n_c=32, m=8, s=2, L=3), dict(v=6, n_c=4, m=5, s=3, L=2),
-                                    dict(v=300, n_c=5, m=20, s=2, L=2)])
+@pytest.mark.parametrize(
+    "params", [dict(v=32, n_c=32, m=8, s=2, L=3), dict(v=6, n_c=4, m=5, s=3, L=2), dict(v=300, n_c=5, m=20, s=2, L=2)]
+)
 def test_parser_inverts_sampling(params, rng):
     model = RandomHierarchyModel(**params, rule_seed=int(rng.integers(100)))
     sample = model.sample(2000, seed=rng)
@@ -123,12 +128,20 @@ def test_dense_and_binary_search_parsers_agree(rng):
     model = RandomHierarchyModel(v=12, n_c=6, m=5, s=3, L=2, rule_seed=int(rng.integers(100)))
     searching = RandomHierarchyModel(v=12, n_c=6, m=5, s=3, L=2, rule_seed=model.rule_seed)
     searching.DENSE_LOOKUP_LIMIT = 0
-    strings = np.concatenate([model.sample(3000, seed=rng).tokens.astype(np.int64),
-                              rng.integers(0, 12, size=(3000, 9)), rng.integers(-2, 14, size=(500, 9))])
+    strings = np.concatenate(
+        [
+            model.sample(3000, seed=rng).tokens.astype(np.int64),
+            rng.integers(0, 12, size=(3000, 9)),
+            rng.integers(-2, 14, size=(500, 9)),
+        ]
+    )
     a, b = model.parse(strings), searching.parse(strings)
     assert searching._parsers["numpy"][0][0] == "sorted" and model._parsers["numpy"][0][0] == "dense"
     np.testing.assert_array_equal(a.valid, b.valid)
-    assert a.valid[:3000].all() and not a.valid[6000:][(strings[6000:] < 0).any(axis=1) | (strings[6000:] > 11).any(axis=1)].any()
+    assert (
+        a.valid[:3000].all()
+        and not a.valid[6000:][(strings[6000:] < 0).any(axis=1) | (strings[6000:] > 11).any(axis=1)].any()
+    )
     for l in range(model.L + 1):
         np.testing.assert_array_equal(a.levels[l], b.levels[l])
     for l in range(model.L):
@@ -139,8 +152,10 @@ def test_uniform_sampling_frequencies(rng):
     model = RandomHierarchyModel(v=16, n_c=8, m=4, s=2, L=3, rule_seed=0)
     n = 200_000
     sample = model.sample(n, seed=rng)
-    for counts, k, draws in [(np.bincount(sample.labels, minlength=8), 8, n),
-                             (np.bincount(sample.choices[2].ravel(), minlength=4), 4, n * 4)]:
+    for counts, k, draws in [
+        (np.bincount(sample.labels, minlength=8), 8, n),
+        (np.bincount(sample.choices[2].ravel(), minlength=4), 4, n * 4),
+    ]:
         expected = draws / k
         z = (counts - expected) / np.sqrt(expected * (1 - 1 / k))
         assert np.abs(z).max() < 5
@@ -196,14 +211,17 @@ def test_tensors():
     assert tuple(tensor.shape) == (40, 5, 4) and float(tensor.sum()) == 40 * 4
 
 
-@pytest.mark.parametrize("bad, message", [
-    (dict(v=4, n_c=2, m=5, s=2, L=2), "m = 5 exceeds v\\*\\*\\(s-1\\) = 4"),
-    (dict(v=2, n_c=5, m=2, s=2, L=2), "n_c\\*m = 10 exceeds v\\*\\*s = 4"),
-    (dict(v=4, n_c=2, m=2, s=2, L=0), "'L' must be an integer in \\[1, inf\\)"),
-    (dict(v=4, n_c=2, m=2, s=1, L=2), "'s' must be an integer in \\[2, inf\\)"),
-    (dict(v=4, n_c=2, m=2, s=2, L=2, a=-0.5), "'a' must be a number"),
-    (dict(v=4.0, n_c=2, m=2, s=2, L=2), "'v' must be an integer"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(v=4, n_c=2, m=5, s=2, L=2), "m = 5 exceeds v\\*\\*\\(s-1\\) = 4"),
+        (dict(v=2, n_c=5, m=2, s=2, L=2), "n_c\\*m = 10 exceeds v\\*\\*s = 4"),
+        (dict(v=4, n_c=2, m=2, s=2, L=0), "'L' must be an integer in \\[1, inf\\)"),
+        (dict(v=4, n_c=2, m=2, s=1, L=2), "'s' must be an integer in \\[2, inf\\)"),
+        (dict(v=4, n_c=2, m=2, s=2, L=2, a=-0.5), "'a' must be a number"),
+        (dict(v=4.0, n_c=2, m=2, s=2, L=2), "'v' must be an integer"),
+    ],
+)
 def test_impossible_parameters_are_refused(bad, message):
     with pytest.raises(InvalidParameterError, match=message):
         RandomHierarchyModel(**bad)

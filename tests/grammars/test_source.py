@@ -1,4 +1,5 @@
 """Grammar specs and grammar corpora written through CorpusWriter."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from cooc.corpus.store import TokenCorpus
 from cooc._core.errors import InvalidParameterError, OutputExistsError
+from cooc.corpus.store import TokenCorpus
 from cooc.grammars.latent import LatentVariableModel
 from cooc.grammars.pcfg import PCFG
 from cooc.grammars.rhm import RandomHierarchyModel
@@ -26,15 +27,21 @@ def test_parse_specs():
     assert not is_grammar_spec("latent") and not is_grammar_spec("data/wiki.txt") and not is_grammar_spec("hf:wiki")
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("grammar:v=3", "not a grammar spec"),
-    ("rhm:v=32,n_c=32,m=8,s=2,L=3,q=1", "rhm: unknown parameter 'q'; allowed: v, n_c, m, s, L, a, rule_seed, distinct"),
-    ("rhm:v=32,n_c=32,m=8,s=2", "missing required parameter\\(s\\) L"),
-    ("rhm:v=abc,n_c=32,m=8,s=2,L=3", "rhm: parameter 'v' must be an integer, got 'abc'"),
-    ("rhm:v=32,v=3,n_c=32,m=8,s=2,L=3", "given twice"),
-    ("rhm:v32", "expected key=value"),
-    ("taxonomy:self_pairs=maybe", "must be true or false"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("grammar:v=3", "not a grammar spec"),
+        (
+            "rhm:v=32,n_c=32,m=8,s=2,L=3,q=1",
+            "rhm: unknown parameter 'q'; allowed: v, n_c, m, s, L, a, rule_seed, distinct",
+        ),
+        ("rhm:v=32,n_c=32,m=8,s=2", "missing required parameter\\(s\\) L"),
+        ("rhm:v=abc,n_c=32,m=8,s=2,L=3", "rhm: parameter 'v' must be an integer, got 'abc'"),
+        ("rhm:v=32,v=3,n_c=32,m=8,s=2,L=3", "given twice"),
+        ("rhm:v32", "expected key=value"),
+        ("taxonomy:self_pairs=maybe", "must be true or false"),
+    ],
+)
 def test_bad_specs_are_refused(spec, message):
     with pytest.raises(InvalidParameterError, match=message):
         parse_grammar_spec(spec)
@@ -71,7 +78,9 @@ def test_rhm_corpus_round_trip(tmp_path):
     assert parsed.valid.all()
     np.testing.assert_array_equal(parsed.labels, corpus.extra("labels"))
     np.testing.assert_array_equal(parsed.latent(), corpus.extra("latent"))
-    assert corpus.manifest["source"]["grammar"] == "rhm" and corpus.manifest["source"]["params"]["P_max"] == str(model.P_max)
+    assert corpus.manifest["source"]["grammar"] == "rhm" and corpus.manifest["source"]["params"]["P_max"] == str(
+        model.P_max
+    )
 
 
 def test_same_build_is_reused_and_different_one_refused(tmp_path):
@@ -91,13 +100,13 @@ def test_same_build_is_reused_and_different_one_refused(tmp_path):
 
 def test_distinct_rhm_corpus_holds_every_sentence(tmp_path):
     model = RandomHierarchyModel(3, 2, 2, 2, 2)
-    corpus = build_grammar_corpus("rhm:v=3,n_c=2,m=2,s=2,L=2,distinct=true", tmp_path / "all",
-                                  documents=model.P_max, progress=False)
+    corpus = build_grammar_corpus(
+        "rhm:v=3,n_c=2,m=2,s=2,L=2,distinct=true", tmp_path / "all", documents=model.P_max, progress=False
+    )
     sentences = corpus.extra("symbol_of_id")[tokens_of_corpus(corpus, 4)]
     assert len({tuple(s) for s in sentences.tolist()}) == model.P_max
     with pytest.raises(InvalidParameterError, match="only P_max = 16"):
-        build_grammar_corpus("rhm:v=3,n_c=2,m=2,s=2,L=2,distinct=true", tmp_path / "more", documents=17,
-                             progress=False)
+        build_grammar_corpus("rhm:v=3,n_c=2,m=2,s=2,L=2,distinct=true", tmp_path / "more", documents=17, progress=False)
 
 
 def test_other_grammars_write_their_latents(tmp_path):
@@ -110,8 +119,9 @@ def test_other_grammars_write_their_latents(tmp_path):
     assert vt.extra("labels").shape == (300,)
     lengths = np.array([len(d) for d in vt.documents()])
     assert lengths.min() >= 4 and lengths.max() <= 9 and lengths.sum() == vt.n_tokens
-    lat = build_grammar_corpus("latent:n_words=12,n_fillers=4,doc_length=8", tmp_path / "lat", documents=2000,
-                               progress=False)
+    lat = build_grammar_corpus(
+        "latent:n_words=12,n_fillers=4,doc_length=8", tmp_path / "lat", documents=2000, progress=False
+    )
     model = LatentVariableModel(12, n_fillers=4, doc_length=8)
     assert set(lat.vocab.words) == set(model.words)
     assert lat.extra("states").shape == (2000,)

@@ -1,4 +1,5 @@
 """Sparse RHM: positions, empties, placement laws, parser, tensors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ def test_sparse_sentences_embed_the_dense_ones(sparsity, s, s0, L, rng):
     tokens = sample.tokens
     assert tokens.shape == (500, model.n_positions)
     informative = tokens != model.empty
-    np.testing.assert_array_equal(informative.sum(axis=1), s ** L)
+    np.testing.assert_array_equal(informative.sum(axis=1), s**L)
     # the informative tokens, read left to right, are the dense RHM sentence
     dense = np.stack([row[mask] for row, mask in zip(tokens, informative)])
     np.testing.assert_array_equal(dense, sample.rhm.tokens)
@@ -90,6 +91,7 @@ def test_s0_zero_is_the_dense_rhm():
 def test_device_parity(device):
     """Sparse sentences sampled on every backend embed valid RHM sentences; parsing agrees with the CPU."""
     from cooc._core.device import to_numpy
+
     model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=2, L=3, s0=1, sparsity="b", rule_seed=3)
     sample = model.sample(4000, seed=1, device=device)
     tokens = to_numpy(sample.tokens)

@@ -1,4 +1,5 @@
 """RHM exact statistics: against enumeration, against the ensemble theory, and counted corpora against both."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,18 @@ import pytest
 
 from cooc._core.errors import InvalidParameterError
 from cooc.grammars.rhm import RandomHierarchyModel
-from cooc.grammars.stats import RHMStatistics, beta_theory, covariance_noise, empirical_mean_square_covariance, lca_height, loss_steps, p_max, pairs_at_height, rms_covariance_theory, sampling_floor
+from cooc.grammars.stats import (
+    RHMStatistics,
+    beta_theory,
+    covariance_noise,
+    empirical_mean_square_covariance,
+    lca_height,
+    loss_steps,
+    p_max,
+    pairs_at_height,
+    rms_covariance_theory,
+    sampling_floor,
+)
 
 
 def weighted_enumeration(model: RandomHierarchyModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -18,8 +30,9 @@ def weighted_enumeration(model: RandomHierarchyModel) -> tuple[np.ndarray, np.nd
     return everything.tokens.astype(np.int64), everything.labels.astype(np.int64), weight
 
 
-@pytest.mark.parametrize("params", [dict(v=4, n_c=3, m=2, s=2, L=3), dict(v=3, n_c=2, m=3, s=3, L=2),
-                                    dict(v=4, n_c=2, m=3, s=2, L=2, a=1.0)])
+@pytest.mark.parametrize(
+    "params", [dict(v=4, n_c=3, m=2, s=2, L=3), dict(v=3, n_c=2, m=3, s=3, L=2), dict(v=4, n_c=2, m=3, s=2, L=2, a=1.0)]
+)
 def test_exact_joints_match_weighted_enumeration(params):
     model = RandomHierarchyModel(**params, rule_seed=3)
     stats = RHMStatistics(model)
@@ -42,7 +55,7 @@ def test_lca_height_and_pairs():
     assert lca_height(0, 1, 2) == 1 and lca_height(1, 2, 2) == 2 and lca_height(3, 4, 2) == 3
     np.testing.assert_array_equal(lca_height(np.array([0, 0, 4]), np.array([2, 8, 5]), 3), [1, 2, 1])
     for s, L in [(2, 3), (3, 2)]:
-        n = s ** L
+        n = s**L
         for h in range(1, L + 1):
             pairs = pairs_at_height(s, L, h)
             expected = {(i, j) for i in range(n) for j in range(i + 1, n) if lca_height(i, j, s) == h}
@@ -54,9 +67,9 @@ def test_lca_height_and_pairs():
 
 
 def test_closed_forms():
-    assert p_max(32, 8, 2, 3) == 32 * 8 ** 7 == RandomHierarchyModel(32, 32, 8, 2, 3).P_max
-    np.testing.assert_allclose(rms_covariance_theory(16, 4, 2, 1), np.sqrt((1 - 4 / 16) / (16 ** 3 * 4)))
-    np.testing.assert_allclose(sampling_floor(16, 10 ** 6), 1 / np.sqrt(256e6))
+    assert p_max(32, 8, 2, 3) == 32 * 8**7 == RandomHierarchyModel(32, 32, 8, 2, 3).P_max
+    np.testing.assert_allclose(rms_covariance_theory(16, 4, 2, 1), np.sqrt((1 - 4 / 16) / (16**3 * 4)))
+    np.testing.assert_allclose(sampling_floor(16, 10**6), 1 / np.sqrt(256e6))
     np.testing.assert_allclose(loss_steps(16, 4, 2, 2), [16 * 4 / 0.75, 16 * 64 / 0.75])
     assert beta_theory(4, 2) == pytest.approx(2.0)
 
@@ -66,7 +79,7 @@ def test_sibling_formula_is_exact_for_a_uniform_parent_and_marginals():
     v, m = 8, 2
     J = np.zeros(v * v)
     J[np.random.default_rng(0).choice(v * v, v * m, replace=False)] = 1 / (v * m)
-    assert np.mean((J - 1 / v ** 2) ** 2) == pytest.approx(rms_covariance_theory(v, m, 2, 1) ** 2, rel=1e-12)
+    assert np.mean((J - 1 / v**2) ** 2) == pytest.approx(rms_covariance_theory(v, m, 2, 1) ** 2, rel=1e-12)
 
 
 def test_exact_rms_by_level_follows_the_ensemble_theory():
@@ -98,7 +111,7 @@ def test_counted_covariances_agree_with_exact_values_within_the_sampling_floor()
         exact = stats.mean_square_covariance(pairs).mean()
         raw = empirical_mean_square_covariance(tokens, pairs, model.v).mean()
         debiased = empirical_mean_square_covariance(tokens, pairs, model.v, debias=True).mean()
-        se = np.sqrt((4 * exact * floor2 + 2 * floor2 ** 2) / (len(pairs) * model.v ** 2))
+        se = np.sqrt((4 * exact * floor2 + 2 * floor2**2) / (len(pairs) * model.v**2))
         assert abs(debiased - exact) < 6 * se, (h, debiased, exact, se)
         # the raw estimate sits one noise variance (about the floor squared) above the exact value
         assert 0.6 * floor2 < raw - exact + 6 * se and raw - exact - 6 * se < 1.2 * floor2

@@ -1,4 +1,5 @@
 """Taxonomy model: tree distances, exact kernel alpha exp(-beta d), Markov documents converge to it."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -115,13 +116,16 @@ def test_exact_cooccurrence_feeds_targets():
     assert row[d == 1].min() > row[d == 2].max() > -1
 
 
-@pytest.mark.parametrize("parents, message", [
-    ([-1, -1, 0], "exactly one root"),
-    ([1, 2, 0], "exactly one root"),
-    ([-1, 2, 1], "contains a cycle"),
-    ([-1, 5, 0], "parents in \\[0, 3\\)"),
-    ([-1], "at least 2 nodes"),
-])
+@pytest.mark.parametrize(
+    "parents, message",
+    [
+        ([-1, -1, 0], "exactly one root"),
+        ([1, 2, 0], "exactly one root"),
+        ([-1, 2, 1], "contains a cycle"),
+        ([-1, 5, 0], "parents in \\[0, 3\\)"),
+        ([-1], "at least 2 nodes"),
+    ],
+)
 def test_bad_trees_are_refused(parents, message):
     with pytest.raises(InvalidParameterError, match=message):
         TaxonomyModel(np.array(parents))

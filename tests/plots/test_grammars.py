@@ -1,4 +1,5 @@
 """Grammar figures: drawn from real model outputs, saved as PNG, with the plotted data checked."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,9 @@ def test_covariance_and_spectrum_figures(tmp_path):
     stats = RHMStatistics(RandomHierarchyModel(v=8, n_c=8, m=2, s=2, L=4, rule_seed=0))
     result = stats.covariance_vs_distance([1, 2, 4, 8])
     fit = fit_power_law(result["distance"], result["exact"])
-    fig = plot_covariance_decay(result["distance"], result["exact"], result["theory"], sampling_floor(8, 1e5), fit,
-                                path=tmp_path / "decay.png")
+    fig = plot_covariance_decay(
+        result["distance"], result["exact"], result["theory"], sampling_floor(8, 1e5), fit, path=tmp_path / "decay.png"
+    )
     assert _is_png(tmp_path / "decay.png")
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), result["exact"])
     fig = plot_lag_spectrum(result["distance"], result["exact"], fit, path=tmp_path / "lag.png")
@@ -28,7 +30,7 @@ def test_covariance_and_spectrum_figures(tmp_path):
 
 def test_entropy_kernel_and_mode_figures(tmp_path):
     n = np.arange(1, 10)
-    H = 1.0 + 0.5 * n ** -0.8
+    H = 1.0 + 0.5 * n**-0.8
     fig = plot_entropy_decay(n, H, fit_entropy_decay(n, H), path=tmp_path / "entropy.png")
     assert _is_png(tmp_path / "entropy.png") and len(fig.axes) == 2
     model = LatentVariableModel(12, "circle", scale=1.5, n_fillers=3)

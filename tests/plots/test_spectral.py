@@ -1,4 +1,5 @@
 """Spectral figures are drawn from data and saved as PNG."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The training figures draw what they are given."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,17 @@ from cooc.plots.training import learning_curves, sample_complexity, word2vec_los
 
 
 def _summary(scale: float):
-    return [{"P": P, "test_error": 0.8 * np.exp(-P / scale), "test_error_sd": 0.01, "test_loss": 1.0 / P,
-             "test_loss_sd": 0.0, "chance_error": 0.8} for P in (0.1 * scale, scale, 10 * scale)]
+    return [
+        {
+            "P": P,
+            "test_error": 0.8 * np.exp(-P / scale),
+            "test_error_sd": 0.01,
+            "test_loss": 1.0 / P,
+            "test_loss_sd": 0.0,
+            "chance_error": 0.8,
+        }
+        for P in (0.1 * scale, scale, 10 * scale)
+    ]
 
 
 def test_learning_curves_and_collapse(tmp_path):
@@ -26,8 +36,9 @@ def test_learning_curves_and_collapse(tmp_path):
 
 
 def test_sample_complexity_figure(tmp_path):
-    tables = [{"v": 8, "m": 4, "L": L, "scale": 8 * 4.0 ** L, "P_star": 3 * 8 * 4.0 ** L, "P_star_sd": 1.0}
-              for L in (2, 3)] + [{"v": 8, "m": 4, "L": 4, "scale": 2048.0, "P_star": float("nan")}]
+    tables = [
+        {"v": 8, "m": 4, "L": L, "scale": 8 * 4.0**L, "P_star": 3 * 8 * 4.0**L, "P_star_sd": 1.0} for L in (2, 3)
+    ] + [{"v": 8, "m": 4, "L": 4, "scale": 2048.0, "P_star": float("nan")}]
     fig = sample_complexity(tables, path=tmp_path / "p.png")
     assert "P* = 3 n_c m^L" in fig.axes[0].get_legend().get_texts()[0].get_text()
     empty = sample_complexity(tables[2:])

@@ -1,15 +1,16 @@
 """A target's block for a few words equals the same block of the full target."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc.cooccurrence.matrix import Cooccurrence
 from cooc._core.errors import InputDataError
-from cooc.spectral.targets import KINDS, target_matrix
+from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.corpus.vocab import Vocabulary
 from cooc.spectral.blocks import target_block
+from cooc.spectral.targets import KINDS, target_matrix
 
 
 def test_target_block_equals_the_full_target(rng):

@@ -1,4 +1,5 @@
 """Eigensolvers agree with each other and with a known spectrum (up to sign, by residual)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,7 +47,7 @@ def test_largest_algebraic(solver, rng):
 def test_full_and_subset_dense_paths_agree(rng):
     A, values, Q = known_spectrum(rng, V=70, k=10)
     subset = top_eigenpairs(A, 2, solver="dense")  # 2 <= 70 // 32: two index subsets
-    full = top_eigenpairs(A, 10, solver="dense")   # 10 > 70 // 32: full decomposition
+    full = top_eigenpairs(A, 10, solver="dense")  # 10 > 70 // 32: full decomposition
     assert "subset" in subset.info["method"] and "full" in full.info["method"]
     np.testing.assert_allclose(full.values[:2], subset.values, atol=1e-12)
     np.testing.assert_allclose(full.vectors[:, :2], subset.vectors, atol=1e-10)
@@ -96,6 +97,7 @@ def test_device_parity(device, rng):
     A, values, Q = known_spectrum(rng)
     if device == "cuda":
         import cupy
+
         A = cupy.asarray(A)
     for solver in ("dense", "lanczos", "randomized"):
         pairs = top_eigenpairs(A, 6, solver=solver, device=device, n_iter=30)
@@ -103,15 +105,18 @@ def test_device_parity(device, rng):
         assert_pairs_match(pairs, values, Q, 6, atol=1e-7)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"k": 0}, "'k' must be an integer in \\[1, inf\\)"),
-    ({"k": 200}, "at most V = 150"),
-    ({"k": 3, "which": "SA"}, "'which'"),
-    ({"k": 3, "solver": "arpack"}, "'solver'"),
-    ({"k": 3, "solver": "randomized", "which": "LA"}, "largest-magnitude pairs only"),
-    ({"k": 149, "solver": "lanczos"}, "k < V - 1"),
-    ({"k": 3, "threads": 0}, "'threads'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"k": 0}, "'k' must be an integer in \\[1, inf\\)"),
+        ({"k": 200}, "at most V = 150"),
+        ({"k": 3, "which": "SA"}, "'which'"),
+        ({"k": 3, "solver": "arpack"}, "'solver'"),
+        ({"k": 3, "solver": "randomized", "which": "LA"}, "largest-magnitude pairs only"),
+        ({"k": 149, "solver": "lanczos"}, "k < V - 1"),
+        ({"k": 3, "threads": 0}, "'threads'"),
+    ],
+)
 def test_errors(kwargs, match, rng):
     A, _, _ = known_spectrum(rng)
     with pytest.raises(InvalidParameterError, match=match):

@@ -1,22 +1,27 @@
 """SpectralEmbedding: target -> eigenpairs -> W = U |Lambda|^p, against a direct numpy decomposition."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc.cooccurrence.matrix import Cooccurrence
 from cooc._core.errors import InvalidParameterError
-from cooc.spectral.eigen import fix_signs
+from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.embedding import Embedding
+from cooc.spectral.eigen import fix_signs
 from cooc.spectral.estimator import SpectralEmbedding
 from cooc.spectral.targets import target_matrix
 
 
 def random_cooc(rng, V=80):
     counts = sp.random(V, V, density=0.3, random_state=rng, data_rvs=lambda n: rng.integers(1, 30, n))
-    return Cooccurrence.from_scipy((counts + counts.T).tocsr(), [f"w{i}" for i in range(V)],
-                                   unigram=rng.integers(5, 500, V), settings={"window": 2})
+    return Cooccurrence.from_scipy(
+        (counts + counts.T).tocsr(),
+        [f"w{i}" for i in range(V)],
+        unigram=rng.integers(5, 500, V),
+        settings={"window": 2},
+    )
 
 
 @pytest.mark.parametrize("target, which", [("mstar", "LM"), ("logm", "LM"), ("ppmi", "LM"), ("pmi", "LA")])

@@ -1,4 +1,5 @@
 """Targets against a hand-computed 3 x 3 example, independence of zeroed pairs, dense/sparse/device parity."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,10 +7,10 @@ import pytest
 import scipy.sparse as sp
 
 from cooc._core.device import to_numpy
-from cooc.cooccurrence.matrix import Cooccurrence
 from cooc._core.errors import InvalidParameterError
-from cooc.spectral.targets import SPARSE_KINDS, Target, smoothed_marginals, target_matrix
+from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.corpus.vocab import Vocabulary
+from cooc.spectral.targets import SPARSE_KINDS, Target, smoothed_marginals, target_matrix
 
 # C (symmetric, total 12) and global unigram counts 2, 3, 5 -> P_i = 0.2, 0.3, 0.5.
 C = np.array([[0, 2, 1], [2, 4, 0], [1, 0, 2]])
@@ -17,8 +18,11 @@ L = np.log
 EXPECTED = {
     "p": [[0, 1 / 6, 1 / 12], [1 / 6, 1 / 3, 0], [1 / 12, 0, 1 / 6]],
     "m": [[0, 25 / 9, 5 / 6], [25 / 9, 100 / 27, 0], [5 / 6, 0, 2 / 3]],
-    "logm": [[L(0.01), L(25 / 9 + 0.01), L(5 / 6 + 0.01)], [L(25 / 9 + 0.01), L(100 / 27 + 0.01), L(0.01)],
-             [L(5 / 6 + 0.01), L(0.01), L(2 / 3 + 0.01)]],
+    "logm": [
+        [L(0.01), L(25 / 9 + 0.01), L(5 / 6 + 0.01)],
+        [L(25 / 9 + 0.01), L(100 / 27 + 0.01), L(0.01)],
+        [L(5 / 6 + 0.01), L(0.01), L(2 / 3 + 0.01)],
+    ],
     "pmi": [[0, L(25 / 9), L(5 / 6)], [L(25 / 9), L(100 / 27), 0], [L(5 / 6), 0, L(2 / 3)]],
     "ppmi": [[0, L(25 / 9), 0], [L(25 / 9), L(100 / 27), 0], [0, 0, 0]],
     "sppmi": [[0, 0, 0], [0, L(100 / 81), 0], [0, 0, 0]],  # neg = 3
@@ -64,7 +68,7 @@ def test_block_marginals():
 def test_context_smoothing_is_the_symmetric_part_of_levys_pmi():
     cooc = example()
     p = cooc.unigram_probabilities()
-    c = p ** 0.75 / (p ** 0.75).sum()
+    c = p**0.75 / (p**0.75).sum()
     P = C / 12
     with np.errstate(divide="ignore"):
         levy = np.where(C > 0, np.log(P / np.outer(p, c)), 0.0)
@@ -73,8 +77,10 @@ def test_context_smoothing_is_the_symmetric_part_of_levys_pmi():
     np.testing.assert_allclose(smoothed_marginals(p, 1.0), p)
 
 
-@pytest.mark.parametrize("kind, value", [("m", 1.0), ("logm", 0.0), ("pmi", 0.0), ("ppmi", 0.0),
-                                         ("sppmi", 0.0), ("mstar", 0.0), ("p", 0.2 * 0.3)])
+@pytest.mark.parametrize(
+    "kind, value",
+    [("m", 1.0), ("logm", 0.0), ("pmi", 0.0), ("ppmi", 0.0), ("sppmi", 0.0), ("mstar", 0.0), ("p", 0.2 * 0.3)],
+)
 def test_zeroed_block_takes_the_exact_independence_value(kind, value):
     zeroed = example().zero_block([("a", "b")])
     for output in ("dense", "sparse") if kind in SPARSE_KINDS else ("dense",):
@@ -102,8 +108,9 @@ def test_dense_and_sparse_agree_on_random_counts(kind, rng):
 def test_device_parity_on_random_counts(device, rng):
     V = 30
     counts = sp.random(V, V, density=0.4, random_state=rng, data_rvs=lambda n: rng.integers(1, 20, n))
-    cooc = Cooccurrence.from_scipy((counts + counts.T).tocsr(), [f"w{i}" for i in range(V)],
-                                   unigram=rng.integers(1, 100, V)).zero_block([(0, 1), (2, 3)])
+    cooc = Cooccurrence.from_scipy(
+        (counts + counts.T).tocsr(), [f"w{i}" for i in range(V)], unigram=rng.integers(1, 100, V)
+    ).zero_block([(0, 1), (2, 3)])
     for kind in ("m", "logm", "mstar", "ppmi"):
         ref = dense(target_matrix(cooc, kind, device="cpu", output="dense"))
         got = dense(target_matrix(cooc, kind, device=device, output="dense"))
@@ -123,9 +130,15 @@ def test_log_without_floor():
         target_matrix(example(), "logm", eps=0.0)
 
 
-@pytest.mark.parametrize("bad, match", [({"kind": "svd"}, "'kind' must be one of"),
-                                        ({"eps": -1.0}, "'eps' must be a number in \\[0, inf\\)"),
-                                        ({"neg": 0}, "'neg'"), ({"marginals": "rows"}, "'marginals'")])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"kind": "svd"}, "'kind' must be one of"),
+        ({"eps": -1.0}, "'eps' must be a number in \\[0, inf\\)"),
+        ({"neg": 0}, "'neg'"),
+        ({"marginals": "rows"}, "'marginals'"),
+    ],
+)
 def test_parameter_errors(bad, match):
     with pytest.raises(InvalidParameterError, match=match):
         Target(**bad).fit(example())

@@ -1,5 +1,6 @@
 """Fixtures of the trainer tests: torch devices (one test body on CPU and, where torch sees one, CUDA)
 and tiny corpora written with CorpusWriter."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 def _one_torch_thread():
     """Tiny tensors: torch's thread pool only adds contention on a shared 2-core machine."""
     import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -19,25 +21,43 @@ def _one_torch_thread():
 def _torch_cuda() -> bool:
     try:
         import torch
+
         return torch.cuda.is_available()
     except Exception:
         return False
 
 
-@pytest.fixture(params=[pytest.param("cpu", id="torch-cpu"),
-                        pytest.param("cuda", id="torch-cuda", marks=[
-                            pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")])])
+@pytest.fixture(
+    params=[
+        pytest.param("cpu", id="torch-cpu"),
+        pytest.param(
+            "cuda",
+            id="torch-cuda",
+            marks=[pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")],
+        ),
+    ]
+)
 def tdevice(request) -> str:
     """``"cpu"`` and, where torch sees a GPU, ``"cuda"``."""
     return request.param
 
 
-@pytest.fixture(params=[pytest.param(("cpu", "numba"), id="numba-cpu"),
-                        pytest.param(("cpu", "torch"), id="torch-cpu"),
-                        pytest.param(("cuda", "torch"), id="torch-cuda", marks=[
-                            pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")]),
-                        pytest.param(("cuda", "triton"), id="triton-cuda", marks=[
-                            pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")])])
+@pytest.fixture(
+    params=[
+        pytest.param(("cpu", "numba"), id="numba-cpu"),
+        pytest.param(("cpu", "torch"), id="torch-cpu"),
+        pytest.param(
+            ("cuda", "torch"),
+            id="torch-cuda",
+            marks=[pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")],
+        ),
+        pytest.param(
+            ("cuda", "triton"),
+            id="triton-cuda",
+            marks=[pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")],
+        ),
+    ]
+)
 def trainer(request) -> dict:
     """Word2Vec's ``device`` and ``kernel``: the compiled CPU step, the torch step on the CPU (the
     GPU's code), and the torch and fused Triton steps on a GPU where there is one (Triton's
@@ -51,11 +71,13 @@ def write_corpus(path, docs: list[np.ndarray], words: list[str], oov: bool = Fal
     """A TokenCorpus of the given documents (ids; ``len(words)`` is the OOV id when ``oov``)."""
     from cooc.corpus.store import CorpusWriter
     from cooc.corpus.vocab import Vocabulary
+
     tokens = np.concatenate(docs).astype(np.int32)
     offsets = np.r_[0, np.cumsum([len(d) for d in docs])]
-    counts = np.bincount(tokens, minlength=len(words) + 1)[:len(words)]
-    writer = CorpusWriter(path, Vocabulary(words, counts), source={"kind": "test"}, overwrite=True,
-                          oov_id=len(words) if oov else None)
+    counts = np.bincount(tokens, minlength=len(words) + 1)[: len(words)]
+    writer = CorpusWriter(
+        path, Vocabulary(words, counts), source={"kind": "test"}, overwrite=True, oov_id=len(words) if oov else None
+    )
     writer.add_documents(tokens, offsets)
     return writer.close()
 

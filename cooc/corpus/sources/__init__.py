@@ -3,6 +3,7 @@
 :func:`open_source` turns a command-line SOURCE (a path, a glob, ``hf:NAME:CONFIG``, a
 dump file) into a :class:`Source`, detecting the format or taking it from ``format``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -60,7 +61,9 @@ def open_source(spec: str | Path, format: str | None = None, text_field: str = "
     if fmt == "hf":
         parts = spec[3:].split(":") if spec.startswith("hf:") else [spec]
         if not parts[0]:
-            raise InputDataError(f"{spec!r}: expected hf:NAME[:CONFIG[:SPLIT]], e.g. hf:wikimedia/wikipedia:20231101.en")
+            raise InputDataError(
+                f"{spec!r}: expected hf:NAME[:CONFIG[:SPLIT]], e.g. hf:wikimedia/wikipedia:20231101.en"
+            )
         name = parts[1] if len(parts) > 1 and parts[1] else None
         split = parts[2] if len(parts) > 2 and parts[2] else "train"
         return HFDatasetSource(parts[0], name, split=split, text_field=text_field, **options)
@@ -75,5 +78,14 @@ def open_source(spec: str | Path, format: str | None = None, text_field: str = "
     return WikiXMLSource(spec)
 
 
-__all__ = ["Source", "open_source", "detect_format", "FORMATS", "TextSource", "JSONLSource", "ParquetSource",
-           "HFDatasetSource", "WikiXMLSource"]
+__all__ = [
+    "Source",
+    "open_source",
+    "detect_format",
+    "FORMATS",
+    "TextSource",
+    "JSONLSource",
+    "ParquetSource",
+    "HFDatasetSource",
+    "WikiXMLSource",
+]

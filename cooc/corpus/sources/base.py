@@ -5,6 +5,7 @@ A source yields *raw items* in a fixed order (``iter_raw``); a module-level func
 and tokenisation in worker processes, so expensive steps (markup stripping) parallelise,
 and it resumes an interrupted build by skipping the raw items already consumed.
 """
+
 from __future__ import annotations
 
 import glob
@@ -36,8 +37,9 @@ class Source:
     def describe(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def iter_raw_resumable(self, skip: int = 0, resume: dict[str, Any] | None = None
-                           ) -> tuple[Iterator[Any], Callable[[], Any]]:
+    def iter_raw_resumable(
+        self, skip: int = 0, resume: dict[str, Any] | None = None
+    ) -> tuple[Iterator[Any], Callable[[], Any]]:
         """Raw items from item ``skip`` on, and a function giving a resume token for the
         position after the items yielded so far (JSON-able; None if the source has none).
 
@@ -47,8 +49,9 @@ class Source:
         """
         return self.iter_raw(skip=skip), lambda: None
 
-    def line_blocks(self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
-                    ) -> Iterator[tuple[str, bytes]] | None:
+    def line_blocks(
+        self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
+    ) -> Iterator[tuple[str, bytes]] | None:
         """UTF-8 blocks of whole lines, one document per line, for sources stored that way.
 
         Corpus building then hands raw bytes to its workers and never decodes text in the
@@ -105,11 +108,14 @@ def open_compressed(path: Path, mode: str = "rb"):
     name = path.name
     if name.endswith(".gz"):
         import gzip
+
         return gzip.open(path, mode)
     if name.endswith(".bz2"):
         import bz2
+
         return bz2.open(path, mode)
     if name.endswith(".xz"):
         import lzma
+
         return lzma.open(path, mode)
     return open(path, mode)

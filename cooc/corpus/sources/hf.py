@@ -4,6 +4,7 @@ The same code reads the hub (streaming, nothing held in memory) or local Parquet
 files in the same schema (``id, url, title, text``) through ``datasets.load_dataset``
 with a builder name (``"parquet"``, ``"json"``) and ``data_files``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -34,8 +35,15 @@ class HFDatasetSource(Source):
 
     kind = "hf"
 
-    def __init__(self, path: str = WIKIPEDIA[0], name: str | None = WIKIPEDIA[1], split: str = "train",
-                 data_files: Any = None, text_field: str = "text", streaming: bool = True):
+    def __init__(
+        self,
+        path: str = WIKIPEDIA[0],
+        name: str | None = WIKIPEDIA[1],
+        split: str = "train",
+        data_files: Any = None,
+        text_field: str = "text",
+        streaming: bool = True,
+    ):
         self.path, self.name, self.split = path, name, split
         self.data_files = [str(f) for f in data_files] if isinstance(data_files, (list, tuple)) else data_files
         self.text_field = text_field
@@ -45,7 +53,9 @@ class HFDatasetSource(Source):
         try:
             import datasets
         except ImportError:
-            raise MissingDependencyError("reading Hugging Face datasets needs `datasets`: pip install datasets") from None
+            raise MissingDependencyError(
+                "reading Hugging Face datasets needs `datasets`: pip install datasets"
+            ) from None
         kwargs: dict[str, Any] = {"split": self.split, "streaming": self.streaming}
         if self.data_files is not None:
             kwargs["data_files"] = self.data_files
@@ -57,8 +67,9 @@ class HFDatasetSource(Source):
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
         return self.iter_raw_resumable(skip)[0]
 
-    def iter_raw_resumable(self, skip: int = 0, resume: dict[str, Any] | None = None
-                           ) -> tuple[Iterator[str], Callable[[], Any]]:
+    def iter_raw_resumable(
+        self, skip: int = 0, resume: dict[str, Any] | None = None
+    ) -> tuple[Iterator[str], Callable[[], Any]]:
         """Rows from ``skip`` on. A streaming dataset restarts from ``resume`` (a state taken
         with ``IterableDataset.state_dict()`` after ``resume["items"]`` rows): only the
         rows after that point are read again, not every row before ``skip``."""
@@ -89,5 +100,11 @@ class HFDatasetSource(Source):
             yield "" if value is None else str(value)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.path, "name": self.name, "split": self.split,
-                "data_files": self.data_files, "text_field": self.text_field}
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "name": self.name,
+            "split": self.split,
+            "data_files": self.data_files,
+            "text_field": self.text_field,
+        }

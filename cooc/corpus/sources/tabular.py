@@ -1,4 +1,5 @@
 """JSON Lines and Parquet files with a text column."""
+
 from __future__ import annotations
 
 import json
@@ -62,6 +63,7 @@ class ParquetSource(Source):
 
     def _open(self, path: Path):
         import pyarrow.parquet as pq
+
         try:
             return pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises several types for foreign files
@@ -70,7 +72,9 @@ class ParquetSource(Source):
     def _schema_check(self, path: Path) -> None:
         names = self._open(path).schema_arrow.names
         if self.column not in names:
-            raise InputDataError(f"{str(path)!r} has no column {self.column!r} (columns: {names}); choose one with --text-field.")
+            raise InputDataError(
+                f"{str(path)!r} has no column {self.column!r} (columns: {names}); choose one with --text-field."
+            )
 
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
         seen = 0

@@ -4,6 +4,7 @@ Undecodable bytes are replaced (U+FFFD) with one warning per file giving the cou
 because real corpora carry stray bytes and refusing a 20 GB file for one of them helps
 nobody. A file that looks binary (a NUL byte in its first 8 KiB) is refused.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -12,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..._core.params import OneOf, validate
 from ..._core.errors import InputDataError
+from ..._core.params import OneOf, validate
 from .base import Source, expand_paths, file_fingerprint, open_compressed
 
 MODES = ("line", "paragraph")
@@ -126,8 +127,9 @@ class TextSource(Source):
         if para:
             yield "".join(para)
 
-    def line_blocks(self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
-                    ) -> Iterator[tuple[str, bytes]] | None:
+    def line_blocks(
+        self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
+    ) -> Iterator[tuple[str, bytes]] | None:
         if self.mode != "line" or codecs.lookup(self.encoding).name not in ("utf-8", "ascii"):
             return None
         return self._line_blocks(skip, limit, size)
@@ -145,11 +147,11 @@ class TextSource(Source):
                         if lines <= skip:
                             skip -= lines
                             continue
-                        block, skip = block[_after_lines(block, skip):], 0
+                        block, skip = block[_after_lines(block, skip) :], 0
                     if left is not None:
                         lines = _lines_per_block(block)
                         if lines > left:
-                            block, lines = block[:_after_lines(block, left)], left
+                            block, lines = block[: _after_lines(block, left)], left
                         left -= lines
                     yield str(path), block
                     if left == 0:

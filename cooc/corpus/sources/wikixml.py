@@ -5,6 +5,7 @@ redirects skipped); the wiki markup is stripped in the worker processes with gen
 ``filter_wiki`` (templates, links, tables, references), which the papers' pipeline
 then normalises like any other text.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,6 +20,7 @@ _REDIRECT = re.compile(r"^\s*#redirect", re.IGNORECASE)
 def strip_wiki_markup(raw: str) -> str:
     """Plain text of a page's wikitext."""
     from gensim.corpora.wikicorpus import filter_wiki
+
     return filter_wiki(raw)
 
 
@@ -34,8 +36,9 @@ class WikiXMLSource(Source):
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
         return self.iter_raw_resumable(skip)[0]
 
-    def iter_raw_resumable(self, skip: int = 0, resume: dict[str, Any] | None = None
-                           ) -> tuple[Iterator[str], Callable[[], Any]]:
+    def iter_raw_resumable(
+        self, skip: int = 0, resume: dict[str, Any] | None = None
+    ) -> tuple[Iterator[str], Callable[[], Any]]:
         """Pages from ``skip`` on; the resume token names the dump file being read and the
         pages before it, so a restart opens that file directly instead of parsing every
         earlier dump again (English Wikipedia comes as dozens of multi-GB files)."""
@@ -47,6 +50,7 @@ class WikiXMLSource(Source):
 
     def _pages(self, skip: int, position: dict[str, int]) -> Iterator[str]:
         from gensim.corpora.wikicorpus import extract_pages
+
         seen = position["before"]
         for index in range(position["file"], len(self.paths)):
             position.update(file=index, before=seen)

@@ -7,17 +7,19 @@ which the (seed-averaged) test error falls below ``fraction`` (10%) of the chanc
 interpolated linearly in log P between the two grid points around the crossing; the RHM
 theory predicts P* ~ n_c m^L for the deep CNN (SCIENCE.md section 6).
 """
+
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from ..._core.errors import InvalidParameterError
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
-from ..._core.errors import InvalidParameterError
 from .._torch import autocast, generator, synchronize, task_seed, torch_device
 from .data import GrammarData, draw_data, grammar_name, grammar_scale
 from .models import MODELS, build_model
@@ -33,8 +35,18 @@ _CONSTRAINTS = {
 }
 
 
-def train_classifier(net, X, y, steps: int = 2000, batch_size: int = 128, lr: float = 3e-3, loss_tol: float = 1e-3,
-                     eval_every: int = 100, seed: int = 0, amp: bool = False) -> dict[str, float]:
+def train_classifier(
+    net,
+    X,
+    y,
+    steps: int = 2000,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    loss_tol: float = 1e-3,
+    eval_every: int = 100,
+    seed: int = 0,
+    amp: bool = False,
+) -> dict[str, float]:
     """Adam on cross-entropy until the training loss is below ``loss_tol`` or ``steps`` run out.
 
     Parameters
@@ -49,6 +61,7 @@ def train_classifier(net, X, y, steps: int = 2000, batch_size: int = 128, lr: fl
     """
     import torch
     import torch.nn.functional as F
+
     device = X.device
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     gen = generator(device, seed, 1)
@@ -59,7 +72,7 @@ def train_classifier(net, X, y, steps: int = 2000, batch_size: int = 128, lr: fl
     while taken < steps:
         order = torch.randperm(P, device=device, generator=gen)
         for lo in range(0, P - batch + 1, batch):
-            idx = order[lo:lo + batch]
+            idx = order[lo : lo + batch]
             with autocast(device, amp):
                 loss = F.cross_entropy(net(X[idx]).float(), y[idx])
             opt.zero_grad(set_to_none=True)
@@ -79,22 +92,36 @@ def evaluate(net, X, y, batch_size: int = 8192, amp: bool = False) -> dict[str, 
     """Mean cross-entropy and error rate of ``net`` on (X, y)."""
     import torch
     import torch.nn.functional as F
+
     net.eval()
     loss, wrong = 0.0, 0
     with torch.no_grad():
         for lo in range(0, X.shape[0], batch_size):
             with autocast(X.device, amp):
-                logits = net(X[lo:lo + batch_size]).float()
-            loss += float(F.cross_entropy(logits, y[lo:lo + batch_size], reduction="sum"))
-            wrong += int((logits.argmax(1) != y[lo:lo + batch_size]).sum())
+                logits = net(X[lo : lo + batch_size]).float()
+            loss += float(F.cross_entropy(logits, y[lo : lo + batch_size], reduction="sum"))
+            wrong += int((logits.argmax(1) != y[lo : lo + batch_size]).sum())
     return {"loss": loss / X.shape[0], "error": wrong / X.shape[0]}
 
 
-def learning_curve(grammar: Any, model: str = "cnn", samples: Sequence[int] = (100, 1000), seeds: Sequence[int] = (0,),
-                   n_test: int = 1000, task: str = "class", steps: int = 2000, batch_size: int = 128,
-                   lr: float = 3e-3, loss_tol: float = 1e-3, eval_every: int = 100, device: str = "cpu",
-                   amp: bool | None = None, model_kwargs: dict[str, Any] | None = None, progress: bool = False,
-                   callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def learning_curve(
+    grammar: Any,
+    model: str = "cnn",
+    samples: Sequence[int] = (100, 1000),
+    seeds: Sequence[int] = (0,),
+    n_test: int = 1000,
+    task: str = "class",
+    steps: int = 2000,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    loss_tol: float = 1e-3,
+    eval_every: int = 100,
+    device: str = "cpu",
+    amp: bool | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Train one network per (P, seed) and score it on held-out sentences.
 
     Parameters
@@ -122,21 +149,34 @@ def learning_curve(grammar: Any, model: str = "cnn", samples: Sequence[int] = (1
     list of dict, one per (P, seed): ``P``, ``seed``, ``train_error``, ``train_loss``,
     ``test_error``, ``test_loss``, ``chance_error``, ``steps``, ``seconds``.
     """
-    validate(dict(model=model, n_test=n_test, steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol,
-                  eval_every=eval_every), _CONSTRAINTS, "learning_curve")
+    validate(
+        dict(
+            model=model,
+            n_test=n_test,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            loss_tol=loss_tol,
+            eval_every=eval_every,
+        ),
+        _CONSTRAINTS,
+        "learning_curve",
+    )
     samples = sorted(int(p) for p in samples)
     if not samples or samples[0] < 1:
         raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
     dev = torch_device(device)
     amp = dev.type == "cuda" if amp is None else amp
     rows: list[dict[str, Any]] = []
-    with ProgressBar(f"{model} on {grammar_name(grammar)}", total=len(samples) * len(seeds), unit="runs",
-                     enabled=progress) as bar:
+    with ProgressBar(
+        f"{model} on {grammar_name(grammar)}", total=len(samples) * len(seeds), unit="runs", enabled=progress
+    ) as bar:
         for seed in seeds:
             data = draw_data(grammar, samples[-1], n_test, model, task, seed=task_seed(seed, 0), device=dev)
             for P in samples:
-                row = _one_run(data, model, P, seed, steps, batch_size, lr, loss_tol, eval_every, dev, amp,
-                               model_kwargs or {})
+                row = _one_run(
+                    data, model, P, seed, steps, batch_size, lr, loss_tol, eval_every, dev, amp, model_kwargs or {}
+                )
                 rows.append(row)
                 bar.update(1)
                 if callback is not None:
@@ -144,22 +184,61 @@ def learning_curve(grammar: Any, model: str = "cnn", samples: Sequence[int] = (1
     return rows
 
 
-def _one_run(data: GrammarData, model: str, P: int, seed: int, steps: int, batch_size: int, lr: float,
-             loss_tol: float, eval_every: int, device: Any, amp: bool, model_kwargs: dict[str, Any]) -> dict[str, Any]:
+def _one_run(
+    data: GrammarData,
+    model: str,
+    P: int,
+    seed: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    loss_tol: float,
+    eval_every: int,
+    device: Any,
+    amp: bool,
+    model_kwargs: dict[str, Any],
+) -> dict[str, Any]:
     import torch
+
     torch.manual_seed(task_seed(seed, P, 1))
-    net = build_model(model, data.vocab_size, data.seq_len, data.n_out, filter_size=data.filter_size,
-                      depth=data.depth, pool="last" if data.task == "next" else "mean", pad_id=data.pad_id,
-                      **model_kwargs).to(device)
+    net = build_model(
+        model,
+        data.vocab_size,
+        data.seq_len,
+        data.n_out,
+        filter_size=data.filter_size,
+        depth=data.depth,
+        pool="last" if data.task == "next" else "mean",
+        pad_id=data.pad_id,
+        **model_kwargs,
+    ).to(device)
     start = time.perf_counter()
     X, y = data.train(P)
-    fit = train_classifier(net, X, y, steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol,
-                           eval_every=eval_every, seed=task_seed(seed, P, 2), amp=amp)
+    fit = train_classifier(
+        net,
+        X,
+        y,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        loss_tol=loss_tol,
+        eval_every=eval_every,
+        seed=task_seed(seed, P, 2),
+        amp=amp,
+    )
     test = evaluate(net, *data.test(), amp=amp)
     synchronize(device)
-    return {"P": P, "seed": seed, "train_error": fit["train_error"], "train_loss": fit["train_loss"],
-            "test_error": test["error"], "test_loss": test["loss"], "chance_error": data.chance_error,
-            "steps": fit["steps"], "seconds": time.perf_counter() - start}
+    return {
+        "P": P,
+        "seed": seed,
+        "train_error": fit["train_error"],
+        "train_loss": fit["train_loss"],
+        "test_error": test["error"],
+        "test_loss": test["loss"],
+        "chance_error": data.chance_error,
+        "steps": fit["steps"],
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,15 +248,24 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         at = [r for r in rows if r["P"] == P]
         err = np.array([r["test_error"] for r in at])
         loss = np.array([r["test_loss"] for r in at])
-        out.append({"P": P, "seeds": len(at), "test_error": float(err.mean()), "test_error_sd": float(err.std()),
-                    "test_loss": float(loss.mean()), "test_loss_sd": float(loss.std()),
-                    "train_error": float(np.mean([r["train_error"] for r in at])),
-                    "chance_error": at[0]["chance_error"]})
+        out.append(
+            {
+                "P": P,
+                "seeds": len(at),
+                "test_error": float(err.mean()),
+                "test_error_sd": float(err.std()),
+                "test_loss": float(loss.mean()),
+                "test_loss_sd": float(loss.std()),
+                "train_error": float(np.mean([r["train_error"] for r in at])),
+                "chance_error": at[0]["chance_error"],
+            }
+        )
     return out
 
 
-def sample_complexity(P: Sequence[float], test_error: Sequence[float], chance_error: float,
-                      fraction: float = 0.1) -> float:
+def sample_complexity(
+    P: Sequence[float], test_error: Sequence[float], chance_error: float, fraction: float = 0.1
+) -> float:
     """First P at which ``test_error`` falls below ``fraction * chance_error``, interpolated in log P.
 
     Between the last grid point above the threshold and the first one below it, the error
@@ -215,8 +303,14 @@ def curve_table(grammar: Any, rows: Sequence[dict[str, Any]], fraction: float = 
         per_seed.append(sample_complexity([r["P"] for r in mine], [r["test_error"] for r in mine], chance, fraction))
     scale = grammar_scale(grammar)
     finite = [p for p in per_seed if np.isfinite(p)]
-    return {"grammar": grammar_name(grammar), **grammar.params(), "scale": scale, "P_star": p_star,
-            "P_star_sd": float(np.std(finite)) if len(finite) > 1 else float("nan"), "P_star_over_scale": p_star / scale}
+    return {
+        "grammar": grammar_name(grammar),
+        **grammar.params(),
+        "scale": scale,
+        "P_star": p_star,
+        "P_star_sd": float(np.std(finite)) if len(finite) > 1 else float("nan"),
+        "P_star_over_scale": p_star / scale,
+    }
 
 
 __all__ = ["learning_curve", "train_classifier", "evaluate", "summarize", "sample_complexity", "curve_table"]

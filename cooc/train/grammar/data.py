@@ -5,6 +5,7 @@ the varying-tree grammar (lengths 2^L..3^L, padded; transformer or FC). Tasks: `
 (predict the root class) and ``"next"`` (predict the last token from the ones before it;
 fixed-length grammars).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ def grammar_from_spec(spec: str) -> Any:
     from ...grammars.rhm import RandomHierarchyModel
     from ...grammars.source import parse_grammar_spec
     from ...grammars.srhm import SparseRandomHierarchyModel
+
     name, params = parse_grammar_spec(spec)
     params.pop("distinct", None)  # training data are always distinct sentences where the grammar allows it
     if name == "rhm":
@@ -40,8 +42,12 @@ def grammar_name(grammar: Any) -> str:
     from ...grammars.pcfg import VaryingTreeGrammar
     from ...grammars.rhm import RandomHierarchyModel
     from ...grammars.srhm import SparseRandomHierarchyModel
-    for cls, name in ((SparseRandomHierarchyModel, "srhm"), (RandomHierarchyModel, "rhm"),
-                      (VaryingTreeGrammar, "varying-tree")):
+
+    for cls, name in (
+        (SparseRandomHierarchyModel, "srhm"),
+        (RandomHierarchyModel, "rhm"),
+        (VaryingTreeGrammar, "varying-tree"),
+    ):
         if isinstance(grammar, cls):
             return name
     raise InvalidParameterError(f"unsupported grammar {type(grammar).__name__}; use one of {GRAMMARS}.")
@@ -52,7 +58,7 @@ def grammar_scale(grammar: Any) -> float:
     without such a prediction (the varying-tree grammar)."""
     if grammar_name(grammar) == "varying-tree":
         return float("nan")
-    return float(grammar.n_c * grammar.m ** grammar.L)
+    return float(grammar.n_c * grammar.m**grammar.L)
 
 
 @dataclass
@@ -90,18 +96,19 @@ class GrammarData:
     task: str = "class"
 
     def train(self, P: int) -> tuple[Any, Any]:
-        return self.X[self.n_test:self.n_test + P], self.y[self.n_test:self.n_test + P]
+        return self.X[self.n_test : self.n_test + P], self.y[self.n_test : self.n_test + P]
 
     def test(self) -> tuple[Any, Any]:
-        return self.X[:self.n_test], self.y[:self.n_test]
+        return self.X[: self.n_test], self.y[: self.n_test]
 
     @property
     def chance_error(self) -> float:
         return 1.0 - 1.0 / self.n_out
 
 
-def draw_data(grammar: Any, n_train: int, n_test: int, model: str, task: str = "class", seed: int = 0,
-              device: Any = "cpu") -> GrammarData:
+def draw_data(
+    grammar: Any, n_train: int, n_test: int, model: str, task: str = "class", seed: int = 0, device: Any = "cpu"
+) -> GrammarData:
     """Draw ``n_test + n_train`` sentences (distinct where the grammar allows) as model inputs.
 
     Parameters
@@ -123,8 +130,10 @@ def draw_data(grammar: Any, n_train: int, n_test: int, model: str, task: str = "
         return _varying_tree(grammar, n, n_test, kind, task, seed, device)
     if n > grammar.rhm.P_max if name == "srhm" else n > grammar.P_max:
         P_max = grammar.rhm.P_max if name == "srhm" else grammar.P_max
-        raise InvalidParameterError(f"{n} distinct sentences were asked for (train + test) but the grammar has only "
-                                    f"P_max = {P_max}; use fewer samples or a larger grammar.")
+        raise InvalidParameterError(
+            f"{n} distinct sentences were asked for (train + test) but the grammar has only "
+            f"P_max = {P_max}; use fewer samples or a larger grammar."
+        )
     sample = grammar.sample(n, seed=seed, distinct=True)
     v = grammar.v
     depth, filter_size = grammar.L, (grammar.block if name == "srhm" else grammar.s)
@@ -146,9 +155,11 @@ def draw_data(grammar: Any, n_train: int, n_test: int, model: str, task: str = "
 
 def _varying_tree(grammar: Any, n: int, n_test: int, kind: str, task: str, seed: int, device: Any) -> GrammarData:
     if task != "class":
-        raise InvalidParameterError("task 'next' needs fixed-length sentences; the varying-tree grammar supports 'class'.")
+        raise InvalidParameterError(
+            "task 'next' needs fixed-length sentences; the varying-tree grammar supports 'class'."
+        )
     d = grammar.sample(n, seed=seed)
-    T, v = 3 ** grammar.L, grammar.v
+    T, v = 3**grammar.L, grammar.v
     ids = np.full((n, T), v, dtype=np.int64)
     lengths = d.lengths()
     rows = np.repeat(np.arange(n), lengths)
@@ -164,8 +175,19 @@ def _varying_tree(grammar: Any, n: int, n_test: int, kind: str, task: str, seed:
 
 def _to_device(X, y, n_test, n_out, vocab, seq_len, filter_size, depth, pad_id, device, task="class") -> GrammarData:
     from ...grammars.rhm import as_torch
-    return GrammarData(as_torch(np.ascontiguousarray(X), device), as_torch(np.ascontiguousarray(y), device),
-                       n_test, int(n_out), int(vocab), int(seq_len), filter_size, depth, pad_id, task)
+
+    return GrammarData(
+        as_torch(np.ascontiguousarray(X), device),
+        as_torch(np.ascontiguousarray(y), device),
+        n_test,
+        int(n_out),
+        int(vocab),
+        int(seq_len),
+        filter_size,
+        depth,
+        pad_id,
+        task,
+    )
 
 
 __all__ = ["GrammarData", "draw_data", "grammar_from_spec", "grammar_name", "grammar_scale", "TASKS", "GRAMMARS"]

@@ -9,6 +9,7 @@
 
 :func:`build_model` makes any of them from a name and the shape of the data.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..._core.params import Interval, OneOf, validate
 from ..._core.errors import InvalidParameterError
+from ..._core.params import Interval, OneOf, validate
 
 MODELS = ("cnn", "transformer", "fc")
 
@@ -43,10 +44,12 @@ class HierarchicalCNN(nn.Module):
 
     def __init__(self, in_channels: int, filter_size: int, depth: int, n_out: int, width: int = 256):
         super().__init__()
-        validate(dict(in_channels=in_channels, filter_size=filter_size, depth=depth, n_out=n_out, width=width),
-                 {k: Interval(int, 1, None) for k in ("in_channels", "filter_size", "depth", "n_out", "width")},
-                 "HierarchicalCNN")
-        self.input_length = filter_size ** depth
+        validate(
+            dict(in_channels=in_channels, filter_size=filter_size, depth=depth, n_out=n_out, width=width),
+            {k: Interval(int, 1, None) for k in ("in_channels", "filter_size", "depth", "n_out", "width")},
+            "HierarchicalCNN",
+        )
+        self.input_length = filter_size**depth
         layers: list[nn.Module] = []
         channels = in_channels
         for _ in range(depth):
@@ -57,8 +60,9 @@ class HierarchicalCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.input_length:
-            raise InvalidParameterError(f"HierarchicalCNN: input length {x.shape[-1]} != filter_size**depth = "
-                                        f"{self.input_length}.")
+            raise InvalidParameterError(
+                f"HierarchicalCNN: input length {x.shape[-1]} != filter_size**depth = {self.input_length}."
+            )
         return self.readout(self.features(x).squeeze(-1))
 
 
@@ -82,19 +86,39 @@ class TransformerClassifier(nn.Module):
     Input ``(P, T)`` int64 with ``T <= seq_len``; output ``(P, n_out)`` logits.
     """
 
-    def __init__(self, vocab_size: int, seq_len: int, n_out: int, d_model: int = 128, n_heads: int = 4,
-                 n_layers: int = 2, pool: str = "mean", pad_id: int | None = None, dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        seq_len: int,
+        n_out: int,
+        d_model: int = 128,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        pool: str = "mean",
+        pad_id: int | None = None,
+        dropout: float = 0.0,
+    ):
         super().__init__()
-        validate(dict(pool=pool, d_model=d_model, n_heads=n_heads, n_layers=n_layers),
-                 {"pool": OneOf(("mean", "last")), "d_model": Interval(int, 1, None),
-                  "n_heads": Interval(int, 1, None), "n_layers": Interval(int, 1, None)}, "TransformerClassifier")
+        validate(
+            dict(pool=pool, d_model=d_model, n_heads=n_heads, n_layers=n_layers),
+            {
+                "pool": OneOf(("mean", "last")),
+                "d_model": Interval(int, 1, None),
+                "n_heads": Interval(int, 1, None),
+                "n_layers": Interval(int, 1, None),
+            },
+            "TransformerClassifier",
+        )
         if d_model % n_heads:
-            raise InvalidParameterError(f"TransformerClassifier: d_model = {d_model} must be a multiple of n_heads = {n_heads}.")
+            raise InvalidParameterError(
+                f"TransformerClassifier: d_model = {d_model} must be a multiple of n_heads = {n_heads}."
+            )
         self.pool, self.pad_id = pool, pad_id
         self.embed = nn.Embedding(vocab_size + (1 if pad_id is not None and pad_id >= vocab_size else 0), d_model)
         self.position = nn.Parameter(torch.randn(seq_len, d_model) * 0.02)
-        layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_feedforward=4 * d_model, dropout=dropout,
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d_model, n_heads, dim_feedforward=4 * d_model, dropout=dropout, batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.readout = nn.Linear(d_model, n_out)
@@ -122,8 +146,11 @@ class FullyConnected(nn.Module):
 
     def __init__(self, in_features: int, n_out: int, width: int = 256, depth: int = 2):
         super().__init__()
-        validate(dict(in_features=in_features, n_out=n_out, width=width, depth=depth),
-                 {k: Interval(int, 1, None) for k in ("in_features", "n_out", "width", "depth")}, "FullyConnected")
+        validate(
+            dict(in_features=in_features, n_out=n_out, width=width, depth=depth),
+            {k: Interval(int, 1, None) for k in ("in_features", "n_out", "width", "depth")},
+            "FullyConnected",
+        )
         layers: list[nn.Module] = [nn.Flatten()]
         size = in_features
         for _ in range(depth):
@@ -143,8 +170,17 @@ def input_kind(name: str) -> str:
     return "ids" if name == "transformer" else "one_hot"
 
 
-def build_model(name: str, vocab_size: int, seq_len: int, n_out: int, filter_size: int | None = None,
-                depth: int | None = None, pool: str = "mean", pad_id: int | None = None, **kwargs: Any) -> nn.Module:
+def build_model(
+    name: str,
+    vocab_size: int,
+    seq_len: int,
+    n_out: int,
+    filter_size: int | None = None,
+    depth: int | None = None,
+    pool: str = "mean",
+    pad_id: int | None = None,
+    **kwargs: Any,
+) -> nn.Module:
     """A model for inputs of ``vocab_size`` symbols and length ``seq_len``.
 
     Parameters
@@ -158,10 +194,12 @@ def build_model(name: str, vocab_size: int, seq_len: int, n_out: int, filter_siz
     """
     input_kind(name)
     if name == "cnn":
-        if filter_size is None or depth is None or filter_size ** depth != seq_len:
-            raise InvalidParameterError(f"the CNN needs filter_size ** depth == input length; got filter_size="
-                                        f"{filter_size}, depth={depth}, length {seq_len} (variable-length grammars "
-                                        "need the transformer).")
+        if filter_size is None or depth is None or filter_size**depth != seq_len:
+            raise InvalidParameterError(
+                f"the CNN needs filter_size ** depth == input length; got filter_size="
+                f"{filter_size}, depth={depth}, length {seq_len} (variable-length grammars "
+                "need the transformer)."
+            )
         return HierarchicalCNN(vocab_size, filter_size, depth, n_out, **kwargs)
     if name == "transformer":
         return TransformerClassifier(vocab_size, seq_len, n_out, pool=pool, pad_id=pad_id, **kwargs)

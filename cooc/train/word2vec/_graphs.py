@@ -16,6 +16,7 @@ without; at batch 262,144 both run at 20M. Replay is the default on CUDA for ski
 Only full skip-gram batches are replayed (CBOW batches vary in their number of context
 words); the last, shorter batch of a chunk runs the ordinary step.
 """
+
 from __future__ import annotations
 
 
@@ -36,6 +37,7 @@ class GraphedSkipGram:
 
     def __init__(self, sgns_step, W_in, W_out, batch: int, negative: int, damping: float | None):
         import torch
+
         device = W_in.device
         self.inputs = torch.zeros(batch, dtype=torch.int64, device=device)
         self.outputs = torch.zeros(batch, dtype=torch.int64, device=device)

@@ -17,6 +17,7 @@ Skip-gram is the case of one context word per example (the input word), so one k
 serves both: example i averages the input vectors ``ctx[ptr[i]:ptr[i + 1]]``.
 The torch step stays the reference (and the GPU path); tests hold the two equal.
 """
+
 from __future__ import annotations
 
 import math
@@ -167,16 +168,35 @@ def _apply(W_in, W_out, ctx, ptr, outputs, negatives, g, h, gh, h_norm, curv_in,
 
 
 @njit(cache=True)
-def _step(W_in, W_out, ctx, ptr, outputs, negatives, lr, damping, damped, h, gh, g, h_norm, curv_in, loss, scratch,
-          items):
+def _step(
+    W_in, W_out, ctx, ptr, outputs, negatives, lr, damping, damped, h, gh, g, h_norm, curv_in, loss, scratch, items
+):
     """Score, then apply: one call from Python per step."""
     _score(W_in, W_out, ctx, ptr, outputs, negatives, damped, h, gh, g, h_norm, curv_in, loss)
     _apply(W_in, W_out, ctx, ptr, outputs, negatives, g, h, gh, h_norm, curv_in, lr, damping, damped, scratch, items)
 
 
 @njit(cache=True)
-def _steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping, damped, ptr, h, gh, g, h_norm, curv_in, loss,
-           scratch, items):
+def _steps(
+    W_in,
+    W_out,
+    inputs,
+    outputs,
+    negatives,
+    lrs,
+    batch,
+    damping,
+    damped,
+    ptr,
+    h,
+    gh,
+    g,
+    h_norm,
+    curv_in,
+    loss,
+    scratch,
+    items,
+):
     """Skip-gram steps over consecutive batches of ``batch`` examples (the last may be shorter), batch b
     at learning rate ``lrs[b]``; each example's loss goes to ``loss``."""
     n = outputs.size
@@ -184,12 +204,38 @@ def _steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping, damped,
         lo = b * batch
         hi = min(lo + batch, n)
         m = hi - lo
-        _step(W_in, W_out, inputs[lo:hi], ptr[:m + 1], outputs[lo:hi], negatives[lo:hi], lrs[b], damping, damped,
-              h[:m], gh[:m], g[:m], h_norm[:m], curv_in[:m], loss[lo:hi], scratch, items)
+        _step(
+            W_in,
+            W_out,
+            inputs[lo:hi],
+            ptr[: m + 1],
+            outputs[lo:hi],
+            negatives[lo:hi],
+            lrs[b],
+            damping,
+            damped,
+            h[:m],
+            gh[:m],
+            g[:m],
+            h_norm[:m],
+            curv_in[:m],
+            loss[lo:hi],
+            scratch,
+            items,
+        )
 
 
-def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, outputs: np.ndarray,
-         negatives: np.ndarray, lr: float, damping: float | None, n_parts: int | None = None) -> float:
+def step(
+    W_in: np.ndarray,
+    W_out: np.ndarray,
+    ctx: np.ndarray,
+    ptr: np.ndarray,
+    outputs: np.ndarray,
+    negatives: np.ndarray,
+    lr: float,
+    damping: float | None,
+    n_parts: int | None = None,
+) -> float:
     """One batched step; updates the float32 weights in place and returns the summed loss.
 
     Parameters
@@ -207,22 +253,47 @@ def step(W_in: np.ndarray, W_out: np.ndarray, ctx: np.ndarray, ptr: np.ndarray, 
     """
     n_ex, k1 = outputs.size, negatives.shape[1] + 1
     if negatives.shape[0] != n_ex or ptr.size != n_ex + 1:
-        raise ValueError(f"the compiled word2vec step got {n_ex} outputs, {negatives.shape[0]} rows of negatives "
-                         f"and {ptr.size - 1} context ranges.")
+        raise ValueError(
+            f"the compiled word2vec step got {n_ex} outputs, {negatives.shape[0]} rows of negatives "
+            f"and {ptr.size - 1} context ranges."
+        )
     _check_int32(max(n_ex * k1, ctx.size), W_in, W_out)
-    work = _workspace(n_ex, k1, max(n_ex * k1, ctx.size), W_in.shape[1], max(W_in.shape[0], W_out.shape[0]),
-                      n_parts or get_num_threads())
+    work = _workspace(
+        n_ex,
+        k1,
+        max(n_ex * k1, ctx.size),
+        W_in.shape[1],
+        max(W_in.shape[0], W_out.shape[0]),
+        n_parts or get_num_threads(),
+    )
     loss = work["loss"][:n_ex]
-    _step(W_in, W_out, ctx, ptr, outputs, negatives, float(lr), float(damping or 0.0), damping is not None,
-          work["h"][:n_ex], work["gh"][:n_ex], work["g"][:n_ex], work["h_norm"][:n_ex], work["curv_in"][:n_ex], loss,
-          work["scratch"], work["items"])
+    _step(
+        W_in,
+        W_out,
+        ctx,
+        ptr,
+        outputs,
+        negatives,
+        float(lr),
+        float(damping or 0.0),
+        damping is not None,
+        work["h"][:n_ex],
+        work["gh"][:n_ex],
+        work["g"][:n_ex],
+        work["h_norm"][:n_ex],
+        work["curv_in"][:n_ex],
+        loss,
+        work["scratch"],
+        work["items"],
+    )
     return float(loss.sum())
 
 
 def _check_int32(occurrences: int, W_in: np.ndarray, W_out: np.ndarray) -> None:
     if max(occurrences, W_in.shape[0], W_out.shape[0]) >= 2**31:
-        raise ValueError("the compiled word2vec step indexes rows and occurrences with int32: batch or "
-                         "vocabulary too large.")
+        raise ValueError(
+            "the compiled word2vec step indexes rows and occurrences with int32: batch or vocabulary too large."
+        )
 
 
 _LOCAL = threading.local()
@@ -240,10 +311,16 @@ def _workspace(n_ex: int, k1: int, n_items: int, d: int, n_rows: int, n_parts: i
         if w is not None and w["key"] == key:
             n_ex, n_items = max(n_ex, len(w["h"])), max(n_items, w["items"].shape[1])
         w = _LOCAL.work = {
-            "key": key, "h": np.empty((n_ex, d), np.float32), "gh": np.empty((n_ex, d), np.float32),
-            "g": np.empty((n_ex, k1), np.float32), "h_norm": np.empty(n_ex, np.float32),
-            "curv_in": np.empty(n_ex), "loss": np.empty(n_ex), "scratch": np.zeros(n_rows),
-            "items": np.empty((n_parts, n_items, 3), np.int32)}
+            "key": key,
+            "h": np.empty((n_ex, d), np.float32),
+            "gh": np.empty((n_ex, d), np.float32),
+            "g": np.empty((n_ex, k1), np.float32),
+            "h_norm": np.empty(n_ex, np.float32),
+            "curv_in": np.empty(n_ex),
+            "loss": np.empty(n_ex),
+            "scratch": np.zeros(n_rows),
+            "items": np.empty((n_parts, n_items, 3), np.int32),
+        }
     return w
 
 
@@ -254,7 +331,9 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float
     return step(_weights(W_in), _weights(W_out), inputs, ptr, _np(outputs), _np(negatives), lr, damping)
 
 
-def sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size: int, damping: float | None = 1.0) -> list[float]:
+def sgns_steps(
+    W_in, W_out, inputs, outputs, negatives, lrs, batch_size: int, damping: float | None = 1.0
+) -> list[float]:
     """:func:`sgns_step` on consecutive batches of ``batch_size`` examples, batch b at learning rate
     ``lrs[b]``, in one compiled call (no Python between the steps); returns each batch's loss, the
     same, bitwise, as the steps one by one."""
@@ -262,16 +341,35 @@ def sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size: int, da
     inputs, outputs, negatives = _np(inputs), _np(outputs), _np(negatives)
     lrs, n = np.asarray(lrs, dtype=np.float64), inputs.size
     if lrs.size != -(-n // batch_size) or outputs.size != n or negatives.shape[0] != n:
-        raise ValueError(f"sgns_steps: {n} inputs, {outputs.size} outputs and {negatives.shape[0]} rows of negatives "
-                         f"in batches of {batch_size} need one learning rate per batch, got {lrs.size}.")
+        raise ValueError(
+            f"sgns_steps: {n} inputs, {outputs.size} outputs and {negatives.shape[0]} rows of negatives "
+            f"in batches of {batch_size} need one learning rate per batch, got {lrs.size}."
+        )
     batch, k1 = min(batch_size, n), negatives.shape[1] + 1
     _check_int32(batch * k1, W_in, W_out)
     work = _workspace(batch, k1, batch * k1, W_in.shape[1], max(W_in.shape[0], W_out.shape[0]), get_num_threads())
     loss = np.empty(n)
-    _steps(W_in, W_out, inputs, outputs, negatives, lrs, batch_size, float(damping or 0.0), damping is not None,
-           np.arange(batch + 1, dtype=np.int64), work["h"], work["gh"], work["g"], work["h_norm"], work["curv_in"],
-           loss, work["scratch"], work["items"])
-    return [float(loss[lo:lo + batch_size].sum()) for lo in range(0, n, batch_size)]
+    _steps(
+        W_in,
+        W_out,
+        inputs,
+        outputs,
+        negatives,
+        lrs,
+        batch_size,
+        float(damping or 0.0),
+        damping is not None,
+        np.arange(batch + 1, dtype=np.int64),
+        work["h"],
+        work["gh"],
+        work["g"],
+        work["h_norm"],
+        work["curv_in"],
+        loss,
+        work["scratch"],
+        work["items"],
+    )
+    return [float(loss[lo : lo + batch_size].sum()) for lo in range(0, n, batch_size)]
 
 
 def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damping: float | None = 1.0) -> float:

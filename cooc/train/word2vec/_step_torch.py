@@ -17,6 +17,7 @@ overshoot are shortened. (The Gauss-Newton curvature sigma'(s_i) at the current 
 not enough: a positive pair scored far on the wrong side has sigma' ~ 0 but gradient ~ x_i,
 and a 64-word corpus diverged with it.)
 """
+
 from __future__ import annotations
 
 # Every function below takes ``lr`` as a float or as a 0-d tensor on the weights' device (so
@@ -30,6 +31,7 @@ def _row_factor(index, sq_norms, n_rows: int, lr, damping: float):
     ``sq_norms`` holds each occurrence's ``|x|^2`` (0 for skipped terms); the 1/4 is applied here.
     """
     import torch
+
     total = torch.zeros(n_rows, dtype=sq_norms.dtype, device=sq_norms.device).index_add_(0, index, sq_norms)
     return total.clamp_(min=1e-30).reciprocal_().mul_(4.0 * damping).clamp_(max=lr)[index]
 
@@ -40,6 +42,7 @@ _SIGNS: dict = {}
 def _signs(n: int, like):
     """``[-1, 1, ..., 1]`` of length n and its negation, on ``like``'s device (made once, not per step)."""
     import torch
+
     key = (n, like.device, like.dtype)
     if key not in _SIGNS:
         sign = torch.ones(n, dtype=like.dtype, device=like.device)
@@ -72,6 +75,7 @@ def _output_side(u, out_idx, W_out, lr, damping: float | None):
     """
     import torch
     import torch.nn.functional as F
+
     v = W_out[out_idx]
     s = torch.bmm(v, u.unsqueeze(2)).squeeze(2)
     valid = out_idx != out_idx[:, :1]
@@ -94,6 +98,7 @@ def _output_side(u, out_idx, W_out, lr, damping: float | None):
 def _input_step(v, g, valid, index, n_rows: int, lr, damping: float | None, per_example=None):
     """Update of the input side: -dLoss/du of each example times each row's step."""
     import torch
+
     grad = torch.bmm(g.unsqueeze(1), v).squeeze(1)
     if damping is None:
         return (grad[per_example] if per_example is not None else grad) * lr
@@ -123,6 +128,7 @@ def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None
     scalar tensor: the summed loss of the batch before the step.
     """
     import torch
+
     u = W_in[inputs]
     out_idx = torch.cat([outputs.unsqueeze(1), negatives], 1)
     v, g, valid, loss = _output_side(u, out_idx, W_out, lr, damping)
@@ -148,6 +154,7 @@ def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: fl
     scalar tensor: the summed loss of the batch before the step.
     """
     import torch
+
     B, d = centres.shape[0], W_in.shape[1]
     counts = torch.bincount(example, minlength=B).clamp(min=1).to(W_in.dtype)
     h = torch.zeros((B, d), dtype=W_in.dtype, device=W_in.device).index_add_(0, example, W_in[context])

@@ -17,6 +17,7 @@ With ``TRITON_INTERPRET=1`` set before triton is imported, the same kernels run 
 in Triton's interpreter (numpy): that is how the tests hold this step equal to the torch step
 on machines without a GPU. It is slow there and meant for tests only.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,9 @@ try:
     import triton
     import triton.language as tl
 except ImportError as exc:  # pragma: no cover - exercised where triton is missing
-    raise MissingDependencyError("kernel='triton' needs the triton package (pip install triton; "
-                                 "CUDA builds of torch on Linux ship it).") from exc
+    raise MissingDependencyError(
+        "kernel='triton' needs the triton package (pip install triton; CUDA builds of torch on Linux ship it)."
+    ) from exc
 
 
 def _block_shape(text: str | None) -> tuple[int, int]:
@@ -40,8 +42,10 @@ def _block_shape(text: str | None) -> tuple[int, int]:
     except ValueError:
         block_m = num_warps = 0
     if block_m < 1 or block_m & (block_m - 1) or num_warps not in (1, 2, 4, 8, 16):
-        raise InvalidParameterError(f"COOC_TRITON_BLOCK={text!r}: expected BLOCK_MxNUM_WARPS with BLOCK_M a "
-                                    "power of two and NUM_WARPS in 1, 2, 4, 8, 16 (e.g. 8x4).")
+        raise InvalidParameterError(
+            f"COOC_TRITON_BLOCK={text!r}: expected BLOCK_MxNUM_WARPS with BLOCK_M a "
+            "power of two and NUM_WARPS in 1, 2, 4, 8, 16 (e.g. 8x4)."
+        )
     return block_m, num_warps
 
 
@@ -76,9 +80,27 @@ def _context_span(ptr, rows, live, SKIPGRAM: tl.constexpr):
 
 
 @triton.jit
-def _score(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, loss_part, n_ex, d,
-           K1: tl.constexpr, MAX_CTX: tl.constexpr, SKIPGRAM: tl.constexpr, DAMPED: tl.constexpr,
-           BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
+def _score(
+    W_in,
+    W_out,
+    ctx,
+    ptr,
+    out_idx,
+    h,
+    gh,
+    g,
+    T_in,
+    T_out,
+    loss_part,
+    n_ex,
+    d,
+    K1: tl.constexpr,
+    MAX_CTX: tl.constexpr,
+    SKIPGRAM: tl.constexpr,
+    DAMPED: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
     pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     start, n = _context_span(ptr, rows, live, SKIPGRAM)
     hv = tl.zeros((BLOCK_M, BLOCK_D), dtype=tl.float32)
@@ -119,9 +141,28 @@ def _score(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, loss_part, n_e
 
 
 @triton.jit
-def _apply(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, lr_ptr, damping, n_ex, d,
-           K1: tl.constexpr, MAX_CTX: tl.constexpr, SKIPGRAM: tl.constexpr, DAMPED: tl.constexpr,
-           BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
+def _apply(
+    W_in,
+    W_out,
+    ctx,
+    ptr,
+    out_idx,
+    h,
+    gh,
+    g,
+    T_in,
+    T_out,
+    lr_ptr,
+    damping,
+    n_ex,
+    d,
+    K1: tl.constexpr,
+    MAX_CTX: tl.constexpr,
+    SKIPGRAM: tl.constexpr,
+    DAMPED: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
     pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     lr = tl.load(lr_ptr)
     tile = rows[:, None] * d + cols[None, :]
@@ -133,8 +174,9 @@ def _apply(W_in, W_out, ctx, ptr, out_idx, h, gh, g, T_in, T_out, lr_ptr, dampin
         step = lr
         if DAMPED:
             step = tl.minimum(lr, damping / tl.maximum(tl.load(T_out + o, mask=act, other=1.0), 1e-30))
-        tl.atomic_add(W_out + o[:, None] * d + cols[None, :], (-step * gk)[:, None] * hv,
-                      mask=act[:, None] & in_d[None, :])
+        tl.atomic_add(
+            W_out + o[:, None] * d + cols[None, :], (-step * gk)[:, None] * hv, mask=act[:, None] & in_d[None, :]
+        )
     ghv = tl.load(gh + tile, mask=live[:, None] & in_d[None, :], other=0.0)
     start, n = _context_span(ptr, rows, live, SKIPGRAM)
     for j in range(0, MAX_CTX):
@@ -151,8 +193,18 @@ def interpreted() -> bool:
     return bool(triton.knobs.runtime.interpret)
 
 
-def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int = 1, block_m: int | None = None,
-         num_warps: int | None = None):
+def step(
+    W_in,
+    W_out,
+    ctx,
+    ptr,
+    out_idx,
+    lr,
+    damping: float | None,
+    max_ctx: int = 1,
+    block_m: int | None = None,
+    num_warps: int | None = None,
+):
     """One batched step; updates the float32 weights in place and returns the summed loss (0-d tensor).
 
     Parameters
@@ -172,13 +224,16 @@ def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int
         block 4096 in the interpreter, whose cost is per program).
     """
     import torch
+
     for name, W in (("W_in", W_in), ("W_out", W_out)):
         if W.dtype != torch.float32 or not W.is_contiguous():
             raise ValueError(f"the Triton word2vec step needs contiguous float32 weights; {name} is not.")
     device = W_in.device
     if device.type != "cuda" and not interpreted():
-        raise ValueError("the Triton word2vec step runs on CUDA tensors, or on CPU tensors in Triton's "
-                         "interpreter (set TRITON_INTERPRET=1 before triton is imported).")
+        raise ValueError(
+            "the Triton word2vec step runs on CUDA tensors, or on CPU tensors in Triton's "
+            "interpreter (set TRITON_INTERPRET=1 before triton is imported)."
+        )
     n_ex, k1 = out_idx.shape
     V, d = W_in.shape
     damped = damping is not None
@@ -194,26 +249,51 @@ def step(W_in, W_out, ctx, ptr, out_idx, lr, damping: float | None, max_ctx: int
     lr_t = lr.reshape(1) if torch.is_tensor(lr) else torch.full((1,), lr, dtype=torch.float32, device=device)
     out_idx, ctx = out_idx.contiguous(), ctx.contiguous()
     ptr = ctx if ptr is None else ptr.contiguous()  # (unread in skip-gram)
-    meta = {"K1": k1, "MAX_CTX": max_ctx, "SKIPGRAM": ptr is ctx, "DAMPED": damped, "BLOCK_M": block_m,
-            "BLOCK_D": triton.next_power_of_2(d)}
+    meta = {
+        "K1": k1,
+        "MAX_CTX": max_ctx,
+        "SKIPGRAM": ptr is ctx,
+        "DAMPED": damped,
+        "BLOCK_M": block_m,
+        "BLOCK_D": triton.next_power_of_2(d),
+    }
     if device.type == "cuda":
         meta["num_warps"] = num_warps or NUM_WARPS
     _score[grid](W_in, W_out, ctx, ptr, out_idx, h, gh, g, T[0], T[1], loss_part, n_ex, d, **meta)
-    _apply[grid](W_in, W_out, ctx, ptr, out_idx, h, gh, g, T[0], T[1], lr_t, float(damping or 0.0),
-                 n_ex, d, **meta)
+    _apply[grid](W_in, W_out, ctx, ptr, out_idx, h, gh, g, T[0], T[1], lr_t, float(damping or 0.0), n_ex, d, **meta)
     return loss_part.sum()
 
 
-def sgns_step(W_in, W_out, inputs, outputs, negatives, lr, damping: float | None = 1.0, block_m: int | None = None,
-              num_warps: int | None = None):
+def sgns_step(
+    W_in,
+    W_out,
+    inputs,
+    outputs,
+    negatives,
+    lr,
+    damping: float | None = 1.0,
+    block_m: int | None = None,
+    num_warps: int | None = None,
+):
     """:func:`cooc.train.word2vec._step_torch.sgns_step` as fused Triton kernels."""
     import torch
+
     out_idx = torch.cat([outputs.unsqueeze(1), negatives], 1)
     return step(W_in, W_out, inputs, None, out_idx, lr, damping, 1, block_m, num_warps)
 
 
-def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: float | None = 1.0,
-              max_context: int | None = None, block_m: int | None = None):
+def cbow_step(
+    W_in,
+    W_out,
+    centres,
+    context,
+    example,
+    negatives,
+    lr,
+    damping: float | None = 1.0,
+    max_context: int | None = None,
+    block_m: int | None = None,
+):
     """:func:`cooc.train.word2vec._step_torch.cbow_step` as fused Triton kernels.
 
     ``example`` must be non-decreasing (each example's context words together), as the trainer
@@ -221,6 +301,7 @@ def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: fl
     without it the bound is read from the batch, which waits for the GPU.
     """
     import torch
+
     counts = torch.bincount(example, minlength=centres.numel())
     ptr = torch.zeros(centres.numel() + 1, dtype=torch.int64, device=centres.device)
     torch.cumsum(counts, 0, out=ptr[1:])

@@ -21,25 +21,28 @@ interrupted at a chunk boundary and resumed from its checkpoint gives the same v
 uninterrupted run (bitwise on CPU; on CUDA, ``index_add_`` and the Triton step's atomic adds
 sum in a nondeterministic order, so two GPU runs agree only to float rounding).
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.io import provenance
 from ..._core.params import InstanceOf, Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from ...corpus.store import TokenCorpus
-from ..._core.errors import InputDataError, InvalidParameterError
-from . import sampling
 from .._checkpoint import load_checkpoint, save_checkpoint
-from . import _step_torch as _sgns, _step_numba as _sgns_numba
 from .._torch import generator, synchronize, task_seed, torch_device
+from . import _step_numba as _sgns_numba
+from . import _step_torch as _sgns
+from . import sampling
 
 CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
@@ -147,13 +150,32 @@ class Word2Vec:
         Raw corpus words trained on per second in this call (NaN when nothing was trained).
     """
 
-    def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
-                 sample: float = 1e-3, epochs: int = 5, alpha: float | None = None, min_alpha: float = 1e-4,
-                 min_count: int = 5, max_vocab: int | None = None, ns_exponent: float = 0.75,
-                 dynamic_window: bool = True, batch_size: int | None = None, damping: float | None = 1.0,
-                 kernel: str = "auto", cuda_graph: bool | None = None, chunk_tokens: int = 1 << 20,
-                 vectors: str = "input", device: str = "cpu",
-                 seed: int = 0, progress: bool = True, checkpoint_every: float = 300.0):
+    def __init__(
+        self,
+        *,
+        sg: bool = True,
+        dim: int = 100,
+        window: int = 5,
+        negative: int = 5,
+        sample: float = 1e-3,
+        epochs: int = 5,
+        alpha: float | None = None,
+        min_alpha: float = 1e-4,
+        min_count: int = 5,
+        max_vocab: int | None = None,
+        ns_exponent: float = 0.75,
+        dynamic_window: bool = True,
+        batch_size: int | None = None,
+        damping: float | None = 1.0,
+        kernel: str = "auto",
+        cuda_graph: bool | None = None,
+        chunk_tokens: int = 1 << 20,
+        vectors: str = "input",
+        device: str = "cpu",
+        seed: int = 0,
+        progress: bool = True,
+        checkpoint_every: float = 300.0,
+    ):
         self.sg = sg
         self.dim = dim
         self.window = window
@@ -178,21 +200,44 @@ class Word2Vec:
         self.checkpoint_every = checkpoint_every
 
     # -- parameters -------------------------------------------------------------------------
-    _RESULT_PARAMS = ("sg", "dim", "window", "negative", "sample", "epochs", "alpha", "min_alpha", "min_count",
-                      "max_vocab", "ns_exponent", "dynamic_window", "batch_size", "damping", "kernel", "cuda_graph",
-                      "chunk_tokens", "seed")
+    _RESULT_PARAMS = (
+        "sg",
+        "dim",
+        "window",
+        "negative",
+        "sample",
+        "epochs",
+        "alpha",
+        "min_alpha",
+        "min_count",
+        "max_vocab",
+        "ns_exponent",
+        "dynamic_window",
+        "batch_size",
+        "damping",
+        "kernel",
+        "cuda_graph",
+        "chunk_tokens",
+        "seed",
+    )
 
     def get_params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in (*self._RESULT_PARAMS, "vectors", "device", "progress",
-                                                       "checkpoint_every")}
+        return {
+            name: getattr(self, name)
+            for name in (*self._RESULT_PARAMS, "vectors", "device", "progress", "checkpoint_every")
+        }
 
     @property
     def start_alpha(self) -> float:
         return self.alpha if self.alpha is not None else (0.025 if self.sg else 0.05)
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, corpus: TokenCorpus | str | os.PathLike, checkpoint: str | os.PathLike | None = None,
-            callback: Callable[[dict[str, Any]], None] | None = None) -> "Word2Vec":
+    def fit(
+        self,
+        corpus: TokenCorpus | str | os.PathLike,
+        checkpoint: str | os.PathLike | None = None,
+        callback: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Word2Vec:
         """Train on ``corpus``.
 
         Parameters
@@ -220,7 +265,7 @@ class Word2Vec:
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
             run.train(callback)
-        self.index_to_key_ = [corpus.vocab.words[i] for i in np.flatnonzero(id_map[:len(corpus.vocab)] >= 0)]
+        self.index_to_key_ = [corpus.vocab.words[i] for i in np.flatnonzero(id_map[: len(corpus.vocab)] >= 0)]
         self.counts_ = counts
         self.input_vectors_ = run.W_in.cpu().numpy()
         self.output_vectors_ = run.W_out.cpu().numpy()
@@ -237,18 +282,23 @@ class Word2Vec:
         all_counts = corpus.token_counts()[:n_words]
         keep = np.flatnonzero(all_counts >= self.min_count)
         if self.max_vocab is not None and keep.size > self.max_vocab:
-            order = np.argsort(-all_counts[keep], kind="stable")[:self.max_vocab]
+            order = np.argsort(-all_counts[keep], kind="stable")[: self.max_vocab]
             keep = np.sort(keep[order])
         if keep.size < 2:
-            raise InputDataError(f"Word2Vec: only {keep.size} words occur at least min_count={self.min_count} "
-                                 "times; lower min_count or use a larger corpus.")
+            raise InputDataError(
+                f"Word2Vec: only {keep.size} words occur at least min_count={self.min_count} "
+                "times; lower min_count or use a larger corpus."
+            )
         id_map = np.full(n_words + 1, -1, dtype=np.int64)  # the extra slot is the OOV id, if any
         id_map[keep] = np.arange(keep.size)
         return id_map, all_counts[keep]
 
     def _settings(self, corpus: TokenCorpus) -> dict[str, Any]:
-        fingerprint = {"n_tokens": corpus.n_tokens, "n_docs": corpus.n_docs,
-                       "shards": [s.get("tokens_checksum") for s in corpus.manifest["shards"]]}
+        fingerprint = {
+            "n_tokens": corpus.n_tokens,
+            "n_docs": corpus.n_docs,
+            "shards": [s.get("tokens_checksum") for s in corpus.manifest["shards"]],
+        }
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         params["batch_size"], params["kernel"], params["cuda_graph"] = self.batch_size_, self.kernel_, self.cuda_graph_
         return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
@@ -263,16 +313,21 @@ class Word2Vec:
             Input vectors (gensim's ``wv``) or input + output vectors.
         """
         from ...embedding import Embedding
+
         validate({"vectors": vectors}, {"vectors": _CONSTRAINTS["vectors"]}, owner="Word2Vec")
         W = self.input_vectors_ if vectors == "input" else self.input_vectors_ + self.output_vectors_
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         params["alpha"], params["batch_size"], params["kernel"] = self.start_alpha, self.batch_size_, self.kernel_
         params["cuda_graph"] = self.cuda_graph_
-        meta = {"model": "word2vec-sg" if self.sg else "word2vec-cbow", "vectors": vectors,
-                "corpus": str(corpus.path) if corpus is not None else None,
-                "raw_words": self.raw_words_, "effective_words": self.effective_words_,
-                "final_loss": self.loss_history_[-1]["loss"] if self.loss_history_ else None,
-                "provenance": provenance(**params)}
+        meta = {
+            "model": "word2vec-sg" if self.sg else "word2vec-cbow",
+            "vectors": vectors,
+            "corpus": str(corpus.path) if corpus is not None else None,
+            "raw_words": self.raw_words_,
+            "effective_words": self.effective_words_,
+            "final_loss": self.loss_history_[-1]["loss"] if self.loss_history_ else None,
+            "provenance": provenance(**params),
+        }
         return Embedding(W, self.index_to_key_, meta)
 
 
@@ -285,9 +340,12 @@ def _resolve_kernel(kernel: str, device) -> str:
         raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
     if kernel == "triton" and device.type != "cuda":
         from . import _step_triton as _sgns_triton
+
         if not _sgns_triton.interpreted():
-            raise InvalidParameterError("Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
-                                        "Triton's interpreter: TRITON_INTERPRET=1, for tests).")
+            raise InvalidParameterError(
+                "Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
+                "Triton's interpreter: TRITON_INTERPRET=1, for tests)."
+            )
     return kernel
 
 
@@ -299,6 +357,7 @@ def _triton_supported(device) -> bool:
     except ImportError:  # MissingDependencyError is one
         return False
     import torch
+
     try:
         return torch.cuda.get_device_capability(device) >= (8, 0)
     except (AssertionError, RuntimeError):  # no CUDA here: the run itself will say so
@@ -308,8 +367,10 @@ def _triton_supported(device) -> bool:
 def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
     """Whether full skip-gram batches replay a CUDA graph: by default (None) on a CUDA device."""
     if cuda_graph and (device.type != "cuda" or not sg):
-        raise InvalidParameterError(f"Word2Vec: cuda_graph=True is for skip-gram on a CUDA device, not "
-                                    f"{'CBOW' if not sg else 'device ' + repr(str(device))}.")
+        raise InvalidParameterError(
+            f"Word2Vec: cuda_graph=True is for skip-gram on a CUDA device, not "
+            f"{'CBOW' if not sg else 'device ' + repr(str(device))}."
+        )
     return (sg and device.type == "cuda") if cuda_graph is None else cuda_graph
 
 
@@ -317,6 +378,7 @@ def _step_module(kernel: str):
     """The module whose ``sgns_step`` / ``cbow_step`` the run calls."""
     if kernel == "triton":
         from . import _step_triton as _sgns_triton
+
         return _sgns_triton
     return _sgns_numba if kernel == "numba" else _sgns
 
@@ -324,9 +386,18 @@ def _step_module(kernel: str):
 class _Run:
     """The mutable state of one training run: weights, position, history, timing."""
 
-    def __init__(self, model: Word2Vec, corpus: TokenCorpus, device, id_map: np.ndarray, counts: np.ndarray,
-                 settings: dict[str, Any], checkpoint: str | os.PathLike | None):
+    def __init__(
+        self,
+        model: Word2Vec,
+        corpus: TokenCorpus,
+        device,
+        id_map: np.ndarray,
+        counts: np.ndarray,
+        settings: dict[str, Any],
+        checkpoint: str | os.PathLike | None,
+    ):
         import torch
+
         self.model, self.corpus, self.device, self.settings = model, corpus, device, settings
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.id_map = torch.as_tensor(id_map, device=device)
@@ -347,8 +418,9 @@ class _Run:
         self.start_words = 0
 
     @classmethod
-    def start(cls, model, corpus, device, id_map, counts, settings, checkpoint) -> "_Run":
+    def start(cls, model, corpus, device, id_map, counts, settings, checkpoint) -> _Run:
         import torch
+
         run = cls(model, corpus, device, id_map, counts, settings, checkpoint)
         saved = load_checkpoint(checkpoint, CHECKPOINT_FORMAT, settings, ("W_in", "W_out")) if checkpoint else None
         if saved is None:
@@ -371,8 +443,13 @@ class _Run:
         model, corpus = self.model, self.corpus
         total_words = model.epochs * corpus.n_tokens
         last_save = time.perf_counter()
-        bar = ProgressBar("word2vec", total=total_words, unit="words", enabled=model.progress,
-                          rates=("words", "pairs" if model.sg else "examples"))
+        bar = ProgressBar(
+            "word2vec",
+            total=total_words,
+            unit="words",
+            enabled=model.progress,
+            rates=("words", "pairs" if model.sg else "examples"),
+        )
         bar.update(self.raw_words)
         start = time.perf_counter()
         with bar:
@@ -383,8 +460,15 @@ class _Run:
                     loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words)
                     self.raw_words += int(tokens.size)
                     self.effective_words += kept
-                    self.history.append({"epoch": self.epoch, "chunk": index, "words": self.raw_words,
-                                         "examples": examples, "loss": loss / max(examples, 1)})
+                    self.history.append(
+                        {
+                            "epoch": self.epoch,
+                            "chunk": index,
+                            "words": self.raw_words,
+                            "examples": examples,
+                            "loss": loss / max(examples, 1),
+                        }
+                    )
                     self.chunk = index + 1
                     bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
                     bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
@@ -392,8 +476,14 @@ class _Run:
                         self._save()
                         last_save = time.perf_counter()
                     if callback is not None:
-                        callback({"epoch": self.epoch, "chunk": index, "raw_words": self.raw_words,
-                                  "loss": self.history[-1]["loss"]})
+                        callback(
+                            {
+                                "epoch": self.epoch,
+                                "chunk": index,
+                                "raw_words": self.raw_words,
+                                "loss": self.history[-1]["loss"],
+                            }
+                        )
                 self.epoch, self.chunk = self.epoch + 1, 0
         synchronize(self.device)
         self.seconds = time.perf_counter() - start
@@ -402,14 +492,22 @@ class _Run:
             self._save()
 
     def _save(self) -> None:
-        state = {"format": CHECKPOINT_FORMAT, "settings": self.settings, "epoch": self.epoch, "chunk": self.chunk,
-                 "raw_words": self.raw_words, "effective_words": self.effective_words,
-                 "history": self.history, "finished": self.finished}
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "settings": self.settings,
+            "epoch": self.epoch,
+            "chunk": self.chunk,
+            "raw_words": self.raw_words,
+            "effective_words": self.effective_words,
+            "history": self.history,
+            "finished": self.finished,
+        }
         save_checkpoint(self.checkpoint, {"W_in": self.W_in.cpu().numpy(), "W_out": self.W_out.cpu().numpy()}, state)
 
     def _chunk_tokens(self, tokens: np.ndarray, offsets: np.ndarray, gen):
         """Training ids and document ids of a chunk after the vocabulary and subsampling."""
         import torch
+
         t = self.id_map[torch.tensor(tokens, device=self.device, dtype=torch.int64)]
         lengths = torch.as_tensor(np.diff(offsets), device=self.device)
         docs = torch.repeat_interleave(torch.arange(lengths.numel(), device=self.device), lengths)
@@ -419,6 +517,7 @@ class _Run:
     def _train_chunk(self, tokens: np.ndarray, offsets: np.ndarray, index: int, total_words: int):
         """Train on one chunk; returns (summed loss, examples, tokens kept)."""
         import torch
+
         model = self.model
         gen = generator(self.device, model.seed, self.epoch, index)
         # On a CPU the negatives come from a splitmix64 stream of their own (a compiled parallel
@@ -445,13 +544,22 @@ class _Run:
         def learning_rate(hi: int) -> float:  # linear decay with the corpus words seen after the batch
             progress = (self.raw_words + tokens.size * hi / n) / total_words
             return max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
+
         if model.sg and model.kernel_ == "numba":  # each draw's batches in one compiled call: no Python between steps
             for lo in range(0, n, per_draw):
                 hi = min(lo + per_draw, n)
                 lrs = [learning_rate(min(b + model.batch_size_, hi)) for b in range(lo, hi, model.batch_size_)]
                 negatives = self.sampler.draw((hi - lo, model.negative), neg_gen)
-                for part in self.steps.sgns_steps(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lrs,
-                                                  model.batch_size_, model.damping):
+                for part in self.steps.sgns_steps(
+                    self.W_in,
+                    self.W_out,
+                    inputs[lo:hi],
+                    outputs[lo:hi],
+                    negatives,
+                    lrs,
+                    model.batch_size_,
+                    model.damping,
+                ):
                     loss += part
             return float(loss), n, int(t.numel())
         for lo in range(0, n, model.batch_size_):
@@ -459,34 +567,42 @@ class _Run:
             lr = learning_rate(hi)
             if lo % per_draw == 0:
                 drawn, drawn_lo = self.sampler.draw((min(per_draw, n - lo), model.negative), neg_gen), lo
-            negatives = drawn[lo - drawn_lo:hi - drawn_lo]
+            negatives = drawn[lo - drawn_lo : hi - drawn_lo]
             if model.sg and model.cuda_graph_ and hi - lo == model.batch_size_:
                 if self.graphed is None:
                     from ._graphs import GraphedSkipGram
-                    self.graphed = GraphedSkipGram(self.steps.sgns_step, self.W_in, self.W_out,
-                                                   model.batch_size_, model.negative, model.damping)
+
+                    self.graphed = GraphedSkipGram(
+                        self.steps.sgns_step, self.W_in, self.W_out, model.batch_size_, model.negative, model.damping
+                    )
                 loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
             elif model.sg:
-                loss += self.steps.sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr,
-                                             model.damping)
+                loss += self.steps.sgns_step(
+                    self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping
+                )
             else:
                 bound = {"max_context": 2 * model.window} if model.kernel_ == "triton" else {}
-                loss += self.steps.cbow_step(self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr,
-                                             model.damping, **bound)
+                loss += self.steps.cbow_step(
+                    self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, **bound
+                )
         return float(loss), n, int(t.numel())
 
     def _cbow_examples(self, t, docs, radii, gen, index: int):
         """A chunk's CBOW examples, shuffled: ``(n, batch)``, where ``batch(lo, hi)`` gives examples
         lo..hi as (centres, their context words in one flat list, each word's example in the batch)."""
         import torch
+
         model = self.model
         if self.device.type == "cpu":  # flat lists, built and shuffled in one compiled pass
             seed = task_seed(model.seed, self.epoch, index, 2)
             centres, context, ptr = sampling.shuffled_cbow_examples(t, docs, radii, seed)
             example = np.repeat(np.arange(centres.size), np.diff(ptr))
             centres, context, example = (torch.from_numpy(a) for a in (centres, context, example))
-            return centres.numel(), lambda lo, hi: (centres[lo:hi], context[ptr[lo]:ptr[hi]],
-                                                    example[ptr[lo]:ptr[hi]] - lo)
+            return centres.numel(), lambda lo, hi: (
+                centres[lo:hi],
+                context[ptr[lo] : ptr[hi]],
+                example[ptr[lo] : ptr[hi]] - lo,
+            )
         centres, context, mask = sampling.cbow_contexts(t, docs, radii, model.window)
         order = torch.randperm(centres.numel(), device=self.device, generator=gen)
         centres, context, mask = centres[order], context[order], mask[order]
@@ -494,11 +610,16 @@ class _Run:
         def batch(lo, hi):
             example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
             return centres[lo:hi], context[lo:hi][example, col], example
+
         return centres.numel(), batch
 
 
-def train_word2vec(corpus: TokenCorpus | str | os.PathLike, out: str | os.PathLike | None = None,
-                   checkpoint: str | os.PathLike | None = None, **params: Any):
+def train_word2vec(
+    corpus: TokenCorpus | str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    **params: Any,
+):
     """Train word2vec on ``corpus`` and return (and with ``out``, save) the :class:`Embedding`.
 
     ``params`` are those of :class:`Word2Vec`. With ``out`` and no ``checkpoint``, checkpoints

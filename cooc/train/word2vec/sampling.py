@@ -8,6 +8,7 @@ chunk's skip-gram pairs or CBOW examples, built in parallel and shuffled by one 
 pass (:func:`shuffled_skipgram_pairs`, :func:`shuffled_cbow_examples`: for a chunk's 4-5M
 pairs about 0.1 s instead of 0.4-0.5 s for torch's pairs, ``randperm`` and gathers).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -101,6 +102,7 @@ class AliasSampler:
 
     def __init__(self, probs: np.ndarray, device):
         import torch
+
         accept, alias = alias_table(probs)
         self.accept = torch.as_tensor(accept, device=device)
         self.alias = torch.as_tensor(alias, device=device)
@@ -116,6 +118,7 @@ class AliasSampler:
         drawn in parallel.
         """
         import torch
+
         if isinstance(gen, SplitMix64):
             if self.accept.device.type != "cpu":
                 raise ValueError("a SplitMix64 stream draws negatives on the CPU only.")
@@ -159,7 +162,7 @@ def _alias_pick(seed, start, n, accept, alias):
     for i in prange(n):
         z = _mix64(seed + (start + np.uint64(i + 1)) * _GAMMA)
         slot = np.int64(((z >> np.uint64(32)) * n_slots) >> np.uint64(32))
-        coin = (np.float64(z & np.uint64(0xFFFFFFFF)) + 0.5) * 2.0 ** -32
+        coin = (np.float64(z & np.uint64(0xFFFFFFFF)) + 0.5) * 2.0**-32
         out[i] = slot if coin < accept[slot] else alias[slot]
     return out
 
@@ -178,6 +181,7 @@ def subsample(tokens, docs, keep_prob, gen):
     tokens, docs : tensors of shape (n_kept,)
     """
     import torch
+
     coin = torch.rand(tokens.shape, device=tokens.device, dtype=torch.float64, generator=gen)
     kept = coin < keep_prob[tokens]
     return tokens[kept], docs[kept]
@@ -186,6 +190,7 @@ def subsample(tokens, docs, keep_prob, gen):
 def window_radii(n: int, window: int, gen, device, dynamic: bool = True):
     """Each position's window radius: uniform in ``1..window`` (dynamic) or ``window``; shape (n,)."""
     import torch
+
     if not dynamic:
         return torch.full((n,), window, dtype=torch.int64, device=device)
     return torch.randint(1, window + 1, (n,), device=device, generator=gen)
@@ -202,12 +207,13 @@ def skipgram_pairs(tokens, docs, radii, window: int):
     inputs, outputs : int64 tensors of shape (n_pairs,)
     """
     import torch
+
     ins, outs = [], []
     for j in range(1, window + 1):
         if j >= tokens.numel():
             break
         same_doc = docs[j:] == docs[:-j]
-        fwd = torch.nonzero(same_doc & (radii[:-j] >= j)).squeeze(1)   # centre i, context i + j
+        fwd = torch.nonzero(same_doc & (radii[:-j] >= j)).squeeze(1)  # centre i, context i + j
         bwd = torch.nonzero(same_doc & (radii[j:] >= j)).squeeze(1) + j  # centre i, context i - j
         outs += [tokens[fwd], tokens[bwd]]
         ins += [tokens[fwd + j], tokens[bwd - j]]
@@ -353,6 +359,7 @@ def cbow_contexts(tokens, docs, radii, window: int):
     mask : bool tensor of shape (B, 2L)
     """
     import torch
+
     n = tokens.numel()
     pos = torch.arange(n, device=tokens.device)
     ids, valid = [], []
@@ -366,6 +373,17 @@ def cbow_contexts(tokens, docs, radii, window: int):
     return tokens[has].long(), torch.stack(ids, 1)[has].long(), mask[has]
 
 
-__all__ = ["keep_probabilities", "noise_distribution", "alias_table", "alias_probabilities", "AliasSampler",
-           "SplitMix64", "subsample", "window_radii", "skipgram_pairs", "shuffled_skipgram_pairs", "cbow_contexts",
-           "shuffled_cbow_examples"]
+__all__ = [
+    "keep_probabilities",
+    "noise_distribution",
+    "alias_table",
+    "alias_probabilities",
+    "AliasSampler",
+    "SplitMix64",
+    "subsample",
+    "window_radii",
+    "skipgram_pairs",
+    "shuffled_skipgram_pairs",
+    "cbow_contexts",
+    "shuffled_cbow_examples",
+]

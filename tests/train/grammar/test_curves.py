@@ -1,4 +1,5 @@
 """Learning curves on grammars: data, P* estimation on synthetic curves, the CNN learning a tiny RHM."""
+
 from __future__ import annotations
 
 import math
@@ -10,9 +11,9 @@ from cooc._core.errors import InvalidParameterError
 from cooc.grammars.pcfg import VaryingTreeGrammar
 from cooc.grammars.rhm import RandomHierarchyModel
 from cooc.grammars.srhm import SparseRandomHierarchyModel
+from cooc.train._torch import torch_device
 from cooc.train.grammar.curves import curve_table, learning_curve, sample_complexity, summarize
 from cooc.train.grammar.data import draw_data, grammar_from_spec, grammar_scale
-from cooc.train._torch import torch_device
 
 
 def test_sample_complexity_exact_on_log_linear_pieces():
@@ -73,7 +74,7 @@ def test_draw_data_sparse_and_varying_tree():
     assert lengths.min() >= 4 and lengths.max() <= 9
     with pytest.raises(InvalidParameterError, match="filter_size"):
         learning_curve(vt, "cnn", samples=[10], n_test=5, steps=1)
-    assert math.isnan(grammar_scale(vt)) and grammar_scale(srhm) == 3 * 2 ** 2
+    assert math.isnan(grammar_scale(vt)) and grammar_scale(srhm) == 3 * 2**2
 
 
 def test_grammar_from_spec():
@@ -86,8 +87,18 @@ def test_grammar_from_spec():
 def test_cnn_learns_a_tiny_rhm(tdevice):
     """v = n_c = 8, m = 4, L = 2 (P_max = 512): with 384 samples the deep CNN fits them all and generalises."""
     g = RandomHierarchyModel(v=8, n_c=8, m=4, s=2, L=2)
-    rows = learning_curve(g, "cnn", samples=[384], seeds=[0], n_test=128, steps=600, batch_size=32, lr=3e-3,
-                          model_kwargs={"width": 64}, device=tdevice)
+    rows = learning_curve(
+        g,
+        "cnn",
+        samples=[384],
+        seeds=[0],
+        n_test=128,
+        steps=600,
+        batch_size=32,
+        lr=3e-3,
+        model_kwargs={"width": 64},
+        device=tdevice,
+    )
     (row,) = rows
     assert row["train_error"] == 0.0
     assert row["test_error"] < 0.1 * row["chance_error"], row
@@ -96,14 +107,17 @@ def test_cnn_learns_a_tiny_rhm(tdevice):
 
 def test_curve_table_and_summary_on_fixed_rows():
     g = RandomHierarchyModel(v=8, n_c=8, m=4, s=2, L=2)
-    rows = [{"P": P, "seed": s, "test_error": e, "test_loss": 1.0, "train_error": 0.0, "chance_error": 0.875}
-            for s, errs in enumerate([[0.8, 0.4, 0.0], [0.8, 0.2, 0.0]]) for P, e in zip([10, 100, 1000], errs)]
+    rows = [
+        {"P": P, "seed": s, "test_error": e, "test_loss": 1.0, "train_error": 0.0, "chance_error": 0.875}
+        for s, errs in enumerate([[0.8, 0.4, 0.0], [0.8, 0.2, 0.0]])
+        for P, e in zip([10, 100, 1000], errs)
+    ]
     summary = summarize(rows)
     assert [s["test_error"] for s in summary] == pytest.approx([0.8, 0.3, 0.0])
     table = curve_table(g, rows)
     threshold = 0.0875
     assert table["P_star"] == pytest.approx(10 ** (2 + (0.3 - threshold) / 0.3))
-    assert table["scale"] == 8 * 4 ** 2 and table["P_star_over_scale"] == pytest.approx(table["P_star"] / 128)
+    assert table["scale"] == 8 * 4**2 and table["P_star_over_scale"] == pytest.approx(table["P_star"] / 128)
     assert table["P_star_sd"] > 0
 
 

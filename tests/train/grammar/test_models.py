@@ -1,4 +1,5 @@
 """The grammar networks: shapes, the CNN's receptive fields, padding, and errors."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Word2Vec end to end on tiny corpora: planted structure, vocabulary, resume, checkpoints, errors."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ from cooc.train.word2vec.estimator import Word2Vec, train_word2vec
 
 from ..conftest import _torch_cuda, two_cluster_docs, write_corpus
 
-SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, batch_size=1024,
-             chunk_tokens=5000, progress=False)
+SMALL = dict(
+    dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, batch_size=1024, chunk_tokens=5000, progress=False
+)
 
 
 def _cluster_gap(emb: Embedding, half: int = 10) -> tuple[float, float]:
@@ -63,6 +65,7 @@ def test_cpu_run_is_the_same_on_any_number_of_threads(cluster_corpus, sg):
     """On a CPU the pairs, the negatives and the step run in parallel, yet a run is bitwise the same
     on one thread as on all of them (with subsampling and dynamic windows on)."""
     import numba
+
     before = numba.get_num_threads()
     params = {**SMALL, "sample": 1e-2, "batch_size": 256}
     runs = []
@@ -88,14 +91,16 @@ def test_fast_and_torch_kernels_train_alike(cluster_corpus, tmp_path, kernel, sg
     if kernel == "triton":
         pytest.importorskip("triton")
         from cooc.train.word2vec import _step_triton as _sgns_triton
+
         if not _sgns_triton.interpreted():
             pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
         corpus = write_corpus(tmp_path / "small", two_cluster_docs(150, 20, 10, seed=1), cluster_corpus.vocab.words)
     runs = [Word2Vec(sg=sg, seed=2, kernel=k, **dict(SMALL, damping=0.5)).fit(corpus) for k in (kernel, "torch")]
     np.testing.assert_allclose(runs[0].input_vectors_, runs[1].input_vectors_, atol=2e-4, rtol=1e-3)
     np.testing.assert_allclose(runs[0].output_vectors_, runs[1].output_vectors_, atol=2e-4, rtol=1e-3)
-    np.testing.assert_allclose([h["loss"] for h in runs[0].loss_history_],
-                               [h["loss"] for h in runs[1].loss_history_], rtol=1e-4)
+    np.testing.assert_allclose(
+        [h["loss"] for h in runs[0].loss_history_], [h["loss"] for h in runs[1].loss_history_], rtol=1e-4
+    )
     assert runs[0].embedding_.meta["provenance"]["params"]["kernel"] == kernel
 
 
@@ -109,8 +114,9 @@ def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
     graphed = Word2Vec(cuda_graph=True, **params).fit(cluster_corpus)
     np.testing.assert_allclose(graphed.input_vectors_, plain.input_vectors_, atol=1e-3, rtol=1e-3)
     np.testing.assert_allclose(graphed.output_vectors_, plain.output_vectors_, atol=1e-3, rtol=1e-3)
-    np.testing.assert_allclose([h["loss"] for h in graphed.loss_history_], [h["loss"] for h in plain.loss_history_],
-                               rtol=1e-3)
+    np.testing.assert_allclose(
+        [h["loss"] for h in graphed.loss_history_], [h["loss"] for h in plain.loss_history_], rtol=1e-3
+    )
     within, across = _cluster_gap(graphed.embedding_)
     assert within > 0.8 and across < 0.2
 
@@ -119,8 +125,9 @@ def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
 def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
     """On a GPU the trainer draws each chunk's negatives at once and slices them per batch; the
     same path, forced on the CPU, makes one draw per chunk and learns the planted clusters."""
-    from cooc.train.word2vec import sampling
     from cooc.train.word2vec import estimator as w2v
+    from cooc.train.word2vec import sampling
+
     init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
     shapes = []
 
@@ -143,11 +150,13 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
 def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus, monkeypatch):
     """A CPU run draws 64 batches' negatives at once; drawn batch by batch instead, from the same
     splitmix64 stream, they are the same, and so is the whole run, bitwise."""
-    from cooc.train.word2vec import sampling
     from cooc.train.word2vec import estimator as w2v
+    from cooc.train.word2vec import sampling
+
     init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
     draws, vectors = {64: [], 1: []}, {}
     for group in draws:
+
         def grouped(self, *args, _group=group, **kwargs):
             init(self, *args, **kwargs)
             self.draw_batches = _group
@@ -168,8 +177,17 @@ def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
     words = ["x", "y", "rare"]
     doc = np.array([0, 3, 1, 2, 0, 3, 3, 1] * 50)
     corpus = write_corpus(tmp_path / "c", [doc], words, oov=True)
-    model = Word2Vec(dim=4, window=1, negative=1, epochs=1, min_count=60, sample=0.0, dynamic_window=False,
-                     batch_size=64, progress=False).fit(corpus)
+    model = Word2Vec(
+        dim=4,
+        window=1,
+        negative=1,
+        epochs=1,
+        min_count=60,
+        sample=0.0,
+        dynamic_window=False,
+        batch_size=64,
+        progress=False,
+    ).fit(corpus)
     assert model.index_to_key_ == ["x", "y"]
     np.testing.assert_array_equal(model.counts_, [100, 100])
     # x y x y ... once the rare word and the OOV tokens are gone: 200 tokens, 2 * 199 window-1 pairs,
@@ -185,6 +203,7 @@ def test_subsampling_keeps_expected_fraction(tmp_path):
     doc = np.where(rng.random(20_000) < 0.7, 0, rng.integers(1, 4, 20_000))
     corpus = write_corpus(tmp_path / "c", [doc], words)
     from cooc.train.word2vec.sampling import keep_probabilities
+
     counts = np.bincount(doc, minlength=4)
     expected = (counts * keep_probabilities(counts, 1e-2)).sum()
     model = Word2Vec(dim=4, epochs=1, min_count=1, sample=1e-2, batch_size=4096, progress=False).fit(corpus)
@@ -210,8 +229,11 @@ def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path, trainer):
     state = json.loads((ckpt / "state.json").read_text())
     assert (state["epoch"], state["chunk"], state["finished"]) == (1, 2, False)
     resumed = Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt)
-    same = np.testing.assert_array_equal if tdevice == "cpu" else \
-        (lambda a, b: np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-3))
+    same = (
+        np.testing.assert_array_equal
+        if tdevice == "cpu"
+        else (lambda a, b: np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-3))
+    )
     same(resumed.input_vectors_, full.input_vectors_)
     same(resumed.output_vectors_, full.output_vectors_)
     same([h["loss"] for h in resumed.loss_history_], [h["loss"] for h in full.loss_history_])
@@ -244,8 +266,10 @@ def test_train_word2vec_saves_and_resumes(cluster_corpus, tmp_path):
 def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
     pytest.importorskip("triton")
     import torch
+
     from cooc.train.word2vec import _step_triton as _sgns_triton
     from cooc.train.word2vec.estimator import _resolve_kernel
+
     assert _resolve_kernel("triton", torch.device("cuda")) == "triton"
     monkeypatch.setattr(_sgns_triton, "interpreted", lambda: False)
     with pytest.raises(InvalidParameterError, match="kernel='triton' runs on a CUDA device"):
@@ -266,6 +290,7 @@ def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, clu
 
     import cooc.train.word2vec
     from cooc.train.word2vec.estimator import _resolve_graph, _resolve_kernel
+
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # older than Triton supports
     assert _resolve_kernel("auto", cuda) == "torch"
@@ -288,7 +313,9 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
     with pytest.raises(InvalidParameterError, match="'kernel' must be one of"):
         Word2Vec(kernel="cuda").fit(cluster_corpus)
     import torch
+
     from cooc.train.word2vec.estimator import _resolve_kernel
+
     with pytest.raises(InvalidParameterError, match="CPU only"):
         _resolve_kernel("numba", torch.device("cuda"))
     with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):

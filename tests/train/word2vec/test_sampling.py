@@ -1,4 +1,5 @@
 """word2vec's random choices against their formulas and against plain loops."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 import torch
 
 from cooc._core.errors import InvalidParameterError
-from cooc.train.word2vec import sampling
 from cooc.train._torch import generator, task_seed, torch_device
+from cooc.train.word2vec import sampling
 
 
 def test_keep_probabilities_formula():
@@ -113,7 +114,7 @@ def test_splitmix64_draws_are_the_sequential_generator_in_any_pieces():
     expected = []
     for z in _splitmix64(seed, 3000):
         slot = ((z >> 32) * V) >> 32
-        coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0 ** -32
+        coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
         expected.append(slot if coin < accept[slot] else alias[slot])
     whole = sampler.draw((3000,), sampling.SplitMix64(seed)).numpy()
     np.testing.assert_array_equal(whole, expected, err_msg=f"seed {seed}, V {V}")
@@ -180,6 +181,7 @@ def test_compiled_shuffle_is_uniform():
     """Over 6,000 seeds, each of 6 distinct pairs comes first equally often, and so does each
     position of pair 0 (chi-square, p > 0.001)."""
     from scipy.stats import chisquare
+
     tokens, docs, radii = np.arange(6), np.array([0, 0, 1, 1, 2, 2]), np.ones(6, dtype=np.int64)  # 3 docs of 2
     pairs = sorted(zip(*(a.tolist() for a in sampling.shuffled_skipgram_pairs(tokens, docs, radii, 0))))
     assert len(pairs) == len(set(pairs)) == 6
@@ -194,12 +196,17 @@ def test_compiled_shuffle_is_uniform():
 def test_cbow_contexts_match_a_loop(tdevice, rng):
     device = torch_device(tdevice)
     tokens, docs, radii = _random_stream(rng, 150, 9, 3)
-    centres, context, mask = sampling.cbow_contexts(*(torch.as_tensor(a, device=device) for a in (tokens, docs, radii)), 3)
+    centres, context, mask = sampling.cbow_contexts(
+        *(torch.as_tensor(a, device=device) for a in (tokens, docs, radii)), 3
+    )
     got = sorted((c, sorted(ctx[m].tolist())) for c, ctx, m in zip(centres.tolist(), context.cpu(), mask.cpu()))
     expected = []
     for i in range(len(tokens)):
-        ctx = [tokens[i + j] for j in range(-radii[i], radii[i] + 1)
-               if j != 0 and 0 <= i + j < len(tokens) and docs[i + j] == docs[i]]
+        ctx = [
+            tokens[i + j]
+            for j in range(-radii[i], radii[i] + 1)
+            if j != 0 and 0 <= i + j < len(tokens) and docs[i + j] == docs[i]
+        ]
         if ctx:
             expected.append((tokens[i], sorted(ctx)))
     assert got == sorted(expected)
@@ -210,7 +217,7 @@ def test_compiled_cbow_examples_are_the_cbow_contexts(rng):
     centres, context, mask = sampling.cbow_contexts(*(torch.as_tensor(a) for a in (tokens, docs, radii)), 3)
     expected = sorted((c, ctx[m].tolist()) for c, ctx, m in zip(centres.tolist(), context, mask))  # offset order
     flat_centres, flat_context, ptr = sampling.shuffled_cbow_examples(tokens, docs, radii, seed=4)
-    got = [(c, flat_context[ptr[i]:ptr[i + 1]].tolist()) for i, c in enumerate(flat_centres.tolist())]
+    got = [(c, flat_context[ptr[i] : ptr[i + 1]].tolist()) for i, c in enumerate(flat_centres.tolist())]
     assert sorted(got) == expected
     assert got != sorted(got)  # shuffled
     again = sampling.shuffled_cbow_examples(tokens, docs, radii, seed=4)

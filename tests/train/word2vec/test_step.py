@@ -2,6 +2,7 @@
 
 Each test runs the torch step (CPU, and CUDA where there is one), the compiled CPU step, and the
 fused Triton step (on a GPU, or on the CPU in Triton's interpreter: tests/conftest.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cooc.train.word2vec import _step_torch as _sgns, _step_numba as _sgns_numba
 from cooc.train._torch import torch_device
+from cooc.train.word2vec import _step_numba as _sgns_numba
+from cooc.train.word2vec import _step_torch as _sgns
 
 V, D, B, K = 7, 5, 40, 3  # B >> V: every row repeats many times in the batch
 
@@ -24,6 +26,7 @@ def _step_module(name: str, tdevice: str):
     if name == "triton":
         pytest.importorskip("triton")
         from cooc.train.word2vec import _step_triton as _sgns_triton
+
         if tdevice == "cpu" and not _sgns_triton.interpreted():
             pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
         return _sgns_triton
@@ -152,8 +155,10 @@ def test_fast_step_equals_torch_step(tdevice, rng, fast, cbow, damping):
     n_rows, d, n_ex, k = int(rng.integers(20, 200)), int(rng.integers(1, 40)), int(rng.integers(1, 3000)), 5
     W_in = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32, device=device)
     W_out = torch.as_tensor(rng.normal(0, 0.3, (n_rows, d)), dtype=torch.float32, device=device)
-    inputs, outputs, negatives = (x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
-                                  for x in _random_batch(rng, n_rows, n_ex, k, cbow))
+    inputs, outputs, negatives = (
+        x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
+        for x in _random_batch(rng, n_rows, n_ex, k, cbow)
+    )
     results = []
     for steps, kwargs in ((_sgns, {}), (fast_steps, extra)):
         a, b = W_in.clone(), W_out.clone()
@@ -173,6 +178,7 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
     """Each row takes its updates in batch order on one thread: bitwise equal on 1 or more threads, and
     with any number of row partitions."""
     import numba
+
     W_in = torch.as_tensor(rng.normal(0, 0.3, (50, 16)), dtype=torch.float32)
     W_out = torch.as_tensor(rng.normal(0, 0.3, (50, 16)), dtype=torch.float32)
     inputs, outputs, negatives = _random_batch(rng, 50, 2000, 5, cbow=False)
@@ -187,8 +193,17 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
         numba.set_num_threads(before)
     for parts in (3, 7):  # more row partitions than this machine has cores
         a, b = W_in.clone(), W_out.clone()
-        loss = _sgns_numba.step(a.numpy(), b.numpy(), inputs.numpy(), np.arange(len(inputs) + 1), outputs.numpy(),
-                                negatives.numpy(), 0.05, 0.5, n_parts=parts)
+        loss = _sgns_numba.step(
+            a.numpy(),
+            b.numpy(),
+            inputs.numpy(),
+            np.arange(len(inputs) + 1),
+            outputs.numpy(),
+            negatives.numpy(),
+            0.05,
+            0.5,
+            n_parts=parts,
+        )
         results.append((loss, a, b))
     for loss, a, b in results[1:]:
         assert loss == results[0][0]
@@ -206,8 +221,12 @@ def test_compiled_steps_in_one_call_equal_the_steps_one_by_one(rng, damping):
     inputs, outputs, negatives = _random_batch(rng, n_rows, n_ex, 5, cbow=False)
     lrs = rng.uniform(0.001, 0.05, -(-n_ex // batch))
     a, b = W_in.clone(), W_out.clone()
-    one_by_one = [_sgns_numba.sgns_step(a, b, inputs[lo:lo + batch], outputs[lo:lo + batch], negatives[lo:lo + batch],
-                                        lrs[i], damping) for i, lo in enumerate(range(0, n_ex, batch))]
+    one_by_one = [
+        _sgns_numba.sgns_step(
+            a, b, inputs[lo : lo + batch], outputs[lo : lo + batch], negatives[lo : lo + batch], lrs[i], damping
+        )
+        for i, lo in enumerate(range(0, n_ex, batch))
+    ]
     grouped = _sgns_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping)
     assert grouped == one_by_one
     assert torch.equal(W_in, a) and torch.equal(W_out, b)
@@ -240,8 +259,10 @@ def test_gpu_steps_take_lr_as_a_device_scalar(tdevice, rng, kernel, cbow, dampin
     steps = _step_module(kernel, tdevice)
     device = torch_device(tdevice)
     W_in, W_out = _weights(rng, device)
-    inputs, outputs, negatives = (x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
-                                  for x in _random_batch(rng, V, 300, K, cbow))
+    inputs, outputs, negatives = (
+        x.to(device) if torch.is_tensor(x) else tuple(t.to(device) for t in x)
+        for x in _random_batch(rng, V, 300, K, cbow)
+    )
     results = []
     for lr in (0.05, torch.tensor(0.05, device=device), torch.tensor(0.0, device=device)):
         a, b = W_in.clone(), W_out.clone()

@@ -7,6 +7,7 @@ CPU. This test compiles both kernels for every configuration the trainer launche
 the machine code's resource use (cuobjdump, also shipped with Triton): the code must build and
 must not spill registers to local memory.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The Triton step's block shape: COOC_TRITON_BLOCK sets it, and the step benchmark picks the fastest."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,13 @@ def test_block_shape_is_read_from_its_environment_variable():
         with pytest.raises(InvalidParameterError, match="COOC_TRITON_BLOCK"):
             _sgns_triton._block_shape(bad)
     env = {**os.environ, "COOC_TRITON_BLOCK": "4x2"}
-    out = subprocess.run([sys.executable, "-c", "from cooc.train.word2vec import _step_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", "from cooc.train.word2vec import _step_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.stdout.split() == ["4", "2"], out.stderr[-2000:]
 
 
@@ -33,8 +39,14 @@ def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size()
     finally:
         sys.path.pop(0)
     default = f"{_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
-    rows = [["torch", 65536, "off", 2.0], ["triton", 65536, "off", 1.5], ["triton", 65536, "on", 0.5],
-            ["triton 2x4", 65536, "off", 1.2], ["triton 8x8", 65536, "off", 1.3], ["triton 2x2", 262144, "off", 0.1]]
+    rows = [
+        ["torch", 65536, "off", 2.0],
+        ["triton", 65536, "off", 1.5],
+        ["triton", 65536, "on", 0.5],
+        ["triton 2x4", 65536, "off", 1.2],
+        ["triton 8x8", 65536, "off", 1.3],
+        ["triton 2x2", 262144, "off", 0.1],
+    ]
     assert fastest_triton_shape(rows, 65536) == "2x4"  # graph replay and other batch sizes do not count
     rows[1][3] = 1.0
     assert fastest_triton_shape(rows, 65536) == default
