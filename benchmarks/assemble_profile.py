@@ -39,7 +39,8 @@ from cooc._core.device import get_xp, to_numpy  # noqa: E402
 from cooc.cooccurrence.matrix import _csr  # noqa: E402
 from cooc.count import assemble, assemble_merged  # noqa: E402
 from cooc.count.accumulate import HeadLayout, RunStore, head_run  # noqa: E402
-from cooc.count.counter import _assemble, plus_transpose, weigh_planes  # noqa: E402
+from cooc.count.local import _assemble
+from cooc.count.result import plus_transpose, weigh_planes  # noqa: E402
 
 SCALE, WEIGHTING, WEIGHT = 2520, "harmonic", 997
 

@@ -44,7 +44,7 @@ from glove import (  # noqa: E402
 
 from cooc import Cooccurrence, Vocabulary  # noqa: E402
 from cooc.count import count_cooccurrences  # noqa: E402
-from cooc.count.counter import iter_raw_chunks  # noqa: E402
+from cooc.count.local import iter_raw_chunks  # noqa: E402
 from cooc.count.windows import offset_pairs, offset_weights, prepare_chunk  # noqa: E402
 
 WINDOW = 10

@@ -410,8 +410,8 @@ def stage_bounds(args) -> str:
 
     from cooc.count import cuda
     from cooc.count.accumulate import RunStore
-    from cooc.count.counter import iter_raw_chunks
     from cooc.count.engines import Plan
+    from cooc.count.local import iter_raw_chunks
     from cooc.count.planning import plan_sizes
     from cooc.count.windows import integer_weights, prepare_chunk
 

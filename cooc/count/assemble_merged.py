@@ -7,7 +7,7 @@ time (upload, sort, reduce, then a merge by ``searchsorted``: head and tail cell
 disjoint); ``M + M^T`` is formed by key arithmetic (the entries of rows ``R`` are the
 forward keys of rows ``R`` and the transposed keys ``b * V + a`` of every entry whose
 column ``b`` lies in ``R``, merged and reduced, the diagonal doubled as by
-:func:`~cooc.count.counter.plus_transpose`). Row counts come first, so the host arrays are
+:func:`~cooc.count.result.plus_transpose`). Row counts come first, so the host arrays are
 allocated once, and rows are copied out as in :mod:`cooc.count.assemble`.
 :func:`merge_steps` says whether the device budget allows it and sizes the steps; the
 counter assembles on the host when it does not.

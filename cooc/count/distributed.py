@@ -3,7 +3,7 @@
 How it works
 ------------
 The corpus's shards are cut into parts of ``shards_per_task`` shards. One Dask task per
-part counts it with the single-machine counter (:func:`~cooc.count.counter.count_planes`:
+part counts it with the single-machine counter (:func:`~cooc.count.local.count_planes`:
 the numba engine on CPU workers, the CUDA kernel on GPU workers) into *integer* forward
 planes. Partial planes are summed pairwise-ish in a tree of ``fan_in``-way additions, and
 the root goes through the very code that finishes a single-machine count
@@ -54,6 +54,9 @@ from .._core.errors import CorruptFileError, InputDataError, InvalidParameterErr
 from .._core.io import provenance
 from .._core.params import Interval, validate
 from ..corpus.store import TokenCorpus
+from .local import count_planes
+from .result import build_result, weigh_planes
+from .settings import COUNT_CONSTRAINTS, effective_vocab_size
 from .windows import integer_weights
 
 _OWN_CONSTRAINTS = {
@@ -133,7 +136,6 @@ def count_distributed(
         ``settings["count"]`` records the scheduler, the number of tasks and workers, the
         wall time and the summed worker time.
     """
-    from .counter import _CONSTRAINTS, _effective_vocab_size
 
     validate(
         dict(
@@ -147,7 +149,7 @@ def count_distributed(
             oov=oov,
             engine=engine,
         ),
-        _CONSTRAINTS,
+        COUNT_CONSTRAINTS,
         "count_distributed",
     )
     validate(
@@ -156,7 +158,7 @@ def count_distributed(
         "count_distributed",
     )
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
-    V = _effective_vocab_size(corpus, vocab_size)
+    V = effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
     settings = dict(
@@ -330,7 +332,6 @@ class _Job:
         }
 
     def in_memory(self, shards_per_task: int, options: dict[str, Any], progress: bool) -> Any:
-        from .counter import _result
 
         futures, parts = self._map(shards_per_task, options, None)
         root = self._tree(futures, "all")
@@ -340,7 +341,7 @@ class _Job:
         s = self.settings
         ints, scale = integer_weights(s["window"], s["weighting"])
         plan = SimpleNamespace(per_offset=total["offsets"], vocab_size=self.V)
-        return _result(
+        return build_result(
             self.corpus, total["planes"], plan, ints, scale, dict(s), self._stats(total["stats"], len(parts))
         )
 
@@ -483,7 +484,6 @@ def count_part(
         ``planes`` (list of CSR (V, V), int64) or ``blocks`` (one list of CSR (R_b, V) per
         block), ``offsets`` (whether planes are per offset) and ``stats``.
     """
-    from .counter import count_planes
 
     part = open_part(path, shard_ids, expected)
     symmetric = split is not None and split[1]  # blocks of F + F^T (sums of parts stay exact integers)
@@ -563,7 +563,6 @@ def write_block(
 ) -> dict[str, Any]:
     """Weigh a reduced row block exactly as the single-machine counter does, and write it."""
     from ..cooccurrence.blocked import save_block
-    from .counter import weigh_planes
 
     exact = not offsets or 2 * total_tokens * int(ints.sum()) < 2**62
     total, per = weigh_planes(planes, ints, scale, weighting, offsets, exact)

@@ -1,8 +1,7 @@
-"""``count_cooccurrences``: stream a TokenCorpus chunk by chunk into an exact Cooccurrence."""
+"""Counting on one machine: stream a TokenCorpus chunk by chunk through an engine into integer planes."""
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 import warnings
@@ -13,176 +12,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import get_xp, parse_memory, resolve_device, to_numpy
-from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
-from .._core.io import provenance
-from .._core.params import InstanceOf, Interval, OneOf, validate
-from ..cooccurrence.matrix import Cooccurrence
+from .._core.errors import InvalidParameterError, MissingDependencyError
 from ..corpus.store import TokenCorpus
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
 from .planning import plan_sizes
-from .windows import OOV_MODES, WEIGHTINGS, integer_weights, prepare_chunk
+from .result import plus_transpose, weigh_planes
+from .windows import integer_weights, prepare_chunk
 
 ENGINES = ("auto", "numba", "vectorized", "kernel")
-
-_CONSTRAINTS = {
-    "window": Interval(int, 1, 10_000),
-    "weighting": OneOf(WEIGHTINGS),
-    "symmetric": InstanceOf(bool),
-    "directional": InstanceOf(bool),
-    "per_offset": InstanceOf(bool),
-    "vocab_size": Interval(int, 1, None, allow_none=True),
-    "workers": Interval(int, 1, None, allow_none=True),
-    "oov": OneOf(OOV_MODES),
-    "engine": OneOf(ENGINES),
-}
-
-
-def count_cooccurrences(
-    corpus: TokenCorpus | str | os.PathLike,
-    window: int = 10,
-    weighting: str = "harmonic",
-    symmetric: bool = True,
-    vocab_size: int | None = None,
-    memory: str | int = "4GB",
-    workers: int | None = None,
-    device: str = "cpu",
-    oov: str = "drop",
-    directional: bool = False,
-    per_offset: bool = False,
-    progress: bool = True,
-    spill_dir: str | os.PathLike | None = None,
-    engine: str = "auto",
-    scheduler: Any = None,
-) -> Any:
-    """Count weighted word co-occurrences in windows of a tokenised corpus.
-
-    For every centre token and each offset j = 1..``window`` the pair (centre, token j
-    positions later) gets weight w(j): 1 (``"uniform"``), ``window + 1 - j`` (``"linear"``)
-    or 1/j (``"harmonic"``, GloVe's). Pairs never cross a document boundary. Counts are
-    exact: integers in int64, weights applied as integers over a common scale, so the
-    result is the same bit for bit on every device and engine.
-
-    Parameters
-    ----------
-    corpus : TokenCorpus or path
-    window : int
-        L, the largest offset.
-    weighting : {"uniform", "linear", "harmonic"}
-    symmetric : bool
-        ``C = F + F^T`` (default), where ``F[a, b]`` sums the pairs with ``b`` after ``a``.
-    vocab_size : int, optional
-        Count the ``vocab_size`` most frequent words (ids ``< vocab_size``); the others are
-        out of vocabulary. Larger than the corpus vocabulary: a warning, and all of it.
-    memory : str or int
-        Working-memory budget on the counting device ("4GB", "512MiB", bytes).
-    workers : int, optional
-        CPU threads for the numba engine (default: all cores).
-    device : {"cpu", "cuda", "auto"}
-    oov : {"drop", "gap"}
-        ``"drop"`` removes out-of-vocabulary tokens before windowing (windows bridge
-        them, as in GloVe); ``"gap"`` keeps their positions and skips their pairs.
-    directional : bool
-        Return ``F`` itself (row = word, column = a word to its right; ``F.T`` gives left
-        contexts). The same as ``symmetric=False``.
-    per_offset : bool
-        Also keep ``C_j`` for each offset (weighted, symmetrised like the total; they sum
-        to the total).
-    progress : bool
-        Show a progress bar with tokens/s (only on a terminal).
-    spill_dir : path, optional
-        Where sorted runs go when they exceed the budget (default: the system temp folder).
-    engine : {"auto", "numba", "vectorized", "kernel"}
-        How pairs are counted: ``"numba"`` (CPU, fused multi-threaded loop; the ``"auto"``
-        choice on CPU), ``"vectorized"`` (array operations, any device), ``"kernel"``
-        (CUDA, fused kernel; the ``"auto"`` choice on GPU).
-    scheduler : str or dask.distributed.Client, optional
-        Count on a Dask cluster instead (``"tcp://host:8786"``, ``"local"``, ``"local:4"``,
-        ``"local-cuda"`` or a ``Client``): see :func:`cooc.count.distributed.count_distributed`,
-        which also takes ``out=`` for a blocked on-disk result. Same matrix, bit for bit.
-
-    Returns
-    -------
-    Cooccurrence
-        Counts of shape (V, V): int64 for uniform weights, float64 otherwise.
-    """
-    validate(
-        dict(
-            window=window,
-            weighting=weighting,
-            symmetric=symmetric,
-            directional=directional,
-            per_offset=per_offset,
-            vocab_size=vocab_size,
-            workers=workers,
-            oov=oov,
-            engine=engine,
-        ),
-        _CONSTRAINTS,
-        "count_cooccurrences",
-    )
-    if scheduler is not None:
-        from .distributed import count_distributed
-
-        return count_distributed(
-            corpus,
-            scheduler,
-            window=window,
-            weighting=weighting,
-            symmetric=symmetric,
-            vocab_size=vocab_size,
-            memory=memory,
-            workers=workers,
-            device=device,
-            oov=oov,
-            directional=directional,
-            per_offset=per_offset,
-            progress=progress,
-            spill_dir=spill_dir,
-            engine=engine,
-        )
-    corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
-    V = _effective_vocab_size(corpus, vocab_size)
-    if corpus.n_tokens == 0:
-        raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
-    symmetric = symmetric and not directional
-    planes, plan, stats = count_planes(
-        corpus,
-        V,
-        window,
-        weighting,
-        per_offset,
-        memory=memory,
-        workers=workers,
-        device=device,
-        oov=oov,
-        progress=progress,
-        spill_dir=spill_dir,
-        engine=engine,
-        symmetrize=symmetric,
-        weighted=True,
-    )
-    ints, scale = integer_weights(window, weighting)
-    return _result(
-        corpus,
-        planes,
-        plan,
-        ints,
-        scale,
-        dict(
-            window=window,
-            weighting=weighting,
-            symmetric=symmetric,
-            directional=not symmetric,
-            per_offset=per_offset,
-            oov=oov,
-            vocab_size=V,
-        ),
-        stats,
-        symmetrized=symmetric,
-        weighted=not plan.per_offset,
-    )
 
 
 def count_planes(
@@ -293,20 +132,6 @@ def count_planes(
         "stages": stages,
     }
     return planes, plan, stats
-
-
-def _effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
-    n = len(corpus.vocab)
-    if vocab_size is None:
-        return n
-    if vocab_size > n:
-        warnings.warn(
-            f"vocab_size={vocab_size} is larger than the corpus vocabulary ({n} words); using {n}.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return n
-    return int(vocab_size)
 
 
 def _fit_device_budget(budget: int) -> int:
@@ -538,85 +363,3 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
             indptr = np.concatenate([[0], np.cumsum(np.bincount(k // V, minlength=V))])
         out.append(sp.csr_matrix((values[cuts[j] : cuts[j + 1]], cols, indptr.astype(index_dtype)), shape=(V, V)))
     return out
-
-
-def _result(
-    corpus: TokenCorpus,
-    planes: list[sp.csr_matrix],
-    plan: Plan,
-    ints: np.ndarray,
-    scale: int,
-    settings: dict[str, Any],
-    stats: dict[str, Any],
-    symmetrized: bool = False,
-    weighted: bool = False,
-) -> Cooccurrence:
-    """Symmetrise (unless ``symmetrized``), apply the weights (unless ``weighted``: ``planes``
-    is then the finished total, see :func:`count_planes`) and wrap everything in a Cooccurrence."""
-    if settings["symmetric"] and not symmetrized:
-        planes = [plus_transpose(m) for m in planes]
-    exact = not plan.per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
-    if weighted:
-        total, per = planes[0], None
-    else:
-        total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
-    settings["exact"] = exact
-    vocab = corpus.vocab.truncate(plan.vocab_size) if plan.vocab_size < len(corpus.vocab) else corpus.vocab
-    settings.update(
-        corpus=str(corpus.path),
-        corpus_created=corpus.manifest.get("created"),
-        corpus_tokens=corpus.n_tokens,
-        count=stats,
-    )
-    return Cooccurrence(
-        total,
-        vocab,
-        vocab.counts[: plan.vocab_size],
-        settings,
-        provenance(**{k: v for k, v in settings.items() if k != "count"}),
-        per if settings["per_offset"] else None,
-    )
-
-
-def plus_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
-    """``M + M^T`` (the diagonal doubled, as GloVe's symmetric counts), exact for int64.
-
-    scipy's transpose-and-add was measured faster than a numba version on this workload.
-    """
-    return (m + m.T).tocsr()
-
-
-def weigh_planes(
-    planes: list[sp.csr_matrix], ints: np.ndarray, scale: int, weighting: str, offsets: bool, exact: bool
-) -> tuple[sp.csr_matrix, list[sp.csr_matrix] | None]:
-    """Apply the weights: integer planes -> the total (and, with ``offsets``, one matrix per offset).
-
-    Entry by entry, so a row block of the planes gives the same row block of the result.
-
-    Parameters
-    ----------
-    planes : list of sparse matrices of shape (R, V), int64
-        One plane with the integer weights applied, or (``offsets``) one raw plane per offset.
-    exact : bool
-        Sum the weighted offsets in int64 (else in float64, in the fixed order j = 1..L).
-
-    Returns
-    -------
-    total : sparse matrix of shape (R, V)
-    per : list of sparse matrices of shape (R, V), or None without ``offsets``
-    """
-
-    def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
-        data = assemble.weigh_counts(np, m.data * factor if factor != 1 else m.data, weighting, scale)
-        return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
-
-    if not offsets:
-        return weighted(planes[0], 1), None
-    per = [weighted(m, int(w)) for m, w in zip(planes, ints)]
-    if exact:
-        total = weighted(functools.reduce(lambda x, y: x + y, [m * int(w) for m, w in zip(planes, ints)]), 1)
-    else:  # fixed order j = 1..L, so every device gives the same rounding
-        total = per[0].copy()
-        for m in per[1:]:
-            total = total + m
-    return total, per

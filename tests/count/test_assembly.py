@@ -13,9 +13,11 @@ import pytest
 import scipy.sparse as sp
 
 from cooc._core.errors import InvalidParameterError
-from cooc.count import assemble, assemble_merged, counter
+from cooc.count import assemble, assemble_merged, local
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
-from cooc.count.counter import count_cooccurrences, planes_to_csr, plus_transpose, weigh_planes
+from cooc.count.counter import count_cooccurrences
+from cooc.count.local import planes_to_csr
+from cooc.count.result import plus_transpose, weigh_planes
 from cooc.count.windows import integer_weights
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -248,9 +250,9 @@ def test_counter_device_paths_equal_the_host_path(
     assert small.settings["count"]["spills"] > 0 and small.settings["count"]["assembly"] == "host"
     with monkeypatch.context() as patch:
         seen = []
-        real = counter._assemble_planes
+        real = local._assemble_planes
         patch.setattr(
-            counter,
+            local,
             "_assemble_planes",
             lambda eng, store, plan, xp, device, *a: seen.append(1) or real(eng, store, plan, xp, "cuda", *a),
         )

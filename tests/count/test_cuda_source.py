@@ -187,7 +187,7 @@ def test_source_compiles_with_nvcc(tmp_path, arch):
 def test_full_head_is_symmetrised_and_extracted_on_the_device(emulated, rng):
     """V x V head: nothing reaches the tail; F + F^T is formed in place block by block."""
     from cooc.count.assemble import symmetrize_dense
-    from cooc.count.counter import plus_transpose
+    from cooc.count.result import plus_transpose
 
     V, window = 13, 3
     chunks = _chunks(rng, V, window, "drop")
