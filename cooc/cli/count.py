@@ -42,10 +42,10 @@ def count_command(
 ) -> None:
     """Count weighted word co-occurrences of a corpus."""
     from .._core.errors import OutputExistsError
-    from ..cooccurrence.matrix import _paths
+    from ..cooccurrence.format import file_paths
     from ..count import count_cooccurrences
 
-    npz, meta = _paths(output)
+    npz, meta = file_paths(output)
     if (npz.exists() or meta.exists()) and not overwrite:
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
     params = dict(
@@ -97,7 +97,7 @@ def info_command(
         ("total weight", f"{c.total:,.6g}"),
     ]
     rows += [(k, s[k]) for k in ("window", "weighting", "symmetric", "oov", "vocab_size", "corpus") if k in s]
-    if getattr(c, "layout", None) == "blocked":
+    if c.layout == "blocked":
         rows.append(("out-of-core row blocks", c.n_blocks))
     n_offsets = getattr(c, "per_offset_count", None)
     n_offsets = len(c.per_offset or []) if n_offsets is None else n_offsets

@@ -34,21 +34,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_npy
 from ..corpus.vocab import Vocabulary
-from .matrix import normalised_marginals
+from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
+from .matrix import Cooccurrence
 
 LAYOUT = "blocked"
 #: Default bytes of one block (data + indices of its nonzeros) when splitting a matrix.
 BLOCK_BYTES = 256 << 20
-
-
-def blocks_dir(path: str | os.PathLike) -> Path:
-    """The block folder of the co-occurrence file ``path`` (``<base>.blocks``)."""
-    from .matrix import _paths
-
-    meta = _paths(path)[1]
-    return meta.with_name(meta.name[: -len(".json")] + ".blocks")
 
 
 def row_ranges(row_weights: np.ndarray, n_blocks: int) -> np.ndarray:
@@ -82,9 +75,7 @@ def estimated_row_nnz(unigram: np.ndarray, window: int, vocab_size: int) -> np.n
 # -- writing ----------------------------------------------------------------------------------
 def prepare_blocked_output(path: str | os.PathLike, overwrite: bool) -> Path:
     """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``."""
-    from .matrix import _paths
-
-    npz, meta = _paths(path)
+    npz, meta = file_paths(path)
     folder = blocks_dir(path)
     if (meta.exists() or npz.exists() or folder.exists()) and not overwrite:
         raise OutputExistsError(f"{str(meta)!r} already exists; pass overwrite=True (--overwrite) to replace it.")
@@ -163,8 +154,6 @@ def write_metadata(
     independent_pairs: np.ndarray | None = None,
 ) -> Path:
     """Write the shared arrays and, last, ``<base>.json``; the blocked matrix is then complete."""
-    from .matrix import FORMAT, _paths
-
     folder = blocks_dir(path)
     entries = sorted(entries, key=lambda e: e["start"])
     V = len(vocab)
@@ -177,7 +166,7 @@ def write_metadata(
     pairs = np.zeros((0, 2), np.int64) if independent_pairs is None else np.asarray(independent_pairs, np.int64)
     atomic_save_npy(folder / "independent_pairs.npy", pairs.reshape(-1, 2))
     blocks = [{k: v for k, v in e.items() if k != "row_sums"} for e in entries]
-    meta = _paths(path)[1]
+    meta = file_paths(path)[1]
     atomic_write_json(
         meta,
         {
@@ -280,11 +269,8 @@ class BlockedCooccurrence:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> BlockedCooccurrence:
-        from .matrix import FORMAT, _paths
-
-        meta_path = _paths(path)[1]
-        meta = load_json(meta_path, "co-occurrence metadata")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("layout") != LAYOUT:
+        meta_path, meta = read_metadata(path)
+        if meta.get("layout") != LAYOUT:
             raise CorruptFileError(f"{str(meta_path)!r} is not a blocked cooc co-occurrence file.")
         try:
             return cls(meta_path, meta)
@@ -417,8 +403,6 @@ class BlockedCooccurrence:
 
     def subset(self, words: Iterable[str]) -> Any:
         """An in-memory :class:`~cooc.Cooccurrence` restricted to ``words`` (in that order)."""
-        from .matrix import Cooccurrence
-
         words = list(words)
         ids = self.vocab.ids(words)
         missing = [w for w, i in zip(words, ids) if i < 0]
@@ -426,17 +410,13 @@ class BlockedCooccurrence:
             raise InputDataError(f"{len(missing)} words are not in the vocabulary: {missing[:5]}")
         counts = self.rows(ids)[:, ids]
         vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
-        keep = np.isin(self.independent_pairs, ids).all(axis=1) if len(self.independent_pairs) else []
-        remap = {int(i): k for k, i in enumerate(ids)}
-        pairs = np.array([[remap[a], remap[b]] for a, b in self.independent_pairs[keep]], dtype=np.int64)
+        pairs = subset_pairs(self.independent_pairs, ids)
         prov = dict(self.provenance)
         prov["derived"] = list(prov.get("derived", [])) + [f"subset({len(words)} words) of a blocked matrix"]
         return Cooccurrence(counts, vocab, self.unigram[ids], self.settings, prov, None, pairs)
 
     def to_memory(self) -> Any:
         """Load every block into one in-memory :class:`~cooc.Cooccurrence`."""
-        from .matrix import Cooccurrence
-
         counts = sp.vstack([b for _, _, b in self.iter_blocks()], format="csr")
         per = None
         if self.per_offset_count:
@@ -453,6 +433,8 @@ def is_blocked(obj: Any) -> bool:
     """Whether ``obj`` is a :class:`BlockedCooccurrence`."""
     return isinstance(obj, BlockedCooccurrence)
 
+
+register_layout(LAYOUT, BlockedCooccurrence.open)
 
 __all__ = [
     "BlockedCooccurrence",

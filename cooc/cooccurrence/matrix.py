@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,32 +11,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
-from .._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
+from .._core.io import atomic_save_npz, atomic_write_json, load_npz
 from .._core.io import provenance as make_provenance
 from ..corpus.vocab import Vocabulary
+from .format import FORMAT, file_paths, normalised_marginals, open_layout, read_metadata, subset_pairs
 
-FORMAT = "cooc.cooccurrence/1"
 GLOVE_RECORD = np.dtype([("word", "<i4"), ("context", "<i4"), ("value", "<f8")])
-
-
-def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
-    path = Path(path)
-    base = path.with_suffix("") if path.suffix in (".npz", ".json") else path
-    return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
-
-
-def normalised_marginals(unigram: np.ndarray, row_sums: Any, marginals: str = "global") -> np.ndarray:
-    """P_i over the V words: global unigram counts, or ``row_sums()`` of the block, normalised to sum 1."""
-    if marginals == "global":
-        u = np.asarray(unigram, dtype=np.float64)
-    elif marginals == "block":
-        u = np.asarray(row_sums(), dtype=np.float64)
-    else:
-        raise InvalidParameterError(f"parameter 'marginals' must be 'global' or 'block', got {marginals!r}.")
-    s = u.sum()
-    if s <= 0:
-        raise InputDataError("the unigram marginals are all zero; nothing was counted.")
-    return u / s
 
 
 def _csr(matrix: Any) -> sp.csr_matrix:
@@ -49,7 +29,7 @@ def _csr(matrix: Any) -> sp.csr_matrix:
 
 
 class Cooccurrence:
-    """Co-occurrence counts over a vocabulary.
+    """Co-occurrence counts over a vocabulary, in memory.
 
     Parameters
     ----------
@@ -67,6 +47,9 @@ class Cooccurrence:
     independent_pairs : ndarray of shape (n, 2), optional
         Word-id pairs set to independence by :meth:`zero_block`; targets make them exact.
     """
+
+    #: The storage layout (see :class:`cooc.cooccurrence.CooccurrenceMatrix`).
+    layout = "memory"
 
     def __init__(
         self,
@@ -137,6 +120,23 @@ class Cooccurrence:
         w = self.vocab.words
         return [(w[rows[k]], w[cols[k]], vals[k].item()) for k in order]
 
+    def iter_blocks(self, offset: int | None = None) -> Iterator[tuple[int, int, sp.csr_matrix]]:
+        """Yield ``(0, V, counts)``: the whole matrix as one row block (as a blocked matrix yields its blocks)."""
+        if offset is None:
+            yield 0, len(self), self.counts
+            return
+        if not self.per_offset or not 1 <= offset <= len(self.per_offset):
+            raise InvalidParameterError(f"offset must lie in 1..{len(self.per_offset or [])}, got {offset!r}.")
+        yield 0, len(self), self.per_offset[offset - 1]
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``C @ x`` for ``x`` of shape (V,) or (V, k)."""
+        return self.counts @ np.asarray(x)
+
+    def to_memory(self) -> Cooccurrence:
+        """This matrix (already in memory)."""
+        return self
+
     # -- conversions ------------------------------------------------------------------------
     def to_scipy(self) -> sp.csr_matrix:
         return self.counts
@@ -172,9 +172,7 @@ class Cooccurrence:
         sub = lambda m: m[ids][:, ids]  # noqa: E731
         vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
         per = None if self.per_offset is None else [sub(m) for m in self.per_offset]
-        keep = np.isin(self.independent_pairs, ids).all(axis=1) if len(self.independent_pairs) else []
-        remap = {int(i): k for k, i in enumerate(ids)}
-        pairs = np.array([[remap[a], remap[b]] for a, b in self.independent_pairs[keep]], dtype=np.int64)
+        pairs = subset_pairs(self.independent_pairs, ids)
         return self._derived(sub(self.counts), vocab, self.unigram[ids], per, pairs, f"subset({len(words)} words)")
 
     def _pair_ids(self, pairs: Iterable[Any]) -> np.ndarray:
@@ -208,7 +206,7 @@ class Cooccurrence:
     # -- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``<path>.npz`` (arrays) and ``<path>.json`` (vocabulary, settings, provenance) atomically."""
-        npz, meta = _paths(path)
+        npz, meta = file_paths(path)
         arrays = {
             "data": self.counts.data,
             "indices": self.counts.indices,
@@ -239,14 +237,10 @@ class Cooccurrence:
     def load(cls, path: str | os.PathLike) -> Cooccurrence:
         """Read a file written by :meth:`save`; a blocked (out-of-core) one opens as a lazy
         :class:`~cooc.cooccurrence.blocked.BlockedCooccurrence` (see :func:`cooc.cooccurrence.blocked.save_blocked`)."""
-        npz, meta_path = _paths(path)
-        meta = load_json(meta_path, "co-occurrence metadata")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise CorruptFileError(f"{str(meta_path)!r} is not a cooc co-occurrence file.")
-        if meta.get("layout") == "blocked":  # out-of-core row blocks, opened lazily
-            from .blocked import BlockedCooccurrence
-
-            return BlockedCooccurrence.open(meta_path)
+        npz = file_paths(path)[0]
+        meta_path, meta = read_metadata(path)
+        if meta.get("layout", cls.layout) != cls.layout:  # another layout (out-of-core row blocks)
+            return open_layout(meta["layout"], meta_path)
         arrays = load_npz(npz, required=("data", "indices", "indptr", "shape", "unigram"), what="co-occurrence")
         try:
             shape = tuple(int(x) for x in arrays["shape"])

@@ -1,20 +1,9 @@
-"""Target matrices built from co-occurrence counts (SCIENCE.md section 2).
+"""Target matrices built from co-occurrence counts (docs/science.md, section 2).
 
 With weighted counts C over the V x V block, ``P_ij = C_ij / sum(C)`` and ``P_i`` the
 global unigram frequency of word i normalised over the V words (or, with
-``marginals="block"``, the block's row sums):
-
-=========  ==========================================================  ============
-kind       entry                                                       independence
-=========  ==========================================================  ============
-``p``      P_ij                                                        P_i P_j
-``m``      P_ij / (P_i P_j)                                            1
-``logm``   log(M_ij + eps)                                             0
-``pmi``    log M_ij, and 0 where C_ij = 0 (Levy et al.'s PMI_0)        0
-``ppmi``   max(PMI_ij, 0)                                              0
-``sppmi``  max(PMI_ij - log neg, 0)                                    0
-``mstar``  2 (P_ij - P_i P_j) / (P_ij + P_i P_j)                       0
-=========  ==========================================================  ============
+``marginals="block"``, the block's row sums). The kinds, their formulas and independence
+values are one table, :mod:`cooc.spectral.kinds`.
 
 Pairs listed in ``Cooccurrence.independent_pairs`` (set by ``zero_block``) take the
 independence value exactly. Entries whose marginal product is zero (a word that never
@@ -35,16 +24,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import get_sparse, get_xp, resolve_device
-from .._core.errors import InputDataError, InvalidParameterError
+from .._core.errors import InputDataError
 from .._core.params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence.blocked import BlockedCooccurrence
 from ..cooccurrence.matrix import Cooccurrence
-
-KINDS = ("p", "m", "logm", "pmi", "ppmi", "sppmi", "mstar")
-#: Targets whose value at an unobserved pair (C_ij = 0) is 0, so they can stay sparse.
-SPARSE_KINDS = ("p", "m", "pmi", "ppmi", "sppmi")
-#: Targets that are sparse by default (most entries clipped to zero).
-SPARSE_BY_DEFAULT = ("ppmi", "sppmi")
-INDEPENDENCE = {"m": 1.0, "logm": 0.0, "pmi": 0.0, "ppmi": 0.0, "sppmi": 0.0, "mstar": 0.0}
+from .kinds import KINDS, entries, independence_values, wants_sparse
+from .marginals import smoothed_marginals
+from .operator import TargetOperator
 
 
 class Target:
@@ -133,15 +119,13 @@ class Target:
         """
         params = self.get_params()
         validate(params, self._constraints, owner="Target")
-        if getattr(cooc, "layout", None) == "blocked":  # out-of-core: a LinearOperator over row blocks
-            from .operator import TargetOperator
-
+        if isinstance(cooc, BlockedCooccurrence):  # out-of-core: a LinearOperator over row blocks
             self.matrix_ = TargetOperator(cooc, self)
             self.marginals_, self.kind_, self.words_ = self.matrix_.marginals, self.kind, list(cooc.vocab.words)
             return self
         if not isinstance(cooc, Cooccurrence):
             InstanceOf(Cooccurrence).check("cooc", cooc, owner="Target")
-        sparse = self._wants_sparse(len(cooc))
+        sparse = wants_sparse(self.kind, self.output, len(cooc), self.max_dense)
         self.marginals_ = smoothed_marginals(cooc.unigram_probabilities(self.marginals), self.alpha)
         total = float(cooc.total)
         if total <= 0:
@@ -158,49 +142,8 @@ class Target:
         """``fit(cooc).matrix_``."""
         return self.fit(cooc).matrix_
 
-    def _wants_sparse(self, V: int) -> bool:
-        if self.output == "sparse":
-            if self.kind not in SPARSE_KINDS:
-                raise InvalidParameterError(
-                    f"Target: kind {self.kind!r} is dense (unobserved pairs are not 0); "
-                    f"output='sparse' is allowed for {SPARSE_KINDS}."
-                )
-            return True
-        if self.output == "dense":
-            return False
-        if self.kind in SPARSE_BY_DEFAULT:
-            return True
-        if V > self.max_dense:
-            if self.kind in SPARSE_KINDS:
-                return True
-            raise InvalidParameterError(
-                f"Target: a dense {self.kind!r} target of V = {V} words exceeds max_dense = {self.max_dense} "
-                f"({8 * V * V / 1e9:.1f} GB in float64); raise max_dense or subset the co-occurrence matrix."
-            )
-        return False
-
     def _entries(self, P: Any, outer: Any, xp: Any) -> Any:
-        """The target's formula on probabilities ``P`` and marginal products ``outer`` (float64)."""
-        kind = self.kind
-        if kind == "p":
-            return P
-        if kind == "mstar":
-            denom = P + outer
-            return xp.where(denom > 0, 2.0 * (P - outer) / xp.where(denom > 0, denom, 1.0), 0.0)
-        ok = outer > 0
-        M = xp.where(ok, P / xp.where(ok, outer, 1.0), 1.0)
-        if kind == "m":
-            return M
-        if kind == "logm":
-            if self.eps == 0 and bool((M <= 0).any()):
-                raise InputDataError("Target: log M with eps = 0 meets a zero entry of M; give eps > 0.")
-            return xp.log(M + self.eps)
-        observed = M > 0
-        pmi = xp.where(observed, xp.log(xp.where(observed, M, 1.0)), 0.0)
-        if kind == "pmi":
-            return pmi
-        shift = np.log(self.neg) if kind == "sppmi" else 0.0
-        return xp.maximum(pmi - shift, 0.0)
+        return entries(self.kind, P, outer, xp, self.eps, self.neg)
 
     def _dense(self, cooc: Cooccurrence, total: float) -> Any:
         device = resolve_device(self.device)
@@ -216,7 +159,7 @@ class Target:
         pairs = cooc.independent_pairs
         if len(pairs):
             rows, cols = xp.asarray(pairs[:, 0]), xp.asarray(pairs[:, 1])
-            out[rows, cols] = (q[rows] * q[cols]) if self.kind == "p" else INDEPENDENCE[self.kind]
+            out[rows, cols] = independence_values(self.kind, q[rows], q[cols])
         return out
 
     def _sparse(self, cooc: Cooccurrence, total: float) -> Any:
@@ -236,27 +179,10 @@ class Target:
         if len(pairs):
             V = len(cooc)
             hit = np.isin(coo.row.astype(np.int64) * V + coo.col, pairs[:, 0] * V + pairs[:, 1])
-            values[hit] = (q[coo.row[hit]] * q[coo.col[hit]]) if self.kind == "p" else INDEPENDENCE[self.kind]
+            values[hit] = independence_values(self.kind, q[coo.row[hit]], q[coo.col[hit]])
         matrix = sp.csr_matrix((values.astype(self.dtype), (coo.row, coo.col)), shape=cooc.shape)
         matrix.eliminate_zeros()
         return matrix
-
-
-def smoothed_marginals(p: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """Marginals after context distribution smoothing, symmetrised: ``sqrt(p * p^alpha / sum p^alpha)``.
-
-    Parameters
-    ----------
-    p : ndarray of shape (V,)
-        Unigram probabilities (summing to 1).
-    alpha : float
-        1 returns ``p`` unchanged.
-    """
-    p = np.asarray(p, dtype=np.float64)
-    if alpha == 1.0:
-        return p
-    pa = p**alpha
-    return np.sqrt(p * pa / pa.sum())
 
 
 def target_matrix(cooc: Cooccurrence, kind: str = "mstar", **params: Any) -> Any:
@@ -267,3 +193,18 @@ def target_matrix(cooc: Cooccurrence, kind: str = "mstar", **params: Any) -> Any
     ndarray (or cupy array) of shape (V, V), or scipy.sparse.csr_matrix of shape (V, V)
     """
     return Target(kind, **params).fit_transform(cooc)
+
+
+def target_operator(cooc: Any, kind: str = "mstar", cache_bytes: str | int = "2GB", **params: Any) -> TargetOperator:
+    """The ``kind`` target of a blocked co-occurrence matrix as a :class:`TargetOperator`.
+
+    ``params`` are those of :class:`~cooc.spectral.targets.Target` (``device`` must be "cpu").
+
+    Examples
+    --------
+    >>> blocked = Cooccurrence.load("wiki-counts")                        # doctest: +SKIP
+    >>> pairs = top_eigenpairs(target_operator(blocked, "mstar"), k=300)  # doctest: +SKIP
+    """
+    target = Target(kind, **params)
+    validate(target.get_params(), Target._constraints, owner="target_operator")
+    return TargetOperator(cooc, target, cache_bytes)
