@@ -7,8 +7,7 @@ CuPy or Dask until a feature that needs them is used.
 from __future__ import annotations
 
 from ._core.lazy import lazy_exports
-
-__version__ = "0.1.0"
+from ._core.version import __version__
 
 # name -> module that defines it
 _LAZY = {
@@ -42,7 +41,7 @@ _LAZY = {
     "Target": "cooc.spectral.targets",
     "target_matrix": "cooc.spectral.targets",
     "top_eigenpairs": "cooc.spectral.eigen",
-    "target_operator": "cooc.spectral.operator",
+    "target_operator": "cooc.spectral.targets",
     "evaluate_analogies": "cooc.geometry.analogy",
     "accuracy_vs_k": "cooc.geometry.analogy",
     "compare_targets": "cooc.experiments.targets",

@@ -17,7 +17,8 @@ from ..geometry.probe import principal_coordinates
 from ..geometry.symmetry import HelperCurve, OrderResult, helper_curve, ideal_shape, rank_helpers, recover_order
 from ..spectral.blocks import target_block
 from ..spectral.estimator import SpectralEmbedding
-from ..spectral.targets import INDEPENDENCE, target_matrix
+from ..spectral.kinds import INDEPENDENCE
+from ..spectral.targets import target_matrix
 
 
 @dataclass

@@ -12,7 +12,8 @@ from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
 from ..embedding import Embedding
 from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
-from .targets import KINDS, Target
+from .kinds import KINDS
+from .targets import Target
 
 
 class SpectralEmbedding:

@@ -22,7 +22,7 @@ so its eigenvectors are the same (tests compare them up to sign and by residual)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,7 +30,11 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._core.device import parse_memory
 from .._core.errors import InputDataError, InvalidParameterError
-from .targets import INDEPENDENCE, SPARSE_BY_DEFAULT, SPARSE_KINDS, Target, smoothed_marginals
+from .kinds import entries, independence_values, wants_sparse
+from .marginals import smoothed_marginals
+
+if TYPE_CHECKING:
+    from .targets import Target
 
 
 class TargetOperator(LinearOperator):
@@ -67,7 +71,7 @@ class TargetOperator(LinearOperator):
         self.total = float(cooc.total)
         if self.total <= 0:
             raise InputDataError("Target: the co-occurrence matrix is empty (its entries sum to 0).")
-        self.sparse = _is_sparse(target, V)
+        self.sparse = wants_sparse(target.kind, target.output, V, target.max_dense, dense_limit=False)
         self.z = (self.marginals > 0).astype(np.float64)
         self.background = (0.0, 0.0) if self.sparse else self._background(V)
         self.cache_bytes = 0 if cache_bytes in (0, "0") else parse_memory(cache_bytes)
@@ -79,8 +83,8 @@ class TargetOperator(LinearOperator):
         if t.kind == "logm" and t.eps == 0 and self.cooc.nnz < V * V:
             raise InputDataError("Target: log M with eps = 0 meets a zero entry of M; give eps > 0.")
         zero = np.zeros(1)
-        a = float(t._entries(zero, np.ones(1), np)[0])
-        b = float(t._entries(zero, zero, np)[0])
+        a = float(entries(t.kind, zero, np.ones(1), np, t.eps, t.neg)[0])
+        b = float(entries(t.kind, zero, zero, np, t.eps, t.neg)[0])
         return a, b
 
     def _background_rows(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -98,11 +102,10 @@ class TargetOperator(LinearOperator):
         P = np.asarray(coo.data, dtype=np.float64) / self.total
         rows, cols, P, indep = self._with_independent_pairs(start, stop, rows, cols, P)
         q = self.marginals
-        values = self.target._entries(P, q[rows] * q[cols], np)
+        t = self.target
+        values = entries(t.kind, P, q[rows] * q[cols], np, t.eps, t.neg)
         if indep.any():
-            values[indep] = (
-                (q[rows[indep]] * q[cols[indep]]) if self.target.kind == "p" else INDEPENDENCE[self.target.kind]
-            )
+            values[indep] = independence_values(t.kind, q[rows[indep]], q[cols[indep]])
         if not self.sparse:
             values = values - self._background_rows(rows, cols)
         S = sp.csr_matrix((values.astype(self.dtype), (rows - start, cols)), shape=(stop - start, self.shape[1]))
@@ -157,35 +160,4 @@ class TargetOperator(LinearOperator):
         return self._matmat(np.eye(self.shape[0]))
 
 
-def _is_sparse(target: Target, V: int) -> bool:
-    """The same choice as :class:`Target` makes, without its dense-size limit (nothing V x V is built)."""
-    if target.output == "sparse":
-        if target.kind not in SPARSE_KINDS:
-            raise InvalidParameterError(
-                f"Target: kind {target.kind!r} is dense (unobserved pairs are not 0); "
-                f"output='sparse' is allowed for {SPARSE_KINDS}."
-            )
-        return True
-    if target.output == "dense":
-        return False
-    return target.kind in SPARSE_BY_DEFAULT or (target.kind in SPARSE_KINDS and V > target.max_dense)
-
-
-def target_operator(cooc: Any, kind: str = "mstar", cache_bytes: str | int = "2GB", **params: Any) -> TargetOperator:
-    """The ``kind`` target of a blocked co-occurrence matrix as a :class:`TargetOperator`.
-
-    ``params`` are those of :class:`~cooc.spectral.targets.Target` (``device`` must be "cpu").
-
-    Examples
-    --------
-    >>> blocked = Cooccurrence.load("wiki-counts")                        # doctest: +SKIP
-    >>> pairs = top_eigenpairs(target_operator(blocked, "mstar"), k=300)  # doctest: +SKIP
-    """
-    from .._core.params import validate
-
-    target = Target(kind, **params)
-    validate(target.get_params(), Target._constraints, owner="target_operator")
-    return TargetOperator(cooc, target, cache_bytes)
-
-
-__all__ = ["TargetOperator", "target_operator"]
+__all__ = ["TargetOperator"]

@@ -10,8 +10,9 @@ from cooc import Cooccurrence, SpectralEmbedding, Target, top_eigenpairs
 from cooc._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
 from cooc.cooccurrence.blocked import BlockedCooccurrence, row_ranges, save_blocked
 from cooc.corpus.vocab import Vocabulary
-from cooc.spectral.operator import TargetOperator, target_operator
-from cooc.spectral.targets import KINDS
+from cooc.spectral.kinds import KINDS
+from cooc.spectral.operator import TargetOperator
+from cooc.spectral.targets import target_operator
 
 
 def random_cooc(rng, V=60, density=0.3, weighted=True, zero_unigram=2, per_offset=False):

@@ -10,7 +10,8 @@ from cooc._core.errors import InputDataError
 from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.corpus.vocab import Vocabulary
 from cooc.spectral.blocks import target_block
-from cooc.spectral.targets import KINDS, target_matrix
+from cooc.spectral.kinds import KINDS
+from cooc.spectral.targets import target_matrix
 
 
 def test_target_block_equals_the_full_target(rng):

@@ -10,7 +10,9 @@ from cooc._core.device import to_numpy
 from cooc._core.errors import InvalidParameterError
 from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.corpus.vocab import Vocabulary
-from cooc.spectral.targets import SPARSE_KINDS, Target, smoothed_marginals, target_matrix
+from cooc.spectral.kinds import SPARSE_KINDS
+from cooc.spectral.marginals import smoothed_marginals
+from cooc.spectral.targets import Target, target_matrix
 
 # C (symmetric, total 12) and global unigram counts 2, 3, 5 -> P_i = 0.2, 0.3, 0.5.
 C = np.array([[0, 2, 1], [2, 4, 0], [1, 0, 2]])
