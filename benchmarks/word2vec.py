@@ -192,17 +192,17 @@ def _triton_shape(kernels, devices) -> str:
     """', block BxW' naming the Triton step's block shape when a run used it."""
     if not any(_kernel(k, d) == "triton" for k in kernels for d in devices if d != "cpu"):
         return ""
-    from cooc.train.word2vec import _step_triton as _sgns_triton
+    from cooc.train.word2vec import _step_triton
 
-    return f", block {_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
+    return f", block {_step_triton.BLOCK_M}x{_step_triton.NUM_WARPS}"
 
 
 def _kernel(kernel: str, device: str) -> str:
     """The step kernel a run with ``kernel`` uses on ``device`` ('auto' resolved as the library does)."""
     from cooc.train._torch import torch_device
-    from cooc.train.word2vec.estimator import _resolve_kernel
+    from cooc.train.word2vec.kernels import resolve_kernel
 
-    return _resolve_kernel(kernel, torch_device(device))
+    return resolve_kernel(kernel, torch_device(device))
 
 
 def compile_step(kernel: str, device: str) -> None:

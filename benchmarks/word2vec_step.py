@@ -62,12 +62,12 @@ def weights(rng, V: int, d: int, device):
 
 def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
     """Largest difference from the torch step on a fresh batch, relative to the torch step's update."""
-    from cooc.train.word2vec import _step_torch as _sgns
+    from cooc.train.word2vec import _step_torch
 
     W = weights(rng, counts.size, d, device)
     ids = batch(rng, counts, 8192, negative, device)
     out = []
-    for steps in (_sgns, _steps(kernel)):
+    for steps in (_step_torch, _steps(kernel)):
         a, b = W[0].clone(), W[1].clone()
         steps.sgns_step(a, b, *ids, 0.025, 1.0)
         out.append((a, b))
@@ -155,12 +155,12 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
 def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
     """The BLOCK_MxNUM_WARPS of the fastest Triton row at ``batch_size`` without graph replay (the plain
     'triton' row is the module's default shape), or None if no Triton row was timed."""
-    from cooc.train.word2vec import _step_triton as _sgns_triton
+    from cooc.train.word2vec import _step_triton
 
     timed = {}
     for kernel, size, graph, ms, *_ in rows:
         if kernel.startswith("triton") and size == batch_size and graph == "off":
-            shape = kernel.split()[1] if " " in kernel else f"{_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
+            shape = kernel.split()[1] if " " in kernel else f"{_step_triton.BLOCK_M}x{_step_triton.NUM_WARPS}"
             timed[shape] = min(ms, timed.get(shape, ms))
     return min(timed, key=timed.get) if timed else None
 

@@ -40,9 +40,8 @@ from ..._core.progress import ProgressBar
 from ...corpus.store import TokenCorpus
 from .._checkpoint import load_checkpoint, save_checkpoint
 from .._torch import generator, synchronize, task_seed, torch_device
-from . import _step_numba as _sgns_numba
-from . import _step_torch as _sgns
 from . import sampling
+from .kernels import KERNELS, resolve_kernel, step_kernel
 
 CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
@@ -62,7 +61,7 @@ _CONSTRAINTS = {
     "dynamic_window": InstanceOf(bool),
     "batch_size": Interval(int, 1, None, allow_none=True),
     "damping": Interval(float, 0, None, closed="neither", allow_none=True),
-    "kernel": OneOf(("auto", "torch", "numba", "triton")),
+    "kernel": OneOf(KERNELS),
     "cuda_graph": InstanceOf(bool, allow_none=True),
     "chunk_tokens": Interval(int, 1, None),
     "vectors": OneOf(("input", "sum")),
@@ -258,7 +257,7 @@ class Word2Vec:
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
         device = torch_device(self.device)
         self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
-        self.kernel_ = _resolve_kernel(self.kernel, device)
+        self.kernel_ = resolve_kernel(self.kernel, device)
         self.cuda_graph_ = _resolve_graph(self.cuda_graph, self.sg, device)
         id_map, counts = self._vocabulary(corpus)
         settings = self._settings(corpus)
@@ -331,39 +330,6 @@ class Word2Vec:
         return Embedding(W, self.index_to_key_, meta)
 
 
-def _resolve_kernel(kernel: str, device) -> str:
-    if kernel == "auto":
-        if device.type != "cuda":
-            return "numba"
-        return "triton" if _triton_supported(device) else "torch"
-    if kernel == "numba" and device.type != "cpu":
-        raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
-    if kernel == "triton" and device.type != "cuda":
-        from . import _step_triton as _sgns_triton
-
-        if not _sgns_triton.interpreted():
-            raise InvalidParameterError(
-                "Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
-                "Triton's interpreter: TRITON_INTERPRET=1, for tests)."
-            )
-    return kernel
-
-
-def _triton_supported(device) -> bool:
-    """Whether the fused Triton step is the default on this CUDA device: triton imports (CUDA builds of
-    torch on Linux ship it) and the GPU is one Triton supports (compute capability 8.0 or later)."""
-    try:
-        from . import _step_triton as _sgns_triton  # noqa: F401
-    except ImportError:  # MissingDependencyError is one
-        return False
-    import torch
-
-    try:
-        return torch.cuda.get_device_capability(device) >= (8, 0)
-    except (AssertionError, RuntimeError):  # no CUDA here: the run itself will say so
-        return True
-
-
 def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
     """Whether full skip-gram batches replay a CUDA graph: by default (None) on a CUDA device."""
     if cuda_graph and (device.type != "cuda" or not sg):
@@ -372,15 +338,6 @@ def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
             f"{'CBOW' if not sg else 'device ' + repr(str(device))}."
         )
     return (sg and device.type == "cuda") if cuda_graph is None else cuda_graph
-
-
-def _step_module(kernel: str):
-    """The module whose ``sgns_step`` / ``cbow_step`` the run calls."""
-    if kernel == "triton":
-        from . import _step_triton as _sgns_triton
-
-        return _sgns_triton
-    return _sgns_numba if kernel == "numba" else _sgns
 
 
 class _Run:
@@ -403,7 +360,7 @@ class _Run:
         self.id_map = torch.as_tensor(id_map, device=device)
         self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
-        self.steps = _step_module(model.kernel_)
+        self.steps = step_kernel(model.kernel_)
         self.graphed = None  # the captured step, made at the first full batch when model.cuda_graph_
         # Negatives are drawn for many batches at once and sliced per batch: on a GPU a whole chunk's
         # (one draw of n x K instead of a few launches per step), on a CPU 64 batches' (a chunk's
@@ -545,7 +502,7 @@ class _Run:
             progress = (self.raw_words + tokens.size * hi / n) / total_words
             return max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
 
-        if model.sg and model.kernel_ == "numba":  # each draw's batches in one compiled call: no Python between steps
+        if model.sg and self.steps.sgns_steps is not None:  # each draw's batches in one call: no Python between steps
             for lo in range(0, n, per_draw):
                 hi = min(lo + per_draw, n)
                 lrs = [learning_rate(min(b + model.batch_size_, hi)) for b in range(lo, hi, model.batch_size_)]
@@ -581,9 +538,8 @@ class _Run:
                     self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping
                 )
             else:
-                bound = {"max_context": 2 * model.window} if model.kernel_ == "triton" else {}
                 loss += self.steps.cbow_step(
-                    self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, **bound
+                    self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, 2 * model.window
                 )
         return float(loss), n, int(t.numel())
 

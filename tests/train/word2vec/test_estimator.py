@@ -90,9 +90,9 @@ def test_fast_and_torch_kernels_train_alike(cluster_corpus, tmp_path, kernel, sg
     corpus = cluster_corpus
     if kernel == "triton":
         pytest.importorskip("triton")
-        from cooc.train.word2vec import _step_triton as _sgns_triton
+        from cooc.train.word2vec import _step_triton
 
-        if not _sgns_triton.interpreted():
+        if not _step_triton.interpreted():
             pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
         corpus = write_corpus(tmp_path / "small", two_cluster_docs(150, 20, 10, seed=1), cluster_corpus.vocab.words)
     runs = [Word2Vec(sg=sg, seed=2, kernel=k, **dict(SMALL, damping=0.5)).fit(corpus) for k in (kernel, "torch")]
@@ -267,17 +267,17 @@ def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
     pytest.importorskip("triton")
     import torch
 
-    from cooc.train.word2vec import _step_triton as _sgns_triton
-    from cooc.train.word2vec.estimator import _resolve_kernel
+    from cooc.train.word2vec import _step_triton
+    from cooc.train.word2vec.kernels import resolve_kernel
 
-    assert _resolve_kernel("triton", torch.device("cuda")) == "triton"
-    monkeypatch.setattr(_sgns_triton, "interpreted", lambda: False)
+    assert resolve_kernel("triton", torch.device("cuda")) == "triton"
+    monkeypatch.setattr(_step_triton, "interpreted", lambda: False)
     with pytest.raises(InvalidParameterError, match="kernel='triton' runs on a CUDA device"):
-        _resolve_kernel("triton", torch.device("cpu"))
+        resolve_kernel("triton", torch.device("cpu"))
     W = torch.zeros((4, 3))
     ids = torch.zeros(2, dtype=torch.int64)
     with pytest.raises(ValueError, match="runs on CUDA tensors"):
-        _sgns_triton.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
+        _step_triton.sgns_step(W, W.clone(), ids, ids, ids[:, None], 0.1)
 
 
 def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, cluster_corpus):
@@ -289,17 +289,18 @@ def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, clu
     import torch
 
     import cooc.train.word2vec
-    from cooc.train.word2vec.estimator import _resolve_graph, _resolve_kernel
+    from cooc.train.word2vec.estimator import _resolve_graph
+    from cooc.train.word2vec.kernels import resolve_kernel
 
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # older than Triton supports
-    assert _resolve_kernel("auto", cuda) == "torch"
+    assert resolve_kernel("auto", cuda) == "torch"
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
-    assert _resolve_kernel("auto", cuda) == ("triton" if importlib.util.find_spec("triton") else "torch")
+    assert resolve_kernel("auto", cuda) == ("triton" if importlib.util.find_spec("triton") else "torch")
     monkeypatch.delattr(cooc.train.word2vec, "_step_triton", raising=False)
     monkeypatch.setitem(sys.modules, "cooc.train.word2vec._step_triton", None)  # an import of it now fails
-    assert _resolve_kernel("auto", cuda) == "torch"
-    assert _resolve_kernel("torch", cuda) == "torch"
+    assert resolve_kernel("auto", cuda) == "torch"
+    assert resolve_kernel("torch", cuda) == "torch"
     assert _resolve_graph(None, True, cuda) is True and _resolve_graph(None, False, cuda) is False
     assert _resolve_graph(False, True, cuda) is False and _resolve_graph(None, True, cpu) is False
     with pytest.raises(InvalidParameterError, match="not CBOW"):
@@ -314,13 +315,13 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
         Word2Vec(kernel="cuda").fit(cluster_corpus)
     import torch
 
-    from cooc.train.word2vec.estimator import _resolve_kernel
+    from cooc.train.word2vec.kernels import resolve_kernel
 
     with pytest.raises(InvalidParameterError, match="CPU only"):
-        _resolve_kernel("numba", torch.device("cuda"))
+        resolve_kernel("numba", torch.device("cuda"))
     with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):
         Word2Vec(cuda_graph=True, **SMALL).fit(cluster_corpus)
-    assert _resolve_kernel("auto", torch.device("cpu")) == "numba"
+    assert resolve_kernel("auto", torch.device("cpu")) == "numba"
     with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
         Word2Vec(dim=0).fit(cluster_corpus)
     with pytest.raises(InvalidParameterError, match="vectors"):

@@ -11,8 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from cooc.train._torch import torch_device
-from cooc.train.word2vec import _step_numba as _sgns_numba
-from cooc.train.word2vec import _step_torch as _sgns
+from cooc.train.word2vec import _step_numba, _step_torch
 
 V, D, B, K = 7, 5, 40, 3  # B >> V: every row repeats many times in the batch
 
@@ -22,15 +21,15 @@ def _step_module(name: str, tdevice: str):
     if name == "numba":
         if tdevice != "cpu":
             pytest.skip("the compiled step is CPU-only")
-        return _sgns_numba
+        return _step_numba
     if name == "triton":
         pytest.importorskip("triton")
-        from cooc.train.word2vec import _step_triton as _sgns_triton
+        from cooc.train.word2vec import _step_triton
 
-        if tdevice == "cpu" and not _sgns_triton.interpreted():
+        if tdevice == "cpu" and not _step_triton.interpreted():
             pytest.skip("Triton runs on the CPU only in its interpreter (TRITON_INTERPRET=1 before import)")
-        return _sgns_triton
-    return _sgns
+        return _step_triton
+    return _step_torch
 
 
 @pytest.fixture(params=["torch", "numba", "triton"])
@@ -160,7 +159,7 @@ def test_fast_step_equals_torch_step(tdevice, rng, fast, cbow, damping):
         for x in _random_batch(rng, n_rows, n_ex, k, cbow)
     )
     results = []
-    for steps, kwargs in ((_sgns, {}), (fast_steps, extra)):
+    for steps, kwargs in ((_step_torch, {}), (fast_steps, extra)):
         a, b = W_in.clone(), W_out.clone()
         if cbow:
             loss = steps.cbow_step(a, b, outputs, inputs[0], inputs[1], negatives, 0.05, damping, **kwargs)
@@ -188,12 +187,12 @@ def test_compiled_step_is_the_same_on_any_number_of_threads(rng):
         for threads in sorted({1, before}):
             numba.set_num_threads(threads)
             a, b = W_in.clone(), W_out.clone()
-            results.append((_sgns_numba.sgns_step(a, b, inputs, outputs, negatives, 0.05, 0.5), a, b))
+            results.append((_step_numba.sgns_step(a, b, inputs, outputs, negatives, 0.05, 0.5), a, b))
     finally:
         numba.set_num_threads(before)
     for parts in (3, 7):  # more row partitions than this machine has cores
         a, b = W_in.clone(), W_out.clone()
-        loss = _sgns_numba.step(
+        loss = _step_numba.step(
             a.numpy(),
             b.numpy(),
             inputs.numpy(),
@@ -222,16 +221,16 @@ def test_compiled_steps_in_one_call_equal_the_steps_one_by_one(rng, damping):
     lrs = rng.uniform(0.001, 0.05, -(-n_ex // batch))
     a, b = W_in.clone(), W_out.clone()
     one_by_one = [
-        _sgns_numba.sgns_step(
+        _step_numba.sgns_step(
             a, b, inputs[lo : lo + batch], outputs[lo : lo + batch], negatives[lo : lo + batch], lrs[i], damping
         )
         for i, lo in enumerate(range(0, n_ex, batch))
     ]
-    grouped = _sgns_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping)
+    grouped = _step_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs, batch, damping)
     assert grouped == one_by_one
     assert torch.equal(W_in, a) and torch.equal(W_out, b)
     with pytest.raises(ValueError, match="one learning rate per batch"):
-        _sgns_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs[:-1], batch, damping)
+        _step_numba.sgns_steps(W_in, W_out, inputs, outputs, negatives, lrs[:-1], batch, damping)
 
 
 @pytest.mark.parametrize("fast", ["numba", "triton"])

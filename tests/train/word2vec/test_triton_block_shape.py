@@ -12,15 +12,15 @@ import pytest
 from cooc._core.errors import InvalidParameterError
 
 pytest.importorskip("triton")
-from cooc.train.word2vec import _step_triton as _sgns_triton  # noqa: E402
+from cooc.train.word2vec import _step_triton  # noqa: E402
 
 
 def test_block_shape_is_read_from_its_environment_variable():
-    assert _sgns_triton._block_shape(None) == _sgns_triton._block_shape("") == (4, 4)
-    assert _sgns_triton._block_shape("8x4") == (8, 4) and _sgns_triton._block_shape("32X8") == (32, 8)
+    assert _step_triton._block_shape(None) == _step_triton._block_shape("") == (4, 4)
+    assert _step_triton._block_shape("8x4") == (8, 4) and _step_triton._block_shape("32X8") == (32, 8)
     for bad in ("8", "6x4", "8x3", "0x4", "axb", "8x4x2"):
         with pytest.raises(InvalidParameterError, match="COOC_TRITON_BLOCK"):
-            _sgns_triton._block_shape(bad)
+            _step_triton._block_shape(bad)
     env = {**os.environ, "COOC_TRITON_BLOCK": "4x2"}
     out = subprocess.run(
         [sys.executable, "-c", "from cooc.train.word2vec import _step_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
@@ -38,7 +38,7 @@ def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size()
         from word2vec_step import fastest_triton_shape
     finally:
         sys.path.pop(0)
-    default = f"{_sgns_triton.BLOCK_M}x{_sgns_triton.NUM_WARPS}"
+    default = f"{_step_triton.BLOCK_M}x{_step_triton.NUM_WARPS}"
     rows = [
         ["torch", 65536, "off", 2.0],
         ["triton", 65536, "off", 1.5],

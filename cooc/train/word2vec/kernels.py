@@ -1,0 +1,101 @@
+"""The word2vec step kernels behind one interface: which exist, where they run, and how to call them.
+
+Every kernel takes the same batched SGD step (:mod:`cooc.train.word2vec._step_torch` defines it;
+the others compute it without its intermediate arrays) and differs only by float rounding:
+
+========  ======  ===================================================================
+kernel    device  what it is
+========  ======  ===================================================================
+torch     any     the reference step in torch operations (about 40 launches on a GPU)
+numba     cpu     compiled CPU kernels; a whole group of skip-gram batches per call
+triton    cuda    two fused GPU kernels (CPU only in Triton's interpreter, for tests)
+========  ======  ===================================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..._core.errors import InvalidParameterError
+
+KERNELS = ("auto", "torch", "numba", "triton")
+_MODULES = {"torch": "_step_torch", "numba": "_step_numba", "triton": "_step_triton"}
+
+
+@dataclass(frozen=True)
+class StepKernel:
+    """One implementation of the word2vec step.
+
+    Attributes
+    ----------
+    name : {"torch", "numba", "triton"}
+    sgns_step : callable
+        ``(W_in, W_out, inputs, outputs, negatives, lr, damping) -> loss`` for a skip-gram batch.
+    cbow_step : callable
+        ``(W_in, W_out, centres, context, example, negatives, lr, damping, max_context) -> loss``;
+        ``max_context`` bounds the context words of one example (the fused kernel needs it).
+    sgns_steps : callable or None
+        ``(W_in, W_out, inputs, outputs, negatives, lrs, batch_size, damping) -> losses``: many
+        skip-gram batches in one call, bitwise the batches one by one (no Python between steps);
+        None where the caller loops.
+    """
+
+    name: str
+    sgns_step: Callable[..., Any]
+    cbow_step: Callable[..., Any]
+    sgns_steps: Callable[..., Any] | None = None
+
+
+def step_kernel(name: str) -> StepKernel:
+    """The kernel ``name`` (its module is imported on first use: numba and triton compile)."""
+    if name not in _MODULES:
+        raise InvalidParameterError(f"Word2Vec: kernel must be one of {tuple(_MODULES)}, got {name!r}.")
+    module = importlib.import_module(f"{__package__}.{_MODULES[name]}")
+    if name == "triton":
+        return StepKernel(name, module.sgns_step, module.cbow_step)
+
+    def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping=1.0, max_context=None):
+        return module.cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping)
+
+    return StepKernel(name, module.sgns_step, cbow_step, getattr(module, "sgns_steps", None))
+
+
+def resolve_kernel(kernel: str, device: Any) -> str:
+    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is numba on a CPU, and on a
+    GPU the fused Triton step where Triton supports the device, else the torch step."""
+    if kernel == "auto":
+        if device.type != "cuda":
+            return "numba"
+        return "triton" if triton_supported(device) else "torch"
+    if kernel == "numba" and device.type != "cpu":
+        raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
+    if kernel == "triton" and device.type != "cuda":
+        from . import _step_triton
+
+        if not _step_triton.interpreted():
+            raise InvalidParameterError(
+                "Word2Vec: kernel='triton' runs on a CUDA device (on a CPU only in "
+                "Triton's interpreter: TRITON_INTERPRET=1, for tests)."
+            )
+    return kernel
+
+
+def triton_supported(device: Any) -> bool:
+    """Whether the fused Triton step is the default on this CUDA device: triton imports (CUDA builds of
+    torch on Linux ship it) and the GPU is one Triton supports (compute capability 8.0 or later)."""
+    try:
+        from . import _step_triton  # noqa: F401
+    except ImportError:  # MissingDependencyError is one
+        return False
+    import torch
+
+    try:
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    except (AssertionError, RuntimeError):  # no CUDA here: the run itself will say so
+        return True
+
+
+__all__ = ["KERNELS", "StepKernel", "step_kernel", "resolve_kernel", "triton_supported"]
