@@ -6,6 +6,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CorruptFileError
+from .version import __version__
 
 
 @contextlib.contextmanager
@@ -48,7 +50,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    atomic_write_text(path, json_text(obj) + "\n")
 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
@@ -68,16 +70,35 @@ def atomic_save_npz(path: str | os.PathLike, compress: bool = False, **arrays: n
             os.fsync(fh.fileno())
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays, paths and tuples made plain JSON values.
+
+    Strict JSON has no NaN or infinity: a missing or undefined number (NaN, inf) becomes
+    ``null``, so every file cooc writes parses in any JSON reader.
+    """
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        return jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
     if isinstance(obj, Path):
         return str(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def json_text(obj: Any, indent: int | None = 2) -> str:
+    """Strict JSON text of ``obj`` (see :func:`jsonable`)."""
+    return json.dumps(jsonable(obj), indent=indent, allow_nan=False)
 
 
 def load_json(path: str | os.PathLike, what: str = "metadata") -> Any:
@@ -135,8 +156,6 @@ def bytes_checksum(data: bytes) -> str:
 
 def provenance(**params: Any) -> dict[str, Any]:
     """What, when and with which cooc version something was made."""
-    from .. import __version__
-
     return {
         "cooc_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -167,6 +186,8 @@ __all__ = [
     "atomic_write_json",
     "atomic_save_npy",
     "atomic_save_npz",
+    "jsonable",
+    "json_text",
     "load_json",
     "load_npy",
     "load_npz",

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_json, load_npy, provenance
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, jsonable, load_json, load_npy, provenance
 from .vocab import Vocabulary
 
 FORMAT = "cooc.corpus/1"
@@ -209,7 +209,7 @@ def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> Toke
             existing = load_json(out / MANIFEST, "corpus manifest").get("settings")
         except (CorruptFileError, AttributeError):
             existing = None
-        if existing == _jsonable(settings) and not overwrite:
+        if existing == jsonable(settings) and not overwrite:
             return TokenCorpus.open(out)
         if not overwrite:
             raise OutputExistsError(f"{str(out)!r} already holds a different corpus; pass --overwrite to replace it.")
@@ -222,14 +222,6 @@ def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> Toke
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return None
-
-
-def _jsonable(obj: Any) -> Any:
-    import json
-
-    from .._core.io import _json_default
-
-    return json.loads(json.dumps(obj, default=_json_default))
 
 
 class CorpusWriter:
@@ -384,7 +376,7 @@ def make_manifest(
         "cooc_version": prov["cooc_version"],
         "created": prov["created"],
         "source": source,
-        "settings": _jsonable(settings),
+        "settings": jsonable(settings),
         "n_tokens": sum(s["n_tokens"] for s in shards),
         "n_docs": sum(s["n_docs"] for s in shards),
         "vocab_size": len(vocab),
@@ -394,5 +386,5 @@ def make_manifest(
         "shards": shards,
         "extras": extras or {},
     }
-    manifest.update(_jsonable(more))
+    manifest.update(jsonable(more))
     return manifest
