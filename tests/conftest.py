@@ -78,3 +78,23 @@ def states():
     from cooc.geometry.places import load_places
 
     return load_places("us_states")
+
+
+@pytest.fixture
+def warned(caplog):
+    """``with warned(pattern): ...`` checks that the block logs a warning on the ``cooc`` logger matching ``pattern``."""
+    import contextlib
+    import logging
+    import re
+
+    @contextlib.contextmanager
+    def check(pattern: str):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="cooc"):
+            yield
+        messages = [
+            r.getMessage() for r in caplog.records if r.name.startswith("cooc") and r.levelno >= logging.WARNING
+        ]
+        assert any(re.search(pattern, m) for m in messages), f"no warning matching {pattern!r} in {messages}"
+
+    return check

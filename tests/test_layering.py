@@ -31,6 +31,7 @@ RANKS = {
     "experiments": 9,
     "cli": 10,
     "__init__": 11,
+    "__main__": 11,
 }
 #: Besides itself and _core, what geometry may use: the vectors, the eigensolver, the data files,
 #: and the corpus's normalisation of words (place names are matched as the corpus writes them).

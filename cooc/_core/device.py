@@ -114,9 +114,17 @@ def resolve_device(device: str, backend: str = "cupy") -> str:
     return "cuda"
 
 
+def _cupy() -> ModuleType:
+    """CuPy, which :func:`resolve_device` has already found."""
+    cupy = _import_cupy()
+    if cupy is None:
+        raise MissingDependencyError(f"CuPy is not installed: {CUPY_INSTALL}")
+    return cupy
+
+
 def get_xp(device: str = "cpu") -> ModuleType:
     """The array module for a device: numpy on ``"cpu"``, cupy on ``"cuda"``."""
-    return np if resolve_device(device) == "cpu" else _import_cupy()
+    return np if resolve_device(device) == "cpu" else _cupy()
 
 
 def get_sparse(device: str = "cpu") -> ModuleType:
@@ -143,7 +151,7 @@ def array_module(*arrays: Any) -> ModuleType:
             f"arrays from different devices were mixed ({sorted(modules)}); move them to one device first."
         )
     if modules == {"cupy"}:
-        return _import_cupy()
+        return _cupy()
     return np
 
 

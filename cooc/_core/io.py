@@ -65,7 +65,8 @@ def atomic_save_npz(path: str | os.PathLike, compress: bool = False, **arrays: n
     saver = np.savez_compressed if compress else np.savez
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
-            saver(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            payload: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+            saver(fh, **payload)
             fh.flush()
             os.fsync(fh.fileno())
 

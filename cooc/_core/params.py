@@ -52,9 +52,10 @@ def Interval(
             return False
         if not isinstance(v, numbers.Real):
             return False
-        if low is not None and (v < low or (v == low and closed in ("right", "neither"))):
+        x = float(v)
+        if low is not None and (x < low or (x == low and closed in ("right", "neither"))):
             return False
-        if high is not None and (v > high or (v == high and closed in ("left", "neither"))):
+        if high is not None and (x > high or (x == high and closed in ("left", "neither"))):
             return False
         return True
 

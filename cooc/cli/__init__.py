@@ -18,6 +18,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _version(value: bool) -> None:
+    if value:
+        from .._core.version import __version__
+
+        typer.echo(f"cooc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(
+        False, "--debug", help="Log everything and show the full traceback of an error instead of one line."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Word co-occurrence statistics and the geometry of word embeddings."""
+    from .._core.logs import configure_cli_logging
+    from ._common import set_debug
+
+    set_debug(debug)
+    configure_cli_logging(debug)
+
+
 # One module per command group; add a name here when a new group lands.
 COMMAND_MODULES = ["corpus", "demo", "geometry", "spectral", "count", "train", "analyses"]
 

@@ -17,11 +17,21 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+_DEBUG = {"on": False}
+
+
+def set_debug(on: bool) -> None:
+    """Under ``cooc --debug`` errors propagate with their traceback instead of becoming one line."""
+    _DEBUG["on"] = bool(on)
+
+
 def cli_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a :class:`CoocError` (or a ValueError from bad input) into ``error: ...`` and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _DEBUG["on"]:
+            return func(*args, **kwargs)
         try:
             return func(*args, **kwargs)
         except CoocError as exc:
@@ -38,6 +48,17 @@ def _fail(message: str, code: int = 1) -> None:
     message = " ".join(message.split()) or "failed"
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+#: ``--json`` on every command that prints data: the same data, machine-readable, on stdout.
+JSON = typer.Option(False, "--json", help="Print the data as JSON on stdout instead of tables.")
+
+
+def print_json(data: Any) -> None:
+    """Strict JSON (no NaN) of ``data`` on stdout."""
+    from .._core.io import json_text
+
+    typer.echo(json_text(data))
 
 
 def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:

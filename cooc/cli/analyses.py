@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import cli_errors, console
+from ._common import JSON, cli_errors, console, print_json
 
 analyses_app = typer.Typer(help="The notebook studies in analyses/: list them, run them.", no_args_is_help=True)
 
@@ -18,11 +18,16 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def list_command(
         directory: Path | None = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+        as_json: bool = JSON,
     ) -> None:
         """List the studies with their titles."""
         from rich.table import Table
 
         from ..experiments.studies import list_studies
+
+        if as_json:
+            print_json([{"name": s.name, "title": s.title, "path": str(s.path)} for s in list_studies(directory)])
+            return
 
         table = Table(title="studies (cooc analyses run NAME)", title_justify="left")
         table.add_column("name", style="bold")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import cli_errors, console, kv_table
+from ._common import JSON, cli_errors, console, kv_table, print_json
 
 corpus_app = typer.Typer(help="Build and inspect token corpora.", no_args_is_help=True)
 
@@ -89,11 +89,16 @@ def build(
 def info(
     path: Path = typer.Argument(..., help="Corpus directory."),
     verify: bool = typer.Option(True, "--verify/--no-verify", help="Recompute shard checksums."),
+    as_json: bool = JSON,
 ) -> None:
     """Show a corpus' size, vocabulary, source and tokeniser."""
     from ..corpus.store import TokenCorpus
 
-    show_info(TokenCorpus.open(path, verify=verify))
+    corpus = TokenCorpus.open(path, verify=verify)
+    if as_json:
+        print_json(corpus.info())
+    else:
+        show_info(corpus)
 
 
 def show_info(corpus) -> None:

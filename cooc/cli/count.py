@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from ._common import cli_errors, console, kv_table
+from ._common import JSON, cli_errors, console, kv_table, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +49,7 @@ def count_command(
     npz, meta = file_paths(output)
     if (npz.exists() or meta.exists()) and not overwrite:
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
-    params = dict(
+    params: dict[str, Any] = dict(
         window=window,
         weighting=weighting,
         vocab_size=vocab_size,
@@ -84,12 +85,31 @@ def count_command(
 def info_command(
     path: Path = typer.Argument(..., help="A co-occurrence file written by `cooc count`."),
     top: int = typer.Option(10, help="How many of the largest pairs to list."),
+    as_json: bool = JSON,
 ) -> None:
     """Show the shape, nonzeros, total weight, settings and top pairs of a co-occurrence file."""
-    from ..cooccurrence.matrix import Cooccurrence
+    from ..cooccurrence import BlockedCooccurrence, load
 
-    c = Cooccurrence.load(path)
+    c = load(path)
     s = c.settings
+    n_blocks = c.n_blocks if isinstance(c, BlockedCooccurrence) else None
+    if as_json:
+        keys = ("window", "weighting", "symmetric", "oov", "vocab_size", "corpus")
+        print_json(
+            {
+                "path": str(path),
+                "shape": list(c.shape),
+                "nnz": c.nnz,
+                "dtype": str(c.dtype),
+                "total": c.total,
+                "layout": c.layout,
+                "blocks": n_blocks,
+                "offsets": c.n_offsets,
+                "settings": {k: s[k] for k in keys if k in s},
+                "top_pairs": [{"word": a, "context": b, "value": v} for a, b, v in c.top_pairs(top)],
+            }
+        )
+        return
     rows = [
         ("shape", f"{c.shape[0]:,} x {c.shape[1]:,}"),
         ("nonzeros", c.nnz),
@@ -97,12 +117,10 @@ def info_command(
         ("total weight", f"{c.total:,.6g}"),
     ]
     rows += [(k, s[k]) for k in ("window", "weighting", "symmetric", "oov", "vocab_size", "corpus") if k in s]
-    if c.layout == "blocked":
-        rows.append(("out-of-core row blocks", c.n_blocks))
-    n_offsets = getattr(c, "per_offset_count", None)
-    n_offsets = len(c.per_offset or []) if n_offsets is None else n_offsets
-    if n_offsets:
-        rows.append(("per-offset matrices", n_offsets))
+    if n_blocks is not None:
+        rows.append(("out-of-core row blocks", n_blocks))
+    if c.n_offsets:
+        rows.append(("per-offset matrices", c.n_offsets))
     console.print(kv_table(f"co-occurrence {path}", rows))
     pairs = c.top_pairs(top)
     if pairs:

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from ._common import cli_errors, console, kv_table
+from ._common import JSON, cli_errors, console, kv_table, print_json
 
 eval_app = typer.Typer(help="Evaluate an embedding: analogies, word similarity.", no_args_is_help=True)
 
@@ -175,7 +175,8 @@ def register(app: typer.Typer) -> None:
         include_query: bool = typer.Option(False, help="Let the query words compete (protocol pairs)."),
         restrict_vocab: int | None = typer.Option(None, help="Only the most frequent words are candidates."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
-        json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Also write the result as a JSON file."),
+        as_json: bool = JSON,
     ) -> None:
         """Analogy accuracy per family and overall."""
         from .._core.io import atomic_write_json
@@ -193,6 +194,11 @@ def register(app: typer.Typer) -> None:
             restrict_vocab=restrict_vocab,
             device=device,
         )
+        if output:
+            atomic_write_json(output, res.to_dict())
+        if as_json:
+            print_json(res.to_dict())
+            return
         unit = "questions" if protocol == "gensim" else "pairs"
         rows = [
             [f.name, f.correct, f.total, f"{f.usable}/{f.listed}", _pct(f.accuracy) if f.total else "-"]
@@ -206,8 +212,6 @@ def register(app: typer.Typer) -> None:
             )
         )
         console.print(res.summary())
-        if json_out:
-            atomic_write_json(json_out, res.to_dict())
 
     @eval_app.command("similarity")
     @cli_errors
@@ -215,7 +219,8 @@ def register(app: typer.Typer) -> None:
         embedding: Path = typer.Argument(..., help="Embedding written by `cooc embed`."),
         benchmark: list[str] = typer.Option(["wordsim353", "simlex999"], help="Shipped benchmark(s)."),
         pairs: Path | None = typer.Option(None, help="A word1<TAB>word2<TAB>score file instead."),
-        json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Also write the results as a JSON file."),
+        as_json: bool = JSON,
     ) -> None:
         """Spearman correlation with human similarity judgements."""
         from .._core.io import atomic_write_json
@@ -225,10 +230,14 @@ def register(app: typer.Typer) -> None:
         emb = Embedding.load(embedding, mmap=True)
         sources = [pairs] if pairs is not None else benchmark
         results = [evaluate_similarity(emb, s) for s in sources]
+        data = {r.name: r.to_dict() for r in results}
+        if output:
+            atomic_write_json(output, data)
+        if as_json:
+            print_json(data)
+            return
         rows = [[r.name, f"{r.spearman:.3f}", f"{r.pearson:.3f}", f"{r.evaluated}/{r.listed}", r.oov] for r in results]
         console.print(_table("word similarity", ["benchmark", "Spearman", "Pearson", "pairs used", "OOV"], rows))
-        if json_out:
-            atomic_write_json(json_out, {r.name: r.to_dict() for r in results})
 
     @app.command("sweep")
     @cli_errors
@@ -244,6 +253,7 @@ def register(app: typer.Typer) -> None:
         solver: str = typer.Option("auto", help="Eigensolver."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         eps: float = typer.Option(1e-2, help="Floor of log(M + eps)."),
+        as_json: bool = JSON,
     ) -> None:
         """Analogy accuracy against K for several targets (one decomposition each): table + plot."""
         target_list, dim_list = _split(targets), _split(dims, int)
@@ -251,6 +261,9 @@ def register(app: typer.Typer) -> None:
             curves = sweep_command(
                 cooc, target_list, dim_list, out, protocol, questions, p, solver, device, eps, method
             )
+        if as_json:
+            print_json({k: c.to_dict() for k, c in curves.items()})
+            return
         ks = sorted({int(k) for c in curves.values() for k in c.ks})
         rows = [
             [k] + [_pct(c.accuracy[list(c.ks).index(k)]) if k in c.ks else "-" for c in curves.values()] for k in ks

@@ -301,7 +301,8 @@ class BlockedCooccurrence:
         return self.meta["total"]
 
     @property
-    def per_offset_count(self) -> int:
+    def n_offsets(self) -> int:
+        """How many position-resolved matrices C_j are stored (0 without ``per_offset``)."""
         return int(self.meta.get("n_offsets", 0))
 
     def __len__(self) -> int:
@@ -325,8 +326,8 @@ class BlockedCooccurrence:
         """
         entry = self.entries[index]
         stem = entry["stem"] if offset is None else f"{entry['stem']}.o{offset}"
-        if offset is not None and not 1 <= offset <= self.per_offset_count:
-            raise InvalidParameterError(f"offset must lie in 1..{self.per_offset_count}, got {offset!r}.")
+        if offset is not None and not 1 <= offset <= self.n_offsets:
+            raise InvalidParameterError(f"offset must lie in 1..{self.n_offsets}, got {offset!r}.")
         arrays = [
             load_npy(self.folder / f"{stem}.{part}.npy", mmap=True, what="co-occurrence block")
             for part in ("data", "indices", "indptr")
@@ -419,10 +420,9 @@ class BlockedCooccurrence:
         """Load every block into one in-memory :class:`~cooc.Cooccurrence`."""
         counts = sp.vstack([b for _, _, b in self.iter_blocks()], format="csr")
         per = None
-        if self.per_offset_count:
+        if self.n_offsets:
             per = [
-                sp.vstack([b for _, _, b in self.iter_blocks(j)], format="csr")
-                for j in range(1, self.per_offset_count + 1)
+                sp.vstack([b for _, _, b in self.iter_blocks(j)], format="csr") for j in range(1, self.n_offsets + 1)
             ]
         return Cooccurrence(
             counts, self.vocab, self.unigram, self.settings, self.provenance, per, self.independent_pairs

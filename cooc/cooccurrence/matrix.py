@@ -94,6 +94,11 @@ class Cooccurrence:
         return self.counts.dtype
 
     @property
+    def n_offsets(self) -> int:
+        """How many position-resolved matrices C_j are kept (0 without ``per_offset``)."""
+        return len(self.per_offset or [])
+
+    @property
     def total(self) -> float:
         """Sum of all entries of the V x V block."""
         return self.counts.data.sum()

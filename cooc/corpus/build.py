@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ import numpy as np
 
 from .._core.errors import InputDataError, OutputExistsError
 from .._core.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
+from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.progress import ProgressBar
 from ._build_pool import Helpers, encoded, remap_shards
@@ -348,7 +348,7 @@ def _tokenize_pass(
     finally:
         bar.close()
         for label, n in bad_lines.items():
-            warnings.warn(f"{label!r}: undecodable bytes on {n} lines were replaced by U+FFFD.", stacklevel=4)
+            log.warning("%r: undecodable bytes on %d lines were replaced by U+FFFD.", label, n)
 
 
 # -- pass 2: choose the vocabulary and remap ----------------------------------------------
@@ -418,10 +418,12 @@ def _finalize(
         )
     chosen, vocab = _choose_vocab(state.types, counts, vocab_size, min_count)
     if vocab_size is not None and len(vocab) < vocab_size:
-        warnings.warn(
-            f"asked for {vocab_size} words but the corpus has only {len(vocab)} "
-            f"(with min_count={min_count}); using {len(vocab)}.",
-            stacklevel=3,
+        log.warning(
+            "asked for %d words but the corpus has only %d (with min_count=%d); using %d.",
+            vocab_size,
+            len(vocab),
+            min_count,
+            len(vocab),
         )
     oov_id = len(vocab)
     remap = np.full(max(n_types, 1), oov_id, dtype=np.int32)

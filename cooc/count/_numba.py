@@ -18,14 +18,16 @@ import heapq
 import numpy as np
 
 try:
-    import numba
     from numba import njit, prange
-except ImportError:  # pragma: no cover - numba is optional
-    numba = None
+
+    _HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - numba is a dependency; a broken install falls back to numpy
+    _HAVE_NUMBA = False
 
 
 def available() -> bool:
-    return numba is not None
+    """Whether the compiled kernels can be used (numba imports)."""
+    return _HAVE_NUMBA
 
 
 def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
@@ -47,7 +49,7 @@ def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
     return owner
 
 
-if numba is not None:
+if _HAVE_NUMBA:
 
     @njit(parallel=True, nogil=True, cache=True)
     def _count_kernel(
@@ -175,7 +177,7 @@ def count_owned(
 
 # -- host-side assembly: the same results as the numpy versions in accumulate.py, in one pass ----------
 
-if numba is not None:
+if _HAVE_NUMBA:
 
     @njit(cache=True, nogil=True)
     def reduce_sorted_tagged(s, n_tags, tag_values):  # pragma: no cover - compiled

@@ -142,7 +142,8 @@ class HostWriter:
         if not self.on_device:
             dst[...] = src
             return
-        cp = self.xp
+        cp, pool = self.xp, self.pool
+        assert pool is not None  # made with the device buffers
         src = cp.ascontiguousarray(src)
         step = max(1, self.slot_bytes // src.itemsize)
         stream = cp.cuda.get_current_stream()
@@ -150,13 +151,14 @@ class HostWriter:
             piece = src[lo : lo + step]
             k = self.next
             self.next = (k + 1) % len(self.buffers)
-            if self.pending[k] is not None:
-                self.pending[k].result()  # the slot's last piece has landed: reuse its buffer
+            last = self.pending[k]
+            if last is not None:
+                last.result()  # the slot's last piece has landed: reuse its buffer
             buf = self.buffers[k][: piece.nbytes].view(src.dtype)
             cp.cuda.runtime.memcpyAsync(
                 buf.ctypes.data, piece.data.ptr, piece.nbytes, cp.cuda.runtime.memcpyDeviceToHost, stream.ptr
             )
-            self.pending[k] = self.pool.submit(_land, stream.record(), buf, dst[lo : lo + piece.shape[0]], piece)
+            self.pending[k] = pool.submit(_land, stream.record(), buf, dst[lo : lo + piece.shape[0]], piece)
 
     def close(self) -> None:
         """Wait for every copy (raising the first error); the writer can't be used afterwards."""
@@ -250,7 +252,8 @@ def dense_to_csr(
         row_nnz = to_numpy(counts)
     data, indices, indptr = allocate_csr(row_nnz, C, weighting, index_limit)
     own = writer is None
-    writer = HostWriter(xp) if own else writer
+    if writer is None:
+        writer = HostWriter(xp)
     try:
         with stages("extract + copy"):
             for r in range(0, R, step):

@@ -142,7 +142,8 @@ def count_cooccurrences(
     return build_result(
         corpus,
         planes,
-        plan,
+        plan.per_offset,
+        plan.vocab_size,
         ints,
         scale,
         dict(

@@ -175,8 +175,10 @@ class KernelEngine:
         self, plan: Plan, store: RunStore, xp: ModuleType | None = None, kernels: Any = None, tile_n: int | None = None
     ):
         if xp is None:
-            import cupy as xp
-        self.xp = xp
+            import cupy
+
+            xp = cupy
+        self.xp: ModuleType = xp
         self.kernels = kernels if kernels is not None else CupyKernels()
         self.plan = plan
         self.store = store

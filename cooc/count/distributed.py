@@ -44,7 +44,6 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import reduce
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -340,9 +339,15 @@ class _Job:
         del futures, root
         s = self.settings
         ints, scale = integer_weights(s["window"], s["weighting"])
-        plan = SimpleNamespace(per_offset=total["offsets"], vocab_size=self.V)
         return build_result(
-            self.corpus, total["planes"], plan, ints, scale, dict(s), self._stats(total["stats"], len(parts))
+            self.corpus,
+            total["planes"],
+            total["offsets"],
+            self.V,
+            ints,
+            scale,
+            dict(s),
+            self._stats(total["stats"], len(parts)),
         )
 
     def blocked(

@@ -123,9 +123,9 @@ class NumbaEngine:
         self.plan = plan
         self.store = store
         self.threads = threads
-        self.head = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
+        self.head: Any = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
         self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
-        self.tail = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
+        self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import scipy.sparse as sp
 
 from .._core.device import get_xp, parse_memory, resolve_device, to_numpy
 from .._core.errors import InvalidParameterError, MissingDependencyError
+from .._core.logs import log
 from ..corpus.store import TokenCorpus
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
@@ -142,11 +142,7 @@ def _fit_device_budget(budget: int) -> int:
     free += cupy.get_default_memory_pool().free_bytes()
     usable = int(0.85 * free)
     if budget > usable:
-        warnings.warn(
-            f"memory={budget / 1e9:.1f}GB is more than the GPU has free; using {usable / 1e9:.1f}GB.",
-            UserWarning,
-            stacklevel=3,
-        )
+        log.warning("memory=%.1fGB is more than the GPU has free; using %.1fGB.", budget / 1e9, usable / 1e9)
         return usable
     return budget
 
@@ -173,7 +169,7 @@ def _choose_engine(engine: str, device: str) -> str:
 def _threads(workers: int | None) -> int:
     import numba
 
-    limit = numba.config.NUMBA_NUM_THREADS
+    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     n = limit if workers is None else min(int(workers), limit)
     numba.set_num_threads(n)
     return n

@@ -12,13 +12,13 @@ from .._core.io import provenance
 from ..cooccurrence.matrix import Cooccurrence
 from ..corpus.store import TokenCorpus
 from . import assemble
-from .engines import Plan
 
 
 def build_result(
     corpus: TokenCorpus,
     planes: list[sp.csr_matrix],
-    plan: Plan,
+    per_offset: bool,
+    vocab_size: int,
     ints: np.ndarray,
     scale: int,
     settings: dict[str, Any],
@@ -30,13 +30,13 @@ def build_result(
     is then the finished total, see :func:`count_planes`) and wrap everything in a Cooccurrence."""
     if settings["symmetric"] and not symmetrized:
         planes = [plus_transpose(m) for m in planes]
-    exact = not plan.per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
+    exact = not per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
     if weighted:
         total, per = planes[0], None
     else:
-        total, per = weigh_planes(planes, ints, scale, settings["weighting"], plan.per_offset, exact)
+        total, per = weigh_planes(planes, ints, scale, settings["weighting"], per_offset, exact)
     settings["exact"] = exact
-    vocab = corpus.vocab.truncate(plan.vocab_size) if plan.vocab_size < len(corpus.vocab) else corpus.vocab
+    vocab = corpus.vocab.truncate(vocab_size) if vocab_size < len(corpus.vocab) else corpus.vocab
     settings.update(
         corpus=str(corpus.path),
         corpus_created=corpus.manifest.get("created"),
@@ -46,7 +46,7 @@ def build_result(
     return Cooccurrence(
         total,
         vocab,
-        vocab.counts[: plan.vocab_size],
+        vocab.counts[:vocab_size],
         settings,
         provenance(**{k: v for k, v in settings.items() if k != "count"}),
         per if settings["per_offset"] else None,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
+from .._core.logs import log
 from .._core.params import InstanceOf, Interval, OneOf
 from ..corpus.store import TokenCorpus
 from .windows import OOV_MODES, WEIGHTINGS
@@ -29,11 +28,7 @@ def effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
     if vocab_size is None:
         return n
     if vocab_size > n:
-        warnings.warn(
-            f"vocab_size={vocab_size} is larger than the corpus vocabulary ({n} words); using {n}.",
-            UserWarning,
-            stacklevel=3,
-        )
+        log.warning("vocab_size=%d is larger than the corpus vocabulary (%d words); using %d.", vocab_size, n, n)
         return n
     return int(vocab_size)
 

@@ -25,6 +25,7 @@ eigenvalues span the same subspace, but their basis is not unique).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +171,13 @@ def top_eigenpairs(
         device = "cuda" if on_gpu else resolve_device(device)
     if solver == "auto":
         solver = choose_solver(V, k, sp.issparse(matrix) or _is_cupy_sparse(matrix), _density(matrix), device)
-    run = {"dense": _dense, "lanczos": _lanczos, "randomized": _randomized, "torch": _torch}[solver]
+    solvers: dict[str, Callable[..., tuple[Any, Any, dict[str, Any]]]] = {
+        "dense": _dense,
+        "lanczos": _lanczos,
+        "randomized": _randomized,
+        "torch": _torch,
+    }
+    run = solvers[solver]
     with _cpu_threads(threads if threads is not None else (1 if V <= ONE_THREAD else None)):
         values, vectors, info = run(
             matrix, k, which=which, device=device, seed=seed, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter
@@ -273,7 +280,7 @@ def _dense_host(matrix: Any) -> np.ndarray:
 
 
 # -- solvers: each returns (values, vectors, info), unsorted is fine ------------------------
-def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any):
+def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any) -> tuple[Any, Any, dict[str, Any]]:
     if device == "cuda":
         import cupy
 
@@ -299,7 +306,9 @@ def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any):
     )
 
 
-def _lanczos(matrix: Any, k: int, *, which: str, device: str, seed: int, tol: float, **_: Any):
+def _lanczos(
+    matrix: Any, k: int, *, which: str, device: str, seed: int, tol: float, **_: Any
+) -> tuple[Any, Any, dict[str, Any]]:
     V = matrix.shape[0]
     if k >= V - 1:
         raise InvalidParameterError(f"solver 'lanczos' needs k < V - 1 (got k = {k}, V = {V}); use solver='dense'.")
@@ -320,7 +329,7 @@ def _lanczos(matrix: Any, k: int, *, which: str, device: str, seed: int, tol: fl
 
 def _randomized(
     matrix: Any, k: int, *, which: str, device: str, seed: int, n_oversamples: int | None, n_iter: int | None, **_: Any
-):
+) -> tuple[Any, Any, dict[str, Any]]:
     if which != "LM":
         raise InvalidParameterError(
             "solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
@@ -339,15 +348,15 @@ def _randomized(
     width = min(V, k + extra)
     omega = xp.asarray(np.random.default_rng(seed).standard_normal((V, width)), dtype=A.dtype)
     Q, _ = xp.linalg.qr(A @ omega)
-    for _ in range(n_iter):
-        Q, _ = xp.linalg.qr(A @ Q)
+    for _iteration in range(n_iter):
+        Q, _r = xp.linalg.qr(A @ Q)
     AQ = A @ Q
     B = Q.T @ AQ
     values, small = xp.linalg.eigh((B + B.T) / 2)
     return values, Q @ small, {"method": "randomized subspace iteration", "n_oversamples": extra, "n_iter": n_iter}
 
 
-def _torch(matrix: Any, k: int, *, which: str, device: str, **_: Any):
+def _torch(matrix: Any, k: int, *, which: str, device: str, **_: Any) -> tuple[Any, Any, dict[str, Any]]:
     import torch
 
     if sp.issparse(matrix):

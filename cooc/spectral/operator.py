@@ -139,9 +139,9 @@ class TargetOperator(LinearOperator):
     def _matmat(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.result_type(self.dtype, X.dtype))
         out = np.empty((self.shape[0], X.shape[1]), dtype=X.dtype)
-        for b in range(self.cooc.n_blocks):
-            start, stop = int(self.cooc.bounds[b]), int(self.cooc.bounds[b + 1])
-            out[start:stop] = self.block_values(b) @ X
+        for block in range(self.cooc.n_blocks):
+            start, stop = int(self.cooc.bounds[block]), int(self.cooc.bounds[block + 1])
+            out[start:stop] = self.block_values(block) @ X
         if not self.sparse:
             a, b = self.background
             ones_x = X.sum(axis=0)

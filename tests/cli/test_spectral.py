@@ -47,7 +47,7 @@ def test_embed_then_eval(model_files):
             str(tmp / "q.txt"),
             "--protocol",
             "pairs",
-            "--json",
+            "--output",
             str(tmp / "a.json"),
         ],
     )
@@ -58,7 +58,7 @@ def test_embed_then_eval(model_files):
     res = runner.invoke(app, ["eval", "analogy", str(tmp / "emb"), "--questions", str(tmp / "q.txt")])
     assert res.exit_code == 0 and "protocol gensim" in res.output
     res = runner.invoke(
-        app, ["eval", "similarity", str(tmp / "emb"), "--pairs", str(tmp / "sim.tsv"), "--json", str(tmp / "s.json")]
+        app, ["eval", "similarity", str(tmp / "emb"), "--pairs", str(tmp / "sim.tsv"), "--output", str(tmp / "s.json")]
     )
     assert res.exit_code == 0, res.output
     sim = json.loads((tmp / "s.json").read_text())["sim"]

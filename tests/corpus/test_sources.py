@@ -65,9 +65,9 @@ def test_binary_file_refused(tmp_path):
         list(TextSource(tmp_path / "x.bin").documents())
 
 
-def test_undecodable_bytes_replaced_with_warning(tmp_path):
+def test_undecodable_bytes_replaced_with_warning(warned, tmp_path):
     (tmp_path / "latin.txt").write_bytes("caf\xe9 ok\nplain\n".encode("latin-1"))
-    with pytest.warns(UserWarning, match="1 lines"):
+    with warned("1 lines"):
         docs = list(TextSource(tmp_path / "latin.txt").documents())
     assert docs[0] == "caf\ufffd ok\n" and docs[1] == "plain\n"
 
@@ -165,11 +165,11 @@ def test_detect_format(tmp_path, parquet_file):
 
 
 @pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])
-def test_iter_lines_in_blocks_equals_line_iteration(tmp_path, block):
+def test_iter_lines_in_blocks_equals_line_iteration(warned, tmp_path, block):
     from cooc.corpus.sources.text import iter_lines
 
     raw = "a\nb\r\nc\x0bd\u2028e\n\n  \nlast caf\xe9".encode("utf-8") + b"\nbad \xff byte\nend"
     (tmp_path / "t.txt").write_bytes(raw)
     expected = [line.decode("utf-8", errors="replace") for line in open(tmp_path / "t.txt", "rb")]
-    with pytest.warns(UserWarning, match="1 lines"):
+    with warned("1 lines"):
         assert list(iter_lines(tmp_path / "t.txt", block=block)) == expected

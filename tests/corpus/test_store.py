@@ -188,8 +188,8 @@ def test_bad_parameters(tmp_path, small_text, kwargs):
     assert not (tmp_path / "c").exists()
 
 
-def test_vocab_larger_than_corpus_warns(tmp_path, small_text):
-    with pytest.warns(UserWarning, match="only"):
+def test_vocab_larger_than_corpus_warns(warned, tmp_path, small_text):
+    with warned("only"):
         corpus = build_corpus(small_text[0], tmp_path / "c", vocab_size=10_000, progress=False)
     assert len(corpus.vocab) < 10_000
 
@@ -255,7 +255,7 @@ def test_text_source_object_and_max_docs(tmp_path, small_text):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_messy_text_files_build_like_decoded_lines(tmp_path, workers):
+def test_messy_text_files_build_like_decoded_lines(warned, tmp_path, workers):
     """The block path (raw UTF-8 lines to the workers) equals decoding each line in Python."""
     folder = tmp_path / "in"
     folder.mkdir()
@@ -270,7 +270,7 @@ def test_messy_text_files_build_like_decoded_lines(tmp_path, workers):
         if b"\r" not in line or line.endswith(b"\r\n")
     ]
     tok = Tokenizer()
-    with pytest.warns(UserWarning, match=r"b\.txt.*1 lines"):
+    with warned(r"b\.txt.*1 lines"):
         built = build_corpus(folder, tmp_path / "c", workers=workers, shard_tokens=7, batch_chars=16, progress=False)
     words, docs = reference(lines, tok)
     assert built.vocab.words == words

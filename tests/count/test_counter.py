@@ -116,9 +116,9 @@ def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chun
         assert not any((tmp_path / "spill").iterdir())  # spill folder cleaned up
 
 
-def test_vocab_size_larger_than_vocabulary_warns(make_corpus):
+def test_vocab_size_larger_than_vocabulary_warns(warned, make_corpus):
     corpus = make_corpus([[0, 1, 0]], 2)
-    with pytest.warns(UserWarning, match="larger than the corpus vocabulary"):
+    with warned("larger than the corpus vocabulary"):
         res = count(corpus, window=1, vocab_size=10)
     assert res.shape == (2, 2)
 

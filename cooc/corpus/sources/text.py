@@ -8,12 +8,12 @@ nobody. A file that looks binary (a NUL byte in its first 8 KiB) is refused.
 from __future__ import annotations
 
 import codecs
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..._core.errors import InputDataError
+from ..._core.logs import log
 from ..._core.params import OneOf, validate
 from .base import Source, expand_paths, file_fingerprint, open_compressed
 
@@ -72,7 +72,7 @@ def iter_lines(path: Path, encoding: str = "utf-8", block: int = 1 << 22) -> Ite
             if lines[-1]:
                 yield lines[-1]
     if bad_lines:
-        warnings.warn(f"{str(path)!r}: undecodable bytes on {bad_lines} lines were replaced by U+FFFD.", stacklevel=2)
+        log.warning("%r: undecodable bytes on %d lines were replaced by U+FFFD.", str(path), bad_lines)
 
 
 def _after_lines(block: bytes, k: int) -> int:

@@ -1,0 +1,5 @@
+"""``python -m cooc``: the command line."""
+
+from .cli import main
+
+main()
