@@ -53,6 +53,16 @@ class Embedding:
     meta : dict
     norms : ndarray of shape (V,)
         Euclidean norm of each row, computed on first use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cooc import Embedding
+    >>> emb = Embedding(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]), ["king", "queen", "apple"])
+    >>> emb.most_similar("king", topn=1)
+    [('queen', 0.6)]
+    >>> emb["apple"].tolist()
+    [0.0, 1.0]
     """
 
     def __init__(self, vectors: Any, index_to_key: Sequence[str], meta: dict[str, Any] | None = None):

@@ -64,12 +64,39 @@ def xp(device):
     return get_xp(device)
 
 
+def _seeds(spec: str) -> list[int]:
+    """``COOC_TEST_SEEDS``: unset -> [42] (deterministic); "all" -> 0..99; "3", "1,5" or "0-9" -> those; "random" -> one fresh."""
+    if not spec:
+        return [42]
+    if spec == "all":
+        return list(range(100))
+    if spec == "random":
+        return [int(np.random.SeedSequence().entropy % 2**32)]
+    seeds: list[int] = []
+    for part in spec.split(","):
+        low, _, high = part.partition("-")
+        seeds += list(range(int(low), int(high) + 1)) if high else [int(low)]
+    return seeds
+
+
+SEEDS = _seeds(os.environ.get("COOC_TEST_SEEDS", "").strip())
+
+
+def pytest_generate_tests(metafunc):
+    """Tests that draw random inputs (through ``rng`` or ``global_random_seed``) run once per seed in SEEDS."""
+    if "global_random_seed" in metafunc.fixturenames:
+        metafunc.parametrize("global_random_seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])
+
+
+def pytest_report_header(config):
+    return f"random inputs: seeds {SEEDS if len(SEEDS) < 6 else f'{SEEDS[0]}..{SEEDS[-1]}'} (COOC_TEST_SEEDS)"
+
+
 @pytest.fixture
-def rng() -> np.random.Generator:
-    """A fresh generator per test; hypothesis-free tests draw new inputs each run via the seed printed on failure."""
-    seed = np.random.SeedSequence().entropy % (2**32)
-    print(f"rng seed: {seed}")
-    return np.random.default_rng(seed)
+def rng(global_random_seed) -> np.random.Generator:
+    """Random inputs from the run's seed: 42 by default, so a failure reproduces; ``COOC_TEST_SEEDS=all``
+    (or a list, a range, ``random``) runs every such test on other draws too."""
+    return np.random.default_rng(global_random_seed)
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,17 @@ class Cooccurrence:
         Position-resolved counts C_j for offsets j = 1..L.
     independent_pairs : ndarray of shape (n, 2), optional
         Word-id pairs set to independence by :meth:`zero_block`; targets make them exact.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from cooc import Cooccurrence
+    >>> counts = sp.csr_matrix(np.array([[0, 4, 1], [4, 0, 1], [1, 1, 0]]))
+    >>> c = Cooccurrence.from_scipy(counts, ["cat", "dog", "car"], unigram=np.array([5, 5, 2]))
+    >>> print(c.total, c.top_pairs(1))
+    12 [('cat', 'dog', 4)]
+    >>> c.unigram_probabilities().round(3).tolist()
+    [0.417, 0.417, 0.167]
     """
 
     #: The storage layout (see :class:`cooc.cooccurrence.CooccurrenceMatrix`).

@@ -93,6 +93,17 @@ class Tokenizer:
         ``{"new york": "new-york"}``. Keys are normalised with the same rule.
     min_doc_tokens : int
         Documents with fewer tokens are dropped (200 in the papers, 500 for ``"alpha"``).
+
+    Examples
+    --------
+    Apostrophes between letters and decimal numbers are deleted, the rest split on
+    anything outside ``[a-z0-9]`` (tokens are UTF-8 bytes):
+
+    >>> from cooc import Tokenizer
+    >>> Tokenizer().tokens("It's 3.14 in New York!")
+    [b'its', b'in', b'new', b'york']
+    >>> Tokenizer(substitutions={"new york": "new-york"}).tokens("It's 3.14 in New York!")
+    [b'its', b'in', b'new-york']
     """
 
     _constraints = {"rule": OneOf(RULES), "min_doc_tokens": Interval(int, 0, None)}

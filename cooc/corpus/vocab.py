@@ -30,6 +30,15 @@ class Vocabulary:
         Corpus count of each word (zeros when unknown).
     total : int, optional
         Tokens in the corpus, in-vocabulary or not (defaults to ``counts.sum()``).
+
+    Examples
+    --------
+    >>> from cooc import Vocabulary
+    >>> v = Vocabulary(["the", "cat", "sat"], [5, 2, 1])
+    >>> v["cat"], v.words[0], len(v)
+    (1, 'the', 3)
+    >>> v.ids(["sat", "dog"]).tolist()  # -1: not in the vocabulary
+    [2, -1]
     """
 
     def __init__(self, words: Iterable[str], counts: Iterable[int] | None = None, total: int | None = None):

@@ -81,6 +81,19 @@ def count_cooccurrences(
     -------
     Cooccurrence
         Counts of shape (V, V): int64 for uniform weights, float64 otherwise.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from cooc import build_corpus, count_cooccurrences
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "text.txt").write_text("the cat sat on the mat")
+    >>> corpus = build_corpus(folder / "text.txt", folder / "corpus", progress=False)
+    >>> counts = count_cooccurrences(corpus, window=2, weighting="uniform", progress=False)
+    >>> corpus.vocab.words
+    ['the', 'cat', 'mat', 'on', 'sat']
+    >>> counts.top_pairs(2)  # "the sat" (offset 2) and "sat on the" (offset 2): two windows
+    [('the', 'sat', 2), ('the', 'cat', 1)]
     """
     validate(
         dict(

@@ -66,8 +66,12 @@ class RHMSample:
 
     def __getitem__(self, index: Any) -> RHMSample:
         """Rows ``index`` (a slice, an integer array or a boolean mask) of every array."""
-        if isinstance(index, (int, np.integer)):
-            index = slice(int(index), int(index) + 1)
+        if isinstance(index, (int, np.integer)):  # one row, kept as a sample of length 1
+            n, i = len(self), int(index)
+            if not -n <= i < n:
+                raise IndexError(f"sample index {i} out of range for {n} sentences")
+            i %= n
+            index = slice(i, i + 1)
         valid = None if self.valid is None else self.valid[index]
         return RHMSample([a[index] for a in self.levels], [c[index] for c in self.choices], self.v, valid)
 

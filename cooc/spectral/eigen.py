@@ -143,6 +143,14 @@ def top_eigenpairs(
     -------
     Eigenpairs
         Host (numpy) arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cooc import top_eigenpairs
+    >>> pairs = top_eigenpairs(np.array([[2.0, 1.0], [1.0, 2.0]]), k=1)
+    >>> pairs.values.tolist(), np.round(pairs.vectors[:, 0], 4).tolist()
+    ([3.0], [0.7071, 0.7071])
     """
     validate(
         {

@@ -46,8 +46,13 @@ class SpectralEmbedding:
 
     Examples
     --------
-    >>> emb = SpectralEmbedding(target="mstar", dim=200).fit(cooc).embedding_   # doctest: +SKIP
-    >>> emb = SpectralEmbedding(target="logm", dim=50).fit_transform(cooc)      # doctest: +SKIP
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from cooc import Cooccurrence, SpectralEmbedding
+    >>> counts = sp.csr_matrix(np.array([[0, 4, 1], [4, 0, 1], [1, 1, 0]]))
+    >>> cooc = Cooccurrence.from_scipy(counts, ["cat", "dog", "car"], unigram=np.array([5, 5, 2]))
+    >>> emb = SpectralEmbedding(target="mstar", dim=2).fit(cooc).embedding_
+    >>> emb.vectors.shape, emb.index_to_key
+    ((3, 2), ['cat', 'dog', 'car'])
     """
 
     _constraints = {

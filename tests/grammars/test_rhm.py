@@ -251,3 +251,13 @@ def test_device_parity(device):
     iid = model.sample(20000, seed=3, device=device)
     assert bool(model.parse(iid.tokens).valid.all())
     np.testing.assert_array_equal(to_numpy(iid.one_hot()).argmax(axis=1), to_numpy(iid.tokens))
+
+
+def test_a_sample_indexes_like_a_sequence():
+    sample = RandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=2).sample(5, seed=0)
+    last = sample[-1]
+    assert len(last) == 1 and np.array_equal(last.tokens, sample.tokens[-1:])
+    assert np.array_equal(sample[2].labels, sample.labels[2:3])
+    assert len(list(sample)) == 5  # iteration stops at the end
+    with pytest.raises(IndexError):
+        sample[5]
