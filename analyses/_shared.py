@@ -133,7 +133,7 @@ def wikipedia_counts(
 ) -> tuple[Any, Any]:
     """(corpus, counts) of the Wikipedia corpus, counted once per setting and cached.
 
-    Window 16 with linear weights is the papers' setting (SCIENCE.md section 1).
+    Window 16 with linear weights is the papers' setting (docs/science.md, section 1).
     """
     from cooc import Cooccurrence, count_cooccurrences
 

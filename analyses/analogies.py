@@ -10,7 +10,7 @@
 # 3. **log M does better than M**: M's accuracy peaks and decays as higher-order modes enter;
 # 4. analogies **survive removing** the co-occurrences of the analogy pairs themselves.
 #
-# The binary-attribute model (SCIENCE.md section 3) makes all four exact: a word is a
+# The binary-attribute model (docs/science.md, section 3) makes all four exact: a word is a
 # vector of d binary attributes, M is a Kronecker product, log M has rank <= d + 1 with
 # eigenvectors affine in the attributes. This study shows the model exactly, on a sampled
 # corpus of it, and on the Wikipedia sample.

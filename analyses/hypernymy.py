@@ -8,7 +8,7 @@
 # test samples perfect binary subtrees of depth 3 (15 words) from WordNet and measures
 # how well the top-k eigenvectors of the embedding's Gram matrix match those of the tree
 # kernel, g(k) = ||U_k^T V_k||_F^2 / k; the alignment area (mean of g(k) - k/15) is
-# compared with shuffled labels (SCIENCE.md section 5).
+# compared with shuffled labels (docs/science.md, section 5).
 #
 # **Sizes.** Default (CPU): a regular tree (branching 3, depth 4: 121 concepts), exact and
 # a 400k-token sampled corpus; WordNet 3.0 (Debian's `wordnet-base`) restricted to the

@@ -2,7 +2,7 @@
 # # Token correlations in a hierarchical grammar, and in text
 #
 # In the Random Hierarchy Model (v symbols per level, m productions per symbol, branching
-# s, depth L; SCIENCE.md section 6) two tokens whose lowest common ancestor is h levels up
+# s, depth L; docs/science.md, section 6) two tokens whose lowest common ancestor is h levels up
 # have root-mean-square covariance `((1 - m/v^(s-1)) / (v^3 m^(2h-1)))^(1/2)` (Cagnetta &
 # Wyart, arXiv 2406.00048): each level up divides it by m, while the distance between the
 # tokens grows by s, so against distance t it decays as t^(-beta) with

@@ -7,7 +7,7 @@
 # P_max = n_c m^((s^L - 1)/(s - 1)) distinct sentences; models that do not exploit the
 # hierarchy (a shallow fully-connected net) need a number of examples that grows with
 # P_max. Learning curves of grammars with different (v, m, L) collapse when P is
-# divided by n_c m^L (SCIENCE.md section 6).
+# divided by n_c m^L (docs/science.md, section 6).
 #
 # **Sizes.** Default (CPU, torch with one thread): two tiny grammars, v = n_c = 8, s = 2
 # with (m, L) = (4, 2) and (2, 3) (n_c m^L = 128 and 64; P_max = 512 and 1,024), P from

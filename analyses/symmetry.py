@@ -9,7 +9,7 @@
 # with the top two non-trivial eigenvectors, reads years off the top r principal
 # components with an error falling like 1/r (1/sqrt(r) for a 2-D latent), and shows the
 # circle survives zeroing the months' own block, because other words (seasons, holidays)
-# carry the same latent (SCIENCE.md section 4).
+# carry the same latent (docs/science.md, section 4).
 #
 # This study checks each claim on latent-variable models, where the answer is known, and
 # on the Wikipedia sample.

@@ -4,7 +4,7 @@
 # Levy & Goldberg (2014): skip-gram with k negative samples drawn from unigram^0.75 is at
 # its optimum when the dot product of a word's input vector and a context's output vector
 # equals the shifted PMI of the pair, `w_i . c_j = log(P_ij / (P_i Q_j)) - log k`, with
-# `Q_j = P_j^0.75 / sum P^0.75` (SCIENCE.md section 7). word2vec's dynamic window keeps a
+# `Q_j = P_j^0.75 / sum P^0.75` (docs/science.md, section 7). word2vec's dynamic window keeps a
 # context j positions away with probability (L + 1 - j) / L, so the counts that match it
 # are window-L counts with linear weights, out-of-vocabulary words dropped first (windows
 # bridge them) and no subsampling.

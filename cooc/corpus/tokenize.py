@@ -1,6 +1,6 @@
 """Text normalisation and tokenisation.
 
-The default rule (``"wiki"``) is the papers' Wikipedia pipeline (SCIENCE.md section 1):
+The default rule (``"wiki"``) is the papers' Wikipedia pipeline (docs/science.md, section 1):
 lowercase; delete numbers written with a decimal point or a thousands comma
 (``\\d+,\\d+``, ``\\d+\\.\\d+``: the whole number goes) and apostrophes between letters
 (``don't`` -> ``dont``); every run of characters outside ``[a-z0-9]`` becomes a space.

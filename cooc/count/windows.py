@@ -3,7 +3,7 @@
 Everything here is written once against an array module ``xp`` (numpy or cupy), so the
 GPU counter runs these very lines on CuPy arrays and CI runs them on numpy.
 
-Definitions (SCIENCE.md section 1): a centre token at position i and a context token at
+Definitions (docs/science.md, section 1): a centre token at position i and a context token at
 position i + j, j = 1..L, form a *forward* pair of offset j when both are in the
 vocabulary and in the same document. With ``oov="drop"`` out-of-vocabulary tokens are
 removed before windowing, so windows bridge them; with ``oov="gap"`` they keep their

@@ -1,6 +1,6 @@
 """Removal experiments: take a relation out of the statistics and measure what the analogies lose.
 
-Two ways to remove an analogy family (SCIENCE.md section 2):
+Two ways to remove an analogy family (docs/science.md, section 2):
 
 * **block removal** sets the co-occurrence of the family's word pairs to independence
   (``Cooccurrence.zero_block``: M = 1, log M = 0, M* = 0) and re-embeds;

@@ -1,6 +1,6 @@
 """Hierarchy in embeddings: perfect binary subtrees, the alignment g(k), Park's diagnostic, tree modes.
 
-SCIENCE.md section 5 (Nava & Wyart). If M*_ij = f(tree distance) with
+docs/science.md, section 5 (Nava & Wyart). If M*_ij = f(tree distance) with
 f(x) = alpha exp(-beta x), the eigenvectors of the kernel on a tree are scaling modes
 (constant per depth) and Haar-like wavelets (opposite signs across a split), ordered
 coarse to fine. On real embeddings the test samples perfect binary subtrees of depth 3

@@ -1,7 +1,7 @@
 """Translation-symmetric kernels: fits with standard errors, and the distance of a block from circulant/Toeplitz.
 
 A family's block of a target (M* by default) should depend only on the difference of
-positions (SCIENCE.md section 4): on a circle ``amp * sum_n exp(-|x - P n| / sigma)``, on
+positions (docs/science.md, section 4): on a circle ``amp * sum_n exp(-|x - P n| / sigma)``, on
 a line ``amp * exp(-|dy| / sigma) + c``. The same exponential fit serves places (great
 circle distance) and trees (tree distance).
 """

@@ -8,7 +8,7 @@ a symbolic or hard link that leads outside its corpus root. The noun hypernym gr
 the lemma table are extracted once and cached there as TSV, so later loads take a
 fraction of a second.
 
-A hierarchy becomes a tree of words as SCIENCE.md section 5 says: keep monosemous
+A hierarchy becomes a tree of words as docs/science.md, section 5 says: keep monosemous
 single-token lemmas present in the vocabulary, turn the hypernym DAG into a tree by
 giving each node its deepest parent (longest path from a root), and contract the nodes
 without a word (their children move up to the nearest kept ancestor).

@@ -1,4 +1,4 @@
-"""The binary-attribute model of word co-occurrence (arXiv 2505.18651; SCIENCE.md section 3).
+"""The binary-attribute model of word co-occurrence (arXiv 2505.18651; docs/science.md, section 3).
 
 A word is a vector of d binary attributes, alpha in {+1, -1}^d, and all 2^d words exist.
 Attribute k takes its first value (alpha_k = +1, "index 0") with probability p_k, so

@@ -1,6 +1,6 @@
 """Language statistics of any TokenCorpus: the lag-n covariance spectrum and conditional-entropy decay.
 
-Following arXiv 2602.07488 (SCIENCE.md section 6):
+Following arXiv 2602.07488 (docs/science.md, section 6):
 
 - **beta**: with ``J_n(a, b) = P(x_t = a, x_{t+n} = b)`` counted over all pairs ``n``
   apart inside documents (position-resolved counts from

@@ -2,7 +2,7 @@
 
 :class:`PCFG` takes rules and probabilities explicitly, so users can write their own
 grammars; every sentence is drawn with its derivation tree. :class:`VaryingTreeGrammar`
-(arXiv 2602.06065, SCIENCE.md section 6) is a PCFG in which each level-``l`` symbol owns
+(arXiv 2602.06065, docs/science.md, section 6) is a PCFG in which each level-``l`` symbol owns
 ``m2 = f v`` binary and ``m3 = f v**2`` ternary productions (drawn without replacement
 across the level, so no tuple has two parents), a binary or a ternary rule being used
 with probability 1/2 each: every leaf sits at depth ``L`` but the tree shape varies, and

@@ -5,7 +5,7 @@ their lowest common ancestor (LCA) has a known marginal, the production used the
 the pair of children, and each child descends to its token through per-level transition
 matrices. :class:`RHMStatistics` computes these exactly.
 
-The *theory* (arXiv 2406.00048, SCIENCE.md section 6) is the average over random rules:
+The *theory* (arXiv 2406.00048, docs/science.md, section 6) is the average over random rules:
 a pair whose LCA is ``h`` levels above the tokens (``h = 1`` for siblings) has
 mean-square covariance entry ``(1 - m / v**(s-1)) / (v**3 m**(2h-1))`` (the mean over the
 ``v**2`` entries ``C(mu, nu) = P(x_i = mu, x_j = nu) - P(x_i = mu) P(x_j = nu)``); as a

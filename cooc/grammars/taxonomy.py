@@ -1,6 +1,6 @@
 """A taxonomy language: concepts on a tree, co-occurring as ``alpha exp(-beta d)`` of tree distance.
 
-The model behind the hypernymy paper (arXiv 2605.23821, SCIENCE.md section 5). Every node
+The model behind the hypernymy paper (arXiv 2605.23821, docs/science.md, section 5). Every node
 of a tree (regular, or given by a parent array, e.g. from WordNet) is a word. A document
 is a stationary Markov chain over the words whose one-step joint distribution is the
 kernel itself::

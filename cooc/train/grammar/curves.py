@@ -5,7 +5,7 @@ first P sentences of a seed's pool (so training sets are nested across P) until 
 them or a step budget runs out, then scored on held-out sentences. P* is the first P at
 which the (seed-averaged) test error falls below ``fraction`` (10%) of the chance error,
 interpolated linearly in log P between the two grid points around the crossing; the RHM
-theory predicts P* ~ n_c m^L for the deep CNN (SCIENCE.md section 6).
+theory predicts P* ~ n_c m^L for the deep CNN (docs/science.md, section 6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Small networks for the hierarchical grammars (SCIENCE.md section 6).
+"""Small networks for the hierarchical grammars (docs/science.md, section 6).
 
 - :class:`HierarchicalCNN`: the deep CNN matched to a tree of branching ``s`` and depth ``L``:
   ``L`` convolutions with filter = stride = ``s`` (each reads one production) and a linear
