@@ -11,10 +11,10 @@ Speed (raw corpus words per second of training) and quality side by side:
   attributes, 2^d words, Markov documents whose adjacent pairs follow P(i, j)); analogies
   along each attribute are known exactly, scored on sampled pairs of pairs (protocol B).
 
-Hyperparameters are BENCHMARKS.md's anchor: skip-gram, negative 5, window 5, dim 100,
+Hyperparameters are the anchor's (benchmarks/RESULTS.md): skip-gram, negative 5, window 5, dim 100,
 sample 1e-3, min_count 5, 5 epochs, alpha 0.025 -> 1e-4.
 
-gensim runs in two modes. ``corpus_file`` is BENCHMARKS.md's speed anchor (its fastest
+gensim runs in two modes. ``corpus_file`` is the speed anchor (its fastest
 multi-core path), but it trains on fewer words than the corpus holds: on the wiki sample x5,
 1.73M effective words per epoch where the subsampling formula (and gensim's own vocabulary)
 expects 1.90M (gensim issues #2693 and #2757: that mode's workers skip data). Its quality
