@@ -91,3 +91,16 @@ def zipf_docs(rng: np.random.Generator, n_docs: int, n_words: int, max_len: int 
     p = 1.0 / np.arange(1, n_words + 2)
     p /= p.sum()
     return [rng.choice(n_words + 1, size=int(rng.integers(0, max_len)), p=p).astype(np.int32) for _ in range(n_docs)]
+
+
+def count_documents(tokens: np.ndarray, words: list[str], out: Path, window: int, shuffle: bool = False):
+    """Count documents given as a (n_docs, length) array of ids; ``shuffle`` permutes every token
+    across the corpus first (the control that destroys all structure)."""
+    from cooc.count import count_cooccurrences
+
+    if shuffle:
+        tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
+    vocab = Vocabulary(list(words), np.bincount(tokens.ravel(), minlength=len(words)))
+    with CorpusWriter(out, vocab, {"kind": "test", "shuffled": shuffle}) as writer:
+        writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
+    return count_cooccurrences(out, window=window, progress=False)

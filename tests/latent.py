@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from cooc.cooccurrence.matrix import Cooccurrence
-from cooc.corpus.store import CorpusWriter
-from cooc.corpus.vocab import Vocabulary
-from cooc.count import count_cooccurrences
 from cooc.grammars.latent import LatentVariableModel
 from cooc.spectral.estimator import SpectralEmbedding
+
+from .corpora import count_documents
 
 
 def latent_vectors(model: LatentVariableModel, dim: int) -> np.ndarray:
@@ -19,10 +18,4 @@ def latent_vectors(model: LatentVariableModel, dim: int) -> np.ndarray:
 
 def counted(model: LatentVariableModel, shuffle: bool, tmp_path, n_docs: int = 20000) -> Cooccurrence:
     tokens, _ = model.sample(n_docs, seed=0)
-    if shuffle:
-        tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
-    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=len(model.words)))
-    out = tmp_path / ("shuffled" if shuffle else "ordered")
-    with CorpusWriter(out, vocab, {"model": "latent", "shuffled": shuffle}) as writer:
-        writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
-    return count_cooccurrences(out, window=10, progress=False)
+    return count_documents(tokens, model.words, tmp_path / ("shuffled" if shuffle else "ordered"), 10, shuffle)

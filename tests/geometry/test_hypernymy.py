@@ -18,6 +18,8 @@ from cooc.geometry.wordnet import Hierarchy
 from cooc.grammars.taxonomy import TaxonomyModel, regular_tree
 from cooc.spectral.estimator import SpectralEmbedding
 
+from ..corpora import count_documents
+
 
 def random_tree(rng, n: int, max_children: int = 4) -> np.ndarray:
     """A random tree whose nodes have 0..max_children children, in breadth-first order."""
@@ -193,18 +195,8 @@ def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
 
 
 def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
-    from cooc.corpus.store import CorpusWriter
-    from cooc.corpus.vocab import Vocabulary
-    from cooc.count import count_cooccurrences
-
     tokens = model.sample(4000, seed=0)
-    if shuffle:
-        tokens = np.random.default_rng(1).permutation(tokens.ravel()).reshape(tokens.shape)
-    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=len(model.words)))
-    out = tmp_path / ("shuffled" if shuffle else "ordered")
-    with CorpusWriter(out, vocab, {"model": "taxonomy", "shuffled": shuffle}) as writer:
-        writer.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
-    return count_cooccurrences(out, window=2, progress=False)
+    return count_documents(tokens, model.words, tmp_path / ("shuffled" if shuffle else "ordered"), 2, shuffle)
 
 
 def test_shuffled_tokens_send_the_alignment_area_to_null(taxonomy, tmp_path):
