@@ -30,8 +30,13 @@ def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
 
 
-def _as_list(words: str | Iterable[str]) -> list[str]:
-    return [words] if isinstance(words, str) else list(words)
+def _as_terms(terms: Any) -> list[Any]:
+    """A query's terms as a list: one word or one vector alone counts as a list of one."""
+    if terms is None:
+        return []
+    if isinstance(terms, (str, np.ndarray)):
+        return [terms]
+    return list(terms)
 
 
 class Embedding:
@@ -129,10 +134,22 @@ class Embedding:
         return np.asarray(self.vectors[[self.index(w) for w in word]])
 
     def unit_vectors(self) -> np.ndarray:
-        """Rows scaled to unit length (float64, shape (V, d)); zero rows stay zero."""
+        """Rows scaled to unit length (float64, shape (V, d)); zero rows stay zero.
+
+        A new V x d array; the similarity queries never build it (they divide scores by the
+        cached norms instead).
+        """
+        return np.asarray(self.vectors, dtype=np.float64) / self._safe_norms()[:, None]
+
+    def _safe_norms(self) -> np.ndarray:
         norms = self.norms
-        safe = np.where(norms > 0, norms, 1.0)
-        return np.asarray(self.vectors, dtype=np.float64) / safe[:, None]
+        return np.where(norms > 0, norms, 1.0)
+
+    def _cosines(self, query: np.ndarray, stop: int | None = None) -> np.ndarray:
+        """``row . query / |row|`` for the first ``stop`` rows: the cosine when ``query`` has unit length
+        (zero rows score 0)."""
+        rows = self.vectors if stop is None else self.vectors[:stop]
+        return np.asarray(rows @ query, dtype=np.float64) / self._safe_norms()[: rows.shape[0]]
 
     # -- queries ----------------------------------------------------------------------------
     def _query_indices(self, words: Iterable[str]) -> list[int]:
@@ -140,7 +157,7 @@ class Embedding:
 
     def _top(self, scores: np.ndarray, exclude: Iterable[int], topn: int) -> list[tuple[str, float]]:
         scores = scores.copy()
-        scores[list(exclude)] = -np.inf
+        scores[[i for i in exclude if i < scores.shape[0]]] = -np.inf
         topn = min(topn, int(np.isfinite(scores).sum()))
         if topn <= 0:
             return []
@@ -156,30 +173,103 @@ class Embedding:
     def unit_vectors_of(self, words: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``words``, shape (n, d)."""
         idx = self._query_indices(words)
-        norms = self.norms[idx]
-        return np.asarray(self.vectors[idx], dtype=np.float64) / np.where(norms > 0, norms, 1.0)[:, None]
+        return np.asarray(self.vectors[idx], dtype=np.float64) / self._safe_norms()[idx][:, None]
+
+    def _terms(self, positive: Any, negative: Any) -> tuple[list[Any], np.ndarray, list[int]]:
+        """gensim's query terms: keys, vectors or ``(key or vector, weight)`` pairs; weights +1 / -1 by default.
+
+        Returns the terms as unit vectors (keys) or as given (vectors), their weights, and the
+        rows of the keys (excluded from the answers).
+        """
+        terms, weights, rows = [], [], []
+        for items, sign in ((_as_terms(positive), 1.0), (_as_terms(negative), -1.0)):
+            for item in items:
+                weight = sign
+                if isinstance(item, tuple):
+                    item, weight = item
+                if isinstance(item, str):
+                    i = self.index(item)
+                    rows.append(i)
+                    terms.append(np.asarray(self.vectors[i], dtype=np.float64) / self._safe_norms()[i])
+                else:
+                    vector = np.asarray(item, dtype=np.float64)
+                    if vector.shape != (self.dim,):
+                        raise InvalidParameterError(
+                            f"a query vector must have shape ({self.dim},), got {vector.shape}."
+                        )
+                    terms.append(vector)
+                weights.append(float(weight))
+        if not terms:
+            raise InvalidParameterError("most_similar: give at least one word or vector in 'positive' or 'negative'.")
+        return terms, np.asarray(weights), rows
 
     def most_similar(
-        self, positive: str | Sequence[str], negative: str | Sequence[str] = (), topn: int = 10
-    ) -> list[tuple[str, float]]:
-        """Words nearest (by cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
+        self,
+        positive: Any = None,
+        negative: Any = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> Any:
+        """Words nearest (by cosine) to the weighted mean of the query terms, as gensim's ``most_similar``.
 
-        The query words themselves are excluded, as in gensim.
+        Parameters
+        ----------
+        positive, negative : str, ndarray of shape (d,), or a list of them or of ``(term, weight)`` pairs
+            Words enter as unit vectors, vectors as given; weights default to +1 (positive) and
+            -1 (negative); the mean is divided by the total absolute weight and normalised.
+        topn : int or None
+            How many answers; ``None`` returns the cosine of every candidate (ndarray of shape (V,)).
+        restrict_vocab : int, optional
+            Only the first ``restrict_vocab`` rows are candidates (the most frequent words).
 
         Returns
         -------
-        list of (word, cosine similarity), best first, at most ``topn`` long.
+        list of (word, cosine similarity), best first, without the query words; or an ndarray.
         """
-        positive, negative = _as_list(positive), _as_list(negative)
-        if not positive and not negative:
-            raise InvalidParameterError("most_similar: give at least one word in 'positive' or 'negative'.")
-        unit = self.unit_vectors_of(positive + negative)
-        weights = np.r_[np.ones(len(positive)), -np.ones(len(negative))]
-        query = weights @ unit
-        norm = np.linalg.norm(query)
-        query = query / norm if norm > 0 else query
-        scores = self.unit_vectors() @ query
-        return self._top(scores, self._query_indices(positive + negative), topn)
+        if topn is not None and topn < 1:
+            return []
+        terms, weights, rows = self._terms(positive, negative)
+        mean = (weights[:, None] * np.asarray(terms)).sum(axis=0) / np.abs(weights).sum()
+        norm = np.linalg.norm(mean)
+        scores = self._cosines(mean / norm if norm > 0 else mean, restrict_vocab)
+        if topn is None:
+            return scores
+        return self._top(scores, rows, topn)
+
+    def most_similar_cosmul(
+        self,
+        positive: Any = None,
+        negative: Any = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+        eps: float = 1e-6,
+    ) -> Any:
+        """3CosMul (Levy & Goldberg 2014) as gensim's ``most_similar_cosmul``: the product of
+        ``(1 + cos(x, p)) / 2`` over the positive terms divided by the product over the negative
+        ones plus ``eps`` (gensim's 1e-6; the analogy paper's 1e-3 is :meth:`analogy`'s default)."""
+        if topn is not None and topn < 1:
+            return []
+        if any(isinstance(t, tuple) for t in _as_terms(positive) + _as_terms(negative)):
+            raise InvalidParameterError(
+                "most_similar_cosmul: 3CosMul takes words and vectors, not (term, weight) pairs."
+            )
+        positive_terms, _, rows = self._terms(positive, None)
+        negative_terms = self._terms(negative, None)[0] if negative else []
+        rows += [self.index(w) for w in _as_terms(negative) if isinstance(w, str)]
+        shifted = [(1.0 + self._cosines(t, restrict_vocab)) / 2.0 for t in positive_terms]
+        below = [(1.0 + self._cosines(t, restrict_vocab)) / 2.0 for t in negative_terms]
+        scores = np.prod(shifted, axis=0) / (np.prod(below, axis=0) + eps if below else 1.0 + eps)
+        if topn is None:
+            return scores
+        return self._top(scores, rows, topn)
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None) -> Any:
+        """The words nearest to ``vector`` (nothing is excluded)."""
+        return self.most_similar([np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word: str, topn: int | None = 10, restrict_vocab: int | None = None) -> Any:
+        """The words nearest to ``word`` (itself excluded)."""
+        return self.most_similar(word, topn=topn, restrict_vocab=restrict_vocab)
 
     def analogy(
         self, a: str, b: str, c: str, method: str = "add", topn: int = 1, eps: float = COSMUL_EPS
@@ -199,13 +289,12 @@ class Embedding:
             raise InvalidParameterError(
                 f"analogy: parameter 'method' must be one of {ANALOGY_METHODS}, got {method!r}."
             )
-        unit_all = self.unit_vectors()
         ua, ub, uc = self.unit_vectors_of([a, b, c])
         if method == "add":
             query = ub - ua + uc
-            scores = unit_all @ (query / max(np.linalg.norm(query), np.finfo(float).tiny))
+            scores = self._cosines(query / max(np.linalg.norm(query), np.finfo(float).tiny))
         else:
-            ca, cb, cc = ((unit_all @ u + 1.0) / 2.0 for u in (ua, ub, uc))
+            ca, cb, cc = ((self._cosines(u) + 1.0) / 2.0 for u in (ua, ub, uc))
             scores = cb * cc / (ca + eps)
         return self._top(scores, self._query_indices([a, b, c]), topn)
 
@@ -262,6 +351,27 @@ class Embedding:
                 f"embedding file {str(npz)!r} holds vectors of shape {shape}, metadata says {info.get('shape')}."
             )
         return cls(vectors, info["index_to_key"], info.get("meta"))
+
+    # -- the word2vec formats (word2vec.c, gensim, fastText, GloVe) -----------------------------
+    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> Path:
+        """Write the vectors in word2vec's text (``.vec``, fastText's) or binary format, as float32.
+
+        The files are read by gensim's ``KeyedVectors.load_word2vec_format`` and by word2vec.c.
+        """
+        from ._core.word2vec_format import write_word2vec
+
+        return write_word2vec(path, self.index_to_key, np.asarray(self.vectors), binary=binary)
+
+    @classmethod
+    def load_word2vec_format(
+        cls, path: str | os.PathLike, binary: bool = False, header: bool | None = None, limit: int | None = None
+    ) -> Embedding:
+        """Read word2vec text or binary vectors (gensim's, fastText's ``.vec``, or GloVe's ``vectors.txt``,
+        which has no header: ``header=None`` detects it); ``limit`` keeps the first words only."""
+        from ._core.word2vec_format import read_word2vec
+
+        words, vectors = read_word2vec(path, binary=binary, header=header, limit=limit)
+        return cls(vectors, words, {"source": "word2vec-binary" if binary else "word2vec-text", "file": str(path)})
 
     # -- gensim -----------------------------------------------------------------------------
     def to_gensim(self):
