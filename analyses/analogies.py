@@ -146,7 +146,7 @@ for label, c in sampled_curves.items():
 # %%
 removal = {}
 for name, pairs in families.items():
-    emb = SpectralEmbedding("logm", dim=model.d, eps=1e-12).fit_transform(zero_family(exact, pairs, block="pairs"))
+    emb = SpectralEmbedding("logm", dim=model.d, eps=1e-12).fit(zero_family(exact, pairs, block="pairs")).embedding_
     res = evaluate_analogies(emb, families, protocol="pairs")
     removal[name] = {"removed_family": res.family(name).accuracy, "all_families": res.accuracy}
 results["attribute_model"]["removal"] = removal

@@ -122,7 +122,7 @@ corpus = write_corpus(study.work("taxonomy-corpus"), tokens, model.words, "taxon
 sampled = count_cooccurrences(corpus, window=CFG["window"], weighting=CFG["weighting"], workers=2, progress=False)
 taxonomy = {}
 for label, cooc in (("exact", exact), ("sampled", sampled)):
-    emb = SpectralEmbedding("mstar", dim=CFG["dim"]).fit_transform(cooc)
+    emb = SpectralEmbedding("mstar", dim=CFG["dim"]).fit(cooc).embedding_
     res = alignment(emb[model.words], model.parents, f"taxonomy model ({label})", f"taxonomy_{label}.png")
     taxonomy[label] = res.as_dict() | {"g": res.g, "g_shuffled": res.g_shuffled}
     print(
@@ -170,8 +170,10 @@ if tree is not None:
         parent = np.append(np.where(parent < 0, len(parent), parent), -1)
         words = words + ["<root>"]
     wn_model = TaxonomyModel(parents=parent, words=words, beta=CFG["beta"], doc_length=CFG["doc_length"])
-    wn_emb = SpectralEmbedding("mstar", dim=CFG["dim"]).fit_transform(
-        wn_model.exact_cooccurrence(window=CFG["window"], weighting=CFG["weighting"])
+    wn_emb = (
+        SpectralEmbedding("mstar", dim=CFG["dim"])
+        .fit(wn_model.exact_cooccurrence(window=CFG["window"], weighting=CFG["weighting"]))
+        .embedding_
     )
     wn_theory = alignment(
         wn_emb[list(tree.words)], tree.parent, "taxonomy model on the WordNet tree", "wordnet_taxonomy_model.png"

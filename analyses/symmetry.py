@@ -109,7 +109,7 @@ latent_results = {"sigma_generating": CFG["sigma"], "coupling": CFG["coupling"]}
 for label, cooc in (("exact", exact), ("sampled", sampled)):
     block = target_block(cooc, list(months.words), "mstar")
     fit = fit_circular_kernel(block, months.positions, 12)
-    emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
+    emb = SpectralEmbedding("mstar", dim=10).fit(cooc).embedding_
     order = recover_order(emb[list(months.words)], months)
     latent_results[label] = {"kernel": fit.as_dict(), "order": order.as_dict()}
     study.figure(
@@ -210,11 +210,11 @@ years = [str(y) for y in range(1900, 2021)]
 line = LatentVariableModel(
     121, "line", positions=np.arange(1900, 2021), scale=CFG["line_scale"], words=years, n_fillers=CFG["n_fillers"]
 )
-line_emb = SpectralEmbedding("mstar", dim=60).fit_transform(line.exact_cooccurrence())
+line_emb = SpectralEmbedding("mstar", dim=60).fit(line.exact_cooccurrence()).embedding_
 line_probe = year_probe(line_emb[years], np.arange(1900, 2021), n_splits=CFG["splits"])
 plane = LatentVariableModel(CFG["plane_words"], "plane", scale=CFG["plane_scale"], n_fillers=CFG["n_fillers"])
 plane_words = plane.words[: CFG["plane_words"]]
-plane_emb = SpectralEmbedding("mstar", dim=60).fit_transform(plane.exact_cooccurrence())
+plane_emb = SpectralEmbedding("mstar", dim=60).fit(plane.exact_cooccurrence()).embedding_
 plane_probe = year_probe(plane_emb[plane_words], plane.positions[:, 0], n_splits=CFG["splits"], n_train=100)
 study.figure(gplots.year_probe(line_probe, title="latent line (years): probe error against r"), "latent_year_probe.png")
 study.figure(
@@ -260,7 +260,7 @@ study.lap("latent models")
 # %%
 _, wiki = wikipedia_counts(CFG["vocab_size"], full=study.full)
 wdim = min(CFG["dim"], len(wiki) - 2)
-wiki_emb = SpectralEmbedding("mstar", dim=wdim, device=CFG["device"], dtype="float32").fit_transform(wiki)
+wiki_emb = SpectralEmbedding("mstar", dim=wdim, device=CFG["device"], dtype="float32").fit(wiki).embedding_
 report = symmetry_report(wiki_emb, months, cooc=wiki)
 study.figure(
     gplots.family_circle(

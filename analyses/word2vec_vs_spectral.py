@@ -151,7 +151,7 @@ for label, target, params in (
     ("SPPMI (k=5, cds 0.75)", "sppmi", {"neg": CFG["negative"], "alpha": 0.75}),
     ("M*", "mstar", {}),
 ):
-    embeddings[label] = SpectralEmbedding(target, dim=CFG["dim"], device=CFG["device"], **params).fit_transform(cooc)
+    embeddings[label] = SpectralEmbedding(target, dim=CFG["dim"], device=CFG["device"], **params).fit(cooc).embedding_
 questions = load_questions()
 analogies = {k: evaluate_analogies(e, questions, protocol="pairs", device=CFG["device"]) for k, e in embeddings.items()}
 similarity = {k: {b: r.to_dict() for b, r in evaluate_similarities(e).items()} for k, e in embeddings.items()}

@@ -37,6 +37,7 @@ _LAZY = {
     "RHMStatistics": "cooc.grammars.stats",
     "build_grammar_corpus": "cooc.grammars.source",
     "Embedding": "cooc.embedding",
+    "EigenEmbedding": "cooc.spectral.estimator",
     "SpectralEmbedding": "cooc.spectral.estimator",
     "Target": "cooc.spectral.targets",
     "target_matrix": "cooc.spectral.targets",

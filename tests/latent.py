@@ -12,7 +12,7 @@ from .corpora import count_documents
 
 
 def latent_vectors(model: LatentVariableModel, dim: int) -> np.ndarray:
-    emb = SpectralEmbedding("mstar", dim=dim).fit_transform(model.exact_cooccurrence())
+    emb = SpectralEmbedding("mstar", dim=dim).fit(model.exact_cooccurrence()).embedding_
     return emb.vectors[: model.n_words]
 
 

@@ -248,7 +248,7 @@ def removal_experiment(
     dim = min(dim, len(cooc))
 
     def score(c: Any) -> AnalogyResult:
-        emb = SpectralEmbedding(target, dim=dim, **embed_params).fit_transform(c)
+        emb = SpectralEmbedding(target, dim=dim, **embed_params).fit(c).embedding_
         return evaluate_analogies(emb, families, protocol="pairs", **eval_params)
 
     # the removal looks words up as the evaluation does

@@ -163,7 +163,7 @@ def robustness(
     dim = min(dim, len(cooc))
 
     def embed(counts: Any) -> Any:
-        return SpectralEmbedding(target, dim=dim, p=p, seed=seed, device=device, dtype=dtype).fit_transform(counts)
+        return SpectralEmbedding(target, dim=dim, p=p, seed=seed, device=device, dtype=dtype).fit(counts).embedding_
 
     before, after = embed(cooc), embed(cooc.zero_block(pairs))
     score = lambda emb: recover_order(emb[list(fam.words)], fam, seed=seed)  # noqa: E731

@@ -13,6 +13,7 @@ _LAZY = {
     "target_matrix": "cooc.spectral.targets",
     "top_eigenpairs": "cooc.spectral.eigen",
     "Eigenpairs": "cooc.spectral.eigen",
+    "EigenEmbedding": "cooc.spectral.estimator",
     "SpectralEmbedding": "cooc.spectral.estimator",
 }
 

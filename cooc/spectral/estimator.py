@@ -1,12 +1,20 @@
-"""SpectralEmbedding: co-occurrence counts -> target matrix -> top-K eigenpairs -> Embedding."""
+"""EigenEmbedding: co-occurrence counts -> target matrix -> top-K eigenpairs -> Embedding.
+
+A scikit-learn estimator: ``clone``, ``get_params``/``set_params`` and grid searches hold it;
+``fit_transform`` and ``transform`` return the (V, K) array, the :class:`~cooc.embedding.Embedding`
+(words and metadata) is the fitted ``embedding_``. It was first called ``SpectralEmbedding``, a
+name scikit-learn uses for Laplacian eigenmaps; that name remains an alias.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
-from .._core.errors import InvalidParameterError
+from .._core.errors import InputDataError, InvalidParameterError
 from .._core.io import provenance
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.matrix import Cooccurrence
@@ -16,7 +24,7 @@ from .kinds import KINDS
 from .targets import Target
 
 
-class SpectralEmbedding:
+class EigenEmbedding(BaseEstimator):
     """Eigen-embedding of a co-occurrence target: ``W = U_K |Lambda_K|^p``.
 
     Parameters
@@ -47,12 +55,12 @@ class SpectralEmbedding:
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from cooc import Cooccurrence, SpectralEmbedding
+    >>> from cooc import Cooccurrence, EigenEmbedding
     >>> counts = sp.csr_matrix(np.array([[0, 4, 1], [4, 0, 1], [1, 1, 0]]))
     >>> cooc = Cooccurrence.from_scipy(counts, ["cat", "dog", "car"], unigram=np.array([5, 5, 2]))
-    >>> emb = SpectralEmbedding(target="mstar", dim=2).fit(cooc).embedding_
-    >>> emb.vectors.shape, emb.index_to_key
-    ((3, 2), ['cat', 'dog', 'car'])
+    >>> model = EigenEmbedding(target="mstar", dim=2).fit(cooc)
+    >>> model.embedding_.index_to_key, model.transform().shape
+    (['cat', 'dog', 'car'], (3, 2))
     """
 
     _constraints = {
@@ -99,25 +107,6 @@ class SpectralEmbedding:
         self.dtype = dtype
         self.keep_matrix = keep_matrix
 
-    def get_params(self) -> dict[str, Any]:
-        names = [
-            "target",
-            "dim",
-            "p",
-            "which",
-            "solver",
-            "device",
-            "seed",
-            "eps",
-            "neg",
-            "alpha",
-            "marginals",
-            "max_dense",
-            "dtype",
-            "keep_matrix",
-        ]
-        return {n: getattr(self, n) for n in names}
-
     def _target(self) -> Target:
         return Target(
             self.target,
@@ -130,12 +119,12 @@ class SpectralEmbedding:
             device=self.device,
         )
 
-    def fit(self, cooc: Cooccurrence) -> SpectralEmbedding:
-        """Build the target, take its top ``dim`` eigenpairs and form the embedding."""
-        validate(self.get_params(), self._constraints, owner="SpectralEmbedding")
+    def fit(self, cooc: Cooccurrence, y: Any = None) -> EigenEmbedding:
+        """Build the target, take its top ``dim`` eigenpairs and form the embedding (``y`` is ignored)."""
+        validate(self.get_params(), self._constraints, owner="EigenEmbedding")
         if self.dim > len(cooc):
             raise InvalidParameterError(
-                f"SpectralEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}."
+                f"EigenEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}."
             )
         self.target_ = self._target().fit(cooc)
         self.eigenpairs_ = top_eigenpairs(
@@ -148,9 +137,19 @@ class SpectralEmbedding:
         self.embedding_ = self.embedding()
         return self
 
-    def fit_transform(self, cooc: Cooccurrence) -> Embedding:
-        """``fit(cooc).embedding_``."""
-        return self.fit(cooc).embedding_
+    def transform(self, X: Any = None) -> np.ndarray:
+        """The embedding's vectors, shape (V, K): of the fitted vocabulary (``X`` None or the fitted
+        counts), or of the words in ``X`` (a sequence of str, shape (n, K))."""
+        check_is_fitted(self, "embedding_")
+        if X is None or (hasattr(X, "vocab") and list(X.vocab.words) == self.words_):
+            return np.asarray(self.embedding_.vectors)
+        if hasattr(X, "vocab"):
+            raise InputDataError("EigenEmbedding.transform: these counts have another vocabulary than the fitted ones.")
+        return self.embedding_[list(X)]
+
+    def fit_transform(self, cooc: Cooccurrence, y: Any = None) -> np.ndarray:
+        """``fit(cooc).transform()``: the vectors, shape (V, K) (the Embedding is ``embedding_``)."""
+        return self.fit(cooc).transform()
 
     def embedding(self, k: int | None = None, p: float | None = None) -> Embedding:
         """The embedding from the first ``k`` eigenpairs with weighting ``p`` (defaults: all, ``self.p``).
@@ -158,11 +157,12 @@ class SpectralEmbedding:
         One decomposition serves every K <= ``dim``; this is how accuracy-against-K curves
         are made.
         """
+        check_is_fitted(self, "eigenpairs_")
         pairs: Eigenpairs = self.eigenpairs_
         k = len(pairs) if k is None else int(k)
         p = self.p if p is None else p
         if not 1 <= k <= len(pairs):
-            raise InvalidParameterError(f"SpectralEmbedding.embedding: 'k' must be in [1, {len(pairs)}], got {k}.")
+            raise InvalidParameterError(f"EigenEmbedding.embedding: 'k' must be in [1, {len(pairs)}], got {k}.")
         meta = {
             "target": self.target,
             "dim": k,
@@ -172,10 +172,14 @@ class SpectralEmbedding:
             "solver": pairs.solver,
             "solver_info": pairs.info,
             "cooccurrence": self._cooc_info,
-            "provenance": provenance(step="SpectralEmbedding"),
+            "provenance": provenance(step="EigenEmbedding"),
         }
         return Embedding(pairs.weighted(p, k), self.words_, meta)
 
     @property
     def eigenvalues_(self) -> np.ndarray:
         return self.eigenpairs_.values
+
+
+#: The earlier name of :class:`EigenEmbedding` (scikit-learn's SpectralEmbedding is another method).
+SpectralEmbedding = EigenEmbedding

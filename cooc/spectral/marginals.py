@@ -22,4 +22,13 @@ def smoothed_marginals(p: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.sqrt(p * pa / pa.sum())
 
 
-__all__ = ["smoothed_marginals"]
+def context_smoothed(p: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """The context marginals of Levy et al.'s smoothing, ``p^alpha / sum p^alpha`` (one side only)."""
+    p = np.asarray(p, dtype=np.float64)
+    if alpha == 1.0:
+        return p
+    pa = p**alpha
+    return pa / pa.sum()
+
+
+__all__ = ["smoothed_marginals", "context_smoothed"]

@@ -22,18 +22,20 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from .._core.device import get_sparse, get_xp, resolve_device
-from .._core.errors import InputDataError
+from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.blocked import BlockedCooccurrence
 from ..cooccurrence.matrix import Cooccurrence
 from .kinds import KINDS, entries, independence_values, wants_sparse
-from .marginals import smoothed_marginals
+from .marginals import context_smoothed, smoothed_marginals
 from .operator import TargetOperator
 
 
-class Target:
+class Target(BaseEstimator):
     """A target matrix of a :class:`~cooc.Cooccurrence`, in estimator style.
 
     Parameters
@@ -48,6 +50,10 @@ class Target:
         Context distribution smoothing exponent (0.75 in Levy et al. 2015; see module notes).
     marginals : {"global", "block"}, default "global"
         Unigram marginals from the global counts (the papers) or from the block's rows.
+    smoothing : {"symmetric", "context"}, default "symmetric"
+        How ``alpha`` enters: on both sides, symmetrised (cooc's default: eigensolvers need a
+        symmetric matrix), or on the context (column) side only, Levy et al.'s asymmetric
+        definition. hyperwords' PPMI and SPPMI are ``marginals="block", smoothing="context"``.
     output : {"auto", "dense", "sparse"}, default "auto"
         ``auto``: sparse for ppmi and sppmi, and for p, m, pmi when V > ``max_dense``;
         dense otherwise.
@@ -64,7 +70,9 @@ class Target:
     ----------
     matrix_ : ndarray or cupy array of shape (V, V), or scipy.sparse.csr_matrix
     marginals_ : ndarray of shape (V,)
-        The marginals used in the denominators (after smoothing).
+        The row marginals used in the denominators (after smoothing).
+    context_marginals_ : ndarray of shape (V,)
+        The column marginals (the same array unless ``smoothing="context"``).
     kind_ : str
     words_ : list of str
     """
@@ -75,6 +83,7 @@ class Target:
         "neg": Interval(float, 0, None, closed="neither"),
         "alpha": Interval(float, 0, None, closed="neither"),
         "marginals": OneOf(("global", "block")),
+        "smoothing": OneOf(("symmetric", "context")),
         "output": OneOf(("auto", "dense", "sparse")),
         "max_dense": Interval(int, 1, None),
         "dtype": OneOf(("float64", "float32")),
@@ -90,6 +99,7 @@ class Target:
         neg: float = 1,
         alpha: float = 1.0,
         marginals: str = "global",
+        smoothing: str = "symmetric",
         output: str = "auto",
         max_dense: int = 30000,
         dtype: str = "float64",
@@ -101,18 +111,16 @@ class Target:
         self.neg = neg
         self.alpha = alpha
         self.marginals = marginals
+        self.smoothing = smoothing
         self.output = output
         self.max_dense = max_dense
         self.dtype = dtype
         self.device = device
         self.block_rows = block_rows
 
-    def get_params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._constraints}
-
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, cooc: Cooccurrence) -> Target:
-        """Build the target of ``cooc``; the matrix is in ``matrix_``.
+    def fit(self, cooc: Cooccurrence, y: Any = None) -> Target:
+        """Build the target of ``cooc``; the matrix is in ``matrix_`` (``y`` is ignored).
 
         A blocked (out-of-core) ``cooc`` gives a :class:`~cooc.spectral.operator.TargetOperator`
         (products block by block, for Lanczos) instead of a matrix.
@@ -120,13 +128,22 @@ class Target:
         params = self.get_params()
         validate(params, self._constraints, owner="Target")
         if isinstance(cooc, BlockedCooccurrence):  # out-of-core: a LinearOperator over row blocks
+            if self.smoothing != "symmetric":
+                raise InvalidParameterError(
+                    "Target: a blocked target is symmetric; smoothing='context' needs the matrix in memory."
+                )
             self.matrix_ = TargetOperator(cooc, self)
             self.marginals_, self.kind_, self.words_ = self.matrix_.marginals, self.kind, list(cooc.vocab.words)
+            self.context_marginals_ = self.marginals_
             return self
         if not isinstance(cooc, Cooccurrence):
             InstanceOf(Cooccurrence).check("cooc", cooc, owner="Target")
         sparse = wants_sparse(self.kind, self.output, len(cooc), self.max_dense)
-        self.marginals_ = smoothed_marginals(cooc.unigram_probabilities(self.marginals), self.alpha)
+        probabilities = cooc.unigram_probabilities(self.marginals)
+        if self.smoothing == "symmetric":
+            self.marginals_ = self.context_marginals_ = smoothed_marginals(probabilities, self.alpha)
+        else:
+            self.marginals_, self.context_marginals_ = probabilities, context_smoothed(probabilities, self.alpha)
         total = float(cooc.total)
         if total <= 0:
             raise InputDataError("Target: the co-occurrence matrix is empty (its entries sum to 0).")
@@ -138,7 +155,12 @@ class Target:
         self.words_ = list(cooc.vocab.words)
         return self
 
-    def fit_transform(self, cooc: Cooccurrence) -> Any:
+    def transform(self, X: Any = None) -> Any:
+        """The fitted matrix (``X`` is ignored: a target belongs to the counts it was fitted on)."""
+        check_is_fitted(self, "matrix_")
+        return self.matrix_
+
+    def fit_transform(self, cooc: Cooccurrence, y: Any = None) -> Any:
         """``fit(cooc).matrix_``."""
         return self.fit(cooc).matrix_
 
@@ -150,16 +172,17 @@ class Target:
         xp = get_xp(device)
         V = len(cooc)
         q = xp.asarray(self.marginals_, dtype=xp.float64)
+        qc = xp.asarray(self.context_marginals_, dtype=xp.float64)
         out = xp.empty((V, V), dtype=self.dtype)
         counts = cooc.counts
         for start in range(0, V, self.block_rows):
             stop = min(start + self.block_rows, V)
             P = xp.asarray(counts[start:stop].toarray(), dtype=xp.float64) / total
-            out[start:stop] = self._entries(P, q[start:stop, None] * q[None, :], xp)
+            out[start:stop] = self._entries(P, q[start:stop, None] * qc[None, :], xp)
         pairs = cooc.independent_pairs
         if len(pairs):
             rows, cols = xp.asarray(pairs[:, 0]), xp.asarray(pairs[:, 1])
-            out[rows, cols] = independence_values(self.kind, q[rows], q[cols])
+            out[rows, cols] = independence_values(self.kind, q[rows], qc[cols])
         return out
 
     def _sparse(self, cooc: Cooccurrence, total: float) -> Any:
@@ -172,14 +195,14 @@ class Target:
 
     def _sparse_host(self, cooc: Cooccurrence, total: float) -> sp.csr_matrix:
         coo = cooc.counts.tocoo()
-        q = self.marginals_
+        q, qc = self.marginals_, self.context_marginals_
         P = coo.data.astype(np.float64) / total
-        values = self._entries(P, q[coo.row] * q[coo.col], np)
+        values = self._entries(P, q[coo.row] * qc[coo.col], np)
         pairs = cooc.independent_pairs
         if len(pairs):
             V = len(cooc)
             hit = np.isin(coo.row.astype(np.int64) * V + coo.col, pairs[:, 0] * V + pairs[:, 1])
-            values[hit] = independence_values(self.kind, q[coo.row[hit]], q[coo.col[hit]])
+            values[hit] = independence_values(self.kind, q[coo.row[hit]], qc[coo.col[hit]])
         matrix = sp.csr_matrix((values.astype(self.dtype), (coo.row, coo.col)), shape=cooc.shape)
         matrix.eliminate_zeros()
         return matrix

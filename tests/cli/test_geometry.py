@@ -22,7 +22,7 @@ def invoke(*args: str):
 
 def _save(model, path, dim: int, **count_kw):
     cooc = model.exact_cooccurrence(**count_kw)
-    SpectralEmbedding("mstar", dim=dim).fit_transform(cooc).save(path)
+    SpectralEmbedding("mstar", dim=dim).fit(cooc).embedding_.save(path)
     return cooc
 
 

@@ -75,7 +75,7 @@ def test_shuffled_tokens_send_every_score_to_null(tmp_path):
     results = {}
     for shuffle in (False, True):
         cooc = counted(model, shuffle, tmp_path)
-        emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
+        emb = SpectralEmbedding("mstar", dim=10).fit(cooc).embedding_
         vectors = emb[list(MONTHS.words)]
         block = target_block(cooc, MONTHS.words)
         results[shuffle] = (

@@ -182,7 +182,7 @@ def taxonomy():
 
 
 def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
-    emb = SpectralEmbedding("mstar", dim=40).fit_transform(taxonomy.exact_cooccurrence(window=1))
+    emb = SpectralEmbedding("mstar", dim=40).fit(taxonomy.exact_cooccurrence(window=1)).embedding_
     result = H.hypernymy_alignment(emb.vectors, taxonomy.parents, n_samples=300)
     area, shuffled = np.mean(result.area), np.mean(result.area_shuffled)
     assert area > 0.3 and area - shuffled > 0.15
@@ -202,7 +202,7 @@ def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
 def test_shuffled_tokens_send_the_alignment_area_to_null(taxonomy, tmp_path):
     areas = {}
     for shuffle in (False, True):
-        emb = SpectralEmbedding("mstar", dim=40).fit_transform(_counted_taxonomy(taxonomy, shuffle, tmp_path))
+        emb = SpectralEmbedding("mstar", dim=40).fit(_counted_taxonomy(taxonomy, shuffle, tmp_path)).embedding_
         result = H.hypernymy_alignment(emb.vectors, taxonomy.parents, n_samples=300, seed=2)
         areas[shuffle] = (np.mean(result.area), np.mean(result.area_shuffled), H.alignment_area(result.g))
     assert areas[False][0] > 0.3
@@ -233,7 +233,7 @@ def test_subtree_means_by_hand():
 
 
 def test_report_on_an_edge_list_hierarchy(taxonomy):
-    emb = SpectralEmbedding("mstar", dim=40).fit_transform(taxonomy.exact_cooccurrence(window=1))
+    emb = SpectralEmbedding("mstar", dim=40).fit(taxonomy.exact_cooccurrence(window=1)).embedding_
     edges = [(taxonomy.words[c], taxonomy.words[p]) for c, p in enumerate(taxonomy.parents) if p >= 0]
     hierarchy = Hierarchy.from_edges(edges + [("ghost", taxonomy.words[5])])  # 'ghost' has no vector
     report = H.hypernymy_report(emb, hierarchy, n_samples=200)

@@ -230,7 +230,7 @@ def test_shuffled_tokens_send_the_year_probe_to_its_null(tmp_path):
     model = LatentVariableModel(len(years), "line", scale=3.0, n_fillers=30, words=years.words, doc_length=20)
     errors = {}
     for shuffle in (False, True):
-        emb = SpectralEmbedding("mstar", dim=40).fit_transform(counted(model, shuffle, tmp_path, n_docs=6000))
+        emb = SpectralEmbedding("mstar", dim=40).fit(counted(model, shuffle, tmp_path, n_docs=6000)).embedding_
         curve = S.year_probe(emb[list(years.words)], years.positions, ranks=[1, 3, 10, 30], n_splits=10)
         errors[shuffle] = curve.error
     assert errors[False][2] < 0.2  # structure: the probe finds the year

@@ -41,7 +41,7 @@ def test_vectors_equal_a_direct_decomposition(target, which, rng):
 def test_embedding_for_other_k_and_p(rng):
     cooc = random_cooc(rng)
     model = SpectralEmbedding("mstar", dim=10, p=0.5).fit(cooc)
-    emb = model.fit_transform(cooc)
+    emb = model.embedding_
     assert isinstance(emb, Embedding) and emb.dim == 10
     assert emb.meta["target"] == "mstar" and len(emb.meta["eigenvalues"]) == 10
     assert emb.meta["cooccurrence"]["settings"] == {"window": 2}
@@ -56,9 +56,9 @@ def test_embedding_for_other_k_and_p(rng):
 
 def test_solvers_give_the_same_embedding(rng):
     cooc = random_cooc(rng, V=60)
-    ref = SpectralEmbedding("mstar", dim=5, solver="dense").fit_transform(cooc)
+    ref = SpectralEmbedding("mstar", dim=5, solver="dense").fit(cooc).embedding_
     for solver in ("lanczos", "torch"):
-        got = SpectralEmbedding("mstar", dim=5, solver=solver).fit_transform(cooc)
+        got = SpectralEmbedding("mstar", dim=5, solver=solver).fit(cooc).embedding_
         np.testing.assert_allclose(got.vectors, ref.vectors, atol=1e-8)
 
 

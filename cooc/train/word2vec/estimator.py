@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.io import provenance
@@ -70,7 +72,7 @@ _CONSTRAINTS = {
 }
 
 
-class Word2Vec:
+class Word2Vec(BaseEstimator):
     """Skip-gram / CBOW with negative sampling on CPU or GPU.
 
     Parameters
@@ -220,12 +222,6 @@ class Word2Vec:
         "seed",
     )
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            name: getattr(self, name)
-            for name in (*self._RESULT_PARAMS, "vectors", "device", "progress", "checkpoint_every")
-        }
-
     @property
     def start_alpha(self) -> float:
         return self.alpha if self.alpha is not None else (0.025 if self.sg else 0.05)
@@ -234,6 +230,8 @@ class Word2Vec:
     def fit(
         self,
         corpus: TokenCorpus | str | os.PathLike,
+        y: Any = None,
+        *,
         checkpoint: str | os.PathLike | None = None,
         callback: Callable[[dict[str, Any]], None] | None = None,
     ) -> Word2Vec:
@@ -242,6 +240,8 @@ class Word2Vec:
         Parameters
         ----------
         corpus : TokenCorpus or path of one
+        y : ignored
+            (scikit-learn's signature).
         checkpoint : path, optional
             Directory for checkpoints. If it holds a checkpoint of the same settings and
             corpus, training resumes from it (a finished run is simply reloaded).
@@ -274,6 +274,18 @@ class Word2Vec:
         self.words_per_second_ = (run.raw_words - run.start_words) / run.seconds if run.seconds > 0 else float("nan")
         self.embedding_ = self.to_embedding(self.vectors, corpus=corpus)
         return self
+
+    def transform(self, X: Any = None) -> np.ndarray:
+        """The trained vectors (``vectors``: input or input + output), shape (V, d), in ``index_to_key_``
+        order; ``X``, a sequence of words, selects rows."""
+        check_is_fitted(self, "embedding_")
+        if X is None or isinstance(X, (TokenCorpus, str, os.PathLike)):
+            return np.asarray(self.embedding_.vectors)
+        return self.embedding_[list(X)]
+
+    def fit_transform(self, corpus: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """``fit(corpus).transform()``: the vectors, shape (V, d); the Embedding is ``embedding_``."""
+        return self.fit(corpus, **fit_params).transform()
 
     def _vocabulary(self, corpus: TokenCorpus) -> tuple[np.ndarray, np.ndarray]:
         """Map corpus ids to training ids (-1 = dropped) and the counts of the kept words."""

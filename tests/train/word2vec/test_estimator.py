@@ -332,3 +332,12 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
         Word2Vec(min_count=10**6, progress=False).fit(cluster_corpus)
     with pytest.raises(CorruptFileError):
         Word2Vec().fit(tmp_path / "missing")
+
+
+def test_fit_transform_gives_the_vectors_and_fit_accepts_y(cluster_corpus):
+    model = Word2Vec(seed=1, **SMALL)
+    vectors = model.fit_transform(cluster_corpus)
+    assert isinstance(vectors, np.ndarray) and vectors.shape == (len(model.index_to_key_), SMALL["dim"])
+    np.testing.assert_array_equal(vectors, model.embedding_.vectors)
+    np.testing.assert_array_equal(model.transform(["a1", "b2"]), model.embedding_[["a1", "b2"]])
+    assert Word2Vec(seed=1, **SMALL).fit(cluster_corpus, None).input_vectors_.shape == vectors.shape
