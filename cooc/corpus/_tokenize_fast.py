@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.numba_cache import use_user_cache
+
+use_user_cache()  # the kernels below are cached in the user cache directory, not beside this file
+
 try:
     import numba
 

@@ -17,6 +17,10 @@ import heapq
 
 import numpy as np
 
+from .._core.numba_cache import use_user_cache
+
+use_user_cache()  # the kernels below are cached in the user cache directory, not beside this file
+
 try:
     from numba import njit, prange
 

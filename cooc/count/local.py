@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from .._core.device import get_xp, parse_memory, resolve_device, to_numpy
 from .._core.errors import InvalidParameterError, MissingDependencyError
 from .._core.logs import log
+from .._core.numba_cache import compile_timer
 from ..corpus.store import TokenCorpus
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
@@ -105,12 +106,13 @@ def count_planes(
     try:
         eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])
         started = time.perf_counter()
-        counted = _run(corpus, eng, xp, plan, oov, device, progress)
-        if device == "cuda":
-            xp.cuda.get_current_stream().synchronize()
-        counted_at = time.perf_counter()
-        weigh = (weighting, scale) if weighted and not plan.per_offset else None
-        planes, assembly, stages = _assemble_planes(eng, store, plan, xp, device, budget, symmetrize, weigh)
+        with compile_timer("the counting kernels") as compiling:
+            counted = _run(corpus, eng, xp, plan, oov, device, progress)
+            if device == "cuda":
+                xp.cuda.get_current_stream().synchronize()
+            counted_at = time.perf_counter()
+            weigh = (weighting, scale) if weighted and not plan.per_offset else None
+            planes, assembly, stages = _assemble_planes(eng, store, plan, xp, device, budget, symmetrize, weigh)
         seconds = time.perf_counter() - started
     finally:
         if eng is not None:
@@ -118,6 +120,7 @@ def count_planes(
         store.close()
     stats = {
         "seconds": round(seconds, 3),
+        "compile_seconds": round(compiling.seconds, 3),
         "count_seconds": round(counted_at - started, 3),
         "tokens": corpus.n_tokens,
         "centres": counted,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib.resources
 import importlib.util
-import os
 from importlib.abc import Traversable
 from pathlib import Path
 
 from .._core.errors import MissingDependencyError
+from .._core.paths import user_cache_dir
 
 WIKI_SAMPLE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 QUESTIONS_WORDS = "questions-words.txt"
@@ -63,7 +63,5 @@ def simlex999_path() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where derived data (extracted samples, WordNet's lexnames) is cached: ``$COOC_CACHE`` or ``~/.cache/cooc``."""
-    path = Path(os.environ.get("COOC_CACHE", Path.home() / ".cache" / "cooc"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where derived data (extracted samples, WordNet's lexnames) is cached: see :func:`user_cache_dir`."""
+    return user_cache_dir()

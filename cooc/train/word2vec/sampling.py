@@ -15,6 +15,9 @@ import numpy as np
 from numba import njit, prange
 
 from ..._core.errors import InvalidParameterError
+from ..._core.numba_cache import use_user_cache
+
+use_user_cache()  # the kernels below are cached in the user cache directory, not beside this file
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

@@ -1,0 +1,48 @@
+"""Files cooc writes: atomic, readable as the umask allows, strict JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cooc._core.io import atomic_save_npz, atomic_write_json, atomic_write_text, current_umask, json_text
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_follow_the_umask(tmp_path, umask, mode):
+    from cooc import Cooccurrence, Embedding
+    from cooc.corpus.vocab import Vocabulary
+
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        atomic_write_text(tmp_path / "a.txt", "x")
+        atomic_write_json(tmp_path / "b.json", {"a": 1})
+        atomic_save_npz(tmp_path / "c.npz", x=np.zeros(3))
+        Cooccurrence(sp.csr_matrix(np.eye(2)), Vocabulary(["a", "b"], [1, 1])).save(tmp_path / "counts")
+        Embedding(np.eye(2), ["a", "b"]).save(tmp_path / "emb")
+    finally:
+        os.umask(old)
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path.name
+
+
+def test_json_is_strict():
+    text = json_text(
+        {
+            "nan": float("nan"),
+            "inf": np.float64(math.inf),
+            "ok": np.float32(0.5),
+            "n": np.int64(3),
+            "a": np.array([1.0, np.nan]),
+            "t": (1, 2),
+        }
+    )
+    assert json.loads(text) == {"nan": None, "inf": None, "ok": 0.5, "n": 3, "a": [1.0, None], "t": [1, 2]}
+    assert "NaN" not in text and "Infinity" not in text
