@@ -52,9 +52,14 @@ def use_user_cache() -> None:
 
         @classmethod
         def from_function(cls, py_func, py_file):
-            if not os.path.abspath(py_file).startswith(PACKAGE_ROOT):
+            if not os.path.isfile(py_file) or not os.path.abspath(py_file).startswith(PACKAGE_ROOT):
                 return None
-            return super(base, cls).from_function(py_func, py_file)
+            locator = cls(py_func, py_file)
+            try:
+                locator.ensure_cache_path()
+            except OSError:  # not writable: numba's next locators are tried
+                return None
+            return locator
 
     impl._locator_classes.insert(0, CoocCacheLocator)
 
