@@ -17,6 +17,7 @@ _LAZY = {
     "CorruptFileError": "cooc._core.errors",
     "OutputExistsError": "cooc._core.errors",
     "MissingDependencyError": "cooc._core.errors",
+    "UnknownWordError": "cooc._core.errors",
     "Vocabulary": "cooc.corpus.vocab",
     "Tokenizer": "cooc.corpus.tokenize",
     "TokenCorpus": "cooc.corpus.store",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError
+from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError, UnknownWordError
 from ._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
 
 FORMAT = "cooc.embedding/1"
@@ -120,7 +120,7 @@ class Embedding:
         try:
             return self.key_to_index[word]
         except KeyError:
-            raise KeyError(f"word {word!r} is not in the embedding's vocabulary") from None
+            raise UnknownWordError(f"word {word!r} is not in the embedding's vocabulary") from None
 
     def indices(self, words: Iterable[str], missing: int = -1) -> np.ndarray:
         """Rows of ``words`` as int64, ``missing`` for unknown words."""

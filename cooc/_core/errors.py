@@ -30,3 +30,10 @@ class OutputExistsError(CoocError):
 
 class MissingDependencyError(CoocError, ImportError):
     """An optional dependency is not installed; the message gives the pip line."""
+
+
+class UnknownWordError(CoocError, KeyError):
+    """A word is not in a vocabulary (a KeyError, as gensim raises)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

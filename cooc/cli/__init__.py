@@ -45,7 +45,7 @@ def _options(
 
 
 # One module per command group; add a name here when a new group lands.
-COMMAND_MODULES = ["corpus", "demo", "geometry", "spectral", "count", "train", "analyses"]
+COMMAND_MODULES = ["corpus", "demo", "geometry", "spectral", "count", "train", "analyses", "interchange"]
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"cooc.cli.{_name}").register(app)

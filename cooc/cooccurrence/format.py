@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
-from .._core.io import load_json
+from .._core.io import atomic_path, load_json
 
 FORMAT = "cooc.cooccurrence/1"
 
@@ -64,6 +65,33 @@ def subset_pairs(pairs: np.ndarray, ids: np.ndarray) -> np.ndarray:
     keep = np.isin(pairs, ids).all(axis=1)
     remap = {int(i): k for k, i in enumerate(ids)}
     return np.array([[remap[a], remap[b]] for a, b in pairs[keep]], dtype=np.int64).reshape(-1, 2)
+
+
+#: GloVe's record: int32 word, int32 context (1-based), float64 value.
+GLOVE_RECORD = np.dtype([("word", "<i4"), ("context", "<i4"), ("value", "<f8")])
+
+
+def write_glove(counts: sp.csr_matrix, path: str | os.PathLike) -> None:
+    """GloVe's binary co-occurrence records of ``counts``, row-major (as ``cooccur`` writes them)."""
+    coo = sp.csr_matrix(counts).tocoo()
+    records = np.empty(coo.nnz, dtype=GLOVE_RECORD)
+    records["word"], records["context"], records["value"] = coo.row + 1, coo.col + 1, coo.data
+    with atomic_path(path) as tmp:
+        records.tofile(tmp)
+
+
+def read_glove(path: str | os.PathLike, size: int) -> sp.csr_matrix:
+    """Sum GloVe's binary records into a (size, size) CSR matrix; ids outside 1..size are refused."""
+    nbytes = os.path.getsize(path)
+    if nbytes % GLOVE_RECORD.itemsize:
+        raise CorruptFileError(
+            f"{str(path)!r} is not a GloVe co-occurrence file (size {nbytes} is not a multiple of 16)."
+        )
+    records = np.fromfile(path, dtype=GLOVE_RECORD)
+    w, c = records["word"].astype(np.int64) - 1, records["context"].astype(np.int64) - 1
+    if records.size and (w.min() < 0 or c.min() < 0 or w.max() >= size or c.max() >= size):
+        raise CorruptFileError(f"{str(path)!r} has word ids outside 1..{size}; wrong vocabulary?")
+    return sp.csr_matrix((records["value"], (w, c)), shape=(size, size))
 
 
 #: layout name -> function opening the metadata path of a file in that layout

@@ -14,9 +14,16 @@ from .._core.errors import CorruptFileError, InputDataError, InvalidParameterErr
 from .._core.io import atomic_save_npz, atomic_write_json, load_npz
 from .._core.io import provenance as make_provenance
 from ..corpus.vocab import Vocabulary
-from .format import FORMAT, file_paths, normalised_marginals, open_layout, read_metadata, subset_pairs
-
-GLOVE_RECORD = np.dtype([("word", "<i4"), ("context", "<i4"), ("value", "<f8")])
+from .format import (
+    FORMAT,
+    file_paths,
+    normalised_marginals,
+    open_layout,
+    read_glove,
+    read_metadata,
+    subset_pairs,
+    write_glove,
+)
 
 
 def _csr(matrix: Any) -> sp.csr_matrix:
@@ -288,27 +295,10 @@ class Cooccurrence:
 
     def to_glove(self, path: str | os.PathLike) -> None:
         """Write GloVe's binary co-occurrence records (int32 word, int32 context, float64 value; 1-based)."""
-        from .._core.io import atomic_path
-
-        coo = self.counts.tocoo()
-        records = np.empty(coo.nnz, dtype=GLOVE_RECORD)
-        records["word"], records["context"], records["value"] = coo.row + 1, coo.col + 1, coo.data
-        with atomic_path(path) as tmp:
-            records.tofile(tmp)
+        write_glove(self.counts, path)
 
     @classmethod
     def from_glove(cls, path: str | os.PathLike, vocab: Vocabulary, **kwargs: Any) -> Cooccurrence:
         """Read GloVe's binary records (e.g. the output of ``cooccur``); duplicates are summed."""
-        size = os.path.getsize(path)
-        if size % GLOVE_RECORD.itemsize:
-            raise CorruptFileError(
-                f"{str(path)!r} is not a GloVe co-occurrence file (size {size} is not a multiple of 16)."
-            )
-        records = np.fromfile(path, dtype=GLOVE_RECORD)
-        V = len(vocab)
-        w, c = records["word"].astype(np.int64) - 1, records["context"].astype(np.int64) - 1
-        if records.size and (w.min() < 0 or c.min() < 0 or w.max() >= V or c.max() >= V):
-            raise CorruptFileError(f"{str(path)!r} has word ids outside 1..{V}; wrong vocabulary?")
-        counts = sp.csr_matrix((records["value"], (w, c)), shape=(V, V))
         kwargs.setdefault("settings", {"source": "glove", "file": str(path)})
-        return cls(counts, vocab, **kwargs)
+        return cls(read_glove(path, len(vocab)), vocab, **kwargs)

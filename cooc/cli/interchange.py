@@ -1,0 +1,114 @@
+"""`cooc export`, `cooc import` and `cooc neighbours`: the peers' formats one command away, and nearest words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import JSON, cli_errors, console, kv_table, print_json
+
+EXPORT_FORMATS = ("glove", "mm", "npz", "word2vec", "word2vec-bin")
+IMPORT_FORMATS = ("glove", "word2vec", "word2vec-bin")
+
+
+def export_command(source: Path, output: Path, fmt: str) -> list[Path]:
+    """Write counts (glove, mm, npz) or an embedding (word2vec text or binary) in a peer's format."""
+    from .._core.errors import InvalidParameterError
+    from .._core.io import load_json
+    from ..cooccurrence import load
+    from ..cooccurrence.format import FORMAT as COUNTS_FORMAT
+    from ..cooccurrence.format import file_paths
+    from ..cooccurrence.interchange import export_counts
+    from ..embedding import Embedding
+
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidParameterError(f"--to must be one of {EXPORT_FORMATS}, got {fmt!r}.")
+    meta = load_json(file_paths(source)[1], "metadata")
+    is_counts = isinstance(meta, dict) and meta.get("format") == COUNTS_FORMAT
+    if fmt.startswith("word2vec"):
+        if is_counts:
+            raise InvalidParameterError(f"{str(source)!r} holds counts; --to {fmt} is for embeddings (glove, mm, npz).")
+        target = output if output.suffix else output.with_suffix(".bin" if fmt == "word2vec-bin" else ".vec")
+        return [Embedding.load(source).save_word2vec_format(target, binary=fmt == "word2vec-bin")]
+    if not is_counts:
+        raise InvalidParameterError(f"{str(source)!r} is not a co-occurrence file; --to {fmt} is for counts.")
+    return export_counts(load(source), output, fmt)
+
+
+def import_command(source: Path, output: Path, fmt: str, vocab: Path | None, overwrite: bool) -> Path:
+    """Read a GloVe co-occurrence file (with its vocabulary) or word2vec vectors; save them in cooc's format."""
+    from .._core.errors import InvalidParameterError, OutputExistsError
+    from ..cooccurrence.format import file_paths
+    from ..cooccurrence.interchange import import_glove
+    from ..embedding import Embedding
+
+    if fmt not in IMPORT_FORMATS:
+        raise InvalidParameterError(f"--from must be one of {IMPORT_FORMATS}, got {fmt!r}.")
+    npz, meta = file_paths(output)
+    if (npz.exists() or meta.exists()) and not overwrite:
+        raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
+    if fmt == "glove":
+        if vocab is None:
+            raise InvalidParameterError("--from glove needs --vocab (the vocab_count file of the counts).")
+        return import_glove(source, vocab).save(output)
+    return Embedding.load_word2vec_format(source, binary=fmt == "word2vec-bin").save(output)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("export")
+    @cli_errors
+    def export(
+        source: Path = typer.Argument(
+            ..., help="Counts (`cooc count`) or an embedding (`cooc embed`, `train word2vec`)."
+        ),
+        output: Path = typer.Option(
+            ..., "--output", "-o", help="Output path (suffixes are added: .bin/.mtx/.npz/.vec)."
+        ),
+        fmt: str = typer.Option(
+            ...,
+            "--to",
+            help="glove (binary records + vocab), mm (Matrix Market), npz (scipy) for counts; "
+            "word2vec (text, fastText's .vec) or word2vec-bin for embeddings.",
+        ),
+    ) -> None:
+        """Write counts or vectors in a peer's format (GloVe, scipy, Matrix Market, word2vec)."""
+        for path in export_command(source, output, fmt):
+            console.print(f"wrote {path}")
+
+    @app.command("import")
+    @cli_errors
+    def import_(
+        source: Path = typer.Argument(..., help="A GloVe co-occurrence file, or word2vec/fastText/GloVe vectors."),
+        output: Path = typer.Option(..., "--output", "-o", help="Where to write cooc's .npz + .json."),
+        fmt: str = typer.Option(
+            ...,
+            "--from",
+            help="glove (cooccur's binary records; needs --vocab), word2vec (text: .vec, GloVe's "
+            "vectors.txt) or word2vec-bin.",
+        ),
+        vocab: Path | None = typer.Option(None, help="GloVe's vocab_count file (word count per line)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    ) -> None:
+        """Read a peer's counts or vectors into cooc's format."""
+        console.print(f"wrote {import_command(source, output, fmt, vocab, overwrite)}")
+
+    @app.command("neighbours")
+    @cli_errors
+    def neighbours(
+        embedding: Path = typer.Argument(..., help="An embedding written by cooc."),
+        words: list[str] = typer.Argument(..., help="Query words (the nearest words of each are listed)."),
+        topn: int = typer.Option(10, help="How many neighbours per word."),
+        negative: list[str] = typer.Option([], help="Subtract these words (all queries), as in most_similar."),
+        as_json: bool = JSON,
+    ) -> None:
+        """The nearest words (cosine) of each query word."""
+        from ..embedding import Embedding
+
+        emb = Embedding.load(embedding, mmap=True)
+        result = {w: emb.most_similar(w, negative or None, topn=topn) for w in words}
+        if as_json:
+            print_json({w: [{"word": n, "cosine": c} for n, c in near] for w, near in result.items()})
+            return
+        for word, near in result.items():
+            console.print(kv_table(f"neighbours of {word}", [(n, f"{c:.4f}") for n, c in near]))

@@ -1,0 +1,88 @@
+"""`cooc export`, `cooc import` and `cooc neighbours`: round trips through the peers' formats."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import scipy.io
+import scipy.sparse as sp
+from gensim.models import KeyedVectors
+from typer.testing import CliRunner
+
+from cooc import Cooccurrence, Embedding
+from cooc.cli import app
+from cooc.cooccurrence.format import GLOVE_RECORD
+from cooc.corpus.vocab import Vocabulary
+
+runner = CliRunner()
+
+
+def _counts(tmp_path):
+    counts = sp.csr_matrix(np.array([[0, 2.5, 1], [2.5, 0, 0.5], [1, 0.5, 4]]))
+    c = Cooccurrence(counts, Vocabulary(["the", "cat", "sat"], [9, 4, 2]))
+    c.save(tmp_path / "counts")
+    return c
+
+
+def test_counts_export_to_glove_mm_npz_and_back(tmp_path):
+    c = _counts(tmp_path)
+    res = runner.invoke(app, ["export", str(tmp_path / "counts"), "-o", str(tmp_path / "g"), "--to", "glove"])
+    assert res.exit_code == 0, res.output
+    records = np.fromfile(tmp_path / "g.bin", dtype=GLOVE_RECORD)
+    assert records["word"].tolist() == [1, 1, 2, 2, 3, 3, 3] and records["context"].tolist() == [2, 3, 1, 3, 1, 2, 3]
+    np.testing.assert_array_equal(records["value"], [2.5, 1, 2.5, 0.5, 1, 0.5, 4])
+    assert (tmp_path / "g.vocab.txt").read_text() == "the 9\ncat 4\nsat 2\n"
+    res = runner.invoke(
+        app,
+        [
+            "import",
+            str(tmp_path / "g.bin"),
+            "--from",
+            "glove",
+            "--vocab",
+            str(tmp_path / "g.vocab.txt"),
+            "-o",
+            str(tmp_path / "back"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    back = Cooccurrence.load(tmp_path / "back")
+    assert back.vocab.words == c.vocab.words and (back.counts != c.counts).nnz == 0
+    for fmt, reader, suffix in (("mm", scipy.io.mmread, ".mtx"), ("npz", sp.load_npz, ".npz")):
+        res = runner.invoke(app, ["export", str(tmp_path / "counts"), "-o", str(tmp_path / fmt), "--to", fmt])
+        assert res.exit_code == 0, res.output
+        np.testing.assert_array_equal(sp.csr_matrix(reader(tmp_path / f"{fmt}{suffix}")).toarray(), c.counts.toarray())
+
+
+def test_embeddings_export_to_word2vec_and_import(tmp_path):
+    emb = Embedding(np.arange(6, dtype=np.float32).reshape(3, 2), ["a", "b", "c"])
+    emb.save(tmp_path / "emb")
+    for fmt, binary in (("word2vec", False), ("word2vec-bin", True)):
+        res = runner.invoke(app, ["export", str(tmp_path / "emb"), "-o", str(tmp_path / fmt), "--to", fmt])
+        assert res.exit_code == 0, res.output
+        written = tmp_path / (fmt + (".bin" if binary else ".vec"))
+        kv = KeyedVectors.load_word2vec_format(str(written), binary=binary)
+        assert kv.index_to_key == ["a", "b", "c"] and np.array_equal(kv.vectors, emb.vectors)
+        res = runner.invoke(app, ["import", str(written), "--from", fmt, "-o", str(tmp_path / f"in-{fmt}")])
+        assert res.exit_code == 0, res.output
+        assert np.array_equal(Embedding.load(tmp_path / f"in-{fmt}").vectors, emb.vectors)
+
+
+def test_export_refuses_the_wrong_kind_and_import_needs_the_vocabulary(tmp_path):
+    _counts(tmp_path)
+    res = runner.invoke(app, ["export", str(tmp_path / "counts"), "-o", str(tmp_path / "x"), "--to", "word2vec"])
+    assert res.exit_code == 1 and res.output.startswith("error: ") and "holds counts" in res.output
+    res = runner.invoke(app, ["import", str(tmp_path / "x.bin"), "--from", "glove", "-o", str(tmp_path / "y")])
+    assert res.exit_code == 1 and "--vocab" in res.output
+
+
+def test_neighbours(tmp_path):
+    Embedding(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), ["king", "queen", "apple"]).save(tmp_path / "emb")
+    res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "king", "apple", "--topn", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [n["word"] for n in data["king"]] == ["queen"] and [n["word"] for n in data["apple"]] == ["queen"]
+    assert abs(data["king"][0]["cosine"] - 0.9 / np.hypot(0.9, 0.1)) < 1e-12
+    res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "pear"])
+    assert res.exit_code == 1 and "pear" in res.output
