@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, cli_errors, console, kv_table, print_json
+from ._common import JSON, cli_errors, console, is_tty, kv_table, print_json
 
 eval_app = typer.Typer(help="Evaluate an embedding: analogies, word similarity.", no_args_is_help=True)
 
@@ -61,17 +61,18 @@ def embed_command(
     marginals: str = "global",
     vocab_size: int | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Load counts, fit a SpectralEmbedding, save it; returns a summary."""
+    """Load counts, fit an EigenEmbedding, save it; returns a summary."""
     from ..cooccurrence.matrix import Cooccurrence
-    from ..spectral.estimator import SpectralEmbedding
+    from ..spectral.estimator import EigenEmbedding
 
     _check_output(output, overwrite)
     counts = Cooccurrence.load(cooc)
     if vocab_size is not None and vocab_size < len(counts):
         counts = counts.subset(counts.vocab.words[:vocab_size])
     started = time.perf_counter()
-    model = SpectralEmbedding(
+    model = EigenEmbedding(
         target,
         dim=dim,
         p=p,
@@ -82,6 +83,7 @@ def embed_command(
         neg=neg,
         alpha=alpha,
         marginals=marginals,
+        progress=progress,
     ).fit(counts)
     seconds = time.perf_counter() - started
     path = model.embedding_.save(output)
@@ -108,6 +110,7 @@ def sweep_command(
     device: str = "cpu",
     eps: float = 1e-2,
     method: str = "add",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``."""
     from .._core.io import atomic_write_json
@@ -122,7 +125,7 @@ def sweep_command(
         targets,
         dims,
         questions,
-        embed_params={"p": p, "solver": solver, "device": device, "eps": eps},
+        embed_params={"p": p, "solver": solver, "device": device, "eps": eps, "progress": progress},
         protocol=protocol,
         method=method,
         device=device,
@@ -142,7 +145,12 @@ def register(app: typer.Typer) -> None:
     def embed(
         cooc: Path = typer.Argument(..., help="Co-occurrence file (.npz/.json pair written by cooc)."),
         output: Path = typer.Option(..., "--output", "-o", help="Embedding to write (EMB.npz + EMB.json)."),
-        target: str = typer.Option("mstar", help="p, m, logm, pmi, ppmi, sppmi or mstar."),
+        target: str = typer.Option(
+            "mstar",
+            help="p, m, logm, pmi, ppmi, sppmi or mstar (docs/science.md, section 2). PPMI and SPPMI take the "
+            "global unigram marginals and, with --alpha, smoothing on both sides (a symmetric matrix); Levy et al.'s "
+            "column-only smoothing is Target(smoothing='context') in Python.",
+        ),
         dim: int = typer.Option(200, help="K, eigenpairs kept."),
         p: float = typer.Option(0.5, help="Eigenvalue weighting: W = U |Lambda|^p."),
         which: str = typer.Option("LM", help="LM (largest |lambda|) or LA (largest positive)."),
@@ -155,11 +163,24 @@ def register(app: typer.Typer) -> None:
         vocab_size: int | None = typer.Option(None, help="Keep only the most frequent words."),
         overwrite: bool = typer.Option(False, help="Replace an existing output."),
     ) -> None:
-        """Spectral embedding of a co-occurrence target."""
-        with console.status("decomposing..."):
-            summary = embed_command(
-                cooc, output, target, dim, p, which, solver, device, eps, neg, alpha, marginals, vocab_size, overwrite
-            )
+        """Eigen-embedding of a co-occurrence target (a progress bar follows the eigensolver)."""
+        summary = embed_command(
+            cooc,
+            output,
+            target,
+            dim,
+            p,
+            which,
+            solver,
+            device,
+            eps,
+            neg,
+            alpha,
+            marginals,
+            vocab_size,
+            overwrite,
+            progress=is_tty(),
+        )
         console.print(kv_table("embedding", list(summary.items())))
 
     @eval_app.command("analogy")
@@ -257,10 +278,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Analogy accuracy against K for several targets (one decomposition each): table + plot."""
         target_list, dim_list = _split(targets), _split(dims, int)
-        with console.status("decomposing and scoring..."):
-            curves = sweep_command(
-                cooc, target_list, dim_list, out, protocol, questions, p, solver, device, eps, method
-            )
+        curves = sweep_command(
+            cooc, target_list, dim_list, out, protocol, questions, p, solver, device, eps, method, progress=is_tty()
+        )
         if as_json:
             print_json({k: c.to_dict() for k, c in curves.items()})
             return

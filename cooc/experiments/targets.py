@@ -6,8 +6,9 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._core.progress import ProgressBar
 from ..geometry.analogy import AccuracyCurve, accuracy_vs_k, load_questions
-from ..spectral.estimator import SpectralEmbedding
+from ..spectral.estimator import EigenEmbedding
 
 
 def compare_targets(
@@ -30,7 +31,8 @@ def compare_targets(
     ks : iterable of int
     questions : see :func:`evaluate_analogies`
     embed_params : dict, optional
-        Passed to :class:`~cooc.spectral.estimator.SpectralEmbedding` (p, which, solver, eps, device, ...).
+        Passed to :class:`~cooc.spectral.estimator.EigenEmbedding` (p, which, solver, eps, device, progress, ...);
+        with ``progress`` a bar also counts the targets.
     **curve_params
         Passed to :func:`accuracy_vs_k` (protocol, method, query, exclude_query, ...).
 
@@ -44,9 +46,18 @@ def compare_targets(
     embed_params = dict(embed_params or {})
     dim = min(max(ks), len(cooc))
     curves = {}
-    for target in targets:
-        model = SpectralEmbedding(target=target, dim=dim, **embed_params).fit(cooc)
-        curves[target] = accuracy_vs_k(model, [k for k in ks if k <= dim], questions, label=target, **curve_params)
+    bar = ProgressBar("targets", total=len(targets), unit="targets") if embed_params.get("progress") else None
+    try:
+        for target in targets:
+            if bar is not None:
+                bar.set_description(f"target {target}")
+            model = EigenEmbedding(target=target, dim=dim, **embed_params).fit(cooc)
+            curves[target] = accuracy_vs_k(model, [k for k in ks if k <= dim], questions, label=target, **curve_params)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return curves
 
 

@@ -110,6 +110,7 @@ def top_eigenpairs(
     n_oversamples: int | None = None,
     n_iter: int | None = None,
     threads: int | None = None,
+    progress: bool = False,
 ) -> Eigenpairs:
     """The top ``k`` eigenpairs of the symmetric ``matrix``.
 
@@ -138,6 +139,9 @@ def top_eigenpairs(
         CPU BLAS threads while solving. Default: 1 for V <= 2000 (multi-threaded BLAS gains
         nothing there, and on a busy machine its spinning threads made a V = 600 solve
         14x slower than one thread), the library's own setting above.
+    progress : bool
+        Show a progress bar (on a terminal): matrix products done by Lanczos and the randomized
+        solver, the elapsed time of a dense solve.
 
     Returns
     -------
@@ -186,16 +190,52 @@ def top_eigenpairs(
         "torch": _torch,
     }
     run = solvers[solver]
-    with _cpu_threads(threads if threads is not None else (1 if V <= ONE_THREAD else None)):
-        values, vectors, info = run(
-            matrix, k, which=which, device=device, seed=seed, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter
-        )
+    bar = _progress_bar(progress, solver, k)
+    try:
+        with _cpu_threads(threads if threads is not None else (1 if V <= ONE_THREAD else None)):
+            values, vectors, info = run(
+                matrix,
+                k,
+                which=which,
+                device=device,
+                seed=seed,
+                tol=tol,
+                n_oversamples=n_oversamples,
+                n_iter=n_iter,
+                bar=bar,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
     values = to_numpy(values)
     order = _order(values, k, which)
     xp = array_module(vectors)
     values, vectors = values[order].astype(np.float64), to_numpy(vectors[:, xp.asarray(order)])
     info["device"] = device
     return Eigenpairs(values, fix_signs(vectors), solver, which, info)
+
+
+def _progress_bar(enabled: bool, solver: str, k: int) -> Any:
+    if not enabled:
+        return None
+    from .._core.progress import ProgressBar
+
+    return ProgressBar(f"{k} eigenpairs ({solver})", unit="products")
+
+
+def _counting(A: Any, bar: Any) -> Any:
+    """``A`` as a LinearOperator whose products advance ``bar`` (by the number of vectors multiplied)."""
+    if bar is None:
+        return A
+    from scipy.sparse.linalg import LinearOperator, aslinearoperator
+
+    op = aslinearoperator(A)
+
+    def matmat(X: np.ndarray) -> np.ndarray:
+        bar.update(1 if X.ndim == 1 else X.shape[1])
+        return op.matmat(X) if X.ndim == 2 else op.matvec(X)
+
+    return LinearOperator(op.shape, matvec=matmat, matmat=matmat, rmatvec=matmat, dtype=op.dtype)
 
 
 def choose_solver(V: int, k: int, sparse: bool, density: float, device: str) -> str:
@@ -315,7 +355,7 @@ def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any) -> tuple[A
 
 
 def _lanczos(
-    matrix: Any, k: int, *, which: str, device: str, seed: int, tol: float, **_: Any
+    matrix: Any, k: int, *, which: str, device: str, seed: int, tol: float, bar: Any = None, **_: Any
 ) -> tuple[Any, Any, dict[str, Any]]:
     V = matrix.shape[0]
     if k >= V - 1:
@@ -331,12 +371,21 @@ def _lanczos(
     from scipy.sparse.linalg import eigsh
 
     A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
-    values, vectors = eigsh(A, k=k, which=which, v0=v0.astype(A.dtype), tol=tol)
+    values, vectors = eigsh(_counting(A, bar), k=k, which=which, v0=v0.astype(A.dtype), tol=tol)
     return values, vectors, {"method": "scipy.sparse.linalg.eigsh"}
 
 
 def _randomized(
-    matrix: Any, k: int, *, which: str, device: str, seed: int, n_oversamples: int | None, n_iter: int | None, **_: Any
+    matrix: Any,
+    k: int,
+    *,
+    which: str,
+    device: str,
+    seed: int,
+    n_oversamples: int | None,
+    n_iter: int | None,
+    bar: Any = None,
+    **_: Any,
 ) -> tuple[Any, Any, dict[str, Any]]:
     if which != "LM":
         raise InvalidParameterError(
@@ -358,6 +407,8 @@ def _randomized(
     Q, _ = xp.linalg.qr(A @ omega)
     for _iteration in range(n_iter):
         Q, _r = xp.linalg.qr(A @ Q)
+        if bar is not None:
+            bar.update(width)
     AQ = A @ Q
     B = Q.T @ AQ
     values, small = xp.linalg.eigh((B + B.T) / 2)

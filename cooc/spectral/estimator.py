@@ -41,7 +41,13 @@ class EigenEmbedding(BaseEstimator):
         Builds the dense target and solves there.
     seed : int, default 0
     eps, neg, alpha, marginals, max_dense, dtype
-        Passed to :class:`~cooc.spectral.targets.Target`.
+        Passed to :class:`~cooc.spectral.targets.Target`. PPMI and SPPMI use global unigram
+        marginals and symmetric smoothing by default (docs/science.md, section 2), not Levy et al.'s
+        column-only smoothing, which gives an asymmetric matrix: see ``Target(smoothing="context")``.
+    keep_matrix : bool, default False
+        Keep the target matrix in ``target_.matrix_`` after solving.
+    progress : bool, default False
+        Show the eigensolver's progress bar (on a terminal).
 
     Attributes
     ----------
@@ -72,6 +78,7 @@ class EigenEmbedding(BaseEstimator):
         "device": OneOf(("cpu", "cuda", "auto")),
         "seed": Interval(int, 0, None),
         "keep_matrix": InstanceOf(bool),
+        "progress": InstanceOf(bool),
     }
 
     def __init__(
@@ -91,6 +98,7 @@ class EigenEmbedding(BaseEstimator):
         max_dense: int = 30000,
         dtype: str = "float64",
         keep_matrix: bool = False,
+        progress: bool = False,
     ):
         self.target = target
         self.dim = dim
@@ -106,6 +114,7 @@ class EigenEmbedding(BaseEstimator):
         self.max_dense = max_dense
         self.dtype = dtype
         self.keep_matrix = keep_matrix
+        self.progress = progress
 
     def _target(self) -> Target:
         return Target(
@@ -128,7 +137,13 @@ class EigenEmbedding(BaseEstimator):
             )
         self.target_ = self._target().fit(cooc)
         self.eigenpairs_ = top_eigenpairs(
-            self.target_.matrix_, self.dim, which=self.which, solver=self.solver, device=self.device, seed=self.seed
+            self.target_.matrix_,
+            self.dim,
+            which=self.which,
+            solver=self.solver,
+            device=self.device,
+            seed=self.seed,
+            progress=self.progress,
         )
         if not self.keep_matrix:
             del self.target_.matrix_

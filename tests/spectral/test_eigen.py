@@ -123,3 +123,27 @@ def test_errors(kwargs, match, rng):
         top_eigenpairs(A, **kwargs)
     with pytest.raises(InvalidParameterError, match="square"):
         top_eigenpairs(np.zeros((3, 4)), 1)
+
+
+@pytest.mark.parametrize("solver", ["lanczos", "randomized"])
+def test_progress_counts_the_products_and_changes_nothing(monkeypatch, solver):
+    import cooc.spectral.eigen as eigen
+
+    class Bar:
+        products, closed = 0, False
+
+        def update(self, n):
+            self.products += n
+
+        def close(self):
+            self.closed = True
+
+    bar = Bar()
+    monkeypatch.setattr(eigen, "_progress_bar", lambda enabled, solver, k: bar if enabled else None)
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(200, 200))
+    A = A + A.T
+    plain = top_eigenpairs(A, 4, solver=solver)
+    shown = top_eigenpairs(A, 4, solver=solver, progress=True)
+    np.testing.assert_array_equal(shown.values, plain.values)
+    assert bar.products > 4 and bar.closed
