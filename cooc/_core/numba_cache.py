@@ -1,10 +1,16 @@
-"""Compiled kernels: cached once per machine in the user cache directory, and their compile time known.
+"""Compiled kernels: cached once per machine in the user cache directory, waiting politely, compile time known.
 
 numba caches a kernel compiled with ``cache=True`` beside its source file by default, which
 puts files into the source tree of an editable install (or fails in a read-only one). cooc's
 kernels are cached in ``<user cache>/numba`` instead, unless ``NUMBA_CACHE_DIR`` is set (then
 numba's own rule applies). The first run on a machine compiles them (tens of seconds):
 :func:`compile_timer` announces it once and measures it, so that throughput excludes it.
+
+numba's OpenMP threads spin at every barrier by default. On a machine where another process
+holds a core, a thread spinning for a descheduled partner burns its core: word2vec on two
+threads fell to 48-63k words/s beside one busy process, against 130-214k on one thread, and
+came back to 188-219k with ``OMP_WAIT_POLICY=PASSIVE`` (2-core VM, benchmarks/RESULTS.md).
+cooc therefore asks for passive waiting, unless the user set the variable.
 """
 
 from __future__ import annotations
@@ -29,12 +35,19 @@ def numba_cache_dir() -> Path:
     return user_cache_dir(create=False) / "numba"
 
 
-def use_user_cache() -> None:
-    """Send the cache of kernels defined in cooc's own files to :func:`numba_cache_dir` (call before
-    defining them; idempotent). Other packages' kernels keep numba's default."""
-    if _installed["done"] or os.environ.get("NUMBA_CACHE_DIR"):
+def prepare_kernels() -> None:
+    """Call before defining compiled kernels (idempotent): passive waiting for numba's OpenMP threads,
+    and the cache of kernels defined in cooc's own files in :func:`numba_cache_dir` (other packages'
+    kernels keep numba's default)."""
+    if _installed["done"]:
         return
     _installed["done"] = True
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when numba's OpenMP layer first starts
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        _install_cache_locator()
+
+
+def _install_cache_locator() -> None:
     try:
         from numba.core import caching
     except ImportError:  # pragma: no cover - numba is a dependency
@@ -101,4 +114,4 @@ def compile_timer(what: str) -> Iterator[CompileTime]:
         yield timing
 
 
-__all__ = ["numba_cache_dir", "use_user_cache", "compile_timer", "CompileTime"]
+__all__ = ["numba_cache_dir", "prepare_kernels", "compile_timer", "CompileTime"]

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.numba_cache import use_user_cache
+from .._core.numba_cache import prepare_kernels
 
-use_user_cache()  # the kernels below are cached in the user cache directory, not beside this file
+prepare_kernels()  # cached in the user cache directory; threads wait passively
 
 try:
     import numba

@@ -45,3 +45,14 @@ def test_compile_timer_announces_once_and_measures(caplog):
     with compile_timer("a test kernel") as again:
         twice(np.arange(3))  # compiled already
     assert again.seconds == 0.0
+
+
+def test_threads_wait_passively_unless_the_user_chose(tmp_path):
+    code = "import os; from cooc.count import _numba; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env.update(PYTHONPATH=str(REPO), COOC_CACHE=str(tmp_path))
+    chosen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert chosen.stdout.strip() == "PASSIVE", chosen.stderr
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    kept = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert kept.stdout.strip() == "ACTIVE", kept.stderr

@@ -26,10 +26,10 @@ import threading
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from ..._core.numba_cache import use_user_cache
+from ..._core.numba_cache import prepare_kernels
 from ._prefetch import prefetch_row
 
-use_user_cache()  # the kernels below are cached in the user cache directory, not beside this file
+prepare_kernels()  # cached in the user cache directory; threads wait passively
 
 # Examples ahead whose rows the score prefetches. Measured on the 2-core VM (V = 70,000, batch 4096):
 # the score takes 1.2 ms instead of 2.0. The updates gain nothing from it: the score has just

@@ -15,9 +15,9 @@ import numpy as np
 from numba import njit, prange
 
 from ..._core.errors import InvalidParameterError
-from ..._core.numba_cache import use_user_cache
+from ..._core.numba_cache import prepare_kernels
 
-use_user_cache()  # the kernels below are cached in the user cache directory, not beside this file
+prepare_kernels()  # cached in the user cache directory; threads wait passively
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
