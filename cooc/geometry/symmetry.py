@@ -36,7 +36,15 @@ from .kernels import (
     fit_linear_kernel,
     symmetry_residual,
 )
-from .probe import ProbeCurve, loglog_slope, principal_coordinates, ridge_loo, year_probe
+from .probe import (
+    ProbeCurve,
+    kernel_probe,
+    loglog_slope,
+    principal_coordinates,
+    projection_probe,
+    ridge_loo,
+    year_probe,
+)
 
 __all__ = [
     "FAMILIES_DIR",
@@ -60,6 +68,8 @@ __all__ = [
     "principal_coordinates",
     "ridge_loo",
     "year_probe",
+    "kernel_probe",
+    "projection_probe",
     "CircleFit",
     "fit_circle",
     "cyclic_adjacency",
