@@ -27,9 +27,11 @@ from scipy import stats
 from .._core.errors import InputDataError, InvalidParameterError
 from .families import FAMILIES_DIR, KINDS, YEARS_RANGE, Family, list_families, load_family, present_family, years_family
 from .kernels import (
+    DistanceProfile,
     KernelFit,
     SymmetryResidual,
     circular_distance,
+    distance_profile,
     fit_circular_kernel,
     fit_exponential_kernel,
     fit_family_kernel,
@@ -56,6 +58,8 @@ __all__ = [
     "present_family",
     "years_family",
     "KernelFit",
+    "DistanceProfile",
+    "distance_profile",
     "SymmetryResidual",
     "circular_distance",
     "fit_circular_kernel",

@@ -282,3 +282,24 @@ def test_procrustes_error_is_zero_for_similar_shapes_and_one_for_a_point(rng):
     R = np.linalg.qr(rng.normal(size=(2, 2)))[0]
     assert S.procrustes_error(A, 3 * A @ R + 1.5) == pytest.approx(0.0, abs=1e-12)
     assert S.procrustes_error(A, np.ones((10, 2))) == 1.0
+
+
+def test_distance_profile_by_hand_and_its_shuffled_null():
+    # four items on a line at 0, 1, 2, 4: pairs at distances 1 (x2), 2 (x2), 3, 4
+    x = np.array([0.0, 1.0, 2.0, 4.0])
+    D = np.abs(x[:, None] - x[None, :])
+    block = np.exp(-D)
+    prof = S.distance_profile(block, D, n_shuffles=0)
+    np.testing.assert_array_equal(prof.distance, [1, 2, 3, 4])
+    np.testing.assert_array_equal(prof.count, [2, 2, 1, 1])
+    np.testing.assert_allclose(prof.mean, np.exp(-np.array([1.0, 2, 3, 4])))
+    assert np.isnan(prof.null_mean).all()
+    # shuffling the labels: every class mean averages to the mean entry over all permutations
+    many = S.distance_profile(block, D, n_shuffles=4000, seed=1)
+    off = block[np.triu_indices(4, 1)].mean()
+    np.testing.assert_allclose(many.null_mean, off, rtol=0.03)
+    binned = S.distance_profile(block, D, bins=[0, 1.5, 5], n_shuffles=0)
+    np.testing.assert_allclose(binned.distance, [1.0, 2.75])  # mean distance in each bin
+    np.testing.assert_allclose(binned.mean, [np.exp(-1.0), np.mean(np.exp(-np.array([2.0, 2, 3, 4])))])
+    with pytest.raises(InvalidParameterError, match="must be n x n"):
+        S.distance_profile(block, D[:3, :3])
