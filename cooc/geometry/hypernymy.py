@@ -1,6 +1,6 @@
-"""Hierarchy in embeddings: perfect binary subtrees, the alignment g(k), Park's diagnostic, tree modes.
+"""Hierarchy in embeddings: tree distances, perfect binary subtrees, the alignment g(k), Park's diagnostic, tree modes.
 
-SCIENCE.md section 5 (Nava & Wyart). If M*_ij = f(tree distance) with
+docs/science.md, section 5 (Nava & Wyart). If M*_ij = f(tree distance) with
 f(x) = alpha exp(-beta x), the eigenvectors of the kernel on a tree are scaling modes
 (constant per depth) and Haar-like wavelets (opposite signs across a split), ordered
 coarse to fine. On real embeddings the test samples perfect binary subtrees of depth 3
@@ -26,6 +26,60 @@ import numpy as np
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from .kernels import fit_exponential_kernel
+
+
+# -- distances on a forest ------------------------------------------------------------------------------
+def tree_distances(parent: np.ndarray) -> np.ndarray:
+    """Number of edges on the path between every two nodes of a forest (inf across trees).
+
+    Built row by row from the roots down: a child's row is its parent's row plus one,
+    minus two on the child's own subtree (those nodes are one step nearer). O(n^2) time
+    and memory: meant for trees of words (thousands of nodes), not all of WordNet's synsets.
+
+    Parameters
+    ----------
+    parent : ndarray of shape (n,)
+        Parent index, -1 for a root.
+
+    Returns
+    -------
+    ndarray of shape (n, n), float64
+        Symmetric, 0 on the diagonal, ``inf`` between nodes of different trees.
+    """
+    parent = np.asarray(parent, dtype=np.int64)
+    n = len(parent)
+    if parent.ndim != 1 or np.any(parent >= n) or np.any(parent < -1) or np.any(parent == np.arange(n)):
+        raise InvalidParameterError("tree_distances: 'parent' must hold indices of other nodes, -1 for roots.")
+    depth = np.full(n, -1, dtype=np.int64)
+    root = np.full(n, -1, dtype=np.int64)
+    below = np.zeros((n, n), dtype=bool)  # below[x, a]: a is x or an ancestor of x
+    for v in range(n):
+        chain, u = [], v
+        while u >= 0 and depth[u] < 0:
+            chain.append(u)
+            u = int(parent[u])
+            if len(chain) > n:
+                raise InvalidParameterError("tree_distances: 'parent' has a cycle.")
+        base, top = (-1, -1) if u < 0 else (int(depth[u]), int(root[u]))
+        for w in reversed(chain):
+            base += 1
+            depth[w] = base
+            top = w if top < 0 else top
+            root[w] = top
+    for x in range(n):
+        u = x
+        while u >= 0:
+            below[x, u] = True
+            u = int(parent[u])
+    D = np.full((n, n), np.inf)
+    for v in np.argsort(depth, kind="stable"):
+        p = parent[v]
+        if p < 0:
+            same = root == v
+            D[v, same] = depth[same]
+        else:
+            D[v] = D[p] + 1.0 - 2.0 * below[:, v]
+    return D
 
 
 # -- uniform sampling of perfect binary subtrees ----------------------------------------------------

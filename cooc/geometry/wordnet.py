@@ -8,7 +8,7 @@ a symbolic or hard link that leads outside its corpus root. The noun hypernym gr
 the lemma table are extracted once and cached there as TSV, so later loads take a
 fraction of a second.
 
-A hierarchy becomes a tree of words as SCIENCE.md section 5 says: keep monosemous
+A hierarchy becomes a tree of words as docs/science.md, section 5 says: keep monosemous
 single-token lemmas present in the vocabulary, turn the hypernym DAG into a tree by
 giving each node its deepest parent (longest path from a root), and contract the nodes
 without a word (their children move up to the nearest kept ancestor).
@@ -456,6 +456,12 @@ class Hierarchy:
         keep = np.array([w is not None for w in self.words])
         parent, kept = contract(self.parent, keep)
         return Hierarchy([self.names[i] for i in kept], parent, [self.words[i] for i in kept])
+
+    def distances(self) -> np.ndarray:
+        """Tree distance (edges on the path) between every two nodes, shape (n, n); inf across roots."""
+        from .hypernymy import tree_distances
+
+        return tree_distances(self.parent)
 
     def edges(self) -> list[tuple[str, str]]:
         """(child, parent) names of every tree edge."""
