@@ -120,6 +120,39 @@ def test_cli_list_and_run(stub_dir, tmp_path):
     assert two.exit_code == 1 and "--out names one folder" in two.output
 
 
+CACHING = """# %% [markdown]
+# # A stand-in study that caches
+#
+# Writes intermediate data to its cache and reports where the cache is.
+
+# %%
+import os
+import sys
+from _shared import _cache_root, start
+study = start("cacher")
+(study.work("data") / "x.txt").parent.mkdir(parents=True, exist_ok=True)
+(study.work("data") / "x.txt").write_text("cached")
+study.save({"cache": str(study.cache), "root": str(_cache_root()), "bytecode": sys.dont_write_bytecode,
+            "numba": os.environ.get("NUMBA_CACHE_DIR")})
+"""
+
+
+def test_a_study_with_out_caches_under_out_and_writes_nothing_beside_itself(stub_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("COOC_ANALYSES_CACHE", raising=False)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    (stub_dir / "cacher.py").write_text(CACHING)
+    before = sorted(p.relative_to(stub_dir) for p in stub_dir.rglob("*"))
+    out = tmp_path / "elsewhere"
+    run = run_study("cacher", out=out, directory=stub_dir, capture=True)
+    r = run.results["results"]
+    assert r["cache"] == r["root"] == str(out / "_cache") and (out / "_cache" / "cacher" / "data" / "x.txt").is_file()
+    assert r["bytecode"] is True and r["numba"].endswith("numba") and not r["numba"].startswith(str(stub_dir))
+    assert sorted(p.relative_to(stub_dir) for p in stub_dir.rglob("*")) == before  # no __pycache__ beside _shared.py
+    monkeypatch.setenv("COOC_ANALYSES_CACHE", str(tmp_path / "shared"))
+    again = run_study("cacher", out=tmp_path / "third", directory=stub_dir, capture=True)
+    assert again.results["results"]["cache"] == str(tmp_path / "shared")
+
+
 def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):
     sys.path.insert(0, str(ANALYSES))
     try:
@@ -134,6 +167,22 @@ def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):
 
 
 # -- every study at its default size, numbers against the theory ---------------------------------------
+def checkout_state() -> str | None:
+    """``git status --porcelain --ignored`` of the checkout (ignored files included), None outside git."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored"], cwd=ANALYSES.parent, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+CHECKOUT_CHANGES: dict[str, tuple[str | None, str | None]] = {}
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """Runs each study once (on first use) into a temporary folder; returns its ``results`` section."""
@@ -141,13 +190,25 @@ def results(tmp_path_factory):
 
     def get(name: str) -> dict:
         if name not in done:
+            before = checkout_state()
             run = run_study(name, out=tmp_path_factory.mktemp(name), capture=True, timeout=900)
+            CHECKOUT_CHANGES[name] = (before, checkout_state())
             assert len(run.figures) >= 2 and all(f.stat().st_size > 0 for f in run.figures)
             print(f"{name}: {run.seconds:.0f} s")
             done[name] = run.results["results"]
         return done[name]
 
     return get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["analogies", "symmetry", "hypernymy"])
+def test_a_study_run_with_out_leaves_the_checkout_unchanged(results, name):
+    results(name)
+    before, after = CHECKOUT_CHANGES[name]
+    if before is None:
+        pytest.skip("not a git checkout")
+    assert after == before, f"{name} wrote into the checkout:\n{after}"
 
 
 @pytest.mark.slow
