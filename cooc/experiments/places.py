@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputDataError
-from ..geometry.kernels import DistanceProfile, KernelFit
+from ..geometry.kernels import DistanceProfile, KernelFit, exponential_r2_scan
 from ..geometry.places import (
     MIN_PLACES,
     LocationProbe,
@@ -16,6 +16,7 @@ from ..geometry.places import (
     ProbeNull,
     distance_kernel_fit,
     distance_kernel_profile,
+    distance_matrix_km,
     load_places,
     location_probe,
     location_probe_null,
@@ -39,7 +40,10 @@ class PlacesReport:
     probe_null : ProbeNull or None
         The probe on coordinates shuffled among the places (``n_null`` shuffles).
     kernel_null_r2 : ndarray of shape (n_null,)
-        R^2 of the distance-kernel fit with the places' labels shuffled.
+        R^2 of the distance kernel with the places' labels shuffled, by the fast scan of
+        :func:`~cooc.geometry.kernels.exponential_r2_scan`; ``kernel_r2_scan`` is the same
+        scan on the real labels (compare the two, not the full fit's R^2 with the scan's).
+    kernel_r2_scan : float
     profile : DistanceProfile or None
         Mean block entry per distance bin, with its shuffled-label null.
     """
@@ -51,6 +55,7 @@ class PlacesReport:
     block_source: str
     probe_null: ProbeNull | None = None
     kernel_null_r2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    kernel_r2_scan: float = float("nan")
     profile: DistanceProfile | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -66,6 +71,7 @@ class PlacesReport:
             out["probe_null"] = self.probe_null.as_dict()
             out["probe_p_value"] = self.probe_null.p_value(self.probe.r2_lat, self.probe.r2_lon)
         if len(self.kernel_null_r2):
+            out["distance_kernel_r2_scan"] = self.kernel_r2_scan
             out["distance_kernel_r2_null_mean"] = float(np.mean(self.kernel_null_r2))
             out["distance_kernel_r2_null_95"] = float(np.quantile(self.kernel_null_r2, 0.95))
         if self.profile is not None:
@@ -147,14 +153,11 @@ def places_report(
             X, found.lat, found.lon, n_null, seed=seed, n_components=n_components, n_folds=folds
         )
         rng = np.random.default_rng(seed)
-        null_r2 = []
-        for _ in range(n_null):
-            perm = rng.permutation(len(found))
-            try:
-                null_r2.append(distance_kernel_fit(block[np.ix_(perm, perm)], found.lat, found.lon).r2)
-            except InputDataError:  # a shuffled block with no decay to fit counts as no fit
-                null_r2.append(0.0)
-        report.kernel_null_r2 = np.asarray(null_r2)
+        i, j = np.triu_indices(len(found), k=1)
+        km = distance_matrix_km(found.lat, found.lon)[i, j]
+        report.kernel_r2_scan = exponential_r2_scan(km, block[i, j])
+        perms = (rng.permutation(len(found)) for _ in range(n_null))
+        report.kernel_null_r2 = np.array([exponential_r2_scan(km, block[np.ix_(p, p)][i, j]) for p in perms])
         report.profile = distance_kernel_profile(block, found.lat, found.lon, n_shuffles=n_null, seed=seed)
     return report
 

@@ -374,6 +374,7 @@ def removal_experiment(
     count_params: dict[str, Any] | None = None,
     embed_params: dict[str, Any] | None = None,
     eval_params: dict[str, Any] | None = None,
+    groups: Any = None,
 ) -> RemovalResult:
     """Remove ``family`` by block zeroing (and by corpus filtering when ``corpus`` is given).
 
@@ -397,6 +398,10 @@ def removal_experiment(
     eval_params : dict, optional
         Passed to :func:`~cooc.geometry.analogy.evaluate_analogies` (protocol is "pairs"); its
         ``case_insensitive`` (default True) also decides how the removal looks words up.
+    groups : array-like or str, optional
+        ``corpus`` is made of sentences and these are their documents (see :func:`filter_corpus`):
+        the sentences holding a pair are removed and the rest joined back per document, so
+        ``cooc`` must count the joined corpus (:func:`join_documents`).
     """
     from ..spectral.estimator import SpectralEmbedding
 
@@ -418,7 +423,7 @@ def removal_experiment(
         family,
         score(cooc),
         score(zero_family(cooc, touched, case_insensitive=fold)),
-        settings={"target": target, "dim": dim, "block": block},
+        settings={"target": target, "dim": dim, "block": block, "unit": "document" if groups is None else "sentence"},
     )
     if corpus is not None:
         if work_dir is None:
@@ -429,7 +434,7 @@ def removal_experiment(
         params.update(count_params or {})
         params.setdefault("progress", False)
         filtered, stats = filter_corpus(
-            corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True, case_insensitive=fold
+            corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True, case_insensitive=fold, groups=groups
         )
         result.corpus = score(count_cooccurrences(filtered, **params))
         result.filter_stats = stats

@@ -272,6 +272,7 @@ def family_removal(
     *,
     count_params: dict[str, Any],
     baseline: Any = None,
+    baseline_embedding: Any = None,
     groups: Any = None,
     dim: int = 50,
     target: str = "mstar",
@@ -300,6 +301,8 @@ def family_removal(
     baseline : Cooccurrence, optional
         Counts of the baseline corpus with ``count_params`` (saves a count when several
         families are removed from one corpus); counted here otherwise.
+    baseline_embedding : Embedding, optional
+        The embedding of ``baseline`` with these settings (saves a decomposition).
     groups : array-like or str, optional
         The text of each unit (see :func:`~cooc.experiments.removal.filter_corpus`): kept
         sentences are joined back per text, and the baseline is the joined corpus.
@@ -330,9 +333,11 @@ def family_removal(
     embed = lambda counts: SpectralEmbedding(  # noqa: E731
         target, dim=dim, p=p, seed=seed, **(embed_params or {})
     ).fit_transform(counts)
+    base = baseline_embedding if baseline_embedding is not None else embed(baseline)
     vectors = {
-        name: np.asarray(embed(counts)[words], dtype=np.float64)
-        for name, counts in (("baseline", baseline), ("block", baseline.zero_block(pairs)), ("removed", removed))
+        "baseline": np.asarray(base[words], dtype=np.float64),
+        "block": np.asarray(embed(baseline.zero_block(pairs))[words], dtype=np.float64),
+        "removed": np.asarray(embed(removed)[words], dtype=np.float64),
     }
     orders = {name: recover_order(X, fam, seed=seed) for name, X in vectors.items()}
     probes: dict[str, ProbeCurve] = {}

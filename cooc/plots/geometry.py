@@ -166,7 +166,7 @@ def kernel_vs_distance(
         lo, hi = null.null_mean - null.null_std, null.null_mean + null.null_std
         ax.fill_between(null.distance, lo, hi, color="0.85", lw=0, label="labels shuffled (null)", zorder=0)
     ax.scatter(x, y, s=10, alpha=0.5 if len(x) > 50 else 0.9, label="entries" if null is None else "mean per class")
-    grid = np.linspace(0 if np.min(x) >= 0 else np.min(x), np.max(x), 300)
+    grid = np.linspace(np.min(x), np.max(x), 300)
     if fit is not None:
         p, e = fit.params, fit.stderr
         text = ", ".join(f"{k} {p[k]:.3g} +- {e[k]:.2g}" for k in p)
@@ -180,7 +180,7 @@ def kernel_vs_distance(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, framealpha=0.8)
     return finish(fig, path)
 
 

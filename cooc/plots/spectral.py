@@ -68,7 +68,7 @@ def plot_accuracy_vs_k(
                 ax.plot(curve.ks, 100 * acc, lw=1.1, color=colors[i % len(colors)], label=f"{name} ({n} questions)")
     for k, text in (marks or {}).items():
         ax.axvline(k, color="0.5", ls=":", lw=1)
-        ax.annotate(text, (k, 101), textcoords="offset points", xytext=(2, -10), fontsize=7, color="0.3")
+        ax.text(k, 3, text, rotation=90, ha="right", va="bottom", fontsize=7, color="0.3")
     if chance is not None:
         ax.axhline(100 * chance, color="0.6", ls="--", lw=0.8, label=f"chance ({100 * chance:.2g}%)")
     if logx:

@@ -64,5 +64,6 @@ def test_places_report_nulls(states):
     assert d["probe_p_value"] == pytest.approx(1 / 21)
     # shuffled labels: the kernel fit explains nothing; the profile falls with distance, its null is flat
     assert d["distance_kernel_r2_null_95"] < 0.1 < 0.99 < d["distance_kernel"]["r2"]
+    assert d["distance_kernel_r2_scan"] == pytest.approx(d["distance_kernel"]["r2"], abs=0.01)  # the fast scan
     prof = report.profile
     assert np.all(np.diff(prof.mean) < 0) and np.ptp(prof.null_mean) < 0.2 * np.ptp(prof.mean)
