@@ -17,8 +17,8 @@
 #
 # **Sizes.** Default (CPU): attribute model d = 7 (128 words), exact and a 4M-token
 # sampled corpus; gensim's shortened Wikipedia dump (~480k tokens), V = 2,000 words,
-# K <= 100, split into sentences for the removal. Measured: 30-40 s of CPU on a 2-core
-# machine shared with other jobs (load average 4-9; 40-90 s of wall time). `--full`: full
+# K <= 100, split into sentences for the removal. Measured: 35 s on a 2-core machine in CPU
+# time (70-110 s of wall time while it was shared with other jobs, load average 6-11). `--full`: full
 # English Wikipedia (`hf:wikimedia/wikipedia:20231101.en`, a ~20 GB download and hours of
 # counting), V = 10,000, K up to 1,000, on the GPU when there is one (the removal then
 # drops whole articles: full Wikipedia's sentences need a streaming build).

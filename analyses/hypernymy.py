@@ -16,8 +16,8 @@
 # a 400k-token sampled corpus; WordNet 3.0 (Debian's `wordnet-base`) restricted to the
 # monosemous words among the 10,000 most frequent of gensim's Wikipedia sample; the
 # sample's M* restricted to those words, and a word2vec embedding (skip-gram, 50
-# dimensions, 3 epochs) of the same sample. Measured: 30-45 s of CPU on a 2-core machine
-# shared with other jobs (load average 4-9; 40-90 s of wall time).
+# dimensions, 3 epochs) of the same sample. Measured: 39 s on a 2-core machine in CPU time
+# (80-115 s of wall time while it was shared with other jobs, load average 6-11).
 # `--full`: full English Wikipedia, V = 10,000, the full 1,000-dimensional M* embedding and
 # a 300-dimensional word2vec. Without WordNet the WordNet sections are skipped, before any
 # Wikipedia data is built (`apt-get install wordnet-base`).
@@ -194,7 +194,8 @@ if hierarchy is not None:
         dict(
             claim="co-occurrence falls with WordNet tree distance (the paper's first figure)",
             paper="decays with distance (qualitative); beta not read",
-            paper_source="abstract ('words closer on the WordNet hypernym graph co-occur more often'), Figure 1",
+            paper_source="abstract ('words closer on the WordNet hypernym graph co-occur more often'); the paper's "
+            "first figure (as the issue describes it; not read)",
             ours={"beta_p": profile.beta("p"), "beta_mstar": profile.beta("mstar")},
             ours_setting=f"{len(tree)} WordNet words of the sample at V = {len(wiki):,}; mean M* at distance "
             f"{near.distance[0]:.0f}: {near.mean[0]:.3f} vs shuffled {near.null_mean[0]:.3f} +- {near.null_std[0]:.3f}",

@@ -19,9 +19,10 @@
 # **Sizes.** Default (CPU): exact and sampled (2M-token) latent models; gensim's shortened
 # Wikipedia dump (~480k tokens): the full M* embedding at V = 2,000 (K = 100) for the months,
 # their robustness and the sentence removals, and the exact M* blocks of the years, US
-# states and world cities at V = 10,000. Measured: 55-75 s on a 2-core machine shared
-# with other jobs (load average 4-6). `--full`: full English Wikipedia at V = 10,000,
-# K = 1,000 (the full embedding for every family), larger sampled corpora; GPU recommended.
+# states and world cities at V = 10,000. Measured: 59 s on a 2-core machine in CPU time
+# (110-150 s of wall time while it was shared with other jobs, load average 6-11).
+# `--full`: full English Wikipedia at V = 10,000, K = 1,000 (the full embedding for every
+# family), larger sampled corpora; GPU recommended.
 #
 # Run `python analyses/symmetry.py [--full] [--out DIR]` or
 # `cooc analyses run symmetry [--full] [--out DIR]`; figures and `results.json` go to

@@ -128,7 +128,7 @@ def year_probe(
 
     For each r and each of ``n_splits`` random splits (``n_train`` words to train, the rest
     to test) the penalty is chosen by exact leave-one-out error on the training words, and
-    the error is std(y - y_hat) / std(y) on the test words (SCIENCE.md section 4: years
+    the error is std(y - y_hat) / std(y) on the test words (docs/science.md, section 4: years
     1900-2020, 60 training years, 100 splits).
 
     Parameters

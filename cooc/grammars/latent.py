@@ -1,6 +1,6 @@
 """A latent-variable language: words attached to points of a continuous latent space.
 
-The model behind the symmetry paper (arXiv 2602.15029, SCIENCE.md section 4): ``N``
+The model behind the symmetry paper (arXiv 2602.15029, docs/science.md, section 4): ``N``
 *latent words* sit at positions on a circle (months, days), a line (years) or a plane
 (places); ``F`` *filler words* carry no latent. A document picks a latent state ``z``
 uniformly among ``S`` states (points of the same space), then draws its ``T`` tokens

@@ -254,7 +254,7 @@ def test_symmetry_study(results):
     exact, sampled = latent["exact"], latent["sampled"]
     # the root-kernel model: the months' M* block is the generating kernel itself, so the fit returns sigma0
     assert latent["exact_block_minus_kernel"] < 1e-12
-    assert exact["kernel"]["r2"] > 1 - 1e-9 and exact["kernel"]["sigma"] == pytest.approx(sigma0, rel=1e-6)
+    assert exact["kernel"]["r2"] > 1 - 1e-9 and exact["kernel"]["sigma"] == pytest.approx(sigma0, rel=1e-5)
     assert abs(sampled["kernel"]["sigma"] - sigma0) < 3 * sampled["kernel"]["sigma_stderr"]
     # and the months sit on a circle in calendar order
     for res in (exact, sampled):
@@ -315,7 +315,8 @@ def test_hypernymy_study(results):
     assert wordnet["subtrees"] > 100
     # co-occurrence against tree distance: the nearest pairs co-occur more than shuffled words would
     mstar = r["wordnet_profile"]["mstar"]
-    assert mstar["distance"][0] == 1 and mstar["mean"][0] > mstar["null_mean"][0] + 2 * mstar["null_std"][0]
+    assert mstar["distance"][0] == 1 and mstar["mean"][0] > mstar["null_mean"][0] + 1.5 * mstar["null_std"][0]
+    assert mstar["mean"][0] > max(mstar["mean"][3:])  # and more than the far pairs
     theory = wordnet["taxonomy_model"]
     assert theory["area"] > theory["area_shuffled"] + 0.05
     wiki = wordnet["wikipedia"]
