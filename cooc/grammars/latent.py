@@ -285,11 +285,17 @@ class LatentVariableModel:
 
     def unigram(self) -> np.ndarray:
         """Exact unigram distribution, shape (V,)."""
-        return self.state_probs @ self.word_given_state()
+        p = self.word_given_state()
+        return p.mean(axis=0) if self._uniform_states() else self.state_probs @ p
+
+    def _uniform_states(self) -> bool:
+        return bool(np.all(self.state_probs == self.state_probs[0]))
 
     def joint(self) -> np.ndarray:
         """Exact joint of two tokens of one document, shape (V, V), summing to 1."""
         p = self.word_given_state()
+        if self._uniform_states():  # the plain mean: bit for bit what a uniform model always gave
+            return p.T @ p / p.shape[0]
         return (p.T * self.state_probs) @ p
 
     def latent_block(self, target: str = "joint") -> np.ndarray:
@@ -465,7 +471,7 @@ class LatentVariableModel:
         validate({"n_docs": n_docs}, {"n_docs": Interval(int, 1, None)}, "sample")
         rng = numpy_rng(seed)
         shape = (n_docs, self.doc_length)
-        if np.all(self.state_probs == self.state_probs[0]):
+        if self._uniform_states():
             states = rng.integers(0, len(self.states), size=n_docs)
         else:
             cum = np.cumsum(self.state_probs)
