@@ -135,7 +135,7 @@ latent_results = {
 for label, cooc in (("exact", exact), ("sampled", sampled)):
     block = target_block(cooc, list(months.words), "mstar")
     fit = fit_circular_kernel(block, months.positions, 12)
-    emb = SpectralEmbedding("mstar", dim=10).fit_transform(cooc)
+    emb = SpectralEmbedding("mstar", dim=10).fit(cooc).embedding_
     order = recover_order(emb[list(months.words)], months)
     latent_results[label] = {"kernel": fit.as_dict(), "order": order.as_dict()}
     sig = f"sigma {fit.params['sigma']:.3f} +- {fit.stderr['sigma']:.3f} (generating {CFG['sigma']})"
@@ -342,7 +342,7 @@ line = LatentVariableModel.root_kernel(
     doc_length=CFG["doc_length"],
 )
 predicted = kernel_probe(line.target_mstar, years.positions, dim=60, n_splits=CFG["splits"])
-line_emb = SpectralEmbedding("mstar", dim=60).fit_transform(line.exact_cooccurrence())
+line_emb = SpectralEmbedding("mstar", dim=60).fit(line.exact_cooccurrence()).embedding_
 line_probe = year_probe(line_emb[list(years.words)], years.positions, n_splits=10)  # = the prediction, same splits
 line_check = kernel_probe(line.target_mstar, years.positions, dim=60, n_splits=10)
 # the sampled line: every token a year (fillers do not change M*, and twice the year tokens lower the noise)
@@ -362,7 +362,7 @@ line_corpus = write_corpus(study.work("latent-line-corpus"), tokens, line_only.w
 line_counts = count_cooccurrences(
     line_corpus, window=CFG["doc_length"] - 1, weighting="uniform", workers=2, progress=False
 )
-sampled_emb = SpectralEmbedding("mstar", dim=60).fit_transform(line_counts)
+sampled_emb = SpectralEmbedding("mstar", dim=60).fit(line_counts).embedding_
 sampled_probe = year_probe(sampled_emb[list(years.words)], years.positions, n_splits=CFG["splits"])
 rng = np.random.default_rng(0)
 line_null = year_probe(sampled_emb[list(years.words)], rng.permutation(years.positions), n_splits=20)
@@ -383,7 +383,7 @@ plane = LatentVariableModel.root_kernel(
     len(points), "plane", positions=points, scale=CFG["plane_scale"], amp=CFG["amp"], n_fillers=CFG["n_fillers"]
 )
 plane_words = plane.words[: len(points)]
-plane_emb = SpectralEmbedding("mstar", dim=60).fit_transform(plane.exact_cooccurrence())
+plane_emb = SpectralEmbedding("mstar", dim=60).fit(plane.exact_cooccurrence()).embedding_
 plane_probe = year_probe(plane_emb[plane_words], points[:, 0], n_splits=CFG["splits"], n_train=100)
 study.figure(
     gplots.year_probe(
@@ -519,7 +519,7 @@ else:
     wiki_big = count_cooccurrences(joined, vocab_size=CFG["block_vocab_size"], progress=False, **wiki_params)
 wdim = min(CFG["dim"], len(wiki) - 2)
 embed_params = dict(dtype="float32", device=CFG["device"])
-wiki_emb = SpectralEmbedding("mstar", dim=wdim, **embed_params).fit_transform(wiki)
+wiki_emb = SpectralEmbedding("mstar", dim=wdim, **embed_params).fit(wiki).embedding_
 report = symmetry_report(wiki_emb, months, cooc=wiki)
 i, j = np.triu_indices(12, 1)
 study.figure(

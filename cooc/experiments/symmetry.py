@@ -330,9 +330,10 @@ def family_removal(
     )
     removed = count_cooccurrences(filtered, **params)
     dim = min(dim, len(baseline) - 1)
-    embed = lambda counts: SpectralEmbedding(  # noqa: E731
-        target, dim=dim, p=p, seed=seed, **(embed_params or {})
-    ).fit_transform(counts)
+
+    def embed(counts: Any) -> Any:
+        return SpectralEmbedding(target, dim=dim, p=p, seed=seed, **(embed_params or {})).fit(counts).embedding_
+
     base = baseline_embedding if baseline_embedding is not None else embed(baseline)
     vectors = {
         "baseline": np.asarray(base[words], dtype=np.float64),
