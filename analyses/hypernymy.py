@@ -35,7 +35,7 @@ from cooc._core.errors import CoocError
 from cooc.experiments.hypernymy import tree_profile
 from cooc.geometry.hypernymy import classify_modes, hypernymy_alignment, park_diagnostic
 from cooc.geometry.symmetry import eigen_embed
-from cooc.geometry.wordnet import Hierarchy, wordnet_hierarchy
+from cooc.geometry.wordnet import Hierarchy, noun_tables, wordnet_hierarchy
 from cooc.plots import pyplot
 from cooc.plots.geometry import alignment_curves, distance_profiles
 from cooc.spectral.blocks import target_block
@@ -66,10 +66,10 @@ papers = []
 
 # WordNet first: without its files the WordNet sections are skipped before any Wikipedia data is built
 try:
-    hierarchy = wordnet_hierarchy()
+    noun_tables()  # reads (and caches) WordNet's noun graph; raises when the files are missing
     wordnet_error = None
 except CoocError as error:
-    hierarchy, wordnet_error = None, str(error)
+    wordnet_error = str(error)
     print("WordNet sections skipped:", wordnet_error)
 
 
@@ -167,11 +167,9 @@ study.lap("taxonomy model")
 # noisier on the sample.
 
 # %%
-if hierarchy is not None:
+if wordnet_error is None:
     _, wiki = wikipedia_counts(CFG["vocab_size"], full=study.full)
-    keys = wiki.vocab.key_to_index
-    in_vocab = [w if w is not None and w in keys else None for w in hierarchy.words]
-    tree = Hierarchy(hierarchy.names, hierarchy.parent, in_vocab).contract_to_words()
+    tree = wordnet_hierarchy(keys=wiki.vocab.key_to_index).contract_to_words()
     roots = int(np.sum(tree.parent < 0))
     profile = tree_profile(wiki, tree.words, tree.parent, kinds=("p", "mstar"), n_shuffles=CFG["nulls"])
     study.figure(
@@ -225,7 +223,7 @@ else:
 # counts are sparse, so expect a small margin over the baselines.
 
 # %%
-if hierarchy is not None:
+if wordnet_error is None:
     parent = tree.parent.copy()
     words = list(tree.words)
     if roots > 1:  # the taxonomy model needs one root: a virtual one above WordNet's roots
