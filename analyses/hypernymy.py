@@ -16,8 +16,8 @@
 # a 400k-token sampled corpus; WordNet 3.0 (Debian's `wordnet-base`) restricted to the
 # monosemous words among the 10,000 most frequent of gensim's Wikipedia sample; the
 # sample's M* restricted to those words, and a word2vec embedding (skip-gram, 50
-# dimensions, 3 epochs) of the same sample. Measured: 39 s on a 2-core machine in CPU time
-# (80-115 s of wall time while it was shared with other jobs, load average 6-11).
+# dimensions, 3 epochs) of the same sample. Measured: 45 s on a 2-core machine in CPU time
+# (85-115 s of wall time while it was shared with other jobs, load average 4-11).
 # `--full`: full English Wikipedia, V = 10,000, the full 1,000-dimensional M* embedding and
 # a 300-dimensional word2vec. Without WordNet the WordNet sections are skipped, before any
 # Wikipedia data is built (`apt-get install wordnet-base`).
@@ -219,7 +219,7 @@ else:
 # Two baselines: labels shuffled inside each subtree, and the words shuffled over the
 # whole tree (same embedding, hierarchy destroyed). **The paper reports** (full Wikipedia,
 # word2vec) alignment areas well above the shuffled baselines. **The shipped sample is
-# small:** ~800 WordNet words are among its 10,000 most frequent and their co-occurrence
+# small:** ~830 WordNet words are among its 10,000 most frequent and their co-occurrence
 # counts are sparse, so expect a small margin over the baselines.
 
 # %%
