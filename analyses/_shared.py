@@ -3,10 +3,14 @@
 Every study calls :func:`start` first. It reads ``--full`` (and ``--out``) from the command
 line, ignoring arguments it does not know, so a study runs the same way as a script, under
 ``cooc analyses run`` and inside Jupyter (whose kernel passes arguments of its own).
-Results go to ``analyses/out/<study>/``: PNG figures and ``results.json``.
+Results go to ``--out`` (default ``analyses/out/<study>/``): PNG figures and ``results.json``.
 
-The Wikipedia data (corpus and counts) are cached under ``analyses/out/_cache/``, keyed
-by their settings, so the studies share one build and one count.
+Intermediate data (the Wikipedia corpus and counts, keyed by their settings; sampled
+corpora) go to the study's cache: ``$COOC_ANALYSES_CACHE`` when set (share one build
+between studies and runs), else ``<out>/_cache`` when ``--out`` is given, so that a study
+run with ``--out`` writes nothing anywhere else (a read-only checkout or an installed
+package works), else ``analyses/out/_cache`` (shared by the studies run with their default
+output folders).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from typing import Any
 
 ANALYSES_DIR = Path(__file__).resolve().parent
 OUT_ROOT = Path(os.environ.get("COOC_ANALYSES_OUT", ANALYSES_DIR / "out"))
-CACHE = OUT_ROOT / "_cache"
+CACHE = OUT_ROOT / "_cache"  # without --out; start() points _cache_root() elsewhere with --out
+ENV_CACHE = "COOC_ANALYSES_CACHE"
+_active_cache: Path | None = None
 FULL_SOURCE = "hf:wikimedia/wikipedia:20231101.en"
 
 
@@ -32,6 +38,7 @@ class Study:
     name: str
     full: bool
     out: Path
+    cache: Path = CACHE
     started: float = field(default_factory=time.perf_counter)
     figures: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -47,8 +54,8 @@ class Study:
         return path
 
     def work(self, name: str) -> Path:
-        """A folder for intermediate data (sampled corpora), rewritten on every run: ``out/_cache/<study>/<name>``."""
-        path = CACHE / self.name / name
+        """A folder for intermediate data (sampled corpora), rewritten on every run: ``<cache>/<study>/<name>``."""
+        path = self.cache / self.name / name
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -88,7 +95,15 @@ def start(name: str, argv: list[str] | None = None) -> Study:
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     out = Path(args.out) if args.out else OUT_ROOT / name
     out.mkdir(parents=True, exist_ok=True)
-    return Study(name, bool(args.full), out)
+    cache = Path(os.environ[ENV_CACHE]) if os.environ.get(ENV_CACHE) else (out / "_cache" if args.out else CACHE)
+    global _active_cache
+    _active_cache = cache
+    return Study(name, bool(args.full), out, cache)
+
+
+def _cache_root() -> Path:
+    """The cache of the study started last (see the module docstring), or the default one."""
+    return _active_cache if _active_cache is not None else CACHE
 
 
 def _plain(value: Any) -> Any:
@@ -118,7 +133,7 @@ def wikipedia_corpus(full: bool = False, progress: bool = False) -> Any:
     from cooc.data import wiki_sample_path
 
     source = FULL_SOURCE if full else str(wiki_sample_path())
-    folder = CACHE / ("wikipedia-full" if full else "wiki-sample") / "corpus"
+    folder = _cache_root() / ("wikipedia-full" if full else "wiki-sample") / "corpus"
     return build_corpus(
         source,
         folder,

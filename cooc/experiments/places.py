@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._core.errors import InputDataError
-from ..geometry.kernels import KernelFit
-from ..geometry.places import MIN_PLACES, LocationProbe, Places, distance_kernel_fit, load_places, location_probe
+from ..geometry.kernels import DistanceProfile, KernelFit, exponential_r2_scan
+from ..geometry.places import (
+    MIN_PLACES,
+    LocationProbe,
+    Places,
+    ProbeNull,
+    distance_kernel_fit,
+    distance_kernel_profile,
+    distance_matrix_km,
+    load_places,
+    location_probe,
+    location_probe_null,
+)
 from ..spectral.blocks import target_block
 
 
@@ -26,6 +37,15 @@ class PlacesReport:
     kernel : KernelFit
         Fitted to the Gram block W W^T, or to the target block when counts were given.
     block_source : str
+    probe_null : ProbeNull or None
+        The probe on coordinates shuffled among the places (``n_null`` shuffles).
+    kernel_null_r2 : ndarray of shape (n_null,)
+        R^2 of the distance kernel with the places' labels shuffled, by the fast scan of
+        :func:`~cooc.geometry.kernels.exponential_r2_scan`; ``kernel_r2_scan`` is the same
+        scan on the real labels (compare the two, not the full fit's R^2 with the scan's).
+    kernel_r2_scan : float
+    profile : DistanceProfile or None
+        Mean block entry per distance bin, with its shuffled-label null.
     """
 
     places: Places
@@ -33,6 +53,30 @@ class PlacesReport:
     probe: LocationProbe
     kernel: KernelFit
     block_source: str
+    probe_null: ProbeNull | None = None
+    kernel_null_r2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    kernel_r2_scan: float = float("nan")
+    profile: DistanceProfile | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The numbers, nulls included, for a results file."""
+        out: dict[str, Any] = {
+            "in_vocabulary": len(self.places),
+            "missing": self.missing,
+            "probe": self.probe.as_dict(),
+            "distance_kernel": self.kernel.as_dict(),
+            "block": self.block_source,
+        }
+        if self.probe_null is not None:
+            out["probe_null"] = self.probe_null.as_dict()
+            out["probe_p_value"] = self.probe_null.p_value(self.probe.r2_lat, self.probe.r2_lon)
+        if len(self.kernel_null_r2):
+            out["distance_kernel_r2_scan"] = self.kernel_r2_scan
+            out["distance_kernel_r2_null_mean"] = float(np.mean(self.kernel_null_r2))
+            out["distance_kernel_r2_null_95"] = float(np.quantile(self.kernel_null_r2, 0.95))
+        if self.profile is not None:
+            out["profile"] = self.profile.as_dict()
+        return out
 
     def rows(self) -> list[tuple[str, str]]:
         p, k = self.probe.as_dict(), self.kernel
@@ -59,6 +103,7 @@ def places_report(
     seed: int = 0,
     joiner: str = "-",
     n_folds: int | None = None,
+    n_null: int = 0,
 ) -> PlacesReport:
     """Load the places, keep those in the vocabulary, run the location probe and the distance-kernel fit.
 
@@ -79,6 +124,9 @@ def places_report(
         Joins the tokens of multi-word names.
     n_folds : int, optional
         Probe folds; default 5, or fewer (at least 2) so that each fold holds 3 places.
+    n_null : int
+        Shuffles for the nulls: the probe on shuffled coordinates, the kernel fit on shuffled
+        labels, and the distance profile's band (0: no nulls).
 
     Raises
     ------
@@ -98,7 +146,20 @@ def places_report(
     probe = location_probe(X, found.lat, found.lon, n_components=n_components, n_folds=n_folds, seed=seed)
     block = target_block(cooc, found.words, target) if cooc is not None else X @ X.T
     kernel = distance_kernel_fit(block, found.lat, found.lon)
-    return PlacesReport(found, len(places) - len(found), probe, kernel, target if cooc is not None else "gram")
+    report = PlacesReport(found, len(places) - len(found), probe, kernel, target if cooc is not None else "gram")
+    if n_null:
+        folds = probe.n_folds
+        report.probe_null = location_probe_null(
+            X, found.lat, found.lon, n_null, seed=seed, n_components=n_components, n_folds=folds
+        )
+        rng = np.random.default_rng(seed)
+        i, j = np.triu_indices(len(found), k=1)
+        km = distance_matrix_km(found.lat, found.lon)[i, j]
+        report.kernel_r2_scan = exponential_r2_scan(km, block[i, j])
+        perms = (rng.permutation(len(found)) for _ in range(n_null))
+        report.kernel_null_r2 = np.array([exponential_r2_scan(km, block[np.ix_(p, p)][i, j]) for p in perms])
+        report.profile = distance_kernel_profile(block, found.lat, found.lon, n_shuffles=n_null, seed=seed)
+    return report
 
 
 __all__ = ["PlacesReport", "places_report"]

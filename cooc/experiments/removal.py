@@ -1,21 +1,30 @@
 """Removal experiments: take a relation out of the statistics and measure what the analogies lose.
 
-Two ways to remove an analogy family (docs/science.md, section 2):
+Two ways to remove a relation (docs/science.md, section 2):
 
-* **block removal** sets the co-occurrence of the family's word pairs to independence
+* **block removal** sets the co-occurrence of the word pairs to independence
   (``Cooccurrence.zero_block``: M = 1, log M = 0, M* = 0) and re-embeds;
-* **corpus removal** drops every document that holds both words of one of the pairs,
-  writes the rest as a new TokenCorpus (same word ids; unigram counts recomputed from the
-  kept tokens) and counts it again with the same settings.
+* **corpus removal** drops every unit of text (a document, or a sentence) that holds both
+  words of one of the pairs, writes the rest as a new TokenCorpus (same word ids; unigram
+  counts recomputed from the kept tokens) and counts it again with the same settings.
+
+The symmetry paper's headline perturbation removes *every sentence in which two months
+appear together*. Sentences need a corpus whose units are sentences:
+:func:`sentence_corpus` writes one (each sentence a document, with the index of the text it
+came from stored as the extra array ``"document"``), and :func:`filter_corpus` with
+``groups`` drops sentences but writes the kept sentences of each text back together as one
+document, so that counting windows still run across sentence boundaries as they do in the
+unfiltered text. :func:`join_documents` gives the matching baseline (nothing dropped).
 
 :func:`removal_experiment` runs the baseline and both removals and reports protocol-B
-accuracy for every family, so the removed family can be compared with the others.
+accuracy for every analogy family, so the removed family can be compared with the others.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,15 +110,34 @@ class FilterStats:
     tokens_dropped: int
 
 
-def _drop_mask(tokens: np.ndarray, offsets: np.ndarray, column: np.ndarray, pair_cols: np.ndarray) -> np.ndarray:
-    """Documents (shape (n_docs,)) that hold both words of at least one pair."""
-    n_docs = offsets.size - 1
-    doc = np.repeat(np.arange(n_docs), np.diff(offsets))
+def _drop_mask(tokens: np.ndarray, offsets: np.ndarray, column: np.ndarray, adjacency: np.ndarray) -> np.ndarray:
+    """Units (shape (n_units,)) that hold both words of at least one pair.
+
+    ``column`` maps a token id to its row of ``adjacency`` (-1 for words of no pair);
+    ``adjacency`` (W, W) is True for the pairs. Only units holding two distinct listed words
+    are examined, so a family of W words costs O(units with two of them x W^2), not one
+    column per pair.
+    """
+    n_units = offsets.size - 1
+    W = adjacency.shape[0]
+    drop = np.zeros(n_units, dtype=bool)
+    unit = np.repeat(np.arange(n_units, dtype=np.int64), np.diff(offsets))
     col = column[tokens]
     hit = col >= 0
-    present = np.zeros((n_docs, int(column.max()) + 1), dtype=bool)
-    present[doc[hit], col[hit]] = True
-    return (present[:, pair_cols[:, 0]] & present[:, pair_cols[:, 1]]).any(axis=1)
+    if not hit.any():
+        return drop
+    key = np.unique(unit[hit] * W + col[hit])  # distinct (unit, word)
+    u, c = key // W, key % W
+    candidates = np.flatnonzero(np.bincount(u, minlength=n_units) >= 2)
+    if candidates.size == 0:
+        return drop
+    row = np.full(n_units, -1, dtype=np.int64)
+    row[candidates] = np.arange(candidates.size)
+    keep = row[u] >= 0
+    present = np.zeros((candidates.size, W), dtype=np.float32)
+    present[row[u[keep]], c[keep]] = 1.0
+    drop[candidates] = np.sum((present @ adjacency.astype(np.float32)) * present, axis=1) > 0
+    return drop
 
 
 def filter_corpus(
@@ -120,8 +148,9 @@ def filter_corpus(
     overwrite: bool = False,
     max_tokens: int = 1 << 22,
     case_insensitive: bool = True,
+    groups: Any = None,
 ) -> tuple[Any, FilterStats]:
-    """Write ``corpus`` without the documents that hold both words of any pair.
+    """Write ``corpus`` without the units (documents or sentences) that hold both words of any pair.
 
     Parameters
     ----------
@@ -135,14 +164,17 @@ def filter_corpus(
     case_insensitive : bool
         Fold case as :func:`~cooc.geometry.analogy.evaluate_analogies` does: a word reaches
         the most frequent of its spellings in the vocabulary (only that spelling is matched).
+    groups : array-like of shape (n_units,) or str, optional
+        The text each unit belongs to (non-decreasing), or the name of the corpus's extra
+        array holding it (``"document"`` for a :func:`sentence_corpus`). The kept units of
+        a group are written as one document (a group left empty disappears); without
+        ``groups`` every kept unit is its own document.
 
     Returns
     -------
     (TokenCorpus, FilterStats)
+        The statistics count units (``docs_kept``, ``docs_dropped``) and tokens.
     """
-    from ..corpus.store import CorpusWriter
-    from ..corpus.vocab import Vocabulary
-
     vocab = corpus.vocab
     touched = _in_vocab(pairs, vocab, case_insensitive)
     if not touched:
@@ -151,26 +183,152 @@ def filter_corpus(
     size = len(vocab) + (1 if corpus.oov_id is not None else 0)
     column = np.full(size, -1, dtype=np.int64)
     column[vocab.ids(words)] = np.arange(len(words))
-    pair_cols = np.array([(words.index(a), words.index(b)) for a, b in touched], dtype=np.int64)
+    adjacency = np.zeros((len(words), len(words)), dtype=bool)
+    for a, b in touched:
+        i, j = words.index(a), words.index(b)
+        adjacency[i, j] = adjacency[j, i] = True
+    source = {"kind": "filtered", "from": str(corpus.path), "pairs": [list(p) for p in touched]}
+    drop = lambda tokens, offsets: _drop_mask(tokens, offsets, column, adjacency)  # noqa: E731
+    return _rewrite(corpus, out, drop, source, groups, overwrite, max_tokens)
+
+
+def join_documents(
+    corpus: Any, out: str | os.PathLike, groups: Any = "document", *, overwrite: bool = False
+) -> tuple[Any, FilterStats]:
+    """Write the units of each group back together as one document (nothing dropped).
+
+    The baseline of a sentence removal: the same tokens, documents and windows as the
+    filtered corpus of :func:`filter_corpus` with ``groups``, minus nothing.
+    """
+    source = {"kind": "joined", "from": str(corpus.path)}
+    keep_all = lambda tokens, offsets: np.zeros(offsets.size - 1, dtype=bool)  # noqa: E731
+    return _rewrite(corpus, out, keep_all, source, groups, overwrite, 1 << 22)
+
+
+def _rewrite(
+    corpus: Any, out: Any, drop_units: Any, source: dict, groups: Any, overwrite: bool, max_tokens: int
+) -> tuple[Any, FilterStats]:
+    """Copy ``corpus`` without the units ``drop_units(tokens, offsets)`` marks, optionally joining groups."""
+    from ..corpus.store import CorpusWriter
+    from ..corpus.vocab import Vocabulary
+
+    vocab = corpus.vocab
+    if isinstance(groups, str):
+        groups = corpus.extra(groups, mmap=False)
+    if groups is not None:
+        groups = np.asarray(groups, dtype=np.int64)
+        if groups.shape != (corpus.n_docs,) or np.any(np.diff(groups) < 0):
+            raise InputDataError(
+                f"filter_corpus: 'groups' must give a non-decreasing group for each of the {corpus.n_docs} units, "
+                f"got shape {groups.shape}."
+            )
+    size = len(vocab) + (1 if corpus.oov_id is not None else 0)
     counts = np.zeros(size, dtype=np.int64)
     stats = FilterStats(0, 0, 0, 0)
-    source = {"kind": "filtered", "from": str(corpus.path), "pairs": [list(p) for p in touched]}
-    settings = {"source": source, "corpus_created": corpus.manifest.get("created")}
+    settings = {"source": source, "corpus_created": corpus.manifest.get("created"), "grouped": groups is not None}
     writer = CorpusWriter(out, vocab, source, settings, overwrite=overwrite, oov_id=corpus.oov_id)
+    pending: list[np.ndarray] = []  # kept tokens of the last group, which may go on in the next chunk
+    pending_group = None
+    first = 0
     for tokens, offsets in corpus.iter_chunks(max_tokens):
-        drop = _drop_mask(tokens, offsets, column, pair_cols)
+        n_units = offsets.size - 1
+        drop = drop_units(tokens, offsets)
         lengths = np.diff(offsets)
-        keep_tok = np.repeat(~drop, lengths)
-        kept = tokens[keep_tok]
-        writer.add_documents(kept, np.concatenate([[0], np.cumsum(lengths[~drop])]))
+        kept = tokens[np.repeat(~drop, lengths)]
+        kept_lengths = lengths[~drop]
         counts += np.bincount(kept, minlength=size)[:size]
         stats.docs_kept += int((~drop).sum())
         stats.docs_dropped += int(drop.sum())
         stats.tokens_kept += int(kept.size)
         stats.tokens_dropped += int(tokens.size - kept.size)
+        if groups is None:
+            writer.add_documents(kept, np.concatenate([[0], np.cumsum(kept_lengths)]))
+        else:
+            unit_groups = groups[first : first + n_units][~drop]
+            bounds = np.concatenate([[0], np.cumsum(kept_lengths)])
+            for g, lo, hi in _group_spans(unit_groups, bounds):
+                if pending_group is not None and g != pending_group:
+                    writer.add_document(np.concatenate(pending))
+                    pending = []
+                pending.append(kept[lo:hi])
+                pending_group = g
+        first += n_units
+    if pending:
+        writer.add_document(np.concatenate(pending))
     # same ids as the source, counts of what was kept (the counter takes unigrams from them)
     writer.vocab = Vocabulary(vocab.words, counts[: len(vocab)], total=stats.tokens_kept)
     return writer.close(), stats
+
+
+def _group_spans(unit_groups: np.ndarray, bounds: np.ndarray) -> Iterable[tuple[int, int, int]]:
+    """(group, first token, end token) of each run of equal groups among the kept units of a chunk."""
+    if unit_groups.size == 0:
+        return []
+    starts = np.flatnonzero(np.concatenate([[True], unit_groups[1:] != unit_groups[:-1]]))
+    ends = np.append(starts[1:], unit_groups.size)
+    return [(int(unit_groups[a]), int(bounds[a]), int(bounds[b])) for a, b in zip(starts, ends)]
+
+
+# -- sentences ----------------------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split raw text into sentences: after ``.``, ``!`` or ``?`` followed by white space and a capital
+    letter or a digit (closing quotes and brackets may follow the mark), and at every line break.
+
+    A plain rule, chosen here because the papers do not give theirs: it splits after an
+    abbreviation followed by a capital (``U.S. Army``) and keeps ``3.5`` and ``e.g. the`` whole.
+    """
+    return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
+
+
+def sentence_corpus(
+    texts: Iterable[str], out: str | os.PathLike, tokenizer: Any = None, *, overwrite: bool = False
+) -> Any:
+    """Write a TokenCorpus whose documents are the sentences of ``texts``.
+
+    Each text is split with :func:`split_sentences` and each sentence tokenised with
+    ``tokenizer`` (default the papers' Wikipedia rule, :class:`~cooc.corpus.tokenize.Tokenizer`);
+    sentences without tokens are left out. Word ids are frequency ranks (ties alphabetical),
+    like a built corpus's. The index of the text each sentence came from is stored as the
+    extra array ``"document"`` (read it with ``corpus.extra("document")``; pass
+    ``groups="document"`` to :func:`filter_corpus` and :func:`join_documents`).
+
+    The encoding is held in memory (int32 ids): fine for millions of tokens; a full
+    Wikipedia needs a chunked variant.
+    """
+    from ..corpus.store import CorpusWriter
+    from ..corpus.tokenize import Tokenizer
+    from ..corpus.vocab import Vocabulary
+
+    tokenizer = tokenizer or Tokenizer()
+    index: dict[str, int] = {}
+    ids: list[np.ndarray] = []
+    lengths: list[int] = []
+    owner: list[int] = []
+    for t, text in enumerate(texts):
+        for sentence in split_sentences(text):
+            tokens = tokenizer(sentence)
+            if tokens:
+                ids.append(np.fromiter((index.setdefault(w, len(index)) for w in tokens), np.int64, len(tokens)))
+                lengths.append(len(tokens))
+                owner.append(t)
+    if not ids:
+        raise InputDataError("sentence_corpus: the texts hold no tokens.")
+    flat = np.concatenate(ids)
+    words = np.array(list(index), dtype=object)
+    counts = np.bincount(flat, minlength=len(words))
+    order = np.lexsort((words.astype(str), -counts))  # frequency rank, ties alphabetical
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[order] = np.arange(len(words))
+    vocab = Vocabulary([str(w) for w in words[order]], counts[order])
+    source = {"kind": "sentences", "sentences": len(lengths), "texts": int(owner[-1]) + 1}
+    settings = {"source": source, "tokenizer": tokenizer.settings(), "tokens": int(flat.size)}
+    with CorpusWriter(out, vocab, source, settings, overwrite=overwrite) as writer:
+        writer.add_documents(rank[flat].astype(np.int32), np.concatenate([[0], np.cumsum(lengths)]))
+        writer.add_extra("document", np.asarray(owner, dtype=np.int64))
+    return writer.close()
 
 
 @dataclass
@@ -216,6 +374,7 @@ def removal_experiment(
     count_params: dict[str, Any] | None = None,
     embed_params: dict[str, Any] | None = None,
     eval_params: dict[str, Any] | None = None,
+    groups: Any = None,
 ) -> RemovalResult:
     """Remove ``family`` by block zeroing (and by corpus filtering when ``corpus`` is given).
 
@@ -239,6 +398,10 @@ def removal_experiment(
     eval_params : dict, optional
         Passed to :func:`~cooc.geometry.analogy.evaluate_analogies` (protocol is "pairs"); its
         ``case_insensitive`` (default True) also decides how the removal looks words up.
+    groups : array-like or str, optional
+        ``corpus`` is made of sentences and these are their documents (see :func:`filter_corpus`):
+        the sentences holding a pair are removed and the rest joined back per document, so
+        ``cooc`` must count the joined corpus (:func:`join_documents`).
     """
     from ..spectral.estimator import SpectralEmbedding
 
@@ -260,7 +423,7 @@ def removal_experiment(
         family,
         score(cooc),
         score(zero_family(cooc, touched, case_insensitive=fold)),
-        settings={"target": target, "dim": dim, "block": block},
+        settings={"target": target, "dim": dim, "block": block, "unit": "document" if groups is None else "sentence"},
     )
     if corpus is not None:
         if work_dir is None:
@@ -271,7 +434,7 @@ def removal_experiment(
         params.update(count_params or {})
         params.setdefault("progress", False)
         filtered, stats = filter_corpus(
-            corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True, case_insensitive=fold
+            corpus, touched, Path(work_dir) / f"without-{family}", overwrite=True, case_insensitive=fold, groups=groups
         )
         result.corpus = score(count_cooccurrences(filtered, **params))
         result.filter_stats = stats

@@ -139,6 +139,12 @@ def default_out(name: str, directory: str | os.PathLike | None = None) -> Path:
     return (Path(root) if root else analyses_dir(directory) / "out") / name
 
 
+def _user_cache() -> Path:
+    from ..data import cache_dir
+
+    return cache_dir()
+
+
 def run_study(
     name: str,
     full: bool = False,
@@ -156,7 +162,9 @@ def run_study(
     full : bool
         Pass ``--full``: the paper-scale settings (GPU, full Wikipedia; network and hours).
     out : path, optional
-        Output folder (default ``analyses/out/<name>``).
+        Output folder (default ``analyses/out/<name>``). With ``out`` the study writes there
+        only: its cache goes to ``<out>/_cache`` (or ``$COOC_ANALYSES_CACHE``), Python writes no
+        bytecode and numba caches its kernels in the user cache (``$COOC_CACHE``, ``~/.cache/cooc``).
     directory : path, optional
         The analyses folder (default: see :func:`analyses_dir`).
     capture : bool
@@ -175,6 +183,10 @@ def run_study(
     command = [sys.executable, str(info.path), "--out", str(target)] + (["--full"] if full else [])
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
+    # A study writes under its output folder only: no bytecode beside the scripts or the package,
+    # numba's compiled kernels in the user cache rather than in the package's __pycache__.
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    env.setdefault("NUMBA_CACHE_DIR", str(_user_cache() / "numba"))
     started = time.perf_counter()
     try:
         pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if capture else {}

@@ -1,11 +1,12 @@
 """Symmetry experiments that combine counts and embeddings: the family report, robustness to zeroing
-the family's block, and the helper-word experiment (the measurements themselves are in
-:mod:`cooc.geometry.symmetry`)."""
+the family's block, true sentence removal, and the helper-word experiment (the measurements
+themselves are in :mod:`cooc.geometry.symmetry`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ..geometry.families import Family, load_family, present_family
 from ..geometry.kernels import KernelFit, SymmetryResidual, fit_family_kernel, symmetry_residual
-from ..geometry.probe import principal_coordinates
+from ..geometry.probe import ProbeCurve, principal_coordinates, projection_probe, year_probe
 from ..geometry.symmetry import HelperCurve, OrderResult, helper_curve, ideal_shape, rank_helpers, recover_order
 from ..spectral.blocks import target_block
 from ..spectral.estimator import SpectralEmbedding
@@ -222,4 +223,140 @@ def helper_experiment(
     return curves[0], curves[1]
 
 
-__all__ = ["SymmetryReport", "symmetry_report", "RobustnessResult", "robustness", "helper_experiment"]
+@dataclass
+class FamilyRemoval:
+    """A family's order (and, for a line, its probe) at baseline, after block zeroing and after sentence removal.
+
+    Attributes
+    ----------
+    family : Family
+        The family's words found in the vocabulary.
+    orders : dict of str to OrderResult
+        ``"baseline"``, ``"block"`` (the family's pairs set to independence in the baseline
+        counts) and ``"removed"`` (every unit holding two of its words dropped, recounted).
+    probes : dict of str to ProbeCurve
+        The same three embeddings probed for the position (linear families with at least
+        8 words): the year probe (ridge, random splits) under ``"<name>"`` and least squares
+        on all words under ``"<name>:all"``.
+    filter_stats : FilterStats
+        Units and tokens the removal dropped.
+    pairs : int
+        Unordered family pairs removed.
+    """
+
+    family: Family
+    orders: dict[str, OrderResult]
+    probes: dict[str, ProbeCurve] = field(default_factory=dict)
+    filter_stats: Any = None
+    pairs: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "words": len(self.family),
+            "pairs": self.pairs,
+            "units_dropped": self.filter_stats.docs_dropped if self.filter_stats else None,
+            "units_kept": self.filter_stats.docs_kept if self.filter_stats else None,
+            "tokens_dropped": self.filter_stats.tokens_dropped if self.filter_stats else None,
+        }
+        for name, order in self.orders.items():
+            out[name] = order.as_dict()
+        for name, curve in self.probes.items():
+            slope = curve.slope(1, min(30, int(curve.ranks[-1]))) if len(curve.ranks) > 1 else None
+            out[f"probe:{name}"] = {"ranks": curve.ranks, "error": curve.error, "slope": slope}
+        return out
+
+
+def family_removal(
+    corpus: Any,
+    family: Family | str,
+    work_dir: str | os.PathLike,
+    *,
+    count_params: dict[str, Any],
+    baseline: Any = None,
+    baseline_embedding: Any = None,
+    groups: Any = None,
+    dim: int = 50,
+    target: str = "mstar",
+    p: float = 0.5,
+    embed_params: dict[str, Any] | None = None,
+    n_splits: int = 100,
+    seed: int = 0,
+) -> FamilyRemoval:
+    """Remove every unit (sentence) in which two of the family's words appear together; compare with block zeroing.
+
+    The symmetry paper's headline perturbation (docs/science.md, section 4). Three embeddings
+    of the same vocabulary are scored: the baseline counts, the baseline with the family's
+    block set to independence (M* = 0 there), and the counts of the corpus without the
+    units holding two distinct family words (their M* is then -2: the pairs never meet).
+
+    Parameters
+    ----------
+    corpus : TokenCorpus
+        Units of text: sentences (with ``groups``) or documents.
+    family : Family or str
+    work_dir : path
+        Where the joined baseline and the filtered corpus are written.
+    count_params : dict
+        :func:`~cooc.count.count_cooccurrences` settings (window, weighting, vocab_size, ...),
+        the same for every count.
+    baseline : Cooccurrence, optional
+        Counts of the baseline corpus with ``count_params`` (saves a count when several
+        families are removed from one corpus); counted here otherwise.
+    baseline_embedding : Embedding, optional
+        The embedding of ``baseline`` with these settings (saves a decomposition).
+    groups : array-like or str, optional
+        The text of each unit (see :func:`~cooc.experiments.removal.filter_corpus`): kept
+        sentences are joined back per text, and the baseline is the joined corpus.
+    dim, target, p, embed_params
+        The embedding: ``SpectralEmbedding(target, dim=dim, p=p, seed=seed, **embed_params)``.
+    n_splits : int
+        Splits of the year probe.
+    """
+    from ..count import count_cooccurrences
+    from .removal import filter_corpus, join_documents
+
+    family = load_family(family) if isinstance(family, (str, Path)) else family
+    work_dir = Path(work_dir)
+    params = {"progress": False, **count_params}
+    if baseline is None:
+        base_corpus = (
+            join_documents(corpus, work_dir / "baseline", groups, overwrite=True)[0] if groups is not None else corpus
+        )
+        baseline = count_cooccurrences(base_corpus, **params)
+    fam = present_family(family, baseline.vocab.key_to_index)
+    words = list(fam.words)
+    pairs = [(a, b) for i, a in enumerate(words) for b in words[i + 1 :]]
+    filtered, stats = filter_corpus(
+        corpus, pairs, work_dir / f"without-{fam.name}", groups=groups, overwrite=True, case_insensitive=False
+    )
+    removed = count_cooccurrences(filtered, **params)
+    dim = min(dim, len(baseline) - 1)
+
+    def embed(counts: Any) -> Any:
+        return SpectralEmbedding(target, dim=dim, p=p, seed=seed, **(embed_params or {})).fit(counts).embedding_
+
+    base = baseline_embedding if baseline_embedding is not None else embed(baseline)
+    vectors = {
+        "baseline": np.asarray(base[words], dtype=np.float64),
+        "block": np.asarray(embed(baseline.zero_block(pairs))[words], dtype=np.float64),
+        "removed": np.asarray(embed(removed)[words], dtype=np.float64),
+    }
+    orders = {name: recover_order(X, fam, seed=seed) for name, X in vectors.items()}
+    probes: dict[str, ProbeCurve] = {}
+    if fam.kind == "linear" and len(fam) >= 8:
+        n_train = min(60, len(fam) - 3)
+        for name, X in vectors.items():
+            probes[name] = year_probe(X, fam.positions, n_splits=n_splits, n_train=n_train, seed=seed)
+            probes[f"{name}:all"] = projection_probe(X, fam.positions)
+    return FamilyRemoval(fam, orders, probes, stats, len(pairs))
+
+
+__all__ = [
+    "SymmetryReport",
+    "symmetry_report",
+    "RobustnessResult",
+    "robustness",
+    "helper_experiment",
+    "FamilyRemoval",
+    "family_removal",
+]

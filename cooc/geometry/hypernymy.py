@@ -1,4 +1,4 @@
-"""Hierarchy in embeddings: perfect binary subtrees, the alignment g(k), Park's diagnostic, tree modes.
+"""Hierarchy in embeddings: tree distances, perfect binary subtrees, the alignment g(k), Park's diagnostic, tree modes.
 
 docs/science.md, section 5 (Nava & Wyart). If M*_ij = f(tree distance) with
 f(x) = alpha exp(-beta x), the eigenvectors of the kernel on a tree are scaling modes
@@ -26,6 +26,8 @@ import numpy as np
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from .kernels import fit_exponential_kernel
+
+# -- distances on a forest ------------------------------------------------------------------------------
 
 
 # -- uniform sampling of perfect binary subtrees ----------------------------------------------------

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._core.errors import InputDataError, InvalidParameterError, MissingDependencyError
 from .._core.params import Interval, OneOf, validate
-from .kernels import KernelFit, fit_exponential_kernel
+from .kernels import DistanceProfile, KernelFit, distance_profile, fit_exponential_kernel
 from .probe import principal_coordinates, ridge_loo
 
 EARTH_RADIUS_KM = 6371.0088
@@ -271,6 +271,61 @@ def distance_kernel_fit(block: np.ndarray, lat: np.ndarray, lon: np.ndarray, off
     i, j = np.triu_indices(n, k=1)
     d = haversine_km(np.asarray(lat)[i], np.asarray(lon)[i], np.asarray(lat)[j], np.asarray(lon)[j])
     return fit_exponential_kernel(d, block[i, j], offset=offset, model="distance")
+
+
+def distance_kernel_profile(
+    block: np.ndarray, lat: np.ndarray, lon: np.ndarray, bins: int = 12, n_shuffles: int = 100, seed: int = 0
+) -> DistanceProfile:
+    """Mean block entry per great-circle distance bin (equal-count bins), with the shuffled-label null."""
+    return distance_profile(block, distance_matrix_km(lat, lon), bins=bins, n_shuffles=n_shuffles, seed=seed)
+
+
+@dataclass
+class ProbeNull:
+    """The location probe's R^2 with the coordinates shuffled among the places (no relation to the vectors).
+
+    Attributes
+    ----------
+    r2_lat, r2_lon : ndarray of shape (n_shuffles,)
+        Out-of-fold R^2 of each shuffle.
+    """
+
+    r2_lat: np.ndarray
+    r2_lon: np.ndarray
+
+    def p_value(self, r2_lat: float, r2_lon: float) -> float:
+        """Fraction of shuffles (plus one) scoring at least the observed mean R^2: a permutation p-value."""
+        observed = (r2_lat + r2_lon) / 2
+        null = (self.r2_lat + self.r2_lon) / 2
+        return float((1 + np.sum(null >= observed)) / (1 + len(null)))
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "r2_lat_null_mean": float(np.mean(self.r2_lat)),
+            "r2_lon_null_mean": float(np.mean(self.r2_lon)),
+            "r2_lat_null_95": float(np.quantile(self.r2_lat, 0.95)),
+            "r2_lon_null_95": float(np.quantile(self.r2_lon, 0.95)),
+            "shuffles": len(self.r2_lat),
+        }
+
+
+def location_probe_null(
+    vectors: np.ndarray, lat: np.ndarray, lon: np.ndarray, n_shuffles: int = 50, seed: int = 0, **probe_params: Any
+) -> ProbeNull:
+    """:func:`location_probe` on coordinates shuffled among the places, ``n_shuffles`` times.
+
+    The same folds and penalties grid as the real probe (``**probe_params`` are passed on),
+    so the real R^2 can be read against this distribution.
+    """
+    validate({"n_shuffles": n_shuffles}, {"n_shuffles": Interval(int, 1, None)}, "location_probe_null")
+    rng = np.random.default_rng(seed)
+    lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+    r2 = np.empty((n_shuffles, 2))
+    for s in range(n_shuffles):
+        perm = rng.permutation(len(lat))
+        probe = location_probe(vectors, lat[perm], lon[perm], **probe_params)
+        r2[s] = probe.r2_lat, probe.r2_lon
+    return ProbeNull(r2[:, 0], r2[:, 1])
 
 
 # -- the API on an Embedding -------------------------------------------------------------------------

@@ -27,16 +27,26 @@ from scipy import stats
 from .._core.errors import InputDataError, InvalidParameterError
 from .families import FAMILIES_DIR, KINDS, YEARS_RANGE, Family, list_families, load_family, present_family, years_family
 from .kernels import (
+    DistanceProfile,
     KernelFit,
     SymmetryResidual,
     circular_distance,
+    distance_profile,
     fit_circular_kernel,
     fit_exponential_kernel,
     fit_family_kernel,
     fit_linear_kernel,
     symmetry_residual,
 )
-from .probe import ProbeCurve, loglog_slope, principal_coordinates, ridge_loo, year_probe
+from .probe import (
+    ProbeCurve,
+    kernel_probe,
+    loglog_slope,
+    principal_coordinates,
+    projection_probe,
+    ridge_loo,
+    year_probe,
+)
 
 __all__ = [
     "FAMILIES_DIR",
@@ -48,6 +58,8 @@ __all__ = [
     "present_family",
     "years_family",
     "KernelFit",
+    "DistanceProfile",
+    "distance_profile",
     "SymmetryResidual",
     "circular_distance",
     "fit_circular_kernel",
@@ -60,6 +72,8 @@ __all__ = [
     "principal_coordinates",
     "ridge_loo",
     "year_probe",
+    "kernel_probe",
+    "projection_probe",
     "CircleFit",
     "fit_circle",
     "cyclic_adjacency",

@@ -30,6 +30,7 @@ import numpy as np
 from .._core.errors import CoocError, InputDataError, MissingDependencyError
 from .._core.io import atomic_write_json, atomic_write_text, file_checksum, load_json
 from .._core.params import OneOf, validate
+from .trees import tree_distances
 
 APT_HINT = "apt-get install wordnet-base"
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
@@ -456,6 +457,10 @@ class Hierarchy:
         keep = np.array([w is not None for w in self.words])
         parent, kept = contract(self.parent, keep)
         return Hierarchy([self.names[i] for i in kept], parent, [self.words[i] for i in kept])
+
+    def distances(self) -> np.ndarray:
+        """Tree distance (edges on the path) between every two nodes, shape (n, n); inf across roots."""
+        return tree_distances(self.parent)
 
     def edges(self) -> list[tuple[str, str]]:
         """(child, parent) names of every tree edge."""

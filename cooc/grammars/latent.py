@@ -16,6 +16,24 @@ exactly. ``J`` depends on the words only through their latent distance whenever 
 states are spread uniformly (translation symmetry); on the circle with words and states
 on one regular grid the latent block is circulant, so its eigenvectors are Fourier modes
 and its eigenvalues the discrete cosine transform of its first row.
+
+**Root-kernel models** (:meth:`LatentVariableModel.root_kernel`). To test a claim about a
+given M* kernel (the months' circular exponential, the years' Toeplitz exponential), the
+model must produce that kernel, not a transform of it: with an emission ``K(d)`` the
+co-occurrence is the autoconvolution of ``K`` (seen through M*'s nonlinearity), a smoother
+kernel than ``K``. The root-kernel model is built backwards from the wanted M* block
+``T = amp * k(d) + c`` (docs/science.md, section 4): M* = 2 (M - 1) / (M + 1) fixes the block
+``A = (2 + T) / (2 - T)`` of M = P_ij / (P_i P_j); a latent law ``q`` with ``A q = 1`` (every
+row of M averages to 1 under the latent law, which any joint must satisfy) and
+``1^T q = 1`` exists for exactly one offset ``c``, found by root search. With
+``B = diag(q) A diag(q)`` and ``R`` its symmetric square root, states sit at the word
+positions, state ``z`` has probability ``(1^T R[:, z])^2`` and emits word ``i`` with
+probability ``R[i, z] / 1^T R[:, z]``. Then ``sum_z pi_z E_z E_z^T = R R^T = B``, so the model's
+M block is ``A`` and its M* block is ``T`` exactly (to rounding). ``R`` must be non-negative:
+it is for an exponential kernel on a line or on a circle grid and on a fine enough plane
+grid; a kernel too wide for its grid is refused. On an open line or plane the latent law
+``q`` is not uniform: words near the boundary are more frequent (they have fewer
+neighbours to share the co-occurrence with); on a circle grid it is uniform.
 """
 
 from __future__ import annotations
@@ -24,6 +42,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
@@ -73,6 +92,11 @@ class LatentVariableModel:
         fillers are ``f0, f1, ...``.
     layout_seed : int
         Seed of the random plane layout.
+    emission : array-like of shape (S, N), optional
+        Given emission weights ``E[z, i]`` (rows are normalised); ``kernel`` and ``scale`` are
+        then unused. :meth:`root_kernel` builds one.
+    state_weights : array-like of shape (S,), optional
+        Probability of each latent state (normalised); default uniform.
 
     Attributes
     ----------
@@ -80,6 +104,10 @@ class LatentVariableModel:
     states : ndarray of shape (S,) or (S, 2)
     emission : ndarray of shape (S, N)
         ``E[z, i]``, rows sum to 1.
+    state_probs : ndarray of shape (S,)
+        ``pi_z``, the probability of each state (uniform unless ``state_weights`` was given).
+    target_mstar : ndarray of shape (N, N) or None
+        The exact M* block of the latent words for a :meth:`root_kernel` model, else None.
     filler_probs : ndarray of shape (F,)
     words : list of str, length V = N + F
     """
@@ -112,6 +140,8 @@ class LatentVariableModel:
         doc_length: int = 20,
         words: Sequence[str] | None = None,
         layout_seed: int = 0,
+        emission: Any = None,
+        state_weights: Any = None,
     ):
         validate(
             dict(
@@ -144,7 +174,11 @@ class LatentVariableModel:
         self.period = float(period) if period is not None else float(n_words)
         self.positions = self._layout(positions, "positions", self.n_words)
         self.states = self.positions.copy() if states is None else self._layout(states, "states", None)
-        self.emission = self._emission()
+        self.emission = self._emission() if emission is None else self._given_emission(emission)
+        self.state_probs = self._state_probs(state_weights)
+        self.kernel_given = emission is not None
+        self.target_mstar: np.ndarray | None = None
+        self.mstar_offset = 0.0
         ranks = np.arange(1, self.n_fillers + 1, dtype=np.float64)
         self.filler_probs = ranks**-self.filler_exponent / np.sum(ranks**-self.filler_exponent) if n_fillers else ranks
         names = [f"{PREFIX[geometry]}{i}" for i in range(self.n_words)] if words is None else [str(w) for w in words]
@@ -154,6 +188,8 @@ class LatentVariableModel:
 
     def _layout(self, given: Any, name: str, n: int | None) -> np.ndarray:
         if given is None:
+            if n is None:
+                raise InvalidParameterError(f"parameter {name!r} must be given.")
             if self.geometry == "plane":
                 return np.random.default_rng(self.layout_seed).random((n, 2))
             return np.arange(n, dtype=np.float64)
@@ -167,9 +203,34 @@ class LatentVariableModel:
             )
         return arr
 
+    def _given_emission(self, given: Any) -> np.ndarray:
+        E = np.asarray(given, dtype=np.float64)
+        if E.shape != (len(self.states), self.n_words) or not np.isfinite(E).all() or (E < 0).any():
+            raise InvalidParameterError(
+                f"parameter 'emission' must hold finite non-negative weights of shape "
+                f"({len(self.states)}, {self.n_words}) (states, words), got shape {E.shape}."
+            )
+        sums = E.sum(axis=1, keepdims=True)
+        if (sums <= 0).any():
+            raise InvalidParameterError("parameter 'emission': every state must emit some word.")
+        return E / sums
+
+    def _state_probs(self, given: Any) -> np.ndarray:
+        S = len(self.states)
+        if given is None:
+            return np.full(S, 1.0 / S)
+        w = np.asarray(given, dtype=np.float64)
+        if w.shape != (S,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise InvalidParameterError(
+                f"parameter 'state_weights' must be {S} finite non-negative weights, not all zero, got shape {w.shape}."
+            )
+        return w / w.sum()
+
     def params(self) -> dict[str, Any]:
         """The scalar parameters (positions and states excepted)."""
         kernel = self.kernel if isinstance(self.kernel, str) else getattr(self.kernel, "__name__", "callable")
+        if self.target_mstar is not None:
+            kernel = "root-kernel"
         return dict(
             n_words=self.n_words,
             geometry=self.geometry,
@@ -227,12 +288,18 @@ class LatentVariableModel:
 
     def unigram(self) -> np.ndarray:
         """Exact unigram distribution, shape (V,)."""
-        return self.word_given_state().mean(axis=0)
+        p = self.word_given_state()
+        return p.mean(axis=0) if self._uniform_states() else self.state_probs @ p
+
+    def _uniform_states(self) -> bool:
+        return bool(np.all(self.state_probs == self.state_probs[0]))
 
     def joint(self) -> np.ndarray:
         """Exact joint of two tokens of one document, shape (V, V), summing to 1."""
         p = self.word_given_state()
-        return p.T @ p / p.shape[0]
+        if self._uniform_states():  # the plain mean: bit for bit what a uniform model always gave
+            return p.T @ p / p.shape[0]
+        return (p.T * self.state_probs) @ p
 
     def latent_block(self, target: str = "joint") -> np.ndarray:
         """Exact N x N block between latent words: ``"joint"``, ``"m"`` (P_ij / P_i P_j) or ``"pmi"`` (log m)."""
@@ -258,8 +325,14 @@ class LatentVariableModel:
         pos = np.sort(np.mod(self.positions, self.period))
         states = np.sort(np.mod(self.states, self.period))
         step = self.period / len(self.states)
+        if self.kernel_given:  # an arbitrary emission: check the block itself
+            block = self.latent_block("joint")
+            shift = (np.arange(self.n_words)[None, :] - np.arange(self.n_words)[:, None]) % self.n_words
+            if not np.allclose(block, block[0][shift], rtol=1e-10, atol=0):
+                return False
         return (
-            len(self.states) % self.n_words == 0
+            np.allclose(self.state_probs, self.state_probs[0])
+            and len(self.states) % self.n_words == 0
             and np.allclose(np.mod(self.positions, self.period), grid)
             and np.allclose(states, np.arange(len(self.states)) * step)
             and np.allclose(pos, grid)
@@ -281,6 +354,112 @@ class LatentVariableModel:
         first_row = self.latent_block(target)[0]
         return circulant_eigenvalues(first_row), fourier_modes(self.n_words)
 
+    # -- the root-kernel model ----------------------------------------------------------------
+    @classmethod
+    def root_kernel(
+        cls,
+        n_words: int | None = None,
+        geometry: str = "circle",
+        *,
+        positions: Any = None,
+        period: float | None = None,
+        kernel: str | Callable[[np.ndarray], np.ndarray] = "exponential",
+        scale: float = 1.0,
+        amp: float = 0.5,
+        images: int = 2,
+        **kwargs: Any,
+    ) -> LatentVariableModel:
+        """A model whose latent words' M* block is exactly ``amp * k(d) + c`` (see the module docstring).
+
+        Parameters
+        ----------
+        n_words : int, optional
+            Number of latent words (default: the number of ``positions``).
+        geometry : {"circle", "line", "plane"}
+        positions : array-like, optional
+            Word positions (default: the grid 0..N-1 on a circle or a line). A plane needs a
+            regular enough layout (a grid): on random points the latent law can come out negative.
+        period : float, optional
+            Circumference of the circle (default N).
+        kernel : "exponential", "gaussian" or callable
+            ``k(d)``; a callable takes distances and returns values.
+        scale : float
+            Length scale of the named kernels.
+        amp : float in (0, 2)
+            Amplitude of the M* kernel.
+        images : int
+            On a circle, ``k`` is summed over this many periodic images on each side
+            (``sum_{n=-images..images} k(|x - P n|)``, the papers' months kernel with 2).
+        **kwargs
+            Passed to the constructor (``words``, ``n_fillers``, ``latent_fraction``, ``doc_length``...).
+
+        Returns
+        -------
+        LatentVariableModel
+            With ``target_mstar`` (N, N) set to the exact M* block and ``mstar_offset`` to ``c``.
+
+        Raises
+        ------
+        InvalidParameterError
+            When no non-negative emission produces the kernel (too wide for the grid, or ``amp``
+            too large).
+        """
+        validate(
+            {"amp": amp, "images": images},
+            {"amp": Interval(float, 0, 2, "neither"), "images": Interval(int, 0, 50)},
+            "LatentVariableModel.root_kernel",
+        )
+        shape = cls(
+            n_words if n_words is not None else len(np.asarray(positions)),
+            geometry,
+            positions=positions,
+            period=period,
+            kernel=kernel,
+            scale=scale,
+            **{k: v for k, v in kwargs.items() if k in ("words", "layout_seed")},
+            n_fillers=1,
+            latent_fraction=0.5,
+        )
+        T = amp * shape._kernel_matrix(images)
+        offset, q = _consistent_offset(T)
+        A = (2 + T + offset) / (2 - T - offset)
+        w, U = np.linalg.eigh(q[:, None] * A * q[None, :])
+        if w.min() < -1e-12 * w.max():
+            raise InvalidParameterError(
+                f"root_kernel: the kernel (amp {amp}, scale {scale}) gives an indefinite co-occurrence block; "
+                "lower 'amp' or 'scale'."
+            )
+        R = (U * np.sqrt(np.clip(w, 0.0, None))) @ U.T
+        if R.min() < -1e-9 * R.max():
+            raise InvalidParameterError(
+                f"root_kernel: no non-negative emission gives this kernel (scale {scale} is too wide for the "
+                "positions' grid, or 'amp' too large); use a finer grid, a smaller 'scale' or 'amp'."
+            )
+        R = np.clip(R, 0.0, None)
+        mass = R.sum(axis=0)
+        model = cls(
+            shape.n_words,
+            geometry,
+            positions=shape.positions,
+            period=shape.period,
+            kernel=kernel,
+            scale=scale,
+            emission=(R / mass).T,
+            state_weights=mass**2,
+            **kwargs,
+        )
+        model.target_mstar = T + offset
+        model.mstar_offset = float(offset)
+        return model
+
+    def _kernel_matrix(self, images: int) -> np.ndarray:
+        """``k`` of the distances between latent words (on a circle, summed over periodic images)."""
+        if self.geometry != "circle":
+            return self.kernel_values(self.word_distances())
+        d = self.word_distances()  # in [0, P/2]: the images -n..n then sit symmetrically about the pair
+        shifts = self.period * np.arange(-images, images + 1)
+        return np.sum([self.kernel_values(np.abs(d - s)) for s in shifts], axis=0)
+
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, n_docs: int, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw documents.
@@ -295,7 +474,11 @@ class LatentVariableModel:
         validate({"n_docs": n_docs}, {"n_docs": Interval(int, 1, None)}, "sample")
         rng = numpy_rng(seed)
         shape = (n_docs, self.doc_length)
-        states = rng.integers(0, len(self.states), size=n_docs)
+        if self._uniform_states():
+            states = rng.integers(0, len(self.states), size=n_docs)
+        else:
+            cum = np.cumsum(self.state_probs)
+            states = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n_docs), side="right"), len(cum) - 1)
         is_latent = rng.random(shape) < self.latent_fraction
         u = rng.random(shape)
         rows = np.broadcast_to(states[:, None], shape)
@@ -305,6 +488,33 @@ class LatentVariableModel:
             fillers = self.n_words + np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), self.n_fillers - 1)
             latent = np.where(is_latent, latent, fillers)
         return latent.astype(np.int32), states
+
+
+def _consistent_offset(T: np.ndarray) -> tuple[float, np.ndarray]:
+    """The offset c for which the M block of M* = T + c admits a latent law, and that law.
+
+    A joint's M block satisfies ``A q = 1`` with ``q`` the latent law (rows of M average to 1
+    under it); ``q = A^-1 1`` must also sum to 1, which fixes ``c`` (``1^T A(c)^-1 1`` falls
+    from above 1 to below it as ``c`` grows). Returns ``(c, q)``.
+    """
+    ones = np.ones(len(T))
+
+    def excess(c: float) -> float:
+        return float(ones @ np.linalg.solve((2 + T + c) / (2 - T - c), ones)) - 1.0
+
+    lo, hi = -2.0 - T.min(), 2.0 - T.max()
+    span = hi - lo
+    a, b = lo + 1e-9 * span, hi - 1e-9 * span
+    if not (excess(a) > 0 > excess(b)):
+        raise InvalidParameterError("root_kernel: no offset makes this kernel the M* block of a latent model.")
+    c = optimize.brentq(excess, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+    q = np.linalg.solve((2 + T + c) / (2 - T - c), ones)
+    if q.min() <= 0:
+        raise InvalidParameterError(
+            "root_kernel: the kernel needs a negative word frequency (too wide for the positions' grid); "
+            "use a finer grid or a smaller 'scale'."
+        )
+    return float(c), q
 
 
 def fourier_modes(n: int) -> np.ndarray:

@@ -34,3 +34,20 @@ def finish(fig: Any, path: str | os.PathLike | None = None, dpi: int = 120) -> A
 def saved(fig: Any) -> None:
     """Close a figure that has been written to disk, so long jobs and test runs do not pile figures up."""
     pyplot().close(fig)
+
+
+def tidy_log_axis(ax: Any, which: str = "both") -> None:
+    """Label a log axis at 1, 2, 5 x 10^k (only 10^k when it spans more than three decades), plainly, with
+    no minor labels: matplotlib's default labels every minor tick of a short log axis, and they overlap."""
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for name in ("x", "y") if which == "both" else (which,):
+        axis = getattr(ax, f"{name}axis")
+        if getattr(ax, f"get_{name}scale")() != "log":
+            continue
+        lo, hi = sorted(getattr(ax, f"get_{name}lim")())
+        decades = np.log10(hi / lo) if lo > 0 else 10
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())

@@ -8,7 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from . import finish, pyplot
+from . import finish, pyplot, tidy_log_axis
+
+#: A qualitative colour map with 20 distinct colours: one per analogy family (Mikolov's file has 14).
+FAMILY_COLORS = "tab20"
 
 
 def plot_accuracy_vs_k(
@@ -17,6 +20,8 @@ def plot_accuracy_vs_k(
     title: str = "Analogy accuracy against K",
     families: bool = False,
     logx: bool = True,
+    marks: Mapping[int, str] | None = None,
+    chance: float | None = None,
 ) -> Any:
     """Accuracy against the number K of eigenvectors, one line per curve.
 
@@ -26,9 +31,14 @@ def plot_accuracy_vs_k(
     path : path, optional
         Where to save the PNG.
     families : bool
-        Also draw each family's curve (thin lines) for a single curve.
+        Also draw each family's curve (thin lines) for a single curve, each in its own colour
+        (:data:`FAMILY_COLORS`) and labelled with its number of questions.
     logx : bool
         Logarithmic K axis.
+    marks : dict of int to str, optional
+        Vertical markers at these K, labelled (the theory's K = d and d + 1).
+    chance : float, optional
+        The accuracy of guessing (a fraction), drawn as a dotted line.
 
     Returns
     -------
@@ -38,8 +48,9 @@ def plot_accuracy_vs_k(
     if not isinstance(curves, Mapping):
         curves = {curves.label or "accuracy": curves}
     per_family = families and len(curves) == 1
-    fig, ax = plt.subplots(figsize=(9.0 if per_family else 6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(9.6 if per_family else 6.4, 4.4))
     for label, curve in curves.items():
+        best_k, best = curve.best
         ax.plot(
             curve.ks,
             100 * curve.accuracy,
@@ -47,13 +58,22 @@ def plot_accuracy_vs_k(
             ms=3,
             lw=2.2,
             color="black" if per_family else None,
-            label=f"{label} (all)" if per_family else label,
+            label=f"{label} (all{_questions(curve)}; best {best:.0%} at K = {best_k})",
         )
         if per_family:
-            for name, acc in curve.per_family.items():
-                ax.plot(curve.ks, 100 * acc, lw=0.8, alpha=0.6, label=name)
+            colors = plt.get_cmap(FAMILY_COLORS).colors
+            last = curve.results[-1]
+            for i, (name, acc) in enumerate(curve.per_family.items()):
+                n = last.family(name).total
+                ax.plot(curve.ks, 100 * acc, lw=1.1, color=colors[i % len(colors)], label=f"{name} ({n} questions)")
+    for k, text in (marks or {}).items():
+        ax.axvline(k, color="0.5", ls=":", lw=1)
+        ax.text(k, 3, text, rotation=90, ha="right", va="bottom", fontsize=7, color="0.3")
+    if chance is not None:
+        ax.axhline(100 * chance, color="0.6", ls="--", lw=0.8, label=f"chance ({100 * chance:.2g}%)")
     if logx:
         ax.set_xscale("log")
+        tidy_log_axis(ax, "x")
     ax.set_xlabel("K (eigenvectors kept)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, 102)
@@ -64,6 +84,11 @@ def plot_accuracy_vs_k(
     else:
         ax.legend(fontsize=8)
     return finish(fig, path)
+
+
+def _questions(curve: Any) -> str:
+    total = curve.results[-1].total if curve.results else 0
+    return f", {total} questions" if total else ""
 
 
 def plot_family_accuracy(

@@ -49,3 +49,21 @@ def test_places_report_needs_six_places_to_cross_validate(states):
     emb = Embedding(np.eye(5), list(five.words))
     with pytest.raises(InputDataError, match="only 5 of the 51 us_states.*at least 6 are needed"):
         places_report(emb)
+
+
+def test_places_report_nulls(states):
+    # the 49 contiguous states and DC (Alaska and Hawaii would ruin R^2, see above)
+    lower = states.take([i for i, w in enumerate(states.words) if w not in ("alaska", "hawaii")])
+    block = np.exp(-P.distance_matrix_km(lower.lat, lower.lon) / 600)
+    emb = Embedding(eigen_embed(block, 49), list(lower.words))
+    report = places_report(emb, "us_states", n_components=20, n_null=20)
+    assert report.probe.r2_lat > 0.8 and report.probe.r2_lon > 0.8
+    d = report.as_dict()
+    # shuffled coordinates: the probe explains nothing held out; the real probe is above every shuffle
+    assert d["probe_null"]["r2_lat_null_95"] < 0.2 and d["probe_null"]["r2_lon_null_95"] < 0.2
+    assert d["probe_p_value"] == pytest.approx(1 / 21)
+    # shuffled labels: the kernel fit explains nothing; the profile falls with distance, its null is flat
+    assert d["distance_kernel_r2_null_95"] < 0.1 < 0.99 < d["distance_kernel"]["r2"]
+    assert d["distance_kernel_r2_scan"] == pytest.approx(d["distance_kernel"]["r2"], abs=0.01)  # the fast scan
+    prof = report.profile
+    assert np.all(np.diff(prof.mean) < 0) and np.ptp(prof.null_mean) < 0.2 * np.ptp(prof.mean)

@@ -126,3 +126,83 @@ def test_removal_experiment_folds_case_of_capitalised_families():
     assert np.array_equal(
         np.array([r[1:] for r in result.rows()]), np.array([r[1:] for r in same.rows()]), equal_nan=True
     )
+
+
+# -- sentence removal: the symmetry paper's perturbation -------------------------------------------------
+MONTHS = "january february march april may june july august september october november december".split()
+YEARS = [str(y) for y in range(1900, 2021)]
+
+
+def all_pairs(words):
+    return [(a, b) for i, a in enumerate(words) for b in words[i + 1 :]]
+
+
+def test_split_sentences():
+    from cooc.experiments.removal import split_sentences
+
+    text = 'It rained in May 1945. In June, it did not! Was it 3.5 km? "Yes." He left.\nA new line'
+    assert split_sentences(text) == [
+        "It rained in May 1945.",
+        "In June, it did not!",
+        "Was it 3.5 km?",
+        '"Yes.',
+        "He left.",
+        "A new line",
+    ]
+
+
+def test_sentence_removal_joins_the_kept_sentences_of_each_text(tmp_path):
+    from cooc.experiments.removal import join_documents, sentence_corpus
+
+    texts = [
+        "In January and March it rained. In May it was dry.",
+        "The war began in 1914. It ended in 1918, not 1917.\nJune came.",
+        "Nothing happened in April 1990 and May 1991.",
+    ]
+    corpus = sentence_corpus(texts, tmp_path / "s")
+    assert corpus.n_docs == 6 and corpus.extra("document").tolist() == [0, 0, 1, 1, 1, 2]
+    words = lambda c: [[c.vocab.words[i] for i in d] for d in c.documents()]  # noqa: E731
+    joined, stats = join_documents(corpus, tmp_path / "j")
+    assert words(joined) == [
+        "in january and march it rained in may it was dry".split(),
+        "the war began in 1914 it ended in 1918 not 1917 june came".split(),
+        "nothing happened in april 1990 and may 1991".split(),
+    ]
+    assert stats.docs_dropped == 0 and joined.vocab.words == corpus.vocab.words
+    no_months, stats = filter_corpus(corpus, all_pairs(MONTHS), tmp_path / "m", groups="document")
+    assert words(no_months) == [
+        "in may it was dry".split(),
+        "the war began in 1914 it ended in 1918 not 1917 june came".split(),
+    ]
+    assert (stats.docs_kept, stats.docs_dropped) == (4, 2)
+    no_years, _ = filter_corpus(corpus, all_pairs(YEARS), tmp_path / "y", groups="document")
+    assert words(no_years)[1] == "the war began in 1914 june came".split()
+    with pytest.raises(InputDataError, match="'groups' must give a non-decreasing group"):
+        filter_corpus(corpus, all_pairs(MONTHS), tmp_path / "bad", groups=[2, 1, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("family", ["months", "years"])
+def test_sentence_removal_leaves_no_unit_with_two_words_of_the_family(tmp_path, family):
+    from cooc.count import count_cooccurrences
+    from cooc.grammars.latent import LatentVariableModel
+
+    words = MONTHS if family == "months" else YEARS
+    n = len(words)
+    model = LatentVariableModel(
+        n, "circle" if family == "months" else "line", scale=2.0, words=words, n_fillers=20,
+        latent_fraction=0.1, doc_length=12,
+    )  # fmt: skip
+    tokens, _ = model.sample(4000, seed=0)
+    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=model.vocab_size))
+    with CorpusWriter(tmp_path / "c", vocab, {"kind": "test"}) as w:
+        w.add_documents(tokens.ravel(), np.arange(0, tokens.size + 1, tokens.shape[1]))
+    corpus = w.close()
+    distinct = np.array([len(set(d[d < n].tolist())) for d in tokens])
+    filtered, stats = filter_corpus(corpus, all_pairs(words), tmp_path / "f")
+    kept = list(filtered.documents())
+    assert all(len(set(d[d < n].tolist())) <= 1 for d in kept)  # no unit left with two family words
+    assert stats.docs_dropped == int(np.sum(distinct >= 2)) > 0 and len(kept) == int(np.sum(distinct <= 1))
+    counts = count_cooccurrences(filtered, window=11, weighting="uniform", progress=False).counts.toarray()
+    family_ids = [filtered.vocab[x] for x in words]
+    block = counts[np.ix_(family_ids, family_ids)]
+    assert np.all(block[~np.eye(n, dtype=bool)] == 0)  # the family's pairs never co-occur any more

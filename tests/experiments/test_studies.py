@@ -120,6 +120,39 @@ def test_cli_list_and_run(stub_dir, tmp_path):
     assert two.exit_code == 1 and "--out names one folder" in two.output
 
 
+CACHING = """# %% [markdown]
+# # A stand-in study that caches
+#
+# Writes intermediate data to its cache and reports where the cache is.
+
+# %%
+import os
+import sys
+from _shared import _cache_root, start
+study = start("cacher")
+(study.work("data") / "x.txt").parent.mkdir(parents=True, exist_ok=True)
+(study.work("data") / "x.txt").write_text("cached")
+study.save({"cache": str(study.cache), "root": str(_cache_root()), "bytecode": sys.dont_write_bytecode,
+            "numba": os.environ.get("NUMBA_CACHE_DIR")})
+"""
+
+
+def test_a_study_with_out_caches_under_out_and_writes_nothing_beside_itself(stub_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("COOC_ANALYSES_CACHE", raising=False)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    (stub_dir / "cacher.py").write_text(CACHING)
+    before = sorted(p.relative_to(stub_dir) for p in stub_dir.rglob("*"))
+    out = tmp_path / "elsewhere"
+    run = run_study("cacher", out=out, directory=stub_dir, capture=True)
+    r = run.results["results"]
+    assert r["cache"] == r["root"] == str(out / "_cache") and (out / "_cache" / "cacher" / "data" / "x.txt").is_file()
+    assert r["bytecode"] is True and r["numba"].endswith("numba") and not r["numba"].startswith(str(stub_dir))
+    assert sorted(p.relative_to(stub_dir) for p in stub_dir.rglob("*")) == before  # no __pycache__ beside _shared.py
+    monkeypatch.setenv("COOC_ANALYSES_CACHE", str(tmp_path / "shared"))
+    again = run_study("cacher", out=tmp_path / "third", directory=stub_dir, capture=True)
+    assert again.results["results"]["cache"] == str(tmp_path / "shared")
+
+
 def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):
     sys.path.insert(0, str(ANALYSES))
     try:
@@ -134,6 +167,22 @@ def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):
 
 
 # -- every study at its default size, numbers against the theory ---------------------------------------
+def checkout_state() -> str | None:
+    """``git status --porcelain --ignored`` of the checkout (ignored files included), None outside git."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored"], cwd=ANALYSES.parent, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+CHECKOUT_CHANGES: dict[str, tuple[str | None, str | None]] = {}
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """Runs each study once (on first use) into a temporary folder; returns its ``results`` section."""
@@ -141,13 +190,25 @@ def results(tmp_path_factory):
 
     def get(name: str) -> dict:
         if name not in done:
+            before = checkout_state()
             run = run_study(name, out=tmp_path_factory.mktemp(name), capture=True, timeout=900)
+            CHECKOUT_CHANGES[name] = (before, checkout_state())
             assert len(run.figures) >= 2 and all(f.stat().st_size > 0 for f in run.figures)
             print(f"{name}: {run.seconds:.0f} s")
             done[name] = run.results["results"]
         return done[name]
 
     return get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["analogies", "symmetry", "hypernymy"])
+def test_a_study_run_with_out_leaves_the_checkout_unchanged(results, name):
+    results(name)
+    before, after = CHECKOUT_CHANGES[name]
+    if before is None:
+        pytest.skip("not a git checkout")
+    assert after == before, f"{name} wrote into the checkout:\n{after}"
 
 
 @pytest.mark.slow
@@ -176,6 +237,13 @@ def test_analogies_study(results):
     assert max(curves["log M"]["accuracy"]) > max(curves["M"]["accuracy"])
     assert curves["log M"]["accuracy"][-1] > curves["log M"]["accuracy"][0] + 0.1
     assert 0 <= wiki["removal"]["block"] <= 1 and wiki["removal"]["questions"] > 0
+    # sentence removal takes out a few sentences, not half the corpus, and the family keeps most of its answers
+    removal = wiki["removal"]
+    assert removal["unit"] == "sentence" and 0 < removal["units_dropped"] < 0.05 * removal["units_kept"]
+    assert removal["corpus"] > 0.5 * removal["baseline"]
+    assert {"claim", "paper", "paper_source", "ours", "reproduced_at_default", "needs_full"} <= set(
+        r["papers_vs_ours"][0]
+    )
 
 
 @pytest.mark.slow
@@ -184,9 +252,10 @@ def test_symmetry_study(results):
     latent = r["latent_months"]
     sigma0 = latent["sigma_generating"]
     exact, sampled = latent["exact"], latent["sampled"]
-    # the months' M* block is the circular kernel with the generating sigma (up to M*'s O(coupling) bias)
-    assert exact["kernel"]["r2"] > 0.999 and abs(exact["kernel"]["sigma"] / sigma0 - 1) < 0.1
-    assert abs(sampled["kernel"]["sigma"] - exact["kernel"]["sigma"]) < 3 * sampled["kernel"]["sigma_stderr"] + 0.05
+    # the root-kernel model: the months' M* block is the generating kernel itself, so the fit returns sigma0
+    assert latent["exact_block_minus_kernel"] < 1e-12
+    assert exact["kernel"]["r2"] > 1 - 1e-9 and exact["kernel"]["sigma"] == pytest.approx(sigma0, rel=1e-5)
+    assert abs(sampled["kernel"]["sigma"] - sigma0) < 3 * sampled["kernel"]["sigma_stderr"]
     # and the months sit on a circle in calendar order
     for res in (exact, sampled):
         assert res["order"]["adjacency"] == 1.0 and res["order"]["alignment"] > 0.95
@@ -194,17 +263,36 @@ def test_symmetry_study(results):
     robust = r["latent_robustness"]
     assert robust["after"]["adjacency"] == 1.0
     helpers = robust["helpers"]
-    H = helpers["n_helpers"].index(2)
-    assert helpers["strongest"][H] < 0.2 and helpers["random"][H] > helpers["strongest"][H] + 0.2
-    assert helpers["strongest"][helpers["n_helpers"].index(8)] < 0.05
-    # the probe: the 1-D latent's error falls faster than the 2-D one's; the plane maps back
-    probe = r["latent_probe"]
-    assert probe["line"]["slope"] < -0.9 and probe["line"]["slope"] < probe["plane"]["slope"] < -0.3
-    assert probe["plane_map"]["r2_lat"] > 0.95 and probe["plane_map"]["r2_lon"] > 0.95
-    # the Wikipedia sample: every month present; years and states found (too few and too noisy for the theory)
+    H4, H8 = helpers["n_helpers"].index(4), helpers["n_helpers"].index(8)
+    assert helpers["strongest"][H4] < 0.2 and helpers["random"][H4] > helpers["strongest"][H4] + 0.15
+    assert helpers["strongest"][H8] < 0.05 < helpers["random"][H8]
+    # removing every sentence with two months: the circle survives through the other sentences of each document
+    removal = r["latent_sentence_removal"]["months"]
+    assert removal["units_dropped"] > 0.1 * (removal["units_dropped"] + removal["units_kept"])
+    assert removal["removed"]["alignment"] > 0.9 and removal["removed"]["adjacency"] >= 0.75
+    # the probe: the exact model's curve is its kernel's prediction; the exponent follows protocol and smoothness
+    line = r["latent_probe"]["line"]
+    assert line["exact_minus_predicted"] < 1e-9
+    assert line["slope_all_years"] == pytest.approx(-1.0, abs=0.05) and line["slope"] == pytest.approx(-0.75, abs=0.05)
+    assert line["slope_sampled_r_le_6"] == pytest.approx(line["slope_predicted_r_le_6"], abs=0.1)  # above its floor
+    exponents = r["latent_probe"]["exponents"]
+    order = ["exponential, scale 2", "exponential, scale 5", "exponential, scale 10", "Gaussian, scale 5"]
+    for protocol in ("all_years_least_squares", "ridge_60"):
+        slopes = [exponents[k][protocol] for k in order]
+        assert slopes == sorted(slopes, reverse=True)  # smoother (or wider) kernels fall faster
+    plane = r["latent_probe"]["plane"]
+    assert -0.6 < plane["slope"] < -0.35 and line["slope"] / plane["slope"] == pytest.approx(1.55, abs=0.3)
+    assert r["latent_probe"]["plane_map"]["r2_lat"] > 0.9 and r["latent_probe"]["plane_map"]["r2_lon"] > 0.9
+    # the Wikipedia sample: every month present; the exact blocks hold most years and some places, above their nulls
     wiki = r["wikipedia"]
-    assert wiki["months"]["order"]["adjacency"] >= 0 and wiki["years"]["in_vocabulary"] >= 20
-    assert wiki["us_states"]["in_vocabulary"] >= 10
+    assert wiki["months"]["order"]["adjacency"] >= 0 and wiki["years"]["in_vocabulary"] >= 100
+    assert max(wiki["years"]["error"]) < min(wiki["years"]["null"])
+    for kind in ("us_states", "world_cities"):
+        assert wiki["places"][kind]["in_vocabulary"] >= 20 and wiki["places"][kind]["probe_p_value"] < 0.05
+    assert wiki["removal"]["months"]["units_dropped"] > 0 and wiki["removal"]["years"]["units_dropped"] > 0
+    assert {"claim", "paper", "paper_source", "ours", "reproduced_at_default", "needs_full"} <= set(
+        r["papers_vs_ours"][0]
+    )
 
 
 @pytest.mark.slow
@@ -222,13 +310,20 @@ def test_hypernymy_study(results):
         assert t["area"] > t["area_shuffled"] + 0.1 and t["area"] > t["area_shuffled"] + 20 * t["area_se"]
     wordnet = r["wordnet"]
     if "skipped" in wordnet:
-        assert "wordnet-base" in wordnet["skipped"]
+        assert "wordnet-base" in wordnet["skipped"] and "skipped" in r["wordnet_profile"]
         pytest.skip("WordNet data absent: apt-get install wordnet-base")
     assert wordnet["subtrees"] > 100
+    # co-occurrence against tree distance: the nearest pairs co-occur more than shuffled words would
+    mstar = r["wordnet_profile"]["mstar"]
+    assert mstar["distance"][0] == 1 and mstar["mean"][0] > mstar["null_mean"][0] + 1.5 * mstar["null_std"][0]
+    assert mstar["mean"][0] > max(mstar["mean"][3:])  # and more than the far pairs
     theory = wordnet["taxonomy_model"]
     assert theory["area"] > theory["area_shuffled"] + 0.05
     wiki = wordnet["wikipedia"]
     assert wiki["area"] > max(wiki["area_shuffled"], wiki["area_words_shuffled_over_tree"]) + 10 * wiki["area_se"]
+    w2v = wordnet["word2vec"]
+    assert w2v["area"] > w2v["area_shuffled"] + 10 * w2v["area_se"]
+    assert len(r["papers_vs_ours"]) >= 3
 
 
 @pytest.mark.slow

@@ -136,3 +136,39 @@ def test_helper_words_restore_the_circle_and_fillers_do_not(months_and_helpers):
         lambda idx: target_block(cooc, [words[i] for i in idx]), ids, fillers, (1, 5, 20), S.ideal_shape(family), dim=10
     )
     assert np.all(unrelated.error > 0.4)
+
+
+# -- true sentence removal ---------------------------------------------------------------------------------
+def _sentence_corpus(model, n_docs, sentences, tmp_path):
+    """Documents of the model cut into ``sentences`` equal units; returns (tokens (n_docs, T), corpus, groups)."""
+    from cooc.corpus.store import CorpusWriter
+    from cooc.corpus.vocab import Vocabulary
+
+    tokens, _ = model.sample(n_docs, seed=0)
+    units = tokens.reshape(n_docs * sentences, -1)
+    vocab = Vocabulary(model.words, np.bincount(tokens.ravel(), minlength=model.vocab_size))
+    with CorpusWriter(tmp_path / "units", vocab, {"kind": "test"}) as w:
+        w.add_documents(units.ravel(), np.arange(0, units.size + 1, units.shape[1]))
+    return units, w.close(), np.repeat(np.arange(n_docs), sentences)
+
+
+def test_sentence_removal_of_months_keeps_the_circle_through_the_other_sentences(tmp_path):
+    from cooc.experiments.symmetry import family_removal
+
+    model = LatentVariableModel.root_kernel(
+        12, "circle", scale=2.0, amp=0.5, words=list(MONTHS.words), n_fillers=30, latent_fraction=0.15, doc_length=24
+    )
+    units, corpus, groups = _sentence_corpus(model, 8000, 3, tmp_path)
+    two_months = np.array([len(set(u[u < 12].tolist())) >= 2 for u in units])
+    params = dict(window=23, weighting="uniform")
+    result = family_removal(corpus, MONTHS, tmp_path / "work", count_params=params, groups=groups, dim=10)
+    assert result.pairs == 66 and result.filter_stats.docs_dropped == int(two_months.sum()) > 1000
+    # the months still share documents (not sentences): the circle survives the removal
+    assert result.orders["baseline"].scores["adjacency"] == 1.0 and result.orders["removed"].scores["adjacency"] == 1.0
+    # zeroing the whole block leaves nothing here (no helper words carry the latent): the circle is gone
+    assert result.orders["block"].scores["alignment"] < 0.5
+    # units that are whole documents: after removal the months never meet, and the circle is gone
+    alone = family_removal(corpus, MONTHS, tmp_path / "alone", count_params=dict(window=7, weighting="uniform"), dim=10)
+    assert alone.orders["baseline"].scores["alignment"] > 0.9
+    assert alone.orders["removed"].scores["alignment"] < 0.5
+    assert set(alone.as_dict()) >= {"baseline", "block", "removed", "units_dropped", "pairs"}

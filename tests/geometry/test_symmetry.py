@@ -192,19 +192,56 @@ def test_ridge_loo_matches_sklearn(rng):
     assert coef == pytest.approx(ref.coef_, rel=1e-8, abs=1e-10) and intercept == pytest.approx(ref.intercept_)
 
 
-def test_year_probe_line_decays_like_a_power_twice_as_fast_as_a_plane():
-    ranks = [1, 2, 3, 4, 6, 8, 11, 16]
-    line = LatentVariableModel(121, "line", scale=3.0, n_fillers=30)
-    curve = S.year_probe(latent_vectors(line, 60), np.arange(1900, 2021), ranks=ranks, n_splits=10, seed=1)
-    assert curve.error[0] > 0.3 and curve.error[-1] < 0.05
-    plane = LatentVariableModel(200, "plane", scale=0.25, n_fillers=30)
-    flat = S.year_probe(latent_vectors(plane, 60), plane.positions[:, 0], ranks=ranks, n_splits=10, n_train=120, seed=1)
-    slope_line, slope_plane = curve.slope(2, 16), flat.slope(2, 16)
-    # Theory: ~1/r for a 1D latent, ~1/sqrt(r) for 2D. The exact (noise-free) models decay
-    # faster (cosine-like modes: about r^-1.35 and r^-0.65 here), keeping the factor 2 between them.
-    assert -1.9 < slope_line < -0.9
-    assert -1.0 < slope_plane < -0.4
-    assert slope_line / slope_plane == pytest.approx(2.0, rel=0.3)
+def test_projection_probe_of_a_known_kernel_is_exact():
+    # K = sum_k lambda_k C_k C_k^T over the orthonormal DCT-II modes C_k(j) ~ cos(pi k (2j + 1) / 2n), lambda
+    # decreasing in k. The centred line y = j has DCT coefficients proportional to cos(t_k) / sin(t_k)^2,
+    # t_k = pi k / 2n, for odd k and 0 for even k, so least squares on the top r modes leaves exactly
+    # error(r)^2 = sum_{odd k > r} c_k^2 / sum_{odd k} c_k^2.
+    n = 41
+    j, k = np.arange(n), np.arange(n)
+    C = np.sqrt(2 / n) * np.cos(np.pi * np.outer(2 * j + 1, k) / (2 * n))
+    C[:, 0] = 1 / np.sqrt(n)
+    kernel = (C * (1.0 / (1.0 + k) ** 2)) @ C.T
+    ranks = np.arange(1, 21)
+    curve = S.kernel_probe(kernel, j.astype(float), ranks=ranks, protocol="all")
+    t = np.pi * k / (2 * n)
+    c2 = np.where(k % 2 == 1, (np.cos(t) / np.sin(np.where(k > 0, t, 1.0)) ** 2) ** 2, 0.0)
+    expected = np.sqrt([c2[r + 1 :].sum() / c2[1:].sum() for r in ranks])
+    np.testing.assert_allclose(curve.error, expected, rtol=1e-9, atol=1e-12)
+    assert curve.n_splits == 0 and np.all(curve.error_std == 0)
+    # the same kernel probed with ridge on random splits is the year probe of its eigen-embedding
+    ridge = S.kernel_probe(kernel, j.astype(float), ranks=[1, 3, 5], protocol="ridge", n_splits=5, n_train=25)
+    w, U = np.linalg.eigh(kernel)
+    direct = S.year_probe(U[:, ::-1] * np.sqrt(w[::-1]), j.astype(float), ranks=[1, 3, 5], n_splits=5, n_train=25)
+    np.testing.assert_allclose(ridge.error, direct.error, rtol=1e-9)
+
+
+def test_root_kernel_line_probe_is_the_kernels_prediction_and_its_exponent_depends_on_smoothness():
+    years = np.arange(1900, 2021)
+    line = LatentVariableModel.root_kernel(
+        geometry="line", positions=years, scale=5.0, amp=0.5, n_fillers=30, words=[str(y) for y in years]
+    )
+    vectors = latent_vectors(line, 60)
+    for protocol in ("all", "ridge"):
+        kw = {} if protocol == "all" else dict(n_splits=10, seed=1)
+        predicted = S.kernel_probe(line.target_mstar, years, protocol=protocol, dim=60, **kw)
+        measured = S.projection_probe(vectors, years) if protocol == "all" else S.year_probe(vectors, years, **kw)
+        np.testing.assert_allclose(measured.error, predicted.error, rtol=1e-6)
+    # the pure exponential: r^-1.0 by least squares on all years, r^-0.75 with 60 training years and ridge
+    d = np.abs(years[:, None] - years[None, :])
+    exp_all = S.kernel_probe(np.exp(-d / 5.0), years, protocol="all").slope(1, 30)
+    exp_ridge = S.kernel_probe(np.exp(-d / 5.0), years, protocol="ridge", n_splits=20).slope(1, 30)
+    assert exp_all == pytest.approx(-1.0, abs=0.05) and exp_ridge == pytest.approx(-0.75, abs=0.05)
+    # a smoother kernel (the exponential's autoconvolution) falls faster under both protocols
+    smooth = (1 + d / 5.0) * np.exp(-d / 5.0)
+    assert S.kernel_probe(smooth, years, protocol="all").slope(1, 30) < exp_all - 0.3
+    assert S.kernel_probe(smooth, years, protocol="ridge", n_splits=20).slope(1, 30) < exp_ridge - 0.3
+    # a plane (12 x 12 grid) falls about half as fast as the line
+    grid = np.arange(12) / 11
+    points = np.array([(a, b) for a in grid for b in grid])
+    plane = 0.5 * np.exp(-np.sqrt(((points[:, None] - points[None]) ** 2).sum(axis=2)) / 0.1)
+    plane_all = S.kernel_probe(plane, points[:, 0], protocol="all").slope(1, 30)
+    assert exp_all / plane_all == pytest.approx(1.75, abs=0.25)
 
 
 def test_year_probe_without_structure_stays_at_one(rng):
@@ -245,3 +282,24 @@ def test_procrustes_error_is_zero_for_similar_shapes_and_one_for_a_point(rng):
     R = np.linalg.qr(rng.normal(size=(2, 2)))[0]
     assert S.procrustes_error(A, 3 * A @ R + 1.5) == pytest.approx(0.0, abs=1e-12)
     assert S.procrustes_error(A, np.ones((10, 2))) == 1.0
+
+
+def test_distance_profile_by_hand_and_its_shuffled_null():
+    # four items on a line at 0, 1, 2, 4: pairs at distances 1 (x2), 2 (x2), 3, 4
+    x = np.array([0.0, 1.0, 2.0, 4.0])
+    D = np.abs(x[:, None] - x[None, :])
+    block = np.exp(-D)
+    prof = S.distance_profile(block, D, n_shuffles=0)
+    np.testing.assert_array_equal(prof.distance, [1, 2, 3, 4])
+    np.testing.assert_array_equal(prof.count, [2, 2, 1, 1])
+    np.testing.assert_allclose(prof.mean, np.exp(-np.array([1.0, 2, 3, 4])))
+    assert np.isnan(prof.null_mean).all()
+    # shuffling the labels: every class mean averages to the mean entry over all permutations
+    many = S.distance_profile(block, D, n_shuffles=4000, seed=1)
+    off = block[np.triu_indices(4, 1)].mean()
+    np.testing.assert_allclose(many.null_mean, off, rtol=0.03)
+    binned = S.distance_profile(block, D, bins=[0, 1.5, 5], n_shuffles=0)
+    np.testing.assert_allclose(binned.distance, [1.0, 2.75])  # mean distance in each bin
+    np.testing.assert_allclose(binned.mean, [np.exp(-1.0), np.mean(np.exp(-np.array([2.0, 2, 3, 4])))])
+    with pytest.raises(InvalidParameterError, match="must be n x n"):
+        S.distance_profile(block, D[:3, :3])

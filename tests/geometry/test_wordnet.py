@@ -198,3 +198,25 @@ def test_cached_tables_are_reused(wn_cache):
     again = W.noun_tables(cache=wn_cache)
     assert (wn_cache / "noun-hypernyms.tsv").stat().st_mtime_ns == stamp
     assert again.hypernyms == first.hypernyms and len(again.synsets) == 82115
+
+
+def test_tree_distance_on_a_hand_made_seven_node_tree():
+    # animal -> {mammal -> {dog, cat}, bird -> {sparrow}}, and a second root: rock
+    edges = [("mammal", "animal"), ("bird", "animal"), ("dog", "mammal"), ("cat", "mammal"), ("sparrow", "bird")]
+    tree = W.Hierarchy.from_edges(edges)
+    tree = W.Hierarchy(tree.names + ["rock"], np.append(tree.parent, -1), tree.words + ["rock"])
+    assert len(tree) == 7
+    D = tree.distances()
+    d = lambda a, b: D[tree.index(a), tree.index(b)]  # noqa: E731
+    assert d("dog", "dog") == 0 and d("dog", "mammal") == 1 and d("dog", "animal") == 2
+    assert d("dog", "cat") == 2 and d("dog", "bird") == 3 and d("dog", "sparrow") == 4 and d("cat", "sparrow") == 4
+    assert d("mammal", "bird") == 2 and d("sparrow", "animal") == 2
+    assert np.isinf(d("rock", "dog")) and np.isinf(d("animal", "rock")) and d("rock", "rock") == 0
+    np.testing.assert_array_equal(D, D.T)
+    # the same by brute force: depth(a) + depth(b) - 2 depth(lowest common ancestor)
+    depth = tree.depth()
+    for a in range(6):
+        for b in range(6):
+            pa, pb = tree.path(tree.names[a]), tree.path(tree.names[b])
+            lca = next(x for x in pa if x in pb)
+            assert D[a, b] == depth[a] + depth[b] - 2 * depth[tree.index(lca)]

@@ -126,3 +126,62 @@ def test_sampling_is_reproducible_and_states_uniform():
 def test_bad_parameters_are_refused(kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
         LatentVariableModel(12, **kwargs)
+
+
+# -- the root-kernel model: M* is the target kernel itself ---------------------------------------------
+def _mstar(model: LatentVariableModel) -> np.ndarray:
+    return Target("mstar", output="dense").fit(model.exact_cooccurrence()).matrix_[: model.n_words, : model.n_words]
+
+
+def test_root_kernel_line_model_has_the_target_kernel_as_its_mstar_block():
+    years = np.arange(1900, 2021)
+    model = LatentVariableModel.root_kernel(
+        geometry="line", positions=years, scale=5.0, amp=0.5, words=[str(y) for y in years], n_fillers=20
+    )
+    kernel = 0.5 * np.exp(-np.abs(years[:, None] - years[None, :]) / 5.0) + model.mstar_offset
+    np.testing.assert_allclose(model.target_mstar, kernel, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(_mstar(model), kernel, rtol=0, atol=1e-12)  # to rounding, diagonal included
+    assert -0.1 < model.mstar_offset < 0  # the one offset that admits a latent law
+    # an open line: the boundary years are the most frequent ones; the law is symmetric about the middle
+    p = model.unigram()[:121]
+    np.testing.assert_allclose(p, p[::-1], rtol=1e-9)
+    assert p[0] > 3 * p[60] and model.params()["kernel"] == "root-kernel"
+
+
+def test_root_kernel_circle_is_circulant_with_uniform_words():
+    model = LatentVariableModel.root_kernel(12, "circle", scale=2.0, amp=0.5, n_fillers=5)
+    x = np.minimum(np.arange(12), 12 - np.arange(12))
+    row = 0.5 * sum(np.exp(-np.abs(x - 12 * n) / 2.0) for n in range(-2, 3)) + model.mstar_offset
+    np.testing.assert_allclose(_mstar(model)[0], row, atol=1e-13)
+    assert model.is_circulant()
+    np.testing.assert_allclose(model.unigram()[:12], model.latent_fraction / 12, rtol=1e-12)
+    np.testing.assert_allclose(model.state_probs, 1 / 12, rtol=1e-12)
+
+
+def test_root_kernel_plane_grid_and_refusals():
+    grid = np.arange(8) / 7
+    points = np.array([(a, b) for a in grid for b in grid])
+    model = LatentVariableModel.root_kernel(geometry="plane", positions=points, scale=0.15, amp=0.5, n_fillers=3)
+    d = np.sqrt(((points[:, None] - points[None]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(_mstar(model), 0.5 * np.exp(-d / 0.15) + model.mstar_offset, atol=1e-12)
+    with pytest.raises(InvalidParameterError, match="root_kernel"):  # far too wide for an 8 x 8 grid
+        LatentVariableModel.root_kernel(geometry="plane", positions=points, scale=1.0, amp=0.5)
+    with pytest.raises(InvalidParameterError, match="'amp' must be a number in \\(0, 2\\)"):
+        LatentVariableModel.root_kernel(12, "circle", amp=2.5)
+
+
+def test_state_weights_drive_sampling_and_the_exact_joint():
+    weights = np.array([4.0, 1, 1, 1, 1, 1, 1, 2])
+    model = LatentVariableModel(8, "circle", scale=1.0, n_fillers=2, state_weights=weights)
+    np.testing.assert_allclose(model.state_probs, weights / 12)
+    assert not model.is_circulant()
+    p = model.word_given_state()
+    np.testing.assert_allclose(model.joint(), sum(w / 12 * np.outer(p[z], p[z]) for z, w in enumerate(weights)))
+    _, states = model.sample(24000, seed=0)
+    counts = np.bincount(states, minlength=8)
+    expected = 24000 * weights / 12
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
+    with pytest.raises(InvalidParameterError, match="'state_weights' must be 8 finite non-negative"):
+        LatentVariableModel(8, "circle", state_weights=np.ones(3))
+    with pytest.raises(InvalidParameterError, match="'emission' must hold finite non-negative"):
+        LatentVariableModel(8, "circle", emission=-np.ones((8, 8)))

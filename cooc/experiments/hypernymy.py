@@ -1,0 +1,92 @@
+"""Hypernymy experiments on counts: how co-occurrence falls with distance on a hypernym tree.
+
+The hypernymy paper (docs/science.md, section 5) starts from the observation that words
+closer on the WordNet hypernym tree co-occur more: M*_ij = f(d_ij) with
+f(x) = alpha exp(-beta x). :func:`tree_profile` measures it on any counts: the mean of a
+target's entries (the co-occurrence probability ``p``, M*) over the word pairs at each tree
+distance, the same means with the words shuffled over the tree's nodes (what the profile
+looks like when co-occurrence ignores the tree), and the exponential fitted to the pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import InputDataError
+from ..geometry.kernels import DistanceProfile, KernelFit, distance_profile, fit_exponential_kernel
+from ..geometry.trees import tree_distances
+from ..spectral.blocks import target_block
+
+
+@dataclass
+class TreeProfile:
+    """Targets against tree distance for the words of one tree.
+
+    Attributes
+    ----------
+    profiles : dict of str to DistanceProfile
+        One per target kind (mean entry per distance, and its shuffled-word null).
+    fits : dict of str to KernelFit
+        ``amp * exp(-d / sigma) (+ offset for M*)`` fitted to every pair (beta = 1 / sigma).
+    n_words : int
+    n_pairs : int
+        Pairs of words in the same tree (finite distance).
+    """
+
+    profiles: dict[str, DistanceProfile]
+    fits: dict[str, KernelFit]
+    n_words: int
+    n_pairs: int
+
+    def beta(self, kind: str) -> float:
+        """The fitted decay rate beta = 1 / sigma of ``kind``."""
+        return 1.0 / self.fits[kind].params["sigma"]
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"words": self.n_words, "pairs": self.n_pairs}
+        for kind, prof in self.profiles.items():
+            out[kind] = prof.as_dict() | {"fit": self.fits[kind].as_dict(), "beta": self.beta(kind)}
+        return out
+
+
+def tree_profile(
+    cooc: Any,
+    words: Sequence[str],
+    parent: np.ndarray,
+    kinds: Sequence[str] = ("p", "mstar"),
+    n_shuffles: int = 100,
+    seed: int = 0,
+) -> TreeProfile:
+    """Mean target entry against tree distance, with the shuffled-word null and the exponential fit.
+
+    Parameters
+    ----------
+    cooc : Cooccurrence
+    words : sequence of str, length n
+        The word of each tree node (all in the vocabulary).
+    parent : ndarray of shape (n,)
+        Tree parents, -1 for roots (pairs across roots are left out).
+    kinds : sequence of str
+        Target kinds (``"p"`` the co-occurrence probability P_ij, ``"m"``, ``"mstar"``, ...).
+    n_shuffles : int
+        Shuffles of the words over the nodes for the null.
+    """
+    words = list(words)
+    if len(words) != len(parent) or len(words) < 3:
+        raise InputDataError(f"tree_profile: {len(words)} words for {len(parent)} tree nodes (at least 3 needed).")
+    D = tree_distances(parent)
+    i, j = np.triu_indices(len(words), k=1)
+    finite = np.isfinite(D[i, j])
+    profiles, fits = {}, {}
+    for kind in kinds:
+        block = target_block(cooc, words, kind)
+        profiles[kind] = distance_profile(block, D, n_shuffles=n_shuffles, seed=seed)
+        fits[kind] = fit_exponential_kernel(D[i, j][finite], block[i, j][finite], offset=kind != "p", model="tree")
+    return TreeProfile(profiles, fits, len(words), int(finite.sum()))
+
+
+__all__ = ["TreeProfile", "tree_profile"]
