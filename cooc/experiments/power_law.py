@@ -8,6 +8,11 @@ productions, ``m`` large, and P beyond the hierarchical pre-asymptotic phase), s
 range is chosen on the curve (:func:`fit_learning_curve`): points where the error is
 between ``floor`` and ``ceiling`` times chance.
 
+With one level (``L = 1``) the theory is exact at finite ``m`` (:func:`memorization_error`):
+a sentence is one tuple, and a network that has seen it answers it. The curve bends down
+from the asymptotic power law once the rarest rules have been seen (at small ``a`` this
+happens early), so its slope over the fitted range is reported beside ``a / (1 + a)``.
+
 Training and test sentences are drawn i.i.d. from the grammar (with repeats: frequent
 sentences recur, which is the point of the model), test sentences independently of the
 training ones. The deep CNN (filter = stride = s, depth L) is trained for every (a, P, seed) in
