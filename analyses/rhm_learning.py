@@ -1,20 +1,21 @@
 # %% [markdown]
-# # Learning a hierarchical grammar: deep CNN against transformer and fully-connected net
+# # Learning a hierarchical grammar: P* ~ n_c m^L for the deep CNN, ~P_max for a shallow net
 #
 # Cagnetta, Petrini, Tomasini, Favero & Wyart (arXiv 2307.02129): a deep CNN whose
 # architecture matches the grammar's tree (depth L + 1, filter = stride = s) learns to
 # classify Random Hierarchy Model sentences from P* ~ n_c m^L examples, far fewer than the
-# P_max = n_c m^((s^L - 1)/(s - 1)) distinct sentences; models that do not exploit the
-# hierarchy (a shallow fully-connected net) need a number of examples that grows with
-# P_max. Learning curves of grammars with different (v, m, L) collapse when P is
-# divided by n_c m^L (docs/science.md, section 6).
+# P_max = n_c m^((s^L - 1)/(s - 1)) distinct sentences, while a shallow network (one hidden
+# layer) needs a number of examples that grows like P_max. P* is also where the CNN's hidden
+# representations become insensitive to exchanging synonyms (docs/science.md, section 6).
 #
-# **Sizes.** Default (CPU, torch with one thread): two tiny grammars, v = n_c = 8, s = 2
-# with (m, L) = (4, 2) and (2, 3) (n_c m^L = 128 and 64; P_max = 512 and 1,024), P from
-# 1/2 to 3 times n_c m^L, 2 seeds, 600 Adam steps, 128 test sentences. Measured: 45-61 s
-# on a 2-core machine shared with other jobs (load average 3-6). `--full` (GPU): three
-# grammars as in `benchmarks/rhm_curves.py`, P from 1/4 to 16 times n_c m^L, 3 seeds,
-# 3,000 steps, wider nets: the collapse plot.
+# **Sizes.** Default (CPU, one torch thread): five grammars with v = 8, s = 2, L = 3 and
+# (n_c, m) = (4, 2), (8, 2), (4, 3), (8, 3), (8, 4): n_c m^L from 32 to 512 (a factor 16)
+# while P_max runs from 512 to 131,072, so n_c m^L / P_max is at most 1/16. CNN (width 32)
+# at P = 1/2 to 8 n_c m^L, shallow net (width 128) at 1 to 16 n_c m^L (below P_max - n_test),
+# 2 seeds, 600 Adam steps, 256 test sentences; every network of the study is trained in one
+# batched ensemble. Measured: 31-58 s on a 2-core machine shared with other jobs (load
+# average 3-7; 31 s of CPU). `--full` (GPU): v = 16 and 32 grammars with n_c m^L from 1,024
+# to 16,384, 4 seeds, wider nets and 3,000 steps, and the small transformer beside them.
 #
 # Run `python analyses/rhm_learning.py [--full]` or `cooc analyses run rhm_learning
 # [--full]`; figures and `results.json` go to `analyses/out/rhm_learning/`.
@@ -24,108 +25,202 @@ import numpy as np
 import torch
 from _shared import start
 
-from cooc.plots.training import learning_curves, sample_complexity
-from cooc.train.grammar.curves import curve_table, learning_curve, summarize
-from cooc.train.grammar.data import grammar_from_spec, grammar_scale
+from cooc.experiments.rhm_complexity import rhm_sample_complexity
+from cooc.plots.grammar_studies import plot_scaling, plot_sensitivity, spread
+from cooc.plots.training import learning_curves
+from cooc.train.grammar.fits import crossing
 
 study = start("rhm_learning")
 SMALL = dict(
-    grammars=("rhm:v=8,n_c=8,m=4,s=2,L=2", "rhm:v=8,n_c=8,m=2,s=2,L=3"),
-    factors=(0.5, 1, 2, 3),
+    grammars=(
+        "rhm:v=8,n_c=4,m=2,s=2,L=3",
+        "rhm:v=8,n_c=8,m=2,s=2,L=3",
+        "rhm:v=8,n_c=4,m=3,s=2,L=3",
+        "rhm:v=8,n_c=8,m=3,s=2,L=3",
+        "rhm:v=8,n_c=8,m=4,s=2,L=3",
+    ),
+    factors=(0.5, 1, 2, 4, 8),
     seeds=2,
-    steps=600,
-    batch_size=32,
-    lr=3e-3,
-    n_test=128,
+    n_test=256,
+    cnn={"width": 32, "steps": 600, "batch_size": 64, "lr": 1e-2},
+    shallow={"width": 128, "steps": 600, "batch_size": 64, "lr": 3e-3, "factors": (1, 2, 4, 8, 16)},
     device="cpu",
     threads=1,
-    models={"cnn": {"width": 64}, "transformer": {"d_model": 32, "n_heads": 2}, "fc": {"width": 256}},
+    transformer=None,
 )
 FULL = dict(
     SMALL,
-    grammars=("rhm:v=8,n_c=8,m=4,s=2,L=3", "rhm:v=16,n_c=16,m=4,s=2,L=3", "rhm:v=8,n_c=8,m=2,s=2,L=4"),
-    factors=(0.25, 0.5, 1, 2, 4, 8, 16),
-    seeds=3,
-    steps=3000,
-    batch_size=256,
-    n_test=2000,
+    grammars=(
+        "rhm:v=16,n_c=16,m=4,s=2,L=3",
+        "rhm:v=16,n_c=16,m=6,s=2,L=3",
+        "rhm:v=16,n_c=16,m=8,s=2,L=3",
+        "rhm:v=32,n_c=32,m=4,s=2,L=3",
+        "rhm:v=32,n_c=32,m=8,s=2,L=3",
+    ),
+    factors=(0.25, 0.5, 1, 2, 4, 8),
+    seeds=4,
+    n_test=4096,
+    cnn={"width": 256, "steps": 3000, "batch_size": 256, "lr": 3e-3},
+    shallow={"width": 1024, "steps": 3000, "batch_size": 256, "lr": 1e-3, "factors": (1, 2, 4, 8, 16, 32)},
     device="auto",
     threads=None,
-    models={"cnn": {"width": 256}, "transformer": {"d_model": 128, "n_heads": 4}, "fc": {"width": 1024}},
+    transformer={"d_model": 128, "n_heads": 4, "steps": 3000},
 )
 CFG = FULL if study.full else SMALL
-# Tiny networks on a shared CPU run many times faster with one torch thread than with
-# several (each step is too small to split, and idle threads spin).
+# Tiny networks on a shared CPU run faster with one torch thread than with several.
 if CFG["threads"]:
     torch.set_num_threads(CFG["threads"])
-results = {"config": CFG, "curves": {}}
+results = {"config": CFG}
 
 # %% [markdown]
-# ## Learning curves
+# ## Learning curves of both networks on every grammar
 #
-# The three models on the first grammar, the CNN alone on the others. For each grammar
-# and model: a fresh network per training-set size P and seed, trained
-# on the first P sentences of the seed's pool until it fits them (or the step budget runs
-# out), then scored on held-out sentences. **Expected:** the CNN's test error falls below
-# 10% of chance around P ~ 2-3 n_c m^L for both grammars; the fully-connected net, blind
-# to the hierarchy, stays far above it at the same P (theory: it needs ~P_max). The small
-# transformer is behind too at these P; the prediction tested is the CNN's, so read its
-# curve as a measurement.
+# For each grammar, network, training-set size P and seed: a fresh network trained on the
+# first P distinct sentences of the seed's draw, scored on held-out sentences. **Expected:**
+# the CNN's error falls below 10% of chance at P of a few n_c m^L on every grammar, so the
+# curves collapse when P is divided by n_c m^L; the shallow net needs far more.
 
 # %%
-tables, curves, scales = [], {}, {}
-for spec in CFG["grammars"]:
-    grammar = grammar_from_spec(spec)
-    scale = grammar_scale(grammar)
-    samples = sorted({max(1, int(round(f * scale))) for f in CFG["factors"]})
-    # every model on the first grammar; the CNN alone on the others (for its collapse)
-    for model, kwargs in (CFG["models"] if spec == CFG["grammars"][0] else {"cnn": CFG["models"]["cnn"]}).items():
-        rows = learning_curve(
-            grammar,
-            model,
-            samples,
-            seeds=list(range(CFG["seeds"])),
-            n_test=CFG["n_test"],
-            steps=CFG["steps"],
-            batch_size=CFG["batch_size"],
-            lr=CFG["lr"],
-            device=CFG["device"],
-            model_kwargs=kwargs,
-        )
-        label = f"{model} {spec.split(':')[1]}"
-        table = {"spec": spec, "model": model, **curve_table(grammar, rows)}
-        tables.append(table)
-        curves[label], scales[label] = summarize(rows), scale
-        results["curves"][label] = {
-            "spec": spec,
-            "model": model,
-            "scale": scale,
-            "P_max": grammar.P_max,
-            "summary": curves[label],
-            "P_star": table["P_star"],
-            "P_star_over_scale": table["P_star_over_scale"],
-        }
-        errors = [round(row["test_error"], 3) for row in curves[label]]
-        print(f"{label}: test error {errors} at P = {samples}; P*/(n_c m^L) = {table['P_star_over_scale']:.2f}")
-    study.lap(spec)
+run = rhm_sample_complexity(
+    CFG["grammars"],
+    factors=CFG["factors"],
+    seeds=CFG["seeds"],
+    n_test=CFG["n_test"],
+    cnn=CFG["cnn"],
+    shallow=CFG["shallow"],
+    device=CFG["device"],
+)
+study.lap("training")
+curves, scales = {}, {}
+for g in run["grammars"]:
+    label = f"v={g['v']} n_c={g['n_c']} m={g['m']}"
+    curves[f"cnn {label}"], scales[f"cnn {label}"] = g["cnn"]["summary"], g["scale"]
+    curves[f"shallow {label}"], scales[f"shallow {label}"] = g["shallow"]["summary"], g["scale"]
+    print(
+        f"{label}: n_c m^L = {g['scale']}, P_max = {g['P_max']}; CNN P* = {g['cnn']['P_star']:.0f}"
+        f" ({g['cnn']['P_star'] / g['scale']:.2f} n_c m^L), shallow P* = {g['shallow']['P_star']:.0f}"
+        f" ({g['shallow']['P_star'] / g['P_max']:.3f} P_max)"
+    )
 study.figure(learning_curves(curves), "learning_curves.png")
+cnn_only = {k: v for k, v in curves.items() if k.startswith("cnn")}
+study.figure(learning_curves(cnn_only, scales={k: scales[k] for k in cnn_only}), "cnn_collapse.png")
 
 # %% [markdown]
-# ## Collapse and P* against n_c m^L
+# ## P* against n_c m^L, and the shallow net's P* against P_max
 #
-# Test error divided by chance against P / (n_c m^L), and the CNN's P* against n_c m^L.
-# **Expected (paper):** the CNN curves of different grammars fall on one curve and P* is
-# proportional to n_c m^L. With two tiny grammars on a CPU this is a two-point check: the
-# ratio P* / (n_c m^L) should be about the same for both; `--full` draws the collapse
-# over three larger grammars.
+# The CNN's P* is fitted as a power of n_c m^L (least squares in log-log, with the standard
+# error of the slope); theory: exponent 1. The shallow net's P* (where its curve reaches
+# 10% of chance inside the grid) is fitted against P_max; theory: exponent 1 (it needs a
+# fixed fraction of all sentences).
 
 # %%
-cnn = {k: v for k, v in curves.items() if k.startswith("cnn")}
-study.figure(learning_curves(cnn, scales={k: scales[k] for k in cnn}), "cnn_collapse.png")
-study.figure(learning_curves(curves, scales=scales), "all_models_collapse.png")
-cnn_tables = [t for t in tables if t["model"] == "cnn"]
-study.figure(sample_complexity(cnn_tables), "cnn_p_star.png")
-ratios = [t["P_star_over_scale"] for t in cnn_tables]
-results["cnn_P_star_over_scale"] = ratios
-print("CNN P*/(n_c m^L):", np.round(ratios, 2))
+grammars = run["grammars"]
+fit, shallow_fit = run["fit"], run["shallow_fit"]
+series = {
+    "deep CNN, against n_c m^L": {
+        "x": [g["scale"] for g in grammars],
+        "y": [g["cnn"]["P_star"] for g in grammars],
+        "y_err": [spread(g["cnn"]["P_star_per_seed"]) for g in grammars],
+        "fit": fit,
+        "theory": 1,
+    }
+}
+study.figure(plot_scaling(series, "n_c m^L"), "cnn_p_star.png")
+if shallow_fit is not None:
+    shallow_series = {
+        "shallow net, against P_max": {
+            "x": [g["P_max"] for g in grammars],
+            "y": [g["shallow"]["P_star"] for g in grammars],
+            "y_err": [spread(g["shallow"]["P_star_per_seed"]) for g in grammars],
+            "fit": shallow_fit,
+            "theory": 1,
+        },
+        "deep CNN, against P_max": {"x": [g["P_max"] for g in grammars], "y": [g["cnn"]["P_star"] for g in grammars]},
+    }
+    study.figure(plot_scaling(shallow_series, "P_max"), "shallow_p_star.png")
+print(f"CNN: P* ~ (n_c m^L)^{fit['exponent']:.2f} ± {fit['error']:.2f} (theory 1)")
+if shallow_fit is not None:
+    print(f"shallow: P* ~ P_max^{shallow_fit['exponent']:.2f} ± {shallow_fit['error']:.2f} (theory 1)")
+results.update(
+    p_star_exponent=fit["exponent"],
+    p_star_exponent_err=fit["error"],
+    p_star_prefactor=fit["prefactor"],
+    shallow_exponent=None if shallow_fit is None else shallow_fit["exponent"],
+    shallow_exponent_err=None if shallow_fit is None else shallow_fit["error"],
+    grammars=[
+        {
+            "spec": g["spec"],
+            "scale": g["scale"],
+            "P_max": g["P_max"],
+            "cnn_P_star": g["cnn"]["P_star"],
+            "cnn_P_star_per_seed": g["cnn"]["P_star_per_seed"],
+            "shallow_P_star": g["shallow"]["P_star"],
+            "cnn": g["cnn"]["summary"],
+            "shallow": g["shallow"]["summary"],
+            "sensitivity": g["cnn"]["sensitivity"],
+        }
+        for g in grammars
+    ],
+)
+
+# %% [markdown]
+# ## Synonymic sensitivity of the CNN's hidden layers
+#
+# For held-out sentences, every s-tuple of tokens is swapped for a synonym (another
+# production of the same symbol; the class is kept), and each hidden layer's change is
+# divided by the change between unrelated sentences. **Expected:** the deeper layers'
+# sensitivity falls from about 1 to near 0 where the error falls, at P ~ P*; P*_S below is
+# the first P where the last hidden layer's sensitivity drops below 0.1 (the threshold of
+# P*, 10% of chance, applied to S, which is 1 for an uninformative representation).
+
+# %%
+sens_curves, p_star_synonym = {}, []
+for g in grammars:
+    s = g["cnn"]["sensitivity"]
+    chance = g["cnn"]["summary"][0]["chance_error"]
+    error = [r["test_error"] / chance for r in g["cnn"]["summary"]]
+    label = f"n_c m^L = {g['scale']}"
+    sens_curves[label] = {"P": s["P"], "P_star": g["cnn"]["P_star"], "S": s["layers"][-1], "error": error}
+    last = np.array(s["layers"][-1])
+    below = np.flatnonzero(last < 0.1)
+    x = crossing(np.log(s["P"]), last, 0.1, rising=False) if below.size and below[0] > 0 else float("nan")
+    p_star_synonym.append(float(np.exp(x)) if np.isfinite(x) else float("nan"))
+    print(f"{label}: last-layer S = {np.round(last, 3)}; P*_S / P* = {p_star_synonym[-1] / g['cnn']['P_star']:.2f}")
+study.figure(plot_sensitivity(sens_curves, ylabel="last hidden layer's synonymic sensitivity"), "sensitivity.png")
+layer_curves = {}
+g = grammars[-1]
+for k, S in enumerate(g["cnn"]["sensitivity"]["layers"]):
+    layer_curves[f"layer {k + 1}"] = {"P": g["cnn"]["sensitivity"]["P"], "P_star": g["cnn"]["P_star"], "S": S}
+study.figure(
+    plot_sensitivity(layer_curves, ylabel=f"synonymic sensitivity, n_c m^L = {g['scale']}"), "sensitivity_layers.png"
+)
+results["p_star_synonym"] = p_star_synonym
+results["p_star_synonym_over_p_star"] = [a / g["cnn"]["P_star"] for a, g in zip(p_star_synonym, grammars)]
+
+# %% [markdown]
+# ## The transformer (`--full` only)
+#
+# The small transformer of the earlier version of this study, on the first grammar: a
+# measurement, not a prediction (the theory is about networks matched to the tree).
+
+# %%
+if CFG["transformer"]:
+    from cooc.train.grammar.curves import curve_table, learning_curve
+    from cooc.train.grammar.data import grammar_from_spec
+
+    grammar = grammar_from_spec(CFG["grammars"][0])
+    scale = grammar.n_c * grammar.m**grammar.L
+    rows = learning_curve(
+        grammar,
+        "transformer",
+        sorted({int(f * scale) for f in CFG["factors"]}),
+        seeds=list(range(CFG["seeds"])),
+        n_test=CFG["n_test"],
+        steps=CFG["transformer"]["steps"],
+        batch_size=CFG["cnn"]["batch_size"],
+        device=CFG["device"],
+        model_kwargs={k: v for k, v in CFG["transformer"].items() if k != "steps"},
+    )
+    results["transformer"] = curve_table(grammar, rows)
+    print("transformer P*/(n_c m^L):", results["transformer"]["P_star_over_scale"])
 study.save(results)

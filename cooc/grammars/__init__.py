@@ -7,6 +7,8 @@
 - :mod:`~cooc.grammars.taxonomy`: concepts on a tree, co-occurring as ``alpha exp(-beta d)``.
 - :mod:`~cooc.grammars.stats`: exact RHM statistics (covariances by LCA level and distance, P_max, floor).
 - :mod:`~cooc.grammars.langstats`: beta (lag covariance spectrum) and gamma (entropy decay) of any corpus.
+- :mod:`~cooc.grammars.parsing`: exact inside (CYK) parse counts and class posteriors of the varying-tree grammar.
+- :mod:`~cooc.grammars.transforms`: synonym exchange (RHM) and discrete diffeomorphisms (sparse RHM).
 - :mod:`~cooc.grammars.source`: grammar specs (``rhm:v=32,...``) written as TokenCorpus.
 """
 
@@ -30,6 +32,10 @@ _LAZY = {
     "circulant_eigenvalues": "latent",
     "TaxonomyModel": "taxonomy",
     "RHMStatistics": "stats",
+    "InsideParser": "parsing",
+    "ambiguity": "parsing",
+    "synonym_exchange": "transforms",
+    "diffeomorphism": "transforms",
     "build_grammar_corpus": "source",
     "is_grammar_spec": "source",
     "parse_grammar_spec": "source",

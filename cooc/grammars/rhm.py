@@ -316,6 +316,35 @@ class RandomHierarchyModel:
             raise InvalidParameterError(f"P_max = {self.P_max} sentences exceed the enumeration limit {limit}.")
         return self.from_indices(np.arange(self.P_max, dtype=np.int64))
 
+    def expand(self, labels: Any, choices: Sequence[Any]) -> RHMSample:
+        """Sentences and trees from given classes and production choices (on the arrays' device).
+
+        Parameters
+        ----------
+        labels : int array of shape (P,)
+            Classes in ``[0, n_c)``.
+        choices : sequence of L int arrays
+            ``choices[l]`` of shape (P, s**l), entries in ``[0, m)``: the production used at
+            each node of level ``l`` (as in :attr:`RHMSample.choices`).
+
+        Returns
+        -------
+        RHMSample
+        """
+        xp = array_module(labels)
+        labels = xp.asarray(labels)
+        if labels.ndim != 1 or len(choices) != self.L:
+            raise InvalidParameterError(f"expand needs labels of shape (P,) and {self.L} arrays of choices.")
+        P = labels.shape[0]
+        for l, c in enumerate(choices):
+            if tuple(c.shape) != (P, self.s**l):
+                raise InvalidParameterError(f"choices[{l}] must have shape ({P}, {self.s**l}), got {tuple(c.shape)}.")
+            if c.size and (int(c.min()) < 0 or int(c.max()) >= self.m):
+                raise InvalidParameterError(f"choices[{l}] must lie in [0, m = {self.m}).")
+        if P and (int(labels.min()) < 0 or int(labels.max()) >= self.n_c):
+            raise InvalidParameterError(f"labels must lie in [0, n_c = {self.n_c}).")
+        return self._expand(xp, labels, [xp.asarray(c) for c in choices])
+
     def _expand(self, xp: Any, labels: Any, choices: list[Any]) -> RHMSample:
         """Apply the rules level by level: ``labels`` (P,) and ``choices[l]`` (P, s**l)."""
         tables = self._device_tables(xp)

@@ -141,15 +141,43 @@ class SparseRandomHierarchyModel:
         """Spread the sentences of ``base`` over ``(s (s0 + 1))**L`` positions."""
         xp, rng = device_rng(seed, device)
         P = len(base)
+        return self.arrange(base, [self._offsets(xp, rng, P, self.s**l) for l in range(self.L)])
+
+    def arrange(self, base: RHMSample, offsets: list[Any]) -> SRHMSample:
+        """Place the sentences of ``base`` with given offsets.
+
+        Parameters
+        ----------
+        base : RHMSample
+            The dense sentences and trees.
+        offsets : list of L int arrays
+            ``offsets[l]`` of shape (P, s**l, s): where each child of each level-``l`` node
+            sits inside the node's block of ``s (s0 + 1)`` positions (ascending, as drawn by
+            the placement rule; :meth:`offsets_of` recovers them from a sample).
+        """
+        xp = array_module(base.tokens)
+        P = len(base)
         positions = [xp.zeros((P, 1), dtype=np.int64)]
         for l in range(self.L):
-            offsets = self._offsets(xp, rng, P, self.s**l)  # (P, s**l, s)
-            where = positions[-1][:, :, None] * self.block + offsets
+            where = positions[-1][:, :, None] * self.block + xp.asarray(offsets[l], dtype=np.int64)
             positions.append(where.reshape(P, -1))
         tokens = xp.full((P, self.n_positions), self.empty, dtype=base.tokens.dtype)
         rows = xp.arange(P, dtype=np.int64)[:, None]
         tokens[rows, positions[-1]] = base.tokens
         return SRHMSample(tokens, base, positions, self.v)
+
+    def offsets_of(self, sample: SRHMSample) -> list[Any]:
+        """The placement offsets of a sample, ``offsets[l]`` of shape (P, s**l, s) (inverse of :meth:`arrange`)."""
+        P = len(sample)
+        return [
+            sample.positions[l + 1].reshape(P, -1, self.s) - sample.positions[l][:, :, None] * self.block
+            for l in range(self.L)
+        ]
+
+    def random_offsets(self, P: int, level: int, seed: Seed = None, device: str = "cpu") -> Any:
+        """Fresh placement offsets of the children of ``P`` sentences' level-``level`` nodes, shape (P, s**level, s)."""
+        xp, rng = device_rng(seed, device)
+        return self._offsets(xp, rng, P, self.s**level)
 
     def _offsets(self, xp: Any, rng: Any, P: int, nodes: int) -> Any:
         """Place the s children of each node inside its block: shape (P, nodes, s)."""

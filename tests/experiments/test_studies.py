@@ -22,7 +22,7 @@ ANALYSES = Path(__file__).resolve().parents[2] / "analyses"
 
 
 # -- discovery, headers, format -------------------------------------------------------------------
-def test_the_six_studies_are_found_in_order_with_their_titles():
+def test_the_studies_are_found_in_order_with_their_titles():
     studies = list_studies()
     assert [s.name for s in studies] == list(STUDIES)
     assert all(s.title and s.summary for s in studies)
@@ -353,17 +353,110 @@ def test_rhm_correlations_study(results):
 @pytest.mark.slow
 def test_rhm_learning_study(results):
     r = results("rhm_learning")
-    curves = r["curves"]
-    first = r["config"]["grammars"][0].split(":")[1]
-    cnn, fc, transformer = (curves[f"{m} {first}"]["summary"] for m in ("cnn", "fc", "transformer"))
-    # the deep CNN learns the tiny RHM: below 10% of chance at the largest P, well before P_max
-    last = cnn[-1]
-    assert last["test_error"] < 0.1 * last["chance_error"] and last["P"] < curves[f"cnn {first}"]["P_max"]
-    # the models blind to the hierarchy are far behind at the same P
-    assert fc[-1]["test_error"] > last["test_error"] + 0.1 and transformer[-1]["test_error"] > last["test_error"] + 0.1
-    # P* ~ n_c m^L: the same ratio for both grammars
-    ratios = r["cnn_P_star_over_scale"]
-    assert len(ratios) == 2 and all(0.5 < x < 6 for x in ratios) and max(ratios) / min(ratios) < 2
+    grammars = r["grammars"]
+    scales = [g["scale"] for g in grammars]
+    # separating sizes: at least 4 grammars spanning a factor 10 of n_c m^L, each far below P_max
+    assert len(grammars) >= 4 and max(scales) / min(scales) >= 10
+    assert all(g["scale"] * 16 <= g["P_max"] for g in grammars)
+    # the deep CNN learns every grammar well before P_max: P* = (1 to 6) n_c m^L, <= P_max / 5
+    for g in grammars:
+        assert 1 <= g["cnn_P_star"] / g["scale"] <= 6 and g["cnn_P_star"] <= g["P_max"] / 5, g["spec"]
+    # P* ~ (n_c m^L)^e with e = 1 within 3 standard errors (and the error itself below 0.3)
+    e, err = r["p_star_exponent"], r["p_star_exponent_err"]
+    assert 0 < err < 0.3 and abs(e - 1) < 3 * err + 0.05
+    # the shallow net needs a fixed fraction of P_max: where it learns, P* / P_max in [0.05, 0.5] and P* far above
+    # the CNN's; its P* grows with P_max with an exponent near 1 (within 0.35), not with n_c m^L
+    reached = [g for g in grammars if g["shallow_P_star"] is not None]
+    assert len(reached) >= 3
+    for g in reached:
+        assert 0.05 <= g["shallow_P_star"] / g["P_max"] <= 0.5 and g["shallow_P_star"] > 1.3 * g["cnn_P_star"]
+    assert abs(r["shallow_exponent"] - 1) < 0.35
+    # the last hidden layer's synonymic sensitivity falls below 0.1 at the P* of the error, within a factor 2
+    ratios = np.array(r["p_star_synonym_over_p_star"], dtype=float)
+    assert np.all((ratios > 0.5) & (ratios < 2)), ratios
+    for g in grammars:  # from near 1 at P << P* to near 0 at P >> P*
+        last = g["sensitivity"]["layers"][-1]
+        assert last[0] > 0.5 and last[-1] < 0.1
+
+
+@pytest.mark.slow
+def test_srhm_study(results):
+    r = results("srhm")
+    # synonyms and diffeomorphisms are learned at the P* of the task: within a factor 2
+    p_star = r["p_star"]
+    assert np.isfinite(p_star)
+    for key in ("p_star_synonym", "p_star_diffeo"):
+        assert 0.5 < r[key] / p_star < 2, (key, r[key], p_star)
+    inv = r["invariances"]
+    for name in ("synonym", "diffeo"):
+        last = inv[name]["layers"][-1]
+        assert last[-1] < 0.1 and last[-1] < 0.2 * inv[name]["initial"][-1]
+    # P* ~ (s0 + 1)^e: e = 2 for the CNN and L = 3 for the LCN, each within 3 errors + 0.25
+    for model, theory in (("cnn", 2), ("lcn", 3)):
+        e = r["exponents"][model]
+        assert e["theory"] == theory
+        assert abs(e["measured"] - theory) < 3 * e["measured_err"] + 0.25, (model, e)
+    assert r["exponents"]["lcn"]["measured"] > r["exponents"]["cnn"]["measured"] + 0.5
+
+
+@pytest.mark.slow
+def test_power_law_study(results):
+    r = results("power_law")
+    rows = {row["a"]: row for row in r["exponents"]}
+    assert len(rows) >= 3 and all(row["measured"] is not None for row in rows.values())
+    for a, row in rows.items():
+        assert row["theory"] == pytest.approx(a / (1 + a))
+        # the CNN follows the exact learning curve of a memoriser at this m: slopes within 0.1
+        assert abs(row["measured"] - row["theory_finite_m"]) < 0.1, row
+        # and a/(1+a) where the finite-m correction is small (a >= 1): within 0.1; at a = 0.5, m = 32
+        # truncates the Zipf tail inside the fitted range, so only an upper bound holds there
+        if a >= 1:
+            assert abs(row["measured"] - row["theory"]) < 0.1, row
+        else:
+            assert row["measured"] > row["theory"] - 0.05
+    assert rows[2.0]["measured"] > rows[1.0]["measured"] + 0.1  # steeper for larger a
+
+
+@pytest.mark.slow
+def test_varying_tree_study(results):
+    r = results("varying_tree")
+    f = np.array(r["ambiguity"]["f"])
+    fraction = np.array([np.nan if x is None else x for x in r["ambiguity"]["fraction"]])
+    # the deepest L: rare ambiguity well below f_c, nearly all sentences ambiguous well above it
+    assert np.all(fraction[f <= 0.25] < 0.15) and np.all(fraction[(f >= 0.625) & np.isfinite(fraction)] > 0.9)
+    # the crossing of 1/2 moves down towards f_c = 3/8 as L grows, and sits within 0.07 of it at the deepest L
+    halves = [r["f_half"][L] for L in sorted(r["f_half"], key=int)]
+    finite = [h for h in halves if h is not None and np.isfinite(h)]
+    assert len(finite) >= 2 and all(a > b for a, b in zip(finite, finite[1:]))
+    assert abs(r["f_transition"] - 3 / 8) < 0.07
+    # learning: below f_c the CNN approaches its (tiny) Bayes floor; above, the floor is high and it stays far above
+    by_f = r["learning"]["by_f"]
+    below, above = by_f["0.25"], by_f["0.75"]
+    assert below["bayes_error"] < 0.02 < 0.1 < above["bayes_error"]
+    assert below["cnn"][-1]["test_error"] < 0.2 and above["cnn"][-1]["test_error"] > 0.35
+    for entry in (below, above):
+        for model in ("cnn", "transformer"):
+            assert all(row["test_error"] >= entry["bayes_error"] - 0.05 for row in entry[model])
+    assert below["transformer"][-1]["test_error"] < below["transformer"][0]["test_error"]
+
+
+@pytest.mark.slow
+def test_latent_prediction_study(results):
+    r = results("latent_prediction")
+    latent, token = r["sample_complexity"]["latent"], r["sample_complexity"]["token"]
+    assert latent["L"] == token["L"] and len(latent["L"]) >= 4
+    assert all(np.isfinite(latent["P_star"])) and all(np.isfinite(token["P_star"]))
+    m = r["grammars"][0]["m"]
+    lat, tok = r["exponents"]["latent"], r["exponents"]["token"]
+    # latent targets: P* constant in L (growth per level 1 within 3 errors + 0.15), about m^3 v / 2 .. 4 m^3 v
+    assert abs(lat["base"] - 1) < 3 * lat["base_error"] + 0.15
+    v = r["grammars"][0]["v"]
+    assert all(m**3 * v / 4 < p < 4 * m**3 * v for p in latent["P_star"])
+    # token targets: P* grows by a factor close to m per level (between m - 1.5 and m + 0.5)
+    assert m - 1.5 < tok["base"] < m + 0.5
+    # the same at L = 2 (one level: both learners are one algorithm), far apart at the deepest L
+    assert token["P_star"][0] == pytest.approx(latent["P_star"][0], rel=0.01)
+    assert token["P_star"][-1] > 10 * latent["P_star"][-1]
 
 
 @pytest.mark.slow

@@ -1,0 +1,120 @@
+# %% [markdown]
+# # Learning from your own latents: sample complexity constant in depth, against m^(L+1) for tokens
+#
+# Korchinski, Favero & Wyart (arXiv 2605.27734): in a Random Hierarchy Model, synonymous
+# s-tuples share the statistics of their context, so clustering tuples by what they predict
+# recovers the hidden symbols one level at a time. If the prediction target at each level is
+# the learner's *own latents* of the level below (the symbols of the neighbouring patches),
+# every level needs about m^3 sentences and the whole tree is recovered with a number of
+# samples that does not grow with the depth L; if the target stays the *tokens*, the signal
+# weakens by a factor m per level and the top level needs about m^(L+1) (docs/science.md,
+# section 6).
+#
+# **Sizes.** Default (CPU, no network: counting and k-means): v = 8, m = 4, s = 2,
+# L = 2..5, P from 250 to 64,000 i.i.d. sentences (a learner stops once two sizes in a row
+# recover the tree), 2 seeds, 2,000 test sentences. Measured: 56-69 s on a 2-core machine
+# shared with other jobs (load average 3-7; 31 s of CPU). `--full`: m = 4 and 6 at v = 12, L = 2..6,
+# 4 seeds, up to 2 million sentences.
+#
+# Run `python analyses/latent_prediction.py [--full]` or `cooc analyses run
+# latent_prediction [--full]`; figures and `results.json` go to `analyses/out/latent_prediction/`.
+
+# %%
+import numpy as np
+from _shared import start
+
+from cooc.experiments.latent_prediction import latent_sample_complexity
+from cooc.plots import pyplot
+from cooc.plots.grammar_studies import plot_depth_scaling
+
+study = start("latent_prediction")
+SMALL = dict(
+    grammars=[dict(v=8, m=4)],
+    depths=(2, 3, 4, 5),
+    samples=tuple(250 * 2**k for k in range(9)),
+    seeds=2,
+    n_test=2000,
+    threshold=0.9,
+)
+FULL = dict(
+    SMALL,
+    grammars=[dict(v=12, m=4), dict(v=12, m=6)],
+    depths=(2, 3, 4, 5, 6),
+    samples=tuple(250 * 2**k for k in range(14)),
+    seeds=4,
+    n_test=4000,
+)
+CFG = FULL if study.full else SMALL
+results = {"config": CFG, "grammars": []}
+
+# %% [markdown]
+# ## Accuracy of the recovered tree against P
+#
+# For each depth, the worst level's matched accuracy (the fraction of held-out nodes whose
+# recovered latent is the true one, after the best relabelling) against the number of
+# training sentences. **Expected:** the latent learner's curves lie on top of each other
+# for every L; the token learner's move right by about a factor m per level.
+
+# %%
+runs = []
+for grammar in CFG["grammars"]:
+    run = latent_sample_complexity(
+        grammar["v"],
+        grammar["m"],
+        depths=CFG["depths"],
+        samples=CFG["samples"],
+        seeds=CFG["seeds"],
+        n_test=CFG["n_test"],
+        threshold=CFG["threshold"],
+    )
+    runs.append(run)
+    study.lap(f"v={grammar['v']} m={grammar['m']}")
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, (target, learner) in zip(axes, run["learners"].items()):
+        for L, curve in learner["curves"].items():
+            ax.plot(curve["P"], curve["accuracy"], "o-", ms=3, label=f"L = {L}")
+        ax.axhline(CFG["threshold"], color="grey", ls="--", lw=0.8, label="threshold")
+        ax.set_xscale("log")
+        ax.set_title(f"{target} targets (v={run['v']}, m={run['m']})", fontsize=9)
+        ax.set_xlabel("training sentences P")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("accuracy of the worst recovered level")
+    study.figure(fig, f"accuracy_v{run['v']}_m{run['m']}.png")
+
+# %% [markdown]
+# ## P* against L
+#
+# P* (accuracy crossing the threshold) against the depth, with the fitted growth per level
+# and the prediction (latent targets: none; token targets: a factor m per level).
+
+# %%
+for run in runs:
+    series = {}
+    for target, learner in run["learners"].items():
+        series[f"{target} targets"] = {
+            "L": learner["L"],
+            "P_star": learner["P_star"],
+            "P_star_sd": learner["P_star_sd"],
+            "fit": learner["fit"],
+            "theory_base": learner["theory"],
+        }
+        fit = learner["fit"] or {}
+        print(
+            f"v={run['v']} m={run['m']} {target}: P* = {np.round(learner['P_star'], 0)} at L = {learner['L']};"
+            f" growth per level {fit.get('base', float('nan')):.2f} ± {fit.get('base_error', float('nan')):.2f}"
+            f" (theory {learner['theory']:g})"
+        )
+    study.figure(plot_depth_scaling(series), f"p_star_vs_L_v{run['v']}_m{run['m']}.png")
+    results["grammars"].append(run)
+first = runs[0]["learners"]
+results["sample_complexity"] = {t: {"L": v["L"], "P_star": v["P_star"]} for t, v in first.items()}
+results["exponents"] = {
+    t: {
+        "base": None if v["fit"] is None else v["fit"]["base"],
+        "base_error": None if v["fit"] is None else v["fit"]["base_error"],
+        "theory": v["theory"],
+    }
+    for t, v in first.items()
+}
+study.save(results)

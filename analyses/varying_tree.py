@@ -1,0 +1,119 @@
+# %% [markdown]
+# # The varying-tree grammar: a global-ambiguity transition near f_c = 3/8
+#
+# Parley, Cagnetta & Wyart (arXiv 2602.06065): a grammar whose symbols each own m2 = f v
+# binary and m3 = f v^2 ternary productions (used with probability 1/2 each) makes trees of
+# varying shape with every leaf at depth L. A pair or triple of symbols is locally
+# ambiguous with probability about f; whether the whole sentence is ambiguous (has more
+# than one derivation tree) undergoes a transition at f_c = 3/8 as L grows. Below it the
+# context lifts local ambiguities and networks can learn to parse; above it the class of
+# many sentences is not determined (docs/science.md, section 6).
+#
+# **Sizes.** Default (CPU): the exact inside (CYK) pass on 400, 300 and 200 sampled
+# sentences at L = 2, 3, 4 (v = 16, f from 1/8 to 7/8), giving the fraction of sentences
+# with more than one tree and the Bayes-optimal classification error. Learning: v = 4,
+# L = 2, f = 1/4 and 3/4, a CNN (width-3 convolutions with max-pooling, for padded
+# sentences) and a one-layer transformer at P = 64, 256, 1,024, one seed. Measured: 76 s on
+# a 2-core machine shared with other jobs (load average 3-5; 45 s of CPU). `--full`: L up to
+# 5, more sentences, and the networks at L = 3 with 4 seeds on the GPU.
+#
+# Run `python analyses/varying_tree.py [--full]` or `cooc analyses run varying_tree
+# [--full]`; figures and `results.json` go to `analyses/out/varying_tree/`.
+
+# %%
+import torch
+from _shared import start
+
+from cooc.experiments.varying_tree import F_C, ambiguity_curves, varying_tree_learning
+from cooc.plots.grammar_studies import plot_ambiguity, plot_error_floors
+
+study = start("varying_tree")
+SMALL = dict(
+    v=16,
+    f=(0.125, 0.1875, 0.25, 0.3125, 0.375, 0.4375, 0.5, 0.625, 0.75, 0.875),
+    depths=(2, 3, 4),
+    sentences={2: 400, 3: 300, 4: 150},
+    learning=dict(v=4, L=2, f=(0.25, 0.75), samples=(64, 256, 1024), seeds=1, n_test=512),
+    cnn={"width": 32, "steps": 800, "batch_size": 64, "lr": 3e-3},
+    transformer={"d_model": 32, "n_heads": 2, "n_layers": 1, "steps": 300, "batch_size": 64, "lr": 3e-3},
+    device="cpu",
+    threads=1,
+)
+FULL = dict(
+    SMALL,
+    depths=(2, 3, 4, 5),
+    sentences={2: 2000, 3: 2000, 4: 1000, 5: 300},
+    learning=dict(v=8, L=3, f=(0.25, 0.5), samples=(256, 1024, 4096, 16384, 65536), seeds=4, n_test=4096),
+    cnn={"width": 256, "steps": 6000, "batch_size": 256, "lr": 1e-3},
+    transformer={"d_model": 128, "n_heads": 4, "n_layers": 4, "steps": 6000, "batch_size": 256, "lr": 3e-4},
+    device="auto",
+    threads=None,
+)
+CFG = FULL if study.full else SMALL
+if CFG["threads"]:
+    torch.set_num_threads(CFG["threads"])
+results = {"config": {**CFG, "sentences": {str(k): v for k, v in CFG["sentences"].items()}}}
+
+# %% [markdown]
+# ## Fraction of globally ambiguous sentences against f
+#
+# For each depth and f, sentences are sampled and parsed exactly: the number of derivation
+# trees, and the posterior of the class given the sentence. **Expected:** the curves
+# steepen with L and their crossing of 1/2, f_half(L), moves down towards f_c = 3/8;
+# f_transition is f_half at the deepest L.
+
+# %%
+amb = ambiguity_curves(CFG["v"], CFG["f"], CFG["depths"], n_sentences=CFG["sentences"])
+study.lap("ambiguity")
+study.figure(plot_ambiguity(amb), "ambiguity.png")
+for L, entry in amb["depths"].items():
+    fractions = [None if x is None else round(x, 2) for x in entry["fraction"]]
+    print(f"L = {L}: ambiguous fraction {fractions}; f_half = {entry['f_half']:.3f}")
+deepest = amb["depths"][str(max(CFG["depths"]))]
+results["ambiguity"] = {"f": amb["f"], "fraction": deepest["fraction"], "fraction_se": deepest["fraction_se"]}
+results["ambiguity_by_depth"] = amb["depths"]
+results["f_half"] = {L: e["f_half"] for L, e in amb["depths"].items()}
+results["f_transition"] = deepest["f_half"]
+results["f_c"] = F_C
+print(f"f_transition (L = {max(CFG['depths'])}) = {deepest['f_half']:.3f}; theory f_c = {F_C}")
+
+# %% [markdown]
+# ## Networks on either side of the transition
+#
+# Learning curves of the CNN and the transformer at one f below f_c and one above, beside
+# the exact Bayes-optimal error of the same test sentences (no classifier can do better).
+# **Expected:** below f_c the error falls towards a floor near 0; above it the floor is
+# high (many sentences have trees with different classes) and learning is slower.
+
+# %%
+lc = CFG["learning"]
+learn = varying_tree_learning(
+    lc["v"],
+    lc["L"],
+    lc["f"],
+    lc["samples"],
+    seeds=lc["seeds"],
+    n_test=lc["n_test"],
+    cnn=CFG["cnn"],
+    transformer=CFG["transformer"],
+    device=CFG["device"],
+)
+study.lap("learning")
+curves = {}
+for f, entry in learn["by_f"].items():
+    for model, style in (("cnn", "o-"), ("transformer", "s--")):
+        rows = entry[model]
+        curves[f"{model}, f = {float(f):g}"] = {
+            "P": [r["P"] for r in rows],
+            "error": [r["test_error"] for r in rows],
+            "floor": entry["bayes_error"],
+            "chance": rows[0]["chance_error"],
+            "group": f,
+            "style": style,
+        }
+        print(
+            f"f = {f} ({model}): test error {[round(r['test_error'], 3) for r in rows]}; Bayes error {entry['bayes_error']:.3f}"
+        )
+study.figure(plot_error_floors(curves), "learning.png")
+results["learning"] = learn
+study.save(results)

@@ -1,0 +1,117 @@
+"""Sample complexity of recovering an RHM's latent tree, against the depth L, for two self-supervised learners.
+
+Following arXiv 2605.27734 (docs/science.md, section 6): a learner that clusters tuples by the
+*latents* it has already built at the level below (learning from its own latents) needs
+about ``m**3`` sentences whatever the depth; the same clustering driven by *tokens* needs
+about ``m**(L+1)``. Both learners are :class:`~cooc.train.grammar.latent_prediction.LatentClustering`
+(``target="latent"`` and ``target="token"``). A learner has recovered the tree when every
+level it builds (the parents of the tokens up to the children of the root) matches the true
+latents of held-out sentences up to relabelling on at least ``threshold`` of the nodes;
+P* is where that accuracy crosses the threshold (interpolated in log P). The growth of P*
+per level is fitted as ``P* ~ base**L`` (theory: base 1 for latents, ``m`` for tokens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..grammars.rhm import RandomHierarchyModel
+from ..train._torch import task_seed
+from ..train.grammar.fits import crossing, exponential
+from ..train.grammar.latent_prediction import LatentClustering, tree_accuracy
+
+THEORY = {"latent": "1 (constant in L, about m^3)", "token": "m (about m^(L+1))"}
+
+
+def latent_sample_complexity(
+    v: int,
+    m: int,
+    depths: Sequence[int] = (2, 3, 4, 5),
+    s: int = 2,
+    samples: Sequence[int] = (250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000),
+    seeds: int = 2,
+    n_test: int = 2000,
+    threshold: float = 0.9,
+    targets: Sequence[str] = ("latent", "token"),
+    rule_seed: int = 0,
+) -> dict[str, Any]:
+    """Accuracy of the recovered tree against P, and P*, for each learner and depth.
+
+    Parameters
+    ----------
+    v, m, s : int
+        The RHM (``n_c = v``: the root is never clustered).
+    depths : sequence of int
+        Depths L (at least 2: the tree must have a level below the root's children).
+    samples : sequence of int, ascending
+        Training-set sizes P (i.i.d. sentences); a learner stops once two successive sizes
+        reach the threshold.
+    seeds : int
+    n_test : int
+    threshold : float
+        Matched accuracy, at every recovered level, that counts as recovered.
+    targets : sequence of {"latent", "token"}
+    rule_seed : int
+
+    Returns
+    -------
+    dict with, per learner (key = target): ``L``, ``P_star`` (seed mean of log-interpolated
+    P*), ``P_star_per_seed``, ``curves`` (per L: P and the worst level's accuracy, seed
+    mean) and ``fit`` (``base`` and ``base_error`` per level, ``prefactor``); and ``theory``
+    (the predicted base: 1 for ``latent``, ``m`` for ``token``).
+    """
+    sizes = sorted(int(p) for p in samples)
+    out: dict[str, Any] = {"v": v, "m": m, "s": s, "threshold": threshold, "samples": sizes, "learners": {}}
+    for target in targets:
+        per_L, curves = [], {}
+        for L in depths:
+            g = RandomHierarchyModel(v=v, n_c=v, m=m, s=s, L=L, rule_seed=rule_seed)
+            stars, accs = [], {}
+            for seed in range(seeds):
+                pool = g.sample(sizes[-1], seed=task_seed(seed, L, 73))
+                test = g.sample(n_test, seed=task_seed(seed, L, 79))
+                reached, acc_curve = 0, []
+                for P in sizes:
+                    model = LatentClustering(s, v, L - 1, target=target, seed=seed)
+                    model.fit(pool.tokens[:P], v=v)
+                    acc = min(tree_accuracy(model, test.tokens, test.levels))
+                    acc_curve.append(acc)
+                    accs.setdefault(P, []).append(acc)
+                    reached = reached + 1 if acc >= threshold else 0
+                    if reached == 2:
+                        break
+                P_seen = sizes[: len(acc_curve)]
+                h = crossing(np.log(P_seen), acc_curve, threshold) if len(P_seen) > 1 else float("nan")
+                stars.append(float(np.exp(h)) if np.isfinite(h) else float("nan"))
+            Ps = sorted(accs)
+            curves[str(L)] = {"P": Ps, "accuracy": [float(np.mean(accs[P])) for P in Ps]}
+            finite = [x for x in stars if np.isfinite(x)]
+            per_L.append(
+                {
+                    "L": L,
+                    "P_star": float(np.exp(np.mean(np.log(finite)))) if finite else float("nan"),
+                    "P_star_per_seed": stars,
+                    "P_star_sd": float(np.std(finite)) if len(finite) > 1 else float("nan"),
+                }
+            )
+        pts = [(r["L"], r["P_star"]) for r in per_L if np.isfinite(r["P_star"])]
+        fit = None
+        if len(pts) >= 2:
+            f = exponential(*zip(*pts))
+            fit = {"base": f.base, "base_error": f.base_error, "prefactor": f.prefactor, "exponent": f.slope}
+        out["learners"][target] = {
+            "L": [r["L"] for r in per_L],
+            "P_star": [r["P_star"] for r in per_L],
+            "P_star_sd": [r["P_star_sd"] for r in per_L],
+            "P_star_per_seed": [r["P_star_per_seed"] for r in per_L],
+            "curves": curves,
+            "fit": fit,
+            "theory": 1.0 if target == "latent" else float(m),
+        }
+    return out
+
+
+__all__ = ["THEORY", "latent_sample_complexity"]

@@ -1,0 +1,215 @@
+"""The RHM's sample complexity across grammar sizes (arXiv 2307.02129; docs/science.md, section 6).
+
+For several Random Hierarchy Models whose ``n_c m^L`` is far below ``P_max``, learning curves
+of the deep CNN (filter = stride = s, depth L) and of a shallow fully-connected network
+(one hidden layer) are measured on the same sentences; each curve gives P*, the first P at
+which the test error falls below 10% of chance (interpolated in log P). Theory: the CNN's P*
+grows like ``n_c m^L`` (a power law of exponent 1), the shallow net's like ``P_max``.
+The CNN's *synonymic sensitivity* (:mod:`cooc.train.grammar.sensitivity`) of each hidden
+layer, to swapping every s-tuple of tokens for a synonym, is measured on held-out sentences
+at every P: it falls where the error falls.
+
+All networks of one input shape are trained at once as one ensemble
+(:mod:`cooc.train.grammar.ensemble`), members exactly independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import InvalidParameterError
+from ..grammars.rhm import RandomHierarchyModel
+from ..grammars.transforms import synonym_exchange
+from ..train._torch import task_seed, torch_device
+from ..train.grammar.curves import sample_complexity, summarize
+from ..train.grammar.data import grammar_from_spec
+from ..train.grammar.ensemble import Pools, ensemble_curve
+from ..train.grammar.fits import crossing, power_law
+from ..train.grammar.sensitivity import members_inputs, sensitivity
+
+CNN = {"width": 32, "steps": 600, "batch_size": 64, "lr": 1e-2}
+SHALLOW = {"width": 256, "steps": 600, "batch_size": 64, "lr": 3e-3, "factors": (1, 2, 4, 8, 16)}
+
+
+def rhm_sample_complexity(
+    specs: Sequence[str],
+    factors: Sequence[float] = (1, 2, 4, 8),
+    seeds: int = 2,
+    n_test: int = 256,
+    cnn: Mapping[str, Any] | None = None,
+    shallow: Mapping[str, Any] | None = None,
+    fraction: float = 0.1,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Learning curves, P* and synonymic sensitivity of the deep CNN and a shallow net on several RHMs.
+
+    Parameters
+    ----------
+    specs : sequence of str
+        RHM specs (``"rhm:v=8,n_c=4,m=2,s=2,L=3"``), at least 2; grammars with the same
+        ``v`` and ``s**L`` are trained in one ensemble.
+    factors : sequence of float
+        The CNN's training-set sizes, as multiples of ``n_c m^L``.
+    seeds : int
+        Data seeds (one draw of distinct sentences each, shared by both networks).
+    n_test : int
+        Held-out sentences per seed (also those of the sensitivity).
+    cnn, shallow : mapping, optional
+        Settings of each network: ``width``, ``steps``, ``batch_size``, ``lr`` (and for the
+        shallow net ``factors``, its own sizes in multiples of ``n_c m^L``); defaults
+        :data:`CNN` and :data:`SHALLOW`. ``shallow=False`` skips the shallow net.
+    fraction : float
+        P* is where the test error falls below ``fraction`` of chance.
+    device : str
+
+    Returns
+    -------
+    dict with ``grammars`` (one entry per spec: ``scale`` = n_c m^L, ``P_max``, per-P curves of
+    both networks, their P*, and the CNN's per-layer sensitivity), ``fit`` (the CNN's P*
+    against n_c m^L: ``exponent``, ``error``, ``prefactor``; theory exponent 1) and
+    ``shallow_fit`` (the shallow net's P* against P_max, where it was reached at 3 grammars or more).
+    """
+    if len(specs) < 2:
+        raise InvalidParameterError("rhm_sample_complexity needs at least 2 grammars to fit an exponent.")
+    cnn = {**CNN, **(cnn or {})}
+    use_shallow = shallow is not False
+    shallow = {**SHALLOW, **(shallow or {})} if use_shallow else {}
+    dev = torch_device(device)
+    grammars = [grammar_from_spec(s) for s in specs]
+    if not all(isinstance(g, RandomHierarchyModel) for g in grammars):
+        raise InvalidParameterError("rhm_sample_complexity takes RHM specs ('rhm:...') only.")
+    entries = []
+    for spec, g in zip(specs, grammars):
+        scale = g.n_c * g.m**g.L
+        cap = g.P_max - n_test
+        sizes = _sizes(factors, scale, cap)
+        shallow_sizes = _sizes(shallow.get("factors", ()), scale, cap) if use_shallow else []
+        if not sizes:
+            raise InvalidParameterError(f"{spec}: no training size fits below P_max - n_test = {cap}.")
+        entries.append({"spec": spec, "grammar": g, "scale": scale, "cnn_sizes": sizes, "fc_sizes": shallow_sizes})
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, e in enumerate(entries):
+        groups.setdefault((e["grammar"].v, e["grammar"].n_positions), []).append(i)
+    for gi, members in enumerate(groups.values()):
+        _run_group([entries[i] for i in members], seeds, n_test, cnn, shallow, use_shallow, dev, gi)
+    results = [_summarize(e, fraction) for e in entries]
+    return {
+        "grammars": results,
+        "fit": _fit([r["scale"] for r in results], [r["cnn"]["P_star"] for r in results]),
+        "shallow_fit": _fit(
+            [r["P_max"] for r in results], [r["shallow"]["P_star"] for r in results] if use_shallow else []
+        ),
+        "settings": {"factors": list(factors), "seeds": seeds, "n_test": n_test, "cnn": cnn, "shallow": shallow},
+    }
+
+
+def _sizes(factors: Sequence[float], scale: int, cap: int) -> list[int]:
+    return sorted({max(1, int(round(f * scale))) for f in factors if round(f * scale) <= cap})
+
+
+def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group) -> None:
+    """Draw the pools of a group of grammars (one input shape), train both ensembles, measure sensitivity."""
+    arrays, labels, classes, tests, owner = [], [], [], [], []
+    for e in entries:
+        g = e["grammar"]
+        largest = max(e["cnn_sizes"] + e["fc_sizes"])
+        for seed in range(seeds):
+            sample = g.sample(n_test + largest, seed=task_seed(seed, g.rule_seed, group, 17), distinct=True)
+            arrays.append(sample.one_hot())
+            labels.append(sample.labels)
+            classes.append(g.n_c)
+            tests.append(sample[np.arange(n_test)])
+            owner.append((e, seed))
+    pools = Pools.from_arrays(arrays, labels, n_test, classes, device=dev)
+    g0 = entries[0]["grammar"]
+    net_settings = {k: cnn[k] for k in ("width", "steps", "batch_size", "lr")}
+    run = ensemble_curve(
+        pools,
+        "cnn",
+        {i: owner[i][0]["cnn_sizes"] for i in range(len(owner))},
+        seeds=[seed for _, seed in owner],
+        filter_size=g0.s,
+        depth=g0.L,
+        **net_settings,
+    )
+    # synonymic sensitivity of every hidden layer to swapping the s-tuples of tokens (level L - 1)
+    moved = []
+    for i, (e, seed) in enumerate(owner):
+        g = e["grammar"]
+        moved.append(synonym_exchange(g, tests[i], g.L - 1, seed=task_seed(seed, i, 23)).one_hot())
+    moved_pools = Pools.from_arrays(moved, [t.labels for t in tests], 0, classes, device=dev)
+    x = members_inputs(run.pool_of, pools.X[:, :n_test])
+    xt = members_inputs(run.pool_of, moved_pools.X)
+    S = sensitivity(run.net, x, xt, seed=group)
+    for k, row in enumerate(run.rows):
+        row["sensitivity"] = [float(v) for v in S[k]]
+    for i, (e, _) in enumerate(owner):
+        e.setdefault("cnn_rows", []).extend(r for r in run.rows if r["pool"] == i)
+    if use_shallow:
+        fc_settings = {k: shallow[k] for k in ("width", "steps", "batch_size", "lr")}
+        fc = ensemble_curve(
+            pools,
+            "fc",
+            {i: owner[i][0]["fc_sizes"] for i in range(len(owner)) if owner[i][0]["fc_sizes"]},
+            seeds=[seed for _, seed in owner],
+            depth=1,
+            init_seed=1,
+            **fc_settings,
+        )
+        for i, (e, _) in enumerate(owner):
+            e.setdefault("fc_rows", []).extend(r for r in fc.rows if r["pool"] == i)
+
+
+def _curve(rows: list[dict[str, Any]], fraction: float) -> dict[str, Any]:
+    if not rows:
+        return {"summary": [], "P_star": float("nan"), "P_star_per_seed": []}
+    summary = summarize(rows)
+    chance = summary[0]["chance_error"]
+    p_star = sample_complexity([s["P"] for s in summary], [s["test_error"] for s in summary], chance, fraction)
+    per_seed = []
+    for seed in sorted({r["seed"] for r in rows}):
+        mine = sorted((r for r in rows if r["seed"] == seed), key=lambda r: r["P"])
+        per_seed.append(sample_complexity([r["P"] for r in mine], [r["test_error"] for r in mine], chance, fraction))
+    return {"summary": summary, "P_star": p_star, "P_star_per_seed": per_seed}
+
+
+def _summarize(e: dict[str, Any], fraction: float) -> dict[str, Any]:
+    g = e["grammar"]
+    cnn = _curve(e["cnn_rows"], fraction)
+    layers = len(e["cnn_rows"][0]["sensitivity"])
+    by_P = {}
+    for P in sorted({r["P"] for r in e["cnn_rows"]}):
+        at = np.array([r["sensitivity"] for r in e["cnn_rows"] if r["P"] == P])
+        by_P[P] = at.mean(axis=0)
+    Ps = sorted(by_P)
+    sens = np.array([by_P[P] for P in Ps])  # (n_P, layers)
+    # where each layer's sensitivity falls to half its value at the smallest P (NaN if it does not inside the grid)
+    half = [crossing(np.log(Ps), sens[:, k], 0.5 * sens[0, k], rising=False) for k in range(layers)]
+    cnn["sensitivity"] = {
+        "P": Ps,
+        "layers": sens.T.tolist(),
+        "P_half": [float(np.exp(h)) if np.isfinite(h) else float("nan") for h in half],
+    }
+    return {
+        "spec": e["spec"],
+        **g.params(),
+        "scale": e["scale"],
+        "P_max": g.P_max,
+        "cnn": cnn,
+        "shallow": _curve(e.get("fc_rows", []), fraction),
+    }
+
+
+def _fit(x: Sequence[float], y: Sequence[float]) -> dict[str, Any] | None:
+    """Power-law fit of P* against a scale over the grammars where P* was reached (None below 3 points)."""
+    pts = [(a, b) for a, b in zip(x, y) if np.isfinite(b)]
+    if len(pts) < 3:
+        return None
+    fit = power_law([a for a, _ in pts], [b for _, b in pts])
+    return {**fit.as_dict(), "points": len(pts)}
+
+
+__all__ = ["CNN", "SHALLOW", "rhm_sample_complexity"]

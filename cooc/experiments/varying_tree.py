@@ -1,0 +1,223 @@
+"""The varying-tree grammar: the global-ambiguity transition and networks on either side of it.
+
+Following arXiv 2602.06065 (docs/science.md, section 6): every symbol has ``m2 = f v`` binary
+and ``m3 = f v**2`` ternary productions, so a random pair or triple of symbols is a
+right-hand side with probability about ``f``; the larger ``f``, the more strings admit
+several derivation trees. The paper finds a transition of *global* ambiguity at
+``f_c = 3/8``: below it, local ambiguities are lifted by the context as the depth grows;
+above it, sentences with several trees take over.
+
+Measured here, exactly (:mod:`cooc.grammars.parsing`): for sampled sentences, the number of
+derivation trees (a sentence is globally ambiguous when it has more than one) and the
+posterior of the class given the sentence, hence the error of the Bayes-optimal classifier.
+Our finite-depth summary of the transition (a choice; the paper's statement is about the
+limit of large L) is ``f_half(L)``, where the fraction of ambiguous sentences crosses 1/2:
+it moves down towards ``f_c`` as L grows. Then a CNN (``"pool-cnn"``, for padded sentences
+of varying length) and a small transformer learn the class below and above ``f_c``; the
+Bayes error of their test sentences is the floor they cannot pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..grammars.parsing import InsideParser, ambiguity
+from ..grammars.pcfg import VaryingTreeGrammar
+from ..train._torch import task_seed, torch_device
+from ..train.grammar.curves import evaluate, summarize, train_classifier
+from ..train.grammar.ensemble import Pools, ensemble_curve
+from ..train.grammar.fits import crossing
+from ..train.grammar.models import build_model
+
+F_C = 3 / 8
+CNN = {"width": 64, "steps": 800, "batch_size": 64, "lr": 3e-3}
+TRANSFORMER = {"d_model": 32, "n_heads": 2, "n_layers": 2, "steps": 600, "batch_size": 64, "lr": 1e-3}
+
+
+def ambiguity_curves(
+    v: int,
+    f_values: Sequence[float],
+    depths: Sequence[int],
+    n_sentences: int | Mapping[int, int] = 300,
+    rule_seed: int = 0,
+    seed: int = 0,
+    saturation: float | None = 0.97,
+) -> dict[str, Any]:
+    """Fraction of globally ambiguous sentences and Bayes error against f, for several depths L.
+
+    Parameters
+    ----------
+    v : int
+        Symbols per level (``f v`` and ``f v**2`` should be integers: the rule counts are rounded).
+    f_values : sequence of float, ascending
+    depths : sequence of int
+    n_sentences : int or mapping from L to int
+        Sentences sampled per (L, f).
+    rule_seed, seed : int
+    saturation : float, optional
+        Once the fraction reaches this value, larger f are not parsed (the number of trees,
+        hence the parsing time, explodes there) and are reported as None.
+
+    Returns
+    -------
+    dict with ``f``, and per depth (key ``str(L)``): ``fraction``, ``fraction_se``,
+    ``bayes_error``, ``bayes_error_se``, ``mean_parses`` (lists over f, None where not
+    parsed) and ``f_half`` (where ``fraction`` crosses 1/2, NaN if it does not inside the grid).
+    """
+    f_values = [float(f) for f in f_values]
+    keys = ("fraction", "fraction_se", "bayes_error", "bayes_error_se", "mean_parses")
+    out: dict[str, Any] = {"v": v, "f": f_values, "f_c": F_C, "depths": {}}
+    for L in depths:
+        n = n_sentences[L] if isinstance(n_sentences, Mapping) else n_sentences
+        rows: list[dict[str, Any] | None] = []
+        saturated = False
+        for i, f in enumerate(f_values):
+            if saturated:
+                rows.append(None)
+                continue
+            row = ambiguity(VaryingTreeGrammar(v=v, f=f, L=L, rule_seed=rule_seed), n=n, seed=task_seed(seed, L, i))
+            rows.append(row)
+            saturated = saturation is not None and row["fraction"] >= saturation
+        entry: dict[str, Any] = {k: [None if r is None else r[k] for r in rows] for k in keys}
+        entry["n"] = n
+        done = [(f, r["fraction"]) for f, r in zip(f_values, rows) if r is not None]
+        entry["f_half"] = crossing([f for f, _ in done], [x for _, x in done], 0.5)
+        out["depths"][str(L)] = entry
+    return out
+
+
+def _tensors(g: VaryingTreeGrammar, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """Padded one-hot inputs (n, v, 3**L), ids (n, 3**L) with pad id v, classes (n,), and the derivations."""
+    d = g.sample(n, seed=seed)
+    T = 3**g.L
+    ids = np.full((n, T), g.v, dtype=np.int64)
+    lengths = d.lengths()
+    rows = np.repeat(np.arange(n), lengths)
+    cols = np.arange(d.tokens.size) - np.repeat(d.offsets[:-1], lengths)
+    ids[rows, cols] = d.tokens
+    one_hot = np.zeros((n, g.v + 1, T), dtype=np.float32)
+    one_hot[np.arange(n)[:, None], ids, np.arange(T)[None, :]] = 1.0
+    return one_hot[:, : g.v], ids, np.asarray(g.classes(d), dtype=np.int64), d
+
+
+def varying_tree_learning(
+    v: int,
+    L: int,
+    f_values: Sequence[float],
+    samples: Sequence[int],
+    seeds: int = 1,
+    n_test: int = 512,
+    cnn: Mapping[str, Any] | None = None,
+    transformer: Mapping[str, Any] | bool | None = None,
+    rule_seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Learning curves of the CNN and the transformer at several f, beside each test set's Bayes error.
+
+    Parameters
+    ----------
+    v, L : int
+        The grammar (classes = v).
+    f_values : sequence of float
+        Typically one below and one above ``f_c = 3/8``.
+    samples : sequence of int
+        Training-set sizes P.
+    seeds : int
+    n_test : int
+        Held-out sentences per seed (their Bayes error is computed exactly).
+    cnn, transformer : mapping, optional
+        Network settings (defaults :data:`CNN`, :data:`TRANSFORMER`); ``transformer=False`` skips it.
+    rule_seed : int
+    device : str
+
+    Returns
+    -------
+    dict with, per f (key ``str(f)``): ``bayes_error`` (of the test sentences, seed mean),
+    ``ambiguous`` (their fraction with several trees), and ``cnn`` / ``transformer`` summaries.
+    """
+    cnn = {**CNN, **(cnn or {})}
+    use_transformer = transformer is not False
+    transformer = {**TRANSFORMER, **(transformer or {})} if use_transformer else {}
+    dev = torch_device(device)
+    sizes = sorted(int(p) for p in samples)
+    arrays, labels, ids_by_pool, floors, ambiguous = [], [], [], [], []
+    grammars = [VaryingTreeGrammar(v=v, f=f, L=L, rule_seed=rule_seed) for f in f_values]
+    for i, g in enumerate(grammars):
+        for seed in range(seeds):
+            one_hot, ids, y, d = _tensors(g, n_test + sizes[-1], task_seed(seed, i, 61))
+            arrays.append(one_hot)
+            labels.append(y)
+            ids_by_pool.append((ids, y))
+            test = InsideParser(g).parse([d.sentence(k) for k in range(n_test)])
+            floors.append(float(test.bayes_error().mean()))
+            ambiguous.append(float(test.ambiguous.mean()))
+    pools = Pools.from_arrays(arrays, labels, n_test, v, device=dev)
+    run = ensemble_curve(
+        pools,
+        "pool-cnn",
+        sizes,
+        seeds=[seed for _ in f_values for seed in range(seeds)],
+        **{k: cnn[k] for k in ("width", "steps", "batch_size", "lr")},
+    )
+    out: dict[str, Any] = {"v": v, "L": L, "f_c": F_C, "samples": sizes, "by_f": {}}
+    for i, f in enumerate(f_values):
+        pools_i = [i * seeds + seed for seed in range(seeds)]
+        entry = {
+            "bayes_error": float(np.mean([floors[k] for k in pools_i])),
+            "ambiguous": float(np.mean([ambiguous[k] for k in pools_i])),
+            "cnn": summarize([r for r in run.rows if r["pool"] in pools_i]),
+        }
+        if use_transformer:
+            entry["transformer"] = summarize(
+                _transformer_rows([ids_by_pool[k] for k in pools_i], v, L, sizes, n_test, transformer, dev)
+            )
+        out["by_f"][str(float(f))] = entry
+    return out
+
+
+def _transformer_rows(pools, v, L, sizes, n_test, settings, device) -> list[dict[str, Any]]:
+    """One transformer per (seed, P) on the same padded sentences as the CNN, scored on the same test sentences."""
+    import torch
+
+    rows = []
+    for seed, (ids, y) in enumerate(pools):
+        X = torch.as_tensor(ids, device=device)
+        Y = torch.as_tensor(y, device=device)
+        for P in sizes:
+            torch.manual_seed(task_seed(seed, P, 67))
+            net = build_model(
+                "transformer",
+                v,
+                3**L,
+                v,
+                pad_id=v,
+                **{k: settings[k] for k in ("d_model", "n_heads", "n_layers")},
+            ).to(device)
+            fit = train_classifier(
+                net,
+                X[n_test : n_test + P],
+                Y[n_test : n_test + P],
+                steps=settings["steps"],
+                batch_size=settings["batch_size"],
+                lr=settings["lr"],
+                seed=task_seed(seed, P, 71),
+            )
+            test = evaluate(net, X[:n_test], Y[:n_test])
+            rows.append(
+                {
+                    "P": P,
+                    "seed": seed,
+                    "train_error": fit["train_error"],
+                    "train_loss": fit["train_loss"],
+                    "test_error": test["error"],
+                    "test_loss": test["loss"],
+                    "chance_error": 1.0 - 1.0 / v,
+                }
+            )
+    return rows
+
+
+__all__ = ["CNN", "F_C", "TRANSFORMER", "ambiguity_curves", "varying_tree_learning"]

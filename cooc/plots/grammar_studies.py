@@ -1,0 +1,304 @@
+"""Figures of the grammar-learning studies, each with the theory it tests drawn beside the measurement.
+
+- :func:`plot_scaling`: P* (or any measured scale) against a predicted scale, log-log, with
+  the fitted power law and the theory's slope;
+- :func:`plot_sensitivity`: hidden-layer sensitivities and the test error against P / P*;
+- :func:`plot_decay_curves`: learning curves in log-log with fitted and predicted slopes;
+- :func:`plot_ambiguity`: the fraction of ambiguous sentences (and Bayes error) against f,
+  with f_c;
+- :func:`plot_depth_scaling`: sample complexity against the depth L (semi-log) with the
+  fitted and predicted growth per level;
+- :func:`plot_error_floors`: learning curves beside the Bayes-optimal error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import finish, pyplot
+
+
+def _plain_minor_ticks(ax: Any) -> None:
+    """No labels on minor log ticks (they collide on short decades)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _theory_line(ax: Any, x: np.ndarray, y: np.ndarray, exponent: float, label: str, style: str = "k--") -> None:
+    """A power law of the theory's exponent through the geometric centre of the points."""
+    if x.size == 0:
+        return
+    c = np.exp(np.mean(np.log(y) - exponent * np.log(x)))
+    grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 20)
+    ax.plot(grid, c * grid**exponent, style, lw=0.9, label=label)
+
+
+def plot_scaling(
+    series: Mapping[str, Mapping[str, Any]],
+    xlabel: str,
+    ylabel: str = "P* (test error < 10% of chance)",
+    path: str | os.PathLike | None = None,
+) -> Any:
+    """Measured values against a predicted scale (log-log), each series with its fit and its theory slope.
+
+    Parameters
+    ----------
+    series : mapping from label to a mapping with ``x``, ``y`` (and optionally ``y_err``,
+        ``fit`` = ``{exponent, error, prefactor}``, ``theory`` = the predicted exponent)
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for k, (label, s) in enumerate(series.items()):
+        x, y = np.asarray(s["x"], dtype=float), np.asarray(s["y"], dtype=float)
+        ok = np.isfinite(y) & (y > 0)
+        err = np.nan_to_num(np.asarray(s.get("y_err", np.zeros_like(y)), dtype=float))
+        color = f"C{k}"
+        ax.errorbar(x[ok], y[ok], yerr=err[ok], fmt="o", color=color, capsize=2, label=label)
+        fit = s.get("fit")
+        if fit:
+            grid = np.geomspace(x[ok].min() / 1.5, x[ok].max() * 1.5, 20)
+            ax.plot(
+                grid,
+                fit["prefactor"] * grid ** fit["exponent"],
+                "-",
+                color=color,
+                lw=1,
+                label=f"fit: exponent {fit['exponent']:.2f} ± {fit['error']:.2f}",
+            )
+        if s.get("theory") is not None:
+            _theory_line(ax, x[ok], y[ok], s["theory"], f"theory: exponent {s['theory']:g}", ":")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def plot_sensitivity(
+    curves: Mapping[str, Mapping[str, Any]],
+    xlabel: str = "P / P*",
+    ylabel: str = "sensitivity S (1: as far as an unrelated input)",
+    threshold: float | None = 0.1,
+    path: str | os.PathLike | None = None,
+) -> Any:
+    """Sensitivities (solid) and test error / chance (dashed) against P / P*, with P = P* marked.
+
+    Parameters
+    ----------
+    curves : mapping from label to a mapping with ``P``, ``P_star``, ``S`` (sensitivity at
+        each P) and optionally ``error`` (test error / chance at each P)
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for k, (label, c) in enumerate(curves.items()):
+        P = np.asarray(c["P"], dtype=float) / c["P_star"]
+        ax.plot(P, c["S"], "o-", ms=3, color=f"C{k}", label=label)
+        if c.get("error") is not None:
+            ax.plot(P, c["error"], "s--", ms=2, lw=0.8, color=f"C{k}", alpha=0.6)
+    ax.axvline(1.0, color="k", lw=0.8, ls=":", label="P = P* (prediction: S falls here)")
+    if threshold is not None:
+        ax.axhline(threshold, color="grey", lw=0.8, ls="--", label=f"{threshold:g} (dashed curves: error / chance)")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6)
+    _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def plot_decay_curves(
+    curves: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None, ylabel: str = "test error"
+) -> Any:
+    """Learning curves (log-log) with the fitted slope over the fitted range and the predicted slope.
+
+    Parameters
+    ----------
+    curves : mapping from label to a mapping with ``P``, ``error``, optional ``error_sd``,
+        ``fit`` (``{measured, measured_err, prefactor, P}``: error = prefactor P^-measured),
+        ``theory`` (the predicted decay exponent) and ``theory_curve`` (an exact curve at ``P``)
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for k, (label, c) in enumerate(curves.items()):
+        color = f"C{k}"
+        P, err = np.asarray(c["P"], dtype=float), np.asarray(c["error"], dtype=float)
+        ok = err > 0
+        ax.errorbar(
+            P[ok],
+            err[ok],
+            yerr=np.asarray(c.get("error_sd", np.zeros_like(err)))[ok],
+            fmt="o",
+            ms=3,
+            color=color,
+            capsize=2,
+            label=label,
+        )
+        if c.get("theory_curve") is not None:
+            ax.plot(P, c["theory_curve"], "-", color=color, lw=0.6, alpha=0.6)
+        fit = c.get("fit")
+        if fit:
+            grid = np.asarray(fit["P"], dtype=float)
+            ax.plot(
+                grid,
+                fit["prefactor"] * grid ** -fit["measured"],
+                "-",
+                color=color,
+                lw=1.2,
+                label=f"fit {fit['measured']:.2f} ± {fit['measured_err']:.2f}",
+            )
+            if c.get("theory") is not None:
+                _theory_line(
+                    ax,
+                    grid,
+                    fit["prefactor"] * grid ** -fit["measured"],
+                    -c["theory"],
+                    f"theory a/(1+a) = {c['theory']:.2f}",
+                    ":",
+                )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training samples P")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6, ncol=2)
+    _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def plot_ambiguity(result: Mapping[str, Any], path: str | os.PathLike | None = None) -> Any:
+    """Fraction of globally ambiguous sentences (solid) and Bayes error (dashed) against f, one colour per L.
+
+    Parameters
+    ----------
+    result : the output of :func:`cooc.experiments.varying_tree.ambiguity_curves`
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    f = np.asarray(result["f"], dtype=float)
+    for k, (L, entry) in enumerate(result["depths"].items()):
+        color = f"C{k}"
+        done = np.array([x is not None for x in entry["fraction"]])
+        values = {
+            key: np.array([np.nan if x is None else x for x in entry[key]], dtype=float)
+            for key in ("fraction", "fraction_se", "bayes_error")
+        }
+        ax.errorbar(
+            f[done],
+            values["fraction"][done],
+            yerr=values["fraction_se"][done],
+            fmt="o-",
+            ms=3,
+            color=color,
+            capsize=2,
+            label=f"L = {L}: ambiguous (f_half = {entry['f_half']:.3f})",
+        )
+        ax.plot(f[done], values["bayes_error"][done], "--", color=color, lw=0.8)
+    ax.axvline(result["f_c"], color="k", ls=":", lw=1, label=f"f_c = {result['f_c']:g} (theory)")
+    ax.axhline(0.5, color="grey", ls="--", lw=0.6)
+    ax.set_xlabel("f (rules per symbol: m2 = f v, m3 = f v^2)")
+    ax.set_ylabel("fraction with > 1 tree (solid); Bayes error (dashed)")
+    ax.legend(fontsize=6)
+    _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def plot_depth_scaling(
+    series: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None, ylabel: str = "P*"
+) -> Any:
+    """Sample complexity against depth L (log y), with fitted growth per level and the predicted one.
+
+    Parameters
+    ----------
+    series : mapping from label to a mapping with ``L``, ``P_star``, optional ``P_star_sd``,
+        ``fit`` (``{base, base_error, prefactor}``) and ``theory_base``
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for k, (label, s) in enumerate(series.items()):
+        color = f"C{k}"
+        L, y = np.asarray(s["L"], dtype=float), np.asarray(s["P_star"], dtype=float)
+        ok = np.isfinite(y)
+        ax.errorbar(
+            L[ok],
+            y[ok],
+            yerr=np.nan_to_num(np.asarray(s.get("P_star_sd", np.zeros_like(y)), dtype=float))[ok],
+            fmt="o",
+            color=color,
+            capsize=2,
+            label=label,
+        )
+        fit = s.get("fit")
+        if fit:
+            ax.plot(
+                L,
+                fit["prefactor"] * fit["base"] ** L,
+                "-",
+                color=color,
+                lw=1,
+                label=f"fit: x{fit['base']:.2f} ± {fit['base_error']:.2f} per level",
+            )
+        if s.get("theory_base") is not None and ok.any():
+            c = np.exp(np.mean(np.log(y[ok]) - L[ok] * np.log(s["theory_base"])))
+            ax.plot(
+                L, c * s["theory_base"] ** L, ":", color=color, lw=1, label=f"theory: x{s['theory_base']:g} per level"
+            )
+    ax.set_yscale("log")
+    ax.set_xlabel("depth L")
+    ax.set_ylabel(ylabel)
+    ax.set_xticks(sorted({int(x) for s in series.values() for x in s["L"]}))
+    ax.legend(fontsize=7)
+    _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def plot_error_floors(curves: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None) -> Any:
+    """Test error against P for each network and grammar, with that grammar's Bayes-optimal error.
+
+    Parameters
+    ----------
+    curves : mapping from label to a mapping with ``P``, ``error``, ``floor`` (the Bayes error)
+        and ``chance``; labels sharing a ``group`` share a colour
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    groups: list[str] = []
+    for label, c in curves.items():
+        g = c.get("group", label)
+        if g not in groups:
+            groups.append(g)
+        color = f"C{groups.index(g)}"
+        ax.plot(c["P"], c["error"], c.get("style", "o-"), ms=3, color=color, label=label)
+        ax.axhline(c["floor"], color=color, ls=":", lw=0.9)
+    first = next(iter(curves.values()))
+    ax.axhline(first["chance"], color="grey", ls="--", lw=0.6, label="chance")
+    ax.plot([], [], "k:", lw=0.9, label="Bayes-optimal error (exact, inside pass)")
+    ax.set_xscale("log")
+    ax.set_xlabel("training samples P")
+    ax.set_ylabel("test error")
+    ax.legend(fontsize=6)
+    _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def spread(values: Sequence[float]) -> float:
+    """Standard deviation of the finite values (NaN below two)."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    return float(v.std()) if v.size > 1 else float("nan")
+
+
+__all__ = [
+    "plot_ambiguity",
+    "plot_decay_curves",
+    "plot_depth_scaling",
+    "plot_error_floors",
+    "plot_scaling",
+    "plot_sensitivity",
+    "spread",
+]

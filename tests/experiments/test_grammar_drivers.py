@@ -1,0 +1,103 @@
+"""The grammar-study drivers on tiny settings: structure, exact pieces, and parameter errors.
+
+(Each study in analyses/ runs them at their default sizes against the theory: tests/experiments/test_studies.py.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cooc._core.errors import InvalidParameterError
+from cooc.experiments.latent_prediction import latent_sample_complexity
+from cooc.experiments.power_law import fit_learning_curve, memorization_error
+from cooc.experiments.rhm_complexity import rhm_sample_complexity
+from cooc.experiments.srhm import srhm_invariances
+from cooc.experiments.varying_tree import ambiguity_curves
+from cooc.grammars.rhm import production_probabilities
+
+
+def test_memorization_error_matches_a_simulated_memoriser():
+    n_c, m, a = 3, 5, 1.0
+    f = production_probabilities(m, a)
+    rng = np.random.default_rng(0)
+    P, reps = 12, 20000
+    # each sentence is (class, production); a test sentence is answered iff it was seen in training
+    train = rng.integers(0, n_c, (reps, P)) * m + rng.choice(m, size=(reps, P), p=f)
+    test = rng.integers(0, n_c, reps) * m + rng.choice(m, size=reps, p=f)
+    unseen = ~(train == test[:, None]).any(axis=1)
+    simulated = unseen.mean() * (1 - 1 / n_c)
+    exact = memorization_error([P], f, n_c)[0]
+    assert simulated == pytest.approx(exact, abs=4 * math.sqrt(exact / reps))
+    assert memorization_error([0], f, n_c)[0] == pytest.approx(1 - 1 / n_c)
+
+
+def test_fit_learning_curve_recovers_a_planted_exponent_in_range():
+    P = [16, 32, 64, 128, 256, 512]
+    err = [0.7, 0.6] + [0.38 * (p / 64) ** -0.5 for p in P[2:]]  # above half of chance first, then P^-1/2
+    summary = [{"P": p, "test_error": e, "test_error_sd": 0.0, "seeds": 2, "chance_error": 0.8} for p, e in zip(P, err)]
+    fit = fit_learning_curve(summary, ceiling=0.5)
+    assert fit["P"] == [64, 128, 256, 512]
+    assert fit["measured"] == pytest.approx(0.5, abs=1e-9)
+    assert fit_learning_curve(summary[:3], ceiling=0.5) is None
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks run faster on one torch thread (idle threads spin on a shared machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_rhm_sample_complexity_on_two_tiny_grammars(one_thread):
+    torch.manual_seed(0)
+    specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=4,n_c=4,m=2,s=2,L=3"]
+    r = rhm_sample_complexity(
+        specs,
+        factors=(1, 4),
+        seeds=1,
+        n_test=64,
+        cnn={"steps": 60, "width": 8},
+        shallow={"steps": 60, "width": 8, "factors": (4,)},
+    )
+    assert [g["scale"] for g in r["grammars"]] == [16, 32] and [g["P_max"] for g in r["grammars"]] == [256, 512]
+    assert r["fit"] is None  # two grammars are too few for a fit with an error
+    for g in r["grammars"]:
+        assert [row["P"] for row in g["cnn"]["summary"]] == [g["scale"], 4 * g["scale"]]
+        assert [row["P"] for row in g["shallow"]["summary"]] == [4 * g["scale"]]
+        S = np.array(g["cnn"]["sensitivity"]["layers"])
+        assert S.shape == (3, 2) and np.all((S >= 0) & (S < 3))
+    with pytest.raises(InvalidParameterError, match="at least 2"):
+        rhm_sample_complexity(specs[:1])
+    with pytest.raises(InvalidParameterError, match="RHM"):
+        rhm_sample_complexity(["srhm:v=4,n_c=2,m=2,s=2,L=2", specs[0]])
+
+
+def test_ambiguity_curves_grow_with_f_and_skip_saturated_f():
+    r = ambiguity_curves(8, [0.125, 0.5, 0.75], [2, 3], n_sentences=60)
+    for entry in r["depths"].values():
+        assert entry["fraction"][0] < entry["fraction"][2] and entry["n"] == 60
+    deep = r["depths"]["3"]
+    assert deep["fraction"][2] > 0.6 and 0.125 < deep["f_half"] < 0.75
+    skipped = ambiguity_curves(8, [0.125, 0.5, 0.75], [2], n_sentences=20, saturation=0.0)
+    assert skipped["depths"]["2"]["fraction"][1:] == [None, None]
+
+
+def test_latent_sample_complexity_on_a_tiny_grammar():
+    r = latent_sample_complexity(4, 2, depths=(2, 3), samples=(50, 200, 800, 3200), seeds=1, n_test=300)
+    latent, token = r["learners"]["latent"], r["learners"]["token"]
+    assert latent["L"] == [2, 3] and latent["theory"] == 1.0 and token["theory"] == 2.0
+    assert all(np.isfinite(latent["P_star"])) and latent["fit"] is not None
+    assert set(latent["curves"]["2"]) == {"P", "accuracy"} and latent["curves"]["2"]["accuracy"][-1] >= 0.9
+
+
+def test_srhm_invariances_need_empty_positions():
+    with pytest.raises(InvalidParameterError, match="s0 >= 1"):
+        srhm_invariances(dict(v=4, n_c=2, m=2, s=2, L=2), s0=0)
+    with pytest.raises(InvalidParameterError, match="model"):
+        srhm_invariances(dict(v=4, n_c=2, m=2, s=2, L=2), s0=1, model="fc")

@@ -1,0 +1,101 @@
+"""Batched ensembles: each member is exactly the network it stands for, trained independently of the others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cooc._core.errors import InvalidParameterError
+from cooc.grammars.rhm import RandomHierarchyModel
+from cooc.train.grammar.curves import summarize
+from cooc.train.grammar.ensemble import EnsembleNetwork, Pools, ensemble_curve, train_ensemble
+from cooc.train.grammar.models import FullyConnected, HierarchicalCNN
+
+
+def one_hot_batch(K, B, T, c, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, c, size=(K, B, T))
+    x = np.zeros((K, B, T, c), dtype=np.float32)
+    x[np.arange(K)[:, None, None], np.arange(B)[None, :, None], np.arange(T)[None, None, :], ids] = 1
+    return torch.from_numpy(x)
+
+
+def test_cnn_member_is_the_hierarchical_cnn():
+    K, c, s, L, w, n_out = 3, 5, 2, 3, 7, 4
+    net = EnsembleNetwork("cnn", K, c, s**L, n_out, width=w, filter_size=s, seed=1)
+    x = one_hot_batch(K, 6, s**L, c)
+    out = net(x)
+    for k in range(K):
+        ref = HierarchicalCNN(c, s, L, n_out, width=w)
+        with torch.no_grad():
+            convs = [m for m in ref.features if isinstance(m, torch.nn.Conv1d)]
+            channels = [c] + [w] * (L - 1)
+            for conv, W, b, ch in zip(convs, net.weights[:-1], net.biases[:-1], channels):
+                conv.weight.copy_(W[k].reshape(s, ch, w).permute(2, 1, 0))
+                conv.bias.copy_(b[k, 0])
+            ref.readout.weight.copy_(net.weights[-1][k].T)
+            ref.readout.bias.copy_(net.biases[-1][k, 0])
+        expected = ref(x[k].transpose(1, 2))  # HierarchicalCNN takes (B, channels, T)
+        torch.testing.assert_close(out[k], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_lcn_with_equal_patch_weights_is_the_cnn_and_fc_is_an_mlp():
+    K, c, s, L, w, n_out = 2, 3, 3, 2, 6, 5
+    cnn = EnsembleNetwork("cnn", K, c, s**L, n_out, width=w, filter_size=s, seed=0)
+    lcn = EnsembleNetwork("lcn", K, c, s**L, n_out, width=w, filter_size=s, seed=0)
+    with torch.no_grad():
+        for Wl, bl, Wc, bc in zip(lcn.weights[:-1], lcn.biases[:-1], cnn.weights[:-1], cnn.biases[:-1]):
+            Wl.copy_(Wc[:, None].expand_as(Wl))
+            bl.copy_(bc[:, :, None].expand_as(bl))
+        lcn.weights[-1].copy_(cnn.weights[-1])
+        lcn.biases[-1].copy_(cnn.biases[-1])
+    x = one_hot_batch(K, 4, s**L, c, seed=2)
+    torch.testing.assert_close(lcn(x), cnn(x))
+    assert lcn.weights[0].shape == (K, s, s * c, w)  # one weight matrix per patch
+    fc = EnsembleNetwork("fc", K, c, s**L, n_out, width=w, seed=3)
+    ref = FullyConnected(s**L * c, n_out, width=w, depth=1)
+    with torch.no_grad():
+        ref.net[1].weight.copy_(fc.weights[0][1].T)
+        ref.net[1].bias.copy_(fc.biases[0][1, 0])
+        ref.net[3].weight.copy_(fc.weights[1][1].T)
+        ref.net[3].bias.copy_(fc.biases[1][1, 0])
+    torch.testing.assert_close(fc(x)[1], ref(x[1]))
+
+
+def test_members_do_not_interact():
+    net = EnsembleNetwork("pool-cnn", 3, 4, 9, 3, width=5, seed=0)
+    x = one_hot_batch(3, 8, 9, 4)
+    loss = net(x)[1].sum()  # only member 1
+    loss.backward()
+    for p in net.parameters():
+        assert p.grad[0].abs().sum() == 0 and p.grad[2].abs().sum() == 0 and p.grad[1].abs().sum() > 0
+    hidden = net.hidden(x)
+    assert [h.shape[2] for h in hidden] == [5, 3, 2, 1]  # width-3 convolutions, max-pool 2 down to one position
+    with pytest.raises(InvalidParameterError, match="filter_size"):
+        EnsembleNetwork("cnn", 2, 4, 9, 3, filter_size=2)
+
+
+def test_an_ensemble_learns_a_tiny_rhm_and_rows_follow_learning_curve():
+    torch.manual_seed(0)
+    g = RandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=2, rule_seed=0)  # P_max = 16
+    samples = [g.sample(16, seed=s, distinct=True) for s in range(2)]
+    pools = Pools.from_arrays([s.one_hot() for s in samples], [s.labels for s in samples], 4, 2)
+    run = ensemble_curve(pools, "cnn", [2, 12], filter_size=2, width=32, steps=300, lr=1e-2, batch_size=12)
+    assert len(run.rows) == 4 and {r["P"] for r in run.rows} == {2, 12}
+    big = [r for r in run.rows if r["P"] == 12]
+    assert all(r["train_error"] == 0 for r in big)
+    summary = summarize(run.rows)
+    assert summary[-1]["test_error"] <= summary[0]["test_error"] and summary[0]["chance_error"] == 0.5
+    with pytest.raises(InvalidParameterError, match="must lie in"):
+        train_ensemble(run.net, pools, [0, 0, 1, 1], [2, 13, 2, 12])
+
+
+def test_pools_pad_ragged_pools_and_keep_their_classes():
+    a = np.zeros((10, 3, 4), dtype=np.float32)
+    b = np.ones((7, 3, 4), dtype=np.float32)
+    pools = Pools.from_arrays([a, b], [np.zeros(10), np.ones(7)], 2, [2, 5])
+    assert pools.X.shape == (2, 10, 4, 3) and pools.n_rows == [10, 7] and pools.n_train(1) == 5
+    assert pools.n_out == 5 and pools.chance_error(0) == 0.5
+    with pytest.raises(InvalidParameterError, match="same input shape"):
+        Pools.from_arrays([a, np.zeros((5, 2, 4))], [np.zeros(10), np.zeros(5)], 2, 2)
