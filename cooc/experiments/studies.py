@@ -21,7 +21,16 @@ from typing import Any
 from .._core.errors import CoocError, InputDataError
 
 #: The studies in reading order (others found in the folder follow, alphabetically).
-STUDIES = ("analogies", "symmetry", "hypernymy", "rhm_correlations", "rhm_learning", "word2vec_vs_spectral")
+STUDIES = (
+    "analogies",
+    "symmetry",
+    "hypernymy",
+    "rhm_correlations",
+    "rhm_learning",
+    "next_token",
+    "scaling_laws",
+    "word2vec_vs_spectral",
+)
 ENV_DIR = "COOC_ANALYSES_DIR"
 ENV_OUT = "COOC_ANALYSES_OUT"
 
