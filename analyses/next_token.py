@@ -17,8 +17,9 @@
 # L = 3 (sentences of 8 tokens, P_max = 1024, P_1 = 21, P_2 = 85, P_3 = 341), P from 16 to
 # 512, 2 seeds, a causal hierarchical CNN (width 64) and a 2-layer decoder-only
 # transformer (d_model 32), early-stopped on 128 validation sentences and scored on 256
-# test sentences; the context sweep T = 2, 4, 8 at P = 256. Measured: 85 s on a 2-core
-# machine shared with other jobs (load average 3-4). `--full` (GPU): the papers' sizes,
+# test sentences, one draw of sentences per seed; the CNN's context sweep T = 2, 4, 8 at
+# P = 256. Measured: 80 s of CPU time (265 s wall) on a 2-core machine shared with other
+# jobs (load average 4-9). `--full` (GPU): the papers' sizes,
 # v = n_c = 32, m = 8, L = 3 (P_1 = 341, P_2 = 21,845), P up to 2^17, 3 seeds, wider
 # and deeper networks.
 #
@@ -80,11 +81,16 @@ if CFG["threads"]:
 # every P and seed a fresh network is trained on the first P sentences (early-stopped on
 # held-out sentences, so each point is the lowest test loss that P sentences allow).
 # **Expected:** the loss steps down from H_0 towards H_1 near P_1 and towards H_2 near
-# P_2; the measured step positions (where the loss crosses the middle of each step) within
-# a factor 2 of P_l. The tiny grammar is far from the large-v limit of the theory (the
-# level-covariance formula is off by up to 2 at v = 8), and tiny networks need a few
-# times more data than the signal-to-noise argument: read the measured-to-predicted
-# ratios as the finding.
+# P_2; the target is the measured step positions (where the loss crosses the middle of
+# each step) within a factor 2 of P_l. A learner that only counts the last token's
+# sibling pairs (the ideal for step 1) crosses the middle of step 1 at P = 20, on P_1 =
+# 21: the midpoint convention and the theory agree. **Measured at this size:** the
+# transformer makes step 1 at about 1.5 P_1 but step 2 only past P = 256 (about 4-5 P_2,
+# seen with P up to 512); the CNN makes both steps at about 2-3 P_l depending on the draw
+# of sentences. The factor-2 target is met by the transformer's first step and, for some
+# draws, by the CNN's two; read the ratios as the finding (tiny networks, early-stopped
+# on 128 sentences, need a few times the data of the signal-to-noise argument), and
+# `--full` for the papers' sizes.
 
 # %%
 result = next_token_experiment(
@@ -133,7 +139,7 @@ print(
 # %% [markdown]
 # ## Loss against context length at fixed P
 #
-# The transformer at P = 256 sentences, reading the last T tokens (T = 2: the sibling
+# The CNN at P = 256 sentences, reading the last T tokens (T = 2: the sibling
 # alone; T = 4: the subtree of height 2; T = 8: the sentence). The dashed line is the
 # exact entropy of the last token given T - 1 tokens before it. **Expected:** the loss
 # follows the exact curve while the P sentences resolve the subtree the context covers,
@@ -156,8 +162,7 @@ study.save(
     {
         "config": {k: v for k, v in CFG.items()},
         "theory": {k: v for k, v in theory.items()},
-        "steps": [s for s in steps if s["model"] == "transformer"],
-        "steps_by_model": steps,
+        "steps": steps,
         "exponents": {
             k: {"alpha": v["alpha"], "alpha_err": v["alpha_err"], "per_seed": v["per_seed"]}
             for k, v in exponents.items()

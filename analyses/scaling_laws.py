@@ -154,7 +154,7 @@ texts = {"wikipedia": lambda: wikipedia_corpus(full=study.full)}
 if kjv_available():
     texts["kjv"] = lambda: text_corpus(BibleSource("chapter"), CACHE / "kjv" / "corpus")
 else:
-    results["corpora"]["kjv"] = {"skipped": "the bible program is missing: apt-get install bible-kjv-text"}
+    results["corpora"]["kjv"] = {"skipped": "the bible program is missing: apt-get install bible-kjv bible-kjv-text"}
 if study.full:
     for spec in DATASETS:
         texts[spec] = lambda spec=spec: text_corpus(spec, CACHE / spec.replace(":", "_").replace("/", "_") / "corpus")

@@ -121,8 +121,8 @@ def rhm_theory(grammar: Any, context: int) -> dict[str, Any] | None:
 
 def _csv(rows: Sequence[dict[str, Any]]) -> str:
     buffer = io.StringIO()
-    fields = [k for k in rows[0] if k != "test_loss_by_position"] + ["test_loss_by_position"]
-    writer = csv.DictWriter(buffer, fieldnames=fields)
+    fields = [k for k in rows[0] if k not in ("test_loss_by_position", "history")] + ["test_loss_by_position"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "test_loss_by_position": " ".join(f"{x:.6f}" for x in row["test_loss_by_position"])})

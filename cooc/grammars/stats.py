@@ -5,7 +5,7 @@ their lowest common ancestor (LCA) has a known marginal, the production used the
 the pair of children, and each child descends to its token through per-level transition
 matrices. :class:`RHMStatistics` computes these exactly.
 
-The *theory* (arXiv 2406.00048, SCIENCE.md section 6) is the average over random rules:
+The *theory* (arXiv 2406.00048, docs/science.md, section 6) is the average over random rules:
 a pair whose LCA is ``h`` levels above the tokens (``h = 1`` for siblings) has
 mean-square covariance entry ``(1 - m / v**(s-1)) / (v**3 m**(2h-1))`` (the mean over the
 ``v**2`` entries ``C(mu, nu) = P(x_i = mu, x_j = nu) - P(x_i = mu) P(x_j = nu)``); as a
@@ -17,6 +17,14 @@ over rule draws it holds within about 25% for ``n_c = v`` below the root (e.g. v
 s=2, L=3), but the root level deviates more (about -25% at h = L for v=16, m=4, L=4) and
 ``n_c << v`` changes the upper levels (factor 2.7 at h = 4 for v=64, n_c=8, m=4).
 Use :class:`RHMStatistics` when the instance matters.
+
+**Next-token entropies.** :func:`next_token_entropy` gives the entropy of a token given
+the ``c`` tokens before it, the lowest loss a next-token predictor reading that context can
+reach: exact (every sentence enumerated) for small grammars, a Monte Carlo mean of exact
+terms for large ones. Each term comes from the inside algorithm (:func:`log_likelihood`),
+which sums over the unobserved tokens. :func:`loss_plateaus` evaluates it at the
+subtree contexts ``c = s**l - 1``: the plateaus ``H_l`` between which the loss of a
+last-token learner steps down at ``P_l`` (:func:`loss_steps`).
 """
 
 from __future__ import annotations

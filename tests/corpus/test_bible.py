@@ -30,5 +30,5 @@ def test_bad_specs_and_a_missing_program():
         BibleSource("page")
     with pytest.raises(InputDataError, match="expected bible:kjv"):
         open_source("bible:nrsv")
-    with pytest.raises(MissingDependencyError, match="apt-get install bible-kjv-text"):
+    with pytest.raises(MissingDependencyError, match="apt-get install bible-kjv bible-kjv-text"):
         list(BibleSource(program="no-such-bible-program").iter_raw())

@@ -12,6 +12,18 @@ from cooc.experiments.next_token import excess_exponent, lm_study, rhm_theory, s
 from cooc.grammars.rhm import RandomHierarchyModel
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread_each_test():
+    """Numba's parallel counting (run by other tests in this process) sets OpenMP's thread count, which torch
+    shares: put torch back on one thread, or these tiny models train many times slower on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_step_positions_interpolate_the_midpoint_crossing_in_log_p():
     P = [10, 20, 40, 80]
     loss = [2.0, 1.5, 0.5, 0.4]

@@ -17,6 +17,18 @@ from cooc.experiments.scaling_laws import (
 from cooc.grammars.rhm import RandomHierarchyModel
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread_each_test():
+    """Numba's parallel counting (run by other tests in this process) sets OpenMP's thread count, which torch
+    shares: put torch back on one thread, or these tiny models train many times slower on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_grammar_statistics_give_beta_near_ln_m_over_ln_s_and_refuse_the_free_entropy_fit():
     model = RandomHierarchyModel(v=8, n_c=8, m=2, s=2, L=3)
     stats = grammar_statistics(model, sentences=50_000)

@@ -7,7 +7,7 @@ created the heaven and the earth.``. :class:`BibleSource` runs it once for the w
 (31,102 verses, about 790,000 words; a tenth of a second) and groups the verses into
 documents: one per book (66), chapter (1,189, the default) or verse.
 
-Install with ``apt-get install bible-kjv-text``; a missing program is a
+Install with ``apt-get install bible-kjv bible-kjv-text``; a missing program is a
 :class:`~cooc._core.errors.MissingDependencyError` naming that line.
 """
 
@@ -29,7 +29,7 @@ _VERSE = re.compile(r"^(\d?[A-Za-z]+)(\d+):(\d+)\s+(.*)$")
 
 
 def kjv_available(program: str = "bible") -> bool:
-    """Whether the ``bible`` program is installed (``apt-get install bible-kjv-text``)."""
+    """Whether the ``bible`` program is installed (``apt-get install bible-kjv bible-kjv-text``)."""
     return shutil.which(program) is not None
 
 
@@ -38,7 +38,7 @@ def kjv_verses(program: str = "bible") -> Iterator[tuple[str, int, int, str]]:
     path = shutil.which(program)
     if path is None:
         raise MissingDependencyError(
-            "the King James Bible needs Debian's bible-kjv-text package: apt-get install bible-kjv-text"
+            "the King James Bible needs Debian's bible-kjv-text and its reader: apt-get install bible-kjv bible-kjv-text"
         )
     done = subprocess.run([path, "-f", WHOLE], capture_output=True, text=True, check=False)
     if done.returncode != 0:

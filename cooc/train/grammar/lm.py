@@ -129,7 +129,8 @@ def train_lm(
     dict with ``steps`` (taken), ``best_step``, ``val_loss`` (best), ``train_loss`` (on the
     ``P`` contexts, at the kept weights), ``test_loss`` (the objective: mean over positions,
     or the last position), ``test_loss_last``, ``test_loss_mean``, ``test_loss_by_position``
-    (list, one per position), ``seconds`` and ``tokens_per_second`` (training tokens read).
+    (list, one per position), ``seconds`` and ``tokens_per_second`` (training tokens read), ``history``
+    (``[step, validation loss, seconds]`` at each evaluation of this call).
     """
     import torch
 
@@ -161,6 +162,7 @@ def train_lm(
             _restore(net, opt, best, arrays)
             state = saved["run"]
     batch = min(batch_size, P) if data.kind == "sentences" else batch_size
+    history: list[tuple[int, float, float]] = []
     tokens = 0
     started = time.perf_counter()
     net.train()
@@ -181,6 +183,7 @@ def train_lm(
                     val = last_token_loss(net, data.val, amp=amp)
                 else:
                     val = _score(lm_losses(net, data.val, amp=amp), targets)
+                history.append((state["step"], val, state["seconds"] + time.perf_counter() - started))
                 if val < state["best"] - 1e-6:
                     state.update(best=val, best_step=state["step"], bad=0)
                     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -211,6 +214,7 @@ def train_lm(
         "test_loss_by_position": test.tolist(),
         "seconds": state["seconds"],
         "tokens_per_second": tokens / state["seconds"] if state["seconds"] > 0 and tokens else float("nan"),
+        "history": [list(h) for h in history],
     }
 
 
