@@ -9,8 +9,10 @@ Two shapes of data, one interface (:class:`LMData`):
   distinct by default (``distinct=false`` in the spec draws them i.i.d.): training,
   validation and test sentences never repeat, and asking for more than ``P_max`` is refused.
 - **streams** (text, and grammars whose sentence length varies): documents are joined,
-  each followed by a separator token, into one token stream; the test and validation
-  streams are the last documents, the training stream the first ones. ``P`` training
+  each followed by a separator token, into one token stream; for a corpus the test and
+  validation streams are its first documents and the training stream the following ones
+  (so a large corpus is read only as far as needed), for a grammar the training stream
+  comes first. ``P`` training
   contexts of ``T`` tokens means the first ``P * T`` tokens of the training stream; a
   training batch reads windows of ``T`` tokens at random offsets in it (every shift of
   the text is a context), while the held-out streams are cut into consecutive windows.

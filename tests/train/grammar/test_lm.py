@@ -55,7 +55,7 @@ def test_cnn_last_position_shortcut_equals_the_full_stack(T, s):
     net = build_lm("cnn", 5, T, filter_size=s, width=8)
     x = torch.randint(0, 5, (3, T))
     torch.testing.assert_close(net.forward_last(x), net(x)[:, -1], rtol=0, atol=1e-6)
-    assert cnn_depth(T, s) == net.depth and s**net.depth >= T > s ** (net.depth - 1) or T <= s
+    assert net.depth == cnn_depth(T, s) and s**net.depth >= T and (net.depth == 1 or s ** (net.depth - 1) < T)
 
 
 def test_cnn_window_is_the_tree_at_the_last_token():
@@ -188,3 +188,14 @@ def test_learning_curve_rows_and_errors():
         lm_learning_curve(data, "cnn", [41])
     with pytest.raises(InvalidParameterError, match="parameter 'model' must be one of"):
         lm_learning_curve(data, "rnn", [10])
+
+
+def test_training_runs_on_every_device(tdevice):
+    """The same short run on the CPU and, where torch sees one, on the GPU (bfloat16 autocast, fused Adam)."""
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 64, 16, 32, seed=0, device=tdevice)
+    for name, kwargs in (("transformer", {"d_model": 16, "n_heads": 2}), ("cnn", {"width": 8})):
+        torch.manual_seed(0)
+        net = build_lm(name, 4, 8, **kwargs).to(tdevice)
+        fit = train_lm(net, data, 64, steps=20, eval_every=10, amp=tdevice == "cuda")
+        assert np.isfinite(fit["test_loss"]) and fit["steps"] == 20 and len(fit["history"]) == 2
+        assert fit["test_loss"] < np.log(4) + 0.5
