@@ -18,8 +18,8 @@
 # 512, 2 seeds, a causal hierarchical CNN (width 64) and a 2-layer decoder-only
 # transformer (d_model 32), early-stopped on 128 validation sentences and scored on 256
 # test sentences, one draw of sentences per seed; the CNN's context sweep T = 2, 4, 8 at
-# P = 256. Measured: 80 s of CPU time (265 s wall) on a 2-core machine shared with other
-# jobs (load average 4-9). `--full` (GPU): the papers' sizes,
+# P = 256. Measured: 120 s on a 2-core machine shared with other jobs (load average 4; 265 s
+# at load 9), of which 80 s of CPU time. `--full` (GPU): the papers' sizes,
 # v = n_c = 32, m = 8, L = 3 (P_1 = 341, P_2 = 21,845), P up to 2^17, 3 seeds, wider
 # and deeper networks.
 #

@@ -22,7 +22,8 @@
 # Wikipedia sample (~480k tokens) with the 500 most frequent words. Every decay is fitted
 # only on points above 3 times its sampling floor (drawn on the figures): the rms floor
 # for the counted covariances, a shuffled copy of the text for the Wikipedia spectrum.
-# Measured: 30 s on a 2-core machine shared with other jobs (load average 4-8).
+# Measured: 53 s on a 2-core machine shared with other jobs (load average 4-8), of which 17 s
+# of CPU time.
 # `--full`: 10^7 sentences for the papers' grammar (10^6 for the small ones); full English
 # Wikipedia with 1,000 words, lags up to 256 (the 256 position-resolved count matrices
 # take ~3 GB) and n-grams up to n = 6.

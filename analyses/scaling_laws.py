@@ -27,7 +27,8 @@
 # one document per chapter) with the 20 most frequent words (the rest one unknown word,
 # so that n-grams stay resolved up to n ~ 6 on these sizes), lags up to 64, n-grams up to
 # 8, the transformer (context 8, the resolved range) at P = 64, 256, 1024 contexts.
-# Measured: 80 s on a 2-core machine shared with other jobs (load average 3-5). `--full`
+# Measured: 120 s on a 2-core machine shared with other jobs (load average 4), of which 60 s
+# of CPU time. `--full`
 # (GPU): the RHM v = n_c = 32, m = 8, L = 3, full English Wikipedia from Hugging Face and
 # the Bible with 1,000 words, lags up to 256, and any Hugging Face text dataset named with
 # `--dataset hf:NAME[:CONFIG]` (repeatable), each on 3 seeds at P up to 2^17 contexts.
