@@ -1,4 +1,4 @@
-"""`cooc train word2vec` and `cooc train grammar`: thin wrappers over cooc.train."""
+"""`cooc train word2vec`, `cooc train grammar` and `cooc train lm`: thin wrappers over cooc.train."""
 
 from __future__ import annotations
 
@@ -127,6 +127,64 @@ def grammar_command(
     return {"output": str(output), **result}
 
 
+def lm_command(
+    source: str,
+    output: Path,
+    model: str = "transformer",
+    context: int | None = None,
+    samples: str = "1e2,1e3",
+    seeds: int = 1,
+    targets: str | None = None,
+    steps: int = 3000,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    eval_every: int = 50,
+    patience: int = 10,
+    vocab_size: int | None = None,
+    n_val: int = 256,
+    n_test: int = 512,
+    d_model: int = 64,
+    n_heads: int = 4,
+    n_layers: int = 2,
+    width: int = 64,
+    device: str = "auto",
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Next-token learning curves of a language model; writes runs.json, curves.json, curves.csv and figures."""
+    from .._core.errors import InvalidParameterError
+    from ..experiments.next_token import lm_study
+    from ..train.grammar.lm_models import LM_MODELS
+
+    if model not in LM_MODELS:
+        raise InvalidParameterError(f"--model must be one of {', '.join(LM_MODELS)}, got {model!r}.")
+    kwargs = (
+        {"d_model": d_model, "n_heads": n_heads, "n_layers": n_layers} if model == "transformer" else {"width": width}
+    )
+    result = lm_study(
+        source,
+        output,
+        model=model,
+        samples=parse_samples(samples),
+        seeds=seeds,
+        context=context,
+        targets=targets,
+        n_val=n_val,
+        n_test=n_test,
+        vocab_size=vocab_size,
+        device=device,
+        model_kwargs=kwargs,
+        overwrite=overwrite,
+        progress=progress,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        eval_every=eval_every,
+        patience=patience,
+    )
+    return {"output": str(output), **result}
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
 
@@ -231,4 +289,59 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             table.add_row(*r)
         console.print(table)
+        console.print(f"wrote {summary['output']}: {', '.join(summary['files'])}")
+
+    @train_app.command("lm")
+    @cli_errors
+    def lm(
+        source: str = typer.Argument(
+            ..., help="A grammar spec (rhm:v=8,n_c=8,m=2,s=2,L=3, ...) or a corpus directory."
+        ),
+        output: Path = typer.Option(..., "--output", "-o", help="Directory for runs.json, curves.json/csv, figures."),
+        model: str = typer.Option("transformer", help="transformer or cnn."),
+        context: int | None = typer.Option(
+            None, "--context", "-T", help="Context length T (default: whole sentences)."
+        ),
+        samples: str = typer.Option("1e2,1e3", help="Training contexts P, comma-separated."),
+        seeds: int = typer.Option(1, help="Seeds per P."),
+        targets: str | None = typer.Option(None, help="all or last (default: last on whole RHM sentences, else all)."),
+        steps: int = typer.Option(3000, help="Most optimiser steps per run."),
+        batch_size: int = typer.Option(64),
+        lr: float = typer.Option(1e-3, help="Adam learning rate."),
+        eval_every: int = typer.Option(50, help="Steps between validation losses."),
+        patience: int = typer.Option(10, help="Validations without improvement before stopping."),
+        vocab_size: int | None = typer.Option(None, help="Corpus: keep this many words (the rest one unknown word)."),
+        n_val: int = typer.Option(256, help="Validation contexts."),
+        n_test: int = typer.Option(512, help="Test contexts."),
+        d_model: int = typer.Option(64, help="Transformer width."),
+        n_heads: int = typer.Option(4, help="Transformer heads."),
+        n_layers: int = typer.Option(2, help="Transformer layers."),
+        width: int = typer.Option(64, help="CNN channels."),
+        device: str = typer.Option("auto", help="cpu, cuda or auto."),
+        overwrite: bool = typer.Option(False, help="Discard earlier runs in OUTPUT with other settings."),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Next-token learning curves of a causal transformer or hierarchical CNN; resumes when run again."""
+        summary = lm_command(
+            source, output, model=model, context=context, samples=samples, seeds=seeds, targets=targets, steps=steps,
+            batch_size=batch_size, lr=lr, eval_every=eval_every, patience=patience, vocab_size=vocab_size,
+            n_val=n_val, n_test=n_test, d_model=d_model, n_heads=n_heads, n_layers=n_layers, width=width,
+            device=device, overwrite=overwrite, progress=progress,
+        )  # fmt: skip
+        rows = [[str(s["P"]), f"{s['test_loss']:.4f}", f"{s['test_loss_last']:.4f}"] for s in summary["summary"]]
+        from rich.table import Table
+
+        table = Table(title=f"test loss ({model})", title_justify="left")
+        for h in ("P", "test loss", "last position"):
+            table.add_column(h)
+        for r in rows:
+            table.add_row(*r)
+        console.print(table)
+        if summary["steps_measured"] is not None:
+            theory = summary["theory"]["P_l"]
+            pairs = ", ".join(
+                f"P_{l + 1} {p:.0f} / measured {m:.0f}"
+                for l, (p, m) in enumerate(zip(theory, summary["steps_measured"]))
+            )
+            console.print(f"steps: {pairs}")
         console.print(f"wrote {summary['output']}: {', '.join(summary['files'])}")

@@ -31,6 +31,8 @@ STUDIES = (
     "power_law",
     "varying_tree",
     "latent_prediction",
+    "next_token",
+    "scaling_laws",
     "word2vec_vs_spectral",
 )
 ENV_DIR = "COOC_ANALYSES_DIR"

@@ -17,6 +17,14 @@ over rule draws it holds within about 25% for ``n_c = v`` below the root (e.g. v
 s=2, L=3), but the root level deviates more (about -25% at h = L for v=16, m=4, L=4) and
 ``n_c << v`` changes the upper levels (factor 2.7 at h = 4 for v=64, n_c=8, m=4).
 Use :class:`RHMStatistics` when the instance matters.
+
+**Next-token entropies.** :func:`next_token_entropy` gives the entropy of a token given
+the ``c`` tokens before it, the lowest loss a next-token predictor reading that context can
+reach: exact (every sentence enumerated) for small grammars, a Monte Carlo mean of exact
+terms for large ones. Each term comes from the inside algorithm (:func:`log_likelihood`),
+which sums over the unobserved tokens. :func:`loss_plateaus` evaluates it at the
+subtree contexts ``c = s**l - 1``: the plateaus ``H_l`` between which the loss of a
+last-token learner steps down at ``P_l`` (:func:`loss_steps`).
 """
 
 from __future__ import annotations
@@ -231,6 +239,139 @@ class RHMStatistics:
                 np.sqrt(np.mean(rms_covariance_theory(m.v, m.m, m.s, lca_height(starts, starts + t, m.s)) ** 2))
             )
         return {"distance": distances, "exact": np.array(exact), "theory": np.array(theory)}
+
+
+# -- next-token entropies (exact, through the inside algorithm) ------------------------------
+def log_likelihood(model: RandomHierarchyModel, tokens: Any, observed: Any = None) -> np.ndarray:
+    """``ln P(x_i for i observed)`` of each sentence, the other tokens summed over (inside algorithm).
+
+    Going up the tree, a node's inside vector ``beta(a) = P(observed leaves below | symbol a)``
+    is ``sum_k f_k prod_j beta_child_j(rule[a, k, j])`` (``f_k`` the production
+    probabilities); an unobserved leaf has ``beta = 1`` for every symbol. The root averages
+    over the ``n_c`` classes. Each level is rescaled and the scale kept in logs, so deep
+    trees do not underflow.
+
+    Parameters
+    ----------
+    model : RandomHierarchyModel
+    tokens : int array of shape (N, s**L)
+    observed : bool array of shape (s**L,), optional
+        Which positions are seen (default: all).
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        ``-inf`` where the observed tokens are impossible.
+    """
+    tokens = np.asarray(tokens, dtype=np.int64)
+    N, n = tokens.shape
+    if n != model.n_positions:
+        raise InvalidParameterError(f"tokens must have shape (N, {model.n_positions}), got {tokens.shape}.")
+    observed = np.ones(n, dtype=bool) if observed is None else np.asarray(observed, dtype=bool)
+    beta = np.ones((N, n, model.v))
+    cols = np.flatnonzero(observed)
+    beta[:, cols, :] = 0.0
+    beta[np.arange(N)[:, None], cols[None, :], tokens[:, cols]] = 1.0
+    log_scale = np.zeros((N, n))  # each node's vector is kept with max 1, its scale in logs
+    with np.errstate(divide="ignore"):
+        for level in reversed(range(model.L)):
+            rules = model.rules[level].astype(np.int64)  # (parents, m, s)
+            child = beta.reshape(N, -1, model.s, beta.shape[-1])
+            prod = child[:, :, 0, :][:, :, rules[:, :, 0]]
+            for j in range(1, model.s):
+                prod = prod * child[:, :, j, :][:, :, rules[:, :, j]]
+            beta = prod @ model.probs  # (N, nodes, parents)
+            log_scale = log_scale.reshape(N, -1, model.s).sum(axis=2)
+            top = beta.max(axis=2)
+            safe = np.where(top > 0, top, 1.0)
+            beta = beta / safe[:, :, None]
+            log_scale = log_scale + np.where(top > 0, np.log(safe), -np.inf)
+        return np.log(beta[:, 0, :].mean(axis=1)) + log_scale[:, 0]
+
+
+def next_token_entropy(
+    model: RandomHierarchyModel,
+    context: int,
+    position: int | None = None,
+    n_samples: int = 20000,
+    seed: int = 0,
+    exact_limit: int = 1 << 17,
+    chunk: int = 8192,
+) -> tuple[float, float]:
+    """``H(x_t | x_{t-c} .. x_{t-1})``: the entropy (nats) of token ``t`` given the ``c`` tokens before it.
+
+    This is the lowest test loss a next-token predictor that reads ``c`` tokens of context
+    can reach at position ``t`` (default: the last token of the sentence). It is exact
+    when the grammar has at most ``exact_limit`` sentences (all of them enumerated and
+    weighted by their probability); otherwise it is a Monte Carlo mean of
+    ``-ln P(x_t | context)`` over ``n_samples`` sampled sentences, each term exact
+    (:func:`log_likelihood`), with its standard error.
+
+    Returns
+    -------
+    (entropy, standard error)
+        The error is 0 for the exact enumeration.
+    """
+    n = model.n_positions
+    t = n - 1 if position is None else int(position)
+    if not 0 <= t < n:
+        raise InvalidParameterError(f"position must lie in [0, {n}), got {position!r}.")
+    c = min(int(context), t)
+    if c < 0:
+        raise InvalidParameterError(f"context must be >= 0, got {context!r}.")
+    window = np.zeros(n, dtype=bool)
+    window[t - c : t] = True
+    both = window.copy()
+    both[t] = True
+    exact = model.P_max <= exact_limit
+    total = model.P_max if exact else int(n_samples)
+    values, weights = [], []
+    for lo in range(0, total, chunk):
+        hi = min(total, lo + chunk)
+        if exact:
+            tokens = model.from_indices(np.arange(lo, hi, dtype=np.int64)).ids()
+            weight = np.exp(log_likelihood(model, tokens)) if not model.uniform else np.full(hi - lo, 1.0 / model.P_max)
+        else:
+            tokens = model.sample(hi - lo, seed=np.random.default_rng([seed, lo])).ids()
+            weight = np.full(hi - lo, 1.0 / total)
+        values.append(log_likelihood(model, tokens, window) - log_likelihood(model, tokens, both))
+        weights.append(weight)
+    v, w = np.concatenate(values), np.concatenate(weights)
+    mean = float(np.sum(w * v) / np.sum(w))
+    error = 0.0 if exact else float(np.std(v) / math.sqrt(v.size))
+    return mean, error
+
+
+def loss_plateaus(model: RandomHierarchyModel, **kwargs: Any) -> dict[str, np.ndarray]:
+    """The last token's entropy given its subtree of height ``l`` (``s**l - 1`` tokens of context), l = 0..L.
+
+    A next-token learner that has resolved the correlations up to height ``l`` (past the
+    step at ``P_l``, :func:`loss_steps`) sits on the plateau ``H_l``; ``H_0`` is the
+    entropy of the last token alone, ``H_L`` the entropy given the whole sentence.
+
+    Returns
+    -------
+    dict with ``height`` (L + 1,), ``context`` (L + 1,), ``entropy`` (L + 1,), ``error`` (L + 1,).
+    """
+    heights = np.arange(model.L + 1)
+    context = model.s**heights - 1
+    pairs = [next_token_entropy(model, int(c), **kwargs) for c in context]
+    return {
+        "height": heights,
+        "context": context,
+        "entropy": np.array([p[0] for p in pairs]),
+        "error": np.array([p[1] for p in pairs]),
+    }
+
+
+def positional_entropies(model: RandomHierarchyModel, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``H(x_t | x_0 .. x_{t-1})`` for every position ``t`` of the sentence: values and errors, shape (s**L,).
+
+    The per-position loss of a perfect next-token predictor (the sentence starts fresh:
+    position 0 has no context).
+    """
+    pairs = [next_token_entropy(model, t, position=t, **kwargs) for t in range(model.n_positions)]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
 # -- empirical counterparts -----------------------------------------------------------------

@@ -103,3 +103,43 @@ def test_parse_samples():
     for bad in ("", "1e3,x", "0.5", "-3"):
         with pytest.raises(InvalidParameterError):
             parse_samples(bad)
+
+
+def test_train_lm_command_writes_curves_and_resumes(tmp_path):
+    out = tmp_path / "lm"
+    args = ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "--model", "cnn", "--samples", "8,32", "--seeds", "2",
+            "--steps", "20", "--eval-every", "10", "--width", "8", "--n-val", "16", "--n-test", "32",
+            "--device", "cpu", "-o", str(out), "--no-progress"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with open(out / "curves.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(int(r["P"]), int(r["seed"])) for r in rows] == [(8, 0), (8, 1), (32, 0), (32, 1)]
+    curves = json.loads((out / "curves.json").read_text())
+    assert curves["settings"]["targets"] == "last" and len(curves["theory"]["P_l"]) == 3
+    assert len(curves["steps_measured"]) == 3 and (out / "loss.png").stat().st_size > 0
+    assert "steps: P_1 " in result.output
+    # run again: every run is found finished in runs.json and nothing is retrained
+    before = (out / "runs.json").read_text()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and (out / "runs.json").read_text() == before
+    other = runner.invoke(app, [*args[:-3], "--lr", "0.01", "-o", str(out), "--no-progress"])
+    assert other.exit_code == 1 and other.output.startswith("error:") and "other settings" in other.output
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model", "lstm"], "error: --model must be one of transformer, cnn, got 'lstm'."),
+        (
+            ["--context", "16"],
+            "error: context T = 16 is longer than the sentences of rhm:v=4,n_c=4,m=2,s=2,L=3 (8 tokens)",
+        ),
+        (["--samples", "600"], "error: 1368 distinct sentences asked for (600 training + 256 validation + 512 test)"),
+    ],
+)
+def test_train_lm_bad_input_is_one_line(tmp_path, extra, message):
+    result = runner.invoke(app, ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "-o", str(tmp_path / "o"),
+                                 "--device", "cpu", "--no-progress", *extra])  # fmt: skip
+    assert result.exit_code == 1 and result.output.startswith(message), result.output
+    assert len(result.output.strip().splitlines()) == 1

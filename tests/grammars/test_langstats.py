@@ -12,14 +12,20 @@ from cooc.corpus.store import CorpusWriter
 from cooc.corpus.vocab import Vocabulary
 from cooc.grammars.langstats import (
     conditional_entropies,
+    covariance_floor,
+    coverage,
     data_exponent,
+    entropy_error,
     entropy_from_counts,
+    entropy_profile,
     fit_beta,
     fit_entropy_decay,
     fit_power_law,
     lag_covariance_spectrum,
+    lag_spectrum_with_floor,
     ngram_counts,
     positional_covariance_decay,
+    shuffled_copy,
     top_singular_value,
 )
 from cooc.grammars.source import build_grammar_corpus
@@ -164,3 +170,114 @@ def test_beta_of_an_rhm_corpus_matches_ln_m_over_ln_s(tmp_path):
         positional_covariance_decay(corpus, [64], n_positions=64)
     with pytest.raises(InvalidParameterError, match="give 'n_positions'"):
         positional_covariance_decay(corpus, [1])
+
+
+# -- floors, bias-corrected entropies, refused fits ----------------------------------------------------
+def _zipf(K, s=1.0):
+    p = 1.0 / np.arange(1, K + 1) ** s
+    return p / p.sum()
+
+
+def test_grassberger_entropy_is_unbiased_within_its_error_on_an_iid_source():
+    """Zipf source over K = 500 symbols, N = 3000 draws (most symbols seen once or never): the corrected
+    estimate's mean over 200 samples is within a quarter of its stated error of the true entropy, and the
+    stated error is the spread; the plug-in estimate is biased low by more than twice its error."""
+    rng = np.random.default_rng(0)
+    p = _zipf(500)
+    truth = -np.sum(p * np.log(p))
+    corrected, plugin, stated = [], [], []
+    for _ in range(200):
+        counts = np.bincount(rng.choice(500, size=3000, p=p), minlength=500)
+        corrected.append(entropy_from_counts(counts, "grassberger"))
+        plugin.append(entropy_from_counts(counts))
+        stated.append(entropy_error(counts))
+    error = float(np.mean(stated))
+    assert abs(np.mean(corrected) - truth) < 0.25 * error
+    assert np.std(corrected) == pytest.approx(error, rel=0.2)
+    assert truth - np.mean(plugin) > 2 * error
+    assert coverage(np.array([1, 1, 2, 4])) == pytest.approx(1 - 2 / 8)
+
+
+def _lag_joint(p, rho):
+    """Joint law of two tokens n apart with copy probability rho: (1 - rho) p p^T + rho diag(p)."""
+    return (1 - rho) * np.outer(p, p) + rho * np.diag(p)
+
+
+def test_beta_is_recovered_above_the_sampling_floor_and_biased_when_fitted_into_it():
+    """Pair counts at lags 1..64 from joint laws whose covariance is rho_n (diag p - p p^T), rho_n = n^-1.2:
+    ||C(n)||_op = rho_n ||diag p - p p^T||, so beta = 1.2. With 4e5 pairs per lag the spectrum meets its floor
+    near n ~ 20; fitted above 3x the floor, beta is recovered within 2 standard errors (and within 0.1);
+    fitted through every lag, the floor flattens it by far more."""
+    rng = np.random.default_rng(1)
+    V, N, beta = 20, 400_000, 1.2
+    p = _zipf(V, 0.8)
+    lags = np.arange(1, 65)
+    sigma, floor = [], []
+    for n in lags:
+        counts = rng.multinomial(N, _lag_joint(p, n**-beta).ravel()).reshape(V, V)
+        sigma.append(top_singular_value(counts))
+        floor.append(covariance_floor(counts))
+    sigma, floor = np.array(sigma), np.array(floor)
+    exact = np.linalg.norm(np.diag(p) - np.outer(p, p), 2) * lags**-beta
+    assert sigma[0] == pytest.approx(exact[0], rel=0.02)
+    # the analytic floor is the spectrum of independent pairs, within a factor 2
+    independent = [top_singular_value(rng.multinomial(N, np.outer(p, p).ravel()).reshape(V, V)) for _ in range(5)]
+    assert 0.5 < np.mean(independent) / floor.mean() < 2
+    fit = fit_beta(lags, sigma, floor=floor, above=3.0)
+    assert fit.x.max() < 64 and np.all(sigma[: int(fit.x.max())] > 3 * floor[: int(fit.x.max())])
+    assert abs(fit.exponent - beta) < max(2 * fit.error, 0.02) and abs(fit.exponent - beta) < 0.1
+    naive = fit_beta(lags, sigma)
+    assert beta - naive.exponent > 3 * naive.error
+    with pytest.raises(InputDataError, match="only 1 lag\\(s\\) lie above 3 x the sampling floor"):
+        fit_beta(lags, sigma, floor=sigma[1] / 3.0 * np.ones_like(sigma))
+
+
+def test_degenerate_entropy_fits_are_refused_with_their_reason():
+    n = np.arange(1, 9, dtype=np.float64)
+    sound = fit_entropy_decay(n, 0.8 + 1.5 * n**-0.9)
+    assert sound.ok and sound.gamma == pytest.approx(0.9, rel=1e-4) and sound.h_inf == pytest.approx(0.8, rel=1e-4)
+    # a decay that never levels off (the limit would be negative): H_inf pinned at 0, refused
+    falling = fit_entropy_decay(n, 2.0 - 0.3 * np.log(n) + 0.05 * n**-1)
+    assert not falling.ok and "lower bound 0" in falling.refused and np.isnan(falling.gamma)
+    assert falling.summary()["gamma"] != falling.summary()["gamma"] and falling.attempt["H_inf"] < 1e-6
+    # no decay at all: H_inf pinned at min H_n
+    flat = fit_entropy_decay(n, 1.0 + 0.001 * (n == 1))
+    assert not flat.ok and ("upper bound" in flat.refused or "undetermined" in flat.refused)
+    few = fit_entropy_decay(n, 1 + n**-1.0, resolved=n <= 3)
+    assert not few.ok and few.refused == "an entropy-decay fit needs at least 4 resolved points, got 3"
+    # a known limit: a straight line through H_n - h_inf
+    known = fit_entropy_decay(n, 0.3 + 2 * n**-0.7, h_inf=0.3)
+    assert known.ok and known.gamma == pytest.approx(0.7) and known.h_inf == 0.3
+
+
+def test_entropy_profile_of_an_iid_corpus(tmp_path):
+    """I.i.d. tokens: H_n = H_1 for every n (within errors), resolved while the n-grams are covered."""
+    rng = np.random.default_rng(2)
+    p = _zipf(6)
+    docs = [rng.choice(6, size=500, p=p) for _ in range(200)]
+    corpus = _write(tmp_path / "iid", docs, 6)
+    profile = entropy_profile(corpus, 8)
+    truth = -np.sum(p * np.log(p))
+    assert profile.H[0] == pytest.approx(truth, abs=3 * profile.error[0])
+    resolved = profile.resolved
+    assert resolved[:5].all() and not resolved[5:].any()  # coverage 0.99 at n = 5, 0.90 at n = 6
+    np.testing.assert_allclose(profile.H[resolved], truth, atol=0.01)
+    assert np.all(profile.plugin[resolved] <= profile.H[resolved] + 1e-12)  # the correction only adds
+
+
+def test_ngram_counts_map_out_of_vocabulary_words_to_one_symbol(tmp_path):
+    corpus = _write(tmp_path / "c", [[0, 3, 1, 2], [2, 3]], 4)
+    assert sorted(ngram_counts(corpus, 2, vocab_size=2).tolist()) == [1, 1, 1, 1]  # (0,u) (u,1) (1,u) (u,u)
+    assert sorted(ngram_counts(corpus, 2, vocab_size=2, oov="drop").tolist()) == []
+    assert ngram_counts(corpus, 1, vocab_size=2).sum() == 6
+
+
+def test_shuffled_copy_keeps_marginals_and_lengths_and_kills_correlations(tmp_path):
+    docs = [np.tile([0, 1, 2, 3], 50) for _ in range(40)]
+    corpus = _write(tmp_path / "c", docs, 4)
+    copy = shuffled_copy(corpus, tmp_path / "s", seed=0)
+    assert copy.n_docs == corpus.n_docs and np.array_equal(copy.token_counts(), corpus.token_counts())
+    spectrum = lag_spectrum_with_floor(corpus, 4, shuffled=copy)
+    assert spectrum["sigma"][0] == pytest.approx(0.25, abs=0.01) and np.all(
+        spectrum["shuffled"] < 3 * spectrum["floor"]
+    )

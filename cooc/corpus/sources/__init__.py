@@ -1,7 +1,8 @@
-"""Where documents come from: text files, JSONL/Parquet, Hugging Face datasets, Wikipedia XML dumps.
+"""Where documents come from: text files, JSONL/Parquet, Hugging Face datasets, Wikipedia XML dumps, the KJV Bible.
 
 :func:`open_source` turns a command-line SOURCE (a path, a glob, ``hf:NAME:CONFIG``, a
-dump file) into a :class:`Source`, detecting the format or taking it from ``format``.
+dump file, ``bible:kjv[:book|chapter|verse]``) into a :class:`Source`, detecting the
+format or taking it from ``format``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from ..._core.errors import InputDataError, InvalidParameterError
 from .base import Source, expand_paths
+from .bible import BibleSource
 from .hf import HFDatasetSource
 from .tabular import JSONLSource, ParquetSource
 from .text import TextSource
@@ -55,6 +57,11 @@ def open_source(spec: str | Path, format: str | None = None, text_field: str = "
         Field or column holding the text (JSONL, Parquet, datasets).
     """
     spec = str(spec)
+    if spec.startswith("bible:"):
+        parts = spec.split(":")
+        if parts[1] != "kjv" or len(parts) > 3:
+            raise InputDataError(f"{spec!r}: expected bible:kjv[:book|chapter|verse] (the King James Bible).")
+        return BibleSource(parts[2] if len(parts) == 3 else "chapter")
     if format is not None and format not in FORMATS:
         raise InvalidParameterError(f"parameter 'format' must be one of {FORMATS}, got {format!r}.")
     fmt = format or detect_format(spec)
@@ -88,4 +95,5 @@ __all__ = [
     "ParquetSource",
     "HFDatasetSource",
     "WikiXMLSource",
+    "BibleSource",
 ]

@@ -1,1 +1,2 @@
-"""Networks trained on synthetic grammars: CNNs, transformers, fully-connected nets, learning curves."""
+"""Networks trained on synthetic grammars and text: CNNs, transformers, fully-connected nets, causal language
+models (decoder-only transformer, hierarchical CNN), learning curves."""

@@ -1,0 +1,344 @@
+"""Training language models on next-token prediction, and their learning curves against P.
+
+One run (:func:`train_lm`) trains a fresh network on the first ``P`` training contexts
+with Adam, evaluates the cross-entropy on the validation contexts every ``eval_every``
+steps, and keeps the weights of the best evaluation (early stopping: with few data the
+test loss rises again once the network memorises them, and the data-limited loss is the
+lowest one reached). It stops after ``patience`` evaluations without improvement or
+``steps`` steps, then scores the kept weights on the held-out test contexts: the mean
+cross-entropy (nats) of every position and of the last one.
+
+``targets`` chooses the objective: ``"all"`` (every position predicts its token, the usual
+language-model loss) or ``"last"`` (only the last position, the papers' last-token task
+on the RHM, whose loss steps down at ``P_l``). The per-position test loss is reported
+either way.
+
+Batches are drawn by a generator derived from ``(seed, P, step)``, so a run interrupted
+and resumed from its checkpoint (``checkpoint``: model, optimiser, best weights and
+counters, every ``checkpoint_every`` steps) continues exactly as if it had not stopped.
+On a GPU the forward pass runs under bfloat16 autocast (``amp``) and Adam is fused.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..._core.errors import InvalidParameterError
+from ..._core.params import Interval, OneOf, validate
+from ..._core.progress import ProgressBar
+from .._checkpoint import load_checkpoint, save_checkpoint
+from .._torch import autocast, generator, synchronize, task_seed
+from .lm_data import LMData
+from .lm_models import LM_MODELS, build_lm, count_parameters
+
+TARGETS = ("all", "last")
+FORMAT = "cooc.lm-run/1"
+
+_CONSTRAINTS = {
+    "model": OneOf(LM_MODELS),
+    "targets": OneOf(TARGETS),
+    "steps": Interval(int, 1, None),
+    "batch_size": Interval(int, 1, None),
+    "lr": Interval(float, 0, None, closed="neither"),
+    "weight_decay": Interval(float, 0, None),
+    "eval_every": Interval(int, 1, None),
+    "patience": Interval(int, 1, None),
+}
+
+
+def lm_losses(net: Any, ids: Any, batch_size: int = 4096, amp: bool = False) -> np.ndarray:
+    """Mean cross-entropy (nats) at each position over the contexts ``ids`` (N, T); shape (T,)."""
+    import torch
+    import torch.nn.functional as F
+
+    was = net.training
+    net.eval()
+    total = torch.zeros(ids.shape[1], dtype=torch.float64, device=ids.device)
+    with torch.no_grad():
+        for lo in range(0, ids.shape[0], batch_size):
+            x = ids[lo : lo + batch_size]
+            with autocast(x.device, amp):
+                logits = net(x)
+            loss = F.cross_entropy(logits.float().transpose(1, 2), x, reduction="none")
+            total += loss.double().sum(0)
+    net.train(was)
+    return (total / ids.shape[0]).cpu().numpy()
+
+
+def last_token_loss(net: Any, ids: Any, batch_size: int = 4096, amp: bool = False) -> float:
+    """Mean cross-entropy (nats) of the last position of the contexts ``ids`` (N, T) (the CNN computes only it)."""
+    import torch
+    import torch.nn.functional as F
+
+    was = net.training
+    net.eval()
+    total = 0.0
+    with torch.no_grad():
+        for lo in range(0, ids.shape[0], batch_size):
+            x = ids[lo : lo + batch_size]
+            with autocast(x.device, amp):
+                last = net.forward_last(x) if hasattr(net, "forward_last") else net(x)[:, -1]
+            total += float(F.cross_entropy(last.float(), x[:, -1], reduction="sum"))
+    net.train(was)
+    return total / ids.shape[0]
+
+
+def _objective(net: Any, x: Any, targets: str) -> Any:
+    import torch.nn.functional as F
+
+    if targets == "last":
+        last = net.forward_last(x) if hasattr(net, "forward_last") else net(x)[:, -1]
+        return F.cross_entropy(last.float(), x[:, -1])
+    return F.cross_entropy(net(x).float().transpose(1, 2), x)
+
+
+def _score(losses: np.ndarray, targets: str) -> float:
+    return float(losses[-1] if targets == "last" else losses.mean())
+
+
+def train_lm(
+    net: Any,
+    data: LMData,
+    P: int,
+    targets: str = "all",
+    steps: int = 2000,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    eval_every: int = 50,
+    patience: int = 10,
+    seed: int = 0,
+    amp: bool = False,
+    fused: bool | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
+    progress: bool = False,
+    _stop_after: int | None = None,
+) -> dict[str, Any]:
+    """Train ``net`` on the first ``P`` training contexts of ``data`` (see the module notes).
+
+    Returns
+    -------
+    dict with ``steps`` (taken), ``best_step``, ``val_loss`` (best), ``train_loss`` (on the
+    ``P`` contexts, at the kept weights), ``test_loss`` (the objective: mean over positions,
+    or the last position), ``test_loss_last``, ``test_loss_mean``, ``test_loss_by_position``
+    (list, one per position), ``seconds`` and ``tokens_per_second`` (training tokens read), ``history``
+    (``[step, validation loss, seconds]`` at each evaluation of this call).
+    """
+    import torch
+
+    validate(
+        dict(
+            targets=targets,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            eval_every=eval_every,
+            patience=patience,
+        ),
+        {k: v for k, v in _CONSTRAINTS.items() if k != "model"},
+        "train_lm",
+    )
+    data.check_samples(P)
+    device = data.train.device
+    if fused is None:
+        fused = device.type == "cuda"
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+    state = {"step": 0, "best_step": 0, "best": math.inf, "bad": 0, "seconds": 0.0}
+    best = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    settings = {"P": int(P), "targets": targets, "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
+    if checkpoint is not None:
+        loaded = load_checkpoint(checkpoint, FORMAT, settings, required=())
+        if loaded is not None:
+            arrays, saved = loaded
+            _restore(net, opt, best, arrays)
+            state = saved["run"]
+    batch = min(batch_size, P) if data.kind == "sentences" else batch_size
+    history: list[tuple[int, float, float]] = []
+    tokens = 0
+    started = time.perf_counter()
+    net.train()
+    with ProgressBar(f"P = {P}", total=steps, unit="steps", enabled=progress, rates=("tokens",)) as bar:
+        bar.update(state["step"])
+        while state["step"] < steps and state["bad"] < patience:
+            x = data.batch(P, batch, generator(device, seed, P, state["step"]))
+            with autocast(device, amp):
+                loss = _objective(net, x, targets)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            state["step"] += 1
+            tokens += x.numel()
+            bar.update(1, tokens=x.numel())
+            if state["step"] % eval_every == 0 or state["step"] == steps:
+                if targets == "last":
+                    val = last_token_loss(net, data.val, amp=amp)
+                else:
+                    val = _score(lm_losses(net, data.val, amp=amp), targets)
+                history.append((state["step"], val, state["seconds"] + time.perf_counter() - started))
+                if val < state["best"] - 1e-6:
+                    state.update(best=val, best_step=state["step"], bad=0)
+                    best = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                else:
+                    state["bad"] += 1
+                bar.set_description(f"P = {P}: val {val:.4f}")
+            if checkpoint is not None and state["step"] % checkpoint_every == 0:
+                state["seconds"] += time.perf_counter() - started
+                started = time.perf_counter()
+                save_checkpoint(
+                    checkpoint, _arrays(net, opt, best), {"format": FORMAT, "settings": settings, "run": state}
+                )
+            if _stop_after is not None and state["step"] >= _stop_after:  # tests: an interrupted run
+                break
+    synchronize(device)
+    state["seconds"] += time.perf_counter() - started
+    net.load_state_dict(best)
+    test = lm_losses(net, data.test, amp=amp)
+    train = lm_losses(net, data.epoch(P), amp=amp)
+    return {
+        "steps": state["step"],
+        "best_step": state["best_step"],
+        "val_loss": state["best"],
+        "train_loss": _score(train, targets),
+        "test_loss": _score(test, targets),
+        "test_loss_last": float(test[-1]),
+        "test_loss_mean": float(test.mean()),
+        "test_loss_by_position": test.tolist(),
+        "seconds": state["seconds"],
+        "tokens_per_second": tokens / state["seconds"] if state["seconds"] > 0 and tokens else float("nan"),
+        "history": [list(h) for h in history],
+    }
+
+
+def _arrays(net: Any, opt: Any, best: dict[str, Any]) -> dict[str, np.ndarray]:
+    out = {f"model/{k}": v.detach().float().cpu().numpy() for k, v in net.state_dict().items()}
+    out.update({f"best/{k}": v.detach().float().cpu().numpy() for k, v in best.items()})
+    for i, entry in opt.state_dict()["state"].items():
+        for name, value in entry.items():
+            out[f"opt/{i}/{name}"] = value.detach().float().cpu().numpy()
+    return out
+
+
+def _restore(net: Any, opt: Any, best: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    import torch
+
+    device = next(net.parameters()).device
+    own = net.state_dict()
+    net.load_state_dict({k: torch.from_numpy(arrays[f"model/{k}"]).to(own[k].dtype) for k in own})
+    for k in own:
+        best[k] = torch.from_numpy(arrays[f"best/{k}"]).to(device, own[k].dtype)
+    state = opt.state_dict()
+    entries: dict[int, dict[str, Any]] = {}
+    for key, value in arrays.items():
+        if key.startswith("opt/"):
+            _, i, name = key.split("/")
+            tensor = torch.from_numpy(value)
+            entries.setdefault(int(i), {})[name] = tensor if name == "step" else tensor.to(device)
+    state["state"] = entries
+    opt.load_state_dict(state)
+
+
+def lm_learning_curve(
+    data: LMData,
+    model: str = "transformer",
+    samples: Sequence[int] = (100, 1000),
+    seeds: Sequence[int] = (0,),
+    targets: str = "all",
+    model_kwargs: dict[str, Any] | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+    done: Sequence[dict[str, Any]] = (),
+    **train_kwargs: Any,
+) -> list[dict[str, Any]]:
+    """A fresh network per (P, seed), trained by :func:`train_lm` on the first P contexts and tested.
+
+    Parameters
+    ----------
+    data : LMData
+    model : {"transformer", "cnn"}
+    samples : sequence of int
+        Training-set sizes P (contexts).
+    seeds : sequence of int
+        One initialisation and batch order per seed (the data are the same).
+    model_kwargs : dict, optional
+        Passed to :func:`~cooc.train.grammar.lm_models.build_lm`.
+    checkpoint_dir : path, optional
+        Each run checkpoints into ``<dir>/P<P>-seed<seed>`` and resumes from there.
+    done : sequence of dict
+        Rows of runs already finished (skipped; returned in order with the new ones).
+    **train_kwargs
+        ``steps``, ``batch_size``, ``lr``, ``eval_every``, ``patience``, ``amp``, ...
+
+    Returns
+    -------
+    list of dict, one per (P, seed), sorted by P then seed: ``P``, ``seed``, ``model``,
+    ``parameters``, ``tokens`` (``P * T``) and the fields of :func:`train_lm`.
+    """
+    import torch
+
+    validate(
+        {"model": model, "targets": targets}, {k: _CONSTRAINTS[k] for k in ("model", "targets")}, "lm_learning_curve"
+    )
+    samples = sorted({int(p) for p in samples})
+    if not samples or samples[0] < 1:
+        raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
+    for P in samples:
+        data.check_samples(P)
+    finished = {(int(r["P"]), int(r["seed"])): dict(r) for r in done}
+    device = data.train.device
+    amp = train_kwargs.pop("amp", None)
+    amp = device.type == "cuda" if amp is None else amp
+    rows = []
+    todo = [(P, seed) for P in samples for seed in seeds]
+    with ProgressBar(f"{model} on {data.name}", total=len(todo), unit="runs", enabled=progress) as bar:
+        for P, seed in todo:
+            if (P, seed) in finished:
+                rows.append(finished[(P, seed)])
+                bar.update(1)
+                continue
+            torch.manual_seed(task_seed(seed, P, 1))
+            net = build_lm(model, data.vocab_size, data.context, filter_size=data.filter_size, **(model_kwargs or {}))
+            net = net.to(device)
+            where = None if checkpoint_dir is None else Path(checkpoint_dir) / f"P{P}-seed{seed}"
+            fit = train_lm(net, data, P, targets=targets, seed=seed, amp=amp, checkpoint=where, **train_kwargs)
+            row = {
+                "P": P,
+                "seed": seed,
+                "model": model,
+                "parameters": count_parameters(net),
+                "tokens": P * data.context,
+                **fit,
+            }
+            rows.append(row)
+            bar.update(1)
+            if callback is not None:
+                callback(row)
+    return rows
+
+
+def summarize_lm(rows: Sequence[dict[str, Any]], key: str = "test_loss") -> list[dict[str, Any]]:
+    """Mean and standard error over seeds of ``key`` at each P."""
+    out = []
+    for P in sorted({r["P"] for r in rows}):
+        values = np.array([r[key] for r in rows if r["P"] == P], dtype=np.float64)
+        out.append(
+            {
+                "P": int(P),
+                "seeds": int(values.size),
+                key: float(values.mean()),
+                f"{key}_se": float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else float("nan"),
+            }
+        )
+    return out
+
+
+__all__ = ["train_lm", "lm_losses", "last_token_loss", "lm_learning_curve", "summarize_lm", "TARGETS"]

@@ -1,0 +1,68 @@
+"""Next-token drivers: step positions, excess-loss exponents, the resumable learning-curve study."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from cooc.experiments.next_token import excess_exponent, lm_study, rhm_theory, step_positions
+from cooc.grammars.rhm import RandomHierarchyModel
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread_each_test():
+    """Numba's parallel counting (run by other tests in this process) sets OpenMP's thread count, which torch
+    shares: put torch back on one thread, or these tiny models train many times slower on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_step_positions_interpolate_the_midpoint_crossing_in_log_p():
+    P = [10, 20, 40, 80]
+    loss = [2.0, 1.5, 0.5, 0.4]
+    plateaus = [2.0, 1.0, 0.45, 0.1]
+    # step 1 crosses 1.5 exactly at P = 20 ... below it first at 40: interpolate between 20 (1.5) and 40 (0.5)
+    first, second, third = step_positions(P, loss, plateaus)
+    t = (1.5 - 1.5) / (1.5 - 0.5)
+    assert first == pytest.approx(math.exp(math.log(20) + t * math.log(2)))
+    assert second == pytest.approx(math.exp(math.log(20) + (1.5 - 0.725) / 1.0 * math.log(2)))
+    assert math.isnan(third)  # never crosses 0.275
+    assert math.isnan(step_positions([1, 2], [0.1, 0.05], [2.0, 1.0])[0])  # already below at the first point
+
+
+def test_excess_exponent_is_the_seed_mean_with_its_standard_error():
+    rows = [
+        {"P": P, "seed": s, "test_loss": 0.3 + (2 + s) * P ** -(0.5 + 0.1 * s)}
+        for s in range(3)
+        for P in (10, 100, 1000)
+    ]
+    fit = excess_exponent(rows, 0.3)
+    assert fit["per_seed"] == pytest.approx([0.5, 0.6, 0.7]) and fit["alpha"] == pytest.approx(0.6)
+    assert fit["alpha_err"] == pytest.approx(0.1 / math.sqrt(3))
+
+
+def test_rhm_theory_matches_the_formulas():
+    model = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=2)
+    theory = rhm_theory(model, 4)
+    np.testing.assert_allclose(theory["P_l"], [4 * 2 / 0.5, 4 * 8 / 0.5])
+    assert theory["plateaus"][0] > theory["plateaus"][1] > theory["plateaus"][2] == pytest.approx(theory["floor"])
+    assert theory["by_position"][-1] == theory["floor"] and rhm_theory(object(), 4) is None
+
+
+def test_lm_study_resumes_finished_runs(tmp_path):
+    kwargs = dict(model="transformer", samples=[8, 16], seeds=1, n_val=8, n_test=16, device="cpu",
+                  model_kwargs={"d_model": 8, "n_heads": 2, "n_layers": 1}, steps=10, eval_every=5)  # fmt: skip
+    first = lm_study("rhm:v=4,n_c=4,m=2,s=2,L=3", tmp_path, **kwargs)
+    assert [r["P"] for r in first["rows"]] == [8, 16] and (tmp_path / "curves.csv").exists()
+    saved = json.loads((tmp_path / "runs.json").read_text())
+    saved["rows"][0]["test_loss"] = 123.0  # a finished run is taken from runs.json, not retrained
+    (tmp_path / "runs.json").write_text(json.dumps(saved))
+    second = lm_study("rhm:v=4,n_c=4,m=2,s=2,L=3", tmp_path, **kwargs)
+    assert second["rows"][0]["test_loss"] == 123.0 and second["rows"][1] == first["rows"][1]

@@ -1,0 +1,63 @@
+"""Scaling-law statistics of a corpus and of an RHM; the --full path through a Hugging Face builder on local files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cooc.experiments.scaling_laws import (
+    corpus_entry,
+    grammar_statistics,
+    measured_exponent,
+    text_corpus,
+    text_statistics,
+)
+from cooc.grammars.rhm import RandomHierarchyModel
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread_each_test():
+    """Numba's parallel counting (run by other tests in this process) sets OpenMP's thread count, which torch
+    shares: put torch back on one thread, or these tiny models train many times slower on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_grammar_statistics_give_beta_near_ln_m_over_ln_s_and_refuse_the_free_entropy_fit():
+    model = RandomHierarchyModel(v=8, n_c=8, m=2, s=2, L=3)
+    stats = grammar_statistics(model, sentences=50_000)
+    beta = stats["beta_fit"]
+    assert abs(beta.exponent - math.log(2) / math.log(2)) < max(2 * beta.error, 0.1)
+    assert stats["gamma_fit"].ok and stats["gamma_fit"].h_inf == stats["loss_floor"]
+    assert not stats["gamma_free_fit"].ok and "bound" in stats["gamma_free_fit"].refused
+    assert stats["alpha_predicted"] == pytest.approx(stats["gamma_fit"].gamma / (2 * beta.exponent))
+
+
+def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path):
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip("datasets")
+    from cooc.corpus.sources.hf import HFDatasetSource
+
+    rng = np.random.default_rng(0)
+    words = ["alpha", "beta", "gamma", "delta", "eps"]
+    rows = [{"id": str(i), "url": "", "title": f"t{i}", "text": " ".join(rng.choice(words, 300))} for i in range(60)]
+    path = tmp_path / "wiki-00000.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    corpus = text_corpus(HFDatasetSource("parquet", None, data_files=[str(path)], streaming=False), tmp_path / "c")
+    assert corpus.n_docs == 60 and corpus.n_tokens == 60 * 300
+    stats = text_statistics(corpus, tmp_path / "work", vocab_size=5, max_lag=8, max_n=4)
+    # i.i.d. words: no correlation above the floor, no decay of H_n
+    assert stats["beta_fit"] is None and "lie above 3 x the sampling floor" in stats["beta_refused"]
+    np.testing.assert_allclose(stats["profile"].H[stats["profile"].resolved], math.log(5), atol=0.01)
+    assert not stats["gamma_fit"].ok and math.isnan(stats["alpha_predicted"])
+    measured = measured_exponent(corpus, 8, [16, 64], 1, 0.0, "all", {"d_model": 8, "n_heads": 2, "n_layers": 1},
+                                 {"steps": 10, "eval_every": 5}, vocab_size=5, n_val=8, n_test=16)  # fmt: skip
+    entry = corpus_entry(stats, measured)
+    assert entry["beta"] is None and entry["gamma"] is None and entry["gamma_refused"]
+    assert [s["P"] for s in entry["learning_curve"]] == [16, 64] and entry["loss_floor"] == 0.0

@@ -1,0 +1,201 @@
+"""Language models on next-token prediction: causality, data, training against exact entropies, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.grammars.rhm import RandomHierarchyModel
+from cooc.grammars.stats import next_token_entropy, positional_entropies
+from cooc.train.grammar.lm import last_token_loss, lm_learning_curve, lm_losses, train_lm
+from cooc.train.grammar.lm_data import lm_data
+from cooc.train.grammar.lm_models import build_lm, cnn_depth
+
+from ..conftest import write_corpus
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread_each_test():
+    """Numba's parallel counting (run by other tests in this process) sets OpenMP's thread count, which torch
+    shares: put torch back on one thread, or these tiny models train many times slower on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# -- models -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("transformer", {"d_model": 16, "n_heads": 2}), ("cnn", {"width": 8}), ("cnn", {"width": 8, "filter_size": 3})],
+)
+def test_the_causal_mask_leaks_nothing(name, kwargs):
+    """Changing token t (or any later one) never changes the predictions at positions <= t, bit for bit."""
+    torch.manual_seed(0)
+    net = build_lm(name, 7, 20, **kwargs)
+    x = torch.randint(0, 7, (4, 20))
+    reference = net(x)
+    gen = torch.Generator().manual_seed(1)
+    for t in range(20):
+        changed = x.clone()
+        changed[:, t:] = torch.randint(0, 7, (4, 20 - t), generator=gen)
+        out = net(changed)
+        assert torch.equal(out[:, : t + 1], reference[:, : t + 1]), t
+        if t + 1 < 20:  # the next position does read token t
+            assert not torch.equal(out[:, t + 1], reference[:, t + 1]), t
+
+
+@pytest.mark.parametrize("T, s", [(8, 2), (6, 2), (2, 2), (27, 3), (11, 3)])
+def test_cnn_last_position_shortcut_equals_the_full_stack(T, s):
+    torch.manual_seed(0)
+    net = build_lm("cnn", 5, T, filter_size=s, width=8)
+    x = torch.randint(0, 5, (3, T))
+    torch.testing.assert_close(net.forward_last(x), net(x)[:, -1], rtol=0, atol=1e-6)
+    assert net.depth == cnn_depth(T, s) and s**net.depth >= T and (net.depth == 1 or s ** (net.depth - 1) < T)
+
+
+def test_cnn_window_is_the_tree_at_the_last_token():
+    """On a sentence of s^L tokens the last output depends on every earlier token and on no later padding."""
+    torch.manual_seed(0)
+    net = build_lm("cnn", 4, 8, width=8)
+    x = torch.randint(0, 4, (2, 8))
+    base = net.forward_last(x)
+    for t in range(7):
+        y = x.clone()
+        y[:, t] = (y[:, t] + 1) % 4
+        assert not torch.allclose(net.forward_last(y), base), t
+    y = x.clone()
+    y[:, 7] = (y[:, 7] + 1) % 4  # the target itself is masked
+    assert torch.equal(net.forward_last(y), base)
+
+
+def test_unknown_model_name_is_a_one_line_error():
+    with pytest.raises(InvalidParameterError, match=r"parameter 'model' must be one of \('transformer', 'cnn'\)"):
+        build_lm("lstm", 4, 8)
+
+
+# -- data ---------------------------------------------------------------------------------------------
+def test_rhm_contexts_are_distinct_sentence_tails():
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", 4, 40, 10, 20, seed=0)
+    assert data.kind == "sentences" and data.context == 4 and data.vocab_size == 4 and data.filter_size == 2
+    assert data.train.shape == (40, 4) and data.val.shape == (10, 4) and data.test.shape == (20, 4)
+    model = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=3)
+    whole = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 40, 10, 20, seed=0)
+    assert torch.equal(whole.train[:, -4:], data.train)  # the last 4 tokens of the same sentences
+    sentences = np.concatenate([whole.train.numpy(), whole.val.numpy(), whole.test.numpy()])
+    assert len({tuple(r) for r in sentences}) == 70 and model.parse(sentences).valid.all()
+
+
+def test_bad_contexts_and_sizes_are_one_line_errors():
+    with pytest.raises(InvalidParameterError, match=r"context T = 16 is longer than the sentences .* \(8 tokens\)"):
+        lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", 16, 10, 10, 10)
+    # P_max = 4 * 2^7 = 512 distinct sentences
+    with pytest.raises(InvalidParameterError, match=r"600 distinct sentences asked for .* only P_max = 512"):
+        lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 500, 50, 50)
+    iid = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3,distinct=false", None, 500, 50, 50)
+    assert iid.train.shape == (500, 8)
+    with pytest.raises(InputDataError, match="neither a grammar spec"):
+        lm_data("nothing-here", 8, 1, 1, 1)
+
+
+def test_corpus_contexts_are_windows_of_a_separated_stream(tmp_path):
+    docs = [np.arange(i, i + 7) % 6 for i in range(30)]
+    corpus = write_corpus(tmp_path / "c", docs, [f"w{i}" for i in range(6)])
+    data = lm_data(corpus.path, 4, 20, 5, 5, vocab_size=4)
+    unk, sep = 4, 5
+    assert data.kind == "stream" and data.vocab_size == 6 and data.words[-2:] == ["<unk>", "</s>"]
+    stream = np.concatenate([np.r_[np.where(d >= 4, unk, d), sep] for d in docs])
+    np.testing.assert_array_equal(data.test.numpy().ravel(), stream[:20])  # held-out contexts come first
+    np.testing.assert_array_equal(data.val.numpy().ravel(), stream[20:40])
+    np.testing.assert_array_equal(data.train.numpy(), stream[40 : 40 + 80])
+    batch = data.batch(3, 16, torch.Generator().manual_seed(0))
+    starts = [int(np.flatnonzero((np.lib.stride_tricks.sliding_window_view(stream[40:52], 4) == row).all(1))[0])
+              for row in batch.numpy()]  # fmt: skip
+    assert batch.shape == (16, 4) and all(0 <= s <= 8 for s in starts)  # windows inside the first P*T tokens
+    with pytest.raises(InputDataError, match="need 1,600 tokens"):
+        lm_data(corpus.path, 8, 190, 5, 5)
+
+
+def test_variable_length_grammars_become_streams():
+    data = lm_data("varying-tree:v=4,f=0.25,L=2", 16, 30, 5, 5, seed=0)
+    assert data.kind == "stream" and data.words[-1] == "</s>" and data.train.numel() == 30 * 16
+    with pytest.raises(InvalidParameterError, match="varying length: give a context length T"):
+        lm_data("varying-tree:v=4,f=0.25,L=2", None, 30, 5, 5)
+
+
+# -- training ---------------------------------------------------------------------------------------------
+def test_loss_approaches_the_exact_conditional_entropy_at_every_position():
+    """A tiny RHM (P_max = 32 equally likely sentences) sampled i.i.d.: after training on 2000 sentences the
+    transformer's expected loss at every position (its cross-entropy averaged over all 32 sentences, so no
+    test-set noise) lies within 0.05 nats above the exact H(x_t | x_<t), and never below it (Gibbs)."""
+    torch.manual_seed(0)
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=2,distinct=false", None, 2000, 256, 16, seed=0)
+    grammar = data.grammar
+    exact, _ = positional_entropies(grammar)
+    every = torch.from_numpy(np.asarray(grammar.enumerate().ids()))
+    net = build_lm("transformer", 4, 4, d_model=32, n_heads=2, n_layers=2)
+    before = lm_losses(net, every)
+    train_lm(net, data, 2000, targets="all", steps=300, batch_size=64, lr=3e-3, eval_every=25, patience=4)
+    after = lm_losses(net, every)
+    assert exact[0] == pytest.approx(np.log(4), abs=0.2) and exact[-1] < exact[0] - 0.5
+    assert np.all(after >= exact - 1e-6) and np.all(after - exact < 0.05), (after, exact)
+    assert np.all(before - exact > 0.1)  # far from it before training
+
+
+def test_last_token_training_and_the_cnn_reach_the_entropy_given_the_sentence():
+    torch.manual_seed(0)
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=2,distinct=false", None, 2000, 256, 16, seed=1)
+    target = next_token_entropy(data.grammar, 3)[0]
+    every = torch.from_numpy(np.asarray(data.grammar.enumerate().ids()))
+    net = build_lm("cnn", 4, 4, width=32)
+    fit = train_lm(net, data, 2000, targets="last", steps=400, batch_size=64, lr=3e-3, eval_every=25, patience=4)
+    assert fit["test_loss"] == fit["test_loss_last"]
+    assert 0 <= last_token_loss(net, every) - target < 0.03
+    assert last_token_loss(net, data.test) == pytest.approx(lm_losses(net, data.test)[-1], abs=1e-5)
+
+
+def test_a_run_resumed_from_its_checkpoint_ends_where_an_uninterrupted_one_does(tmp_path):
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=2,distinct=false", None, 64, 32, 32, seed=0)
+    settings = dict(targets="all", batch_size=16, lr=3e-3, eval_every=5, patience=100, seed=3)
+
+    def fresh():
+        torch.manual_seed(0)
+        return build_lm("transformer", 4, 4, d_model=16, n_heads=2)
+
+    whole = train_lm(fresh(), data, 64, steps=40, **settings)
+    first = train_lm(fresh(), data, 64, steps=40, checkpoint=tmp_path / "ck", checkpoint_every=20, **{**settings})
+    assert first["test_loss"] == whole["test_loss"]  # checkpointing changes nothing
+    # an interrupted run: stop after 20 steps (a checkpoint at 20), then rerun to 40 from the checkpoint
+    half = train_lm(fresh(), data, 64, steps=40, checkpoint=tmp_path / "ck2", checkpoint_every=20,
+                    **{**settings, "patience": 100}, progress=False, _stop_after=20)  # fmt: skip
+    assert half["steps"] == 20
+    resumed = train_lm(fresh(), data, 64, steps=40, checkpoint=tmp_path / "ck2", checkpoint_every=20, **settings)
+    assert resumed["steps"] == 40 and resumed["test_loss"] == pytest.approx(whole["test_loss"], abs=1e-6)
+    assert resumed["best_step"] == whole["best_step"]
+
+
+def test_learning_curve_rows_and_errors():
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 40, 20, 20, seed=0)
+    rows = lm_learning_curve(data, "cnn", [10, 40], seeds=[0, 1], targets="last", model_kwargs={"width": 8},
+                             steps=20, eval_every=10)  # fmt: skip
+    assert [(r["P"], r["seed"]) for r in rows] == [(10, 0), (10, 1), (40, 0), (40, 1)]
+    assert all(r["tokens"] == r["P"] * 8 and len(r["test_loss_by_position"]) == 8 for r in rows)
+    with pytest.raises(InvalidParameterError, match="P = 41 training contexts asked for, but only 40"):
+        lm_learning_curve(data, "cnn", [41])
+    with pytest.raises(InvalidParameterError, match="parameter 'model' must be one of"):
+        lm_learning_curve(data, "rnn", [10])
+
+
+def test_training_runs_on_every_device(tdevice):
+    """The same short run on the CPU and, where torch sees one, on the GPU (bfloat16 autocast, fused Adam)."""
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 64, 16, 32, seed=0, device=tdevice)
+    for name, kwargs in (("transformer", {"d_model": 16, "n_heads": 2}), ("cnn", {"width": 8})):
+        torch.manual_seed(0)
+        net = build_lm(name, 4, 8, **kwargs).to(tdevice)
+        fit = train_lm(net, data, 64, steps=20, eval_every=10, amp=tdevice == "cuda")
+        assert np.isfinite(fit["test_loss"]) and fit["steps"] == 20 and len(fit["history"]) == 2
+        assert fit["test_loss"] < np.log(4) + 0.5
