@@ -32,4 +32,19 @@ tiny = with_overrides(
 run = run_demo(work / "demo", config=tiny, progress=False, log=lambda line: None)
 facts = json.loads((work / "demo" / "report.json").read_text())["facts"]
 assert facts["documents"] == 10 and facts["V"] == 400, facts
+# a study's first cell, from the installed package (its imports and its start())
+import jupytext  # noqa: E402
+
+from cooc.experiments.studies import list_studies  # noqa: E402
+
+studies = {s.name: s for s in list_studies()}
+assert {"analogies", "symmetry", "next_token", "varying_tree"} <= set(studies), sorted(studies)
+study = studies["symmetry"]
+assert study.path.resolve().is_relative_to(Path(sys.prefix).resolve()), study.path
+first = next(c for c in jupytext.read(study.path).cells if c.cell_type == "code")
+sys.path.insert(0, str(study.path.parent))
+sys.argv = [str(study.path), "--out", str(work / "study")]
+namespace: dict = {}
+exec(compile(first.source, str(study.path), "exec"), namespace)
+assert namespace["study"].out == work / "study" and (work / "study").is_dir()
 print(f"wheel smoke test: cooc {cooc.__version__} from {installed.parent}; demo in {run.seconds['total']:.1f} s")

@@ -4,7 +4,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python -m pip wheel -q --no-deps "$root" -w "$work/dist"
+# Built from a copy of the tracked files, so the checkout gets no build/ folder and untracked files stay out.
+mkdir "$work/src"
+(cd "$root" && git ls-files -z | xargs -0 cp -P --parents -t "$work/src")
+python -m pip wheel -q --no-deps "$work/src" -w "$work/dist"
 # The environment reuses the installed dependencies; cooc itself comes only from the wheel.
 python -m venv --system-site-packages "$work/venv"
 "$work/venv/bin/python" -m pip install -q --no-deps "$work"/dist/cooc-*.whl

@@ -29,6 +29,7 @@ RANKS = {
     "train": 7,
     "plots": 8,
     "experiments": 9,
+    "studies": 11,  # scripts for users: they may import the public package
     "cli": 10,
     "__init__": 11,
     "__main__": 11,
@@ -36,7 +37,7 @@ RANKS = {
 #: Besides itself and _core, what geometry may use: the vectors, the eigensolver, the data files,
 #: and the corpus's normalisation of words (place names are matched as the corpus writes them).
 GEOMETRY_MAY_IMPORT = ("cooc.embedding", "cooc.spectral.eigen", "cooc.data", "cooc.corpus.tokenize")
-APP_LAYER = ("cooc.experiments", "cooc.cli", "cooc.plots")
+APP_LAYER = ("cooc.experiments", "cooc.studies", "cooc.cli", "cooc.plots")
 
 
 def _modules() -> dict[str, Path]:

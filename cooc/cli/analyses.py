@@ -8,7 +8,9 @@ import typer
 
 from ._common import JSON, cli_errors, console, print_json
 
-analyses_app = typer.Typer(help="The notebook studies in analyses/: list them, run them.", no_args_is_help=True)
+analyses_app = typer.Typer(
+    help="The notebook studies (cooc/studies, analyses/ in a checkout): list them, run them.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @analyses_app.command("list")
     @cli_errors
     def list_command(
-        directory: Path | None = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+        directory: Path | None = typer.Option(None, "--dir", help="A folder of studies (default: the package's)."),
         as_json: bool = JSON,
     ) -> None:
         """List the studies with their titles."""
@@ -44,12 +46,19 @@ def register(app: typer.Typer) -> None:
             False, help="Paper scale: full English Wikipedia, larger models; a GPU, a ~20 GB download and hours."
         ),
         out: Path | None = typer.Option(
-            None, "--out", "-o", help="Output folder for a single study (default analyses/out/NAME)."
+            None,
+            "--output",
+            "-o",
+            "--out",
+            help="Output folder for a single study (default analyses/out/NAME, or ./analyses-out/NAME).",
         ),
-        directory: Path | None = typer.Option(None, "--dir", help="The analyses folder (default: the checkout's)."),
+        directory: Path | None = typer.Option(None, "--dir", help="A folder of studies (default: the package's)."),
         timeout: float | None = typer.Option(None, help="Seconds allowed per study."),
+        notebook: bool = typer.Option(
+            False, "--notebook", help="Execute as a notebook; keep NAME.ipynb (with outputs) and NAME.html."
+        ),
     ) -> None:
-        """Run studies as scripts (python analyses/NAME.py); each writes PNGs and results.json."""
+        """Run studies as scripts (python analyses/NAME.py), or as notebooks; each writes PNGs and results.json."""
         from rich.table import Table
 
         from .._core.errors import InvalidParameterError
@@ -61,7 +70,7 @@ def register(app: typer.Typer) -> None:
         runs = []
         for name in chosen:
             console.print(f"[bold]{name}[/bold]{' (--full)' if full else ''} ...", highlight=False)
-            runs.append(run_study(name, full=full, out=out, directory=directory, timeout=timeout))
+            runs.append(run_study(name, full=full, out=out, directory=directory, timeout=timeout, notebook=notebook))
         table = Table(title="studies run", title_justify="left")
         for header in ("study", "seconds", "figures", "folder"):
             table.add_column(header)

@@ -1,11 +1,13 @@
-"""The notebook studies of ``analyses/``: find them, describe them, run them.
+"""The notebook studies: find them, describe them, run them (as scripts or as executed notebooks).
 
-A study is a ``# %%`` script (jupytext percent format, so it opens as a notebook) in the
-repository's ``analyses/`` folder. It is small by default (a CPU in CI) and paper-sized
-with ``--full``, and writes its PNG figures and ``results.json`` into
-``analyses/out/<name>/``. Running a study here means running that script with the current
-Python, exactly as a user would (``python analyses/<name>.py [--full]``): a study that
-raises fails the run with :class:`StudyError`.
+A study is a ``# %%`` script (jupytext percent format, so it opens as a notebook) shipped in
+the package's ``cooc/studies/`` folder (``analyses/`` in a checkout links to it), so that an
+installed package runs them too. It is small by default (a CPU in CI) and paper-sized with
+``--full``, and writes its PNG figures and ``results.json`` into its output folder.
+Running a study here means running that script with the current Python, exactly as a user
+would (``python analyses/<name>.py [--full]``), or, with ``notebook=True``, executing it as a
+notebook (jupytext + nbclient) and keeping the executed ``.ipynb`` and an HTML rendering
+beside the figures. A study that raises fails the run with :class:`StudyError`.
 """
 
 from __future__ import annotations
@@ -95,20 +97,17 @@ class StudyRun:
 
 
 def analyses_dir(directory: str | os.PathLike | None = None) -> Path:
-    """The folder of the studies: ``directory``, ``$COOC_ANALYSES_DIR``, the repository's ``analyses/``
-    (beside the ``cooc`` package of a source checkout), or ``./analyses``."""
+    """The folder of the studies: ``directory``, ``$COOC_ANALYSES_DIR``, or the package's ``studies/``."""
     candidates = (
         [directory]
         if directory is not None
-        else [os.environ.get(ENV_DIR), Path(__file__).resolve().parents[2] / "analyses", Path.cwd() / "analyses"]
+        else [os.environ.get(ENV_DIR), Path(__file__).resolve().parents[1] / "studies"]
     )
     for candidate in candidates:
         if candidate and (Path(candidate) / "_shared.py").is_file():
             return Path(candidate).resolve()
-    where = str(directory) if directory is not None else "the repository or the current folder"
-    raise InputDataError(
-        f"no analyses folder (with _shared.py) found in {where}; run from a checkout of cooc or set ${ENV_DIR}."
-    )
+    where = str(directory) if directory is not None else "the package (a damaged install?)"
+    raise InputDataError(f"no studies folder (with _shared.py) found in {where}; reinstall cooc or set ${ENV_DIR}.")
 
 
 def _header(path: Path) -> tuple[str, str]:
@@ -147,15 +146,14 @@ def find_study(name: str, directory: str | os.PathLike | None = None) -> StudyIn
 
 
 def default_out(name: str, directory: str | os.PathLike | None = None) -> Path:
-    """``$COOC_ANALYSES_OUT/<name>`` or ``analyses/out/<name>`` (where the study writes by default)."""
+    """Where a study writes by default: ``$COOC_ANALYSES_OUT/<name>``, else ``out/<name>`` beside the studies
+    (``analyses/out/<name>`` in a checkout), else, when that is not writable (an installed package),
+    ``./analyses-out/<name>``."""
     root = os.environ.get(ENV_OUT)
-    return (Path(root) if root else analyses_dir(directory) / "out") / name
-
-
-def _user_cache() -> Path:
-    from ..data import cache_dir
-
-    return cache_dir()
+    if root:
+        return Path(root) / name
+    beside = analyses_dir(directory)
+    return (beside / "out" if os.access(beside, os.W_OK) else Path.cwd() / "analyses-out") / name
 
 
 def run_study(
@@ -165,6 +163,7 @@ def run_study(
     directory: str | os.PathLike | None = None,
     capture: bool = False,
     timeout: float | None = None,
+    notebook: bool = False,
 ) -> StudyRun:
     """Run one study as a script with the current Python and read back its ``results.json``.
 
@@ -185,6 +184,9 @@ def run_study(
         the error message) instead of letting it print.
     timeout : float, optional
         Seconds before the script is stopped and the run fails.
+    notebook : bool
+        Execute the study as a notebook instead (jupytext + nbclient, the ``python3`` kernel) and
+        write ``<out>/<name>.ipynb`` with its outputs and ``<out>/<name>.html``.
 
     Raises
     ------
@@ -196,11 +198,13 @@ def run_study(
     command = [sys.executable, str(info.path), "--out", str(target)] + (["--full"] if full else [])
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
-    # A study writes under its output folder only: no bytecode beside the scripts or the package,
-    # numba's compiled kernels in the user cache rather than in the package's __pycache__.
+    # A study writes under its output folder only: no bytecode beside the scripts or the package
+    # (cooc's compiled kernels go to the user cache: cooc._core.numba_cache).
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    env.setdefault("NUMBA_CACHE_DIR", str(_user_cache() / "numba"))
     started = time.perf_counter()
+    if notebook:
+        output = _execute_notebook(info, target, full, env, timeout)
+        return _finished(info, full, target, time.perf_counter() - started, output)
     try:
         pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if capture else {}
         done = subprocess.run(command, cwd=info.path.parent, env=env, timeout=timeout, text=True, **pipes)
@@ -211,6 +215,10 @@ def run_study(
     if done.returncode != 0:
         tail = " | ".join(line for line in output.strip().splitlines()[-3:]) if capture else "see its output above"
         raise StudyError(f"study {info.name!r} failed (exit code {done.returncode}): {tail}")
+    return _finished(info, full, target, seconds, output)
+
+
+def _finished(info: StudyInfo, full: bool, target: Path, seconds: float, output: str) -> StudyRun:
     from .._core.io import load_json
 
     try:
@@ -218,3 +226,43 @@ def run_study(
     except CoocError as exc:
         raise StudyError(f"study {info.name!r} finished without writing its results: {exc}") from None
     return StudyRun(info.name, full, target, seconds, results, output)
+
+
+def _execute_notebook(info: StudyInfo, target: Path, full: bool, env: dict[str, str], timeout: float | None) -> str:
+    """Run the study's cells in a Jupyter kernel; write the executed notebook and its HTML beside the figures."""
+    try:
+        import jupytext
+        import nbclient
+        import nbformat
+        from nbconvert import HTMLExporter
+    except ImportError:
+        from .._core.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            'executing a study as a notebook needs jupytext, nbclient and nbconvert: pip install "cooc[notebook]"'
+        ) from None
+    from .._core.io import atomic_write_text
+
+    notebook = jupytext.read(info.path)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    # the kernel inherits the study's settings through the environment (its own argv is Jupyter's)
+    kernel_env = dict(env, COOC_STUDY_OUT=str(target), COOC_STUDY_FULL="1" if full else "")
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=None if timeout is None else int(timeout),
+        kernel_name="python3",
+        resources={"metadata": {"path": str(info.path.parent)}},
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        client.execute(env=kernel_env)
+    except nbclient.exceptions.CellExecutionError as exc:
+        last = " ".join(str(exc).strip().splitlines()[-1:])
+        raise StudyError(f"study {info.name!r} failed in its notebook: {last}") from None
+    except TimeoutError:
+        raise StudyError(f"study {info.name!r} ran past its {timeout:g} s limit and was stopped.") from None
+    finally:
+        atomic_write_text(target / f"{info.name}.ipynb", nbformat.writes(notebook))
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    atomic_write_text(target / f"{info.name}.html", body)
+    return ""

@@ -1,4 +1,4 @@
-"""Helpers shared by the studies in ``analyses/``: the ``--full`` switch, output folders, JSON, cached data.
+"""Helpers shared by the studies (``cooc/studies/``, ``analyses/`` in a checkout): ``--full``, output folders, JSON, caches.
 
 Every study calls :func:`start` first. It reads ``--full`` (and ``--out``) from the command
 line, ignoring arguments it does not know, so a study runs the same way as a script, under
@@ -24,7 +24,11 @@ from pathlib import Path
 from typing import Any
 
 ANALYSES_DIR = Path(__file__).resolve().parent
-OUT_ROOT = Path(os.environ.get("COOC_ANALYSES_OUT", ANALYSES_DIR / "out"))
+# beside the studies in a checkout (analyses/out); ./analyses-out where the package is read-only
+OUT_ROOT = Path(
+    os.environ.get("COOC_ANALYSES_OUT")
+    or (ANALYSES_DIR / "out" if os.access(ANALYSES_DIR, os.W_OK) else Path.cwd() / "analyses-out")
+)
 CACHE = OUT_ROOT / "_cache"  # without --out; start() points _cache_root() elsewhere with --out
 ENV_CACHE = "COOC_ANALYSES_CACHE"
 _active_cache: Path | None = None
@@ -90,8 +94,17 @@ class Study:
 def start(name: str, argv: list[str] | None = None) -> Study:
     """Parse ``--full`` / ``--out`` and create the study's output folder."""
     parser = argparse.ArgumentParser(prog=f"analyses/{name}.py", add_help=True)
-    parser.add_argument("--full", action="store_true", help="the paper-scale settings (GPU, full Wikipedia)")
-    parser.add_argument("--out", default=None, help=f"output folder (default {OUT_ROOT / name})")
+    # A notebook kernel's own argv is Jupyter's: `cooc analyses run --notebook` passes the settings
+    # through COOC_STUDY_FULL and COOC_STUDY_OUT instead.
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        default=bool(os.environ.get("COOC_STUDY_FULL")),
+        help="the paper-scale settings (GPU, full Wikipedia)",
+    )
+    parser.add_argument(
+        "--out", default=os.environ.get("COOC_STUDY_OUT") or None, help=f"output folder (default {OUT_ROOT / name})"
+    )
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     out = Path(args.out) if args.out else OUT_ROOT / name
     out.mkdir(parents=True, exist_ok=True)
@@ -108,21 +121,9 @@ def _cache_root() -> Path:
 
 def _plain(value: Any) -> Any:
     """JSON-ready copy: numpy scalars and arrays become Python numbers and lists, NaN becomes None."""
-    import math
+    from cooc._core.io import jsonable
 
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    return jsonable(value)
 
 
 # -- the Wikipedia data ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from cooc._core.errors import InputDataError
 from cooc.cli import app
 from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
 
-ANALYSES = Path(__file__).resolve().parents[2] / "analyses"
+ANALYSES = Path(__file__).resolve().parents[2] / "cooc" / "studies"
 
 
 # -- discovery, headers, format -------------------------------------------------------------------
@@ -47,7 +47,7 @@ def test_each_study_is_a_percent_notebook_that_documents_its_sizes(name):
 
 def test_analyses_dir_errors_clearly(tmp_path):
     assert analyses_dir() == ANALYSES
-    with pytest.raises(InputDataError, match="no analyses folder"):
+    with pytest.raises(InputDataError, match="no studies folder"):
         analyses_dir(tmp_path)
 
 
@@ -106,6 +106,21 @@ def test_a_study_past_its_time_limit_is_stopped(stub_dir):
         run_study("slow", directory=stub_dir, timeout=1)
 
 
+def test_a_study_runs_as_a_notebook_and_keeps_it_executed(stub_dir, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    run = run_study("stub", full=True, out=tmp_path / "nb", directory=stub_dir, notebook=True)
+    assert run.results["results"]["full"] is True and run.results["figures"] == ["line.png"]
+    executed = nbformat.read(tmp_path / "nb" / "stub.ipynb", as_version=4)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert code and all(c.execution_count for c in code)  # every cell ran, in the kernel
+    html = (tmp_path / "nb" / "stub.html").read_text()
+    assert "A stand-in study" in html and "<html" in html
+    (tmp_path / "nb" / "boom").touch()
+    with pytest.raises(StudyError, match="failed in its notebook.*blew up"):
+        run_study("stub", out=tmp_path / "nb", directory=stub_dir, notebook=True)
+    assert (tmp_path / "nb" / "stub.ipynb").is_file()  # the failed notebook is kept, with its traceback
+
+
 def test_cli_list_and_run(stub_dir, tmp_path):
     runner = CliRunner()
     listed = runner.invoke(app, ["analyses", "list", "--dir", str(stub_dir)])
@@ -129,11 +144,12 @@ CACHING = """# %% [markdown]
 import os
 import sys
 from _shared import _cache_root, start
+from cooc._core.numba_cache import numba_cache_dir
 study = start("cacher")
 (study.work("data") / "x.txt").parent.mkdir(parents=True, exist_ok=True)
 (study.work("data") / "x.txt").write_text("cached")
 study.save({"cache": str(study.cache), "root": str(_cache_root()), "bytecode": sys.dont_write_bytecode,
-            "numba": os.environ.get("NUMBA_CACHE_DIR")})
+            "numba": str(numba_cache_dir())})
 """
 
 
