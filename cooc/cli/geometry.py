@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import cli_errors, console, kv_table
+from ._common import JSON, cli_errors, console, kv_table, print_json
 
 geometry_app = typer.Typer(help="Geometry tests of an embedding: symmetry, places, hypernymy.", no_args_is_help=True)
 
@@ -52,6 +52,7 @@ def symmetry(
     dim: int = typer.Option(50, help="With --robustness: dimensions of the re-embedding."),
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the null draws and the probe splits."),
+    as_json: bool = JSON,
 ) -> None:
     """Kernel fit, distance from circulant/Toeplitz, and the recovered order of a word family."""
     from .._core.errors import InvalidParameterError
@@ -64,7 +65,9 @@ def symmetry(
     embedding, counts = _load(emb, cooc)
     fam = load_family(family)
     report = symmetry_report(embedding, fam, counts, target=target, seed=seed)
-    console.print(kv_table(f"symmetry of {fam.name} in {emb.name}", report.rows()))
+    data: dict = {"symmetry": report.as_dict()}
+    show = console.print if not as_json else (lambda *a, **k: None)
+    show(kv_table(f"symmetry of {fam.name} in {emb.name}", report.rows()))
     stem = fam.name.replace(":", "-")
     plots.family_circle(report.order, report.family.words, out / f"symmetry-{stem}-circle.png")
     written = [out / f"symmetry-{stem}-circle.png"]
@@ -77,19 +80,26 @@ def symmetry(
             if r in (1, 2, 3, 5, 10, 20, 30) or r == curve.ranks[-1]
         ]
         rows.append(("log-log slope (r >= 2)", f"{curve.slope(2):.3f}  (1D theory -1, 2D -1/2)"))
-        console.print(kv_table(f"year probe on {probed.name} ({len(probed)} words)", rows))
+        show(kv_table(f"year probe on {probed.name} ({len(probed)} words)", rows))
+        data["probe"] = {
+            "family": probed.name,
+            "ranks": curve.ranks,
+            "error": curve.error,
+            "error_std": curve.error_std,
+            "slope": curve.slope(2),
+        }
         plots.year_probe(curve, out / f"symmetry-{stem}-probe.png")
         written.append(out / f"symmetry-{stem}-probe.png")
     if robust:
-        written.append(
-            _robustness(
-                embedding, counts, report.family, extra, dim, target, seed, out / f"symmetry-{stem}-helpers.png"
-            )
-        )
-    console.print("figures: " + ", ".join(str(p) for p in written))
+        path = out / f"symmetry-{stem}-helpers.png"
+        data["robustness"] = _robustness(embedding, counts, report.family, extra, dim, target, seed, path, show)
+        written.append(path)
+    show("figures: " + ", ".join(str(p) for p in written))
+    if as_json:
+        print_json({**data, "figures": written})
 
 
-def _robustness(embedding, counts, family, extra, dim, target, seed, path):
+def _robustness(embedding, counts, family, extra, dim, target, seed, path, show) -> dict:
     from ..experiments.symmetry import helper_experiment, robustness
     from ..geometry.symmetry import load_family
     from ..plots import geometry as plots
@@ -110,9 +120,14 @@ def _robustness(embedding, counts, family, extra, dim, target, seed, path):
         for h, a, b in zip(strong.n_helpers, strong.error, random.error)
     ]
     rows.append(("strongest helpers", ", ".join(strong.helpers[:10])))
-    console.print(kv_table(f"robustness of {family.name}", rows))
+    show(kv_table(f"robustness of {family.name}", rows))
     plots.helper_curves({"strongest": strong, "random": random}, path)
-    return path
+    return {
+        "zeroed_pairs": result.zeroed_pairs,
+        "before": result.before.as_dict(),
+        "after": result.after.as_dict(),
+        "helpers": {"n": strong.n_helpers, "strongest": strong.error, "random": random.error, "words": strong.helpers},
+    }
 
 
 @geometry_app.command("places")
@@ -125,6 +140,7 @@ def places(
     target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the cross-validation folds."),
+    as_json: bool = JSON,
 ) -> None:
     """Cross-validated linear probe to latitude/longitude and the exponential kernel against distance."""
     from ..experiments.places import places_report
@@ -132,9 +148,12 @@ def places(
 
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)
-    console.print(kv_table(f"{kind} in {emb.name}", report.rows()))
     path = out / f"places-{kind}-map.png"
     plots.places_map(report.places.lat, report.places.lon, report.probe.predicted, report.places.words, path)
+    if as_json:
+        print_json({**report.as_dict(), "figures": [path]})
+        return
+    console.print(kv_table(f"{kind} in {emb.name}", report.rows()))
     console.print(f"figure: {path}")
 
 
@@ -155,6 +174,7 @@ def hypernymy(
     monosemy: str = typer.Option("all", help="WordNet: one sense in 'all' parts of speech or as a 'noun'."),
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the subtree sampling and the shuffles."),
+    as_json: bool = JSON,
 ) -> None:
     """Alignment g(k) of sampled subtrees with the fitted tree kernel, shuffled baseline, Park's diagnostic."""
     from .._core.errors import InvalidParameterError
@@ -174,9 +194,12 @@ def hypernymy(
     )
     report = hypernymy_report(embedding, tree, n_samples=samples, seed=seed)
     source = edges.name if edges is not None else "WordNet 3.0 nouns"
-    console.print(kv_table(f"hypernymy of {emb.name} on {source}", report.rows()))
     path = out / "hypernymy-alignment.png"
     plots.alignment_curves(report.alignment, path)
+    if as_json:
+        print_json({"hierarchy": source, **report.as_dict(), "figures": [path]})
+        return
+    console.print(kv_table(f"hypernymy of {emb.name} on {source}", report.rows()))
     console.print(f"figure: {path}")
 
 

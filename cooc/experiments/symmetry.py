@@ -47,6 +47,18 @@ class SymmetryReport:
     residual: SymmetryResidual
     order: OrderResult
 
+    def as_dict(self) -> dict[str, Any]:
+        """The numbers of the report (no arrays but the family's words and positions)."""
+        return {
+            "family": self.family.name,
+            "words": list(self.family.words),
+            "missing": list(self.missing),
+            "block": self.block_source,
+            "kernel": self.fit.as_dict(),
+            "residual": self.residual.as_dict(),
+            "order": self.order.as_dict(),
+        }
+
     def rows(self) -> list[tuple[str, str]]:
         """(name, value) pairs for a table."""
         f = self.fit

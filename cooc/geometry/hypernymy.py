@@ -524,6 +524,15 @@ class HypernymyReport:
     n_nodes: int
     n_roots: int
 
+    def as_dict(self) -> dict[str, Any]:
+        """The numbers of the report."""
+        return {
+            "nodes": self.n_nodes,
+            "roots": self.n_roots,
+            "alignment": self.alignment.as_dict(),
+            "park": self.park.as_dict(),
+        }
+
     def rows(self) -> list[tuple[str, str]]:
         a, pk = self.alignment.as_dict(), self.park.as_dict()
         return [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -30,15 +32,22 @@ def test_symmetry_months_table_and_circle(tmp_path):
     months = load_family("months")
     model = LatentVariableModel(12, "circle", scale=1.0, n_fillers=20, words=months.words)
     cooc = _save(model, tmp_path / "emb", dim=10)
-    res = invoke("symmetry", tmp_path / "emb", "--out", tmp_path / "figs")
+    res = invoke("symmetry", tmp_path / "emb", "--out", tmp_path / "figs", "--json")
     assert res.exit_code == 0, res.output
-    assert "order adjacency" in res.output and "1.0000 (null 0.18" in res.output
-    assert "kernel sigma" in res.output and "block" in res.output and "gram" in res.output
+    data = json.loads(res.output)["symmetry"]
+    assert data["order"]["adjacency"] == 1.0 and data["order"]["adjacency_null"] == pytest.approx(0.18, abs=0.01)
+    assert data["block"] == "gram" and data["kernel"]["model"] and data["kernel"]["sigma"] > 0
+    assert data["words"] == list(months.words) and data["missing"] == []
     assert (tmp_path / "figs" / "symmetry-months-circle.png").stat().st_size > 1000
+    table = invoke("symmetry", tmp_path / "emb", "--out", tmp_path / "figs")  # the same, as a table
+    assert table.exit_code == 0 and "order adjacency" in table.output
     cooc.save(tmp_path / "counts")
-    exact = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs")
+    exact = invoke(
+        "symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs", "--json"
+    )
     assert exact.exit_code == 0, exact.output
-    assert "mstar" in exact.output and "circulant" in exact.output
+    exact_data = json.loads(exact.output)["symmetry"]
+    assert exact_data["block"] == "mstar" and exact_data["residual"]["residual"] < exact_data["residual"]["null"]
 
 
 def test_symmetry_years_runs_the_probe(tmp_path):
