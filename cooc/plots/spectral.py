@@ -68,7 +68,17 @@ def plot_accuracy_vs_k(
                 ax.plot(curve.ks, 100 * acc, lw=1.1, color=colors[i % len(colors)], label=f"{name} ({n} questions)")
     for k, text in (marks or {}).items():
         ax.axvline(k, color="0.5", ls=":", lw=1)
-        ax.text(k, 3, text, rotation=90, ha="right", va="bottom", fontsize=7, color="0.3")
+        ax.text(
+            k,
+            0.02,
+            text,
+            rotation=90,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="0.3",
+            transform=ax.get_xaxis_transform(),
+        )
     if chance is not None:
         ax.axhline(100 * chance, color="0.6", ls="--", lw=0.8, label=f"chance ({100 * chance:.2g}%)")
     if logx:
@@ -76,7 +86,7 @@ def plot_accuracy_vs_k(
         tidy_log_axis(ax, "x")
     ax.set_xlabel("K (eigenvectors kept)")
     ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(-2, 102)
+    ax.set_ylim(*accuracy_range(curves.values(), per_family, chance))
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if per_family:  # many lines: the legend goes beside the axes
@@ -84,6 +94,19 @@ def plot_accuracy_vs_k(
     else:
         ax.legend(fontsize=8)
     return finish(fig, path)
+
+
+def accuracy_range(curves: Any, per_family: bool = False, chance: float | None = None) -> tuple[float, float]:
+    """A y range (percent) that fits the curves: 0-100 when they reach past 60%, else up to 15% above the
+    highest point, so that a small corpus's 0-5% curves are not flat on the axis."""
+    values = [100 * np.nanmax(c.accuracy) for c in curves if len(c.ks)]
+    if per_family:
+        values += [100 * np.nanmax(a) for c in curves for a in c.per_family.values() if np.isfinite(a).any()]
+    if chance is not None:
+        values.append(100 * chance)
+    top = max([v for v in values if np.isfinite(v)], default=100.0)
+    upper = 100.0 if top > 60 else max(1.0, 1.15 * top)
+    return -0.02 * upper, upper * 1.02
 
 
 def _questions(curve: Any) -> str:

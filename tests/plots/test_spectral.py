@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cooc.geometry.analogy import AccuracyCurve, AnalogyResult, FamilyResult
 from cooc.plots.spectral import plot_accuracy_vs_k, plot_family_accuracy, plot_spectrum
@@ -24,3 +25,12 @@ def test_figures(tmp_path):
     assert [round(p.get_height()) for p in fig.axes[0].patches] == [30, 0, 70, 0]
     plot_spectrum({"mstar": [5.0, -3.0, 1.0]}, tmp_path / "c.png")
     assert (tmp_path / "c.png").exists()
+
+
+def test_the_accuracy_axis_fits_small_curves():
+    small = AccuracyCurve(np.array([1, 2, 4]), [result(0), result(0), result(0)], label="tiny")
+    small.results[-1].families[0] = FamilyResult("f1", 1, 25, 5, 4)  # 4%
+    low, high = plot_accuracy_vs_k(small).axes[0].get_ylim()
+    assert high == pytest.approx(1.15 * 4 * 1.02) and low < 0  # 0-5%: not flat on a 0-100 axis
+    big = AccuracyCurve(np.array([1, 2]), [result(1), result(9)], label="big")
+    assert plot_accuracy_vs_k(big).axes[0].get_ylim()[1] == pytest.approx(102)
