@@ -33,6 +33,11 @@ def build(
     min_count: int = typer.Option(1, help="Words seen fewer times are out of vocabulary."),
     min_doc_tokens: int = typer.Option(0, help="Drop documents with fewer tokens (the papers use 200)."),
     rule: str = typer.Option("wiki", help="Tokeniser rule: wiki ([a-z0-9]+) or alpha ([a-z]+)."),
+    non_ascii: str = typer.Option(
+        "transliterate",
+        help="Letters outside ASCII: transliterate (Zürich -> zurich; words that cannot be are dropped), "
+        "drop the word, or split it as the papers' literal rule does.",
+    ),
     substitutions: Path | None = typer.Option(None, help="Multi-word table: 'phrase[<TAB>token]' per line."),
     workers: int | None = typer.Option(None, help="Tokenising processes (default: all cores)."),
     format: str | None = typer.Option(
@@ -66,7 +71,7 @@ def build(
         from ..corpus.tokenize import Tokenizer, load_substitutions
 
         table = load_substitutions(substitutions) if substitutions else None
-        tokenizer = Tokenizer(rule, table, min_doc_tokens)
+        tokenizer = Tokenizer(rule, table, min_doc_tokens, non_ascii)
         src = open_source(source, format=format, text_field=text_field)
         corpus = build_corpus(
             src,

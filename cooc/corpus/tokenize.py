@@ -25,6 +25,7 @@ import numpy as np
 
 from .._core.errors import InputDataError
 from .._core.params import Interval, OneOf, validate
+from .letters import MODES, handle_non_ascii
 
 RULES = ("wiki", "alpha")
 # Both patterns start with a literal character class so the regex engine can skip ahead
@@ -93,6 +94,10 @@ class Tokenizer:
         ``{"new york": "new-york"}``. Keys are normalised with the same rule.
     min_doc_tokens : int
         Documents with fewer tokens are dropped (200 in the papers, 500 for ``"alpha"``).
+    non_ascii : {"transliterate", "drop", "split"}, default "transliterate"
+        Letters outside ASCII: spelled in ASCII where they decompose ("Zürich" -> "zurich"), the
+        word dropped where they do not; or every such word dropped; or the papers' literal rule,
+        which splits the word ("z", "rich"). See :mod:`cooc.corpus.letters`.
 
     Examples
     --------
@@ -106,11 +111,20 @@ class Tokenizer:
     [b'its', b'in', b'new-york']
     """
 
-    _constraints = {"rule": OneOf(RULES), "min_doc_tokens": Interval(int, 0, None)}
+    _constraints = {"rule": OneOf(RULES), "min_doc_tokens": Interval(int, 0, None), "non_ascii": OneOf(MODES)}
 
-    def __init__(self, rule: str = "wiki", substitutions: Mapping[str, str] | None = None, min_doc_tokens: int = 0):
-        validate({"rule": rule, "min_doc_tokens": min_doc_tokens}, self._constraints, "Tokenizer")
+    def __init__(
+        self,
+        rule: str = "wiki",
+        substitutions: Mapping[str, str] | None = None,
+        min_doc_tokens: int = 0,
+        non_ascii: str = "transliterate",
+    ):
+        validate(
+            {"rule": rule, "min_doc_tokens": min_doc_tokens, "non_ascii": non_ascii}, self._constraints, "Tokenizer"
+        )
         self.rule = rule
+        self.non_ascii = non_ascii
         self.min_doc_tokens = int(min_doc_tokens)
         self.substitutions = dict(substitutions or {})
         self._table = _TABLES[rule]
@@ -135,6 +149,7 @@ class Tokenizer:
 
     def tokens(self, text: str, substitute: bool = True) -> list[bytes]:
         """Tokens of ``text`` as ASCII ``bytes`` (the fast path used by corpus building)."""
+        text = handle_non_ascii(text, self.non_ascii)[0]
         data = normalise(text).encode("utf-8", "surrogatepass").translate(self._table)
         if substitute and self._subst_re is not None:
             data = self._subst_re.sub(lambda m: self._subst_map[m.group(0)], b" ".join(data.split()))
@@ -150,18 +165,26 @@ class Tokenizer:
 
     def settings(self) -> dict[str, Any]:
         """Everything needed to rebuild this tokenizer (stored in corpus manifests)."""
-        return {"rule": self.rule, "min_doc_tokens": self.min_doc_tokens, "substitutions": self.substitutions}
+        return {
+            "rule": self.rule,
+            "min_doc_tokens": self.min_doc_tokens,
+            "substitutions": self.substitutions,
+            "non_ascii": self.non_ascii,
+        }
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Tokenizer:
         return cls(
-            settings.get("rule", "wiki"), settings.get("substitutions") or None, settings.get("min_doc_tokens", 0)
+            settings.get("rule", "wiki"),
+            settings.get("substitutions") or None,
+            settings.get("min_doc_tokens", 0),
+            settings.get("non_ascii", "split"),  # corpora built before the choice split such words
         )
 
     def __repr__(self) -> str:
         return (
             f"Tokenizer(rule={self.rule!r}, substitutions={len(self.substitutions)} entries, "
-            f"min_doc_tokens={self.min_doc_tokens})"
+            f"min_doc_tokens={self.min_doc_tokens}, non_ascii={self.non_ascii!r})"
         )
 
 
@@ -197,7 +220,8 @@ class StreamEncoder:
     """Encodes batches of documents with ids that persist from one batch to the next.
 
     The compiled path (numba) is used unless a substitution table is set; both give the
-    tokens of :meth:`Tokenizer.tokens`.
+    tokens of :meth:`Tokenizer.tokens`. ``transliterated`` and ``dropped`` count the words
+    with letters outside ASCII that were spelled in ASCII or dropped (see ``non_ascii``).
     """
 
     def __init__(self, tokenizer: Tokenizer):
@@ -206,6 +230,14 @@ class StreamEncoder:
         self.tokenizer = tokenizer
         self._fast = fast.BatchEncoder(tokenizer._keep) if fast.HAVE_NUMBA and not tokenizer._subst_map else None
         self._table: dict[bytes, int] = {}
+        self.transliterated = 0
+        self.dropped = 0
+
+    def _letters(self, text: str) -> str:
+        text, changed, dropped = handle_non_ascii(text, self.tokenizer.non_ascii)
+        self.transliterated += changed
+        self.dropped += dropped
+        return text
 
     def encode(self, texts: list[str]):
         """Encode a batch.
@@ -220,7 +252,7 @@ class StreamEncoder:
             Tokens per document; ``-1`` for a document dropped (empty or under ``min_doc_tokens``).
         """
         if self._fast is not None:
-            new_types, ids, counts = self._fast.encode(texts)
+            new_types, ids, counts = self._fast.encode([self._letters(t) for t in texts])
         else:
             new_types, ids, counts = self._encode_python(texts)
         return self._drop_short(new_types, ids, counts)
@@ -244,6 +276,8 @@ class StreamEncoder:
         else:
             bad = _invalid_lines(data)
         if self._fast is not None:
+            if self.tokenizer.non_ascii != "split" and not data.isascii():
+                data = self._letters(data.decode("utf-8", errors="replace")).encode("utf-8", "surrogatepass")
             return (*self._drop_short(*self._fast.encode_lines(data)), bad)
         pieces = data.split(b"\n")
         if pieces[-1] == b"":
@@ -263,7 +297,7 @@ class StreamEncoder:
         ids: list[int] = []
         counts = np.empty(len(texts), dtype=np.int64)
         for i, text in enumerate(texts):
-            tokens = self.tokenizer.tokens(text)
+            tokens = self.tokenizer.tokens(self._letters(text))
             counts[i] = len(tokens)
             ids.extend([table.setdefault(t, len(table)) for t in tokens])
         new_types = list(table)[first:] if len(table) > first else []

@@ -27,7 +27,7 @@ from cooc.corpus.tokenize import Tokenizer, delete_numbers, load_substitutions, 
         ("1,000,000 dollars", ["000", "dollars"]),  # left-to-right like re.sub: "1,000" goes, ",000" stays
         ("U.S. army", ["u", "s", "army"]),
         ("end.Next 5.x", ["end", "next", "5", "x"]),
-        ("Café naïve", ["caf", "na", "ve"]),
+        ("Café naïve", ["cafe", "naive"]),
         ("tab\tand\nnewline", ["tab", "and", "newline"]),
         ("", []),
     ],
@@ -246,3 +246,32 @@ def test_utf8_validator_agrees_with_python(raw):
     expected = sum(not _decodes(line) for line in io.BytesIO(raw))
     assert invalid_utf8_lines(np.frombuffer(raw, dtype=np.uint8)) == expected
     assert invalid_utf8_lines(np.frombuffer(raw + b"\n", dtype=np.uint8)) == expected
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("transliterate", ["zurich", "cafe", "strasse", "in", "godels", "e", "mc2"]),
+        ("drop", ["in", "e"]),
+        ("split", ["z", "rich", "caf", "stra", "e", "in", "g", "dels", "e", "mc"]),
+    ],
+)
+def test_letters_outside_ascii_are_spelled_dropped_or_split_never_silently(mode, expected):
+    text = "Zürich café Straße in Москва 東京 Gödel's e=mc²"
+    tok = Tokenizer(non_ascii=mode)
+    assert tok(text) == expected
+    from cooc.corpus.tokenize import StreamEncoder
+
+    encoder = StreamEncoder(tok)
+    types, ids, _ = encoder.encode([text])
+    assert [types[i].decode() for i in ids] == expected  # the compiled path agrees
+    changed, dropped = {"transliterate": (5, 2), "drop": (0, 7), "split": (0, 0)}[mode]
+    assert (encoder.transliterated, encoder.dropped) == (changed, dropped)
+    lines = StreamEncoder(tok)
+    new_types, line_ids, _, _ = lines.encode_lines((text + "\n").encode())
+    assert [new_types[i].decode() for i in line_ids] == expected and lines.dropped == dropped
+
+
+def test_corpora_built_before_the_choice_keep_splitting():
+    assert Tokenizer.from_settings({"rule": "wiki"}).non_ascii == "split"
+    assert Tokenizer.from_settings(Tokenizer().settings()).non_ascii == "transliterate"

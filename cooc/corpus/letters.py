@@ -1,0 +1,74 @@
+"""What becomes of letters outside ASCII before the ``[a-z0-9]`` rule applies.
+
+The papers' rule turns every character outside ``[a-z0-9]`` into a space, which splits words
+with accents in two ("zürich" -> "z", "rich"). cooc chooses, per tokenizer (``non_ascii``):
+
+- ``"transliterate"`` (the default): decompose (Unicode NFKD), drop the combining marks and
+  spell a few letters the way English text does (ß -> ss, æ -> ae, œ -> oe, ø -> o, ł -> l,
+  đ/ð -> d, þ -> th), so "Zürich" becomes "zurich" and "naïve" "naive"; a word that still holds
+  a letter outside ASCII afterwards (Greek, Cyrillic, CJK) is dropped whole;
+- ``"drop"``: every word holding a letter outside ASCII is dropped whole;
+- ``"split"``: the papers' literal rule (the word is split at those letters).
+
+A "word" here is a run of letters and digits (Unicode's ``\\w`` without ``_``), apostrophes
+inside it included; punctuation and symbols around it are left to the rule. Every pass is a
+C-level regular expression or ``str.translate`` over the whole text, and ASCII text is
+returned untouched at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MODES = ("transliterate", "drop", "split")
+
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_SPELLED = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "SS",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+    }
+)
+#: a run of letters and digits (inner apostrophes included: "gödel's") holding a non-ASCII letter or digit
+_FOREIGN_WORD = re.compile(r"(?:[^\W_]+['\u2019])*[^\W_]*[^\x00-\x7f\W][^\W_]*(?:['\u2019][^\W_]+)*")
+
+
+def handle_non_ascii(text: str, mode: str = "transliterate") -> tuple[str, int, int]:
+    """``text`` with its non-ASCII letters treated by ``mode``.
+
+    Returns
+    -------
+    text : str
+    changed : int
+        Words spelled in ASCII by transliteration (0 unless ``"transliterate"``).
+    dropped : int
+        Words removed because a letter outside ASCII remained.
+    """
+    if mode == "split" or text.isascii():
+        return text, 0, 0
+    if mode == "transliterate":
+        before = len(_FOREIGN_WORD.findall(text))
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_SPELLED)
+        text, dropped = _FOREIGN_WORD.subn(" ", text)
+        return text, before - dropped, dropped
+    text, dropped = _FOREIGN_WORD.subn(" ", text)
+    return text, 0, dropped
+
+
+__all__ = ["MODES", "handle_non_ascii"]
