@@ -14,6 +14,7 @@ from .._core.device import get_xp, parse_memory, resolve_device, to_numpy
 from .._core.errors import InvalidParameterError, MissingDependencyError
 from .._core.logs import log
 from .._core.numba_cache import compile_timer
+from .._core.threads import thread_limit
 from ..corpus.store import TokenCorpus
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
@@ -79,7 +80,44 @@ def count_planes(
     if device == "cuda":
         budget = _fit_device_budget(budget)
     engine = _choose_engine(engine, device)
-    threads = _threads(workers) if engine == "numba" else 1
+    with thread_limit(workers if engine == "numba" else 1) as threads:
+        return _count_planes(
+            corpus,
+            V,
+            window,
+            weighting,
+            per_offset,
+            budget,
+            device,
+            engine,
+            threads,
+            oov,
+            progress,
+            spill_dir,
+            total_tokens,
+            symmetrize,
+            weighted,
+        )
+
+
+def _count_planes(
+    corpus: TokenCorpus,
+    V: int,
+    window: int,
+    weighting: str,
+    per_offset: bool,
+    budget: int,
+    device: str,
+    engine: str,
+    threads: int,
+    oov: str,
+    progress: bool,
+    spill_dir: str | os.PathLike | None,
+    total_tokens: int | None,
+    symmetrize: bool,
+    weighted: bool,
+) -> tuple[list[sp.csr_matrix], Plan, dict[str, Any]]:
+    """count_planes once the device, engine and threads are settled (numba runs with ``threads``)."""
     ints, scale = integer_weights(window, weighting)
     total_tokens = corpus.n_tokens if total_tokens is None else total_tokens
     # Weighted sums stay exact in int64 unless the corpus is astronomically large for this
@@ -167,15 +205,6 @@ def _choose_engine(engine: str, device: str) -> str:
     if engine == "kernel" and device != "cuda":
         raise InvalidParameterError("engine='kernel' is the CUDA kernel; use device='cuda' or engine='numba'.")
     return engine
-
-
-def _threads(workers: int | None) -> int:
-    import numba
-
-    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
-    n = limit if workers is None else min(int(workers), limit)
-    numba.set_num_threads(n)
-    return n
 
 
 def _make_engine(engine: str, xp: Any, plan: Plan, store: RunStore, threads: int, row_weights: np.ndarray):

@@ -39,6 +39,7 @@ from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.io import provenance
 from ..._core.params import InstanceOf, Interval, OneOf, validate
 from ..._core.progress import ProgressBar
+from ..._core.threads import thread_limit
 from ...corpus.store import TokenCorpus
 from .._checkpoint import load_checkpoint, save_checkpoint
 from .._torch import generator, synchronize, task_seed, torch_device
@@ -69,6 +70,7 @@ _CONSTRAINTS = {
     "vectors": OneOf(("input", "sum")),
     "seed": Interval(int, 0, None),
     "checkpoint_every": Interval(float, 0, None),
+    "threads": Interval(int, 1, None, allow_none=True),
 }
 
 
@@ -129,6 +131,9 @@ class Word2Vec(BaseEstimator):
     checkpoint_every : float, default 300
         Seconds between checkpoints when :meth:`fit` is given a checkpoint directory
         (0: after every chunk).
+    threads : int, optional
+        CPU threads of the compiled step and the pair building (default: all cores). The
+        result is bitwise the same for every count; numba's own setting is restored after.
 
     Attributes
     ----------
@@ -176,6 +181,7 @@ class Word2Vec(BaseEstimator):
         seed: int = 0,
         progress: bool = True,
         checkpoint_every: float = 300.0,
+        threads: int | None = None,
     ):
         self.sg = sg
         self.dim = dim
@@ -199,6 +205,7 @@ class Word2Vec(BaseEstimator):
         self.seed = seed
         self.progress = progress
         self.checkpoint_every = checkpoint_every
+        self.threads = threads
 
     # -- parameters -------------------------------------------------------------------------
     _RESULT_PARAMS = (
@@ -263,7 +270,8 @@ class Word2Vec(BaseEstimator):
         settings = self._settings(corpus)
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
-            run.train(callback)
+            with thread_limit(self.threads):
+                run.train(callback)
         self.index_to_key_ = [corpus.vocab.words[i] for i in np.flatnonzero(id_map[: len(corpus.vocab)] >= 0)]
         self.counts_ = counts
         self.input_vectors_ = run.W_in.cpu().numpy()

@@ -68,14 +68,14 @@ def test_cpu_run_is_the_same_on_any_number_of_threads(cluster_corpus, sg):
 
     before = numba.get_num_threads()
     params = {**SMALL, "sample": 1e-2, "batch_size": 256}
-    runs = []
-    try:
-        for threads in sorted({1, before}):
-            numba.set_num_threads(threads)
-            model = Word2Vec(sg=sg, seed=8, **params).fit(cluster_corpus)
+    runs, seen = [], []
+    original = numba.set_num_threads
+    with pytest.MonkeyPatch.context() as patch:  # record the counts the trainer asks for
+        patch.setattr(numba, "set_num_threads", lambda n: seen.append(n) or original(n))
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            model = Word2Vec(sg=sg, seed=8, threads=threads, **params).fit(cluster_corpus)
             runs.append((model.input_vectors_, model.output_vectors_, [h["loss"] for h in model.loss_history_]))
-    finally:
-        numba.set_num_threads(before)
+    assert 1 in seen and numba.get_num_threads() == before  # the setting was used, then restored
     for W_in, W_out, losses in runs[1:]:
         np.testing.assert_array_equal(W_in, runs[0][0])
         np.testing.assert_array_equal(W_out, runs[0][1])
