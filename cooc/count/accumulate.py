@@ -33,6 +33,9 @@ from typing import Any
 import numpy as np
 
 from .._core.device import to_numpy
+from .._core.faults import fault_point
+from .._core.locks import Lock, claim_abandoned, lock_directory
+from .._core.logs import log
 from . import _numba
 
 
@@ -167,8 +170,38 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
     return reduce_sorted(np, keys[order], values[order])
 
 
+SPILL_PREFIX = "cooc-spill-"
+
+
+def remove_abandoned_spills(root: Path) -> int:
+    """Delete the spill folders under ``root`` whose process died (SIGKILL, a crash); return how many.
+
+    A live counter holds a lock on its spill folder, so only abandoned ones are taken.
+    """
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for folder in root.glob(f"{SPILL_PREFIX}*"):
+        lock = claim_abandoned(folder) if folder.is_dir() else None
+        if lock is None:
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        finally:
+            lock.release()
+    if removed:
+        log.info("removed %d spill folder(s) left in %r by killed counts.", removed, str(root))
+    return removed
+
+
 class RunStore:
     """Sorted runs of (cell key, value), in memory up to a budget, spilled to disk beyond it.
+
+    Spilled runs go to a folder ``cooc-spill-*`` in ``spill_dir`` (default: the system's
+    temporary folder, ``$TMPDIR``), locked while the count runs and removed when it ends,
+    interrupted or not; one left by a killed process is removed by the next count that
+    spills there. Values are stored in the narrowest integer type that holds them.
 
     Parameters
     ----------
@@ -186,9 +219,11 @@ class RunStore:
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []
         self.files: list[tuple[Path, Path]] = []
         self._dir: Path | None = None
+        self._lock: Lock | None = None
         self.in_memory = 0
         self.peak = 0
         self.spills = 0
+        self.spilled_bytes = 0
 
     def add(self, keys: Any, values: Any) -> None:
         """Add a sorted run with unique keys."""
@@ -209,23 +244,33 @@ class RunStore:
         if self.in_memory > self.budget // 2:
             self._spill(keys, values)
 
+    @property
+    def spill_folder(self) -> Path | None:
+        """The folder of this count's spilled runs (None until the first spill)."""
+        return self._dir
+
     def _spill(self, keys: np.ndarray, values: np.ndarray) -> None:
         if self._dir is None:
             root = self.spill_root if self.spill_root is not None else Path(tempfile.gettempdir())
             root.mkdir(parents=True, exist_ok=True)
-            self._dir = Path(tempfile.mkdtemp(prefix=".cooc-spill-", dir=root))
+            remove_abandoned_spills(root)
+            self._dir = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=root))
+            self._lock = lock_directory(self._dir, exclusive=True, what="spill folder")
         k = len(self.files)
         kp, vp = self._dir / f"run{k:05d}.keys.npy", self._dir / f"run{k:05d}.values.npy"
+        values = narrowest(values)
         np.save(kp, keys, allow_pickle=False)
         np.save(vp, values, allow_pickle=False)
+        fault_point("count.spill")
         self.files.append((kp, vp))
         self.runs, self.in_memory = [], 0
         self.spills += 1
+        self.spilled_bytes += keys.nbytes + values.nbytes
 
-    def all_runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def all_runs(self) -> list[tuple[Any, Any]]:
         """Every run as (keys, values): the spilled ones memory-mapped, then those in memory."""
-        mapped = [
-            (np.load(kp, mmap_mode="r", allow_pickle=False), np.load(vp, mmap_mode="r", allow_pickle=False))
+        mapped: list[tuple[Any, Any]] = [
+            (np.load(kp, mmap_mode="r", allow_pickle=False), _Widened(np.load(vp, mmap_mode="r", allow_pickle=False)))
             for kp, vp in self.files
         ]
         return mapped + self.runs
@@ -252,7 +297,33 @@ class RunStore:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         self.runs, self.files = [], []
+
+
+class _Widened:
+    """Spilled values read back as int64, slice by slice (they are stored narrower)."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        self.shape = values.shape
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return np.asarray(self.values[index]).astype(np.int64)
+
+
+def narrowest(values: np.ndarray) -> np.ndarray:
+    """Non-negative int64 values in the smallest unsigned type that holds them (others unchanged);
+    they add back into int64 exactly."""
+    if values.shape[0] == 0 or values.min() < 0:
+        return values
+    top = int(values.max())
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values
 
 
 def head_run(

@@ -105,7 +105,8 @@ def count_planes(
     try:
         eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])
         started = time.perf_counter()
-        counted = _run(corpus, eng, xp, plan, oov, device, progress)
+        with corpus.reading():  # a build cannot replace the corpus while it is counted
+            counted = _run(corpus, eng, xp, plan, oov, device, progress)
         if device == "cuda":
             xp.cuda.get_current_stream().synchronize()
         counted_at = time.perf_counter()
@@ -122,6 +123,7 @@ def count_planes(
         "tokens": corpus.n_tokens,
         "centres": counted,
         "spills": store.spills,
+        "spilled_bytes": store.spilled_bytes,
         "engine": engine,
         "device": device,
         "threads": threads,
