@@ -258,7 +258,8 @@ def save_pair(npz: Path, meta_path: Path, arrays: dict[str, Any], meta: dict[str
     remove_stale_temps(npz)
     remove_stale_temps(meta_path)
     pair = uuid.uuid4().bytes
-    atomic_save_npz(npz, **arrays, **{PAIR_KEY: np.frombuffer(pair, dtype=np.uint8)})
+    payload = {**arrays, PAIR_KEY: np.frombuffer(pair, dtype=np.uint8)}
+    atomic_save_npz(npz, False, **payload)
     fault_point("pair.between")
     checksums = {"data": file_checksum(npz), "words": words_checksum(words), "pair": pair.hex()}
     atomic_write_json(meta_path, {**meta, "checksums": checksums})

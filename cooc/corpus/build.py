@@ -49,6 +49,7 @@ from .._core.locks import clear_directory
 from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.progress import ProgressBar
+from .._core.signals import note_kept
 from ._build_pool import Helpers, encoded, remap_shards
 from ._tokenize_fast import gather
 from .sources import Source, open_source
@@ -157,15 +158,32 @@ def build_corpus(
                     )
                     if _stop_after_shards is not None and not state.complete:
                         raise KeyboardInterrupt("stopped on request (test hook)")
+            except KeyboardInterrupt as exc:
+                note_kept(exc, _kept(out, state))
+                raise
             except Exception:
                 # Bad input found before anything was committed: leave no half-made directory behind.
                 # (After an interruption, or once shards exist, the partial build stays for resuming.)
                 if fresh and not state.shards:
                     shutil.rmtree(out, ignore_errors=True)
                 raise
-            return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, helpers)
+            try:
+                return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, helpers)
+            except KeyboardInterrupt as exc:
+                note_kept(exc, _kept(out, state))
+                raise
     finally:
         lock.release()
+
+
+def _kept(out: Path, state: _RawState) -> str:
+    """What an interrupted build leaves, for the interrupt message."""
+    if not state.shards:
+        return "nothing is kept yet; a rerun starts over."
+    return (
+        f"{len(state.shards)} tokenised shard(s) ({state.consumed:,} source items) are kept in "
+        f"{str(out / BUILD_DIR)!r}; run the same command again to resume."
+    )
 
 
 def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwrite: bool) -> TokenCorpus | None:

@@ -168,6 +168,7 @@ def count_distributed(
         _OWN_CONSTRAINTS,
         "count_distributed",
     )
+    check_scheduler(scheduler)
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     V = effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
@@ -241,11 +242,7 @@ def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
     if hasattr(scheduler, "scheduler_address"):  # a cluster object
         client = Client(scheduler)
         return client, client.close, None
-    if not isinstance(scheduler, str) or not scheduler:
-        raise InvalidParameterError(
-            f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
-            f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}."
-        )
+    check_scheduler(scheduler)
     if scheduler.startswith("local"):
         cluster, threads = local_cluster(scheduler)
         client = Client(cluster)
@@ -308,6 +305,29 @@ def probe_scheduler(address: str, timeout: float = 30.0) -> None:
             f"is it running?)."
         )
     raise ClusterError(f"cannot reach the Dask scheduler at {address!r} ({' '.join(str(error).split())}).")
+
+
+def check_scheduler(scheduler: Any) -> None:
+    """Check the form of a scheduler given as a string (or a Client or cluster) without connecting.
+
+    Raises
+    ------
+    InvalidParameterError
+    """
+    if hasattr(scheduler, "scheduler_address") or type(scheduler).__name__ == "Client":
+        return
+    if not isinstance(scheduler, str) or not scheduler:
+        raise InvalidParameterError(
+            f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
+            f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}."
+        )
+    if scheduler.startswith("local"):
+        name, _, count = scheduler.partition(":")
+        if name not in ("local", "local-cuda") or (count and not count.isdigit()) or count == "0":
+            raise InvalidParameterError(
+                f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
+                f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {scheduler!r}."
+            )
 
 
 def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
@@ -687,4 +707,13 @@ def write_block(
     return save_block(folder, index, start, total, per if per_offset else None)
 
 
-__all__ = ["count_distributed", "connect", "local_cluster", "count_part", "sum_parts", "TASK_PREFIX"]
+__all__ = [
+    "count_distributed",
+    "connect",
+    "check_scheduler",
+    "probe_scheduler",
+    "local_cluster",
+    "count_part",
+    "sum_parts",
+    "TASK_PREFIX",
+]

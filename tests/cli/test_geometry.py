@@ -36,7 +36,10 @@ def test_symmetry_months_table_and_circle(tmp_path):
     assert "kernel sigma" in res.output and "block" in res.output and "gram" in res.output
     assert (tmp_path / "figs" / "symmetry-months-circle.png").stat().st_size > 1000
     cooc.save(tmp_path / "counts")
-    exact = invoke("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs")
+    args = ("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs")
+    refused = invoke(*args)  # the figure exists: replaced only with --overwrite, and nothing computed
+    assert refused.exit_code == 1 and "--overwrite" in refused.output and "kernel" not in refused.output
+    exact = invoke(*args, "--overwrite")
     assert exact.exit_code == 0, exact.output
     assert "mstar" in exact.output and "circulant" in exact.output
 
@@ -135,6 +138,7 @@ def test_symmetry_robustness_with_helper_words(tmp_path):
         12,
         "--out",
         tmp_path,
+        "--overwrite",
     )
     assert cut.exit_code == 0, cut.output
     assert "adjacency: before / after   │ 1.0000 / 1.0000" not in cut.output
