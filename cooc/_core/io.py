@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import glob
 import hashlib
 import json
@@ -23,6 +24,24 @@ from .faults import fault_point
 from .version import __version__
 
 
+def as_disk_full(exc: OSError, path: str | os.PathLike) -> OSError:
+    """``exc`` as an ENOSPC error naming ``path`` when it is a short write on a full filesystem.
+
+    numpy reports a short write as ``OSError("N requested and M written")`` without an errno;
+    when the filesystem is indeed full, say so (the command line then prints one clear line).
+    """
+    if exc.errno is not None or "requested and" not in str(exc):
+        return exc
+    try:
+        st = os.statvfs(Path(path).parent)
+        full = st.f_bavail * st.f_frsize < (1 << 20)
+    except OSError:
+        full = False
+    if not full:
+        return exc
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success."""
@@ -34,6 +53,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        converted = as_disk_full(exc, path)
+        if converted is exc:
+            raise
+        raise converted from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -324,6 +350,7 @@ def human_count(n: float) -> str:
 
 __all__ = [
     "atomic_path",
+    "as_disk_full",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_write_json",

@@ -83,10 +83,12 @@ class DeferredInterrupt:
                 self._previous[sig] = signal.signal(sig, self._handler)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *rest: object) -> None:
         for sig, previous in self._previous.items():
             signal.signal(sig, previous)
         self._previous.clear()
+        if exc_type is None:
+            self.check()  # a signal noted after the last safe point is not swallowed
 
 
 def note_kept(exc: BaseException, text: str) -> BaseException:

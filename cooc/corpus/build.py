@@ -272,10 +272,10 @@ class _RawState:
         atomic_write_bytes(stem.with_suffix(".types"), b"".join(t + b"\n" for t in new_types))
         meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
         atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point (counts were kept by gather)
-        fault_point("build.shard")
         self.shards.append(meta)
         self.consumed = consumed
         self.resume_point = resume
+        fault_point("build.shard")
 
     def load(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         tokens = load_npy(self.path / f"raw-{k:05d}.npy", mmap=True, what="raw shard")

@@ -34,6 +34,7 @@ import numpy as np
 
 from .._core.device import to_numpy
 from .._core.faults import fault_point
+from .._core.io import as_disk_full
 from .._core.locks import Lock, claim_abandoned, lock_directory
 from .._core.logs import log
 from . import _numba
@@ -259,8 +260,12 @@ class RunStore:
         k = len(self.files)
         kp, vp = self._dir / f"run{k:05d}.keys.npy", self._dir / f"run{k:05d}.values.npy"
         values = narrowest(values)
-        np.save(kp, keys, allow_pickle=False)
-        np.save(vp, values, allow_pickle=False)
+        for path, array in ((kp, keys), (vp, values)):
+            try:
+                np.save(path, array, allow_pickle=False)
+            except OSError as exc:
+                path.unlink(missing_ok=True)
+                raise as_disk_full(exc, path) from None
         fault_point("count.spill")
         self.files.append((kp, vp))
         self.runs, self.in_memory = [], 0
