@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""
+        from .._core.locks import lock_directory
         from ..experiments.demo import FULL, SMALL, run_demo, with_overrides
 
         refuse_existing([out / "report.md", out / "report.json"], overwrite)
@@ -36,7 +37,8 @@ def register(app: typer.Typer) -> None:
         config = with_overrides(FULL if full else SMALL, vocab_size=vocab_size, dim=dim, device=device)
         if dim is not None:
             config = with_overrides(config, ks=tuple(k for k in config.ks if k < dim) + (dim,))
-        run = run_demo(out, config=config, progress=is_tty(), log=lambda line: console.print(line, highlight=False))
+        with lock_directory(out, what="demo output folder"):
+            run = run_demo(out, config=config, progress=is_tty(), log=lambda line: console.print(line, highlight=False))
         typer.echo("")
         typer.echo(run.report)  # plain text: the shell commands in it must not be re-wrapped
         typer.echo(f"Report and plots in {out}/ (total {run.seconds['total']:.0f} s).")

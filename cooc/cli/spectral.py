@@ -198,17 +198,24 @@ def sweep_command(
 
     Every argument, the output folder and the existing results are checked before anything is
     decomposed."""
-    from .._core.io import atomic_write_json
-    from ..cooccurrence.matrix import Cooccurrence
-    from ..experiments.targets import compare_targets
-    from ..plots import saved
-    from ..plots.spectral import plot_accuracy_vs_k
+    from .._core.locks import lock_directory
 
     refuse_existing([out / "sweep.json", out / "sweep.png"], overwrite)
     _check_spectral(targets, dims, _vocab_size(cooc), "LM", solver, device)
     _check_target(eps, 1.0, 1.0, "global")
     _check_analogy(protocol, method)
     check_writable(out, "output folder")
+    with lock_directory(out, what="sweep output folder"):  # one sweep writes a folder at a time
+        return _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method)
+
+
+def _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method):
+    from .._core.io import atomic_write_json
+    from ..cooccurrence.matrix import Cooccurrence
+    from ..experiments.targets import compare_targets
+    from ..plots import saved
+    from ..plots.spectral import plot_accuracy_vs_k
+
     counts = Cooccurrence.load(cooc)
     curves = compare_targets(
         counts,

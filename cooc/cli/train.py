@@ -170,31 +170,35 @@ def grammar_command(
 
     Existing results in ``output`` are replaced only with ``overwrite``; the folder is checked to be
     writable before any training."""
+    from .._core.locks import lock_directory
     from ..experiments.grammar import grammar_study
     from ..grammars.source import parse_grammar_spec
 
     for spec in grammars:  # every spec is checked before the first network trains
         parse_grammar_spec(spec)
+    sizes = parse_samples(samples)
     refuse_existing([output / "curves.csv", output / "summary.json"], overwrite)
     check_writable(output, "output folder")
     interrupt_keeps("nothing is kept (results are written when every run has finished).")
+    lock = lock_directory(output, what="output folder")  # one study writes a folder at a time
 
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
-    result = grammar_study(
-        grammars,
-        output,
-        model=model,
-        samples=parse_samples(samples),
-        seeds=seeds,
-        n_test=n_test,
-        task=task,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        device=device,
-        model_kwargs=kwargs,
-        progress=progress,
-    )
+    with lock:
+        result = grammar_study(
+            grammars,
+            output,
+            model=model,
+            samples=sizes,
+            seeds=seeds,
+            n_test=n_test,
+            task=task,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            device=device,
+            model_kwargs=kwargs,
+            progress=progress,
+        )
     return {"output": str(output), **result}
 
 

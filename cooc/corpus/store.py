@@ -347,30 +347,34 @@ def remove_leftovers(out: Path) -> None:
 
 
 def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
-    """Make ``out`` ready for a build with ``settings``; the caller holds its write lock (:func:`lock_corpus_dir`).
+    """Make ``out`` (made if missing) ready for a build with ``settings``.
 
     Returns the existing corpus when ``out`` already holds one built with the same
     settings; refuses a different one unless ``overwrite``. A directory being replaced is
-    emptied, not deleted: its inode carries the lock.
+    emptied, not deleted: its inode carries the lock. The directory's write lock is held
+    meanwhile (callers that hold it already, as builds do, keep it).
     """
-    if (out / MANIFEST).exists():
-        try:
-            existing = load_json(out / MANIFEST, "corpus manifest").get("settings")
-        except (CorruptFileError, AttributeError):
-            existing = None
-        if existing == jsonable(settings) and not overwrite:
-            remove_leftovers(out)
-            return TokenCorpus.open(out)
-        if not overwrite:
-            raise OutputExistsError(f"{str(out)!r} already holds a different corpus; pass --overwrite to replace it.")
-        clear_directory(out)
-    elif any(out.iterdir()) and not (out / ".build").exists():
-        if not overwrite:
-            raise OutputExistsError(
-                f"{str(out)!r} is not empty and holds no cooc corpus; pass --overwrite to replace it."
-            )
-        clear_directory(out)
-    return None
+    with lock_corpus_dir(out):
+        if (out / MANIFEST).exists():
+            try:
+                existing = load_json(out / MANIFEST, "corpus manifest").get("settings")
+            except (CorruptFileError, AttributeError):
+                existing = None
+            if existing == jsonable(settings) and not overwrite:
+                remove_leftovers(out)
+                return TokenCorpus.open(out)
+            if not overwrite:
+                raise OutputExistsError(
+                    f"{str(out)!r} already holds a different corpus; pass --overwrite to replace it."
+                )
+            clear_directory(out)
+        elif any(out.iterdir()) and not (out / ".build").exists():
+            if not overwrite:
+                raise OutputExistsError(
+                    f"{str(out)!r} is not empty and holds no cooc corpus; pass --overwrite to replace it."
+                )
+            clear_directory(out)
+        return None
 
 
 def vocab_checksums(out: Path) -> dict[str, str]:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -293,8 +293,8 @@ class RunStore:
 
     def plan_ranges(self, lo: int, hi: int, max_entries: int) -> np.ndarray:
         """Key bounds splitting ``[lo, hi)`` into ranges of about ``max_entries`` entries (all runs together)."""
-        sources = [PackedKeys.open(kp) for kp, _ in self.files] + [k for k, _ in self.runs]
-        total = sum(int(np.searchsorted(k, hi) - np.searchsorted(k, lo)) for k in sources)
+        sources: list[Any] = [PackedKeys.open(kp) for kp, _ in self.files] + [k for k, _ in self.runs]
+        total = sum(int(k.searchsorted(hi)) - int(k.searchsorted(lo)) for k in sources)
         pieces = max(1, -(-total // max(max_entries, 1)))
         return np.unique(np.linspace(lo, hi, pieces + 1).astype(np.int64))
 
@@ -371,7 +371,7 @@ class PackedKeys:
             raise IndexError("a packed run is read in contiguous slices")
         return self._decode(lo, hi)
 
-    def searchsorted(self, values: Any, side: str = "left", sorter: Any = None) -> Any:
+    def searchsorted(self, values: Any, side: Literal["left", "right"] = "left", sorter: Any = None) -> Any:
         values = np.asarray(values)
         n = self.shape[0]
         if n == 0:

@@ -75,8 +75,10 @@ _OWN_CONSTRAINTS = {
     "n_blocks": Interval(int, 1, None, allow_none=True),
 }
 TASK_PREFIX = "cooc-count-part"
-#: Seconds to wait for a scheduler to answer when connecting.
+#: Seconds to wait for a scheduler to answer when connecting (and when asked whether it is alive).
 CONNECT_TIMEOUT = 30.0
+#: Seconds between checks that the scheduler still answers while a count waits for its results.
+HEARTBEAT = 10.0
 
 
 def count_distributed(
@@ -201,8 +203,25 @@ def count_distributed(
                 return job.in_memory(shards_per_task, options, progress)
             return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
     finally:
-        with contextlib.suppress(Exception):
-            close()
+        _bounded(close, CONNECT_TIMEOUT)  # a stalled scheduler must not hang the way out either
+
+
+def _bounded(call: Callable[[], Any], timeout: float) -> Any:
+    """``call()`` (a request to the scheduler) given ``timeout`` seconds; None if it did not answer."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except Exception as exc:  # reported as no answer
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return outcome.get("value")
 
 
 def _address(client: Any, scheduler: Any) -> str:
@@ -366,6 +385,7 @@ class _Job:
         self.fan_in = fan_in
         self.tag = uuid.uuid4().hex[:10]
         self.started = time.perf_counter()
+        self.address = _address(client, None)
 
     def _parts(self, shards_per_task: int) -> list[list[int]]:
         n = self.corpus.n_shards
@@ -414,19 +434,40 @@ class _Job:
         return futures[0]
 
     def _watch(self, futures: list[Any], parts: list[list[int]], progress: bool) -> None:
-        if not progress:
-            return
-        from distributed import as_completed
-
+        """Wait for the parts to be counted (showing progress), asking the scheduler every
+        ``HEARTBEAT`` seconds whether it still answers: a stalled scheduler ends the wait."""
         from .._core.progress import ProgressBar
 
         tokens = {f.key: sum(self.corpus.manifest["shards"][k]["n_tokens"] for k in p) for f, p in zip(futures, parts)}
-        with ProgressBar("counting on dask", total=self.corpus.n_tokens, unit="tokens", rates=("tokens",)) as bar:
-            for f in as_completed(futures):
-                bar.update(tokens[f.key], tokens=tokens[f.key])
+        bar = ProgressBar("counting on dask", total=self.corpus.n_tokens, unit="tokens", rates=("tokens",))
+        with bar if progress else contextlib.nullcontext():
+            self._wait(futures, lambda f: bar.update(tokens[f.key], tokens=tokens[f.key]) if progress else None)
+
+    def _wait(self, futures: list[Any], on_done: Callable[[Any], None] | None = None) -> None:
+        """Wait until every future is done, checking between waits that the scheduler answers."""
+        import asyncio
+
+        from distributed import wait
+
+        pending = list(futures)
+        while pending:
+            try:
+                done, not_done = wait(pending, timeout=HEARTBEAT, return_when="FIRST_COMPLETED")
+            except (TimeoutError, asyncio.TimeoutError):
+                try:
+                    probe_scheduler(self.address, CONNECT_TIMEOUT)
+                except ClusterError as exc:
+                    raise ClusterError(
+                        f"lost the Dask scheduler at {self.address} during the count ({exc}); nothing was written."
+                    ) from None
+                continue
+            for f in done:
+                if on_done is not None:
+                    on_done(f)
+            pending = list(not_done)
 
     def _stats(self, part_stats: dict[str, Any], n_tasks: int) -> dict[str, Any]:
-        info = self.client.scheduler_info() or {}
+        info = _bounded(self.client.scheduler_info, CONNECT_TIMEOUT) or {}
         return {
             **part_stats,
             "seconds": round(time.perf_counter() - self.started, 3),
@@ -442,6 +483,7 @@ class _Job:
         futures, parts = self._map(shards_per_task, options, None)
         root = self._tree(futures, "all")
         self._watch(futures, parts, progress)
+        self._wait([root])
         total = root.result()
         del futures, root
         s = self.settings
@@ -536,6 +578,7 @@ class _Job:
                 )
             )
         self._watch(futures, parts, progress)
+        self._wait([*writes, stats_root, first])
         entries = self.client.gather(writes)
         part_stats = stats_root.result()
         offsets = first.result()

@@ -64,7 +64,15 @@ def test_a_scheduler_that_never_answers_is_given_up_on_time(tmp_path, corpus, si
     assert not (tmp_path / "c.npz").exists() and junk(tmp_path) == []
 
 
-def test_a_scheduler_lost_mid_count_is_one_line(tmp_path, corpus):
+@pytest.mark.parametrize("fault", ["kill", "stall"])
+def test_a_scheduler_lost_mid_count_is_one_line(tmp_path, corpus, fault, monkeypatch):
+    """Killed, or frozen (alive, connected, silent): the count ends with one line either way."""
+    import signal
+
+    import cooc.count.distributed as distributed
+
+    monkeypatch.setattr(distributed, "HEARTBEAT", 1.0)
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 3.0)
     info = tmp_path / "scheduler.json"
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file", str(info), "--port", "0",
@@ -79,8 +87,11 @@ def test_a_scheduler_lost_mid_count_is_one_line(tmp_path, corpus):
         import json
 
         address = json.loads(info.read_text())["address"]
-        threading.Timer(3.0, scheduler.kill).start()  # no worker: the count waits until the scheduler dies
+        hit = scheduler.kill if fault == "kill" else lambda: scheduler.send_signal(signal.SIGSTOP)
+        threading.Timer(3.0, hit).start()  # no worker: the count waits until then
+        started = time.monotonic()
         res = runner.invoke(app, ["count", str(corpus.path), "-o", str(tmp_path / "c"), "--scheduler", address])
+        assert time.monotonic() - started < 40
     finally:
         scheduler.kill()
         scheduler.wait(20)
