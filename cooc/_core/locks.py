@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
 import threading
@@ -33,6 +32,11 @@ from pathlib import Path
 
 from .errors import OutputBusyError
 from .logs import log
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; outputs are then protected by their checksums only
+    fcntl = None  # type: ignore[assignment]
 
 _UNSUPPORTED = (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF, errno.ENOSYS)
 _registry_lock = threading.Lock()
@@ -92,6 +96,8 @@ def _unsupported(path: Path, exc: OSError) -> bool:
 
 
 def _try_flock(fd: int, exclusive: bool) -> bool:
+    if fcntl is None:  # pragma: no cover - Windows
+        raise OSError(errno.ENOSYS, "flock is not available on this system")
     try:
         fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         return True
