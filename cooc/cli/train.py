@@ -129,10 +129,13 @@ def word2vec_command(
         checkpoint_every=every,
         checkpoint_words=words,
     )
-    interrupt_keeps("nothing is kept (no checkpoint was written yet); a rerun starts over.")
     with lock_output(base, "embedding"):
         if overwrite and default and checkpoint.exists():
             shutil.rmtree(checkpoint)
+        if (checkpoint / "state.json").exists():
+            interrupt_keeps(f"the checkpoint in {str(checkpoint)!r} is kept; run the same command again to resume.")
+        else:
+            interrupt_keeps("nothing is kept (no checkpoint was written yet); a rerun starts over.")
         model.fit(corpus, checkpoint=checkpoint)
         path = save_trained(model, base, remove_checkpoint=default)
     speed = model.words_per_second_
