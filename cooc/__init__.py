@@ -16,6 +16,8 @@ _LAZY = {
     "InputDataError": "cooc._core.errors",
     "CorruptFileError": "cooc._core.errors",
     "OutputExistsError": "cooc._core.errors",
+    "OutputBusyError": "cooc._core.errors",
+    "ClusterError": "cooc._core.errors",
     "MissingDependencyError": "cooc._core.errors",
     "UnknownWordError": "cooc._core.errors",
     "Vocabulary": "cooc.corpus.vocab",

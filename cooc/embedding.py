@@ -3,7 +3,8 @@
 The layout follows gensim's ``KeyedVectors`` (``index_to_key``, ``key_to_index``,
 ``vectors``, lazily computed ``norms``) so that code written for gensim reads naturally;
 files are an uncompressed ``.npz`` (memory-mappable) plus a ``.json`` with the words and
-metadata.
+metadata, written as one unit: the ``.json``, last, names the vectors' checksum, which
+:meth:`Embedding.load` verifies (memory-mapped loads included; ``verify=False`` opts out).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError, UnknownWordError
-from ._core.io import atomic_save_npz, atomic_write_json, load_json, load_npz
+from ._core.io import PAIR_KEY, check_pair, load_json, load_npz, open_checked, save_pair
+from ._core.locks import lock_output
 
 FORMAT = "cooc.embedding/1"
 COSMUL_EPS = 1e-3  # Levy & Goldberg (2014)
@@ -316,41 +318,83 @@ class Embedding:
 
     # -- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write ``<path>.npz`` (the vectors, uncompressed) and ``<path>.json`` (words, meta) atomically.
+        """Write ``<path>.npz`` (the vectors, uncompressed) and ``<path>.json`` (words, meta) as one unit.
+
+        The ``.json`` is written last and names the ``.npz``'s checksum (see
+        :func:`cooc._core.io.save_pair`): an interrupted overwrite is refused by :meth:`load`,
+        never read as new vectors under old words. Another process writing the same path at
+        the same time is refused (:class:`~cooc.OutputBusyError`).
 
         Returns the path of the ``.npz``.
         """
         npz, meta_path = _paths(path)
-        atomic_save_npz(npz, vectors=np.ascontiguousarray(self.vectors))
-        atomic_write_json(
-            meta_path,
-            {
-                "format": FORMAT,
-                "shape": list(self.vectors.shape),
-                "dtype": str(self.vectors.dtype),
-                "meta": self.meta,
-                "index_to_key": self.index_to_key,
-            },
-        )
+        with lock_output(npz.with_suffix(""), "embedding"):
+            save_pair(
+                npz,
+                meta_path,
+                {"vectors": np.ascontiguousarray(self.vectors)},
+                {
+                    "format": FORMAT,
+                    "shape": list(self.vectors.shape),
+                    "dtype": str(self.vectors.dtype),
+                    "meta": self.meta,
+                    "index_to_key": self.index_to_key,
+                },
+                self.index_to_key,
+            )
         return npz
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = False) -> Embedding:
-        """Read a saved embedding; with ``mmap`` the vectors are memory-mapped read-only."""
+    def load(cls, path: str | os.PathLike, mmap: bool = False, verify: bool = True) -> Embedding:
+        """Read a saved embedding; with ``mmap`` the vectors are memory-mapped read-only.
+
+        Parameters
+        ----------
+        mmap : bool
+            Memory-map the vectors instead of reading them.
+        verify : bool
+            Check the vectors against the checksum in the metadata, also when memory-mapped (one
+            read of the file). Whether vectors and metadata belong together is checked in any case.
+
+        Raises
+        ------
+        CorruptFileError
+            A file is missing, damaged, or the two files come from different writes.
+        """
         npz, meta_path = _paths(path)
-        info = load_json(meta_path, "embedding metadata")
-        if not isinstance(info, dict) or info.get("format") != FORMAT:
-            raise CorruptFileError(f"{str(meta_path)!r} is not a cooc embedding file.")
-        if mmap:
-            vectors = _mmap_npz_member(npz, "vectors")
-        else:
-            vectors = load_npz(npz, required=("vectors",), what="embedding")["vectors"]
+        for attempt in range(2):
+            info = load_json(meta_path, "embedding metadata")
+            if not isinstance(info, dict) or info.get("format") != FORMAT:
+                raise CorruptFileError(f"{str(meta_path)!r} is not a cooc embedding file.")
+            try:
+                return cls._load_checked(npz, info, mmap, verify)
+            except CorruptFileError:
+                # A writer may have replaced the pair between our two reads: then read the new pair.
+                if attempt == 0 and load_json(meta_path, "embedding metadata") != info:
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _load_checked(cls, npz: Path, info: dict[str, Any], mmap: bool, verify: bool) -> Embedding:
+        sums = info.get("checksums") or {}
+        with open_checked(npz, sums.get("data"), "embedding", verify) as fh:
+            if mmap:
+                vectors = _mmap_npz_member(fh, npz, "vectors")
+                pair = _npz_member(fh, npz, PAIR_KEY) if sums else None
+            else:
+                arrays = load_npz(fh, required=("vectors",), what="embedding")
+                vectors, pair = arrays["vectors"], arrays.get(PAIR_KEY)
+        words = info.get("index_to_key")
+        if not isinstance(words, list):
+            raise CorruptFileError(f"embedding metadata for {str(npz)!r} lacks its word list.")
+        check_pair(info, pair, words, f"embedding file {str(npz)!r}")
         shape = list(vectors.shape)
-        if shape != info.get("shape") or len(info.get("index_to_key", [])) != shape[0]:
+        if shape != info.get("shape") or len(words) != shape[0]:
             raise CorruptFileError(
                 f"embedding file {str(npz)!r} holds vectors of shape {shape}, metadata says {info.get('shape')}."
             )
-        return cls(vectors, info["index_to_key"], info.get("meta"))
+        return cls(vectors, words, info.get("meta"))
 
     # -- the word2vec formats (word2vec.c, gensim, fastText, GloVe) -----------------------------
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> Path:
@@ -392,36 +436,45 @@ class Embedding:
         return cls(np.array(kv.vectors), list(kv.index_to_key), meta or {"source": "gensim"})
 
 
-def _mmap_npz_member(path: Path, name: str) -> np.ndarray:
-    """Memory-map one array stored uncompressed inside an ``.npz`` (zip) file."""
+def _npz_member(fh: Any, path: Path, name: str) -> np.ndarray | None:
+    """One small array of an open ``.npz`` (None when it has no such member)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        fh.seek(0)
+        with zipfile.ZipFile(fh) as zf:
+            if f"{name}.npy" not in zf.namelist():
+                return None
+            with zf.open(f"{name}.npy") as member:
+                return np.lib.format.read_array(member, allow_pickle=False)
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptFileError(f"embedding file {str(path)!r} is unreadable ({exc}).") from None
+
+
+def _mmap_npz_member(fh: Any, path: Path, name: str) -> np.ndarray:
+    """Memory-map one array stored uncompressed inside an open ``.npz`` (zip) file."""
+    try:
+        fh.seek(0)
+        with zipfile.ZipFile(fh) as zf:
             member = zf.getinfo(f"{name}.npy")
             if member.compress_type != zipfile.ZIP_STORED:
                 raise CorruptFileError(
                     f"{str(path)!r} is compressed; it cannot be memory-mapped (load with mmap=False)."
                 )
-        with open(path, "rb") as fh:
-            fh.seek(member.header_offset)
-            local = fh.read(30)
-            if local[:4] != b"PK\x03\x04":
-                raise CorruptFileError(f"{str(path)!r} has a damaged zip header.")
-            name_len = int.from_bytes(local[26:28], "little")
-            extra_len = int.from_bytes(local[28:30], "little")
-            fh.seek(member.header_offset + 30 + name_len + extra_len)
-            version = np.lib.format.read_magic(fh)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran, dtype = read_header(fh)
-            offset = fh.tell()
-    except FileNotFoundError:
-        raise CorruptFileError(f"embedding file {str(path)!r} is missing.") from None
+        fh.seek(member.header_offset)
+        local = fh.read(30)
+        if local[:4] != b"PK\x03\x04":
+            raise CorruptFileError(f"{str(path)!r} has a damaged zip header.")
+        name_len = int.from_bytes(local[26:28], "little")
+        extra_len = int.from_bytes(local[28:30], "little")
+        fh.seek(member.header_offset + 30 + name_len + extra_len)
+        version = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(fh)
+        offset = fh.tell()
     except (KeyError, zipfile.BadZipFile, ValueError, OSError) as exc:
         raise CorruptFileError(f"embedding file {str(path)!r} is unreadable ({exc}).") from None
     if dtype.hasobject:
         raise CorruptFileError(f"embedding file {str(path)!r} holds Python objects; refusing to load it.")
     needed = offset + int(np.prod(shape)) * dtype.itemsize
-    if os.path.getsize(path) < needed:
+    if os.fstat(fh.fileno()).st_size < needed:
         raise CorruptFileError(f"embedding file {str(path)!r} is truncated.")
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(shape), order="F" if fortran else "C")
+    return np.memmap(fh, dtype=dtype, mode="r", offset=offset, shape=tuple(shape), order="F" if fortran else "C")

@@ -28,6 +28,14 @@ class OutputExistsError(CoocError):
     """The output location already holds something different; pass overwrite."""
 
 
+class OutputBusyError(CoocError):
+    """Another process is writing the output (or reading what would be replaced); nothing was changed."""
+
+
+class ClusterError(CoocError):
+    """A Dask scheduler cannot be reached, does not answer in time, or was lost during a job."""
+
+
 class MissingDependencyError(CoocError, ImportError):
     """An optional dependency is not installed; the message gives the pip line."""
 

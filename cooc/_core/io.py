@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
+import glob
 import hashlib
 import json
 import math
 import os
 import tempfile
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +20,26 @@ from typing import Any
 import numpy as np
 
 from .errors import CorruptFileError
+from .faults import fault_point
 from .version import __version__
+
+
+def as_disk_full(exc: OSError, path: str | os.PathLike) -> OSError:
+    """``exc`` as an ENOSPC error naming ``path`` when it is a short write on a full filesystem.
+
+    numpy reports a short write as ``OSError("N requested and M written")`` without an errno;
+    when the filesystem is indeed full, say so (the command line then prints one clear line).
+    """
+    if exc.errno is not None or "requested and" not in str(exc):
+        return exc
+    try:
+        st = os.statvfs(Path(path).parent)
+        full = st.f_bavail * st.f_frsize < (1 << 20)
+    except OSError:
+        full = False
+    if not full:
+        return exc
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 @contextlib.contextmanager
@@ -32,6 +54,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        converted = as_disk_full(exc, path)
+        if converted is exc:
+            raise
+        raise converted from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -139,18 +168,53 @@ def load_npy(path: str | os.PathLike, mmap: bool = False, what: str = "array") -
         raise CorruptFileError(f"{what} file {str(path)!r} is unreadable or truncated ({exc}).") from None
 
 
-def load_npz(path: str | os.PathLike, required: tuple[str, ...] = (), what: str = "archive") -> dict[str, np.ndarray]:
-    """Load every array of an ``.npz`` eagerly, checking that ``required`` keys exist."""
+def read_npy(fh: Any, mmap: bool = False) -> np.ndarray:
+    """An ``.npy`` array from an open binary file (memory-mapped read-only with ``mmap``), without pickle.
+
+    Reading through the open file (not its path) guarantees the array comes from that very file.
+
+    Raises
+    ------
+    ValueError, OSError, EOFError
+        The file is not a valid ``.npy`` (callers turn these into :class:`CorruptFileError`).
+    """
+    fh.seek(0)
+    if not mmap:
+        return np.load(fh, allow_pickle=False)
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    if dtype.hasobject:
+        raise ValueError("the array holds Python objects")
+    offset = fh.tell()
+    needed = offset + int(np.prod(shape)) * dtype.itemsize
+    if os.fstat(fh.fileno()).st_size < needed:
+        raise EOFError("the file is shorter than its header says")
+    if int(np.prod(shape)) == 0:
+        return np.zeros(shape, dtype=dtype)
+    return np.memmap(fh, dtype=dtype, mode="r", offset=offset, shape=tuple(shape), order="F" if fortran else "C")
+
+
+def load_npz(
+    path: str | os.PathLike | Any, required: tuple[str, ...] = (), what: str = "archive"
+) -> dict[str, np.ndarray]:
+    """Load every array of an ``.npz`` (a path, or an open binary file) eagerly, checking that
+    ``required`` keys exist."""
+    name = str(getattr(path, "name", path))
+    if hasattr(path, "seek"):
+        path.seek(0)
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except FileNotFoundError:
-        raise CorruptFileError(f"{what} file {str(path)!r} is missing.") from None
+        raise CorruptFileError(f"{what} file {name!r} is missing.") from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CorruptFileError(f"{what} file {str(path)!r} is unreadable or truncated ({exc}).") from None
+        raise CorruptFileError(f"{what} file {name!r} is unreadable or truncated ({exc}).") from None
     missing = [k for k in required if k not in arrays]
     if missing:
-        raise CorruptFileError(f"{what} file {str(path)!r} lacks arrays {missing}; it was not written by cooc.")
+        raise CorruptFileError(f"{what} file {name!r} lacks arrays {missing}; it was not written by cooc.")
     return arrays
 
 
@@ -168,6 +232,110 @@ def file_checksum(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
 
 def bytes_checksum(data: bytes) -> str:
     return "blake2b:" + hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def stream_checksum(fh: Any, chunk: int = 1 << 22) -> str:
+    """Checksum (as :func:`file_checksum`) of an open binary file from its start; leaves it at its start."""
+    h = hashlib.blake2b(digest_size=16)
+    fh.seek(0)
+    while True:
+        block = fh.read(chunk)
+        if not block:
+            break
+        h.update(block)
+    fh.seek(0)
+    return "blake2b:" + h.hexdigest()
+
+
+def words_checksum(words: list[str]) -> str:
+    """Checksum of a word list (in order): ties a file's word labels to its arrays."""
+    return bytes_checksum("\n".join(words).encode("utf-8"))
+
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, int, int]:
+    """``(inode, size, mtime_ns)`` of a file: a file replaced by a rename gets a new one."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def open_checked(path: str | os.PathLike, expected: str | None, what: str, verify: bool = True) -> Any:
+    """Open ``path`` for reading after checking its bytes against the checksum ``expected``.
+
+    The checksum is computed from the very file object returned, so a file replaced after the
+    check cannot slip through. ``expected`` None (a file from before checksums) or ``verify``
+    False skips the check (one read of the file saved).
+
+    Raises
+    ------
+    CorruptFileError
+        The file is missing or its bytes do not match.
+    """
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise CorruptFileError(f"{what} file {str(path)!r} is missing.") from None
+    if verify and expected is not None and stream_checksum(fh) != expected:
+        fh.close()
+        raise CorruptFileError(
+            f"{what} file {str(path)!r} does not match the checksum in its metadata "
+            f"(truncated, edited, or left half-replaced by an interrupted overwrite)."
+        )
+    return fh
+
+
+#: npz member naming the write that made a data file; its metadata names the same (see :func:`save_pair`)
+PAIR_KEY = "pair_id"
+
+
+def save_pair(npz: Path, meta_path: Path, arrays: dict[str, Any], meta: dict[str, Any], words: list[str]) -> None:
+    """Write ``npz`` (the arrays) and then ``meta_path`` (JSON), committed as one unit.
+
+    The data goes first; the metadata, written last by an atomic rename, is the commit point:
+    it names the data's checksum, the checksum of its word list and a random id that the data
+    carries too. A crash between the two renames leaves new data under old metadata, which
+    :func:`check_pair` refuses (at once from the id, without reading the data), never loads.
+    Leftover temporary files of a killed writer of the same output are removed first.
+    """
+    remove_stale_temps(npz)
+    remove_stale_temps(meta_path)
+    pair = uuid.uuid4().bytes
+    payload = {**arrays, PAIR_KEY: np.frombuffer(pair, dtype=np.uint8)}
+    atomic_save_npz(npz, False, **payload)
+    fault_point("pair.between")
+    checksums = {"data": file_checksum(npz), "words": words_checksum(words), "pair": pair.hex()}
+    atomic_write_json(meta_path, {**meta, "checksums": checksums})
+
+
+def check_pair(meta: dict[str, Any], pair: np.ndarray | None, words: list[str], where: str) -> None:
+    """Check that data whose ``pair_id`` array is ``pair`` belongs to ``meta`` and that the word list
+    matches its checksum; files from before checksums (no ``"checksums"``) pass.
+
+    Raises
+    ------
+    CorruptFileError
+    """
+    sums = meta.get("checksums")
+    if not isinstance(sums, dict):
+        return
+    if pair is None or bytes(np.asarray(pair, dtype=np.uint8)).hex() != sums.get("pair"):
+        raise CorruptFileError(
+            f"{where}: the data file and its metadata come from different writes (an overwrite was "
+            f"interrupted between the two); write it again."
+        )
+    if sums.get("words") != words_checksum(words):
+        raise CorruptFileError(f"{where}: the word list in the metadata does not match its checksum (edited?).")
+
+
+def remove_stale_temps(path: str | os.PathLike) -> None:
+    """Remove temporary files of :func:`atomic_path` for ``path`` left by a killed writer.
+
+    Call it only while holding the output's lock: no live writer then owns such a file.
+    """
+    path = Path(path)
+    if path.parent.is_dir():
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
 
 
 def provenance(**params: Any) -> dict[str, Any]:
@@ -197,6 +365,7 @@ def human_count(n: float) -> str:
 
 __all__ = [
     "atomic_path",
+    "as_disk_full",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_write_json",
@@ -207,8 +376,17 @@ __all__ = [
     "load_json",
     "load_npy",
     "load_npz",
+    "read_npy",
     "file_checksum",
     "bytes_checksum",
+    "stream_checksum",
+    "words_checksum",
+    "file_stamp",
+    "open_checked",
+    "PAIR_KEY",
+    "save_pair",
+    "check_pair",
+    "remove_stale_temps",
     "provenance",
     "human_bytes",
     "human_count",

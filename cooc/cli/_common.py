@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -18,6 +19,8 @@ err_console = Console(stderr=True)
 
 
 _DEBUG = {"on": False}
+#: what the running command keeps when it is interrupted (set by :func:`interrupt_keeps`)
+_KEPT = {"note": "nothing it was making is kept; a rerun starts over."}
 
 
 def set_debug(on: bool) -> None:
@@ -25,29 +28,99 @@ def set_debug(on: bool) -> None:
     _DEBUG["on"] = bool(on)
 
 
+def interrupt_keeps(note: str) -> None:
+    """Declare what the running command keeps if it is interrupted (said in the interrupt message).
+
+    An interruption that carries its own note (:func:`cooc._core.signals.note_kept`), written by
+    the code that knows what it saved, takes precedence.
+    """
+    _KEPT["note"] = note
+
+
 def cli_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a :class:`CoocError` (or a ValueError from bad input) into ``error: ...`` and exit code 1."""
+    """Turn a :class:`CoocError`, a ValueError from bad input or an OSError (a full disk, a folder that
+    cannot be written) into ``error: ...`` and exit code 1; Ctrl-C or SIGTERM into a line saying what
+    is kept, and exit code 130 (143 for SIGTERM)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .._core.signals import Terminated, kept_note, terminate_as_interrupt
+
+        _KEPT["note"] = "nothing it was making is kept; a rerun starts over."
         if _DEBUG["on"]:
-            return func(*args, **kwargs)
+            with terminate_as_interrupt():
+                return func(*args, **kwargs)
         try:
-            return func(*args, **kwargs)
+            with terminate_as_interrupt():
+                return func(*args, **kwargs)
         except CoocError as exc:
+            _fail(_with_note(str(exc), exc))
+        except OSError as exc:
+            _fail(_with_note(describe_os_error(exc), exc))
+        except ValueError as exc:
             _fail(str(exc))
-        except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted; finished work is kept and a rerun of the same command resumes it.", code=130)
+        except KeyboardInterrupt as exc:
+            how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            _fail(f"{how}; {kept_note(exc) or _KEPT['note']}", code=143 if isinstance(exc, Terminated) else 130)
 
     return wrapper
+
+
+def _with_note(message: str, exc: BaseException) -> str:
+    from .._core.signals import kept_note
+
+    note = kept_note(exc)
+    return f"{message.rstrip('.')}; {note}" if note else message
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file, in plain words."""
+    import errno
+
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device{where}; free some space (or write elsewhere) and run this again."
+    if exc.errno == errno.EDQUOT:
+        return f"disk quota exceeded{where}; free some space (or write elsewhere) and run this again."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied{where}: this location cannot be written or read; choose another."
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return f"{text}{where}."
 
 
 def _fail(message: str, code: int = 1) -> None:
     message = " ".join(message.split()) or "failed"
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def check_writable(folder: Path, what: str = "output folder") -> None:
+    """Fail now, before any work, when ``folder`` cannot be made or written (it is made if missing)."""
+    import os
+    import tempfile
+
+    from .._core.errors import InvalidParameterError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cooc-write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = describe_os_error(exc).rstrip(".")
+        raise InvalidParameterError(f"cannot write the {what} {str(folder)!r}: {reason}.") from None
+
+
+def refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    """Refuse, before any work, to replace existing results unless ``--overwrite``."""
+    from .._core.errors import OutputExistsError
+
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(repr(str(p)) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise OutputExistsError(
+            f"{shown} already exist{'s' if len(existing) == 1 else ''}; pass --overwrite to replace."
+        )
 
 
 #: ``--json`` on every command that prints data: the same data, machine-readable, on stdout.

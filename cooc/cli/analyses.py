@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JSON, cli_errors, console, print_json
+from ._common import JSON, check_writable, cli_errors, console, interrupt_keeps, print_json
 
 analyses_app = typer.Typer(
     help="The notebook studies (cooc/studies, analyses/ in a checkout): list them, run them.", no_args_is_help=True
@@ -67,6 +67,9 @@ def register(app: typer.Typer) -> None:
         chosen = [find_study(n, directory).name for n in names] if names else [s.name for s in list_studies(directory)]
         if out is not None and len(chosen) != 1:
             raise InvalidParameterError(f"--out names one folder, so it needs exactly one study; got {len(chosen)}.")
+        if out is not None:
+            check_writable(out, "output folder")
+        interrupt_keeps("the studies that finished keep their results; the one running is incomplete.")
         runs = []
         for name in chosen:
             console.print(f"[bold]{name}[/bold]{' (--full)' if full else ''} ...", highlight=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JSON, cli_errors, console, kv_table, print_json
+from ._common import JSON, cli_errors, console, interrupt_keeps, kv_table, print_json
 
 corpus_app = typer.Typer(help="Build and inspect token corpora.", no_args_is_help=True)
 
@@ -56,6 +56,7 @@ def build(
     if _is_grammar(source):
         from ..grammars.source import build_grammar_corpus
 
+        interrupt_keeps("nothing is kept (a grammar corpus is sampled again from its seed).")
         corpus = build_grammar_corpus(
             source,
             out,

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, cli_errors, console, kv_table, print_json
+from ._common import JSON, check_writable, cli_errors, console, interrupt_keeps, kv_table, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -40,15 +40,59 @@ def count_command(
         help="Write N out-of-core CSR row blocks (with --scheduler, "
         "the workers write them; the matrix never gathers in one place).",
     ),
+    spill_dir: Path | None = typer.Option(
+        None,
+        "--spill-dir",
+        help="Where sorted runs spill when they exceed the memory budget (default: the system's temporary "
+        "folder, $TMPDIR); removed when the count ends, and by the next count if it was killed.",
+    ),
 ) -> None:
     """Count weighted word co-occurrences of a corpus."""
-    from .._core.errors import OutputExistsError
-    from ..cooccurrence.format import file_paths
-    from ..count import count_cooccurrences
+    import logging
 
+    from .._core.device import parse_memory, resolve_device
+    from .._core.errors import OutputExistsError
+    from .._core.io import human_bytes
+    from .._core.locks import lock_output
+    from .._core.params import validate
+    from ..cooccurrence.blocked import output_base
+    from ..cooccurrence.format import blocks_dir, file_paths
+    from ..count import count_cooccurrences
+    from ..count.settings import COUNT_CONSTRAINTS
+
+    # Everything is checked before the corpus is read.
     npz, meta = file_paths(output)
-    if (npz.exists() or meta.exists()) and not overwrite:
-        raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
+    if (npz.exists() or meta.exists() or blocks_dir(output).exists()) and not overwrite:
+        raise OutputExistsError(
+            f"{str(meta if blocks is not None else npz)!r} already exists; pass --overwrite to replace it."
+        )
+    validate(
+        dict(
+            window=window,
+            weighting=weighting,
+            vocab_size=vocab_size,
+            workers=workers,
+            oov=oov,
+            symmetric=True,
+            directional=directional,
+            per_offset=per_offset,
+            engine="auto",
+        ),
+        COUNT_CONSTRAINTS,
+        "count",
+    )
+    parse_memory(memory)
+    resolve_device(device)
+    if scheduler is not None:
+        from ..count.distributed import check_scheduler
+
+        check_scheduler(scheduler)
+    check_writable(npz.parent, "output folder")
+    if spill_dir is not None:
+        check_writable(spill_dir, "spill folder")
+    if scheduler is not None:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # its tracebacks; the error is one line
+    interrupt_keeps("nothing is kept (counting starts over when run again; its temporary files were removed).")
     params: dict[str, Any] = dict(
         window=window,
         weighting=weighting,
@@ -60,19 +104,26 @@ def count_command(
         directional=directional,
         per_offset=per_offset,
         progress=True,
+        spill_dir=spill_dir,
     )
-    if scheduler is not None and blocks is not None:
-        from ..count.distributed import count_distributed
+    with lock_output(output_base(output), "co-occurrence file"):
+        if scheduler is not None and blocks is not None:
+            from ..count.distributed import count_distributed
 
-        result = count_distributed(corpus, scheduler, out=output, n_blocks=blocks, overwrite=overwrite, **params)
-    else:
-        result = count_cooccurrences(corpus, scheduler=scheduler, spill_dir=None if scheduler else npz.parent, **params)
-        if blocks is not None:
-            from ..cooccurrence.blocked import save_blocked
-
-            result = save_blocked(result, output, n_blocks=blocks, overwrite=overwrite)
+            result = count_distributed(corpus, scheduler, out=output, n_blocks=blocks, overwrite=overwrite, **params)
         else:
-            result.save(output)
+            result = count_cooccurrences(corpus, scheduler=scheduler, **params)
+            if blocks is not None:
+                from ..cooccurrence.blocked import save_blocked
+
+                result = save_blocked(result, output, n_blocks=blocks, overwrite=overwrite)
+            else:
+                if overwrite and blocks_dir(output).exists():  # a blocked matrix replaced by a flat one
+                    import shutil
+
+                    meta.unlink(missing_ok=True)
+                    shutil.rmtree(blocks_dir(output))
+                result.save(output)
     stats = result.settings["count"]
     where = f"{meta} ({result.n_blocks} row blocks, " if blocks is not None else f"{npz} ("
     compiling = stats.get("compile_seconds", 0.0)
@@ -82,6 +133,11 @@ def count_command(
         f"in {stats['seconds']:.1f} s, {stats['tokens'] / counting / 1e6:.2f}M tokens/s"
         + (f" (plus {compiling:.1f} s compiling the kernels, once per machine)" if compiling >= 0.05 else "")
     )
+    if stats.get("spills"):
+        console.print(
+            f"spilled {human_bytes(stats.get('spilled_bytes', 0))} of sorted runs in {stats['spills']} files "
+            f"(removed); a larger --memory spills less."
+        )
 
 
 @cli_errors

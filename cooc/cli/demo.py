@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import cli_errors, console, is_tty
+from ._common import check_writable, cli_errors, console, interrupt_keeps, is_tty, refuse_existing
 
 
 def register(app: typer.Typer) -> None:
@@ -22,15 +22,23 @@ def register(app: typer.Typer) -> None:
         vocab_size: int | None = typer.Option(None, help="Override V (default 4,000; 10,000 with --full)."),
         dim: int | None = typer.Option(None, help="Override K (default 100; 1,000 with --full)."),
         device: str | None = typer.Option(None, help="cpu, cuda or auto (default cpu; auto with --full)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace the results of an earlier demo in --out."),
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""
+        from .._core.locks import lock_directory
         from ..experiments.demo import FULL, SMALL, run_demo, with_overrides
 
+        refuse_existing([out / "report.md", out / "report.json"], overwrite)
+        check_writable(out, "output folder")
+        interrupt_keeps(
+            f"the corpus built so far is kept in {str(out / 'corpus')!r} (a rerun resumes it); later steps start over."
+        )
         config = with_overrides(FULL if full else SMALL, vocab_size=vocab_size, dim=dim, device=device)
         if dim is not None:
             config = with_overrides(config, ks=tuple(k for k in config.ks if k < dim) + (dim,))
-        run = run_demo(out, config=config, progress=is_tty(), log=lambda line: console.print(line, highlight=False))
+        with lock_directory(out, what="demo output folder"):
+            run = run_demo(out, config=config, progress=is_tty(), log=lambda line: console.print(line, highlight=False))
         typer.echo("")
         typer.echo(run.report)  # plain text: the shell commands in it must not be re-wrapped
         typer.echo(f"Report and plots in {out}/ (total {run.seconds['total']:.0f} s).")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JSON, cli_errors, console, kv_table, print_json
+from ._common import JSON, check_writable, cli_errors, console, kv_table, print_json, refuse_existing
 
 geometry_app = typer.Typer(help="Geometry tests of an embedding: symmetry, places, hypernymy.", no_args_is_help=True)
 
@@ -19,11 +19,26 @@ COOC = typer.Option(
 )
 
 
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace figures already in --out.")
+
+
 def _load(emb: Path, cooc: Path | None):
+    """The embedding and (optionally) the counts, checked to come from the same corpus."""
+    from .._core.identity import check_same_corpus
     from ..cooccurrence.matrix import Cooccurrence
     from ..embedding import Embedding
 
-    return Embedding.load(emb), (Cooccurrence.load(cooc) if cooc is not None else None)
+    embedding = Embedding.load(emb)
+    counts = Cooccurrence.load(cooc) if cooc is not None else None
+    if counts is not None:
+        check_same_corpus(embedding=embedding, counts=counts)
+    return embedding, counts
+
+
+def _prepare_out(out: Path, figures: list[Path], overwrite: bool) -> None:
+    """Before any work: the figures may be replaced, and the folder can be written."""
+    refuse_existing(figures, overwrite)
+    check_writable(out, "output folder")
 
 
 @geometry_app.command("symmetry")
@@ -53,6 +68,7 @@ def symmetry(
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the null draws and the probe splits."),
     as_json: bool = JSON,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Kernel fit, distance from circulant/Toeplitz, and the recovered order of a word family."""
     from .._core.errors import InvalidParameterError
@@ -62,16 +78,21 @@ def symmetry(
 
     if robust and cooc is None:
         raise InvalidParameterError("--robustness needs the counts: pass --cooc FILE.")
-    embedding, counts = _load(emb, cooc)
     fam = load_family(family)
+    stem = fam.name.replace(":", "-")
+    with_probe = bool(probe or (probe is None and fam.name.startswith("years")))
+    figures = [out / f"symmetry-{stem}-circle.png"]
+    figures += [out / f"symmetry-{stem}-probe.png"] if with_probe else []
+    figures += [out / f"symmetry-{stem}-helpers.png"] if robust else []
+    _prepare_out(out, figures, overwrite)
+    embedding, counts = _load(emb, cooc)
     report = symmetry_report(embedding, fam, counts, target=target, seed=seed)
     data: dict = {"symmetry": report.as_dict()}
     show = console.print if not as_json else (lambda *a, **k: None)
     show(kv_table(f"symmetry of {fam.name} in {emb.name}", report.rows()))
-    stem = fam.name.replace(":", "-")
     plots.family_circle(report.order, report.family.words, out / f"symmetry-{stem}-circle.png")
     written = [out / f"symmetry-{stem}-circle.png"]
-    if probe or (probe is None and fam.name.startswith("years")):
+    if with_probe:
         spec = "years:1900-2020" if fam.name == "years:1700-2021" else fam
         probed, curve = probe_embedding(embedding, spec, n_splits=splits, seed=seed)
         rows = [
@@ -141,11 +162,13 @@ def places(
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the cross-validation folds."),
     as_json: bool = JSON,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Cross-validated linear probe to latitude/longitude and the exponential kernel against distance."""
     from ..experiments.places import places_report
     from ..plots import geometry as plots
 
+    _prepare_out(out, [out / f"places-{kind}-map.png"], overwrite)
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)
     path = out / f"places-{kind}-map.png"
@@ -175,6 +198,7 @@ def hypernymy(
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the subtree sampling and the shuffles."),
     as_json: bool = JSON,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Alignment g(k) of sampled subtrees with the fitted tree kernel, shuffled baseline, Park's diagnostic."""
     from .._core.errors import InvalidParameterError
@@ -185,6 +209,7 @@ def hypernymy(
 
     if wordnet_dir is not None and edges is not None:
         raise InvalidParameterError("give either --wordnet-dir or --edges, not both.")
+    _prepare_out(out, [out / "hypernymy-alignment.png"], overwrite)
     embedding = Embedding.load(emb)
     keys = embedding.key_to_index
     tree = (

@@ -8,7 +8,17 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, cli_errors, console, is_tty, kv_table, print_json
+from ._common import (
+    JSON,
+    check_writable,
+    cli_errors,
+    console,
+    interrupt_keeps,
+    is_tty,
+    kv_table,
+    print_json,
+    refuse_existing,
+)
 
 eval_app = typer.Typer(help="Evaluate an embedding: analogies, word similarity.", no_args_is_help=True)
 
@@ -29,6 +39,70 @@ def _check_output(path: Path, overwrite: bool) -> None:
     npz = path.with_suffix("") if path.suffix in (".npz", ".json") else path
     if not overwrite and (npz.with_name(npz.name + ".npz").exists() or npz.with_name(npz.name + ".json").exists()):
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
+    check_writable(npz.parent, "output folder")
+
+
+def _vocab_size(cooc: Path) -> int:
+    """V of a co-occurrence file, from its metadata alone (nothing loaded)."""
+    from .._core.errors import CorruptFileError
+    from ..cooccurrence.format import read_metadata
+
+    meta_path, meta = read_metadata(cooc)
+    try:
+        return int(meta["shape"][0])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise CorruptFileError(f"{str(meta_path)!r} does not give the matrix's shape.") from None
+
+
+def _check_analogy(protocol: str, method: str) -> None:
+    from .._core.params import OneOf, validate
+    from ..geometry.analogy import METHODS, PROTOCOLS
+
+    validate(
+        {"protocol": protocol, "method": method}, {"protocol": OneOf(PROTOCOLS), "method": OneOf(METHODS)}, "sweep"
+    )
+
+
+def _check_target(eps: float, neg: float, alpha: float, marginals: str) -> None:
+    from .._core.params import Interval, OneOf, validate
+
+    validate(
+        {"eps": eps, "neg": neg, "alpha": alpha, "marginals": marginals},
+        {
+            "eps": Interval(float, 0, None),
+            "neg": Interval(float, 0, None, closed="neither"),
+            "alpha": Interval(float, 0, None, closed="neither"),
+            "marginals": OneOf(("global", "block")),
+        },
+        "target",
+    )
+
+
+def _check_spectral(targets: list[str], dims: list[int], V: int, which: str, solver: str, device: str) -> None:
+    """The arguments of a decomposition, checked before anything is loaded or computed."""
+    from .._core.errors import InvalidParameterError
+    from .._core.params import Interval, OneOf, validate
+    from ..spectral.eigen import SOLVERS, WHICH
+    from ..spectral.kinds import KINDS
+
+    if not targets:
+        raise InvalidParameterError("give at least one target.")
+    if not dims:
+        raise InvalidParameterError("give at least one value of K.")
+    for target in targets:
+        validate({"target": target}, {"target": OneOf(KINDS)}, "target")
+    validate(
+        {"which": which, "solver": solver, "device": device},
+        {"which": OneOf(WHICH), "solver": OneOf(SOLVERS), "device": OneOf(("cpu", "cuda", "auto"))},
+        "decomposition",
+    )
+    too_big = [k for k in dims if k > V]
+    for k in dims:
+        validate({"K": k}, {"K": Interval(int, 1, None)}, "decomposition")
+    if too_big:
+        raise InvalidParameterError(
+            f"K must be at most V = {V:,} (the counts' vocabulary), got {', '.join(map(str, too_big))}."
+        )
 
 
 def _table(title: str, header: list[str], rows: list[list[Any]]):
@@ -64,10 +138,23 @@ def embed_command(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Load counts, fit an EigenEmbedding, save it; returns a summary."""
+    from .._core.locks import lock_output
+
+    _check_output(output, overwrite)
+    V = _vocab_size(cooc)
+    _check_spectral([target], [dim], min(V, vocab_size or V), which, solver, device)
+    _check_target(eps, neg, alpha, marginals)
+    base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
+    with lock_output(base, "embedding"):
+        return _embed(
+            cooc, output, target, dim, p, which, solver, device, eps, neg, alpha, marginals, vocab_size, progress
+        )
+
+
+def _embed(cooc, output, target, dim, p, which, solver, device, eps, neg, alpha, marginals, vocab_size, progress):
     from ..cooccurrence.matrix import Cooccurrence
     from ..spectral.estimator import EigenEmbedding
 
-    _check_output(output, overwrite)
     counts = Cooccurrence.load(cooc)
     if vocab_size is not None and vocab_size < len(counts):
         counts = counts.subset(counts.vocab.words[:vocab_size])
@@ -110,9 +197,25 @@ def sweep_command(
     device: str = "cpu",
     eps: float = 1e-2,
     method: str = "add",
+    overwrite: bool = False,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``."""
+    """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``.
+
+    Every argument, the output folder and the existing results are checked before anything is
+    decomposed."""
+    from .._core.locks import lock_directory
+
+    refuse_existing([out / "sweep.json", out / "sweep.png"], overwrite)
+    _check_spectral(targets, dims, _vocab_size(cooc), "LM", solver, device)
+    _check_target(eps, 1.0, 1.0, "global")
+    _check_analogy(protocol, method)
+    check_writable(out, "output folder")
+    with lock_directory(out, what="sweep output folder"):  # one sweep writes a folder at a time
+        return _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method, progress)
+
+
+def _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method, progress):
     from .._core.io import atomic_write_json
     from ..cooccurrence.matrix import Cooccurrence
     from ..experiments.targets import compare_targets
@@ -130,7 +233,6 @@ def sweep_command(
         method=method,
         device=device,
     )
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(
         out / "sweep.json",
         {"cooccurrence": str(cooc), "protocol": protocol, "curves": {k: c.to_dict() for k, c in curves.items()}},
@@ -164,6 +266,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, help="Replace an existing output."),
     ) -> None:
         """Eigen-embedding of a co-occurrence target (a progress bar follows the eigensolver)."""
+        interrupt_keeps("nothing is kept (the decomposition starts over when run again).")
         summary = embed_command(
             cooc,
             output,
@@ -197,6 +300,7 @@ def register(app: typer.Typer) -> None:
         restrict_vocab: int | None = typer.Option(None, help="Only the most frequent words are candidates."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Also write the result as a JSON file."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --output file."),
         as_json: bool = JSON,
     ) -> None:
         """Analogy accuracy per family and overall."""
@@ -204,6 +308,9 @@ def register(app: typer.Typer) -> None:
         from ..embedding import Embedding
         from ..geometry.analogy import evaluate_analogies
 
+        if output is not None:
+            refuse_existing([output], overwrite)
+            check_writable(output.parent, "output folder")
         emb = Embedding.load(embedding, mmap=True)
         res = evaluate_analogies(
             emb,
@@ -241,6 +348,7 @@ def register(app: typer.Typer) -> None:
         benchmark: list[str] = typer.Option(["wordsim353", "simlex999"], help="Shipped benchmark(s)."),
         pairs: Path | None = typer.Option(None, help="A word1<TAB>word2<TAB>score file instead."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Also write the results as a JSON file."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --output file."),
         as_json: bool = JSON,
     ) -> None:
         """Spearman correlation with human similarity judgements."""
@@ -248,6 +356,9 @@ def register(app: typer.Typer) -> None:
         from ..embedding import Embedding
         from ..geometry.similarity import evaluate_similarity
 
+        if output is not None:
+            refuse_existing([output], overwrite)
+            check_writable(output.parent, "output folder")
         emb = Embedding.load(embedding, mmap=True)
         sources = [pairs] if pairs is not None else benchmark
         results = [evaluate_similarity(emb, s) for s in sources]
@@ -274,12 +385,26 @@ def register(app: typer.Typer) -> None:
         solver: str = typer.Option("auto", help="Eigensolver."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         eps: float = typer.Option(1e-2, help="Floor of log(M + eps)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace sweep.json and sweep.png already in --out."),
         as_json: bool = JSON,
     ) -> None:
         """Analogy accuracy against K for several targets (one decomposition each): table + plot."""
         target_list, dim_list = _split(targets), _split(dims, int)
+        interrupt_keeps("nothing is kept (the sweep starts over when run again).")
         curves = sweep_command(
-            cooc, target_list, dim_list, out, protocol, questions, p, solver, device, eps, method, progress=is_tty()
+            cooc,
+            target_list,
+            dim_list,
+            out,
+            protocol,
+            questions,
+            p,
+            solver,
+            device,
+            eps,
+            method,
+            overwrite=overwrite,
+            progress=is_tty(),
         )
         if as_json:
             print_json({k: c.to_dict() for k, c in curves.items()})

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import cli_errors, console, kv_table
+from ._common import check_writable, cli_errors, console, interrupt_keeps, kv_table, refuse_existing
 
 train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on grammars.", no_args_is_help=True)
 
@@ -25,6 +25,51 @@ def parse_samples(text: str) -> list[int]:
     if not values or any(v < 1 or v != int(v) for v in values):
         raise InvalidParameterError(f"--samples must be positive whole numbers, got {text!r}.")
     return sorted({int(v) for v in values})
+
+
+_TIME_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
+_WORD_SCALE = {"": 1, "k": 1_000, "M": 1_000_000, "G": 1_000_000_000}
+
+
+def parse_checkpoint_every(text: str) -> tuple[float, int | None]:
+    """``--checkpoint-every``: seconds and/or corpus words between checkpoints.
+
+    ``"300"``, ``"300s"``, ``"10min"``, ``"1h"`` give a time; ``"50Mwords"``, ``"2e7 words"``,
+    ``"500k words"`` a number of words; both, comma-separated (``"10min,50Mwords"``), checkpoint at
+    whichever comes first. With only words, time never triggers a checkpoint.
+
+    Returns
+    -------
+    seconds : float
+        ``inf`` when only words were given.
+    words : int or None
+    """
+    import math
+    import re
+
+    from .._core.errors import InvalidParameterError
+
+    seconds, words = None, None
+    pattern = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z ]*?)\s*$")
+    for item in text.split(","):
+        match = pattern.match(item)
+        if not match:
+            raise InvalidParameterError(
+                f"--checkpoint-every must be a time (300s, 10min, 1h) and/or a number of words (50Mwords), "
+                f"comma-separated; got {text!r}."
+            )
+        number, unit = float(match.group(1)), match.group(2).replace(" ", "")
+        is_words = unit.endswith(("words", "word"))
+        unit = unit.removesuffix("words").removesuffix("word") if is_words else unit
+        if is_words and unit in _WORD_SCALE and number * _WORD_SCALE[unit] >= 1:
+            words = int(number * _WORD_SCALE[unit])
+        elif not is_words and unit.lower() in ("", *_TIME_UNITS):
+            seconds = number * _TIME_UNITS.get(unit.lower(), 1.0)
+        else:
+            raise InvalidParameterError(
+                f"--checkpoint-every: cannot read {item.strip()!r} (times: s, min, h; words: 500kwords, 50Mwords)."
+            )
+    return (seconds if seconds is not None else math.inf), words
 
 
 def word2vec_command(
@@ -47,15 +92,24 @@ def word2vec_command(
     checkpoint: Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    checkpoint_every: str = "300s",
 ) -> dict[str, Any]:
-    """Train word2vec and save the embedding; returns a summary (resumes from ``<output>.checkpoint``)."""
-    from .._core.errors import OutputExistsError
-    from ..train.word2vec.estimator import Word2Vec
+    """Train word2vec and save the embedding; returns a summary.
+
+    Checkpoints go to ``<output>.checkpoint`` (or ``checkpoint``), from which an interrupted run
+    resumes; the default folder is removed once the embedding is written. ``overwrite`` replaces
+    an existing embedding and starts afresh (discarding the default checkpoint folder)."""
+    import shutil
+
+    from .._core.locks import lock_output
+    from ..train.word2vec.estimator import Word2Vec, save_trained
 
     base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
-    if not overwrite and base.with_name(base.name + ".npz").exists():
-        raise OutputExistsError(f"{str(base)!r} already exists; pass --overwrite to replace it.")
+    refuse_existing([base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")], overwrite)
+    every, words = parse_checkpoint_every(checkpoint_every)
+    default = checkpoint is None
     checkpoint = checkpoint or base.with_name(base.name + ".checkpoint")
+    check_writable(base.parent, "output folder")
     model = Word2Vec(
         sg=sg,
         dim=dim,
@@ -72,9 +126,18 @@ def word2vec_command(
         kernel=kernel,
         cuda_graph=cuda_graph,
         progress=progress,
+        checkpoint_every=every,
+        checkpoint_words=words,
     )
-    model.fit(corpus, checkpoint=checkpoint)
-    path = model.embedding_.save(base)
+    with lock_output(base, "embedding"):
+        if overwrite and default and checkpoint.exists():
+            shutil.rmtree(checkpoint)
+        if (checkpoint / "state.json").exists():
+            interrupt_keeps(f"the checkpoint in {str(checkpoint)!r} is kept; run the same command again to resume.")
+        else:
+            interrupt_keeps("nothing is kept (no checkpoint was written yet); a rerun starts over.")
+        model.fit(corpus, checkpoint=checkpoint)
+        path = save_trained(model, base, remove_checkpoint=default)
     speed = model.words_per_second_
     return {
         "output": str(path),
@@ -86,7 +149,7 @@ def word2vec_command(
         "train seconds": round(model.train_seconds_, 2),
         "words/s": f"{speed:,.0f}" if speed == speed else "(a finished run was reloaded)",
         "final loss": round(model.loss_history_[-1]["loss"], 4),
-        "checkpoint": str(checkpoint),
+        "checkpoint": "removed (training finished)" if default else str(checkpoint),
     }
 
 
@@ -104,26 +167,41 @@ def grammar_command(
     width: int | None = None,
     device: str = "auto",
     progress: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``."""
+    """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``.
+
+    Existing results in ``output`` are replaced only with ``overwrite``; the folder is checked to be
+    writable before any training."""
+    from .._core.locks import lock_directory
     from ..experiments.grammar import grammar_study
+    from ..grammars.source import parse_grammar_spec
+
+    for spec in grammars:  # every spec is checked before the first network trains
+        parse_grammar_spec(spec)
+    sizes = parse_samples(samples)
+    refuse_existing([output / "curves.csv", output / "summary.json"], overwrite)
+    check_writable(output, "output folder")
+    interrupt_keeps("nothing is kept (results are written when every run has finished).")
+    lock = lock_directory(output, what="output folder")  # one study writes a folder at a time
 
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
-    result = grammar_study(
-        grammars,
-        output,
-        model=model,
-        samples=parse_samples(samples),
-        seeds=seeds,
-        n_test=n_test,
-        task=task,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        device=device,
-        model_kwargs=kwargs,
-        progress=progress,
-    )
+    with lock:
+        result = grammar_study(
+            grammars,
+            output,
+            model=model,
+            samples=sizes,
+            seeds=seeds,
+            n_test=n_test,
+            task=task,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            device=device,
+            model_kwargs=kwargs,
+            progress=progress,
+        )
     return {"output": str(output), **result}
 
 
@@ -214,8 +292,18 @@ def register(app: typer.Typer) -> None:
             help="Skip-gram on a GPU: replay each step from a captured CUDA "
             "graph (default: on for skip-gram on a GPU).",
         ),
-        checkpoint: Path | None = typer.Option(None, help="Checkpoint directory (default <output>.checkpoint)."),
-        overwrite: bool = typer.Option(False, help="Replace an existing embedding."),
+        checkpoint: Path | None = typer.Option(
+            None, help="Checkpoint directory (default <output>.checkpoint, removed when training finishes)."
+        ),
+        checkpoint_every: str = typer.Option(
+            "300s",
+            "--checkpoint-every",
+            help="Checkpoint after this long and/or this many corpus words: 300s, 10min, 50Mwords, "
+            "10min,50Mwords. Ctrl-C also saves one (at the end of the chunk in progress).",
+        ),
+        overwrite: bool = typer.Option(
+            False, help="Replace an existing embedding (training starts afresh, discarding the default checkpoint)."
+        ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""
@@ -239,6 +327,7 @@ def register(app: typer.Typer) -> None:
             checkpoint=checkpoint,
             overwrite=overwrite,
             progress=progress,
+            checkpoint_every=checkpoint_every,
         )
         console.print(kv_table("word2vec", list(summary.items())))
 
@@ -260,6 +349,7 @@ def register(app: typer.Typer) -> None:
         width: int | None = typer.Option(None, help="Hidden width (d_model for the transformer)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in the output folder."),
     ) -> None:
         """Learning curves and sample complexity P* of a network on one or more grammars."""
         summary = grammar_command(
@@ -276,6 +366,7 @@ def register(app: typer.Typer) -> None:
             width=width,
             device=device,
             progress=progress,
+            overwrite=overwrite,
         )
         rows = [
             [t["spec"], f"{t['scale']:.0f}", f"{t['P_star']:.0f}", f"{t['P_star_over_scale']:.2f}"]

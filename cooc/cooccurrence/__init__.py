@@ -11,9 +11,9 @@ from .matrix import Cooccurrence
 from .protocol import CooccurrenceMatrix
 
 
-def load(path):  # noqa: ANN001, ANN201 - the same signature as Cooccurrence.load
+def load(path, verify=True):  # noqa: ANN001, ANN201 - the same signature as Cooccurrence.load
     """Open a co-occurrence file of any layout (``Cooccurrence.load``)."""
-    return Cooccurrence.load(path)
+    return Cooccurrence.load(path, verify=verify)
 
 
 __all__ = ["BlockedCooccurrence", "Cooccurrence", "CooccurrenceMatrix", "load", "save_blocked"]

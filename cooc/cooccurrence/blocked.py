@@ -6,7 +6,8 @@ are ``.npy`` files (memory-mapped when read). Layout beside ``<base>.json``::
 
     <base>.json                    metadata, written last (its presence marks a complete matrix):
                                    format, "layout": "blocked", shape, nnz, dtype, total, settings,
-                                   provenance and one entry per block (rows, nnz, sum, checksums)
+                                   provenance, one entry per block (rows, nnz, sum, checksums) and
+                                   the checksums of the shared files below
     <base>.blocks/vocab.tsv        the Vocabulary (and vocab.tsv.json)
     <base>.blocks/unigram.npy      global unigram counts, shape (V,)
     <base>.blocks/row_sums.npy     row sums of the counts, shape (V,) (the "block" marginals)
@@ -20,6 +21,12 @@ Targets and eigensolvers consume it through :func:`cooc.spectral.operator.target
 (a ``LinearOperator`` evaluated block by block, for Lanczos). Blocks are written by
 :func:`save_blocked` (from an in-memory matrix) or by the Dask counter, each worker
 writing the blocks it reduced (``count_distributed(..., out=...)``).
+
+Opening checks every file against its checksum (``verify=False`` skips the blocks' data, one
+read of the whole matrix saved), and every block read later checks that its files are still
+the ones opened: a matrix rewritten while in use is an error, never a mix. A matrix that
+another process is writing is refused; writers hold the lock of ``<base>`` (see
+:func:`cooc._core.locks.lock_output`).
 """
 
 from __future__ import annotations
@@ -34,12 +41,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, load_npy
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, read_npy, stream_checksum
+from .._core.locks import check_output_not_written, lock_output
 from ..corpus.vocab import Vocabulary
 from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
 from .matrix import Cooccurrence
 
 LAYOUT = "blocked"
+#: files of the block folder shared by all blocks (checksummed in the metadata)
+SHARED_FILES = ("vocab.tsv", "vocab.tsv.json", "unigram.npy", "row_sums.npy", "independent_pairs.npy")
 #: Default bytes of one block (data + indices of its nonzeros) when splitting a matrix.
 BLOCK_BYTES = 256 << 20
 
@@ -73,8 +83,15 @@ def estimated_row_nnz(unigram: np.ndarray, window: int, vocab_size: int) -> np.n
 
 
 # -- writing ----------------------------------------------------------------------------------
+def output_base(path: str | os.PathLike) -> Path:
+    """``<base>`` of a co-occurrence path (what its lock is named after)."""
+    return file_paths(path)[1].with_suffix("")
+
+
 def prepare_blocked_output(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``."""
+    """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``.
+
+    The caller holds the output's lock (``lock_output(output_base(path))``)."""
     npz, meta = file_paths(path)
     folder = blocks_dir(path)
     if (meta.exists() or npz.exists() or folder.exists()) and not overwrite:
@@ -166,6 +183,7 @@ def write_metadata(
     pairs = np.zeros((0, 2), np.int64) if independent_pairs is None else np.asarray(independent_pairs, np.int64)
     atomic_save_npy(folder / "independent_pairs.npy", pairs.reshape(-1, 2))
     blocks = [{k: v for k, v in e.items() if k != "row_sums"} for e in entries]
+    files = {name: file_checksum(folder / name) for name in SHARED_FILES}
     meta = file_paths(path)[1]
     atomic_write_json(
         meta,
@@ -181,6 +199,7 @@ def write_metadata(
             "provenance": provenance,
             "folder": folder.name,
             "blocks": blocks,
+            "files": files,
         },
     )
     return meta
@@ -209,23 +228,24 @@ def save_blocked(
     if n_blocks is None:
         n_blocks = max(1, int(np.ceil(counts.nnz * (counts.data.itemsize + 8) / block_bytes)))
     bounds = row_ranges(row_nnz, n_blocks)
-    folder = prepare_blocked_output(path, overwrite)
-    entries = []
-    for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
-        per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
-        entries.append(save_block(folder, b, int(start), counts[start:stop], per))
-    write_metadata(
-        path,
-        entries,
-        cooc.vocab,
-        cooc.unigram,
-        cooc.settings,
-        cooc.provenance,
-        counts.dtype,
-        len(cooc.per_offset or []),
-        cooc.independent_pairs,
-    )
-    return BlockedCooccurrence.open(path)
+    with lock_output(output_base(path), "co-occurrence file"):
+        folder = prepare_blocked_output(path, overwrite)
+        entries = []
+        for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+            per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
+            entries.append(save_block(folder, b, int(start), counts[start:stop], per))
+        write_metadata(
+            path,
+            entries,
+            cooc.vocab,
+            cooc.unigram,
+            cooc.settings,
+            cooc.provenance,
+            counts.dtype,
+            len(cooc.per_offset or []),
+            cooc.independent_pairs,
+        )
+        return BlockedCooccurrence.open(path, verify=False)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -249,15 +269,18 @@ class BlockedCooccurrence:
 
     layout = LAYOUT
 
-    def __init__(self, path: Path, meta: dict[str, Any]):
+    def __init__(self, path: Path, meta: dict[str, Any], verify: bool = True):
         self.path = Path(path)
         self.meta = meta
         self.folder = self.path.with_name(meta["folder"])
+        self._stamps: dict[str, tuple[int, int, int]] = {}
+        for name, expected in (meta.get("files") or {}).items():  # small files: always checked
+            self._check_file(name, expected, True)
         self.vocab = Vocabulary.load(self.folder / "vocab.tsv")
         V = len(self.vocab)
-        self.unigram = load_npy(self.folder / "unigram.npy", what="unigram counts")
-        self.row_sums = load_npy(self.folder / "row_sums.npy", what="row sums")
-        self.independent_pairs = load_npy(self.folder / "independent_pairs.npy", what="independent pairs")
+        self.unigram = self._read("unigram.npy", False)
+        self.row_sums = self._read("row_sums.npy", False)
+        self.independent_pairs = self._read("independent_pairs.npy", False)
         self.settings = dict(meta.get("settings") or {})
         self.provenance = dict(meta.get("provenance") or {})
         self.entries = meta["blocks"]
@@ -266,16 +289,66 @@ class BlockedCooccurrence:
             raise CorruptFileError(f"blocked co-occurrence {str(path)!r}: shapes disagree with its {V} words.")
         if self.bounds[0] != 0 or self.bounds[-1] != V or np.any(np.diff(self.bounds) < 0):
             raise CorruptFileError(f"blocked co-occurrence {str(path)!r}: blocks do not tile rows 0..{V}.")
+        for name, expected in self._block_files():
+            self._check_file(name, expected, verify)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> BlockedCooccurrence:
+    def open(cls, path: str | os.PathLike, verify: bool = True) -> BlockedCooccurrence:
+        """Open a blocked matrix, checking its files against their checksums (``verify=False``: all but
+        the blocks' data, which are then only checked to be the files named when read)."""
         meta_path, meta = read_metadata(path)
         if meta.get("layout") != LAYOUT:
             raise CorruptFileError(f"{str(meta_path)!r} is not a blocked cooc co-occurrence file.")
+        check_output_not_written(output_base(meta_path), "co-occurrence file")
         try:
-            return cls(meta_path, meta)
+            return cls(meta_path, meta, verify)
         except (KeyError, TypeError, IndexError, ValueError) as exc:
             raise CorruptFileError(f"blocked co-occurrence {str(meta_path)!r} is inconsistent ({exc}).") from None
+
+    def _block_files(self) -> list[tuple[str, str]]:
+        out = []
+        for entry in self.entries:
+            for key, expected in entry["checksums"].items():
+                prefix, _, part = key.rpartition(".")
+                out.append((f"{entry['stem']}.{prefix + '.' if prefix else ''}{part}.npy", expected))
+        return out
+
+    def _check_file(self, name: str, expected: str | None, verify: bool) -> None:
+        full = self.folder / name
+        try:
+            with open(full, "rb") as fh:
+                if verify and expected is not None and stream_checksum(fh) != expected:
+                    raise CorruptFileError(
+                        f"co-occurrence block file {str(full)!r} does not match its checksum (truncated or edited)."
+                    )
+                st = os.fstat(fh.fileno())
+        except FileNotFoundError:
+            raise CorruptFileError(f"co-occurrence block file {str(full)!r} is missing.") from None
+        self._stamps[name] = (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _read(self, name: str, mmap: bool) -> np.ndarray:
+        """One file of the folder, checked to be the file opened (never one written since)."""
+        full = self.folder / name
+        try:
+            fh = open(full, "rb")
+        except FileNotFoundError:
+            raise CorruptFileError(
+                f"co-occurrence file {str(full)!r} is missing (was the matrix rewritten while in use?)."
+            ) from None
+        with fh:
+            st = os.fstat(fh.fileno())
+            expected = self._stamps.get(name)
+            if expected is not None and expected != (st.st_ino, st.st_size, st.st_mtime_ns):
+                raise CorruptFileError(
+                    f"blocked co-occurrence {str(self.path)!r} was rewritten while in use ({name} changed); "
+                    f"run this again."
+                )
+            try:
+                return read_npy(fh, mmap)
+            except (ValueError, OSError, EOFError) as exc:
+                raise CorruptFileError(
+                    f"co-occurrence file {str(full)!r} is unreadable or truncated ({exc})."
+                ) from None
 
     # -- facts ----------------------------------------------------------------------------
     @property
@@ -328,10 +401,7 @@ class BlockedCooccurrence:
         stem = entry["stem"] if offset is None else f"{entry['stem']}.o{offset}"
         if offset is not None and not 1 <= offset <= self.n_offsets:
             raise InvalidParameterError(f"offset must lie in 1..{self.n_offsets}, got {offset!r}.")
-        arrays = [
-            load_npy(self.folder / f"{stem}.{part}.npy", mmap=True, what="co-occurrence block")
-            for part in ("data", "indices", "indptr")
-        ]
+        arrays = [self._read(f"{stem}.{part}.npy", True) for part in ("data", "indices", "indptr")]
         data, indices, indptr = arrays
         rows = entry["stop"] - entry["start"]
         if (
@@ -349,16 +419,9 @@ class BlockedCooccurrence:
             yield entry["start"], entry["stop"], self.block(b, offset)
 
     def verify(self) -> None:
-        """Recompute every block file's checksum; raise :class:`CorruptFileError` on a mismatch."""
-        for entry in self.entries:
-            for key, expected in entry["checksums"].items():
-                prefix, _, part = key.rpartition(".")
-                name = f"{entry['stem']}.{prefix + '.' if prefix else ''}{part}.npy"
-                full = self.folder / name
-                if not full.exists() or file_checksum(full) != expected:
-                    raise CorruptFileError(
-                        f"co-occurrence block file {str(full)!r} is missing or does not match its checksum."
-                    )
+        """Recompute every file's checksum; raise :class:`CorruptFileError` on a mismatch."""
+        for name, expected in [*(self.meta.get("files") or {}).items(), *self._block_files()]:
+            self._check_file(name, expected, True)
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
         """``C @ x`` block by block; ``x`` of shape (V,) or (V, k)."""
@@ -442,6 +505,7 @@ __all__ = [
     "save_block",
     "write_metadata",
     "prepare_blocked_output",
+    "output_base",
     "row_ranges",
     "estimated_row_nnz",
     "blocks_dir",

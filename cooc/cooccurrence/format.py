@@ -103,11 +103,11 @@ def register_layout(name: str, opener: Callable[[Path], Any]) -> None:
     _OPENERS[name] = opener
 
 
-def open_layout(name: str, meta_path: Path) -> Any:
+def open_layout(name: str, meta_path: Path, **options: Any) -> Any:
     """Open a co-occurrence file of a registered layout other than the in-memory one."""
     if name not in _OPENERS:
         raise CorruptFileError(f"{str(meta_path)!r} has an unknown layout {name!r} (known: {sorted(_OPENERS)}).")
-    return _OPENERS[name](meta_path)
+    return _OPENERS[name](meta_path, **options)
 
 
 __all__ = [

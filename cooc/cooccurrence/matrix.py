@@ -11,8 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
-from .._core.io import atomic_save_npz, atomic_write_json, load_npz
+from .._core.io import PAIR_KEY, check_pair, load_npz, open_checked, save_pair
 from .._core.io import provenance as make_provenance
+from .._core.locks import lock_output
 from ..corpus.vocab import Vocabulary
 from .format import (
     FORMAT,
@@ -228,7 +229,13 @@ class Cooccurrence:
 
     # -- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write ``<path>.npz`` (arrays) and ``<path>.json`` (vocabulary, settings, provenance) atomically."""
+        """Write ``<path>.npz`` (arrays) and ``<path>.json`` (vocabulary, settings, provenance) as one unit.
+
+        The ``.json`` is written last and names the ``.npz``'s checksum (see
+        :func:`cooc._core.io.save_pair`): an interrupted overwrite is refused by :meth:`load`,
+        never read as new data under old metadata. Another process writing the same path at
+        the same time is refused (:class:`~cooc.OutputBusyError`).
+        """
         npz, meta = file_paths(path)
         arrays = {
             "data": self.counts.data,
@@ -240,31 +247,64 @@ class Cooccurrence:
         }
         for j, m in enumerate(self.per_offset or [], start=1):
             arrays.update({f"offset{j}_data": m.data, f"offset{j}_indices": m.indices, f"offset{j}_indptr": m.indptr})
-        atomic_save_npz(npz, **arrays)
-        atomic_write_json(
-            meta,
-            {
-                "format": FORMAT,
-                "shape": list(self.shape),
-                "nnz": self.nnz,
-                "dtype": str(self.dtype),
-                "n_offsets": len(self.per_offset or []),
-                "settings": self.settings,
-                "provenance": self.provenance,
-                "vocab": {"words": self.vocab.words, "counts": self.vocab.counts.tolist(), "total": self.vocab.total},
-            },
-        )
+        with lock_output(npz.with_suffix(""), "co-occurrence file"):
+            save_pair(
+                npz,
+                meta,
+                arrays,
+                {
+                    "format": FORMAT,
+                    "shape": list(self.shape),
+                    "nnz": self.nnz,
+                    "dtype": str(self.dtype),
+                    "n_offsets": len(self.per_offset or []),
+                    "settings": self.settings,
+                    "provenance": self.provenance,
+                    "vocab": {
+                        "words": self.vocab.words,
+                        "counts": self.vocab.counts.tolist(),
+                        "total": self.vocab.total,
+                    },
+                },
+                self.vocab.words,
+            )
         return npz
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Cooccurrence:
+    def load(cls, path: str | os.PathLike, verify: bool = True) -> Cooccurrence:
         """Read a file written by :meth:`save`; a blocked (out-of-core) one opens as a lazy
-        :class:`~cooc.cooccurrence.blocked.BlockedCooccurrence` (see :func:`cooc.cooccurrence.blocked.save_blocked`)."""
+        :class:`~cooc.cooccurrence.blocked.BlockedCooccurrence` (see :func:`cooc.cooccurrence.blocked.save_blocked`).
+
+        Parameters
+        ----------
+        verify : bool
+            Check the data against the checksum in the metadata (one more read of the file).
+            Whether data and metadata belong together is checked in any case.
+
+        Raises
+        ------
+        CorruptFileError
+            A file is missing, damaged, or the two files come from different writes.
+        """
         npz = file_paths(path)[0]
-        meta_path, meta = read_metadata(path)
-        if meta.get("layout", cls.layout) != cls.layout:  # another layout (out-of-core row blocks)
-            return open_layout(meta["layout"], meta_path)
-        arrays = load_npz(npz, required=("data", "indices", "indptr", "shape", "unigram"), what="co-occurrence")
+        for attempt in range(2):
+            meta_path, meta = read_metadata(path)
+            if meta.get("layout", cls.layout) != cls.layout:  # another layout (out-of-core row blocks)
+                return open_layout(meta["layout"], meta_path, verify=verify)
+            try:
+                return cls._load_checked(npz, meta, verify)
+            except CorruptFileError:
+                # A writer may have replaced the pair between our two reads: then read the new pair.
+                if attempt == 0 and read_metadata(path)[1] != meta:
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _load_checked(cls, npz: Path, meta: dict[str, Any], verify: bool) -> Cooccurrence:
+        sums = meta.get("checksums") or {}
+        with open_checked(npz, sums.get("data"), "co-occurrence", verify) as fh:
+            arrays = load_npz(fh, required=("data", "indices", "indptr", "shape", "unigram"), what="co-occurrence")
         try:
             shape = tuple(int(x) for x in arrays["shape"])
             counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
@@ -276,6 +316,7 @@ class Cooccurrence:
                 for j in range(1, meta.get("n_offsets", 0) + 1)
             ] or None
             v = meta["vocab"]
+            check_pair(meta, arrays.get(PAIR_KEY), v["words"], f"co-occurrence file {str(npz)!r}")
             vocab = Vocabulary(v["words"], v["counts"], total=v["total"])
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise CorruptFileError(f"co-occurrence file {str(npz)!r} is inconsistent ({exc}).") from None

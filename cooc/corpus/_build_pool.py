@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._core.io import load_npy
+from .._core.signals import die_with_parent
 from ._tokenize_fast import gather
 from .sources import Source
 from .store import write_shard
@@ -34,6 +35,12 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
     _WORKER["encoder"] = StreamEncoder(Tokenizer.from_settings(settings))
     _WORKER["prepare"] = prepare
+
+
+def _init_helper(parent: int, settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
+    """A helper process: ends with the build that started it (a killed build leaves no orphan)."""
+    die_with_parent(parent)
+    _init_worker(settings, prepare)
 
 
 def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int]:
@@ -89,7 +96,7 @@ class Helpers:
                 _init_worker(*self.init)
                 gather(np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.int64))
             self.pool = ProcessPoolExecutor(
-                self.workers - 1, mp_context=ctx, initializer=_init_worker, initargs=self.init
+                self.workers - 1, mp_context=ctx, initializer=_init_helper, initargs=(os.getpid(), *self.init)
             )
         return self
 

@@ -43,14 +43,26 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputDataError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, load_json, load_npy
+from .._core.faults import fault_point
+from .._core.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, bytes_checksum, load_json, load_npy
+from .._core.locks import clear_directory
 from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.progress import ProgressBar
+from .._core.signals import note_kept
 from ._build_pool import Helpers, encoded, remap_shards
 from ._tokenize_fast import gather
 from .sources import Source, open_source
-from .store import MANIFEST, OOV_POLICIES, VOCAB_FILE, TokenCorpus, make_manifest, prepare_output
+from .store import (
+    MANIFEST,
+    OOV_POLICIES,
+    VOCAB_FILE,
+    TokenCorpus,
+    lock_corpus_dir,
+    make_manifest,
+    prepare_output,
+    vocab_checksums,
+)
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
 
@@ -132,25 +144,46 @@ def build_corpus(
     }
     settings = {**pass1, "vocab_size": vocab_size, "min_count": min_count, "oov": oov}
     fresh = not out.exists()
-    existing = _prepare(out, settings, pass1, overwrite)
-    if existing is not None:
-        return existing
-    state = _RawState.resume(out / BUILD_DIR)
-    with Helpers(workers, tokenizer, source) as helpers:
-        try:
-            if not state.complete:
-                _tokenize_pass(
-                    source, state, helpers, batch_chars, shard_tokens, progress, max_docs, _stop_after_shards
-                )
-                if _stop_after_shards is not None and not state.complete:
-                    raise KeyboardInterrupt("stopped on request (test hook)")
-        except Exception:
-            # Bad input found before anything was committed: leave no half-made directory behind.
-            # (After an interruption, or once shards exist, the partial build stays for resuming.)
-            if fresh and not state.shards:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, helpers)
+    lock = lock_corpus_dir(out)  # one build at a time, and none while a count or a training reads it
+    try:
+        existing = _prepare(out, settings, pass1, overwrite)
+        if existing is not None:
+            return existing
+        state = _RawState.resume(out / BUILD_DIR)
+        with Helpers(workers, tokenizer, source) as helpers:
+            try:
+                if not state.complete:
+                    _tokenize_pass(
+                        source, state, helpers, batch_chars, shard_tokens, progress, max_docs, _stop_after_shards
+                    )
+                    if _stop_after_shards is not None and not state.complete:
+                        raise KeyboardInterrupt("stopped on request (test hook)")
+            except KeyboardInterrupt as exc:
+                note_kept(exc, _kept(out, state))
+                raise
+            except Exception:
+                # Bad input found before anything was committed: leave no half-made directory behind.
+                # (After an interruption, or once shards exist, the partial build stays for resuming.)
+                if fresh and not state.shards:
+                    shutil.rmtree(out, ignore_errors=True)
+                raise
+            try:
+                return _finalize(out, state, source, settings, vocab_size, min_count, oov, progress, helpers)
+            except KeyboardInterrupt as exc:
+                note_kept(exc, _kept(out, state))
+                raise
+    finally:
+        lock.release()
+
+
+def _kept(out: Path, state: _RawState) -> str:
+    """What an interrupted build leaves, for the interrupt message."""
+    if not state.shards:
+        return "nothing is kept yet; a rerun starts over."
+    return (
+        f"{len(state.shards)} tokenised shard(s) ({state.consumed:,} source items) are kept in "
+        f"{str(out / BUILD_DIR)!r}; run the same command again to resume."
+    )
 
 
 def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
@@ -161,7 +194,7 @@ def _prepare(out: Path, settings: dict[str, Any], pass1: dict[str, Any], overwri
             return None  # resume
         if not overwrite and previous is not None:
             raise OutputExistsError(f"{str(out)!r} holds an unfinished build of a different corpus; pass --overwrite.")
-        shutil.rmtree(out)
+        clear_directory(out)
     existing = prepare_output(out, settings, overwrite)
     if existing is None:
         build.mkdir(parents=True, exist_ok=True)
@@ -242,6 +275,7 @@ class _RawState:
         self.shards.append(meta)
         self.consumed = consumed
         self.resume_point = resume
+        fault_point("build.shard")
 
     def load(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         tokens = load_npy(self.path / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
@@ -430,9 +464,14 @@ def _finalize(
     remap[chosen] = np.arange(len(vocab), dtype=np.int32)
     bar = ProgressBar("remapping shards", total=len(state.shards), unit="shards", enabled=progress)
     atomic_save_npy(state.path / "remap.npy", remap)  # helpers forked before it existed read it from here
+    # A remap interrupted before may have left shards and temporary files: every shard is written again.
+    shutil.rmtree(out / "shards", ignore_errors=True)
+    for stale in out.glob(".*.tmp"):
+        stale.unlink()
     shards = []
     for meta in remap_shards(helpers, (str(out), str(state.path), oov_id, oov == "drop"), len(state.shards)):
         shards.append(meta)
+        fault_point("build.remap")
         bar.update(1)
     bar.close()
     vocab.save(out / VOCAB_FILE)
@@ -450,13 +489,24 @@ def _finalize(
         min_count=min_count,
         vocab_size_requested=vocab_size,
         source_items=state.consumed,
+        files=vocab_checksums(out),
     )
+    fault_point("corpus.manifest")
     atomic_write_json(out / MANIFEST, manifest)
-    shutil.rmtree(out / BUILD_DIR, ignore_errors=True)
+    fault_point("build.cleanup")
+    # One rename takes the work folder out of the corpus; a kill while deleting it leaves only
+    # ``.build-done``, which the next build into this directory removes.
+    done = out / ".build-done"
+    shutil.rmtree(done, ignore_errors=True)
+    os.replace(out / BUILD_DIR, done)
+    shutil.rmtree(done, ignore_errors=True)
     # The corpus as TokenCorpus.open would give it, without reading back the vocabulary just written
     # (a second or so per million types).
-    corpus = TokenCorpus(out, json.loads(json.dumps(manifest)), vocab)
+    corpus = TokenCorpus(
+        out, json.loads(json.dumps(manifest)), vocab, identity=bytes_checksum((out / MANIFEST).read_bytes())
+    )
     corpus._check_structure()
+    corpus.stamp_written()
     return corpus
 
 

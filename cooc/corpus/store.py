@@ -2,7 +2,8 @@
 
 Layout of a corpus directory::
 
-    manifest.json                 written last: its presence marks a complete corpus
+    manifest.json                 written last: its presence marks a complete corpus; it names the
+                                  checksum of every other file
     vocab.tsv, vocab.tsv.json     the Vocabulary (ids are frequency ranks)
     shards/tokens-00000.npy       int32 token ids of whole documents
     shards/docs-00000.npy         int64 document offsets into that shard, shape (n_docs + 1,)
@@ -11,10 +12,20 @@ Layout of a corpus directory::
 Out-of-vocabulary tokens are either kept as the reserved id ``len(vocab)`` (``oov="keep"``,
 the default, so counters can drop them before windowing or treat them as gaps) or removed
 at build time (``oov="drop"``; ``oov_id`` is then ``None``).
+
+Nothing is read unchecked: :meth:`TokenCorpus.open` verifies every file against the manifest
+(``verify=False`` skips the shards' checksums, for a quick look), every shard read checks that
+the file is still the one opened (a corpus rewritten meanwhile is an error, not a mix) and that
+its document offsets are sound, and an unverified shard also has its ids checked against the
+vocabulary. A corpus being written by a build is refused (see :mod:`cooc._core.locks`). The
+checksum of ``manifest.json`` is the corpus's *identity*, recorded in the counts and embeddings
+made from it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,8 +34,21 @@ from typing import Any
 
 import numpy as np
 
-from .._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, jsonable, load_json, load_npy, provenance
+from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from .._core.faults import fault_point
+from .._core.io import (
+    atomic_save_npy,
+    atomic_write_json,
+    bytes_checksum,
+    file_checksum,
+    file_stamp,
+    jsonable,
+    load_json,
+    provenance,
+    read_npy,
+    stream_checksum,
+)
+from .._core.locks import Lock, check_not_written, clear_directory, lock_directory, reading
 from .vocab import Vocabulary
 
 FORMAT = "cooc.corpus/1"
@@ -44,31 +68,59 @@ class TokenCorpus:
     n_tokens, n_docs : int
     oov_id : int or None
         Id of out-of-vocabulary tokens (``len(vocab)``), or ``None`` when they were dropped.
+    identity : str or None
+        Checksum of ``manifest.json``: names this very corpus (its data, vocabulary and settings).
     """
 
-    def __init__(self, path: Path, manifest: dict[str, Any], vocab: Vocabulary):
+    def __init__(self, path: Path, manifest: dict[str, Any], vocab: Vocabulary, identity: str | None = None):
         self.path = Path(path)
         self.manifest = manifest
         self.vocab = vocab
+        self.identity = identity
+        self._stamps: dict[str, tuple[int, int, int]] = {}
+        self._verified: set[str] = set()
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike, verify: bool = True) -> TokenCorpus:
-        """Open a corpus directory, validating the manifest and (with ``verify``) every checksum."""
+        """Open a corpus directory, validating the manifest and the vocabulary's checksums and (with
+        ``verify``) every shard's.
+
+        Raises
+        ------
+        CorruptFileError
+            Not a complete corpus, or a file does not match the manifest.
+        OutputBusyError
+            A build is writing the directory right now.
+        """
         path = Path(path)
         if not path.is_dir():
             raise CorruptFileError(f"{str(path)!r} is not a corpus directory (it does not exist or is a file).")
+        check_not_written(path, "corpus")
         if not (path / MANIFEST).exists():
             hint = " (an unfinished build: run the build again to resume it)" if (path / ".build").exists() else ""
             raise CorruptFileError(f"{str(path)!r} has no {MANIFEST}; it is not a complete cooc corpus{hint}.")
-        manifest = load_json(path / MANIFEST, "corpus manifest")
+        raw = (path / MANIFEST).read_bytes()
+        try:
+            manifest = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CorruptFileError(f"corpus manifest {str(path / MANIFEST)!r} is not valid JSON ({exc}).") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise CorruptFileError(f"{str(path / MANIFEST)!r} is not a cooc corpus manifest.")
+        for rel, expected in (manifest.get("files") or {}).items():  # the vocabulary: small, always checked
+            full = path / rel
+            if not full.exists() or file_checksum(full) != expected:
+                raise CorruptFileError(
+                    f"corpus file {str(full)!r} is missing or does not match its checksum in the manifest "
+                    f"(edited or replaced?)."
+                )
         vocab = Vocabulary.load(path / VOCAB_FILE)
-        corpus = cls(path, manifest, vocab)
+        corpus = cls(path, manifest, vocab, identity=bytes_checksum(raw))
         corpus._check_structure()
         if verify:
             corpus.verify()
+        else:
+            corpus._stamp_all()
         return corpus
 
     def _check_structure(self) -> None:
@@ -84,17 +136,52 @@ class TokenCorpus:
                 f"{str(self.path)!r}: manifest says {m.get('vocab_size')} words, vocab.tsv has {len(self.vocab)}."
             )
 
-    def verify(self) -> None:
-        """Recompute every shard's checksum; raise :class:`CorruptFileError` on a mismatch."""
-        entries = [(s["tokens"], s["tokens_checksum"]) for s in self.manifest["shards"]]
-        entries += [(s["docs"], s["docs_checksum"]) for s in self.manifest["shards"]]
-        entries += [(e["file"], e["checksum"]) for e in self.manifest.get("extras", {}).values()]
-        for rel, expected in entries:
+    def _entries(self, indices: list[int] | None = None) -> list[tuple[str, str]]:
+        shards = self.manifest["shards"]
+        chosen = [shards[i] for i in indices] if indices is not None else shards
+        entries = [(s["tokens"], s["tokens_checksum"]) for s in chosen]
+        entries += [(s["docs"], s["docs_checksum"]) for s in chosen]
+        if indices is None:
+            entries += [(e["file"], e["checksum"]) for e in self.manifest.get("extras", {}).values()]
+        return entries
+
+    def verify(self, shards: list[int] | None = None) -> None:
+        """Recompute the checksums of every shard (or of ``shards``) and extra array; raise
+        :class:`CorruptFileError` on a mismatch. Files checked are remembered: reading one that
+        was replaced afterwards is refused."""
+        for rel, expected in self._entries(shards):
             full = self.path / rel
-            if not full.exists():
-                raise CorruptFileError(f"corpus file {str(full)!r} is missing.")
-            if file_checksum(full) != expected:
-                raise CorruptFileError(f"corpus file {str(full)!r} does not match its checksum (truncated or edited).")
+            try:
+                fh = open(full, "rb")
+            except FileNotFoundError:
+                raise CorruptFileError(f"corpus file {str(full)!r} is missing.") from None
+            with fh:
+                if stream_checksum(fh) != expected:
+                    raise CorruptFileError(
+                        f"corpus file {str(full)!r} does not match its checksum (truncated or edited)."
+                    )
+                st = os.fstat(fh.fileno())
+            self._stamps[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
+            self._verified.add(rel)
+
+    def _stamp_all(self) -> None:
+        """Remember which files the manifest's shards are, without reading them."""
+        for rel, _ in self._entries():
+            try:
+                self._stamps[rel] = file_stamp(self.path / rel)
+            except FileNotFoundError:
+                raise CorruptFileError(f"corpus file {str(self.path / rel)!r} is missing.") from None
+
+    def stamp_written(self) -> None:
+        """For a writer returning the corpus it just wrote: remember its files as checked."""
+        self._stamp_all()
+        self._verified.update(rel for rel, _ in self._entries())
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[TokenCorpus]:
+        """Hold a shared lock on the directory while reading it: a build cannot replace it meanwhile."""
+        with reading(self.path, "corpus"):
+            yield self
 
     # -- properties -----------------------------------------------------------------------
     @property
@@ -124,13 +211,56 @@ class TokenCorpus:
 
     # -- reading --------------------------------------------------------------------------
     def shard(self, index: int, mmap: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Tokens (int32, shape (n,)) and document offsets (int64, shape (d + 1,)) of one shard."""
+        """Tokens (int32, shape (n,)) and document offsets (int64, shape (d + 1,)) of one shard.
+
+        Raises
+        ------
+        CorruptFileError
+            The file changed since the corpus was opened (a rebuild), has the wrong size, its
+            offsets are not those of whole documents, or (when not verified) it holds ids
+            outside the vocabulary.
+        """
         entry = self.manifest["shards"][index]
-        tokens = load_npy(self.path / entry["tokens"], mmap=mmap, what="corpus shard")
-        offsets = load_npy(self.path / entry["docs"], what="document offsets")
-        if tokens.dtype != np.int32 or tokens.shape != (entry["n_tokens"],) or offsets.shape != (entry["n_docs"] + 1,):
+        tokens = self._load(entry["tokens"], mmap)
+        offsets = self._load(entry["docs"], False)
+        n = entry["n_tokens"]
+        if tokens.dtype != np.int32 or tokens.shape != (n,) or offsets.shape != (entry["n_docs"] + 1,):
             raise CorruptFileError(f"corpus shard {entry['tokens']!r} has the wrong type or size.")
-        return tokens, offsets
+        if offsets.dtype.kind not in "iu" or (
+            offsets.size and (offsets[0] != 0 or offsets[-1] != n or np.any(np.diff(offsets) < 0))
+        ):
+            raise CorruptFileError(f"corpus shard {entry['docs']!r}: the document offsets are damaged.")
+        if entry["tokens"] not in self._verified and tokens.size:
+            limit = len(self.vocab) + (1 if self.oov_id is not None else 0)
+            lo, hi = int(tokens.min()), int(tokens.max())
+            if lo < 0 or hi >= limit:
+                raise CorruptFileError(
+                    f"corpus shard {str(self.path / entry['tokens'])!r} holds ids outside [0, {limit}) "
+                    f"(found {lo}..{hi}): it is damaged."
+                )
+        return tokens, offsets.astype(np.int64, copy=False)
+
+    def _load(self, rel: str, mmap: bool) -> np.ndarray:
+        """One file of the corpus, checked to be the file that was opened (never one written since)."""
+        full = self.path / rel
+        try:
+            fh = open(full, "rb")
+        except FileNotFoundError:
+            raise CorruptFileError(
+                f"corpus file {str(full)!r} is missing (the corpus changed while in use?)."
+            ) from None
+        with fh:
+            st = os.fstat(fh.fileno())
+            expected = self._stamps.get(rel)
+            if expected is not None and expected != (st.st_ino, st.st_size, st.st_mtime_ns):
+                raise CorruptFileError(
+                    f"corpus {str(self.path)!r} was rewritten while it was being read ({rel} changed); "
+                    f"nothing read from it can be trusted: run this again."
+                )
+            try:
+                return read_npy(fh, mmap)
+            except (ValueError, OSError, EOFError) as exc:
+                raise CorruptFileError(f"corpus file {str(full)!r} is unreadable or truncated ({exc}).") from None
 
     def iter_shards(self, mmap: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(tokens, offsets)`` per shard, memory-mapped by default."""
@@ -175,7 +305,7 @@ class TokenCorpus:
         extras = self.manifest.get("extras", {})
         if name not in extras:
             raise KeyError(f"corpus has no extra array {name!r}; it has {sorted(extras)}")
-        return load_npy(self.path / extras[name]["file"], mmap=mmap, what="corpus extra")
+        return self._load(extras[name]["file"], mmap)
 
     def info(self) -> dict[str, Any]:
         """A summary for display: counts, vocabulary, source and tokeniser."""
@@ -196,32 +326,60 @@ class TokenCorpus:
         }
 
 
-def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
-    """Make ``out`` ready for a build with ``settings``.
-
-    Returns the existing corpus when ``out`` already holds one built with the same
-    settings; refuses a different one unless ``overwrite``.
-    """
+def lock_corpus_dir(out: Path) -> Lock:
+    """The write lock of corpus directory ``out`` (made if missing); refuses a file, or a directory
+    another process writes or reads."""
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"output {str(out)!r} exists and is not a directory.")
-    if (out / MANIFEST).exists():
-        try:
-            existing = load_json(out / MANIFEST, "corpus manifest").get("settings")
-        except (CorruptFileError, AttributeError):
-            existing = None
-        if existing == jsonable(settings) and not overwrite:
-            return TokenCorpus.open(out)
-        if not overwrite:
-            raise OutputExistsError(f"{str(out)!r} already holds a different corpus; pass --overwrite to replace it.")
-        shutil.rmtree(out)
-    elif out.exists() and any(out.iterdir()) and not (out / ".build").exists():
-        if not overwrite:
-            raise OutputExistsError(
-                f"{str(out)!r} is not empty and holds no cooc corpus; pass --overwrite to replace it."
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    return None
+    return lock_directory(out, exclusive=True, what="corpus")
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove what a killed build may leave in a finished corpus: its work folder and temporary files.
+
+    Only while holding the directory's write lock.
+    """
+    for name in (".build", ".build-done"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for stale in list(out.glob(".*.tmp")) + list(out.glob("*/.*.tmp")):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+
+
+def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> TokenCorpus | None:
+    """Make ``out`` (made if missing) ready for a build with ``settings``.
+
+    Returns the existing corpus when ``out`` already holds one built with the same
+    settings; refuses a different one unless ``overwrite``. A directory being replaced is
+    emptied, not deleted: its inode carries the lock. The directory's write lock is held
+    meanwhile (callers that hold it already, as builds do, keep it).
+    """
+    with lock_corpus_dir(out):
+        if (out / MANIFEST).exists():
+            try:
+                existing = load_json(out / MANIFEST, "corpus manifest").get("settings")
+            except (CorruptFileError, AttributeError):
+                existing = None
+            if existing == jsonable(settings) and not overwrite:
+                remove_leftovers(out)
+                return TokenCorpus.open(out)
+            if not overwrite:
+                raise OutputExistsError(
+                    f"{str(out)!r} already holds a different corpus; pass --overwrite to replace it."
+                )
+            clear_directory(out)
+        elif any(out.iterdir()) and not (out / ".build").exists():
+            if not overwrite:
+                raise OutputExistsError(
+                    f"{str(out)!r} is not empty and holds no cooc corpus; pass --overwrite to replace it."
+                )
+            clear_directory(out)
+        return None
+
+
+def vocab_checksums(out: Path) -> dict[str, str]:
+    """Checksums of the vocabulary's two files, for the manifest."""
+    return {name: file_checksum(out / name) for name in (VOCAB_FILE, VOCAB_FILE + ".json")}
 
 
 class CorpusWriter:
@@ -260,7 +418,12 @@ class CorpusWriter:
         self.shard_tokens = int(shard_tokens)
         self.oov_id = oov_id
         self.extra_manifest = dict(extra_manifest or {})
-        self.existing = prepare_output(self.out, self.settings, overwrite)
+        self._lock: Lock | None = lock_corpus_dir(self.out)
+        try:
+            self.existing = prepare_output(self.out, self.settings, overwrite)
+        except BaseException:
+            self.release()
+            raise
         self._tokens: list[np.ndarray] = []
         self._lengths: list[np.ndarray] = []
         self._buffered = 0
@@ -313,29 +476,38 @@ class CorpusWriter:
 
     def close(self) -> TokenCorpus:
         """Flush, write the vocabulary and the manifest; return the opened corpus."""
-        if self.existing is not None:
-            return self.existing
-        if not self._closed:
-            self._flush()
-            n_docs = sum(s["n_docs"] for s in self._shards)
-            if n_docs == 0:
-                from .._core.errors import InputDataError
+        try:
+            if self.existing is not None:
+                return self.existing
+            if not self._closed:
+                self._flush()
+                n_docs = sum(s["n_docs"] for s in self._shards)
+                if n_docs == 0:
+                    raise InputDataError("no documents were written; the corpus would be empty.")
+                self.vocab.save(self.out / VOCAB_FILE)
+                manifest = make_manifest(
+                    self.source,
+                    self.settings,
+                    self.vocab,
+                    self._shards,
+                    oov="keep" if self.oov_id is not None else "drop",
+                    oov_id=self.oov_id,
+                    extras=self._extras,
+                    files=vocab_checksums(self.out),
+                    **self.extra_manifest,
+                )
+                fault_point("corpus.manifest")
+                atomic_write_json(self.out / MANIFEST, manifest)
+                self._closed = True
+            return TokenCorpus.open(self.out, verify=False)
+        finally:
+            self.release()
 
-                raise InputDataError("no documents were written; the corpus would be empty.")
-            self.vocab.save(self.out / VOCAB_FILE)
-            manifest = make_manifest(
-                self.source,
-                self.settings,
-                self.vocab,
-                self._shards,
-                oov="keep" if self.oov_id is not None else "drop",
-                oov_id=self.oov_id,
-                extras=self._extras,
-                **self.extra_manifest,
-            )
-            atomic_write_json(self.out / MANIFEST, manifest)
-            self._closed = True
-        return TokenCorpus.open(self.out, verify=False)
+    def release(self) -> None:
+        """Give up the directory's write lock (done by :meth:`close`)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> CorpusWriter:
         return self
@@ -343,6 +515,8 @@ class CorpusWriter:
     def __exit__(self, exc_type, *rest: Any) -> None:
         if exc_type is None:
             self.close()
+        else:
+            self.release()
 
 
 def write_shard(out: Path, index: int, tokens: np.ndarray, offsets: np.ndarray) -> dict[str, Any]:
@@ -368,8 +542,10 @@ def make_manifest(
     oov: str,
     oov_id: int | None,
     extras: dict[str, Any] | None = None,
+    files: dict[str, str] | None = None,
     **more: Any,
 ) -> dict[str, Any]:
+    """The manifest of a corpus; ``files`` maps the vocabulary's files to their checksums."""
     prov = provenance()
     manifest = {
         "format": FORMAT,
@@ -385,6 +561,7 @@ def make_manifest(
         "oov_id": oov_id,
         "shards": shards,
         "extras": extras or {},
+        "files": files or {},
     }
     manifest.update(jsonable(more))
     return manifest

@@ -17,6 +17,7 @@ import heapq
 
 import numpy as np
 
+from .._core.errors import CorruptFileError
 from .._core.numba_cache import prepare_kernels
 
 prepare_kernels()  # cached in the user cache directory; threads wait passively
@@ -72,23 +73,36 @@ if _HAVE_NUMBA:
         fill,
         resume,
         stop,
+        bad,
     ):  # pragma: no cover - compiled
         """Count the pairs of the rows each thread owns, from ``resume`` up to ``stop``.
 
         ``per_offset``: one plane per offset with raw counts (head plane ``j - 1``, tail key
         ``((j - 1) V + a) V + b``); otherwise one plane with weights applied (head cell
         ``+= weights[j - 1]``, tail key ``(a V + b) L + (j - 1)``).
+
+        Ids and offsets are bounds-checked as they are read: a negative id or an offset past
+        the shard (a damaged file) sets ``bad[t]`` and stops the thread, instead of writing
+        outside the head.
         """
         window = weights.shape[0]
+        n = tokens.shape[0]
+        n_off = offsets.shape[0]
         for t in prange(tail.shape[0]):
             buf = tail[t]
             f = fill[t]
             i = resume[t]
             d = np.searchsorted(offsets, i, side="right") - 1
             while i < stop:
-                while offsets[d + 1] <= i:
+                while d + 1 < n_off and offsets[d + 1] <= i:
                     d += 1
+                if d < 0 or d + 1 >= n_off or offsets[d + 1] > n:
+                    bad[t] = 1
+                    break
                 a = tokens[i]
+                if a < 0:
+                    bad[t] = 1
+                    break
                 if a < vocab_size and owner[a] == t:
                     if f + window > buf.shape[0]:
                         break
@@ -100,6 +114,9 @@ if _HAVE_NUMBA:
                     while k < end:
                         b = tokens[k]
                         k += 1
+                        if b < 0:
+                            bad[t] = 1
+                            break
                         if drop:
                             if b >= vocab_size:
                                 continue
@@ -121,6 +138,8 @@ if _HAVE_NUMBA:
                         else:
                             buf[f] = (np.int64(a) * vocab_size + b) * window + (j - 1)
                             f += 1
+                    if bad[t]:
+                        break
                 i += 1
             fill[t] = f
             resume[t] = i
@@ -153,6 +172,11 @@ def count_owned(
     leaves its position in ``resume[t]`` and its buffer length in ``fill[t]``. The
     caller drains the buffers and calls again until every ``resume[t] == stop``.
 
+    Raises
+    ------
+    CorruptFileError
+        A negative id or an offset outside the shard (the kernel checks every one it reads).
+
     Parameters
     ----------
     tokens : ndarray of shape (n,), int32
@@ -160,6 +184,7 @@ def count_owned(
     offsets : ndarray of shape (d + 1,), int64
         Document offsets of the shard.
     """
+    bad = np.zeros(tail.shape[0], dtype=np.int8)
     _count_kernel(
         tokens,
         offsets,
@@ -176,7 +201,13 @@ def count_owned(
         fill,
         resume,
         stop,
+        bad,
     )
+    if bad.any():
+        raise CorruptFileError(
+            "a corpus shard holds a negative token id or document offsets outside the shard: it is damaged "
+            "(open the corpus with verify=True to find which file)."
+        )
 
 
 # -- host-side assembly: the same results as the numpy versions in accumulate.py, in one pass ----------

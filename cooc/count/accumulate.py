@@ -28,11 +28,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from .._core.device import to_numpy
+from .._core.faults import fault_point
+from .._core.io import as_disk_full
+from .._core.locks import Lock, claim_abandoned, lock_directory
+from .._core.logs import log
 from . import _numba
 
 
@@ -167,8 +171,38 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
     return reduce_sorted(np, keys[order], values[order])
 
 
+SPILL_PREFIX = "cooc-spill-"
+
+
+def remove_abandoned_spills(root: Path) -> int:
+    """Delete the spill folders under ``root`` whose process died (SIGKILL, a crash); return how many.
+
+    A live counter holds a lock on its spill folder, so only abandoned ones are taken.
+    """
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for folder in root.glob(f"{SPILL_PREFIX}*"):
+        lock = claim_abandoned(folder) if folder.is_dir() else None
+        if lock is None:
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        finally:
+            lock.release()
+    if removed:
+        log.info("removed %d spill folder(s) left in %r by killed counts.", removed, str(root))
+    return removed
+
+
 class RunStore:
     """Sorted runs of (cell key, value), in memory up to a budget, spilled to disk beyond it.
+
+    Spilled runs go to a folder ``cooc-spill-*`` in ``spill_dir`` (default: the system's
+    temporary folder, ``$TMPDIR``), locked while the count runs and removed when it ends,
+    interrupted or not; one left by a killed process is removed by the next count that
+    spills there. Values are stored in the narrowest integer type that holds them.
 
     Parameters
     ----------
@@ -186,9 +220,11 @@ class RunStore:
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []
         self.files: list[tuple[Path, Path]] = []
         self._dir: Path | None = None
+        self._lock: Lock | None = None
         self.in_memory = 0
         self.peak = 0
         self.spills = 0
+        self.spilled_bytes = 0
 
     def add(self, keys: Any, values: Any) -> None:
         """Add a sorted run with unique keys."""
@@ -209,24 +245,39 @@ class RunStore:
         if self.in_memory > self.budget // 2:
             self._spill(keys, values)
 
+    @property
+    def spill_folder(self) -> Path | None:
+        """The folder of this count's spilled runs (None until the first spill)."""
+        return self._dir
+
     def _spill(self, keys: np.ndarray, values: np.ndarray) -> None:
         if self._dir is None:
             root = self.spill_root if self.spill_root is not None else Path(tempfile.gettempdir())
             root.mkdir(parents=True, exist_ok=True)
-            self._dir = Path(tempfile.mkdtemp(prefix=".cooc-spill-", dir=root))
+            remove_abandoned_spills(root)
+            self._dir = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=root))
+            self._lock = lock_directory(self._dir, exclusive=True, what="spill folder")
         k = len(self.files)
         kp, vp = self._dir / f"run{k:05d}.keys.npy", self._dir / f"run{k:05d}.values.npy"
-        np.save(kp, keys, allow_pickle=False)
-        np.save(vp, values, allow_pickle=False)
+        ap = self._dir / f"run{k:05d}.anchors.npy"
+        gaps, anchors = pack_keys(keys)
+        values = narrowest(values)
+        for path, array in ((kp, gaps), (ap, anchors), (vp, values)):
+            try:
+                np.save(path, array, allow_pickle=False)
+            except OSError as exc:
+                path.unlink(missing_ok=True)
+                raise as_disk_full(exc, path) from None
+            self.spilled_bytes += array.nbytes
+        fault_point("count.spill")
         self.files.append((kp, vp))
         self.runs, self.in_memory = [], 0
         self.spills += 1
 
-    def all_runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def all_runs(self) -> list[tuple[Any, Any]]:
         """Every run as (keys, values): the spilled ones memory-mapped, then those in memory."""
-        mapped = [
-            (np.load(kp, mmap_mode="r", allow_pickle=False), np.load(vp, mmap_mode="r", allow_pickle=False))
-            for kp, vp in self.files
+        mapped: list[tuple[Any, Any]] = [
+            (PackedKeys.open(kp), _Widened(np.load(vp, mmap_mode="r", allow_pickle=False))) for kp, vp in self.files
         ]
         return mapped + self.runs
 
@@ -242,8 +293,8 @@ class RunStore:
 
     def plan_ranges(self, lo: int, hi: int, max_entries: int) -> np.ndarray:
         """Key bounds splitting ``[lo, hi)`` into ranges of about ``max_entries`` entries (all runs together)."""
-        sources = [np.load(kp, mmap_mode="r", allow_pickle=False) for kp, _ in self.files] + [k for k, _ in self.runs]
-        total = sum(int(np.searchsorted(k, hi) - np.searchsorted(k, lo)) for k in sources)
+        sources: list[Any] = [PackedKeys.open(kp) for kp, _ in self.files] + [k for k, _ in self.runs]
+        total = sum(int(k.searchsorted(hi)) - int(k.searchsorted(lo)) for k in sources)
         pieces = max(1, -(-total // max(max_entries, 1)))
         return np.unique(np.linspace(lo, hi, pieces + 1).astype(np.int64))
 
@@ -252,7 +303,112 @@ class RunStore:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         self.runs, self.files = [], []
+
+
+#: a spilled run stores the absolute key of every ANCHOR_EVERY-th entry, so a slice decodes from the nearest one
+ANCHOR_EVERY = 1024
+
+
+def pack_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique int64 keys as gaps in the narrowest unsigned type that holds them, and anchors.
+
+    Cell keys of a run are sorted, so the gaps between neighbours are small next to the keys
+    themselves: usually 2 or 4 bytes instead of 8. ``gaps[0]`` is 0; ``anchors`` (int64) are
+    ``keys[::ANCHOR_EVERY]``. A run whose largest gap needs 8 bytes is stored as it is.
+
+    Returns
+    -------
+    gaps : ndarray of shape (n,), unsigned (or the int64 keys themselves)
+    anchors : ndarray of shape (ceil(n / ANCHOR_EVERY),), int64
+    """
+    anchors = np.ascontiguousarray(keys[::ANCHOR_EVERY], dtype=np.int64)
+    if keys.shape[0] == 0:
+        return keys, anchors
+    gaps = np.diff(keys, prepend=keys[:1])
+    top = int(gaps.max())
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return gaps.astype(dtype), anchors
+    return keys, anchors
+
+
+class PackedKeys:
+    """The keys of a spilled run, read back as int64 slice by slice (see :func:`pack_keys`).
+
+    Offers what the merges use of a key array: ``shape``, slicing, and ``searchsorted`` (which
+    ``np.searchsorted`` calls), decoding only what is asked for.
+    """
+
+    def __init__(self, gaps: np.ndarray, anchors: np.ndarray):
+        self.gaps, self.anchors = gaps, anchors
+        self.shape = gaps.shape
+        self.raw = gaps.dtype == np.int64
+
+    @classmethod
+    def open(cls, path: Path) -> PackedKeys:
+        anchors = np.load(path.with_name(path.name.replace(".keys.", ".anchors.")), allow_pickle=False)
+        return cls(np.load(path, mmap_mode="r", allow_pickle=False), anchors)
+
+    def _decode(self, lo: int, hi: int) -> np.ndarray:
+        if hi <= lo:
+            return np.zeros(0, dtype=np.int64)
+        if self.raw:
+            return np.asarray(self.gaps[lo:hi])
+        start = (lo // ANCHOR_EVERY) * ANCHOR_EVERY
+        out = np.empty(hi - start, dtype=np.int64)
+        out[0] = 0
+        np.cumsum(self.gaps[start + 1 : hi], dtype=np.int64, out=out[1:])
+        out += self.anchors[lo // ANCHOR_EVERY]
+        return out[lo - start :]
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        lo, hi, step = index.indices(self.shape[0])
+        if step != 1:
+            raise IndexError("a packed run is read in contiguous slices")
+        return self._decode(lo, hi)
+
+    def searchsorted(self, values: Any, side: Literal["left", "right"] = "left", sorter: Any = None) -> Any:
+        values = np.asarray(values)
+        n = self.shape[0]
+        if n == 0:
+            return np.zeros(values.shape, dtype=np.intp)
+        # The block of each value from the anchors, then its place inside that (decoded) block.
+        block = np.clip(np.searchsorted(self.anchors, values, side=side) - 1, 0, None)
+        out = np.empty(values.shape, dtype=np.intp)
+        flat_values, flat_block, flat_out = values.ravel(), block.ravel(), out.reshape(-1)
+        for b in np.unique(flat_block):
+            lo = int(b) * ANCHOR_EVERY
+            keys = self._decode(lo, min(lo + ANCHOR_EVERY, n))
+            mine = flat_block == b
+            flat_out[mine] = lo + np.searchsorted(keys, flat_values[mine], side=side)
+        return out if values.ndim else out.reshape(()).item()
+
+
+class _Widened:
+    """Spilled values read back as int64, slice by slice (they are stored narrower)."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        self.shape = values.shape
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return np.asarray(self.values[index]).astype(np.int64)
+
+
+def narrowest(values: np.ndarray) -> np.ndarray:
+    """Non-negative int64 values in the smallest unsigned type that holds them (others unchanged);
+    they add back into int64 exactly."""
+    if values.shape[0] == 0 or values.min() < 0:
+        return values
+    top = int(values.max())
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values
 
 
 def head_run(

@@ -38,19 +38,29 @@ machine's cores itself, ``workers`` threads per task) or one per GPU with ``dask
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
+import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, MissingDependencyError
+from .._core.errors import (
+    ClusterError,
+    CorruptFileError,
+    InputDataError,
+    InvalidParameterError,
+    MissingDependencyError,
+)
 from .._core.io import provenance
+from .._core.locks import lock_output
 from .._core.params import Interval, validate
 from ..corpus.store import TokenCorpus
 from .local import count_planes
@@ -65,6 +75,10 @@ _OWN_CONSTRAINTS = {
     "n_blocks": Interval(int, 1, None, allow_none=True),
 }
 TASK_PREFIX = "cooc-count-part"
+#: Seconds to wait for a scheduler to answer when connecting (and when asked whether it is alive).
+CONNECT_TIMEOUT = 30.0
+#: Seconds between checks that the scheduler still answers while a count waits for its results.
+HEARTBEAT = 10.0
 
 
 def count_distributed(
@@ -156,10 +170,14 @@ def count_distributed(
         _OWN_CONSTRAINTS,
         "count_distributed",
     )
+    check_scheduler(scheduler)
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     V = effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
+    # Workers run in their own folders: every path they are given must be absolute.
+    out = None if out is None else Path(out).resolve()
+    spill_dir = None if spill_dir is None else Path(spill_dir).resolve()
     settings = dict(
         window=window,
         weighting=weighting,
@@ -180,11 +198,52 @@ def count_distributed(
             engine=engine,
             spill_dir=None if spill_dir is None else str(spill_dir),
         )
-        if out is None:
-            return job.in_memory(shards_per_task, options, progress)
-        return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
+        with _scheduler_errors(_address(client, scheduler)):
+            if out is None:
+                return job.in_memory(shards_per_task, options, progress)
+            return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
     finally:
-        close()
+        _bounded(close, CONNECT_TIMEOUT)  # a stalled scheduler must not hang the way out either
+
+
+def _bounded(call: Callable[[], Any], timeout: float) -> Any:
+    """``call()`` (a request to the scheduler) given ``timeout`` seconds; None if it did not answer."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except Exception as exc:  # reported as no answer
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return outcome.get("value")
+
+
+def _address(client: Any, scheduler: Any) -> str:
+    address = getattr(getattr(client, "scheduler", None), "address", None)
+    return str(address or scheduler)
+
+
+@contextlib.contextmanager
+def _scheduler_errors(address: str) -> Iterator[None]:
+    """Turn the ways a lost scheduler surfaces (cancelled futures, closed comms) into one :class:`ClusterError`."""
+    from concurrent.futures import CancelledError
+
+    from distributed.comm.core import CommClosedError
+
+    try:
+        yield
+    except (CancelledError, CommClosedError, ConnectionError, TimeoutError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ClusterError(
+            f"lost the Dask scheduler at {address} during the count ({reason}); nothing was written. "
+            f"Check that the scheduler is running, then run the count again."
+        ) from None
 
 
 # -- connecting ---------------------------------------------------------------------------------
@@ -202,11 +261,7 @@ def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
     if hasattr(scheduler, "scheduler_address"):  # a cluster object
         client = Client(scheduler)
         return client, client.close, None
-    if not isinstance(scheduler, str) or not scheduler:
-        raise InvalidParameterError(
-            f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
-            f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}."
-        )
+    check_scheduler(scheduler)
     if scheduler.startswith("local"):
         cluster, threads = local_cluster(scheduler)
         client = Client(cluster)
@@ -216,11 +271,82 @@ def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
             cluster.close()
 
         return client, close, threads
+    probe_scheduler(scheduler, CONNECT_TIMEOUT)
     try:
-        client = Client(scheduler, timeout="30s")
+        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s")
     except (OSError, TimeoutError) as exc:
-        raise InputDataError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}).") from None
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}).") from None
     return client, client.close, None
+
+
+def probe_scheduler(address: str, timeout: float = 30.0) -> None:
+    """Ask the scheduler at ``address`` who it is, waiting at most ``timeout`` seconds in all.
+
+    ``distributed.Client`` waits forever for a peer that accepts the connection and never
+    answers (a wrong port, a stalled process); this asks once, in a thread of its own (it
+    works from a notebook, whose thread runs an event loop), and gives up on time.
+
+    Raises
+    ------
+    ClusterError
+        No connection, or no answer within ``timeout``; the message names the address.
+    """
+    import asyncio
+    import threading
+
+    from distributed.comm import connect as open_comm
+
+    outcome: dict[str, Any] = {}
+
+    async def ask() -> None:
+        comm = await open_comm(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            outcome["reply"] = await comm.read()
+        finally:
+            comm.abort()
+
+    def run() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(ask(), timeout))
+        except BaseException as exc:  # reported to the caller's thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="cooc-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    error = outcome.get("error")
+    if "reply" in outcome:
+        return
+    if thread.is_alive() or isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        raise ClusterError(
+            f"the Dask scheduler at {address!r} did not answer within {timeout:g} s (is it a Dask scheduler, and "
+            f"is it running?)."
+        )
+    raise ClusterError(f"cannot reach the Dask scheduler at {address!r} ({' '.join(str(error).split())}).")
+
+
+def check_scheduler(scheduler: Any) -> None:
+    """Check the form of a scheduler given as a string (or a Client or cluster) without connecting.
+
+    Raises
+    ------
+    InvalidParameterError
+    """
+    if hasattr(scheduler, "scheduler_address") or type(scheduler).__name__ == "Client":
+        return
+    if not isinstance(scheduler, str) or not scheduler:
+        raise InvalidParameterError(
+            f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
+            f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}."
+        )
+    if scheduler.startswith("local"):
+        name, _, count = scheduler.partition(":")
+        if name not in ("local", "local-cuda") or (count and not count.isdigit()) or count == "0":
+            raise InvalidParameterError(
+                f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
+                f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {scheduler!r}."
+            )
 
 
 def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
@@ -259,6 +385,7 @@ class _Job:
         self.fan_in = fan_in
         self.tag = uuid.uuid4().hex[:10]
         self.started = time.perf_counter()
+        self.address = _address(client, None)
 
     def _parts(self, shards_per_task: int) -> list[list[int]]:
         n = self.corpus.n_shards
@@ -270,7 +397,7 @@ class _Job:
         parts = self._parts(shards_per_task)
         futures = []
         for i, shard_ids in enumerate(parts):
-            expected = [corpus.manifest["shards"][k]["tokens_checksum"] for k in shard_ids]
+            expected = corpus.identity
             futures.append(
                 self.client.submit(
                     count_part,
@@ -307,19 +434,40 @@ class _Job:
         return futures[0]
 
     def _watch(self, futures: list[Any], parts: list[list[int]], progress: bool) -> None:
-        if not progress:
-            return
-        from distributed import as_completed
-
+        """Wait for the parts to be counted (showing progress), asking the scheduler every
+        ``HEARTBEAT`` seconds whether it still answers: a stalled scheduler ends the wait."""
         from .._core.progress import ProgressBar
 
         tokens = {f.key: sum(self.corpus.manifest["shards"][k]["n_tokens"] for k in p) for f, p in zip(futures, parts)}
-        with ProgressBar("counting on dask", total=self.corpus.n_tokens, unit="tokens", rates=("tokens",)) as bar:
-            for f in as_completed(futures):
-                bar.update(tokens[f.key], tokens=tokens[f.key])
+        bar = ProgressBar("counting on dask", total=self.corpus.n_tokens, unit="tokens", rates=("tokens",))
+        with bar if progress else contextlib.nullcontext():
+            self._wait(futures, lambda f: bar.update(tokens[f.key], tokens=tokens[f.key]) if progress else None)
+
+    def _wait(self, futures: list[Any], on_done: Callable[[Any], None] | None = None) -> None:
+        """Wait until every future is done, checking between waits that the scheduler answers."""
+        import asyncio
+
+        from distributed import wait
+
+        pending = list(futures)
+        while pending:
+            try:
+                done, not_done = wait(pending, timeout=HEARTBEAT, return_when="FIRST_COMPLETED")
+            except (TimeoutError, asyncio.TimeoutError):
+                try:
+                    probe_scheduler(self.address, CONNECT_TIMEOUT)
+                except ClusterError as exc:
+                    raise ClusterError(
+                        f"lost the Dask scheduler at {self.address} during the count ({exc}); nothing was written."
+                    ) from None
+                continue
+            for f in done:
+                if on_done is not None:
+                    on_done(f)
+            pending = list(not_done)
 
     def _stats(self, part_stats: dict[str, Any], n_tasks: int) -> dict[str, Any]:
-        info = self.client.scheduler_info() or {}
+        info = _bounded(self.client.scheduler_info, CONNECT_TIMEOUT) or {}
         return {
             **part_stats,
             "seconds": round(time.perf_counter() - self.started, 3),
@@ -335,6 +483,7 @@ class _Job:
         futures, parts = self._map(shards_per_task, options, None)
         root = self._tree(futures, "all")
         self._watch(futures, parts, progress)
+        self._wait([root])
         total = root.result()
         del futures, root
         s = self.settings
@@ -351,6 +500,27 @@ class _Job:
         )
 
     def blocked(
+        self,
+        shards_per_task: int,
+        options: dict[str, Any],
+        progress: bool,
+        out: Any,
+        n_blocks: int | None,
+        overwrite: bool,
+    ) -> Any:
+        """Count into row blocks at ``out``, holding its lock; a failed count leaves no half-written folder."""
+        from ..cooccurrence.blocked import output_base
+        from ..cooccurrence.format import blocks_dir, file_paths
+
+        with lock_output(output_base(out), "co-occurrence file"):
+            try:
+                return self._blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
+            except BaseException:
+                if not file_paths(out)[1].exists():
+                    shutil.rmtree(blocks_dir(out), ignore_errors=True)
+                raise
+
+    def _blocked(
         self,
         shards_per_task: int,
         options: dict[str, Any],
@@ -408,6 +578,7 @@ class _Job:
                 )
             )
         self._watch(futures, parts, progress)
+        self._wait([*writes, stats_root, first])
         entries = self.client.gather(writes)
         part_stats = stats_root.result()
         offsets = first.result()
@@ -417,6 +588,7 @@ class _Job:
         vocab = corpus.vocab.truncate(V) if V < len(corpus.vocab) else corpus.vocab
         settings.update(
             corpus=str(corpus.path),
+            corpus_id=corpus.identity,
             corpus_created=corpus.manifest.get("created"),
             corpus_tokens=corpus.n_tokens,
             count=self._stats(part_stats, len(parts)),
@@ -427,15 +599,16 @@ class _Job:
         write_metadata(
             out, entries, vocab, vocab.counts[:V], settings, prov, dtype, s["window"] if s["per_offset"] else 0
         )
-        return BlockedCooccurrence.open(out)
+        return BlockedCooccurrence.open(out, verify=False)
 
 
 # -- tasks (run on the workers; module-level so they pickle by reference) -----------------------
 _OPENED: dict[tuple[str, str], TokenCorpus] = {}
 
 
-def open_part(path: str, shard_ids: list[int], expected: list[str]) -> TokenCorpus:
-    """The corpus at ``path`` restricted to ``shard_ids``, after checking it is the client's corpus."""
+def open_part(path: str, shard_ids: list[int], expected: str | None) -> TokenCorpus:
+    """The corpus at ``path`` restricted to ``shard_ids``, after checking that it is the client's
+    corpus (``expected``: its identity, the checksum of its manifest) and verifying the part's shards."""
     import socket
 
     try:
@@ -445,7 +618,7 @@ def open_part(path: str, shard_ids: list[int], expected: list[str]) -> TokenCorp
     corpus = _OPENED.get((path, stamp))
     if corpus is None:
         try:
-            corpus = TokenCorpus.open(path, verify=False)
+            corpus = TokenCorpus.open(path, verify=False)  # the shards a task reads are verified below
         except CorruptFileError as exc:
             raise InputDataError(
                 f"worker on {socket.gethostname()} cannot open the corpus ({exc}); workers read "
@@ -454,25 +627,27 @@ def open_part(path: str, shard_ids: list[int], expected: list[str]) -> TokenCorp
             ) from None
         _OPENED.clear()  # one corpus at a time: vocabularies can be large
         _OPENED[(path, stamp)] = corpus
-    entries = [corpus.manifest["shards"][k] for k in shard_ids]
-    if [e["tokens_checksum"] for e in entries] != expected:
+    if expected is not None and corpus.identity != expected:
         raise InputDataError(
-            f"worker on {socket.gethostname()} sees a different corpus at {path!r} "
-            f"(shard checksums differ from the client's)."
+            f"worker on {socket.gethostname()} sees a different corpus at {path!r} than the client "
+            f"(its manifest's checksum differs: rebuilt since, or another copy)."
         )
+    entries = [corpus.manifest["shards"][k] for k in shard_ids]
     manifest = dict(
         corpus.manifest,
         shards=entries,
         n_tokens=sum(e["n_tokens"] for e in entries),
         n_docs=sum(e["n_docs"] for e in entries),
     )
-    return TokenCorpus(corpus.path, manifest, corpus.vocab)
+    part = TokenCorpus(corpus.path, manifest, corpus.vocab, identity=corpus.identity)
+    part.verify()  # the shards this task counts: a damaged file is an error here, never a crash or a wrong count
+    return part
 
 
 def count_part(
     path: str,
     shard_ids: list[int],
-    expected: list[str],
+    expected: str | None,
     V: int,
     window: int,
     weighting: str,
@@ -518,6 +693,7 @@ def _summable(stats: dict[str, Any]) -> dict[str, Any]:
         "count_seconds",
         "centres",
         "spills",
+        "spilled_bytes",
         "engine",
         "device",
         "threads",
@@ -544,7 +720,7 @@ def sum_parts(*parts: Any) -> Any:
 
 def _merge_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(stats[0])
-    for key in ("seconds", "count_seconds", "centres", "spills"):
+    for key in ("seconds", "count_seconds", "centres", "spills", "spilled_bytes"):
         out[key] = sum(s.get(key, 0) for s in stats)
     return out
 
@@ -574,4 +750,13 @@ def write_block(
     return save_block(folder, index, start, total, per if per_offset else None)
 
 
-__all__ = ["count_distributed", "connect", "local_cluster", "count_part", "sum_parts", "TASK_PREFIX"]
+__all__ = [
+    "count_distributed",
+    "connect",
+    "check_scheduler",
+    "probe_scheduler",
+    "local_cluster",
+    "count_part",
+    "sum_parts",
+    "TASK_PREFIX",
+]

@@ -145,7 +145,8 @@ def _count_planes(
         eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])
         started = time.perf_counter()
         with compile_timer("the counting kernels") as compiling:
-            counted = _run(corpus, eng, xp, plan, oov, device, progress)
+            with corpus.reading():  # a build cannot replace the corpus while it is counted
+                counted = _run(corpus, eng, xp, plan, oov, device, progress)
             if device == "cuda":
                 xp.cuda.get_current_stream().synchronize()
             counted_at = time.perf_counter()
@@ -163,6 +164,7 @@ def _count_planes(
         "tokens": corpus.n_tokens,
         "centres": counted,
         "spills": store.spills,
+        "spilled_bytes": store.spilled_bytes,
         "engine": engine,
         "device": device,
         "threads": threads,

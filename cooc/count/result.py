@@ -39,6 +39,7 @@ def build_result(
     vocab = corpus.vocab.truncate(vocab_size) if vocab_size < len(corpus.vocab) else corpus.vocab
     settings.update(
         corpus=str(corpus.path),
+        corpus_id=corpus.identity,
         corpus_created=corpus.manifest.get("created"),
         corpus_tokens=corpus.n_tokens,
         count=stats,

@@ -39,12 +39,13 @@ def test_symmetry_months_table_and_circle(tmp_path):
     assert data["block"] == "gram" and data["kernel"]["model"] and data["kernel"]["sigma"] > 0
     assert data["words"] == list(months.words) and data["missing"] == []
     assert (tmp_path / "figs" / "symmetry-months-circle.png").stat().st_size > 1000
-    table = invoke("symmetry", tmp_path / "emb", "--out", tmp_path / "figs")  # the same, as a table
+    table = invoke("symmetry", tmp_path / "emb", "--out", tmp_path / "table")  # the same, as a table
     assert table.exit_code == 0 and "order adjacency" in table.output
     cooc.save(tmp_path / "counts")
-    exact = invoke(
-        "symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs", "--json"
-    )
+    args = ("symmetry", tmp_path / "emb", "--cooc", tmp_path / "counts.npz", "--out", tmp_path / "figs", "--json")
+    refused = invoke(*args)  # the figure exists: replaced only with --overwrite, and nothing computed
+    assert refused.exit_code == 1 and "--overwrite" in refused.output and "kernel" not in refused.output
+    exact = invoke(*args, "--overwrite")
     assert exact.exit_code == 0, exact.output
     exact_data = json.loads(exact.output)["symmetry"]
     assert exact_data["block"] == "mstar" and exact_data["residual"]["residual"] < exact_data["residual"]["null"]
@@ -144,6 +145,7 @@ def test_symmetry_robustness_with_helper_words(tmp_path):
         12,
         "--out",
         tmp_path,
+        "--overwrite",
     )
     assert cut.exit_code == 0, cut.output
     assert "adjacency: before / after   │ 1.0000 / 1.0000" not in cut.output

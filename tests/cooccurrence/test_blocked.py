@@ -74,8 +74,12 @@ def test_existing_output_refused_and_corruption_detected(tmp_path, rng):
 
     indices = opened.folder / "b00001.indices.npy"
     np.save(indices, np.load(indices)[:-3])
+    with pytest.raises(CorruptFileError, match="checksum"):
+        Cooccurrence.load(tmp_path / "m")  # opening verifies every block
     with pytest.raises(CorruptFileError, match="wrong size"):
-        Cooccurrence.load(tmp_path / "m").block(1)
+        Cooccurrence.load(tmp_path / "m", verify=False).block(1)
+    with pytest.raises(CorruptFileError, match="rewritten while in use"):
+        opened.block(1)  # opened before the file changed
     with pytest.raises(CorruptFileError, match="checksum"):
         opened.verify()
     (opened.folder / "row_sums.npy").unlink()

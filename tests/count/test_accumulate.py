@@ -66,3 +66,46 @@ def test_head_run_lists_cells_in_key_order(xp):
     keys, values = head_run(xp, head, lay, 4, 2)
     assert to_numpy(keys).tolist() == [1 * 4 + 1, (1 * 4 + 3) * 4 + 0]
     assert to_numpy(values).tolist() == [5, 7]
+
+
+def test_spilled_runs_are_stored_packed_and_read_back_exactly(rng, tmp_path):
+    from cooc.count.accumulate import ANCHOR_EVERY, PackedKeys, narrowest, pack_keys
+
+    for n, span in [(0, 10), (1, 10), (5000, 10**6), (3 * ANCHOR_EVERY, 10**9), (2000, 10**18)]:
+        keys = np.unique(rng.integers(0, span, size=n)).astype(np.int64)
+        gaps, anchors = pack_keys(keys)
+        assert gaps.itemsize <= (2 if 0 < n and span <= 10**6 else 8)
+        packed = PackedKeys(gaps, anchors)
+        assert packed[0 : len(keys)].tolist() == keys.tolist()
+        lo, hi = min(ANCHOR_EVERY - 1, len(keys)), min(ANCHOR_EVERY + 5, len(keys))
+        assert packed[lo:hi].tolist() == keys[lo:hi].tolist()
+        queries = np.concatenate([keys[::7], keys[::11] + 1, [-5, span + 5]])
+        for side in ("left", "right"):
+            assert (
+                np.searchsorted(packed, queries, side=side).tolist()
+                == np.searchsorted(keys, queries, side=side).tolist()
+            )
+    assert narrowest(np.array([0, 255])).dtype == np.uint8 and narrowest(np.array([-1, 3])).dtype == np.int64
+    assert narrowest(np.array([70_000])).dtype == np.uint32
+    store = RunStore(budget=16 * 40, spill_dir=tmp_path)
+    for _ in range(10):
+        k = np.unique(rng.integers(0, 10**9, 60))
+        store.add(k, np.full(k.shape, 3, dtype=np.int64))
+    assert store.spills > 0 and store.spilled_bytes < 0.6 * 16 * sum(  # 4-byte gaps, 1-byte values
+        np.load(kp, mmap_mode="r").shape[0] for kp, _ in store.files
+    )
+    store.close()
+
+
+def test_spill_folders_of_killed_counts_are_removed_and_live_ones_kept(tmp_path):
+    from cooc._core.locks import lock_directory
+    from cooc.count.accumulate import remove_abandoned_spills
+
+    dead = tmp_path / "cooc-spill-dead"
+    (dead / "run00000.keys.npy").parent.mkdir()
+    (dead / "run00000.keys.npy").write_bytes(b"x")
+    live = lock_directory(tmp_path / "cooc-spill-live")
+    (tmp_path / "other").mkdir()
+    assert remove_abandoned_spills(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cooc-spill-live", "other"]
+    live.release()

@@ -175,8 +175,10 @@ def test_save_load_and_glove_round_trip(make_corpus, rng, tmp_path):
 def test_corrupt_npz_is_a_clear_error(make_corpus, tmp_path):
     count(make_corpus([[0, 1, 0]], 2), window=1).save(tmp_path / "c")
     (tmp_path / "c.npz").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(CorruptFileError, match="unreadable or truncated"):
+    with pytest.raises(CorruptFileError, match="does not match the checksum"):
         Cooccurrence.load(tmp_path / "c")
+    with pytest.raises(CorruptFileError, match="unreadable or truncated"):
+        Cooccurrence.load(tmp_path / "c", verify=False)
 
 
 def test_keys_beyond_int32_with_a_large_vocabulary(make_corpus, rng, device):

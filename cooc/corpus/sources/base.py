@@ -104,18 +104,70 @@ def file_fingerprint(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def open_compressed(path: Path, mode: str = "rb"):
-    """Open a file, decompressing ``.gz``, ``.bz2`` and ``.xz`` transparently."""
+    """Open a file, decompressing ``.gz``, ``.bz2`` and ``.xz`` transparently.
+
+    A truncated or damaged compressed file raises :class:`InputDataError` naming the file
+    (not the decompressor's EOFError or OSError from deep inside a build).
+    """
     name = path.name
     if name.endswith(".gz"):
         import gzip
 
-        return gzip.open(path, mode)
+        return _Checked(gzip.open(path, mode), path, "gzip")
     if name.endswith(".bz2"):
         import bz2
 
-        return bz2.open(path, mode)
+        return _Checked(bz2.open(path, mode), path, "bzip2")
     if name.endswith(".xz"):
         import lzma
 
-        return lzma.open(path, mode)
+        return _Checked(lzma.open(path, mode), path, "xz")
     return open(path, mode)
+
+
+class _Checked:
+    """A decompressing file whose read errors name the file and say it is damaged."""
+
+    def __init__(self, fh: Any, path: Path, kind: str):
+        self._fh, self._path, self._kind = fh, path, kind
+
+    def _fail(self, exc: BaseException) -> InputDataError:
+        return InputDataError(
+            f"cannot read {str(self._path)!r}: the {self._kind} file is truncated or damaged ({exc})."
+        )
+
+    def _call(self, method: str, *args: Any) -> Any:
+        import lzma
+        import zlib
+
+        try:
+            return getattr(self._fh, method)(*args)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            raise self._fail(exc) from None
+
+    def read(self, *args: Any) -> Any:
+        return self._call("read", *args)
+
+    def readline(self, *args: Any) -> Any:
+        return self._call("readline", *args)
+
+    def readinto(self, *args: Any) -> Any:
+        return self._call("readinto", *args)
+
+    def __iter__(self) -> _Checked:
+        return self
+
+    def __next__(self) -> Any:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fh, name)
+
+    def __enter__(self) -> _Checked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()

@@ -7,13 +7,59 @@ with a builder name (``"parquet"``, ``"json"``) and ``data_files``.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from ..._core.errors import InputDataError, MissingDependencyError
 from .base import Source
 
 WIKIPEDIA = ("wikimedia/wikipedia", "20231101.en")
+#: builders that read local files (``data_files``) and need no hub
+LOCAL_BUILDERS = ("parquet", "json", "csv", "text", "arrow", "pandas", "webdataset", "imagefolder", "audiofolder")
+HUB_TIMEOUT = 5.0
+
+
+def _offline_env() -> bool:
+    return any(
+        os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+        for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
+
+
+def _hub_address() -> tuple[str, int]:
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+
+
+def offline_message(path: str, name: str | None, reason: str) -> str:
+    """What to say when the hub cannot be reached: the machine is offline, and how to use local files."""
+    config = f"/{name}" if name else ""
+    return (
+        f"cannot reach the Hugging Face hub to read {path!r} ({reason}): this machine looks offline. "
+        f"Point cooc at local files instead: download the dataset's Parquet files "
+        f"(https://huggingface.co/datasets/{path}/tree/main{config}) where there is a connection, copy them "
+        f"here and run `cooc corpus build 'FOLDER/*.parquet' -o OUT`; a dataset already in the local "
+        f"Hugging Face cache is read with HF_DATASETS_OFFLINE=1."
+    )
+
+
+def check_hub_reachable(path: str, name: str | None, timeout: float = HUB_TIMEOUT) -> None:
+    """Fail fast, in one line, when the hub cannot be reached (instead of datasets' retries and traceback)."""
+    host, port = _hub_address()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as exc:
+        reason = (
+            f"{host}:{port}: {exc.strerror or exc}"
+            if not isinstance(exc, TimeoutError)
+            else f"{host}:{port}: no answer in {timeout:g} s"
+        )
+        raise InputDataError(offline_message(path, name, reason)) from None
 
 
 class HFDatasetSource(Source):
@@ -59,10 +105,18 @@ class HFDatasetSource(Source):
         kwargs: dict[str, Any] = {"split": self.split, "streaming": self.streaming}
         if self.data_files is not None:
             kwargs["data_files"] = self.data_files
+        if self._on_hub() and not _offline_env():
+            check_hub_reachable(self.path, self.name)
         try:
             return datasets.load_dataset(self.path, self.name, **kwargs)
+        except ConnectionError as exc:
+            raise InputDataError(offline_message(self.path, self.name, str(exc))) from None
         except (FileNotFoundError, ValueError) as exc:
             raise InputDataError(f"cannot load dataset {self.path!r} ({self.name}): {exc}") from None
+
+    def _on_hub(self) -> bool:
+        """Whether reading needs the hub (a dataset name, not a local builder or folder)."""
+        return self.path not in LOCAL_BUILDERS and not Path(self.path).exists()
 
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
         return self.iter_raw_resumable(skip)[0]
@@ -90,6 +144,12 @@ class HFDatasetSource(Source):
         return self._rows(ds, discard), (ds.state_dict if seekable else lambda: None)
 
     def _rows(self, ds: Any, discard: int) -> Iterator[str]:
+        try:
+            yield from self._rows_unchecked(ds, discard)
+        except ConnectionError as exc:  # a stream cut mid-way (requests' errors derive from OSError's)
+            raise InputDataError(offline_message(self.path, self.name, str(exc))) from None
+
+    def _rows_unchecked(self, ds: Any, discard: int) -> Iterator[str]:
         for row in ds:
             if discard:
                 discard -= 1

@@ -24,6 +24,7 @@ sum in a nondeterministic order, so two GPU runs agree only to float rounding).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -36,9 +37,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..._core.errors import InputDataError, InvalidParameterError
+from ..._core.faults import fault_point
 from ..._core.io import provenance
+from ..._core.locks import lock_directory
+from ..._core.logs import log
 from ..._core.params import InstanceOf, Interval, OneOf, validate
 from ..._core.progress import ProgressBar
+from ..._core.signals import DeferredInterrupt, kept_note, note_kept
 from ..._core.threads import thread_limit
 from ...corpus.store import TokenCorpus
 from .._checkpoint import load_checkpoint, save_checkpoint
@@ -70,6 +75,7 @@ _CONSTRAINTS = {
     "vectors": OneOf(("input", "sum")),
     "seed": Interval(int, 0, None),
     "checkpoint_every": Interval(float, 0, None),
+    "checkpoint_words": Interval(int, 1, None, allow_none=True),
     "threads": Interval(int, 1, None, allow_none=True),
 }
 
@@ -131,6 +137,11 @@ class Word2Vec(BaseEstimator):
     checkpoint_every : float, default 300
         Seconds between checkpoints when :meth:`fit` is given a checkpoint directory
         (0: after every chunk).
+    checkpoint_words : int, optional
+        Also checkpoint once this many corpus words were trained since the last checkpoint
+        (checkpoints fall at chunk ends, whichever of the two limits comes first). With a
+        checkpoint directory, Ctrl-C or SIGTERM lets the chunk in progress finish and saves a
+        checkpoint before stopping (a second Ctrl-C stops at once).
     threads : int, optional
         CPU threads of the compiled step and the pair building (default: all cores). The
         result is bitwise the same for every count; numba's own setting is restored after.
@@ -181,6 +192,7 @@ class Word2Vec(BaseEstimator):
         seed: int = 0,
         progress: bool = True,
         checkpoint_every: float = 300.0,
+        checkpoint_words: int | None = None,
         threads: int | None = None,
     ):
         self.sg = sg
@@ -205,6 +217,7 @@ class Word2Vec(BaseEstimator):
         self.seed = seed
         self.progress = progress
         self.checkpoint_every = checkpoint_every
+        self.checkpoint_words = checkpoint_words
         self.threads = threads
 
     # -- parameters -------------------------------------------------------------------------
@@ -270,8 +283,13 @@ class Word2Vec(BaseEstimator):
         settings = self._settings(corpus)
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
-            with thread_limit(self.threads):
+            with corpus.reading(), thread_limit(self.threads):  # a build cannot replace the corpus meanwhile
                 run.train(callback)
+        self.checkpoint_info_ = {
+            "path": None if checkpoint is None else str(checkpoint),
+            "words": run.saved_words,
+            "finished": run.finished and run.saved_words == run.raw_words,
+        }
         self.index_to_key_ = [corpus.vocab.words[i] for i in np.flatnonzero(id_map[: len(corpus.vocab)] >= 0)]
         self.counts_ = counts
         self.input_vectors_ = run.W_in.cpu().numpy()
@@ -342,6 +360,7 @@ class Word2Vec(BaseEstimator):
             "model": "word2vec-sg" if self.sg else "word2vec-cbow",
             "vectors": vectors,
             "corpus": str(corpus.path) if corpus is not None else None,
+            "corpus_id": corpus.identity if corpus is not None else None,
             "raw_words": self.raw_words_,
             "effective_words": self.effective_words_,
             "final_loss": self.loss_history_[-1]["loss"] if self.loss_history_ else None,
@@ -393,6 +412,7 @@ class _Run:
         self.finished = False
         self.seconds = 0.0
         self.start_words = 0
+        self.saved_words: int | None = None  # corpus words in the last checkpoint written or resumed
 
     @classmethod
     def start(cls, model, corpus, device, id_map, counts, settings, checkpoint) -> _Run:
@@ -412,11 +432,38 @@ class _Run:
         run.epoch, run.chunk = state["epoch"], state["chunk"]
         run.raw_words, run.effective_words = state["raw_words"], state["effective_words"]
         run.history, run.finished = state["history"], state["finished"]
-        run.start_words = run.raw_words
+        run.start_words = run.saved_words = run.raw_words
         return run
 
     # -- the loop ---------------------------------------------------------------------------
     def train(self, callback) -> None:
+        """Train to the end, checkpointing as the model asks; an interruption carries a note of what was kept."""
+        stop = DeferredInterrupt(
+            "stopping: the chunk in progress finishes and a checkpoint is saved (press Ctrl-C again to stop now)."
+        )
+        lock = lock_directory(self.checkpoint, what="checkpoint") if self.checkpoint else None
+        try:
+            with stop if self.checkpoint else contextlib.nullcontext():
+                self._loop(callback, stop)
+        except KeyboardInterrupt as exc:
+            if kept_note(exc) is None:
+                note_kept(exc, self.kept())
+            raise
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def kept(self) -> str:
+        """What an interruption now leaves behind, in words."""
+        if self.saved_words is None:
+            return "nothing is kept (no checkpoint was written yet); a rerun starts over."
+        total = self.model.epochs * self.corpus.n_tokens
+        return (
+            f"the checkpoint in {str(self.checkpoint)!r} holds the training up to word {self.saved_words:,} of "
+            f"{total:,}; run the same command again to resume from there."
+        )
+
+    def _loop(self, callback, stop: DeferredInterrupt) -> None:
         model, corpus = self.model, self.corpus
         total_words = model.epochs * corpus.n_tokens
         last_save = time.perf_counter()
@@ -449,9 +496,14 @@ class _Run:
                     self.chunk = index + 1
                     bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
                     bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
-                    if self.checkpoint and time.perf_counter() - last_save >= model.checkpoint_every:
+                    due = time.perf_counter() - last_save >= model.checkpoint_every or (
+                        model.checkpoint_words is not None
+                        and self.raw_words - (self.saved_words or 0) >= model.checkpoint_words
+                    )
+                    if self.checkpoint and (due or stop.signum is not None):
                         self._save()
                         last_save = time.perf_counter()
+                    stop.check()
                     if callback is not None:
                         callback(
                             {
@@ -466,7 +518,13 @@ class _Run:
         self.seconds = time.perf_counter() - start
         self.finished = True
         if self.checkpoint:
-            self._save()
+            try:
+                self._save()
+            except OSError as exc:  # a full disk must not lose the finished training: the caller still has it
+                log.warning(
+                    "could not write the final checkpoint (%s); the trained vectors are kept in memory.",
+                    exc.strerror or exc,
+                )
 
     def _save(self) -> None:
         state = {
@@ -480,6 +538,8 @@ class _Run:
             "finished": self.finished,
         }
         save_checkpoint(self.checkpoint, {"W_in": self.W_in.cpu().numpy(), "W_out": self.W_out.cpu().numpy()}, state)
+        self.saved_words = self.raw_words
+        fault_point("word2vec.checkpoint")
 
     def _chunk_tokens(self, tokens: np.ndarray, offsets: np.ndarray, gen):
         """Training ids and document ids of a chunk after the vocabulary and subsampling."""
@@ -599,14 +659,54 @@ def train_word2vec(
     """Train word2vec on ``corpus`` and return (and with ``out``, save) the :class:`Embedding`.
 
     ``params`` are those of :class:`Word2Vec`. With ``out`` and no ``checkpoint``, checkpoints
-    go to ``<out>.checkpoint/`` so that an interrupted run resumes when called again.
+    go to ``<out>.checkpoint/`` so that an interrupted run resumes when called again; that
+    folder is removed once the embedding is written (see :func:`save_trained`).
     """
-    if out is not None and checkpoint is None:
+    default = out is not None and checkpoint is None
+    if default:
         checkpoint = Path(str(out) + ".checkpoint")
     model = Word2Vec(**params).fit(corpus, checkpoint=checkpoint)
     if out is not None:
-        model.embedding_.save(out)
+        save_trained(model, out, remove_checkpoint=default)
     return model.embedding_
 
 
-__all__ = ["Word2Vec", "train_word2vec"]
+def save_trained(model: Word2Vec, out: str | os.PathLike, remove_checkpoint: bool) -> Path:
+    """Write a fitted model's embedding to ``out``, then (only then) remove its checkpoint folder.
+
+    The finished vectors are never lost: the checkpoint goes only after the embedding is safely
+    written, and a failed write (a full disk) says where the training is kept.
+
+    Raises
+    ------
+    OSError
+        The embedding could not be written; the exception carries a note (see
+        :func:`cooc._core.signals.kept_note`) saying what is kept.
+    """
+    info = getattr(model, "checkpoint_info_", {}) or {}
+    try:
+        path = model.embedding_.save(out)
+    except OSError as exc:
+        where = info.get("path")
+        if where and info.get("finished"):
+            note = (
+                f"the finished training is kept in {where!r}: free some space and run the same command "
+                f"again to write the embedding without training again."
+            )
+        elif where and info.get("words"):
+            note = (
+                f"the checkpoint in {where!r} holds the training up to word {info['words']:,}; "
+                f"run the same command again to resume."
+            )
+        else:
+            note = "the trained vectors were not saved anywhere."
+        note_kept(exc, note)
+        raise
+    if remove_checkpoint and info.get("path"):
+        import shutil
+
+        shutil.rmtree(info["path"], ignore_errors=True)
+    return path
+
+
+__all__ = ["Word2Vec", "train_word2vec", "save_trained"]

@@ -260,7 +260,8 @@ def test_train_word2vec_saves_and_resumes(cluster_corpus, tmp_path):
     emb = train_word2vec(cluster_corpus.path, out, **SMALL)
     loaded = Embedding.load(out)
     np.testing.assert_array_equal(loaded.vectors, emb.vectors)
-    assert (tmp_path / "emb.checkpoint" / "state.json").exists()
+    assert not (tmp_path / "emb.checkpoint").exists()  # removed once the embedding is written
+    assert loaded.meta["corpus_id"] == cluster_corpus.identity
 
 
 def test_triton_kernel_on_a_cpu_needs_the_interpreter(monkeypatch):
