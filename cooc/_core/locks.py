@@ -105,6 +105,25 @@ def _try_flock(fd: int, exclusive: bool) -> bool:
         return False
 
 
+def _flock_or_none(fd: int, exclusive: bool, path: Path) -> bool | None:
+    """Try to lock ``fd``: True (locked), False (held elsewhere), None where the file system
+    cannot lock (``fd`` is then closed, and the caller goes on unlocked, as :func:`_unsupported` says)."""
+    try:
+        return _try_flock(fd, exclusive)
+    except OSError as exc:
+        os.close(fd)
+        if _unsupported(path, exc):
+            return None
+        raise
+
+
+def _being_written(what: str, path: Path) -> OutputBusyError:
+    return OutputBusyError(
+        f"{what} {str(path)!r} is being written by another process; wait for it to finish "
+        f"(or stop it), then run this again."
+    )
+
+
 def _reuse(key: object, exclusive: bool) -> Lock | None:
     """The lock this process already holds on ``key``, upgraded if a writer needs it (None: none held)."""
     held = _HELD.get(key)
@@ -137,13 +156,9 @@ def lock_directory(path: str | os.PathLike, exclusive: bool = True, what: str = 
         if held is not None:
             os.close(fd)
             return held
-        try:
-            ok = _try_flock(fd, exclusive)
-        except OSError as exc:
-            os.close(fd)
-            if _unsupported(path, exc):
-                return Lock(key, None, exclusive, path)
-            raise
+        ok = _flock_or_none(fd, exclusive, path)
+        if ok is None:
+            return Lock(key, None, exclusive, path)
         if not ok:
             readers_only = exclusive and _try_flock(fd, False)
             os.close(fd)
@@ -152,10 +167,7 @@ def lock_directory(path: str | os.PathLike, exclusive: bool = True, what: str = 
                     f"{what} {str(path)!r} is being read by another process (a count or a training, say); "
                     f"wait for it to finish or stop it, then run this again."
                 )
-            raise OutputBusyError(
-                f"{what} {str(path)!r} is being written by another process; wait for it to finish "
-                f"(or stop it), then run this again."
-            )
+            raise _being_written(what, path)
         lock = Lock(key, fd, exclusive, path)
         _HELD[key] = lock
         return lock
@@ -192,19 +204,12 @@ def lock_output(base: str | os.PathLike, what: str = "output") -> Lock:
             return held
         while True:
             fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                ok = _try_flock(fd, True)
-            except OSError as exc:
-                os.close(fd)
-                if _unsupported(lock_file, exc):
-                    return Lock(key, None, True, base)
-                raise
+            ok = _flock_or_none(fd, True, lock_file)
+            if ok is None:
+                return Lock(key, None, True, base)
             if not ok:
                 os.close(fd)
-                raise OutputBusyError(
-                    f"{what} {str(base)!r} is being written by another process; wait for it to finish "
-                    f"(or stop it), then run this again."
-                )
+                raise _being_written(what, base)
             # The previous holder may have removed the file between our open and our lock: then we
             # hold a lock on a file nobody else will see; start again on the file now at that path.
             try:

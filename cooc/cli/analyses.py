@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
 
         chosen = [find_study(n, directory).name for n in names] if names else [s.name for s in list_studies(directory)]
         if out is not None and len(chosen) != 1:
-            raise InvalidParameterError(f"--out names one folder, so it needs exactly one study; got {len(chosen)}.")
+            raise InvalidParameterError(f"--output names one folder, so it needs exactly one study; got {len(chosen)}.")
         if out is not None:
             check_writable(out, "output folder")
         interrupt_keeps("the studies that finished keep their results; the one running is incomplete.")

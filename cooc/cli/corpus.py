@@ -28,7 +28,7 @@ def build(
         "(e.g. hf:wikimedia/wikipedia:20231101.en); a Wikipedia XML dump; "
         "or a grammar spec such as rhm:v=32,n_c=32,m=8,s=2,L=3.",
     ),
-    out: Path = typer.Option(..., "-o", "--out", help="Output corpus directory."),
+    out: Path = typer.Option(..., "--output", "-o", "--out", help="Output corpus directory."),
     vocab_size: int | None = typer.Option(None, help="Keep the N most frequent words (ties alphabetical)."),
     min_count: int = typer.Option(1, help="Words seen fewer times are out of vocabulary."),
     min_doc_tokens: int = typer.Option(0, help="Drop documents with fewer tokens (the papers use 200)."),
@@ -39,7 +39,9 @@ def build(
         "drop the word, or split it as the papers' literal rule does.",
     ),
     substitutions: Path | None = typer.Option(None, help="Multi-word table: 'phrase[<TAB>token]' per line."),
-    workers: int | None = typer.Option(None, help="Tokenising processes (default: all cores)."),
+    workers: int | None = typer.Option(
+        None, "--threads", "--workers", help="Tokenising worker processes (default: all cores)."
+    ),
     format: str | None = typer.Option(
         None, help="text, paragraphs, jsonl, parquet, hf or wikixml (detected if omitted)."
     ),
@@ -49,7 +51,7 @@ def build(
     max_docs: int | None = typer.Option(None, help="Stop after this many source documents."),
     documents: int = typer.Option(10000, help="Grammar sources: number of documents to sample."),
     seed: int = typer.Option(0, help="Grammar sources: random seed."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a different corpus already in OUT."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a different corpus already in --output."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Build a token corpus (int32 shards + vocabulary + manifest) from SOURCE; an interrupted build resumes."""

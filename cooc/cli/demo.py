@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @cli_errors
     def demo(
-        out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Output folder for the report and plots."),
+        out: Path = typer.Option(
+            Path("demo-out"), "--output", "-o", "--out", help="Output folder for the report and plots."
+        ),
         full: bool = typer.Option(
             False,
             help="Full English Wikipedia (hf:wikimedia/wikipedia:20231101.en): "
@@ -22,7 +24,9 @@ def register(app: typer.Typer) -> None:
         vocab_size: int | None = typer.Option(None, help="Override V (default 4,000; 10,000 with --full)."),
         dim: int | None = typer.Option(None, help="Override K (default 100; 1,000 with --full)."),
         device: str | None = typer.Option(None, help="cpu, cuda or auto (default cpu; auto with --full)."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace the results of an earlier demo in --out."),
+        overwrite: bool = typer.Option(
+            False, "--overwrite", help="Replace the results of an earlier demo in --output."
+        ),
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""

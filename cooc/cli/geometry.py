@@ -11,7 +11,7 @@ from ._common import JSON, check_writable, cli_errors, console, kv_table, print_
 geometry_app = typer.Typer(help="Geometry tests of an embedding: symmetry, places, hypernymy.", no_args_is_help=True)
 
 EMB = typer.Argument(..., help="Embedding file (.npz + .json written by cooc).")
-OUT = typer.Option(Path("geometry-out"), "--out", help="Directory for the PNG figures.")
+OUT = typer.Option(Path("geometry-out"), "--output", "-o", "--out", help="Directory for the PNG figures.")
 COOC = typer.Option(
     None,
     "--cooc",
@@ -19,7 +19,7 @@ COOC = typer.Option(
 )
 
 
-OVERWRITE = typer.Option(False, "--overwrite", help="Replace figures already in --out.")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace figures already in --output.")
 
 
 def _load(emb: Path, cooc: Path | None):

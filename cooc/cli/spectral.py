@@ -263,7 +263,7 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(1.0, help="Context distribution smoothing exponent."),
         marginals: str = typer.Option("global", help="global (unigram counts) or block (row sums)."),
         vocab_size: int | None = typer.Option(None, help="Keep only the most frequent words."),
-        overwrite: bool = typer.Option(False, help="Replace an existing output."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     ) -> None:
         """Eigen-embedding of a co-occurrence target (a progress bar follows the eigensolver)."""
         interrupt_keeps("nothing is kept (the decomposition starts over when run again).")
@@ -377,7 +377,9 @@ def register(app: typer.Typer) -> None:
         cooc: Path = typer.Argument(..., help="Co-occurrence file written by cooc."),
         targets: str = typer.Option("m,logm,ppmi,mstar", help="Comma-separated targets."),
         dims: str = typer.Option("10,20,50,100,200", help="Comma-separated values of K."),
-        out: Path = typer.Option(Path("sweep-out"), "--out", "-o", help="Folder for sweep.json and sweep.png."),
+        out: Path = typer.Option(
+            Path("sweep-out"), "--output", "-o", "--out", help="Folder for sweep.json and sweep.png."
+        ),
         protocol: str = typer.Option("pairs", help="pairs (the papers) or gensim."),
         questions: Path | None = typer.Option(None, help="questions-words.txt-style file (default: gensim's)."),
         method: str = typer.Option("add", help="add or mul."),
@@ -385,7 +387,9 @@ def register(app: typer.Typer) -> None:
         solver: str = typer.Option("auto", help="Eigensolver."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         eps: float = typer.Option(1e-2, help="Floor of log(M + eps)."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace sweep.json and sweep.png already in --out."),
+        overwrite: bool = typer.Option(
+            False, "--overwrite", help="Replace sweep.json and sweep.png already in --output."
+        ),
         as_json: bool = JSON,
     ) -> None:
         """Analogy accuracy against K for several targets (one decomposition each): table + plot."""

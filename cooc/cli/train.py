@@ -93,6 +93,7 @@ def word2vec_command(
     overwrite: bool = False,
     progress: bool = True,
     checkpoint_every: str = "300s",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train word2vec and save the embedding; returns a summary.
 
@@ -128,6 +129,7 @@ def word2vec_command(
         progress=progress,
         checkpoint_every=every,
         checkpoint_words=words,
+        threads=threads,
     )
     with lock_output(base, "embedding"):
         if overwrite and default and checkpoint.exists():
@@ -302,9 +304,14 @@ def register(app: typer.Typer) -> None:
             "10min,50Mwords. Ctrl-C also saves one (at the end of the chunk in progress).",
         ),
         overwrite: bool = typer.Option(
-            False, help="Replace an existing embedding (training starts afresh, discarding the default checkpoint)."
+            False,
+            "--overwrite",
+            help="Replace an existing embedding (training starts afresh, discarding the default checkpoint).",
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        threads: int | None = typer.Option(
+            None, "--threads", "--workers", help="CPU threads (default: all cores; the result is the same for any)."
+        ),
     ) -> None:
         """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""
         summary = word2vec_command(
@@ -328,6 +335,7 @@ def register(app: typer.Typer) -> None:
             overwrite=overwrite,
             progress=progress,
             checkpoint_every=checkpoint_every,
+            threads=threads,
         )
         console.print(kv_table("word2vec", list(summary.items())))
 
@@ -409,7 +417,9 @@ def register(app: typer.Typer) -> None:
         n_layers: int = typer.Option(2, help="Transformer layers."),
         width: int = typer.Option(64, help="CNN channels."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
-        overwrite: bool = typer.Option(False, help="Discard earlier runs in OUTPUT with other settings."),
+        overwrite: bool = typer.Option(
+            False, "--overwrite", help="Discard earlier runs in OUTPUT with other settings."
+        ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Next-token learning curves of a causal transformer or hierarchical CNN; resumes when run again."""

@@ -43,18 +43,24 @@ def _init_helper(parent: int, settings: dict[str, Any], prepare: Callable[[Any],
     _init_worker(settings, prepare)
 
 
-def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int]:
+def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int, tuple[int, int]]:
     """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines.
 
     Returns the worker's pid, the types this worker sees for the first time, the ids of
-    the tokens in the worker's own numbering, per-item lengths (-1 = dropped), and how
-    many lines held bytes that are not UTF-8 (blocks only).
+    the tokens in the worker's own numbering, per-item lengths (-1 = dropped), how many
+    lines held bytes that are not UTF-8 (blocks only), and how many words with letters
+    outside ASCII this batch transliterated and dropped.
     """
     encoder = _WORKER["encoder"]
+    before = encoder.transliterated, encoder.dropped
     if isinstance(batch, bytes):
-        return (os.getpid(), *encoder.encode_lines(batch))
-    prepare = _WORKER["prepare"]
-    return (os.getpid(), *encoder.encode([prepare(raw) or "" for raw in batch]), 0)
+        new_types, ids, lengths, bad = encoder.encode_lines(batch)
+    else:
+        prepare = _WORKER["prepare"]
+        new_types, ids, lengths = encoder.encode([prepare(raw) or "" for raw in batch])
+        bad = 0
+    letters = (encoder.transliterated - before[0], encoder.dropped - before[1])
+    return os.getpid(), new_types, ids, lengths, bad, letters
 
 
 def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> Iterator[list[Any]]:

@@ -322,6 +322,7 @@ def _tokenize_pass(
     consumed = state.consumed
     mapping: dict[int, _WorkerIds] = {}
     bad_lines: dict[str | None, int] = {}
+    letters = [0, 0]  # words with non-ASCII letters transliterated, dropped
     bar = ProgressBar("tokenising", unit="docs", enabled=progress, rates=("docs", "tokens"))
 
     last_point = state.resume_point  # the source's resume token at or before ``consumed``
@@ -336,11 +337,13 @@ def _tokenize_pass(
         buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
 
     try:
-        for n_items, (label, point), (worker, types, local, lengths, bad) in encoded(
+        for n_items, (label, point), (worker, types, local, lengths, bad, (spelled, gone)) in encoded(
             source, helpers, batch_chars, consumed, max_docs, state.resume_point
         ):
             if bad:
                 bad_lines[label] = bad_lines.get(label, 0) + bad
+            letters[0] += spelled
+            letters[1] += gone
             gids = []
             for t in types:
                 gid = state.type_ids.get(t)
@@ -383,6 +386,13 @@ def _tokenize_pass(
         bar.close()
         for label, n in bad_lines.items():
             log.warning("%r: undecodable bytes on %d lines were replaced by U+FFFD.", label, n)
+        if letters[0] or letters[1]:
+            log.warning(
+                "words with letters outside ASCII: %d spelled in ASCII, %d dropped (--non-ascii %s).",
+                letters[0],
+                letters[1],
+                helpers.init[0].get("non_ascii", "transliterate"),
+            )
 
 
 # -- pass 2: choose the vocabulary and remap ----------------------------------------------

@@ -195,7 +195,7 @@ def run_study(
     """
     info = find_study(name, directory)
     target = Path(out).resolve() if out is not None else default_out(info.name, directory)
-    command = [sys.executable, str(info.path), "--out", str(target)] + (["--full"] if full else [])
+    command = [sys.executable, str(info.path), "--output", str(target)] + (["--full"] if full else [])
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
     # A study writes under its output folder only: no bytecode beside the scripts or the package

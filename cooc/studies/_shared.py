@@ -1,14 +1,14 @@
 """Helpers shared by the studies (``cooc/studies/``, ``analyses/`` in a checkout): ``--full``, output folders, JSON, caches.
 
-Every study calls :func:`start` first. It reads ``--full`` (and ``--out``) from the command
+Every study calls :func:`start` first. It reads ``--full`` (and ``--output``) from the command
 line, ignoring arguments it does not know, so a study runs the same way as a script, under
 ``cooc analyses run`` and inside Jupyter (whose kernel passes arguments of its own).
-Results go to ``--out`` (default ``analyses/out/<study>/``): PNG figures and ``results.json``.
+Results go to ``--output`` (default ``analyses/out/<study>/``): PNG figures and ``results.json``.
 
 Intermediate data (the Wikipedia corpus and counts, keyed by their settings; sampled
 corpora) go to the study's cache: ``$COOC_ANALYSES_CACHE`` when set (share one build
-between studies and runs), else ``<out>/_cache`` when ``--out`` is given, so that a study
-run with ``--out`` writes nothing anywhere else (a read-only checkout or an installed
+between studies and runs), else ``<out>/_cache`` when ``--output`` is given, so that a study
+run with ``--output`` writes nothing anywhere else (a read-only checkout or an installed
 package works), else ``analyses/out/_cache`` (shared by the studies run with their default
 output folders).
 """
@@ -29,7 +29,7 @@ OUT_ROOT = Path(
     os.environ.get("COOC_ANALYSES_OUT")
     or (ANALYSES_DIR / "out" if os.access(ANALYSES_DIR, os.W_OK) else Path.cwd() / "analyses-out")
 )
-CACHE = OUT_ROOT / "_cache"  # without --out; start() points _cache_root() elsewhere with --out
+CACHE = OUT_ROOT / "_cache"  # without --output; start() points _cache_root() elsewhere with --output
 ENV_CACHE = "COOC_ANALYSES_CACHE"
 _active_cache: Path | None = None
 FULL_SOURCE = "hf:wikimedia/wikipedia:20231101.en"
@@ -92,7 +92,7 @@ class Study:
 
 
 def start(name: str, argv: list[str] | None = None) -> Study:
-    """Parse ``--full`` / ``--out`` and create the study's output folder."""
+    """Parse ``--full`` / ``--output`` and create the study's output folder."""
     parser = argparse.ArgumentParser(prog=f"analyses/{name}.py", add_help=True)
     # A notebook kernel's own argv is Jupyter's: `cooc analyses run --notebook` passes the settings
     # through COOC_STUDY_FULL and COOC_STUDY_OUT instead.
@@ -103,7 +103,12 @@ def start(name: str, argv: list[str] | None = None) -> Study:
         help="the paper-scale settings (GPU, full Wikipedia)",
     )
     parser.add_argument(
-        "--out", default=os.environ.get("COOC_STUDY_OUT") or None, help=f"output folder (default {OUT_ROOT / name})"
+        "--output",
+        "-o",
+        "--out",
+        dest="out",
+        default=os.environ.get("COOC_STUDY_OUT") or None,
+        help=f"output folder (default {OUT_ROOT / name})",
     )
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     out = Path(args.out) if args.out else OUT_ROOT / name

@@ -23,8 +23,8 @@
 # counting), V = 10,000, K up to 1,000, on the GPU when there is one (the removal then
 # drops whole articles: full Wikipedia's sentences need a streaming build).
 #
-# Run `python analyses/analogies.py [--full] [--out DIR]` or
-# `cooc analyses run analogies [--full] [--out DIR]`; figures and `results.json` go to
+# Run `python analyses/analogies.py [--full] [--output DIR]` or
+# `cooc analyses run analogies [--full] [--output DIR]`; figures and `results.json` go to
 # `analyses/out/analogies/` (or DIR, which then also holds the cache).
 
 # %%

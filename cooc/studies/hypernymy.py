@@ -22,8 +22,8 @@
 # a 300-dimensional word2vec. Without WordNet the WordNet sections are skipped, before any
 # Wikipedia data is built (`apt-get install wordnet-base`).
 #
-# Run `python analyses/hypernymy.py [--full] [--out DIR]` or
-# `cooc analyses run hypernymy [--full] [--out DIR]`; figures and `results.json` go to
+# Run `python analyses/hypernymy.py [--full] [--output DIR]` or
+# `cooc analyses run hypernymy [--full] [--output DIR]`; figures and `results.json` go to
 # `analyses/out/hypernymy/` (or DIR, which then also holds the cache).
 
 # %%

@@ -24,7 +24,7 @@
 # and deeper networks.
 #
 # Run `python analyses/next_token.py [--full]` or `cooc analyses run next_token [--full]`;
-# figures and `results.json` go to `analyses/out/next_token/` (or `--out`).
+# figures and `results.json` go to `analyses/out/next_token/` (or `--output`).
 
 # %%
 import numpy as np

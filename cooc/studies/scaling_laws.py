@@ -35,7 +35,7 @@
 #
 # Run `python analyses/scaling_laws.py [--full] [--dataset hf:...]` or `cooc analyses run
 # scaling_laws [--full]`; figures and `results.json` go to `analyses/out/scaling_laws/`
-# (or `--out`).
+# (or `--output`).
 
 # %%
 import argparse

@@ -24,8 +24,8 @@
 # `--full`: full English Wikipedia at V = 10,000, K = 1,000 (the full embedding for every
 # family), larger sampled corpora; GPU recommended.
 #
-# Run `python analyses/symmetry.py [--full] [--out DIR]` or
-# `cooc analyses run symmetry [--full] [--out DIR]`; figures and `results.json` go to
+# Run `python analyses/symmetry.py [--full] [--output DIR]` or
+# `cooc analyses run symmetry [--full] [--output DIR]`; figures and `results.json` go to
 # `analyses/out/symmetry/` (or DIR, which then also holds the cache).
 
 # %%

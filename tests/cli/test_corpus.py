@@ -20,7 +20,7 @@ def invoke(*args):
 
 def test_build_and_info(tmp_path):
     (tmp_path / "in.txt").write_text("the cat sat\nthe dog sat on the mat\n")
-    result = invoke("corpus", "build", tmp_path / "in.txt", "-o", tmp_path / "c", "--no-progress", "--workers", "1")
+    result = invoke("corpus", "build", tmp_path / "in.txt", "-o", tmp_path / "c", "--no-progress", "--threads", "1")
     assert result.exit_code == 0, result.output
     assert "documents" in result.output and "the (3)" in result.output
     corpus = TokenCorpus.open(tmp_path / "c")
@@ -40,7 +40,7 @@ def test_parquet_with_text_field(tmp_path):
         "--text-field",
         "body",
         "--no-progress",
-        "--workers",
+        "--threads",
         "1",
     )
     assert result.exit_code == 0, result.output
@@ -81,12 +81,12 @@ def test_errors_are_one_line(tmp_path):
     out = tmp_path / "out"
     assert "no tokens" in error_line(invoke("corpus", "build", tmp_path / "empty.txt", "-o", out, "--no-progress"))
     assert "binary" in error_line(
-        invoke("corpus", "build", tmp_path / "bin.dat", "-o", out, "--no-progress", "--workers", "1")
+        invoke("corpus", "build", tmp_path / "bin.dat", "-o", out, "--no-progress", "--threads", "1")
     )
     assert "no column 'text'" in error_line(invoke("corpus", "build", tmp_path / "d.parquet", "-o", out))
     assert "vocab_size" in error_line(invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--vocab-size", "0"))
     assert "no input files" in error_line(invoke("corpus", "build", tmp_path / "missing.txt", "-o", out))
-    assert invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--no-progress", "--workers", "1").exit_code == 0
+    assert invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--no-progress", "--threads", "1").exit_code == 0
     assert "--overwrite" in error_line(
         invoke("corpus", "build", tmp_path / "in.txt", "-o", out, "--vocab-size", "1", "--no-progress")
     )

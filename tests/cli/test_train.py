@@ -143,3 +143,39 @@ def test_train_lm_bad_input_is_one_line(tmp_path, extra, message):
                                  "--device", "cpu", "--no-progress", *extra])  # fmt: skip
     assert result.exit_code == 1 and result.output.startswith(message), result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_train_word2vec_threads_reach_the_trainer(cluster_corpus, tmp_path, monkeypatch):
+    import cooc.train.word2vec.estimator as estimator
+
+    seen = []
+    real = estimator.thread_limit
+
+    def spy(n):
+        seen.append(n)
+        return real(n)
+
+    monkeypatch.setattr(estimator, "thread_limit", spy)
+    common = [str(cluster_corpus.path), "--dim", "4", "--epochs", "1", "--min-count", "1", "--no-progress"]
+    one = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "a"), "--threads", "1"])
+    assert one.exit_code == 0, one.output
+    alias = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "b"), "--workers", "2"])
+    assert alias.exit_code == 0, alias.output
+    assert seen == [1, 2]
+    a, b = Embedding.load(tmp_path / "a"), Embedding.load(tmp_path / "b")
+    assert (a.vectors == b.vectors).all()  # the same result for any thread count
+
+
+def test_train_word2vec_overwrite_retrains(cluster_corpus, tmp_path):
+    common = [str(cluster_corpus.path), "--dim", "4", "--epochs", "1", "--min-count", "1", "--no-progress"]
+    first = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    (tmp_path / "a.checkpoint").mkdir()  # a stale default checkpoint (from a run with other settings)
+    (tmp_path / "a.checkpoint" / "state.json").write_text("{}")
+    other = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "a"), "--seed", "1", "--overwrite"])
+    assert other.exit_code == 0, other.output
+    fresh = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "b"), "--seed", "1"])
+    assert fresh.exit_code == 0, fresh.output
+    a, b = Embedding.load(tmp_path / "a"), Embedding.load(tmp_path / "b")
+    assert (a.vectors == b.vectors).all() and a.meta["provenance"]["params"]["seed"] == 1
+    assert not (tmp_path / "a.checkpoint").exists()

@@ -253,3 +253,22 @@ def test_build_memory_does_not_grow_with_the_corpus(tmp_path, rng):
             tracemalloc.stop()
         assert corpus.n_tokens == 100 * n_lines
     assert peaks[1] < 1.2 * peaks[0] + (1 << 20), peaks
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("mode, spelled, dropped", [("transliterate", 3, 1), ("drop", 0, 4)])
+def test_the_build_counts_words_with_letters_outside_ascii(tmp_path, warned, workers, mode, spelled, dropped):
+    # 3 words transliterate (Zürich, façade, naïve), one cannot (東京); spread over lines and batches
+    lines = ["Zürich has a façade", "plain words only", "a naïve visitor", "東京 is far", "more plain words"] * 4
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pattern = rf"{4 * spelled} spelled in ASCII, {4 * dropped} dropped \(--non-ascii {mode}\)"
+    with warned(pattern):
+        corpus = build_corpus(
+            tmp_path / "in.txt",
+            tmp_path / "c",
+            tokenizer=Tokenizer(non_ascii=mode),
+            workers=workers,
+            batch_chars=40,
+            progress=False,
+        )
+    assert ("zurich" in corpus.vocab) == (mode == "transliterate") and "rich" not in corpus.vocab

@@ -132,7 +132,7 @@ def test_cli_list_and_run(stub_dir, tmp_path):
     assert bad.exit_code == 1 and bad.output.startswith("error: no study 'nope'")
     (stub_dir / "other.py").write_text(STUB)
     two = runner.invoke(app, ["analyses", "run", "--dir", str(stub_dir), "--out", str(tmp_path / "x")])
-    assert two.exit_code == 1 and "--out names one folder" in two.output
+    assert two.exit_code == 1 and "--output names one folder" in two.output
 
 
 CACHING = """# %% [markdown]
