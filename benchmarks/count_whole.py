@@ -100,13 +100,19 @@ from cooc.corpus.store import TokenCorpus
 mark("import the count path (numpy, scipy, numba)")
 corpus = TokenCorpus.open(sys.argv[1])
 mark("open corpus + shard checksums")
-from cooc.count import _numba
 import numpy as np
-_numba.count_owned(np.zeros(2, np.int32), np.array([0, 2], np.int64), 1, True, False, np.ones(1, np.int64),
-                   np.array([0, 1], np.int64), np.ones(1, np.int64), 1, np.zeros(1, np.int64),
-                   np.zeros(1, np.int32), np.zeros((1, 4), np.int64), np.zeros(1, np.int64),
-                   np.zeros(1, np.int64), 2)
-mark("load the counting kernel from numba's cache")
+from cooc.count.accumulate import HeadLayout, RunStore
+from cooc.count.engines import NumbaEngine, Plan
+from cooc.count.windows import integer_weights
+from cooc._core.threads import thread_limit
+tokens, offsets = next(iter(corpus.iter_shards()))  # the argument types of the real count: no new compilation
+V, ints = len(corpus.vocab), integer_weights(10, "harmonic")[0]
+with thread_limit(None) as threads:
+    plan = Plan(V, 10, ints, False, HeadLayout.fit(V, 1 << 16), 1 << 12, 1 << 12)
+    eng = NumbaEngine(plan, RunStore(1 << 24, None), threads, corpus.vocab.counts)
+    eng.add_range(np.asarray(tokens), np.ascontiguousarray(offsets, dtype=np.int64), 0, 1000, True)
+    eng.release()
+mark("load the counting kernel from numba's cache (1000 centres)")
 result = count_cooccurrences(corpus, window=10, progress=False)
 mark("count + assemble (count_cooccurrences)")
 result.save(sys.argv[2])
