@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/count.py --glove-dir .peers/GloVe               # CPU, >= 20M tokens
     python benchmarks/count.py --glove-dir .peers/GloVe --device cuda # see gpu_count_check.py
+    python benchmarks/count.py --glove-dir .peers/GloVe --whole       # whole commands: see count_whole.py
 
 In one run: (1) parity — cooc's harmonic window-10 symmetric counts on the extracted
 Wikipedia sample equal ``cooccur``'s (same token stream, same vocabulary file, GloVe's
@@ -245,6 +246,11 @@ def wiki_count() -> int:
 
 
 def main() -> None:
+    if "--whole" in sys.argv[1:]:  # the whole `cooc count` command vs `cooccur`: benchmarks/count_whole.py
+        from count_whole import main as whole_main
+
+        whole_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--glove-dir",

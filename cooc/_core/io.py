@@ -124,6 +124,8 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
+        if _plain_values(obj):  # word lists and counts: tens of thousands of items, already JSON values
+            return list(obj)
         return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return jsonable(obj.tolist())
@@ -139,6 +141,12 @@ def jsonable(obj: Any) -> Any:
     if obj is None or isinstance(obj, str):
         return obj
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def _plain_values(items: list | tuple) -> bool:
+    """Whether every item is exactly a ``str`` or exactly an ``int`` (not a bool, subclass or numpy scalar):
+    such a list is its own JSON value, and :func:`jsonable` need not visit the items one call at a time."""
+    return all(type(v) is str for v in items) or all(type(v) is int for v in items)
 
 
 def json_text(obj: Any, indent: int | None = 2) -> str:

@@ -46,3 +46,24 @@ def test_json_is_strict():
     )
     assert json.loads(text) == {"nan": None, "inf": None, "ok": 0.5, "n": 3, "a": [1.0, None], "t": [1, 2]}
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_json_of_long_plain_lists_is_the_item_by_item_text():
+    """Lists of exact str or int items skip the item-by-item conversion; the text stays what it was."""
+    from cooc._core.io import jsonable
+
+    words = [f"w{i}" for i in range(1000)] + ["é", 'a"b']
+    mixed = [1, True, np.int64(2), 3.5, float("nan"), "x", None]
+    obj = {"words": words, "counts": list(range(1000)), "bools": [True, False], "mixed": mixed, "empty": []}
+    converted = jsonable(obj)
+    assert converted["words"] == words and converted["words"] is not words  # a copy, never the caller's list
+    assert [type(v) for v in converted["mixed"]] == [int, bool, int, float, type(None), str, type(None)]
+    assert converted["bools"] == [True, False] and type(converted["bools"][0]) is bool
+    expected = (
+        '{\n  "words": [\n' + ",\n".join(f"    {json.dumps(w)}" for w in words) + "\n  ],\n"
+        '  "counts": [\n' + ",\n".join(f"    {i}" for i in range(1000)) + "\n  ],\n"
+        '  "bools": [\n    true,\n    false\n  ],\n'
+        '  "mixed": [\n    1,\n    true,\n    2,\n    3.5,\n    null,\n    "x",\n    null\n  ],\n'
+        '  "empty": []\n}'
+    )
+    assert json_text(obj) == expected
