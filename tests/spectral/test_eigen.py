@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from cooc._core.errors import InvalidParameterError
-from cooc.spectral.eigen import choose_solver, fix_signs, top_eigenpairs
+from cooc.spectral.eigen import choose_solver, dense_working_bytes, fix_signs, top_eigenpairs
 
 
 def known_spectrum(rng, V=150, k=8):
@@ -186,3 +186,28 @@ def test_every_cpu_solver_meets_the_auto_accuracy(solver, seed):
     np.testing.assert_allclose(np.abs(pairs.values), exact[:k], rtol=1e-3, atol=0)
     relative = pairs.residuals(A) / np.abs(pairs.values)
     assert relative.max() <= 1e-3
+
+
+def test_choose_solver_at_the_documented_boundaries():
+    big, small = 10**13, 2 * 2**30  # bytes of free memory: plenty, and 2 GiB
+    # V <= 500: dense; above, dense only once K > V / 20
+    assert choose_solver(500, 10, False, 1.0, "cpu", memory=big) == "dense"
+    assert choose_solver(501, 25, False, 1.0, "cpu", memory=big) == "lanczos"  # 25 = 501 // 20
+    assert choose_solver(501, 26, False, 1.0, "cpu", memory=big) == "dense"
+    assert choose_solver(12_672, 200, False, 1.0, "cpu", memory=big) == "lanczos"  # the Bible's M*, cooc embed's K
+    assert choose_solver(12_672, 633, False, 1.0, "cpu", memory=big) == "lanczos"  # 633 = 12_672 // 20
+    assert choose_solver(12_672, 634, False, 1.0, "cpu", memory=big) == "dense"
+    # ... unless its working memory does not fit in 80% of what is free: 3 V^2 doubles for the full path
+    assert choose_solver(12_672, 634, False, 1.0, "cpu", memory=small) == "lanczos"
+    need = 8 * 3 * 25_000**2  # 15 GB at V = 25k (full decomposition, K > V / 32)
+    assert choose_solver(25_000, 2_000, False, 1.0, "cpu", memory=int(need / 0.8)) == "dense"
+    assert choose_solver(25_000, 2_000, False, 1.0, "cpu", memory=int(need / 0.8) - 8) == "lanczos"
+    # the index-subset path (K <= V / 32) needs about 1.2 V^2 doubles
+    assert dense_working_bytes(3_200, 100) == int(8 * 1.2 * 3_200**2)
+    assert dense_working_bytes(3_200, 101) == 8 * 3 * 3_200**2
+    # K >= V - 1: dense whatever the memory (Lanczos cannot); sparse input: Lanczos; randomized: never
+    assert choose_solver(600, 599, False, 1.0, "cpu", memory=1) == "dense"
+    assert choose_solver(25_000, 200, True, 0.01, "cpu", memory=big) == "lanczos"
+    for V in (100, 1_000, 10_000, 25_000):
+        for k in (10, 100, 200, V // 10):
+            assert choose_solver(V, k, False, 1.0, "cpu", memory=big) != "randomized"
