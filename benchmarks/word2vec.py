@@ -428,6 +428,9 @@ def _configs(args: argparse.Namespace) -> list[tuple]:
 
 
 def run(args: argparse.Namespace) -> None:
+    from cooc._core.numba_cache import prepare_kernels
+
+    prepare_kernels()  # before torch: its libgomp reads OMP_WAIT_POLICY (PASSIVE) when torch loads it
     import torch
 
     from cooc.corpus.store import TokenCorpus
