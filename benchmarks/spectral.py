@@ -12,6 +12,17 @@ Examples::
     python benchmarks/spectral.py --sizes 2000:100,4000:150           # CPU, the anchors
     python benchmarks/spectral.py --device cuda --sizes 10000:200,25000:1000 --eval-ks all
 
+With ``--real`` the matrices are real counts instead (window 10, harmonic weights, built once
+and cached under .bench/spectral): the King James Bible (``bible``, V = 12,672, all words) and
+gensim's Wikipedia sample (``wiki25k``, the 25,000 most frequent words). Each solver runs in a
+fresh process, so that its peak resident memory can be read (``ru_maxrss`` of that process, and
+its increase over the matrix already loaded); cooc's solvers (dense, lanczos = scipy's ``eigsh``
+with tol 0, randomized) and scikit-learn's ``randomized_svd`` (its defaults, and with cooc's
+oversampling and a given number of power iterations) are compared on wall seconds, CPU seconds,
+peak memory and the largest relative error of the top-K |eigenvalues| against ``eigsh``'s::
+
+    python benchmarks/spectral.py --real bible:mstar:200,bible:ppmi:200,wiki25k:mstar:100
+
 Needs numpy, scipy (and torch / cupy for the GPU solvers); not gensim or typer.
 """
 
@@ -229,6 +240,155 @@ def _sync(device: str):
     return sync
 
 
+# -- real counts (--real): every solver in its own process, peak memory read from /proc --------
+BENCH = Path(__file__).resolve().parent.parent / ".bench" / "spectral"
+REAL_VOCAB = {"bible": None, "wiki25k": 25_000}
+REAL_SOLVERS = ("lanczos", "randomized", "dense", "sklearn-default", "sklearn-matched")
+
+
+def real_counts(name: str) -> Path:
+    """Window-10 harmonic counts of a real corpus, built once and cached under .bench/spectral."""
+    out = BENCH / f"{name}_w10"
+    if not out.with_suffix(".npz").exists():
+        from cooc.corpus.build import build_corpus
+        from cooc.count.counter import count_cooccurrences
+        from cooc.data import wiki_sample_path
+
+        source = "bible:kjv" if name == "bible" else str(wiki_sample_path())
+        corpus = build_corpus(source, BENCH / f"{name}_corpus", progress=False)
+        counts = count_cooccurrences(corpus, window=10, vocab_size=REAL_VOCAB[name], progress=False)
+        counts.save(out)
+    return out
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def solve_worker(spec: dict) -> dict:
+    """One solve in this (fresh) process: seconds, CPU seconds, memory, the top-K |eigenvalues|."""
+    from cooc.cooccurrence.matrix import Cooccurrence
+
+    A = target_matrix(Cooccurrence.load(spec["counts"]), spec["target"])
+    k, solver = spec["k"], spec["solver"]
+    rss_before = _status_kb("VmRSS")
+    try:  # reset the high-water mark, so that VmHWM is the solve's own peak (Linux >= 4.0)
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+    wall, cpu = time.perf_counter(), time.process_time()
+    info: dict = {}
+    if solver.startswith("sklearn"):
+        from sklearn.utils.extmath import randomized_svd
+
+        options = spec.get("options", {})
+        _, values, _ = randomized_svd(A, k, random_state=0, **options)
+        info = {"method": "sklearn randomized_svd", **options}
+    else:
+        pairs = top_eigenpairs(A, k, solver=solver)
+        values = np.abs(pairs.values)
+        info = {key: v for key, v in pairs.info.items() if isinstance(v, (str, int, float, bool))}
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "matrix_mb": (A.nbytes if isinstance(A, np.ndarray) else A.data.nbytes + A.indices.nbytes) / 2**20,
+        "rss_before_mb": rss_before / 1024,
+        "peak_mb": _status_kb("VmHWM") / 1024,
+        "values": np.sort(values)[::-1][:k].tolist(),
+        "info": info,
+    }
+
+
+def _run_worker(spec: dict) -> dict:
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_real(cases: list[tuple[str, str, int]], solvers: list[str]) -> list[list]:
+    """Rows of the real-matrix table; eigsh's values are cached per case (they are the reference)."""
+    import json
+
+    rows = []
+    for name, target, k in cases:
+        counts = str(real_counts(name))
+        ref_path = BENCH / f"eigsh_{name}_{target}_{k}.json"
+        reference = json.loads(ref_path.read_text()) if ref_path.exists() else None
+        order = [s for s in solvers if s == "lanczos"] + [s for s in solvers if s != "lanczos"]
+        iterations = None
+        for solver in order:
+            spec = {"counts": counts, "target": target, "k": k, "solver": solver}
+            if solver == "sklearn-matched":  # cooc's width, and the power of A its randomized solver reached
+                if iterations is None:
+                    print(f"  {solver}: needs the randomized solver's iteration count; skipped", flush=True)
+                    continue
+                # sklearn multiplies by A and A^T in each power iteration: n_iter q spans A^(2q+1) Omega,
+                # cooc's randomized solver after n iterations spans A^(n+1) Omega and uses one product more.
+                spec["options"] = {"n_oversamples": k, "n_iter": max(1, -(-(iterations + 1) // 2))}
+            elif solver == "sklearn-default":
+                spec["options"] = {}
+            load = os.getloadavg()[0]
+            try:
+                r = _run_worker(spec)
+            except RuntimeError as exc:
+                print(f"  {name} {target} K={k} {solver}: failed ({exc})", flush=True)
+                rows.append([name, target, k, solver, "failed", "", "", "", "", f"{load:.1f}", str(exc)[:60]])
+                continue
+            values = np.array(r["values"])
+            if solver == "lanczos" and reference is None:
+                reference = r["values"]
+                ref_path.write_text(json.dumps(reference))
+            if solver == "randomized":
+                iterations = int(r["info"].get("n_iter", 0))
+            err = float(np.max(np.abs(values - reference) / np.abs(reference))) if reference is not None else None
+            method = r["info"].get("method", "")
+            detail = ", ".join(f"{key} {r['info'][key]}" for key in ("n_iter", "n_oversamples") if key in r["info"])
+            print(
+                f"  {name} {target} K={k} {solver}: {r['seconds']:.1f} s (CPU {r['cpu_seconds']:.1f} s), "
+                f"peak {r['peak_mb']:.0f} MB (matrix {r['matrix_mb']:.0f} MB), rel. error {err if err is None else f'{err:.1e}'}, "
+                f"{method} {detail}, load {load:.1f}",
+                flush=True,
+            )
+            rows.append(
+                [
+                    name,
+                    target,
+                    k,
+                    f"{solver} ({method}{', ' + detail if detail else ''})",
+                    r["seconds"],
+                    r["cpu_seconds"],
+                    r["peak_mb"],
+                    r["peak_mb"] - r["rss_before_mb"],
+                    "-" if err is None else f"{err:.1e}",
+                    f"{load:.1f}",
+                    "meets 1e-3" if err is not None and err <= 1e-3 else "",
+                ]
+            )
+    return rows
+
+
+def parse_real(text: str) -> list[tuple[str, str, int]]:
+    out = []
+    for item in text.split(","):
+        name, target, k = item.split(":")
+        if name not in REAL_VOCAB:
+            raise SystemExit(f"--real: unknown matrix {name!r} (bible or wiki25k)")
+        out.append((name, target, int(k)))
+    return out
+
+
 def parse_sizes(text: str) -> list[tuple[int, int]]:
     out = []
     for item in text.split(","):
@@ -250,8 +410,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-results", action="store_true", help="do not append to benchmarks/RESULTS.md")
     ap.add_argument("--results", default=None, help="append to this file instead of benchmarks/RESULTS.md")
+    ap.add_argument("--real", default=None, help="NAME:TARGET:K cases on real counts (bible, wiki25k), comma-separated")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        import json
+
+        print(json.dumps(solve_worker(json.loads(args.worker))))
+        return
     args.solvers = args.solvers.split(",") if args.solvers else None
+    if args.real:
+        main_real(args, argv)
+        return
     eig_rows, eval_rows = [], []
     for V, K in parse_sizes(args.sizes):
         rows, ev = bench_size(V, K, args)
@@ -279,6 +449,28 @@ def main(argv: list[str] | None = None) -> None:
             append_results(title, body, Path(args.results))
         else:
             append_results(title, body)
+
+
+def main_real(args, argv) -> None:
+    rows = bench_real(parse_real(args.real), args.solvers or list(REAL_SOLVERS))
+    body = (
+        "Real counts, window 10, harmonic weights: bible = King James Bible (V 12,672), wiki25k = gensim's "
+        "Wikipedia sample, 25,000 most frequent words. M* is dense, PPMI sparse (CSR). Each solver runs once, in a "
+        "fresh process; peak = the process's resident high-water mark during the solve (VmHWM, reset before it), "
+        "increase = peak minus the resident memory before the solve (matrix loaded). Error = max over the top K "
+        "of |(|l| - |l_eigsh|)| / |l_eigsh| (lanczos IS scipy's eigsh, tol 0: the reference). sklearn-matched: "
+        "n_oversamples = K and the n_iter giving the power of A cooc's randomized solver reached. Load = 1-minute "
+        "load average when the solve started (2 cores, shared with other jobs).\n\n"
+        + markdown_table(
+            ["matrix", "target", "K", "solver", "wall s", "CPU s", "peak MB", "increase MB", "error", "load", ""],
+            rows,
+        )
+        + f"\n\nCommand: `python benchmarks/spectral.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
+    )
+    if args.no_results:
+        print(body)
+    else:
+        append_results("Spectral: cooc's solvers, eigsh and sklearn on real counts (cpu)", body)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,18 @@ Usage::
 
 ``run`` stores gensim's figures in ``.bench/word2vec/reference.json``; on a machine
 without gensim those stored quality figures are shown beside cooc's (marked as such).
+
+Thread counts and a busy machine (CPU)::
+
+    python benchmarks/word2vec.py run --device cpu --threads 1,2 --corpora wiki --repeat 5 --fasttext
+    python benchmarks/word2vec.py run --device cpu --threads 1,2 --busy --corpora wiki --repeat 5
+
+``--threads 1,2`` gives one row per thread count: cooc's ``Word2Vec(threads=N)``, gensim's
+``workers=N`` (corpus_file mode) and, with ``--fasttext``, fastText's skip-gram (the Debian
+``fasttext`` program, ``-thread N``; no character n-grams, so it is word2vec's model; lr 0.025;
+its lines are cut at 1,024 words by fastText itself). ``--busy`` runs every trainer twice in each
+round, alone and beside a process that keeps one core busy (a plain Python loop), and reports the
+ratios 2 threads / 1 thread and busy / alone.
 """
 
 from __future__ import annotations
@@ -247,6 +259,144 @@ def run_cooc(
     }, model.embedding_
 
 
+def run_fasttext(text: Path, seed: int, threads: int, out: Path) -> tuple[dict, object]:
+    """fastText's skip-gram with word2vec's settings; words/s as fastText reports them for the training loop."""
+    import re
+    import subprocess
+
+    from cooc.embedding import Embedding
+
+    out.mkdir(parents=True, exist_ok=True)
+    prefix = out / f"fasttext_t{threads}_s{seed}"
+    command = ["fasttext", "skipgram", "-input", str(text), "-output", str(prefix), "-dim", str(HYPER["dim"])]
+    command += ["-ws", str(HYPER["window"]), "-neg", str(HYPER["negative"]), "-t", str(HYPER["sample"])]
+    command += ["-minCount", str(HYPER["min_count"]), "-epoch", str(HYPER["epochs"]), "-thread", str(threads)]
+    command += ["-minn", "0", "-maxn", "0", "-bucket", "0", "-lr", "0.025", "-seed", str(seed)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    rates = re.findall(r"words/sec/thread:\s*(\d+)", done.stderr + done.stdout)
+    # fastText's rate counts the words it read (before subsampling) per thread, over the training loop
+    raw_wps = int(rates[-1]) * threads if rates else float("nan")
+    emb = Embedding.load_word2vec_format(prefix.with_suffix(".vec"))
+    for suffix in (".bin", ".vec"):
+        prefix.with_suffix(suffix).unlink(missing_ok=True)
+    return {"seconds": wall, "raw_wps": raw_wps, "effective_wps": float("nan"), "wall_s": wall}, emb
+
+
+class BusyCore:
+    """A process that keeps one core busy (a plain Python loop) while the block runs."""
+
+    def __enter__(self) -> BusyCore:
+        import subprocess
+
+        self.process = subprocess.Popen([sys.executable, "-c", "while True:\n    pass"])
+        time.sleep(0.5)  # let it reach the loop
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def run_threads(args: argparse.Namespace) -> None:
+    """One row per (trainer, thread count[, busy]); rounds alternate the configurations."""
+    import contextlib
+    import os
+
+    from cooc.train.word2vec.estimator import Word2Vec  # before torch: cooc asks for passive OpenMP waiting
+
+    data = Path(args.data)
+    corpus = repeated_corpus(data, args.repeat)
+    text = text_file(corpus, data / f"wiki_x{args.repeat}.txt")
+    trainers = ["cooc", "gensim"] + (["fasttext"] if args.fasttext else [])
+    states = (False, True) if args.busy else (False,)
+    runs: dict[tuple, list] = {}
+    # untimed warm-up: loads the compiled kernels and starts numba's thread pool
+    Word2Vec(**{**HYPER, "epochs": 1}, seed=0, device="cpu", progress=False).fit(corpus)
+    for seed in range(args.seeds):
+        for busy in states:
+            with BusyCore() if busy else contextlib.nullcontext():
+                for trainer in trainers:
+                    for threads in args.thread_list:
+                        load = os.getloadavg()[0]
+                        if trainer == "cooc":
+                            model = Word2Vec(**HYPER, seed=seed, device="cpu", progress=False, threads=threads)
+                            model.fit(corpus)
+                            speed = {
+                                "seconds": model.train_seconds_,
+                                "raw_wps": model.raw_words_ / model.train_seconds_,
+                            }
+                            emb = model.embedding_
+                        elif trainer == "gensim":
+                            speed, emb = run_gensim(text, seed, threads, "corpus_file")
+                        else:
+                            speed, emb = run_fasttext(text, seed, threads, data / "fasttext")
+                        record = {**speed, **quality(emb, "wiki", data, "cpu"), "load": load}
+                        runs.setdefault((trainer, threads, busy), []).append(record)
+                        print(trainer, f"threads {threads}", "busy" if busy else "alone", seed, record, flush=True)
+    rows = []
+    for (trainer, threads, busy), records in runs.items():
+        wps = [r["raw_wps"] / 1e3 for r in records]
+        rows.append(
+            [
+                trainer,
+                threads,
+                "1 busy core" if busy else "alone",
+                f"{statistics.median(wps):.0f} ({min(wps):.0f}-{max(wps):.0f})",
+                *[f"{statistics.median(r[m] for r in records):.1f}" for m in ("analogy", "ws353", "simlex")],
+                f"{statistics.median(r['load'] for r in records):.1f}",
+                len(records),
+            ]
+        )
+    ratios = []
+    for trainer in trainers:
+        for busy in states:
+            for threads in args.thread_list[1:]:
+                a, b = runs[(trainer, threads, busy)], runs[(trainer, args.thread_list[0], busy)]
+                r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
+                ratios.append(
+                    [trainer, f"{threads} / {args.thread_list[0]} threads", "busy" if busy else "alone", f"{r:.2f}"]
+                )
+        if args.busy:
+            for threads in args.thread_list:
+                a, b = runs[(trainer, threads, True)], runs[(trainer, threads, False)]
+                r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
+                ratios.append([trainer, f"busy / alone, {threads} threads", "", f"{r:.2f}"])
+    header = [
+        "trainer",
+        "threads",
+        "machine",
+        "k raw words/s, median (range)",
+        "analogy %",
+        "WS353",
+        "SimLex",
+        "load",
+        "runs",
+    ]
+    body = (
+        markdown_table(header, rows)
+        + "\n\nRatios (median over rounds of the ratio within a round):\n\n"
+        + markdown_table(["trainer", "ratio", "", "value"], ratios)
+        + f"\n\nwiki sample x{args.repeat}, skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, "
+        f"{HYPER['epochs']} epochs. Rounds: every configuration once per seed, alone then beside the busy "
+        "process, so drift hits all alike. cooc: Word2Vec(threads=N) (numba threads of the step and the pair "
+        "building); gensim: workers=N, corpus_file; fastText: -thread N, skip-gram without n-grams, lr 0.025, "
+        "its own words/s for the training loop. Words/s are raw corpus words per second of training. Load: "
+        "1-minute load average when the run started."
+    )
+    if args.record:
+        title = (
+            "word2vec threads"
+            + (" beside a busy core" if args.busy else "")
+            + ": cooc, gensim"
+            + (", fastText" if args.fasttext else "")
+        )
+        append_results(title, body)
+    else:
+        print(body)
+
+
 # -- the run ------------------------------------------------------------------------------------
 def _difference(a: list[float], b: list[float]) -> str:
     """Difference of means, with its standard error over seeds when both sides have several."""
@@ -278,6 +428,9 @@ def _configs(args: argparse.Namespace) -> list[tuple]:
 
 
 def run(args: argparse.Namespace) -> None:
+    from cooc._core.numba_cache import prepare_kernels
+
+    prepare_kernels()  # before torch: its libgomp reads OMP_WAIT_POLICY (PASSIVE) when torch loads it
     import torch
 
     from cooc.corpus.store import TokenCorpus
@@ -285,8 +438,6 @@ def run(args: argparse.Namespace) -> None:
     data = Path(args.data)
     if not (data / "eval").exists():
         sys.exit(f"{data} has no prepared data: run `python benchmarks/word2vec.py prepare` first (needs gensim).")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     reference_path = data / "reference.json"
     reference = json.loads(reference_path.read_text()) if reference_path.exists() else {}
     try:
@@ -452,7 +603,14 @@ def main() -> None:
     r.add_argument("--gensim-seeds", type=int, default=3, help="gensim seeds (0: use the stored reference)")
     r.add_argument("--workers", type=int, default=None, help="gensim workers (default: all cores)")
     r.add_argument("--batch-sizes", default="", help="cooc batch sizes, comma-separated (default: the library's)")
-    r.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    r.add_argument(
+        "--threads",
+        default=None,
+        help="thread counts, comma-separated (1,2): one row each for cooc (Word2Vec(threads=N)), gensim "
+        "(workers=N) and fastText (--fasttext); the wiki corpus only",
+    )
+    r.add_argument("--busy", action="store_true", help="also run each trainer beside a process that keeps a core busy")
+    r.add_argument("--fasttext", action="store_true", help="also run fastText's skip-gram (needs the fasttext program)")
     r.add_argument(
         "--kernels",
         default="auto",
@@ -482,7 +640,11 @@ def main() -> None:
         args.cuda_graph = {"auto": [None], "off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
         args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
         args.devices = [d.strip() for d in args.device.split(",") if d.strip()]
-        run(args)
+        if args.threads or args.busy:
+            args.thread_list = [int(t) for t in (args.threads or "1,2").split(",") if t.strip()]
+            run_threads(args)
+        else:
+            run(args)
 
 
 if __name__ == "__main__":

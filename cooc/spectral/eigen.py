@@ -245,20 +245,81 @@ def _counting(A: Any, bar: Any) -> Any:
     return LinearOperator(op.shape, matvec=matmat, matmat=matmat, rmatvec=matmat, dtype=op.dtype)
 
 
-def choose_solver(V: int, k: int, sparse: bool, density: float, device: str) -> str:
-    """The solver ``auto`` uses: exact dense for small V or large K, Lanczos otherwise.
+def choose_solver(V: int, k: int, sparse: bool, density: float, device: str, memory: int | None = None) -> str:
+    """The solver ``auto`` uses: the fastest that meets its accuracy, by size, density, device and memory.
 
-    On a GPU a dense matrix goes to ``torch.linalg.eigh`` when torch sees CUDA (else
-    cupy's dense eigh); sparse input with density under 10% always goes to Lanczos
-    while k < V - 1.
+    The accuracy asked of every solver ``auto`` picks is the top-K eigenvalues within 1e-3, relative, of
+    scipy's ``eigsh`` (Lanczos and dense are exact to round-off; the randomized solver reaches it through
+    its residual rule). The rule, on the CPU:
+
+    - sparse input with density under 10% (PPMI, SPPMI): ``lanczos`` while k < V - 1;
+    - ``dense`` (exact) when V <= ``SMALL_DENSE`` (500), when k >= V - 1, or when k > V / ``LANCZOS_RATIO``
+      (20), provided its working memory fits: about 1.2 V^2 float64 entries beyond the matrix for the
+      index-subset path and 3 V^2 for the full decomposition (k > V / 32), against ``memory`` bytes
+      (default: the memory the system reports available, 80% of it); otherwise ``lanczos``;
+    - ``lanczos`` otherwise (k <= V / 20 on a dense matrix);
+    - ``randomized`` is never chosen on the CPU.
+
+    Measurements behind it (benchmarks/spectral.py --real, 2-core VM shared with other jobs, load 6-8;
+    benchmarks/RESULTS.md): on the King James Bible's M* (V 12,672, window 10, dense) with K = 200,
+    Lanczos took 268 s wall (149 s CPU) and 2.3 GB peak; the randomized solver, whose blocks of 2K
+    columns converge slowly on a word matrix's flat spectrum beyond K, had not reached its residual
+    rule after 22 min (10 min CPU) and was stopped (scikit-learn's ``randomized_svd`` with its defaults
+    misses the K-th value by about 1.5% on a synthetic spectrum decaying like j^-1/2, see the tests;
+    it was not timed on the real matrices). On the Bible's PPMI (sparse, 1.2% dense) Lanczos took 167 s wall (57 s CPU) in 0.3 GB, the
+    randomized solver 1,555 s (500 s CPU, 40 iterations, eigenvalues within 1.1e-6) in 0.57 GB.
+    An earlier measurement (V = 1500, K = 60) had Lanczos 3-4x faster than the dense decomposition.
+    The dense path at V = 25,000 needs 5 GB for the float64 matrix alone and as much again for
+    LAPACK's copy; the memory check keeps ``auto`` from choosing it where that is not free.
+
+    On a GPU a dense matrix goes to ``torch.linalg.eigh`` when torch sees CUDA (else cupy's dense
+    eigh); sparse input with density under 10% always goes to Lanczos while k < V - 1.
     """
     if sparse and density < 0.1 and k < V - 1:
         return "lanczos"
     if device == "cuda":
         return "torch" if resolve_device("auto", backend="torch") == "cuda" else "dense"
-    if V <= SMALL_DENSE or k > V // LANCZOS_RATIO or k >= V - 1:
-        return "dense"
+    if k >= V - 1:
+        return "dense"  # Lanczos cannot; the memory is needed whatever the choice
+    if V <= SMALL_DENSE or k > V // LANCZOS_RATIO:
+        return "dense" if dense_fits(V, k, memory) else "lanczos"
     return "lanczos"
+
+
+def dense_working_bytes(V: int, k: int) -> int:
+    """Bytes the CPU dense path allocates beyond the (V, V) float64 matrix (its copy, LAPACK's work, vectors).
+
+    The index-subset path copies the matrix once per call (about 1.2 V^2 entries with the workspace);
+    the full decomposition (k > V / ``FULL_RATIO``) also holds V^2 eigenvectors and dsyevd's 2 V^2
+    workspace entries: about 3 V^2.
+    """
+    entries = 3.0 * V * V if k > V // FULL_RATIO else 1.2 * V * V
+    return int(8 * entries)
+
+
+def dense_fits(V: int, k: int, memory: int | None = None) -> bool:
+    """Whether the dense path's working memory fits in 80% of ``memory`` bytes (default: available now)."""
+    if memory is None:
+        memory = available_memory()
+    return memory is None or dense_working_bytes(V, k) <= 0.8 * memory
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (psutil, else /proc/meminfo); None when unknown."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - psutil comes with the test dependencies
+        pass
+    try:  # pragma: no cover
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None  # pragma: no cover
 
 
 # -- helpers --------------------------------------------------------------------------------

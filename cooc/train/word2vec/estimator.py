@@ -143,8 +143,12 @@ class Word2Vec(BaseEstimator):
         checkpoint directory, Ctrl-C or SIGTERM lets the chunk in progress finish and saves a
         checkpoint before stopping (a second Ctrl-C stops at once).
     threads : int, optional
-        CPU threads of the compiled step and the pair building (default: all cores). The
-        result is bitwise the same for every count; numba's own setting is restored after.
+        CPU threads of the compiled step and the pair building, and of torch's CPU operations
+        (subsampling, window draws) while training on the CPU (default: all cores). The result is
+        bitwise the same for every count; numba's and torch's own settings are restored after.
+        torch's OpenMP threads wait passively only when cooc's word2vec was imported before torch
+        (libgomp reads ``OMP_WAIT_POLICY`` when torch loads it); otherwise its threads spin briefly
+        after each operation, which costs a busy machine a little.
 
     Attributes
     ----------
@@ -283,7 +287,13 @@ class Word2Vec(BaseEstimator):
         settings = self._settings(corpus)
         run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
-            with corpus.reading(), thread_limit(self.threads):  # a build cannot replace the corpus meanwhile
+            import torch
+
+            # read before numba's pool starts: its first start also resets torch's count to all cores
+            torch_before = torch.get_num_threads()
+            cpu = device.type == "cpu"
+            # a build cannot replace the corpus meanwhile; torch's CPU operations keep to the same thread count
+            with corpus.reading(), thread_limit(self.threads) as n, _torch_threads(n if cpu else None, torch_before):
                 run.train(callback)
         self.checkpoint_info_ = {
             "path": None if checkpoint is None else str(checkpoint),
@@ -377,6 +387,21 @@ def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
             f"{'CBOW' if not sg else 'device ' + repr(str(device))}."
         )
     return (sg and device.type == "cuda") if cuda_graph is None else cuda_graph
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None, before: int):
+    """torch's intra-op thread count set to ``n`` in the block (None: unchanged), ``before`` after."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _Run:

@@ -60,6 +60,20 @@ def test_same_seed_same_vectors_other_seed_differs(cluster_corpus):
     assert not np.allclose(a, c)
 
 
+def test_threads_bound_torch_operations_too_and_are_restored(cluster_corpus):
+    """threads=1 means one thread for torch's CPU operations as well (its OpenMP pool may spin beside a
+    busy process); torch's own setting comes back after the fit."""
+    import torch
+
+    before = torch.get_num_threads()
+    seen = []
+    Word2Vec(seed=8, threads=1, **SMALL).fit(
+        cluster_corpus, callback=lambda state: seen.append(torch.get_num_threads())
+    )
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
+
+
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
 def test_cpu_run_is_the_same_on_any_number_of_threads(cluster_corpus, sg):
     """On a CPU the pairs, the negatives and the step run in parallel, yet a run is bitwise the same
