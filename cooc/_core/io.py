@@ -176,6 +176,36 @@ def load_npy(path: str | os.PathLike, mmap: bool = False, what: str = "array") -
         raise CorruptFileError(f"{what} file {str(path)!r} is unreadable or truncated ({exc}).") from None
 
 
+def file_stamp_of(fh: Any) -> tuple[int, int, int]:
+    """(inode, size, mtime in ns) of an open file: what tells a file apart from one written since."""
+    st = os.fstat(fh.fileno())
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_unchanged(
+    full: Path, expected: tuple[int, int, int] | None, mmap: bool, *, missing: str, rewritten: str, unreadable: str
+) -> np.ndarray:
+    """The ``.npy`` array in ``full``, checked to be the file whose stamp was ``expected`` when it was opened.
+
+    Raises
+    ------
+    CorruptFileError
+        With ``missing`` (no such file), ``rewritten`` (another file now has the path) or
+        ``unreadable`` followed by the reason (not a valid ``.npy``).
+    """
+    try:
+        fh = open(full, "rb")
+    except FileNotFoundError:
+        raise CorruptFileError(missing) from None
+    with fh:
+        if expected is not None and expected != file_stamp_of(fh):
+            raise CorruptFileError(rewritten)
+        try:
+            return read_npy(fh, mmap)
+        except (ValueError, OSError, EOFError) as exc:
+            raise CorruptFileError(f"{unreadable} ({exc}).") from None
+
+
 def read_npy(fh: Any, mmap: bool = False) -> np.ndarray:
     """An ``.npy`` array from an open binary file (memory-mapped read-only with ``mmap``), without pickle.
 

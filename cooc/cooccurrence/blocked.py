@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, read_npy, stream_checksum
+from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, read_unchanged, stream_checksum
 from .._core.locks import check_output_not_written, lock_output
 from ..corpus.vocab import Vocabulary
 from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
@@ -329,26 +329,15 @@ class BlockedCooccurrence:
     def _read(self, name: str, mmap: bool) -> np.ndarray:
         """One file of the folder, checked to be the file opened (never one written since)."""
         full = self.folder / name
-        try:
-            fh = open(full, "rb")
-        except FileNotFoundError:
-            raise CorruptFileError(
-                f"co-occurrence file {str(full)!r} is missing (was the matrix rewritten while in use?)."
-            ) from None
-        with fh:
-            st = os.fstat(fh.fileno())
-            expected = self._stamps.get(name)
-            if expected is not None and expected != (st.st_ino, st.st_size, st.st_mtime_ns):
-                raise CorruptFileError(
-                    f"blocked co-occurrence {str(self.path)!r} was rewritten while in use ({name} changed); "
-                    f"run this again."
-                )
-            try:
-                return read_npy(fh, mmap)
-            except (ValueError, OSError, EOFError) as exc:
-                raise CorruptFileError(
-                    f"co-occurrence file {str(full)!r} is unreadable or truncated ({exc})."
-                ) from None
+        return read_unchanged(
+            full,
+            self._stamps.get(name),
+            mmap,
+            missing=f"co-occurrence file {str(full)!r} is missing (was the matrix rewritten while in use?).",
+            rewritten=f"blocked co-occurrence {str(self.path)!r} was rewritten while in use ({name} changed); "
+            f"run this again.",
+            unreadable=f"co-occurrence file {str(full)!r} is unreadable or truncated",
+        )
 
     # -- facts ----------------------------------------------------------------------------
     @property

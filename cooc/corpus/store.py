@@ -45,7 +45,7 @@ from .._core.io import (
     jsonable,
     load_json,
     provenance,
-    read_npy,
+    read_unchanged,
     stream_checksum,
 )
 from .._core.locks import Lock, check_not_written, clear_directory, lock_directory, reading
@@ -243,24 +243,15 @@ class TokenCorpus:
     def _load(self, rel: str, mmap: bool) -> np.ndarray:
         """One file of the corpus, checked to be the file that was opened (never one written since)."""
         full = self.path / rel
-        try:
-            fh = open(full, "rb")
-        except FileNotFoundError:
-            raise CorruptFileError(
-                f"corpus file {str(full)!r} is missing (the corpus changed while in use?)."
-            ) from None
-        with fh:
-            st = os.fstat(fh.fileno())
-            expected = self._stamps.get(rel)
-            if expected is not None and expected != (st.st_ino, st.st_size, st.st_mtime_ns):
-                raise CorruptFileError(
-                    f"corpus {str(self.path)!r} was rewritten while it was being read ({rel} changed); "
-                    f"nothing read from it can be trusted: run this again."
-                )
-            try:
-                return read_npy(fh, mmap)
-            except (ValueError, OSError, EOFError) as exc:
-                raise CorruptFileError(f"corpus file {str(full)!r} is unreadable or truncated ({exc}).") from None
+        return read_unchanged(
+            full,
+            self._stamps.get(rel),
+            mmap,
+            missing=f"corpus file {str(full)!r} is missing (the corpus changed while in use?).",
+            rewritten=f"corpus {str(self.path)!r} was rewritten while it was being read ({rel} changed); "
+            f"nothing read from it can be trusted: run this again.",
+            unreadable=f"corpus file {str(full)!r} is unreadable or truncated",
+        )
 
     def iter_shards(self, mmap: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(tokens, offsets)`` per shard, memory-mapped by default."""
