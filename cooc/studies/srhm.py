@@ -13,8 +13,8 @@
 # 1/2 to 16 times (s0 + 1)^2 n_c m^L in factors of 2, the LCN with P from 1/2 to 16 times
 # (s0 + 1)^L n_c m^L in factors of sqrt(2). Sample complexity: CNN and LCN at s0 = 0, 1, 2
 # (8, 64 and 216 positions), P from 1/2 to 8 times each network's predicted scale. 2 seeds,
-# width 24, 800 Adam steps throughout. Measured: 66 s on a 2-core machine shared with
-# another job (load average 2.2; 46 s of CPU); the LCN's invariances take 13 s of it.
+# width 24, 800 Adam steps throughout. Measured: 66-73 s on a 2-core machine shared with
+# another job (load average 2-3; 46-48 s of CPU); the LCN's invariances take 13 s of it.
 # `--full` (GPU): v = 8, n_c = 4, m = 3 (n_c m^L = 108), invariances at s0 = 2, s0 up to 3,
 # 4 seeds, wider nets and more steps.
 #
