@@ -66,7 +66,8 @@ def srhm_invariances(
         Empty positions per informative one (at least 1, so that tokens can move).
     model : {"cnn", "lcn"}
     factors : sequence of float
-        Training-set sizes in multiples of ``(s0 + 1)**2 n_c m^L``.
+        Training-set sizes in multiples of the network's predicted scale ``(s0 + 1)**e n_c m^L``
+        (``e = 2`` for the CNN, ``L`` for the LCN), as in :func:`srhm_sample_complexity`.
     seeds, n_test, network, fraction, device
         As :func:`srhm_sample_complexity`.
 
@@ -84,7 +85,7 @@ def srhm_invariances(
         raise InvalidParameterError(
             "srhm_invariances needs s0 >= 1 (diffeomorphisms move tokens into empty positions)."
         )
-    scale = (g.s0 + 1) ** 2 * g.n_c * g.m**g.L
+    scale = (g.s0 + 1) ** THEORY_EXPONENT[model](g.L) * g.n_c * g.m**g.L
     sizes = sorted({max(1, int(round(f * scale))) for f in factors})
     dev = torch_device(device)
     pools, tests = _pools(g, seeds, n_test + sizes[-1], n_test, dev, salt=1)

@@ -3,6 +3,7 @@
 - :func:`plot_scaling`: P* (or any measured scale) against a predicted scale, log-log, with
   the fitted power law and the theory's slope;
 - :func:`plot_sensitivity`: hidden-layer sensitivities and the test error against P / P*;
+  :func:`plot_sensitivity_panels`: the same for several networks side by side;
 - :func:`plot_decay_curves`: learning curves in log-log with fitted and predicted slopes;
 - :func:`plot_ambiguity`: the fraction of ambiguous sentences (and Bayes error) against f,
   with f_c;
@@ -98,6 +99,40 @@ def plot_sensitivity(
     """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
+    _sensitivity_axes(ax, curves, xlabel, ylabel, threshold)
+    return finish(fig, path)
+
+
+def plot_sensitivity_panels(
+    panels: Mapping[str, Mapping[str, Any]],
+    xlabel: str = "P / P*",
+    ylabel: str = "sensitivity S (1: as far as an unrelated input)",
+    threshold: float | None = 0.1,
+    path: str | os.PathLike | None = None,
+) -> Any:
+    """:func:`plot_sensitivity` side by side, one panel per network, each with its measured crossings.
+
+    Parameters
+    ----------
+    panels : mapping from a panel title to a mapping with ``curves`` (as in :func:`plot_sensitivity`)
+        and optionally ``marks``: label to the measured P / P* where a curve crosses ``threshold``,
+        drawn as a marker on the threshold line beside the prediction P / P* = 1
+    """
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), sharey=True, squeeze=False)
+    for ax, (title, panel) in zip(axes[0], panels.items()):
+        _sensitivity_axes(ax, panel["curves"], xlabel, ylabel if ax is axes[0, 0] else "", threshold)
+        for k, (label, x) in enumerate((panel.get("marks") or {}).items()):
+            if x is not None and np.isfinite(x) and threshold is not None:
+                ax.plot([x], [threshold], "v", ms=8, color="k", mfc=("k" if k == 0 else "w"), label=label)
+        ax.legend(fontsize=6)
+        ax.set_title(title, fontsize=9)
+    return finish(fig, path)
+
+
+def _sensitivity_axes(
+    ax: Any, curves: Mapping[str, Mapping[str, Any]], xlabel: str, ylabel: str, threshold: float | None
+) -> None:
     for k, (label, c) in enumerate(curves.items()):
         P = np.asarray(c["P"], dtype=float) / c["P_star"]
         ax.plot(P, c["S"], "o-", ms=3, color=f"C{k}", label=label)
@@ -111,7 +146,6 @@ def plot_sensitivity(
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=6)
     _plain_minor_ticks(ax)
-    return finish(fig, path)
 
 
 def plot_decay_curves(
@@ -300,5 +334,6 @@ __all__ = [
     "plot_error_floors",
     "plot_scaling",
     "plot_sensitivity",
+    "plot_sensitivity_panels",
     "spread",
 ]

@@ -101,3 +101,16 @@ def test_srhm_invariances_need_empty_positions():
         srhm_invariances(dict(v=4, n_c=2, m=2, s=2, L=2), s0=0)
     with pytest.raises(InvalidParameterError, match="model"):
         srhm_invariances(dict(v=4, n_c=2, m=2, s=2, L=2), s0=1, model="fc")
+
+
+def test_srhm_invariances_scale_the_sizes_to_each_network(one_thread):
+    # n_c m^L = 16; at s0 = 1 the CNN's scale is (s0 + 1)^2 16 = 64 and the LCN's (s0 + 1)^3 16 = 128
+    grammar = dict(v=4, n_c=2, m=2, s=2, L=3)
+    small = dict(factors=(0.5, 1), seeds=1, n_test=32, network={"width": 8, "steps": 20, "batch_size": 16})
+    for model, scale in (("cnn", 64), ("lcn", 128)):
+        r = srhm_invariances(grammar, s0=1, model=model, **small)
+        assert r["model"] == model and r["scale"] == scale and r["P"] == [scale // 2, scale]
+        assert [row["P"] for row in r["summary"]] == r["P"]
+        for name in ("synonym", "diffeo"):
+            S = np.array(r[name]["layers"])
+            assert S.shape == (3, 2) and np.all(S >= 0) and len(r[name]["initial"]) == 3

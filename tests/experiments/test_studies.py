@@ -427,6 +427,15 @@ def test_srhm_study(results):
         assert e["theory"] == theory
         assert abs(e["measured"] - theory) < 3 * e["measured_err"] + 0.25, (model, e)
     assert r["exponents"]["lcn"]["measured"] > r["exponents"]["cnn"]["measured"] + 0.5
+    # the LCN learns both invariances at its own P* too: within a factor 2 (measured 1.30 and 1.27)
+    lcn = r["lcn"]
+    assert lcn["theory_ratio"] == 1.0 and lcn["p_star"] > p_star  # the LCN needs more data than the CNN
+    for key in ("synonym", "diffeo"):
+        ratio = lcn[f"p_star_{key}"] / lcn["p_star"]
+        assert ratio == pytest.approx(lcn[f"ratio_{key}"]) and 0.5 < ratio < 2, (key, ratio)
+        last = lcn["invariances"][key]["layers"][-1]
+        assert last[0] > 0.3 and last[-1] < 0.1 and last[-1] < 0.2 * lcn["invariances"][key]["initial"][-1]
+    assert lcn["invariances"]["model"] == "lcn" and lcn["invariances"]["scale"] == 2**3 * 16
 
 
 @pytest.mark.slow

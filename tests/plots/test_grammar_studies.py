@@ -1,0 +1,25 @@
+"""Grammar-study figures: the sensitivity panels plot P / P*, the prediction P = P* and the measured crossings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cooc.plots.grammar_studies import plot_sensitivity_panels
+
+
+def test_sensitivity_panels_draw_each_network_against_its_own_p_star(tmp_path):
+    P = [32, 64, 128, 256]
+    panels = {
+        "CNN": {"curves": {"synonym": {"P": P, "P_star": 64, "S": [0.6, 0.3, 0.05, 0.01]}}, "marks": {"x": 1.5}},
+        "LCN": {"curves": {"synonym": {"P": P, "P_star": 128, "S": [0.7, 0.5, 0.2, 0.05]}}, "marks": {"y": np.nan}},
+    }
+    fig = plot_sensitivity_panels(panels, path=tmp_path / "s.png")
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cnn, lcn = fig.axes
+    assert [cnn.get_title(), lcn.get_title()] == ["CNN", "LCN"]
+    np.testing.assert_allclose(cnn.lines[0].get_xdata(), [0.5, 1, 2, 4])
+    np.testing.assert_allclose(lcn.lines[0].get_xdata(), [0.25, 0.5, 1, 2])
+    np.testing.assert_allclose(cnn.lines[1].get_xdata(), [1, 1])  # the prediction P = P*
+    marks = [line for line in cnn.lines if line.get_marker() == "v"]
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == 1.5 and marks[0].get_ydata()[0] == 0.1
+    assert not [line for line in lcn.lines if line.get_marker() == "v"]  # a crossing outside the grid is not drawn
