@@ -105,3 +105,20 @@ def test_sweep(model_files):
     assert (tmp / "sweep" / "sweep.png").stat().st_size > 1000
     res = runner.invoke(app, ["sweep", str(tmp / "counts"), "--dims", "a,b"])
     assert res.exit_code == 1 and "comma-separated list of int" in res.output
+
+
+def test_embed_dtype_reaches_the_solver_and_float32_agrees(model_files):
+    import numpy as np
+
+    tmp, _ = model_files
+    base = ["embed", str(tmp / "counts"), "--target", "mstar", "--dim", "5"]
+    assert runner.invoke(app, [*base, "-o", str(tmp / "e32")]).exit_code == 0
+    res = runner.invoke(app, [*base, "-o", str(tmp / "e64"), "--dtype", "float64"])
+    assert res.exit_code == 0, res.output
+    e32, e64 = Embedding.load(tmp / "e32"), Embedding.load(tmp / "e64")
+    assert e32.meta["params"]["dtype"] == "float32" and e64.meta["params"]["dtype"] == "float64"
+    a, b = np.asarray(e32.vectors, dtype=np.float64), np.asarray(e64.vectors)
+    signs = np.sign(np.sum(a * b, axis=0))
+    assert np.allclose(a * signs, b, atol=1e-4 * np.abs(b).max())
+    bad = runner.invoke(app, [*base, "-o", str(tmp / "e16"), "--dtype", "float16"])
+    assert bad.exit_code == 1 and "'dtype' must be one of" in bad.output
