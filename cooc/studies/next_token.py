@@ -14,12 +14,13 @@
 # subtree the P sentences resolve.
 #
 # **Sizes.** Default (CPU, torch with one thread): the RHM v = n_c = 8, m = 2, s = 2,
-# L = 3 (sentences of 8 tokens, P_max = 1024, P_1 = 21, P_2 = 85, P_3 = 341), P from 16 to
-# 512, 2 seeds, a causal hierarchical CNN (width 64) and a 2-layer decoder-only
-# transformer (d_model 32), early-stopped on 128 validation sentences and scored on 256
-# test sentences, one draw of sentences per seed; the CNN's context sweep T = 2, 4, 8 at
-# P = 256. Measured: 120 s on a 2-core machine shared with other jobs (load average 4; 265 s
-# at load 9), of which 80 s of CPU time. `--full` (GPU): the papers' sizes,
+# L = 3 (sentences of 8 tokens, P_max = 1024, P_1 = 21, P_2 = 85, P_3 = 341), P from 8 to
+# 256, 4 seeds, a causal hierarchical CNN (width 128) and a 2-layer decoder-only
+# transformer (d_model 32), early-stopped on 128 validation sentences and scored on the
+# 640 sentences left (every sentence of the grammar not drawn for training or validation,
+# so the test loss carries no sampling noise of its own), one draw of sentences per seed;
+# the CNN's context sweep T = 2, 4, 8 at P = 256. Measured: 135 s wall, 131 s CPU on a
+# 2-core machine shared with another job (load average 3-3.5). `--full` (GPU): the papers' sizes,
 # v = n_c = 32, m = 8, L = 3 (P_1 = 341, P_2 = 21,845), P up to 2^17, 3 seeds, wider
 # and deeper networks.
 #
@@ -36,8 +37,8 @@ from cooc.experiments.next_token import next_token_experiment, next_token_figure
 study = start("next_token")
 SMALL = dict(
     spec="rhm:v=8,n_c=8,m=2,s=2,L=3",
-    samples=(16, 32, 64, 128, 256),
-    seeds=2,
+    samples=(8, 16, 32, 64, 128, 256),
+    seeds=4,
     models={
         "cnn": {"model_kwargs": {"width": 128}, "train": {"lr": 3e-4}},
         "transformer": {"model_kwargs": {"d_model": 32, "n_heads": 4, "n_layers": 2}, "train": {"lr": 1e-3}},
@@ -47,7 +48,7 @@ SMALL = dict(
     context_P=256,
     context_model="cnn",
     n_val=128,
-    n_test=256,
+    n_test=640,  # every sentence of the grammar (P_max = 1024) not drawn for training or validation
     device="cpu",
     threads=1,
 )
@@ -84,13 +85,27 @@ if CFG["threads"]:
 # P_2; the target is the measured step positions (where the loss crosses the middle of
 # each step) within a factor 2 of P_l. A learner that only counts the last token's
 # sibling pairs (the ideal for step 1) crosses the middle of step 1 at P = 20, on P_1 =
-# 21: the midpoint convention and the theory agree. **Measured at this size:** the
-# transformer makes step 1 at about 1.5 P_1 but step 2 only past P = 256 (about 4-5 P_2,
-# seen with P up to 512); the CNN makes both steps at about 2-3 P_l depending on the draw
-# of sentences. The factor-2 target is met by the transformer's first step and, for some
-# draws, by the CNN's two; read the ratios as the finding (tiny networks, early-stopped
-# on 128 sentences, need a few times the data of the signal-to-noise argument), and
-# `--full` for the papers' sizes.
+# 21 (0.9 P_1 measured on the 4 draws): the midpoint convention and the theory agree.
+# **Measured at this size** (4 seeds): the transformer makes step 1 at 0.7 P_1 and step
+# 2 past P = 256 (not bracketed); the CNN makes both steps at 2.2 and 2.8 P_l on the
+# seed-averaged curve (each seed's own crossing is printed and saved). The factor-2 target
+# is met by the transformer's first step, not by the CNN's. What was ruled out: the
+# plateaus H_l equal conditional entropies counted over all 1024 sentences; the grammar's
+# exact level-1 and level-2 covariances are 1.1-1.2 times the formula's, so the
+# signal-to-noise argument for this instance puts the steps *earlier* (16 and 58); the CNN
+# is converged (5 or 10 times the early-stopping patience, or a third of the learning rate,
+# give the same losses within 0.07, and so does early stopping checked every 2 steps
+# instead of 10: the kept weights are those of the first 20-300 steps,
+# after which the validation loss only rises); a grid of 40 points instead of 5 moves the counter's
+# crossing by 7%; one-hot inputs, as in the papers, instead of a learned embedding, and
+# i.i.d. sentences (`distinct=false`: 2.0 and 2.4 P_l, but then the test sentences may
+# repeat training ones, which the papers' P << P_max excludes) change the ratios by less
+# than the spread over seeds. What stands: at P = 32 the CNN fits its sentences before
+# it finds the sibling's correlation (in 1 draw of 4 it stays at H_0, loss 2.0, while a
+# sibling-pair counter is already at 1.1); per seed the CNN crosses step 1 at 1.6-2.9 P_1
+# and step 2 at 2.6-2.9 P_2 (one seed past P = 256). The network, not the theory or the
+# measurement, needs 2-3 times the data of the signal-to-noise argument at this size;
+# `--full` runs the papers' sizes.
 
 # %%
 result = next_token_experiment(
@@ -111,7 +126,9 @@ print("P_l:", np.round(theory["P_l"], 1), " plateaus H_l:", np.round(theory["pla
 for name, curve in result["curves"].items():
     losses = [round(s["test_loss_last"], 3) for s in curve["summary"]]
     ratios = [round(s["ratio"], 2) for s in result["steps"][name]]
+    seeds = [np.round(s["ratio_per_seed"], 2).tolist() for s in result["steps"][name]]
     print(f"{name}: loss {losses} at P = {[s['P'] for s in curve['summary']]}; measured / predicted steps {ratios}")
+    print(f"  per seed, steps 1, 2, 3: {seeds}")
 study.lap("curves")
 
 # %% [markdown]
@@ -153,11 +170,7 @@ for filename in next_token_figures(result, study.out):
     study.figures.append(filename)
 
 # %%
-steps = [
-    {"level": s["level"], "P_theory": s["P_theory"], "P_measured": s["P_measured"], "ratio": s["ratio"], "model": name}
-    for name, rows in result["steps"].items()
-    for s in rows
-]
+steps = [{**s, "model": name} for name, rows in result["steps"].items() for s in rows]
 study.save(
     {
         "config": {k: v for k, v in CFG.items()},

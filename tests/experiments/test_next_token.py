@@ -66,3 +66,24 @@ def test_lm_study_resumes_finished_runs(tmp_path):
     (tmp_path / "runs.json").write_text(json.dumps(saved))
     second = lm_study("rhm:v=4,n_c=4,m=2,s=2,L=3", tmp_path, **kwargs)
     assert second["rows"][0]["test_loss"] == 123.0 and second["rows"][1] == first["rows"][1]
+
+
+def test_rhm_plateaus_equal_conditional_entropies_counted_over_every_sentence():
+    """H_l by hand: enumerate all P_max sentences (equally likely: uniform root, uniform productions) and take
+    H(last | the s**l - 1 tokens before it) = H(those s**l tokens) - H(the s**l - 1 before the last)."""
+    from collections import Counter
+
+    def entropy(columns: np.ndarray) -> float:
+        if columns.shape[1] == 0:
+            return 0.0
+        p = np.array(list(Counter(map(tuple, columns)).values())) / columns.shape[0]
+        return float(-(p * np.log(p)).sum())
+
+    model = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=3)
+    X = np.asarray(model.from_indices(np.arange(model.P_max)).ids())
+    n = X.shape[1]
+    by_hand = [entropy(X[:, n - 2**l :]) - entropy(X[:, n - 2**l : n - 1]) for l in range(model.L + 1)]
+    np.testing.assert_allclose(rhm_theory(model, n)["plateaus"], by_hand, atol=1e-12)
+    # H_0 by hand on the same grammar: the last token's marginal
+    counts = np.bincount(X[:, -1], minlength=model.v) / model.P_max
+    assert by_hand[0] == pytest.approx(float(-(counts[counts > 0] * np.log(counts[counts > 0])).sum()))

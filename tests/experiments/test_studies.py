@@ -507,16 +507,18 @@ def test_next_token_study(results):
     assert np.all(np.diff(theory["plateaus"]) < 0)
     steps = {(e["model"], e["level"]): e for e in r["steps"]}
     assert set(steps) == {(m, level) for m in ("cnn", "transformer") for level in (1, 2, 3)}
-    # the CNN's first two steps near P_l: the target is a factor 2, met by some draws of sentences only
-    # (measured 1.7-3.0 on a shared 2-core machine); asserted here within a factor 3.5
+    # the CNN's first two steps near P_l: the target is a factor 2; measured on the 4-seed mean 2.2 and 2.8
+    # (converged: more patience or a lower rate change nothing; a sibling-pair counter makes step 1 at 0.9 P_1),
+    # so asserted within a factor 3.5, and each seed's own crossing is reported
     for level in (1, 2):
         step = steps[("cnn", level)]
         assert step["P_measured"] is not None and 0.5 < step["P_measured"] / step["P_theory"] < 3.5, step
+        assert len(step["ratio_per_seed"]) == 4
     # the transformer makes the first step near P_1 (its second one is late at this size: reported, not asserted)
     assert 0.5 < steps[("transformer", 1)]["P_measured"] / steps[("transformer", 1)]["P_theory"] < 2
     # exponents with errors over seeds; the CNN's excess loss decays faster (arXiv 2505.07070)
     cnn, transformer = r["exponents"]["cnn"], r["exponents"]["transformer"]
-    assert len(cnn["per_seed"]) == len(transformer["per_seed"]) == 2
+    assert len(cnn["per_seed"]) == len(transformer["per_seed"]) == 4
     assert cnn["alpha_err"] > 0 and transformer["alpha_err"] > 0
     assert r["faster"] == "cnn" and cnn["alpha"] - transformer["alpha"] > 1.5 * math.hypot(
         cnn["alpha_err"], transformer["alpha_err"]
