@@ -24,6 +24,8 @@ from . import _numba
 from .accumulate import HeadLayout, RunStore, head_index, head_run, reduce_tagged, scatter_add
 from .windows import Chunk, offset_pairs
 
+PAIR_BATCH = 1 << 20  # head updates a numba thread buffers and groups before adding them (16 MiB)
+
 
 @dataclass
 class Plan:
@@ -126,6 +128,9 @@ class NumbaEngine:
         self.head: Any = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
         self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
         self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
+        batch = max(plan.window, min(plan.tail_batch, PAIR_BATCH))
+        self.pairs = np.empty((threads, batch), dtype=np.int64)
+        self.grouped = np.empty((threads, batch), dtype=np.int64)
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -148,6 +153,8 @@ class NumbaEngine:
                 self.head,
                 self.owner,
                 self.tail,
+                self.pairs,
+                self.grouped,
                 fill,
                 resume,
                 stop,

@@ -20,6 +20,7 @@ HEAD_SHARE, RUNS_SHARE, CHUNK_SHARE = 0.5, 0.25, 0.25
 MIN_CHUNK_TOKENS = 4096
 PREP_BYTES_PER_TOKEN = 96  # raw copy, labels, compaction, window limits (measured peak ~80)
 TAIL_BYTES_PER_ENTRY = 48  # tail buffer + concatenate + sort + reduce temporaries
+PAIR_BYTES = 16  # a numba thread's buffered head update and its grouped copy
 
 
 @dataclass
@@ -53,8 +54,9 @@ def bytes_per_token(window: int, engine: str, threads: int) -> float:
         return PREP_BYTES_PER_TOKEN + window * (40 + TAIL_BYTES_PER_ENTRY)
     # fused kernels buffer at most one window of tail entries per centre; the numba kernel
     # reads the memory-mapped shard itself, the CUDA one needs the prepared chunk
-    prep = 0 if engine == "numba" else PREP_BYTES_PER_TOKEN
-    return prep + window * TAIL_BYTES_PER_ENTRY / 4
+    if engine == "numba":  # plus its buffered head updates (at most as many as its tail entries)
+        return window * (TAIL_BYTES_PER_ENTRY + PAIR_BYTES) / 4
+    return PREP_BYTES_PER_TOKEN + window * TAIL_BYTES_PER_ENTRY / 4
 
 
 def plan_sizes(

@@ -116,6 +116,24 @@ def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chun
         assert not any((tmp_path / "spill").iterdir())  # spill folder cleaned up
 
 
+@pytest.mark.parametrize("per_offset", [False, True])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_numba_head_updates_grouped_in_tiny_batches(make_corpus, rng, monkeypatch, per_offset, workers):
+    """The numba kernel buffers head updates and adds them grouped by row bucket: a flush after every
+    window and buckets of a few cells (many groups per plane) still give the brute-force counts."""
+    from cooc.count import _numba, engines
+
+    monkeypatch.setattr(engines, "PAIR_BATCH", 1)  # the buffer holds one window: a flush per centre
+    monkeypatch.setattr(_numba, "BUCKET_SHIFT", 2)  # groups of 4 cells
+    docs = [rng.integers(0, 41, rng.integers(0, 120)) for _ in range(30)]
+    corpus = make_corpus(docs, 40)
+    res = count(corpus, window=6, weighting="harmonic", per_offset=per_offset, engine="numba", workers=workers)
+    assert res.settings["count"]["threads"] == workers
+    np.testing.assert_allclose(res.counts.toarray(), brute_force(docs, 40, 6, "harmonic"), rtol=1e-12)
+    for j, plane in enumerate(res.per_offset or [], start=1):
+        np.testing.assert_allclose(plane.toarray(), brute_force(docs, 40, 6, "harmonic", offset=j), rtol=1e-12)
+
+
 def test_vocab_size_larger_than_vocabulary_warns(warned, make_corpus):
     corpus = make_corpus([[0, 1, 0]], 2)
     with warned("larger than the corpus vocabulary"):

@@ -112,7 +112,8 @@ def test_the_counting_kernel_checks_ids_and_offsets_itself():
     def count(tokens, offsets):
         tail = np.empty((1, 64), dtype=np.int64)
         head = np.zeros(lay.cells, dtype=np.int64)
-        args = (lay.row_start, lay.row_len, lay.cells, head, np.zeros(V, np.int32), tail)
+        pairs, grouped = np.empty((1, window), np.int64), np.empty((1, window), np.int64)
+        args = (lay.row_start, lay.row_len, lay.cells, head, np.zeros(V, np.int32), tail, pairs, grouped)
         fill, resume = np.zeros(1, np.int64), np.zeros(1, np.int64)
         _numba.count_owned(tokens, offsets, V, True, False, weights, *args, fill, resume, tokens.size)
         return head
