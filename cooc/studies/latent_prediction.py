@@ -19,8 +19,8 @@
 #
 # **Sizes.** Default (CPU): v = 8, m = 4, s = 2, L = 2..5, P from 250 to 64,000 i.i.d.
 # sentences (a learner stops once two sizes in a row recover the tree), 2 seeds, 2,000 test
-# sentences; the network with 1 torch thread. Measured: 42 s on a 2-core machine shared with
-# other jobs (load average 3-4; 27 s of CPU, of which the network about 10). `--full`: m = 4 and 6 at
+# sentences; the network with 1 torch thread. Measured: 42-50 s on a 2-core machine shared with
+# other jobs (load average 3-4.4; 27-34 s of CPU, of which the network about 10). `--full`: m = 4 and 6 at
 # v = 12, L = 2..6, 4 seeds, up to 2 million sentences, all three learners (the network on
 # the GPU when there is one).
 #
