@@ -65,6 +65,15 @@ def test_too_few_samples_fail_and_enough_succeed_at_every_level():
     assert tree_accuracy(token, test.tokens, test.levels)[-1] < 0.8
 
 
+def test_the_same_recovery_on_every_device(tdevice):
+    """The tiny grammar's tree on the CPU and, where torch sees one, on the GPU."""
+    g = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=3, rule_seed=0)
+    train, test = g.sample(4000, seed=0), g.sample(500, seed=1)
+    model = LatentNetwork(2, 4, levels=2, device=tdevice).fit(train.tokens, v=4)
+    assert tree_accuracy(model, test.tokens, test.levels) == [1.0, 1.0]
+    assert np.isfinite(model.losses_[0]["predictor"])
+
+
 def test_a_seed_fixes_the_result():
     g = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=3, rule_seed=1)
     x = g.sample(300, seed=3).tokens
