@@ -1,29 +1,46 @@
-"""Sample complexity of recovering an RHM's latent tree, against the depth L, for two self-supervised learners.
+"""Sample complexity of recovering an RHM's latent tree, against the depth L, for self-supervised learners.
 
 Following arXiv 2605.27734 (docs/science.md, section 6): a learner that clusters tuples by the
 *latents* it has already built at the level below (learning from its own latents) needs
 about ``m**3`` sentences whatever the depth; the same clustering driven by *tokens* needs
-about ``m**(L+1)``. Both learners are :class:`~cooc.train.grammar.latent_prediction.LatentClustering`
-(``target="latent"`` and ``target="token"``). A learner has recovered the tree when every
+about ``m**(L+1)``. The learners (:data:`LEARNERS`) are
+:class:`~cooc.train.grammar.latent_prediction.LatentClustering` with ``target="latent"``
+(``"latent"``) and ``target="token"`` (``"token"``), and the network of predictor + clusterer
+modules, :class:`~cooc.train.grammar.latent_network.LatentNetwork`, with latent targets
+(``"network"``) or token targets (``"network_token"``). A learner has recovered the tree when every
 level it builds (the parents of the tokens up to the children of the root) matches the true
 latents of held-out sentences up to relabelling on at least ``threshold`` of the nodes;
 P* is where that accuracy crosses the threshold (interpolated in log P). The growth of P*
-per level is fitted as ``P* ~ base**L`` (theory: base 1 for latents, ``m`` for tokens).
+per level is fitted as ``P* ~ base**L`` (theory: base 1 for latent targets, ``m`` for token targets).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._core.errors import InvalidParameterError
 from ..grammars.rhm import RandomHierarchyModel
 from ..train._torch import task_seed
 from ..train.grammar.fits import crossing, exponential
+from ..train.grammar.latent_network import LatentNetwork
 from ..train.grammar.latent_prediction import LatentClustering, tree_accuracy
 
-THEORY = {"latent": "1 (constant in L, about m^3)", "token": "m (about m^(L+1))"}
+THEORY = {
+    "latent": "1 (constant in L, about m^3)",
+    "token": "m (about m^(L+1))",
+    "network": "1 (constant in L, about m^3)",
+    "network_token": "m (about m^(L+1))",
+}
+#: learner name -> (estimator class, prediction target)
+LEARNERS: dict[str, tuple[type, str]] = {
+    "latent": (LatentClustering, "latent"),
+    "token": (LatentClustering, "token"),
+    "network": (LatentNetwork, "latent"),
+    "network_token": (LatentNetwork, "token"),
+}
 
 
 def latent_sample_complexity(
@@ -35,8 +52,10 @@ def latent_sample_complexity(
     seeds: int = 2,
     n_test: int = 2000,
     threshold: float = 0.9,
-    targets: Sequence[str] = ("latent", "token"),
+    learners: Sequence[str] = ("latent", "token"),
     rule_seed: int = 0,
+    network: Mapping[str, Any] | None = None,
+    depths_by_learner: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[str, Any]:
     """Accuracy of the recovered tree against P, and P*, for each learner and depth.
 
@@ -53,21 +72,31 @@ def latent_sample_complexity(
     n_test : int
     threshold : float
         Matched accuracy, at every recovered level, that counts as recovered.
-    targets : sequence of {"latent", "token"}
+    learners : sequence of names in :data:`LEARNERS`
     rule_seed : int
+    network : mapping, optional
+        Keyword arguments of :class:`~cooc.train.grammar.latent_network.LatentNetwork`
+        (``hidden``, ``steps``, ``lr``, ``device``, ...) for the network learners.
+    depths_by_learner : mapping, optional
+        Depths for some learners instead of ``depths`` (a slower learner on fewer L).
 
     Returns
     -------
-    dict with, per learner (key = target): ``L``, ``P_star`` (seed mean of log-interpolated
+    dict with, under ``learners``, per learner name: ``L``, ``P_star`` (seed mean of log-interpolated
     P*), ``P_star_per_seed``, ``curves`` (per L: P and the worst level's accuracy, seed
     mean) and ``fit`` (``base`` and ``base_error`` per level, ``prefactor``); and ``theory``
-    (the predicted base: 1 for ``latent``, ``m`` for ``token``).
+    (the predicted base: 1 for latent targets, ``m`` for token targets).
     """
     sizes = sorted(int(p) for p in samples)
+    unknown = [name for name in learners if name not in LEARNERS]
+    if unknown:
+        raise InvalidParameterError(f"latent_sample_complexity: unknown learners {unknown}; known: {sorted(LEARNERS)}.")
     out: dict[str, Any] = {"v": v, "m": m, "s": s, "threshold": threshold, "samples": sizes, "learners": {}}
-    for target in targets:
+    for name in learners:
+        cls, target = LEARNERS[name]
+        options = dict(network or {}) if cls is LatentNetwork else {}
         per_L, curves = [], {}
-        for L in depths:
+        for L in (depths_by_learner or {}).get(name, depths):
             g = RandomHierarchyModel(v=v, n_c=v, m=m, s=s, L=L, rule_seed=rule_seed)
             stars, accs = [], {}
             for seed in range(seeds):
@@ -75,7 +104,7 @@ def latent_sample_complexity(
                 test = g.sample(n_test, seed=task_seed(seed, L, 79))
                 reached, acc_curve = 0, []
                 for P in sizes:
-                    model = LatentClustering(s, v, L - 1, target=target, seed=seed)
+                    model = cls(s, v, L - 1, target=target, seed=seed, **options)
                     model.fit(pool.tokens[:P], v=v)
                     acc = min(tree_accuracy(model, test.tokens, test.levels))
                     acc_curve.append(acc)
@@ -102,7 +131,7 @@ def latent_sample_complexity(
         if len(pts) >= 2:
             f = exponential(*zip(*pts))
             fit = {"base": f.base, "base_error": f.base_error, "prefactor": f.prefactor, "exponent": f.slope}
-        out["learners"][target] = {
+        out["learners"][name] = {
             "L": [r["L"] for r in per_L],
             "P_star": [r["P_star"] for r in per_L],
             "P_star_sd": [r["P_star_sd"] for r in per_L],
@@ -110,8 +139,9 @@ def latent_sample_complexity(
             "curves": curves,
             "fit": fit,
             "theory": 1.0 if target == "latent" else float(m),
+            "target": target,
         }
     return out
 
 
-__all__ = ["THEORY", "latent_sample_complexity"]
+__all__ = ["LEARNERS", "THEORY", "latent_sample_complexity"]

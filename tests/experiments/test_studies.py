@@ -496,6 +496,15 @@ def test_latent_prediction_study(results):
     # the same at L = 2 (one level: both learners are one algorithm), far apart at the deepest L
     assert token["P_star"][0] == pytest.approx(latent["P_star"][0], rel=0.01)
     assert token["P_star"][-1] > 10 * latent["P_star"][-1]
+    # the network (predictor + clusterer per level, latent targets): P* constant in L like the clustering learner
+    # (growth per level 1 within 3 errors + 0.15, well below m; measured 1.02 ± 0.02), about m^3 v, and at the deepest
+    # L more than 10 times below the token learner's
+    network, net = r["sample_complexity"]["network"], r["exponents"]["network"]
+    assert network["L"] == latent["L"] and net["theory"] == 1
+    assert all(p is not None and np.isfinite(p) for p in network["P_star"])  # null in JSON: never recovered
+    assert abs(net["base"] - 1) < 3 * net["base_error"] + 0.15 and net["base"] < (1 + m) / 2
+    assert all(m**3 * v / 4 < p < 4 * m**3 * v for p in network["P_star"])
+    assert token["P_star"][-1] > 10 * network["P_star"][-1]
 
 
 @pytest.mark.slow

@@ -105,7 +105,7 @@ class LatentClustering:
             table = self._cluster(current, alphabet, context, context_alphabet, level)
             self.tables_.append(table)
             self.n_symbols_.append(alphabet)
-            current = _apply(table, current, self.s, alphabet)
+            current = apply_table(table, current, self.s, alphabet)
             alphabet = self.n_latents
         return self
 
@@ -116,7 +116,7 @@ class LatentClustering:
         current = np.asarray(tokens, dtype=np.int64)
         out = []
         for table, alphabet in zip(self.tables_, self.n_symbols_):
-            current = _apply(table, current, self.s, alphabet)
+            current = apply_table(table, current, self.s, alphabet)
             out.append(current)
         return out
 
@@ -124,29 +124,8 @@ class LatentClustering:
         """The latent of each tuple code of one level, from profiles of its cousins."""
         from sklearn.cluster import KMeans
 
-        s = self.s
-        P, n = seq.shape
-        codes = _codes(seq, s, A)  # (P, n / s), -1 where unknown
-        patches = n // s
-        span = context.shape[1] // patches  # context elements under one patch
-        ctx = context.reshape(P, patches, span)
-        n_codes = A**s
-        slots = s * s * span  # (own place p, sibling place r, element t)
-        counts = np.zeros(n_codes * slots * C, dtype=np.float64)
-        for j in range(patches):
-            p, group = j % s, j // s
-            own = codes[:, j]
-            for r in range(s):
-                if r == p:
-                    continue
-                sib = ctx[:, group * s + r]  # (P, span)
-                for t in range(span):
-                    value = sib[:, t]
-                    ok = (own >= 0) & (value >= 0)
-                    slot = (p * s + r) * span + t
-                    index = (own[ok] * slots + slot) * C + value[ok]
-                    counts += np.bincount(index, minlength=counts.size)
-        counts = counts.reshape(n_codes, slots, C)
+        counts = context_counts(seq, A, context, C, self.s)
+        n_codes = counts.shape[0]
         per_slot = counts.sum(axis=2, keepdims=True)
         seen = per_slot.sum(axis=(1, 2)) > 0
         table = np.full(n_codes, -1, dtype=np.int64)
@@ -163,6 +142,55 @@ class LatentClustering:
         km = KMeans(n_clusters=self.n_latents, n_init=self.n_init, random_state=self.seed + level)
         table[np.flatnonzero(seen)] = km.fit_predict(embedded, sample_weight=weight)
         return table
+
+
+def context_counts(seq: Any, A: int, context: Any, C: int, s: int) -> np.ndarray:
+    """How often each tuple of one level co-occurs with each context symbol in each cousin slot.
+
+    Parameters
+    ----------
+    seq : int array (P, n)
+        Symbols of one level in ``[0, A)``, -1 unknown; ``n`` a multiple of ``s``.
+    A : int
+        Alphabet of ``seq``.
+    context : int array (P, n_ctx)
+        The symbols predicted (the level's own symbols, or the tokens), ``n_ctx`` a multiple of
+        ``n / s``; -1 unknown.
+    C : int
+        Alphabet of ``context``.
+    s : int
+
+    Returns
+    -------
+    float ndarray (A**s, s * s * span, C)
+        ``counts[code, (p * s + r) * span + t, c]``: patches with base-``A`` code ``code`` at place
+        ``p`` in their group of ``s`` siblings whose sibling at place ``r != p`` has ``c`` as its
+        ``t``-th context element (``span = n_ctx * s / n`` elements under one patch). Slots with
+        ``r == p`` stay zero. Counts are pooled over all groups of a sentence.
+    """
+    seq, context = np.asarray(seq, dtype=np.int64), np.asarray(context, dtype=np.int64)
+    P, n = seq.shape
+    codes = _codes(seq, s, A)  # (P, n / s), -1 where unknown
+    patches = n // s
+    span = context.shape[1] // patches  # context elements under one patch
+    ctx = context.reshape(P, patches, span)
+    n_codes = A**s
+    slots = s * s * span  # (own place p, sibling place r, element t)
+    counts = np.zeros(n_codes * slots * C, dtype=np.float64)
+    for j in range(patches):
+        p, group = j % s, j // s
+        own = codes[:, j]
+        for r in range(s):
+            if r == p:
+                continue
+            sib = ctx[:, group * s + r]  # (P, span)
+            for t in range(span):
+                value = sib[:, t]
+                ok = (own >= 0) & (value >= 0)
+                slot = (p * s + r) * span + t
+                index = (own[ok] * slots + slot) * C + value[ok]
+                counts += np.bincount(index, minlength=counts.size)
+    return counts.reshape(n_codes, slots, C)
 
 
 def _depth(n: int, s: int) -> int:
@@ -182,7 +210,7 @@ def _codes(seq: np.ndarray, s: int, A: int) -> np.ndarray:
     return np.where((groups >= 0).all(axis=2), code, -1)
 
 
-def _apply(table: np.ndarray, seq: np.ndarray, s: int, A: int) -> np.ndarray:
+def apply_table(table: np.ndarray, seq: np.ndarray, s: int, A: int) -> np.ndarray:
     codes = _codes(seq, s, A)
     return np.where(codes >= 0, table[np.maximum(codes, 0)], -1)
 
@@ -208,10 +236,11 @@ def matched_accuracy(predicted: Any, true: Any, n_symbols: int) -> float:
     return float(confusion[rows, cols].sum() / predicted.size)
 
 
-def tree_accuracy(model: LatentClustering, tokens: Any, true_levels: list[Any]) -> list[float]:
+def tree_accuracy(model: Any, tokens: Any, true_levels: list[Any]) -> list[float]:
     """Matched accuracy of every recovered level against the true latents.
 
-    ``true_levels`` are an :class:`~cooc.grammars.rhm.RHMSample`'s ``levels`` (root first); the
+    ``model`` is a fitted :class:`LatentClustering` or any learner with its ``transform`` and
+    ``n_latents`` (the network of :mod:`~cooc.train.grammar.latent_network`). ``true_levels`` are an :class:`~cooc.grammars.rhm.RHMSample`'s ``levels`` (root first); the
     k-th recovered level (k = 0 the parents of the tokens) is compared with ``levels[L - 1 - k]``.
     """
     recovered = model.transform(tokens)
@@ -219,4 +248,4 @@ def tree_accuracy(model: LatentClustering, tokens: Any, true_levels: list[Any]) 
     return [matched_accuracy(rec, true_levels[L - 1 - k], model.n_latents) for k, rec in enumerate(recovered)]
 
 
-__all__ = ["LatentClustering", "TARGETS", "matched_accuracy", "tree_accuracy"]
+__all__ = ["LatentClustering", "TARGETS", "apply_table", "context_counts", "matched_accuracy", "tree_accuracy"]
