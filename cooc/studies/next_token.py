@@ -98,7 +98,9 @@ if CFG["threads"]:
 # 2 past P = 256 (not bracketed); the whole-sentence CNN makes both steps at 2.2 and 2.8
 # P_l on the seed-averaged curve (per seed 1.6-2.9 and 2.6-2.9, one seed past P = 256);
 # the CNN on the last 4 tokens makes them at 1.0 and 1.4 P_l (per seed 0.7-1.7 and
-# 1.2-1.6), and on the last 2 tokens (the sibling alone) step 1 at 0.6 P_1. So the
+# 1.2-1.6; a depth-3 CNN given the same 4 tokens padded to its window: 1.3 and 1.4, so
+# it is the context, not the depth), and on the last 2 tokens (the sibling alone) step 1
+# at 0.6 P_1 (checked apart from the study, benchmarks/RESULTS.md). So the
 # signal-to-noise argument places the steps within a factor 2 for the network that reads
 # the context the steps involve; the whole-sentence CNN's factor 2-3 is the cost of the
 # 4 earlier tokens, whose correlations with the last one these P cannot resolve (they
