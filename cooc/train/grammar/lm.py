@@ -165,6 +165,7 @@ def train_lm(
     device = data.train.device
     if fused is None:
         fused = device.type == "cuda"
+    opt: torch.optim.Optimizer
     if optimizer == "adam":
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
     else:
