@@ -184,7 +184,9 @@ print(
 # exact entropy of the last token given T - 1 tokens before it. **Expected:** the loss
 # follows the exact curve while the P sentences resolve the subtree the context covers,
 # and stops improving beyond it (here P = 256 is past P_2 = 85 but short of P_3 = 341, so
-# going from T = 4 to T = 8 buys little).
+# going from T = 4 to T = 8 buys little). **Measured** (one seed): 0.77, 0.38, 0.49 at
+# T = 2, 4, 8 (exact 0.71, 0.31, 0.22): the sentence's 4 earlier tokens do not just buy
+# little, they cost 0.11 nats, the same cost that delays the whole-sentence steps above.
 
 # %%
 ctx = result["context"]
