@@ -19,6 +19,15 @@ default grammar of the study, so a network that crosses later needs more data th
 signal-to-noise argument behind ``P_l``, whatever the convention. The study also reports
 each seed's own crossing (``ratio_per_seed``), since the draw of sentences moves it a
 lot at the study's size (the CNN's step 1: 1.6 to 2.9 ``P_1`` over 4 draws).
+
+**Control contexts.** ``P_l`` counts the data that the correlations of the subtree of
+height ``l`` need; a network that reads the whole sentence may need more, because it can
+also fit the tokens whose correlations with the last one those data cannot resolve. The
+study therefore also trains the same network on the last ``s^k`` tokens only (the
+subtree of height ``k``, which holds the first ``k`` steps' correlations) and measures
+those steps again: the gap between the two curves is what the unresolved context costs.
+On the study's grammar the CNN makes steps 1 and 2 at 1.0 and 1.4 ``P_l`` on the last 4
+tokens, and at 2.2 and 2.8 ``P_l`` on whole sentences.
 """
 
 from __future__ import annotations
@@ -290,6 +299,51 @@ def _plain(value: Any) -> Any:
 
 
 # -- the study --------------------------------------------------------------------------------------------
+def _curve(
+    draws: Sequence[Any],
+    name: str,
+    cfg: dict[str, Any],
+    train: dict[str, Any],
+    samples: Sequence[int],
+    theory: dict[str, Any],
+    plateaus: Sequence[float],
+    progress: bool,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One model's learning curve over the draws (seed i on draw i) and its steps between ``plateaus``."""
+    from ..train.grammar.lm import lm_learning_curve
+
+    rows = []
+    for seed, data in enumerate(draws):
+        rows += lm_learning_curve(
+            data,
+            name,
+            samples,
+            seeds=[seed],
+            targets="last",
+            model_kwargs=cfg.get("model_kwargs"),
+            progress=progress,
+            **{**train, **cfg.get("train", {})},
+        )
+    summary = _summary(rows)
+    measured = step_positions([s["P"] for s in summary], [s["test_loss_last"] for s in summary], plateaus)
+    # each draw's own crossings, to show the spread behind the seed-averaged one
+    per_seed = []
+    for seed in range(len(draws)):
+        mine = sorted((r for r in rows if r["seed"] == seed), key=lambda r: r["P"])
+        per_seed.append(step_positions([r["P"] for r in mine], [r["test_loss_last"] for r in mine], plateaus))
+    steps = [
+        {
+            "level": l + 1,
+            "P_theory": float(p),
+            "P_measured": m,
+            "ratio": m / p if np.isfinite(m) else float("nan"),
+            "ratio_per_seed": [q[l] / p if np.isfinite(q[l]) else float("nan") for q in per_seed],
+        }
+        for l, (p, m) in enumerate(zip(theory["P_l"], measured))
+    ]
+    return {"rows": rows, "summary": summary}, steps
+
+
 def next_token_experiment(
     spec: str,
     samples: Sequence[int],
@@ -300,6 +354,7 @@ def next_token_experiment(
     context_P: int,
     context_seeds: int = 1,
     context_model: str = "transformer",
+    control_contexts: Sequence[int] = (),
     n_val: int = 128,
     n_test: int = 256,
     device: str = "cpu",
@@ -319,13 +374,22 @@ def next_token_experiment(
         ``"transformer"`` and ``"cnn"`` (their own training settings override ``train``).
     context_sizes : sequence of int
         Context lengths T for ``context_model`` at ``context_P`` training sentences.
+    control_contexts : sequence of int
+        Context lengths T = s^k (0 < k < L) for which ``context_model`` gets a whole learning
+        curve too, reading only the last T tokens of each sentence (the subtree of height k
+        that holds the correlations of the first k steps), with the positions of its k steps.
+        This separates the data the steps' correlations need (P_l) from what the network
+        pays for reading the rest of the sentence, whose correlations those P cannot resolve.
 
     Returns
     -------
     dict with ``theory``, ``curves`` (per model: rows and summary), ``steps`` (per model: a
     list of ``{level, P_theory, P_measured, ratio, ratio_per_seed}``; ``P_measured`` from the
-    seed-averaged curve, ``ratio_per_seed`` from each seed's own curve, NaN where not bracketed), ``exponents`` (per model: alpha,
-    alpha_err, per_seed), ``context`` (T, loss, error, exact entropy).
+    seed-averaged curve, ``ratio_per_seed`` from each seed's own curve, NaN where not bracketed),
+    ``exponents`` (per model: alpha, alpha_err, per_seed), ``controls`` (one entry per control
+    context: ``T``, ``model``, ``summary``, ``steps`` as above), ``context`` (T, loss, error,
+    exact entropy). A run the context sweep shares with a curve (one seed, ``context_P`` the
+    largest P, the same draw of sentences) is taken from the curve instead of trained again.
     """
     from ..grammars.stats import next_token_entropy
     from ..train._torch import torch_device
@@ -339,56 +403,47 @@ def next_token_experiment(
     theory = rhm_theory(draws[0].grammar, draws[0].context)
     if theory is None:
         raise InvalidParameterError(f"next_token_experiment needs an RHM spec (rhm:...), got {spec!r}.")
+    s, L = draws[0].grammar.s, draws[0].grammar.L
+    for T in control_contexts:
+        k = round(math.log(max(T, 1)) / math.log(s))
+        if T != s**k or not 0 < k < L:
+            raise InvalidParameterError(
+                f"parameter 'control_contexts' must hold powers s^k of the branching with 0 < k < L = {L}, got {T}."
+            )
     curves, steps, exponents = {}, {}, {}
     for name, cfg in models.items():
-        rows = []
-        for seed, data in enumerate(draws):
-            rows += lm_learning_curve(
-                data,
-                name,
-                samples,
-                seeds=[seed],
-                targets="last",
-                model_kwargs=cfg.get("model_kwargs"),
-                progress=progress,
-                **{**train, **cfg.get("train", {})},
-            )
-        summary = _summary(rows)
-        curves[name] = {"rows": rows, "summary": summary}
-        measured = step_positions([s["P"] for s in summary], [s["test_loss_last"] for s in summary], theory["plateaus"])
-        # each draw's own crossings, to show the spread behind the seed-averaged one
-        per_seed = []
-        for seed in range(seeds):
-            mine = sorted((r for r in rows if r["seed"] == seed), key=lambda r: r["P"])
-            per_seed.append(
-                step_positions([r["P"] for r in mine], [r["test_loss_last"] for r in mine], theory["plateaus"])
-            )
-        steps[name] = [
-            {
-                "level": l + 1,
-                "P_theory": float(p),
-                "P_measured": m,
-                "ratio": m / p if np.isfinite(m) else float("nan"),
-                "ratio_per_seed": [q[l] / p if np.isfinite(q[l]) else float("nan") for q in per_seed],
-            }
-            for l, (p, m) in enumerate(zip(theory["P_l"], measured))
+        curves[name], steps[name] = _curve(draws, name, cfg, train, samples, theory, theory["plateaus"], progress)
+        exponents[name] = excess_exponent(curves[name]["rows"], theory["floor"], key="test_loss_last")
+    controls = []
+    for T in control_contexts:
+        k = round(math.log(T) / math.log(s))
+        short_draws = [
+            lm_data(spec, int(T), samples[-1], n_val, n_test, seed=seed, device=dev) for seed in range(seeds)
         ]
-        exponents[name] = excess_exponent(rows, theory["floor"], key="test_loss_last")
+        curve, control_steps = _curve(
+            short_draws, context_model, models[context_model], train, samples, theory, theory["plateaus"][: k + 1],
+            progress,
+        )  # fmt: skip
+        controls.append({"T": int(T), "model": context_model, **curve, "steps": control_steps})
     # loss against the context length at fixed P
     name = context_model
     cfg = models[name]
+    shared = {draws[0].context: curves[name]["rows"], **{c["T"]: c["rows"] for c in controls}}
     losses, errors, exact = [], [], []
     for T in context_sizes:
         short = lm_data(spec, int(T), context_P, n_val, n_test, seed=0, device=dev)
-        rows = lm_learning_curve(
-            short,
-            name,
-            [context_P],
-            seeds=list(range(context_seeds)),
-            targets="last",
-            model_kwargs=cfg.get("model_kwargs"),
-            **{**train, **cfg.get("train", {})},
-        )
+        if context_seeds == 1 and context_P == samples[-1] and int(T) in shared:  # the curve's seed-0 run
+            rows = [r for r in shared[int(T)] if r["P"] == context_P and r["seed"] == 0]
+        else:
+            rows = lm_learning_curve(
+                short,
+                name,
+                [context_P],
+                seeds=list(range(context_seeds)),
+                targets="last",
+                model_kwargs=cfg.get("model_kwargs"),
+                **{**train, **cfg.get("train", {})},
+            )
         values = np.array([r["test_loss_last"] for r in rows])
         losses.append(float(values.mean()))
         errors.append(float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0)
@@ -399,6 +454,7 @@ def next_token_experiment(
         "curves": curves,
         "steps": steps,
         "exponents": exponents,
+        "controls": controls,
         "context": {
             "T": list(context_sizes),
             "P": context_P,
@@ -419,6 +475,12 @@ def next_token_figures(result: dict[str, Any], folder: str | os.PathLike) -> lis
         for name, c in result["curves"].items()
     }
     measured = {name: [s["P_measured"] for s in st] for name, st in result["steps"].items()}
+    for control in result.get("controls", []):  # the same network reading only the last T tokens
+        label = f"{control['model']}, last {control['T']} tokens"
+        curves[label] = [
+            {**s, "test_loss": s["test_loss_last"], "test_loss_se": s["test_loss_last_se"]} for s in control["summary"]
+        ]
+        measured[label] = [s["P_measured"] for s in control["steps"]]
     saved(
         loss_against_samples(
             curves,

@@ -87,3 +87,28 @@ def test_rhm_plateaus_equal_conditional_entropies_counted_over_every_sentence():
     # H_0 by hand on the same grammar: the last token's marginal
     counts = np.bincount(X[:, -1], minlength=model.v) / model.P_max
     assert by_hand[0] == pytest.approx(float(-(counts[counts > 0] * np.log(counts[counts > 0])).sum()))
+
+
+def test_control_contexts_give_their_own_steps_and_the_context_sweep_reuses_the_curves_runs():
+    """A control curve reads the last T tokens and measures only the steps its context holds; the context sweep's
+    runs at the largest P (one seed, draw 0) are the curves' own, equal to training them again."""
+    from cooc._core.errors import InvalidParameterError
+    from cooc.experiments.next_token import next_token_experiment
+    from cooc.train.grammar.lm import lm_learning_curve
+    from cooc.train.grammar.lm_data import lm_data
+
+    spec, train = "rhm:v=4,n_c=4,m=2,s=2,L=3", {"steps": 20, "batch_size": 8, "eval_every": 10, "patience": 2}
+    models = {"cnn": {"model_kwargs": {"width": 8}}}
+    r = next_token_experiment(spec, [8, 16], 2, models, train, (2, 4, 8), 16, context_model="cnn",
+                              control_contexts=(4,), n_val=8, n_test=16)  # fmt: skip
+    (control,) = r["controls"]
+    assert control["T"] == 4 and [s["level"] for s in control["steps"]] == [1, 2]  # no step 3 from 4 tokens
+    assert [s["level"] for s in r["steps"]["cnn"]] == [1, 2, 3] and len(control["steps"][0]["ratio_per_seed"]) == 2
+    whole = [row for row in r["curves"]["cnn"]["rows"] if row["P"] == 16 and row["seed"] == 0]
+    assert r["context"]["loss"][2] == whole[0]["test_loss_last"]
+    for i, T in ((1, 4), (2, 8)):
+        again = lm_learning_curve(lm_data(spec, T, 16, 8, 16, seed=0), "cnn", [16], seeds=[0], targets="last",
+                                  model_kwargs={"width": 8}, **train)  # fmt: skip
+        assert r["context"]["loss"][i] == pytest.approx(again[0]["test_loss_last"], abs=1e-7), T
+    with pytest.raises(InvalidParameterError, match="control_contexts' must hold powers"):
+        next_token_experiment(spec, [8], 1, models, train, (), 8, context_model="cnn", control_contexts=(3,))

@@ -516,13 +516,21 @@ def test_next_token_study(results):
     assert np.all(np.diff(theory["plateaus"]) < 0)
     steps = {(e["model"], e["level"]): e for e in r["steps"]}
     assert set(steps) == {(m, level) for m in ("cnn", "transformer") for level in (1, 2, 3)}
-    # the CNN's first two steps near P_l: the target is a factor 2; measured on the 4-seed mean 2.2 and 2.8
-    # (converged: more patience or a lower rate change nothing; a sibling-pair counter makes step 1 at 0.9 P_1),
-    # so asserted within a factor 3.5, and each seed's own crossing is reported
+    # the CNN's first two steps near P_l: the target is a factor 2. On whole sentences the CNN makes them at
+    # 2.2 and 2.8 P_l (4-seed mean; converged, and SGD, mean-field readout, small batches or weight decay move them
+    # by less than the seed spread), so asserted within a factor 3.5; reading only the last 4 tokens (the subtree of
+    # height 2 that steps 1 and 2 need) it makes them at 1.0 and 1.4 P_l: within the factor 2, and earlier than on
+    # whole sentences (the extra context, unresolvable at these P, costs data)
+    (control,) = r["controls"]
+    assert control["T"] == 4 and [s["level"] for s in control["steps"]] == [1, 2]
     for level in (1, 2):
         step = steps[("cnn", level)]
         assert step["P_measured"] is not None and 0.5 < step["P_measured"] / step["P_theory"] < 3.5, step
         assert len(step["ratio_per_seed"]) == 4
+        short = control["steps"][level - 1]
+        assert short["P_theory"] == step["P_theory"] and len(short["ratio_per_seed"]) == 4
+        assert short["P_measured"] is not None and 0.5 <= short["P_measured"] / short["P_theory"] <= 2, short
+        assert short["P_measured"] < step["P_measured"], (short, step)
     # the transformer makes the first step near P_1 (its second one is late at this size: reported, not asserted)
     assert 0.5 < steps[("transformer", 1)]["P_measured"] / steps[("transformer", 1)]["P_theory"] < 2
     # exponents with errors over seeds; the CNN's excess loss decays faster (arXiv 2505.07070)

@@ -1,7 +1,8 @@
 """Training language models on next-token prediction, and their learning curves against P.
 
 One run (:func:`train_lm`) trains a fresh network on the first ``P`` training contexts
-with Adam, evaluates the cross-entropy on the validation contexts every ``eval_every``
+with Adam (AdamW; ``optimizer="sgd"``: plain or momentum SGD, the papers' optimiser for
+their mean-field CNNs), evaluates the cross-entropy on the validation contexts every ``eval_every``
 steps, and keeps the weights of the best evaluation (early stopping: with few data the
 test loss rises again once the network memorises them, and the data-limited loss is the
 lowest one reached). It stops after ``patience`` evaluations without improvement or
@@ -39,6 +40,7 @@ from .lm_data import LMData
 from .lm_models import LM_MODELS, build_lm, count_parameters
 
 TARGETS = ("all", "last")
+OPTIMIZERS = ("adam", "sgd")
 FORMAT = "cooc.lm-run/1"
 
 _CONSTRAINTS = {
@@ -48,6 +50,8 @@ _CONSTRAINTS = {
     "batch_size": Interval(int, 1, None),
     "lr": Interval(float, 0, None, closed="neither"),
     "weight_decay": Interval(float, 0, None),
+    "optimizer": OneOf(OPTIMIZERS),
+    "momentum": Interval(float, 0, 1, closed="left"),
     "eval_every": Interval(int, 1, None),
     "patience": Interval(int, 1, None),
 }
@@ -112,6 +116,8 @@ def train_lm(
     batch_size: int = 64,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
+    optimizer: str = "adam",
+    momentum: float = 0.0,
     eval_every: int = 50,
     patience: int = 10,
     seed: int = 0,
@@ -123,6 +129,12 @@ def train_lm(
     _stop_after: int | None = None,
 ) -> dict[str, Any]:
     """Train ``net`` on the first ``P`` training contexts of ``data`` (see the module notes).
+
+    Parameters
+    ----------
+    optimizer : {"adam", "sgd"}, default "adam"
+        AdamW with ``lr`` and decoupled ``weight_decay``, or SGD with ``lr``, ``momentum``
+        and L2 ``weight_decay``.
 
     Returns
     -------
@@ -141,6 +153,8 @@ def train_lm(
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            optimizer=optimizer,
+            momentum=momentum,
             eval_every=eval_every,
             patience=patience,
         ),
@@ -151,10 +165,16 @@ def train_lm(
     device = data.train.device
     if fused is None:
         fused = device.type == "cuda"
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+    opt: torch.optim.Optimizer
+    if optimizer == "adam":
+        opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+    else:
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     state = {"step": 0, "best_step": 0, "best": math.inf, "bad": 0, "seconds": 0.0}
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
     settings = {"P": int(P), "targets": targets, "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
+    if optimizer != "adam":
+        settings.update(optimizer=optimizer, momentum=momentum)
     if checkpoint is not None:
         loaded = load_checkpoint(checkpoint, FORMAT, settings, required=())
         if loaded is not None:

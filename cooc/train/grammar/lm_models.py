@@ -36,9 +36,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..._core.errors import InvalidParameterError
-from ..._core.params import Interval, validate
+from ..._core.params import Interval, OneOf, validate
 
 LM_MODELS = ("transformer", "cnn")
+READOUTS = ("standard", "mean_field")
 
 
 class _Block(nn.Module):
@@ -127,19 +128,26 @@ class CausalHierarchicalCNN(nn.Module):
         Convolutions ``L``; the window read at each position is ``filter_size ** depth`` tokens.
     width : int, default 64
         Channels of the embedding and of every layer.
+    readout : {"standard", "mean_field"}, default "standard"
+        ``"standard"``: a linear readout with torch's default initialisation. ``"mean_field"``:
+        the logits are ``h @ W / width`` with ``W`` of unit-variance entries and no bias, the
+        mean-field (maximal-update) scaling of the papers' CNNs (arXiv 2307.02129, 2406.00048),
+        in which the logits start near zero and the hidden layers must move by O(1) to fit
+        the data (feature learning); train it with a learning rate proportional to ``width``.
 
     Input ``(B, T)`` int64; output ``(B, T, vocab_size)`` logits.
     """
 
-    def __init__(self, vocab_size: int, filter_size: int, depth: int, width: int = 64):
+    def __init__(self, vocab_size: int, filter_size: int, depth: int, width: int = 64, readout: str = "standard"):
         super().__init__()
         validate(
-            dict(vocab_size=vocab_size, filter_size=filter_size, depth=depth, width=width),
+            dict(vocab_size=vocab_size, filter_size=filter_size, depth=depth, width=width, readout=readout),
             {
                 "vocab_size": Interval(int, 1, None),
                 "filter_size": Interval(int, 2, None),
                 "depth": Interval(int, 1, None),
                 "width": Interval(int, 1, None),
+                "readout": OneOf(READOUTS),
             },
             "CausalHierarchicalCNN",
         )
@@ -148,7 +156,12 @@ class CausalHierarchicalCNN(nn.Module):
         self.convs = nn.ModuleList(
             nn.Conv1d(width, width, kernel_size=filter_size, dilation=filter_size**k) for k in range(depth)
         )
-        self.readout = nn.Linear(width, vocab_size)
+        self.readout_kind = readout
+        self.readout = nn.Linear(width, vocab_size, bias=readout == "standard")
+        self.readout_scale = 1.0
+        if readout == "mean_field":
+            nn.init.normal_(self.readout.weight)
+            self.readout_scale = 1.0 / width
 
     @property
     def window(self) -> int:
@@ -169,7 +182,7 @@ class CausalHierarchicalCNN(nn.Module):
             past = past[:, :, :T]
             g = torch.relu(past + F.conv1d(g, now))
             f = torch.relu(past + F.conv1d(f, now))
-        return self.readout(g.transpose(1, 2))
+        return self.readout(g.transpose(1, 2)) * self.readout_scale
 
     def forward_last(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits of the last position only, shape (B, vocab_size): the strided tree on the last window.
@@ -190,7 +203,7 @@ class CausalHierarchicalCNN(nn.Module):
                 h = h * (ends >= pad).to(h.dtype)
             h = torch.relu(F.conv1d(h, conv.weight, conv.bias, stride=s))
             span *= s
-        return self.readout(h[:, :, 0])
+        return self.readout(h[:, :, 0]) * self.readout_scale
 
 
 def cnn_depth(context: int, filter_size: int) -> int:
@@ -211,7 +224,7 @@ def build_lm(
         The CNN's filter (the grammar's ``s``) and depth (default: the smallest whose
         window covers ``context``).
     **kwargs
-        ``d_model``, ``n_heads``, ``n_layers``, ``dropout`` (transformer); ``width`` (CNN).
+        ``d_model``, ``n_heads``, ``n_layers``, ``dropout`` (transformer); ``width``, ``readout`` (CNN).
     """
     if name not in LM_MODELS:
         raise InvalidParameterError(f"parameter 'model' must be one of {LM_MODELS}, got {name!r}.")

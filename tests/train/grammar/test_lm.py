@@ -9,6 +9,7 @@ import torch
 from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.grammars.rhm import RandomHierarchyModel
 from cooc.grammars.stats import next_token_entropy, positional_entropies
+from cooc.train._torch import generator
 from cooc.train.grammar.lm import last_token_loss, lm_learning_curve, lm_losses, train_lm
 from cooc.train.grammar.lm_data import lm_data
 from cooc.train.grammar.lm_models import build_lm, cnn_depth
@@ -71,6 +72,48 @@ def test_cnn_window_is_the_tree_at_the_last_token():
     y = x.clone()
     y[:, 7] = (y[:, 7] + 1) % 4  # the target itself is masked
     assert torch.equal(net.forward_last(y), base)
+
+
+def test_mean_field_readout_is_the_hidden_layer_times_unit_weights_over_the_width():
+    """readout="mean_field": logits = h @ W.T / width, W of unit-variance entries and no bias (the papers' scaling)."""
+    torch.manual_seed(0)
+    width = 256
+    net = build_lm("cnn", 5, 8, width=width, readout="mean_field")
+    assert net.readout.bias is None
+    assert net.readout.weight.std().item() == pytest.approx(1.0, abs=0.05)  # 1280 entries of N(0, 1)
+    x = torch.randint(0, 5, (3, 8))
+    hidden = {}
+    net.readout.register_forward_hook(lambda module, args, out: hidden.__setitem__("h", args[0]))
+    out = net.forward_last(x)
+    torch.testing.assert_close(out, hidden["h"] @ net.readout.weight.T / width, rtol=0, atol=1e-6)
+    torch.testing.assert_close(net(x)[:, -1], out, rtol=0, atol=1e-6)  # the full stack scales the same way
+    standard = build_lm("cnn", 5, 8, width=width)
+    assert standard.readout.bias is not None and standard.readout.weight.std().item() < 0.1
+    with pytest.raises(InvalidParameterError, match="parameter 'readout' must be one of"):
+        build_lm("cnn", 5, 8, readout="ntk")
+
+
+def test_sgd_takes_plain_gradient_steps():
+    """optimizer="sgd" (momentum 0): each of two steps moves every weight by exactly -lr times its gradient."""
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=2,distinct=false", None, 16, 8, 8, seed=0)
+    torch.manual_seed(0)
+    net = build_lm("cnn", 4, 4, width=8, readout="mean_field")
+    # one evaluation, after the second step: the kept weights are those of step 2
+    train_lm(net, data, 16, targets="last", steps=2, batch_size=16, lr=2.0, optimizer="sgd", eval_every=2)
+    # replay both steps by hand, with train_lm's batches (its generator keyed by seed, P, step)
+    torch.manual_seed(0)
+    ref = build_lm("cnn", 4, 4, width=8, readout="mean_field")
+    for step in range(2):
+        x = data.batch(16, 16, generator(torch.device("cpu"), 0, 16, step))
+        ref.zero_grad()
+        torch.nn.functional.cross_entropy(ref.forward_last(x), x[:, -1]).backward()
+        with torch.no_grad():
+            for p in ref.parameters():
+                p -= 2.0 * p.grad
+    for name, p in ref.named_parameters():
+        torch.testing.assert_close(dict(net.named_parameters())[name], p, rtol=0, atol=1e-5)
+    with pytest.raises(InvalidParameterError, match="parameter 'optimizer' must be one of"):
+        train_lm(net, data, 16, optimizer="lbfgs")
 
 
 def test_unknown_model_name_is_a_one_line_error():
