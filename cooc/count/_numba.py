@@ -297,6 +297,23 @@ if _HAVE_NUMBA:
                 values[k] += v
         return keys[: k + 1].copy(), values[: k + 1].copy()
 
+    @njit(cache=True, nogil=True)
+    def reduce_sorted_tagged_into(s, n_tags, tag_values, values):  # pragma: no cover - compiled
+        """:func:`reduce_sorted_tagged` in place: unique cell keys into ``s[:k]``, their sums into ``values[:k]``; k."""
+        k = -1
+        prev = -1
+        for i in range(s.shape[0]):
+            cell = s[i] // n_tags
+            v = tag_values[s[i] - cell * n_tags]
+            if cell != prev:
+                k += 1
+                s[k] = cell  # k <= i: the entry was already read
+                values[k] = v
+                prev = cell
+            else:
+                values[k] += v
+        return k + 1
+
     @njit(parallel=True, cache=True)
     def head_nonzeros(head, row_start, row_len, cells, planes, vocab_size):  # pragma: no cover - compiled
         """The nonzero head cells as sorted (cell key, value), rows scanned in parallel."""

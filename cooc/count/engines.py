@@ -133,6 +133,7 @@ class NumbaEngine:
         self.grouped = np.empty((threads, batch), dtype=np.int64)
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
+        self._tail_values: np.ndarray | None = None
 
     def add_range(self, tokens: np.ndarray, offsets: np.ndarray, start: int, stop: int, drop: bool) -> None:
         """Count the pairs whose centre lies at positions ``start .. stop - 1`` of a raw shard."""
@@ -169,8 +170,8 @@ class NumbaEngine:
         Threads own disjoint centre rows, so their runs hold disjoint keys. numpy's sort and
         the compiled reduction release the GIL, so Python threads run them side by side.
         """
-        parts = [self.tail[t, : fill[t]] for t in range(self.threads) if fill[t]]
-        reduce = lambda part: reduce_tagged(np, part, self.plan.n_tags, self.tag_values)  # noqa: E731
+        parts = [t for t in range(self.threads) if fill[t]]
+        reduce = lambda t: self._reduce_in_place(t, int(fill[t]))  # noqa: E731
         if len(parts) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.threads)
@@ -180,6 +181,20 @@ class NumbaEngine:
         for keys, values in runs:
             self.store.add(keys, values)
         fill[:] = 0
+
+    def _reduce_in_place(self, t: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Thread ``t``'s tail entries as a run, sorted and reduced inside its own buffer.
+
+        The buffer is refilled after the drain, so nothing needs a fresh copy but the run kept:
+        on a VM, first-touching fresh pages costs about as much system time as the sort.
+        """
+        part = self.tail[t, :n]
+        part.sort()
+        if self._tail_values is None:
+            self._tail_values = np.empty_like(self.tail)
+        values = self._tail_values[t]
+        k = _numba.reduce_sorted_tagged_into(part, self.plan.n_tags, np.asarray(self.tag_values, np.int64), values)
+        return part[:k].copy(), values[:k].copy()
 
     def head_run(self) -> tuple[Any, Any]:
         return head_run(np, self.head, self.plan.layout, self.plan.vocab_size, self.plan.planes)
