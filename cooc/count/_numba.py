@@ -33,7 +33,18 @@ except ImportError:  # pragma: no cover - numba is a dependency; a broken instal
     _HAVE_NUMBA = False
 
 
+PAIR_INT32_MAX = 2**31 - 1  # largest packed head update kept in int32 buffers (tests lower it)
 BUCKET_SHIFT = 15  # head updates are grouped by cell >> BUCKET_SHIFT: 256 KiB of int64, within a core's L2 cache
+
+
+def pair_dtype(cells: int, planes: int, window: int, per_offset: bool) -> type:
+    """The narrowest integer type of the kernel's buffered head updates (``cell << tag_bits | tag``).
+
+    int32 halves the buffers' memory traffic (about 10% of the kernel's time) wherever every
+    packed update fits in it, which is any head of up to ``2**31 / 16`` cells at window 10.
+    """
+    tag_bits = 0 if per_offset else (window - 1).bit_length()
+    return np.int32 if (planes * cells) << tag_bits <= PAIR_INT32_MAX else np.int64
 
 
 def available() -> bool:
@@ -241,7 +252,7 @@ def count_owned(
         The whole shard (contexts may lie past ``stop``).
     offsets : ndarray of shape (d + 1,), int64
         Document offsets of the shard.
-    pairs, grouped : ndarray of shape (threads, m), int64
+    pairs, grouped : ndarray of shape (threads, m), int32 or int64 (:func:`pair_dtype`)
         Each thread's buffer of head updates (``m >= window``) and its grouped copy.
     """
     bad = np.zeros(tail.shape[0], dtype=np.int8)

@@ -129,8 +129,9 @@ class NumbaEngine:
         self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
         self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
         batch = max(plan.window, min(plan.tail_batch, PAIR_BATCH))
-        self.pairs = np.empty((threads, batch), dtype=np.int64)
-        self.grouped = np.empty((threads, batch), dtype=np.int64)
+        packed = _numba.pair_dtype(plan.layout.cells, plan.planes, plan.window, plan.per_offset)
+        self.pairs = np.empty((threads, batch), dtype=packed)
+        self.grouped = np.empty((threads, batch), dtype=packed)
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
         self._tail_values: np.ndarray | None = None

@@ -118,20 +118,36 @@ def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chun
 
 @pytest.mark.parametrize("per_offset", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_numba_head_updates_grouped_in_tiny_batches(make_corpus, rng, monkeypatch, per_offset, workers):
-    """The numba kernel buffers head updates and adds them grouped by row bucket: a flush after every
-    window and buckets of a few cells (many groups per plane) still give the brute-force counts."""
+@pytest.mark.parametrize("packed", ["int32", "int64"])
+def test_numba_head_updates_grouped_in_tiny_batches(make_corpus, rng, monkeypatch, per_offset, workers, packed):
+    """The numba kernel buffers head updates (int32 where they fit, else int64) and adds them grouped by
+    block: a flush after every window and blocks of a few cells still give the brute-force counts."""
     from cooc.count import _numba, engines
 
     monkeypatch.setattr(engines, "PAIR_BATCH", 1)  # the buffer holds one window: a flush per centre
     monkeypatch.setattr(_numba, "BUCKET_SHIFT", 2)  # groups of 4 cells
+    if packed == "int64":
+        monkeypatch.setattr(_numba, "PAIR_INT32_MAX", 0)
+    seen, count_owned = set(), _numba.count_owned
+    monkeypatch.setattr(_numba, "count_owned", lambda *a: seen.add(a[12].dtype) or count_owned(*a))  # a[12]: pairs
     docs = [rng.integers(0, 41, rng.integers(0, 120)) for _ in range(30)]
     corpus = make_corpus(docs, 40)
     res = count(corpus, window=6, weighting="harmonic", per_offset=per_offset, engine="numba", workers=workers)
     assert res.settings["count"]["threads"] == workers
+    assert seen == {np.dtype(packed)}
     np.testing.assert_allclose(res.counts.toarray(), brute_force(docs, 40, 6, "harmonic"), rtol=1e-12)
     for j, plane in enumerate(res.per_offset or [], start=1):
         np.testing.assert_allclose(plane.toarray(), brute_force(docs, 40, 6, "harmonic", offset=j), rtol=1e-12)
+
+
+def test_packed_head_updates_are_int32_only_where_every_one_fits():
+    from cooc.count._numba import pair_dtype
+
+    # window 10: a cell and its offset tag (4 bits) share one integer
+    assert pair_dtype(2**27 - 1, 1, 10, False) is np.int32 and pair_dtype(2**27, 1, 10, False) is np.int64
+    assert pair_dtype(2**26, 1, 16, False) is np.int32 and pair_dtype(2**26, 1, 17, False) is np.int64
+    # one plane per offset, no tag: planes x cells
+    assert pair_dtype(2**31 // 10, 10, 10, True) is np.int32 and pair_dtype(2**31 // 10 + 1, 10, 10, True) is np.int64
 
 
 def test_vocab_size_larger_than_vocabulary_warns(warned, make_corpus):
