@@ -256,25 +256,38 @@ def load_npz(
     return arrays
 
 
-def file_checksum(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    """BLAKE2b-128 digest of a file's bytes, as ``"blake2b:<hex>"``."""
-    h = hashlib.blake2b(digest_size=16)
+FILE_CHECKSUM = "sha256"  # new data files; "blake2b" (BLAKE2b-128) files written before still verify
+
+
+def _hasher(like: str | None) -> Any:
+    """A fresh hash of the algorithm named by the stored checksum ``like`` (``"algo:hex"``), else the default.
+
+    SHA-256 is the default for data files: with the CPU's SHA instructions it hashes 5x faster
+    than hashlib's BLAKE2b (1.3 GB/s against 0.24 on the dev VM), and every verified load reads
+    the whole file. Checksums written as BLAKE2b-128 are recomputed as BLAKE2b-128.
+    """
+    algo = like.split(":", 1)[0] if isinstance(like, str) and ":" in like else FILE_CHECKSUM
+    if algo == "blake2b":
+        return hashlib.blake2b(digest_size=16)
+    if algo == "sha256":
+        return hashlib.sha256()
+    raise CorruptFileError(f"unknown checksum algorithm {algo!r} in {like!r}.")
+
+
+def file_checksum(path: str | os.PathLike, chunk: int = 1 << 22, like: str | None = None) -> str:
+    """Digest of a file's bytes as ``"sha256:<hex>"``, or with the algorithm of the stored checksum ``like``."""
     with open(path, "rb") as fh:
-        while True:
-            block = fh.read(chunk)
-            if not block:
-                break
-            h.update(block)
-    return "blake2b:" + h.hexdigest()
+        return stream_checksum(fh, chunk, like)
 
 
 def bytes_checksum(data: bytes) -> str:
+    """BLAKE2b-128 of small data (manifests, word lists): a corpus's identity keeps its algorithm."""
     return "blake2b:" + hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def stream_checksum(fh: Any, chunk: int = 1 << 22) -> str:
+def stream_checksum(fh: Any, chunk: int = 1 << 22, like: str | None = None) -> str:
     """Checksum (as :func:`file_checksum`) of an open binary file from its start; leaves it at its start."""
-    h = hashlib.blake2b(digest_size=16)
+    h = _hasher(like)
     fh.seek(0)
     while True:
         block = fh.read(chunk)
@@ -282,7 +295,7 @@ def stream_checksum(fh: Any, chunk: int = 1 << 22) -> str:
             break
         h.update(block)
     fh.seek(0)
-    return "blake2b:" + h.hexdigest()
+    return f"{h.name}:{h.hexdigest()}"
 
 
 def words_checksum(words: list[str]) -> str:
@@ -312,7 +325,7 @@ def open_checked(path: str | os.PathLike, expected: str | None, what: str, verif
         fh = open(path, "rb")
     except FileNotFoundError:
         raise CorruptFileError(f"{what} file {str(path)!r} is missing.") from None
-    if verify and expected is not None and stream_checksum(fh) != expected:
+    if verify and expected is not None and stream_checksum(fh, like=expected) != expected:
         fh.close()
         raise CorruptFileError(
             f"{what} file {str(path)!r} does not match the checksum in its metadata "

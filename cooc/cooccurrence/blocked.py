@@ -317,7 +317,7 @@ class BlockedCooccurrence:
         full = self.folder / name
         try:
             with open(full, "rb") as fh:
-                if verify and expected is not None and stream_checksum(fh) != expected:
+                if verify and expected is not None and stream_checksum(fh, like=expected) != expected:
                     raise CorruptFileError(
                         f"co-occurrence block file {str(full)!r} does not match its checksum (truncated or edited)."
                     )

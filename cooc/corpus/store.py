@@ -109,7 +109,7 @@ class TokenCorpus:
             raise CorruptFileError(f"{str(path / MANIFEST)!r} is not a cooc corpus manifest.")
         for rel, expected in (manifest.get("files") or {}).items():  # the vocabulary: small, always checked
             full = path / rel
-            if not full.exists() or file_checksum(full) != expected:
+            if not full.exists() or file_checksum(full, like=expected) != expected:
                 raise CorruptFileError(
                     f"corpus file {str(full)!r} is missing or does not match its checksum in the manifest "
                     f"(edited or replaced?)."
@@ -156,7 +156,7 @@ class TokenCorpus:
             except FileNotFoundError:
                 raise CorruptFileError(f"corpus file {str(full)!r} is missing.") from None
             with fh:
-                if stream_checksum(fh) != expected:
+                if stream_checksum(fh, like=expected) != expected:
                     raise CorruptFileError(
                         f"corpus file {str(full)!r} does not match its checksum (truncated or edited)."
                     )

@@ -130,8 +130,8 @@ class NumbaEngine:
         self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
         batch = max(plan.window, min(plan.tail_batch, PAIR_BATCH))
         packed = _numba.pair_dtype(plan.layout.cells, plan.planes, plan.window, plan.per_offset)
-        self.pairs = np.empty((threads, batch), dtype=packed)
-        self.grouped = np.empty((threads, batch), dtype=packed)
+        self.pairs: np.ndarray = np.empty((threads, batch), dtype=packed)
+        self.grouped: np.ndarray = np.empty((threads, batch), dtype=packed)
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
         self._tail_values: np.ndarray | None = None

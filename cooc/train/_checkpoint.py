@@ -48,7 +48,9 @@ def load_checkpoint(
             f"checkpoint {str(directory)!r} belongs to a run with other settings "
             f"({', '.join(changed)}); use another directory or delete it."
         )
-    if not (directory / ARRAYS).exists() or file_checksum(directory / ARRAYS) != state.get("arrays_checksum"):
+    if not (directory / ARRAYS).exists() or file_checksum(
+        directory / ARRAYS, like=state.get("arrays_checksum")
+    ) != state.get("arrays_checksum"):
         raise CorruptFileError(f"checkpoint {str(directory)!r}: {ARRAYS} is missing or does not match {STATE}.")
     return load_npz(directory / ARRAYS, required=required, what="checkpoint"), state
 
