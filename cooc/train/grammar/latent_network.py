@@ -54,7 +54,7 @@ import numpy as np
 from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.params import Interval, OneOf, validate
 from .._torch import task_seed, torch_device
-from .latent_prediction import TARGETS, apply_table, context_counts
+from .latent_prediction import TARGETS, apply_table, apply_tables, context_counts
 
 
 class LatentNetwork:
@@ -157,12 +157,7 @@ class LatentNetwork:
         """The codes of every module: ``out[k]`` of shape (P, s**(L - k - 1)), -1 where unknown."""
         if not hasattr(self, "tables_"):
             raise InvalidParameterError("LatentNetwork: call fit before transform.")
-        current = np.asarray(tokens, dtype=np.int64)
-        out = []
-        for table, alphabet in zip(self.tables_, self.n_symbols_):
-            current = apply_table(table, current, self.s, alphabet)
-            out.append(current)
-        return out
+        return apply_tables(self.tables_, self.n_symbols_, tokens, self.s)
 
     def _module(self, counts: np.ndarray, A: int, level: int) -> tuple[np.ndarray, dict[str, float]]:
         """Train one level's predictor on its co-occurrence counts and discretise its predictions; the code of every patch value."""

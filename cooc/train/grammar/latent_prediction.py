@@ -113,12 +113,7 @@ class LatentClustering:
         """The recovered latents of every level: ``out[k]`` of shape (P, s**(L - k - 1)), -1 where unknown."""
         if not hasattr(self, "tables_"):
             raise InvalidParameterError("LatentClustering: call fit before transform.")
-        current = np.asarray(tokens, dtype=np.int64)
-        out = []
-        for table, alphabet in zip(self.tables_, self.n_symbols_):
-            current = apply_table(table, current, self.s, alphabet)
-            out.append(current)
-        return out
+        return apply_tables(self.tables_, self.n_symbols_, tokens, self.s)
 
     def _cluster(self, seq: np.ndarray, A: int, context: np.ndarray, C: int, level: int) -> np.ndarray:
         """The latent of each tuple code of one level, from profiles of its cousins."""
@@ -210,6 +205,16 @@ def _codes(seq: np.ndarray, s: int, A: int) -> np.ndarray:
     return np.where((groups >= 0).all(axis=2), code, -1)
 
 
+def apply_tables(tables: list[np.ndarray], n_symbols: list[int], tokens: Any, s: int) -> list[np.ndarray]:
+    """Every level's codes of ``tokens`` through a learner's fitted ``tables`` (:func:`apply_table` per level)."""
+    current = np.asarray(tokens, dtype=np.int64)
+    out = []
+    for table, alphabet in zip(tables, n_symbols):
+        current = apply_table(table, current, s, alphabet)
+        out.append(current)
+    return out
+
+
 def apply_table(table: np.ndarray, seq: np.ndarray, s: int, A: int) -> np.ndarray:
     codes = _codes(seq, s, A)
     return np.where(codes >= 0, table[np.maximum(codes, 0)], -1)
@@ -248,4 +253,4 @@ def tree_accuracy(model: Any, tokens: Any, true_levels: list[Any]) -> list[float
     return [matched_accuracy(rec, true_levels[L - 1 - k], model.n_latents) for k, rec in enumerate(recovered)]
 
 
-__all__ = ["LatentClustering", "TARGETS", "apply_table", "context_counts", "matched_accuracy", "tree_accuracy"]
+__all__ = ["LatentClustering", "TARGETS", "apply_table", "apply_tables", "context_counts", "matched_accuracy", "tree_accuracy"]
