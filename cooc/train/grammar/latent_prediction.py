@@ -253,4 +253,12 @@ def tree_accuracy(model: Any, tokens: Any, true_levels: list[Any]) -> list[float
     return [matched_accuracy(rec, true_levels[L - 1 - k], model.n_latents) for k, rec in enumerate(recovered)]
 
 
-__all__ = ["LatentClustering", "TARGETS", "apply_table", "apply_tables", "context_counts", "matched_accuracy", "tree_accuracy"]
+__all__ = [
+    "LatentClustering",
+    "TARGETS",
+    "apply_table",
+    "apply_tables",
+    "context_counts",
+    "matched_accuracy",
+    "tree_accuracy",
+]
