@@ -309,7 +309,8 @@ def run_threads(args: argparse.Namespace) -> None:
     data = Path(args.data)
     corpus = repeated_corpus(data, args.repeat)
     text = text_file(corpus, data / f"wiki_x{args.repeat}.txt")
-    trainers = ["cooc", "gensim"] + (["fasttext"] if args.fasttext else [])
+    cooc_trainers = [f"cooc ({k})" for k in args.kernels] if args.kernels != ["auto"] else ["cooc"]
+    trainers = cooc_trainers + ["gensim"] + (["fasttext"] if args.fasttext else [])
     states = (False, True) if args.busy else (False,)
     runs: dict[tuple, list] = {}
     # untimed warm-up: loads the compiled kernels and starts numba's thread pool
@@ -320,8 +321,11 @@ def run_threads(args: argparse.Namespace) -> None:
                 for trainer in trainers:
                     for threads in args.thread_list:
                         load = os.getloadavg()[0]
-                        if trainer == "cooc":
-                            model = Word2Vec(**HYPER, seed=seed, device="cpu", progress=False, threads=threads)
+                        if trainer.startswith("cooc"):
+                            kernel = trainer[6:-1] if "(" in trainer else "auto"
+                            model = Word2Vec(
+                                **HYPER, seed=seed, device="cpu", progress=False, threads=threads, kernel=kernel
+                            )
                             model.fit(corpus)
                             speed = {
                                 "seconds": model.train_seconds_,
@@ -380,8 +384,8 @@ def run_threads(args: argparse.Namespace) -> None:
         + markdown_table(["trainer", "ratio", "", "value"], ratios)
         + f"\n\nwiki sample x{args.repeat}, skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, "
         f"{HYPER['epochs']} epochs. Rounds: every configuration once per seed, alone then beside the busy "
-        "process, so drift hits all alike. cooc: Word2Vec(threads=N) (numba threads of the step and the pair "
-        "building); gensim: workers=N, corpus_file; fastText: -thread N, skip-gram without n-grams, lr 0.025, "
+        "process, so drift hits all alike. cooc: Word2Vec(threads=N, kernel=K) (numba threads of the step and "
+        "the pair building; the kernel in brackets where several ran); gensim: workers=N, corpus_file; fastText: -thread N, skip-gram without n-grams, lr 0.025, "
         "its own words/s for the training loop. Words/s are raw corpus words per second of training. Load: "
         "1-minute load average when the run started."
     )
@@ -614,7 +618,8 @@ def main() -> None:
     r.add_argument(
         "--kernels",
         default="auto",
-        help="cooc step kernels, comma-separated: auto, torch, numba, triton (default: auto)",
+        help="cooc step kernels, comma-separated: auto, torch, numba, triton, hogwild (default: auto); with "
+        "--threads, one row per kernel",
     )
     r.add_argument(
         "--cuda-graph",

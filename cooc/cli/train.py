@@ -286,7 +286,9 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),
         kernel: str = typer.Option(
-            "auto", help="Step kernel: auto (numba on CPU, triton on GPU), torch, numba, or triton (fused GPU kernels)."
+            "auto",
+            help="Kernel: auto (hogwild for skip-gram and numba for CBOW on a CPU, triton on a GPU), hogwild "
+            "(word2vec.c's unlocked pair-by-pair SGD, CPU, skip-gram), numba, torch, or triton (batched steps).",
         ),
         cuda_graph: bool | None = typer.Option(
             None,

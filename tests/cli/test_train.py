@@ -157,6 +157,7 @@ def test_train_word2vec_threads_reach_the_trainer(cluster_corpus, tmp_path, monk
 
     monkeypatch.setattr(estimator, "thread_limit", spy)
     common = [str(cluster_corpus.path), "--dim", "4", "--epochs", "1", "--min-count", "1", "--no-progress"]
+    common += ["--kernel", "numba"]  # a batched kernel: the same vectors on any number of threads
     one = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "a"), "--threads", "1"])
     assert one.exit_code == 0, one.output
     alias = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "b"), "--workers", "2"])
@@ -168,6 +169,7 @@ def test_train_word2vec_threads_reach_the_trainer(cluster_corpus, tmp_path, monk
 
 def test_train_word2vec_overwrite_retrains(cluster_corpus, tmp_path):
     common = [str(cluster_corpus.path), "--dim", "4", "--epochs", "1", "--min-count", "1", "--no-progress"]
+    common += ["--threads", "1"]  # the default kernel's runs repeat bitwise on one thread
     first = runner.invoke(app, ["train", "word2vec", *common, "-o", str(tmp_path / "a")])
     assert first.exit_code == 0, first.output
     (tmp_path / "a.checkpoint").mkdir()  # a stale default checkpoint (from a run with other settings)

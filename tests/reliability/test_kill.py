@@ -96,7 +96,8 @@ def test_count_interrupted_says_nothing_is_kept_and_removes_its_spills(tmp_path,
     assert not (tmp_path / "counts.npz").exists()
 
 
-W2V = dict(dim=8, epochs=1, min_count=1, chunk_tokens=2000, checkpoint_every=0.0, progress=False, seed=3)
+# one thread: the default (hogwild) kernel's runs repeat bitwise only there
+W2V = dict(dim=8, epochs=1, min_count=1, chunk_tokens=2000, checkpoint_every=0.0, progress=False, seed=3, threads=1)
 TRAIN = """
 from cooc.train.word2vec.estimator import train_word2vec
 train_word2vec({corpus!r}, {out!r}, **{params!r})

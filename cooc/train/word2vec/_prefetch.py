@@ -7,6 +7,9 @@ waits. A prefetch is only a hint: it never changes a result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
@@ -18,8 +21,7 @@ _NAME = "llvm.prefetch.p0" if llvm.llvm_version_info[0] >= 17 else "llvm.prefetc
 _LINE = 64  # bytes per cache line
 
 
-@intrinsic
-def prefetch_row(typingctx, matrix, row):
+def _prefetch_row(typingctx, matrix, row):
     """Prefetch every cache line of ``matrix[row]`` (a C-contiguous 2-D array) for reading, into all
     cache levels."""
     if (
@@ -49,3 +51,7 @@ def prefetch_row(typingctx, matrix, row):
         return context.get_dummy_value()
 
     return types.void(matrix, row), codegen
+
+
+# Called as prefetch_row(matrix, row) inside compiled code; the cast tells type checkers so.
+prefetch_row = cast("Callable[[Any, Any], None]", intrinsic(_prefetch_row))

@@ -10,6 +10,9 @@ one batched SGD step (see :mod:`cooc.train.word2vec._step_torch`) with the learn
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
 compiled numba kernels (:mod:`cooc.train.word2vec._step_numba`), the same step without the torch
 step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code on the CPU.
+Skip-gram on a CPU leaves the batches out by default: the hogwild kernel
+(:mod:`cooc.train.word2vec._step_hogwild`) trains each chunk pair by pair in corpus order, as
+word2vec.c and gensim do, with the same subsampling, windows and learning-rate decay.
 On a GPU the step runs by default as two fused Triton kernels (:mod:`cooc.train.word2vec._step_triton`)
 instead of the torch step's ~40 launches, and each full skip-gram batch is replayed from a
 captured CUDA graph (measured on an H100: 0.65 ms a step of 65536 pairs against 1.45 ms for
@@ -115,12 +118,16 @@ class Word2Vec(BaseEstimator):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
         small vocabularies).
-    kernel : {"auto", "torch", "numba", "triton"}, default "auto"
-        How each step is computed: ``"numba"`` (compiled CPU kernels, the default on a CPU),
-        ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default on a
-        GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor
-        operations; the GPU's default where triton is not installed or the GPU is older than
-        compute capability 8.0). All take the same step; they differ by float rounding.
+    kernel : {"auto", "hogwild", "numba", "torch", "triton"}, default "auto"
+        How training is computed. On a CPU, ``"hogwild"`` (the default for skip-gram unless a
+        ``batch_size`` is given; :mod:`cooc.train.word2vec._step_hogwild`) trains as word2vec.c and
+        gensim do: pairs in corpus order, each update written at once, threads unlocked; it takes no
+        ``batch_size``, ignores ``damping``, and is reproducible on one thread only. The other kernels take the batched step
+        (docs/science.md, section 7): ``"numba"`` (compiled CPU kernels, the default for CBOW on a
+        CPU), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
+        on a GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor operations;
+        the GPU's default where triton is not installed or the GPU is older than compute capability
+        8.0). The batched kernels differ by float rounding only.
     cuda_graph : bool or None, default None
         Skip-gram on a GPU only, with the torch or Triton step: replay each full batch's step
         from a captured CUDA graph (:mod:`cooc.train.word2vec._graphs`), which saves the per-kernel
@@ -144,8 +151,10 @@ class Word2Vec(BaseEstimator):
         checkpoint before stopping (a second Ctrl-C stops at once).
     threads : int, optional
         CPU threads of the compiled step and the pair building, and of torch's CPU operations
-        (subsampling, window draws) while training on the CPU (default: all cores). The result is
-        bitwise the same for every count; numba's and torch's own settings are restored after.
+        (subsampling, window draws) while training on the CPU (default: all cores). With a batched
+        kernel the result is bitwise the same for every count (the hogwild kernel's threads write
+        unlocked, so its runs agree bitwise on one thread only); numba's and torch's own settings are
+        restored after.
         torch's OpenMP threads wait passively only when cooc's word2vec was imported before torch
         (libgomp reads ``OMP_WAIT_POLICY`` when torch loads it); otherwise its threads spin briefly
         after each operation, which costs a busy machine a little.
@@ -281,7 +290,7 @@ class Word2Vec(BaseEstimator):
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
         device = torch_device(self.device)
         self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
-        self.kernel_ = resolve_kernel(self.kernel, device)
+        self.kernel_ = resolve_kernel(self.kernel, device, self.sg, self.batch_size)
         self.cuda_graph_ = _resolve_graph(self.cuda_graph, self.sg, device)
         id_map, counts = self._vocabulary(corpus)
         settings = self._settings(corpus)
@@ -425,7 +434,9 @@ class _Run:
         self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
         self.steps = step_kernel(model.kernel_)
-        self.graphed = None  # the captured step, made at the first full batch when model.cuda_graph_
+        self.W_in: Any = None  # (V, d) float32 tensors on the device, set by start()
+        self.W_out: Any = None
+        self.graphed: Any = None  # the captured step, made at the first full batch when model.cuda_graph_
         # Negatives are drawn for many batches at once and sliced per batch: on a GPU a whole chunk's
         # (one draw of n x K instead of a few launches per step), on a CPU 64 batches' (a chunk's
         # would take hundreds of MB). A CPU draw takes the next numbers of its splitmix64 stream, so
@@ -589,6 +600,13 @@ class _Run:
             neg_gen = sampling.SplitMix64(task_seed(model.seed, self.epoch, index, 1))
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
+        if self.steps.sgns_chunk is not None:  # the whole chunk in corpus order, negatives drawn inside
+            rates = [self._rate(self.raw_words + tokens.size * f, total_words) for f in (0, 1)]
+            seed = task_seed(model.seed, self.epoch, index, 1)
+            loss, pairs = self.steps.sgns_chunk(
+                self.W_in, self.W_out, t, docs, radii, self.sampler.table, model.negative, *rates, seed
+            )
+            return loss, pairs, int(t.numel())
         if model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled
             pairs = sampling.shuffled_skipgram_pairs(t, docs, radii, task_seed(model.seed, self.epoch, index, 2))
             inputs, outputs = (torch.from_numpy(a) for a in pairs)
@@ -604,8 +622,7 @@ class _Run:
         per_draw = n if self.draw_batches is None else self.draw_batches * model.batch_size_
 
         def learning_rate(hi: int) -> float:  # linear decay with the corpus words seen after the batch
-            progress = (self.raw_words + tokens.size * hi / n) / total_words
-            return max(model.start_alpha - (model.start_alpha - model.min_alpha) * progress, model.min_alpha)
+            return self._rate(self.raw_words + tokens.size * hi / n, total_words)
 
         if model.sg and self.steps.sgns_steps is not None:  # each draw's batches in one call: no Python between steps
             for lo in range(0, n, per_draw):
@@ -647,6 +664,11 @@ class _Run:
                     self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, 2 * model.window
                 )
         return float(loss), n, int(t.numel())
+
+    def _rate(self, words: float, total_words: int) -> float:
+        """The learning rate after ``words`` corpus words: linear from alpha to min_alpha over the run."""
+        model = self.model
+        return max(model.start_alpha - (model.start_alpha - model.min_alpha) * words / total_words, model.min_alpha)
 
     def _cbow_examples(self, t, docs, radii, gen, index: int):
         """A chunk's CBOW examples, shuffled: ``(n, batch)``, where ``batch(lo, hi)`` gives examples

@@ -9,6 +9,9 @@ kernel    device  what it is
 torch     any     the reference step in torch operations (about 40 launches on a GPU)
 numba     cpu     compiled CPU kernels; a whole group of skip-gram batches per call
 triton    cuda    two fused GPU kernels (CPU only in Triton's interpreter, for tests)
+hogwild   cpu     skip-gram only: not the batched step but word2vec.c's, pair by pair in
+                  corpus order with unlocked updates, a whole chunk per call
+                  (:mod:`cooc.train.word2vec._step_hogwild`)
 ========  ======  ===================================================================
 """
 
@@ -21,8 +24,8 @@ from typing import Any
 
 from ..._core.errors import InvalidParameterError
 
-KERNELS = ("auto", "torch", "numba", "triton")
-_MODULES = {"torch": "_step_torch", "numba": "_step_numba", "triton": "_step_triton"}
+KERNELS = ("auto", "torch", "numba", "triton", "hogwild")
+_MODULES = {"torch": "_step_torch", "numba": "_step_numba", "triton": "_step_triton", "hogwild": "_step_hogwild"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class StepKernel:
 
     Attributes
     ----------
-    name : {"torch", "numba", "triton"}
+    name : {"torch", "numba", "triton", "hogwild"}
     sgns_step : callable
         ``(W_in, W_out, inputs, outputs, negatives, lr, damping) -> loss`` for a skip-gram batch.
     cbow_step : callable
@@ -41,12 +44,17 @@ class StepKernel:
         ``(W_in, W_out, inputs, outputs, negatives, lrs, batch_size, damping) -> losses``: many
         skip-gram batches in one call, bitwise the batches one by one (no Python between steps);
         None where the caller loops.
+    sgns_chunk : callable or None
+        ``(W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed) -> (loss, pairs)``:
+        a whole chunk of skip-gram in corpus order (the hogwild kernel, which has no batched step; its
+        ``sgns_step`` and ``cbow_step`` raise).
     """
 
     name: str
     sgns_step: Callable[..., Any]
     cbow_step: Callable[..., Any]
     sgns_steps: Callable[..., Any] | None = None
+    sgns_chunk: Callable[..., Any] | None = None
 
 
 def step_kernel(name: str) -> StepKernel:
@@ -56,6 +64,12 @@ def step_kernel(name: str) -> StepKernel:
     module = importlib.import_module(f"{__package__}.{_MODULES[name]}")
     if name == "triton":
         return StepKernel(name, module.sgns_step, module.cbow_step)
+    if name == "hogwild":
+
+        def batched(*args, **kwargs):
+            raise InvalidParameterError("Word2Vec: kernel='hogwild' trains skip-gram by whole chunks, not batches.")
+
+        return StepKernel(name, batched, batched, sgns_chunk=module.sgns_chunk)
 
     def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping=1.0, max_context=None):
         return module.cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping)
@@ -63,15 +77,23 @@ def step_kernel(name: str) -> StepKernel:
     return StepKernel(name, module.sgns_step, cbow_step, getattr(module, "sgns_steps", None))
 
 
-def resolve_kernel(kernel: str, device: Any) -> str:
-    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is numba on a CPU, and on a
-    GPU the fused Triton step where Triton supports the device, else the torch step."""
+def resolve_kernel(kernel: str, device: Any, sg: bool = True, batch_size: int | None = None) -> str:
+    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is, on a CPU, hogwild for
+    skip-gram (``sg``) and numba for CBOW or where a ``batch_size`` is asked for (hogwild has no
+    batches), and on a GPU the fused Triton step where Triton supports the device, else the torch step."""
     if kernel == "auto":
         if device.type != "cuda":
-            return "numba"
+            return "hogwild" if sg and batch_size is None else "numba"
         return "triton" if triton_supported(device) else "torch"
-    if kernel == "numba" and device.type != "cpu":
-        raise InvalidParameterError(f"Word2Vec: kernel='numba' runs on the CPU only, not on device {str(device)!r}.")
+    if kernel in ("numba", "hogwild") and device.type != "cpu":
+        raise InvalidParameterError(f"Word2Vec: kernel={kernel!r} runs on the CPU only, not on device {str(device)!r}.")
+    if kernel == "hogwild" and not sg:
+        raise InvalidParameterError("Word2Vec: kernel='hogwild' trains skip-gram only (sg=True); CBOW takes 'numba'.")
+    if kernel == "hogwild" and batch_size is not None:
+        raise InvalidParameterError(
+            f"Word2Vec: kernel='hogwild' trains pair by pair and takes no batch_size (got {batch_size}); "
+            "leave it unset, or choose a batched kernel ('numba')."
+        )
     if kernel == "triton" and device.type != "cuda":
         from . import _step_triton
 

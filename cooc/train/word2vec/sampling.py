@@ -110,7 +110,7 @@ class AliasSampler:
         self.accept = torch.as_tensor(accept, device=device)
         self.alias = torch.as_tensor(alias, device=device)
         self.size = accept.size
-        self._table = (accept, alias)
+        self.table = (accept, alias)  # numpy, for compiled draws
 
     def draw(self, shape: tuple[int, ...], gen):
         """Ids of shape ``shape`` (int64) on the sampler's device.
@@ -126,7 +126,7 @@ class AliasSampler:
             if self.accept.device.type != "cpu":
                 raise ValueError("a SplitMix64 stream draws negatives on the CPU only.")
             n = int(np.prod(shape))
-            ids = _alias_pick(gen.seed, np.uint64(gen.position), n, *self._table)
+            ids = _alias_pick(gen.seed, np.uint64(gen.position), n, *self.table)
             gen.position += n
             return torch.from_numpy(ids.reshape(shape))
         slot = torch.randint(0, self.size, shape, device=self.accept.device, generator=gen)
@@ -145,11 +145,11 @@ class SplitMix64:
         self.position = 0
 
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+SPLITMIX_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 
 
 @njit(cache=True)
-def _mix64(z):
+def mix64(z):
     """splitmix64's output function (a bijection of 64-bit integers)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -163,7 +163,7 @@ def _alias_pick(seed, start, n, accept, alias):
     n_slots = np.uint64(accept.size)
     out = np.empty(n, dtype=np.int64)
     for i in prange(n):
-        z = _mix64(seed + (start + np.uint64(i + 1)) * _GAMMA)
+        z = mix64(seed + (start + np.uint64(i + 1)) * SPLITMIX_GAMMA)
         slot = np.int64(((z >> np.uint64(32)) * n_slots) >> np.uint64(32))
         coin = (np.float64(z & np.uint64(0xFFFFFFFF)) + 0.5) * 2.0**-32
         out[i] = slot if coin < accept[slot] else alias[slot]
@@ -290,8 +290,8 @@ def _shuffle(a, seed):
     by a multiply-shift (bias below 2**-32 for any array that fits in memory)."""
     state = seed
     for i in range(a.size - 1, 0, -1):
-        state += _GAMMA
-        z = _mix64(state)
+        state += SPLITMIX_GAMMA
+        z = mix64(state)
         j = np.int64(((z >> np.uint64(32)) * np.uint64(i + 1)) >> np.uint64(32))
         a[i], a[j] = a[j], a[i]
 
@@ -383,6 +383,8 @@ __all__ = [
     "alias_probabilities",
     "AliasSampler",
     "SplitMix64",
+    "SPLITMIX_GAMMA",
+    "mix64",
     "subsample",
     "window_radii",
     "skipgram_pairs",

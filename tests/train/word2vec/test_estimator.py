@@ -87,7 +87,7 @@ def test_cpu_run_is_the_same_on_any_number_of_threads(cluster_corpus, sg):
     with pytest.MonkeyPatch.context() as patch:  # record the counts the trainer asks for
         patch.setattr(numba, "set_num_threads", lambda n: seen.append(n) or original(n))
         for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-            model = Word2Vec(sg=sg, seed=8, threads=threads, **params).fit(cluster_corpus)
+            model = Word2Vec(sg=sg, seed=8, threads=threads, kernel="numba", **params).fit(cluster_corpus)
             runs.append((model.input_vectors_, model.output_vectors_, [h["loss"] for h in model.loss_history_]))
     assert 1 in seen and numba.get_num_threads() == before  # the setting was used, then restored
     for W_in, W_out, losses in runs[1:]:
@@ -181,7 +181,8 @@ def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus,
 
         monkeypatch.setattr(w2v._Run, "__init__", grouped)
         monkeypatch.setattr(sampling.AliasSampler, "draw", counted)
-        vectors[group] = Word2Vec(seed=5, **{**SMALL, "batch_size": 16}).fit(cluster_corpus).input_vectors_
+        params = {**SMALL, "batch_size": 16, "kernel": "numba"}
+        vectors[group] = Word2Vec(seed=5, **params).fit(cluster_corpus).input_vectors_
     assert max(draws[64]) == 64 * 16 and max(draws[1]) == 16 and sum(draws[64]) == sum(draws[1])
     np.testing.assert_array_equal(vectors[64], vectors[1])
 
@@ -321,7 +322,7 @@ def test_gpu_defaults_are_the_triton_step_replayed_from_a_graph(monkeypatch, clu
     with pytest.raises(InvalidParameterError, match="not CBOW"):
         _resolve_graph(True, False, cuda)
     model = Word2Vec(**SMALL).fit(cluster_corpus)
-    assert model.kernel_ == "numba" and model.cuda_graph_ is False
+    assert model.kernel_ == "numba" and model.cuda_graph_ is False  # SMALL sets a batch size
     assert model.embedding_.meta["provenance"]["params"]["cuda_graph"] is False
 
 
@@ -336,7 +337,7 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
         resolve_kernel("numba", torch.device("cuda"))
     with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):
         Word2Vec(cuda_graph=True, **SMALL).fit(cluster_corpus)
-    assert resolve_kernel("auto", torch.device("cpu")) == "numba"
+    assert resolve_kernel("auto", torch.device("cpu")) == "hogwild"
     with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
         Word2Vec(dim=0).fit(cluster_corpus)
     with pytest.raises(InvalidParameterError, match="vectors"):

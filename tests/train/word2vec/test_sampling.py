@@ -110,7 +110,7 @@ def test_splitmix64_draws_are_the_sequential_generator_in_any_pieces():
     seed, V = int(rng.integers(2**63)), int(rng.integers(2, 500))
     probs = rng.dirichlet(np.full(V, 0.5))
     sampler = sampling.AliasSampler(probs, torch.device("cpu"))
-    accept, alias = sampler._table
+    accept, alias = sampler.table
     expected = []
     for z in _splitmix64(seed, 3000):
         slot = ((z >> 32) * V) >> 32

@@ -1,0 +1,198 @@
+"""The hogwild skip-gram kernel against a plain Python transcription of word2vec.c's step, and in the
+estimator: planted structure, resume, refusals."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from cooc._core.errors import InvalidParameterError
+from cooc.train.word2vec import _step_hogwild
+from cooc.train.word2vec.estimator import Word2Vec
+from cooc.train.word2vec.sampling import alias_table, shuffled_skipgram_pairs
+
+from ..conftest import two_cluster_docs, write_corpus
+
+_M = 2**64
+_GAMMA = 0x9E3779B97F4A7C15
+
+
+def _mix(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % _M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % _M
+    return z ^ (z >> 31)
+
+
+def reference(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts):
+    """Slice by slice, position by position: each pair (context word -> centre word) updates the centre's
+    output row and the noise words' rows at once, then the context word's input row."""
+    n, V = len(tokens), len(accept)
+    total, count = 0.0, 0
+    for part in range(n_parts):
+        lo, hi = n * part // n_parts, n * (part + 1) // n_parts
+        state = _mix((seed + (part + 1) * _GAMMA) % _M)
+        for i in range(lo, hi):
+            lr = lr_first + (lr_last - lr_first) * (i - lo) / max(hi - lo, 1)
+            centre = tokens[i]
+            for j in range(max(i - radii[i], 0), min(i + radii[i] + 1, n)):
+                if j == i or docs[j] != docs[i]:
+                    continue
+                h = W_in[tokens[j]]
+                grad = np.zeros_like(h)
+                for k in range(negative + 1):
+                    if k == 0:
+                        o, label = centre, 1.0
+                    else:
+                        state = (state + _GAMMA) % _M
+                        z = _mix(state)
+                        slot = ((z >> 32) * V) >> 32
+                        coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
+                        o, label = (slot if coin < accept[slot] else alias[slot]), 0.0
+                        if o == centre:
+                            continue
+                    s = float(np.dot(h.astype(np.float64), W_out[o].astype(np.float64)))
+                    p = 1.0 / (1.0 + math.exp(-s))
+                    total += -math.log(p) if label else -math.log(1.0 - p)
+                    g = np.float32(lr * (label - p))
+                    grad += g * W_out[o]
+                    W_out[o] += g * h
+                h += grad
+                count += 1
+    return total, count
+
+
+def _problem(rng, V=40, d=8, n=600, n_docs=5, window=4):
+    tokens = rng.integers(0, V, size=n)
+    docs = np.sort(rng.integers(0, n_docs, size=n))
+    radii = rng.integers(1, window + 1, size=n)
+    accept, alias = alias_table(rng.random(V) ** 3)
+    W_in = ((rng.random((V, d)) - 0.5) / d).astype(np.float32)
+    W_out = ((rng.random((V, d)) - 0.5) / d).astype(np.float32)  # not zero: every score is then tested
+    return W_in, W_out, tokens, docs, radii, (accept, alias)
+
+
+@pytest.mark.parametrize("n_parts", [1, 3])
+def test_kernel_equals_the_reference_step(rng, n_parts):
+    """One thread runs the slices one after another, so the compiled kernel must give the reference's
+    weights, loss and pair count (float32 rounding apart), each slice on its own stream of negatives."""
+    W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    want_in, want_out = W_in.copy(), W_out.copy()
+    want = reference(want_in, want_out, tokens, docs, radii, *table, 5, 0.05, 0.01, 1234, n_parts)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        losses, pairs = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
+        _step_hogwild._chunk(
+            W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(1234), n_parts, losses, pairs
+        )
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(W_in, want_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(W_out, want_out, rtol=1e-4, atol=1e-6)
+    assert pairs.sum() == want[1]
+    assert losses.sum() == pytest.approx(want[0], rel=1e-5)
+
+
+def test_public_call_trains_every_pair_once_within_documents(rng):
+    """``sgns_chunk`` on every thread: the same pairs as the batched path builds (none across a
+    document), and the weights move."""
+    W_in, W_out, tokens, docs, radii, table = _problem(rng, n=2000)
+    start = W_in.copy()
+    loss, pairs = _step_hogwild.sgns_chunk(W_in, W_out, tokens, docs, radii, table, 3, 0.025, 0.02, 7)
+    assert pairs == shuffled_skipgram_pairs(tokens, docs, radii, 0)[0].size
+    assert np.isfinite(loss) and loss > 0 and not np.array_equal(W_in, start)
+
+
+def test_bad_inputs_are_refused(rng):
+    W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    with pytest.raises(ValueError, match="outside"):
+        _step_hogwild.sgns_chunk(W_in, W_out, tokens + 40, docs, radii, table, 3, 0.025, 0.02, 7)
+    with pytest.raises(ValueError, match="float32"):
+        _step_hogwild.sgns_chunk(W_in.astype(np.float64), W_out, tokens, docs, radii, table, 3, 0.025, 0.02, 7)
+
+
+SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, chunk_tokens=5000, progress=False)
+
+
+@pytest.fixture
+def clusters(tmp_path):
+    words = [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)]
+    return write_corpus(tmp_path / "clusters", two_cluster_docs(1000, 20, 10, seed=1), words)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_planted_clusters_are_learned(clusters, threads):
+    model = Word2Vec(kernel="hogwild", seed=3, threads=threads, **SMALL).fit(clusters)
+    unit = model.embedding_.unit_vectors()
+    first = np.array([w.startswith("a") for w in model.embedding_.index_to_key])
+    sims = unit @ unit.T
+    within = sims[(first[:, None] == first[None, :]) & ~np.eye(20, dtype=bool)].mean()
+    across = sims[first[:, None] != first[None, :]].mean()
+    assert within > 0.8 and across < 0.2, (within, across)
+    losses = [h["loss"] for h in model.loss_history_]
+    assert losses[-1] < losses[0]
+    assert model.raw_words_ == 2 * clusters.n_tokens and model.embedding_.meta["provenance"]["params"]["kernel"] == (
+        "hogwild"
+    )
+
+
+def test_one_thread_is_reproducible_and_resumes_bitwise(clusters, tmp_path):
+    params = dict(SMALL, kernel="hogwild", threads=1, seed=5, epochs=3, checkpoint_every=0.0)
+    whole = Word2Vec(**params).fit(clusters)
+    again = Word2Vec(**params).fit(clusters)
+    np.testing.assert_array_equal(whole.input_vectors_, again.input_vectors_)
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_the_second_epoch(info):
+        if info["epoch"] == 1 and info["chunk"] == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        Word2Vec(**params).fit(clusters, checkpoint=tmp_path / "ck", callback=stop_in_the_second_epoch)
+    resumed = Word2Vec(**params).fit(clusters, checkpoint=tmp_path / "ck")
+    np.testing.assert_array_equal(resumed.input_vectors_, whole.input_vectors_)
+    np.testing.assert_array_equal(resumed.output_vectors_, whole.output_vectors_)
+
+
+def test_learning_rate_reaches_the_kernel(clusters, monkeypatch):
+    """Each chunk trains from the rate at its first word to the rate at its last, falling linearly
+    from alpha to min_alpha over the run."""
+    seen = []
+    original = _step_hogwild.sgns_chunk
+
+    def spy(*args):
+        seen.append(args[7:9])
+        return original(*args)
+
+    monkeypatch.setattr(_step_hogwild, "sgns_chunk", spy)
+    Word2Vec(kernel="hogwild", alpha=0.04, min_alpha=0.001, **SMALL).fit(clusters)
+    total = 2 * clusters.n_tokens
+    assert seen[0][0] == pytest.approx(0.04)
+    assert seen[-1][1] == pytest.approx(0.001)
+    for (_, last), (first, _) in zip(seen, seen[1:]):
+        assert first == pytest.approx(last)  # each chunk starts where the one before ended
+    assert seen[0][1] == pytest.approx(0.04 - 0.039 * 5000 / total)
+
+
+def test_default_on_a_cpu_and_refusals(clusters):
+    """Skip-gram on a CPU trains hogwild unless a batch size is asked for; CBOW, a batch size or a GPU
+    with kernel='hogwild' are refused."""
+    assert Word2Vec(**{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "hogwild"
+    assert Word2Vec(batch_size=64, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
+    assert Word2Vec(sg=False, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
+    with pytest.raises(InvalidParameterError, match="skip-gram only"):
+        Word2Vec(kernel="hogwild", sg=False, **SMALL).fit(clusters)
+    with pytest.raises(InvalidParameterError, match="no batch_size"):
+        Word2Vec(kernel="hogwild", batch_size=64, **SMALL).fit(clusters)
+    from cooc.train.word2vec.kernels import resolve_kernel
+
+    class Cuda:
+        type = "cuda"
+
+    with pytest.raises(InvalidParameterError, match="CPU only"):
+        resolve_kernel("hogwild", Cuda())
