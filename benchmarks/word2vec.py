@@ -362,6 +362,12 @@ def run_threads(args: argparse.Namespace) -> None:
                 ratios.append(
                     [trainer, f"{threads} / {args.thread_list[0]} threads", "busy" if busy else "alone", f"{r:.2f}"]
                 )
+        if trainer != "gensim":  # against the anchor at the same thread count and state, paired by round
+            for busy in states:
+                for threads in args.thread_list:
+                    a, b = runs[(trainer, threads, busy)], runs[("gensim", threads, busy)]
+                    r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
+                    ratios.append([trainer, f"/ gensim, {threads} threads", "busy" if busy else "alone", f"{r:.2f}"])
         if args.busy:
             for threads in args.thread_list:
                 a, b = runs[(trainer, threads, True)], runs[(trainer, threads, False)]
