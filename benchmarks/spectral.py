@@ -243,7 +243,7 @@ def _sync(device: str):
 # -- real counts (--real): every solver in its own process, peak memory read from /proc --------
 BENCH = Path(__file__).resolve().parent.parent / ".bench" / "spectral"
 REAL_VOCAB = {"bible": None, "wiki25k": 25_000}
-REAL_SOLVERS = ("lanczos", "randomized", "dense", "sklearn-default", "sklearn-matched")
+REAL_SOLVERS = ("lanczos", "block", "randomized", "dense", "sklearn-default", "sklearn-matched")
 
 
 def real_counts(name: str) -> Path:
@@ -274,6 +274,8 @@ def solve_worker(spec: dict) -> dict:
     from cooc.cooccurrence.matrix import Cooccurrence
 
     A = target_matrix(Cooccurrence.load(spec["counts"]), spec["target"])
+    if spec.get("dtype", "float64") != "float64":  # as `cooc embed` makes it (float32 by default)
+        A = A.astype(spec["dtype"])
     k, solver = spec["k"], spec["solver"]
     rss_before = _status_kb("VmRSS")
     try:  # reset the high-water mark, so that VmHWM is the solve's own peak (Linux >= 4.0)
@@ -317,7 +319,7 @@ def _run_worker(spec: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_real(cases: list[tuple[str, str, int]], solvers: list[str]) -> list[list]:
+def bench_real(cases: list[tuple[str, str, int]], solvers: list[str], dtype: str = "float64") -> list[list]:
     """Rows of the real-matrix table; eigsh's values are cached per case (they are the reference)."""
     import json
 
@@ -329,7 +331,7 @@ def bench_real(cases: list[tuple[str, str, int]], solvers: list[str]) -> list[li
         order = [s for s in solvers if s == "lanczos"] + [s for s in solvers if s != "lanczos"]
         iterations = None
         for solver in order:
-            spec = {"counts": counts, "target": target, "k": k, "solver": solver}
+            spec = {"counts": counts, "target": target, "k": k, "solver": solver, "dtype": dtype}
             if solver == "sklearn-matched":  # cooc's width, and the power of A its randomized solver reached
                 if iterations is None:
                     print(f"  {solver}: needs the randomized solver's iteration count; skipped", flush=True)
@@ -452,7 +454,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def main_real(args, argv) -> None:
-    rows = bench_real(parse_real(args.real), args.solvers or list(REAL_SOLVERS))
+    rows = bench_real(parse_real(args.real), args.solvers or list(REAL_SOLVERS), args.dtype)
     body = (
         "Real counts, window 10, harmonic weights: bible = King James Bible (V 12,672), wiki25k = gensim's "
         "Wikipedia sample, 25,000 most frequent words. M* is dense, PPMI sparse (CSR). Each solver runs once, in a "
@@ -460,7 +462,8 @@ def main_real(args, argv) -> None:
         "increase = peak minus the resident memory before the solve (matrix loaded). Error = max over the top K "
         "of |(|l| - |l_eigsh|)| / |l_eigsh| (lanczos IS scipy's eigsh, tol 0: the reference). sklearn-matched: "
         "n_oversamples = K and the n_iter giving the power of A cooc's randomized solver reached. Load = 1-minute "
-        "load average when the solve started (2 cores, shared with other jobs).\n\n"
+        f"load average when the solve started (2 cores, shared with other jobs). Matrices in {args.dtype}; the "
+        "reference values are float64 eigsh's, cached under .bench/spectral by the first run.\n\n"
         + markdown_table(
             ["matrix", "target", "K", "solver", "wall s", "CPU s", "peak MB", "increase MB", "error", "load", ""],
             rows,

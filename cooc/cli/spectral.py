@@ -255,7 +255,10 @@ def register(app: typer.Typer) -> None:
         dim: int = typer.Option(200, help="K, eigenpairs kept."),
         p: float = typer.Option(0.5, help="Eigenvalue weighting: W = U |Lambda|^p."),
         which: str = typer.Option("LM", help="LM (largest |lambda|) or LA (largest positive)."),
-        solver: str = typer.Option("auto", help="auto, dense, lanczos, randomized or torch."),
+        solver: str = typer.Option(
+            "auto",
+            help="auto (block Krylov for dense M*, Lanczos for sparse PPMI on a CPU), dense, lanczos, randomized, block or torch.",
+        ),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         eps: float = typer.Option(1e-2, help="Floor of log(M + eps)."),
         neg: float = typer.Option(1.0, help="k of shifted PPMI."),

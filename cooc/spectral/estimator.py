@@ -36,7 +36,9 @@ class EigenEmbedding(BaseEstimator):
         Eigenvalue weighting (Levy et al.'s "eig"; 0 keeps the bare eigenvectors).
     which : {"LM", "LA"}, default "LM"
         Keep the K eigenvalues largest in magnitude, or the K most positive.
-    solver : {"auto", "dense", "lanczos", "randomized", "torch"}, default "auto"
+    solver : {"auto", "dense", "lanczos", "randomized", "block", "torch"}, default "auto"
+        ``auto``: block Krylov for a dense matrix on the CPU, Lanczos for a sparse one (see
+        :func:`~cooc.spectral.eigen.choose_solver`).
     device : {"cpu", "cuda", "auto"}, default "cpu"
         Builds the dense target and solves there.
     seed : int, default 0

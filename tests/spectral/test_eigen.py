@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from cooc._core.errors import InvalidParameterError
-from cooc.spectral.eigen import choose_solver, dense_working_bytes, fix_signs, top_eigenpairs
+from cooc.spectral.eigen import block_working_bytes, choose_solver, dense_working_bytes, fix_signs, top_eigenpairs
 
 
 def known_spectrum(rng, V=150, k=8):
@@ -26,20 +26,20 @@ def assert_pairs_match(pairs, values, Q, k, which="LM", atol=1e-8):
     np.testing.assert_allclose(pairs.vectors, expected, atol=atol * 100)
 
 
-@pytest.mark.parametrize("solver", ["dense", "lanczos", "randomized", "torch"])
+@pytest.mark.parametrize("solver", ["dense", "lanczos", "randomized", "block", "torch"])
 def test_solvers_recover_a_planted_spectrum(solver, rng):
     A, values, Q = known_spectrum(rng)
-    pairs = top_eigenpairs(A, 8, solver=solver, n_iter=30 if solver == "randomized" else None)
+    pairs = top_eigenpairs(A, 8, solver=solver, n_iter=30 if solver in ("randomized", "block") else None)
     assert pairs.solver == solver and len(pairs) == 8
-    assert_pairs_match(pairs, values, Q, 8, atol=1e-7 if solver == "randomized" else 1e-9)
+    assert_pairs_match(pairs, values, Q, 8, atol=1e-7 if solver in ("randomized", "block") else 1e-9)
     assert pairs.residuals(A).max() < 1e-6
     np.testing.assert_allclose(pairs.vectors.T @ pairs.vectors, np.eye(8), atol=1e-10)
 
 
-@pytest.mark.parametrize("solver", ["dense", "lanczos", "torch"])
+@pytest.mark.parametrize("solver", ["dense", "lanczos", "block", "torch"])
 def test_largest_algebraic(solver, rng):
     A, values, Q = known_spectrum(rng)
-    pairs = top_eigenpairs(A, 5, which="LA", solver=solver)
+    pairs = top_eigenpairs(A, 5, which="LA", solver=solver, n_iter=30 if solver == "block" else None)
     assert (pairs.values > 0).all() and np.all(np.diff(pairs.values) <= 0)
     assert_pairs_match(pairs, values, Q, 5, which="LA")
 
@@ -86,7 +86,7 @@ def test_weighting_reconstructs_a_psd_matrix(rng):
 
 def test_choose_solver():
     assert choose_solver(500, 10, False, 1.0, "cpu") == "dense"
-    assert choose_solver(10_000, 200, False, 1.0, "cpu") == "lanczos"
+    assert choose_solver(10_000, 200, False, 1.0, "cpu", memory=10**13) == "block"
     assert choose_solver(10_000, 1000, False, 1.0, "cpu") == "dense"
     assert choose_solver(10_000, 200, True, 0.01, "cpu") == "lanczos"
     assert choose_solver(10_000, 200, True, 0.01, "cuda") == "lanczos"
@@ -99,7 +99,7 @@ def test_device_parity(device, rng):
         import cupy
 
         A = cupy.asarray(A)
-    for solver in ("dense", "lanczos", "randomized"):
+    for solver in ("dense", "lanczos", "randomized", "block"):
         pairs = top_eigenpairs(A, 6, solver=solver, device=device, n_iter=30)
         assert pairs.info["device"] == device
         assert_pairs_match(pairs, values, Q, 6, atol=1e-7)
@@ -125,7 +125,7 @@ def test_errors(kwargs, match, rng):
         top_eigenpairs(np.zeros((3, 4)), 1)
 
 
-@pytest.mark.parametrize("solver", ["lanczos", "randomized"])
+@pytest.mark.parametrize("solver", ["lanczos", "randomized", "block"])
 def test_progress_counts_the_products_and_changes_nothing(monkeypatch, solver):
     import cooc.spectral.eigen as eigen
 
@@ -174,7 +174,7 @@ def decaying_spectrum(seed: int, V: int = 400, decay: float = 0.4):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("solver", ["dense", "lanczos", "randomized"])
+@pytest.mark.parametrize("solver", ["dense", "lanczos", "randomized", "block"])
 def test_every_cpu_solver_meets_the_auto_accuracy(solver, seed):
     """What ``auto`` promises of the solver it picks: the top-K eigenvalues within 1e-3, relative, of the
     exact ones. For the randomized solver that rests on its residual rule (relative residual <= 1e-3;
@@ -192,15 +192,21 @@ def test_choose_solver_at_the_documented_boundaries():
     big, small = 10**13, 2 * 2**30  # bytes of free memory: plenty, and 2 GiB
     # V <= 500: dense; above, dense only once K > V / 20
     assert choose_solver(500, 10, False, 1.0, "cpu", memory=big) == "dense"
-    assert choose_solver(501, 25, False, 1.0, "cpu", memory=big) == "lanczos"  # 25 = 501 // 20
+    assert choose_solver(501, 25, False, 1.0, "cpu", memory=big) == "block"  # 25 = 501 // 20
     assert choose_solver(501, 26, False, 1.0, "cpu", memory=big) == "dense"
-    assert choose_solver(12_672, 200, False, 1.0, "cpu", memory=big) == "lanczos"  # the Bible's M*, cooc embed's K
-    assert choose_solver(12_672, 633, False, 1.0, "cpu", memory=big) == "lanczos"  # 633 = 12_672 // 20
+    assert choose_solver(12_672, 200, False, 1.0, "cpu", memory=big) == "block"  # the Bible's M*, cooc embed's K
+    assert choose_solver(12_672, 633, False, 1.0, "cpu", memory=big) == "block"  # 633 = 12_672 // 20
     assert choose_solver(12_672, 634, False, 1.0, "cpu", memory=big) == "dense"
     # ... unless its working memory does not fit in 80% of what is free: 3 V^2 doubles for the full path
     assert choose_solver(12_672, 634, False, 1.0, "cpu", memory=small) == "lanczos"
+    # the block solver's basis: 16 blocks of k + k/4 columns, four copies, in doubles; Lanczos where it does not fit
+    need = block_working_bytes(25_000, 200)
+    assert need == 8 * 4 * 25_000 * 16 * 250
+    assert choose_solver(25_000, 200, False, 1.0, "cpu", memory=int(need / 0.8)) == "block"
+    assert choose_solver(25_000, 200, False, 1.0, "cpu", memory=int(need / 0.8) - 8) == "lanczos"
     need = 8 * 3 * 25_000**2  # 15 GB at V = 25k (full decomposition, K > V / 32)
     assert choose_solver(25_000, 2_000, False, 1.0, "cpu", memory=int(need / 0.8)) == "dense"
+    # (nor does the block solver's basis, 20 GB here)
     assert choose_solver(25_000, 2_000, False, 1.0, "cpu", memory=int(need / 0.8) - 8) == "lanczos"
     # the index-subset path (K <= V / 32) needs about 1.2 V^2 doubles
     assert dense_working_bytes(3_200, 100) == int(8 * 1.2 * 3_200**2)

@@ -62,6 +62,8 @@ def test_blocked_eigenvectors_equal_in_memory(tmp_path, rng, kind):
         np.testing.assert_allclose(pairs.vectors, reference.vectors, atol=1e-7)  # signs fixed the same way
     randomized = top_eigenpairs(op, k, solver="randomized", n_iter=30, n_oversamples=30)
     np.testing.assert_allclose(randomized.values, reference.values, rtol=1e-6)
+    block = top_eigenpairs(op, k, solver="block")
+    np.testing.assert_allclose(block.values, reference.values, rtol=1e-6)
 
 
 def test_spectral_embedding_accepts_a_blocked_matrix(tmp_path, rng):
