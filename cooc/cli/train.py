@@ -281,7 +281,11 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(5),
         min_count: int = typer.Option(5, help="Drop words seen fewer times."),
         alpha: float | None = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
-        batch_size: int | None = typer.Option(None, help="Examples per SGD step (default 4096 on CPU, 65536 on GPU)."),
+        batch_size: int | None = typer.Option(
+            None,
+            help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU); for skip-gram on a "
+            "CPU it selects the batched numba step over hogwild.",
+        ),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),

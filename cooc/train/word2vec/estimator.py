@@ -110,9 +110,11 @@ class Word2Vec(BaseEstimator):
     dynamic_window : bool, default True
         Draw each position's radius uniformly in 1..L (word2vec.c's weighting of near words).
     batch_size : int, optional
-        Examples (pairs for skip-gram, centre words for CBOW) per SGD step; by default
-        4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
-        launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``.
+        Examples (pairs for skip-gram, centre words for CBOW) per SGD step of a batched kernel; by
+        default 4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
+        launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``. The
+        hogwild kernel has no batches: giving a batch size for skip-gram on a CPU with
+        ``kernel="auto"`` selects the batched numba step instead.
     damping : float or None, default 1.0
         Bound on each row's step by its curvature in the batch (see :mod:`cooc.train.word2vec._step_torch`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
@@ -122,9 +124,9 @@ class Word2Vec(BaseEstimator):
         How training is computed. On a CPU, ``"hogwild"`` (the default for skip-gram unless a
         ``batch_size`` is given; :mod:`cooc.train.word2vec._step_hogwild`) trains as word2vec.c and
         gensim do: pairs in corpus order, each update written at once, threads unlocked; it takes no
-        ``batch_size``, ignores ``damping``, and is reproducible on one thread only. The other kernels take the batched step
-        (docs/science.md, section 7): ``"numba"`` (compiled CPU kernels, the default for CBOW on a
-        CPU), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
+        ``batch_size``, ignores ``damping``, and is reproducible on one thread only. The other
+        kernels take the batched step (docs/science.md, section 7): ``"numba"`` (compiled CPU
+        kernels, the default for CBOW on a CPU), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
         on a GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor operations;
         the GPU's default where triton is not installed or the GPU is older than compute capability
         8.0). The batched kernels differ by float rounding only.
