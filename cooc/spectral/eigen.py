@@ -472,6 +472,35 @@ def _lanczos(
     return values, vectors, {"method": "scipy.sparse.linalg.eigsh"}
 
 
+def _operand(matrix: Any, device: str) -> tuple[Any, Any]:
+    """The array module of ``device`` and the matrix as the sketching solvers multiply it (sparse
+    matrices and operators as they are)."""
+    if device == "cuda":
+        import cupy
+
+        return cupy, matrix if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
+    return np, matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
+
+
+def _sketch(A: Any, width: int, seed: int, xp: Any) -> Any:
+    """An orthonormal basis of ``A Omega``, Omega a Gaussian (V, width) matrix drawn from ``seed``."""
+    omega = xp.asarray(np.random.default_rng(seed).standard_normal((A.shape[0], width)), dtype=A.dtype)
+    return xp.linalg.qr(A @ omega)[0]
+
+
+def _ritz(Q: Any, Z: Any, k: int, which: str, xp: Any) -> tuple[Any, Any, float]:
+    """The top ``k`` Ritz pairs of the orthonormal basis ``Q`` given ``Z = A Q``: their values, their
+    coefficients ``s`` in the basis (vectors ``Q s``), and the largest relative residual
+    ``||A u - lambda u|| / |lambda|`` among them."""
+    B = Q.T @ Z
+    values, small = xp.linalg.eigh((B + B.T) / 2)
+    top = xp.argsort(-xp.abs(values) if which == "LM" else -values)[:k]
+    values, coef = values[top], small[:, top]
+    residual = Z @ coef - Q @ (coef * values)
+    worst = float(xp.max(xp.linalg.norm(residual, axis=0) / xp.maximum(xp.abs(values), 1e-300)))
+    return values, coef, worst
+
+
 def _randomized(
     matrix: Any,
     k: int,
@@ -490,30 +519,18 @@ def _randomized(
             "solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
             "use solver='dense' or 'lanczos' for which='LA'."
         )
-    if device == "cuda":
-        import cupy as xp
-
-        A = matrix if _is_cupy_sparse(matrix) else xp.asarray(matrix)
-    else:
-        xp = np
-        A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
+    xp, A = _operand(matrix, device)
     V = A.shape[0]
     extra = max(k, 10) if n_oversamples is None else n_oversamples
     width = min(V, k + extra)
-    omega = xp.asarray(np.random.default_rng(seed).standard_normal((V, width)), dtype=A.dtype)
-    Q, _r = xp.linalg.qr(A @ omega)
+    Q = _sketch(A, width, seed, xp)
     limit = RANDOMIZED_MAX_ITER if n_iter is None else n_iter
     rtol = RANDOMIZED_RTOL if tol == 0 else tol
     for iteration in range(limit + 1):
         Z = A @ Q  # the one product of the iteration, used by the Ritz check and the next basis
         if bar is not None:
             bar.update(width)
-        B = Q.T @ Z
-        values, small = xp.linalg.eigh((B + B.T) / 2)
-        top = xp.argsort(-xp.abs(values))[:k]
-        # relative residuals ||A u - lambda u|| / |lambda| of the top k Ritz pairs (u = Q s)
-        residual = Z @ small[:, top] - Q @ (small[:, top] * values[top])
-        worst = float(xp.max(xp.linalg.norm(residual, axis=0) / xp.maximum(xp.abs(values[top]), 1e-300)))
+        values, small, worst = _ritz(Q, Z, k, which, xp)
         if (n_iter is None and worst <= rtol) or iteration == limit:
             break
         Q, _r = xp.linalg.qr(Z)
@@ -544,20 +561,13 @@ def _block(
     orthogonalised against all before it (twice, classical Gram-Schmidt), with the Rayleigh-Ritz
     pairs of the whole basis checked after every block. One product with A per block, all of them
     matrix-matrix products; the basis keeps every block, so it ends ``width * blocks`` columns wide."""
-    if device == "cuda":
-        import cupy as xp
-
-        A = matrix if _is_cupy_sparse(matrix) else xp.asarray(matrix)
-    else:
-        xp = np
-        A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
+    xp, A = _operand(matrix, device)
     V = A.shape[0]
     extra = max(k // 4, 10) if n_oversamples is None else n_oversamples
     width = min(V, k + extra)
     limit = BLOCK_MAX_BLOCKS if n_iter is None else n_iter + 1
     rtol = RANDOMIZED_RTOL if tol == 0 else tol
-    omega = xp.asarray(np.random.default_rng(seed).standard_normal((V, width)), dtype=A.dtype)
-    Q, _r = xp.linalg.qr(A @ omega)
+    Q = _sketch(A, width, seed, xp)
     # The orthonormal blocks Q_i side by side, and their products A Q_i: filled in place, grown by doubling.
     basis = xp.empty((V, min(V, width * BLOCK_START_BLOCKS)), dtype=Q.dtype)
     images = xp.empty_like(basis)
@@ -570,12 +580,7 @@ def _block(
             basis, images = (_grown(a, min(V, 2 * a.shape[1]), n, xp) for a in (basis, images))
         basis[:, n : n + width], images[:, n : n + width] = Q, Z
         Qa, Za = basis[:, : n + width], images[:, : n + width]
-        B = Qa.T @ Za
-        values, small = xp.linalg.eigh((B + B.T) / 2)
-        top = xp.argsort(-xp.abs(values) if which == "LM" else -values)[:k]
-        ritz = small[:, top]
-        residual = Za @ ritz - Qa @ (ritz * values[top])
-        worst = float(xp.max(xp.linalg.norm(residual, axis=0) / xp.maximum(xp.abs(values[top]), 1e-300)))
+        values, ritz, worst = _ritz(Qa, Za, k, which, xp)
         if (n_iter is None and worst <= rtol) or block == limit - 1 or Qa.shape[1] + width > V:
             break
         W = Z - Qa @ (Qa.T @ Z)
@@ -589,7 +594,7 @@ def _block(
         "relative_residual": worst,
         "converged": worst <= rtol,
     }
-    return values[top], Qa @ ritz, info
+    return values, Qa @ ritz, info
 
 
 def _grown(a: Any, columns: int, used: int, xp: Any) -> Any:

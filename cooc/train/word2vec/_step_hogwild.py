@@ -30,6 +30,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from ..._core.numba_cache import prepare_kernels
+from ._arrays import index_array, weight_view
 from ._prefetch import prefetch_row
 from .sampling import SPLITMIX_GAMMA, mix64
 
@@ -137,9 +138,9 @@ def sgns_chunk(
     -------
     loss, pairs : the summed loss and the number of pairs trained on
     """
-    W_in, W_out = (_weights(w) for w in (W_in, W_out))
-    tokens, docs, radii = (_ints(a) for a in (tokens, docs, radii))
-    accept, alias = np.ascontiguousarray(sampler_table[0], np.float64), _ints(sampler_table[1])
+    W_in, W_out = (weight_view(w) for w in (W_in, W_out))
+    tokens, docs, radii = (index_array(a) for a in (tokens, docs, radii))
+    accept, alias = np.ascontiguousarray(sampler_table[0], np.float64), index_array(sampler_table[1])
     if tokens.size and (tokens.min() < 0 or tokens.max() >= min(W_in.shape[0], W_out.shape[0])):
         raise ValueError("sgns_chunk: a token id lies outside the weight matrices.")
     n_parts = max(1, min(get_num_threads(), tokens.size))
@@ -147,14 +148,3 @@ def sgns_chunk(
     seed64 = np.uint64(int(seed) % 2**64)
     _chunk(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64, n_parts, losses, pairs)
     return float(losses.sum()), int(pairs.sum())
-
-
-def _ints(x) -> np.ndarray:
-    return np.ascontiguousarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.int64)
-
-
-def _weights(x) -> np.ndarray:
-    a = x.numpy() if hasattr(x, "numpy") else x
-    if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable:
-        raise ValueError("sgns_chunk: the weights must be writable C-contiguous float32 arrays (updated in place).")
-    return a

@@ -27,6 +27,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from ..._core.numba_cache import prepare_kernels
+from ._arrays import index_array, weight_view
 from ._prefetch import prefetch_row
 
 prepare_kernels()  # cached in the user cache directory; threads wait passively
@@ -329,9 +330,11 @@ def _workspace(n_ex: int, k1: int, n_items: int, d: int, n_rows: int, n_parts: i
 
 def sgns_step(W_in, W_out, inputs, outputs, negatives, lr: float, damping: float | None = 1.0) -> float:
     """:func:`cooc.train.word2vec._step_torch.sgns_step` on CPU tensors (or arrays), compiled."""
-    inputs = _np(inputs)
+    inputs = index_array(inputs)
     ptr = np.arange(inputs.size + 1, dtype=np.int64)
-    return step(_weights(W_in), _weights(W_out), inputs, ptr, _np(outputs), _np(negatives), lr, damping)
+    return step(
+        weight_view(W_in), weight_view(W_out), inputs, ptr, index_array(outputs), index_array(negatives), lr, damping
+    )
 
 
 def sgns_steps(
@@ -340,8 +343,8 @@ def sgns_steps(
     """:func:`sgns_step` on consecutive batches of ``batch_size`` examples, batch b at learning rate
     ``lrs[b]``, in one compiled call (no Python between the steps); returns each batch's loss, the
     same, bitwise, as the steps one by one."""
-    W_in, W_out = _weights(W_in), _weights(W_out)
-    inputs, outputs, negatives = _np(inputs), _np(outputs), _np(negatives)
+    W_in, W_out = weight_view(W_in), weight_view(W_out)
+    inputs, outputs, negatives = index_array(inputs), index_array(outputs), index_array(negatives)
     lrs, n = np.asarray(lrs, dtype=np.float64), inputs.size
     if lrs.size != -(-n // batch_size) or outputs.size != n or negatives.shape[0] != n:
         raise ValueError(
@@ -381,20 +384,9 @@ def cbow_step(W_in, W_out, centres, context, example, negatives, lr: float, damp
     ``example`` must be non-decreasing (each example's context words together), as the
     trainer produces it.
     """
-    centres, example = _np(centres), _np(example)
+    centres, example = index_array(centres), index_array(example)
     ptr = np.zeros(centres.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(example, minlength=centres.size), out=ptr[1:])
-    return step(_weights(W_in), _weights(W_out), _np(context), ptr, centres, _np(negatives), lr, damping)
-
-
-def _np(x) -> np.ndarray:
-    """Indices as a contiguous int64 numpy array (from a CPU tensor or an array)."""
-    return np.ascontiguousarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.int64)
-
-
-def _weights(x) -> np.ndarray:
-    """A numpy view of float32 weights, which the step updates in place: never a copy."""
-    a = x.numpy() if hasattr(x, "numpy") else x
-    if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable:
-        raise ValueError("the compiled word2vec step needs writeable C-contiguous float32 weights.")
-    return a
+    return step(
+        weight_view(W_in), weight_view(W_out), index_array(context), ptr, centres, index_array(negatives), lr, damping
+    )
