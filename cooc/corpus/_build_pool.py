@@ -43,13 +43,15 @@ def _init_helper(parent: int, settings: dict[str, Any], prepare: Callable[[Any],
     _init_worker(settings, prepare)
 
 
-def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarray, np.ndarray, int, tuple[int, int]]:
+def _encode_batch(
+    batch: list[Any] | bytes,
+) -> tuple[int, tuple[bytes, np.ndarray], np.ndarray, np.ndarray, int, tuple[int, int]]:
     """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines.
 
-    Returns the worker's pid, the types this worker sees for the first time, the ids of
-    the tokens in the worker's own numbering, per-item lengths (-1 = dropped), how many
-    lines held bytes that are not UTF-8 (blocks only), and how many words with letters
-    outside ASCII this batch transliterated and dropped.
+    Returns the worker's pid, the types this worker sees for the first time (their bytes back
+    to back, and their lengths), the ids of the tokens in the worker's own numbering, per-item
+    lengths (-1 = dropped), how many lines held bytes that are not UTF-8 (blocks only), and
+    how many words with letters outside ASCII this batch transliterated and dropped.
     """
     encoder = _WORKER["encoder"]
     before = encoder.transliterated, encoder.dropped
@@ -60,7 +62,10 @@ def _encode_batch(batch: list[Any] | bytes) -> tuple[int, list[bytes], np.ndarra
         new_types, ids, lengths = encoder.encode([prepare(raw) or "" for raw in batch])
         bad = 0
     letters = (encoder.transliterated - before[0], encoder.dropped - before[1])
-    return os.getpid(), new_types, ids, lengths, bad, letters
+    # The new types as one byte string and their lengths: one object to send, and one compiled
+    # lookup for the main process (see TypeTable).
+    types = (b"".join(new_types), np.fromiter(map(len, new_types), dtype=np.int64, count=len(new_types)))
+    return os.getpid(), types, ids, lengths, bad, letters
 
 
 def _batches(items: Iterable[Any], batch_chars: int, max_items: int = 4096) -> Iterator[list[Any]]:
@@ -86,6 +91,8 @@ class Helpers:
         self.workers = workers
         self.init = (tokenizer.settings(), type(source).prepare)
         self.pool: ProcessPoolExecutor | None = None
+        # Where the main process's time went in the last tokenising pass (seconds), see encoded().
+        self.stats: dict[str, float] = {}
 
     def __enter__(self) -> Helpers:
         _init_worker(*self.init)  # the main process tokenises too
@@ -127,10 +134,16 @@ def encoded(
             raw = (item for _, item in zip(range(limit), raw))
         batches = _with_resume_points(_batches(raw, batch_chars), skip, source_state)
     pool = helpers.pool
+    started = time.perf_counter()
     if pool is None:
-        for tag, batch in batches:
+        local_seconds, n_tokens = 0.0, 0
+        for n_batches, (tag, batch) in enumerate(batches, 1):
+            t0 = time.perf_counter()
             result = _encode_batch(batch)
+            local_seconds += time.perf_counter() - t0
+            n_tokens += result[2].size
             yield result[3].size, tag, result
+            helpers.stats = _stats(started, n_batches, n_batches, n_tokens, local_seconds, 0.0)
         return
     # The main process routes every batch (maps types, gathers ids, writes raw shards) and,
     # when the helpers already have two batches queued each, tokenises some batches itself:
@@ -138,12 +151,11 @@ def encoded(
     workers = helpers.workers
     queued = 2 * (workers - 1)
     pending: deque = deque()  # (tag, future or finished result), in source order
-    in_pool = n_batches = n_local = 0
+    in_pool = n_batches = n_local = n_tokens = 0
     local_seconds = wait_seconds = 0.0
-    started = time.perf_counter()
 
     def head() -> tuple[int, Any, tuple]:
-        nonlocal in_pool, wait_seconds
+        nonlocal in_pool, wait_seconds, n_tokens
         tag, job = pending.popleft()
         if isinstance(job, tuple):
             result = job
@@ -151,6 +163,8 @@ def encoded(
             t0 = time.perf_counter()
             result, in_pool = job.result(), in_pool - 1
             wait_seconds += time.perf_counter() - t0
+        n_tokens += result[2].size
+        helpers.stats = _stats(started, n_batches, n_local, n_tokens, local_seconds, wait_seconds)
         return result[3].size, tag, result
 
     def tokenise_here() -> bool:
@@ -178,6 +192,22 @@ def encoded(
         in_pool += 1
     while pending:
         yield head()
+    helpers.stats = _stats(started, n_batches, n_local, n_tokens, local_seconds, wait_seconds)
+
+
+def _stats(started: float, batches: int, local: int, tokens: int, local_s: float, wait_s: float) -> dict[str, float]:
+    """The main process's time so far: tokenising its share of the batches, waiting for the helpers,
+    and routing (everything else: reading the source, numbering types, gathering ids, writing shards)."""
+    elapsed = time.perf_counter() - started
+    return {
+        "batches": batches,
+        "local_batches": local,
+        "tokens": tokens,
+        "elapsed_s": elapsed,
+        "tokenising_s": local_s,
+        "waiting_s": wait_s,
+        "routing_s": max(elapsed - local_s - wait_s, 0.0),
+    }
 
 
 def _with_resume_points(

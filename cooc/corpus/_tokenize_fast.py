@@ -365,6 +365,153 @@ class BatchEncoder:
         return new, ids[: counters[2]], doc_counts
 
 
+@_jit
+def _intern_kernel(blob, lengths, slots, type_hash, type_len, type_prefix, type_off, arena, counters, out, j):
+    """Look up (or add) each of the byte strings ``blob`` holds back to back (``lengths``), from
+    the ``j``-th on, writing their ids to ``out``; return where it stopped. Stops early, as
+    :func:`_encode_kernel` does, when the table is half full or the arena too small."""
+    n_types = counters[0]
+    arena_used = counters[1]
+    capacity = slots.size
+    mask = np.uint64(capacity - 1)
+    start = counters[2]  # where string j begins in blob
+    while j < lengths.size:
+        length = lengths[j]
+        if 2 * (n_types + 1) > capacity or arena_used + length > arena.size:
+            break
+        h = np.uint64(14695981039346656037)
+        prefix = np.uint64(0)
+        for k in range(length):
+            b = np.uint64(blob[start + k])
+            h = (h ^ b) * np.uint64(1099511628211)
+            if k < 8:
+                prefix = prefix | (b << np.uint64(8 * k))
+        h = _mix(h)
+        pos = h & mask
+        while True:
+            t = slots[pos]
+            if t < 0:
+                t = n_types
+                slots[pos] = t
+                type_hash[t] = h
+                type_len[t] = length
+                type_prefix[t] = prefix
+                type_off[t] = arena_used
+                for k in range(length):
+                    arena[arena_used + k] = blob[start + k]
+                arena_used += length
+                n_types += 1
+                break
+            if type_hash[t] == h and type_len[t] == length and type_prefix[t] == prefix:
+                same = True
+                off = type_off[t]
+                for k in range(8, length):
+                    if arena[off + k] != blob[start + k]:
+                        same = False
+                        break
+                if same:
+                    break
+            pos = (pos + np.uint64(1)) & mask
+        out[j] = t
+        start += length
+        j += 1
+    counters[0] = n_types
+    counters[1] = arena_used
+    counters[2] = start
+    return j
+
+
+class TypeTable(BatchEncoder):
+    """The word types of a whole build, numbered in order of first appearance.
+
+    The build's main process learns each worker's new types as one byte string and their
+    lengths, and looks them all up in one compiled call (a Python dict cost about 1 us per type,
+    paid once per type *and worker*). The types' bytes stay in the table's arena; ranking and
+    decoding read them from there.
+    """
+
+    def __init__(self, capacity: int = 1 << 16):
+        super().__init__(np.zeros(256, dtype=np.uint8), capacity)
+
+    def intern(self, blob: bytes, lengths: np.ndarray) -> np.ndarray:
+        """Ids (int32) of the strings ``blob`` holds back to back, adding those not seen yet."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        data = np.frombuffer(blob, dtype=np.uint8)
+        if int(lengths.sum()) != data.size:
+            raise ValueError(f"{lengths.size} type lengths sum to {int(lengths.sum())}, not to {data.size} bytes")
+        out = np.empty(lengths.size, dtype=np.int32)
+        counters = np.array([self.n_types, self.arena_used, 0], dtype=np.int64)
+        j = 0
+        while True:
+            j = _intern_kernel(
+                data,
+                lengths,
+                self.slots,
+                self.type_hash,
+                self.type_len,
+                self.type_prefix,
+                self.type_off,
+                self.arena,
+                counters,
+                out,
+                j,
+            )
+            self.n_types, self.arena_used = int(counters[0]), int(counters[1])
+            if j >= lengths.size:
+                return out
+            self._grow(data.size - int(counters[2]))
+
+    def intern_lines(self, data: bytes) -> np.ndarray:
+        """As :meth:`intern` for ``\\n``-terminated strings (the build's ``.types`` files)."""
+        parts = data.split(b"\n")[:-1]
+        return self.intern(b"".join(parts), np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+
+    def names(self, ids: np.ndarray) -> list[bytes]:
+        """The bytes of each type in ``ids``."""
+        arena, off, ln = self.arena, self.type_off, self.type_len
+        return [arena[o : o + n].tobytes() for o, n in zip(off[ids].tolist(), ln[ids].tolist())]
+
+    def decoded(self, ids: np.ndarray) -> list[str]:
+        """The types in ``ids`` decoded from UTF-8: one gather of their bytes and one decode."""
+        if ids.size == 0:
+            return []
+        ln = self.type_len[ids]
+        ends = np.cumsum(ln + 1)  # each type is followed by a newline in the joined bytes
+        joined = np.full(int(ends[-1]), 10, dtype=np.uint8)
+        is_byte = np.ones(joined.size, dtype=bool)
+        is_byte[ends - 1] = False
+        shift = np.repeat(self.type_off[ids] - (ends - ln - 1), ln)  # arena offset minus joined offset
+        joined[is_byte] = self.arena[shift + np.flatnonzero(is_byte)]
+        words = joined.tobytes().decode("utf-8").split("\n")[:-1]
+        if len(words) != ids.size:  # a type holding a newline: decode one by one
+            words = [name.decode("utf-8") for name in self.names(ids)]
+        return words
+
+    def lines(self, lo: int, hi: int) -> bytes:
+        """Types ``lo`` to ``hi - 1``, each followed by ``\\n`` (they are contiguous in the arena)."""
+        if hi <= lo:
+            return b""
+        body = self.arena[self.type_off[lo] : self.type_off[hi - 1] + self.type_len[hi - 1]]
+        ends = np.cumsum(self.type_len[lo:hi])
+        out = np.full(body.size + hi - lo, 10, dtype=np.uint8)
+        keep = np.ones(out.size, dtype=bool)
+        keep[ends + np.arange(hi - lo)] = False
+        out[keep] = body
+        return out.tobytes()
+
+    def sort_prefix(self, ids: np.ndarray) -> np.ndarray:
+        """The first 8 bytes of each type as a big-endian integer, zero-padded: a padded prefix
+        that sorts lower means the whole string sorts lower."""
+        off, ln = self.type_off[ids], self.type_len[ids]
+        prefix = np.zeros(ids.size, dtype=np.uint64)
+        for j in range(8):
+            has = ln > j
+            byte = np.zeros(ids.size, dtype=np.uint64)
+            byte[has] = self.arena[off[has] + j]
+            prefix |= byte << np.uint64(8 * (7 - j))
+        return prefix
+
+
 def encode_texts(texts: list[str], keep: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
     """Tokenise one batch with a fresh table: distinct types, local ids (int32), tokens per document."""
     return BatchEncoder(keep).encode(texts)

@@ -51,7 +51,7 @@ from .._core.params import Interval, OneOf, validate
 from .._core.progress import ProgressBar
 from .._core.signals import note_kept
 from ._build_pool import Helpers, encoded, remap_shards
-from ._tokenize_fast import gather
+from ._tokenize_fast import TypeTable, gather
 from .sources import Source, open_source
 from .store import (
     MANIFEST,
@@ -214,8 +214,8 @@ class _RawState:
     def __init__(self, path: Path):
         self.path = path
         self.shards: list[dict[str, Any]] = []
-        self.types: list[bytes] = []
-        self.type_ids: dict[bytes, int] = {}
+        self.types = TypeTable()  # every word type seen so far, by provisional id
+        self.shard_types = 0  # types seen before the shard being filled
         self.counts = np.zeros(0, dtype=np.int64)  # occurrences of each type (in the shards, once committed)
         self.consumed = 0
         self.resume_point: dict[str, Any] | None = None  # the source's own resume token, if it has one
@@ -227,8 +227,8 @@ class _RawState:
         k = 0
         while (path / f"raw-{k:05d}.json").exists():
             meta = load_json(path / f"raw-{k:05d}.json", "raw shard metadata")
-            new_types = (path / f"raw-{k:05d}.types").read_bytes().split(b"\n")[:-1]
-            state._add_types(new_types)
+            state.types.intern_lines((path / f"raw-{k:05d}.types").read_bytes())
+            state.shard_types = state.types.n_types
             state._count(state.load(k)[0])
             state.shards.append(meta)
             state.consumed = meta["consumed"]
@@ -240,19 +240,14 @@ class _RawState:
         state.complete = (path / "complete.json").exists()
         return state
 
-    def _add_types(self, new_types: list[bytes]) -> None:
-        for t in new_types:
-            self.type_ids[t] = len(self.types)
-            self.types.append(t)
-
     def _count(self, tokens: np.ndarray) -> None:
         self.counts = self.counts_for_all_types()
         self.counts += np.bincount(tokens, minlength=self.counts.size)
 
     def counts_for_all_types(self) -> np.ndarray:
         """The counts array, grown (geometrically) to cover every type seen so far."""
-        if self.counts.size < len(self.types):
-            grown = np.zeros(max(len(self.types), 2 * self.counts.size), dtype=np.int64)
+        if self.counts.size < self.types.n_types:
+            grown = np.zeros(max(self.types.n_types, 2 * self.counts.size), dtype=np.int64)
             grown[: self.counts.size] = self.counts
             self.counts = grown
         return self.counts
@@ -261,7 +256,6 @@ class _RawState:
         self,
         tokens: np.ndarray,
         offsets: np.ndarray,
-        new_types: list[bytes],
         consumed: int,
         resume: dict[str, Any] | None = None,
     ) -> None:
@@ -269,10 +263,12 @@ class _RawState:
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
-        atomic_write_bytes(stem.with_suffix(".types"), b"".join(t + b"\n" for t in new_types))
+        # The types this shard introduced (ids shard_types onwards), each on its own line.
+        atomic_write_bytes(stem.with_suffix(".types"), self.types.lines(self.shard_types, self.types.n_types))
         meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
         atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point (counts were kept by gather)
         self.shards.append(meta)
+        self.shard_types = self.types.n_types
         self.consumed = consumed
         self.resume_point = resume
         fault_point("build.shard")
@@ -295,8 +291,8 @@ class _WorkerIds:
         self.lut = np.empty(1 << 12, dtype=np.int32)
         self.size = 0
 
-    def extend(self, gids: list[int]) -> None:
-        need = self.size + len(gids)
+    def extend(self, gids: np.ndarray) -> None:
+        need = self.size + gids.size
         if need > self.lut.size:
             grown = np.empty(max(2 * self.lut.size, need), dtype=np.int32)
             grown[: self.size] = self.lut[: self.size]
@@ -318,7 +314,6 @@ def _tokenize_pass(
     buf_tokens: list[np.ndarray] = []
     buf_lengths: list[np.ndarray] = []
     buffered = 0
-    new_types: list[bytes] = []
     consumed = state.consumed
     mapping: dict[int, _WorkerIds] = {}
     bad_lines: dict[str | None, int] = {}
@@ -328,33 +323,24 @@ def _tokenize_pass(
     last_point = state.resume_point  # the source's resume token at or before ``consumed``
 
     def commit(point: dict[str, Any] | None) -> None:
-        nonlocal buf_tokens, buf_lengths, buffered, new_types
+        nonlocal buf_tokens, buf_lengths, buffered
         tokens = np.concatenate(buf_tokens) if buf_tokens else np.zeros(0, np.int32)
         lengths = np.concatenate(buf_lengths) if buf_lengths else np.zeros(0, np.int64)
         if point is None or point["items"] > consumed:
             point = last_point
-        state.commit(tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), new_types, consumed, point)
-        buf_tokens, buf_lengths, buffered, new_types = [], [], 0, []
+        state.commit(tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), consumed, point)
+        buf_tokens, buf_lengths, buffered = [], [], 0
 
     try:
-        for n_items, (label, point), (worker, types, local, lengths, bad, (spelled, gone)) in encoded(
+        for n_items, (label, point), (worker, (blob, type_lengths), local, lengths, bad, (spelled, gone)) in encoded(
             source, helpers, batch_chars, consumed, max_docs, state.resume_point
         ):
             if bad:
                 bad_lines[label] = bad_lines.get(label, 0) + bad
             letters[0] += spelled
             letters[1] += gone
-            gids = []
-            for t in types:
-                gid = state.type_ids.get(t)
-                if gid is None:
-                    gid = len(state.types)
-                    state.type_ids[t] = gid
-                    state.types.append(t)
-                    new_types.append(t)
-                gids.append(gid)
             worker_ids = mapping.setdefault(worker, _WorkerIds())
-            worker_ids.extend(gids)
+            worker_ids.extend(state.types.intern(blob, type_lengths))
             ids = gather(worker_ids.lut, local, state.counts_for_all_types())
             kept = lengths[lengths >= 0]
             sizes = np.maximum(lengths, 0)
@@ -384,6 +370,7 @@ def _tokenize_pass(
         state.mark_complete(consumed)
     finally:
         bar.close()
+        _log_main_process(helpers.stats)
         for label, n in bad_lines.items():
             log.warning("%r: undecodable bytes on %d lines were replaced by U+FFFD.", label, n)
         if letters[0] or letters[1]:
@@ -395,38 +382,48 @@ def _tokenize_pass(
             )
 
 
+def _log_main_process(stats: dict[str, float]) -> None:
+    """One debug line: where the main process's time went (routing bounds the rate at any worker count)."""
+    if stats.get("tokens"):
+        log.debug(
+            "tokenising pass: %d tokens in %d batches (%d tokenised by the main process in %.2f s); the main "
+            "process waited %.2f s for helpers and routed for %.2f s (%.1f ns per token, a ceiling of %.0fM "
+            "tokens/s)",
+            stats["tokens"],
+            stats["batches"],
+            stats["local_batches"],
+            stats["tokenising_s"],
+            stats["waiting_s"],
+            stats["routing_s"],
+            1e9 * stats["routing_s"] / stats["tokens"],
+            stats["tokens"] / max(stats["routing_s"], 1e-9) / 1e6,
+        )
+
+
 # -- pass 2: choose the vocabulary and remap ----------------------------------------------
-def _rank_order(types: list[bytes], ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _rank_order(types: TypeTable, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The order of ``ids`` (distinct and ascending, as np.flatnonzero gives them) by count,
     descending, then by the type's bytes (UTF-8 bytes sort as code points).
 
     numpy sorts by (count, first 8 bytes as a big-endian integer, zero-padded); only types that
     tie on both are then sorted by their whole bytes in Python. With a Python key per type, 2M types
-    whose counts tie in the tail took 7.8 s on the 2-core VM (now 2.7 s, most of it in
-    :func:`_choose_vocab`'s decoding), almost all in comparing the byte strings.
+    whose counts tie in the tail took 7.8 s on the 2-core VM (2.7 s this way), almost all in
+    comparing the byte strings.
     """
-    names = types if ids.size == len(types) else [types[i] for i in ids.tolist()]
-    n = ids.size
-    lengths = np.fromiter(map(len, names), dtype=np.int64, count=n)
-    data = np.frombuffer(b"".join(names), dtype=np.uint8)
-    starts = np.cumsum(lengths) - lengths
-    prefix = np.zeros(n, dtype=np.uint64)
-    for j in range(8):  # a padded prefix that sorts lower means the whole string sorts lower
-        has = lengths > j
-        byte = np.zeros(n, dtype=np.uint64)
-        byte[has] = data[starts[has] + j]
-        prefix |= byte << np.uint64(8 * (7 - j))
+    prefix = types.sort_prefix(ids)
     order = np.lexsort((prefix, -counts))
     c, p = counts[order], prefix[order]
     tied = (c[1:] == c[:-1]) & (p[1:] == p[:-1])
     edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
     for lo, hi in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
-        order[lo : hi + 1] = sorted(order[lo : hi + 1].tolist(), key=names.__getitem__)
+        group = order[lo : hi + 1]
+        names = types.names(ids[group])
+        order[lo : hi + 1] = group[sorted(range(group.size), key=names.__getitem__)]
     return order
 
 
 def _choose_vocab(
-    types: list[bytes], counts: np.ndarray, size: int | None, min_count: int
+    types: TypeTable, counts: np.ndarray, size: int | None, min_count: int
 ) -> tuple[np.ndarray, Vocabulary]:
     """Provisional ids of the kept words in rank order (count desc, then alphabetical)."""
     candidates = np.flatnonzero(counts >= min_count)
@@ -437,7 +434,7 @@ def _choose_vocab(
     chosen = candidates[_rank_order(types, candidates, counts[candidates])]
     if size is not None:
         chosen = chosen[:size]
-    words = [types[i].decode("utf-8") for i in chosen.tolist()]
+    words = types.decoded(chosen)
     return chosen, Vocabulary(words, counts[chosen], total=int(counts.sum()))
 
 
@@ -452,7 +449,7 @@ def _finalize(
     progress: bool,
     helpers: Helpers,
 ) -> TokenCorpus:
-    n_types = len(state.types)
+    n_types = state.types.n_types
     counts = state.counts_for_all_types()[:n_types].copy()
     if counts.sum() == 0:
         shutil.rmtree(out)

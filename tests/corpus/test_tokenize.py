@@ -275,3 +275,54 @@ def test_letters_outside_ascii_are_spelled_dropped_or_split_never_silently(mode,
 def test_corpora_built_before_the_choice_keep_splitting():
     assert Tokenizer.from_settings({"rule": "wiki"}).non_ascii == "split"
     assert Tokenizer.from_settings(Tokenizer().settings()).non_ascii == "transliterate"
+
+
+def test_type_table_numbers_strings_as_a_dict_would(rng):
+    """The build's type table (compiled open addressing over a byte arena) against a dict: strings that
+    share their first 8 bytes and length, empty ones, NUL and non-ASCII bytes; many calls, growing from
+    a tiny table; and the bytes, lines and sort prefixes it gives back."""
+    from cooc.corpus._tokenize_fast import TypeTable
+
+    stems = [b"", b"a", b"internat", b"internationa", b"\xc3\xa9t\xc3\xa9", b"zz\x00"]
+    pool = [
+        stems[rng.integers(len(stems))] + bytes(rng.integers(0, 256, rng.integers(0, 12)).tolist()) for _ in range(4000)
+    ]
+    pool = [p.replace(b"\n", b"") for p in pool]
+    table, reference = TypeTable(capacity=4), {}
+    for _ in range(30):
+        batch = [pool[i] for i in rng.integers(0, len(pool), rng.integers(0, 400))]
+        want = [reference.setdefault(t, len(reference)) for t in batch]
+        got = table.intern(b"".join(batch), [len(t) for t in batch])
+        assert got.dtype == np.int32 and got.tolist() == want
+    assert table.n_types == len(reference)
+    ordered = list(reference)
+    ids = rng.permutation(len(ordered))
+    assert table.names(ids) == [ordered[i] for i in ids]
+    assert table.lines(3, 40) == b"".join(t + b"\n" for t in ordered[3:40])
+    text = np.array([i for i in ids if ordered[i].decode("utf-8", "replace").encode() == ordered[i]])
+    assert table.decoded(text) == [ordered[i].decode() for i in text] and table.decoded(text[:0]) == []
+    again = TypeTable(capacity=2)
+    assert again.intern_lines(table.lines(0, table.n_types)).tolist() == list(range(len(ordered)))
+    prefix = table.sort_prefix(ids)
+    assert prefix.tolist() == [int.from_bytes(ordered[i][:8].ljust(8, b"\0"), "big") for i in ids]
+    with pytest.raises(ValueError, match="sum to"):
+        table.intern(b"abc", [1, 1])
+    table.intern(b"new\nline", [8])
+    assert table.decoded(np.array([text[0], table.n_types - 1])) == [ordered[text[0]].decode(), "new\nline"]
+
+
+def test_type_table_tells_apart_strings_whose_hashes_collide():
+    """A full 64-bit hash collision (made here by hand) between strings of one length and 8-byte prefix:
+    the bytes from the 9th on decide."""
+    from cooc.corpus._tokenize_fast import TypeTable
+
+    a, b = b"internatXonal", b"internatYonal"
+    probe = TypeTable()
+    probe.intern(b, [len(b)])
+    table = TypeTable()
+    table.intern(a, [len(a)])
+    table.type_hash[0] = probe.type_hash[0]  # a now claims b's hash ...
+    table.slots[:] = -1
+    table.slots[int(probe.type_hash[0]) & (table.slots.size - 1)] = 0  # ... and sits in b's slot
+    assert table.intern(b, [len(b)]).tolist() == [1]
+    assert table.names(np.array([0, 1])) == [a, b]
