@@ -89,15 +89,17 @@ def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_
         done += n
 
 
-def text_folder(source: str, n_tokens: int, n_files: int) -> Path:
-    """A folder of ``n_files`` text files with about ``n_tokens`` words in all (made once, then reused)."""
-    folder = DATA / f"text-{Path(source).name}-{n_tokens}-{n_files}"
+def text_folder(source: str, n_tokens: int, n_files: int, n_types: int = 200_000) -> Path:
+    """A folder of ``n_files`` text files with about ``n_tokens`` words in all (made once, then reused);
+    a synthetic one draws from ``n_types`` word types."""
+    types = f"-{n_types}types" if source == "synthetic" and n_types != 200_000 else ""
+    folder = DATA / f"text-{Path(source).name}-{n_tokens}-{n_files}{types}"
     if (folder / ".done").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     if source == "synthetic":
-        lines = synthetic_lines(np.random.default_rng(0), n_tokens)
+        lines = synthetic_lines(np.random.default_rng(0), n_tokens, n_types)
         n_lines = -(-n_tokens // 600)
     else:
         base = (wiki_plain() if source == "wiki" else Path(source)).read_text(encoding="utf-8").splitlines()
@@ -268,6 +270,9 @@ def main() -> None:
     ap.add_argument("--source", default="wiki", help="wiki | synthetic | a text file (one document per line)")
     ap.add_argument("--tokens", type=float, default=10e6)
     ap.add_argument("--files", type=int, default=8)
+    ap.add_argument(
+        "--types", type=int, default=200_000, help="word types the synthetic source draws from (Zipf, exponent 1)"
+    )
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--shard-tokens", type=int, default=1 << 20)
@@ -284,7 +289,7 @@ def main() -> None:
     ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
 
-    folder = text_folder(args.source, int(args.tokens), args.files)
+    folder = text_folder(args.source, int(args.tokens), args.files, args.types)
     with tempfile.TemporaryDirectory(dir=DATA) as tmpdir:
         tmp = Path(tmpdir)
         rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)

@@ -33,7 +33,8 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings: dict[str, Any], prepare: Callable[[Any], str]) -> None:
-    _WORKER["encoder"] = StreamEncoder(Tokenizer.from_settings(settings))
+    # New types come back packed (bytes back to back, and lengths) for the main's TypeTable.
+    _WORKER["encoder"] = StreamEncoder(Tokenizer.from_settings(settings), packed=True)
     _WORKER["prepare"] = prepare
 
 
@@ -56,15 +57,12 @@ def _encode_batch(
     encoder = _WORKER["encoder"]
     before = encoder.transliterated, encoder.dropped
     if isinstance(batch, bytes):
-        new_types, ids, lengths, bad = encoder.encode_lines(batch)
+        types, ids, lengths, bad = encoder.encode_lines(batch)
     else:
         prepare = _WORKER["prepare"]
-        new_types, ids, lengths = encoder.encode([prepare(raw) or "" for raw in batch])
+        types, ids, lengths = encoder.encode([prepare(raw) or "" for raw in batch])
         bad = 0
     letters = (encoder.transliterated - before[0], encoder.dropped - before[1])
-    # The new types as one byte string and their lengths: one object to send, and one compiled
-    # lookup for the main process (see TypeTable).
-    types = (b"".join(new_types), np.fromiter(map(len, new_types), dtype=np.int64, count=len(new_types)))
     return os.getpid(), types, ids, lengths, bad, letters
 
 
@@ -145,11 +143,13 @@ def encoded(
             yield result[3].size, tag, result
             helpers.stats = _stats(started, n_batches, n_batches, n_tokens, local_seconds, 0.0)
         return
-    # The main process routes every batch (maps types, gathers ids, writes raw shards) and,
-    # when the helpers already have two batches queued each, tokenises some batches itself:
-    # as many as keep it as busy as a helper, judged from the times measured so far.
+    # The main process routes every batch (numbers types, gathers ids, writes raw shards). When
+    # every helper has two batches queued and the oldest batch is not back yet, it tokenises the
+    # next batch itself rather than wait: it takes a share only when it has time to spare, which
+    # balances the work whatever the number of workers (at 16 it is busy routing).
     workers = helpers.workers
     queued = 2 * (workers - 1)
+    in_flight = 4 * workers  # batches read and not yet handed on, at most
     pending: deque = deque()  # (tag, future or finished result), in source order
     in_pool = n_batches = n_local = n_tokens = 0
     local_seconds = wait_seconds = 0.0
@@ -167,20 +167,11 @@ def encoded(
         helpers.stats = _stats(started, n_batches, n_local, n_tokens, local_seconds, wait_seconds)
         return result[3].size, tag, result
 
-    def tokenise_here() -> bool:
-        if n_local == 0:
-            return True  # once, to measure
-        per_batch = local_seconds / n_local
-        routing = max(time.perf_counter() - started - local_seconds - wait_seconds, 0.0) / n_batches
-        # Balance: routing all + tokenising a share s here = tokenising (1 - s) / (W - 1) per helper.
-        share = (per_batch - (workers - 1) * routing) / (per_batch * workers)
-        return n_local < share * n_batches
-
     for tag, batch in batches:
         n_batches += 1
         while pending and (isinstance(pending[0][1], tuple) or pending[0][1].done()):
             yield head()
-        if in_pool >= queued and tokenise_here():
+        if in_pool >= queued and len(pending) < in_flight:
             t0 = time.perf_counter()
             pending.append((tag, _encode_batch(batch)))
             local_seconds += time.perf_counter() - t0
@@ -235,12 +226,18 @@ def _remap_shard(out: str, build: str, oov_id: int, drop: bool, k: int) -> dict[
     return write_shard(Path(out), k, tokens, offsets)
 
 
-def remap_shards(helpers: Helpers, args: tuple, n_shards: int) -> Iterator[dict[str, Any]]:
-    """Every shard's manifest entry, in order; the helpers and the main process share the shards."""
-    pool, w = helpers.pool, helpers.workers
-    futures = {} if pool is None else {k: pool.submit(_remap_shard, *args, k) for k in range(n_shards) if k % w}
+def remap_shards(
+    helpers: Helpers, args: tuple, n_shards: int, meanwhile: Callable[[], None] = lambda: None
+) -> Iterator[dict[str, Any]]:
+    """Every shard's manifest entry, in order. The helpers take the shards while the main process
+    runs ``meanwhile`` (the vocabulary's decoding and writing); then it takes every shard no helper
+    has started."""
+    pool = helpers.pool
+    futures = {} if pool is None else {k: pool.submit(_remap_shard, *args, k) for k in range(n_shards)}
+    meanwhile()
     for k in range(n_shards):
-        yield futures.pop(k).result() if k in futures else _remap_shard(*args, k)
+        future = futures.pop(k, None)
+        yield _remap_shard(*args, k) if future is None or future.cancel() else future.result()
 
 
 __all__ = ["Helpers", "encoded", "remap_shards"]

@@ -277,6 +277,9 @@ def _grown(arr: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+NewTypes = list[bytes] | tuple[bytes, np.ndarray]  # a list, or packed: bytes back to back and lengths
+
+
 class BatchEncoder:
     """Assigns ids to tokens, remembering every type seen by this encoder across batches.
 
@@ -286,8 +289,9 @@ class BatchEncoder:
         1 for the byte values that belong to tokens.
     """
 
-    def __init__(self, keep: np.ndarray, capacity: int = 1 << 16):
+    def __init__(self, keep: np.ndarray, capacity: int = 1 << 16, packed: bool = False):
         self.keep = keep
+        self.packed = packed
         self.slots = np.full(capacity, -1, dtype=np.int64)
         half = capacity // 2
         self.type_hash = np.empty(half, dtype=np.uint64)
@@ -310,7 +314,7 @@ class BatchEncoder:
         if self.arena_used + need_arena > self.arena.size:  # room for every remaining byte
             self.arena = _grown(self.arena, max(2 * self.arena.size, self.arena_used + need_arena))
 
-    def encode(self, texts: list[str]) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    def encode(self, texts: list[str]) -> tuple[NewTypes, np.ndarray, np.ndarray]:
         """Encode a batch: the types first seen in it (their ids follow on from earlier batches),
         the ids of all tokens (int32, documents concatenated), and tokens per document."""
         joined = "\x00".join(texts)
@@ -318,14 +322,14 @@ class BatchEncoder:
             joined = "\x00".join(t.replace("\x00", " ") for t in texts)
         return self._encode(np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8), len(texts), False)
 
-    def encode_lines(self, data: bytes) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    def encode_lines(self, data: bytes) -> tuple[NewTypes, np.ndarray, np.ndarray]:
         """As :meth:`encode` for UTF-8 text with one document per ``\\n``-terminated line (a last
         line without ``\\n`` counts too). Undecodable bytes separate tokens, exactly as the
         U+FFFD that decoding with ``errors="replace"`` puts in their place would."""
         n_docs = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         return self._encode(np.frombuffer(data, dtype=np.uint8), n_docs, True)
 
-    def _encode(self, buf: np.ndarray, n_docs: int, lines: bool) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    def _encode(self, buf: np.ndarray, n_docs: int, lines: bool) -> tuple[NewTypes, np.ndarray, np.ndarray]:
         stage = np.empty(buf.size * 3 // 2 + 1, dtype=np.uint8)
         n = _normalise_bytes(buf, stage, lines)
         clean = np.empty(max(n, 1), dtype=np.uint8)
@@ -355,14 +359,15 @@ class BatchEncoder:
             if i >= n:
                 break
             self._grow(n - i)
-        arena = self.arena
-        new = [
-            arena[o : o + ln].tobytes()
-            for o, ln in zip(
-                self.type_off[first_new : self.n_types].tolist(), self.type_len[first_new : self.n_types].tolist()
-            )
-        ]
-        return new, ids[: counters[2]], doc_counts
+        return self._new_types(first_new), ids[: counters[2]], doc_counts
+
+    def _new_types(self, first: int) -> NewTypes:
+        """Types ``first`` onwards: a list of bytes, or with ``packed`` their bytes back to back and
+        their lengths (no object per type; see :class:`TypeTable`)."""
+        off, ln = self.type_off[first : self.n_types], self.type_len[first : self.n_types]
+        if self.packed:
+            return (self.arena[off[0] : self.arena_used].tobytes() if off.size else b""), ln.copy()
+        return [self.arena[o : o + n].tobytes() for o, n in zip(off.tolist(), ln.tolist())]
 
 
 @_jit
@@ -512,6 +517,6 @@ class TypeTable(BatchEncoder):
         return prefix
 
 
-def encode_texts(texts: list[str], keep: np.ndarray) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+def encode_texts(texts: list[str], keep: np.ndarray) -> tuple[NewTypes, np.ndarray, np.ndarray]:
     """Tokenise one batch with a fresh table: distinct types, local ids (int32), tokens per document."""
     return BatchEncoder(keep).encode(texts)

@@ -425,6 +425,12 @@ def _rank_order(types: TypeTable, ids: np.ndarray, counts: np.ndarray) -> np.nda
 def _choose_vocab(
     types: TypeTable, counts: np.ndarray, size: int | None, min_count: int
 ) -> tuple[np.ndarray, Vocabulary]:
+    """Provisional ids of the kept words in rank order (count desc, then alphabetical), and the vocabulary."""
+    chosen = _chosen(types, counts, size, min_count)
+    return chosen, _vocabulary(types, chosen, counts)
+
+
+def _chosen(types: TypeTable, counts: np.ndarray, size: int | None, min_count: int) -> np.ndarray:
     """Provisional ids of the kept words in rank order (count desc, then alphabetical)."""
     candidates = np.flatnonzero(counts >= min_count)
     if size is not None and candidates.size > size:
@@ -432,10 +438,11 @@ def _choose_vocab(
         threshold = np.partition(counts[candidates], candidates.size - size)[candidates.size - size]
         candidates = candidates[counts[candidates] >= threshold]
     chosen = candidates[_rank_order(types, candidates, counts[candidates])]
-    if size is not None:
-        chosen = chosen[:size]
-    words = types.decoded(chosen)
-    return chosen, Vocabulary(words, counts[chosen], total=int(counts.sum()))
+    return chosen if size is None else chosen[:size]
+
+
+def _vocabulary(types: TypeTable, chosen: np.ndarray, counts: np.ndarray) -> Vocabulary:
+    return Vocabulary(types.decoded(chosen), counts[chosen], total=int(counts.sum()), distinct=True)  # a word per type
 
 
 def _finalize(
@@ -457,18 +464,18 @@ def _finalize(
             f"the source yielded no tokens (no document had at least "
             f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written."
         )
-    chosen, vocab = _choose_vocab(state.types, counts, vocab_size, min_count)
-    if vocab_size is not None and len(vocab) < vocab_size:
+    chosen = _chosen(state.types, counts, vocab_size, min_count)
+    if vocab_size is not None and chosen.size < vocab_size:
         log.warning(
             "asked for %d words but the corpus has only %d (with min_count=%d); using %d.",
             vocab_size,
-            len(vocab),
+            chosen.size,
             min_count,
-            len(vocab),
+            chosen.size,
         )
-    oov_id = len(vocab)
+    oov_id = chosen.size
     remap = np.full(max(n_types, 1), oov_id, dtype=np.int32)
-    remap[chosen] = np.arange(len(vocab), dtype=np.int32)
+    remap[chosen] = np.arange(chosen.size, dtype=np.int32)
     bar = ProgressBar("remapping shards", total=len(state.shards), unit="shards", enabled=progress)
     atomic_save_npy(state.path / "remap.npy", remap)  # helpers forked before it existed read it from here
     # A remap interrupted before may have left shards and temporary files: every shard is written again.
@@ -476,12 +483,19 @@ def _finalize(
     for stale in out.glob(".*.tmp"):
         stale.unlink()
     shards = []
-    for meta in remap_shards(helpers, (str(out), str(state.path), oov_id, oov == "drop"), len(state.shards)):
+    vocabs: list[Vocabulary] = []
+
+    def write_vocabulary() -> None:  # while the helpers remap shards
+        vocabs.append(_vocabulary(state.types, chosen, counts))
+        vocabs[0].save(out / VOCAB_FILE)
+
+    args = (str(out), str(state.path), oov_id, oov == "drop")
+    for meta in remap_shards(helpers, args, len(state.shards), write_vocabulary):
         shards.append(meta)
         fault_point("build.remap")
         bar.update(1)
     bar.close()
-    vocab.save(out / VOCAB_FILE)
+    vocab = vocabs[0]
     oov_tokens = int(counts.sum() - vocab.counts.sum())
     manifest = make_manifest(
         source.describe(),

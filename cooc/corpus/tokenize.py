@@ -222,13 +222,18 @@ class StreamEncoder:
     The compiled path (numba) is used unless a substitution table is set; both give the
     tokens of :meth:`Tokenizer.tokens`. ``transliterated`` and ``dropped`` count the words
     with letters outside ASCII that were spelled in ASCII or dropped (see ``non_ascii``).
+    With ``packed``, the new types of a batch come as their bytes back to back and an int64
+    array of their lengths instead of a list (what a corpus build's main process reads).
     """
 
-    def __init__(self, tokenizer: Tokenizer):
+    def __init__(self, tokenizer: Tokenizer, packed: bool = False):
         from . import _tokenize_fast as fast
 
         self.tokenizer = tokenizer
-        self._fast = fast.BatchEncoder(tokenizer._keep) if fast.HAVE_NUMBA and not tokenizer._subst_map else None
+        self.packed = packed
+        self._fast = (
+            fast.BatchEncoder(tokenizer._keep, packed=packed) if fast.HAVE_NUMBA and not tokenizer._subst_map else None
+        )
         self._table: dict[bytes, int] = {}
         self.transliterated = 0
         self.dropped = 0
@@ -244,7 +249,7 @@ class StreamEncoder:
 
         Returns
         -------
-        new_types : list of bytes
+        new_types : list of bytes, or (bytes, ndarray of int64) when ``packed``
             Types first seen in this batch; their ids follow those of earlier batches.
         ids : ndarray of int32, shape (n_tokens,)
             Ids of the kept documents' tokens, concatenated.
@@ -301,4 +306,7 @@ class StreamEncoder:
             counts[i] = len(tokens)
             ids.extend([table.setdefault(t, len(table)) for t in tokens])
         new_types = list(table)[first:] if len(table) > first else []
+        if self.packed:
+            lengths = np.fromiter(map(len, new_types), dtype=np.int64, count=len(new_types))
+            return (b"".join(new_types), lengths), np.array(ids, dtype=np.int32), counts
         return new_types, np.array(ids, dtype=np.int32), counts

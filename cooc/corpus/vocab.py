@@ -30,6 +30,10 @@ class Vocabulary:
         Corpus count of each word (zeros when unknown).
     total : int, optional
         Tokens in the corpus, in-vocabulary or not (defaults to ``counts.sum()``).
+    distinct : bool
+        The caller vouches that no word repeats: the check is skipped and the word -> id index
+        is built at the first lookup (a corpus build's vocabulary of millions of words need
+        not build it).
 
     Examples
     --------
@@ -41,13 +45,33 @@ class Vocabulary:
     [2, -1]
     """
 
-    def __init__(self, words: Iterable[str], counts: Iterable[int] | None = None, total: int | None = None):
+    def __init__(
+        self,
+        words: Iterable[str],
+        counts: Iterable[int] | None = None,
+        total: int | None = None,
+        *,
+        distinct: bool = False,
+    ):
         self.words: list[str] = [str(w) for w in words]
         n = len(self.words)
         self.counts = np.zeros(n, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
         if self.counts.shape != (n,):
             raise InvalidParameterError(f"Vocabulary: {n} words but counts of shape {self.counts.shape}.")
-        self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self.total = int(self.counts.sum()) if total is None else int(total)
+        self._index: dict[str, int] | None = None
+        if not distinct:  # check now (building the index); with ``distinct`` the index waits for a lookup
+            self._check_distinct()
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """Word -> id (built on first use when the words were declared ``distinct``)."""
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    def _check_distinct(self) -> None:
+        n = len(self.words)
         if len(self.key_to_index) != n:
             seen, dup = set(), None
             for w in self.words:
@@ -56,7 +80,6 @@ class Vocabulary:
                     break
                 seen.add(w)
             raise InvalidParameterError(f"Vocabulary: word {dup!r} appears twice.")
-        self.total = int(self.counts.sum()) if total is None else int(total)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -124,14 +147,15 @@ class Vocabulary:
         """The first ``size`` words (the most frequent), keeping the corpus total."""
         if size < 1:
             raise InvalidParameterError(f"parameter 'vocab_size' must be >= 1, got {size!r}.")
-        return Vocabulary(self.words[:size], self.counts[:size], total=self.total)
+        return Vocabulary(self.words[:size], self.counts[:size], total=self.total, distinct=True)
 
     # -- files --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write ``path`` as TSV (``word<TAB>count`` per line) and ``path.json`` beside it."""
         path = Path(path)
-        bad = [w for w in self.words if "\t" in w or "\n" in w]
-        if bad:
+        words = "\n".join(self.words)
+        if "\t" in words or words.count("\n") != max(len(self.words) - 1, 0):
+            bad = [w for w in self.words if "\t" in w or "\n" in w]
             raise InvalidParameterError(f"Vocabulary: words with tabs or newlines cannot be saved: {bad[:3]!r}")
         lines = "".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist()))
         atomic_write_text(path, lines)

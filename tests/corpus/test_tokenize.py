@@ -326,3 +326,26 @@ def test_type_table_tells_apart_strings_whose_hashes_collide():
     table.slots[int(probe.type_hash[0]) & (table.slots.size - 1)] = 0  # ... and sits in b's slot
     assert table.intern(b, [len(b)]).tolist() == [1]
     assert table.names(np.array([0, 1])) == [a, b]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_packed_new_types_are_the_list_back_to_back(wiki_docs, compiled):
+    """What a build's workers send: each batch's new types as one byte string and their lengths."""
+    from cooc.corpus.tokenize import StreamEncoder
+
+    tok = Tokenizer()
+    plain, packed = StreamEncoder(tok), StreamEncoder(tok, packed=True)
+    if not compiled:
+        plain._fast = packed._fast = None
+    for start in range(0, 100, 25):
+        new, ids, lengths = plain.encode(wiki_docs[start : start + 25])
+        (blob, sizes), ids2, lengths2 = packed.encode(wiki_docs[start : start + 25])
+        assert blob == b"".join(new) and sizes.dtype == np.int64 and sizes.tolist() == [len(t) for t in new]
+        assert np.array_equal(ids, ids2) and np.array_equal(lengths, lengths2)
+    fresh = StreamEncoder(tok, packed=True)
+    if not compiled:
+        fresh._fast = None
+    (blob, sizes), _, _, _ = fresh.encode_lines(b"one two\nthree one\n")
+    assert (blob, sizes.tolist()) == (b"onetwothree", [3, 3, 5])
+    (blob, sizes), _, _, _ = fresh.encode_lines(b"two one\n")  # nothing new
+    assert (blob, sizes.tolist()) == (b"", [])

@@ -74,3 +74,10 @@ def test_a_damaged_vocabulary_file_is_a_clear_error(tmp_path, damage, message):
     path.write_bytes(damage)
     with pytest.raises(CorruptFileError, match=message):
         Vocabulary.load(path)
+
+
+def test_a_vocabulary_declared_distinct_indexes_words_at_the_first_lookup():
+    v = Vocabulary(["the", "cat", "sat"], [5, 2, 1], distinct=True)
+    assert v._index is None  # a corpus build's millions of words are not indexed unless looked up
+    assert v["sat"] == 2 and "cat" in v and v.ids(["dog", "the"]).tolist() == [-1, 0]
+    assert v == Vocabulary(["the", "cat", "sat"], [5, 2, 1]) and v.truncate(2).words == ["the", "cat"]
