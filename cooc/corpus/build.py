@@ -10,25 +10,27 @@ process) resumes from the last committed raw shard: finished shards are never
 re-tokenised, and a source that can seek (a streaming Hugging Face dataset, a folder of
 Wikipedia dumps) restarts from the resume token stored with that shard.
 
-The main process only reads and routes: a source stored as UTF-8 lines (a text file in
-line mode) is cut into blocks of whole lines that go to the workers undecoded; workers
-decode (prepare), tokenise and number the types they see; the main process maps new types
-to provisional ids, gathers the ids of each batch and writes raw shards.
+The main process reads and routes, and tokenises a batch itself only when it would
+otherwise wait: a source stored as UTF-8 lines (a text file in line mode) is cut into blocks
+of whole lines that go to the workers undecoded; workers decode (prepare), tokenise and
+number the types they see; the main process maps new types to provisional ids (one compiled
+lookup per batch), gathers the ids of each batch and hands raw shards to a writer thread.
 
 Memory does not grow with the number of tokens, only with the number T of distinct word
 types (which grows far more slowly, as Heaps' law says). With W workers:
 
-* main process: at most ``2 W`` batches of text in flight (``batch_chars`` characters
-  each), the shard being filled (``4 * shard_tokens`` bytes, 64 MiB by default) and its
-  copy when written, the build's type table (about 115 bytes per type, measured on 1.75M
-  types) and one int32 id map per worker (``4 W`` bytes per type);
+* main process: at most ``4 W`` batches of text in flight (``batch_chars`` characters
+  each), the shard being filled (``4 * shard_tokens`` bytes, 64 MiB by default) and up
+  to two more being written by the writer thread, the build's type table (60 bytes per
+  type at 2M types, its arrays doubling as it grows) and one int32 id map per worker
+  (``4 W`` bytes per type);
 * each worker: the batch being tokenised (about ``10 * batch_chars`` bytes) and its own
   type table (about 67 bytes per type it has seen);
 * finishing: counts and remap (12 bytes per type, the remap shared with forked workers),
   the chosen vocabulary, and one shard (read and remapped, ``8 * shard_tokens`` bytes) per worker.
 
 English Wikipedia has of the order of 10 million types after lowercasing (an estimate):
-with 16 workers about 1.2 GB + 0.6 GB in the main process and at most 0.7 GB per worker,
+with 16 workers about 0.6-1.2 GB + 0.6 GB in the main process and at most 0.7 GB per worker,
 plus some 200 MB of text and shards in flight.
 """
 
@@ -37,6 +39,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -209,11 +213,19 @@ def _roundtrip(obj: Any) -> Any:
 
 
 class _RawState:
-    """Committed raw shards of an unfinished build, and the word types seen so far."""
+    """Committed raw shards of an unfinished build, and the word types seen so far.
+
+    A shard's data files are written (and synced) by a writer thread while the main process goes
+    on routing batches; the main process writes the shard's JSON, its commit point, once the data
+    is on disk, in shard order. At most two shards are being written at a time.
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self.shards: list[dict[str, Any]] = []
+        self.shards: list[dict[str, Any]] = []  # committed (their JSON written)
+        self.queued = 0  # shards handed over: committed, or their data being written
+        self._writing: deque[tuple[Future, dict[str, Any]]] = deque()
+        self._writer: ThreadPoolExecutor | None = None
         self.types = TypeTable()  # every word type seen so far, by provisional id
         self.shard_types = 0  # types seen before the shard being filled
         self.counts = np.zeros(0, dtype=np.int64)  # occurrences of each type (in the shards, once committed)
@@ -238,6 +250,7 @@ class _RawState:
             if int(stale.name[4:9]) >= k:
                 stale.unlink()
         state.complete = (path / "complete.json").exists()
+        state.queued = k
         return state
 
     def _count(self, tokens: np.ndarray) -> None:
@@ -259,19 +272,47 @@ class _RawState:
         consumed: int,
         resume: dict[str, Any] | None = None,
     ) -> None:
-        k = len(self.shards)
+        """Hand the next shard to the writer; commit every shard whose data is on disk by then."""
+        k = self.queued
+        # The types this shard introduced (ids shard_types onwards), each on its own line.
+        types = self.types.lines(self.shard_types, self.types.n_types)
+        self.shard_types = self.types.n_types
+        meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="cooc-shard-writer")
+        self._writing.append((self._writer.submit(self._write_data, k, tokens, offsets, types), meta))
+        self.queued += 1
+        while self._writing and (len(self._writing) > 2 or self._writing[0][0].done()):
+            self._commit_oldest()
+
+    def _write_data(self, k: int, tokens: np.ndarray, offsets: np.ndarray, types: bytes) -> None:
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
-        # The types this shard introduced (ids shard_types onwards), each on its own line.
-        atomic_write_bytes(stem.with_suffix(".types"), self.types.lines(self.shard_types, self.types.n_types))
-        meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
+        atomic_write_bytes(stem.with_suffix(".types"), types)
+
+    def _commit_oldest(self) -> None:
+        future, meta = self._writing.popleft()
+        future.result()  # the data is on disk (or its write failed: raised here)
+        stem = self.path / f"raw-{len(self.shards):05d}"
         atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point (counts were kept by gather)
         self.shards.append(meta)
-        self.shard_types = self.types.n_types
-        self.consumed = consumed
-        self.resume_point = resume
+        self.consumed = meta["consumed"]
+        self.resume_point = meta["resume"]
         fault_point("build.shard")
+
+    def flush(self) -> None:
+        """Commit every shard handed over."""
+        while self._writing:
+            self._commit_oldest()
+
+    def settle(self) -> None:
+        """After an interruption or an error: let writes in progress end, commit nothing more (their
+        files are removed when the build resumes), and stop the writer thread."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True, cancel_futures=True)
+            self._writer = None
+        self._writing.clear()
 
     def load(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         tokens = load_npy(self.path / f"raw-{k:05d}.npy", mmap=True, what="raw shard")
@@ -279,6 +320,7 @@ class _RawState:
         return tokens, offsets
 
     def mark_complete(self, docs_read: int) -> None:
+        self.flush()
         atomic_write_json(self.path / "complete.json", {"consumed": docs_read})
         self.complete = True
 
@@ -361,14 +403,16 @@ def _tokenize_pass(
                 start = stop
                 if buffered >= shard_tokens:
                     commit(point)
-                    if stop_after is not None and len(state.shards) >= stop_after:
+                    if stop_after is not None and state.queued >= stop_after:
+                        state.flush()
                         return
             last_point = point or last_point
             bar.update(n_items, docs=int(kept.size), tokens=int(kept.sum()))
-        if buffered or not state.shards:
+        if buffered or not state.queued:
             commit(last_point)
         state.mark_complete(consumed)
     finally:
+        state.settle()
         bar.close()
         _log_main_process(helpers.stats)
         for label, n in bad_lines.items():
