@@ -426,6 +426,36 @@ def _intern_kernel(blob, lengths, slots, type_hash, type_len, type_prefix, type_
     return j
 
 
+@_jit
+def _join_types(arena, type_off, type_len, ids, with_counts, counts, digits, out):
+    """Each type of ``ids`` then ``\\n``; or then a tab, its count in decimal (``digits`` wide), and ``\\n``."""
+    o = 0
+    for j in range(ids.size):
+        t = ids[j]
+        off = type_off[t]
+        for k in range(type_len[t]):
+            out[o] = arena[off + k]
+            o += 1
+        if with_counts:
+            out[o] = 9
+            o += 1
+            c = counts[j]
+            width = digits[j]
+            for k in range(width - 1, -1, -1):
+                out[o + k] = 48 + c % 10
+                c //= 10
+            o += width
+        out[o] = 10
+        o += 1
+
+
+def _decimal_digits(counts: np.ndarray) -> np.ndarray:
+    digits = np.ones(counts.size, dtype=np.int64)
+    for power in range(1, 19):
+        digits += counts >= 10**power
+    return digits
+
+
 class TypeTable(BatchEncoder):
     """The word types of a whole build, numbered in order of first appearance.
 
@@ -477,31 +507,34 @@ class TypeTable(BatchEncoder):
         return [arena[o : o + n].tobytes() for o, n in zip(off[ids].tolist(), ln[ids].tolist())]
 
     def decoded(self, ids: np.ndarray) -> list[str]:
-        """The types in ``ids`` decoded from UTF-8: one gather of their bytes and one decode."""
+        """The types in ``ids`` decoded from UTF-8: one compiled gather of their bytes, one decode."""
         if ids.size == 0:
             return []
-        ln = self.type_len[ids]
-        ends = np.cumsum(ln + 1)  # each type is followed by a newline in the joined bytes
-        joined = np.full(int(ends[-1]), 10, dtype=np.uint8)
-        is_byte = np.ones(joined.size, dtype=bool)
-        is_byte[ends - 1] = False
-        shift = np.repeat(self.type_off[ids] - (ends - ln - 1), ln)  # arena offset minus joined offset
-        joined[is_byte] = self.arena[shift + np.flatnonzero(is_byte)]
-        words = joined.tobytes().decode("utf-8").split("\n")[:-1]
+        words = self._joined(ids).decode("utf-8").split("\n")[:-1]
         if len(words) != ids.size:  # a type holding a newline: decode one by one
             words = [name.decode("utf-8") for name in self.names(ids)]
         return words
 
     def lines(self, lo: int, hi: int) -> bytes:
-        """Types ``lo`` to ``hi - 1``, each followed by ``\\n`` (they are contiguous in the arena)."""
-        if hi <= lo:
-            return b""
-        body = self.arena[self.type_off[lo] : self.type_off[hi - 1] + self.type_len[hi - 1]]
-        ends = np.cumsum(self.type_len[lo:hi])
-        out = np.full(body.size + hi - lo, 10, dtype=np.uint8)
-        keep = np.ones(out.size, dtype=bool)
-        keep[ends + np.arange(hi - lo)] = False
-        out[keep] = body
+        """Types ``lo`` to ``hi - 1``, each followed by ``\\n``."""
+        return self._joined(np.arange(lo, max(hi, lo)))
+
+    def tsv(self, ids: np.ndarray, counts: np.ndarray) -> bytes:
+        """``type<TAB>count`` lines for ``ids`` (as :meth:`cooc.corpus.vocab.Vocabulary.save` writes them)."""
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        if counts.shape != ids.shape or (counts < 0).any():
+            raise ValueError("one non-negative count per type is needed")
+        return self._joined(ids, counts)
+
+    def _joined(self, ids: np.ndarray, counts: np.ndarray | None = None) -> bytes:
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        with_counts = counts is not None
+        values = np.zeros(0, dtype=np.int64) if counts is None else counts
+        digits = _decimal_digits(values)
+        out = np.empty(
+            int(self.type_len[ids].sum()) + ids.size + (ids.size + int(digits.sum())) * with_counts, np.uint8
+        )
+        _join_types(self.arena, self.type_off, self.type_len, ids, with_counts, values, digits, out)
         return out.tobytes()
 
     def sort_prefix(self, ids: np.ndarray) -> np.ndarray:

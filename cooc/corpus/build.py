@@ -68,7 +68,7 @@ from .store import (
     vocab_checksums,
 )
 from .tokenize import Tokenizer
-from .vocab import Vocabulary
+from .vocab import Vocabulary, write_vocabulary_files
 
 BUILD_DIR = ".build"
 _CONSTRAINTS = {
@@ -531,7 +531,10 @@ def _finalize(
 
     def write_vocabulary() -> None:  # while the helpers remap shards
         vocabs.append(_vocabulary(state.types, chosen, counts))
-        vocabs[0].save(out / VOCAB_FILE)
+        tsv = state.types.tsv(chosen, counts[chosen])  # as Vocabulary.save writes it, without a string per word
+        if tsv.count(b"\t") != chosen.size or tsv.count(b"\n") != chosen.size:
+            vocabs[0].save(out / VOCAB_FILE)  # a word with a tab or newline: its refusal
+        write_vocabulary_files(out / VOCAB_FILE, tsv, chosen.size, vocabs[0].total)
 
     args = (str(out), str(state.path), oov_id, oov == "drop")
     for meta in remap_shards(helpers, args, len(state.shards), write_vocabulary):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._core.errors import CorruptFileError, InvalidParameterError
-from .._core.io import atomic_write_json, atomic_write_text, load_json
+from .._core.io import atomic_write_bytes, atomic_write_json, load_json
 
 FORMAT = "cooc.vocabulary/1"
 
@@ -158,8 +158,7 @@ class Vocabulary:
             bad = [w for w in self.words if "\t" in w or "\n" in w]
             raise InvalidParameterError(f"Vocabulary: words with tabs or newlines cannot be saved: {bad[:3]!r}")
         lines = "".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist()))
-        atomic_write_text(path, lines)
-        atomic_write_json(_meta_path(path), {"format": FORMAT, "size": len(self), "total": self.total})
+        write_vocabulary_files(path, lines.encode("utf-8"), len(self), self.total)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocabulary:
@@ -189,6 +188,13 @@ class Vocabulary:
                 f"vocabulary file {str(path)!r} has {len(words)} words, metadata says {meta.get('size')}."
             )
         return cls(words, counts, total=meta.get("total"))
+
+
+def write_vocabulary_files(path: str | os.PathLike, tsv: bytes, size: int, total: int) -> None:
+    """Write ``path`` (``word<TAB>count`` lines, UTF-8) and ``path.json`` beside it: what
+    :meth:`Vocabulary.save` writes, for a caller that made the lines in bulk (a corpus build)."""
+    atomic_write_bytes(path, tsv)
+    atomic_write_json(_meta_path(Path(path)), {"format": FORMAT, "size": size, "total": total})
 
 
 def _meta_path(path: Path) -> Path:

@@ -349,3 +349,22 @@ def test_packed_new_types_are_the_list_back_to_back(wiki_docs, compiled):
     assert (blob, sizes.tolist()) == (b"onetwothree", [3, 3, 5])
     (blob, sizes), _, _, _ = fresh.encode_lines(b"two one\n")  # nothing new
     assert (blob, sizes.tolist()) == (b"", [])
+
+
+def test_type_table_writes_vocabulary_lines_as_vocabulary_save(tmp_path, rng):
+    """The corpus build writes vocab.tsv from the table in one compiled pass: byte for byte what
+    Vocabulary.save writes, for counts of every width (0 to 2**63 - 1) and non-ASCII words."""
+    from cooc.corpus._tokenize_fast import TypeTable
+    from cooc.corpus.vocab import Vocabulary
+
+    words = [f"w{i}é{'x' * int(rng.integers(0, 12))}" for i in range(500)]
+    table = TypeTable(capacity=4)
+    table.intern("".join(words).encode(), [len(w.encode()) for w in words])
+    ids = rng.permutation(len(words))[:400]
+    counts = rng.integers(0, 10, ids.size) * 10 ** rng.integers(0, 19, ids.size)
+    counts[:3] = [0, 9, 2**63 - 1]
+    Vocabulary([words[i] for i in ids], counts).save(tmp_path / "v.tsv")
+    assert table.tsv(ids, counts) == (tmp_path / "v.tsv").read_bytes()
+    assert table.lines(2, 5) == "".join(w + "\n" for w in words[2:5]).encode() and table.lines(4, 4) == b""
+    with pytest.raises(ValueError, match="non-negative"):
+        table.tsv(ids[:2], np.array([1, -1]))
