@@ -26,6 +26,7 @@ default) from the measured rates.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import resource
 import shutil
@@ -117,7 +118,8 @@ def text_folder(source: str, n_tokens: int, n_files: int, n_types: int = 200_000
 
 # -- part 1: ingestion ---------------------------------------------------------------------------
 def _timing_finalize():
-    """Patch the build's last step so that it records when the tokenising pass ended (benchmark only)."""
+    """Patch the build's last step so that it records when the tokenising pass ended, and listen to its
+    debug line on where the main process's time went (benchmark only)."""
     import cooc.corpus.build as cb
 
     real, marks = cb._finalize, {}
@@ -126,8 +128,23 @@ def _timing_finalize():
         marks["pass1_end"] = time.perf_counter()
         return real(*args, **kwargs)
 
+    class Routing(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if str(record.msg).startswith("tokenising pass"):
+                marks["routing_ns"] = record.args[6]  # ns per token the main process spent routing
+
+    handler, logger = Routing(logging.DEBUG), logging.getLogger("cooc")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def restore():
+        cb._finalize = real
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
     cb._finalize = timed
-    return marks, lambda: setattr(cb, "_finalize", real)
+    return marks, restore
 
 
 def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp: Path):
@@ -151,13 +168,14 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
     )  # compiles the tokeniser once (numba's cache) in every process kind
     rows, reference, corpus = [], None, None
     for w in workers:
-        times, pass1 = [], []
+        times, pass1, routing = [], [], []
         for r in range(repeat):
             out = tmp / f"w{w}-{r}"
             t0 = time.perf_counter()
             corpus = build_corpus(folder, out, workers=w, progress=False, shard_tokens=shard_tokens)
             times.append(time.perf_counter() - t0)
             pass1.append(marks["pass1_end"] - t0)
+            routing.append(marks.get("routing_ns", float("nan")))
             sums = [s["tokens_checksum"] for s in corpus.manifest["shards"]]
             reference = reference or sums
             if sums != reference:
@@ -183,6 +201,8 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
                 0.0,
                 round(main_rss),
                 round(child_rss),
+                float(np.median(routing)),
+                1e3 / float(np.median(routing)),
             ]
         )
     for row in rows:
@@ -294,12 +314,17 @@ def main() -> None:
         tmp = Path(tmpdir)
         rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)
         body = [
-            f"Ingestion: `build_corpus` on {args.files} text files ({args.source}, about {args.tokens / 1e6:.0f}M "
+            f"Ingestion: `build_corpus` on {args.files} text files ({args.source}"
+            f"{f', {args.types:,} types to draw from' if args.source == 'synthetic' else ''}, about "
+            f"{args.tokens / 1e6:.0f}M "
             f"words, one document per line), shards of {args.shard_tokens:,} tokens, all word types kept; "
             f"median of {args.repeat} run(s); every build identical to the 1-worker build. Pass 1 = reading and "
             f"tokenising into raw shards (what grows with the corpus); finalise = choosing the vocabulary, "
             f"remapping the shards and writing the vocabulary (grows with the number of word types). RSS = peak "
-            f"resident memory (MB) of the main process / of the largest worker so far.",
+            f"resident memory (MB) of the main process / of the largest worker so far. Main routing = the "
+            f"main process's time per token in pass 1 outside tokenising and waiting (reading the source, "
+            f"numbering types, gathering ids, handing shards over): it does not shrink with more workers, so "
+            f"its inverse bounds pass 1 at any worker count on this machine's cores.",
             "",
             markdown_table(
                 [
@@ -317,6 +342,8 @@ def main() -> None:
                     "pass 1 vs 1 worker",
                     "main RSS MB",
                     "worker RSS MB",
+                    "main routing ns/token",
+                    "routing ceiling M tokens/s",
                 ],
                 rows,
             ),
