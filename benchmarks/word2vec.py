@@ -12,7 +12,7 @@ Speed (raw corpus words per second of training) and quality side by side:
   along each attribute are known exactly, scored on sampled pairs of pairs (protocol B).
 
 Hyperparameters are the anchor's (benchmarks/RESULTS.md): skip-gram, negative 5, window 5, dim 100,
-sample 1e-3, min_count 5, 5 epochs, alpha 0.025 -> 1e-4.
+sample 1e-3, min_count 5, 5 epochs, alpha 0.025 -> 1e-4 (CBOW with --cbow: alpha 0.05, word2vec.c's, for every trainer).
 
 gensim runs in two modes. ``corpus_file`` is the speed anchor (its fastest
 multi-core path), but it trains on fewer words than the corpus holds: on the wiki sample x5,
@@ -62,7 +62,7 @@ from _common import append_results, machine, markdown_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".bench" / "word2vec"
-HYPER = dict(sg=True, dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
+HYPER = dict(sg=True, dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5, alpha=0.025)
 MAX_DOC = 10_000
 ATTR = dict(d=6, p=0.5, s=0.25, n_docs=20_000, length=50, seed=0)
 
@@ -176,12 +176,13 @@ def run_gensim(text: Path, seed: int, workers: int, mode: str = "corpus_file") -
     from cooc.embedding import Embedding
 
     model = GensimWord2Vec(
-        sg=1,
+        sg=int(HYPER["sg"]),
         vector_size=HYPER["dim"],
         window=HYPER["window"],
         negative=HYPER["negative"],
         sample=HYPER["sample"],
         min_count=HYPER["min_count"],
+        alpha=HYPER["alpha"],
         workers=workers,
         seed=seed,
     )
@@ -260,7 +261,7 @@ def run_cooc(
 
 
 def run_fasttext(text: Path, seed: int, threads: int, out: Path) -> tuple[dict, object]:
-    """fastText's skip-gram with word2vec's settings; words/s as fastText reports them for the training loop."""
+    """fastText's skip-gram (or CBOW) with word2vec's settings; words/s as fastText reports them for the training loop."""
     import re
     import subprocess
 
@@ -268,10 +269,19 @@ def run_fasttext(text: Path, seed: int, threads: int, out: Path) -> tuple[dict, 
 
     out.mkdir(parents=True, exist_ok=True)
     prefix = out / f"fasttext_t{threads}_s{seed}"
-    command = ["fasttext", "skipgram", "-input", str(text), "-output", str(prefix), "-dim", str(HYPER["dim"])]
+    command = [
+        "fasttext",
+        "skipgram" if HYPER["sg"] else "cbow",
+        "-input",
+        str(text),
+        "-output",
+        str(prefix),
+        "-dim",
+        str(HYPER["dim"]),
+    ]
     command += ["-ws", str(HYPER["window"]), "-neg", str(HYPER["negative"]), "-t", str(HYPER["sample"])]
     command += ["-minCount", str(HYPER["min_count"]), "-epoch", str(HYPER["epochs"]), "-thread", str(threads)]
-    command += ["-minn", "0", "-maxn", "0", "-bucket", "0", "-lr", "0.025", "-seed", str(seed)]
+    command += ["-minn", "0", "-maxn", "0", "-bucket", "0", "-lr", str(HYPER["alpha"]), "-seed", str(seed)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
@@ -388,16 +398,17 @@ def run_threads(args: argparse.Namespace) -> None:
         markdown_table(header, rows)
         + "\n\nRatios (median over rounds of the ratio within a round):\n\n"
         + markdown_table(["trainer", "ratio", "", "value"], ratios)
-        + f"\n\nwiki sample x{args.repeat}, skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, "
+        + f"\n\nwiki sample x{args.repeat}, {_mode()}, dim 100, window 5, negative 5, sample 1e-3, min_count 5, "
         f"{HYPER['epochs']} epochs. Rounds: every configuration once per seed, alone then beside the busy "
         "process, so drift hits all alike. cooc: Word2Vec(threads=N, kernel=K) (numba threads of the step and "
-        "the pair building; the kernel in brackets where several ran); gensim: workers=N, corpus_file; fastText: -thread N, skip-gram without n-grams, lr 0.025, "
+        f"the pair building; the kernel in brackets where several ran); gensim: workers=N, corpus_file; fastText: -thread N, {_mode()} without n-grams, lr {HYPER['alpha']}, "
         "its own words/s for the training loop. Words/s are raw corpus words per second of training. Load: "
         "1-minute load average when the run started."
     )
     if args.record:
         title = (
             "word2vec threads"
+            + ("" if HYPER["sg"] else " (CBOW)")
             + (" beside a busy core" if args.busy else "")
             + ": cooc, gensim"
             + (", fastText" if args.fasttext else "")
@@ -568,7 +579,7 @@ def run(args: argparse.Namespace) -> None:
     ]
     table = markdown_table(header, rows)
     notes = (
-        f"Skip-gram, dim 100, window 5, negative 5, sample 1e-3, min_count 5, {HYPER['epochs']} epochs. wiki = gensim's "
+        f"{_mode().capitalize()}, dim 100, window 5, negative 5, sample 1e-3, min_count 5, {HYPER['epochs']} epochs. wiki = gensim's "
         f"Wikipedia sample x{args.repeat} (docs cut at {MAX_DOC} tokens); attributes = binary-attribute model "
         f"d={ATTR['d']}, s={ATTR['s']}, {ATTR['n_docs']} Markov documents of {ATTR['length']} tokens, analogies "
         f"on sampled pairs of each attribute family (protocol B). cooc default batch: 4096 on CPU, 65536 on "
@@ -592,6 +603,10 @@ def run(args: argparse.Namespace) -> None:
         append_results(f"word2vec: cooc ({', '.join(args.devices)}) vs gensim", body)
     else:
         print(body)
+
+
+def _mode() -> str:
+    return "skip-gram" if HYPER["sg"] else "CBOW (mean of the context, cbow_mean=1)"
 
 
 def main() -> None:
@@ -637,6 +652,7 @@ def main() -> None:
     r.add_argument(
         "--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)"
     )
+    r.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram, for every trainer")
     r.add_argument("--out", default=None, help="also write word2vec.json / word2vec.md here")
     r.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
@@ -647,6 +663,8 @@ def main() -> None:
 
         args.workers = args.workers or os.cpu_count()
         HYPER["epochs"] = args.epochs
+        HYPER["sg"] = not args.cbow
+        HYPER["alpha"] = 0.025 if HYPER["sg"] else 0.05  # word2vec.c's defaults, given to every trainer
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]
         args.cuda_graph = {"auto": [None], "off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
         args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]

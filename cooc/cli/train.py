@@ -283,16 +283,16 @@ def register(app: typer.Typer) -> None:
         alpha: float | None = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
         batch_size: int | None = typer.Option(
             None,
-            help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU); for skip-gram on a "
-            "CPU it selects the batched numba step over hogwild.",
+            help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU); on a CPU it selects "
+            "the batched numba step over hogwild.",
         ),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),
         kernel: str = typer.Option(
             "auto",
-            help="Kernel: auto (hogwild for skip-gram and numba for CBOW on a CPU, triton on a GPU), hogwild "
-            "(word2vec.c's unlocked pair-by-pair SGD, CPU, skip-gram), numba, torch, or triton (batched steps).",
+            help="Kernel: auto (hogwild on a CPU, numba there with --batch-size; triton on a GPU), hogwild "
+            "(word2vec.c's unlocked SGD in corpus order, CPU), numba, torch, or triton (batched steps).",
         ),
         cuda_graph: bool | None = typer.Option(
             None,

@@ -1,5 +1,6 @@
-"""Skip-gram with negative sampling on the CPU as word2vec.c and gensim train it: pair by pair, in
-corpus order, every update written at once and unlocked ("hogwild", Recht et al. 2011).
+"""Skip-gram and CBOW with negative sampling on the CPU as word2vec.c and gensim train them: pair by
+pair (skip-gram) or position by position (CBOW), in corpus order, every update written at once and
+unlocked ("hogwild", Recht et al. 2011).
 
 This is a different algorithm from the batched step (:mod:`cooc.train.word2vec._step_torch`): each pair
 reads the weights as the pairs before it left them, and two threads may write one row at the same
@@ -14,7 +15,9 @@ or buffered between the chunk's tokens and the weights. One compiled call trains
 - negatives are drawn inside the loop from the alias table, one splitmix64 number each (high half
   the slot, low half the coin), on a stream of the thread's own, seeded by ``(seed, thread)``, one
   pair ahead so that their rows are asked for before they are needed;
-- the learning rate falls linearly across each slice from the chunk's first to its last rate.
+- the learning rate falls linearly across each slice from the chunk's first to its last rate;
+- CBOW averages the context words' input rows into one hidden vector per position and gives each
+  of them the whole step (:func:`cbow_chunk`).
 
 With one thread a run is bitwise reproducible (and resumes bitwise at chunk boundaries); with more,
 the interleaving of unlocked writes varies from run to run, as in gensim and fastText. Its quality
@@ -57,8 +60,18 @@ def _draw(negatives, accept, alias, state):
 def _pair(W_in, W_out, word, centre, negatives, grad, lr):
     """One skip-gram pair, input ``word`` predicting ``centre`` against the ``negatives``, updated in
     place. Returns the pair's loss."""
-    d = W_in.shape[1]
     h = W_in[word]
+    loss = _predict(h, W_out, centre, negatives, grad, lr)
+    for c in range(h.size):
+        h[c] += grad[c]
+    return loss
+
+
+@njit(cache=True, fastmath=True)
+def _predict(h, W_out, centre, negatives, grad, lr):
+    """The hidden vector ``h`` predicting ``centre`` against the ``negatives``: their output rows are
+    updated in place and the step for ``h``'s input rows is left in ``grad``. Returns the loss."""
+    d = h.size
     for c in range(d):
         grad[c] = 0.0
     loss = 0.0
@@ -80,8 +93,6 @@ def _pair(W_in, W_out, word, centre, negatives, grad, lr):
         for c in range(d):
             grad[c] += g * o_row[c]
             o_row[c] += g * h[c]
-    for c in range(d):
-        h[c] += grad[c]
     return loss + math.log(log_terms)
 
 
@@ -116,6 +127,56 @@ def _chunk(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, 
         pairs[part] = count
 
 
+@njit(parallel=True, cache=True, fastmath=True)
+def _cbow_chunk(
+    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts, losses, examples
+):
+    n, d = tokens.size, W_in.shape[1]
+    for part in prange(n_parts):
+        lo, hi = n * part // n_parts, n * (part + 1) // n_parts
+        grad = np.empty(d, dtype=np.float32)
+        h = np.empty(d, dtype=np.float32)
+        ahead = np.empty((2, negative), dtype=np.int64)  # one example ahead, as in _chunk
+        state = _draw(ahead[0], accept, alias, mix64(seed + np.uint64(part + 1) * SPLITMIX_GAMMA))
+        now = 0
+        loss, count = 0.0, 0
+        span = max(hi - lo, 1)
+        for i in range(lo, hi):
+            lr = lr_first + (lr_last - lr_first) * (i - lo) / span
+            centre, r = tokens[i], radii[i]
+            first, last = max(i - r, 0), min(i + r + 1, n)
+            if i + 1 < hi:
+                prefetch_row(W_out, tokens[i + 1])
+            for c in range(d):
+                h[c] = 0.0
+            m = 0
+            for j in range(first, last):  # h: the mean of the context words' input rows
+                if j == i or docs[j] != docs[i]:
+                    continue
+                row = W_in[tokens[j]]
+                for c in range(d):
+                    h[c] += row[c]
+                m += 1
+            if m == 0:
+                continue
+            for c in range(d):
+                h[c] /= m
+            state = _draw(ahead[1 - now], accept, alias, state)
+            for k in range(negative):
+                prefetch_row(W_out, ahead[1 - now, k])
+            loss += _predict(h, W_out, centre, ahead[now], grad, lr)
+            now = 1 - now
+            for j in range(first, last):  # every context word takes the whole step (word2vec.c, cbow_mean=1)
+                if j == i or docs[j] != docs[i]:
+                    continue
+                row = W_in[tokens[j]]
+                for c in range(d):
+                    row[c] += grad[c]
+            count += 1
+        losses[part] = loss
+        examples[part] = count
+
+
 def sgns_chunk(
     W_in, W_out, tokens, docs, radii, sampler_table, negative: int, lr_first: float, lr_last: float, seed: int
 ) -> tuple[float, int]:
@@ -138,13 +199,34 @@ def sgns_chunk(
     -------
     loss, pairs : the summed loss and the number of pairs trained on
     """
+    return _run(
+        _chunk, "sgns_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed
+    )
+
+
+def cbow_chunk(
+    W_in, W_out, tokens, docs, radii, sampler_table, negative: int, lr_first: float, lr_last: float, seed: int
+) -> tuple[float, int]:
+    """CBOW as word2vec.c trains it: each position's context words (its window, within its document)
+    are averaged into one hidden vector that predicts the word against the negatives, and every
+    context word's input row takes the whole step (not divided among them, as word2vec.c and gensim
+    with ``cbow_mean=1``). Arguments as :func:`sgns_chunk`; returns the summed loss and the number of
+    examples (positions with at least one context word)."""
+    return _run(
+        _cbow_chunk, "cbow_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed
+    )
+
+
+def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed):
     W_in, W_out = (weight_view(w) for w in (W_in, W_out))
     tokens, docs, radii = (index_array(a) for a in (tokens, docs, radii))
     accept, alias = np.ascontiguousarray(sampler_table[0], np.float64), index_array(sampler_table[1])
     if tokens.size and (tokens.min() < 0 or tokens.max() >= min(W_in.shape[0], W_out.shape[0])):
-        raise ValueError("sgns_chunk: a token id lies outside the weight matrices.")
+        raise ValueError(f"{name}: a token id lies outside the weight matrices.")
     n_parts = max(1, min(get_num_threads(), tokens.size))
-    losses, pairs = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
+    losses, counts = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
     seed64 = np.uint64(int(seed) % 2**64)
-    _chunk(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64, n_parts, losses, pairs)
-    return float(losses.sum()), int(pairs.sum())
+    kernel(
+        W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64, n_parts, losses, counts
+    )
+    return float(losses.sum()), int(counts.sum())

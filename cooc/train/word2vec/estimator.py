@@ -10,9 +10,10 @@ one batched SGD step (see :mod:`cooc.train.word2vec._step_torch`) with the learn
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
 compiled numba kernels (:mod:`cooc.train.word2vec._step_numba`), the same step without the torch
 step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code on the CPU.
-Skip-gram on a CPU leaves the batches out by default: the hogwild kernel
-(:mod:`cooc.train.word2vec._step_hogwild`) trains each chunk pair by pair in corpus order, as
-word2vec.c and gensim do, with the same subsampling, windows and learning-rate decay.
+On a CPU the batches are left out by default: the hogwild kernel
+(:mod:`cooc.train.word2vec._step_hogwild`) trains each chunk in corpus order, pair by pair for
+skip-gram and position by position for CBOW, as word2vec.c and gensim do, with the same
+subsampling, windows and learning-rate decay.
 On a GPU the step runs by default as two fused Triton kernels (:mod:`cooc.train.word2vec._step_triton`)
 instead of the torch step's ~40 launches, and each full skip-gram batch is replayed from a
 captured CUDA graph (measured on an H100: 0.65 ms a step of 65536 pairs against 1.45 ms for
@@ -113,20 +114,20 @@ class Word2Vec(BaseEstimator):
         Examples (pairs for skip-gram, centre words for CBOW) per SGD step of a batched kernel; by
         default 4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
         launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``. The
-        hogwild kernel has no batches: giving a batch size for skip-gram on a CPU with
-        ``kernel="auto"`` selects the batched numba step instead.
+        hogwild kernel has no batches: giving a batch size on a CPU with ``kernel="auto"`` selects
+        the batched numba step instead.
     damping : float or None, default 1.0
         Bound on each row's step by its curvature in the batch (see :mod:`cooc.train.word2vec._step_torch`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
         small vocabularies).
     kernel : {"auto", "hogwild", "numba", "torch", "triton"}, default "auto"
-        How training is computed. On a CPU, ``"hogwild"`` (the default for skip-gram unless a
-        ``batch_size`` is given; :mod:`cooc.train.word2vec._step_hogwild`) trains as word2vec.c and
-        gensim do: pairs in corpus order, each update written at once, threads unlocked; it takes no
-        ``batch_size``, ignores ``damping``, and is reproducible on one thread only. The other
-        kernels take the batched step (docs/science.md, section 7): ``"numba"`` (compiled CPU
-        kernels, the default for CBOW on a CPU), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
+        How training is computed. On a CPU, ``"hogwild"`` (the default unless a ``batch_size`` is
+        given; :mod:`cooc.train.word2vec._step_hogwild`) trains as word2vec.c and gensim do: pairs
+        (skip-gram) or positions (CBOW) in corpus order, each update written at once, threads
+        unlocked; it takes no ``batch_size``, ignores ``damping``, and is reproducible on one thread
+        only. The other kernels take the batched step (docs/science.md, section 7): ``"numba"``
+        (compiled CPU kernels, the default on a CPU when a ``batch_size`` is given), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
         on a GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor operations;
         the GPU's default where triton is not installed or the GPU is older than compute capability
         8.0). The batched kernels differ by float rounding only.
@@ -602,13 +603,14 @@ class _Run:
             neg_gen = sampling.SplitMix64(task_seed(model.seed, self.epoch, index, 1))
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
-        if self.steps.sgns_chunk is not None:  # the whole chunk in corpus order, negatives drawn inside
+        whole_chunk = self.steps.chunk(model.sg)
+        if whole_chunk is not None:  # the whole chunk in corpus order, negatives drawn inside
             rates = [self._rate(self.raw_words + tokens.size * f, total_words) for f in (0, 1)]
             seed = task_seed(model.seed, self.epoch, index, 1)
-            loss, pairs = self.steps.sgns_chunk(
+            loss, examples = whole_chunk(
                 self.W_in, self.W_out, t, docs, radii, self.sampler.table, model.negative, *rates, seed
             )
-            return loss, pairs, int(t.numel())
+            return loss, examples, int(t.numel())
         if model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled
             pairs = sampling.shuffled_skipgram_pairs(t, docs, radii, task_seed(model.seed, self.epoch, index, 2))
             inputs, outputs = (torch.from_numpy(a) for a in pairs)

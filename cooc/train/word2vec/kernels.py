@@ -9,9 +9,9 @@ kernel    device  what it is
 torch     any     the reference step in torch operations (about 40 launches on a GPU)
 numba     cpu     compiled CPU kernels; a whole group of skip-gram batches per call
 triton    cuda    two fused GPU kernels (CPU only in Triton's interpreter, for tests)
-hogwild   cpu     skip-gram only: not the batched step but word2vec.c's, pair by pair in
-                  corpus order with unlocked updates, a whole chunk per call
-                  (:mod:`cooc.train.word2vec._step_hogwild`)
+hogwild   cpu     not the batched step but word2vec.c's: skip-gram pair by pair, CBOW
+                  position by position, in corpus order with unlocked updates, a whole
+                  chunk per call (:mod:`cooc.train.word2vec._step_hogwild`)
 ========  ======  ===================================================================
 """
 
@@ -48,6 +48,8 @@ class StepKernel:
         ``(W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed) -> (loss, pairs)``:
         a whole chunk of skip-gram in corpus order (the hogwild kernel, which has no batched step; its
         ``sgns_step`` and ``cbow_step`` raise).
+    cbow_chunk : callable or None
+        The same for CBOW, returning ``(loss, examples)``.
     """
 
     name: str
@@ -55,6 +57,11 @@ class StepKernel:
     cbow_step: Callable[..., Any]
     sgns_steps: Callable[..., Any] | None = None
     sgns_chunk: Callable[..., Any] | None = None
+    cbow_chunk: Callable[..., Any] | None = None
+
+    def chunk(self, sg: bool) -> Callable[..., Any] | None:
+        """The whole-chunk call for skip-gram (``sg``) or CBOW; None for a batched kernel."""
+        return self.sgns_chunk if sg else self.cbow_chunk
 
 
 def step_kernel(name: str) -> StepKernel:
@@ -67,9 +74,9 @@ def step_kernel(name: str) -> StepKernel:
     if name == "hogwild":
 
         def batched(*args, **kwargs):
-            raise InvalidParameterError("Word2Vec: kernel='hogwild' trains skip-gram by whole chunks, not batches.")
+            raise InvalidParameterError("Word2Vec: kernel='hogwild' trains by whole chunks, not batches.")
 
-        return StepKernel(name, batched, batched, sgns_chunk=module.sgns_chunk)
+        return StepKernel(name, batched, batched, sgns_chunk=module.sgns_chunk, cbow_chunk=module.cbow_chunk)
 
     def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping=1.0, max_context=None):
         return module.cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping)
@@ -78,20 +85,19 @@ def step_kernel(name: str) -> StepKernel:
 
 
 def resolve_kernel(kernel: str, device: Any, sg: bool = True, batch_size: int | None = None) -> str:
-    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is, on a CPU, hogwild for
-    skip-gram (``sg``) and numba for CBOW or where a ``batch_size`` is asked for (hogwild has no
-    batches), and on a GPU the fused Triton step where Triton supports the device, else the torch step."""
+    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is, on a CPU, hogwild (skip-gram
+    or CBOW) unless a ``batch_size`` is asked for (hogwild has no batches; numba then), and on a GPU the
+    fused Triton step where Triton supports the device, else the torch step. ``sg`` is kept for callers
+    that pass it; both models have every kernel."""
     if kernel == "auto":
         if device.type != "cuda":
-            return "hogwild" if sg and batch_size is None else "numba"
+            return "hogwild" if batch_size is None else "numba"
         return "triton" if triton_supported(device) else "torch"
     if kernel in ("numba", "hogwild") and device.type != "cpu":
         raise InvalidParameterError(f"Word2Vec: kernel={kernel!r} runs on the CPU only, not on device {str(device)!r}.")
-    if kernel == "hogwild" and not sg:
-        raise InvalidParameterError("Word2Vec: kernel='hogwild' trains skip-gram only (sg=True); CBOW takes 'numba'.")
     if kernel == "hogwild" and batch_size is not None:
         raise InvalidParameterError(
-            f"Word2Vec: kernel='hogwild' trains pair by pair and takes no batch_size (got {batch_size}); "
+            f"Word2Vec: kernel='hogwild' trains in corpus order and takes no batch_size (got {batch_size}); "
             "leave it unset, or choose a batched kernel ('numba')."
         )
     if kernel == "triton" and device.type != "cuda":

@@ -60,10 +60,9 @@ def test_kernel_names_and_devices_are_checked():
     with pytest.raises(InvalidParameterError, match="kernel must be one of"):
         step_kernel("cuda-fast")
     assert resolve_kernel("auto", torch.device("cpu")) == "hogwild"  # skip-gram on a CPU
-    assert resolve_kernel("auto", torch.device("cpu"), sg=False) == "numba"
+    assert resolve_kernel("auto", torch.device("cpu"), sg=False) == "hogwild"  # and CBOW
     assert resolve_kernel("auto", torch.device("cpu"), batch_size=64) == "numba"  # a batch size: a batched step
-    with pytest.raises(InvalidParameterError, match="skip-gram only"):
-        resolve_kernel("hogwild", torch.device("cpu"), sg=False)
+    assert resolve_kernel("hogwild", torch.device("cpu"), sg=False) == "hogwild"
     with pytest.raises(InvalidParameterError, match="no batch_size"):
         resolve_kernel("hogwild", torch.device("cpu"), batch_size=64)
     assert resolve_kernel("torch", torch.device("cpu")) == "torch"

@@ -1,4 +1,4 @@
-"""The hogwild skip-gram kernel against a plain Python transcription of word2vec.c's step, and in the
+"""The hogwild skip-gram and CBOW kernels against plain Python transcriptions of word2vec.c's steps, and in the
 estimator: planted structure, resume, refusals."""
 
 from __future__ import annotations
@@ -64,6 +64,45 @@ def reference(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_firs
     return total, count
 
 
+def cbow_reference(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts):
+    """word2vec.c's CBOW, position by position: the mean of the context words' input rows predicts the
+    word; the output rows move at once, then every context word's input row takes the whole step."""
+    n, V = len(tokens), len(accept)
+    total, count = 0.0, 0
+    for part in range(n_parts):
+        lo, hi = n * part // n_parts, n * (part + 1) // n_parts
+        state = _mix((seed + (part + 1) * _GAMMA) % _M)
+        for i in range(lo, hi):
+            lr = lr_first + (lr_last - lr_first) * (i - lo) / max(hi - lo, 1)
+            window = range(max(i - radii[i], 0), min(i + radii[i] + 1, n))
+            context = [tokens[j] for j in window if j != i and docs[j] == docs[i]]
+            if not context:
+                continue
+            h = W_in[context].sum(axis=0) / len(context)
+            grad = np.zeros_like(h)
+            for k in range(negative + 1):
+                if k == 0:
+                    o, label = tokens[i], 1.0
+                else:
+                    state = (state + _GAMMA) % _M
+                    z = _mix(state)
+                    slot = ((z >> 32) * V) >> 32
+                    coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
+                    o, label = (slot if coin < accept[slot] else alias[slot]), 0.0
+                    if o == tokens[i]:
+                        continue
+                s = float(np.dot(h.astype(np.float64), W_out[o].astype(np.float64)))
+                p = 1.0 / (1.0 + math.exp(-s))
+                total += -math.log(p) if label else -math.log(1.0 - p)
+                g = np.float32(lr * (label - p))
+                grad += g * W_out[o]
+                W_out[o] += g * h
+            for c in context:
+                W_in[c] += grad
+            count += 1
+    return total, count
+
+
 def _problem(rng, V=40, d=8, n=600, n_docs=5, window=4):
     tokens = rng.integers(0, V, size=n)
     docs = np.sort(rng.integers(0, n_docs, size=n))
@@ -74,20 +113,23 @@ def _problem(rng, V=40, d=8, n=600, n_docs=5, window=4):
     return W_in, W_out, tokens, docs, radii, (accept, alias)
 
 
+@pytest.mark.parametrize("sg", [True, False])
 @pytest.mark.parametrize("n_parts", [1, 3])
-def test_kernel_equals_the_reference_step(rng, n_parts):
+def test_kernel_equals_the_reference_step(rng, n_parts, sg):
     """One thread runs the slices one after another, so the compiled kernel must give the reference's
-    weights, loss and pair count (float32 rounding apart), each slice on its own stream of negatives."""
+    weights, loss and pair (or example) count (float32 rounding apart), each slice on its own stream of
+    negatives."""
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    docs[300] = docs.max() + 1  # a document of one token: no pair, and no CBOW example
     want_in, want_out = W_in.copy(), W_out.copy()
-    want = reference(want_in, want_out, tokens, docs, radii, *table, 5, 0.05, 0.01, 1234, n_parts)
+    step = reference if sg else cbow_reference
+    want = step(want_in, want_out, tokens, docs, radii, *table, 5, 0.05, 0.01, 1234, n_parts)
     before = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         losses, pairs = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
-        _step_hogwild._chunk(
-            W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(1234), n_parts, losses, pairs
-        )
+        kernel = _step_hogwild._chunk if sg else _step_hogwild._cbow_chunk
+        kernel(W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(1234), n_parts, losses, pairs)
     finally:
         numba.set_num_threads(before)
     np.testing.assert_allclose(W_in, want_in, rtol=1e-4, atol=1e-6)
@@ -123,14 +165,15 @@ def clusters(tmp_path):
     return write_corpus(tmp_path / "clusters", two_cluster_docs(1000, 20, 10, seed=1), words)
 
 
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_planted_clusters_are_learned(tmp_path, threads):
+def test_planted_clusters_are_learned(tmp_path, threads, sg):
     """Two clusters of 100 words. (With 10 words a cluster, two threads write the same few rows at
     every step and their lost updates left the clusters less apart: across-cluster cosine 0.08-0.14,
     once 0.41 on a loaded machine, against 0.04 on one thread.)"""
     words = [f"a{i}" for i in range(100)] + [f"b{i}" for i in range(100)]
     corpus = write_corpus(tmp_path / "wide", two_cluster_docs(2000, 20, 100, seed=1), words)
-    model = Word2Vec(kernel="hogwild", seed=3, threads=threads, **SMALL).fit(corpus)
+    model = Word2Vec(kernel="hogwild", seed=3, threads=threads, sg=sg, **SMALL).fit(corpus)
     unit = model.embedding_.unit_vectors()
     first = np.array([w.startswith("a") for w in model.embedding_.index_to_key])
     sims = unit @ unit.T
@@ -144,8 +187,9 @@ def test_planted_clusters_are_learned(tmp_path, threads):
     )
 
 
-def test_one_thread_is_reproducible_and_resumes_bitwise(clusters, tmp_path):
-    params = dict(SMALL, kernel="hogwild", threads=1, seed=5, epochs=3, checkpoint_every=0.0)
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_one_thread_is_reproducible_and_resumes_bitwise(clusters, tmp_path, sg):
+    params = dict(SMALL, kernel="hogwild", threads=1, seed=5, epochs=3, checkpoint_every=0.0, sg=sg)
     whole = Word2Vec(**params).fit(clusters)
     again = Word2Vec(**params).fit(clusters)
     np.testing.assert_array_equal(whole.input_vectors_, again.input_vectors_)
@@ -185,13 +229,12 @@ def test_learning_rate_reaches_the_kernel(clusters, monkeypatch):
 
 
 def test_default_on_a_cpu_and_refusals(clusters):
-    """Skip-gram on a CPU trains hogwild unless a batch size is asked for; CBOW, a batch size or a GPU
+    """Skip-gram and CBOW on a CPU train hogwild unless a batch size is asked for; a batch size or a GPU
     with kernel='hogwild' are refused."""
     assert Word2Vec(**{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "hogwild"
     assert Word2Vec(batch_size=64, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
-    assert Word2Vec(sg=False, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
-    with pytest.raises(InvalidParameterError, match="skip-gram only"):
-        Word2Vec(kernel="hogwild", sg=False, **SMALL).fit(clusters)
+    assert Word2Vec(sg=False, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "hogwild"
+    assert Word2Vec(sg=False, batch_size=64, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
     with pytest.raises(InvalidParameterError, match="no batch_size"):
         Word2Vec(kernel="hogwild", batch_size=64, **SMALL).fit(clusters)
     from cooc.train.word2vec.kernels import resolve_kernel
