@@ -272,3 +272,19 @@ def test_the_build_counts_words_with_letters_outside_ascii(tmp_path, warned, wor
             progress=False,
         )
     assert ("zurich" in corpus.vocab) == (mode == "transliterate") and "rich" not in corpus.vocab
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_build_says_where_the_main_process_spent_its_time(tmp_path, text_tree, caplog, workers):
+    """One debug line per tokenising pass (benchmarks/scale.py reads it): every token and batch counted,
+    the main process's share of the batches, and its routing time per token."""
+    import logging
+
+    root, _ = text_tree
+    with caplog.at_level(logging.DEBUG, logger="cooc"):
+        corpus = build_corpus(root, tmp_path / "c", workers=workers, shard_tokens=600, batch_chars=700, progress=False)
+    (record,) = [r for r in caplog.records if str(r.msg).startswith("tokenising pass")]
+    tokens, batches, local, tokenising, waiting, routing, per_token, ceiling = record.args
+    assert tokens == corpus.n_tokens and batches > 3 and 0 <= local <= batches
+    assert local == batches if workers == 1 else local < batches  # one worker tokenises everything itself
+    assert min(tokenising, waiting, routing) >= 0 and per_token == pytest.approx(1e9 * routing / tokens)
