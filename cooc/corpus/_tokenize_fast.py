@@ -374,7 +374,10 @@ class BatchEncoder:
 def _intern_kernel(blob, lengths, slots, type_hash, type_len, type_prefix, type_off, arena, counters, out, j):
     """Look up (or add) each of the byte strings ``blob`` holds back to back (``lengths``), from
     the ``j``-th on, writing their ids to ``out``; return where it stopped. Stops early, as
-    :func:`_encode_kernel` does, when the table is half full or the arena too small."""
+    :func:`_encode_kernel` does, when the table is half full or the arena too small.
+
+    The probe repeats :func:`_encode_kernel`'s on purpose: moved into a shared function (even one
+    numba inlines) it made the tokeniser 30-45% slower (0.11 -> 0.14-0.16 s for 1.3M tokens)."""
     n_types = counters[0]
     arena_used = counters[1]
     capacity = slots.size

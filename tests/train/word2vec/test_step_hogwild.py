@@ -26,80 +26,67 @@ def _mix(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def reference(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts):
-    """Slice by slice, position by position: each pair (context word -> centre word) updates the centre's
-    output row and the noise words' rows at once, then the context word's input row."""
-    n, V = len(tokens), len(accept)
-    total, count = 0.0, 0
+def _walk(tokens, docs, radii, n_parts, seed, lr_first, lr_last):
+    """The kernels' walk: slice by slice, each on a stream of its own (a one-item list holding the
+    splitmix64 state), position by position, with the learning rate and the context's positions."""
+    n = len(tokens)
     for part in range(n_parts):
         lo, hi = n * part // n_parts, n * (part + 1) // n_parts
-        state = _mix((seed + (part + 1) * _GAMMA) % _M)
+        stream = [_mix((seed + (part + 1) * _GAMMA) % _M)]
         for i in range(lo, hi):
             lr = lr_first + (lr_last - lr_first) * (i - lo) / max(hi - lo, 1)
-            centre = tokens[i]
-            for j in range(max(i - radii[i], 0), min(i + radii[i] + 1, n)):
-                if j == i or docs[j] != docs[i]:
-                    continue
-                h = W_in[tokens[j]]
-                grad = np.zeros_like(h)
-                for k in range(negative + 1):
-                    if k == 0:
-                        o, label = centre, 1.0
-                    else:
-                        state = (state + _GAMMA) % _M
-                        z = _mix(state)
-                        slot = ((z >> 32) * V) >> 32
-                        coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
-                        o, label = (slot if coin < accept[slot] else alias[slot]), 0.0
-                        if o == centre:
-                            continue
-                    s = float(np.dot(h.astype(np.float64), W_out[o].astype(np.float64)))
-                    p = 1.0 / (1.0 + math.exp(-s))
-                    total += -math.log(p) if label else -math.log(1.0 - p)
-                    g = np.float32(lr * (label - p))
-                    grad += g * W_out[o]
-                    W_out[o] += g * h
-                h += grad
-                count += 1
+            window = range(max(i - radii[i], 0), min(i + radii[i] + 1, n))
+            yield i, lr, [j for j in window if j != i and docs[j] == docs[i]], stream
+
+
+def _predict(h, W_out, centre, negative, stream, accept, alias, lr):
+    """``h`` predicting ``centre`` against ``negative`` draws (the high half of a splitmix64 number picks
+    the alias table's slot, the low half the coin; a draw equal to the centre is skipped): the output
+    rows move at once; returns the loss and the step for ``h``."""
+    loss, grad = 0.0, np.zeros_like(h)
+    for k in range(negative + 1):
+        o, label = centre, 1.0
+        if k:
+            stream[0] = (stream[0] + _GAMMA) % _M
+            z = _mix(stream[0])
+            slot = ((z >> 32) * len(accept)) >> 32
+            coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
+            o, label = (slot if coin < accept[slot] else alias[slot]), 0.0
+            if o == centre:
+                continue
+        s = float(np.dot(h.astype(np.float64), W_out[o].astype(np.float64)))
+        p = 1.0 / (1.0 + math.exp(-s))
+        loss += -math.log(p) if label else -math.log(1.0 - p)
+        g = np.float32(lr * (label - p))
+        grad += g * W_out[o]
+        W_out[o] += g * h
+    return loss, grad
+
+
+def reference(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts):
+    """word2vec.c's skip-gram: each pair (context word -> centre word) updates the centre's output row
+    and the noise words' rows at once, then the context word's input row."""
+    total, count = 0.0, 0
+    for i, lr, context, stream in _walk(tokens, docs, radii, n_parts, seed, lr_first, lr_last):
+        for j in context:
+            h = W_in[tokens[j]]
+            loss, grad = _predict(h, W_out, tokens[i], negative, stream, accept, alias, lr)
+            h += grad
+            total, count = total + loss, count + 1
     return total, count
 
 
 def cbow_reference(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts):
-    """word2vec.c's CBOW, position by position: the mean of the context words' input rows predicts the
-    word; the output rows move at once, then every context word's input row takes the whole step."""
-    n, V = len(tokens), len(accept)
+    """word2vec.c's CBOW: the mean of the context words' input rows predicts the word; the output rows
+    move at once, then every context word's input row takes the whole step."""
     total, count = 0.0, 0
-    for part in range(n_parts):
-        lo, hi = n * part // n_parts, n * (part + 1) // n_parts
-        state = _mix((seed + (part + 1) * _GAMMA) % _M)
-        for i in range(lo, hi):
-            lr = lr_first + (lr_last - lr_first) * (i - lo) / max(hi - lo, 1)
-            window = range(max(i - radii[i], 0), min(i + radii[i] + 1, n))
-            context = [tokens[j] for j in window if j != i and docs[j] == docs[i]]
-            if not context:
-                continue
-            h = W_in[context].sum(axis=0) / len(context)
-            grad = np.zeros_like(h)
-            for k in range(negative + 1):
-                if k == 0:
-                    o, label = tokens[i], 1.0
-                else:
-                    state = (state + _GAMMA) % _M
-                    z = _mix(state)
-                    slot = ((z >> 32) * V) >> 32
-                    coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
-                    o, label = (slot if coin < accept[slot] else alias[slot]), 0.0
-                    if o == tokens[i]:
-                        continue
-                s = float(np.dot(h.astype(np.float64), W_out[o].astype(np.float64)))
-                p = 1.0 / (1.0 + math.exp(-s))
-                total += -math.log(p) if label else -math.log(1.0 - p)
-                g = np.float32(lr * (label - p))
-                grad += g * W_out[o]
-                W_out[o] += g * h
-            for c in context:
-                W_in[c] += grad
-            count += 1
+    for i, lr, context, stream in _walk(tokens, docs, radii, n_parts, seed, lr_first, lr_last):
+        if context:
+            h = W_in[tokens[context]].sum(axis=0) / len(context)
+            loss, grad = _predict(h, W_out, tokens[i], negative, stream, accept, alias, lr)
+            for j in context:
+                W_in[tokens[j]] += grad
+            total, count = total + loss, count + 1
     return total, count
 
 
