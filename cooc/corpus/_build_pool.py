@@ -4,9 +4,9 @@
 :func:`cooc.corpus.build.build_corpus`. :func:`encoded` turns a source into batches (blocks
 of raw UTF-8 lines when the source has them, else lists of raw items tagged with the
 source's resume token), has them tokenised by the helpers, and by the main process when
-that keeps everyone equally busy, and yields the results in source order with a bounded
-number in flight. :func:`remap_shards` rewrites the raw shards with the final ids, the
-shards shared between the processes.
+it would otherwise wait, and yields the results in source order with a bounded number in
+flight. :func:`remap_shards` rewrites the raw shards with the final ids: the helpers start
+while the main process writes the vocabulary, and it takes the shards none has started.
 """
 
 from __future__ import annotations
