@@ -26,6 +26,7 @@ from .._core.io import load_npy
 from .._core.signals import die_with_parent
 from ._tokenize_fast import gather
 from .sources import Source
+from .sources.base import FileSpan
 from .store import write_shard
 from .tokenize import StreamEncoder, Tokenizer
 
@@ -45,9 +46,10 @@ def _init_helper(parent: int, settings: dict[str, Any], prepare: Callable[[Any],
 
 
 def _encode_batch(
-    batch: list[Any] | bytes,
+    batch: list[Any] | bytes | FileSpan,
 ) -> tuple[int, tuple[bytes, np.ndarray], np.ndarray, np.ndarray, int, tuple[int, int]]:
-    """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines.
+    """Prepare and tokenise a batch in a worker: raw items, or a block of UTF-8 lines (given, or read
+    here from a span of a file).
 
     Returns the worker's pid, the types this worker sees for the first time (their bytes back
     to back, and their lengths), the ids of the tokens in the worker's own numbering, per-item
@@ -56,6 +58,8 @@ def _encode_batch(
     """
     encoder = _WORKER["encoder"]
     before = encoder.transliterated, encoder.dropped
+    if isinstance(batch, FileSpan):
+        batch = batch.read()
     if isinstance(batch, bytes):
         types, ids, lengths, bad = encoder.encode_lines(batch)
     else:

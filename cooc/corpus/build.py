@@ -11,8 +11,9 @@ re-tokenised, and a source that can seek (a streaming Hugging Face dataset, a fo
 Wikipedia dumps) restarts from the resume token stored with that shard.
 
 The main process reads and routes, and tokenises a batch itself only when it would
-otherwise wait: a source stored as UTF-8 lines (a text file in line mode) is cut into blocks
-of whole lines that go to the workers undecoded; workers decode (prepare), tokenise and
+otherwise wait: a source stored as UTF-8 lines (a text file in line mode) is cut into spans
+of whole lines that the workers read themselves (blocks of bytes, undecoded, from a compressed
+file); workers decode (prepare), tokenise and
 number the types they see; the main process maps new types to provisional ids (one compiled
 lookup per batch), gathers the ids of each batch and hands raw shards to a writer thread.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -173,3 +174,31 @@ def test_iter_lines_in_blocks_equals_line_iteration(warned, tmp_path, block):
     expected = [line.decode("utf-8", errors="replace") for line in open(tmp_path / "t.txt", "rb")]
     with warned("1 lines"):
         assert list(iter_lines(tmp_path / "t.txt", block=block)) == expected
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
+def test_line_blocks_of_plain_files_are_spans_the_workers_read(tmp_path, rng, size):
+    """A line-mode build's blocks: spans of whole lines for plain files (the main process reads only the
+    bytes around each cut), bytes for compressed ones; after ``skip`` lines, together they are the rest of
+    every file, line for line (blank lines, a last line without a newline, a skip that ends mid-block)."""
+    from cooc.corpus.sources.base import FileSpan
+    from cooc.corpus.sources.text import TextSource
+
+    lines = ["".join(rng.choice(list("ab c"), size=int(rng.integers(0, 30)))) for _ in range(120)]
+    (tmp_path / "a.txt").write_text("\n".join(lines[:70]) + "\n")
+    (tmp_path / "b.txt").write_text("\n".join(lines[70:100]))  # no newline at the end
+    with gzip.open(tmp_path / "c.txt.gz", "wt") as fh:
+        fh.write("\n".join(lines[100:]) + "\n")
+    source = TextSource(sorted(tmp_path.glob("*")))
+    for skip in (0, 1, 33, 69, 70, 75, 110):
+        blocks = list(source.line_blocks(skip=skip, size=size))
+        kinds = {Path(label).name: type(block) for label, block in blocks}
+        assert kinds.get("a.txt", FileSpan) is FileSpan and kinds.get("c.txt.gz") in (None, bytes)
+        data = [block.read() if isinstance(block, FileSpan) else block for _, block in blocks]
+        names = [Path(label).name for label, _ in blocks]
+        ends = [k for k in range(len(data)) if k + 1 == len(data) or names[k + 1] != names[k]]
+        assert all(data) and all(d.endswith(b"\n") for k, d in enumerate(data) if k not in ends)  # whole lines
+        text = b"".join(d if d.endswith(b"\n") else d + b"\n" for d in data).decode()
+        assert text.split("\n")[:-1] == lines[skip:], skip
+    with pytest.raises(InputDataError, match="changed"):
+        FileSpan(str(tmp_path / "a.txt"), 0, 10**6).read()

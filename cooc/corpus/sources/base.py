@@ -12,7 +12,7 @@ import glob
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..._core.errors import InputDataError
 
@@ -51,12 +51,13 @@ class Source:
 
     def line_blocks(
         self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
-    ) -> Iterator[tuple[str, bytes]] | None:
+    ) -> Iterator[tuple[str, bytes | FileSpan]] | None:
         """UTF-8 blocks of whole lines, one document per line, for sources stored that way.
 
         Corpus building then hands raw bytes to its workers and never decodes text in the
         main process. Items are *all* lines here (a blank line is an empty document), so
-        ``skip`` and ``limit`` count lines. Yields ``(file name, block)``; None when the
+        ``skip`` and ``limit`` count lines. Yields ``(file name, block)``, the block as bytes or,
+        from an uncompressed file, as a :class:`FileSpan` its reader reads itself; None when the
         source cannot give blocks (the default).
         """
         return None
@@ -71,6 +72,23 @@ class Source:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.describe()})"
+
+
+class FileSpan(NamedTuple):
+    """Bytes ``start:end`` of an uncompressed file: a block of whole lines that a build's worker reads
+    itself, so that the text never passes through the main process."""
+
+    path: str
+    start: int
+    end: int
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            data = fh.read(self.end - self.start)
+        if len(data) != self.end - self.start:
+            raise InputDataError(f"{self.path!r} changed while it was being read (it is shorter than before).")
+        return data
 
 
 def expand_paths(spec: str | os.PathLike | list, suffixes: tuple[str, ...] = ()) -> list[Path]:

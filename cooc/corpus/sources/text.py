@@ -8,6 +8,8 @@ nobody. A file that looks binary (a NUL byte in its first 8 KiB) is refused.
 from __future__ import annotations
 
 import codecs
+import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 from ..._core.errors import InputDataError
 from ..._core.logs import log
 from ..._core.params import OneOf, validate
-from .base import Source, expand_paths, file_fingerprint, open_compressed
+from .base import FileSpan, Source, expand_paths, file_fingerprint, open_compressed
 
 MODES = ("line", "paragraph")
 
@@ -41,6 +43,25 @@ def _whole_line_blocks(fh, size: int) -> Iterator[bytes]:
         if cut:
             yield data[:cut]
         rest = data[cut:]
+
+
+def _spans(path: str, fh, start: int, size: int) -> Iterator[tuple[str, FileSpan]]:
+    """Blocks of whole lines from ``start`` to the end of an uncompressed file, as spans: each ends
+    after the first ``\\n`` at or past ``size`` bytes (the last at the end of the file). Only the
+    bytes around each cut are read here."""
+    total = os.fstat(fh.fileno()).st_size
+    while start < total:
+        end = min(start + size, total)
+        fh.seek(end)
+        while end < total:
+            piece = fh.read(1 << 16)
+            cut = piece.find(b"\n")
+            if cut >= 0:
+                end += cut + 1
+                break
+            end += len(piece)
+        yield path, FileSpan(path, start, end)
+        start = end
 
 
 def _lines_per_block(block: bytes) -> int:
@@ -129,25 +150,30 @@ class TextSource(Source):
 
     def line_blocks(
         self, skip: int = 0, limit: int | None = None, size: int = 1 << 20
-    ) -> Iterator[tuple[str, bytes]] | None:
+    ) -> Iterator[tuple[str, bytes | FileSpan]] | None:
         if self.mode != "line" or codecs.lookup(self.encoding).name not in ("utf-8", "ascii"):
             return None
         return self._line_blocks(skip, limit, size)
 
-    def _line_blocks(self, skip: int, limit: int | None, size: int) -> Iterator[tuple[str, bytes]]:
+    def _line_blocks(self, skip: int, limit: int | None, size: int) -> Iterator[tuple[str, bytes | FileSpan]]:
         left = limit
         for path in self.paths:
             if left == 0:
                 return
             _check_not_binary(path)
             with open_compressed(path) as fh:
+                offset = 0  # of the next block in the file
                 for block in _whole_line_blocks(fh, size):
+                    offset += len(block)
                     if skip:
                         lines = _lines_per_block(block)
                         if lines <= skip:
                             skip -= lines
                             continue
                         block, skip = block[_after_lines(block, skip) :], 0
+                    if left is None and isinstance(fh, io.BufferedReader):  # the rest as spans
+                        yield from _spans(str(path), fh, offset - len(block), size)
+                        break
                     if left is not None:
                         lines = _lines_per_block(block)
                         if lines > left:
