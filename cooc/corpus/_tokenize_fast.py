@@ -259,14 +259,19 @@ def _gather(table, index, out, counts):
         counts[v] += 1
 
 
-def gather(table: np.ndarray, index: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``table[index]`` for int32 arrays, adding one to ``counts[v]`` for each value ``v`` gathered
-    (one pass, without numpy's conversion of the index to intp)."""
+def gather(table: np.ndarray, index: np.ndarray, counts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``table[index]`` for int32 arrays (into ``out`` if given), adding one to ``counts[v]`` for each
+    value ``v`` gathered (one pass, without numpy's conversion of the index to intp; the compiled
+    path releases the GIL)."""
     if not HAVE_NUMBA:
-        out = table[index]
-        counts += np.bincount(out, minlength=counts.size)[: counts.size]
+        result = table[index]
+        counts += np.bincount(result, minlength=counts.size)[: counts.size]
+        if out is None:
+            return result
+        out[:] = result
         return out
-    out = np.empty(index.size, dtype=table.dtype)
+    if out is None:
+        out = np.empty(index.size, dtype=table.dtype)
     _gather(table, index, out, counts)
     return out
 

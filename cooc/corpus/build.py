@@ -15,7 +15,8 @@ otherwise wait: a source stored as UTF-8 lines (a text file in line mode) is cut
 of whole lines that the workers read themselves (blocks of bytes, undecoded, from a compressed
 file); workers decode (prepare), tokenise and
 number the types they see; the main process maps new types to provisional ids (one compiled
-lookup per batch), gathers the ids of each batch and hands raw shards to a writer thread.
+lookup per batch) and cuts batches into shards, which a writer thread gathers (provisional
+ids), counts and writes.
 
 Memory does not grow with the number of tokens, only with the number T of distinct word
 types (which grows far more slowly, as Heaps' law says). With W workers:
@@ -258,35 +259,51 @@ class _RawState:
         self.counts = self.counts_for_all_types()
         self.counts += np.bincount(tokens, minlength=self.counts.size)
 
-    def counts_for_all_types(self) -> np.ndarray:
-        """The counts array, grown (geometrically) to cover every type seen so far."""
-        if self.counts.size < self.types.n_types:
-            grown = np.zeros(max(self.types.n_types, 2 * self.counts.size), dtype=np.int64)
+    def counts_for_all_types(self, n_types: int | None = None) -> np.ndarray:
+        """The counts array, grown (geometrically) to cover every type seen so far (or ``n_types``).
+
+        While tokenising, only the writer thread touches it (it counts each shard as it gathers
+        the shard's ids); the main process reads it once every shard is committed."""
+        n_types = self.types.n_types if n_types is None else n_types
+        if self.counts.size < n_types:
+            grown = np.zeros(max(n_types, 2 * self.counts.size), dtype=np.int64)
             grown[: self.counts.size] = self.counts
             self.counts = grown
         return self.counts
 
     def commit(
         self,
-        tokens: np.ndarray,
+        pieces: list[tuple[np.ndarray, np.ndarray]],
         offsets: np.ndarray,
         consumed: int,
         resume: dict[str, Any] | None = None,
     ) -> None:
-        """Hand the next shard to the writer; commit every shard whose data is on disk by then."""
+        """Hand the next shard to the writer; commit every shard whose data is on disk by then.
+
+        The shard's tokens come as ``(lut, local ids)`` pieces in a worker's own numbering: the
+        writer thread gathers the provisional ids ``lut[local]`` and counts them (a lut only ever
+        grows, and its entries below the size it had at hand-over do not change)."""
         k = self.queued
         # The types this shard introduced (ids shard_types onwards), each on its own line.
         types = self.types.lines(self.shard_types, self.types.n_types)
         self.shard_types = self.types.n_types
-        meta = {"consumed": consumed, "n_tokens": int(tokens.size), "n_docs": int(offsets.size - 1), "resume": resume}
+        n_tokens = sum(local.size for _, local in pieces)
+        meta = {"consumed": consumed, "n_tokens": n_tokens, "n_docs": int(offsets.size - 1), "resume": resume}
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="cooc-shard-writer")
-        self._writing.append((self._writer.submit(self._write_data, k, tokens, offsets, types), meta))
+        write = self._writer.submit(self._write_data, k, pieces, n_tokens, self.types.n_types, offsets, types)
+        self._writing.append((write, meta))
         self.queued += 1
         while self._writing and (len(self._writing) > 2 or self._writing[0][0].done()):
             self._commit_oldest()
 
-    def _write_data(self, k: int, tokens: np.ndarray, offsets: np.ndarray, types: bytes) -> None:
+    def _write_data(self, k: int, pieces: list, n_tokens: int, n_types: int, offsets: np.ndarray, types: bytes) -> None:
+        counts = self.counts_for_all_types(n_types)
+        tokens = np.empty(n_tokens, dtype=np.int32)
+        start = 0
+        for lut, local in pieces:
+            gather(lut, local, counts, out=tokens[start : start + local.size])
+            start += local.size
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
@@ -296,7 +313,7 @@ class _RawState:
         future, meta = self._writing.popleft()
         future.result()  # the data is on disk (or its write failed: raised here)
         stem = self.path / f"raw-{len(self.shards):05d}"
-        atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point (counts were kept by gather)
+        atomic_write_json(stem.with_suffix(".json"), meta)  # the commit point (the writer counted the shard)
         self.shards.append(meta)
         self.consumed = meta["consumed"]
         self.resume_point = meta["resume"]
@@ -354,7 +371,7 @@ def _tokenize_pass(
     max_docs: int | None,
     stop_after: int | None,
 ) -> None:
-    buf_tokens: list[np.ndarray] = []
+    buf_tokens: list[tuple[np.ndarray, np.ndarray]] = []  # (a worker's lut, its local ids)
     buf_lengths: list[np.ndarray] = []
     buffered = 0
     consumed = state.consumed
@@ -367,11 +384,10 @@ def _tokenize_pass(
 
     def commit(point: dict[str, Any] | None) -> None:
         nonlocal buf_tokens, buf_lengths, buffered
-        tokens = np.concatenate(buf_tokens) if buf_tokens else np.zeros(0, np.int32)
         lengths = np.concatenate(buf_lengths) if buf_lengths else np.zeros(0, np.int64)
         if point is None or point["items"] > consumed:
             point = last_point
-        state.commit(tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), consumed, point)
+        state.commit(buf_tokens, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), consumed, point)
         buf_tokens, buf_lengths, buffered = [], [], 0
 
     try:
@@ -384,7 +400,7 @@ def _tokenize_pass(
             letters[1] += gone
             worker_ids = mapping.setdefault(worker, _WorkerIds())
             worker_ids.extend(state.types.intern(blob, type_lengths))
-            ids = gather(worker_ids.lut, local, state.counts_for_all_types())
+            lut = worker_ids.lut
             kept = lengths[lengths >= 0]
             sizes = np.maximum(lengths, 0)
             # A shard ends right after the item that fills it, so boundaries do not depend on
@@ -396,7 +412,7 @@ def _tokenize_pass(
                 stop = lengths.size if full >= cum.size else start + full + 1
                 n_tok = int(cum[stop - start - 1])
                 part = lengths[start:stop]
-                buf_tokens.append(ids[pos : pos + n_tok])
+                buf_tokens.append((lut, local[pos : pos + n_tok]))
                 buf_lengths.append(part[part >= 0])
                 buffered += n_tok
                 pos += n_tok
