@@ -10,13 +10,12 @@ process) resumes from the last committed raw shard: finished shards are never
 re-tokenised, and a source that can seek (a streaming Hugging Face dataset, a folder of
 Wikipedia dumps) restarts from the resume token stored with that shard.
 
-The main process reads and routes, and tokenises a batch itself only when it would
-otherwise wait: a source stored as UTF-8 lines (a text file in line mode) is cut into spans
-of whole lines that the workers read themselves (blocks of bytes, undecoded, from a compressed
-file); workers decode (prepare), tokenise and
-number the types they see; the main process maps new types to provisional ids (one compiled
-lookup per batch) and cuts batches into shards, which a writer thread gathers (provisional
-ids), counts and writes.
+The main process routes, and tokenises a batch itself only when it would otherwise wait:
+a source stored as UTF-8 lines (a text file in line mode) is cut into spans of whole lines
+that the workers read themselves (blocks of undecoded bytes from a compressed file); workers
+decode (prepare), tokenise and number the types they see; the main process maps new types
+to provisional ids (one compiled lookup per batch) and cuts batches into shards, whose
+provisional ids a writer thread gathers, counts and writes.
 
 Memory does not grow with the number of tokens, only with the number T of distinct word
 types (which grows far more slowly, as Heaps' law says). With W workers:
