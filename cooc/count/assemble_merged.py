@@ -63,6 +63,21 @@ def merge_steps(
     return int(block_cells), int(block_entries)
 
 
+def head_nonzeros(xp: ModuleType, head: Any, block_cells: int = BLOCK_CELLS) -> int:
+    """Nonzero cells of the dense head, counted ``block_cells`` at a time.
+
+    One ``count_nonzero`` over the whole head is a single reduction over billions of cells
+    when V is large; the blocks keep each reduction the size of the ones :func:`merged_to_csr`
+    runs over the same head (``head entries``), and the sum is the same.
+    """
+    n = int(head.shape[0])
+    step = max(int(block_cells), 1)
+    total = xp.zeros((), dtype=np.int64)
+    for lo in range(0, n, step):
+        total += xp.count_nonzero(head[lo : lo + step])
+    return int(total)
+
+
 def row_blocks(weights: np.ndarray, limit: int) -> list[tuple[int, int]]:
     """Consecutive row ranges ``[r0, r1)`` whose weights sum to at most ``limit`` (a heavier row alone)."""
     cum = np.concatenate([[0], np.cumsum(np.asarray(weights, dtype=np.int64))])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from cooc._core.device import to_numpy
 from cooc._core.errors import InvalidParameterError
 from cooc.count import assemble, assemble_merged, local
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
@@ -204,6 +205,14 @@ def test_row_blocks_cover_every_row_within_the_limit(rng):
         assert all(weights[r0:r1].sum() <= limit or r1 - r0 == 1 for r0, r1 in spans)
 
 
+def test_head_nonzeros_counts_block_by_block(xp, rng):
+    head = xp.asarray(sparse_ints(rng, 1000, 0.3))
+    want = int(np.count_nonzero(to_numpy(head)))
+    for block in (1, 7, 999, 1000, 1001, 10**6):
+        assert assemble_merged.head_nonzeros(xp, head, block) == want
+    assert assemble_merged.head_nonzeros(xp, xp.zeros(0, dtype=np.int64), 4) == 0
+
+
 def test_merge_steps_need_room_for_a_row():
     V = 1000
     steps = assemble_merged.merge_steps(
@@ -256,7 +265,8 @@ def test_counter_device_paths_equal_the_host_path(
             "_assemble_planes",
             lambda eng, store, plan, xp, device, *a: seen.append(1) or real(eng, store, plan, xp, "cuda", *a),
         )
-        patch.setattr(assemble_merged, "merge_steps", lambda *a: (37, 50))  # a 40 kB budget: tiny steps
+        sizes = []  # what the merge is sized from: the head's nonzeros and the runs' entries
+        patch.setattr(assemble_merged, "merge_steps", lambda *a: sizes.append(a) or (37, 50))  # 40 kB: tiny steps
         for po in (False, True):
             got = count(corpus, per_offset=po, **kw)
             assert got.settings["count"]["assembly"] == "device: dense head"
@@ -264,7 +274,13 @@ def test_counter_device_paths_equal_the_host_path(
         got = count(corpus, memory=40_000, **kw)
         assert got.settings["count"]["assembly"] == "device: head + runs" and got.settings["count"]["spills"] > 0
         same_result(got, small)
-        assert set(got.settings["count"]["stages"]) >= {"head entries", "merge runs", "extract + copy"}
+        assert set(got.settings["count"]["stages"]) >= {
+            "head count", "runs open", "head entries", "merge runs", "extract + copy"
+        }  # fmt: skip
+        _, head_entries, run_entries, _, _ = sizes[-1]
+        # every counted pair is in the head or in one run, never both: together they hold all the cells
+        assert 0 < head_entries and 0 < run_entries
+        assert head_entries + run_entries >= small.counts.nnz // 2
         per = count(corpus, memory=40_000, per_offset=True, **kw)  # several planes: the host path
         assert per.settings["count"]["assembly"] == "host"
         patch.setattr(assemble_merged, "merge_steps", lambda *a: None)  # does not fit
