@@ -58,7 +58,9 @@ def main() -> None:
     When the command is over, every object still alive is frozen out of the garbage collector:
     the interpreter's final collection then skips the compiled kernels' many objects, which
     took 0.2-0.4 s after every numba command (measured on `cooc count`; the process's memory is
-    returned whole at exit anyway). Files and locks are closed by the command itself.
+    returned whole at exit anyway). Files and locks are closed by the command itself. Not when
+    Triton was loaded (the torch commands): its nanobind bindings print every object still
+    alive at exit as a leak, several hundred lines after the command's own output.
     """
     import gc
 
@@ -67,4 +69,5 @@ def main() -> None:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        gc.freeze()
+        if "triton" not in sys.modules:
+            gc.freeze()
