@@ -54,6 +54,12 @@ def register(app: typer.Typer) -> None:
         ),
         directory: Path | None = typer.Option(None, "--dir", help="A folder of studies (default: the package's)."),
         timeout: float | None = typer.Option(None, help="Seconds allowed per study."),
+        resume: bool | None = typer.Option(
+            None,
+            "--resume/--no-resume",
+            help="Record each training run in OUTPUT/runs.jsonl and reuse recorded runs (default: with --full).",
+            show_default=False,
+        ),
         notebook: bool = typer.Option(
             False, "--notebook", help="Execute as a notebook; keep NAME.ipynb (with outputs) and NAME.html."
         ),
@@ -69,11 +75,23 @@ def register(app: typer.Typer) -> None:
             raise InvalidParameterError(f"--output names one folder, so it needs exactly one study; got {len(chosen)}.")
         if out is not None:
             check_writable(out, "output folder")
-        interrupt_keeps("the studies that finished keep their results; the one running is incomplete.")
+        resuming = full if resume is None else resume
+        interrupt_keeps(
+            "the studies that finished keep their results; the one running is incomplete"
+            + (
+                " (its finished training runs are kept in runs.jsonl and reused when it runs again)."
+                if resuming
+                else "."
+            )
+        )
         runs = []
         for name in chosen:
             console.print(f"[bold]{name}[/bold]{' (--full)' if full else ''} ...", highlight=False)
-            runs.append(run_study(name, full=full, out=out, directory=directory, timeout=timeout, notebook=notebook))
+            runs.append(
+                run_study(
+                    name, full=full, out=out, directory=directory, timeout=timeout, notebook=notebook, resume=resume
+                )
+            )
         table = Table(title="studies run", title_justify="left")
         for header in ("study", "seconds", "figures", "folder"):
             table.add_column(header)

@@ -308,6 +308,7 @@ def _curve(
     theory: dict[str, Any],
     plateaus: Sequence[float],
     progress: bool,
+    ledger: Any = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One model's learning curve over the draws (seed i on draw i) and its steps between ``plateaus``."""
     from ..train.grammar.lm import lm_learning_curve
@@ -322,6 +323,7 @@ def _curve(
             targets="last",
             model_kwargs=cfg.get("model_kwargs"),
             progress=progress,
+            ledger=ledger,
             **{**train, **cfg.get("train", {})},
         )
     summary = _summary(rows)
@@ -359,6 +361,7 @@ def next_token_experiment(
     n_test: int = 256,
     device: str = "cpu",
     progress: bool = False,
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Steps at P_l, CNN against transformer, and loss against context length, on one RHM.
 
@@ -380,6 +383,9 @@ def next_token_experiment(
         that holds the correlations of the first k steps), with the positions of its k steps.
         This separates the data the steps' correlations need (P_l) from what the network
         pays for reading the rest of the sentence, whose correlations those P cannot resolve.
+    ledger : RunLedger, optional
+        Every training run is recorded there and taken from it when the study runs again
+        (:func:`~cooc.train.grammar.lm.lm_learning_curve`): an interrupted study resumes.
 
     Returns
     -------
@@ -412,7 +418,9 @@ def next_token_experiment(
             )
     curves, steps, exponents = {}, {}, {}
     for name, cfg in models.items():
-        curves[name], steps[name] = _curve(draws, name, cfg, train, samples, theory, theory["plateaus"], progress)
+        curves[name], steps[name] = _curve(
+            draws, name, cfg, train, samples, theory, theory["plateaus"], progress, ledger
+        )  # fmt: skip
         exponents[name] = excess_exponent(curves[name]["rows"], theory["floor"], key="test_loss_last")
     controls = []
     for T in control_contexts:
@@ -422,7 +430,7 @@ def next_token_experiment(
         ]
         curve, control_steps = _curve(
             short_draws, context_model, models[context_model], train, samples, theory, theory["plateaus"][: k + 1],
-            progress,
+            progress, ledger,
         )  # fmt: skip
         controls.append({"T": int(T), "model": context_model, **curve, "steps": control_steps})
     # loss against the context length at fixed P
@@ -442,6 +450,7 @@ def next_token_experiment(
                 seeds=list(range(context_seeds)),
                 targets="last",
                 model_kwargs=cfg.get("model_kwargs"),
+                ledger=ledger,
                 **{**train, **cfg.get("train", {})},
             )
         values = np.array([r["test_loss_last"] for r in rows])

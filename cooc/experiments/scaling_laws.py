@@ -170,11 +170,15 @@ def measured_exponent(
     n_val: int = 128,
     n_test: int = 256,
     device: str = "cpu",
+    progress: bool = False,
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Train the transformer at each P (one data draw per seed) and fit the decay of ``L(P) - floor``.
 
     ``L(P)`` is the test loss of the last position of the contexts (the token predicted from
-    the ``T - 1`` before it), whatever the training objective ``targets``.
+    the ``T - 1`` before it), whatever the training objective ``targets``. With a ``ledger``
+    (:class:`~cooc._core.ledger.RunLedger`) every run is recorded and taken from it when the
+    study runs again.
     """
     from ..train._torch import torch_device
     from ..train.grammar.lm import lm_learning_curve
@@ -188,8 +192,9 @@ def measured_exponent(
     for seed in range(seeds):
         data = lm_data(source, context, max(samples), n_val, n_test, seed=seed, vocab_size=vocab_size, device=dev)
         rows += lm_learning_curve(
-            data, "transformer", samples, seeds=[seed], targets=targets, model_kwargs=model_kwargs, **train
-        )
+            data, "transformer", samples, seeds=[seed], targets=targets, model_kwargs=model_kwargs,
+            progress=progress, ledger=ledger, **train,
+        )  # fmt: skip
     fit = excess_exponent(rows, floor, key=key)
     summary = []
     for P in sorted({r["P"] for r in rows}):

@@ -164,6 +164,7 @@ def run_study(
     capture: bool = False,
     timeout: float | None = None,
     notebook: bool = False,
+    resume: bool | None = None,
 ) -> StudyRun:
     """Run one study as a script with the current Python and read back its ``results.json``.
 
@@ -187,6 +188,10 @@ def run_study(
     notebook : bool
         Execute the study as a notebook instead (jupytext + nbclient, the ``python3`` kernel) and
         write ``<out>/<name>.ipynb`` with its outputs and ``<out>/<name>.html``.
+    resume : bool, optional
+        Record every training run in ``<out>/runs.jsonl`` and take the runs recorded there
+        instead of training them again (studies that train language models); default: with
+        ``full``.
 
     Raises
     ------
@@ -196,6 +201,8 @@ def run_study(
     info = find_study(name, directory)
     target = Path(out).resolve() if out is not None else default_out(info.name, directory)
     command = [sys.executable, str(info.path), "--output", str(target)] + (["--full"] if full else [])
+    if resume is not None:
+        command.append("--resume" if resume else "--no-resume")
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
     # A study writes under its output folder only: no bytecode beside the scripts or the package
@@ -203,6 +210,8 @@ def run_study(
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     started = time.perf_counter()
     if notebook:
+        if resume is not None:
+            env["COOC_STUDY_RESUME"] = "1" if resume else "0"
         output = _execute_notebook(info, target, full, env, timeout)
         return _finished(info, full, target, time.perf_counter() - started, output)
     try:

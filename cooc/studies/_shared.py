@@ -46,6 +46,27 @@ class Study:
     started: float = field(default_factory=time.perf_counter)
     figures: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    resume: bool = False
+    _ledger: Any = None
+
+    @property
+    def ledger(self) -> Any:
+        """The study's :class:`~cooc._core.ledger.RunLedger` (``<out>/runs.jsonl``) when it resumes, else None.
+
+        Studies pass it to their training loops: each finished run is recorded, and a study run
+        again into the same output folder takes the recorded runs instead of training them.
+        """
+        if not self.resume:
+            return None
+        if self._ledger is None:
+            from cooc._core.ledger import RunLedger
+
+            self._ledger = RunLedger(self.out / "runs.jsonl")
+            if len(self._ledger):
+                print(
+                    f"{self.name}: {len(self._ledger)} finished runs recorded in {self._ledger.path}; they are reused"
+                )
+        return self._ledger
 
     def figure(self, fig: Any, filename: str) -> Path:
         """Save a matplotlib figure as ``<out>/<filename>`` and close it."""
@@ -95,12 +116,18 @@ def start(name: str, argv: list[str] | None = None) -> Study:
     """Parse ``--full`` / ``--output`` and create the study's output folder."""
     parser = argparse.ArgumentParser(prog=f"analyses/{name}.py", add_help=True)
     # A notebook kernel's own argv is Jupyter's: `cooc analyses run --notebook` passes the settings
-    # through COOC_STUDY_FULL and COOC_STUDY_OUT instead.
+    # through COOC_STUDY_FULL, COOC_STUDY_RESUME and COOC_STUDY_OUT instead.
     parser.add_argument(
         "--full",
         action="store_true",
         default=bool(os.environ.get("COOC_STUDY_FULL")),
         help="the paper-scale settings (GPU, full Wikipedia)",
+    )
+    parser.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default={"1": True, "0": False}.get(os.environ.get("COOC_STUDY_RESUME", "")),
+        help="record every training run in <output>/runs.jsonl and reuse the ones recorded (default: with --full)",
     )
     parser.add_argument(
         "--output",
@@ -116,7 +143,9 @@ def start(name: str, argv: list[str] | None = None) -> Study:
     cache = Path(os.environ[ENV_CACHE]) if os.environ.get(ENV_CACHE) else (out / "_cache" if args.out else CACHE)
     global _active_cache
     _active_cache = cache
-    return Study(name, bool(args.full), out, cache)
+    full = bool(args.full)
+    resume = full if args.resume is None else bool(args.resume)
+    return Study(name, full, out, cache, resume=resume)
 
 
 def _cache_root() -> Path:

@@ -137,6 +137,8 @@ result = next_token_experiment(
     n_val=CFG["n_val"],
     n_test=CFG["n_test"],
     device=CFG["device"],
+    progress=study.full,
+    ledger=study.ledger,
 )
 theory = result["theory"]
 print("P_l:", np.round(theory["P_l"], 1), " plateaus H_l:", np.round(theory["plateaus"], 3))

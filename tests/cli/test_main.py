@@ -14,6 +14,7 @@ def test_main_freezes_live_objects_out_of_the_final_collection(monkeypatch, caps
     from cooc import cli
 
     monkeypatch.setattr("sys.argv", ["cooc", "--version"])
+    monkeypatch.delitem(sys.modules, "triton", raising=False)  # loaded by other tests in this process
     gc.unfreeze()
     try:
         with pytest.raises(SystemExit) as done:

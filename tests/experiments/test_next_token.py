@@ -112,3 +112,25 @@ def test_control_contexts_give_their_own_steps_and_the_context_sweep_reuses_the_
         assert r["context"]["loss"][i] == pytest.approx(again[0]["test_loss_last"], abs=1e-7), T
     with pytest.raises(InvalidParameterError, match="control_contexts' must hold powers"):
         next_token_experiment(spec, [8], 1, models, train, (), 8, context_model="cnn", control_contexts=(3,))
+
+
+def test_the_experiment_run_again_with_its_ledger_trains_nothing_and_gives_the_same_numbers(tmp_path, monkeypatch):
+    """Every run of the study (curves, control, context sweep) goes through the ledger."""
+    import cooc.train.grammar.lm as lm_module
+    from cooc._core.ledger import RunLedger
+    from cooc.experiments.next_token import next_token_experiment
+
+    spec, train = "rhm:v=4,n_c=4,m=2,s=2,L=3", {"steps": 20, "batch_size": 8, "eval_every": 10, "patience": 2}
+    models = {"cnn": {"model_kwargs": {"width": 8}}}
+    args = (spec, [8, 16], 2, models, train, (2, 4, 8), 16)
+    kw = dict(context_model="cnn", control_contexts=(4,), n_val=8, n_test=16)
+    first = next_token_experiment(*args, **kw, ledger=RunLedger(tmp_path / "runs.jsonl"))
+    trained = []
+    real = lm_module.train_lm
+    monkeypatch.setattr(lm_module, "train_lm", lambda *a, **k: trained.append(a[2]) or real(*a, **k))
+    ledger = RunLedger(tmp_path / "runs.jsonl")
+    again = next_token_experiment(*args, **kw, ledger=ledger)
+    assert trained == [] and ledger.taken > 0
+    assert again["context"]["loss"] == first["context"]["loss"]
+    np.testing.assert_equal(again["steps"], first["steps"])  # NaN where a step is not bracketed, in both
+    np.testing.assert_equal(again["controls"][0]["summary"], first["controls"][0]["summary"])

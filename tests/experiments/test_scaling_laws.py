@@ -56,8 +56,22 @@ def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path):
     assert stats["beta_fit"] is None and "lie above 3 x the sampling floor" in stats["beta_refused"]
     np.testing.assert_allclose(stats["profile"].H[stats["profile"].resolved], math.log(5), atol=0.01)
     assert not stats["gamma_fit"].ok and math.isnan(stats["alpha_predicted"])
-    measured = measured_exponent(corpus, 8, [16, 64], 1, 0.0, "all", {"d_model": 8, "n_heads": 2, "n_layers": 1},
-                                 {"steps": 10, "eval_every": 5}, vocab_size=5, n_val=8, n_test=16)  # fmt: skip
+    from cooc._core.ledger import RunLedger
+
+    args = (
+        corpus,
+        8,
+        [16, 64],
+        1,
+        0.0,
+        "all",
+        {"d_model": 8, "n_heads": 2, "n_layers": 1},
+        {"steps": 10, "eval_every": 5},
+    )
+    measured = measured_exponent(*args, vocab_size=5, n_val=8, n_test=16, ledger=RunLedger(tmp_path / "runs.jsonl"))
+    ledger = RunLedger(tmp_path / "runs.jsonl")  # the study run again: the runs of this text corpus are recorded
+    assert measured_exponent(*args, vocab_size=5, n_val=8, n_test=16, ledger=ledger)["summary"] == measured["summary"]
+    assert len(ledger) == 2 and ledger.taken == 2
     entry = corpus_entry(stats, measured)
     assert entry["beta"] is None and entry["gamma"] is None and entry["gamma_refused"]
     assert [s["P"] for s in entry["learning_curve"]] == [16, 64] and entry["loss_floor"] == 0.0

@@ -169,6 +169,32 @@ def test_a_study_with_out_caches_under_out_and_writes_nothing_beside_itself(stub
     assert again.results["results"]["cache"] == str(tmp_path / "shared")
 
 
+RESUMING = """# %% [markdown]
+# # A stand-in study that says whether it resumes
+
+# %%
+from _shared import start
+study = start("resumer")
+study.save({"resume": study.resume, "ledger": None if study.ledger is None else str(study.ledger.path)})
+"""
+
+
+@pytest.mark.parametrize(
+    "full, resume, expected",
+    [(False, None, False), (True, None, True), (True, False, False), (False, True, True)],
+)
+def test_studies_resume_with_full_or_when_asked(stub_dir, tmp_path, full, resume, expected):
+    (stub_dir / "resumer.py").write_text(RESUMING)
+    out = tmp_path / "o"
+    run = run_study("resumer", full=full, out=out, directory=stub_dir, capture=True, resume=resume)
+    assert run.results["results"] == {"resume": expected, "ledger": str(out / "runs.jsonl") if expected else None}
+    flags = (["--full"] if full else []) + ({True: ["--resume"], False: ["--no-resume"]}.get(resume, []))
+    cli = tmp_path / "cli"
+    ran = CliRunner().invoke(app, ["analyses", "run", "resumer", "--dir", str(stub_dir), "-o", str(cli), *flags])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads((cli / "results.json").read_text())["results"]["resume"] is expected
+
+
 def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):
     sys.path.insert(0, str(ANALYSES))
     try:

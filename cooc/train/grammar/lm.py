@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..._core.errors import InvalidParameterError
+from ..._core.ledger import RunLedger, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from .._checkpoint import load_checkpoint, save_checkpoint
@@ -277,6 +279,7 @@ def lm_learning_curve(
     progress: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
     done: Sequence[dict[str, Any]] = (),
+    ledger: RunLedger | None = None,
     **train_kwargs: Any,
 ) -> list[dict[str, Any]]:
     """A fresh network per (P, seed), trained by :func:`train_lm` on the first P contexts and tested.
@@ -295,6 +298,12 @@ def lm_learning_curve(
         Each run checkpoints into ``<dir>/P<P>-seed<seed>`` and resumes from there.
     done : sequence of dict
         Rows of runs already finished (skipped; returned in order with the new ones).
+    ledger : RunLedger, optional
+        Each finished run is recorded there, keyed by the data (a hash of the train,
+        validation and test ids), the model and its settings, the objective, the training
+        settings, the device type, P and the seed; a run already recorded is taken from it
+        instead of trained (a job interrupted and started again resumes). Without
+        ``checkpoint_dir``, runs in progress checkpoint beside the ledger.
     **train_kwargs
         ``steps``, ``batch_size``, ``lr``, ``eval_every``, ``patience``, ``amp``, ...
 
@@ -317,10 +326,27 @@ def lm_learning_curve(
     device = data.train.device
     amp = train_kwargs.pop("amp", None)
     amp = device.type == "cuda" if amp is None else amp
+    curve: dict[str, Any] = {}
+    if ledger is not None:
+        curve = {
+            "run": "lm_learning_curve",
+            "data": data_fingerprint(data),
+            "model": model,
+            "model_kwargs": model_kwargs or {},
+            "targets": targets,
+            "train": {**train_kwargs, "amp": amp},
+            "device": device.type,
+        }
+        if checkpoint_dir is None:
+            checkpoint_dir = ledger.checkpoints / run_key(curve)[:20]
     rows = []
     todo = [(P, seed) for P in samples for seed in seeds]
     with ProgressBar(f"{model} on {data.name}", total=len(todo), unit="runs", enabled=progress) as bar:
         for P, seed in todo:
+            key = run_key({**curve, "P": P, "seed": seed}) if ledger is not None else ""
+            recorded = ledger.get(key) if ledger is not None else None
+            if recorded is not None:
+                finished[(P, seed)] = recorded
             if (P, seed) in finished:
                 rows.append(finished[(P, seed)])
                 bar.update(1)
@@ -339,10 +365,26 @@ def lm_learning_curve(
                 **fit,
             }
             rows.append(row)
+            if ledger is not None:
+                ledger.add(key, row)
+                if where is not None:
+                    shutil.rmtree(where, ignore_errors=True)  # recorded: its checkpoint is not needed again
             bar.update(1)
             if callback is not None:
                 callback(row)
     return rows
+
+
+def data_fingerprint(data: LMData) -> str:
+    """SHA-256 of the data's train, validation and test ids (values and shapes) and its context length."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{data.kind}:{data.context}:{data.vocab_size}".encode())
+    for part in (data.train, data.val, data.test):
+        array = np.ascontiguousarray(part.detach().cpu().numpy().astype(np.int64, copy=False))
+        digest.update(repr(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def summarize_lm(rows: Sequence[dict[str, Any]], key: str = "test_loss") -> list[dict[str, Any]]:
@@ -361,4 +403,12 @@ def summarize_lm(rows: Sequence[dict[str, Any]], key: str = "test_loss") -> list
     return out
 
 
-__all__ = ["train_lm", "lm_losses", "last_token_loss", "lm_learning_curve", "summarize_lm", "TARGETS"]
+__all__ = [
+    "train_lm",
+    "lm_losses",
+    "last_token_loss",
+    "lm_learning_curve",
+    "data_fingerprint",
+    "summarize_lm",
+    "TARGETS",
+]

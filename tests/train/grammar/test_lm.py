@@ -233,6 +233,47 @@ def test_learning_curve_rows_and_errors():
         lm_learning_curve(data, "rnn", [10])
 
 
+def test_a_learning_curve_resumes_from_its_ledger(tmp_path, monkeypatch):
+    """Runs recorded in a ledger are taken from it; a changed setting or other data trains afresh."""
+    import cooc.train.grammar.lm as lm_module
+    from cooc._core.ledger import RunLedger
+
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 40, 20, 20, seed=0)
+    settings = dict(
+        seeds=[0, 1], targets="last", model_kwargs={"width": 8}, steps=20, eval_every=10, checkpoint_every=10
+    )
+    fresh = lm_learning_curve(data, "cnn", [10, 40], **settings)
+    trained = []
+    real = lm_module.train_lm
+
+    def counting(net, data, P, **kw):
+        trained.append((P, kw["seed"]))
+        if len(trained) == 3 and stop:
+            raise KeyboardInterrupt  # the job is interrupted during its third run
+        return real(net, data, P, **kw)
+
+    monkeypatch.setattr(lm_module, "train_lm", counting)
+    ledger, stop = RunLedger(tmp_path / "runs.jsonl"), True
+    with pytest.raises(KeyboardInterrupt):
+        lm_learning_curve(data, "cnn", [10, 40], ledger=ledger, **settings)
+    assert len(RunLedger(tmp_path / "runs.jsonl")) == 2  # two runs finished and were recorded
+    assert ledger.checkpoints.is_dir() and not any(ledger.checkpoints.rglob("*.json"))  # theirs are removed
+    trained.clear()
+    stop = False
+    again = lm_learning_curve(data, "cnn", [10, 40], ledger=RunLedger(tmp_path / "runs.jsonl"), **settings)
+    assert trained == [(40, 0), (40, 1)]  # only the runs not recorded were trained
+    for a, b in zip(again, fresh):
+        assert (a["P"], a["seed"]) == (b["P"], b["seed"])
+        assert a["test_loss_last"] == b["test_loss_last"] and a["best_step"] == b["best_step"]
+    trained.clear()
+    lm_learning_curve(data, "cnn", [10], ledger=RunLedger(tmp_path / "runs.jsonl"), **{**settings, "steps": 30})
+    assert trained == [(10, 0), (10, 1)]  # another setting: trained again
+    trained.clear()
+    other = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 40, 20, 20, seed=1)
+    lm_learning_curve(other, "cnn", [10], ledger=RunLedger(tmp_path / "runs.jsonl"), **settings)
+    assert trained == [(10, 0), (10, 1)]  # other data: trained again
+
+
 def test_training_runs_on_every_device(tdevice):
     """The same short run on the CPU and, where torch sees one, on the GPU (bfloat16 autocast, fused Adam)."""
     data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 64, 16, 32, seed=0, device=tdevice)

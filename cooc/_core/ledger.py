@@ -1,0 +1,87 @@
+"""A ledger of finished runs: one JSON line per run, keyed by everything that determines its result.
+
+Long jobs made of many independent runs (a learning curve trains one network per training-set
+size and seed) record each run here as soon as it finishes. Run again with the same ledger, the
+job takes the recorded rows instead of training again, so an interrupted job loses at most the
+run in progress (and not even that where the run checkpoints). A run is identified by
+:func:`run_key`, a hash of a plain description that the caller builds from the settings and a
+fingerprint of the data (never from object identities), together with cooc's version, so a
+changed setting, other data or another release of the code trains afresh.
+
+The file is append-only: each line is written whole and synced before the run counts as done.
+A line cut short by a kill is ignored when the ledger is read (its run is trained again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .io import jsonable
+from .version import __version__
+
+
+def run_key(description: dict[str, Any]) -> str:
+    """The key of a run: SHA-256 of its description (canonical JSON) and cooc's version."""
+    text = json.dumps({"cooc": __version__, **jsonable(description)}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RunLedger:
+    """Finished runs in a JSON-lines file (created on the first :meth:`add`).
+
+    Parameters
+    ----------
+    path : path
+        The ledger file, e.g. ``<output folder>/runs.jsonl``. Checkpoints of runs in
+        progress go to the folder beside it named by :attr:`checkpoints`.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.checkpoints = self.path.with_name(self.path.stem + "-checkpoints")
+        self._rows: dict[str, dict[str, Any]] = {}
+        self.taken = 0  # rows handed back by get() since this ledger was opened
+        if self.path.exists():
+            with open(self.path, encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        entry = json.loads(line)
+                        self._rows[entry["key"]] = entry["row"]
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a kill: its run is trained again
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The recorded row of the run ``key``, or None."""
+        row = self._rows.get(key)
+        if row is not None:
+            self.taken += 1
+            return dict(row)
+        return None
+
+    def add(self, key: str, row: dict[str, Any]) -> None:
+        """Record a finished run: its line is on disk (synced) when this returns."""
+        row = jsonable(row)
+        line = json.dumps({"key": key, "row": row}, separators=(",", ":"), allow_nan=False) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            if fh.tell() > 0 and not self._ends_with_newline():
+                fh.write("\n")  # after a cut line, start a fresh one
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._rows[key] = row
+
+    def _ends_with_newline(self) -> bool:
+        with open(self.path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) == b"\n"
+
+
+__all__ = ["RunLedger", "run_key"]

@@ -1,0 +1,46 @@
+"""The run ledger: rows recorded once, read back, keys that change with every setting, cut lines skipped."""
+
+from __future__ import annotations
+
+import json
+
+import cooc._core.ledger as ledger_module
+from cooc._core.ledger import RunLedger, run_key
+
+
+def test_rows_are_recorded_and_read_back(tmp_path):
+    path = tmp_path / "sub" / "runs.jsonl"
+    ledger = RunLedger(path)
+    assert len(ledger) == 0 and ledger.get("k") is None and not path.exists()
+    ledger.add("a", {"P": 10, "loss": 0.5, "missing": float("nan"), "curve": [1.0, 2.0]})
+    ledger.add("b", {"P": 20})
+    again = RunLedger(path)
+    assert len(again) == 2
+    assert again.get("a") == {"P": 10, "loss": 0.5, "missing": None, "curve": [1.0, 2.0]}  # NaN: null, as in all JSON
+    assert again.get("b") == {"P": 20} and again.taken == 2
+    row = again.get("a")
+    row["P"] = 99  # the caller's copy, not the ledger's
+    assert again.get("a")["P"] == 10
+    assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == ["a", "b"]
+
+
+def test_a_line_cut_short_by_a_kill_is_skipped_and_the_next_starts_fresh(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    RunLedger(path).add("a", {"P": 1})
+    with open(path, "a") as fh:
+        fh.write('{"key": "b", "row": {"P": 2')  # killed mid-write
+    ledger = RunLedger(path)
+    assert len(ledger) == 1 and ledger.get("b") is None
+    ledger.add("c", {"P": 3})
+    reread = RunLedger(path)
+    assert reread.get("a") == {"P": 1} and reread.get("c") == {"P": 3} and reread.get("b") is None
+
+
+def test_keys_follow_every_setting_and_the_version(monkeypatch):
+    base = {"model": "cnn", "train": {"lr": 0.001, "steps": 20}, "P": 10, "seed": 0}
+    key = run_key(base)
+    assert run_key(dict(reversed(list(base.items())))) == key  # order does not matter
+    assert run_key({**base, "train": {"lr": 0.002, "steps": 20}}) != key
+    assert run_key({**base, "P": 20}) != key and run_key({**base, "seed": 1}) != key
+    monkeypatch.setattr(ledger_module, "__version__", "0.0.0-other")
+    assert run_key(base) != key  # other code, other runs
