@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# COOC_RESULTS points the sections elsewhere (the device session's smoke mode keeps RESULTS.md untouched).
+RESULTS = Path(os.environ.get("COOC_RESULTS") or Path(__file__).resolve().parent / "RESULTS.md")
 
 
 def machine() -> str:

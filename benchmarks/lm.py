@@ -22,7 +22,8 @@ dense bf16 peak (``--peak-tflops``, or a table of known GPUs).
 Usage::
 
     python benchmarks/lm.py --device cpu --steps 300                 # a CPU check (minutes)
-    python benchmarks/lm.py --device cuda --d-model 512 --layers 8 --context 256 --batch 64 --steps 2000 --record
+    python benchmarks/lm.py --device cuda --source rhm:v=32,n_c=32,m=8,s=2,L=8,distinct=false --context 256 \\
+        --train 8192 --d-model 512 --heads 8 --layers 8 --batch 64 --steps 600 --peak-tflops 989 --record
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Usage::
 
     python benchmarks/scale.py --tokens 10e6 --workers 1 2 --results             # here (2 cores)
-    python benchmarks/scale.py --source synthetic --tokens 50e6 --workers 1 4 8 16 \\
-        --dask-workers 4 --devices cpu cuda --results                            # the 16-core GPU machine
+    python benchmarks/scale.py --source synthetic --tokens 100e6 --workers 1 2 4 8 16 \\
+        --skip-dask --gen-processes 16 --results                                 # the 16-core GPU machine
 
 Part 1 (ingestion): ``build_corpus`` on a folder of text files (one document per line)
 holding ``--tokens`` tokens, with 1, 2, ... tokenising workers; tokens/s is corpus tokens
@@ -12,7 +12,9 @@ over wall time (read, tokenise, write raw shards, choose the vocabulary, remap, 
 Every build is checked identical (shard checksums) to the 1-worker build before its time
 is quoted. The text is the extracted Wikipedia sample (gensim's shortened dump, markup
 stripped, punctuation and case kept), repeated, or (``--source synthetic``, needs nothing
-but numpy) Zipf-distributed made-up words with capitals, numbers and punctuation.
+but numpy) Zipf-distributed made-up words with capitals, numbers and punctuation. One
+process writes the synthetic text at about 3.7M tokens/s (2-core VM); ``--gen-processes N``
+writes its files in N processes, one random stream per file.
 
 Part 2 (Dask): the corpus from part 1 counted (window 10, harmonic, V = ``--vocab``) by
 ``count_cooccurrences`` with all cores, and by ``count_distributed`` on a ``LocalCluster``
@@ -64,8 +66,8 @@ def wiki_plain(path: Path = DATA / "wiki-plain.txt") -> Path:
     return path
 
 
-def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_000, doc_tokens: int = 600):
-    """Lines of made-up Zipf-distributed words, with capitals, numbers and punctuation like running text."""
+def _synthetic_vocabulary(rng: np.random.Generator, n_types: int):
+    """The made-up words (plain, Capitalised, with "," and with ".") and the numbers the synthetic text draws from."""
     letters = np.frombuffer(b"etaoinshrdlucmfwypvbgkjqxz", dtype=np.uint8)
     p_letter = 1.0 / np.arange(1, 27) ** 0.7
     lengths = rng.integers(2, 12, n_types)
@@ -73,8 +75,19 @@ def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_
     ends = np.cumsum(lengths)
     words = np.array([flat[e - n : e] for e, n in zip(ends.tolist(), lengths.tolist())], dtype=object)
     numbers = np.array([f"{k:,}" if k % 2 else str(k % 2030) for k in rng.integers(1, 99999, 2000)], dtype=object)
-    # variants of every word: plain (83%), Capitalised (5%), followed by "," (6%) or "." (4%); numbers 2%
     variants = np.stack([words, np.array([w.capitalize() for w in words], dtype=object), words + ",", words + "."])
+    return variants, numbers
+
+
+def synthetic_lines(
+    rng: np.random.Generator, n_tokens: int, n_types: int = 200_000, doc_tokens: int = 600, vocabulary=None
+):
+    """Lines of made-up Zipf-distributed words, with capitals, numbers and punctuation like running text.
+
+    The words are drawn from ``rng`` first unless ``vocabulary`` (from :func:`_synthetic_vocabulary`) is given.
+    """
+    variants, numbers = vocabulary if vocabulary is not None else _synthetic_vocabulary(rng, n_types)
+    # variants of every word: plain (83%), Capitalised (5%), followed by "," (6%) or "." (4%); numbers 2%
     p_variant = np.array([0.85, 0.05, 0.06, 0.04])
     p = 1.0 / np.arange(1, n_types + 1)
     cdf = np.cumsum(p / p.sum())
@@ -90,30 +103,60 @@ def synthetic_lines(rng: np.random.Generator, n_tokens: int, n_types: int = 200_
         done += n
 
 
-def text_folder(source: str, n_tokens: int, n_files: int, n_types: int = 200_000) -> Path:
+def _synthetic_file(task: tuple[str, int, int, int]) -> None:
+    """One file of the per-file synthetic text: the shared words (seed 0), then its own stream (seed [0, f + 1])."""
+    path, n_tokens, n_types, f = task
+    vocabulary = _synthetic_vocabulary(np.random.default_rng(0), n_types)
+    with open(path, "w", encoding="utf-8") as fh:
+        for line in synthetic_lines(np.random.default_rng([0, f + 1]), n_tokens, n_types, vocabulary=vocabulary):
+            fh.write(line + "\n")
+
+
+def text_folder(source: str, n_tokens: int, n_files: int, n_types: int = 200_000, processes: int = 1):
     """A folder of ``n_files`` text files with about ``n_tokens`` words in all (made once, then reused);
-    a synthetic one draws from ``n_types`` word types."""
+    a synthetic one draws from ``n_types`` word types.
+
+    With ``processes`` > 1 a synthetic text is written by that many processes, one file each at a
+    time: every file then draws its tokens from a stream of its own (the same words, the same
+    distribution, other draws than the single stream of one process), and the folder's name ends
+    in ``-perfile``. Returns (folder, seconds taken to make it, or None when it was already there).
+    """
     types = f"-{n_types}types" if source == "synthetic" and n_types != 200_000 else ""
-    folder = DATA / f"text-{Path(source).name}-{n_tokens}-{n_files}{types}"
+    per_file_streams = source == "synthetic" and processes > 1
+    folder = DATA / f"text-{Path(source).name}-{n_tokens}-{n_files}{types}{'-perfile' if per_file_streams else ''}"
     if (folder / ".done").exists():
-        return folder
+        return folder, None
+    t0 = time.perf_counter()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    if source == "synthetic":
-        lines = synthetic_lines(np.random.default_rng(0), n_tokens, n_types)
-        n_lines = -(-n_tokens // 600)
+    if per_file_streams:
+        from concurrent.futures import ProcessPoolExecutor
+
+        per_file = -(-n_tokens // n_files)
+        tasks = [
+            (str(folder / f"part-{f:03d}.txt"), min(per_file, n_tokens - f * per_file), n_types, f)
+            for f in range(n_files)
+        ]
+        with ProcessPoolExecutor(max_workers=min(processes, n_files)) as pool:
+            list(pool.map(_synthetic_file, [t for t in tasks if t[1] > 0]))
     else:
-        base = (wiki_plain() if source == "wiki" else Path(source)).read_text(encoding="utf-8").splitlines()
-        copies = max(1, -(-n_tokens // sum(len(line.split()) for line in base)))
-        lines = (line for _ in range(copies) for line in base)
-        n_lines = copies * len(base)
-    per_file = -(-n_lines // n_files)
-    for f in range(n_files):
-        with open(folder / f"part-{f:03d}.txt", "w", encoding="utf-8") as fh:
-            for _, line in zip(range(per_file), lines):
-                fh.write(line + "\n")
+        if source == "synthetic":
+            lines = synthetic_lines(np.random.default_rng(0), n_tokens, n_types)
+            n_lines = -(-n_tokens // 600)
+        else:
+            base = (wiki_plain() if source == "wiki" else Path(source)).read_text(encoding="utf-8").splitlines()
+            copies = max(1, -(-n_tokens // sum(len(line.split()) for line in base)))
+            lines = (line for _ in range(copies) for line in base)
+            n_lines = copies * len(base)
+        per_file = -(-n_lines // n_files)
+        for f in range(n_files):
+            with open(folder / f"part-{f:03d}.txt", "w", encoding="utf-8") as fh:
+                for _, line in zip(range(per_file), lines):
+                    fh.write(line + "\n")
     (folder / ".done").write_text("")
-    return folder
+    seconds = time.perf_counter() - t0
+    print(f"made {folder.name} in {seconds:.1f} s ({max(1, processes) if per_file_streams else 1} process(es))")
+    return folder, seconds
 
 
 # -- part 1: ingestion ---------------------------------------------------------------------------
@@ -306,10 +349,22 @@ def main() -> None:
         help="where Dask workers (and the reference) count, one table each: cpu, cuda",
     )
     ap.add_argument("--project-tokens", type=float, default=WIKIPEDIA_TOKENS)
+    ap.add_argument(
+        "--gen-processes",
+        type=int,
+        default=1,
+        help="processes writing the synthetic text (more than 1: one stream per file, a '-perfile' folder)",
+    )
     ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
 
-    folder = text_folder(args.source, int(args.tokens), args.files, args.types)
+    folder, made = text_folder(args.source, int(args.tokens), args.files, args.types, args.gen_processes)
+    streams = "one stream per file" if folder.name.endswith("-perfile") else "one stream"
+    made_note = (
+        f"The text ({streams}) was made in {made:.1f} s with {args.gen_processes} process(es) (not included)."
+        if made is not None
+        else f"The text ({streams}) was made by an earlier run."
+    )
     with tempfile.TemporaryDirectory(dir=DATA) as tmpdir:
         tmp = Path(tmpdir)
         rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)
@@ -324,7 +379,7 @@ def main() -> None:
             f"resident memory (MB) of the main process / of the largest worker so far. Main routing = the "
             f"main process's time per token in pass 1 outside tokenising and waiting (reading the source, "
             f"numbering types, gathering ids, handing shards over): it does not shrink with more workers, so "
-            f"its inverse bounds pass 1 at any worker count on this machine's cores.",
+            f"its inverse bounds pass 1 at any worker count on this machine's cores. {made_note}",
             "",
             markdown_table(
                 [

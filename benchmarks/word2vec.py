@@ -227,16 +227,16 @@ def compile_step(kernel: str, device: str) -> None:
     """
     import torch
 
-    from cooc.train.word2vec.estimator import _step_module
-
     kernel = _kernel(kernel, device)
     if kernel != "triton":
         return
+    from cooc.train.word2vec.kernels import step_kernel
+
     W_in, W_out = (torch.rand((1000, HYPER["dim"]), device=device) for _ in range(2))
     for n in (4096, 4093, 1):
         ids = torch.randint(0, 1000, (n, 1 + HYPER["negative"]), device=device)
         for lr in (0.025, torch.tensor(0.025, device=device)):
-            _step_module(kernel).sgns_step(W_in, W_out, ids[:, 0], ids[:, 1], ids[:, 1:].contiguous(), lr, 1.0)
+            step_kernel(kernel).sgns_step(W_in, W_out, ids[:, 0], ids[:, 1], ids[:, 1:].contiguous(), lr, 1.0)
 
 
 def run_cooc(

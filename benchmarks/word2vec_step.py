@@ -34,9 +34,9 @@ from _common import append_results, markdown_table  # noqa: E402
 
 
 def _steps(kernel: str):
-    from cooc.train.word2vec import estimator as word2vec
+    from cooc.train.word2vec.kernels import step_kernel
 
-    return word2vec._step_module(kernel)
+    return step_kernel(kernel)
 
 
 def zipf_counts(V: int) -> np.ndarray:

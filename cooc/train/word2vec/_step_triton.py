@@ -54,7 +54,8 @@ def _block_shape(text: str | None) -> tuple[int, int]:
 # Measured on an H100 (benchmarks/word2vec_step.py, batch 65536, d 100, 5 negatives, 2026-11-27):
 # 0.65 ms a step at 4x4, 0.82 at 8x4, 0.99 at 8x8, 1.47 at 16x4 and 2.31 at 32x8, so 4x4 is the
 # default. The environment variable COOC_TRITON_BLOCK="BxW" sets another shape without a code
-# change (benchmarks/gpu_session.sh trains with the fastest shape it has just timed).
+# change (benchmarks/device_session.sh, with its opt-in 'w2v step' stage, trains with the fastest shape it
+# has just timed).
 BLOCK_M, NUM_WARPS = _block_shape(os.environ.get("COOC_TRITON_BLOCK"))
 
 

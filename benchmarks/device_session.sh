@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# The project's checks for the lent GPU machine (one H200, 16 cores, 128 GiB, Python 3.12), as one call.
+#
+#   bash benchmarks/device_session.sh [BUDGET_SECONDS]              # the speed stages, default budget 540 s
+#   STAGES="lm|count cpu" bash benchmarks/device_session.sh 300     # only the stages named (a regex alternation)
+#   STAGES=full-next_token bash benchmarks/device_session.sh 500    # one study at the papers' size
+#   SMOKE=1 bash benchmarks/device_session.sh 300                   # here, on the CPU: flags and paths checked
+#
+# Two steps. (1) Here, on the machine with the package index: `bash benchmarks/device_prepare.sh` downloads
+# the Python 3.12 wheels, copies GloVe's source, writes the benchmark inputs the device cannot make quickly,
+# and prints the size that will travel (under 64 MiB: about 39 MiB on 2026-12-03) and the carry list.
+# Optionally `SMOKE=1 bash benchmarks/device_session.sh 300` here first (about 90 s on one core). (2) The
+# device calls below, each one command; then read stages.txt and results_new.md, and merge the new
+# sections of RESULTS.md into the repository's.
+#
+# HOW A SESSION SPENDS ITS 15 MINUTES OF DEVICE TIME. Device time runs from asking for a machine until it
+# goes back: a start takes 1-2 minutes, a machine stays warm (and counted) 30 s after each call, and none is
+# started with under 4 minutes left.
+#   Call 1, the speed stages: about 1.5 minutes of start, 540 s of stages, a few seconds of transfers.
+#     run(command="bash benchmarks/device_session.sh 540",
+#         carry=[".whl", ".peers/GloVe", ".bench/wiki_sample.txt", ".bench/word2vec/wiki",
+#                ".bench/word2vec/attributes", ".bench/word2vec/eval"],
+#         timeout_s=590)
+#   That leaves about 4 minutes. Call 2 goes at once, while the machine is warm (no start to pay), else only
+#   if status says at least 4 minutes are left; budget it at what is left less a minute:
+#     - the speed stages call 1 skipped or cut short (stages.txt names them), same carry, e.g.
+#       run(command='STAGES="lm|count cpu" bash benchmarks/device_session.sh 180', carry=[...], timeout_s=220);
+#     - or ONE study's --full with the rest of the time (no carry needed), e.g.
+#       run(command="STAGES=full-next_token bash benchmarks/device_session.sh 180", carry=[], timeout_s=220).
+#   Then give_back. Never two --full studies in one call, never a --full study before the speed stages. A
+#   session that wants a --full study finished needs far more than what is left here (see full-NAME below).
+#
+# THE STAGES, in order of priority, with their caps (cap:least). Each runs under a timeout, the smaller of
+# its cap and what is left of the budget, even when an earlier stage failed, and is skipped when that
+# timeout would be under the least time it can use (so a later, shorter stage still gets its turn).
+#   setup            nvidia-smi, the carried wheels into /tmp/site (gensim, smart_open), GloVe built with
+#                    gcc when there is no make, the versions of torch, cupy, numba, triton and gensim.
+#   gpu tests  100:40   every gpu-marked test (pytest -m gpu: one body on numpy and on CuPy / torch-cuda) in
+#                    the 15 files of GPU_TESTS (81 tests; tests/count/test_distributed.py's one needs
+#                    dask-cuda, not on the device). Target: all pass. Issue 26 item 4.
+#   count gpu  150:80   issue 26 item 1, benchmarks/gpu_count_check.py on 200M-token corpora made there in
+#                    about 10 s (the wiki sample repeated, V ~36k; a Zipf stream of 100k types drawn on the
+#                    GPU): GPU == CPU parity, GloVe `cooccur` built from source (parity, 1-thread rate), the
+#                    whole call (shards on disk to a host CSR) at V = 50k, window 10, harmonic, and at
+#                    V = 100k, the kernel alone and the host-to-device copy. Targets: >= 2G in-vocabulary
+#                    tokens/s and >= 1000x GloVe at V = 50k; >= 1G/s at V = 100k.
+#   w2v gpu    110:60   issue 26 item 2, benchmarks/word2vec.py on cuda: the Triton step replayed from a CUDA
+#                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
+#                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:
+#                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
+#   w2v cpu threads 120:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel) against gensim
+#                    at 1, 2, 4, 8 and 16 threads on the wiki sample x2 (fastText is not on the device).
+#                    Target: cooc >= gensim at every thread count, at equal quality.
+#   scale      150:90   issue 25 item 3, benchmarks/scale.py: ingestion of 100M synthetic tokens with 1, 2,
+#                    4, 8 and 16 workers (no Dask). The text (about 780 MB) is written by 16 processes, one
+#                    random stream per file; one process writes about 3.7M tokens/s (2-core VM), so it would
+#                    take about 30 s. Target: parallel efficiency >= 0.7 up to 16 workers, >= 35M tokens/s.
+#   count cpu  130:70   issue 25 item 4: gpu_count_check.py's CPU stage alone, cooc's numba counter on all
+#                    16 cores over the same 200M-token corpora (the Zipf one at V = 50k first), "x GloVe"
+#                    from count gpu's GloVe rate (.bench/gpu-glove-rate.json; without that file stage C runs
+#                    here). Target: >= 20x GloVe's cooccur for the whole call at V = 50k.
+#   lm          90:45   issue 19 item 6, benchmarks/lm.py on cuda: the trainer (bf16 autocast, fused AdamW)
+#                    against a plain fp32 PyTorch loop on one transformer (d_model 512, 8 layers, context 256
+#                    on an RHM with L = 8, 600 steps of 64 contexts), tokens/s and MFU against 989 TFLOP/s,
+#                    the H200's dense bf16 datasheet peak (a bf16 matrix product measured about 790 TFLOP/s
+#                    on these machines: KINDS.md). Target: >= 2x the plain loop at equal final loss.
+#   Opt-in, run only when STAGES names them:
+#   w2v step    60:30   benchmarks/word2vec_step.py: the torch and Triton steps and four Triton block shapes
+#                    timed apart; the fastest shape becomes COOC_TRITON_BLOCK for a w2v gpu stage in the
+#                    same call (STAGES="w2v step|w2v gpu").
+#   full-NAME  570:60   `python3 analyses/NAME.py --full --output .bench/device_full/NAME` (the same as
+#                    `cooc analyses run NAME --full -o DIR`), NAME one of next_token (issue 19), rhm_learning,
+#                    srhm, power_law, varying_tree, latent_prediction (issue 20). The studies keep no
+#                    checkpoint and print a few lines after each of their sections only: results.json and the
+#                    figures are written at the end, so a run cut by its timeout returns its log and no
+#                    numbers beyond those lines. At the
+#                    papers' sizes they need far longer than one call (next_token alone trains 2 models at
+#                    11 sizes x 3 seeds for up to 50,000 steps each); until the studies can resume, such a
+#                    call only shows whether a study starts and runs on the device. A finished study comes
+#                    back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
+#                    Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
+#
+# WHAT COMES BACK in $OUT (at most 8 files): session.log (every command's output), stages.txt (each stage's
+# exit status and seconds, also printed last), RESULTS.md (the device's benchmarks/RESULTS.md after every
+# benchmark appended its section), results_new.md (only those new sections), figures.tgz (pack/: the
+# word2vec tables, gpu_count_check's summaries, a --full study's output).
+#
+# SMOKE MODE (SMOKE=1, on a machine without a GPU): first every stage's device command line is checked as
+# it would run there (benchmarks/_argcheck.py parses the arguments and stops; pytest --collect-only; a
+# study's --help), then every stage runs on the CPU at tiny sizes, with the sizes and the device taken from
+# the variables set in smoke_sizes below. Stages that need CUDA (count gpu, full-*) are skipped in the
+# second pass with the reason printed. The benchmarks' sections go to $OUT/results_new.md (COOC_RESULTS),
+# never to benchmarks/RESULTS.md. Every size variable can be overridden from the environment on the device.
+set -u
+cd "$(dirname "$0")/.."
+BUDGET=${1:-540}
+SMOKE=${SMOKE:-0}
+OUT=${OUT:-.bench/device_session}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+PACK="$OUT/pack"
+LOG="$OUT/session.log"
+mkdir -p "$PACK"
+: >"$LOG"
+START=$(date +%s)
+PY=${PY:-python3}
+export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+if [ "$SMOKE" = 1 ]; then
+    export COOC_RESULTS="$OUT/results_new.md"
+    rm -f "$COOC_RESULTS"
+fi
+RESULTS_FILE=${COOC_RESULTS:-benchmarks/RESULTS.md}
+RESULTS_START=$(stat -c %s "$RESULTS_FILE" 2>/dev/null || echo 0)
+SUMMARY=()
+
+note() { echo "$*" | tee -a "$LOG"; }
+left() { echo $((BUDGET - ($(date +%s) - START))); }
+
+# STAGES (a regex alternation of names) picks stages; without it every default stage runs. Opt-in stages
+# (w2v step, full-*) run only when named, except in smoke mode, which goes through all of them.
+selected() {
+    if [ -n "${STAGES:-}" ]; then
+        echo "$1" | grep -Eq "^(${STAGES})$"
+        return
+    fi
+    case "$1" in
+    full-* | "w2v step") [ "$SMOKE" = 1 ] ;;
+    *) return 0 ;;
+    esac
+}
+
+# stage NAME MAX[:MIN] [--cuda] COMMAND...: COMMAND under a timeout of MAX seconds or what is left of the
+# budget, whichever is less; skipped when that is under MIN (default 20), the least it can use. An argument
+# holding @DEADLINE@ gets the timeout less 25 s there (for scripts with a deadline of their own).
+stage() {
+    local name=$1 max=${2%%:*} min=20
+    [[ $2 == *:* ]] && min=${2#*:}
+    shift 2
+    local cuda=0
+    if [ "${1:-}" = --cuda ]; then
+        cuda=1
+        shift
+    fi
+    selected "$name" || return 0
+    local label=$name
+    if [ "$PASS" = check ]; then
+        label="check: $name"
+        max=90 min=20
+    fi
+    if [ "$PASS" = smoke ] && [ "$cuda" = 1 ]; then
+        note "== $label: skipped in smoke mode (needs CUDA); its device command line was checked above"
+        SUMMARY+=("$label|skipped: needs CUDA|0")
+        return 0
+    fi
+    local t
+    t=$(left)
+    [ "$t" -gt "$max" ] && t=$max
+    if [ "$t" -lt "$min" ]; then
+        note "== $label: skipped (${t}s left, it needs at least ${min}s)"
+        SUMMARY+=("$label|skipped: ${t}s left < ${min}s|0")
+        return 0
+    fi
+    local args=() a
+    for a in "$@"; do args+=("${a//@DEADLINE@/$((t - 25))}"); done
+    note "== $label (timeout ${t}s, $(date +%T)): ${args[*]}"
+    local t0 rc
+    t0=$(date +%s)
+    timeout -k 10 "$t" "${args[@]}" >>"$LOG" 2>&1
+    rc=$?
+    local took=$(($(date +%s) - t0))
+    note "== $label: rc=$rc after ${took}s ($(($(date +%s) - START))s into the session)"
+    [ "$rc" = 124 ] && note "   (stopped by its timeout)"
+    SUMMARY+=("$label|rc=$rc|$took")
+}
+
+# The sizes and devices every stage reads. On the device each can be overridden from the environment.
+GPU_TESTS_DEFAULT="tests/count/test_accumulate.py tests/count/test_assembly.py tests/count/test_counter.py
+    tests/count/test_windows.py tests/geometry/test_analogy.py tests/grammars/test_rhm.py tests/grammars/test_srhm.py
+    tests/spectral/test_eigen.py tests/spectral/test_targets.py tests/train/grammar/test_curves.py
+    tests/train/grammar/test_latent_network.py tests/train/grammar/test_lm.py tests/train/word2vec/test_estimator.py
+    tests/train/word2vec/test_sampling.py tests/train/word2vec/test_step.py"
+device_sizes() {
+    GPU=cuda
+    GPU_TESTS=${GPU_TESTS:-$GPU_TESTS_DEFAULT}
+    COUNT_TOKENS=${COUNT_TOKENS:-200000000}
+    GLOVE_TOKENS=${GLOVE_TOKENS:-20000000}
+    W2V_EPOCHS=${W2V_EPOCHS:-5}
+    W2V_GPU_REPEAT=${W2V_GPU_REPEAT:-10}
+    W2V_GPU_KERNELS=${W2V_GPU_KERNELS:-triton}
+    W2V_GPU_BATCHES=${W2V_GPU_BATCHES:-65536,262144,1048576}
+    W2V_GPU_GRAPH=${W2V_GPU_GRAPH:-on}
+    W2V_GPU_SEEDS=${W2V_GPU_SEEDS:-2}
+    W2V_STEP_ARGS=${W2V_STEP_ARGS:---kernels torch,triton --batch-sizes 65536,262144,1048576 --graph both
+        --triton-blocks 4x4,8x4,8x8,16x4}
+    W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
+    W2V_CPU_REPEAT=${W2V_CPU_REPEAT:-2}
+    SCALE_TOKENS=${SCALE_TOKENS:-100e6}
+    SCALE_WORKERS=${SCALE_WORKERS:-1 2 4 8 16}
+    SCALE_GEN=${SCALE_GEN:-16}
+    LM_ARGS=${LM_ARGS:---source rhm:v=32,n_c=32,m=8,s=2,L=8,distinct=false --context 256 --train 8192
+        --d-model 512 --heads 8 --layers 8 --batch 64 --steps 600 --eval-every 50 --peak-tflops 989}
+    COLLECT=""
+    FULL_ARGS="--full"
+}
+smoke_sizes() {
+    GPU=cpu
+    COUNT_TOKENS=2000000
+    GLOVE_TOKENS=1000000
+    W2V_EPOCHS=1
+    W2V_GPU_REPEAT=1
+    W2V_GPU_KERNELS=auto
+    W2V_GPU_BATCHES=4096
+    W2V_GPU_GRAPH=auto
+    W2V_GPU_SEEDS=1
+    W2V_STEP_ARGS="--kernels torch --batch-sizes 4096 --vocab 5000 --chunk-tokens 100000 --seconds 0.5 --threads 1"
+    W2V_CPU_THREADS=1,2
+    W2V_CPU_REPEAT=1
+    SCALE_TOKENS=2e6
+    SCALE_WORKERS="1 2"
+    SCALE_GEN=2
+    LM_ARGS="--source rhm:v=8,n_c=8,m=2,s=2,L=3 --train 512 --d-model 32 --heads 2 --layers 1 --batch 16 --steps 20
+        --eval-every 10 --threads 1"
+}
+
+full_study() { # full_study NAME: one study at the papers' size, its output packed
+    local name=$1 dir=".bench/device_full/$1"
+    if [ "$PASS" != check ] && [ "$name" = scaling_laws ]; then
+        if selected "full-$name"; then
+            note "== full-$name: refused: --full reads English Wikipedia from the Hugging Face Hub and the Bible" \
+                "from Debian's bible-kjv, neither of which the device has"
+            SUMMARY+=("full-$name|refused|0")
+        fi
+        return 0
+    fi
+    if [ "$PASS" = check ]; then
+        stage "full-$name" 60 $PY "analyses/$name.py" --help
+        return 0
+    fi
+    selected "full-$name" || return 0
+    [ "$PASS" = device ] && rm -rf "$dir"
+    stage "full-$name" 570:60 --cuda $PY "analyses/$name.py" $FULL_ARGS --output "$dir"
+    if [ -f "$dir/results.json" ]; then
+        mkdir -p "$PACK/full-$name"
+        cp "$dir"/*.json "$dir"/*.png "$dir"/*.csv "$PACK/full-$name/" 2>/dev/null
+    fi
+}
+
+run_stages() {
+    if [ "$PASS" = check ]; then RUN="$PY benchmarks/_argcheck.py"; else RUN=$PY; fi
+    [ "$PASS" = check ] && COLLECT="--collect-only"
+    [ "$PASS" = smoke ] && COLLECT=""
+    stage "gpu tests" 100:40 $PY -m pytest -q -p no:cacheprovider -rfE $COLLECT -m gpu $GPU_TESTS
+    mkdir -p "$PACK/count_gpu" "$PACK/count_cpu"
+    stage "count gpu" 150:80 --cuda env OUT="$PACK/count_gpu" $RUN benchmarks/gpu_count_check.py --skip A,E3 \
+        --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 3 --deadline @DEADLINE@
+    stage "w2v step" 60:30 $RUN benchmarks/word2vec_step.py --device $GPU $W2V_STEP_ARGS \
+        --best-triton "$PACK/best_triton_block" --record
+    if [ "$PASS" != check ] && [ -s "$PACK/best_triton_block" ] && [ -z "${COOC_TRITON_BLOCK:-}" ]; then
+        export COOC_TRITON_BLOCK
+        COOC_TRITON_BLOCK=$(cat "$PACK/best_triton_block")
+        note "== Triton block shape for the w2v gpu stage: $COOC_TRITON_BLOCK"
+    fi
+    stage "w2v gpu" 110:60 $RUN benchmarks/word2vec.py run --device $GPU --corpora wiki --repeat "$W2V_GPU_REPEAT" \
+        --kernels "$W2V_GPU_KERNELS" --batch-sizes "$W2V_GPU_BATCHES" --cuda-graph "$W2V_GPU_GRAPH" \
+        --seeds "$W2V_GPU_SEEDS" --gensim-seeds 1 --epochs "$W2V_EPOCHS" --out "$PACK/word2vec" --record
+    stage "w2v cpu threads" 120:70 $RUN benchmarks/word2vec.py run --device cpu --threads "$W2V_CPU_THREADS" \
+        --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds 1 --epochs "$W2V_EPOCHS" --record
+    stage "scale" 150:90 $RUN benchmarks/scale.py --source synthetic --tokens "$SCALE_TOKENS" --workers $SCALE_WORKERS \
+        --gen-processes "$SCALE_GEN" --skip-dask --results
+    # GloVe's rate comes from count gpu's stage C when it ran; otherwise C runs here
+    local skip=A,B,E1,E2,E4
+    [ "$PASS" != smoke ] && [ -s .bench/gpu-glove-rate.json ] && skip=A,B,C,E1,E2,E4
+    stage "count cpu" 130:70 env OUT="$PACK/count_cpu" $RUN benchmarks/gpu_count_check.py --skip "$skip" \
+        --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 1 --deadline @DEADLINE@
+    stage "lm" 90:45 $RUN benchmarks/lm.py --device $GPU $LM_ARGS --record
+    local study
+    for study in next_token rhm_learning srhm power_law varying_tree latent_prediction scaling_laws; do
+        full_study "$study"
+    done
+}
+
+# -- setup ------------------------------------------------------------------------------------------
+note "== setup ($(date '+%F %T'), budget ${BUDGET}s, SMOKE=$SMOKE, STAGES=${STAGES:-default})"
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv,noheader ||
+        echo "no nvidia-smi"
+    echo "cores: $(nproc), $($PY --version 2>&1)"
+    git log -1 --format='commit %h %s' 2>/dev/null || echo "no git history in this copy"
+} 2>&1 | tee -a "$LOG"
+for path in .whl .peers/GloVe/src .bench/wiki_sample.txt .bench/word2vec/wiki .bench/word2vec/attributes \
+    .bench/word2vec/eval; do
+    [ -e "$path" ] || note "missing $path: run benchmarks/device_prepare.sh here and carry it"
+done
+if [ "$SMOKE" = 1 ]; then
+    note "smoke: the carried wheels are for the device's Python 3.12 and are not installed here: $(ls .whl 2>&1 | xargs)"
+elif ls .whl/*.whl >/dev/null 2>&1; then
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+        >>"$LOG" 2>&1 || note "wheel install failed (see the log)"
+    export PYTHONPATH="$PYTHONPATH:/tmp/site"
+else
+    note "no .whl folder: gensim is missing, so the word2vec stages show cooc alone"
+fi
+if [ -d .peers/GloVe/src ] && ! command -v make >/dev/null; then
+    # gpu_count_check.py rebuilds GloVe with make where there is one; without it, gcc directly, or the
+    # portable binaries device_prepare.sh built
+    mkdir -p .peers/GloVe/build
+    if command -v gcc >/dev/null; then
+        for tool in vocab_count cooccur; do
+            gcc -O3 -march=native -funroll-loops -pthread .peers/GloVe/src/$tool.c .peers/GloVe/src/common.c \
+                -o .peers/GloVe/build/$tool -lm >>"$LOG" 2>&1 || note "gcc could not build GloVe's $tool"
+        done
+        note "GloVe built with gcc (no make here)"
+    elif [ -d .peers/GloVe/build-portable ]; then
+        cp .peers/GloVe/build-portable/* .peers/GloVe/build/
+        note "no make, no gcc: GloVe's portable binaries from device_prepare.sh"
+    fi
+fi
+$PY -c "
+import importlib
+for name in ('torch', 'cupy', 'numba', 'triton', 'gensim', 'scipy', 'numpy'):
+    try:
+        print(name, importlib.import_module(name).__version__, end='; ')
+    except Exception as exc:
+        print(name, 'missing', type(exc).__name__, end='; ')
+import torch
+print('torch sees cuda:', torch.cuda.is_available())
+" 2>&1 | tee -a "$LOG"
+
+# -- the stages -------------------------------------------------------------------------------------
+if [ "$SMOKE" = 1 ]; then
+    device_sizes
+    PASS=check
+    run_stages
+    smoke_sizes
+fi
+[ "$SMOKE" = 1 ] || device_sizes
+PASS=$([ "$SMOKE" = 1 ] && echo smoke || echo device)
+run_stages
+
+# -- what comes back ----------------------------------------------------------------------------------
+if [ "$SMOKE" != 1 ]; then
+    cp -f benchmarks/RESULTS.md "$OUT/RESULTS.md"
+    tail -c +$((RESULTS_START + 1)) benchmarks/RESULTS.md >"$OUT/results_new.md"
+fi
+# The device tool returns at most 8 files, no deeper than 2 folders: pack the rest into one archive.
+rmdir "$PACK"/* 2>/dev/null
+if [ -n "$(ls -A "$PACK" 2>/dev/null)" ]; then
+    tar czf "$OUT/figures.tgz" -C "$OUT" pack && rm -rf "$PACK"
+else
+    rm -rf "$PACK"
+fi
+{
+    echo "== stages (session ${BUDGET}s budget, $(($(date +%s) - START))s used)"
+    for row in "${SUMMARY[@]}"; do
+        IFS='|' read -r name status took <<<"$row"
+        printf '%-32s %-30s %5ss\n' "$name" "$status" "$took"
+    done
+    echo "== files in $OUT: $(ls "$OUT" | xargs)"
+} | tee "$OUT/stages.txt" | tee -a "$LOG"
