@@ -70,20 +70,23 @@
 #                    same call (STAGES="w2v step|w2v gpu").
 #   full-NAME  570:60   `python3 analyses/NAME.py --full --output .bench/device_full/NAME` (the same as
 #                    `cooc analyses run NAME --full -o DIR`), NAME one of next_token (issue 19), rhm_learning,
-#                    srhm, power_law, varying_tree, latent_prediction (issue 20). The studies keep no
-#                    checkpoint and print a few lines after each of their sections only: results.json and the
-#                    figures are written at the end, so a run cut by its timeout returns its log and no
-#                    numbers beyond those lines. At the
-#                    papers' sizes they need far longer than one call (next_token alone trains 2 models at
-#                    11 sizes x 3 seeds for up to 50,000 steps each); until the studies can resume, such a
-#                    call only shows whether a study starts and runs on the device. A finished study comes
-#                    back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
+#                    srhm, power_law, varying_tree, latent_prediction (issue 20). At the papers' sizes
+#                    they need far longer than one call (next_token alone trains 2 models at 11 sizes x 3
+#                    seeds for up to 50,000 steps each). next_token resumes: with --full it records every
+#                    finished training run in <output>/runs.jsonl (cooc/_core/ledger.py), which comes back as
+#                    $OUT/runs-next_token.jsonl even when the stage is cut by its timeout. To go on in a later
+#                    call or session, copy that file here to .bench/device_full/next_token/runs.jsonl and
+#                    name .bench/device_full/next_token in the call's carry: the study takes the recorded runs
+#                    and trains only the others. The issue-20 studies keep no ledger yet (their networks are
+#                    trained as ensembles and measured after training): a run cut by its timeout returns
+#                    its log only. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
 #                    Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
 #
 # WHAT COMES BACK in $OUT (at most 8 files): session.log (every command's output), stages.txt (each stage's
 # exit status and seconds, also printed last), RESULTS.md (the device's benchmarks/RESULTS.md after every
 # benchmark appended its section), results_new.md (only those new sections), figures.tgz (pack/: the
-# word2vec tables, gpu_count_check's summaries, a --full study's output).
+# word2vec tables, gpu_count_check's summaries, a --full study's output), runs-NAME.jsonl (a resuming
+# study's ledger).
 #
 # SMOKE MODE (SMOKE=1, on a machine without a GPU): first every stage's device command line is checked as
 # it would run there (benchmarks/_argcheck.py parses the arguments and stops; pytest --collect-only; a
@@ -238,8 +241,12 @@ full_study() { # full_study NAME: one study at the papers' size, its output pack
         return 0
     fi
     selected "full-$name" || return 0
-    [ "$PASS" = device ] && rm -rf "$dir"
+    # a carried runs.jsonl (the ledger of an earlier call) is kept: the study takes its runs and goes on
+    [ "$PASS" = device ] && find "$dir" -mindepth 1 -maxdepth 1 ! -name runs.jsonl -exec rm -rf {} + 2>/dev/null
+    [ -f "$dir/runs.jsonl" ] && note "== full-$name: resuming from $(wc -l <"$dir/runs.jsonl") recorded runs"
     stage "full-$name" 570:60 --cuda $PY "analyses/$name.py" $FULL_ARGS --output "$dir"
+    # the ledger comes back on its own (a top-level file), finished or not, to be carried by the next call
+    [ -f "$dir/runs.jsonl" ] && cp -f "$dir/runs.jsonl" "$OUT/runs-$name.jsonl"
     if [ -f "$dir/results.json" ]; then
         mkdir -p "$PACK/full-$name"
         cp "$dir"/*.json "$dir"/*.png "$dir"/*.csv "$PACK/full-$name/" 2>/dev/null

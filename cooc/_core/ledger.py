@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,14 @@ class RunLedger:
     path : path
         The ledger file, e.g. ``<output folder>/runs.jsonl``. Checkpoints of runs in
         progress go to the folder beside it named by :attr:`checkpoints`.
+    on_add : callable, optional
+        Called with each row once it is recorded (a long job's log line where no progress
+        bar shows, e.g. when its output goes to a file).
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, on_add: Callable[[dict[str, Any]], None] | None = None):
         self.path = Path(path)
+        self.on_add = on_add
         self.checkpoints = self.path.with_name(self.path.stem + "-checkpoints")
         self._rows: dict[str, dict[str, Any]] = {}
         self.taken = 0  # rows handed back by get() since this ledger was opened
@@ -77,6 +82,8 @@ class RunLedger:
             fh.flush()
             os.fsync(fh.fileno())
         self._rows[key] = row
+        if self.on_add is not None:
+            self.on_add(row)
 
     def _ends_with_newline(self) -> bool:
         with open(self.path, "rb") as fh:

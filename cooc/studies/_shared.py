@@ -61,12 +61,19 @@ class Study:
         if self._ledger is None:
             from cooc._core.ledger import RunLedger
 
-            self._ledger = RunLedger(self.out / "runs.jsonl")
+            self._ledger = RunLedger(self.out / "runs.jsonl", on_add=self._recorded)
             if len(self._ledger):
                 print(
                     f"{self.name}: {len(self._ledger)} finished runs recorded in {self._ledger.path}; they are reused"
                 )
         return self._ledger
+
+    def _recorded(self, row: dict[str, Any]) -> None:
+        """One line per finished training run (progress bars stay silent when the output goes to a file)."""
+        loss = row.get("test_loss_last", row.get("test_loss"))
+        what = ", ".join(f"{k} {row[k]}" for k in ("model", "P", "seed") if k in row)
+        score = f": test loss {loss:.4f}" if isinstance(loss, float) else ""
+        print(f"{self.name}: run {len(self._ledger)} recorded ({what}){score}", flush=True)
 
     def figure(self, fig: Any, filename: str) -> Path:
         """Save a matplotlib figure as ``<out>/<filename>`` and close it."""

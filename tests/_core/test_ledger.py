@@ -44,3 +44,10 @@ def test_keys_follow_every_setting_and_the_version(monkeypatch):
     assert run_key({**base, "P": 20}) != key and run_key({**base, "seed": 1}) != key
     monkeypatch.setattr(ledger_module, "__version__", "0.0.0-other")
     assert run_key(base) != key  # other code, other runs
+
+
+def test_each_recorded_row_is_reported(tmp_path):
+    seen = []
+    ledger = RunLedger(tmp_path / "runs.jsonl", on_add=seen.append)
+    ledger.add("a", {"P": 1, "loss": float("nan")})
+    assert seen == [{"P": 1, "loss": None}]  # as recorded
