@@ -72,14 +72,16 @@
 #                    `cooc analyses run NAME --full -o DIR`), NAME one of next_token (issue 19), rhm_learning,
 #                    srhm, power_law, varying_tree, latent_prediction (issue 20). At the papers' sizes
 #                    they need far longer than one call (next_token alone trains 2 models at 11 sizes x 3
-#                    seeds for up to 50,000 steps each). next_token resumes: with --full it records every
-#                    finished training run in <output>/runs.jsonl (cooc/_core/ledger.py), which comes back as
-#                    $OUT/runs-next_token.jsonl even when the stage is cut by its timeout. To go on in a later
-#                    call or session, copy that file here to .bench/device_full/next_token/runs.jsonl and
-#                    name .bench/device_full/next_token in the call's carry: the study takes the recorded runs
-#                    and trains only the others. The issue-20 studies keep no ledger yet (their networks are
-#                    trained as ensembles and measured after training): a run cut by its timeout returns
-#                    its log only. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
+#                    seeds for up to 50,000 steps each), so they resume: with --full a study records every
+#                    finished training run (a network, or an ensemble of networks trained together) in
+#                    <output>/runs.jsonl (cooc/_core/ledger.py), which comes back as $OUT/runs-NAME.jsonl even
+#                    when the stage is cut by its timeout. To go on in a later call or session, copy that file
+#                    here to .bench/device_full/NAME/runs.jsonl and name .bench/device_full/NAME in the call's
+#                    carry: the study takes the recorded runs and trains only the others. Where a study
+#                    measures a network after training (rhm_learning's CNN, srhm's invariances) the weights
+#                    are kept beside the ledger, on the device only: a fresh machine trains those ensembles
+#                    again, a warm one reuses them. varying_tree and latent_prediction keep no ledger. A
+#                    finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
 #                    Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
 #
 # WHAT COMES BACK in $OUT (at most 8 files): session.log (every command's output), stages.txt (each stage's
@@ -241,8 +243,10 @@ full_study() { # full_study NAME: one study at the papers' size, its output pack
         return 0
     fi
     selected "full-$name" || return 0
-    # a carried runs.jsonl (the ledger of an earlier call) is kept: the study takes its runs and goes on
-    [ "$PASS" = device ] && find "$dir" -mindepth 1 -maxdepth 1 ! -name runs.jsonl -exec rm -rf {} + 2>/dev/null
+    # a carried runs.jsonl (the ledger of an earlier call) is kept, and on a warm machine the weights and
+    # checkpoints beside it: the study takes its recorded runs and goes on
+    [ "$PASS" = device ] && find "$dir" -mindepth 1 -maxdepth 1 ! -name runs.jsonl ! -name runs-checkpoints \
+        -exec rm -rf {} + 2>/dev/null
     [ -f "$dir/runs.jsonl" ] && note "== full-$name: resuming from $(wc -l <"$dir/runs.jsonl") recorded runs"
     stage "full-$name" 570:60 --cuda $PY "analyses/$name.py" $FULL_ARGS --output "$dir"
     # the ledger comes back on its own (a top-level file), finished or not, to be carried by the next call

@@ -86,6 +86,7 @@ def power_law_curves(
     ceiling: float = 0.5,
     floor: float = 0.0,
     device: str = "cpu",
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Learning curves of the deep CNN for several Zipf exponents ``a``, with the fitted decay exponents.
 
@@ -105,6 +106,9 @@ def power_law_curves(
     ceiling, floor : float
         The fit range, as fractions of chance (:func:`fit_learning_curve`).
     device : str
+    ledger : RunLedger, optional
+        Each trained ensemble is recorded there and taken from it when the study runs again
+        (:func:`~cooc.train.grammar.ensemble.ensemble_curve`): an interrupted study resumes.
 
     Returns
     -------
@@ -135,6 +139,8 @@ def power_law_curves(
         seeds=[seed for _ in exponents for seed in range(seeds)],
         filter_size=g0.s,
         depth=g0.L,
+        ledger=ledger,
+        keep_net=False,
         **{k: settings[k] for k in ("width", "steps", "batch_size", "lr")},
     )
     curves, table = {}, []

@@ -43,6 +43,7 @@ def rhm_sample_complexity(
     shallow: Mapping[str, Any] | None = None,
     fraction: float = 0.1,
     device: str = "cpu",
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Learning curves, P* and synonymic sensitivity of the deep CNN and a shallow net on several RHMs.
 
@@ -64,6 +65,9 @@ def rhm_sample_complexity(
     fraction : float
         P* is where the test error falls below ``fraction`` of chance.
     device : str
+    ledger : RunLedger, optional
+        Each trained ensemble is recorded there and taken from it when the study runs again
+        (:func:`~cooc.train.grammar.ensemble.ensemble_curve`): an interrupted study resumes.
 
     Returns
     -------
@@ -94,7 +98,7 @@ def rhm_sample_complexity(
     for i, e in enumerate(entries):
         groups.setdefault((e["grammar"].v, e["grammar"].n_positions), []).append(i)
     for gi, members in enumerate(groups.values()):
-        _run_group([entries[i] for i in members], seeds, n_test, cnn, shallow, use_shallow, dev, gi)
+        _run_group([entries[i] for i in members], seeds, n_test, cnn, shallow, use_shallow, dev, gi, ledger)
     results = [_summarize(e, fraction) for e in entries]
     return {
         "grammars": results,
@@ -110,7 +114,7 @@ def _sizes(factors: Sequence[float], scale: int, cap: int) -> list[int]:
     return sorted({max(1, int(round(f * scale))) for f in factors if round(f * scale) <= cap})
 
 
-def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group) -> None:
+def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, ledger=None) -> None:
     """Draw the pools of a group of grammars (one input shape), train both ensembles, measure sensitivity."""
     arrays, labels, classes, tests, owner = [], [], [], [], []
     for e in entries:
@@ -133,6 +137,7 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group) ->
         seeds=[seed for _, seed in owner],
         filter_size=g0.s,
         depth=g0.L,
+        ledger=ledger,
         **net_settings,
     )
     # synonymic sensitivity of every hidden layer to swapping the s-tuples of tokens (level L - 1)
@@ -157,6 +162,8 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group) ->
             seeds=[seed for _, seed in owner],
             depth=1,
             init_seed=1,
+            ledger=ledger,
+            keep_net=False,
             **fc_settings,
         )
         for i, (e, _) in enumerate(owner):

@@ -190,7 +190,7 @@ def run_study(
         write ``<out>/<name>.ipynb`` with its outputs and ``<out>/<name>.html``.
     resume : bool, optional
         Record every training run in ``<out>/runs.jsonl`` and take the runs recorded there
-        instead of training them again (studies that train language models); default: with
+        instead of training them again (the studies that train networks); default: with
         ``full``.
 
     Raises

@@ -76,6 +76,7 @@ for grammar in CFG["grammars"]:
         network=CFG["network"],
         ceiling=CFG["ceiling"],
         device=CFG["device"],
+        ledger=study.ledger,
     )
     runs.append(run)
     study.lap(f"L={grammar['L']} m={grammar['m']}")

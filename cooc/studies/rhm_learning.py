@@ -89,6 +89,7 @@ run = rhm_sample_complexity(
     cnn=CFG["cnn"],
     shallow=CFG["shallow"],
     device=CFG["device"],
+    ledger=study.ledger,
 )
 study.lap("training")
 curves, scales = {}, {}

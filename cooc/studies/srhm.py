@@ -91,6 +91,7 @@ def invariances(model, factors):
         n_test=CFG["n_test"],
         network=CFG["network"],
         device=CFG["device"],
+        ledger=study.ledger,
     )
     chance = inv["summary"][0]["chance_error"]
     error = [r["test_error"] / chance for r in inv["summary"]]
@@ -177,6 +178,7 @@ sc = srhm_sample_complexity(
     n_test=CFG["n_test"],
     network=CFG["network"],
     device=CFG["device"],
+    ledger=study.ledger,
 )
 study.lap("sample complexity")
 series, exponents = {}, {}

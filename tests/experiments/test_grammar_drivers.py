@@ -13,9 +13,9 @@ import torch
 
 from cooc._core.errors import InvalidParameterError
 from cooc.experiments.latent_prediction import latent_sample_complexity
-from cooc.experiments.power_law import fit_learning_curve, memorization_error
+from cooc.experiments.power_law import fit_learning_curve, memorization_error, power_law_curves
 from cooc.experiments.rhm_complexity import rhm_sample_complexity
-from cooc.experiments.srhm import srhm_invariances
+from cooc.experiments.srhm import srhm_invariances, srhm_sample_complexity
 from cooc.experiments.varying_tree import ambiguity_curves
 from cooc.grammars.rhm import production_probabilities
 
@@ -114,3 +114,37 @@ def test_srhm_invariances_scale_the_sizes_to_each_network(one_thread):
         for name in ("synonym", "diffeo"):
             S = np.array(r[name]["layers"])
             assert S.shape == (3, 2) and np.all(S >= 0) and len(r[name]["initial"]) == 3
+
+
+def test_the_ensemble_studies_run_again_with_their_ledger_train_nothing(one_thread, tmp_path, monkeypatch):
+    """rhm_learning (its CNN measured after training, its shallow net for rows only), the srhm invariances, the
+    power-law curves and the srhm sample complexity resume from the ledger with the same numbers, the
+    sensitivities of the reloaded networks included."""
+    import cooc.train.grammar.ensemble as ensemble_module
+    from cooc._core.ledger import RunLedger
+
+    specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=4,n_c=4,m=2,s=2,L=3"]
+    kw = dict(factors=(1, 4), seeds=1, n_test=64, cnn={"steps": 30, "width": 8},
+              shallow={"steps": 30, "width": 8, "factors": (4,)})  # fmt: skip
+    small = dict(factors=(0.5, 1), seeds=1, n_test=32, network={"width": 8, "steps": 20, "batch_size": 16})
+    grammar = dict(v=4, n_c=2, m=2, s=2, L=3)
+    path = tmp_path / "runs.jsonl"
+    zipf = dict(exponents=(1.0,), samples=(8, 16), seeds=1, n_test=32, network={"width": 8, "steps": 20})
+    sc = dict(s0_values=(0, 1), factors=(1,), seeds=1, n_test=32, network=small["network"])
+
+    def everything():
+        torch.manual_seed(0)
+        return (
+            rhm_sample_complexity(specs, ledger=RunLedger(path), **kw),
+            srhm_invariances(grammar, s0=1, model="cnn", ledger=RunLedger(path), **small),
+            power_law_curves(dict(v=8, n_c=4, m=8, s=2, L=1), ledger=RunLedger(path), **zipf),
+            srhm_sample_complexity(grammar, ledger=RunLedger(path), **sc),
+        )
+
+    first = everything()
+    trained = []
+    real = ensemble_module.train_ensemble
+    monkeypatch.setattr(ensemble_module, "train_ensemble", lambda *a, **k: trained.append(1) or real(*a, **k))
+    again = everything()
+    assert trained == []
+    np.testing.assert_equal(again, first)

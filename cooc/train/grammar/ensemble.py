@@ -46,6 +46,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..._core.errors import InvalidParameterError
+from ..._core.io import atomic_save_npz
+from ..._core.ledger import RunLedger, run_key
 from ..._core.params import Interval, OneOf, validate
 from .._torch import autocast, generator, synchronize, torch_device
 
@@ -408,6 +410,8 @@ def ensemble_curve(
     eval_every: int = 100,
     init_seed: int = 0,
     amp: bool | None = None,
+    ledger: RunLedger | None = None,
+    keep_net: bool = True,
 ) -> EnsembleRun:
     """Learning curves: one member per (pool, P), all trained together, scored on held-out sentences.
 
@@ -427,6 +431,14 @@ def ensemble_curve(
         Seed of the initial weights and of the minibatches.
     amp : bool, optional
         bfloat16 autocast; default True on CUDA.
+    ledger : RunLedger, optional
+        The run is recorded there once trained, keyed by the pools' data, the members and every
+        setting; called again with the same ledger, a recorded run is taken from it instead of
+        trained (a study interrupted and started again resumes). With ``keep_net`` the trained
+        weights are kept beside the ledger too, and a recorded run is reused only where they are.
+    keep_net : bool
+        Whether the caller needs the trained network (``EnsembleRun.net``); without it a run
+        taken from the ledger has ``net = None``.
 
     Returns
     -------
@@ -443,9 +455,28 @@ def ensemble_curve(
         raise InvalidParameterError("ensemble_curve: no training-set size was given.")
     device = pools.X.device
     amp = device.type == "cuda" if amp is None else amp
-    net = EnsembleNetwork(
-        kind, len(members), pools.X.shape[3], pools.X.shape[2], pools.n_out, width, filter_size, depth, init_seed
-    ).to(device)
+
+    def build() -> EnsembleNetwork:
+        return EnsembleNetwork(
+            kind, len(members), pools.X.shape[3], pools.X.shape[2], pools.n_out, width, filter_size, depth, init_seed
+        ).to(device)
+
+    key, weights = "", None
+    if ledger is not None:
+        settings = dict(width=width, filter_size=filter_size, depth=depth, steps=steps, batch_size=batch_size, lr=lr,
+                        loss_tol=loss_tol, eval_every=eval_every, init_seed=init_seed, amp=amp)  # fmt: skip
+        key = run_key({"run": "ensemble_curve", "data": pools_fingerprint(pools), "kind": kind, "members": members,
+                       "seeds": seeds, "settings": settings, "device": device.type})  # fmt: skip
+        weights = ledger.checkpoints / f"{key[:20]}.npz"
+        recorded = ledger.get(key)
+        if recorded is not None and not keep_net:
+            return EnsembleRun(None, members, recorded["rows"])  # type: ignore[arg-type]
+        if recorded is not None and weights.is_file():
+            net = build()
+            with np.load(weights) as arrays:
+                net.load_state_dict({k: torch.from_numpy(arrays[k]) for k in arrays.files})
+            return EnsembleRun(net, members, recorded["rows"])
+    net = build()
     start = time.perf_counter()
     fit = train_ensemble(
         net,
@@ -478,7 +509,33 @@ def ensemble_curve(
         }
         for k, (i, P) in enumerate(members)
     ]
+    if ledger is not None and weights is not None:
+        if keep_net:  # the weights first: a run is recorded only once everything it needs is on disk
+            weights.parent.mkdir(parents=True, exist_ok=True)
+            atomic_save_npz(weights, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
+        ledger.add(key, {"rows": rows})
     return EnsembleRun(net, members, rows)
 
 
-__all__ = ["EnsembleNetwork", "EnsembleRun", "Pools", "KINDS", "ensemble_curve", "evaluate_ensemble", "train_ensemble"]
+def pools_fingerprint(pools: Pools) -> str:
+    """SHA-256 of the pools' inputs and labels (values and shapes) and of their split into held-out and training rows."""
+    import hashlib
+
+    digest = hashlib.sha256(repr((pools.n_test, list(pools.n_classes), list(pools.n_rows))).encode())
+    for part in (pools.X, pools.y):
+        array = np.ascontiguousarray(part.detach().cpu().numpy())
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+__all__ = [
+    "EnsembleNetwork",
+    "EnsembleRun",
+    "Pools",
+    "KINDS",
+    "ensemble_curve",
+    "evaluate_ensemble",
+    "pools_fingerprint",
+    "train_ensemble",
+]

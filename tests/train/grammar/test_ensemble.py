@@ -91,6 +91,35 @@ def test_an_ensemble_learns_a_tiny_rhm_and_rows_follow_learning_curve():
         train_ensemble(run.net, pools, [0, 0, 1, 1], [2, 13, 2, 12])
 
 
+def test_an_ensemble_run_is_taken_from_its_ledger_with_its_weights(tmp_path, monkeypatch):
+    import cooc.train.grammar.ensemble as ensemble_module
+    from cooc._core.ledger import RunLedger
+
+    g = RandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=2, rule_seed=0)
+    samples = [g.sample(16, seed=s, distinct=True) for s in range(2)]
+    pools = Pools.from_arrays([s.one_hot() for s in samples], [s.labels for s in samples], 4, 2)
+    kw = dict(filter_size=2, width=8, steps=30, lr=1e-2, batch_size=12)
+    trained = []
+    real = ensemble_module.train_ensemble
+    monkeypatch.setattr(ensemble_module, "train_ensemble", lambda *a, **k: trained.append(1) or real(*a, **k))
+    first = ensemble_curve(pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    again = ensemble_curve(pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    assert len(trained) == 1 and again.rows == first.rows
+    x = pools.X[first.pool_of, :4]  # each member's held-out sentences
+    torch.testing.assert_close(again.net(x), first.net(x), rtol=0, atol=0)  # the trained weights, not fresh ones
+    rows_only = ensemble_curve(pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), keep_net=False, **kw)
+    assert len(trained) == 1 and rows_only.net is None and rows_only.rows == first.rows
+    for weights in (tmp_path / "runs-checkpoints").glob("*.npz"):
+        weights.unlink()  # recorded, but the weights are gone: the network is trained again
+    ensemble_curve(pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    assert len(trained) == 2
+    ensemble_curve(pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), **{**kw, "lr": 2e-2})
+    ensemble_curve(pools, "cnn", [2, 8], ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    other = Pools.from_arrays([s.one_hot() for s in samples[::-1]], [s.labels for s in samples[::-1]], 4, 2)
+    ensemble_curve(other, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    assert len(trained) == 5  # another rate, other sizes, other data: each trained
+
+
 def test_pools_pad_ragged_pools_and_keep_their_classes():
     a = np.zeros((10, 3, 4), dtype=np.float32)
     b = np.ones((7, 3, 4), dtype=np.float32)
