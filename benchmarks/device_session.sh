@@ -80,8 +80,7 @@
 #                    carry: the study takes the recorded runs and trains only the others. Where a study
 #                    measures a network after training (rhm_learning's CNN, srhm's invariances) the weights
 #                    are kept beside the ledger, on the device only: a fresh machine trains those ensembles
-#                    again, a warm one reuses them. varying_tree and latent_prediction keep no ledger. A
-#                    finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
+#                    again, a warm one reuses them. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
 #                    Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
 #
 # WHAT COMES BACK in $OUT (at most 8 files): session.log (every command's output), stages.txt (each stage's

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .io import jsonable
 from .version import __version__
 
@@ -29,6 +31,21 @@ def run_key(description: dict[str, Any]) -> str:
     """The key of a run: SHA-256 of its description (canonical JSON) and cooc's version."""
     text = json.dumps({"cooc": __version__, **jsonable(description)}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(*arrays: Any, extra: Any = None) -> str:
+    """SHA-256 of arrays (numpy arrays or torch tensors: dtype, shape and values) and of ``extra`` (its repr).
+
+    What a run's key names as its data: two runs on equal arrays share it, whatever objects hold them.
+    """
+    digest = hashlib.sha256(repr(extra).encode())
+    for a in arrays:
+        if hasattr(a, "detach"):  # a torch tensor, wherever it lives
+            a = a.detach().cpu().numpy()
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
 
 
 class RunLedger:
@@ -91,4 +108,4 @@ class RunLedger:
             return fh.read(1) == b"\n"
 
 
-__all__ = ["RunLedger", "run_key"]
+__all__ = ["RunLedger", "fingerprint", "run_key"]

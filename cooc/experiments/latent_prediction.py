@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InvalidParameterError
+from .._core.ledger import run_key
 from ..grammars.rhm import RandomHierarchyModel
 from ..train._torch import task_seed
 from ..train.grammar.fits import crossing, exponential
@@ -56,6 +57,7 @@ def latent_sample_complexity(
     rule_seed: int = 0,
     network: Mapping[str, Any] | None = None,
     depths_by_learner: Mapping[str, Sequence[int]] | None = None,
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Accuracy of the recovered tree against P, and P*, for each learner and depth.
 
@@ -79,6 +81,9 @@ def latent_sample_complexity(
         (``hidden``, ``steps``, ``lr``, ``device``, ...) for the network learners.
     depths_by_learner : mapping, optional
         Depths for some learners instead of ``depths`` (a slower learner on fewer L).
+    ledger : RunLedger, optional
+        Each learner's accuracy at each (L, seed, P) is recorded there and taken from it when
+        the study runs again: an interrupted study resumes.
 
     Returns
     -------
@@ -104,9 +109,18 @@ def latent_sample_complexity(
                 test = g.sample(n_test, seed=task_seed(seed, L, 79))
                 reached, acc_curve = 0, []
                 for P in sizes:
-                    model = cls(s, v, L - 1, target=target, seed=seed, **options)
-                    model.fit(pool.tokens[:P], v=v)
-                    acc = min(tree_accuracy(model, test.tokens, test.levels))
+                    key = run_key({"run": "latent learner", "learner": name, "options": options, "v": v, "m": m, "s": s,
+                                   "L": L, "rule_seed": rule_seed, "seed": seed, "P": P, "pool": sizes[-1],
+                                   "n_test": n_test})  # fmt: skip
+                    recorded = ledger.get(key) if ledger is not None else None
+                    if recorded is not None:
+                        acc = recorded["accuracy"]
+                    else:
+                        model = cls(s, v, L - 1, target=target, seed=seed, **options)
+                        model.fit(pool.tokens[:P], v=v)
+                        acc = min(tree_accuracy(model, test.tokens, test.levels))
+                        if ledger is not None:
+                            ledger.add(key, {"learner": name, "L": L, "P": P, "seed": seed, "accuracy": acc})
                     acc_curve.append(acc)
                     accs.setdefault(P, []).append(acc)
                     reached = reached + 1 if acc >= threshold else 0

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.ledger import fingerprint, run_key
 from ..grammars.parsing import InsideParser, ambiguity
 from ..grammars.pcfg import VaryingTreeGrammar
 from ..train._torch import task_seed, torch_device
@@ -114,6 +115,7 @@ def varying_tree_learning(
     transformer: Mapping[str, Any] | bool | None = None,
     rule_seed: int = 0,
     device: str = "cpu",
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Learning curves of the CNN and the transformer at several f, beside each test set's Bayes error.
 
@@ -132,6 +134,9 @@ def varying_tree_learning(
         Network settings (defaults :data:`CNN`, :data:`TRANSFORMER`); ``transformer=False`` skips it.
     rule_seed : int
     device : str
+    ledger : RunLedger, optional
+        Each trained ensemble and transformer is recorded there and taken from it when the
+        study runs again: an interrupted study resumes.
 
     Returns
     -------
@@ -160,6 +165,8 @@ def varying_tree_learning(
         "pool-cnn",
         sizes,
         seeds=[seed for _ in f_values for seed in range(seeds)],
+        ledger=ledger,
+        keep_net=False,
         **{k: cnn[k] for k in ("width", "steps", "batch_size", "lr")},
     )
     out: dict[str, Any] = {"v": v, "L": L, "f_c": F_C, "samples": sizes, "by_f": {}}
@@ -172,13 +179,13 @@ def varying_tree_learning(
         }
         if use_transformer:
             entry["transformer"] = summarize(
-                _transformer_rows([ids_by_pool[k] for k in pools_i], v, L, sizes, n_test, transformer, dev)
+                _transformer_rows([ids_by_pool[k] for k in pools_i], v, L, sizes, n_test, transformer, dev, ledger)
             )
         out["by_f"][str(float(f))] = entry
     return out
 
 
-def _transformer_rows(pools, v, L, sizes, n_test, settings, device) -> list[dict[str, Any]]:
+def _transformer_rows(pools, v, L, sizes, n_test, settings, device, ledger=None) -> list[dict[str, Any]]:
     """One transformer per (seed, P) on the same padded sentences as the CNN, scored on the same test sentences."""
     import torch
 
@@ -186,7 +193,14 @@ def _transformer_rows(pools, v, L, sizes, n_test, settings, device) -> list[dict
     for seed, (ids, y) in enumerate(pools):
         X = torch.as_tensor(ids, device=device)
         Y = torch.as_tensor(y, device=device)
+        data = fingerprint(ids, y) if ledger is not None else ""
         for P in sizes:
+            key = run_key({"run": "varying_tree transformer", "data": data, "v": v, "L": L, "n_test": n_test, "P": P,
+                           "seed": seed, "settings": dict(settings), "device": X.device.type})  # fmt: skip
+            recorded = ledger.get(key) if ledger is not None else None
+            if recorded is not None:
+                rows.append(recorded)
+                continue
             torch.manual_seed(task_seed(seed, P, 67))
             net = build_model(
                 "transformer",
@@ -217,6 +231,8 @@ def _transformer_rows(pools, v, L, sizes, n_test, settings, device) -> list[dict
                     "chance_error": 1.0 - 1.0 / v,
                 }
             )
+            if ledger is not None:
+                ledger.add(key, rows[-1])
     return rows
 
 

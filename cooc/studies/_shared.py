@@ -70,9 +70,14 @@ class Study:
 
     def _recorded(self, row: dict[str, Any]) -> None:
         """One line per finished training run (progress bars stay silent when the output goes to a file)."""
-        loss = row.get("test_loss_last", row.get("test_loss"))
-        what = ", ".join(f"{k} {row[k]}" for k in ("model", "P", "seed") if k in row)
-        score = f": test loss {loss:.4f}" if isinstance(loss, float) else ""
+        if "rows" in row:  # an ensemble of networks trained together
+            what, score = f"{len(row['rows'])} networks trained together", ""
+        else:
+            what = ", ".join(f"{k} {row[k]}" for k in ("model", "learner", "L", "P", "seed") if k in row)
+            name, value = next(
+                ((k, row[k]) for k in ("test_loss_last", "test_loss", "accuracy") if k in row), ("", None)
+            )
+            score = f": {name.replace('_', ' ')} {value:.4f}" if isinstance(value, float) else ""
         print(f"{self.name}: run {len(self._ledger)} recorded ({what}){score}", flush=True)
 
     def figure(self, fig: Any, filename: str) -> Path:

@@ -91,6 +91,7 @@ for grammar in CFG["grammars"]:
         threshold=CFG["threshold"],
         learners=CFG["learners"],
         network=CFG["network"],
+        ledger=study.ledger,
     )
     runs.append(run)
     study.lap(f"v={grammar['v']} m={grammar['m']}")

@@ -97,6 +97,7 @@ learn = varying_tree_learning(
     cnn=CFG["cnn"],
     transformer=CFG["transformer"],
     device=CFG["device"],
+    ledger=study.ledger,
 )
 study.lap("learning")
 curves = {}

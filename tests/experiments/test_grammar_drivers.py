@@ -118,10 +118,14 @@ def test_srhm_invariances_scale_the_sizes_to_each_network(one_thread):
 
 def test_the_ensemble_studies_run_again_with_their_ledger_train_nothing(one_thread, tmp_path, monkeypatch):
     """rhm_learning (its CNN measured after training, its shallow net for rows only), the srhm invariances, the
-    power-law curves and the srhm sample complexity resume from the ledger with the same numbers, the
-    sensitivities of the reloaded networks included."""
+    power-law curves, the srhm sample complexity, the varying-tree curves and the latent learners resume from
+    the ledger with the same numbers, the sensitivities of the reloaded networks included."""
+    import cooc.experiments.varying_tree as varying_tree_module
     import cooc.train.grammar.ensemble as ensemble_module
     from cooc._core.ledger import RunLedger
+    from cooc.experiments.varying_tree import varying_tree_learning
+    from cooc.train.grammar.latent_network import LatentNetwork
+    from cooc.train.grammar.latent_prediction import LatentClustering
 
     specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=4,n_c=4,m=2,s=2,L=3"]
     kw = dict(factors=(1, 4), seeds=1, n_test=64, cnn={"steps": 30, "width": 8},
@@ -139,12 +143,39 @@ def test_the_ensemble_studies_run_again_with_their_ledger_train_nothing(one_thre
             srhm_invariances(grammar, s0=1, model="cnn", ledger=RunLedger(path), **small),
             power_law_curves(dict(v=8, n_c=4, m=8, s=2, L=1), ledger=RunLedger(path), **zipf),
             srhm_sample_complexity(grammar, ledger=RunLedger(path), **sc),
+            varying_tree_learning(
+                4,
+                2,
+                [0.25],
+                [8, 16],
+                n_test=16,
+                cnn={"width": 8, "steps": 10},
+                transformer={"d_model": 8, "n_heads": 2, "n_layers": 1, "steps": 10},
+                ledger=RunLedger(path),
+            ),  # fmt: skip
+            latent_sample_complexity(
+                4,
+                2,
+                depths=(2,),
+                samples=(50, 200),
+                seeds=1,
+                n_test=100,
+                learners=("latent", "network"),
+                network={"steps": 10},
+                ledger=RunLedger(path),
+            ),
         )
 
     first = everything()
     trained = []
     real = ensemble_module.train_ensemble
     monkeypatch.setattr(ensemble_module, "train_ensemble", lambda *a, **k: trained.append(1) or real(*a, **k))
+    real_classifier = varying_tree_module.train_classifier
+    monkeypatch.setattr(
+        varying_tree_module, "train_classifier", lambda *a, **k: trained.append(2) or real_classifier(*a, **k)
+    )
+    for cls in (LatentClustering, LatentNetwork):
+        monkeypatch.setattr(cls, "fit", lambda self, *a, **k: trained.append(3))
     again = everything()
     assert trained == []
     np.testing.assert_equal(again, first)

@@ -190,7 +190,7 @@ def test_studies_resume_with_full_or_when_asked(stub_dir, tmp_path, full, resume
     out = tmp_path / "o"
     run = run_study("resumer", full=full, out=out, directory=stub_dir, capture=True, resume=resume)
     assert run.results["results"] == {"resume": expected, "ledger": str(out / "runs.jsonl") if expected else None}
-    assert ("resumer: run 1 recorded (model cnn, P 8, seed 0): test loss 1.2500" in run.output) is expected
+    assert ("resumer: run 1 recorded (model cnn, P 8, seed 0): test loss last 1.2500" in run.output) is expected
     flags = (["--full"] if full else []) + ({True: ["--resume"], False: ["--no-resume"]}.get(resume, []))
     cli = tmp_path / "cli"
     ran = CliRunner().invoke(app, ["analyses", "run", "resumer", "--dir", str(stub_dir), "-o", str(cli), *flags])

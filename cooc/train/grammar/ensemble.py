@@ -47,7 +47,7 @@ from torch import nn
 
 from ..._core.errors import InvalidParameterError
 from ..._core.io import atomic_save_npz
-from ..._core.ledger import RunLedger, run_key
+from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
 from .._torch import autocast, generator, synchronize, torch_device
 
@@ -519,14 +519,7 @@ def ensemble_curve(
 
 def pools_fingerprint(pools: Pools) -> str:
     """SHA-256 of the pools' inputs and labels (values and shapes) and of their split into held-out and training rows."""
-    import hashlib
-
-    digest = hashlib.sha256(repr((pools.n_test, list(pools.n_classes), list(pools.n_rows))).encode())
-    for part in (pools.X, pools.y):
-        array = np.ascontiguousarray(part.detach().cpu().numpy())
-        digest.update(f"{array.dtype}{array.shape}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
+    return fingerprint(pools.X, pools.y, extra=(pools.n_test, list(pools.n_classes), list(pools.n_rows)))
 
 
 __all__ = [

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..._core.errors import InvalidParameterError
-from ..._core.ledger import RunLedger, run_key
+from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from .._checkpoint import load_checkpoint, save_checkpoint
@@ -377,14 +377,7 @@ def lm_learning_curve(
 
 def data_fingerprint(data: LMData) -> str:
     """SHA-256 of the data's train, validation and test ids (values and shapes) and its context length."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{data.kind}:{data.context}:{data.vocab_size}".encode())
-    for part in (data.train, data.val, data.test):
-        array = np.ascontiguousarray(part.detach().cpu().numpy().astype(np.int64, copy=False))
-        digest.update(repr(array.shape).encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
+    return fingerprint(data.train, data.val, data.test, extra=(data.kind, data.context, data.vocab_size))
 
 
 def summarize_lm(rows: Sequence[dict[str, Any]], key: str = "test_loss") -> list[dict[str, Any]]:
