@@ -18,9 +18,10 @@ Both kernels compute exactly what :class:`~cooc.count.engines.VectorizedEngine` 
 the tests run their source on the CPU through a C++ emulation of the CUDA launch model
 (threads of a block as OS threads, real atomics and barriers) and compare.
 
-:func:`stream_to_device` copies raw chunks into pinned host buffers and on to the GPU on
-a separate stream, double-buffered, so the copy of chunk k+1 overlaps the kernels of
-chunk k. The result is put together on the GPU too, by :mod:`cooc.count.assemble`.
+:func:`stream_to_device` copies raw chunks into pinned host buffers (in pieces on a few
+threads: :mod:`cooc.count.host_copy`) and on to the GPU on a separate stream,
+double-buffered, so the copy of chunk k+1 overlaps the kernels of chunk k. The result is
+put together on the GPU too, by :mod:`cooc.count.assemble`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 from .accumulate import RunStore, head_run, reduce_tagged
 from .assemble import dense_planes
 from .engines import Plan
+from .host_copy import copy_into
 from .windows import Chunk
 
 TILE_N = 64  # shared-memory tile: the 64 x 64 most frequent pairs (16 KiB of uint32)
@@ -347,7 +349,7 @@ class DeviceFeeder:
                 self.used[k].synchronize()
             self.pinned[k] = self.cupyx.empty_pinned((max(n, 1),), dtype=np.int32)
             self.device[k] = cp.empty(max(n, 1), dtype=np.int32)
-        np.copyto(self.pinned[k][:n], tokens)
+        copy_into(self.pinned[k][:n], tokens)  # in pieces on a few threads (host_copy)
         if self.used[k] is not None:
             self.stream.wait_event(self.used[k])
         self.device[k][:n].set(self.pinned[k][:n], stream=self.stream)
