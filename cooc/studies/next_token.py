@@ -144,12 +144,12 @@ theory = result["theory"]
 print("P_l:", np.round(theory["P_l"], 1), " plateaus H_l:", np.round(theory["plateaus"], 3))
 for name, curve in result["curves"].items():
     losses = [round(s["test_loss_last"], 3) for s in curve["summary"]]
-    ratios = [round(s["ratio"], 2) for s in result["steps"][name]]
+    ratios = [round(float(s["ratio"]), 2) for s in result["steps"][name]]
     seeds = [np.round(s["ratio_per_seed"], 2).tolist() for s in result["steps"][name]]
     print(f"{name}: loss {losses} at P = {[s['P'] for s in curve['summary']]}; measured / predicted steps {ratios}")
     print(f"  per seed, steps 1, 2, 3: {seeds}")
 for control in result["controls"]:
-    ratios = [round(s["ratio"], 2) for s in control["steps"]]
+    ratios = [round(float(s["ratio"]), 2) for s in control["steps"]]
     seeds = [np.round(s["ratio_per_seed"], 2).tolist() for s in control["steps"]]
     losses = [round(s["test_loss_last"], 3) for s in control["summary"]]
     print(f"{control['model']} on the last {control['T']} tokens: loss {losses}; measured / predicted steps {ratios}")
