@@ -106,7 +106,7 @@ def _slice(part, n, n_parts, negative, accept, alias, seed):
     return n * part // n_parts, n * (part + 1) // n_parts, ahead, state
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def _chunk(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts, losses, pairs):
     n, d = tokens.size, W_in.shape[1]
     for part in prange(n_parts):
@@ -135,7 +135,7 @@ def _chunk(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, 
 
 # CBOW has a kernel of its own rather than a flag in _chunk: one kernel for both ran CBOW 4-8% and
 # skip-gram 2% slower (wiki x5, one thread, 2-core VM, 2026-12-03).
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def _cbow_chunk(
     W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts, losses, examples
 ):

@@ -401,6 +401,11 @@ def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
     return (sg and device.type == "cuda") if cuda_graph is None else cuda_graph
 
 
+#: Prepare the next chunk in a thread while this one trains on the CPU (the result is the same either way;
+#: COOC_WORD2VEC_PREPARE_AHEAD=0 turns it off, to time the difference).
+PREPARE_AHEAD = os.environ.get("COOC_WORD2VEC_PREPARE_AHEAD", "1") != "0"
+
+
 @contextlib.contextmanager
 def _torch_threads(n: int | None, before: int):
     """torch's intra-op thread count set to ``n`` in the block (None: unchanged), ``before`` after."""
@@ -517,10 +522,13 @@ class _Run:
         start = time.perf_counter()
         with bar:
             while self.epoch < model.epochs:
-                for index, (tokens, offsets) in enumerate(corpus.iter_chunks(model.chunk_tokens)):
-                    if index < self.chunk:
-                        continue
-                    loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words)
+                todo = (
+                    (index, tokens, offsets)
+                    for index, (tokens, offsets) in enumerate(corpus.iter_chunks(model.chunk_tokens))
+                    if index >= self.chunk
+                )
+                for index, tokens, offsets, prepared in self._prepared(todo):
+                    loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words, prepared)
                     self.raw_words += int(tokens.size)
                     self.effective_words += kept
                     self.history.append(
@@ -580,6 +588,38 @@ class _Run:
         self.saved_words = self.raw_words
         fault_point("word2vec.checkpoint")
 
+    def _prepared(self, chunks):
+        """``(index, tokens, offsets, prepared)`` for each chunk, with :meth:`_prepare`'s result.
+
+        On a CPU the next chunk is prepared in a thread while this one trains (the hogwild
+        kernels release the GIL): 70 ns a token on one thread, which the step's threads would
+        otherwise wait for at every chunk. Each chunk draws from its own generator, so the
+        result does not depend on when it was prepared.
+        """
+        if self.device.type != "cpu" or not PREPARE_AHEAD:
+            for index, tokens, offsets in chunks:
+                yield index, tokens, offsets, self._prepare(tokens, offsets, index)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="cooc-word2vec-prepare") as pool:
+            pending = None
+            for index, tokens, offsets in chunks:
+                future = pool.submit(self._prepare, tokens, offsets, index)
+                if pending is not None:
+                    yield pending[0], pending[1], pending[2], pending[3].result()
+                pending = (index, tokens, offsets, future)
+            if pending is not None:
+                yield pending[0], pending[1], pending[2], pending[3].result()
+
+    def _prepare(self, tokens: np.ndarray, offsets: np.ndarray, index: int):
+        """The chunk's generator (after its draws here), training ids, document ids and window radii."""
+        model = self.model
+        gen = generator(self.device, model.seed, self.epoch, index)
+        t, docs = self._chunk_tokens(tokens, offsets, gen)
+        radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
+        return gen, t, docs, radii
+
     def _chunk_tokens(self, tokens: np.ndarray, offsets: np.ndarray, gen):
         """Training ids and document ids of a chunk after the vocabulary and subsampling."""
         import torch
@@ -590,19 +630,17 @@ class _Run:
         known = t >= 0
         return sampling.subsample(t[known], docs[known], self.keep_prob, gen)
 
-    def _train_chunk(self, tokens: np.ndarray, offsets: np.ndarray, index: int, total_words: int):
-        """Train on one chunk; returns (summed loss, examples, tokens kept)."""
+    def _train_chunk(self, tokens: np.ndarray, offsets: np.ndarray, index: int, total_words: int, prepared=None):
+        """Train on one chunk (``prepared``: :meth:`_prepare`'s result); returns (summed loss, examples, tokens kept)."""
         import torch
 
         model = self.model
-        gen = generator(self.device, model.seed, self.epoch, index)
+        gen, t, docs, radii = prepared if prepared is not None else self._prepare(tokens, offsets, index)
         # On a CPU the negatives come from a splitmix64 stream of their own (a compiled parallel
         # draw, see sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
         neg_gen = gen
         if self.device.type == "cpu":
             neg_gen = sampling.SplitMix64(task_seed(model.seed, self.epoch, index, 1))
-        t, docs = self._chunk_tokens(tokens, offsets, gen)
-        radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
         whole_chunk = self.steps.chunk(model.sg)
         if whole_chunk is not None:  # the whole chunk in corpus order, negatives drawn inside
             rates = [self._rate(self.raw_words + tokens.size * f, total_words) for f in (0, 1)]

@@ -195,6 +195,35 @@ def test_one_thread_is_reproducible_and_resumes_bitwise(clusters, tmp_path, sg):
     np.testing.assert_array_equal(resumed.output_vectors_, whole.output_vectors_)
 
 
+@pytest.mark.parametrize("kernel", ["hogwild", "numba"])
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_preparing_the_next_chunk_ahead_changes_nothing(clusters, monkeypatch, kernel, sg):
+    """The next chunk's subsampling and window radii, drawn in a thread while a chunk trains, are the ones drawn
+    in turn: every chunk has its own generator (one thread, so the weights are compared bit for bit)."""
+    import threading
+
+    import cooc.train.word2vec.estimator as estimator
+
+    params = dict(SMALL, kernel=kernel, threads=1, seed=5, sample=1e-2, sg=sg)
+    seen = set()
+    real = estimator._Run._prepare
+
+    def prepare(self, *a):
+        seen.add(threading.current_thread().name.split("_")[0])
+        return real(self, *a)
+
+    monkeypatch.setattr(estimator._Run, "_prepare", prepare)
+    ahead = Word2Vec(**params).fit(clusters)
+    assert seen == {"cooc-word2vec-prepare"}  # every chunk was prepared in the thread
+    monkeypatch.setattr(estimator, "PREPARE_AHEAD", False)
+    seen.clear()
+    in_turn = Word2Vec(**params).fit(clusters)
+    assert seen == {threading.current_thread().name.split("_")[0]}
+    np.testing.assert_array_equal(ahead.input_vectors_, in_turn.input_vectors_)
+    np.testing.assert_array_equal(ahead.output_vectors_, in_turn.output_vectors_)
+    assert ahead.loss_history_ == in_turn.loss_history_ and len(ahead.loss_history_) > 2
+
+
 def test_learning_rate_reaches_the_kernel(clusters, monkeypatch):
     """Each chunk trains from the rate at its first word to the rate at its last, falling linearly
     from alpha to min_alpha over the run."""
