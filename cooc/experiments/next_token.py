@@ -50,17 +50,17 @@ from ..plots.lm import excess_loss_exponents, loss_against_context, loss_against
 
 def step_positions(P: Sequence[float], loss: Sequence[float], plateaus: Sequence[float]) -> list[float]:
     """Measured position of each step ``l = 1 .. len(plateaus) - 1`` (module notes); NaN where not bracketed."""
-    P, loss = np.asarray(P, dtype=np.float64), np.asarray(loss, dtype=np.float64)
+    sizes, losses = np.asarray(P, dtype=np.float64), np.asarray(loss, dtype=np.float64)
     out = []
     for l in range(1, len(plateaus)):
         level = 0.5 * (plateaus[l - 1] + plateaus[l])
-        below = np.flatnonzero(loss < level)
+        below = np.flatnonzero(losses < level)
         if below.size == 0 or below[0] == 0:
             out.append(float("nan"))
             continue
         k = below[0]
-        t = (loss[k - 1] - level) / (loss[k - 1] - loss[k])
-        out.append(float(math.exp(math.log(P[k - 1]) + t * (math.log(P[k]) - math.log(P[k - 1])))))
+        t = (losses[k - 1] - level) / (losses[k - 1] - losses[k])
+        out.append(float(math.exp(math.log(sizes[k - 1]) + t * (math.log(sizes[k]) - math.log(sizes[k - 1])))))
     return out
 
 
@@ -244,7 +244,7 @@ def lm_study(
     summary = _summary(rows)
     key = "test_loss_last" if targets == "last" else "test_loss_mean"
     measured = None
-    if whole:
+    if whole and theory is not None:
         measured = step_positions([s["P"] for s in summary], [s[key] for s in summary], theory["plateaus"])
     result = {
         "settings": settings,
@@ -262,8 +262,8 @@ def lm_study(
         saved(
             loss_against_samples(
                 curves,
-                steps=None if not whole else theory["P_l"],
-                plateaus=None if not whole else theory["plateaus"],
+                steps=None if not whole or theory is None else theory["P_l"],
+                plateaus=None if not whole or theory is None else theory["plateaus"],
                 measured=None if measured is None else {model: measured},
                 title=f"{model} on {data.name} (T = {data.context}, loss: {targets})",
                 path=out / "loss.png",

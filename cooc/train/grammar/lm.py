@@ -172,7 +172,7 @@ def train_lm(
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
     else:
         opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    state = {"step": 0, "best_step": 0, "best": math.inf, "bad": 0, "seconds": 0.0}
+    state: dict[str, Any] = {"step": 0, "best_step": 0, "best": math.inf, "bad": 0, "seconds": 0.0}
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
     settings = {"P": int(P), "targets": targets, "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     if optimizer != "adam":

@@ -29,7 +29,7 @@ is predicted from no context (the unigram law).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -167,6 +167,9 @@ class CausalHierarchicalCNN(nn.Module):
     def window(self) -> int:
         return self.filter_size**self.depth
 
+    def _convolutions(self) -> list[nn.Conv1d]:
+        return cast("list[nn.Conv1d]", list(self.convs))  # every one is a Conv1d (__init__)
+
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if getattr(self, "last_only", False):
             return self.forward_last(ids).unsqueeze(1).expand(-1, ids.shape[1], -1)
@@ -174,7 +177,7 @@ class CausalHierarchicalCNN(nn.Module):
         mask = self.embed.weight[self.vocab_size].view(1, -1, 1)
         g = mask.expand_as(f)  # the stream in which the current slot holds the mask
         T = f.shape[-1]
-        for conv in self.convs:
+        for conv in self._convolutions():
             d = conv.dilation[0]
             # the taps on earlier positions, then the one on the current slot (token or mask)
             past = F.conv1d(F.pad(f, ((self.filter_size - 1) * d, 0)), conv.weight[:, :, :-1], conv.bias, dilation=d)
@@ -197,7 +200,7 @@ class CausalHierarchicalCNN(nn.Module):
         x = torch.cat([x[:, :-1], torch.full_like(x[:, :1], self.vocab_size)], dim=1)
         h = self.embed(x).transpose(1, 2)
         span = 1
-        for conv in self.convs:
+        for conv in self._convolutions():
             if pad:  # a node ending before the first token is padding (zero), as in the dilated stack
                 ends = torch.arange(1, h.shape[-1] + 1, device=h.device) * span - 1
                 h = h * (ends >= pad).to(h.dtype)
