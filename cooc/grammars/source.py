@@ -162,38 +162,56 @@ def make_grammar(name: str, params: dict[str, Any]) -> _Grammar:
     if name == "rhm":
         return _rhm(params)
     if name == "srhm":
-        model = SparseRandomHierarchyModel(**params)
-
-        def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
-            s = model.sample(n, seed=rng)
-            extras = {"labels": s.labels.astype(np.int64), "latent": s.rhm.latent(), "positions": s.positions[-1]}
-            return _fixed(s.tokens), extras
-
-        words = [f"s{a}" for a in range(model.v)] + ["_"]
-        return _Grammar(model, words, model.n_positions, sample, _rule_extras(model.rhm), model.params())
+        return _srhm(params)
     if name in ("varying-tree", "pcfg"):
-        model = VaryingTreeGrammar(**params) if name == "varying-tree" else PCFG.from_json(params["file"])
-        grammar = model.grammar if name == "varying-tree" else model
-
-        def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
-            d = model.sample(n, seed=rng)
-            extras = {"node_symbol": d.node_symbol, "node_parent": d.node_parent, "node_count": np.diff(d.node_offsets)}
-            if name == "varying-tree":
-                extras["labels"] = model.classes(d)
-            return (d.tokens, d.offsets), extras
-
-        info = model.params() if name == "varying-tree" else {"file": str(params["file"]), "grammar": model.to_json()}
-        length = 3**model.L if name == "varying-tree" else 64
-        return _Grammar(model, list(grammar.terminals), length, sample, {}, info)
+        return _tree(name, params)
     if name == "latent":
-        model = LatentVariableModel(**params)
+        return _latent(params)
+    return _taxonomy(params)
 
-        def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
-            tokens, states = model.sample(n, seed=rng)
-            return _fixed(tokens), {"states": states}
 
-        static = {"state_positions": model.states, "word_positions": model.positions}
-        return _Grammar(model, model.words, model.doc_length, sample, static, model.params())
+def _srhm(params: dict[str, Any]) -> _Grammar:
+    model = SparseRandomHierarchyModel(**params)
+
+    def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
+        s = model.sample(n, seed=rng)
+        extras = {"labels": s.labels.astype(np.int64), "latent": s.rhm.latent(), "positions": s.positions[-1]}
+        return _fixed(s.tokens), extras
+
+    words = [f"s{a}" for a in range(model.v)] + ["_"]
+    return _Grammar(model, words, model.n_positions, sample, _rule_extras(model.rhm), model.params())
+
+
+def _tree(name: str, params: dict[str, Any]) -> _Grammar:
+    """The varying-tree grammar, or a PCFG read from a JSON file: documents of variable length."""
+    varying = name == "varying-tree"
+    model: Any = VaryingTreeGrammar(**params) if varying else PCFG.from_json(params["file"])
+    grammar = model.grammar if varying else model
+
+    def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
+        d = model.sample(n, seed=rng)
+        extras = {"node_symbol": d.node_symbol, "node_parent": d.node_parent, "node_count": np.diff(d.node_offsets)}
+        if varying:
+            extras["labels"] = model.classes(d)
+        return (d.tokens, d.offsets), extras
+
+    info = model.params() if varying else {"file": str(params["file"]), "grammar": model.to_json()}
+    length = 3**model.L if varying else 64
+    return _Grammar(model, list(grammar.terminals), length, sample, {}, info)
+
+
+def _latent(params: dict[str, Any]) -> _Grammar:
+    model = LatentVariableModel(**params)
+
+    def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
+        tokens, states = model.sample(n, seed=rng)
+        return _fixed(tokens), {"states": states}
+
+    static = {"state_positions": model.states, "word_positions": model.positions}
+    return _Grammar(model, model.words, model.doc_length, sample, static, model.params())
+
+
+def _taxonomy(params: dict[str, Any]) -> _Grammar:
     model = TaxonomyModel(**params)
 
     def sample(n: int, rng: np.random.Generator, _: Any) -> tuple:
