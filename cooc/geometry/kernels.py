@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import optimize
@@ -76,7 +76,8 @@ class KernelFit:
         x = np.asarray(distance, dtype=np.float64)
         p = self.params
         if self.model == "circular":
-            return _circular(x, p["amp"], p["sigma"], period=self.period, n_images=self.n_images) + p.get("offset", 0.0)
+            period = cast(float, self.period)  # a circular fit always has its period
+            return _circular(x, p["amp"], p["sigma"], period=period, n_images=self.n_images) + p.get("offset", 0.0)
         return p["amp"] * np.exp(-np.abs(x) / p["sigma"]) + p.get("offset", 0.0)
 
     def as_dict(self) -> dict[str, Any]:
@@ -163,6 +164,9 @@ def fit_circular_kernel(
     x, y = _pairs(block, positions)
     lo_sigma = 1e-3 * period / max(len(positions), 1)
     span = float(np.ptp(y)) or float(np.max(np.abs(y))) or 1.0
+    model: Callable[..., Any]
+    starts: list[tuple[float, ...]]
+    names: tuple[str, ...]
     if offset:
         model = lambda x, amp, sigma, c: _circular(x, amp, sigma, period, n_images) + c  # noqa: E731
         starts = [(span, s, float(np.min(y))) for s in _sigma_starts(period / 4)]
@@ -206,6 +210,9 @@ def fit_exponential_kernel(
         raise InputDataError(f"need matching distances and values with at least 3 pairs, got {x.shape} and {y.shape}.")
     scale = float(np.median(x[x > 0])) if np.any(x > 0) else 1.0
     span = float(np.ptp(y)) or 1.0
+    f: Callable[..., Any]
+    starts: list[tuple[float, ...]]
+    names: tuple[str, ...]
     if offset:
         f = lambda x, amp, sigma, c: amp * np.exp(-x / sigma) + c  # noqa: E731
         starts = [(span, s, float(np.min(y))) for s in _sigma_starts(scale)]
@@ -260,7 +267,7 @@ def fit_linear_kernel(block: np.ndarray, positions: np.ndarray, offset: bool = T
 def fit_family_kernel(block: np.ndarray, family: Family, offset: bool = True) -> KernelFit:
     """The circular fit for a cyclic family, the Toeplitz fit for a linear one."""
     if family.kind == "cyclic":
-        return fit_circular_kernel(block, family.positions, family.period, offset=offset)
+        return fit_circular_kernel(block, family.positions, cast(float, family.period), offset=offset)
     if family.kind == "linear":
         return fit_linear_kernel(block, family.positions, offset=offset)
     raise InvalidParameterError(

@@ -198,13 +198,13 @@ def projection_probe(vectors: np.ndarray, values: np.ndarray, ranks: Sequence[in
     U, s, _ = np.linalg.svd(X, full_matrices=False)
     U = U[:, s > s.max() * 1e-12] if s.size and s.max() > 0 else U[:, :0]
     r_max = U.shape[1]
-    ranks = np.arange(1, min(30, r_max) + 1) if ranks is None else np.asarray(ranks, dtype=np.int64)
-    if ranks.size == 0 or ranks.min() < 1 or ranks.max() > r_max:
+    r = np.arange(1, min(30, r_max) + 1) if ranks is None else np.asarray(ranks, dtype=np.int64)
+    if r.size == 0 or r.min() < 1 or r.max() > r_max:
         raise InvalidParameterError(f"projection_probe: ranks must lie in [1, {r_max}].")
     yc = y - y.mean()
     captured = np.cumsum((U.T @ yc) ** 2) / float(yc @ yc)
-    error = np.sqrt(np.clip(1.0 - captured[ranks - 1], 0.0, None))
-    return ProbeCurve(ranks, error, np.zeros(len(ranks)), 0, len(y))
+    error = np.sqrt(np.clip(1.0 - captured[r - 1], 0.0, None))
+    return ProbeCurve(r, error, np.zeros(len(r)), 0, len(y))
 
 
 PROTOCOLS = ("all", "ridge")
