@@ -103,7 +103,8 @@ def latent_sample_complexity(
         per_L, curves = [], {}
         for L in (depths_by_learner or {}).get(name, depths):
             g = RandomHierarchyModel(v=v, n_c=v, m=m, s=s, L=L, rule_seed=rule_seed)
-            stars, accs = [], {}
+            stars: list[float] = []
+            accs: dict[int, list[float]] = {}
             for seed in range(seeds):
                 pool = g.sample(sizes[-1], seed=task_seed(seed, L, 73))
                 test = g.sample(n_test, seed=task_seed(seed, L, 79))

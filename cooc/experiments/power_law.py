@@ -46,8 +46,8 @@ def memorization_error(P: Sequence[int], probs: Sequence[float], n_c: int) -> np
     ``m -> inf`` decays as ``P**-(a / (1 + a))``; at finite m it bends down once the rarest rule is seen.
     """
     f = np.asarray(probs, dtype=np.float64)
-    P = np.asarray(P, dtype=np.float64)
-    return (1.0 - 1.0 / n_c) * (f[None, :] * (1.0 - f[None, :] / n_c) ** P[:, None]).sum(axis=1)
+    sizes = np.asarray(P, dtype=np.float64)
+    return (1.0 - 1.0 / n_c) * (f[None, :] * (1.0 - f[None, :] / n_c) ** sizes[:, None]).sum(axis=1)
 
 
 def fit_learning_curve(

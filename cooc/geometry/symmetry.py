@@ -390,8 +390,8 @@ def _dense_block(target: Any, ids: Sequence[int]) -> np.ndarray:
 def zero_block(target: np.ndarray, ids: Sequence[int], independence: float = 0.0) -> np.ndarray:
     """A copy of a dense target with every pair among ``ids`` (diagonal included) set to independence."""
     out = np.array(target, dtype=np.float64, copy=True)
-    ids = np.asarray(list(ids), dtype=np.int64)
-    out[np.ix_(ids, ids)] = independence
+    rows = np.asarray(list(ids), dtype=np.int64)
+    out[np.ix_(rows, rows)] = independence
     return out
 
 

@@ -214,7 +214,9 @@ def _sense_counts(reader: Any, lemma: str) -> tuple[int, int]:
 
 
 def _extract_tables(reader: Any) -> NounTables:
-    hyper, inst, lemmas, names = [], [], [], []
+    hyper: list[tuple[str, str]] = []
+    inst: list[tuple[str, str]] = []
+    lemmas, names = [], []
     for s in reader.all_synsets("n"):
         name = s.name()
         names.append(name)

@@ -150,8 +150,8 @@ def plot_spectrum(
     if not isinstance(values, Mapping):
         values = {"eigenvalues": values}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for label, vals in values.items():
-        vals = np.asarray(vals, dtype=float)
+    for label, given in values.items():
+        vals = np.asarray(given, dtype=float)
         k = np.arange(1, vals.size + 1)
         (line,) = ax.loglog(k, np.abs(vals), lw=1.5, label=label)
         neg = vals < 0

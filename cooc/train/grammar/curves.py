@@ -279,9 +279,9 @@ def sample_complexity(
     chance_error : float
     fraction : float, default 0.1
     """
-    P = np.asarray(P, dtype=np.float64)
+    sizes = np.asarray(P, dtype=np.float64)
     err = np.asarray(test_error, dtype=np.float64)
-    if P.shape != err.shape or P.ndim != 1 or np.any(np.diff(P) <= 0) or np.any(P <= 0):
+    if sizes.shape != err.shape or sizes.ndim != 1 or np.any(np.diff(sizes) <= 0) or np.any(sizes <= 0):
         raise InvalidParameterError("sample_complexity: P must be positive and ascending, with one error per P.")
     threshold = fraction * chance_error
     below = np.flatnonzero(err < threshold)
@@ -289,7 +289,7 @@ def sample_complexity(
         return float("nan")
     k = below[0]
     t = (err[k - 1] - threshold) / (err[k - 1] - err[k])
-    return float(math.exp(math.log(P[k - 1]) + t * (math.log(P[k]) - math.log(P[k - 1]))))
+    return float(math.exp(math.log(sizes[k - 1]) + t * (math.log(sizes[k]) - math.log(sizes[k - 1]))))
 
 
 def curve_table(grammar: Any, rows: Sequence[dict[str, Any]], fraction: float = 0.1) -> dict[str, Any]:
