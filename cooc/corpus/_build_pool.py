@@ -231,7 +231,7 @@ def _remap_shard(out: str, build: str, oov_id: int, drop: bool, k: int) -> dict[
 
 
 def remap_shards(
-    helpers: Helpers, args: tuple, n_shards: int, meanwhile: Callable[[], None] = lambda: None
+    helpers: Helpers, args: tuple[str, str, int, bool], n_shards: int, meanwhile: Callable[[], None] = lambda: None
 ) -> Iterator[dict[str, Any]]:
     """Every shard's manifest entry, in order. The helpers take the shards while the main process
     runs ``meanwhile`` (the vocabulary's decoding and writing); then it takes every shard no helper
