@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -283,20 +284,63 @@ class RunStore:
 
     def iter_merged(self, key_bounds: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield the merged entries of every run, one key range ``[key_bounds[i], key_bounds[i+1])`` at a time."""
+        merge = self._range_merger(key_bounds)
+        for i in range(len(key_bounds) - 1):
+            yield merge(i)
+
+    def merged_ranges(self, key_bounds: np.ndarray, threads: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The merged entries of every key range, as :meth:`iter_merged` yields them, merged on ``threads`` threads.
+
+        The compiled merge releases the GIL, so the ranges are merged at once; with ``threads``
+        ranges in flight, plan them at a ``threads``-th of the memory budget each.
+        """
+        merge = self._range_merger(key_bounds)
+        n = len(key_bounds) - 1
+        if threads <= 1 or n <= 1:
+            return [merge(i) for i in range(n)]
+        with ThreadPoolExecutor(min(threads, n), thread_name_prefix="cooc-merge") as pool:
+            return list(pool.map(merge, range(n)))
+
+    def _range_merger(self, key_bounds: np.ndarray) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
         sources = self.all_runs()
         cuts = [np.searchsorted(k, key_bounds) for k, _ in sources]
-        for i in range(len(key_bounds) - 1):
+
+        def merge(i: int) -> tuple[np.ndarray, np.ndarray]:
             parts = [
                 (np.asarray(k[c[i] : c[i + 1]]), np.asarray(v[c[i] : c[i + 1]])) for (k, v), c in zip(sources, cuts)
             ]
-            yield merge_runs(parts)
+            return merge_runs(parts)
 
-    def plan_ranges(self, lo: int, hi: int, max_entries: int) -> np.ndarray:
-        """Key bounds splitting ``[lo, hi)`` into ranges of about ``max_entries`` entries (all runs together)."""
+        return merge
+
+    def plan_ranges(self, lo: int, hi: int, max_entries: int, min_pieces: int = 1) -> np.ndarray:
+        """Key bounds splitting ``[lo, hi)`` into ranges of about ``max_entries`` entries (all runs together),
+        at least ``min_pieces`` of them, each holding about as many entries as the others.
+
+        Each bound is found by bisection on the key, counting the entries below it in every run
+        (``searchsorted``); a key's entries are never split between two ranges.
+        """
         sources: list[Any] = [PackedKeys.open(kp) for kp, _ in self.files] + [k for k, _ in self.runs]
-        total = sum(int(k.searchsorted(hi)) - int(k.searchsorted(lo)) for k in sources)
-        pieces = max(1, -(-total // max(max_entries, 1)))
-        return np.unique(np.linspace(lo, hi, pieces + 1).astype(np.int64))
+
+        def below(x: int) -> int:
+            return sum(int(k.searchsorted(x)) for k in sources)
+
+        base = below(lo)
+        total = below(hi) - base
+        pieces = max(1, int(min_pieces), -(-total // max(max_entries, 1)))
+        bounds = [int(lo)]
+        for i in range(1, pieces):
+            target = base + total * i // pieces
+            a, b = bounds[-1], int(hi)  # the smallest key x in [a, hi] with `target` entries below it
+            while a < b:
+                mid = (a + b) // 2
+                if below(mid) >= target:
+                    b = mid
+                else:
+                    a = mid + 1
+            bounds.append(a)
+        bounds.append(int(hi))
+        return np.unique(np.array(bounds, dtype=np.int64))
 
     def close(self) -> None:
         """Remove the spill folder."""

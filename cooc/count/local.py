@@ -372,11 +372,24 @@ def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:
     eng.release()
     V, planes = plan.vocab_size, plan.planes
     store.runs.append((head_keys, head_values))  # output-sized: not counted against the budget
-    bounds = store.plan_ranges(0, planes * V * V, max(store.budget // store.ENTRY_BYTES, 1))
-    parts = list(store.iter_merged(bounds))
+    # key ranges of about equal entries, merged at once on the counter's threads (each within its share
+    # of the budget), four ranges a thread for balance
+    threads = _merge_threads()
+    per_range = max(store.budget // store.ENTRY_BYTES // threads, 1)
+    bounds = store.plan_ranges(0, planes * V * V, per_range, min_pieces=4 * threads if threads > 1 else 1)
+    parts = store.merged_ranges(bounds, threads)
     keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.int64)
     values = np.concatenate([v for _, v in parts]) if parts else np.zeros(0, np.int64)
     return planes_to_csr(keys, values, V, planes)
+
+
+def _merge_threads() -> int:
+    """The counter's threads (numba's setting inside ``thread_limit``), which the host merge uses too."""
+    if not _numba.available():
+        return 1
+    import numba
+
+    return int(numba.get_num_threads())
 
 
 def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes: int) -> list[sp.csr_matrix]:

@@ -58,6 +58,31 @@ def test_run_store_spills_and_merges_by_key_range(rng, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_key_ranges_hold_about_equal_entries_and_merge_alike_on_threads(rng, tmp_path):
+    store = RunStore(budget=16 * 4000, spill_dir=tmp_path)
+    ref = np.zeros(10_000, dtype=np.int64)
+    for _ in range(12):
+        k = np.minimum(rng.zipf(1.3, 3000), 10_000) - 1  # skewed: most entries at small keys
+        ref += np.bincount(k, minlength=10_000)
+        store.add(*reduce_sorted(np, np.sort(k), np.ones(k.size, dtype=np.int64)))
+    assert store.spills > 0
+    entries = sum(int(k.shape[0]) for k, _ in store.all_runs())
+    bounds = store.plan_ranges(0, 10_000, entries // 5, min_pieces=8)
+    assert bounds[0] == 0 and bounds[-1] == 10_000 and len(bounds) == 9
+    per = [sum(int(np.searchsorted(k, b)) - int(np.searchsorted(k, a)) for k, _ in store.all_runs())
+           for a, b in zip(bounds[:-1], bounds[1:])]  # fmt: skip
+    assert sum(per) == entries and max(per) <= entries / 8 + 12 * 2  # even to within a key's entries per run
+    serial = list(store.iter_merged(bounds))
+    threaded = store.merged_ranges(bounds, threads=3)
+    for (k1, v1), (k2, v2) in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(k1, k2)
+        np.testing.assert_array_equal(v1, v2)
+    keys = np.concatenate([k for k, _ in threaded])
+    values = np.concatenate([v for _, v in threaded])
+    assert keys.tolist() == np.flatnonzero(ref).tolist() and values.tolist() == ref[ref > 0].tolist()
+    store.close()
+
+
 def test_head_run_lists_cells_in_key_order(xp):
     lay = HeadLayout.for_bound(4, 4)  # rows hold 4, 2, 1, 1 columns
     head = xp.zeros(2 * lay.cells, dtype=xp.int64)
