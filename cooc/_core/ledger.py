@@ -48,6 +48,21 @@ def fingerprint(*arrays: Any, extra: Any = None) -> str:
     return digest.hexdigest()
 
 
+def recorded(
+    ledger: RunLedger | None, description: dict[str, Any], compute: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """The row of a run: taken from ``ledger`` when it holds one for ``description``, else ``compute()``'s,
+    recorded there; without a ledger, ``compute()``'s."""
+    if ledger is None:
+        return compute()
+    key = run_key(description)
+    row = ledger.get(key)
+    if row is None:
+        row = compute()
+        ledger.add(key, row)
+    return row
+
+
 class RunLedger:
     """Finished runs in a JSON-lines file (created on the first :meth:`add`).
 
@@ -108,4 +123,4 @@ class RunLedger:
             return fh.read(1) == b"\n"
 
 
-__all__ = ["RunLedger", "fingerprint", "run_key"]
+__all__ = ["RunLedger", "fingerprint", "recorded", "run_key"]

@@ -17,12 +17,13 @@ per level is fitted as ``P* ~ base**L`` (theory: base 1 for latent targets, ``m`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from .._core.errors import InvalidParameterError
-from .._core.ledger import run_key
+from .._core.ledger import recorded
 from ..grammars.rhm import RandomHierarchyModel
 from ..train._torch import task_seed
 from ..train.grammar.fits import crossing, exponential
@@ -42,6 +43,13 @@ LEARNERS: dict[str, tuple[type, str]] = {
     "network": (LatentNetwork, "latent"),
     "network_token": (LatentNetwork, "token"),
 }
+
+
+def _accuracy(make: Any, tokens: np.ndarray, test: Any, v: int, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with the worst level's accuracy of a learner (``make()``) fitted on ``tokens``."""
+    learner = make()
+    learner.fit(tokens, v=v)
+    return {**row, "accuracy": min(tree_accuracy(learner, test.tokens, test.levels))}
 
 
 def latent_sample_complexity(
@@ -110,18 +118,12 @@ def latent_sample_complexity(
                 test = g.sample(n_test, seed=task_seed(seed, L, 79))
                 reached, acc_curve = 0, []
                 for P in sizes:
-                    key = run_key({"run": "latent learner", "learner": name, "options": options, "v": v, "m": m, "s": s,
-                                   "L": L, "rule_seed": rule_seed, "seed": seed, "P": P, "pool": sizes[-1],
-                                   "n_test": n_test})  # fmt: skip
-                    recorded = ledger.get(key) if ledger is not None else None
-                    if recorded is not None:
-                        acc = recorded["accuracy"]
-                    else:
-                        model = cls(s, v, L - 1, target=target, seed=seed, **options)
-                        model.fit(pool.tokens[:P], v=v)
-                        acc = min(tree_accuracy(model, test.tokens, test.levels))
-                        if ledger is not None:
-                            ledger.add(key, {"learner": name, "L": L, "P": P, "seed": seed, "accuracy": acc})
+                    about = {"run": "latent learner", "learner": name, "options": options, "v": v, "m": m, "s": s,
+                             "L": L, "rule_seed": rule_seed, "seed": seed, "P": P, "pool": sizes[-1], "n_test": n_test}  # fmt: skip
+                    make = partial(cls, s, v, L - 1, target=target, seed=seed, **options)
+                    row = {"learner": name, "L": L, "P": P, "seed": seed}
+                    learn = partial(_accuracy, make, pool.tokens[:P], test, v, row)
+                    acc = recorded(ledger, about, learn)["accuracy"]
                     acc_curve.append(acc)
                     accs.setdefault(P, []).append(acc)
                     reached = reached + 1 if acc >= threshold else 0

@@ -20,11 +20,12 @@ Bayes error of their test sentences is the floor they cannot pass.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from .._core.ledger import fingerprint, run_key
+from .._core.ledger import fingerprint, recorded
 from ..grammars.parsing import InsideParser, ambiguity
 from ..grammars.pcfg import VaryingTreeGrammar
 from ..train._torch import task_seed, torch_device
@@ -195,45 +196,44 @@ def _transformer_rows(pools, v, L, sizes, n_test, settings, device, ledger=None)
         Y = torch.as_tensor(y, device=device)
         data = fingerprint(ids, y) if ledger is not None else ""
         for P in sizes:
-            key = run_key({"run": "varying_tree transformer", "data": data, "v": v, "L": L, "n_test": n_test, "P": P,
-                           "seed": seed, "settings": dict(settings), "device": X.device.type})  # fmt: skip
-            recorded = ledger.get(key) if ledger is not None else None
-            if recorded is not None:
-                rows.append(recorded)
-                continue
-            torch.manual_seed(task_seed(seed, P, 67))
-            net = build_model(
-                "transformer",
-                v,
-                3**L,
-                v,
-                pad_id=v,
-                **{k: settings[k] for k in ("d_model", "n_heads", "n_layers")},
-            ).to(device)
-            fit = train_classifier(
-                net,
-                X[n_test : n_test + P],
-                Y[n_test : n_test + P],
-                steps=settings["steps"],
-                batch_size=settings["batch_size"],
-                lr=settings["lr"],
-                seed=task_seed(seed, P, 71),
-            )
-            test = evaluate(net, X[:n_test], Y[:n_test])
-            rows.append(
-                {
-                    "P": P,
-                    "seed": seed,
-                    "train_error": fit["train_error"],
-                    "train_loss": fit["train_loss"],
-                    "test_error": test["error"],
-                    "test_loss": test["loss"],
-                    "chance_error": 1.0 - 1.0 / v,
-                }
-            )
-            if ledger is not None:
-                ledger.add(key, rows[-1])
+            about = {"run": "varying_tree transformer", "data": data, "v": v, "L": L, "n_test": n_test, "P": P,
+                     "seed": seed, "settings": dict(settings), "device": X.device.type}  # fmt: skip
+            rows.append(recorded(ledger, about, partial(_transformer_row, X, Y, v, L, n_test, P, seed, settings)))
     return rows
+
+
+def _transformer_row(X, Y, v, L, n_test, P, seed, settings) -> dict[str, Any]:
+    """A transformer trained on the P sentences after the ``n_test`` held-out ones, and its scores."""
+    import torch
+
+    torch.manual_seed(task_seed(seed, P, 67))
+    net = build_model(
+        "transformer",
+        v,
+        3**L,
+        v,
+        pad_id=v,
+        **{k: settings[k] for k in ("d_model", "n_heads", "n_layers")},
+    ).to(X.device)
+    fit = train_classifier(
+        net,
+        X[n_test : n_test + P],
+        Y[n_test : n_test + P],
+        steps=settings["steps"],
+        batch_size=settings["batch_size"],
+        lr=settings["lr"],
+        seed=task_seed(seed, P, 71),
+    )
+    test = evaluate(net, X[:n_test], Y[:n_test])
+    return {
+        "P": P,
+        "seed": seed,
+        "train_error": fit["train_error"],
+        "train_loss": fit["train_loss"],
+        "test_error": test["error"],
+        "test_loss": test["loss"],
+        "chance_error": 1.0 - 1.0 / v,
+    }
 
 
 __all__ = ["CNN", "F_C", "TRANSFORMER", "ambiguity_curves", "varying_tree_learning"]

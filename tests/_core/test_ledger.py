@@ -51,3 +51,21 @@ def test_each_recorded_row_is_reported(tmp_path):
     ledger = RunLedger(tmp_path / "runs.jsonl", on_add=seen.append)
     ledger.add("a", {"P": 1, "loss": float("nan")})
     assert seen == [{"P": 1, "loss": None}]  # as recorded
+
+
+def test_recorded_computes_a_run_once_with_a_ledger_and_every_time_without(tmp_path):
+    from cooc._core.ledger import recorded
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"accuracy": 0.5}
+
+    assert recorded(None, {"P": 1}, compute) == {"accuracy": 0.5}
+    assert recorded(None, {"P": 1}, compute) == {"accuracy": 0.5} and len(calls) == 2
+    ledger = RunLedger(tmp_path / "runs.jsonl")
+    assert recorded(ledger, {"P": 1}, compute) == recorded(ledger, {"P": 1}, compute) == {"accuracy": 0.5}
+    assert len(calls) == 3 and len(RunLedger(tmp_path / "runs.jsonl")) == 1
+    recorded(ledger, {"P": 2}, compute)
+    assert len(calls) == 4
