@@ -29,7 +29,7 @@ from .._core.ledger import fingerprint, recorded
 from ..grammars.parsing import InsideParser, ambiguity
 from ..grammars.pcfg import VaryingTreeGrammar
 from ..train._torch import task_seed, torch_device
-from ..train.grammar.curves import evaluate, summarize, train_classifier
+from ..train.grammar.curves import curve_row, evaluate, summarize, train_classifier
 from ..train.grammar.ensemble import Pools, ensemble_curve
 from ..train.grammar.fits import crossing
 from ..train.grammar.models import build_model
@@ -224,16 +224,7 @@ def _transformer_row(X, Y, v, L, n_test, P, seed, settings) -> dict[str, Any]:
         lr=settings["lr"],
         seed=task_seed(seed, P, 71),
     )
-    test = evaluate(net, X[:n_test], Y[:n_test])
-    return {
-        "P": P,
-        "seed": seed,
-        "train_error": fit["train_error"],
-        "train_loss": fit["train_loss"],
-        "test_error": test["error"],
-        "test_loss": test["loss"],
-        "chance_error": 1.0 - 1.0 / v,
-    }
+    return curve_row(P, seed, fit, evaluate(net, X[:n_test], Y[:n_test]), 1.0 - 1.0 / v)
 
 
 __all__ = ["CNN", "F_C", "TRANSFORMER", "ambiguity_curves", "varying_tree_learning"]

@@ -229,15 +229,22 @@ def _one_run(
     test = evaluate(net, *data.test(), amp=amp)
     synchronize(device)
     return {
+        **curve_row(P, seed, fit, test, data.chance_error),
+        "steps": fit["steps"],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def curve_row(P: int, seed: int, fit: dict[str, Any], test: dict[str, Any], chance_error: float) -> dict[str, Any]:
+    """A learning-curve row from :func:`train_classifier`'s ``fit`` and :func:`evaluate`'s ``test``."""
+    return {
         "P": P,
         "seed": seed,
         "train_error": fit["train_error"],
         "train_loss": fit["train_loss"],
         "test_error": test["error"],
         "test_loss": test["loss"],
-        "chance_error": data.chance_error,
-        "steps": fit["steps"],
-        "seconds": time.perf_counter() - start,
+        "chance_error": chance_error,
     }
 
 
@@ -313,4 +320,12 @@ def curve_table(grammar: Any, rows: Sequence[dict[str, Any]], fraction: float = 
     }
 
 
-__all__ = ["learning_curve", "train_classifier", "evaluate", "summarize", "sample_complexity", "curve_table"]
+__all__ = [
+    "learning_curve",
+    "curve_row",
+    "train_classifier",
+    "evaluate",
+    "summarize",
+    "sample_complexity",
+    "curve_table",
+]
