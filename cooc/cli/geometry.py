@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -127,7 +128,7 @@ def _robustness(embedding, counts, family, extra, dim, target, seed, path, show)
 
     extra_words = load_family(extra).words if extra else ()
     result = robustness(counts, family, extra_words, dim=dim, target=target, seed=seed)
-    rows = [
+    rows: list[tuple[str, Any]] = [
         (
             f"{k}: before / after",
             f"{result.before.scores[k]:.4f} / {result.after.scores[k]:.4f} (null {result.after.null[k]:.3f})",

@@ -46,7 +46,9 @@ def delete_numbers(text: str) -> str:
         start = sep - 1
         while start > last and "0" <= text[start - 1] <= "9":
             start -= 1
-        end = _DIGIT_RUN.match(text, sep + 1).end()
+        digits = _DIGIT_RUN.match(text, sep + 1)
+        assert digits is not None  # [0-9]* matches the empty string, so it matches at every position
+        end = digits.end()
         pieces.append(text[last:start])
         last = end
     if not pieces:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -313,7 +313,7 @@ class _Scorer:
         exclude_query: bool,
         device: str,
         dtype: str,
-        max_block: int,
+        max_block: int | None,
         eps: float = COSMUL_EPS,
     ):
         self.xp = xp = get_xp(device)
@@ -402,11 +402,12 @@ def _prepare(
 ) -> tuple[_QuestionSet, WordLookup]:
     kind, data = _as_questions_or_pairs(questions)
     lookup = WordLookup(words, restrict_vocab, case_insensitive)
+    # The casts are safe: ``kind`` is "questions" only when every item has 4 words, "pairs" when 2.
     if protocol == "gensim":
         if kind != "questions":
             raise InvalidParameterError("protocol 'gensim' needs 4-word questions; pairs only suit protocol 'pairs'.")
-        return _gensim_set(data, lookup), lookup
-    return _pairs_set(data if kind == "pairs" else family_pairs(data), lookup), lookup
+        return _gensim_set(cast(Questions, data), lookup), lookup
+    return _pairs_set(cast(Pairs, data) if kind == "pairs" else family_pairs(cast(Questions, data)), lookup), lookup
 
 
 def _defaults(protocol: str, query: str | None, restrict_vocab: int | None) -> tuple[str, int | None]:

@@ -19,7 +19,7 @@ with one row per tree node.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -215,8 +215,12 @@ def _alignment(U: np.ndarray, V: np.ndarray, blocks: list[tuple[int, int]], dege
     return g
 
 
-def alignment_area(g: np.ndarray) -> float:
-    """Mean over k of g(k) - k/n: 0 for a random subspace, (n - 1) / (2 n) at most."""
+def alignment_area(g: np.ndarray) -> np.ndarray | float:
+    """Mean over k of g(k) - k/n: 0 for a random subspace, (n - 1) / (2 n) at most.
+
+    A float for one curve g of shape (n,); an array of one area per curve for a stack of
+    curves of shape (..., n).
+    """
     g = np.asarray(g, dtype=np.float64)
     n = g.shape[-1]
     return np.mean(g - np.arange(1, n + 1) / n, axis=-1)
@@ -339,8 +343,9 @@ def hypernymy_alignment(
         g.mean(axis=0),
         g.std(axis=0),
         shuffled.mean(axis=0),
-        alignment_area(g),
-        alignment_area(shuffled),
+        # g and shuffled stack one curve per subtree (2-D), so their areas are arrays
+        cast(np.ndarray, alignment_area(g)),
+        cast(np.ndarray, alignment_area(shuffled)),
         float(alpha),
         float(beta),
         n_subtrees,
@@ -469,8 +474,8 @@ def tree_mode_subspaces(parent: np.ndarray) -> dict[Any, np.ndarray]:
             if len(cells) < 2:
                 continue
             E = np.column_stack([_indicator(np.isin(np.arange(n), c)) for c in cells.values()])
-            u = _indicator(np.isin(np.arange(n), [x for c in cells.values() for x in c]))
-            E = E - np.outer(u, u @ E)
+            w = _indicator(np.isin(np.arange(n), [x for c in cells.values() for x in c]))
+            E = E - np.outer(w, w @ E)
             Q, s, _ = np.linalg.svd(E, full_matrices=False)
             spaces.setdefault(int(depth[v]), []).append(Q[:, s > 1e-10])
     return {k: np.column_stack(v) for k, v in spaces.items()}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import stats
@@ -217,7 +217,8 @@ def _order_scores(coords: np.ndarray, center: np.ndarray, positions: np.ndarray,
         theta = np.arctan2(c[:, 1], c[:, 0])
         return {
             "adjacency": cyclic_adjacency(theta, positions),
-            "alignment": angular_alignment(theta, positions, family.period),
+            # load_family gives every cyclic family a period (its "# period:" header or its size)
+            "alignment": angular_alignment(theta, positions, cast(float, family.period)),
         }
     c = coords - center
     arc = arc_coordinate(np.arctan2(c[:, 1], c[:, 0]))
@@ -411,6 +412,6 @@ def probe_embedding(
 def ideal_shape(family: Family) -> np.ndarray:
     """The family's ideal shape, shape (n, 2): the circle (cos, sin)(2 pi pos / P), or the line (pos, 0)."""
     if family.kind == "cyclic":
-        phi = 2 * np.pi * family.positions / family.period
+        phi = 2 * np.pi * family.positions / cast(float, family.period)  # cyclic: load_family sets a period
         return np.column_stack([np.cos(phi), np.sin(phi)])
     return np.column_stack([family.positions - family.positions.mean(), np.zeros(len(family))])

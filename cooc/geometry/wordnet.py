@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -256,9 +256,10 @@ def _read_tables(files: dict[str, Path]) -> NounTables:
         return [line.split("\t") for line in files[key].read_text(encoding="utf-8").splitlines() if line]
 
     lemmas = [(s, l, int(a), int(n)) for s, l, a, n in rows("lemmas")]
+    # noun_tables writes the hypernym and instance tables two fields a line
     return NounTables(
-        [tuple(r) for r in rows("hypernyms")],
-        [tuple(r) for r in rows("instances")],
+        cast("list[tuple[str, str]]", [tuple(r) for r in rows("hypernyms")]),
+        cast("list[tuple[str, str]]", [tuple(r) for r in rows("instances")]),
         lemmas,
         [r[0] for r in rows("synsets")],
     )

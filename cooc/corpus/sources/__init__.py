@@ -7,6 +7,7 @@ format or taking it from ``format``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def _format_of(name: str) -> str:
     return "text"
 
 
-def open_source(spec: str | Path, format: str | None = None, text_field: str = "text", **options: Any) -> Source:
+def open_source(
+    spec: str | os.PathLike[str], format: str | None = None, text_field: str = "text", **options: Any
+) -> Source:
     """A :class:`Source` for ``spec``.
 
     Parameters
