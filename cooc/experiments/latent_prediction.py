@@ -108,7 +108,8 @@ def latent_sample_complexity(
     for name in learners:
         cls, target = LEARNERS[name]
         options = dict(network or {}) if cls is LatentNetwork else {}
-        per_L, curves = [], {}
+        per_L: list[dict[str, Any]] = []
+        curves: dict[str, dict[str, list[Any]]] = {}
         for L in (depths_by_learner or {}).get(name, depths):
             g = RandomHierarchyModel(v=v, n_c=v, m=m, s=s, L=L, rule_seed=rule_seed)
             stars: list[float] = []
@@ -146,7 +147,8 @@ def latent_sample_complexity(
         pts = [(r["L"], r["P_star"]) for r in per_L if np.isfinite(r["P_star"])]
         fit = None
         if len(pts) >= 2:
-            f = exponential(*zip(*pts))
+            depths_fitted, p_stars = zip(*pts)
+            f = exponential(depths_fitted, p_stars)
             fit = {"base": f.base, "base_error": f.base_error, "prefactor": f.prefactor, "exponent": f.slope}
         out["learners"][name] = {
             "L": [r["L"] for r in per_L],

@@ -36,7 +36,7 @@ from ..train.grammar.fits import power_law
 NETWORK = {"width": 128, "steps": 1000, "batch_size": 128, "lr": 3e-3}
 
 
-def memorization_error(P: Sequence[int], probs: Sequence[float], n_c: int) -> np.ndarray:
+def memorization_error(P: Sequence[int], probs: Sequence[float] | np.ndarray, n_c: int) -> np.ndarray:
     """Exact test error of a learner that memorises every seen (class, tuple) pair, for depth L = 1.
 
     With one level, a sentence is one of the ``n_c m`` tuples, tuple ``k`` of each class drawn

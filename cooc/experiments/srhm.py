@@ -205,7 +205,10 @@ def srhm_sample_complexity(
             p_star = sample_complexity(sizes, [r["test_error"] for r in summary], chance, fraction)
             rows.append({"s0": s0, "scale": scale, "P": sizes, "summary": summary, "P_star": p_star})
         pts = [(r["s0"] + 1, r["P_star"]) for r in rows if np.isfinite(r["P_star"])]
-        fit = power_law(*zip(*pts)).as_dict() if len(pts) >= 2 else None
+        fit = None
+        if len(pts) >= 2:
+            scales, p_stars = zip(*pts)
+            fit = power_law(scales, p_stars).as_dict()
         L = int(grammar["L"])
         result["models"][model] = {"curves": rows, "fit": fit, "theory": THEORY_EXPONENT[model](L)}
     return result

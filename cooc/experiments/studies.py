@@ -215,8 +215,15 @@ def run_study(
         output = _execute_notebook(info, target, full, env, timeout)
         return _finished(info, full, target, time.perf_counter() - started, output)
     try:
-        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if capture else {}
-        done = subprocess.run(command, cwd=info.path.parent, env=env, timeout=timeout, text=True, **pipes)
+        done = subprocess.run(
+            command,
+            cwd=info.path.parent,
+            env=env,
+            timeout=timeout,
+            text=True,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
+        )
     except subprocess.TimeoutExpired:
         raise StudyError(f"study {info.name!r} ran past its {timeout:g} s limit and was stopped.") from None
     seconds = time.perf_counter() - started

@@ -228,7 +228,9 @@ def helper_experiment(
     random = np.random.default_rng(seed).permutation(others)[:H].tolist()
     words = cooc.vocab.words
     block_of = lambda ids: target_block(cooc, [words[i] for i in ids], target)  # noqa: E731
-    kw = dict(reference=ref, dim=dim, p=p, zero_family=zero_family, independence=INDEPENDENCE.get(target, 0.0))
+    kw: dict[str, Any] = dict(
+        reference=ref, dim=dim, p=p, zero_family=zero_family, independence=INDEPENDENCE.get(target, 0.0)
+    )
     curves = [helper_curve(block_of, fam_ids, h, n_helpers, **kw) for h in (strong, random)]
     for c in curves:
         c.helpers = [words[i] for i in c.helpers]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -113,7 +113,7 @@ def varying_tree_learning(
     seeds: int = 1,
     n_test: int = 512,
     cnn: Mapping[str, Any] | None = None,
-    transformer: Mapping[str, Any] | bool | None = None,
+    transformer: Mapping[str, Any] | Literal[False] | None = None,
     rule_seed: int = 0,
     device: str = "cpu",
     ledger: Any = None,

@@ -141,7 +141,7 @@ def plot_family_accuracy(
 
 
 def plot_spectrum(
-    values: Mapping[str, Sequence[float]] | Sequence[float],
+    values: Mapping[str, Sequence[float] | np.ndarray] | Sequence[float] | np.ndarray,
     path: str | os.PathLike | None = None,
     title: str = "Eigenvalue spectrum",
 ) -> Any:
