@@ -45,5 +45,5 @@ def pair_histogram(tokens: np.ndarray, n_words: int, lags: Sequence[int] | None 
         if 0 < k < T:
             codes = tokens[:, :-k] * n_words + tokens[:, k:]
             counts += np.bincount(codes.ravel(), minlength=n_words * n_words)
-    counts = counts.reshape(n_words, n_words)
-    return counts + counts.T
+    matrix = counts.reshape(n_words, n_words)
+    return matrix + matrix.T

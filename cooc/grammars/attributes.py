@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -116,12 +116,12 @@ class BinaryAttributeModel:
             if self.d > 26:  # pragma: no cover - d <= 20 is enforced
                 raise InvalidParameterError("BinaryAttributeModel: give 'values' for d > 26.")
             return [(f"{string.ascii_lowercase[k]}0", f"{string.ascii_lowercase[k]}1") for k in range(self.d)]
-        values = [tuple(map(str, v)) for v in values]
-        if len(values) != self.d or any(len(v) != 2 or v[0] == v[1] for v in values):
+        names = [tuple(map(str, v)) for v in values]
+        if len(names) != self.d or any(len(v) != 2 or v[0] == v[1] for v in names):
             raise InvalidParameterError(
-                f"BinaryAttributeModel: parameter 'values' must hold {self.d} pairs of distinct names, got {values!r}."
+                f"BinaryAttributeModel: parameter 'values' must hold {self.d} pairs of distinct names, got {names!r}."
             )
-        return values
+        return cast("list[tuple[str, str]]", names)  # every entry was just checked to hold 2 names
 
     def __repr__(self) -> str:
         return f"BinaryAttributeModel(d={self.d}, p={self.p.tolist()}, s={self.s.tolist()})"

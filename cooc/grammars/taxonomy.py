@@ -82,6 +82,8 @@ class TaxonomyModel:
             self._constraints,
             type(self).__name__,
         )
+        self.branching: int | None
+        self.depth: int | None
         self.branching, self.depth = (int(branching), int(depth)) if parents is None else (None, None)
         self.beta, self.self_pairs, self.doc_length = float(beta), bool(self_pairs), int(doc_length)
         self.parents = regular_tree(branching, depth) if parents is None else check_tree(parents)

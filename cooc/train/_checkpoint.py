@@ -24,7 +24,7 @@ def save_checkpoint(directory: str | os.PathLike, arrays: dict[str, np.ndarray],
     """Write ``arrays`` and then ``state`` (plus the arrays' checksum) atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    atomic_save_npz(directory / ARRAYS, **arrays)
+    atomic_save_npz(directory / ARRAYS, compress=False, **arrays)
     atomic_write_json(directory / STATE, {**state, "arrays_checksum": file_checksum(directory / ARRAYS)})
 
 

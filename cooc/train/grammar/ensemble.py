@@ -38,7 +38,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -248,7 +248,11 @@ class Pools:
         for i, (a, b) in enumerate(zip(arrays, labels)):
             X[i, : rows[i]] = a
             y[i, : rows[i]] = np.asarray(b, dtype=np.int64)
-        classes = [int(n_classes)] * len(arrays) if np.isscalar(n_classes) else [int(c) for c in n_classes]
+        # np.isscalar tells one count (an int or a NumPy integer) from a sequence of counts; mypy can't follow it
+        if np.isscalar(n_classes):
+            classes = [int(cast(int, n_classes))] * len(arrays)
+        else:
+            classes = [int(c) for c in cast("Sequence[int]", n_classes)]
         dev = torch_device(device) if isinstance(device, str) else device
         return cls(torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev), int(n_test), classes, rows)
 

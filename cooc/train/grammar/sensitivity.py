@@ -16,7 +16,7 @@ invariant to synonyms and to diffeomorphisms at the P* where its test error fall
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -67,7 +67,8 @@ def sensitivity(
             moved = d_t if moved is None else moved + d_t
             unrelated = d_y if unrelated is None else unrelated + d_y
     net.train()
-    ratio = moved / unrelated.clamp(min=1e-30)
+    # n >= 2 inputs (and chunk >= 1), so the loop above ran at least once and set both sums
+    ratio = cast(torch.Tensor, moved) / cast(torch.Tensor, unrelated).clamp(min=1e-30)
     return ratio.cpu().numpy()
 
 

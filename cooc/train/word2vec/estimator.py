@@ -584,6 +584,7 @@ class _Run:
             "history": self.history,
             "finished": self.finished,
         }
+        assert self.checkpoint is not None  # _save is only called when the run has a checkpoint folder
         save_checkpoint(self.checkpoint, {"W_in": self.W_in.cpu().numpy(), "W_out": self.W_out.cpu().numpy()}, state)
         self.saved_words = self.raw_words
         fault_point("word2vec.checkpoint")
@@ -722,11 +723,11 @@ class _Run:
             seed = task_seed(model.seed, self.epoch, index, 2)
             centres, context, ptr = sampling.shuffled_cbow_examples(t, docs, radii, seed)
             example = np.repeat(np.arange(centres.size), np.diff(ptr))
-            centres, context, example = (torch.from_numpy(a) for a in (centres, context, example))
-            return centres.numel(), lambda lo, hi: (
-                centres[lo:hi],
-                context[ptr[lo] : ptr[hi]],
-                example[ptr[lo] : ptr[hi]] - lo,
+            centres_t, context_t, example_t = (torch.from_numpy(a) for a in (centres, context, example))
+            return centres_t.numel(), lambda lo, hi: (
+                centres_t[lo:hi],
+                context_t[ptr[lo] : ptr[hi]],
+                example_t[ptr[lo] : ptr[hi]] - lo,
             )
         centres, context, mask = sampling.cbow_contexts(t, docs, radii, model.window)
         order = torch.randperm(centres.numel(), device=self.device, generator=gen)
