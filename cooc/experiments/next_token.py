@@ -14,11 +14,15 @@ seed-averaged test loss first falls below ``(H_{l-1} + H_l) / 2``, interpolating
 in ``log P`` between the two grid points around the crossing (NaN when the grid does not
 bracket it). The papers mark the step at ``P_l`` without fixing a convention; the
 midpoint is ours. It is checked on a learner whose step we know: counting the pairs
-(sibling, last token) with a small pseudo-count places step 1 at 0.9 ``P_1`` on the
-default grammar of the study, so a network that crosses later needs more data than the
-signal-to-noise argument behind ``P_l``, whatever the convention. The study also reports
-each seed's own crossing (``ratio_per_seed``), since the draw of sentences moves it a
-lot at the study's size (the CNN's step 1: 1.6 to 2.9 ``P_1`` over 4 draws).
+(sibling, last token) with a pseudo-count of 0.1 places step 1 at 0.5 ``P_1`` on the
+study's 4 draws (0.9 on another 4) and at 1.0 ``P_1`` on the papers' grammar (v = 32,
+m = 8), so a network that crosses later needs more data than the signal-to-noise
+argument behind ``P_l``, whatever the convention. The study also reports each seed's own
+crossing (``ratio_per_seed``), since the draw of sentences moves it a lot at the study's
+size (the CNN's step 1: 1.6 to 2.9 ``P_1`` over 4 draws). A grid of factors of 2 places
+a step early when the curve bends between two sizes: the papers' CNN recipe crosses step
+2 at 2.1 ``P_2`` on the study's grid and at 2.4 on a grid of 19 sizes
+(``benchmarks/next_token_recipe.py``).
 
 **Control contexts.** ``P_l`` counts the data that the correlations of the subtree of
 height ``l`` need; a network that reads the whole sentence may need more, because it can
