@@ -131,8 +131,9 @@ if CFG["threads"]:
 # best evaluation) makes step 1 at 1.8 P_1, within the target, and step 2 at 2.1 P_2 on
 # this grid, 2.4 on a grid of 19 sizes (`benchmarks/next_token_recipe.py`; the factor-2
 # grid places a bending step early). At the papers' size the gap widens: on one CPU, this
-# study's CNN (width 128, batches of 256) on v = 32, m = 8 steps at 5.5 P_1 and 2.9 P_2
-# (one draw) where the pair counter steps at 1.0 P_1. `--full` runs the papers' sizes.
+# study's CNN (width 128, batches of 256) on v = 32, m = 8 steps at 6.0 P_1 and 2.8 P_2
+# (2 draws) where the pair counter steps at 1.0-1.25 P_1; width 512, batches of 32 or a
+# higher rate do not bring step 1 below 5.5 P_1. `--full` runs the papers' sizes.
 
 # %%
 result = next_token_experiment(
