@@ -136,7 +136,7 @@ if CFG["threads"]:
 #   worse: v = 8, m = 4 (P_1 = 64) 4.2 P_1, and the papers' grammar v = 32, m = 8, on one
 #   CPU (width 128, batches of 256, 2 draws): 6.0 P_1 and 2.8 P_2, where the pair
 #   counter steps at 1.0-1.25 P_1; width 512, batches of 32 or a higher rate do not
-#   bring step 1 below 5.5 P_1 there. `--full` runs the papers' sizes.
+#   bring step 1 below 5.5 P_1 there, nor the papers' recipe below 4.9 P_1. `--full` runs the papers' sizes.
 
 # %%
 result = next_token_experiment(
