@@ -355,19 +355,6 @@ if _HAVE_NUMBA:
         return keys, values
 
     @njit(cache=True, nogil=True)
-    def keys_to_csr(keys, vocab_size, first_key, cols):  # pragma: no cover - compiled
-        """Sorted cell keys of one plane (``first_key`` = its first key) -> CSR indptr; columns into ``cols``."""
-        indptr = np.zeros(vocab_size + 1, dtype=np.int64)
-        for i in range(keys.shape[0]):
-            k = keys[i] - first_key
-            row = k // vocab_size
-            cols[i] = k - row * vocab_size
-            indptr[row + 1] += 1
-        for r in range(vocab_size):
-            indptr[r + 1] += indptr[r]
-        return indptr
-
-    @njit(cache=True, nogil=True)
     def merge_flat(keys_in, values_in, bounds):  # pragma: no cover - compiled
         """Merge the sorted runs ``keys_in[bounds[r]:bounds[r + 1]]`` (unique keys within each) in one pass.
 

@@ -2,7 +2,7 @@
 
 After counting, the cells sit in a dense int64 head on the device and, when the head is
 partial, in sorted tail runs on the host (:class:`~cooc.count.accumulate.RunStore`). The
-host-side assembly (scipy's ``M + M^T``, k-way merges, a weighting pass, concatenations
+host-side assembly (``M + M^T``, k-way merges, a weighting pass, concatenations
 and validation passes) touches arrays of the result's size many times. Here the host sees
 each output entry once:
 

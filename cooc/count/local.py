@@ -19,8 +19,9 @@ from ..corpus.store import TokenCorpus
 from . import _numba, assemble, assemble_merged
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
+from .host_csr import plus_transpose, ranges_to_csr
 from .planning import plan_sizes
-from .result import plus_transpose, weigh_planes
+from .result import weigh_planes
 from .windows import integer_weights, prepare_chunk
 
 ENGINES = ("auto", "numba", "vectorized", "kernel")
@@ -377,10 +378,7 @@ def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:
     threads = _merge_threads()
     per_range = max(store.budget // store.ENTRY_BYTES // threads, 1)
     bounds = store.plan_ranges(0, planes * V * V, per_range, min_pieces=4 * threads if threads > 1 else 1)
-    parts = store.merged_ranges(bounds, threads)
-    keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.int64)
-    values = np.concatenate([v for _, v in parts]) if parts else np.zeros(0, np.int64)
-    return planes_to_csr(keys, values, V, planes)
+    return ranges_to_csr(store.merged_ranges(bounds, threads), V, planes, threads)
 
 
 def _merge_threads() -> int:
@@ -390,22 +388,3 @@ def _merge_threads() -> int:
     import numba
 
     return int(numba.get_num_threads())
-
-
-def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes: int) -> list[sp.csr_matrix]:
-    """Split sorted unique cell keys ``(j * V + a) * V + b`` into one (V, V) CSR matrix per plane."""
-    V = vocab_size
-    cuts = np.searchsorted(keys, np.arange(planes + 1, dtype=np.int64) * V * V)
-    out = []
-    for j in range(planes):
-        k = keys[cuts[j] : cuts[j + 1]]
-        index_dtype = assemble.index_dtype(k.shape[0], V)
-        if _numba.available():
-            cols = np.empty(k.shape[0], dtype=index_dtype)
-            indptr = _numba.keys_to_csr(k, V, j * V * V, cols)
-        else:
-            k = k - j * V * V
-            cols = (k % V).astype(index_dtype)
-            indptr = np.concatenate([[0], np.cumsum(np.bincount(k // V, minlength=V))])
-        out.append(sp.csr_matrix((values[cuts[j] : cuts[j + 1]], cols, indptr.astype(index_dtype)), shape=(V, V)))
-    return out

@@ -12,6 +12,7 @@ from .._core.io import provenance
 from ..cooccurrence.matrix import Cooccurrence
 from ..corpus.store import TokenCorpus
 from . import assemble
+from .host_csr import plus_transpose
 
 
 def build_result(
@@ -52,14 +53,6 @@ def build_result(
         provenance(**{k: v for k, v in settings.items() if k != "count"}),
         per if settings["per_offset"] else None,
     )
-
-
-def plus_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
-    """``M + M^T`` (the diagonal doubled, as GloVe's symmetric counts), exact for int64.
-
-    scipy's transpose-and-add was measured faster than a numba version on this workload.
-    """
-    return (m + m.T).tocsr()
 
 
 def weigh_planes(

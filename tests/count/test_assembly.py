@@ -17,7 +17,7 @@ from cooc._core.errors import InvalidParameterError
 from cooc.count import assemble, assemble_merged, local
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
 from cooc.count.counter import count_cooccurrences
-from cooc.count.local import planes_to_csr
+from cooc.count.host_csr import planes_to_csr
 from cooc.count.result import plus_transpose, weigh_planes
 from cooc.count.windows import integer_weights
 
