@@ -223,7 +223,8 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None) -> sp.csr_matrix:
         Duplicates are summed and indices sorted first if ``m`` is not in canonical form.
     parts : int, optional
         Row parts of the compiled transpose; default one per thread (numba's current setting,
-        which ``thread_limit`` sets to the counter's threads).
+        which ``thread_limit`` sets to the counter's threads), fewer where the parts' tables of
+        entries per column (8 bytes per part and column) would outgrow ``M``'s column indices.
 
     Returns
     -------
@@ -240,7 +241,9 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None) -> sp.csr_matrix:
     if not _HAVE_NUMBA:
         return (m + m.T).tocsr()
     V = m.shape[0]
-    n_parts = max(int(parts if parts is not None else numba.get_num_threads()), 1)
+    if parts is None:  # one part a thread, while the parts' column tables (parts x V) stay small beside M
+        parts = min(numba.get_num_threads(), m.nnz // (2 * max(V, 1)))
+    n_parts = max(int(parts), 1)
     indptr = m.indptr.astype(np.int64, copy=False)
     tind = np.empty(m.nnz, dtype=assemble.index_dtype(0, V))
     tdat = np.empty(m.nnz, dtype=m.data.dtype)

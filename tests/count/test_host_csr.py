@@ -156,3 +156,23 @@ def test_ranges_to_csr_with_empty_ranges_between():
     pieces = [(keys[a:b], values[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
     ranges = [e, pieces[0], e, e, pieces[1], e, pieces[2], pieces[3], e]
     np.testing.assert_array_equal(ranges_to_csr(ranges, 20, 1)[0].toarray(), reference_planes(keys, values, 20, 1)[0])
+
+
+def test_default_parts_follow_threads_and_stay_small_beside_m(monkeypatch):
+    import numba
+
+    seen = []
+    compiled = host_csr._transpose_and_sizes
+
+    def spy(indptr, indices, data, n_parts, tind, tdat):
+        seen.append(n_parts)
+        return compiled(indptr, indices, data, n_parts, tind, tdat)
+
+    monkeypatch.setattr(host_csr, "_transpose_and_sizes", spy)
+    rng = np.random.default_rng(9)
+    dense = random_counts(rng, 60, 0.5)  # about 2,000 entries: room for a part per thread
+    assert_same(plus_transpose(dense), scipy_reference(dense))
+    sparse = sp.csr_matrix(([1, 2, 3], ([0, 5, 9], [9, 5, 0])), shape=(5000, 5000), dtype=np.int64)
+    assert_same(plus_transpose(sparse), scipy_reference(sparse))
+    assert seen == [min(numba.get_num_threads(), dense.nnz // 120), 1]
+    assert seen[0] >= min(numba.get_num_threads(), 8)
