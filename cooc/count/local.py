@@ -378,7 +378,9 @@ def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:
     threads = _merge_threads()
     per_range = max(store.budget // store.ENTRY_BYTES // threads, 1)
     bounds = store.plan_ranges(0, planes * V * V, per_range, min_pieces=4 * threads if threads > 1 else 1)
-    return ranges_to_csr(store.merged_ranges(bounds, threads), V, planes, threads)
+    parts = store.merged_ranges(bounds, threads)
+    store.runs = []  # merged: their memory goes back before the CSR and M + M^T are made (spilled files stay)
+    return ranges_to_csr(parts, V, planes, threads)
 
 
 def _merge_threads() -> int:
