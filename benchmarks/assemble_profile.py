@@ -15,8 +15,8 @@ corpus. Window 10, harmonic weights (scale 2520), symmetric. Two cases:
   with the weights applied on the device.
 * **partial head** (``--head-share`` of the cells in the hyperbolic head, the rest in
   ``--runs`` sorted host runs that share keys). Before: ``head_run``, the RunStore merge
-  and ``planes_to_csr`` (numba), scipy's ``M + M^T``, ``weigh_planes``, the canonical
-  check. After: :func:`cooc.count.assemble_merged.merged_to_csr`.
+  and ``ranges_to_csr``, the host's ``M + M^T`` (both :mod:`cooc.count.host_csr`, compiled;
+  scipy's ``M + M^T`` until 2026-12-03), ``weigh_planes``, the canonical check. After: :func:`cooc.count.assemble_merged.merged_to_csr`.
 
 Both results are checked equal bit for bit. Seconds are wall time of each stage (the
 device synchronised at its end); the machine may be shared, so CPU seconds are printed too.
@@ -171,8 +171,8 @@ def partial_head(xp, args):
     store.runs = list(runs)
     eng = SimpleNamespace(head_run=lambda: head_run(xp, head, layout, V, 1), release=lambda: None)
     plan = SimpleNamespace(vocab_size=V, planes=1)
-    csr = old("head run + merge runs + planes_to_csr (host, numba)", _assemble, eng, store, plan)[0]
-    csr = old("scipy M + M^T", plus_transpose, csr)
+    csr = old("head run + merge runs + ranges_to_csr (host, numba)", _assemble, eng, store, plan)[0]
+    csr = old("host M + M^T (compiled, parallel)", plus_transpose, csr)
     csr = old("weigh_planes (host)", weigh, csr)
     ref = old("Cooccurrence canonical check", _csr, csr)
     del csr
