@@ -116,9 +116,18 @@ if _HAVE_NUMBA:
             sizes[r + 1] += sizes[r]
         return tptr, sizes
 
+    @njit(cache=True, nogil=True, inline="always")
+    def _put(odat, o, value, scale):  # pragma: no cover - compiled
+        """Write one value: as it is (``scale`` 0), or as float64 ``value / scale`` (``weigh_counts``'s bits)."""
+        if scale != 0:
+            odat[o] = np.float64(value) / scale
+        else:
+            odat[o] = value
+
     @njit(parallel=True, cache=True)
-    def _merge_rows(indptr, indices, data, tptr, tind, tdat, optr, oind, odat):  # pragma: no cover - compiled
-        """Row ``r`` of the result: row ``r`` of ``M`` and of ``M^T`` merged, values summed where both have one."""
+    def _merge_rows(indptr, indices, data, tptr, tind, tdat, optr, oind, odat, scale):  # pragma: no cover - compiled
+        """Row ``r`` of the result: row ``r`` of ``M`` and of ``M^T`` merged, values summed where both have one
+        (then divided by ``scale`` unless it is 0)."""
         V = indptr.shape[0] - 1
         for r in prange(V):
             i, e = indptr[r], indptr[r + 1]
@@ -129,26 +138,26 @@ if _HAVE_NUMBA:
                 t = tind[j]
                 if a < t:
                     oind[o] = a
-                    odat[o] = data[i]
+                    _put(odat, o, data[i], scale)
                     i += 1
                 elif t < a:
                     oind[o] = t
-                    odat[o] = tdat[j]
+                    _put(odat, o, tdat[j], scale)
                     j += 1
                 else:
                     oind[o] = a
-                    odat[o] = data[i] + tdat[j]
+                    _put(odat, o, data[i] + tdat[j], scale)
                     i += 1
                     j += 1
                 o += 1
             while i < e:
                 oind[o] = indices[i]
-                odat[o] = data[i]
+                _put(odat, o, data[i], scale)
                 i += 1
                 o += 1
             while j < f:
                 oind[o] = tind[j]
-                odat[o] = tdat[j]
+                _put(odat, o, tdat[j], scale)
                 j += 1
                 o += 1
 
@@ -214,7 +223,7 @@ def planes_to_csr(keys: np.ndarray, values: np.ndarray, vocab_size: int, planes:
     return ranges_to_csr([(keys, values)], vocab_size, planes)
 
 
-def plus_transpose(m: sp.csr_matrix, parts: int | None = None) -> sp.csr_matrix:
+def plus_transpose(m: sp.csr_matrix, parts: int | None = None, weigh: tuple[str, int] | None = None) -> sp.csr_matrix:
     """``M + M^T`` (the diagonal doubled, as GloVe's symmetric counts), exact for integer values.
 
     Parameters
@@ -225,6 +234,10 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None) -> sp.csr_matrix:
         Row parts of the compiled transpose; default one per thread (numba's current setting,
         which ``thread_limit`` sets to the counter's threads), fewer where the parts' tables of
         entries per column (8 bytes per part and column) would outgrow ``M``'s column indices.
+    weigh : (weighting, scale), optional
+        Also weigh integer counts in the same pass, as :func:`cooc.count.assemble.weigh_counts`
+        does after it (the same bits): float64 ``(M + M^T) / scale`` unless ``weighting`` is
+        ``"uniform"`` (int64 as they are).
 
     Returns
     -------
@@ -239,7 +252,10 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None) -> sp.csr_matrix:
         m = m.copy()
         m.sum_duplicates()
     if not _HAVE_NUMBA:
-        return (m + m.T).tocsr()
+        out = (m + m.T).tocsr()
+        if weigh is not None:
+            out.data = assemble.weigh_counts(np, out.data, weigh[0], weigh[1])
+        return out
     V = m.shape[0]
     if parts is None:  # one part a thread, while the parts' column tables (parts x V) stay small beside M
         parts = min(numba.get_num_threads(), m.nnz // (2 * max(V, 1)))
@@ -251,8 +267,9 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None) -> sp.csr_matrix:
     n = int(optr[-1])
     index_dtype = assemble.index_dtype(n, V)
     oind = np.empty(n, dtype=index_dtype)
-    odat = np.empty(n, dtype=m.data.dtype)
-    _merge_rows(indptr, m.indices, m.data, tptr, tind, tdat, optr, oind, odat)
+    divide = 0.0 if weigh is None or weigh[0] == "uniform" else float(weigh[1])  # 0: no division
+    odat = np.empty(n, dtype=m.data.dtype if divide == 0 else np.float64)
+    _merge_rows(indptr, m.indices, m.data, tptr, tind, tdat, optr, oind, odat, divide)
     return assemble.csr_from_parts(odat, oind, optr.astype(index_dtype, copy=False), m.shape)
 
 

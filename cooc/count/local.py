@@ -359,8 +359,9 @@ def _assemble_planes(
     with stages("host merge"):
         planes = _assemble(eng, store, plan)
     if symmetrize:
-        with stages("host symmetrise"):
-            planes = [plus_transpose(m) for m in planes]
+        with stages("host symmetrise"):  # weighed in the same pass (one plane whenever weigh is set)
+            planes = [plus_transpose(m, weigh=weigh) for m in planes]
+        weigh = None
     if weigh is not None:
         with stages("host weigh"):
             planes = [weigh_planes(planes, plan.weights, weigh[1], weigh[0], False, True)[0]]

@@ -176,3 +176,18 @@ def test_default_parts_follow_threads_and_stay_small_beside_m(monkeypatch):
     assert_same(plus_transpose(sparse), scipy_reference(sparse))
     assert seen == [min(numba.get_num_threads(), dense.nnz // 120), 1]
     assert seen[0] >= min(numba.get_num_threads(), 8)
+
+
+@pytest.mark.parametrize("weighting, scale", [("uniform", 1), ("harmonic", 2520), ("linear", 1), ("harmonic", 7)])
+@pytest.mark.parametrize("numba_on", [True, False])
+def test_weighing_in_the_same_pass_gives_weigh_counts_bits(monkeypatch, weighting, scale, numba_on):
+    rng = np.random.default_rng(21)
+    m = random_counts(rng, 70, 0.4)
+    m.data = rng.integers(1, 2**50, m.nnz)  # large enough for the float64 rounding to matter
+    monkeypatch.setattr(host_csr, "_HAVE_NUMBA", numba_on)
+    ref = scipy_reference(m)
+    ref.data = assemble.weigh_counts(np, ref.data, weighting, scale)
+    got = plus_transpose(m, weigh=(weighting, scale))
+    assert got.data.dtype == ref.data.dtype == (np.int64 if weighting == "uniform" else np.float64)
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    np.testing.assert_array_equal(got.data.view(np.int64), ref.data.view(np.int64))  # the bits
