@@ -30,7 +30,10 @@ def build_result(
     """Symmetrise (unless ``symmetrized``), apply the weights (unless ``weighted``: ``planes``
     is then the finished total, see :func:`count_planes`) and wrap everything in a Cooccurrence."""
     if settings["symmetric"] and not symmetrized:
-        planes = [plus_transpose(m) for m in planes]
+        if not per_offset and not weighted:  # one plane: weighed in the same pass, as weigh_planes would
+            planes, weighted = [plus_transpose(planes[0], weigh=(settings["weighting"], scale))], True
+        else:
+            planes = [plus_transpose(m) for m in planes]
     exact = not per_offset or 2 * stats["tokens"] * int(ints.sum()) < 2**62
     if weighted:
         total, per = planes[0], None
