@@ -185,13 +185,14 @@ def ranges_to_csr(
     offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
     # indptr over all planes' rows: row R starts at the first key >= R * V, found in the range holding it
     row_keys = np.arange(rows + 1, dtype=np.int64) * V
-    indptr = np.full(rows + 1, offsets[-1], dtype=np.int64)
-    firsts = np.array([k[0] if k.shape[0] else np.iinfo(np.int64).max for k, _ in ranges], dtype=np.int64)
-    owner = np.searchsorted(firsts, row_keys, side="right") - 1  # the last range starting at or before the row
+    indptr = np.empty(rows + 1, dtype=np.int64)
+    firsts = np.array([k[0] if k.shape[0] else 0 for k, _ in ranges], dtype=np.int64)
+    # rows owned by range i (the last range starting at or before the row) form one slice, in range order
+    cut = np.searchsorted(row_keys, firsts, side="left")
+    cut[0] = 0  # rows before every key start at 0: range 0's search gives that
+    cut = np.append(cut, rows + 1)
     for i, (k, _) in enumerate(ranges):
-        sel = np.flatnonzero(owner == i)
-        indptr[sel] = offsets[i] + np.searchsorted(k, row_keys[sel])
-    indptr[owner < 0] = 0
+        indptr[cut[i] : cut[i + 1]] = offsets[i] + np.searchsorted(k, row_keys[cut[i] : cut[i + 1]])
     per_plane = np.diff(indptr[::V]) if V else np.zeros(planes, np.int64)
     index_dtype = assemble.index_dtype(int(per_plane.max(initial=0)), V)
     cols = np.empty(int(offsets[-1]), dtype=index_dtype)
