@@ -6,7 +6,7 @@ of raw UTF-8 lines when the source has them, else lists of raw items tagged with
 source's resume token), has them tokenised by the helpers, and by the main process when
 it would otherwise wait, and yields the results in source order with a bounded number in
 flight. :func:`remap_shards` rewrites the raw shards with the final ids: the helpers start
-while the main process writes the vocabulary, and it takes the shards none has started.
+from the first while the main process writes the vocabulary, which then takes shards from the last.
 """
 
 from __future__ import annotations
@@ -233,15 +233,24 @@ def _remap_shard(out: str, build: str, oov_id: int, drop: bool, k: int) -> dict[
 def remap_shards(
     helpers: Helpers, args: tuple[str, str, int, bool], n_shards: int, meanwhile: Callable[[], None] = lambda: None
 ) -> Iterator[dict[str, Any]]:
-    """Every shard's manifest entry, in order. The helpers take the shards while the main process
-    runs ``meanwhile`` (the vocabulary's decoding and writing); then it takes every shard no helper
-    has started."""
+    """Every shard's manifest entry, in order. The helpers take the shards from the first while the
+    main process runs ``meanwhile`` (the vocabulary's decoding and writing); then it takes shards
+    from the last, until it meets one a helper has started (the pool starts them in order).
+
+    Taking them in order instead left the main process idle: it waited for shard k, and by then
+    the pool had started k + 1 (a pool keeps one call queued beyond its workers).
+    """
     pool = helpers.pool
     futures = {} if pool is None else {k: pool.submit(_remap_shard, *args, k) for k in range(n_shards)}
     meanwhile()
+    mine: dict[int, dict[str, Any]] = {}
+    for k in reversed(range(n_shards)):
+        future = futures.get(k)
+        if future is not None and not future.cancel():
+            break  # started by a helper, and so is every shard before it
+        mine[k] = _remap_shard(*args, k)
     for k in range(n_shards):
-        future = futures.pop(k, None)
-        yield _remap_shard(*args, k) if future is None or future.cancel() else future.result()
+        yield mine.pop(k) if k in mine else futures[k].result()
 
 
 __all__ = ["Helpers", "encoded", "remap_shards"]

@@ -288,3 +288,34 @@ def test_the_build_says_where_the_main_process_spent_its_time(tmp_path, text_tre
     assert tokens == corpus.n_tokens and batches > 3 and 0 <= local <= batches
     assert local == batches if workers == 1 else local < batches  # one worker tokenises everything itself
     assert min(tokenising, waiting, routing) >= 0 and per_token == pytest.approx(1e9 * routing / tokens)
+
+
+def test_the_main_process_remaps_shards_from_the_last_while_the_helpers_take_the_first(monkeypatch):
+    """The finalise's remap shares the shards: helpers from the first, the main process from the last
+    (it used to wait on each shard in order while the pool started the next: one worker's speed)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    import cooc.corpus._build_pool as pool_module
+
+    done: list[tuple[int, bool]] = []
+    main = threading.get_ident()
+
+    def remap(out, build, oov_id, drop, k):
+        time.sleep(0.02)
+        done.append((k, threading.get_ident() == main))
+        return {"shard": k}
+
+    monkeypatch.setattr(pool_module, "_remap_shard", remap)
+    ran = []
+    with ThreadPoolExecutor(1) as pool:
+        metas = list(
+            pool_module.remap_shards(SimpleNamespace(pool=pool), ("o", "b", 0, False), 12, lambda: ran.append(1))
+        )
+    assert metas == [{"shard": k} for k in range(12)]  # in order
+    assert ran == [1]
+    assert sorted(k for k, _ in done) == list(range(12))  # each shard once
+    by_main = sorted(k for k, on_main in done if on_main)
+    assert 3 <= len(by_main) <= 9  # about half each
+    assert by_main == list(range(12 - len(by_main), 12))  # a suffix: the shards the helpers reach last
