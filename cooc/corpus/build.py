@@ -15,14 +15,15 @@ a source stored as UTF-8 lines (a text file in line mode) is cut into spans of w
 that the workers read themselves (blocks of undecoded bytes from a compressed file); workers
 decode (prepare), tokenise and number the types they see; the main process maps new types
 to provisional ids (one compiled lookup per batch) and cuts batches into shards, whose
-provisional ids a writer thread gathers, counts and writes.
+provisional ids writer threads (one per four workers) gather, count and write.
 
 Memory does not grow with the number of tokens, only with the number T of distinct word
 types (which grows far more slowly, as Heaps' law says). With W workers:
 
 * main process: at most ``4 W`` batches of text in flight (``batch_chars`` characters
-  each), the shard being filled (``4 * shard_tokens`` bytes, 64 MiB by default) and up
-  to two more being written by the writer thread, the build's type table (60 bytes per
+  each), the shard being filled (``4 * shard_tokens`` bytes, 64 MiB by default), up to
+  ``R + 1`` more being written by the ``R`` writer threads (``8 * shard_tokens`` bytes each;
+  ``R = 1 + (W - 1) // 4``), the build's type table (60 bytes per
   type at 2M types, its arrays doubling as it grows) and one int32 id map per worker
   (``4 W`` bytes per type);
 * each worker: the batch being tokenised (about ``10 * batch_chars`` bytes) and its own
@@ -32,7 +33,7 @@ types (which grows far more slowly, as Heaps' law says). With W workers:
 
 English Wikipedia has of the order of 10 million types after lowercasing (an estimate):
 with 16 workers about 0.6-1.2 GB + 0.6 GB in the main process and at most 0.7 GB per worker,
-plus some 200 MB of text and shards in flight.
+plus some 200 MB of text and 0.7 GB of shards in flight.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -154,7 +156,7 @@ def build_corpus(
         existing = _prepare(out, settings, pass1, overwrite)
         if existing is not None:
             return existing
-        state = _RawState.resume(out / BUILD_DIR)
+        state = _RawState.resume(out / BUILD_DIR, writer_threads(workers))
         with Helpers(workers, tokenizer, source) as helpers:
             try:
                 if not state.complete:
@@ -213,16 +215,28 @@ def _roundtrip(obj: Any) -> Any:
     return json.loads(json.dumps(obj))
 
 
+def writer_threads(workers: int) -> int:
+    """Threads writing raw shards for a build with ``workers`` workers: one per four workers.
+
+    A writer gathers a shard's provisional ids, counts them, then writes and syncs its files: about
+    13-19 ns per token on the 2-core VM (100M tokens), the slowest stage of the pipeline once 16
+    workers tokenise. The gathers and counts take turns (one lock); the writes and syncs overlap.
+    """
+    return 1 + (max(workers, 1) - 1) // 4
+
+
 class _RawState:
     """Committed raw shards of an unfinished build, and the word types seen so far.
 
-    A shard's data files are written (and synced) by a writer thread while the main process goes
+    A shard's data files are written (and synced) by writer threads while the main process goes
     on routing batches; the main process writes the shard's JSON, its commit point, once the data
-    is on disk, in shard order. At most two shards are being written at a time.
+    is on disk, in shard order. At most ``writers + 1`` shards are being written at a time.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, writers: int = 1):
         self.path = path
+        self.writers = writers
+        self._counting = threading.Lock()  # writers take turns growing and adding to ``counts``
         self.shards: list[dict[str, Any]] = []  # committed (their JSON written)
         self.queued = 0  # shards handed over: committed, or their data being written
         self._writing: deque[tuple[Future, dict[str, Any]]] = deque()
@@ -235,8 +249,8 @@ class _RawState:
         self.complete = False
 
     @classmethod
-    def resume(cls, path: Path) -> _RawState:
-        state = cls(path)
+    def resume(cls, path: Path, writers: int = 1) -> _RawState:
+        state = cls(path, writers)
         k = 0
         while (path / f"raw-{k:05d}.json").exists():
             meta = load_json(path / f"raw-{k:05d}.json", "raw shard metadata")
@@ -261,8 +275,8 @@ class _RawState:
     def counts_for_all_types(self, n_types: int | None = None) -> np.ndarray:
         """The counts array, grown (geometrically) to cover every type seen so far (or ``n_types``).
 
-        While tokenising, only the writer thread touches it (it counts each shard as it gathers
-        the shard's ids); the main process reads it once every shard is committed."""
+        While tokenising, only the writer threads touch it, under ``_counting`` (they count each
+        shard as they gather its ids); the main process reads it once every shard is committed."""
         n_types = self.types.n_types if n_types is None else n_types
         if self.counts.size < n_types:
             grown = np.zeros(max(n_types, 2 * self.counts.size), dtype=np.int64)
@@ -289,20 +303,21 @@ class _RawState:
         n_tokens = sum(local.size for _, local in pieces)
         meta = {"consumed": consumed, "n_tokens": n_tokens, "n_docs": int(offsets.size - 1), "resume": resume}
         if self._writer is None:
-            self._writer = ThreadPoolExecutor(1, thread_name_prefix="cooc-shard-writer")
+            self._writer = ThreadPoolExecutor(self.writers, thread_name_prefix="cooc-shard-writer")
         write = self._writer.submit(self._write_data, k, pieces, n_tokens, self.types.n_types, offsets, types)
         self._writing.append((write, meta))
         self.queued += 1
-        while self._writing and (len(self._writing) > 2 or self._writing[0][0].done()):
+        while self._writing and (len(self._writing) > self.writers + 1 or self._writing[0][0].done()):
             self._commit_oldest()
 
     def _write_data(self, k: int, pieces: list, n_tokens: int, n_types: int, offsets: np.ndarray, types: bytes) -> None:
-        counts = self.counts_for_all_types(n_types)
         tokens = np.empty(n_tokens, dtype=np.int32)
-        start = 0
-        for lut, local in pieces:
-            gather(lut, local, counts, out=tokens[start : start + local.size])
-            start += local.size
+        with self._counting:
+            counts = self.counts_for_all_types(n_types)
+            start = 0
+            for lut, local in pieces:
+                gather(lut, local, counts, out=tokens[start : start + local.size])
+                start += local.size
         stem = self.path / f"raw-{k:05d}"
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)

@@ -319,3 +319,50 @@ def test_the_main_process_remaps_shards_from_the_last_while_the_helpers_take_the
     by_main = sorted(k for k, on_main in done if on_main)
     assert 3 <= len(by_main) <= 9  # about half each
     assert by_main == list(range(12 - len(by_main), 12))  # a suffix: the shards the helpers reach last
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_parallel_shard_writers_count_every_token_and_write_every_shard(tmp_path, rng, monkeypatch, on_disk):
+    """Several writer threads gather, count and write raw shards at once: no count is lost (they
+    take turns on the shared counts), every shard holds its own tokens and commits in order.
+    Without the disk (writes kept in memory) the gathers overlap most: a lost count shows there."""
+    import cooc.corpus.build as build_module
+
+    if not on_disk:
+        kept: dict[str, np.ndarray] = {}
+        monkeypatch.setattr(build_module, "atomic_save_npy", lambda path, array: kept.update({str(path): array}))
+        monkeypatch.setattr(build_module, "atomic_write_bytes", lambda path, data: None)
+        monkeypatch.setattr(_RawState, "load", lambda self, k: (kept[str(self.path / f"raw-{k:05d}.npy")], None))
+    state = _RawState(tmp_path, writers=4)
+    words = [b"a", b"bb", b"ccc", b"dd", b"e", b"ff", b"g", b"hh"]
+    gids = state.types.intern(b"".join(words), np.array([len(w) for w in words]))
+    expected = np.zeros(len(words), dtype=np.int64)
+    pieces, shards = [], []
+    for _ in range(16):
+        # in memory: two types only, so that overlapping gathers add to the same counts
+        local = rng.integers(0, len(words) if on_disk else 2, size=400_000 if on_disk else 2_000_000).astype(np.int32)
+        lut = rng.permutation(gids).astype(np.int32)  # each piece in its own worker numbering
+        pieces.append([(lut, local[:150_000]), (lut, local[150_000:])])
+        shards.append(lut[local])
+        expected += np.bincount(shards[-1], minlength=len(words))
+    for k, shard in enumerate(pieces):  # handed over back to back, so that the writers overlap
+        state.commit(shard, np.array([0, 150_000, shards[k].size]), k + 1)
+    state.flush()
+    state.settle()
+    assert state.counts_for_all_types()[: len(words)].tolist() == expected.tolist()
+    assert [m["consumed"] for m in state.shards] == list(range(1, 17))
+    for k, tokens in enumerate(shards):
+        assert np.array_equal(state.load(k)[0], tokens)
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_builds_with_several_shard_writers_equal_one_worker(tmp_path, text_tree, monkeypatch, writers):
+    import cooc.corpus.build as build_module
+
+    root, _ = text_tree
+    settings = dict(shard_tokens=300, batch_chars=500, progress=False)
+    one = build_corpus(root, tmp_path / "one", workers=1, **settings)
+    monkeypatch.setattr(build_module, "writer_threads", lambda workers: writers)
+    many = build_corpus(root, tmp_path / "many", workers=2, **settings)
+    same_corpus(one, many)
+    assert many.n_shards > 5
