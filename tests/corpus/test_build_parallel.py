@@ -366,3 +366,51 @@ def test_builds_with_several_shard_writers_equal_one_worker(tmp_path, text_tree,
     many = build_corpus(root, tmp_path / "many", workers=2, **settings)
     same_corpus(one, many)
     assert many.n_shards > 5
+
+
+def _commit_shards(state: _RawState, n: int) -> None:
+    words = [b"x", b"yy"]
+    lut = state.types.intern(b"".join(words), np.array([1, 2])).astype(np.int32)
+    for k in range(n):
+        local = np.arange(1000, dtype=np.int32) % 2
+        state.commit([(lut, local)], np.array([0, local.size]), k + 1)
+
+
+def test_shard_writers_commit_in_shard_order_and_not_after_a_failed_shard(tmp_path, monkeypatch):
+    """Writers commit (write a shard's JSON) in shard order, off the main process: a slow shard holds
+    back the commits after it, and a shard whose data could not be written stops every later commit."""
+    import cooc.corpus.build as build_module
+
+    real_save, real_json = build_module.atomic_save_npy, build_module.atomic_write_json
+    order: list[str] = []
+
+    def save(path, array):
+        name = Path(path).name
+        if name == "raw-00000.npy":
+            time.sleep(0.3)  # the first shard's data is slow: shards 1-3 are written meanwhile
+        if name == "raw-00005.npy" and "fail" in str(path):
+            raise OSError(28, "No space left on device")
+        real_save(path, array)
+
+    def json(path, obj):
+        order.append(Path(path).name)
+        real_json(path, obj)
+
+    monkeypatch.setattr(build_module, "atomic_save_npy", save)
+    monkeypatch.setattr(build_module, "atomic_write_json", json)
+    state = _RawState(tmp_path / "ok", writers=4)
+    _commit_shards(state, 4)
+    state.flush()
+    state.settle()
+    assert order == [f"raw-{k:05d}.json" for k in range(4)]
+    assert [m["consumed"] for m in state.shards] == [1, 2, 3, 4]
+
+    order.clear()
+    state = _RawState(tmp_path / "fail", writers=4)
+    with pytest.raises(OSError, match="No space"):
+        _commit_shards(state, 9)
+        state.flush()
+    state.settle()
+    committed = sorted(p.name for p in (tmp_path / "fail").glob("raw-*.json"))
+    assert committed == [f"raw-{k:05d}.json" for k in range(5)]  # nothing from the failed shard on
+    assert len(_RawState.resume(tmp_path / "fail").shards) == 5
