@@ -7,13 +7,17 @@ reads the weights as the pairs before it left them, and two threads may write on
 moment (a lost update, rare because the rows of a 100k vocabulary seldom meet). Its appeal on a CPU is
 memory: the centre word's output row is reused by all its context pairs, and the context words'
 input rows were touched a few positions earlier, so they sit in cache; nothing is built, shuffled
-or buffered between the chunk's tokens and the weights. One compiled call trains a whole chunk:
+or buffered between the chunk's tokens and the weights. A chunk is trained in parts, each one
+compiled call that releases the GIL:
 
-- the chunk's positions are cut into one contiguous slice per thread;
+- the chunk's positions are cut into contiguous slices: one on one thread; on T threads, 4 T slices
+  handed out to a pool of T threads as they come free, so a thread that shares its core with another
+  process takes fewer of them and the others do not wait for it at the chunk's end (a slice per thread
+  and numba's static schedule made the whole chunk wait for the slowest);
 - each position's window radius comes from the same draws as the batched path
   (:func:`~cooc.train.word2vec.sampling.window_radii`), and pairs never cross a document;
 - negatives are drawn inside the loop from the alias table, one splitmix64 number each (high half
-  the slot, low half the coin), on a stream of the thread's own, seeded by ``(seed, thread)``, one
+  the slot, low half the coin), on a stream of the slice's own, seeded by ``(seed, slice)``, one
   pair ahead so that their rows are asked for before they are needed;
 - the learning rate falls linearly across each slice from the chunk's first to its last rate;
 - CBOW averages the context words' input rows into one hidden vector per position and gives each
@@ -28,9 +32,11 @@ is tested against gensim's on the Wikipedia sample over several seeds (tests/tra
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, njit, prange, set_num_threads
 
 from ..._core.numba_cache import prepare_kernels
 from ._arrays import index_array, weight_view
@@ -40,6 +46,7 @@ from .sampling import SPLITMIX_GAMMA, mix64
 prepare_kernels()
 
 _MAX_EXP = 30.0  # beyond this |score| the sigmoid is 0 or 1 in float32, and the step vanishes
+PARTS_PER_THREAD = 4  # a chunk's parts per thread, handed out as threads come free
 
 
 @njit(cache=True)
@@ -106,87 +113,107 @@ def _slice(part, n, n_parts, negative, accept, alias, seed):
     return n * part // n_parts, n * (part + 1) // n_parts, ahead, state
 
 
-@njit(parallel=True, cache=True, fastmath=True, nogil=True)
-def _chunk(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts, losses, pairs):
+@njit(cache=True, fastmath=True, nogil=True)
+def _sgns_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts):
+    """Part ``part`` of ``n_parts`` of a chunk, skip-gram; returns its summed loss and pair count."""
     n, d = tokens.size, W_in.shape[1]
-    for part in prange(n_parts):
-        lo, hi, ahead, state = _slice(part, n, n_parts, negative, accept, alias, seed)
-        grad = np.empty(d, dtype=np.float32)
-        now = 0
-        loss, count = 0.0, 0
-        span = max(hi - lo, 1)
-        for i in range(lo, hi):
-            lr = lr_first + (lr_last - lr_first) * (i - lo) / span
-            centre, r = tokens[i], radii[i]
-            if i + 1 < hi:  # the next centre's output row
-                prefetch_row(W_out, tokens[i + 1])
-            for j in range(max(i - r, 0), min(i + r + 1, n)):
-                if j == i or docs[j] != docs[i]:
-                    continue
-                state = _draw(ahead[1 - now], accept, alias, state)
-                for k in range(negative):
-                    prefetch_row(W_out, ahead[1 - now, k])
-                loss += _pair(W_in, W_out, tokens[j], centre, ahead[now], grad, lr)
-                now = 1 - now
-                count += 1
-        losses[part] = loss
-        pairs[part] = count
-
-
-# CBOW has a kernel of its own rather than a flag in _chunk: one kernel for both ran CBOW 4-8% and
-# skip-gram 2% slower (wiki x5, one thread, 2-core VM, 2026-12-03).
-@njit(parallel=True, cache=True, fastmath=True, nogil=True)
-def _cbow_chunk(
-    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, n_parts, losses, examples
-):
-    n, d = tokens.size, W_in.shape[1]
-    for part in prange(n_parts):
-        lo, hi, ahead, state = _slice(part, n, n_parts, negative, accept, alias, seed)
-        grad = np.empty(d, dtype=np.float32)
-        h = np.empty(d, dtype=np.float32)
-        now = 0
-        loss, count = 0.0, 0
-        span = max(hi - lo, 1)
-        for i in range(lo, hi):
-            lr = lr_first + (lr_last - lr_first) * (i - lo) / span
-            centre, r = tokens[i], radii[i]
-            first, last = max(i - r, 0), min(i + r + 1, n)
-            if i + 1 < hi:
-                prefetch_row(W_out, tokens[i + 1])
-            for c in range(d):
-                h[c] = 0.0
-            m = 0
-            for j in range(first, last):  # h: the mean of the context words' input rows
-                if j == i or docs[j] != docs[i]:
-                    continue
-                row = W_in[tokens[j]]
-                for c in range(d):
-                    h[c] += row[c]
-                m += 1
-            if m == 0:
+    lo, hi, ahead, state = _slice(part, n, n_parts, negative, accept, alias, seed)
+    grad = np.empty(d, dtype=np.float32)
+    now = 0
+    loss, count = 0.0, 0
+    span = max(hi - lo, 1)
+    for i in range(lo, hi):
+        lr = lr_first + (lr_last - lr_first) * (i - lo) / span
+        centre, r = tokens[i], radii[i]
+        if i + 1 < hi:  # the next centre's output row
+            prefetch_row(W_out, tokens[i + 1])
+        for j in range(max(i - r, 0), min(i + r + 1, n)):
+            if j == i or docs[j] != docs[i]:
                 continue
-            for c in range(d):
-                h[c] /= m
             state = _draw(ahead[1 - now], accept, alias, state)
             for k in range(negative):
                 prefetch_row(W_out, ahead[1 - now, k])
-            loss += _predict(h, W_out, centre, ahead[now], grad, lr)
+            loss += _pair(W_in, W_out, tokens[j], centre, ahead[now], grad, lr)
             now = 1 - now
-            for j in range(first, last):  # every context word takes the whole step (word2vec.c, cbow_mean=1)
-                if j == i or docs[j] != docs[i]:
-                    continue
-                row = W_in[tokens[j]]
-                for c in range(d):
-                    row[c] += grad[c]
             count += 1
-        losses[part] = loss
-        examples[part] = count
+    return loss, count
+
+
+# CBOW has a kernel of its own rather than a flag in _sgns_part: one kernel for both ran CBOW 4-8% and
+# skip-gram 2% slower (wiki x5, one thread, 2-core VM, 2026-12-03).
+@njit(cache=True, fastmath=True, nogil=True)
+def _cbow_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts):
+    """Part ``part`` of ``n_parts`` of a chunk, CBOW; returns its summed loss and example count."""
+    n, d = tokens.size, W_in.shape[1]
+    lo, hi, ahead, state = _slice(part, n, n_parts, negative, accept, alias, seed)
+    grad = np.empty(d, dtype=np.float32)
+    h = np.empty(d, dtype=np.float32)
+    now = 0
+    loss, count = 0.0, 0
+    span = max(hi - lo, 1)
+    for i in range(lo, hi):
+        lr = lr_first + (lr_last - lr_first) * (i - lo) / span
+        centre, r = tokens[i], radii[i]
+        first, last = max(i - r, 0), min(i + r + 1, n)
+        if i + 1 < hi:
+            prefetch_row(W_out, tokens[i + 1])
+        for c in range(d):
+            h[c] = 0.0
+        m = 0
+        for j in range(first, last):  # h: the mean of the context words' input rows
+            if j == i or docs[j] != docs[i]:
+                continue
+            row = W_in[tokens[j]]
+            for c in range(d):
+                h[c] += row[c]
+            m += 1
+        if m == 0:
+            continue
+        for c in range(d):
+            h[c] /= m
+        state = _draw(ahead[1 - now], accept, alias, state)
+        for k in range(negative):
+            prefetch_row(W_out, ahead[1 - now, k])
+        loss += _predict(h, W_out, centre, ahead[now], grad, lr)
+        now = 1 - now
+        for j in range(first, last):  # every context word takes the whole step (word2vec.c, cbow_mean=1)
+            if j == i or docs[j] != docs[i]:
+                continue
+            row = W_in[tokens[j]]
+            for c in range(d):
+                row[c] += grad[c]
+        count += 1
+    return loss, count
+
+
+# The parts run inside prange loops, even one part at a time: numba compiles a prange body apart (as a
+# gufunc), and the same body as a plain function ran 6-10% slower (one thread, 400k tokens, 2-core VM).
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
+def _chunk(
+    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts, losses, counts
+):
+    """Skip-gram parts ``lo:hi`` of ``n_parts``, their losses and pair counts left in ``losses[part]``, ``counts[part]``."""
+    for part in prange(lo, hi):
+        losses[part], counts[part] = _sgns_part(
+            W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
+        )
+
+
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
+def _cbow_chunk(
+    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts, losses, counts
+):
+    """CBOW parts ``lo:hi`` of ``n_parts``, as :func:`_chunk`."""
+    for part in prange(lo, hi):
+        losses[part], counts[part] = _cbow_part(
+            W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
+        )
 
 
 def sgns_chunk(
     W_in, W_out, tokens, docs, radii, sampler_table, negative: int, lr_first: float, lr_last: float, seed: int
 ) -> tuple[float, int]:
-    """Train on a chunk's positions in corpus order, hogwild over the numba threads.
+    """Train on a chunk's positions in corpus order, hogwild over ``numba.get_num_threads()`` threads.
 
     Parameters
     ----------
@@ -229,10 +256,30 @@ def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative
     accept, alias = np.ascontiguousarray(sampler_table[0], np.float64), index_array(sampler_table[1])
     if tokens.size and (tokens.min() < 0 or tokens.max() >= min(W_in.shape[0], W_out.shape[0])):
         raise ValueError(f"{name}: a token id lies outside the weight matrices.")
-    n_parts = max(1, min(get_num_threads(), tokens.size))
+    threads = get_num_threads()
+    n_parts = max(1, min(threads * PARTS_PER_THREAD if threads > 1 else 1, tokens.size))
     losses, counts = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
-    seed64 = np.uint64(int(seed) % 2**64)
-    kernel(
-        W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64, n_parts, losses, counts
-    )
+    args = (W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, np.uint64(int(seed) % 2**64))
+    if n_parts == 1:
+        kernel(*args, 0, 1, 1, losses, counts)
+    else:
+        pool = _pool(threads)
+        for future in [pool.submit(kernel, *args, part, part + 1, n_parts, losses, counts) for part in range(n_parts)]:
+            future.result()
     return float(losses.sum()), int(counts.sum())
+
+
+# The threads that run a chunk's parts: kept for the process (idle ones wait on a queue, without spinning),
+# one pool per thread count. A forked child starts without them.
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+os.register_at_fork(after_in_child=_POOLS.clear)
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """``threads`` threads, each running one part at a time on one numba thread (numba's setting is per thread)."""
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(
+            threads, thread_name_prefix="cooc-hogwild", initializer=set_num_threads, initargs=(1,)
+        )
+    return pool

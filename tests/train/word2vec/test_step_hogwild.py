@@ -103,26 +103,78 @@ def _problem(rng, V=40, d=8, n=600, n_docs=5, window=4):
 @pytest.mark.parametrize("sg", [True, False])
 @pytest.mark.parametrize("n_parts", [1, 3])
 def test_kernel_equals_the_reference_step(rng, n_parts, sg):
-    """One thread runs the slices one after another, so the compiled kernel must give the reference's
-    weights, loss and pair (or example) count (float32 rounding apart), each slice on its own stream of
-    negatives."""
+    """The slices run one after another must give the reference's weights, loss and pair (or example)
+    count (float32 rounding apart), each slice on its own stream of negatives."""
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
     docs[300] = docs.max() + 1  # a document of one token: no pair, and no CBOW example
     want_in, want_out = W_in.copy(), W_out.copy()
     step = reference if sg else cbow_reference
     want = step(want_in, want_out, tokens, docs, radii, *table, 5, 0.05, 0.01, 1234, n_parts)
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        losses, pairs = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
-        kernel = _step_hogwild._chunk if sg else _step_hogwild._cbow_chunk
-        kernel(W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(1234), n_parts, losses, pairs)
-    finally:
-        numba.set_num_threads(before)
+    kernel = _step_hogwild._sgns_part if sg else _step_hogwild._cbow_part
+    parts = [
+        kernel(W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(1234), part, n_parts)
+        for part in range(n_parts)
+    ]
     np.testing.assert_allclose(W_in, want_in, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(W_out, want_out, rtol=1e-4, atol=1e-6)
-    assert pairs.sum() == want[1]
-    assert losses.sum() == pytest.approx(want[0], rel=1e-5)
+    assert sum(c for _, c in parts) == want[1]
+    assert sum(loss for loss, _ in parts) == pytest.approx(want[0], rel=1e-5)
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_the_prange_kernels_run_the_parts_they_are_given(rng, sg):
+    """``_chunk`` / ``_cbow_chunk`` over parts lo:hi equal those parts run as plain functions."""
+    W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    plain = _step_hogwild._sgns_part if sg else _step_hogwild._cbow_part
+    kernel = _step_hogwild._chunk if sg else _step_hogwild._cbow_chunk
+    a_in, a_out = W_in.copy(), W_out.copy()
+    want = [plain(a_in, a_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), p, 5) for p in (1, 2, 3)]
+    losses, counts = np.zeros(5), np.zeros(5, dtype=np.int64)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)  # one thread: the parts in order, as above
+    try:
+        kernel(W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(W_in, a_in, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(W_out, a_out, rtol=1e-5, atol=1e-7)
+    assert counts.tolist() == [0, *(c for _, c in want), 0]
+    np.testing.assert_allclose(losses[1:4], [loss for loss, _ in want], rtol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])  # numba allows no more threads than cores
+def test_a_chunk_is_cut_into_four_parts_a_thread_handed_out_to_a_pool(rng, monkeypatch, threads):
+    """On T > 1 threads a chunk runs as 4 T parts on a pool of T threads, one part per call (whichever
+    thread comes free takes the next), each on one numba thread, every part once, their losses and
+    counts summed; on one thread, one part in the caller."""
+    import threading
+
+    W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    calls: list[tuple[int, int, int, str, int]] = []
+    real = _step_hogwild._chunk
+
+    def recording(*args):
+        lo, hi, n_parts = (int(a) for a in args[-5:-2])
+        calls.append((lo, hi, n_parts, threading.current_thread().name, numba.get_num_threads()))
+        return real(*args)
+
+    monkeypatch.setattr(_step_hogwild, "_chunk", recording)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        loss, pairs = _step_hogwild.sgns_chunk(W_in, W_out, tokens, docs, radii, table, 5, 0.05, 0.01, 1234)
+    finally:
+        numba.set_num_threads(before)
+    n_parts = 4 * threads if threads > 1 else 1
+    assert sorted(lo for lo, *_ in calls) == list(range(n_parts))
+    assert all(hi == lo + 1 and n == n_parts for lo, hi, n, _, _ in calls)
+    if threads == 1:
+        assert calls[0][3] == threading.current_thread().name
+    else:
+        assert all(name.startswith("cooc-hogwild") and numba_threads == 1 for *_, name, numba_threads in calls)
+    want = reference(W_in.copy(), W_out.copy(), tokens, docs, radii, *table, 5, 0.05, 0.01, 1234, n_parts)[1]
+    assert pairs == want == shuffled_skipgram_pairs(tokens, docs, radii, 0)[0].size
+    assert np.isfinite(loss) and loss > 0
 
 
 def test_public_call_trains_every_pair_once_within_documents(rng):
