@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
@@ -259,12 +260,25 @@ def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative
     threads = get_num_threads()
     n_parts = max(1, min(threads * PARTS_PER_THREAD if threads > 1 else 1, tokens.size))
     losses, counts = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
-    args = (W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, np.uint64(int(seed) % 2**64))
+    run = partial(
+        kernel,
+        W_in,
+        W_out,
+        tokens,
+        docs,
+        radii,
+        accept,
+        alias,
+        negative,
+        lr_first,
+        lr_last,
+        np.uint64(int(seed) % 2**64),
+    )
     if n_parts == 1:
-        kernel(*args, 0, 1, 1, losses, counts)
+        run(0, 1, 1, losses, counts)
     else:
         pool = _pool(threads)
-        for future in [pool.submit(kernel, *args, part, part + 1, n_parts, losses, counts) for part in range(n_parts)]:
+        for future in [pool.submit(run, part, part + 1, n_parts, losses, counts) for part in range(n_parts)]:
             future.result()
     return float(losses.sum()), int(counts.sum())
 
