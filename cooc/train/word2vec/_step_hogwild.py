@@ -274,13 +274,24 @@ def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative
         lr_last,
         np.uint64(int(seed) % 2**64),
     )
-    if n_parts == 1:
-        run(0, 1, 1, losses, counts)
+    if n_parts == 1 or not _layer_is_threadsafe():
+        run(0, n_parts, n_parts, losses, counts)  # the parts on numba's threads, statically
     else:
         pool = _pool(threads)
         for future in [pool.submit(run, part, part + 1, n_parts, losses, counts) for part in range(n_parts)]:
             future.result()
     return float(losses.sum()), int(counts.sum())
+
+
+def _layer_is_threadsafe() -> bool:
+    """Whether numba's threading layer takes parallel calls from several threads at once (OpenMP and TBB do;
+    its fallback, workqueue, stops the process). Known once a parallel kernel has run: until then, no."""
+    import numba
+
+    try:
+        return numba.threading_layer() in ("omp", "tbb")
+    except ValueError:
+        return False
 
 
 # The threads that run a chunk's parts: kept for the process (idle ones wait on a queue, without spinning),

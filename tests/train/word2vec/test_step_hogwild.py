@@ -158,6 +158,8 @@ def test_a_chunk_is_cut_into_four_parts_a_thread_handed_out_to_a_pool(rng, monke
         calls.append((lo, hi, n_parts, threading.current_thread().name, numba.get_num_threads()))
         return real(*args)
 
+    _step_hogwild.sgns_chunk(W_in.copy(), W_out.copy(), tokens[:50], docs[:50], radii[:50], table, 5, 0.05, 0.01, 1)
+    assert _step_hogwild._layer_is_threadsafe()  # numba's layer started (and OpenMP on this machine)
     monkeypatch.setattr(_step_hogwild, "_chunk", recording)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
@@ -175,6 +177,31 @@ def test_a_chunk_is_cut_into_four_parts_a_thread_handed_out_to_a_pool(rng, monke
     want = reference(W_in.copy(), W_out.copy(), tokens, docs, radii, *table, 5, 0.05, 0.01, 1234, n_parts)[1]
     assert pairs == want == shuffled_skipgram_pairs(tokens, docs, radii, 0)[0].size
     assert np.isfinite(loss) and loss > 0
+
+
+def test_without_a_threadsafe_threading_layer_the_parts_run_on_numbas_threads(rng, monkeypatch):
+    """numba's workqueue layer stops the process when two threads launch parallel kernels at once: then
+    the 4 T parts run in one call, on numba's own threads, and still every pair once."""
+    import threading
+
+    W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    monkeypatch.setattr(_step_hogwild, "_layer_is_threadsafe", lambda: False)
+    calls = []
+    real = _step_hogwild._chunk
+
+    def recording(*args):
+        calls.append((tuple(int(a) for a in args[-5:-2]), threading.current_thread().name))
+        return real(*args)
+
+    monkeypatch.setattr(_step_hogwild, "_chunk", recording)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        loss, pairs = _step_hogwild.sgns_chunk(W_in, W_out, tokens, docs, radii, table, 5, 0.05, 0.01, 1234)
+    finally:
+        numba.set_num_threads(before)
+    assert calls == [((0, 8, 8), threading.current_thread().name)]
+    assert pairs == shuffled_skipgram_pairs(tokens, docs, radii, 0)[0].size and np.isfinite(loss)
 
 
 def test_public_call_trains_every_pair_once_within_documents(rng):
