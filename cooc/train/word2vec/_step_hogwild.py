@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import partial
 
 import numpy as np
@@ -277,9 +277,15 @@ def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative
     if n_parts == 1 or not _layer_is_threadsafe():
         run(0, n_parts, n_parts, losses, counts)  # the parts on numba's threads, statically
     else:
-        pool = _pool(threads)
-        for future in [pool.submit(run, part, part + 1, n_parts, losses, counts) for part in range(n_parts)]:
-            future.result()
+        futures = [_pool(threads).submit(run, part, part + 1, n_parts, losses, counts) for part in range(n_parts)]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:  # an interrupt (or a part's error): the parts still running end before the caller goes on
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
     return float(losses.sum()), int(counts.sum())
 
 

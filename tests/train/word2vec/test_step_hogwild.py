@@ -204,6 +204,37 @@ def test_without_a_threadsafe_threading_layer_the_parts_run_on_numbas_threads(rn
     assert pairs == shuffled_skipgram_pairs(tokens, docs, radii, 0)[0].size and np.isfinite(loss)
 
 
+def test_a_failed_part_returns_only_once_the_parts_still_running_have_ended(rng, monkeypatch):
+    """An error (or Ctrl-C) while the pool trains a chunk: the call raises only once no part is writing
+    the weights any more, and the parts not started are dropped."""
+    import time
+
+    W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    _step_hogwild.sgns_chunk(W_in, W_out, tokens[:50], docs[:50], radii[:50], table, 5, 0.05, 0.01, 1)
+    started, finished = [], []
+
+    def part(*args):
+        lo = int(args[-5])
+        started.append(lo)
+        if lo == 0:
+            raise RuntimeError("part 0 failed")
+        time.sleep(0.2)
+        finished.append(lo)
+
+    monkeypatch.setattr(_step_hogwild, "_chunk", part)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="part 0 failed"):
+            _step_hogwild.sgns_chunk(W_in, W_out, tokens, docs, radii, table, 5, 0.05, 0.01, 1234)
+        at_return = (sorted(started), sorted(finished))
+        time.sleep(0.5)
+    finally:
+        numba.set_num_threads(before)
+    assert sorted(finished) == at_return[1]  # nothing ran on after the call returned
+    assert at_return[0] == [0, *at_return[1]] and len(at_return[0]) < 8  # the rest were never started
+
+
 def test_public_call_trains_every_pair_once_within_documents(rng):
     """``sgns_chunk`` on every thread: the same pairs as the batched path builds (none across a
     document), and the weights move."""
