@@ -34,6 +34,7 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -165,11 +166,20 @@ def _timing_finalize():
     debug line on where the main process's time went (benchmark only)."""
     import cooc.corpus.build as cb
 
-    real, marks = cb._finalize, {}
+    real, marks = cb._finalize, {"writer_s": 0.0}
+    real_write, lock = cb._RawState._write_shard, threading.Lock()
 
     def timed(*args, **kwargs):
         marks["pass1_end"] = time.perf_counter()
         return real(*args, **kwargs)
+
+    def timed_write(*args, **kwargs):  # a raw shard's gather, count, write and commit, on a writer thread
+        t0 = time.perf_counter()
+        try:
+            return real_write(*args, **kwargs)
+        finally:
+            with lock:
+                marks["writer_s"] += time.perf_counter() - t0
 
     class Routing(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -183,10 +193,12 @@ def _timing_finalize():
 
     def restore():
         cb._finalize = real
+        cb._RawState._write_shard = real_write
         logger.removeHandler(handler)
         logger.setLevel(level)
 
     cb._finalize = timed
+    cb._RawState._write_shard = timed_write
     return marks, restore
 
 
@@ -201,6 +213,8 @@ def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp
 
 
 def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
+    from cooc.corpus.build import writer_threads
+
     build_corpus(
         next(folder.glob("*.txt")),
         tmp / "warm",
@@ -211,14 +225,16 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
     )  # compiles the tokeniser once (numba's cache) in every process kind
     rows, reference, corpus = [], None, None
     for w in workers:
-        times, pass1, routing = [], [], []
+        times, pass1, routing, writing = [], [], [], []
         for r in range(repeat):
             out = tmp / f"w{w}-{r}"
+            marks["writer_s"] = 0.0
             t0 = time.perf_counter()
             corpus = build_corpus(folder, out, workers=w, progress=False, shard_tokens=shard_tokens)
             times.append(time.perf_counter() - t0)
             pass1.append(marks["pass1_end"] - t0)
             routing.append(marks.get("routing_ns", float("nan")))
+            writing.append(1e9 * marks["writer_s"] / corpus.n_tokens)
             sums = [s["tokens_checksum"] for s in corpus.manifest["shards"]]
             reference = reference or sums
             if sums != reference:
@@ -246,11 +262,16 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
                 round(child_rss),
                 float(np.median(routing)),
                 1e3 / float(np.median(routing)),
+                writer_threads(w),
+                float(np.median(writing)),
+                1e3 * writer_threads(w) / float(np.median(writing)),
+                0.0,
             ]
         )
     for row in rows:
         row[7] = f"x{row[6] / rows[0][6]:.2f}"
         row[11] = f"x{row[10] / rows[0][10]:.2f}"
+        row[19] = f"{row[6] / rows[0][6] / (row[0] / rows[0][0]):.2f}"  # parallel efficiency, whole build
     return rows, corpus
 
 
@@ -379,7 +400,11 @@ def main() -> None:
             f"resident memory (MB) of the main process / of the largest worker so far. Main routing = the "
             f"main process's time per token in pass 1 outside tokenising and waiting (reading the source, "
             f"numbering types, gathering ids, handing shards over): it does not shrink with more workers, so "
-            f"its inverse bounds pass 1 at any worker count on this machine's cores. {made_note}",
+            f"its inverse bounds pass 1 at any worker count on this machine's cores. Writers = the time the "
+            f"writer threads spent per token gathering, counting, writing and committing raw shards (summed over "
+            f"them); their ceiling is the thread count over it (with several writers that time includes waits "
+            f"for the gather lock and for the previous shard's commit, so the ceiling is then a rough guide). "
+            f"Efficiency = speed-up over the first row divided by the ratio of workers. {made_note}",
             "",
             markdown_table(
                 [
@@ -399,6 +424,10 @@ def main() -> None:
                     "worker RSS MB",
                     "main routing ns/token",
                     "routing ceiling M tokens/s",
+                    "writer threads",
+                    "writers ns/token",
+                    "writers ceiling M tokens/s",
+                    "efficiency",
                 ],
                 rows,
             ),
