@@ -545,16 +545,16 @@ def test_next_token_study(results):
     assert np.all(np.diff(theory["plateaus"]) < 0)
     steps = {(e["model"], e["level"]): e for e in r["steps"]}
     assert set(steps) == {(m, level) for m in ("cnn", "transformer") for level in (1, 2, 3)}
-    # the CNN's first two steps near P_l: the target is a factor 2. On whole sentences the CNN makes them at
-    # 2.2 and 2.8 P_l (4-seed mean; converged, and SGD, mean-field readout, small batches or weight decay move them
-    # by less than the seed spread), so asserted within a factor 3.5; reading only the last 4 tokens (the subtree of
-    # height 2 that steps 1 and 2 need) it makes them at 1.0 and 1.4 P_l: within the factor 2, and earlier than on
-    # whole sentences (the extra context, unresolvable at these P, costs data)
+    # the CNN's first two steps within a factor 2 of P_l (the target). On whole sentences, with dropout 0.6,
+    # the CNN makes them at 1.88 and 1.74 P_l (4-seed mean; 2.2 and 2.8 without dropout, which no training
+    # setting tried moved by more than the seed spread); reading only the last 4 tokens (the subtree of height 2
+    # that steps 1 and 2 need) at 1.0 and 1.3 P_l: earlier than on whole sentences (the extra context,
+    # unresolvable at these P, costs data)
     (control,) = r["controls"]
     assert control["T"] == 4 and [s["level"] for s in control["steps"]] == [1, 2]
     for level in (1, 2):
         step = steps[("cnn", level)]
-        assert step["P_measured"] is not None and 0.5 < step["P_measured"] / step["P_theory"] < 3.5, step
+        assert step["P_measured"] is not None and 0.5 <= step["P_measured"] / step["P_theory"] <= 2, step
         assert len(step["ratio_per_seed"]) == 4
         short = control["steps"][level - 1]
         assert short["P_theory"] == step["P_theory"] and len(short["ratio_per_seed"]) == 4

@@ -134,23 +134,45 @@ class CausalHierarchicalCNN(nn.Module):
         mean-field (maximal-update) scaling of the papers' CNNs (arXiv 2307.02129, 2406.00048),
         in which the logits start near zero and the hidden layers must move by O(1) to fit
         the data (feature learning); train it with a learning rate proportional to ``width``.
+    dropout : float, default 0
+        Dropout on every hidden layer's units while training (after each convolution's ReLU). With
+        few training sentences a network reading whole sentences also fits the tokens whose
+        correlations with the next one those sentences cannot resolve; dropout spends less data on
+        that (docs/science.md, section 6; the ``next_token`` study uses 0.6).
 
     Input ``(B, T)`` int64; output ``(B, T, vocab_size)`` logits.
     """
 
-    def __init__(self, vocab_size: int, filter_size: int, depth: int, width: int = 64, readout: str = "standard"):
+    def __init__(
+        self,
+        vocab_size: int,
+        filter_size: int,
+        depth: int,
+        width: int = 64,
+        readout: str = "standard",
+        dropout: float = 0.0,
+    ):
         super().__init__()
         validate(
-            dict(vocab_size=vocab_size, filter_size=filter_size, depth=depth, width=width, readout=readout),
+            dict(
+                vocab_size=vocab_size,
+                filter_size=filter_size,
+                depth=depth,
+                width=width,
+                readout=readout,
+                dropout=dropout,
+            ),
             {
                 "vocab_size": Interval(int, 1, None),
                 "filter_size": Interval(int, 2, None),
                 "depth": Interval(int, 1, None),
                 "width": Interval(int, 1, None),
                 "readout": OneOf(READOUTS),
+                "dropout": Interval(float, 0.0, 1.0, closed="left"),
             },
             "CausalHierarchicalCNN",
         )
+        self.dropout = float(dropout)
         self.vocab_size, self.filter_size, self.depth = vocab_size, filter_size, depth
         self.embed = nn.Embedding(vocab_size + 1, width)  # + MASK
         self.convs = nn.ModuleList(
@@ -183,8 +205,8 @@ class CausalHierarchicalCNN(nn.Module):
             past = F.conv1d(F.pad(f, ((self.filter_size - 1) * d, 0)), conv.weight[:, :, :-1], conv.bias, dilation=d)
             now = conv.weight[:, :, -1:]
             past = past[:, :, :T]
-            g = torch.relu(past + F.conv1d(g, now))
-            f = torch.relu(past + F.conv1d(f, now))
+            g = F.dropout(torch.relu(past + F.conv1d(g, now)), self.dropout, self.training)
+            f = F.dropout(torch.relu(past + F.conv1d(f, now)), self.dropout, self.training)
         return self.readout(g.transpose(1, 2)) * self.readout_scale
 
     def forward_last(self, ids: torch.Tensor) -> torch.Tensor:
@@ -204,7 +226,7 @@ class CausalHierarchicalCNN(nn.Module):
             if pad:  # a node ending before the first token is padding (zero), as in the dilated stack
                 ends = torch.arange(1, h.shape[-1] + 1, device=h.device) * span - 1
                 h = h * (ends >= pad).to(h.dtype)
-            h = torch.relu(F.conv1d(h, conv.weight, conv.bias, stride=s))
+            h = F.dropout(torch.relu(F.conv1d(h, conv.weight, conv.bias, stride=s)), self.dropout, self.training)
             span *= s
         return self.readout(h[:, :, 0]) * self.readout_scale
 
@@ -227,7 +249,7 @@ def build_lm(
         The CNN's filter (the grammar's ``s``) and depth (default: the smallest whose
         window covers ``context``).
     **kwargs
-        ``d_model``, ``n_heads``, ``n_layers``, ``dropout`` (transformer); ``width``, ``readout`` (CNN).
+        ``d_model``, ``n_heads``, ``n_layers``, ``dropout`` (transformer); ``width``, ``readout``, ``dropout`` (CNN).
     """
     if name not in LM_MODELS:
         raise InvalidParameterError(f"parameter 'model' must be one of {LM_MODELS}, got {name!r}.")

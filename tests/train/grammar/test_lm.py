@@ -59,6 +59,36 @@ def test_cnn_last_position_shortcut_equals_the_full_stack(T, s):
     assert net.depth == cnn_depth(T, s) and s**net.depth >= T and (net.depth == 1 or s ** (net.depth - 1) < T)
 
 
+def test_cnn_dropout_acts_on_the_hidden_units_while_training_only():
+    """dropout=p zeroes hidden units with probability p during training (both the full stack and the
+    last-position shortcut, which agree in eval mode); 0 is the plain network; p must lie in [0, 1)."""
+    torch.manual_seed(0)
+    x = torch.randint(0, 5, (64, 8))
+    plain = build_lm("cnn", 5, 8, width=32)
+    dropped = build_lm("cnn", 5, 8, width=32, dropout=0.6)
+    dropped.load_state_dict(plain.state_dict())
+    for net in (plain, dropped):
+        net.eval()
+    torch.testing.assert_close(dropped.forward_last(x), plain.forward_last(x), rtol=0, atol=0)
+    torch.testing.assert_close(dropped(x)[:, -1], dropped.forward_last(x), rtol=0, atol=1e-6)
+    dropped.train()
+    plain.train()
+    assert torch.equal(plain.forward_last(x), plain.forward_last(x))  # no dropout: deterministic
+    a, b = dropped.forward_last(x), dropped.forward_last(x)
+    assert not torch.equal(a, b) and not torch.equal(dropped(x), dropped(x))
+    # the readout's input while training: ReLU's zeros, and 60 % of the units left
+    seen = []
+    hook = dropped.readout.register_forward_hook(lambda m, inp, out: seen.append(inp[0]))
+    dropped.forward_last(x)
+    dropped.eval()
+    dropped.forward_last(x)
+    hook.remove()
+    zero_train, zero_eval = (float((h == 0).float().mean()) for h in seen)
+    assert zero_train == pytest.approx(zero_eval + 0.6 * (1 - zero_eval), abs=0.05), (zero_train, zero_eval)
+    with pytest.raises(InvalidParameterError, match="dropout"):
+        build_lm("cnn", 5, 8, dropout=1.0)
+
+
 def test_cnn_window_is_the_tree_at_the_last_token():
     """On a sentence of s^L tokens the last output depends on every earlier token and on no later padding."""
     torch.manual_seed(0)
