@@ -227,6 +227,7 @@ def lm_command(
     n_heads: int = 4,
     n_layers: int = 2,
     width: int = 64,
+    dropout: float = 0.0,
     device: str = "auto",
     overwrite: bool = False,
     progress: bool = True,
@@ -238,9 +239,11 @@ def lm_command(
 
     if model not in LM_MODELS:
         raise InvalidParameterError(f"--model must be one of {', '.join(LM_MODELS)}, got {model!r}.")
-    kwargs = (
+    kwargs: dict[str, Any] = (
         {"d_model": d_model, "n_heads": n_heads, "n_layers": n_layers} if model == "transformer" else {"width": width}
     )
+    if dropout:  # only when asked for: runs recorded without it keep their settings
+        kwargs["dropout"] = dropout
     result = lm_study(
         source,
         output,
@@ -422,6 +425,7 @@ def register(app: typer.Typer) -> None:
         n_heads: int = typer.Option(4, help="Transformer heads."),
         n_layers: int = typer.Option(2, help="Transformer layers."),
         width: int = typer.Option(64, help="CNN channels."),
+        dropout: float = typer.Option(0.0, help="Dropout on hidden units while training, in [0, 1) (both models)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Discard earlier runs in OUTPUT with other settings."
@@ -433,7 +437,7 @@ def register(app: typer.Typer) -> None:
             source, output, model=model, context=context, samples=samples, seeds=seeds, targets=targets, steps=steps,
             batch_size=batch_size, lr=lr, eval_every=eval_every, patience=patience, vocab_size=vocab_size,
             n_val=n_val, n_test=n_test, d_model=d_model, n_heads=n_heads, n_layers=n_layers, width=width,
-            device=device, overwrite=overwrite, progress=progress,
+            dropout=dropout, device=device, overwrite=overwrite, progress=progress,
         )  # fmt: skip
         rows = [[str(s["P"]), f"{s['test_loss']:.4f}", f"{s['test_loss_last']:.4f}"] for s in summary["summary"]]
         from rich.table import Table

@@ -127,6 +127,30 @@ def test_train_lm_command_writes_curves_and_resumes(tmp_path):
     assert other.exit_code == 1 and other.output.startswith("error:") and "other settings" in other.output
 
 
+def test_train_lm_dropout_reaches_the_network(tmp_path, monkeypatch):
+    import cooc.train.grammar.lm as lm_module
+
+    built = []
+    real = lm_module.build_lm
+
+    def spy(*args, **kwargs):
+        net = real(*args, **kwargs)
+        built.append(net)
+        return net
+
+    monkeypatch.setattr(lm_module, "build_lm", spy)
+    args = ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "--model", "cnn", "--samples", "8", "--steps", "10",
+            "--eval-every", "5", "--width", "8", "--n-val", "16", "--n-test", "32", "--device", "cpu",
+            "--dropout", "0.4", "-o", str(tmp_path / "lm"), "--no-progress"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert built and all(net.dropout == 0.4 for net in built)
+    curves = json.loads((tmp_path / "lm" / "curves.json").read_text())
+    assert curves["settings"]["model_kwargs"]["dropout"] == 0.4
+    bad = runner.invoke(app, [*args[:-3], "--dropout", "1", "-o", str(tmp_path / "bad"), "--no-progress"])
+    assert bad.exit_code == 1 and "dropout" in bad.output and len(bad.output.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
