@@ -113,7 +113,10 @@ if CFG["threads"]:
 # correlations with the last one these P cannot resolve (they matter only from P_3 =
 # 341): at P = 32 the CNN without dropout fits its sentences within 20-60 steps, before
 # the sibling's correlation lowers the held-out loss. Dropout makes that fit costlier
-# and brings the whole-sentence steps within the factor 2.
+# and brings the whole-sentence steps within the factor 2 at this size (not at every
+# size: at v = 32, m = 2 it moves step 1 from 2.0 to 1.65 P_1 but leaves step 2 at 2.2,
+# and costs loss at large P; at v = 32, m = 8 it moves step 1 from 5.6 to 3.0 P_1 on one
+# draw; benchmarks/RESULTS.md).
 #
 # **Ruled out** as the cause of the lateness of the whole-sentence CNN without dropout
 # (4 draws each, step 1 / step 2 as multiples of P_l; none is adopted, each is within the
