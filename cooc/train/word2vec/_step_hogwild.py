@@ -187,28 +187,24 @@ def _cbow_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_fir
     return loss, count
 
 
-# The parts run inside prange loops, even one part at a time: numba compiles a prange body apart (as a
+# The parts run inside a prange loop, even one part at a time: numba compiles a prange body apart (as a
 # gufunc), and the same body as a plain function ran 6-10% slower (one thread, 400k tokens, 2-core VM).
+# The skip-gram / CBOW choice is made once per part, outside the loops over positions.
 @njit(parallel=True, cache=True, fastmath=True, nogil=True)
-def _chunk(
-    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts, losses, counts
-):
-    """Skip-gram parts ``lo:hi`` of ``n_parts``, their losses and pair counts left in ``losses[part]``, ``counts[part]``."""
+def _parts(
+    sg, W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts, losses, counts
+):  # fmt: skip
+    """Parts ``lo:hi`` of ``n_parts`` (skip-gram if ``sg``, else CBOW), their losses and pair (example)
+    counts left in ``losses[part]``, ``counts[part]``."""
     for part in prange(lo, hi):
-        losses[part], counts[part] = _sgns_part(
-            W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
-        )
-
-
-@njit(parallel=True, cache=True, fastmath=True, nogil=True)
-def _cbow_chunk(
-    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts, losses, counts
-):
-    """CBOW parts ``lo:hi`` of ``n_parts``, as :func:`_chunk`."""
-    for part in prange(lo, hi):
-        losses[part], counts[part] = _cbow_part(
-            W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
-        )
+        if sg:
+            losses[part], counts[part] = _sgns_part(
+                W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
+            )
+        else:
+            losses[part], counts[part] = _cbow_part(
+                W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
+            )
 
 
 def sgns_chunk(
@@ -233,9 +229,7 @@ def sgns_chunk(
     -------
     loss, pairs : the summed loss and the number of pairs trained on
     """
-    return _run(
-        _chunk, "sgns_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed
-    )
+    return _run(True, "sgns_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed)
 
 
 def cbow_chunk(
@@ -246,12 +240,10 @@ def cbow_chunk(
     context word's input row takes the whole step (not divided among them, as word2vec.c and gensim
     with ``cbow_mean=1``). Arguments as :func:`sgns_chunk`; returns the summed loss and the number of
     examples (positions with at least one context word)."""
-    return _run(
-        _cbow_chunk, "cbow_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed
-    )
+    return _run(False, "cbow_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed)
 
 
-def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed):
+def _run(sg, name, W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed):
     W_in, W_out = (weight_view(w) for w in (W_in, W_out))
     tokens, docs, radii = (index_array(a) for a in (tokens, docs, radii))
     accept, alias = np.ascontiguousarray(sampler_table[0], np.float64), index_array(sampler_table[1])
@@ -260,20 +252,8 @@ def _run(kernel, name, W_in, W_out, tokens, docs, radii, sampler_table, negative
     threads = get_num_threads()
     n_parts = max(1, min(threads * PARTS_PER_THREAD if threads > 1 else 1, tokens.size))
     losses, counts = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
-    run = partial(
-        kernel,
-        W_in,
-        W_out,
-        tokens,
-        docs,
-        radii,
-        accept,
-        alias,
-        negative,
-        lr_first,
-        lr_last,
-        np.uint64(int(seed) % 2**64),
-    )
+    seed64 = np.uint64(int(seed) % 2**64)
+    run = partial(_parts, sg, W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64)
     if n_parts == 1 or not _layer_is_threadsafe():
         run(0, n_parts, n_parts, losses, counts)  # the parts on numba's threads, statically
     else:

@@ -123,17 +123,18 @@ def test_kernel_equals_the_reference_step(rng, n_parts, sg):
 
 @pytest.mark.parametrize("sg", [True, False])
 def test_the_prange_kernels_run_the_parts_they_are_given(rng, sg):
-    """``_chunk`` / ``_cbow_chunk`` over parts lo:hi equal those parts run as plain functions."""
+    """``_parts`` over parts lo:hi (skip-gram or CBOW) equals those parts run as plain functions."""
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
     plain = _step_hogwild._sgns_part if sg else _step_hogwild._cbow_part
-    kernel = _step_hogwild._chunk if sg else _step_hogwild._cbow_chunk
     a_in, a_out = W_in.copy(), W_out.copy()
     want = [plain(a_in, a_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), p, 5) for p in (1, 2, 3)]
     losses, counts = np.zeros(5), np.zeros(5, dtype=np.int64)
     before = numba.get_num_threads()
     numba.set_num_threads(1)  # one thread: the parts in order, as above
     try:
-        kernel(W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts)
+        _step_hogwild._parts(
+            sg, W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts
+        )
     finally:
         numba.set_num_threads(before)
     np.testing.assert_allclose(W_in, a_in, rtol=1e-5, atol=1e-7)
@@ -151,7 +152,7 @@ def test_a_chunk_is_cut_into_four_parts_a_thread_handed_out_to_a_pool(rng, monke
 
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
     calls: list[tuple[int, int, int, str, int]] = []
-    real = _step_hogwild._chunk
+    real = _step_hogwild._parts
 
     def recording(*args):
         lo, hi, n_parts = (int(a) for a in args[-5:-2])
@@ -160,7 +161,7 @@ def test_a_chunk_is_cut_into_four_parts_a_thread_handed_out_to_a_pool(rng, monke
 
     _step_hogwild.sgns_chunk(W_in.copy(), W_out.copy(), tokens[:50], docs[:50], radii[:50], table, 5, 0.05, 0.01, 1)
     assert _step_hogwild._layer_is_threadsafe()  # numba's layer started (and OpenMP on this machine)
-    monkeypatch.setattr(_step_hogwild, "_chunk", recording)
+    monkeypatch.setattr(_step_hogwild, "_parts", recording)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
@@ -187,13 +188,13 @@ def test_without_a_threadsafe_threading_layer_the_parts_run_on_numbas_threads(rn
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
     monkeypatch.setattr(_step_hogwild, "_layer_is_threadsafe", lambda: False)
     calls = []
-    real = _step_hogwild._chunk
+    real = _step_hogwild._parts
 
     def recording(*args):
         calls.append((tuple(int(a) for a in args[-5:-2]), threading.current_thread().name))
         return real(*args)
 
-    monkeypatch.setattr(_step_hogwild, "_chunk", recording)
+    monkeypatch.setattr(_step_hogwild, "_parts", recording)
     before = numba.get_num_threads()
     numba.set_num_threads(2)
     try:
@@ -221,7 +222,7 @@ def test_a_failed_part_returns_only_once_the_parts_still_running_have_ended(rng,
         time.sleep(0.2)
         finished.append(lo)
 
-    monkeypatch.setattr(_step_hogwild, "_chunk", part)
+    monkeypatch.setattr(_step_hogwild, "_parts", part)
     before = numba.get_num_threads()
     numba.set_num_threads(2)
     try:
