@@ -105,24 +105,24 @@ def _predict(h, W_out, centre, negatives, grad, lr):
 
 
 @njit(cache=True)
-def _slice(part, n, n_parts, negative, accept, alias, seed):
-    """Thread ``part``'s positions ``lo:hi``, and its negatives' buffers and stream with the first draw
-    made: each pair's (or CBOW example's) negatives are drawn one ahead, and their rows asked for then
+def _slice(part, n, n_parts, d, negative, accept, alias, seed):
+    """Part ``part``'s positions ``lo:hi`` and their count for the learning rate's ramp (at least 1),
+    its negatives' buffers and stream with the first draw made, and a gradient buffer of ``d`` floats.
+    Each pair's (or CBOW example's) negatives are drawn one ahead, and their rows asked for then
     (random rows, mostly out of cache); the draws come in the same order as if drawn in place."""
     ahead = np.empty((2, negative), dtype=np.int64)
     state = _draw(ahead[0], accept, alias, mix64(seed + np.uint64(part + 1) * SPLITMIX_GAMMA))
-    return n * part // n_parts, n * (part + 1) // n_parts, ahead, state
+    lo, hi = n * part // n_parts, n * (part + 1) // n_parts
+    return lo, hi, max(hi - lo, 1), ahead, state, np.empty(d, dtype=np.float32)
 
 
 @njit(cache=True, fastmath=True, nogil=True)
 def _sgns_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts):
     """Part ``part`` of ``n_parts`` of a chunk, skip-gram; returns its summed loss and pair count."""
     n, d = tokens.size, W_in.shape[1]
-    lo, hi, ahead, state = _slice(part, n, n_parts, negative, accept, alias, seed)
-    grad = np.empty(d, dtype=np.float32)
+    lo, hi, span, ahead, state, grad = _slice(part, n, n_parts, d, negative, accept, alias, seed)
     now = 0
     loss, count = 0.0, 0
-    span = max(hi - lo, 1)
     for i in range(lo, hi):
         lr = lr_first + (lr_last - lr_first) * (i - lo) / span
         centre, r = tokens[i], radii[i]
@@ -146,12 +146,10 @@ def _sgns_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_fir
 def _cbow_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts):
     """Part ``part`` of ``n_parts`` of a chunk, CBOW; returns its summed loss and example count."""
     n, d = tokens.size, W_in.shape[1]
-    lo, hi, ahead, state = _slice(part, n, n_parts, negative, accept, alias, seed)
-    grad = np.empty(d, dtype=np.float32)
+    lo, hi, span, ahead, state, grad = _slice(part, n, n_parts, d, negative, accept, alias, seed)
     h = np.empty(d, dtype=np.float32)
     now = 0
     loss, count = 0.0, 0
-    span = max(hi - lo, 1)
     for i in range(lo, hi):
         lr = lr_first + (lr_last - lr_first) * (i - lo) / span
         centre, r = tokens[i], radii[i]
