@@ -547,15 +547,9 @@ class TypeTable(BatchEncoder):
 
     def sort_prefix(self, ids: np.ndarray) -> np.ndarray:
         """The first 8 bytes of each type as a big-endian integer, zero-padded: a padded prefix
-        that sorts lower means the whole string sorts lower."""
-        off, ln = self.type_off[ids], self.type_len[ids]
-        prefix = np.zeros(ids.size, dtype=np.uint64)
-        for j in range(8):
-            has = ln > j
-            byte = np.zeros(ids.size, dtype=np.uint64)
-            byte[has] = self.arena[off[has] + j]
-            prefix |= byte << np.uint64(8 * (7 - j))
-        return prefix
+        that sorts lower means the whole string sorts lower. The table keeps them little-endian
+        (byte k at bits 8k, for the lookup), so this is a byte swap."""
+        return self.type_prefix[ids].astype("<u8").byteswap().view("<u8")
 
 
 def encode_texts(texts: list[str], keep: np.ndarray) -> tuple[NewTypes, np.ndarray, np.ndarray]:

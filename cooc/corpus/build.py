@@ -59,6 +59,7 @@ from .._core.progress import ProgressBar
 from .._core.signals import note_kept
 from ._build_pool import Helpers, encoded, remap_shards
 from ._tokenize_fast import TypeTable, gather
+from .ranking import chosen_types, vocabulary_of
 from .sources import Source, open_source
 from .store import (
     MANIFEST,
@@ -495,50 +496,6 @@ def _log_main_process(stats: dict[str, float]) -> None:
 
 
 # -- pass 2: choose the vocabulary and remap ----------------------------------------------
-def _rank_order(types: TypeTable, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The order of ``ids`` (distinct and ascending, as np.flatnonzero gives them) by count,
-    descending, then by the type's bytes (UTF-8 bytes sort as code points).
-
-    numpy sorts by (count, first 8 bytes as a big-endian integer, zero-padded); only types that
-    tie on both are then sorted by their whole bytes in Python. With a Python key per type, 2M types
-    whose counts tie in the tail took 7.8 s on the 2-core VM (2.7 s this way), almost all in
-    comparing the byte strings.
-    """
-    prefix = types.sort_prefix(ids)
-    order = np.lexsort((prefix, -counts))
-    c, p = counts[order], prefix[order]
-    tied = (c[1:] == c[:-1]) & (p[1:] == p[:-1])
-    edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
-    for lo, hi in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
-        group = order[lo : hi + 1]
-        names = types.names(ids[group])
-        order[lo : hi + 1] = group[sorted(range(group.size), key=names.__getitem__)]
-    return order
-
-
-def _choose_vocab(
-    types: TypeTable, counts: np.ndarray, size: int | None, min_count: int
-) -> tuple[np.ndarray, Vocabulary]:
-    """Provisional ids of the kept words in rank order (count desc, then alphabetical), and the vocabulary."""
-    chosen = _chosen(types, counts, size, min_count)
-    return chosen, _vocabulary(types, chosen, counts)
-
-
-def _chosen(types: TypeTable, counts: np.ndarray, size: int | None, min_count: int) -> np.ndarray:
-    """Provisional ids of the kept words in rank order (count desc, then alphabetical)."""
-    candidates = np.flatnonzero(counts >= min_count)
-    if size is not None and candidates.size > size:
-        # Everything strictly above the size-th count is in; ties at that count are sorted below.
-        threshold = np.partition(counts[candidates], candidates.size - size)[candidates.size - size]
-        candidates = candidates[counts[candidates] >= threshold]
-    chosen = candidates[_rank_order(types, candidates, counts[candidates])]
-    return chosen if size is None else chosen[:size]
-
-
-def _vocabulary(types: TypeTable, chosen: np.ndarray, counts: np.ndarray) -> Vocabulary:
-    return Vocabulary(types.decoded(chosen), counts[chosen], total=int(counts.sum()), distinct=True)  # a word per type
-
-
 def _finalize(
     out: Path,
     state: _RawState,
@@ -558,7 +515,7 @@ def _finalize(
             f"the source yielded no tokens (no document had at least "
             f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written."
         )
-    chosen = _chosen(state.types, counts, vocab_size, min_count)
+    chosen = chosen_types(state.types, counts, vocab_size, min_count, threads=helpers.workers)
     if vocab_size is not None and chosen.size < vocab_size:
         log.warning(
             "asked for %d words but the corpus has only %d (with min_count=%d); using %d.",
@@ -580,7 +537,7 @@ def _finalize(
     vocabs: list[Vocabulary] = []
 
     def write_vocabulary() -> None:  # while the helpers remap shards
-        vocabs.append(_vocabulary(state.types, chosen, counts))
+        vocabs.append(vocabulary_of(state.types, chosen, counts))
         tsv = state.types.tsv(chosen, counts[chosen])  # as Vocabulary.save writes it, without a string per word
         if tsv.count(b"\t") != chosen.size or tsv.count(b"\n") != chosen.size:
             vocabs[0].save(out / VOCAB_FILE)  # a word with a tab or newline: its refusal
