@@ -251,7 +251,9 @@ def plot_depth_scaling(
     Parameters
     ----------
     series : mapping from label to a mapping with ``L``, ``P_star``, optional ``P_star_sd``,
-        ``fit`` (``{base, base_error, prefactor}``) and ``theory_base``
+        ``fit`` (``{base, base_error, prefactor}``), ``theory_base`` and ``P_max`` (the largest P
+        tried: a depth whose P* is NaN, not reached by then, is drawn there as a hollow triangle
+        pointing up, a lower bound)
     """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -268,6 +270,15 @@ def plot_depth_scaling(
             capsize=2,
             label=label,
         )
+        if s.get("P_max") is not None and not ok.all():
+            ax.plot(
+                L[~ok],
+                np.full((~ok).sum(), float(s["P_max"])),
+                "^",
+                mfc="none",
+                color=color,
+                label=f"not reached by P = {float(s['P_max']):,.0f}",
+            )
         fit = s.get("fit")
         if fit:
             ax.plot(

@@ -127,6 +127,7 @@ for run in runs:
             "P_star_sd": learner["P_star_sd"],
             "fit": learner["fit"],
             "theory_base": learner["theory"],
+            "P_max": max(CFG["samples"]),
         }
         fit = learner["fit"] or {}
         print(

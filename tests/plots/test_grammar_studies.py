@@ -23,3 +23,18 @@ def test_sensitivity_panels_draw_each_network_against_its_own_p_star(tmp_path):
     marks = [line for line in cnn.lines if line.get_marker() == "v"]
     assert len(marks) == 1 and marks[0].get_xdata()[0] == 1.5 and marks[0].get_ydata()[0] == 0.1
     assert not [line for line in lcn.lines if line.get_marker() == "v"]  # a crossing outside the grid is not drawn
+
+
+def test_depth_scaling_marks_a_p_star_not_reached_as_a_lower_bound(tmp_path):
+    from cooc.plots.grammar_studies import plot_depth_scaling
+
+    series = {
+        "latent": {"L": [2, 3, 4], "P_star": [100.0, 110.0, 105.0], "theory_base": 1, "P_max": 4000},
+        "token": {"L": [2, 3, 4], "P_star": [100.0, 400.0, np.nan], "theory_base": 4, "P_max": 4000},
+    }
+    fig = plot_depth_scaling(series, path=tmp_path / "d.png")
+    assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bounds = [line for line in fig.axes[0].lines if line.get_marker() == "^"]
+    assert len(bounds) == 1  # only the token learner has a depth it did not reach
+    assert bounds[0].get_xdata().tolist() == [4] and bounds[0].get_ydata().tolist() == [4000]
+    assert bounds[0].get_label() == "not reached by P = 4,000"
