@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,25 @@ def test_unknown_learners_are_refused():
     assert set(LEARNERS) == {"latent", "token", "network", "network_token"}
     with pytest.raises(InvalidParameterError, match="unknown learners"):
         latent_sample_complexity(4, 2, depths=(2,), learners=("cnn",))
+
+
+def test_one_pool_per_depth_and_seed_shared_by_the_learners_and_none_when_resumed(tmp_path, monkeypatch):
+    """The learners of one (L, seed) train on one pool (one draw of the pool and one of the test set);
+    a study resumed from its ledger draws nothing and gives the same result."""
+    from cooc._core.ledger import RunLedger
+    from cooc.grammars.rhm import RandomHierarchyModel
+
+    draws = []
+    real = RandomHierarchyModel.sample
+
+    def counted(self, n, seed=None, **kw):
+        draws.append((self.L, n))
+        return real(self, n, seed=seed, **kw)
+
+    monkeypatch.setattr(RandomHierarchyModel, "sample", counted)
+    kw = dict(depths=(2, 3), samples=(25, 100, 400), seeds=2, n_test=200, learners=("latent", "token"))
+    first = latent_sample_complexity(4, 2, ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    assert sorted(draws) == sorted([(L, n) for L in (2, 3) for _ in range(2) for n in (400, 200)])
+    draws.clear()
+    again = latent_sample_complexity(4, 2, ledger=RunLedger(tmp_path / "runs.jsonl"), **kw)
+    assert draws == [] and json.dumps(again, sort_keys=True) == json.dumps(first, sort_keys=True)  # NaN too
