@@ -3,9 +3,9 @@
 One pass over the text. Tokens are first written with *provisional* ids (in order of
 first appearance) to ``out/.build/raw-*.npy``, each raw shard committed atomically with
 the list of new word types it introduced and how many source items it consumed. When
-the source is exhausted the vocabulary is chosen from the exact counts and every raw
-shard is remapped to frequency-rank ids (a gather, one shard per worker process) into
-``out/shards``; the manifest is written last. An interrupted build (Ctrl-C, a killed
+the source is exhausted the vocabulary is chosen from the exact counts (ranked on one
+thread per worker, :mod:`cooc.corpus.ranking`) and every raw shard is remapped to
+frequency-rank ids (a gather, one shard per worker process) into ``out/shards``; the manifest is written last. An interrupted build (Ctrl-C, a killed
 process) resumes from the last committed raw shard: finished shards are never
 re-tokenised, and a source that can seek (a streaming Hugging Face dataset, a folder of
 Wikipedia dumps) restarts from the resume token stored with that shard.
