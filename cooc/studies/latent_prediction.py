@@ -21,8 +21,9 @@
 # sentences (a learner stops once two sizes in a row recover the tree), 2 seeds, 2,000 test
 # sentences; the network with 1 torch thread. Measured: 42-50 s on a 2-core machine shared with
 # other jobs (load average 3-4.4; 27-34 s of CPU, of which the network about 10). `--full`: m = 4 and 6 at
-# v = 12, L = 2..6, 4 seeds, up to 2 million sentences, all three learners (the network on
-# the GPU when there is one).
+# v = 12, L = 2..6, 4 seeds, up to 8.2 million sentences (the token targets at m = 6, L = 6 need
+# 2-5 million), all three learners (the network on the GPU when there is one). Measured: 21
+# minutes on the 2-core machine (2026-12-03; benchmarks/RESULTS.md).
 #
 # Run `python analyses/latent_prediction.py [--full]` or `cooc analyses run
 # latent_prediction [--full]`; figures and `results.json` go to `analyses/out/latent_prediction/`.
@@ -57,7 +58,7 @@ FULL = dict(
     SMALL,
     grammars=[dict(v=12, m=4), dict(v=12, m=6)],
     depths=(2, 3, 4, 5, 6),
-    samples=tuple(250 * 2**k for k in range(14)),
+    samples=tuple(250 * 2**k for k in range(16)),
     seeds=4,
     n_test=4000,
     network=dict(steps=50, device="auto"),
