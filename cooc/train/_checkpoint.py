@@ -55,6 +55,35 @@ def load_checkpoint(
     return load_npz(directory / ARRAYS, required=required, what="checkpoint"), state
 
 
+def training_arrays(net: Any, opt: Any) -> dict[str, np.ndarray]:
+    """A torch module's weights (``model/NAME``) and its optimiser's per-parameter state
+    (``opt/INDEX/NAME``) as float32 arrays, for :func:`save_checkpoint`."""
+    out = {f"model/{k}": v.detach().float().cpu().numpy() for k, v in net.state_dict().items()}
+    for i, entry in opt.state_dict()["state"].items():
+        for name, value in entry.items():
+            out[f"opt/{i}/{name}"] = value.detach().float().cpu().numpy()
+    return out
+
+
+def restore_training(net: Any, opt: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Load what :func:`training_arrays` saved into ``net`` and ``opt`` (on the module's device;
+    an optimiser's step counts stay on the CPU, as torch keeps them)."""
+    import torch
+
+    device = next(net.parameters()).device
+    own = net.state_dict()
+    net.load_state_dict({k: torch.from_numpy(arrays[f"model/{k}"]).to(own[k].dtype) for k in own})
+    state = opt.state_dict()
+    entries: dict[int, dict[str, Any]] = {}
+    for key, value in arrays.items():
+        if key.startswith("opt/"):
+            _, i, name = key.split("/")
+            tensor = torch.from_numpy(value)
+            entries.setdefault(int(i), {})[name] = tensor if name == "step" else tensor.to(device)
+    state["state"] = entries
+    opt.load_state_dict(state)
+
+
 def _differences(new: Any, old: Any, prefix: str = "") -> list[str]:
     """Dotted names of the entries that differ between two nested dicts."""
     if not isinstance(new, dict) or not isinstance(old, dict):

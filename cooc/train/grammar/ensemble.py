@@ -35,6 +35,8 @@ seeded generator.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,9 +51,11 @@ from ..._core.errors import InvalidParameterError
 from ..._core.io import atomic_save_npz
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
+from .._checkpoint import load_checkpoint, restore_training, save_checkpoint, training_arrays
 from .._torch import autocast, generator, synchronize, torch_device
 
 KINDS = ("cnn", "lcn", "fc", "pool-cnn")
+CHECKPOINT_FORMAT = "cooc.ensemble-checkpoint/1"
 
 
 class EnsembleNetwork(nn.Module):
@@ -285,6 +289,9 @@ def train_ensemble(
     eval_every: int = 100,
     seed: int = 0,
     amp: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: float = 120.0,
+    _stop_after: int | None = None,
 ) -> dict[str, Any]:
     """Adam on the summed cross-entropy of the members, each on minibatches of its own training set.
 
@@ -292,6 +299,12 @@ def train_ensemble(
     sentences. Every ``eval_every`` steps the members' training losses are measured (on at
     most 1,024 of their sentences); training stops once every member is below ``loss_tol``
     or after ``steps`` steps.
+
+    With ``checkpoint`` (a folder), the weights, the optimiser's state, the step and the
+    minibatch generator's state are saved there at the first measurement after every
+    ``checkpoint_every`` seconds, and a run that finds them resumes from there: it ends with
+    the weights an uninterrupted run ends with (bitwise on the CPU). A study at the papers'
+    size trains ensembles for longer than one call on a lent machine lasts.
 
     Returns
     -------
@@ -323,9 +336,19 @@ def train_ensemble(
     gen = generator(device, seed, 7)
     rows = pool_of_t[:, None]
     taken = 0
+    settings = {"K": net.K, "pools": [int(i) for i in pool_of], "sizes": [int(P) for P in sizes], "steps": steps,
+                "batch_size": batch_size, "lr": lr, "loss_tol": loss_tol, "eval_every": eval_every, "seed": seed}  # fmt: skip
+    if checkpoint is not None:
+        loaded = load_checkpoint(checkpoint, CHECKPOINT_FORMAT, settings, required=("generator",))
+        if loaded is not None:
+            arrays, state = loaded
+            restore_training(net, opt, arrays)
+            gen.set_state(torch.from_numpy(arrays["generator"]))
+            taken = int(state["step"])
+    saved_at = time.perf_counter()
     fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
     net.train()
-    while taken < steps:
+    while taken < steps and (_stop_after is None or taken < _stop_after):
         idx = (torch.rand(net.K, batch_size, device=device, generator=gen) * size_t[:, None]).long()
         with autocast(device, amp):
             logits = net(train_X[rows, idx]).float()
@@ -338,6 +361,10 @@ def train_ensemble(
             fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
             if bool((fit["train_loss"] < loss_tol).all()):
                 break
+            if checkpoint is not None and taken < steps and time.perf_counter() - saved_at >= checkpoint_every:
+                arrays = {**training_arrays(net, opt), "generator": gen.get_state().numpy()}
+                save_checkpoint(checkpoint, arrays, {"format": CHECKPOINT_FORMAT, "settings": settings, "step": taken})
+                saved_at = time.perf_counter()
     return {"steps": taken, **fit}
 
 
@@ -482,6 +509,8 @@ def ensemble_curve(
             return EnsembleRun(net, members, recorded["rows"])
     net = build()
     start = time.perf_counter()
+    # A run in progress checkpoints beside the ledger and resumes from there (removed once recorded).
+    progress = None if weights is None else weights.with_name(f"{key[:20]}-progress")
     fit = train_ensemble(
         net,
         pools,
@@ -494,6 +523,7 @@ def ensemble_curve(
         eval_every=eval_every,
         seed=init_seed,
         amp=amp,
+        checkpoint=progress,
     )
     test = evaluate_ensemble(net, pools, [i for i, _ in members], amp=amp)
     synchronize(device)
@@ -518,6 +548,8 @@ def ensemble_curve(
             weights.parent.mkdir(parents=True, exist_ok=True)
             atomic_save_npz(weights, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
         ledger.add(key, {"rows": rows})
+        if progress is not None:
+            shutil.rmtree(progress, ignore_errors=True)
     return EnsembleRun(net, members, rows)
 
 
@@ -527,6 +559,7 @@ def pools_fingerprint(pools: Pools) -> str:
 
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
     "EnsembleNetwork",
     "EnsembleRun",
     "Pools",

@@ -36,7 +36,7 @@ from ..._core.errors import InvalidParameterError
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
-from .._checkpoint import load_checkpoint, save_checkpoint
+from .._checkpoint import load_checkpoint, restore_training, save_checkpoint, training_arrays
 from .._torch import autocast, generator, synchronize, task_seed
 from .lm_data import LMData
 from .lm_models import LM_MODELS, build_lm, count_parameters
@@ -241,31 +241,18 @@ def train_lm(
 
 
 def _arrays(net: Any, opt: Any, best: dict[str, Any]) -> dict[str, np.ndarray]:
-    out = {f"model/{k}": v.detach().float().cpu().numpy() for k, v in net.state_dict().items()}
+    out = training_arrays(net, opt)
     out.update({f"best/{k}": v.detach().float().cpu().numpy() for k, v in best.items()})
-    for i, entry in opt.state_dict()["state"].items():
-        for name, value in entry.items():
-            out[f"opt/{i}/{name}"] = value.detach().float().cpu().numpy()
     return out
 
 
 def _restore(net: Any, opt: Any, best: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     import torch
 
+    restore_training(net, opt, arrays)
     device = next(net.parameters()).device
-    own = net.state_dict()
-    net.load_state_dict({k: torch.from_numpy(arrays[f"model/{k}"]).to(own[k].dtype) for k in own})
-    for k in own:
-        best[k] = torch.from_numpy(arrays[f"best/{k}"]).to(device, own[k].dtype)
-    state = opt.state_dict()
-    entries: dict[int, dict[str, Any]] = {}
-    for key, value in arrays.items():
-        if key.startswith("opt/"):
-            _, i, name = key.split("/")
-            tensor = torch.from_numpy(value)
-            entries.setdefault(int(i), {})[name] = tensor if name == "step" else tensor.to(device)
-    state["state"] = entries
-    opt.load_state_dict(state)
+    for k, v in net.state_dict().items():
+        best[k] = torch.from_numpy(arrays[f"best/{k}"]).to(device, v.dtype)
 
 
 def lm_learning_curve(

@@ -128,3 +128,52 @@ def test_pools_pad_ragged_pools_and_keep_their_classes():
     assert pools.n_out == 5 and pools.chance_error(0) == 0.5
     with pytest.raises(InvalidParameterError, match="same input shape"):
         Pools.from_arrays([a, np.zeros((5, 2, 4))], [np.zeros(10), np.zeros(5)], 2, 2)
+
+
+def _tiny_pools():
+    g = RandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=2, rule_seed=0)
+    samples = [g.sample(16, seed=s, distinct=True) for s in range(2)]
+    return Pools.from_arrays([s.one_hot() for s in samples], [s.labels for s in samples], 4, 2)
+
+
+def test_an_interrupted_ensemble_resumes_from_its_checkpoint_where_a_whole_run_ends(tmp_path):
+    """Stopped after 20 of 60 steps (checkpointed at every measurement), then run again: the weights and the
+    fit are those of an uninterrupted run, bit for bit (weights, Adam's moments and the batches' generator)."""
+    pools = _tiny_pools()
+    kw = dict(steps=60, batch_size=12, lr=1e-2, loss_tol=0.0, eval_every=10, seed=3)
+
+    def fresh():
+        return EnsembleNetwork("cnn", 4, pools.X.shape[3], pools.X.shape[2], 2, width=8, filter_size=2, seed=1)
+
+    args = ([0, 0, 1, 1], [2, 12, 2, 12])
+    whole_net = fresh()
+    whole = train_ensemble(whole_net, pools, *args, **kw)
+    cut = train_ensemble(fresh(), pools, *args, checkpoint=tmp_path / "ck", checkpoint_every=0, _stop_after=20, **kw)
+    assert cut["steps"] == 20 and (tmp_path / "ck" / "state.json").exists()
+    net = fresh()
+    resumed = train_ensemble(net, pools, *args, checkpoint=tmp_path / "ck", checkpoint_every=0, **kw)
+    assert resumed["steps"] == whole["steps"] == 60
+    np.testing.assert_array_equal(resumed["train_loss"], whole["train_loss"])
+    for (name, a), b in zip(whole_net.state_dict().items(), net.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_an_ensemble_curve_checkpoints_beside_its_ledger_and_clears_it_once_recorded(tmp_path, monkeypatch):
+    import cooc.train.grammar.ensemble as ensemble_module
+    from cooc._core.ledger import RunLedger
+
+    seen = []
+    real = ensemble_module.train_ensemble
+
+    def train(*a, **k):  # checkpoint at every measurement, and look at the folder before the run is recorded
+        out = real(*a, **{**k, "checkpoint_every": 0})
+        seen.append((k["checkpoint"], (k["checkpoint"] / "state.json").exists()))
+        return out
+
+    monkeypatch.setattr(ensemble_module, "train_ensemble", train)
+    ensemble_curve(_tiny_pools(), "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs.jsonl"), filter_size=2, width=8,
+                   steps=30, eval_every=10, loss_tol=0.0, lr=1e-2, batch_size=12)  # fmt: skip
+    [(folder, written)] = seen
+    assert folder.parent == tmp_path / "runs-checkpoints" and folder.name.endswith("-progress") and written
+    assert not folder.exists()  # recorded: the run's checkpoint is gone, its weights stay
+    assert list((tmp_path / "runs-checkpoints").glob("*.npz"))
