@@ -308,7 +308,8 @@ def train_ensemble(
 
     Returns
     -------
-    dict with ``steps`` taken and per-member ``train_loss`` and ``train_error`` (ndarrays (K,)).
+    dict with ``steps`` taken, per-member ``train_loss`` and ``train_error`` (ndarrays (K,)), and
+    ``resumed_seconds``: the training time before a resumed checkpoint (0 for a run from scratch).
     """
     validate(
         dict(steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol, eval_every=eval_every),
@@ -335,7 +336,7 @@ def train_ensemble(
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     gen = generator(device, seed, 7)
     rows = pool_of_t[:, None]
-    taken = 0
+    taken, before = 0, 0.0  # steps and training seconds of the runs this one resumes
     settings = {"K": net.K, "pools": [int(i) for i in pool_of], "sizes": [int(P) for P in sizes], "steps": steps,
                 "batch_size": batch_size, "lr": lr, "loss_tol": loss_tol, "eval_every": eval_every, "seed": seed}  # fmt: skip
     if checkpoint is not None:
@@ -344,8 +345,8 @@ def train_ensemble(
             arrays, state = loaded
             restore_training(net, opt, arrays)
             gen.set_state(torch.from_numpy(arrays["generator"]))
-            taken = int(state["step"])
-    saved_at = time.perf_counter()
+            taken, before = int(state["step"]), float(state.get("seconds", 0.0))
+    started = saved_at = time.perf_counter()
     fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
     net.train()
     while taken < steps and (_stop_after is None or taken < _stop_after):
@@ -363,9 +364,10 @@ def train_ensemble(
                 break
             if checkpoint is not None and taken < steps and time.perf_counter() - saved_at >= checkpoint_every:
                 arrays = {**training_arrays(net, opt), "generator": gen.get_state().numpy()}
-                save_checkpoint(checkpoint, arrays, {"format": CHECKPOINT_FORMAT, "settings": settings, "step": taken})
                 saved_at = time.perf_counter()
-    return {"steps": taken, **fit}
+                state = {"format": CHECKPOINT_FORMAT, "settings": settings, "step": taken}
+                save_checkpoint(checkpoint, arrays, {**state, "seconds": before + saved_at - started})
+    return {"steps": taken, "resumed_seconds": before, **fit}
 
 
 def _train_fit(net, train_X, train_y, pool_of, sizes, amp) -> dict[str, np.ndarray]:
@@ -527,7 +529,7 @@ def ensemble_curve(
     )
     test = evaluate_ensemble(net, pools, [i for i, _ in members], amp=amp)
     synchronize(device)
-    seconds = (time.perf_counter() - start) / len(members)
+    seconds = (time.perf_counter() - start + fit["resumed_seconds"]) / len(members)
     rows = [
         {
             "pool": i,

@@ -153,6 +153,7 @@ def test_an_interrupted_ensemble_resumes_from_its_checkpoint_where_a_whole_run_e
     net = fresh()
     resumed = train_ensemble(net, pools, *args, checkpoint=tmp_path / "ck", checkpoint_every=0, **kw)
     assert resumed["steps"] == whole["steps"] == 60
+    assert whole["resumed_seconds"] == 0 and resumed["resumed_seconds"] > 0  # the first part's training time
     np.testing.assert_array_equal(resumed["train_loss"], whole["train_loss"])
     for (name, a), b in zip(whole_net.state_dict().items(), net.state_dict().values()):
         assert torch.equal(a, b), name
