@@ -11,8 +11,10 @@ Measured here, exactly (:mod:`cooc.grammars.parsing`): for sampled sentences, th
 derivation trees (a sentence is globally ambiguous when it has more than one) and the
 posterior of the class given the sentence, hence the error of the Bayes-optimal classifier.
 Our finite-depth summary of the transition (a choice; the paper's statement is about the
-limit of large L) is ``f_half(L)``, where the fraction of ambiguous sentences crosses 1/2:
-it moves down towards ``f_c`` as L grows. Then a CNN (``"pool-cnn"``, for padded sentences
+limit of large L) is ``f_half(L)``, where the fraction of ambiguous sentences crosses 1/2.
+Measured at v = 16 it falls with L but does not settle at ``f_c``: 0.82, 0.53, 0.42 at L = 2-4,
+then 0.35, 0.32, 0.28 at L = 5-7 (benchmarks/RESULTS.md, 2026-12-03), so this measure shows no
+transition at 3/8 at these sizes. Then a CNN (``"pool-cnn"``, for padded sentences
 of varying length) and a small transformer learn the class below and above ``f_c``; the
 Bayes error of their test sentences is the floor they cannot pass.
 """

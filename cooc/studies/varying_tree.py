@@ -58,9 +58,12 @@ results = {"config": {**CFG, "sentences": {str(k): v for k, v in CFG["sentences"
 # ## Fraction of globally ambiguous sentences against f
 #
 # For each depth and f, sentences are sampled and parsed exactly: the number of derivation
-# trees, and the posterior of the class given the sentence. **Expected:** the curves
-# steepen with L and their crossing of 1/2, f_half(L), moves down towards f_c = 3/8;
-# f_transition is f_half at the deepest L.
+# trees, and the posterior of the class given the sentence. **Expected** (the paper): the
+# curves steepen with L and their crossing of 1/2, f_half(L), moves down towards f_c = 3/8;
+# f_transition is f_half at the deepest L. **Measured** beyond these depths (v = 16,
+# benchmarks/RESULTS.md, 2026-12-03): f_half keeps falling past 3/8, to 0.35, 0.32 and 0.28 at
+# L = 5, 6, 7, and the fraction below 3/8 grows with L, so this measure shows no transition
+# at 3/8 at these sizes (an open question: the paper's quantity, or its large-v limit).
 
 # %%
 amb = ambiguity_curves(CFG["v"], CFG["f"], CFG["depths"], n_sentences=CFG["sentences"])
