@@ -8,13 +8,19 @@ several derivation trees. The paper finds a transition of *global* ambiguity at
 above it, sentences with several trees take over.
 
 Measured here, exactly (:mod:`cooc.grammars.parsing`): for sampled sentences, the number of
-derivation trees (a sentence is globally ambiguous when it has more than one) and the
-posterior of the class given the sentence, hence the error of the Bayes-optimal classifier.
-Our finite-depth summary of the transition (a choice; the paper's statement is about the
-limit of large L) is ``f_half(L)``, where the fraction of ambiguous sentences crosses 1/2.
-Measured at v = 16 it falls with L but does not settle at ``f_c``: 0.82, 0.53, 0.42 at L = 2-4,
-then 0.35, 0.32, 0.28 at L = 5-7 (benchmarks/RESULTS.md, 2026-12-03), so this measure shows no
-transition at 3/8 at these sizes. Then a CNN (``"pool-cnn"``, for padded sentences
+derivation trees (a sentence is globally ambiguous when it has more than one), how many
+distinct roots (classes) those trees have, and the posterior of the class given the
+sentence, hence the error of the Bayes-optimal classifier. Our finite-depth summary of the
+transition (a choice; the paper's statement is about the limit of large L) is
+``f_half(L)``, where the fraction of ambiguous sentences crosses 1/2. Measured at v = 16 it
+falls with L but does not settle at ``f_c``: 0.82, 0.53, 0.42 at L = 2-4, then 0.35, 0.32,
+0.28 at L = 5-7 (benchmarks/RESULTS.md, 2026-12-03). Most of that excess is ambiguity
+whose trees share the root: alternatives that rejoin the sentence's own tree by a
+coincidence of symbols (about 1/v each), at one of the ~2.5^L places of the tree, so at
+fixed v it grows with L at every f and shrinks as v grows. Class ambiguity (trees with
+different roots) has a transition, measured at v = 64 for L = 3-8: it settles with L at
+f = 0.2, grows linearly at f = 0.25 and faster than linearly from f = 0.275, so it sits
+near f = 0.25 rather than 3/8 (RESULTS.md, 2026-12-03, "two kinds of ambiguity"). Then a CNN (``"pool-cnn"``, for padded sentences
 of varying length) and a small transformer learn the class below and above ``f_c``; the
 Bayes error of their test sentences is the floor they cannot pass.
 """
@@ -68,11 +74,20 @@ def ambiguity_curves(
     Returns
     -------
     dict with ``f``, and per depth (key ``str(L)``): ``fraction``, ``fraction_se``,
+    ``class_fraction``, ``class_fraction_se`` (sentences whose trees have different roots),
     ``bayes_error``, ``bayes_error_se``, ``mean_parses`` (lists over f, None where not
     parsed) and ``f_half`` (where ``fraction`` crosses 1/2, NaN if it does not inside the grid).
     """
     f_values = [float(f) for f in f_values]
-    keys = ("fraction", "fraction_se", "bayes_error", "bayes_error_se", "mean_parses")
+    keys = (
+        "fraction",
+        "fraction_se",
+        "class_fraction",
+        "class_fraction_se",
+        "bayes_error",
+        "bayes_error_se",
+        "mean_parses",
+    )
     out: dict[str, Any] = {"v": v, "f": f_values, "f_c": F_C, "depths": {}}
     for L in depths:
         n = n_sentences[L] if isinstance(n_sentences, Mapping) else n_sentences

@@ -17,9 +17,16 @@ parses instead of ``v**4``. For each sentence the pass returns, exactly:
 
 - the number of derivation trees (a Python integer, stored as float64 in the result:
   exact below ``2**53``);
-- ``P(sentence, class = a)`` for every class ``a``: the inside probability of the root
+- the number of those trees whose root is ``a``, for every class ``a`` (a sentence is
+  *class-ambiguous* when trees with different roots produce it);
+- ``log P(sentence, class = a)`` for every class ``a``: the inside probability of the root
   symbol ``a`` times its prior ``1 / v``, so the posterior ``P(class | sentence)`` and the
   error of the Bayes-optimal classifier follow.
+
+Inside probabilities are carried as logarithms. A tree has one rule per internal node, and
+a depth-``L`` sentence has about ``2.5**L`` of them, each of probability ``1/(2 m3)`` or
+``1/(2 m2)``; at ``v = 16`` and ``L = 6`` their product is below ``1e-500``, so plain
+floating point would return zero for every class (and a posterior of NaN) there.
 
 This is plain Python over the sparse chart (about a millisecond per sentence for ``L = 3``),
 meant for thousands of sentences, not millions.
@@ -27,6 +34,7 @@ meant for thousands of sentences, not millions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,30 +53,53 @@ class InsideResult:
 
     Attributes
     ----------
-    n_parses : float64 ndarray of shape (n,)
-        Number of derivation trees of each sentence (0 for a string outside the language).
-    joint : float64 ndarray of shape (n, v)
-        ``P(sentence, class = a)`` under the grammar's probabilities.
+    class_parses : float64 ndarray of shape (n, v)
+        Number of derivation trees of each sentence whose root (class) is ``a``.
+    log_joint : float64 ndarray of shape (n, v)
+        ``log P(sentence, class = a)`` under the grammar's probabilities (``-inf`` where
+        no tree has root ``a``).
     """
 
-    n_parses: np.ndarray
-    joint: np.ndarray
+    class_parses: np.ndarray
+    log_joint: np.ndarray
+
+    @property
+    def n_parses(self) -> np.ndarray:
+        """Number of derivation trees of each sentence (0 for a string outside the language), shape (n,)."""
+        return self.class_parses.sum(axis=1)
+
+    @property
+    def joint(self) -> np.ndarray:
+        """``P(sentence, class = a)``, shape (n, v); underflows to 0 for long sentences, see ``log_joint``."""
+        return np.exp(self.log_joint)
+
+    @property
+    def log_probability(self) -> np.ndarray:
+        """``log P(sentence)``, shape (n,); ``-inf`` for strings outside the language."""
+        with np.errstate(divide="ignore"):
+            return np.logaddexp.reduce(self.log_joint, axis=1)
 
     @property
     def probability(self) -> np.ndarray:
-        """``P(sentence)``, shape (n,)."""
-        return self.joint.sum(axis=1)
+        """``P(sentence)``, shape (n,); underflows to 0 for long sentences, see ``log_probability``."""
+        return np.exp(self.log_probability)
 
     @property
     def ambiguous(self) -> np.ndarray:
         """Whether each sentence has more than one derivation tree, shape (n,)."""
         return self.n_parses > 1
 
+    @property
+    def class_ambiguous(self) -> np.ndarray:
+        """Whether trees with different roots produce each sentence, shape (n,)."""
+        return (self.class_parses > 0).sum(axis=1) > 1
+
     def posterior(self) -> np.ndarray:
         """``P(class | sentence)``, shape (n, v); rows of strings outside the language are NaN."""
-        total = self.probability[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, self.joint / np.where(total > 0, total, 1.0), np.nan)
+        total = self.log_probability[:, None]
+        inside = np.isfinite(total)
+        with np.errstate(invalid="ignore"):
+            return np.where(inside, np.exp(self.log_joint - np.where(inside, total, 0.0)), np.nan)
 
     def bayes_error(self) -> np.ndarray:
         """Error of the Bayes-optimal classifier on each sentence, ``1 - max_a P(a | sentence)``, shape (n,)."""
@@ -89,8 +120,8 @@ class InsideParser:
                 f"InsideParser: parameter 'grammar' must be a VaryingTreeGrammar, got {type(grammar).__name__}."
             )
         self.grammar = grammar
-        p2, p3 = 0.5 / grammar.m2, 0.5 / grammar.m3
-        # reverse lookup per level: child tuple -> (parent, rule probability); a tuple has one parent at most
+        p2, p3 = math.log(0.5 / grammar.m2), math.log(0.5 / grammar.m3)
+        # reverse lookup per level: child tuple -> (parent, log rule probability); a tuple has one parent at most
         self._lookup: list[dict[tuple[int, ...], tuple[int, float]]] = []
         for l in range(grammar.L):
             table: dict[tuple[int, ...], tuple[int, float]] = {}
@@ -116,23 +147,23 @@ class InsideParser:
             [sentences.sentence(i) for i in range(len(sentences))] if isinstance(sentences, Derivations) else sentences
         )
         v = self.grammar.v
-        counts = np.zeros(len(rows), dtype=np.float64)
-        joint = np.zeros((len(rows), v), dtype=np.float64)
+        counts = np.zeros((len(rows), v), dtype=np.float64)
+        log_joint = np.full((len(rows), v), -np.inf, dtype=np.float64)
         for r, tokens in enumerate(rows):
             top = self._inside([int(t) for t in tokens])
-            for a, (count, weight) in top.items():
-                counts[r] += count
-                joint[r, a] = weight / v
-        return InsideResult(counts, joint)
+            for a, (count, log_weight) in top.items():
+                counts[r, a] = count
+                log_joint[r, a] = log_weight - math.log(v)
+        return InsideResult(counts, log_joint)
 
     def _inside(self, tokens: list[int]) -> dict[int, tuple[int, float]]:
-        """``symbol -> (number of trees, inside probability)`` of the level-0 span covering ``tokens``."""
+        """``symbol -> (number of trees, log inside probability)`` of the level-0 span covering ``tokens``."""
         L, n = self.grammar.L, len(tokens)
         if n < 2**L or n > 3**L or min(tokens, default=0) < 0 or max(tokens, default=0) >= self.grammar.v:
             return {}
         # chart of the level below, indexed by start: start -> [(end, {symbol: (count, weight)})]
         below: dict[int, list[tuple[int, dict[int, tuple[int, float]]]]] = {
-            i: [(i + 1, {t: (1, 1.0)})] for i, t in enumerate(tokens)
+            i: [(i + 1, {t: (1, 0.0)})] for i, t in enumerate(tokens)
         }
         for l in reversed(range(L)):
             lo, hi = 2 ** (L - l), 3 ** (L - l)
@@ -163,18 +194,23 @@ def _combine(
     lookup: dict[tuple[int, ...], tuple[int, float]],
     children: tuple[dict[int, tuple[int, float]], ...],
 ) -> None:
-    """Add every parent of a product of child symbols to ``spans[key]``."""
-    combos: list[tuple[tuple[int, ...], int, float]] = [((), 1, 1.0)]
+    """Add every parent of a product of child symbols to ``spans[key]`` (weights are log probabilities)."""
+    combos: list[tuple[tuple[int, ...], int, float]] = [((), 1, 0.0)]
     for child in children:
-        combos = [(syms + (b,), c * cb, w * wb) for syms, c, w in combos for b, (cb, wb) in child.items()]
+        combos = [(syms + (b,), c * cb, w + wb) for syms, c, w in combos for b, (cb, wb) in child.items()]
     for syms, count, weight in combos:
         found = lookup.get(syms)
         if found is None:
             continue
-        a, p = found
+        a, log_p = found
         table = spans.setdefault(key, {})
-        old_count, old_weight = table.get(a, (0, 0.0))
-        table[a] = (old_count + count, old_weight + p * weight)
+        weight += log_p
+        if a in table:
+            old_count, old = table[a]
+            high, low = (old, weight) if old >= weight else (weight, old)
+            table[a] = (old_count + count, high + math.log1p(math.exp(low - high)))
+        else:
+            table[a] = (count, weight)
 
 
 def ambiguity(grammar: VaryingTreeGrammar, n: int = 1000, seed: Seed = 0) -> dict[str, Any]:
@@ -190,7 +226,8 @@ def ambiguity(grammar: VaryingTreeGrammar, n: int = 1000, seed: Seed = 0) -> dic
     Returns
     -------
     dict with ``fraction`` (of sentences with more than one tree) and its binomial standard
-    error ``fraction_se``, ``mean_parses``, ``bayes_error`` (mean over sentences of
+    error ``fraction_se``, ``class_fraction`` (of sentences whose trees have different roots)
+    and ``class_fraction_se``, ``mean_parses``, ``bayes_error`` (mean over sentences of
     ``1 - max_a P(class a | sentence)``, exact per sentence) and ``bayes_error_se``.
     """
     validate({"n": n}, {"n": Interval(int, 1, None)}, "ambiguity")
@@ -198,12 +235,15 @@ def ambiguity(grammar: VaryingTreeGrammar, n: int = 1000, seed: Seed = 0) -> dic
     if (result.n_parses < 1).any():  # every sampled sentence has at least its own tree
         raise AssertionError("the inside pass missed the tree of a sampled sentence")  # pragma: no cover
     fraction = float(result.ambiguous.mean())
+    class_fraction = float(result.class_ambiguous.mean())
     bayes = result.bayes_error()
     return {
         "f": grammar.f,
         "n": n,
         "fraction": fraction,
         "fraction_se": float(np.sqrt(fraction * (1 - fraction) / n)),
+        "class_fraction": class_fraction,
+        "class_fraction_se": float(np.sqrt(class_fraction * (1 - class_fraction) / n)),
         "mean_parses": float(result.n_parses.mean()),
         "bayes_error": float(bayes.mean()),
         "bayes_error_se": float(bayes.std() / np.sqrt(n)),

@@ -6,7 +6,7 @@
   :func:`plot_sensitivity_panels`: the same for several networks side by side;
 - :func:`plot_decay_curves`: learning curves in log-log with fitted and predicted slopes;
 - :func:`plot_ambiguity`: the fraction of ambiguous sentences (and Bayes error) against f,
-  with f_c;
+  with f_c; :func:`plot_ambiguity_depth`: the same fractions against the depth L, one line per f;
 - :func:`plot_depth_scaling`: sample complexity against the depth L (semi-log) with the
   fitted and predicted growth per level;
 - :func:`plot_error_floors`: learning curves beside the Bayes-optimal error.
@@ -207,7 +207,8 @@ def plot_decay_curves(
 
 
 def plot_ambiguity(result: Mapping[str, Any], path: str | os.PathLike | None = None) -> Any:
-    """Fraction of globally ambiguous sentences (solid) and Bayes error (dashed) against f, one colour per L.
+    """Fraction of globally ambiguous sentences (solid), of class-ambiguous ones (dotted) and Bayes error (dashed)
+    against f, one colour per L.
 
     Parameters
     ----------
@@ -234,12 +235,48 @@ def plot_ambiguity(result: Mapping[str, Any], path: str | os.PathLike | None = N
             label=f"L = {L}: ambiguous (f_half = {entry['f_half']:.3f})",
         )
         ax.plot(f[done], values["bayes_error"][done], "--", color=color, lw=0.8)
+        if "class_fraction" in entry:  # results written before class ambiguity was measured lack it
+            cls = np.array([np.nan if x is None else x for x in entry["class_fraction"]], dtype=float)
+            ax.plot(f[done], cls[done], "x:", ms=3, color=color, lw=0.8)
     ax.axvline(result["f_c"], color="k", ls=":", lw=1, label=f"f_c = {result['f_c']:g} (theory)")
     ax.axhline(0.5, color="grey", ls="--", lw=0.6)
     ax.set_xlabel("f (rules per symbol: m2 = f v, m3 = f v^2)")
-    ax.set_ylabel("fraction with > 1 tree (solid); Bayes error (dashed)")
+    ax.set_ylabel("> 1 tree (solid); > 1 class (dotted); Bayes error (dashed)", fontsize=8)
     ax.legend(fontsize=6)
     _plain_minor_ticks(ax)
+    return finish(fig, path)
+
+
+def plot_ambiguity_depth(result: Mapping[str, Any], path: str | os.PathLike | None = None) -> Any:
+    """Class-ambiguous (solid) and same-class ambiguous (dotted) fractions against L, one colour per f.
+
+    A sentence is same-class ambiguous when all its trees share one root: its alternative
+    trees rejoin the sentence's own tree below the root.
+
+    Parameters
+    ----------
+    result : the output of :func:`cooc.experiments.varying_tree.ambiguity_curves`
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    depths = sorted(result["depths"], key=int)
+    L = np.array([int(d) for d in depths])
+    for k, f in enumerate(result["f"]):
+        cls, total, se = (
+            np.array([np.nan if (x := result["depths"][d][key][k]) is None else x for d in depths], dtype=float)
+            for key in ("class_fraction", "fraction", "class_fraction_se")
+        )
+        color = f"C{k % 10}"
+        low = np.minimum(se, 0.9 * cls)  # a log axis has no room for bars reaching zero
+        ax.errorbar(L, cls, yerr=[low, se], fmt="o-", ms=3, capsize=2, color=color, label=f"f = {f:g}")
+        same = total - cls
+        ax.plot(L, np.where(same > 0, same, np.nan), ":", color=color, lw=0.9)
+    ax.set_yscale("log")
+    ax.set_xticks(L)
+    ax.set_xlabel("depth L")
+    ax.set_ylabel("trees with > 1 root (solid); > 1 tree, one root (dotted)", fontsize=8)
+    ax.set_title(f"v = {result['v']}", fontsize=9)
+    ax.legend(fontsize=6)
     return finish(fig, path)
 
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # The varying-tree grammar: a global-ambiguity transition near f_c = 3/8
+# # The varying-tree grammar: a global-ambiguity transition (the paper: f_c = 3/8)
 #
 # Parley, Cagnetta & Wyart (arXiv 2602.06065): a grammar whose symbols each own m2 = f v
 # binary and m3 = f v^2 ternary productions (used with probability 1/2 each) makes trees of
@@ -9,13 +9,15 @@
 # context lifts local ambiguities and networks can learn to parse; above it the class of
 # many sentences is not determined (docs/science.md, section 6).
 #
-# **Sizes.** Default (CPU): the exact inside (CYK) pass on 400, 300 and 200 sampled
+# **Sizes.** Default (CPU): the exact inside (CYK) pass on 400, 300 and 150 sampled
 # sentences at L = 2, 3, 4 (v = 16, f from 1/8 to 7/8), giving the fraction of sentences
-# with more than one tree and the Bayes-optimal classification error. Learning: v = 4,
+# with more than one tree and the Bayes-optimal classification error; then 300 sentences at
+# v = 64, f = 0.2 and 0.3, L = 3, 4, 5 for the ambiguity against depth. Learning: v = 4,
 # L = 2, f = 1/4 and 3/4, a CNN (width-3 convolutions with max-pooling, for padded
-# sentences) and a one-layer transformer at P = 64, 256, 1,024, one seed. Measured: 76 s on
-# a 2-core machine shared with other jobs (load average 3-5; 45 s of CPU). `--full`: L up to
-# 5, more sentences, and the networks at L = 3 with 4 seeds on the GPU.
+# sentences) and a one-layer transformer at P = 64, 256, 1,024, one seed. Measured: 28 s on
+# a quiet 2-core machine (76 s when it was shared with other jobs, before the depth scan). `--full`: L up to
+# 5, more sentences, the depth scan at five f for L = 3-8 (1,000 sentences each; CPU), and
+# the networks at L = 3 with 4 seeds on the GPU.
 #
 # Run `python analyses/varying_tree.py [--full]` or `cooc analyses run varying_tree
 # [--full]`; figures and `results.json` go to `analyses/out/varying_tree/`.
@@ -25,7 +27,7 @@ import torch
 from _shared import start
 
 from cooc.experiments.varying_tree import F_C, ambiguity_curves, varying_tree_learning
-from cooc.plots.grammar_studies import plot_ambiguity, plot_error_floors
+from cooc.plots.grammar_studies import plot_ambiguity, plot_ambiguity_depth, plot_error_floors
 
 study = start("varying_tree")
 SMALL = dict(
@@ -33,6 +35,7 @@ SMALL = dict(
     f=(0.125, 0.1875, 0.25, 0.3125, 0.375, 0.4375, 0.5, 0.625, 0.75, 0.875),
     depths=(2, 3, 4),
     sentences={2: 400, 3: 300, 4: 150},
+    depth_scan=dict(v=64, f=(0.2, 0.3), depths=(3, 4, 5), sentences=300),
     learning=dict(v=4, L=2, f=(0.25, 0.75), samples=(64, 256, 1024), seeds=1, n_test=512),
     cnn={"width": 32, "steps": 800, "batch_size": 64, "lr": 3e-3},
     transformer={"d_model": 32, "n_heads": 2, "n_layers": 1, "steps": 300, "batch_size": 64, "lr": 3e-3},
@@ -43,6 +46,7 @@ FULL = dict(
     SMALL,
     depths=(2, 3, 4, 5),
     sentences={2: 2000, 3: 2000, 4: 1000, 5: 300},
+    depth_scan=dict(v=64, f=(0.2, 0.225, 0.25, 0.275, 0.3), depths=(3, 4, 5, 6, 7, 8), sentences=1000),
     learning=dict(v=8, L=3, f=(0.25, 0.5), samples=(256, 1024, 4096, 16384, 65536), seeds=4, n_test=4096),
     cnn={"width": 256, "steps": 6000, "batch_size": 256, "lr": 1e-3},
     transformer={"d_model": 128, "n_heads": 4, "n_layers": 4, "steps": 6000, "batch_size": 256, "lr": 3e-4},
@@ -52,18 +56,18 @@ FULL = dict(
 CFG = FULL if study.full else SMALL
 if CFG["threads"]:
     torch.set_num_threads(CFG["threads"])
-results = {"config": {**CFG, "sentences": {str(k): v for k, v in CFG["sentences"].items()}}}
+results = {"config": {**CFG, "sentences": {str(k): n for k, n in CFG["sentences"].items()}}}
 
 # %% [markdown]
 # ## Fraction of globally ambiguous sentences against f
 #
 # For each depth and f, sentences are sampled and parsed exactly: the number of derivation
-# trees, and the posterior of the class given the sentence. **Expected** (the paper): the
-# curves steepen with L and their crossing of 1/2, f_half(L), moves down towards f_c = 3/8;
-# f_transition is f_half at the deepest L. **Measured** beyond these depths (v = 16,
-# benchmarks/RESULTS.md, 2026-12-03): f_half keeps falling past 3/8, to 0.35, 0.32 and 0.28 at
-# L = 5, 6, 7, and the fraction below 3/8 grows with L, so this measure shows no transition
-# at 3/8 at these sizes (an open question: the paper's quantity, or its large-v limit).
+# trees, their roots, and the posterior of the class given the sentence. **Expected** (the
+# paper): the curves steepen with L and their crossing of 1/2, f_half(L), moves down towards
+# f_c = 3/8; f_transition is f_half at the deepest L. **Measured** beyond these depths
+# (v = 16, benchmarks/RESULTS.md, 2026-12-03): f_half keeps falling past 3/8, to 0.35, 0.32
+# and 0.28 at L = 5, 6, 7, and the fraction below 3/8 grows with L. The next section shows
+# why: at fixed v, a kind of ambiguity that keeps the class grows with L at every f.
 
 # %%
 amb = ambiguity_curves(CFG["v"], CFG["f"], CFG["depths"], n_sentences=CFG["sentences"])
@@ -79,6 +83,29 @@ results["f_half"] = {L: e["f_half"] for L, e in amb["depths"].items()}
 results["f_transition"] = deepest["f_half"]
 results["f_c"] = F_C
 print(f"f_transition (L = {max(CFG['depths'])}) = {deepest['f_half']:.3f}; theory f_c = {F_C}")
+
+# %% [markdown]
+# ## Two kinds of ambiguity, against the depth
+#
+# An alternative tree of a sentence either reaches the root with another symbol (the
+# sentence is *class-ambiguous*) or rejoins the sentence's own tree below the root (all its
+# trees share one root). The second kind needs a coincidence of symbols, about 1/v per
+# rejoining, at one of the ~2.5^L places of the tree, so at any fixed v it grows with L for
+# every f; the first kind is the one a transition in f can separate. Plotted against L at a
+# larger v, one line per f. **Measured** (v = 64, 1,000 sentences, L = 3-8;
+# benchmarks/RESULTS.md, 2026-12-03): the class-ambiguous fraction settles near 0.015 at
+# f = 0.2, grows by about 0.01 per level at f = 0.25, and grows faster and faster from
+# f = 0.275 on, so the transition of class ambiguity sits near f = 0.25, below the paper's 3/8.
+
+# %%
+ds = CFG["depth_scan"]
+by_depth = ambiguity_curves(ds["v"], ds["f"], ds["depths"], n_sentences=ds["sentences"], saturation=None)
+study.lap("ambiguity by depth")
+study.figure(plot_ambiguity_depth(by_depth), "ambiguity_depth.png")
+for k, f in enumerate(by_depth["f"]):
+    row = [round(by_depth["depths"][str(L)]["class_fraction"][k], 3) for L in ds["depths"]]
+    print(f"v = {ds['v']}, f = {f:g}: class-ambiguous fraction at L = {list(ds['depths'])}: {row}")
+results["class_ambiguity_by_depth"] = {"v": ds["v"], "f": by_depth["f"], "depths": by_depth["depths"]}
 
 # %% [markdown]
 # ## Networks on either side of the transition

@@ -82,8 +82,9 @@ def test_ambiguity_curves_grow_with_f_and_skip_saturated_f():
     r = ambiguity_curves(8, [0.125, 0.5, 0.75], [2, 3], n_sentences=60)
     for entry in r["depths"].values():
         assert entry["fraction"][0] < entry["fraction"][2] and entry["n"] == 60
+        assert all(c <= a for c, a in zip(entry["class_fraction"], entry["fraction"]))
     deep = r["depths"]["3"]
-    assert deep["fraction"][2] > 0.6 and 0.125 < deep["f_half"] < 0.75
+    assert deep["fraction"][2] > 0.6 and 0.125 < deep["f_half"] < 0.75 and deep["class_fraction"][2] > 0.3
     skipped = ambiguity_curves(8, [0.125, 0.5, 0.75], [2], n_sentences=20, saturation=0.0)
     assert skipped["depths"]["2"]["fraction"][1:] == [None, None]
 

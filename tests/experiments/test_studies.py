@@ -498,6 +498,14 @@ def test_varying_tree_study(results):
     finite = [h for h in halves if h is not None and np.isfinite(h)]
     assert len(finite) >= 2 and all(a > b for a, b in zip(finite, finite[1:]))
     assert abs(r["f_transition"] - 3 / 8) < 0.07
+    # against the depth at v = 64: class ambiguity stays rare at f = 0.2 and grows with L at f = 0.3 (at L = 3-8,
+    # 1,000 sentences: settled near 0.015 at f = 0.2, growing faster and faster from f = 0.275; RESULTS.md)
+    scan = r["class_ambiguity_by_depth"]
+    assert scan["v"] == 64 and scan["f"] == [0.2, 0.3]
+    low, high = ([scan["depths"][L]["class_fraction"][k] for L in ("3", "4", "5")] for k in (0, 1))
+    assert max(low) < 0.04 and high[2] > high[0] + 0.06 and min(high) > max(low)
+    for entry in scan["depths"].values():
+        assert all(c <= a for c, a in zip(entry["class_fraction"], entry["fraction"]))
     # learning: below f_c the CNN approaches its (tiny) Bayes floor; above, the floor is high and it stays far above
     by_f = r["learning"]["by_f"]
     below, above = by_f["0.25"], by_f["0.75"]

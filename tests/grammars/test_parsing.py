@@ -135,3 +135,45 @@ def test_parser_on_sampled_sentences_and_ambiguity_summary():
 def test_parser_rejects_other_grammars():
     with pytest.raises(InvalidParameterError, match="VaryingTreeGrammar"):
         InsideParser(object())
+
+
+def tree_log_probability(g: VaryingTreeGrammar, d, i: int) -> float:
+    """``log P(sentence i, its class)`` along the sentence's own tree: one rule per internal node."""
+    parents = d.node_parent[d.node_offsets[i] : d.node_offsets[i + 1]]
+    arity = np.bincount(parents[parents >= 0], minlength=parents.size)
+    return float((arity == 2).sum() * np.log(0.5 / g.m2) + (arity == 3).sum() * np.log(0.5 / g.m3) - np.log(g.v))
+
+
+def test_deep_sentences_keep_their_likelihood_and_class_counts():
+    # L = 7: about 400 rules per tree, each below 1/100, so P(sentence) is far below the smallest double
+    g = VaryingTreeGrammar(v=16, f=0.25, L=7, rule_seed=0)
+    d = g.sample(40, seed=4)
+    result = InsideParser(g).parse(d)
+    classes = g.classes(d)
+    own = np.array([tree_log_probability(g, d, i) for i in range(len(d))])
+    assert own.max() < -800 and (result.joint == 0).all()  # the regime where linear weights vanish
+    rows = np.arange(len(d))
+    single = result.n_parses == 1
+    assert single.sum() >= 20 and (~single).any()
+    np.testing.assert_allclose(result.log_joint[rows, classes][single], own[single], rtol=1e-12)
+    assert (result.log_joint[rows, classes] >= own - 1e-9).all()  # the own tree is one of the summands
+    post = result.posterior()
+    assert np.isfinite(post).all() and np.allclose(post.sum(1), 1.0)
+    assert (post[rows, classes][single] == 1.0).all() and np.isfinite(result.bayes_error()).all()
+    # trees by root add up to the trees, and class ambiguity needs two roots
+    np.testing.assert_array_equal(result.class_parses.sum(1), result.n_parses)
+    assert (result.class_parses[rows, classes] >= 1).all()
+    np.testing.assert_array_equal(result.class_ambiguous, (result.class_parses > 0).sum(1) > 1)
+    assert result.class_ambiguous.sum() <= result.ambiguous.sum()
+
+
+def test_class_ambiguity_against_brute_force():
+    g = VaryingTreeGrammar(v=3, f=1 / 3, L=2, rule_seed=1)  # 21 ambiguous sentences, 14 of them in class
+    table = all_derivations(g)
+    sentences = list(table)
+    result = InsideParser(g).parse(sentences)
+    expected = np.array([(table[s]["joint"] > 0).sum() > 1 for s in sentences])
+    assert expected.sum() == 14 and result.ambiguous.sum() == 21
+    np.testing.assert_array_equal(result.class_ambiguous, expected)
+    summary = ambiguity(VaryingTreeGrammar(v=8, f=0.5, L=3, rule_seed=0), n=300, seed=0)
+    assert 0 < summary["class_fraction"] <= summary["fraction"]

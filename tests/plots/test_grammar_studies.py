@@ -38,3 +38,38 @@ def test_depth_scaling_marks_a_p_star_not_reached_as_a_lower_bound(tmp_path):
     assert len(bounds) == 1  # only the token learner has a depth it did not reach
     assert bounds[0].get_xdata().tolist() == [4] and bounds[0].get_ydata().tolist() == [4000]
     assert bounds[0].get_label() == "not reached by P = 4,000"
+
+
+def test_ambiguity_depth_draws_class_and_same_class_fractions_per_f(tmp_path):
+    from cooc.plots.grammar_studies import plot_ambiguity, plot_ambiguity_depth
+
+    def entry(fraction, cls):
+        return {
+            "fraction": fraction,
+            "fraction_se": [0.01, 0.01],
+            "class_fraction": cls,
+            "class_fraction_se": [0.01, 0.01],
+            "bayes_error": [0.0, 0.1],
+            "f_half": 0.4,
+        }
+
+    result = {
+        "v": 64,
+        "f": [0.2, 0.3],
+        "f_c": 0.375,
+        "depths": {"3": entry([0.02, 0.1], [0.02, 0.08]), "4": entry([0.05, 0.3], [0.01, 0.2])},
+    }
+    fig = plot_ambiguity_depth(result, path=tmp_path / "d.png")
+    assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax = fig.axes[0]
+    solid = [line for line in ax.lines if line.get_linestyle() == "-"]
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":"]
+    assert [line.get_xdata().tolist() for line in solid] == [[3, 4], [3, 4]]
+    np.testing.assert_allclose(solid[0].get_ydata(), [0.02, 0.01])  # f = 0.2, class-ambiguous
+    np.testing.assert_allclose(solid[1].get_ydata(), [0.08, 0.2])
+    np.testing.assert_allclose(dotted[0].get_ydata(), [np.nan, 0.04])  # same-class: none at L = 3
+    np.testing.assert_allclose(dotted[1].get_ydata(), [0.02, 0.1])
+    # the curves against f add the class-ambiguous fraction as a dotted line per depth
+    fig = plot_ambiguity({**result, "f": [0.2, 0.3]}, path=tmp_path / "f.png")
+    crosses = [line for line in fig.axes[0].lines if line.get_marker() == "x"]
+    np.testing.assert_allclose(crosses[1].get_ydata(), [0.01, 0.2])
