@@ -89,16 +89,16 @@ def test_a_full_disk_at_the_final_save_keeps_the_finished_training(tmp_path, sma
 
 
 def test_a_full_disk_at_the_final_checkpoint_loses_nothing(tmp_path, small, monkeypatch, caplog):
-    import cooc.train.word2vec.estimator as estimator
+    import cooc.train.word2vec.run as run
 
-    real = estimator.save_checkpoint
+    real = run.save_checkpoint
 
     def fails_when_finished(directory, arrays, state):
         if state["finished"]:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(directory, arrays, state)
 
-    monkeypatch.setattr(estimator, "save_checkpoint", fails_when_finished)
+    monkeypatch.setattr(run, "save_checkpoint", fails_when_finished)
     emb = train_word2vec(small.path, tmp_path / "emb", checkpoint_every=0.0, **W2V)
     assert "could not write the final checkpoint" in caplog.text
     np.testing.assert_array_equal(Embedding.load(tmp_path / "emb").vectors, emb.vectors)

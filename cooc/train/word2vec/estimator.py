@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,21 +40,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..._core.errors import InputDataError, InvalidParameterError
-from ..._core.faults import fault_point
 from ..._core.io import provenance
-from ..._core.locks import lock_directory
-from ..._core.logs import log
 from ..._core.params import InstanceOf, Interval, OneOf, validate
-from ..._core.progress import ProgressBar
-from ..._core.signals import DeferredInterrupt, kept_note, note_kept
+from ..._core.signals import note_kept
 from ..._core.threads import thread_limit
 from ...corpus.store import TokenCorpus
-from .._checkpoint import load_checkpoint, save_checkpoint
-from .._torch import generator, synchronize, task_seed, torch_device
-from . import sampling
-from .kernels import KERNELS, resolve_kernel, step_kernel
+from .._torch import torch_device
+from .kernels import KERNELS, resolve_kernel
+from .run import TrainingRun
 
-CHECKPOINT_FORMAT = "cooc.word2vec-checkpoint/1"
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
 
 _CONSTRAINTS = {
@@ -297,7 +290,7 @@ class Word2Vec(BaseEstimator):
         self.cuda_graph_ = _resolve_graph(self.cuda_graph, self.sg, device)
         id_map, counts = self._vocabulary(corpus)
         settings = self._settings(corpus)
-        run = _Run.start(self, corpus, device, id_map, counts, settings, checkpoint)
+        run = TrainingRun.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
             import torch
 
@@ -401,11 +394,6 @@ def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:
     return (sg and device.type == "cuda") if cuda_graph is None else cuda_graph
 
 
-#: Prepare the next chunk in a thread while this one trains on the CPU (the result is the same either way;
-#: COOC_WORD2VEC_PREPARE_AHEAD=0 turns it off, to time the difference).
-PREPARE_AHEAD = os.environ.get("COOC_WORD2VEC_PREPARE_AHEAD", "1") != "0"
-
-
 @contextlib.contextmanager
 def _torch_threads(n: int | None, before: int):
     """torch's intra-op thread count set to ``n`` in the block (None: unchanged), ``before`` after."""
@@ -419,325 +407,6 @@ def _torch_threads(n: int | None, before: int):
         yield
     finally:
         torch.set_num_threads(before)
-
-
-class _Run:
-    """The mutable state of one training run: weights, position, history, timing."""
-
-    def __init__(
-        self,
-        model: Word2Vec,
-        corpus: TokenCorpus,
-        device,
-        id_map: np.ndarray,
-        counts: np.ndarray,
-        settings: dict[str, Any],
-        checkpoint: str | os.PathLike | None,
-    ):
-        import torch
-
-        self.model, self.corpus, self.device, self.settings = model, corpus, device, settings
-        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
-        self.id_map = torch.as_tensor(id_map, device=device)
-        self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
-        self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
-        self.steps = step_kernel(model.kernel_)
-        self.W_in: Any = None  # (V, d) float32 tensors on the device, set by start()
-        self.W_out: Any = None
-        self.graphed: Any = None  # the captured step, made at the first full batch when model.cuda_graph_
-        # Negatives are drawn for many batches at once and sliced per batch: on a GPU a whole chunk's
-        # (one draw of n x K instead of a few launches per step), on a CPU 64 batches' (a chunk's
-        # would take hundreds of MB). A CPU draw takes the next numbers of its splitmix64 stream, so
-        # the negatives are the same whatever the grouping.
-        self.draw_batches = None if device.type == "cuda" else 64
-        self.V = counts.size
-        self.epoch, self.chunk, self.raw_words, self.effective_words = 0, 0, 0, 0
-        self.history: list[dict[str, Any]] = []
-        self.finished = False
-        self.seconds = 0.0
-        self.start_words = 0
-        self.saved_words: int | None = None  # corpus words in the last checkpoint written or resumed
-
-    @classmethod
-    def start(cls, model, corpus, device, id_map, counts, settings, checkpoint) -> _Run:
-        import torch
-
-        run = cls(model, corpus, device, id_map, counts, settings, checkpoint)
-        saved = load_checkpoint(checkpoint, CHECKPOINT_FORMAT, settings, ("W_in", "W_out")) if checkpoint else None
-        if saved is None:
-            gen = generator("cpu", model.seed, -1)
-            # word2vec.c's initialisation: inputs uniform in +-0.5/dim, outputs zero.
-            W_in = (torch.rand((run.V, model.dim), generator=gen, dtype=torch.float32) - 0.5) / model.dim
-            run.W_in, run.W_out = W_in.to(device), torch.zeros((run.V, model.dim), dtype=torch.float32, device=device)
-            return run
-        arrays, state = saved
-        run.W_in = torch.as_tensor(arrays["W_in"], device=device).contiguous()
-        run.W_out = torch.as_tensor(arrays["W_out"], device=device).contiguous()
-        run.epoch, run.chunk = state["epoch"], state["chunk"]
-        run.raw_words, run.effective_words = state["raw_words"], state["effective_words"]
-        run.history, run.finished = state["history"], state["finished"]
-        run.start_words = run.saved_words = run.raw_words
-        return run
-
-    # -- the loop ---------------------------------------------------------------------------
-    def train(self, callback) -> None:
-        """Train to the end, checkpointing as the model asks; an interruption carries a note of what was kept."""
-        stop = DeferredInterrupt(
-            "stopping: the chunk in progress finishes and a checkpoint is saved (press Ctrl-C again to stop now)."
-        )
-        lock = lock_directory(self.checkpoint, what="checkpoint") if self.checkpoint else None
-        try:
-            with stop if self.checkpoint else contextlib.nullcontext():
-                self._loop(callback, stop)
-        except KeyboardInterrupt as exc:
-            if kept_note(exc) is None:
-                note_kept(exc, self.kept())
-            raise
-        finally:
-            if lock is not None:
-                lock.release()
-
-    def kept(self) -> str:
-        """What an interruption now leaves behind, in words."""
-        if self.saved_words is None:
-            return "nothing is kept (no checkpoint was written yet); a rerun starts over."
-        total = self.model.epochs * self.corpus.n_tokens
-        return (
-            f"the checkpoint in {str(self.checkpoint)!r} holds the training up to word {self.saved_words:,} of "
-            f"{total:,}; run the same command again to resume from there."
-        )
-
-    def _loop(self, callback, stop: DeferredInterrupt) -> None:
-        model, corpus = self.model, self.corpus
-        total_words = model.epochs * corpus.n_tokens
-        last_save = time.perf_counter()
-        bar = ProgressBar(
-            "word2vec",
-            total=total_words,
-            unit="words",
-            enabled=model.progress,
-            rates=("words", "pairs" if model.sg else "examples"),
-        )
-        bar.update(self.raw_words)
-        start = time.perf_counter()
-        with bar:
-            while self.epoch < model.epochs:
-                todo = (
-                    (index, tokens, offsets)
-                    for index, (tokens, offsets) in enumerate(corpus.iter_chunks(model.chunk_tokens))
-                    if index >= self.chunk
-                )
-                for index, tokens, offsets, prepared in self._prepared(todo):
-                    loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words, prepared)
-                    self.raw_words += int(tokens.size)
-                    self.effective_words += kept
-                    self.history.append(
-                        {
-                            "epoch": self.epoch,
-                            "chunk": index,
-                            "words": self.raw_words,
-                            "examples": examples,
-                            "loss": loss / max(examples, 1),
-                        }
-                    )
-                    self.chunk = index + 1
-                    bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
-                    bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
-                    due = time.perf_counter() - last_save >= model.checkpoint_every or (
-                        model.checkpoint_words is not None
-                        and self.raw_words - (self.saved_words or 0) >= model.checkpoint_words
-                    )
-                    if self.checkpoint and (due or stop.signum is not None):
-                        self._save()
-                        last_save = time.perf_counter()
-                    stop.check()
-                    if callback is not None:
-                        callback(
-                            {
-                                "epoch": self.epoch,
-                                "chunk": index,
-                                "raw_words": self.raw_words,
-                                "loss": self.history[-1]["loss"],
-                            }
-                        )
-                self.epoch, self.chunk = self.epoch + 1, 0
-        synchronize(self.device)
-        self.seconds = time.perf_counter() - start
-        self.finished = True
-        if self.checkpoint:
-            try:
-                self._save()
-            except OSError as exc:  # a full disk must not lose the finished training: the caller still has it
-                log.warning(
-                    "could not write the final checkpoint (%s); the trained vectors are kept in memory.",
-                    exc.strerror or exc,
-                )
-
-    def _save(self) -> None:
-        state = {
-            "format": CHECKPOINT_FORMAT,
-            "settings": self.settings,
-            "epoch": self.epoch,
-            "chunk": self.chunk,
-            "raw_words": self.raw_words,
-            "effective_words": self.effective_words,
-            "history": self.history,
-            "finished": self.finished,
-        }
-        assert self.checkpoint is not None  # _save is only called when the run has a checkpoint folder
-        save_checkpoint(self.checkpoint, {"W_in": self.W_in.cpu().numpy(), "W_out": self.W_out.cpu().numpy()}, state)
-        self.saved_words = self.raw_words
-        fault_point("word2vec.checkpoint")
-
-    def _prepared(self, chunks):
-        """``(index, tokens, offsets, prepared)`` for each chunk, with :meth:`_prepare`'s result.
-
-        On a CPU the next chunk is prepared in a thread while this one trains (the hogwild
-        kernels release the GIL): 70 ns a token on one thread, which the step's threads would
-        otherwise wait for at every chunk. Each chunk draws from its own generator, so the
-        result does not depend on when it was prepared.
-        """
-        if self.device.type != "cpu" or not PREPARE_AHEAD:
-            for index, tokens, offsets in chunks:
-                yield index, tokens, offsets, self._prepare(tokens, offsets, index)
-            return
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1, thread_name_prefix="cooc-word2vec-prepare") as pool:
-            pending = None
-            for index, tokens, offsets in chunks:
-                future = pool.submit(self._prepare, tokens, offsets, index)
-                if pending is not None:
-                    yield pending[0], pending[1], pending[2], pending[3].result()
-                pending = (index, tokens, offsets, future)
-            if pending is not None:
-                yield pending[0], pending[1], pending[2], pending[3].result()
-
-    def _prepare(self, tokens: np.ndarray, offsets: np.ndarray, index: int):
-        """The chunk's generator (after its draws here), training ids, document ids and window radii."""
-        model = self.model
-        gen = generator(self.device, model.seed, self.epoch, index)
-        t, docs = self._chunk_tokens(tokens, offsets, gen)
-        radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
-        return gen, t, docs, radii
-
-    def _chunk_tokens(self, tokens: np.ndarray, offsets: np.ndarray, gen):
-        """Training ids and document ids of a chunk after the vocabulary and subsampling."""
-        import torch
-
-        t = self.id_map[torch.tensor(tokens, device=self.device, dtype=torch.int64)]
-        lengths = torch.as_tensor(np.diff(offsets), device=self.device)
-        docs = torch.repeat_interleave(torch.arange(lengths.numel(), device=self.device), lengths)
-        known = t >= 0
-        return sampling.subsample(t[known], docs[known], self.keep_prob, gen)
-
-    def _train_chunk(self, tokens: np.ndarray, offsets: np.ndarray, index: int, total_words: int, prepared=None):
-        """Train on one chunk (``prepared``: :meth:`_prepare`'s result); returns (summed loss, examples, tokens kept)."""
-        import torch
-
-        model = self.model
-        gen, t, docs, radii = prepared if prepared is not None else self._prepare(tokens, offsets, index)
-        # On a CPU the negatives come from a splitmix64 stream of their own (a compiled parallel
-        # draw, see sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
-        neg_gen = gen
-        if self.device.type == "cpu":
-            neg_gen = sampling.SplitMix64(task_seed(model.seed, self.epoch, index, 1))
-        whole_chunk = self.steps.chunk(model.sg)
-        if whole_chunk is not None:  # the whole chunk in corpus order, negatives drawn inside
-            rates = [self._rate(self.raw_words + tokens.size * f, total_words) for f in (0, 1)]
-            seed = task_seed(model.seed, self.epoch, index, 1)
-            loss, examples = whole_chunk(
-                self.W_in, self.W_out, t, docs, radii, self.sampler.table, model.negative, *rates, seed
-            )
-            return loss, examples, int(t.numel())
-        if model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled
-            pairs = sampling.shuffled_skipgram_pairs(t, docs, radii, task_seed(model.seed, self.epoch, index, 2))
-            inputs, outputs = (torch.from_numpy(a) for a in pairs)
-            n = inputs.numel()
-        elif model.sg:
-            inputs, outputs = sampling.skipgram_pairs(t, docs, radii, model.window)
-            n = inputs.numel()
-            order = torch.randperm(n, device=self.device, generator=gen)
-            inputs, outputs = inputs[order], outputs[order]
-        else:
-            n, cbow_batch = self._cbow_examples(t, docs, radii, gen, index)
-        loss = torch.zeros((), dtype=torch.float64, device=self.device)
-        per_draw = n if self.draw_batches is None else self.draw_batches * model.batch_size_
-
-        def learning_rate(hi: int) -> float:  # linear decay with the corpus words seen after the batch
-            return self._rate(self.raw_words + tokens.size * hi / n, total_words)
-
-        if model.sg and self.steps.sgns_steps is not None:  # each draw's batches in one call: no Python between steps
-            for lo in range(0, n, per_draw):
-                hi = min(lo + per_draw, n)
-                lrs = [learning_rate(min(b + model.batch_size_, hi)) for b in range(lo, hi, model.batch_size_)]
-                negatives = self.sampler.draw((hi - lo, model.negative), neg_gen)
-                for part in self.steps.sgns_steps(
-                    self.W_in,
-                    self.W_out,
-                    inputs[lo:hi],
-                    outputs[lo:hi],
-                    negatives,
-                    lrs,
-                    model.batch_size_,
-                    model.damping,
-                ):
-                    loss += part
-            return float(loss), n, int(t.numel())
-        for lo in range(0, n, model.batch_size_):
-            hi = min(lo + model.batch_size_, n)
-            lr = learning_rate(hi)
-            if lo % per_draw == 0:
-                drawn, drawn_lo = self.sampler.draw((min(per_draw, n - lo), model.negative), neg_gen), lo
-            negatives = drawn[lo - drawn_lo : hi - drawn_lo]
-            if model.sg and model.cuda_graph_ and hi - lo == model.batch_size_:
-                if self.graphed is None:
-                    from ._graphs import GraphedSkipGram
-
-                    self.graphed = GraphedSkipGram(
-                        self.steps.sgns_step, self.W_in, self.W_out, model.batch_size_, model.negative, model.damping
-                    )
-                loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
-            elif model.sg:
-                loss += self.steps.sgns_step(
-                    self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping
-                )
-            else:
-                loss += self.steps.cbow_step(
-                    self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, 2 * model.window
-                )
-        return float(loss), n, int(t.numel())
-
-    def _rate(self, words: float, total_words: int) -> float:
-        """The learning rate after ``words`` corpus words: linear from alpha to min_alpha over the run."""
-        model = self.model
-        return max(model.start_alpha - (model.start_alpha - model.min_alpha) * words / total_words, model.min_alpha)
-
-    def _cbow_examples(self, t, docs, radii, gen, index: int):
-        """A chunk's CBOW examples, shuffled: ``(n, batch)``, where ``batch(lo, hi)`` gives examples
-        lo..hi as (centres, their context words in one flat list, each word's example in the batch)."""
-        import torch
-
-        model = self.model
-        if self.device.type == "cpu":  # flat lists, built and shuffled in one compiled pass
-            seed = task_seed(model.seed, self.epoch, index, 2)
-            centres, context, ptr = sampling.shuffled_cbow_examples(t, docs, radii, seed)
-            example = np.repeat(np.arange(centres.size), np.diff(ptr))
-            centres_t, context_t, example_t = (torch.from_numpy(a) for a in (centres, context, example))
-            return centres_t.numel(), lambda lo, hi: (
-                centres_t[lo:hi],
-                context_t[ptr[lo] : ptr[hi]],
-                example_t[ptr[lo] : ptr[hi]] - lo,
-            )
-        centres, context, mask = sampling.cbow_contexts(t, docs, radii, model.window)
-        order = torch.randperm(centres.numel(), device=self.device, generator=gen)
-        centres, context, mask = centres[order], context[order], mask[order]
-
-        def batch(lo, hi):
-            example, col = torch.nonzero(mask[lo:hi], as_tuple=True)
-            return centres[lo:hi], context[lo:hi][example, col], example
-
-        return centres.numel(), batch
 
 
 def train_word2vec(

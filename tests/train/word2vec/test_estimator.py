@@ -139,10 +139,10 @@ def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
 def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
     """On a GPU the trainer draws each chunk's negatives at once and slices them per batch; the
     same path, forced on the CPU, makes one draw per chunk and learns the planted clusters."""
-    from cooc.train.word2vec import estimator as w2v
+    from cooc.train.word2vec import run as w2v
     from cooc.train.word2vec import sampling
 
-    init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
+    init, draw = w2v.TrainingRun.__init__, sampling.AliasSampler.draw
     shapes = []
 
     def per_chunk(self, *args, **kwargs):
@@ -153,7 +153,7 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
         shapes.append(shape)
         return draw(self, shape, gen)
 
-    monkeypatch.setattr(w2v._Run, "__init__", per_chunk)
+    monkeypatch.setattr(w2v.TrainingRun, "__init__", per_chunk)
     monkeypatch.setattr(sampling.AliasSampler, "draw", counted)
     model = Word2Vec(sg=sg, seed=3, kernel="torch", **SMALL).fit(cluster_corpus)
     assert [s[0] for s in shapes] == [h["examples"] for h in model.loss_history_]  # one draw per chunk
@@ -164,10 +164,10 @@ def test_negatives_drawn_per_chunk_as_on_a_gpu(cluster_corpus, monkeypatch, sg):
 def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus, monkeypatch):
     """A CPU run draws 64 batches' negatives at once; drawn batch by batch instead, from the same
     splitmix64 stream, they are the same, and so is the whole run, bitwise."""
-    from cooc.train.word2vec import estimator as w2v
+    from cooc.train.word2vec import run as w2v
     from cooc.train.word2vec import sampling
 
-    init, draw = w2v._Run.__init__, sampling.AliasSampler.draw
+    init, draw = w2v.TrainingRun.__init__, sampling.AliasSampler.draw
     draws, vectors = {64: [], 1: []}, {}
     for group in draws:
 
@@ -179,7 +179,7 @@ def test_cpu_negatives_are_the_same_drawn_per_batch_or_in_groups(cluster_corpus,
             _sizes.append(shape[0])
             return draw(self, shape, gen)
 
-        monkeypatch.setattr(w2v._Run, "__init__", grouped)
+        monkeypatch.setattr(w2v.TrainingRun, "__init__", grouped)
         monkeypatch.setattr(sampling.AliasSampler, "draw", counted)
         params = {**SMALL, "batch_size": 16, "kernel": "numba"}
         vectors[group] = Word2Vec(seed=5, **params).fit(cluster_corpus).input_vectors_

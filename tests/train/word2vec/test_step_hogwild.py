@@ -313,20 +313,20 @@ def test_preparing_the_next_chunk_ahead_changes_nothing(clusters, monkeypatch, k
     in turn: every chunk has its own generator (one thread, so the weights are compared bit for bit)."""
     import threading
 
-    import cooc.train.word2vec.estimator as estimator
+    import cooc.train.word2vec.run as run
 
     params = dict(SMALL, kernel=kernel, threads=1, seed=5, sample=1e-2, sg=sg)
     seen = set()
-    real = estimator._Run._prepare
+    real = run.TrainingRun._prepare
 
     def prepare(self, *a):
         seen.add(threading.current_thread().name.split("_")[0])
         return real(self, *a)
 
-    monkeypatch.setattr(estimator._Run, "_prepare", prepare)
+    monkeypatch.setattr(run.TrainingRun, "_prepare", prepare)
     ahead = Word2Vec(**params).fit(clusters)
     assert seen == {"cooc-word2vec-prepare"}  # every chunk was prepared in the thread
-    monkeypatch.setattr(estimator, "PREPARE_AHEAD", False)
+    monkeypatch.setattr(run, "PREPARE_AHEAD", False)
     seen.clear()
     in_turn = Word2Vec(**params).fit(clusters)
     assert seen == {threading.current_thread().name.split("_")[0]}
