@@ -84,7 +84,7 @@ def count_command(
     parse_memory(memory)
     resolve_device(device)
     if scheduler is not None:
-        from ..count.distributed import check_scheduler
+        from ..count.cluster import check_scheduler
 
         check_scheduler(scheduler)
     check_writable(npz.parent, "output folder")

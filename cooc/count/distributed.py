@@ -44,27 +44,24 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from functools import reduce
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._core.errors import (
     ClusterError,
-    CorruptFileError,
     InputDataError,
-    InvalidParameterError,
-    MissingDependencyError,
 )
 from .._core.io import provenance
 from .._core.locks import lock_output
 from .._core.params import Interval, validate
 from ..corpus.store import TokenCorpus
-from .local import count_planes
-from .result import build_result, weigh_planes
+from . import cluster
+from .cluster import address_of, bounded, check_scheduler, connect, probe_scheduler, scheduler_errors
+from .parts import count_part, pick_block, sum_parts, write_block
+from .result import build_result
 from .settings import COUNT_CONSTRAINTS, effective_vocab_size
 from .windows import integer_weights
 
@@ -75,10 +72,6 @@ _OWN_CONSTRAINTS = {
     "n_blocks": Interval(int, 1, None, allow_none=True),
 }
 TASK_PREFIX = "cooc-count-part"
-#: Seconds to wait for a scheduler to answer when connecting (and when asked whether it is alive).
-CONNECT_TIMEOUT = 30.0
-#: Seconds between checks that the scheduler still answers while a count waits for its results.
-HEARTBEAT = 10.0
 
 
 def count_distributed(
@@ -198,178 +191,12 @@ def count_distributed(
             engine=engine,
             spill_dir=None if spill_dir is None else str(spill_dir),
         )
-        with _scheduler_errors(_address(client, scheduler)):
+        with scheduler_errors(address_of(client, scheduler)):
             if out is None:
                 return job.in_memory(shards_per_task, options, progress)
             return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
     finally:
-        _bounded(close, CONNECT_TIMEOUT)  # a stalled scheduler must not hang the way out either
-
-
-def _bounded(call: Callable[[], Any], timeout: float) -> Any:
-    """``call()`` (a request to the scheduler) given ``timeout`` seconds; None if it did not answer."""
-    import threading
-
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except Exception as exc:  # reported as no answer
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return outcome.get("value")
-
-
-def _address(client: Any, scheduler: Any) -> str:
-    address = getattr(getattr(client, "scheduler", None), "address", None)
-    return str(address or scheduler)
-
-
-@contextlib.contextmanager
-def _scheduler_errors(address: str) -> Iterator[None]:
-    """Turn the ways a lost scheduler surfaces (cancelled futures, closed comms) into one :class:`ClusterError`."""
-    from concurrent.futures import CancelledError
-
-    from distributed.comm.core import CommClosedError
-
-    try:
-        yield
-    except (CancelledError, CommClosedError, ConnectionError, TimeoutError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ClusterError(
-            f"lost the Dask scheduler at {address} during the count ({reason}); nothing was written. "
-            f"Check that the scheduler is running, then run the count again."
-        ) from None
-
-
-# -- connecting ---------------------------------------------------------------------------------
-def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
-    """A ``Client`` for ``scheduler``, a function closing what was opened here, and threads per task.
-
-    See :func:`count_distributed` for the accepted values.
-    """
-    try:
-        from distributed import Client
-    except ImportError:
-        raise MissingDependencyError("Dask counting needs dask.distributed: pip install 'dask[distributed]'") from None
-    if isinstance(scheduler, Client):
-        return scheduler, lambda: None, None
-    if hasattr(scheduler, "scheduler_address"):  # a cluster object
-        client = Client(scheduler)
-        return client, client.close, None
-    check_scheduler(scheduler)
-    if scheduler.startswith("local"):
-        cluster, threads = local_cluster(scheduler)
-        client = Client(cluster)
-
-        def close() -> None:
-            client.close()
-            cluster.close()
-
-        return client, close, threads
-    probe_scheduler(scheduler, CONNECT_TIMEOUT)
-    try:
-        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s")
-    except (OSError, TimeoutError) as exc:
-        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}).") from None
-    return client, client.close, None
-
-
-def probe_scheduler(address: str, timeout: float = 30.0) -> None:
-    """Ask the scheduler at ``address`` who it is, waiting at most ``timeout`` seconds in all.
-
-    ``distributed.Client`` waits forever for a peer that accepts the connection and never
-    answers (a wrong port, a stalled process); this asks once, in a thread of its own (it
-    works from a notebook, whose thread runs an event loop), and gives up on time.
-
-    Raises
-    ------
-    ClusterError
-        No connection, or no answer within ``timeout``; the message names the address.
-    """
-    import asyncio
-    import threading
-
-    from distributed.comm import connect as open_comm
-
-    outcome: dict[str, Any] = {}
-
-    async def ask() -> None:
-        comm = await open_comm(address, timeout=timeout)
-        try:
-            await comm.write({"op": "identity", "reply": True})
-            outcome["reply"] = await comm.read()
-        finally:
-            comm.abort()
-
-    def run() -> None:
-        try:
-            asyncio.run(asyncio.wait_for(ask(), timeout))
-        except BaseException as exc:  # reported to the caller's thread below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, name="cooc-scheduler-probe", daemon=True)
-    thread.start()
-    thread.join(timeout + 5.0)
-    error = outcome.get("error")
-    if "reply" in outcome:
-        return
-    if thread.is_alive() or isinstance(error, (asyncio.TimeoutError, TimeoutError)):
-        raise ClusterError(
-            f"the Dask scheduler at {address!r} did not answer within {timeout:g} s (is it a Dask scheduler, and "
-            f"is it running?)."
-        )
-    raise ClusterError(f"cannot reach the Dask scheduler at {address!r} ({' '.join(str(error).split())}).")
-
-
-def check_scheduler(scheduler: Any) -> None:
-    """Check the form of a scheduler given as a string (or a Client or cluster) without connecting.
-
-    Raises
-    ------
-    InvalidParameterError
-    """
-    if hasattr(scheduler, "scheduler_address") or type(scheduler).__name__ == "Client":
-        return
-    if not isinstance(scheduler, str) or not scheduler:
-        raise InvalidParameterError(
-            f"parameter 'scheduler' must be an address like 'tcp://host:8786', 'local', "
-            f"'local:N', 'local-cuda', a Client or a cluster; got {scheduler!r}."
-        )
-    if scheduler.startswith("local"):
-        name, _, count = scheduler.partition(":")
-        if name not in ("local", "local-cuda") or (count and not count.isdigit()) or count == "0":
-            raise InvalidParameterError(
-                f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
-                f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {scheduler!r}."
-            )
-
-
-def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
-    """Start the cluster named by ``"local[:N]"`` or ``"local-cuda[:N]"``; return it and threads per task."""
-    name, _, count = spec.partition(":")
-    if name not in ("local", "local-cuda") or (count and not count.isdigit()) or count == "0":
-        raise InvalidParameterError(
-            f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
-            f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {spec!r}."
-        )
-    cores = os.cpu_count() or 1
-    if name == "local-cuda":
-        try:
-            from dask_cuda import LocalCUDACluster
-        except ImportError:
-            raise MissingDependencyError("'local-cuda' needs dask-cuda: pip install dask-cuda") from None
-        kwargs = {"n_workers": int(count)} if count else {}
-        return LocalCUDACluster(threads_per_worker=1, dashboard_address=":0", **kwargs), None
-    from distributed import LocalCluster
-
-    n = int(count) if count else min(4, cores)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
-    return cluster, max(1, cores // n)
+        bounded(close, cluster.CONNECT_TIMEOUT)  # a stalled scheduler must not hang the way out either
 
 
 # -- the job --------------------------------------------------------------------------------------
@@ -385,7 +212,7 @@ class _Job:
         self.fan_in = fan_in
         self.tag = uuid.uuid4().hex[:10]
         self.started = time.perf_counter()
-        self.address = _address(client, None)
+        self.address = address_of(client, None)
 
     def _parts(self, shards_per_task: int) -> list[list[int]]:
         n = self.corpus.n_shards
@@ -435,7 +262,7 @@ class _Job:
 
     def _watch(self, futures: list[Any], parts: list[list[int]], progress: bool) -> None:
         """Wait for the parts to be counted (showing progress), asking the scheduler every
-        ``HEARTBEAT`` seconds whether it still answers: a stalled scheduler ends the wait."""
+        ``cluster.HEARTBEAT`` seconds whether it still answers: a stalled scheduler ends the wait."""
         from .._core.progress import ProgressBar
 
         tokens = {f.key: sum(self.corpus.manifest["shards"][k]["n_tokens"] for k in p) for f, p in zip(futures, parts)}
@@ -452,10 +279,10 @@ class _Job:
         pending = list(futures)
         while pending:
             try:
-                done, not_done = wait(pending, timeout=HEARTBEAT, return_when="FIRST_COMPLETED")
+                done, not_done = wait(pending, timeout=cluster.HEARTBEAT, return_when="FIRST_COMPLETED")
             except (TimeoutError, asyncio.TimeoutError):
                 try:
-                    probe_scheduler(self.address, CONNECT_TIMEOUT)
+                    probe_scheduler(self.address, cluster.CONNECT_TIMEOUT)
                 except ClusterError as exc:
                     raise ClusterError(
                         f"lost the Dask scheduler at {self.address} during the count ({exc}); nothing was written."
@@ -467,7 +294,7 @@ class _Job:
             pending = list(not_done)
 
     def _stats(self, part_stats: dict[str, Any], n_tasks: int) -> dict[str, Any]:
-        info = _bounded(self.client.scheduler_info, CONNECT_TIMEOUT) or {}
+        info = bounded(self.client.scheduler_info, cluster.CONNECT_TIMEOUT) or {}
         return {
             **part_stats,
             "seconds": round(time.perf_counter() - self.started, 3),
@@ -602,161 +429,4 @@ class _Job:
         return BlockedCooccurrence.open(out, verify=False)
 
 
-# -- tasks (run on the workers; module-level so they pickle by reference) -----------------------
-_OPENED: dict[tuple[str, str], TokenCorpus] = {}
-
-
-def open_part(path: str, shard_ids: list[int], expected: str | None) -> TokenCorpus:
-    """The corpus at ``path`` restricted to ``shard_ids``, after checking that it is the client's
-    corpus (``expected``: its identity, the checksum of its manifest) and verifying the part's shards."""
-    import socket
-
-    try:
-        stamp = str(os.stat(os.path.join(path, "manifest.json")).st_mtime_ns)
-    except OSError:
-        stamp = ""
-    corpus = _OPENED.get((path, stamp))
-    if corpus is None:
-        try:
-            corpus = TokenCorpus.open(path, verify=False)  # the shards a task reads are verified below
-        except CorruptFileError as exc:
-            raise InputDataError(
-                f"worker on {socket.gethostname()} cannot open the corpus ({exc}); workers read "
-                f"it from its path, so on several machines it must be on a shared filesystem "
-                f"mounted at the same path."
-            ) from None
-        _OPENED.clear()  # one corpus at a time: vocabularies can be large
-        _OPENED[(path, stamp)] = corpus
-    if expected is not None and corpus.identity != expected:
-        raise InputDataError(
-            f"worker on {socket.gethostname()} sees a different corpus at {path!r} than the client "
-            f"(its manifest's checksum differs: rebuilt since, or another copy)."
-        )
-    entries = [corpus.manifest["shards"][k] for k in shard_ids]
-    manifest = dict(
-        corpus.manifest,
-        shards=entries,
-        n_tokens=sum(e["n_tokens"] for e in entries),
-        n_docs=sum(e["n_docs"] for e in entries),
-    )
-    part = TokenCorpus(corpus.path, manifest, corpus.vocab, identity=corpus.identity)
-    part.verify()  # the shards this task counts: a damaged file is an error here, never a crash or a wrong count
-    return part
-
-
-def count_part(
-    path: str,
-    shard_ids: list[int],
-    expected: str | None,
-    V: int,
-    window: int,
-    weighting: str,
-    per_offset: bool,
-    options: dict[str, Any],
-    total_tokens: int,
-    split: Any,
-) -> dict[str, Any]:
-    """Count some shards into integer forward planes (split into symmetrised row blocks when ``split``).
-
-    Returns
-    -------
-    dict
-        ``planes`` (list of CSR (V, V), int64) or ``blocks`` (one list of CSR (R_b, V) per
-        block), ``offsets`` (whether planes are per offset) and ``stats``.
-    """
-
-    part = open_part(path, shard_ids, expected)
-    symmetric = split is not None and split[1]  # blocks of F + F^T (sums of parts stay exact integers)
-    planes, plan, stats = count_planes(
-        part,
-        V,
-        window,
-        weighting,
-        per_offset,
-        total_tokens=total_tokens,
-        progress=False,
-        symmetrize=symmetric,
-        **options,
-    )
-    result: dict[str, Any] = {"offsets": bool(plan.per_offset), "stats": _summable(stats)}
-    if split is None:
-        result["planes"] = planes
-        return result
-    bounds = split[0]
-    result["blocks"] = [[m[a:b] for m in planes] for a, b in zip(bounds[:-1], bounds[1:])]
-    return result
-
-
-def _summable(stats: dict[str, Any]) -> dict[str, Any]:
-    keep = (
-        "seconds",
-        "count_seconds",
-        "centres",
-        "spills",
-        "spilled_bytes",
-        "engine",
-        "device",
-        "threads",
-        "head_cells",
-        "chunk_tokens",
-        "memory",
-    )
-    return {k: stats[k] for k in keep if k in stats}
-
-
-def sum_parts(*parts: Any) -> Any:
-    """Add partial results: dicts from :func:`count_part`, lists of planes, or stats dicts."""
-    first = parts[0]
-    if isinstance(first, list):  # one block: a list of planes
-        return [reduce(operator.add, ms) for ms in zip(*parts)]
-    if "planes" in first:
-        return {
-            "planes": [reduce(operator.add, ms) for ms in zip(*(p["planes"] for p in parts))],
-            "offsets": first["offsets"],
-            "stats": _merge_stats([p["stats"] for p in parts]),
-        }
-    return _merge_stats(list(parts))
-
-
-def _merge_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
-    out = dict(stats[0])
-    for key in ("seconds", "count_seconds", "centres", "spills", "spilled_bytes"):
-        out[key] = sum(s.get(key, 0) for s in stats)
-    return out
-
-
-def pick_block(part: dict[str, Any], index: int) -> list[sp.csr_matrix]:
-    """The planes of row block ``index`` of a part."""
-    return part["blocks"][index]
-
-
-def write_block(
-    folder: str,
-    index: int,
-    start: int,
-    planes: list[sp.csr_matrix],
-    ints: np.ndarray,
-    scale: int,
-    weighting: str,
-    offsets: bool,
-    total_tokens: int,
-    per_offset: bool,
-) -> dict[str, Any]:
-    """Weigh a reduced row block exactly as the single-machine counter does, and write it."""
-    from ..cooccurrence.blocked import save_block
-
-    exact = not offsets or 2 * total_tokens * int(ints.sum()) < 2**62
-    total, per = weigh_planes(planes, ints, scale, weighting, offsets, exact)
-    return save_block(folder, index, start, total, per if per_offset else None)
-
-
-__all__ = [
-    "count_distributed",
-    "connect",
-    "check_scheduler",
-    "probe_scheduler",
-    "local_cluster",
-    "count_part",
-    "sum_parts",
-    "TASK_PREFIX",
-]
+__all__ = ["count_distributed", "TASK_PREFIX"]

@@ -15,7 +15,9 @@ from cooc import Cooccurrence  # noqa: E402
 from cooc._core.errors import InputDataError, InvalidParameterError, MissingDependencyError  # noqa: E402
 from cooc.cooccurrence.blocked import BlockedCooccurrence  # noqa: E402
 from cooc.count import count_cooccurrences  # noqa: E402
-from cooc.count.distributed import TASK_PREFIX, connect, count_distributed, open_part  # noqa: E402
+from cooc.count.cluster import connect  # noqa: E402
+from cooc.count.distributed import TASK_PREFIX, count_distributed  # noqa: E402
+from cooc.count.parts import open_part  # noqa: E402
 
 from ..corpora import id_corpus, zipf_docs  # noqa: E402
 

@@ -127,7 +127,7 @@ def test_the_counting_kernel_checks_ids_and_offsets_itself():
 
 
 def test_a_worker_verifies_the_shards_it_counts(corpus):
-    from cooc.count.distributed import open_part
+    from cooc.count.parts import open_part
 
     flip(corpus.path / "shards/tokens-00004.npy")
     open_part(str(corpus.path), [1, 2], corpus.identity)  # the shards it was given are sound

@@ -48,10 +48,10 @@ def silent_peer():
 
 
 def test_a_scheduler_that_never_answers_is_given_up_on_time(tmp_path, corpus, silent_peer, monkeypatch):
-    import cooc.count.distributed as distributed
+    import cooc.count.cluster as cluster
 
     address, accepted = silent_peer
-    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     started = time.monotonic()
     res = runner.invoke(app, ["count", str(corpus.path), "-o", str(tmp_path / "c"), "--scheduler", address])
     took = time.monotonic() - started
@@ -69,10 +69,10 @@ def test_a_scheduler_lost_mid_count_is_one_line(tmp_path, corpus, fault, monkeyp
     """Killed, or frozen (alive, connected, silent): the count ends with one line either way."""
     import signal
 
-    import cooc.count.distributed as distributed
+    import cooc.count.cluster as cluster
 
-    monkeypatch.setattr(distributed, "HEARTBEAT", 1.0)
-    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 3.0)
+    monkeypatch.setattr(cluster, "HEARTBEAT", 1.0)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 3.0)
     info = tmp_path / "scheduler.json"
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file", str(info), "--port", "0",
