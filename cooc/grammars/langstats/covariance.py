@@ -270,6 +270,16 @@ def lag_spectrum_with_floor(
     return out
 
 
+def _start_positions(n: int, t: int, max_starts: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Start positions ``i`` of the pairs ``(i, i + t)`` in sentences of length ``n``, at most ``max_starts`` drawn."""
+    if not 0 < t < n:
+        raise InvalidParameterError(f"distances must lie in [1, {n - 1}], got {t}.")
+    starts = np.arange(n - t)
+    if max_starts is not None and starts.size > max_starts:
+        starts = rng.choice(starts, max_starts, replace=False)
+    return starts
+
+
 def positional_covariance_decay(
     source: TokenCorpus | np.ndarray,
     distances: Any,
@@ -318,11 +328,7 @@ def positional_covariance_decay(
     rng = np.random.default_rng(seed)
     rms, floor = [], []
     for t in np.asarray(distances, dtype=np.int64):
-        if not 0 < t < n:
-            raise InvalidParameterError(f"distances must lie in [1, {n - 1}], got {t}.")
-        starts = np.arange(n - t)
-        if max_starts is not None and starts.size > max_starts:
-            starts = rng.choice(starts, max_starts, replace=False)
+        starts = _start_positions(n, int(t), max_starts, rng)
         pairs = np.stack([starts, starts + t], axis=1)
         ms = empirical_mean_square_covariance(tokens, pairs, V, debias=True).mean()
         rms.append(np.sqrt(ms) if ms > 0 else np.nan)
@@ -360,11 +366,7 @@ def positional_spectrum(
     rng = np.random.default_rng(seed)
     sigma, floor = [], []
     for t in np.asarray(distances, dtype=np.int64):
-        if not 0 < t < n:
-            raise InvalidParameterError(f"distances must lie in [1, {n - 1}], got {t}.")
-        starts = np.arange(n - t)
-        if max_starts is not None and starts.size > max_starts:
-            starts = rng.choice(starts, max_starts, replace=False)
+        starts = _start_positions(n, int(t), max_starts, rng)
         values, floors = [], []
         for i in starts:
             joint = np.bincount(tokens[:, i] * V + tokens[:, i + t], minlength=V * V).reshape(V, V)
