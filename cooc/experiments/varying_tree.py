@@ -55,6 +55,7 @@ def ambiguity_curves(
     rule_seed: int = 0,
     seed: int = 0,
     saturation: float | None = 0.97,
+    p2: float = 0.5,
 ) -> dict[str, Any]:
     """Fraction of globally ambiguous sentences and Bayes error against f, for several depths L.
 
@@ -70,6 +71,8 @@ def ambiguity_curves(
     saturation : float, optional
         Once the fraction reaches this value, larger f are not parsed (the number of trees,
         hence the parsing time, explodes there) and are reported as None.
+    p2 : float
+        Probability of a binary production (:class:`~cooc.grammars.pcfg.VaryingTreeGrammar`).
 
     Returns
     -------
@@ -88,7 +91,7 @@ def ambiguity_curves(
         "bayes_error_se",
         "mean_parses",
     )
-    out: dict[str, Any] = {"v": v, "f": f_values, "f_c": F_C, "depths": {}}
+    out: dict[str, Any] = {"v": v, "p2": p2, "f": f_values, "f_c": F_C, "depths": {}}
     for L in depths:
         n = n_sentences[L] if isinstance(n_sentences, Mapping) else n_sentences
         rows: list[dict[str, Any] | None] = []
@@ -97,7 +100,9 @@ def ambiguity_curves(
             if saturated:
                 rows.append(None)
                 continue
-            row = ambiguity(VaryingTreeGrammar(v=v, f=f, L=L, rule_seed=rule_seed), n=n, seed=task_seed(seed, L, i))
+            row = ambiguity(
+                VaryingTreeGrammar(v=v, f=f, L=L, rule_seed=rule_seed, p2=p2), n=n, seed=task_seed(seed, L, i)
+            )
             rows.append(row)
             saturated = saturation is not None and row["fraction"] >= saturation
         entry: dict[str, Any] = {k: [None if r is None else r[k] for r in rows] for k in keys}

@@ -24,8 +24,8 @@ parses instead of ``v**4``. For each sentence the pass returns, exactly:
   error of the Bayes-optimal classifier follow.
 
 Inside probabilities are carried as logarithms. A tree has one rule per internal node, and
-a depth-``L`` sentence has about ``2.5**L`` of them, each of probability ``1/(2 m3)`` or
-``1/(2 m2)``; at ``v = 16`` and ``L = 6`` their product is below ``1e-500``, so plain
+a depth-``L`` sentence has about ``2.5**L`` of them, each of probability ``(1 - p2) / m3`` or
+``p2 / m2``; at ``v = 16`` and ``L = 6`` their product is below ``1e-500``, so plain
 floating point would return zero for every class (and a posterior of NaN) there.
 
 This is plain Python over the sparse chart (about a millisecond per sentence for ``L = 3``),
@@ -120,7 +120,7 @@ class InsideParser:
                 f"InsideParser: parameter 'grammar' must be a VaryingTreeGrammar, got {type(grammar).__name__}."
             )
         self.grammar = grammar
-        p2, p3 = math.log(0.5 / grammar.m2), math.log(0.5 / grammar.m3)
+        p2, p3 = math.log(grammar.p2 / grammar.m2), math.log((1 - grammar.p2) / grammar.m3)
         # reverse lookup per level: child tuple -> (parent, log rule probability); a tuple has one parent at most
         self._lookup: list[dict[tuple[int, ...], tuple[int, float]]] = []
         for l in range(grammar.L):

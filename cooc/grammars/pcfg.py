@@ -4,9 +4,9 @@
 grammars; every sentence is drawn with its derivation tree. :class:`VaryingTreeGrammar`
 (arXiv 2602.06065, docs/science.md, section 6) is a PCFG in which each level-``l`` symbol owns
 ``m2 = f v`` binary and ``m3 = f v**2`` ternary productions (drawn without replacement
-across the level, so no tuple has two parents), a binary or a ternary rule being used
-with probability 1/2 each: every leaf sits at depth ``L`` but the tree shape varies, and
-sentences have between ``2**L`` and ``3**L`` tokens.
+across the level, so no tuple has two parents), a binary rule being used with probability
+``p2`` (default 1/2, the paper's notation) and a ternary one with ``1 - p2``: every leaf sits
+at depth ``L`` but the tree shape varies, and sentences have between ``2**L`` and ``3**L`` tokens.
 
 Sampling expands all sentences at once, one tree level per step: a frontier of symbols
 (flat, sentence by sentence, left to right) is replaced by the right-hand sides of rules
@@ -252,6 +252,9 @@ class VaryingTreeGrammar:
     L : int
         Depth: every leaf is ``L`` levels below the root.
     rule_seed : int
+    p2 : float in (0, 1)
+        Probability that a node uses a binary production (uniform among its ``m2``); a
+        ternary one is used with ``1 - p2``. A node has ``2 p2 + 3 (1 - p2)`` children on average.
 
     Attributes
     ----------
@@ -267,11 +270,12 @@ class VaryingTreeGrammar:
         "f": Interval(float, 0, 1, "right"),
         "L": Interval(int, 1, None),
         "rule_seed": Interval(int, 0, None),
+        "p2": Interval(float, 0, 1, "neither"),
     }
 
-    def __init__(self, v: int, f: float, L: int, rule_seed: int = 0):
-        validate(dict(v=v, f=f, L=L, rule_seed=rule_seed), self._constraints, type(self).__name__)
-        self.v, self.f, self.L, self.rule_seed = int(v), float(f), int(L), int(rule_seed)
+    def __init__(self, v: int, f: float, L: int, rule_seed: int = 0, p2: float = 0.5):
+        validate(dict(v=v, f=f, L=L, rule_seed=rule_seed, p2=p2), self._constraints, type(self).__name__)
+        self.v, self.f, self.L, self.rule_seed, self.p2 = int(v), float(f), int(L), int(rule_seed), float(p2)
         self.m2, self.m3 = int(round(f * v)), int(round(f * v * v))
         if self.m2 < 1:
             raise InvalidParameterError(
@@ -291,7 +295,7 @@ class VaryingTreeGrammar:
         )
 
     def params(self) -> dict[str, Any]:
-        return dict(v=self.v, f=self.f, L=self.L, rule_seed=self.rule_seed)
+        return dict(v=self.v, f=self.f, L=self.L, rule_seed=self.rule_seed, p2=self.p2)
 
     def _rules(self) -> dict[str, list]:
         def name(level: int, symbol: int) -> str:
@@ -300,8 +304,8 @@ class VaryingTreeGrammar:
         rules = {}
         for l in range(self.L):
             for a in range(self.v):
-                prods = [([name(l + 1, c) for c in rhs], 0.5 / self.m2) for rhs in self.binary[l][a]]
-                prods += [([name(l + 1, c) for c in rhs], 0.5 / self.m3) for rhs in self.ternary[l][a]]
+                prods = [([name(l + 1, c) for c in rhs], self.p2 / self.m2) for rhs in self.binary[l][a]]
+                prods += [([name(l + 1, c) for c in rhs], (1 - self.p2) / self.m3) for rhs in self.ternary[l][a]]
                 rules[name(l, a)] = prods
         return rules
 

@@ -41,7 +41,7 @@ _RHM_KEYS = {"v": int, "n_c": int, "m": int, "s": int, "L": int, "a": "float?", 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "rhm": _RHM_KEYS,
     "srhm": {**{k: t for k, t in _RHM_KEYS.items() if k != "distinct"}, "s0": int, "sparsity": str},
-    "varying-tree": {"v": int, "f": float, "L": int, "rule_seed": int},
+    "varying-tree": {"v": int, "f": float, "L": int, "rule_seed": int, "p2": float},
     "pcfg": {"file": str},
     "latent": {
         "n_words": int,

@@ -89,6 +89,16 @@ def test_ambiguity_curves_grow_with_f_and_skip_saturated_f():
     assert skipped["depths"]["2"]["fraction"][1:] == [None, None]
 
 
+def test_ambiguity_curves_pass_p2_to_the_grammar(monkeypatch):
+    import cooc.experiments.varying_tree as varying_tree_module
+
+    made = []
+    real = varying_tree_module.VaryingTreeGrammar
+    monkeypatch.setattr(varying_tree_module, "VaryingTreeGrammar", lambda **k: made.append(k["p2"]) or real(**k))
+    r = ambiguity_curves(8, [0.25, 0.5], [2], n_sentences=20, p2=0.3)
+    assert r["p2"] == 0.3 and made == [0.3, 0.3]
+
+
 def test_latent_sample_complexity_on_a_tiny_grammar():
     r = latent_sample_complexity(4, 2, depths=(2, 3), samples=(50, 200, 800, 3200), seeds=1, n_test=300)
     latent, token = r["learners"]["latent"], r["learners"]["token"]

@@ -23,7 +23,7 @@ def _derivations(g: VaryingTreeGrammar, level: int, symbol: int) -> dict[tuple[i
     if level == g.L:
         return {(symbol,): (1, 1.0)}
     out: dict[tuple[int, ...], tuple[int, float]] = defaultdict(lambda: (0, 0.0))
-    for rules, p in ((g.binary[level], 0.5 / g.m2), (g.ternary[level], 0.5 / g.m3)):
+    for rules, p in ((g.binary[level], g.p2 / g.m2), (g.ternary[level], (1 - g.p2) / g.m3)):
         for rhs in rules[symbol]:
             partial = {(): (1, p)}
             for child in rhs:
@@ -72,9 +72,9 @@ def count_by_splits(g: VaryingTreeGrammar, sentence: tuple[int, ...]) -> int:
     return total
 
 
-@pytest.mark.parametrize("v,f", [(3, 1 / 3), (2, 1.0), (4, 0.25), (2, 0.5)])
-def test_inside_counts_and_probabilities_equal_brute_force(v, f):
-    g = VaryingTreeGrammar(v=v, f=f, L=2, rule_seed=3)
+@pytest.mark.parametrize("v,f,p2", [(3, 1 / 3, 0.5), (2, 1.0, 0.5), (4, 0.25, 0.5), (2, 0.5, 0.5), (3, 1 / 3, 0.2)])
+def test_inside_counts_and_probabilities_equal_brute_force(v, f, p2):
+    g = VaryingTreeGrammar(v=v, f=f, L=2, rule_seed=3, p2=p2)
     table = all_derivations(g)
     sentences = list(table)
     result = InsideParser(g).parse(sentences)
@@ -141,7 +141,7 @@ def tree_log_probability(g: VaryingTreeGrammar, d, i: int) -> float:
     """``log P(sentence i, its class)`` along the sentence's own tree: one rule per internal node."""
     parents = d.node_parent[d.node_offsets[i] : d.node_offsets[i + 1]]
     arity = np.bincount(parents[parents >= 0], minlength=parents.size)
-    return float((arity == 2).sum() * np.log(0.5 / g.m2) + (arity == 3).sum() * np.log(0.5 / g.m3) - np.log(g.v))
+    return float((arity == 2).sum() * np.log(g.p2 / g.m2) + (arity == 3).sum() * np.log((1 - g.p2) / g.m3) - np.log(g.v))
 
 
 def test_deep_sentences_keep_their_likelihood_and_class_counts():

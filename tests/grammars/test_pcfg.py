@@ -142,6 +142,20 @@ def test_varying_tree_rules_and_depth():
     labels = g.classes(d)
     assert labels.min() >= 0 and labels.max() < 8
     assert abs(np.mean(labels == 0) - 1 / 8) < 0.03
+    # p2 sets the binary share: 2 p2 + 3 (1 - p2) children per internal node
+    d = VaryingTreeGrammar(v=8, f=3 / 8, L=3, rule_seed=2, p2=0.2).sample(5000, seed=0)
+    n_internal = (d.node_symbol < len(g.grammar.nonterminals)).sum()
+    assert abs((d.node_parent >= 0).sum() / n_internal - 2.8) < 0.02
+
+
+def test_varying_tree_p2_reaches_the_spec_and_is_checked(tmp_path):
+    from cooc.grammars.source import build_grammar_corpus
+
+    corpus = build_grammar_corpus("varying-tree:v=4,f=0.5,L=2,p2=0.25", tmp_path / "c", 2000, seed=0)
+    assert corpus.n_tokens / 2000 == pytest.approx(2.75**2, abs=0.1)  # 4.0 at p2 = 1 / 2
+    for p2 in (0.0, 1.0):
+        with pytest.raises(InvalidParameterError, match="'p2' must be a number in \\(0, 1\\)"):
+            VaryingTreeGrammar(v=8, f=0.5, L=2, p2=p2)
 
 
 @pytest.mark.parametrize(
