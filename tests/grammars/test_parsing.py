@@ -141,7 +141,9 @@ def tree_log_probability(g: VaryingTreeGrammar, d, i: int) -> float:
     """``log P(sentence i, its class)`` along the sentence's own tree: one rule per internal node."""
     parents = d.node_parent[d.node_offsets[i] : d.node_offsets[i + 1]]
     arity = np.bincount(parents[parents >= 0], minlength=parents.size)
-    return float((arity == 2).sum() * np.log(g.p2 / g.m2) + (arity == 3).sum() * np.log((1 - g.p2) / g.m3) - np.log(g.v))
+    return float(
+        (arity == 2).sum() * np.log(g.p2 / g.m2) + (arity == 3).sum() * np.log((1 - g.p2) / g.m3) - np.log(g.v)
+    )
 
 
 def test_deep_sentences_keep_their_likelihood_and_class_counts():
