@@ -21,9 +21,9 @@ fixed v it grows with L at every f and shrinks as v grows. Class ambiguity (tree
 different roots) has a transition, measured at v = 64 for L = 3-8: it settles with L at
 f = 0.2, grows linearly at f = 0.25 and faster than linearly from f = 0.275, so it sits
 near f = 0.25 rather than 3/8 (RESULTS.md, 2026-12-03, "two kinds of ambiguity"); the binary
-share ``p2`` (0.25 to 0.75) keeps it between 0.25 and 0.3. Then a CNN (``"pool-cnn"``, for padded sentences
-of varying length) and a small transformer learn the class below and above ``f_c``; the
-Bayes error of their test sentences is the floor they cannot pass.
+share ``p2`` (0.25 to 0.75) keeps it between 0.25 and 0.3. Then a CNN (``"pool-cnn"``, for
+padded sentences of varying length) and a small transformer learn the class below and above
+``f_c``; the Bayes error of their test sentences is the floor they cannot pass.
 """
 
 from __future__ import annotations

@@ -31,6 +31,11 @@ def _plain_minor_ticks(ax: Any) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
+def _nan_for_none(values: Sequence[float | None]) -> np.ndarray:
+    """A float array with NaN where a study left a value out (None: not measured)."""
+    return np.array([np.nan if x is None else x for x in values], dtype=float)
+
+
 def _theory_line(ax: Any, x: np.ndarray, y: np.ndarray, exponent: float, label: str, style: str = "k--") -> None:
     """A power law of the theory's exponent through the geometric centre of the points."""
     if x.size == 0:
@@ -220,10 +225,7 @@ def plot_ambiguity(result: Mapping[str, Any], path: str | os.PathLike | None = N
     for k, (L, entry) in enumerate(result["depths"].items()):
         color = f"C{k}"
         done = np.array([x is not None for x in entry["fraction"]])
-        values = {
-            key: np.array([np.nan if x is None else x for x in entry[key]], dtype=float)
-            for key in ("fraction", "fraction_se", "bayes_error")
-        }
+        values = {key: _nan_for_none(entry[key]) for key in ("fraction", "fraction_se", "bayes_error")}
         ax.errorbar(
             f[done],
             values["fraction"][done],
@@ -236,8 +238,7 @@ def plot_ambiguity(result: Mapping[str, Any], path: str | os.PathLike | None = N
         )
         ax.plot(f[done], values["bayes_error"][done], "--", color=color, lw=0.8)
         if "class_fraction" in entry:  # results written before class ambiguity was measured lack it
-            cls = np.array([np.nan if x is None else x for x in entry["class_fraction"]], dtype=float)
-            ax.plot(f[done], cls[done], "x:", ms=3, color=color, lw=0.8)
+            ax.plot(f[done], _nan_for_none(entry["class_fraction"])[done], "x:", ms=3, color=color, lw=0.8)
     ax.axvline(result["f_c"], color="k", ls=":", lw=1, label=f"f_c = {result['f_c']:g} (theory)")
     ax.axhline(0.5, color="grey", ls="--", lw=0.6)
     ax.set_xlabel("f (rules per symbol: m2 = f v, m3 = f v^2)")
@@ -263,7 +264,7 @@ def plot_ambiguity_depth(result: Mapping[str, Any], path: str | os.PathLike | No
     L = np.array([int(d) for d in depths])
     for k, f in enumerate(result["f"]):
         cls, total, se = (
-            np.array([np.nan if (x := result["depths"][d][key][k]) is None else x for d in depths], dtype=float)
+            _nan_for_none([result["depths"][d][key][k] for d in depths])
             for key in ("class_fraction", "fraction", "class_fraction_se")
         )
         color = f"C{k % 10}"
