@@ -21,7 +21,11 @@ fixed v it grows with L at every f and shrinks as v grows. Class ambiguity (tree
 different roots) has a transition, measured at v = 64 for L = 3-8: it settles with L at
 f = 0.2, grows linearly at f = 0.25 and faster than linearly from f = 0.275, so it sits
 near f = 0.25 rather than 3/8 (RESULTS.md, 2026-12-03, "two kinds of ambiguity"); the binary
-share ``p2`` (0.25 to 0.75) keeps it between 0.25 and 0.3. Then a CNN (``"pool-cnn"``, for
+share ``p2`` (0.25 to 0.75) keeps it between 0.25 and 0.3. Its first moment, the mean
+number of extra trees over random grammars (:mod:`cooc.grammars.first_moment`, exact for
+large v), agrees with the parsed grammars and bounds the class-ambiguous fraction; it passes 1
+for most sentences at L = 5 when f = 3/8, at L = 7-8 when f = 0.3, and still grows slowly at
+f = 0.2-0.25 at L = 8 (RESULTS.md, "the first moment"). Then a CNN (``"pool-cnn"``, for
 padded sentences of varying length) and a small transformer learn the class below and above
 ``f_c``; the Bayes error of their test sentences is the floor they cannot pass.
 """
@@ -35,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._core.ledger import fingerprint, recorded
+from ..grammars.first_moment import expected_extra_trees
 from ..grammars.parsing import InsideParser, ambiguity
 from ..grammars.pcfg import VaryingTreeGrammar
 from ..train._torch import task_seed, torch_device
@@ -111,6 +116,29 @@ def ambiguity_curves(
         done = [(f, r["fraction"]) for f, r in zip(f_values, rows) if r is not None]
         entry["f_half"] = crossing([f for f, _ in done], [x for _, x in done], 0.5)
         out["depths"][str(L)] = entry
+    return out
+
+
+def first_moment_curves(
+    f_values: Sequence[float],
+    depths: Sequence[int],
+    n_shapes: int | Mapping[int, int] = 200,
+    p2: float = 0.5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The mean number of extra trees per sentence over random grammars (``v`` large), against f and L.
+
+    :func:`cooc.grammars.first_moment.expected_extra_trees` at each depth, on the same sampled
+    shapes for every f. By Markov's inequality it bounds the class-ambiguous fraction of
+    :func:`ambiguity_curves` from above (up to ``O(1/v)``). Returns a dict with ``f``, ``p2``
+    and per depth (key ``str(L)``) the lists ``mean``, ``mean_se``, ``median`` and
+    ``above_one`` over f, and ``n`` (shapes).
+    """
+    out: dict[str, Any] = {"f": [float(f) for f in f_values], "p2": p2, "depths": {}}
+    for L in depths:
+        n = n_shapes[L] if isinstance(n_shapes, Mapping) else n_shapes
+        moment = expected_extra_trees(L, out["f"], n=n, p2=p2, seed=task_seed(seed, L))
+        out["depths"][str(L)] = {k: moment[k] for k in ("mean", "mean_se", "median", "above_one", "n")}
     return out
 
 
@@ -250,4 +278,4 @@ def _transformer_row(X, Y, v, L, n_test, P, seed, settings) -> dict[str, Any]:
     return curve_row(P, seed, fit, evaluate(net, X[:n_test], Y[:n_test]), 1.0 - 1.0 / v)
 
 
-__all__ = ["CNN", "F_C", "TRANSFORMER", "ambiguity_curves", "varying_tree_learning"]
+__all__ = ["CNN", "F_C", "TRANSFORMER", "ambiguity_curves", "first_moment_curves", "varying_tree_learning"]

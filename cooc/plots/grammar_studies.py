@@ -281,6 +281,49 @@ def plot_ambiguity_depth(result: Mapping[str, Any], path: str | os.PathLike | No
     return finish(fig, path)
 
 
+def plot_first_moment(
+    theory: Mapping[str, Any], measured: Mapping[str, Any] | None = None, path: str | os.PathLike | None = None
+) -> Any:
+    """Mean number of extra trees per sentence against L: the first moment (lines) and parsed grammars (markers).
+
+    Parameters
+    ----------
+    theory : the output of :func:`cooc.experiments.varying_tree.first_moment_curves`
+    measured : optional output of :func:`cooc.experiments.varying_tree.ambiguity_curves` at
+        some of the same f: its mean number of extra trees (open circles) and its class-ambiguous
+        fraction (crosses), which the first moment bounds from above when it is below 1
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    depths = sorted(theory["depths"], key=int)
+    L = np.array([int(d) for d in depths])
+    seen = {} if measured is None else {round(f, 9): k for k, f in enumerate(measured["f"])}
+    for k, f in enumerate(theory["f"]):
+        color = f"C{k % 10}"
+        mean = np.array([theory["depths"][d]["mean"][k] for d in depths], dtype=float)
+        ax.plot(L, np.where(mean > 0, mean, np.nan), "-", color=color, lw=1.2, label=f"f = {f:g}")
+        j = seen.get(round(f, 9))
+        if measured is None or j is None:
+            continue
+        mdepths = sorted(measured["depths"], key=int)
+        mL = np.array([int(d) for d in mdepths])
+        parses = _nan_for_none([measured["depths"][d]["mean_parses"][j] for d in mdepths]) - 1
+        cls = _nan_for_none([measured["depths"][d]["class_fraction"][j] for d in mdepths])
+        ax.plot(mL, np.where(parses > 0, parses, np.nan), "o", mfc="none", color=color, ms=5)
+        ax.plot(mL, np.where(cls > 0, cls, np.nan), "x", color=color, ms=5)
+    ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xticks(L)
+    ax.set_xlabel("depth L")
+    ax.set_ylabel("extra trees per sentence", fontsize=8)
+    title = "first moment, v large (lines)"
+    if measured is not None:
+        title += f"; parsed at v = {measured['v']}: extra trees (o), class-ambiguous fraction (x)"
+    ax.set_title(title, fontsize=7)
+    ax.legend(fontsize=6, ncol=2)
+    return finish(fig, path)
+
+
 def plot_depth_scaling(
     series: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None, ylabel: str = "P*"
 ) -> Any:
@@ -381,6 +424,7 @@ __all__ = [
     "plot_decay_curves",
     "plot_depth_scaling",
     "plot_error_floors",
+    "plot_first_moment",
     "plot_scaling",
     "plot_sensitivity",
     "plot_sensitivity_panels",

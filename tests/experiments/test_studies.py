@@ -506,6 +506,20 @@ def test_varying_tree_study(results):
     assert max(low) < 0.04 and high[2] > high[0] + 0.06 and min(high) > max(low)
     for entry in scan["depths"].values():
         assert all(c <= a for c, a in zip(entry["class_fraction"], entry["fraction"]))
+    # the first moment (mean extra trees, v large): settles near 0.02 at f = 0.2, passes 1 by L = 5 at
+    # f = 3/8 (0.16, 0.48, 2.2 at L = 3-5); it matches the parsed grammars' mean number of extra trees
+    # and bounds their class-ambiguous fraction (Markov), within the noise of 300 sentences
+    moment = r["first_moment"]
+    k = {f: moment["f"].index(f) for f in (0.2, 0.3, 0.375)}
+    mean = {L: moment["depths"][L]["mean"] for L in ("3", "4", "5")}
+    assert max(m[k[0.2]] for m in mean.values()) < 0.03 and mean["5"][k[0.2]] < 1.5 * mean["4"][k[0.2]]
+    assert mean["5"][k[0.375]] > 1 and mean["5"][k[0.375]] > 3 * mean["4"][k[0.375]]
+    for j, f in enumerate(scan["f"]):
+        for L in ("3", "4", "5"):
+            parsed = scan["depths"][L]
+            assert parsed["class_fraction"][j] < mean[L][k[f]] + 0.03
+            if L != "5":  # deeper, same-class rejoinings (~1/v each) add to the parsed count
+                assert parsed["mean_parses"][j] - 1 == pytest.approx(mean[L][k[f]], abs=0.04)
     # learning: below f_c the CNN approaches its (tiny) Bayes floor; above, the floor is high and it stays far above
     by_f = r["learning"]["by_f"]
     below, above = by_f["0.25"], by_f["0.75"]

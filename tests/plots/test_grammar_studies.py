@@ -73,3 +73,39 @@ def test_ambiguity_depth_draws_class_and_same_class_fractions_per_f(tmp_path):
     fig = plot_ambiguity({**result, "f": [0.2, 0.3]}, path=tmp_path / "f.png")
     crosses = [line for line in fig.axes[0].lines if line.get_marker() == "x"]
     np.testing.assert_allclose(crosses[1].get_ydata(), [0.01, 0.2])
+
+
+def test_first_moment_draws_theory_per_f_and_the_parsed_points_where_f_matches(tmp_path):
+    from cooc.plots.grammar_studies import plot_first_moment
+
+    theory = {
+        "f": [0.2, 0.3, 0.375],
+        "depths": {
+            "3": {"mean": [0.01, 0.06, 0.16]},
+            "4": {"mean": [0.015, 0.11, 0.48]},
+            "5": {"mean": [0.018, 0.19, 2.2]},
+        },
+    }
+    measured = {
+        "v": 64,
+        "f": [0.3, 0.2],
+        "depths": {
+            "3": {"mean_parses": [1.07, 1.02], "class_fraction": [0.05, 0.01]},
+            "4": {"mean_parses": [1.12, None], "class_fraction": [0.09, None]},
+        },
+    }
+    fig = plot_first_moment(theory, measured, path=tmp_path / "m.png")
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax = fig.axes[0]
+    lines = [line for line in ax.lines if line.get_linestyle() == "-"]
+    assert [line.get_label() for line in lines] == ["f = 0.2", "f = 0.3", "f = 0.375"]
+    np.testing.assert_allclose(lines[2].get_ydata(), [0.16, 0.48, 2.2])
+    circles = [line for line in ax.lines if line.get_marker() == "o"]
+    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    # f = 0.2 is drawn first: its parsed values are the second column of `measured`
+    np.testing.assert_allclose(circles[0].get_ydata(), [0.02, np.nan])
+    np.testing.assert_allclose(circles[1].get_ydata(), [0.07, 0.12])
+    np.testing.assert_allclose(crosses[1].get_ydata(), [0.05, 0.09])
+    assert len(circles) == 2  # nothing parsed at f = 0.375
+    alone = plot_first_moment(theory).axes[0]
+    assert len(alone.lines) == 4 and "parsed" not in alone.get_title()  # three f and the line at 1

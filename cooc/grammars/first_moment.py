@@ -1,0 +1,180 @@
+"""The mean number of extra derivation trees of a varying-tree sentence, over random grammars.
+
+A sentence of the varying-tree grammar (arXiv 2602.06065; docs/science.md, section 6) has
+its own tree and, when it is ambiguous, others. This module computes the *first moment* of
+that ambiguity: for a sentence with a given tree shape, the expected number of other trees,
+averaged over the grammar's random rules, in the limit of many symbols (``v`` large). By
+Markov's inequality it bounds the fraction of ambiguous sentences from above: where it stays
+small as the depth ``L`` grows, most sentences are unambiguous at every depth; where it grows
+without bound, ambiguity can take over (a necessary condition, not a sufficient one).
+
+Why it is computable. Each symbol owns ``m2 = f v`` binary and ``m3 = f v**2`` ternary
+productions, and no tuple of symbols has two parents (the rules of a level are distinct
+tuples), so ``v m2 = f v**2`` of the ``v**2`` pairs and ``v m3 = f v**3`` of the ``v**3``
+triples are right-hand sides: a given tuple of symbols is one with probability ``f``. Take a
+candidate tree over the sentence, with every leaf at depth ``L``. A node of it that repeats
+the sentence's own tree below it (same level, same span, same children, down to the leaves)
+carries its own symbol and is valid with probability 1. Any other node has a tuple of
+children that is not the one the grammar drew, so it is valid with probability ``f``, and
+when valid its symbol is a fresh draw; as ``v`` grows these events become independent, and a
+fresh symbol equals a given one with probability ``1 / v`` only (the rejoinings of the
+sentence's own tree that make same-class ambiguity, measured in ``experiments.varying_tree``,
+vanish in this limit). So the expected number of trees is the sum over candidate trees of
+``f ** (number of nodes that do not repeat the own tree)``, and every other tree has a root
+that differs from the class with probability ``1 - 1/v``: in the limit the first moment of
+ambiguity and of class ambiguity are the same number.
+
+The sum is an inside pass over spans: ``Z_l[i, j]``, the weighted number of level-``l``
+subtrees over tokens ``i..j``, is ``f`` times the sum over the ways to cut the span into two
+or three level-``(l-1)`` subtrees, plus ``1 - f`` where ``(i, j)`` is a node of the own tree
+(whose own cut counts 1, not ``f``). A level-``l`` subtree spans ``2**l`` to ``3**l`` tokens.
+The triple cuts are done as a pair product followed by one more factor, so a level costs the
+number of nonzero pair products times a row of ``Z``, not the cube of a row; entries below
+``cut`` (default ``1e-12``, on a scale where the own tree weighs 1) are dropped. Memory is two
+dense ``(n + 1) x (n + 1)`` float64 tables for a sentence of ``n`` tokens (18 MB at ``L = 8``
+and the typical ``n = 2.5**8``). At ``L = 8`` one sentence takes about a second on one core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._core.numba_cache import prepare_kernels
+from .._core.params import Interval, validate
+from ._random import Seed, numpy_rng
+
+prepare_kernels()  # cached in the user cache directory
+
+try:
+    import numba
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - numba is a dependency; the Python path still works
+    HAVE_NUMBA = False
+
+
+def _jit(func):
+    return numba.njit(cache=True, nogil=True)(func) if HAVE_NUMBA else func
+
+
+def sample_shapes(L: int, n: int, p2: float = 0.5, seed: Seed = 0) -> list[list[np.ndarray]]:
+    """``n`` random tree shapes of depth ``L``: each node has two children with probability ``p2``, else three.
+
+    A shape is a list of ``L`` int arrays, top-down: entry ``d`` holds the number of children
+    of each node at depth ``d``, left to right (so entry 0 has one element, the root's).
+    """
+    limits = {"L": Interval(int, 1, None), "n": Interval(int, 1, None), "p2": Interval(float, 0, 1, "neither")}
+    validate({"L": L, "n": n, "p2": p2}, limits, "sample_shapes")
+    rng = numpy_rng(seed)
+    shapes = []
+    for _ in range(n):
+        shape, width = [], 1
+        for _depth in range(L):
+            children = np.where(rng.random(width) < p2, 2, 3)
+            shape.append(children)
+            width = int(children.sum())
+        shapes.append(shape)
+    return shapes
+
+
+def shape_spans(shape: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Token spans ``(start, end)`` of the nodes of a shape, per level from the bottom.
+
+    Entry ``l - 1`` is an int array of shape (nodes at level ``l``, 2) for ``l = 1 .. L``
+    (level ``l`` sits ``l`` levels above the tokens; level ``L`` is the root).
+    """
+    n = int(np.asarray(shape[-1]).sum())
+    starts, ends = np.arange(n), np.arange(1, n + 1)
+    spans = []
+    for children in reversed(shape):
+        bounds = np.concatenate([[0], np.cumsum(children)])
+        starts, ends = starts[bounds[:-1]], ends[bounds[1:] - 1]
+        spans.append(np.stack([starts, ends], axis=1))
+    return spans
+
+
+@_jit
+def _level(Z, n, f, child_lo, child_hi, cut):  # pragma: no cover - compiled; the Python path is tested
+    """One level of the inside pass: every cut of a span into two or three children of the level below.
+
+    Children of the level below span ``child_lo`` to ``child_hi`` tokens (the loops visit only
+    those), so two or three of them span a length the level allows by construction.
+    """
+    pairs = np.zeros_like(Z)
+    for i in range(n):
+        for a in range(i + child_lo, min(n, i + child_hi) + 1):
+            za = Z[i, a]
+            if za <= cut:
+                continue
+            for j in range(a + child_lo, min(n, a + child_hi) + 1):
+                zb = Z[a, j]
+                if zb > cut:
+                    pairs[i, j] += za * zb
+    out = np.zeros_like(Z)
+    for i in range(n):
+        for j in range(i + 2 * child_lo, min(n, i + 2 * child_hi) + 1):
+            p = pairs[i, j]
+            if p <= cut:
+                continue
+            out[i, j] += f * p
+            for k in range(j + child_lo, min(n, j + child_hi) + 1):
+                zc = Z[j, k]
+                if zc > cut:
+                    out[i, k] += f * p * zc
+    return out
+
+
+def extra_trees(shape: Sequence[np.ndarray], f: float, cut: float = 1e-12) -> float:
+    """Expected number of derivation trees other than its own, for a sentence of this shape (``v`` large).
+
+    Parameters
+    ----------
+    shape : list of int arrays
+        The sentence's own tree, as :func:`sample_shapes` returns it.
+    f : float
+        The grammar's ambiguity parameter: a tuple of symbols is a right-hand side with probability ``f``.
+    cut : float
+        Weights at or below it are dropped (0: the exact sum).
+    """
+    validate({"f": f, "cut": cut}, {"f": Interval(float, 0, 1), "cut": Interval(float, 0, None)}, "extra_trees")
+    n = int(np.asarray(shape[-1]).sum())
+    Z = np.zeros((n + 1, n + 1))
+    Z[np.arange(n), np.arange(1, n + 1)] = 1.0
+    for l, spans in enumerate(shape_spans(shape), start=1):
+        Z = _level(Z, n, float(f), 2 ** (l - 1), 3 ** (l - 1), float(cut))
+        Z[spans[:, 0], spans[:, 1]] += 1.0 - f
+    return float(Z[0, n] - 1.0)
+
+
+def expected_extra_trees(
+    L: int, f_values: Sequence[float], n: int = 200, p2: float = 0.5, seed: Seed = 0, cut: float = 1e-12
+) -> dict[str, Any]:
+    """The first moment of ambiguity against ``f`` at depth ``L``, over ``n`` sampled sentence shapes.
+
+    The same shapes serve every ``f``. The mean over shapes is the expected number of extra
+    trees of a random sentence; where it explodes it is carried by few shapes, so the median
+    and the share of shapes with more than one expected extra tree are returned too.
+
+    Returns
+    -------
+    dict with ``L``, ``n``, ``p2``, ``f`` and, as lists over ``f``: ``mean``, ``mean_se``
+    (standard error over shapes), ``median``, ``above_one`` (fraction of shapes whose
+    expected number of extra trees exceeds 1).
+    """
+    shapes = sample_shapes(L, n, p2, seed)
+    out: dict[str, Any] = {"L": L, "n": n, "p2": p2, "f": [float(f) for f in f_values]}
+    for key in ("mean", "mean_se", "median", "above_one"):
+        out[key] = []
+    for f in out["f"]:
+        values = np.array([extra_trees(shape, f, cut) for shape in shapes])
+        out["mean"].append(float(values.mean()))
+        out["mean_se"].append(float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"))
+        out["median"].append(float(np.median(values)))
+        out["above_one"].append(float((values > 1).mean()))
+    return out
+
+
+__all__ = ["expected_extra_trees", "extra_trees", "sample_shapes", "shape_spans"]
