@@ -84,13 +84,15 @@ def main() -> None:
     for k, f in enumerate(args.f):
         means = [result["depths"][str(L)]["mean"][k] for L in args.depths]
         ratios.append([f"{f:g}"] + [f"{b / a:.3g}" if a > 0 else "nan" for a, b in zip(means, means[1:])])
-    growth = markdown_table(["f"] + [f"L {a}->{b}" for a, b in zip(args.depths, args.depths[1:])], ratios)
     body = (
         f"First moment of ambiguity (v large), p2 = {args.p2}: mean over sampled sentence shapes of the "
         f"expected number of extra derivation trees; seconds per depth: "
         + ", ".join(f"L {L}: {s:.0f}" for L, s in seconds.items())
-        + f"\n\n{table}\n\nGrowth of the mean from one depth to the next:\n\n{growth}"
+        + f"\n\n{table}"
     )
+    if len(args.depths) > 1:
+        growth = markdown_table(["f"] + [f"L {a}->{b}" for a, b in zip(args.depths, args.depths[1:])], ratios)
+        body += f"\n\nGrowth of the mean from one depth to the next:\n\n{growth}"
     if args.record:
         append_results("Varying-tree ambiguity: the first moment against f and depth", body)
     else:

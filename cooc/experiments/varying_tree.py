@@ -24,8 +24,9 @@ near f = 0.25 rather than 3/8 (RESULTS.md, 2026-12-03, "two kinds of ambiguity")
 share ``p2`` (0.25 to 0.75) keeps it between 0.25 and 0.3. Its first moment, the mean
 number of extra trees over random grammars (:mod:`cooc.grammars.first_moment`, exact for
 large v), agrees with the parsed grammars and bounds the class-ambiguous fraction; it passes 1
-for most sentences at L = 5 when f = 3/8, at L = 7-8 when f = 0.3, and still grows slowly at
-f = 0.2-0.25 at L = 8 (RESULTS.md, "the first moment"). Then a CNN (``"pool-cnn"``, for
+for most sentences at L = 5 when f = 3/8 and at L = 8 when f = 0.3, explodes with L from
+f = 0.275 and settles up to f = 0.25 (L = 8-9): it changes regime near 1/4 too (RESULTS.md,
+"the first moment"). Then a CNN (``"pool-cnn"``, for
 padded sentences of varying length) and a small transformer learn the class below and above
 ``f_c``; the Bayes error of their test sentences is the floor they cannot pass.
 """

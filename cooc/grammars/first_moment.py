@@ -30,9 +30,9 @@ or three level-``(l-1)`` subtrees, plus ``1 - f`` where ``(i, j)`` is a node of 
 (whose own cut counts 1, not ``f``). A level-``l`` subtree spans ``2**l`` to ``3**l`` tokens.
 The triple cuts are done as a pair product followed by one more factor, so a level costs the
 number of nonzero pair products times a row of ``Z``, not the cube of a row; entries below
-``cut`` (default ``1e-12``, on a scale where the own tree weighs 1) are dropped. Memory is two
-dense ``(n + 1) x (n + 1)`` float64 tables for a sentence of ``n`` tokens (18 MB at ``L = 8``
-and the typical ``n = 2.5**8``). At ``L = 8`` one sentence takes about a second on one core.
+``cut`` (default ``1e-12``, on a scale where the own tree weighs 1) are dropped. Memory is three
+dense ``(n + 1) x (n + 1)`` float64 tables for a sentence of ``n`` tokens (19 MB each at ``L = 8``
+and the typical ``n = 2.5**8``). One sentence takes about a second on one core at ``L = 8``, 10 s at ``L = 9``.
 """
 
 from __future__ import annotations
