@@ -44,6 +44,7 @@ import numpy as np
 
 from .._core.numba_cache import prepare_kernels
 from .._core.params import Interval, validate
+from .._core.progress import ProgressBar
 from ._random import Seed, numpy_rng
 
 prepare_kernels()  # cached in the user cache directory
@@ -150,13 +151,20 @@ def extra_trees(shape: Sequence[np.ndarray], f: float, cut: float = 1e-12) -> fl
 
 
 def expected_extra_trees(
-    L: int, f_values: Sequence[float], n: int = 200, p2: float = 0.5, seed: Seed = 0, cut: float = 1e-12
+    L: int,
+    f_values: Sequence[float],
+    n: int = 200,
+    p2: float = 0.5,
+    seed: Seed = 0,
+    cut: float = 1e-12,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """The first moment of ambiguity against ``f`` at depth ``L``, over ``n`` sampled sentence shapes.
 
     The same shapes serve every ``f``. The mean over shapes is the expected number of extra
     trees of a random sentence; where it explodes it is carried by few shapes, so the median
-    and the share of shapes with more than one expected extra tree are returned too.
+    and the share of shapes with more than one expected extra tree are returned too. A
+    progress bar counts the (shape, f) pairs on a terminal (``progress=False``: none).
 
     Returns
     -------
@@ -168,12 +176,16 @@ def expected_extra_trees(
     out: dict[str, Any] = {"L": L, "n": n, "p2": p2, "f": [float(f) for f in f_values]}
     for key in ("mean", "mean_se", "median", "above_one"):
         out[key] = []
-    for f in out["f"]:
-        values = np.array([extra_trees(shape, f, cut) for shape in shapes])
-        out["mean"].append(float(values.mean()))
-        out["mean_se"].append(float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"))
-        out["median"].append(float(np.median(values)))
-        out["above_one"].append(float((values > 1).mean()))
+    with ProgressBar(f"first moment, L = {L}", total=n * len(out["f"]), unit="shapes", enabled=progress) as bar:
+        for f in out["f"]:
+            values = np.empty(n)
+            for k, shape in enumerate(shapes):
+                values[k] = extra_trees(shape, f, cut)
+                bar.update(1)
+            out["mean"].append(float(values.mean()))
+            out["mean_se"].append(float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"))
+            out["median"].append(float(np.median(values)))
+            out["above_one"].append(float((values > 1).mean()))
     return out
 
 
