@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .logs import log
 from .paths import user_cache_dir
@@ -45,6 +46,26 @@ def prepare_kernels() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when numba's OpenMP layer first starts
     if not os.environ.get("NUMBA_CACHE_DIR"):
         _install_cache_locator()
+
+
+def numba_available() -> bool:
+    """Whether numba imports (it is a dependency; the kernels' Python paths keep working without it)."""
+    prepare_kernels()  # before numba is first imported
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    return True
+
+
+def kernel(func: Any) -> Any:
+    """``func`` compiled by numba (cached as above, releasing the GIL), or ``func`` itself without numba."""
+    prepare_kernels()
+    if not numba_available():  # pragma: no cover - numba is a dependency
+        return func
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(func)
 
 
 def _install_cache_locator() -> None:

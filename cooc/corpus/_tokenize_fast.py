@@ -18,20 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.numba_cache import prepare_kernels
+from .._core.numba_cache import kernel, numba_available
 
-prepare_kernels()  # cached in the user cache directory; threads wait passively
-
-try:
-    import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is a dependency; the Python path still works
-    HAVE_NUMBA = False
-
-
-def _jit(func):
-    return numba.njit(cache=True, nogil=True)(func) if HAVE_NUMBA else func
+HAVE_NUMBA = numba_available()
 
 
 # Non-ASCII characters whose lowercase contains an ASCII letter (the full list for Python's
@@ -41,7 +30,7 @@ def _jit(func):
 TO_ASCII_LOWER = (("\u0130", "\u0130".lower()), ("\u212a", "k"))
 
 
-@_jit
+@kernel
 def _normalise_bytes(buf, out, lines):
     """One left-to-right scan of UTF-8 bytes: lowercase ASCII letters; U+0130 -> "i" U+0307,
     U+212A -> "k", U+2019 -> "'"; delete numbers with a separator. With ``lines``, each
@@ -99,7 +88,7 @@ def _normalise_bytes(buf, out, lines):
     return o
 
 
-@_jit
+@kernel
 def invalid_utf8_lines(buf):
     """How many ``\\n``-terminated lines of ``buf`` Python's strict UTF-8 decoder would refuse."""
     n = buf.size
@@ -142,7 +131,7 @@ def invalid_utf8_lines(buf):
     return bad + line_bad
 
 
-@_jit
+@kernel
 def _delete_apostrophes(buf, n, out):
     o = 0
     for i in range(n):
@@ -154,7 +143,7 @@ def _delete_apostrophes(buf, n, out):
     return o
 
 
-@_jit
+@kernel
 def _mix(h):
     # splitmix64's finaliser: FNV-1a alone leaves the low bits (the slot index) poorly mixed.
     h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -162,7 +151,7 @@ def _mix(h):
     return h ^ (h >> np.uint64(31))
 
 
-@_jit
+@kernel
 def _encode_kernel(
     buf, n, keep, slots, type_hash, type_len, type_prefix, type_off, arena, counters, ids, doc_counts, i
 ):
@@ -239,7 +228,7 @@ def _encode_kernel(
     return i
 
 
-@_jit
+@kernel
 def _rehash(type_hash, n_types, capacity):
     slots = np.full(capacity, -1, dtype=np.int64)
     mask = np.uint64(capacity - 1)
@@ -251,7 +240,7 @@ def _rehash(type_hash, n_types, capacity):
     return slots
 
 
-@_jit
+@kernel
 def _gather(table, index, out, counts):
     for i in range(index.size):
         v = table[index[i]]
@@ -375,7 +364,7 @@ class BatchEncoder:
         return [self.arena[o : o + n].tobytes() for o, n in zip(off.tolist(), ln.tolist())]
 
 
-@_jit
+@kernel
 def _intern_kernel(blob, lengths, slots, type_hash, type_len, type_prefix, type_off, arena, counters, out, j):
     """Look up (or add) each of the byte strings ``blob`` holds back to back (``lengths``), from
     the ``j``-th on, writing their ids to ``out``; return where it stopped. Stops early, as
@@ -434,7 +423,7 @@ def _intern_kernel(blob, lengths, slots, type_hash, type_len, type_prefix, type_
     return j
 
 
-@_jit
+@kernel
 def _join_types(arena, type_off, type_len, ids, with_counts, counts, digits, out):
     """Each type of ``ids`` then ``\\n``; or then a tab, its count in decimal (``digits`` wide), and ``\\n``."""
     o = 0

@@ -26,9 +26,9 @@ number of extra trees over random grammars (:mod:`cooc.grammars.first_moment`, e
 large v), agrees with the parsed grammars and bounds the class-ambiguous fraction; it passes 1
 for most sentences at L = 5 when f = 3/8 and at L = 8 when f = 0.3, explodes with L from
 f = 0.275 and settles up to f = 0.25 (L = 8-9): it changes regime near 1/4 too (RESULTS.md,
-"the first moment"). Then a CNN (``"pool-cnn"``, for
-padded sentences of varying length) and a small transformer learn the class below and above
-``f_c``; the Bayes error of their test sentences is the floor they cannot pass.
+"the first moment"). Then a CNN (``"pool-cnn"``, for padded sentences of varying length) and
+a small transformer learn the class below and above ``f_c``; the Bayes error of their test
+sentences is the floor they cannot pass.
 """
 
 from __future__ import annotations

@@ -42,23 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from .._core.numba_cache import prepare_kernels
+from .._core.numba_cache import kernel
 from .._core.params import Interval, validate
 from .._core.progress import ProgressBar
 from ._random import Seed, numpy_rng
-
-prepare_kernels()  # cached in the user cache directory
-
-try:
-    import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is a dependency; the Python path still works
-    HAVE_NUMBA = False
-
-
-def _jit(func):
-    return numba.njit(cache=True, nogil=True)(func) if HAVE_NUMBA else func
 
 
 def sample_shapes(L: int, n: int, p2: float = 0.5, seed: Seed = 0) -> list[list[np.ndarray]]:
@@ -97,7 +84,7 @@ def shape_spans(shape: Sequence[np.ndarray]) -> list[np.ndarray]:
     return spans
 
 
-@_jit
+@kernel
 def _level(Z, n, f, child_lo, child_hi, cut):  # pragma: no cover - compiled; the Python path is tested
     """One level of the inside pass: every cut of a span into two or three children of the level below.
 
