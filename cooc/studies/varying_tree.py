@@ -14,10 +14,10 @@
 # with more than one tree and the Bayes-optimal classification error; then 300 sentences at
 # v = 64, f = 0.2 and 0.3, L = 3, 4, 5 for the ambiguity against depth, beside its first
 # moment (the mean number of extra trees over random grammars) on 200 tree shapes per depth
-# at five f. Learning: v = 4,
-# L = 2, f = 1/4 and 3/4, a CNN (width-3 convolutions with max-pooling, for padded
-# sentences) and a one-layer transformer at P = 64, 256, 1,024, one seed. Measured: 28 s on
-# a quiet 2-core machine (76 s when it was shared with other jobs, before the depth scan).
+# at five f. Learning: v = 4, L = 2, f = 1/4 and 3/4, a CNN (width-3 convolutions with
+# max-pooling, for padded sentences) and a one-layer transformer at P = 64, 256, 1,024, one
+# seed. Measured: 23 s on a quiet 2-core machine, compiled kernels cached (76 s when it was
+# shared with other jobs, before the depth scan).
 # `--full`: L up to 5, more sentences, the depth scan at five f for L = 3-8 (1,000 sentences
 # each; CPU), the first moment at seven f for L = 3-8 (50 to 200 shapes; CPU, minutes), and
 # the networks at L = 3 with 4 seeds on the GPU.
