@@ -26,7 +26,11 @@ number of extra trees over random grammars (:mod:`cooc.grammars.first_moment`, e
 large v), agrees with the parsed grammars and bounds the class-ambiguous fraction; it passes 1
 for most sentences at L = 5 when f = 3/8 and at L = 8 when f = 0.3, explodes with L from
 f = 0.275 and settles up to f = 0.25 (L = 8-9): it changes regime near 1/4 too (RESULTS.md,
-"the first moment"). Then a CNN (``"pool-cnn"``, for padded sentences of varying length) and
+"the first moment"). Split by the depth its extra trees reach (:func:`first_moment_growth`),
+its contributions grow per level by a ratio that crosses 1 at f = 0.253 at depths 3-5 and at
+0.247, 0.243, 0.240 at depths 6-8, still falling, while at f = 0.2 they shrink by 0.66 per
+level at every depth: its threshold for large L lies between about 0.2 and 0.24 (RESULTS.md,
+"growth per depth"). Then a CNN (``"pool-cnn"``, for padded sentences of varying length) and
 a small transformer learn the class below and above ``f_c``; the Bayes error of their test
 sentences is the floor they cannot pass.
 """
@@ -40,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._core.ledger import fingerprint, recorded
-from ..grammars.first_moment import expected_extra_trees
+from ..grammars.first_moment import expected_extra_trees, growth_by_depth
 from ..grammars.parsing import InsideParser, ambiguity
 from ..grammars.pcfg import VaryingTreeGrammar
 from ..train._torch import task_seed, torch_device
@@ -141,6 +145,45 @@ def first_moment_curves(
         moment = expected_extra_trees(L, out["f"], n=n, p2=p2, seed=task_seed(seed, L))
         out["depths"][str(L)] = {k: moment[k] for k in ("mean", "mean_se", "median", "above_one", "n")}
     return out
+
+
+def first_moment_growth(
+    f_values: Sequence[float], L: int, n_shapes: int = 200, p2: float = 0.5, seed: int = 0
+) -> dict[str, Any]:
+    """Where the first moment's per-depth contributions stop shrinking: ``lambda(d)`` and its crossing of 1.
+
+    :func:`cooc.grammars.first_moment.growth_by_depth` on ``n_shapes`` depth-``L`` shapes, plus,
+    at each depth ``d`` of ``growth_depths``, ``f_star``: the f where ``log lambda(d)`` crosses 0,
+    interpolated linearly between the two grid values around it (NaN when the grid does not
+    bracket it), and ``f_star_err``, its standard error from those two ratios' errors (the
+    ratios at different f come from the same shapes, so their errors are correlated; this
+    treats them as independent). Below ``f_star(d)`` the contributions that reach one level
+    deeper shrink, above it they grow; the first moment's threshold for large L is where
+    ``f_star(d)`` settles as d grows.
+    """
+    out = growth_by_depth(L, f_values, n=n_shapes, p2=p2, seed=task_seed(seed, L))
+    out["f_star"], out["f_star_err"] = [], []
+    for k in range(len(out["growth_depths"])):
+        lam = np.array([row[k] for row in out["growth"]])
+        se = np.array([row[k] for row in out["growth_se"]])
+        f_star, err = _root_with_error(np.asarray(out["f"]), lam, se)
+        out["f_star"].append(f_star)
+        out["f_star_err"].append(err)
+    return out
+
+
+def _root_with_error(f: np.ndarray, lam: np.ndarray, se: np.ndarray) -> tuple[float, float]:
+    """The f where ``log lam`` crosses 0 (linear between grid points) and its error from ``se``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y, s = np.log(lam), se / lam
+    root = crossing(f, y, 0.0)
+    if np.isnan(root):
+        return root, float("nan")
+    k = int(np.searchsorted(f, root))  # f[k - 1] < root <= f[k]
+    k = max(k, 1)
+    width, rise = f[k] - f[k - 1], y[k] - y[k - 1]
+    err = width / rise**2 * np.hypot(y[k] * s[k - 1], y[k - 1] * s[k])
+    return root, float(err)
 
 
 def _tensors(g: VaryingTreeGrammar, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:

@@ -33,6 +33,20 @@ number of nonzero pair products times a row of ``Z``, not the cube of a row; ent
 ``cut`` (default ``1e-12``, on a scale where the own tree weighs 1) are dropped. Memory is three
 dense ``(n + 1) x (n + 1)`` float64 tables for a sentence of ``n`` tokens (19 MB each at ``L = 8``
 and the typical ``n = 2.5**8``). One sentence takes about a second on one core at ``L = 8``, 10 s at ``L = 9``.
+
+Where the transition is. The nodes of an extra tree that do not repeat the own tree form a
+connected top part that contains the root (a node above a new node is new). Its lowest nodes
+sit at some depth ``d - 1`` below the root, where they regroup the own tree's depth-``d`` nodes,
+so the first moment splits into contributions ``C(d)``, one per depth reached
+(:func:`depth_contributions`). ``C(d)`` depends only on the top ``d`` levels of the shape: the
+first moment of the top ``k`` levels (their depth-``k`` nodes taken as tokens) is
+``C(1) + ... + C(k)``, so on one shape all the ``C(d)`` come from its truncations, and the
+first moment at depth ``L`` is their sum up to ``L``. It stays finite as ``L`` grows when
+``C(d)`` shrinks geometrically, and grows without bound when the ratio
+``lambda(d) = E C(d + 1) / E C(d)`` stays at or above 1: the f where ``lambda(d)`` crosses 1
+is the depth-``d`` estimate of the first moment's threshold (:func:`growth_by_depth`). Ratios
+of contributions measured on the same shapes are far less noisy than differences of first
+moments drawn on separate shapes.
 """
 
 from __future__ import annotations
@@ -176,4 +190,79 @@ def expected_extra_trees(
     return out
 
 
-__all__ = ["expected_extra_trees", "extra_trees", "sample_shapes", "shape_spans"]
+def depth_contributions(shape: Sequence[np.ndarray], f: float, cut: float = 1e-12) -> np.ndarray:
+    """The extra trees of a sentence split by how deep their new nodes reach, shape (L,).
+
+    Entry ``d - 1`` (``d = 1 .. L``) is ``C(d)``: the expected number of extra trees whose
+    deepest node that does not repeat the own tree sits ``d - 1`` levels below the root (so it
+    regroups the own tree's nodes at depth ``d``). It is the first moment of the shape's top
+    ``d`` levels less that of its top ``d - 1``; the entries sum to :func:`extra_trees` of the
+    shape (up to the ``cut``, which can leave an entry a hair below 0). ``C(1) = 0``: one level
+    has only its own tree.
+    """
+    totals = [extra_trees(shape[:k], f, cut) for k in range(1, len(shape) + 1)]
+    return np.diff(np.asarray([0.0] + totals))
+
+
+def growth_by_depth(
+    L: int,
+    f_values: Sequence[float],
+    n: int = 200,
+    p2: float = 0.5,
+    seed: Seed = 0,
+    cut: float = 1e-12,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Per-depth contributions ``C(d)`` and their growth ``lambda(d)`` over ``n`` depth-``L`` shapes.
+
+    Every f uses the same shapes, and every depth the same shapes' truncations, so each ratio
+    compares contributions of the same sentences. The standard error of a ratio of means
+    ``a / b`` over shapes is the delta method's, ``sd(a_i - r b_i) / (sqrt(n) mean(b))``.
+
+    Returns
+    -------
+    dict with ``L``, ``n``, ``p2``, ``f``, ``depths`` (1 .. L) and, per f (lists over f of lists
+    over depth): ``contribution`` and ``contribution_se`` (mean ``C(d)`` over shapes and its
+    standard error), ``moment`` (the first moment at each depth, the running sum of
+    ``contribution``), and ``growth`` and ``growth_se`` for ``lambda(d) = E C(d) / E C(d - 1)``
+    at ``growth_depths`` (3 .. L; ``C(1)`` is 0). NaN where the denominator is 0.
+    """
+    validate({"L": L}, {"L": Interval(int, 3, None)}, "growth_by_depth")
+    shapes = sample_shapes(L, n, p2, seed)
+    out: dict[str, Any] = {"L": L, "n": n, "p2": p2, "f": [float(f) for f in f_values]}
+    out["depths"], out["growth_depths"] = list(range(1, L + 1)), list(range(3, L + 1))
+    for key in ("contribution", "contribution_se", "moment", "growth", "growth_se"):
+        out[key] = []
+    with ProgressBar(f"growth by depth, L = {L}", total=n * len(out["f"]), unit="shapes", enabled=progress) as bar:
+        for f in out["f"]:
+            C = np.empty((n, L))
+            for k, shape in enumerate(shapes):
+                C[k] = depth_contributions(shape, f, cut)
+                bar.update(1)
+            mean = C.mean(axis=0)
+            out["contribution"].append(mean.tolist())
+            out["contribution_se"].append((C.std(axis=0, ddof=1) / np.sqrt(n)).tolist() if n > 1 else [np.nan] * L)
+            out["moment"].append(np.cumsum(mean).tolist())
+            ratios = [_ratio_of_means(C[:, d - 1], C[:, d - 2]) for d in out["growth_depths"]]
+            out["growth"].append([r for r, _ in ratios])
+            out["growth_se"].append([se for _, se in ratios])
+    return out
+
+
+def _ratio_of_means(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """``mean(a) / mean(b)`` over paired samples and its delta-method standard error (NaN when undefined)."""
+    if b.mean() <= 0:
+        return float("nan"), float("nan")
+    r = a.mean() / b.mean()
+    se = np.std(a - r * b, ddof=1) / (np.sqrt(a.size) * b.mean()) if a.size > 1 else np.nan
+    return float(r), float(se)
+
+
+__all__ = [
+    "depth_contributions",
+    "expected_extra_trees",
+    "extra_trees",
+    "growth_by_depth",
+    "sample_shapes",
+    "shape_spans",
+]

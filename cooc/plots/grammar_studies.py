@@ -7,6 +7,8 @@
 - :func:`plot_decay_curves`: learning curves in log-log with fitted and predicted slopes;
 - :func:`plot_ambiguity`: the fraction of ambiguous sentences (and Bayes error) against f,
   with f_c; :func:`plot_ambiguity_depth`: the same fractions against the depth L, one line per f;
+- :func:`plot_first_moment`: the mean number of extra trees against L, theory beside parsed
+  grammars; :func:`plot_moment_growth`: its growth per depth against f and where that crosses 1;
 - :func:`plot_depth_scaling`: sample complexity against the depth L (semi-log) with the
   fitted and predicted growth per level;
 - :func:`plot_error_floors`: learning curves beside the Bayes-optimal error.
@@ -324,6 +326,48 @@ def plot_first_moment(
     return finish(fig, path)
 
 
+def plot_moment_growth(
+    growth: Mapping[str, Any], f_c: float | None = None, path: str | os.PathLike | None = None
+) -> Any:
+    """The first moment's growth per depth, lambda(d), against f (left), and where it crosses 1 (right).
+
+    Parameters
+    ----------
+    growth : the output of :func:`cooc.experiments.varying_tree.first_moment_growth`
+    f_c : a transition to mark on both panels (the paper's 3/8), or None
+    """
+    plt = pyplot()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.8))
+    f = np.asarray(growth["f"], dtype=float)
+    depths = growth["growth_depths"]
+    for k, d in enumerate(depths):
+        lam = np.array([row[k] for row in growth["growth"]], dtype=float)
+        se = np.array([row[k] for row in growth["growth_se"]], dtype=float)
+        ax.errorbar(f, lam, yerr=se, fmt="o-", ms=3, lw=1, capsize=2, color=f"C{k % 10}", label=f"d = {d}")
+    ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel("f")
+    ax.set_ylabel("lambda(d) = E C(d) / E C(d - 1)", fontsize=8)
+    ax.set_title(f"growth of the first moment per depth ({growth['n']} shapes, p2 = {growth['p2']:g})", fontsize=7)
+    star = _nan_for_none(growth["f_star"])
+    err = _nan_for_none(growth["f_star_err"])
+    bx.errorbar(depths, star, yerr=err, fmt="s-", ms=4, capsize=2, color="k", label="f*(d): lambda(d) = 1")
+    ok = np.isfinite(star)
+    ax.scatter(star[ok], np.ones(ok.sum()), marker="x", s=36, c=[f"C{k % 10}" for k in np.flatnonzero(ok)], zorder=3)
+    if f_c is not None:
+        for axis, vertical in ((ax, True), (bx, False)):
+            (axis.axvline if vertical else axis.axhline)(
+                f_c, color="C3", lw=0.9, ls=":", label=f"f_c = {f_c:g} (paper)"
+            )
+    bx.set_xticks(depths)
+    bx.set_xlabel("depth d")
+    bx.set_ylabel("f*(d)")
+    bx.set_title("where contributions one level deeper stop shrinking", fontsize=7)
+    ax.legend(fontsize=6, ncol=2)
+    bx.legend(fontsize=6)
+    return finish(fig, path)
+
+
 def plot_depth_scaling(
     series: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None, ylabel: str = "P*"
 ) -> Any:
@@ -425,6 +469,7 @@ __all__ = [
     "plot_depth_scaling",
     "plot_error_floors",
     "plot_first_moment",
+    "plot_moment_growth",
     "plot_scaling",
     "plot_sensitivity",
     "plot_sensitivity_panels",

@@ -14,13 +14,14 @@
 # with more than one tree and the Bayes-optimal classification error; then 300 sentences at
 # v = 64, f = 0.2 and 0.3, L = 3, 4, 5 for the ambiguity against depth, beside its first
 # moment (the mean number of extra trees over random grammars) on 200 tree shapes per depth
-# at five f. Learning: v = 4, L = 2, f = 1/4 and 3/4, a CNN (width-3 convolutions with
-# max-pooling, for padded sentences) and a one-layer transformer at P = 64, 256, 1,024, one
-# seed. Measured: 23 s on a quiet 2-core machine, compiled kernels cached (76 s when it was
-# shared with other jobs, before the depth scan).
+# at five f, and its growth per depth on 200 shapes of depth 6. Learning: v = 4, L = 2,
+# f = 1/4 and 3/4, a CNN (width-3 convolutions with max-pooling, for padded sentences) and a
+# one-layer transformer at P = 64, 256, 1,024, one seed. Measured: 25 s on a 2-core machine
+# with one core busy, compiled kernels cached (23 s quiet before the growth section).
 # `--full`: L up to 5, more sentences, the depth scan at five f for L = 3-8 (1,000 sentences
-# each; CPU), the first moment at seven f for L = 3-8 (50 to 200 shapes; CPU, minutes), and
-# the networks at L = 3 with 4 seeds on the GPU.
+# each; CPU), the first moment at seven f for L = 3-8 (50 to 200 shapes; CPU, minutes), its
+# growth on 200 shapes of depth 8 at eight f (CPU, about 18 minutes), and the networks at
+# L = 3 with 4 seeds on the GPU.
 #
 # Run `python analyses/varying_tree.py [--full]` or `cooc analyses run varying_tree
 # [--full]`; figures and `results.json` go to `analyses/out/varying_tree/`.
@@ -29,8 +30,20 @@
 import torch
 from _shared import start
 
-from cooc.experiments.varying_tree import F_C, ambiguity_curves, first_moment_curves, varying_tree_learning
-from cooc.plots.grammar_studies import plot_ambiguity, plot_ambiguity_depth, plot_error_floors, plot_first_moment
+from cooc.experiments.varying_tree import (
+    F_C,
+    ambiguity_curves,
+    first_moment_curves,
+    first_moment_growth,
+    varying_tree_learning,
+)
+from cooc.plots.grammar_studies import (
+    plot_ambiguity,
+    plot_ambiguity_depth,
+    plot_error_floors,
+    plot_first_moment,
+    plot_moment_growth,
+)
 
 study = start("varying_tree")
 SMALL = dict(
@@ -40,6 +53,7 @@ SMALL = dict(
     sentences={2: 400, 3: 300, 4: 150},
     depth_scan=dict(v=64, f=(0.2, 0.3), depths=(3, 4, 5), sentences=300),
     moment=dict(f=(0.2, 0.25, 0.3, 0.35, 0.375), shapes=200),
+    growth=dict(L=6, f=(0.2, 0.225, 0.25, 0.275, 0.3), shapes=200),
     learning=dict(v=4, L=2, f=(0.25, 0.75), samples=(64, 256, 1024), seeds=1, n_test=512),
     cnn={"width": 32, "steps": 800, "batch_size": 64, "lr": 3e-3},
     transformer={"d_model": 32, "n_heads": 2, "n_layers": 1, "steps": 300, "batch_size": 64, "lr": 3e-3},
@@ -52,6 +66,7 @@ FULL = dict(
     sentences={2: 2000, 3: 2000, 4: 1000, 5: 300},
     depth_scan=dict(v=64, f=(0.2, 0.225, 0.25, 0.275, 0.3), depths=(3, 4, 5, 6, 7, 8), sentences=1000),
     moment=dict(f=(0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.375), shapes={3: 200, 4: 200, 5: 200, 6: 200, 7: 100, 8: 50}),
+    growth=dict(L=8, f=(0.2, 0.2125, 0.225, 0.2375, 0.25, 0.2625, 0.275, 0.3), shapes=200),
     learning=dict(v=8, L=3, f=(0.25, 0.5), samples=(256, 1024, 4096, 16384, 65536), seeds=4, n_test=4096),
     cnn={"width": 256, "steps": 6000, "batch_size": 256, "lr": 1e-3},
     transformer={"d_model": 128, "n_heads": 4, "n_layers": 4, "steps": 6000, "batch_size": 256, "lr": 3e-4},
@@ -137,6 +152,35 @@ for k, f in enumerate(moment["f"]):
     row = [f"{moment['depths'][str(L)]['mean'][k]:.3g}" for L in ds["depths"]]
     print(f"f = {f:g}: mean number of extra trees (v large) at L = {list(ds['depths'])}: {row}")
 results["first_moment"] = moment
+
+# %% [markdown]
+# ## Where the first moment stops converging: its growth per depth
+#
+# The new nodes of an extra tree (those that do not repeat the own tree) form a top part
+# that contains the root; the first moment splits into contributions C(d) of the trees whose
+# new nodes reach depth d, and C(d) depends only on the top d levels of the shape. So on one
+# set of deep shapes every C(d) comes from their truncations, and the ratio
+# lambda(d) = E C(d) / E C(d - 1) compares the same sentences (docs/science.md, section 6).
+# Where lambda stays below 1 the first moment converges as L grows; the f where lambda(d)
+# crosses 1, f*(d), is the depth-d estimate of its threshold. **Expected** if the paper's
+# transition were the first moment's: f*(d) near 3/8. **Measured** (200 shapes of depth 8,
+# benchmarks/RESULTS.md, 2026-12-04, "growth per depth"): f*(d) = 0.253, 0.254, 0.253 at
+# d = 3-5, then 0.247, 0.243, 0.240 at d = 6-8, still falling by about 0.004 per level; at
+# f = 0.2 the contributions shrink by a steady factor 0.66 per level (0.652-0.662 at d = 5-8).
+# So the first moment's large-L threshold lies below 0.24 and, by the look of f = 0.2, above
+# 0.2: well below 3/8, near where class ambiguity changes regime. The default (depth 6) gives
+# 0.244-0.262 at d = 3-6 in under 4 s.
+
+# %%
+gc = CFG["growth"]
+growth = first_moment_growth(gc["f"], gc["L"], n_shapes=gc["shapes"])
+study.lap("first moment's growth")
+study.figure(plot_moment_growth(growth, F_C), "first_moment_growth.png")
+for k, d in enumerate(growth["growth_depths"]):
+    row = [round(g[k], 3) for g in growth["growth"]]
+    print(f"d = {d}: lambda(d) at f = {list(growth['f'])}: {row}; f*(d) = {growth['f_star'][k]:.4f}")
+results["first_moment_growth"] = growth
+results["f_transition_moment"] = growth["f_star"][-1]
 
 # %% [markdown]
 # ## Networks on either side of the transition

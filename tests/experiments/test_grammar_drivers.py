@@ -16,7 +16,7 @@ from cooc.experiments.latent_prediction import latent_sample_complexity
 from cooc.experiments.power_law import fit_learning_curve, memorization_error, power_law_curves
 from cooc.experiments.rhm_complexity import rhm_sample_complexity
 from cooc.experiments.srhm import srhm_invariances, srhm_sample_complexity
-from cooc.experiments.varying_tree import ambiguity_curves
+from cooc.experiments.varying_tree import _root_with_error, ambiguity_curves, first_moment_growth
 from cooc.grammars.rhm import production_probabilities
 
 
@@ -97,6 +97,30 @@ def test_ambiguity_curves_pass_p2_to_the_grammar(monkeypatch):
     monkeypatch.setattr(varying_tree_module, "VaryingTreeGrammar", lambda **k: made.append(k["p2"]) or real(**k))
     r = ambiguity_curves(8, [0.25, 0.5], [2], n_sentences=20, p2=0.3)
     assert r["p2"] == 0.3 and made == [0.3, 0.3]
+
+
+def test_root_of_the_growth_is_exact_for_a_log_linear_curve_and_its_error_is_propagated():
+    f = np.array([0.2, 0.25, 0.3, 0.35])
+    lam = np.exp(8.0 * (f - 0.27))  # log lambda linear in f: the interpolated root is exact
+    se = np.array([0.01, 0.02, 0.03, 0.04])
+    root, err = _root_with_error(f, lam, se)
+    assert root == pytest.approx(0.27, abs=1e-12)
+    # the error: first-order propagation of the two bracketing ratios' relative errors, checked numerically
+    h, parts = 1e-6, []
+    for k in (1, 2):
+        bumped = np.log(lam)
+        bumped[k] += h
+        parts.append((_root_with_error(f, np.exp(bumped), se)[0] - root) / h * se[k] / lam[k])
+    assert err == pytest.approx(math.hypot(*parts), rel=1e-4)
+    assert np.isnan(_root_with_error(f, lam * 10, se)[0])  # starts above 1: no crossing inside the grid
+
+
+def test_first_moment_growth_crosses_one_between_the_grid_values():
+    g = first_moment_growth([0.2, 0.25, 0.3], 5, n_shapes=40, seed=1)
+    assert g["growth_depths"] == [3, 4, 5] and len(g["f_star"]) == 3
+    for k, star in enumerate(g["f_star"]):
+        below, above = g["growth"][0][k], g["growth"][2][k]
+        assert below < 1 < above and 0.2 < star < 0.3 and 0 < g["f_star_err"][k] < 0.02
 
 
 def test_latent_sample_complexity_on_a_tiny_grammar():

@@ -520,6 +520,14 @@ def test_varying_tree_study(results):
             assert parsed["class_fraction"][j] < mean[L][k[f]] + 0.03
             if L != "5":  # deeper, same-class rejoinings (~1/v each) add to the parsed count
                 assert parsed["mean_parses"][j] - 1 == pytest.approx(mean[L][k[f]], abs=0.04)
+    # the first moment's growth per depth (200 shapes of depth 6): contributions that reach one level deeper
+    # shrink by ~0.65 per level at f = 0.2 and grow at f = 0.3; lambda crosses 1 near f = 0.25 (0.244-0.262 at
+    # d = 3-6), far below 3/8, and the first moment at depth 5 is the sum of the contributions up to 5
+    growth = r["first_moment_growth"]
+    assert growth["f"][0] == 0.2 and growth["f"][-1] == 0.3 and growth["growth_depths"] == [3, 4, 5, 6]
+    assert all(lam < 0.8 for lam in growth["growth"][0][1:]) and all(lam > 1.25 for lam in growth["growth"][-1])
+    assert all(0.235 < star < 0.27 for star in growth["f_star"]) and r["f_transition_moment"] == growth["f_star"][-1]
+    assert growth["moment"][-1][4] == pytest.approx(mean["5"][k[0.3]], rel=0.15)  # other shapes, the same mean
     # learning: below f_c the CNN approaches its (tiny) Bayes floor; above, the floor is high and it stays far above
     by_f = r["learning"]["by_f"]
     below, above = by_f["0.25"], by_f["0.75"]

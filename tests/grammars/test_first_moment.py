@@ -9,22 +9,33 @@ import pytest
 
 from cooc._core.errors import InvalidParameterError
 from cooc.grammars import first_moment
-from cooc.grammars.first_moment import expected_extra_trees, extra_trees, sample_shapes, shape_spans
+from cooc.grammars.first_moment import (
+    depth_contributions,
+    expected_extra_trees,
+    extra_trees,
+    growth_by_depth,
+    sample_shapes,
+    shape_spans,
+)
 from cooc.grammars.parsing import InsideParser
 from cooc.grammars.pcfg import VaryingTreeGrammar
 
 
-def enumerated_extra_trees(shape: list[np.ndarray], f: float) -> float:
-    """Sum over every depth-L tree over the sentence except its own of f ** (nodes that do not repeat the own tree)."""
+def enumerated_trees(shape: list[np.ndarray]) -> list[tuple[int, int]]:
+    """Every depth-L tree over the sentence except its own, as (nodes that do not repeat the own tree, lowest level of one).
+
+    Levels count from the tokens (0) to the root (L), so a tree whose lowest new node is at
+    level ``low`` reaches depth ``L - low`` below the root with its new nodes.
+    """
     L = len(shape)
     n = int(shape[-1].sum())
     own = {(l, int(s), int(e)) for l, spans in enumerate(shape_spans(shape), start=1) for s, e in spans}
 
     @functools.cache
-    def trees(level: int, i: int, j: int) -> tuple[tuple[bool, int], ...]:
-        """Every subtree of ``level`` over tokens i..j as (repeats the own subtree, nodes that do not)."""
+    def trees(level: int, i: int, j: int) -> tuple[tuple[bool, int, int], ...]:
+        """Every subtree of ``level`` over tokens i..j as (repeats the own subtree, new nodes, lowest new level)."""
         if level == 0:
-            return ((True, 0),) if j == i + 1 else ()
+            return ((True, 0, L + 1),) if j == i + 1 else ()
         out = []
         for a in range(i + 1, j):
             for left in trees(level - 1, i, a):
@@ -36,13 +47,19 @@ def enumerated_extra_trees(shape: list[np.ndarray], f: float) -> float:
                             out.append(_node(level, i, j, (left, mid, right)))
         return tuple(out)
 
-    def _node(level: int, i: int, j: int, children: tuple[tuple[bool, int], ...]) -> tuple[bool, int]:
+    def _node(level: int, i: int, j: int, children: tuple[tuple[bool, int, int], ...]) -> tuple[bool, int, int]:
         repeats = (level, i, j) in own and all(c[0] for c in children)
-        return repeats, sum(c[1] for c in children) + (0 if repeats else 1)
+        low = min(c[2] for c in children)
+        return repeats, sum(c[1] for c in children) + (0 if repeats else 1), low if repeats else min(low, level)
 
     everything = trees(L, 0, n)
-    assert sum(1 for repeats, _ in everything if repeats) == 1  # the own tree, once
-    return sum(f**k for repeats, k in everything if not repeats)
+    assert sum(1 for repeats, _, _ in everything if repeats) == 1  # the own tree, once
+    return [(k, low) for repeats, k, low in everything if not repeats]
+
+
+def enumerated_extra_trees(shape: list[np.ndarray], f: float) -> float:
+    """Sum over every depth-L tree over the sentence except its own of f ** (nodes that do not repeat the own tree)."""
+    return sum(f**k for k, _ in enumerated_trees(shape))
 
 
 @pytest.mark.parametrize("L", [2, 3])
@@ -54,6 +71,54 @@ def test_extra_trees_equal_enumeration(L):
             assert extra_trees(shape, f, cut=0.0) == pytest.approx(
                 enumerated_extra_trees(shape, f), rel=1e-12, abs=1e-15
             )
+
+
+@pytest.mark.parametrize("L", [3, 4])
+def test_depth_contributions_split_the_enumerated_trees_by_the_depth_their_new_nodes_reach(L):
+    """C(d) from truncated shapes equals the enumerated trees whose lowest new node sits d - 1 below the root."""
+    p2, most = (0.5, 14) if L == 3 else (0.9, 19)  # depth 4: mostly binary, so that enumeration stays small
+    shapes = [s for s in sample_shapes(L, 400, p2=p2, seed=20 + L) if s[-1].sum() <= most][:4]
+    assert len(shapes) >= 2
+    for shape in shapes:
+        trees = enumerated_trees(shape)
+        for f in (0.25, 0.6):
+            by_depth = np.zeros(L)
+            for k, low in trees:
+                by_depth[L - low] += f**k  # lowest new node at depth L - low: entry d - 1 = L - low
+            got = depth_contributions(shape, f, cut=0.0)
+            np.testing.assert_allclose(got, by_depth, rtol=1e-12, atol=1e-15)
+            assert got[0] == 0 and got.sum() == pytest.approx(extra_trees(shape, f, cut=0.0), rel=1e-12)
+    assert any(low < L - 1 for _, low in trees)  # some trees reach below the top two levels
+
+
+def test_growth_by_depth_averages_the_same_shapes_truncated():
+    f_values = [0.2, 0.3]
+    g = growth_by_depth(5, f_values, n=30, seed=7, progress=False)
+    shapes = sample_shapes(5, 30, seed=7)
+    assert g["depths"] == [1, 2, 3, 4, 5] and g["growth_depths"] == [3, 4, 5]
+    for i, f in enumerate(f_values):
+        C = np.array([depth_contributions(s, f) for s in shapes])
+        np.testing.assert_allclose(g["contribution"][i], C.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(g["growth"][i], C.mean(axis=0)[2:] / C.mean(axis=0)[1:-1], rtol=1e-12)
+        # the running sum is the first moment of each depth, on the shapes' truncations
+        for k in (3, 5):
+            assert g["moment"][i][k - 1] == pytest.approx(np.mean([extra_trees(s[:k], f) for s in shapes]), rel=1e-9)
+    same = expected_extra_trees(5, f_values, n=30, seed=7, progress=False)  # the same shapes
+    np.testing.assert_allclose([m[-1] for m in g["moment"]], same["mean"], rtol=1e-9)
+    assert all(a < b for a, b in zip(g["growth"][0], g["growth"][1]))  # lambda(d) grows with f
+
+
+def test_ratio_standard_error_matches_its_spread_over_replicates():
+    rng = np.random.default_rng(0)
+    estimates, errors = [], []
+    for _ in range(2000):
+        b = rng.exponential(1.0, 40)
+        a = 0.8 * b + rng.normal(0, 0.3, 40) + rng.exponential(0.2, 40)
+        r, se = first_moment._ratio_of_means(a, b)
+        estimates.append(r)
+        errors.append(se)
+    assert np.std(estimates) == pytest.approx(np.median(errors), rel=0.1)
+    assert np.isnan(first_moment._ratio_of_means(np.ones(3), np.zeros(3))[0])
 
 
 def test_python_path_equals_compiled_kernel(monkeypatch):
@@ -111,3 +176,5 @@ def test_bad_input():
         sample_shapes(3, 3, p2=1.0)
     with pytest.raises(InvalidParameterError):
         extra_trees(sample_shapes(2, 1)[0], 1.5)
+    with pytest.raises(InvalidParameterError, match="L"):
+        growth_by_depth(2, [0.3])

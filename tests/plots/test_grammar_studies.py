@@ -109,3 +109,28 @@ def test_first_moment_draws_theory_per_f_and_the_parsed_points_where_f_matches(t
     assert len(circles) == 2  # nothing parsed at f = 0.375
     alone = plot_first_moment(theory).axes[0]
     assert len(alone.lines) == 4 and "parsed" not in alone.get_title()  # three f and the line at 1
+
+
+def test_moment_growth_draws_a_line_per_depth_its_crossings_and_the_papers_f_c(tmp_path):
+    from cooc.plots.grammar_studies import plot_moment_growth
+
+    growth = {
+        "f": [0.2, 0.25, 0.3],
+        "n": 50,
+        "p2": 0.5,
+        "growth_depths": [3, 4],
+        "growth": [[0.7, 0.65], [1.05, 0.95], [1.4, 1.3]],  # per f, over depth
+        "growth_se": [[0.02, 0.01], [0.03, 0.02], [0.04, 0.03]],
+        "f_star": [0.244, None],
+        "f_star_err": [0.004, None],
+    }
+    fig = plot_moment_growth(growth, f_c=0.375, path=tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax, bx = fig.axes
+    assert [c.get_label() for c in ax.containers] == ["d = 3", "d = 4"]
+    np.testing.assert_allclose(ax.containers[1].lines[0].get_ydata(), [0.65, 0.95, 1.3])  # depth 4 across f
+    crosses = ax.collections[-1].get_offsets()
+    np.testing.assert_allclose(np.asarray(crosses), [[0.244, 1.0]])  # only the depth that crosses
+    np.testing.assert_allclose(bx.containers[0].lines[0].get_ydata(), [0.244, np.nan])
+    assert any(line.get_xdata()[0] == 0.375 for line in ax.lines)  # f_c drawn upright on the left
+    assert any(line.get_ydata()[0] == 0.375 for line in bx.lines)  # and across on the right
