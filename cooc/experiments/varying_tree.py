@@ -67,6 +67,7 @@ def ambiguity_curves(
     seed: int = 0,
     saturation: float | None = 0.97,
     p2: float = 0.5,
+    ledger: Any = None,
 ) -> dict[str, Any]:
     """Fraction of globally ambiguous sentences and Bayes error against f, for several depths L.
 
@@ -84,6 +85,9 @@ def ambiguity_curves(
         hence the parsing time, explodes there) and are reported as None.
     p2 : float
         Probability of a binary production (:class:`~cooc.grammars.pcfg.VaryingTreeGrammar`).
+    ledger : RunLedger, optional
+        Each (L, f) parsed is recorded there and taken from it when the study runs again
+        (:func:`cooc._core.ledger.recorded`), so a long scan interrupted resumes.
 
     Returns
     -------
@@ -111,9 +115,10 @@ def ambiguity_curves(
             if saturated:
                 rows.append(None)
                 continue
-            row = ambiguity(
-                VaryingTreeGrammar(v=v, f=f, L=L, rule_seed=rule_seed, p2=p2), n=n, seed=task_seed(seed, L, i)
-            )
+            settings = dict(v=v, f=f, L=L, rule_seed=rule_seed, p2=p2)
+            task = task_seed(seed, L, i)
+            about = {"run": "varying-tree ambiguity", **settings, "n": n, "seed": task}
+            row = recorded(ledger, about, partial(_parsed, settings, n, task))
             rows.append(row)
             saturated = saturation is not None and row["fraction"] >= saturation
         entry: dict[str, Any] = {k: [None if r is None else r[k] for r in rows] for k in keys}
@@ -124,12 +129,19 @@ def ambiguity_curves(
     return out
 
 
+def _parsed(settings: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
+    """:func:`~cooc.grammars.parsing.ambiguity` of ``n`` sentences of the grammar with these settings."""
+    return {"L": settings["L"], "f": settings["f"], **ambiguity(VaryingTreeGrammar(**settings), n=n, seed=seed)}
+
+
 def first_moment_curves(
     f_values: Sequence[float],
     depths: Sequence[int],
     n_shapes: int | Mapping[int, int] = 200,
     p2: float = 0.5,
     seed: int = 0,
+    ledger: Any = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """The mean number of extra trees per sentence over random grammars (``v`` large), against f and L.
 
@@ -137,18 +149,28 @@ def first_moment_curves(
     shapes for every f. By Markov's inequality it bounds the class-ambiguous fraction of
     :func:`ambiguity_curves` from above (up to ``O(1/v)``). Returns a dict with ``f``, ``p2``
     and per depth (key ``str(L)``) the lists ``mean``, ``mean_se``, ``median`` and
-    ``above_one`` over f, and ``n`` (shapes).
+    ``above_one`` over f, and ``n`` (shapes). Each depth is recorded in ``ledger`` (as in
+    :func:`ambiguity_curves`); ``threads`` as in :func:`~cooc.grammars.first_moment.expected_extra_trees`.
     """
     out: dict[str, Any] = {"f": [float(f) for f in f_values], "p2": p2, "depths": {}}
     for L in depths:
         n = n_shapes[L] if isinstance(n_shapes, Mapping) else n_shapes
-        moment = expected_extra_trees(L, out["f"], n=n, p2=p2, seed=task_seed(seed, L))
+        task = task_seed(seed, L)
+        about = {"run": "first moment", "f": out["f"], "L": L, "n": n, "p2": p2, "seed": task}
+        compute = partial(expected_extra_trees, L, out["f"], n=n, p2=p2, seed=task, threads=threads)
+        moment = recorded(ledger, about, compute)
         out["depths"][str(L)] = {k: moment[k] for k in ("mean", "mean_se", "median", "above_one", "n")}
     return out
 
 
 def first_moment_growth(
-    f_values: Sequence[float], L: int, n_shapes: int = 200, p2: float = 0.5, seed: int = 0
+    f_values: Sequence[float],
+    L: int,
+    n_shapes: int = 200,
+    p2: float = 0.5,
+    seed: int = 0,
+    ledger: Any = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Where the first moment's per-depth contributions stop shrinking: ``lambda(d)`` and its crossing of 1.
 
@@ -159,9 +181,14 @@ def first_moment_growth(
     ratios at different f come from the same shapes, so their errors are correlated; this
     treats them as independent). Below ``f_star(d)`` the contributions that reach one level
     deeper shrink, above it they grow; the first moment's threshold for large L is where
-    ``f_star(d)`` settles as d grows.
+    ``f_star(d)`` settles as d grows. The measurement is recorded in ``ledger`` (as in
+    :func:`ambiguity_curves`); ``threads`` as in :func:`~cooc.grammars.first_moment.growth_by_depth`.
     """
-    out = growth_by_depth(L, f_values, n=n_shapes, p2=p2, seed=task_seed(seed, L))
+    f_values = [float(f) for f in f_values]
+    task = task_seed(seed, L)
+    about = {"run": "first moment growth", "f": f_values, "L": L, "n": n_shapes, "p2": p2, "seed": task}
+    compute = partial(growth_by_depth, L, f_values, n=n_shapes, p2=p2, seed=task, threads=threads)
+    out = dict(recorded(ledger, about, compute))
     out["f_star"], out["f_star_err"] = [], []
     for k in range(len(out["growth_depths"])):
         lam = np.array([row[k] for row in out["growth"]])

@@ -51,7 +51,10 @@ moments drawn on separate shapes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -159,6 +162,7 @@ def expected_extra_trees(
     seed: Seed = 0,
     cut: float = 1e-12,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """The first moment of ambiguity against ``f`` at depth ``L``, over ``n`` sampled sentence shapes.
 
@@ -166,6 +170,9 @@ def expected_extra_trees(
     trees of a random sentence; where it explodes it is carried by few shapes, so the median
     and the share of shapes with more than one expected extra tree are returned too. A
     progress bar counts the (shape, f) pairs on a terminal (``progress=False``: none).
+    Shapes are computed on ``threads`` threads at once (None: every core this process may use;
+    the compiled kernel releases the GIL), each holding its own three tables; the result does
+    not depend on the number of threads.
 
     Returns
     -------
@@ -179,10 +186,7 @@ def expected_extra_trees(
         out[key] = []
     with ProgressBar(f"first moment, L = {L}", total=n * len(out["f"]), unit="shapes", enabled=progress) as bar:
         for f in out["f"]:
-            values = np.empty(n)
-            for k, shape in enumerate(shapes):
-                values[k] = extra_trees(shape, f, cut)
-                bar.update(1)
+            values = np.array(_over_shapes(partial(extra_trees, f=f, cut=cut), shapes, threads, bar))
             out["mean"].append(float(values.mean()))
             out["mean_se"].append(float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"))
             out["median"].append(float(np.median(values)))
@@ -212,12 +216,14 @@ def growth_by_depth(
     seed: Seed = 0,
     cut: float = 1e-12,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Per-depth contributions ``C(d)`` and their growth ``lambda(d)`` over ``n`` depth-``L`` shapes.
 
     Every f uses the same shapes, and every depth the same shapes' truncations, so each ratio
     compares contributions of the same sentences. The standard error of a ratio of means
     ``a / b`` over shapes is the delta method's, ``sd(a_i - r b_i) / (sqrt(n) mean(b))``.
+    ``threads`` as in :func:`expected_extra_trees`.
 
     Returns
     -------
@@ -235,10 +241,7 @@ def growth_by_depth(
         out[key] = []
     with ProgressBar(f"growth by depth, L = {L}", total=n * len(out["f"]), unit="shapes", enabled=progress) as bar:
         for f in out["f"]:
-            C = np.empty((n, L))
-            for k, shape in enumerate(shapes):
-                C[k] = depth_contributions(shape, f, cut)
-                bar.update(1)
+            C = np.array(_over_shapes(partial(depth_contributions, f=f, cut=cut), shapes, threads, bar))
             mean = C.mean(axis=0)
             out["contribution"].append(mean.tolist())
             out["contribution_se"].append((C.std(axis=0, ddof=1) / np.sqrt(n)).tolist() if n > 1 else [np.nan] * L)
@@ -247,6 +250,24 @@ def growth_by_depth(
             out["growth"].append([r for r, _ in ratios])
             out["growth_se"].append([se for _, se in ratios])
     return out
+
+
+def _over_shapes(compute: Callable[[Any], Any], shapes: Sequence[Any], threads: int | None, bar: Any) -> list[Any]:
+    """``compute`` of every shape, in order, on up to ``threads`` threads; the bar advances per shape."""
+    validate({"threads": threads}, {"threads": Interval(int, 1, None, allow_none=True)}, "first moment")
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    results = []
+    if threads == 1 or len(shapes) == 1:
+        for shape in shapes:
+            results.append(compute(shape))
+            bar.update(1)
+        return results
+    with ThreadPoolExecutor(min(threads, len(shapes))) as pool:
+        for value in pool.map(compute, shapes):
+            results.append(value)
+            bar.update(1)
+    return results
 
 
 def _ratio_of_means(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -73,7 +73,8 @@ class Study:
         if "rows" in row:  # an ensemble of networks trained together
             what, score = f"{len(row['rows'])} networks trained together", ""
         else:
-            what = ", ".join(f"{k} {row[k]}" for k in ("model", "learner", "L", "P", "seed") if k in row)
+            keys = ("model", "learner", "L", "f", "P", "seed")
+            what = ", ".join(f"{k} {row[k]}" for k in keys if isinstance(row.get(k), (str, int, float)))
             name, value = next(
                 ((k, row[k]) for k in ("test_loss_last", "test_loss", "accuracy") if k in row), ("", None)
             )

@@ -20,8 +20,10 @@
 # with one core busy, compiled kernels cached (23 s quiet before the growth section).
 # `--full`: L up to 5, more sentences, the depth scan at five f for L = 3-8 (1,000 sentences
 # each; CPU), the first moment at seven f for L = 3-8 (50 to 200 shapes; CPU, minutes), its
-# growth on 200 shapes of depth 8 at eight f (CPU, about 18 minutes), and the networks at
-# L = 3 with 4 seeds on the GPU.
+# growth on 200 shapes of depth 8 at eight f (CPU: 18 minutes on one core; shapes are spread
+# over every core), and the networks at L = 3 with 4 seeds on the GPU. With `--full` each
+# parsed (L, f), each depth of the first moment and the growth are recorded in the ledger with
+# the networks, so a run cut short takes them from there.
 #
 # Run `python analyses/varying_tree.py [--full]` or `cooc analyses run varying_tree
 # [--full]`; figures and `results.json` go to `analyses/out/varying_tree/`.
@@ -90,7 +92,7 @@ results = {"config": {**CFG, "sentences": {str(k): n for k, n in CFG["sentences"
 # why: at fixed v, a kind of ambiguity that keeps the class grows with L at every f.
 
 # %%
-amb = ambiguity_curves(CFG["v"], CFG["f"], CFG["depths"], n_sentences=CFG["sentences"])
+amb = ambiguity_curves(CFG["v"], CFG["f"], CFG["depths"], n_sentences=CFG["sentences"], ledger=study.ledger)
 study.lap("ambiguity")
 study.figure(plot_ambiguity(amb), "ambiguity.png")
 for L, entry in amb["depths"].items():
@@ -119,7 +121,9 @@ print(f"f_transition (L = {max(CFG['depths'])}) = {deepest['f_half']:.3f}; theor
 
 # %%
 ds = CFG["depth_scan"]
-by_depth = ambiguity_curves(ds["v"], ds["f"], ds["depths"], n_sentences=ds["sentences"], saturation=None)
+by_depth = ambiguity_curves(
+    ds["v"], ds["f"], ds["depths"], n_sentences=ds["sentences"], saturation=None, ledger=study.ledger
+)
 study.lap("ambiguity by depth")
 study.figure(plot_ambiguity_depth(by_depth), "ambiguity_depth.png")
 for k, f in enumerate(by_depth["f"]):
@@ -145,7 +149,7 @@ results["class_ambiguity_by_depth"] = {"v": ds["v"], "f": by_depth["f"], "depths
 
 # %%
 mc = CFG["moment"]
-moment = first_moment_curves(mc["f"], ds["depths"], n_shapes=mc["shapes"])
+moment = first_moment_curves(mc["f"], ds["depths"], n_shapes=mc["shapes"], ledger=study.ledger)
 study.lap("first moment")
 study.figure(plot_first_moment(moment, by_depth), "first_moment.png")
 for k, f in enumerate(moment["f"]):
@@ -173,7 +177,7 @@ results["first_moment"] = moment
 
 # %%
 gc = CFG["growth"]
-growth = first_moment_growth(gc["f"], gc["L"], n_shapes=gc["shapes"])
+growth = first_moment_growth(gc["f"], gc["L"], n_shapes=gc["shapes"], ledger=study.ledger)
 study.lap("first moment's growth")
 study.figure(plot_moment_growth(growth, F_C), "first_moment_growth.png")
 for k, d in enumerate(growth["growth_depths"]):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -121,6 +122,28 @@ def test_first_moment_growth_crosses_one_between_the_grid_values():
     for k, star in enumerate(g["f_star"]):
         below, above = g["growth"][0][k], g["growth"][2][k]
         assert below < 1 < above and 0.2 < star < 0.3 and 0 < g["f_star_err"][k] < 0.02
+
+
+def test_the_varying_tree_measurements_resume_from_their_ledger(tmp_path, monkeypatch):
+    """The parsed scan, the first moment and its growth are recorded; run again, they compute nothing."""
+    import cooc.experiments.varying_tree as varying_tree_module
+    from cooc._core.ledger import RunLedger
+
+    def measure(ledger):
+        return (
+            ambiguity_curves(8, [0.25, 0.5], [2, 3], n_sentences=20, ledger=ledger),
+            varying_tree_module.first_moment_curves([0.25, 0.3], [3, 4], n_shapes=10, ledger=ledger),
+            first_moment_growth([0.2, 0.3], 4, n_shapes=10, ledger=ledger),
+        )
+
+    first = measure(RunLedger(tmp_path / "runs.jsonl"))
+    assert len(RunLedger(tmp_path / "runs.jsonl")) == 4 + 2 + 1  # (L, f) pairs parsed, depths, one growth
+    for name in ("ambiguity", "expected_extra_trees", "growth_by_depth"):
+        monkeypatch.setattr(varying_tree_module, name, lambda *a, **k: pytest.fail("computed again"))
+    again = measure(RunLedger(tmp_path / "runs.jsonl"))
+    assert json.loads(json.dumps(again)) == json.loads(json.dumps(first))
+    with pytest.raises(pytest.fail.Exception):  # another setting is another run
+        first_moment_growth([0.2, 0.3], 4, n_shapes=11, ledger=RunLedger(tmp_path / "runs.jsonl"))
 
 
 def test_latent_sample_complexity_on_a_tiny_grammar():

@@ -108,6 +108,19 @@ def test_growth_by_depth_averages_the_same_shapes_truncated():
     assert all(a < b for a, b in zip(g["growth"][0], g["growth"][1]))  # lambda(d) grows with f
 
 
+def test_threads_change_nothing_but_the_time(monkeypatch):
+    one = growth_by_depth(5, [0.25, 0.35], n=12, seed=2, progress=False, threads=1)
+    used = []
+    real = first_moment.ThreadPoolExecutor
+    monkeypatch.setattr(first_moment, "ThreadPoolExecutor", lambda k: used.append(k) or real(k))
+    assert growth_by_depth(5, [0.25, 0.35], n=12, seed=2, progress=False, threads=3) == one
+    moment = expected_extra_trees(5, [0.25, 0.35], n=12, seed=2, progress=False, threads=3)
+    assert moment["mean"] == pytest.approx([m[-1] for m in one["moment"]], rel=1e-12)
+    assert used == [3, 3, 3, 3]  # one pool of three per f, in both functions
+    with pytest.raises(InvalidParameterError, match="threads"):
+        expected_extra_trees(3, [0.3], n=2, threads=0)
+
+
 def test_ratio_standard_error_matches_its_spread_over_replicates():
     rng = np.random.default_rng(0)
     estimates, errors = [], []
