@@ -191,8 +191,8 @@ def first_moment_growth(
     out = dict(recorded(ledger, about, compute))
     out["f_star"], out["f_star_err"] = [], []
     for k in range(len(out["growth_depths"])):
-        lam = np.array([row[k] for row in out["growth"]])
-        se = np.array([row[k] for row in out["growth_se"]])
+        lam = np.array([row[k] for row in out["growth"]], dtype=float)  # a NaN read back from a ledger is None
+        se = np.array([row[k] for row in out["growth_se"]], dtype=float)
         f_star, err = _root_with_error(np.asarray(out["f"]), lam, se)
         out["f_star"].append(f_star)
         out["f_star_err"].append(err)
