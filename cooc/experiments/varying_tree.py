@@ -28,9 +28,9 @@ for most sentences at L = 5 when f = 3/8 and at L = 8 when f = 0.3, explodes wit
 f = 0.275 and settles up to f = 0.25 (L = 8-9): it changes regime near 1/4 too (RESULTS.md,
 "the first moment"). Split by the depth its extra trees reach (:func:`first_moment_growth`),
 its contributions grow per level by a ratio that crosses 1 at f = 0.253 at depths 3-5 and at
-0.247, 0.243, 0.240 at depths 6-8, still falling, while at f = 0.2 they shrink by 0.66 per
-level at every depth: its threshold for large L lies between about 0.2 and 0.24 (RESULTS.md,
-"growth per depth"). Then a CNN (``"pool-cnn"``, for padded sentences of varying length) and
+0.247, 0.243, 0.240, 0.238 at depths 6-9, falling more slowly but not settled, while at
+f = 0.2 they shrink by 0.66 per level at every depth: its threshold for large L is below 0.24
+and likely above 0.2 (RESULTS.md, "growth per depth"). Then a CNN (``"pool-cnn"``, for padded sentences of varying length) and
 a small transformer learn the class below and above ``f_c``; the Bayes error of their test
 sentences is the floor they cannot pass.
 """
