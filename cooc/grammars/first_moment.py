@@ -52,7 +52,7 @@ moments drawn on separate shapes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -180,17 +180,15 @@ def expected_extra_trees(
     (standard error over shapes), ``median``, ``above_one`` (fraction of shapes whose
     expected number of extra trees exceeds 1).
     """
-    shapes = sample_shapes(L, n, p2, seed)
     out: dict[str, Any] = {"L": L, "n": n, "p2": p2, "f": [float(f) for f in f_values]}
     for key in ("mean", "mean_se", "median", "above_one"):
         out[key] = []
-    with ProgressBar(f"first moment, L = {L}", total=n * len(out["f"]), unit="shapes", enabled=progress) as bar:
-        for f in out["f"]:
-            values = np.array(_over_shapes(partial(extra_trees, f=f, cut=cut), shapes, threads, bar))
-            out["mean"].append(float(values.mean()))
-            out["mean_se"].append(float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"))
-            out["median"].append(float(np.median(values)))
-            out["above_one"].append(float((values > 1).mean()))
+    label = f"first moment, L = {L}"
+    for values in _each_f(label, extra_trees, out["f"], sample_shapes(L, n, p2, seed), cut, threads, progress):
+        out["mean"].append(float(values.mean()))
+        out["mean_se"].append(float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"))
+        out["median"].append(float(np.median(values)))
+        out["above_one"].append(float((values > 1).mean()))
     return out
 
 
@@ -234,22 +232,35 @@ def growth_by_depth(
     at ``growth_depths`` (3 .. L; ``C(1)`` is 0). NaN where the denominator is 0.
     """
     validate({"L": L}, {"L": Interval(int, 3, None)}, "growth_by_depth")
-    shapes = sample_shapes(L, n, p2, seed)
     out: dict[str, Any] = {"L": L, "n": n, "p2": p2, "f": [float(f) for f in f_values]}
     out["depths"], out["growth_depths"] = list(range(1, L + 1)), list(range(3, L + 1))
     for key in ("contribution", "contribution_se", "moment", "growth", "growth_se"):
         out[key] = []
-    with ProgressBar(f"growth by depth, L = {L}", total=n * len(out["f"]), unit="shapes", enabled=progress) as bar:
-        for f in out["f"]:
-            C = np.array(_over_shapes(partial(depth_contributions, f=f, cut=cut), shapes, threads, bar))
-            mean = C.mean(axis=0)
-            out["contribution"].append(mean.tolist())
-            out["contribution_se"].append((C.std(axis=0, ddof=1) / np.sqrt(n)).tolist() if n > 1 else [np.nan] * L)
-            out["moment"].append(np.cumsum(mean).tolist())
-            ratios = [_ratio_of_means(C[:, d - 1], C[:, d - 2]) for d in out["growth_depths"]]
-            out["growth"].append([r for r, _ in ratios])
-            out["growth_se"].append([se for _, se in ratios])
+    label, shapes = f"growth by depth, L = {L}", sample_shapes(L, n, p2, seed)
+    for C in _each_f(label, depth_contributions, out["f"], shapes, cut, threads, progress):
+        mean = C.mean(axis=0)
+        out["contribution"].append(mean.tolist())
+        out["contribution_se"].append((C.std(axis=0, ddof=1) / np.sqrt(n)).tolist() if n > 1 else [np.nan] * L)
+        out["moment"].append(np.cumsum(mean).tolist())
+        ratios = [_ratio_of_means(C[:, d - 1], C[:, d - 2]) for d in out["growth_depths"]]
+        out["growth"].append([r for r, _ in ratios])
+        out["growth_se"].append([se for _, se in ratios])
     return out
+
+
+def _each_f(
+    label: str,
+    compute: Callable[..., Any],
+    f_values: Sequence[float],
+    shapes: Sequence[Any],
+    cut: float,
+    threads: int | None,
+    progress: bool,
+) -> Iterator[np.ndarray]:
+    """For each f, ``compute(shape, f=f, cut=cut)`` of every shape as one array; one progress bar for all."""
+    with ProgressBar(label, total=len(shapes) * len(f_values), unit="shapes", enabled=progress) as bar:
+        for f in f_values:
+            yield np.array(_over_shapes(partial(compute, f=f, cut=cut), shapes, threads, bar))
 
 
 def _over_shapes(compute: Callable[[Any], Any], shapes: Sequence[Any], threads: int | None, bar: Any) -> list[Any]:
