@@ -25,8 +25,8 @@ share ``p2`` (0.25 to 0.75) keeps it between 0.25 and 0.3. Its first moment, the
 number of extra trees over random grammars (:mod:`cooc.grammars.first_moment`, exact for
 large v), agrees with the parsed grammars and bounds the class-ambiguous fraction; it passes 1
 for most sentences at L = 5 when f = 3/8 and at L = 8 when f = 0.3, explodes with L from
-f = 0.275 and settles up to f = 0.25 (L = 8-9): it changes regime near 1/4 too (RESULTS.md,
-"the first moment"). Split by the depth its extra trees reach (:func:`first_moment_growth`),
+f = 0.275, settles at f = 0.2 and grows slowly at 0.25: it changes regime near 1/4 too
+(RESULTS.md, "the first moment"). Split by the depth its extra trees reach (:func:`first_moment_growth`),
 its contributions grow per level by a ratio that crosses 1 at f = 0.253 at depths 3-5 and at
 0.247, 0.243, 0.240, 0.238 at depths 6-9, falling more slowly but not settled, while at
 f = 0.2 they shrink by 0.66 per level at every depth: its threshold for large L is below 0.24

@@ -142,9 +142,10 @@ results["class_ambiguity_by_depth"] = {"v": ds["v"], "f": by_depth["f"], "depths
 # grammars of the previous section (open circles: their mean number of extra trees; crosses:
 # their class-ambiguous fraction). **Measured** (benchmarks/RESULTS.md, 2026-12-03, "the first
 # moment"): it agrees with the parsed grammars (0.159 against 0.163 +- 0.011 at L = 3,
-# f = 3/8, v = 64). Up to f = 0.25 it settles (0.113 and 0.116 at L = 8 and 9, f = 0.25); from
-# f = 0.275 its growth per level rises with L (x1.4 to x2.1 at L = 5-9) until it explodes: the
-# number of trees becomes exponential in the sentence's length. It changes regime where the
+# f = 3/8, v = 64). At f = 0.2 it settles near 0.022; at f = 0.25 it still grows slowly
+# (0.105 and 0.127 at L = 8 and 9 on the same 40 shapes; the next section); from f = 0.275
+# its growth per level rises with L (x1.4 to x2.1 at L = 5-9) until it explodes: the number of
+# trees becomes exponential in the sentence's length. It changes regime where the
 # class-ambiguous fraction does, near f = 1/4. At f = 3/8 it passes 1 already at L = 5.
 
 # %%
