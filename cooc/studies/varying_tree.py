@@ -168,13 +168,13 @@ results["first_moment"] = moment
 # lambda(d) = E C(d) / E C(d - 1) compares the same sentences (docs/science.md, section 6).
 # Where lambda stays below 1 the first moment converges as L grows; the f where lambda(d)
 # crosses 1, f*(d), is the depth-d estimate of its threshold. **Expected** if the paper's
-# transition were the first moment's: f*(d) near 3/8. **Measured** (200 shapes of depth 8 and
-# two draws of 40 and 60 of depth 9, benchmarks/RESULTS.md, 2026-12-04, "growth per depth"): f*(d) = 0.253,
-# 0.254, 0.253 at d = 3-5, then 0.247, 0.243, 0.240 at d = 6-8 and 0.238 at d = 9, its fall
-# slowing (by 0.004, then 0.002 per level) but not stopped (at p2 = 3/4: 0.231 at d = 9); at
-# f = 0.2 the ratio stays near 0.66 at every depth. So the first moment's threshold for large L
-# is below 0.24 and likely above 0.2: far below 3/8, near where class ambiguity changes regime.
-# The default (depth 6) gives 0.244-0.262 at d = 3-6 in under 4 s.
+# transition were the first moment's: f*(d) near 3/8. **Measured** (200 shapes of depth 8;
+# two draws of 40 and 60 of depth 9; benchmarks/RESULTS.md, 2026-12-04, "growth per depth"):
+# f*(d) = 0.253, 0.254, 0.253 at d = 3-5, then 0.247, 0.243, 0.240 at d = 6-8 and 0.238 at
+# d = 9, its fall slowing (by 0.004, then 0.002 per level) but not stopped (at p2 = 3/4: 0.231
+# at d = 9); at f = 0.2 the ratio stays near 0.66 at every depth. So the first moment's
+# threshold for large L is below 0.24 and likely above 0.2: far below 3/8, near where class
+# ambiguity changes regime. The default (depth 6) gives 0.244-0.262 at d = 3-6 in under 4 s.
 
 # %%
 gc = CFG["growth"]
