@@ -19,7 +19,7 @@ Usage::
     python benchmarks/ambiguity_moment.py --depths 3,4,5 --shapes 50 --record
     python benchmarks/ambiguity_moment.py --growth 8 --shapes 100 --f 0.2,0.225,0.25,0.275 --record
 
-Writes ``moment.json`` (or ``growth-L{L}-p2{p2}.json``) into ``--out`` and prints (with
+Writes ``moment.json`` (or ``growth-L{L}-p2{p2}-seed{seed}.json``) into ``--out`` and prints (with
 ``--record``, appends to benchmarks/RESULTS.md) a table: of the mean, its standard error, the
 median and the share of shapes above one expected extra tree; or of lambda(d) and f*(d).
 """
@@ -116,7 +116,7 @@ def _growth(args: argparse.Namespace, out: Path) -> None:
     start = time.perf_counter()
     g = first_moment_growth(args.f, args.growth, n_shapes=args.shapes, p2=args.p2, seed=args.seed)
     seconds = time.perf_counter() - start
-    (out / f"growth-L{args.growth}-p2{args.p2:g}.json").write_text(json.dumps(g, indent=1))
+    (out / f"growth-L{args.growth}-p2{args.p2:g}-seed{args.seed}.json").write_text(json.dumps(g, indent=1))
     depths = g["growth_depths"]
     rows = []
     for i, f in enumerate(g["f"]):

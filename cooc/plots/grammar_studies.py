@@ -355,10 +355,9 @@ def plot_moment_growth(
     ok = np.isfinite(star)
     ax.scatter(star[ok], np.ones(ok.sum()), marker="x", s=36, c=[f"C{k % 10}" for k in np.flatnonzero(ok)], zorder=3)
     if f_c is not None:
-        for axis, vertical in ((ax, True), (bx, False)):
-            (axis.axvline if vertical else axis.axhline)(
-                f_c, color="C3", lw=0.9, ls=":", label=f"f_c = {f_c:g} (paper)"
-            )
+        mark = dict(color="C3", lw=0.9, ls=":", label=f"f_c = {f_c:g} (paper)")
+        ax.axvline(f_c, **mark)
+        bx.axhline(f_c, **mark)
     bx.set_xticks(depths)
     bx.set_xlabel("depth d")
     bx.set_ylabel("f*(d)")
