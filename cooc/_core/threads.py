@@ -1,19 +1,89 @@
-"""How many threads cooc's compiled kernels use: all cores by default, fewer on request, and the
-process's own setting restored afterwards (numba's thread count is shared by whatever runs next)."""
+"""How many threads and processes cooc uses: the cores available by default, fewer on request, and
+the process's own setting restored afterwards (numba's thread count is shared by whatever runs next).
+
+"Available" is what this process may run on, not what the machine has: a batch job (SLURM), a
+container (``docker --cpus``, ``--cpuset-cpus``) or ``taskset`` gives a process fewer cores than
+``os.cpu_count()`` reports, and threads or workers beyond them only wait for one another.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from .errors import InvalidParameterError
 
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
+def cpu_quota(root: Path = CGROUP_ROOT, proc: Path = PROC_CGROUP) -> int | None:
+    """Cores' worth of CPU time this process's cgroups allow (rounded up), or None when none sets a cap.
+
+    Reads cgroup v2's ``cpu.max`` ("QUOTA PERIOD", or "max PERIOD": no cap) and v1's
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (quota -1: no cap) in the process's own cgroup
+    (``/proc/self/cgroup``) and every cgroup above it, and keeps the smallest cap.
+    """
+    caps = []
+    for folder in _cgroup_folders(root, proc):
+        try:
+            quota, period = (folder / "cpu.max").read_text().split()[:2]
+            if quota != "max":
+                caps.append(int(quota) / int(period))
+            continue
+        except (OSError, ValueError):
+            pass
+        try:
+            quota_us = int((folder / "cpu.cfs_quota_us").read_text())
+            period_us = int((folder / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        if quota_us > 0 and period_us > 0:
+            caps.append(quota_us / period_us)
+    return max(1, math.ceil(min(caps))) if caps else None
+
+
+def _cgroup_folders(root: Path, proc: Path) -> list[Path]:
+    """The folders of this process's CPU cgroups (v2, and v1's ``cpu`` controller), each with those above it."""
+    try:
+        lines = proc.read_text().splitlines()
+    except OSError:
+        lines = []
+    folders = []
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if controllers == "":
+            base = root  # v2: one hierarchy
+        elif "cpu" in controllers.split(","):
+            base = root / controllers  # v1: e.g. cpu,cpuacct
+            if not base.is_dir():
+                base = root / "cpu"
+        else:
+            continue
+        parts = [p for p in path.strip().split("/") if p]
+        folders += [base.joinpath(*parts[:k]) for k in range(len(parts), -1, -1)]
+    return folders or [root, root / "cpu"]
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity, capped by its cgroup's CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return max(1, min(cores, quota) if quota is not None else cores)
+
 
 def available_threads() -> int:
-    """The threads numba may use here (its NUMBA_NUM_THREADS: the cores available, unless set lower)."""
+    """The threads numba's kernels may use here: its NUMBA_NUM_THREADS (the process's affinity, unless
+    set lower), capped by :func:`available_cores` (numba does not read the cgroup's quota)."""
     import numba
 
-    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    return max(1, min(int(numba.config.NUMBA_NUM_THREADS), available_cores()))  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
@@ -36,4 +106,4 @@ def thread_limit(threads: int | None) -> Iterator[int]:
         numba.set_num_threads(before)
 
 
-__all__ = ["available_threads", "thread_limit"]
+__all__ = ["available_cores", "available_threads", "cpu_quota", "thread_limit"]

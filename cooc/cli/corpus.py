@@ -40,7 +40,10 @@ def build(
     ),
     substitutions: Path | None = typer.Option(None, help="Multi-word table: 'phrase[<TAB>token]' per line."),
     workers: int | None = typer.Option(
-        None, "--threads", "--workers", help="Tokenising worker processes (default: all cores)."
+        None,
+        "--threads",
+        "--workers",
+        help="Tokenising worker processes (default: the cores available to this process).",
     ),
     format: str | None = typer.Option(
         None, help="text, paragraphs, jsonl, parquet, hf or wikixml (detected if omitted)."

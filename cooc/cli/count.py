@@ -23,7 +23,9 @@ def count_command(
     weighting: str = typer.Option("harmonic", help="uniform | linear (L+1-j) | harmonic (1/j)."),
     vocab_size: int | None = typer.Option(None, help="Count the V most frequent words only."),
     memory: str = typer.Option("4GB", help="Working-memory budget on the counting device."),
-    workers: int | None = typer.Option(None, "--threads", "--workers", help="CPU threads (default: all cores)."),
+    workers: int | None = typer.Option(
+        None, "--threads", "--workers", help="CPU threads (default: the cores available to this process)."
+    ),
     directional: bool = typer.Option(False, "--directional", help="Keep F (right contexts) instead of F + F^T."),
     per_offset: bool = typer.Option(False, "--per-offset", help="Also store one matrix per offset j."),
     oov: str = typer.Option("drop", help="drop (windows bridge OOV tokens) | gap (they break windows)."),

@@ -319,7 +319,10 @@ def register(app: typer.Typer) -> None:
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
         threads: int | None = typer.Option(
-            None, "--threads", "--workers", help="CPU threads (default: all cores; the result is the same for any)."
+            None,
+            "--threads",
+            "--workers",
+            help="CPU threads (default: the cores available to this process; the result is the same for any).",
         ),
     ) -> None:
         """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""

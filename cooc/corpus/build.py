@@ -57,6 +57,7 @@ from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.progress import ProgressBar
 from .._core.signals import note_kept
+from .._core.threads import available_cores
 from ._build_pool import Helpers, encoded, remap_shards
 from ._tokenize_fast import TypeTable, gather
 from .ranking import chosen_types, vocabulary_of
@@ -119,7 +120,7 @@ def build_corpus(
     oov : {"keep", "drop"}
         Keep out-of-vocabulary tokens as the reserved id ``len(vocab)``, or drop them.
     workers : int, optional
-        Tokenising processes (``None``: all cores).
+        Tokenising processes (``None``: the cores available to this process, :func:`~cooc._core.threads.available_cores`).
     shard_tokens : int
         Tokens per shard (shards end at document boundaries).
     max_docs : int, optional
@@ -142,7 +143,7 @@ def build_corpus(
     if not isinstance(source, Source):
         source = open_source(source, format=format)
     tokenizer = tokenizer or Tokenizer()
-    workers = os.cpu_count() or 1 if workers is None else workers
+    workers = available_cores() if workers is None else workers
     out = Path(out)
     pass1 = {
         "source": source.describe(),

@@ -29,7 +29,6 @@ Everything is written against ``xp``; only :class:`HostWriter` has a CuPy-specif
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import to_numpy
+from .._core.threads import available_cores
 
 INDEX_LIMIT = 2**31 - 1  # indices and indptr switch to int64 when nnz or V reach it
 BLOCK_CELLS = 1 << 25  # dense cells scanned per step (256 MiB of int64)
@@ -130,7 +130,7 @@ class HostWriter:
 
             self.buffers = [cupyx.empty_pinned((self.slot_bytes,), dtype=np.uint8) for _ in range(slots)]
             self.pending = [None] * slots
-            self.pool = ThreadPoolExecutor(max_workers=max(1, min(slots, os.cpu_count() or 1)))
+            self.pool = ThreadPoolExecutor(max_workers=max(1, min(slots, available_cores())))
 
     def put(self, dst: np.ndarray, src: Any) -> None:
         """``dst[:] = src`` (same length and dtype), perhaps still in flight until :meth:`close`."""

@@ -8,11 +8,11 @@ gone or silent into one :class:`~cooc._core.errors.ClusterError` naming its addr
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._core.errors import ClusterError, InvalidParameterError, MissingDependencyError
+from .._core.threads import available_cores
 
 #: Seconds to wait for a scheduler to answer when connecting (and when asked whether it is alive).
 CONNECT_TIMEOUT = 30.0
@@ -170,7 +170,7 @@ def local_cluster(spec: str = "local") -> tuple[Any, int | None]:
             f"parameter 'scheduler' must be 'local', 'local:N', 'local-cuda' or "
             f"'local-cuda:N' (N >= 1) for a cluster on this machine; got {spec!r}."
         )
-    cores = os.cpu_count() or 1
+    cores = available_cores()
     if name == "local-cuda":
         try:
             from dask_cuda import LocalCUDACluster

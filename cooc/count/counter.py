@@ -53,7 +53,7 @@ def count_cooccurrences(
     memory : str or int
         Working-memory budget on the counting device ("4GB", "512MiB", bytes).
     workers : int, optional
-        CPU threads for the numba engine (default: all cores).
+        CPU threads for the numba engine (default: the cores available to this process).
     device : {"cpu", "cuda", "auto"}
     oov : {"drop", "gap"}
         ``"drop"`` removes out-of-vocabulary tokens before windowing (windows bridge

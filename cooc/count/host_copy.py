@@ -6,7 +6,7 @@ the device. One thread copies at about 9.5 GB/s on the H100 host (2026-11-27), a
 pool copies at once (numpy releases the GIL for plain copies; each thread also takes its own page
 faults on the mapped shard). Copies smaller than two pieces stay on the calling thread.
 
-``COOC_COPY_THREADS`` sets the pool's size (default: half the cores, at most 4; 1 turns it off).
+``COOC_COPY_THREADS`` sets the pool's size (default: half the cores available, at most 4; 1 turns it off).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .._core.threads import available_cores
+
 MIN_PIECE_BYTES = 8 << 20  # below this a thread's start-up costs more than its share of the copy
 _pools: dict[int, ThreadPoolExecutor] = {}
 
@@ -26,7 +28,7 @@ def copy_threads() -> int:
     text = os.environ.get("COOC_COPY_THREADS", "")
     if text.strip():
         return max(1, int(text))
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    return max(1, min(4, available_cores() // 2))
 
 
 def copy_into(dst: np.ndarray, src: Any, threads: int | None = None, min_piece_bytes: int = MIN_PIECE_BYTES) -> int:

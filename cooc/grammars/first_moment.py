@@ -51,7 +51,6 @@ moments drawn on separate shapes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -62,6 +61,7 @@ import numpy as np
 from .._core.numba_cache import kernel
 from .._core.params import Interval, validate
 from .._core.progress import ProgressBar
+from .._core.threads import available_cores
 from ._random import Seed, numpy_rng
 
 
@@ -267,7 +267,7 @@ def _over_shapes(compute: Callable[[Any], Any], shapes: Sequence[Any], threads: 
     """``compute`` of every shape, in order, on up to ``threads`` threads; the bar advances per shape."""
     validate({"threads": threads}, {"threads": Interval(int, 1, None, allow_none=True)}, "first moment")
     if threads is None:
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = available_cores()
     results = []
     if threads == 1 or len(shapes) == 1:
         for shape in shapes:
