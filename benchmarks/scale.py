@@ -45,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import append_results, markdown_table  # noqa: E402
 
+from cooc._core.threads import available_cores  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".bench" / "scale"
 WIKIPEDIA_TOKENS = 4.5e9
@@ -282,7 +284,7 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
     from cooc.count import count_cooccurrences
     from cooc.count.distributed import count_distributed
 
-    cores = os.cpu_count() or 1
+    cores = available_cores()
     V = min(vocab, len(corpus.vocab))
     params = dict(window=10, weighting="harmonic", vocab_size=V, progress=False, device=device)
     count_cooccurrences(corpus, **params)  # warm: numba cache or CUDA kernels, page cache

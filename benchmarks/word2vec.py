@@ -659,9 +659,9 @@ def main() -> None:
     if args.command == "prepare":
         prepare(Path(args.data))
     else:
-        import os
+        from cooc._core.threads import available_cores
 
-        args.workers = args.workers or os.cpu_count()
+        args.workers = args.workers or available_cores()
         HYPER["epochs"] = args.epochs
         HYPER["sg"] = not args.cbow
         HYPER["alpha"] = 0.025 if HYPER["sg"] else 0.05  # word2vec.c's defaults, given to every trainer
