@@ -138,7 +138,8 @@ def grammar_lm_data(
         if distinct and total > model.P_max:
             raise InvalidParameterError(
                 f"{total} distinct sentences asked for ({n_train} training + {n_val} validation + {n_test} test) "
-                f"but {label} has only P_max = {model.P_max}; use fewer samples, a larger grammar or distinct=false."
+                f"but {label} has only P_max = {model.P_max}; use fewer samples or held-out sentences (n_val, "
+                f"n_test), a larger grammar, or i.i.d. sentences with 'distinct=false' in the spec."
             )
         tokens = np.asarray(model.sample(total, seed=rng, distinct=distinct).ids())
         words = [f"s{a}" for a in range(model.v)]
