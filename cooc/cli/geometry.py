@@ -193,7 +193,8 @@ def hypernymy(
     edges: Path | None = typer.Option(
         None, "--edges", help="Hypernym edge list (child<TAB>parent) of any taxonomy, instead of WordNet."
     ),
-    samples: int = typer.Option(1000, help="Perfect binary subtrees of depth 3 to sample."),
+    samples: int = typer.Option(1000, help="Perfect binary subtrees to sample."),
+    depth: int = typer.Option(3, help="Depth of the sampled perfect binary subtrees (3: 15 nodes, the papers')."),
     instances: bool = typer.Option(False, help="WordNet: follow instance hypernyms too."),
     monosemy: str = typer.Option("all", help="WordNet: one sense in 'all' parts of speech or as a 'noun'."),
     out: Path = OUT,
@@ -218,7 +219,7 @@ def hypernymy(
         if edges is not None
         else wordnet_hierarchy(keys, wordnet_dir, instances=instances, monosemy=monosemy)
     )
-    report = hypernymy_report(embedding, tree, n_samples=samples, seed=seed)
+    report = hypernymy_report(embedding, tree, n_samples=samples, height=depth, seed=seed)
     source = edges.name if edges is not None else "WordNet 3.0 nouns"
     path = out / "hypernymy-alignment.png"
     plots.alignment_curves(report.alignment, path)

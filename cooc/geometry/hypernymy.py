@@ -124,7 +124,7 @@ def sample_perfect_subtrees(
     if total <= 0:
         raise InputDataError(
             f"the tree holds no perfect binary subtree of depth {height} ({len(parent)} nodes); "
-            "use a larger vocabulary, looser eligibility (WordNet: monosemy 'noun') or a smaller depth."
+            "use a larger vocabulary, looser eligibility (WordNet: monosemy 'noun') or a smaller depth (height=; --depth on the command line)."
         )
     order = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[order], np.arange(len(parent) + 1))
@@ -238,9 +238,10 @@ class HypernymyResult:
 
     Attributes
     ----------
-    g : ndarray of shape (15,)
-        Mean g(k) over subtrees; ``g_std`` its standard deviation over subtrees.
-    g_shuffled : ndarray of shape (15,)
+    g : ndarray of shape (2**(height + 1) - 1,)
+        Mean g(k) over subtrees (15 values at the default height 3); ``g_std`` its standard
+        deviation over subtrees.
+    g_shuffled : ndarray of the same shape
         Mean g(k) with the words shuffled among the positions.
     area, area_shuffled : ndarray of shape (n_samples,)
         Alignment area of each subtree, and of its shuffled copy.
@@ -275,6 +276,7 @@ class HypernymyResult:
             "beta": self.beta,
             "samples": len(self.area),
             "subtrees": self.n_subtrees,
+            "subtree_nodes": len(self.g),
         }
 
 
@@ -307,6 +309,8 @@ def hypernymy_alignment(
     parent : ndarray of shape (n,)
     n_samples : int
         Subtrees drawn uniformly (with replacement).
+    height : int
+        Depth of the perfect binary subtrees (3: 15 nodes, as in the papers).
     eligible : ndarray of bool, shape (n,), optional
         Nodes that carry a vector (default all).
     beta : float, optional
@@ -546,7 +550,7 @@ class HypernymyReport:
             ("kernel", f"alpha {a['alpha']:.4g}, beta {a['beta']:.4g}"),
             ("alignment area", f"{a['area']:.4f} +- {a['area_se']:.4f}"),
             ("shuffled labels", f"{a['area_shuffled']:.4f} +- {a['area_shuffled_se']:.4f}"),
-            ("null", "0 (g(k) = k/15)"),
+            ("null", f"0 (g(k) = k/{len(self.alignment.g)})"),
             ("Park cos(l_c - l_p, l_p)", f"{pk['park_mean']:.4f} +- {pk['park_std']:.3f} over {pk['edges']} edges"),
             ("Park, random pairs", f"{pk['park_random_mean']:.4f}"),
         ]
@@ -563,6 +567,8 @@ def hypernymy_report(
     hierarchy : Hierarchy
         From :func:`cooc.geometry.wordnet.wordnet_hierarchy` or ``Hierarchy.from_edges``;
         nodes whose word is missing from the embedding are contracted away.
+    n_samples, height, seed
+        As in :func:`hypernymy_alignment`: subtrees drawn, their depth, the seed.
     """
     from .wordnet import Hierarchy
 

@@ -94,6 +94,24 @@ def test_hypernymy_on_an_edge_list(tmp_path):
     assert (tmp_path / "hypernymy-alignment.png").is_file()
 
 
+def test_hypernymy_depth_reaches_the_sampled_subtrees(tmp_path):
+    # a binary taxonomy of depth 2 holds no perfect binary subtree of depth 3; --depth 2 samples those of 7 nodes
+    model = TaxonomyModel(branching=2, depth=2, beta=1.0)
+    _save(model, tmp_path / "emb", dim=7, window=1)
+    edges = tmp_path / "tree.tsv"
+    edges.write_text("".join(f"{model.words[c]}\t{model.words[p]}\n" for c, p in enumerate(model.parents) if p >= 0))
+    res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 20, "--out", tmp_path)
+    assert res.exit_code == 1 and "no perfect binary subtree of depth 3" in res.output and "--depth" in res.output
+    res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 20, "--depth", 2, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "g(k) = k/7" in res.output and "1 (sampled 20)" in res.output  # the tree is the one such subtree
+    res = invoke(
+        "hypernymy", tmp_path / "emb", "--edges", edges, "--depth", 2, "--out", tmp_path, "--overwrite", "--json"
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["alignment"]["subtree_nodes"] == 7
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
