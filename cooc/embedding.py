@@ -19,9 +19,10 @@ import numpy as np
 
 from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError, UnknownWordError
 from ._core.io import PAIR_KEY, check_pair, load_json, load_npz, open_checked, save_pair
+from ._core.kinds import EMBEDDING_FORMAT, expect_kind
 from ._core.locks import lock_output
 
-FORMAT = "cooc.embedding/1"
+FORMAT = EMBEDDING_FORMAT
 COSMUL_EPS = 1e-3  # Levy & Goldberg (2014)
 ANALOGY_METHODS = ("add", "mul")
 
@@ -361,6 +362,7 @@ class Embedding:
         CorruptFileError
             A file is missing, damaged, or the two files come from different writes.
         """
+        expect_kind(path, "embedding")
         npz, meta_path = _paths(path)
         for attempt in range(2):
             info = load_json(meta_path, "embedding metadata")

@@ -15,24 +15,25 @@ IMPORT_FORMATS = ("glove", "word2vec", "word2vec-bin")
 def export_command(source: Path, output: Path, fmt: str) -> list[Path]:
     """Write counts (glove, mm, npz) or an embedding (word2vec text or binary) in a peer's format."""
     from .._core.errors import InvalidParameterError
-    from .._core.io import load_json
+    from .._core.kinds import kind_of
     from ..cooccurrence import load
-    from ..cooccurrence.format import FORMAT as COUNTS_FORMAT
-    from ..cooccurrence.format import file_paths
     from ..cooccurrence.interchange import export_counts
     from ..embedding import Embedding
 
     if fmt not in EXPORT_FORMATS:
         raise InvalidParameterError(f"--to must be one of {EXPORT_FORMATS}, got {fmt!r}.")
-    meta = load_json(file_paths(source)[1], "metadata")
-    is_counts = isinstance(meta, dict) and meta.get("format") == COUNTS_FORMAT
+    kind = kind_of(source)  # None: the loaders below say what is wrong (a missing or damaged file, a corpus)
     if fmt.startswith("word2vec"):
-        if is_counts:
-            raise InvalidParameterError(f"{str(source)!r} holds counts; --to {fmt} is for embeddings (glove, mm, npz).")
+        if kind == "cooccurrence":
+            raise InvalidParameterError(
+                f"{str(source)!r} holds counts: use --to glove, mm or npz ({fmt} is for embeddings)."
+            )
         target = output if output.suffix else output.with_suffix(".bin" if fmt == "word2vec-bin" else ".vec")
         return [Embedding.load(source).save_word2vec_format(target, binary=fmt == "word2vec-bin")]
-    if not is_counts:
-        raise InvalidParameterError(f"{str(source)!r} is not a co-occurrence file; --to {fmt} is for counts.")
+    if kind == "embedding":
+        raise InvalidParameterError(
+            f"{str(source)!r} is an embedding: use --to word2vec or word2vec-bin ({fmt} is for counts)."
+        )
     return export_counts(load(source), output, fmt)
 
 

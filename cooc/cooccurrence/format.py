@@ -18,8 +18,9 @@ import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
 from .._core.io import atomic_path, load_json
+from .._core.kinds import COOCCURRENCE_FORMAT, expect_kind
 
-FORMAT = "cooc.cooccurrence/1"
+FORMAT = COOCCURRENCE_FORMAT
 
 
 def file_paths(path: str | os.PathLike) -> tuple[Path, Path]:
@@ -51,6 +52,7 @@ def blocks_dir(path: str | os.PathLike) -> Path:
 
 def read_metadata(path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     """The metadata file of ``path`` and its contents, checked to be a cooc co-occurrence file."""
+    expect_kind(path, "cooccurrence")
     meta_path = file_paths(path)[1]
     meta = load_json(meta_path, "co-occurrence metadata")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:

@@ -48,11 +48,12 @@ from .._core.io import (
     read_unchanged,
     stream_checksum,
 )
+from .._core.kinds import CORPUS_FORMAT, CORPUS_MANIFEST, expect_kind
 from .._core.locks import Lock, check_not_written, clear_directory, lock_directory, reading
 from .vocab import Vocabulary
 
-FORMAT = "cooc.corpus/1"
-MANIFEST = "manifest.json"
+FORMAT = CORPUS_FORMAT
+MANIFEST = CORPUS_MANIFEST
 VOCAB_FILE = "vocab.tsv"
 OOV_POLICIES = ("keep", "drop")
 
@@ -94,6 +95,7 @@ class TokenCorpus:
             A build is writing the directory right now.
         """
         path = Path(path)
+        expect_kind(path, "corpus")
         if not path.is_dir():
             raise CorruptFileError(f"{str(path)!r} is not a corpus directory (it does not exist or is a file).")
         check_not_written(path, "corpus")

@@ -1,0 +1,83 @@
+"""What a path holds among cooc's outputs, so that a command given the wrong kind says which it got.
+
+cooc writes three kinds of output, each marked by a format string: a corpus (a directory with a
+manifest, ``cooc corpus build``), a co-occurrence file (``<base>.json`` beside its matrix,
+``cooc count``) and an embedding (``<base>.json`` beside its vectors, ``cooc embed`` or
+``cooc train word2vec``). A reader that finds another kind than it expects raises
+:class:`~cooc._core.errors.CorruptFileError` naming what the path is and the step that turns it
+into what was expected, instead of a bare "missing file" or "not a ... file".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import CorruptFileError
+
+CORPUS_FORMAT = "cooc.corpus/1"
+CORPUS_MANIFEST = "manifest.json"
+COOCCURRENCE_FORMAT = "cooc.cooccurrence/1"
+EMBEDDING_FORMAT = "cooc.embedding/1"
+
+_NAMES = {
+    "corpus": "a corpus (cooc corpus build)",
+    "cooccurrence": "a co-occurrence file (cooc count)",
+    "embedding": "an embedding (cooc embed, cooc train word2vec)",
+}
+_WANTED = {"corpus": "a corpus", "cooccurrence": "co-occurrence counts", "embedding": "an embedding"}
+#: (what the path is, what was expected): the step from one to the other.
+_NEXT = {
+    ("corpus", "cooccurrence"): "count it first: cooc count {path} -o COUNTS",
+    ("corpus", "embedding"): "train vectors on it (cooc train word2vec {path} -o EMB) or count and embed it",
+    ("cooccurrence", "embedding"): "embed it first: cooc embed {path} -o EMB",
+    ("cooccurrence", "corpus"): "give a corpus directory instead (cooc corpus build writes one)",
+    ("embedding", "cooccurrence"): "give co-occurrence counts instead (cooc count writes them)",
+    ("embedding", "corpus"): "give a corpus directory instead (cooc corpus build writes one)",
+}
+
+
+def _base(path: Path) -> Path:
+    return path.with_suffix("") if path.suffix in (".npz", ".json") else path
+
+
+def kind_of(path: str | os.PathLike) -> str | None:
+    """``"corpus"``, ``"cooccurrence"``, ``"embedding"`` or None (none of cooc's outputs, or unreadable)."""
+    path = Path(path)
+    if path.is_dir():
+        return "corpus" if (path / CORPUS_MANIFEST).is_file() else None
+    base = _base(path)
+    meta = base.with_name(base.name + ".json")
+    try:
+        info = json.loads(meta.read_bytes())
+    except (OSError, ValueError):
+        return None
+    fmt = info.get("format") if isinstance(info, dict) else None
+    return {COOCCURRENCE_FORMAT: "cooccurrence", EMBEDDING_FORMAT: "embedding"}.get(str(fmt))
+
+
+def expect_kind(path: str | os.PathLike, expected: str) -> None:
+    """Raise :class:`CorruptFileError` when ``path`` is another kind of cooc output than ``expected``.
+
+    Nothing happens when it is the expected kind or none of cooc's (the reader's own checks
+    then say what is wrong).
+    """
+    if expected not in _NAMES:
+        raise ValueError(f"expect_kind: unknown kind {expected!r}")
+    found = kind_of(path)
+    if found is None or found == expected:
+        return
+    shown = str(path)
+    step = _NEXT[(found, expected)].format(path=shown)
+    raise CorruptFileError(f"{shown!r} is {_NAMES[found]}, not {_WANTED[expected]}; {step}.")
+
+
+__all__ = [
+    "COOCCURRENCE_FORMAT",
+    "CORPUS_FORMAT",
+    "CORPUS_MANIFEST",
+    "EMBEDDING_FORMAT",
+    "expect_kind",
+    "kind_of",
+]

@@ -1,0 +1,92 @@
+"""A reader given another kind of cooc output says which it got and the step between them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cooc import Cooccurrence, Embedding
+from cooc._core.errors import CorruptFileError
+from cooc._core.kinds import expect_kind, kind_of
+from cooc.cli import app
+from cooc.corpus.build import build_corpus
+from cooc.corpus.store import TokenCorpus
+from cooc.count import count_cooccurrences
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kinds")
+    (root / "text.txt").write_text("the cat sat on the mat\nthe dog sat on the log\n" * 5)
+    corpus = build_corpus(root / "text.txt", root / "corpus", progress=False)
+    counts = count_cooccurrences(corpus, window=2, progress=False)
+    counts.save(root / "counts")
+    Embedding(np.eye(len(corpus.vocab), 3), list(corpus.vocab.words)).save(root / "emb")
+    return {"corpus": root / "corpus", "cooccurrence": root / "counts", "embedding": root / "emb"}
+
+
+def test_each_output_is_recognised_by_its_base_name_or_either_file(outputs):
+    assert {kind: kind_of(path) for kind, path in outputs.items()} == {k: k for k in outputs}
+    for kind in ("cooccurrence", "embedding"):
+        base = outputs[kind]
+        assert kind_of(base.with_name(base.name + ".json")) == kind == kind_of(base.with_name(base.name + ".npz"))
+
+
+def test_other_paths_are_no_kind(outputs, tmp_path):
+    (tmp_path / "other.json").write_text(json.dumps({"format": "someone.else/1"}))
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "folder").mkdir()
+    for name in ("other", "broken", "folder", "absent"):
+        assert kind_of(tmp_path / name) is None
+        expect_kind(tmp_path / name, "corpus")  # none of cooc's: the reader's own checks speak
+
+
+@pytest.mark.parametrize(
+    "found, expected, step",
+    [
+        ("corpus", "cooccurrence", "not co-occurrence counts; count it first: cooc count"),
+        ("corpus", "embedding", r"not an embedding; train vectors on it \(cooc train word2vec"),
+        ("cooccurrence", "embedding", "not an embedding; embed it first: cooc embed"),
+        ("cooccurrence", "corpus", "not a corpus; give a corpus directory instead"),
+        ("embedding", "cooccurrence", "not co-occurrence counts; give co-occurrence counts instead"),
+        ("embedding", "corpus", "not a corpus; give a corpus directory instead"),
+    ],
+)
+def test_the_wrong_kind_is_named_with_the_step_between(outputs, found, expected, step):
+    with pytest.raises(CorruptFileError, match=step) as err:
+        expect_kind(outputs[found], expected)
+    assert str(err.value).startswith(f"{str(outputs[found])!r} is ")
+    expect_kind(outputs[expected], expected)  # the right kind passes
+
+
+def test_the_loaders_say_it(outputs):
+    with pytest.raises(CorruptFileError, match="is a co-occurrence file .* not a corpus"):
+        TokenCorpus.open(outputs["cooccurrence"])
+    with pytest.raises(CorruptFileError, match="is a corpus .* count it first"):
+        Cooccurrence.load(outputs["corpus"])
+    with pytest.raises(CorruptFileError, match="is a co-occurrence file .* embed it first"):
+        Embedding.load(outputs["cooccurrence"])
+    # and each still loads its own kind
+    assert TokenCorpus.open(outputs["corpus"]).n_tokens == 60
+    assert Cooccurrence.load(outputs["cooccurrence"]).shape[0] == Embedding.load(outputs["embedding"]).vectors.shape[0]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["embed", "{corpus}", "-o", "{tmp}/e"], "is a corpus (cooc corpus build), not co-occurrence counts"),
+        (["eval", "analogy", "{cooccurrence}"], "embed it first: cooc embed"),
+        (["train", "word2vec", "{embedding}", "-o", "{tmp}/w"], "is an embedding"),
+        (["export", "{corpus}", "-o", "{tmp}/x", "--to", "word2vec"], "train vectors on it"),
+        (["export", "{embedding}", "-o", "{tmp}/x", "--to", "glove"], "use --to word2vec or word2vec-bin"),
+        (["export", "{cooccurrence}", "-o", "{tmp}/x", "--to", "word2vec"], "holds counts: use --to glove, mm or npz"),
+    ],
+)
+def test_commands_name_the_kind_in_one_line(outputs, tmp_path, args, message):
+    filled = [a.format(tmp=tmp_path, **outputs) for a in args]
+    res = CliRunner().invoke(app, filled)
+    assert res.exit_code == 1 and res.output.startswith("error: ") and message in res.output
+    assert len(res.output.strip().splitlines()) == 1
