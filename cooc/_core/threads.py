@@ -106,4 +106,32 @@ def thread_limit(threads: int | None) -> Iterator[int]:
         numba.set_num_threads(before)
 
 
-__all__ = ["available_cores", "available_threads", "cpu_quota", "thread_limit"]
+@contextlib.contextmanager
+def cpu_threads(threads: int | None, torch: bool = False) -> Iterator[int]:
+    """Keep the block's BLAS calls (numpy's and scipy's) to ``threads`` threads, and with ``torch`` also
+    torch's CPU operations (None: :func:`available_cores`); the previous settings are restored after.
+
+    BLAS threads split each product into equal parts, so beside a busy core they wait for the
+    slowest part: ``cooc embed`` with one of two cores busy took 7.1 s with 2 BLAS threads and 5.7 s
+    with 1 (medians of 5; benchmarks/RESULTS.md). Yields the number used.
+    """
+    from threadpoolctl import threadpool_limits
+
+    if threads is not None and (isinstance(threads, bool) or int(threads) < 1):
+        raise InvalidParameterError(f"parameter 'threads' must be a positive integer or None, got {threads!r}.")
+    n = available_cores() if threads is None else int(threads)
+    with threadpool_limits(limits=n, user_api="blas"):
+        if not torch:
+            yield n
+            return
+        import torch as _torch
+
+        before = _torch.get_num_threads()
+        _torch.set_num_threads(n)
+        try:
+            yield n
+        finally:
+            _torch.set_num_threads(before)
+
+
+__all__ = ["available_cores", "available_threads", "cpu_quota", "cpu_threads", "thread_limit"]

@@ -137,6 +137,7 @@ def embed_command(
     overwrite: bool = False,
     progress: bool = False,
     dtype: str = "float32",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Load counts, fit an EigenEmbedding, save it; returns a summary.
 
@@ -147,6 +148,7 @@ def embed_command(
     (benchmarks/RESULTS.md)."""
     from .._core.locks import lock_output
     from .._core.params import OneOf, validate
+    from .._core.threads import cpu_threads
 
     _check_output(output, overwrite)
     V = _vocab_size(cooc)
@@ -157,7 +159,7 @@ def embed_command(
         dim=dim, p=p, which=which, solver=solver, device=device, eps=eps, neg=neg, alpha=alpha, marginals=marginals
     )
     base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
-    with lock_output(base, "embedding"):
+    with lock_output(base, "embedding"), cpu_threads(threads):
         return _embed(cooc, output, target, vocab_size, progress, dtype=dtype, **params)
 
 
@@ -198,19 +200,21 @@ def sweep_command(
     method: str = "add",
     overwrite: bool = False,
     progress: bool = False,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``.
 
     Every argument, the output folder and the existing results are checked before anything is
     decomposed."""
     from .._core.locks import lock_directory
+    from .._core.threads import cpu_threads
 
     refuse_existing([out / "sweep.json", out / "sweep.png"], overwrite)
     _check_spectral(targets, dims, _vocab_size(cooc), "LM", solver, device)
     _check_target(eps, 1.0, 1.0, "global")
     _check_analogy(protocol, method)
     check_writable(out, "output folder")
-    with lock_directory(out, what="sweep output folder"):  # one sweep writes a folder at a time
+    with lock_directory(out, what="sweep output folder"), cpu_threads(threads):  # one sweep writes a folder at a time
         return _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method, progress)
 
 
@@ -238,6 +242,14 @@ def _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps
     )
     saved(plot_accuracy_vs_k(curves, out / "sweep.png", title=f"Analogy accuracy against K (protocol {protocol})"))
     return curves
+
+
+THREADS = typer.Option(
+    None,
+    "--threads",
+    help="BLAS threads of the CPU solvers (default: the cores available to this process; on a machine where "
+    "another process holds cores, fewer can be faster).",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -270,6 +282,7 @@ def register(app: typer.Typer) -> None:
             "float32",
             help="float32 (half the memory, about 1.5x faster, eigenvalues within ~1e-5 relative) or float64.",
         ),
+        threads: int | None = THREADS,
     ) -> None:
         """Eigen-embedding of a co-occurrence target (a progress bar follows the eigensolver)."""
         interrupt_keeps("nothing is kept (the decomposition starts over when run again).")
@@ -290,6 +303,7 @@ def register(app: typer.Typer) -> None:
             overwrite,
             progress=is_tty(),
             dtype=dtype,
+            threads=threads,
         )
         console.print(kv_table("embedding", list(summary.items())))
 
@@ -398,6 +412,7 @@ def register(app: typer.Typer) -> None:
             False, "--overwrite", help="Replace sweep.json and sweep.png already in --output."
         ),
         as_json: bool = JSON,
+        threads: int | None = THREADS,
     ) -> None:
         """Analogy accuracy against K for several targets (one decomposition each): table + plot."""
         target_list, dim_list = _split(targets), _split(dims, int)
@@ -416,6 +431,7 @@ def register(app: typer.Typer) -> None:
             method,
             overwrite=overwrite,
             progress=is_tty(),
+            threads=threads,
         )
         if as_json:
             print_json({k: c.to_dict() for k, c in curves.items()})

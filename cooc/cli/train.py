@@ -170,12 +170,14 @@ def grammar_command(
     device: str = "auto",
     progress: bool = True,
     overwrite: bool = False,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``.
 
     Existing results in ``output`` are replaced only with ``overwrite``; the folder is checked to be
     writable before any training."""
     from .._core.locks import lock_directory
+    from .._core.threads import cpu_threads
     from ..experiments.grammar import grammar_study
     from ..grammars.source import parse_grammar_spec
 
@@ -188,7 +190,7 @@ def grammar_command(
     lock = lock_directory(output, what="output folder")  # one study writes a folder at a time
 
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
-    with lock:
+    with lock, cpu_threads(threads, torch=True):
         result = grammar_study(
             grammars,
             output,
@@ -231,9 +233,11 @@ def lm_command(
     device: str = "auto",
     overwrite: bool = False,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Next-token learning curves of a language model; writes runs.json, curves.json, curves.csv and figures."""
     from .._core.errors import InvalidParameterError
+    from .._core.threads import cpu_threads
     from ..experiments.next_token import lm_study
     from ..train.grammar.lm_models import LM_MODELS
 
@@ -244,27 +248,28 @@ def lm_command(
     )
     if dropout:  # only when asked for: runs recorded without it keep their settings
         kwargs["dropout"] = dropout
-    result = lm_study(
-        source,
-        output,
-        model=model,
-        samples=parse_samples(samples),
-        seeds=seeds,
-        context=context,
-        targets=targets,
-        n_val=n_val,
-        n_test=n_test,
-        vocab_size=vocab_size,
-        device=device,
-        model_kwargs=kwargs,
-        overwrite=overwrite,
-        progress=progress,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        eval_every=eval_every,
-        patience=patience,
-    )
+    with cpu_threads(threads, torch=True):
+        result = lm_study(
+            source,
+            output,
+            model=model,
+            samples=parse_samples(samples),
+            seeds=seeds,
+            context=context,
+            targets=targets,
+            n_val=n_val,
+            n_test=n_test,
+            vocab_size=vocab_size,
+            device=device,
+            model_kwargs=kwargs,
+            overwrite=overwrite,
+            progress=progress,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            eval_every=eval_every,
+            patience=patience,
+        )
     return {"output": str(output), **result}
 
 
@@ -370,6 +375,9 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in the output folder."),
+        threads: int | None = typer.Option(
+            None, "--threads", help="torch's CPU threads (default: the cores available to this process)."
+        ),
     ) -> None:
         """Learning curves and sample complexity P* of a network on one or more grammars."""
         summary = grammar_command(
@@ -387,6 +395,7 @@ def register(app: typer.Typer) -> None:
             device=device,
             progress=progress,
             overwrite=overwrite,
+            threads=threads,
         )
         rows = [
             [t["spec"], f"{t['scale']:.0f}", f"{t['P_star']:.0f}", f"{t['P_star_over_scale']:.2f}"]
@@ -434,13 +443,16 @@ def register(app: typer.Typer) -> None:
             False, "--overwrite", help="Discard earlier runs in OUTPUT with other settings."
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        threads: int | None = typer.Option(
+            None, "--threads", help="torch's CPU threads (default: the cores available to this process)."
+        ),
     ) -> None:
         """Next-token learning curves of a causal transformer or hierarchical CNN; resumes when run again."""
         summary = lm_command(
             source, output, model=model, context=context, samples=samples, seeds=seeds, targets=targets, steps=steps,
             batch_size=batch_size, lr=lr, eval_every=eval_every, patience=patience, vocab_size=vocab_size,
             n_val=n_val, n_test=n_test, d_model=d_model, n_heads=n_heads, n_layers=n_layers, width=width,
-            dropout=dropout, device=device, overwrite=overwrite, progress=progress,
+            dropout=dropout, device=device, overwrite=overwrite, progress=progress, threads=threads,
         )  # fmt: skip
         rows = [[str(s["P"]), f"{s['test_loss']:.4f}", f"{s['test_loss_last']:.4f}"] for s in summary["summary"]]
         from rich.table import Table

@@ -8,6 +8,7 @@ import numba
 import pytest
 
 import cooc._core.threads as threads
+from cooc._core.errors import InvalidParameterError
 from cooc._core.threads import available_cores, available_threads, cpu_quota, thread_limit
 
 
@@ -122,3 +123,28 @@ def test_host_copies_use_half_the_available_cores(monkeypatch):
     assert host_copy.copy_threads() == 3
     monkeypatch.setattr(host_copy, "available_cores", lambda: 1)
     assert host_copy.copy_threads() == 1
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_cpu_threads_keeps_blas_and_torch_to_the_count_and_restores(monkeypatch):
+    import numpy as np
+    import torch
+
+    np.ones((2, 2)) @ np.ones((2, 2))  # BLAS loaded
+    blas_before, torch_before = _blas_threads(), torch.get_num_threads()
+    with threads.cpu_threads(1, torch=True) as n:
+        assert n == 1 and _blas_threads() == {1} and torch.get_num_threads() == 1
+    assert _blas_threads() == blas_before and torch.get_num_threads() == torch_before
+    with threads.cpu_threads(1):  # BLAS only
+        assert _blas_threads() == {1} and torch.get_num_threads() == torch_before
+    monkeypatch.setattr(threads, "available_cores", lambda: 1)
+    with threads.cpu_threads(None) as n:  # the default: the cores available
+        assert n == 1 and _blas_threads() == {1}
+    with pytest.raises(InvalidParameterError, match="'threads' must be a positive integer"):
+        with threads.cpu_threads(0):
+            pass

@@ -122,3 +122,27 @@ def test_embed_dtype_reaches_the_solver_and_float32_agrees(model_files):
     assert np.allclose(a * signs, b, atol=1e-4 * np.abs(b).max())
     bad = runner.invoke(app, [*base, "-o", str(tmp / "e16"), "--dtype", "float16"])
     assert bad.exit_code == 1 and "'dtype' must be one of" in bad.output
+
+
+def test_embed_and_sweep_threads_reach_the_blas(model_files, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from cooc.spectral.estimator import EigenEmbedding
+
+    tmp, _ = model_files
+    seen = []
+    real = EigenEmbedding.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(EigenEmbedding, "fit", spy)
+    res = runner.invoke(app, ["embed", str(tmp / "counts"), "--dim", "5", "-o", str(tmp / "e1"), "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sweep", str(tmp / "counts"), "--targets", "m", "--dims", "2", "-o", str(tmp / "s1"),
+                              "--questions", str(tmp / "q.txt"), "--threads", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert seen == [{1}, {1}]
+    bad = runner.invoke(app, ["embed", str(tmp / "counts"), "--dim", "5", "-o", str(tmp / "e0"), "--threads", "0"])
+    assert bad.exit_code == 1 and "'threads' must be a positive integer" in bad.output

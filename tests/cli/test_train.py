@@ -205,3 +205,36 @@ def test_train_word2vec_overwrite_retrains(cluster_corpus, tmp_path):
     a, b = Embedding.load(tmp_path / "a"), Embedding.load(tmp_path / "b")
     assert (a.vectors == b.vectors).all() and a.meta["provenance"]["params"]["seed"] == 1
     assert not (tmp_path / "a.checkpoint").exists()
+
+
+def test_train_lm_and_grammar_threads_reach_torch(tmp_path, monkeypatch):
+    import torch
+
+    import cooc.experiments.grammar as grammar_module
+    import cooc.train.grammar.lm as lm_module
+
+    seen = []
+    real = lm_module.train_lm
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lm_module, "train_lm", spy)
+    before = torch.get_num_threads()
+    args = ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "--model", "cnn", "--samples", "8", "--steps", "4",
+            "--eval-every", "2", "--width", "8", "--n-val", "16", "--n-test", "32", "--device", "cpu",
+            "-o", str(tmp_path / "lm"), "--no-progress", "--threads", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen == [1] and torch.get_num_threads() == before
+
+    def study(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return {"tables": [], "files": []}
+
+    monkeypatch.setattr(grammar_module, "grammar_study", study)
+    args = ["train", "grammar", "-g", "rhm:v=4,n_c=4,m=2,s=2,L=2", "-o", str(tmp_path / "g"), "--no-progress"]
+    result = runner.invoke(app, [*args, "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert seen == [1, 1] and torch.get_num_threads() == before
