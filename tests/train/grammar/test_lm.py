@@ -313,3 +313,28 @@ def test_training_runs_on_every_device(tdevice):
         fit = train_lm(net, data, 64, steps=20, eval_every=10, amp=tdevice == "cuda")
         assert np.isfinite(fit["test_loss"]) and fit["steps"] == 20 and len(fit["history"]) == 2
         assert fit["test_loss"] < np.log(4) + 0.5
+
+
+def test_evaluation_batches_are_capped_by_their_logits_and_give_the_same_losses(monkeypatch):
+    import cooc.train.grammar.lm as lm_module
+
+    torch.manual_seed(0)
+    net = build_lm("transformer", 50, 12, d_model=16, n_heads=2)
+    ids = torch.randint(0, 50, (300, 12))
+    whole, whole_last = lm_losses(net, ids), last_token_loss(net, ids)
+    assert lm_module.eval_rows(4096, ids, net) == min(4096, lm_module.EVAL_LOGITS // (12 * 50))
+    rows = []
+    real = net.forward
+
+    def spy(x):
+        rows.append(x.shape[0])
+        return real(x)
+
+    monkeypatch.setattr(net, "forward", spy)
+    monkeypatch.setattr(lm_module, "EVAL_LOGITS", 12 * 50 * 7)  # 7 contexts' logits at a time
+    assert lm_losses(net, ids) == pytest.approx(whole, rel=1e-12)
+    assert max(rows) == 7 and sum(rows) == 300
+    rows.clear()
+    assert last_token_loss(net, ids) == pytest.approx(whole_last, rel=1e-6)  # float32 sums per batch
+    assert max(rows) == 7 and sum(rows) == 300
+    assert lm_module.eval_rows(4096, ids[:, :1], net) == 7 * 12  # one-token contexts: 12 times the rows
