@@ -109,25 +109,31 @@ def thread_limit(threads: int | None) -> Iterator[int]:
 @contextlib.contextmanager
 def cpu_threads(threads: int | None, torch: bool = False) -> Iterator[int]:
     """Keep the block's BLAS calls (numpy's and scipy's) to ``threads`` threads, and with ``torch`` also
-    torch's CPU operations (None: :func:`available_cores`); the previous settings are restored after.
+    torch's CPU operations; the previous settings are restored after. Yields the number asked for
+    (None: :func:`available_cores`).
 
-    BLAS threads split each product into equal parts, so beside a busy core they wait for the
-    slowest part: ``cooc embed`` with one of two cores busy took 7.1 s with 2 BLAS threads and 5.7 s
-    with 1 (medians of 5; benchmarks/RESULTS.md). Yields the number used.
+    With None, each library keeps its own setting (``OPENBLAS_NUM_THREADS``, torch's count of
+    physical cores), only capped at the cores available, which a cgroup's quota can make fewer
+    than the libraries see. BLAS threads split each product into equal parts, so beside a busy
+    core they wait for the slowest part: ``cooc embed`` with one of two cores busy took 7.1 s
+    with 2 BLAS threads and 5.7 s with 1 (medians of 5; benchmarks/RESULTS.md).
     """
-    from threadpoolctl import threadpool_limits
+    import scipy.linalg  # noqa: F401  (its BLAS loaded, so that the limit reaches it)
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     if threads is not None and (isinstance(threads, bool) or int(threads) < 1):
         raise InvalidParameterError(f"parameter 'threads' must be a positive integer or None, got {threads!r}.")
     n = available_cores() if threads is None else int(threads)
-    with threadpool_limits(limits=n, user_api="blas"):
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    limits = {pool["prefix"]: n if threads is not None else min(n, pool["num_threads"]) for pool in blas}
+    with threadpool_limits(limits=limits):
         if not torch:
             yield n
             return
         import torch as _torch
 
         before = _torch.get_num_threads()
-        _torch.set_num_threads(n)
+        _torch.set_num_threads(n if threads is not None else min(n, before))
         try:
             yield n
         finally:

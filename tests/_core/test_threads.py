@@ -6,6 +6,7 @@ import os
 
 import numba
 import pytest
+from threadpoolctl import threadpool_limits
 
 import cooc._core.threads as threads
 from cooc._core.errors import InvalidParameterError
@@ -143,8 +144,16 @@ def test_cpu_threads_keeps_blas_and_torch_to_the_count_and_restores(monkeypatch)
     with threads.cpu_threads(1):  # BLAS only
         assert _blas_threads() == {1} and torch.get_num_threads() == torch_before
     monkeypatch.setattr(threads, "available_cores", lambda: 1)
-    with threads.cpu_threads(None) as n:  # the default: the cores available
-        assert n == 1 and _blas_threads() == {1}
+    with threads.cpu_threads(None, torch=True) as n:  # the default: capped at the cores available
+        assert n == 1 and _blas_threads() == {1} and torch.get_num_threads() == 1
+    monkeypatch.setattr(threads, "available_cores", lambda: 64)
+    with threadpool_limits(limits=1, user_api="blas"):  # e.g. OPENBLAS_NUM_THREADS=1: the default keeps it
+        torch.set_num_threads(1)
+        with threads.cpu_threads(None, torch=True):
+            assert _blas_threads() == {1} and torch.get_num_threads() == 1
+        with threads.cpu_threads(3, torch=True):  # asked for: set
+            assert _blas_threads() == {3} and torch.get_num_threads() == 3
+        torch.set_num_threads(torch_before)
     with pytest.raises(InvalidParameterError, match="'threads' must be a positive integer"):
         with threads.cpu_threads(0):
             pass
