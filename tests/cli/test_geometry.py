@@ -81,11 +81,17 @@ def test_places_probe_and_map(tmp_path):
     assert (tmp_path / "places-us_states-map.png").is_file()
 
 
-def test_hypernymy_on_an_edge_list(tmp_path):
-    model = TaxonomyModel(branching=3, depth=3, beta=1.0)
-    _save(model, tmp_path / "emb", dim=30, window=1)
+def _taxonomy_files(tmp_path, branching, depth, dim):
+    """An embedding of a taxonomy's exact counts and its edge list (child<TAB>parent); returns the edge file."""
+    model = TaxonomyModel(branching=branching, depth=depth, beta=1.0)
+    _save(model, tmp_path / "emb", dim=dim, window=1)
     edges = tmp_path / "tree.tsv"
     edges.write_text("".join(f"{model.words[c]}\t{model.words[p]}\n" for c, p in enumerate(model.parents) if p >= 0))
+    return edges
+
+
+def test_hypernymy_on_an_edge_list(tmp_path):
+    edges = _taxonomy_files(tmp_path, branching=3, depth=3, dim=30)
     res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 100, "--out", tmp_path)
     assert res.exit_code == 0, res.output
     assert "alignment area" in res.output and "shuffled labels" in res.output and "Park" in res.output
@@ -96,10 +102,7 @@ def test_hypernymy_on_an_edge_list(tmp_path):
 
 def test_hypernymy_depth_reaches_the_sampled_subtrees(tmp_path):
     # a binary taxonomy of depth 2 holds no perfect binary subtree of depth 3; --depth 2 samples those of 7 nodes
-    model = TaxonomyModel(branching=2, depth=2, beta=1.0)
-    _save(model, tmp_path / "emb", dim=7, window=1)
-    edges = tmp_path / "tree.tsv"
-    edges.write_text("".join(f"{model.words[c]}\t{model.words[p]}\n" for c, p in enumerate(model.parents) if p >= 0))
+    edges = _taxonomy_files(tmp_path, branching=2, depth=2, dim=7)
     res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 20, "--out", tmp_path)
     assert res.exit_code == 1 and "no perfect binary subtree of depth 3" in res.output and "--depth" in res.output
     res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 20, "--depth", 2, "--out", tmp_path)
