@@ -1,4 +1,4 @@
-"""`cooc count` (corpus -> co-occurrence file) and `cooc info` (what a co-occurrence file holds)."""
+"""`cooc count` (corpus -> co-occurrence file) and `cooc info` (what any of cooc's outputs holds)."""
 
 from __future__ import annotations
 
@@ -144,13 +144,33 @@ def count_command(
 
 @cli_errors
 def info_command(
-    path: Path = typer.Argument(..., help="A co-occurrence file written by `cooc count`."),
-    top: int = typer.Option(10, help="How many of the largest pairs to list."),
+    path: Path = typer.Argument(
+        ..., help="A co-occurrence file (`cooc count`), a corpus (`cooc corpus build`) or an embedding."
+    ),
+    top: int = typer.Option(10, help="How many of the largest pairs (or first words) to list."),
     as_json: bool = JSON,
 ) -> None:
-    """Show the shape, nonzeros, total weight, settings and top pairs of a co-occurrence file."""
+    """Show what a cooc output holds: a co-occurrence file's shape, nonzeros, total weight, settings and
+    top pairs; a corpus' size, vocabulary and source (as `cooc corpus info`); an embedding's size and origin."""
+    from .._core.kinds import kind_of
     from ..cooccurrence import BlockedCooccurrence, load
 
+    kind = kind_of(path)
+    if kind == "corpus":
+        from ..corpus.store import TokenCorpus
+        from .corpus import show_info
+
+        corpus = TokenCorpus.open(path)
+        print_json(corpus.info()) if as_json else show_info(corpus)
+        return
+    if kind == "embedding":
+        info = embedding_info(path, top)
+        if as_json:
+            print_json(info)
+        else:
+            rows = [(k.replace("_", " "), ", ".join(v) if k == "first_words" else v) for k, v in info.items()]
+            console.print(kv_table(f"embedding {path}", rows))
+        return
     c = load(path)
     s = c.settings
     n_blocks = c.n_blocks if isinstance(c, BlockedCooccurrence) else None
@@ -186,3 +206,26 @@ def info_command(
     pairs = c.top_pairs(top)
     if pairs:
         console.print(kv_table("top pairs", [(f"{a} {b}", f"{v:,.6g}") for a, b, v in pairs]))
+
+
+def embedding_info(path: Path, top: int = 10) -> dict[str, Any]:
+    """What an embedding holds: its size, how it was made (target and solver, or trainer), from what, when."""
+    from ..embedding import Embedding
+
+    emb = Embedding.load(path, mmap=True)
+    meta = emb.meta
+    made = meta.get("model")
+    if made is None and meta.get("target"):
+        made = f"eigen-embedding of {meta['target']}" + (f" ({meta['solver']})" if meta.get("solver") else "")
+    counts = meta.get("cooccurrence") or {}
+    source = meta.get("corpus") or (counts.get("settings") or {}).get("corpus") or meta.get("source")
+    return {
+        "path": str(path),
+        "words": int(emb.vectors.shape[0]),
+        "dimensions": int(emb.vectors.shape[1]),
+        "dtype": str(emb.vectors.dtype),
+        "made_by": made,
+        "from": source,
+        "created": (meta.get("provenance") or {}).get("created"),
+        "first_words": list(emb.index_to_key[:top]),
+    }

@@ -90,3 +90,26 @@ def test_commands_name_the_kind_in_one_line(outputs, tmp_path, args, message):
     res = CliRunner().invoke(app, filled)
     assert res.exit_code == 1 and res.output.startswith("error: ") and message in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_info_shows_any_kind(outputs, tmp_path):
+    from cooc import EigenEmbedding
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["info", str(outputs["corpus"])])
+    assert res.exit_code == 0, res.output
+    assert "documents" in res.output and "top words" in res.output  # as `cooc corpus info`
+    res = runner.invoke(app, ["info", str(outputs["embedding"]), "--json", "--top", "3"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["words"] == len(TokenCorpus.open(outputs["corpus"]).vocab) and info["dimensions"] == 3
+    assert info["first_words"] == ["the", "on", "sat"] and info["dtype"] == "float64"
+    res = runner.invoke(app, ["info", str(outputs["embedding"])])
+    assert res.exit_code == 0 and "first words" in res.output and "the, on, sat" in res.output
+    res = runner.invoke(app, ["info", str(outputs["cooccurrence"]), "--top", "1"])
+    assert res.exit_code == 0 and "total weight" in res.output and "top pairs" in res.output
+    fitted = EigenEmbedding(target="ppmi", dim=2).fit(Cooccurrence.load(outputs["cooccurrence"])).embedding_
+    fitted.save(tmp_path / "ppmi")
+    info = json.loads(runner.invoke(app, ["info", str(tmp_path / "ppmi"), "--json"]).output)
+    assert info["made_by"].startswith("eigen-embedding of ppmi (") and info["from"] == str(outputs["corpus"])
+    assert info["created"] is not None
