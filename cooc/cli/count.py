@@ -161,7 +161,10 @@ def info_command(
         from .corpus import show_info
 
         corpus = TokenCorpus.open(path)
-        print_json(corpus.info()) if as_json else show_info(corpus)
+        if as_json:
+            print_json(corpus.info())
+        else:
+            show_info(corpus)
         return
     if kind == "embedding":
         info = embedding_info(path, top)
