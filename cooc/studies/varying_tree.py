@@ -174,9 +174,9 @@ results["first_moment"] = moment
 # two draws of 40 and 60 of depth 9; benchmarks/RESULTS.md, 2026-12-04, "growth per depth"):
 # f*(d) = 0.253, 0.254, 0.253 at d = 3-5, then 0.247, 0.243, 0.240 at d = 6-8 and 0.238 at
 # d = 9, its fall slowing (by 0.004, then 0.002 per level) but not stopped (at p2 = 3/4: 0.231
-# at d = 9); at f = 0.2 the ratio stays near 0.66 at every depth. So the first moment's
-# threshold for large L is below 0.24 and likely above 0.2: far below 3/8, near where class
-# ambiguity changes regime. The default (depth 6) gives 0.244-0.262 at d = 3-6 in under 4 s.
+# at d = 9; at p2 = 1/4: 0.246 at d = 8); at f = 0.2 the ratio stays near 0.66 at every depth.
+# So the first moment's threshold for large L is below 0.24 and likely above 0.2: far below
+# 3/8, near where class ambiguity changes regime. The default (depth 6) gives 0.244-0.262 at d = 3-6 in under 4 s.
 
 # %%
 gc = CFG["growth"]
