@@ -57,15 +57,46 @@ def kind_of(path: str | os.PathLike) -> str | None:
     return {COOCCURRENCE_FORMAT: "cooccurrence", EMBEDDING_FORMAT: "embedding"}.get(str(fmt))
 
 
+def outputs_in(folder: str | os.PathLike, kind: str) -> list[Path]:
+    """The outputs of ``kind`` directly inside ``folder`` (a demo's or a study's output folder), sorted.
+
+    Corpora are listed by their directory, counts and embeddings by their ``.npz`` file.
+    """
+    found = []
+    for child in sorted(Path(folder).iterdir()):
+        if child.is_dir() or child.suffix == ".json":
+            if kind_of(child) == kind:
+                found.append(child if child.is_dir() else child.with_suffix(".npz"))
+    return found
+
+
+def _explain_folder(folder: Path, expected: str) -> None:
+    """Raise for a folder that is no corpus: the outputs of the expected kind it holds, if any."""
+    wanted = _WANTED[expected]
+    inside = outputs_in(folder, expected)
+    if inside:
+        listed = ", ".join(str(p) for p in inside[:4]) + (", ..." if len(inside) > 4 else "")
+        which = "the one inside it" if len(inside) == 1 else "one of those inside it"
+        raise CorruptFileError(f"{str(folder)!r} is a folder, not {wanted}; give {which}: {listed}.")
+    if folder.suffix == ".blocks" and kind_of(folder.with_suffix("")) == expected:
+        raise CorruptFileError(f"{str(folder)!r} holds the blocks of {wanted}; give {str(folder.with_suffix(''))!r}.")
+    if expected != "corpus":  # a corpus folder's own checks say more (an unfinished build, a lost manifest)
+        bare = {"cooccurrence": "co-occurrence file", "embedding": "embedding"}[expected]
+        raise CorruptFileError(f"{str(folder)!r} is a folder that holds no {bare}; give {_NAMES[expected]}.")
+
+
 def expect_kind(path: str | os.PathLike, expected: str) -> None:
     """Raise :class:`CorruptFileError` when ``path`` is another kind of cooc output than ``expected``.
 
-    Nothing happens when it is the expected kind or none of cooc's (the reader's own checks
-    then say what is wrong).
+    A folder that is no corpus but holds outputs of the expected kind (``cooc demo -o demo``
+    writes ``demo/embedding.npz``) is named with the paths to give instead. Nothing happens when
+    ``path`` is the expected kind or none of cooc's (the reader's own checks then say what is wrong).
     """
     if expected not in _NAMES:
         raise ValueError(f"expect_kind: unknown kind {expected!r}")
     found = kind_of(path)
+    if found is None and Path(path).is_dir():
+        _explain_folder(Path(path), expected)
     if found is None or found == expected:
         return
     shown = str(path)
@@ -80,4 +111,5 @@ __all__ = [
     "EMBEDDING_FORMAT",
     "expect_kind",
     "kind_of",
+    "outputs_in",
 ]

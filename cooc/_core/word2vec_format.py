@@ -61,7 +61,23 @@ def read_word2vec(
     except FileNotFoundError:
         raise CorruptFileError(f"vector file {str(path)!r} is missing.") from None
     except UnicodeDecodeError as exc:
-        raise CorruptFileError(f"{str(path)!r} is not UTF-8 text ({exc}); binary file? pass binary=True.") from None
+        raise CorruptFileError(f"{str(path)!r} is not UTF-8 text ({exc}); {_BINARY_HINT}.") from None
+
+
+_BINARY_HINT = "for binary word2vec vectors use binary=True (cooc import --from word2vec-bin)"
+
+
+def _not_text(path: Path, number: int, problem: str, line: bytes) -> CorruptFileError:
+    """A text line that does not parse; binary vectors read as text are named as such."""
+    printable = line.rstrip(b"\r\n").translate(None, b"\t")
+    try:
+        printable.decode("utf-8")
+        binary = any(b < 32 or b == 127 for b in printable)
+    except UnicodeDecodeError:
+        binary = True
+    return CorruptFileError(
+        f"{str(path)!r} line {number}: {problem}" + (f"; it looks binary: {_BINARY_HINT}." if binary else ".")
+    )
 
 
 def _header(line: bytes, path: Path) -> tuple[int, int]:
@@ -95,11 +111,11 @@ def _read_text(fh, path: Path, header: bool | None, limit: int | None) -> tuple[
         try:
             row = np.array(values, dtype=np.float32)
         except ValueError:
-            raise CorruptFileError(f"{str(path)!r} line {number}: values are not numbers.") from None
+            raise _not_text(path, number, "values are not numbers", line) from None
         if expected is None:
             expected = row.shape[0]
         if row.shape[0] != expected:
-            raise CorruptFileError(f"{str(path)!r} line {number}: {row.shape[0]} values, expected {expected}.")
+            raise _not_text(path, number, f"{row.shape[0]} values, expected {expected}", line)
         words.append(word)
         rows.append(row)
     if has_header and limit is None and len(words) != count:

@@ -145,17 +145,26 @@ def count_command(
 @cli_errors
 def info_command(
     path: Path = typer.Argument(
-        ..., help="A co-occurrence file (`cooc count`), a corpus (`cooc corpus build`) or an embedding."
+        ...,
+        help="A co-occurrence file (`cooc count`), a corpus (`cooc corpus build`), an embedding, or a folder of them.",
     ),
     top: int = typer.Option(10, help="How many of the largest pairs (or first words) to list."),
     as_json: bool = JSON,
 ) -> None:
     """Show what a cooc output holds: a co-occurrence file's shape, nonzeros, total weight, settings and
     top pairs; a corpus' size, vocabulary and source (as `cooc corpus info`); an embedding's size and origin."""
-    from .._core.kinds import kind_of
+    from .._core.kinds import kind_of, outputs_in
     from ..cooccurrence import BlockedCooccurrence, load
 
     kind = kind_of(path)
+    if kind is None and path.is_dir():
+        held = [(k, str(p)) for k in ("corpus", "cooccurrence", "embedding") for p in outputs_in(path, k)]
+        if held:  # a demo's or a study's folder: what it holds, each to be shown on its own
+            if as_json:
+                print_json({"path": str(path), "outputs": [{"kind": k, "path": p} for k, p in held]})
+            else:
+                console.print(kv_table(f"cooc outputs in {path} (cooc info PATH shows one)", held))
+            return
     if kind == "corpus":
         from ..corpus.store import TokenCorpus
         from .corpus import show_info

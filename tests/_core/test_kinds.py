@@ -113,3 +113,55 @@ def test_info_shows_any_kind(outputs, tmp_path):
     info = json.loads(runner.invoke(app, ["info", str(tmp_path / "ppmi"), "--json"]).output)
     assert info["made_by"].startswith("eigen-embedding of ppmi (") and info["from"] == str(outputs["corpus"])
     assert info["created"] is not None
+
+
+def test_a_folder_of_outputs_names_the_one_to_give(outputs, tmp_path):
+    # outputs' root is like a demo's folder: a corpus, counts and an embedding side by side
+    root = outputs["corpus"].parent
+    for expected, inside in (("embedding", "emb.npz"), ("cooccurrence", "counts.npz"), ("corpus", "corpus")):
+        with pytest.raises(CorruptFileError) as err:
+            expect_kind(root, expected)
+        assert str(err.value) == f"{str(root)!r} is a folder, not {_WANTED_TEXT[expected]}; " + (
+            f"give the one inside it: {root / inside}."
+        )
+    Embedding(np.eye(2), ["a", "b"]).save(tmp_path / "two")
+    Embedding(np.eye(2), ["a", "b"]).save(tmp_path / "one")
+    with pytest.raises(
+        CorruptFileError, match=f"give one of those inside it: {tmp_path / 'one.npz'}, {tmp_path / 'two.npz'}"
+    ):
+        Embedding.load(tmp_path)
+    with pytest.raises(CorruptFileError, match="is a folder that holds no co-occurrence file; give a co-occurrence"):
+        Cooccurrence.load(tmp_path)
+    # a corpus folder's own checks speak for an unfinished build
+    with pytest.raises(CorruptFileError, match="no manifest.json"):
+        TokenCorpus.open(tmp_path)
+
+
+def test_the_blocks_folder_names_its_matrix(outputs, tmp_path):
+    from cooc.cooccurrence.blocked import save_blocked
+
+    save_blocked(Cooccurrence.load(outputs["cooccurrence"]), tmp_path / "big", n_blocks=2)
+    with pytest.raises(CorruptFileError, match=f"holds the blocks of co-occurrence counts; give '{tmp_path / 'big'}'"):
+        Cooccurrence.load(tmp_path / "big.blocks")
+    assert Cooccurrence.load(tmp_path / "big").nnz == Cooccurrence.load(outputs["cooccurrence"]).nnz
+
+
+def test_info_on_a_folder_lists_its_outputs_and_h_is_help(outputs):
+    runner = CliRunner()
+    root = outputs["corpus"].parent
+    res = runner.invoke(app, ["info", str(root), "--json"])
+    assert res.exit_code == 0, res.output
+    held = {(o["kind"], o["path"]) for o in json.loads(res.output)["outputs"]}
+    assert held == {
+        ("corpus", str(outputs["corpus"])),
+        ("cooccurrence", str(root / "counts.npz")),
+        ("embedding", str(root / "emb.npz")),
+    }
+    res = runner.invoke(app, ["neighbours", str(root), "the"])
+    assert res.exit_code == 1 and f"give the one inside it: {root / 'emb.npz'}" in res.output
+    for args in (["-h"], ["count", "-h"], ["corpus", "build", "-h"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and "Usage: " in res.output, args
+
+
+_WANTED_TEXT = {"corpus": "a corpus", "cooccurrence": "co-occurrence counts", "embedding": "an embedding"}

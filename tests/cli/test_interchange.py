@@ -75,6 +75,15 @@ def test_export_refuses_the_wrong_kind_and_import_needs_the_vocabulary(tmp_path)
     assert res.exit_code == 1 and res.output.startswith("error: ") and "holds counts" in res.output
     res = runner.invoke(app, ["import", str(tmp_path / "x.bin"), "--from", "glove", "-o", str(tmp_path / "y")])
     assert res.exit_code == 1 and "--vocab" in res.output
+    # binary vectors read as text: the one-line error names the CLI's binary format
+    emb = Embedding(np.full((2, 3), 0.4, dtype=np.float32), ["a", "b"])
+    emb.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    res = runner.invoke(app, ["import", str(tmp_path / "v.bin"), "--from", "word2vec", "-o", str(tmp_path / "z")])
+    assert res.exit_code == 1 and "line 2: values are not numbers; it looks binary" in res.output
+    assert "--from word2vec-bin" in res.output
+    (tmp_path / "t.vec").write_text("2 3\na 1 2 3\nb 1 2 x\n")  # plain text with a bad value: no binary hint
+    res = runner.invoke(app, ["import", str(tmp_path / "t.vec"), "--from", "word2vec", "-o", str(tmp_path / "t")])
+    assert res.exit_code == 1 and res.output.strip().endswith("line 3: values are not numbers.")
 
 
 def test_neighbours(tmp_path):
