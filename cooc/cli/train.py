@@ -415,7 +415,7 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def lm(
         source: str = typer.Argument(
-            ..., help="A grammar spec (rhm:v=8,n_c=8,m=2,s=2,L=3, ...) or a corpus directory."
+            ..., help="A grammar spec (rhm:v=32,n_c=32,m=8,s=2,L=3, ...) or a corpus directory."
         ),
         output: Path = typer.Option(..., "--output", "-o", help="Directory for runs.json, curves.json/csv, figures."),
         model: str = typer.Option("transformer", help="transformer or cnn."),

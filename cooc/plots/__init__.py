@@ -22,9 +22,42 @@ def pyplot():
     return plt
 
 
+def wrap_long_titles(fig: Any) -> bool:
+    """Break each axes title (and the figure's suptitle) that runs past the figure's edges into lines
+    that fit; return whether any was changed. Titles carry fitted numbers and grow long."""
+    import textwrap
+
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    changed = False
+    texts = [ax.title for ax in fig.axes]
+    if getattr(fig, "_suptitle", None) is not None:
+        texts.append(fig._suptitle)
+    for text in texts:
+        content = text.get_text()
+        if not content or "$" in content:  # mathtext is left whole: a break could split an expression
+            continue
+        extent = text.get_window_extent(renderer)
+        if extent.x0 >= 0 and extent.x1 <= width:
+            continue
+        align = text.get_horizontalalignment()
+        if align == "center":  # a centred title over one panel of several has less room than the figure
+            middle = (extent.x0 + extent.x1) / 2
+            room = 2 * min(middle, width - middle)
+        else:
+            room = width - extent.x0 if align == "left" else extent.x1
+        longest = max(len(line) for line in content.splitlines())
+        chars = max(20, int(longest * 0.95 * max(room, 0.2 * width) / extent.width))
+        text.set_text("\n".join(textwrap.fill(line, chars) for line in content.splitlines()))
+        changed = True
+    return changed
+
+
 def finish(fig: Any, path: str | os.PathLike | None = None, dpi: int = 120) -> Any:
-    """Tighten the layout and save ``fig`` to ``path`` (PNG) when given."""
+    """Tighten the layout (breaking titles too long for the figure) and save ``fig`` to ``path`` (PNG) when given."""
     fig.tight_layout()
+    if wrap_long_titles(fig):
+        fig.tight_layout()
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi)

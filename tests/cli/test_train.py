@@ -160,6 +160,9 @@ def test_train_lm_dropout_reaches_the_network(tmp_path, monkeypatch):
             "error: context T = 16 is longer than the sentences of rhm:v=4,n_c=4,m=2,s=2,L=3 (8 tokens)",
         ),
         (["--samples", "600"], "error: 1368 distinct sentences asked for (600 training + 256 validation + 512 test)"),
+        (["--n-val", "0"], "error: lm data: parameter 'n_val' must be an integer in [1, inf), got 0."),
+        (["--samples", "10", "--n-test", "50", "--seeds", "0"], "error: parameter 'seeds' must name at least one seed"),
+        (["--samples", "10", "--n-test", "50", "--dropout", "1"], "error: CausalTransformer: parameter 'dropout'"),
     ],
 )
 def test_train_lm_bad_input_is_one_line(tmp_path, extra, message):

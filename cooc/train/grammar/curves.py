@@ -165,6 +165,8 @@ def learning_curve(
     samples = sorted(int(p) for p in samples)
     if not samples or samples[0] < 1:
         raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
+    if not seeds:
+        raise InvalidParameterError("parameter 'seeds' must name at least one seed.")
     dev = torch_device(device)
     amp = dev.type == "cuda" if amp is None else amp
     rows: list[dict[str, Any]] = []

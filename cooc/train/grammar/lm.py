@@ -326,6 +326,8 @@ def lm_learning_curve(
     samples = sorted({int(p) for p in samples})
     if not samples or samples[0] < 1:
         raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
+    if not seeds:
+        raise InvalidParameterError("parameter 'seeds' must name at least one seed.")
     for P in samples:
         data.check_samples(P)
     finished = {(int(r["P"]), int(r["seed"])): dict(r) for r in done}

@@ -128,6 +128,7 @@ def grammar_lm_data(
     else:
         name, params = parse_grammar_spec(spec)
         model = None
+    _check_sizes(n_train, n_val, n_test)
     label = spec if isinstance(spec, str) else repr(spec)
     rng = np.random.default_rng(seed)
     total = n_train + n_val + n_test
@@ -171,6 +172,12 @@ def grammar_lm_data(
         have += int(np.asarray(flat).size + len(new))
     sep = len(grammar.words)
     return _streams(docs, None, sep, T, n_train, n_val, n_test, label, 2, model, [*grammar.words, "</s>"], device)
+
+
+def _check_sizes(n_train: int, n_val: int, n_test: int) -> None:
+    """At least one context in each part: the validation set picks the kept weights, the test set scores them."""
+    sizes = {"n_train": n_train, "n_val": n_val, "n_test": n_test}
+    validate(sizes, {k: Interval(int, 1, None) for k in sizes}, "lm data")
 
 
 def _check_context(context: int | None, length: int, label: str) -> int:
@@ -228,6 +235,7 @@ def corpus_lm_data(
         {"context": Interval(int, 2, None), "vocab_size": Interval(int, 1, None, allow_none=True)},
         "corpus_lm_data",
     )
+    _check_sizes(n_train, n_val, n_test)
     V = len(corpus.vocab) if vocab_size is None else min(int(vocab_size), len(corpus.vocab))
     need = (n_train + n_val + n_test) * context
     docs, have = [], 0

@@ -89,8 +89,18 @@ class CausalTransformer(nn.Module):
     ):
         super().__init__()
         validate(
-            dict(vocab_size=vocab_size, context=context, d_model=d_model, n_heads=n_heads, n_layers=n_layers),
-            {k: Interval(int, 1, None) for k in ("vocab_size", "context", "d_model", "n_heads", "n_layers")},
+            dict(
+                vocab_size=vocab_size,
+                context=context,
+                d_model=d_model,
+                n_heads=n_heads,
+                n_layers=n_layers,
+                dropout=dropout,
+            ),
+            {
+                **{k: Interval(int, 1, None) for k in ("vocab_size", "context", "d_model", "n_heads", "n_layers")},
+                "dropout": Interval(float, 0.0, 1.0, closed="left"),
+            },
             "CausalTransformer",
         )
         if d_model % n_heads:

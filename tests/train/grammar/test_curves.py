@@ -74,6 +74,8 @@ def test_draw_data_sparse_and_varying_tree():
     assert lengths.min() >= 4 and lengths.max() <= 9
     with pytest.raises(InvalidParameterError, match="filter_size"):
         learning_curve(vt, "cnn", samples=[10], n_test=5, steps=1)
+    with pytest.raises(InvalidParameterError, match="parameter 'seeds' must name at least one seed"):
+        learning_curve(srhm, "cnn", samples=[10], seeds=[], n_test=5, steps=1)  # not an empty table's IndexError
     assert math.isnan(grammar_scale(vt)) and grammar_scale(srhm) == 3 * 2**2
 
 

@@ -173,6 +173,9 @@ def test_bad_contexts_and_sizes_are_one_line_errors():
     assert iid.train.shape == (500, 8)
     with pytest.raises(InputDataError, match="neither a grammar spec"):
         lm_data("nothing-here", 8, 1, 1, 1)
+    for sizes, name in (((10, 0, 5), "n_val"), ((10, 5, 0), "n_test"), ((0, 5, 5), "n_train")):
+        with pytest.raises(InvalidParameterError, match=f"lm data: parameter '{name}' must be an integer in \\[1"):
+            lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, *sizes)
 
 
 def test_corpus_contexts_are_windows_of_a_separated_stream(tmp_path):
@@ -191,6 +194,8 @@ def test_corpus_contexts_are_windows_of_a_separated_stream(tmp_path):
     assert batch.shape == (16, 4) and all(0 <= s <= 8 for s in starts)  # windows inside the first P*T tokens
     with pytest.raises(InputDataError, match="need 1,600 tokens"):
         lm_data(corpus.path, 8, 190, 5, 5)
+    with pytest.raises(InvalidParameterError, match="lm data: parameter 'n_test' must be an integer in"):
+        lm_data(corpus.path, 4, 20, 5, 0)
 
 
 def test_variable_length_grammars_become_streams():
