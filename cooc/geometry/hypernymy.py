@@ -122,9 +122,12 @@ def sample_perfect_subtrees(
     counts = count_perfect_subtrees(parent, height, eligible)
     total = counts[:, height].sum()
     if total <= 0:
+        held = np.flatnonzero(counts.sum(axis=0) > 0)
+        deepest = f"the deepest it holds has depth {held[-1]}" if held.size else "no node is eligible"
         raise InputDataError(
-            f"the tree holds no perfect binary subtree of depth {height} ({len(parent)} nodes); "
-            "use a larger vocabulary, looser eligibility (WordNet: monosemy 'noun') or a smaller depth (height=; --depth on the command line)."
+            f"the tree ({len(parent)} nodes) holds no perfect binary subtree of depth {height} ({deepest}); use a "
+            "larger vocabulary, looser eligibility (WordNet: monosemy='noun', --monosemy noun) or a smaller depth "
+            "(height=, --depth)."
         )
     order = np.argsort(parent, kind="stable")
     starts = np.searchsorted(parent[order], np.arange(len(parent) + 1))

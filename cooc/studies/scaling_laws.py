@@ -43,7 +43,7 @@ import sys
 
 import numpy as np
 import torch
-from _shared import CACHE, start, wikipedia_corpus
+from _shared import start, wikipedia_corpus
 
 from cooc.corpus.sources.bible import BibleSource, kjv_available
 from cooc.experiments.scaling_laws import (
@@ -153,12 +153,14 @@ study.lap("rhm")
 # %%
 texts = {"wikipedia": lambda: wikipedia_corpus(full=study.full)}
 if kjv_available():
-    texts["kjv"] = lambda: text_corpus(BibleSource("chapter"), CACHE / "kjv" / "corpus")
+    texts["kjv"] = lambda: text_corpus(BibleSource("chapter"), study.cache / "kjv" / "corpus")
 else:
     results["corpora"]["kjv"] = {"skipped": "the bible program is missing: apt-get install bible-kjv bible-kjv-text"}
 if study.full:
     for spec in DATASETS:
-        texts[spec] = lambda spec=spec: text_corpus(spec, CACHE / spec.replace(":", "_").replace("/", "_") / "corpus")
+        texts[spec] = lambda spec=spec: text_corpus(
+            spec, study.cache / spec.replace(":", "_").replace("/", "_") / "corpus"
+        )
 for name, build in texts.items():
     corpus = build()
     stats = text_statistics(corpus, study.work(f"{name}-stats"), vocab_size=CFG["text_vocab"], max_lag=CFG["max_lag"],

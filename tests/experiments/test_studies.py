@@ -247,7 +247,7 @@ def results(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["analogies", "symmetry", "hypernymy"])
+@pytest.mark.parametrize("name", STUDIES)
 def test_a_study_run_with_out_leaves_the_checkout_unchanged(results, name):
     results(name)
     before, after = CHECKOUT_CHANGES[name]

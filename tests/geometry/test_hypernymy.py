@@ -85,8 +85,12 @@ def test_sampling_is_uniform_and_valid(rng):
 
 
 def test_a_tree_without_subtrees_is_refused():
-    with pytest.raises(InputDataError, match="no perfect binary subtree of depth 3"):
+    with pytest.raises(
+        InputDataError, match=r"no perfect binary subtree of depth 3 \(the deepest it holds has depth 2\)"
+    ):
         H.sample_perfect_subtrees(regular_tree(2, 2), 10)
+    with pytest.raises(InputDataError, match=r"depth 3 \(the deepest it holds has depth 0\)"):
+        H.sample_perfect_subtrees(regular_tree(1, 3), 10)  # a chain: single nodes only
     with pytest.raises(InvalidParameterError, match="n_samples"):
         H.sample_perfect_subtrees(regular_tree(2, 3), 0)
 
