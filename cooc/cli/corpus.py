@@ -26,6 +26,7 @@ def build(
         ...,
         help="A file, directory or glob; hf:NAME[:CONFIG[:SPLIT]] "
         "(e.g. hf:wikimedia/wikipedia:20231101.en); a Wikipedia XML dump; "
+        "bible:kjv[:book|chapter|verse] (the King James Bible, from Debian's bible-kjv-text); "
         "or a grammar spec such as rhm:v=32,n_c=32,m=8,s=2,L=3.",
     ),
     out: Path = typer.Option(..., "--output", "-o", "--out", help="Output corpus directory."),

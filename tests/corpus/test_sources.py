@@ -66,6 +66,30 @@ def test_binary_file_refused(tmp_path):
         list(TextSource(tmp_path / "x.bin").documents())
 
 
+def test_cooc_outputs_are_not_text_to_build_from(tmp_path):
+    import numpy as np
+
+    from cooc import Cooccurrence, Embedding
+    from cooc.corpus.build import build_corpus
+    from cooc.count import count_cooccurrences
+
+    (tmp_path / "t.txt").write_text("the cat sat\nthe dog sat\n")
+    corpus = build_corpus(tmp_path / "t.txt", tmp_path / "corpus", progress=False)
+    count_cooccurrences(corpus, window=2, progress=False).save(tmp_path / "counts")
+    Embedding(np.eye(4), list(corpus.vocab.words)).save(tmp_path / "emb")
+    with pytest.raises(InputDataError, match=r"is a corpus already \(cooc corpus build\), not text .* cooc count"):
+        open_source(tmp_path / "corpus")
+    for name, what in (
+        ("counts", "a co-occurrence file"),
+        ("counts.npz", "a co-occurrence file"),
+        ("emb.json", "an embedding"),
+    ):
+        with pytest.raises(InputDataError, match=f"is {what}.*, not text to build a corpus from"):
+            open_source(tmp_path / name)
+    assert Cooccurrence.load(tmp_path / "counts").shape == (4, 4)
+    assert [d.strip() for d in open_source(tmp_path / "t.txt").documents()] == ["the cat sat", "the dog sat"]
+
+
 def test_undecodable_bytes_replaced_with_warning(warned, tmp_path):
     (tmp_path / "latin.txt").write_bytes("caf\xe9 ok\nplain\n".encode("latin-1"))
     with warned("1 lines"):

@@ -65,6 +65,7 @@ def open_source(
         if parts[1] != "kjv" or len(parts) > 3:
             raise InputDataError(f"{spec!r}: expected bible:kjv[:book|chapter|verse] (the King James Bible).")
         return BibleSource(parts[2] if len(parts) == 3 else "chapter")
+    _refuse_cooc_output(spec)
     if format is not None and format not in FORMATS:
         raise InvalidParameterError(f"parameter 'format' must be one of {FORMATS}, got {format!r}.")
     fmt = format or detect_format(spec)
@@ -86,6 +87,21 @@ def open_source(
     if fmt == "parquet":
         return ParquetSource(spec, column=text_field)
     return WikiXMLSource(spec)
+
+
+def _refuse_cooc_output(spec: str) -> None:
+    """One of cooc's own outputs given as text to build from: say what it is and how it is used."""
+    from ..._core.kinds import kind_of
+
+    kind = kind_of(spec) if not any(ch in spec for ch in "*?[") else None
+    if kind == "corpus":
+        raise InputDataError(
+            f"{spec!r} is a corpus already (cooc corpus build), not text to build one from; use it as it is, "
+            f"e.g. cooc count {spec} -o COUNTS."
+        )
+    if kind is not None:
+        made_by = "a co-occurrence file (cooc count)" if kind == "cooccurrence" else "an embedding"
+        raise InputDataError(f"{spec!r} is {made_by}, not text to build a corpus from.")
 
 
 __all__ = [
