@@ -123,6 +123,9 @@ def refuse_existing(paths: list[Path], overwrite: bool) -> None:
         )
 
 
+#: ``--progress/--no-progress`` on every long command; bars are drawn on a terminal only (never into a log file).
+PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show progress bars (on a terminal only).")
+
 #: ``--json`` on every command that prints data: the same data, machine-readable, on stdout.
 JSON = typer.Option(False, "--json", help="Print the data as JSON on stdout instead of tables.")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JSON, cli_errors, console, interrupt_keeps, kv_table, print_json
+from ._common import JSON, PROGRESS, cli_errors, console, interrupt_keeps, kv_table, print_json
 
 corpus_app = typer.Typer(help="Build and inspect token corpora.", no_args_is_help=True)
 
@@ -56,7 +56,7 @@ def build(
     documents: int = typer.Option(10000, help="Grammar sources: number of documents to sample."),
     seed: int = typer.Option(0, help="Grammar sources: random seed."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a different corpus already in --output."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: bool = PROGRESS,
 ) -> None:
     """Build a token corpus (int32 shards + vocabulary + manifest) from SOURCE; an interrupted build resumes."""
     if _is_grammar(source):

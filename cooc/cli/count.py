@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, check_writable, cli_errors, console, interrupt_keeps, kv_table, print_json
+from ._common import JSON, PROGRESS, check_writable, cli_errors, console, interrupt_keeps, kv_table, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +48,7 @@ def count_command(
         help="Where sorted runs spill when they exceed the memory budget (default: the system's temporary "
         "folder, $TMPDIR); removed when the count ends, and by the next count if it was killed.",
     ),
+    progress: bool = PROGRESS,
 ) -> None:
     """Count weighted word co-occurrences of a corpus."""
     import logging
@@ -105,7 +106,7 @@ def count_command(
         oov=oov,
         directional=directional,
         per_offset=per_offset,
-        progress=True,
+        progress=progress,
         spill_dir=spill_dir,
     )
     with lock_output(output_base(output), "co-occurrence file"):

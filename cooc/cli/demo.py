@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import check_writable, cli_errors, console, interrupt_keeps, is_tty, refuse_existing
+from ._common import PROGRESS, check_writable, cli_errors, console, interrupt_keeps, is_tty, refuse_existing
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Replace the results of an earlier demo in --output."
         ),
+        progress: bool = PROGRESS,
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""
@@ -42,7 +43,12 @@ def register(app: typer.Typer) -> None:
         if dim is not None:
             config = with_overrides(config, ks=tuple(k for k in config.ks if k < dim) + (dim,))
         with lock_directory(out, what="demo output folder"):
-            run = run_demo(out, config=config, progress=is_tty(), log=lambda line: console.print(line, highlight=False))
+            run = run_demo(
+                out,
+                config=config,
+                progress=progress and is_tty(),
+                log=lambda line: console.print(line, highlight=False),
+            )
         typer.echo("")
         typer.echo(run.report)  # plain text: the shell commands in it must not be re-wrapped
         typer.echo(f"Report and plots in {out}/ (total {run.seconds['total']:.0f} s).")

@@ -10,6 +10,7 @@ import typer
 
 from ._common import (
     JSON,
+    PROGRESS,
     check_writable,
     cli_errors,
     console,
@@ -283,6 +284,7 @@ def register(app: typer.Typer) -> None:
             help="float32 (half the memory, about 1.5x faster, eigenvalues within ~1e-5 relative) or float64.",
         ),
         threads: int | None = THREADS,
+        progress: bool = PROGRESS,
     ) -> None:
         """Eigen-embedding of a co-occurrence target (a progress bar follows the eigensolver)."""
         interrupt_keeps("nothing is kept (the decomposition starts over when run again).")
@@ -301,7 +303,7 @@ def register(app: typer.Typer) -> None:
             marginals,
             vocab_size,
             overwrite,
-            progress=is_tty(),
+            progress=progress and is_tty(),
             dtype=dtype,
             threads=threads,
         )
@@ -413,6 +415,7 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = JSON,
         threads: int | None = THREADS,
+        progress: bool = PROGRESS,
     ) -> None:
         """Analogy accuracy against K for several targets (one decomposition each): table + plot."""
         target_list, dim_list = _split(targets), _split(dims, int)
@@ -430,7 +433,7 @@ def register(app: typer.Typer) -> None:
             eps,
             method,
             overwrite=overwrite,
-            progress=is_tty(),
+            progress=progress and is_tty(),
             threads=threads,
         )
         if as_json:

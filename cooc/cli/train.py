@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import check_writable, cli_errors, console, interrupt_keeps, kv_table, refuse_existing
+from ._common import PROGRESS, check_writable, cli_errors, console, interrupt_keeps, kv_table, refuse_existing
 
 train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on grammars.", no_args_is_help=True)
 
@@ -322,7 +322,7 @@ def register(app: typer.Typer) -> None:
             "--overwrite",
             help="Replace an existing embedding (training starts afresh, discarding the default checkpoint).",
         ),
-        progress: bool = typer.Option(True, "--progress/--no-progress"),
+        progress: bool = PROGRESS,
         threads: int | None = typer.Option(
             None,
             "--threads",
@@ -373,7 +373,7 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(3e-3, help="Adam learning rate."),
         width: int | None = typer.Option(None, help="Hidden width (d_model for the transformer)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
-        progress: bool = typer.Option(True, "--progress/--no-progress"),
+        progress: bool = PROGRESS,
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in the output folder."),
         threads: int | None = typer.Option(
             None, "--threads", help="torch's CPU threads (default: the cores available to this process)."
@@ -442,7 +442,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Discard earlier runs in OUTPUT with other settings."
         ),
-        progress: bool = typer.Option(True, "--progress/--no-progress"),
+        progress: bool = PROGRESS,
         threads: int | None = typer.Option(
             None, "--threads", help="torch's CPU threads (default: the cores available to this process)."
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -146,3 +147,53 @@ def test_embed_and_sweep_threads_reach_the_blas(model_files, monkeypatch):
     assert seen == [{1}, {1}]
     bad = runner.invoke(app, ["embed", str(tmp / "counts"), "--dim", "5", "-o", str(tmp / "e0"), "--threads", "0"])
     assert bad.exit_code == 1 and "'threads' must be a positive integer" in bad.output
+
+
+def test_no_progress_reaches_the_eigensolver_and_the_counter(model_files, monkeypatch, tmp_path):
+    import cooc.cli.demo as demo_cli
+    import cooc.cli.spectral as spectral_cli
+    import cooc.count as count_pkg
+    from cooc.corpus.build import build_corpus
+    from cooc.spectral.estimator import EigenEmbedding
+
+    tmp, _ = model_files
+    monkeypatch.setattr(spectral_cli, "is_tty", lambda: True)  # as on a terminal: bars unless --no-progress
+    monkeypatch.setattr(demo_cli, "is_tty", lambda: True)
+    seen = []
+    real_fit = EigenEmbedding.fit
+
+    def fit(self, *args, **kwargs):
+        seen.append(("embed", self.progress))
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(EigenEmbedding, "fit", fit)
+    for flags, name in (([], "e"), (["--progress"], "ep"), (["--no-progress"], "en")):
+        res = runner.invoke(app, ["embed", str(tmp / "counts"), "--dim", "3", "-o", str(tmp / name), *flags])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sweep", str(tmp / "counts"), "--targets", "m", "--dims", "2", "-o", str(tmp / "s"),
+                              "--questions", str(tmp / "q.txt"), "--no-progress"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    real_count = count_pkg.count_cooccurrences
+
+    def count(*args, **kwargs):
+        seen.append(("count", kwargs["progress"]))
+        return real_count(*args, **kwargs)
+
+    monkeypatch.setattr(count_pkg, "count_cooccurrences", count)
+    (tmp_path / "t.txt").write_text("the cat sat on the mat\n" * 3)
+    build_corpus(tmp_path / "t.txt", tmp_path / "corpus", progress=False)
+    for flag, name in (("--progress", "cp"), ("--no-progress", "cn")):
+        res = runner.invoke(app, ["count", str(tmp_path / "corpus"), "-o", str(tmp_path / name), "--window", "2", flag])
+        assert res.exit_code == 0, res.output
+    import cooc.experiments.demo as demo_run
+
+    def run_demo(out, config, progress, log):
+        seen.append(("demo", progress))
+        return SimpleNamespace(report="", seconds={"total": 0.0})
+
+    monkeypatch.setattr(demo_run, "run_demo", run_demo)
+    for flag, name in (("--progress", "dp"), ("--no-progress", "dn")):
+        res = runner.invoke(app, ["demo", "-o", str(tmp_path / name), flag])
+        assert res.exit_code == 0, res.output
+    assert seen == [("embed", True), ("embed", True), ("embed", False), ("embed", False), ("count", True), ("count", False),
+                    ("demo", True), ("demo", False)]  # fmt: skip
