@@ -147,7 +147,9 @@ def _sensitivity_axes(
             ax.plot(P, c["error"], "s--", ms=2, lw=0.8, color=f"C{k}", alpha=0.6)
     ax.axvline(1.0, color="k", lw=0.8, ls=":", label="P = P* (prediction: S falls here)")
     if threshold is not None:
-        ax.axhline(threshold, color="grey", lw=0.8, ls="--", label=f"{threshold:g} (dashed curves: error / chance)")
+        with_error = any(c.get("error") is not None for c in curves.values())
+        note = " (dashed curves: error / chance)" if with_error else ""
+        ax.axhline(threshold, color="grey", lw=0.8, ls="--", label=f"{threshold:g}{note}")
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -23,6 +23,12 @@ def test_sensitivity_panels_draw_each_network_against_its_own_p_star(tmp_path):
     marks = [line for line in cnn.lines if line.get_marker() == "v"]
     assert len(marks) == 1 and marks[0].get_xdata()[0] == 1.5 and marks[0].get_ydata()[0] == 0.1
     assert not [line for line in lcn.lines if line.get_marker() == "v"]  # a crossing outside the grid is not drawn
+    labels = [t.get_text() for t in cnn.get_legend().get_texts()]
+    assert "0.1" in labels and not any("dashed curves" in t for t in labels)  # no error curves, none announced
+    panels["CNN"]["curves"]["synonym"]["error"] = [0.5, 0.2, 0.1, 0.0]
+    cnn = plot_sensitivity_panels(panels).axes[0]
+    assert "0.1 (dashed curves: error / chance)" in [t.get_text() for t in cnn.get_legend().get_texts()]
+    assert [line.get_linestyle() for line in cnn.lines[:2]] == ["-", "--"]  # the error curve, dashed
 
 
 def test_depth_scaling_marks_a_p_star_not_reached_as_a_lower_bound(tmp_path):
