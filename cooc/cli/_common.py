@@ -142,7 +142,8 @@ def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
     table.add_column("key", style="bold")
     table.add_column("value")
     for key, value in rows:
-        table.add_row(str(key), f"{value:,}" if isinstance(value, int) else str(value))
+        number = isinstance(value, int) and not isinstance(value, bool)  # True is no count: shown as True, not 1
+        table.add_row(str(key), f"{value:,}" if number else str(value))
     return table
 
 

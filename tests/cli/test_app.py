@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -46,6 +47,8 @@ def test_info_json_is_the_data(make_corpus, tmp_path):
     assert data["shape"] == [3, 3] and data["nnz"] == c.nnz and data["total"] == c.total
     assert data["settings"]["weighting"] == "uniform" and data["layout"] == "memory"
     assert [(p["word"], p["context"], p["value"]) for p in data["top_pairs"]] == c.top_pairs(2)
+    table = runner.invoke(app, ["info", str(out)]).output
+    assert re.search(r"symmetric\s+│ True", table) and re.search(r"window\s+│ 10 ", table)  # a flag, a count
     corpus_info = json.loads(runner.invoke(app, ["corpus", "info", str(corpus.path), "--json"]).output)
     assert corpus_info["tokens"] == 6 and corpus_info["documents"] == 2 and corpus_info["vocab_size"] == 3
 
