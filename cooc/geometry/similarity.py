@@ -1,7 +1,8 @@
 """Word-similarity benchmarks: Spearman (and Pearson) correlation of cosine similarity with human scores.
 
 The scoring follows gensim's ``KeyedVectors.evaluate_word_pairs``: ``#`` lines are
-comments, a line is ``word1<TAB>word2<TAB>score``, words are looked up among the first
+comments, a line is ``word1<TAB>word2<TAB>score`` (or, without a tab, three fields separated by
+spaces, which gensim skips), words are looked up among the first
 ``restrict_vocab`` words (case-folded by default), and pairs with an unknown word are
 skipped and counted. WordSim353 and SimLex-999 come from gensim's package.
 """
@@ -34,24 +35,32 @@ def benchmark_path(name: str) -> Path:
 
 
 def load_word_pairs(path: str | os.PathLike, delimiter: str = "\t") -> list[tuple[str, str, float]]:
-    """Read ``word1<TAB>word2<TAB>score`` lines; ``#`` comments and malformed lines are skipped."""
+    """Read ``word1<TAB>word2<TAB>score`` lines; ``#`` comments and malformed lines are skipped (as gensim does).
+
+    A line without the delimiter that splits on white space into three fields is read too
+    (space-separated files such as MEN's, which gensim would skip whole). A file of which no line
+    can be read is refused, naming its first line.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputDataError(f"word-pair file {str(path)!r} does not exist.")
     out = []
+    first_bad: tuple[int, str] | None = None
     with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith("#"):
                 continue
-            parts = line.rstrip("\n").split(delimiter)
-            if len(parts) != 3:
-                continue
+            text = line.rstrip("\n")
+            parts = text.split(delimiter) if delimiter in text else text.split()
             try:
+                if len(parts) != 3:
+                    raise ValueError
                 out.append((parts[0], parts[1], float(parts[2])))
             except ValueError:
-                continue
+                first_bad = first_bad or (number, text)
     if not out:
-        raise InputDataError(f"{str(path)!r} holds no 'word1<TAB>word2<TAB>score' lines.")
+        shown = "it holds no line" if first_bad is None else f"line {first_bad[0]} is {first_bad[1][:60]!r}"
+        raise InputDataError(f"{str(path)!r} holds no 'word1<TAB>word2<TAB>score' lines ({shown}).")
     return out
 
 
@@ -121,6 +130,11 @@ def evaluate_similarity(
         name = name or pairs
         pairs = load_word_pairs(benchmark_path(pairs))
     elif isinstance(pairs, (str, os.PathLike)):
+        if isinstance(pairs, str) and not Path(pairs).exists() and not any(c in pairs for c in "/\\."):
+            raise InputDataError(
+                f"unknown similarity benchmark {pairs!r}; shipped ones are {', '.join(BENCHMARKS)} "
+                "(or give a word-pair file)."
+            )
         name = name or Path(pairs).stem
         pairs = load_word_pairs(pairs)
     pairs = list(pairs)

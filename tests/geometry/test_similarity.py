@@ -57,3 +57,13 @@ def test_all_benchmarks_and_files(tmp_path, rng):
         benchmark_path("men")
     with pytest.raises(InputDataError, match="does not exist"):
         evaluate_similarity(emb, tmp_path / "none.tsv")
+    with pytest.raises(InputDataError, match="unknown similarity benchmark 'men'; shipped ones are wordsim353, simlex"):
+        evaluate_similarity(emb, "men")  # a name, not a missing file
+    spaced = tmp_path / "men.txt"  # MEN-style: space-separated, which gensim would skip whole
+    spaced.write_text("tiger cat 7.35\nx1 x2 3\n")
+    assert load_word_pairs(spaced) == [("tiger", "cat", 7.35), ("x1", "x2", 3.0)]
+    spaced.write_text("bad line here\ntiger cat\n")
+    with pytest.raises(
+        InputDataError, match=r"holds no 'word1<TAB>word2<TAB>score' lines \(line 1 is 'bad line here'\)"
+    ):
+        load_word_pairs(spaced)
