@@ -140,16 +140,19 @@ def word2vec_command(
             interrupt_keeps("nothing is kept (no checkpoint was written yet); a rerun starts over.")
         model.fit(corpus, checkpoint=checkpoint)
         path = save_trained(model, base, remove_checkpoint=default)
-    speed = model.words_per_second_
+    speed, start = model.words_per_second_, model.start_words_
+    resumed = {"resumed from": f"word {start:,} (a checkpoint)"} if start else {}
+    idle = "(the checkpoint held the whole run)" if start else "(a finished run was reloaded)"
     return {
         "output": str(path),
         "model": "skip-gram" if sg else "CBOW",
         "words": len(model.index_to_key_),
         "dim": dim,
         "raw words": model.raw_words_,
+        **resumed,
         "effective words": model.effective_words_,
         "train seconds": round(model.train_seconds_, 2),
-        "words/s": f"{speed:,.0f}" if speed == speed else "(a finished run was reloaded)",
+        "words/s": f"{speed:,.0f}" if speed == speed else idle,
         "final loss": round(model.loss_history_[-1]["loss"], 4),
         "checkpoint": "removed (training finished)" if default else str(checkpoint),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -241,3 +242,36 @@ def test_train_lm_and_grammar_threads_reach_torch(tmp_path, monkeypatch):
     result = runner.invoke(app, [*args, "--threads", "1"])
     assert result.exit_code == 0, result.output
     assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+def test_train_word2vec_says_where_it_resumed(cluster_corpus, tmp_path, monkeypatch):
+    from cooc.train.word2vec.estimator import Word2Vec
+
+    args = ["train", "word2vec", str(cluster_corpus.path), "-o", str(tmp_path / "emb"), "--dim", "8", "--epochs", "3",
+            "--min-count", "1", "--no-progress", "--checkpoint-every", "0s"]  # fmt: skip
+    real = Word2Vec.fit
+
+    class Stop(Exception):
+        pass
+
+    at = [(1, 0)]
+
+    def stopped(progress):
+        if (progress["epoch"], progress["chunk"]) == at[0]:
+            raise Stop
+
+    monkeypatch.setattr(Word2Vec, "fit", lambda self, corpus, checkpoint=None, callback=None: real(
+        self, corpus, checkpoint=checkpoint, callback=stopped))  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 1
+    at[0] = (2, 0)  # the last chunk: a checkpoint of the whole run, not yet saved as an embedding
+    assert runner.invoke(app, [*args[:4], str(tmp_path / "end"), *args[5:]]).exit_code == 1
+    monkeypatch.setattr(Word2Vec, "fit", real)
+    end = runner.invoke(app, [*args[:4], str(tmp_path / "end"), *args[5:]])
+    assert end.exit_code == 0 and "(the checkpoint held the whole run)" in end.output, end.output
+    fresh = runner.invoke(app, [*args[:4], str(tmp_path / "fresh"), *args[5:]])
+    resumed = runner.invoke(app, args)
+    assert fresh.exit_code == 0 and resumed.exit_code == 0, resumed.output
+    assert "resumed from" not in fresh.output
+    words = re.search(r"resumed from\s+│ word ([\d,]+) \(a checkpoint\)", resumed.output)
+    assert words and 0 < int(words.group(1).replace(",", "")) < Embedding.load(tmp_path / "emb").meta["raw_words"]
+    assert re.search(r"words/s\s+│ [\d,]+ ", resumed.output)  # the speed of the part trained in this call

@@ -174,6 +174,8 @@ class Word2Vec(BaseEstimator):
         Wall time of the training loop in this call (0 when a finished run was reloaded).
     words_per_second_ : float
         Raw corpus words trained on per second in this call (NaN when nothing was trained).
+    start_words_ : int
+        Raw words a checkpoint had already trained when this call began (0 for a fresh run).
     """
 
     def __init__(
@@ -312,7 +314,9 @@ class Word2Vec(BaseEstimator):
         self.loss_history_ = run.history
         self.raw_words_, self.effective_words_ = run.raw_words, run.effective_words
         self.train_seconds_ = run.seconds
-        self.words_per_second_ = (run.raw_words - run.start_words) / run.seconds if run.seconds > 0 else float("nan")
+        trained = run.raw_words - run.start_words
+        self.words_per_second_ = trained / run.seconds if run.seconds > 0 and trained > 0 else float("nan")
+        self.start_words_ = int(run.start_words)
         self.embedding_ = self.to_embedding(self.vectors, corpus=corpus)
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -254,9 +255,32 @@ def test_resume_equals_uninterrupted_run(cluster_corpus, tmp_path, trainer):
     same([h["loss"] for h in resumed.loss_history_], [h["loss"] for h in full.loss_history_])
     assert [h["examples"] for h in resumed.loss_history_] == [h["examples"] for h in full.loss_history_]
     assert resumed.raw_words_ == full.raw_words_
+    assert full.start_words_ == 0 and 0 < resumed.start_words_ == state["raw_words"] < full.raw_words_
+    assert resumed.words_per_second_ > 0
     # A finished checkpoint is reloaded, not retrained.
     again = Word2Vec(**params).fit(cluster_corpus, checkpoint=ckpt, callback=stop_after_five)
     np.testing.assert_array_equal(again.input_vectors_, resumed.input_vectors_)
+    assert again.start_words_ == again.raw_words_ and math.isnan(again.words_per_second_)  # nothing trained: no speed
+
+
+def test_a_run_stopped_after_its_last_chunk_resumes_with_nothing_to_train(cluster_corpus, tmp_path):
+    params = dict(SMALL, epochs=2, seed=3, checkpoint_every=0.0)
+    full = Word2Vec(**params).fit(cluster_corpus)
+    last = (full.loss_history_[-1]["epoch"], full.loss_history_[-1]["chunk"])
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_the_end(progress):
+        if (progress["epoch"], progress["chunk"]) == last:
+            raise Stop
+
+    with pytest.raises(Stop):
+        Word2Vec(**params).fit(cluster_corpus, checkpoint=tmp_path / "ckpt", callback=stop_at_the_end)
+    resumed = Word2Vec(**params).fit(cluster_corpus, checkpoint=tmp_path / "ckpt")
+    np.testing.assert_array_equal(resumed.input_vectors_, full.input_vectors_)
+    assert resumed.start_words_ == resumed.raw_words_ == full.raw_words_
+    assert math.isnan(resumed.words_per_second_)  # no words trained in this call: no speed, not 0 words/s
 
 
 def test_checkpoint_of_other_settings_or_damaged_is_refused(cluster_corpus, tmp_path):
