@@ -123,7 +123,9 @@ class Embedding:
         try:
             return self.key_to_index[word]
         except KeyError:
-            raise UnknownWordError(f"word {word!r} is not in the embedding's vocabulary") from None
+            folded = word.lower() if isinstance(word, str) else word
+            hint = f" (it holds {folded!r})" if folded in self.key_to_index else ""
+            raise UnknownWordError(f"word {word!r} is not in the embedding's vocabulary{hint}") from None
 
     def indices(self, words: Iterable[str], missing: int = -1) -> np.ndarray:
         """Rows of ``words`` as int64, ``missing`` for unknown words."""

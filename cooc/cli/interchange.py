@@ -104,10 +104,22 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON,
     ) -> None:
         """The nearest words (cosine) of each query word."""
+        from .._core.errors import UnknownWordError
+        from .._core.logs import log
         from ..embedding import Embedding
 
         emb = Embedding.load(embedding, mmap=True)
-        result = {w: emb.most_similar(w, negative or None, topn=topn) for w in words}
+        missing = []  # unknown query words are skipped with a warning; an error when none is known
+        for word in words:
+            try:
+                emb.index(word)
+            except UnknownWordError as err:
+                missing.append(err)
+        if len(missing) == len(words):
+            raise missing[0]
+        for unknown in missing:
+            log.warning("%s; skipped.", unknown)
+        result = {w: emb.most_similar(w, negative or None, topn=topn) for w in words if w in emb}
         if as_json:
             print_json({w: [{"word": n, "cosine": c} for n, c in near] for w, near in result.items()})
             return

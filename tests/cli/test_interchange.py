@@ -95,3 +95,14 @@ def test_neighbours(tmp_path):
     assert abs(data["king"][0]["cosine"] - 0.9 / np.hypot(0.9, 0.1)) < 1e-12
     res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "pear"])
     assert res.exit_code == 1 and "pear" in res.output
+    # an unknown word among known ones is skipped with a warning; a capitalised one names the word it holds
+    res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "pear", "King", "apple", "--topn", "1"])
+    assert res.exit_code == 0, res.output
+    assert "warning: word 'pear' is not in the embedding's vocabulary; skipped." in res.output
+    assert "warning: word 'King' is not in the embedding's vocabulary (it holds 'king'); skipped." in res.output
+    assert res.output.count("┌") == 1 and "apple" in res.output  # one table: apple's
+    res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "King", "pear"])
+    assert (
+        res.exit_code == 1
+        and res.output == "error: word 'King' is not in the embedding's vocabulary (it holds 'king')\n"
+    )
