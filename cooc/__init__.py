@@ -20,6 +20,7 @@ _LAZY = {
     "ClusterError": "cooc._core.errors",
     "MissingDependencyError": "cooc._core.errors",
     "UnknownWordError": "cooc._core.errors",
+    "TrainingDivergedError": "cooc._core.errors",
     "Vocabulary": "cooc.corpus.vocab",
     "Tokenizer": "cooc.corpus.tokenize",
     "TokenCorpus": "cooc.corpus.store",

@@ -328,8 +328,18 @@ class Embedding:
         never read as new vectors under old words. Another process writing the same path at
         the same time is refused (:class:`~cooc.OutputBusyError`).
 
+        Vectors holding NaN or infinite values are refused (:class:`~cooc.InputDataError`): no
+        computation of cooc yields them on purpose, and every use of them would be silently wrong.
+
         Returns the path of the ``.npz``.
         """
+        finite = np.isfinite(self.vectors).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise InputDataError(
+                f"refusing to save an embedding with NaN or infinite values: {bad.size:,} of {len(finite):,} vectors "
+                f"(the first: {self.index_to_key[bad[0]]!r})."
+            )
         npz, meta_path = _paths(path)
         with lock_output(npz.with_suffix(""), "embedding"):
             save_pair(

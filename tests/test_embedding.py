@@ -113,6 +113,21 @@ def test_corrupt_files(tmp_path, rng):
         Embedding.load(tmp_path / "emb")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_vectors_are_neither_saved_nor_read(tmp_path, rng, bad):
+    emb = random_embedding(rng, dtype=np.float32)
+    emb.vectors[[3, 7], 1] = bad
+    with pytest.raises(InputDataError, match=r"NaN or infinite values: 2 of \d+ vectors \(the first: 'w3'\)"):
+        emb.save(tmp_path / "emb")
+    assert not (tmp_path / "emb.npz").exists() and not (tmp_path / "emb.json").exists()
+    for binary in (False, True):
+        written = emb.save_word2vec_format(tmp_path / f"v{int(binary)}", binary=binary)
+        with pytest.raises(CorruptFileError, match=r"2 of \d+ vectors hold NaN or infinite values \(the first: 'w3'\)"):
+            Embedding.load_word2vec_format(written, binary=binary)
+    emb.vectors[[3, 7], 1] = 0.5
+    emb.save(tmp_path / "emb")  # finite again: saved
+
+
 def test_shape_mismatch_is_corrupt(tmp_path, rng):
     emb = random_embedding(rng)
     emb.save(tmp_path / "emb")

@@ -40,6 +40,10 @@ class MissingDependencyError(CoocError, ImportError):
     """An optional dependency is not installed; the message gives the pip line."""
 
 
+class TrainingDivergedError(CoocError, FloatingPointError):
+    """Training produced a loss that is not a finite number (a learning rate too high); nothing is saved from it."""
+
+
 class UnknownWordError(CoocError, KeyError):
     """A word is not in a vocabulary (a KeyError, as gensim raises)."""
 

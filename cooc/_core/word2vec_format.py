@@ -57,11 +57,19 @@ def read_word2vec(
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            return _read_binary(fh, path, limit) if binary else _read_text(fh, path, header, limit)
+            words, vectors = _read_binary(fh, path, limit) if binary else _read_text(fh, path, header, limit)
     except FileNotFoundError:
         raise CorruptFileError(f"vector file {str(path)!r} is missing.") from None
     except UnicodeDecodeError as exc:
         raise CorruptFileError(f"{str(path)!r} is not UTF-8 text ({exc}); {_BINARY_HINT}.") from None
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise CorruptFileError(
+            f"{str(path)!r}: {bad.size:,} of {len(words):,} vectors hold NaN or infinite values "
+            f"(the first: {words[bad[0]]!r})."
+        )
+    return words, vectors
 
 
 _BINARY_HINT = "for binary word2vec vectors use binary=True (cooc import --from word2vec-bin)"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..._core.errors import TrainingDivergedError
 from ..._core.faults import fault_point
 from ..._core.locks import lock_directory
 from ..._core.logs import log
@@ -146,6 +147,11 @@ class TrainingRun:
                 )
                 for index, tokens, offsets, prepared in self._prepared(todo):
                     loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words, prepared)
+                    if not np.isfinite(loss):  # before any checkpoint: the last one saved holds finite vectors
+                        raise TrainingDivergedError(
+                            f"word2vec diverged: the loss of epoch {self.epoch + 1}, chunk {index} is {float(loss)}; "
+                            f"lower the learning rate (alpha = {model.alpha}) and start afresh (--overwrite on the command line)."
+                        )
                     self.raw_words += int(tokens.size)
                     self.effective_words += kept
                     self.history.append(

@@ -283,6 +283,24 @@ def test_a_run_stopped_after_its_last_chunk_resumes_with_nothing_to_train(cluste
     assert math.isnan(resumed.words_per_second_)  # no words trained in this call: no speed, not 0 words/s
 
 
+@pytest.mark.parametrize("sg", [True, False])
+def test_a_diverging_run_is_an_error_and_saves_nothing_from_it(cluster_corpus, tmp_path, sg):
+    """The hogwild kernels (the CPU default) take word2vec.c's undamped steps: a huge alpha overflows.
+    (The batched kernels bound each row's step by its curvature and do not diverge.)"""
+    from cooc._core.errors import TrainingDivergedError
+    from cooc.train.word2vec.estimator import train_word2vec
+
+    params = {k: v for k, v in SMALL.items() if k != "batch_size"}
+    params.update(alpha=1e4, sg=sg, kernel="hogwild", checkpoint_every=0.0)
+    with pytest.raises(TrainingDivergedError, match=r"word2vec diverged: the loss of epoch 1, chunk 0 is (nan|inf)"):
+        Word2Vec(**params).fit(cluster_corpus, checkpoint=tmp_path / "ckpt")
+    assert not (tmp_path / "ckpt" / "state.json").exists()  # the NaN vectors were never checkpointed
+    with pytest.raises(TrainingDivergedError, match=r"lower the learning rate \(alpha = 10000.0\)"):
+        train_word2vec(cluster_corpus.path, tmp_path / "emb", **params)
+    assert not (tmp_path / "emb.npz").exists()
+    assert np.isfinite(Word2Vec(**dict(params, alpha=0.025)).fit(cluster_corpus).input_vectors_).all()
+
+
 def test_checkpoint_of_other_settings_or_damaged_is_refused(cluster_corpus, tmp_path):
     ckpt = tmp_path / "ckpt"
     Word2Vec(**SMALL).fit(cluster_corpus, checkpoint=ckpt)
