@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._core.errors import InvalidParameterError
+from ..._core.errors import InvalidParameterError, TrainingDivergedError
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from .._torch import autocast, generator, synchronize, task_seed, torch_device
@@ -82,6 +82,11 @@ def train_classifier(
             if taken % eval_every == 0 or taken == steps:
                 fit = evaluate(net, X, y, amp=amp)
                 net.train()
+                if not math.isfinite(fit["loss"]):
+                    raise TrainingDivergedError(
+                        f"the network diverged by step {taken} (training loss {fit['loss']}); lower the learning "
+                        f"rate (lr = {lr})."
+                    )
                 if fit["loss"] < loss_tol or taken >= steps:
                     return {"steps": taken, "train_loss": fit["loss"], "train_error": fit["error"]}
     fit = evaluate(net, X, y, amp=amp)

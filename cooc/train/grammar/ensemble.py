@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..._core.errors import InvalidParameterError
+from ..._core.errors import InvalidParameterError, TrainingDivergedError
 from ..._core.io import atomic_save_npz
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
@@ -360,6 +360,12 @@ def train_ensemble(
         taken += 1
         if taken % eval_every == 0 or taken == steps:
             fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
+            diverged = np.flatnonzero(~np.isfinite(fit["train_loss"]))
+            if diverged.size:  # one member's NaN would stand as 'not learned' in the curves: stop instead
+                raise TrainingDivergedError(
+                    f"{diverged.size} of {net.K} networks of the ensemble diverged by step {taken} (training loss "
+                    f"{fit['train_loss'][diverged[0]]}); lower the learning rate (lr = {lr})."
+                )
             if bool((fit["train_loss"] < loss_tol).all()):
                 break
             if checkpoint is not None and taken < steps and time.perf_counter() - saved_at >= checkpoint_every:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._core.errors import InvalidParameterError
+from ..._core.errors import InvalidParameterError, TrainingDivergedError
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
@@ -224,6 +224,11 @@ def train_lm(
                     val = last_token_loss(net, data.val, amp=amp)
                 else:
                     val = _score(lm_losses(net, data.val, amp=amp), targets)
+                if not math.isfinite(val):
+                    raise TrainingDivergedError(
+                        f"the language model diverged by step {state['step']} (validation loss {val}); lower the "
+                        f"learning rate (lr = {lr}) and start afresh (--overwrite on the command line)."
+                    )
                 history.append((state["step"], val, state["seconds"] + time.perf_counter() - started))
                 if val < state["best"] - 1e-6:
                     state.update(best=val, best_step=state["step"], bad=0)

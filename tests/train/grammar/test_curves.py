@@ -107,6 +107,22 @@ def test_cnn_learns_a_tiny_rhm(tdevice):
     assert row["chance_error"] == pytest.approx(7 / 8)
 
 
+def test_a_network_that_turns_nan_is_an_error():
+    import torch
+
+    from cooc._core.errors import TrainingDivergedError
+    from cooc.train.grammar.curves import train_classifier
+    from cooc.train.grammar.models import build_model
+
+    data = draw_data(RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=2), 16, 8, "cnn", seed=0)
+    net = build_model("cnn", data.vocab_size, data.seq_len, data.n_out, filter_size=2, depth=2)
+    with torch.no_grad():
+        next(net.parameters()).fill_(float("nan"))
+    X, y = data.train(16)
+    with pytest.raises(TrainingDivergedError, match=r"the network diverged by step 5 \(training loss nan\)"):
+        train_classifier(net, X, y, steps=20, batch_size=8, eval_every=5)
+
+
 def test_curve_table_and_summary_on_fixed_rows():
     g = RandomHierarchyModel(v=8, n_c=8, m=4, s=2, L=2)
     rows = [

@@ -178,3 +178,17 @@ def test_an_ensemble_curve_checkpoints_beside_its_ledger_and_clears_it_once_reco
     assert folder.parent == tmp_path / "runs-checkpoints" and folder.name.endswith("-progress") and written
     assert not folder.exists()  # recorded: the run's checkpoint is gone, its weights stay
     assert list((tmp_path / "runs-checkpoints").glob("*.npz"))
+
+
+def test_a_member_that_turns_nan_stops_the_ensemble_with_an_error():
+    from cooc._core.errors import TrainingDivergedError
+
+    pools = _tiny_pools()
+    net = EnsembleNetwork("cnn", 4, pools.X.shape[3], pools.X.shape[2], 2, width=8, filter_size=2, seed=1)
+    batched = next(p for p in net.parameters() if p.shape[0] == net.K)
+    with torch.no_grad():
+        batched[1].fill_(float("nan"))  # one member only: members do not interact
+    with pytest.raises(
+        TrainingDivergedError, match=r"1 of 4 networks of the ensemble diverged by step 5 .*\(lr = 0.01\)"
+    ):
+        train_ensemble(net, pools, [0, 0, 1, 1], [2, 12, 2, 12], steps=20, batch_size=12, lr=1e-2, eval_every=5)

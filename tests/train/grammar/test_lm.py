@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -144,6 +146,28 @@ def test_sgd_takes_plain_gradient_steps():
         torch.testing.assert_close(dict(net.named_parameters())[name], p, rtol=0, atol=1e-5)
     with pytest.raises(InvalidParameterError, match="parameter 'optimizer' must be one of"):
         train_lm(net, data, 16, optimizer="lbfgs")
+
+
+@pytest.mark.parametrize("targets", ["last", "all"])
+def test_a_diverging_language_model_is_an_error_not_its_initial_weights(tmp_path, targets):
+    """lr = 1e4 turns the transformer's losses to NaN: the run stops with an error instead of keeping its
+    first weights as the 'best' and reporting their test loss as if trained."""
+    from cooc._core.errors import TrainingDivergedError
+
+    data = lm_data("rhm:v=8,n_c=8,m=2,s=2,L=3,distinct=false", None, 64, 16, 16, seed=0)
+    torch.manual_seed(0)
+    with pytest.raises(
+        TrainingDivergedError, match=r"diverged by step \d+ \(validation loss nan\); .*lr = 10000"
+    ) as err:
+        train_lm(build_lm("transformer", 8, 8), data, 64, targets=targets, steps=50, lr=1e4, eval_every=10,
+                 checkpoint=tmp_path / "ckpt", checkpoint_every=10)  # fmt: skip
+    stopped = int(str(err.value).split("by step ")[1].split()[0])
+    state = tmp_path / "ckpt" / "state.json"
+    if state.exists():  # a checkpoint from before the NaN validation, never one of it
+        assert json.loads(state.read_text())["run"]["step"] < stopped
+    torch.manual_seed(0)
+    fine = train_lm(build_lm("transformer", 8, 8), data, 64, targets=targets, steps=20, lr=1e-3, eval_every=10)
+    assert np.isfinite(fine["val_loss"])
 
 
 def test_unknown_model_name_is_a_one_line_error():
