@@ -107,7 +107,9 @@ def test_jsonl(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
     assert list(JSONLSource(path).documents()) == [r["text"] for r in ROWS]
     assert list(JSONLSource(path).iter_raw(skip=5)) == [r["text"] for r in ROWS[5:]]
-    with pytest.raises(InputDataError, match="no field 'body'"):
+    with pytest.raises(
+        InputDataError, match=r"no field 'body' \(has \['id', 'text', .*\]\); choose one with --text-field"
+    ):
         list(JSONLSource(path, text_field="body").documents())
     path.write_text("not json\n")
     with pytest.raises(InputDataError, match="line 1 is not JSON"):
@@ -153,7 +155,7 @@ def test_hf_datasets_on_local_jsonl(tmp_path):
     assert isinstance(src, HFDatasetSource)
     src = HFDatasetSource("json", None, data_files=[str(path)])
     assert list(src.documents()) == [r["text"] for r in ROWS]
-    with pytest.raises(InputDataError, match="no field 'body'"):
+    with pytest.raises(InputDataError, match="no field 'body' .*; choose one with --text-field"):
         list(HFDatasetSource("json", None, data_files=[str(path)], text_field="body").documents())
 
 

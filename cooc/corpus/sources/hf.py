@@ -130,7 +130,10 @@ class HFDatasetSource(Source):
         ds = self._load()
         features = getattr(ds, "features", None) or getattr(ds, "column_names", None)
         if features is not None and self.text_field not in features:
-            raise InputDataError(f"dataset {self.path!r} has no field {self.text_field!r} (fields: {list(features)}).")
+            raise InputDataError(
+                f"dataset {self.path!r} has no field {self.text_field!r} (fields: {list(features)}); "
+                "choose one with --text-field."
+            )
         discard = 0
         seekable = self.streaming and hasattr(ds, "state_dict")
         # How the last iteration started: from a stored state (rows read again to reach ``skip``) or not.

@@ -41,7 +41,10 @@ class JSONLSource(Source):
             raise InputDataError(f"{str(path)!r} line {lineno} is not JSON.") from None
         if not isinstance(obj, dict) or self.text_field not in obj:
             keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-            raise InputDataError(f"{str(path)!r} line {lineno} has no field {self.text_field!r} (has {keys}).")
+            raise InputDataError(
+                f"{str(path)!r} line {lineno} has no field {self.text_field!r} (has {keys}); "
+                "choose one with --text-field."
+            )
         value = obj[self.text_field]
         return "" if value is None else str(value)
 
