@@ -310,6 +310,11 @@ def lm_data(
         raise InputDataError(
             f"{source!r} is neither a grammar spec (rhm:v=8,n_c=8,m=2,s=2,L=3, ...) nor a corpus directory."
         )
+    if vocab_size is not None:
+        raise InvalidParameterError(
+            f"vocab_size ({vocab_size}) keeps a corpus' most frequent words; a grammar's vocabulary is set by its "
+            "spec (v=...)."
+        )
     return grammar_lm_data(source, context, n_train, n_val, n_test, seed, device)
 
 

@@ -197,6 +197,8 @@ def test_bad_contexts_and_sizes_are_one_line_errors():
     assert iid.train.shape == (500, 8)
     with pytest.raises(InputDataError, match="neither a grammar spec"):
         lm_data("nothing-here", 8, 1, 1, 1)
+    with pytest.raises(InvalidParameterError, match=r"vocab_size \(3\) keeps a corpus' most frequent words"):
+        lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 10, 5, 5, vocab_size=3)  # a grammar's v is its vocabulary
     for sizes, name in (((10, 0, 5), "n_val"), ((10, 5, 0), "n_test"), ((0, 5, 5), "n_train")):
         with pytest.raises(InvalidParameterError, match=f"lm data: parameter '{name}' must be an integer in \\[1"):
             lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, *sizes)
