@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError, UnknownWordError
-from ._core.io import PAIR_KEY, check_pair, load_json, load_npz, open_checked, save_pair
+from ._core.io import PAIR_KEY, check_pair, load_json, load_npz, nonfinite_rows, open_checked, save_pair
 from ._core.kinds import EMBEDDING_FORMAT, expect_kind
 from ._core.locks import lock_output
 
@@ -333,11 +333,10 @@ class Embedding:
 
         Returns the path of the ``.npz``.
         """
-        finite = np.isfinite(self.vectors).all(axis=1)
-        if not finite.all():
-            bad = np.flatnonzero(~finite)
+        bad = nonfinite_rows(self.vectors)
+        if bad.size:
             raise InputDataError(
-                f"refusing to save an embedding with NaN or infinite values: {bad.size:,} of {len(finite):,} vectors "
+                f"refusing to save an embedding with NaN or infinite values: {bad.size:,} of {len(self):,} vectors "
                 f"(the first: {self.index_to_key[bad[0]]!r})."
             )
         npz, meta_path = _paths(path)

@@ -115,6 +115,15 @@ def atomic_save_npz(path: str | os.PathLike, compress: bool = False, **arrays: n
             os.fsync(fh.fileno())
 
 
+def nonfinite_rows(array: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """Indices of the rows of a 2-D ``array`` holding NaN or an infinity, checked ``block`` rows at a time
+    (the boolean mask of a whole 3M x 300 embedding would take 900 MB)."""
+    found = [
+        lo + np.flatnonzero(~np.isfinite(array[lo : lo + block]).all(axis=1)) for lo in range(0, len(array), block)
+    ]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 def jsonable(obj: Any) -> Any:
     """``obj`` with numpy scalars and arrays, paths and tuples made plain JSON values.
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorruptFileError
-from .io import atomic_path
+from .io import atomic_path, nonfinite_rows
 
 FLOAT = np.dtype("<f4")
 
@@ -62,9 +62,8 @@ def read_word2vec(
         raise CorruptFileError(f"vector file {str(path)!r} is missing.") from None
     except UnicodeDecodeError as exc:
         raise CorruptFileError(f"{str(path)!r} is not UTF-8 text ({exc}); {_BINARY_HINT}.") from None
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        bad = np.flatnonzero(~finite)
+    bad = nonfinite_rows(vectors)
+    if bad.size:
         raise CorruptFileError(
             f"{str(path)!r}: {bad.size:,} of {len(words):,} vectors hold NaN or infinite values "
             f"(the first: {words[bad[0]]!r})."

@@ -67,3 +67,15 @@ def test_json_of_long_plain_lists_is_the_item_by_item_text():
         '  "empty": []\n}'
     )
     assert json_text(obj) == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 40])
+def test_nonfinite_rows_across_blocks(n):
+    from cooc._core.io import nonfinite_rows
+
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((n, 3)).astype(np.float32)
+    bad = np.sort(rng.choice(n, size=min(n, 6), replace=False)) if n else np.zeros(0, dtype=np.int64)
+    a[bad, rng.integers(0, 3, bad.size)] = rng.choice([np.nan, np.inf, -np.inf], size=bad.size)
+    for block in (1, 4, 7, 1 << 16):  # rows checked a block at a time: the same rows at every block size
+        np.testing.assert_array_equal(nonfinite_rows(a, block=block), bad)
