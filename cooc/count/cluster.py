@@ -92,6 +92,32 @@ def connect(scheduler: Any) -> tuple[Any, Callable[[], None], int | None]:
     return client, client.close, None
 
 
+def _refuse_closed_port(address: str, timeout: float) -> None:
+    """A ``tcp://host:port`` where the host refuses the connection fails at once (Dask's own connect retries
+    a refused port until its timeout): nothing listens there."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return
+    if host is None or port is None:
+        return
+    try:
+        socket.create_connection((host, port), timeout=min(timeout, 5.0)).close()
+    except ConnectionRefusedError:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address!r}: nothing listens on port {port} of {host} "
+            "(is the scheduler running, and is the port right?)."
+        ) from None
+    except OSError:  # unreachable, unknown host, a firewall's silence: Dask's connect says which, on its time
+        return
+
+
 def probe_scheduler(address: str, timeout: float = 30.0) -> None:
     """Ask the scheduler at ``address`` who it is, waiting at most ``timeout`` seconds in all.
 
@@ -108,6 +134,8 @@ def probe_scheduler(address: str, timeout: float = 30.0) -> None:
     import threading
 
     from distributed.comm import connect as open_comm
+
+    _refuse_closed_port(address, timeout)
 
     outcome: dict[str, Any] = {}
 

@@ -64,6 +64,24 @@ def test_a_scheduler_that_never_answers_is_given_up_on_time(tmp_path, corpus, si
     assert not (tmp_path / "c.npz").exists() and junk(tmp_path) == []
 
 
+def test_a_port_where_nothing_listens_is_refused_at_once(tmp_path, corpus):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # the port is free now: a connection to it is refused
+    started = time.monotonic()
+    res = runner.invoke(
+        app, ["count", str(corpus.path), "-o", str(tmp_path / "c"), "--scheduler", f"tcp://127.0.0.1:{port}"]
+    )
+    took = time.monotonic() - started
+    assert res.exit_code == 1 and res.output == (
+        f"error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:{port}': nothing listens on port {port} of "
+        "127.0.0.1 (is the scheduler running, and is the port right?).\n"
+    )
+    assert took < 10, took  # Dask's own connect retried a refused port for its whole 30 s timeout
+    assert not (tmp_path / "c.npz").exists() and junk(tmp_path) == []
+
+
 @pytest.mark.parametrize("fault", ["kill", "stall"])
 def test_a_scheduler_lost_mid_count_is_one_line(tmp_path, corpus, fault, monkeypatch):
     """Killed, or frozen (alive, connected, silent): the count ends with one line either way."""
