@@ -153,7 +153,8 @@ def info_command(
     as_json: bool = JSON,
 ) -> None:
     """Show what a cooc output holds: a co-occurrence file's shape, nonzeros, total weight, settings and
-    top pairs; a corpus' size, vocabulary and source (as `cooc corpus info`); an embedding's size and origin."""
+    top pairs; a corpus' size, vocabulary and source (as `cooc corpus info`); an embedding's size and origin;
+    the outputs a folder holds (a demo's, a study's)."""
     from .._core.kinds import kind_of, outputs_in
     from ..cooccurrence import BlockedCooccurrence, load
 
