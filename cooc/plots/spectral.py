@@ -150,15 +150,20 @@ def plot_spectrum(
     if not isinstance(values, Mapping):
         values = {"eigenvalues": values}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    any_negative = False
     for label, given in values.items():
         vals = np.asarray(given, dtype=float)
         k = np.arange(1, vals.size + 1)
         (line,) = ax.loglog(k, np.abs(vals), lw=1.5, label=label)
         neg = vals < 0
+        any_negative |= bool(neg.any())
         ax.scatter(k[neg], np.abs(vals[neg]), marker="x", s=12, color=line.get_color())
+    if any_negative:  # the crosses explained once, in grey
+        ax.scatter([], [], marker="x", s=12, color="grey", label="negative eigenvalue")
     ax.set_xlabel("k")
     ax.set_ylabel("|eigenvalue|")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
+    tidy_log_axis(ax)
     ax.legend(fontsize=8)
     return finish(fig, path)

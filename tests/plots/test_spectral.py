@@ -23,8 +23,14 @@ def test_figures(tmp_path):
     assert len(fig.axes[0].lines) == 3
     fig = plot_family_accuracy({"A": result(3), "B": result(7)}, tmp_path / "b.png")
     assert [round(p.get_height()) for p in fig.axes[0].patches] == [30, 0, 70, 0]
-    plot_spectrum({"mstar": [5.0, -3.0, 1.0]}, tmp_path / "c.png")
+    fig = plot_spectrum({"mstar": [5.0, -3.0, 1.0]}, tmp_path / "c.png")
     assert (tmp_path / "c.png").exists()
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["mstar", "negative eigenvalue"]  # the crosses are explained
+    crosses = fig.axes[0].collections[0].get_offsets()
+    np.testing.assert_allclose(crosses, [[2, 3.0]])  # k = 2, |lambda| = 3
+    fig = plot_spectrum([5.0, 3.0, 1.0])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["eigenvalues"]  # none negative
 
 
 def test_the_accuracy_axis_fits_small_curves():
