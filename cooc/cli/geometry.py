@@ -222,7 +222,8 @@ def hypernymy(
     report = hypernymy_report(embedding, tree, n_samples=samples, height=depth, seed=seed)
     source = edges.name if edges is not None else "WordNet 3.0 nouns"
     path = out / "hypernymy-alignment.png"
-    plots.alignment_curves(report.alignment, path)
+    title = f"{emb.name} on {source}: Gram eigenvectors against the tree kernel's (beta = {report.alignment.beta:.3g})"
+    plots.alignment_curves(report.alignment, path, title=title)
     if as_json:
         print_json({"hierarchy": source, **report.as_dict(), "figures": [path]})
         return

@@ -297,7 +297,9 @@ def alignment_curves(result: Any, path: PathLike = None, title: str | None = Non
     ax.set_xlabel("k")
     ax.set_ylabel("g(k) = ||U_k^T V_k||^2 / k")
     ax.set_ylim(0, 1.02)
-    ax.set_title(title or f"beta = {result.beta:.3g}", fontsize=9)
+    ax.set_title(
+        title or f"subtrees' Gram eigenvectors against the tree kernel's (beta = {result.beta:.3g})", fontsize=9
+    )
     ax.legend(fontsize=8)
     return finish(fig, path)
 

@@ -100,7 +100,14 @@ def test_hypernymy_on_an_edge_list(tmp_path):
     assert (tmp_path / "hypernymy-alignment.png").is_file()
 
 
-def test_hypernymy_depth_reaches_the_sampled_subtrees(tmp_path):
+def test_hypernymy_depth_reaches_the_sampled_subtrees(tmp_path, monkeypatch):
+    import cooc.plots.geometry as geometry_plots
+
+    titles = []
+    real = geometry_plots.alignment_curves
+    monkeypatch.setattr(
+        geometry_plots, "alignment_curves", lambda r, path, title=None: titles.append(title) or real(r, path, title)
+    )
     # a binary taxonomy of depth 2 holds no perfect binary subtree of depth 3; --depth 2 samples those of 7 nodes
     edges = _taxonomy_files(tmp_path, branching=2, depth=2, dim=7)
     res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 20, "--out", tmp_path)
@@ -108,6 +115,7 @@ def test_hypernymy_depth_reaches_the_sampled_subtrees(tmp_path):
     res = invoke("hypernymy", tmp_path / "emb", "--edges", edges, "--samples", 20, "--depth", 2, "--out", tmp_path)
     assert res.exit_code == 0, res.output
     assert "g(k) = k/7" in res.output and "1 (sampled 20)" in res.output  # the tree is the one such subtree
+    assert titles[-1].startswith(f"emb on {edges.name}: Gram eigenvectors against the tree kernel's (beta = ")
     res = invoke(
         "hypernymy", tmp_path / "emb", "--edges", edges, "--depth", 2, "--out", tmp_path, "--overwrite", "--json"
     )
