@@ -173,7 +173,12 @@ def places(
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)
     path = out / f"places-{kind}-map.png"
-    plots.places_map(report.places.lat, report.places.lon, report.probe.predicted, report.places.words, path)
+    probe = report.probe
+    title = (
+        f"{kind} in {emb.name}: held-out linear probe (R^2 latitude {probe.r2_lat:.2f}, longitude "
+        f"{probe.r2_lon:.2f}; median error {probe.median_km:.0f} km)"
+    )
+    plots.places_map(report.places.lat, report.places.lon, probe.predicted, report.places.words, path, title=title)
     if as_json:
         print_json({**report.as_dict(), "figures": [path]})
         return

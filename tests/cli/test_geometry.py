@@ -61,7 +61,14 @@ def test_symmetry_years_runs_the_probe(tmp_path):
     assert (tmp_path / "symmetry-years-1900-2020-probe.png").is_file()
 
 
-def test_places_probe_and_map(tmp_path):
+def test_places_probe_and_map(tmp_path, monkeypatch):
+    import cooc.plots.geometry as geometry_plots
+
+    titles = []
+    real = geometry_plots.places_map
+    monkeypatch.setattr(
+        geometry_plots, "places_map", lambda *a, title=None: titles.append(title) or real(*a, title=title)
+    )
     states = load_places("us_states")
     keep = [i for i, w in enumerate(states.words) if w not in ("alaska", "hawaii")]
     model = LatentVariableModel(
@@ -78,6 +85,9 @@ def test_places_probe_and_map(tmp_path):
     assert "49 in the vocabulary, 2 missing" in res.output
     r2 = float(res.output.split("probe R^2 latitude")[1].split()[1].strip("│ "))
     assert r2 > 0.5
+    assert titles == [titles[0]] and titles[0].startswith(
+        f"us_states in emb: held-out linear probe (R^2 latitude {r2:.2f}"
+    )
     assert (tmp_path / "places-us_states-map.png").is_file()
 
 
