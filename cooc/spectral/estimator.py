@@ -8,6 +8,7 @@ name scikit-learn uses for Laplacian eigenmaps; that name remains an alias.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.io import provenance
 from .._core.params import InstanceOf, Interval, OneOf, validate
+from ..cooccurrence.blocked import BlockedCooccurrence
 from ..cooccurrence.matrix import Cooccurrence
 from ..embedding import Embedding
 from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
@@ -130,9 +132,20 @@ class EigenEmbedding(BaseEstimator):
             device=self.device,
         )
 
-    def fit(self, cooc: Cooccurrence, y: Any = None) -> EigenEmbedding:
-        """Build the target, take its top ``dim`` eigenpairs and form the embedding (``y`` is ignored)."""
+    def fit(self, cooc: Cooccurrence | str | os.PathLike, y: Any = None) -> EigenEmbedding:
+        """Build the target, take its top ``dim`` eigenpairs and form the embedding (``y`` is ignored).
+
+        ``cooc`` is a :class:`~cooc.Cooccurrence` or the path of one saved by ``cooc count``
+        (as :func:`cooc.count_cooccurrences` takes a corpus or its path).
+        """
         validate(self.get_params(), self._constraints, owner="EigenEmbedding")
+        if isinstance(cooc, (str, os.PathLike)):
+            cooc = Cooccurrence.load(cooc)
+        if not isinstance(cooc, (Cooccurrence, BlockedCooccurrence)):
+            raise InvalidParameterError(
+                f"EigenEmbedding: fit takes co-occurrence counts (a Cooccurrence, or the path of one saved by "
+                f"cooc count), got {type(cooc).__name__}."
+            )
         if self.dim > len(cooc):
             raise InvalidParameterError(
                 f"EigenEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}."

@@ -70,3 +70,17 @@ def test_parameter_errors(rng):
         SpectralEmbedding(target="glove").fit(cooc)
     with pytest.raises(InvalidParameterError, match="'dim'"):
         SpectralEmbedding(dim=0).fit(cooc)
+
+
+def test_fit_takes_counts_their_path_or_blocked_counts(rng, tmp_path):
+    from cooc.cooccurrence.blocked import save_blocked
+
+    cooc = random_cooc(rng, V=30)
+    cooc.save(tmp_path / "counts")
+    blocked = save_blocked(cooc, tmp_path / "blocked", n_blocks=3)
+    want = SpectralEmbedding("ppmi", dim=4, solver="dense").fit(cooc).embedding_.vectors
+    for given in (str(tmp_path / "counts"), tmp_path / "counts", tmp_path / "blocked", blocked):
+        got = SpectralEmbedding("ppmi", dim=4, solver="lanczos").fit(given).embedding_.vectors
+        np.testing.assert_allclose(fix_signs(got), fix_signs(want), atol=1e-6)
+    with pytest.raises(InvalidParameterError, match="fit takes co-occurrence counts .*, got list"):
+        SpectralEmbedding(dim=4).fit(["counts"])  # not a sequence of whatever length, as it was
