@@ -449,6 +449,21 @@ class Embedding:
         return cls(np.array(kv.vectors), list(kv.index_to_key), meta or {"source": "gensim"})
 
 
+def as_embedding(embedding: Any, owner: str) -> Embedding:
+    """``embedding`` itself, or the one saved at a path (what the evaluators take from a notebook).
+
+    Raises :class:`~cooc.InvalidParameterError` naming ``owner`` for anything else.
+    """
+    if isinstance(embedding, Embedding):
+        return embedding
+    if isinstance(embedding, (str, os.PathLike)):
+        return Embedding.load(embedding)
+    raise InvalidParameterError(
+        f"{owner}: expected an Embedding or the path of one saved by cooc, got {type(embedding).__name__} "
+        "(gensim's KeyedVectors: Embedding.from_gensim(kv))."
+    )
+
+
 def _npz_member(fh: Any, path: Path, name: str) -> np.ndarray | None:
     """One small array of an open ``.npz`` (None when it has no such member)."""
     try:

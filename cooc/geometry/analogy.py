@@ -33,7 +33,7 @@ import numpy as np
 from .._core.device import get_xp, to_numpy
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, OneOf, validate
-from ..embedding import COSMUL_EPS, Embedding
+from ..embedding import COSMUL_EPS, Embedding, as_embedding
 from .lookup import WordLookup
 
 PROTOCOLS = ("gensim", "pairs")
@@ -420,7 +420,7 @@ def _defaults(protocol: str, query: str | None, restrict_vocab: int | None) -> t
 
 # -- public API ------------------------------------------------------------------------------------
 def evaluate_analogies(
-    embedding: Embedding,
+    embedding: Embedding | str | os.PathLike,
     questions: Any = None,
     *,
     protocol: str = "gensim",
@@ -437,8 +437,8 @@ def evaluate_analogies(
 
     Parameters
     ----------
-    embedding : Embedding
-        Vectors of shape (V, d).
+    embedding : Embedding or path
+        Vectors of shape (V, d), or the path of an embedding saved by cooc.
     questions : path or dict, optional
         A ``questions-words.txt``-style file (default: gensim's copy), a dict of family ->
         4-word questions, or (protocol ``"pairs"`` only) a dict of family -> word pairs.
@@ -465,6 +465,7 @@ def evaluate_analogies(
     -------
     AnalogyResult
     """
+    embedding = as_embedding(embedding, "evaluate_analogies")
     validate(
         {
             "protocol": protocol,

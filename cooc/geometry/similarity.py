@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputDataError
-from ..embedding import Embedding
+from ..embedding import Embedding, as_embedding
 from .lookup import WordLookup
 
 BENCHMARKS = ("wordsim353", "simlex999")
@@ -99,7 +99,7 @@ class SimilarityResult:
 
 
 def evaluate_similarity(
-    embedding: Embedding,
+    embedding: Embedding | str | os.PathLike,
     pairs: str | os.PathLike | Sequence[tuple[str, str, float]] = "wordsim353",
     *,
     restrict_vocab: int | None = 300_000,
@@ -110,7 +110,7 @@ def evaluate_similarity(
 
     Parameters
     ----------
-    embedding : Embedding
+    embedding : Embedding or path (of an embedding saved by cooc)
     pairs : {"wordsim353", "simlex999"}, path, or sequence of (word1, word2, score)
     restrict_vocab : int, optional
         Only the first words count as known (gensim's default 300,000).
@@ -126,6 +126,7 @@ def evaluate_similarity(
     """
     from scipy import stats
 
+    embedding = as_embedding(embedding, "evaluate_similarity")
     if isinstance(pairs, str) and pairs in BENCHMARKS:
         name = name or pairs
         pairs = load_word_pairs(benchmark_path(pairs))
@@ -155,7 +156,8 @@ def evaluate_similarity(
 
 
 def evaluate_similarities(
-    embedding: Embedding, benchmarks: Sequence[str] = BENCHMARKS, **kwargs: Any
+    embedding: Embedding | str | os.PathLike, benchmarks: Sequence[str] = BENCHMARKS, **kwargs: Any
 ) -> dict[str, SimilarityResult]:
     """:func:`evaluate_similarity` on each named benchmark (default WordSim353 and SimLex-999)."""
+    embedding = as_embedding(embedding, "evaluate_similarities")  # loaded once for all of them
     return {b: evaluate_similarity(embedding, b, **kwargs) for b in benchmarks}

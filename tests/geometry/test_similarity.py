@@ -67,3 +67,25 @@ def test_all_benchmarks_and_files(tmp_path, rng):
         InputDataError, match=r"holds no 'word1<TAB>word2<TAB>score' lines \(line 1 is 'bad line here'\)"
     ):
         load_word_pairs(spaced)
+
+
+def test_the_evaluators_take_an_embedding_or_its_path(tmp_path, rng, monkeypatch):
+    from cooc._core.errors import InvalidParameterError
+    from cooc.geometry.analogy import evaluate_analogies
+
+    emb = embedding_for(rng)
+    emb.save(tmp_path / "emb")
+    for given in (tmp_path / "emb", str(tmp_path / "emb.npz")):
+        assert evaluate_similarity(given, "wordsim353") == evaluate_similarity(emb, "wordsim353")
+        assert evaluate_similarities(given)["simlex999"] == evaluate_similarities(emb)["simlex999"]
+        assert evaluate_analogies(given).correct == evaluate_analogies(emb).correct
+    loads = []
+    real = Embedding.load
+    monkeypatch.setattr(Embedding, "load", classmethod(lambda cls, *a, **k: loads.append(a) or real(*a, **k)))
+    evaluate_similarities(tmp_path / "emb")
+    assert len(loads) == 1  # read once for both benchmarks
+    for evaluate in (evaluate_similarity, evaluate_analogies):
+        with pytest.raises(
+            InvalidParameterError, match=r"expected an Embedding or the path of one saved by cooc, got dict"
+        ):
+            evaluate({"king": [1.0]})
