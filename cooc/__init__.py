@@ -48,6 +48,8 @@ _LAZY = {
     "top_eigenpairs": "cooc.spectral.eigen",
     "target_operator": "cooc.spectral.targets",
     "evaluate_analogies": "cooc.geometry.analogy",
+    "evaluate_similarity": "cooc.geometry.similarity",
+    "evaluate_similarities": "cooc.geometry.similarity",
     "accuracy_vs_k": "cooc.geometry.analogy",
     "compare_targets": "cooc.experiments.targets",
     "load_questions": "cooc.geometry.analogy",

@@ -343,3 +343,9 @@ class Cooccurrence:
         """Read GloVe's binary records (e.g. the output of ``cooccur``); duplicates are summed."""
         kwargs.setdefault("settings", {"source": "glove", "file": str(path)})
         return cls(read_glove(path, len(vocab)), vocab, **kwargs)
+
+
+def as_cooccurrence(counts: Any) -> Any:
+    """``counts`` itself, or the counts saved at a path (``None`` stays ``None``): what the reports take
+    from a notebook."""
+    return Cooccurrence.load(counts) if isinstance(counts, (str, os.PathLike)) else counts

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputDataError
+from ..cooccurrence.matrix import as_cooccurrence
+from ..embedding import as_embedding
 from ..geometry.kernels import DistanceProfile, KernelFit, exponential_r2_scan
 from ..geometry.places import (
     MIN_PLACES,
@@ -109,11 +111,11 @@ def places_report(
 
     Parameters
     ----------
-    embedding : Embedding
+    embedding : Embedding or path
     kind : {"us_states", "world_cities"}
     n : int, optional
         World cities: how many (default 200).
-    cooc : Cooccurrence, optional
+    cooc : Cooccurrence or path, optional
         Fit the kernel to the ``target`` block of these counts instead of the Gram block.
     target : str
     n_components : int, optional
@@ -133,6 +135,7 @@ def places_report(
     InputDataError
         When fewer than 6 places are in the vocabulary (too few to cross-validate).
     """
+    embedding, cooc = as_embedding(embedding, "places_report"), as_cooccurrence(cooc)
     places = load_places(kind, n, joiner)
     found = places.present(embedding.key_to_index)
     if cooc is not None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ..cooccurrence.matrix import as_cooccurrence
+from ..embedding import as_embedding
 from ..geometry.families import Family, load_family, present_family
 from ..geometry.kernels import KernelFit, SymmetryResidual, fit_family_kernel, symmetry_residual
 from ..geometry.probe import ProbeCurve, principal_coordinates, projection_probe, year_probe
@@ -88,10 +90,10 @@ def symmetry_report(
 
     Parameters
     ----------
-    embedding : Embedding
+    embedding : Embedding or path
     family : Family or str
         A family or its name (see :func:`load_family`).
-    cooc : Cooccurrence, optional
+    cooc : Cooccurrence or path, optional
         When given, the block is the ``target`` block of these counts (exact); otherwise
         the Gram matrix W W^T of the family's vectors (for an eigen-embedding with
         p = 1/2 that is the target's rank-K approximation, up to negative eigenvalues).
@@ -100,6 +102,7 @@ def symmetry_report(
     offset : bool
         Fit a constant beside the kernel.
     """
+    embedding, cooc = as_embedding(embedding, "symmetry_report"), as_cooccurrence(cooc)
     family = load_family(family) if isinstance(family, (str, Path)) else family
     vocabularies = [embedding.key_to_index] + ([cooc.vocab.key_to_index] if cooc is not None else [])
     fam = present_family(family, *vocabularies)

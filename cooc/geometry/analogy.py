@@ -560,7 +560,7 @@ def accuracy_vs_k(
 
     Parameters
     ----------
-    source : SpectralEmbedding (fitted) or Embedding
+    source : SpectralEmbedding (fitted), Embedding, or the path of an embedding saved by cooc
         Columns must be ordered by importance (eigenpairs are). For a SpectralEmbedding,
         ``p`` overrides its eigenvalue weighting.
     ks : iterable of int
@@ -585,9 +585,12 @@ def accuracy_vs_k(
         owner="accuracy_vs_k",
     )
     embedding = source.embedding(p=p) if hasattr(source, "eigenpairs_") else source
+    if isinstance(embedding, (str, os.PathLike)):
+        embedding = as_embedding(embedding, "accuracy_vs_k")
     if not isinstance(embedding, Embedding):
         raise InvalidParameterError(
-            f"accuracy_vs_k: 'source' must be a fitted SpectralEmbedding or an Embedding, got {type(source).__name__}."
+            f"accuracy_vs_k: 'source' must be a fitted SpectralEmbedding, an Embedding or its path, got "
+            f"{type(source).__name__}."
         )
     ks = np.array(sorted(set(int(k) for k in ks)), dtype=np.int64)
     if ks.size == 0 or ks[0] < 1 or ks[-1] > embedding.dim:

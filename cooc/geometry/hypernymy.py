@@ -566,15 +566,17 @@ def hypernymy_report(
 
     Parameters
     ----------
-    embedding : Embedding
+    embedding : Embedding or path
     hierarchy : Hierarchy
         From :func:`cooc.geometry.wordnet.wordnet_hierarchy` or ``Hierarchy.from_edges``;
         nodes whose word is missing from the embedding are contracted away.
     n_samples, height, seed
         As in :func:`hypernymy_alignment`: subtrees drawn, their depth, the seed.
     """
+    from ..embedding import as_embedding
     from .wordnet import Hierarchy
 
+    embedding = as_embedding(embedding, "hypernymy_report")
     keys = embedding.key_to_index
     words = [w if w is not None and w in keys else None for w in hierarchy.words]
     tree = Hierarchy(hierarchy.names, hierarchy.parent, words).contract_to_words()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from cooc._core.errors import InputDataError
 from cooc.embedding import Embedding
@@ -25,6 +26,31 @@ def test_places_report_on_an_embedding_of_the_states(states):
     small = Embedding(np.ones((3, 2)), ["texas", "ohio", "utah"])
     with pytest.raises(InputDataError, match="only 3 of the 51"):
         places_report(small)
+
+
+def test_reports_take_saved_embeddings_and_counts_by_path(states, tmp_path):
+    from cooc.cooccurrence.matrix import Cooccurrence
+    from cooc.experiments.symmetry import symmetry_report
+
+    block = np.exp(-P.distance_matrix_km(states.lat, states.lon) / 600)
+    emb = Embedding(eigen_embed(block, 51), list(states.words))
+    emb.save(tmp_path / "emb")
+    given, by_path = places_report(emb, "us_states"), places_report(tmp_path / "emb", "us_states")
+    np.testing.assert_array_equal(by_path.probe.predicted, given.probe.predicted)
+    # counts by path too: a Cooccurrence over the same words
+    counts = Cooccurrence.from_scipy(
+        sp.csr_matrix(np.round(block * 100) + 1),
+        list(states.words),
+        unigram=np.full(51, 1000),
+    )
+    counts.save(tmp_path / "counts")
+    one = places_report(emb, "us_states", cooc=counts)
+    two = places_report(str(tmp_path / "emb.npz"), "us_states", cooc=str(tmp_path / "counts"))
+    assert one.block_source == two.block_source != "gram" and one.kernel.params == two.kernel.params
+    months = Embedding(np.eye(12), ["january", "february", "march", "april", "may", "june", "july", "august",
+                                    "september", "october", "november", "december"])  # fmt: skip
+    months.save(tmp_path / "months")
+    assert symmetry_report(tmp_path / "months", "months").fit.params == symmetry_report(months, "months").fit.params
 
 
 @pytest.mark.parametrize("n, folds", [(6, 2), (10, 3), (14, 4)])

@@ -236,7 +236,7 @@ def test_subtree_means_by_hand():
     assert H.subtree_means(X, parent).ravel().tolist() == [1.5, 2.0, 2.0, 3.0]
 
 
-def test_report_on_an_edge_list_hierarchy(taxonomy):
+def test_report_on_an_edge_list_hierarchy(taxonomy, tmp_path):
     emb = SpectralEmbedding("mstar", dim=40).fit(taxonomy.exact_cooccurrence(window=1)).embedding_
     edges = [(taxonomy.words[c], taxonomy.words[p]) for c, p in enumerate(taxonomy.parents) if p >= 0]
     hierarchy = Hierarchy.from_edges(edges + [("ghost", taxonomy.words[5])])  # 'ghost' has no vector
@@ -246,3 +246,6 @@ def test_report_on_an_edge_list_hierarchy(taxonomy):
     assert dict(report.rows())["tree of words"].startswith(f"{len(taxonomy.words)} nodes")
     with pytest.raises(InputDataError, match="no node"):
         H.hypernymy_report(Embedding(np.ones((2, 2)), ["x", "y"]), hierarchy)
+    emb.save(tmp_path / "emb")  # by path: the same report
+    by_path = H.hypernymy_report(tmp_path / "emb", hierarchy, n_samples=200)
+    np.testing.assert_array_equal(by_path.alignment.area, report.alignment.area)

@@ -71,7 +71,7 @@ def test_all_benchmarks_and_files(tmp_path, rng):
 
 def test_the_evaluators_take_an_embedding_or_its_path(tmp_path, rng, monkeypatch):
     from cooc._core.errors import InvalidParameterError
-    from cooc.geometry.analogy import evaluate_analogies
+    from cooc.geometry.analogy import accuracy_vs_k, evaluate_analogies
 
     emb = embedding_for(rng)
     emb.save(tmp_path / "emb")
@@ -79,6 +79,7 @@ def test_the_evaluators_take_an_embedding_or_its_path(tmp_path, rng, monkeypatch
         assert evaluate_similarity(given, "wordsim353") == evaluate_similarity(emb, "wordsim353")
         assert evaluate_similarities(given)["simlex999"] == evaluate_similarities(emb)["simlex999"]
         assert evaluate_analogies(given).correct == evaluate_analogies(emb).correct
+        assert np.array_equal(accuracy_vs_k(given, [2, 4]).accuracy, accuracy_vs_k(emb, [2, 4]).accuracy)
     loads = []
     real = Embedding.load
     monkeypatch.setattr(Embedding, "load", classmethod(lambda cls, *a, **k: loads.append(a) or real(*a, **k)))
