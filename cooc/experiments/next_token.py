@@ -148,6 +148,17 @@ def _csv(rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def _flat(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as one level, ``{"train": {"lr": 1}}`` -> ``{"train.lr": 1}`` (to name what changed)."""
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def lm_study(
     source: Any,
     out: str | os.PathLike,
@@ -223,9 +234,13 @@ def lm_study(
     done: list[dict[str, Any]] = []
     if runs_path.exists() and not overwrite:
         saved_runs = load_json(runs_path, "learning-curve runs")
-        if saved_runs.get("settings") != settings:
+        recorded = saved_runs.get("settings") or {}
+        if recorded != settings:
+            was, now = _flat(recorded), _flat(settings)
+            changed = [f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in {**was, **now} if was.get(k) != now.get(k)]
             raise OutputExistsError(
-                f"{str(out)!r} holds runs with other settings; use another folder or pass overwrite."
+                f"{str(out)!r} holds runs with other settings ({'; '.join(changed[:3]) or 'another version'}); "
+                "use another folder, or discard them with --overwrite (overwrite=True)."
             )
         done = saved_runs.get("rows", [])
 

@@ -126,6 +126,8 @@ def test_train_lm_command_writes_curves_and_resumes(tmp_path):
     assert again.exit_code == 0 and (out / "runs.json").read_text() == before
     other = runner.invoke(app, [*args[:-3], "--lr", "0.01", "-o", str(out), "--no-progress"])
     assert other.exit_code == 1 and other.output.startswith("error:") and "other settings" in other.output
+    assert "other settings (train.lr: 0.001 -> 0.01); use another folder" in other.output  # names what changed
+    assert "--overwrite" in other.output
 
 
 def test_train_lm_dropout_reaches_the_network(tmp_path, monkeypatch):
