@@ -165,12 +165,20 @@ def embed_command(
 
 
 def _embed(cooc, output, target, vocab_size, progress, **params):
+    from .._core.logs import log
     from ..cooccurrence.matrix import Cooccurrence
     from ..spectral.estimator import EigenEmbedding
 
     counts = Cooccurrence.load(cooc)
     if vocab_size is not None and vocab_size < len(counts):
         counts = counts.subset(counts.vocab.words[:vocab_size])
+    elif vocab_size is not None and vocab_size > len(counts):
+        log.warning(
+            "--vocab-size %d is larger than the counts' vocabulary (%d words); using %d.",
+            vocab_size,
+            len(counts),
+            len(counts),
+        )
     started = time.perf_counter()
     model = EigenEmbedding(target, progress=progress, **params).fit(counts)
     seconds = time.perf_counter() - started

@@ -34,6 +34,11 @@ def test_a_warning_is_one_clean_line(make_corpus, tmp_path):
     lines = [line for line in res.output.splitlines() if "vocab_size" in line]
     assert lines == ["warning: vocab_size=50 is larger than the corpus vocabulary (3 words); using 3."]
     assert "UserWarning" not in res.output and ".py:" not in res.output
+    res = runner.invoke(
+        app, ["embed", str(tmp_path / "c"), "-o", str(tmp_path / "e"), "--dim", "2", "--vocab-size", "50"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning: --vocab-size 50 is larger than the counts' vocabulary (3 words); using 3." in res.output
 
 
 def test_info_json_is_the_data(make_corpus, tmp_path):
