@@ -284,7 +284,9 @@ class StreamEncoder:
             bad = _invalid_lines(data)
         if self._fast is not None:
             if self.tokenizer.non_ascii != "split" and not data.isascii():
-                data = self._letters(data.decode("utf-8", errors="replace")).encode("utf-8", "surrogatepass")
+                # a last line without its newline must stay a line when transliteration empties it (U+0300 alone)
+                ended = data if data.endswith(b"\n") else data + b"\n"
+                data = self._letters(ended.decode("utf-8", errors="replace")).encode("utf-8", "surrogatepass")
             return (*self._drop_short(*self._fast.encode_lines(data)), bad)
         pieces = data.split(b"\n")
         if pieces[-1] == b"":
