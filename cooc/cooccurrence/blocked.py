@@ -45,7 +45,7 @@ from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, read_u
 from .._core.locks import check_output_not_written, lock_output
 from ..corpus.vocab import Vocabulary
 from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
-from .matrix import Cooccurrence
+from .matrix import Cooccurrence, check_count, words_missing
 
 LAYOUT = "blocked"
 #: files of the block folder shared by all blocks (checksummed in the metadata)
@@ -425,6 +425,7 @@ class BlockedCooccurrence:
 
         Only the upper triangle is listed for symmetric counts.
         """
+        check_count(n, "top_pairs")
         best: list[tuple[float, int, int]] = []
         upper = self.settings.get("symmetric", False)
         for start, _, block in self.iter_blocks():
@@ -460,7 +461,7 @@ class BlockedCooccurrence:
         ids = self.vocab.ids(words)
         missing = [w for w, i in zip(words, ids) if i < 0]
         if missing:
-            raise InputDataError(f"{len(missing)} words are not in the vocabulary: {missing[:5]}")
+            raise InputDataError(f"{words_missing(missing)} not in the vocabulary: {missing[:5]}")
         counts = self.rows(ids)[:, ids]
         vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
         pairs = subset_pairs(self.independent_pairs, ids)

@@ -137,6 +137,7 @@ class Cooccurrence:
 
     def top_pairs(self, n: int = 10) -> list[tuple[str, str, float]]:
         """The ``n`` largest entries as ``(word, context, value)``, upper triangle for symmetric counts."""
+        check_count(n, "top_pairs")
         coo = self.counts.tocoo()
         keep = coo.row <= coo.col if self.settings.get("symmetric", False) else slice(None)
         rows, cols, vals = coo.row[keep], coo.col[keep], coo.data[keep]
@@ -192,7 +193,7 @@ class Cooccurrence:
         ids = self.vocab.ids(words)
         missing = [w for w, i in zip(words, ids) if i < 0]
         if missing:
-            raise InputDataError(f"{len(missing)} words are not in the vocabulary: {missing[:5]}")
+            raise InputDataError(f"{words_missing(missing)} not in the vocabulary: {missing[:5]}")
         sub = lambda m: m[ids][:, ids]  # noqa: E731
         vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
         per = None if self.per_offset is None else [sub(m) for m in self.per_offset]
@@ -349,3 +350,14 @@ def as_cooccurrence(counts: Any) -> Any:
     """``counts`` itself, or the counts saved at a path (``None`` stays ``None``): what the reports take
     from a notebook."""
     return Cooccurrence.load(counts) if isinstance(counts, (str, os.PathLike)) else counts
+
+
+def check_count(n: Any, owner: str) -> None:
+    """``n`` must be a whole number >= 0 (a negative one would slice off the end instead: ``[:-1]``)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise InvalidParameterError(f"{owner}: n must be a whole number >= 0, got {n!r}.")
+
+
+def words_missing(missing: Sequence[str]) -> str:
+    """``"1 word is"`` or ``"3 words are"``."""
+    return f"{len(missing)} word is" if len(missing) == 1 else f"{len(missing)} words are"

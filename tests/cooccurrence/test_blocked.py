@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cooc import Cooccurrence
-from cooc._core.errors import CorruptFileError, InvalidParameterError, OutputExistsError
+from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
 from cooc.cooccurrence.blocked import BlockedCooccurrence, row_ranges, save_blocked
 
 from .random_counts import random_cooc
@@ -45,6 +45,14 @@ def test_products_rows_subset_and_marginals(tmp_path, rng):
     assert (sub.counts != ref.counts).nnz == 0 and sub.vocab == ref.vocab
     np.testing.assert_array_equal(sub.unigram, ref.unigram)
     assert opened.top_pairs(7) == cooc.top_pairs(7)
+    assert opened.top_pairs(0) == cooc.top_pairs(0) == []
+    for counts in (opened, cooc):  # a negative n sliced off the end ([:-1]): nearly every pair, not an error
+        with pytest.raises(InvalidParameterError, match=r"top_pairs: n must be a whole number >= 0, got -1"):
+            counts.top_pairs(-1)
+        with pytest.raises(InputDataError, match=r"^1 word is not in the vocabulary: \['nope'\]"):
+            counts.subset(["w1", "nope"])
+        with pytest.raises(InputDataError, match=r"^2 words are not in the vocabulary"):
+            counts.subset(["no", "nope"])
     for marginals in ("global", "block"):
         np.testing.assert_allclose(
             opened.unigram_probabilities(marginals), cooc.unigram_probabilities(marginals), rtol=1e-14
