@@ -157,6 +157,9 @@ def info_command(
     the outputs a folder holds (a demo's, a study's)."""
     from .._core.kinds import kind_of, outputs_in
     from ..cooccurrence import BlockedCooccurrence, load
+    from ..cooccurrence.matrix import check_count
+
+    check_count(top, "info --top")  # a negative count sliced off the end: nearly every word or pair
 
     kind = kind_of(path)
     if kind is None and path.is_dir():

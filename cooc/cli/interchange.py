@@ -104,10 +104,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON,
     ) -> None:
         """The nearest words (cosine) of each query word."""
-        from .._core.errors import UnknownWordError
+        from .._core.errors import InvalidParameterError, UnknownWordError
         from .._core.logs import log
         from ..embedding import Embedding
 
+        if topn < 1:  # most_similar returns nothing then, as gensim's does: an empty table
+            raise InvalidParameterError(f"--topn must be at least 1, got {topn}.")
         emb = Embedding.load(embedding, mmap=True)
         missing = []  # unknown query words are skipped with a warning; an error when none is known
         for word in words:

@@ -106,6 +106,9 @@ def test_info_shows_any_kind(outputs, tmp_path):
     assert info["first_words"] == ["the", "on", "sat"] and info["dtype"] == "float64"
     res = runner.invoke(app, ["info", str(outputs["embedding"])])
     assert res.exit_code == 0 and "first words" in res.output and "the, on, sat" in res.output
+    for kind in ("embedding", "cooccurrence"):  # a negative count sliced off the end: nearly every word or pair
+        res = runner.invoke(app, ["info", str(outputs[kind]), "--top", "-2"])
+        assert res.exit_code == 1 and res.output == "error: info --top: n must be a whole number >= 0, got -2.\n"
     res = runner.invoke(app, ["info", str(outputs["cooccurrence"]), "--top", "1"])
     assert res.exit_code == 0 and "total weight" in res.output and "top pairs" in res.output
     fitted = EigenEmbedding(target="ppmi", dim=2).fit(Cooccurrence.load(outputs["cooccurrence"])).embedding_

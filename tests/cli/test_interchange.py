@@ -101,6 +101,8 @@ def test_neighbours(tmp_path):
     assert "warning: word 'pear' is not in the embedding's vocabulary; skipped." in res.output
     assert "warning: word 'King' is not in the embedding's vocabulary (it holds 'king'); skipped." in res.output
     assert res.output.count("┌") == 1 and "apple" in res.output  # one table: apple's
+    res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "king", "--topn", "-1"])
+    assert res.exit_code == 1 and res.output == "error: --topn must be at least 1, got -1.\n"  # not an empty table
     res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "King", "pear"])
     assert (
         res.exit_code == 1
