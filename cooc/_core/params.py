@@ -84,3 +84,21 @@ def validate(params: Mapping[str, Any], constraints: Mapping[str, Constraint], o
     for name, constraint in constraints.items():
         if name in params:
             constraint.check(name, params[name], owner)
+
+
+def _flat(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def settings_changes(was: Mapping[str, Any], now: Mapping[str, Any], limit: int = 3) -> str:
+    """What differs between two (nested) settings, as ``"train.lr: 0.001 -> 0.01; window: 5 -> 10"``
+    (at most ``limit`` of them, then ``...``): for the message that refuses an output made with others."""
+    a, b = _flat(was), _flat(now)
+    changed = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in {**a, **b} if a.get(k) != b.get(k)]
+    return "; ".join(changed[:limit]) + ("; ..." if len(changed) > limit else "")

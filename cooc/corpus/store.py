@@ -50,6 +50,7 @@ from .._core.io import (
 )
 from .._core.kinds import CORPUS_FORMAT, CORPUS_MANIFEST, expect_kind
 from .._core.locks import Lock, check_not_written, clear_directory, lock_directory, reading
+from .._core.params import settings_changes
 from .vocab import Vocabulary
 
 FORMAT = CORPUS_FORMAT
@@ -357,8 +358,10 @@ def prepare_output(out: Path, settings: dict[str, Any], overwrite: bool) -> Toke
                 remove_leftovers(out)
                 return TokenCorpus.open(out)
             if not overwrite:
+                differs = settings_changes(existing, jsonable(settings)) if isinstance(existing, dict) else ""
                 raise OutputExistsError(
-                    f"{str(out)!r} already holds a different corpus; pass --overwrite to replace it."
+                    f"{str(out)!r} already holds a different corpus{f' ({differs})' if differs else ''}; "
+                    "pass --overwrite to replace it."
                 )
             clear_directory(out)
         elif any(out.iterdir()) and not (out / ".build").exists():

@@ -49,6 +49,7 @@ import numpy as np
 
 from .._core.errors import InvalidParameterError, OutputExistsError
 from .._core.io import atomic_write_json, atomic_write_text, load_json, provenance
+from .._core.params import settings_changes
 from ..plots import saved
 from ..plots.lm import excess_loss_exponents, loss_against_context, loss_against_samples, loss_by_position
 
@@ -148,17 +149,6 @@ def _csv(rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _flat(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested settings as one level, ``{"train": {"lr": 1}}`` -> ``{"train.lr": 1}`` (to name what changed)."""
-    out: dict[str, Any] = {}
-    for key, value in settings.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def lm_study(
     source: Any,
     out: str | os.PathLike,
@@ -236,10 +226,8 @@ def lm_study(
         saved_runs = load_json(runs_path, "learning-curve runs")
         recorded = saved_runs.get("settings") or {}
         if recorded != settings:
-            was, now = _flat(recorded), _flat(settings)
-            changed = [f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in {**was, **now} if was.get(k) != now.get(k)]
             raise OutputExistsError(
-                f"{str(out)!r} holds runs with other settings ({'; '.join(changed[:3]) or 'another version'}); "
+                f"{str(out)!r} holds runs with other settings ({settings_changes(recorded, settings) or 'another version'}); "
                 "use another folder, or discard them with --overwrite (overwrite=True)."
             )
         done = saved_runs.get("rows", [])

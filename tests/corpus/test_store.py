@@ -124,7 +124,7 @@ def test_same_settings_reuse_and_different_refused(tmp_path, small_text):
     stamp = (tmp_path / "c" / "manifest.json").stat().st_mtime_ns
     again = build_corpus(path, tmp_path / "c", progress=False)
     assert again.manifest == first.manifest and (tmp_path / "c" / "manifest.json").stat().st_mtime_ns == stamp
-    with pytest.raises(OutputExistsError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match=r"a different corpus \(vocab_size: None -> 5\); pass --overwrite"):
         build_corpus(path, tmp_path / "c", vocab_size=5, progress=False)
     replaced = build_corpus(path, tmp_path / "c", vocab_size=5, progress=False, overwrite=True)
     assert len(replaced.vocab) == 5

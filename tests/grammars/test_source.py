@@ -89,7 +89,7 @@ def test_same_build_is_reused_and_different_one_refused(tmp_path):
     again = build_grammar_corpus(spec, tmp_path / "c", documents=100, seed=1, progress=False)
     assert again.manifest["created"] == first.manifest["created"]
     a = np.concatenate([t for t, _ in first.iter_shards(mmap=False)])
-    with pytest.raises(OutputExistsError, match="already holds a different corpus"):
+    with pytest.raises(OutputExistsError, match=r"already holds a different corpus \(seed: 1 -> 2\)"):
         build_grammar_corpus(spec, tmp_path / "c", documents=100, seed=2, progress=False)
     other = build_grammar_corpus(spec, tmp_path / "c", documents=100, seed=2, overwrite=True, progress=False)
     assert other.manifest["settings"]["seed"] == 2
