@@ -94,6 +94,17 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def check_file_output(path: Path, example: str) -> None:
+    """``-o`` names a file's base (BASE.npz and BASE.json, ...): an existing folder there is refused, with
+    a path inside it to give instead (the files would land beside the folder, named after it)."""
+    from .._core.errors import InvalidParameterError
+
+    if path.is_dir():
+        raise InvalidParameterError(
+            f"{str(path)!r} is a folder; -o names the output file (its base name), e.g. {str(path / example)!r}."
+        )
+
+
 def check_writable(folder: Path, what: str = "output folder") -> None:
     """Fail now, before any work, when ``folder`` cannot be made or written (it is made if missing)."""
     import os

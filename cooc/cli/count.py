@@ -7,7 +7,17 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, PROGRESS, check_writable, cli_errors, console, interrupt_keeps, kv_table, print_json
+from ._common import (
+    JSON,
+    PROGRESS,
+    check_file_output,
+    check_writable,
+    cli_errors,
+    console,
+    interrupt_keeps,
+    kv_table,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +74,7 @@ def count_command(
     from ..count.settings import COUNT_CONSTRAINTS
 
     # Everything is checked before the corpus is read.
+    check_file_output(output, "counts")
     npz, meta = file_paths(output)
     if (npz.exists() or meta.exists() or blocks_dir(output).exists()) and not overwrite:
         raise OutputExistsError(

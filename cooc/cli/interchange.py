@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JSON, cli_errors, console, kv_table, print_json
+from ._common import JSON, check_file_output, cli_errors, console, kv_table, print_json
 
 EXPORT_FORMATS = ("glove", "mm", "npz", "word2vec", "word2vec-bin")
 IMPORT_FORMATS = ("glove", "word2vec", "word2vec-bin")
@@ -22,6 +22,7 @@ def export_command(source: Path, output: Path, fmt: str) -> list[Path]:
 
     if fmt not in EXPORT_FORMATS:
         raise InvalidParameterError(f"--to must be one of {EXPORT_FORMATS}, got {fmt!r}.")
+    check_file_output(output, fmt)
     kind = kind_of(source)  # None: the loaders below say what is wrong (a missing or damaged file, a corpus)
     if fmt.startswith("word2vec"):
         if kind == "cooccurrence":
@@ -46,6 +47,7 @@ def import_command(source: Path, output: Path, fmt: str, vocab: Path | None, ove
 
     if fmt not in IMPORT_FORMATS:
         raise InvalidParameterError(f"--from must be one of {IMPORT_FORMATS}, got {fmt!r}.")
+    check_file_output(output, "imported")
     npz, meta = file_paths(output)
     if (npz.exists() or meta.exists()) and not overwrite:
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")

@@ -11,6 +11,7 @@ import typer
 from ._common import (
     JSON,
     PROGRESS,
+    check_file_output,
     check_writable,
     cli_errors,
     console,
@@ -37,6 +38,7 @@ def _split(text: str, cast: Any = str) -> list[Any]:
 def _check_output(path: Path, overwrite: bool) -> None:
     from .._core.errors import OutputExistsError
 
+    check_file_output(path, "embedding")
     npz = path.with_suffix("") if path.suffix in (".npz", ".json") else path
     if not overwrite and (npz.with_name(npz.name + ".npz").exists() or npz.with_name(npz.name + ".json").exists()):
         raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")

@@ -7,7 +7,16 @@ from typing import Any
 
 import typer
 
-from ._common import PROGRESS, check_writable, cli_errors, console, interrupt_keeps, kv_table, refuse_existing
+from ._common import (
+    PROGRESS,
+    check_file_output,
+    check_writable,
+    cli_errors,
+    console,
+    interrupt_keeps,
+    kv_table,
+    refuse_existing,
+)
 
 train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on grammars.", no_args_is_help=True)
 
@@ -105,6 +114,7 @@ def word2vec_command(
     from .._core.locks import lock_output
     from ..train.word2vec.estimator import Word2Vec, save_trained
 
+    check_file_output(output, "word2vec")
     base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
     refuse_existing([base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")], overwrite)
     every, words = parse_checkpoint_every(checkpoint_every)

@@ -168,3 +168,27 @@ def test_info_on_a_folder_lists_its_outputs_and_h_is_help(outputs):
 
 
 _WANTED_TEXT = {"corpus": "a corpus", "cooccurrence": "co-occurrence counts", "embedding": "an embedding"}
+
+
+@pytest.mark.parametrize(
+    "args, example",
+    [
+        (["count", "{corpus}"], "counts"),
+        (["embed", "{cooccurrence}", "--dim", "2"], "embedding"),
+        (["export", "{cooccurrence}", "--to", "glove"], "glove"),
+        (["train", "word2vec", "{corpus}"], "word2vec"),
+        (["import", "{vec}", "--from", "word2vec"], "imported"),
+    ],
+)
+def test_a_folder_given_as_an_output_file_is_refused(outputs, tmp_path, args, example):
+    """-o names a file's base: FOLDER.npz would land beside the folder, named after it."""
+    (tmp_path / "out").mkdir()
+    vec = Embedding.load(outputs["embedding"]).save_word2vec_format(tmp_path.parent / f"{tmp_path.name}.vec")
+    filled = [a.format(vec=vec, **outputs) for a in args] + ["-o", str(tmp_path / "out")]
+    res = CliRunner().invoke(app, filled)
+    assert res.exit_code == 1, res.output
+    assert res.output == (
+        f"error: {str(tmp_path / 'out')!r} is a folder; -o names the output file (its base name), "
+        f"e.g. {str(tmp_path / 'out' / example)!r}.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing written beside it
