@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._core.progress import ProgressBar
+from ..cooccurrence.matrix import as_cooccurrence
 from ..geometry.analogy import AccuracyCurve, accuracy_vs_k, load_questions
 from ..spectral.estimator import EigenEmbedding
 
@@ -26,7 +27,7 @@ def compare_targets(
 
     Parameters
     ----------
-    cooc : Cooccurrence
+    cooc : Cooccurrence or path (of counts saved by cooc count)
     targets : sequence of str
     ks : iterable of int
     questions : see :func:`evaluate_analogies`
@@ -40,6 +41,7 @@ def compare_targets(
     -------
     dict of target name to AccuracyCurve
     """
+    cooc = as_cooccurrence(cooc)  # a path: its len() was the length of the string
     ks = sorted(set(int(k) for k in ks))
     if questions is None or isinstance(questions, (str, os.PathLike)):
         questions = load_questions(questions)

@@ -18,7 +18,8 @@ before clipping, averaged with its transpose).
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,7 +30,7 @@ from .._core.device import get_sparse, get_xp, resolve_device
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.blocked import BlockedCooccurrence
-from ..cooccurrence.matrix import Cooccurrence
+from ..cooccurrence.matrix import Cooccurrence, as_cooccurrence
 from .kinds import KINDS, entries, independence_values, wants_sparse
 from .marginals import context_smoothed, smoothed_marginals
 from .operator import TargetOperator
@@ -119,14 +120,16 @@ class Target(BaseEstimator):
         self.block_rows = block_rows
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, cooc: Cooccurrence, y: Any = None) -> Target:
-        """Build the target of ``cooc``; the matrix is in ``matrix_`` (``y`` is ignored).
+    def fit(self, cooc: Cooccurrence | str | os.PathLike, y: Any = None) -> Target:
+        """Build the target of ``cooc`` (counts, or the path of saved ones); the matrix is in ``matrix_``
+        (``y`` is ignored).
 
         A blocked (out-of-core) ``cooc`` gives a :class:`~cooc.spectral.operator.TargetOperator`
         (products block by block, for Lanczos) instead of a matrix.
         """
         params = self.get_params()
         validate(params, self._constraints, owner="Target")
+        cooc = cast(Cooccurrence, as_cooccurrence(cooc))  # the path of saved counts is read
         if isinstance(cooc, BlockedCooccurrence):  # out-of-core: a LinearOperator over row blocks
             if self.smoothing != "symmetric":
                 raise InvalidParameterError(

@@ -84,3 +84,23 @@ def test_fit_takes_counts_their_path_or_blocked_counts(rng, tmp_path):
         np.testing.assert_allclose(fix_signs(got), fix_signs(want), atol=1e-6)
     with pytest.raises(InvalidParameterError, match="fit takes co-occurrence counts .*, got list"):
         SpectralEmbedding(dim=4).fit(["counts"])  # not a sequence of whatever length, as it was
+
+
+def test_targets_and_the_target_comparison_take_the_path_of_saved_counts(rng, tmp_path, monkeypatch):
+    from cooc.experiments.targets import compare_targets
+    from cooc.spectral.targets import Target, target_matrix
+
+    cooc = random_cooc(rng, V=30)
+    cooc.save(tmp_path / "counts")
+    np.testing.assert_array_equal(
+        target_matrix(tmp_path / "counts", "ppmi").toarray(), target_matrix(cooc, "ppmi").toarray()
+    )
+    assert Target("mstar").fit(str(tmp_path / "counts")).matrix_.shape == (30, 30)
+    questions = {"f": [("w1", "w2", "w3", "w4")]}
+    # a path's len() was the length of its string: K was capped at len("counts") = 6 instead of V = 30
+    monkeypatch.chdir(tmp_path)
+    by_path = compare_targets("counts", ["ppmi"], ks=[2, 10], questions=questions)
+    assert list(by_path["ppmi"].ks) == [2, 10]
+    assert np.array_equal(
+        by_path["ppmi"].accuracy, compare_targets(cooc, ["ppmi"], ks=[2, 10], questions=questions)["ppmi"].accuracy
+    )
