@@ -19,7 +19,7 @@ from .._core.errors import InputDataError, InvalidParameterError
 from .._core.io import provenance
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.blocked import BlockedCooccurrence
-from ..cooccurrence.matrix import Cooccurrence
+from ..cooccurrence.matrix import Cooccurrence, as_cooccurrence
 from ..embedding import Embedding
 from .eigen import SOLVERS, WHICH, Eigenpairs, top_eigenpairs
 from .kinds import KINDS
@@ -139,8 +139,7 @@ class EigenEmbedding(BaseEstimator):
         (as :func:`cooc.count_cooccurrences` takes a corpus or its path).
         """
         validate(self.get_params(), self._constraints, owner="EigenEmbedding")
-        if isinstance(cooc, (str, os.PathLike)):
-            cooc = Cooccurrence.load(cooc)
+        cooc = as_cooccurrence(cooc)
         if not isinstance(cooc, (Cooccurrence, BlockedCooccurrence)):
             raise InvalidParameterError(
                 f"EigenEmbedding: fit takes co-occurrence counts (a Cooccurrence, or the path of one saved by "
