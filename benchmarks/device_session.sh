@@ -80,8 +80,11 @@
 #                    finished training run (a network, or an ensemble of networks trained together) in
 #                    <output>/runs.jsonl (cooc/_core/ledger.py), which comes back as $OUT/runs-NAME.jsonl even
 #                    when the stage is cut by its timeout. To go on in a later call or session, copy that file
-#                    here to .bench/device_full/NAME/runs.jsonl and name .bench/device_full/NAME in the call's
-#                    carry: the study takes the recorded runs and trains only the others. Where a study
+#                    here to benchmarks/ledgers/NAME.jsonl and commit it (it travels with the tree; a carried
+#                    .bench/device_full/NAME/runs.jsonl, if any, wins): the study takes the recorded runs and
+#                    trains only the others. The ledger's keys hold cooc's version, so a release that changes
+#                    it trains afresh. benchmarks/ledgers/next_token.jsonl holds the 2026-12-04 H200 call's 37
+#                    runs (every CNN run, 4 of the 33 transformer runs, in 323 s). Where a study
 #                    measures a network after training (rhm_learning's CNN, srhm's invariances) the weights
 #                    are kept beside the ledger, on the device only: a fresh machine trains those ensembles
 #                    again, a warm one reuses them. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
@@ -250,6 +253,9 @@ full_study() { # full_study NAME: one study at the papers' size, its output pack
     # checkpoints beside it: the study takes its recorded runs and goes on
     [ "$PASS" = device ] && find "$dir" -mindepth 1 -maxdepth 1 ! -name runs.jsonl ! -name runs-checkpoints \
         -exec rm -rf {} + 2>/dev/null
+    if [ "$PASS" = device ] && [ ! -f "$dir/runs.jsonl" ] && [ -f "benchmarks/ledgers/$name.jsonl" ]; then
+        mkdir -p "$dir" && cp "benchmarks/ledgers/$name.jsonl" "$dir/runs.jsonl"
+    fi
     [ -f "$dir/runs.jsonl" ] && note "== full-$name: resuming from $(wc -l <"$dir/runs.jsonl") recorded runs"
     stage "full-$name" 570:60 --cuda $PY "analyses/$name.py" $FULL_ARGS --output "$dir"
     # the ledger comes back on its own (a top-level file), finished or not, to be carried by the next call
@@ -264,7 +270,7 @@ run_stages() {
     if [ "$PASS" = check ]; then RUN="$PY benchmarks/_argcheck.py"; else RUN=$PY; fi
     [ "$PASS" = check ] && COLLECT="--collect-only"
     [ "$PASS" = smoke ] && COLLECT=""
-    stage "gpu tests" 100:40 $PY -m pytest -q -p no:cacheprovider -rfE $COLLECT -m gpu $GPU_TESTS
+    stage "gpu tests" 100:40 $PY -m pytest -q -p no:cacheprovider -rfEs $COLLECT -m gpu $GPU_TESTS
     mkdir -p "$PACK/count_gpu" "$PACK/count_cpu"
     stage "count gpu" 150:80 --cuda env OUT="$PACK/count_gpu" $RUN benchmarks/gpu_count_check.py --skip A,E3 \
         --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 3 --deadline @DEADLINE@
