@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,13 @@ from .._core.io import (
 from .._core.kinds import CORPUS_FORMAT, CORPUS_MANIFEST, expect_kind
 from .._core.locks import Lock, check_not_written, clear_directory, lock_directory, reading
 from .._core.params import settings_changes
+from .._core.threads import available_cores
 from .vocab import Vocabulary
 
 FORMAT = CORPUS_FORMAT
 MANIFEST = CORPUS_MANIFEST
 VOCAB_FILE = "vocab.tsv"
+VERIFY_THREADS = 8  # threads hashing a corpus's files at open by default (reads from one disk gain little beyond)
 OOV_POLICIES = ("keep", "drop")
 
 
@@ -84,9 +87,9 @@ class TokenCorpus:
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike, verify: bool = True) -> TokenCorpus:
+    def open(cls, path: str | os.PathLike, verify: bool = True, threads: int | None = None) -> TokenCorpus:
         """Open a corpus directory, validating the manifest and the vocabulary's checksums and (with
-        ``verify``) every shard's.
+        ``verify``) every shard's, on ``threads`` threads (:meth:`verify`).
 
         Raises
         ------
@@ -121,7 +124,7 @@ class TokenCorpus:
         corpus = cls(path, manifest, vocab, identity=bytes_checksum(raw))
         corpus._check_structure()
         if verify:
-            corpus.verify()
+            corpus.verify(threads=threads)
         else:
             corpus._stamp_all()
         return corpus
@@ -148,24 +151,40 @@ class TokenCorpus:
             entries += [(e["file"], e["checksum"]) for e in self.manifest.get("extras", {}).values()]
         return entries
 
-    def verify(self, shards: list[int] | None = None) -> None:
+    def verify(self, shards: list[int] | None = None, threads: int | None = None) -> None:
         """Recompute the checksums of every shard (or of ``shards``) and extra array; raise
-        :class:`CorruptFileError` on a mismatch. Files checked are remembered: reading one that
-        was replaced afterwards is refused."""
-        for rel, expected in self._entries(shards):
-            full = self.path / rel
-            try:
-                fh = open(full, "rb")
-            except FileNotFoundError:
-                raise CorruptFileError(f"corpus file {str(full)!r} is missing.") from None
-            with fh:
-                if stream_checksum(fh, like=expected) != expected:
-                    raise CorruptFileError(
-                        f"corpus file {str(full)!r} does not match its checksum (truncated or edited)."
-                    )
-                st = os.fstat(fh.fileno())
-            self._stamps[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
+        :class:`CorruptFileError` on a mismatch (the first bad file in the manifest's order).
+        Files checked are remembered: reading one that was replaced afterwards is refused.
+
+        Files are hashed on ``threads`` threads at once (default: the cores available, at most
+        :data:`VERIFY_THREADS`; hashlib and file reads release the GIL). One thread hashes
+        SHA-256 at about 1.9 GB/s on the dev VM, so a verified open of English Wikipedia's 18 GB
+        of shards would take about 10 s on one.
+        """
+        entries = self._entries(shards)
+        n = min(VERIFY_THREADS, available_cores()) if threads is None else int(threads)
+        n = max(1, min(n, len(entries)))
+        if n == 1:
+            stamps = [self._checked_stamp(rel, expected) for rel, expected in entries]
+        else:
+            with ThreadPoolExecutor(n, thread_name_prefix="cooc-verify") as pool:
+                stamps = list(pool.map(lambda entry: self._checked_stamp(*entry), entries))
+        for (rel, _), stamp in zip(entries, stamps):
+            self._stamps[rel] = stamp
             self._verified.add(rel)
+
+    def _checked_stamp(self, rel: str, expected: str) -> tuple[int, int, int]:
+        """The stamp of file ``rel`` after checking it against its checksum ``expected``."""
+        full = self.path / rel
+        try:
+            fh = open(full, "rb")
+        except FileNotFoundError:
+            raise CorruptFileError(f"corpus file {str(full)!r} is missing.") from None
+        with fh:
+            if stream_checksum(fh, like=expected) != expected:
+                raise CorruptFileError(f"corpus file {str(full)!r} does not match its checksum (truncated or edited).")
+            st = os.fstat(fh.fileno())
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def _stamp_all(self) -> None:
         """Remember which files the manifest's shards are, without reading them."""

@@ -130,7 +130,7 @@ def count_cooccurrences(
             spill_dir=spill_dir,
             engine=engine,
         )
-    corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
+    corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus, threads=workers)
     V = effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
+from cooc.corpus import store
 from cooc.corpus.build import build_corpus
 from cooc.corpus.sources import TextSource
 from cooc.corpus.store import CorpusWriter, TokenCorpus
 from cooc.corpus.tokenize import Tokenizer
 from cooc.corpus.vocab import Vocabulary
+from cooc.count import count_cooccurrences
 
 
 def reference(texts, tokenizer, vocab_size=None, min_count=1, oov="keep"):
@@ -176,6 +178,45 @@ def test_edited_or_truncated_shard_detected(tmp_path, small_text):
     TokenCorpus.open(tmp_path / "c", verify=False)  # opening without verification is allowed...
     with pytest.raises(CorruptFileError, match="wrong type or size|truncated"):
         list(TokenCorpus.open(tmp_path / "c", verify=False).iter_shards())  # ...but reading the shard is not
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_verification_on_threads_names_the_first_damaged_file(tmp_path, small_text, threads, monkeypatch):
+    corpus = build_corpus(small_text[0], tmp_path / "c", shard_tokens=500, progress=False)
+    assert len(corpus.manifest["shards"]) >= 4
+    used = []
+    real = store.ThreadPoolExecutor
+
+    def spy(n, **kwargs):
+        used.append(n)
+        return real(n, **kwargs)
+
+    monkeypatch.setattr(store, "ThreadPoolExecutor", spy)
+    opened = TokenCorpus.open(tmp_path / "c", threads=threads)  # intact: every file checked and remembered
+    assert used == ([] if threads == 1 else [threads])
+    assert opened._verified == {rel for rel, _ in opened._entries()}
+    for index in (3, 1):  # two damaged shards: the first in the manifest's order is named, whatever finishes first
+        shard = tmp_path / "c" / corpus.manifest["shards"][index]["tokens"]
+        data = bytearray(shard.read_bytes())
+        data[-1] ^= 1
+        shard.write_bytes(bytes(data))
+    first = corpus.manifest["shards"][1]["tokens"].split("/")[-1]
+    with pytest.raises(CorruptFileError, match=f"{first}.*checksum"):
+        TokenCorpus.open(tmp_path / "c", threads=threads)
+
+
+def test_counting_verifies_the_corpus_on_its_own_threads(tmp_path, small_text, monkeypatch):
+    build_corpus(small_text[0], tmp_path / "c", shard_tokens=500, progress=False)
+    asked = []
+    real = TokenCorpus.verify
+
+    def verify(self, shards=None, threads=None):
+        asked.append(threads)
+        return real(self, shards, threads)
+
+    monkeypatch.setattr(TokenCorpus, "verify", verify)
+    count_cooccurrences(tmp_path / "c", window=2, workers=1, progress=False)
+    assert asked == [1]
 
 
 def test_foreign_manifest(tmp_path, small_text):

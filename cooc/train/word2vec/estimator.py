@@ -285,7 +285,7 @@ class Word2Vec(BaseEstimator):
         self
         """
         validate(self.get_params(), _CONSTRAINTS, owner="Word2Vec")
-        corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
+        corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus, threads=self.threads)
         device = torch_device(self.device)
         self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
         self.kernel_ = resolve_kernel(self.kernel, device, self.sg, self.batch_size)
