@@ -336,9 +336,28 @@ def timing_note(stats: dict, total: float) -> str:
     where = stats.get("assembly", "")
     detail = f" ({where}{': ' if where and stages else ''}{stages})" if where or stages else ""
     return (
-        f"count {counted:.2f} s + assemble {assembled:.2f} s{detail} + result "
+        f"count {counted:.2f} s{profile_note(stats)} + assemble {assembled:.2f} s{detail} + result "
         f"{max(0.0, total - stats.get('seconds', total)):.2f} s"
     )
+
+
+def profile_note(stats: dict) -> str:
+    """' (host: read R, copy C, ...; device D over N chunks; B bytes/token to the device at G GB/s)' from a
+    call's count_profile (cooc/count/profile.py), or '' where the engine reads raw shards."""
+    prof = stats.get("count_profile") or {}
+    if not prof:
+        return ""
+    host = ", ".join(
+        f"{k} {prof[k]:.3f}" for k in ("read", "copy", "wait", "next_chunk", "prepare", "add") if k in prof
+    )
+    text = f" (host: {host}"
+    if "device" in prof:
+        text += f"; device {prof['device']:.3f}"
+    text += f"; {prof['chunks']} chunks"
+    moved, counted = prof.get("bytes_to_device"), stats.get("count_seconds")
+    if moved and counted:
+        text += f"; {moved / stats['tokens']:.1f} bytes/token to the device, {moved / counted / 1e9:.1f} GB/s over the phase"
+    return text + ")"
 
 
 def stage_cpu(args) -> str:

@@ -26,6 +26,7 @@ put together on the GPU too, by :mod:`cooc.count.assemble`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any
@@ -332,15 +333,20 @@ class DeviceFeeder:
         self.staged: tuple | None = None
         self.exhausted = False
         self.bytes_moved = 0
+        # host seconds: reading (and checking) shards, copying into pinned memory, waiting for buffers
+        self.read_seconds = self.copy_seconds = self.wait_seconds = 0.0
 
     def _stage(self) -> None:
         if self.staged is not None or self.exhausted:
             return
+        t0 = time.perf_counter()
         try:
             tokens, starts, cut, mid = next(self.chunks)
         except StopIteration:
             self.exhausted = True
             return
+        t1 = time.perf_counter()
+        self.read_seconds += t1 - t0
         k, n, cp = self.slot, tokens.shape[0], self.cupy
         if self.copied[k] is not None:  # the last upload from this pinned buffer is done
             self.copied[k].synchronize()
@@ -349,7 +355,10 @@ class DeviceFeeder:
                 self.used[k].synchronize()
             self.pinned[k] = self.cupyx.empty_pinned((max(n, 1),), dtype=np.int32)
             self.device[k] = cp.empty(max(n, 1), dtype=np.int32)
+        t2 = time.perf_counter()
+        self.wait_seconds += t2 - t1
         copy_into(self.pinned[k][:n], tokens)  # in pieces on a few threads (host_copy)
+        self.copy_seconds += time.perf_counter() - t2
         if self.used[k] is not None:
             self.stream.wait_event(self.used[k])
         self.device[k][:n].set(self.pinned[k][:n], stream=self.stream)

@@ -21,6 +21,7 @@ from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
 from .host_csr import plus_transpose, ranges_to_csr
 from .planning import plan_sizes
+from .profile import CountProfile
 from .result import weigh_planes
 from .windows import integer_weights, prepare_chunk
 
@@ -147,7 +148,7 @@ def _count_planes(
         started = time.perf_counter()
         with compile_timer("the counting kernels") as compiling:
             with corpus.reading():  # a build cannot replace the corpus while it is counted
-                counted = _run(corpus, eng, xp, plan, oov, device, progress)
+                counted, profile = _run(corpus, eng, xp, plan, oov, device, progress)
             if device == "cuda":
                 xp.cuda.get_current_stream().synchronize()
             counted_at = time.perf_counter()
@@ -174,6 +175,7 @@ def _count_planes(
         "memory": budget,
         "assembly": assembly,
         "stages": stages,
+        "count_profile": profile,
     }
     return planes, plan, stats
 
@@ -241,8 +243,11 @@ def iter_raw_chunks(corpus: TokenCorpus, max_tokens: int) -> Iterator[tuple[np.n
             s, mid = e, cut
 
 
-def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: str, progress: bool) -> int:
-    """Feed every chunk to the engine; return the number of centres counted."""
+def _run(
+    corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: str, progress: bool
+) -> tuple[int, dict[str, Any] | None]:
+    """Feed every chunk to the engine; return the number of centres counted and, for prepared chunks,
+    where the time went (:class:`CountProfile`)."""
     bar = None
     if progress:
         from .._core.progress import ProgressBar  # rich is only needed for the bar
@@ -250,24 +255,35 @@ def _run(corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: s
         bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
     if hasattr(eng, "add_range"):
         try:
-            return _run_raw(corpus, eng, plan, oov, bar)
+            return _run_raw(corpus, eng, plan, oov, bar), None
         finally:
             if bar is not None:
                 bar.close()
     carry, centres = None, 0
     feeder = _feeder(device)(iter_raw_chunks(corpus, plan.chunk_tokens))
     prefetch = getattr(feeder, "prefetch", None)
+    profile = CountProfile(xp if device == "cuda" else None)
+    chunks = iter(feeder)
     try:
-        for tokens, starts, cut, mid in feeder:
-            chunk, carry = prepare_chunk(xp, tokens, starts, plan.vocab_size, plan.window, oov, carry, cut, mid)
-            eng.add(chunk, overlap=prefetch)
+        while True:
+            t0 = time.perf_counter()
+            try:
+                tokens, starts, cut, mid = next(chunks)
+            except StopIteration:
+                break
+            t1 = time.perf_counter()
+            with profile.on_device():
+                chunk, carry = prepare_chunk(xp, tokens, starts, plan.vocab_size, plan.window, oov, carry, cut, mid)
+                t2 = time.perf_counter()
+                eng.add(chunk, overlap=prefetch)
+            profile.add(next_chunk=t1 - t0, prepare=t2 - t1, add=time.perf_counter() - t2)
             centres += chunk.n_centres
             if bar is not None:
                 bar.update(int(tokens.shape[0]), tokens=int(tokens.shape[0]))
     finally:
         if bar is not None:
             bar.close()
-    return centres
+    return centres, profile.finish(feeder)
 
 
 def _run_raw(corpus: TokenCorpus, eng: Any, plan: Plan, oov: str, bar: Any) -> int:

@@ -271,3 +271,66 @@ def test_working_memory_stays_within_the_budget(make_corpus, rng):
     assert res.settings["count"]["spills"] > 0
     output = res.nnz * 12 + (V + 1) * 8
     assert peak < budget + 3 * output, (peak, budget, output)
+
+
+def test_the_count_phase_is_profiled_chunk_by_chunk(make_corpus, rng, small_chunks, monkeypatch, device):
+    """Prepared chunks (the vectorized engine, the GPU's kernel) report host seconds per step and their
+    number; on the GPU also the device's seconds and the feeder's reads, copies, waits and bytes."""
+    from cooc.count import local
+
+    docs = [rng.integers(0, 301, rng.integers(1, 200)) for _ in range(30)]
+    corpus = make_corpus(docs, 300, shard_tokens=1000)
+    chunks = []
+    real = local.iter_raw_chunks
+    monkeypatch.setattr(local, "iter_raw_chunks", lambda *a: (chunks.append(c) or c for c in real(*a)))
+    gpu = {"engine": "kernel"}  # the shards (of 1,000 tokens) make the chunks there
+    kwargs = gpu if device == "cuda" else {"engine": "vectorized", "memory": 40_000}
+    stats = count(corpus, device, window=5, **kwargs).settings["count"]
+    profile = stats["count_profile"]
+    assert profile["chunks"] == len(chunks) > 1
+    steps = [profile[k] for k in ("next_chunk", "prepare", "add")]
+    # within the count phase (rounded to 1 ms in the stats, each step to 0.1 ms)
+    assert all(s >= 0 for s in steps) and 0 < sum(steps) <= stats["count_seconds"] + 0.001
+    if device == "cuda":
+        assert 0 < profile["device"] and min(profile[k] for k in ("read", "copy", "wait")) >= 0
+        assert profile["bytes_to_device"] == 4 * corpus.n_tokens
+        return
+    assert "device" not in profile and "bytes_to_device" not in profile
+    assert count(corpus, window=5, engine="numba").settings["count"]["count_profile"] is None  # raw shards
+
+
+def test_a_profile_adds_device_seconds_and_the_feeders_own():
+    """The GPU's arithmetic, on stand-ins: event pairs in milliseconds, the feeder's seconds and bytes."""
+    from types import SimpleNamespace
+
+    from cooc.count.profile import CountProfile
+
+    class Event:
+        clock = 0.0
+
+        def record(self):
+            Event.clock += 2.5
+            self.at = Event.clock
+
+        def synchronize(self):
+            pass
+
+    cuda = SimpleNamespace(Event=Event, get_elapsed_time=lambda a, b: b.at - a.at)
+    profile = CountProfile(SimpleNamespace(cuda=cuda))
+    for _ in range(3):
+        with profile.on_device():
+            pass
+        profile.add(next_chunk=0.5, prepare=0.25, add=1.0)
+    feeder = SimpleNamespace(read_seconds=0.1, copy_seconds=0.2, wait_seconds=0.0, bytes_moved=4096)
+    out = profile.finish(feeder)
+    assert out == {
+        "next_chunk": 1.5,
+        "prepare": 0.75,
+        "add": 3.0,
+        "device": 0.0075,
+        "read": 0.1,
+        "copy": 0.2,
+        "wait": 0.0,
+        "chunks": 3,
+        "bytes_to_device": 4096,
+    }
