@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._core.errors import InputDataError, InvalidParameterError
+from ..._core.errors import InputDataError, InvalidParameterError, TrainingDivergedError
 from ..._core.params import Interval, OneOf, validate
 from .._torch import task_seed, torch_device
 from .latent_prediction import TARGETS, apply_table, apply_tables, context_counts
@@ -199,6 +199,8 @@ class LatentNetwork:
         def predict() -> torch.Tensor:
             return torch.log_softmax((torch.relu(x_t @ w1 + b1) @ w2 + b2).view(-1, n_valid, C), dim=-1)
 
+        with torch.no_grad():
+            start_loss = float(-(y * predict()).sum() / total)
         for _ in range(self.steps):
             opt.zero_grad()
             loss = -(y * predict()).sum() / total
@@ -209,6 +211,13 @@ class LatentNetwork:
             pred_loss = float(-(y * logp).sum() / total)
             probs = logp.exp().reshape(logp.shape[0], -1).double().cpu().numpy()
             weight = y.sum(dim=(1, 2)).double().cpu().numpy()
+        if not np.isfinite(pred_loss) or pred_loss > start_loss:
+            # a diverged predictor would be clustered all the same (or break the clustering's SVD) and
+            # stand in the study as a learner that learned nothing
+            raise TrainingDivergedError(
+                f"the level-{level + 1} predictor diverged: its loss went from {start_loss:.4g} to {pred_loss:.4g} "
+                f"in {self.steps} steps; lower the learning rate (lr = {self.lr})."
+            )
         table[seen] = _discretise(probs, weight, K, self.n_init, task_seed(self.seed, level, 2))
         return table, {"predictor": pred_loss}
 

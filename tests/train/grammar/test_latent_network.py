@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc._core.errors import InvalidParameterError
+from cooc._core.errors import InvalidParameterError, TrainingDivergedError
 from cooc.grammars.rhm import RandomHierarchyModel
 from cooc.train.grammar.latent_network import LatentNetwork
 from cooc.train.grammar.latent_prediction import context_counts, tree_accuracy
@@ -92,3 +92,12 @@ def test_bad_parameters():
         LatentNetwork(2, 4, levels=1, lr=0.0).fit(np.zeros((10, 8), dtype=int))
     with pytest.raises(InvalidParameterError, match="fit"):
         LatentNetwork(2, 4, levels=1).transform(np.zeros((2, 4), dtype=int))
+
+
+@pytest.mark.parametrize("lr", [1e6, 1e30])
+def test_a_diverged_predictor_is_an_error_not_a_learner_that_learned_nothing(lr):
+    """At lr 1e6 the predictor's loss ended 2e5 and the fit returned chance-level trees; at 1e30 the clustering's
+    SVD failed with a LinAlgError."""
+    g = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=3, rule_seed=0)
+    with pytest.raises(TrainingDivergedError, match=r"level-1 predictor diverged.*lower the learning rate \(lr = "):
+        LatentNetwork(2, 4, levels=2, lr=lr).fit(g.sample(4000, seed=0).tokens, v=4)
