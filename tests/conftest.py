@@ -40,6 +40,22 @@ def _backends():
     return params
 
 
+@pytest.fixture
+def verify_threads(monkeypatch) -> list:
+    """The ``threads`` every ``TokenCorpus.verify`` call is given from now on (it still verifies)."""
+    from cooc.corpus.store import TokenCorpus
+
+    asked: list = []
+    real = TokenCorpus.verify
+
+    def verify(self, shards=None, threads=None):
+        asked.append(threads)
+        return real(self, shards, threads)
+
+    monkeypatch.setattr(TokenCorpus, "verify", verify)
+    return asked
+
+
 @pytest.fixture(params=_backends())
 def device(request) -> str:
     """``"cpu"`` and, where CuPy sees a GPU, ``"cuda"``: parity tests take this fixture."""

@@ -205,18 +205,10 @@ def test_verification_on_threads_names_the_first_damaged_file(tmp_path, small_te
         TokenCorpus.open(tmp_path / "c", threads=threads)
 
 
-def test_counting_verifies_the_corpus_on_its_own_threads(tmp_path, small_text, monkeypatch):
+def test_counting_verifies_the_corpus_on_its_own_threads(tmp_path, small_text, verify_threads):
     build_corpus(small_text[0], tmp_path / "c", shard_tokens=500, progress=False)
-    asked = []
-    real = TokenCorpus.verify
-
-    def verify(self, shards=None, threads=None):
-        asked.append(threads)
-        return real(self, shards, threads)
-
-    monkeypatch.setattr(TokenCorpus, "verify", verify)
     count_cooccurrences(tmp_path / "c", window=2, workers=1, progress=False)
-    assert asked == [1]
+    assert verify_threads == [1]
 
 
 def test_foreign_manifest(tmp_path, small_text):

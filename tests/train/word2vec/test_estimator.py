@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from cooc._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from cooc.corpus.store import TokenCorpus
 from cooc.embedding import Embedding
 from cooc.train.word2vec.estimator import Word2Vec, train_word2vec
 
@@ -76,17 +75,9 @@ def test_threads_bound_torch_operations_too_and_are_restored(cluster_corpus):
     assert torch.get_num_threads() == before
 
 
-def test_a_corpus_given_by_path_is_verified_on_the_trainers_threads(cluster_corpus, monkeypatch):
-    asked = []
-    real = TokenCorpus.verify
-
-    def verify(self, shards=None, threads=None):
-        asked.append(threads)
-        return real(self, shards, threads)
-
-    monkeypatch.setattr(TokenCorpus, "verify", verify)
+def test_a_corpus_given_by_path_is_verified_on_the_trainers_threads(cluster_corpus, verify_threads):
     Word2Vec(seed=8, threads=1, **SMALL).fit(cluster_corpus.path)
-    assert asked == [1]
+    assert verify_threads == [1]
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
