@@ -161,6 +161,8 @@ class TokenCorpus:
         SHA-256 at about 1.9 GB/s on the dev VM, so a verified open of English Wikipedia's 18 GB
         of shards would take about 10 s on one.
         """
+        if threads is not None and (isinstance(threads, bool) or int(threads) < 1):
+            raise InvalidParameterError(f"parameter 'threads' must be a positive integer or None, got {threads!r}.")
         entries = self._entries(shards)
         n = min(VERIFY_THREADS, available_cores()) if threads is None else int(threads)
         n = max(1, min(n, len(entries)))

@@ -205,6 +205,13 @@ def test_verification_on_threads_names_the_first_damaged_file(tmp_path, small_te
         TokenCorpus.open(tmp_path / "c", threads=threads)
 
 
+@pytest.mark.parametrize("threads", [0, -2, True])
+def test_verification_refuses_a_thread_count_that_is_not_positive(tmp_path, small_text, threads):
+    build_corpus(small_text[0], tmp_path / "c", progress=False)
+    with pytest.raises(InvalidParameterError, match="'threads' must be a positive integer"):
+        TokenCorpus.open(tmp_path / "c", threads=threads)
+
+
 def test_counting_verifies_the_corpus_on_its_own_threads(tmp_path, small_text, verify_threads):
     build_corpus(small_text[0], tmp_path / "c", shard_tokens=500, progress=False)
     count_cooccurrences(tmp_path / "c", window=2, workers=1, progress=False)
