@@ -53,7 +53,8 @@ def count_cooccurrences(
     memory : str or int
         Working-memory budget on the counting device ("4GB", "512MiB", bytes).
     workers : int, optional
-        CPU threads for the numba engine (default: the cores available to this process).
+        CPU threads for the numba engine (default: the cores available to this process), and for
+        verifying a corpus given by its path (its checksums, :meth:`TokenCorpus.verify`).
     device : {"cpu", "cuda", "auto"}
     oov : {"drop", "gap"}
         ``"drop"`` removes out-of-vocabulary tokens before windowing (windows bridge

@@ -150,7 +150,8 @@ class Word2Vec(BaseEstimator):
         (subsampling, window draws) while training on the CPU (default: the cores available to
         this process). With a batched kernel the result is bitwise the same for every count (the
         hogwild kernel's threads write unlocked, so its runs agree bitwise on one thread only);
-        numba's and torch's own settings are restored after.
+        numba's and torch's own settings are restored after. A corpus given by its path is
+        verified on these threads too (its checksums, :meth:`TokenCorpus.verify`).
         torch's OpenMP threads wait passively only when cooc's word2vec was imported before torch
         (libgomp reads ``OMP_WAIT_POLICY`` when torch loads it); otherwise its threads spin briefly
         after each operation, which costs a busy machine a little.
