@@ -70,6 +70,10 @@
 #                    (FULL_DEFAULT=NAME runs another study there; FULL_DEFAULT= leaves it out). On 2026-12-04
 #                    the speed stages left 86 s of a 540 s budget unused.
 #   Opt-in, run only when STAGES names them:
+#   full-parallel 570:60   the studies of FULL_PARALLEL (default: next_token rhm_learning srhm power_law
+#                    varying_tree) at once, one process each, each resuming from its ledger; the ledgers
+#                    come back in ledgers.tgz (see full_parallel below). For a session that needs no new
+#                    speed figures: STAGES=full-parallel bash benchmarks/device_session.sh 560.
 #   w2v step    60:30   benchmarks/word2vec_step.py: the torch and Triton steps and four Triton block shapes
 #                    timed apart; the fastest shape becomes COOC_TRITON_BLOCK for a w2v gpu stage in the
 #                    same call (STAGES="w2v step|w2v gpu").
@@ -99,7 +103,7 @@
 # exit status and seconds, also printed last), RESULTS.md (the device's benchmarks/RESULTS.md after every
 # benchmark appended its section), results_new.md (only those new sections), figures.tgz (pack/: the
 # word2vec tables, gpu_count_check's summaries, a --full study's output), runs-NAME.jsonl (a resuming
-# study's ledger).
+# study's ledger), ledgers.tgz (full-parallel's ledgers).
 #
 # SMOKE MODE (SMOKE=1, on a machine without a GPU): first every stage's device command line is checked as
 # it would run there (benchmarks/_argcheck.py parses the arguments and stops; pytest --collect-only; a
@@ -240,6 +244,24 @@ smoke_sizes() {
         --eval-every 10 --threads 1"
 }
 
+study_prepare() { # study_prepare NAME: its output folder emptied, but for a carried ledger (and on a warm
+    # machine the weights and checkpoints beside it); without one, the ledger committed in benchmarks/ledgers
+    local name=$1 dir=".bench/device_full/$1"
+    find "$dir" -mindepth 1 -maxdepth 1 ! -name runs.jsonl ! -name runs-checkpoints -exec rm -rf {} + 2>/dev/null
+    if [ ! -f "$dir/runs.jsonl" ] && [ -f "benchmarks/ledgers/$name.jsonl" ]; then
+        mkdir -p "$dir" && cp "benchmarks/ledgers/$name.jsonl" "$dir/runs.jsonl"
+    fi
+    [ -f "$dir/runs.jsonl" ] && note "== full-$name: resuming from $(wc -l <"$dir/runs.jsonl") recorded runs"
+}
+
+study_pack() { # study_pack NAME: a finished study's results, figures and tables into the archive
+    local name=$1 dir=".bench/device_full/$1"
+    if [ -f "$dir/results.json" ]; then
+        mkdir -p "$PACK/full-$name"
+        cp "$dir"/*.json "$dir"/*.png "$dir"/*.csv "$PACK/full-$name/" 2>/dev/null
+    fi
+}
+
 full_study() { # full_study NAME: one study at the papers' size, its output packed
     local name=$1 dir=".bench/device_full/$1"
     if [ "$PASS" != check ] && [ "$name" = scaling_laws ]; then
@@ -255,21 +277,66 @@ full_study() { # full_study NAME: one study at the papers' size, its output pack
         return 0
     fi
     selected "full-$name" || return 0
-    # a carried runs.jsonl (the ledger of an earlier call) is kept, and on a warm machine the weights and
-    # checkpoints beside it: the study takes its recorded runs and goes on
-    [ "$PASS" = device ] && find "$dir" -mindepth 1 -maxdepth 1 ! -name runs.jsonl ! -name runs-checkpoints \
-        -exec rm -rf {} + 2>/dev/null
-    if [ "$PASS" = device ] && [ ! -f "$dir/runs.jsonl" ] && [ -f "benchmarks/ledgers/$name.jsonl" ]; then
-        mkdir -p "$dir" && cp "benchmarks/ledgers/$name.jsonl" "$dir/runs.jsonl"
-    fi
-    [ -f "$dir/runs.jsonl" ] && note "== full-$name: resuming from $(wc -l <"$dir/runs.jsonl") recorded runs"
+    [ "$PASS" = device ] && study_prepare "$name"
     stage "full-$name" 570:60 --cuda $PY "analyses/$name.py" $FULL_ARGS --output "$dir"
     # the ledger comes back on its own (a top-level file), finished or not, to be carried by the next call
     [ -f "$dir/runs.jsonl" ] && cp -f "$dir/runs.jsonl" "$OUT/runs-$name.jsonl"
-    if [ -f "$dir/results.json" ]; then
-        mkdir -p "$PACK/full-$name"
-        cp "$dir"/*.json "$dir"/*.png "$dir"/*.csv "$PACK/full-$name/" 2>/dev/null
+    study_pack "$name"
+}
+
+# full-parallel: the studies of FULL_PARALLEL at once, one process each, all under one timeout (what is
+# left of the budget, at most 570 s). Their networks are small (next_token's took 2.6-7.4 ms a step on the
+# H200, latency-bound), so one study leaves the GPU mostly idle; whether five at once make five times the
+# progress has not been measured. Each resumes from its ledger as full-NAME does; the ledgers come back in
+# $OUT/ledgers.tgz (NAME.jsonl each: copy them to benchmarks/ledgers/ and commit), each study's output in
+# figures.tgz (pack/logs/full-NAME.log, and pack/full-NAME/ when it finished).
+full_parallel() {
+    selected full-parallel || return 0
+    [ "$PASS" = check ] && return 0 # each study's command line is checked by full_study's check pass
+    if [ "$PASS" = smoke ]; then
+        note "== full-parallel: skipped in smoke mode (needs CUDA)"
+        SUMMARY+=("full-parallel|skipped: needs CUDA|0")
+        return 0
     fi
+    local names=() name t t0 rc
+    for name in ${FULL_PARALLEL:-next_token rhm_learning srhm power_law varying_tree}; do
+        [ "$name" = scaling_laws ] && { note "== full-parallel: scaling_laws left out (no Hub, no Bible here)"; continue; }
+        names+=("$name")
+    done
+    t=$(left)
+    [ "$t" -gt 570 ] && t=570
+    if [ "$t" -lt 60 ] || [ ${#names[@]} = 0 ]; then
+        note "== full-parallel: skipped (${t}s left, it needs at least 60s; studies: ${names[*]:-none})"
+        SUMMARY+=("full-parallel|skipped|0")
+        return 0
+    fi
+    mkdir -p "$PACK/logs"
+    note "== full-parallel (timeout ${t}s, $(date +%T)): ${names[*]}, one process each"
+    t0=$(date +%s)
+    for name in "${names[@]}"; do
+        study_prepare "$name"
+        (
+            timeout -k 10 "$t" $PY "analyses/$name.py" $FULL_ARGS --output ".bench/device_full/$name" \
+                >"$PACK/logs/full-$name.log" 2>&1
+            echo "$? $(date +%s)" >"$PACK/logs/full-$name.rc"
+        ) &
+    done
+    wait
+    for name in "${names[@]}"; do
+        read -r rc t <"$PACK/logs/full-$name.rc"
+        note "== full-$name (parallel): rc=$rc after $((t - t0))s$([ "$rc" = 124 ] && echo ' (stopped by its timeout)')"
+        SUMMARY+=("full-$name (parallel)|rc=$rc|$((t - t0))")
+        study_pack "$name"
+    done
+    rm -f "$PACK"/logs/*.rc
+    mkdir -p "$OUT/ledgers"
+    for name in "${names[@]}"; do
+        [ -f ".bench/device_full/$name/runs.jsonl" ] && cp ".bench/device_full/$name/runs.jsonl" "$OUT/ledgers/$name.jsonl"
+    done
+    if [ -n "$(ls -A "$OUT/ledgers")" ]; then
+        tar czf "$OUT/ledgers.tgz" -C "$OUT/ledgers" . && note "== ledgers back in ledgers.tgz: $(ls "$OUT/ledgers" | xargs)"
+    fi
+    rm -rf "$OUT/ledgers"
 }
 
 run_stages() {
@@ -304,6 +371,7 @@ run_stages() {
     for study in next_token rhm_learning srhm power_law varying_tree latent_prediction scaling_laws; do
         full_study "$study"
     done
+    full_parallel
 }
 
 # -- setup ------------------------------------------------------------------------------------------
