@@ -18,6 +18,7 @@ Every cooc matrix is checked equal to the reference before its time is quoted.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -51,9 +52,9 @@ from cooc.count.windows import offset_pairs, offset_weights, prepare_chunk  # no
 WINDOW = 10
 
 
-def scipy_baseline(corpus, window: int = WINDOW, chunk_tokens: int = 1 << 22) -> sp.csr_matrix:
+def scipy_baseline(corpus, window: int = WINDOW, chunk_tokens: int = 1 << 22, vocab_size=None) -> sp.csr_matrix:
     """The obvious approach: per chunk, every offset's pairs into a COO matrix, to CSR, summed; then C + C^T."""
-    V = len(corpus.vocab)
+    V = vocab_size or len(corpus.vocab)
     w = offset_weights(window, "harmonic")
     total = sp.csr_matrix((V, V))
     carry = None
@@ -141,10 +142,10 @@ def run_cpu(args) -> None:
     if build is not None:
         words = glove_vocab(build, text, work / "vocab-wiki.txt", min_count=5)
         wiki = corpus_from_text(wiki_text(), words, work / "wiki-glovevocab-rep", repeat=n_text // wiki_count())
-        cases.append(("wiki sample repeated", wiki, text, work / "vocab-wiki.txt"))
+        cases.append(("wiki sample repeated", wiki, text, work / "vocab-wiki.txt", None))
     else:
         wiki = corpus_from_text(wiki_text(), None, work / "wiki-rep", repeat=n_text // wiki_count())
-        cases.append(("wiki sample repeated", wiki, None, None))
+        cases.append(("wiki sample repeated", wiki, None, None, None))
     if not args.wiki_only:
         zipf = zipf_corpus(work / f"zipf-{args.tokens // 10**6}M", args.tokens, 100_000)
         ztext = zipf_text(zipf, work / f"zipf-{args.tokens // 10**6}M.txt") if build is not None else None
@@ -152,12 +153,23 @@ def run_cpu(args) -> None:
         if build is not None:
             glove_vocab(build, ztext, work / "vocab-zipf.txt", min_count=1)
             zvocab = work / "vocab-zipf.txt"
-        cases.append(("Zipf 100k types", zipf, ztext, zvocab))
+        for size in sorted({int(x) for x in args.zipf_vocab.split(",")}, reverse=True):
+            if size >= len(zipf.vocab):
+                cases.append(("Zipf 100k types", zipf, ztext, zvocab, None))
+                continue
+            top = None  # GloVe's vocabulary file cut to the same most frequent words (it drops the others)
+            if zvocab is not None:
+                top = work / f"vocab-zipf-{size}.txt"
+                top.write_text("".join(zvocab.read_text().splitlines(keepends=True)[:size]))
+            cases.append((f"Zipf 100k types, V = {size:,}", zipf, ztext, top, size))
     budget = args.memory
-    for name, corpus, txt, vocab_file in cases:
+    for name, corpus, txt, vocab_file, size in cases:
         n = corpus.n_tokens
-        V = len(corpus.vocab)
-        reference = count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False)
+        V = size or len(corpus.vocab)
+        count = functools.partial(count_cooccurrences, corpus, window=WINDOW, memory=budget, progress=False)
+        if size:
+            count = functools.partial(count, vocab_size=size)
+        reference = count()
 
         def row(tool, t, note=""):
             rows.append(
@@ -190,10 +202,10 @@ def run_cpu(args) -> None:
             row("GloVe cooccur (1 thread)", glove_t, f"max rel diff to cooc {rel:.1e}")
             os.remove(out)
         vs = (lambda t: f"x{glove_t[0] / t[0]:.1f} GloVe (wall); ") if glove_t else (lambda t: "")
-        t = measure(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False), args.repeat)
+        t = measure(count, args.repeat)
         assert (t[4].counts != reference.counts).nnz == 0
         threads = t[4].settings["count"]["threads"]
-        peak = peak_traced_memory(lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False))
+        peak = peak_traced_memory(count)
         out_bytes = reference.nnz * 12 + (V + 1) * 8
         row(
             f"cooc numba ({threads} threads)",
@@ -202,12 +214,12 @@ def run_cpu(args) -> None:
         )
         if not args.quick:
             t = measure(
-                lambda: count_cooccurrences(corpus, window=WINDOW, memory=budget, progress=False, engine="vectorized"),
+                lambda: count(engine="vectorized"),
                 1,
             )
             assert (t[4].counts != reference.counts).nnz == 0
             row("cooc vectorized (numpy)", t, vs(t))
-            t = measure(lambda: scipy_baseline(corpus), 1)
+            t = measure(lambda: scipy_baseline(corpus, vocab_size=size), 1)
             rel = max_relative_difference(t[4], reference.counts)
             row("scipy coo->csr per chunk", t, vs(t) + f"max rel diff {rel:.1e}")
         print(markdown_table(HEADER, rows[-4:]), flush=True)
@@ -263,6 +275,9 @@ def main() -> None:
     parser.add_argument("--glove-repeat", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="skip the vectorised and scipy baselines")
     parser.add_argument("--wiki-only", action="store_true", help="skip the Zipf corpus")
+    parser.add_argument(
+        "--zipf-vocab", default="100000", help="vocabulary sizes counted on the Zipf corpus (comma-separated)"
+    )
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
     if args.device == "cuda":

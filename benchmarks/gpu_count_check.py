@@ -343,14 +343,17 @@ def timing_note(stats: dict, total: float) -> str:
 
 def profile_note(stats: dict) -> str:
     """' (host: read R, copy C, ...; device D over N chunks; B bytes/token to the device at G GB/s)' from a
-    call's count_profile (cooc/count/profile.py), or '' where the engine reads raw shards."""
+    call's count_profile (cooc/count/profile.py); for the compiled CPU engine ' (host: kernel K, drain D,
+    compact C; T tail entries/token over N calls)'."""
     prof = stats.get("count_profile") or {}
     if not prof:
         return ""
-    host = ", ".join(
-        f"{k} {prof[k]:.3f}" for k in ("read", "copy", "wait", "next_chunk", "prepare", "add") if k in prof
-    )
+    keys = ("read", "copy", "wait", "next_chunk", "prepare", "add", "kernel", "drain", "compact")
+    host = ", ".join(f"{k} {prof[k]:.3f}" for k in keys if k in prof)
     text = f" (host: {host}"
+    if "tail_entries" in prof:  # the compiled CPU engine: its pairs outside the head, sorted in drains
+        text += f"; {prof['tail_entries'] / stats['tokens']:.2f} tail entries/token over {prof['calls']} calls)"
+        return text
     if "device" in prof:
         text += f"; device {prof['device']:.3f}"
     text += f"; {prof['chunks']} chunks"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -226,6 +227,7 @@ class RunStore:
         self.peak = 0
         self.spills = 0
         self.spilled_bytes = 0
+        self.compact_seconds = 0.0  # merging runs (and spilling them) while counting
 
     def add(self, keys: Any, values: Any) -> None:
         """Add a sorted run with unique keys."""
@@ -240,11 +242,13 @@ class RunStore:
 
     def compact(self) -> None:
         """Merge the in-memory runs; spill them to disk if still over budget."""
+        started = time.perf_counter()
         keys, values = merge_runs(self.runs)
         self.runs = [(keys, values)] if keys.shape[0] else []
         self.in_memory = keys.shape[0] * self.ENTRY_BYTES
         if self.in_memory > self.budget // 2:
             self._spill(keys, values)
+        self.compact_seconds += time.perf_counter() - started
 
     @property
     def spill_folder(self) -> Path | None:

@@ -12,6 +12,7 @@ results are identical integers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -135,6 +136,9 @@ class NumbaEngine:
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
         self._tail_values: np.ndarray | None = None
+        # where the count phase went: the kernel's calls, the drains (sort and reduce, then runs kept,
+        # merging them when over budget), the tail entries sorted
+        self.profile: dict[str, float] = {"kernel": 0.0, "drain": 0.0, "calls": 0, "tail_entries": 0}
 
     def add_range(self, tokens: np.ndarray, offsets: np.ndarray, start: int, stop: int, drop: bool) -> None:
         """Count the pairs whose centre lies at positions ``start .. stop - 1`` of a raw shard."""
@@ -142,6 +146,7 @@ class NumbaEngine:
         fill = np.zeros(self.threads, dtype=np.int64)
         resume = np.full(self.threads, start, dtype=np.int64)
         while True:
+            t0 = time.perf_counter()
             _numba.count_owned(
                 tokens,
                 offsets,
@@ -161,7 +166,12 @@ class NumbaEngine:
                 resume,
                 stop,
             )
+            t1 = time.perf_counter()
+            self.profile["tail_entries"] += int(fill.sum())
             self._drain(fill)
+            self.profile["kernel"] += t1 - t0
+            self.profile["drain"] += time.perf_counter() - t1
+            self.profile["calls"] += 1
             if (resume >= stop).all():
                 return
 

@@ -16,7 +16,7 @@ from .._core.logs import log
 from .._core.numba_cache import compile_timer
 from .._core.threads import thread_limit
 from ..corpus.store import TokenCorpus
-from . import _numba, assemble, assemble_merged
+from . import _numba, assemble, assemble_merged, head_csr
 from .accumulate import RunStore
 from .engines import NumbaEngine, Plan, VectorizedEngine
 from .host_csr import plus_transpose, ranges_to_csr
@@ -74,7 +74,8 @@ def count_planes(
     plan : Plan
     stats : dict
         Includes ``assembly`` (where the result was put together: ``"device: dense head"``,
-        ``"device: head + runs"`` or ``"host"``) and ``stages`` (seconds per assembly stage).
+        ``"device: head + runs"``, ``"host: head + tail"`` for a host head, or ``"host"`` for a device head
+        merged on the host) and ``stages`` (seconds per assembly stage).
     """
     V = vocab_size
     budget = parse_memory(memory)
@@ -246,8 +247,9 @@ def iter_raw_chunks(corpus: TokenCorpus, max_tokens: int) -> Iterator[tuple[np.n
 def _run(
     corpus: TokenCorpus, eng: Any, xp: Any, plan: Plan, oov: str, device: str, progress: bool
 ) -> tuple[int, dict[str, Any] | None]:
-    """Feed every chunk to the engine; return the number of centres counted and, for prepared chunks,
-    where the time went (:class:`CountProfile`)."""
+    """Feed every chunk to the engine; return the number of centres counted and where the time went: for
+    prepared chunks a :class:`CountProfile`; for the compiled CPU engine its kernel's and drains' seconds,
+    the tail entries it sorted and the seconds spent merging runs over budget (``compact``)."""
     bar = None
     if progress:
         from .._core.progress import ProgressBar  # rich is only needed for the bar
@@ -255,7 +257,9 @@ def _run(
         bar = ProgressBar("counting", total=corpus.n_tokens, unit="tokens", rates=("tokens",))
     if hasattr(eng, "add_range"):
         try:
-            return _run_raw(corpus, eng, plan, oov, bar), None
+            centres = _run_raw(corpus, eng, plan, oov, bar)
+            prof = {k: round(v, 4) if isinstance(v, float) else v for k, v in eng.profile.items()}
+            return centres, {**prof, "compact": round(eng.store.compact_seconds, 4)}
         finally:
             if bar is not None:
                 bar.close()
@@ -372,6 +376,16 @@ def _assemble_planes(
                     f"the result ({head_entries:,} head and {run_entries:,} run entries) does not fit the GPU "
                     f"budget of {budget / 1e9:.1f} GB for assembly on the device, and the host fallback is off."
                 )
+    if isinstance(eng.head, np.ndarray) and head_csr.AVAILABLE:
+        # a host head never joins the merge, and M + M^T is formed from the head and the tail apart
+        threads = _merge_threads()
+        with stages("host merge"):
+            tail = _merged_ranges(store, plan, threads)
+        divide = 0 if weigh is None or weigh[0] == "uniform" else weigh[1]
+        with stages("host csr"):
+            planes = head_csr.head_tail_to_csr(eng.head, lay, tail, V, plan.planes, symmetrize, divide, threads)
+        eng.release()
+        return planes, "host: head + tail", stages.rounded()
     with stages("host merge"):
         planes = _assemble(eng, store, plan)
     if symmetrize:
@@ -385,19 +399,23 @@ def _assemble_planes(
 
 
 def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:
-    """Merge the head and the runs into one forward CSR matrix per plane."""
+    """Merge a device head's nonzeros (a sorted run) and the runs into one forward CSR matrix per plane."""
     head_keys, head_values = (to_numpy(x) for x in eng.head_run())
     eng.release()
-    V, planes = plan.vocab_size, plan.planes
     store.runs.append((head_keys, head_values))  # output-sized: not counted against the budget
-    # key ranges of about equal entries, merged at once on the counter's threads (each within its share
-    # of the budget), four ranges a thread for balance
     threads = _merge_threads()
+    return ranges_to_csr(_merged_ranges(store, plan, threads), plan.vocab_size, plan.planes, threads)
+
+
+def _merged_ranges(store: RunStore, plan: Plan, threads: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every run's entries merged, in key ranges of about equal entries merged at once on the counter's
+    threads (each within its share of the budget), four ranges a thread for balance."""
+    V, planes = plan.vocab_size, plan.planes
     per_range = max(store.budget // store.ENTRY_BYTES // threads, 1)
     bounds = store.plan_ranges(0, planes * V * V, per_range, min_pieces=4 * threads if threads > 1 else 1)
     parts = store.merged_ranges(bounds, threads)
     store.runs = []  # merged: their memory goes back before the CSR and M + M^T are made (spilled files stay)
-    return ranges_to_csr(parts, V, planes, threads)
+    return parts
 
 
 def _merge_threads() -> int:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from cooc._core.device import to_numpy
 from cooc._core.errors import InvalidParameterError
-from cooc.count import assemble, assemble_merged, local
+from cooc.count import assemble, assemble_merged, head_csr, local
 from cooc.count.accumulate import HeadLayout, head_run, merge_runs
 from cooc.count.counter import count_cooccurrences
 from cooc.count.host_csr import planes_to_csr
@@ -256,7 +256,7 @@ def test_counter_device_paths_equal_the_host_path(
     kw = dict(window=5, weighting=weighting, directional=directional, spill_dir=tmp_path)
     host = {po: count(corpus, per_offset=po, **kw) for po in (False, True)}
     small = count(corpus, memory=40_000, **kw)
-    assert small.settings["count"]["spills"] > 0 and small.settings["count"]["assembly"] == "host"
+    assert small.settings["count"]["spills"] > 0 and small.settings["count"]["assembly"] == "host: head + tail"
     with monkeypatch.context() as patch:
         seen = []
         real = local._assemble_planes
@@ -282,10 +282,16 @@ def test_counter_device_paths_equal_the_host_path(
         assert 0 < head_entries and 0 < run_entries
         assert head_entries + run_entries >= small.counts.nnz // 2
         per = count(corpus, memory=40_000, per_offset=True, **kw)  # several planes: the host path
-        assert per.settings["count"]["assembly"] == "host"
+        assert per.settings["count"]["assembly"] == "host: head + tail"
         patch.setattr(assemble_merged, "merge_steps", lambda *a: None)  # does not fit
-        assert count(corpus, memory=40_000, **kw).settings["count"]["assembly"] == "host"
+        assert count(corpus, memory=40_000, **kw).settings["count"]["assembly"] == "host: head + tail"
+        with monkeypatch.context() as device_head:  # a head the host cannot scan in place (a GPU's) is merged as a run
+            device_head.setattr(head_csr, "AVAILABLE", False)
+            for po in (False, True):
+                got = count(corpus, memory=40_000, per_offset=po, **kw)
+                assert got.settings["count"]["assembly"] == "host" and got.settings["count"]["spills"] > 0
+                same_result(got, per if po else small)
         patch.setattr(assemble, "ALLOW_HOST_FALLBACK", False)
         with pytest.raises(InvalidParameterError, match="host fallback is off"):
             count(corpus, memory=40_000, **kw)
-        assert len(seen) == 6
+        assert len(seen) == 8

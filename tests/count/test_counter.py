@@ -296,7 +296,26 @@ def test_the_count_phase_is_profiled_chunk_by_chunk(make_corpus, rng, small_chun
         assert profile["bytes_to_device"] == 4 * corpus.n_tokens
         return
     assert "device" not in profile and "bytes_to_device" not in profile
-    assert count(corpus, window=5, engine="numba").settings["count"]["count_profile"] is None  # raw shards
+
+
+def test_the_compiled_engine_profiles_its_kernel_and_drains(make_corpus, rng, small_chunks):
+    """The numba engine reports its kernel's and drains' seconds, its calls, the seconds merging runs over
+    budget, and exactly the tail entries it sorted: the forward pairs outside the head."""
+    from cooc.count.accumulate import HeadLayout
+
+    V = 300
+    docs = [rng.integers(0, V + 1, rng.integers(1, 200)) for _ in range(30)]
+    corpus = make_corpus(docs, V, shard_tokens=1000)
+    stats = count(corpus, window=5, engine="numba", memory=40_000).settings["count"]
+    profile = stats["count_profile"]
+    layout = HeadLayout.fit(V, stats["head_cells"])
+    assert layout.cells == stats["head_cells"] < V * V
+    kept = [d[d < V] for d in docs]  # OOV tokens dropped: windows bridge them
+    tail = sum(int(b >= layout.row_len[a]) for d in kept for i, a in enumerate(d) for b in d[i + 1 : i + 6])
+    assert profile["tail_entries"] == tail > 0
+    assert profile["calls"] >= -(-corpus.n_tokens // stats["chunk_tokens"]) and stats["spills"] > 0
+    assert profile["kernel"] > 0 and 0 < profile["compact"] <= profile["drain"]
+    assert profile["kernel"] + profile["drain"] <= stats["count_seconds"] + 0.001
 
 
 def test_a_profile_adds_device_seconds_and_the_feeders_own():
