@@ -13,12 +13,13 @@ row_len[a]``. The counting engines send a pair to the tail exactly when it lies 
   2-core VM writing fresh memory costs about a second a GB.
 
 Steps, each on the counter's threads: the tail runs alone are merged by key ranges
-(:meth:`RunStore.merged_ranges`) and made CSR (with ``M + M^T`` on the tail only,
-:func:`cooc.count.host_csr.plus_transpose`); with ``symmetric`` the head adds its transpose in
-place; one pass counts each head row's nonzeros; a second writes each result row: the head
-row's nonzeros, then the tail row, weighed on the way when asked. Rows are cut into parts of
-about equal head cells (the first rows are the longest). The result equals the merged path bit
-for bit (the tests compare them).
+(:meth:`RunStore.merged_ranges`) and made CSR; with ``symmetric`` the tail's transpose is formed
+with each row's union size (:func:`cooc.count.host_csr.transpose_and_sizes`) and the head adds
+its transpose in place; one pass counts each head row's nonzeros; a second writes each result
+row: the head row's nonzeros, then the union of the tail row and the transpose's row (summed
+where both hold a column), weighed on the way when asked. Rows are cut into parts of about
+equal work (the first rows are the longest). The result equals the merged path bit for bit
+(the tests compare them).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import scipy.sparse as sp
 from .._core.numba_cache import prepare_kernels
 from . import assemble
 from .accumulate import HeadLayout
-from .host_csr import plus_transpose, ranges_to_csr
+from .host_csr import put as _put
+from .host_csr import ranges_to_csr, transpose_and_sizes
 
 prepare_kernels()
 
@@ -88,17 +90,12 @@ if AVAILABLE:
                 counts[a] = c
         return counts
 
-    @njit(inline="always")
-    def _put(values, o, value, scale):  # pragma: no cover - compiled
-        """As it is (``scale`` 0), or float64 ``value / scale`` (:func:`assemble.weigh_counts`'s bits)."""
-        if scale != 0:
-            values[o] = np.float64(value) / scale
-        else:
-            values[o] = value
-
     @njit(parallel=True, cache=True)
-    def _fill(head, row_start, row_len, starts, tptr, tind, tdat, indptr, cols, values, scale):  # pragma: no cover
-        """Each row: its head nonzeros, then its tail entries (all at columns past the head's)."""
+    def _fill(head, row_start, row_len, starts, tail, transposed, indptr, cols, values, scale):  # pragma: no cover
+        """Each row: its head nonzeros, then the union of its tail row and its row of the tail's transpose
+        (values summed where both have one; an empty transpose for forward counts), weighed on the way."""
+        fptr, find, fdat = tail
+        tptr, tind, tdat = transposed
         for p in prange(starts.shape[0] - 1):
             for a in range(starts[p], starts[p + 1]):
                 base = row_start[a]
@@ -109,9 +106,22 @@ if AVAILABLE:
                         cols[o] = b
                         _put(values, o, v, scale)
                         o += 1
-                for e in range(tptr[a], tptr[a + 1]):
-                    cols[o] = tind[e]
-                    _put(values, o, tdat[e], scale)
+                i, e = fptr[a], fptr[a + 1]
+                j, f = tptr[a], tptr[a + 1]
+                while i < e or j < f:
+                    if j == f or (i < e and find[i] < tind[j]):
+                        cols[o] = find[i]
+                        _put(values, o, fdat[i], scale)
+                        i += 1
+                    elif i == e or tind[j] < find[i]:
+                        cols[o] = tind[j]
+                        _put(values, o, tdat[j], scale)
+                        j += 1
+                    else:
+                        cols[o] = find[i]
+                        _put(values, o, fdat[i] + tdat[j], scale)
+                        i += 1
+                        j += 1
                     o += 1
 
 
@@ -182,19 +192,36 @@ def head_tail_to_csr(
     for j in range(planes):
         plane = head[j * layout.cells : (j + 1) * layout.cells]
         forward = tails.pop(0)
-        t = plus_transpose(forward) if symmetric else forward
-        del forward
-        if owners is not None:
+        fptr = forward.indptr.astype(np.int64, copy=False)
+        if symmetric:  # the tail's transpose, and each row's union with it, sized
+            tind = np.empty(forward.nnz, dtype=assemble.index_dtype(0, V))
+            tdat = np.empty(forward.nnz, dtype=forward.data.dtype)
+            parts = max(1, min(int(threads), forward.nnz // (2 * max(V, 1))))
+            tptr, union = transpose_and_sizes(fptr, forward.indices, forward.data, parts, tind, tdat)
             _symmetrize_head(plane, row_start, row_len, TILE, *owners)
-        tptr = t.indptr.astype(np.int64, copy=False)
-        starts = _row_parts(layout, tptr, max(1, min(4 * int(threads), V)))
+        else:
+            tptr, tind, tdat, union = np.zeros(V + 1, np.int64), forward.indices[:0], forward.data[:0], fptr
+        starts = _row_parts(layout, union, max(1, min(4 * int(threads), V)))
         counts = _head_counts(plane, row_start, row_len, starts)
         indptr = np.zeros(V + 1, dtype=np.int64)
-        np.cumsum(counts + np.diff(tptr), out=indptr[1:])
+        np.cumsum(counts + np.diff(union), out=indptr[1:])
         index_dtype = assemble.index_dtype(int(indptr[-1]), V)
         cols = np.empty(int(indptr[-1]), dtype=index_dtype)
         values = np.empty(int(indptr[-1]), dtype=np.int64 if divide == 0 else np.float64)
-        _fill(plane, row_start, row_len, starts, tptr, t.indices, t.data, indptr, cols, values, float(divide))
+        transposed = (tptr, tind, tdat)
+        _fill(
+            plane,
+            row_start,
+            row_len,
+            starts,
+            (fptr, forward.indices, forward.data),
+            transposed,
+            indptr,
+            cols,
+            values,
+            float(divide),
+        )
+        del forward, transposed, tind, tdat
         out.append(assemble.csr_from_parts(values, cols, indptr.astype(index_dtype), (V, V)))
     return out
 

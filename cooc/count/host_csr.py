@@ -75,7 +75,7 @@ if _HAVE_NUMBA:
         return starts
 
     @njit(parallel=True, cache=True)
-    def _transpose_and_sizes(indptr, indices, data, n_parts, tind, tdat):  # pragma: no cover - compiled
+    def transpose_and_sizes(indptr, indices, data, n_parts, tind, tdat):  # pragma: no cover - compiled
         """``M^T`` into (``tind``, ``tdat``); returns its indptr and the indptr of ``M + M^T``."""
         V = indptr.shape[0] - 1
         starts = _row_parts(indptr, n_parts)
@@ -120,7 +120,7 @@ if _HAVE_NUMBA:
         return tptr, sizes
 
     @njit(cache=True, nogil=True, inline="always")
-    def _put(odat, o, value, scale):  # pragma: no cover - compiled
+    def put(odat, o, value, scale):  # pragma: no cover - compiled
         """Write one value: as it is (``scale`` 0), or as float64 ``value / scale`` (``weigh_counts``'s bits)."""
         if scale != 0:
             odat[o] = np.float64(value) / scale
@@ -141,26 +141,26 @@ if _HAVE_NUMBA:
                 t = tind[j]
                 if a < t:
                     oind[o] = a
-                    _put(odat, o, data[i], scale)
+                    put(odat, o, data[i], scale)
                     i += 1
                 elif t < a:
                     oind[o] = t
-                    _put(odat, o, tdat[j], scale)
+                    put(odat, o, tdat[j], scale)
                     j += 1
                 else:
                     oind[o] = a
-                    _put(odat, o, data[i] + tdat[j], scale)
+                    put(odat, o, data[i] + tdat[j], scale)
                     i += 1
                     j += 1
                 o += 1
             while i < e:
                 oind[o] = indices[i]
-                _put(odat, o, data[i], scale)
+                put(odat, o, data[i], scale)
                 i += 1
                 o += 1
             while j < f:
                 oind[o] = tind[j]
-                _put(odat, o, tdat[j], scale)
+                put(odat, o, tdat[j], scale)
                 j += 1
                 o += 1
 
@@ -274,7 +274,7 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None, weigh: tuple[str,
     indptr = m.indptr.astype(np.int64, copy=False)
     tind = np.empty(m.nnz, dtype=assemble.index_dtype(0, V))
     tdat = np.empty(m.nnz, dtype=m.data.dtype)
-    tptr, optr = _transpose_and_sizes(indptr, m.indices, m.data, n_parts, tind, tdat)
+    tptr, optr = transpose_and_sizes(indptr, m.indices, m.data, n_parts, tind, tdat)
     n = int(optr[-1])
     index_dtype = assemble.index_dtype(n, V)
     oind = np.empty(n, dtype=index_dtype)

@@ -162,13 +162,13 @@ def test_default_parts_follow_threads_and_stay_small_beside_m(monkeypatch):
     import numba
 
     seen = []
-    compiled = host_csr._transpose_and_sizes
+    compiled = host_csr.transpose_and_sizes
 
     def spy(indptr, indices, data, n_parts, tind, tdat):
         seen.append(n_parts)
         return compiled(indptr, indices, data, n_parts, tind, tdat)
 
-    monkeypatch.setattr(host_csr, "_transpose_and_sizes", spy)
+    monkeypatch.setattr(host_csr, "transpose_and_sizes", spy)
     rng = np.random.default_rng(9)
     dense = random_counts(rng, 60, 0.5)  # about 2,000 entries: room for a part per thread
     assert_same(plus_transpose(dense), scipy_reference(dense))
