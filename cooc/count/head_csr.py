@@ -187,7 +187,7 @@ def head_tail_to_csr(
     row_start = layout.row_start.astype(np.int64, copy=False)
     tails = ranges_to_csr(tail, V, planes, threads)
     tail.clear()  # the ranges' memory goes back before the result is written
-    owners = _tile_owners(layout, TILE, threads) if symmetric else None
+    owned_ptr, owned = _tile_owners(layout, TILE, threads)
     out = []
     for j in range(planes):
         plane = head[j * layout.cells : (j + 1) * layout.cells]
@@ -198,7 +198,7 @@ def head_tail_to_csr(
             tdat = np.empty(forward.nnz, dtype=forward.data.dtype)
             parts = max(1, min(int(threads), forward.nnz // (2 * max(V, 1))))
             tptr, union = transpose_and_sizes(fptr, forward.indices, forward.data, parts, tind, tdat)
-            _symmetrize_head(plane, row_start, row_len, TILE, *owners)
+            _symmetrize_head(plane, row_start, row_len, TILE, owned_ptr, owned)
         else:
             tptr, tind, tdat, union = np.zeros(V + 1, np.int64), forward.indices[:0], forward.data[:0], fptr
         starts = _row_parts(layout, union, max(1, min(4 * int(threads), V)))
