@@ -7,7 +7,8 @@
 # Idempotent: what is already there is kept (delete a folder to make it again).
 #   .whl/                        gensim and smart_open as cp312 manylinux wheels (the device has Python 3.12,
 #                                numpy, scipy and wrapt, but not gensim); other versions of them are removed,
-#                                since two versions of one package stop the whole install there.
+#                                since two versions of one package stop the whole install there. And
+#                                .whl/fasttext/: Debian's fasttext program with its library.
 #   .peers/GloVe/                GloVe's source (from $GLOVE_SRC, a folder, or the git mirror $GLOVE_GIT that
 #                                the session's fetch tool makes: fetch github:stanfordnlp/GloVe), with
 #                                build-portable/ (vocab_count and cooccur built here without -march=native,
@@ -84,6 +85,16 @@ if [ ! -f .bench/word2vec/wiki/manifest.json ] || [ ! -f .bench/word2vec/attribu
     [ ! -f .bench/word2vec/eval/questions-words.txt ]; then
     $PY benchmarks/word2vec.py prepare
 fi
+
+# 3b. fastText (issue 25's second anchor at 8 and 16 threads): Debian's program and its library, which need
+# glibc 2.34 and GLIBCXX 3.4.29 (the device's Python 3.12.3 image is newer); the session checks that it runs.
+if [ ! -x .whl/fasttext/fasttext ] && command -v fasttext >/dev/null; then
+    mkdir -p .whl/fasttext
+    cp "$(command -v fasttext)" .whl/fasttext/
+    lib=$(ldd "$(command -v fasttext)" | awk '/libfasttext/ {print $3}')
+    [ -n "$lib" ] && cp "$lib" .whl/fasttext/
+fi
+echo "fastText: $(ls .whl/fasttext 2>/dev/null | xargs || echo 'not here (apt-get install fasttext)')"
 
 # 4. What travels: the working tree (tracked and untracked files git does not ignore, shared/) and the carry.
 tree=$( (git ls-files -co --exclude-standard -z | xargs -0 -r stat -c %s -- 2>/dev/null || true) |

@@ -49,9 +49,11 @@
 #                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:
 #                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
-#   w2v cpu threads 120:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel) against gensim
-#                    at 1, 2, 4, 8 and 16 threads on the wiki sample x2 (fastText is not on the device).
-#                    Target: cooc >= gensim at every thread count, at equal quality.
+#   w2v cpu threads 170:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel) against gensim
+#                    at 1, 2, 4, 8 and 16 threads on the wiki sample x2, 2 seeds (W2V_CPU_SEEDS) for the
+#                    quality band, and fastText at 8 and 16 threads (W2V_FT_THREADS) when the program
+#                    device_prepare.sh carries in .whl/fasttext runs there. Target: cooc >= gensim and
+#                    fastText at every thread count, at equal quality.
 #   scale      150:90   issue 25 item 3, benchmarks/scale.py: ingestion of 100M synthetic tokens with 1, 2,
 #                    4, 8 and 16 workers (no Dask). The text (about 780 MB) is written by 16 processes, one
 #                    random stream per file; one process writes about 3.7M tokens/s (2-core VM), so it would
@@ -216,6 +218,8 @@ device_sizes() {
         --triton-blocks 4x4,8x4,8x8,16x4}
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
     W2V_CPU_REPEAT=${W2V_CPU_REPEAT:-2}
+    W2V_CPU_SEEDS=${W2V_CPU_SEEDS:-2}
+    W2V_FT_THREADS=${W2V_FT_THREADS:-8,16}
     SCALE_TOKENS=${SCALE_TOKENS:-100e6}
     SCALE_WORKERS=${SCALE_WORKERS:-1 2 4 8 16}
     SCALE_GEN=${SCALE_GEN:-16}
@@ -237,6 +241,8 @@ smoke_sizes() {
     W2V_STEP_ARGS="--kernels torch --batch-sizes 4096 --vocab 5000 --chunk-tokens 100000 --seconds 0.5 --threads 1"
     W2V_CPU_THREADS=1,2
     W2V_CPU_REPEAT=1
+    W2V_CPU_SEEDS=1
+    W2V_FT_THREADS=2
     SCALE_TOKENS=2e6
     SCALE_WORKERS="1 2"
     SCALE_GEN=2
@@ -357,8 +363,10 @@ run_stages() {
     stage "w2v gpu" 110:60 $RUN benchmarks/word2vec.py run --device $GPU --corpora wiki --repeat "$W2V_GPU_REPEAT" \
         --kernels "$W2V_GPU_KERNELS" --batch-sizes "$W2V_GPU_BATCHES" --cuda-graph "$W2V_GPU_GRAPH" \
         --seeds "$W2V_GPU_SEEDS" --gensim-seeds 1 --epochs "$W2V_EPOCHS" --out "$PACK/word2vec" --record
-    stage "w2v cpu threads" 120:70 $RUN benchmarks/word2vec.py run --device cpu --threads "$W2V_CPU_THREADS" \
-        --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds 1 --epochs "$W2V_EPOCHS" --record
+    local ft=""
+    [ "$FASTTEXT_OK" = 1 ] && ft="--fasttext --fasttext-threads $W2V_FT_THREADS"
+    stage "w2v cpu threads" 170:70 $RUN benchmarks/word2vec.py run --device cpu --threads "$W2V_CPU_THREADS" \
+        --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds "$W2V_CPU_SEEDS" --epochs "$W2V_EPOCHS" $ft --record
     stage "scale" 150:90 $RUN benchmarks/scale.py --source synthetic --tokens "$SCALE_TOKENS" --workers $SCALE_WORKERS \
         --gen-processes "$SCALE_GEN" --skip-dask --results
     # GloVe's rate comes from count gpu's stage C when it ran; otherwise C runs here
@@ -394,6 +402,16 @@ elif ls .whl/*.whl >/dev/null 2>&1; then
     export PYTHONPATH="$PYTHONPATH:/tmp/site"
 else
     note "no .whl folder: gensim is missing, so the word2vec stages show cooc alone"
+fi
+FASTTEXT_OK=0
+if [ -x .whl/fasttext/fasttext ]; then  # Debian's program, carried with its library (device_prepare.sh)
+    export PATH="$PWD/.whl/fasttext:$PATH" LD_LIBRARY_PATH="$PWD/.whl/fasttext${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    if fasttext 2>&1 | grep -q "usage: fasttext"; then
+        FASTTEXT_OK=1
+        note "fastText runs here: the w2v cpu threads stage adds it (W2V_FT_THREADS)"
+    else
+        note "the carried fastText does not run here: $(fasttext 2>&1 | head -1)"
+    fi
 fi
 if [ -d .peers/GloVe/src ] && ! command -v make >/dev/null; then
     # gpu_count_check.py rebuilds GloVe with make where there is one; without it, gcc directly, or the

@@ -318,6 +318,13 @@ class BusyCore:
         self.process.wait()
 
 
+def thread_counts(args: argparse.Namespace, trainer: str) -> list[int]:
+    """The thread counts a trainer runs at: ``--fasttext-threads`` for fastText where given, else ``--threads``."""
+    if trainer == "fasttext" and args.fasttext_threads:
+        return [int(t) for t in args.fasttext_threads.split(",") if t.strip()]
+    return args.thread_list
+
+
 def run_threads(args: argparse.Namespace) -> None:
     """One row per (trainer, thread count[, busy]); rounds alternate the configurations."""
     import contextlib
@@ -338,7 +345,7 @@ def run_threads(args: argparse.Namespace) -> None:
         for busy in states:
             with BusyCore() if busy else contextlib.nullcontext():
                 for trainer in trainers:
-                    for threads in args.thread_list:
+                    for threads in thread_counts(args, trainer):
                         load = os.getloadavg()[0]
                         if trainer.startswith("cooc"):
                             kernel = trainer[6:-1] if "(" in trainer else "auto"
@@ -374,21 +381,22 @@ def run_threads(args: argparse.Namespace) -> None:
         )
     ratios = []
     for trainer in trainers:
+        counts = thread_counts(args, trainer)
         for busy in states:
-            for threads in args.thread_list[1:]:
-                a, b = runs[(trainer, threads, busy)], runs[(trainer, args.thread_list[0], busy)]
+            for threads in counts[1:]:
+                a, b = runs[(trainer, threads, busy)], runs[(trainer, counts[0], busy)]
                 r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
-                ratios.append(
-                    [trainer, f"{threads} / {args.thread_list[0]} threads", "busy" if busy else "alone", f"{r:.2f}"]
-                )
-        if trainer != "gensim":  # against the anchor at the same thread count and state, paired by round
+                ratios.append([trainer, f"{threads} / {counts[0]} threads", "busy" if busy else "alone", f"{r:.2f}"])
+        # against each anchor at the same thread count and state, paired by round
+        anchors = ["gensim"] + (["fasttext"] if args.fasttext and trainer.startswith("cooc") else [])
+        for anchor in (a for a in anchors if a != trainer):
             for busy in states:
-                for threads in args.thread_list:
-                    a, b = runs[(trainer, threads, busy)], runs[("gensim", threads, busy)]
+                for threads in (t for t in counts if (anchor, t, busy) in runs):
+                    a, b = runs[(trainer, threads, busy)], runs[(anchor, threads, busy)]
                     r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
-                    ratios.append([trainer, f"/ gensim, {threads} threads", "busy" if busy else "alone", f"{r:.2f}"])
+                    ratios.append([trainer, f"/ {anchor}, {threads} threads", "busy" if busy else "alone", f"{r:.2f}"])
         if args.busy:
-            for threads in args.thread_list:
+            for threads in counts:
                 a, b = runs[(trainer, threads, True)], runs[(trainer, threads, False)]
                 r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
                 ratios.append([trainer, f"busy / alone, {threads} threads", "", f"{r:.2f}"])
@@ -647,6 +655,12 @@ def main() -> None:
     r.add_argument("--busy", action="store_true", help="also run each trainer beside a process that keeps a core busy")
     r.add_argument("--fasttext", action="store_true", help="also run fastText's skip-gram (needs the fasttext program)")
     r.add_argument(
+        "--fasttext-threads",
+        default="",
+        help="fastText's thread counts, each also one of --threads (default: all of --threads); fastText is "
+        "several times slower than the others at few threads",
+    )
+    r.add_argument(
         "--kernels",
         default="auto",
         help="cooc step kernels, comma-separated: auto, torch, numba, triton, hogwild (default: auto); with "
@@ -681,6 +695,8 @@ def main() -> None:
         args.devices = [d.strip() for d in args.device.split(",") if d.strip()]
         if args.threads or args.busy:
             args.thread_list = [int(t) for t in (args.threads or "1,2").split(",") if t.strip()]
+            if not set(thread_counts(args, "fasttext")) <= set(args.thread_list):
+                parser.error("--fasttext-threads must be among --threads (its rows are compared with gensim's)")
             run_threads(args)
         else:
             run(args)
