@@ -379,7 +379,33 @@ def stage_cpu(args) -> str:
         out.append(f"{name}: {rate / 1e6:.1f}M tokens/s; GPU results vs CPU: {verdict or 'none'}")
         if "DIFFERENT" in verdict:
             raise AssertionError(out[-1])
+        if key == "zipf":
+            out += head_scale_rows(args, name, corpus, V, t[3])
     return "; ".join(out)
+
+
+def head_scale_rows(args, name: str, corpus, V: int, reference) -> list[str]:
+    """The same count with the CPU head's size cap scaled (``--cpu-head-scales``): whether a smaller head,
+    whose random updates touch less memory, and a larger tail make the count phase faster on this machine."""
+    from cooc.count import local
+
+    out = []
+    useful = local._useful_head_cells
+    for scale in (float(x) for x in args.cpu_head_scales.split(",") if x.strip()):
+        if time.perf_counter() - STATE["t0"] > args.deadline - 60:
+            out.append(f"{name}, head cap x{scale:g}: skipped (too close to the deadline)")
+            continue
+        local._useful_head_cells = lambda n, w, s=scale: max(1 << 20, int(useful(n, w) * s))
+        try:
+            t = timed(lambda: count(corpus, device="cpu", memory=args.cpu_memory, vocab_size=V), 1)
+        finally:
+            local._useful_head_cells = useful
+        if not same(t[3], reference):
+            raise AssertionError(f"{name}: the count with the head cap x{scale:g} differs")
+        threads = t[3].settings["count"]["threads"]
+        rate = add_row(name, corpus, V, f"cooc CPU numba ({threads} threads), head cap x{scale:g}", t, t[3])
+        out.append(f"{name}, head cap x{scale:g}: {rate / 1e6:.1f}M tokens/s (same matrix)")
+    return out
 
 
 def stage_gpu(args) -> str:
@@ -534,6 +560,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--glove-tokens", type=int, default=20_000_000)
     parser.add_argument("--memory", default="60GB", help="GPU budget")
     parser.add_argument("--cpu-memory", default="16GB")
+    parser.add_argument(
+        "--cpu-head-scales",
+        default="",
+        help="also count the Zipf corpus on the CPU with the head's size cap scaled by each (e.g. 0.25,0.0625)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--deadline", type=float, default=330.0, help="seconds after which stages are skipped")
     parser.add_argument("--pytest-timeout", type=int, default=150)
