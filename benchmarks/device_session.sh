@@ -18,8 +18,8 @@
 # started with under 4 minutes left.
 #   Call 1, the speed stages: about 1.5 minutes of start, 540 s of stages, a few seconds of transfers
 #   (on 2026-12-04 the H200 took 454 s for them; the rest of the budget goes to full-next_token). Since
-#   then w2v cpu threads runs 2 seeds and fastText, and count cpu a second Zipf count: about 60-90 s more,
-#   so lm (last, and met) may be cut short; STAGES can leave it out.
+#   then w2v cpu threads runs fastText too, and count cpu a second Zipf count: about 40-60 s more, so lm
+#   (last, and met) may be cut short; STAGES can leave it out.
 #     run(command="bash benchmarks/device_session.sh 540",
 #         carry=[".whl", ".peers/GloVe", ".bench/wiki_sample.txt", ".bench/word2vec/wiki",
 #                ".bench/word2vec/attributes", ".bench/word2vec/eval"],
@@ -52,10 +52,12 @@
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:
 #                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
 #   w2v cpu threads 170:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel) against gensim
-#                    at 1, 2, 4, 8 and 16 threads on the wiki sample x2, 2 seeds (W2V_CPU_SEEDS) for the
-#                    quality band, and fastText at 8 and 16 threads (W2V_FT_THREADS) when the program
-#                    device_prepare.sh carries in .whl/fasttext runs there. Target: cooc >= gensim and
-#                    fastText at every thread count, at equal quality.
+#                    at 1, 2, 4, 8 and 16 threads on the wiki sample x2, and fastText at 8 and 16 threads
+#                    (W2V_FT_THREADS) when the program device_prepare.sh carries in .whl/fasttext runs
+#                    there. Target: cooc >= gensim and fastText at every thread count, at equal quality.
+#                    One seed takes about 100 s (estimated from the 2026-12-04 rates); the quality band at
+#                    8 and 16 threads wants several: W2V_CPU_SEEDS=3 W2V_CPU_THREADS=8,16 with
+#                    STAGES="w2v cpu threads" (about 90 s).
 #   scale      150:90   issue 25 item 3, benchmarks/scale.py: ingestion of 100M synthetic tokens with 1, 2,
 #                    4, 8 and 16 workers (no Dask). The text (about 780 MB) is written by 16 processes, one
 #                    random stream per file; one process writes about 3.7M tokens/s (2-core VM), so it would
@@ -223,7 +225,7 @@ device_sizes() {
         --triton-blocks 4x4,8x4,8x8,16x4}
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
     W2V_CPU_REPEAT=${W2V_CPU_REPEAT:-2}
-    W2V_CPU_SEEDS=${W2V_CPU_SEEDS:-2}
+    W2V_CPU_SEEDS=${W2V_CPU_SEEDS:-1}
     W2V_FT_THREADS=${W2V_FT_THREADS:-8,16}
     CPU_HEAD_SCALES=${CPU_HEAD_SCALES:-0.25}
     SCALE_TOKENS=${SCALE_TOKENS:-100e6}
