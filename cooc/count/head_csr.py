@@ -32,8 +32,7 @@ import scipy.sparse as sp
 from .._core.numba_cache import prepare_kernels
 from . import assemble
 from .accumulate import HeadLayout
-from .host_csr import put as _put
-from .host_csr import ranges_to_csr, transpose_and_sizes
+from .host_csr import ranges_to_csr
 
 prepare_kernels()
 
@@ -48,6 +47,8 @@ TILE = 64  # rows and columns of a tile of the head's in-place transpose: 2 x 32
 
 
 if AVAILABLE:
+    from .host_csr import put as _put
+    from .host_csr import transpose_and_sizes
 
     @njit(parallel=True, cache=True)
     def _symmetrize_head(head, row_start, row_len, tile, owned_ptr, owned):  # pragma: no cover - compiled

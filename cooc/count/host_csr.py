@@ -165,25 +165,6 @@ if _HAVE_NUMBA:
                 o += 1
 
 
-def range_row_pointers(
-    ranges: list[tuple[np.ndarray, np.ndarray]], rows: int, vocab_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where each row's first key sits in the concatenation of consecutive sorted key ranges
-    (``rows + 1`` pointers: a binary search per row in the range holding it), and where each range starts."""
-    sizes = [int(k.shape[0]) for k, _ in ranges]
-    offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
-    row_keys = np.arange(rows + 1, dtype=np.int64) * vocab_size
-    ptr = np.empty(rows + 1, dtype=np.int64)
-    firsts = np.array([k[0] if k.shape[0] else 0 for k, _ in ranges], dtype=np.int64)
-    # rows owned by range i (the last range starting at or before the row) form one slice, in range order
-    cut = np.searchsorted(row_keys, firsts, side="left")
-    cut[0] = 0  # rows before every key start at 0: range 0's search gives that
-    cut = np.append(cut, rows + 1)
-    for i, (k, _) in enumerate(ranges):
-        ptr[cut[i] : cut[i + 1]] = offsets[i] + np.searchsorted(k, row_keys[cut[i] : cut[i + 1]])
-    return ptr, offsets
-
-
 def ranges_to_csr(
     ranges: list[tuple[np.ndarray, np.ndarray]], vocab_size: int, planes: int, threads: int = 1
 ) -> list[sp.csr_matrix]:
@@ -200,7 +181,18 @@ def ranges_to_csr(
     V = int(vocab_size)
     rows = planes * V
     ranges = [(k, v) for k, v in ranges if k.shape[0]] or [(np.zeros(0, np.int64), np.zeros(0, np.int64))]
-    indptr, offsets = range_row_pointers(ranges, rows, V)
+    sizes = [int(k.shape[0]) for k, _ in ranges]
+    offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+    # indptr over all planes' rows: row R starts at the first key >= R * V, found in the range holding it
+    row_keys = np.arange(rows + 1, dtype=np.int64) * V
+    indptr = np.empty(rows + 1, dtype=np.int64)
+    firsts = np.array([k[0] if k.shape[0] else 0 for k, _ in ranges], dtype=np.int64)
+    # rows owned by range i (the last range starting at or before the row) form one slice, in range order
+    cut = np.searchsorted(row_keys, firsts, side="left")
+    cut[0] = 0  # rows before every key start at 0: range 0's search gives that
+    cut = np.append(cut, rows + 1)
+    for i, (k, _) in enumerate(ranges):
+        indptr[cut[i] : cut[i + 1]] = offsets[i] + np.searchsorted(k, row_keys[cut[i] : cut[i + 1]])
     per_plane = np.diff(indptr[::V]) if V else np.zeros(planes, np.int64)
     index_dtype = assemble.index_dtype(int(per_plane.max(initial=0)), V)
     cols = np.empty(int(offsets[-1]), dtype=index_dtype)
@@ -284,4 +276,4 @@ def plus_transpose(m: sp.csr_matrix, parts: int | None = None, weigh: tuple[str,
     return assemble.csr_from_parts(odat, oind, optr.astype(index_dtype, copy=False), m.shape)
 
 
-__all__ = ["planes_to_csr", "plus_transpose", "range_row_pointers", "ranges_to_csr"]
+__all__ = ["planes_to_csr", "plus_transpose", "ranges_to_csr"]
