@@ -23,9 +23,10 @@ import numpy as np
 
 from . import _numba
 from .accumulate import HeadLayout, RunStore, head_index, head_run, reduce_tagged, scatter_add
+from .planning import PAIR_BATCH_MAX
 from .windows import Chunk, offset_pairs
 
-PAIR_BATCH = 1 << 20  # head updates a numba thread buffers and groups before adding them (16 MiB)
+PAIR_BATCH = PAIR_BATCH_MAX  # cap on the head updates a numba thread buffers (tests lower it)
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Plan:
         Tokens per chunk.
     tail_batch : int
         Tail entries buffered before a sort (per thread for the numba engine).
+    pair_batch : int
+        Head updates a numba thread buffers before adding them (0: ``tail_batch``).
     """
 
     vocab_size: int
@@ -55,6 +58,7 @@ class Plan:
     layout: HeadLayout
     chunk_tokens: int
     tail_batch: int
+    pair_batch: int = 0
 
     @property
     def planes(self) -> int:
@@ -129,7 +133,7 @@ class NumbaEngine:
         self.head: Any = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
         self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
         self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
-        batch = max(plan.window, min(plan.tail_batch, PAIR_BATCH))
+        batch = max(plan.window, min(plan.pair_batch or plan.tail_batch, PAIR_BATCH))
         packed = _numba.pair_dtype(plan.layout.cells, plan.planes, plan.window, plan.per_offset)
         self.pairs: np.ndarray = np.empty((threads, batch), dtype=packed)
         self.grouped: np.ndarray = np.empty((threads, batch), dtype=packed)

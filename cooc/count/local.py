@@ -141,7 +141,7 @@ def _count_planes(
         max_chunk_tokens=(1 << 26) if device == "cuda" else (1 << 22),
         max_head_cells=None if device == "cuda" else _useful_head_cells(corpus.n_tokens, window),
     )
-    plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
+    plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch, sizes.pair_batch)
     store = RunStore(sizes.runs_budget, spill_dir)
     eng = None
     try:
@@ -173,6 +173,7 @@ def _count_planes(
         "threads": threads,
         "head_cells": sizes.layout.cells,
         "chunk_tokens": sizes.chunk_tokens,
+        "pair_batch": sizes.pair_batch,
         "memory": budget,
         "assembly": assembly,
         "stages": stages,
