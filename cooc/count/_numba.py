@@ -3,10 +3,11 @@
 One fused loop per thread generates the window pairs straight from a raw shard (skipping
 out-of-vocabulary tokens and stopping at document ends as it scans), writing the pairs
 outside the dense head to a tail buffer; no prepared copy of the tokens is materialised.
-Head updates are buffered a million at a time and added grouped by block of the head
-(a counting sort), because added in corpus order almost every one lands on a row no
-cache holds: on the 2-core dev VM that takes the kernel from about 35 to about 20 ns per
-pair on the Wikipedia sample (V 36k, window 10). Threads own disjoint sets of centre rows (balanced
+Head updates are buffered (up to 8M a thread, :func:`cooc.count.planning.plan_sizes`) and
+added grouped by block of the head (a counting sort), because added in corpus order almost
+every one lands on a row no cache holds: on the 2-core dev VM that took the kernel from about
+35 to about 20 ns per pair on the Wikipedia sample (V 36k, window 10), with buffers of 1M;
+buffers of 5M took it about a quarter lower again. Threads own disjoint sets of centre rows (balanced
 by word frequency), so head writes never collide and need no atomics: every thread
 scans the chunk and skips centres it does not own.
 

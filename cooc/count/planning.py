@@ -22,7 +22,8 @@ PREP_BYTES_PER_TOKEN = 96  # raw copy, labels, compaction, window limits (measur
 TAIL_BYTES_PER_ENTRY = 48  # tail buffer + concatenate + sort + reduce temporaries
 PAIR_BYTES = 16  # a numba thread's buffered head update and its grouped copy
 # Longest head-update buffer a numba thread gets. Longer buffers add faster: on the 2-core dev VM the kernel
-# took 0.87-0.97 s with 4M-5M updates a flush against 1.20-1.36 s with 1M (wiki x40, V 36k; 2026-12-04).
+# took 0.87-1.10 s with 5M updates a flush against 1.16-1.58 s with 1M (wiki x40, V 36k, 2 threads,
+# alternating processes; benchmarks/RESULTS.md 2026-12-04).
 PAIR_BATCH_MAX = 1 << 23
 
 
