@@ -24,13 +24,12 @@ equal work (the first rows are the longest). The result equals the merged path b
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 import scipy.sparse as sp
 
 from .._core.numba_cache import prepare_kernels
 from . import assemble
+from ._numba import balance_rows
 from .accumulate import HeadLayout
 from .host_csr import ranges_to_csr
 
@@ -47,6 +46,7 @@ TILE = 64  # rows and columns of a tile of the head's in-place transpose: 2 x 32
 
 
 if AVAILABLE:
+    from .host_csr import _row_parts as equal_parts
     from .host_csr import put as _put
     from .host_csr import transpose_and_sizes
 
@@ -128,28 +128,20 @@ if AVAILABLE:
 
 def _row_parts(layout: HeadLayout, tail_ptr: np.ndarray, n_parts: int) -> np.ndarray:
     """Row boundaries of ``n_parts`` parts of about equal work (head cells and tail entries, and one a row)."""
-    rows = layout.row_len.shape[0]
-    work = np.concatenate([[0], np.cumsum(layout.row_len + np.diff(tail_ptr) + 1)])
-    starts = np.searchsorted(work, work[-1] * np.arange(n_parts + 1) // n_parts).astype(np.int64)
-    starts[0], starts[-1] = 0, rows
-    return np.maximum.accumulate(starts)
+    work = np.concatenate([[0], np.cumsum(layout.row_len + np.diff(tail_ptr) + 1)]).astype(np.int64)
+    return equal_parts(work, n_parts)
 
 
 def _tile_owners(layout: HeadLayout, tile: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row blocks dealt to threads by the cells of their tiles (largest first, to the least loaded)."""
+    """Row blocks dealt to threads by the cells of their tiles (:func:`~cooc.count._numba.balance_rows`),
+    as each thread's blocks ``owned[ptr[t]:ptr[t + 1]]``."""
     V = layout.row_len.shape[0]
     firsts = np.arange(0, V, tile)
     rows = np.minimum(firsts + tile, V) - firsts
     work = rows * np.maximum(layout.row_len[firsts] - firsts, 0)
-    heap = [(0, t) for t in range(threads)]
-    mine: list[list[int]] = [[] for _ in range(threads)]
-    for block in np.argsort(-work, kind="stable"):
-        load, t = heapq.heappop(heap)
-        mine[t].append(int(block))
-        heapq.heappush(heap, (load + int(work[block]) + 1, t))
-    ptr = np.concatenate([[0], np.cumsum([len(m) for m in mine])]).astype(np.int64)
-    owned = np.array([b for m in mine for b in m], dtype=np.int64)
-    return ptr, owned
+    owner = balance_rows(work.astype(np.float64), threads)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=threads))]).astype(np.int64)
+    return ptr, np.argsort(owner, kind="stable").astype(np.int64)
 
 
 def head_tail_to_csr(

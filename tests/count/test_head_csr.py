@@ -93,3 +93,22 @@ def test_symmetric_needs_a_hyperbolic_head():
         head_csr.head_tail_to_csr(np.zeros(2 * V, np.int64), lopsided, [], V, 1, symmetric=True)
     (m,) = head_csr.head_tail_to_csr(np.ones(2 * V, np.int64), lopsided, [], V, 1)  # forward: any layout
     assert m.nnz == 2 * V
+
+
+def test_row_blocks_and_parts_are_dealt_by_work():
+    """The transpose's row blocks go to threads with loads within one block of each other, each block once;
+    the row parts of the other passes hold about equal head cells and tail entries."""
+    layout = HeadLayout.fit(1000, 200_000)
+    ptr, owned = head_csr._tile_owners(layout, 16, 3)
+    firsts = np.arange(0, 1000, 16)
+    work = (np.minimum(firsts + 16, 1000) - firsts) * np.maximum(layout.row_len[firsts] - firsts, 0)
+    assert sorted(owned.tolist()) == list(range(firsts.size))
+    loads = [int(work[owned[ptr[t] : ptr[t + 1]]].sum()) for t in range(3)]
+    # largest first to the least loaded: within 3 % of a third here (in block order: 42k, 35k, 30k)
+    assert max(loads) - min(loads) <= 0.03 * work.sum() / 3
+    tail_ptr = np.concatenate([[0], np.cumsum(np.arange(1000) % 7)])
+    starts = head_csr._row_parts(layout, tail_ptr, 8)
+    assert starts[0] == 0 and starts[-1] == 1000 and np.all(np.diff(starts) >= 0)
+    cost = np.concatenate([[0], np.cumsum(layout.row_len + np.diff(tail_ptr) + 1)])
+    per_part = np.diff(cost[starts])
+    assert per_part.max() - per_part.min() <= 2 * (layout.row_len.max() + 7)
