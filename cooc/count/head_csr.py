@@ -46,9 +46,8 @@ TILE = 64  # rows and columns of a tile of the head's in-place transpose: 2 x 32
 
 
 if AVAILABLE:
-    from .host_csr import _row_parts as equal_parts
+    from .host_csr import equal_parts, transpose_and_sizes
     from .host_csr import put as _put
-    from .host_csr import transpose_and_sizes
 
     @njit(parallel=True, cache=True)
     def _symmetrize_head(head, row_start, row_len, tile, owned_ptr, owned):  # pragma: no cover - compiled

@@ -56,7 +56,7 @@ if _HAVE_NUMBA:
             cols[i] = keys[i] % vocab_size
 
     @njit(cache=True, nogil=True)
-    def _row_parts(indptr, n_parts):  # pragma: no cover - compiled
+    def equal_parts(indptr, n_parts):  # pragma: no cover - compiled
         """Row boundaries of ``n_parts`` parts holding about equal numbers of entries."""
         V = indptr.shape[0] - 1
         nnz = indptr[V]
@@ -78,7 +78,7 @@ if _HAVE_NUMBA:
     def transpose_and_sizes(indptr, indices, data, n_parts, tind, tdat):  # pragma: no cover - compiled
         """``M^T`` into (``tind``, ``tdat``); returns its indptr and the indptr of ``M + M^T``."""
         V = indptr.shape[0] - 1
-        starts = _row_parts(indptr, n_parts)
+        starts = equal_parts(indptr, n_parts)
         at = np.zeros((n_parts, V), dtype=np.int64)  # entries per (part, column), then where they go
         for p in prange(n_parts):
             for i in range(indptr[starts[p]], indptr[starts[p + 1]]):

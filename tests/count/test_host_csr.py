@@ -95,7 +95,7 @@ def test_row_parts_hold_about_equal_entries():
     rng = np.random.default_rng(7)
     m = random_counts(rng, 200, 0.3)
     indptr = m.indptr.astype(np.int64)
-    starts = host_csr._row_parts(indptr, 4)
+    starts = host_csr.equal_parts(indptr, 4)
     assert starts[0] == 0 and starts[-1] == 200 and np.all(np.diff(starts) >= 0)
     per_part = np.diff(indptr[starts])
     longest_row = int(np.diff(indptr).max())
