@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,27 @@ def recorded(
         row = compute()
         ledger.add(key, row)
     return row
+
+
+def recorded_all(
+    ledger: RunLedger | None, runs: Sequence[tuple[dict[str, Any], Callable[[], dict[str, Any]]]], jobs: int = 1
+) -> list[dict[str, Any]]:
+    """:func:`recorded` for several ``(description, compute)`` runs, the ones missing from ``ledger``
+    computed ``jobs`` at a time, each in a process of its own (:func:`~cooc._core.run_pool.run_all`: a
+    ``compute`` must then be picklable), and each recorded as soon as it ends. Rows come back in order."""
+    from .run_pool import run_all
+
+    keys = [run_key(description) if ledger is not None else "" for description, _ in runs]
+    rows: list[dict[str, Any] | None] = [ledger.get(key) if ledger is not None else None for key in keys]
+    missing = [i for i, row in enumerate(rows) if row is None]
+
+    def finish(j: int, row: dict[str, Any]) -> None:
+        rows[missing[j]] = row
+        if ledger is not None:
+            ledger.add(keys[missing[j]], row)
+
+    run_all([runs[i][1] for i in missing], jobs, finish)
+    return [row for row in rows if row is not None]
 
 
 class RunLedger:

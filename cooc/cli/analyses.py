@@ -60,6 +60,12 @@ def register(app: typer.Typer) -> None:
             help="Record each training run in OUTPUT/runs.jsonl and reuse recorded runs (default: with --full).",
             show_default=False,
         ),
+        jobs: int = typer.Option(
+            1,
+            "--jobs",
+            min=1,
+            help="Training runs at once, each in a process of its own (next_token's learning curves).",
+        ),
         notebook: bool = typer.Option(
             False, "--notebook", help="Execute as a notebook; keep NAME.ipynb (with outputs) and NAME.html."
         ),
@@ -89,8 +95,15 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold]{name}[/bold]{' (--full)' if full else ''} ...", highlight=False)
             runs.append(
                 run_study(
-                    name, full=full, out=out, directory=directory, timeout=timeout, notebook=notebook, resume=resume
-                )
+                    name,
+                    full=full,
+                    out=out,
+                    directory=directory,
+                    timeout=timeout,
+                    notebook=notebook,
+                    resume=resume,
+                    jobs=jobs,
+                )  # fmt: skip
             )
         table = Table(title="studies run", title_justify="left")
         for header in ("study", "seconds", "figures", "folder"):

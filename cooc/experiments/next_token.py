@@ -317,6 +317,7 @@ def _curve(
     plateaus: Sequence[float],
     progress: bool,
     ledger: Any = None,
+    jobs: int = 1,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One model's learning curve over the draws (seed i on draw i) and its steps between ``plateaus``."""
     from ..train.grammar.lm import lm_learning_curve
@@ -332,6 +333,7 @@ def _curve(
             model_kwargs=cfg.get("model_kwargs"),
             progress=progress,
             ledger=ledger,
+            jobs=jobs,
             **{**train, **cfg.get("train", {})},
         )
     summary = _summary(rows)
@@ -370,6 +372,7 @@ def next_token_experiment(
     device: str = "cpu",
     progress: bool = False,
     ledger: Any = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Steps at P_l, CNN against transformer, and loss against context length, on one RHM.
 
@@ -394,6 +397,8 @@ def next_token_experiment(
     ledger : RunLedger, optional
         Every training run is recorded there and taken from it when the study runs again
         (:func:`~cooc.train.grammar.lm.lm_learning_curve`): an interrupted study resumes.
+    jobs : int, default 1
+        Training runs at once, each in a process of its own (``lm_learning_curve``'s ``jobs``).
 
     Returns
     -------
@@ -427,7 +432,7 @@ def next_token_experiment(
     curves, steps, exponents = {}, {}, {}
     for name, cfg in models.items():
         curves[name], steps[name] = _curve(
-            draws, name, cfg, train, samples, theory, theory["plateaus"], progress, ledger
+            draws, name, cfg, train, samples, theory, theory["plateaus"], progress, ledger, jobs
         )  # fmt: skip
         exponents[name] = excess_exponent(curves[name]["rows"], theory["floor"], key="test_loss_last")
     controls = []
@@ -438,7 +443,7 @@ def next_token_experiment(
         ]
         curve, control_steps = _curve(
             short_draws, context_model, models[context_model], train, samples, theory, theory["plateaus"][: k + 1],
-            progress, ledger,
+            progress, ledger, jobs,
         )  # fmt: skip
         controls.append({"T": int(T), "model": context_model, **curve, "steps": control_steps})
     # loss against the context length at fixed P
@@ -459,6 +464,7 @@ def next_token_experiment(
                 targets="last",
                 model_kwargs=cfg.get("model_kwargs"),
                 ledger=ledger,
+                jobs=jobs,
                 **{**train, **cfg.get("train", {})},
             )
         values = np.array([r["test_loss_last"] for r in rows])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._core.errors import CoocError, InputDataError
+from .._core.errors import CoocError, InputDataError, InvalidParameterError
 
 #: The studies in reading order (others found in the folder follow, alphabetically).
 STUDIES = (
@@ -165,6 +165,7 @@ def run_study(
     timeout: float | None = None,
     notebook: bool = False,
     resume: bool | None = None,
+    jobs: int = 1,
 ) -> StudyRun:
     """Run one study as a script with the current Python and read back its ``results.json``.
 
@@ -192,6 +193,9 @@ def run_study(
         Record every training run in ``<out>/runs.jsonl`` and take the runs recorded there
         instead of training them again (the studies that train networks); default: with
         ``full``.
+    jobs : int, default 1
+        Training runs at once, each in a process of its own, in the studies whose runs are single
+        networks (``next_token``); the others train as before.
 
     Raises
     ------
@@ -208,6 +212,10 @@ def run_study(
     # A study writes under its output folder only: no bytecode beside the scripts or the package
     # (cooc's compiled kernels go to the user cache: cooc._core.numba_cache).
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    if jobs != 1:
+        if jobs < 1:
+            raise InvalidParameterError(f"parameter 'jobs' must be at least 1, got {jobs}.")
+        env["COOC_STUDY_JOBS"] = str(int(jobs))  # read by the study's start(), as a script or a notebook
     started = time.perf_counter()
     if notebook:
         if resume is not None:

@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._core.ledger import fingerprint, recorded
+from .._core.ledger import fingerprint, recorded, recorded_all
 from ..grammars.first_moment import expected_extra_trees, growth_by_depth
 from ..grammars.parsing import InsideParser, ambiguity
 from ..grammars.pcfg import VaryingTreeGrammar
@@ -239,6 +239,7 @@ def varying_tree_learning(
     rule_seed: int = 0,
     device: str = "cpu",
     ledger: Any = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Learning curves of the CNN and the transformer at several f, beside each test set's Bayes error.
 
@@ -260,6 +261,9 @@ def varying_tree_learning(
     ledger : RunLedger, optional
         Each trained ensemble and transformer is recorded there and taken from it when the
         study runs again: an interrupted study resumes.
+    jobs : int, default 1
+        Transformers trained at once, each in a process of its own on ``device``
+        (:func:`~cooc._core.ledger.recorded_all`); each is the same as when trained alone.
 
     Returns
     -------
@@ -302,32 +306,33 @@ def varying_tree_learning(
         }
         if use_transformer:
             entry["transformer"] = summarize(
-                _transformer_rows([ids_by_pool[k] for k in pools_i], v, L, sizes, n_test, transformer, dev, ledger)
+                _transformer_rows(
+                    [ids_by_pool[k] for k in pools_i], v, L, sizes, n_test, transformer, dev, ledger, jobs
+                )
             )
         out["by_f"][str(float(f))] = entry
     return out
 
 
-def _transformer_rows(pools, v, L, sizes, n_test, settings, device, ledger=None) -> list[dict[str, Any]]:
+def _transformer_rows(pools, v, L, sizes, n_test, settings, device, ledger=None, jobs=1) -> list[dict[str, Any]]:
     """One transformer per (seed, P) on the same padded sentences as the CNN, scored on the same test sentences."""
-    import torch
-
-    rows = []
+    runs = []
     for seed, (ids, y) in enumerate(pools):
-        X = torch.as_tensor(ids, device=device)
-        Y = torch.as_tensor(y, device=device)
         data = fingerprint(ids, y) if ledger is not None else ""
         for P in sizes:
             about = {"run": "varying_tree transformer", "data": data, "v": v, "L": L, "n_test": n_test, "P": P,
-                     "seed": seed, "settings": dict(settings), "device": X.device.type}  # fmt: skip
-            rows.append(recorded(ledger, about, partial(_transformer_row, X, Y, v, L, n_test, P, seed, settings)))
-    return rows
+                     "seed": seed, "settings": dict(settings), "device": device.type}  # fmt: skip
+            runs.append((about, partial(_transformer_row, ids, y, v, L, n_test, P, seed, dict(settings), str(device))))
+    return recorded_all(ledger, runs, jobs)
 
 
-def _transformer_row(X, Y, v, L, n_test, P, seed, settings) -> dict[str, Any]:
-    """A transformer trained on the P sentences after the ``n_test`` held-out ones, and its scores."""
+def _transformer_row(ids, y, v, L, n_test, P, seed, settings, device) -> dict[str, Any]:
+    """A transformer trained on the P sentences after the ``n_test`` held-out ones (numpy ``ids`` and labels
+    ``y``, moved to ``device``), and its scores."""
     import torch
 
+    X = torch.as_tensor(ids, device=device)
+    Y = torch.as_tensor(y, device=device)
     torch.manual_seed(task_seed(seed, P, 67))
     net = build_model(
         "transformer",

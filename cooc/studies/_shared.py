@@ -1,7 +1,7 @@
 """Helpers shared by the studies (``cooc/studies/``, ``analyses/`` in a checkout): ``--full``, output folders, JSON, caches.
 
-Every study calls :func:`start` first. It reads ``--full`` (and ``--output``) from the command
-line, ignoring arguments it does not know, so a study runs the same way as a script, under
+Every study calls :func:`start` first. It reads ``--full`` (and ``--output``, ``--resume`` and
+``--jobs``: training runs at once, in processes of their own) from the command line, ignoring arguments it does not know, so a study runs the same way as a script, under
 ``cooc analyses run`` and inside Jupyter (whose kernel passes arguments of its own).
 Results go to ``--output`` (default ``analyses/out/<study>/``): PNG figures and ``results.json``.
 
@@ -47,6 +47,7 @@ class Study:
     figures: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     resume: bool = False
+    jobs: int = 1
     _ledger: Any = None
 
     @property
@@ -143,6 +144,12 @@ def start(name: str, argv: list[str] | None = None) -> Study:
         help="record every training run in <output>/runs.jsonl and reuse the ones recorded (default: with --full)",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("COOC_STUDY_JOBS") or 1),
+        help="training runs at once, each in a process of its own (the studies whose runs are single networks)",
+    )
+    parser.add_argument(
         "--output",
         "-o",
         "--out",
@@ -158,7 +165,9 @@ def start(name: str, argv: list[str] | None = None) -> Study:
     _active_cache = cache
     full = bool(args.full)
     resume = full if args.resume is None else bool(args.resume)
-    return Study(name, full, out, cache, resume=resume)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    return Study(name, full, out, cache, resume=resume, jobs=args.jobs)
 
 
 def _cache_root() -> Path:

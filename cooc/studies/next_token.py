@@ -163,6 +163,7 @@ result = next_token_experiment(
     device=CFG["device"],
     progress=study.full,
     ledger=study.ledger,
+    jobs=study.jobs,
 )
 theory = result["theory"]
 print("P_l:", np.round(theory["P_l"], 1), " plateaus H_l:", np.round(theory["plateaus"], 3))

@@ -214,6 +214,7 @@ learn = varying_tree_learning(
     transformer=CFG["transformer"],
     device=CFG["device"],
     ledger=study.ledger,
+    jobs=study.jobs,
 )
 study.lap("learning")
 curves = {}

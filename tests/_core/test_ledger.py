@@ -69,3 +69,24 @@ def test_recorded_computes_a_run_once_with_a_ledger_and_every_time_without(tmp_p
     assert len(calls) == 3 and len(RunLedger(tmp_path / "runs.jsonl")) == 1
     recorded(ledger, {"P": 2}, compute)
     assert len(calls) == 4
+
+
+def _square(x: int) -> dict:
+    return {"x": x, "square": x * x, "pid": __import__("os").getpid()}
+
+
+def test_recorded_all_computes_the_missing_runs_at_once_and_records_each(tmp_path):
+    import os
+    from functools import partial
+
+    from cooc._core.ledger import recorded, recorded_all
+
+    ledger = RunLedger(tmp_path / "runs.jsonl")
+    recorded(ledger, {"x": 1}, partial(_square, 1))  # one run recorded before
+    runs = [({"x": x}, partial(_square, x)) for x in range(4)]
+    rows = recorded_all(ledger, runs, jobs=2)
+    assert [(r["x"], r["square"]) for r in rows] == [(0, 0), (1, 1), (2, 4), (3, 9)]
+    assert rows[1]["pid"] == os.getpid() and all(r["pid"] != os.getpid() for r in rows[::2] + rows[3:])
+    assert len(RunLedger(tmp_path / "runs.jsonl")) == 4  # the three missing ones recorded
+    assert recorded_all(RunLedger(tmp_path / "runs.jsonl"), runs, jobs=2) == rows  # all taken from the ledger
+    assert [r["square"] for r in recorded_all(None, runs)] == [0, 1, 4, 9]

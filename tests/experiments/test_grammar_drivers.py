@@ -237,3 +237,33 @@ def test_the_ensemble_studies_run_again_with_their_ledger_train_nothing(one_thre
     again = everything()
     assert trained == []
     np.testing.assert_equal(again, first)
+
+
+def test_varying_tree_transformers_trained_at_once_equal_those_trained_one_by_one(tmp_path, monkeypatch):
+    """``jobs=2``: each transformer trains in a process of its own, to the same numbers; all are recorded."""
+    import cooc._core.run_pool as run_pool
+
+    monkeypatch.setattr(run_pool, "available_cores", lambda: 2)  # one torch thread in each worker, whatever the machine
+    real_run_all, asked = run_pool.run_all, []
+    monkeypatch.setattr(
+        run_pool, "run_all", lambda tasks, jobs=1, *a: asked.append((len(tasks), jobs)) or real_run_all(tasks, jobs, *a)
+    )
+    from cooc._core.ledger import RunLedger
+    from cooc.experiments.varying_tree import varying_tree_learning
+
+    kw = dict(
+        n_test=16, cnn={"width": 8, "steps": 10}, transformer={"d_model": 8, "n_heads": 2, "n_layers": 1, "steps": 10}
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in each worker (float sums depend on the threads)
+    try:
+        torch.manual_seed(0)
+        alone = varying_tree_learning(4, 2, [0.25], [8, 16], seeds=2, **kw)
+        torch.manual_seed(0)
+        ledger = RunLedger(tmp_path / "runs.jsonl")
+        together = varying_tree_learning(4, 2, [0.25], [8, 16], seeds=2, ledger=ledger, jobs=2, **kw)
+    finally:
+        torch.set_num_threads(threads)
+    assert together["by_f"]["0.25"]["transformer"] == alone["by_f"]["0.25"]["transformer"]
+    assert len(RunLedger(tmp_path / "runs.jsonl")) == 1 + 4  # the CNNs' ensemble and four transformers
+    assert asked == [(4, 1), (4, 2)]  # alone, then the four transformers two at a time

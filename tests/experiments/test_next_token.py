@@ -134,3 +134,10 @@ def test_the_experiment_run_again_with_its_ledger_trains_nothing_and_gives_the_s
     assert again["context"]["loss"] == first["context"]["loss"]
     np.testing.assert_equal(again["steps"], first["steps"])  # NaN where a step is not bracketed, in both
     np.testing.assert_equal(again["controls"][0]["summary"], first["controls"][0]["summary"])
+    calls = []  # every learning curve of the study (curves, control, context sweep) gets the study's jobs
+    real_curve = lm_module.lm_learning_curve
+    monkeypatch.setattr(
+        lm_module, "lm_learning_curve", lambda *a, **k: calls.append(k.get("jobs")) or real_curve(*a, **k)
+    )
+    next_token_experiment(*args, **kw, ledger=RunLedger(tmp_path / "runs.jsonl"), jobs=3)
+    assert len(calls) == 2 + 2 + 1 and set(calls) == {3}

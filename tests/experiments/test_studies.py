@@ -7,6 +7,7 @@ import json
 import math
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cooc._core.errors import InputDataError
+from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.cli import app
 from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
 
@@ -196,6 +197,40 @@ def test_studies_resume_with_full_or_when_asked(stub_dir, tmp_path, full, resume
     ran = CliRunner().invoke(app, ["analyses", "run", "resumer", "--dir", str(stub_dir), "-o", str(cli), *flags])
     assert ran.exit_code == 0, ran.output
     assert json.loads((cli / "results.json").read_text())["results"]["resume"] is expected
+
+
+JOBS = """# %% [markdown]
+# # A stand-in study that says how many runs it trains at once
+
+# %%
+from _shared import start
+study = start("jobs")
+study.save({"jobs": study.jobs})
+"""
+
+
+def test_jobs_reach_the_study_from_run_study_the_cli_and_its_own_command_line(stub_dir, tmp_path):
+    (stub_dir / "jobs.py").write_text(JOBS)
+    for jobs in (1, 3):
+        run = run_study("jobs", out=tmp_path / f"r{jobs}", directory=stub_dir, capture=True, jobs=jobs)
+        assert run.results["results"] == {"jobs": jobs}
+    ran = CliRunner().invoke(
+        app, ["analyses", "run", "jobs", "--dir", str(stub_dir), "-o", str(tmp_path / "c"), "--jobs", "4"]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert json.loads((tmp_path / "c" / "results.json").read_text())["results"] == {"jobs": 4}
+    with pytest.raises(InvalidParameterError, match="'jobs' must be at least 1"):
+        run_study("jobs", out=tmp_path / "bad", directory=stub_dir, jobs=0)
+    done = subprocess.run(
+        [sys.executable, str(stub_dir / "jobs.py"), "-o", str(tmp_path / "s"), "--jobs", "2"], cwd=stub_dir
+    )
+    assert done.returncode == 0 and json.loads((tmp_path / "s" / "results.json").read_text())["results"] == {"jobs": 2}
+
+
+@pytest.mark.parametrize("name", ["next_token", "varying_tree"])
+def test_the_studies_that_train_single_networks_pass_their_jobs_on(name):
+    """Their experiment functions take ``jobs`` (tested there); the script must hand it the study's."""
+    assert "jobs=study.jobs" in (ANALYSES / f"{name}.py").read_text()
 
 
 def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):

@@ -27,6 +27,8 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from ..._core.errors import InvalidParameterError, TrainingDivergedError
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
+from ..._core.run_pool import run_all
 from .._checkpoint import load_checkpoint, restore_training, save_checkpoint, training_arrays
 from .._torch import autocast, generator, synchronize, task_seed
 from .lm_data import LMData
@@ -291,6 +294,7 @@ def lm_learning_curve(
     callback: Callable[[dict[str, Any]], None] | None = None,
     done: Sequence[dict[str, Any]] = (),
     ledger: RunLedger | None = None,
+    jobs: int = 1,
     **train_kwargs: Any,
 ) -> list[dict[str, Any]]:
     """A fresh network per (P, seed), trained by :func:`train_lm` on the first P contexts and tested.
@@ -315,6 +319,10 @@ def lm_learning_curve(
         settings, the device type, P and the seed; a run already recorded is taken from it
         instead of trained (a job interrupted and started again resumes). Without
         ``checkpoint_dir``, runs in progress checkpoint beside the ledger.
+    jobs : int, default 1
+        Runs trained at once, each in a process of its own on the same device
+        (:func:`cooc._core.run_pool.run_all`); every run is the same as when trained alone.
+        Rows are recorded in the ledger (and handed to ``callback``) as runs finish.
     **train_kwargs
         ``steps``, ``batch_size``, ``lr``, ``eval_every``, ``patience``, ``amp``, ...
 
@@ -323,7 +331,6 @@ def lm_learning_curve(
     list of dict, one per (P, seed), sorted by P then seed: ``P``, ``seed``, ``model``,
     ``parameters``, ``tokens`` (``P * T``) and the fields of :func:`train_lm`.
     """
-    import torch
 
     validate(
         {"model": model, "targets": targets}, {k: _CONSTRAINTS[k] for k in ("model", "targets")}, "lm_learning_curve"
@@ -352,40 +359,79 @@ def lm_learning_curve(
         }
         if checkpoint_dir is None:
             checkpoint_dir = ledger.checkpoints / run_key(curve)[:20]
-    rows = []
     todo = [(P, seed) for P in samples for seed in seeds]
+    keys = {ps: run_key({**curve, "P": ps[0], "seed": ps[1]}) if ledger is not None else "" for ps in todo}
+    for ps in todo:
+        recorded = ledger.get(keys[ps]) if ledger is not None else None
+        if recorded is not None:
+            finished[ps] = recorded
+    missing = [ps for ps in todo if ps not in finished]
+    fit = partial(_fit_one, model=model, model_kwargs=model_kwargs or {}, targets=targets, amp=amp, train=train_kwargs)
+    where = {ps: None if checkpoint_dir is None else Path(checkpoint_dir) / f"P{ps[0]}-seed{ps[1]}" for ps in missing}
     with ProgressBar(f"{model} on {data.name}", total=len(todo), unit="runs", enabled=progress) as bar:
-        for P, seed in todo:
-            key = run_key({**curve, "P": P, "seed": seed}) if ledger is not None else ""
-            recorded = ledger.get(key) if ledger is not None else None
-            if recorded is not None:
-                finished[(P, seed)] = recorded
-            if (P, seed) in finished:
-                rows.append(finished[(P, seed)])
-                bar.update(1)
-                continue
-            torch.manual_seed(task_seed(seed, P, 1))
-            net = build_lm(model, data.vocab_size, data.context, filter_size=data.filter_size, **(model_kwargs or {}))
-            net = net.to(device)
-            where = None if checkpoint_dir is None else Path(checkpoint_dir) / f"P{P}-seed{seed}"
-            fit = train_lm(net, data, P, targets=targets, seed=seed, amp=amp, checkpoint=where, **train_kwargs)
-            row = {
-                "P": P,
-                "seed": seed,
-                "model": model,
-                "parameters": count_parameters(net),
-                "tokens": P * data.context,
-                **fit,
-            }
-            rows.append(row)
+        bar.update(len(todo) - len(missing))
+
+        def finish(i: int, row: dict[str, Any]) -> None:
+            ps = missing[i]
+            finished[ps] = row
             if ledger is not None:
-                ledger.add(key, row)
-                if where is not None:
-                    shutil.rmtree(where, ignore_errors=True)  # recorded: its checkpoint is not needed again
+                ledger.add(keys[ps], row)
+                kept = where[ps]
+                if kept is not None:
+                    shutil.rmtree(kept, ignore_errors=True)  # recorded: its checkpoint is not needed again
             bar.update(1)
             if callback is not None:
                 callback(row)
-    return rows
+
+        if jobs > 1 and len(missing) > 1:  # the data travel on the CPU; each process moves them to the device
+            shipped, device_name = _on_cpu(data), str(device)
+            tasks = [partial(fit, shipped, P, seed, where[(P, seed)], device_name) for P, seed in missing]
+        else:
+            tasks = [partial(fit, data, P, seed, where[(P, seed)]) for P, seed in missing]
+        run_all(tasks, jobs, finish)
+    return [finished[ps] for ps in todo]
+
+
+def _fit_one(
+    data: LMData,
+    P: int,
+    seed: int,
+    where: Path | None,
+    device: str | None = None,
+    *,
+    model: str,
+    model_kwargs: dict[str, Any],
+    targets: str,
+    amp: bool,
+    train: dict[str, Any],
+) -> dict[str, Any]:
+    """One run of :func:`lm_learning_curve`: a fresh network for (P, seed), trained and tested (on ``device``
+    when given, else where the data are)."""
+    import torch
+
+    if device is not None:
+        data = _on_device(data, device)
+    torch.manual_seed(task_seed(seed, P, 1))
+    net = build_lm(model, data.vocab_size, data.context, filter_size=data.filter_size, **model_kwargs)
+    net = net.to(data.train.device)
+    fit = train_lm(net, data, P, targets=targets, seed=seed, amp=amp, checkpoint=where, **train)
+    return {
+        "P": P,
+        "seed": seed,
+        "model": model,
+        "parameters": count_parameters(net),
+        "tokens": P * data.context,
+        **fit,
+    }
+
+
+def _on_cpu(data: LMData) -> LMData:
+    """``data`` to send to another process: its ids on the CPU, without the grammar (a run does not read it)."""
+    return replace(data, train=data.train.cpu(), val=data.val.cpu(), test=data.test.cpu(), grammar=None)
+
+
+def _on_device(data: LMData, device: str) -> LMData:
+    return replace(data, train=data.train.to(device), val=data.val.to(device), test=data.test.to(device))
 
 
 def data_fingerprint(data: LMData) -> str:

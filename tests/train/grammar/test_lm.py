@@ -335,6 +335,30 @@ def test_a_learning_curve_resumes_from_its_ledger(tmp_path, monkeypatch):
     assert trained == [(10, 0), (10, 1)]  # other data: trained again
 
 
+def test_runs_trained_at_once_in_processes_equal_runs_trained_one_by_one(tmp_path, monkeypatch):
+    """``jobs=2``: each run trains in a process of its own, to the same bits as alone (one torch thread here and
+    in each worker); rows recorded as they end."""
+    import cooc._core.run_pool as run_pool
+    from cooc._core.ledger import RunLedger
+
+    monkeypatch.setattr(run_pool, "available_cores", lambda: 2)
+
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 40, 20, 20, seed=0)
+    settings = dict(seeds=[0, 1], targets="last", model_kwargs={"width": 8}, steps=30, eval_every=10)
+    alone = lm_learning_curve(data, "cnn", [10, 40], **settings)
+    seen = []
+    ledger = RunLedger(tmp_path / "runs.jsonl")
+    together = lm_learning_curve(data, "cnn", [10, 40], jobs=2, ledger=ledger, callback=seen.append, **settings)
+    timing = ("seconds", "tokens_per_second", "history")
+    assert [(r["P"], r["seed"]) for r in together] == [(10, 0), (10, 1), (40, 0), (40, 1)]
+    for a, b in zip(together, alone):
+        assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+    assert sorted((r["P"], r["seed"]) for r in seen) == [(10, 0), (10, 1), (40, 0), (40, 1)]
+    assert len(RunLedger(tmp_path / "runs.jsonl")) == 4
+    again = lm_learning_curve(data, "cnn", [10, 40], jobs=2, ledger=RunLedger(tmp_path / "runs.jsonl"), **settings)
+    assert [r["seconds"] for r in again] == [r["seconds"] for r in together]  # taken from the ledger
+
+
 def test_training_runs_on_every_device(tdevice):
     """The same short run on the CPU and, where torch sees one, on the GPU (bfloat16 autocast, fused Adam)."""
     data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 64, 16, 32, seed=0, device=tdevice)

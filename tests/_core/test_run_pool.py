@@ -1,0 +1,78 @@
+"""Independent runs on several processes: results in order, handed over here as they end, errors raised here."""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import partial
+
+import pytest
+
+from cooc._core.run_pool import run_all, worker_threads
+
+
+def _where(i: int, pause: float = 0.0) -> tuple[int, int, int]:
+    """(i, this process, torch's threads here), after ``pause`` seconds."""
+    import torch
+
+    time.sleep(pause)
+    return i, os.getpid(), torch.get_num_threads()
+
+
+def _fails(i: int, folder: str = "") -> int:
+    if i == 1:
+        time.sleep(0.5)
+        raise ValueError(f"task {i} failed")
+    if folder:  # a long run, stopped by the error
+        with open(os.path.join(folder, "long.pid"), "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+    return i
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_tasks_run_in_other_processes_and_come_back_in_order():
+    seen = []
+    # the first task ends last: results still come back in the tasks' order, and each is handed over as it ends
+    tasks = [partial(_where, 0, 1.5), partial(_where, 1), partial(_where, 2), partial(_where, 3)]
+    results = run_all(tasks, jobs=2, on_result=lambda i, r: seen.append((i, os.getpid())), threads=3)
+    assert [r[0] for r in results] == [0, 1, 2, 3]
+    pids = {r[1] for r in results}
+    assert os.getpid() not in pids and len(pids) == 2  # two worker processes, none of them this one
+    assert {r[2] for r in results} == {3}  # the threads asked for, in every worker
+    assert sorted(i for i, _ in seen) == [0, 1, 2, 3] and {pid for _, pid in seen} == {os.getpid()}
+    assert seen[-1][0] == 0  # handed over when it ended, not in order
+
+
+def test_one_job_runs_here_one_after_the_other():
+    seen = []
+    results = run_all([partial(_where, i) for i in range(3)], jobs=1, on_result=lambda i, r: seen.append(i))
+    assert [r[:2] for r in results] == [(i, os.getpid()) for i in range(3)] and seen == [0, 1, 2]
+
+
+def test_an_error_in_a_task_is_raised_here_and_stops_the_runs_in_flight(tmp_path):
+    seen = []
+    started = time.perf_counter()
+    tasks = [partial(_fails, 0, str(tmp_path)), partial(_fails, 1), partial(_fails, 2)]
+    with pytest.raises(ValueError, match="task 1 failed"):
+        run_all(tasks, jobs=2, on_result=lambda i, r: seen.append(i))
+    assert time.perf_counter() - started < 30  # the 60-second run was not waited for
+    pid = int((tmp_path / "long.pid").read_text())
+    for _ in range(5):
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    assert not _alive(pid)  # and it was stopped at once
+    assert seen == []
+
+
+def test_worker_threads_share_the_cores():
+    assert worker_threads(4, 3) == 3
+    assert worker_threads(10**6) == 1
