@@ -48,7 +48,33 @@ def machine() -> str:
         load = f", load avg {os.getloadavg()[0]:.1f}"
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores{mem}{gpu}{load}"
+    return f"{cpu}, {os.cpu_count()} cores{_physical_cores()}{mem}{gpu}{load}"
+
+
+def _physical_cores() -> str:
+    """' (N physical cores)' when the CPUs the system shows share cores (hyper-threads), else ''.
+
+    A parallel speed-up over the logical CPUs is bounded by the physical cores for work that
+    keeps a core's execution units busy; /proc/cpuinfo names each CPU's (package, core)."""
+    cores, cpu_count = set(), 0
+    package = core = None
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                name, _, value = line.partition(":")
+                name = name.strip()
+                if name == "processor":
+                    cpu_count += 1
+                elif name == "physical id":
+                    package = value.strip()
+                elif name == "core id":
+                    core = value.strip()
+                    cores.add((package, core))
+    except OSError:
+        return ""
+    if not cores or len(cores) >= cpu_count:
+        return ""
+    return f" ({len(cores)} physical cores)"
 
 
 def timeit(fn: Callable[[], object], repeat: int = 5, warmup: int = 1, sync: Callable[[], None] | None = None):

@@ -62,6 +62,9 @@
 #                    4, 8 and 16 workers (no Dask). The text (about 780 MB) is written by 16 processes, one
 #                    random stream per file; one process writes about 3.7M tokens/s (2-core VM), so it would
 #                    take about 30 s. Target: parallel efficiency >= 0.7 up to 16 workers, >= 35M tokens/s.
+#                    A control follows (about 30 s): the tokeniser alone in W independent processes, what the
+#                    16 cores allow any parallel tokeniser (the machine line now names the physical cores
+#                    when the CPUs are hyper-threads).
 #   count cpu  160:70   issue 25 item 4: gpu_count_check.py's CPU stage alone, cooc's numba counter on all
 #                    16 cores over the same 200M-token corpora (the Zipf one at V = 50k first), "x GloVe"
 #                    from count gpu's GloVe rate (.bench/gpu-glove-rate.json; without that file stage C runs
@@ -86,8 +89,10 @@
 #   w2v step    60:30   benchmarks/word2vec_step.py: the torch and Triton steps and four Triton block shapes
 #                    timed apart; the fastest shape becomes COOC_TRITON_BLOCK for a w2v gpu stage in the
 #                    same call (STAGES="w2v step|w2v gpu").
-#   full-NAME  570:60   `python3 analyses/NAME.py --full --output .bench/device_full/NAME` (the same as
-#                    `cooc analyses run NAME --full -o DIR`), NAME one of next_token (issue 19), rhm_learning,
+#   full-NAME  570:60   `python3 analyses/NAME.py --full --jobs $FULL_JOBS --output .bench/device_full/NAME` (the
+#                    same as `cooc analyses run NAME --full --jobs 6 -o DIR`; --jobs: next_token's language models
+#                    and varying_tree's transformers trained FULL_JOBS at once, default 6, one process each on the
+#                    GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3), NAME one of next_token (issue 19), rhm_learning,
 #                    srhm, power_law, varying_tree, latent_prediction (issue 20; its --full needs no GPU and
 #                    was run on the 2-core VM in 21 minutes, 2026-12-03, so leave it out here; varying_tree
 #                    spends its first minutes on the CPU, recorded in the ledger too: the parsed depth scan
@@ -234,7 +239,9 @@ device_sizes() {
     LM_ARGS=${LM_ARGS:---source rhm:v=32,n_c=32,m=8,s=2,L=8,distinct=false --context 256 --train 8192
         --d-model 512 --heads 8 --layers 8 --batch 64 --steps 600 --eval-every 50 --peak-tflops 989}
     COLLECT=""
-    FULL_ARGS="--full"
+    # next_token's language models and varying_tree's transformers, FULL_JOBS at once (one process each)
+    FULL_ARGS="--full --jobs ${FULL_JOBS:-6}"
+    FULL_PARALLEL_ARGS="--full --jobs ${FULL_PARALLEL_JOBS:-3}"
 }
 smoke_sizes() {
     GPU=cpu
@@ -331,7 +338,7 @@ full_parallel() {
     for name in "${names[@]}"; do
         study_prepare "$name"
         (
-            timeout -k 10 "$t" $PY "analyses/$name.py" $FULL_ARGS --output ".bench/device_full/$name" \
+            timeout -k 10 "$t" $PY "analyses/$name.py" $FULL_PARALLEL_ARGS --output ".bench/device_full/$name" \
                 >"$PACK/logs/full-$name.log" 2>&1
             echo "$? $(date +%s)" >"$PACK/logs/full-$name.rc"
         ) &

@@ -27,6 +27,7 @@ from _common import append_results, markdown_table  # noqa: E402
 
 from cooc.corpus.build import build_corpus  # noqa: E402
 from cooc.corpus.sources import TextSource, WikiXMLSource  # noqa: E402
+from cooc.corpus.sources.base import FileSpan  # noqa: E402
 from cooc.corpus.tokenize import StreamEncoder, Tokenizer  # noqa: E402
 from cooc.data import wiki_sample_path  # noqa: E402
 
@@ -63,20 +64,28 @@ def _tokenise_share(args: tuple[str, int, int]) -> int:
     encoder = StreamEncoder(Tokenizer())
     tokens = 0
     for i, (_, block) in enumerate(TextSource(path).line_blocks(size=1 << 20)):
-        if i % n == k:
-            tokens += int(encoder.encode_lines(block)[1].size)
+        if i % n == k:  # a span of a file is read here, by the process that takes it
+            data = block.read() if isinstance(block, FileSpan) else block
+            tokens += int(encoder.encode_lines(data)[1].size)
     return tokens
 
 
 def control(path: Path, processes: int) -> float:
     """Seconds for ``processes`` independent processes to tokenise the text between them (no
     routing, no shards, nothing sent back): what the machine allows the tokeniser to scale."""
+    return control_tokens(path, processes)[0]
+
+
+def control_tokens(path: Path, processes: int) -> tuple[float, int]:
+    """:func:`control`'s seconds, and the tokens the processes found."""
     import multiprocessing as mp
 
     with mp.get_context("fork").Pool(processes) as pool:
         t0 = time.perf_counter()
-        assert sum(pool.map(_tokenise_share, [(str(path), k, processes) for k in range(processes)])) > 0
-        return time.perf_counter() - t0
+        tokens = sum(pool.map(_tokenise_share, [(str(path), k, processes) for k in range(processes)]))
+        seconds = time.perf_counter() - t0
+    assert tokens > 0
+    return seconds, tokens
 
 
 def _children_cpu() -> float:

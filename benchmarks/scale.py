@@ -277,6 +277,20 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
     return rows, corpus
 
 
+def controls(folder: Path, workers: list[int]) -> list[list]:
+    """``[W, seconds, M tokens/s, efficiency]`` of the tokeniser alone in W independent processes, for each W."""
+    from encode import control_tokens
+
+    control_tokens(folder, max(workers))  # warm: numba's cache in the forked processes, the page cache
+    rows = []
+    for w in workers:
+        seconds, tokens = control_tokens(folder, w)
+        rows.append([w, round(seconds, 2), tokens / seconds / 1e6, 0.0])
+    for row in rows:
+        row[3] = f"{row[2] / rows[0][2] / (row[0] / rows[0][0]):.2f}"
+    return rows
+
+
 def verified_open(path: Path, thread_counts: list[int], repeat: int = 3) -> str:
     """One line: opening the built corpus with every file's checksum recomputed, on 1, 2, ... threads."""
     from cooc.corpus.store import TokenCorpus
@@ -398,6 +412,12 @@ def main() -> None:
         default=1,
         help="processes writing the synthetic text (more than 1: one stream per file, a '-perfile' folder)",
     )
+    ap.add_argument(
+        "--no-control",
+        dest="control",
+        action="store_false",
+        help="leave out the control: the tokeniser alone in W independent processes (what the machine allows)",
+    )
     ap.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
 
@@ -411,6 +431,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=DATA) as tmpdir:
         tmp = Path(tmpdir)
         rows, corpus = ingest(folder, args.workers, args.repeat, args.shard_tokens, tmp)
+        control_rows = controls(folder, args.workers) if args.control else []
         body = [
             f"Ingestion: `build_corpus` on {args.files} text files ({args.source}"
             f"{f', {args.types:,} types to draw from' if args.source == 'synthetic' else ''}, about "
@@ -454,6 +475,23 @@ def main() -> None:
                 rows,
             ),
         ]
+        if control_rows:
+            body += [
+                "",
+                "Control: the same text tokenised by W independent processes that share nothing, write nothing and "
+                "send nothing back (each takes every W-th block of lines; `benchmarks/encode.py`'s control). Its "
+                "efficiency is what this machine's cores allow any parallel tokeniser (shared caches, memory "
+                "bandwidth, hyper-threads, the hypervisor); the build's efficiency over it is what the build "
+                "itself loses.",
+                "",
+                markdown_table(
+                    ["workers", "control s", "control M tokens/s", "control efficiency", "build efficiency / control"],
+                    [
+                        [c[0], c[1], c[2], c[3], f"{row[19]} / {c[3]} = {float(row[19]) / float(c[3]):.2f}"]
+                        for c, row in zip(control_rows, rows)
+                    ],  # fmt: skip
+                ),
+            ]
         best, best1 = max(rows, key=lambda r: r[6]), max(rows, key=lambda r: r[10])
         body += [
             "",
