@@ -144,4 +144,4 @@ class RunLedger:
             return fh.read(1) == b"\n"
 
 
-__all__ = ["RunLedger", "fingerprint", "recorded", "run_key"]
+__all__ = ["RunLedger", "fingerprint", "recorded", "recorded_all", "run_key"]
