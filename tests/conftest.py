@@ -72,6 +72,16 @@ def _close_figures():
         sys.modules["matplotlib.pyplot"].close("all")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _end_kept_processes():
+    """Training runs at once (``jobs``) keep their worker processes for the next call: end them after each module."""
+    yield
+    import sys
+
+    if "cooc._core.run_pool" in sys.modules:
+        sys.modules["cooc._core.run_pool"].shutdown()
+
+
 @pytest.fixture
 def xp(device):
     """The array module matching ``device``."""

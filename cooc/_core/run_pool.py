@@ -1,15 +1,16 @@
 """Independent runs (a network trained per training-set size and seed) on several processes at once.
 
 A learning curve trains many small networks that share nothing. On a GPU one such run leaves
-the device mostly idle while Python launches its kernels one by one (on the H200, 2026-12-04: a
-3M-parameter transformer took 7 ms a step whatever its batch), so a study at the papers' size
-spends its time in launches. :func:`run_all` runs the calls in ``jobs`` fresh processes at once,
-each launching onto the same device, and hands every result to ``on_result`` in this process
-as it arrives: the caller records it in its ledger from one process, so an interrupted job
-keeps every finished run. The results come back in the tasks' order.
+the device mostly idle while Python launches its kernels one by one (on the H200, 2026-12-04:
+next_token's 3M-parameter transformer took 7 ms a step whatever its batch), so a study at the
+papers' size spends its time in launches. :func:`run_all` runs the calls in ``jobs`` processes at
+once, each launching onto the same device, and hands every result to ``on_result`` in this
+process as it arrives: the caller records it in its ledger from one process, so an interrupted
+job keeps every finished run. The results come back in the tasks' order.
 
-The processes are spawned, not forked (CUDA cannot be used in a forked child), end with this
-one (:func:`~cooc._core.signals.die_with_parent`) and run ``threads`` torch threads each (the
+The processes are spawned, not forked (CUDA cannot be used in a forked child), kept for the next
+call with as many (a study makes many learning curves; a process pays torch's and CUDA's start
+once), end with this one (:func:`~cooc._core.signals.die_with_parent`) and run ``threads`` torch threads each (the
 cores available shared among them, by default). A task must be picklable: a module-level
 function, or a :func:`functools.partial` of one, with arguments on the CPU. With ``jobs`` 1
 (or one task) the calls run here, one after the other.
@@ -65,12 +66,7 @@ def run_all(
                 on_result(i, results[i])
         return results
     workers = min(jobs, len(tasks))
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=mp.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(os.getpid(), worker_threads(workers, threads)),
-    )
+    pool = _pool(workers, worker_threads(workers, threads))
     ok = False
     try:
         pending: dict[Future, int] = {pool.submit(task): i for i, task in enumerate(tasks)}
@@ -84,10 +80,33 @@ def run_all(
         ok = True
     finally:
         if not ok:  # an error or an interrupt: stop the runs in flight rather than wait for them
+            _pools.pop(next((k for k, p in _pools.items() if p is pool), None), None)
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
-        pool.shutdown(wait=ok, cancel_futures=not ok)
+            pool.shutdown(wait=False, cancel_futures=True)
     return results
 
 
-__all__ = ["run_all", "worker_threads"]
+def _pool(workers: int, threads: int) -> ProcessPoolExecutor:
+    """The pool of ``workers`` processes with ``threads`` torch threads each, kept for the next call: a
+    study makes many learning curves, and a process pays its start (torch, CUDA) once."""
+    key = (os.getpid(), workers, threads)
+    pool = _pools.get(key)
+    if pool is None:
+        pool = _pools[key] = ProcessPoolExecutor(
+            workers, mp_context=mp.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(), threads)
+        )
+    return pool
+
+
+def shutdown() -> None:
+    """End the kept processes (they also end with this one)."""
+    while _pools:
+        _, pool = _pools.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_pools: dict[tuple[int, int, int], ProcessPoolExecutor] = {}
+
+
+__all__ = ["run_all", "shutdown", "worker_threads"]

@@ -76,3 +76,13 @@ def test_an_error_in_a_task_is_raised_here_and_stops_the_runs_in_flight(tmp_path
 def test_worker_threads_share_the_cores():
     assert worker_threads(4, 3) == 3
     assert worker_threads(10**6) == 1
+
+
+def test_the_processes_are_kept_for_the_next_call_and_replaced_after_an_error(tmp_path):
+    first = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
+    second = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
+    assert second <= first  # the same processes: none started again
+    with pytest.raises(ValueError):
+        run_all([partial(_fails, 1), partial(_where, 0)], jobs=2, threads=1)
+    third = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
+    assert not third & first  # the pool stopped by the error was not reused
