@@ -94,10 +94,11 @@
 #                    and varying_tree's transformers trained FULL_JOBS at once, default 6, one process each on the
 #                    GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3), NAME one of next_token (issue 19), rhm_learning,
 #                    srhm, power_law, varying_tree, latent_prediction (issue 20; its --full needs no GPU and
-#                    was run on the 2-core VM in 21 minutes, 2026-12-03, so leave it out here; varying_tree
-#                    spends its first minutes on the CPU, recorded in the ledger too: the parsed depth scan
-#                    (4.5 minutes on one core) and the first moment and its growth (about 25 core-minutes,
-#                    spread over the cores; an estimate, not measured on 16). At the papers' sizes
+#                    was run on the 2-core VM in 21 minutes, 2026-12-03, so leave it out here; varying_tree's
+#                    CPU parts (the parsed ambiguity, the depth scan, the first moment and its growth: 72
+#                    ledger rows, keyed without the device) ran on the 2-core VM in 21 minutes on 2026-12-04
+#                    and are in benchmarks/ledgers/varying_tree.jsonl, so on the device it starts at its
+#                    networks: a CNN ensemble and 40 transformers, FULL_JOBS at once). At the papers' sizes
 #                    they need far longer than one call (next_token alone trains 2 models at 11 sizes x 3
 #                    seeds for up to 50,000 steps each), so they resume: with --full a study records every
 #                    finished training run (a network, or an ensemble of networks trained together) in

@@ -66,7 +66,8 @@ def run_all(
                 on_result(i, results[i])
         return results
     workers = min(jobs, len(tasks))
-    pool = _pool(workers, worker_threads(workers, threads))
+    key = (os.getpid(), workers, worker_threads(workers, threads))
+    pool = _pool(key)
     ok = False
     try:
         pending: dict[Future, int] = {pool.submit(task): i for i, task in enumerate(tasks)}
@@ -80,21 +81,21 @@ def run_all(
         ok = True
     finally:
         if not ok:  # an error or an interrupt: stop the runs in flight rather than wait for them
-            _pools.pop(next((k for k, p in _pools.items() if p is pool), None), None)
+            _pools.pop(key, None)
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
     return results
 
 
-def _pool(workers: int, threads: int) -> ProcessPoolExecutor:
-    """The pool of ``workers`` processes with ``threads`` torch threads each, kept for the next call: a
-    study makes many learning curves, and a process pays its start (torch, CUDA) once."""
-    key = (os.getpid(), workers, threads)
+def _pool(key: tuple[int, int, int]) -> ProcessPoolExecutor:
+    """The pool for ``key = (this process, workers, torch threads each)``, kept for the next call: a study
+    makes many learning curves, and a process pays its start (torch, CUDA) once."""
     pool = _pools.get(key)
     if pool is None:
+        parent, workers, threads = key
         pool = _pools[key] = ProcessPoolExecutor(
-            workers, mp_context=mp.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(), threads)
+            workers, mp_context=mp.get_context("spawn"), initializer=_start_worker, initargs=(parent, threads)
         )
     return pool
 
