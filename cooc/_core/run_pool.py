@@ -11,8 +11,9 @@ job keeps every finished run. The results come back in the tasks' order.
 The processes are spawned, not forked (CUDA cannot be used in a forked child), kept for the next
 call with as many (a study makes many learning curves; a process pays torch's and CUDA's start
 once), end with this one (:func:`~cooc._core.signals.die_with_parent`) and run ``threads`` torch threads each (the
-cores available shared among them, by default). A task must be picklable: a module-level
-function, or a :func:`functools.partial` of one, with arguments on the CPU. With ``jobs`` 1
+cores available shared among them, by default). A task must be picklable: a function of an
+importable module (not of the calling script, which the workers do not run), or a
+:func:`functools.partial` of one, with arguments on the CPU. With ``jobs`` 1
 (or one task) the calls run here, one after the other.
 """
 
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any
 
 from .threads import available_cores
@@ -70,7 +73,8 @@ def run_all(
     pool = _pool(key)
     ok = False
     try:
-        pending: dict[Future, int] = {pool.submit(task): i for i, task in enumerate(tasks)}
+        with _main_left_behind():  # the workers start at these submits
+            pending: dict[Future, int] = {pool.submit(task): i for i, task in enumerate(tasks)}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=pending.__getitem__):
@@ -98,6 +102,23 @@ def _pool(key: tuple[int, int, int]) -> ProcessPoolExecutor:
             workers, mp_context=mp.get_context("spawn"), initializer=_start_worker, initargs=(parent, threads)
         )
     return pool
+
+
+@contextmanager
+def _main_left_behind() -> Iterator[None]:
+    """Start workers without the calling script: a spawned process runs the script that started its
+    parent again (to find what it defined) unless ``__main__`` names no file, and a study is a
+    script whose every line is the study. Tasks are functions of importable modules."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def shutdown() -> None:

@@ -86,3 +86,31 @@ def test_the_processes_are_kept_for_the_next_call_and_replaced_after_an_error(tm
         run_all([partial(_fails, 1), partial(_where, 0)], jobs=2, threads=1)
     third = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
     assert not third & first  # the pool stopped by the error was not reused
+
+
+SCRIPT = """
+import os, sys
+from functools import partial
+print("top level ran", flush=True)  # a study: every line of the script is the work
+from cooc._core.run_pool import run_all
+from tests._core.test_run_pool import _where
+results = run_all([partial(_where, i) for i in range(3)], jobs=2, threads=1)
+assert [r[0] for r in results] == [0, 1, 2] and os.getpid() not in {r[1] for r in results}
+assert __file__.endswith("study.py")  # given back once the workers started
+print("done", flush=True)
+"""
+
+
+def test_a_script_that_runs_tasks_at_once_is_not_run_again_by_its_workers(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "study.py").write_text(SCRIPT)
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "study.py")], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["top", "level", "ran", "done"]
