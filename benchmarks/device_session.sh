@@ -45,8 +45,10 @@
 #                    about 10 s (the wiki sample repeated, V ~36k; a Zipf stream of 100k types drawn on the
 #                    GPU): GPU == CPU parity, GloVe `cooccur` built from source (parity, 1-thread rate), the
 #                    whole call (shards on disk to a host CSR) at V = 50k, window 10, harmonic, and at
-#                    V = 100k, the kernel alone and the host-to-device copy. Targets: >= 2G in-vocabulary
-#                    tokens/s and >= 1000x GloVe at V = 50k; >= 1G/s at V = 100k.
+#                    V = 100k (twice: a partial head in 60 GB, then the full 80 GB head the planner now takes
+#                    where it fits, --memory-large 120GB kept to 85% of the free memory), the kernel alone and
+#                    the host-to-device copy. Targets: >= 2G in-vocabulary tokens/s and >= 1000x GloVe at
+#                    V = 50k; >= 1G/s at V = 100k.
 #   w2v gpu    110:60   issue 26 item 2, benchmarks/word2vec.py on cuda: the Triton step replayed from a CUDA
 #                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:

@@ -140,6 +140,7 @@ def _count_planes(
         threads,
         max_chunk_tokens=(1 << 26) if device == "cuda" else (1 << 22),
         max_head_cells=None if device == "cuda" else _useful_head_cells(corpus.n_tokens, window),
+        full_head_if_it_fits=device == "cuda",
     )
     plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch, sizes.pair_batch)
     store = RunStore(sizes.runs_budget, spill_dir)

@@ -77,8 +77,15 @@ def plan_sizes(
     threads: int = 1,
     max_chunk_tokens: int = 1 << 22,
     max_head_cells: int | None = None,
+    full_head_if_it_fits: bool = False,
 ) -> Sizes:
-    """Split ``budget`` bytes; raise :class:`InvalidParameterError` naming the smallest budget that works."""
+    """Split ``budget`` bytes; raise :class:`InvalidParameterError` naming the smallest budget that works.
+
+    With ``full_head_if_it_fits`` the head holds all ``V x V`` cells whenever they fit in the budget
+    beside a chunk as large as the shares would give it: nothing then reaches the tail, so the runs'
+    share is not needed (on the GPU a partial head's tail runs cost several times the counting to
+    merge; the CPU caps its head instead, see ``max_head_cells``).
+    """
     per_token = bytes_per_token(window, engine, threads)
     fixed = fixed_bytes(vocab_size)
     smallest = fixed + (MIN_CHUNK_TOKENS * per_token) / CHUNK_SHARE
@@ -92,12 +99,20 @@ def plan_sizes(
     head_cells = int(free * HEAD_SHARE) // (8 * planes)
     if max_head_cells is not None:
         head_cells = min(head_cells, max_head_cells)
-    layout = HeadLayout.fit(vocab_size, head_cells)
-    unused_head = max(0.0, free * HEAD_SHARE - layout.cells * planes * 8)
-    chunk_budget = free * CHUNK_SHARE + unused_head / 2
-    chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
+    full_bytes = vocab_size * vocab_size * planes * 8
+    wanted_chunk = min(max_chunk_tokens * per_token, free * CHUNK_SHARE)
+    if full_head_if_it_fits and head_cells < vocab_size * vocab_size and free - full_bytes >= wanted_chunk:
+        layout = HeadLayout.fit(vocab_size, vocab_size * vocab_size)
+        chunk_budget = float(free - full_bytes)  # the runs' share and the rest: no tail entry ever comes
+        chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
+        runs_budget = int(chunk_budget - chunk_tokens * per_token)
+    else:
+        layout = HeadLayout.fit(vocab_size, head_cells)
+        unused_head = max(0.0, free * HEAD_SHARE - layout.cells * planes * 8)
+        chunk_budget = free * CHUNK_SHARE + unused_head / 2
+        chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
+        runs_budget = int(free * RUNS_SHARE + unused_head / 2)
     tail_batch = int(max(window, chunk_tokens * window // (4 * max(threads, 1))))
-    runs_budget = int(free * RUNS_SHARE + unused_head / 2)
     pair_batch = tail_batch
     if engine == "numba":
         # the per-token bytes hold head-update buffers as long as the tail's; what the chunk share leaves
