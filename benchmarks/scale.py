@@ -187,6 +187,7 @@ def _timing_finalize():
         def emit(self, record: logging.LogRecord) -> None:
             if str(record.msg).startswith("tokenising pass"):
                 marks["routing_ns"] = record.args[6]  # ns per token the main process spent routing
+                marks["waiting_s"] = record.args[4]  # seconds it waited for the helpers' batches
 
     handler, logger = Routing(logging.DEBUG), logging.getLogger("cooc")
     level = logger.level
@@ -227,13 +228,16 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
     )  # compiles the tokeniser once (numba's cache) in every process kind
     rows, reference, corpus = [], None, None
     for w in workers:
-        times, pass1, routing, writing = [], [], [], []
+        times, pass1, routing, writing, waiting, cpu = [], [], [], [], [], []
         for r in range(repeat):
             out = tmp / f"w{w}-{r}"
             marks["writer_s"] = 0.0
+            before = _cpu_seconds()
             t0 = time.perf_counter()
             corpus = build_corpus(folder, out, workers=w, progress=False, shard_tokens=shard_tokens)
             times.append(time.perf_counter() - t0)
+            cpu.append(1e9 * (_cpu_seconds() - before) / corpus.n_tokens)  # the helpers have exited: counted
+            waiting.append(marks.get("waiting_s", 0.0))
             pass1.append(marks["pass1_end"] - t0)
             routing.append(marks.get("routing_ns", float("nan")))
             writing.append(1e9 * marks["writer_s"] / corpus.n_tokens)
@@ -268,6 +272,8 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
                 float(np.median(writing)),
                 1e3 * writer_threads(w) / float(np.median(writing)),
                 0.0,
+                float(np.median(waiting)),
+                float(np.median(cpu)),
             ]
         )
     for row in rows:
@@ -289,6 +295,12 @@ def controls(folder: Path, workers: list[int]) -> list[list]:
     for row in rows:
         row[3] = f"{row[2] / rows[0][2] / (row[0] / rows[0][0]):.2f}"
     return rows
+
+
+def _cpu_seconds() -> float:
+    """User + system seconds of this process (all its threads) and of its children that have exited."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def verified_open(path: Path, thread_counts: list[int], repeat: int = 3) -> str:
@@ -447,7 +459,12 @@ def main() -> None:
             f"writer threads spent per token gathering, counting, writing and committing raw shards (summed over "
             f"them); their ceiling is the thread count over it (with several writers that time includes waits "
             f"for the gather lock and for the previous shard's commit, so the ceiling is then a rough guide). "
-            f"Efficiency = speed-up over the first row divided by the ratio of workers. {made_note}",
+            f"Efficiency = speed-up over the first row divided by the ratio of workers. Main waiting = the "
+            f"seconds the main process waited for a helper's batch in pass 1 (long waits with little main routing "
+            f"point at the helpers). CPU ns/token = user + system seconds of every process of the build (main, "
+            f"its writer threads, helpers) per token: flat across worker counts when the cores work as well "
+            f"together as alone, growing when they slow each other (shared caches, memory, hyper-threads). "
+            f"{made_note}",
             "",
             markdown_table(
                 [
@@ -471,6 +488,8 @@ def main() -> None:
                     "writers ns/token",
                     "writers ceiling M tokens/s",
                     "efficiency",
+                    "main waiting for helpers s",
+                    "CPU ns/token, all processes",
                 ],
                 rows,
             ),
