@@ -91,12 +91,13 @@
 #   w2v step    60:30   benchmarks/word2vec_step.py: the torch and Triton steps and four Triton block shapes
 #                    timed apart; the fastest shape becomes COOC_TRITON_BLOCK for a w2v gpu stage in the
 #                    same call (STAGES="w2v step|w2v gpu").
-#   full-NAME  570:60   `python3 analyses/NAME.py --full --jobs $FULL_JOBS --output .bench/device_full/NAME` (the
-#                    same as `cooc analyses run NAME --full --jobs 6 -o DIR`; --jobs: next_token's language models
-#                    and varying_tree's transformers trained FULL_JOBS at once, default 6, one process each on the
-#                    GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3), NAME one of next_token (issue 19), rhm_learning,
-#                    srhm, power_law, varying_tree, latent_prediction (issue 20; its --full needs no GPU and
-#                    was run on the 2-core VM in 21 minutes, 2026-12-03, so leave it out here; varying_tree's
+#   full-NAME  570:60   `python3 analyses/NAME.py --full --jobs $FULL_JOBS --output .bench/device_full/NAME`
+#                    (the same as `cooc analyses run NAME --full --jobs 6 -o DIR`; --jobs: next_token's
+#                    language models and varying_tree's transformers trained FULL_JOBS at once, default 6,
+#                    one process each on the GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3),
+#                    NAME one of next_token (issue 19), rhm_learning, srhm, power_law, varying_tree,
+#                    latent_prediction (issue 20; its --full needs no GPU and was run on the 2-core VM in
+#                    21 minutes, 2026-12-03, so leave it out here; varying_tree's
 #                    CPU parts (the parsed ambiguity, the depth scan, the first moment and its growth: 72
 #                    ledger rows, keyed without the device) ran on the 2-core VM in 21 minutes on 2026-12-04
 #                    and are in benchmarks/ledgers/varying_tree.jsonl, so on the device it starts at its

@@ -8,13 +8,13 @@ once, each launching onto the same device, and hands every result to ``on_result
 process as it arrives: the caller records it in its ledger from one process, so an interrupted
 job keeps every finished run. The results come back in the tasks' order.
 
-The processes are spawned, not forked (CUDA cannot be used in a forked child), kept for the next
-call with as many (a study makes many learning curves; a process pays torch's and CUDA's start
-once), end with this one (:func:`~cooc._core.signals.die_with_parent`) and run ``threads`` torch threads each (the
-cores available shared among them, by default). A task must be picklable: a function of an
-importable module (not of the calling script, which the workers do not run), or a
-:func:`functools.partial` of one, with arguments on the CPU. With ``jobs`` 1
-(or one task) the calls run here, one after the other.
+The processes are spawned, not forked (CUDA cannot be used in a forked child), kept for the
+next call with as many (a study makes many learning curves; a process pays torch's and CUDA's
+start once), end with this one (:func:`~cooc._core.signals.die_with_parent`) and run ``threads``
+torch threads each (by default the cores available, shared among them). A task must be
+picklable: a function of an importable module (not of the calling script, which the workers do
+not run), or a :func:`functools.partial` of one, with arguments on the CPU. With ``jobs`` 1 (or
+one task) the calls run here, one after the other.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             1,
             "--jobs",
             min=1,
-            help="Training runs at once, each in a process of its own (next_token's learning curves).",
+            help="Training runs at once, each in a process of its own (next_token's models, varying_tree's transformers).",
         ),
         notebook: bool = typer.Option(
             False, "--notebook", help="Execute as a notebook; keep NAME.ipynb (with outputs) and NAME.html."
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
                     notebook=notebook,
                     resume=resume,
                     jobs=jobs,
-                )  # fmt: skip
+                )
             )
         table = Table(title="studies run", title_justify="left")
         for header in ("study", "seconds", "figures", "folder"):

@@ -1,8 +1,9 @@
 """Helpers shared by the studies (``cooc/studies/``, ``analyses/`` in a checkout): ``--full``, output folders, JSON, caches.
 
 Every study calls :func:`start` first. It reads ``--full`` (and ``--output``, ``--resume`` and
-``--jobs``: training runs at once, in processes of their own) from the command line, ignoring arguments it does not know, so a study runs the same way as a script, under
-``cooc analyses run`` and inside Jupyter (whose kernel passes arguments of its own).
+``--jobs``: training runs at once, in processes of their own) from the command line, ignoring
+arguments it does not know, so a study runs the same way as a script, under ``cooc analyses
+run`` and inside Jupyter (whose kernel passes arguments of its own).
 Results go to ``--output`` (default ``analyses/out/<study>/``): PNG figures and ``results.json``.
 
 Intermediate data (the Wikipedia corpus and counts, keyed by their settings; sampled

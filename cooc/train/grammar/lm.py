@@ -331,7 +331,6 @@ def lm_learning_curve(
     list of dict, one per (P, seed), sorted by P then seed: ``P``, ``seed``, ``model``,
     ``parameters``, ``tokens`` (``P * T``) and the fields of :func:`train_lm`.
     """
-
     validate(
         {"model": model, "targets": targets}, {k: _CONSTRAINTS[k] for k in ("model", "targets")}, "lm_learning_curve"
     )
