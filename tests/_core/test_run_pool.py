@@ -19,6 +19,20 @@ def _where(i: int, pause: float = 0.0) -> tuple[int, int, int]:
     return i, os.getpid(), torch.get_num_threads()
 
 
+def _after(i: int, folder: str, others: tuple[int, ...] = ()) -> tuple[int, int, int]:
+    """(i, this process, torch's threads here), once the tasks ``others`` have ended (the files they leave in
+    ``folder``): a task that waits for others holds its process, so they must run in another one."""
+    import torch
+
+    started = time.perf_counter()
+    while not all(os.path.exists(os.path.join(folder, f"ended-{j}")) for j in others):
+        if time.perf_counter() - started > 60:
+            raise TimeoutError(f"task {i}: tasks {others} did not end; were they given a process of their own?")
+        time.sleep(0.01)
+    open(os.path.join(folder, f"ended-{i}"), "w").close()
+    return i, os.getpid(), torch.get_num_threads()
+
+
 def _fails(i: int, folder: str = "") -> int:
     if i == 1:
         time.sleep(0.5)
@@ -38,10 +52,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_tasks_run_in_other_processes_and_come_back_in_order():
+def test_tasks_run_in_other_processes_and_come_back_in_order(tmp_path):
     seen = []
-    # the first task ends last: results still come back in the tasks' order, and each is handed over as it ends
-    tasks = [partial(_where, 0, 1.5), partial(_where, 1), partial(_where, 2), partial(_where, 3)]
+    # the first task ends last, once the others have ended in the other process: results still come back in
+    # the tasks' order, and each is handed over as it ends
+    folder = str(tmp_path)
+    tasks = [partial(_after, 0, folder, (1, 2, 3)), partial(_after, 1, folder), partial(_after, 2, folder),
+             partial(_after, 3, folder)]  # fmt: skip
     results = run_all(tasks, jobs=2, on_result=lambda i, r: seen.append((i, os.getpid())), threads=3)
     assert [r[0] for r in results] == [0, 1, 2, 3]
     pids = {r[1] for r in results}
@@ -79,13 +96,17 @@ def test_worker_threads_share_the_cores():
 
 
 def test_the_processes_are_kept_for_the_next_call_and_replaced_after_an_error(tmp_path):
-    first = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
-    second = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
-    assert second <= first  # the same processes: none started again
+    def both(name: str) -> set[int]:  # two tasks that must run at once, so in both processes
+        (tmp_path / name).mkdir()
+        folder = str(tmp_path / name)
+        tasks = [partial(_after, 0, folder, (1,)), partial(_after, 1, folder)]
+        return {r[1] for r in run_all(tasks, jobs=2, threads=1)}
+
+    first = both("first")
+    assert both("second") == first  # the same processes: none started again
     with pytest.raises(ValueError):
         run_all([partial(_fails, 1), partial(_where, 0)], jobs=2, threads=1)
-    third = {r[1] for r in run_all([partial(_where, i, 0.3) for i in range(2)], jobs=2, threads=1)}
-    assert not third & first  # the pool stopped by the error was not reused
+    assert not both("third") & first  # the pool stopped by the error was not reused
 
 
 SCRIPT = """
