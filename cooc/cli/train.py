@@ -247,6 +247,7 @@ def lm_command(
     overwrite: bool = False,
     progress: bool = True,
     threads: int | None = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Next-token learning curves of a language model; writes runs.json, curves.json, curves.csv and figures."""
     from .._core.errors import InvalidParameterError
@@ -282,6 +283,7 @@ def lm_command(
             lr=lr,
             eval_every=eval_every,
             patience=patience,
+            jobs=jobs,
         )
     return {"output": str(output), **result}
 
@@ -459,13 +461,16 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(
             None, "--threads", help="torch's CPU threads (default: the cores available to this process)."
         ),
+        jobs: int = typer.Option(
+            1, "--jobs", min=1, help="Runs trained at once, each in a process of its own (sharing --threads)."
+        ),
     ) -> None:
         """Next-token learning curves of a causal transformer or hierarchical CNN; resumes when run again."""
         summary = lm_command(
             source, output, model=model, context=context, samples=samples, seeds=seeds, targets=targets, steps=steps,
             batch_size=batch_size, lr=lr, eval_every=eval_every, patience=patience, vocab_size=vocab_size,
             n_val=n_val, n_test=n_test, d_model=d_model, n_heads=n_heads, n_layers=n_layers, width=width,
-            dropout=dropout, device=device, overwrite=overwrite, progress=progress, threads=threads,
+            dropout=dropout, device=device, overwrite=overwrite, progress=progress, threads=threads, jobs=jobs,
         )  # fmt: skip
         rows = [[str(s["P"]), f"{s['test_loss']:.4f}", f"{s['test_loss_last']:.4f}"] for s in summary["summary"]]
         from rich.table import Table

@@ -166,6 +166,7 @@ def lm_study(
     figures: bool = True,
     overwrite: bool = False,
     progress: bool = False,
+    jobs: int = 1,
     **train_kwargs: Any,
 ) -> dict[str, Any]:
     """Learning curves of ``model`` on ``source``, written into ``out`` (and resumed from it).
@@ -182,6 +183,9 @@ def lm_study(
         ``T``; default the whole sentence for fixed-length grammars (required otherwise).
     targets : {"all", "last"}, optional
         Default ``"last"`` on whole RHM sentences (the papers' task), ``"all"`` otherwise.
+    jobs : int, default 1
+        Runs trained at once, each in a process of its own (``lm_learning_curve``'s ``jobs``; not a
+        setting of the runs: a folder written with one number resumes with another).
     **train_kwargs
         Passed to :func:`~cooc.train.grammar.lm.train_lm` (``steps``, ``batch_size``, ``lr``, ...).
 
@@ -247,6 +251,7 @@ def lm_study(
         progress=progress,
         callback=record,
         done=list(done),
+        jobs=jobs,
         **train_kwargs,
     )
     summary = _summary(rows)

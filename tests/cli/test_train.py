@@ -130,6 +130,27 @@ def test_train_lm_command_writes_curves_and_resumes(tmp_path):
     assert "--overwrite" in other.output
 
 
+def test_train_lm_jobs_train_runs_at_once_with_the_same_numbers(tmp_path):
+    """``--jobs 2 --threads 2``: two processes of one torch thread each, the same rows as one thread alone;
+    the number of jobs is not a setting of the runs (a folder resumes with another)."""
+    args = ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "--model", "cnn", "--samples", "8,32", "--seeds", "2",
+            "--steps", "20", "--eval-every", "10", "--width", "8", "--n-val", "16", "--n-test", "32",
+            "--device", "cpu", "--no-progress"]  # fmt: skip
+    alone = runner.invoke(app, [*args, "--threads", "1", "-o", str(tmp_path / "a")])
+    together = runner.invoke(app, [*args, "--threads", "2", "--jobs", "2", "-o", str(tmp_path / "b")])
+    assert alone.exit_code == 0 and together.exit_code == 0, together.output
+    timing = ("seconds", "tokens_per_second")
+
+    def rows(name):
+        with open(tmp_path / name / "curves.csv") as fh:
+            return [{k: v for k, v in r.items() if k not in timing} for r in csv.DictReader(fh)]
+
+    assert rows("a") == rows("b") and len(rows("a")) == 4
+    before = (tmp_path / "b" / "runs.json").read_text()
+    again = runner.invoke(app, [*args, "--jobs", "3", "-o", str(tmp_path / "b")])
+    assert again.exit_code == 0 and (tmp_path / "b" / "runs.json").read_text() == before
+
+
 def test_train_lm_dropout_reaches_the_network(tmp_path, monkeypatch):
     import cooc.train.grammar.lm as lm_module
 

@@ -321,8 +321,9 @@ def lm_learning_curve(
         ``checkpoint_dir``, runs in progress checkpoint beside the ledger.
     jobs : int, default 1
         Runs trained at once, each in a process of its own on the same device
-        (:func:`cooc._core.run_pool.run_all`); every run is the same as when trained alone.
-        Rows are recorded in the ledger (and handed to ``callback``) as runs finish.
+        (:func:`cooc._core.run_pool.run_all`), sharing this process's torch threads; every run is
+        the same as when trained alone with as many threads. Rows are recorded in the ledger (and
+        handed to ``callback``) as runs finish.
     **train_kwargs
         ``steps``, ``batch_size``, ``lr``, ``eval_every``, ``patience``, ``amp``, ...
 
@@ -382,12 +383,16 @@ def lm_learning_curve(
             if callback is not None:
                 callback(row)
 
+        threads = None
         if jobs > 1 and len(missing) > 1:  # the data travel on the CPU; each process moves them to the device
+            import torch
+
             shipped, device_name = _on_cpu(data), str(device)
             tasks = [partial(fit, shipped, P, seed, where[(P, seed)], device_name) for P, seed in missing]
+            threads = max(1, torch.get_num_threads() // min(jobs, len(missing)))  # this process's threads, shared
         else:
             tasks = [partial(fit, data, P, seed, where[(P, seed)]) for P, seed in missing]
-        run_all(tasks, jobs, finish)
+        run_all(tasks, jobs, finish, threads)
     return [finished[ps] for ps in todo]
 
 
