@@ -172,13 +172,15 @@ def measured_exponent(
     device: str = "cpu",
     progress: bool = False,
     ledger: Any = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Train the transformer at each P (one data draw per seed) and fit the decay of ``L(P) - floor``.
 
     ``L(P)`` is the test loss of the last position of the contexts (the token predicted from
     the ``T - 1`` before it), whatever the training objective ``targets``. With a ``ledger``
     (:class:`~cooc._core.ledger.RunLedger`) every run is recorded and taken from it when the
-    study runs again.
+    study runs again; ``jobs`` runs train at once, each in a process of its own
+    (:func:`~cooc.train.grammar.lm.lm_learning_curve`).
     """
     from ..train._torch import torch_device
     from ..train.grammar.lm import lm_learning_curve
@@ -193,7 +195,7 @@ def measured_exponent(
         data = lm_data(source, context, max(samples), n_val, n_test, seed=seed, vocab_size=vocab_size, device=dev)
         rows += lm_learning_curve(
             data, "transformer", samples, seeds=[seed], targets=targets, model_kwargs=model_kwargs,
-            progress=progress, ledger=ledger, **train,
+            progress=progress, ledger=ledger, jobs=jobs, **train,
         )  # fmt: skip
     fit = excess_exponent(rows, floor, key=key)
     summary = []

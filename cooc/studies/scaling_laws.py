@@ -131,6 +131,7 @@ stats = grammar_statistics(model, CFG["rhm_sentences"])
 measured = measured_exponent(
     CFG["rhm"], None, CFG["rhm_samples"], CFG["seeds"], stats["loss_floor"], "last", CFG["model"], CFG["rhm_train"],
     n_val=CFG["n_val"], n_test=CFG["n_test"], device=CFG["device"], progress=study.full, ledger=study.ledger,
+    jobs=study.jobs,
 )  # fmt: skip
 entry = corpus_entry(stats, measured)
 results["corpora"]["rhm"] = {"spec": CFG["rhm"], **entry}
@@ -168,7 +169,7 @@ for name, build in texts.items():
     measured = measured_exponent(
         corpus, CFG["context"], CFG["text_samples"], CFG["seeds"], stats["loss_floor"], "all", CFG["model"],
         CFG["train"], vocab_size=CFG["text_vocab"], n_val=CFG["n_val"], n_test=CFG["n_test"], device=CFG["device"],
-        progress=study.full, ledger=study.ledger,
+        progress=study.full, ledger=study.ledger, jobs=study.jobs,
     )  # fmt: skip
     entry = corpus_entry(stats, measured)
     results["corpora"][name] = entry

@@ -39,7 +39,7 @@ def test_grammar_statistics_give_beta_near_ln_m_over_ln_s_and_refuse_the_free_en
     assert stats["alpha_predicted"] == pytest.approx(stats["gamma_fit"].gamma / (2 * beta.exponent))
 
 
-def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path):
+def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path, monkeypatch):
     pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
     pytest.importorskip("datasets")
     from cooc.corpus.sources.hf import HFDatasetSource
@@ -72,6 +72,22 @@ def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path):
     ledger = RunLedger(tmp_path / "runs.jsonl")  # the study run again: the runs of this text corpus are recorded
     assert measured_exponent(*args, vocab_size=5, n_val=8, n_test=16, ledger=ledger)["summary"] == measured["summary"]
     assert len(ledger) == 2 and ledger.taken == 2
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the two workers then get one each, as this process has
+    import cooc.train.grammar.lm as lm_module
+
+    asked, real_run_all = [], lm_module.run_all
+    monkeypatch.setattr(
+        lm_module, "run_all", lambda tasks, jobs, *a: asked.append(jobs) or real_run_all(tasks, jobs, *a)
+    )
+    try:  # a text corpus's data travel to the workers too, and give the same numbers there
+        alone = measured_exponent(*args, vocab_size=5, n_val=8, n_test=16)
+        together = measured_exponent(*args, vocab_size=5, n_val=8, n_test=16, jobs=2)
+    finally:
+        torch.set_num_threads(threads)
+    assert together["summary"] == alone["summary"] and asked == [1, 2]
     entry = corpus_entry(stats, measured)
     assert entry["beta"] is None and entry["gamma"] is None and entry["gamma_refused"]
     assert [s["P"] for s in entry["learning_curve"]] == [16, 64] and entry["loss_floor"] == 0.0
