@@ -5,7 +5,7 @@
 #   bash benchmarks/device_prepare.sh
 #
 # Idempotent: what is already there is kept (delete a folder to make it again).
-#   .whl/                        gensim and smart_open as cp312 manylinux wheels (the device has Python 3.12,
+#   .whl/                        gensim, smart_open and py-spy as cp312 manylinux wheels (the device has Python 3.12,
 #                                numpy, scipy and wrapt, but not gensim); other versions of them are removed,
 #                                since two versions of one package stop the whole install there. And
 #                                .whl/fasttext/: Debian's fasttext program with its library.
@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-python3}
 GENSIM_VERSION=${GENSIM_VERSION:-4.4.0}
 SMART_OPEN_VERSION=${SMART_OPEN_VERSION:-9.0.4}
+PY_SPY_VERSION=${PY_SPY_VERSION:-0.4.3}  # the sampling profiler of the session's "profile build" stage
 GLOVE_SRC=${GLOVE_SRC:-}
 GLOVE_GIT=${GLOVE_GIT:-/work/.mirror/stanfordnlp+GloVe/repo}
 LIMIT_MIB=64
@@ -40,8 +41,9 @@ done
 
 # 1. Wheels for the device's Python 3.12 (the recipe of the device tool's README).
 mkdir -p .whl
-for spec in "gensim==$GENSIM_VERSION" "smart_open==$SMART_OPEN_VERSION"; do
+for spec in "gensim==$GENSIM_VERSION" "smart_open==$SMART_OPEN_VERSION" "py-spy==$PY_SPY_VERSION"; do
     name=${spec%%==*}
+    name=${name//-/_} # as wheel files spell it (py-spy: py_spy-0.4.3-...)
     version=${spec#*==}
     for old in .whl/"$name"-*.whl; do
         [ -e "$old" ] || continue

@@ -67,6 +67,9 @@
 #                    A control follows (about 30 s): the tokeniser alone in W independent processes, what the
 #                    16 cores allow any parallel tokeniser (the machine line now names the physical cores
 #                    when the CPUs are hyper-threads).
+#   profile build 60:30   issue 25 item 3, benchmarks/profile_build.py: the same text built once more with the
+#                    most workers under py-spy (every process and thread; the wheel is carried): each role's
+#                    share of the samples (main thread, writers, helpers) and the functions they end in.
 #   count cpu  160:70   issue 25 item 4: gpu_count_check.py's CPU stage alone, cooc's numba counter on all
 #                    16 cores over the same 200M-token corpora (the Zipf one at V = 50k first), "x GloVe"
 #                    from count gpu's GloVe rate (.bench/gpu-glove-rate.json; without that file stage C runs
@@ -389,6 +392,18 @@ run_stages() {
         --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds "$W2V_CPU_SEEDS" --epochs "$W2V_EPOCHS" $ft --record
     stage "scale" 150:90 $RUN benchmarks/scale.py --source synthetic --tokens "$SCALE_TOKENS" --workers $SCALE_WORKERS \
         --gen-processes "$SCALE_GEN" --skip-dask --results
+    # where the build's time goes at the most workers: py-spy over every process and thread (its wheel is carried)
+    local spy text
+    spy=$(command -v py-spy || echo /tmp/site/bin/py-spy)
+    text=".bench/scale/text-synthetic-$(printf '%.0f' "$SCALE_TOKENS")-8$([ "$SCALE_GEN" -gt 1 ] && echo -perfile)"
+    [ -f "$text/.done" ] || text="" # the scale stage's text (benchmarks/scale.py text_folder), when it was made
+    if [ "$PASS" = check ] || { [ -x "$spy" ] && [ -n "$text" ]; }; then
+        stage "profile build" 60:30 $RUN benchmarks/profile_build.py "${text:-.bench/scale}" \
+            --workers "${SCALE_WORKERS##* }" --py-spy "$spy" --out "$PACK/profile_build.md"
+    elif selected "profile build"; then
+        note "== profile build: skipped (py-spy: ${spy}; text: ${text:-none})"
+        SUMMARY+=("profile build|skipped|0")
+    fi
     # GloVe's rate comes from count gpu's stage C when it ran; otherwise C runs here
     local skip=A,B,E1,E2,E4
     [ "$PASS" != smoke ] && [ -s .bench/gpu-glove-rate.json ] && skip=A,B,C,E1,E2,E4
