@@ -64,12 +64,9 @@
 #                    4, 8 and 16 workers (no Dask). The text (about 780 MB) is written by 16 processes, one
 #                    random stream per file; one process writes about 3.7M tokens/s (2-core VM), so it would
 #                    take about 30 s. Target: parallel efficiency >= 0.7 up to 16 workers, >= 35M tokens/s.
-#                    A control follows (about 30 s): the tokeniser alone in W independent processes, what the
-#                    16 cores allow any parallel tokeniser (the machine line now names the physical cores
-#                    when the CPUs are hyper-threads).
-#   profile build 60:30   issue 25 item 3, benchmarks/profile_build.py: the same text built once more with the
-#                    most workers under py-spy (every process and thread; the wheel is carried): each role's
-#                    share of the samples (main thread, writers, helpers) and the functions they end in.
+#                    A control follows (about 20 s): the tokeniser alone in 1 and 16 independent processes,
+#                    what the 16 cores allow any parallel tokeniser (the machine line now names the physical
+#                    cores when the CPUs are hyper-threads).
 #   count cpu  160:70   issue 25 item 4: gpu_count_check.py's CPU stage alone, cooc's numba counter on all
 #                    16 cores over the same 200M-token corpora (the Zipf one at V = 50k first), "x GloVe"
 #                    from count gpu's GloVe rate (.bench/gpu-glove-rate.json; without that file stage C runs
@@ -82,6 +79,9 @@
 #                    on an RHM with L = 8, 600 steps of 64 contexts), tokens/s and MFU against 989 TFLOP/s,
 #                    the H200's dense bf16 datasheet peak (a bf16 matrix product measured about 790 TFLOP/s
 #                    on these machines: KINDS.md). Target: >= 2x the plain loop at equal final loss.
+#   profile build 60:30   after lm, issue 25 item 3, benchmarks/profile_build.py: scale's text built once more
+#                    with the most workers under py-spy (every process and thread; the wheel is carried): each
+#                    role's share of the samples (main thread, writers, helpers) and the functions they end in.
 #   Last by default: full-next_token (below) with whatever the budget has left, at least 60 s: it resumes
 #                    from its ledger, so seconds the speed stages did not use still go into the study
 #                    (FULL_DEFAULT=NAME runs another study there; FULL_DEFAULT= leaves it out). On 2026-12-04
@@ -392,7 +392,14 @@ run_stages() {
         --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds "$W2V_CPU_SEEDS" --epochs "$W2V_EPOCHS" $ft --record
     stage "scale" 150:90 $RUN benchmarks/scale.py --source synthetic --tokens "$SCALE_TOKENS" --workers $SCALE_WORKERS \
         --gen-processes "$SCALE_GEN" --skip-dask --results
-    # where the build's time goes at the most workers: py-spy over every process and thread (its wheel is carried)
+    # GloVe's rate comes from count gpu's stage C when it ran; otherwise C runs here
+    local skip=A,B,E1,E2,E4
+    [ "$PASS" != smoke ] && [ -s .bench/gpu-glove-rate.json ] && skip=A,B,C,E1,E2,E4
+    stage "count cpu" 160:70 env OUT="$PACK/count_cpu" $RUN benchmarks/gpu_count_check.py --skip "$skip" \
+        --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 1 --cpu-head-scales "$CPU_HEAD_SCALES" \
+        --deadline @DEADLINE@
+    stage "lm" 90:45 $RUN benchmarks/lm.py --device $GPU $LM_ARGS --record
+    # last of the speed stages (it only explains scale's figures): where the build's time goes at the most workers: py-spy over every process and thread (its wheel is carried)
     local spy text
     spy=$(command -v py-spy || echo /tmp/site/bin/py-spy)
     text=".bench/scale/text-synthetic-$(printf '%.0f' "$SCALE_TOKENS")-8$([ "$SCALE_GEN" -gt 1 ] && echo -perfile)"
@@ -404,13 +411,6 @@ run_stages() {
         note "== profile build: skipped (py-spy: ${spy}; text: ${text:-none})"
         SUMMARY+=("profile build|skipped|0")
     fi
-    # GloVe's rate comes from count gpu's stage C when it ran; otherwise C runs here
-    local skip=A,B,E1,E2,E4
-    [ "$PASS" != smoke ] && [ -s .bench/gpu-glove-rate.json ] && skip=A,B,C,E1,E2,E4
-    stage "count cpu" 160:70 env OUT="$PACK/count_cpu" $RUN benchmarks/gpu_count_check.py --skip "$skip" \
-        --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 1 --cpu-head-scales "$CPU_HEAD_SCALES" \
-        --deadline @DEADLINE@
-    stage "lm" 90:45 $RUN benchmarks/lm.py --device $GPU $LM_ARGS --record
     local study
     for study in next_token rhm_learning srhm power_law varying_tree latent_prediction scaling_laws; do
         full_study "$study"
