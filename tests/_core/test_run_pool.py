@@ -45,11 +45,18 @@ def _fails(i: int, folder: str = "") -> int:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped by whoever adopted it, does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
         return False
-    return True
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
 
 def test_tasks_run_in_other_processes_and_come_back_in_order(tmp_path):
@@ -135,3 +142,40 @@ def test_a_script_that_runs_tasks_at_once_is_not_run_again_by_its_workers(tmp_pa
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["top", "level", "ran", "done"]
+
+
+KILLED = """
+import sys
+from functools import partial
+from cooc._core.run_pool import run_all
+from tests._core.test_run_pool import _fails
+run_all([partial(_fails, 0, sys.argv[1]), partial(_fails, 2, sys.argv[1] + "/b")], jobs=2, threads=1)
+"""
+
+
+def test_the_workers_end_when_the_process_that_started_them_is_killed(tmp_path):
+    """A study killed outright (SIGKILL, a timeout's last word) leaves no worker behind on the device."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "b").mkdir()
+    (tmp_path / "killed.py").write_text(KILLED)
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen(
+        [sys.executable, str(tmp_path / "killed.py"), str(tmp_path)], env=dict(os.environ, PYTHONPATH=str(root))
+    )
+    pids = [tmp_path / "long.pid", tmp_path / "b" / "long.pid"]
+    started = time.perf_counter()
+    while not all(p.exists() and p.read_text() for p in pids):  # both workers are in their 60-second runs
+        assert time.perf_counter() - started < 60 and parent.poll() is None
+        time.sleep(0.05)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    workers = [int(p.read_text()) for p in pids]
+    for _ in range(50):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
