@@ -64,11 +64,17 @@ def recorded(
 
 
 def recorded_all(
-    ledger: RunLedger | None, runs: Sequence[tuple[dict[str, Any], Callable[[], dict[str, Any]]]], jobs: int = 1
+    ledger: RunLedger | None,
+    runs: Sequence[tuple[dict[str, Any], Callable[[], dict[str, Any]]]],
+    jobs: int = 1,
+    on_computed: Callable[[int, dict[str, Any]], None] | None = None,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """:func:`recorded` for several ``(description, compute)`` runs, the ones missing from ``ledger``
-    computed ``jobs`` at a time, each in a process of its own (:func:`~cooc._core.run_pool.run_all`: a
-    ``compute`` must then be picklable), and each recorded as soon as it ends. Rows come back in order."""
+    computed ``jobs`` at a time, each in a process of its own (:func:`~cooc._core.run_pool.run_all`,
+    with ``threads`` torch threads each: a ``compute`` must then be picklable), and each recorded as
+    soon as it ends, then handed to ``on_computed(i, row)`` (``i``: its place in ``runs``). Rows come
+    back in order."""
     from .run_pool import run_all
 
     keys = [run_key(description) if ledger is not None else "" for description, _ in runs]
@@ -79,8 +85,10 @@ def recorded_all(
         rows[missing[j]] = row
         if ledger is not None:
             ledger.add(keys[missing[j]], row)
+        if on_computed is not None:
+            on_computed(missing[j], row)
 
-    run_all([runs[i][1] for i in missing], jobs, finish)
+    run_all([runs[i][1] for i in missing], jobs, finish, threads)
     return [row for row in rows if row is not None]
 
 

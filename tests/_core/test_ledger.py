@@ -84,8 +84,10 @@ def test_recorded_all_computes_the_missing_runs_at_once_and_records_each(tmp_pat
     ledger = RunLedger(tmp_path / "runs.jsonl")
     recorded(ledger, {"x": 1}, partial(_square, 1))  # one run recorded before
     runs = [({"x": x}, partial(_square, x)) for x in range(4)]
-    rows = recorded_all(ledger, runs, jobs=2)
+    computed = []
+    rows = recorded_all(ledger, runs, jobs=2, on_computed=lambda i, row: computed.append((i, row["x"])))
     assert [(r["x"], r["square"]) for r in rows] == [(0, 0), (1, 1), (2, 4), (3, 9)]
+    assert sorted(computed) == [(0, 0), (2, 2), (3, 3)]  # each run computed now, by its place in ``runs``
     assert rows[1]["pid"] == os.getpid() and all(r["pid"] != os.getpid() for r in rows[::2] + rows[3:])
     assert len(RunLedger(tmp_path / "runs.jsonl")) == 4  # the three missing ones recorded
     assert recorded_all(RunLedger(tmp_path / "runs.jsonl"), runs, jobs=2) == rows  # all taken from the ledger

@@ -76,11 +76,11 @@ def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path, mo
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the two workers then get one each, as this process has
-    import cooc.train.grammar.lm as lm_module
+    import cooc._core.run_pool as run_pool
 
-    asked, real_run_all = [], lm_module.run_all
+    asked, real_run_all = [], run_pool.run_all
     monkeypatch.setattr(
-        lm_module, "run_all", lambda tasks, jobs, *a: asked.append(jobs) or real_run_all(tasks, jobs, *a)
+        run_pool, "run_all", lambda tasks, jobs, *a: asked.append(jobs) or real_run_all(tasks, jobs, *a)
     )
     try:  # a text corpus's data travel to the workers too, and give the same numbers there
         alone = measured_exponent(*args, vocab_size=5, n_val=8, n_test=16)

@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 
 from ..._core.errors import InvalidParameterError, TrainingDivergedError
-from ..._core.ledger import RunLedger, fingerprint, run_key
+from ..._core.ledger import RunLedger, fingerprint, recorded_all, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
-from ..._core.run_pool import run_all
 from .._checkpoint import load_checkpoint, restore_training, save_checkpoint, training_arrays
 from .._torch import autocast, generator, synchronize, task_seed
 from .lm_data import LMData
@@ -360,39 +359,35 @@ def lm_learning_curve(
         if checkpoint_dir is None:
             checkpoint_dir = ledger.checkpoints / run_key(curve)[:20]
     todo = [(P, seed) for P in samples for seed in seeds]
-    keys = {ps: run_key({**curve, "P": ps[0], "seed": ps[1]}) if ledger is not None else "" for ps in todo}
-    for ps in todo:
-        recorded = ledger.get(keys[ps]) if ledger is not None else None
-        if recorded is not None:
-            finished[ps] = recorded
-    missing = [ps for ps in todo if ps not in finished]
+    pending = [ps for ps in todo if ps not in finished]  # the others are in ``done``
     fit = partial(_fit_one, model=model, model_kwargs=model_kwargs or {}, targets=targets, amp=amp, train=train_kwargs)
-    where = {ps: None if checkpoint_dir is None else Path(checkpoint_dir) / f"P{ps[0]}-seed{ps[1]}" for ps in missing}
-    with ProgressBar(f"{model} on {data.name}", total=len(todo), unit="runs", enabled=progress) as bar:
-        bar.update(len(todo) - len(missing))
+    where = {ps: None if checkpoint_dir is None else Path(checkpoint_dir) / f"P{ps[0]}-seed{ps[1]}" for ps in pending}
+    threads, device_name, shipped = None, None, data
+    if jobs > 1 and len(pending) > 1:  # the data travel on the CPU; each process moves them to the device
+        import torch
 
-        def finish(i: int, row: dict[str, Any]) -> None:
-            ps = missing[i]
-            finished[ps] = row
-            if ledger is not None:
-                ledger.add(keys[ps], row)
-                kept = where[ps]
-                if kept is not None:
-                    shutil.rmtree(kept, ignore_errors=True)  # recorded: its checkpoint is not needed again
+        shipped, device_name = _on_cpu(data), str(device)
+        threads = max(1, torch.get_num_threads() // min(jobs, len(pending)))  # this process's threads, shared
+    runs = [
+        ({**curve, "P": P, "seed": seed}, partial(fit, shipped, P, seed, where[(P, seed)], device_name))
+        for P, seed in pending
+    ]
+    trained: list[int] = []
+    with ProgressBar(f"{model} on {data.name}", total=len(todo), unit="runs", enabled=progress) as bar:
+        bar.update(len(todo) - len(pending))
+
+        def ended(i: int, row: dict[str, Any]) -> None:  # a run trained now, recorded in the ledger by now
+            trained.append(i)
+            kept = where[pending[i]]
+            if ledger is not None and kept is not None:
+                shutil.rmtree(kept, ignore_errors=True)  # its checkpoint is not needed again
             bar.update(1)
             if callback is not None:
                 callback(row)
 
-        threads = None
-        if jobs > 1 and len(missing) > 1:  # the data travel on the CPU; each process moves them to the device
-            import torch
-
-            shipped, device_name = _on_cpu(data), str(device)
-            tasks = [partial(fit, shipped, P, seed, where[(P, seed)], device_name) for P, seed in missing]
-            threads = max(1, torch.get_num_threads() // min(jobs, len(missing)))  # this process's threads, shared
-        else:
-            tasks = [partial(fit, data, P, seed, where[(P, seed)]) for P, seed in missing]
-        run_all(tasks, jobs, finish, threads)
+        rows = recorded_all(ledger, runs, jobs, on_computed=ended, threads=threads)
+        bar.update(len(pending) - len(trained))  # the runs taken from the ledger
+    finished.update(zip(pending, rows))
     return [finished[ps] for ps in todo]
 
 
