@@ -104,14 +104,14 @@ def plan_sizes(
     if full_head_if_it_fits and head_cells < vocab_size * vocab_size and free - full_bytes >= wanted_chunk:
         layout = HeadLayout.fit(vocab_size, vocab_size * vocab_size)
         chunk_budget = float(free - full_bytes)  # the runs' share and the rest: no tail entry ever comes
-        chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
-        runs_budget = int(chunk_budget - chunk_tokens * per_token)
+        runs_share = None  # what the chunk leaves
     else:
         layout = HeadLayout.fit(vocab_size, head_cells)
         unused_head = max(0.0, free * HEAD_SHARE - layout.cells * planes * 8)
         chunk_budget = free * CHUNK_SHARE + unused_head / 2
-        chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
-        runs_budget = int(free * RUNS_SHARE + unused_head / 2)
+        runs_share = free * RUNS_SHARE + unused_head / 2
+    chunk_tokens = int(max(MIN_CHUNK_TOKENS, min(max_chunk_tokens, chunk_budget // per_token)))
+    runs_budget = int(chunk_budget - chunk_tokens * per_token if runs_share is None else runs_share)
     tail_batch = int(max(window, chunk_tokens * window // (4 * max(threads, 1))))
     pair_batch = tail_batch
     if engine == "numba":

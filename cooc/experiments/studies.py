@@ -213,9 +213,9 @@ def run_study(
     # A study writes under its output folder only: no bytecode beside the scripts or the package
     # (cooc's compiled kernels go to the user cache: cooc._core.numba_cache).
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    if jobs != 1:
-        if jobs < 1:
-            raise InvalidParameterError(f"parameter 'jobs' must be at least 1, got {jobs}.")
+    if jobs < 1:
+        raise InvalidParameterError(f"parameter 'jobs' must be at least 1, got {jobs}.")
+    if jobs > 1:
         env["COOC_STUDY_JOBS"] = str(int(jobs))  # read by the study's start(), as a script or a notebook
     started = time.perf_counter()
     if notebook:
