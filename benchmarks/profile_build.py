@@ -36,7 +36,7 @@ print(f"built {corpus.n_tokens:,} tokens with {workers} workers in {time.perf_co
 """
 
 
-def role(frames: list[str], root_pid: str) -> tuple[str, list[str]]:
+def role(frames: list[str]) -> tuple[str, list[str]]:
     """(the role of a sample, the frames below its process and thread frames)."""
     rest = frames[1:]
     child = rest and rest[0].startswith("process ")
@@ -57,14 +57,12 @@ def summarise(raw: Path, top: int = 8) -> tuple[list[list], dict[str, list[tuple
     """Rows ``[role, samples, share]`` and, per role, its most frequent last frames."""
     samples: Counter = Counter()
     leaves: dict[str, Counter] = defaultdict(Counter)
-    root_pid = ""
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
-        root_pid = root_pid or frames[0]
-        name, rest = role(frames, root_pid)
+        name, rest = role(frames)
         samples[name] += int(count)
         leaf = re.sub(r" \(.*\)$", "", rest[-1]) if rest else "(no Python frame)"
         leaves[name][leaf] += int(count)
