@@ -96,8 +96,8 @@
 #                    same call (STAGES="w2v step|w2v gpu").
 #   full-NAME  570:60   `python3 analyses/NAME.py --full --jobs $FULL_JOBS --output .bench/device_full/NAME`
 #                    (the same as `cooc analyses run NAME --full --jobs 6 -o DIR`; --jobs: next_token's
-#                    language models and varying_tree's transformers trained FULL_JOBS at once, default 6,
-#                    one process each on the GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3),
+#                    language models, varying_tree's and rhm_learning's transformers trained FULL_JOBS at
+#                    once, default 6, one process each on the GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3),
 #                    NAME one of next_token (issue 19), rhm_learning, srhm, power_law, varying_tree,
 #                    latent_prediction (issue 20; its --full needs no GPU and was run on the 2-core VM in
 #                    21 minutes, 2026-12-03, so leave it out here; varying_tree's

@@ -202,7 +202,8 @@ results["p_star_synonym_over_p_star"] = [a / g["cnn"]["P_star"] for a, g in zip(
 # ## The transformer (`--full` only)
 #
 # The small transformer of the earlier version of this study, on the first grammar: a
-# measurement, not a prediction (the theory is about networks matched to the tree).
+# measurement, not a prediction (the theory is about networks matched to the tree). Each of its
+# runs is recorded in the study's ledger, and `--jobs N` trains N of them at once.
 
 # %%
 if CFG["transformer"]:
@@ -221,6 +222,9 @@ if CFG["transformer"]:
         batch_size=CFG["cnn"]["batch_size"],
         device=CFG["device"],
         model_kwargs={k: v for k, v in CFG["transformer"].items() if k != "steps"},
+        progress=study.full,
+        ledger=study.ledger,
+        jobs=study.jobs,
     )
     results["transformer"] = curve_table(grammar, rows)
     print("transformer P*/(n_c m^L):", results["transformer"]["P_star_over_scale"])

@@ -227,7 +227,9 @@ def test_jobs_reach_the_study_from_run_study_the_cli_and_its_own_command_line(st
     assert done.returncode == 0 and json.loads((tmp_path / "s" / "results.json").read_text())["results"] == {"jobs": 2}
 
 
-@pytest.mark.parametrize("name, calls", [("next_token", 1), ("varying_tree", 1), ("scaling_laws", 2)])
+@pytest.mark.parametrize(
+    "name, calls", [("next_token", 1), ("varying_tree", 1), ("scaling_laws", 2), ("rhm_learning", 1)]
+)
 def test_the_studies_that_train_single_networks_pass_their_jobs_on(name, calls):
     """Their experiment functions take ``jobs`` (tested there); the script must hand it the study's."""
     assert (ANALYSES / f"{name}.py").read_text().count("jobs=study.jobs") == calls  # each call that trains them

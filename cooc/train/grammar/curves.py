@@ -13,11 +13,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ..._core.errors import InvalidParameterError, TrainingDivergedError
+from ..._core.ledger import RunLedger, fingerprint, recorded_all
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from .._torch import autocast, generator, synchronize, task_seed, torch_device
@@ -126,6 +129,8 @@ def learning_curve(
     model_kwargs: dict[str, Any] | None = None,
     progress: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    ledger: RunLedger | None = None,
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
     """Train one network per (P, seed) and score it on held-out sentences.
 
@@ -148,10 +153,18 @@ def learning_curve(
         bfloat16 autocast; defaults to True on CUDA, False on CPU.
     model_kwargs : dict, optional
         Passed to :func:`~cooc.train.grammar.models.build_model` (``width``, ``d_model``, ...).
+    callback : callable, optional
+        Called with each row as its run ends (or is taken from ``ledger``).
+    ledger : RunLedger, optional
+        Each run is recorded there as it ends (keyed by its data, settings and device) and taken
+        from it when the curve is asked for again: an interrupted study resumes.
+    jobs : int, default 1
+        Runs trained at once, each in a process of its own on ``device`` sharing this process's
+        torch threads (:func:`~cooc._core.ledger.recorded_all`); each ends as when trained alone.
 
     Returns
     -------
-    list of dict, one per (P, seed): ``P``, ``seed``, ``train_error``, ``train_loss``,
+    list of dict, one per (P, seed), seed by seed: ``P``, ``seed``, ``train_error``, ``train_loss``,
     ``test_error``, ``test_loss``, ``chance_error``, ``steps``, ``seconds``.
     """
     validate(
@@ -172,22 +185,47 @@ def learning_curve(
         raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
     if not seeds:
         raise InvalidParameterError("parameter 'seeds' must name at least one seed.")
+    if isinstance(jobs, bool) or int(jobs) < 1:
+        raise InvalidParameterError(f"parameter 'jobs' must be a positive integer, got {jobs!r}.")
     dev = torch_device(device)
     amp = dev.type == "cuda" if amp is None else amp
-    rows: list[dict[str, Any]] = []
-    with ProgressBar(
-        f"{model} on {grammar_name(grammar)}", total=len(samples) * len(seeds), unit="runs", enabled=progress
-    ) as bar:
-        for seed in seeds:
-            data = draw_data(grammar, samples[-1], n_test, model, task, seed=task_seed(seed, 0), device=dev)
-            for P in samples:
-                row = _one_run(
-                    data, model, P, seed, steps, batch_size, lr, loss_tol, eval_every, dev, amp, model_kwargs or {}
-                )
-                rows.append(row)
-                bar.update(1)
-                if callback is not None:
-                    callback(row)
+    model_kwargs = dict(model_kwargs or {})
+    settings = dict(steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol, eval_every=eval_every, amp=amp)
+    runs = []
+    for seed in seeds:
+        data = draw_data(grammar, samples[-1], n_test, model, task, seed=task_seed(seed, 0), device=dev)
+        about = {
+            "run": "learning_curve",
+            "data": fingerprint(data.X, data.y) if ledger is not None else "",
+            "n_test": n_test,
+            "task": task,
+            "model": model,
+            "model_kwargs": model_kwargs,
+            "device": dev.type,
+            **settings,
+        }
+        if jobs > 1:  # the data travel on the CPU; each process moves them to the device
+            data = replace(data, X=data.X.cpu(), y=data.y.cpu())
+        train = partial(_one_run, data, model, device=str(dev), model_kwargs=model_kwargs, **settings)
+        runs += [({**about, "P": P, "seed": seed}, partial(train, P, seed)) for P in samples]
+    threads = None
+    if jobs > 1:
+        import torch
+
+        threads = max(1, torch.get_num_threads() // min(jobs, len(runs)))  # this process's threads, shared
+    trained: set[int] = set()
+    with ProgressBar(f"{model} on {grammar_name(grammar)}", total=len(runs), unit="runs", enabled=progress) as bar:
+
+        def ended(i: int, row: dict[str, Any]) -> None:
+            trained.add(i)
+            bar.update(1)
+            if callback is not None:
+                callback(row)
+
+        rows = recorded_all(ledger, runs, jobs, on_computed=ended, threads=threads)
+        for i, row in enumerate(rows):
+            if i not in trained:  # taken from the ledger
+                ended(i, row)
     return rows
 
 
@@ -196,17 +234,23 @@ def _one_run(
     model: str,
     P: int,
     seed: int,
+    *,
+    device: str,
+    model_kwargs: dict[str, Any],
     steps: int,
     batch_size: int,
     lr: float,
     loss_tol: float,
     eval_every: int,
-    device: Any,
     amp: bool,
-    model_kwargs: dict[str, Any],
 ) -> dict[str, Any]:
+    """One network trained on the first ``P`` sentences of ``data``'s pool (moved to ``device`` if it lies
+    elsewhere) and scored on its test sentences."""
     import torch
 
+    device = torch.device(device)
+    if data.X.device != device:
+        data = replace(data, X=data.X.to(device), y=data.y.to(device))
     torch.manual_seed(task_seed(seed, P, 1))
     net = build_model(
         model,

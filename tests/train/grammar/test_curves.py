@@ -144,3 +144,28 @@ def test_transformer_and_fc_run_on_the_next_token_task():
     for model, kw in (("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 1}), ("fc", {"width": 8})):
         (row,) = learning_curve(g, model, samples=[16], n_test=8, task="next", steps=5, model_kwargs=kw)
         assert row["chance_error"] == pytest.approx(0.75) and row["steps"] == 5 and row["test_loss"] > 0
+
+
+def test_runs_trained_at_once_equal_runs_trained_alone_and_resume_from_the_ledger(tmp_path):
+    """``jobs=2``: each (P, seed) trains in a process of its own, to the same bits as alone; each row is
+    recorded as it ends, and asked again the curve takes them from the ledger (their ``seconds`` too)."""
+    from cooc._core.ledger import RunLedger
+
+    g = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=2)  # P_max = 32
+    kw = dict(samples=[8, 16], seeds=[0, 1], n_test=8, steps=20, batch_size=4, model_kwargs={"width": 8})
+    alone = learning_curve(g, "cnn", **kw)
+    seen = []
+    together = learning_curve(g, "cnn", jobs=2, ledger=RunLedger(tmp_path / "runs.jsonl"), callback=seen.append, **kw)
+    assert [(r["P"], r["seed"]) for r in together] == [(8, 0), (16, 0), (8, 1), (16, 1)]
+    for a, b in zip(together, alone):
+        assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
+    assert sorted((r["P"], r["seed"]) for r in seen) == [(8, 0), (8, 1), (16, 0), (16, 1)]
+    ledger = RunLedger(tmp_path / "runs.jsonl")
+    assert len(ledger) == 4
+    seen.clear()
+    again = learning_curve(g, "cnn", ledger=ledger, callback=seen.append, **kw)
+    assert again == together and ledger.taken == 4 and len(seen) == 4
+    other = learning_curve(g, "cnn", ledger=ledger, **{**kw, "steps": 21})  # another setting: trained afresh
+    assert ledger.taken == 4 and len(ledger) == 8 and [r["steps"] for r in other] == [21] * 4
+    with pytest.raises(InvalidParameterError, match="jobs"):
+        learning_curve(g, "cnn", jobs=0, **kw)
