@@ -190,7 +190,9 @@ def learning_curve(
     dev = torch_device(device)
     amp = dev.type == "cuda" if amp is None else amp
     model_kwargs = dict(model_kwargs or {})
-    settings = dict(steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol, eval_every=eval_every, amp=amp)
+    settings: dict[str, Any] = dict(
+        steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol, eval_every=eval_every, amp=amp
+    )
     runs = []
     for seed in seeds:
         data = draw_data(grammar, samples[-1], n_test, model, task, seed=task_seed(seed, 0), device=dev)
@@ -248,9 +250,9 @@ def _one_run(
     elsewhere) and scored on its test sentences."""
     import torch
 
-    device = torch.device(device)
-    if data.X.device != device:
-        data = replace(data, X=data.X.to(device), y=data.y.to(device))
+    dev = torch.device(device)
+    if data.X.device != dev:
+        data = replace(data, X=data.X.to(dev), y=data.y.to(dev))
     torch.manual_seed(task_seed(seed, P, 1))
     net = build_model(
         model,
@@ -262,7 +264,7 @@ def _one_run(
         pool="last" if data.task == "next" else "mean",
         pad_id=data.pad_id,
         **model_kwargs,
-    ).to(device)
+    ).to(dev)
     start = time.perf_counter()
     X, y = data.train(P)
     fit = train_classifier(
@@ -278,7 +280,7 @@ def _one_run(
         amp=amp,
     )
     test = evaluate(net, *data.test(), amp=amp)
-    synchronize(device)
+    synchronize(dev)
     return {
         **curve_row(P, seed, fit, test, data.chance_error),
         "steps": fit["steps"],
