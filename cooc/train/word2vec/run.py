@@ -138,52 +138,56 @@ class TrainingRun:
         )
         bar.update(self.raw_words)
         start = time.perf_counter()
+        first_epoch, first_chunk = self.epoch, self.chunk
+
+        def todo():  # every chunk still to train, epoch after epoch
+            for epoch in range(first_epoch, model.epochs):
+                for index, (tokens, offsets) in enumerate(corpus.iter_chunks(model.chunk_tokens)):
+                    if epoch > first_epoch or index >= first_chunk:
+                        yield epoch, index, tokens, offsets
+
         with bar:
-            while self.epoch < model.epochs:
-                todo = (
-                    (index, tokens, offsets)
-                    for index, (tokens, offsets) in enumerate(corpus.iter_chunks(model.chunk_tokens))
-                    if index >= self.chunk
+            for epoch, index, tokens, offsets, prepared in self._prepared(todo()):
+                if epoch != self.epoch:
+                    self.epoch, self.chunk = epoch, 0
+                loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words, prepared)
+                if not np.isfinite(loss):  # before any checkpoint: the last one saved holds finite vectors
+                    raise TrainingDivergedError(
+                        f"word2vec diverged: the loss of epoch {self.epoch + 1}, chunk {index} is {float(loss)}; "
+                        f"lower the learning rate (alpha = {model.alpha}) and start afresh (--overwrite on the command line)."
+                    )
+                self.raw_words += int(tokens.size)
+                self.effective_words += kept
+                self.history.append(
+                    {
+                        "epoch": self.epoch,
+                        "chunk": index,
+                        "words": self.raw_words,
+                        "examples": examples,
+                        "loss": loss / max(examples, 1),
+                    }
                 )
-                for index, tokens, offsets, prepared in self._prepared(todo):
-                    loss, examples, kept = self._train_chunk(tokens, offsets, index, total_words, prepared)
-                    if not np.isfinite(loss):  # before any checkpoint: the last one saved holds finite vectors
-                        raise TrainingDivergedError(
-                            f"word2vec diverged: the loss of epoch {self.epoch + 1}, chunk {index} is {float(loss)}; "
-                            f"lower the learning rate (alpha = {model.alpha}) and start afresh (--overwrite on the command line)."
-                        )
-                    self.raw_words += int(tokens.size)
-                    self.effective_words += kept
-                    self.history.append(
+                self.chunk = index + 1
+                bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
+                bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
+                due = time.perf_counter() - last_save >= model.checkpoint_every or (
+                    model.checkpoint_words is not None
+                    and self.raw_words - (self.saved_words or 0) >= model.checkpoint_words
+                )
+                if self.checkpoint and (due or stop.signum is not None):
+                    self._save()
+                    last_save = time.perf_counter()
+                stop.check()
+                if callback is not None:
+                    callback(
                         {
                             "epoch": self.epoch,
                             "chunk": index,
-                            "words": self.raw_words,
-                            "examples": examples,
-                            "loss": loss / max(examples, 1),
+                            "raw_words": self.raw_words,
+                            "loss": self.history[-1]["loss"],
                         }
                     )
-                    self.chunk = index + 1
-                    bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
-                    bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
-                    due = time.perf_counter() - last_save >= model.checkpoint_every or (
-                        model.checkpoint_words is not None
-                        and self.raw_words - (self.saved_words or 0) >= model.checkpoint_words
-                    )
-                    if self.checkpoint and (due or stop.signum is not None):
-                        self._save()
-                        last_save = time.perf_counter()
-                    stop.check()
-                    if callback is not None:
-                        callback(
-                            {
-                                "epoch": self.epoch,
-                                "chunk": index,
-                                "raw_words": self.raw_words,
-                                "loss": self.history[-1]["loss"],
-                            }
-                        )
-                self.epoch, self.chunk = self.epoch + 1, 0
+            self.epoch, self.chunk = model.epochs, 0
         synchronize(self.device)
         self.seconds = time.perf_counter() - start
         self.finished = True
@@ -213,33 +217,34 @@ class TrainingRun:
         fault_point("word2vec.checkpoint")
 
     def _prepared(self, chunks):
-        """``(index, tokens, offsets, prepared)`` for each chunk, with :meth:`_prepare`'s result.
+        """``(epoch, index, tokens, offsets, prepared)`` for each chunk, with :meth:`_prepare`'s result.
 
         On a CPU the next chunk is prepared in a thread while this one trains (the hogwild
         kernels release the GIL): 70 ns a token on one thread, which the step's threads would
-        otherwise wait for at every chunk. Each chunk draws from its own generator, so the
-        result does not depend on when it was prepared.
+        otherwise wait for at every chunk. The next epoch's first chunk too, so a corpus of one
+        chunk (1M tokens by default) trained for several epochs does not wait either. Each chunk
+        draws from its own generator, so the result does not depend on when it was prepared.
         """
         if self.device.type != "cpu" or not PREPARE_AHEAD:
-            for index, tokens, offsets in chunks:
-                yield index, tokens, offsets, self._prepare(tokens, offsets, index)
+            for epoch, index, tokens, offsets in chunks:
+                yield epoch, index, tokens, offsets, self._prepare(tokens, offsets, epoch, index)
             return
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(1, thread_name_prefix="cooc-word2vec-prepare") as pool:
             pending = None
-            for index, tokens, offsets in chunks:
-                future = pool.submit(self._prepare, tokens, offsets, index)
+            for epoch, index, tokens, offsets in chunks:
+                future = pool.submit(self._prepare, tokens, offsets, epoch, index)
                 if pending is not None:
-                    yield pending[0], pending[1], pending[2], pending[3].result()
-                pending = (index, tokens, offsets, future)
+                    yield *pending[:4], pending[4].result()
+                pending = (epoch, index, tokens, offsets, future)
             if pending is not None:
-                yield pending[0], pending[1], pending[2], pending[3].result()
+                yield *pending[:4], pending[4].result()
 
-    def _prepare(self, tokens: np.ndarray, offsets: np.ndarray, index: int):
+    def _prepare(self, tokens: np.ndarray, offsets: np.ndarray, epoch: int, index: int):
         """The chunk's generator (after its draws here), training ids, document ids and window radii."""
         model = self.model
-        gen = generator(self.device, model.seed, self.epoch, index)
+        gen = generator(self.device, model.seed, epoch, index)
         t, docs = self._chunk_tokens(tokens, offsets, gen)
         radii = sampling.window_radii(t.numel(), model.window, gen, self.device, model.dynamic_window)
         return gen, t, docs, radii
@@ -259,7 +264,7 @@ class TrainingRun:
         import torch
 
         model = self.model
-        gen, t, docs, radii = prepared if prepared is not None else self._prepare(tokens, offsets, index)
+        gen, t, docs, radii = prepared if prepared is not None else self._prepare(tokens, offsets, self.epoch, index)
         # On a CPU the negatives come from a splitmix64 stream of their own (a compiled parallel
         # draw, see sampling.AliasSampler.draw); on a GPU from the chunk's torch generator.
         neg_gen = gen

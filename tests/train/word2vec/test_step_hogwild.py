@@ -335,6 +335,38 @@ def test_preparing_the_next_chunk_ahead_changes_nothing(clusters, monkeypatch, k
     assert ahead.loss_history_ == in_turn.loss_history_ and len(ahead.loss_history_) > 2
 
 
+def test_the_next_epochs_first_chunk_is_prepared_while_the_last_one_trains(clusters, monkeypatch):
+    """A corpus of one chunk trained for 3 epochs: epochs 2 and 3 are prepared while the epoch before trains
+    (each training call is held for 0.3 s, far longer than preparing 20,000 tokens)."""
+    import threading
+    import time
+
+    import cooc.train.word2vec.run as run
+
+    training = threading.Event()
+    ended_while_training = {}
+    real_prepare, real_train = run.TrainingRun._prepare, run.TrainingRun._train_chunk
+
+    def prepare(self, tokens, offsets, epoch, index):
+        out = real_prepare(self, tokens, offsets, epoch, index)
+        ended_while_training[(epoch, index)] = training.is_set()
+        return out
+
+    def train(self, *a, **k):
+        training.set()
+        time.sleep(0.3)
+        try:
+            return real_train(self, *a, **k)
+        finally:
+            training.clear()
+
+    monkeypatch.setattr(run.TrainingRun, "_prepare", prepare)
+    monkeypatch.setattr(run.TrainingRun, "_train_chunk", train)
+    model = Word2Vec(**{**SMALL, "epochs": 3, "chunk_tokens": 1 << 20}, kernel="hogwild", threads=1).fit(clusters)
+    assert [(h["epoch"], h["chunk"]) for h in model.loss_history_] == [(0, 0), (1, 0), (2, 0)]
+    assert ended_while_training == {(0, 0): False, (1, 0): True, (2, 0): True}
+
+
 def test_learning_rate_reaches_the_kernel(clusters, monkeypatch):
     """Each chunk trains from the rate at its first word to the rate at its last, falling linearly
     from alpha to min_alpha over the run."""
