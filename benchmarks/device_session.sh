@@ -73,7 +73,9 @@
 #                    here). Target: >= 20x GloVe's cooccur for the whole call at V = 50k. Each row's notes
 #                    split the count phase (kernel, drains, compaction, tail entries per token); the Zipf
 #                    count runs again with the head's size cap x0.25 (CPU_HEAD_SCALES): on 16 cores the
-#                    kernel's random updates to a 4 GB head may be what bounds the count phase.
+#                    kernel's random updates to a 4 GB head may be what bounds the count phase. Then a
+#                    50M-token Zipf corpus at V = 50k on 1, 4, 8 and 16 threads (CPU_THREADS, THREAD_TOKENS;
+#                    about 25 s, an estimate): which part stops scaling, and whether at the physical cores.
 #   lm          90:45   issue 19 item 6, benchmarks/lm.py on cuda: the trainer (bf16 autocast, fused AdamW)
 #                    against a plain fp32 PyTorch loop on one transformer (d_model 512, 8 layers, context 256
 #                    on an RHM with L = 8, 600 steps of 64 contexts), tokens/s and MFU against 989 TFLOP/s,
@@ -240,6 +242,8 @@ device_sizes() {
     W2V_CPU_SEEDS=${W2V_CPU_SEEDS:-1}
     W2V_FT_THREADS=${W2V_FT_THREADS:-8,16}
     CPU_HEAD_SCALES=${CPU_HEAD_SCALES:-0.25}
+    CPU_THREADS=${CPU_THREADS:-1,4,8,16}
+    THREAD_TOKENS=${THREAD_TOKENS:-50000000}
     SCALE_TOKENS=${SCALE_TOKENS:-100e6}
     SCALE_WORKERS=${SCALE_WORKERS:-1 2 4 8 16}
     SCALE_GEN=${SCALE_GEN:-16}
@@ -266,6 +270,8 @@ smoke_sizes() {
     W2V_CPU_SEEDS=1
     W2V_FT_THREADS=2
     CPU_HEAD_SCALES=0.25
+    CPU_THREADS=1,2
+    THREAD_TOKENS=1000000
     SCALE_TOKENS=2e6
     SCALE_WORKERS="1 2"
     SCALE_GEN=2
@@ -397,7 +403,7 @@ run_stages() {
     [ "$PASS" != smoke ] && [ -s .bench/gpu-glove-rate.json ] && skip=A,B,C,E1,E2,E4
     stage "count cpu" 160:70 env OUT="$PACK/count_cpu" $RUN benchmarks/gpu_count_check.py --skip "$skip" \
         --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 1 --cpu-head-scales "$CPU_HEAD_SCALES" \
-        --deadline @DEADLINE@
+        --cpu-threads "$CPU_THREADS" --thread-tokens "$THREAD_TOKENS" --deadline @DEADLINE@
     stage "lm" 90:45 $RUN benchmarks/lm.py --device $GPU $LM_ARGS --record
     # last of the speed stages (it only explains scale's figures): where the build's time goes at the most workers: py-spy over every process and thread (its wheel is carried)
     local spy text

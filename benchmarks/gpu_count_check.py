@@ -284,14 +284,17 @@ def stage_corpora(args) -> str:
     STATE["wiki"] = corpus_from_text(
         wiki_text(), None, BENCH_DIR / "gpu-wiki-big", repeat=-(-args.tokens // n_sample), shard_tokens=shard
     )
-    try:
-        STATE["zipf"] = zipf_corpus(
-            BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, xp=_cupy_or_none(), shard_tokens=shard
-        )
-    except Exception as exc:  # noqa: BLE001 - drawing on the GPU is a convenience only
-        print(f"Zipf on the GPU failed ({exc}); drawing on the CPU", flush=True)
-        STATE["zipf"] = zipf_corpus(BENCH_DIR / "gpu-zipf", args.tokens, 100_000, seed=1, shard_tokens=shard)
+    STATE["zipf"] = _zipf(BENCH_DIR / "gpu-zipf", args.tokens, seed=1, shard_tokens=shard)
     return f"wiki {STATE['wiki'].n_tokens / 1e6:.0f}M tokens, zipf {STATE['zipf'].n_tokens / 1e6:.0f}M tokens"
+
+
+def _zipf(path: Path, tokens: int, seed: int, shard_tokens: int = 1 << 26):
+    """A Zipf stream of 100k types, drawn on the GPU where CuPy can (a convenience only), else on the CPU."""
+    try:
+        return zipf_corpus(path, tokens, 100_000, seed=seed, xp=_cupy_or_none(), shard_tokens=shard_tokens)
+    except Exception as exc:  # noqa: BLE001
+        print(f"Zipf on the GPU failed ({exc}); drawing on the CPU", flush=True)
+        return zipf_corpus(path, tokens, 100_000, seed=seed, shard_tokens=shard_tokens)
 
 
 def _cupy_or_none():
@@ -383,7 +386,36 @@ def stage_cpu(args) -> str:
             raise AssertionError(out[-1])
         if key == "zipf":
             out += head_scale_rows(args, name, corpus, V, t[3])
+    out += thread_rows(args)
     return "; ".join(out)
+
+
+def thread_rows(args) -> list[str]:
+    """The Zipf count at V = 50k on a shorter corpus (``--thread-tokens``) with each thread count of
+    ``--cpu-threads`` (e.g. 1,4,8,16): which of the count phase (kernel, drains) and the assembly stop
+    scaling, and where (physical cores, memory), on the same matrix."""
+    out: list[str] = []
+    counts = [int(x) for x in args.cpu_threads.split(",") if x.strip()]
+    if not counts:
+        return out
+    name = f"Zipf 100k types, V=50k, {args.thread_tokens / 1e6:.0f}M tokens"
+    corpus = _zipf(BENCH_DIR / "gpu-zipf-threads", args.thread_tokens, seed=2)
+    reference, base = None, None
+    for threads in counts:
+        if time.perf_counter() - STATE["t0"] > args.deadline - 30:
+            out.append(f"{name}, {threads} threads: skipped (too close to the deadline)")
+            continue
+        t = timed(lambda: count(corpus, device="cpu", memory=args.cpu_memory, vocab_size=50_000, workers=threads), 1)
+        if reference is not None and not same(t[3], reference):
+            raise AssertionError(f"{name}: the count on {threads} threads differs from the count on {counts[0]}")
+        reference = t[3] if reference is None else reference
+        used = t[3].settings["count"]["threads"]
+        rate = add_row(name, corpus, 50_000, f"cooc CPU numba ({used} threads)", t, t[3])
+        base = base or (rate, used)
+        speedup = f", x{rate / base[0]:.2f} over {base[1]} thread(s)" if used != base[1] else ""
+        out.append(f"{name}, {used} threads: {rate / 1e6:.1f}M tokens/s{speedup}")
+        del t
+    return out
 
 
 def head_scale_rows(args, name: str, corpus, V: int, reference) -> list[str]:
@@ -584,6 +616,12 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="also count the Zipf corpus on the CPU with the head's size cap scaled by each (e.g. 0.25,0.0625)",
     )
+    parser.add_argument(
+        "--cpu-threads",
+        default="",
+        help="also count a Zipf corpus of --thread-tokens at V = 50k on the CPU with each of these thread counts",
+    )
+    parser.add_argument("--thread-tokens", type=int, default=50_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--deadline", type=float, default=330.0, help="seconds after which stages are skipped")
     parser.add_argument("--pytest-timeout", type=int, default=150)
