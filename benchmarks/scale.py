@@ -168,20 +168,26 @@ def _timing_finalize():
     debug line on where the main process's time went (benchmark only)."""
     import cooc.corpus.build as cb
 
-    real, marks = cb._finalize, {"writer_s": 0.0}
-    real_write, lock = cb._RawState._write_shard, threading.Lock()
+    real, marks = cb._finalize, dict.fromkeys(WRITER_PARTS, 0.0)
+    lock = threading.Lock()
+    # what the writer threads spend: a raw shard's whole hand-over (gather, count, write, commit), the
+    # compiled gather and count, the .npy writes with their syncs, and the syncs alone (fsync, every file)
+    saved = {"write": cb._RawState._write_shard, "gather": cb.gather, "save": cb.atomic_save_npy, "fsync": os.fsync}
+
+    def summed(key, fn):
+        def wrapped(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with lock:
+                    marks[key] += time.perf_counter() - t0
+
+        return wrapped
 
     def timed(*args, **kwargs):
         marks["pass1_end"] = time.perf_counter()
         return real(*args, **kwargs)
-
-    def timed_write(*args, **kwargs):  # a raw shard's gather, count, write and commit, on a writer thread
-        t0 = time.perf_counter()
-        try:
-            return real_write(*args, **kwargs)
-        finally:
-            with lock:
-                marks["writer_s"] += time.perf_counter() - t0
 
     class Routing(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -196,13 +202,19 @@ def _timing_finalize():
 
     def restore():
         cb._finalize = real
-        cb._RawState._write_shard = real_write
+        cb._RawState._write_shard, cb.gather, cb.atomic_save_npy, os.fsync = saved.values()
         logger.removeHandler(handler)
         logger.setLevel(level)
 
     cb._finalize = timed
-    cb._RawState._write_shard = timed_write
+    cb._RawState._write_shard = summed("writer_s", saved["write"])
+    cb.gather = summed("gather_s", saved["gather"])
+    cb.atomic_save_npy = summed("save_s", saved["save"])
+    os.fsync = summed("fsync_s", saved["fsync"])
     return marks, restore
+
+
+WRITER_PARTS = ("writer_s", "gather_s", "save_s", "fsync_s")
 
 
 def ingest(folder: Path, workers: list[int], repeat: int, shard_tokens: int, tmp: Path):
@@ -228,10 +240,10 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
     )  # compiles the tokeniser once (numba's cache) in every process kind
     rows, reference, corpus = [], None, None
     for w in workers:
-        times, pass1, routing, writing, waiting, cpu = [], [], [], [], [], []
+        times, pass1, routing, writing, waiting, cpu, parts = [], [], [], [], [], [], []
         for r in range(repeat):
             out = tmp / f"w{w}-{r}"
-            marks["writer_s"] = 0.0
+            marks.update(dict.fromkeys(WRITER_PARTS, 0.0))
             before = _cpu_seconds()
             t0 = time.perf_counter()
             corpus = build_corpus(folder, out, workers=w, progress=False, shard_tokens=shard_tokens)
@@ -241,6 +253,7 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
             pass1.append(marks["pass1_end"] - t0)
             routing.append(marks.get("routing_ns", float("nan")))
             writing.append(1e9 * marks["writer_s"] / corpus.n_tokens)
+            parts.append([1e9 * marks[k] / corpus.n_tokens for k in WRITER_PARTS[1:]])
             sums = [s["tokens_checksum"] for s in corpus.manifest["shards"]]
             reference = reference or sums
             if sums != reference:
@@ -270,6 +283,7 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
                 1e3 / float(np.median(routing)),
                 writer_threads(w),
                 float(np.median(writing)),
+                " / ".join(f"{x:.1f}" for x in np.median(parts, axis=0)),
                 1e3 * writer_threads(w) / float(np.median(writing)),
                 0.0,
                 float(np.median(waiting)),
@@ -279,7 +293,7 @@ def _ingest(build_corpus, marks, folder, workers, repeat, shard_tokens, tmp):
     for row in rows:
         row[7] = f"x{row[6] / rows[0][6]:.2f}"
         row[11] = f"x{row[10] / rows[0][10]:.2f}"
-        row[19] = f"{row[6] / rows[0][6] / (row[0] / rows[0][0]):.2f}"  # parallel efficiency, whole build
+        row[20] = f"{row[6] / rows[0][6] / (row[0] / rows[0][0]):.2f}"  # parallel efficiency, whole build
     return rows, corpus
 
 
@@ -459,7 +473,9 @@ def main() -> None:
             f"its inverse bounds pass 1 at any worker count on this machine's cores. Writers = the time the "
             f"writer threads spent per token gathering, counting, writing and committing raw shards (summed over "
             f"them); their ceiling is the thread count over it (with several writers that time includes waits "
-            f"for the gather lock and for the previous shard's commit, so the ceiling is then a rough guide). "
+            f"for the gather lock and for the previous shard's commit, so the ceiling is then a rough guide); "
+            f"split into the compiled gather and count, the .npy writes with their syncs, and the syncs alone "
+            f"(fsync of every file, the commit points' too). "
             f"Efficiency = speed-up over the first row divided by the ratio of workers. Main waiting = the "
             f"seconds the main process waited for a helper's batch in pass 1 (long waits with little main routing "
             f"point at the helpers). CPU ns/token = user + system seconds of every process of the build (main, "
@@ -487,6 +503,7 @@ def main() -> None:
                     "routing ceiling M tokens/s",
                     "writer threads",
                     "writers ns/token",
+                    "writers: gather / write / fsync ns/token",
                     "writers ceiling M tokens/s",
                     "efficiency",
                     "main waiting for helpers s",
@@ -508,7 +525,7 @@ def main() -> None:
                 markdown_table(
                     ["workers", "control s", "control M tokens/s", "control efficiency", "build efficiency / control"],
                     [
-                        [c[0], c[1], c[2], c[3], f"{row[19]} / {c[3]} = {float(row[19]) / float(c[3]):.2f}"]
+                        [c[0], c[1], c[2], c[3], f"{row[20]} / {c[3]} = {float(row[20]) / float(c[3]):.2f}"]
                         for c in control_rows
                         for row in rows
                         if row[0] == c[0]
