@@ -184,11 +184,16 @@ def grammar_command(
     progress: bool = True,
     overwrite: bool = False,
     threads: int | None = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Learning curves of ``model`` on each grammar; writes curves.csv, summary.json and figures into ``output``.
 
     Existing results in ``output`` are replaced only with ``overwrite``; the folder is checked to be
-    writable before any training."""
+    writable before any training. Each finished run is recorded in ``output/runs.jsonl`` as it ends,
+    and a command run again into the same folder takes the runs recorded there (``overwrite``
+    discards them); ``jobs`` runs train at once, each in a process of its own."""
+    from .._core.errors import InvalidParameterError
+    from .._core.ledger import RunLedger
     from .._core.locks import lock_directory
     from .._core.threads import cpu_threads
     from ..experiments.grammar import grammar_study
@@ -197,13 +202,19 @@ def grammar_command(
     for spec in grammars:  # every spec is checked before the first network trains
         parse_grammar_spec(spec)
     sizes = parse_samples(samples)
+    if isinstance(jobs, bool) or int(jobs) < 1:
+        raise InvalidParameterError(f"--jobs must be at least 1, got {jobs!r}.")
     refuse_existing([output / "curves.csv", output / "summary.json"], overwrite)
     check_writable(output, "output folder")
-    interrupt_keeps("nothing is kept (results are written when every run has finished).")
+    runs = output / "runs.jsonl"
+    interrupt_keeps(f"the finished runs are kept in {str(runs)!r}; run the same command again to go on from them.")
     lock = lock_directory(output, what="output folder")  # one study writes a folder at a time
 
     kwargs = {} if width is None else ({"d_model": width} if model == "transformer" else {"width": width})
     with lock, cpu_threads(threads, torch=True):
+        if overwrite:
+            runs.unlink(missing_ok=True)
+        ledger = RunLedger(runs)
         result = grammar_study(
             grammars,
             output,
@@ -218,8 +229,10 @@ def grammar_command(
             device=device,
             model_kwargs=kwargs,
             progress=progress,
+            ledger=ledger,
+            jobs=jobs,
         )
-    return {"output": str(output), **result}
+    return {"output": str(output), "reused": ledger.taken, **result}
 
 
 def lm_command(
@@ -389,12 +402,17 @@ def register(app: typer.Typer) -> None:
         width: int | None = typer.Option(None, help="Hidden width (d_model for the transformer)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         progress: bool = PROGRESS,
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in the output folder."),
+        overwrite: bool = typer.Option(
+            False, "--overwrite", help="Replace results already in the output folder (and its recorded runs)."
+        ),
         threads: int | None = typer.Option(
             None, "--threads", help="torch's CPU threads (default: the cores available to this process)."
         ),
+        jobs: int = typer.Option(
+            1, "--jobs", min=1, help="Runs trained at once, each in a process of its own (sharing --threads)."
+        ),
     ) -> None:
-        """Learning curves and sample complexity P* of a network on one or more grammars."""
+        """Learning curves and sample complexity P* of a network on one or more grammars; resumes when run again."""
         summary = grammar_command(
             grammar_specs,
             output,
@@ -411,6 +429,7 @@ def register(app: typer.Typer) -> None:
             progress=progress,
             overwrite=overwrite,
             threads=threads,
+            jobs=jobs,
         )
         rows = [
             [t["spec"], f"{t['scale']:.0f}", f"{t['P_star']:.0f}", f"{t['P_star_over_scale']:.2f}"]
@@ -424,6 +443,8 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             table.add_row(*r)
         console.print(table)
+        if summary["reused"]:
+            console.print(f"{summary['reused']} runs were taken from {summary['output']}/runs.jsonl (recorded earlier)")
         console.print(f"wrote {summary['output']}: {', '.join(summary['files'])}")
 
     @train_app.command("lm")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._core.io import atomic_write_json, atomic_write_text
+from .._core.ledger import RunLedger
 from ..plots import saved
 from ..plots.training import learning_curves
 from ..plots.training import sample_complexity as plot_p_star
@@ -27,6 +28,8 @@ def grammar_study(
     seeds: int = 3,
     figures: bool = True,
     progress: bool = False,
+    ledger: RunLedger | None = None,
+    jobs: int = 1,
     **params: Any,
 ) -> dict[str, Any]:
     """Learning curves of ``model`` on several grammars, written to ``out``.
@@ -43,6 +46,9 @@ def grammar_study(
     out : path
     model, samples, seeds
         As :func:`learning_curve` (``seeds`` is a count: seeds 0..seeds-1).
+    ledger, jobs
+        As :func:`learning_curve`: finished runs recorded (and taken from there when the study is
+        run again), runs trained ``jobs`` at once.
     **params
         Passed to :func:`learning_curve` (``n_test``, ``steps``, ``batch_size``, ``lr``,
         ``device``, ``task``, ``model_kwargs``, ...).
@@ -56,7 +62,9 @@ def grammar_study(
     all_rows, tables, curves, scales = [], [], {}, {}
     for spec in specs:
         grammar = grammar_from_spec(spec)
-        rows = learning_curve(grammar, model, samples, seeds=list(range(seeds)), progress=progress, **params)
+        rows = learning_curve(
+            grammar, model, samples, seeds=list(range(seeds)), progress=progress, ledger=ledger, jobs=jobs, **params
+        )
         table = {"spec": spec, **curve_table(grammar, rows)}
         tables.append(table)
         all_rows += [{"grammar": spec, **r} for r in rows]

@@ -99,6 +99,58 @@ def test_train_grammar_command(tmp_path):
     assert bad.exit_code == 1 and "missing required" in bad.output
 
 
+def test_train_grammar_resumes_from_its_recorded_runs_and_trains_several_at_once(tmp_path, monkeypatch):
+    """Interrupted at its third run, the command keeps the two finished ones (runs.jsonl) and, run again, trains
+    only the six others; the curves equal an uninterrupted run's, and those of --jobs 2 (timings aside)."""
+    import cooc.train.grammar.curves as curves
+
+    args = ["train", "grammar", "-g", "rhm:v=4,n_c=4,m=2,s=2,L=2", "--samples", "4,8,16,24", "--seeds", "2",
+            "--n-test", "4", "--steps", "3", "--width", "8", "--device", "cpu", "--no-progress"]  # fmt: skip
+    one = ["--threads", "1"]  # and --jobs 2 --threads 2 below: one torch thread a run, so the same bits
+
+    def curves_of(folder):
+        with open(folder / "curves.csv") as fh:
+            return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
+
+    assert runner.invoke(app, [*args, *one, "-o", str(tmp_path / "whole")]).exit_code == 0
+    real, trained = curves._one_run, []
+
+    def counted(*a, **k):
+        trained.append(a[2:4])  # (P, seed)
+        if len(trained) == 3 and stop:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(curves, "_one_run", counted)
+    stop = True
+    cut = runner.invoke(app, [*args, *one, "-o", str(tmp_path / "cut")])
+    assert cut.exit_code == 130 and "runs.jsonl" in cut.output and "run the same command again" in cut.output
+    assert not (tmp_path / "cut" / "curves.csv").exists()
+    stop, trained[:] = False, []
+    again = runner.invoke(app, [*args, *one, "-o", str(tmp_path / "cut")])
+    assert again.exit_code == 0, again.output
+    assert "2 runs were taken from" in again.output
+    assert sorted(trained) == [(4, 1), (8, 1), (16, 0), (16, 1), (24, 0), (24, 1)]
+    assert curves_of(tmp_path / "cut") == curves_of(tmp_path / "whole")
+    refused = runner.invoke(app, [*args, "-o", str(tmp_path / "cut")])
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    trained[:] = []
+    fresh = runner.invoke(app, [*args, "-o", str(tmp_path / "cut"), "--overwrite"])  # its recorded runs discarded
+    assert fresh.exit_code == 0 and len(trained) == 8 and "taken from" not in fresh.output
+    monkeypatch.setattr(curves, "_one_run", real)
+    import cooc._core.run_pool as run_pool
+
+    pool, asked = run_pool.run_all, []
+    monkeypatch.setattr(
+        run_pool, "run_all", lambda tasks, jobs, *a, **k: asked.append(jobs) or pool(tasks, jobs, *a, **k)
+    )
+    together = runner.invoke(app, [*args, "-o", str(tmp_path / "jobs"), "--jobs", "2", "--threads", "2"])
+    assert together.exit_code == 0, together.output
+    assert asked == [2]  # the runs went to two processes
+    assert curves_of(tmp_path / "jobs") == curves_of(tmp_path / "whole")
+    assert len((tmp_path / "jobs" / "runs.jsonl").read_text().splitlines()) == 8
+
+
 def test_parse_samples():
     assert parse_samples("1e3, 100,1e3") == [100, 1000]
     for bad in ("", "1e3,x", "0.5", "-3"):
