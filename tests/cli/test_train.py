@@ -146,7 +146,7 @@ def test_train_grammar_resumes_from_its_recorded_runs_and_trains_several_at_once
     )
     together = runner.invoke(app, [*args, "-o", str(tmp_path / "jobs"), "--jobs", "2", "--threads", "2"])
     assert together.exit_code == 0, together.output
-    assert asked == [2]  # the runs went to two processes
+    assert asked == [2, 2]  # each seed's runs went to two processes
     assert curves_of(tmp_path / "jobs") == curves_of(tmp_path / "whole")
     assert len((tmp_path / "jobs" / "runs.jsonl").read_text().splitlines()) == 8
 

@@ -159,8 +159,9 @@ def learning_curve(
         Each run is recorded there as it ends (keyed by its data, settings and device) and taken
         from it when the curve is asked for again: an interrupted study resumes.
     jobs : int, default 1
-        Runs trained at once, each in a process of its own on ``device`` sharing this process's
-        torch threads (:func:`~cooc._core.ledger.recorded_all`); each ends as when trained alone.
+        A seed's runs trained at once, each in a process of its own on ``device`` sharing this
+        process's torch threads (:func:`~cooc._core.ledger.recorded_all`); each ends as when
+        trained alone. Seeds are drawn and trained one after another (one pool in memory).
 
     Returns
     -------
@@ -193,30 +194,15 @@ def learning_curve(
     settings: dict[str, Any] = dict(
         steps=steps, batch_size=batch_size, lr=lr, loss_tol=loss_tol, eval_every=eval_every, amp=amp
     )
-    runs = []
-    for seed in seeds:
-        data = draw_data(grammar, samples[-1], n_test, model, task, seed=task_seed(seed, 0), device=dev)
-        about = {
-            "run": "learning_curve",
-            "data": fingerprint(data.X, data.y) if ledger is not None else "",
-            "n_test": n_test,
-            "task": task,
-            "model": model,
-            "model_kwargs": model_kwargs,
-            "device": dev.type,
-            **settings,
-        }
-        if jobs > 1:  # the data travel on the CPU; each process moves them to the device
-            data = replace(data, X=data.X.cpu(), y=data.y.cpu())
-        train = partial(_one_run, data, model, device=str(dev), model_kwargs=model_kwargs, **settings)
-        runs += [({**about, "P": P, "seed": seed}, partial(train, P, seed)) for P in samples]
     threads = None
     if jobs > 1:
         import torch
 
-        threads = max(1, torch.get_num_threads() // min(jobs, len(runs)))  # this process's threads, shared
-    trained: set[int] = set()
-    with ProgressBar(f"{model} on {grammar_name(grammar)}", total=len(runs), unit="runs", enabled=progress) as bar:
+        threads = max(1, torch.get_num_threads() // min(jobs, len(samples)))  # this process's threads, shared
+    rows: list[dict[str, Any]] = []
+    trained: set[int] = set()  # the runs of this seed trained now (the others come from the ledger)
+    total = len(samples) * len(seeds)
+    with ProgressBar(f"{model} on {grammar_name(grammar)}", total=total, unit="runs", enabled=progress) as bar:
 
         def ended(i: int, row: dict[str, Any]) -> None:
             trained.add(i)
@@ -224,10 +210,29 @@ def learning_curve(
             if callback is not None:
                 callback(row)
 
-        rows = recorded_all(ledger, runs, jobs, on_computed=ended, threads=threads)
-        for i, row in enumerate(rows):
-            if i not in trained:  # taken from the ledger
-                ended(i, row)
+        for seed in seeds:  # one seed's data at a time, its sizes ``jobs`` at once
+            data = draw_data(grammar, samples[-1], n_test, model, task, seed=task_seed(seed, 0), device=dev)
+            about = {
+                "run": "learning_curve",
+                "data": fingerprint(data.X, data.y) if ledger is not None else "",
+                "n_test": n_test,
+                "task": task,
+                "model": model,
+                "model_kwargs": model_kwargs,
+                "device": dev.type,
+                **settings,
+            }
+            if jobs > 1:  # the data travel on the CPU; each process moves them to the device
+                data = replace(data, X=data.X.cpu(), y=data.y.cpu())
+            train = partial(_one_run, data, model, device=str(dev), model_kwargs=model_kwargs, **settings)
+            runs = [({**about, "P": P, "seed": seed}, partial(train, P, seed)) for P in samples]
+            trained.clear()
+            got = recorded_all(ledger, runs, jobs, on_computed=ended, threads=threads)
+            for i, row in enumerate(got):
+                if i not in trained:  # taken from the ledger
+                    ended(i, row)
+            rows += got
+            del data, train, runs  # freed before the next seed's data are drawn
     return rows
 
 
