@@ -8,7 +8,8 @@ added grouped by block of the head (a counting sort), because added in corpus or
 every one lands on a row no cache holds: on the 2-core dev VM that took the kernel from about
 35 to about 20 ns per pair on the Wikipedia sample (V 36k, window 10), with buffers of 1M;
 buffers of 5M took it about a quarter lower again. Threads own disjoint sets of centre rows (balanced
-by word frequency), so head writes never collide and need no atomics: every thread
+by word frequency; a row too heavy for one thread is shared by column ranges,
+:mod:`cooc.count.shares`), so head writes never collide and need no atomics: every thread
 scans the chunk and skips centres it does not own.
 
 The logic is the same as the vectorised path in :mod:`cooc.count.windows` and
@@ -23,6 +24,7 @@ import numpy as np
 
 from .._core.errors import CorruptFileError
 from .._core.numba_cache import prepare_kernels
+from .shares import Shares
 
 prepare_kernels()  # cached in the user cache directory; threads wait passively
 
@@ -107,6 +109,9 @@ if _HAVE_NUMBA:
         cells,
         head,
         owner,
+        split,
+        split_lo,
+        split_hi,
         bucket_shift,
         tail,
         pairs,
@@ -117,6 +122,9 @@ if _HAVE_NUMBA:
         bad,
     ):  # pragma: no cover - compiled
         """Count the pairs of the rows each thread owns, from ``resume`` up to ``stop``.
+
+        A row shared among threads (``split[a] = k >= 0``, :mod:`cooc.count.shares`) is walked by
+        every thread with a share, each adding the pairs whose context lies in its column range.
 
         ``per_offset``: one plane per offset with raw counts (head cell ``(j - 1) cells + ra + b``,
         tail key ``((j - 1) V + a) V + b``); otherwise one plane with weights applied (head cell
@@ -161,7 +169,14 @@ if _HAVE_NUMBA:
                 if a < 0:
                     bad[t] = 1
                     break
-                if a < vocab_size and owner[a] == t:
+                if a >= vocab_size:
+                    i += 1
+                    continue
+                o = owner[a]  # -1: a row shared by column ranges
+                lo, hi = np.int64(0), np.int64(vocab_size)
+                if o < 0:
+                    lo, hi = split_lo[split[a], t], split_hi[split[a], t]
+                if o == t or hi > lo and o < 0:
                     if f + window > buf.shape[0]:
                         break
                     if h + window > cap:
@@ -186,7 +201,7 @@ if _HAVE_NUMBA:
                             j = k - 1 - i
                         if j > window:
                             break
-                        if b >= vocab_size:
+                        if b < lo or b >= hi:  # out of vocabulary (hi <= vocab_size), or another thread's share
                             continue
                         if b < la:
                             if per_offset:
@@ -253,9 +268,12 @@ def count_owned(
         The whole shard (contexts may lie past ``stop``).
     offsets : ndarray of shape (d + 1,), int64
         Document offsets of the shard.
+    owner : Shares or ndarray of shape (V,), int32
+        Which thread adds which pairs (:func:`cooc.count.shares.share_rows`), or each row's thread.
     pairs, grouped : ndarray of shape (threads, m), int32 or int64 (:func:`pair_dtype`)
         Each thread's buffer of head updates (``m >= window``) and its grouped copy.
     """
+    shares = owner if isinstance(owner, Shares) else Shares.unshared(owner, tail.shape[0])
     bad = np.zeros(tail.shape[0], dtype=np.int8)
     _count_kernel(
         tokens,
@@ -268,7 +286,10 @@ def count_owned(
         row_len,
         cells,
         head,
-        owner,
+        shares.owner,
+        shares.split,
+        shares.lo,
+        shares.hi,
         BUCKET_SHIFT,
         tail,
         pairs,

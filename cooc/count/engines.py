@@ -24,6 +24,7 @@ import numpy as np
 from . import _numba
 from .accumulate import HeadLayout, RunStore, head_index, head_run, reduce_tagged, scatter_add
 from .planning import PAIR_BATCH_MAX
+from .shares import share_rows
 from .windows import Chunk, offset_pairs
 
 PAIR_BATCH = PAIR_BATCH_MAX  # cap on the head updates a numba thread buffers (tests lower it)
@@ -131,7 +132,8 @@ class NumbaEngine:
         self.store = store
         self.threads = threads
         self.head: Any = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
-        self.owner = _numba.balance_rows(np.asarray(row_weights, dtype=np.float64), threads)
+        whole = np.asarray(plan.layout.row_len) >= plan.vocab_size  # rows whose pairs all go to the head
+        self.owner = share_rows(np.asarray(row_weights, dtype=np.float64), threads, whole)
         self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
         batch = max(plan.window, min(plan.pair_batch or plan.tail_batch, PAIR_BATCH))
         packed = _numba.pair_dtype(plan.layout.cells, plan.planes, plan.window, plan.per_offset)
