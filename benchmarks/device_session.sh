@@ -75,7 +75,9 @@
 #                    count runs again with the head's size cap x0.25 (CPU_HEAD_SCALES): on 16 cores the
 #                    kernel's random updates to a 4 GB head may be what bounds the count phase. Then a
 #                    50M-token Zipf corpus at V = 50k on 1, 4, 8 and 16 threads (CPU_THREADS, THREAD_TOKENS;
-#                    about 25 s, an estimate): which part stops scaling, and whether at the physical cores.
+#                    about 25 s, an estimate): which part stops scaling, and whether at the physical cores
+#                    (since 2026-12-04 20:15 the most frequent words' rows are shared by column ranges on 16
+#                    threads: their owner had 1.40x the mean load on this corpus, 1.14x on the wiki one).
 #   lm          90:45   issue 19 item 6, benchmarks/lm.py on cuda: the trainer (bf16 autocast, fused AdamW)
 #                    against a plain fp32 PyTorch loop on one transformer (d_model 512, 8 layers, context 256
 #                    on an RHM with L = 8, 600 steps of 64 contexts), tokens/s and MFU against 989 TFLOP/s,
