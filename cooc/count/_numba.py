@@ -174,9 +174,11 @@ if _HAVE_NUMBA:
                     continue
                 o = owner[a]  # -1: a row shared by column ranges
                 lo, hi = np.int64(0), np.int64(vocab_size)
-                if o < 0:
+                if o < 0 and split[a] >= 0:
                     lo, hi = split_lo[split[a], t], split_hi[split[a], t]
-                if o == t or hi > lo and o < 0:
+                elif o != t:
+                    hi = lo  # another thread's row: nothing to add here
+                if hi > lo:
                     if f + window > buf.shape[0]:
                         break
                     if h + window > cap:
