@@ -165,12 +165,24 @@ if _HAVE_NUMBA:
                 if d < 0 or d + 1 >= n_off or offsets[d + 1] > n:
                     bad[t] = 1
                     break
-                a = tokens[i]
-                if a < 0:
-                    bad[t] = 1
-                    break
-                if a >= vocab_size:
+                end = offsets[d + 1]
+                # the next centre of this document that this thread may add (it owns or shares its row): a
+                # tight scan, as a thread skips all but about 1/threads of the tokens
+                seg_end = min(end, stop)
+                a = -1
+                while i < seg_end:
+                    a = tokens[i]
+                    if a < 0:
+                        bad[t] = 1
+                        break
+                    if a < vocab_size:
+                        o = owner[a]
+                        if o == t or o < 0:
+                            break
                     i += 1
+                if bad[t]:
+                    break
+                if i >= seg_end:
                     continue
                 o = owner[a]  # -1: a row shared by column ranges
                 lo, hi = np.int64(0), np.int64(vocab_size)
@@ -184,7 +196,6 @@ if _HAVE_NUMBA:
                     if h + window > cap:
                         _flush(mine, mine_grouped, h, bucket_count, tag_bits, group_shift, tag_weights, head)
                         h = 0
-                    end = offsets[d + 1]
                     ra = row_start[a]
                     la = row_len[a]
                     j = 0

@@ -122,6 +122,8 @@ def test_the_counting_kernel_checks_ids_and_offsets_itself():
     assert count(good, np.array([0, 4])).sum() == 5  # pairs (0,1) (0,2) (1,2) (1,3) (2,3)
     with pytest.raises(CorruptFileError, match="negative token id"):
         count(np.array([0, 1, -3, 2], dtype=np.int32), np.array([0, 4]))
+    with pytest.raises(CorruptFileError, match="negative token id"):  # in no window: only as a centre
+        count(np.array([0, 1, -3, 2], dtype=np.int32), np.array([0, 2, 4]))
     with pytest.raises(CorruptFileError, match="offsets outside"):
         count(good, np.array([0, 9]))
 
