@@ -18,13 +18,11 @@ The logic is the same as the vectorised path in :mod:`cooc.count.windows` and
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
 from .._core.errors import CorruptFileError
 from .._core.numba_cache import prepare_kernels
-from .shares import Shares
+from .shares import Shares, share_rows
 
 prepare_kernels()  # cached in the user cache directory; threads wait passively
 
@@ -61,17 +59,10 @@ def balance_rows(weights: np.ndarray, n_threads: int) -> np.ndarray:
     Returns
     -------
     ndarray of shape (V,), int32
-        Owner thread of each row.
+        Owner thread of each row (:func:`cooc.count.shares.share_rows` with no row shared).
     """
-    owner = np.zeros(weights.shape[0], dtype=np.int32)
-    if n_threads == 1:
-        return owner
-    heap = [(0.0, t) for t in range(n_threads)]
-    for row in np.argsort(-weights, kind="stable"):
-        load, t = heapq.heappop(heap)
-        owner[row] = t
-        heapq.heappush(heap, (load + float(weights[row]) + 1.0, t))
-    return owner
+    weights = np.asarray(weights, dtype=np.float64)
+    return share_rows(weights, n_threads, np.zeros(weights.shape[0], dtype=bool)).owner
 
 
 if _HAVE_NUMBA:

@@ -88,32 +88,40 @@ def share_rows(
     cum = _cumulative(weights if col_weights is None else col_weights)
     half = w.sum() / threads / 2
     heavy = [int(row) for row in np.flatnonzero(w > half) if whole_in_head[row]]
-    items: list[tuple[float, int, int, int]] = []  # (work, row, first column, end column)
+    split = np.full(V, -1, dtype=np.int32)
+    split[heavy] = np.arange(len(heavy), dtype=np.int32)
+    # the work items, largest first (ties by row, then column): every row not shared, and each share
+    rows, firsts, ends, works = [np.flatnonzero(split < 0)], [np.zeros(V - len(heavy), np.int64)], [], []
+    ends.append(np.full(V - len(heavy), V, dtype=np.int64))
+    works.append(w[rows[0]])
     for row in heavy:
         parts = min(threads, math.ceil(w[row] / half))
         cuts = np.searchsorted(cum, np.arange(1, parts) / parts, side="left")
-        bounds = [int(b) for b in np.unique(np.clip(np.concatenate([[0], cuts, [V]]), 0, V))]
-        items += [(w[row] * float(cum[end] - cum[first]), row, first, end) for first, end in zip(bounds, bounds[1:])]
-    shared = set(heavy)
-    items += [(float(w[row]), row, 0, V) for row in range(V) if row not in shared]
-    items.sort(key=lambda item: (-item[0], item[1], item[2]))
-    split = np.full(V, -1, dtype=np.int32)
-    split[heavy] = np.arange(len(heavy), dtype=np.int32)
+        bounds = np.unique(np.clip(np.concatenate([[0], cuts, [V]]), 0, V))
+        rows.append(np.full(bounds.size - 1, row))
+        firsts.append(bounds[:-1])
+        ends.append(bounds[1:])
+        works.append(w[row] * (cum[bounds[1:]] - cum[bounds[:-1]]))
+    item_row, item_first, item_end, item_work = (np.concatenate(x) for x in (rows, firsts, ends, works))
+    order = np.lexsort((item_first, item_row, -item_work))
     lo = np.zeros((len(heavy), threads), dtype=np.int64)
     hi = np.zeros((len(heavy), threads), dtype=np.int64)
     holders: dict[int, set[int]] = {row: set() for row in heavy}
     heap = [(0.0, t) for t in range(threads)]
-    for work, row, first, end in items:
-        skipped = []  # threads that hold a share of this row already: one range each
+    for work, row, first, end in zip(
+        item_work[order].tolist(), item_row[order].tolist(), item_first[order].tolist(), item_end[order].tolist()
+    ):
         load, t = heapq.heappop(heap)
-        while row in shared and t in holders[row]:
+        if row not in holders:  # a row dealt whole
+            owner[row] = t
+            heapq.heappush(heap, (load + work, t))
+            continue
+        skipped = []  # threads that hold a share of this row already: one range each
+        while t in holders[row]:
             skipped.append((load, t))
             load, t = heapq.heappop(heap)
-        if row in shared:
-            holders[row].add(t)
-            lo[split[row], t], hi[split[row], t] = first, end
-        else:
-            owner[row] = t
+        holders[row].add(t)
+        lo[split[row], t], hi[split[row], t] = first, end
         heapq.heappush(heap, (load + work, t))
         for entry in skipped:
             heapq.heappush(heap, entry)
