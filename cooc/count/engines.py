@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.memory import zeros_small_pages
 from . import _numba
 from .accumulate import HeadLayout, RunStore, head_index, head_run, reduce_tagged, scatter_add
 from .planning import PAIR_BATCH_MAX
@@ -131,14 +132,16 @@ class NumbaEngine:
         self.plan = plan
         self.store = store
         self.threads = threads
-        self.head: Any = np.zeros(plan.planes * plan.layout.cells, dtype=np.int64)
+        # The head and the threads' buffers live in small pages: huge pages made their first touch cost
+        # 3-8 times more system time on the 2-core VM and sped up nothing (cooc._core.memory).
+        self.head: Any = zeros_small_pages(plan.planes * plan.layout.cells, np.int64)
         whole = np.asarray(plan.layout.row_len) >= plan.vocab_size  # rows whose pairs all go to the head
         self.owner = share_rows(np.asarray(row_weights, dtype=np.float64), threads, whole)
-        self.tail: Any = np.empty((threads, max(plan.tail_batch, plan.window)), dtype=np.int64)
+        self.tail: Any = zeros_small_pages((threads, max(plan.tail_batch, plan.window)), np.int64)
         batch = max(plan.window, min(plan.pair_batch or plan.tail_batch, PAIR_BATCH))
         packed = _numba.pair_dtype(plan.layout.cells, plan.planes, plan.window, plan.per_offset)
-        self.pairs: np.ndarray = np.empty((threads, batch), dtype=packed)
-        self.grouped: np.ndarray = np.empty((threads, batch), dtype=packed)
+        self.pairs: np.ndarray = zeros_small_pages((threads, batch), packed)
+        self.grouped: np.ndarray = zeros_small_pages((threads, batch), packed)
         self.tag_values = plan.tag_values()
         self._pool: ThreadPoolExecutor | None = None
         self._tail_values: np.ndarray | None = None
@@ -208,7 +211,7 @@ class NumbaEngine:
         part = self.tail[t, :n]
         part.sort()
         if self._tail_values is None:
-            self._tail_values = np.empty_like(self.tail)
+            self._tail_values = zeros_small_pages(self.tail.shape, self.tail.dtype)
         values = self._tail_values[t]
         k = _numba.reduce_sorted_tagged_into(part, self.plan.n_tags, np.asarray(self.tag_values, np.int64), values)
         return part[:k].copy(), values[:k].copy()
