@@ -115,8 +115,9 @@ def cpu_threads(threads: int | None, torch: bool = False) -> Iterator[int]:
     With None, each library keeps its own setting (``OPENBLAS_NUM_THREADS``, torch's count of
     physical cores), only capped at the cores available, which a cgroup's quota can make fewer
     than the libraries see. BLAS threads split each product into equal parts, so beside a busy
-    core they wait for the slowest part: ``cooc embed`` with one of two cores busy took 7.1 s
-    with 2 BLAS threads and 5.7 s with 1 (medians of 5; benchmarks/RESULTS.md).
+    core they wait for the slowest part (``cooc embed`` with one of two cores busy took 7.1 s with 2
+    BLAS threads and 5.7 s with 1); the sketching eigensolvers therefore hand their products to
+    this many threads in pieces instead (:mod:`cooc.spectral.products`).
     """
     import scipy.linalg  # noqa: F401  (its BLAS loaded, so that the limit reaches it)
     from threadpoolctl import threadpool_info, threadpool_limits
