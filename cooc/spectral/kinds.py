@@ -98,6 +98,43 @@ def entries(kind: str, P: Any, outer: Any, xp: Any, eps: float = 1e-2, neg: floa
     return xp.maximum(pmi - shift, 0.0)
 
 
+def entries_into(
+    kind: str, P: np.ndarray, outer: np.ndarray, work: np.ndarray, eps: float = 1e-2, neg: float = 1.0
+) -> np.ndarray:
+    """:func:`entries` on the host without temporaries: the same values, bit for bit, written over
+    ``P`` or ``work`` (the array returned); ``outer`` is overwritten too. ``P``, ``outer`` and
+    ``work`` are float64 arrays of one shape.
+
+    Building a dense target block by block, :func:`entries` makes several fresh arrays a block;
+    the allocator maps arrays of megabytes afresh each time, and their page faults were most of
+    the Bible's M* build (Target.block_rows). These buffers are made once and reused.
+    """
+    if kind == "p":
+        return P
+    if kind == "mstar":
+        # 2 (P - outer) / (P + outer); where P + outer = 0 both are 0, and so is work already
+        np.subtract(P, outer, out=work)
+        np.multiply(work, 2.0, out=work)
+        denom = np.add(P, outer, out=outer)
+        return np.divide(work, denom, out=work, where=denom > 0)
+    ok = outer > 0
+    np.divide(P, outer, out=P, where=ok)  # M, and 1 where the marginal product is 0
+    P[~ok] = 1.0
+    if kind == "m":
+        return P
+    if kind == "logm":
+        if eps == 0 and bool((P <= 0).any()):
+            raise InputDataError("Target: log M with eps = 0 meets a zero entry of M; give eps > 0.")
+        np.add(P, eps, out=P)
+        return np.log(P, out=P)
+    np.log(P, out=P, where=P > 0)  # PMI_0: an unobserved pair (M = 0) keeps its 0
+    if kind == "pmi":
+        return P
+    shift = np.log(neg) if kind == "sppmi" else 0.0
+    np.subtract(P, shift, out=P)
+    return np.maximum(P, 0.0, out=P)
+
+
 def independence_values(kind: str, q_rows: Any, q_cols: Any) -> Any:
     """The values of pairs set to independence, given the marginals of their rows and columns."""
     value = TABLE[kind].independence
@@ -142,6 +179,7 @@ __all__ = [
     "SPARSE_BY_DEFAULT",
     "INDEPENDENCE",
     "entries",
+    "entries_into",
     "independence_values",
     "wants_sparse",
 ]

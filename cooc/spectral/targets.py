@@ -31,9 +31,14 @@ from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.blocked import BlockedCooccurrence
 from ..cooccurrence.matrix import Cooccurrence, as_cooccurrence
-from .kinds import KINDS, entries, independence_values, wants_sparse
+from .kinds import KINDS, entries, entries_into, independence_values, wants_sparse
 from .marginals import context_smoothed, smoothed_marginals
 from .operator import TargetOperator
+
+#: Bytes of each float64 temporary when a dense target is built on the host (see ``Target.block_rows``).
+HOST_BLOCK_BYTES = 4 << 20
+#: Rows per block on a GPU (its memory pool reuses the temporaries; fewer, larger launches).
+DEVICE_BLOCK_ROWS = 2048
 
 
 class Target(BaseEstimator):
@@ -64,8 +69,12 @@ class Target(BaseEstimator):
         Entries are computed in float64 and stored in this type.
     device : {"cpu", "cuda", "auto"}, default "cpu"
         Where a dense target is built and kept (numpy or cupy array).
-    block_rows : int, default 2048
-        Rows densified at a time, bounding the temporary memory.
+    block_rows : int, optional
+        Rows densified at a time, bounding the temporary memory. Default: on the CPU as many as
+        keep each float64 temporary within ``HOST_BLOCK_BYTES`` (4 MiB; at least one row), so that
+        the allocator reuses the same memory from block to block (larger temporaries are mapped
+        afresh each time: with 2,048 rows the Bible's M* took 3.4-3.6 s to build, 2.7-2.9 s of it
+        the system's page faults, against 0.67 s with 64 rows); on a GPU 2048.
 
     Attributes
     ----------
@@ -89,7 +98,7 @@ class Target(BaseEstimator):
         "max_dense": Interval(int, 1, None),
         "dtype": OneOf(("float64", "float32")),
         "device": OneOf(("cpu", "cuda", "auto")),
-        "block_rows": Interval(int, 1, None),
+        "block_rows": Interval(int, 1, None, allow_none=True),
     }
 
     def __init__(
@@ -105,7 +114,7 @@ class Target(BaseEstimator):
         max_dense: int = 30000,
         dtype: str = "float64",
         device: str = "cpu",
-        block_rows: int = 2048,
+        block_rows: int | None = None,
     ):
         self.kind = kind
         self.eps = eps
@@ -178,10 +187,21 @@ class Target(BaseEstimator):
         qc = xp.asarray(self.context_marginals_, dtype=xp.float64)
         out = xp.empty((V, V), dtype=self.dtype)
         counts = cooc.counts
-        for start in range(0, V, self.block_rows):
-            stop = min(start + self.block_rows, V)
-            P = xp.asarray(counts[start:stop].toarray(), dtype=xp.float64) / total
-            out[start:stop] = self._entries(P, q[start:stop, None] * qc[None, :], xp)
+        rows = self.block_rows or (DEVICE_BLOCK_ROWS if device == "cuda" else max(1, HOST_BLOCK_BYTES // (8 * V)))
+        if device == "cuda":
+            for start in range(0, V, rows):
+                stop = min(start + rows, V)
+                P = xp.asarray(counts[start:stop].toarray(), dtype=xp.float64) / total
+                out[start:stop] = self._entries(P, q[start:stop, None] * qc[None, :], xp)
+        else:  # the same values through buffers made once (kinds.entries_into)
+            dense, P, outer, work = (np.empty((min(rows, V), V), dtype=t) for t in (counts.dtype, *[np.float64] * 3))
+            for start in range(0, V, rows):
+                stop = min(start + rows, V)
+                n = stop - start
+                counts[start:stop].toarray(out=dense[:n])
+                np.divide(dense[:n], total, out=P[:n])
+                np.multiply(q[start:stop, None], qc[None, :], out=outer[:n])
+                out[start:stop] = entries_into(self.kind, P[:n], outer[:n], work[:n], self.eps, self.neg)
         pairs = cooc.independent_pairs
         if len(pairs):
             rows, cols = xp.asarray(pairs[:, 0]), xp.asarray(pairs[:, 1])

@@ -146,3 +146,49 @@ def test_parameter_errors(bad, match):
         Target(**bad).fit(example())
     with pytest.raises(InvalidParameterError, match="'cooc'"):
         Target().fit(np.eye(3))
+
+
+@pytest.mark.parametrize("kind", ["p", "m", "logm", "pmi", "ppmi", "sppmi", "mstar"])
+def test_entries_into_equals_entries_bit_for_bit(kind):
+    """The host's in-place formulas against the reference ones, on fresh random blocks with zero
+    probabilities and zero marginal products."""
+    from cooc.spectral.kinds import entries, entries_into
+
+    rng = np.random.default_rng(["p", "m", "logm", "pmi", "ppmi", "sppmi", "mstar"].index(kind))
+    for eps, neg in [(1e-2, 1.0), (1e-5, 5.0), (0.5, 3.0)]:
+        P = rng.random((37, 53)) * (rng.random((37, 53)) < 0.6)
+        outer = rng.random((37, 53)) * (rng.random((37, 53)) < 0.9)
+        outer[:, 3] = 0.0  # a word that never occurs
+        expected = entries(kind, P.copy(), outer.copy(), np, eps, neg)
+        got = entries_into(kind, P.copy(), outer.copy(), np.empty_like(P), eps, neg)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_dense_host_target_is_built_in_reused_blocks(monkeypatch, rng):
+    """Blocks of HOST_BLOCK_BYTES of float64 each (patched small here), every value as the reference."""
+    import cooc.spectral.targets as targets
+    from cooc.spectral.kinds import entries
+
+    V = 50
+    counts = sp.random(V, V, density=0.3, random_state=rng, data_rvs=lambda n: rng.integers(1, 50, n))
+    cooc = Cooccurrence.from_scipy(
+        (counts + counts.T).tocsr(), [f"w{i}" for i in range(V)], unigram=rng.integers(1, 900, V)
+    )
+    sizes, buffers = [], set()
+    into = targets.entries_into
+
+    def spy(kind, P, outer, work, eps, neg):
+        sizes.append(P.shape[0])
+        buffers.add((P.base if P.base is not None else P).ctypes.data)
+        return into(kind, P, outer, work, eps, neg)
+
+    monkeypatch.setattr(targets, "entries_into", spy)
+    monkeypatch.setattr(targets, "HOST_BLOCK_BYTES", 8 * V * 7)  # 7 rows a block
+    for kind in ("mstar", "pmi", "logm"):
+        sizes.clear()
+        built = Target(kind, output="dense").fit(cooc)
+        assert sizes == [7] * 7 + [1] and len(buffers) == 1  # one buffer, reused
+        q = built.marginals_
+        expected = entries(kind, cooc.counts.toarray() / cooc.counts.sum(), np.outer(q, q), np, 1e-2, 1.0)
+        np.testing.assert_array_equal(built.matrix_, expected)
+        buffers.clear()
