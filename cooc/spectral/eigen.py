@@ -583,9 +583,10 @@ def _randomized(
         Z = times_a(Q)  # the one product of the iteration, used by the Ritz check and the next basis
         if bar is not None:
             bar.update(width)
-        values, small, worst = _ritz(Q, Z, ops.gram(Q, Z), k, which, xp, ops)
-        if (n_iter is None and worst <= rtol) or iteration == limit:
-            break
+        if n_iter is None or iteration == limit:  # a fixed number of iterations is checked once, at the end
+            values, small, worst = _ritz(Q, Z, ops.gram(Q, Z), k, which, xp, ops)
+            if iteration == limit or worst <= rtol:
+                break
         Q, _r = xp.linalg.qr(Z)
     info = {
         "method": "randomized subspace iteration",
@@ -632,6 +633,7 @@ def _block(
     basis = xp.empty((V, min(V, width * BLOCK_START_BLOCKS)), dtype=Q.dtype)
     images = xp.empty_like(basis)
     B = xp.empty((basis.shape[1], basis.shape[1]), dtype=Q.dtype)
+    checks = 0
     for block in range(limit):
         Z = times_a(Q)
         if bar is not None:
@@ -645,9 +647,12 @@ def _block(
         C = ops.gram(Qa, Z)  # Q^T A Q_new: B's new columns, and the first Gram-Schmidt pass's coefficients
         B[: n + width, n : n + width] = C
         B[n : n + width, :n] = C[:n].T
-        values, ritz, worst = _ritz(Qa, Za, B[: n + width, : n + width], k, which, xp, ops)
-        if (n_iter is None and worst <= rtol) or block == limit - 1 or Qa.shape[1] + width > V:
-            break
+        final = block == limit - 1 or Qa.shape[1] + width > V
+        if final or n_iter is None:  # a fixed number of blocks is checked once, at the end
+            values, ritz, worst = _ritz(Qa, Za, B[: n + width, : n + width], k, which, xp, ops)
+            checks += 1
+            if final or worst <= rtol:
+                break
         W = Z - ops.matmul(Qa, C)
         W -= ops.matmul(Qa, ops.gram(Qa, W))  # the second pass restores orthogonality lost to rounding
         Q, _r = xp.linalg.qr(W)
@@ -655,6 +660,7 @@ def _block(
         "method": "block Krylov",
         "n_oversamples": extra,
         "n_iter": block,
+        "ritz_checks": checks,
         "basis": int(Qa.shape[1]),
         "relative_residual": worst,
         "converged": worst <= rtol,

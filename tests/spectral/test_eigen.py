@@ -217,3 +217,20 @@ def test_choose_solver_at_the_documented_boundaries():
     for V in (100, 1_000, 10_000, 25_000):
         for k in (10, 100, 200, V // 10):
             assert choose_solver(V, k, False, 1.0, "cpu", memory=big) != "randomized"
+
+
+def test_a_fixed_number_of_blocks_or_iterations_is_checked_once(monkeypatch):
+    """With ``n_iter`` the solvers do not stop early, so only the last Ritz check is made (the same pairs)."""
+    import cooc.spectral.eigen as eigen
+
+    A, exact = decaying_spectrum(0)
+    calls = []
+    ritz = eigen._ritz
+    monkeypatch.setattr(eigen, "_ritz", lambda *a, **k: calls.append(1) or ritz(*a, **k))
+    for solver in ("block", "randomized"):
+        calls.clear()
+        pairs = top_eigenpairs(A, 10, solver=solver, n_iter=6)
+        assert pairs.info["n_iter"] == 6 and len(calls) == 1
+        assert pairs.info.get("ritz_checks", 1) == 1
+        if solver == "block":  # 7 blocks reach the top 10 (6 power iterations do not: see above)
+            np.testing.assert_allclose(np.abs(pairs.values), exact[:10], rtol=1e-3)
