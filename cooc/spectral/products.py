@@ -6,7 +6,7 @@ barrier: on the 2-core dev VM a block Krylov solve with 2 BLAS threads beside a 
 times as long as with one (benchmarks/RESULTS.md, 2026-12-04 08:38). Here a product is cut along its
 long dimension into several times more pieces than threads, each piece a one-threaded BLAS call
 (numpy releases the GIL), and a thread takes the next piece when it is done, so a slowed core
-simply does fewer of them.
+simply does fewer of them. The calling thread takes pieces too, rather than wait.
 
 :class:`Products` offers the two shapes the solvers need: ``X @ Y`` cut by rows of the tall ``X``,
 and ``X.T @ Y`` for two tall matrices, cut by their rows and the parts summed. Inside
@@ -17,6 +17,7 @@ runs on one thread.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -83,11 +84,26 @@ class Products:
             self._pool = None
 
     def _map(self, fn: Any, pieces: list[tuple[int, int]]) -> list[Any]:
+        """``[fn(p) for p in pieces]``, the calling thread and ``threads - 1`` helpers each taking the
+        next piece not yet taken until none is left (the caller works instead of waiting)."""
         if len(pieces) == 1:
             return [fn(pieces[0])]
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="cooc-products")
-        return list(self._pool.map(fn, pieces))
+            self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="cooc-products")
+        results: list[Any] = [None] * len(pieces)
+        taken = itertools.count()  # next() on a count is atomic under the GIL
+
+        def work() -> None:
+            while (i := next(taken)) < len(pieces):
+                results[i] = fn(pieces[i])
+
+        helpers = [self._pool.submit(work) for _ in range(self.threads - 1)]
+        try:
+            work()
+        finally:
+            for helper in helpers:
+                helper.result()
+        return results
 
     def matmul(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """``X @ Y`` for ``X`` of shape (n, a) and ``Y`` of shape (a, b), cut by rows of ``X``."""

@@ -71,6 +71,7 @@ def test_a_slow_thread_takes_fewer_pieces(monkeypatch):
     slow_thread = first[0]
     assert sum(done.values()) == products.PIECES_PER_THREAD * 2
     assert done[slow_thread] < sum(done.values()) // 2
+    assert threading.get_ident() in done and len(done) == 2  # the caller and one helper
 
 
 def test_gram_sums_in_a_fixed_order():
