@@ -71,10 +71,10 @@ class Target(BaseEstimator):
         Where a dense target is built and kept (numpy or cupy array).
     block_rows : int, optional
         Rows densified at a time, bounding the temporary memory. Default: on the CPU as many as
-        keep each float64 temporary within ``HOST_BLOCK_BYTES`` (4 MiB; at least one row), so that
-        the allocator reuses the same memory from block to block (larger temporaries are mapped
-        afresh each time: with 2,048 rows the Bible's M* took 3.4-3.6 s to build, 2.7-2.9 s of it
-        the system's page faults, against 0.67 s with 64 rows); on a GPU 2048.
+        fit ``HOST_BLOCK_BYTES`` (4 MiB) of float64 (at least one row), computed in buffers made
+        once (:func:`~cooc.spectral.kinds.entries_into`: the Bible's M* builds in 0.4 s, where
+        fresh temporaries for each block of 2,048 rows took 3.3-4.9 s, mostly page faults); on a
+        GPU 2048.
 
     Attributes
     ----------
@@ -187,16 +187,16 @@ class Target(BaseEstimator):
         qc = xp.asarray(self.context_marginals_, dtype=xp.float64)
         out = xp.empty((V, V), dtype=self.dtype)
         counts = cooc.counts
-        rows = self.block_rows or (DEVICE_BLOCK_ROWS if device == "cuda" else max(1, HOST_BLOCK_BYTES // (8 * V)))
+        block = self.block_rows or (DEVICE_BLOCK_ROWS if device == "cuda" else max(1, HOST_BLOCK_BYTES // (8 * V)))
         if device == "cuda":
-            for start in range(0, V, rows):
-                stop = min(start + rows, V)
+            for start in range(0, V, block):
+                stop = min(start + block, V)
                 P = xp.asarray(counts[start:stop].toarray(), dtype=xp.float64) / total
                 out[start:stop] = self._entries(P, q[start:stop, None] * qc[None, :], xp)
         else:  # the same values through buffers made once (kinds.entries_into)
-            dense, P, outer, work = (np.empty((min(rows, V), V), dtype=t) for t in (counts.dtype, *[np.float64] * 3))
-            for start in range(0, V, rows):
-                stop = min(start + rows, V)
+            dense, P, outer, work = (np.empty((min(block, V), V), dtype=t) for t in (counts.dtype, *[np.float64] * 3))
+            for start in range(0, V, block):
+                stop = min(start + block, V)
                 n = stop - start
                 counts[start:stop].toarray(out=dense[:n])
                 np.divide(dense[:n], total, out=P[:n])
