@@ -17,6 +17,7 @@ Solvers
     on the whole basis): the same Gaussian start, but every block of products is kept, so the
     basis spans polynomials in A rather than one power of it; far fewer products than subspace
     iteration on a slowly decaying spectrum, all of them matrix-matrix. Also numpy or cupy.
+    Both sketching solvers live in :mod:`cooc.spectral.sketching`.
 ``torch``
     ``torch.linalg.eigh`` (full) on a torch device, ``"cpu"`` or ``"cuda"``.
 
@@ -41,6 +42,8 @@ from .._core.device import array_module, device_of, resolve_device, to_numpy
 from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from .._core.threads import available_cores
+from . import sketching
+from ._matrices import is_cupy_sparse, is_operator
 from .products import Products, blas_threads, one_thread_blas
 
 SOLVERS = ("auto", "dense", "lanczos", "randomized", "block", "torch")
@@ -50,17 +53,8 @@ WHICH = ("LM", "LA")
 SMALL_DENSE = 500
 #: up to this size the solvers run with one BLAS thread (see ``threads``).
 ONE_THREAD = 2000
-#: The randomized solver iterates until every one of the top K Ritz pairs has a relative residual
-#: ||A u - lambda u|| / |lambda| below this (its eigenvalue is then within about its square, relative,
-#: for well separated values), or RANDOMIZED_MAX_ITER iterations.
-RANDOMIZED_RTOL = 1e-3
-RANDOMIZED_MAX_ITER = 60
-#: The block Krylov solver stops at the same residual rule, or after this many blocks.
-BLOCK_MAX_BLOCKS = 40
 #: Blocks the memory check of ``auto`` allows for (M* of the Bible and of the wiki sample took 10-14).
 BLOCK_TYPICAL_BLOCKS = 16
-#: Blocks the solver first makes room for (it doubles the room when more are needed).
-BLOCK_START_BLOCKS = 8
 #: Lanczos is preferred for dense input when K <= V / LANCZOS_RATIO.
 LANCZOS_RATIO = 20
 #: the full dense decomposition (one reduction to tridiagonal form) costs about as much as
@@ -112,7 +106,7 @@ class Eigenpairs:
 
     def residuals(self, matrix: Any) -> np.ndarray:
         """``||A u_k - lambda_k u_k||`` for each pair, shape (K,), computed on the CPU."""
-        A = matrix if sp.issparse(matrix) or _is_operator(matrix) else to_numpy(matrix)
+        A = matrix if sp.issparse(matrix) or is_operator(matrix) else to_numpy(matrix)
         return np.linalg.norm(A @ self.vectors - self.vectors * self.values, axis=0)
 
 
@@ -151,7 +145,7 @@ def top_eigenpairs(
     tol : float
         Lanczos: its tolerance (0 = machine precision). Randomized and block: the largest relative
         residual ``||A u - lambda u|| / |lambda||`` accepted for the top ``k`` pairs (0 =
-        ``RANDOMIZED_RTOL``, 1e-3, which puts the eigenvalues within about 1e-6 relative of the exact ones).
+        ``sketching.RANDOMIZED_RTOL``, 1e-3, which puts the eigenvalues within about 1e-6 relative of the exact ones).
     n_oversamples, n_iter : int, optional
         Randomized solver: extra sketch columns (default ``max(k, 10)``), and a fixed number of
         power iterations instead of iterating until the residuals pass ``tol``. Block solver: extra
@@ -200,19 +194,19 @@ def top_eigenpairs(
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
     on_gpu = _on_gpu(matrix)
-    if _is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
+    if is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
         solver, device = _operator_solver(solver, device)
     elif solver == "torch":
         device = resolve_device(device if not on_gpu else "cuda", backend="torch")
     else:
         device = "cuda" if on_gpu else resolve_device(device)
     if solver == "auto":
-        solver = choose_solver(V, k, sp.issparse(matrix) or _is_cupy_sparse(matrix), _density(matrix), device)
+        solver = choose_solver(V, k, sp.issparse(matrix) or is_cupy_sparse(matrix), _density(matrix), device)
     solvers: dict[str, Callable[..., tuple[Any, Any, dict[str, Any]]]] = {
         "dense": _dense,
         "lanczos": _lanczos,
-        "randomized": _randomized,
-        "block": _block,
+        "randomized": sketching.randomized,
+        "block": sketching.block_krylov,
         "torch": _torch,
     }
     run = solvers[solver]
@@ -375,12 +369,6 @@ def _check_square(matrix: Any) -> int:
     return int(shape[0])
 
 
-def _is_operator(matrix: Any) -> bool:
-    from scipy.sparse.linalg import LinearOperator
-
-    return isinstance(matrix, LinearOperator)
-
-
 def _operator_solver(solver: str, device: str) -> tuple[str, str]:
     if solver == "auto":
         solver = "lanczos"
@@ -394,12 +382,8 @@ def _operator_solver(solver: str, device: str) -> tuple[str, str]:
     return solver, "cpu"
 
 
-def _is_cupy_sparse(matrix: Any) -> bool:
-    return type(matrix).__module__.startswith("cupyx.scipy.sparse")
-
-
 def _on_gpu(matrix: Any) -> bool:
-    return _is_cupy_sparse(matrix) or device_of(matrix) == "cuda"
+    return is_cupy_sparse(matrix) or device_of(matrix) == "cuda"
 
 
 def _density(matrix: Any) -> float:
@@ -445,7 +429,7 @@ def _dense(matrix: Any, k: int, *, which: str, device: str, **_: Any) -> tuple[A
     if device == "cuda":
         import cupy
 
-        A = matrix.toarray() if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
+        A = matrix.toarray() if is_cupy_sparse(matrix) else cupy.asarray(matrix)
         values, vectors = cupy.linalg.eigh(A)
         return values, vectors, {"method": "cupy.linalg.eigh (full)"}
     import scipy.linalg as sl
@@ -478,208 +462,14 @@ def _lanczos(
         import cupy
         from cupyx.scipy.sparse.linalg import eigsh as gpu_eigsh
 
-        A = matrix if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
+        A = matrix if is_cupy_sparse(matrix) else cupy.asarray(matrix)
         values, vectors = gpu_eigsh(A, k=k, which=which, v0=cupy.asarray(v0, dtype=A.dtype), tol=tol)
         return values, vectors, {"method": "cupyx.scipy.sparse.linalg.eigsh"}
     from scipy.sparse.linalg import eigsh
 
-    A = matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
+    A = matrix if sp.issparse(matrix) or is_operator(matrix) else np.asarray(matrix)
     values, vectors = eigsh(_counting(A, bar), k=k, which=which, v0=v0.astype(A.dtype), tol=tol)
     return values, vectors, {"method": "scipy.sparse.linalg.eigsh"}
-
-
-def _operand(matrix: Any, device: str) -> tuple[Any, Any]:
-    """The array module of ``device`` and the matrix as the sketching solvers multiply it (sparse
-    matrices and operators as they are)."""
-    if device == "cuda":
-        import cupy
-
-        return cupy, matrix if _is_cupy_sparse(matrix) else cupy.asarray(matrix)
-    return np, matrix if sp.issparse(matrix) or _is_operator(matrix) else np.asarray(matrix)
-
-
-class _Plain:
-    """The products of :class:`~cooc.spectral.products.Products` as single calls (GPU, or no pool)."""
-
-    @staticmethod
-    def matmul(X: Any, Y: Any) -> Any:
-        return X @ Y
-
-    @staticmethod
-    def gram(X: Any, Y: Any) -> Any:
-        return X.T @ Y
-
-
-def _times_a(A: Any, ops: Any) -> Callable[[Any], Any]:
-    """``Q -> A @ Q``: a dense host matrix through ``ops`` (cut by rows), anything else as it multiplies."""
-    if isinstance(A, np.ndarray):
-        return lambda Q: ops.matmul(A, Q)
-    return lambda Q: A @ Q
-
-
-def _sketch(times_a: Callable[[Any], Any], V: int, dtype: Any, width: int, seed: int, xp: Any) -> Any:
-    """An orthonormal basis of ``A Omega``, Omega a Gaussian (V, width) matrix drawn from ``seed``."""
-    omega = xp.asarray(np.random.default_rng(seed).standard_normal((V, width)), dtype=dtype)
-    return xp.linalg.qr(times_a(omega))[0]
-
-
-def _small_eigh(B: Any, k: int, which: str, xp: Any) -> tuple[Any, Any]:
-    """The top ``k`` eigenpairs of the small symmetric ``B`` (unsorted). On the host scipy's
-    divide-and-conquer driver: twice as fast as ``numpy.linalg.eigh`` at n = 1750 here (0.32 against
-    0.61 s on one thread); for ``"LA"`` only the ``k`` wanted pairs (0.15 s)."""
-    if xp is not np:
-        values, small = xp.linalg.eigh(B)
-    else:
-        import scipy.linalg as sl
-
-        n = B.shape[0]
-        if which == "LA" and k < n:
-            return sl.eigh(B, subset_by_index=[n - k, n - 1], driver="evr", check_finite=False)
-        values, small = sl.eigh(B, driver="evd", check_finite=False)
-    top = xp.argsort(-xp.abs(values) if which == "LM" else -values)[:k]
-    return values[top], small[:, top]
-
-
-def _ritz(Q: Any, Z: Any, B: Any, k: int, which: str, xp: Any, ops: Any) -> tuple[Any, Any, float]:
-    """The top ``k`` Ritz pairs of the orthonormal basis ``Q`` given ``Z = A Q`` and ``B = Q^T Z``: their
-    values, their coefficients ``s`` in the basis (vectors ``Q s``), and the largest relative residual
-    ``||A u - lambda u|| / |lambda|`` among them."""
-    values, coef = _small_eigh((B + B.T) / 2, k, which, xp)
-    coef = coef.astype(Q.dtype, copy=False)
-    residual = ops.matmul(Z, coef) - ops.matmul(Q, coef * values.astype(Q.dtype, copy=False))
-    worst = float(xp.max(xp.linalg.norm(residual, axis=0) / xp.maximum(xp.abs(values), 1e-300)))
-    return values, coef, worst
-
-
-def _randomized(
-    matrix: Any,
-    k: int,
-    *,
-    which: str,
-    device: str,
-    seed: int,
-    n_oversamples: int | None,
-    n_iter: int | None,
-    tol: float = 0.0,
-    bar: Any = None,
-    ops: Any = None,
-    **_: Any,
-) -> tuple[Any, Any, dict[str, Any]]:
-    if which != "LM":
-        raise InvalidParameterError(
-            "solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
-            "use solver='dense' or 'lanczos' for which='LA'."
-        )
-    xp, A = _operand(matrix, device)
-    ops = ops or _Plain()
-    times_a = _times_a(A, ops)
-    V = A.shape[0]
-    extra = max(k, 10) if n_oversamples is None else n_oversamples
-    width = min(V, k + extra)
-    Q = _sketch(times_a, V, A.dtype, width, seed, xp)
-    limit = RANDOMIZED_MAX_ITER if n_iter is None else n_iter
-    rtol = RANDOMIZED_RTOL if tol == 0 else tol
-    for iteration in range(limit + 1):
-        Z = times_a(Q)  # the one product of the iteration, used by the Ritz check and the next basis
-        if bar is not None:
-            bar.update(width)
-        if n_iter is None or iteration == limit:  # a fixed number of iterations is checked once, at the end
-            values, small, worst = _ritz(Q, Z, ops.gram(Q, Z), k, which, xp, ops)
-            if iteration == limit or worst <= rtol:
-                break
-        Q, _r = xp.linalg.qr(Z)
-    info = {
-        "method": "randomized subspace iteration",
-        "n_oversamples": extra,
-        "n_iter": iteration,
-        "relative_residual": worst,
-        "converged": worst <= rtol,
-    }
-    return values, ops.matmul(Q, small), info
-
-
-def _block(
-    matrix: Any,
-    k: int,
-    *,
-    which: str,
-    device: str,
-    seed: int,
-    n_oversamples: int | None,
-    n_iter: int | None,
-    tol: float = 0.0,
-    bar: Any = None,
-    ops: Any = None,
-    **_: Any,
-) -> tuple[Any, Any, dict[str, Any]]:
-    """Block Krylov: the span of ``A Omega, A^2 Omega, ...`` grown one block at a time, each block
-    orthogonalised against all before it (twice, classical Gram-Schmidt), with the Rayleigh-Ritz
-    pairs of the whole basis checked after every block. One product with A per block, all of them
-    matrix-matrix products; the basis keeps every block, so it ends ``width * blocks`` columns wide.
-
-    ``B = Q^T A Q`` grows by one block of columns a block (``Q^T A Q_new``, the product the first
-    Gram-Schmidt pass needs anyway), not recomputed whole."""
-    xp, A = _operand(matrix, device)
-    ops = ops or _Plain()
-    times_a = _times_a(A, ops)
-    V = A.shape[0]
-    extra = max(k // 4, 10) if n_oversamples is None else n_oversamples
-    width = min(V, k + extra)
-    limit = BLOCK_MAX_BLOCKS if n_iter is None else n_iter + 1
-    rtol = RANDOMIZED_RTOL if tol == 0 else tol
-    Q = _sketch(times_a, V, A.dtype, width, seed, xp)
-    # The orthonormal blocks Q_i side by side, their products A Q_i, and B = Q^T A Q: filled in place,
-    # grown by doubling.
-    basis = xp.empty((V, min(V, width * BLOCK_START_BLOCKS)), dtype=Q.dtype)
-    images = xp.empty_like(basis)
-    B = xp.empty((basis.shape[1], basis.shape[1]), dtype=Q.dtype)
-    checks = 0
-    for block in range(limit):
-        Z = times_a(Q)
-        if bar is not None:
-            bar.update(width)
-        n = block * width
-        if n + width > basis.shape[1]:
-            basis, images = (_grown(a, min(V, 2 * a.shape[1]), n, xp) for a in (basis, images))
-            B = _grown_square(B, basis.shape[1], n, xp)
-        basis[:, n : n + width], images[:, n : n + width] = Q, Z
-        Qa, Za = basis[:, : n + width], images[:, : n + width]
-        C = ops.gram(Qa, Z)  # Q^T A Q_new: B's new columns, and the first Gram-Schmidt pass's coefficients
-        B[: n + width, n : n + width] = C
-        B[n : n + width, :n] = C[:n].T
-        final = block == limit - 1 or Qa.shape[1] + width > V
-        if final or n_iter is None:  # a fixed number of blocks is checked once, at the end
-            values, ritz, worst = _ritz(Qa, Za, B[: n + width, : n + width], k, which, xp, ops)
-            checks += 1
-            if final or worst <= rtol:
-                break
-        W = Z - ops.matmul(Qa, C)
-        W -= ops.matmul(Qa, ops.gram(Qa, W))  # the second pass restores orthogonality lost to rounding
-        Q, _r = xp.linalg.qr(W)
-    info = {
-        "method": "block Krylov",
-        "n_oversamples": extra,
-        "n_iter": block,
-        "ritz_checks": checks,
-        "basis": int(Qa.shape[1]),
-        "relative_residual": worst,
-        "converged": worst <= rtol,
-    }
-    return values, ops.matmul(Qa, ritz), info
-
-
-def _grown(a: Any, columns: int, used: int, xp: Any) -> Any:
-    """A copy of ``a`` with ``columns`` columns, its first ``used`` columns kept."""
-    out = xp.empty((a.shape[0], columns), dtype=a.dtype)
-    out[:, :used] = a[:, :used]
-    return out
-
-
-def _grown_square(a: Any, size: int, used: int, xp: Any) -> Any:
-    """A copy of the square ``a`` of side ``size``, its leading ``used`` x ``used`` block kept."""
-    out = xp.empty((size, size), dtype=a.dtype)
-    out[:used, :used] = a[:used, :used]
-    return out
 
 
 def _torch(matrix: Any, k: int, *, which: str, device: str, **_: Any) -> tuple[Any, Any, dict[str, Any]]:
@@ -687,7 +477,7 @@ def _torch(matrix: Any, k: int, *, which: str, device: str, **_: Any) -> tuple[A
 
     if sp.issparse(matrix):
         matrix = matrix.toarray()
-    elif _is_cupy_sparse(matrix):
+    elif is_cupy_sparse(matrix):
         matrix = matrix.toarray()
     A = torch.as_tensor(matrix, device=device)
     values, vectors = torch.linalg.eigh(A)
