@@ -663,7 +663,7 @@ def main() -> None:
     r.add_argument(
         "--kernels",
         default="auto",
-        help="cooc step kernels, comma-separated: auto, torch, numba, triton, hogwild (default: auto); with "
+        help="cooc step kernels, comma-separated: auto, torch, numba, triton, hogwild, shared (default: auto); with "
         "--threads, one row per kernel",
     )
     r.add_argument(

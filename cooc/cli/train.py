@@ -320,15 +320,16 @@ def register(app: typer.Typer) -> None:
         batch_size: int | None = typer.Option(
             None,
             help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU); on a CPU it selects "
-            "the batched numba step over hogwild.",
+            "the batched numba step over the hogwild kernels.",
         ),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
         seed: int = typer.Option(0),
         kernel: str = typer.Option(
             "auto",
-            help="Kernel: auto (hogwild on a CPU, numba there with --batch-size; triton on a GPU), hogwild "
-            "(word2vec.c's unlocked SGD in corpus order, CPU), numba, torch, or triton (batched steps).",
+            help="Kernel: auto (on a CPU shared for skip-gram and hogwild for CBOW, numba with --batch-size; "
+            "triton on a GPU), hogwild (word2vec.c's unlocked SGD in corpus order, CPU), shared (hogwild with "
+            "each window's negatives drawn once, CPU), numba, torch, or triton (batched steps).",
         ),
         cuda_graph: bool | None = typer.Option(
             None,

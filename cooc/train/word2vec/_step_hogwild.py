@@ -21,7 +21,13 @@ compiled call that releases the GIL:
   pair ahead so that their rows are asked for before they are needed;
 - the learning rate falls linearly across each slice from the chunk's first to its last rate;
 - CBOW averages the context words' input rows into one hidden vector per position and gives each
-  of them the whole step (:func:`cbow_chunk`).
+  of them the whole step (:func:`cbow_chunk`);
+- :func:`sgns_shared_chunk` is skip-gram with the negatives shared across a window (Ji et al. 2016,
+  "Parallelizing Word2Vec in Shared and Distributed Memory"): one draw of negatives per centre word,
+  against which every context word of its window predicts it; the centre's and the negatives' output
+  rows are read once and moved once, by the sum of the window's steps, while each context word's
+  input row moves as its pair is done. Random output rows are read about 2 r times less often (r the
+  window's radius), which is what the pair-by-pair order spends its time and memory traffic on.
 
 With one thread a run is bitwise reproducible (and resumes bitwise at chunk boundaries); with more,
 the interleaving of unlocked writes varies from run to run, as in gensim and fastText. Its quality
@@ -140,6 +146,78 @@ def _sgns_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_fir
     return loss, count
 
 
+@njit(cache=True, fastmath=True, nogil=True)
+def _sgns_shared_part(
+    W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
+):
+    """Part ``part`` of ``n_parts`` of a chunk, skip-gram with the negatives shared by a window: each
+    centre with at least one context word draws ``negative`` noise words (a draw equal to the centre is
+    dropped); every context word predicts the centre against them, scored with the output rows as the
+    window found them, and its input row takes its step at once; the output rows then move by the sum
+    of the window's steps. Returns the part's summed loss and pair count."""
+    n, d = tokens.size, W_in.shape[1]
+    lo, hi, span, ahead, state, grad = _slice(part, n, n_parts, d, negative, accept, alias, seed)
+    rows = np.empty(negative + 1, dtype=np.int64)  # the centre's output row, then the kept negatives'
+    steps = np.empty((negative + 1, d), dtype=np.float32)  # their summed steps over the window
+    now = 0
+    loss, count = 0.0, 0
+    for i in range(lo, hi):
+        centre, r = tokens[i], radii[i]
+        first, last = max(i - r, 0), min(i + r + 1, n)
+        if i + 1 < hi:
+            prefetch_row(W_out, tokens[i + 1])
+        pairs = 0
+        for j in range(first, last):
+            if j != i and docs[j] == docs[i]:
+                pairs += 1
+        if pairs == 0:
+            continue
+        lr = lr_first + (lr_last - lr_first) * (i - lo) / span
+        state = _draw(ahead[1 - now], accept, alias, state)
+        for k in range(negative):
+            prefetch_row(W_out, ahead[1 - now, k])
+        n_rows = 1
+        rows[0] = centre
+        for k in range(negative):
+            if ahead[now, k] != centre:  # word2vec.c skips a negative equal to the word predicted
+                rows[n_rows] = ahead[now, k]
+                n_rows += 1
+        now = 1 - now
+        steps[:n_rows] = 0.0
+        for j in range(first, last):
+            if j == i or docs[j] != docs[i]:
+                continue
+            h = W_in[tokens[j]]
+            for c in range(d):
+                grad[c] = 0.0
+            log_terms = 1.0  # the product of the (1 + e) factors: one log per pair
+            for q in range(n_rows):
+                o_row = W_out[rows[q]]
+                s = np.float32(0.0)
+                for c in range(d):
+                    s += h[c] * o_row[c]
+                x = -s if q == 0 else s  # the loss term is softplus(x)
+                e = math.exp(-min(abs(x), _MAX_EXP))
+                loss += max(x, 0.0)
+                log_terms *= 1.0 + e
+                p = 1.0 / (1.0 + e) if s >= 0 else e / (1.0 + e)  # sigmoid(s)
+                g = np.float32(lr * ((1.0 if q == 0 else 0.0) - p))
+                step = steps[q]
+                for c in range(d):
+                    grad[c] += g * o_row[c]
+                    step[c] += g * h[c]
+            loss += math.log(log_terms)
+            for c in range(d):
+                h[c] += grad[c]
+        for q in range(n_rows):
+            o_row = W_out[rows[q]]
+            step = steps[q]
+            for c in range(d):
+                o_row[c] += step[c]
+        count += pairs
+    return loss, count
+
+
 # CBOW has a kernel of its own rather than a flag in _sgns_part: one kernel for both ran CBOW 4-8% and
 # skip-gram 2% slower (wiki x5, one thread, 2-core VM, 2026-12-03).
 @njit(cache=True, fastmath=True, nogil=True)
@@ -190,12 +268,17 @@ def _cbow_part(W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_fir
 # The skip-gram / CBOW choice is made once per part, outside the loops over positions.
 @njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def _parts(
-    sg, W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts, losses, counts
+    sg, shared, W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, lo, hi, n_parts,
+    losses, counts,
 ):  # fmt: skip
-    """Parts ``lo:hi`` of ``n_parts`` (skip-gram if ``sg``, else CBOW), their losses and pair (example)
-    counts left in ``losses[part]``, ``counts[part]``."""
+    """Parts ``lo:hi`` of ``n_parts`` (skip-gram if ``sg``, its negatives shared by each window if
+    ``shared``; else CBOW), their losses and pair (example) counts left in ``losses[part]``, ``counts[part]``."""
     for part in prange(lo, hi):
-        if sg:
+        if sg and shared:
+            losses[part], counts[part] = _sgns_shared_part(
+                W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
+            )
+        elif sg:
             losses[part], counts[part] = _sgns_part(
                 W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed, part, n_parts
             )
@@ -230,6 +313,18 @@ def sgns_chunk(
     return _run(True, "sgns_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed)
 
 
+def sgns_shared_chunk(
+    W_in, W_out, tokens, docs, radii, sampler_table, negative: int, lr_first: float, lr_last: float, seed: int
+) -> tuple[float, int]:
+    """:func:`sgns_chunk` with the negatives shared by each window (the ``shared`` kernel): one draw of
+    ``negative`` noise words per centre word, the output rows moved once per window by the sum of its
+    pairs' steps. Arguments and return value as :func:`sgns_chunk`."""
+    return _run(
+        True, "sgns_shared_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed,
+        shared=True,
+    )  # fmt: skip
+
+
 def cbow_chunk(
     W_in, W_out, tokens, docs, radii, sampler_table, negative: int, lr_first: float, lr_last: float, seed: int
 ) -> tuple[float, int]:
@@ -241,7 +336,7 @@ def cbow_chunk(
     return _run(False, "cbow_chunk", W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed)
 
 
-def _run(sg, name, W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed):
+def _run(sg, name, W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed, shared=False):
     W_in, W_out = (weight_view(w) for w in (W_in, W_out))
     tokens, docs, radii = (index_array(a) for a in (tokens, docs, radii))
     accept, alias = np.ascontiguousarray(sampler_table[0], np.float64), index_array(sampler_table[1])
@@ -251,7 +346,9 @@ def _run(sg, name, W_in, W_out, tokens, docs, radii, sampler_table, negative, lr
     n_parts = max(1, min(threads * PARTS_PER_THREAD if threads > 1 else 1, tokens.size))
     losses, counts = np.zeros(n_parts), np.zeros(n_parts, dtype=np.int64)
     seed64 = np.uint64(int(seed) % 2**64)
-    run = partial(_parts, sg, W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64)
+    run = partial(
+        _parts, sg, shared, W_in, W_out, tokens, docs, radii, accept, alias, negative, lr_first, lr_last, seed64
+    )
     if n_parts == 1 or not _layer_is_threadsafe():
         run(0, n_parts, n_parts, losses, counts)  # the parts on numba's threads, statically
     else:

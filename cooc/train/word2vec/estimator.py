@@ -10,10 +10,11 @@ one batched SGD step (see :mod:`cooc.train.word2vec._step_torch`) with the learn
 with the fraction of the corpus seen, as in word2vec.c and gensim. On a CPU the step runs as
 compiled numba kernels (:mod:`cooc.train.word2vec._step_numba`), the same step without the torch
 step's intermediate (B, K + 1, d) arrays; ``kernel="torch"`` runs the GPU's code on the CPU.
-On a CPU the batches are left out by default: the hogwild kernel
-(:mod:`cooc.train.word2vec._step_hogwild`) trains each chunk in corpus order, pair by pair for
-skip-gram and position by position for CBOW, as word2vec.c and gensim do, with the same
-subsampling, windows and learning-rate decay.
+On a CPU the batches are left out by default: the hogwild kernels
+(:mod:`cooc.train.word2vec._step_hogwild`) train each chunk in corpus order with unlocked updates,
+with the same subsampling, windows and learning-rate decay as word2vec.c and gensim: CBOW position
+by position, skip-gram window by window with one draw of negatives shared by the window's pairs
+(``kernel="shared"``; ``"hogwild"`` is word2vec.c's pair-by-pair order).
 On a GPU the step runs by default as two fused Triton kernels (:mod:`cooc.train.word2vec._step_triton`)
 instead of the torch step's ~40 launches, and each full skip-gram batch is replayed from a
 captured CUDA graph (measured on an H100: 0.65 ms a step of 65536 pairs against 1.45 ms for
@@ -107,19 +108,22 @@ class Word2Vec(BaseEstimator):
         Examples (pairs for skip-gram, centre words for CBOW) per SGD step of a batched kernel; by
         default 4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
         launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``. The
-        hogwild kernel has no batches: giving a batch size on a CPU with ``kernel="auto"`` selects
-        the batched numba step instead.
+        hogwild and shared kernels have no batches: giving a batch size on a CPU with ``kernel="auto"``
+        selects the batched numba step instead.
     damping : float or None, default 1.0
         Bound on each row's step by its curvature in the batch (see :mod:`cooc.train.word2vec._step_torch`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
         small vocabularies).
-    kernel : {"auto", "hogwild", "numba", "torch", "triton"}, default "auto"
-        How training is computed. On a CPU, ``"hogwild"`` (the default unless a ``batch_size`` is
-        given; :mod:`cooc.train.word2vec._step_hogwild`) trains as word2vec.c and gensim do: pairs
+    kernel : {"auto", "shared", "hogwild", "numba", "torch", "triton"}, default "auto"
+        How training is computed. On a CPU, ``"hogwild"`` (:mod:`cooc.train.word2vec._step_hogwild`;
+        CBOW's default unless a ``batch_size`` is given) trains as word2vec.c and gensim do: pairs
         (skip-gram) or positions (CBOW) in corpus order, each update written at once, threads
-        unlocked; it takes no ``batch_size``, ignores ``damping``, and is reproducible on one thread
-        only. The other kernels take the batched step (docs/science.md, section 7): ``"numba"``
+        unlocked. ``"shared"`` (skip-gram's default on a CPU) is the same order with one draw of
+        negatives per window, shared by the window's pairs, whose output rows move once per window
+        (CBOW as hogwild): 1.3-1.45x faster than ``"hogwild"`` at equal quality against gensim
+        (benchmarks/RESULTS.md). Both take no ``batch_size``, ignore ``damping``, and are reproducible
+        on one thread only. The other kernels take the batched step (docs/science.md, section 7): ``"numba"``
         (compiled CPU kernels, the default on a CPU when a ``batch_size`` is given), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
         on a GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor operations;
         the GPU's default where triton is not installed or the GPU is older than compute capability
@@ -149,7 +153,7 @@ class Word2Vec(BaseEstimator):
         CPU threads of the compiled step and the pair building, and of torch's CPU operations
         (subsampling, window draws) while training on the CPU (default: the cores available to
         this process). With a batched kernel the result is bitwise the same for every count (the
-        hogwild kernel's threads write unlocked, so its runs agree bitwise on one thread only);
+        hogwild and shared kernels' threads write unlocked, so their runs agree bitwise on one thread only);
         numba's and torch's own settings are restored after. A corpus given by its path is
         verified on these threads too (its checksums, :meth:`TokenCorpus.verify`).
         torch's OpenMP threads wait passively only when cooc's word2vec was imported before torch

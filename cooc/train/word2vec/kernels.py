@@ -12,6 +12,9 @@ triton    cuda    two fused GPU kernels (CPU only in Triton's interpreter, for t
 hogwild   cpu     not the batched step but word2vec.c's: skip-gram pair by pair, CBOW
                   position by position, in corpus order with unlocked updates, a whole
                   chunk per call (:mod:`cooc.train.word2vec._step_hogwild`)
+shared    cpu     hogwild with skip-gram's negatives shared by each window: one draw per
+                  centre word, its output rows moved once per window (Ji et al. 2016);
+                  CBOW as hogwild
 ========  ======  ===================================================================
 """
 
@@ -24,8 +27,16 @@ from typing import Any
 
 from ..._core.errors import InvalidParameterError
 
-KERNELS = ("auto", "torch", "numba", "triton", "hogwild")
-_MODULES = {"torch": "_step_torch", "numba": "_step_numba", "triton": "_step_triton", "hogwild": "_step_hogwild"}
+KERNELS = ("auto", "torch", "numba", "triton", "hogwild", "shared")
+_MODULES = {
+    "torch": "_step_torch",
+    "numba": "_step_numba",
+    "triton": "_step_triton",
+    "hogwild": "_step_hogwild",
+    "shared": "_step_hogwild",
+}
+#: The kernels that train whole chunks in corpus order on the CPU (no batches).
+CHUNK_KERNELS = ("hogwild", "shared")
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,7 @@ class StepKernel:
 
     Attributes
     ----------
-    name : {"torch", "numba", "triton", "hogwild"}
+    name : {"torch", "numba", "triton", "hogwild", "shared"}
     sgns_step : callable
         ``(W_in, W_out, inputs, outputs, negatives, lr, damping) -> loss`` for a skip-gram batch.
     cbow_step : callable
@@ -46,8 +57,8 @@ class StepKernel:
         None where the caller loops.
     sgns_chunk : callable or None
         ``(W_in, W_out, tokens, docs, radii, sampler_table, negative, lr_first, lr_last, seed) -> (loss, pairs)``:
-        a whole chunk of skip-gram in corpus order (the hogwild kernel, which has no batched step; its
-        ``sgns_step`` and ``cbow_step`` raise).
+        a whole chunk of skip-gram in corpus order (the hogwild and shared kernels, which have no batched
+        step; their ``sgns_step`` and ``cbow_step`` raise).
     cbow_chunk : callable or None
         The same for CBOW, returning ``(loss, examples)``.
     """
@@ -71,12 +82,13 @@ def step_kernel(name: str) -> StepKernel:
     module = importlib.import_module(f"{__package__}.{_MODULES[name]}")
     if name == "triton":
         return StepKernel(name, module.sgns_step, module.cbow_step)
-    if name == "hogwild":
+    if name in CHUNK_KERNELS:
 
         def batched(*args, **kwargs):
-            raise InvalidParameterError("Word2Vec: kernel='hogwild' trains by whole chunks, not batches.")
+            raise InvalidParameterError(f"Word2Vec: kernel={name!r} trains by whole chunks, not batches.")
 
-        return StepKernel(name, batched, batched, sgns_chunk=module.sgns_chunk, cbow_chunk=module.cbow_chunk)
+        sgns = module.sgns_shared_chunk if name == "shared" else module.sgns_chunk
+        return StepKernel(name, batched, batched, sgns_chunk=sgns, cbow_chunk=module.cbow_chunk)
 
     def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping=1.0, max_context=None):
         return module.cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping)
@@ -85,19 +97,25 @@ def step_kernel(name: str) -> StepKernel:
 
 
 def resolve_kernel(kernel: str, device: Any, sg: bool = True, batch_size: int | None = None) -> str:
-    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is, on a CPU, hogwild (skip-gram
-    or CBOW) unless a ``batch_size`` is asked for (hogwild has no batches; numba then), and on a GPU the
-    fused Triton step where Triton supports the device, else the torch step. ``sg`` is kept for callers
-    that pass it; both models have every kernel."""
+    """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is, on a CPU, ``"shared"`` for
+    skip-gram and ``"hogwild"`` for CBOW unless a ``batch_size`` is asked for (neither has batches; numba
+    then), and on a GPU the fused Triton step where Triton supports the device, else the torch step.
+
+    Skip-gram's CPU default shares each window's negatives since 2026-12-05: on the wiki sample (x2 and x5,
+    2-3 seeds, 2-core VM) it ran 1.28-1.45x the pair-by-pair hogwild kernel and 2.8x gensim at 1 and 2
+    threads, with WordSim353, SimLex-999 and analogy scores within 2 points of gensim's
+    (benchmarks/RESULTS.md). Both models have every kernel."""
     if kernel == "auto":
         if device.type != "cuda":
-            return "hogwild" if batch_size is None else "numba"
+            if batch_size is not None:
+                return "numba"
+            return "shared" if sg else "hogwild"
         return "triton" if triton_supported(device) else "torch"
-    if kernel in ("numba", "hogwild") and device.type != "cpu":
+    if kernel in ("numba", *CHUNK_KERNELS) and device.type != "cpu":
         raise InvalidParameterError(f"Word2Vec: kernel={kernel!r} runs on the CPU only, not on device {str(device)!r}.")
-    if kernel == "hogwild" and batch_size is not None:
+    if kernel in CHUNK_KERNELS and batch_size is not None:
         raise InvalidParameterError(
-            f"Word2Vec: kernel='hogwild' trains in corpus order and takes no batch_size (got {batch_size}); "
+            f"Word2Vec: kernel={kernel!r} trains in corpus order and takes no batch_size (got {batch_size}); "
             "leave it unset, or choose a batched kernel ('numba')."
         )
     if kernel == "triton" and device.type != "cuda":
@@ -126,4 +144,4 @@ def triton_supported(device: Any) -> bool:
         return True
 
 
-__all__ = ["KERNELS", "StepKernel", "step_kernel", "resolve_kernel", "triton_supported"]
+__all__ = ["CHUNK_KERNELS", "KERNELS", "StepKernel", "step_kernel", "resolve_kernel", "triton_supported"]

@@ -384,7 +384,7 @@ def test_bad_parameters_and_inputs(cluster_corpus, tmp_path):
         resolve_kernel("numba", torch.device("cuda"))
     with pytest.raises(InvalidParameterError, match="cuda_graph=True is for skip-gram on a CUDA device"):
         Word2Vec(cuda_graph=True, **SMALL).fit(cluster_corpus)
-    assert resolve_kernel("auto", torch.device("cpu")) == "hogwild"
+    assert resolve_kernel("auto", torch.device("cpu")) == "shared"
     with pytest.raises(InvalidParameterError, match="'dim' must be an integer in \\[1, inf\\), got 0"):
         Word2Vec(dim=0).fit(cluster_corpus)
     with pytest.raises(InvalidParameterError, match="vectors"):

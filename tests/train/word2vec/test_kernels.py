@@ -59,7 +59,7 @@ def test_grouped_steps_where_a_kernel_has_them():
 def test_kernel_names_and_devices_are_checked():
     with pytest.raises(InvalidParameterError, match="kernel must be one of"):
         step_kernel("cuda-fast")
-    assert resolve_kernel("auto", torch.device("cpu")) == "hogwild"  # skip-gram on a CPU
+    assert resolve_kernel("auto", torch.device("cpu")) == "shared"  # skip-gram on a CPU
     assert resolve_kernel("auto", torch.device("cpu"), sg=False) == "hogwild"  # and CBOW
     assert resolve_kernel("auto", torch.device("cpu"), batch_size=64) == "numba"  # a batch size: a batched step
     assert resolve_kernel("hogwild", torch.device("cpu"), sg=False) == "hogwild"

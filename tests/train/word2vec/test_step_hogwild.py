@@ -39,19 +39,24 @@ def _walk(tokens, docs, radii, n_parts, seed, lr_first, lr_last):
             yield i, lr, [j for j in window if j != i and docs[j] == docs[i]], stream
 
 
+def _noise(stream, accept, alias):
+    """One noise word: the high half of the stream's next splitmix64 number picks the alias table's slot,
+    the low half the coin."""
+    stream[0] = (stream[0] + _GAMMA) % _M
+    z = _mix(stream[0])
+    slot = ((z >> 32) * len(accept)) >> 32
+    coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
+    return slot if coin < accept[slot] else alias[slot]
+
+
 def _predict(h, W_out, centre, negative, stream, accept, alias, lr):
-    """``h`` predicting ``centre`` against ``negative`` draws (the high half of a splitmix64 number picks
-    the alias table's slot, the low half the coin; a draw equal to the centre is skipped): the output
-    rows move at once; returns the loss and the step for ``h``."""
+    """``h`` predicting ``centre`` against ``negative`` draws (a draw equal to the centre is skipped):
+    the output rows move at once; returns the loss and the step for ``h``."""
     loss, grad = 0.0, np.zeros_like(h)
     for k in range(negative + 1):
         o, label = centre, 1.0
         if k:
-            stream[0] = (stream[0] + _GAMMA) % _M
-            z = _mix(stream[0])
-            slot = ((z >> 32) * len(accept)) >> 32
-            coin = ((z & 0xFFFFFFFF) + 0.5) * 2.0**-32
-            o, label = (slot if coin < accept[slot] else alias[slot]), 0.0
+            o, label = _noise(stream, accept, alias), 0.0
             if o == centre:
                 continue
         s = float(np.dot(h.astype(np.float64), W_out[o].astype(np.float64)))
@@ -133,7 +138,7 @@ def test_the_prange_kernels_run_the_parts_they_are_given(rng, sg):
     numba.set_num_threads(1)  # one thread: the parts in order, as above
     try:
         _step_hogwild._parts(
-            sg, W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts
+            sg, False, W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts
         )
     finally:
         numba.set_num_threads(before)
@@ -390,9 +395,9 @@ def test_learning_rate_reaches_the_kernel(clusters, monkeypatch):
 
 
 def test_default_on_a_cpu_and_refusals(clusters):
-    """Skip-gram and CBOW on a CPU train hogwild unless a batch size is asked for; a batch size or a GPU
-    with kernel='hogwild' are refused."""
-    assert Word2Vec(**{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "hogwild"
+    """On a CPU skip-gram trains with shared negatives and CBOW hogwild unless a batch size is asked for; a
+    batch size or a GPU with kernel='hogwild' are refused."""
+    assert Word2Vec(**{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "shared"
     assert Word2Vec(batch_size=64, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
     assert Word2Vec(sg=False, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "hogwild"
     assert Word2Vec(sg=False, batch_size=64, **{**SMALL, "epochs": 1}).fit(clusters).kernel_ == "numba"
