@@ -53,7 +53,9 @@
 #                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:
 #                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
-#   w2v cpu threads 170:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel) against gensim
+#   w2v cpu threads 170:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel: since 2026-12-05
+#                    skip-gram shares each window's negatives, kernel "shared"; W2V_CPU_KERNELS=auto,hogwild adds
+#                    the pair-by-pair kernel the H200 measured on 2026-12-04) against gensim
 #                    at 1, 2, 4, 8 and 16 threads on the wiki sample x2, and fastText at 8 and 16 threads
 #                    (W2V_FT_THREADS) when the program device_prepare.sh carries in .whl/fasttext runs
 #                    there. Target: cooc >= gensim and fastText at every thread count, at equal quality.
@@ -242,6 +244,7 @@ device_sizes() {
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
     W2V_CPU_REPEAT=${W2V_CPU_REPEAT:-2}
     W2V_CPU_SEEDS=${W2V_CPU_SEEDS:-1}
+    W2V_CPU_KERNELS=${W2V_CPU_KERNELS:-auto}
     W2V_FT_THREADS=${W2V_FT_THREADS:-8,16}
     CPU_HEAD_SCALES=${CPU_HEAD_SCALES:-0.25}
     CPU_THREADS=${CPU_THREADS:-1,4,8,16}
@@ -270,6 +273,7 @@ smoke_sizes() {
     W2V_CPU_THREADS=1,2
     W2V_CPU_REPEAT=1
     W2V_CPU_SEEDS=1
+    W2V_CPU_KERNELS=auto,hogwild
     W2V_FT_THREADS=2
     CPU_HEAD_SCALES=0.25
     CPU_THREADS=1,2
@@ -397,7 +401,8 @@ run_stages() {
     local ft=""
     [ "$FASTTEXT_OK" = 1 ] && ft="--fasttext --fasttext-threads $W2V_FT_THREADS"
     stage "w2v cpu threads" 170:70 $RUN benchmarks/word2vec.py run --device cpu --threads "$W2V_CPU_THREADS" \
-        --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds "$W2V_CPU_SEEDS" --epochs "$W2V_EPOCHS" $ft --record
+        --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds "$W2V_CPU_SEEDS" --epochs "$W2V_EPOCHS" \
+        --kernels "$W2V_CPU_KERNELS" $ft --record
     stage "scale" 150:90 $RUN benchmarks/scale.py --source synthetic --tokens "$SCALE_TOKENS" --workers $SCALE_WORKERS \
         --gen-processes "$SCALE_GEN" --skip-dask --results
     # GloVe's rate comes from count gpu's stage C when it ran; otherwise C runs here

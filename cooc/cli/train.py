@@ -156,6 +156,7 @@ def word2vec_command(
     return {
         "output": str(path),
         "model": "skip-gram" if sg else "CBOW",
+        "kernel": model.kernel_,
         "words": len(model.index_to_key_),
         "dim": dim,
         "raw words": model.raw_words_,

@@ -42,7 +42,12 @@ def test_train_word2vec_command(cluster_corpus, tmp_path):
     assert result.exit_code == 0, result.output
     emb = Embedding.load(out)
     assert emb.vectors.shape == (20, 8) and emb.meta["model"] == "word2vec-cbow"
-    assert "words/s" in result.output
+    assert "words/s" in result.output and re.search(r"kernel\W+numba", result.output)
+    skipgram = [*args[:4], str(tmp_path / "sg"), *args[5:-4], "--no-progress"]  # no batch size, skip-gram
+    default = runner.invoke(app, skipgram)
+    assert default.exit_code == 0, default.output
+    assert re.search(r"kernel\W+shared", default.output)  # skip-gram's CPU default
+    assert Embedding.load(tmp_path / "sg").meta["provenance"]["params"]["kernel"] == "shared"
     again = runner.invoke(app, args)
     assert again.exit_code == 1 and again.output.startswith("error:") and "--overwrite" in again.output
     bad = runner.invoke(app, ["train", "word2vec", str(tmp_path / "nope"), "-o", str(tmp_path / "e2"), "--no-progress"])
