@@ -121,7 +121,7 @@ class Word2Vec(BaseEstimator):
         (skip-gram) or positions (CBOW) in corpus order, each update written at once, threads
         unlocked. ``"shared"`` (skip-gram's default on a CPU) is the same order with one draw of
         negatives per window, shared by the window's pairs, whose output rows move once per window
-        (CBOW as hogwild): 1.3-1.45x faster than ``"hogwild"`` at equal quality against gensim
+        (CBOW as hogwild): 1.24-1.61x faster than ``"hogwild"`` at equal quality against gensim
         (benchmarks/RESULTS.md). Both take no ``batch_size``, ignore ``damping``, and are reproducible
         on one thread only. The other kernels take the batched step (docs/science.md, section 7): ``"numba"``
         (compiled CPU kernels, the default on a CPU when a ``batch_size`` is given), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default

@@ -102,7 +102,7 @@ def resolve_kernel(kernel: str, device: Any, sg: bool = True, batch_size: int | 
     then), and on a GPU the fused Triton step where Triton supports the device, else the torch step.
 
     Skip-gram's CPU default shares each window's negatives since 2026-12-05: on the wiki sample (x2 and x5,
-    2-3 seeds, 2-core VM) it ran 1.28-1.45x the pair-by-pair hogwild kernel and 2.8x gensim at 1 and 2
+    2-3 seeds, 2-core VM) it ran 1.24-1.61x the pair-by-pair hogwild kernel and 2.2-2.9x gensim at 1 and 2
     threads, with WordSim353, SimLex-999 and analogy scores within 2 points of gensim's
     (benchmarks/RESULTS.md). Both models have every kernel."""
     if kernel == "auto":
