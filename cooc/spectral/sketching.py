@@ -69,6 +69,18 @@ def sketch(times_a: Callable[[Any], Any], V: int, dtype: Any, width: int, seed: 
     return xp.linalg.qr(times_a(omega))[0]
 
 
+def _start(
+    matrix: Any, device: str, ops: Any, columns: int, seed: int
+) -> tuple[Any, Callable[[Any], Any], int, int, Any]:
+    """What both solvers start from: the array module, ``Q -> A Q``, V, the block's width (``columns``, at
+    most V) and the first orthonormal block, a sketch of A."""
+    xp, A = operand(matrix, device)
+    times_a = product_with(A, ops)
+    V = A.shape[0]
+    width = min(V, columns)
+    return xp, times_a, V, width, sketch(times_a, V, A.dtype, width, seed, xp)
+
+
 def small_eigh(B: Any, k: int, which: str, xp: Any) -> tuple[Any, Any]:
     """The top ``k`` eigenpairs of the small symmetric ``B`` (unsorted). On the host scipy's
     divide-and-conquer driver: twice as fast as ``numpy.linalg.eigh`` at n = 1750 here (0.32 against
@@ -116,13 +128,9 @@ def randomized(
             "solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
             "use solver='dense' or 'lanczos' for which='LA'."
         )
-    xp, A = operand(matrix, device)
     ops = ops or Plain()
-    times_a = product_with(A, ops)
-    V = A.shape[0]
     extra = max(k, 10) if n_oversamples is None else n_oversamples
-    width = min(V, k + extra)
-    Q = sketch(times_a, V, A.dtype, width, seed, xp)
+    xp, times_a, V, width, Q = _start(matrix, device, ops, k + extra, seed)
     limit = RANDOMIZED_MAX_ITER if n_iter is None else n_iter
     rtol = RANDOMIZED_RTOL if tol == 0 else tol
     for iteration in range(limit + 1):
@@ -165,15 +173,11 @@ def block_krylov(
 
     ``B = Q^T A Q`` grows by one block of columns a block (``Q^T A Q_new``, the product the first
     Gram-Schmidt pass needs anyway), not recomputed whole."""
-    xp, A = operand(matrix, device)
     ops = ops or Plain()
-    times_a = product_with(A, ops)
-    V = A.shape[0]
     extra = max(k // 4, 10) if n_oversamples is None else n_oversamples
-    width = min(V, k + extra)
+    xp, times_a, V, width, Q = _start(matrix, device, ops, k + extra, seed)
     limit = BLOCK_MAX_BLOCKS if n_iter is None else n_iter + 1
     rtol = RANDOMIZED_RTOL if tol == 0 else tol
-    Q = sketch(times_a, V, A.dtype, width, seed, xp)
     # The orthonormal blocks Q_i side by side, their products A Q_i, and B = Q^T A Q: filled in place,
     # grown by doubling.
     basis = xp.empty((V, min(V, width * BLOCK_START_BLOCKS)), dtype=Q.dtype)

@@ -82,6 +82,20 @@ def _pair(W_in, W_out, word, centre, negatives, grad, lr):
 
 
 @njit(cache=True, fastmath=True)
+def _score(h, o_row, positive, lr):
+    """The score of ``h`` against one output row: the loss term softplus(x) (x = -s for the word predicted,
+    s for a noise word) as its two parts, max(x, 0) and 1 + e^-|x| (multiplied into one log per pair), and
+    the step g = minus ``lr`` times dL/ds, in float32."""
+    s = np.float32(0.0)
+    for c in range(h.size):
+        s += h[c] * o_row[c]
+    x = -s if positive else s
+    e = math.exp(-min(abs(x), _MAX_EXP))
+    p = 1.0 / (1.0 + e) if s >= 0 else e / (1.0 + e)  # sigmoid(s)
+    return max(x, 0.0), 1.0 + e, np.float32(lr * ((1.0 if positive else 0.0) - p))
+
+
+@njit(cache=True, fastmath=True)
 def _predict(h, W_out, centre, negatives, grad, lr):
     """The hidden vector ``h`` predicting ``centre`` against the ``negatives``: their output rows are
     updated in place and the step for ``h``'s input rows is left in ``grad``. Returns the loss."""
@@ -95,15 +109,9 @@ def _predict(h, W_out, centre, negatives, grad, lr):
         if k > 0 and o == centre:  # a negative equal to the word predicted is skipped (word2vec.c)
             continue
         o_row = W_out[o]
-        s = np.float32(0.0)
-        for c in range(d):
-            s += h[c] * o_row[c]
-        x = -s if k == 0 else s  # the loss term is softplus(x)
-        e = math.exp(-min(abs(x), _MAX_EXP))
-        loss += max(x, 0.0)
-        log_terms *= 1.0 + e
-        p = 1.0 / (1.0 + e) if s >= 0 else e / (1.0 + e)  # sigmoid(s)
-        g = np.float32(lr * ((1.0 if k == 0 else 0.0) - p))  # minus the step times dL/ds
+        linear, factor, g = _score(h, o_row, k == 0, lr)
+        loss += linear
+        log_terms *= factor
         for c in range(d):
             grad[c] += g * o_row[c]
             o_row[c] += g * h[c]
@@ -193,15 +201,9 @@ def _sgns_shared_part(
             log_terms = 1.0  # the product of the (1 + e) factors: one log per pair
             for q in range(n_rows):
                 o_row = W_out[rows[q]]
-                s = np.float32(0.0)
-                for c in range(d):
-                    s += h[c] * o_row[c]
-                x = -s if q == 0 else s  # the loss term is softplus(x)
-                e = math.exp(-min(abs(x), _MAX_EXP))
-                loss += max(x, 0.0)
-                log_terms *= 1.0 + e
-                p = 1.0 / (1.0 + e) if s >= 0 else e / (1.0 + e)  # sigmoid(s)
-                g = np.float32(lr * ((1.0 if q == 0 else 0.0) - p))
+                linear, factor, g = _score(h, o_row, q == 0, lr)
+                loss += linear
+                log_terms *= factor
                 step = steps[q]
                 for c in range(d):
                     grad[c] += g * o_row[c]

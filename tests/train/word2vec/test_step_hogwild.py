@@ -126,11 +126,13 @@ def test_kernel_equals_the_reference_step(rng, n_parts, sg):
     assert sum(loss for loss, _ in parts) == pytest.approx(want[0], rel=1e-5)
 
 
-@pytest.mark.parametrize("sg", [True, False])
-def test_the_prange_kernels_run_the_parts_they_are_given(rng, sg):
-    """``_parts`` over parts lo:hi (skip-gram or CBOW) equals those parts run as plain functions."""
+@pytest.mark.parametrize(("sg", "shared"), [(True, False), (False, False), (True, True)])
+def test_the_prange_kernels_run_the_parts_they_are_given(rng, sg, shared):
+    """``_parts`` over parts lo:hi (skip-gram pair by pair or with shared negatives, or CBOW) equals those
+    parts run as plain functions."""
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
     plain = _step_hogwild._sgns_part if sg else _step_hogwild._cbow_part
+    plain = _step_hogwild._sgns_shared_part if shared else plain
     a_in, a_out = W_in.copy(), W_out.copy()
     want = [plain(a_in, a_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), p, 5) for p in (1, 2, 3)]
     losses, counts = np.zeros(5), np.zeros(5, dtype=np.int64)
@@ -138,7 +140,7 @@ def test_the_prange_kernels_run_the_parts_they_are_given(rng, sg):
     numba.set_num_threads(1)  # one thread: the parts in order, as above
     try:
         _step_hogwild._parts(
-            sg, False, W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts
+            sg, shared, W_in, W_out, tokens, docs, radii, *table, 5, 0.05, 0.01, np.uint64(9), 1, 4, 5, losses, counts
         )
     finally:
         numba.set_num_threads(before)
@@ -241,22 +243,25 @@ def test_a_failed_part_returns_only_once_the_parts_still_running_have_ended(rng,
     assert at_return[0] == [0, *at_return[1]] and len(at_return[0]) < 8  # the rest were never started
 
 
-def test_public_call_trains_every_pair_once_within_documents(rng):
-    """``sgns_chunk`` on every thread: the same pairs as the batched path builds (none across a
-    document), and the weights move."""
+@pytest.mark.parametrize("chunk", ["sgns_chunk", "sgns_shared_chunk"])
+def test_public_call_trains_every_pair_once_within_documents(rng, chunk):
+    """Either skip-gram chunk call on every thread: the same pairs as the batched path builds (none across
+    a document), and the weights move."""
     W_in, W_out, tokens, docs, radii, table = _problem(rng, n=2000)
     start = W_in.copy()
-    loss, pairs = _step_hogwild.sgns_chunk(W_in, W_out, tokens, docs, radii, table, 3, 0.025, 0.02, 7)
+    loss, pairs = getattr(_step_hogwild, chunk)(W_in, W_out, tokens, docs, radii, table, 3, 0.025, 0.02, 7)
     assert pairs == shuffled_skipgram_pairs(tokens, docs, radii, 0)[0].size
     assert np.isfinite(loss) and loss > 0 and not np.array_equal(W_in, start)
 
 
-def test_bad_inputs_are_refused(rng):
+@pytest.mark.parametrize("chunk", ["sgns_chunk", "sgns_shared_chunk"])
+def test_bad_inputs_are_refused(rng, chunk):
     W_in, W_out, tokens, docs, radii, table = _problem(rng)
+    call = getattr(_step_hogwild, chunk)
     with pytest.raises(ValueError, match="outside"):
-        _step_hogwild.sgns_chunk(W_in, W_out, tokens + 40, docs, radii, table, 3, 0.025, 0.02, 7)
+        call(W_in, W_out, tokens + 40, docs, radii, table, 3, 0.025, 0.02, 7)
     with pytest.raises(ValueError, match="float32"):
-        _step_hogwild.sgns_chunk(W_in.astype(np.float64), W_out, tokens, docs, radii, table, 3, 0.025, 0.02, 7)
+        call(W_in.astype(np.float64), W_out, tokens, docs, radii, table, 3, 0.025, 0.02, 7)
 
 
 SMALL = dict(dim=12, window=3, negative=3, epochs=2, min_count=1, sample=0.0, chunk_tokens=5000, progress=False)
@@ -268,15 +273,20 @@ def clusters(tmp_path):
     return write_corpus(tmp_path / "clusters", two_cluster_docs(1000, 20, 10, seed=1), words)
 
 
-@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+#: The chunk kernels and the models they train: hogwild's skip-gram and CBOW, skip-gram with shared negatives.
+CHUNK_RUNS = [("hogwild", True), ("hogwild", False), ("shared", True)]
+CHUNK_IDS = ["hogwild-skipgram", "hogwild-cbow", "shared-skipgram"]
+
+
+@pytest.mark.parametrize(("kernel", "sg"), CHUNK_RUNS, ids=CHUNK_IDS)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_planted_clusters_are_learned(tmp_path, threads, sg):
+def test_planted_clusters_are_learned(tmp_path, threads, kernel, sg):
     """Two clusters of 100 words. (With 10 words a cluster, two threads write the same few rows at
     every step and their lost updates left the clusters less apart: across-cluster cosine 0.08-0.14,
     once 0.41 on a loaded machine, against 0.04 on one thread.)"""
     words = [f"a{i}" for i in range(100)] + [f"b{i}" for i in range(100)]
     corpus = write_corpus(tmp_path / "wide", two_cluster_docs(2000, 20, 100, seed=1), words)
-    model = Word2Vec(kernel="hogwild", seed=3, threads=threads, sg=sg, **SMALL).fit(corpus)
+    model = Word2Vec(kernel=kernel, seed=3, threads=threads, sg=sg, **SMALL).fit(corpus)
     unit = model.embedding_.unit_vectors()
     first = np.array([w.startswith("a") for w in model.embedding_.index_to_key])
     sims = unit @ unit.T
@@ -285,17 +295,19 @@ def test_planted_clusters_are_learned(tmp_path, threads, sg):
     assert within > 0.8 and across < 0.2, (within, across)
     losses = [h["loss"] for h in model.loss_history_]
     assert losses[-1] < losses[0]
-    assert model.raw_words_ == 2 * corpus.n_tokens and model.embedding_.meta["provenance"]["params"]["kernel"] == (
-        "hogwild"
-    )
+    assert model.raw_words_ == 2 * corpus.n_tokens and model.kernel_ == kernel
+    assert model.embedding_.meta["provenance"]["params"]["kernel"] == kernel
 
 
-@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
-def test_one_thread_is_reproducible_and_resumes_bitwise(clusters, tmp_path, sg):
-    params = dict(SMALL, kernel="hogwild", threads=1, seed=5, epochs=3, checkpoint_every=0.0, sg=sg)
+@pytest.mark.parametrize(("kernel", "sg"), CHUNK_RUNS, ids=CHUNK_IDS)
+def test_one_thread_is_reproducible_and_resumes_bitwise(clusters, tmp_path, kernel, sg):
+    params = dict(SMALL, kernel=kernel, threads=1, seed=5, epochs=3, checkpoint_every=0.0, sg=sg)
     whole = Word2Vec(**params).fit(clusters)
     again = Word2Vec(**params).fit(clusters)
     np.testing.assert_array_equal(whole.input_vectors_, again.input_vectors_)
+    if kernel == "shared":  # a kernel of its own: not the pair-by-pair weights
+        pairwise = Word2Vec(**{**params, "kernel": "hogwild"}).fit(clusters)
+        assert not np.array_equal(whole.input_vectors_, pairwise.input_vectors_)
 
     class Stop(Exception):
         pass
