@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -205,8 +206,8 @@ def top_eigenpairs(
     solvers: dict[str, Callable[..., tuple[Any, Any, dict[str, Any]]]] = {
         "dense": _dense,
         "lanczos": _lanczos,
-        "randomized": sketching.randomized,
-        "block": sketching.block_krylov,
+        "randomized": partial(sketching.solve, "randomized"),
+        "block": partial(sketching.solve, "block"),
         "torch": _torch,
     }
     run = solvers[solver]

@@ -15,6 +15,7 @@ solver here returns ``(values, vectors, info)`` with the pairs in any order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -69,18 +70,6 @@ def sketch(times_a: Callable[[Any], Any], V: int, dtype: Any, width: int, seed: 
     return xp.linalg.qr(times_a(omega))[0]
 
 
-def _start(
-    matrix: Any, device: str, ops: Any, columns: int, seed: int
-) -> tuple[Any, Callable[[Any], Any], int, int, Any]:
-    """What both solvers start from: the array module, ``Q -> A Q``, V, the block's width (``columns``, at
-    most V) and the first orthonormal block, a sketch of A."""
-    xp, A = operand(matrix, device)
-    times_a = product_with(A, ops)
-    V = A.shape[0]
-    width = min(V, columns)
-    return xp, times_a, V, width, sketch(times_a, V, A.dtype, width, seed, xp)
-
-
 def small_eigh(B: Any, k: int, which: str, xp: Any) -> tuple[Any, Any]:
     """The top ``k`` eigenpairs of the small symmetric ``B`` (unsorted). On the host scipy's
     divide-and-conquer driver: twice as fast as ``numpy.linalg.eigh`` at n = 1750 here (0.32 against
@@ -109,7 +98,43 @@ def ritz_pairs(Q: Any, Z: Any, B: Any, k: int, which: str, xp: Any, ops: Any) ->
     return values, coef, worst
 
 
-def randomized(
+@dataclass
+class _Sketch:
+    """What a sketching solve starts from and keeps: the array module, ``Q -> A Q`` and the products'
+    pool, the request, the block width (k plus the oversampling, at most V) and the first orthonormal
+    block, a sketch of A."""
+
+    xp: Any
+    times_a: Callable[[Any], Any]
+    ops: Any
+    V: int
+    k: int
+    which: str
+    extra: int
+    width: int
+    Q: Any
+    n_iter: int | None
+    rtol: float
+    bar: Any
+
+    def info(self, method: str, n_iter: int, worst: float, **more: Any) -> dict[str, Any]:
+        """The solve's info dict: the method, its oversampling and iterations, and its last residual check."""
+        return {
+            "method": method,
+            "n_oversamples": self.extra,
+            "n_iter": n_iter,
+            **more,
+            "relative_residual": worst,
+            "converged": worst <= self.rtol,
+        }
+
+
+#: Each method's default oversampling, from k.
+_DEFAULT_EXTRA = {"randomized": lambda k: max(k, 10), "block": lambda k: max(k // 4, 10)}
+
+
+def solve(
+    method: str,
     matrix: Any,
     k: int,
     *,
@@ -123,49 +148,44 @@ def randomized(
     ops: Any = None,
     **_: Any,
 ) -> tuple[Any, Any, dict[str, Any]]:
-    if which != "LM":
+    """The top ``k`` eigenpairs (unsorted) by ``method``: ``"randomized"`` (subspace iteration) or ``"block"``
+    (block Krylov). The arguments are :func:`cooc.spectral.eigen.top_eigenpairs`'s; ``ops`` is the pool
+    of :mod:`cooc.spectral.products` (single calls when None)."""
+    if method == "randomized" and which != "LM":
         raise InvalidParameterError(
             "solver 'randomized' finds the largest-magnitude pairs only (which='LM'); "
             "use solver='dense' or 'lanczos' for which='LA'."
         )
     ops = ops or Plain()
-    extra = max(k, 10) if n_oversamples is None else n_oversamples
-    xp, times_a, V, width, Q = _start(matrix, device, ops, k + extra, seed)
-    limit = RANDOMIZED_MAX_ITER if n_iter is None else n_iter
+    xp, A = operand(matrix, device)
+    times_a = product_with(A, ops)
+    V = A.shape[0]
+    extra = _DEFAULT_EXTRA[method](k) if n_oversamples is None else n_oversamples
+    width = min(V, k + extra)
+    Q = sketch(times_a, V, A.dtype, width, seed, xp)
     rtol = RANDOMIZED_RTOL if tol == 0 else tol
+    state = _Sketch(xp, times_a, ops, V, k, which, extra, width, Q, n_iter, rtol, bar)
+    return (_subspace_iteration if method == "randomized" else _block_krylov)(state)
+
+
+def _subspace_iteration(s: _Sketch) -> tuple[Any, Any, dict[str, Any]]:
+    """Randomized subspace iteration: the block multiplied by A again and orthonormalised, until the
+    residual rule passes (or ``n_iter`` iterations, checked once at the end)."""
+    xp, ops, Q = s.xp, s.ops, s.Q
+    limit = RANDOMIZED_MAX_ITER if s.n_iter is None else s.n_iter
     for iteration in range(limit + 1):
-        Z = times_a(Q)  # the one product of the iteration, used by the Ritz check and the next basis
-        if bar is not None:
-            bar.update(width)
-        if n_iter is None or iteration == limit:  # a fixed number of iterations is checked once, at the end
-            values, small, worst = ritz_pairs(Q, Z, ops.gram(Q, Z), k, which, xp, ops)
-            if iteration == limit or worst <= rtol:
+        Z = s.times_a(Q)  # the one product of the iteration, used by the Ritz check and the next basis
+        if s.bar is not None:
+            s.bar.update(s.width)
+        if s.n_iter is None or iteration == limit:  # a fixed number of iterations is checked once, at the end
+            values, small, worst = ritz_pairs(Q, Z, ops.gram(Q, Z), s.k, s.which, xp, ops)
+            if iteration == limit or worst <= s.rtol:
                 break
         Q, _r = xp.linalg.qr(Z)
-    info = {
-        "method": "randomized subspace iteration",
-        "n_oversamples": extra,
-        "n_iter": iteration,
-        "relative_residual": worst,
-        "converged": worst <= rtol,
-    }
-    return values, ops.matmul(Q, small), info
+    return values, ops.matmul(Q, small), s.info("randomized subspace iteration", iteration, worst)
 
 
-def block_krylov(
-    matrix: Any,
-    k: int,
-    *,
-    which: str,
-    device: str,
-    seed: int,
-    n_oversamples: int | None,
-    n_iter: int | None,
-    tol: float = 0.0,
-    bar: Any = None,
-    ops: Any = None,
-    **_: Any,
-) -> tuple[Any, Any, dict[str, Any]]:
+def _block_krylov(s: _Sketch) -> tuple[Any, Any, dict[str, Any]]:
     """Block Krylov: the span of ``A Omega, A^2 Omega, ...`` grown one block at a time, each block
     orthogonalised against all before it (twice, classical Gram-Schmidt), with the Rayleigh-Ritz
     pairs of the whole basis checked after every block. One product with A per block, all of them
@@ -173,11 +193,8 @@ def block_krylov(
 
     ``B = Q^T A Q`` grows by one block of columns a block (``Q^T A Q_new``, the product the first
     Gram-Schmidt pass needs anyway), not recomputed whole."""
-    ops = ops or Plain()
-    extra = max(k // 4, 10) if n_oversamples is None else n_oversamples
-    xp, times_a, V, width, Q = _start(matrix, device, ops, k + extra, seed)
-    limit = BLOCK_MAX_BLOCKS if n_iter is None else n_iter + 1
-    rtol = RANDOMIZED_RTOL if tol == 0 else tol
+    xp, ops, Q, V, width, k, which = s.xp, s.ops, s.Q, s.V, s.width, s.k, s.which
+    limit = BLOCK_MAX_BLOCKS if s.n_iter is None else s.n_iter + 1
     # The orthonormal blocks Q_i side by side, their products A Q_i, and B = Q^T A Q: filled in place,
     # grown by doubling.
     basis = xp.empty((V, min(V, width * BLOCK_START_BLOCKS)), dtype=Q.dtype)
@@ -185,9 +202,9 @@ def block_krylov(
     B = xp.empty((basis.shape[1], basis.shape[1]), dtype=Q.dtype)
     checks = 0
     for block in range(limit):
-        Z = times_a(Q)
-        if bar is not None:
-            bar.update(width)
+        Z = s.times_a(Q)
+        if s.bar is not None:
+            s.bar.update(width)
         n = block * width
         if n + width > basis.shape[1]:
             basis, images = (_grown(a, min(V, 2 * a.shape[1]), n, xp) for a in (basis, images))
@@ -198,23 +215,15 @@ def block_krylov(
         B[: n + width, n : n + width] = C
         B[n : n + width, :n] = C[:n].T
         final = block == limit - 1 or Qa.shape[1] + width > V
-        if final or n_iter is None:  # a fixed number of blocks is checked once, at the end
+        if final or s.n_iter is None:  # a fixed number of blocks is checked once, at the end
             values, ritz, worst = ritz_pairs(Qa, Za, B[: n + width, : n + width], k, which, xp, ops)
             checks += 1
-            if final or worst <= rtol:
+            if final or worst <= s.rtol:
                 break
         W = Z - ops.matmul(Qa, C)
         W -= ops.matmul(Qa, ops.gram(Qa, W))  # the second pass restores orthogonality lost to rounding
         Q, _r = xp.linalg.qr(W)
-    info = {
-        "method": "block Krylov",
-        "n_oversamples": extra,
-        "n_iter": block,
-        "ritz_checks": checks,
-        "basis": int(Qa.shape[1]),
-        "relative_residual": worst,
-        "converged": worst <= rtol,
-    }
+    info = s.info("block Krylov", block, worst, ritz_checks=checks, basis=int(Qa.shape[1]))
     return values, ops.matmul(Qa, ritz), info
 
 
@@ -238,7 +247,6 @@ __all__ = [
     "RANDOMIZED_MAX_ITER",
     "RANDOMIZED_RTOL",
     "Plain",
-    "block_krylov",
-    "randomized",
     "ritz_pairs",
+    "solve",
 ]
