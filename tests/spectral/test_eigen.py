@@ -163,6 +163,7 @@ def test_randomized_defaults_reach_the_exact_top_k_on_a_slowly_decaying_spectrum
     np.testing.assert_allclose(np.abs(pairs.values), exact, rtol=1e-3)
     fixed = top_eigenpairs(A, k, solver="randomized", n_oversamples=k // 2, n_iter=6)
     assert np.abs(np.abs(fixed.values[-1]) - exact[-1]) / exact[-1] > 1e-2  # the old defaults were this far off
+    assert not fixed.info["converged"] and fixed.info["relative_residual"] > 1e-3  # and say so
 
 
 def decaying_spectrum(seed: int, V: int = 400, decay: float = 0.4):
