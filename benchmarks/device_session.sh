@@ -39,7 +39,7 @@
 #   setup            nvidia-smi, the carried wheels into /tmp/site (gensim, smart_open), GloVe built with
 #                    gcc when there is no make, the versions of torch, cupy, numba, triton and gensim.
 #   gpu tests  100:40   every gpu-marked test (pytest -m gpu: one body on numpy and on CuPy / torch-cuda) in
-#                    the 15 files of GPU_TESTS (81 tests; tests/count/test_distributed.py's one needs
+#                    the 16 files of GPU_TESTS (100 tests; tests/count/test_distributed.py's one needs
 #                    dask-cuda, not on the device). Target: all pass. Issue 26 item 4.
 #   count gpu  150:80   issue 26 item 1, benchmarks/gpu_count_check.py on 200M-token corpora made there in
 #                    about 10 s (the wiki sample repeated, V ~36k; a Zipf stream of 100k types drawn on the
@@ -53,6 +53,12 @@
 #                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:
 #                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
+#   w2v gpu shared 110:60   issue 26 item 2: the same run with kernel "shared" (each window's pairs share one
+#                    draw of negatives; the fused window step of cooc/train/word2vec/_step_triton_window.py,
+#                    replayed from a graph) at 16,384 and 65,536 windows a step (about 6 pairs a window;
+#                    W2V_SHARED_BATCHES). It gathers a window's K + 1 output rows once instead of once per
+#                    pair. On the 2-core VM (torch window step, wiki x5, 2026-12-05) 4,096 and 16,384 windows
+#                    kept WS353 and SimLex within the band of gensim's. Target as w2v gpu.
 #   w2v cpu threads 170:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel: since 2026-12-05
 #                    skip-gram shares each window's negatives, kernel "shared"; W2V_CPU_KERNELS=auto,hogwild adds
 #                    the pair-by-pair kernel the H200 measured on 2026-12-04) against gensim
@@ -227,7 +233,7 @@ GPU_TESTS_DEFAULT="tests/count/test_accumulate.py tests/count/test_assembly.py t
     tests/count/test_windows.py tests/geometry/test_analogy.py tests/grammars/test_rhm.py tests/grammars/test_srhm.py
     tests/spectral/test_eigen.py tests/spectral/test_targets.py tests/train/grammar/test_curves.py
     tests/train/grammar/test_latent_network.py tests/train/grammar/test_lm.py tests/train/word2vec/test_estimator.py
-    tests/train/word2vec/test_sampling.py tests/train/word2vec/test_step.py"
+    tests/train/word2vec/test_sampling.py tests/train/word2vec/test_step.py tests/train/word2vec/test_step_window.py"
 device_sizes() {
     GPU=cuda
     GPU_TESTS=${GPU_TESTS:-$GPU_TESTS_DEFAULT}
@@ -239,6 +245,7 @@ device_sizes() {
     W2V_GPU_BATCHES=${W2V_GPU_BATCHES:-65536,262144,1048576}
     W2V_GPU_GRAPH=${W2V_GPU_GRAPH:-on}
     W2V_GPU_SEEDS=${W2V_GPU_SEEDS:-2}
+    W2V_SHARED_BATCHES=${W2V_SHARED_BATCHES:-16384,65536}
     W2V_STEP_ARGS=${W2V_STEP_ARGS:---kernels torch,triton --batch-sizes 65536,262144,1048576 --graph both
         --triton-blocks 4x4,8x4,8x8,16x4}
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
@@ -269,6 +276,7 @@ smoke_sizes() {
     W2V_GPU_BATCHES=4096
     W2V_GPU_GRAPH=auto
     W2V_GPU_SEEDS=1
+    W2V_SHARED_BATCHES=512
     W2V_STEP_ARGS="--kernels torch --batch-sizes 4096 --vocab 5000 --chunk-tokens 100000 --seconds 0.5 --threads 1"
     W2V_CPU_THREADS=1,2
     W2V_CPU_REPEAT=1
@@ -400,6 +408,9 @@ run_stages() {
         --seeds "$W2V_GPU_SEEDS" --gensim-seeds 1 --epochs "$W2V_EPOCHS" --out "$PACK/word2vec" --record
     local ft=""
     [ "$FASTTEXT_OK" = 1 ] && ft="--fasttext --fasttext-threads $W2V_FT_THREADS"
+    stage "w2v gpu shared" 110:60 $RUN benchmarks/word2vec.py run --device $GPU --corpora wiki \
+        --repeat "$W2V_GPU_REPEAT" --kernels shared --batch-sizes "$W2V_SHARED_BATCHES" --cuda-graph "$W2V_GPU_GRAPH" \
+        --seeds "$W2V_GPU_SEEDS" --gensim-seeds 1 --epochs "$W2V_EPOCHS" --out "$PACK/word2vec_shared" --record
     stage "w2v cpu threads" 170:70 $RUN benchmarks/word2vec.py run --device cpu --threads "$W2V_CPU_THREADS" \
         --corpora wiki --repeat "$W2V_CPU_REPEAT" --seeds "$W2V_CPU_SEEDS" --epochs "$W2V_EPOCHS" \
         --kernels "$W2V_CPU_KERNELS" $ft --record

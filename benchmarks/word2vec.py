@@ -227,12 +227,21 @@ def compile_step(kernel: str, device: str) -> None:
     """
     import torch
 
+    from cooc.train._torch import torch_device
+    from cooc.train.word2vec.kernels import step_kernel, window_kernel
+
     kernel = _kernel(kernel, device)
+    W_in, W_out = (torch.rand((1000, HYPER["dim"]), device=device) for _ in range(2))
+    if kernel == "shared" and device != "cpu":  # the batched step by windows (context padded with -1)
+        window_step = window_kernel(torch_device(device)).window_step
+        for n in (4096, 4093, 1):
+            context = torch.randint(-1, 1000, (n, 2 * HYPER["window"]), device=device)
+            ids = torch.randint(0, 1000, (n, 1 + HYPER["negative"]), device=device)
+            for lr in (0.025, torch.tensor(0.025, device=device)):
+                window_step(W_in, W_out, ids[:, 0], context, ids[:, 1:].contiguous(), lr, 1.0)
+        return
     if kernel != "triton":
         return
-    from cooc.train.word2vec.kernels import step_kernel
-
-    W_in, W_out = (torch.rand((1000, HYPER["dim"]), device=device) for _ in range(2))
     for n in (4096, 4093, 1):
         ids = torch.randint(0, 1000, (n, 1 + HYPER["negative"]), device=device)
         for lr in (0.025, torch.tensor(0.025, device=device)):
@@ -514,6 +523,7 @@ def run(args: argparse.Namespace) -> None:
                     f"cooc, {device}"
                     + ("" if kernel == "auto" else f" {kernel}")
                     + f", batch {batch or 'default'}"
+                    + (" windows" if kernel == "shared" and (device != "cpu" or batch) else "")
                     + {None: "", True: ", CUDA graph", False: ", no CUDA graph"}[graph]
                 )
                 try:  # one failing configuration (a kernel that does not build) leaves the others' figures
@@ -664,7 +674,8 @@ def main() -> None:
         "--kernels",
         default="auto",
         help="cooc step kernels, comma-separated: auto, torch, numba, triton, hogwild, shared (default: auto); with "
-        "--threads, one row per kernel",
+        "--threads, one row per kernel. 'shared' with --batch-sizes (always on cuda) steps batches of that many "
+        "windows, each window's pairs sharing one draw of negatives",
     )
     r.add_argument(
         "--cuda-graph",

@@ -156,7 +156,7 @@ def word2vec_command(
     return {
         "output": str(path),
         "model": "skip-gram" if sg else "CBOW",
-        "kernel": model.kernel_,
+        "kernel": model.kernel_ + (" (batches of windows)" if model.windows_ else ""),
         "words": len(model.index_to_key_),
         "dim": dim,
         "raw words": model.raw_words_,
@@ -320,8 +320,9 @@ def register(app: typer.Typer) -> None:
         alpha: float | None = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
         batch_size: int | None = typer.Option(
             None,
-            help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU); on a CPU it selects "
-            "the batched numba step over the hogwild kernels.",
+            help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU; windows with "
+            "--kernel shared, 16384 on GPU); on a CPU it selects the batched numba step over the hogwild "
+            "kernels, or with --kernel shared batches of windows.",
         ),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
@@ -329,8 +330,9 @@ def register(app: typer.Typer) -> None:
         kernel: str = typer.Option(
             "auto",
             help="Kernel: auto (on a CPU shared for skip-gram and hogwild for CBOW, numba with --batch-size; "
-            "triton on a GPU), hogwild (word2vec.c's unlocked SGD in corpus order, CPU), shared (hogwild with "
-            "each window's negatives drawn once, CPU), numba, torch, or triton (batched steps).",
+            "triton on a GPU), hogwild (word2vec.c's unlocked SGD in corpus order, CPU), shared (each window's "
+            "negatives drawn once: hogwild's order on a CPU, batches of windows on a GPU or with --batch-size), "
+            "numba, torch, or triton (batched steps).",
         ),
         cuda_graph: bool | None = typer.Option(
             None,

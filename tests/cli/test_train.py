@@ -48,6 +48,14 @@ def test_train_word2vec_command(cluster_corpus, tmp_path):
     assert default.exit_code == 0, default.output
     assert re.search(r"kernel\W+shared", default.output)  # skip-gram's CPU default
     assert Embedding.load(tmp_path / "sg").meta["provenance"]["params"]["kernel"] == "shared"
+    windows = runner.invoke(app, [*skipgram[:4], str(tmp_path / "sgw"), *skipgram[5:], "--kernel", "shared"])
+    assert windows.exit_code == 0, windows.output
+    assert re.search(r"kernel\W+shared \(batches of windows\)", windows.output) is None  # no batch size: corpus order
+    batched = [*skipgram[:4], str(tmp_path / "sgb"), *skipgram[5:], "--kernel", "shared", "--batch-size", "256"]
+    windows = runner.invoke(app, batched)
+    assert windows.exit_code == 0, windows.output
+    assert re.search(r"kernel\W+shared \(batches of windows\)", windows.output)
+    assert Embedding.load(tmp_path / "sgb").meta["provenance"]["params"]["batches"] == "windows"
     again = runner.invoke(app, args)
     assert again.exit_code == 1 and again.output.startswith("error:") and "--overwrite" in again.output
     bad = runner.invoke(app, ["train", "word2vec", str(tmp_path / "nope"), "-o", str(tmp_path / "e2"), "--no-progress"])

@@ -46,6 +46,7 @@ def tdevice(request) -> str:
     params=[
         pytest.param(("cpu", "numba"), id="numba-cpu"),
         pytest.param(("cpu", "torch"), id="torch-cpu"),
+        pytest.param(("cpu", "shared"), id="shared-batches-cpu"),  # with a batch size: windows, torch step
         pytest.param(
             ("cuda", "torch"),
             id="torch-cuda",
@@ -56,11 +57,17 @@ def tdevice(request) -> str:
             id="triton-cuda",
             marks=[pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")],
         ),
+        pytest.param(
+            ("cuda", "shared"),
+            id="shared-cuda",
+            marks=[pytest.mark.gpu, pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")],
+        ),
     ]
 )
 def trainer(request) -> dict:
     """Word2Vec's ``device`` and ``kernel``: the compiled CPU step, the torch step on the CPU (the
-    GPU's code), and the torch and fused Triton steps on a GPU where there is one (Triton's
+    GPU's code), skip-gram by batches of windows that share their negatives (``"shared"`` with the
+    tests' batch size), and the torch, fused Triton and window steps on a GPU where there is one (Triton's
     interpreter is too slow for these runs; tests/train/word2vec/test_estimator.py holds it to the torch
     step on a smaller corpus)."""
     device, kernel = request.param

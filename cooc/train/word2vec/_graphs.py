@@ -13,34 +13,41 @@ batch 65,536 its GPU time (0.65 ms on an H100) is shorter than the trainer's Pyt
 so replay still pays: measured on an H100 (2026-11-27), 18.95M words/s replayed against 11.7M
 without; at batch 262,144 both run at 20M. Replay is the default on CUDA for skip-gram.
 
-Only full skip-gram batches are replayed (CBOW batches vary in their number of context
-words); the last, shorter batch of a chunk runs the ordinary step.
+Only full skip-gram batches are replayed, of pairs or of windows (``kernel="shared"``, whose
+context words are padded to a fixed width); CBOW batches vary in their number of context words.
+The last, shorter batch of a chunk runs the ordinary step.
 """
 
 from __future__ import annotations
 
 
 class GraphedSkipGram:
-    """A skip-gram step for batches of exactly ``batch`` pairs, as a CUDA graph.
+    """A skip-gram step for batches of exactly ``batch`` pairs (or windows), as a CUDA graph.
 
     Parameters
     ----------
     sgns_step : callable
-        :func:`cooc.train.word2vec._step_torch.sgns_step` or :func:`cooc.train.word2vec._step_triton.sgns_step` (either
-        takes ``lr`` as a device scalar and launches no work that waits for the host).
+        :func:`cooc.train.word2vec._step_torch.sgns_step` or :func:`cooc.train.word2vec._step_triton.sgns_step`,
+        or a ``window_step`` of the same modules (each takes ``lr`` as a device scalar and launches no
+        work that waits for the host).
     W_in, W_out : CUDA tensors of shape (V, d)
         The weights the step updates in place (they must not be replaced during the run).
     batch, negative : int
-        Pairs per step and negatives per pair.
+        Pairs (or windows) per step and negatives per pair (or window).
     damping : float or None
+    width : int, optional
+        The windows' padded width (their context columns); None for a step of pairs.
     """
 
-    def __init__(self, sgns_step, W_in, W_out, batch: int, negative: int, damping: float | None):
+    def __init__(
+        self, sgns_step, W_in, W_out, batch: int, negative: int, damping: float | None, width: int | None = None
+    ):
         import torch
 
         device = W_in.device
+        # the step's two index arguments: (inputs, outputs) of pairs, or (centres, context) of windows
         self.inputs = torch.zeros(batch, dtype=torch.int64, device=device)
-        self.outputs = torch.zeros(batch, dtype=torch.int64, device=device)
+        self.outputs = torch.zeros(batch if width is None else (batch, width), dtype=torch.int64, device=device)
         self.negatives = torch.zeros((batch, negative), dtype=torch.int64, device=device)
         self.lr = torch.zeros((), dtype=W_in.dtype, device=device)
         args = (W_in, W_out, self.inputs, self.outputs, self.negatives, self.lr, damping)

@@ -163,3 +163,56 @@ def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping: fl
     v, g, valid, loss = _output_side(h, out_idx, W_out, lr, damping)
     W_in.index_add_(0, context, _input_step(v, g, valid, context, W_in.shape[0], lr, damping, per_example=example))
     return loss
+
+
+def window_step(W_in, W_out, centres, context, negatives, lr, damping: float | None = 1.0):
+    """One skip-gram step on a batch of windows whose pairs share their negatives; updates in place.
+
+    Window i is the centre word ``centres[i]`` with its context words ``context[i]`` (padded with
+    -1). Every context word c of the window is the input of one pair (c, centre), and all the
+    window's pairs are scored against the same K negatives ``negatives[i]`` (Ji et al. 2016; the
+    batched form of ``kernel="shared"``). The step is :func:`sgns_step` on those pairs, each given
+    its window's negatives (tested so), computed without listing the pairs: every window gathers
+    its K + 1 output rows once, and moves them once by the sum of its pairs' steps.
+
+    Parameters
+    ----------
+    centres : int64 tensor of shape (B,)
+    context : int64 tensor of shape (B, C)
+        Context words of each window, -1 where there is none (C = 2 x the largest radius).
+    negatives : int64 tensor of shape (B, K)
+
+    Returns
+    -------
+    scalar tensor: the summed loss of the batch's pairs before the step.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    here = (context >= 0).to(W_in.dtype)  # (B, C)
+    ctx = context.clamp(min=0)  # a pad reads row 0 and adds exact zeros to it
+    u = W_in[ctx] * here.unsqueeze(2)  # (B, C, d)
+    out_idx = torch.cat([centres.unsqueeze(1), negatives], 1)  # (B, K + 1)
+    v = W_out[out_idx]
+    valid = out_idx != out_idx[:, :1]
+    valid[:, 0] = True
+    valid = valid.to(W_in.dtype)
+    s = torch.bmm(u, v.transpose(1, 2))  # (B, C, K + 1)
+    sign, minus_sign = _signs(s.shape[2], s)
+    z = s * sign
+    terms = here.unsqueeze(2) * valid.unsqueeze(1)  # 1 for each pair's terms of the loss
+    loss = (F.softplus(z) * terms).sum()
+    g = torch.sigmoid(z) * terms * minus_sign  # -dL/ds
+    out_grad = torch.bmm(g.transpose(1, 2), u)  # (B, K + 1, d): summed over the window's pairs
+    in_grad = torch.bmm(g, v)  # (B, C, d)
+    n_rows, d = W_in.shape[0], W_in.shape[1]
+    if damping is None:
+        out_coef, in_coef = lr, lr
+    else:
+        out_sq = valid * (u * u).sum((1, 2)).unsqueeze(1)  # each output row's partners: the window's inputs
+        in_sq = here * (valid * (v * v).sum(2)).sum(1, keepdim=True)
+        out_coef = _row_factor(out_idx.reshape(-1), out_sq.reshape(-1), n_rows, lr, damping).view(-1, 1)
+        in_coef = _row_factor(ctx.reshape(-1), in_sq.reshape(-1), n_rows, lr, damping).view(-1, 1)
+    W_out.index_add_(0, out_idx.reshape(-1), out_grad.reshape(-1, d) * out_coef)
+    W_in.index_add_(0, ctx.reshape(-1), in_grad.reshape(-1, d) * in_coef)
+    return loss

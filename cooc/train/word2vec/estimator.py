@@ -14,7 +14,10 @@ On a CPU the batches are left out by default: the hogwild kernels
 (:mod:`cooc.train.word2vec._step_hogwild`) train each chunk in corpus order with unlocked updates,
 with the same subsampling, windows and learning-rate decay as word2vec.c and gensim: CBOW position
 by position, skip-gram window by window with one draw of negatives shared by the window's pairs
-(``kernel="shared"``; ``"hogwild"`` is word2vec.c's pair-by-pair order).
+(``kernel="shared"``; ``"hogwild"`` is word2vec.c's pair-by-pair order). ``kernel="shared"`` on a GPU,
+or on a CPU with a batch size, steps batches of shuffled windows instead, each window's pairs scored
+against one draw of negatives (:func:`cooc.train.word2vec._step_torch.window_step`, fused in
+:mod:`cooc.train.word2vec._step_triton_window`).
 On a GPU the step runs by default as two fused Triton kernels (:mod:`cooc.train.word2vec._step_triton`)
 instead of the torch step's ~40 launches, and each full skip-gram batch is replayed from a
 captured CUDA graph (measured on an H100: 0.65 ms a step of 65536 pairs against 1.45 ms for
@@ -47,10 +50,12 @@ from ..._core.signals import note_kept
 from ..._core.threads import thread_limit
 from ...corpus.store import TokenCorpus
 from .._torch import torch_device
-from .kernels import KERNELS, resolve_kernel
+from .kernels import KERNELS, batched_windows, resolve_kernel
 from .run import TrainingRun
 
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
+#: Windows per step of ``kernel="shared"`` on a GPU (about 6 pairs a window at window 5).
+DEFAULT_WINDOW_BATCH = 16384
 
 _CONSTRAINTS = {
     "sg": InstanceOf(bool),
@@ -105,11 +110,13 @@ class Word2Vec(BaseEstimator):
     dynamic_window : bool, default True
         Draw each position's radius uniformly in 1..L (word2vec.c's weighting of near words).
     batch_size : int, optional
-        Examples (pairs for skip-gram, centre words for CBOW) per SGD step of a batched kernel; by
-        default 4096 on a CPU (cache-sized) and 65536 on a GPU (enough work per step to hide kernel
-        launches). Quality against gensim is checked for both in ``benchmarks/word2vec.py``. The
-        hogwild and shared kernels have no batches: giving a batch size on a CPU with ``kernel="auto"``
-        selects the batched numba step instead.
+        Examples (pairs for skip-gram, centre words for CBOW; windows for skip-gram with
+        ``kernel="shared"``) per SGD step of a batched kernel; by default 4096 on a CPU (cache-sized)
+        and 65536 on a GPU (enough work per step to hide kernel launches), and
+        :data:`DEFAULT_WINDOW_BATCH` windows for ``"shared"`` on a GPU. Quality against gensim is
+        checked for each in ``benchmarks/word2vec.py``. On a CPU the hogwild and shared kernels have
+        no batches by default: giving a batch size with ``kernel="auto"`` selects the batched numba
+        step, with ``kernel="shared"`` the batched step by windows.
     damping : float or None, default 1.0
         Bound on each row's step by its curvature in the batch (see :mod:`cooc.train.word2vec._step_torch`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
@@ -122,10 +129,14 @@ class Word2Vec(BaseEstimator):
         unlocked. ``"shared"`` (skip-gram's default on a CPU) is the same order with one draw of
         negatives per window, shared by the window's pairs, whose output rows move once per window
         (CBOW as hogwild): 1.24-1.61x faster than ``"hogwild"`` at equal quality against gensim
-        (benchmarks/RESULTS.md). Both take no ``batch_size``, ignore ``damping``, and are reproducible
-        on one thread only. The other kernels take the batched step (docs/science.md, section 7): ``"numba"``
-        (compiled CPU kernels, the default on a CPU when a ``batch_size`` is given), ``"triton"`` (two fused GPU kernels, :mod:`cooc.train.word2vec._step_triton`, the default
-        on a GPU; on a CPU only in Triton's interpreter, for tests) or ``"torch"`` (tensor operations;
+        (benchmarks/RESULTS.md). Both ignore ``damping`` and are reproducible on one thread only;
+        ``"hogwild"`` takes no ``batch_size``. ``"shared"`` with a ``batch_size``, and on a GPU, takes
+        the batched step by windows instead: each window's pairs share one draw of negatives, its output
+        rows are gathered and moved once (fused Triton kernels on a GPU, the torch step elsewhere).
+        The other kernels take the batched step (docs/science.md, section 7): ``"numba"`` (compiled
+        CPU kernels, the default on a CPU when a ``batch_size`` is given), ``"triton"`` (two fused GPU
+        kernels, :mod:`cooc.train.word2vec._step_triton`, the default on a GPU; on a CPU only in
+        Triton's interpreter, for tests) or ``"torch"`` (tensor operations;
         the GPU's default where triton is not installed or the GPU is older than compute capability
         8.0). The batched kernels differ by float rounding only.
     cuda_graph : bool or None, default None
@@ -168,6 +179,9 @@ class Word2Vec(BaseEstimator):
         Corpus counts of those words.
     batch_size_ : int
         The batch size used.
+    windows_ : bool
+        Whether skip-gram trained by batches of windows (``kernel="shared"`` on a GPU or with a batch
+        size); their settings and provenance then say ``batches="windows"``.
     input_vectors_, output_vectors_ : ndarray of shape (V, dim), float32
     embedding_ : Embedding
     loss_history_ : list of dict
@@ -292,10 +306,11 @@ class Word2Vec(BaseEstimator):
         validate(self.get_params(), _CONSTRAINTS, owner="Word2Vec")
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus, threads=self.threads)
         device = torch_device(self.device)
-        self.batch_size_ = self.batch_size or DEFAULT_BATCH[device.type]
         self.kernel_ = resolve_kernel(self.kernel, device, self.sg, self.batch_size)
+        self.batch_size_ = _batch_size(self.batch_size, self.kernel_, self.sg, device)
         self.cuda_graph_ = _resolve_graph(self.cuda_graph, self.sg, device)
         id_map, counts = self._vocabulary(corpus)
+        self.windows_ = self.sg and batched_windows(self.kernel_, device, self.batch_size)
         settings = self._settings(corpus)
         run = TrainingRun.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
@@ -362,6 +377,8 @@ class Word2Vec(BaseEstimator):
         }
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         params["batch_size"], params["kernel"], params["cuda_graph"] = self.batch_size_, self.kernel_, self.cuda_graph_
+        if self.windows_:  # "shared" by batches of windows, not in corpus order (same kernel name and batch_size_)
+            params["batches"] = "windows"
         return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
 
     # -- results ----------------------------------------------------------------------------
@@ -380,6 +397,8 @@ class Word2Vec(BaseEstimator):
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         params["alpha"], params["batch_size"], params["kernel"] = self.start_alpha, self.batch_size_, self.kernel_
         params["cuda_graph"] = self.cuda_graph_
+        if getattr(self, "windows_", False):
+            params["batches"] = "windows"
         meta = {
             "model": "word2vec-sg" if self.sg else "word2vec-cbow",
             "vectors": vectors,
@@ -391,6 +410,13 @@ class Word2Vec(BaseEstimator):
             "provenance": provenance(**params),
         }
         return Embedding(W, self.index_to_key_, meta)
+
+
+def _batch_size(batch_size: int | None, kernel: str, sg: bool, device) -> int:
+    """Examples per step: ``batch_size``, else the device's default (of windows for skip-gram by windows)."""
+    if batch_size is not None:
+        return batch_size
+    return DEFAULT_WINDOW_BATCH if sg and batched_windows(kernel, device, None) else DEFAULT_BATCH[device.type]
 
 
 def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:

@@ -12,9 +12,14 @@ triton    cuda    two fused GPU kernels (CPU only in Triton's interpreter, for t
 hogwild   cpu     not the batched step but word2vec.c's: skip-gram pair by pair, CBOW
                   position by position, in corpus order with unlocked updates, a whole
                   chunk per call (:mod:`cooc.train.word2vec._step_hogwild`)
-shared    cpu     hogwild with skip-gram's negatives shared by each window: one draw per
-                  centre word, its output rows moved once per window (Ji et al. 2016);
-                  CBOW as hogwild
+shared    any     skip-gram's negatives shared by each window: one draw per centre word,
+                  its output rows moved once per window (Ji et al. 2016). On a CPU
+                  without a batch size: hogwild's order (a whole chunk per call); with
+                  batches (always on a GPU): one batched step per group of windows
+                  (``window_step``: the fused Triton kernels of
+                  :mod:`cooc.train.word2vec._step_triton_window` on CUDA, the torch step
+                  elsewhere; :func:`window_kernel`). CBOW as hogwild, or as the batched
+                  CBOW step
 ========  ======  ===================================================================
 """
 
@@ -61,6 +66,9 @@ class StepKernel:
         step; their ``sgns_step`` and ``cbow_step`` raise).
     cbow_chunk : callable or None
         The same for CBOW, returning ``(loss, examples)``.
+    window_step : callable or None
+        ``(W_in, W_out, centres, context, negatives, lr, damping) -> loss``: a skip-gram batch of windows
+        whose pairs share their negatives (``context`` padded with -1); the torch and Triton kernels.
     """
 
     name: str
@@ -69,6 +77,7 @@ class StepKernel:
     sgns_steps: Callable[..., Any] | None = None
     sgns_chunk: Callable[..., Any] | None = None
     cbow_chunk: Callable[..., Any] | None = None
+    window_step: Callable[..., Any] | None = None
 
     def chunk(self, sg: bool) -> Callable[..., Any] | None:
         """The whole-chunk call for skip-gram (``sg``) or CBOW; None for a batched kernel."""
@@ -81,7 +90,9 @@ def step_kernel(name: str) -> StepKernel:
         raise InvalidParameterError(f"Word2Vec: kernel must be one of {tuple(_MODULES)}, got {name!r}.")
     module = importlib.import_module(f"{__package__}.{_MODULES[name]}")
     if name == "triton":
-        return StepKernel(name, module.sgns_step, module.cbow_step)
+        from . import _step_triton_window
+
+        return StepKernel(name, module.sgns_step, module.cbow_step, window_step=_step_triton_window.window_step)
     if name in CHUNK_KERNELS:
 
         def batched(*args, **kwargs):
@@ -93,13 +104,35 @@ def step_kernel(name: str) -> StepKernel:
     def cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping=1.0, max_context=None):
         return module.cbow_step(W_in, W_out, centres, context, example, negatives, lr, damping)
 
-    return StepKernel(name, module.sgns_step, cbow_step, getattr(module, "sgns_steps", None))
+    return StepKernel(
+        name,
+        module.sgns_step,
+        cbow_step,
+        getattr(module, "sgns_steps", None),
+        window_step=getattr(module, "window_step", None),
+    )
+
+
+def batched_windows(kernel: str, device: Any, batch_size: int | None) -> bool:
+    """Whether a run of ``kernel`` (resolved) trains skip-gram by batches of windows: ``"shared"`` on a GPU, or
+    on a CPU with a batch size (without one it trains in corpus order, a chunk per call)."""
+    return kernel == "shared" and (device.type != "cpu" or batch_size is not None)
+
+
+def window_kernel(device: Any) -> StepKernel:
+    """The batched kernel of a ``"shared"`` run with batches: its ``window_step`` for skip-gram, its
+    ``cbow_step`` for CBOW. The fused Triton kernels where Triton supports the device, else the torch step."""
+    if device.type == "cuda" and triton_supported(device):
+        return step_kernel("triton")
+    return step_kernel("torch")
 
 
 def resolve_kernel(kernel: str, device: Any, sg: bool = True, batch_size: int | None = None) -> str:
     """The kernel a run uses on ``device`` (a ``torch.device``): ``"auto"`` is, on a CPU, ``"shared"`` for
     skip-gram and ``"hogwild"`` for CBOW unless a ``batch_size`` is asked for (neither has batches; numba
     then), and on a GPU the fused Triton step where Triton supports the device, else the torch step.
+    ``"shared"`` runs everywhere: on a GPU, or on a CPU with a ``batch_size``, by batches of windows
+    (:func:`batched_windows`); ``"hogwild"`` and ``"numba"`` on a CPU only.
 
     Skip-gram's CPU default shares each window's negatives since 2026-12-05: on the wiki sample (x2 and x5,
     2-3 seeds, 2-core VM) it ran 1.24-1.61x the pair-by-pair hogwild kernel and 2.2-2.9x gensim at 1 and 2
@@ -111,12 +144,12 @@ def resolve_kernel(kernel: str, device: Any, sg: bool = True, batch_size: int | 
                 return "numba"
             return "shared" if sg else "hogwild"
         return "triton" if triton_supported(device) else "torch"
-    if kernel in ("numba", *CHUNK_KERNELS) and device.type != "cpu":
+    if kernel in ("numba", "hogwild") and device.type != "cpu":
         raise InvalidParameterError(f"Word2Vec: kernel={kernel!r} runs on the CPU only, not on device {str(device)!r}.")
-    if kernel in CHUNK_KERNELS and batch_size is not None:
+    if kernel == "hogwild" and batch_size is not None:
         raise InvalidParameterError(
-            f"Word2Vec: kernel={kernel!r} trains in corpus order and takes no batch_size (got {batch_size}); "
-            "leave it unset, or choose a batched kernel ('numba')."
+            f"Word2Vec: kernel='hogwild' trains in corpus order and takes no batch_size (got {batch_size}); "
+            "leave it unset, or choose a batched kernel ('numba', or 'shared' for batches of windows)."
         )
     if kernel == "triton" and device.type != "cuda":
         from . import _step_triton
@@ -144,4 +177,13 @@ def triton_supported(device: Any) -> bool:
         return True
 
 
-__all__ = ["CHUNK_KERNELS", "KERNELS", "StepKernel", "step_kernel", "resolve_kernel", "triton_supported"]
+__all__ = [
+    "CHUNK_KERNELS",
+    "KERNELS",
+    "StepKernel",
+    "batched_windows",
+    "step_kernel",
+    "resolve_kernel",
+    "triton_supported",
+    "window_kernel",
+]

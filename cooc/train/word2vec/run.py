@@ -27,7 +27,7 @@ from ...corpus.store import TokenCorpus
 from .._checkpoint import load_checkpoint, save_checkpoint
 from .._torch import generator, synchronize, task_seed
 from . import sampling
-from .kernels import step_kernel
+from .kernels import batched_windows, step_kernel, window_kernel
 
 if TYPE_CHECKING:
     from .estimator import Word2Vec
@@ -59,7 +59,9 @@ class TrainingRun:
         self.id_map = torch.as_tensor(id_map, device=device)
         self.keep_prob = torch.as_tensor(sampling.keep_probabilities(counts, model.sample), device=device)
         self.sampler = sampling.AliasSampler(sampling.noise_distribution(counts, model.ns_exponent), device)
-        self.steps = step_kernel(model.kernel_)
+        batched = batched_windows(model.kernel_, device, model.batch_size)
+        self.steps = window_kernel(device) if batched else step_kernel(model.kernel_)
+        self.windows = batched and model.sg  # skip-gram by batches of windows that share their negatives
         self.W_in: Any = None  # (V, d) float32 tensors on the device, set by start()
         self.W_out: Any = None
         self.graphed: Any = None  # the captured step, made at the first full batch when model.cuda_graph_
@@ -278,7 +280,10 @@ class TrainingRun:
                 self.W_in, self.W_out, t, docs, radii, self.sampler.table, model.negative, *rates, seed
             )
             return loss, examples, int(t.numel())
-        if model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled
+        if self.windows:  # (batch, 2 window) context words, -1 where there is none
+            inputs, outputs = self._skipgram_windows(t, docs, radii, gen)
+            n = inputs.numel()
+        elif model.sg and self.device.type == "cpu":  # the same pairs and a uniform shuffle, compiled
             pairs = sampling.shuffled_skipgram_pairs(t, docs, radii, task_seed(model.seed, self.epoch, index, 2))
             inputs, outputs = (torch.from_numpy(a) for a in pairs)
             n = inputs.numel()
@@ -289,13 +294,16 @@ class TrainingRun:
             inputs, outputs = inputs[order], outputs[order]
         else:
             n, cbow_batch = self._cbow_examples(t, docs, radii, gen, index)
+        examples = int((outputs >= 0).sum()) if self.windows else n  # windows report their pairs
         loss = torch.zeros((), dtype=torch.float64, device=self.device)
         per_draw = n if self.draw_batches is None else self.draw_batches * model.batch_size_
 
         def learning_rate(hi: int) -> float:  # linear decay with the corpus words seen after the batch
             return self._rate(self.raw_words + tokens.size * hi / n, total_words)
 
-        if model.sg and self.steps.sgns_steps is not None:  # each draw's batches in one call: no Python between steps
+        if (
+            model.sg and not self.windows and self.steps.sgns_steps is not None
+        ):  # each draw's batches in one call: no Python between steps
             for lo in range(0, n, per_draw):
                 hi = min(lo + per_draw, n)
                 lrs = [learning_rate(min(b + model.batch_size_, hi)) for b in range(lo, hi, model.batch_size_)]
@@ -311,7 +319,11 @@ class TrainingRun:
                     model.damping,
                 ):
                     loss += part
-            return float(loss), n, int(t.numel())
+            return float(loss), examples, int(t.numel())
+        sgns_step = self.steps.sgns_step
+        if self.windows:
+            assert self.steps.window_step is not None  # window_kernel's kernels all have one
+            sgns_step = self.steps.window_step
         for lo in range(0, n, model.batch_size_):
             hi = min(lo + model.batch_size_, n)
             lr = learning_rate(hi)
@@ -322,24 +334,32 @@ class TrainingRun:
                 if self.graphed is None:
                     from ._graphs import GraphedSkipGram
 
+                    width = outputs.shape[1] if self.windows else None
                     self.graphed = GraphedSkipGram(
-                        self.steps.sgns_step, self.W_in, self.W_out, model.batch_size_, model.negative, model.damping
+                        sgns_step, self.W_in, self.W_out, model.batch_size_, model.negative, model.damping, width
                     )
                 loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
             elif model.sg:
-                loss += self.steps.sgns_step(
-                    self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping
-                )
+                loss += sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
             else:
                 loss += self.steps.cbow_step(
                     self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, 2 * model.window
                 )
-        return float(loss), n, int(t.numel())
+        return float(loss), examples, int(t.numel())
 
     def _rate(self, words: float, total_words: int) -> float:
         """The learning rate after ``words`` corpus words: linear from alpha to min_alpha over the run."""
         model = self.model
         return max(model.start_alpha - (model.start_alpha - model.min_alpha) * words / total_words, model.min_alpha)
+
+    def _skipgram_windows(self, t, docs, radii, gen):
+        """A chunk's skip-gram windows, shuffled: centres (n,) and their context words (n, 2 window), -1 where
+        there is none. Each window's pairs share one draw of negatives (``kernel="shared"`` with batches)."""
+        import torch
+
+        centres, context, mask = sampling.cbow_contexts(t, docs, radii, self.model.window)
+        order = torch.randperm(centres.numel(), device=self.device, generator=gen)
+        return centres[order], context.masked_fill_(~mask, -1)[order]
 
     def _cbow_examples(self, t, docs, radii, gen, index: int):
         """A chunk's CBOW examples, shuffled: ``(n, batch)``, where ``batch(lo, hi)`` gives examples

@@ -126,9 +126,10 @@ def test_fast_and_torch_kernels_train_alike(cluster_corpus, tmp_path, kernel, sg
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not _torch_cuda(), reason="torch sees no CUDA device")
-@pytest.mark.parametrize("kernel", ["torch", "triton"])
+@pytest.mark.parametrize("kernel", ["torch", "triton", "shared"])
 def test_cuda_graph_replay_trains_as_the_plain_step(cluster_corpus, kernel):
-    """Full batches replayed from the captured graph, the last of each chunk run plainly: same run."""
+    """Full batches replayed from the captured graph, the last of each chunk run plainly: same run
+    (of pairs, or with "shared" of windows padded to a fixed width)."""
     params = dict(SMALL, device="cuda", seed=4, batch_size=256, damping=0.5, kernel=kernel)
     plain = Word2Vec(**params).fit(cluster_corpus)
     graphed = Word2Vec(cuda_graph=True, **params).fit(cluster_corpus)

@@ -11,7 +11,7 @@ import pytest
 
 from cooc._core.errors import InvalidParameterError
 from cooc.train.word2vec import _step_hogwild
-from cooc.train.word2vec.kernels import resolve_kernel, step_kernel
+from cooc.train.word2vec.kernels import batched_windows, resolve_kernel, step_kernel
 from cooc.train.word2vec.sampling import shuffled_skipgram_pairs
 
 from .test_step_hogwild import _noise, _problem, _walk
@@ -85,15 +85,21 @@ def test_the_kernel_is_registered_for_skipgram_with_hogwilds_cbow():
         kernel.sgns_step()
 
 
-def test_refusals():
+def test_chunks_on_a_cpu_without_batches_windows_otherwise():
+    """On a CPU without a batch size "shared" trains whole chunks in corpus order (this kernel); on a GPU, or
+    with a batch size, the batched step by windows (tests/train/word2vec/test_step_window.py). The
+    pair-by-pair order has no batched form."""
+
     class Cuda:
         type = "cuda"
 
     class Cpu:
         type = "cpu"
 
+    assert resolve_kernel("shared", Cpu()) == "shared" and not batched_windows("shared", Cpu(), None)
+    assert resolve_kernel("shared", Cuda()) == "shared" and batched_windows("shared", Cuda(), None)
+    assert resolve_kernel("shared", Cpu(), batch_size=64) == "shared" and batched_windows("shared", Cpu(), 64)
     with pytest.raises(InvalidParameterError, match="CPU only"):
-        resolve_kernel("shared", Cuda())
+        resolve_kernel("hogwild", Cuda())
     with pytest.raises(InvalidParameterError, match="no batch_size"):
-        resolve_kernel("shared", Cpu(), batch_size=64)
-    assert resolve_kernel("shared", Cpu()) == "shared"
+        resolve_kernel("hogwild", Cpu(), batch_size=64)

@@ -1,4 +1,4 @@
-"""The fused Triton step compiles for an H100 (sm_90) on this machine, GPU or not.
+"""The fused Triton steps (by pairs and by windows) compile for an H100 (sm_90) on this machine, GPU or not.
 
 The other tests run the Triton kernels in Triton's interpreter, which executes them with numpy
 and does not type-check them as the compiler does (loop-carried values, block shapes). Triton
@@ -46,6 +46,25 @@ for sg, max_ctx in ((True, 1), (False, 10)):
             os.unlink(fh.name)
             report.append({"kernel": fn.__name__, "skipgram": sg, "damped": damped,
                            "cubin": len(kernel.asm["cubin"]), "usage": usage})
+from cooc.train.word2vec import _step_triton_window as w
+
+pointers = dict.fromkeys(["W_in", "W_out", "in_grad", "out_grad", "T_in", "T_out"], "*fp32")
+pointers.update(dict.fromkeys(["ctx", "out_idx"], "*i64"))
+scalars = {w._score: {"loss_part": "*fp32", "n_ex": "i32", "d": "i32"},
+           w._apply: {"lr_ptr": "*fp32", "damping": "fp32", "n_ex": "i32", "d": "i32"}}
+for damped in (True, False):
+    const = {"K1": 6, "K1P": 8, "C": 10, "DAMPED": damped, "BLOCK_M": w.BLOCK_M, "BLOCK_D": 128}
+    for fn, extra in scalars.items():
+        signature = {**pointers, **extra, **dict.fromkeys(const, "constexpr")}
+        src = ASTSource(fn=fn, signature=signature,
+                        constexprs={(fn.arg_names.index(k),): v for k, v in const.items()})
+        kernel = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": w.NUM_WARPS})
+        with tempfile.NamedTemporaryFile("wb", suffix=".cubin", delete=False) as fh:
+            fh.write(kernel.asm["cubin"])
+        usage = subprocess.run([cuobjdump, "-res-usage", fh.name], capture_output=True, text=True).stdout
+        os.unlink(fh.name)
+        report.append({"kernel": fn.__name__, "skipgram": "windows", "damped": damped,
+                       "cubin": len(kernel.asm["cubin"]), "usage": usage})
 print(json.dumps(report))
 """
 
@@ -56,7 +75,7 @@ def test_triton_step_compiles_for_sm90_without_spills():
     out = subprocess.run([sys.executable, "-c", _COMPILE], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(report) == 8
+    assert len(report) == 12
     for entry in report:
         usage = entry["usage"]  # e.g. "Function _score: REG:236 STACK:0 SHARED:1024 LOCAL:0 ..."
         assert entry["cubin"] > 0 and f"Function {entry['kernel']}:" in usage, entry
