@@ -55,10 +55,10 @@
 #                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
 #   w2v gpu shared 110:60   issue 26 item 2: the same run with kernel "shared" (each window's pairs share one
 #                    draw of negatives; the fused window step of cooc/train/word2vec/_step_triton_window.py,
-#                    replayed from a graph) at 16,384 and 65,536 windows a step (about 6 pairs a window;
-#                    W2V_SHARED_BATCHES). It gathers a window's K + 1 output rows once instead of once per
-#                    pair. On the 2-core VM (torch window step, wiki x5, 2026-12-05) 4,096 and 16,384 windows
-#                    kept WS353 and SimLex within the band of gensim's. Target as w2v gpu.
+#                    replayed from a graph) at 16,384 and 32,768 windows a step (6 pairs a window on the wiki
+#                    sample; W2V_SHARED_BATCHES). It gathers a window's K + 1 output rows once instead of once
+#                    per pair. On the 2-core VM (torch window step, wiki x5, 2026-12-05) 4,096 and 16,384
+#                    windows kept WS353 and SimLex within the band of gensim's, 65,536 did not. Target as w2v gpu.
 #   w2v cpu threads 170:70   issue 25 items 1 and 6: cooc's CPU trainer (its default kernel: since 2026-12-05
 #                    skip-gram shares each window's negatives, kernel "shared"; W2V_CPU_KERNELS=auto,hogwild adds
 #                    the pair-by-pair kernel the H200 measured on 2026-12-04) against gensim
@@ -245,7 +245,7 @@ device_sizes() {
     W2V_GPU_BATCHES=${W2V_GPU_BATCHES:-65536,262144,1048576}
     W2V_GPU_GRAPH=${W2V_GPU_GRAPH:-on}
     W2V_GPU_SEEDS=${W2V_GPU_SEEDS:-2}
-    W2V_SHARED_BATCHES=${W2V_SHARED_BATCHES:-16384,65536}
+    W2V_SHARED_BATCHES=${W2V_SHARED_BATCHES:-16384,32768}
     W2V_STEP_ARGS=${W2V_STEP_ARGS:---kernels torch,triton --batch-sizes 65536,262144,1048576 --graph both
         --triton-blocks 4x4,8x4,8x8,16x4}
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
