@@ -103,7 +103,8 @@
 #                    varying_tree) at once, one process each, each resuming from its ledger; the ledgers
 #                    come back in ledgers.tgz (see full_parallel below). For a session that needs no new
 #                    speed figures: STAGES=full-parallel bash benchmarks/device_session.sh 560.
-#   w2v step    60:30   benchmarks/word2vec_step.py: the torch and Triton steps and four Triton block shapes
+#   w2v step    80:30   benchmarks/word2vec_step.py: the torch and Triton steps, the Triton step by windows
+#                    (its batches count windows, about 6 pairs each) and four Triton block shapes
 #                    timed apart; the fastest shape becomes COOC_TRITON_BLOCK for a w2v gpu stage in the
 #                    same call (STAGES="w2v step|w2v gpu").
 #   full-NAME  570:60   `python3 analyses/NAME.py --full --jobs $FULL_JOBS --output .bench/device_full/NAME`
@@ -246,7 +247,7 @@ device_sizes() {
     W2V_GPU_GRAPH=${W2V_GPU_GRAPH:-on}
     W2V_GPU_SEEDS=${W2V_GPU_SEEDS:-2}
     W2V_SHARED_BATCHES=${W2V_SHARED_BATCHES:-16384,32768}
-    W2V_STEP_ARGS=${W2V_STEP_ARGS:---kernels torch,triton --batch-sizes 65536,262144,1048576 --graph both
+    W2V_STEP_ARGS=${W2V_STEP_ARGS:---kernels torch,triton,triton-window --batch-sizes 65536,262144,1048576 --graph both
         --triton-blocks 4x4,8x4,8x8,16x4}
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
     W2V_CPU_REPEAT=${W2V_CPU_REPEAT:-2}
@@ -277,7 +278,7 @@ smoke_sizes() {
     W2V_GPU_GRAPH=auto
     W2V_GPU_SEEDS=1
     W2V_SHARED_BATCHES=512
-    W2V_STEP_ARGS="--kernels torch --batch-sizes 4096 --vocab 5000 --chunk-tokens 100000 --seconds 0.5 --threads 1"
+    W2V_STEP_ARGS="--kernels torch,torch-window --batch-sizes 4096 --vocab 5000 --chunk-tokens 100000 --seconds 0.5 --threads 1"
     W2V_CPU_THREADS=1,2
     W2V_CPU_REPEAT=1
     W2V_CPU_SEEDS=1
@@ -396,7 +397,7 @@ run_stages() {
     mkdir -p "$PACK/count_gpu" "$PACK/count_cpu"
     stage "count gpu" 150:80 --cuda env OUT="$PACK/count_gpu" $RUN benchmarks/gpu_count_check.py --skip A,E3 \
         --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 3 --deadline @DEADLINE@
-    stage "w2v step" 60:30 $RUN benchmarks/word2vec_step.py --device $GPU $W2V_STEP_ARGS \
+    stage "w2v step" 80:30 $RUN benchmarks/word2vec_step.py --device $GPU $W2V_STEP_ARGS \
         --best-triton "$PACK/best_triton_block" --record
     if [ "$PASS" != check ] && [ -s "$PACK/best_triton_block" ] && [ -z "${COOC_TRITON_BLOCK:-}" ]; then
         export COOC_TRITON_BLOCK

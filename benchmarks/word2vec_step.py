@@ -5,7 +5,10 @@
 GPU, with and without CUDA-graph replay; and (b) the data pipeline of one chunk (vocabulary
 map, subsampling, window radii, skip-gram pairs, shuffle, negatives), which does not depend on
 the kernel. From the two it predicts the trainer's words/s for each configuration:
-``tokens per chunk / (pipeline + steps per chunk x step)``.
+``tokens per chunk / (pipeline + steps per chunk x step)``. A kernel named ``NAME-window``
+(``torch-window``, ``triton-window``) is the step by windows of ``kernel="shared"``: its batch
+sizes count windows (a centre, its context words within a drawn radius, one draw of negatives),
+its pipeline builds windows instead of pairs, and its "ns / pair" divides by the batch's pairs.
 
 Inputs are realistic, not zeros: V words with Zipf counts (``1 / (rank + 2.7)``), inputs and
 outputs drawn from the unigram distribution, negatives from unigram^0.75, random weights.
@@ -15,6 +18,7 @@ Usage::
 
     python benchmarks/word2vec_step.py --device cuda --kernels torch,triton --batch-sizes 65536,262144 --graph both
     python benchmarks/word2vec_step.py --device cpu --kernels torch,numba --batch-sizes 4096
+    python benchmarks/word2vec_step.py --device cuda --kernels triton,triton-window --batch-sizes 16384 --graph on
 """
 
 from __future__ import annotations
@@ -36,7 +40,29 @@ from _common import append_results, markdown_table  # noqa: E402
 def _steps(kernel: str):
     from cooc.train.word2vec.kernels import step_kernel
 
-    return step_kernel(kernel)
+    return step_kernel(kernel.removesuffix("-window"))
+
+
+def _step_fn(kernel: str):
+    """The step a kernel name times: ``sgns_step``, or ``window_step`` for ``NAME-window``."""
+    steps = _steps(kernel)
+    return steps.window_step if kernel.endswith("-window") else steps.sgns_step
+
+
+def window_batch(rng, counts, n: int, negative: int, device, window: int = 5):
+    """Windows: centres and context words from the unigram distribution, each window's radius uniform in
+    1..window (columns beyond it -1, no document edges), negatives from unigram^0.75."""
+    import torch
+
+    centres, _, negatives = batch(rng, counts, n, negative, device)
+    context = torch.as_tensor(rng.choice(counts.size, size=(n, 2 * window), p=counts / counts.sum()), device=device)
+    offsets = torch.as_tensor(np.r_[np.arange(window, 0, -1), np.arange(1, window + 1)], device=device)
+    radius = torch.as_tensor(rng.integers(1, window + 1, n), device=device)
+    return centres, context.masked_fill_(offsets[None, :] > radius[:, None], -1), negatives
+
+
+def _batch(kernel: str, rng, counts, n: int, negative: int, device):
+    return (window_batch if kernel.endswith("-window") else batch)(rng, counts, n, negative, device)
 
 
 def zipf_counts(V: int) -> np.ndarray:
@@ -65,11 +91,12 @@ def check(kernel: str, rng, counts, d: int, negative: int, device) -> float:
     from cooc.train.word2vec import _step_torch
 
     W = weights(rng, counts.size, d, device)
-    ids = batch(rng, counts, 8192, negative, device)
+    ids = _batch(kernel, rng, counts, 8192, negative, device)
+    reference = _step_torch.window_step if kernel.endswith("-window") else _step_torch.sgns_step
     out = []
-    for steps in (_step_torch, _steps(kernel)):
+    for step in (reference, _step_fn(kernel)):
         a, b = W[0].clone(), W[1].clone()
-        steps.sgns_step(a, b, *ids, 0.025, 1.0)
+        step(a, b, *ids, 0.025, 1.0)
         out.append((a, b))
     scale = max(float((out[0][0] - W[0]).abs().max()), float((out[0][1] - W[1]).abs().max()))
     return max(float((out[1][i] - out[0][i]).abs().max()) for i in range(2)) / scale
@@ -86,10 +113,11 @@ def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: i
     from cooc.train.word2vec._graphs import GraphedSkipGram
 
     W_in, W_out = weights(rng, counts.size, d, device)
-    batches = [batch(rng, counts, n, negative, device) for _ in range(4)]
-    sgns_step = functools.partial(_steps(kernel).sgns_step, **options)
+    batches = [_batch(kernel, rng, counts, n, negative, device) for _ in range(4)]
+    sgns_step = functools.partial(_step_fn(kernel), **options)
     if graph:
-        step = GraphedSkipGram(sgns_step, W_in, W_out, n, negative, 1.0)
+        width = batches[0][1].shape[1] if kernel.endswith("-window") else None
+        step = GraphedSkipGram(sgns_step, W_in, W_out, n, negative, 1.0, width)
         run = lambda ids: step(*ids, 0.025)  # noqa: E731
     else:
         run = lambda ids: sgns_step(W_in, W_out, *ids, 0.025, 1.0)  # noqa: E731
@@ -108,9 +136,11 @@ def time_step(kernel: str, graph: bool, rng, counts, d: int, negative: int, n: i
     return statistics.median(rounds)
 
 
-def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, tokens: int, device, repeat: int = 5):
-    """Median seconds to turn one chunk of ``tokens`` tokens into shuffled pairs and their negatives,
-    as the trainer does, and the number of pairs."""
+def time_pipeline(
+    rng, counts, window: int, negative: int, batch_size: int, tokens: int, device, repeat: int = 5, windows=False
+):
+    """Median seconds to turn one chunk of ``tokens`` tokens into shuffled pairs (``windows``: windows) and
+    their negatives, as the trainer does; the number of pairs, and of examples (pairs or windows)."""
     import torch
 
     from cooc.train._torch import generator, synchronize
@@ -122,7 +152,7 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
     id_map = torch.arange(counts.size + 1, device=device)
     keep = torch.as_tensor(sampling.keep_probabilities(counts, 1e-3), device=device)
     sampler = sampling.AliasSampler(sampling.noise_distribution(counts), device)
-    times, n = [], 0
+    times, n, pairs = [], 0, 0
     for r in range(repeat + 1):
         synchronize(device)
         t0 = time.perf_counter()
@@ -133,11 +163,16 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
         )
         t, docs = sampling.subsample(t, docs, keep, gen)
         radii = sampling.window_radii(t.numel(), window, gen, device)
-        if device.type == "cpu":  # as the trainer builds them: compiled on a CPU, torch on a GPU
-            n = sampling.shuffled_skipgram_pairs(t, docs, radii, r)[0].size
+        if windows:  # as the trainer builds them for kernel="shared" with batches
+            centres, context, mask = sampling.cbow_contexts(t, docs, radii, window)
+            order = torch.randperm(centres.numel(), device=device, generator=gen)
+            centres, context = centres[order], context.masked_fill_(~mask, -1)[order]
+            n, pairs = centres.numel(), int(mask.sum())
+        elif device.type == "cpu":  # as the trainer builds them: compiled on a CPU, torch on a GPU
+            n = pairs = sampling.shuffled_skipgram_pairs(t, docs, radii, r)[0].size
         else:
             inputs, outputs = sampling.skipgram_pairs(t, docs, radii, window)
-            n = inputs.numel()
+            n = pairs = inputs.numel()
             order = torch.randperm(n, device=device, generator=gen)
             inputs, outputs = inputs[order], outputs[order]
         if device.type == "cuda":  # as the trainer draws them: the chunk's at once on a GPU, 64 batches' on a CPU
@@ -149,7 +184,7 @@ def time_pipeline(rng, counts, window: int, negative: int, batch_size: int, toke
         synchronize(device)
         if r:
             times.append(time.perf_counter() - t0)
-    return statistics.median(times), n
+    return statistics.median(times), pairs, n
 
 
 def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
@@ -159,7 +194,7 @@ def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
 
     timed = {}
     for kernel, size, graph, ms, *_ in rows:
-        if kernel.startswith("triton") and size == batch_size and graph == "off":
+        if kernel.startswith("triton") and not kernel.endswith("-window") and size == batch_size and graph == "off":
             shape = kernel.split()[1] if " " in kernel else f"{_step_triton.BLOCK_M}x{_step_triton.NUM_WARPS}"
             timed[shape] = min(ms, timed.get(shape, ms))
     return min(timed, key=timed.get) if timed else None
@@ -168,7 +203,12 @@ def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--kernels", default="torch", help="comma-separated: torch, numba (CPU), triton (GPU)")
+    parser.add_argument(
+        "--kernels",
+        default="torch",
+        help="comma-separated: torch, numba (CPU), triton (GPU); torch-window and triton-window: the step by "
+        "windows (kernel='shared'), whose batch sizes count windows",
+    )
     parser.add_argument("--batch-sizes", default="65536")
     parser.add_argument("--graph", default="off", choices=("off", "on", "both"), help="CUDA-graph replay (GPU)")
     parser.add_argument("--vocab", type=int, default=70_000, help="V (the wiki corpus x10 at min_count 5: ~70k)")
@@ -214,7 +254,11 @@ def main() -> None:
     rows = []
     # The pipeline does not depend on the kernel (on a CPU its grouped negative draws depend on the batch size).
     pipelines = {
-        size: time_pipeline(rng, counts, args.window, args.negative, size, args.chunk_tokens, device) for size in sizes
+        (size, windows): time_pipeline(
+            rng, counts, args.window, args.negative, size, args.chunk_tokens, device, windows=windows
+        )
+        for size in sizes
+        for windows in {k.endswith("-window") for k in kernels}
     }
     for kernel in kernels:
         try:  # a kernel that fails to build or check is reported, and the others are still timed
@@ -225,10 +269,11 @@ def main() -> None:
             continue
         print(f"{kernel}: largest difference from the torch step {error:.1e} (of the update)", flush=True)
         for size in sizes:
-            pipeline, pairs = pipelines[size]
+            pipeline, pairs, examples = pipelines[size, kernel.endswith("-window")]
+            per_step = size * pairs / max(examples, 1)  # pairs in a step (a window holds several)
             for graph in graphs:
                 s = time_step(kernel, graph, rng, counts, args.dim, args.negative, size, device, args.seconds)
-                steps = -(-pairs // size)
+                steps = -(-examples // size)
                 predicted = args.chunk_tokens / (pipeline + steps * s)
                 rows.append(
                     [
@@ -236,8 +281,8 @@ def main() -> None:
                         size,
                         "on" if graph else "off",
                         s * 1e3,
-                        s / size * 1e9,
-                        size / s / 1e6,
+                        s / per_step * 1e9,
+                        per_step / s / 1e6,
                         pipeline * 1e3,
                         pairs,
                         predicted / 1e6,
@@ -281,7 +326,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     for threads in (int(t) for t in args.numba_threads.split(",") if t.strip()):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        pipeline, pairs = time_pipeline(rng, counts, args.window, args.negative, sizes[0], args.chunk_tokens, device)
+        pipeline, pairs, _ = time_pipeline(rng, counts, args.window, args.negative, sizes[0], args.chunk_tokens, device)
         s = time_step("numba", False, rng, counts, args.dim, args.negative, sizes[0], device, args.seconds)
         rows.append(
             [
@@ -321,7 +366,9 @@ def main() -> None:
         f"({args.seconds} s per configuration, 4 batches in rotation). Pipeline: one chunk of "
         f"{args.chunk_tokens:,} tokens (subsampling 1e-3, dynamic window {args.window}) to shuffled pairs and "
         f"their negatives, median of 5. Predicted words/s = chunk tokens / (pipeline + steps x step time). "
-        f"'triton BxW': the Triton step with B examples and W warps per program. "
+        f"'triton BxW': the Triton step with B examples and W warps per program. 'NAME-window': the step by "
+        f"windows (kernel='shared'); its batch counts windows, its pipeline builds windows, and its ns / pair and "
+        f"M pairs/s count the step's pairs. "
         f"'vs torch step': largest difference from the torch step's update on a fresh batch, relative to it."
     )
     if args.record:

@@ -46,8 +46,9 @@ def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size()
         ["triton 2x4", 65536, "off", 1.2],
         ["triton 8x8", 65536, "off", 1.3],
         ["triton 2x2", 262144, "off", 0.1],
+        ["triton-window", 65536, "off", 0.2],  # the step by windows has shapes of its own
     ]
-    assert fastest_triton_shape(rows, 65536) == "2x4"  # graph replay and other batch sizes do not count
+    assert fastest_triton_shape(rows, 65536) == "2x4"  # graph replay, other batch sizes and windows do not count
     rows[1][3] = 1.0
     assert fastest_triton_shape(rows, 65536) == default
     assert fastest_triton_shape(rows[:1], 65536) is None
