@@ -104,9 +104,10 @@
 #                    come back in ledgers.tgz (see full_parallel below). For a session that needs no new
 #                    speed figures: STAGES=full-parallel bash benchmarks/device_session.sh 560.
 #   w2v step    80:30   benchmarks/word2vec_step.py: the torch and Triton steps, the Triton step by windows
-#                    (its batches count windows, about 6 pairs each) and four Triton block shapes
-#                    timed apart; the fastest shape becomes COOC_TRITON_BLOCK for a w2v gpu stage in the
-#                    same call (STAGES="w2v step|w2v gpu").
+#                    (its batches count windows, about 6 pairs each) and four block shapes of each Triton
+#                    step timed apart; the fastest shapes become COOC_TRITON_BLOCK and
+#                    COOC_TRITON_WINDOW_BLOCK for the w2v gpu stages in the same call
+#                    (STAGES="w2v step|w2v gpu|w2v gpu shared").
 #   full-NAME  570:60   `python3 analyses/NAME.py --full --jobs $FULL_JOBS --output .bench/device_full/NAME`
 #                    (the same as `cooc analyses run NAME --full --jobs 6 -o DIR`; --jobs: next_token's
 #                    language models, varying_tree's and rhm_learning's transformers trained FULL_JOBS at
@@ -248,7 +249,7 @@ device_sizes() {
     W2V_GPU_SEEDS=${W2V_GPU_SEEDS:-2}
     W2V_SHARED_BATCHES=${W2V_SHARED_BATCHES:-16384,32768}
     W2V_STEP_ARGS=${W2V_STEP_ARGS:---kernels torch,triton,triton-window --batch-sizes 65536,262144,1048576 --graph both
-        --triton-blocks 4x4,8x4,8x8,16x4}
+        --triton-blocks 4x4,8x4,8x8,16x4 --triton-window-blocks 1x4,2x4,4x4,2x8}
     W2V_CPU_THREADS=${W2V_CPU_THREADS:-1,2,4,8,16}
     W2V_CPU_REPEAT=${W2V_CPU_REPEAT:-2}
     W2V_CPU_SEEDS=${W2V_CPU_SEEDS:-1}
@@ -398,11 +399,16 @@ run_stages() {
     stage "count gpu" 150:80 --cuda env OUT="$PACK/count_gpu" $RUN benchmarks/gpu_count_check.py --skip A,E3 \
         --tokens "$COUNT_TOKENS" --glove-tokens "$GLOVE_TOKENS" --repeat 3 --deadline @DEADLINE@
     stage "w2v step" 80:30 $RUN benchmarks/word2vec_step.py --device $GPU $W2V_STEP_ARGS \
-        --best-triton "$PACK/best_triton_block" --record
+        --best-triton "$PACK/best_triton_block" --best-triton-window "$PACK/best_triton_window_block" --record
     if [ "$PASS" != check ] && [ -s "$PACK/best_triton_block" ] && [ -z "${COOC_TRITON_BLOCK:-}" ]; then
         export COOC_TRITON_BLOCK
         COOC_TRITON_BLOCK=$(cat "$PACK/best_triton_block")
         note "== Triton block shape for the w2v gpu stage: $COOC_TRITON_BLOCK"
+    fi
+    if [ "$PASS" != check ] && [ -s "$PACK/best_triton_window_block" ] && [ -z "${COOC_TRITON_WINDOW_BLOCK:-}" ]; then
+        export COOC_TRITON_WINDOW_BLOCK
+        COOC_TRITON_WINDOW_BLOCK=$(cat "$PACK/best_triton_window_block")
+        note "== Triton block shape for the w2v gpu shared stage: $COOC_TRITON_WINDOW_BLOCK"
     fi
     stage "w2v gpu" 110:60 $RUN benchmarks/word2vec.py run --device $GPU --corpora wiki --repeat "$W2V_GPU_REPEAT" \
         --kernels "$W2V_GPU_KERNELS" --batch-sizes "$W2V_GPU_BATCHES" --cuda-graph "$W2V_GPU_GRAPH" \

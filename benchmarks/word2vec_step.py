@@ -187,15 +187,17 @@ def time_pipeline(
     return statistics.median(times), pairs, n
 
 
-def fastest_triton_shape(rows: list[list], batch_size: int) -> str | None:
-    """The BLOCK_MxNUM_WARPS of the fastest Triton row at ``batch_size`` without graph replay (the plain
-    'triton' row is the module's default shape), or None if no Triton row was timed."""
-    from cooc.train.word2vec import _step_triton
+def fastest_triton_shape(rows: list[list], batch_size: int, windows: bool = False) -> str | None:
+    """The BLOCK_MxNUM_WARPS of the fastest Triton row (``windows``: of the step by windows) at ``batch_size``
+    without graph replay (the plain 'triton' or 'triton-window' row is the module's default shape), or None
+    if no such row was timed."""
+    from cooc.train.word2vec import _step_triton, _step_triton_window
 
+    family, module = ("triton-window", _step_triton_window) if windows else ("triton", _step_triton)
     timed = {}
     for kernel, size, graph, ms, *_ in rows:
-        if kernel.startswith("triton") and not kernel.endswith("-window") and size == batch_size and graph == "off":
-            shape = kernel.split()[1] if " " in kernel else f"{_step_triton.BLOCK_M}x{_step_triton.NUM_WARPS}"
+        if kernel.split()[0] == family and size == batch_size and graph == "off":
+            shape = kernel.split()[1] if " " in kernel else f"{module.BLOCK_M}x{module.NUM_WARPS}"
             timed[shape] = min(ms, timed.get(shape, ms))
     return min(timed, key=timed.get) if timed else None
 
@@ -229,6 +231,17 @@ def main() -> None:
         default=None,
         help="write the fastest Triton shape at the first batch size (without graph) to this "
         "file, as BLOCK_MxNUM_WARPS (what COOC_TRITON_BLOCK takes)",
+    )
+    parser.add_argument(
+        "--triton-window-blocks",
+        default="",
+        help="the same for the step by windows (triton-window), e.g. 1x4,2x4,4x4,2x8; its ns / pair counts "
+        "window + 1 pairs a window (the synthetic windows' mean)",
+    )
+    parser.add_argument(
+        "--best-triton-window",
+        default=None,
+        help="write the fastest shape of the step by windows to this file (what COOC_TRITON_WINDOW_BLOCK takes)",
     )
     parser.add_argument(
         "--numba-threads",
@@ -290,11 +303,14 @@ def main() -> None:
                     ]
                 )
                 print(rows[-1], flush=True)
-    for shape in (b for b in args.triton_blocks.split(",") if b.strip()):
+    shapes = [("triton", b) for b in args.triton_blocks.split(",") if b.strip()]
+    shapes += [("triton-window", b) for b in args.triton_window_blocks.split(",") if b.strip()]
+    for kernel, shape in shapes:
         block_m, num_warps = (int(x) for x in shape.lower().split("x"))
+        per_step = sizes[0] * (args.window + 1 if kernel == "triton-window" else 1)  # a window: window + 1 pairs
         try:
             s = time_step(
-                "triton",
+                kernel,
                 False,
                 rng,
                 counts,
@@ -311,12 +327,12 @@ def main() -> None:
             continue
         rows.append(
             [
-                f"triton {block_m}x{num_warps}",
+                f"{kernel} {block_m}x{num_warps}",
                 sizes[0],
                 "off",
                 s * 1e3,
-                s / sizes[0] * 1e9,
-                sizes[0] / s / 1e6,
+                s / per_step * 1e9,
+                per_step / s / 1e6,
                 "",
                 "",
                 "",
@@ -343,11 +359,11 @@ def main() -> None:
             ]
         )
         print(rows[-1], flush=True)
-    if args.best_triton:
-        best = fastest_triton_shape(rows, sizes[0])
+    for path, windows in ((args.best_triton, False), (args.best_triton_window, True)):
+        best = fastest_triton_shape(rows, sizes[0], windows) if path else None
         if best:
-            Path(args.best_triton).write_text(best + "\n")
-            print(f"fastest Triton shape at batch {sizes[0]:,}: {best}", flush=True)
+            Path(path).write_text(best + "\n")
+            print(f"fastest Triton shape{' by windows' if windows else ''} at batch {sizes[0]:,}: {best}", flush=True)
     header = [
         "kernel",
         "batch",

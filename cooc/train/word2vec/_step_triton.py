@@ -33,17 +33,17 @@ except ImportError as exc:  # pragma: no cover - exercised where triton is missi
     ) from exc
 
 
-def _block_shape(text: str | None) -> tuple[int, int]:
-    """Examples and warps per program, from ``COOC_TRITON_BLOCK`` ("BLOCK_MxNUM_WARPS", e.g. "8x4")."""
+def _block_shape(text: str | None, variable: str = "COOC_TRITON_BLOCK", default=(4, 4)) -> tuple[int, int]:
+    """Examples and warps per program, from ``variable``'s value ``text`` ("BLOCK_MxNUM_WARPS", e.g. "8x4")."""
     if not text:
-        return 4, 4
+        return default
     try:
         block_m, num_warps = (int(x) for x in text.lower().split("x"))
     except ValueError:
         block_m = num_warps = 0
     if block_m < 1 or block_m & (block_m - 1) or num_warps not in (1, 2, 4, 8, 16):
         raise InvalidParameterError(
-            f"COOC_TRITON_BLOCK={text!r}: expected BLOCK_MxNUM_WARPS with BLOCK_M a "
+            f"{variable}={text!r}: expected BLOCK_MxNUM_WARPS with BLOCK_M a "
             "power of two and NUM_WARPS in 1, 2, 4, 8, 16 (e.g. 8x4)."
         )
     return block_m, num_warps

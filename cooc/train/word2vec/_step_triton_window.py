@@ -27,7 +27,7 @@ from ._step_triton import _block_shape, _program_tile, interpreted, tl, triton
 # Windows per program and warps per program. A window holds its (K + 1, d) output tile and the
 # same-sized gradient tile in registers, twice the pair step's load per example, hence 2 windows a
 # program by default. COOC_TRITON_WINDOW_BLOCK="BxW" sets another shape (benchmarks/device_session.sh).
-BLOCK_M, NUM_WARPS = _block_shape(os.environ.get("COOC_TRITON_WINDOW_BLOCK") or "2x4")
+BLOCK_M, NUM_WARPS = _block_shape(os.environ.get("COOC_TRITON_WINDOW_BLOCK"), "COOC_TRITON_WINDOW_BLOCK", (2, 4))
 
 
 @triton.jit

@@ -12,7 +12,7 @@ import pytest
 from cooc._core.errors import InvalidParameterError
 
 pytest.importorskip("triton")
-from cooc.train.word2vec import _step_triton  # noqa: E402
+from cooc.train.word2vec import _step_triton, _step_triton_window  # noqa: E402
 
 
 def test_block_shape_is_read_from_its_environment_variable():
@@ -30,6 +30,13 @@ def test_block_shape_is_read_from_its_environment_variable():
         timeout=120,
     )
     assert out.stdout.split() == ["4", "2"], out.stderr[-2000:]
+    env = {**os.environ, "COOC_TRITON_WINDOW_BLOCK": "1x2"}  # the step by windows has a variable of its own
+    code = "from cooc.train.word2vec import _step_triton_window as m; print(m.BLOCK_M, m.NUM_WARPS)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["1", "2"], out.stderr[-2000:]
+    with pytest.raises(InvalidParameterError, match="COOC_TRITON_WINDOW_BLOCK='3x4'"):
+        _step_triton._block_shape("3x4", "COOC_TRITON_WINDOW_BLOCK", (2, 4))
+    assert _step_triton._block_shape(None, "COOC_TRITON_WINDOW_BLOCK", (2, 4)) == (2, 4)
 
 
 def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size():
@@ -52,3 +59,8 @@ def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size()
     rows[1][3] = 1.0
     assert fastest_triton_shape(rows, 65536) == default
     assert fastest_triton_shape(rows[:1], 65536) is None
+    window_default = f"{_step_triton_window.BLOCK_M}x{_step_triton_window.NUM_WARPS}"
+    assert fastest_triton_shape(rows, 65536, windows=True) == window_default
+    rows.append(["triton-window 1x4", 65536, "off", 0.1])
+    assert fastest_triton_shape(rows, 65536, windows=True) == "1x4"
+    assert fastest_triton_shape(rows, 65536) == default  # and the pair step's choice ignores it
