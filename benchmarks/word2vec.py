@@ -252,7 +252,13 @@ _WARM: set[tuple] = set()  # the GPU configurations already warmed up in this pr
 
 
 def run_cooc(
-    corpus, seed: int, device: str, batch_size: int | None, cuda_graph: bool | None = None, kernel: str = "auto"
+    corpus,
+    seed: int,
+    device: str,
+    batch_size: int | None,
+    cuda_graph: bool | None = None,
+    kernel: str = "auto",
+    damping: float | str | None = "default",
 ) -> tuple[dict, object]:
     from cooc.train._torch import synchronize, torch_device
     from cooc.train.word2vec.estimator import Word2Vec
@@ -261,7 +267,9 @@ def run_cooc(
     params = dict(HYPER, seed=seed, device=device, progress=False, cuda_graph=cuda_graph, kernel=kernel)
     if batch_size:
         params["batch_size"] = batch_size
-    config = (device, kernel, batch_size, cuda_graph)
+    if damping != "default":
+        params["damping"] = damping
+    config = (device, kernel, batch_size, cuda_graph, damping)
     if device != "cpu" and config not in _WARM:
         # untimed: a configuration's first fit on the GPU pays one-off costs inside its timed loop (H200,
         # 2026-12-04, batch 65,536: 9.75M words/s for the first seed, 21.05M for the second)
@@ -462,15 +470,21 @@ def _stats(values: list[float]) -> str:
 
 
 def _configs(args: argparse.Namespace) -> list[tuple]:
-    """(device, kernel, batch, graph) of every cooc run of a round. With one device the kernel, batch
-    and graph lists apply to it; with several (e.g. cpu,cuda) they apply to the GPU, and the CPU runs
-    the library's defaults."""
+    """(device, kernel, batch, graph, damping) of every cooc run of a round. With one device the kernel,
+    batch, graph and damping lists apply to it; with several (e.g. cpu,cuda) they apply to the GPU, and the
+    CPU runs the library's defaults."""
     configs = []
     for device in args.devices:
         if len(args.devices) > 1 and device == "cpu":
-            configs.append((device, "auto", None, None))
+            configs.append((device, "auto", None, None, "default"))
         else:
-            configs += [(device, k, b, g) for k in args.kernels for b in args.batch_sizes for g in args.cuda_graph]
+            configs += [
+                (device, k, b, g, d)
+                for k in args.kernels
+                for b in args.batch_sizes
+                for g in args.cuda_graph
+                for d in args.dampings
+            ]
     return configs
 
 
@@ -518,16 +532,17 @@ def run(args: argparse.Namespace) -> None:
                 speed, emb = run_gensim(text, seed, workers, mode)
                 gensim_runs.setdefault(mode, []).append({**speed, **quality(emb, name, data, "cpu")})
                 print("gensim", mode, name, seed, gensim_runs[mode][-1], flush=True)
-            for device, kernel, batch, graph in configs if seed < args.seeds else ():
+            for device, kernel, batch, graph, damping in configs if seed < args.seeds else ():
                 label = (
                     f"cooc, {device}"
                     + ("" if kernel == "auto" else f" {kernel}")
                     + f", batch {batch or 'default'}"
                     + (" windows" if kernel == "shared" and (device != "cpu" or batch) else "")
                     + {None: "", True: ", CUDA graph", False: ", no CUDA graph"}[graph]
+                    + ("" if damping == "default" else f", damping {damping}")
                 )
                 try:  # one failing configuration (a kernel that does not build) leaves the others' figures
-                    speed, emb = run_cooc(corpus, seed, device, batch, graph, kernel)
+                    speed, emb = run_cooc(corpus, seed, device, batch, graph, kernel, damping)
                 except Exception:
                     traceback.print_exc()
                     continue
@@ -538,9 +553,10 @@ def run(args: argparse.Namespace) -> None:
                         "batch_size": batch,
                         "cuda_graph": graph,
                         "kernel": kernel,
+                        "damping": damping,
                     }
                 )
-                print("cooc", name, kernel, batch, graph, seed, cooc_runs[label][-1], flush=True)
+                print("cooc", name, kernel, batch, graph, damping, seed, cooc_runs[label][-1], flush=True)
         for mode in GENSIM_MODES:
             mode_key = key if mode == "corpus_file" else f"{key}|{mode}"
             if have_gensim:
@@ -633,6 +649,11 @@ def run(args: argparse.Namespace) -> None:
         print(body)
 
 
+def _damping(text: str) -> float | str | None:
+    """A --dampings value: 'default' (leave the library's), 'none' (undamped), or a number."""
+    return text if text == "default" else None if text == "none" else float(text)
+
+
 def _mode() -> str:
     return "skip-gram" if HYPER["sg"] else "CBOW (mean of the context, cbow_mean=1)"
 
@@ -685,6 +706,12 @@ def main() -> None:
         "skip-gram on CUDA; 'both' runs each batch size both ways)",
     )
     r.add_argument(
+        "--dampings",
+        default="default",
+        help="cooc's damping (the curvature bound of a batched step's rows), comma-separated: numbers, 'none', or "
+        "'default' (the library's, 1.0); one row per value",
+    )
+    r.add_argument(
         "--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)"
     )
     r.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram, for every trainer")
@@ -703,6 +730,7 @@ def main() -> None:
         args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()] or [None]
         args.cuda_graph = {"auto": [None], "off": [False], "on": [True], "both": [False, True]}[args.cuda_graph]
         args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+        args.dampings = [_damping(d.strip()) for d in args.dampings.split(",") if d.strip()]
         args.devices = [d.strip() for d in args.device.split(",") if d.strip()]
         if args.threads or args.busy:
             args.thread_list = [int(t) for t in (args.threads or "1,2").split(",") if t.strip()]
