@@ -45,7 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.io import provenance
-from ..._core.params import InstanceOf, Interval, OneOf, validate
+from ..._core.params import Constraint, InstanceOf, Interval, OneOf, validate
 from ..._core.signals import note_kept
 from ..._core.threads import thread_limit
 from ...corpus.store import TokenCorpus
@@ -54,6 +54,9 @@ from .kernels import KERNELS, batched_windows, resolve_kernel
 from .run import TrainingRun
 
 DEFAULT_BATCH = {"cpu": 4096, "cuda": 65536}
+#: Pairs a step at which ``damping="auto"`` is 1; it grows in proportion above (see :func:`_damping`).
+DAMPING_PAIRS = 65536
+_POSITIVE = Interval(float, 0, None, closed="neither", allow_none=True)
 #: Windows per step of ``kernel="shared"`` on a GPU (about 6 pairs a window at window 5).
 DEFAULT_WINDOW_BATCH = 16384
 
@@ -71,7 +74,7 @@ _CONSTRAINTS = {
     "ns_exponent": Interval(float, 0, None),
     "dynamic_window": InstanceOf(bool),
     "batch_size": Interval(int, 1, None, allow_none=True),
-    "damping": Interval(float, 0, None, closed="neither", allow_none=True),
+    "damping": Constraint(lambda v: v == "auto" or _POSITIVE.test(v), "'auto', a number in (0, inf) or None"),
     "kernel": OneOf(KERNELS),
     "cuda_graph": InstanceOf(bool, allow_none=True),
     "chunk_tokens": Interval(int, 1, None),
@@ -117,11 +120,16 @@ class Word2Vec(BaseEstimator):
         checked for each in ``benchmarks/word2vec.py``. On a CPU the hogwild and shared kernels have
         no batches by default: giving a batch size with ``kernel="auto"`` selects the batched numba
         step, with ``kernel="shared"`` the batched step by windows.
-    damping : float or None, default 1.0
+    damping : float, "auto" or None, default "auto"
         Bound on each row's step by its curvature in the batch (see :mod:`cooc.train.word2vec._step_torch`):
         a row whose summed gradient would overshoot takes a shorter step. Rows seen a few
         times keep the plain SGD step. None disables it (large batches may then diverge on
-        small vocabularies).
+        small vocabularies). ``"auto"`` is 1.0 up to :data:`DAMPING_PAIRS` (65,536) pairs a step and
+        grows in proportion above (:func:`_damping`; the resolved value is ``damping_``): with a fixed
+        bound, frequent rows move less in an epoch the larger the batch. On the wiki sample x10 (2-core
+        VM, 3 seeds, the batched pair step) a fixed bound of 1.0 lost WS353 and the training loss at
+        262,144 and 1,048,576 pairs a step, the proportional bound brought both back
+        (benchmarks/RESULTS.md). The hogwild and shared kernels in corpus order ignore it.
     kernel : {"auto", "shared", "hogwild", "numba", "torch", "triton"}, default "auto"
         How training is computed. On a CPU, ``"hogwild"`` (:mod:`cooc.train.word2vec._step_hogwild`;
         CBOW's default unless a ``batch_size`` is given) trains as word2vec.c and gensim do: pairs
@@ -179,6 +187,8 @@ class Word2Vec(BaseEstimator):
         Corpus counts of those words.
     batch_size_ : int
         The batch size used.
+    damping_ : float or None
+        The damping used (``"auto"`` resolved).
     windows_ : bool
         Whether skip-gram trained by batches of windows (``kernel="shared"`` on a GPU or with a batch
         size); their settings and provenance then say ``batches="windows"``.
@@ -213,7 +223,7 @@ class Word2Vec(BaseEstimator):
         ns_exponent: float = 0.75,
         dynamic_window: bool = True,
         batch_size: int | None = None,
-        damping: float | None = 1.0,
+        damping: float | str | None = "auto",
         kernel: str = "auto",
         cuda_graph: bool | None = None,
         chunk_tokens: int = 1 << 20,
@@ -308,9 +318,10 @@ class Word2Vec(BaseEstimator):
         device = torch_device(self.device)
         self.kernel_ = resolve_kernel(self.kernel, device, self.sg, self.batch_size)
         self.batch_size_ = _batch_size(self.batch_size, self.kernel_, self.sg, device)
+        self.windows_ = self.sg and batched_windows(self.kernel_, device, self.batch_size)
+        self.damping_ = _damping(self.damping, self.batch_size_, self.windows_, self.window, self.dynamic_window)
         self.cuda_graph_ = _resolve_graph(self.cuda_graph, self.sg, device)
         id_map, counts = self._vocabulary(corpus)
-        self.windows_ = self.sg and batched_windows(self.kernel_, device, self.batch_size)
         settings = self._settings(corpus)
         run = TrainingRun.start(self, corpus, device, id_map, counts, settings, checkpoint)
         if not run.finished:
@@ -377,6 +388,7 @@ class Word2Vec(BaseEstimator):
         }
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         params["batch_size"], params["kernel"], params["cuda_graph"] = self.batch_size_, self.kernel_, self.cuda_graph_
+        params["damping"] = self.damping_
         if self.windows_:  # "shared" by batches of windows, not in corpus order (same kernel name and batch_size_)
             params["batches"] = "windows"
         return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
@@ -396,6 +408,7 @@ class Word2Vec(BaseEstimator):
         W = self.input_vectors_ if vectors == "input" else self.input_vectors_ + self.output_vectors_
         params = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         params["alpha"], params["batch_size"], params["kernel"] = self.start_alpha, self.batch_size_, self.kernel_
+        params["damping"] = getattr(self, "damping_", self.damping)
         params["cuda_graph"] = self.cuda_graph_
         if getattr(self, "windows_", False):
             params["batches"] = "windows"
@@ -417,6 +430,20 @@ def _batch_size(batch_size: int | None, kernel: str, sg: bool, device) -> int:
     if batch_size is not None:
         return batch_size
     return DEFAULT_WINDOW_BATCH if sg and batched_windows(kernel, device, None) else DEFAULT_BATCH[device.type]
+
+
+def _damping(damping: float | str | None, batch_size: int, windows: bool, window: int, dynamic: bool) -> float | None:
+    """The curvature bound a run uses: ``damping``, or for ``"auto"`` ``max(1, pairs a step / DAMPING_PAIRS)``.
+
+    A frequent row's summed step is capped near ``damping / T_r`` with ``T_r`` growing with the pairs of the
+    step, so with a fixed bound its movement in an epoch shrinks as the batch grows (fewer steps, each capped
+    alike). A bound in proportion to the pairs a step keeps it. A step of windows holds about ``window + 1``
+    pairs a window (``2 window`` without dynamic windows); CBOW examples and skip-gram pairs count once.
+    """
+    if damping is None or not isinstance(damping, str):
+        return damping
+    per_example = (window + 1 if dynamic else 2 * window) if windows else 1
+    return max(1.0, batch_size * per_example / DAMPING_PAIRS)
 
 
 def _resolve_graph(cuda_graph: bool | None, sg: bool, device) -> bool:

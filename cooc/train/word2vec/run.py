@@ -316,7 +316,7 @@ class TrainingRun:
                     negatives,
                     lrs,
                     model.batch_size_,
-                    model.damping,
+                    model.damping_,
                 ):
                     loss += part
             return float(loss), examples, int(t.numel())
@@ -336,14 +336,14 @@ class TrainingRun:
 
                     width = outputs.shape[1] if self.windows else None
                     self.graphed = GraphedSkipGram(
-                        sgns_step, self.W_in, self.W_out, model.batch_size_, model.negative, model.damping, width
+                        sgns_step, self.W_in, self.W_out, model.batch_size_, model.negative, model.damping_, width
                     )
                 loss += self.graphed(inputs[lo:hi], outputs[lo:hi], negatives, lr)
             elif model.sg:
-                loss += sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping)
+                loss += sgns_step(self.W_in, self.W_out, inputs[lo:hi], outputs[lo:hi], negatives, lr, model.damping_)
             else:
                 loss += self.steps.cbow_step(
-                    self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping, 2 * model.window
+                    self.W_in, self.W_out, *cbow_batch(lo, hi), negatives, lr, model.damping_, 2 * model.window
                 )
         return float(loss), examples, int(t.numel())
 
