@@ -650,8 +650,8 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _damping(text: str) -> float | str | None:
-    """A --dampings value: 'default' (leave the library's), 'none' (undamped), or a number."""
-    return text if text == "default" else None if text == "none" else float(text)
+    """A --dampings value: 'default' (leave the library's), 'auto', 'none' (undamped), or a number."""
+    return text if text in ("default", "auto") else None if text == "none" else float(text)
 
 
 def _mode() -> str:
@@ -708,8 +708,8 @@ def main() -> None:
     r.add_argument(
         "--dampings",
         default="default",
-        help="cooc's damping (the curvature bound of a batched step's rows), comma-separated: numbers, 'none', or "
-        "'default' (the library's, 1.0); one row per value",
+        help="cooc's damping (the curvature bound of a batched step's rows), comma-separated: numbers, 'none', "
+        "'auto', or 'default' (the library's: 'auto', 1.0 up to 65,536 pairs a step); one row per value",
     )
     r.add_argument(
         "--epochs", type=int, default=HYPER["epochs"], help="epochs (5 in the anchor; fewer for a smoke run)"
