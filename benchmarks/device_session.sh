@@ -52,7 +52,9 @@
 #   w2v gpu    110:60   issue 26 item 2, benchmarks/word2vec.py on cuda: the Triton step replayed from a CUDA
 #                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:
-#                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim.
+#                    >= 25M raw words/s with WS353, SimLex and analogies within 2 points of gensim. Since
+#                    2026-12-05 the damping is 'auto' (4 at 262,144 pairs, 16 at 1,048,576; 1 at 65,536 as
+#                    before), which kept those batches within the band on the 2-core VM (numba, wiki x10).
 #   w2v gpu shared 80:40   issue 26 item 2: the same run with kernel "shared" (each window's pairs share one
 #                    draw of negatives; the fused window step of cooc/train/word2vec/_step_triton_window.py,
 #                    replayed from a graph) at 16,384 and 32,768 windows a step (6 pairs a window on the wiki
