@@ -81,6 +81,17 @@ def _context_span(ptr, rows, live, SKIPGRAM: tl.constexpr):
 
 
 @triton.jit
+def _sgns_terms(s, terms, positive):
+    """Each score's loss term, softplus(-s) for the word predicted (``positive``) and softplus(s) for a negative,
+    and dL/ds; both 0 outside ``terms``. Shared by the pair and window steps."""
+    e = tl.exp(-tl.abs(s))
+    x = tl.where(positive, -s, s)  # the loss term is softplus(x)
+    loss = tl.where(terms, tl.maximum(x, 0.0) + tl.log(1.0 + e), 0.0)
+    p = tl.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # sigmoid(s)
+    return loss, tl.where(terms, tl.where(positive, p - 1.0, p), 0.0)
+
+
+@triton.jit
 def _score(
     W_in,
     W_out,
@@ -120,11 +131,8 @@ def _score(
         valid = live & ((o != positive) | (k == 0))  # a negative equal to its positive is skipped
         v = tl.load(W_out + o[:, None] * d + cols[None, :], mask=valid[:, None] & in_d[None, :], other=0.0)
         s = tl.sum(v * hv, axis=1)
-        e = tl.exp(-tl.abs(s))
-        x = tl.where(k == 0, -s, s)  # the loss term is softplus(x)
-        loss += tl.where(valid, tl.maximum(x, 0.0) + tl.log(1.0 + e), 0.0)
-        p = tl.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # sigmoid(s)
-        gk = tl.where(valid, tl.where(k == 0, p - 1.0, p), 0.0)
+        term, gk = _sgns_terms(s, valid, k == 0)
+        loss += term
         tl.store(g + rows * K1 + k, gk, mask=live)
         ghv += gk[:, None] * v
         if DAMPED:
@@ -194,6 +202,33 @@ def interpreted() -> bool:
     return bool(triton.knobs.runtime.interpret)
 
 
+def checked_device(W_in, W_out):
+    """The weights' device, once they are known fit for the Triton steps: contiguous float32 tensors on CUDA
+    (or on the CPU in Triton's interpreter)."""
+    import torch
+
+    for name, W in (("W_in", W_in), ("W_out", W_out)):
+        if W.dtype != torch.float32 or not W.is_contiguous():
+            raise ValueError(f"the Triton word2vec step needs contiguous float32 weights; {name} is not.")
+    if W_in.device.type != "cuda" and not interpreted():
+        raise ValueError(
+            "the Triton word2vec step runs on CUDA tensors, or on CPU tensors in Triton's "
+            "interpreter (set TRITON_INTERPRET=1 before triton is imported)."
+        )
+    return W_in.device
+
+
+def launch_buffers(V: int, damped: bool, lr, n_ex: int, block_m: int, device):
+    """What both kernels of a Triton step share: the curvature totals ``T`` (rows of ``W_in``, of ``W_out``;
+    zeros), the learning rate as a 1-element tensor, the grid, and each program's loss slot."""
+    import torch
+
+    T = torch.zeros((2, V) if damped else (2, 1), dtype=torch.float32, device=device)
+    lr_t = lr.reshape(1) if torch.is_tensor(lr) else torch.full((1,), lr, dtype=torch.float32, device=device)
+    grid = (triton.cdiv(n_ex, block_m),)
+    return T, lr_t, grid, torch.empty(grid[0], dtype=torch.float32, device=device)
+
+
 def step(
     W_in,
     W_out,
@@ -226,15 +261,7 @@ def step(
     """
     import torch
 
-    for name, W in (("W_in", W_in), ("W_out", W_out)):
-        if W.dtype != torch.float32 or not W.is_contiguous():
-            raise ValueError(f"the Triton word2vec step needs contiguous float32 weights; {name} is not.")
-    device = W_in.device
-    if device.type != "cuda" and not interpreted():
-        raise ValueError(
-            "the Triton word2vec step runs on CUDA tensors, or on CPU tensors in Triton's "
-            "interpreter (set TRITON_INTERPRET=1 before triton is imported)."
-        )
+    device = checked_device(W_in, W_out)
     n_ex, k1 = out_idx.shape
     V, d = W_in.shape
     damped = damping is not None
@@ -242,12 +269,9 @@ def step(
     h = torch.empty((n_ex, d), dtype=torch.float32, device=device)
     gh = torch.empty_like(h)
     g = torch.empty((n_ex, k1), dtype=torch.float32, device=device)
-    T = torch.zeros((2, V) if damped else (2, 1), dtype=torch.float32, device=device)
     if n_ex == 0:
         return torch.zeros((), dtype=torch.float32, device=device)
-    grid = (triton.cdiv(n_ex, block_m),)
-    loss_part = torch.empty(grid[0], dtype=torch.float32, device=device)  # every program writes its own
-    lr_t = lr.reshape(1) if torch.is_tensor(lr) else torch.full((1,), lr, dtype=torch.float32, device=device)
+    T, lr_t, grid, loss_part = launch_buffers(V, damped, lr, n_ex, block_m, device)
     out_idx, ctx = out_idx.contiguous(), ctx.contiguous()
     ptr = ctx if ptr is None else ptr.contiguous()  # (unread in skip-gram)
     meta = {

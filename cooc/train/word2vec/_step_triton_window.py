@@ -22,7 +22,16 @@ from __future__ import annotations
 
 import os
 
-from ._step_triton import _block_shape, _program_tile, interpreted, tl, triton
+from ._step_triton import (
+    _block_shape,
+    _program_tile,
+    _sgns_terms,
+    checked_device,
+    interpreted,
+    launch_buffers,
+    tl,
+    triton,
+)
 
 # Windows per program and warps per program. A window holds its (K + 1, d) output tile and the
 # same-sized gradient tile in registers, twice the pair step's load per example, hence 2 windows a
@@ -75,12 +84,8 @@ def _score(
         here = w >= 0
         u = tl.load(W_in + w[:, None] * d + cols[None, :], mask=here[:, None] & in_d[None, :], other=0.0)
         s = tl.sum(v * u[:, None, :], axis=2)  # (BLOCK_M, K1P)
-        terms = valid & here[:, None]
-        e = tl.exp(-tl.abs(s))
-        x = tl.where(positive, -s, s)  # the loss term is softplus(x)
-        loss += tl.sum(tl.where(terms, tl.maximum(x, 0.0) + tl.log(1.0 + e), 0.0), axis=1)
-        p = tl.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # sigmoid(s)
-        gk = tl.where(terms, tl.where(positive, p - 1.0, p), 0.0)  # dL/ds
+        term, gk = _sgns_terms(s, valid & here[:, None], positive)  # gk: dL/ds
+        loss += tl.sum(term, axis=1)
         gu = tl.sum(gk[:, :, None] * v, axis=1)  # dL/du, (BLOCK_M, BLOCK_D)
         row = (rows * C + j).to(tl.int64)
         tl.store(in_grad + row[:, None] * d + cols[None, :], gu, mask=here[:, None] & in_d[None, :])
@@ -154,15 +159,7 @@ def window_step(
     """
     import torch
 
-    for name, W in (("W_in", W_in), ("W_out", W_out)):
-        if W.dtype != torch.float32 or not W.is_contiguous():
-            raise ValueError(f"the Triton word2vec step needs contiguous float32 weights; {name} is not.")
-    device = W_in.device
-    if device.type != "cuda" and not interpreted():
-        raise ValueError(
-            "the Triton word2vec step runs on CUDA tensors, or on CPU tensors in Triton's "
-            "interpreter (set TRITON_INTERPRET=1 before triton is imported)."
-        )
+    device = checked_device(W_in, W_out)
     out_idx = torch.cat([centres.unsqueeze(1), negatives], 1)
     n_ex, k1 = out_idx.shape
     c = context.shape[1]
@@ -173,10 +170,7 @@ def window_step(
     block_m = block_m or (1024 if interpreted() else BLOCK_M)
     in_grad = torch.empty((n_ex * c, d), dtype=torch.float32, device=device)
     out_grad = torch.empty((n_ex * k1, d), dtype=torch.float32, device=device)
-    T = torch.zeros((2, V) if damped else (2, 1), dtype=torch.float32, device=device)
-    grid = (triton.cdiv(n_ex, block_m),)
-    loss_part = torch.empty(grid[0], dtype=torch.float32, device=device)  # every program writes its own
-    lr_t = lr.reshape(1) if torch.is_tensor(lr) else torch.full((1,), lr, dtype=torch.float32, device=device)
+    T, lr_t, grid, loss_part = launch_buffers(V, damped, lr, n_ex, block_m, device)
     ctx = context.contiguous()
     meta = {
         "K1": k1,
