@@ -301,9 +301,8 @@ class TrainingRun:
         def learning_rate(hi: int) -> float:  # linear decay with the corpus words seen after the batch
             return self._rate(self.raw_words + tokens.size * hi / n, total_words)
 
-        if (
-            model.sg and not self.windows and self.steps.sgns_steps is not None
-        ):  # each draw's batches in one call: no Python between steps
+        # each draw's batches in one call (the numba step): no Python between steps
+        if model.sg and not self.windows and self.steps.sgns_steps is not None:
             for lo in range(0, n, per_draw):
                 hi = min(lo + per_draw, n)
                 lrs = [learning_rate(min(b + model.batch_size_, hi)) for b in range(lo, hi, model.batch_size_)]
