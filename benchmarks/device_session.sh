@@ -39,7 +39,7 @@
 #   setup            nvidia-smi, the carried wheels into /tmp/site (gensim, smart_open), GloVe built with
 #                    gcc when there is no make, the versions of torch, cupy, numba, triton and gensim.
 #   gpu tests  100:40   every gpu-marked test (pytest -m gpu: one body on numpy and on CuPy / torch-cuda) in
-#                    the 16 files of GPU_TESTS (100 tests; tests/count/test_distributed.py's one needs
+#                    the 16 files of GPU_TESTS (102 tests; tests/count/test_distributed.py's one needs
 #                    dask-cuda, not on the device). Target: all pass. Issue 26 item 4.
 #   count gpu  150:80   issue 26 item 1, benchmarks/gpu_count_check.py on 200M-token corpora made there in
 #                    about 10 s (the wiki sample repeated, V ~36k; a Zipf stream of 100k types drawn on the
