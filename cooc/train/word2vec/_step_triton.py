@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised where triton is missi
     ) from exc
 
 
-def _block_shape(text: str | None, variable: str = "COOC_TRITON_BLOCK", default=(4, 4)) -> tuple[int, int]:
+def block_shape(text: str | None, variable: str = "COOC_TRITON_BLOCK", default=(4, 4)) -> tuple[int, int]:
     """Examples and warps per program, from ``variable``'s value ``text`` ("BLOCK_MxNUM_WARPS", e.g. "8x4")."""
     if not text:
         return default
@@ -56,11 +56,11 @@ def _block_shape(text: str | None, variable: str = "COOC_TRITON_BLOCK", default=
 # default. The environment variable COOC_TRITON_BLOCK="BxW" sets another shape without a code
 # change (benchmarks/device_session.sh, with its opt-in 'w2v step' stage, trains with the fastest shape it
 # has just timed).
-BLOCK_M, NUM_WARPS = _block_shape(os.environ.get("COOC_TRITON_BLOCK"))
+BLOCK_M, NUM_WARPS = block_shape(os.environ.get("COOC_TRITON_BLOCK"))
 
 
 @triton.jit
-def _program_tile(n_ex, d, BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
+def program_tile(n_ex, d, BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr):
     """This program's examples (``rows``, ``live`` where they exist) and the columns (``in_d`` below d)."""
     pid = tl.program_id(0)
     rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -81,7 +81,7 @@ def _context_span(ptr, rows, live, SKIPGRAM: tl.constexpr):
 
 
 @triton.jit
-def _sgns_terms(s, terms, positive):
+def sgns_terms(s, terms, positive):
     """Each score's loss term, softplus(-s) for the word predicted (``positive``) and softplus(s) for a negative,
     and dL/ds; both 0 outside ``terms``. Shared by the pair and window steps."""
     e = tl.exp(-tl.abs(s))
@@ -113,7 +113,7 @@ def _score(
     BLOCK_M: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
+    pid, rows, live, cols, in_d = program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     start, n = _context_span(ptr, rows, live, SKIPGRAM)
     hv = tl.zeros((BLOCK_M, BLOCK_D), dtype=tl.float32)
     for j in range(0, MAX_CTX):
@@ -131,7 +131,7 @@ def _score(
         valid = live & ((o != positive) | (k == 0))  # a negative equal to its positive is skipped
         v = tl.load(W_out + o[:, None] * d + cols[None, :], mask=valid[:, None] & in_d[None, :], other=0.0)
         s = tl.sum(v * hv, axis=1)
-        term, gk = _sgns_terms(s, valid, k == 0)
+        term, gk = sgns_terms(s, valid, k == 0)
         loss += term
         tl.store(g + rows * K1 + k, gk, mask=live)
         ghv += gk[:, None] * v
@@ -172,7 +172,7 @@ def _apply(
     BLOCK_M: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
+    pid, rows, live, cols, in_d = program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     lr = tl.load(lr_ptr)
     tile = rows[:, None] * d + cols[None, :]
     hv = tl.load(h + tile, mask=live[:, None] & in_d[None, :], other=0.0)

@@ -23,12 +23,12 @@ from __future__ import annotations
 import os
 
 from ._step_triton import (
-    _block_shape,
-    _program_tile,
-    _sgns_terms,
+    block_shape,
     checked_device,
     interpreted,
     launch_buffers,
+    program_tile,
+    sgns_terms,
     tl,
     triton,
 )
@@ -36,7 +36,7 @@ from ._step_triton import (
 # Windows per program and warps per program. A window holds its (K + 1, d) output tile and the
 # same-sized gradient tile in registers, twice the pair step's load per example, hence 2 windows a
 # program by default. COOC_TRITON_WINDOW_BLOCK="BxW" sets another shape (benchmarks/device_session.sh).
-BLOCK_M, NUM_WARPS = _block_shape(os.environ.get("COOC_TRITON_WINDOW_BLOCK"), "COOC_TRITON_WINDOW_BLOCK", (2, 4))
+BLOCK_M, NUM_WARPS = block_shape(os.environ.get("COOC_TRITON_WINDOW_BLOCK"), "COOC_TRITON_WINDOW_BLOCK", (2, 4))
 
 
 @triton.jit
@@ -71,7 +71,7 @@ def _score(
     BLOCK_M: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
+    pid, rows, live, cols, in_d = program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     ks, o, valid, tile, tile_mask = _output_tile(out_idx, rows, live, cols, in_d, d, K1, K1P)
     v = tl.load(W_out + tile, mask=tile_mask, other=0.0)  # (BLOCK_M, K1P, BLOCK_D)
     go = tl.zeros((BLOCK_M, K1P, BLOCK_D), dtype=tl.float32)
@@ -84,7 +84,7 @@ def _score(
         here = w >= 0
         u = tl.load(W_in + w[:, None] * d + cols[None, :], mask=here[:, None] & in_d[None, :], other=0.0)
         s = tl.sum(v * u[:, None, :], axis=2)  # (BLOCK_M, K1P)
-        term, gk = _sgns_terms(s, valid & here[:, None], positive)  # gk: dL/ds
+        term, gk = sgns_terms(s, valid & here[:, None], positive)  # gk: dL/ds
         loss += tl.sum(term, axis=1)
         gu = tl.sum(gk[:, :, None] * v, axis=1)  # dL/du, (BLOCK_M, BLOCK_D)
         row = (rows * C + j).to(tl.int64)
@@ -121,7 +121,7 @@ def _apply(
     BLOCK_M: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    pid, rows, live, cols, in_d = _program_tile(n_ex, d, BLOCK_M, BLOCK_D)
+    pid, rows, live, cols, in_d = program_tile(n_ex, d, BLOCK_M, BLOCK_D)
     lr = tl.load(lr_ptr)
     ks, o, valid, tile, tile_mask = _output_tile(out_idx, rows, live, cols, in_d, d, K1, K1P)
     slot = (rows[:, None] * K1 + ks[None, :]).to(tl.int64)

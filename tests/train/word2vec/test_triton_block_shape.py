@@ -16,11 +16,11 @@ from cooc.train.word2vec import _step_triton, _step_triton_window  # noqa: E402
 
 
 def test_block_shape_is_read_from_its_environment_variable():
-    assert _step_triton._block_shape(None) == _step_triton._block_shape("") == (4, 4)
-    assert _step_triton._block_shape("8x4") == (8, 4) and _step_triton._block_shape("32X8") == (32, 8)
+    assert _step_triton.block_shape(None) == _step_triton.block_shape("") == (4, 4)
+    assert _step_triton.block_shape("8x4") == (8, 4) and _step_triton.block_shape("32X8") == (32, 8)
     for bad in ("8", "6x4", "8x3", "0x4", "axb", "8x4x2"):
         with pytest.raises(InvalidParameterError, match="COOC_TRITON_BLOCK"):
-            _step_triton._block_shape(bad)
+            _step_triton.block_shape(bad)
     env = {**os.environ, "COOC_TRITON_BLOCK": "4x2"}
     out = subprocess.run(
         [sys.executable, "-c", "from cooc.train.word2vec import _step_triton as m; print(m.BLOCK_M, m.NUM_WARPS)"],
@@ -35,8 +35,8 @@ def test_block_shape_is_read_from_its_environment_variable():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.split() == ["1", "2"], out.stderr[-2000:]
     with pytest.raises(InvalidParameterError, match="COOC_TRITON_WINDOW_BLOCK='3x4'"):
-        _step_triton._block_shape("3x4", "COOC_TRITON_WINDOW_BLOCK", (2, 4))
-    assert _step_triton._block_shape(None, "COOC_TRITON_WINDOW_BLOCK", (2, 4)) == (2, 4)
+        _step_triton.block_shape("3x4", "COOC_TRITON_WINDOW_BLOCK", (2, 4))
+    assert _step_triton.block_shape(None, "COOC_TRITON_WINDOW_BLOCK", (2, 4)) == (2, 4)
 
 
 def test_step_benchmark_picks_the_fastest_triton_shape_at_the_first_batch_size():
