@@ -315,7 +315,7 @@ def add_row(name, corpus, V, tool, t, result, cpu_result=None, note=""):
     ok = "" if cpu_result is None else ("equal" if same(result, cpu_result) else "DIFFERENT")
     if ok == "DIFFERENT":
         raise AssertionError(f"{tool} on {name}: matrix differs from the CPU matrix")
-    extra = timing_note(stats, t[0])
+    extra = "; ".join(x for x in (timing_note(stats, t[0]), result_note(result, stats)) if x)
     ROWS.append(
         [
             name,
@@ -344,6 +344,35 @@ def timing_note(stats: dict, total: float) -> str:
         f"count {counted:.2f} s{profile_note(stats)} + assemble {assembled:.2f} s{detail} + result "
         f"{max(0.0, total - stats.get('seconds', total)):.2f} s"
     )
+
+
+def result_bytes(result) -> int:
+    """Bytes of a count's host CSR (values, column indices, row pointers): what a GPU count must copy back."""
+    m = result.counts
+    return int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes)
+
+
+def result_note(result, stats: dict) -> str:
+    """'result G GB, B bytes/token; downloaded at R GB/s over extract + copy' (the rate only where the
+    assembly names that stage: the device's paths)."""
+    size = result_bytes(result)
+    text = f"result {size / 1e9:.2f} GB, {size / stats['tokens']:.1f} bytes/token"
+    seconds = (stats.get("stages") or {}).get("extract + copy")
+    if seconds:
+        text += f"; downloaded at {size / seconds / 1e9:.1f} GB/s over extract + copy"
+    return text
+
+
+def call_ceiling(
+    tokens: int, in_vocab: int, kernel_rate: float, input_bytes: int, h2d: float, output_bytes: int, d2h: float
+) -> float:
+    """Tokens per second of a whole GPU count that did nothing but its unavoidable parts.
+
+    The tokens' upload overlaps the kernel (the count phase is the slower of the two), and the result can
+    only be downloaded once every token is counted, so its download adds. Rates in tokens/s and bytes/s.
+    """
+    count = max(in_vocab / kernel_rate, input_bytes / h2d)
+    return tokens / (count + output_bytes / d2h)
 
 
 def profile_note(stats: dict) -> str:
@@ -512,7 +541,8 @@ def stage_gpu_large_vocab(args) -> str:
 
 
 def stage_bounds(args) -> str:
-    """Kernel alone on a device-resident chunk, the host copy and the H2D copy: which resource bounds."""
+    """Kernel alone on a device-resident chunk, the host copy, the H2D copy and the result's download (with the
+    ceiling they set on a whole call): which resource bounds."""
     import cupy
     import cupyx
 
@@ -550,6 +580,7 @@ def stage_bounds(args) -> str:
 
         sizes = plan_sizes(parse_memory(args.memory), V, WINDOW, 1, "kernel", 1, max_chunk_tokens=1 << 26)
         plan = Plan(V, WINDOW, ints, False, sizes.layout, sizes.chunk_tokens, sizes.tail_batch)
+        best_kernel = 0.0  # in-vocabulary tokens/s of the fastest tile
         for tile in (cuda.TILE_N, 128, 0):
             eng = cuda.KernelEngine(plan, RunStore(1 << 34), tile_n=tile)
             eng.add(chunk)
@@ -564,6 +595,7 @@ def stage_bounds(args) -> str:
             ms = cupy.cuda.get_elapsed_time(start, stop) / reps
             n = int(chunk.n_centres)
             pairs = int(chunk.rem.astype(cupy.int64).sum())
+            best_kernel = max(best_kernel, n / ms * 1e3)
             lines.append(
                 f"{name}, tile {eng.tile_n}: kernel alone {n / ms / 1e6:.3f}G in-vocab tokens/s "
                 f"({pairs / ms / 1e6:.2f}G pairs/s, {pairs / n:.1f} pairs/token; head "
@@ -581,10 +613,75 @@ def stage_bounds(args) -> str:
         )
         del dev, pinned
         pool_reset()
+        result = next(iter(STATE.get(f"gpu-{key}", {}).values()), None)  # this corpus's matrix from stage E1
+        size = min(result_bytes(result) if result is not None else 1 << 30, 2 << 30)
+        down = download_rates(size)
+        line = (
+            f"{name}: download of {size / 1e9:.2f} GB into pinned memory {down['pinned']:.1f} GB/s, into fresh "
+            f"pageable memory {down['pageable']:.1f} GB/s, through the assembly's writer (pinned slots, then "
+            f"fresh pageable) {down['writer']:.1f} GB/s"
+        )
+        if result is not None:
+            stats = result.settings["count"]
+            ceiling = call_ceiling(
+                corpus.n_tokens,
+                stats["centres"],
+                best_kernel,
+                corpus.n_tokens * host.itemsize,
+                host.nbytes / h2d,
+                result_bytes(result),
+                down["pinned"] * 1e9,
+            )
+            line += (
+                f"; ceiling of a whole call {ceiling / 1e9:.2f}G tokens/s (the fastest kernel's "
+                f"{best_kernel / 1e9:.2f}G in-vocab tokens/s, then the {result_bytes(result) / 1e9:.2f} GB result "
+                f"downloaded at the pinned rate)"
+            )
+        lines.append(line)
+        pool_reset()
     STATE["bounds"] = lines
     for line in lines:
         print(line, flush=True)
     return f"{len(lines)} measurements"
+
+
+def download_rates(nbytes: int, repeat: int = 2) -> dict[str, float]:
+    """GB/s (best of ``repeat``) of downloading ``nbytes`` from the device: into pinned memory, into fresh
+    pageable memory (the copy takes its first-touch page faults, as a count's new host CSR does), and through
+    the assembly's :class:`~cooc.count.assemble.HostWriter` into fresh pageable memory."""
+    import cupy
+    import cupyx
+
+    from cooc.count.assemble import HostWriter
+
+    dev = cupy.ones(nbytes, dtype=np.uint8)
+    pinned = cupyx.empty_pinned((nbytes,), dtype=np.uint8)
+
+    def through_writer(writer):
+        writer.put(np.empty(nbytes, dtype=np.uint8), dev)
+        writer.close()  # waits for every piece
+
+    copies = {
+        "pinned": lambda _: dev.get(out=pinned),
+        "pageable": lambda _: dev.get(out=np.empty(nbytes, dtype=np.uint8)),
+        "writer": through_writer,
+    }
+    rates = {}
+    for name, copy in copies.items():
+        best = float("inf")
+        for _ in range(repeat):
+            writer = HostWriter(cupy) if name == "writer" else None  # its pinned slots made before the clock
+            try:
+                sync()
+                t = time.perf_counter()
+                copy(writer)
+                sync()
+                best = min(best, time.perf_counter() - t)
+            finally:
+                if writer is not None:
+                    writer.close()
+        rates[name] = nbytes / best / 1e9
+    return rates
 
 
 HEADER = [
