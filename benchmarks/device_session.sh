@@ -131,8 +131,10 @@
 #                    here to benchmarks/ledgers/NAME.jsonl and commit it (it travels with the tree; a carried
 #                    .bench/device_full/NAME/runs.jsonl, if any, wins): the study takes the recorded runs and
 #                    trains only the others. The ledger's keys hold cooc's version, so a release that changes
-#                    it trains afresh. benchmarks/ledgers/next_token.jsonl holds the 2026-12-04 H200 call's 37
-#                    runs (every CNN run, 4 of the 33 transformer runs, in 323 s). Where a study
+#                    it trains afresh. The 2026-12-04 H200 call's 37 next_token runs (every CNN run, 4 of the
+#                    33 transformer runs, in 323 s) were dropped on 2026-12-05: each network up to P = 8,192
+#                    kept its first evaluation, at step 100, past its best (benchmarks/RESULTS.md); train_lm
+#                    now also evaluates at steps 0, 1, 2, 4, ..., and the CNN has its dropout. Where a study
 #                    measures a network after training (rhm_learning's CNN, srhm's invariances) the weights
 #                    are kept beside the ledger, on the device only: a fresh machine trains those ensembles
 #                    again, a warm one reuses them. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the

@@ -62,7 +62,8 @@ FULL = dict(
     samples=(2**7, 2**8, 2**9, 2**10, 2**11, 2**12, 2**13, 2**14, 2**15, 2**16, 2**17),
     seeds=3,
     models={
-        "cnn": {"model_kwargs": {"width": 512}, "train": {"lr": 3e-4}},
+        # the default's dropout (it was missing here until 2026-12-05)
+        "cnn": {"model_kwargs": {"width": 512, "dropout": 0.6}, "train": {"lr": 3e-4}},
         "transformer": {"model_kwargs": {"d_model": 256, "n_heads": 8, "n_layers": 4}, "train": {"lr": 3e-4}},
     },
     train={"steps": 50_000, "batch_size": 256, "eval_every": 100, "patience": 20},

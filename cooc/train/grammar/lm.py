@@ -5,9 +5,14 @@ with Adam (AdamW; ``optimizer="sgd"``: plain or momentum SGD, the papers' optimi
 their mean-field CNNs), evaluates the cross-entropy on the validation contexts every ``eval_every``
 steps, and keeps the weights of the best evaluation (early stopping: with few data the
 test loss rises again once the network memorises them, and the data-limited loss is the
-lowest one reached). It stops after ``patience`` evaluations without improvement or
-``steps`` steps, then scores the kept weights on the held-out test contexts: the mean
-cross-entropy (nats) of every position and of the last one.
+lowest one reached). It also evaluates the untrained network and the steps 1, 2, 4, ... below
+``eval_every`` (``eval_early``): with a few hundred contexts and batches of hundreds, a network
+memorises them within tens of steps, and a first evaluation at step ``eval_every`` finds it
+past its best (in the 2026-12-04 `next_token --full` runs every CNN up to P = 8,192 kept step
+100, its first evaluation, with a test loss up to 5.8 nats, above the untrained network's
+log v = 3.47). It stops after ``patience`` evaluations without improvement or ``steps`` steps,
+then scores the kept weights on the held-out test contexts: the mean cross-entropy (nats) of
+every position and of the last one.
 
 ``targets`` chooses the objective: ``"all"`` (every position predicts its token, the usual
 language-model loss) or ``"last"`` (only the last position, the papers' last-token task
@@ -143,6 +148,7 @@ def train_lm(
     momentum: float = 0.0,
     eval_every: int = 50,
     patience: int = 10,
+    eval_early: bool = True,
     seed: int = 0,
     amp: bool = False,
     fused: bool | None = None,
@@ -158,6 +164,9 @@ def train_lm(
     optimizer : {"adam", "sgd"}, default "adam"
         AdamW with ``lr`` and decoupled ``weight_decay``, or SGD with ``lr``, ``momentum``
         and L2 ``weight_decay``.
+    eval_early : bool, default True
+        Also evaluate at step 0 (the untrained network) and at steps 1, 2, 4, ... below
+        ``eval_every`` (the module notes); these evaluations count towards ``patience``.
 
     Returns
     -------
@@ -209,8 +218,30 @@ def train_lm(
     tokens = 0
     started = time.perf_counter()
     net.train()
+
+    def evaluate() -> None:  # the validation loss now; the weights kept when it is the best so far
+        nonlocal best
+        if targets == "last":
+            val = last_token_loss(net, data.val, amp=amp)
+        else:
+            val = _score(lm_losses(net, data.val, amp=amp), targets)
+        if not math.isfinite(val):
+            raise TrainingDivergedError(
+                f"the language model diverged by step {state['step']} (validation loss {val}); lower the "
+                f"learning rate (lr = {lr}) and start afresh (--overwrite on the command line)."
+            )
+        history.append((state["step"], val, state["seconds"] + time.perf_counter() - started))
+        if val < state["best"] - 1e-6:
+            state.update(best=val, best_step=state["step"], bad=0)
+            best = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            state["bad"] += 1
+        bar.set_description(f"P = {P}: val {val:.4f}")
+
     with ProgressBar(f"P = {P}", total=steps, unit="steps", enabled=progress, rates=("tokens",)) as bar:
         bar.update(state["step"])
+        if eval_early and state["step"] == 0:
+            evaluate()
         while state["step"] < steps and state["bad"] < patience:
             x = data.batch(P, batch, generator(device, seed, P, state["step"]))
             with autocast(device, amp):
@@ -221,23 +252,8 @@ def train_lm(
             state["step"] += 1
             tokens += x.numel()
             bar.update(1, tokens=x.numel())
-            if state["step"] % eval_every == 0 or state["step"] == steps:
-                if targets == "last":
-                    val = last_token_loss(net, data.val, amp=amp)
-                else:
-                    val = _score(lm_losses(net, data.val, amp=amp), targets)
-                if not math.isfinite(val):
-                    raise TrainingDivergedError(
-                        f"the language model diverged by step {state['step']} (validation loss {val}); lower the "
-                        f"learning rate (lr = {lr}) and start afresh (--overwrite on the command line)."
-                    )
-                history.append((state["step"], val, state["seconds"] + time.perf_counter() - started))
-                if val < state["best"] - 1e-6:
-                    state.update(best=val, best_step=state["step"], bad=0)
-                    best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-                else:
-                    state["bad"] += 1
-                bar.set_description(f"P = {P}: val {val:.4f}")
+            if evaluation_due(state["step"], steps, eval_every, eval_early):
+                evaluate()
             if checkpoint is not None and state["step"] % checkpoint_every == 0:
                 state["seconds"] += time.perf_counter() - started
                 started = time.perf_counter()
@@ -264,6 +280,14 @@ def train_lm(
         "tokens_per_second": tokens / state["seconds"] if state["seconds"] > 0 and tokens else float("nan"),
         "history": [list(h) for h in history],
     }
+
+
+def evaluation_due(step: int, steps: int, eval_every: int, early: bool) -> bool:
+    """Whether :func:`train_lm` evaluates after ``step`` steps: every ``eval_every``, at the last step, and
+    (``early``) at the powers of two below ``eval_every``."""
+    if step % eval_every == 0 or step == steps:
+        return True
+    return early and step < eval_every and step & (step - 1) == 0
 
 
 def _arrays(net: Any, opt: Any, best: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -353,7 +377,8 @@ def lm_learning_curve(
             "model": model,
             "model_kwargs": model_kwargs or {},
             "targets": targets,
-            "train": {**train_kwargs, "amp": amp},
+            # the early evaluations' setting always, so runs recorded before train_lm made them are not reused
+            "train": {"eval_early": True, **train_kwargs, "amp": amp},
             "device": device.type,
         }
         if checkpoint_dir is None:

@@ -12,7 +12,7 @@ from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.grammars.rhm import RandomHierarchyModel
 from cooc.grammars.stats import next_token_entropy, positional_entropies
 from cooc.train._torch import generator
-from cooc.train.grammar.lm import last_token_loss, lm_learning_curve, lm_losses, train_lm
+from cooc.train.grammar.lm import evaluation_due, last_token_loss, lm_learning_curve, lm_losses, train_lm
 from cooc.train.grammar.lm_data import lm_data
 from cooc.train.grammar.lm_models import build_lm, cnn_depth
 
@@ -131,7 +131,9 @@ def test_sgd_takes_plain_gradient_steps():
     torch.manual_seed(0)
     net = build_lm("cnn", 4, 4, width=8, readout="mean_field")
     # one evaluation, after the second step: the kept weights are those of step 2
-    train_lm(net, data, 16, targets="last", steps=2, batch_size=16, lr=2.0, optimizer="sgd", eval_every=2)
+    train_lm(
+        net, data, 16, targets="last", steps=2, batch_size=16, lr=2.0, optimizer="sgd", eval_every=2, eval_early=False
+    )
     # replay both steps by hand, with train_lm's batches (its generator keyed by seed, P, step)
     torch.manual_seed(0)
     ref = build_lm("cnn", 4, 4, width=8, readout="mean_field")
@@ -363,7 +365,8 @@ def test_training_runs_on_every_device(tdevice):
         torch.manual_seed(0)
         net = build_lm(name, 4, 8, **kwargs).to(tdevice)
         fit = train_lm(net, data, 64, steps=20, eval_every=10, amp=tdevice == "cuda")
-        assert np.isfinite(fit["test_loss"]) and fit["steps"] == 20 and len(fit["history"]) == 2
+        assert np.isfinite(fit["test_loss"]) and fit["steps"] == 20
+        assert [h[0] for h in fit["history"]] == [0, 1, 2, 4, 8, 10, 20]  # the early evaluations, then every 10
         assert fit["test_loss"] < np.log(4) + 0.5
 
 
@@ -390,3 +393,47 @@ def test_evaluation_batches_are_capped_by_their_logits_and_give_the_same_losses(
     assert last_token_loss(net, ids) == pytest.approx(whole_last, rel=1e-6)  # float32 sums per batch
     assert max(rows) == 7 and sum(rows) == 300
     assert lm_module.eval_rows(4096, ids[:, :1], net) == 7 * 12  # one-token contexts: 12 times the rows
+
+
+def test_evaluations_come_early_then_every_eval_every():
+    due = [step for step in range(1, 301) if evaluation_due(step, 300, 100, True)]
+    assert due == [1, 2, 4, 8, 16, 32, 64, 100, 200, 300]
+    assert [step for step in range(1, 251) if evaluation_due(step, 250, 100, False)] == [100, 200, 250]
+    assert [step for step in range(1, 13) if evaluation_due(step, 12, 1, True)] == list(range(1, 13))
+
+
+def test_early_evaluations_keep_the_best_weights_of_a_network_that_memorises_its_few_contexts():
+    """P = 16 sentences in batches of 16 at a high rate: the network fits them within a few steps, and the
+    validation loss is lowest long before a first evaluation at step 100 (the 2026-12-04 `next_token --full`
+    runs kept step 100 with a loss above the untrained network's). With the early evaluations the kept
+    weights are the best the run saw, never worse than the untrained network."""
+    data = lm_data("rhm:v=8,n_c=8,m=2,s=2,L=3", None, 16, 128, 256, seed=0)
+    fits = {}
+    for early in (True, False):
+        torch.manual_seed(0)
+        net = build_lm("cnn", 8, 8, width=64)
+        fits[early] = train_lm(
+            net, data, 16, targets="last", steps=300, batch_size=16, lr=1e-2, eval_every=100, patience=2,
+            eval_early=early,
+        )  # fmt: skip
+    late, early = fits[False], fits[True]
+    assert late["best_step"] >= 100 and early["history"][0][0] == 0
+    untrained = early["history"][0][1]
+    assert late["val_loss"] > untrained  # the late first evaluation: past the best, worse than no training
+    assert early["val_loss"] == min(h[1] for h in early["history"]) <= untrained
+    assert 0 < early["best_step"] < 100 and early["test_loss_last"] < late["test_loss_last"] - 0.1
+
+
+def test_the_early_evaluations_setting_is_part_of_a_runs_ledger_key(tmp_path):
+    """Runs recorded before the early evaluations (their key without the setting) are not taken for new ones:
+    the default's key names it, so it equals the key of an explicit ``eval_early=True`` and not of ``False``."""
+    from cooc._core.ledger import RunLedger
+
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 16, 8, 8, seed=0)
+    settings = dict(seeds=[0], targets="last", model_kwargs={"width": 8}, steps=4, eval_every=2)
+    ledger = RunLedger(tmp_path / "runs.jsonl")
+    first = lm_learning_curve(data, "cnn", [16], ledger=ledger, **settings)
+    again = lm_learning_curve(data, "cnn", [16], ledger=ledger, eval_early=True, **settings)
+    assert again[0]["seconds"] == first[0]["seconds"] and len(ledger) == 1  # taken from the ledger
+    lm_learning_curve(data, "cnn", [16], ledger=ledger, eval_early=False, **settings)
+    assert len(ledger) == 2  # trained: a key of its own
