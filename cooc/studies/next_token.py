@@ -24,7 +24,8 @@
 # Measured: 85 s on a quiet 2-core machine (84 s CPU; 163 s before dropout, on a shared
 # one). `--full` (GPU): the papers' sizes,
 # v = n_c = 32, m = 8, L = 3 (P_1 = 341, P_2 = 21,845), P up to 2^17, 3 seeds, wider
-# and deeper networks (the CNN without dropout: its rate at that size is not measured).
+# and deeper networks (the CNN with the default's dropout 0.6: at that size, on the CPU, it moved
+# step 1 from about 6 to 4.1 P_1; benchmarks/RESULTS.md, 2026-12-05).
 #
 # Run `python analyses/next_token.py [--full]` or `cooc analyses run next_token [--full]`;
 # figures and `results.json` go to `analyses/out/next_token/` (or `--output`).
@@ -62,7 +63,7 @@ FULL = dict(
     samples=(2**7, 2**8, 2**9, 2**10, 2**11, 2**12, 2**13, 2**14, 2**15, 2**16, 2**17),
     seeds=3,
     models={
-        # the default's dropout (it was missing here until 2026-12-05)
+        # the default's dropout (since 2026-12-05: at this size it moves step 1 from about 6 to 4.1 P_1)
         "cnn": {"model_kwargs": {"width": 512, "dropout": 0.6}, "train": {"lr": 3e-4}},
         "transformer": {"model_kwargs": {"d_model": 256, "n_heads": 8, "n_layers": 4}, "train": {"lr": 3e-4}},
     },
