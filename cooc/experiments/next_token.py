@@ -372,6 +372,7 @@ def next_token_experiment(
     context_seeds: int = 1,
     context_model: str = "transformer",
     control_contexts: Sequence[int] = (),
+    control_model: str | None = None,
     n_val: int = 128,
     n_test: int = 256,
     device: str = "cpu",
@@ -394,11 +395,13 @@ def next_token_experiment(
     context_sizes : sequence of int
         Context lengths T for ``context_model`` at ``context_P`` training sentences.
     control_contexts : sequence of int
-        Context lengths T = s^k (0 < k < L) for which ``context_model`` gets a whole learning
+        Context lengths T = s^k (0 < k < L) for which ``control_model`` gets a whole learning
         curve too, reading only the last T tokens of each sentence (the subtree of height k
         that holds the correlations of the first k steps), with the positions of its k steps.
         This separates the data the steps' correlations need (P_l) from what the network
         pays for reading the rest of the sentence, whose correlations those P cannot resolve.
+    control_model : str, optional
+        The model of the control curves (one of ``models``); default ``context_model``.
     ledger : RunLedger, optional
         Every training run is recorded there and taken from it when the study runs again
         (:func:`~cooc.train.grammar.lm.lm_learning_curve`): an interrupted study resumes.
@@ -428,6 +431,11 @@ def next_token_experiment(
     if theory is None:
         raise InvalidParameterError(f"next_token_experiment needs an RHM spec (rhm:...), got {spec!r}.")
     s, L = draws[0].grammar.s, draws[0].grammar.L
+    control_model = context_model if control_model is None else control_model
+    if control_contexts and control_model not in models:
+        raise InvalidParameterError(
+            f"parameter 'control_model' must be one of the models {sorted(models)}, got {control_model!r}."
+        )
     for T in control_contexts:
         k = round(math.log(max(T, 1)) / math.log(s))
         if T != s**k or not 0 < k < L:
@@ -447,14 +455,14 @@ def next_token_experiment(
             lm_data(spec, int(T), samples[-1], n_val, n_test, seed=seed, device=dev) for seed in range(seeds)
         ]
         curve, control_steps = _curve(
-            short_draws, context_model, models[context_model], train, samples, theory, theory["plateaus"][: k + 1],
+            short_draws, control_model, models[control_model], train, samples, theory, theory["plateaus"][: k + 1],
             progress, ledger, jobs,
         )  # fmt: skip
-        controls.append({"T": int(T), "model": context_model, **curve, "steps": control_steps})
+        controls.append({"T": int(T), "model": control_model, **curve, "steps": control_steps})
     # loss against the context length at fixed P
     name = context_model
     cfg = models[name]
-    shared = {draws[0].context: curves[name]["rows"], **{c["T"]: c["rows"] for c in controls}}
+    shared = {draws[0].context: curves[name]["rows"], **{c["T"]: c["rows"] for c in controls if c["model"] == name}}
     losses, errors, exact = [], [], []
     for T in context_sizes:
         short = lm_data(spec, int(T), context_P, n_val, n_test, seed=0, device=dev)

@@ -25,7 +25,8 @@
 # one). `--full` (GPU): the papers' sizes,
 # v = n_c = 32, m = 8, L = 3 (P_1 = 341, P_2 = 21,845), P up to 2^17, 3 seeds, wider
 # and deeper networks (the CNN with the default's dropout 0.6: at that size, on the CPU, it moved
-# step 1 from about 6 to 4.1 P_1; benchmarks/RESULTS.md, 2026-12-05).
+# step 1 from about 6 to 4.1 P_1; benchmarks/RESULTS.md, 2026-12-05), and the CNN's control on the
+# last 4 tokens (2.8 P_1 there on the CPU).
 #
 # Run `python analyses/next_token.py [--full]` or `cooc analyses run next_token [--full]`;
 # figures and `results.json` go to `analyses/out/next_token/` (or `--output`).
@@ -71,7 +72,9 @@ FULL = dict(
     context_sizes=(2, 4, 8),
     context_P=2**15,
     context_model="transformer",
-    control_contexts=(),
+    # the CNN on the last 4 tokens, as in the default: on the CPU its step 1 came at 2.8 P_1 at this size
+    control_contexts=(4,),
+    control_model="cnn",
     n_val=2048,
     n_test=8192,
     device="auto",
@@ -160,6 +163,7 @@ result = next_token_experiment(
     CFG["context_P"],
     context_model=CFG["context_model"],
     control_contexts=CFG["control_contexts"],
+    control_model=CFG.get("control_model"),
     n_val=CFG["n_val"],
     n_test=CFG["n_test"],
     device=CFG["device"],

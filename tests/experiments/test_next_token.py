@@ -114,6 +114,33 @@ def test_control_contexts_give_their_own_steps_and_the_context_sweep_reuses_the_
         next_token_experiment(spec, [8], 1, models, train, (), 8, context_model="cnn", control_contexts=(3,))
 
 
+def test_the_control_can_be_another_model_than_the_context_sweeps():
+    """``control_model``: the control curve is that model's, and the context sweep (another model) trains its own
+    runs at the control's T instead of taking the control's."""
+    from cooc._core.errors import InvalidParameterError
+    from cooc.experiments.next_token import next_token_experiment
+    from cooc.train.grammar.lm import lm_learning_curve
+    from cooc.train.grammar.lm_data import lm_data
+
+    spec, train = "rhm:v=4,n_c=4,m=2,s=2,L=3", {"steps": 20, "batch_size": 8, "eval_every": 10, "patience": 2}
+    tiny = {"d_model": 8, "n_heads": 2, "n_layers": 1}
+    models = {"cnn": {"model_kwargs": {"width": 8}}, "transformer": {"model_kwargs": tiny}}
+    r = next_token_experiment(spec, [8, 16], 1, models, train, (4,), 16, context_model="transformer",
+                              control_contexts=(4,), control_model="cnn", n_val=8, n_test=16)  # fmt: skip
+    (control,) = r["controls"]
+    assert control["model"] == "cnn" and all(row["model"] == "cnn" for row in control["rows"])
+    alone = lm_learning_curve(lm_data(spec, 4, 16, 8, 16, seed=0), "transformer", [16], seeds=[0], targets="last",
+                              model_kwargs=tiny, **train)  # fmt: skip
+    assert r["context"]["loss"][0] == pytest.approx(alone[0]["test_loss_last"], abs=1e-7)
+    cnn_at_16 = [row for row in control["rows"] if row["P"] == 16]
+    assert r["context"]["loss"][0] != cnn_at_16[0]["test_loss_last"]
+    default = next_token_experiment(spec, [8], 1, models, train, (), 8, context_model="transformer",
+                                    control_contexts=(4,), n_val=8, n_test=16)  # fmt: skip
+    assert default["controls"][0]["model"] == "transformer"  # without control_model: the context sweep's
+    with pytest.raises(InvalidParameterError, match="parameter 'control_model' must be one of"):
+        next_token_experiment(spec, [8], 1, models, train, (), 8, control_contexts=(4,), control_model="lstm")
+
+
 def test_the_experiment_run_again_with_its_ledger_trains_nothing_and_gives_the_same_numbers(tmp_path, monkeypatch):
     """Every run of the study (curves, control, context sweep) goes through the ledger."""
     import cooc.train.grammar.lm as lm_module
