@@ -124,7 +124,7 @@
 #                    and are in benchmarks/ledgers/varying_tree.jsonl, so on the device it starts at its
 #                    networks: a CNN ensemble and 40 transformers, FULL_JOBS at once). At the papers' sizes
 #                    they need far longer than one call (next_token alone trains 2 models at 11 sizes x 3
-#                    seeds for up to 50,000 steps each), so they resume: with --full a study records every
+#                    seeds for up to 50,000 steps each, and the CNN's control on the last 4 tokens), so they resume: with --full a study records every
 #                    finished training run (a network, or an ensemble of networks trained together) in
 #                    <output>/runs.jsonl (cooc/_core/ledger.py), which comes back as $OUT/runs-NAME.jsonl even
 #                    when the stage is cut by its timeout. To go on in a later call or session, copy that file
