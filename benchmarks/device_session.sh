@@ -48,7 +48,10 @@
 #                    V = 100k (twice: a partial head in 60 GB, then the full 80 GB head the planner now takes
 #                    where it fits, --memory-large 120GB kept to 85% of the free memory), the kernel alone and
 #                    the host-to-device copy. Targets: >= 2G in-vocabulary tokens/s and >= 1000x GloVe at
-#                    V = 50k; >= 1G/s at V = 100k.
+#                    V = 50k; >= 1G/s at V = 100k. Since 2026-12-05 the result crosses narrowed (uint16
+#                    columns, uint32 counts where they fit: about 6 bytes a nonzero, not 12); the row
+#                    "wide copy" is the same call with COOC_NARROW_COPY=0, the A/B that says whether the
+#                    download or the host's writes bind (each row's notes give the GB sent and their rate).
 #   w2v gpu    110:60   issue 26 item 2, benchmarks/word2vec.py on cuda: the Triton step replayed from a CUDA
 #                    graph at batch 65,536, 262,144 and 1,048,576, 2 seeds, on the wiki sample x10, against
 #                    gensim with 16 workers (corpus_file for speed, corpus_iterable for quality). Target:

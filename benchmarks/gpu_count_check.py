@@ -353,13 +353,16 @@ def result_bytes(result) -> int:
 
 
 def result_note(result, stats: dict) -> str:
-    """'result G GB, B bytes/token; downloaded at R GB/s over extract + copy' (the rate only where the
-    assembly names that stage: the device's paths)."""
+    """'result G GB, B bytes/token; downloaded D GB (W bytes a nonzero) at R GB/s over extract + copy' (the
+    download only where a device assembly sent it: ``downloaded_bytes``, narrowed where it fits)."""
     size = result_bytes(result)
     text = f"result {size / 1e9:.2f} GB, {size / stats['tokens']:.1f} bytes/token"
+    sent = stats.get("downloaded_bytes") or 0
     seconds = (stats.get("stages") or {}).get("extract + copy")
-    if seconds:
-        text += f"; downloaded at {size / seconds / 1e9:.1f} GB/s over extract + copy"
+    if sent:
+        text += f"; downloaded {sent / 1e9:.2f} GB ({sent / max(result.counts.nnz, 1):.1f} bytes a nonzero)"
+        if seconds:
+            text += f" at {sent / seconds / 1e9:.1f} GB/s over extract + copy"
     return text
 
 
@@ -473,26 +476,34 @@ def head_scale_rows(args, name: str, corpus, V: int, reference) -> list[str]:
 
 def stage_gpu(args) -> str:
     from cooc.count import cuda
+    from cooc.count.assemble import NARROW_ENV
 
     out = []
     for name, key, V in (("wiki sample repeated", "wiki", None), ("Zipf 100k types, V=50k", "zipf", 50_000)):
         corpus = STATE[key]
         STATE[f"gpu-{key}"] = results = {}
-        for label, tile, engine, repeat in (
-            (f"cooc GPU kernel + tile {cuda.TILE_N}", cuda.TILE_N, "kernel", args.repeat),
-            ("cooc GPU kernel + tile 128", 128, "kernel", 2),
-            ("cooc GPU kernel, no tile", 0, "kernel", 2),
-            ("cooc GPU vectorized (CuPy)", 0, "vectorized", 1),
+        for label, tile, engine, repeat, narrow in (
+            (f"cooc GPU kernel + tile {cuda.TILE_N}", cuda.TILE_N, "kernel", args.repeat, "1"),
+            # the same call with the result copied back in its final dtypes (12 bytes a nonzero, not 6)
+            (f"cooc GPU kernel + tile {cuda.TILE_N}, wide copy", cuda.TILE_N, "kernel", 2, "0"),
+            ("cooc GPU kernel + tile 128", 128, "kernel", 2, "1"),
+            ("cooc GPU kernel, no tile", 0, "kernel", 2, "1"),
+            ("cooc GPU vectorized (CuPy)", 0, "vectorized", 1, "1"),
         ):
-            saved = cuda.TILE_N
+            saved = cuda.TILE_N, os.environ.get(NARROW_ENV)
             cuda.TILE_N = tile
+            os.environ[NARROW_ENV] = narrow
             try:
                 pool_reset()
                 count(corpus, device="cuda", engine=engine, memory=args.memory, vocab_size=V)  # warm-up
                 t = timed(lambda: count(corpus, device="cuda", engine=engine, memory=args.memory, vocab_size=V), repeat)
                 peak = pool_bytes()
             finally:
-                cuda.TILE_N = saved
+                cuda.TILE_N = saved[0]
+                if saved[1] is None:
+                    os.environ.pop(NARROW_ENV, None)
+                else:
+                    os.environ[NARROW_ENV] = saved[1]
             rate = add_row(name, corpus, V or len(corpus.vocab), label, t, t[3], None, f"GPU pool {peak / 1e9:.1f} GB")
             if results and not same(t[3], next(iter(results.values()))):
                 raise AssertionError(f"{label} on {name}: differs from the other GPU engines")
@@ -623,19 +634,20 @@ def stage_bounds(args) -> str:
         )
         if result is not None:
             stats = result.settings["count"]
+            sent = stats.get("downloaded_bytes") or result_bytes(result)
             ceiling = call_ceiling(
                 corpus.n_tokens,
                 stats["centres"],
                 best_kernel,
                 corpus.n_tokens * host.itemsize,
                 host.nbytes / h2d,
-                result_bytes(result),
+                sent,
                 down["pinned"] * 1e9,
             )
             line += (
                 f"; ceiling of a whole call {ceiling / 1e9:.2f}G tokens/s (the fastest kernel's "
-                f"{best_kernel / 1e9:.2f}G in-vocab tokens/s, then the {result_bytes(result) / 1e9:.2f} GB result "
-                f"downloaded at the pinned rate)"
+                f"{best_kernel / 1e9:.2f}G in-vocab tokens/s, then the {sent / 1e9:.2f} GB the call downloaded "
+                f"at the pinned rate)"
             )
         lines.append(line)
         pool_reset()

@@ -34,7 +34,6 @@ from .assemble import (
     HostWriter,
     Stages,
     allocate_csr,
-    block_values,
     csr_from_parts,
     index_dtype,
 )
@@ -297,8 +296,8 @@ def merged_to_csr(
                     if lo == hi:
                         continue
                     keys, values = _symmetric_block(xp, blocks, r0, r1, V, with_values=True)
-                    writer.put(indices[lo:hi], (keys % V).astype(indices.dtype))
-                    writer.put(data[lo:hi], block_values(xp, values, weighting, scale))
+                    writer.put_columns(indices[lo:hi], keys % V, V)
+                    writer.put_counts(data[lo:hi], values, weighting, scale)
                     del keys, values
         else:
             data, indices, indptr = allocate_csr(fwd, V, weighting, index_limit)
@@ -306,11 +305,12 @@ def merged_to_csr(
                 at = 0
                 for keys, values, cols, _, _ in blocks:
                     n = keys.shape[0]
-                    writer.put(indices[at : at + n], cols.astype(indices.dtype, copy=False))
-                    writer.put(data[at : at + n], block_values(xp, values, weighting, scale))
+                    writer.put_columns(indices[at : at + n], cols, V)
+                    writer.put_counts(data[at : at + n], values, weighting, scale)
                     at += n
         with stages("copy drain"):
             writer.close()
     finally:
         writer.close()
+    stages.downloaded += writer.sent
     return csr_from_parts(data, indices, indptr, (V, V))

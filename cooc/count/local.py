@@ -75,7 +75,8 @@ def count_planes(
     stats : dict
         Includes ``assembly`` (where the result was put together: ``"device: dense head"``,
         ``"device: head + runs"``, ``"host: head + tail"`` for a host head, or ``"host"`` for a device head
-        merged on the host) and ``stages`` (seconds per assembly stage).
+        merged on the host), ``stages`` (seconds per assembly stage) and ``downloaded_bytes``
+        (what a device assembly copied to the host; 0 on the host paths).
     """
     V = vocab_size
     budget = parse_memory(memory)
@@ -177,7 +178,8 @@ def _count_planes(
         "pair_batch": sizes.pair_batch,
         "memory": budget,
         "assembly": assembly,
-        "stages": stages,
+        "stages": stages.rounded(),
+        "downloaded_bytes": stages.downloaded,
         "count_profile": profile,
     }
     return planes, plan, stats
@@ -324,7 +326,7 @@ def _assemble_planes(
     budget: int,
     symmetrize: bool,
     weigh: tuple[str, int] | None,
-) -> tuple[list[sp.csr_matrix], str, dict[str, float]]:
+) -> tuple[list[sp.csr_matrix], str, assemble.Stages]:
     """The counted cells as CSR planes, put together on the GPU when counting ran there and it fits.
 
     A full head is symmetrised and extracted on the device (any number of planes); a
@@ -337,8 +339,8 @@ def _assemble_planes(
     planes : list of scipy.sparse.csr_matrix
     assembly : str
         Which path was taken.
-    stages : dict
-        Seconds per stage.
+    stages : Stages
+        Seconds per stage, and the bytes the device assembly sent to the host.
     """
     stages = assemble.Stages(xp)
     V, lay = plan.vocab_size, plan.layout
@@ -346,7 +348,7 @@ def _assemble_planes(
         if lay.cells == V * V:
             planes = assemble.dense_planes(xp, eng.head, V, plan.planes, symmetrize, weigh, stages)
             eng.release()
-            return planes, "device: dense head", stages.rounded()
+            return planes, "device: dense head", stages
         if plan.planes == 1:
             # the head's nonzeros and the runs' entries size the merge (two stages: on the H100 at V = 100k
             # the one stage they shared took 5.4 s, unexplained, while the head's blockwise pass took 0.1 s)
@@ -372,7 +374,7 @@ def _assemble_planes(
                     block_cells=steps[0],
                     block_entries=steps[1],
                 )
-                return [m], "device: head + runs", stages.rounded()
+                return [m], "device: head + runs", stages
             if not assemble.ALLOW_HOST_FALLBACK:
                 raise InvalidParameterError(
                     f"the result ({head_entries:,} head and {run_entries:,} run entries) does not fit the GPU "
@@ -387,7 +389,7 @@ def _assemble_planes(
         with stages("host csr"):
             planes = head_csr.head_tail_to_csr(eng.head, lay, tail, V, plan.planes, symmetrize, divide, threads)
         eng.release()
-        return planes, "host: head + tail", stages.rounded()
+        return planes, "host: head + tail", stages
     with stages("host merge"):
         planes = _assemble(eng, store, plan)
     if symmetrize:
@@ -397,7 +399,7 @@ def _assemble_planes(
     if weigh is not None:
         with stages("host weigh"):
             planes = [weigh_planes(planes, plan.weights, weigh[1], weigh[0], False, True)[0]]
-    return planes, "host", stages.rounded()
+    return planes, "host", stages
 
 
 def _assemble(eng: Any, store: RunStore, plan: Plan) -> list[sp.csr_matrix]:

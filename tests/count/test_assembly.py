@@ -57,6 +57,10 @@ def sparse_ints(rng, n, density, top=2**40):
     return np.where(rng.random(n) < density, rng.integers(1, top, n), 0).astype(np.int64)
 
 
+# counts below, around and above what a narrowed copy sends as uint32 (M + M^T doubles them)
+TOPS = st.sampled_from([2**8, 2**31, 2**40])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
 @given(
     V=st.integers(1, 24),
@@ -64,11 +68,14 @@ def sparse_ints(rng, n, density, top=2**40):
     weigh=weights(),
     symmetric=st.booleans(),
     block=st.integers(1, 700),
+    top=TOPS,
+    narrow=st.booleans(),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_full_head_assembly_equals_host_path(xp, V, density, weigh, symmetric, block, seed):
+def test_full_head_assembly_equals_host_path(xp, monkeypatch, V, density, weigh, symmetric, block, top, narrow, seed):
+    monkeypatch.setenv(assemble.NARROW_ENV, "1" if narrow else "0")
     rng = np.random.default_rng(seed)
-    forward = sparse_ints(rng, V * V, density).reshape(V, V)
+    forward = sparse_ints(rng, V * V, density, top).reshape(V, V)
     ref = host_path(sp.csr_matrix(forward), symmetric, *weigh)
     head = xp.asarray(forward.ravel().copy())  # numpy: a copy, as the device head is
     m = head.reshape(V, V)
@@ -80,14 +87,14 @@ def test_full_head_assembly_equals_host_path(xp, V, density, weigh, symmetric, b
     assert_same_bits(raw, host_path(sp.csr_matrix(forward), symmetric, "uniform", 1))
 
 
-def tail_runs(rng, layout, V, n_runs, density):
+def tail_runs(rng, layout, V, n_runs, density, top=2**40):
     """Sorted runs of keys outside the head (runs may share keys), positive int64 values."""
     a, b = np.divmod(np.arange(V * V, dtype=np.int64), V)
     outside = (a * V + b)[b >= layout.row_len[a]]
     runs = []
     for _ in range(n_runs):
         keys = np.unique(outside[rng.random(outside.shape[0]) < density])
-        runs.append((keys, rng.integers(1, 2**40, keys.shape[0]).astype(np.int64)))
+        runs.append((keys, rng.integers(1, top, keys.shape[0]).astype(np.int64)))
     return runs
 
 
@@ -101,15 +108,18 @@ def tail_runs(rng, layout, V, n_runs, density):
     symmetric=st.booleans(),
     block_cells=st.integers(1, 200),
     block_entries=st.integers(1, 300),
+    top=TOPS,
+    narrow=st.booleans(),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_partial_head_assembly_equals_host_path(
-    xp, V, head_share, density, n_runs, weigh, symmetric, block_cells, block_entries, seed
+    xp, monkeypatch, V, head_share, density, n_runs, weigh, symmetric, block_cells, block_entries, top, narrow, seed
 ):
+    monkeypatch.setenv(assemble.NARROW_ENV, "1" if narrow else "0")
     rng = np.random.default_rng(seed)
     layout = HeadLayout.fit(V, int(head_share * V * V))
-    head = sparse_ints(rng, layout.cells, density)
-    runs = tail_runs(rng, layout, V, n_runs, density / 2)
+    head = sparse_ints(rng, layout.cells, density, top)
+    runs = tail_runs(rng, layout, V, n_runs, density / 2, top)
     keys, values = merge_runs(runs + [head_run(np, head, layout, V, 1)])
     ref = host_path(planes_to_csr(keys, values, V, 1)[0], symmetric, *weigh)
     released = []
@@ -195,6 +205,48 @@ def test_host_writer_stages_through_small_buffers(xp, rng):
         np.testing.assert_array_equal(got, src)
 
 
+@pytest.mark.parametrize("weighting", [None, *WEIGHTINGS])
+def test_host_writer_narrows_what_fits(xp, rng, monkeypatch, weighting):
+    """Counts up to 2^32 - 1 cross as uint32 and columns of up to 65,536 as uint16, landing as the same bits;
+    one count past the limit sends its block wide; COOC_NARROW_COPY=0 sends everything wide."""
+    scale = 2520 if weighting in ("linear", "harmonic") else 1
+    limit = assemble.NARROW_COUNT_MAX
+    fits = np.concatenate([[0, 1, limit - 1, limit], rng.integers(0, limit, 500)]).astype(np.int64)
+    past = fits.copy()
+    past[7] = limit + 1
+    cols = rng.integers(0, 65536, 500)
+    dtype = np.int64 if weighting in (None, "uniform") else np.float64
+    for narrow in (True, False):
+        monkeypatch.setenv(assemble.NARROW_ENV, "1" if narrow else "0")
+        writer = assemble.HostWriter(xp, slot_bytes=48, slots=3)  # staged in pieces on a device
+        assert writer.narrow is narrow
+        got = [np.empty(fits.shape[0], dtype), np.empty(past.shape[0], dtype)]
+        got_cols = [np.empty(500, np.int32), np.empty(500, np.int64), np.empty(500, np.int32)]
+        try:
+            writer.put_counts(got[0], xp.asarray(fits), weighting, scale)
+            after_fits = writer.sent
+            writer.put_counts(got[1], xp.asarray(past), weighting, scale)
+            after_past = writer.sent
+            writer.put_columns(got_cols[0], xp.asarray(cols), 65536)
+            writer.put_columns(got_cols[1], xp.asarray(cols.astype(np.int32)), 65536)
+            after_narrow_cols = writer.sent
+            writer.put_columns(got_cols[2], xp.asarray(cols), 65537)
+        finally:
+            writer.close()
+        for values, out in zip((fits, past), got):
+            want = values if weighting is None else assemble.weigh_counts(np, values, weighting, scale)
+            assert out.dtype == want.dtype
+            np.testing.assert_array_equal(out.view(np.int64), want.view(np.int64))  # the bits
+        for out in got_cols:
+            np.testing.assert_array_equal(out, cols)
+        assert after_fits == fits.shape[0] * (4 if narrow else 8)
+        assert after_past - after_fits == past.shape[0] * 8  # one count too large: the block goes wide
+        assert after_narrow_cols - after_past == 2 * 500 * (2 if narrow else 6)  # wide: int32, then int64
+        assert writer.sent - after_narrow_cols == 500 * 4  # more columns than uint16 holds
+    monkeypatch.delenv(assemble.NARROW_ENV)
+    assert assemble.narrow_copy()
+
+
 def test_row_blocks_cover_every_row_within_the_limit(rng):
     weights = rng.integers(0, 10, 200)
     weights[17] = 500
@@ -271,9 +323,19 @@ def test_counter_device_paths_equal_the_host_path(
             got = count(corpus, per_offset=po, **kw)
             assert got.settings["count"]["assembly"] == "device: dense head"
             same_result(got, host[po])
+            # small counts and 300 columns: 6 bytes a nonzero crossed (uint16 column, uint32 count), 12 when wide
+            nnz = sum(m.nnz for m in (got.per_offset or [got.counts]))
+            assert got.settings["count"]["downloaded_bytes"] == 6 * nnz > 0
+            with monkeypatch.context() as wide:
+                wide.setenv(assemble.NARROW_ENV, "0")
+                got = count(corpus, per_offset=po, **kw)
+                same_result(got, host[po])
+                assert got.settings["count"]["downloaded_bytes"] == 12 * nnz
+        assert host[False].settings["count"]["downloaded_bytes"] == 0  # assembled on the host: nothing crossed
         got = count(corpus, memory=40_000, **kw)
         assert got.settings["count"]["assembly"] == "device: head + runs" and got.settings["count"]["spills"] > 0
         same_result(got, small)
+        assert got.settings["count"]["downloaded_bytes"] == 6 * got.counts.nnz
         assert set(got.settings["count"]["stages"]) >= {
             "head count", "runs open", "head entries", "merge runs", "extract + copy"
         }  # fmt: skip
@@ -294,4 +356,4 @@ def test_counter_device_paths_equal_the_host_path(
         patch.setattr(assemble, "ALLOW_HOST_FALLBACK", False)
         with pytest.raises(InvalidParameterError, match="host fallback is off"):
             count(corpus, memory=40_000, **kw)
-        assert len(seen) == 8
+        assert len(seen) == 10

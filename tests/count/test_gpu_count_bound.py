@@ -37,8 +37,12 @@ def test_result_note_states_bytes_per_token_and_the_download_rate(counted):
     size = bench.result_bytes(counted)
     note = bench.result_note(counted, stats)
     assert note == f"result {size / 1e9:.2f} GB, {size / stats['tokens']:.1f} bytes/token"
-    stats["stages"] = {"row counts": 0.1, "extract + copy": size / 2.5e9}  # 2.5 GB/s
-    assert bench.result_note(counted, stats).endswith("; downloaded at 2.5 GB/s over extract + copy")
+    assert stats["downloaded_bytes"] == 0  # counted on the host: nothing was downloaded
+    sent = 6 * counted.counts.nnz  # narrowed: a uint16 column and a uint32 count a nonzero
+    stats["downloaded_bytes"] = sent
+    assert bench.result_note(counted, stats).endswith(f"; downloaded {sent / 1e9:.2f} GB (6.0 bytes a nonzero)")
+    stats["stages"] = {"row counts": 0.1, "extract + copy": sent / 2.5e9}  # 2.5 GB/s
+    assert bench.result_note(counted, stats).endswith(" (6.0 bytes a nonzero) at 2.5 GB/s over extract + copy")
 
 
 def test_call_ceiling_overlaps_the_upload_and_adds_the_download():
