@@ -381,34 +381,36 @@ if _HAVE_NUMBA:
         return keys, values
 
     @njit(cache=True, nogil=True)
-    def merge_flat(keys_in, values_in, bounds):  # pragma: no cover - compiled
-        """Merge the sorted runs ``keys_in[bounds[r]:bounds[r + 1]]`` (unique keys within each) in one pass.
+    def merge_two(keys_a, values_a, keys_b, values_b):  # pragma: no cover - compiled
+        """Merge two sorted runs with unique keys into one, adding the values of a key both hold.
 
-        k is small, so the smallest head is found by a linear scan over the k positions.
+        Two runs at a time, with no copy of the inputs: on the dev VM a tree of these merges took
+        55 runs of 63M entries in about half the time of 16-way merges of concatenated runs. Keys both
+        runs hold leave room unused at the end of the buffers; the results are views of them.
         """
-        k = bounds.shape[0] - 1
-        keys = np.empty(keys_in.shape[0], dtype=np.int64)
-        values = np.empty(keys_in.shape[0], dtype=np.int64)
-        pos = bounds[:-1].copy()
-        big = np.iinfo(np.int64).max
-        heads = np.empty(k, dtype=np.int64)
-        for r in range(k):
-            heads[r] = keys_in[pos[r]] if pos[r] < bounds[r + 1] else big
-        o = 0
-        while True:
-            m = big
-            for r in range(k):
-                if heads[r] < m:
-                    m = heads[r]
-            if m == big:
-                break
-            v = 0
-            for r in range(k):
-                if heads[r] == m:
-                    v += values_in[pos[r]]
-                    pos[r] += 1
-                    heads[r] = keys_in[pos[r]] if pos[r] < bounds[r + 1] else big
-            keys[o] = m
-            values[o] = v
+        na, nb = keys_a.shape[0], keys_b.shape[0]
+        keys = np.empty(na + nb, dtype=np.int64)
+        values = np.empty(na + nb, dtype=np.int64)
+        i = j = o = 0
+        while i < na and j < nb:
+            x, y = keys_a[i], keys_b[j]
+            if x < y:
+                keys[o], values[o] = x, values_a[i]
+                i += 1
+            elif y < x:
+                keys[o], values[o] = y, values_b[j]
+                j += 1
+            else:
+                keys[o], values[o] = x, values_a[i] + values_b[j]
+                i += 1
+                j += 1
             o += 1
-        return keys[:o].copy(), values[:o].copy()
+        while i < na:
+            keys[o], values[o] = keys_a[i], values_a[i]
+            i += 1
+            o += 1
+        while j < nb:
+            keys[o], values[o] = keys_b[j], values_b[j]
+            j += 1
+            o += 1
+        return keys[:o], values[:o]  # views: the caller trims the last merge's spare room (merge_runs)

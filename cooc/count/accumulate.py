@@ -21,6 +21,7 @@ Cell keys are ``(j * V + a) * V + b``; sorted keys are in CSR order plane by pla
 
 from __future__ import annotations
 
+import heapq
 import os
 import shutil
 import tempfile
@@ -144,9 +145,6 @@ def reduce_sorted(xp: ModuleType, keys: Any, values: Any) -> tuple[Any, Any]:
     return keys[ends], sums
 
 
-MERGE_FAN_IN = 16
-
-
 def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Merge sorted runs of (keys, values) into one run with unique keys (host arrays)."""
     runs = [r for r in runs if r[0].shape[0]]
@@ -154,23 +152,53 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if len(runs) == 1:
         return runs[0]
-    if _numba.available():  # k-way merges of at most MERGE_FAN_IN runs, one pass each
-        while len(runs) > 1:
-            merged = []
-            for i in range(0, len(runs), MERGE_FAN_IN):
-                group = runs[i : i + MERGE_FAN_IN]
-                bounds = np.concatenate([[0], np.cumsum([k.shape[0] for k, _ in group])]).astype(np.int64)
-                merged.append(
-                    _numba.merge_flat(
-                        np.concatenate([k for k, _ in group]), np.concatenate([v for _, v in group]), bounds
-                    )
-                )
-            runs = merged
-        return runs[0]
+    if _numba.available():
+        # Two-way merges, the two shortest runs first (a Huffman order): each entry is copied about
+        # log2(runs) times when the runs are alike, and a long run among short ones only once or twice.
+        heap = [(int(k.shape[0]), i, k, v) for i, (k, v) in enumerate(runs)]
+        heapq.heapify(heap)
+        room = 0
+        while len(heap) > 1:
+            _, i, ka, va = heapq.heappop(heap)
+            _, _, kb, vb = heapq.heappop(heap)
+            room = int(ka.shape[0] + kb.shape[0])  # the merge's buffers; keys both hold leave some unused
+            keys, values = _numba.merge_two(*(np.ascontiguousarray(x, dtype=np.int64) for x in (ka, va, kb, vb)))
+            heapq.heappush(heap, (int(keys.shape[0]), i, keys, values))
+        keys, values = heap[0][2], heap[0][3]
+        if room > keys.shape[0] + keys.shape[0] // 4:
+            keys, values = keys.copy(), values.copy()  # the result does not keep much unused room alive
+        return keys, values
     keys = np.concatenate([r[0] for r in runs])
     values = np.concatenate([r[1] for r in runs])
     order = np.argsort(keys, kind="stable")  # timsort: linear-time merging of sorted runs
     return reduce_sorted(np, keys[order], values[order])
+
+
+PARALLEL_MERGE_MIN = 1 << 20  # entries below which one thread merges
+SPLIT_SAMPLE = 4096  # keys sampled from each run to place the range bounds of a parallel merge
+
+
+def merge_runs_parallel(runs: list[tuple[np.ndarray, np.ndarray]], threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`merge_runs` on ``threads`` threads: the key space cut into ``4 * threads`` ranges of about
+    equal entries (from a sample of every run's keys), each range merged apart, the results joined.
+
+    The compiled merges release the GIL, so the ranges are merged at once.
+    """
+    runs = [r for r in runs if r[0].shape[0]]
+    total = sum(int(k.shape[0]) for k, _ in runs)
+    if threads <= 1 or len(runs) <= 1 or total < PARALLEL_MERGE_MIN:
+        return merge_runs(runs)
+    sample = np.sort(np.concatenate([k[:: max(1, k.shape[0] // SPLIT_SAMPLE)] for k, _ in runs]))
+    pieces = 4 * threads
+    bounds = np.unique(sample[(np.arange(1, pieces) * sample.shape[0]) // pieces])
+    cuts = [np.concatenate([[0], np.searchsorted(k, bounds), [k.shape[0]]]) for k, _ in runs]
+
+    def merge(i: int) -> tuple[np.ndarray, np.ndarray]:
+        return merge_runs([(k[c[i] : c[i + 1]], v[c[i] : c[i + 1]]) for (k, v), c in zip(runs, cuts)])
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="cooc-merge") as pool:
+        parts = list(pool.map(merge, range(bounds.shape[0] + 1)))
+    return np.concatenate([k for k, _ in parts]), np.concatenate([v for _, v in parts])
 
 
 SPILL_PREFIX = "cooc-spill-"
@@ -212,12 +240,15 @@ class RunStore:
         Bytes of runs kept in memory (16 bytes per entry).
     spill_dir : path or None
         Folder under which a temporary spill folder is made when needed.
+    threads : int
+        Threads that merge the runs when the budget is reached (:func:`merge_runs_parallel`).
     """
 
     ENTRY_BYTES = 16
 
-    def __init__(self, budget: int, spill_dir: str | os.PathLike | None = None):
+    def __init__(self, budget: int, spill_dir: str | os.PathLike | None = None, threads: int = 1):
         self.budget = int(budget)
+        self.threads = max(1, int(threads))
         self.spill_root = None if spill_dir is None else Path(spill_dir)
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []
         self.files: list[tuple[Path, Path]] = []
@@ -241,9 +272,9 @@ class RunStore:
             self.compact()
 
     def compact(self) -> None:
-        """Merge the in-memory runs; spill them to disk if still over budget."""
+        """Merge the in-memory runs (by key ranges on the store's threads); spill them to disk if still over budget."""
         started = time.perf_counter()
-        keys, values = merge_runs(self.runs)
+        keys, values = merge_runs_parallel(self.runs, self.threads)
         self.runs = [(keys, values)] if keys.shape[0] else []
         self.in_memory = keys.shape[0] * self.ENTRY_BYTES
         if self.in_memory > self.budget // 2:

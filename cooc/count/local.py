@@ -144,7 +144,7 @@ def _count_planes(
         full_head_if_it_fits=device == "cuda",
     )
     plan = Plan(V, window, ints, planes_needed, sizes.layout, sizes.chunk_tokens, sizes.tail_batch, sizes.pair_batch)
-    store = RunStore(sizes.runs_budget, spill_dir)
+    store = RunStore(sizes.runs_budget, spill_dir, threads)
     eng = None
     try:
         eng = _make_engine(engine, xp, plan, store, threads, corpus.vocab.counts[:V])

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cooc._core.device import to_numpy
-from cooc.count.accumulate import HeadLayout, RunStore, head_run, merge_runs, reduce_sorted, reduce_tagged
+from cooc.count import accumulate
+from cooc.count.accumulate import (
+    HeadLayout,
+    RunStore,
+    head_run,
+    merge_runs,
+    merge_runs_parallel,
+    reduce_sorted,
+    reduce_tagged,
+)
 
 
 def test_head_layout_is_the_largest_hyperbola_that_fits():
@@ -40,14 +50,64 @@ def test_reduce_sorted_and_merge_runs(rng):
     assert keys.tolist() == np.flatnonzero(ref).tolist() and values.tolist() == ref[ref > 0].tolist()
 
 
-def test_run_store_spills_and_merges_by_key_range(rng, tmp_path):
-    store = RunStore(budget=16 * 40, spill_dir=tmp_path)
+@pytest.mark.parametrize("n_runs", [1, 2, 3, 8, 13])
+def test_merges_of_many_runs_equal_a_bincount(rng, monkeypatch, n_runs):
+    """The compiled tree of two-way merges, the numpy fallback and the merge by key ranges on 1-4 threads
+    (every range boundary placed by sampling) all give the bincount of every run's entries."""
+    runs = []
+    for r in range(n_runs):
+        n = int(rng.integers(0, 400)) if r % 4 else 0  # empty runs too
+        keys = np.unique(rng.integers(0, 3000, n)).astype(np.int64)
+        runs.append((keys, rng.integers(1, 2**40, keys.shape[0]).astype(np.int64)))
+    runs.append((np.array([2999], np.int64), np.array([5], np.int64)))  # a key every run may hold, at the end
+    ref = np.zeros(3000, dtype=np.int64)
+    for k, v in runs:
+        np.add.at(ref, k, v)
+    want = (np.flatnonzero(ref), ref[ref > 0])
+    monkeypatch.setattr(accumulate, "PARALLEL_MERGE_MIN", 0)
+    monkeypatch.setattr(accumulate, "SPLIT_SAMPLE", 7)  # coarse samples: uneven ranges, some empty
+    results = [merge_runs(list(runs))] + [merge_runs_parallel(list(runs), t) for t in (1, 2, 3, 4)]
+    with monkeypatch.context() as no_numba:
+        no_numba.setattr(accumulate._numba, "available", lambda: False)
+        results.append(merge_runs(list(runs)))
+    for keys, values in results:
+        np.testing.assert_array_equal(keys, want[0])
+        np.testing.assert_array_equal(values, want[1])
+
+
+def test_a_long_run_is_merged_last(rng, monkeypatch):
+    """The shortest runs are merged first: a run holding most entries (a spilled one beside the drains' short
+    runs) is copied once, in the last merge, not at every level of a tree."""
+    long_keys = np.unique(rng.integers(0, 10**6, 5000))
+    runs = [(long_keys, np.ones(long_keys.shape[0], np.int64))]
+    runs += [(np.unique(rng.integers(0, 10**6, 40)), np.ones(40, np.int64)) for _ in range(9)]
+    runs = [(k, np.ones(k.shape[0], np.int64)) for k, _ in runs]
+    sizes, real = [], accumulate._numba.merge_two
+    monkeypatch.setattr(accumulate._numba, "merge_two", lambda *a: sizes.append((len(a[0]), len(a[2]))) or real(*a))
+    keys, values = merge_runs(runs)
+    assert len(sizes) == 9 and all(max(pair) < long_keys.shape[0] for pair in sizes[:-1])
+    assert long_keys.shape[0] in sizes[-1] and int(values.sum()) == sum(k.shape[0] for k, _ in runs)
+    keys, _ = merge_runs([(long_keys, np.ones(long_keys.shape[0], np.int64))] * 2)  # every key held twice
+    assert keys.flags.owndata  # trimmed: half of the merge's buffer is not kept alive with the result
+    sizes.clear()  # 8 runs alike (disjoint keys): a balanced tree, each entry copied log2(8) = 3 times
+    merge_runs([(np.arange(r, 800, 8, dtype=np.int64), np.ones(100, np.int64)) for r in range(8)])
+    assert sum(a + b for a, b in sizes) == 3 * 800
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_run_store_spills_and_merges_by_key_range(rng, tmp_path, monkeypatch, threads):
+    monkeypatch.setattr(accumulate, "PARALLEL_MERGE_MIN", 0)  # compactions merge by key ranges on the threads
+    merged_on = []
+    real = accumulate.merge_runs_parallel
+    monkeypatch.setattr(accumulate, "merge_runs_parallel", lambda runs, t: merged_on.append(t) or real(runs, t))
+    store = RunStore(budget=16 * 40, spill_dir=tmp_path, threads=threads)
     ref = np.zeros(1000, dtype=np.int64)
     for _ in range(30):
         k = rng.integers(0, 1000, 50)
         ref += np.bincount(k, minlength=1000)
         store.add(*reduce_sorted(np, np.sort(k), np.ones(50, dtype=np.int64)))
     assert store.spills > 0 and store.in_memory <= store.budget
+    assert merged_on and set(merged_on) == {threads}
     bounds = store.plan_ranges(0, 1000, 100)
     assert len(bounds) > 3
     parts = list(store.iter_merged(bounds))

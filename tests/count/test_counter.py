@@ -104,14 +104,30 @@ def test_engines_agree_bitwise_on_random_corpora(make_corpus, rng, oov, device):
         assert (res.counts != results[0].counts).nnz == 0  # identical floats, not just close
 
 
-def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chunks, tmp_path):
+def test_spill_and_tiny_chunks_give_the_same_matrix(make_corpus, rng, small_chunks, tmp_path, monkeypatch):
+    from cooc.count import accumulate
+
     docs = [rng.integers(0, 301, rng.integers(0, 200)) for _ in range(30)]
     corpus = make_corpus(docs, 300, shard_tokens=1000)
     big = count(corpus, window=5, weighting="linear", engine="numba")
     assert big.settings["count"]["spills"] == 0
-    for engine in ("numba", "vectorized"):
-        small = count(corpus, window=5, weighting="linear", memory=40_000, engine=engine, spill_dir=tmp_path / "spill")
+    monkeypatch.setattr(accumulate, "PARALLEL_MERGE_MIN", 0)  # the runs merged by key ranges on the counter's threads
+    merged_on = []
+    real = accumulate.merge_runs_parallel
+    monkeypatch.setattr(accumulate, "merge_runs_parallel", lambda runs, t: merged_on.append(t) or real(runs, t))
+    for engine, workers in (("numba", 2), ("vectorized", 1)):
+        merged_on.clear()
+        small = count(
+            corpus,
+            window=5,
+            weighting="linear",
+            memory=40_000,
+            engine=engine,
+            spill_dir=tmp_path / "spill",
+            workers=workers,
+        )
         assert small.settings["count"]["spills"] > 0 and small.settings["count"]["chunk_tokens"] < 200
+        assert set(merged_on) == {workers}
         assert (small.counts != big.counts).nnz == 0
         assert not any((tmp_path / "spill").iterdir())  # spill folder cleaned up
 
