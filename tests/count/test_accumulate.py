@@ -79,9 +79,8 @@ def test_a_long_run_is_merged_last(rng, monkeypatch):
     """The shortest runs are merged first: a run holding most entries (a spilled one beside the drains' short
     runs) is copied once, in the last merge, not at every level of a tree."""
     long_keys = np.unique(rng.integers(0, 10**6, 5000))
-    runs = [(long_keys, np.ones(long_keys.shape[0], np.int64))]
-    runs += [(np.unique(rng.integers(0, 10**6, 40)), np.ones(40, np.int64)) for _ in range(9)]
-    runs = [(k, np.ones(k.shape[0], np.int64)) for k, _ in runs]
+    keys_of_runs = [long_keys] + [np.unique(rng.integers(0, 10**6, 40)) for _ in range(9)]
+    runs = [(k, np.ones(k.shape[0], np.int64)) for k in keys_of_runs]
     sizes, real = [], accumulate._numba.merge_two
     monkeypatch.setattr(accumulate._numba, "merge_two", lambda *a: sizes.append((len(a[0]), len(a[2]))) or real(*a))
     keys, values = merge_runs(runs)
