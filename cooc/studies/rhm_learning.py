@@ -14,8 +14,10 @@
 # at P = 1/2 to 8 n_c m^L, shallow net (width 128) at 1 to 16 n_c m^L (below P_max - n_test),
 # 2 seeds, 600 Adam steps, 256 test sentences; every network of the study is trained in one
 # batched ensemble. Measured: 31-58 s on a 2-core machine shared with other jobs (load
-# average 3-7; 31 s of CPU). `--full` (GPU): v = 16 and 32 grammars with n_c m^L from 1,024
-# to 16,384, 4 seeds, wider nets and 3,000 steps, and the small transformer beside them.
+# average 3-7; 31 s of CPU). `--full`: v = 16 and 32 grammars with n_c m^L from 1,024
+# to 16,384, 4 seeds, wider nets and 3,000 steps, and the small transformer beside them; on a
+# 2-core CPU it took 58 minutes (2026-12-05: P* ~ (n_c m^L)^0.91 ± 0.02 at 1.7-2.3 n_c m^L,
+# synonym insensitivity at 0.99-1.15 P*; benchmarks/RESULTS.md), on a GPU far less.
 #
 # Run `python analyses/rhm_learning.py [--full]` or `cooc analyses run rhm_learning
 # [--full]`; figures and `results.json` go to `analyses/out/rhm_learning/`.
