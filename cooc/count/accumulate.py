@@ -145,8 +145,12 @@ def reduce_sorted(xp: ModuleType, keys: Any, values: Any) -> tuple[Any, Any]:
     return keys[ends], sums
 
 
-def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Merge sorted runs of (keys, values) into one run with unique keys (host arrays)."""
+def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]], trim: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted runs of (keys, values) into one run with unique keys (host arrays).
+
+    With ``trim`` (default) a result whose merge buffers kept over a fifth unused (keys that several
+    runs held) is copied into arrays of its own size; without, it may view larger buffers (a caller
+    that copies it anyway, as :func:`merge_runs_parallel` joining its ranges)."""
     runs = [r for r in runs if r[0].shape[0]]
     if not runs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -165,7 +169,7 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
             keys, values = _numba.merge_two(*(np.ascontiguousarray(x, dtype=np.int64) for x in (ka, va, kb, vb)))
             heapq.heappush(heap, (int(keys.shape[0]), i, keys, values))
         keys, values = heap[0][2], heap[0][3]
-        if room > keys.shape[0] + keys.shape[0] // 4:
+        if trim and room > keys.shape[0] + keys.shape[0] // 4:
             keys, values = keys.copy(), values.copy()  # the result does not keep much unused room alive
         return keys, values
     keys = np.concatenate([r[0] for r in runs])
@@ -194,7 +198,8 @@ def merge_runs_parallel(runs: list[tuple[np.ndarray, np.ndarray]], threads: int)
     cuts = [np.concatenate([[0], np.searchsorted(k, bounds), [k.shape[0]]]) for k, _ in runs]
 
     def merge(i: int) -> tuple[np.ndarray, np.ndarray]:
-        return merge_runs([(k[c[i] : c[i + 1]], v[c[i] : c[i + 1]]) for (k, v), c in zip(runs, cuts)])
+        # untrimmed: the join below copies every range once
+        return merge_runs([(k[c[i] : c[i + 1]], v[c[i] : c[i + 1]]) for (k, v), c in zip(runs, cuts)], trim=False)
 
     with ThreadPoolExecutor(threads, thread_name_prefix="cooc-merge") as pool:
         parts = list(pool.map(merge, range(bounds.shape[0] + 1)))

@@ -88,9 +88,24 @@ def test_a_long_run_is_merged_last(rng, monkeypatch):
     assert long_keys.shape[0] in sizes[-1] and int(values.sum()) == sum(k.shape[0] for k, _ in runs)
     keys, _ = merge_runs([(long_keys, np.ones(long_keys.shape[0], np.int64))] * 2)  # every key held twice
     assert keys.flags.owndata  # trimmed: half of the merge's buffer is not kept alive with the result
+    keys, _ = merge_runs([(long_keys, np.ones(long_keys.shape[0], np.int64))] * 2, trim=False)
+    assert not keys.flags.owndata  # a view of the merge's buffer, room and all
     sizes.clear()  # 8 runs alike (disjoint keys): a balanced tree, each entry copied log2(8) = 3 times
     merge_runs([(np.arange(r, 800, 8, dtype=np.int64), np.ones(100, np.int64)) for r in range(8)])
     assert sum(a + b for a, b in sizes) == 3 * 800
+
+
+def test_ranges_of_a_parallel_merge_are_copied_once(rng, monkeypatch):
+    """The ranges of a merge by key ranges are not trimmed: joining them copies each once anyway."""
+    monkeypatch.setattr(accumulate, "PARALLEL_MERGE_MIN", 0)
+    keys = np.unique(rng.integers(0, 10**6, 4000)).astype(np.int64)
+    runs = [(keys, np.ones(keys.shape[0], np.int64))] * 3  # every key held thrice: the merges leave room
+    trims, real = [], accumulate.merge_runs
+    monkeypatch.setattr(accumulate, "merge_runs", lambda r, trim=True: trims.append(trim) or real(r, trim))
+    merged, values = merge_runs_parallel(runs, 2)
+    np.testing.assert_array_equal(merged, keys)
+    assert (values == 3).all() and merged.flags.owndata
+    assert len(trims) == 8 and not any(trims)
 
 
 @pytest.mark.parametrize("threads", [1, 3])
