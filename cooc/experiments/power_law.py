@@ -87,6 +87,7 @@ def power_law_curves(
     floor: float = 0.0,
     device: str = "cpu",
     ledger: Any = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Learning curves of the deep CNN for several Zipf exponents ``a``, with the fitted decay exponents.
 
@@ -109,6 +110,9 @@ def power_law_curves(
     ledger : RunLedger, optional
         Each trained ensemble is recorded there and taken from it when the study runs again
         (:func:`~cooc.train.grammar.ensemble.ensemble_curve`): an interrupted study resumes.
+    progress : bool
+        Show each ensemble's training progress (a line every few minutes when the output is not a
+        terminal): the papers' sizes train for up to an hour an ensemble on a CPU.
 
     Returns
     -------
@@ -141,6 +145,7 @@ def power_law_curves(
         depth=g0.L,
         ledger=ledger,
         keep_net=False,
+        progress=progress,
         **{k: settings[k] for k in ("width", "steps", "batch_size", "lr")},
     )
     curves, table = {}, []

@@ -44,6 +44,7 @@ def rhm_sample_complexity(
     fraction: float = 0.1,
     device: str = "cpu",
     ledger: Any = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Learning curves, P* and synonymic sensitivity of the deep CNN and a shallow net on several RHMs.
 
@@ -68,6 +69,9 @@ def rhm_sample_complexity(
     ledger : RunLedger, optional
         Each trained ensemble is recorded there and taken from it when the study runs again
         (:func:`~cooc.train.grammar.ensemble.ensemble_curve`): an interrupted study resumes.
+    progress : bool
+        Show each ensemble's training progress (a line every few minutes when the output is not a
+        terminal): the papers' sizes train for up to an hour an ensemble on a CPU.
 
     Returns
     -------
@@ -98,7 +102,7 @@ def rhm_sample_complexity(
     for i, e in enumerate(entries):
         groups.setdefault((e["grammar"].v, e["grammar"].n_positions), []).append(i)
     for gi, members in enumerate(groups.values()):
-        _run_group([entries[i] for i in members], seeds, n_test, cnn, shallow, use_shallow, dev, gi, ledger)
+        _run_group([entries[i] for i in members], seeds, n_test, cnn, shallow, use_shallow, dev, gi, ledger, progress)
     results = [_summarize(e, fraction) for e in entries]
     return {
         "grammars": results,
@@ -114,7 +118,7 @@ def _sizes(factors: Sequence[float], scale: int, cap: int) -> list[int]:
     return sorted({max(1, int(round(f * scale))) for f in factors if round(f * scale) <= cap})
 
 
-def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, ledger=None) -> None:
+def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, ledger=None, progress=False) -> None:
     """Draw the pools of a group of grammars (one input shape), train both ensembles, measure sensitivity."""
     arrays, labels, classes, tests, owner = [], [], [], [], []
     for e in entries:
@@ -138,6 +142,7 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, le
         filter_size=g0.s,
         depth=g0.L,
         ledger=ledger,
+        progress=progress,
         **net_settings,
     )
     # synonymic sensitivity of every hidden layer to swapping the s-tuples of tokens (level L - 1)
@@ -164,6 +169,7 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, le
             init_seed=1,
             ledger=ledger,
             keep_net=False,
+            progress=progress,
             **fc_settings,
         )
         for i, (e, _) in enumerate(owner):

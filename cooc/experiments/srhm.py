@@ -56,6 +56,7 @@ def srhm_invariances(
     fraction: float = 0.1,
     device: str = "cpu",
     ledger: Any = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Learning curve and the synonymic and diffeomorphism sensitivities of every hidden layer against P.
 
@@ -69,7 +70,7 @@ def srhm_invariances(
     factors : sequence of float
         Training-set sizes in multiples of the network's predicted scale ``(s0 + 1)**e n_c m^L``
         (``e = 2`` for the CNN, ``L`` for the LCN), as in :func:`srhm_sample_complexity`.
-    seeds, n_test, network, fraction, device, ledger
+    seeds, n_test, network, fraction, device, ledger, progress
         As :func:`srhm_sample_complexity`.
 
     Returns
@@ -91,7 +92,7 @@ def srhm_invariances(
     dev = torch_device(device)
     pools, tests = _pools(g, seeds, n_test + sizes[-1], n_test, dev, salt=1)
     common = dict(filter_size=g.block, depth=g.L, **{k: settings[k] for k in ("width", "steps", "batch_size", "lr")})
-    run = ensemble_curve(pools, model, sizes, ledger=ledger, **common)
+    run = ensemble_curve(pools, model, sizes, ledger=ledger, progress=progress, **common)
     fresh = EnsembleNetwork(model, run.net.K, g.v, g.n_positions, g.n_c, settings["width"], g.block, g.L, 0).to(dev)
     x = members_inputs(run.pool_of, pools.X[:, :n_test])
     summary = summarize(run.rows)
@@ -147,6 +148,7 @@ def srhm_sample_complexity(
     fraction: float = 0.1,
     device: str = "cpu",
     ledger: Any = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """P* of the CNN and the LCN against s0, with the exponent of ``P* ~ (s0 + 1)**e``.
 
@@ -171,6 +173,9 @@ def srhm_sample_complexity(
     ledger : RunLedger, optional
         Each trained ensemble is recorded there and taken from it when the study runs again
         (:func:`~cooc.train.grammar.ensemble.ensemble_curve`): an interrupted study resumes.
+    progress : bool
+        Show each ensemble's training progress (a line every few minutes when the output is not a
+        terminal): the papers' sizes train for up to an hour an ensemble on a CPU.
 
     Returns
     -------
@@ -198,6 +203,7 @@ def srhm_sample_complexity(
                 init_seed=s0,
                 ledger=ledger,
                 keep_net=False,
+                progress=progress,
                 **{k: settings[k] for k in ("width", "steps", "batch_size", "lr")},
             )
             summary = summarize(run.rows)

@@ -240,6 +240,7 @@ def varying_tree_learning(
     device: str = "cpu",
     ledger: Any = None,
     jobs: int = 1,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Learning curves of the CNN and the transformer at several f, beside each test set's Bayes error.
 
@@ -264,6 +265,9 @@ def varying_tree_learning(
     jobs : int, default 1
         Transformers trained at once, each in a process of its own on ``device``
         (:func:`~cooc._core.ledger.recorded_all`); each is the same as when trained alone.
+    progress : bool
+        Show the CNN ensemble's training progress (a line every few minutes when the output is
+        not a terminal).
 
     Returns
     -------
@@ -294,6 +298,7 @@ def varying_tree_learning(
         seeds=[seed for _ in f_values for seed in range(seeds)],
         ledger=ledger,
         keep_net=False,
+        progress=progress,
         **{k: cnn[k] for k in ("width", "steps", "batch_size", "lr")},
     )
     out: dict[str, Any] = {"v": v, "L": L, "f_c": F_C, "samples": sizes, "by_f": {}}

@@ -77,6 +77,7 @@ for grammar in CFG["grammars"]:
         ceiling=CFG["ceiling"],
         device=CFG["device"],
         ledger=study.ledger,
+        progress=study.full,
     )
     runs.append(run)
     study.lap(f"L={grammar['L']} m={grammar['m']}")

@@ -92,6 +92,7 @@ run = rhm_sample_complexity(
     shallow=CFG["shallow"],
     device=CFG["device"],
     ledger=study.ledger,
+    progress=study.full,
 )
 study.lap("training")
 curves, scales = {}, {}

@@ -92,6 +92,7 @@ def invariances(model, factors):
         network=CFG["network"],
         device=CFG["device"],
         ledger=study.ledger,
+        progress=study.full,
     )
     chance = inv["summary"][0]["chance_error"]
     error = [r["test_error"] / chance for r in inv["summary"]]
@@ -179,6 +180,7 @@ sc = srhm_sample_complexity(
     network=CFG["network"],
     device=CFG["device"],
     ledger=study.ledger,
+    progress=study.full,
 )
 study.lap("sample complexity")
 series, exponents = {}, {}

@@ -215,6 +215,7 @@ learn = varying_tree_learning(
     device=CFG["device"],
     ledger=study.ledger,
     jobs=study.jobs,
+    progress=study.full,
 )
 study.lap("learning")
 curves = {}

@@ -267,3 +267,51 @@ def test_varying_tree_transformers_trained_at_once_equal_those_trained_one_by_on
     assert together["by_f"]["0.25"]["transformer"] == alone["by_f"]["0.25"]["transformer"]
     assert len(RunLedger(tmp_path / "runs.jsonl")) == 1 + 4  # the CNNs' ensemble and four transformers
     assert asked == [(4, 1), (4, 2)]  # alone, then the four transformers two at a time
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_ensemble_drivers_pass_progress_on_to_their_ensembles(one_thread, capsys, monkeypatch, progress):
+    """The studies pass ``progress=study.full``: every driver hands it to each ensemble it trains (lines off a
+    terminal, one per step here), and none shows progress without it."""
+    import cooc.train.grammar.ensemble as ensemble_module
+    from cooc.experiments.varying_tree import varying_tree_learning
+
+    monkeypatch.setattr(ensemble_module, "PROGRESS_LOG_SECONDS", 0.0)
+    net = {"width": 8, "steps": 3, "batch_size": 8}
+    grammar = dict(v=4, n_c=2, m=2, s=2, L=3)
+    specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=4,n_c=4,m=2,s=2,L=3"]
+    runs = {
+        "rhm_sample_complexity (CNN and shallow net)": lambda: rhm_sample_complexity(
+            specs, factors=(1,), seeds=1, n_test=16, cnn=net, shallow={**net, "factors": (2,)}, progress=progress
+        ),
+        "srhm_invariances": lambda: srhm_invariances(
+            grammar, s0=1, factors=(1,), seeds=1, n_test=16, network=net, progress=progress
+        ),
+        "srhm_sample_complexity": lambda: srhm_sample_complexity(
+            grammar,
+            s0_values=(0, 1),
+            models=("cnn",),
+            factors=(1,),
+            seeds=1,
+            n_test=16,
+            network=net,
+            progress=progress,
+        ),  # fmt: skip
+        "power_law_curves": lambda: power_law_curves(
+            dict(v=8, n_c=4, m=8, s=2, L=1),
+            exponents=(1.0,),
+            samples=(8,),
+            seeds=1,
+            n_test=16,
+            network=net,
+            progress=progress,
+        ),  # fmt: skip
+        "varying_tree_learning": lambda: varying_tree_learning(
+            4, 2, [0.25], [8], n_test=16, cnn=net, transformer=False, progress=progress
+        ),
+    }
+    ensembles = {"rhm_sample_complexity (CNN and shallow net)": 2, "srhm_sample_complexity": 2}
+    for name, run in runs.items():
+        run()
+        ends = [line for line in capsys.readouterr().err.splitlines() if "3/3 steps," in line]
+        assert len(ends) == (2 * ensembles.get(name, 1) if progress else 0), name  # the last step's line and close's

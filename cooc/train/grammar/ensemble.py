@@ -51,10 +51,12 @@ from ..._core.errors import InvalidParameterError, TrainingDivergedError
 from ..._core.io import atomic_save_npz
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
+from ..._core.progress import ProgressBar
 from .._checkpoint import load_checkpoint, restore_training, save_checkpoint, training_arrays
 from .._torch import autocast, generator, synchronize, torch_device
 
 KINDS = ("cnn", "lcn", "fc", "pool-cnn")
+PROGRESS_LOG_SECONDS = 300.0  # a line this often from an ensemble's progress when the output is not a terminal
 CHECKPOINT_FORMAT = "cooc.ensemble-checkpoint/1"
 
 
@@ -291,6 +293,7 @@ def train_ensemble(
     amp: bool = False,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float = 120.0,
+    progress: bool = False,
     _stop_after: int | None = None,
 ) -> dict[str, Any]:
     """Adam on the summed cross-entropy of the members, each on minibatches of its own training set.
@@ -305,6 +308,11 @@ def train_ensemble(
     ``checkpoint_every`` seconds, and a run that finds them resumes from there: it ends with
     the weights an uninterrupted run ends with (bitwise on the CPU). A study at the papers'
     size trains ensembles for longer than one call on a lent machine lasts.
+
+    With ``progress`` a bar counts the steps and shows, at each measurement, the members' median
+    training loss and how many are below ``loss_tol``; when the output is not a terminal, a line
+    says as much every :data:`PROGRESS_LOG_SECONDS` (an ensemble of the papers' size trains for
+    up to an hour on a CPU).
 
     Returns
     -------
@@ -349,30 +357,39 @@ def train_ensemble(
     started = saved_at = time.perf_counter()
     fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
     net.train()
-    while taken < steps and (_stop_after is None or taken < _stop_after):
-        idx = (torch.rand(net.K, batch_size, device=device, generator=gen) * size_t[:, None]).long()
-        with autocast(device, amp):
-            logits = net(train_X[rows, idx]).float()
-        loss = F.cross_entropy(logits.reshape(-1, net.n_out), train_y[rows, idx].reshape(-1)) * net.K
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        taken += 1
-        if taken % eval_every == 0 or taken == steps:
-            fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
-            diverged = np.flatnonzero(~np.isfinite(fit["train_loss"]))
-            if diverged.size:  # one member's NaN would stand as 'not learned' in the curves: stop instead
-                raise TrainingDivergedError(
-                    f"{diverged.size} of {net.K} networks of the ensemble diverged by step {taken} (training loss "
-                    f"{fit['train_loss'][diverged[0]]}); lower the learning rate (lr = {lr})."
-                )
-            if bool((fit["train_loss"] < loss_tol).all()):
-                break
-            if checkpoint is not None and taken < steps and time.perf_counter() - saved_at >= checkpoint_every:
-                arrays = {**training_arrays(net, opt), "generator": gen.get_state().numpy()}
-                saved_at = time.perf_counter()
-                state = {"format": CHECKPOINT_FORMAT, "settings": settings, "step": taken}
-                save_checkpoint(checkpoint, arrays, {**state, "seconds": before + saved_at - started})
+    label = f"{net.K} {net.kind} networks"
+    bar = ProgressBar(
+        label, total=steps, unit="steps", enabled=progress, log_every=PROGRESS_LOG_SECONDS, completed=taken
+    )
+    with bar:
+        while taken < steps and (_stop_after is None or taken < _stop_after):
+            idx = (torch.rand(net.K, batch_size, device=device, generator=gen) * size_t[:, None]).long()
+            with autocast(device, amp):
+                logits = net(train_X[rows, idx]).float()
+            loss = F.cross_entropy(logits.reshape(-1, net.n_out), train_y[rows, idx].reshape(-1)) * net.K
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            taken += 1
+            bar.update(1)
+            if taken % eval_every == 0 or taken == steps:
+                fit = _train_fit(net, train_X, train_y, pool_of_t, size_t, amp)
+                below = int((fit["train_loss"] < loss_tol).sum())
+                median = float(np.median(fit["train_loss"]))
+                bar.set_description(f"{label}: median training loss {median:.3g}, {below} below {loss_tol:g}")
+                diverged = np.flatnonzero(~np.isfinite(fit["train_loss"]))
+                if diverged.size:  # one member's NaN would stand as 'not learned' in the curves: stop instead
+                    raise TrainingDivergedError(
+                        f"{diverged.size} of {net.K} networks of the ensemble diverged by step {taken} (training loss "
+                        f"{fit['train_loss'][diverged[0]]}); lower the learning rate (lr = {lr})."
+                    )
+                if bool((fit["train_loss"] < loss_tol).all()):
+                    break
+                if checkpoint is not None and taken < steps and time.perf_counter() - saved_at >= checkpoint_every:
+                    arrays = {**training_arrays(net, opt), "generator": gen.get_state().numpy()}
+                    saved_at = time.perf_counter()
+                    state = {"format": CHECKPOINT_FORMAT, "settings": settings, "step": taken}
+                    save_checkpoint(checkpoint, arrays, {**state, "seconds": before + saved_at - started})
     return {"steps": taken, "resumed_seconds": before, **fit}
 
 
@@ -451,6 +468,7 @@ def ensemble_curve(
     amp: bool | None = None,
     ledger: RunLedger | None = None,
     keep_net: bool = True,
+    progress: bool = False,
 ) -> EnsembleRun:
     """Learning curves: one member per (pool, P), all trained together, scored on held-out sentences.
 
@@ -478,6 +496,8 @@ def ensemble_curve(
     keep_net : bool
         Whether the caller needs the trained network (``EnsembleRun.net``); without it a run
         taken from the ledger has ``net = None``.
+    progress : bool
+        Show the training's progress (:func:`train_ensemble`).
 
     Returns
     -------
@@ -518,7 +538,7 @@ def ensemble_curve(
     net = build()
     start = time.perf_counter()
     # A run in progress checkpoints beside the ledger and resumes from there (removed once recorded).
-    progress = None if weights is None else weights.with_name(f"{key[:20]}-progress")
+    in_progress = None if weights is None else weights.with_name(f"{key[:20]}-progress")
     fit = train_ensemble(
         net,
         pools,
@@ -531,7 +551,8 @@ def ensemble_curve(
         eval_every=eval_every,
         seed=init_seed,
         amp=amp,
-        checkpoint=progress,
+        checkpoint=in_progress,
+        progress=progress,
     )
     test = evaluate_ensemble(net, pools, [i for i, _ in members], amp=amp)
     synchronize(device)
@@ -556,8 +577,8 @@ def ensemble_curve(
             weights.parent.mkdir(parents=True, exist_ok=True)
             atomic_save_npz(weights, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
         ledger.add(key, {"rows": rows})
-        if progress is not None:
-            shutil.rmtree(progress, ignore_errors=True)
+        if in_progress is not None:
+            shutil.rmtree(in_progress, ignore_errors=True)
     return EnsembleRun(net, members, rows)
 
 

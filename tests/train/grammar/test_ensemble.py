@@ -192,3 +192,41 @@ def test_a_member_that_turns_nan_stops_the_ensemble_with_an_error():
         TrainingDivergedError, match=r"1 of 4 networks of the ensemble diverged by step 5 .*\(lr = 0.01\)"
     ):
         train_ensemble(net, pools, [0, 0, 1, 1], [2, 12, 2, 12], steps=20, batch_size=12, lr=1e-2, eval_every=5)
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_an_ensemble_says_how_far_it_is_when_asked(capsys, monkeypatch, progress):
+    """With ``progress``, off a terminal: a line per step here (``PROGRESS_LOG_SECONDS`` = 0), labelled with the
+    members' median training loss once measured, and a last line with the steps taken; none without."""
+    import cooc.train.grammar.ensemble as ensemble_module
+
+    monkeypatch.setattr(ensemble_module, "PROGRESS_LOG_SECONDS", 0.0)
+    pools = _tiny_pools()
+    net = EnsembleNetwork("cnn", 4, pools.X.shape[3], pools.X.shape[2], 2, width=8, filter_size=2, seed=1)
+    fit = train_ensemble(net, pools, [0, 0, 1, 1], [2, 12, 2, 12], steps=12, batch_size=12, eval_every=5,
+                         loss_tol=0.0, progress=progress)  # fmt: skip
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    if not progress:
+        assert lines == []
+        return
+    assert fit["steps"] == 12 and len(lines) == 13
+    assert lines[0].startswith("4 cnn networks: 1/12 steps, ") and "left" in lines[0]
+    assert lines[5].startswith("4 cnn networks: median training loss ")  # measured at step 5
+    assert ", 0 below 0: 6/12 steps" in lines[5] and lines[-1].split(": ")[-1].startswith("12/12 steps")
+
+
+def test_a_resumed_ensemble_counts_its_progress_from_its_checkpoint(tmp_path, capsys, monkeypatch):
+    import cooc.train.grammar.ensemble as ensemble_module
+
+    monkeypatch.setattr(ensemble_module, "PROGRESS_LOG_SECONDS", 0.0)
+    pools = _tiny_pools()
+    kw = dict(steps=12, batch_size=12, eval_every=5, loss_tol=0.0, checkpoint=tmp_path / "ck", checkpoint_every=0)
+
+    def fresh():
+        return EnsembleNetwork("cnn", 4, pools.X.shape[3], pools.X.shape[2], 2, width=8, filter_size=2, seed=1)
+
+    train_ensemble(fresh(), pools, [0, 0, 1, 1], [2, 12, 2, 12], _stop_after=10, **kw)
+    capsys.readouterr()
+    train_ensemble(fresh(), pools, [0, 0, 1, 1], [2, 12, 2, 12], progress=True, **kw)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert len(lines) == 3 and lines[0].split(": ")[-1].startswith("11/12 steps")  # steps 11, 12 and the close
