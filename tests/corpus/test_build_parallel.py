@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cooc._core.errors import OutputBusyError
 from cooc.corpus.build import _RawState, build_corpus
 from cooc.corpus.sources import HFDatasetSource, TextSource, WikiXMLSource
-from cooc.corpus.store import TokenCorpus
+from cooc.corpus.store import TokenCorpus, lock_corpus_dir
 from cooc.corpus.tokenize import Tokenizer
 
 from ..corpora import write_wiki_dumps
@@ -125,6 +126,16 @@ def test_build_killed_with_sigkill_resumes_to_the_same_corpus(tmp_path, text_tre
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert not (out / "manifest.json").exists()
+    # The killed build's workers end a moment after it (on a loaded machine, some milliseconds): until the
+    # last has gone, the corpus is rightly refused as being written. Wait for the lock, not a fixed time.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            lock_corpus_dir(out).release()
+            break
+        except OutputBusyError:
+            assert time.monotonic() < deadline, "the killed build's workers never let go of the corpus"
+            time.sleep(0.01)
 
     committed = _RawState.resume(out / ".build")
     assert 3 <= len(committed.shards) and not committed.complete
