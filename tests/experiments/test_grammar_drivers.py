@@ -280,32 +280,18 @@ def test_the_ensemble_drivers_pass_progress_on_to_their_ensembles(one_thread, ca
     net = {"width": 8, "steps": 3, "batch_size": 8}
     grammar = dict(v=4, n_c=2, m=2, s=2, L=3)
     specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=4,n_c=4,m=2,s=2,L=3"]
+    tiny = dict(seeds=1, n_test=16, network=net, progress=progress)
     runs = {
         "rhm_sample_complexity (CNN and shallow net)": lambda: rhm_sample_complexity(
             specs, factors=(1,), seeds=1, n_test=16, cnn=net, shallow={**net, "factors": (2,)}, progress=progress
         ),
-        "srhm_invariances": lambda: srhm_invariances(
-            grammar, s0=1, factors=(1,), seeds=1, n_test=16, network=net, progress=progress
-        ),
+        "srhm_invariances": lambda: srhm_invariances(grammar, s0=1, factors=(1,), **tiny),
         "srhm_sample_complexity": lambda: srhm_sample_complexity(
-            grammar,
-            s0_values=(0, 1),
-            models=("cnn",),
-            factors=(1,),
-            seeds=1,
-            n_test=16,
-            network=net,
-            progress=progress,
-        ),  # fmt: skip
+            grammar, s0_values=(0, 1), models=("cnn",), factors=(1,), **tiny
+        ),
         "power_law_curves": lambda: power_law_curves(
-            dict(v=8, n_c=4, m=8, s=2, L=1),
-            exponents=(1.0,),
-            samples=(8,),
-            seeds=1,
-            n_test=16,
-            network=net,
-            progress=progress,
-        ),  # fmt: skip
+            dict(v=8, n_c=4, m=8, s=2, L=1), exponents=(1.0,), samples=(8,), **tiny
+        ),
         "varying_tree_learning": lambda: varying_tree_learning(
             4, 2, [0.25], [8], n_test=16, cnn=net, transformer=False, progress=progress
         ),
