@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InvalidParameterError
+from .._core.ledger import fingerprint
 from ..grammars.rhm import RandomHierarchyModel
 from ..grammars.transforms import synonym_exchange
 from ..train._torch import task_seed, torch_device
@@ -134,6 +135,17 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, le
     pools = Pools.from_arrays(arrays, labels, n_test, classes, device=dev)
     g0 = entries[0]["grammar"]
     net_settings = {k: cnn[k] for k in ("width", "steps", "batch_size", "lr")}
+    # synonymic sensitivity of every hidden layer to swapping the s-tuples of tokens (level L - 1)
+    moved = []
+    for i, (e, seed) in enumerate(owner):
+        g = e["grammar"]
+        moved.append(synonym_exchange(g, tests[i], g.L - 1, seed=task_seed(seed, i, 23)).one_hot())
+    moved_X = Pools.from_arrays(moved, [t.labels for t in tests], 0, classes, device=dev).X
+
+    def synonym_sensitivity(run: Any) -> dict[str, Any]:
+        x = members_inputs(run.pool_of, pools.X[:, :n_test])
+        return {"sensitivity": sensitivity(run.net, x, members_inputs(run.pool_of, moved_X), seed=group)}
+
     run = ensemble_curve(
         pools,
         "cnn",
@@ -143,19 +155,14 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, le
         depth=g0.L,
         ledger=ledger,
         progress=progress,
+        keep_net=False,
+        measure=synonym_sensitivity,
+        measure_about={"measure": "synonymic sensitivity", "moved": fingerprint(moved_X), "seed": group},
         **net_settings,
     )
-    # synonymic sensitivity of every hidden layer to swapping the s-tuples of tokens (level L - 1)
-    moved = []
-    for i, (e, seed) in enumerate(owner):
-        g = e["grammar"]
-        moved.append(synonym_exchange(g, tests[i], g.L - 1, seed=task_seed(seed, i, 23)).one_hot())
-    moved_pools = Pools.from_arrays(moved, [t.labels for t in tests], 0, classes, device=dev)
-    x = members_inputs(run.pool_of, pools.X[:, :n_test])
-    xt = members_inputs(run.pool_of, moved_pools.X)
-    S = sensitivity(run.net, x, xt, seed=group)
-    for k, row in enumerate(run.rows):
-        row["sensitivity"] = [float(v) for v in S[k]]
+    assert run.measured is not None
+    for row, S in zip(run.rows, run.measured["sensitivity"]):
+        row["sensitivity"] = [float(v) for v in np.asarray(S, dtype=np.float64)]
     for i, (e, _) in enumerate(owner):
         e.setdefault("cnn_rows", []).extend(r for r in run.rows if r["pool"] == i)
     if use_shallow:

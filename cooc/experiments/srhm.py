@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InvalidParameterError
+from .._core.ledger import fingerprint
 from .._core.params import OneOf, validate
 from ..grammars.srhm import SparseRandomHierarchyModel
 from ..grammars.transforms import diffeomorphism, synonym_exchange
@@ -92,9 +93,42 @@ def srhm_invariances(
     dev = torch_device(device)
     pools, tests = _pools(g, seeds, n_test + sizes[-1], n_test, dev, salt=1)
     common = dict(filter_size=g.block, depth=g.L, **{k: settings[k] for k in ("width", "steps", "batch_size", "lr")})
-    run = ensemble_curve(pools, model, sizes, ledger=ledger, progress=progress, **common)
-    fresh = EnsembleNetwork(model, run.net.K, g.v, g.n_positions, g.n_c, settings["width"], g.block, g.L, 0).to(dev)
-    x = members_inputs(run.pool_of, pools.X[:, :n_test])
+    moved = {}  # every held-out sentence changed in a way that keeps its label, each seed's pool in turn
+    for name in ("synonym", "diffeo"):
+        changed = []
+        for i, t in enumerate(tests):
+            if name == "synonym":  # swap the tuples of tokens, keep the placements
+                sentences = g.arrange(synonym_exchange(g.rhm, t.rhm, g.L - 1, seed=task_seed(i, 41)), g.offsets_of(t))
+            else:  # move the tokens inside their slots, keep the sentence
+                sentences = diffeomorphism(g, t, g.L - 1, seed=task_seed(i, 43))
+            changed.append(sentences.one_hot())
+        moved[name] = Pools.from_arrays(changed, [t.labels for t in tests], 0, g.n_c, dev).X
+
+    def sensitivities(run: Any) -> dict[str, Any]:
+        """Each member's sensitivity per hidden layer to either change, and an untrained network's (mean)."""
+        fresh = EnsembleNetwork(model, run.net.K, g.v, g.n_positions, g.n_c, settings["width"], g.block, g.L, 0)
+        x = members_inputs(run.pool_of, pools.X[:, :n_test])
+        out = {}
+        for name, X in moved.items():
+            xt = members_inputs(run.pool_of, X)
+            out[name] = {
+                "members": sensitivity(run.net, x, xt),
+                "initial": sensitivity(fresh.to(dev), x, xt).mean(axis=0),
+            }
+        return out
+
+    run = ensemble_curve(
+        pools,
+        model,
+        sizes,
+        ledger=ledger,
+        progress=progress,
+        keep_net=False,
+        measure=sensitivities,
+        measure_about={"measure": "srhm sensitivities", "moved": fingerprint(*moved.values())},
+        **common,
+    )
+    assert run.measured is not None
     summary = summarize(run.rows)
     chance = summary[0]["chance_error"]
     out: dict[str, Any] = {
@@ -107,16 +141,8 @@ def srhm_invariances(
         "P_half_error": _half(sizes, [r["test_error"] for r in summary], chance),
     }
     for name in ("synonym", "diffeo"):
-        moved = []
-        for i, t in enumerate(tests):
-            if name == "synonym":  # swap the tuples of tokens, keep the placements
-                changed = g.arrange(synonym_exchange(g.rhm, t.rhm, g.L - 1, seed=task_seed(i, 41)), g.offsets_of(t))
-            else:  # move the tokens inside their slots, keep the sentence
-                changed = diffeomorphism(g, t, g.L - 1, seed=task_seed(i, 43))
-            moved.append(changed.one_hot())
-        xt = members_inputs(run.pool_of, Pools.from_arrays(moved, [t.labels for t in tests], 0, g.n_c, dev).X)
-        S = sensitivity(run.net, x, xt)
-        S0 = sensitivity(fresh, x, xt).mean(axis=0)
+        S = np.asarray(run.measured[name]["members"], dtype=np.float64)
+        S0 = np.asarray(run.measured[name]["initial"], dtype=np.float64)
         per_layer = np.array(
             [
                 [np.mean([S[k, j] for k, (_, P) in enumerate(run.members) if P == p]) for p in sizes]

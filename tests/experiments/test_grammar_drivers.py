@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -177,7 +178,8 @@ def test_srhm_invariances_scale_the_sizes_to_each_network(one_thread):
 def test_the_ensemble_studies_run_again_with_their_ledger_train_nothing(one_thread, tmp_path, monkeypatch):
     """rhm_learning (its CNN measured after training, its shallow net for rows only), the srhm invariances, the
     power-law curves, the srhm sample complexity, the varying-tree curves and the latent learners resume from
-    the ledger with the same numbers, the sensitivities of the reloaded networks included."""
+    the ledger alone (as committed, or carried to another machine: no weights, no checkpoints) with the same
+    numbers, the sensitivities measured after training included."""
     import cooc.experiments.varying_tree as varying_tree_module
     import cooc.train.grammar.ensemble as ensemble_module
     from cooc._core.ledger import RunLedger
@@ -225,6 +227,8 @@ def test_the_ensemble_studies_run_again_with_their_ledger_train_nothing(one_thre
         )
 
     first = everything()
+    shutil.rmtree(tmp_path / "runs-checkpoints", ignore_errors=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.jsonl"]
     trained = []
     real = ensemble_module.train_ensemble
     monkeypatch.setattr(ensemble_module, "train_ensemble", lambda *a, **k: trained.append(1) or real(*a, **k))

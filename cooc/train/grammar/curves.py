@@ -21,6 +21,7 @@ import numpy as np
 
 from ..._core.errors import InvalidParameterError, TrainingDivergedError
 from ..._core.ledger import RunLedger, fingerprint, recorded_all
+from ..._core.logs import log
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from .._torch import autocast, generator, synchronize, task_seed, torch_device
@@ -306,13 +307,31 @@ def curve_row(P: int, seed: int, fit: dict[str, Any], test: dict[str, Any], chan
     }
 
 
+UNTRAINED = 0.5
+"""A network whose training error ends at this fraction of chance or above did not fit its own
+training set (an optimisation failure, not a measure of generalisation): :func:`summarize` counts
+such runs and warns of them."""
+
+
 def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and standard deviation over seeds of the test error and loss at each P."""
+    """Mean and standard deviation over seeds of the test error and loss at each P.
+
+    Each entry also counts, as ``untrained``, the seeds whose network never fitted its training
+    set (final training error at least :data:`UNTRAINED` of chance); they stay in the means, and a
+    warning names where they are, so that a curve pulled up by a failed run is not read as data.
+    """
     out = []
     for P in sorted({r["P"] for r in rows}):
         at = [r for r in rows if r["P"] == P]
         err = np.array([r["test_error"] for r in at])
         loss = np.array([r["test_loss"] for r in at])
+        untrained = [r["seed"] for r in at if r["train_error"] >= UNTRAINED * r["chance_error"]]
+        if untrained:
+            log.warning(
+                "%d of %d networks at P = %d did not fit their training set (training error at least %g of"
+                " chance; seeds %s); the mean test error at this P includes them.",
+                len(untrained), len(at), P, UNTRAINED, ", ".join(map(str, untrained)),
+            )  # fmt: skip
         out.append(
             {
                 "P": P,
@@ -322,6 +341,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "test_loss": float(loss.mean()),
                 "test_loss_sd": float(loss.std()),
                 "train_error": float(np.mean([r["train_error"] for r in at])),
+                "untrained": len(untrained),
                 "chance_error": at[0]["chance_error"],
             }
         )
@@ -384,6 +404,7 @@ __all__ = [
     "train_classifier",
     "evaluate",
     "summarize",
+    "UNTRAINED",
     "sample_complexity",
     "curve_table",
 ]

@@ -38,7 +38,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -48,7 +48,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..._core.errors import InvalidParameterError, TrainingDivergedError
-from ..._core.io import atomic_save_npz
+from ..._core.io import atomic_save_npz, jsonable
 from ..._core.ledger import RunLedger, fingerprint, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
@@ -440,11 +440,15 @@ class EnsembleRun:
         One per member, as :func:`cooc.train.grammar.curves.learning_curve` returns them
         (``P``, ``seed``, ``train_error``, ``train_loss``, ``test_error``, ``test_loss``,
         ``chance_error``, ``steps``, ``seconds``), so ``summarize`` and ``curve_table`` apply.
+    measured : dict or None
+        What ``ensemble_curve``'s ``measure`` returned for the trained network (recorded in the
+        ledger beside the rows, so a resumed run needs neither the weights nor the training).
     """
 
     net: EnsembleNetwork
     members: list[tuple[int, int]]
     rows: list[dict[str, Any]]
+    measured: dict[str, Any] | None = None
 
     @property
     def pool_of(self) -> list[int]:
@@ -469,6 +473,8 @@ def ensemble_curve(
     ledger: RunLedger | None = None,
     keep_net: bool = True,
     progress: bool = False,
+    measure: Callable[[EnsembleRun], dict[str, Any]] | None = None,
+    measure_about: Mapping[str, Any] | None = None,
 ) -> EnsembleRun:
     """Learning curves: one member per (pool, P), all trained together, scored on held-out sentences.
 
@@ -498,6 +504,15 @@ def ensemble_curve(
         taken from the ledger has ``net = None``.
     progress : bool
         Show the training's progress (:func:`train_ensemble`).
+    measure : callable, optional
+        A measurement of the trained network (e.g. its hidden layers' sensitivities), called with
+        the :class:`EnsembleRun` once its network is trained (or loaded) and returning a plain,
+        JSON-able dict, found as ``EnsembleRun.measured``. With a ledger it is recorded there too,
+        keyed by the run and ``measure_about``, so a run whose rows and measurement are both recorded
+        is resumed without its weights: a ledger carried to another machine resumes it whole.
+    measure_about : mapping, optional
+        What determines the measurement besides the trained network (its name, a fingerprint of the
+        inputs it reads): part of the measurement's key.
 
     Returns
     -------
@@ -520,7 +535,16 @@ def ensemble_curve(
             kind, len(members), pools.X.shape[3], pools.X.shape[2], pools.n_out, width, filter_size, depth, init_seed
         ).to(device)
 
-    key, weights = "", None
+    def measured(run: EnsembleRun) -> EnsembleRun:
+        if found is not None:
+            run.measured = found["measured"]
+        elif measure is not None:
+            run.measured = jsonable(measure(run))  # as the ledger gives it back: a resumed run reads the same
+            if ledger is not None:
+                ledger.add(measure_key, {"measured": run.measured})
+        return run
+
+    key, weights, measure_key, found = "", None, "", None
     if ledger is not None:
         settings = dict(width=width, filter_size=filter_size, depth=depth, steps=steps, batch_size=batch_size, lr=lr,
                         loss_tol=loss_tol, eval_every=eval_every, init_seed=init_seed, amp=amp)  # fmt: skip
@@ -528,13 +552,19 @@ def ensemble_curve(
                        "seeds": seeds, "settings": settings, "device": device.type})  # fmt: skip
         weights = ledger.checkpoints / f"{key[:20]}.npz"
         recorded = ledger.get(key)
-        if recorded is not None and not keep_net:
+        if measure is not None:
+            measure_key = run_key({"run": "ensemble_curve measurement", "ensemble": key, **(measure_about or {})})
+            found = ledger.get(measure_key)
+            if recorded is not None and found is not None and not keep_net:
+                return EnsembleRun(None, members, recorded["rows"], found["measured"])  # type: ignore[arg-type]
+        elif recorded is not None and not keep_net:
             return EnsembleRun(None, members, recorded["rows"])  # type: ignore[arg-type]
         if recorded is not None and weights.is_file():
             net = build()
             with np.load(weights) as arrays:
                 net.load_state_dict({k: torch.from_numpy(arrays[k]) for k in arrays.files})
-            return EnsembleRun(net, members, recorded["rows"])
+            return measured(EnsembleRun(net, members, recorded["rows"]))
+    found = None  # a network trained afresh is measured afresh
     net = build()
     start = time.perf_counter()
     # A run in progress checkpoints beside the ledger and resumes from there (removed once recorded).
@@ -572,14 +602,16 @@ def ensemble_curve(
         }
         for k, (i, P) in enumerate(members)
     ]
+    # the weights and the measurement first: a run is recorded only once everything it needs is on disk
+    run = measured(EnsembleRun(net, members, rows))
     if ledger is not None and weights is not None:
-        if keep_net:  # the weights first: a run is recorded only once everything it needs is on disk
+        if keep_net:
             weights.parent.mkdir(parents=True, exist_ok=True)
             atomic_save_npz(weights, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
         ledger.add(key, {"rows": rows})
         if in_progress is not None:
             shutil.rmtree(in_progress, ignore_errors=True)
-    return EnsembleRun(net, members, rows)
+    return run
 
 
 def pools_fingerprint(pools: Pools) -> str:

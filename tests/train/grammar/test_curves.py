@@ -139,6 +139,28 @@ def test_curve_table_and_summary_on_fixed_rows():
     assert table["P_star_sd"] > 0
 
 
+def test_the_summary_counts_and_names_the_networks_that_never_fitted_their_training_set(caplog):
+    """A run whose training error ends at half of chance or above is counted as ``untrained`` at its P
+    (it stays in the mean) and a warning names its seed; runs that fitted, or nearly, are not."""
+    rows = [
+        {"P": P, "seed": s, "test_error": e, "test_loss": 1.0, "train_error": t, "chance_error": 0.75}
+        for P, s, e, t in [
+            (100, 0, 0.5, 0.0),
+            (100, 1, 0.5, 0.37),  # just below half of chance: still learning, not untrained
+            (1000, 0, 0.0, 0.0),
+            (1000, 1, 0.75, 0.375),  # exactly half of chance: untrained
+            (1000, 2, 0.75, 0.74),
+        ]
+    ]
+    with caplog.at_level("WARNING", logger="cooc"):
+        summary = summarize(rows)
+    assert [s["untrained"] for s in summary] == [0, 2]
+    assert summary[1]["test_error"] == pytest.approx(0.5)  # the failed runs stay in the mean
+    (record,) = caplog.records
+    assert "2 of 3 networks at P = 1000 did not fit their training set" in record.getMessage()
+    assert "seeds 1, 2" in record.getMessage()
+
+
 def test_transformer_and_fc_run_on_the_next_token_task():
     g = RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=2)  # P_max = 32
     for model, kw in (("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 1}), ("fc", {"width": 8})):

@@ -120,6 +120,50 @@ def test_an_ensemble_run_is_taken_from_its_ledger_with_its_weights(tmp_path, mon
     assert len(trained) == 5  # another rate, other sizes, other data: each trained
 
 
+def test_a_measured_run_resumes_from_its_ledger_alone(tmp_path, monkeypatch):
+    """``measure`` is called once on the trained network and its result recorded beside the rows, in the
+    form the ledger gives back; run again on the ledger alone (no weights anywhere), nothing is trained
+    or measured and the same rows and measurement come back. Another ``measure_about``, or a ledger that
+    holds the rows without the measurement and no weights, trains and measures again."""
+    import cooc.train.grammar.ensemble as ensemble_module
+    from cooc._core.ledger import RunLedger
+
+    pools = _tiny_pools()
+    kw = dict(filter_size=2, width=8, steps=30, lr=1e-2, batch_size=12, keep_net=False)
+    trained, measured = [], []
+    real = ensemble_module.train_ensemble
+    monkeypatch.setattr(ensemble_module, "train_ensemble", lambda *a, **k: trained.append(1) or real(*a, **k))
+
+    def outputs(run):  # each member's outputs on its held-out sentences, a numpy array
+        measured.append(1)
+        with torch.no_grad():
+            return {"out": run.net(pools.X[run.pool_of, :4]).numpy(), "nan": float("nan"), "call": len(measured)}
+
+    def curve(about=None, name="runs.jsonl"):
+        ledger = RunLedger(tmp_path / name)
+        return ensemble_curve(pools, "cnn", [2, 12], ledger=ledger, measure=outputs, measure_about=about, **kw)
+
+    first = curve({"name": "outputs"})
+    assert (len(trained), len(measured)) == (1, 1) and first.net is not None
+    assert first.measured["nan"] is None and isinstance(first.measured["out"][0][0][0], float)  # JSON's form
+    assert not list((tmp_path / "runs-checkpoints").glob("*.npz"))  # no weights were kept
+    again = curve({"name": "outputs"})
+    assert (len(trained), len(measured)) == (1, 1) and again.net is None
+    assert again.rows == first.rows and again.measured == first.measured
+    curve({"name": "other outputs"})
+    assert (len(trained), len(measured)) == (2, 2)
+    rows_only = ensemble_curve(pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs2.jsonl"), **kw)
+    assert rows_only.measured is None and len(trained) == 3
+    resumed = ensemble_curve(
+        pools, "cnn", [2, 12], ledger=RunLedger(tmp_path / "runs2.jsonl"), measure=outputs, **kw
+    )  # the rows are recorded, the measurement and the weights are not: trained again to measure
+    assert (len(trained), len(measured)) == (4, 3) and resumed.measured["out"] == first.measured["out"]
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    (tmp_path / "measured_only.jsonl").write_text("".join(line + "\n" for line in lines if '"measured"' in line))
+    fresh = curve({"name": "outputs"}, "measured_only.jsonl")  # a measurement without its rows: never reused
+    assert (len(trained), len(measured)) == (5, 4) and fresh.measured["call"] == 4
+
+
 def test_pools_pad_ragged_pools_and_keep_their_classes():
     a = np.zeros((10, 3, 4), dtype=np.float32)
     b = np.ones((7, 3, 4), dtype=np.float32)
