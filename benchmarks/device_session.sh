@@ -140,9 +140,10 @@
 #                    33 transformer runs, in 323 s) were dropped on 2026-12-05: each network up to P = 8,192
 #                    kept its first evaluation, at step 100, past its best (benchmarks/RESULTS.md); train_lm
 #                    now also evaluates at steps 0, 1, 2, 4, ..., and the CNN has its dropout. Where a study
-#                    measures a network after training (rhm_learning's CNN, srhm's invariances) the weights
-#                    are kept beside the ledger, on the device only: a fresh machine trains those ensembles
-#                    again, a warm one reuses them. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
+#                    measures a network after training (rhm_learning's CNN, srhm's invariances) the measurement
+#                    is recorded in the ledger beside the rows (since 2026-12-05), so the ledger alone resumes
+#                    it; rows recorded before that (rhm_learning's committed ledger) lack it and are trained
+#                    again once. A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
 #                    Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
 #
 # WHAT COMES BACK in $OUT (at most 8 files): session.log (every command's output), stages.txt (each stage's
