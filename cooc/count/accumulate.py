@@ -357,30 +357,32 @@ class RunStore:
         """Key bounds splitting ``[lo, hi)`` into ranges of about ``max_entries`` entries (all runs together),
         at least ``min_pieces`` of them, each holding about as many entries as the others.
 
-        Each bound is found by bisection on the key, counting the entries below it in every run
-        (``searchsorted``); a key's entries are never split between two ranges.
+        Every bound is found at once by bisection on the key, counting the entries below it in
+        every run (``searchsorted``, one call a run and step for all bounds); a key's entries are
+        never split between two ranges.
         """
         sources: list[Any] = [PackedKeys.open(kp) for kp, _ in self.files] + [k for k, _ in self.runs]
 
-        def below(x: int) -> int:
-            return sum(int(k.searchsorted(x)) for k in sources)
+        def below(x: np.ndarray) -> np.ndarray:
+            counts = np.zeros(x.shape, dtype=np.int64)
+            for k in sources:
+                counts += np.asarray(k.searchsorted(x), dtype=np.int64)
+            return counts
 
-        base = below(lo)
-        total = below(hi) - base
+        base, top = (int(c) for c in below(np.array([lo, hi], dtype=np.int64)))
+        total = top - base
         pieces = max(1, int(min_pieces), -(-total // max(max_entries, 1)))
-        bounds = [int(lo)]
-        for i in range(1, pieces):
-            target = base + total * i // pieces
-            a, b = bounds[-1], int(hi)  # the smallest key x in [a, hi] with `target` entries below it
-            while a < b:
-                mid = (a + b) // 2
-                if below(mid) >= target:
-                    b = mid
-                else:
-                    a = mid + 1
-            bounds.append(a)
-        bounds.append(int(hi))
-        return np.unique(np.array(bounds, dtype=np.int64))
+        targets = np.array([base + total * i // pieces for i in range(1, pieces)], dtype=np.int64)
+        # each bound: the smallest key x in [lo, hi] with its target's entries below it (the targets grow,
+        # so the bounds do: the same keys as bisecting each above the one before)
+        a = np.full(targets.shape, int(lo), dtype=np.int64)
+        b = np.full(targets.shape, int(hi), dtype=np.int64)
+        while (open_ := np.flatnonzero(a < b)).size:
+            mid = (a[open_] + b[open_]) // 2
+            enough = below(mid) >= targets[open_]
+            b[open_[enough]] = mid[enough]
+            a[open_[~enough]] = mid[~enough] + 1
+        return np.unique(np.concatenate([[int(lo)], a, [int(hi)]]).astype(np.int64))
 
     def close(self) -> None:
         """Remove the spill folder."""

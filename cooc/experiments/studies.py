@@ -195,8 +195,8 @@ def run_study(
         ``full``.
     jobs : int, default 1
         Training runs at once, each in a process of its own, in the studies whose runs are single
-        networks (``next_token``, ``scaling_laws``, ``varying_tree``'s transformers); the others train as
-        before.
+        networks (``next_token``, ``scaling_laws``, ``varying_tree``'s transformers, ``rhm_learning``'s
+        transformer); the others train as before.
 
     Raises
     ------

@@ -157,6 +157,46 @@ def test_key_ranges_hold_about_equal_entries_and_merge_alike_on_threads(rng, tmp
     store.close()
 
 
+def _bounds_one_by_one(store, lo, hi, max_entries, min_pieces=1):
+    """plan_ranges' bounds the plain way: each bisected on the decoded keys, above the one before."""
+    keys = [np.asarray(k[:]) for k, _ in store.all_runs()]
+
+    def below(x):
+        return sum(int(np.searchsorted(k, x)) for k in keys)
+
+    base, total = below(lo), below(hi) - below(lo)
+    pieces = max(1, min_pieces, -(-total // max(max_entries, 1)))
+    bounds = [lo]
+    for i in range(1, pieces):
+        target, a, b = base + total * i // pieces, bounds[-1], hi
+        while a < b:
+            mid = (a + b) // 2
+            a, b = (a, mid) if below(mid) >= target else (mid + 1, b)
+        bounds.append(a)
+    return np.unique(np.array(bounds + [hi], dtype=np.int64))
+
+
+def test_key_ranges_found_at_once_equal_those_bisected_one_by_one(rng, tmp_path):
+    """Spilled (packed, several gap widths) and in-memory runs, skewed keys, whole and partial key spans."""
+    for trial in range(6):
+        span = int(rng.choice([1_000, 70_000, 5 * 10**9]))  # gaps of 1, 2 and up to 8 bytes
+        store = RunStore(budget=16 * int(rng.integers(100, 400)), spill_dir=tmp_path / str(trial))
+        for _ in range(int(rng.integers(8, 25))):
+            k = np.minimum(rng.zipf(1.2, int(rng.integers(1, 2500))), span) - 1
+            k = np.sort(k * (span // 1_000 if trial % 2 else 1) % span)
+            store.add(*reduce_sorted(np, k, np.ones(k.size, dtype=np.int64)))
+        store.add(*reduce_sorted(np, np.array([span - 1]), np.ones(1, dtype=np.int64)))  # one run in memory
+        assert store.spills > 0 and store.runs  # packed files and runs in memory, both searched
+        entries = sum(int(k.shape[0]) for k, _ in store.all_runs())
+        for lo, hi in [(0, span), tuple(sorted(int(x) for x in rng.integers(0, span, 2)))]:
+            for max_entries, min_pieces in [(max(entries // 7, 1), 1), (97, 1), (10**9, 5), (entries, 1)]:
+                got = store.plan_ranges(lo, hi, max_entries, min_pieces=min_pieces)
+                want = _bounds_one_by_one(store, lo, hi, max_entries, min_pieces)
+                np.testing.assert_array_equal(got, want)
+                assert got.dtype == np.int64
+        store.close()
+
+
 def test_head_run_lists_cells_in_key_order(xp):
     lay = HeadLayout.for_bound(4, 4)  # rows hold 4, 2, 1, 1 columns
     head = xp.zeros(2 * lay.cells, dtype=xp.int64)

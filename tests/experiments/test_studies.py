@@ -16,8 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc._core.threads import available_cores
 from cooc.cli import app
 from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
+from cooc.studies._shared import ENV_CACHE
 
 ANALYSES = Path(__file__).resolve().parents[2] / "cooc" / "studies"
 
@@ -265,15 +267,25 @@ def checkout_state() -> str | None:
 CHECKOUT_CHANGES: dict[str, tuple[str | None, str | None]] = {}
 
 
+#: Training runs at once in the studies that train single networks (one torch thread each): both of CI's cores.
+STUDY_JOBS = min(2, available_cores())
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """Runs each study once (on first use) into a temporary folder; returns its ``results`` section."""
+    """Runs each study once (on first use) into a temporary folder; returns its ``results`` section.
+
+    The studies share one cache, as they do run with their default output (the Wikipedia sample is built and
+    counted once for all of them)."""
     done: dict[str, dict] = {}
+    cache = tmp_path_factory.mktemp("cache")
 
     def get(name: str) -> dict:
         if name not in done:
             before = checkout_state()
-            run = run_study(name, out=tmp_path_factory.mktemp(name), capture=True, timeout=900)
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv(ENV_CACHE, str(cache))
+                run = run_study(name, out=tmp_path_factory.mktemp(name), capture=True, timeout=900, jobs=STUDY_JOBS)
             CHECKOUT_CHANGES[name] = (before, checkout_state())
             assert len(run.figures) >= 2 and all(f.stat().st_size > 0 for f in run.figures)
             print(f"{name}: {run.seconds:.0f} s")
