@@ -397,6 +397,8 @@ class RunStore:
 
 #: a spilled run stores the absolute key of every ANCHOR_EVERY-th entry, so a slice decodes from the nearest one
 ANCHOR_EVERY = 1024
+#: a packed run's searchsorted compares this many values at once with their blocks' keys (8 MB of keys)
+SEARCH_VALUES = 1024
 
 
 def pack_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -457,21 +459,38 @@ class PackedKeys:
             raise IndexError("a packed run is read in contiguous slices")
         return self._decode(lo, hi)
 
+    def _decode_blocks(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The keys of whole anchor blocks, one row each (shape ``(len(blocks), ANCHOR_EVERY)``), and which
+        of them exist (the last block may be short)."""
+        n = self.shape[0]
+        at = blocks[:, None] * ANCHOR_EVERY + np.arange(ANCHOR_EVERY)
+        valid = at < n
+        raw = np.asarray(self.gaps[np.minimum(at, n - 1)], dtype=np.int64)
+        if self.raw:
+            return raw, valid
+        raw[:, 0] = 0
+        keys = np.cumsum(raw, axis=1, out=raw)
+        keys += self.anchors[blocks][:, None]
+        return keys, valid
+
     def searchsorted(self, values: Any, side: Literal["left", "right"] = "left", sorter: Any = None) -> Any:
         values = np.asarray(values)
         n = self.shape[0]
         if n == 0:
             return np.zeros(values.shape, dtype=np.intp)
-        # The block of each value from the anchors, then its place inside that (decoded) block.
-        block = np.clip(np.searchsorted(self.anchors, values, side=side) - 1, 0, None)
-        out = np.empty(values.shape, dtype=np.intp)
-        flat_values, flat_block, flat_out = values.ravel(), block.ravel(), out.reshape(-1)
-        for b in np.unique(flat_block):
-            lo = int(b) * ANCHOR_EVERY
-            keys = self._decode(lo, min(lo + ANCHOR_EVERY, n))
-            mine = flat_block == b
-            flat_out[mine] = lo + np.searchsorted(keys, flat_values[mine], side=side)
-        return out if values.ndim else out.reshape(()).item()
+        # The block of each value from the anchors, then its place inside that (decoded) block: the block's
+        # keys below it (at or below it, on the right). All values at once, SEARCH_VALUES at a time.
+        flat = values.ravel()
+        block = np.clip(np.searchsorted(self.anchors, flat, side=side) - 1, 0, None)
+        out = np.empty(flat.shape, dtype=np.intp)
+        for lo in range(0, flat.shape[0], SEARCH_VALUES):
+            part, mine = flat[lo : lo + SEARCH_VALUES], block[lo : lo + SEARCH_VALUES]
+            blocks, row = np.unique(mine, return_inverse=True)
+            keys, valid = self._decode_blocks(blocks)
+            keys, valid = keys[row], valid[row]
+            inside = keys < part[:, None] if side == "left" else keys <= part[:, None]
+            out[lo : lo + SEARCH_VALUES] = mine * ANCHOR_EVERY + (inside & valid).sum(axis=1)
+        return out.reshape(values.shape) if values.ndim else out.reshape(()).item()
 
 
 class _Widened:

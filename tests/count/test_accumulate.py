@@ -207,9 +207,10 @@ def test_head_run_lists_cells_in_key_order(xp):
     assert to_numpy(values).tolist() == [5, 7]
 
 
-def test_spilled_runs_are_stored_packed_and_read_back_exactly(rng, tmp_path):
+def test_spilled_runs_are_stored_packed_and_read_back_exactly(rng, tmp_path, monkeypatch):
     from cooc.count.accumulate import ANCHOR_EVERY, PackedKeys, narrowest, pack_keys
 
+    monkeypatch.setattr(accumulate, "SEARCH_VALUES", 7)  # the queries searched in several parts
     for n, span in [(0, 10), (1, 10), (5000, 10**6), (3 * ANCHOR_EVERY, 10**9), (2000, 10**18)]:
         keys = np.unique(rng.integers(0, span, size=n)).astype(np.int64)
         gaps, anchors = pack_keys(keys)
@@ -219,11 +220,16 @@ def test_spilled_runs_are_stored_packed_and_read_back_exactly(rng, tmp_path):
         lo, hi = min(ANCHOR_EVERY - 1, len(keys)), min(ANCHOR_EVERY + 5, len(keys))
         assert packed[lo:hi].tolist() == keys[lo:hi].tolist()
         queries = np.concatenate([keys[::7], keys[::11] + 1, [-5, span + 5]])
+        rng.shuffle(queries)
         for side in ("left", "right"):
             assert (
                 np.searchsorted(packed, queries, side=side).tolist()
                 == np.searchsorted(keys, queries, side=side).tolist()
             )
+            grid = queries[: queries.size // 2 * 2].reshape(2, -1)
+            assert np.searchsorted(packed, grid, side=side).tolist() == np.searchsorted(keys, grid, side=side).tolist()
+            one = int(queries[len(queries) // 2])
+            assert packed.searchsorted(one, side=side) == int(np.searchsorted(keys, one, side=side))
     assert narrowest(np.array([0, 255])).dtype == np.uint8 and narrowest(np.array([-1, 3])).dtype == np.int64
     assert narrowest(np.array([70_000])).dtype == np.uint32
     store = RunStore(budget=16 * 40, spill_dir=tmp_path)
