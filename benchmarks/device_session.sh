@@ -107,8 +107,8 @@
 #                    the speed stages left 86 s of a 540 s budget unused.
 #   Opt-in, run only when STAGES names them:
 #   full-parallel 570:60   the studies of FULL_PARALLEL (default: next_token power_law varying_tree;
-#                    rhm_learning --full ran on the 2-core VM in 58 minutes on 2026-12-05, and srhm --full's
-#                    first 9 of 10 ensembles there in about 2 hours the same day: the CPU finishes it) at once, one process each, each resuming from its ledger; the ledgers
+#                    rhm_learning --full ran on the 2-core VM in 58 minutes on 2026-12-05, and srhm --full was
+#                    finished there the same day, its ledger committed) at once, one process each, each resuming from its ledger; the ledgers
 #                    come back in ledgers.tgz (see full_parallel below). For a session that needs no new
 #                    speed figures: STAGES=full-parallel bash benchmarks/device_session.sh 560.
 #   w2v step    80:30   benchmarks/word2vec_step.py: the torch and Triton steps, the Triton step by windows
