@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,12 +26,47 @@ import numpy as np
 from . import finish, pyplot
 
 
-def _plain_minor_ticks(ax: Any) -> None:
-    """No labels on minor log ticks (they collide on short decades)."""
-    from matplotlib.ticker import NullFormatter
+def _plain_minor_ticks(ax: Any, x_values: Any = None, y_values: Any = None) -> None:
+    """No labels on minor log ticks (they collide on short decades); a log axis that holds fewer than two
+    powers of ten gets plain labelled ticks instead (at the data's values where given and few)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.yaxis.set_minor_formatter(NullFormatter())
+    for axis, values in ((ax.xaxis, x_values), (ax.yaxis, y_values)):
+        if axis.get_scale() != "log":
+            continue
+        lo, hi = sorted(axis.get_view_interval())
+        if lo <= 0 or math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) >= 1:
+            continue  # two powers of ten or more: the default labels read
+        axis.set_major_locator(FixedLocator(short_log_ticks(lo, hi, values)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.3g}"))
+
+
+#: At most this many labelled ticks on a log axis shorter than a decade.
+MAX_SHORT_TICKS = 8
+#: The data's values label such an axis only when each is at least this factor above the one before.
+MIN_TICK_RATIO = 1.2
+
+
+def short_log_ticks(lo: float, hi: float, values: Any = None) -> list[float]:
+    """Tick positions for a log axis from ``lo`` to ``hi`` that holds fewer than two powers of ten.
+
+    The distinct positive ``values`` inside the range when there are 2 to :data:`MAX_SHORT_TICKS` of them, at
+    least :data:`MIN_TICK_RATIO` apart (a study's s0 + 1 = 1, 2, 3, 4); otherwise the round numbers m 10^k inside it, with m = 1-9, else 1, 2, 5,
+    else 1, whichever first gives at most :data:`MAX_SHORT_TICKS`."""
+    if values is not None:
+        v = np.unique(np.asarray(values, dtype=float).ravel())
+        v = v[np.isfinite(v) & (v >= lo) & (v <= hi)]
+        if 2 <= v.size <= MAX_SHORT_TICKS and np.all(v[1:] >= MIN_TICK_RATIO * v[:-1]):
+            return v.tolist()
+    powers = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    ticks: list[float] = []
+    for mantissas in (range(1, 10), (1, 2, 5), (1,)):
+        ticks = [float(f"{m}e{k}") for k in powers for m in mantissas if lo <= float(f"{m}e{k}") <= hi]
+        if len(ticks) <= MAX_SHORT_TICKS:
+            break
+    return ticks
 
 
 def _nan_for_none(values: Sequence[float | None]) -> np.ndarray:
@@ -86,7 +122,8 @@ def plot_scaling(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
-    _plain_minor_ticks(ax)
+    xs, ys = (np.concatenate([np.asarray(s[k], dtype=float) for s in series.values()]) for k in ("x", "y"))
+    _plain_minor_ticks(ax, xs, ys)
     return finish(fig, path)
 
 

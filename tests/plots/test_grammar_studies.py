@@ -140,3 +140,32 @@ def test_moment_growth_draws_a_line_per_depth_its_crossings_and_the_papers_f_c(t
     np.testing.assert_allclose(bx.containers[0].lines[0].get_ydata(), [0.244, np.nan])
     assert any(line.get_xdata()[0] == 0.375 for line in ax.lines)  # f_c drawn upright on the left
     assert any(line.get_ydata()[0] == 0.375 for line in bx.lines)  # and across on the right
+
+
+def test_a_log_axis_shorter_than_two_decades_is_labelled_at_the_data_or_round_numbers(tmp_path):
+    from matplotlib.ticker import FixedLocator
+
+    from cooc.plots.grammar_studies import plot_scaling, short_log_ticks
+
+    # srhm's P* against s0 + 1: x holds one power of ten, y three
+    series = {
+        "CNN": {"x": [1, 2, 3, 4], "y": [350, 1745, 3382, 5534], "theory": 2},
+        "LCN": {"x": [1, 2, 3, 4], "y": [371, 4103, 11091, 26128], "theory": 3},
+    }
+    ax = plot_scaling(series, "s0 + 1", path=tmp_path / "s.png").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "4"]
+    assert not isinstance(ax.yaxis.get_major_locator(), FixedLocator)  # decades: the default powers of ten
+    ax = plot_scaling({"a": {"x": [8, 20, 40, 130], "y": [1, 2, 4, 8]}}, "x", path=tmp_path / "t.png").axes[0]
+    assert ax.get_xlim()[0] < 10 < 100 < ax.get_xlim()[1]
+    assert not isinstance(ax.xaxis.get_major_locator(), FixedLocator)  # two powers of ten are labels enough
+    # power_law's exponents: values too close to label (0.70, 0.71) give round numbers on both axes
+    series = {"a": {"x": [0.5, 0.6, 0.67, 0.75], "y": [0.45, 0.62, 0.70, 0.71], "theory": 1}}
+    ax = plot_scaling(series, "a / (1 + a)", path=tmp_path / "p.png").axes[0]
+    for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+        assert [t.get_text() for t in labels] == ["0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1"]
+    # round numbers: 1-9 while at most 8 fit, then 1, 2, 5, then powers of ten
+    assert short_log_ticks(0.67, 6.0) == [1, 2, 5]
+    assert short_log_ticks(0.25, 1.1) == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]
+    assert short_log_ticks(0.25, 1.1, values=[0.5, 2.0]) == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]  # one inside
+    assert short_log_ticks(0.5, 30.0, values=[1, 2, 4, 8, 16]) == [1, 2, 4, 8, 16]
+    assert short_log_ticks(0.5, 30.0) == [0.5, 1, 2, 5, 10, 20]
