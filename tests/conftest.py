@@ -151,3 +151,15 @@ def warned(caplog):
         assert any(re.search(pattern, m) for m in messages), f"no warning matching {pattern!r} in {messages}"
 
     return check
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist's ``--dist loadgroup`` (as .ci/run runs the tests): the studies' file in one process and
+    every other test in another, in the order one process would run them (the order the suite is known to
+    pass in; the studies share one module fixture and start their own processes)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = "studies" if item.path.name == "test_studies.py" else "rest"
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -19,13 +19,14 @@ def _where(i: int, pause: float = 0.0) -> tuple[int, int, int]:
     return i, os.getpid(), torch.get_num_threads()
 
 
-def _after(i: int, folder: str, others: tuple[int, ...] = ()) -> tuple[int, int, int]:
-    """(i, this process, torch's threads here), once the tasks ``others`` have ended (the files they leave in
-    ``folder``): a task that waits for others holds its process, so they must run in another one."""
+def _after(i: int, folder: str, others: tuple[int, ...] = (), mark: str = "ended") -> tuple[int, int, int]:
+    """(i, this process, torch's threads here), once the tasks ``others`` have ended (the files ``ended-j`` they
+    leave in ``folder``, or the files ``{mark}-j`` someone else leaves for them): a task that waits for others
+    holds its process, so they must run in another one."""
     import torch
 
     started = time.perf_counter()
-    while not all(os.path.exists(os.path.join(folder, f"ended-{j}")) for j in others):
+    while not all(os.path.exists(os.path.join(folder, f"{mark}-{j}")) for j in others):
         if time.perf_counter() - started > 60:
             raise TimeoutError(f"task {i}: tasks {others} did not end; were they given a process of their own?")
         time.sleep(0.01)
@@ -65,12 +66,17 @@ def _alive(pid: int) -> bool:
 
 def test_tasks_run_in_other_processes_and_come_back_in_order(tmp_path):
     seen = []
-    # the first task ends last, once the others have ended in the other process: results still come back in
-    # the tasks' order, and each is handed over as it ends
+    # the first task ends last, once the others have ended in the other process and been handed over here:
+    # results still come back in the tasks' order, and each is handed over as it ends
     folder = str(tmp_path)
-    tasks = [partial(_after, 0, folder, (1, 2, 3)), partial(_after, 1, folder), partial(_after, 2, folder),
+    tasks = [partial(_after, 0, folder, (1, 2, 3), "handed"), partial(_after, 1, folder), partial(_after, 2, folder),
              partial(_after, 3, folder)]  # fmt: skip
-    results = run_all(tasks, jobs=2, on_result=lambda i, r: seen.append((i, os.getpid())), threads=3)
+
+    def handed(i: int, result: tuple) -> None:
+        seen.append((i, os.getpid()))
+        (tmp_path / f"handed-{i}").touch()
+
+    results = run_all(tasks, jobs=2, on_result=handed, threads=3)
     assert [r[0] for r in results] == [0, 1, 2, 3]
     pids = {r[1] for r in results}
     assert os.getpid() not in pids and len(pids) == 2  # two worker processes, none of them this one

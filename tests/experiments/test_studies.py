@@ -1,5 +1,7 @@
 """The notebook studies of analyses/: discovery, the runner and CLI, and every study run at its default size
-with its numbers checked against the theory (the runs are marked ``slow``: 10-80 s each on a 2-core machine)."""
+with its numbers checked against the theory (the runs are marked ``slow``: 17-250 s each on a 2-core machine
+beside another process of tests, next_token the longest; about 750 s in all, in the one process that
+``--dist loadfile`` gives this file)."""
 
 from __future__ import annotations
 
@@ -251,8 +253,14 @@ def test_write_corpus_ranks_words_by_sampled_frequency(tmp_path):
 
 
 # -- every study at its default size, numbers against the theory ---------------------------------------
+#: What the test run's own tools write into the checkout (bytecode, hypothesis's examples, pytest's cache),
+#: possibly while a study runs when the tests run in several processes: left out of the comparison.
+TOOL_CACHES = ("__pycache__/", ".hypothesis/", ".pytest_cache/")
+
+
 def checkout_state() -> str | None:
-    """``git status --porcelain --ignored`` of the checkout (ignored files included), None outside git."""
+    """``git status --porcelain --ignored`` of the checkout (ignored files included, the test tools' caches
+    left out), None outside git."""
     import subprocess
 
     try:
@@ -261,7 +269,9 @@ def checkout_state() -> str | None:
         )
     except OSError:
         return None
-    return done.stdout if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return "".join(line for line in done.stdout.splitlines(True) if not line.rstrip().endswith(TOOL_CACHES))
 
 
 CHECKOUT_CHANGES: dict[str, tuple[str | None, str | None]] = {}

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def _one_torch_thread():
-    """Tiny tensors: torch's thread pool only adds contention on a shared 2-core machine."""
+    """Tiny tensors: torch's thread pool only adds contention on a shared 2-core machine. Set for each test:
+    numba's parallel code (run by other tests in this process, in whatever order they came) sets OpenMP's
+    thread count, which torch shares, and a run trained here must match one trained in a one-thread process."""
     import torch
 
     before = torch.get_num_threads()

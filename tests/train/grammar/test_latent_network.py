@@ -11,16 +11,6 @@ from cooc.train.grammar.latent_network import LatentNetwork
 from cooc.train.grammar.latent_prediction import context_counts, tree_accuracy
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _tuple_codes(rules, v):
     return rules[:, :, 0].astype(int) * v + rules[:, :, 1].astype(int)  # (parents, m)
 

@@ -19,18 +19,6 @@ from cooc.train.grammar.lm_models import build_lm, cnn_depth
 from ..conftest import write_corpus
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread_each_test():
-    """Numba's parallel counting (run by other tests in this process) sets OpenMP's thread count, which torch
-    shares: put torch back on one thread, or these tiny models train many times slower on a busy machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # -- models -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "name, kwargs",
