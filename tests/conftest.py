@@ -153,7 +153,7 @@ def warned(caplog):
     return check
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups, whichever plugin loaded first
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist's ``--dist loadgroup`` (as .ci/run runs the tests): the studies' file in one process and
     every other test in another, in the order one process would run them (the order the suite is known to

@@ -50,6 +50,12 @@ def test_each_study_is_a_percent_notebook_that_documents_its_sizes(name):
     assert f'start("{name}")' in path.read_text()
 
 
+def test_the_studies_are_grouped_apart_from_the_other_tests(request):
+    from tests.test_suite_groups import groups_of
+
+    assert groups_of(request) == (["studies"], True)  # one process for them where .ci/run runs two
+
+
 def test_analyses_dir_errors_clearly(tmp_path):
     assert analyses_dir() == ANALYSES
     with pytest.raises(InputDataError, match="no studies folder"):
