@@ -53,8 +53,8 @@ def short_log_ticks(lo: float, hi: float, values: Any = None) -> list[float]:
     """Tick positions for a log axis from ``lo`` to ``hi`` that holds fewer than two powers of ten.
 
     The distinct positive ``values`` inside the range when there are 2 to :data:`MAX_SHORT_TICKS` of them, at
-    least :data:`MIN_TICK_RATIO` apart (a study's s0 + 1 = 1, 2, 3, 4); otherwise the round numbers m 10^k inside it, with m = 1-9, else 1, 2, 5,
-    else 1, whichever first gives at most :data:`MAX_SHORT_TICKS`."""
+    least :data:`MIN_TICK_RATIO` apart (a study's s0 + 1 = 1, 2, 3, 4); otherwise the round numbers m 10^k
+    inside it, with m = 1-9, else 1, 2, 5, else 1, whichever first gives at most :data:`MAX_SHORT_TICKS`."""
     if values is not None:
         v = np.unique(np.asarray(values, dtype=float).ravel())
         v = v[np.isfinite(v) & (v >= lo) & (v <= hi)]

@@ -1,7 +1,7 @@
 """The notebook studies of analyses/: discovery, the runner and CLI, and every study run at its default size
 with its numbers checked against the theory (the runs are marked ``slow``: 17-250 s each on a 2-core machine
-beside another process of tests, next_token the longest; about 750 s in all, in the one process that
-``--dist loadfile`` gives this file)."""
+beside another process of tests, next_token the longest; about 750 s in all, in the process that .ci/run's
+grouping gives this file, tests/conftest.py)."""
 
 from __future__ import annotations
 
