@@ -21,6 +21,9 @@ err_console = Console(stderr=True)
 _DEBUG = {"on": False}
 #: what the running command keeps when it is interrupted (set by :func:`interrupt_keeps`)
 _KEPT = {"note": "nothing it was making is kept; a rerun starts over."}
+#: folders :func:`check_writable` made for the running command, deepest last; those still empty when the
+#: command fails are removed, so a failed command leaves no empty output folder behind
+_MADE: list[Path] = []
 
 
 def set_debug(on: bool) -> None:
@@ -44,26 +47,52 @@ def cli_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .._core.signals import Terminated, kept_note, terminate_as_interrupt
-
         _KEPT["note"] = "nothing it was making is kept; a rerun starts over."
-        if _DEBUG["on"]:
-            with terminate_as_interrupt():
-                return func(*args, **kwargs)
+        _MADE.clear()
         try:
-            with terminate_as_interrupt():
-                return func(*args, **kwargs)
-        except CoocError as exc:
-            _fail(_with_note(str(exc), exc))
-        except OSError as exc:
-            _fail(_with_note(describe_os_error(exc), exc))
-        except ValueError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt as exc:
-            how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-            _fail(f"{how}; {kept_note(exc) or _KEPT['note']}", code=143 if isinstance(exc, Terminated) else 130)
+            return _run(func, *args, **kwargs)
+        except typer.Exit as exc:
+            if exc.exit_code != 0:
+                _remove_empty_made()
+            raise
+        except BaseException:
+            _remove_empty_made()
+            raise
 
     return wrapper
+
+
+def _run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func`` with SIGTERM as an interrupt, its failures turned into one ``error:`` line and an exit code."""
+    from .._core.signals import Terminated, kept_note, terminate_as_interrupt
+
+    if _DEBUG["on"]:
+        with terminate_as_interrupt():
+            return func(*args, **kwargs)
+    try:
+        with terminate_as_interrupt():
+            return func(*args, **kwargs)
+    except CoocError as exc:
+        _fail(_with_note(str(exc), exc))
+    except OSError as exc:
+        _fail(_with_note(describe_os_error(exc), exc))
+    except ValueError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt as exc:
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        _fail(f"{how}; {kept_note(exc) or _KEPT['note']}", code=143 if isinstance(exc, Terminated) else 130)
+
+
+def _remove_empty_made() -> None:
+    """Remove the folders :func:`check_writable` made that are still empty, deepest first."""
+    import os
+
+    for folder in reversed(_MADE):
+        try:
+            os.rmdir(folder)  # only an empty folder; one that holds anything is kept
+        except OSError:
+            pass
+    _MADE.clear()
 
 
 def _with_note(message: str, exc: BaseException) -> str:
@@ -106,12 +135,15 @@ def check_file_output(path: Path, example: str) -> None:
 
 
 def check_writable(folder: Path, what: str = "output folder") -> None:
-    """Fail now, before any work, when ``folder`` cannot be made or written (it is made if missing)."""
+    """Fail now, before any work, when ``folder`` cannot be made or written (it is made if missing; if
+    the command then fails, the folders made here are removed while they are empty)."""
     import os
     import tempfile
 
     from .._core.errors import InvalidParameterError
 
+    missing = [p for p in [folder, *folder.parents] if not os.path.lexists(p)]
+    _MADE.extend(p for p in reversed(missing) if p not in _MADE)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".cooc-write-test-", dir=folder)

@@ -88,6 +88,26 @@ def test_analyses_run_into_an_unwritable_folder(tmp_path):
     assert "cannot write the output folder" in line
 
 
+def test_a_failed_command_leaves_no_empty_output_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "no-such-embedding.npz"
+    line = error(["geometry", "symmetry", missing])  # the default output folder, geometry-out/
+    assert "no-such-embedding" in line
+    assert not (tmp_path / "geometry-out").exists()
+    error(["geometry", "places", missing, "--out", tmp_path / "a" / "b" / "figs"])
+    assert not (tmp_path / "a").exists()  # every level it made is gone
+    kept = tmp_path / "there-before"
+    kept.mkdir()
+    error(["geometry", "symmetry", missing, "--out", kept / "figs"])
+    assert kept.is_dir() and not (kept / "figs").exists()  # a folder the user had is kept
+    assert "not a corpus" in error(["count", tmp_path / "no-corpus", "-o", tmp_path / "counted" / "counts"])
+    assert not (tmp_path / "counted").exists()  # count's lock file and write probe are gone too
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "note.txt").write_text("kept")
+    error(["geometry", "symmetry", missing, "--out", tmp_path / "mine"])
+    assert (tmp_path / "mine" / "note.txt").read_text() == "kept"  # a folder that holds anything is kept
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any permission")
 def test_a_read_only_folder(tmp_path, corpus, no_work):
     locked = tmp_path / "locked"
@@ -130,6 +150,7 @@ def test_interrupted_build_keeps_its_shards_and_says_so(tmp_path, text, referenc
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path, corpus, monkeypatch):
     monkeypatch.setenv("COOC_FAULT", "count.spill!TERM")
+    (tmp_path / "spill").mkdir()  # the user's folder: emptied of its spills, and kept
     args = [
         "count",
         corpus.path,
