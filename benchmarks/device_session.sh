@@ -143,8 +143,9 @@
 #                    measures a network after training (rhm_learning's CNN, srhm's invariances) the measurement
 #                    is recorded in the ledger beside the rows (since 2026-12-05), so the ledger alone resumes
 #                    it (rhm_learning's committed ledger has its CNN measurements since 2026-12-05 22:00; its
-#                    ensembles are keyed with the device, so a GPU still trains its own). A finished study comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia from the
-#                    Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
+#                    ensembles are keyed with the device, so a GPU still trains its own). A finished study
+#                    comes back in figures.tgz. scaling_laws --full is refused: it reads English Wikipedia
+#                    from the Hugging Face Hub and the Bible from Debian's bible-kjv, and the device has neither.
 #
 # WHAT COMES BACK in $OUT (at most 8 files): session.log (every command's output), stages.txt (each stage's
 # exit status and seconds, also printed last), RESULTS.md (the device's benchmarks/RESULTS.md after every
