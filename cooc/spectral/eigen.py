@@ -44,7 +44,7 @@ from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from .._core.threads import available_cores
 from . import sketching
-from ._matrices import is_cupy_sparse, is_operator
+from ._matrices import check_symmetric, is_cupy_sparse, is_operator
 from .products import Products, blas_threads, one_thread_blas
 
 SOLVERS = ("auto", "dense", "lanczos", "randomized", "block", "torch")
@@ -130,7 +130,8 @@ def top_eigenpairs(
     Parameters
     ----------
     matrix : ndarray, scipy.sparse matrix, cupy array or cupyx sparse matrix of shape (V, V)
-        Symmetric; only its values are read (it is never modified). A
+        Symmetric (checked: max |A - A^T| within 1e-4 of max |A|, else :class:`~cooc.InputDataError`);
+        only its values are read (it is never modified). A
         ``scipy.sparse.linalg.LinearOperator`` (such as the block-by-block target of an
         out-of-core matrix, :mod:`cooc.spectral.operator`) goes to Lanczos (or randomized) on the CPU.
     k : int
@@ -194,6 +195,8 @@ def top_eigenpairs(
     V = _check_square(matrix)
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
+    if not is_operator(matrix):  # an operator (a blocked target) is symmetric by construction
+        check_symmetric(matrix, "top_eigenpairs")
     on_gpu = _on_gpu(matrix)
     if is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
         solver, device = _operator_solver(solver, device)

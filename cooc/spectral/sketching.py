@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import InvalidParameterError
+from .._core.logs import log
 from ._matrices import is_cupy_sparse, is_operator
 
 #: The randomized solver iterates until every one of the top K Ritz pairs has a relative residual
@@ -165,7 +166,18 @@ def solve(
     Q = sketch(times_a, V, A.dtype, width, seed, xp)
     rtol = RANDOMIZED_RTOL if tol == 0 else tol
     state = _Sketch(xp, times_a, ops, V, k, which, extra, width, Q, n_iter, rtol, bar)
-    return (_subspace_iteration if method == "randomized" else _block_krylov)(state)
+    values, vectors, info = (_subspace_iteration if method == "randomized" else _block_krylov)(state)
+    if n_iter is None and not info["converged"]:  # the residual rule was asked for and is not met
+        log.warning(
+            "solver %r stopped at its limit (%s) with a relative residual of %.2g, above its tolerance %.2g: "
+            "the top %d eigenpairs are approximate (raise n_oversamples, or use solver='lanczos').",
+            method,
+            f"{BLOCK_MAX_BLOCKS} blocks" if method == "block" else f"{RANDOMIZED_MAX_ITER} iterations",
+            info["relative_residual"],
+            rtol,
+            k,
+        )
+    return values, vectors, info
 
 
 def _subspace_iteration(s: _Sketch) -> tuple[Any, Any, dict[str, Any]]:
@@ -200,29 +212,32 @@ def _block_krylov(s: _Sketch) -> tuple[Any, Any, dict[str, Any]]:
     basis = xp.empty((V, min(V, width * BLOCK_START_BLOCKS)), dtype=Q.dtype)
     images = xp.empty_like(basis)
     B = xp.empty((basis.shape[1], basis.shape[1]), dtype=Q.dtype)
-    checks = 0
+    checks = used = 0
     for block in range(limit):
         Z = s.times_a(Q)
+        w = Q.shape[1]  # width, or fewer for a last block that fills the basis to V columns
         if s.bar is not None:
-            s.bar.update(width)
-        n = block * width
-        if n + width > basis.shape[1]:
-            basis, images = (_grown(a, min(V, 2 * a.shape[1]), n, xp) for a in (basis, images))
-            B = _grown_square(B, basis.shape[1], n, xp)
-        basis[:, n : n + width], images[:, n : n + width] = Q, Z
-        Qa, Za = basis[:, : n + width], images[:, : n + width]
+            s.bar.update(w)
+        if used + w > basis.shape[1]:
+            basis, images = (_grown(a, min(V, 2 * a.shape[1]), used, xp) for a in (basis, images))
+            B = _grown_square(B, basis.shape[1], used, xp)
+        basis[:, used : used + w], images[:, used : used + w] = Q, Z
+        Qa, Za = basis[:, : used + w], images[:, : used + w]
         C = ops.gram(Qa, Z)  # Q^T A Q_new: B's new columns, and the first Gram-Schmidt pass's coefficients
-        B[: n + width, n : n + width] = C
-        B[n : n + width, :n] = C[:n].T
-        final = block == limit - 1 or Qa.shape[1] + width > V
+        B[: used + w, used : used + w] = C
+        B[used : used + w, :used] = C[:used].T
+        used += w
+        # a basis of all V columns makes Rayleigh-Ritz exact: the last block is cut to fill it
+        final = block == limit - 1 or used == V
         if final or s.n_iter is None:  # a fixed number of blocks is checked once, at the end
-            values, ritz, worst = ritz_pairs(Qa, Za, B[: n + width, : n + width], k, which, xp, ops)
+            values, ritz, worst = ritz_pairs(Qa, Za, B[:used, :used], k, which, xp, ops)
             checks += 1
             if final or worst <= s.rtol:
                 break
         W = Z - ops.matmul(Qa, C)
         W -= ops.matmul(Qa, ops.gram(Qa, W))  # the second pass restores orthogonality lost to rounding
         Q, _r = xp.linalg.qr(W)
+        Q = Q[:, : V - used]
     info = s.info("block Krylov", block, worst, ritz_checks=checks, basis=int(Qa.shape[1]))
     return values, ops.matmul(Qa, ritz), info
 

@@ -197,3 +197,21 @@ def test_no_progress_reaches_the_eigensolver_and_the_counter(model_files, monkey
         assert res.exit_code == 0, res.output
     assert seen == [("embed", True), ("embed", True), ("embed", False), ("embed", False), ("count", True), ("count", False),
                     ("demo", True), ("demo", False)]  # fmt: skip
+
+
+def test_embed_refuses_directional_counts(tmp_path):
+    # `cooc count --directional` writes the forward matrix F; `cooc embed` says so instead of decomposing it.
+    import numpy as np
+    import scipy.sparse as sp
+
+    from cooc.cooccurrence.matrix import Cooccurrence
+
+    F = sp.csr_matrix(np.triu(np.arange(1, 26, dtype=np.float64).reshape(5, 5), 1))
+    unigram = np.array([9, 8, 7, 6, 5])
+    Cooccurrence.from_scipy(F, list("abcde"), unigram, settings={"directional": True, "symmetric": False}).save(
+        tmp_path / "f"
+    )
+    res = runner.invoke(app, ["embed", str(tmp_path / "f"), "-o", str(tmp_path / "e"), "--dim", "2"])
+    assert res.exit_code != 0
+    assert res.output.startswith("error: top_eigenpairs: the matrix is not symmetric"), res.output
+    assert "--directional" in res.output and not (tmp_path / "e").exists()

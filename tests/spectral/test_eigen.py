@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc._core.errors import InvalidParameterError
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.spectral._matrices import asymmetry
 from cooc.spectral.eigen import block_working_bytes, choose_solver, dense_working_bytes, fix_signs, top_eigenpairs
 
 
@@ -235,3 +236,74 @@ def test_a_fixed_number_of_blocks_or_iterations_is_checked_once(monkeypatch):
         assert pairs.info.get("ritz_checks", 1) == 1
         if solver == "block":  # 7 blocks reach the top 10 (6 power iterations do not: see above)
             np.testing.assert_allclose(np.abs(pairs.values), exact[:10], rtol=1e-3)
+
+
+@pytest.mark.parametrize("solver", ["dense", "lanczos", "randomized", "block", "torch"])
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+def test_an_asymmetric_matrix_is_refused_by_every_solver(solver, form, rng):
+    # Each solver would decompose another matrix: eigh its lower triangle, the others A x.
+    A, _, _ = known_spectrum(rng, V=60, k=4)
+    skewed = A.copy()
+    skewed[3, 40] += 0.01 * np.abs(A).max()  # one entry 1 % of the largest off its mirror
+    matrix = sp.csr_matrix(skewed) if form == "sparse" else skewed
+    with pytest.raises(InputDataError, match="not symmetric.*directional"):
+        top_eigenpairs(matrix, 3, solver=solver)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_off_asymmetry_is_accepted(dtype, rng):
+    # A product A A^T in float32 is symmetric up to round-off only; it must still be solved.
+    X = rng.standard_normal((300, 40)).astype(dtype)
+    A = X @ (X.T * (1 + 1e-6 * rng.standard_normal(300).astype(dtype)))
+    assert not np.array_equal(A, A.T)
+    worst, largest = asymmetry(A)
+    assert 0 < worst < 1e-4 * largest
+    pairs = top_eigenpairs(A, 3, solver="dense")
+    np.testing.assert_allclose(pairs.values, np.sort(np.linalg.eigvalsh((A + A.T) / 2))[::-1][:3], rtol=1e-4)
+
+
+def test_asymmetry_is_measured_on_every_tile(rng, monkeypatch):
+    # Tiles smaller than the matrix: an entry off its mirror in any tile (and in the diagonal tiles) is found.
+    import cooc.spectral._matrices as matrices
+
+    monkeypatch.setattr(matrices, "SYMMETRY_BLOCK", 16)
+    A, _, _ = known_spectrum(rng, V=53, k=4)
+    assert asymmetry(A)[0] < 1e-12
+    assert asymmetry(A)[1] == np.abs(A).max()
+    for i, j in [(0, 1), (5, 50), (50, 5), (52, 17), (20, 22)]:
+        B = A.copy()
+        B[i, j] += 0.5
+        assert asymmetry(B)[0] == pytest.approx(0.5, rel=1e-6), (i, j)
+        assert asymmetry(sp.csr_matrix(B))[0] == pytest.approx(0.5, rel=1e-6), (i, j)
+
+
+@pytest.mark.parametrize("V, k", [(64, 3), (50, 12), (37, 30)])
+def test_block_krylov_fills_the_basis_to_v_columns_and_is_then_exact(V, k):
+    # A flat spectrum the residual rule cannot pass with a small basis: the blocks must go on to V
+    # columns (the last one cut short), where Rayleigh-Ritz is exact, not stop one block before.
+    G = np.random.default_rng(V).standard_normal((V, V))
+    A = (G + G.T) / 2
+    exact = np.linalg.eigvalsh(A)
+    exact = exact[np.argsort(-np.abs(exact), kind="stable")][:k]
+    pairs = top_eigenpairs(A, k, solver="block")
+    assert pairs.info["converged"] and pairs.info["basis"] == V
+    np.testing.assert_allclose(pairs.values, exact, rtol=1e-9)
+    np.testing.assert_allclose(A @ pairs.vectors, pairs.vectors * pairs.values, atol=1e-9)
+
+
+@pytest.mark.parametrize("solver, limit", [("block", "BLOCK_MAX_BLOCKS"), ("randomized", "RANDOMIZED_MAX_ITER")])
+def test_a_solve_stopped_at_its_limit_says_so(solver, limit, monkeypatch, caplog):
+    import cooc.spectral.sketching as sketching
+
+    A, _ = decaying_spectrum(0)
+    monkeypatch.setattr(sketching, limit, 1)
+    with caplog.at_level("WARNING", logger="cooc"):
+        pairs = top_eigenpairs(A, 10, solver=solver)
+    assert not pairs.info["converged"]
+    assert f"solver '{solver}' stopped at its limit" in caplog.text and "approximate" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="cooc"):  # a fixed n_iter is the caller's choice: no warning
+        assert not top_eigenpairs(A, 10, solver=solver, n_iter=1).info["converged"]
+        monkeypatch.undo()
+        assert top_eigenpairs(A, 10, solver=solver).info["converged"]  # and a converged solve says nothing
+    assert caplog.text == ""

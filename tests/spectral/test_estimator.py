@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cooc._core.errors import InvalidParameterError
+from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.embedding import Embedding
-from cooc.spectral.eigen import fix_signs
+from cooc.spectral.eigen import fix_signs, top_eigenpairs
 from cooc.spectral.estimator import SpectralEmbedding
 from cooc.spectral.targets import target_matrix
 
@@ -104,3 +104,20 @@ def test_targets_and_the_target_comparison_take_the_path_of_saved_counts(rng, tm
     assert np.array_equal(
         by_path["ppmi"].accuracy, compare_targets(cooc, ["ppmi"], ks=[2, 10], questions=questions)["ppmi"].accuracy
     )
+
+
+def test_directional_counts_and_context_smoothing_are_refused_not_decomposed(rng):
+    # The forward matrix F of directional counts, and Levy's context-smoothed PMI, are not symmetric:
+    # each solver would have decomposed another matrix. Their symmetric forms are accepted.
+    V = 40
+    F = sp.random(V, V, density=0.4, random_state=rng, data_rvs=lambda n: rng.integers(1, 30, n)).tocsr()
+    words = [f"w{i}" for i in range(V)]
+    forward = Cooccurrence.from_scipy(F, words, unigram=rng.integers(5, 500, V), settings={"directional": True})
+    for solver in ("dense", "lanczos", "block"):
+        with pytest.raises(InputDataError, match="not symmetric"):
+            SpectralEmbedding("mstar", dim=4, solver=solver).fit(forward)
+    both = Cooccurrence.from_scipy((F + F.T).tocsr(), words, unigram=forward.unigram_probabilities() * 1000)
+    assert SpectralEmbedding("mstar", dim=4).fit(both).embedding_.dim == 4
+    with pytest.raises(InputDataError, match="not symmetric"):
+        top_eigenpairs(target_matrix(both, "pmi", alpha=0.75, smoothing="context"), 4)
+    top_eigenpairs(target_matrix(both, "pmi", alpha=0.75), 4)  # the symmetric smoothing: accepted
