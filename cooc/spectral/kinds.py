@@ -74,22 +74,22 @@ INDEPENDENCE = {k: v.independence for k, v in TABLE.items() if v.independence is
 def entries(kind: str, P: Any, outer: Any, xp: Any, eps: float = 1e-2, neg: float = 1.0) -> Any:
     """The ``kind`` formula on probabilities ``P`` and marginal products ``outer`` (float64, same shape).
 
-    A pair whose marginal product is 0 (a word that never occurs) takes the independence
-    value, so no entry is inf or nan.
+    A pair whose marginal product is 0 (a word without occurrences in the marginals) takes the
+    independence value of every kind that divides by it (M 1, log M, PMI and M* 0), observed or not,
+    so no entry is inf or nan; ``p`` is P itself.
     """
     if kind == "p":
         return P
-    if kind == "mstar":
-        denom = P + outer
-        return xp.where(denom > 0, 2.0 * (P - outer) / xp.where(denom > 0, denom, 1.0), 0.0)
     ok = outer > 0
+    if kind == "mstar":
+        return xp.where(ok, 2.0 * (P - outer) / xp.where(ok, P + outer, 1.0), 0.0)
     M = xp.where(ok, P / xp.where(ok, outer, 1.0), 1.0)
     if kind == "m":
         return M
     if kind == "logm":
         if eps == 0 and bool((M <= 0).any()):
             raise InputDataError("Target: log M with eps = 0 meets a zero entry of M; give eps > 0.")
-        return xp.log(M + eps)
+        return xp.where(ok, xp.log(M + eps), 0.0)
     observed = M > 0
     pmi = xp.where(observed, xp.log(xp.where(observed, M, 1.0)), 0.0)
     if kind == "pmi":
@@ -111,13 +111,15 @@ def entries_into(
     """
     if kind == "p":
         return P
+    ok = outer > 0
     if kind == "mstar":
-        # 2 (P - outer) / (P + outer); where P + outer = 0 both are 0, and so is work already
+        # 2 (P - outer) / (P + outer), and 0 where the marginal product is 0
         np.subtract(P, outer, out=work)
         np.multiply(work, 2.0, out=work)
         denom = np.add(P, outer, out=outer)
-        return np.divide(work, denom, out=work, where=denom > 0)
-    ok = outer > 0
+        np.divide(work, denom, out=work, where=ok)
+        work[~ok] = 0.0
+        return work
     np.divide(P, outer, out=P, where=ok)  # M, and 1 where the marginal product is 0
     P[~ok] = 1.0
     if kind == "m":
@@ -126,7 +128,9 @@ def entries_into(
         if eps == 0 and bool((P <= 0).any()):
             raise InputDataError("Target: log M with eps = 0 meets a zero entry of M; give eps > 0.")
         np.add(P, eps, out=P)
-        return np.log(P, out=P)
+        np.log(P, out=P)
+        P[~ok] = 0.0
+        return P
     np.log(P, out=P, where=P > 0)  # PMI_0: an unobserved pair (M = 0) keeps its 0
     if kind == "pmi":
         return P

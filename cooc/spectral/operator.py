@@ -13,7 +13,7 @@ With ``z`` the indicator of ``q > 0``, the background is ``B = b 1 1^T + (a - b)
 (plus the pairs set to independence), ``S_ij = A_ij - B_ij``. A product costs one pass over
 the blocks (``S_b x`` for each row block b) plus two dot products. Sparse targets
 (``ppmi``, ``sppmi``, and the others with ``output="sparse"``) have no background, as
-their in-memory sparse form. The blocks of ``S`` are kept in memory up to ``cache_bytes``
+their in-memory sparse form, except ``m`` where a word's marginal is 0 (M = 1 at all its pairs). The blocks of ``S`` are kept in memory up to ``cache_bytes``
 (the rest are rebuilt from disk at every product).
 
 The operator equals the in-memory :class:`~cooc.spectral.targets.Target` to round-off,
@@ -53,7 +53,7 @@ class TargetOperator(LinearOperator):
     shape : (V, V)
     marginals : ndarray of shape (V,)
     sparse : bool
-        Whether unobserved pairs are 0 (no background term).
+        Whether unobserved pairs are 0 (no background term, except M's 1 at a word without marginal).
     background : tuple of float
         ``(a, b)``: the value at unobserved pairs with ``q_i q_j > 0`` and with ``q_i q_j = 0``.
     """
@@ -67,13 +67,16 @@ class TargetOperator(LinearOperator):
         super().__init__(dtype=np.dtype(target.dtype), shape=(V, V))
         self.cooc = cooc
         self.target = target
-        self.marginals = smoothed_marginals(cooc.unigram_probabilities(target.marginals), target.alpha)
+        alpha = 1.0 if target.kind == "p" else target.alpha  # P has no marginals in it (Target.fit)
+        self.marginals = smoothed_marginals(cooc.unigram_probabilities(target.marginals), alpha)
         self.total = float(cooc.total)
         if self.total <= 0:
             raise InputDataError("Target: the co-occurrence matrix is empty (its entries sum to 0).")
         self.sparse = wants_sparse(target.kind, target.output, V, target.max_dense, dense_limit=False)
         self.z = (self.marginals > 0).astype(np.float64)
-        self.background = (0.0, 0.0) if self.sparse else self._background(V)
+        self.background = self._background(V)
+        # a sparse kind's unobserved pairs are 0 (a = 0), but M's are 1 at a word without marginal (b = 1)
+        self._has_background = not self.sparse or (self.background[1] != 0 and bool((self.z == 0).any()))
         self.cache_bytes = 0 if cache_bytes in (0, "0") else parse_memory(cache_bytes)
         self._cache: dict[int, sp.csr_matrix] = {}
         self._cached_bytes = 0
@@ -106,7 +109,7 @@ class TargetOperator(LinearOperator):
         values = entries(t.kind, P, q[rows] * q[cols], np, t.eps, t.neg)
         if indep.any():
             values[indep] = independence_values(t.kind, q[rows[indep]], q[cols[indep]])
-        if not self.sparse:
+        if self._has_background:
             values = values - self._background_rows(rows, cols)
         S = sp.csr_matrix((values.astype(self.dtype), (rows - start, cols)), shape=(stop - start, self.shape[1]))
         S.eliminate_zeros()
@@ -142,7 +145,7 @@ class TargetOperator(LinearOperator):
         for block in range(self.cooc.n_blocks):
             start, stop = int(self.cooc.bounds[block]), int(self.cooc.bounds[block + 1])
             out[start:stop] = self.block_values(block) @ X
-        if not self.sparse:
+        if self._has_background:
             a, b = self.background
             ones_x = X.sum(axis=0)
             z_x = self.z @ X

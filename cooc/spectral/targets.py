@@ -31,7 +31,7 @@ from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.blocked import BlockedCooccurrence
 from ..cooccurrence.matrix import Cooccurrence, as_cooccurrence
-from .kinds import KINDS, entries, entries_into, independence_values, wants_sparse
+from .kinds import INDEPENDENCE, KINDS, entries, entries_into, independence_values, wants_sparse
 from .marginals import context_smoothed, smoothed_marginals
 from .operator import TargetOperator
 
@@ -80,7 +80,8 @@ class Target(BaseEstimator):
     ----------
     matrix_ : ndarray or cupy array of shape (V, V), or scipy.sparse.csr_matrix
     marginals_ : ndarray of shape (V,)
-        The row marginals used in the denominators (after smoothing).
+        The row marginals used in the denominators (after smoothing; kind ``p`` has no denominators
+        and keeps them unsmoothed, for the values P_i P_j of the pairs set to independence).
     context_marginals_ : ndarray of shape (V,)
         The column marginals (the same array unless ``smoothing="context"``).
     kind_ : str
@@ -152,7 +153,9 @@ class Target(BaseEstimator):
             InstanceOf(Cooccurrence).check("cooc", cooc, owner="Target")
         sparse = wants_sparse(self.kind, self.output, len(cooc), self.max_dense)
         probabilities = cooc.unigram_probabilities(self.marginals)
-        if self.smoothing == "symmetric":
+        if self.kind == "p":  # P has no marginals in it: smoothing changes nothing, P_i P_j at independence
+            self.marginals_ = self.context_marginals_ = probabilities
+        elif self.smoothing == "symmetric":
             self.marginals_ = self.context_marginals_ = smoothed_marginals(probabilities, self.alpha)
         else:
             self.marginals_, self.context_marginals_ = probabilities, context_smoothed(probabilities, self.alpha)
@@ -228,7 +231,32 @@ class Target(BaseEstimator):
             values[hit] = independence_values(self.kind, q[coo.row[hit]], qc[coo.col[hit]])
         matrix = sp.csr_matrix((values.astype(self.dtype), (coo.row, coo.col)), shape=cooc.shape)
         matrix.eliminate_zeros()
+        return _with_zero_marginals(matrix, self.kind, q, qc)
+
+
+def _with_zero_marginals(matrix: sp.csr_matrix, kind: str, q: np.ndarray, qc: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` with the independence value at every pair of a word whose marginal is 0, observed or
+    not, as the dense target has it (:func:`~cooc.spectral.kinds.entries`): only M's is not 0."""
+    value = INDEPENDENCE.get(kind, 0.0)
+    rows, cols = np.flatnonzero(q == 0), np.flatnonzero(qc == 0)
+    if not value or not (rows.size or cols.size):
         return matrix
+    V = matrix.shape[0]
+    everyone = np.arange(V)
+    pattern = sp.csr_matrix(
+        (
+            np.full(V * (rows.size + cols.size), value, dtype=matrix.dtype),
+            (
+                np.concatenate([np.repeat(rows, V), np.tile(everyone, cols.size)]),
+                np.concatenate([np.tile(everyone, rows.size), np.repeat(cols, V)]),
+            ),
+        ),
+        shape=matrix.shape,
+    )
+    pattern.sum_duplicates()
+    pattern.data[:] = value  # a pair in both a zero row and a zero column was listed twice
+    # those pairs hold the value already where observed (entries), so the larger of the two sets it
+    return matrix.maximum(pattern).tocsr()
 
 
 def target_matrix(cooc: Cooccurrence, kind: str = "mstar", **params: Any) -> Any:

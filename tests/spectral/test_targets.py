@@ -125,6 +125,32 @@ def test_zero_marginal_word_gives_no_inf():
         assert np.isfinite(target_matrix(cooc, kind)).all()
 
 
+@pytest.mark.parametrize("kind, value", [("m", 1.0), ("logm", 0.0), ("pmi", 0.0), ("ppmi", 0.0), ("mstar", 0.0)])
+def test_a_zero_marginal_word_takes_the_independence_value_in_every_storage(kind, value):
+    # 'a' co-occurs but has no unigram count (global marginals); 'd' never co-occurs (block marginals):
+    # every pair of theirs, observed or not, takes the independence value, dense and sparse alike.
+    counts = np.array([[0, 2, 3, 0], [2, 0, 1, 0], [3, 1, 4, 0], [0, 0, 0, 0]])
+    cooc = Cooccurrence.from_scipy(sp.csr_matrix(counts), Vocabulary(["a", "b", "c", "d"], [0, 3, 5, 2]))
+    for marginals, word in (("global", 0), ("block", 3)):
+        outputs = ("dense", "sparse") if kind in SPARSE_KINDS else ("dense",)
+        for output in outputs:
+            got = dense(target_matrix(cooc, kind, output=output, marginals=marginals, eps=1e-2))
+            assert (got[word] == value).all() and (got[:, word] == value).all(), (marginals, output, got)
+        if len(outputs) == 2:
+            np.testing.assert_array_equal(
+                dense(target_matrix(cooc, kind, output="sparse", marginals=marginals)),
+                dense(target_matrix(cooc, kind, output="dense", marginals=marginals)),
+            )
+
+
+def test_kind_p_sets_independent_pairs_to_the_unsmoothed_product_whatever_alpha():
+    zeroed = example().zero_block([("a", "b")])
+    for alpha in (1.0, 0.75, 0.5):
+        for output in ("dense", "sparse"):
+            got = dense(target_matrix(zeroed, "p", output=output, alpha=alpha))
+            assert got[0, 1] == got[1, 0] == 0.2 * 0.3, (alpha, output)
+
+
 def test_log_without_floor():
     positive = Cooccurrence.from_scipy(sp.csr_matrix(C + 1), Vocabulary(["a", "b", "c"], [2, 3, 5]))
     np.testing.assert_allclose(target_matrix(positive, "logm", eps=0.0), target_matrix(positive, "pmi"))
