@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from .._core.errors import InvalidParameterError
 from ._common import JSON, PROGRESS, cli_errors, console, interrupt_keeps, kv_table, print_json
 
 corpus_app = typer.Typer(help="Build and inspect token corpora.", no_args_is_help=True)
@@ -22,6 +23,7 @@ def _is_grammar(spec: str) -> bool:
 @corpus_app.command("build")
 @cli_errors
 def build(
+    ctx: typer.Context,
     source: str = typer.Argument(
         ...,
         help="A file, directory or glob; hf:NAME[:CONFIG[:SPLIT]] "
@@ -59,6 +61,9 @@ def build(
     progress: bool = PROGRESS,
 ) -> None:
     """Build a token corpus (int32 shards + vocabulary + manifest) from SOURCE; an interrupted build resumes."""
+    _refuse_options_that_do_not_apply(ctx, _is_grammar(source))
+    if max_docs is not None and max_docs < 1:
+        raise InvalidParameterError(f"--max-docs must be at least 1, got {max_docs}.")
     if _is_grammar(source):
         from ..grammars.source import build_grammar_corpus
 
@@ -94,6 +99,38 @@ def build(
             max_docs=max_docs,
         )
     show_info(corpus)
+
+
+#: options that only text sources read, and those that only grammar sources read (CLI names by parameter)
+TEXT_ONLY = {
+    "vocab_size": "--vocab-size",
+    "min_count": "--min-count",
+    "min_doc_tokens": "--min-doc-tokens",
+    "rule": "--rule",
+    "non_ascii": "--non-ascii",
+    "substitutions": "--substitutions",
+    "workers": "--threads",
+    "format": "--format",
+    "text_field": "--text-field",
+    "oov": "--oov",
+    "max_docs": "--max-docs",
+}
+GRAMMAR_ONLY = {"documents": "--documents", "seed": "--seed"}
+
+
+def _source(ctx: typer.Context, name: str) -> str | None:
+    """Where the value of parameter ``name`` came from (``"COMMANDLINE"``, ``"DEFAULT"``, ...)."""
+    source = ctx.get_parameter_source(name)
+    return None if source is None else source.name
+
+
+def _refuse_options_that_do_not_apply(ctx: typer.Context, grammar: bool) -> None:
+    """An option given on the command line that this kind of source never reads is an error, not ignored."""
+    unused = GRAMMAR_ONLY if not grammar else TEXT_ONLY
+    given = [flag for name, flag in unused.items() if _source(ctx, name) == "COMMANDLINE"]
+    if given:
+        kind = "a grammar source (it samples sentences of the grammar's symbols)" if grammar else "a text source"
+        raise InvalidParameterError(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to {kind}.")
 
 
 @corpus_app.command("info")

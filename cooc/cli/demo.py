@@ -25,16 +25,19 @@ def register(app: typer.Typer) -> None:
         dim: int | None = typer.Option(None, help="Override K (default 100; 1,000 with --full)."),
         device: str | None = typer.Option(None, help="cpu, cuda or auto (default cpu; auto with --full)."),
         overwrite: bool = typer.Option(
-            False, "--overwrite", help="Replace the results of an earlier demo in --output."
+            False,
+            "--overwrite",
+            help="Replace the results of an earlier demo (or any file it writes) in --output, "
+            "and a corpus there built with other settings.",
         ),
         progress: bool = PROGRESS,
     ) -> None:
         """Text -> corpus -> counts -> M* embedding -> analogies (two protocols) -> attribute-model theory
         check -> report.md and PNG plots."""
         from .._core.locks import lock_directory
-        from ..experiments.demo import FULL, SMALL, run_demo, with_overrides
+        from ..experiments.demo import FULL, OUTPUT_FILES, SMALL, run_demo, with_overrides
 
-        refuse_existing([out / "report.md", out / "report.json"], overwrite)
+        refuse_existing([out / name for name in OUTPUT_FILES], overwrite)
         check_writable(out, "output folder")
         interrupt_keeps(
             f"the corpus built so far is kept in {str(out / 'corpus')!r} (a rerun resumes it); later steps start over."
@@ -48,6 +51,7 @@ def register(app: typer.Typer) -> None:
                 config=config,
                 progress=progress and is_tty(),
                 log=lambda line: console.print(line, highlight=False),
+                overwrite=overwrite,
             )
         typer.echo("")
         typer.echo(run.report)  # plain text: the shell commands in it must not be re-wrapped

@@ -132,6 +132,7 @@ def count_cooccurrences(
             engine=engine,
         )
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus, threads=workers)
+    _check_gaps_kept(corpus, oov)
     V = effective_vocab_size(corpus, vocab_size)
     if corpus.n_tokens == 0:
         raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
@@ -173,6 +174,18 @@ def count_cooccurrences(
         symmetrized=symmetric,
         weighted=not plan.per_offset,
     )
+
+
+def _check_gaps_kept(corpus: TokenCorpus, oov: str) -> None:
+    """``oov="gap"`` needs the corpus's out-of-vocabulary positions: refuse a corpus that dropped some."""
+    dropped = corpus.manifest.get("oov_tokens")
+    if oov == "gap" and corpus.manifest.get("oov") == "drop" and (dropped is None or dropped > 0):
+        removed = "some" if dropped is None else f"{dropped:,}"
+        raise InputDataError(
+            f"oov='gap': corpus {str(corpus.path)!r} was built with oov='drop', which removed {removed} "
+            f"out-of-vocabulary tokens, so windows cannot break where they were; count with oov='drop', "
+            f"or build the corpus with --oov keep."
+        )
 
 
 __all__ = ["count_cooccurrences"]

@@ -83,6 +83,7 @@ def run_demo(
     config: DemoConfig | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    overwrite: bool = False,
 ) -> DemoRun:
     """Run the demo and write ``report.md``, ``report.json`` and PNG plots into ``out``.
 
@@ -98,12 +99,15 @@ def run_demo(
         Progress bars for the corpus build and the counting.
     log : callable
         Receives one line per step.
+    overwrite : bool
+        Replace a corpus in ``out/corpus`` built with other settings (one built with the same settings
+        is reused either way); the counts, embedding, plots and report are rewritten on every run.
     """
     cfg = config or (FULL if full else SMALL)
     run = DemoRun(cfg, Path(out))
     run.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    corpus = _corpus(run, progress, log)
+    corpus = _corpus(run, progress, log, overwrite)
     cooc = _counts(run, corpus, progress, log)
     model = _embedding(run, cooc, log)
     _analogies(run, model, log)
@@ -119,8 +123,23 @@ def run_demo(
     return run
 
 
+#: the files a demo writes into its output folder (besides the corpus folder, which it reuses)
+OUTPUT_FILES = (
+    "report.md",
+    "report.json",
+    "counts.npz",
+    "counts.json",
+    "embedding.npz",
+    "embedding.json",
+    "spectrum.png",
+    "analogy_families.png",
+    "accuracy_vs_k.png",
+    "attribute_model.png",
+)
+
+
 # -- steps ---------------------------------------------------------------------------------------
-def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None]) -> Any:
+def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None], overwrite: bool = False) -> Any:
     from ..corpus.build import build_corpus
     from ..corpus.tokenize import Tokenizer
     from ..data import wiki_sample_path
@@ -135,6 +154,7 @@ def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None]) -> Any:
             workers=cfg.workers,
             progress=progress,
             max_docs=cfg.max_docs,
+            overwrite=overwrite,
         )
     run.facts.update(source=source, documents=corpus.n_docs, tokens=corpus.n_tokens, types=len(corpus.vocab))
     return corpus

@@ -95,3 +95,39 @@ def test_errors_are_one_line(tmp_path):
     assert "checksum" in error_line(invoke("corpus", "info", out))
     (out / "manifest.json").write_text(json.dumps({"format": "x"}))
     assert "not a cooc corpus" in error_line(invoke("corpus", "info", out))
+
+
+def test_options_a_source_never_reads_are_refused_not_ignored(tmp_path):
+    from cooc.cli.corpus import GRAMMAR_ONLY, TEXT_ONLY
+
+    (tmp_path / "in.txt").write_text("the cat sat\n")
+    grammar = "rhm:v=8,n_c=8,m=2,s=2,L=2"
+    res = invoke("corpus", "build", grammar, "-o", tmp_path / "g", "--vocab-size", 3, "--min-count", 5)
+    assert res.exit_code != 0 and not (tmp_path / "g").exists()
+    assert (
+        res.output == "error: --vocab-size, --min-count do not apply to a grammar source "
+        "(it samples sentences of the grammar's symbols).\n"
+    )
+    text_only = "--vocab-size --min-count --min-doc-tokens --rule --non-ascii --substitutions --threads --format"
+    for flag in (text_only + " --text-field --oov --max-docs").split():  # each alone, not its default value
+        value = {"--rule": "alpha", "--non-ascii": "drop", "--format": "text", "--text-field": "body"}.get(flag, 2)
+        value = "drop" if flag == "--oov" else value
+        res = invoke("corpus", "build", grammar, "-o", tmp_path / "g", flag, value)
+        assert res.exit_code != 0 and f"error: {flag} does not apply to a grammar source" in res.output, res.output
+    res = invoke("corpus", "build", tmp_path / "in.txt", "-o", tmp_path / "t", "--seed", 3)
+    assert res.exit_code != 0 and res.output == "error: --seed does not apply to a text source.\n"
+    res = invoke("corpus", "build", tmp_path / "in.txt", "-o", tmp_path / "t", "--max-docs", 0)
+    assert res.exit_code != 0 and res.output == "error: --max-docs must be at least 1, got 0.\n"
+    # every flag of the two lists is one of the command's, and the options each source reads still work
+    flags = {p.opts[0] if len(p.opts) == 1 else next(o for o in p.opts if o.startswith("--")) for p in _build_params()}
+    assert set(TEXT_ONLY.values()) | set(GRAMMAR_ONLY.values()) <= flags | {"--threads"}
+    assert invoke("corpus", "build", grammar, "-o", tmp_path / "g", "--documents", 20, "--seed", 2).exit_code == 0
+    res = invoke("corpus", "build", tmp_path / "in.txt", "-o", tmp_path / "t", "--vocab-size", 2, "--max-docs", 1)
+    assert res.exit_code == 0 and len(TokenCorpus.open(tmp_path / "t").vocab) == 2
+
+
+def _build_params():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return group.commands["corpus"].commands["build"].params

@@ -369,3 +369,19 @@ def test_a_profile_adds_device_seconds_and_the_feeders_own():
         "chunks": 3,
         "bytes_to_device": 4096,
     }
+
+
+def test_gap_is_refused_on_a_corpus_that_dropped_its_oov_tokens(tmp_path):
+    # oov='drop' at build time removes the positions that oov='gap' would break windows at:
+    # counting 'a x b' with gap must not give the pair (a, b) as if x had never been there.
+    from cooc.corpus.build import build_corpus
+
+    (tmp_path / "t.txt").write_text("a x b\na x b\na y\n")
+    kept = build_corpus(tmp_path / "t.txt", tmp_path / "keep", vocab_size=2, oov="keep", progress=False)
+    dropped = build_corpus(tmp_path / "t.txt", tmp_path / "drop", vocab_size=2, oov="drop", progress=False)
+    whole = build_corpus(tmp_path / "t.txt", tmp_path / "whole", oov="drop", progress=False)  # dropped nothing
+    assert count(kept, window=1, weighting="uniform", oov="gap").nnz == 0
+    with pytest.raises(InputDataError, match="built with oov='drop', which removed 3 out-of-vocabulary"):
+        count(dropped, window=1, weighting="uniform", oov="gap")
+    assert count(dropped, window=1, weighting="uniform", oov="drop").counts[0, 1] == 2
+    assert count(whole, window=1, weighting="uniform", oov="gap").nnz > 0

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 import cooc.experiments.demo as demo_module
 from cooc.cli import app
 from cooc.embedding import Embedding
-from cooc.experiments.demo import SMALL, run_demo, with_overrides
+from cooc.experiments.demo import OUTPUT_FILES, SMALL, run_demo, with_overrides
 from cooc.geometry.analogy import evaluate_analogies
 
 TINY = with_overrides(
@@ -41,6 +41,8 @@ def test_demo_writes_an_honest_report(tmp_path):
         "counts.npz",
     ):
         assert (out / name).stat().st_size > 0, name
+    # what `cooc demo` refuses to replace without --overwrite is what the demo writes
+    assert sorted(p.name for p in out.iterdir() if p.name != "corpus") == sorted(OUTPUT_FILES)
     facts = json.loads((out / "report.json").read_text())["facts"]
     # the reported numbers are those of the saved embedding
     emb = Embedding.load(out / "embedding")
@@ -65,3 +67,20 @@ def test_demo_command(tmp_path, monkeypatch):
     assert "The shipped sample is small" in res.output and "Report and plots in" in res.output
     report = json.loads((tmp_path / "d" / "report.json").read_text())
     assert report["config"]["dim"] == 16 and report["facts"]["curve"]["ks"] == [2, 8, 16]
+
+
+def test_demo_replaces_a_users_files_and_another_corpus_only_with_overwrite(tmp_path, monkeypatch):
+    from cooc.corpus.build import build_corpus
+
+    monkeypatch.setattr(demo_module, "SMALL", TINY)
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "counts.npz").write_bytes(b"the user's own counts")
+    (tmp_path / "other.txt").write_text("another corpus entirely\n")
+    build_corpus(tmp_path / "other.txt", out / "corpus", progress=False)
+    res = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert res.exit_code != 0 and "counts.npz' already exists; pass --overwrite" in res.output, res.output
+    assert (out / "counts.npz").read_bytes() == b"the user's own counts" and not (out / "report.md").exists()
+    res = CliRunner().invoke(app, ["demo", "--out", str(out), "--overwrite"])  # reaches the corpus build too
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "report.json").read_text())["facts"]["documents"] == 15
