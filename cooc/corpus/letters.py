@@ -67,7 +67,8 @@ def handle_non_ascii(text: str, mode: str = "transliterate") -> tuple[str, int, 
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_SPELLED)
         text, dropped = _FOREIGN_WORD.subn(" ", text)
         return text, before - dropped, dropped
-    text, dropped = _FOREIGN_WORD.subn(" ", text)
+    # composed first: 'cafe' + U+0301 (as macOS writes it) is 'café', a word with a non-ASCII letter
+    text, dropped = _FOREIGN_WORD.subn(" ", unicodedata.normalize("NFC", text))
     return text, 0, dropped
 
 

@@ -2,7 +2,9 @@
 
 The default rule (``"wiki"``) is the papers' Wikipedia pipeline (docs/science.md, section 1):
 lowercase; delete numbers written with a decimal point or a thousands comma
-(``\\d+,\\d+``, ``\\d+\\.\\d+``: the whole number goes) and apostrophes between letters
+(``\\d+,\\d+``, ``\\d+\\.\\d+``, each match removed left to right as a literal ``re.sub`` of the papers'
+patterns does: ``3.14`` and ``1,234`` go whole, ``1,234,567`` leaves ``567`` and ``1.2.2020`` leaves ``2020``)
+and apostrophes between letters
 (``don't`` -> ``dont``); every run of characters outside ``[a-z0-9]`` becomes a space.
 The ``"alpha"`` variant keeps only ``[a-z]+`` tokens. Both ASCII ``'`` and the
 typographic ``’`` count as apostrophes.
@@ -204,10 +206,10 @@ def load_substitutions(path: str | os.PathLike) -> dict[str, str]:
     """Read a substitution table: one phrase per line, optionally ``phrase<TAB>token``.
 
     Without a token the words are joined with ``-`` (``new york`` -> ``new-york``).
-    Blank lines and lines starting with ``#`` are ignored.
+    Blank lines and lines starting with ``#`` are ignored, and so is a byte-order mark (Windows editors).
     """
     table: dict[str, str] = {}
-    with open(Path(path), encoding="utf-8") as fh:
+    with open(Path(path), encoding="utf-8-sig") as fh:
         for line in fh:
             line = line.strip("\n")
             if not line.strip() or line.lstrip().startswith("#"):

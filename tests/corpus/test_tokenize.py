@@ -72,6 +72,21 @@ def test_load_substitutions(tmp_path):
     path = tmp_path / "subs.tsv"
     path.write_text("# comment\nnew york\nlos angeles\tLA\n\n")
     assert load_substitutions(path) == {"new york": "new-york", "los angeles": "LA"}
+    path.write_bytes(b"\xef\xbb\xbfnew york\nlos angeles\tLA\n")  # saved by a Windows editor: a byte-order mark
+    assert load_substitutions(path) == {"new york": "new-york", "los angeles": "LA"}
+
+
+def test_numbers_go_one_match_at_a_time_as_the_literal_patterns_do():
+    tok = Tokenizer()
+    assert tok("pi 3.14 and 1,234 people") == ["pi", "and", "people"]
+    assert tok("population 1,234,567 on 1.2.2020") == ["population", "567", "on", "2020"]
+
+
+def test_drop_treats_a_decomposed_accent_as_the_letter_it_composes():
+    # 'cafe' + U+0301 (NFD, as macOS writes text) is 'café': dropped as a word outside ASCII, not kept as 'cafe'
+    for text in ("un cafe\u0301 noir", "un caf\u00e9 noir"):
+        assert Tokenizer(non_ascii="drop")(text) == ["un", "noir"], ascii(text)
+        assert Tokenizer()(text) == ["un", "cafe", "noir"], ascii(text)  # transliterated either way
 
 
 def test_settings_round_trip():
