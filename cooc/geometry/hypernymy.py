@@ -369,7 +369,9 @@ class ParkResult:
     cos : ndarray of shape (m,)
         One value per edge whose two ends carry vectors.
     cos_random : ndarray of shape (m,)
-        The same with each parent replaced by a random node that is not an ancestor.
+        The same with each parent replaced by a node drawn uniformly among those that are
+        neither the child nor one of its ancestors (NaN for a child every other node is an
+        ancestor of, as at the end of a chain).
     """
 
     cos: np.ndarray
@@ -379,9 +381,14 @@ class ParkResult:
         return {
             "park_mean": float(np.mean(self.cos)),
             "park_std": float(np.std(self.cos)),
-            "park_random_mean": float(np.mean(self.cos_random)),
+            "park_random_mean": _nanmean(self.cos_random),
             "edges": len(self.cos),
         }
+
+
+def _nanmean(x: np.ndarray) -> float:
+    finite = ~np.isnan(x)
+    return float(np.mean(x[finite])) if finite.any() else float("nan")
 
 
 def subtree_means(vectors: np.ndarray, parent: np.ndarray) -> np.ndarray:
@@ -426,9 +433,47 @@ def park_diagnostic(
     child = np.flatnonzero(parent >= 0)
     if len(child) == 0:
         raise InputDataError("the tree has no edges.")
-    rng = np.random.default_rng(seed)
-    other = rng.integers(0, len(parent), size=len(child))
-    return ParkResult(_offset_cos(X, child, parent[child]), _offset_cos(X, child, other))
+    other = _random_non_ancestors(parent, child, np.random.default_rng(seed))
+    drawn = other >= 0
+    cos_random = np.full(len(child), np.nan)
+    cos_random[drawn] = _offset_cos(X, child[drawn], other[drawn])
+    return ParkResult(_offset_cos(X, child, parent[child]), cos_random)
+
+
+def _depths(parent: np.ndarray) -> np.ndarray:
+    """Depth of every node of a forest (roots 0)."""
+    depth = np.zeros(len(parent), dtype=np.int64)
+    up = parent.copy()
+    for _ in range(len(parent) + 1):
+        above = up >= 0
+        if not above.any():
+            return depth
+        depth += above
+        up[above] = parent[up[above]]
+    raise InputDataError("the parent array has a cycle.")
+
+
+def _random_non_ancestors(parent: np.ndarray, child: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each child, a node drawn uniformly among those that are neither it nor its ancestors (-1 if none).
+
+    Rejection sampling: draw uniformly over all nodes, redraw where the draw is the child
+    or one of its ancestors.
+    """
+    n = len(parent)
+    depth = _depths(parent)
+    other = np.full(len(child), -1, dtype=np.int64)
+    pending = np.flatnonzero(n - 1 - depth[child] > 0)  # children with at least one allowed node
+    while len(pending):
+        c, o = child[pending], rng.integers(0, n, size=len(pending))
+        up, u = depth[c] - depth[o], c.copy()  # climb from c to the depth of o
+        while (up > 0).any():
+            step = up > 0
+            u[step] = parent[u[step]]
+            up -= step
+        allowed = u != o  # o is c or an ancestor of c exactly when the climb lands on it
+        other[pending[allowed]] = o[allowed]
+        pending = pending[~allowed]
+    return other
 
 
 def _offset_cos(X: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -368,7 +368,9 @@ def distance_profile(
         Their distances (tree distance, kilometres, years).
     bins : int or sequence of float, optional
         None: one class per distinct distance (integer distances); an int: that many
-        equal-count bins; a sequence: bin edges.
+        equal-count bins; a sequence: increasing bin edges, the bins ``[e_k, e_k+1)`` with
+        the last one closed; pairs outside ``[e_0, e_-1]`` are left out (as ``np.histogram``).
+        Empty bins are dropped, and each class's distance is the mean over its pairs.
     n_shuffles : int
         Label shuffles for the null (0 for none).
     seed : int
@@ -386,12 +388,20 @@ def distance_profile(
     if bins is None:
         centres, cls = np.unique(d, return_inverse=True)
     else:
-        edges = (
-            np.quantile(d, np.linspace(0, 1, int(bins) + 1))
-            if isinstance(bins, (int, np.integer))
-            else np.asarray(bins, dtype=np.float64)
-        )
-        cls = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, len(edges) - 2)
+        if isinstance(bins, (int, np.integer)):
+            edges = np.quantile(d, np.linspace(0, 1, int(bins) + 1))
+        else:
+            edges = np.asarray(bins, dtype=np.float64)
+            if edges.ndim != 1 or len(edges) < 2 or not (np.diff(edges) > 0).all():
+                raise InvalidParameterError(
+                    f"distance_profile: bin edges must be at least two increasing numbers, got {bins!r}."
+                )
+        # bins [e_k, e_k+1), the last one closed; pairs outside [e_0, e_-1] are left out (as np.histogram)
+        inside = (d >= edges[0]) & (d <= edges[-1])
+        if not inside.any():
+            raise InputDataError(f"distance_profile: no pair's distance lies within the bin edges {bins!r}.")
+        i, j, d = i[inside], j[inside], d[inside]
+        cls = np.minimum(np.searchsorted(edges, d, side="right") - 1, len(edges) - 2)
         used = np.unique(cls)
         cls = np.searchsorted(used, cls)
         centres = np.bincount(cls, weights=d) / np.bincount(cls)

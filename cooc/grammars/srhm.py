@@ -56,8 +56,13 @@ class SRHMSample:
         return int(self.tokens.shape[0])
 
     def __getitem__(self, index: Any) -> SRHMSample:
-        if isinstance(index, (int, np.integer)):
-            index = slice(int(index), int(index) + 1)
+        """Rows ``index`` (a slice, an integer array or a boolean mask) of every array."""
+        if isinstance(index, (int, np.integer)):  # one row, kept as a sample of length 1
+            n, i = len(self), int(index)
+            if not -n <= i < n:
+                raise IndexError(f"sample index {i} out of range for {n} sentences")
+            i %= n
+            index = slice(i, i + 1)
         return SRHMSample(self.tokens[index], self.rhm[index], [p[index] for p in self.positions], self.v)
 
     def ids(self) -> Any:
@@ -189,9 +194,13 @@ class SparseRandomHierarchyModel:
         return xp.sort(xp.argsort(keys, axis=2)[:, :, :s], axis=2).astype(np.int64)
 
     def parse(self, tokens: Any) -> RHMSample:
-        """Drop the empty positions and parse the remaining string with the RHM parser.
+        """Parse sparse strings: check the placement, drop the empty positions, parse with the RHM parser.
 
-        Rows whose number of informative tokens is not ``s**L`` are reported invalid.
+        A row is valid when the model can produce it: it holds ``s**L`` informative tokens;
+        level by level, from the tokens up, the ``s`` children of each node lie in one block
+        of ``s (s0 + 1)`` positions, distinct nodes in distinct blocks, at offsets the
+        placement rule allows (for ``"a"``, child ``k`` inside its own slot of ``s0 + 1``
+        positions); and the dense string of the informative tokens is an RHM sentence.
         """
         xp = array_module(tokens)
         tokens = xp.asarray(tokens)
@@ -202,6 +211,24 @@ class SparseRandomHierarchyModel:
         rows, cols = xp.nonzero(informative & ok[:, None])
         dense = xp.full((tokens.shape[0], self.rhm.n_positions), -1, dtype=np.int64)
         dense[rows, rank[rows, cols]] = tokens[rows, cols]
+        ok = ok & self._placement_ok(xp, rows, cols, rank, tokens.shape[0])
         parsed = self.rhm.parse(dense)
         parsed.valid = parsed.valid & ok
         return parsed
+
+    def _placement_ok(self, xp: Any, rows: Any, cols: Any, rank: Any, P: int) -> Any:
+        """Whether the informative positions of each row decompose into an allowed placement, shape (P,)."""
+        s, width = self.s, self.s0 + 1
+        where = xp.zeros((P, self.rhm.n_positions), dtype=np.int64)  # ascending positions of the tokens
+        where[rows, rank[rows, cols]] = cols
+        ok = xp.ones(P, dtype=bool)
+        for _ in range(self.L):  # from the tokens up to the root
+            children = where.reshape(P, where.shape[1] // s, s)
+            node, offset = children // self.block, children % self.block
+            ok &= (node == node[:, :, :1]).all(axis=(1, 2))  # the s children share their parent's block
+            if self.sparsity == "a":
+                ok &= (offset // width == xp.arange(s, dtype=np.int64)).all(axis=(1, 2))
+            where = node[:, :, 0]
+            if where.shape[1] > 1:  # distinct nodes sit in distinct blocks
+                ok &= (where[:, 1:] > where[:, :-1]).all(axis=1)
+        return ok & (where[:, 0] == 0)

@@ -249,3 +249,47 @@ def test_report_on_an_edge_list_hierarchy(taxonomy, tmp_path):
     emb.save(tmp_path / "emb")  # by path: the same report
     by_path = H.hypernymy_report(tmp_path / "emb", hierarchy, n_samples=200)
     np.testing.assert_array_equal(by_path.alignment.area, report.alignment.area)
+
+
+def test_park_random_baseline_is_uniform_over_the_non_ancestors(rng):
+    """Each replacement parent is identified by its cosine: never the child or an ancestor, every other node alike."""
+    parent = np.array([-1, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, -1, 13])  # two trees
+    n = len(parent)
+    X = rng.normal(size=(n, 8)) + 2.0  # a common direction, as in raw embeddings
+    child = np.flatnonzero(parent >= 0)
+
+    def ancestors_or_self(v):
+        out = {int(v)}
+        while parent[v] >= 0:
+            v = parent[v]
+            out.add(int(v))
+        return out
+
+    diff = X[child][:, None, :] - X[None, :, :]  # every (child, node) pair's cosine, by hand
+    table = np.einsum("cod,od->co", diff, X) / (np.linalg.norm(diff, axis=2) * np.linalg.norm(X, axis=1) + 1e-300)
+    draws = 1500
+    counts = np.zeros((len(child), n))
+    for seed in range(draws):
+        res = H.park_diagnostic(X, parent, center=False, seed=seed)
+        drawn = np.abs(table - res.cos_random[:, None]).argmin(axis=1)
+        np.testing.assert_allclose(table[np.arange(len(child)), drawn], res.cos_random, rtol=0, atol=1e-12)
+        counts[np.arange(len(child)), drawn] += 1
+    for k, c in enumerate(child):
+        allowed = np.array([o not in ancestors_or_self(c) for o in range(n)])
+        assert (counts[k, ~allowed] == 0).all()  # never the child, its parent or another ancestor
+        expected = draws / allowed.sum()
+        assert np.abs(counts[k, allowed] - expected).max() < 5 * np.sqrt(expected)
+    again = H.park_diagnostic(X, parent, center=False, seed=7)
+    np.testing.assert_array_equal(again.cos_random, H.park_diagnostic(X, parent, center=False, seed=7).cos_random)
+
+
+def test_park_random_baseline_on_a_chain_has_nothing_to_draw_for_its_last_node():
+    parent = np.array([-1, 0, 1])  # 0 -> 1 -> 2: node 1 can only take 2, node 2 has no non-ancestor
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
+    res = H.park_diagnostic(X, parent, center=False, seed=3)
+    diff = X[1] - X[2]
+    assert res.cos_random[0] == pytest.approx(diff @ X[2] / (np.linalg.norm(diff) * np.linalg.norm(X[2])))
+    assert np.isnan(res.cos_random[1])
+    assert res.as_dict()["park_random_mean"] == pytest.approx(res.cos_random[0])
+    with pytest.raises(InputDataError, match="cycle"):
+        H.park_diagnostic(X, np.array([-1, 2, 1]), center=False)

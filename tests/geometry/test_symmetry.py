@@ -303,3 +303,35 @@ def test_distance_profile_by_hand_and_its_shuffled_null():
     np.testing.assert_allclose(binned.mean, [np.exp(-1.0), np.mean(np.exp(-np.array([2.0, 2, 3, 4])))])
     with pytest.raises(InvalidParameterError, match="must be n x n"):
         S.distance_profile(block, D[:3, :3])
+
+
+def test_distance_profile_leaves_out_pairs_outside_the_bin_edges(rng):
+    x = np.array([0.0, 4.0, 10.0, 15.0, 30.0, 40.0, 75.0])
+    D = np.abs(x[:, None] - x[None, :])  # distances 4 .. 75, among them 10, 20 and 30 exactly
+    block = rng.normal(size=(7, 7))
+    block = block + block.T
+    edges = [10.0, 20.0, 30.0]  # [10, 20) and [20, 30], the last bin closed as in np.histogram
+    prof = S.distance_profile(block, D, bins=edges, n_shuffles=0)
+    i, j = np.triu_indices(7, 1)
+    d, b = D[i, j], block[i, j]
+    bins = [(d >= 10) & (d < 20), (d >= 20) & (d <= 30)]
+    counts, _ = np.histogram(d, bins=edges)
+    np.testing.assert_array_equal(prof.count, counts)
+    np.testing.assert_array_equal(prof.count, [m.sum() for m in bins])
+    assert prof.count.sum() < len(d) and (d == 10).any() and (d == 30).any()  # pairs outside, and on both ends
+    np.testing.assert_allclose(prof.distance, [d[m].mean() for m in bins])
+    np.testing.assert_allclose(prof.mean, [b[m].mean() for m in bins])
+    # the shuffled null relabels the items but keeps the in-range pairs only
+    null = S.distance_profile(block, D, bins=edges, n_shuffles=3, seed=4)
+    keep = (d >= 10) & (d <= 30)
+    cls = (d[keep] >= 20).astype(int)
+    draws = []
+    shuffles = np.random.default_rng(4)
+    for _ in range(3):
+        perm = shuffles.permutation(7)
+        draws.append(np.bincount(cls, weights=block[perm[i[keep]], perm[j[keep]]]) / np.bincount(cls))
+    np.testing.assert_allclose(null.null_mean, np.mean(draws, axis=0))
+    with pytest.raises(InvalidParameterError, match="increasing"):
+        S.distance_profile(block, D, bins=[30.0, 10.0])
+    with pytest.raises(InputDataError, match="within the bin edges"):
+        S.distance_profile(block, D, bins=[100.0, 200.0])

@@ -101,3 +101,68 @@ def test_device_parity(device):
     np.testing.assert_array_equal(to_numpy(parsed.labels), to_numpy(sample.labels))
     np.testing.assert_array_equal(model.parse(tokens).labels, to_numpy(sample.labels))
     assert to_numpy(sample.one_hot()).sum() == 4000 * 8
+
+
+def test_integer_index_wraps_negatives_and_refuses_out_of_range():
+    model = SparseRandomHierarchyModel(v=5, n_c=2, m=2, s=2, L=2, s0=1)
+    sample = model.sample(5, seed=0)
+    for i in range(-5, 5):
+        row = sample[i]
+        assert len(row) == 1 and row.tokens.shape == (1, 16) and len(row.rhm) == 1
+        np.testing.assert_array_equal(row.tokens, sample.tokens[[i % 5]])
+        np.testing.assert_array_equal(row.labels, sample.labels[[i % 5]])
+        np.testing.assert_array_equal(row.positions[-1], sample.positions[-1][[i % 5]])
+    for i in (5, -6):
+        with pytest.raises(IndexError, match="out of range"):
+            sample[i]
+
+
+@pytest.mark.parametrize("sparsity, producible", [("a", 64), ("b", 216)])
+def test_parse_accepts_exactly_the_producible_strings(sparsity, producible):
+    """Brute force: every placement of the one sentence against every string holding its tokens in order."""
+    import itertools
+
+    model = SparseRandomHierarchyModel(v=2, n_c=1, m=1, s=2, L=2, s0=1, sparsity=sparsity, rule_seed=0)
+    base = model.rhm.enumerate()  # n_c = m = 1: a single dense sentence
+    width = model.s0 + 1
+    if sparsity == "a":
+        node = [tuple(k * width + j for k, j in enumerate(js)) for js in itertools.product(range(width), repeat=2)]
+    else:
+        node = list(itertools.combinations(range(model.block), 2))
+    truth = set()
+    for root, left, right in itertools.product(node, repeat=3):
+        truth.add(tuple(model.arrange(base, [np.array([[root]]), np.array([[left, right]])]).tokens[0].tolist()))
+    assert len(truth) == producible
+    strings = []
+    for where in itertools.combinations(range(model.n_positions), 4):
+        row = np.full(model.n_positions, model.empty)
+        row[list(where)] = base.tokens[0]
+        strings.append(row)
+    strings = np.array(strings)
+    assert len(strings) == 1820
+    parsed = model.parse(strings)
+    expected = np.array([tuple(row.tolist()) in truth for row in strings])
+    np.testing.assert_array_equal(parsed.valid, expected)
+    assert parsed.valid.sum() == producible
+
+
+@pytest.mark.parametrize("sparsity", ["a", "b"])
+def test_parse_checks_the_placement_of_sampled_sentences(sparsity):
+    """The same dense sentences laid out at fixed places: valid exactly where the placement rule allows."""
+    model = SparseRandomHierarchyModel(v=8, n_c=4, m=2, s=2, L=2, s0=1, sparsity=sparsity, rule_seed=1)
+    sample = model.sample(200, seed=3)
+    assert model.parse(sample.tokens).valid.all()
+    layouts = {
+        (0, 1, 2, 3): False,  # both level-1 nodes in one block
+        (0, 2, 4, 6): sparsity == "b",  # the second level-1 node at offset 1 of the root block: not its own slot
+        (0, 2, 8, 10): True,
+        (1, 3, 12, 14): True,
+        (0, 4, 8, 12): False,  # siblings in different blocks
+    }
+    for where, allowed in layouts.items():
+        tokens = np.full_like(sample.tokens, model.empty)
+        tokens[:, list(where)] = sample.rhm.tokens
+        parsed = model.parse(tokens)
+        assert (parsed.valid == allowed).all(), where
+        if allowed:
+            np.testing.assert_array_equal(parsed.labels, sample.labels)
