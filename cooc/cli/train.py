@@ -263,7 +263,12 @@ def lm_command(
     threads: int | None = None,
     jobs: int = 1,
 ) -> dict[str, Any]:
-    """Next-token learning curves of a language model; writes runs.json, curves.json, curves.csv and figures."""
+    """Next-token learning curves of a language model; writes runs.json, curves.json, curves.csv and figures.
+
+    A rerun into the same folder takes its finished runs and resumes its interrupted one from
+    ``output/checkpoints``; ``overwrite`` discards both (a checkpoint of other settings is refused otherwise)."""
+    import shutil
+
     from .._core.errors import InvalidParameterError
     from .._core.threads import cpu_threads
     from ..experiments.next_token import lm_study
@@ -276,6 +281,9 @@ def lm_command(
     )
     if dropout:  # only when asked for: runs recorded without it keep their settings
         kwargs["dropout"] = dropout
+    checkpoints = Path(output) / "checkpoints"
+    if overwrite and checkpoints.is_dir():  # the interrupted runs of the results discarded: never resumed
+        shutil.rmtree(checkpoints)
     with cpu_threads(threads, torch=True):
         result = lm_study(
             source,
@@ -317,7 +325,10 @@ def register(app: typer.Typer) -> None:
         sample: float = typer.Option(1e-3, help="Subsampling threshold (0 disables)."),
         epochs: int = typer.Option(5),
         min_count: int = typer.Option(5, help="Drop words seen fewer times."),
-        alpha: float | None = typer.Option(None, help="Start learning rate (0.025 skip-gram, 0.05 CBOW)."),
+        alpha: float | None = typer.Option(
+            None,
+            help="Start learning rate (default 0.025 skip-gram, 0.05 CBOW, as word2vec.c; gensim: 0.025 for both).",
+        ),
         batch_size: int | None = typer.Option(
             None,
             help="Examples per step of a batched kernel (default 4096 on CPU, 65536 on GPU; windows with "
@@ -359,7 +370,9 @@ def register(app: typer.Typer) -> None:
             None,
             "--threads",
             "--workers",
-            help="CPU threads (default: the cores available to this process; the result is the same for any).",
+            help="CPU threads (default: the cores available to this process). Only the batched kernels (--batch-size, "
+            "numba, torch) give the same result for any count; the default shared and hogwild kernels give a result "
+            "that depends on the count and is reproducible on one thread only.",
         ),
     ) -> None:
         """Train word2vec (SGNS or CBOW) on CORPUS; an interrupted run resumes when run again."""
@@ -480,7 +493,9 @@ def register(app: typer.Typer) -> None:
         dropout: float = typer.Option(0.0, help="Dropout on hidden units while training, in [0, 1) (both models)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         overwrite: bool = typer.Option(
-            False, "--overwrite", help="Discard earlier runs in OUTPUT with other settings."
+            False,
+            "--overwrite",
+            help="Discard earlier runs in OUTPUT: the finished ones and the checkpoints of interrupted ones.",
         ),
         progress: bool = PROGRESS,
         threads: int | None = typer.Option(

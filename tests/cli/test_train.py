@@ -171,6 +171,18 @@ def test_parse_samples():
             parse_samples(bad)
 
 
+def test_train_word2vec_help_says_which_kernels_give_the_same_result_for_any_thread_count():
+    """Only the batched kernels do; the default shared and hogwild kernels depend on the count. The default
+    learning rates are word2vec.c's."""
+    import typer.main
+
+    command = typer.main.get_command(app).commands["train"].commands["word2vec"]  # type: ignore[attr-defined]
+    helps = {p.name: p.help for p in command.params}
+    assert "the result is the same for any" not in helps["threads"]
+    assert "Only the batched kernels" in helps["threads"] and "shared and hogwild" in helps["threads"]
+    assert "0.05 CBOW, as word2vec.c; gensim: 0.025 for both" in helps["alpha"]
+
+
 def test_train_lm_command_writes_curves_and_resumes(tmp_path):
     out = tmp_path / "lm"
     args = ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "--model", "cnn", "--samples", "8,32", "--seeds", "2",
@@ -214,6 +226,50 @@ def test_train_lm_jobs_train_runs_at_once_with_the_same_numbers(tmp_path):
     before = (tmp_path / "b" / "runs.json").read_text()
     again = runner.invoke(app, [*args, "--jobs", "3", "-o", str(tmp_path / "b")])
     assert again.exit_code == 0 and (tmp_path / "b" / "runs.json").read_text() == before
+
+
+def test_train_lm_interrupted_run_resumes_only_with_its_own_settings(tmp_path, monkeypatch):
+    """An interrupted command leaves its run's checkpoint in OUT/checkpoints: the same command resumes it to
+    the numbers of an uninterrupted command (dropout included), a command of other settings is refused, and
+    one with --overwrite discards it and trains afresh."""
+    import cooc.train.grammar.lm as lm_module
+
+    real = lm_module.train_lm
+
+    def interrupted(*args, **kw):  # the command stops after 10 steps of its run, a checkpoint at step 10
+        real(*args, **{**kw, "checkpoint_every": 10, "_stop_after": 10})
+        raise KeyboardInterrupt
+
+    args = ["train", "lm", "rhm:v=4,n_c=4,m=2,s=2,L=3", "--model", "cnn", "--samples", "32", "--steps", "30",
+            "--eval-every", "10", "--width", "8", "--n-val", "16", "--n-test", "32", "--device", "cpu",
+            "--dropout", "0.4", "--no-progress"]  # fmt: skip
+    out, fresh = tmp_path / "lm", tmp_path / "fresh"
+
+    def rows(folder, after=-1):  # the numbers of the runs, and their evaluations after step ``after``
+        return [{**{k: v for k, v in r.items() if k not in ("seconds", "tokens_per_second", "history")},
+                 "history": [h[:2] for h in r["history"] if h[0] > after]}
+                for r in json.loads((folder / "runs.json").read_text())["rows"]]  # fmt: skip
+
+    def interrupt(extra):
+        with monkeypatch.context() as m:
+            m.setattr(lm_module, "train_lm", interrupted)
+            assert runner.invoke(app, [*args, *extra, "-o", str(out)]).exit_code != 0
+        assert (out / "checkpoints" / "P32-seed0" / "state.json").exists() and not (out / "runs.json").exists()
+
+    interrupt([])
+    assert runner.invoke(app, [*args, "-o", str(out)]).exit_code == 0  # resumed
+    assert runner.invoke(app, [*args, "-o", str(fresh)]).exit_code == 0
+    assert rows(out) == rows(fresh, after=10) and rows(out)[0]["history"][0][0] == 20
+    # other settings, same weight shapes: refused, not resumed
+    for folder in (out, fresh):
+        (folder / "runs.json").unlink()
+    interrupt(["--overwrite"])
+    other = runner.invoke(app, [*args, "--dropout", "0.2", "-o", str(out)])
+    assert other.exit_code == 1 and "belongs to a run with other settings (model.dropout)" in other.output
+    # --overwrite: the checkpoint is discarded, the run trained afresh
+    assert runner.invoke(app, [*args, "--dropout", "0.2", "--overwrite", "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, [*args, "--dropout", "0.2", "--overwrite", "-o", str(fresh)]).exit_code == 0
+    assert rows(out) == rows(fresh) and rows(out)[0]["history"][0][0] == 0
 
 
 def test_train_lm_dropout_reaches_the_network(tmp_path, monkeypatch):

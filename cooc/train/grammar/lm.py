@@ -19,14 +19,20 @@ language-model loss) or ``"last"`` (only the last position, the papers' last-tok
 on the RHM, whose loss steps down at ``P_l``). The per-position test loss is reported
 either way.
 
-Batches are drawn by a generator derived from ``(seed, P, step)``, so a run interrupted
-and resumed from its checkpoint (``checkpoint``: model, optimiser, best weights and
-counters, every ``checkpoint_every`` steps) continues exactly as if it had not stopped.
+Batches are drawn by a generator derived from ``(seed, P, step)``, and dropout draws from
+torch's global random generator, whose state (the CPU's, and the GPU's on a GPU) the checkpoint
+keeps: a run interrupted and resumed from its checkpoint (``checkpoint``: model, optimiser,
+best weights, random state and counters, every ``checkpoint_every`` steps) continues exactly
+as if it had not stopped. A checkpoint is resumed only by a run of the same settings: the
+data, the network (its class, every submodule's hyperparameters and the weights' shapes) and
+every training setting that changes the result; one of other settings is refused
+(:class:`~cooc._core.errors.OutputExistsError`), as cooc's other checkpoints are.
 On a GPU the forward pass runs under bfloat16 autocast (``amp``) and Adam is fused.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -204,11 +210,28 @@ def train_lm(
         opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     state: dict[str, Any] = {"step": 0, "best_step": 0, "best": math.inf, "bad": 0, "seconds": 0.0}
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    settings = {"P": int(P), "targets": targets, "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
-    if optimizer != "adam":
-        settings.update(optimizer=optimizer, momentum=momentum)
+    settings: dict[str, Any] = {}
     if checkpoint is not None:
-        loaded = load_checkpoint(checkpoint, FORMAT, settings, required=())
+        settings = checkpoint_settings(
+            net,
+            data,
+            P=int(P),
+            targets=targets,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            momentum=momentum,
+            eval_every=eval_every,
+            patience=patience,
+            eval_early=eval_early,
+            seed=seed,
+            amp=amp,
+            fused=fused,
+            device=device.type,
+        )
+        loaded = load_checkpoint(checkpoint, FORMAT, settings, required=tuple(_random_state(device)))
         if loaded is not None:
             arrays, saved = loaded
             _restore(net, opt, best, arrays)
@@ -290,9 +313,51 @@ def evaluation_due(step: int, steps: int, eval_every: int, early: bool) -> bool:
     return early and step < eval_every and step & (step - 1) == 0
 
 
+def checkpoint_settings(net: Any, data: LMData, **train: Any) -> dict[str, Any]:
+    """What a checkpoint of :func:`train_lm` is keyed by: the training settings ``train``, the data
+    (:func:`data_fingerprint`) and the network (:func:`model_settings`); plain JSON values."""
+    described = {**train, "data": data_fingerprint(data), "model": model_settings(net)}
+    return json.loads(json.dumps(described))
+
+
+def model_settings(net: Any) -> dict[str, Any]:
+    """The network's settings: its class and hyperparameters (its public attributes that are numbers,
+    strings or tuples of them: ``dropout``, ``vocab_size``, ...), those of each of its submodules
+    (``layers``, by name: ``n_heads``, ``eps``, ...) and the shapes of its weights (``shapes``)."""
+
+    def described(module: Any) -> dict[str, Any]:
+        attributes = {
+            k: v for k, v in vars(module).items() if not k.startswith("_") and k != "training" and _plain_setting(v)
+        }
+        return {**attributes, "class": f"{type(module).__module__}.{type(module).__qualname__}"}
+
+    layers = {name: described(module) for name, module in net.named_modules() if name}
+    shapes = {k: list(v.shape) for k, v in net.state_dict().items()}
+    return {**described(net), "layers": layers, "shapes": shapes}
+
+
+def _plain_setting(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_plain_setting(v) for v in value)
+    return value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and math.isfinite(value))
+
+
 def _arrays(net: Any, opt: Any, best: dict[str, Any]) -> dict[str, np.ndarray]:
     out = training_arrays(net, opt)
     out.update({f"best/{k}": v.detach().float().cpu().numpy() for k, v in best.items()})
+    out.update(_random_state(next(net.parameters()).device))
+    return out
+
+
+def _random_state(device: Any) -> dict[str, np.ndarray]:
+    """The state of the random generators that dropout draws from: torch's CPU one and the device's."""
+    import torch
+
+    out = {"rng/cpu": torch.get_rng_state().numpy().copy()}
+    if device.type == "cuda":
+        out["rng/cuda"] = torch.cuda.get_rng_state(device).numpy().copy()
+    elif device.type == "mps":
+        out["rng/mps"] = torch.mps.get_rng_state().numpy().copy()
     return out
 
 
@@ -303,6 +368,12 @@ def _restore(net: Any, opt: Any, best: dict[str, Any], arrays: dict[str, np.ndar
     device = next(net.parameters()).device
     for k, v in net.state_dict().items():
         best[k] = torch.from_numpy(arrays[f"best/{k}"]).to(device, v.dtype)
+    # dropout goes on with the draws the run would have made had it not stopped
+    torch.set_rng_state(torch.from_numpy(arrays["rng/cpu"].copy()))
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(torch.from_numpy(arrays["rng/cuda"].copy()), device)
+    elif device.type == "mps":
+        torch.mps.set_rng_state(torch.from_numpy(arrays["rng/mps"].copy()))
 
 
 def lm_learning_curve(

@@ -102,7 +102,8 @@ class Word2Vec(BaseEstimator):
         Subsampling threshold t (0 disables); see :func:`cooc.train.word2vec.sampling.keep_probabilities`.
     epochs : int, default 5
     alpha : float, optional
-        Starting learning rate (default 0.025 for skip-gram, 0.05 for CBOW, as gensim).
+        Starting learning rate (default 0.025 for skip-gram, 0.05 for CBOW: word2vec.c's defaults;
+        gensim's is 0.025 for both, so ``alpha=0.025`` trains CBOW at gensim's default rate).
     min_alpha : float, default 1e-4
         Learning rate reached at the end of training (linear decay).
     min_count : int, default 5

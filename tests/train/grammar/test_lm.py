@@ -272,6 +272,63 @@ def test_a_run_resumed_from_its_checkpoint_ends_where_an_uninterrupted_one_does(
     assert resumed["best_step"] == whole["best_step"]
 
 
+@pytest.mark.parametrize("name, kwargs", [("cnn", {"width": 16}), ("transformer", {"d_model": 16, "n_heads": 2})])
+def test_a_run_with_dropout_resumed_from_its_checkpoint_ends_where_an_uninterrupted_one_does(tmp_path, name, kwargs):
+    """Dropout draws from torch's global generator: the checkpoint keeps its state, so the resumed run draws
+    the masks the uninterrupted one drew, whatever the generator holds when it resumes (bit for bit)."""
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3,distinct=false", None, 64, 32, 32, seed=0)
+    settings = dict(targets="all", steps=40, batch_size=16, lr=3e-3, eval_every=5, patience=100, seed=3)
+
+    def fresh():
+        torch.manual_seed(0)
+        return build_lm(name, 4, 8, dropout=0.5, **kwargs)
+
+    whole = train_lm(fresh(), data, 64, **settings)
+    half = train_lm(fresh(), data, 64, checkpoint=tmp_path / "ck", checkpoint_every=20, _stop_after=20, **settings)
+    assert half["steps"] == 20
+    net = fresh()
+    torch.manual_seed(12345)  # the process that resumes has drawn other numbers before
+    resumed = train_lm(net, data, 64, checkpoint=tmp_path / "ck", checkpoint_every=20, **settings)
+    assert resumed["steps"] == 40 and resumed["best_step"] == whole["best_step"]
+    assert resumed["test_loss"] == whole["test_loss"] and resumed["train_loss"] == whole["train_loss"]
+    assert [h[:2] for h in resumed["history"]] == [h[:2] for h in whole["history"] if h[0] > 20]
+
+
+_REFUSED = {  # a change of one setting that keeps the weights' shapes -> the name the refusal gives it
+    "n_heads": ({"n_heads": 4}, {}, "model.layers.blocks.0.n_heads"),
+    "dropout": ({"dropout": 0.3}, {}, "model.layers.blocks.0.dropout"),
+    "eval_every": ({}, {"eval_every": 10}, "eval_every"),
+    "patience": ({}, {"patience": 5}, "patience"),
+    "weight_decay": ({}, {"weight_decay": 0.01}, "weight_decay"),
+    "eval_early": ({}, {"eval_early": False}, "eval_early"),
+    "momentum": ({}, {"optimizer": "sgd", "momentum": 0.9}, "momentum, optimizer"),
+    "data": ({}, {"data_seed": 1}, "data"),
+}
+
+
+@pytest.mark.parametrize("change", _REFUSED.values(), ids=list(_REFUSED))
+def test_a_checkpoint_of_other_settings_is_refused_not_resumed(tmp_path, change):
+    """The checkpoint is keyed by the data, the network and every training setting that changes the result:
+    a run of other settings refuses it (naming what changed) instead of mixing two runs; it is left as it was."""
+    from cooc._core.errors import OutputExistsError
+
+    model, train, changed = change
+    settings = dict(targets="all", steps=40, batch_size=16, lr=3e-3, eval_every=5, patience=100, seed=3)
+
+    def run(model_kwargs, data_seed=0, **kw):
+        data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3,distinct=false", None, 64, 32, 32, seed=data_seed)
+        torch.manual_seed(0)
+        net = build_lm("transformer", 4, 8, **{"d_model": 16, "n_heads": 2, "n_layers": 1, **model_kwargs})
+        return train_lm(net, data, 64, checkpoint=tmp_path / "ck", checkpoint_every=20, **{**settings, **kw})
+
+    run({}, _stop_after=20)
+    before = (tmp_path / "ck" / "state.json").read_text()
+    with pytest.raises(OutputExistsError, match=rf"belongs to a run with other settings \({changed}\)"):
+        run(model, **train)
+    assert (tmp_path / "ck" / "state.json").read_text() == before
+    assert run({})["steps"] == 40  # the same settings resume it
+
+
 def test_learning_curve_rows_and_errors():
     data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=3", None, 40, 20, 20, seed=0)
     rows = lm_learning_curve(data, "cnn", [10, 40], seeds=[0, 1], targets="last", model_kwargs={"width": 8},

@@ -41,6 +41,17 @@ def test_planted_clusters_are_learned(cluster_corpus, trainer, sg):
     assert model.raw_words_ == 2 * cluster_corpus.n_tokens == model.effective_words_
 
 
+def test_the_default_learning_rates_are_word2vec_cs_and_documented_as_such():
+    """0.025 for skip-gram, 0.05 for CBOW: word2vec.c's defaults, not gensim's (0.025 for both)."""
+    import inspect
+
+    assert Word2Vec(sg=True).start_alpha == 0.025 and Word2Vec(sg=False).start_alpha == 0.05
+    doc = " ".join((Word2Vec.__doc__ or "").split())
+    assert "0.05 for CBOW: word2vec.c's defaults; gensim's is 0.025 for both" in doc and "CBOW, as gensim" not in doc
+    gensim = pytest.importorskip("gensim")
+    assert inspect.signature(gensim.models.Word2Vec.__init__).parameters["alpha"].default == 0.025
+
+
 def test_embedding_and_vectors(cluster_corpus):
     model = Word2Vec(seed=1, **SMALL).fit(cluster_corpus)
     emb = model.embedding_
