@@ -307,3 +307,16 @@ def test_a_solve_stopped_at_its_limit_says_so(solver, limit, monkeypatch, caplog
         monkeypatch.undo()
         assert top_eigenpairs(A, 10, solver=solver).info["converged"]  # and a converged solve says nothing
     assert caplog.text == ""
+
+
+def test_dense_vectors_stay_orthonormal_when_k_reaches_into_a_null_space(rng):
+    # Rank 5, K = 8 of largest magnitude: three vectors of the zero eigenspace, which both ends of
+    # the spectrum reach; taken from two separate LAPACK calls they were not orthogonal (3e-3).
+    X = rng.standard_normal((300, 5))
+    A = X @ np.diag([9.0, -7.0, 5.0, -3.0, 2.0]) @ X.T
+    pairs = top_eigenpairs(A, 8, solver="dense")
+    np.testing.assert_allclose(pairs.vectors.T @ pairs.vectors, np.eye(8), atol=1e-10)
+    np.testing.assert_allclose(A @ pairs.vectors, pairs.vectors * pairs.values, atol=1e-9)
+    assert "the two ends met" in pairs.info["method"]
+    full_rank = known_spectrum(rng, V=300, k=8)[0]  # ends far apart: still the two subset calls
+    assert top_eigenpairs(full_rank, 8, solver="dense").info["method"] == "scipy.linalg.eigh (two subsets)"
