@@ -8,7 +8,10 @@ thread per worker, :mod:`cooc.corpus.ranking`) and every raw shard is remapped t
 frequency-rank ids (a gather, one shard per worker process) into ``out/shards``; the manifest is written last. An interrupted build (Ctrl-C, a killed
 process) resumes from the last committed raw shard: finished shards are never
 re-tokenised, and a source that can seek (a streaming Hugging Face dataset, a folder of
-Wikipedia dumps) restarts from the resume token stored with that shard.
+Wikipedia dumps) restarts from the resume token stored with that shard. Each shard's commit
+record holds the checksums of its files (hashed from memory as they are written), checked on
+the one read a resume makes of them: a damaged shard is discarded with every shard after it,
+and the source is tokenised again from the end of the last good one.
 
 The main process routes, and tokenises a batch itself only when it would otherwise wait:
 a source stored as UTF-8 lines (a text file in line mode) is cut into spans of whole lines
@@ -49,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core.errors import InputDataError, OutputExistsError
+from .._core.errors import CorruptFileError, InputDataError, OutputExistsError
 from .._core.faults import fault_point
 from .._core.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, bytes_checksum, load_json, load_npy
 from .._core.locks import clear_directory
@@ -59,6 +62,7 @@ from .._core.progress import ProgressBar
 from .._core.signals import note_kept
 from .._core.threads import available_cores
 from ._build_pool import Helpers, encoded, remap_shards
+from ._raw_check import DamagedShard, bytes_sha256, npy_checksum, npy_of, read_checked
 from ._tokenize_fast import TypeTable, gather
 from .ranking import chosen_types, vocabulary_of
 from .sources import Source, open_source
@@ -254,27 +258,89 @@ class _RawState:
 
     @classmethod
     def resume(cls, path: Path, writers: int = 1) -> _RawState:
+        """The committed shards in ``path``, each checked as it is read (one read of its files).
+
+        A shard whose files do not match the checksums in its JSON (or, for a shard written before
+        checksums, whose sizes do not match it) is discarded with every shard after it: the build
+        tokenises the source again from the end of the last good shard."""
         state = cls(path, writers)
         k = 0
         while (path / f"raw-{k:05d}.json").exists():
-            meta = load_json(path / f"raw-{k:05d}.json", "raw shard metadata")
-            state.types.intern_lines((path / f"raw-{k:05d}.types").read_bytes())
+            try:
+                meta, types, counts = state._read_committed(k)
+            except DamagedShard as exc:
+                state._discard_from(k, str(exc))
+                break
+            state.types.intern_lines(types)
             state.shard_types = state.types.n_types
-            state._count(state.load(k)[0])
+            state.counts_for_all_types(max(state.types.n_types, counts.size))[: counts.size] += counts
             state.shards.append(meta)
             state.consumed = meta["consumed"]
             state.resume_point = meta.get("resume")
             k += 1
-        for stale in path.glob("raw-*"):  # files of a shard that never committed
+        for stale in path.glob("raw-*"):  # files of a shard that never committed (or was discarded)
             if int(stale.name[4:9]) >= k:
                 stale.unlink()
         state.complete = (path / "complete.json").exists()
         state.queued = k
         return state
 
-    def _count(self, tokens: np.ndarray) -> None:
-        self.counts = self.counts_for_all_types()
-        self.counts += np.bincount(tokens, minlength=self.counts.size)
+    def _read_committed(self, k: int) -> tuple[dict[str, Any], bytes, np.ndarray]:
+        """Committed shard ``k``: its metadata, the types it introduced and the counts of its tokens
+        (by provisional id), after checking its files against the checksums in its metadata.
+
+        Raises
+        ------
+        DamagedShard
+            A file is missing, does not match its checksum, or does not fit the metadata.
+        """
+        stem = self.path / f"raw-{k:05d}"
+        try:
+            meta = load_json(stem.with_suffix(".json"), "raw shard metadata")
+        except CorruptFileError as exc:
+            raise DamagedShard(str(exc)) from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("checksums") or {}, dict):
+            raise DamagedShard(f"{stem.name}.json is not a shard's commit record")
+        sums = meta.get("checksums") or {}  # none: a shard written before checksums, accepted as before
+        types = read_checked(stem.with_suffix(".types"), sums.get("types"))
+        tokens = npy_of(stem.with_suffix(".npy"), read_checked(stem.with_suffix(".npy"), sums.get("tokens")), "<i4")
+        docs = self.path / f"raw-{k:05d}.docs.npy"
+        offsets = npy_of(docs, read_checked(docs, sums.get("docs")), "<i8")
+        stated = meta.get("n_tokens", tokens.size), meta.get("n_docs", offsets.size - 1)  # absent: not checked
+        if stated != (tokens.size, offsets.size - 1):
+            raise DamagedShard(
+                f"it holds {tokens.size} tokens in {offsets.size - 1} documents, its metadata says "
+                f"{stated[0]} in {stated[1]}"
+            )
+        if offsets.size and (offsets[0] != 0 or offsets[-1] != tokens.size):
+            raise DamagedShard("its document offsets do not span its tokens")
+        # Its tokens may use the types seen before it and those it introduced, no other.
+        known = self.types.n_types + types.count(b"\n")
+        try:
+            counts = np.bincount(tokens, minlength=known)
+        except ValueError:  # a negative id
+            counts = None
+        if counts is None or counts.size > known:
+            raise DamagedShard("it holds token ids of no word type")
+        return meta, types, counts
+
+    def _discard_from(self, k: int, why: str) -> None:
+        """Uncommit shard ``k`` and every later one (their files are removed by the caller)."""
+        later = k + 1
+        while (self.path / f"raw-{later:05d}.json").exists():
+            later += 1
+        log.warning(
+            "raw shard %d of the unfinished build in %r is damaged (%s): it and the %d shard(s) after it "
+            "are discarded, and the source is tokenised again from there.",
+            k,
+            str(self.path),
+            why,
+            later - k - 1,
+        )
+        # The tokenising pass is no longer complete; then shard k's commit point goes (a later resume
+        # stops before it even if removing the rest is interrupted).
+        (self.path / "complete.json").unlink(missing_ok=True)
+        (self.path / f"raw-{k:05d}.json").unlink()
 
     def counts_for_all_types(self, n_types: int | None = None) -> np.ndarray:
         """The counts array, grown (geometrically) to cover every type seen so far (or ``n_types``).
@@ -339,6 +405,12 @@ class _RawState:
         atomic_save_npy(stem.with_suffix(".npy"), tokens)
         atomic_save_npy(self.path / f"raw-{k:05d}.docs.npy", offsets)
         atomic_write_bytes(stem.with_suffix(".types"), types)
+        # Checked when a build resumes from this shard. Hashed from memory, not read back from disk.
+        meta["checksums"] = {
+            "tokens": npy_checksum(tokens),
+            "docs": npy_checksum(offsets),
+            "types": bytes_sha256(types),
+        }
         if previous is not None:
             # Started before this one (the pool starts shards in order), so it cannot be cancelled
             # now; if it failed, this shard does not commit either (the error is raised again).
