@@ -228,3 +228,150 @@ def test_line_blocks_of_plain_files_are_spans_the_workers_read(tmp_path, rng, si
         assert text.split("\n")[:-1] == lines[skip:], skip
     with pytest.raises(InputDataError, match="changed"):
         FileSpan(str(tmp_path / "a.txt"), 0, 10**6).read()
+
+
+def test_folder_skips_files_inside_hidden_folders(tmp_path):
+    """A folder's hidden files and everything inside its hidden folders (git, Jupyter checkpoints) stay out;
+    a folder given that is itself inside a hidden one is read."""
+    data = tmp_path / ".cache" / "data"
+    (data / ".ipynb_checkpoints").mkdir(parents=True)
+    (data / ".git" / "hooks").mkdir(parents=True)
+    (data / "sub").mkdir()
+    (data / "notes.txt").write_text("the cat sat\n")
+    (data / "sub" / "more.txt").write_text("the dog ran\n")
+    (data / ".ipynb_checkpoints" / "notes-checkpoint.txt").write_text("the cat sat\n")
+    (data / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (data / ".git" / "hooks" / "pre-commit.sample").write_text("#!/bin/sh\n")
+    (data / ".hidden.txt").write_text("hidden\n")
+    src = TextSource(data)
+    assert [p.relative_to(data).as_posix() for p in src.paths] == ["notes.txt", "sub/more.txt"]
+    assert [d.strip() for d in src.documents()] == ["the cat sat", "the dog ran"]
+    rows = tmp_path / "rows"
+    (rows / ".ipynb_checkpoints").mkdir(parents=True)
+    (rows / "a.jsonl").write_text('{"text": "a"}\n')
+    (rows / ".ipynb_checkpoints" / "a-checkpoint.jsonl").write_text('{"text": "a"}\n')
+    assert list(open_source(rows).documents()) == ["a"]
+
+
+_MEDIAWIKI = '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">\n'
+
+
+def _compress(path: Path, text: str) -> None:
+    import lzma
+
+    data = text.encode()
+    opener = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}.get(path.suffix.lower())
+    path.write_bytes(opener(data) if opener else data)
+
+
+def test_jsonl_folder_reads_every_name_detection_takes_for_jsonl(tmp_path):
+    from cooc.corpus.sources.base import SUFFIXES
+
+    names = ["a.jsonl", "b.json.gz", "c.jsonl.xz", "d.ndjson.gz", "e.json.bz2", "f.ndjson.xz", "g.JSONL", "h.Json.GZ"]
+    for k, name in enumerate(names):
+        _compress(tmp_path / name, json.dumps({"text": f"doc {k}"}) + "\n")
+    assert detect_format(str(tmp_path)) == "jsonl"
+    src = open_source(tmp_path)
+    assert isinstance(src, JSONLSource) and [p.name for p in src.paths] == names
+    assert list(src.documents()) == [f"doc {k}" for k in range(len(names))]
+    # every suffix detection takes for JSONL is read from a folder, compressed or not
+    for suffix in SUFFIXES["jsonl"]:
+        one = tmp_path / suffix.strip(".").replace(".", "_")
+        one.mkdir()
+        _compress(one / f"x{suffix}", '{"text": "x"}\n')
+        assert detect_format(str(one)) == "jsonl", suffix
+        assert list(JSONLSource(one).documents()) == ["x"], suffix
+
+
+def test_wikixml_folder_reads_xz_dumps_and_leaves_out_the_index(tmp_path):
+    from ..corpora import wiki_page
+
+    xml = f"{_MEDIAWIKI}{wiki_page('Cat', 1, 'The cat sat.')}</mediawiki>"
+    _compress(tmp_path / "enwiki-test-pages-articles.xml.xz", xml)
+    _compress(tmp_path / "enwiki-test-pages-articles-multistream-index.txt.bz2", "600:1:Cat\n")
+    assert detect_format(str(tmp_path)) == "wikixml"
+    src = open_source(tmp_path)
+    assert [p.name for p in src.paths] == ["enwiki-test-pages-articles.xml.xz"]
+    assert [d.strip() for d in src.documents()] == ["The cat sat."]
+    assert [p.name for p in WikiXMLSource(str(tmp_path / "enwiki-test-*")).paths] == [
+        "enwiki-test-pages-articles.xml.xz"
+    ]
+
+
+def test_detect_format_ignores_side_files_and_refuses_a_mix(warned, tmp_path, parquet_file):
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    (ds / "train.JSONL").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    (ds / "README.md").write_text("# My dataset\n")
+    (ds / "LICENSE").write_text("CC BY-SA\n")
+    (ds / "dataset_info.json").write_text('{\n  "features": {}\n}\n')
+    assert detect_format(str(ds)) == "jsonl"
+    assert list(open_source(ds).documents()) == [r["text"] for r in ROWS]  # keys and urls are not words
+    (ds / "notes.txt").write_text("some notes\n")
+    with warned(r"leaving out 1 \.txt file\(s\) \(notes\.txt\)"):
+        assert detect_format(str(ds)) == "jsonl"
+    # side files with no data beside them are the data: a folder of .txt files (and a README) is text
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "a.txt").write_text("first\n")
+    (texts / "README.md").write_text("# notes\n")
+    assert detect_format(str(texts)) == "text"
+    assert len(open_source(texts).paths) == 2
+    (ds / "wiki-00000.parquet").write_bytes(parquet_file.read_bytes())
+    with pytest.raises(InputDataError, match=r"several formats: jsonl \(train\.JSONL\); parquet .* --format"):
+        detect_format(str(ds))
+    with pytest.raises(InputDataError, match="several formats"):
+        open_source(str(ds / "*"))
+    assert list(open_source(ds, format="parquet").documents()) == [r["text"] for r in ROWS]
+    assert len(list(open_source(ds, format="jsonl").documents())) == len(ROWS)
+
+
+def test_jsonl_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "the cat sat"}\r\n{"text": "the dog ran"}\r\n')
+    assert list(JSONLSource(path).documents()) == ["the cat sat", "the dog ran"]
+    assert list(JSONLSource(path).iter_raw(skip=1)) == ["the dog ran"]
+    path.write_bytes(b'{"text": "a"}\n\xef\xbb\xbf{"text": "b"}\n')  # only at the start of a file
+    with pytest.raises(InputDataError, match="line 2 is not JSON"):
+        list(JSONLSource(path).documents())
+
+
+@pytest.mark.parametrize("case", ["truncated", "not xml", "other xml", "index"])
+def test_broken_wikipedia_dump_is_an_input_error(tmp_path, case):
+    import xml.etree.ElementTree as ET
+
+    from ..corpora import wiki_page
+
+    xml = _MEDIAWIKI + wiki_page("Cat", 1, "The cat sat.") + wiki_page("Dog", 2, "A dog ran.") + "</mediawiki>"
+    path = tmp_path / "enwiki-test-pages-articles.xml"
+    if case == "truncated":
+        path.write_text(xml[: xml.index("A dog")])
+    elif case == "not xml":
+        path.write_text("this is not xml at all\n")
+    elif case == "other xml":
+        path.write_text("<html><body>a web page</body></html>\n")
+    else:
+        path = tmp_path / "enwiki-test-pages-articles-multistream-index.txt.bz2"
+        path.write_bytes(bz2.compress(b"600:1:Cat\n600:2:Dog\n"))
+    with pytest.raises(InputDataError, match=rf"cannot read '.*{path.name}': it is not a Wikipedia XML dump") as info:
+        list(WikiXMLSource(path).documents())
+    assert isinstance(info.value.__cause__, ValueError if case == "other xml" else ET.ParseError)
+    damaged = tmp_path / "enwiki-cut-pages-articles.xml.bz2"  # a damaged compressed file keeps its own message
+    damaged.write_bytes(bz2.compress(xml.encode())[:-20])
+    with pytest.raises(InputDataError, match="the bzip2 file is truncated or damaged") as info:
+        list(WikiXMLSource(damaged).documents())
+    assert "not a Wikipedia XML dump" not in str(info.value)
+
+
+def test_broken_wikipedia_dump_is_one_error_line_on_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from cooc.cli import app
+
+    dump = tmp_path / "enwiki-cut-pages-articles.xml"
+    dump.write_text(_MEDIAWIKI + "<page><title>Cat</title><ns>0")
+    args = ["corpus", "build", str(dump), "-o", str(tmp_path / "out"), "--no-progress", "--threads", "1"]
+    result = CliRunner().invoke(app, args)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert lines[0].startswith("error: cannot read") and "not a Wikipedia XML dump" in lines[0], result.output

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..._core.errors import InputDataError, InvalidParameterError
-from .base import Source, expand_paths
+from ..._core.logs import log
+from .base import _SIDE_NAMES, Source, data_files, expand_paths, format_of, is_dump_index, strip_compression
 from .bible import BibleSource
 from .hf import HFDatasetSource
 from .tabular import JSONLSource, ParquetSource
@@ -23,26 +24,61 @@ FORMATS = ("text", "paragraphs", "jsonl", "parquet", "hf", "wikixml")
 
 
 def detect_format(spec: str) -> str:
-    """Guess a source's format from its name (``hf:`` prefix, suffixes, dump names)."""
+    """Guess a source's format from its name (``hf:`` prefix, suffixes, dump names).
+
+    Each file's format comes from its suffix (:data:`~.base.SUFFIXES`, any case): ``.jsonl``,
+    ``.json``, ``.ndjson`` (each also ``.gz``, ``.bz2``, ``.xz``) are ``"jsonl"``; ``.parquet`` is
+    ``"parquet"``; ``.xml`` (also compressed) and Wikipedia dump parts are ``"wikixml"``; anything
+    else is ``"text"``.
+
+    In a folder, files that come with data without being data are left out of the decision
+    when the folder also holds other files: ``README*``, ``LICENSE*`` and the like, ``*.md``,
+    ``*.rst``, ``*.txt`` (compressed or not), Hugging Face's ``dataset_info.json`` and
+    ``state.json``, a Wikipedia dump's index (:func:`~.base.is_side_file`). So a folder of
+    ``train.jsonl`` and ``README.md`` is JSONL (and the JSONL source reads only ``train.jsonl``),
+    while a folder of ``.txt`` files alone is text. ``.txt`` files set aside this way are
+    named in a warning, since they may hold text meant to be read. (A text source still reads
+    every file of a folder, side files too.)
+
+    Files of a glob are all taken as they are (but for a Wikipedia dump's index). When the files left hold more than one format,
+    :class:`InputDataError` names the formats and asks for ``--format`` rather than guessing.
+    """
     if spec.startswith("hf:"):
         return "hf"
     files = expand_paths(spec)
-    kinds = {_format_of(Path(f).name) for f in files}
-    return kinds.pop() if len(kinds) == 1 else "text"
+    side: list[Path] = []
+    if Path(spec).is_dir():
+        files, side = data_files(files)
+    by_kind: dict[str, list[str]] = {}
+    for f in files:
+        by_kind.setdefault(format_of(f.name), []).append(f.name)
+    if len(by_kind) > 1:
+        found = "; ".join(f"{kind} ({_some(names)})" for kind, names in sorted(by_kind.items()))
+        raise InputDataError(
+            f"{spec!r} holds files of several formats: {found}. Choose one with --format, "
+            "or name the files of one format."
+        )
+    kind = next(iter(by_kind))
+    texts = [str(f.relative_to(spec)) for f in side if _maybe_text(f.name)]
+    if texts and kind != "text":  # a text source reads every file of a folder, these too
+        log.warning(
+            "%r: reading it as %s, leaving out %d .txt file(s) (%s) as notes beside the data.",
+            spec,
+            kind,
+            len(texts),
+            _some(texts),
+        )
+    return kind
 
 
-def _format_of(name: str) -> str:
-    base = name
-    for ext in (".gz", ".bz2", ".xz"):
-        if base.endswith(ext):
-            base = base[: -len(ext)]
-    if base.endswith((".jsonl", ".json", ".ndjson")):
-        return "jsonl"
-    if base.endswith(".parquet"):
-        return "parquet"
-    if base.endswith(".xml") or "pages-articles" in name:
-        return "wikixml"
-    return "text"
+def _maybe_text(name: str) -> bool:
+    """A ``.txt`` side file that is neither a README/LICENSE nor a dump's index: perhaps text to read."""
+    low = name.lower()
+    return strip_compression(low).endswith(".txt") and not low.startswith(_SIDE_NAMES) and not is_dump_index(name)
+
+
+def _some(names: list[str], n: int = 3) -> str:
+    return ", ".join(names[:n]) + (f", ... ({len(names)} in all)" if len(names) > n else "")
 
 
 def open_source(

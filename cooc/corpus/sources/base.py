@@ -91,21 +91,114 @@ class FileSpan(NamedTuple):
         return data
 
 
-def expand_paths(spec: str | os.PathLike | list, suffixes: tuple[str, ...] = ()) -> list[Path]:
-    """Files named by a path, a directory (recursively), a glob, or a list of those; sorted."""
+#: Compressions :func:`open_compressed` undoes, by file-name suffix.
+COMPRESSIONS = (".gz", ".bz2", ".xz")
+
+#: The one table of accepted file-name suffixes (matched without regard to case): format
+#: detection (:func:`format_of`) and a source's folder listing (:func:`expand_paths` with
+#: ``kind``) both use it, so they cannot disagree. JSON Lines and XML may be compressed;
+#: Parquet compresses inside the file. Anything else is ``"text"``.
+SUFFIXES: dict[str, tuple[str, ...]] = {
+    "jsonl": tuple(s + c for s in (".jsonl", ".json", ".ndjson") for c in ("", *COMPRESSIONS)),
+    "parquet": (".parquet",),
+    "wikixml": tuple(".xml" + c for c in ("", *COMPRESSIONS)),
+}
+
+# Files that travel with data but are not data: a dataset's README and licence, notes, Hugging Face's
+# metadata next to its files, the index of a multistream Wikipedia dump.
+_SIDE_NAMES = ("readme", "license", "licence", "copying", "notice", "changelog")
+_SIDE_FILES = ("dataset_info.json", "dataset_dict.json", "state.json")
+_SIDE_SUFFIXES = (".md", ".txt", ".rst")
+
+
+def strip_compression(name: str) -> str:
+    """``name`` without one trailing compression suffix (``.gz``, ``.bz2``, ``.xz``; any case)."""
+    low = name.lower()
+    for ext in COMPRESSIONS:
+        if low.endswith(ext):
+            return name[: -len(ext)]
+    return name
+
+
+def format_of(name: str) -> str:
+    """The format of a file named ``name``: ``"jsonl"``, ``"parquet"``, ``"wikixml"`` or ``"text"``.
+
+    Suffixes come from :data:`SUFFIXES`, matched without regard to case. A Wikipedia dump split into
+    parts keeps ``.xml`` inside its name (``enwiki-...-pages-articles1.xml-p1p41242.bz2``), and is
+    ``"wikixml"`` too; its index (``...-pages-articles-multistream-index.txt.bz2``) is not.
+    """
+    low = name.lower()
+    for kind, suffixes in SUFFIXES.items():
+        if low.endswith(suffixes):
+            return kind
+    if "pages-articles" in low and ".xml" in low:
+        return "wikixml"
+    return "text"
+
+
+def is_side_file(name: str) -> bool:
+    """Whether ``name`` looks like a file that comes with data without being data: ``README*``,
+    ``LICENSE*`` (and the like), ``*.md``, ``*.txt``, ``*.rst`` (compressed or not), Hugging Face's
+    ``dataset_info.json``/``state.json``, a Wikipedia dump's ``...-index...`` file. A file whose
+    suffix names a data format (``README.jsonl``) is data, whatever its name."""
+    low = name.lower()
+    if low in _SIDE_FILES or is_dump_index(name):
+        return True
+    if format_of(name) != "text":  # README.jsonl is data
+        return False
+    return low.startswith(_SIDE_NAMES) or strip_compression(low).endswith(_SIDE_SUFFIXES)
+
+
+def is_dump_index(name: str) -> bool:
+    """Whether ``name`` is the index of a multistream Wikipedia dump
+    (``enwiki-20231101-pages-articles-multistream-index.txt.bz2``): lines of ``offset:id:title``, not XML."""
+    low = name.lower()
+    return "pages-articles" in low and "-index" in low
+
+
+def data_files(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """``files`` split into data and side files (:func:`is_side_file`).
+
+    Side files are set aside only when the list also holds other files: a folder of ``.txt``
+    files, or of a README alone, is all data.
+    """
+    side = [f for f in files if is_side_file(f.name)]
+    if len(side) == len(files):
+        return list(files), []
+    return [f for f in files if not is_side_file(f.name)], side
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    """Whether ``path`` or a folder between ``root`` and it is hidden (its name starts with '.')."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def expand_paths(spec: str | os.PathLike | list, suffixes: tuple[str, ...] = (), kind: str | None = None) -> list[Path]:
+    """Files named by a path, a directory (recursively), a glob, or a list of those; sorted.
+
+    A directory's hidden files are left out, and so is everything inside its hidden folders
+    (``.git/``, ``.ipynb_checkpoints/``). ``kind`` (a key of :data:`SUFFIXES`) keeps only a
+    directory's files of that format, side files left out as format detection leaves them out
+    (:func:`data_files`); ``suffixes`` keeps only a directory's files with one of those suffixes.
+    Suffixes are matched without regard to case. A file named directly is kept as it is, and so are
+    the files of a glob, but for the index of a Wikipedia dump (:func:`is_dump_index`) beside others.
+    """
     specs = spec if isinstance(spec, (list, tuple)) else [spec]
     files: list[Path] = []
     for item in specs:
         item = str(item)
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            if kind is not None:
+                found = [p for p in data_files(found)[0] if format_of(p.name) == kind]
             if suffixes:
-                found = [p for p in found if p.name.endswith(suffixes)]
+                found = [p for p in found if p.name.lower().endswith(tuple(s.lower() for s in suffixes))]
         elif path.is_file():
             found = [path]
         else:
             found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+            found = [p for p in found if not is_dump_index(p.name)] or found  # dump*.bz2 matches its index
         if not found:
             raise InputDataError(f"no input files found at {item!r}.")
         files.extend(found)
@@ -122,12 +215,12 @@ def file_fingerprint(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def open_compressed(path: Path, mode: str = "rb"):
-    """Open a file, decompressing ``.gz``, ``.bz2`` and ``.xz`` transparently.
+    """Open a file, decompressing ``.gz``, ``.bz2`` and ``.xz`` (any case) transparently.
 
     A truncated or damaged compressed file raises :class:`InputDataError` naming the file
     (not the decompressor's EOFError or OSError from deep inside a build).
     """
-    name = path.name
+    name = path.name.lower()
     if name.endswith(".gz"):
         import gzip
 

@@ -11,23 +11,30 @@ from ..._core.errors import InputDataError
 from .base import Source, expand_paths, file_fingerprint, open_compressed
 from .text import iter_lines
 
+_BOM = "\ufeff"
+
 
 class JSONLSource(Source):
     """One JSON object per line; the document is ``obj[text_field]``.
 
     Lines that are not JSON objects, or lack the field, are refused with the file and line number.
+    A byte-order mark at the start of a file is skipped. A folder is read for its JSON Lines files
+    (``.jsonl``, ``.json``, ``.ndjson``, each also ``.gz``, ``.bz2``, ``.xz``; any case), the names
+    format detection takes for JSONL (:data:`~.base.SUFFIXES`).
     """
 
     kind = "jsonl"
 
     def __init__(self, paths: Any, text_field: str = "text"):
-        self.paths = expand_paths(paths, suffixes=(".jsonl", ".jsonl.gz", ".jsonl.bz2", ".json", ".ndjson"))
+        self.paths = expand_paths(paths, kind="jsonl")
         self.text_field = text_field
 
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
         seen = 0
         for path in self.paths:
             for lineno, line in enumerate(iter_lines(path), 1):
+                if lineno == 1 and line.startswith(_BOM):  # saved "UTF-8 with BOM" (Windows tools)
+                    line = line[1:]
                 if not line.strip():
                     continue
                 if seen >= skip:
@@ -58,7 +65,7 @@ class ParquetSource(Source):
     kind = "parquet"
 
     def __init__(self, paths: Any, column: str = "text", batch_size: int = 1024):
-        self.paths = expand_paths(paths, suffixes=(".parquet",))
+        self.paths = expand_paths(paths, kind="parquet")
         self.column = column
         self.batch_size = batch_size
         for path in self.paths:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
+from ..._core.errors import InputDataError
 from .base import Source, expand_paths, file_fingerprint, open_compressed
 
 _REDIRECT = re.compile(r"^\s*#redirect", re.IGNORECASE)
@@ -25,13 +27,19 @@ def strip_wiki_markup(raw: str) -> str:
 
 
 class WikiXMLSource(Source):
-    """Articles of one or more Wikipedia XML dumps (plain or compressed)."""
+    """Articles of one or more Wikipedia XML dumps (plain or compressed).
+
+    A folder is read for its dumps: ``.xml`` files (also ``.gz``, ``.bz2``, ``.xz``; any case)
+    and the parts of a split dump (``...-pages-articles1.xml-p1p41242.bz2``), not the index of
+    a multistream dump. A file that is not XML, or is cut short, raises :class:`InputDataError`
+    naming it.
+    """
 
     kind = "wikixml"
     prepare = staticmethod(strip_wiki_markup)
 
     def __init__(self, paths: Any):
-        self.paths = expand_paths(paths, suffixes=(".xml", ".xml.bz2", ".xml.gz", ".bz2"))
+        self.paths = expand_paths(paths, kind="wikixml")
 
     def iter_raw(self, skip: int = 0) -> Iterator[str]:
         return self.iter_raw_resumable(skip)[0]
@@ -54,13 +62,21 @@ class WikiXMLSource(Source):
         seen = position["before"]
         for index in range(position["file"], len(self.paths)):
             position.update(file=index, before=seen)
-            with open_compressed(self.paths[index]) as fh:
-                for _title, text, _pageid in extract_pages(fh, filter_namespaces=("0",)):
-                    if not text or _REDIRECT.match(text):
-                        continue
-                    if seen >= skip:
-                        yield text
-                    seen += 1
+            path = self.paths[index]
+            with open_compressed(path) as fh:
+                try:
+                    for _title, text, _pageid in extract_pages(fh, filter_namespaces=("0",)):
+                        if not text or _REDIRECT.match(text):
+                            continue
+                        if seen >= skip:
+                            yield text
+                        seen += 1
+                except InputDataError:  # a damaged compressed file, said already
+                    raise
+                except (ParseError, ValueError) as exc:  # ParseError is a SyntaxError: a traceback, not a line
+                    raise InputDataError(
+                        f"cannot read {str(path)!r}: it is not a Wikipedia XML dump, or it is truncated ({exc})."
+                    ) from exc
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "files": file_fingerprint(self.paths)}
