@@ -267,8 +267,6 @@ def lm_command(
 
     A rerun into the same folder takes its finished runs and resumes its interrupted one from
     ``output/checkpoints``; ``overwrite`` discards both (a checkpoint of other settings is refused otherwise)."""
-    import shutil
-
     from .._core.errors import InvalidParameterError
     from .._core.threads import cpu_threads
     from ..experiments.next_token import lm_study
@@ -281,9 +279,6 @@ def lm_command(
     )
     if dropout:  # only when asked for: runs recorded without it keep their settings
         kwargs["dropout"] = dropout
-    checkpoints = Path(output) / "checkpoints"
-    if overwrite and checkpoints.is_dir():  # the interrupted runs of the results discarded: never resumed
-        shutil.rmtree(checkpoints)
     with cpu_threads(threads, torch=True):
         result = lm_study(
             source,

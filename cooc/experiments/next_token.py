@@ -41,6 +41,7 @@ import csv
 import io
 import math
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,10 @@ def lm_study(
             )
         done = saved_runs.get("rows", [])
 
+    checkpoints = out / "checkpoints"
+    if overwrite and checkpoints.is_dir():  # the interrupted runs of the discarded results: never resumed
+        shutil.rmtree(checkpoints)
+
     def record(row: dict[str, Any]) -> None:
         done.append(row)
         atomic_write_json(runs_path, {"settings": settings, "rows": done})
@@ -247,7 +252,7 @@ def lm_study(
         seeds=list(range(seeds)),
         targets=targets,
         model_kwargs=model_kwargs,
-        checkpoint_dir=out / "checkpoints",
+        checkpoint_dir=checkpoints,
         progress=progress,
         callback=record,
         done=list(done),
