@@ -278,7 +278,7 @@ def read_edges(path: str | os.PathLike) -> list[tuple[str, str]]:
         parts = [p.strip() for p in line.split("\t")]
         if len(parts) != 2 or not all(parts):
             raise InputDataError(f"{str(path)!r} line {number}: expected 'child<TAB>parent', got {line!r}.")
-        if number == 1 and parts == ["child", "parent"]:
+        if not edges and parts == ["child", "parent"]:  # the header: the first line that is not a comment
             continue
         edges.append((parts[0], parts[1]))
     if not edges:

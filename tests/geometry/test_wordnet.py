@@ -42,6 +42,8 @@ def test_edge_list_round_trip_and_errors(tmp_path):
     assert W.read_edges(path) == [("dog", "animal"), ("cat", "animal")]
     path.write_text("# a comment\n\nrose\tflower\n")
     assert W.read_edges(path) == [("rose", "flower")]
+    path.write_text("# made by hand\n\nchild\tparent\nrose\tflower\n")  # the header after comments
+    assert W.read_edges(path) == [("rose", "flower")]
     path.write_text("rose flower\n")
     with pytest.raises(InputDataError, match="line 1"):
         W.read_edges(path)
