@@ -65,7 +65,11 @@ def symmetry(
         "--extra-words",
         help="With --robustness: also zero the family's pairs with this family's words (e.g. months-helpers).",
     ),
-    dim: int = typer.Option(50, help="With --robustness: dimensions of the re-embedding."),
+    dim: int = typer.Option(
+        50,
+        help="With --robustness: dimensions of the re-embedding after zeroing (the helper-word curves "
+        "re-factorise blocks of the family and at most 50 helpers in 10).",
+    ),
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the null draws and the probe splits."),
     as_json: bool = JSON,
