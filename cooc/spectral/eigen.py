@@ -41,6 +41,7 @@ import scipy.sparse as sp
 
 from .._core.device import array_module, device_of, resolve_device, to_numpy
 from .._core.errors import InvalidParameterError
+from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.threads import available_cores
 from . import sketching
@@ -246,6 +247,14 @@ def top_eigenpairs(
     xp = array_module(vectors)
     values, vectors = values[order].astype(np.float64), to_numpy(vectors[:, xp.asarray(order)])
     info["device"] = device
+    if which == "LA" and values[-1] <= 0:
+        log.warning(
+            "which='LA': only %d of the %d largest eigenvalues are positive; the rest (down to %.3g) are "
+            "kept, and an embedding weights them by |lambda|^p like the positive ones.",
+            int((values > 0).sum()),
+            k,
+            values[-1],
+        )
     return Eigenpairs(values, fix_signs(vectors), solver, which, info)
 
 

@@ -320,3 +320,15 @@ def test_dense_vectors_stay_orthonormal_when_k_reaches_into_a_null_space(rng):
     assert "the two ends met" in pairs.info["method"]
     full_rank = known_spectrum(rng, V=300, k=8)[0]  # ends far apart: still the two subset calls
     assert top_eigenpairs(full_rank, 8, solver="dense").info["method"] == "scipy.linalg.eigh (two subsets)"
+
+
+def test_la_with_fewer_positive_eigenvalues_than_k_says_so(rng, caplog):
+    A, values, _ = known_spectrum(rng, V=60, k=8)  # 7 positive planted values, the rest within 0.1 of 0
+    n_positive = int((values > 0).sum())
+    with caplog.at_level("WARNING", logger="cooc"):
+        top_eigenpairs(A, 5, which="LA", solver="dense")
+    assert caplog.text == ""
+    with caplog.at_level("WARNING", logger="cooc"):
+        pairs = top_eigenpairs(A, n_positive + 3, which="LA", solver="dense")
+    assert pairs.values[-1] <= 0
+    assert f"only {n_positive} of the {n_positive + 3} largest eigenvalues are positive" in caplog.text
