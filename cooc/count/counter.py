@@ -177,12 +177,14 @@ def count_cooccurrences(
 
 
 def _check_gaps_kept(corpus: TokenCorpus, oov: str) -> None:
-    """``oov="gap"`` needs the corpus's out-of-vocabulary positions: refuse a corpus that dropped some."""
-    dropped = corpus.manifest.get("oov_tokens")
-    if oov == "gap" and corpus.manifest.get("oov") == "drop" and (dropped is None or dropped > 0):
-        removed = "some" if dropped is None else f"{dropped:,}"
+    """``oov="gap"`` needs the corpus's out-of-vocabulary positions: refuse a corpus that dropped some.
+
+    A corpus built from text records how many it dropped; one written from token arrays (a grammar's,
+    a study's) records none and dropped none."""
+    dropped = corpus.manifest.get("oov_tokens") or 0
+    if oov == "gap" and corpus.manifest.get("oov") == "drop" and dropped > 0:
         raise InputDataError(
-            f"oov='gap': corpus {str(corpus.path)!r} was built with oov='drop', which removed {removed} "
+            f"oov='gap': corpus {str(corpus.path)!r} was built with oov='drop', which removed {dropped:,} "
             f"out-of-vocabulary tokens, so windows cannot break where they were; count with oov='drop', "
             f"or build the corpus with --oov keep."
         )

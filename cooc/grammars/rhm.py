@@ -29,6 +29,24 @@ from ._random import Seed, device_rng, numpy_rng, symbol_dtype, uniform_choices,
 INT63 = 2**63
 
 
+def row_index(index: Any, n: int) -> Any:
+    """``index`` into the rows of a sample of ``n`` sentences: an integer (negative counts from the end)
+    becomes a slice of one row, so the result stays a sample; anything else is returned as it is.
+
+    Raises
+    ------
+    IndexError
+        An integer outside ``[-n, n)``.
+    """
+    if not isinstance(index, (int, np.integer)):
+        return index
+    i = int(index)
+    if not -n <= i < n:
+        raise IndexError(f"sample index {i} out of range for {n} sentences")
+    i %= n
+    return slice(i, i + 1)
+
+
 class RHMSample:
     """Samples of a hierarchical grammar with their latent trees.
 
@@ -66,12 +84,7 @@ class RHMSample:
 
     def __getitem__(self, index: Any) -> RHMSample:
         """Rows ``index`` (a slice, an integer array or a boolean mask) of every array."""
-        if isinstance(index, (int, np.integer)):  # one row, kept as a sample of length 1
-            n, i = len(self), int(index)
-            if not -n <= i < n:
-                raise IndexError(f"sample index {i} out of range for {n} sentences")
-            i %= n
-            index = slice(i, i + 1)
+        index = row_index(index, len(self))
         valid = None if self.valid is None else self.valid[index]
         return RHMSample([a[index] for a in self.levels], [c[index] for c in self.choices], self.v, valid)
 

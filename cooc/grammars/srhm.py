@@ -25,7 +25,7 @@ import numpy as np
 from .._core.device import array_module
 from .._core.params import Interval, OneOf, validate
 from ._random import Seed, device_rng
-from .rhm import RandomHierarchyModel, RHMSample
+from .rhm import RandomHierarchyModel, RHMSample, row_index
 
 SPARSITY = ("a", "b")
 
@@ -57,12 +57,7 @@ class SRHMSample:
 
     def __getitem__(self, index: Any) -> SRHMSample:
         """Rows ``index`` (a slice, an integer array or a boolean mask) of every array."""
-        if isinstance(index, (int, np.integer)):  # one row, kept as a sample of length 1
-            n, i = len(self), int(index)
-            if not -n <= i < n:
-                raise IndexError(f"sample index {i} out of range for {n} sentences")
-            i %= n
-            index = slice(i, i + 1)
+        index = row_index(index, len(self))
         return SRHMSample(self.tokens[index], self.rhm[index], [p[index] for p in self.positions], self.v)
 
     def ids(self) -> Any:

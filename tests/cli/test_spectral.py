@@ -187,7 +187,7 @@ def test_no_progress_reaches_the_eigensolver_and_the_counter(model_files, monkey
         assert res.exit_code == 0, res.output
     import cooc.experiments.demo as demo_run
 
-    def run_demo(out, config, progress, log):
+    def run_demo(out, config, progress, log, overwrite):
         seen.append(("demo", progress))
         return SimpleNamespace(report="", seconds={"total": 0.0})
 

@@ -12,26 +12,11 @@ import pytest
 import cooc.corpus.build as build_module
 from cooc._core.io import file_checksum
 from cooc.corpus.build import _RawState, build_corpus
-from cooc.corpus.sources import TextSource
 from cooc.corpus.store import TokenCorpus
 
-from .test_build_parallel import same_corpus
+from .test_build_parallel import _RecordingText, same_corpus
 
 SETTINGS = dict(shard_tokens=300, batch_chars=400, vocab_size=40, progress=False)
-
-
-class _RecordingText(TextSource):
-    """A text source that records where a build asked it to start."""
-
-    skips: list[int] = []
-
-    def iter_raw(self, skip=0):
-        _RecordingText.skips.append(skip)
-        return super().iter_raw(skip)
-
-    def line_blocks(self, skip=0, limit=None, size=1 << 20):  # the path a line-mode build takes
-        _RecordingText.skips.append(skip)
-        return super().line_blocks(skip, limit, size)
 
 
 def _damage(path: Path, how: str) -> None:

@@ -184,21 +184,18 @@ def train_lm(
     """
     import torch
 
-    validate(
-        dict(
-            targets=targets,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            momentum=momentum,
-            eval_every=eval_every,
-            patience=patience,
-        ),
-        {k: v for k, v in _CONSTRAINTS.items() if k != "model"},
-        "train_lm",
+    training = dict(
+        targets=targets,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        optimizer=optimizer,
+        momentum=momentum,
+        eval_every=eval_every,
+        patience=patience,
     )
+    validate(training, {k: v for k, v in _CONSTRAINTS.items() if k != "model"}, "train_lm")
     data.check_samples(P)
     device = data.train.device
     if fused is None:
@@ -213,23 +210,7 @@ def train_lm(
     settings: dict[str, Any] = {}
     if checkpoint is not None:
         settings = checkpoint_settings(
-            net,
-            data,
-            P=int(P),
-            targets=targets,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            momentum=momentum,
-            eval_every=eval_every,
-            patience=patience,
-            eval_early=eval_early,
-            seed=seed,
-            amp=amp,
-            fused=fused,
-            device=device.type,
+            net, data, P=int(P), **training, eval_early=eval_early, seed=seed, amp=amp, fused=fused, device=device.type
         )
         loaded = load_checkpoint(checkpoint, FORMAT, settings, required=tuple(_random_state(device)))
         if loaded is not None:
