@@ -271,7 +271,7 @@ def read_edges(path: str | os.PathLike) -> list[tuple[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise InputDataError(f"edge list {str(path)!r} does not exist.")
-    edges = []
+    edges: list[tuple[str, str]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
