@@ -13,7 +13,7 @@ from typing import Any
 
 from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.logs import log
-from .base import _SIDE_NAMES, Source, data_files, expand_paths, format_of, is_dump_index, strip_compression
+from .base import Source, data_files, expand_paths, format_of, maybe_text
 from .bible import BibleSource
 from .hf import HFDatasetSource
 from .tabular import JSONLSource, ParquetSource
@@ -59,7 +59,7 @@ def detect_format(spec: str) -> str:
             "or name the files of one format."
         )
     kind = next(iter(by_kind))
-    texts = [str(f.relative_to(spec)) for f in side if _maybe_text(f.name)]
+    texts = [str(f.relative_to(spec)) for f in side if maybe_text(f.name)]
     if texts and kind != "text":  # a text source reads every file of a folder, these too
         log.warning(
             "%r: reading it as %s, leaving out %d .txt file(s) (%s) as notes beside the data.",
@@ -69,12 +69,6 @@ def detect_format(spec: str) -> str:
             _some(texts),
         )
     return kind
-
-
-def _maybe_text(name: str) -> bool:
-    """A ``.txt`` side file that is neither a README/LICENSE nor a dump's index: perhaps text to read."""
-    low = name.lower()
-    return strip_compression(low).endswith(".txt") and not low.startswith(_SIDE_NAMES) and not is_dump_index(name)
 
 
 def _some(names: list[str], n: int = 3) -> str:

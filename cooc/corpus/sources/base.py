@@ -149,6 +149,12 @@ def is_side_file(name: str) -> bool:
     return low.startswith(_SIDE_NAMES) or strip_compression(low).endswith(_SIDE_SUFFIXES)
 
 
+def maybe_text(name: str) -> bool:
+    """A ``.txt`` side file that is neither a README/LICENSE nor a dump's index: perhaps text to read."""
+    low = name.lower()
+    return strip_compression(low).endswith(".txt") and not low.startswith(_SIDE_NAMES) and not is_dump_index(name)
+
+
 def is_dump_index(name: str) -> bool:
     """Whether ``name`` is the index of a multistream Wikipedia dump
     (``enwiki-20231101-pages-articles-multistream-index.txt.bz2``): lines of ``offset:id:title``, not XML."""
