@@ -27,7 +27,8 @@ def build(
     source: str = typer.Argument(
         ...,
         help="A file, directory or glob; hf:NAME[:CONFIG[:SPLIT]] "
-        "(e.g. hf:wikimedia/wikipedia:20231101.en); a Wikipedia XML dump; "
+        "(e.g. hf:wikimedia/wikipedia:20231101.en); a folder written by datasets' save_to_disk "
+        "(hf:FOLDER::SPLIT for one split of a DatasetDict); a Wikipedia XML dump; "
         "bible:kjv[:book|chapter|verse] (the King James Bible, from Debian's bible-kjv-text); "
         "or a grammar spec such as rhm:v=32,n_c=32,m=8,s=2,L=3.",
     ),

@@ -214,18 +214,24 @@ class Cooccurrence:
         """Set word pairs to independence: C_ab = C_ba = N P_a P_b (then M = 1, log M = 0, M* = 0).
 
         ``pairs`` holds ``(a, b)`` words or ids; both orders are changed. Counts become
-        float64. The pairs are recorded in ``independent_pairs`` so that targets set them
-        to the independence value exactly.
+        float64. Each position-resolved matrix C_j (``per_offset``) is set the same way
+        with its own total N_j. The pairs are recorded in ``independent_pairs`` so that
+        targets set them to the independence value exactly.
         """
         ids = self._pair_ids(pairs)
         ids = np.unique(np.concatenate([ids, ids[:, ::-1]]), axis=0)
         p = self.unigram_probabilities("global")
-        values = self.total * p[ids[:, 0]] * p[ids[:, 1]]
-        counts = self.counts.astype(np.float64).tolil()
-        counts[ids[:, 0], ids[:, 1]] = values
+        product = p[ids[:, 0]] * p[ids[:, 1]]
+
+        def independent(m: sp.csr_matrix, total: float) -> sp.csr_matrix:
+            out = m.astype(np.float64).tolil()
+            out[ids[:, 0], ids[:, 1]] = total * product
+            return out.tocsr()
+
+        per = None if self.per_offset is None else [independent(m, float(m.sum())) for m in self.per_offset]
         done = np.unique(np.concatenate([self.independent_pairs, ids]), axis=0)
         return self._derived(
-            counts.tocsr(), self.vocab, self.unigram, self.per_offset, done, f"zero_block({len(ids)} entries)"
+            independent(self.counts, self.total), self.vocab, self.unigram, per, done, f"zero_block({len(ids)} entries)"
         )
 
     # -- files -----------------------------------------------------------------------------

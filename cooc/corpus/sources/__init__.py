@@ -15,7 +15,7 @@ from ..._core.errors import InputDataError, InvalidParameterError
 from ..._core.logs import log
 from .base import Source, data_files, expand_paths, format_of, maybe_text
 from .bible import BibleSource
-from .hf import HFDatasetSource
+from .hf import HFDatasetSource, saved_dataset
 from .tabular import JSONLSource, ParquetSource
 from .text import TextSource
 from .wikixml import WikiXMLSource
@@ -25,6 +25,9 @@ FORMATS = ("text", "paragraphs", "jsonl", "parquet", "hf", "wikixml")
 
 def detect_format(spec: str) -> str:
     """Guess a source's format from its name (``hf:`` prefix, suffixes, dump names).
+
+    A folder written by Hugging Face's ``save_to_disk`` (``state.json`` and
+    ``dataset_info.json``, or ``dataset_dict.json``) is ``"hf"``.
 
     Each file's format comes from its suffix (:data:`~.base.SUFFIXES`, any case): ``.jsonl``,
     ``.json``, ``.ndjson`` (each also ``.gz``, ``.bz2``, ``.xz``) are ``"jsonl"``; ``.parquet`` is
@@ -43,7 +46,7 @@ def detect_format(spec: str) -> str:
     Files of a glob are all taken as they are (but for a Wikipedia dump's index). When the files left hold more than one format,
     :class:`InputDataError` names the formats and asks for ``--format`` rather than guessing.
     """
-    if spec.startswith("hf:"):
+    if spec.startswith("hf:") or saved_dataset(spec):
         return "hf"
     files = expand_paths(spec)
     side: list[Path] = []

@@ -1,8 +1,9 @@
 """Hugging Face ``datasets``: ``wikimedia/wikipedia`` (config ``20231101.en``) by default.
 
-The same code reads the hub (streaming, nothing held in memory) or local Parquet/JSON
+The same code reads the hub (streaming, nothing held in memory), local Parquet/JSON
 files in the same schema (``id, url, title, text``) through ``datasets.load_dataset``
-with a builder name (``"parquet"``, ``"json"``) and ``data_files``.
+with a builder name (``"parquet"``, ``"json"``) and ``data_files``, or a folder written by
+``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk`` (``datasets.load_from_disk``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ WIKIPEDIA = ("wikimedia/wikipedia", "20231101.en")
 #: builders that read local files (``data_files``) and need no hub
 LOCAL_BUILDERS = ("parquet", "json", "csv", "text", "arrow", "pandas", "webdataset", "imagefolder", "audiofolder")
 HUB_TIMEOUT = 5.0
+
+
+def saved_dataset(path: str | os.PathLike[str]) -> str | None:
+    """What ``Dataset.save_to_disk`` left in folder ``path``: ``"dataset"``, ``"dict"`` (a
+    ``DatasetDict``, one sub-folder per split) or ``None`` when it is not such a folder."""
+    folder = Path(path)
+    if (folder / "dataset_dict.json").is_file():
+        return "dict"
+    if (folder / "state.json").is_file() and (folder / "dataset_info.json").is_file():
+        return "dataset"
+    return None
 
 
 def _offline_env() -> bool:
@@ -102,6 +114,8 @@ class HFDatasetSource(Source):
             raise MissingDependencyError(
                 "reading Hugging Face datasets needs `datasets`: pip install datasets"
             ) from None
+        if saved_dataset(self.path):
+            return self._load_saved(datasets)
         kwargs: dict[str, Any] = {"split": self.split, "streaming": self.streaming}
         if self.data_files is not None:
             kwargs["data_files"] = self.data_files
@@ -113,6 +127,22 @@ class HFDatasetSource(Source):
             raise InputDataError(offline_message(self.path, self.name, str(exc))) from None
         except (FileNotFoundError, ValueError) as exc:
             raise InputDataError(f"cannot load dataset {self.path!r} ({self.name}): {exc}") from None
+
+    def _load_saved(self, datasets: Any) -> Any:
+        """A folder written by ``save_to_disk`` (memory-mapped Arrow files): its ``split`` when it
+        holds several. It is read as a memory-mapped map-style dataset whatever ``streaming`` says."""
+        try:
+            ds = datasets.load_from_disk(self.path)
+        except (FileNotFoundError, ValueError, OSError) as exc:
+            raise InputDataError(f"cannot load the saved dataset {self.path!r}: {exc}") from None
+        if isinstance(ds, datasets.DatasetDict):
+            if self.split not in ds:
+                raise InputDataError(
+                    f"the saved dataset {self.path!r} has no split {self.split!r} (splits: {sorted(ds)}); "
+                    f"name one as hf:{self.path}::SPLIT."
+                )
+            ds = ds[self.split]
+        return ds
 
     def _on_hub(self) -> bool:
         """Whether reading needs the hub (a dataset name, not a local builder or folder)."""
