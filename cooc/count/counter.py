@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._core.errors import InputDataError
 from .._core.params import validate
 from ..corpus.store import TokenCorpus
 from .local import count_planes
 from .result import build_result
-from .settings import COUNT_CONSTRAINTS, effective_vocab_size
+from .settings import COUNT_CONSTRAINTS, check_countable, effective_vocab_size
 from .windows import integer_weights
 
 
@@ -111,6 +110,7 @@ def count_cooccurrences(
         COUNT_CONSTRAINTS,
         "count_cooccurrences",
     )
+    integer_weights(window, weighting)  # a window too long for its weighting is refused before any work
     if scheduler is not None:
         from .distributed import count_distributed
 
@@ -132,10 +132,8 @@ def count_cooccurrences(
             engine=engine,
         )
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus, threads=workers)
-    _check_gaps_kept(corpus, oov)
+    check_countable(corpus, oov)
     V = effective_vocab_size(corpus, vocab_size)
-    if corpus.n_tokens == 0:
-        raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
     symmetric = symmetric and not directional
     planes, plan, stats = count_planes(
         corpus,
@@ -174,20 +172,6 @@ def count_cooccurrences(
         symmetrized=symmetric,
         weighted=not plan.per_offset,
     )
-
-
-def _check_gaps_kept(corpus: TokenCorpus, oov: str) -> None:
-    """``oov="gap"`` needs the corpus's out-of-vocabulary positions: refuse a corpus that dropped some.
-
-    A corpus built from text records how many it dropped; one written from token arrays (a grammar's,
-    a study's) records none and dropped none."""
-    dropped = corpus.manifest.get("oov_tokens") or 0
-    if oov == "gap" and corpus.manifest.get("oov") == "drop" and dropped > 0:
-        raise InputDataError(
-            f"oov='gap': corpus {str(corpus.path)!r} was built with oov='drop', which removed {dropped:,} "
-            f"out-of-vocabulary tokens, so windows cannot break where they were; count with oov='drop', "
-            f"or build the corpus with --oov keep."
-        )
 
 
 __all__ = ["count_cooccurrences"]

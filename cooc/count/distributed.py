@@ -52,7 +52,6 @@ import numpy as np
 
 from .._core.errors import (
     ClusterError,
-    InputDataError,
 )
 from .._core.io import provenance
 from .._core.locks import lock_output
@@ -62,7 +61,7 @@ from . import cluster
 from .cluster import address_of, bounded, check_scheduler, connect, probe_scheduler, scheduler_errors
 from .parts import count_part, pick_block, sum_parts, write_block
 from .result import build_result
-from .settings import COUNT_CONSTRAINTS, effective_vocab_size
+from .settings import COUNT_CONSTRAINTS, check_countable, effective_vocab_size
 from .windows import integer_weights
 
 _OWN_CONSTRAINTS = {
@@ -164,10 +163,10 @@ def count_distributed(
         "count_distributed",
     )
     check_scheduler(scheduler)
+    integer_weights(window, weighting)  # a window too long for its weighting is refused before any work
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
+    check_countable(corpus, oov)
     V = effective_vocab_size(corpus, vocab_size)
-    if corpus.n_tokens == 0:
-        raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
     # Workers run in their own folders: every path they are given must be absolute.
     out = None if out is None else Path(out).resolve()
     spill_dir = None if spill_dir is None else Path(spill_dir).resolve()

@@ -285,13 +285,15 @@ def _run(
                 t2 = time.perf_counter()
                 eng.add(chunk, overlap=prefetch)
             profile.add(next_chunk=t1 - t0, prepare=t2 - t1, add=time.perf_counter() - t2)
-            centres += chunk.n_centres
+            # in-vocabulary positions, as _run_raw counts them (a chunk under oov="gap" keeps the others
+            # as window breaks); a device scalar on the GPU, read once at the end
+            centres = centres + xp.count_nonzero(tokens < plan.vocab_size)
             if bar is not None:
                 bar.update(int(tokens.shape[0]), tokens=int(tokens.shape[0]))
     finally:
         if bar is not None:
             bar.close()
-    return centres, profile.finish(feeder)
+    return int(centres), profile.finish(feeder)
 
 
 def _run_raw(corpus: TokenCorpus, eng: Any, plan: Plan, oov: str, bar: Any) -> int:

@@ -79,7 +79,10 @@ def weigh_planes(
     """
 
     def weighted(m: sp.csr_matrix, factor: int) -> sp.csr_matrix:
-        data = assemble.weigh_counts(np, m.data * factor if factor != 1 else m.data, weighting, scale)
+        # exact: every count times its weight fits int64 (the caller's bound); else float64, as the
+        # int64 product could wrap (harmonic weights over a long window: lcm(1..L) / j is ~1e17)
+        counts = m.data if factor == 1 else m.data * (factor if exact else float(factor))
+        data = assemble.weigh_counts(np, counts, weighting, scale)
         return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
 
     if not offsets:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._core.errors import InputDataError
 from .._core.logs import log
 from .._core.params import InstanceOf, Interval, OneOf
 from ..corpus.store import TokenCorpus
@@ -33,4 +34,20 @@ def effective_vocab_size(corpus: TokenCorpus, vocab_size: int | None) -> int:
     return int(vocab_size)
 
 
-__all__ = ["ENGINES", "COUNT_CONSTRAINTS", "effective_vocab_size"]
+def check_countable(corpus: TokenCorpus, oov: str) -> None:
+    """Refuse a corpus that cannot be counted as asked: one with no tokens, or ``oov="gap"`` on one
+    whose out-of-vocabulary positions were dropped when it was built (windows cannot break where
+    they were). A corpus built from text records how many it dropped; one written from token
+    arrays (a grammar's, a study's) records none and dropped none."""
+    if corpus.n_tokens == 0:
+        raise InputDataError(f"corpus {str(corpus.path)!r} holds no tokens; nothing to count.")
+    dropped = corpus.manifest.get("oov_tokens") or 0
+    if oov == "gap" and corpus.manifest.get("oov") == "drop" and dropped > 0:
+        raise InputDataError(
+            f"oov='gap': corpus {str(corpus.path)!r} was built with oov='drop', which removed {dropped:,} "
+            f"out-of-vocabulary tokens, so windows cannot break where they were; count with oov='drop', "
+            f"or build the corpus with --oov keep."
+        )
+
+
+__all__ = ["ENGINES", "COUNT_CONSTRAINTS", "check_countable", "effective_vocab_size"]

@@ -29,7 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from .._core.errors import InvalidParameterError
+
 WEIGHTINGS = ("uniform", "linear", "harmonic")
+#: the longest harmonic window: lcm(1..42) < 2**62 <= lcm(1..43)
+MAX_HARMONIC_WINDOW = 42
 OOV_MODES = ("drop", "gap")
 
 
@@ -60,9 +64,13 @@ def integer_weights(window: int, weighting: str) -> tuple[np.ndarray, int]:
     if weighting == "linear":
         return (window + 1 - j).astype(np.int64), 1
     if weighting == "harmonic":
+        if window > MAX_HARMONIC_WINDOW:
+            raise InvalidParameterError(
+                f"harmonic weights allow a window of at most {MAX_HARMONIC_WINDOW} (they are kept exact over the "
+                f"common denominator lcm(1..window), which must fit int64); got {window}. Use weighting "
+                f"'uniform' or 'linear' for longer windows."
+            )
         scale = math.lcm(*range(1, window + 1))
-        if scale >= 2**62:
-            raise OverflowError(f"lcm(1..{window}) does not fit in int64")
         return np.array([scale // k for k in range(1, window + 1)], dtype=np.int64), scale
     raise ValueError(f"unknown weighting {weighting!r}; allowed: {WEIGHTINGS}")
 

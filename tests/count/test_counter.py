@@ -383,5 +383,16 @@ def test_gap_is_refused_on_a_corpus_that_dropped_its_oov_tokens(tmp_path):
     assert count(kept, window=1, weighting="uniform", oov="gap").nnz == 0
     with pytest.raises(InputDataError, match="built with oov='drop', which removed 3 out-of-vocabulary"):
         count(dropped, window=1, weighting="uniform", oov="gap")
+    # the same refusal on the Dask path, before any scheduler is reached (this address has none)
+    with pytest.raises(InputDataError, match="built with oov='drop', which removed 3 out-of-vocabulary"):
+        count(dropped, window=1, weighting="uniform", oov="gap", scheduler="tcp://127.0.0.1:9")
     assert count(dropped, window=1, weighting="uniform", oov="drop").counts[0, 1] == 2
     assert count(whole, window=1, weighting="uniform", oov="gap").nnz > 0
+
+
+@pytest.mark.parametrize("oov", ["drop", "gap"])
+def test_every_engine_records_the_in_vocabulary_centres(make_corpus, oov, device):
+    corpus = make_corpus([[0, 2, 2, 1, 2], [1, 1, 2]], 2)  # id 2 is out of vocabulary: 4 centres
+    for engine in engines_for(device):
+        res = count(corpus, device, window=2, weighting="uniform", oov=oov, engine=engine)
+        assert res.settings["count"]["centres"] == 4, engine
