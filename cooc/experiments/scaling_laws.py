@@ -105,8 +105,8 @@ def text_statistics(
         spectrum = lag_spectrum_with_floor(corpus, max_lag, vocab_size=vocab_size, shuffled=shuffled)
     beta_fit, beta_refused = _beta(spectrum["lags"], spectrum["sigma"], spectrum["shuffled"], above)
     profile = entropy_profile(corpus, max_n, vocab_size=vocab_size, min_coverage=min_coverage)
-    gamma_fit = fit_entropy_decay(profile.n, profile.H, error=profile.error, resolved=profile.resolved)
-    zero_fit = fit_entropy_decay(profile.n, profile.H, resolved=profile.resolved, h_inf=0.0)
+    gamma_fit = fit_entropy_decay(profile.context, profile.H, error=profile.error, resolved=profile.resolved)
+    zero_fit = fit_entropy_decay(profile.context, profile.H, resolved=profile.resolved, h_inf=0.0)
     alpha, alpha_err = _alpha(gamma_fit, beta_fit)
     alpha_zero, alpha_zero_err = _alpha(zero_fit, beta_fit)
     return {
@@ -236,6 +236,7 @@ def corpus_entry(stats: dict[str, Any], measured: dict[str, Any]) -> dict[str, A
             alpha_predicted_h_inf_zero_err=stats["alpha_predicted_h_inf_zero_err"],
             tokens=stats["tokens"],
             vocab_size=stats["vocab_size"],
+            context=stats["profile"].context,  # tokens before the predicted one: gamma's x
             H_n=stats["profile"].H,
             H_n_err=stats["profile"].error,
             H_n_plugin=stats["profile"].plugin,
@@ -271,8 +272,7 @@ def scaling_figures(name: str, stats: dict[str, Any], measured: dict[str, Any], 
     )  # fmt: skip
     if "profile" in stats:
         p = stats["profile"]
-        shown = stats["gamma_fit"] if stats["gamma_fit"].ok else stats["gamma_fit"]
-        saved(entropy_decay_with_fit(p.n, p.H, p.error, p.resolved, fit=shown, title=f"{name}: bias-corrected H_n",
+        saved(entropy_decay_with_fit(p.context, p.H, p.error, p.resolved, fit=stats["gamma_fit"], title=f"{name}: bias-corrected H_c",
                                      path=folder / f"{name}_entropy.png"))  # fmt: skip
     else:
         e = stats["entropies"]

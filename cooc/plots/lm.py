@@ -214,7 +214,7 @@ def entropy_decay_with_fit(
         grid = np.linspace(fit.n.min(), fit.n.max(), 50)
         left.plot(grid, fit.predict(grid), "-", color="C1")
         gap = H - fit.h_inf
-        keep = (gap > 0) & resolved
+        keep = (gap > 0) & resolved & (n > 0)
         right.loglog(n[keep], gap[keep], "o")
         right.loglog(grid, fit.predict(grid) - fit.h_inf, "-", color="C1",
                      label=rf"$\gamma$ = {fit.gamma:.2f} ± {fit.gamma_error:.2f}")  # fmt: skip

@@ -200,10 +200,10 @@ grammar = build_grammar_corpus(
 spectrum = lag_spectrum_with_floor(grammar, s**L - 1)
 pooled, pooled_refused = floor_fit(spectrum["lags"], spectrum["sigma"], spectrum["floor"])
 profile = entropy_profile(grammar, CFG["entropy_n"])
-gamma = fit_entropy_decay(profile.n, profile.H, error=profile.error, resolved=profile.resolved)
+gamma = fit_entropy_decay(profile.context, profile.H, error=profile.error, resolved=profile.resolved)
 study.figure(plot_spectrum(spectrum["lags"], spectrum["sigma"], floor=spectrum["floor"], fit=pooled,
                            title=f"{spec}, pooled over positions"), "grammar_lag_spectrum.png")  # fmt: skip
-study.figure(entropy_decay_with_fit(profile.n, profile.H, profile.error, profile.resolved, fit=gamma,
+study.figure(entropy_decay_with_fit(profile.context, profile.H, profile.error, profile.resolved, fit=gamma,
                                    title=f"{spec}: bias-corrected H_n"), "grammar_entropy.png")  # fmt: skip
 results["grammar_corpus"] = {
     "spec": spec,
@@ -215,6 +215,7 @@ results["grammar_corpus"] = {
     "beta_pooled_error": None if pooled is None else pooled.error,
     "beta_pooled_refused": pooled_refused,
     "n": profile.n,
+    "context": profile.context,  # n - 1 tokens condition H_n: gamma's x
     "H": profile.H,
     "H_error": profile.error,
     "H_plugin": profile.plugin,
@@ -247,11 +248,11 @@ shuffled = shuffled_copy(corpus, study.work("wiki-shuffled"), seed=0)
 wspectrum = lag_spectrum_with_floor(corpus, CFG["wiki_max_lag"], vocab_size=CFG["wiki_vocab"], shuffled=shuffled)
 wbeta, wbeta_refused = floor_fit(wspectrum["lags"], wspectrum["sigma"], wspectrum["shuffled"])
 wprofile = entropy_profile(corpus, CFG["wiki_entropy_n"], vocab_size=CFG["wiki_entropy_vocab"])
-wgamma = fit_entropy_decay(wprofile.n, wprofile.H, error=wprofile.error, resolved=wprofile.resolved)
+wgamma = fit_entropy_decay(wprofile.context, wprofile.H, error=wprofile.error, resolved=wprofile.resolved)
 study.figure(plot_spectrum(wspectrum["lags"], wspectrum["sigma"], floor=wspectrum["floor"],
                            shuffled=wspectrum["shuffled"], fit=wbeta, title="Wikipedia sample"),
              "wikipedia_lag_spectrum.png")  # fmt: skip
-study.figure(entropy_decay_with_fit(wprofile.n, wprofile.H, wprofile.error, wprofile.resolved, fit=wgamma,
+study.figure(entropy_decay_with_fit(wprofile.context, wprofile.H, wprofile.error, wprofile.resolved, fit=wgamma,
                                    title="Wikipedia sample: bias-corrected H_n"), "wikipedia_entropy.png")  # fmt: skip
 results["wikipedia"] = {
     "tokens": corpus.n_tokens,
@@ -266,6 +267,7 @@ results["wikipedia"] = {
     "beta_refused": wbeta_refused,
     "entropy_vocab": CFG["wiki_entropy_vocab"],
     "n": wprofile.n,
+    "context": wprofile.context,  # n - 1 tokens condition H_n: gamma's x
     "H": wprofile.H,
     "H_error": wprofile.error,
     "resolved": wprofile.resolved,

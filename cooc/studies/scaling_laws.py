@@ -147,9 +147,11 @@ study.lap("rhm")
 # shuffled copy. **Expected:** beta well below 1 for the Bible, whose correlations stay
 # above the floor over all 64 lags, and fitted on a few lags only for the small
 # Wikipedia sample, whose spectrum meets its floor within ~10 lags; H_n resolved up to
-# n ~ 5-7. The free entropy fit may be refused at these sizes (the decay does not level
-# off within the resolved n), in which case alpha predicted is left empty and the H_inf =
-# 0 convention of the paper is reported beside it.
+# contexts of n ~ 4-6 tokens (n counts the tokens before the predicted one, as in the
+# paper: H_n comes from (n+1)-grams, and the unigram entropy, n = 0, is not fitted). The
+# free entropy fit is refused at these sizes (the decay does not level off within the
+# resolved n), so alpha predicted is left empty and the H_inf = 0 convention of the
+# paper is reported beside it.
 
 # %%
 texts = {"wikipedia": lambda: wikipedia_corpus(full=study.full)}

@@ -21,6 +21,7 @@ from cooc._core.errors import InputDataError, InvalidParameterError
 from cooc._core.threads import available_cores
 from cooc.cli import app
 from cooc.experiments.studies import STUDIES, StudyError, analyses_dir, find_study, list_studies, run_study
+from cooc.grammars.langstats import fit_entropy_decay
 from cooc.studies._shared import ENV_CACHE
 
 ANALYSES = Path(__file__).resolve().parents[2] / "cooc" / "studies"
@@ -689,6 +690,10 @@ def test_scaling_laws_study(results):
                     "alpha_measured_err"):  # fmt: skip
             assert key in entry
         assert entry["beta"] is not None and entry["beta_err"] > 0
+        # gamma's x is the context length, as in the paper: H_n from (n+1)-grams, n = 0 (unigrams) not fitted
+        assert entry["context"] == list(range(len(entry["H_n"])))
+        zero = fit_entropy_decay(entry["context"], entry["H_n"], resolved=entry["resolved"], h_inf=0.0)
+        assert entry["gamma_h_inf_zero"] == pytest.approx(zero.gamma, rel=1e-12) and zero.n.min() == 1
         # gamma is either fitted with 0 <= H_inf <= H_n or refused with its reason, never both
         if entry["gamma"] is None:
             assert entry["gamma_refused"] and entry["alpha_predicted"] is None

@@ -77,6 +77,8 @@ class EntropyProfile:
     Attributes
     ----------
     n : int array (k,)
+        The n-gram order: ``H_n`` is the entropy of a token given the ``n - 1`` before it
+        (:attr:`context`).
     H : float array (k,)
         Bias-corrected (or plug-in, per ``correction``) ``H(n-gram) - H((n-1)-gram)``.
     error : float array (k,)
@@ -96,6 +98,13 @@ class EntropyProfile:
     plugin: np.ndarray
     coverage: np.ndarray
     resolved: np.ndarray
+
+    @property
+    def context(self) -> np.ndarray:
+        """The context length of each ``H_n``: ``n - 1`` tokens condition the n-th. The decay
+        law ``H - H_inf ~ c^-gamma`` is stated in this length (see docs/science.md section 6),
+        so fits and figures take it as their x (``c = 0``, the unigram entropy, drops out)."""
+        return self.n - 1
 
 
 def ngram_counts(corpus: TokenCorpus, n: int, vocab_size: int | None = None, oov: str = "unk") -> np.ndarray:
