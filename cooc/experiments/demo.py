@@ -182,6 +182,7 @@ def _counts(run: DemoRun, corpus: Any, progress: bool, log: Callable[[str], None
 def _embedding(run: DemoRun, cooc: Any, log: Callable[[str], None]) -> Any:
     from ..plots.spectral import plot_spectrum
     from ..spectral.estimator import SpectralEmbedding
+    from ..spectral.kinds import LABELS
 
     cfg = run.config
     dim = min(cfg.dim, len(cooc) - 2)
@@ -189,7 +190,10 @@ def _embedding(run: DemoRun, cooc: Any, log: Callable[[str], None]) -> Any:
         model = SpectralEmbedding(cfg.target, dim=dim, device=cfg.device, dtype=cfg.dtype).fit(cooc)
         run.files.append(str(model.embedding_.save(run.out / "embedding")))
     run.files.append(
-        _save_plot(plot_spectrum({cfg.target: model.eigenvalues_}, title="Eigenvalues of M*"), run.out / "spectrum.png")
+        _save_plot(
+            plot_spectrum({cfg.target: model.eigenvalues_}, title=f"Eigenvalues of {LABELS[cfg.target]}"),
+            run.out / "spectrum.png",
+        )
     )
     run.facts.update(dim=dim, solver=model.eigenpairs_.solver, top_eigenvalues=model.eigenvalues_[:5].tolist())
     return model
@@ -199,6 +203,7 @@ def _analogies(run: DemoRun, model: Any, log: Callable[[str], None]) -> None:
     from ..geometry.analogy import accuracy_vs_k, evaluate_analogies, load_questions
     from ..geometry.similarity import evaluate_similarities
     from ..plots.spectral import plot_accuracy_vs_k, plot_family_accuracy
+    from ..spectral.kinds import LABELS
 
     cfg = run.config
     questions = load_questions()
@@ -213,9 +218,8 @@ def _analogies(run: DemoRun, model: Any, log: Callable[[str], None]) -> None:
         _save_plot(
             plot_family_accuracy(
                 {"A (gensim)": a, "B (pairs)": b},
-                title="Wikipedia sample: M* analogy accuracy per family"
-                if cfg.source is None
-                else "M* analogy accuracy per family",
+                title=("Wikipedia sample: " if cfg.source is None else "")
+                + f"{LABELS[cfg.target]} analogy accuracy per family",
             ),
             run.out / "analogy_families.png",
         )

@@ -42,24 +42,27 @@ class TargetKind:
         Whether an unobserved pair (``C_ij = 0``) gives 0, so the target can stay sparse.
     sparse_by_default : bool
         Whether most entries are clipped to zero, so ``output="auto"`` keeps it sparse at any V.
+    label : str
+        How figures and reports name it (``"log M"``, ``"M*"``).
     """
 
     name: str
     independence: float | None
     sparse: bool
     sparse_by_default: bool = False
+    label: str = ""
 
 
 TABLE: dict[str, TargetKind] = {
     k.name: k
     for k in (
-        TargetKind("p", None, sparse=True),
-        TargetKind("m", 1.0, sparse=True),
-        TargetKind("logm", 0.0, sparse=False),
-        TargetKind("pmi", 0.0, sparse=True),
-        TargetKind("ppmi", 0.0, sparse=True, sparse_by_default=True),
-        TargetKind("sppmi", 0.0, sparse=True, sparse_by_default=True),
-        TargetKind("mstar", 0.0, sparse=False),
+        TargetKind("p", None, sparse=True, label="P"),
+        TargetKind("m", 1.0, sparse=True, label="M"),
+        TargetKind("logm", 0.0, sparse=False, label="log M"),
+        TargetKind("pmi", 0.0, sparse=True, label="PMI"),
+        TargetKind("ppmi", 0.0, sparse=True, sparse_by_default=True, label="PPMI"),
+        TargetKind("sppmi", 0.0, sparse=True, sparse_by_default=True, label="SPPMI"),
+        TargetKind("mstar", 0.0, sparse=False, label="M*"),
     )
 }
 KINDS = tuple(TABLE)
@@ -67,6 +70,8 @@ KINDS = tuple(TABLE)
 SPARSE_KINDS = tuple(k for k, v in TABLE.items() if v.sparse)
 #: Targets that are sparse by default (most entries clipped to zero).
 SPARSE_BY_DEFAULT = tuple(k for k, v in TABLE.items() if v.sparse_by_default)
+#: How figures and reports name each kind.
+LABELS = {k: v.label for k, v in TABLE.items()}
 #: The independence value of every kind that has a constant one.
 INDEPENDENCE = {k: v.independence for k, v in TABLE.items() if v.independence is not None}
 

@@ -84,3 +84,19 @@ def test_demo_replaces_a_users_files_and_another_corpus_only_with_overwrite(tmp_
     res = CliRunner().invoke(app, ["demo", "--out", str(out), "--overwrite"])  # reaches the corpus build too
     assert res.exit_code == 0, res.output
     assert json.loads((out / "report.json").read_text())["facts"]["documents"] == 15
+
+
+def test_figures_name_the_target_they_show(tmp_path, monkeypatch):
+    import cooc.plots.spectral as plots
+
+    titles = {}
+    for name in ("plot_spectrum", "plot_family_accuracy"):
+        real = getattr(plots, name)
+        monkeypatch.setattr(
+            plots, name, lambda *a, _real=real, _name=name, **k: titles.setdefault(_name, k["title"]) and _real(*a, **k)
+        )
+    run_demo(tmp_path / "out", config=with_overrides(TINY, target="logm"), progress=False, log=lambda s: None)
+    assert titles == {
+        "plot_spectrum": "Eigenvalues of log M",
+        "plot_family_accuracy": "Wikipedia sample: log M analogy accuracy per family",
+    }
