@@ -5,7 +5,8 @@ closer on the WordNet hypernym tree co-occur more: M*_ij = f(d_ij) with
 f(x) = alpha exp(-beta x). :func:`tree_profile` measures it on any counts: the mean of a
 target's entries (the co-occurrence probability ``p``, M*) over the word pairs at each tree
 distance, the same means with the words shuffled over the tree's nodes (what the profile
-looks like when co-occurrence ignores the tree), and the exponential fitted to the pairs.
+looks like when co-occurrence ignores the tree), and the exponential fitted to the pairs,
+whose rate is reported only where the profile stands above the null over several distances.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from ..geometry.kernels import DistanceProfile, KernelFit, distance_profile, fit
 from ..geometry.trees import tree_distances
 from ..spectral.blocks import target_block
 
+#: Distance classes whose mean must differ from the shuffled null before a decay rate is
+#: reported: one class is a step, not a decay.
+MIN_RESOLVED = 3
+#: How far from the null (in null standard deviations) a class must stand to count.
+Z_FROM_NULL = 3.0
+
 
 @dataclass
 class TreeProfile:
@@ -32,6 +39,8 @@ class TreeProfile:
         One per target kind (mean entry per distance, and its shuffled-word null).
     fits : dict of str to KernelFit
         ``amp * exp(-d / sigma) (+ offset for M*)`` fitted to every pair (beta = 1 / sigma).
+        Its R^2 over single pairs is small even for a real decay; whether a decay is resolved
+        is read from the class means against the null (:meth:`resolved`).
     n_words : int
     n_pairs : int
         Pairs of words in the same tree (finite distance).
@@ -42,14 +51,46 @@ class TreeProfile:
     n_words: int
     n_pairs: int
 
-    def beta(self, kind: str) -> float:
-        """The fitted decay rate beta = 1 / sigma of ``kind``."""
-        return 1.0 / self.fits[kind].params["sigma"]
+    def z(self, kind: str) -> np.ndarray:
+        """Each class mean's excess over the shuffled null, in null standard deviations."""
+        prof = self.profiles[kind]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (prof.mean - prof.null_mean) / prof.null_std
+
+    def resolved(self, kind: str) -> int:
+        """How many distance classes differ from the shuffled null by more than ``Z_FROM_NULL`` null
+        standard deviations (above it at short distances, below it at long ones for a decay: the
+        null is the profile's own mean)."""
+        return int(np.sum(np.nan_to_num(self.z(kind)) > Z_FROM_NULL))
+
+    def beta_refused(self, kind: str) -> str | None:
+        """Why no decay rate is reported for ``kind`` (None when one is)."""
+        n = self.resolved(kind)
+        if n >= MIN_RESOLVED:
+            return None
+        return (
+            f"{n} distance class(es) differ from the shuffled null by {Z_FROM_NULL:g} null std (at least "
+            f"{MIN_RESOLVED} needed): no decay resolved"
+        )
+
+    def beta(self, kind: str) -> float | None:
+        """The fitted decay rate beta = 1 / sigma of ``kind``, or None when no decay is resolved."""
+        return None if self.beta_refused(kind) else 1.0 / self.fits[kind].params["sigma"]
+
+    def resolved_fits(self) -> dict[str, KernelFit]:
+        """The fits of the kinds whose decay is resolved (the ones worth drawing)."""
+        return {k: f for k, f in self.fits.items() if self.beta(k) is not None}
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"words": self.n_words, "pairs": self.n_pairs}
         for kind, prof in self.profiles.items():
-            out[kind] = prof.as_dict() | {"fit": self.fits[kind].as_dict(), "beta": self.beta(kind)}
+            out[kind] = prof.as_dict() | {
+                "fit": self.fits[kind].as_dict(),
+                "z_above_null": self.z(kind),
+                "resolved_distances": self.resolved(kind),
+                "beta": self.beta(kind),
+                "beta_refused": self.beta_refused(kind),
+            }
         return out
 
 
@@ -89,4 +130,4 @@ def tree_profile(
     return TreeProfile(profiles, fits, len(words), int(finite.sum()))
 
 
-__all__ = ["TreeProfile", "tree_profile"]
+__all__ = ["MIN_RESOLVED", "TreeProfile", "Z_FROM_NULL", "tree_profile"]

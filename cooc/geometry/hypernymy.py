@@ -25,7 +25,7 @@ import numpy as np
 
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, OneOf, validate
-from .kernels import fit_exponential_kernel
+from .kernels import KernelFit, fit_exponential_kernel
 
 # -- distances on a forest ------------------------------------------------------------------------------
 
@@ -249,9 +249,18 @@ class HypernymyResult:
     area, area_shuffled : ndarray of shape (n_samples,)
         Alignment area of each subtree, and of its shuffled copy.
     alpha, beta : float
-        Tree kernel fitted to the pooled Gram entries against tree distance.
+        Tree kernel fitted to the pooled Gram entries against tree distance (or ``beta`` as given).
     n_subtrees : float
         How many perfect binary subtrees the tree holds.
+    gram_by_distance : ndarray of shape (2 * height,)
+        Mean Gram entry of the sampled subtrees' pairs at tree distance 1, 2, ..., 2 * height:
+        whether the embedding's similarities fall with tree distance at all.
+    fit_r2 : float
+        R^2 of the kernel fit over the Gram entries (NaN when ``beta`` was given).
+    fit_refused : str or None
+        Why the fitted kernel is no decay (its decay length ran to the fit's bound, or the distance
+        explains almost none of the Gram entries); the alignment is then measured against a
+        kernel the embedding does not follow, and says nothing about the tree.
     """
 
     g: np.ndarray
@@ -262,6 +271,9 @@ class HypernymyResult:
     alpha: float
     beta: float
     n_subtrees: float
+    gram_by_distance: np.ndarray
+    fit_r2: float = float("nan")
+    fit_refused: str | None = None
 
     @property
     def null(self) -> np.ndarray:
@@ -280,16 +292,37 @@ class HypernymyResult:
             "samples": len(self.area),
             "subtrees": self.n_subtrees,
             "subtree_nodes": len(self.g),
+            "gram_by_distance": self.gram_by_distance.tolist(),
+            "fit_r2": self.fit_r2,
+            "fit_refused": self.fit_refused,
         }
 
 
-def fit_tree_kernel(grams: np.ndarray, distance: np.ndarray) -> tuple[float, float]:
+#: A fitted tree kernel whose R^2 is below this explains almost none of the Gram entries.
+MIN_KERNEL_R2 = 0.01
+#: A decay length this many times the largest subtree distance is no decay over the subtree.
+MAX_DECAY_LENGTH = 1e3
+
+
+def fit_tree_kernel(grams: np.ndarray, distance: np.ndarray) -> KernelFit:
     """Fit alpha exp(-beta d) to the off-diagonal entries of Gram matrices (m, n, n) against distances (n, n)."""
     grams = np.asarray(grams, dtype=np.float64)
     i, j = np.triu_indices(distance.shape[0], k=1)
     d = np.broadcast_to(distance[i, j], grams[:, i, j].shape)
-    fit = fit_exponential_kernel(d.ravel(), grams[:, i, j].ravel(), offset=False, model="tree")
-    return fit.params["amp"], 1.0 / fit.params["sigma"]
+    return fit_exponential_kernel(d.ravel(), grams[:, i, j].ravel(), offset=False, model="tree")
+
+
+def tree_kernel_refused(fit: KernelFit, distance: np.ndarray) -> str | None:
+    """Why a fitted tree kernel is no decay over subtrees with these distances (None when it is one)."""
+    longest = float(np.max(distance))
+    if fit.params["sigma"] > MAX_DECAY_LENGTH * longest:
+        return (
+            f"the fitted decay length {fit.params['sigma']:.3g} exceeds {MAX_DECAY_LENGTH:g} x the largest tree "
+            f"distance ({longest:g}): the Gram entries do not fall with tree distance"
+        )
+    if not fit.r2 >= MIN_KERNEL_R2:
+        return f"the fit explains {fit.r2:.2g} of the Gram entries' variance (under {MIN_KERNEL_R2:g})"
+    return None
 
 
 def hypernymy_alignment(
@@ -338,10 +371,14 @@ def hypernymy_alignment(
     n_subtrees = float(count_perfect_subtrees(parent, height, eligible)[:, height].sum())
     D = heap_distances(height)
     grams = np.einsum("sid,sjd->sij", X[trees], X[trees])
-    alpha = 1.0
+    alpha, r2, refused = 1.0, float("nan"), None
     if beta is None:
-        alpha, beta = fit_tree_kernel(grams, D)
+        fit = fit_tree_kernel(grams, D)
+        alpha, beta, r2 = fit.params["amp"], 1.0 / fit.params["sigma"], fit.r2
+        refused = tree_kernel_refused(fit, D)
     K = tree_kernel(D, 1.0, beta)
+    i, j = np.triu_indices(D.shape[0], k=1)
+    by_distance = np.array([grams[:, i, j][:, D[i, j] == d].mean() for d in range(1, int(D.max()) + 1)])
     g = alignment_curve(grams, K, degenerate)
     perms = np.array([rng.permutation(D.shape[0]) for _ in range(n_samples)])
     permuted = np.take_along_axis(np.take_along_axis(grams, perms[:, :, None], 1), perms[:, None, :], 2)
@@ -356,6 +393,9 @@ def hypernymy_alignment(
         float(alpha),
         float(beta),
         n_subtrees,
+        by_distance,
+        float(r2),
+        refused,
     )
 
 

@@ -163,8 +163,11 @@ study.lap("taxonomy model")
 # co-occurrence P_ij and their M*, averaged per distance; the null shuffles the words over
 # the tree's nodes. **The paper reports** (its first figure, full Wikipedia) co-occurrence
 # decaying with tree distance, which the theory writes f(d) = alpha exp(-beta d).
-# **Expected here:** the same decay, far outside the shuffled band at short distances,
-# noisier on the sample.
+# **Expected here:** the nearest pairs far above the shuffled band; whether a decay is
+# resolved beyond them is read from the class means against that band, and a rate is
+# reported only where at least 3 distances stand off it (3 null std). On the sample only
+# the nearest distance does, so no rate is given: closer words co-occur more, but the
+# sample does not show how fast that falls.
 
 # %%
 if wordnet_error is None:
@@ -175,7 +178,7 @@ if wordnet_error is None:
     study.figure(
         distance_profiles(
             profile.profiles,
-            profile.fits,
+            profile.resolved_fits(),
             title=f"WordNet ({len(tree)} words of the Wikipedia sample's {len(wiki):,} most frequent): "
             "co-occurrence against tree distance",
         ),
@@ -183,9 +186,11 @@ if wordnet_error is None:
     )
     near = profile.profiles["mstar"]
     results["wordnet_profile"] = profile.as_dict()
+    rates = {k: profile.beta(k) for k in ("p", "mstar")}
+    shown = {k: f"{b:.3f}" if b is not None else f"none ({profile.beta_refused(k)})" for k, b in rates.items()}
     print(
-        f"WordNet tree: {len(tree)} words, {roots} roots, {profile.n_pairs} pairs; beta (P) {profile.beta('p'):.3f}, "
-        f"beta (M*) {profile.beta('mstar'):.3f}; mean M* at d = {near.distance[0]:.0f}: {near.mean[0]:.3f} "
+        f"WordNet tree: {len(tree)} words, {roots} roots, {profile.n_pairs} pairs; beta (P) {shown['p']}, "
+        f"beta (M*) {shown['mstar']}; mean M* at d = {near.distance[0]:.0f}: {near.mean[0]:.3f} "
         f"(shuffled {near.null_mean[0]:.3f} +- {near.null_std[0]:.3f})"
     )
     papers.append(
@@ -194,11 +199,17 @@ if wordnet_error is None:
             paper="decays with distance (qualitative); beta not read",
             paper_source="abstract ('words closer on the WordNet hypernym graph co-occur more often'); the paper's "
             "first figure (as the issue describes it; not read)",
-            ours={"beta_p": profile.beta("p"), "beta_mstar": profile.beta("mstar")},
+            ours={
+                "beta_p": rates["p"],
+                "beta_mstar": rates["mstar"],
+                "distances_off_the_null": {k: profile.resolved(k) for k in ("p", "mstar")},
+            },
             ours_setting=f"{len(tree)} WordNet words of the sample at V = {len(wiki):,}; mean M* at distance "
             f"{near.distance[0]:.0f}: {near.mean[0]:.3f} vs shuffled {near.null_mean[0]:.3f} +- {near.null_std[0]:.3f}",
-            reproduced_at_default=bool(near.mean[0] > near.null_mean[0] + 3 * near.null_std[0]),
-            needs_full=False,
+            # closer words co-occur more: the nearest class above the null; a decay needs a rate as well
+            reproduced_at_default=bool(near.mean[0] > near.null_mean[0] + 3 * near.null_std[0])
+            and rates["mstar"] is not None,
+            needs_full=rates["mstar"] is None,  # the sample's sparse pairs resolve the nearest class only
         )
     )
 else:
@@ -220,7 +231,11 @@ else:
 # whole tree (same embedding, hierarchy destroyed). **The paper reports** (full Wikipedia,
 # word2vec) alignment areas well above the shuffled baselines. **The shipped sample is
 # small:** ~830 WordNet words are among its 10,000 most frequent and their co-occurrence
-# counts are sparse, so expect a small margin over the baselines.
+# counts are sparse, so expect a small margin over the baselines. The kernel is fitted to
+# each embedding's Gram entries; where they do not fall with tree distance (a short
+# word2vec run on the sample gives cosines of ~0.97 at every distance) the fit is refused,
+# the mean Gram per distance is printed beside it, and the alignment against that flat
+# kernel is not counted as reproducing the paper.
 
 # %%
 if wordnet_error is None:
@@ -299,6 +314,11 @@ if wordnet_error is None:
         f"{w['area_words_shuffled_over_tree']:.4f}; word2vec: area {v['area']:.4f} +- {v['area_se']:.4f}, "
         f"shuffled {v['area_shuffled']:.4f}"
     )
+    for name, r in (("Wikipedia M*", w), ("word2vec", v)):
+        print(
+            f"  {name}: mean Gram by tree distance {np.round(r['gram_by_distance'], 3).tolist()}; kernel fit R^2 "
+            f"{r['fit_r2']:.3g}" + (f", refused: {r['fit_refused']}" if r["fit_refused"] else "")
+        )
     print("Park et al. cos(l_child - l_parent, l_parent):", park.as_dict())
     papers.append(
         dict(
@@ -309,8 +329,9 @@ if wordnet_error is None:
             ours={"word2vec": v["area"], "word2vec_shuffled": v["area_shuffled"], "mstar": w["area"]},
             ours_setting=f"{len(tree)} words, {CFG['subtrees']} subtrees of depth 3; word2vec {CFG['w2v_dim']} dims, "
             f"{CFG['w2v_epochs']} epochs on the sample",
-            reproduced_at_default=bool(v["area"] > v["area_shuffled"] + 3 * v["area_se"]),
-            needs_full=False,
+            # above the baseline, against a kernel the Gram entries follow (a fitted decay, not a flat one)
+            reproduced_at_default=bool(v["area"] > v["area_shuffled"] + 3 * v["area_se"]) and v["fit_refused"] is None,
+            needs_full=v["fit_refused"] is not None,  # a longer word2vec run on more text
         )
     )
 else:

@@ -18,6 +18,7 @@ def test_adjacent_pairs_follow_alpha_exp_minus_beta_d_exactly():
     np.testing.assert_array_equal(p.distance, np.arange(1, 9))
     np.testing.assert_allclose(p.mean, model.alpha * np.exp(-0.8 * p.distance), rtol=1e-9)
     assert prof.beta("p") == pytest.approx(0.8, rel=1e-6) and prof.fits["p"].r2 == pytest.approx(1.0)
+    assert prof.resolved("p") == 6 and prof.resolved("mstar") == 7  # all but the classes crossing the null
     # shuffled words: the profile flattens to the mean entry, far below the nearest pairs
     assert np.ptp(p.null_mean) < 0.25 * np.ptp(p.mean)
     assert prof.n_pairs == 31 * 30 // 2 and set(prof.as_dict()) >= {"p", "mstar", "words", "pairs"}
@@ -25,3 +26,24 @@ def test_adjacent_pairs_follow_alpha_exp_minus_beta_d_exactly():
     assert np.all(np.diff(prof.profiles["mstar"].mean) < 0)
     with pytest.raises(InputDataError, match="tree_profile"):
         tree_profile(cooc, model.words[:5], model.parents)
+
+
+def test_a_decay_rate_is_reported_only_where_several_distances_stand_above_the_null():
+    from cooc.experiments.hypernymy import MIN_RESOLVED, TreeProfile
+    from cooc.geometry.kernels import DistanceProfile, KernelFit
+
+    def profile(mean):
+        d = np.arange(1.0, 7.0)
+        return DistanceProfile(d, np.array(mean), np.full(6, 10), np.full(6, 1.0), np.full(6, 0.1))
+
+    fit = KernelFit("tree", {"amp": 1.0, "sigma": 0.5}, {"amp": 0.1, "sigma": 0.1}, 0.001, 60)
+    step = [2.0, 1.0, 1.0, 0.9, 1.0, 1.0]  # off the null at distance 1 only
+    decay = [2.0, 1.6, 1.05, 0.6, 0.5, 0.5]  # z = 10, 6, 0.5, -4, -5, -5
+    prof = TreeProfile({"step": profile(step), "decay": profile(decay)}, {"step": fit, "decay": fit}, 7, 60)
+    assert prof.resolved("step") == 1 and prof.beta("step") is None
+    assert prof.beta_refused("step").startswith("1 distance class(es) differ from the shuffled null by 3 null std")
+    assert prof.resolved("decay") == 5 >= MIN_RESOLVED and prof.beta("decay") == 2.0
+    assert list(prof.resolved_fits()) == ["decay"]
+    d = prof.as_dict()
+    assert d["step"]["beta"] is None and d["decay"]["resolved_distances"] == 5 and d["decay"]["beta_refused"] is None
+    np.testing.assert_allclose(d["decay"]["z_above_null"], [10, 6, 0.5, -4, -5, -5])

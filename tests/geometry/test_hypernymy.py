@@ -192,10 +192,23 @@ def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
     assert area > 0.3 and area - shuffled > 0.15
     assert result.n_subtrees == 4 * 3**7  # 3^7 rooted at the root and at each of its 3 children
     assert result.beta > 0 and result.g[-1] == pytest.approx(1.0)
+    # the premise holds: the Gram entries fall with tree distance, and the fit says so
+    assert result.fit_refused is None and result.fit_r2 > 0.5
+    assert np.all(np.diff(result.gram_by_distance)[:4] < 0) and len(result.gram_by_distance) == 6
     noise = H.hypernymy_alignment(
         np.random.default_rng(0).normal(size=emb.vectors.shape), taxonomy.parents, n_samples=300
     )
     assert abs(np.mean(noise.area)) < 0.03
+    assert noise.fit_refused.startswith("the fit explains") and noise.as_dict()["fit_refused"] == noise.fit_refused
+    # vectors sharing one direction and nothing else: cosines ~0.96 at every distance, the decay length runs off
+    common = H.hypernymy_alignment(
+        np.random.default_rng(0).normal(size=emb.vectors.shape) + 5, taxonomy.parents, n_samples=300
+    )
+    assert "exceeds 1000 x the largest tree distance (6)" in common.fit_refused
+    assert np.ptp(common.gram_by_distance) < 0.01 < common.gram_by_distance.min()
+    # a given beta is used as it is, with nothing fitted
+    given = H.hypernymy_alignment(emb.vectors, taxonomy.parents, n_samples=50, beta=0.5)
+    assert given.beta == 0.5 and np.isnan(given.fit_r2) and given.fit_refused is None
 
 
 def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
