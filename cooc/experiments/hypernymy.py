@@ -61,7 +61,7 @@ class TreeProfile:
         """How many distance classes differ from the shuffled null by more than ``Z_FROM_NULL`` null
         standard deviations (above it at short distances, below it at long ones for a decay: the
         null is the profile's own mean)."""
-        return int(np.sum(np.nan_to_num(self.z(kind)) > Z_FROM_NULL))
+        return int(np.sum(np.abs(np.nan_to_num(self.z(kind))) > Z_FROM_NULL))
 
     def beta_refused(self, kind: str) -> str | None:
         """Why no decay rate is reported for ``kind`` (None when one is)."""
