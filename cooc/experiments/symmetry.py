@@ -198,11 +198,13 @@ def helper_experiment(
     zero_family: bool = True,
     seed: int = 0,
 ) -> tuple[HelperCurve, HelperCurve]:
-    """Re-factorise the family with its H strongest helper words, and with H random words.
+    """Re-factorise the family with its H strongest helper words, and with H random other words.
 
     Helpers are ranked by the norm of their PPMI with the family (a sparse target, cheap
-    at any V); each block is the exact ``target`` block (:func:`target_block`). Values of
-    H above the number of other words in the vocabulary are dropped.
+    at any V); each block is the exact ``target`` block (:func:`target_block`). The control
+    draws its words from outside the family and outside the ``max(n_helpers)`` strongest
+    helpers (a control that holds helpers recovers the shape through them). Values of H
+    above what both lists can hold (half the other words) are dropped.
 
     Parameters
     ----------
@@ -225,10 +227,10 @@ def helper_experiment(
         ref = np.asarray(reference, dtype=np.float64)
     fam_ids = cooc.vocab.ids(list(fam.words)).tolist()
     others = np.setdiff1d(np.arange(len(cooc)), fam_ids)
-    n_helpers = [h for h in n_helpers if h <= len(others)]  # a small vocabulary has fewer candidates
+    n_helpers = [h for h in n_helpers if 2 * h <= len(others)]  # a small vocabulary has fewer candidates
     H = max(n_helpers, default=0)
     strong = rank_helpers(target_matrix(cooc, "ppmi"), fam_ids)[:H].tolist()
-    random = np.random.default_rng(seed).permutation(others)[:H].tolist()
+    random = np.random.default_rng(seed).permutation(np.setdiff1d(others, strong))[:H].tolist()
     words = cooc.vocab.words
     block_of = lambda ids: target_block(cooc, [words[i] for i in ids], target)  # noqa: E731
     kw: dict[str, Any] = dict(

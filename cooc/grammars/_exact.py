@@ -19,8 +19,12 @@ def exact_cooccurrence(
 
     The counts are the probabilities themselves (float64, summing to 1), so
     ``cooc.spectral.targets.Target(kind).fit(result)`` gives the exact M, PMI, M*, ...
+    A joint law that is symmetric up to round-off (``p^T diag(q) p`` computed in floating point)
+    is made exactly symmetric, as the eigensolvers require of its targets.
     """
     joint = np.asarray(joint, dtype=np.float64)
+    if joint.size and np.abs(joint - joint.T).max() <= 1e-12 * np.abs(joint).max():
+        joint = (joint + joint.T) / 2
     settings = {"exact": True, **(settings or {})}
     return Cooccurrence(
         sp.csr_matrix(joint / joint.sum()),

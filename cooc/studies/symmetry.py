@@ -192,7 +192,7 @@ papers.append(
 # independence (M* = 0) and M* re-decomposed. **Expected:** the months stay on a circle in
 # order, carried by their co-occurrence with the helpers; re-factorising the months with
 # only their H strongest helpers recovers the circle with a few helpers, H random words
-# (mostly fillers, which carry no latent) do not.
+# drawn from outside the 24 strongest (fillers here, which carry no latent) do not.
 #
 # **(b) Sentence removal, the paper's headline perturbation.** The same model samples
 # documents of 4 sentences of 10 tokens sharing one latent state (20% latent tokens), and
@@ -449,15 +449,20 @@ results["latent_probe"] = {
         "ranks": plane_probe.ranks,
         "error": plane_probe.error,
         "slope": plane_probe.slope(1, 30),
+        "slope_all_points": projection_probe(plane_emb[plane_words], points[:, 0]).slope(1, 30),
     },
     "plane_map": plane_map.as_dict(),
     "exponents": exponents,
 }
-lp = results["latent_probe"]["line"]
+lp, pp = results["latent_probe"]["line"], results["latent_probe"]["plane"]
+# one protocol for both claims: least squares on all words (no training split to choose)
+line_vs_plane = {"all_words": lp["slope_all_years"] / pp["slope_all_points"], "ridge": lp["slope"] / pp["slope"]}
+results["latent_probe"]["line_over_plane_exponent"] = line_vs_plane
 print(
     f"probe slopes (r = 1..30): line exact {lp['slope']:.2f} (predicted {lp['slope_predicted']:.2f}, "
     f"|exact - predicted| {lp['exact_minus_predicted']:.1e}), sampled {lp['slope_sampled']:.2f}, all years "
-    f"{lp['slope_all_years']:.2f}; plane {plane_probe.slope(1, 30):.2f}"
+    f"{lp['slope_all_years']:.2f}; plane {pp['slope']:.2f}, all points {pp['slope_all_points']:.2f}; line / plane "
+    f"{line_vs_plane['all_words']:.2f} (all words), {line_vs_plane['ridge']:.2f} (ridge), theory 2"
 )
 print("exponents by kernel:", {k: {p: round(v, 2) for p, v in e.items()} for k, e in exponents.items()})
 papers += [
@@ -468,16 +473,19 @@ papers += [
         ours={"all_years_least_squares": lp["slope_all_years"], "ridge_60_training_years": lp["slope"]},
         ours_setting="root-kernel line, M* = 0.5 exp(-|dy|/5) + c exactly, r = 1..30; the same kernel gives "
         "r^-1.0 on all years and r^-0.75 under the 60-year ridge protocol (smoother kernels fall faster)",
-        reproduced_at_default=True,
-        note="the exponent depends on the protocol and the kernel's smoothness (latent_probe.exponents)",
+        reproduced_at_default=bool(abs(lp["slope_all_years"] + 1.0) < 0.15),
+        note="judged on least squares over all words, as the plane is; the exponent depends on the protocol "
+        "and the kernel's smoothness (latent_probe.exponents)",
     ),
     dict(
         claim="2-D latent: probe error ~ 1/sqrt(r)",
         paper=-0.5,
         paper_source="the paper's probe theory",
-        ours=plane_probe.slope(1, 30),
-        ours_setting="root-kernel plane, 12 x 12 grid, ridge on 100 training points, r = 1..30",
-        reproduced_at_default=True,
+        ours={"all_points_least_squares": pp["slope_all_points"], "ridge_100_training_points": pp["slope"]},
+        ours_setting="root-kernel plane, 12 x 12 grid, r = 1..30",
+        reproduced_at_default=bool(abs(pp["slope_all_points"] + 0.5) < 0.15),
+        note=f"judged on least squares over all words, as the line is; the line's exponent over the plane's is "
+        f"{line_vs_plane['all_words']:.2f} there and {line_vs_plane['ridge']:.2f} under ridge (theory 2)",
     ),
 ]
 study.lap("probes")

@@ -125,8 +125,11 @@ def test_robustness_in_float32_gives_the_float64_circle_order(months_and_helpers
 
 def test_helper_words_restore_the_circle_and_fillers_do_not(months_and_helpers):
     cooc, family, helpers = months_and_helpers
-    strong, _ = helper_experiment(cooc, family, n_helpers=(0, 1, 4, 12), dim=10)
+    strong, control = helper_experiment(cooc, family, n_helpers=(0, 1, 4, 12), dim=10)
     assert strong.error[0] > 0.9  # the family block alone is zero
+    # the control is drawn outside the strongest helpers: unrelated words, which leave the shape unrecovered
+    assert len(control.helpers) == 12 and not set(control.helpers) & set(strong.helpers)
+    assert np.all(control.error[1:] > 0.4)
     assert strong.error[2] < 0.05 and strong.error[3] < 1e-8
     assert set(strong.helpers[:12]) == set(helpers)
     ids = cooc.vocab.ids(list(family.words)).tolist()

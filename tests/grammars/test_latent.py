@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from cooc._core.errors import InvalidParameterError
+from cooc.geometry.symmetry import eigen_embed
 from cooc.grammars._exact import pair_histogram
 from cooc.grammars.latent import LatentVariableModel, circulant_eigenvalues, fourier_modes
+from cooc.spectral.blocks import target_block
 from cooc.spectral.targets import Target
 
 from ._helpers import assert_within_standard_errors
@@ -65,6 +67,19 @@ def test_exact_cooccurrence_gives_the_same_pmi_through_target():
     model = LatentVariableModel(7, "circle", scale=1.0, n_fillers=4, latent_fraction=0.6)
     pmi = Target("pmi", output="dense").fit(model.exact_cooccurrence()).matrix_
     np.testing.assert_allclose(pmi[:7, :7], model.latent_block("pmi"), atol=1e-12)
+
+
+def test_exact_counts_are_exactly_symmetric_so_every_target_block_decomposes():
+    # p^T diag(q) p in floating point is symmetric to round-off only; blocks of words near
+    # independence (entries ~1e-16) were then refused by the eigensolvers' symmetry check
+    positions = np.concatenate([np.arange(12.0), np.arange(12) + 1 / 3])
+    model = LatentVariableModel.root_kernel(24, "circle", positions=positions, period=12.0, scale=2.0, n_fillers=30)
+    counts = model.exact_cooccurrence().counts
+    assert (counts != counts.T).nnz == 0
+    fillers = [w for w in model.words if w.startswith("f")][:10]
+    block = target_block(model.exact_cooccurrence(), fillers, "mstar")
+    assert np.abs(block).max() < 1e-14 and np.array_equal(block, block.T)
+    eigen_embed(block, 3)  # refused before: not symmetric at 1e-16
 
 
 def test_line_and_plane_geometries():
