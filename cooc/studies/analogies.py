@@ -69,8 +69,13 @@ papers = []
 #
 # Counts are `1e9 * P(i, j)` from the model's exact joint law. Analogy families flip one
 # attribute (`a0 -> a1`), and protocol B asks every ordered pair of pairs in a family.
-# **Expected:** log M answers every question once K reaches d; M peaks well below 100%
-# and decays; M* (a bounded PMI) sits in between.
+# **Expected:** log M answers every question from a few eigenvectors on; M peaks well
+# below 100% and decays; M* (a bounded PMI) sits in between. log M's entries are affine in
+# the attributes, so its analogy offsets stay exact under *any* projection, and its
+# accuracy reaches 100% before its top eigenvectors hold every attribute direction (a
+# random projection of the same dimension scores 100% too). Where the directions lie is
+# measured directly: the fraction of each attribute direction (and of the constant) inside
+# the top K eigenvectors, which reaches 1 for all of them at K = d + 1.
 
 # %%
 model = BinaryAttributeModel(CFG["d"], p=list(CFG["p"]), s=CFG["s"])
@@ -82,12 +87,19 @@ for target, label in TARGETS.items():
     fitted[target] = SpectralEmbedding(target, dim=dim, eps=1e-12).fit(exact)
     curves[label] = accuracy_vs_k(fitted[target], range(1, dim + 1), families, protocol="pairs", label=label)
 marks = {model.d: f"K = d = {model.d}", model.d + 1: "K = d + 1"}
+# the fraction of each attribute direction (and of the constant) inside log M's top K eigenvectors
+directions = model.log_M_affine() / np.linalg.norm(model.log_M_affine(), axis=0)
+top_k = fitted["logm"].eigenpairs_.vectors
+captured = np.array([np.sum((top_k[:, :k].T @ directions) ** 2, axis=0) for k in range(1, dim + 1)])
+all_captured_from = int(np.argmax(captured.min(axis=1) > 1 - 1e-9)) + 1
+first_exact = int(next(k for k, a in zip(curves["log M"].ks, curves["log M"].accuracy) if a == 1.0))
 study.figure(
     plot_accuracy_vs_k(
         curves,
         logx=False,
         marks=marks,
-        title=f"Binary-attribute model, d = {model.d}, exact: log M exact from K = d",
+        title=f"Binary-attribute model, d = {model.d}, exact: log M at 100% from K = {first_exact}; "
+        f"every attribute direction in its top K from K = {all_captured_from}",
     ),
     "attribute_exact.png",
 )
@@ -101,11 +113,17 @@ results["attribute_model"] = {
     "V": model.V,
     "questions": curves["log M"].results[0].total,
     "logm_top_subspace_overlap": overlap,
+    "captured_by_k": {"ks": list(range(1, dim + 1)), "min_over_directions": captured.min(axis=1)},
+    "all_directions_captured_from_k": all_captured_from,
     "exact": {label: {"ks": c.ks, "accuracy": c.accuracy} for label, c in curves.items()},
 }
 for label, c in curves.items():
     print(f"exact {label:6s} best {c.best[1]:.1%} at K = {c.best[0]}, K = {c.ks[-1]}: {c.accuracy[-1]:.1%}")
 print(f"overlap of log M's top {model.d + 1} eigenvectors with span(1, attributes): {overlap:.6f}")
+print(
+    f"log M at 100% from K = {first_exact}; every attribute direction inside the top K from K = {all_captured_from} "
+    f"(smallest captured fraction at K = {first_exact}: {captured[first_exact - 1].min():.3f})"
+)
 
 # %% [markdown]
 # ## 2. A sampled corpus of the model
@@ -294,7 +312,8 @@ wl, wm = wiki_curves["log M"], wiki_curves["M"]
 results["properties"] = {
     "top_eigenvectors": {
         "model_overlap": overlap,
-        "model_first_k_at_100": int(next(k for k, a in zip(logm_exact.ks, logm_exact.accuracy) if a == 1.0)),
+        "model_first_k_at_100": first_exact,
+        "model_all_directions_captured_from_k": all_captured_from,
     },
     "saturation": {
         "model_logm_100_for_all_k_from_d": bool(np.all(logm_exact.accuracy[model.d - 1 :] == 1.0)),
@@ -333,13 +352,17 @@ papers = [
         needs_full=False,
     ),
     dict(
-        claim="(ii) accuracy strengthens then saturates with K; log M exact for K >= d",
-        paper="saturation (qualitative); exact for K >= d in the model",
+        claim="(ii) accuracy strengthens then saturates with K; in the model log M's top K hold every analogy "
+        "direction from K = d + 1",
+        paper="saturation (qualitative); exact once the top eigenvectors span the attributes in the model",
         paper_source="abstract; the model's analysis",
         ours={
-            "model_first_k_at_100": results["properties"]["top_eigenvectors"]["model_first_k_at_100"],
+            "model_all_directions_captured_from_k": all_captured_from,
+            "model_first_k_at_100": first_exact,
             "wikipedia_logm_by_k": dict(zip(map(int, wl.ks), wl.accuracy)),
         },
+        note="the exact model's accuracy is 100% before K = d + 1 (its offsets are exact under any projection), "
+        "so the directions are read from the captured fractions, not from accuracy",
         ours_setting=f"model d = {model.d}; Wikipedia sample V = {len(wiki):,}",
         reproduced_at_default=True,
         needs_full=True,
