@@ -21,6 +21,26 @@ COOC = typer.Option(
 
 
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace figures already in --output.")
+TARGET = typer.Option(
+    None, help="Target kind of --cooc's block (p, m, logm, pmi, ppmi, sppmi or mstar; default mstar); only with --cooc."
+)
+
+
+def _target(target: str | None, cooc: Path | None) -> str:
+    """--target, checked: a known kind, and given only with --cooc (without it the option has no effect)."""
+    from .._core.errors import InvalidParameterError
+    from .._core.params import OneOf, validate
+    from ..spectral.kinds import KINDS
+
+    if target is None:
+        return "mstar"
+    validate({"target": target}, {"target": OneOf(KINDS)}, "target")
+    if cooc is None:
+        raise InvalidParameterError(
+            "--target chooses the target of --cooc's block; without --cooc the kernel is fitted to the embedding's "
+            "Gram matrix, so pass --cooc FILE or leave --target out."
+        )
+    return target
 
 
 def _load(emb: Path, cooc: Path | None):
@@ -50,7 +70,7 @@ def symmetry(
         "months", "--family", help="months, weekdays, numbers, years, years:1900-2020, or a family file."
     ),
     cooc: Path | None = COOC,
-    target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
+    target: str | None = TARGET,
     probe: bool | None = typer.Option(
         None, "--probe/--no-probe", help="Run the year probe (default: on for the years family)."
     ),
@@ -81,6 +101,7 @@ def symmetry(
     from ..geometry.symmetry import load_family, probe_embedding
     from ..plots import geometry as plots
 
+    target = _target(target, cooc)
     if robust and cooc is None:
         raise InvalidParameterError("--robustness needs the counts: pass --cooc FILE.")
     fam = load_family(family)
@@ -163,7 +184,7 @@ def places(
     kind: str = typer.Option("us_states", "--set", help="us_states or world_cities."),
     n: int | None = typer.Option(None, "--n", help="World cities: the n most populous (default 200)."),
     cooc: Path | None = COOC,
-    target: str = typer.Option("mstar", help="Target kind of --cooc's block."),
+    target: str | None = TARGET,
     out: Path = OUT,
     seed: int = typer.Option(0, help="Seed of the cross-validation folds."),
     as_json: bool = JSON,
@@ -173,6 +194,7 @@ def places(
     from ..experiments.places import places_report
     from ..plots import geometry as plots
 
+    target = _target(target, cooc)
     _prepare_out(out, [out / f"places-{kind}-map.png"], overwrite)
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)

@@ -153,6 +153,12 @@ def embed_command(
     from .._core.params import OneOf, validate
     from .._core.threads import cpu_threads
 
+    if vocab_size is not None and (isinstance(vocab_size, bool) or int(vocab_size) < 1):
+        from .._core.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"--vocab-size must be at least 1 (the most frequent words kept), got {vocab_size}."
+        )
     _check_output(output, overwrite)
     V = _vocab_size(cooc)
     _check_spectral([target], [dim], min(V, vocab_size or V), which, solver, device)
@@ -229,30 +235,93 @@ def sweep_command(
         return _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method, progress)
 
 
+def _check_scorable(counts: Any, cooc: Path, questions: Path | None, data: Any, protocol: str) -> None:
+    """Refuse, before any decomposition, a question set of which no question can be scored on these counts."""
+    from .._core.errors import InputDataError
+    from ..geometry.analogy import question_coverage
+
+    cover = question_coverage(counts.vocab.words, data, protocol)
+    if cover["questions"]:
+        return
+    where = f"{str(questions)!r}" if questions is not None else "gensim's questions-words.txt"
+    V = cover["vocabulary"]
+    if protocol == "gensim":
+        raise InputDataError(
+            f"none of the {cover['listed']:,} listed questions in {where} has its four words among the {V:,} "
+            f"words of {str(cooc)!r}; there is nothing to score (count a larger vocabulary, or give --questions "
+            "with its words)."
+        )
+    raise InputDataError(
+        f"no question can be formed from {where}: {cover['usable']:,} of its {cover['listed']:,} listed "
+        f"pairs have both words among the {V:,} words of {str(cooc)!r}, and a question needs two pairs of one "
+        "family (count a larger vocabulary, or give --questions with its words)."
+    )
+
+
+def _coverage(curve: Any) -> dict[str, Any]:
+    """A sweep curve as JSON, with how many questions (or pairs) were listed and how many were in vocabulary."""
+    first = curve.results[0]
+    return {**curve.to_dict(), "listed": first.listed, "usable": first.usable}
+
+
 def _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method, progress):
     from .._core.io import atomic_write_json
     from ..cooccurrence.matrix import Cooccurrence
     from ..experiments.targets import compare_targets
+    from ..geometry.analogy import load_questions
     from ..plots import saved
     from ..plots.spectral import plot_accuracy_vs_k
 
     counts = Cooccurrence.load(cooc)
+    data = load_questions(questions)
+    _check_scorable(counts, cooc, questions, data, protocol)
     curves = compare_targets(
         counts,
         targets,
         dims,
-        questions,
+        data,
         embed_params={"p": p, "solver": solver, "device": device, "eps": eps, "progress": progress},
         protocol=protocol,
         method=method,
         device=device,
     )
+    first = next(iter(curves.values())).results[0]  # the same vocabulary, so the same questions, for every target
     atomic_write_json(
         out / "sweep.json",
-        {"cooccurrence": str(cooc), "protocol": protocol, "curves": {k: c.to_dict() for k, c in curves.items()}},
+        {
+            "cooccurrence": str(cooc),
+            "protocol": protocol,
+            "listed": first.listed,
+            "usable": first.usable,
+            "questions": first.total,
+            "curves": {k: _coverage(c) for k, c in curves.items()},
+        },
     )
     saved(plot_accuracy_vs_k(curves, out / "sweep.png", title=f"Analogy accuracy against K (protocol {protocol})"))
     return curves
+
+
+def _named_uniquely(sources: list[Any], results: list[Any]) -> list[Any]:
+    """Similarity results renamed so that no two share a name: a shipped benchmark keeps its own, a file its
+    stem unless another result has it or it is a shipped benchmark's name, else its path."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from ..geometry.similarity import BENCHMARKS
+
+    stems = Counter(r.name for r in results)
+    used: set[str] = set()
+    out = []
+    for source, result in zip(sources, results):
+        shipped = isinstance(source, str) and source in BENCHMARKS
+        name = result.name if shipped or (stems[result.name] == 1 and result.name not in BENCHMARKS) else str(source)
+        base, n = name, 1
+        while name in used:  # a path spelled like another result's name
+            n += 1
+            name = f"{base} ({n})"
+        used.add(name)
+        out.append(replace(result, name=name))
+    return out
 
 
 THREADS = typer.Option(
@@ -378,23 +447,33 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def similarity(
         embedding: Path = typer.Argument(..., help="Embedding written by `cooc embed`."),
-        benchmark: list[str] = typer.Option(["wordsim353", "simlex999"], help="Shipped benchmark(s)."),
-        pairs: Path | None = typer.Option(None, help="A word1<TAB>word2<TAB>score file instead."),
+        benchmark: list[str] | None = typer.Option(
+            None,
+            help="Shipped benchmark (wordsim353 or simlex999) or a word-pair file; repeat for several (default: "
+            "wordsim353 and simlex999 when neither --benchmark nor --pairs is given).",
+        ),
+        pairs: Path | None = typer.Option(
+            None, help="A word1<TAB>word2<TAB>score file, scored after any --benchmark (alone without one)."
+        ),
         output: Path | None = typer.Option(None, "--output", "-o", help="Also write the results as a JSON file."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --output file."),
         as_json: bool = JSON,
     ) -> None:
-        """Spearman correlation with human similarity judgements."""
+        """Spearman correlation with human similarity judgements.
+
+        Each result is named by its benchmark or its file's stem; a file whose stem another result (or a shipped
+        benchmark) has is named by its path, so that --json and --output keep every result."""
         from .._core.io import atomic_write_json
         from ..embedding import Embedding
-        from ..geometry.similarity import evaluate_similarity
+        from ..geometry.similarity import BENCHMARKS, evaluate_similarity
 
         if output is not None:
             refuse_existing([output], overwrite)
             check_writable(output.parent, "output folder")
         emb = Embedding.load(embedding, mmap=True)
-        sources = [pairs] if pairs is not None else benchmark
-        results = [evaluate_similarity(emb, s) for s in sources]
+        given: list[str | Path] = [*(benchmark or ()), *([pairs] if pairs is not None else [])]
+        sources = list(dict.fromkeys(given)) or list(BENCHMARKS)  # one result for a source given twice
+        results = _named_uniquely(sources, [evaluate_similarity(emb, s) for s in sources])
         data = {r.name: r.to_dict() for r in results}
         if output:
             atomic_write_json(output, data)
@@ -447,13 +526,21 @@ def register(app: typer.Typer) -> None:
             threads=threads,
         )
         if as_json:
-            print_json({k: c.to_dict() for k, c in curves.items()})
+            print_json({k: _coverage(c) for k, c in curves.items()})
             return
         ks = sorted({int(k) for c in curves.values() for k in c.ks})
         rows = [
             [k] + [_pct(c.accuracy[list(c.ks).index(k)]) if k in c.ks else "-" for c in curves.values()] for k in ks
         ]
         console.print(_table(f"analogy accuracy % (protocol {protocol})", ["K", *curves], rows))
+        first = next(iter(curves.values())).results[0]
+        if protocol == "gensim":
+            console.print(f"{first.usable:,}/{first.listed:,} listed questions in vocabulary (scored at each K)")
+        else:
+            console.print(
+                f"{first.total:,} questions from the {first.usable:,}/{first.listed:,} listed pairs in vocabulary "
+                "(scored at each K)"
+            )
         console.print(f"wrote {out / 'sweep.json'} and {out / 'sweep.png'}")
 
     app.add_typer(eval_app, name="eval")

@@ -108,7 +108,8 @@ def word2vec_command(
 
     Checkpoints go to ``<output>.checkpoint`` (or ``checkpoint``), from which an interrupted run
     resumes; the default folder is removed once the embedding is written. ``overwrite`` replaces
-    an existing embedding and starts afresh (discarding the default checkpoint folder)."""
+    an existing embedding and starts afresh: the default checkpoint folder is removed, and the
+    checkpoint in an explicit ``checkpoint`` folder is discarded (its other files are kept)."""
     import shutil
 
     from .._core.locks import lock_output
@@ -144,6 +145,8 @@ def word2vec_command(
     with lock_output(base, "embedding"):
         if overwrite and default and checkpoint.exists():
             shutil.rmtree(checkpoint)
+        elif overwrite and checkpoint.is_dir():  # the user's folder: only the checkpoint's own files go
+            _discard_checkpoint(checkpoint)
         if (checkpoint / "state.json").exists():
             interrupt_keeps(f"the checkpoint in {str(checkpoint)!r} is kept; run the same command again to resume.")
         else:
@@ -167,6 +170,17 @@ def word2vec_command(
         "final loss": round(model.loss_history_[-1]["loss"], 4),
         "checkpoint": "removed (training finished)" if default else str(checkpoint),
     }
+
+
+def _discard_checkpoint(folder: Path) -> None:
+    """Remove the word2vec checkpoint in ``folder`` (its state first: never a state without its arrays), under the
+    checkpoint's lock; the folder and any other file in it stay."""
+    from .._core.locks import lock_directory
+    from ..train._checkpoint import ARRAYS, STATE
+
+    with lock_directory(folder, what="checkpoint"):
+        for name in (STATE, ARRAYS):
+            (folder / name).unlink(missing_ok=True)
 
 
 def grammar_command(
@@ -358,7 +372,8 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(
             False,
             "--overwrite",
-            help="Replace an existing embedding (training starts afresh, discarding the default checkpoint).",
+            help="Replace an existing embedding; training starts afresh, discarding the checkpoint (the default "
+            "folder, or the checkpoint in --checkpoint's, whose other files stay).",
         ),
         progress: bool = PROGRESS,
         threads: int | None = typer.Option(

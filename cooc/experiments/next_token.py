@@ -200,14 +200,24 @@ def lm_study(
     dict with ``rows``, ``summary``, ``theory`` (or None), ``steps_measured``, ``files``.
     """
     from ..train._torch import torch_device
-    from ..train.grammar.lm import lm_learning_curve
+    from ..train.grammar.lm import data_fingerprint, lm_learning_curve
     from ..train.grammar.lm_data import lm_data
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = sorted({int(p) for p in samples})
     dev = torch_device(device)
-    data = lm_data(source, context, samples[-1], n_val, n_test, seed=data_seed, vocab_size=vocab_size, device=dev)
+    corpus = _as_corpus(source)  # opened once: its identity keys the reuse of earlier runs
+    data = lm_data(
+        source if corpus is None else corpus,
+        context,
+        samples[-1],
+        n_val,
+        n_test,
+        seed=data_seed,
+        vocab_size=vocab_size,
+        device=dev,
+    )
     theory = rhm_theory(data.grammar, data.context)
     whole = theory is not None and data.context == data.grammar.n_positions
     targets = targets or ("last" if whole else "all")
@@ -225,11 +235,25 @@ def lm_study(
         "model_kwargs": model_kwargs or {},
         "train": {k: v for k, v in sorted(train_kwargs.items())},
     }
+    if corpus is not None:  # a corpus rebuilt at the same path is another corpus: its runs are not reused
+        settings["corpus"] = corpus.identity or data_fingerprint(data)
     runs_path = out / "runs.json"
     done: list[dict[str, Any]] = []
     if runs_path.exists() and not overwrite:
         saved_runs = load_json(runs_path, "learning-curve runs")
         recorded = saved_runs.get("settings") or {}
+        same_path = recorded.get("source") == settings["source"]
+        if "corpus" in settings and same_path and recorded.get("corpus") != settings["corpus"]:
+            was = recorded.get("corpus")
+            what = (
+                f"runs trained on another corpus than the one now at {settings['source']!r} (rebuilt since: "
+                f"{_short(str(was))} -> {_short(str(settings['corpus']))})"
+                if was
+                else "runs that do not record which corpus they were trained on (written by an earlier version)"
+            )
+            raise OutputExistsError(
+                f"{str(out)!r} holds {what}; use another folder, or discard them with --overwrite (overwrite=True)."
+            )
         if recorded != settings:
             raise OutputExistsError(
                 f"{str(out)!r} holds runs with other settings ({settings_changes(recorded, settings) or 'another version'}); "
@@ -300,6 +324,23 @@ def lm_study(
             )
             files.append("loss_by_position.png")
     return {"rows": rows, "summary": summary, "theory": theory, "steps_measured": measured, "files": files}
+
+
+def _as_corpus(source: Any) -> Any:
+    """The TokenCorpus that ``source`` names (a corpus or a corpus directory), None for a grammar."""
+    from ..corpus.store import TokenCorpus
+    from ..grammars.source import is_grammar_spec
+
+    if isinstance(source, TokenCorpus):
+        return source
+    if isinstance(source, (str, os.PathLike)) and not is_grammar_spec(str(source)) and Path(source).is_dir():
+        return TokenCorpus.open(Path(source))
+    return None
+
+
+def _short(identity: str) -> str:
+    """A corpus identity (``blake2b:...``) as its first 12 hex digits, as the other corpus messages give it."""
+    return identity.split(":")[-1][:12]
 
 
 def _plain(value: Any) -> Any:

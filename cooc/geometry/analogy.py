@@ -614,3 +614,29 @@ def accuracy_vs_k(
     if label is None:
         label = str(embedding.meta.get("target", ""))
     return AccuracyCurve(ks, results, label)
+
+
+def question_coverage(
+    words: Sequence[str],
+    questions: Any = None,
+    protocol: str = "gensim",
+    restrict_vocab: int | None = None,
+    case_insensitive: bool = True,
+) -> dict[str, int]:
+    """How much of a question set a vocabulary can score, before any embedding is made.
+
+    Returns ``listed`` and ``usable`` (questions for protocol ``"gensim"``, word pairs for
+    ``"pairs"``, as :class:`AnalogyResult` counts them), ``questions`` (how many would be
+    scored) and ``vocabulary`` (the words searched: gensim's protocol reads the first 300,000).
+    """
+    _, restrict_vocab = _defaults(protocol, None, restrict_vocab)
+    qs, _ = _prepare(
+        words, load_questions() if questions is None else questions, protocol, restrict_vocab, case_insensitive
+    )
+    searched = len(words) if restrict_vocab is None else min(len(words), restrict_vocab)
+    return {
+        "listed": int(qs.listed.sum()),
+        "usable": int(qs.usable.sum()),
+        "questions": len(qs),
+        "vocabulary": searched,
+    }

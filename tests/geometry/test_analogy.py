@@ -196,3 +196,17 @@ def test_load_questions(tmp_path):
     assert family_pairs({"f": [("a", "b", "c", "d"), ("a", "b", "e", "f")]}) == {
         "f": [("a", "b"), ("c", "d"), ("e", "f")]
     }
+
+
+@pytest.mark.parametrize("protocol", ["gensim", "pairs"])
+def test_question_coverage_counts_what_an_evaluation_scores(protocol, rng):
+    from cooc.geometry.analogy import question_coverage
+
+    questions = load_questions()
+    emb = planted_embedding(rng, questions, keep=0.5)
+    result = evaluate_analogies(emb, protocol=protocol)
+    cover = question_coverage(emb.index_to_key, questions, protocol)
+    assert (cover["listed"], cover["usable"], cover["questions"]) == (result.listed, result.usable, result.total)
+    assert cover["vocabulary"] == len(emb) and 0 < cover["usable"] < cover["listed"] and cover["questions"] > 0
+    nothing = question_coverage(["zzz", "yyy"], questions, protocol)
+    assert nothing["questions"] == nothing["usable"] == 0 and nothing["listed"] == cover["listed"]
