@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 
 from ._core.errors import CorruptFileError, InputDataError, InvalidParameterError, UnknownWordError
-from ._core.io import PAIR_KEY, check_pair, load_json, load_npz, nonfinite_rows, open_checked, save_pair
+from ._core.io import (
+    PAIR_KEY,
+    check_metadata,
+    check_pair,
+    load_json,
+    load_npz,
+    nonfinite_rows,
+    open_checked,
+    save_pair,
+)
 from ._core.kinds import EMBEDDING_FORMAT, expect_kind
 from ._core.locks import lock_output
 
@@ -402,6 +411,7 @@ class Embedding:
         if not isinstance(words, list):
             raise CorruptFileError(f"embedding metadata for {str(npz)!r} lacks its word list.")
         check_pair(info, pair, words, f"embedding file {str(npz)!r}")
+        check_metadata(info, npz.with_suffix(".json"), "embedding")  # after the word list's own check
         shape = list(vectors.shape)
         if shape != info.get("shape") or len(words) != shape[0]:
             raise CorruptFileError(

@@ -133,8 +133,9 @@ def test_shape_mismatch_is_corrupt(tmp_path, rng):
     emb.save(tmp_path / "emb")
     meta = json.loads((tmp_path / "emb.json").read_text())
     meta["index_to_key"] = meta["index_to_key"][:-1]
+    del meta["checksums"]  # a file from before checksums: nothing names the word list, the shapes disagree
     (tmp_path / "emb.json").write_text(json.dumps(meta))
-    with pytest.raises(CorruptFileError, match="shape"):
+    with pytest.raises(CorruptFileError, match=r"holds vectors of shape \[\d+, \d+\], metadata says"):
         Embedding.load(tmp_path / "emb")
 
 

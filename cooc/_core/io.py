@@ -13,7 +13,7 @@ import os
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,27 +124,30 @@ def nonfinite_rows(array: np.ndarray, block: int = 1 << 16) -> np.ndarray:
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
-def jsonable(obj: Any) -> Any:
+def jsonable(obj: Any, nonfinite: Callable[[float], Any] | None = None) -> Any:
     """``obj`` with numpy scalars and arrays, paths and tuples made plain JSON values.
 
     Strict JSON has no NaN or infinity: a missing or undefined number (NaN, inf) becomes
-    ``null``, so every file cooc writes parses in any JSON reader.
+    ``null``, so every file cooc writes parses in any JSON reader; ``nonfinite`` (a function of
+    the number) gives another JSON value for it instead (the run ledger's tagged numbers).
     """
     if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v, nonfinite) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         if _plain_values(obj):  # word lists and counts: tens of thousands of items, already JSON values
             return list(obj)
-        return [jsonable(v) for v in obj]
+        return [jsonable(v, nonfinite) for v in obj]
     if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
+        return jsonable(obj.tolist(), nonfinite)
     if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
     if isinstance(obj, (int, np.integer)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
         value = float(obj)
-        return value if math.isfinite(value) else None
+        if math.isfinite(value):
+            return value
+        return None if nonfinite is None else nonfinite(value)
     if isinstance(obj, Path):
         return str(obj)
     if obj is None or isinstance(obj, str):
@@ -343,6 +346,35 @@ def open_checked(path: str | os.PathLike, expected: str | None, what: str, verif
     return fh
 
 
+def meta_checksum(meta: dict[str, Any], like: str | None = None) -> str:
+    """Checksum of a metadata file's content: its strict JSON (:func:`jsonable`) with sorted keys and
+    no spaces, without the ``"checksums"`` entry that stores it. It follows the content, not the
+    file's layout: the same metadata reindented or with its keys reordered has the same checksum."""
+    body = jsonable({k: v for k, v in meta.items() if k != "checksums"})
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    h = _hasher(like)
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return f"{h.name}:{h.hexdigest()}"
+
+
+def check_metadata(meta: dict[str, Any], path: str | os.PathLike, what: str) -> None:
+    """Check the content of the metadata ``meta`` read from ``path`` against the checksum it stores
+    (``meta["checksums"]["meta"]``, see :func:`meta_checksum`); metadata written before that
+    checksum (none stored) passes.
+
+    Raises
+    ------
+    CorruptFileError
+        Naming ``path``: a setting, count or word was edited or damaged.
+    """
+    sums = meta.get("checksums")
+    expected = sums.get("meta") if isinstance(sums, dict) else None
+    if expected is not None and meta_checksum(meta, like=str(expected)) != expected:
+        raise CorruptFileError(
+            f"{what} metadata file {str(path)!r} does not match the checksum of its content (edited or damaged)."
+        )
+
+
 #: npz member naming the write that made a data file; its metadata names the same (see :func:`save_pair`)
 PAIR_KEY = "pair_id"
 
@@ -351,8 +383,9 @@ def save_pair(npz: Path, meta_path: Path, arrays: dict[str, Any], meta: dict[str
     """Write ``npz`` (the arrays) and then ``meta_path`` (JSON), committed as one unit.
 
     The data goes first; the metadata, written last by an atomic rename, is the commit point:
-    it names the data's checksum, the checksum of its word list and a random id that the data
-    carries too. A crash between the two renames leaves new data under old metadata, which
+    it names the data's checksum, the checksum of its word list, a random id that the data
+    carries too, and the checksum of its own content (:func:`meta_checksum`, checked on load by
+    :func:`check_metadata`). A crash between the two renames leaves new data under old metadata, which
     :func:`check_pair` refuses (at once from the id, without reading the data), never loads.
     Leftover temporary files of a killed writer of the same output are removed first.
     """
@@ -362,7 +395,12 @@ def save_pair(npz: Path, meta_path: Path, arrays: dict[str, Any], meta: dict[str
     payload = {**arrays, PAIR_KEY: np.frombuffer(pair, dtype=np.uint8)}
     atomic_save_npz(npz, False, **payload)
     fault_point("pair.between")
-    checksums = {"data": file_checksum(npz), "words": words_checksum(words), "pair": pair.hex()}
+    checksums = {
+        "data": file_checksum(npz),
+        "words": words_checksum(words),
+        "pair": pair.hex(),
+        "meta": meta_checksum(meta),
+    }
     atomic_write_json(meta_path, {**meta, "checksums": checksums})
 
 
@@ -446,6 +484,8 @@ __all__ = [
     "PAIR_KEY",
     "save_pair",
     "check_pair",
+    "meta_checksum",
+    "check_metadata",
     "remove_stale_temps",
     "provenance",
     "human_bytes",

@@ -8,6 +8,11 @@ run in progress (and not even that where the run checkpoints). A run is identifi
 fingerprint of the data (never from object identities), together with cooc's version, so a
 changed setting, other data or another release of the code trains afresh.
 
+Rows are stored as JSON: the row of a run is returned as the ledger records it (arrays and tuples
+as lists, numpy numbers as Python ones), whether it was computed now or read back; NaN and
+infinities are stored tagged (see :data:`FLOAT_TAG`) and come back as themselves (ledgers written
+before that hold ``null`` for them).
+
 The file is append-only: each line is written whole and synced before the run counts as done.
 A line cut short by a kill is ignored when the ledger is read (its run is trained again).
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,10 +32,40 @@ import numpy as np
 from .io import jsonable
 from .version import __version__
 
+#: the key of the JSON object that stands for a number JSON lacks: ``{"$float": "NaN"}``, "Infinity", "-Infinity"
+FLOAT_TAG = "$float"
+
+
+def _tagged(value: float) -> dict[str, str]:
+    return {FLOAT_TAG: "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+
+
+def _untagged(obj: dict[str, Any]) -> Any:
+    """A tagged number (see :data:`FLOAT_TAG`) back as a float; any other object as it is."""
+    if len(obj) == 1 and obj.get(FLOAT_TAG) in ("NaN", "Infinity", "-Infinity"):
+        return float(obj[FLOAT_TAG])
+    return obj
+
+
+def to_json(obj: Any, sort_keys: bool = False) -> str:
+    """Strict, compact JSON of a row or a description: as :func:`~cooc._core.io.jsonable` makes it
+    (arrays and tuples become lists, keys strings), except NaN and infinities, which are tagged
+    (not ``null``) so that they come back as themselves (:func:`from_json`)."""
+    return json.dumps(jsonable(obj, _tagged), sort_keys=sort_keys, separators=(",", ":"), allow_nan=False)
+
+
+def from_json(text: str) -> Any:
+    """The value of :func:`to_json`'s text, its tagged numbers read back as NaN or infinities."""
+    return json.loads(text, object_hook=_untagged)
+
 
 def run_key(description: dict[str, Any]) -> str:
-    """The key of a run: SHA-256 of its description (canonical JSON) and cooc's version."""
-    text = json.dumps({"cooc": __version__, **jsonable(description)}, sort_keys=True, separators=(",", ":"))
+    """The key of a run: SHA-256 of its description (canonical JSON, :func:`to_json`) and cooc's version.
+
+    Descriptions that differ only as JSON cannot tell apart (a tuple or a list, a numpy number or
+    a Python one) share a key; NaN, infinities and None are told apart.
+    """
+    text = to_json({"cooc": __version__, **description}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -52,14 +88,17 @@ def recorded(
     ledger: RunLedger | None, description: dict[str, Any], compute: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
     """The row of a run: taken from ``ledger`` when it holds one for ``description``, else ``compute()``'s,
-    recorded there; without a ledger, ``compute()``'s."""
+    recorded there; without a ledger, ``compute()``'s.
+
+    With a ledger, a row computed now is returned as it is recorded (read back from its JSON line,
+    see :meth:`RunLedger.add`): the same row as a later run that takes it from the ledger.
+    """
     if ledger is None:
         return compute()
     key = run_key(description)
     row = ledger.get(key)
     if row is None:
-        row = compute()
-        ledger.add(key, row)
+        row = ledger.add(key, compute())
     return row
 
 
@@ -74,7 +113,7 @@ def recorded_all(
     computed ``jobs`` at a time, each in a process of its own (:func:`~cooc._core.run_pool.run_all`,
     with ``threads`` torch threads each: a ``compute`` must then be picklable), and each recorded as
     soon as it ends, then handed to ``on_computed(i, row)`` (``i``: its place in ``runs``). Rows come
-    back in order."""
+    back in order, each as the ledger records it (see :func:`recorded`)."""
     from .run_pool import run_all
 
     keys = [run_key(description) if ledger is not None else "" for description, _ in runs]
@@ -82,9 +121,9 @@ def recorded_all(
     missing = [i for i, row in enumerate(rows) if row is None]
 
     def finish(j: int, row: dict[str, Any]) -> None:
-        rows[missing[j]] = row
         if ledger is not None:
-            ledger.add(keys[missing[j]], row)
+            row = ledger.add(keys[missing[j]], row)
+        rows[missing[j]] = row
         if on_computed is not None:
             on_computed(missing[j], row)
 
@@ -115,7 +154,7 @@ class RunLedger:
             with open(self.path, encoding="utf-8") as fh:
                 for line in fh:
                     try:
-                        entry = json.loads(line)
+                        entry = from_json(line)
                         self._rows[entry["key"]] = entry["row"]
                     except (ValueError, KeyError, TypeError):
                         continue  # a line cut short by a kill: its run is trained again
@@ -131,10 +170,11 @@ class RunLedger:
             return dict(row)
         return None
 
-    def add(self, key: str, row: dict[str, Any]) -> None:
-        """Record a finished run: its line is on disk (synced) when this returns."""
-        row = jsonable(row)
-        line = json.dumps({"key": key, "row": row}, separators=(",", ":"), allow_nan=False) + "\n"
+    def add(self, key: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Record a finished run: its line is on disk (synced) when this returns; returns the row as
+        recorded (read back from that line, :func:`from_json`), which :meth:`get` returns too."""
+        line = to_json({"key": key, "row": row}) + "\n"
+        row = from_json(line)["row"]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as fh:
             if fh.tell() > 0 and not self._ends_with_newline():
@@ -145,6 +185,7 @@ class RunLedger:
         self._rows[key] = row
         if self.on_add is not None:
             self.on_add(row)
+        return dict(row)
 
     def _ends_with_newline(self) -> bool:
         with open(self.path, "rb") as fh:
@@ -152,4 +193,13 @@ class RunLedger:
             return fh.read(1) == b"\n"
 
 
-__all__ = ["RunLedger", "fingerprint", "recorded", "recorded_all", "run_key"]
+__all__ = [
+    "FLOAT_TAG",
+    "RunLedger",
+    "fingerprint",
+    "from_json",
+    "recorded",
+    "recorded_all",
+    "run_key",
+    "to_json",
+]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorruptFileError
+from .errors import CorruptFileError, InputDataError
 from .io import atomic_path, nonfinite_rows
 
 FLOAT = np.dtype("<f4")
@@ -24,24 +24,46 @@ FLOAT = np.dtype("<f4")
 def write_word2vec(
     path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray, binary: bool = False, header: bool = True
 ) -> Path:
-    """Write ``vectors`` (shape (V, d)) with ``words`` in the word2vec text or binary format, atomically."""
+    """Write ``vectors`` (shape (V, d)) with ``words`` in the word2vec text or binary format, atomically.
+
+    The files hold float32: vectors with a finite value beyond float32's range (about ±3.4e38, which
+    would be written as inf) are refused (:class:`~cooc.InputDataError` naming the first such word),
+    as are words that are empty or hold whitespace.
+    """
     vectors = np.asarray(vectors)
     path = Path(path)
     for word in words:
         if not word or any(c.isspace() for c in word):
             raise CorruptFileError(f"word {word!r} cannot be written in the word2vec format (empty or has a space).")
+    with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
+        rows32 = vectors.astype(FLOAT)
+    overflow = _overflowing_rows(vectors, rows32)
+    if overflow.size:
+        raise InputDataError(
+            f"{overflow.size:,} of {len(rows32):,} vectors hold values beyond float32's range "
+            f"(±{float(np.finfo(FLOAT).max):.4g}), which the word2vec formats cannot hold "
+            f"(the first: {words[overflow[0]]!r}); scale the vectors down."
+        )
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         if header or binary:
             fh.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
         if binary:
-            rows = vectors.astype(FLOAT)
-            for word, row in zip(words, rows):
+            for word, row in zip(words, rows32):
                 fh.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
         else:
-            rows32 = vectors.astype(np.float32)
             for word, row in zip(words, rows32):
                 fh.write((word + " " + " ".join(repr(float(x)) for x in row) + "\n").encode("utf-8"))
     return path
+
+
+def _overflowing_rows(vectors: np.ndarray, rows32: np.ndarray) -> np.ndarray:
+    """Rows finite in ``vectors`` with a value that became infinite in their float32 copy ``rows32``."""
+    if not np.issubdtype(vectors.dtype, np.floating) or vectors.dtype.itemsize <= FLOAT.itemsize:
+        return np.zeros(0, dtype=np.int64)  # float32 or smaller: nothing can overflow
+    inf32 = nonfinite_rows(rows32)
+    if not inf32.size:
+        return inf32
+    return inf32[(np.isfinite(vectors[inf32]) & ~np.isfinite(rows32[inf32])).any(axis=1)]
 
 
 def read_word2vec(

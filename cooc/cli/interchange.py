@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
-from ._common import JSON, check_file_output, cli_errors, console, kv_table, print_json
+from ._common import JSON, check_file_output, cli_errors, console, kv_table, print_json, refuse_existing
 
 EXPORT_FORMATS = ("glove", "mm", "npz", "word2vec", "word2vec-bin")
 IMPORT_FORMATS = ("glove", "word2vec", "word2vec-bin")
 
 
-def export_command(source: Path, output: Path, fmt: str) -> list[Path]:
-    """Write counts (glove, mm, npz) or an embedding (word2vec text or binary) in a peer's format."""
+def export_command(source: Path, output: Path, fmt: str, overwrite: bool = False) -> list[Path]:
+    """Write counts (glove, mm, npz) or an embedding (word2vec text or binary) in a peer's format.
+
+    Refused before anything is written: an output that is one of the source's own files (with or
+    without ``overwrite``), and existing outputs unless ``overwrite``. The outputs' lock is held
+    while they are written (another writer of the same base is refused).
+    """
     from .._core.errors import InvalidParameterError
     from .._core.kinds import kind_of
+    from .._core.locks import lock_output
     from ..cooccurrence import load
-    from ..cooccurrence.interchange import export_counts
+    from ..cooccurrence.interchange import export_counts, export_paths
     from ..embedding import Embedding
 
     if fmt not in EXPORT_FORMATS:
@@ -30,12 +37,42 @@ def export_command(source: Path, output: Path, fmt: str) -> list[Path]:
                 f"{str(source)!r} holds counts: use --to glove, mm or npz ({fmt} is for embeddings)."
             )
         target = output if output.suffix else output.with_suffix(".bin" if fmt == "word2vec-bin" else ".vec")
-        return [Embedding.load(source).save_word2vec_format(target, binary=fmt == "word2vec-bin")]
-    if kind == "embedding":
-        raise InvalidParameterError(
-            f"{str(source)!r} is an embedding: use --to word2vec or word2vec-bin ({fmt} is for counts)."
-        )
-    return export_counts(load(source), output, fmt)
+        outputs = [target]
+    else:
+        if kind == "embedding":
+            raise InvalidParameterError(
+                f"{str(source)!r} is an embedding: use --to word2vec or word2vec-bin ({fmt} is for counts)."
+            )
+        outputs = list(export_paths(output, fmt))
+    refuse_source_files(source, outputs)
+    with lock_output(outputs[0].with_suffix(""), "export"):
+        refuse_existing(outputs, overwrite)
+        if fmt.startswith("word2vec"):
+            return [Embedding.load(source).save_word2vec_format(outputs[0], binary=fmt == "word2vec-bin")]
+        return export_counts(load(source), output, fmt)
+
+
+def refuse_source_files(source: Path, outputs: list[Path]) -> None:
+    """Refuse an output that is one of the files of the cooc output ``source`` (``<base>.npz``,
+    ``<base>.json``, or inside ``<base>.blocks``), by path, through links, or as the same file."""
+    from .._core.errors import InvalidParameterError
+
+    base = source.with_suffix("") if source.suffix in (".npz", ".json") else source
+    own = [base.with_name(base.name + suffix) for suffix in (".npz", ".json")]
+    folder = os.path.realpath(base.with_name(base.name + ".blocks"))
+    for out in outputs:
+        real = os.path.realpath(out)
+        if real.startswith(folder + os.sep) or any(real == os.path.realpath(p) or _same_file(out, p) for p in own):
+            raise InvalidParameterError(
+                f"{str(out)!r} is a file of the source {str(source)!r}; the export would destroy it: choose another -o."
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
 
 
 def import_command(source: Path, output: Path, fmt: str, vocab: Path | None, overwrite: bool) -> Path:
@@ -74,9 +111,10 @@ def register(app: typer.Typer) -> None:
             help="glove (binary records + vocab), mm (Matrix Market), npz (scipy) for counts; "
             "word2vec (text, fastText's .vec) or word2vec-bin for embeddings.",
         ),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     ) -> None:
         """Write counts or vectors in a peer's format (GloVe, scipy, Matrix Market, word2vec)."""
-        for path in export_command(source, output, fmt):
+        for path in export_command(source, output, fmt, overwrite):
             console.print(f"wrote {path}")
 
     @app.command("import")

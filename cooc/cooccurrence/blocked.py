@@ -6,8 +6,8 @@ are ``.npy`` files (memory-mapped when read). Layout beside ``<base>.json``::
 
     <base>.json                    metadata, written last (its presence marks a complete matrix):
                                    format, "layout": "blocked", shape, nnz, dtype, total, settings,
-                                   provenance, one entry per block (rows, nnz, sum, checksums) and
-                                   the checksums of the shared files below
+                                   provenance, one entry per block (rows, nnz, sum, checksums),
+                                   the checksums of the shared files below and of its own content
     <base>.blocks/vocab.tsv        the Vocabulary (and vocab.tsv.json)
     <base>.blocks/unigram.npy      global unigram counts, shape (V,)
     <base>.blocks/row_sums.npy     row sums of the counts, shape (V,) (the "block" marginals)
@@ -31,8 +31,10 @@ another process is writing is refused; writers hold the lock of ``<base>`` (see
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,9 +43,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError, OutputExistsError
-from .._core.io import atomic_save_npy, atomic_write_json, file_checksum, read_unchanged, stream_checksum
+from .._core.io import (
+    atomic_path,
+    atomic_save_npy,
+    atomic_write_json,
+    check_metadata,
+    file_checksum,
+    json_text,
+    meta_checksum,
+    read_unchanged,
+    remove_stale_temps,
+    stream_checksum,
+)
 from .._core.locks import check_output_not_written, lock_output
-from ..corpus.vocab import Vocabulary
+from ..corpus.vocab import Vocabulary, check_savable
 from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
 from .matrix import Cooccurrence, check_count, words_missing
 
@@ -170,8 +183,30 @@ def write_metadata(
     n_offsets: int = 0,
     independent_pairs: np.ndarray | None = None,
 ) -> Path:
-    """Write the shared arrays and, last, ``<base>.json``; the blocked matrix is then complete."""
+    """Write the shared arrays into ``<base>.blocks`` and, last, ``<base>.json``; the blocked matrix is then complete."""
     folder = blocks_dir(path)
+    meta = write_shared(
+        folder, folder.name, entries, vocab, unigram, settings, provenance, dtype, n_offsets, independent_pairs
+    )
+    meta_path = file_paths(path)[1]
+    atomic_write_json(meta_path, meta)
+    return meta_path
+
+
+def write_shared(
+    folder: Path,
+    name: str,
+    entries: list[dict[str, Any]],
+    vocab: Vocabulary,
+    unigram: np.ndarray,
+    settings: dict[str, Any],
+    provenance: dict[str, Any],
+    dtype: Any,
+    n_offsets: int = 0,
+    independent_pairs: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Write the shared arrays of the blocks ``entries`` into ``folder``; return the metadata naming them,
+    for a block folder that will be called ``name``, with the checksum of its own content."""
     entries = sorted(entries, key=lambda e: e["start"])
     V = len(vocab)
     bounds = [e["start"] for e in entries] + [entries[-1]["stop"] if entries else 0]
@@ -183,26 +218,21 @@ def write_metadata(
     pairs = np.zeros((0, 2), np.int64) if independent_pairs is None else np.asarray(independent_pairs, np.int64)
     atomic_save_npy(folder / "independent_pairs.npy", pairs.reshape(-1, 2))
     blocks = [{k: v for k, v in e.items() if k != "row_sums"} for e in entries]
-    files = {name: file_checksum(folder / name) for name in SHARED_FILES}
-    meta = file_paths(path)[1]
-    atomic_write_json(
-        meta,
-        {
-            "format": FORMAT,
-            "layout": LAYOUT,
-            "shape": [V, V],
-            "nnz": sum(b["nnz"] for b in blocks),
-            "dtype": str(np.dtype(dtype)),
-            "total": sum(b["sum"] for b in blocks),
-            "n_offsets": int(n_offsets),
-            "settings": settings,
-            "provenance": provenance,
-            "folder": folder.name,
-            "blocks": blocks,
-            "files": files,
-        },
-    )
-    return meta
+    content = {
+        "format": FORMAT,
+        "layout": LAYOUT,
+        "shape": [V, V],
+        "nnz": sum(b["nnz"] for b in blocks),
+        "dtype": str(np.dtype(dtype)),
+        "total": sum(b["sum"] for b in blocks),
+        "n_offsets": int(n_offsets),
+        "settings": settings,
+        "provenance": provenance,
+        "folder": name,
+        "blocks": blocks,
+        "files": {f: file_checksum(folder / f) for f in SHARED_FILES},
+    }
+    return {**content, "checksums": {"meta": meta_checksum(content)}}
 
 
 def save_blocked(
@@ -214,6 +244,11 @@ def save_blocked(
 ) -> BlockedCooccurrence:
     """Write an in-memory :class:`~cooc.Cooccurrence` as row blocks; return it opened lazily.
 
+    The words are checked first (a word :class:`~cooc.Vocabulary` cannot save is refused before
+    anything is written); the blocks are written into a temporary folder beside the output, which
+    replaces the old output (in memory or in blocks) only once it is complete: a failed save
+    leaves the old counts as they were.
+
     Parameters
     ----------
     cooc : Cooccurrence
@@ -224,28 +259,76 @@ def save_blocked(
         that every block holds about the same number of nonzeros.
     """
     counts = cooc.counts
+    if not len(cooc.vocab):
+        raise InvalidParameterError("a matrix with no words cannot be saved as row blocks; save it with .save().")
+    check_savable(cooc.vocab.words)
     row_nnz = np.diff(counts.indptr).astype(np.float64)
     if n_blocks is None:
         n_blocks = max(1, int(np.ceil(counts.nnz * (counts.data.itemsize + 8) / block_bytes)))
     bounds = row_ranges(row_nnz, n_blocks)
+    npz, meta_path = file_paths(path)
+    folder = blocks_dir(path)
     with lock_output(output_base(path), "co-occurrence file"):
-        folder = prepare_blocked_output(path, overwrite)
-        entries = []
-        for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
-            per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
-            entries.append(save_block(folder, b, int(start), counts[start:stop], per))
-        write_metadata(
-            path,
-            entries,
-            cooc.vocab,
-            cooc.unigram,
-            cooc.settings,
-            cooc.provenance,
-            counts.dtype,
-            len(cooc.per_offset or []),
-            cooc.independent_pairs,
-        )
+        if (meta_path.exists() or npz.exists() or folder.exists()) and not overwrite:
+            raise OutputExistsError(
+                f"{str(meta_path)!r} already exists; pass overwrite=True (--overwrite) to replace it."
+            )
+        _remove_stale_folders(folder)
+        staged = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.tmp")
+        staged.mkdir()
+        try:
+            entries = []
+            for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+                per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
+                entries.append(save_block(staged, b, int(start), counts[start:stop], per))
+            meta = write_shared(
+                staged,
+                folder.name,
+                entries,
+                cooc.vocab,
+                cooc.unigram,
+                cooc.settings,
+                cooc.provenance,
+                counts.dtype,
+                len(cooc.per_offset or []),
+                cooc.independent_pairs,
+            )
+            _swap_in(path, staged, meta)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
         return BlockedCooccurrence.open(path, verify=False)
+
+
+def _swap_in(path: str | os.PathLike, staged: Path, meta: dict[str, Any]) -> None:
+    """Make the complete block folder ``staged`` the output ``path`` with the metadata ``meta``.
+
+    The new metadata is written (synced) first; then, by unlinks and renames only, the old
+    metadata goes (the old output is no longer complete), the old folder and ``.npz`` make way,
+    and the new metadata is renamed in: the commit point.
+    """
+    npz, meta_path = file_paths(path)
+    folder = blocks_dir(path)
+    retired = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.tmp")
+    with atomic_path(meta_path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json_text(meta) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        meta_path.unlink(missing_ok=True)
+        if folder.exists():
+            os.rename(folder, retired)
+        os.rename(staged, folder)
+        npz.unlink(missing_ok=True)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _remove_stale_folders(folder: Path) -> None:
+    """Remove the temporary block folders (``.<base>.blocks.*.tmp``) of a killed :func:`save_blocked`
+    and temporary metadata files; call it only while holding the output's lock."""
+    for stale in folder.parent.glob(f".{glob.escape(folder.name)}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_temps(folder.with_name(folder.name[: -len(".blocks")] + ".json"))
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -291,6 +374,7 @@ class BlockedCooccurrence:
             raise CorruptFileError(f"blocked co-occurrence {str(path)!r}: blocks do not tile rows 0..{V}.")
         for name, expected in self._block_files():
             self._check_file(name, expected, verify)
+        self._verified = verify  # unverified blocks are range-checked when read (see block())
 
     @classmethod
     def open(cls, path: str | os.PathLike, verify: bool = True) -> BlockedCooccurrence:
@@ -300,6 +384,7 @@ class BlockedCooccurrence:
         if meta.get("layout") != LAYOUT:
             raise CorruptFileError(f"{str(meta_path)!r} is not a blocked cooc co-occurrence file.")
         check_output_not_written(output_base(meta_path), "co-occurrence file")
+        check_metadata(meta, meta_path, "co-occurrence")
         try:
             return cls(meta_path, meta, verify)
         except (KeyError, TypeError, IndexError, ValueError) as exc:
@@ -384,7 +469,9 @@ class BlockedCooccurrence:
     def block(self, index: int, offset: int | None = None) -> sp.csr_matrix:
         """Rows ``bounds[index]:bounds[index + 1]`` as CSR of shape (R, V) (memory-mapped arrays).
 
-        ``offset`` (1..L) reads that offset's matrix instead of the total.
+        ``offset`` (1..L) reads that offset's matrix instead of the total. The sizes of the arrays are
+        checked; for a matrix opened with ``verify=False`` (the blocks' checksums not checked) the
+        column ids and row pointers are too, so a damaged block is refused, never handed to scipy.
         """
         entry = self.entries[index]
         stem = entry["stem"] if offset is None else f"{entry['stem']}.o{offset}"
@@ -400,6 +487,8 @@ class BlockedCooccurrence:
             or (offset is None and data.shape[0] != entry["nnz"])
         ):
             raise CorruptFileError(f"co-occurrence block {str(self.folder / stem)!r} has the wrong size (truncated?).")
+        if not self._verified:
+            _check_csr(self.folder / stem, indices, indptr, self.shape[1])
         return sp.csr_matrix((data, indices, indptr), shape=(rows, self.shape[1]), copy=False)
 
     def iter_blocks(self, offset: int | None = None) -> Iterator[tuple[int, int, sp.csr_matrix]]:
@@ -411,6 +500,7 @@ class BlockedCooccurrence:
         """Recompute every file's checksum; raise :class:`CorruptFileError` on a mismatch."""
         for name, expected in [*(self.meta.get("files") or {}).items(), *self._block_files()]:
             self._check_file(name, expected, True)
+        self._verified = True
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
         """``C @ x`` block by block; ``x`` of shape (V,) or (V, k)."""
@@ -439,8 +529,9 @@ class BlockedCooccurrence:
         w = self.vocab.words
         return [(w[r], w[c], v) for v, r, c in best[:n]]
 
-    def rows(self, ids: Iterable[int]) -> sp.csr_matrix:
-        """The rows ``ids`` (in that order) as CSR of shape (len(ids), V), reading only the blocks that hold them."""
+    def rows(self, ids: Iterable[int], offset: int | None = None) -> sp.csr_matrix:
+        """The rows ``ids`` (in that order) as CSR of shape (len(ids), V), reading only the blocks that hold them
+        (of the offset's matrix C_j with ``offset``)."""
         ids = np.asarray(list(ids), dtype=np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.shape[0]):
             raise InvalidParameterError(f"row ids must lie in [0, {self.shape[0]}).")
@@ -448,7 +539,7 @@ class BlockedCooccurrence:
         parts, order = [], []
         for b in np.unique(which):
             mine = np.flatnonzero(which == b)
-            parts.append(self.block(int(b))[ids[mine] - self.bounds[b]])
+            parts.append(self.block(int(b), offset)[ids[mine] - self.bounds[b]])
             order.append(mine)
         if not parts:
             return sp.csr_matrix((0, self.shape[1]), dtype=self.dtype)
@@ -456,18 +547,20 @@ class BlockedCooccurrence:
         return stacked[np.argsort(np.concatenate(order), kind="stable")]
 
     def subset(self, words: Iterable[str]) -> Any:
-        """An in-memory :class:`~cooc.Cooccurrence` restricted to ``words`` (in that order)."""
+        """An in-memory :class:`~cooc.Cooccurrence` restricted to ``words`` (in that order), with its
+        position-resolved matrices C_j restricted the same way."""
         words = list(words)
         ids = self.vocab.ids(words)
         missing = [w for w, i in zip(words, ids) if i < 0]
         if missing:
             raise InputDataError(f"{words_missing(missing)} not in the vocabulary: {missing[:5]}")
         counts = self.rows(ids)[:, ids]
+        per = [self.rows(ids, j)[:, ids] for j in range(1, self.n_offsets + 1)] or None
         vocab = Vocabulary(words, self.vocab.counts[ids], total=self.vocab.total)
         pairs = subset_pairs(self.independent_pairs, ids)
         prov = dict(self.provenance)
         prov["derived"] = list(prov.get("derived", [])) + [f"subset({len(words)} words) of a blocked matrix"]
-        return Cooccurrence(counts, vocab, self.unigram[ids], self.settings, prov, None, pairs)
+        return Cooccurrence(counts, vocab, self.unigram[ids], self.settings, prov, per, pairs)
 
     def to_memory(self) -> Any:
         """Load every block into one in-memory :class:`~cooc.Cooccurrence`."""
@@ -480,6 +573,24 @@ class BlockedCooccurrence:
         return Cooccurrence(
             counts, self.vocab, self.unigram, self.settings, self.provenance, per, self.independent_pairs
         )
+
+
+def _check_csr(where: Path, indices: np.ndarray, indptr: np.ndarray, n_cols: int) -> None:
+    """Refuse CSR arrays that scipy would read out of bounds: integer arrays, row pointers that rise
+    from 0 to the number of entries, column ids in ``0 .. n_cols - 1``.
+
+    Raises
+    ------
+    CorruptFileError
+        Naming the block ``where`` (its file stem) and what is wrong.
+    """
+    damaged = f"co-occurrence block {str(where)!r} is damaged"
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise CorruptFileError(f"{damaged}: its ids are not integers ({indices.dtype}, {indptr.dtype}).")
+    if indptr[0] != 0 or np.any(indptr[1:] < indptr[:-1]):
+        raise CorruptFileError(f"{damaged}: its row pointers do not rise from 0 to {indices.shape[0]}.")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_cols):
+        raise CorruptFileError(f"{damaged}: column ids outside 0..{n_cols - 1}.")
 
 
 def is_blocked(obj: Any) -> bool:

@@ -15,34 +15,61 @@ import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
-from .._core.errors import CorruptFileError, InvalidParameterError
+from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
 from .._core.io import atomic_path, atomic_write_text
 from ..corpus.vocab import Vocabulary
-from .format import read_glove, write_glove
+from .format import write_glove
 from .matrix import Cooccurrence
 
 FORMATS = ("glove", "mm", "npz")
 SUFFIXES = {"glove": ".bin", "mm": ".mtx", "npz": ".npz"}
 
 
+#: what separates fields in GloVe's files (C's ``isspace`` in the ASCII range): no word may hold one
+ASCII_SPACE = " \t\n\r\x0b\x0c"
+#: what ends a word on a line of ``vocab_count``'s output: the last space (or a tab) before the count
+_SEPARATORS = " \t"
+
+
+def check_glove_words(words: list[str]) -> None:
+    """Refuse empty words and words holding ASCII whitespace: GloVe reads its vocabulary with
+    ``fscanf("%s")``, so such a word would shift the label of every row after it.
+
+    Raises
+    ------
+    InputDataError
+        Naming the first few such words.
+    """
+    bad = [w for w in words if not w or any(c in ASCII_SPACE for c in w)]
+    if bad:
+        shown = ", ".join(repr(w) for w in bad[:3]) + (", ..." if len(bad) > 3 else "")
+        raise InputDataError(
+            f"{len(bad)} word{'s hold' if len(bad) > 1 else ' holds'} ASCII whitespace or {'are' if len(bad) > 1 else 'is'} "
+            f"empty and cannot be written to a GloVe vocabulary: {shown}."
+        )
+
+
 def write_glove_vocab(vocab: Vocabulary, counts: np.ndarray, path: str | os.PathLike) -> None:
-    """``word count`` lines in row order (GloVe's ``vocab_count`` format)."""
+    """``word count`` lines in row order (GloVe's ``vocab_count`` format); see :func:`check_glove_words`."""
+    check_glove_words(vocab.words)
     atomic_write_text(path, "".join(f"{w} {int(n)}\n" for w, n in zip(vocab.words, counts)))
 
 
 def read_glove_vocab(path: str | os.PathLike) -> Vocabulary:
-    """A vocabulary from ``word count`` lines (GloVe's ``vocab_count`` output, or a word per line)."""
+    """A vocabulary from ``word count`` lines (GloVe's ``vocab_count`` output, or a word per line).
+
+    Lines end at ``\\n`` only, and the count is what follows the last ASCII space or tab, as GloVe
+    writes it: a word made of other whitespace (a no-break space, U+3000) is a word. ASCII
+    whitespace around a line is ignored, and blank lines are skipped.
+    """
     words, counts = [], []
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8", newline="\n") as fh:
             for number, line in enumerate(fh, start=1):
-                parts = line.split()
-                if not parts:
-                    continue
-                if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
-                    raise CorruptFileError(f"{str(path)!r} line {number} is not 'word count'.")
-                words.append(parts[0])
-                counts.append(int(parts[1]) if len(parts) == 2 else 0)
+                word, count = _glove_vocab_line(line, path, number)
+                if word is not None:
+                    words.append(word)
+                    counts.append(count)
     except FileNotFoundError:
         raise CorruptFileError(f"vocabulary file {str(path)!r} is missing.") from None
     except UnicodeDecodeError:
@@ -50,15 +77,34 @@ def read_glove_vocab(path: str | os.PathLike) -> Vocabulary:
     return Vocabulary(words, counts)
 
 
-def export_counts(cooc: Any, out: str | os.PathLike, fmt: str = "glove") -> list[Path]:
-    """Write ``cooc`` (any layout) as ``<out>.bin`` (GloVe), ``<out>.mtx`` (Matrix Market) or ``<out>.npz``
-    (``scipy.sparse.save_npz``), with the vocabulary in ``<out>.vocab.txt``; returns both paths."""
+def _glove_vocab_line(line: str, path: str | os.PathLike, number: int) -> tuple[str | None, int]:
+    """``(word, count)`` of one line (count 0 for a lone word); ``(None, 0)`` for a blank line."""
+    line = line.strip(ASCII_SPACE)
+    if not line:
+        return None, 0
+    cut = max(line.rfind(c) for c in _SEPARATORS)
+    if cut < 0:
+        return line, 0
+    word, count = line[:cut].rstrip(_SEPARATORS), line[cut + 1 :]
+    if not (count.isascii() and count.isdigit()) or any(c in _SEPARATORS for c in word):
+        raise CorruptFileError(f"{str(path)!r} line {number} is not 'word count'.")
+    return word, int(count)
+
+
+def export_paths(out: str | os.PathLike, fmt: str) -> tuple[Path, Path]:
+    """The two files :func:`export_counts` writes for ``out`` in ``fmt``: the matrix and the vocabulary."""
     if fmt not in FORMATS:
         raise InvalidParameterError(f"parameter 'fmt' must be one of {FORMATS}, got {fmt!r}.")
     base = Path(out)
     base = base.with_suffix("") if base.suffix in SUFFIXES.values() else base
-    data = base.with_name(base.name + SUFFIXES[fmt])
-    vocab_path = base.with_name(base.name + ".vocab.txt")
+    return base.with_name(base.name + SUFFIXES[fmt]), base.with_name(base.name + ".vocab.txt")
+
+
+def export_counts(cooc: Any, out: str | os.PathLike, fmt: str = "glove") -> list[Path]:
+    """Write ``cooc`` (any layout) as ``<out>.bin`` (GloVe), ``<out>.mtx`` (Matrix Market) or ``<out>.npz``
+    (``scipy.sparse.save_npz``), with the vocabulary in ``<out>.vocab.txt``; returns both paths."""
+    data, vocab_path = export_paths(out, fmt)
+    check_glove_words(cooc.vocab.words)
     counts = cooc.to_memory().counts
     if fmt == "glove":
         write_glove(counts, data)
@@ -75,8 +121,15 @@ def export_counts(cooc: Any, out: str | os.PathLike, fmt: str = "glove") -> list
 def import_glove(path: str | os.PathLike, vocab: str | os.PathLike | Vocabulary, **kwargs: Any) -> Cooccurrence:
     """A Cooccurrence from GloVe's binary records and its ``vocab_count`` file (or a Vocabulary)."""
     words = vocab if isinstance(vocab, Vocabulary) else read_glove_vocab(vocab)
-    kwargs.setdefault("settings", {"source": "glove", "file": str(path)})
-    return Cooccurrence(read_glove(path, len(words)), words, **kwargs)
+    return Cooccurrence.from_glove(path, words, **kwargs)
 
 
-__all__ = ["FORMATS", "export_counts", "import_glove", "read_glove_vocab", "write_glove_vocab"]
+__all__ = [
+    "FORMATS",
+    "check_glove_words",
+    "export_counts",
+    "export_paths",
+    "import_glove",
+    "read_glove_vocab",
+    "write_glove_vocab",
+]

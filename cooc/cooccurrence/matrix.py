@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
-from .._core.io import PAIR_KEY, check_pair, load_npz, open_checked, save_pair
+from .._core.io import PAIR_KEY, check_metadata, check_pair, load_npz, open_checked, save_pair
 from .._core.io import provenance as make_provenance
 from .._core.locks import lock_output
 from ..corpus.vocab import Vocabulary
@@ -324,6 +324,7 @@ class Cooccurrence:
             ] or None
             v = meta["vocab"]
             check_pair(meta, arrays.get(PAIR_KEY), v["words"], f"co-occurrence file {str(npz)!r}")
+            check_metadata(meta, file_paths(npz)[1], "co-occurrence")  # after the word list's own check
             vocab = Vocabulary(v["words"], v["counts"], total=v["total"])
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise CorruptFileError(f"co-occurrence file {str(npz)!r} is inconsistent ({exc}).") from None
@@ -347,9 +348,15 @@ class Cooccurrence:
 
     @classmethod
     def from_glove(cls, path: str | os.PathLike, vocab: Vocabulary, **kwargs: Any) -> Cooccurrence:
-        """Read GloVe's binary records (e.g. the output of ``cooccur``); duplicates are summed."""
-        kwargs.setdefault("settings", {"source": "glove", "file": str(path)})
-        return cls(read_glove(path, len(vocab)), vocab, **kwargs)
+        """Read GloVe's binary records (e.g. the output of ``cooccur``); duplicates are summed.
+
+        Without ``settings``, they record the source and whether the counts equal their transpose
+        exactly (``symmetric``: then :meth:`top_pairs` lists each pair once).
+        """
+        counts = read_glove(path, len(vocab))
+        if "settings" not in kwargs:
+            kwargs["settings"] = {"source": "glove", "file": str(path), "symmetric": (counts != counts.T).nnz == 0}
+        return cls(counts, vocab, **kwargs)
 
 
 def as_cooccurrence(counts: Any) -> Any:

@@ -151,12 +151,13 @@ class Vocabulary:
 
     # -- files --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write ``path`` as TSV (``word<TAB>count`` per line) and ``path.json`` beside it."""
+        """Write ``path`` as TSV (``word<TAB>count`` per line) and ``path.json`` beside it.
+
+        Words holding a tab or a newline are refused (:func:`check_savable`); any other character,
+        a carriage return included, is kept: :meth:`load` ends lines at ``\\n`` only.
+        """
         path = Path(path)
-        words = "\n".join(self.words)
-        if "\t" in words or words.count("\n") != max(len(self.words) - 1, 0):
-            bad = [w for w in self.words if "\t" in w or "\n" in w]
-            raise InvalidParameterError(f"Vocabulary: words with tabs or newlines cannot be saved: {bad[:3]!r}")
+        check_savable(self.words)
         lines = "".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist()))
         write_vocabulary_files(path, lines.encode("utf-8"), len(self), self.total)
 
@@ -168,7 +169,7 @@ class Vocabulary:
             raise CorruptFileError(f"{str(path)!r} is not a cooc vocabulary (format {meta.get('format')!r}).")
         words, counts = [], []
         try:
-            with open(path, encoding="utf-8") as fh:
+            with open(path, encoding="utf-8", newline="\n") as fh:  # '\r' may be part of a word
                 for line in fh:
                     word, _, count = line.rstrip("\n").partition("\t")
                     words.append(word)
@@ -188,6 +189,20 @@ class Vocabulary:
                 f"vocabulary file {str(path)!r} has {len(words)} words, metadata says {meta.get('size')}."
             )
         return cls(words, counts, total=meta.get("total"))
+
+
+def check_savable(words: list[str]) -> None:
+    """Refuse words holding a tab or a newline: the vocabulary file has one ``word<TAB>count`` per line.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first few such words.
+    """
+    joined = "\n".join(words)
+    if "\t" in joined or joined.count("\n") != max(len(words) - 1, 0):
+        bad = [w for w in words if "\t" in w or "\n" in w]
+        raise InvalidParameterError(f"Vocabulary: words with tabs or newlines cannot be saved: {bad[:3]!r}")
 
 
 def write_vocabulary_files(path: str | os.PathLike, tsv: bytes, size: int, total: int) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+
+import numpy as np
 
 import cooc._core.ledger as ledger_module
 from cooc._core.ledger import RunLedger, run_key
@@ -16,7 +19,9 @@ def test_rows_are_recorded_and_read_back(tmp_path):
     ledger.add("b", {"P": 20})
     again = RunLedger(path)
     assert len(again) == 2
-    assert again.get("a") == {"P": 10, "loss": 0.5, "missing": None, "curve": [1.0, 2.0]}  # NaN: null, as in all JSON
+    row = again.get("a")
+    assert math.isnan(row.pop("missing"))  # NaN comes back as NaN (tagged in the file: strict JSON has none)
+    assert row == {"P": 10, "loss": 0.5, "curve": [1.0, 2.0]}
     assert again.get("b") == {"P": 20} and again.taken == 2
     row = again.get("a")
     row["P"] = 99  # the caller's copy, not the ledger's
@@ -49,8 +54,8 @@ def test_keys_follow_every_setting_and_the_version(monkeypatch):
 def test_each_recorded_row_is_reported(tmp_path):
     seen = []
     ledger = RunLedger(tmp_path / "runs.jsonl", on_add=seen.append)
-    ledger.add("a", {"P": 1, "loss": float("nan")})
-    assert seen == [{"P": 1, "loss": None}]  # as recorded
+    ledger.add("a", {"P": 1, "loss": np.float32("nan")})
+    assert len(seen) == 1 and seen[0]["P"] == 1 and type(seen[0]["loss"]) is float and math.isnan(seen[0]["loss"])
 
 
 def test_recorded_computes_a_run_once_with_a_ledger_and_every_time_without(tmp_path):

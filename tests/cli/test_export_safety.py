@@ -1,0 +1,119 @@
+"""`cooc export` never writes over its source's own files, and replaces an earlier export only with --overwrite."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from typer.testing import CliRunner
+
+from cooc import Cooccurrence, Embedding
+from cooc._core.locks import lock_output
+from cooc.cli import app
+from cooc.cooccurrence.blocked import save_blocked
+from cooc.corpus.vocab import Vocabulary
+
+runner = CliRunner()
+
+
+def _counts(tmp_path):
+    counts = sp.csr_matrix(np.array([[0, 4, 1], [4, 0, 1], [1, 1, 0]]))
+    c = Cooccurrence(counts, Vocabulary(["cat", "dog", "car"], [5, 5, 2]))
+    c.save(tmp_path / "counts")
+    return c
+
+
+def _export(*args):
+    return runner.invoke(app, ["export", *map(str, args)])
+
+
+def _same_bytes(paths):
+    return {p: p.read_bytes() for p in paths}
+
+
+@pytest.mark.parametrize("out", ["counts", "counts.npz"])
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_export_refuses_the_counts_own_files(tmp_path, out, overwrite):
+    c = _counts(tmp_path)
+    own = [tmp_path / "counts.npz", tmp_path / "counts.json"]
+    before = _same_bytes(own)
+    res = _export(tmp_path / "counts", "-o", tmp_path / out, "--to", "npz", *overwrite)
+    assert res.exit_code == 1, res.output
+    assert res.output.startswith("error: ") and "is a file of the source" in " ".join(res.output.split())
+    assert _same_bytes(own) == before and not (tmp_path / "counts.vocab.txt").exists()
+    back = Cooccurrence.load(tmp_path / "counts")
+    assert (back.counts != c.counts).nnz == 0
+
+
+def test_export_refuses_the_embeddings_own_files(tmp_path):
+    emb = Embedding(np.eye(3), ["cat", "dog", "car"])
+    emb.save(tmp_path / "emb")
+    own = [tmp_path / "emb.npz", tmp_path / "emb.json"]
+    before = _same_bytes(own)
+    for out in ("emb.npz", "emb.json"):
+        for overwrite in ([], ["--overwrite"]):  # --overwrite never lets an export replace its source
+            res = _export(tmp_path / "emb", "-o", tmp_path / out, "--to", "word2vec", *overwrite)
+            assert res.exit_code == 1 and "is a file of the source" in " ".join(res.output.split()), res.output
+    assert _same_bytes(own) == before
+    np.testing.assert_array_equal(Embedding.load(tmp_path / "emb").vectors, emb.vectors)
+
+
+def test_export_refuses_a_path_inside_a_blocked_source(tmp_path):
+    c = _counts(tmp_path)
+    save_blocked(c, tmp_path / "blk", n_blocks=1)
+    before = (tmp_path / "blk.blocks" / "unigram.npy").read_bytes()
+    res = _export(tmp_path / "blk", "-o", tmp_path / "blk.blocks" / "unigram.npy", "--to", "npz")
+    assert res.exit_code == 1 and "is a file of the source" in " ".join(res.output.split()), res.output
+    assert (tmp_path / "blk.blocks" / "unigram.npy").read_bytes() == before
+    Cooccurrence.load(tmp_path / "blk").verify()
+
+
+def test_export_replaces_an_earlier_export_only_with_overwrite(tmp_path):
+    _counts(tmp_path)
+    res = _export(tmp_path / "counts", "-o", tmp_path / "g", "--to", "glove")
+    assert res.exit_code == 0, res.output
+    (tmp_path / "g.vocab.txt").write_text("mine\n")
+    res = _export(tmp_path / "counts", "-o", tmp_path / "g", "--to", "glove")
+    assert res.exit_code == 1 and "pass --overwrite to replace" in " ".join(res.output.split()), res.output
+    assert (tmp_path / "g.vocab.txt").read_text() == "mine\n"
+    res = _export(tmp_path / "counts", "-o", tmp_path / "g", "--to", "glove", "--overwrite")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "g.vocab.txt").read_text() == "cat 5\ndog 5\ncar 2\n"
+    # one existing file of the two is enough to refuse (here the vocabulary of an npz export)
+    (tmp_path / "s.vocab.txt").write_text("mine\n")
+    res = _export(tmp_path / "counts", "-o", tmp_path / "s", "--to", "npz")
+    assert res.exit_code == 1 and "s.vocab.txt" in " ".join(res.output.split()) and not (tmp_path / "s.npz").exists()
+
+
+def test_export_of_vectors_replaces_an_earlier_file_only_with_overwrite(tmp_path):
+    Embedding(np.eye(2), ["a", "b"]).save(tmp_path / "emb")
+    (tmp_path / "v.vec").write_text("mine\n")
+    res = _export(tmp_path / "emb", "-o", tmp_path / "v.vec", "--to", "word2vec")
+    assert res.exit_code == 1 and "pass --overwrite" in " ".join(res.output.split()), res.output
+    assert (tmp_path / "v.vec").read_text() == "mine\n"
+    res = _export(tmp_path / "emb", "-o", tmp_path / "v.vec", "--to", "word2vec", "--overwrite")
+    assert res.exit_code == 0 and (tmp_path / "v.vec").read_text().startswith("2 2\na 1.0 0.0\n"), res.output
+
+
+def test_export_takes_the_outputs_lock(tmp_path):
+    _counts(tmp_path)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    held, done = ctx.Event(), ctx.Event()
+
+    def hold():
+        with lock_output(tmp_path / "g", "export"):
+            held.set()
+            done.wait(30)
+
+    proc = ctx.Process(target=hold)
+    proc.start()
+    try:
+        assert held.wait(30)
+        res = _export(tmp_path / "counts", "-o", tmp_path / "g", "--to", "glove")
+        assert res.exit_code == 1 and "being written by another process" in " ".join(res.output.split())
+        assert not (tmp_path / "g.bin").exists()
+    finally:
+        done.set()
+        proc.join(30)
