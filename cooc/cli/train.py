@@ -176,10 +176,10 @@ def _discard_checkpoint(folder: Path) -> None:
     """Remove the word2vec checkpoint in ``folder`` (its state first: never a state without its arrays), under the
     checkpoint's lock; the folder and any other file in it stay."""
     from .._core.locks import lock_directory
-    from ..train._checkpoint import ARRAYS, STATE
+    from ..train._checkpoint import FILES
 
     with lock_directory(folder, what="checkpoint"):
-        for name in (STATE, ARRAYS):
+        for name in FILES:
             (folder / name).unlink(missing_ok=True)
 
 

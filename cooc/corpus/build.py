@@ -162,7 +162,11 @@ def build_corpus(
         existing = _prepare(out, settings, pass1, overwrite)
         if existing is not None:
             return existing
-        state = _RawState.resume(out / BUILD_DIR, writer_threads(workers))
+        try:  # reading back the committed shards takes minutes on a large build: an interrupt keeps them
+            state = _RawState.resume(out / BUILD_DIR, writer_threads(workers))
+        except KeyboardInterrupt as exc:
+            note_kept(exc, _kept_committed(out))
+            raise
         with Helpers(workers, tokenizer, source) as helpers:
             try:
                 if not state.complete:
@@ -187,6 +191,14 @@ def build_corpus(
                 raise
     finally:
         lock.release()
+
+
+def _kept_committed(out: Path) -> str:
+    """What a build interrupted while it reads back its committed shards leaves, for the interrupt message."""
+    n = len(list((out / BUILD_DIR).glob("raw-*.json")))
+    if not n:
+        return "nothing is kept yet; a rerun starts over."
+    return f"{n} tokenised shard(s) are kept in {str(out / BUILD_DIR)!r}; run the same command again to resume."
 
 
 def _kept(out: Path, state: _RawState) -> str:
@@ -278,6 +290,7 @@ class _RawState:
             state.consumed = meta["consumed"]
             state.resume_point = meta.get("resume")
             k += 1
+            fault_point("build.resume")
         for stale in path.glob("raw-*"):  # files of a shard that never committed (or was discarded)
             if int(stale.name[4:9]) >= k:
                 stale.unlink()

@@ -193,137 +193,140 @@ def lm_study(
     Writes ``runs.json`` after every run (a rerun with the same settings skips finished
     runs and resumes the interrupted one from ``checkpoints/``), then ``curves.json``
     (per-P summaries, theory, step positions), ``curves.csv`` (one row per run) and, with
-    ``figures``, ``loss.png`` and ``loss_by_position.png``.
+    ``figures``, ``loss.png`` and ``loss_by_position.png``. The folder is locked while the study
+    runs: another process writing it at the same time is refused (:class:`~cooc.OutputBusyError`).
 
     Returns
     -------
     dict with ``rows``, ``summary``, ``theory`` (or None), ``steps_measured``, ``files``.
     """
+    from .._core.locks import lock_directory
     from ..train._torch import torch_device
     from ..train.grammar.lm import data_fingerprint, lm_learning_curve
     from ..train.grammar.lm_data import lm_data
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    samples = sorted({int(p) for p in samples})
-    dev = torch_device(device)
-    corpus = _as_corpus(source)  # opened once: its identity keys the reuse of earlier runs
-    data = lm_data(
-        source if corpus is None else corpus,
-        context,
-        samples[-1],
-        n_val,
-        n_test,
-        seed=data_seed,
-        vocab_size=vocab_size,
-        device=dev,
-    )
-    theory = rhm_theory(data.grammar, data.context)
-    whole = theory is not None and data.context == data.grammar.n_positions
-    targets = targets or ("last" if whole else "all")
-    settings = {
-        "source": str(getattr(source, "path", source)),
-        "model": model,
-        "samples": samples,
-        "seeds": seeds,
-        "context": data.context,
-        "targets": targets,
-        "n_val": n_val,
-        "n_test": n_test,
-        "vocab_size": vocab_size,
-        "data_seed": data_seed,
-        "model_kwargs": model_kwargs or {},
-        "train": {k: v for k, v in sorted(train_kwargs.items())},
-    }
-    if corpus is not None:  # a corpus rebuilt at the same path is another corpus: its runs are not reused
-        settings["corpus"] = corpus.identity or data_fingerprint(data)
-    runs_path = out / "runs.json"
-    done: list[dict[str, Any]] = []
-    if runs_path.exists() and not overwrite:
-        saved_runs = load_json(runs_path, "learning-curve runs")
-        recorded = saved_runs.get("settings") or {}
-        same_path = recorded.get("source") == settings["source"]
-        if "corpus" in settings and same_path and recorded.get("corpus") != settings["corpus"]:
-            was = recorded.get("corpus")
-            what = (
-                f"runs trained on another corpus than the one now at {settings['source']!r} (rebuilt since: "
-                f"{_short(str(was))} -> {_short(str(settings['corpus']))})"
-                if was
-                else "runs that do not record which corpus they were trained on (written by an earlier version)"
-            )
-            raise OutputExistsError(
-                f"{str(out)!r} holds {what}; use another folder, or discard them with --overwrite (overwrite=True)."
-            )
-        if recorded != settings:
-            raise OutputExistsError(
-                f"{str(out)!r} holds runs with other settings ({settings_changes(recorded, settings) or 'another version'}); "
-                "use another folder, or discard them with --overwrite (overwrite=True)."
-            )
-        done = saved_runs.get("rows", [])
-
-    checkpoints = out / "checkpoints"
-    if overwrite and checkpoints.is_dir():  # the interrupted runs of the discarded results: never resumed
-        shutil.rmtree(checkpoints)
-
-    def record(row: dict[str, Any]) -> None:
-        done.append(row)
-        atomic_write_json(runs_path, {"settings": settings, "rows": done})
-
-    rows = lm_learning_curve(
-        data,
-        model,
-        samples,
-        seeds=list(range(seeds)),
-        targets=targets,
-        model_kwargs=model_kwargs,
-        checkpoint_dir=checkpoints,
-        progress=progress,
-        callback=record,
-        done=list(done),
-        jobs=jobs,
-        **train_kwargs,
-    )
-    summary = _summary(rows)
-    key = "test_loss_last" if targets == "last" else "test_loss_mean"
-    measured = None
-    if whole and theory is not None:
-        measured = step_positions([s["P"] for s in summary], [s[key] for s in summary], theory["plateaus"])
-    result = {
-        "settings": settings,
-        "provenance": provenance(**settings),
-        "vocab_size": data.vocab_size,
-        "summary": summary,
-        "theory": theory,
-        "steps_measured": measured,
-    }
-    atomic_write_json(out / "curves.json", _plain(result))
-    atomic_write_text(out / "curves.csv", _csv(rows))
-    files = ["runs.json", "curves.json", "curves.csv"]
-    if figures:
-        curves = {model: [{**s, "test_loss": s[key], "test_loss_se": s[key + "_se"]} for s in summary]}
-        saved(
-            loss_against_samples(
-                curves,
-                steps=None if not whole or theory is None else theory["P_l"],
-                plateaus=None if not whole or theory is None else theory["plateaus"],
-                measured=None if measured is None else {model: measured},
-                title=f"{model} on {data.name} (T = {data.context}, loss: {targets})",
-                path=out / "loss.png",
-            )
+    with lock_directory(out, what="output folder"):  # one study writes a folder at a time
+        samples = sorted({int(p) for p in samples})
+        dev = torch_device(device)
+        corpus = _as_corpus(source)  # opened once: its identity keys the reuse of earlier runs
+        data = lm_data(
+            source if corpus is None else corpus,
+            context,
+            samples[-1],
+            n_val,
+            n_test,
+            seed=data_seed,
+            vocab_size=vocab_size,
+            device=dev,
         )
-        files.append("loss.png")
-        if targets == "all":  # a last-token model says nothing about the other positions
-            largest = [r for r in rows if r["P"] == samples[-1]]
-            by_pos = np.mean([r["test_loss_by_position"] for r in largest], axis=0)
+        theory = rhm_theory(data.grammar, data.context)
+        whole = theory is not None and data.context == data.grammar.n_positions
+        targets = targets or ("last" if whole else "all")
+        settings = {
+            "source": str(getattr(source, "path", source)),
+            "model": model,
+            "samples": samples,
+            "seeds": seeds,
+            "context": data.context,
+            "targets": targets,
+            "n_val": n_val,
+            "n_test": n_test,
+            "vocab_size": vocab_size,
+            "data_seed": data_seed,
+            "model_kwargs": model_kwargs or {},
+            "train": {k: v for k, v in sorted(train_kwargs.items())},
+        }
+        if corpus is not None:  # a corpus rebuilt at the same path is another corpus: its runs are not reused
+            settings["corpus"] = corpus.identity or data_fingerprint(data)
+        runs_path = out / "runs.json"
+        done: list[dict[str, Any]] = []
+        if runs_path.exists() and not overwrite:
+            saved_runs = load_json(runs_path, "learning-curve runs")
+            recorded = saved_runs.get("settings") or {}
+            same_path = recorded.get("source") == settings["source"]
+            if "corpus" in settings and same_path and recorded.get("corpus") != settings["corpus"]:
+                was = recorded.get("corpus")
+                what = (
+                    f"runs trained on another corpus than the one now at {settings['source']!r} (rebuilt since: "
+                    f"{_short(str(was))} -> {_short(str(settings['corpus']))})"
+                    if was
+                    else "runs that do not record which corpus they were trained on (written by an earlier version)"
+                )
+                raise OutputExistsError(
+                    f"{str(out)!r} holds {what}; use another folder, or discard them with --overwrite (overwrite=True)."
+                )
+            if recorded != settings:
+                raise OutputExistsError(
+                    f"{str(out)!r} holds runs with other settings ({settings_changes(recorded, settings) or 'another version'}); "
+                    "use another folder, or discard them with --overwrite (overwrite=True)."
+                )
+            done = saved_runs.get("rows", [])
+
+        checkpoints = out / "checkpoints"
+        if overwrite and checkpoints.is_dir():  # the interrupted runs of the discarded results: never resumed
+            shutil.rmtree(checkpoints)
+
+        def record(row: dict[str, Any]) -> None:
+            done.append(row)
+            atomic_write_json(runs_path, {"settings": settings, "rows": done})
+
+        rows = lm_learning_curve(
+            data,
+            model,
+            samples,
+            seeds=list(range(seeds)),
+            targets=targets,
+            model_kwargs=model_kwargs,
+            checkpoint_dir=checkpoints,
+            progress=progress,
+            callback=record,
+            done=list(done),
+            jobs=jobs,
+            **train_kwargs,
+        )
+        summary = _summary(rows)
+        key = "test_loss_last" if targets == "last" else "test_loss_mean"
+        measured = None
+        if whole and theory is not None:
+            measured = step_positions([s["P"] for s in summary], [s[key] for s in summary], theory["plateaus"])
+        result = {
+            "settings": settings,
+            "provenance": provenance(**settings),
+            "vocab_size": data.vocab_size,
+            "summary": summary,
+            "theory": theory,
+            "steps_measured": measured,
+        }
+        atomic_write_json(out / "curves.json", _plain(result))
+        atomic_write_text(out / "curves.csv", _csv(rows))
+        files = ["runs.json", "curves.json", "curves.csv"]
+        if figures:
+            curves = {model: [{**s, "test_loss": s[key], "test_loss_se": s[key + "_se"]} for s in summary]}
             saved(
-                loss_by_position(
-                    {f"{model}, P = {samples[-1]}": by_pos},
-                    theory=None if theory is None else theory["by_position"],
-                    path=out / "loss_by_position.png",
+                loss_against_samples(
+                    curves,
+                    steps=None if not whole or theory is None else theory["P_l"],
+                    plateaus=None if not whole or theory is None else theory["plateaus"],
+                    measured=None if measured is None else {model: measured},
+                    title=f"{model} on {data.name} (T = {data.context}, loss: {targets})",
+                    path=out / "loss.png",
                 )
             )
-            files.append("loss_by_position.png")
-    return {"rows": rows, "summary": summary, "theory": theory, "steps_measured": measured, "files": files}
+            files.append("loss.png")
+            if targets == "all":  # a last-token model says nothing about the other positions
+                largest = [r for r in rows if r["P"] == samples[-1]]
+                by_pos = np.mean([r["test_loss_by_position"] for r in largest], axis=0)
+                saved(
+                    loss_by_position(
+                        {f"{model}, P = {samples[-1]}": by_pos},
+                        theory=None if theory is None else theory["by_position"],
+                        path=out / "loss_by_position.png",
+                    )
+                )
+                files.append("loss_by_position.png")
+        return {"rows": rows, "summary": summary, "theory": theory, "steps_measured": measured, "files": files}
 
 
 def _as_corpus(source: Any) -> Any:

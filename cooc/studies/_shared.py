@@ -20,6 +20,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,28 @@ def _plain(value: Any) -> Any:
 
 
 # -- the Wikipedia data ---------------------------------------------------------------------------
+def shared(make: Callable[[], Any], what: str, poll: float = 1.0, limit: float = 6 * 3600.0) -> Any:
+    """``make()``, waiting while another study that shares this cache writes (or reads) what it needs.
+
+    Studies run at once with one cache (``COOC_ANALYSES_CACHE``) build the shared corpus and counts
+    once: the first holds its lock, the others wait here (polling every ``poll`` s, at most ``limit``
+    s), then reuse what it made.
+    """
+    from cooc._core.errors import OutputBusyError
+
+    started, told = time.monotonic(), False
+    while True:
+        try:
+            return make()
+        except OutputBusyError:
+            if time.monotonic() - started > limit:
+                raise
+            if not told:
+                print(f"waiting for another study to finish {what} in the shared cache ...", flush=True)
+                told = True
+            time.sleep(poll)
+
+
 def wikipedia_corpus(full: bool = False, progress: bool = False) -> Any:
     """The tokenised Wikipedia corpus: gensim's shipped sample, or full English Wikipedia with ``full``."""
     from cooc import build_corpus
@@ -192,12 +215,15 @@ def wikipedia_corpus(full: bool = False, progress: bool = False) -> Any:
 
     source = FULL_SOURCE if full else str(wiki_sample_path())
     folder = _cache_root() / ("wikipedia-full" if full else "wiki-sample") / "corpus"
-    return build_corpus(
-        source,
-        folder,
-        tokenizer=Tokenizer(min_doc_tokens=200 if full else 0),
-        workers=None if full else 1,
-        progress=progress,
+    return shared(
+        lambda: build_corpus(
+            source,
+            folder,
+            tokenizer=Tokenizer(min_doc_tokens=200 if full else 0),
+            workers=None if full else 1,
+            progress=progress,
+        ),
+        "the Wikipedia corpus",
     )
 
 
@@ -212,19 +238,23 @@ def wikipedia_counts(
 
     corpus = wikipedia_corpus(full, progress)
     path = corpus.path.parent / f"counts-V{vocab_size}-L{window}-{weighting}"
-    if Path(str(path) + ".json").exists():
-        return corpus, Cooccurrence.load(path)
-    cooc = count_cooccurrences(
-        corpus,
-        window=window,
-        weighting=weighting,
-        vocab_size=vocab_size,
-        device="auto" if full else "cpu",
-        workers=None if full else 2,
-        progress=progress,
-    )
-    cooc.save(path)
-    return corpus, cooc
+
+    def counts() -> Any:
+        if Path(str(path) + ".json").exists():
+            return Cooccurrence.load(path)
+        cooc = count_cooccurrences(
+            corpus.path,  # opened in each try: another study's build may hold it
+            window=window,
+            weighting=weighting,
+            vocab_size=vocab_size,
+            device="auto" if full else "cpu",
+            workers=None if full else 2,
+            progress=progress,
+        )
+        cooc.save(path)
+        return cooc
+
+    return corpus, shared(counts, f"the counts {path.name}")
 
 
 # -- sampled corpora ----------------------------------------------------------------------------

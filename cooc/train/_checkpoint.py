@@ -1,8 +1,12 @@
 """Checkpoints of a training run: arrays in an ``.npz`` and the run's state in JSON.
 
-The arrays are written first, then ``state.json`` naming their checksum: a crash between
-the two leaves the previous state pointing at arrays that no longer match, which is
-detected, never silently mixed. Nothing is pickled.
+A save never leaves the folder without a complete checkpoint, wherever it is interrupted:
+the new arrays are written beside the old ones (``arrays.next.npz``), ``state.json`` is
+then replaced by the new state naming them and their checksum (the commit point), the new
+arrays take the place of the old (``arrays.npz``), and the state is written once more
+naming that file. A load takes the arrays the state names, or ``arrays.npz`` when it holds
+the checksum the state names (a save stopped between the last two steps). Arrays that do
+not match their state are refused, never silently mixed. Nothing is pickled.
 """
 
 from __future__ import annotations
@@ -14,18 +18,30 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import CorruptFileError, OutputExistsError
+from .._core.faults import fault_point
 from .._core.io import atomic_save_npz, atomic_write_json, file_checksum, load_json, load_npz
 
 STATE = "state.json"
 ARRAYS = "arrays.npz"
+#: the new arrays of a save in progress (named by the state between its two writes)
+NEXT = "arrays.next.npz"
+#: every file a checkpoint may hold
+FILES = (STATE, ARRAYS, NEXT)
 
 
 def save_checkpoint(directory: str | os.PathLike, arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:
-    """Write ``arrays`` and then ``state`` (plus the arrays' checksum) atomically."""
+    """Write ``arrays`` and ``state`` (plus the arrays' checksum) so that an interruption at any point
+    leaves either the previous checkpoint or this one, complete (see the module's notes)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    atomic_save_npz(directory / ARRAYS, compress=False, **arrays)
-    atomic_write_json(directory / STATE, {**state, "arrays_checksum": file_checksum(directory / ARRAYS)})
+    atomic_save_npz(directory / NEXT, compress=False, **arrays)
+    checksum = file_checksum(directory / NEXT)
+    fault_point("checkpoint.arrays")
+    atomic_write_json(directory / STATE, {**state, "arrays": NEXT, "arrays_checksum": checksum})
+    fault_point("checkpoint.committed")
+    os.replace(directory / NEXT, directory / ARRAYS)
+    fault_point("checkpoint.replaced")
+    atomic_write_json(directory / STATE, {**state, "arrays": ARRAYS, "arrays_checksum": checksum})
 
 
 def load_checkpoint(
@@ -48,11 +64,13 @@ def load_checkpoint(
             f"checkpoint {str(directory)!r} belongs to a run with other settings "
             f"({', '.join(changed)}); use another directory or delete it."
         )
-    if not (directory / ARRAYS).exists() or file_checksum(
-        directory / ARRAYS, like=state.get("arrays_checksum")
-    ) != state.get("arrays_checksum"):
-        raise CorruptFileError(f"checkpoint {str(directory)!r}: {ARRAYS} is missing or does not match {STATE}.")
-    return load_npz(directory / ARRAYS, required=required, what="checkpoint"), state
+    expected = state.get("arrays_checksum")
+    named = state.get("arrays", ARRAYS)
+    for name in dict.fromkeys([named if named in (ARRAYS, NEXT) else ARRAYS, ARRAYS]):
+        path = directory / name
+        if path.exists() and file_checksum(path, like=expected) == expected:
+            return load_npz(path, required=required, what="checkpoint"), state
+    raise CorruptFileError(f"checkpoint {str(directory)!r}: {ARRAYS} is missing or does not match {STATE}.")
 
 
 def training_arrays(net: Any, opt: Any) -> dict[str, np.ndarray]:

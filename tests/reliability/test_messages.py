@@ -142,6 +142,14 @@ def test_interrupted_build_keeps_its_shards_and_says_so(tmp_path, text, referenc
         f"error: interrupted; 2 tokenised shard(s) ({reference.manifest['shards'][0]['n_docs'] + reference.manifest['shards'][1]['n_docs']:,} "
         f"source items) are kept in {str(out / '.build')!r}; run the same command again to resume."
     )
+    # interrupted again while the resume reads back what it kept: still kept, and said so
+    committed = len(list((out / ".build").glob("raw-*.json")))  # 2, or 3 when the writer finished its next one
+    monkeypatch.setenv("COOC_FAULT", "build.resume!INT")
+    line = error(["corpus", "build", text, "-o", out, "--workers", 1, *BUILD], code=130)
+    assert committed >= 2 and line == (
+        f"error: interrupted; {committed} tokenised shard(s) are kept in {str(out / '.build')!r}; run the same "
+        "command again to resume."
+    )
     monkeypatch.delenv("COOC_FAULT")
     res = runner.invoke(app, ["corpus", "build", str(text), "-o", str(out), "--workers", "1", *BUILD])
     assert res.exit_code == 0, res.output

@@ -217,6 +217,8 @@ def train_lm(
             arrays, saved = loaded
             _restore(net, opt, best, arrays)
             state = saved["run"]
+            if state.get("best") is None:  # saved before the first evaluation: JSON holds no infinity
+                state["best"] = math.inf
     batch = min(batch_size, P) if data.kind == "sentences" else batch_size
     history: list[tuple[int, float, float]] = []
     tokens = 0

@@ -272,6 +272,22 @@ def test_a_run_resumed_from_its_checkpoint_ends_where_an_uninterrupted_one_does(
     assert resumed["best_step"] == whole["best_step"]
 
 
+def test_a_checkpoint_taken_before_the_first_evaluation_resumes(tmp_path):
+    """With eval_early=False the best validation loss is still infinite at an early checkpoint (JSON writes null)."""
+    data = lm_data("rhm:v=4,n_c=4,m=2,s=2,L=2,distinct=false", None, 64, 32, 32, seed=0)
+    settings = dict(targets="all", steps=40, batch_size=16, lr=3e-3, eval_every=25, patience=100, seed=3)
+
+    def fresh():
+        torch.manual_seed(0)
+        return build_lm("transformer", 4, 4, d_model=16, n_heads=2)
+
+    whole = train_lm(fresh(), data, 64, eval_early=False, **settings)
+    ck = dict(checkpoint=tmp_path / "ck", checkpoint_every=10, eval_early=False)
+    assert train_lm(fresh(), data, 64, _stop_after=10, **ck, **settings)["steps"] == 10
+    resumed = train_lm(fresh(), data, 64, **ck, **settings)
+    assert resumed["steps"] == 40 and resumed["test_loss"] == pytest.approx(whole["test_loss"], abs=1e-6)
+
+
 @pytest.mark.parametrize("name, kwargs", [("cnn", {"width": 16}), ("transformer", {"d_model": 16, "n_heads": 2})])
 def test_a_run_with_dropout_resumed_from_its_checkpoint_ends_where_an_uninterrupted_one_does(tmp_path, name, kwargs):
     """Dropout draws from torch's global generator: the checkpoint keeps its state, so the resumed run draws
