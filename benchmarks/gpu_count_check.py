@@ -21,6 +21,16 @@ C. GloVe ``cooccur`` built here from source (``--glove-dir``, default ``.peers/G
    parity on the sample, then its speed on the sample repeated to ``--glove-tokens`` tokens
    (one thread). The rate is kept in ``.bench/gpu-glove-rate.json``: a later run that skips
    C (the device session counts on the CPU in a stage of its own) takes its "x GloVe" from there;
+C2. (run last, after E3) GloVe ``cooccur`` on the Zipf corpus of D at V = 50k and V = 100k: its
+   first ``--glove-zipf-tokens`` tokens (whole documents; default ``--glove-tokens``) written as
+   text, with a vocabulary file of the corpus's V most frequent words (the words cooc counts at
+   that V), one run each. Each row's "x GloVe" divides by GloVe's rate on the same corpus and V
+   (the wiki rows by C's, the Zipf rows by C2's; the thread rows' Zipf corpus of another seed by
+   C2's V = 50k rate), and the "GloVe anchor" column names it; a row whose anchor was not
+   measured (``--glove-zipf-tokens 0``, C2 skipped or past the deadline) falls back to the wiki
+   rate and says so. C2 costs about 2 x 20M tokens of GloVe plus writing the text (about a
+   minute on the 2-core VM); ``--skip C`` skips it with C and reads the rates saved by an
+   earlier run (the same file);
 D. corpora of ``--tokens`` tokens: the sample repeated (V ~ 37k) and a Zipf stream with
    100k types (counted at V = 100k and V = 50k);
 E. timings: cooc GPU (fused kernel with and without the shared-memory tile, and the
@@ -67,6 +77,7 @@ from glove import (  # noqa: E402
 WINDOW = 10
 REPORT: list[str] = []
 ROWS: list[list] = []
+ROW_ANCHORS: dict[int, tuple] = {}  # index in ROWS of each cooc row: (its rate, corpus, V), for its GloVe anchor
 STATE: dict = {}
 
 
@@ -242,6 +253,7 @@ def stage_glove(args) -> str:
     if shutil.which("make"):  # binaries carried from another machine may not run here: build afresh
         subprocess.run(["make", "clean"], cwd=src, capture_output=True)
     build = build_glove(src)
+    STATE["glove_build"] = build
     work = BENCH_DIR
     text = wiki_text()
     words = glove_vocab(build, text, work / "gpu-vocab-sample.txt", min_count=5)
@@ -257,25 +269,123 @@ def stage_glove(args) -> str:
     seconds = glove_cooccur(build, big, work / "gpu-vocab-big.txt", work / "gpu-glove-big.bin", WINDOW, memory_gb=8.0)
     os.remove(work / "gpu-glove-big.bin")
     STATE["glove_rate"] = n / seconds
-    GLOVE_RATE.write_text(json.dumps({"rate": n / seconds, "tokens": n, "seconds": seconds, "machine": machine()}))
     V = len((work / "gpu-vocab-big.txt").read_text().splitlines())
-    ROWS.append(
-        [
-            "wiki sample repeated",
-            f"{n / 1e6:.0f}M",
-            f"{V // 1000}k",
-            "GloVe cooccur (1 thread)",
-            f"{seconds:.2f}",
-            f"{n / seconds / 1e6:.2f}",
-            "1.0",
-            "",
-            "raw tokens",
-        ]
-    )
+    anchor = f"GloVe, wiki text, V={V // 1000}k, {n / 1e6:.0f}M tokens"
+    STATE.setdefault("glove_rates", {})[("wiki", None)] = (n / seconds, anchor)
+    save_glove_rate("wiki", {"rate": n / seconds, "tokens": n, "seconds": seconds, "V": V, "anchor": anchor})
+    glove_row("wiki sample repeated", n, V, seconds, anchor, "raw tokens")
     return (
         f"parity with GloVe on the sample ({'GPU' if on_gpu else 'CPU'} count): max relative difference {rel:.1e}; "
         f"GloVe {n / seconds / 1e6:.2f}M tokens/s"
     )
+
+
+def glove_row(corpus: str, n: int, V: int, seconds: float, anchor: str, note: str) -> None:
+    """A table row for one timed GloVe ``cooccur`` run (its own anchor: 1.0)."""
+    ROWS.append(
+        [corpus, f"{n / 1e6:.0f}M", f"{V // 1000}k", "GloVe cooccur (1 thread)", f"{seconds:.2f}",
+         f"{n / seconds / 1e6:.2f}", "1.0", anchor, "", note]
+    )  # fmt: skip
+
+
+def save_glove_rate(key: str, entry: dict) -> None:
+    """Keep a GloVe rate in GLOVE_RATE (the wiki one at the top level, as before; others under their key)."""
+    saved = json.loads(GLOVE_RATE.read_text()) if GLOVE_RATE.exists() else {}
+    if key == "wiki":
+        saved = {k: v for k, v in saved.items() if k == "zipf"}  # a new wiki rate: the machine may be another
+        saved.update(entry, machine=machine())
+    else:
+        saved.setdefault("zipf", {})[key] = {**entry, "machine": machine()}
+    GLOVE_RATE.write_text(json.dumps(saved))
+
+
+def load_glove_rates() -> str:
+    """STATE's GloVe anchors from an earlier run's GLOVE_RATE; one line saying which."""
+    saved = json.loads(GLOVE_RATE.read_text())
+    STATE["glove_rate"] = saved["rate"]
+    rates = STATE.setdefault("glove_rates", {})
+    rates[("wiki", None)] = (saved["rate"], saved.get("anchor", "GloVe, wiki text") + " (earlier run)")
+    for V, entry in saved.get("zipf", {}).items():
+        rates[("zipf", int(V))] = (entry["rate"], entry["anchor"] + " (earlier run)")
+    zipf = ", ".join(f"Zipf V={int(V) // 1000}k {e['rate'] / 1e6:.2f}M" for V, e in saved.get("zipf", {}).items())
+    return (
+        f"- GloVe's rates from an earlier run's stages C and C2 ({GLOVE_RATE.name}): wiki {saved['rate'] / 1e6:.2f}M "
+        f"tokens/s on {saved['tokens'] / 1e6:.0f}M tokens ({saved['machine']}){'; ' + zipf if zipf else ''}"
+    )
+
+
+def zipf_prefix_text(corpus, n_tokens: int, out: Path) -> tuple[Path, int]:
+    """The corpus's first documents holding at least ``n_tokens`` tokens, as text (one document a line), for
+    GloVe; returns (path, tokens written). Rewritten when the corpus is newer or the size differs."""
+    size = out.with_suffix(".tokens")
+    fresh = out.exists() and size.exists() and out.stat().st_mtime >= (corpus.path / "manifest.json").stat().st_mtime
+    if fresh and json.loads(size.read_text()).get("asked") == n_tokens:
+        return out, json.loads(size.read_text())["tokens"]
+    words = np.array(corpus.vocab.words + ["<oov>"])
+    written = 0
+    with open(out, "w") as fh:
+        for tokens, offsets in corpus.iter_shards():
+            for a, b in zip(offsets[:-1], offsets[1:]):
+                fh.write(" ".join(words[tokens[a:b]]) + "\n")
+                written += int(b - a)
+                if written >= n_tokens:
+                    break
+            if written >= n_tokens:
+                break
+    size.write_text(json.dumps({"asked": n_tokens, "tokens": written}))
+    return out, written
+
+
+def stage_glove_zipf(args) -> str:
+    """GloVe ``cooccur`` on the Zipf corpus's first ``--glove-zipf-tokens`` tokens at V = 50k and 100k: the
+    anchors of the Zipf rows (same corpus, same words counted)."""
+    tokens = args.glove_tokens if args.glove_zipf_tokens is None else args.glove_zipf_tokens
+    if not tokens:
+        return "not run (--glove-zipf-tokens 0): the Zipf rows use the wiki anchor"
+    build = STATE.get("glove_build") or build_glove(
+        Path(args.glove_dir) if args.glove_dir else ROOT / ".peers" / "GloVe"
+    )
+    corpus = STATE["zipf"]
+    work = BENCH_DIR
+    text, n = zipf_prefix_text(corpus, tokens, work / "gpu-glove-zipf.txt")
+    out = []
+    for V in (50_000, 100_000):
+        V = min(V, len(corpus.vocab))
+        vocab_file = work / f"gpu-vocab-zipf-{V}.txt"
+        # the V most frequent words (cooc's ids are frequency ranks): the words cooc counts with vocab_size=V
+        vocab_file.write_text("".join(f"{w} {c}\n" for w, c in zip(corpus.vocab.words[:V], corpus.vocab.counts[:V])))
+        seconds = glove_cooccur(build, text, vocab_file, work / "gpu-glove-zipf.bin", WINDOW, memory_gb=8.0)
+        os.remove(work / "gpu-glove-zipf.bin")
+        anchor = f"GloVe, this Zipf corpus, V={V // 1000}k, first {n / 1e6:.0f}M tokens"
+        STATE.setdefault("glove_rates", {})[("zipf", V)] = (n / seconds, anchor)
+        save_glove_rate(str(V), {"rate": n / seconds, "tokens": n, "seconds": seconds, "anchor": anchor})
+        glove_row(f"Zipf 100k types, V={V // 1000}k", n, V, seconds, anchor, "raw tokens; the corpus's first documents")
+        out.append(f"V={V // 1000}k: {n / seconds / 1e6:.2f}M tokens/s ({seconds:.1f} s)")
+    return f"GloVe on the Zipf corpus's first {n / 1e6:.0f}M tokens: " + "; ".join(out)
+
+
+def glove_anchor(corpus, V: int) -> tuple[float, str] | None:
+    """(GloVe's rate, its label) for a row counting ``corpus`` at ``V``: GloVe on the same corpus and V where
+    measured, else the wiki rate, labelled as another corpus's."""
+    rates = STATE.get("glove_rates", {})
+    kind = "zipf" if (corpus.manifest.get("source") or {}).get("kind") == "zipf" else "wiki"
+    if kind == "wiki":
+        return rates.get(("wiki", None))
+    seed = (corpus.manifest.get("settings") or {}).get("seed")
+    found = rates.get(("zipf", V))
+    if found is not None:
+        zipf_seed = (STATE["zipf"].manifest.get("settings") or {}).get("seed") if "zipf" in STATE else seed
+        other = "" if seed == zipf_seed else f" (same distribution, the seed-{zipf_seed} corpus)"
+        return found[0], found[1] + other
+    wiki = rates.get(("wiki", None))
+    return None if wiki is None else (wiki[0], wiki[1] + " (another corpus: not measured on this one)")
+
+
+def fill_glove_columns() -> None:
+    """Each cooc row's "x GloVe" and "GloVe anchor", from the anchors measured by now (C2 runs last)."""
+    for index, (rate, corpus, V) in ROW_ANCHORS.items():
+        found = glove_anchor(corpus, V)
+        ROWS[index][6], ROWS[index][7] = (f"{rate / found[0]:.0f}", found[1]) if found else ("", "")
 
 
 def stage_corpora(args) -> str:
@@ -311,7 +421,7 @@ def add_row(name, corpus, V, tool, t, result, cpu_result=None, note=""):
     n = corpus.n_tokens
     rate = n / t[0]
     inv = stats["centres"] / t[0]
-    glove = STATE.get("glove_rate")
+    anchor = glove_anchor(corpus, V)
     ok = "" if cpu_result is None else ("equal" if same(result, cpu_result) else "DIFFERENT")
     if ok == "DIFFERENT":
         raise AssertionError(f"{tool} on {name}: matrix differs from the CPU matrix")
@@ -324,11 +434,13 @@ def add_row(name, corpus, V, tool, t, result, cpu_result=None, note=""):
             tool,
             f"{t[0]:.2f} ({t[1]:.2f}-{t[2]:.2f})",
             f"{rate / 1e6:.1f}",
-            f"{rate / glove:.0f}" if glove else "",
+            f"{rate / anchor[0]:.0f}" if anchor else "",
+            anchor[1] if anchor else "",
             f"{inv / 1e6:.1f}",
             "; ".join(x for x in (ok, extra, note) if x),
         ]
     )
+    ROW_ANCHORS[len(ROWS) - 1] = (rate, corpus, V)
     print(markdown_table(HEADER, ROWS[-1:]), flush=True)
     return rate
 
@@ -704,6 +816,7 @@ HEADER = [
     "median s (min-max)",
     "M tokens/s",
     "x GloVe",
+    "GloVe anchor",
     "M in-vocab tokens/s",
     "notes",
 ]
@@ -713,6 +826,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=200_000_000)
     parser.add_argument("--glove-tokens", type=int, default=20_000_000)
+    parser.add_argument(
+        "--glove-zipf-tokens",
+        type=int,
+        default=None,
+        help="GloVe's anchor on the Zipf corpus (stage C2): its first N tokens (default: --glove-tokens; "
+        "0: not run, the Zipf rows then use the wiki anchor and say so)",
+    )
     parser.add_argument("--memory", default="60GB", help="GPU budget")
     parser.add_argument(
         "--memory-large",
@@ -753,12 +873,7 @@ def main(argv: list[str] | None = None) -> None:
     print(machine(), "|", gpu, flush=True)
     skip = set(args.skip.upper().split(",")) if args.skip else set()
     if "C" in skip and GLOVE_RATE.exists():
-        saved = json.loads(GLOVE_RATE.read_text())
-        STATE["glove_rate"] = saved["rate"]
-        REPORT.append(
-            f"- GloVe's rate from an earlier run's stage C ({GLOVE_RATE.name}): {saved['rate'] / 1e6:.2f}M tokens/s "
-            f"on {saved['tokens'] / 1e6:.0f}M tokens ({saved['machine']})"
-        )
+        REPORT.append(load_glove_rates())
     stages = [
         ("A", "gpu tests (pytest -m gpu tests/count)", stage_pytest),
         ("B", "parity GPU == CPU (Wikipedia sample, random corpora)", stage_parity),
@@ -768,6 +883,7 @@ def main(argv: list[str] | None = None) -> None:
         ("E2", "resource bounds", stage_bounds),
         ("E4", "cooc GPU at V = 100k (partial head + tail; full head)", stage_gpu_large_vocab),
         ("E3", "cooc CPU (numba, all cores), equality with the GPU results", stage_cpu),
+        ("C2", "GloVe cooccur on the Zipf corpus at V = 50k and 100k (the Zipf rows' anchor)", stage_glove_zipf),
     ]
     ran = set()
     for letter, name, fn in stages:
@@ -776,6 +892,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         ran.add(letter)
         stage(f"{letter}. {name}", args)(lambda fn=fn: fn(args))
+    fill_glove_columns()
     on_gpu = STATE["gpu"] and bool(ran & {"B", "E1", "E2", "E4"})
     title = f"Counting on the {'GPU' if on_gpu else 'CPU'} (benchmarks/gpu_count_check.py)"
     elapsed = time.perf_counter() - STATE["t0"]
@@ -789,7 +906,8 @@ def main(argv: list[str] | None = None) -> None:
         + f"Window 10, harmonic, symmetric; GPU budget {args.memory}, CPU budget {args.cpu_memory}. Rates are "
         f"corpus tokens per second of wall time for the whole call (streaming from the encoded corpus on disk, "
         f"counting, and the host CSR result); 'in-vocab' counts centres after OOV tokens are dropped. GloVe "
-        f"reads the same stream as text (one thread). Projected time for 4.5B tokens = 4.5e9 / rate. "
+        f"reads the same stream as text (one thread), one run; 'x GloVe' divides by the rate of the GloVe run "
+        f"the 'GloVe anchor' column names (the same corpus and V where measured). Projected time for 4.5B tokens = 4.5e9 / rate. "
         f"Script wall time {elapsed:.0f} s."
     )
     for row in ROWS:

@@ -19,7 +19,9 @@ writes its files in N processes, one random stream per file.
 Part 2 (Dask): the corpus from part 1 counted (window 10, harmonic, V = ``--vocab``) by
 ``count_cooccurrences`` with all cores, and by ``count_distributed`` on a ``LocalCluster``
 of ``--dask-workers`` processes sharing the same cores; the matrices must be equal bit for
-bit. The overhead is the ratio of wall times (cluster start-up shown apart).
+bit. The table's "speed vs local" is a speed ratio, as the ingestion table's "vs 1 worker": the local
+counter's wall time over this counter's (above 1 = faster than the local counter, below 1 = slower;
+cluster start-up shown apart).
 
 Both parts project the time for English Wikipedia (``--project-tokens``, 4.5e9 by
 default) from the measured rates.
@@ -392,7 +394,7 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
             f"{dask_workers} workers x {threads} thread(s)",
             t_dist,
             n / t_dist / 1e6,
-            f"x{t_dist / t_local:.2f}",
+            f"x{t_local / t_dist:.2f}",
             f"equal bit for bit; {corpus.n_shards} shards = tasks",
         ],
         [
@@ -400,7 +402,7 @@ def dask_overhead(corpus, vocab: int, dask_workers: int, tmp: Path, device: str 
             f"{dask_workers} workers x {threads} thread(s)",
             t_blocked,
             n / t_blocked / 1e6,
-            f"x{t_blocked / t_local:.2f}",
+            f"x{t_local / t_blocked:.2f}",
             "8 row blocks written by the workers; equal",
         ],
     ]
@@ -552,7 +554,17 @@ def main() -> None:
                 f"Dask counting of that corpus on {device} (window 10, harmonic, V = {V:,}, {nnz:,} "
                 f"nonzeros), one run each after a warm-up; LocalCluster start-up {t_start:.1f} s (not included).",
                 "",
-                markdown_table(["counter", "processes", "s", "M tokens/s", "vs local", "notes"], drows),
+                markdown_table(
+                    [
+                        "counter",
+                        "processes",
+                        "s",
+                        "M tokens/s",
+                        "speed vs local (local s / s; above 1 = faster)",
+                        "notes",
+                    ],
+                    drows,
+                ),
                 "",
                 f"Projected counting of English Wikipedia at V = {V:,} on this machine ({device}): "
                 f"{hours(args.project_tokens, drows[0][3])} in one process, "

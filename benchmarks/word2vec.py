@@ -41,6 +41,23 @@ Thread counts and a busy machine (CPU)::
 its lines are cut at 1,024 words by fastText itself). ``--busy`` runs every trainer twice in each
 round, alone and beside a process that keeps one core busy (a plain Python loop), and reports the
 ratios 2 threads / 1 thread and busy / alone.
+
+In the thread rows, cooc's N is its step threads (the compiled step and the pair building, and
+torch's CPU threads); on the CPU ``cooc.train.word2vec.run`` also prepares the next chunk (id
+mapping, subsampling, window radii) in one more thread while a chunk trains (``PREPARE_AHEAD``;
+``COOC_WORD2VEC_PREPARE_AHEAD=0`` turns it off), so the rows say "N step (+1 preparing)".
+gensim corpus_file stays the speed anchor at each thread count. Quality is judged, as in
+``run``, against gensim ``corpus_iterable`` (``--quality-reference iterable``, the default),
+trained once per seed at the largest thread count given, alone: that mode trains on every word
+at any worker count, so its quality depends little on the workers, and training it at each
+thread count would double the run (the corpus_file rows, whose mode skips data, show that
+mode's worker effect). ``--quality-reference file`` compares with corpus_file at the same thread
+count instead, as earlier versions did.
+
+fastText's own words/s count only the tokens it keeps (words reaching ``-minCount``, plus one
+end-of-line token a line: its ``Dictionary::getLine``). Its rate is converted to raw corpus
+tokens per second, the words cooc and gensim count, by scaling it with the corpus's tokens over
+the tokens fastText counts in one pass (in-vocabulary tokens + lines); both rates are recorded.
 """
 
 from __future__ import annotations
@@ -286,8 +303,21 @@ def run_cooc(
     }, model.embedding_
 
 
-def run_fasttext(text: Path, seed: int, threads: int, out: Path) -> tuple[dict, object]:
-    """fastText's skip-gram (or CBOW) with word2vec's settings; words/s as fastText reports them for the training loop."""
+def fasttext_raw_scale(corpus) -> float:
+    """Raw corpus tokens per token that fastText counts in its words/s, over one pass of the text file.
+
+    fastText counts only the tokens of words reaching ``-minCount`` and one end-of-line token a line
+    (``Dictionary::getLine``); :func:`text_file` writes one document a line."""
+    counts = corpus.token_counts()
+    counted = int(counts[counts >= HYPER["min_count"]].sum()) + corpus.n_docs
+    return corpus.n_tokens / counted
+
+
+def run_fasttext(text: Path, seed: int, threads: int, out: Path, raw_scale: float = 1.0) -> tuple[dict, object]:
+    """fastText's skip-gram (or CBOW) with word2vec's settings.
+
+    Words/s: fastText's own rate over the training loop (``ft_wps``: the tokens it counts), times
+    ``raw_scale`` (:func:`fasttext_raw_scale`) for ``raw_wps``, raw corpus tokens per second."""
     import re
     import subprocess
 
@@ -312,12 +342,14 @@ def run_fasttext(text: Path, seed: int, threads: int, out: Path) -> tuple[dict, 
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     rates = re.findall(r"words/sec/thread:\s*(\d+)", done.stderr + done.stdout)
-    # fastText's rate counts the words it read (before subsampling) per thread, over the training loop
-    raw_wps = int(rates[-1]) * threads if rates else float("nan")
+    # fastText's rate counts the in-vocabulary words (+ end-of-line tokens) it read (before subsampling)
+    # per thread, over the training loop; raw_scale converts it to raw corpus tokens
+    ft_wps = int(rates[-1]) * threads if rates else float("nan")
     emb = Embedding.load_word2vec_format(prefix.with_suffix(".vec"))
     for suffix in (".bin", ".vec"):
         prefix.with_suffix(suffix).unlink(missing_ok=True)
-    return {"seconds": wall, "raw_wps": raw_wps, "effective_wps": float("nan"), "wall_s": wall}, emb
+    speed = {"seconds": wall, "raw_wps": ft_wps * raw_scale, "ft_wps": ft_wps, "effective_wps": float("nan")}
+    return {**speed, "wall_s": wall}, emb
 
 
 class BusyCore:
@@ -342,12 +374,30 @@ def thread_counts(args: argparse.Namespace, trainer: str) -> list[int]:
     return args.thread_list
 
 
+REFERENCE = "gensim corpus_iterable (quality reference)"
+
+
+def _trainer_label(trainer: str) -> str:
+    """The name a thread row shows: gensim's runs in these rows are corpus_file."""
+    return "gensim corpus_file" if trainer == "gensim" else trainer
+
+
+def _threads_label(trainer: str, threads: int) -> str:
+    """A row's thread count, saying what it means for cooc (its step threads, plus the preparing thread)."""
+    from cooc.train.word2vec.run import PREPARE_AHEAD
+
+    if trainer.startswith("cooc") and PREPARE_AHEAD:
+        return f"{threads} step (+1 preparing)"
+    return str(threads)
+
+
 def run_threads(args: argparse.Namespace) -> None:
     """One row per (trainer, thread count[, busy]); rounds alternate the configurations."""
     import contextlib
     import os
 
     from cooc.train.word2vec.estimator import Word2Vec  # before torch: cooc asks for passive OpenMP waiting
+    from cooc.train.word2vec.run import PREPARE_AHEAD
 
     data = Path(args.data)
     corpus = repeated_corpus(data, args.repeat)
@@ -356,9 +406,17 @@ def run_threads(args: argparse.Namespace) -> None:
     trainers = cooc_trainers + ["gensim"] + (["fasttext"] if args.fasttext else [])
     states = (False, True) if args.busy else (False,)
     runs: dict[tuple, list] = {}
+    ref_threads = max(args.thread_list)
+    ft_scale = fasttext_raw_scale(corpus) if args.fasttext else 1.0
     # untimed warm-up: loads the compiled kernels and starts numba's thread pool
     Word2Vec(**{**HYPER, "epochs": 1}, seed=0, device="cpu", progress=False).fit(corpus)
     for seed in range(args.seeds):
+        if args.quality_reference == "iterable":  # once per seed, alone, at the largest thread count
+            load = os.getloadavg()[0]
+            speed, emb = run_gensim(text, seed, ref_threads, "corpus_iterable")
+            record = {**speed, **quality(emb, "wiki", data, "cpu"), "load": load}
+            runs.setdefault((REFERENCE, ref_threads, False), []).append(record)
+            print(REFERENCE, f"workers {ref_threads}", seed, record, flush=True)
         for busy in states:
             with BusyCore() if busy else contextlib.nullcontext():
                 for trainer in trainers:
@@ -378,7 +436,7 @@ def run_threads(args: argparse.Namespace) -> None:
                         elif trainer == "gensim":
                             speed, emb = run_gensim(text, seed, threads, "corpus_file")
                         else:
-                            speed, emb = run_fasttext(text, seed, threads, data / "fasttext")
+                            speed, emb = run_fasttext(text, seed, threads, data / "fasttext", ft_scale)
                         record = {**speed, **quality(emb, "wiki", data, "cpu"), "load": load}
                         runs.setdefault((trainer, threads, busy), []).append(record)
                         print(trainer, f"threads {threads}", "busy" if busy else "alone", seed, record, flush=True)
@@ -387,8 +445,8 @@ def run_threads(args: argparse.Namespace) -> None:
         wps = [r["raw_wps"] / 1e3 for r in records]
         rows.append(
             [
-                trainer,
-                threads,
+                _trainer_label(trainer),
+                _threads_label(trainer, threads),
                 "1 busy core" if busy else "alone",
                 f"{statistics.median(wps):.0f} ({min(wps):.0f}-{max(wps):.0f})",
                 *[f"{statistics.median(r[m] for r in records):.1f}" for m in ("analogy", "ws353", "simlex")],
@@ -399,11 +457,12 @@ def run_threads(args: argparse.Namespace) -> None:
     ratios = []
     for trainer in trainers:
         counts = thread_counts(args, trainer)
+        name = _trainer_label(trainer)
         for busy in states:
             for threads in counts[1:]:
                 a, b = runs[(trainer, threads, busy)], runs[(trainer, counts[0], busy)]
                 r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
-                ratios.append([trainer, f"{threads} / {counts[0]} threads", "busy" if busy else "alone", f"{r:.2f}"])
+                ratios.append([name, f"{threads} / {counts[0]} threads", "busy" if busy else "alone", f"{r:.2f}"])
         # against each anchor at the same thread count and state, paired by round
         anchors = ["gensim"] + (["fasttext"] if args.fasttext and trainer.startswith("cooc") else [])
         for anchor in (a for a in anchors if a != trainer):
@@ -411,12 +470,25 @@ def run_threads(args: argparse.Namespace) -> None:
                 for threads in (t for t in counts if (anchor, t, busy) in runs):
                     a, b = runs[(trainer, threads, busy)], runs[(anchor, threads, busy)]
                     r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
-                    ratios.append([trainer, f"/ {anchor}, {threads} threads", "busy" if busy else "alone", f"{r:.2f}"])
+                    ratios.append(
+                        [
+                            name,
+                            f"/ {_trainer_label(anchor)}, {_threads_label(trainer, threads)} vs {threads} threads",
+                            "busy" if busy else "alone",
+                            f"{r:.2f}",
+                        ]
+                    )
         if args.busy:
             for threads in counts:
                 a, b = runs[(trainer, threads, True)], runs[(trainer, threads, False)]
                 r = statistics.median(x["raw_wps"] / y["raw_wps"] for x, y in zip(a, b))
-                ratios.append([trainer, f"busy / alone, {threads} threads", "", f"{r:.2f}"])
+                ratios.append([name, f"busy / alone, {threads} threads", "", f"{r:.2f}"])
+    quality_rows, band = quality_against_reference(args, runs, trainers, states, ref_threads)
+    reference_name = (
+        f"gensim corpus_iterable ({ref_threads} workers, alone, once per seed)"
+        if args.quality_reference == "iterable"
+        else "gensim corpus_file at the same thread count and state"
+    )
     header = [
         "trainer",
         "threads",
@@ -428,16 +500,42 @@ def run_threads(args: argparse.Namespace) -> None:
         "load",
         "runs",
     ]
+    prepare = (
+        "plus 1 thread preparing the next chunk while a chunk trains (id mapping, subsampling, window radii: "
+        "cooc.train.word2vec.run PREPARE_AHEAD; COOC_WORD2VEC_PREPARE_AHEAD=0 turns it off), so cooc's row may "
+        "use one core more than gensim's at the same N"
+        if PREPARE_AHEAD
+        else "no preparing thread (COOC_WORD2VEC_PREPARE_AHEAD=0)"
+    )
     body = (
         markdown_table(header, rows)
         + "\n\nRatios (median over rounds of the ratio within a round):\n\n"
         + markdown_table(["trainer", "ratio", "", "value"], ratios)
+        + f"\n\nQuality against the reference, {reference_name} (difference of means ± its standard error "
+        "over seeds):\n\n"
+        + markdown_table(["trainer", "threads", "machine", "analogy %", "WS353", "SimLex"], quality_rows)
+        + (f"\n\n{band}" if band else "")
         + f"\n\nwiki sample x{args.repeat}, {_mode()}, dim 100, window 5, negative 5, sample 1e-3, min_count 5, "
         f"{HYPER['epochs']} epochs. Rounds: every configuration once per seed, alone then beside the busy "
-        "process, so drift hits all alike. cooc: Word2Vec(threads=N, kernel=K) (numba threads of the step and "
-        f"the pair building; the kernel in brackets where several ran); gensim: workers=N, corpus_file; fastText: -thread N, {_mode()} without n-grams, lr {HYPER['alpha']}, "
-        "its own words/s for the training loop. Words/s are raw corpus words per second of training. Load: "
-        "1-minute load average when the run started."
+        "process, so drift hits all alike. cooc: Word2Vec(threads=N, kernel=K): N step threads (numba threads of "
+        f"the step and the pair building, torch's CPU threads), {prepare}; the kernel in brackets where several "
+        f"ran. gensim: workers=N, corpus_file (the speed anchor; it trains on fewer effective words than the "
+        f"corpus holds, gensim issues #2693, #2757)"
+        + (
+            f"; gensim corpus_iterable (LineSentence, every word): the quality reference, {ref_threads} workers, "
+            "once per seed (its quality depends little on the workers), its speed shown but not used"
+            if args.quality_reference == "iterable"
+            else ""
+        )
+        + (
+            f". fastText: -thread N, {_mode()} without n-grams, lr {HYPER['alpha']}, its own words/s for the "
+            f"training loop converted to raw corpus tokens (x{ft_scale:.4f} = corpus tokens / the tokens fastText "
+            "counts a pass: in-vocabulary tokens + one end-of-line token a line)"
+            if args.fasttext
+            else ""
+        )
+        + ". Words/s are raw corpus words per "
+        "second of training. Load: 1-minute load average when the run started."
     )
     if args.record:
         title = (
@@ -450,6 +548,52 @@ def run_threads(args: argparse.Namespace) -> None:
         append_results(title, body)
     else:
         print(body)
+
+
+def quality_against_reference(
+    args: argparse.Namespace, runs: dict[tuple, list], trainers: list[str], states: tuple, ref_threads: int
+) -> tuple[list[list], str]:
+    """Rows of (trainer, threads, state, differences of analogy / WS353 / SimLex from the quality reference),
+    and one line giving cooc's band: the range of its differences over its rows."""
+    metrics = ("analogy", "ws353", "simlex")
+    rows, diffs = [], []
+    for trainer in trainers:
+        for busy in states:
+            for threads in thread_counts(args, trainer):
+                if args.quality_reference == "iterable":
+                    reference = runs.get((REFERENCE, ref_threads, False))
+                else:
+                    reference = runs.get(("gensim", threads, busy))
+                if not reference or trainer == "gensim" and args.quality_reference == "file":
+                    continue
+                ours = runs[(trainer, threads, busy)]
+                rows.append(
+                    [
+                        _trainer_label(trainer),
+                        _threads_label(trainer, threads),
+                        "1 busy core" if busy else "alone",
+                        *[_difference([r[m] for r in ours], [r[m] for r in reference]) for m in metrics],
+                    ]
+                )
+                if trainer.startswith("cooc"):
+                    diffs.append(
+                        [
+                            statistics.mean(r[m] for r in ours) - statistics.mean(r[m] for r in reference)
+                            for m in metrics
+                        ]
+                    )
+    band = ""
+    if diffs:
+        lo, hi = np.min(diffs, axis=0), np.max(diffs, axis=0)
+        against = (
+            f"gensim corpus_iterable ({ref_threads} workers)"
+            if args.quality_reference == "iterable"
+            else "gensim corpus_file (same threads)"
+        )
+        band = f"cooc's quality band against {against}, over its {len(diffs)} rows: " + ", ".join(
+            f"{name} {a:+.2f} to {b:+.2f}" for name, a, b in zip(("analogy", "WS353", "SimLex"), lo, hi)
+        )
+    return rows, band
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -588,7 +732,18 @@ def run(args: argparse.Namespace) -> None:
         records[name] = {"gensim": gensim_runs, "cooc": [r for runs in cooc_runs.values() for r in runs]}
         anchor, reference_quality = gensim_runs.get("corpus_file"), gensim_runs.get("corpus_iterable")
         for who, runs in cooc_runs.items():
-            if have_gensim and anchor:
+            if have_gensim and anchor and workers < args.workers:
+                # gensim held to fewer workers than cooc's threads (or the GPU) for its quality: no speed ratio
+                rows.append(
+                    [
+                        name,
+                        f"speed ratio ({who}) / gensim corpus_file",
+                        "",
+                        f"n/a (gensim {workers} worker{'s' if workers > 1 else ''})",
+                        *[""] * 6,
+                    ]
+                )
+            elif have_gensim and anchor:
                 # Paired by round (the same seed's runs ran back to back): the median of the rounds' ratios.
                 ratio = statistics.median(c["raw_wps"] / g["raw_wps"] for c, g in zip(runs, anchor))
                 rows.append(
@@ -637,7 +792,9 @@ def run(args: argparse.Namespace) -> None:
         f"subsampling) over the training loop only, each GPU configuration after an untimed one-epoch fit. "
         f"gensim corpus_file is the speed anchor; it trains on fewer effective words "
         f"than corpus_iterable and cooc (gensim issues #2693, #2757), so quality is compared with "
-        f"corpus_iterable."
+        f"corpus_iterable. On the attributes corpus gensim runs 1 worker (hogwild threads lose quality on its "
+        f"64 words) while cooc keeps all cores ({args.workers}) or the GPU, so no speed ratio is given there "
+        f"(n/a). cooc on the CPU: its step threads plus one thread preparing the next chunk."
     )
     body = table + "\n\n" + notes
     if args.out:
@@ -686,6 +843,13 @@ def main() -> None:
         "(workers=N) and fastText (--fasttext); the wiki corpus only",
     )
     r.add_argument("--busy", action="store_true", help="also run each trainer beside a process that keeps a core busy")
+    r.add_argument(
+        "--quality-reference",
+        default="iterable",
+        choices=("iterable", "file"),
+        help="with --threads: quality compared with gensim corpus_iterable (trained once per seed at the largest "
+        "thread count; default) or with gensim corpus_file at each thread count",
+    )
     r.add_argument("--fasttext", action="store_true", help="also run fastText's skip-gram (needs the fasttext program)")
     r.add_argument(
         "--fasttext-threads",

@@ -12,7 +12,9 @@ SETTINGS = {"lr": 0.1}
 
 
 def save(folder, value, step):
-    ck.save_checkpoint(folder, {"w": np.full(1000, value, np.float32)}, {"format": "t", "settings": SETTINGS, "step": step})
+    ck.save_checkpoint(
+        folder, {"w": np.full(1000, value, np.float32)}, {"format": "t", "settings": SETTINGS, "step": step}
+    )
 
 
 def load(folder):
