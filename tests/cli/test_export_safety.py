@@ -13,6 +13,8 @@ from cooc.cli import app
 from cooc.cooccurrence.blocked import save_blocked
 from cooc.corpus.vocab import Vocabulary
 
+from ..held import held_by_another_process
+
 runner = CliRunner()
 
 
@@ -97,23 +99,7 @@ def test_export_of_vectors_replaces_an_earlier_file_only_with_overwrite(tmp_path
 
 def test_export_takes_the_outputs_lock(tmp_path):
     _counts(tmp_path)
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    held, done = ctx.Event(), ctx.Event()
-
-    def hold():
-        with lock_output(tmp_path / "g", "export"):
-            held.set()
-            done.wait(30)
-
-    proc = ctx.Process(target=hold)
-    proc.start()
-    try:
-        assert held.wait(30)
+    with held_by_another_process(lambda: lock_output(tmp_path / "g", "export")):
         res = _export(tmp_path / "counts", "-o", tmp_path / "g", "--to", "glove")
         assert res.exit_code == 1 and "being written by another process" in " ".join(res.output.split())
         assert not (tmp_path / "g.bin").exists()
-    finally:
-        done.set()
-        proc.join(30)

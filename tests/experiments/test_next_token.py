@@ -69,29 +69,15 @@ def test_lm_study_resumes_finished_runs(tmp_path):
 
 
 def test_lm_study_refuses_a_folder_another_process_writes(tmp_path):
-    import multiprocessing as mp
-
     from cooc._core.errors import OutputBusyError
     from cooc._core.locks import lock_directory
 
-    ctx = mp.get_context("fork")
-    holding, release = ctx.Event(), ctx.Event()
+    from ..held import held_by_another_process
 
-    def writer():
-        with lock_directory(tmp_path, what="output folder"):
-            holding.set()
-            release.wait(30)
-
-    child = ctx.Process(target=writer)
-    child.start()
-    try:
-        assert holding.wait(30)
+    with held_by_another_process(lambda: lock_directory(tmp_path, what="output folder")):
         with pytest.raises(OutputBusyError):
             lm_study("rhm:v=4,n_c=4,m=2,s=2,L=3", tmp_path, samples=[8], n_val=8, n_test=16, device="cpu", steps=2)
         assert not (tmp_path / "runs.json").exists()
-    finally:
-        release.set()
-        child.join(30)
 
 
 def test_rhm_plateaus_equal_conditional_entropies_counted_over_every_sentence():

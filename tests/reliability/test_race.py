@@ -15,6 +15,7 @@ from cooc.cli import app
 from cooc.corpus.build import build_corpus
 from cooc.count import count_cooccurrences
 
+from ..held import held_by_another_process
 from .conftest import BUILD, corpus_content, junk, resume, start, wait_stopped
 
 runner = CliRunner()
@@ -94,32 +95,16 @@ def test_counts_replaced_between_the_two_reads_are_read_whole(tmp_path, corpus, 
 
 
 def test_blocked_output_written_by_another_process_is_refused(tmp_path, corpus):
-    import multiprocessing as mp
-
     from cooc._core.locks import lock_output
     from cooc.cooccurrence.blocked import save_blocked
 
     counts = count_cooccurrences(corpus, window=2, progress=False)
     save_blocked(counts, tmp_path / "b", n_blocks=2)
-    ctx = mp.get_context("fork")
-    holding, release = ctx.Event(), ctx.Event()
-
-    def writer():
-        with lock_output(tmp_path / "b"):
-            holding.set()
-            release.wait(30)
-
-    child = ctx.Process(target=writer)
-    child.start()
-    try:
-        assert holding.wait(30)
+    with held_by_another_process(lambda: lock_output(tmp_path / "b")):
         with pytest.raises(OutputBusyError, match="being written"):
             Cooccurrence.load(tmp_path / "b")
         with pytest.raises(OutputBusyError, match="being written"):
             save_blocked(counts, tmp_path / "b", overwrite=True)
         with pytest.raises(OutputBusyError, match="being written"):
             counts.save(tmp_path / "b")
-    finally:
-        release.set()
-        child.join(30)
     assert Cooccurrence.load(tmp_path / "b").nnz == counts.nnz  # untouched, and readable once the writer is gone
