@@ -172,22 +172,11 @@ def _canonical(m: Any) -> sp.csr_matrix:
     return m
 
 
-def write_metadata(
-    path: str | os.PathLike,
-    entries: list[dict[str, Any]],
-    vocab: Vocabulary,
-    unigram: np.ndarray,
-    settings: dict[str, Any],
-    provenance: dict[str, Any],
-    dtype: Any,
-    n_offsets: int = 0,
-    independent_pairs: np.ndarray | None = None,
-) -> Path:
-    """Write the shared arrays into ``<base>.blocks`` and, last, ``<base>.json``; the blocked matrix is then complete."""
+def write_metadata(path: str | os.PathLike, *shared: Any, **options: Any) -> Path:
+    """Write the shared arrays into ``<base>.blocks`` and, last, ``<base>.json``; the blocked matrix is then
+    complete. ``shared`` and ``options`` are :func:`write_shared`'s arguments after its folder and name."""
     folder = blocks_dir(path)
-    meta = write_shared(
-        folder, folder.name, entries, vocab, unigram, settings, provenance, dtype, n_offsets, independent_pairs
-    )
+    meta = write_shared(folder, folder.name, *shared, **options)
     meta_path = file_paths(path)[1]
     atomic_write_json(meta_path, meta)
     return meta_path
