@@ -48,9 +48,10 @@ def test_json_is_strict():
     assert "NaN" not in text and "Infinity" not in text
 
 
-def test_json_of_long_plain_lists_is_the_item_by_item_text():
-    """Lists of exact str or int items skip the item-by-item conversion; the text stays what it was."""
-    from cooc._core.io import jsonable
+def test_json_of_long_plain_lists_is_one_line():
+    """Lists of exact str or int items skip the item-by-item conversion; a list of more than
+    ONE_LINE_LIST scalars is written on one line, everything else as ``json.dumps(indent=2)``."""
+    from cooc._core.io import ONE_LINE_LIST, jsonable
 
     words = [f"w{i}" for i in range(1000)] + ["é", 'a"b']
     mixed = [1, True, np.int64(2), 3.5, float("nan"), "x", None]
@@ -60,13 +61,26 @@ def test_json_of_long_plain_lists_is_the_item_by_item_text():
     assert [type(v) for v in converted["mixed"]] == [int, bool, int, float, type(None), str, type(None)]
     assert converted["bools"] == [True, False] and type(converted["bools"][0]) is bool
     expected = (
-        '{\n  "words": [\n' + ",\n".join(f"    {json.dumps(w)}" for w in words) + "\n  ],\n"
-        '  "counts": [\n' + ",\n".join(f"    {i}" for i in range(1000)) + "\n  ],\n"
+        '{\n  "words": ' + json.dumps(words) + ",\n"
+        '  "counts": ' + json.dumps(list(range(1000))) + ",\n"
         '  "bools": [\n    true,\n    false\n  ],\n'
         '  "mixed": [\n    1,\n    true,\n    2,\n    3.5,\n    null,\n    "x",\n    null\n  ],\n'
         '  "empty": []\n}'
     )
     assert json_text(obj) == expected
+    # at the threshold and below it, and lists holding containers: the standard library's layout
+    nested = {
+        "short": list(range(ONE_LINE_LIST)),
+        "pairs": [[i, i + 1] for i in range(40)],
+        "deep": {"a": {}, "b": [{"c": [1.5, None, False, "é"]}], "d": [[]]},
+        "mixed_long": [1, "a", 2.5, None, True] * 4,
+    }
+    text = json_text(nested)
+    assert json.loads(text) == nested
+    standard = json.dumps({k: v for k, v in nested.items() if k != "mixed_long"}, indent=2)
+    assert json_text({k: v for k, v in nested.items() if k != "mixed_long"}) == standard
+    assert '  "mixed_long": ' + json.dumps(nested["mixed_long"]) + "\n}" in text
+    assert json_text(nested, indent=None) == json.dumps(nested)
 
 
 @pytest.mark.parametrize("n", [0, 1, 9, 40])
