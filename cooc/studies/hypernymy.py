@@ -236,6 +236,12 @@ else:
 # word2vec run on the sample gives cosines of ~0.97 at every distance) the fit is refused,
 # the mean Gram per distance is printed beside it, and the alignment against that flat
 # kernel is not counted as reproducing the paper.
+#
+# Those cosines of ~0.97 are one direction that every word2vec vector shares (its mean
+# over the vocabulary), not the hierarchy. The same vectors with that mean subtracted (as
+# Park et al.'s diagnostic below does) are tested too, as **word2vec (centred)**: on the
+# sample their mean Gram falls with tree distance and their area stands well above its
+# shuffled baseline, where the raw vectors' margin is a fraction of it.
 
 # %%
 if wordnet_error is None:
@@ -280,10 +286,14 @@ if wordnet_error is None:
     w2v_tree = Hierarchy(
         tree.names, tree.parent, [w if w in w2v_keys else None for w in tree.words]
     ).contract_to_words()
-    wn_w2v = alignment(np.asarray(w2v.embedding_[list(w2v_tree.words)], dtype=np.float64), w2v_tree.parent, "word2vec")
+    w2v_vectors = np.asarray(w2v.embedding_[list(w2v_tree.words)], dtype=np.float64)
+    wn_w2v = alignment(w2v_vectors, w2v_tree.parent, "word2vec")
+    # the direction every vector shares: the mean over word2vec's whole vocabulary, not just the tree's words
+    w2v_mean = np.asarray(w2v.embedding_.vectors, dtype=np.float64).mean(axis=0)
+    wn_w2v_centred = alignment(w2v_vectors - w2v_mean, w2v_tree.parent, "word2vec (centred)")
     study.figure(
         alignment_curves(
-            {"Wikipedia M*": wn_wiki, "word2vec": wn_w2v},
+            {"Wikipedia M*": wn_wiki, "word2vec": wn_w2v, "word2vec (centred)": wn_w2v_centred},
             title=f"Wikipedia {'(full)' if study.full else 'sample'}: {wn_wiki.n_subtrees:,.0f} WordNet subtrees of depth 3",
         ),
         "wordnet_wikipedia.png",
@@ -303,18 +313,27 @@ if wordnet_error is None:
         },
         "word2vec": wn_w2v.as_dict()
         | {"g": wn_w2v.g, "g_shuffled": wn_w2v.g_shuffled, "nodes": len(w2v_tree), "seconds": w2v.train_seconds_},
+        "word2vec_centred": wn_w2v_centred.as_dict()
+        | {
+            "g": wn_w2v_centred.g,
+            "g_shuffled": wn_w2v_centred.g_shuffled,
+            "nodes": len(w2v_tree),
+            "mean_norm": float(np.linalg.norm(w2v_mean)),
+        },
         "park": park.as_dict(),
     }
     w = results["wordnet"]["wikipedia"]
     v = results["wordnet"]["word2vec"]
+    vc = results["wordnet"]["word2vec_centred"]
     print(f"WordNet tree: {len(tree)} words, {wn_wiki.n_subtrees:.0f} perfect binary subtrees of depth 3")
     print(
         f"taxonomy model on it: area {wn_theory.as_dict()['area']:.4f}; Wikipedia M*: area {w['area']:.4f} "
         f"+- {w['area_se']:.4f}, shuffled labels {w['area_shuffled']:.4f}, words shuffled over the tree "
         f"{w['area_words_shuffled_over_tree']:.4f}; word2vec: area {v['area']:.4f} +- {v['area_se']:.4f}, "
-        f"shuffled {v['area_shuffled']:.4f}"
+        f"shuffled {v['area_shuffled']:.4f}; word2vec centred: area {vc['area']:.4f} +- {vc['area_se']:.4f}, "
+        f"shuffled {vc['area_shuffled']:.4f}"
     )
-    for name, r in (("Wikipedia M*", w), ("word2vec", v)):
+    for name, r in (("Wikipedia M*", w), ("word2vec", v), ("word2vec (centred)", vc)):
         print(
             f"  {name}: mean Gram by tree distance {np.round(r['gram_by_distance'], 3).tolist()}; kernel fit R^2 "
             f"{r['fit_r2']:.3g}" + (f", refused: {r['fit_refused']}" if r["fit_refused"] else "")
@@ -332,6 +351,18 @@ if wordnet_error is None:
             # above the baseline, against a kernel the Gram entries follow (a fitted decay, not a flat one)
             reproduced_at_default=bool(v["area"] > v["area_shuffled"] + 3 * v["area_se"]) and v["fit_refused"] is None,
             needs_full=v["fit_refused"] is not None,  # a longer word2vec run on more text
+        )
+    )
+    papers.append(
+        dict(
+            claim="the same with word2vec's mean vector removed: its Gram eigenvectors align with the tree kernel's",
+            paper="not in the abstract; the mean is the direction all word2vec vectors share (Park et al. remove it)",
+            paper_source="abstract, as above; centring as in Park et al.'s diagnostic",
+            ours={"word2vec_centred": vc["area"], "word2vec_centred_shuffled": vc["area_shuffled"]},
+            ours_setting=f"as above, minus the mean of word2vec's {len(w2v_keys):,} vectors",
+            reproduced_at_default=bool(vc["area"] > vc["area_shuffled"] + 3 * vc["area_se"])
+            and vc["fit_refused"] is None,
+            needs_full=vc["fit_refused"] is not None,
         )
     )
 else:
