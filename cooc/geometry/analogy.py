@@ -195,13 +195,19 @@ def _pairs_set(pairs: Pairs, lookup: WordLookup) -> _QuestionSet:
 # -- results -------------------------------------------------------------------------------------
 @dataclass
 class FamilyResult:
-    """One family's score. For protocol B, ``listed``/``usable`` count pairs; for A, questions."""
+    """One family's score. For protocol B, ``listed``/``usable`` count pairs; for A, questions.
+
+    ``answer_in_query`` counts the evaluated questions whose answer is one of their three query
+    words (in protocol B, two pairs sharing a word: two cities of one state); with the query words
+    excluded from the answers (``exclude_query``) none of them can be answered.
+    """
 
     name: str
     correct: int
     total: int
     listed: int
     usable: int
+    answer_in_query: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -247,6 +253,11 @@ class AnalogyResult:
         return sum(f.usable for f in self.families)
 
     @property
+    def answer_in_query(self) -> int:
+        """Evaluated questions whose answer is one of their query words (see :class:`FamilyResult`)."""
+        return sum(f.answer_in_query for f in self.families)
+
+    @property
     def accuracy(self) -> float:
         """Correct over evaluated questions, all families pooled (gensim's "Total accuracy")."""
         return self.correct / self.total if self.total else float("nan")
@@ -273,6 +284,7 @@ class AnalogyResult:
             "total": self.total,
             "listed": self.listed,
             "usable": self.usable,
+            "answer_in_query": self.answer_in_query,
             "families": [
                 {
                     "name": f.name,
@@ -280,6 +292,7 @@ class AnalogyResult:
                     "total": f.total,
                     "listed": f.listed,
                     "usable": f.usable,
+                    "answer_in_query": f.answer_in_query,
                     "accuracy": f.accuracy,
                 }
                 for f in self.families
@@ -288,10 +301,16 @@ class AnalogyResult:
 
     def summary(self) -> str:
         unit = "questions" if self.protocol == "gensim" else "pairs"
-        return (
+        text = (
             f"protocol {self.protocol}: {self.correct}/{self.total} correct ({100 * self.accuracy:.1f}%); "
             f"{self.usable}/{self.listed} listed {unit} in vocabulary"
         )
+        if self.answer_in_query and self.settings.get("exclude_query", True):
+            text += (
+                f"; {self.answer_in_query} of the questions have their answer among their query words "
+                f"(they share a word) and cannot be answered with the query words excluded"
+            )
+        return text
 
 
 # -- the batched scorer ----------------------------------------------------------------------------
@@ -390,8 +409,9 @@ def _aggregate(correct: np.ndarray, qs: _QuestionSet, protocol: str, settings: d
     n_fam = len(qs.names)
     right = np.bincount(qs.family, weights=correct, minlength=n_fam).astype(np.int64)
     total = np.bincount(qs.family, minlength=n_fam)
+    in_query = np.bincount(qs.family[(qs.d == qs.a) | (qs.d == qs.b) | (qs.d == qs.c)], minlength=n_fam)
     fams = [
-        FamilyResult(name, int(right[f]), int(total[f]), int(qs.listed[f]), int(qs.usable[f]))
+        FamilyResult(name, int(right[f]), int(total[f]), int(qs.listed[f]), int(qs.usable[f]), int(in_query[f]))
         for f, name in enumerate(qs.names)
     ]
     return AnalogyResult(protocol, fams, settings)

@@ -210,3 +210,34 @@ def test_question_coverage_counts_what_an_evaluation_scores(protocol, rng):
     assert cover["vocabulary"] == len(emb) and 0 < cover["usable"] < cover["listed"] and cover["questions"] > 0
     nothing = question_coverage(["zzz", "yyy"], questions, protocol)
     assert nothing["questions"] == nothing["usable"] == 0 and nothing["listed"] == cover["listed"]
+
+
+def test_questions_whose_answer_is_a_query_word_are_counted_and_said(rng):
+    """Two pairs sharing a word (two cities of one state) make questions whose answer is a query word: counted per
+    family against a per-question loop, none of them answered with the query words excluded, named in the summary."""
+    words = ["paris", "lyon", "france", "berlin", "germany", "rome", "italy", "milan"]
+    emb = Embedding(rng.standard_normal((len(words), 6)), words)
+    pairs = {
+        "capital": [
+            ("paris", "france"),
+            ("lyon", "france"),
+            ("berlin", "germany"),
+            ("rome", "italy"),
+            ("milan", "italy"),
+        ],
+        "none": [("paris", "france"), ("berlin", "germany")],
+    }
+    got = evaluate_analogies(emb, pairs, protocol="pairs")
+    for name, plist in pairs.items():
+        ids = [(emb.key_to_index[a], emb.key_to_index[b]) for a, b in plist]
+        expected = sum(
+            d in (a, b, c) for i, (a, b) in enumerate(ids) for j, (c, d) in enumerate(ids) if i != j
+        )  # france twice, italy twice: 2 + 2 ordered questions
+        assert got.family(name).answer_in_query == expected
+    assert got.family("capital").answer_in_query == 4 and got.family("none").answer_in_query == 0
+    assert got.to_dict()["answer_in_query"] == 4 and got.to_dict()["families"][0]["answer_in_query"] == 4
+    assert "4 of the questions have their answer among their query words" in got.summary()
+    # an embedding where every other question is right: the shared-word ones stay wrong when excluded
+    assert got.family("capital").correct <= got.family("capital").total - 4
+    kept = evaluate_analogies(emb, pairs, protocol="pairs", exclude_query=False)
+    assert kept.answer_in_query == 4 and "query words" not in kept.summary()
