@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
 from .._core.io import atomic_path, atomic_write_text
+from .._core.kinds import kind_of
 from ..corpus.vocab import Vocabulary
 from .format import write_glove
 from .matrix import Cooccurrence
@@ -104,6 +105,7 @@ def export_counts(cooc: Any, out: str | os.PathLike, fmt: str = "glove") -> list
     """Write ``cooc`` (any layout) as ``<out>.bin`` (GloVe), ``<out>.mtx`` (Matrix Market) or ``<out>.npz``
     (``scipy.sparse.save_npz``), with the vocabulary in ``<out>.vocab.txt``; returns both paths."""
     data, vocab_path = export_paths(out, fmt)
+    refuse_cooc_files([data, vocab_path])
     check_glove_words(cooc.vocab.words)
     counts = cooc.to_memory().counts
     if fmt == "glove":
@@ -116,6 +118,22 @@ def export_counts(cooc: Any, out: str | os.PathLike, fmt: str = "glove") -> list
             sp.save_npz(fh, counts, compressed=False)
     write_glove_vocab(cooc.vocab, cooc.unigram, vocab_path)
     return [data, vocab_path]
+
+
+def refuse_cooc_files(paths: list[Path]) -> None:
+    """Refuse to write an export over a file of a saved cooc output: the ``.npz`` of counts or an embedding
+    (its ``.json`` beside it names it) or a file inside a blocked output's ``.blocks`` folder, also through links.
+    Such a write would leave the output's metadata naming data it no longer has: the output would be lost."""
+    for path in paths:
+        real = Path(os.path.realpath(path))
+        blocks = next((p for p in real.parents if p.suffix == ".blocks"), None)
+        if (real.suffix == ".npz" and kind_of(real) is not None) or (
+            blocks is not None and kind_of(blocks.with_suffix("")) is not None
+        ):
+            raise InvalidParameterError(
+                f"{str(path)!r} is a file of the saved cooc output {str(blocks or real.with_suffix(''))!r}; "
+                f"exporting there would destroy it: choose another output name."
+            )
 
 
 def import_glove(path: str | os.PathLike, vocab: str | os.PathLike | Vocabulary, **kwargs: Any) -> Cooccurrence:
@@ -131,5 +149,6 @@ __all__ = [
     "export_paths",
     "import_glove",
     "read_glove_vocab",
+    "refuse_cooc_files",
     "write_glove_vocab",
 ]

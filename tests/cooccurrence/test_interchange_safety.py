@@ -73,3 +73,31 @@ def test_glove_imports_record_their_symmetry(tmp_path):
     assert back.top_pairs(2) == [("b", "c", 4.0), ("c", "b", 4.0)]
     # settings given by the caller are taken as they are
     assert import_glove(data, vocab, settings={"window": 5}).settings == {"window": 5}
+
+
+def test_export_from_python_never_writes_over_a_saved_output(tmp_path):
+    """``export_counts(c, "counts", "npz")`` would replace the ``counts.npz`` of saved counts (its ``.json`` then
+    names data it no longer has): refused, also through a link and for an embedding's file; the output still loads."""
+    from cooc import Embedding
+    from cooc._core.errors import InvalidParameterError
+
+    rng = np.random.default_rng(0)
+    c = Cooccurrence.from_scipy(sp.csr_matrix(rng.integers(0, 5, (4, 4))), ["a", "b", "c", "d"], unigram=np.ones(4))
+    c.save(tmp_path / "counts")
+    Embedding(rng.standard_normal((4, 2)), ["a", "b", "c", "d"]).save(tmp_path / "emb")
+    (tmp_path / "link.npz").symlink_to(tmp_path / "counts.npz")
+    for out in ("counts", "counts.npz", "link", "emb"):
+        with pytest.raises(InvalidParameterError, match="file of the saved cooc output"):
+            export_counts(c, tmp_path / out, "npz")
+    # and nothing inside a blocked output's folder
+    from cooc.cooccurrence.blocked import save_blocked
+
+    save_blocked(c, tmp_path / "big", n_blocks=2)
+    with pytest.raises(InvalidParameterError, match="file of the saved cooc output"):
+        export_counts(c, tmp_path / "big.blocks" / "b00000.data", "npz")
+    assert (Cooccurrence.load(tmp_path / "counts").counts != c.counts).nnz == 0
+    Embedding.load(tmp_path / "emb")
+    # other names and formats beside them are fine
+    paths = export_counts(c, tmp_path / "counts", "glove") + export_counts(c, tmp_path / "other", "npz")
+    assert [p.name for p in paths] == ["counts.bin", "counts.vocab.txt", "other.npz", "other.vocab.txt"]
+    assert (sp.load_npz(tmp_path / "other.npz") != c.counts).nnz == 0
