@@ -41,10 +41,12 @@ from .._core.io import (
     atomic_save_npy,
     atomic_write_json,
     bytes_checksum,
+    check_metadata,
     file_checksum,
     file_stamp,
     jsonable,
     load_json,
+    meta_checksum,
     provenance,
     read_unchanged,
     stream_checksum,
@@ -113,6 +115,7 @@ class TokenCorpus:
             raise CorruptFileError(f"corpus manifest {str(path / MANIFEST)!r} is not valid JSON ({exc}).") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise CorruptFileError(f"{str(path / MANIFEST)!r} is not a cooc corpus manifest.")
+        check_metadata(manifest, path / MANIFEST, "corpus")  # manifests written before this checksum pass
         for rel, expected in (manifest.get("files") or {}).items():  # the vocabulary: small, always checked
             full = path / rel
             if not full.exists() or file_checksum(full, like=expected) != expected:
@@ -581,4 +584,7 @@ def make_manifest(
         "files": files or {},
     }
     manifest.update(jsonable(more))
+    # the content's own checksum (not the file's layout), checked by TokenCorpus.open: an edited
+    # setting, count or OOV policy is refused like an edited shard
+    manifest["checksums"] = {"meta": meta_checksum(manifest)}
     return manifest

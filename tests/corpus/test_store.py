@@ -228,6 +228,39 @@ def test_foreign_manifest(tmp_path, small_text):
         TokenCorpus.open(tmp_path / "c")
 
 
+@pytest.mark.parametrize(
+    "field, value", [("oov", "drop"), ("oov_tokens", 0), ("settings", {}), ("source", {"kind": "x"})]
+)
+def test_an_edited_manifest_is_refused(tmp_path, small_text, field, value):
+    """The manifest's content carries its own checksum: an edited OOV policy (which decides whether
+    ``--oov gap`` may run), setting or source is refused; the same content reindented, and a manifest from
+    before the checksum, still open."""
+    corpus = build_corpus(small_text[0], tmp_path / "c", progress=False, vocab_size=50)
+    path = tmp_path / "c" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["checksums"]["meta"].startswith("sha256:")
+    path.write_text(json.dumps(manifest, indent=7, sort_keys=True))
+    assert TokenCorpus.open(tmp_path / "c").n_tokens == corpus.n_tokens
+    assert manifest[field] != value
+    path.write_text(json.dumps({**manifest, field: value}))
+    with pytest.raises(CorruptFileError, match="does not match the checksum of its content"):
+        TokenCorpus.open(tmp_path / "c")
+    old = {k: v for k, v in manifest.items() if k != "checksums"}
+    path.write_text(json.dumps({**old, field: value}))
+    assert TokenCorpus.open(tmp_path / "c").manifest[field] == value
+
+
+def test_a_written_corpus_manifest_carries_its_checksum(tmp_path):
+    with CorpusWriter(tmp_path / "w", Vocabulary(["a", "b"], [2, 1]), source={"kind": "test"}) as writer:
+        writer.add_document(np.array([0, 1, 0]))
+    manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
+    manifest["n_docs"] = 1  # consistent with the shards, but not what was written
+    manifest["source"] = {"kind": "edited"}
+    (tmp_path / "w" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptFileError, match="checksum of its content"):
+        TokenCorpus.open(tmp_path / "w")
+
+
 def test_iter_chunks_cover_documents(tmp_path, small_text):
     corpus = build_corpus(small_text[0], tmp_path / "c", shard_tokens=800, progress=False)
     docs = corpus_docs(corpus)
