@@ -12,6 +12,19 @@ level it builds (the parents of the tokens up to the children of the root) match
 latents of held-out sentences up to relabelling on at least ``threshold`` of the nodes;
 P* is where that accuracy crosses the threshold (interpolated in log P). The growth of P*
 per level is fitted as ``P* ~ base**L`` (theory: base 1 for latent targets, ``m`` for token targets).
+
+**A P* outside the grid is censored, not dropped.** A seed whose accuracy never reaches the
+threshold has P* above the largest P tried; one whose accuracy is already there at the
+smallest P has P* at most that P. Averaging only the seeds that crossed would bias P* (low
+where the slow seeds are left out, as at the deepest L of the token learner), so a depth with a
+censored seed has no P* (NaN) and is left out of the fit; its ``P_star_censored`` says which
+way (``"above"``, ``"below"``, or ``"both"``) and ``P_star_bound`` gives the bound on the
+geometric mean that the censored seeds, set at the edge of the grid, imply (a lower bound when
+above, an upper one when below).
+
+The pool and the test sentences are i.i.d. draws (on small grammars a test sentence may also
+be a training one); what is scored is the map from tuples to latents, learned without labels,
+so a repeated sentence gives the learner no answer, only one more count.
 """
 
 from __future__ import annotations
@@ -97,9 +110,14 @@ def latent_sample_complexity(
 
     Returns
     -------
-    dict with, under ``learners``, per learner name: ``L``, ``P_star`` (seed mean of log-interpolated
-    P*), ``P_star_per_seed``, ``curves`` (per L: P and the worst level's accuracy, seed
-    mean) and ``fit`` (``base`` and ``base_error`` per level, ``prefactor``); and ``theory``
+    dict with, under ``learners``, per learner name: ``L``, ``P_star`` (geometric mean over the
+    seeds of the log-interpolated P*; NaN where a seed's P* lies outside the grid),
+    ``P_star_per_seed`` (NaN where censored), ``P_star_censored`` (None, ``"above"``, ``"below"``
+    or ``"both"``: the module notes), ``P_star_bound`` (the bound a censored depth's seeds imply,
+    NaN otherwise), ``P_star_sd``, ``curves`` (per L: P and the worst level's accuracy, seed
+    mean), ``curve_seeds`` (per L: how many seeds each of those means holds) and ``fit``
+    (``base`` and ``base_error`` per level, ``base_error_fit`` and ``base_error_seeds`` behind
+    ``base_error``, ``prefactor``, and ``L``, the depths fitted: those with a P*); and ``theory``
     (the predicted base: 1 for latent targets, ``m`` for token targets).
     """
     sizes = sorted(int(p) for p in samples)
@@ -108,7 +126,7 @@ def latent_sample_complexity(
         raise InvalidParameterError(f"latent_sample_complexity: unknown learners {unknown}; known: {sorted(LEARNERS)}.")
     out: dict[str, Any] = {"v": v, "m": m, "s": s, "threshold": threshold, "samples": sizes, "learners": {}}
     depths_of = {name: list((depths_by_learner or {}).get(name, depths)) for name in learners}
-    stars: dict[tuple[str, int], list[float]] = {}  # (learner, L) -> P* per seed
+    stars: dict[tuple[str, int], list[tuple[float, str | None]]] = {}  # (learner, L) -> (P*, censoring) per seed
     accs: dict[tuple[str, int], dict[int, list[float]]] = {}  # (learner, L) -> P -> accuracy per seed
     for L in sorted({L for ds in depths_of.values() for L in ds}):
         g = RandomHierarchyModel(v=v, n_c=v, m=m, s=s, L=L, rule_seed=rule_seed)
@@ -143,43 +161,106 @@ def latent_sample_complexity(
                     reached = reached + 1 if acc >= threshold else 0
                     if reached == 2:
                         break
-                P_seen = sizes[: len(acc_curve)]
-                h = crossing(np.log(P_seen), acc_curve, threshold) if len(P_seen) > 1 else float("nan")
-                stars.setdefault((name, L), []).append(float(np.exp(h)) if np.isfinite(h) else float("nan"))
+                stars.setdefault((name, L), []).append(_seed_p_star(sizes[: len(acc_curve)], acc_curve, threshold))
             data.clear()  # the pool's memory goes back before the next seed's
     for name in learners:
         target = LEARNERS[name][1]
         per_L: list[dict[str, Any]] = []
         curves: dict[str, dict[str, list[Any]]] = {}
+        curve_seeds: dict[str, list[int]] = {}
         for L in depths_of[name]:
             by_P = accs[(name, L)]
             curves[str(L)] = {"P": sorted(by_P), "accuracy": [float(np.mean(by_P[P])) for P in sorted(by_P)]}
-            finite = [x for x in stars[(name, L)] if np.isfinite(x)]
-            per_L.append(
-                {
-                    "L": L,
-                    "P_star": float(np.exp(np.mean(np.log(finite)))) if finite else float("nan"),
-                    "P_star_per_seed": stars[(name, L)],
-                    "P_star_sd": float(np.std(finite)) if len(finite) > 1 else float("nan"),
-                }
-            )
-        pts = [(r["L"], r["P_star"]) for r in per_L if np.isfinite(r["P_star"])]
-        fit = None
-        if len(pts) >= 2:
-            depths_fitted, p_stars = zip(*pts)
-            f = exponential(depths_fitted, p_stars)
-            fit = {"base": f.base, "base_error": f.base_error, "prefactor": f.prefactor, "exponent": f.slope}
+            # seeds behind each mean: a seed stops once it has recovered the tree twice in a row,
+            # so the later points average only the seeds that were still short of it
+            curve_seeds[str(L)] = [len(by_P[P]) for P in sorted(by_P)]
+            per_L.append({"L": L, **_depth_p_star(stars[(name, L)], sizes)})
+        fit = _growth_fit(per_L)
         out["learners"][name] = {
             "L": [r["L"] for r in per_L],
             "P_star": [r["P_star"] for r in per_L],
             "P_star_sd": [r["P_star_sd"] for r in per_L],
             "P_star_per_seed": [r["P_star_per_seed"] for r in per_L],
+            "P_star_censored": [r["P_star_censored"] for r in per_L],
+            "P_star_bound": [r["P_star_bound"] for r in per_L],
             "curves": curves,
+            "curve_seeds": curve_seeds,
             "fit": fit,
             "theory": 1.0 if target == "latent" else float(m),
             "target": target,
         }
     return out
+
+
+def _seed_p_star(P: Sequence[int], accuracy: Sequence[float], threshold: float) -> tuple[float, str | None]:
+    """One seed's P* (log-interpolated crossing of ``threshold``) and how it is censored.
+
+    ``(P*, None)`` when the curve crosses inside the grid; ``(NaN, "below")`` when the first size
+    already reaches the threshold (P* <= ``P[0]``); ``(NaN, "above")`` when no size reaches it
+    (P* > ``P[-1]``, the largest size this seed tried).
+    """
+    if accuracy[0] >= threshold:
+        return float("nan"), "below"
+    if max(accuracy) < threshold:
+        return float("nan"), "above"
+    h = crossing(np.log(np.asarray(P, dtype=np.float64)), accuracy, threshold)
+    return float(np.exp(h)), None
+
+
+def _growth_fit(per_L: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """``P* ~ prefactor * base**L`` through the depths with a P*, or None below two of them.
+
+    ``base_error`` is the larger of the least-squares error (NaN from two depths) and
+    ``base_error_seeds``, the standard error of the mean of the bases fitted to each seed's own
+    P* at those depths (NaN below two seeds): with a few depths the residuals alone say little.
+    """
+    fitted = [k for k, r in enumerate(per_L) if np.isfinite(r["P_star"])]
+    if len(fitted) < 2:
+        return None
+    depths = [per_L[k]["L"] for k in fitted]
+    f = exponential(depths, [per_L[k]["P_star"] for k in fitted])
+    slopes = []
+    for seed in range(len(per_L[fitted[0]]["P_star_per_seed"])):
+        slopes.append(exponential(depths, [per_L[k]["P_star_per_seed"][seed] for k in fitted]).slope)
+    seeds_error = f.base * float(np.std(slopes, ddof=1) / np.sqrt(len(slopes))) if len(slopes) > 1 else float("nan")
+    errors = [e for e in (f.base_error, seeds_error) if np.isfinite(e)]
+    return {
+        "base": f.base,
+        "base_error": max(errors) if errors else float("nan"),
+        "base_error_fit": f.base_error,
+        "base_error_seeds": seeds_error,
+        "prefactor": f.prefactor,
+        "exponent": f.slope,
+        "L": [int(x) for x in depths],
+    }
+
+
+def _depth_p_star(per_seed: Sequence[tuple[float, str | None]], sizes: Sequence[int]) -> dict[str, Any]:
+    """The P* of one depth from its seeds' (P*, censoring): the geometric mean when every seed crossed
+    inside the grid, else NaN with the censoring and the bound it implies (module notes)."""
+    values = [p for p, _ in per_seed]
+    kinds = {c for _, c in per_seed if c is not None}
+    finite = [p for p in values if np.isfinite(p)]
+    if not kinds:
+        return {
+            "P_star": float(np.exp(np.mean(np.log(values)))),
+            "P_star_per_seed": values,
+            "P_star_sd": float(np.std(values)) if len(values) > 1 else float("nan"),
+            "P_star_censored": None,
+            "P_star_bound": float("nan"),
+        }
+    kind = kinds.pop() if len(kinds) == 1 else "both"
+    bound = float("nan")
+    if kind != "both":  # the censored seeds at the edge of the grid they did not pass
+        edge = float(sizes[-1] if kind == "above" else sizes[0])
+        bound = float(np.exp(np.mean(np.log([p if np.isfinite(p) else edge for p in values]))))
+    return {
+        "P_star": float("nan"),
+        "P_star_per_seed": values,
+        "P_star_sd": float(np.std(finite)) if len(finite) > 1 else float("nan"),
+        "P_star_censored": kind,
+        "P_star_bound": bound,
+    }
 
 
 __all__ = ["LEARNERS", "THEORY", "latent_sample_complexity"]

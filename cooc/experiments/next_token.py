@@ -119,9 +119,11 @@ def _summary(rows: Sequence[dict[str, Any]], keys: Sequence[str] = ("test_loss",
 def rhm_theory(grammar: Any, context: int) -> dict[str, Any] | None:
     """The RHM's next-token theory for contexts of ``context`` tokens ending at the sentence's last token.
 
-    Returns None for other grammars. Keys: ``P_l`` (L,), ``plateaus`` (L + 1,) (the last
-    token given its subtree of height l), ``by_position`` (context,) (each position given
-    the tokens before it inside the context), ``floor`` (the last token given the whole context).
+    Returns None for other grammars. Keys: ``P_l`` (L,) (the formula of uniform productions: NaN
+    for an RHM with power-law productions, ``a``, for which it is not derived), ``plateaus``
+    (L + 1,) (the last token given its subtree of height l, exact for any productions),
+    ``by_position`` (context,) (each position given the tokens before it inside the context),
+    ``floor`` (the last token given the whole context).
     """
     from ..grammars.rhm import RandomHierarchyModel
     from ..grammars.stats import loss_plateaus, loss_steps, next_token_entropy
@@ -131,8 +133,9 @@ def rhm_theory(grammar: Any, context: int) -> dict[str, Any] | None:
     n = grammar.n_positions
     plateaus = loss_plateaus(grammar)
     by_position = [next_token_entropy(grammar, t, position=n - context + t)[0] for t in range(context)]
+    steps = loss_steps(grammar.v, grammar.m, grammar.s, grammar.L)
     return {
-        "P_l": loss_steps(grammar.v, grammar.m, grammar.s, grammar.L),
+        "P_l": steps if grammar.uniform else np.full_like(steps, np.nan),
         "plateaus": plateaus["entropy"],
         "plateau_context": plateaus["context"],
         "by_position": np.array(by_position),
@@ -307,7 +310,9 @@ def lm_study(
             saved(
                 loss_against_samples(
                     curves,
-                    steps=None if not whole or theory is None else theory["P_l"],
+                    steps=None
+                    if not whole or theory is None or not np.isfinite(theory["P_l"]).all()
+                    else theory["P_l"],
                     plateaus=None if not whole or theory is None else theory["plateaus"],
                     measured=None if measured is None else {model: measured},
                     title=f"{model} on {data.name} (T = {data.context}, loss: {targets})",
@@ -569,7 +574,7 @@ def next_token_figures(result: dict[str, Any], folder: str | os.PathLike) -> lis
     saved(
         loss_against_samples(
             curves,
-            steps=theory["P_l"],
+            steps=theory["P_l"] if np.isfinite(theory["P_l"]).all() else None,  # NaN: power-law productions
             plateaus=theory["plateaus"],
             measured=measured,
             title=f"{result['spec']}: last-token loss; dotted: P_l, dashed: plateaus H_l",

@@ -98,8 +98,9 @@ for grammar in CFG["grammars"]:
     study.lap(f"v={grammar['v']} m={grammar['m']}")
     plt = pyplot()
     fig, axes = plt.subplots(
-        1, len(run["learners"]), figsize=(4.5 * len(run["learners"]), 3.6), sharex=True, sharey=True
+        1, len(run["learners"]), figsize=(4.5 * len(run["learners"]), 3.6), sharex=True, sharey=True, squeeze=False
     )
+    axes = axes[0]  # one panel per learner, a row even for one learner
     for ax, (target, learner) in zip(axes, run["learners"].items()):
         for L, curve in learner["curves"].items():
             ax.plot(curve["P"], curve["accuracy"], "o-", ms=3, label=f"L = {L}")
@@ -116,16 +117,21 @@ for grammar in CFG["grammars"]:
 #
 # P* (accuracy crossing the threshold) against the depth, with the fitted growth per level
 # and the prediction (latent targets, clustering or network: none; token targets: a factor m
-# per level).
+# per level). A depth where some seed never reaches the threshold within the grid has no P*
+# (averaging only the seeds that did would place it too low): it is drawn as a lower bound at
+# the largest P and left out of the fit; one where some seed is already there at the smallest P
+# is left out of the figure and the fit too (printed with its bound).
 
 # %%
 for run in runs:
     series = {}
     for target, learner in run["learners"].items():
+        # the figure marks a missing P* as "not reached by the largest P": keep only those depths
+        drawn = [k for k, c in enumerate(learner["P_star_censored"]) if c in (None, "above")]
         series[LABELS.get(target, target)] = {
-            "L": learner["L"],
-            "P_star": learner["P_star"],
-            "P_star_sd": learner["P_star_sd"],
+            "L": [learner["L"][k] for k in drawn],
+            "P_star": [learner["P_star"][k] for k in drawn],
+            "P_star_sd": [learner["P_star_sd"][k] for k in drawn],
             "fit": learner["fit"],
             "theory_base": learner["theory"],
             "P_max": max(CFG["samples"]),
@@ -134,16 +140,24 @@ for run in runs:
         print(
             f"v={run['v']} m={run['m']} {target}: P* = {np.round(learner['P_star'], 0)} at L = {learner['L']};"
             f" growth per level {fit.get('base', float('nan')):.2f} ± {fit.get('base_error', float('nan')):.2f}"
-            f" (theory {learner['theory']:g})"
+            f" over L = {fit.get('L')} (theory {learner['theory']:g})"
         )
+        for L, kind, bound in zip(learner["L"], learner["P_star_censored"], learner["P_star_bound"]):
+            if kind is not None:
+                side = {"above": "above the grid, P* >", "below": "below the grid, P* <="}.get(kind, "on both sides")
+                print(f"  L = {L}: a seed's P* lies {side} {bound:.0f} (no P*, not fitted)")
     study.figure(plot_depth_scaling(series), f"p_star_vs_L_v{run['v']}_m{run['m']}.png")
     results["grammars"].append(run)
 first = runs[0]["learners"]
-results["sample_complexity"] = {t: {"L": v["L"], "P_star": v["P_star"]} for t, v in first.items()}
+results["sample_complexity"] = {
+    t: {"L": v["L"], "P_star": v["P_star"], "P_star_censored": v["P_star_censored"], "P_star_bound": v["P_star_bound"]}
+    for t, v in first.items()
+}
 results["exponents"] = {
     t: {
         "base": None if v["fit"] is None else v["fit"]["base"],
         "base_error": None if v["fit"] is None else v["fit"]["base_error"],
+        "L_fitted": None if v["fit"] is None else v["fit"]["L"],
         "theory": v["theory"],
     }
     for t, v in first.items()

@@ -201,12 +201,19 @@ study.lap("curves")
 # %%
 exponents = result["exponents"]
 cnn, transformer = exponents["cnn"], exponents["transformer"]
-faster = "cnn" if cnn["alpha"] > transformer["alpha"] else "transformer"
-difference = abs(cnn["alpha"] - transformer["alpha"])
+# a model without an exponent (fewer than 3 points above the floor in every seed) is compared with nothing
+compared = bool(np.isfinite(cnn["alpha"]) and np.isfinite(transformer["alpha"]))
+faster = ("cnn" if cnn["alpha"] > transformer["alpha"] else "transformer") if compared else None
+difference = abs(cnn["alpha"] - transformer["alpha"]) if compared else float("nan")
 combined = float(np.hypot(cnn["alpha_err"], transformer["alpha_err"]))
 print(
     f"alpha: cnn {cnn['alpha']:.2f} +- {cnn['alpha_err']:.2f}, transformer {transformer['alpha']:.2f} +- "
-    f"{transformer['alpha_err']:.2f}; {faster} decays faster by {difference:.2f} ({difference / combined:.1f} sigma)"
+    f"{transformer['alpha_err']:.2f}; "
+    + (
+        f"{faster} decays faster by {difference:.2f} ({difference / combined:.1f} sigma)"
+        if compared
+        else "not compared"
+    )
 )
 
 # %% [markdown]

@@ -16,7 +16,7 @@
 # text (analytic for the grammar), drawn on the figures, and beta is fitted only on the
 # lags clearly (3x) above it. Plug-in n-gram entropies are biased low once n-grams are
 # undersampled: H_n uses Grassberger's estimator, only n whose n-gram coverage is at least
-# 0.8 count as resolved, and H_inf is constrained to [0, H_n]; a fit that puts H_inf on a
+# 0.95 count as resolved, and H_inf is constrained to [0, H_n]; a fit that puts H_inf on a
 # bound is refused with its reason, and the prediction is then left empty (the paper's own
 # convention, H_inf = 0, is reported beside it, marked as such).
 #
@@ -31,7 +31,9 @@
 # of CPU time. `--full`
 # (GPU): the RHM v = n_c = 32, m = 8, L = 3, full English Wikipedia from Hugging Face and
 # the Bible with 1,000 words, lags up to 256, and any Hugging Face text dataset named with
-# `--dataset hf:NAME[:CONFIG]` (repeatable), each on 3 seeds at P up to 2^17 contexts.
+# `--dataset hf:NAME[:CONFIG]` (repeatable), each on 3 seeds at P up to 2^17 contexts (on the
+# grammar each seed draws its own sentences; a text has one order, so its seeds share the
+# contexts and differ in initialisation and batch order only).
 #
 # Run `python analyses/scaling_laws.py [--full] [--dataset hf:...]` or `cooc analyses run
 # scaling_laws [--full]`; figures and `results.json` go to `analyses/out/scaling_laws/`

@@ -180,3 +180,15 @@ def test_the_experiment_run_again_with_its_ledger_trains_nothing_and_gives_the_s
     )
     next_token_experiment(*args, **kw, ledger=RunLedger(tmp_path / "runs.jsonl"), jobs=3)
     assert len(calls) == 2 + 2 + 1 and set(calls) == {3}
+
+
+def test_the_step_positions_p_l_are_the_uniform_rules_formula_and_not_given_for_power_law_rules(tmp_path):
+    """P_l comes from the covariances of uniform productions; with Zipf-like ones (``a``) it is NaN, and the study's
+    figure draws no P_l, while the plateaus H_l stay exact."""
+    uniform = rhm_theory(RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=2), 4)
+    zipf = rhm_theory(RandomHierarchyModel(v=4, n_c=4, m=2, s=2, L=2, a=1.0), 4)
+    np.testing.assert_allclose(uniform["P_l"], [16, 64])
+    assert np.isnan(zipf["P_l"]).all() and zipf["plateaus"][0] > zipf["plateaus"][-1] > 0
+    r = lm_study("rhm:v=4,n_c=4,m=2,s=2,L=2,a=1,distinct=false", tmp_path, model="cnn", samples=[8], n_val=8,
+                 n_test=16, device="cpu", steps=2)  # fmt: skip
+    assert "loss.png" in r["files"] and np.isnan(r["theory"]["P_l"]).all()

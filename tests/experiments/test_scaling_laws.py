@@ -91,3 +91,33 @@ def test_text_statistics_and_the_hugging_face_path_on_local_parquet(tmp_path, mo
     entry = corpus_entry(stats, measured)
     assert entry["beta"] is None and entry["gamma"] is None and entry["gamma_refused"]
     assert [s["P"] for s in entry["learning_curve"]] == [16, 64] and entry["loss_floor"] == 0.0
+
+
+def test_the_scaling_figure_marks_the_h_inf_zero_convention_when_it_stands_in_for_the_prediction(tmp_path, monkeypatch):
+    """With the free entropy fit refused there is no predicted alpha: the figure may draw the H_inf = 0 convention's,
+    but its title must say that the dotted line is that convention, not the prediction."""
+    import cooc.experiments.scaling_laws as module
+    from cooc.experiments.scaling_laws import scaling_figures
+    from cooc.grammars.langstats import fit_entropy_decay
+
+    drawn = []
+    monkeypatch.setattr(module, "saved", lambda fig: None)
+    monkeypatch.setattr(module, "plot_spectrum", lambda *a, **k: None)
+    monkeypatch.setattr(module, "entropy_decay_with_fit", lambda *a, **k: None)
+    monkeypatch.setattr(module, "data_scaling", lambda *a, **k: drawn.append(k))
+    refused = fit_entropy_decay([1, 2, 3], [1.0, 0.9, 0.8])  # too few points: refused
+    measured = {"summary": [], "floor": 0.0, "fit": {"alpha": float("nan")}}
+    for alpha, zero in ((float("nan"), 0.3), (0.25, 0.3)):
+        stats = {
+            "spectrum": {"lags": [1], "sigma": [1.0]},
+            "beta_fit": None,
+            "beta_refused": "refused",
+            "entropies": {"context": np.arange(4), "H": np.ones(4)},
+            "gamma_fit": refused,
+            "alpha_predicted": alpha,
+            "alpha_predicted_h_inf_zero": zero,
+        }
+        scaling_figures("text", stats, measured, tmp_path)
+    convention, predicted = drawn
+    assert convention["alpha_predicted"] == 0.3 and "H_inf = 0 convention" in convention["title"]
+    assert predicted["alpha_predicted"] == 0.25 and "convention" not in predicted["title"]

@@ -71,9 +71,9 @@ class LatentNetwork:
     target : {"latent", "token"}
         What each predictor predicts (module notes).
     hidden : int
-        Hidden units of the predictor and of the clusterer.
+        Hidden units of the predictor (the clusterer is k-means: the module notes).
     steps : int
-        Full-batch Adam steps of the predictor and of the clusterer.
+        Full-batch Adam steps of the predictor.
     lr : float
     weight_decay : float
         Adam's L2 penalty on the predictor's weights.

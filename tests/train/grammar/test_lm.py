@@ -498,3 +498,44 @@ def test_the_early_evaluations_setting_is_part_of_a_runs_ledger_key(tmp_path):
     assert again[0]["seconds"] == first[0]["seconds"] and len(ledger) == 1  # taken from the ledger
     lm_learning_curve(data, "cnn", [16], ledger=ledger, eval_early=False, **settings)
     assert len(ledger) == 2  # trained: a key of its own
+
+
+@pytest.mark.parametrize("targets", ["last", "all"])
+def test_the_kept_weights_are_chosen_on_the_validation_contexts_never_the_test_ones(targets):
+    """Early stopping reads the validation split only: the same run with other test contexts keeps the same step
+    and weights (only its test scores change), and the same run with other validation contexts does not."""
+    from dataclasses import replace
+
+    data = lm_data("rhm:v=8,n_c=8,m=2,s=2,L=3", None, 32, 64, 64, seed=0)
+    other = lm_data("rhm:v=8,n_c=8,m=2,s=2,L=3", None, 32, 64, 64, seed=1)
+    settings = dict(targets=targets, steps=60, batch_size=16, lr=1e-2, eval_every=10, patience=3)
+
+    def run(d):
+        torch.manual_seed(0)
+        net = build_lm("cnn", 8, 8, width=32)
+        return train_lm(net, d, 32, **settings), net
+
+    base, net = run(data)
+    swapped_test, net_t = run(replace(data, test=other.test))
+    assert swapped_test["best_step"] == base["best_step"]
+    assert [h[:2] for h in swapped_test["history"]] == [h[:2] for h in base["history"]]  # (step, val loss)
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), net_t.state_dict().values()))
+    assert swapped_test["test_loss"] != base["test_loss"]
+    swapped_val, _ = run(replace(data, val=other.test))
+    assert [h[1] for h in swapped_val["history"]] != [h[1] for h in base["history"]]
+
+
+def test_distinct_sentences_of_power_law_rules_are_split_in_random_order():
+    """With power-law productions distinct sentences are found by rejection, in the order they first appear (the
+    rare ones late): cut in that order, the test sentences were far rarer than the training ones (mean
+    log-likelihood -8.5 against -6.4). The parts are now draws of one distribution, and still never repeat."""
+    from cooc.grammars.stats import log_likelihood
+
+    gaps = []
+    for seed in range(4):
+        d = lm_data("rhm:v=8,n_c=8,m=4,s=2,L=2,a=1", None, 200, 50, 150, seed=seed)
+        every = np.concatenate([d.train.numpy(), d.val.numpy(), d.test.numpy()])
+        assert len({tuple(r) for r in every}) == 400
+        train, test = (float(np.mean(log_likelihood(d.grammar, x.numpy()))) for x in (d.train, d.test))
+        gaps.append(test - train)
+    assert abs(np.mean(gaps)) < 0.4, gaps
