@@ -55,8 +55,9 @@ def fit_learning_curve(
 ) -> dict[str, Any] | None:
     """Fit ``error ~ P**-alpha`` to a summarised curve where ``floor * chance < error < ceiling * chance``.
 
-    Points are weighted by their standard errors (seed spread over the square root of the
-    number of seeds, and never below the binomial error of ``n_test`` test sentences).
+    Points are weighted by their standard errors: the standard error of the seed mean (the
+    seeds' sample standard deviation, with ``n - 1``, over ``sqrt(n)``; ``summarize`` gives the
+    standard deviation with ``n``), never below the binomial error of ``n_test`` test sentences.
 
     Returns
     -------
@@ -69,7 +70,8 @@ def fit_learning_curve(
         return None
     P = np.array([r["P"] for r in keep], dtype=float)
     err = np.array([r["test_error"] for r in keep])
-    sd = np.array([r["test_error_sd"] / np.sqrt(max(r["seeds"], 1)) for r in keep])
+    # summarize's sd divides by n: the standard error of the mean is sd * sqrt(n / (n - 1)) / sqrt(n)
+    sd = np.array([r["test_error_sd"] / np.sqrt(max(r["seeds"] - 1, 1)) for r in keep])
     if n_test:
         sd = np.maximum(sd, np.sqrt(err * (1 - err) / n_test))
     fit = power_law(P, err, y_err=np.maximum(sd, 1e-12))
@@ -116,7 +118,7 @@ def power_law_curves(
 
     Returns
     -------
-    dict with ``curves`` (per ``a``: its summary rows, with ``theory_error`` from
+    dict with ``curves`` (keyed by ``str(float(a))``: its summary rows, with ``theory_error`` from
     :func:`memorization_error` when ``L = 1``) and ``exponents``: a list of
     ``{a, measured, measured_err, theory}`` with ``theory = a / (1 + a)`` (and, for
     ``L = 1``, ``theory_finite_m``: the slope of the exact finite-m curve over the fitted range).
@@ -152,12 +154,12 @@ def power_law_curves(
     for i, a in enumerate(exponents):
         rows = [r for r in run.rows if r["pool"] // seeds == i]
         summary = summarize(rows)
-        curves[str(a)] = summary
+        curves[str(float(a))] = summary  # keyed as the table's ``a`` prints: "1.0" whether a was given as 1 or 1.0
         fit = fit_learning_curve(summary, ceiling, floor, n_test)
         finite = None
         if models[i].L == 1:  # the exact finite-m curve of a memorising learner, fitted over the same P
             exact = memorization_error(sizes, models[i].probs, models[i].n_c)
-            curves[str(a)] = [{**r, "theory_error": float(e)} for r, e in zip(summary, exact)]
+            curves[str(float(a))] = [{**r, "theory_error": float(e)} for r, e in zip(summary, exact)]
             if fit is not None:
                 chosen = [k for k, P in enumerate(sizes) if P in fit["P"]]
                 finite = -power_law(np.array(sizes)[chosen], exact[chosen]).exponent

@@ -11,7 +11,12 @@ tokens among the empty positions) at the P* where the task is learned.
 
 Sentences are drawn i.i.d. (the placements make almost every input new even when the
 informative content repeats, and the content of a small grammar would run out below the
-LCN's P*); the held-out sentences are the first ``n_test`` of each seed's draw.
+LCN's P*); the held-out sentences are the first ``n_test`` of each seed's draw, except that
+none of them is one of the pool's training sentences (:func:`_pools`): at ``s0 = 0`` there
+are no placements, an input is one of the dense RHM's ``P_max`` sentences, and an i.i.d.
+draw repeats them (at the default study's size 10-11% of the held-out sentences were already
+in the training set at P = 2 n_c m^L, 37-45% at 8 n_c m^L), so such a sentence is replaced by a
+fresh draw that no training set holds.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ import numpy as np
 from .._core.errors import InvalidParameterError
 from .._core.ledger import fingerprint
 from .._core.params import OneOf, validate
-from ..grammars.srhm import SparseRandomHierarchyModel
+from ..grammars.rhm import concatenate_samples
+from ..grammars.srhm import SparseRandomHierarchyModel, SRHMSample
 from ..grammars.transforms import diffeomorphism, synonym_exchange
 from ..train._torch import task_seed, torch_device
 from ..train.grammar.curves import sample_complexity, summarize
 from ..train.grammar.ensemble import EnsembleNetwork, Pools, ensemble_curve
-from ..train.grammar.fits import crossing, power_law
+from ..train.grammar.fits import crossing, power_law_over_seeds
 from ..train.grammar.sensitivity import members_inputs, sensitivity
 
 NETWORK = {"width": 32, "steps": 600, "batch_size": 64, "lr": 1e-2}
@@ -41,9 +47,60 @@ def _grammar(params: Mapping[str, Any], s0: int) -> SparseRandomHierarchyModel:
 
 
 def _pools(g: SparseRandomHierarchyModel, seeds: int, n: int, n_test: int, device: Any, salt: int):
-    samples = [g.sample(n, seed=task_seed(seed, g.s0, salt, 31)) for seed in range(seeds)]
+    """One pool of ``n`` i.i.d. sentences per seed, its first ``n_test`` held out, none of those among its training
+    sentences (:func:`_unseen_held_out`); returns the pools and each pool's held-out sample."""
+    samples = [
+        _unseen_held_out(g, g.sample(n, seed=task_seed(seed, g.s0, salt, 31)), n_test, task_seed(seed, g.s0, salt, 32))
+        for seed in range(seeds)
+    ]
     pools = Pools.from_arrays([s.one_hot() for s in samples], [s.labels for s in samples], n_test, g.n_c, device)
     return pools, [s[np.arange(n_test)] for s in samples]
+
+
+def _unseen_held_out(g: SparseRandomHierarchyModel, sample: SRHMSample, n_test: int, seed: int) -> SRHMSample:
+    """``sample`` with each of its first ``n_test`` (held-out) sentences that also occurs among the rest (the
+    training pool, whose prefixes are the training sets) replaced by a fresh i.i.d. draw that does not occur there.
+
+    Where no held-out sentence is a training one (almost always once ``s0 >= 1``) the sample is returned as it is,
+    so its pools, and the runs a ledger recorded on them, stay the same.
+    """
+    tokens = np.ascontiguousarray(np.asarray(sample.tokens))
+    seen = {bytes(row) for row in tokens[n_test:]}
+    clash = [i for i in range(n_test) if bytes(tokens[i]) in seen]
+    if not clash:
+        return sample
+    rng = np.random.default_rng(seed)
+    parts: list[SRHMSample] = [sample]
+    fresh: list[int] = []
+    for _ in range(1000):
+        extra = g.sample(max(64, 2 * (len(clash) - len(fresh))), seed=rng)
+        rows = np.ascontiguousarray(np.asarray(extra.tokens))
+        start = sum(len(p) for p in parts)
+        keep = [start + j for j, row in enumerate(rows) if bytes(row) not in seen]
+        parts.append(extra)
+        fresh += keep[: len(clash) - len(fresh)]
+        if len(fresh) == len(clash):
+            break
+    else:
+        raise InvalidParameterError(
+            f"the training pool of {len(tokens) - n_test} sentences holds almost every sentence of this sparse RHM "
+            f"(s0 = {g.s0}, P_max = {g.rhm.P_max} dense sentences): no held-out sentence outside it could be drawn; "
+            "use fewer training sentences or a larger grammar."
+        )
+    order = np.arange(len(tokens))
+    order[clash] = fresh
+    return _concatenate(parts)[order]
+
+
+def _concatenate(parts: Sequence[SRHMSample]) -> SRHMSample:
+    """Sparse samples of one grammar joined row-wise."""
+    levels = range(len(parts[0].positions))
+    return SRHMSample(
+        np.concatenate([np.asarray(p.tokens) for p in parts]),
+        concatenate_samples([p.rhm for p in parts]),
+        [np.concatenate([np.asarray(p.positions[l]) for p in parts]) for l in levels],
+        parts[0].v,
+    )
 
 
 def srhm_invariances(
@@ -205,8 +262,12 @@ def srhm_sample_complexity(
 
     Returns
     -------
-    dict: per model, ``s0``, ``P_star``, the curves, and ``fit`` (``exponent`` of P* against
-    ``s0 + 1`` with its ``error``) beside ``theory`` (2 for the CNN, L for the LCN).
+    dict: per model, the ``curves`` (per s0: ``P_star`` of the seed-averaged curve and
+    ``P_star_per_seed``), and ``fit`` (``exponent`` of P* against ``s0 + 1``, None below 2
+    finite P*; its ``error`` is the larger of the least-squares one, which three points leave
+    one degree of freedom to estimate, and the spread of the exponents fitted to each seed's
+    own P*: :func:`~cooc.train.grammar.fits.power_law_over_seeds`) beside ``theory`` (2 for
+    the CNN, L for the LCN).
     """
     settings = {**NETWORK, **(network or {})}
     for m in models:
@@ -235,12 +296,25 @@ def srhm_sample_complexity(
             summary = summarize(run.rows)
             chance = summary[0]["chance_error"]
             p_star = sample_complexity(sizes, [r["test_error"] for r in summary], chance, fraction)
-            rows.append({"s0": s0, "scale": scale, "P": sizes, "summary": summary, "P_star": p_star})
-        pts = [(r["s0"] + 1, r["P_star"]) for r in rows if np.isfinite(r["P_star"])]
-        fit = None
-        if len(pts) >= 2:
-            scales, p_stars = zip(*pts)
-            fit = power_law(scales, p_stars).as_dict()
+            per_seed = []
+            for pool in range(seeds):
+                mine = sorted((r for r in run.rows if r["pool"] == pool), key=lambda r: r["P"])
+                per_seed.append(
+                    sample_complexity([r["P"] for r in mine], [r["test_error"] for r in mine], chance, fraction)
+                )
+            rows.append(
+                {
+                    "s0": s0,
+                    "scale": scale,
+                    "P": sizes,
+                    "summary": summary,
+                    "P_star": p_star,
+                    "P_star_per_seed": per_seed,
+                }
+            )
+        fit = power_law_over_seeds(
+            [r["s0"] + 1 for r in rows], [r["P_star"] for r in rows], [r["P_star_per_seed"] for r in rows]
+        )
         L = int(grammar["L"])
         result["models"][model] = {"curves": rows, "fit": fit, "theory": THEORY_EXPONENT[model](L)}
     return result

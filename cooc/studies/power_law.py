@@ -21,6 +21,7 @@
 # figures and `results.json` go to `analyses/out/power_law/`.
 
 # %%
+import numpy as np
 import torch
 from _shared import start
 
@@ -121,14 +122,21 @@ for run in runs:
         "x": [r["theory"] for r in rows],
         "y": [r["measured"] for r in rows],
         "y_err": [r["measured_err"] for r in rows],
-        "theory": 1,
     }
     if all(r["theory_finite_m"] is not None for r in rows):
         plt_series[f"exact memoriser, m={g['m']}"] = {
             "x": [r["theory"] for r in rows],
             "y": [r["theory_finite_m"] for r in rows],
         }
-study.figure(plot_scaling(plt_series, "a / (1 + a) (theory)", ylabel="measured decay exponent"), "exponents.png")
+fig = plot_scaling(plt_series, "a / (1 + a) (theory)", ylabel="measured decay exponent")
+# the prediction is the line measured = a/(1+a) itself (plot_scaling's theory line would be a slope-1 line through
+# the points' geometric centre, which hides a measured exponent off by a constant factor)
+ax = fig.axes[0]
+theory = np.array([r["theory"] for run in runs for r in run["exponents"]])
+grid = np.geomspace(theory.min() / 1.2, theory.max() * 1.2, 20)
+ax.plot(grid, grid, "k:", lw=0.9, label="theory: measured = a/(1+a)")
+ax.legend(fontsize=7)
+study.figure(fig, "exponents.png")
 results["exponents"] = [
     {k: r[k] for k in ("a", "measured", "measured_err", "theory", "theory_finite_m")} for r in runs[0]["exponents"]
 ]

@@ -512,15 +512,29 @@ def test_rhm_learning_study(results):
     # the deep CNN learns every grammar well before P_max: P* = (1 to 6) n_c m^L, <= P_max / 5
     for g in grammars:
         assert 1 <= g["cnn_P_star"] / g["scale"] <= 6 and g["cnn_P_star"] <= g["P_max"] / 5, g["spec"]
-    # P* ~ (n_c m^L)^e with e = 1 within 3 standard errors (and the error itself below 0.3)
+    # P* ~ (n_c m^L)^e with e = 1 within 3 standard errors (the error, the larger of the fit's and the seeds'
+    # spread, itself below 0.2: measured 0.11, so the test cannot pass whatever e is)
     e, err = r["p_star_exponent"], r["p_star_exponent_err"]
-    assert 0 < err < 0.3 and abs(e - 1) < 3 * err + 0.05
-    # the shallow net needs a fixed fraction of P_max: where it learns, P* / P_max in [0.05, 0.5] and P* far above
-    # the CNN's; its P* grows with P_max with an exponent near 1 (within 0.35), not with n_c m^L
+    assert 0 < err < 0.2 and abs(e - 1) < 3 * err + 0.05
+    assert err >= r["p_star_exponent_err_fit"] and err >= r["p_star_exponent_err_seeds"]
+    # every network fitted its training set where P* was read: the CNN everywhere, the shallow net at least up to
+    # the first size at or past its P* (under-trained, its P* came out up to twice too large)
+    for g in grammars:
+        assert g["cnn_underfit_P"] == [], g["spec"]
+        if g["shallow_P_star"] is not None:
+            first_past = min(row["P"] for row in g["shallow"] if row["P"] >= g["shallow_P_star"])
+            assert all(P > first_past for P in g["shallow_underfit_P"]), g["spec"]
+    # the shallow net needs a fraction of P_max: where it learns, P* / P_max in [0.05, 0.5] and P* above the CNN's,
+    # the more so the larger P_max / n_c m^L = m^4 (measured 1.3-1.8 x the CNN's at m = 2, 2.2-3.3 x at m = 3);
+    # its P* grows with P_max with an exponent near 1 (within 0.35; measured 0.74 +- 0.06), not with n_c m^L
     reached = [g for g in grammars if g["shallow_P_star"] is not None]
     assert len(reached) >= 3
+    ratio: dict[int, list[float]] = {}
     for g in reached:
-        assert 0.05 <= g["shallow_P_star"] / g["P_max"] <= 0.5 and g["shallow_P_star"] > 1.3 * g["cnn_P_star"]
+        assert 0.05 <= g["shallow_P_star"] / g["P_max"] <= 0.5 and g["shallow_P_star"] > g["cnn_P_star"], g["spec"]
+        ratio.setdefault(g["P_max"] // g["scale"], []).append(g["shallow_P_star"] / g["cnn_P_star"])
+    low, high = min(ratio), max(ratio)
+    assert high > low and np.mean(ratio[high]) > 1.3 * np.mean(ratio[low]), ratio
     assert abs(r["shallow_exponent"] - 1) < 0.35
     # the last hidden layer's synonymic sensitivity falls below 0.1 at the P* of the error, within a factor 2
     ratios = np.array(r["p_star_synonym_over_p_star"], dtype=float)
@@ -542,11 +556,15 @@ def test_srhm_study(results):
     for name in ("synonym", "diffeo"):
         last = inv[name]["layers"][-1]
         assert last[-1] < 0.1 and last[-1] < 0.2 * inv[name]["initial"][-1]
-    # P* ~ (s0 + 1)^e: e = 2 for the CNN and L = 3 for the LCN, each within 3 errors + 0.25
+    # P* ~ (s0 + 1)^e: e = 2 for the CNN and L = 3 for the LCN, each within 3 errors + 0.25; the error (the larger
+    # of the 3-point fit's and the seeds' spread; measured 0.015 and 0.10) below 0.25, so the test can fail
     for model, theory in (("cnn", 2), ("lcn", 3)):
         e = r["exponents"][model]
-        assert e["theory"] == theory
+        assert e["theory"] == theory and 0 < e["measured_err"] < 0.25, (model, e)
+        assert e["measured_err"] >= max(e["measured_err_fit"], e["measured_err_seeds"])
         assert abs(e["measured"] - theory) < 3 * e["measured_err"] + 0.25, (model, e)
+    for model, entry in r["sample_complexity"]["models"].items():  # every P* of the fit was measured on its curve
+        assert entry["fit"]["points"] == len(entry["curves"]) == 3, model
     assert r["exponents"]["lcn"]["measured"] > r["exponents"]["cnn"]["measured"] + 0.5
     # the LCN learns both invariances at its own P* too: within a factor 2 (measured 1.30 and 1.27)
     lcn = r["lcn"]

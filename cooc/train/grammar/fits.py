@@ -10,7 +10,10 @@ slope, so a measured exponent can be compared with its theory (docs/science.md, 
   complexity against the depth L (theory: base ``m`` for token-level learning, 1 for latent
   prediction);
 - :func:`crossing`: where a measured curve first crosses a level (linear interpolation),
-  e.g. the ambiguity transition.
+  e.g. the ambiguity transition;
+- :func:`power_law_over_seeds`: a power law through seed-averaged points whose error also
+  counts the spread of the exponents fitted to each seed's own points (a fit through three
+  points has one degree of freedom left, and its least-squares error alone means little).
 
 With per-point errors the fit is weighted (``1 / sigma**2`` in the transformed coordinate,
 ``sigma_log = y_err / y``), and the slope's error is the larger of the weighted-covariance
@@ -150,6 +153,59 @@ def exponential(x: Any, y: Any, y_err: Any = None, x_min: float | None = None, x
     return LineFit(slope, error, intercept, x, y, "exponential")
 
 
+def power_law_over_seeds(x: Any, y: Any, y_seeds: Any, min_points: int = 2) -> dict[str, Any] | None:
+    """:func:`power_law` through ``(x, y)`` with an error bar that also counts the seed-to-seed spread.
+
+    ``y`` is measured on seed-averaged data (P* of the mean learning curve, say) and ``y_seeds``
+    holds the same measurement on each seed's own data. The exponent is the least-squares one
+    through the finite points of ``y``; its ``error`` is the larger of that fit's standard error
+    (``error_fit``, NaN with two points) and ``error_seeds``: the standard error of the mean
+    (sample standard deviation over ``sqrt(n)``) of the exponents fitted to each seed's own
+    values at the fit's points (a seed with fewer than two finite ones there is left out; NaN
+    below two seeds).
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+    y_seeds : array-like of shape (n, S)
+        ``y_seeds[i][k]``: seed ``k``'s value at ``x[i]`` (NaN or None where not measured).
+    min_points : int
+        Fewer finite points of ``y`` than this give None.
+
+    Returns
+    -------
+    dict with ``exponent``, ``error``, ``prefactor``, ``error_fit``, ``error_seeds``,
+    ``seed_exponents`` (one per seed, NaN where it had too few points) and ``points``, or None.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray([np.nan if v is None else v for v in y], dtype=np.float64)
+    per_seed = np.asarray([[np.nan if v is None else v for v in row] for row in y_seeds], dtype=np.float64)
+    if per_seed.ndim != 2 or per_seed.shape[0] != x.size or y.shape != x.shape:
+        raise InputDataError("power_law_over_seeds: give one y and one row of per-seed values per x.")
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if ok.sum() < max(2, min_points) or np.unique(x[ok]).size < 2:
+        return None
+    fit = power_law(x[ok], y[ok])
+    exponents = []
+    for k in range(per_seed.shape[1]):
+        mine = ok & np.isfinite(per_seed[:, k]) & (per_seed[:, k] > 0)  # the fit's points only
+        if mine.sum() >= 2 and np.unique(x[mine]).size >= 2:
+            exponents.append(power_law(x[mine], per_seed[mine, k]).exponent)
+        else:
+            exponents.append(float("nan"))
+    finite = np.asarray([e for e in exponents if np.isfinite(e)])
+    error_seeds = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size >= 2 else float("nan")
+    errors = [e for e in (fit.error, error_seeds) if np.isfinite(e)]
+    return {
+        **fit.as_dict(),
+        "error": max(errors) if errors else float("nan"),
+        "error_fit": fit.error,
+        "error_seeds": error_seeds,
+        "seed_exponents": [float(e) for e in exponents],
+        "points": int(ok.sum()),
+    }
+
+
 def crossing(x: Any, y: Any, level: float, rising: bool = True) -> float:
     """The first ``x`` at which ``y`` crosses ``level`` (upwards, or downwards with ``rising=False``).
 
@@ -168,4 +224,4 @@ def crossing(x: Any, y: Any, level: float, rising: bool = True) -> float:
     return float(x[k - 1] + t * (x[k] - x[k - 1]))
 
 
-__all__ = ["LineFit", "crossing", "exponential", "power_law"]
+__all__ = ["LineFit", "crossing", "exponential", "power_law", "power_law_over_seeds"]

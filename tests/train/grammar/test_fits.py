@@ -71,3 +71,37 @@ def test_bad_input():
     with pytest.raises(InputDataError, match="distinct"):
         power_law([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])
     assert math.isnan(power_law([1.0, 2.0], [1.0, 2.0]).error)
+
+
+def test_power_law_over_seeds_counts_the_spread_of_the_per_seed_exponents():
+    from cooc.train.grammar.fits import power_law_over_seeds
+
+    x = np.array([1.0, 2.0, 3.0])
+    # three points exactly on a line: the least-squares error is 0, but the seeds disagree on the exponent
+    seeds = np.stack([10 * x**1.8, 10 * x**2.0, 10 * x**2.4], axis=1)
+    fit = power_law_over_seeds(x, 10 * x**2.0, seeds)
+    assert fit["exponent"] == pytest.approx(2.0, abs=1e-12) and fit["error_fit"] == pytest.approx(0.0, abs=1e-12)
+    assert fit["seed_exponents"] == pytest.approx([1.8, 2.0, 2.4], abs=1e-12)
+    expected = np.std([1.8, 2.0, 2.4], ddof=1) / math.sqrt(3)
+    assert fit["error_seeds"] == pytest.approx(expected, rel=1e-9) and fit["error"] == fit["error_seeds"]
+    assert fit["points"] == 3
+    # scatter of the averaged points larger than the seeds' spread: the least-squares error wins
+    noisy = power_law_over_seeds(x, 10 * x**2.0 * np.array([1.0, 1.5, 0.8]), seeds)
+    assert noisy["error"] == noisy["error_fit"] > noisy["error_seeds"]
+
+
+def test_power_law_over_seeds_uses_only_the_fits_points_and_says_when_it_cannot_fit():
+    from cooc.train.grammar.fits import power_law_over_seeds
+
+    x = [1.0, 2.0, 4.0]
+    y = [5.0, 20.0, float("nan")]  # the averaged curve did not cross at x = 4
+    seeds = [[5.0, 5.0], [20.0, 20.0], [1e6, 80.0]]  # a seed's value there must not enter its exponent
+    fit = power_law_over_seeds(x, y, seeds)
+    assert fit["points"] == 2 and math.isnan(fit["error_fit"])  # two points: no least-squares error ...
+    assert fit["seed_exponents"] == pytest.approx([2.0, 2.0]) and fit["error"] == pytest.approx(0.0, abs=1e-12)
+    one_seed = power_law_over_seeds(x, y, [[5.0, None], [20.0, None], [80.0, None]])
+    assert math.isnan(one_seed["error_seeds"]) and math.isnan(one_seed["error"])  # ... and no seeds' spread either
+    assert power_law_over_seeds(x, y, seeds, min_points=3) is None
+    assert power_law_over_seeds(x, [5.0, None, None], seeds) is None
+    with pytest.raises(InputDataError, match="per-seed"):
+        power_law_over_seeds(x, y, [[5.0], [20.0]])
