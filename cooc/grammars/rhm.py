@@ -278,7 +278,9 @@ class RandomHierarchyModel:
             parts.append(batch[xp.asarray(np.asarray(fresh, dtype=np.int64))])
             have += len(fresh)
             if have == n:
-                return concatenate_samples(parts)
+                # in the order first seen, likely sentences come first and rare ones last (with power-law
+                # productions): a caller holding out the first or last rows would hold out a biased part
+                return concatenate_samples(parts)[xp.argsort(rng.random(n))]
         raise InvalidParameterError(
             f"could not find {n} distinct sentences by rejection (P_max = {self.P_max}); ask for fewer."
         )

@@ -261,3 +261,20 @@ def test_a_sample_indexes_like_a_sequence():
     assert len(list(sample)) == 5  # iteration stops at the end
     with pytest.raises(IndexError):
         sample[5]
+
+
+def test_distinct_sentences_by_rejection_come_in_random_order():
+    """Found by rejection, distinct sentences appear likely ones first (power-law productions); the sample is
+    shuffled, so its first and last rows are alike (before: mean log-likelihood about 2 nats apart) and the
+    trees still belong to their sentences."""
+    from cooc.grammars.stats import log_likelihood
+
+    model = RandomHierarchyModel(v=8, n_c=8, m=4, s=2, L=2, a=1.0, rule_seed=0)
+    gaps = []
+    for seed in range(4):
+        sample = model.sample(400, seed=seed, distinct=True)
+        assert len(np.unique(sample.tokens, axis=0)) == 400 and model.parse(sample.tokens).valid.all()
+        np.testing.assert_array_equal(model.parse(sample.tokens).labels, sample.labels)
+        ll = log_likelihood(model, np.asarray(sample.tokens))
+        gaps.append(float(np.mean(ll[:100]) - np.mean(ll[-100:])))
+    assert abs(np.mean(gaps)) < 0.4, gaps

@@ -8,8 +8,8 @@ Two shapes of data, one interface (:class:`LMData`):
   token of a sentence, the target of the papers' last-token task. RHM sentences are
   distinct by default (``distinct=false`` in the spec draws them i.i.d.): training,
   validation and test sentences never repeat, and asking for more than ``P_max`` is refused.
-  The distinct sentences are in random order before they are split, so the three parts have
-  one distribution (with power-law productions they are found by rejection, rarer ones last).
+  The distinct sentences come in random order (``RandomHierarchyModel.sample`` shuffles those it
+  finds by rejection, where likely ones come first), so the three parts have one distribution.
 - **streams** (text, and grammars whose sentence length varies): documents are joined,
   each followed by a separator token, into one token stream; for a corpus the test and
   validation streams are its first documents and the training stream the following ones
@@ -145,12 +145,6 @@ def grammar_lm_data(
                 f"n_test), a larger grammar, or i.i.d. sentences with 'distinct=false' in the spec."
             )
         tokens = np.asarray(model.sample(total, seed=rng, distinct=distinct).ids())
-        if distinct and not (model.uniform and model.P_max < 2**63):
-            # distinct sentences found by rejection come in the order they first appear in an i.i.d. stream,
-            # the rarer ones later: the held-out parts, cut last, would be rarer than the training one (with
-            # power-law productions, v = 8, m = 4, L = 2: a mean log-likelihood of -8.5 against -6.4). Shuffled,
-            # the three parts are draws of one distribution.
-            tokens = tokens[rng.permutation(total)]
         words = [f"s{a}" for a in range(model.v)]
         return _sentences(tokens[:, -T:], n_train, n_val, T, len(words), model.s, label, model, words, device)
     grammar = make_grammar(name, params)
