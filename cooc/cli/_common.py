@@ -166,6 +166,36 @@ def refuse_existing(paths: list[Path], overwrite: bool) -> None:
         )
 
 
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set the option of parameter ``name`` (on the command line), rather than leaving it at
+    its default; an option given with its default value is given all the same."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def flag(ctx: typer.Context, name: str) -> str:
+    """How the command line spells the option of parameter ``name``: its first long name (``--threads`` for
+    ``--threads/--workers``; ``--no-probe`` for ``--probe/--no-probe`` set to False)."""
+    for param in ctx.command.params:
+        if param.name == name:
+            secondary = getattr(param, "secondary_opts", None) or []
+            opts = secondary if secondary and ctx.params.get(name) is False else param.opts
+            return next((o for o in opts if o.startswith("--")), opts[0])
+    return "--" + name.replace("_", "-")
+
+
+def refuse_given(ctx: typer.Context, names: list[str], where: str, why: str = "") -> None:
+    """Refuse, before any work, the options among ``names`` (parameter names) that the user set although
+    they ``do not apply to <where>``: an option the chosen mode never reads is an error, never ignored.
+    ``why`` (optional) follows the message after a colon."""
+    from .._core.errors import InvalidParameterError
+
+    flags = [flag(ctx, name) for name in names if given(ctx, name)]
+    if flags:
+        verb = "does" if len(flags) == 1 else "do"
+        raise InvalidParameterError(f"{', '.join(flags)} {verb} not apply to {where}" + (f": {why}" if why else "."))
+
+
 #: ``--progress/--no-progress`` on every long command; bars are drawn on a terminal only (never into a log file).
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show progress bars (on a terminal only).")
 

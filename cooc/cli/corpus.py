@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .._core.errors import InvalidParameterError
-from ._common import JSON, PROGRESS, cli_errors, console, interrupt_keeps, kv_table, print_json
+from ._common import JSON, PROGRESS, cli_errors, console, interrupt_keeps, kv_table, print_json, refuse_given
 
 corpus_app = typer.Typer(help="Build and inspect token corpora.", no_args_is_help=True)
 
@@ -86,6 +86,7 @@ def build(
         table = load_substitutions(substitutions) if substitutions else None
         tokenizer = Tokenizer(rule, table, min_doc_tokens, non_ascii)
         src = open_source(source, format=format, text_field=text_field)
+        _refuse_source_options_not_read(ctx, src)
         corpus = build_corpus(
             src,
             out,
@@ -119,19 +120,30 @@ TEXT_ONLY = {
 GRAMMAR_ONLY = {"documents": "--documents", "seed": "--seed"}
 
 
-def _source(ctx: typer.Context, name: str) -> str | None:
-    """Where the value of parameter ``name`` came from (``"COMMANDLINE"``, ``"DEFAULT"``, ...)."""
-    source = ctx.get_parameter_source(name)
-    return None if source is None else source.name
-
-
 def _refuse_options_that_do_not_apply(ctx: typer.Context, grammar: bool) -> None:
     """An option given on the command line that this kind of source never reads is an error, not ignored."""
     unused = GRAMMAR_ONLY if not grammar else TEXT_ONLY
-    given = [flag for name, flag in unused.items() if _source(ctx, name) == "COMMANDLINE"]
-    if given:
-        kind = "a grammar source (it samples sentences of the grammar's symbols)" if grammar else "a text source"
-        raise InvalidParameterError(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to {kind}.")
+    kind = "a grammar source (it samples sentences of the grammar's symbols)" if grammar else "a text source"
+    refuse_given(ctx, list(unused), kind)
+
+
+def _refuse_source_options_not_read(ctx: typer.Context, src) -> None:
+    """--format and --text-field given for a source that does not read them: the King James Bible reads
+    neither (it is bible-kjv-text's, in its own format), and only JSONL, Parquet and datasets have fields."""
+    from ..corpus.sources import BibleSource, HFDatasetSource, JSONLSource, ParquetSource
+
+    if isinstance(src, BibleSource):
+        refuse_given(
+            ctx,
+            ["format", "text_field"],
+            "the King James Bible",
+            "bible:kjv is read from Debian's bible-kjv-text, in its own format.",
+        )
+    elif not isinstance(src, (JSONLSource, ParquetSource, HFDatasetSource)):
+        kind = "a Wikipedia XML source" if type(src).__name__ == "WikiXMLSource" else "a text source"
+        refuse_given(
+            ctx, ["text_field"], kind, "it names the field or column of the text in JSONL, Parquet and datasets."
+        )
 
 
 @corpus_app.command("info")

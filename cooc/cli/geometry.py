@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, check_writable, cli_errors, console, kv_table, print_json, refuse_existing
+from ._common import JSON, check_writable, cli_errors, console, kv_table, print_json, refuse_existing, refuse_given
 
 geometry_app = typer.Typer(help="Geometry tests of an embedding: symmetry, places, hypernymy.", no_args_is_help=True)
 
@@ -65,6 +65,7 @@ def _prepare_out(out: Path, figures: list[Path], overwrite: bool) -> None:
 @geometry_app.command("symmetry")
 @cli_errors
 def symmetry(
+    ctx: typer.Context,
     emb: Path = EMB,
     family: str = typer.Option(
         "months", "--family", help="months, weekdays, numbers, years, years:1900-2020, or a family file."
@@ -107,6 +108,20 @@ def symmetry(
     fam = load_family(family)
     stem = fam.name.replace(":", "-")
     with_probe = bool(probe or (probe is None and fam.name.startswith("years")))
+    if not robust:
+        refuse_given(
+            ctx,
+            ["dim", "extra"],
+            "a run without --robustness",
+            "they set the re-embedding after the family's block is zeroed (--robustness, with --cooc).",
+        )
+    if not with_probe:
+        refuse_given(
+            ctx,
+            ["splits"],
+            "--no-probe" if probe is False else f"the {fam.name} family without --probe",
+            "it counts the random splits of the year probe, which runs with --probe (by default for years only).",
+        )
     figures = [out / f"symmetry-{stem}-circle.png"]
     figures += [out / f"symmetry-{stem}-probe.png"] if with_probe else []
     figures += [out / f"symmetry-{stem}-helpers.png"] if robust else []
@@ -180,6 +195,7 @@ def _robustness(embedding, counts, family, extra, dim, target, seed, path, show)
 @geometry_app.command("places")
 @cli_errors
 def places(
+    ctx: typer.Context,
     emb: Path = EMB,
     kind: str = typer.Option("us_states", "--set", help="us_states or world_cities."),
     n: int | None = typer.Option(None, "--n", help="World cities: the n most populous (default 200)."),
@@ -195,6 +211,10 @@ def places(
     from ..plots import geometry as plots
 
     target = _target(target, cooc)
+    if kind == "us_states":
+        refuse_given(
+            ctx, ["n"], "--set us_states", "every state (with DC) is used; --n picks the most populous world_cities."
+        )
     _prepare_out(out, [out / f"places-{kind}-map.png"], overwrite)
     embedding, counts = _load(emb, cooc)
     report = places_report(embedding, kind, n, counts, target=target, seed=seed)
@@ -215,6 +235,7 @@ def places(
 @geometry_app.command("hypernymy")
 @cli_errors
 def hypernymy(
+    ctx: typer.Context,
     emb: Path = EMB,
     wordnet_dir: Path | None = typer.Option(
         None,
@@ -242,6 +263,13 @@ def hypernymy(
 
     if wordnet_dir is not None and edges is not None:
         raise InvalidParameterError("give either --wordnet-dir or --edges, not both.")
+    if edges is not None:
+        refuse_given(
+            ctx,
+            ["instances", "monosemy"],
+            "--edges",
+            "they choose WordNet's hypernyms and words; an edge file is taken as it is.",
+        )
     _prepare_out(out, [out / "hypernymy-alignment.png"], overwrite)
     embedding = Embedding.load(emb)
     keys = embedding.key_to_index

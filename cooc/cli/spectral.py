@@ -20,7 +20,9 @@ from ._common import (
     kv_table,
     print_json,
     refuse_existing,
+    refuse_given,
 )
+from ._common import given as option_given
 
 eval_app = typer.Typer(help="Evaluate an embedding: analogies, word similarity.", no_args_is_help=True)
 
@@ -79,6 +81,57 @@ def _check_target(eps: float, neg: float, alpha: float, marginals: str) -> None:
         },
         "target",
     )
+
+
+#: the target options that only some kinds read: flag, the kinds that read it, what it is (cooc.spectral.kinds:
+#: eps enters log M only, neg SPPMI only, and alpha every kind with marginals in its entries, so all but P)
+TARGET_OPTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "eps": ("--eps", ("logm",), "it is the floor of log(M + eps), read by target logm only"),
+    "neg": ("--neg", ("sppmi",), "it is SPPMI's shift log(k), read by target sppmi only"),
+    "alpha": (
+        "--alpha",
+        ("m", "logm", "pmi", "ppmi", "sppmi", "mstar"),
+        "it smooths the marginals, and P's entries hold none (every other target reads it)",
+    ),
+}
+
+
+def _refuse_unused_target_options(targets: list[str], given: Any) -> None:
+    """Refuse, before any work, an option of ``TARGET_OPTIONS`` given (its parameter name in ``given``) that
+    none of ``targets`` reads."""
+    from .._core.errors import InvalidParameterError
+
+    reasons = []
+    for name, (option, readers, what) in TARGET_OPTIONS.items():
+        if name in given and not any(t in readers for t in targets):
+            named = f"target {targets[0]!r}" if len(targets) == 1 else f"targets {', '.join(targets)}"
+            reasons.append(f"{option} does not apply to {named}: {what}")
+    if reasons:
+        raise InvalidParameterError("; ".join(reasons) + ".")
+
+
+def _refuse_threads_on_gpu(device: str, given: Any) -> None:
+    """``--threads`` sets the CPU's BLAS threads: with ``--device cuda`` the target, its eigenpairs (and a sweep's
+    analogy scores) are computed on the GPU, so it has no effect."""
+    from .._core.errors import InvalidParameterError
+
+    if "threads" in given and device == "cuda":
+        raise InvalidParameterError(
+            "--threads does not apply to --device cuda: it sets the BLAS threads of the CPU solvers, and the "
+            "target and its eigenpairs are computed on the GPU."
+        )
+
+
+def _refuse_marginals_of_p(counts: Any, target: str, given: Any) -> None:
+    """``--marginals`` with target p on counts that hold no pair set to independence: P's entries hold no
+    marginals (they give only the independence value P_i P_j of such pairs), so it has no effect."""
+    from .._core.errors import InvalidParameterError
+
+    if "marginals" in given and target == "p" and not len(counts.independent_pairs):
+        raise InvalidParameterError(
+            "--marginals does not apply to target 'p' on these counts: P's entries hold no marginals (they enter "
+            "only pairs set to independence, and these counts have none)."
+        )
 
 
 def _check_spectral(targets: list[str], dims: list[int], V: int, which: str, solver: str, device: str) -> None:
@@ -141,8 +194,13 @@ def embed_command(
     progress: bool = False,
     dtype: str = "float32",
     threads: int | None = None,
+    given: Any = (),
 ) -> dict[str, Any]:
     """Load counts, fit an EigenEmbedding, save it; returns a summary.
+
+    ``given`` names the parameters the user set (the command line's, not left at their defaults): those the
+    target does not read (``eps`` but for logm, ``neg`` but for sppmi, ``alpha`` and ``marginals`` for p,
+    ``threads`` on a GPU) are refused instead of ignored.
 
     The target is built and decomposed in ``dtype``: float32 by default here (the command-line
     default; the estimator's is float64), which halves the memory of a dense target and took
@@ -164,15 +222,17 @@ def embed_command(
     _check_spectral([target], [dim], min(V, vocab_size or V), which, solver, device)
     _check_target(eps, neg, alpha, marginals)
     validate({"dtype": dtype}, {"dtype": OneOf(("float32", "float64"))}, "embed")
+    _refuse_unused_target_options([target], given)
+    _refuse_threads_on_gpu(device, given)
     params = dict(
         dim=dim, p=p, which=which, solver=solver, device=device, eps=eps, neg=neg, alpha=alpha, marginals=marginals
     )
     base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
-    with lock_output(base, "embedding"), cpu_threads(threads):
-        return _embed(cooc, output, target, vocab_size, progress, dtype=dtype, **params)
+    with lock_output(base, "embedding"), cpu_threads(threads, torch=solver == "torch"):
+        return _embed(cooc, output, target, vocab_size, progress, given=given, dtype=dtype, **params)
 
 
-def _embed(cooc, output, target, vocab_size, progress, **params):
+def _embed(cooc, output, target, vocab_size, progress, given=(), **params):
     from .._core.logs import log
     from ..cooccurrence.matrix import Cooccurrence
     from ..spectral.estimator import EigenEmbedding
@@ -187,6 +247,7 @@ def _embed(cooc, output, target, vocab_size, progress, **params):
             len(counts),
             len(counts),
         )
+    _refuse_marginals_of_p(counts, target, given)
     started = time.perf_counter()
     model = EigenEmbedding(target, progress=progress, **params).fit(counts)
     seconds = time.perf_counter() - started
@@ -218,11 +279,13 @@ def sweep_command(
     overwrite: bool = False,
     progress: bool = False,
     threads: int | None = None,
+    given: Any = (),
 ) -> dict[str, Any]:
     """Accuracy against K for several targets: writes ``sweep.json`` and ``sweep.png`` into ``out``.
 
     Every argument, the output folder and the existing results are checked before anything is
-    decomposed."""
+    decomposed; ``given`` (the parameters the user set) refuses ``eps`` when no target is logm and
+    ``threads`` on a GPU."""
     from .._core.locks import lock_directory
     from .._core.threads import cpu_threads
 
@@ -230,9 +293,17 @@ def sweep_command(
     _check_spectral(targets, dims, _vocab_size(cooc), "LM", solver, device)
     _check_target(eps, 1.0, 1.0, "global")
     _check_analogy(protocol, method)
+    _refuse_unused_target_options(targets, {"eps"} & set(given))
+    _refuse_threads_on_gpu(device, given)
     check_writable(out, "output folder")
-    with lock_directory(out, what="sweep output folder"), cpu_threads(threads):  # one sweep writes a folder at a time
+    # one sweep writes a folder at a time; --threads also sets torch's threads when it is the solver
+    with lock_directory(out, what="sweep output folder"), cpu_threads(threads, torch=solver == "torch"):
         return _sweep(cooc, targets, dims, out, protocol, questions, p, solver, device, eps, method, progress)
+
+
+def _given(ctx: typer.Context, names: tuple[str, ...]) -> set[str]:
+    """The parameters among ``names`` that the user set on the command line."""
+    return {name for name in names if option_given(ctx, name)}
 
 
 def _check_scorable(counts: Any, cooc: Path, questions: Path | None, data: Any, protocol: str) -> None:
@@ -336,6 +407,7 @@ def register(app: typer.Typer) -> None:
     @app.command("embed")
     @cli_errors
     def embed(
+        ctx: typer.Context,
         cooc: Path = typer.Argument(..., help="Co-occurrence file (.npz/.json pair written by cooc)."),
         output: Path = typer.Option(..., "--output", "-o", help="Embedding to write (EMB.npz + EMB.json)."),
         target: str = typer.Option(
@@ -352,9 +424,9 @@ def register(app: typer.Typer) -> None:
             help="auto (block Krylov for dense M*, Lanczos for sparse PPMI on a CPU), dense, lanczos, randomized, block or torch.",
         ),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
-        eps: float = typer.Option(1e-2, help="Floor of log(M + eps)."),
-        neg: float = typer.Option(1.0, help="k of shifted PPMI."),
-        alpha: float = typer.Option(1.0, help="Context distribution smoothing exponent."),
+        eps: float = typer.Option(1e-2, help="Floor of log(M + eps) (target logm only)."),
+        neg: float = typer.Option(1.0, help="k of shifted PPMI (target sppmi only)."),
+        alpha: float = typer.Option(1.0, help="Context distribution smoothing exponent (every target but p)."),
         marginals: str = typer.Option("global", help="global (unigram counts) or block (row sums)."),
         vocab_size: int | None = typer.Option(None, help="Keep only the most frequent words."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
@@ -385,20 +457,22 @@ def register(app: typer.Typer) -> None:
             progress=progress and is_tty(),
             dtype=dtype,
             threads=threads,
+            given=_given(ctx, ("eps", "neg", "alpha", "marginals", "threads")),
         )
         console.print(kv_table("embedding", list(summary.items())))
 
     @eval_app.command("analogy")
     @cli_errors
     def analogy(
+        ctx: typer.Context,
         embedding: Path = typer.Argument(..., help="Embedding written by `cooc embed` (EMB.npz/.json)."),
         protocol: str = typer.Option("gensim", help="gensim (listed questions) or pairs (all pairs per family)."),
         questions: Path | None = typer.Option(None, help="questions-words.txt-style file (default: gensim's)."),
         method: str = typer.Option("add", help="add (3CosAdd) or mul (3CosMul)."),
         query: str | None = typer.Option(
-            None, help="raw or unit query vectors (default: unit for gensim, raw for pairs)."
+            None, help="raw or unit query vectors of 3CosAdd (default: unit for gensim, raw for pairs)."
         ),
-        include_query: bool = typer.Option(False, help="Let the query words compete (protocol pairs)."),
+        include_query: bool = typer.Option(False, help="Let the query words compete (protocol pairs only)."),
         restrict_vocab: int | None = typer.Option(None, help="Only the most frequent words are candidates."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Also write the result as a JSON file."),
@@ -410,6 +484,23 @@ def register(app: typer.Typer) -> None:
         from ..embedding import Embedding
         from ..geometry.analogy import evaluate_analogies
 
+        if include_query and protocol == "gensim":
+            refuse_given(
+                ctx,
+                ["include_query"],
+                "protocol gensim",
+                "it always excludes the query words, as gensim does; --protocol pairs lets them compete.",
+            )
+        if method == "mul":
+            refuse_given(
+                ctx,
+                ["query"],
+                "--method mul",
+                "3CosMul scores the cosines of the query words, whatever their vectors' lengths; --query chooses "
+                "3CosAdd's query vector.",
+            )
+        if output is None:
+            refuse_given(ctx, ["overwrite"], "a run without --output", "it replaces an existing --output file.")
         if output is not None:
             refuse_existing([output], overwrite)
             check_writable(output.parent, "output folder")
@@ -446,6 +537,7 @@ def register(app: typer.Typer) -> None:
     @eval_app.command("similarity")
     @cli_errors
     def similarity(
+        ctx: typer.Context,
         embedding: Path = typer.Argument(..., help="Embedding written by `cooc embed`."),
         benchmark: list[str] | None = typer.Option(
             None,
@@ -467,6 +559,8 @@ def register(app: typer.Typer) -> None:
         from ..embedding import Embedding
         from ..geometry.similarity import BENCHMARKS, evaluate_similarity
 
+        if output is None:
+            refuse_given(ctx, ["overwrite"], "a run without --output", "it replaces an existing --output file.")
         if output is not None:
             refuse_existing([output], overwrite)
             check_writable(output.parent, "output folder")
@@ -486,6 +580,7 @@ def register(app: typer.Typer) -> None:
     @app.command("sweep")
     @cli_errors
     def sweep(
+        ctx: typer.Context,
         cooc: Path = typer.Argument(..., help="Co-occurrence file written by cooc."),
         targets: str = typer.Option("m,logm,ppmi,mstar", help="Comma-separated targets."),
         dims: str = typer.Option("10,20,50,100,200", help="Comma-separated values of K."),
@@ -498,7 +593,7 @@ def register(app: typer.Typer) -> None:
         p: float = typer.Option(0.5, help="Eigenvalue weighting."),
         solver: str = typer.Option("auto", help="Eigensolver."),
         device: str = typer.Option("cpu", help="cpu, cuda or auto."),
-        eps: float = typer.Option(1e-2, help="Floor of log(M + eps)."),
+        eps: float = typer.Option(1e-2, help="Floor of log(M + eps) (target logm only)."),
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Replace sweep.json and sweep.png already in --output."
         ),
@@ -524,6 +619,7 @@ def register(app: typer.Typer) -> None:
             overwrite=overwrite,
             progress=progress and is_tty(),
             threads=threads,
+            given=_given(ctx, ("eps", "threads")),
         )
         if as_json:
             print_json({k: _coverage(c) for k, c in curves.items()})

@@ -16,6 +16,7 @@ from ._common import (
     interrupt_keeps,
     kv_table,
     refuse_existing,
+    refuse_given,
 )
 
 train_app = typer.Typer(help="Train word2vec on a corpus, or small networks on grammars.", no_args_is_help=True)
@@ -477,6 +478,7 @@ def register(app: typer.Typer) -> None:
     @train_app.command("lm")
     @cli_errors
     def lm(
+        ctx: typer.Context,
         source: str = typer.Argument(
             ..., help="A grammar spec (rhm:v=32,n_c=32,m=8,s=2,L=3, ...) or a corpus directory."
         ),
@@ -499,7 +501,7 @@ def register(app: typer.Typer) -> None:
         d_model: int = typer.Option(64, help="Transformer width."),
         n_heads: int = typer.Option(4, help="Transformer heads."),
         n_layers: int = typer.Option(2, help="Transformer layers."),
-        width: int = typer.Option(64, help="CNN channels."),
+        width: int = typer.Option(64, help="CNN channels (--model cnn only)."),
         dropout: float = typer.Option(0.0, help="Dropout on hidden units while training, in [0, 1) (both models)."),
         device: str = typer.Option("auto", help="cpu, cuda or auto."),
         overwrite: bool = typer.Option(
@@ -516,6 +518,17 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Next-token learning curves of a causal transformer or hierarchical CNN; resumes when run again."""
+        if model == "transformer":
+            refuse_given(
+                ctx, ["width"], "--model transformer", "it is the CNN's channels; the transformer's is --d-model."
+            )
+        elif model == "cnn":
+            refuse_given(
+                ctx,
+                ["d_model", "n_heads", "n_layers"],
+                "--model cnn",
+                "they shape the transformer; the CNN's channels are --width.",
+            )
         summary = lm_command(
             source, output, model=model, context=context, samples=samples, seeds=seeds, targets=targets, steps=steps,
             batch_size=batch_size, lr=lr, eval_every=eval_every, patience=patience, vocab_size=vocab_size,
