@@ -43,10 +43,15 @@ def as_disk_full(exc: OSError, path: str | os.PathLike) -> OSError:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success."""
+def atomic_path(path: str | os.PathLike, make_parent: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    Without ``make_parent`` a missing folder is an error (FileNotFoundError) instead of being made: a
+    writer whose folder was taken away (a staging folder discarded by a stopped job) cannot bring it back.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would survive the rename: follow the umask
     os.close(fd)
@@ -97,8 +102,8 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, json_text(obj) + "\n")
 
 
-def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
+def atomic_save_npy(path: str | os.PathLike, array: np.ndarray, make_parent: bool = True) -> None:
+    with atomic_path(path, make_parent) as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, np.asarray(array), allow_pickle=False)
             fh.flush()

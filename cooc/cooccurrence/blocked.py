@@ -20,7 +20,9 @@ reads one block at a time: the memory it needs is one block, plus vectors of len
 Targets and eigensolvers consume it through :func:`cooc.spectral.operator.target_operator`
 (a ``LinearOperator`` evaluated block by block, for Lanczos). Blocks are written by
 :func:`save_blocked` (from an in-memory matrix) or by the Dask counter, each worker
-writing the blocks it reduced (``count_distributed(..., out=...)``).
+writing the blocks it reduced (``count_distributed(..., out=...)``). Both write into a hidden
+folder beside the output (:func:`staged_blocked_output`) that replaces an old output only once
+it is complete, by renames: a write that fails or is interrupted leaves the old output as it was.
 
 Opening checks every file against its checksum (``verify=False`` skips the blocks' data, one
 read of the whole matrix saved), and every block read later checks that its files are still
@@ -31,6 +33,7 @@ another process is writing is refused; writers hold the lock of ``<base>`` (see
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -101,28 +104,80 @@ def output_base(path: str | os.PathLike) -> Path:
     return file_paths(path)[1].with_suffix("")
 
 
-def prepare_blocked_output(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Make ``<base>.blocks`` empty and ready; refuse an existing output unless ``overwrite``.
+def check_blocked_output(path: str | os.PathLike, overwrite: bool) -> None:
+    """Refuse an existing output at ``path`` (flat or blocked) unless ``overwrite``; writes nothing.
 
-    The caller holds the output's lock (``lock_output(output_base(path))``)."""
+    Raises
+    ------
+    OutputExistsError
+    """
     npz, meta = file_paths(path)
-    folder = blocks_dir(path)
-    if (meta.exists() or npz.exists() or folder.exists()) and not overwrite:
+    if (meta.exists() or npz.exists() or blocks_dir(path).exists()) and not overwrite:
         raise OutputExistsError(f"{str(meta)!r} already exists; pass overwrite=True (--overwrite) to replace it.")
-    for stale in (meta, npz):  # the metadata goes first: a half-replaced output is never "complete"
-        if stale.exists():
-            stale.unlink()
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    return folder
+
+
+class StagedBlocks:
+    """A blocked output being written: ``folder`` is a hidden folder beside the target (``.<base>.blocks.<id>.tmp``)
+    that the blocks are written into; :meth:`commit` writes the shared files and swaps it in. Made by
+    :func:`staged_blocked_output`."""
+
+    def __init__(self, path: str | os.PathLike, folder: Path):
+        self.path = Path(path)
+        self.folder = folder
+        self.committed = False
+
+    def commit(self, *shared: Any, **options: Any) -> None:
+        """Write the shared arrays into the staging folder, then make it the output (see :func:`_swap_in`).
+        ``shared`` and ``options`` are :func:`write_shared`'s arguments after its folder and name."""
+        meta = write_shared(self.folder, blocks_dir(self.path).name, *shared, **options)
+        _swap_in(self.path, self.folder, meta)
+        self.committed = True
+
+
+@contextlib.contextmanager
+def staged_blocked_output(path: str | os.PathLike, overwrite: bool) -> Iterator[StagedBlocks]:
+    """Write a blocked output at ``path`` without touching the old one until the new one is complete.
+
+    Holds the output's lock throughout; refuses an existing output unless ``overwrite`` (before anything
+    is written); removes what killed writers left; yields a :class:`StagedBlocks` whose folder takes the
+    blocks and whose ``commit`` swaps them in. Leaving the block without a commit (an exception, an
+    interruption) removes the staging folder: the old output stays as it was.
+    """
+    folder = blocks_dir(path)
+    with lock_output(output_base(path), "co-occurrence file"):
+        check_blocked_output(path, overwrite)
+        _remove_stale_folders(folder)
+        staged = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.tmp")
+        staged.mkdir()
+        stage = StagedBlocks(path, staged)
+        try:
+            yield stage
+        finally:
+            if not stage.committed:
+                _discard(staged)
+
+
+def _discard(staged: Path) -> None:
+    """Remove a staging folder that will not be committed. It is renamed first, so that a worker still writing
+    into it (a task of a stopped count) can no longer add a file there (:func:`_save_csr` never makes a folder) while it is
+    removed; whatever is left (a removal that failed) has a name the next writer removes."""
+    trash = staged.with_name(f"{staged.name[: -len('.tmp')]}.discarded.tmp")
+    try:
+        os.rename(staged, trash)
+    except FileNotFoundError:  # moved in by the commit, or never made
+        return
+    except OSError:
+        trash = staged
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _save_csr(folder: Path, stem: str, m: sp.csr_matrix) -> dict[str, str]:
     sums = {}
     for part in ("data", "indices", "indptr"):
         name = f"{stem}.{part}.npy"
-        atomic_save_npy(folder / name, getattr(m, part))
+        # never makes the folder: a worker still writing after its count stopped (its staging folder gone)
+        # fails instead of making the folder again
+        atomic_save_npy(folder / name, getattr(m, part), make_parent=False)
         sums[part] = file_checksum(folder / name)
     return sums
 
@@ -139,7 +194,8 @@ def save_block(
     Parameters
     ----------
     folder : path
-        The ``<base>.blocks`` folder.
+        The folder the blocks are written into (the staging folder of :func:`staged_blocked_output`); it
+        must exist.
     total : scipy.sparse matrix of shape (R, V)
     per_offset : list of scipy.sparse matrices of shape (R, V), optional
 
@@ -255,37 +311,21 @@ def save_blocked(
     if n_blocks is None:
         n_blocks = max(1, int(np.ceil(counts.nnz * (counts.data.itemsize + 8) / block_bytes)))
     bounds = row_ranges(row_nnz, n_blocks)
-    npz, meta_path = file_paths(path)
-    folder = blocks_dir(path)
-    with lock_output(output_base(path), "co-occurrence file"):
-        if (meta_path.exists() or npz.exists() or folder.exists()) and not overwrite:
-            raise OutputExistsError(
-                f"{str(meta_path)!r} already exists; pass overwrite=True (--overwrite) to replace it."
-            )
-        _remove_stale_folders(folder)
-        staged = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.tmp")
-        staged.mkdir()
-        try:
-            entries = []
-            for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
-                per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
-                entries.append(save_block(staged, b, int(start), counts[start:stop], per))
-            meta = write_shared(
-                staged,
-                folder.name,
-                entries,
-                cooc.vocab,
-                cooc.unigram,
-                cooc.settings,
-                cooc.provenance,
-                counts.dtype,
-                len(cooc.per_offset or []),
-                cooc.independent_pairs,
-            )
-            _swap_in(path, staged, meta)
-        except BaseException:
-            shutil.rmtree(staged, ignore_errors=True)
-            raise
+    with staged_blocked_output(path, overwrite) as stage:
+        entries = []
+        for b, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+            per = None if cooc.per_offset is None else [m[start:stop] for m in cooc.per_offset]
+            entries.append(save_block(stage.folder, b, int(start), counts[start:stop], per))
+        stage.commit(
+            entries,
+            cooc.vocab,
+            cooc.unigram,
+            cooc.settings,
+            cooc.provenance,
+            counts.dtype,
+            len(cooc.per_offset or []),
+            cooc.independent_pairs,
+        )
         return BlockedCooccurrence.open(path, verify=False)
 
 
@@ -313,8 +353,9 @@ def _swap_in(path: str | os.PathLike, staged: Path, meta: dict[str, Any]) -> Non
 
 
 def _remove_stale_folders(folder: Path) -> None:
-    """Remove the temporary block folders (``.<base>.blocks.*.tmp``) of a killed :func:`save_blocked`
-    and temporary metadata files; call it only while holding the output's lock."""
+    """Remove the temporary block folders (``.<base>.blocks.*.tmp``) of a killed :func:`save_blocked` or Dask
+    count (or of one whose removal failed) and temporary metadata files; call it only while holding the
+    output's lock."""
     for stale in folder.parent.glob(f".{glob.escape(folder.name)}.*.tmp"):
         shutil.rmtree(stale, ignore_errors=True)
     remove_stale_temps(folder.with_name(folder.name[: -len(".blocks")] + ".json"))
@@ -594,7 +635,9 @@ __all__ = [
     "save_blocked",
     "save_block",
     "write_metadata",
-    "prepare_blocked_output",
+    "check_blocked_output",
+    "staged_blocked_output",
+    "StagedBlocks",
     "output_base",
     "row_ranges",
     "estimated_row_nnz",

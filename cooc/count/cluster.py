@@ -45,13 +45,22 @@ def address_of(client: Any, scheduler: Any) -> str:
 
 @contextlib.contextmanager
 def scheduler_errors(address: str) -> Iterator[None]:
-    """Turn the ways a lost scheduler surfaces (cancelled futures, closed comms) into one :class:`ClusterError`."""
+    """Turn the ways a lost scheduler surfaces (cancelled futures, closed comms), and a task whose workers all died
+    (``KilledWorker``), into one :class:`ClusterError`."""
     from concurrent.futures import CancelledError
 
+    from distributed import KilledWorker
     from distributed.comm.core import CommClosedError
 
     try:
         yield
+    except KilledWorker as exc:
+        task = getattr(exc, "task", None) or " ".join(str(exc).split())
+        raise ClusterError(
+            f"the Dask workers running {task} died each time they tried it (as one that runs out of memory is killed; "
+            f"their logs say why); nothing was written. Give each task less memory (memory=, --memory) or the workers "
+            f"more, then run the count again."
+        ) from None
     except (CancelledError, CommClosedError, ConnectionError, TimeoutError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ClusterError(

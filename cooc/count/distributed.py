@@ -17,8 +17,9 @@ on one machine bit for bit, because
 
 With ``out=`` the result never gathers on one machine: each part also splits its planes
 into row blocks (symmetrised first: ``F + F^T`` is linear), every block is reduced in its
-own tree and weighed and written by the worker holding it (:mod:`cooc.cooccurrence.blocked`); the
-client writes the metadata last. Memory per worker: one part's planes plus the blocks
+own tree and weighed and written by the worker holding it (:mod:`cooc.cooccurrence.blocked`), into a
+staging folder beside ``out``; the client writes the metadata last and swaps the folder in by renames,
+so an old output at ``out`` stays as it was until the new one is complete. Memory per worker: one part's planes plus the blocks
 it is reducing; on the client: arrays of length V.
 
 Failures
@@ -41,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import operator
 import os
-import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -50,13 +50,12 @@ from typing import Any
 
 import numpy as np
 
-from .._core.errors import (
-    ClusterError,
-)
+from .._core.device import DEVICES, parse_memory
+from .._core.errors import ClusterError, InvalidParameterError
 from .._core.io import provenance
-from .._core.locks import lock_output
 from .._core.params import Interval, validate
 from ..corpus.store import TokenCorpus
+from ..corpus.vocab import check_savable
 from . import cluster
 from .cluster import address_of, bounded, check_scheduler, connect, probe_scheduler, scheduler_errors
 from .parts import count_part, pick_block, sum_parts, write_block
@@ -127,7 +126,9 @@ def count_distributed(
         Row blocks for ``out`` (default: blocks of about 256 MB, from an upper estimate of
         the nonzeros).
     overwrite : bool
-        Replace an existing ``out``.
+        Replace an existing ``out`` (flat or blocked). The new blocks are written into a hidden folder
+        beside it, which replaces the old output by renames once the count is complete: until then the
+        old output stays readable, and a count that fails or is interrupted leaves it as it was.
     shards_per_task : int
         Shards counted by one task (more: fewer partial matrices; fewer: finer recovery).
     retries : int
@@ -164,11 +165,22 @@ def count_distributed(
     )
     check_scheduler(scheduler)
     integer_weights(window, weighting)  # a window too long for its weighting is refused before any work
+    parse_memory(memory)  # the workers read it: a bad value is refused here, not by every task in turn
+    if device not in DEVICES:
+        raise InvalidParameterError(f"parameter 'device' must be one of {DEVICES}, got {device!r}.")
+    # Workers run in their own folders: every path they are given must be absolute.
+    out = None if out is None else Path(out).resolve()
+    if out is not None:  # refused before the corpus is read or a cluster started (checked again under the lock)
+        from ..cooccurrence.blocked import check_blocked_output
+
+        check_blocked_output(out, overwrite)
     corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus)
     check_countable(corpus, oov)
     V = effective_vocab_size(corpus, vocab_size)
-    # Workers run in their own folders: every path they are given must be absolute.
-    out = None if out is None else Path(out).resolve()
+    if out is not None:
+        if V == 0:
+            raise InvalidParameterError("a matrix with no words cannot be saved as row blocks; count it without out=.")
+        check_savable(corpus.vocab.words[:V])
     spill_dir = None if spill_dir is None else Path(spill_dir).resolve()
     settings = dict(
         window=window,
@@ -190,10 +202,14 @@ def count_distributed(
             engine=engine,
             spill_dir=None if spill_dir is None else str(spill_dir),
         )
-        with scheduler_errors(address_of(client, scheduler)):
-            if out is None:
-                return job.in_memory(shards_per_task, options, progress)
-            return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
+        try:
+            with scheduler_errors(address_of(client, scheduler)):
+                if out is None:
+                    return job.in_memory(shards_per_task, options, progress)
+                return job.blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
+        except BaseException:
+            job.cancel()
+            raise
     finally:
         bounded(close, cluster.CONNECT_TIMEOUT)  # a stalled scheduler must not hang the way out either
 
@@ -212,6 +228,20 @@ class _Job:
         self.tag = uuid.uuid4().hex[:10]
         self.started = time.perf_counter()
         self.address = address_of(client, None)
+        self.submitted: list[Any] = []
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        """``client.submit``, remembering the future so that a failed or interrupted count can cancel it."""
+        future = self.client.submit(*args, **kwargs)
+        self.submitted.append(future)
+        return future
+
+    def cancel(self) -> None:
+        """Cancel every task of this count still queued (a failed or interrupted count must not go on using the
+        cluster, nor write into a folder it no longer owns); bounded, as the scheduler may be gone."""
+        futures, self.submitted = self.submitted, []
+        if futures:
+            bounded(lambda: self.client.cancel(futures), cluster.CONNECT_TIMEOUT)
 
     def _parts(self, shards_per_task: int) -> list[list[int]]:
         n = self.corpus.n_shards
@@ -225,7 +255,7 @@ class _Job:
         for i, shard_ids in enumerate(parts):
             expected = corpus.identity
             futures.append(
-                self.client.submit(
+                self.submit(
                     count_part,
                     path,
                     shard_ids,
@@ -251,7 +281,7 @@ class _Job:
             futures = [
                 g[0]
                 if len(g) == 1
-                else self.client.submit(
+                else self.submit(
                     sum_parts, *g, key=f"cooc-count-sum-{self.tag}-{name}-{level}-{k}", retries=self.retries, pure=False
                 )
                 for k, g in enumerate(groups)
@@ -270,7 +300,8 @@ class _Job:
             self._wait(futures, lambda f: bar.update(tokens[f.key], tokens=tokens[f.key]) if progress else None)
 
     def _wait(self, futures: list[Any], on_done: Callable[[Any], None] | None = None) -> None:
-        """Wait until every future is done, checking between waits that the scheduler answers."""
+        """Wait until every future is done, checking between waits that the scheduler answers; the error of
+        the first that failed is raised at once (the caller cancels the rest)."""
         import asyncio
 
         from distributed import wait
@@ -288,6 +319,8 @@ class _Job:
                     ) from None
                 continue
             for f in done:
+                if f.status != "finished":
+                    f.result()  # a task failed for good (retries spent): its error now, not once every other is done
                 if on_done is not None:
                     on_done(f)
             pending = list(not_done)
@@ -312,6 +345,7 @@ class _Job:
         self._wait([root])
         total = root.result()
         del futures, root
+        self.submitted = []  # done: the workers may drop the parts
         s = self.settings
         ints, scale = integer_weights(s["window"], s["weighting"])
         return build_result(
@@ -334,59 +368,52 @@ class _Job:
         n_blocks: int | None,
         overwrite: bool,
     ) -> Any:
-        """Count into row blocks at ``out``, holding its lock; a failed count leaves no half-written folder."""
-        from ..cooccurrence.blocked import output_base
-        from ..cooccurrence.format import blocks_dir, file_paths
+        """Count into row blocks at ``out``, holding its lock. The blocks go into a staging folder beside
+        ``out`` (:func:`~cooc.cooccurrence.blocked.staged_blocked_output`, as for ``save_blocked``) that
+        replaces an old output only once it is complete: a failed or interrupted count leaves the old output
+        as it was, and no staging folder."""
+        from ..cooccurrence.blocked import BlockedCooccurrence, staged_blocked_output
 
-        with lock_output(output_base(out), "co-occurrence file"):
+        with staged_blocked_output(out, overwrite) as stage:
             try:
-                return self._blocked(shards_per_task, options, progress, out, n_blocks, overwrite)
+                self._blocked(shards_per_task, options, progress, stage, n_blocks)
             except BaseException:
-                if not file_paths(out)[1].exists():
-                    shutil.rmtree(blocks_dir(out), ignore_errors=True)
+                self.cancel()  # before the staging folder goes: no queued write may land in it afterwards
                 raise
+            return BlockedCooccurrence.open(out, verify=False)
 
     def _blocked(
         self,
         shards_per_task: int,
         options: dict[str, Any],
         progress: bool,
-        out: Any,
+        stage: Any,
         n_blocks: int | None,
-        overwrite: bool,
-    ) -> Any:
-        from ..cooccurrence.blocked import (
-            BLOCK_BYTES,
-            BlockedCooccurrence,
-            estimated_row_nnz,
-            prepare_blocked_output,
-            row_ranges,
-            write_metadata,
-        )
+    ) -> None:
+        from ..cooccurrence.blocked import BLOCK_BYTES, estimated_row_nnz, row_ranges
 
         s, V, corpus = self.settings, self.V, self.corpus
         estimate = estimated_row_nnz(corpus.vocab.counts[:V], s["window"], V)
         if n_blocks is None:
             n_blocks = max(1, int(np.ceil(estimate.sum() * 16 / BLOCK_BYTES)))
         bounds = row_ranges(estimate, n_blocks)
-        folder = prepare_blocked_output(out, overwrite)
+        folder = stage.folder
         futures, parts = self._map(shards_per_task, options, (bounds.tolist(), s["symmetric"]))
         ints, scale = integer_weights(s["window"], s["weighting"])
         stats = [
-            self.client.submit(operator.itemgetter("stats"), f, key=f"cooc-count-stats-{self.tag}-{i}")
+            self.submit(operator.itemgetter("stats"), f, key=f"cooc-count-stats-{self.tag}-{i}")
             for i, f in enumerate(futures)
         ]
         stats_root = self._tree(stats, "stats")
-        first = self.client.submit(operator.itemgetter("offsets"), futures[0], key=f"cooc-count-offsets-{self.tag}")
+        first = self.submit(operator.itemgetter("offsets"), futures[0], key=f"cooc-count-offsets-{self.tag}")
         writes = []
         for b in range(len(bounds) - 1):
             leaves = [
-                self.client.submit(pick_block, f, b, key=f"cooc-count-pick-{self.tag}-{b}-{i}")
-                for i, f in enumerate(futures)
+                self.submit(pick_block, f, b, key=f"cooc-count-pick-{self.tag}-{b}-{i}") for i, f in enumerate(futures)
             ]
             root = self._tree(leaves, f"b{b}")
             writes.append(
-                self.client.submit(
+                self.submit(
                     write_block,
                     str(folder),
                     b,
@@ -409,6 +436,7 @@ class _Job:
         part_stats = stats_root.result()
         offsets = first.result()
         del futures, writes
+        self.submitted = []  # done: the workers may drop the parts
         settings = dict(s)
         settings["exact"] = not offsets or 2 * corpus.n_tokens * int(ints.sum()) < 2**62
         vocab = corpus.vocab.truncate(V) if V < len(corpus.vocab) else corpus.vocab
@@ -422,10 +450,7 @@ class _Job:
         settings["count"]["blocks"] = len(entries)
         prov = provenance(**{k: v for k, v in settings.items() if k != "count"})
         dtype = np.int64 if s["weighting"] == "uniform" else np.float64
-        write_metadata(
-            out, entries, vocab, vocab.counts[:V], settings, prov, dtype, s["window"] if s["per_offset"] else 0
-        )
-        return BlockedCooccurrence.open(out, verify=False)
+        stage.commit(entries, vocab, vocab.counts[:V], settings, prov, dtype, s["window"] if s["per_offset"] else 0)
 
 
 __all__ = ["count_distributed", "TASK_PREFIX"]
