@@ -72,6 +72,17 @@ def _close_figures():
         sys.modules["matplotlib.pyplot"].close("all")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fault_counts():
+    """``COOC_FAULT=point#N`` counts the times a point is reached in this process: each test counts from zero
+    (an earlier in-process test reaching the same point would otherwise move the N-th time away)."""
+    import sys
+
+    if "cooc._core.faults" in sys.modules:
+        sys.modules["cooc._core.faults"]._seen.clear()
+    yield
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _end_kept_processes():
     """Training runs at once (``jobs``) keep their worker processes for the next call: end them after each module."""

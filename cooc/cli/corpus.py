@@ -163,8 +163,8 @@ def info(
         show_info(corpus)
 
 
-def show_info(corpus) -> None:
-    d = corpus.info()
+def show_info(corpus, top: int = 10) -> None:
+    d = corpus.info(top)
     source = d["source"] or {}
     rows = [
         ("path", d["path"]),

@@ -17,6 +17,7 @@ from ._common import (
     interrupt_keeps,
     kv_table,
     print_json,
+    refuse_given,
 )
 
 
@@ -132,12 +133,13 @@ def count_command(
 
                 result = save_blocked(result, output, n_blocks=blocks, overwrite=overwrite)
             else:
-                if overwrite and blocks_dir(output).exists():  # a blocked matrix replaced by a flat one
+                # over a blocked matrix the flat one's metadata, renamed over the blocked one's, is the commit
+                # point: until then the old output stays whole, and its blocks go only after it
+                result.save(output)
+                if overwrite and blocks_dir(output).exists():
                     import shutil
 
-                    meta.unlink(missing_ok=True)
                     shutil.rmtree(blocks_dir(output))
-                result.save(output)
     stats = result.settings["count"]
     where = f"{meta} ({result.n_blocks} row blocks, " if blocks is not None else f"{npz} ("
     compiling = stats.get("compile_seconds", 0.0)
@@ -156,11 +158,14 @@ def count_command(
 
 @cli_errors
 def info_command(
+    ctx: typer.Context,
     path: Path = typer.Argument(
         ...,
         help="A co-occurrence file (`cooc count`), a corpus (`cooc corpus build`), an embedding, or a folder of them.",
     ),
-    top: int = typer.Option(10, help="How many of the largest pairs (or first words) to list."),
+    top: int = typer.Option(
+        10, help="How many of the largest pairs (an embedding's first words, a corpus' most frequent) to list."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Show what a cooc output holds: a co-occurrence file's shape, nonzeros, total weight, settings and
@@ -176,6 +181,7 @@ def info_command(
     if kind is None and path.is_dir():
         held = [(k, str(p)) for k in ("corpus", "cooccurrence", "embedding") for p in outputs_in(path, k)]
         if held:  # a demo's or a study's folder: what it holds, each to be shown on its own
+            refuse_given(ctx, ["top"], "a folder", "it lists the outputs the folder holds; give one of them.")
             if as_json:
                 print_json({"path": str(path), "outputs": [{"kind": k, "path": p} for k, p in held]})
             else:
@@ -187,9 +193,9 @@ def info_command(
 
         corpus = TokenCorpus.open(path)
         if as_json:
-            print_json(corpus.info())
+            print_json(corpus.info(top))
         else:
-            show_info(corpus)
+            show_info(corpus, top)
         return
     if kind == "embedding":
         info = embedding_info(path, top)

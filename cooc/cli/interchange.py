@@ -92,6 +92,8 @@ def import_command(source: Path, output: Path, fmt: str, vocab: Path | None, ove
         if vocab is None:
             raise InvalidParameterError("--from glove needs --vocab (the vocab_count file of the counts).")
         return import_glove(source, vocab).save(output)
+    if vocab is not None:
+        raise InvalidParameterError(f"--vocab does not apply to --from {fmt}: a vectors file holds its own words.")
     return Embedding.load_word2vec_format(source, binary=fmt == "word2vec-bin").save(output)
 
 

@@ -325,8 +325,8 @@ class TokenCorpus:
             raise KeyError(f"corpus has no extra array {name!r}; it has {sorted(extras)}")
         return self._load(extras[name]["file"], mmap)
 
-    def info(self) -> dict[str, Any]:
-        """A summary for display: counts, vocabulary, source and tokeniser."""
+    def info(self, top: int = 10) -> dict[str, Any]:
+        """A summary for display: counts, vocabulary, source and tokeniser; the ``top`` most frequent words."""
         m = self.manifest
         return {
             "path": str(self.path),
@@ -340,7 +340,7 @@ class TokenCorpus:
             "tokenizer": m.get("tokenizer"),
             "cooc_version": m.get("cooc_version"),
             "created": m.get("created"),
-            "top_words": list(zip(self.vocab.words[:10], self.vocab.counts[:10].tolist())),
+            "top_words": list(zip(self.vocab.words[:top], self.vocab.counts[:top].tolist())),
         }
 
 

@@ -506,7 +506,7 @@ def evaluate_analogies(
     scorer.advance(embedding.dim)
     settings = {
         "method": method,
-        "query": query,
+        "query": None if method == "mul" else query,  # 3CosMul scores cosines: the query vectors' choice plays no part
         "exclude_query": exclude_query,
         "restrict_vocab": restrict_vocab,
         "case_insensitive": case_insensitive,

@@ -26,6 +26,17 @@ from .kinds import KINDS
 from .targets import Target
 
 
+def _refuse_an_empty_target(matrix: Any, kind: str) -> None:
+    """An all-zero target has nothing to embed (and sent Lanczos into a raw ``ArpackError``, "starting vector
+    is zero"): say why instead (a shifted PPMI whose shift is above every PMI, counts with no pair)."""
+    if hasattr(matrix, "matvec") and not hasattr(matrix, "nnz"):  # a block-by-block operator: not read here
+        return
+    data = matrix.data if hasattr(matrix, "nnz") else matrix
+    if not bool((data != 0).any()):  # on the matrix's own device (a GPU target is not copied)
+        why = " (the shift log(neg) is at or above every PMI: lower neg)" if kind == "sppmi" else ""
+        raise InputDataError(f"EigenEmbedding: the {kind} target of these counts is all zeros{why}; nothing to embed.")
+
+
 class EigenEmbedding(BaseEstimator):
     """Eigen-embedding of a co-occurrence target: ``W = U_K |Lambda_K|^p``.
 
@@ -150,6 +161,7 @@ class EigenEmbedding(BaseEstimator):
                 f"EigenEmbedding: parameter 'dim' must be at most V = {len(cooc)}, got {self.dim}."
             )
         self.target_ = self._target().fit(cooc)
+        _refuse_an_empty_target(self.target_.matrix_, self.target)
         self.eigenpairs_ = top_eigenpairs(
             self.target_.matrix_,
             self.dim,

@@ -53,3 +53,27 @@ def test_existing_output_needs_overwrite(make_corpus, tmp_path):
     (tmp_path / "c.npz").write_bytes(b"garbage")
     bad = runner.invoke(app, ["info", out])
     assert bad.exit_code == 1 and bad.output.startswith("error: ")
+
+
+def test_a_flat_count_replaces_a_blocked_one_only_once_it_is_written(make_corpus, tmp_path, monkeypatch):
+    """`count -o OUT --overwrite` over a blocked OUT deleted the old blocks before saving: an interrupted save lost
+    them. The flat metadata's rename is the commit point: interrupted before it, the blocked output is whole."""
+    from cooc.cooccurrence import BlockedCooccurrence, load
+
+    corpus = make_corpus([[0, 1, 2, 0, 1], [1, 1, 2]], 3)
+    out = tmp_path / "counts"
+    args = ["count", str(corpus.path), "-o", str(out), "--window", "2"]
+    assert runner.invoke(app, [*args, "--blocks", "2"]).exit_code == 0
+    before = load(out)
+    assert isinstance(before, BlockedCooccurrence)
+    old = before.to_memory().counts.toarray()
+    monkeypatch.setenv("COOC_FAULT", "pair.between!INT")  # the new .npz written, its .json not yet
+    res = runner.invoke(app, [*args, "--window", "1", "--overwrite"])
+    assert res.exit_code == 130, res.output
+    kept = BlockedCooccurrence.open(out)
+    np.testing.assert_array_equal(kept.to_memory().counts.toarray(), old)
+    monkeypatch.delenv("COOC_FAULT")
+    assert runner.invoke(app, [*args, "--window", "1", "--overwrite"]).exit_code == 0
+    flat = load(out)
+    assert isinstance(flat, Cooccurrence) and flat.settings["window"] == 1
+    assert not (tmp_path / "counts.blocks").exists()

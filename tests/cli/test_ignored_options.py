@@ -196,7 +196,8 @@ def test_analogy_query_only_with_method_add(files):
         "vectors' lengths; --query chooses 3CosAdd's query vector.",
     )
     assert _analogy(tmp, "--method", "add", "--query", "raw")["settings"]["query"] == "raw"
-    assert _analogy(tmp, "--method", "mul")["settings"]["method"] == "mul"
+    mul = _analogy(tmp, "--method", "mul")["settings"]
+    assert mul["method"] == "mul" and mul["query"] is None  # no query vector is chosen: none is recorded
 
 
 @pytest.mark.parametrize("command", ["analogy", "similarity"])
@@ -369,3 +370,47 @@ def test_corpus_bible_reads_neither_format_nor_text_field(tmp_path):
             "format.",
         )
     assert not (tmp_path / "b").exists()
+
+
+# -- info and import ----------------------------------------------------------------------------------------------
+def test_info_top_lists_a_corpus_most_frequent_words_and_is_refused_for_a_folder(tmp_path):
+    """``info --top`` was ignored for a corpus (always 10 words) and for a folder listing; a corpus now lists
+    ``top`` words, and a folder (which lists its outputs) refuses it."""
+    from cooc.corpus.build import build_corpus
+
+    (tmp_path / "t.txt").write_text(" ".join(f"w{i % 25} w{i % 7}" for i in range(400)) + "\n")
+    corpus = build_corpus(tmp_path / "t.txt", tmp_path / "c", progress=False)
+    three = invoke("info", tmp_path / "c", "--top", 3, "--json")
+    assert three.exit_code == 0, three.output
+    assert [w for w, _ in json.loads(three.output)["top_words"]] == corpus.vocab.words[:3]
+    default = json.loads(invoke("info", tmp_path / "c", "--json").output)
+    assert len(default["top_words"]) == 10
+    refused(
+        invoke("info", tmp_path, "--top", 3),
+        "--top does not apply to a folder: it lists the outputs the folder holds; give one of them.",
+    )
+    assert invoke("info", tmp_path).exit_code == 0
+
+
+def test_import_refuses_a_vocabulary_for_vectors(tmp_path):
+    Embedding(np.eye(2, dtype=np.float32), ["a", "b"]).save_word2vec_format(tmp_path / "v.vec")
+    (tmp_path / "vocab.txt").write_text("a 2\nb 1\n")
+    refused(
+        invoke(
+            "import", tmp_path / "v.vec", "--from", "word2vec", "-o", tmp_path / "e", "--vocab", tmp_path / "vocab.txt"
+        ),
+        "--vocab does not apply to --from word2vec: a vectors file holds its own words.",
+    )
+    assert not (tmp_path / "e.npz").exists()
+    assert invoke("import", tmp_path / "v.vec", "--from", "word2vec", "-o", tmp_path / "e").exit_code == 0
+
+
+def test_embed_of_an_all_zero_target_is_one_error_line(files):
+    """A shift above every PMI leaves SPPMI all zeros: Lanczos ended in a raw ArpackError traceback."""
+    tmp, _ = files
+    refused(
+        invoke("embed", tmp / "counts", "-o", tmp / "z", "--target", "sppmi", "--neg", 1e6, "--dim", 2),
+        "EigenEmbedding: the sppmi target of these counts is all zeros (the shift log(neg) is at or above every "
+        "PMI: lower neg); nothing to embed.",
+    )
+    assert not (tmp / "z.npz").exists()
