@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JSON, check_writable, cli_errors, console, interrupt_keeps, print_json
+from ._common import JSON, check_writable, cli_errors, console, interrupt_keeps, print_json, refuse_given
 
 analyses_app = typer.Typer(
     help="The notebook studies (cooc/studies, analyses/ in a checkout): list them, run them.", no_args_is_help=True
@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
     @analyses_app.command("run")
     @cli_errors
     def run_command(
+        ctx: typer.Context,
         names: list[str] | None = typer.Argument(None, help="Studies to run (default: all)."),
         full: bool = typer.Option(
             False, help="Paper scale: full English Wikipedia, larger models; a GPU, a ~20 GB download and hours."
@@ -81,6 +82,17 @@ def register(app: typer.Typer) -> None:
             raise InvalidParameterError(f"--output names one folder, so it needs exactly one study; got {len(chosen)}.")
         if out is not None:
             check_writable(out, "output folder")
+        if directory is None:  # the package's studies: an option none of the chosen ones reads is refused
+            reads = set().union(*(find_study(n).reads() for n in chosen))
+            which = "study " + chosen[0] if len(chosen) == 1 else "these studies"
+            why = {
+                "jobs": "it runs no training in processes of its own",
+                "resume": "it records no training runs to reuse",
+            }
+            for option in ("jobs", "resume"):
+                if option not in reads:
+                    readers = [s.name for s in list_studies() if option in s.reads()]
+                    refuse_given(ctx, [option], which, f"{why[option]} (the studies that do: {', '.join(readers)}).")
         resuming = full if resume is None else resume
         interrupt_keeps(
             "the studies that finished keep their results; the one running is incomplete"

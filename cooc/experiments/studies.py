@@ -65,6 +65,12 @@ class StudyInfo:
     title: str
     summary: str
 
+    def reads(self) -> set[str]:
+        """Which of the run options ``"jobs"`` and ``"resume"`` the script reads: its training loops take
+        ``study.jobs`` (runs at once) and ``study.ledger`` (recorded runs, with ``--resume``)."""
+        text = self.path.read_text(encoding="utf-8")
+        return {option for option, use in (("jobs", "study.jobs"), ("resume", "study.ledger")) if use in text}
+
 
 @dataclass
 class StudyRun:

@@ -414,3 +414,23 @@ def test_embed_of_an_all_zero_target_is_one_error_line(files):
         "PMI: lower neg); nothing to embed.",
     )
     assert not (tmp / "z.npz").exists()
+
+
+def test_analyses_run_refuses_run_options_its_studies_do_not_read(tmp_path):
+    """``--jobs`` and ``--resume`` set the training runs of some studies; given for studies that read neither they
+    were ignored. Refused before anything runs; which studies read them comes from the scripts themselves."""
+    from cooc.experiments.studies import find_study
+
+    assert find_study("hypernymy").reads() == set() and find_study("next_token").reads() == {"jobs", "resume"}
+    assert find_study("srhm").reads() == {"resume"}
+    refused(
+        invoke("analyses", "run", "hypernymy", "--jobs", 2, "-o", tmp_path / "h"),
+        "--jobs does not apply to study hypernymy: it runs no training in processes of its own (the studies that "
+        "do: rhm_learning, varying_tree, next_token, scaling_laws).",
+    )
+    refused(
+        invoke("analyses", "run", "analogies", "symmetry", "--no-resume"),
+        "--no-resume does not apply to these studies: it records no training runs to reuse (the studies that do: "
+        "rhm_learning, srhm, power_law, varying_tree, latent_prediction, next_token, scaling_laws).",
+    )
+    assert not (tmp_path / "h").exists()
