@@ -10,9 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cooc.cli import app
-from cooc.geometry.symmetry import load_family
-from cooc.grammars.latent import LatentVariableModel
-from cooc.spectral.estimator import SpectralEmbedding
 
 runner = CliRunner()
 UNKNOWN = (
@@ -23,15 +20,6 @@ WITHOUT_COOC = (
     r"error: --target chooses the target of --cooc's block; without --cooc the kernel is fitted to the "
     r"embedding's Gram matrix, so pass --cooc FILE or leave --target out\.\n"
 )
-
-
-@pytest.fixture
-def months(tmp_path):
-    model = LatentVariableModel(12, "circle", scale=1.0, n_fillers=20, words=load_family("months").words)
-    cooc = model.exact_cooccurrence()
-    SpectralEmbedding("mstar", dim=10).fit(cooc).embedding_.save(tmp_path / "emb")
-    cooc.save(tmp_path / "counts")
-    return tmp_path
 
 
 def _geometry(*args):

@@ -214,15 +214,6 @@ def test_overwrite_needs_an_output_file(files, command):
 
 
 # -- geometry ----------------------------------------------------------------------------------------------------
-@pytest.fixture
-def months(tmp_path):
-    model = LatentVariableModel(12, "circle", scale=1.0, n_fillers=20, words=load_family("months").words)
-    counts = model.exact_cooccurrence()
-    SpectralEmbedding("mstar", dim=10).fit(counts).embedding_.save(tmp_path / "emb")
-    counts.save(tmp_path / "counts")
-    return tmp_path
-
-
 def test_places_n_is_refused_for_us_states(months):
     res = invoke("geometry", "places", months / "emb", "--n", 20, "--out", months / "figs")
     refused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import numpy as np
@@ -60,3 +61,15 @@ def small_chunks(monkeypatch):
 
     monkeypatch.setattr(planning, "MIN_CHUNK_TOKENS", 8)
     monkeypatch.setattr(planning, "fixed_bytes", lambda vocab_size: 40 * vocab_size + 1024)
+
+
+@contextlib.contextmanager
+def local_dask_client(processes: bool = True):
+    """A Dask client on a LocalCluster of 2 one-thread workers (in processes of their own, or threads)."""
+    import distributed
+
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=":0") as cl,
+        distributed.Client(cl) as c,
+    ):
+        yield c

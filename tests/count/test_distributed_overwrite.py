@@ -26,6 +26,7 @@ from cooc.count import count_cooccurrences  # noqa: E402
 from cooc.count.distributed import count_distributed  # noqa: E402
 
 from ..corpora import id_corpus, zipf_docs  # noqa: E402
+from .conftest import local_dask_client  # noqa: E402
 
 OLD = dict(window=2, weighting="uniform")
 NEW = dict(window=4, weighting="harmonic", per_offset=True)
@@ -33,10 +34,7 @@ NEW = dict(window=4, weighting="harmonic", per_offset=True)
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cl,
-        distributed.Client(cl) as c,
-    ):
+    with local_dask_client(processes=False) as c:
         yield c
 
 
@@ -164,10 +162,7 @@ def test_an_interruption_before_the_commit_keeps_the_old_output(client, corpus, 
 
 def test_an_interruption_while_the_workers_count_keeps_the_old_output(spilling, tmp_path, monkeypatch):
     """SIGINT (Ctrl-C) reaches this process while a worker thread spills: the count stops, nothing is left."""
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cl,
-        distributed.Client(cl) as c,
-    ):
+    with local_dask_client(processes=False) as c:
         old = old_output(c, spilling, tmp_path)
         monkeypatch.setattr(faults, "_seen", {})  # this process's fault counts: later tests' start from nothing
         monkeypatch.setenv("COOC_FAULT", "count.spill!INT")
@@ -187,11 +182,7 @@ def test_workers_killed_while_counting_keep_the_old_output(spilling, tmp_path, m
 
     monkeypatch.setattr(faults, "_seen", {})
     monkeypatch.setenv("COOC_FAULT", "count.spill")  # inherited by the worker processes started below
-    with (
-        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl,
-        distributed.Client(cl) as c,
-    ):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), local_dask_client(processes=True) as c:
         monkeypatch.delenv("COOC_FAULT")
         old = old_output(c, spilling, tmp_path)  # no spill under the default budget: nobody is killed yet
         with pytest.raises(ClusterError, match=r"the Dask workers running cooc-count-part-\S+ died each time"):

@@ -16,6 +16,7 @@ from cooc.count import count_cooccurrences  # noqa: E402
 from cooc.count.distributed import count_distributed  # noqa: E402
 
 from ..corpora import id_corpus, zipf_docs  # noqa: E402
+from .conftest import local_dask_client  # noqa: E402
 
 N_WORDS = 30
 #: the provenance entry that differs between any two runs: when
@@ -24,10 +25,7 @@ WHEN = ("created",)
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl,
-        distributed.Client(cl) as c,
-    ):
+    with local_dask_client(processes=True) as c:
         yield c
 
 
