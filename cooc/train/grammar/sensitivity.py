@@ -2,8 +2,8 @@
 
 For a hidden layer ``k`` with representation ``h_k(x)``, a set of test inputs ``x``, their
 transformed versions ``T(x)`` (a synonym exchange or a discrete diffeomorphism, see
-:mod:`cooc.grammars.transforms`) and unrelated inputs ``y`` (the same test inputs in a
-shuffled order), the sensitivity is
+:mod:`cooc.grammars.transforms`) and unrelated inputs ``y`` (the same test inputs, each paired
+with another one at random), the sensitivity is
 
     S_k = mean_x ||h_k(x) - h_k(T(x))||^2 / mean_(x, y) ||h_k(x) - h_k(y)||^2,
 
@@ -36,7 +36,7 @@ def sensitivity(
     x, x_transformed : tensors of shape (K, n, T, c)
         Each member's test inputs and their transformed versions (row ``i`` of both is one sentence).
     seed : int
-        Seed of the shuffle that pairs each input with an unrelated one.
+        Seed of the random pairing of each input with an unrelated one (:func:`unrelated_order`).
     chunk : int
         Inputs per forward pass.
 
@@ -52,8 +52,7 @@ def sensitivity(
     n = x.shape[1]
     if n < 2:
         raise InvalidParameterError("sensitivity: needs at least 2 test inputs.")
-    gen = torch.Generator().manual_seed(int(seed))
-    order = torch.randperm(n, generator=gen).to(x.device)
+    order = unrelated_order(n, seed).to(x.device)
     moved, unrelated = None, None
     net.eval()
     with torch.no_grad():
@@ -70,6 +69,20 @@ def sensitivity(
     # n >= 2 inputs (and chunk >= 1), so the loop above ran at least once and set both sums
     ratio = cast(torch.Tensor, moved) / cast(torch.Tensor, unrelated).clamp(min=1e-30)
     return ratio.cpu().numpy()
+
+
+def unrelated_order(n: int, seed: int = 0) -> torch.Tensor:
+    """A random pairing of ``n`` inputs with others: ``order[i] != i`` for every ``i`` (n >= 2).
+
+    A plain shuffle leaves about one input in place, whose distance to its "unrelated" partner
+    is 0; that biases the denominator of ``S_k`` low by about 1/n. The inputs are instead put in
+    a random order and each is paired with the next one round the cycle.
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    cycle = torch.randperm(n, generator=gen)
+    order = torch.empty(n, dtype=torch.long)
+    order[cycle] = torch.roll(cycle, -1)
+    return order
 
 
 def _sq_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
