@@ -414,9 +414,11 @@ def plot_depth_scaling(
     Parameters
     ----------
     series : mapping from label to a mapping with ``L``, ``P_star``, optional ``P_star_sd``,
-        ``fit`` (``{base, base_error, prefactor}``), ``theory_base`` and ``P_max`` (the largest P
-        tried: a depth whose P* is NaN, not reached by then, is drawn there as a hollow triangle
-        pointing up, a lower bound)
+        ``fit`` (``{base, base_error, prefactor}``), ``theory_base`` and either ``P_max`` (the
+        largest P tried: a depth whose P* is NaN, not reached by then, is drawn there as a hollow
+        triangle pointing up, a lower bound) or ``P_star_censored`` and ``P_star_bound`` per depth
+        (a NaN P* censored ``"above"`` is drawn at its bound as a triangle pointing up, one censored
+        ``"below"`` as a triangle pointing down; ``"both"`` is not drawn)
     """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -433,7 +435,14 @@ def plot_depth_scaling(
             capsize=2,
             label=label,
         )
-        if s.get("P_max") is not None and not ok.all():
+        if s.get("P_star_censored") is not None:
+            kinds = np.asarray([str(c) for c in s["P_star_censored"]])
+            bound = np.asarray(s["P_star_bound"], dtype=float)
+            for kind, marker, word in (("above", "^", "above"), ("below", "v", "below")):
+                at = ~ok & (kinds == kind) & np.isfinite(bound)
+                if at.any():
+                    ax.plot(L[at], bound[at], marker, mfc="none", color=color, label=f"P* {word} this bound (censored)")
+        elif s.get("P_max") is not None and not ok.all():
             ax.plot(
                 L[~ok],
                 np.full((~ok).sum(), float(s["P_max"])),

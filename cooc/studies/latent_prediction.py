@@ -118,24 +118,18 @@ for grammar in CFG["grammars"]:
 # P* (accuracy crossing the threshold) against the depth, with the fitted growth per level
 # and the prediction (latent targets, clustering or network: none; token targets: a factor m
 # per level). A depth where some seed never reaches the threshold within the grid has no P*
-# (averaging only the seeds that did would place it too low): it is drawn as a lower bound at
-# the largest P and left out of the fit; one where some seed is already there at the smallest P
-# is left out of the figure and the fit too (printed with its bound).
+# (averaging only the seeds that did would place it too low): it is left out of the fit and
+# drawn as a triangle pointing up at the lower bound its seeds imply (the censored ones set at
+# the largest P); one where some seed is already there at the smallest P is drawn pointing down
+# at its upper bound. Both are printed with their bounds.
 
 # %%
 for run in runs:
     series = {}
     for target, learner in run["learners"].items():
-        # the figure marks a missing P* as "not reached by the largest P": keep only those depths
-        drawn = [k for k, c in enumerate(learner["P_star_censored"]) if c in (None, "above")]
         series[LABELS.get(target, target)] = {
-            "L": [learner["L"][k] for k in drawn],
-            "P_star": [learner["P_star"][k] for k in drawn],
-            "P_star_sd": [learner["P_star_sd"][k] for k in drawn],
-            "fit": learner["fit"],
-            "theory_base": learner["theory"],
-            "P_max": max(CFG["samples"]),
-        }
+            key: learner[key] for key in ("L", "P_star", "P_star_sd", "P_star_censored", "P_star_bound")
+        } | {"fit": learner["fit"], "theory_base": learner["theory"]}
         fit = learner["fit"] or {}
         print(
             f"v={run['v']} m={run['m']} {target}: P* = {np.round(learner['P_star'], 0)} at L = {learner['L']};"

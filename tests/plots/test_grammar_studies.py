@@ -46,6 +46,32 @@ def test_depth_scaling_marks_a_p_star_not_reached_as_a_lower_bound(tmp_path):
     assert bounds[0].get_label() == "not reached by P = 4,000"
 
 
+def test_depth_scaling_draws_censored_depths_at_their_own_bounds(tmp_path):
+    from cooc.plots.grammar_studies import plot_depth_scaling
+
+    series = {
+        "token": {
+            "L": [2, 3, 4, 5, 6],
+            "P_star": [np.nan, 400.0, 1600.0, np.nan, np.nan],
+            "P_star_censored": ["below", None, None, "above", "both"],
+            "P_star_bound": [90.0, np.nan, np.nan, 5200.0, np.nan],
+            "theory_base": 4,
+        }
+    }
+    ax = plot_depth_scaling(series, path=tmp_path / "d.png").axes[0]
+    up = [line for line in ax.lines if line.get_marker() == "^"]
+    down = [line for line in ax.lines if line.get_marker() == "v"]
+    assert len(up) == 1 and up[0].get_xdata().tolist() == [5] and up[0].get_ydata().tolist() == [5200.0]
+    assert len(down) == 1 and down[0].get_xdata().tolist() == [2] and down[0].get_ydata().tolist() == [90.0]
+    assert up[0].get_label() == "P* above this bound (censored)"
+    assert down[0].get_label() == "P* below this bound (censored)"
+    # the theory line goes through the measured points only
+    theory = [line for line in ax.lines if line.get_label().startswith("theory")][0]
+    y = np.asarray(theory.get_ydata())
+    np.testing.assert_allclose(y[2] / y[1], 4)
+    np.testing.assert_allclose(np.sqrt(y[1] * y[2]), np.sqrt(400.0 * 1600.0))
+
+
 def test_ambiguity_depth_draws_class_and_same_class_fractions_per_f(tmp_path):
     from cooc.plots.grammar_studies import plot_ambiguity, plot_ambiguity_depth
 
