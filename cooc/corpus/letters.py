@@ -67,9 +67,11 @@ def handle_non_ascii(text: str, mode: str = "transliterate") -> tuple[str, int, 
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_SPELLED)
         text, dropped = _FOREIGN_WORD.subn(" ", text)
         return text, before - dropped, dropped
-    # composed first: 'cafe' + U+0301 (as macOS writes it) is 'café', a word with a non-ASCII letter
-    text, dropped = _FOREIGN_WORD.subn(" ", unicodedata.normalize("NFC", text))
-    return text, 0, dropped
+    # as given, then composed: 'cafe' + U+0301 (as macOS writes it) is 'café', a word with a non-ASCII letter,
+    # while NFC spells a few such letters in ASCII (U+212A KELVIN SIGN is 'K'), whose words go all the same
+    text, dropped = _FOREIGN_WORD.subn(" ", text)
+    text, composed = _FOREIGN_WORD.subn(" ", unicodedata.normalize("NFC", text))
+    return text, 0, dropped + composed
 
 
 __all__ = ["MODES", "handle_non_ascii"]

@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.corpus.letters import handle_non_ascii
 from cooc.corpus.tokenize import Tokenizer, delete_numbers, load_substitutions, normalise
 
 
@@ -87,6 +88,12 @@ def test_drop_treats_a_decomposed_accent_as_the_letter_it_composes():
     for text in ("un cafe\u0301 noir", "un caf\u00e9 noir"):
         assert Tokenizer(non_ascii="drop")(text) == ["un", "noir"], ascii(text)
         assert Tokenizer()(text) == ["un", "cafe", "noir"], ascii(text)  # transliterated either way
+
+
+def test_drop_drops_a_word_whose_non_ascii_letter_composes_to_ascii():
+    # U+212A KELVIN SIGN is a letter outside ASCII; NFC spells it 'K', but its word is dropped all the same
+    assert Tokenizer(non_ascii="drop")("the \u212aelvin scale") == ["the", "scale"]
+    assert handle_non_ascii("the \u212aelvin and caf\u00e9 and cafe\u0301", "drop")[2] == 3
 
 
 def test_settings_round_trip():
