@@ -298,6 +298,17 @@ def test_wikixml_folder_reads_xz_dumps_and_leaves_out_the_index(tmp_path):
     ]
 
 
+def test_wikixml_folder_reads_the_parts_of_any_split_dump(tmp_path):
+    from ..corpora import wiki_page
+
+    # the parts of a pages-meta-current dump are the same MediaWiki XML (read from a folder before 76c452c)
+    for k, title in enumerate(("Cat", "Dog"), start=1):
+        xml = f"{_MEDIAWIKI}{wiki_page(title, k, f'The {title.lower()} sat.')}</mediawiki>"
+        _compress(tmp_path / f"enwiki-test-pages-meta-current{k}.xml-p{k}p{k + 9}.bz2", xml)
+    assert detect_format(str(tmp_path)) == "wikixml"
+    assert [d.strip() for d in WikiXMLSource(str(tmp_path)).documents()] == ["The cat sat.", "The dog sat."]
+
+
 def test_detect_format_ignores_side_files_and_refuses_a_mix(warned, tmp_path, parquet_file):
     ds = tmp_path / "ds"
     ds.mkdir()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -109,6 +110,8 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
 _SIDE_NAMES = ("readme", "license", "licence", "copying", "notice", "changelog")
 _SIDE_FILES = ("dataset_info.json", "dataset_dict.json", "state.json")
 _SIDE_SUFFIXES = (".md", ".txt", ".rst")
+#: the part of a split Wikipedia dump, any of its kinds: ``...-pages-meta-current1.xml-p1p41242.bz2``
+_DUMP_PART = re.compile(r"\.xml-p\d+p\d+")
 
 
 def strip_compression(name: str) -> str:
@@ -124,14 +127,15 @@ def format_of(name: str) -> str:
     """The format of a file named ``name``: ``"jsonl"``, ``"parquet"``, ``"wikixml"`` or ``"text"``.
 
     Suffixes come from :data:`SUFFIXES`, matched without regard to case. A Wikipedia dump split into
-    parts keeps ``.xml`` inside its name (``enwiki-...-pages-articles1.xml-p1p41242.bz2``), and is
-    ``"wikixml"`` too; its index (``...-pages-articles-multistream-index.txt.bz2``) is not.
+    parts keeps ``.xml`` inside its name (``enwiki-...-pages-articles1.xml-p1p41242.bz2``, and the parts
+    of the other dumps, ``...-pages-meta-current1.xml-p1p41242.bz2``), and is ``"wikixml"`` too; its
+    index (``...-pages-articles-multistream-index.txt.bz2``) is not.
     """
     low = name.lower()
     for kind, suffixes in SUFFIXES.items():
         if low.endswith(suffixes):
             return kind
-    if "pages-articles" in low and ".xml" in low:
+    if ("pages-articles" in low and ".xml" in low) or _DUMP_PART.search(low):
         return "wikixml"
     return "text"
 
