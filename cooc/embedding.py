@@ -423,10 +423,14 @@ class Embedding:
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> Path:
         """Write the vectors in word2vec's text (``.vec``, fastText's) or binary format, as float32.
 
-        The files are read by gensim's ``KeyedVectors.load_word2vec_format`` and by word2vec.c.
+        The files are read by gensim's ``KeyedVectors.load_word2vec_format`` and by word2vec.c. A path
+        that is a file of a saved cooc output (its ``.npz`` or ``.json``, or inside its ``.blocks``) is
+        refused: writing there would lose that output.
         """
         from ._core.word2vec_format import write_word2vec
+        from .cooccurrence.interchange import refuse_cooc_files
 
+        refuse_cooc_files([Path(path)])
         return write_word2vec(path, self.index_to_key, np.asarray(self.vectors), binary=binary)
 
     @classmethod

@@ -16,15 +16,15 @@ IMPORT_FORMATS = ("glove", "word2vec", "word2vec-bin")
 def export_command(source: Path, output: Path, fmt: str, overwrite: bool = False) -> list[Path]:
     """Write counts (glove, mm, npz) or an embedding (word2vec text or binary) in a peer's format.
 
-    Refused before anything is written: an output that is one of the source's own files (with or
-    without ``overwrite``), and existing outputs unless ``overwrite``. The outputs' lock is held
-    while they are written (another writer of the same base is refused).
+    Refused before anything is written: an output that is one of the source's own files or of another
+    saved cooc output (with or without ``overwrite``), and existing outputs unless ``overwrite``. The
+    outputs' lock is held while they are written (another writer of the same base is refused).
     """
     from .._core.errors import InvalidParameterError
     from .._core.kinds import kind_of
     from .._core.locks import lock_output
     from ..cooccurrence import load
-    from ..cooccurrence.interchange import export_counts, export_paths
+    from ..cooccurrence.interchange import export_counts, export_paths, refuse_cooc_files
     from ..embedding import Embedding
 
     if fmt not in EXPORT_FORMATS:
@@ -45,6 +45,7 @@ def export_command(source: Path, output: Path, fmt: str, overwrite: bool = False
             )
         outputs = list(export_paths(output, fmt))
     refuse_source_files(source, outputs)
+    refuse_cooc_files(outputs)  # nor over another saved output's files, in any format (--overwrite or not)
     with lock_output(outputs[0].with_suffix(""), "export"):
         refuse_existing(outputs, overwrite)
         if fmt.startswith("word2vec"):

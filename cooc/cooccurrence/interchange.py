@@ -121,13 +121,13 @@ def export_counts(cooc: Any, out: str | os.PathLike, fmt: str = "glove") -> list
 
 
 def refuse_cooc_files(paths: list[Path]) -> None:
-    """Refuse to write an export over a file of a saved cooc output: the ``.npz`` of counts or an embedding
-    (its ``.json`` beside it names it) or a file inside a blocked output's ``.blocks`` folder, also through links.
+    """Refuse to write an export over a file of a saved cooc output: the ``.npz`` or ``.json`` of counts or an
+    embedding (the ``.json`` names it) or a file inside a blocked output's ``.blocks`` folder, also through links.
     Such a write would leave the output's metadata naming data it no longer has: the output would be lost."""
     for path in paths:
         real = Path(os.path.realpath(path))
         blocks = next((p for p in real.parents if p.suffix == ".blocks"), None)
-        if (real.suffix == ".npz" and kind_of(real) is not None) or (
+        if (real.suffix in (".npz", ".json") and kind_of(real) is not None) or (
             blocks is not None and kind_of(blocks.with_suffix("")) is not None
         ):
             raise InvalidParameterError(

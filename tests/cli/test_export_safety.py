@@ -60,6 +60,19 @@ def test_export_refuses_the_embeddings_own_files(tmp_path):
     np.testing.assert_array_equal(Embedding.load(tmp_path / "emb").vectors, emb.vectors)
 
 
+@pytest.mark.parametrize("name", ["other.npz", "other.json"])
+def test_export_of_vectors_refuses_the_files_of_another_saved_output_even_with_overwrite(tmp_path, name):
+    c = _counts(tmp_path)
+    c.save(tmp_path / "other")  # not the source: counts exports refuse its files, word2vec exports must too
+    Embedding(np.eye(3), ["cat", "dog", "car"]).save(tmp_path / "emb")
+    own = [tmp_path / "other.npz", tmp_path / "other.json"]
+    before = _same_bytes(own)
+    res = _export(tmp_path / "emb", "-o", tmp_path / name, "--to", "word2vec", "--overwrite")
+    assert res.exit_code == 1 and "is a file of the saved cooc output" in " ".join(res.output.split()), res.output
+    assert _same_bytes(own) == before
+    assert (Cooccurrence.load(tmp_path / "other").counts != c.counts).nnz == 0
+
+
 def test_export_refuses_a_path_inside_a_blocked_source(tmp_path):
     c = _counts(tmp_path)
     save_blocked(c, tmp_path / "blk", n_blocks=1)
@@ -103,3 +116,17 @@ def test_export_takes_the_outputs_lock(tmp_path):
         res = _export(tmp_path / "counts", "-o", tmp_path / "g", "--to", "glove")
         assert res.exit_code == 1 and "being written by another process" in " ".join(res.output.split())
         assert not (tmp_path / "g.bin").exists()
+
+
+@pytest.mark.parametrize("name", ["other.npz", "other.json"])
+def test_vectors_written_from_python_refuse_the_files_of_a_saved_output(tmp_path, name):
+    from cooc._core.errors import InvalidParameterError
+
+    c = _counts(tmp_path)
+    c.save(tmp_path / "other")
+    own = [tmp_path / "other.npz", tmp_path / "other.json"]
+    before = _same_bytes(own)
+    with pytest.raises(InvalidParameterError, match="is a file of the saved cooc output"):
+        Embedding(np.eye(3), ["cat", "dog", "car"]).save_word2vec_format(tmp_path / name)
+    assert _same_bytes(own) == before
+    assert (Cooccurrence.load(tmp_path / "other").counts != c.counts).nnz == 0
