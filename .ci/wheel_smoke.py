@@ -4,6 +4,7 @@ the main job runs on a tiny input, and the studies run from the installed packag
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,7 +36,11 @@ assert facts["documents"] == 10 and facts["V"] == 400, facts
 # a study's first cell, from the installed package (its imports and its start())
 import jupytext  # noqa: E402
 
-from cooc.experiments.studies import list_studies  # noqa: E402
+from cooc.experiments.studies import default_out, list_studies  # noqa: E402
+
+# a study run from the installed package writes into the working folder, never into site-packages
+if not os.environ.get("COOC_ANALYSES_OUT"):
+    assert default_out("symmetry") == Path.cwd() / "analyses-out" / "symmetry", default_out("symmetry")
 
 studies = {s.name: s for s in list_studies()}
 assert {"analogies", "symmetry", "next_token", "varying_tree"} <= set(studies), sorted(studies)

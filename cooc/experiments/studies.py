@@ -151,15 +151,30 @@ def find_study(name: str, directory: str | os.PathLike | None = None) -> StudyIn
     raise InputDataError(f"no study {name!r}; the studies are {', '.join(s.name for s in studies)}.")
 
 
-def default_out(name: str, directory: str | os.PathLike | None = None) -> Path:
-    """Where a study writes by default: ``$COOC_ANALYSES_OUT/<name>``, else ``out/<name>`` beside the studies
-    (``analyses/out/<name>`` in a checkout), else, when that is not writable (an installed package),
-    ``./analyses-out/<name>``."""
+def out_root(directory: str | os.PathLike | None = None) -> Path:
+    """The folder the studies write into by default: ``$COOC_ANALYSES_OUT``, else ``out/`` beside the studies
+    (``analyses/out`` in a checkout, or beside a folder of studies of one's own) where that is writable,
+    else ``./analyses-out``. The studies of an installed package (a wheel in a virtual environment) write
+    to ``./analyses-out`` even where their folder is writable: outputs never go into ``site-packages``."""
     root = os.environ.get(ENV_OUT)
     if root:
-        return Path(root) / name
+        return Path(root)
     beside = analyses_dir(directory)
-    return (beside / "out" if os.access(beside, os.W_OK) else Path.cwd() / "analyses-out") / name
+    if os.access(beside, os.W_OK) and not _installed_package(beside):
+        return beside / "out"
+    return Path.cwd() / "analyses-out"
+
+
+def _installed_package(folder: Path) -> bool:
+    """Whether ``folder`` is the package's own studies in an installed copy (no ``pyproject.toml`` above
+    the package, as there is in a checkout or an editable install)."""
+    own = Path(__file__).resolve().parents[1] / "studies"
+    return folder.resolve() == own and not (own.parents[1] / "pyproject.toml").is_file()
+
+
+def default_out(name: str, directory: str | os.PathLike | None = None) -> Path:
+    """Where a study writes by default: ``<out_root>/<name>`` (:func:`out_root`)."""
+    return out_root(directory) / name
 
 
 def run_study(
@@ -247,6 +262,23 @@ def run_study(
         tail = " | ".join(line for line in output.strip().splitlines()[-3:]) if capture else "see its output above"
         raise StudyError(f"study {info.name!r} failed (exit code {done.returncode}): {tail}")
     return _finished(info, full, target, seconds, output)
+
+
+def study_output(folder: str | os.PathLike) -> StudyRun | None:
+    """The finished run whose output ``folder`` is (its ``results.json`` written by a study), else None.
+
+    What ``cooc info FOLDER`` shows of a study's output: its name, settings, time and figures.
+    """
+    from .._core.io import load_json
+
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        return None
+    results = load_json(path, what="a study's results")
+    if not isinstance(results, dict) or not {"study", "results"} <= results.keys():
+        return None
+    seconds = results.get("seconds", {}).get("total", float("nan"))
+    return StudyRun(str(results["study"]), bool(results.get("full")), Path(folder), seconds, results)
 
 
 def _finished(info: StudyInfo, full: bool, target: Path, seconds: float, output: str) -> StudyRun:

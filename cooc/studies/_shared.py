@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cooc.experiments.studies import out_root
+
 ANALYSES_DIR = Path(__file__).resolve().parent
-# beside the studies in a checkout (analyses/out); ./analyses-out where the package is read-only
-OUT_ROOT = Path(
-    os.environ.get("COOC_ANALYSES_OUT")
-    or (ANALYSES_DIR / "out" if os.access(ANALYSES_DIR, os.W_OK) else Path.cwd() / "analyses-out")
-)
+# beside the studies in a checkout (analyses/out); ./analyses-out from an installed package
+OUT_ROOT = out_root(ANALYSES_DIR)
 CACHE = OUT_ROOT / "_cache"  # without --output; start() points _cache_root() elsewhere with --output
 ENV_CACHE = "COOC_ANALYSES_CACHE"
 _active_cache: Path | None = None
