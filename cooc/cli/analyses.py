@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
             1,
             "--jobs",
             min=1,
-            help="Training runs at once, each in a process of its own (the language models of next_token and scaling_laws, varying_tree's transformers).",
+            help="Training runs at once, each in a process of its own (the language models of next_token and scaling_laws, varying_tree's transformers, rhm_learning's transformer with --full).",
         ),
         notebook: bool = typer.Option(
             False, "--notebook", help="Execute as a notebook; keep NAME.ipynb (with outputs) and NAME.html."

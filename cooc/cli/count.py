@@ -156,6 +156,34 @@ def count_command(
         )
 
 
+def show_study(ctx: typer.Context, folder: Path, held: list[tuple[str, str]], as_json: bool) -> bool:
+    """Show a study's output folder (its results.json) for `cooc info`; False when ``folder`` is none."""
+    from ..experiments.studies import study_output
+
+    run = study_output(folder)
+    if run is None:
+        return False
+    refuse_given(
+        ctx, ["top"], "a study's output folder", "it lists the study's figures; its numbers are in results.json."
+    )
+    info = {
+        "path": str(folder),
+        "study": run.name,
+        "full": run.full,
+        "seconds": run.seconds,
+        "results": str(folder / "results.json"),
+        "figures": [str(f) for f in run.figures],
+        "outputs": [{"kind": k, "path": p} for k, p in held],
+    }
+    if as_json:
+        print_json(info)
+        return True
+    rows = [("study", run.name), ("settings", "--full" if run.full else "default"), ("seconds", f"{run.seconds:.0f}")]
+    rows += [("results", info["results"])] + [("figure", f) for f in info["figures"]] + held
+    console.print(kv_table(f"study output {folder}", rows))
+    return True
+
+
 @cli_errors
 def info_command(
     ctx: typer.Context,
@@ -170,7 +198,7 @@ def info_command(
 ) -> None:
     """Show what a cooc output holds: a co-occurrence file's shape, nonzeros, total weight, settings and
     top pairs; a corpus' size, vocabulary and source (as `cooc corpus info`); an embedding's size and origin;
-    the outputs a folder holds (a demo's, a study's)."""
+    the outputs a folder holds (a demo's); a study's output folder: the study, its settings, time and figures."""
     from .._core.kinds import kind_of, outputs_in
     from ..cooccurrence import BlockedCooccurrence, load
     from ..cooccurrence.matrix import check_count
@@ -180,7 +208,9 @@ def info_command(
     kind = kind_of(path)
     if kind is None and path.is_dir():
         held = [(k, str(p)) for k in ("corpus", "cooccurrence", "embedding") for p in outputs_in(path, k)]
-        if held:  # a demo's or a study's folder: what it holds, each to be shown on its own
+        if show_study(ctx, path, held, as_json):
+            return
+        if held:  # a demo's folder: what it holds, each to be shown on its own
             refuse_given(ctx, ["top"], "a folder", "it lists the outputs the folder holds; give one of them.")
             if as_json:
                 print_json({"path": str(path), "outputs": [{"kind": k, "path": p} for k, p in held]})

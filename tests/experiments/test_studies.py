@@ -63,6 +63,29 @@ def test_analyses_dir_errors_clearly(tmp_path):
         analyses_dir(tmp_path)
 
 
+def test_studies_write_beside_themselves_in_a_checkout_and_in_the_working_folder_when_installed(tmp_path, monkeypatch):
+    import cooc.experiments.studies as studies
+
+    monkeypatch.delenv("COOC_ANALYSES_OUT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert studies.default_out("symmetry") == ANALYSES / "out" / "symmetry"  # a checkout (editable install)
+    own = tmp_path / "mine"  # a folder of one's own studies
+    own.mkdir()
+    (own / "_shared.py").write_text("")
+    assert studies.out_root(own) == own / "out"
+    # the package's studies in an installed copy: writable (a virtual environment), but no pyproject.toml above
+    site = tmp_path / "site-packages" / "cooc"
+    (site / "studies").mkdir(parents=True)
+    (site / "studies" / "_shared.py").write_text("")
+    monkeypatch.setattr(studies, "__file__", str(site / "experiments" / "studies.py"))
+    assert studies.out_root() == tmp_path / "analyses-out"
+    assert studies.default_out("srhm") == tmp_path / "analyses-out" / "srhm"
+    (site.parent / "pyproject.toml").write_text("")  # the same layout in a checkout
+    assert studies.out_root() == site / "studies" / "out"
+    monkeypatch.setenv("COOC_ANALYSES_OUT", str(tmp_path / "elsewhere"))
+    assert studies.default_out("srhm") == tmp_path / "elsewhere" / "srhm"
+
+
 # -- the runner on stand-in studies ------------------------------------------------------------------
 STUB = """# %% [markdown]
 # # A stand-in study
@@ -103,6 +126,25 @@ def test_run_study_executes_the_script_and_reads_its_results(stub_dir, tmp_path)
     assert "stub: 1 figures and results.json" in run.output and run.seconds > 0
     full = run_study("stub", full=True, out=tmp_path / "elsewhere", directory=stub_dir, capture=True)
     assert full.results["results"]["full"] is True and (tmp_path / "elsewhere" / "results.json").is_file()
+
+
+def test_info_on_a_study_output_shows_the_study_and_its_figures(stub_dir, tmp_path):
+    run = run_study("stub", full=True, out=tmp_path / "st", directory=stub_dir, capture=True)
+    res = CliRunner().invoke(app, ["info", str(run.out), "--json"])
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.output)
+    assert shown["study"] == "stub" and shown["full"] is True and shown["outputs"] == []
+    assert shown["figures"] == [str(tmp_path / "st" / "line.png")]
+    assert shown["seconds"] == run.results["seconds"]["total"] > 0
+    res = CliRunner().invoke(app, ["info", str(run.out)], terminal_width=200)
+    assert res.exit_code == 0 and "study output" in res.output and "--full" in res.output, res.output
+    res = CliRunner().invoke(app, ["info", str(run.out), "--top", "3"])
+    assert res.exit_code == 1 and "a study's output folder" in " ".join(res.output.split()), res.output
+    # a results.json that no study wrote is not taken for one
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "results.json").write_text('{"accuracy": 0.5}')
+    res = CliRunner().invoke(app, ["info", str(tmp_path / "other")])
+    assert res.exit_code == 1 and "holds no co-occurrence file" in " ".join(res.output.split()), res.output
 
 
 def test_a_study_that_raises_fails_loudly(stub_dir, tmp_path):
