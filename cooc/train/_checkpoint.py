@@ -1,7 +1,9 @@
 """Checkpoints of a training run: arrays in an ``.npz`` and the run's state in JSON.
 
 A save never leaves the folder without a complete checkpoint, wherever it is interrupted:
-the new arrays are written beside the old ones (``arrays.next.npz``), ``state.json`` is
+it first completes a save that stopped after its commit (whose state names
+``arrays.next.npz``, the name it is about to write), the new arrays are written beside the
+old ones (``arrays.next.npz``), ``state.json`` is
 then replaced by the new state naming them and their checksum (the commit point), the new
 arrays take the place of the old (``arrays.npz``), and the state is written once more
 naming that file. A load takes the arrays the state names, or ``arrays.npz`` when it holds
@@ -34,6 +36,7 @@ def save_checkpoint(directory: str | os.PathLike, arrays: dict[str, np.ndarray],
     leaves either the previous checkpoint or this one, complete (see the module's notes)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    _finish_swap(directory)  # the state may name arrays.next.npz, which this save is about to overwrite
     atomic_save_npz(directory / NEXT, compress=False, **arrays)
     checksum = file_checksum(directory / NEXT)
     fault_point("checkpoint.arrays")
@@ -42,6 +45,22 @@ def save_checkpoint(directory: str | os.PathLike, arrays: dict[str, np.ndarray],
     os.replace(directory / NEXT, directory / ARRAYS)
     fault_point("checkpoint.replaced")
     atomic_write_json(directory / STATE, {**state, "arrays": ARRAYS, "arrays_checksum": checksum})
+
+
+def _finish_swap(directory: Path) -> None:
+    """Complete a save stopped after its commit: a state that names ``arrays.next.npz`` (which the next
+    save overwrites before its own commit) is made to name ``arrays.npz`` holding the same arrays."""
+    try:
+        state = load_json(directory / STATE, "checkpoint state")
+    except (OSError, CorruptFileError):  # no checkpoint yet, or one a load refuses anyway
+        return
+    if not isinstance(state, dict) or state.get("arrays") != NEXT:
+        return
+    expected = state.get("arrays_checksum")
+    if (directory / NEXT).exists() and file_checksum(directory / NEXT, like=expected) == expected:
+        os.replace(directory / NEXT, directory / ARRAYS)
+    if (directory / ARRAYS).exists() and file_checksum(directory / ARRAYS, like=expected) == expected:
+        atomic_write_json(directory / STATE, {**state, "arrays": ARRAYS})
 
 
 def load_checkpoint(

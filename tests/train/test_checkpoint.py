@@ -47,3 +47,25 @@ def test_arrays_that_match_no_state_are_refused(tmp_path):
     (tmp_path / ck.ARRAYS).write_bytes((tmp_path / ck.ARRAYS).read_bytes()[:-10])
     with pytest.raises(CorruptFileError, match="arrays.npz is missing or does not match state.json"):
         load(tmp_path)
+
+
+@pytest.mark.parametrize("point", ["checkpoint.arrays", "checkpoint.committed", "checkpoint.replaced"])
+def test_a_save_after_one_stopped_at_its_commit_still_leaves_a_complete_checkpoint(tmp_path, monkeypatch, point):
+    save(tmp_path, 1.0, 1)
+
+    def stop_at(where):
+        def stop(name):
+            if name == where:
+                raise KeyboardInterrupt
+
+        return stop
+
+    monkeypatch.setattr(ck, "fault_point", stop_at("checkpoint.committed"))
+    with pytest.raises(KeyboardInterrupt):
+        save(tmp_path, 2.0, 2)  # the state now names arrays.next.npz
+    assert load(tmp_path) == (2.0, 2)  # the run resumes from it, and saves again
+    monkeypatch.setattr(ck, "fault_point", stop_at(point))
+    with pytest.raises(KeyboardInterrupt):
+        save(tmp_path, 3.0, 3)  # its new arrays must not overwrite the ones the state names
+    assert load(tmp_path) in ((2.0, 2), (3.0, 3))
+    assert load(tmp_path) == ((2.0, 2) if point == "checkpoint.arrays" else (3.0, 3))
