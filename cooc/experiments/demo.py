@@ -140,6 +140,7 @@ OUTPUT_FILES = (
 
 # -- steps ---------------------------------------------------------------------------------------
 def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None], overwrite: bool = False) -> Any:
+    from .._core.errors import OutputExistsError
     from ..corpus.build import build_corpus
     from ..corpus.tokenize import Tokenizer
     from ..data import wiki_sample_path
@@ -147,15 +148,21 @@ def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None], overwrite:
     cfg = run.config
     source = cfg.source or str(wiki_sample_path())
     with run.step(f"corpus from {'the shipped Wikipedia sample' if cfg.source is None else source}", log):
-        corpus = build_corpus(
+        build = lambda replace: build_corpus(  # noqa: E731
             source,
             run.out / "corpus",
             tokenizer=Tokenizer(min_doc_tokens=cfg.min_doc_tokens),
             workers=cfg.workers,
             progress=progress,
             max_docs=cfg.max_docs,
-            overwrite=overwrite,
+            overwrite=replace,
         )
+        try:  # a corpus of the same settings is reused (or its build resumed), with overwrite too
+            corpus = build(False)
+        except OutputExistsError:  # one of other settings: replaced only with overwrite
+            if not overwrite:
+                raise
+            corpus = build(True)
     run.facts.update(source=source, documents=corpus.n_docs, tokens=corpus.n_tokens, types=len(corpus.vocab))
     return corpus
 

@@ -86,6 +86,17 @@ def test_demo_replaces_a_users_files_and_another_corpus_only_with_overwrite(tmp_
     assert json.loads((out / "report.json").read_text())["facts"]["documents"] == 15
 
 
+def test_overwrite_reuses_a_corpus_built_with_the_same_settings(tmp_path):
+    # --overwrite replaces the demo's files and a corpus of other settings; one of the same settings is
+    # reused (with --full it took hours to build)
+    out = tmp_path / "d"
+    demo_module._corpus(demo_module.DemoRun(TINY, out), False, lambda s: None)
+    manifest = out / "corpus" / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    demo_module._corpus(demo_module.DemoRun(TINY, out), False, lambda s: None, overwrite=True)
+    assert manifest.stat().st_mtime_ns == before
+
+
 def test_figures_name_the_target_they_show(tmp_path, monkeypatch):
     import cooc.plots.spectral as plots
 
