@@ -624,7 +624,7 @@ def accuracy_vs_k(
         scorer.advance(int(k))
         settings = {
             "method": method,
-            "query": query,
+            "query": None if method == "mul" else query,  # as evaluate_analogies records it
             "exclude_query": exclude_query,
             "restrict_vocab": restrict_vocab,
             "case_insensitive": case_insensitive,

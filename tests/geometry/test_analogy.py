@@ -148,6 +148,21 @@ def test_accuracy_vs_k_equals_truncated_embeddings(protocol, rng):
         accuracy_vs_k(emb, [0, 3], questions)
 
 
+@pytest.mark.parametrize("method", ["add", "mul"])
+@pytest.mark.parametrize("protocol", ["gensim", "pairs"])
+def test_accuracy_vs_k_records_the_settings_evaluate_analogies_records(protocol, method, rng):
+    # 3CosMul plays no query vector: both record query None (cooc sweep --method mul writes the curve's)
+    questions = {k: v[:20] for k, v in list(load_questions().items())[:3]}
+    emb = planted_embedding(rng, questions, d=8, noise=0.8)
+    curve = accuracy_vs_k(emb, [3, 8], questions, protocol=protocol, method=method)
+    for k, res in zip(curve.ks, curve.results):
+        direct = evaluate_analogies(
+            Embedding(emb.vectors[:, :k], emb.index_to_key), questions, protocol=protocol, method=method
+        )
+        assert res.settings == direct.settings
+    assert (curve.results[0].settings["query"] is None) == (method == "mul")
+
+
 def synthetic_questions(rng, families=4, pairs=12):
     """Families of made-up word pairs (no data files: this test also runs on the GPU machine)."""
     out = {}
