@@ -6,7 +6,8 @@ f(x) = alpha exp(-beta x). :func:`tree_profile` measures it on any counts: the m
 target's entries (the co-occurrence probability ``p``, M*) over the word pairs at each tree
 distance, the same means with the words shuffled over the tree's nodes (what the profile
 looks like when co-occurrence ignores the tree), and the exponential fitted to the pairs,
-whose rate is reported only where the profile stands above the null over several distances.
+whose rate is reported only where the profile stands off the null over several distances
+and the fit is a decay (a positive amplitude, a decay length within the tree's distances).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputDataError
+from ..geometry.hypernymy import MAX_DECAY_LENGTH
 from ..geometry.kernels import DistanceProfile, KernelFit, distance_profile, fit_exponential_kernel
 from ..geometry.trees import tree_distances
 from ..spectral.blocks import target_block
@@ -64,14 +66,24 @@ class TreeProfile:
         return int(np.sum(np.abs(np.nan_to_num(self.z(kind))) > Z_FROM_NULL))
 
     def beta_refused(self, kind: str) -> str | None:
-        """Why no decay rate is reported for ``kind`` (None when one is)."""
+        """Why no decay rate is reported for ``kind`` (None when one is): too few distance classes off the
+        null, or a fit that is no decay (a profile rising with distance stands off the null as well)."""
         n = self.resolved(kind)
-        if n >= MIN_RESOLVED:
-            return None
-        return (
-            f"{n} distance class(es) differ from the shuffled null by {Z_FROM_NULL:g} null std (at least "
-            f"{MIN_RESOLVED} needed): no decay resolved"
-        )
+        if n < MIN_RESOLVED:
+            return (
+                f"{n} distance class(es) differ from the shuffled null by {Z_FROM_NULL:g} null std (at least "
+                f"{MIN_RESOLVED} needed): no decay resolved"
+            )
+        amp, sigma = self.fits[kind].params["amp"], self.fits[kind].params["sigma"]
+        longest = float(np.max(self.profiles[kind].distance))
+        if not amp > 0:
+            return f"the fitted amplitude {amp:.3g} is not positive: the profile rises with tree distance, no decay"
+        if sigma > MAX_DECAY_LENGTH * longest:
+            return (
+                f"the fitted decay length {sigma:.3g} exceeds {MAX_DECAY_LENGTH:g} x the largest tree distance "
+                f"({longest:g}): no decay"
+            )
+        return None
 
     def beta(self, kind: str) -> float | None:
         """The fitted decay rate beta = 1 / sigma of ``kind``, or None when no decay is resolved."""

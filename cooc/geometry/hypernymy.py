@@ -258,8 +258,8 @@ class HypernymyResult:
     fit_r2 : float
         R^2 of the kernel fit over the Gram entries (NaN when ``beta`` was given).
     fit_refused : str or None
-        Why the fitted kernel is no decay (its decay length ran to the fit's bound, or the distance
-        explains almost none of the Gram entries); the alignment is then measured against a
+        Why the fitted kernel is no decay (its amplitude is not positive, its decay length ran to the
+        fit's bound, or the distance explains almost none of the Gram entries); the alignment is then measured against a
         kernel the embedding does not follow, and says nothing about the tree.
     """
 
@@ -315,6 +315,11 @@ def fit_tree_kernel(grams: np.ndarray, distance: np.ndarray) -> KernelFit:
 def tree_kernel_refused(fit: KernelFit, distance: np.ndarray) -> str | None:
     """Why a fitted tree kernel is no decay over subtrees with these distances (None when it is one)."""
     longest = float(np.max(distance))
+    if not fit.params["amp"] > 0:  # alpha exp(-beta d) with alpha <= 0 rises (or stays flat) with distance
+        return (
+            f"the fitted amplitude {fit.params['amp']:.3g} is not positive: the Gram entries rise with tree "
+            "distance instead of falling"
+        )
     if fit.params["sigma"] > MAX_DECAY_LENGTH * longest:
         return (
             f"the fitted decay length {fit.params['sigma']:.3g} exceeds {MAX_DECAY_LENGTH:g} x the largest tree "
@@ -636,6 +641,15 @@ class HypernymyReport:
             ("tree of words", f"{self.n_nodes} nodes, {self.n_roots} roots"),
             ("perfect binary subtrees", f"{a['subtrees']:.3g} (sampled {a['samples']})"),
             ("kernel", f"alpha {a['alpha']:.4g}, beta {a['beta']:.4g}"),
+            (
+                "kernel fit",
+                f"R^2 {a['fit_r2']:.3g}"
+                + (
+                    f"; refused: {a['fit_refused']} (the alignment then says nothing about the tree)"
+                    if a["fit_refused"]
+                    else ""
+                ),
+            ),
             ("alignment area", f"{a['area']:.4f} +- {a['area_se']:.4f}"),
             ("shuffled labels", f"{a['area_shuffled']:.4f} +- {a['area_shuffled_se']:.4f}"),
             ("null", f"0 (g(k) = k/{len(self.alignment.g)})"),

@@ -47,3 +47,26 @@ def test_a_decay_rate_is_reported_only_where_several_distances_stand_above_the_n
     d = prof.as_dict()
     assert d["step"]["beta"] is None and d["decay"]["resolved_distances"] == 5 and d["decay"]["beta_refused"] is None
     np.testing.assert_allclose(d["decay"]["z_above_null"], [10, 6, 0.5, -4, -5, -5])
+
+
+def test_a_profile_rising_with_tree_distance_gets_no_decay_rate():
+    # the classes stand off the null (below it near, above it far), but the fit is no decay: M*'s amplitude is
+    # negative, P's decay length runs to the fit's bound; neither is a rate beta
+    import scipy.sparse as sp
+
+    from cooc.cooccurrence.matrix import Cooccurrence
+    from cooc.corpus.vocab import Vocabulary
+    from cooc.experiments.hypernymy import MIN_RESOLVED
+    from cooc.geometry.trees import tree_distances
+
+    model = TaxonomyModel(branching=2, depth=4, beta=0.8, doc_length=10)
+    C = np.exp(0.4 * tree_distances(model.parents))
+    np.fill_diagonal(C, 0)
+    words = list(model.words)
+    rising = Cooccurrence.from_scipy(sp.csr_matrix(np.round(1e6 * C / C.sum())), Vocabulary(words, [10] * len(words)))
+    prof = tree_profile(rising, words, model.parents, n_shuffles=50)
+    for kind in ("p", "mstar"):
+        assert np.all(np.diff(prof.profiles[kind].mean) >= 0) and prof.resolved(kind) >= MIN_RESOLVED
+        assert prof.beta(kind) is None and "no decay" in prof.beta_refused(kind)
+    assert prof.beta_refused("mstar").startswith("the fitted amplitude")
+    assert prof.resolved_fits() == {} and prof.as_dict()["p"]["beta"] is None

@@ -484,7 +484,8 @@ def test_hypernymy_study(results):
     for kind in ("p", "mstar"):
         prof = r["wordnet_profile"][kind]
         assert prof["resolved_distances"] == int(np.sum(np.abs(prof["z_above_null"]) > 3))
-        assert (prof["beta"] is None) == (prof["resolved_distances"] < 3) == (prof["beta_refused"] is not None)
+        assert (prof["beta"] is None) == (prof["beta_refused"] is not None)
+        assert prof["resolved_distances"] >= 3 or prof["beta"] is None  # (and a fit that is no decay gets none)
     theory = wordnet["taxonomy_model"]
     assert theory["area"] > theory["area_shuffled"] + 0.05
     wiki = wordnet["wikipedia"]

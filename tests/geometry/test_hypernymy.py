@@ -211,6 +211,17 @@ def test_exact_taxonomy_aligns_far_above_shuffled_labels(taxonomy):
     assert given.beta == 0.5 and np.isnan(given.fit_r2) and given.fit_refused is None
 
 
+def test_a_gram_that_rises_with_tree_distance_has_its_kernel_fit_refused(taxonomy):
+    # Gram c I - G: off the diagonal the taxonomy's decaying Gram negated, rising with distance; the fit of
+    # alpha exp(-beta d) takes a negative alpha, which is no decay, and the alignment against exp(-beta d) is moot
+    X = SpectralEmbedding("mstar", dim=40).fit(taxonomy.exact_cooccurrence(window=1)).embedding_.vectors
+    lam, U = np.linalg.eigh(-(X @ X.T))
+    rising = H.hypernymy_alignment(U * np.sqrt(lam - lam.min() + 1e-9), taxonomy.parents, n_samples=100)
+    assert np.all(np.diff(rising.gram_by_distance)[[0, 1, 3]] > 0) and rising.alpha < 0
+    assert rising.fit_refused.startswith("the fitted amplitude")
+    assert H.hypernymy_alignment(X, taxonomy.parents, n_samples=100).fit_refused is None
+
+
 def _counted_taxonomy(model: TaxonomyModel, shuffle: bool, tmp_path):
     tokens = model.sample(4000, seed=0)
     return count_documents(tokens, model.words, tmp_path / ("shuffled" if shuffle else "ordered"), 2, shuffle)
@@ -262,6 +273,19 @@ def test_report_on_an_edge_list_hierarchy(taxonomy, tmp_path):
     emb.save(tmp_path / "emb")  # by path: the same report
     by_path = H.hypernymy_report(tmp_path / "emb", hierarchy, n_samples=200)
     np.testing.assert_array_equal(by_path.alignment.area, report.alignment.area)
+
+
+def test_the_report_table_says_when_the_kernel_fit_is_refused(taxonomy):
+    # `cooc geometry hypernymy` prints rows(): vectors sharing one direction and nothing else have a flat Gram,
+    # and the table must not show their alignment area as if it measured the tree
+    edges = [(taxonomy.words[c], taxonomy.words[p]) for c, p in enumerate(taxonomy.parents) if p >= 0]
+    flat = Embedding(np.random.default_rng(0).normal(size=(len(taxonomy.words), 40)) + 5, list(taxonomy.words))
+    report = H.hypernymy_report(flat, Hierarchy.from_edges(edges), n_samples=100)
+    assert report.alignment.fit_refused
+    assert f"refused: {report.alignment.fit_refused}" in dict(report.rows())["kernel fit"]
+    good = SpectralEmbedding("mstar", dim=40).fit(taxonomy.exact_cooccurrence(window=1)).embedding_
+    fitted = H.hypernymy_report(good, Hierarchy.from_edges(edges), n_samples=100)
+    assert fitted.alignment.fit_refused is None and "refused" not in dict(fitted.rows())["kernel fit"]
 
 
 def test_park_random_baseline_is_uniform_over_the_non_ancestors(rng):
