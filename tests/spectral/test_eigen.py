@@ -322,6 +322,17 @@ def test_dense_vectors_stay_orthonormal_when_k_reaches_into_a_null_space(rng):
     assert top_eigenpairs(full_rank, 8, solver="dense").info["method"] == "scipy.linalg.eigh (two subsets)"
 
 
+def test_dense_vectors_stay_orthonormal_in_a_float32_null_space(rng):
+    # In float32 the zero eigenvalues spread over ~1e-7 of the scale (round-off), far more than 1e-10:
+    # the ends still meet, and two LAPACK calls gave vectors 3e-3 off orthogonal.
+    X = rng.standard_normal((300, 5))
+    A = (X @ np.diag([9.0, -7.0, 5.0, -3.0, 2.0]) @ X.T).astype(np.float32)
+    A = (A + A.T) / 2
+    pairs = top_eigenpairs(A, 8, solver="dense")
+    assert "the two ends met" in pairs.info["method"]
+    np.testing.assert_allclose(pairs.vectors.T @ pairs.vectors, np.eye(8), atol=1e-5)
+
+
 def test_la_with_fewer_positive_eigenvalues_than_k_says_so(rng, caplog):
     A, values, _ = known_spectrum(rng, V=60, k=8)  # 7 positive planted values, the rest within 0.1 of 0
     n_positive = int((values > 0).sum())
