@@ -5,8 +5,8 @@ Following docs/science.md, section 6:
 - **beta** (:mod:`.covariance`): the top singular value of the lag-n covariance decays as
   ``n**-beta``; fitted only above the sampling floor of the estimate (analytic, or measured
   on a shuffled copy of the corpus).
-- **gamma** (:mod:`.entropy`): the conditional entropy of a token given the ``n - 1``
-  before it approaches its limit as ``H_n - H_inf ~ n**-gamma``; bias-corrected, resolved
+- **gamma** (:mod:`.entropy`): the conditional entropy of a token given the ``c = n - 1``
+  before it approaches its limit as ``H_n - H_inf ~ c**-gamma``; bias-corrected, resolved
   only while the n-grams are well covered, and a fit that needs ``H_inf`` outside
   ``[0, min H_n]`` is refused with its reason.
 - the predicted data-scaling exponent is ``gamma / (2 beta)`` (:func:`data_exponent`).

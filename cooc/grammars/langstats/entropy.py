@@ -2,7 +2,9 @@
 
 The conditional entropy of a token given the ``n - 1`` tokens before it,
 ``H_n = H(x_1..x_n) - H(x_1..x_{n-1})`` (n-grams inside documents), approaches its
-limit as ``H_n - H_inf ~ n**-gamma``. Plug-in entropies are biased low (by about
+limit as ``H_n - H_inf ~ c**-gamma`` in the context length ``c = n - 1``
+(:attr:`EntropyProfile.context`, what the studies fit against; the unigram entropy, at
+``c = 0``, drops out). Plug-in entropies are biased low (by about
 ``(K - 1) / 2N`` for ``K`` seen n-grams out of ``N``); :func:`entropy_profile` uses
 Grassberger's estimator (arXiv physics/0307138: ``ln N - sum_i n_i G(n_i) / N`` with
 ``G(n) = psi(n) + (-1)**n (psi((n+1)/2) - psi(n/2)) / 2``), whose bias is below its
@@ -282,6 +284,8 @@ def fit_entropy_decay(
     Parameters
     ----------
     n, H : array-like of shape (k,)
+        The law's variable and the entropies: pass the context length (:attr:`EntropyProfile.context`,
+        ``n - 1`` for the n-gram order ``n``), in which the law is stated (docs/science.md, section 6).
     error : array-like of shape (k,), optional
         Standard errors of ``H`` (weights of the fit).
     resolved : bool array-like of shape (k,), optional
