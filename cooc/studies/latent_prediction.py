@@ -23,7 +23,9 @@
 # other jobs (load average 3-4.4; 27-34 s of CPU, of which the network about 10). `--full`: m = 4 and 6 at
 # v = 12, L = 2..6, 4 seeds, up to 8.2 million sentences (the token targets at m = 6, L = 6 need
 # 2-5 million), all three learners (the network on the GPU when there is one). Measured: 21
-# minutes on the 2-core machine (2026-12-03; benchmarks/RESULTS.md).
+# minutes on the 2-core machine (2026-12-03; again on 2026-12-06 after the censoring fix, with the
+# same P*: benchmarks/RESULTS.md). Copied into the output folder as `runs.jsonl`,
+# `benchmarks/ledgers/latent_prediction.jsonl` (in a checkout) resumes the whole study in about 12 s.
 #
 # Run `python analyses/latent_prediction.py [--full]` or `cooc analyses run
 # latent_prediction [--full]`; figures and `results.json` go to `analyses/out/latent_prediction/`.
