@@ -166,20 +166,22 @@ def show_study(ctx: typer.Context, folder: Path, held: list[tuple[str, str]], as
     refuse_given(
         ctx, ["top"], "a study's output folder", "it lists the study's figures; its numbers are in results.json."
     )
-    info = {
-        "path": str(folder),
-        "study": run.name,
-        "full": run.full,
-        "seconds": run.seconds,
-        "results": str(folder / "results.json"),
-        "figures": [str(f) for f in run.figures],
-        "outputs": [{"kind": k, "path": p} for k, p in held],
-    }
+    results, figures = str(folder / "results.json"), [str(f) for f in run.figures]
     if as_json:
-        print_json(info)
+        print_json(
+            {
+                "path": str(folder),
+                "study": run.name,
+                "full": run.full,
+                "seconds": run.seconds,
+                "results": results,
+                "figures": figures,
+                "outputs": [{"kind": k, "path": p} for k, p in held],
+            }
+        )
         return True
     rows = [("study", run.name), ("settings", "--full" if run.full else "default"), ("seconds", f"{run.seconds:.0f}")]
-    rows += [("results", info["results"])] + [("figure", f) for f in info["figures"]] + held
+    rows += [("results", results)] + [("figure", f) for f in figures] + held
     console.print(kv_table(f"study output {folder}", rows))
     return True
 
