@@ -16,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from cooc.count.local import iter_raw_chunks
 from cooc.count.windows import MAX_HARMONIC_WINDOW, integer_weights, offset_pairs, offset_weights, prepare_chunk
 
 
@@ -55,24 +56,22 @@ def brute_force(docs, V, L, oov):
 
 
 def chunked_pairs(docs, V, L, oov, max_tokens):
-    """The pairs of the stream fed in chunks as ``cooc.count.local.iter_raw_chunks`` cuts it: a chunk ends
-    at the last document boundary in reach of ``max_tokens`` tokens, else inside the document (cut)."""
-    stream = np.concatenate([np.asarray(d, dtype=np.int32) for d in docs])
-    offsets = np.cumsum([0] + [len(d) for d in docs])[:-1]
-    out, carry, s, mid, n = Counter(), None, 0, False, stream.size
-    while s < n:
-        limit = s + max_tokens
-        if limit >= n:
-            e, cut = n, False
-        else:
-            k = int(np.searchsorted(offsets, limit, side="right")) - 1
-            e, cut = (int(offsets[k]), False) if offsets[k] > s else (limit, True)
-        lo, hi = np.searchsorted(offsets, [s, e], side="left")
-        chunk, carry = prepare_chunk(np, stream[s:e], offsets[lo:hi] - s, V, L, oov, carry, cut, mid)
+    """The pairs of the stream fed in the chunks ``cooc.count.local.iter_raw_chunks`` cuts it into (at a
+    document boundary in reach of ``max_tokens`` tokens, else inside the document)."""
+
+    class OneShard:
+        def iter_shards(self):
+            yield (
+                np.concatenate([np.asarray(d, dtype=np.int32) for d in docs]),
+                np.cumsum([0] + [len(d) for d in docs])[:-1],
+            )
+
+    out, carry = Counter(), None
+    for tokens, starts, cut, mid in iter_raw_chunks(OneShard(), max_tokens):
+        chunk, carry = prepare_chunk(np, tokens, starts, V, L, oov, carry, cut, mid)
         for j in range(1, L + 1):
             a, b = offset_pairs(np, chunk, j, V)
             out.update((int(x), int(y), j) for x, y in zip(a, b))
-        s, mid = e, cut
     return out
 
 
