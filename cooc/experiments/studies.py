@@ -274,11 +274,15 @@ def study_output(folder: str | os.PathLike) -> StudyRun | None:
     path = Path(folder) / "results.json"
     if not path.is_file():
         return None
-    results = load_json(path, what="a study's results")
+    try:
+        results = load_json(path, what="a study's results")
+    except CoocError:  # not JSON: no study wrote it
+        return None
     if not isinstance(results, dict) or not {"study", "results"} <= results.keys():
         return None
-    seconds = results.get("seconds", {}).get("total", float("nan"))
-    return StudyRun(str(results["study"]), bool(results.get("full")), Path(folder), seconds, results)
+    seconds = results.get("seconds")
+    total = float(seconds.get("total", "nan")) if isinstance(seconds, dict) else float("nan")
+    return StudyRun(str(results["study"]), bool(results.get("full")), Path(folder), total, results)
 
 
 def _finished(info: StudyInfo, full: bool, target: Path, seconds: float, output: str) -> StudyRun:

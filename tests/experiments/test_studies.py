@@ -142,9 +142,10 @@ def test_info_on_a_study_output_shows_the_study_and_its_figures(stub_dir, tmp_pa
     assert res.exit_code == 1 and "a study's output folder" in " ".join(res.output.split()), res.output
     # a results.json that no study wrote is not taken for one
     (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "results.json").write_text('{"accuracy": 0.5}')
-    res = CliRunner().invoke(app, ["info", str(tmp_path / "other")])
-    assert res.exit_code == 1 and "holds no co-occurrence file" in " ".join(res.output.split()), res.output
+    for foreign in ('{"accuracy": 0.5}', "accuracy 0.5"):
+        (tmp_path / "other" / "results.json").write_text(foreign)
+        res = CliRunner().invoke(app, ["info", str(tmp_path / "other")])
+        assert res.exit_code == 1 and "holds no co-occurrence file" in " ".join(res.output.split()), res.output
 
 
 def test_a_study_that_raises_fails_loudly(stub_dir, tmp_path):
