@@ -47,6 +47,11 @@ _SPELLED = str.maketrans(
 )
 #: a run of letters and digits (inner apostrophes included: "gödel's") holding a non-ASCII letter or digit
 _FOREIGN_WORD = re.compile(r"(?:[^\W_]+['\u2019])*[^\W_]*[^\x00-\x7f\W][^\W_]*(?:['\u2019][^\W_]+)*")
+_M = _COMBINING.pattern
+#: the same, with combining marks counted as letters outside ASCII ("cafe" + U+0301 is a word holding one)
+_MARKED_WORD = re.compile(
+    rf"(?:(?:[^\W_]|{_M})+['\u2019])*(?:[^\W_]|{_M})*(?:[^\x00-\x7f\W]|{_M})(?:[^\W_]|{_M})*(?:['\u2019](?:[^\W_]|{_M})+)*"
+)
 
 
 def handle_non_ascii(text: str, mode: str = "transliterate") -> tuple[str, int, int]:
@@ -67,11 +72,11 @@ def handle_non_ascii(text: str, mode: str = "transliterate") -> tuple[str, int, 
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_SPELLED)
         text, dropped = _FOREIGN_WORD.subn(" ", text)
         return text, before - dropped, dropped
-    # as given, then composed: 'cafe' + U+0301 (as macOS writes it) is 'café', a word with a non-ASCII letter,
-    # while NFC spells a few such letters in ASCII (U+212A KELVIN SIGN is 'K'), whose words go all the same
-    text, dropped = _FOREIGN_WORD.subn(" ", text)
-    text, composed = _FOREIGN_WORD.subn(" ", unicodedata.normalize("NFC", text))
-    return text, 0, dropped + composed
+    # the text as given, a combining mark counted as a letter of its word: 'cafe' + U+0301 (as macOS writes it)
+    # is 'café', and 're' + U+0301 + 'sume' + U+0301 + 's' one word, dropped whole. Not composed first: NFC
+    # spells U+212A KELVIN SIGN as an ASCII 'K', which would keep its word.
+    text, dropped = _MARKED_WORD.subn(" ", text)
+    return text, 0, dropped
 
 
 __all__ = ["MODES", "handle_non_ascii"]

@@ -140,7 +140,7 @@ OUTPUT_FILES = (
 
 # -- steps ---------------------------------------------------------------------------------------
 def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None], overwrite: bool = False) -> Any:
-    from .._core.errors import OutputExistsError
+    from .._core.errors import CorruptFileError, OutputExistsError
     from ..corpus.build import build_corpus
     from ..corpus.tokenize import Tokenizer
     from ..data import wiki_sample_path
@@ -159,7 +159,7 @@ def _corpus(run: DemoRun, progress: bool, log: Callable[[str], None], overwrite:
         )
         try:  # a corpus of the same settings is reused (or its build resumed), with overwrite too
             corpus = build(False)
-        except OutputExistsError:  # one of other settings: replaced only with overwrite
+        except (OutputExistsError, CorruptFileError):  # other settings, or damaged: replaced only with overwrite
             if not overwrite:
                 raise
             corpus = build(True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 
 import numpy as np
 import pytest
@@ -94,6 +95,18 @@ def test_drop_drops_a_word_whose_non_ascii_letter_composes_to_ascii():
     # U+212A KELVIN SIGN is a letter outside ASCII; NFC spells it 'K', but its word is dropped all the same
     assert Tokenizer(non_ascii="drop")("the \u212aelvin scale") == ["the", "scale"]
     assert handle_non_ascii("the \u212aelvin and caf\u00e9 and cafe\u0301", "drop")[2] == 3
+
+
+def test_drop_drops_a_word_that_mixes_composed_and_decomposed_letters_whole():
+    # a combining mark is not a letter for the regular expressions: 'sume' + U+0301 + 's' must not leave 's'
+    drop = Tokenizer(non_ascii="drop")
+    assert drop("r\u00e9sume\u0301s are here") == ["are", "here"]
+    assert drop("\u00f1e\u0301x y") == ["y"]
+    assert drop("x\u0301s y") == ["y"]  # a mark no letter composes with still marks its word
+    assert handle_non_ascii("r\u00e9sume\u0301s and x\u0301s", "drop")[2] == 2
+    words = "the caf\u00e9 r\u00e9sum\u00e9s na\u00efve's se\u00f1or z\u00fcrich abc\u2019d\u00e9f end"
+    for form in ("NFC", "NFD"):  # the same words kept however the text is normalised
+        assert drop(unicodedata.normalize(form, words)) == ["the", "end"], form
 
 
 def test_settings_round_trip():

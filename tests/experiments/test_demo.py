@@ -97,6 +97,21 @@ def test_overwrite_reuses_a_corpus_built_with_the_same_settings(tmp_path):
     assert manifest.stat().st_mtime_ns == before
 
 
+def test_overwrite_rebuilds_a_damaged_corpus_and_without_it_refuses(tmp_path):
+    import pytest
+
+    from cooc._core.errors import CorruptFileError
+
+    out = tmp_path / "d"
+    first = demo_module._corpus(demo_module.DemoRun(TINY, out), False, lambda s: None)
+    vocab = out / "corpus" / "vocab.tsv"
+    vocab.write_bytes(vocab.read_bytes()[:-10] + b"x" * 10)
+    with pytest.raises(CorruptFileError):
+        demo_module._corpus(demo_module.DemoRun(TINY, out), False, lambda s: None)
+    again = demo_module._corpus(demo_module.DemoRun(TINY, out), False, lambda s: None, overwrite=True)
+    assert again.n_tokens == first.n_tokens and again.vocab == first.vocab
+
+
 def test_figures_name_the_target_they_show(tmp_path, monkeypatch):
     import cooc.plots.spectral as plots
 
