@@ -130,3 +130,32 @@ def test_vectors_written_from_python_refuse_the_files_of_a_saved_output(tmp_path
         Embedding(np.eye(3), ["cat", "dog", "car"]).save_word2vec_format(tmp_path / name)
     assert _same_bytes(own) == before
     assert (Cooccurrence.load(tmp_path / "other").counts != c.counts).nnz == 0
+
+
+def test_vector_exports_refuse_a_corpus_own_files_and_may_write_beside_them(tmp_path):
+    from cooc._core.errors import InvalidParameterError
+    from cooc.corpus import TokenCorpus
+    from cooc.corpus.build import build_corpus
+
+    (tmp_path / "t.txt").write_text("the cat sat\nthe dog ran far\n")
+    corpus = tmp_path / "corpus"
+    build_corpus(tmp_path / "t.txt", corpus)
+    emb = Embedding(np.eye(3), ["cat", "dog", "car"])
+    emb.save(tmp_path / "emb")
+    own = sorted(p for p in corpus.rglob("*") if p.is_file())
+    assert {p.name for p in own} >= {"manifest.json", "vocab.tsv", "vocab.tsv.json", "tokens-00000.npy"}
+    before = _same_bytes(own)
+    for target in own:
+        res = _export(tmp_path / "emb", "-o", target, "--to", "word2vec", "--overwrite")
+        assert res.exit_code == 1 and "is a file of the saved cooc output" in " ".join(res.output.split()), res.output
+        with pytest.raises(InvalidParameterError, match="is a file of the saved cooc output"):
+            emb.save_word2vec_format(target)
+    assert _same_bytes(own) == before
+    assert TokenCorpus.open(corpus).n_tokens == 7
+    for overwrite in ([], ["--overwrite"]):  # a file of the user's own beside the corpus's is theirs to replace
+        res = _export(tmp_path / "emb", "-o", corpus / "vectors.txt", "--to", "word2vec", *overwrite)
+        assert res.exit_code == 0, res.output
+    assert (corpus / "vectors.txt").read_text().startswith("3 3")
+    (corpus / "manifest.json").write_text("{not json")  # damaged: every file there may be the corpus's own
+    with pytest.raises(InvalidParameterError, match="is a file of the saved cooc output"):
+        emb.save_word2vec_format(corpus / "vocab.tsv")
