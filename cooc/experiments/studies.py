@@ -280,8 +280,12 @@ def study_output(folder: str | os.PathLike) -> StudyRun | None:
         return None
     if not isinstance(results, dict) or not {"study", "results"} <= results.keys():
         return None
+    figures = results.get("figures", [])
+    if not isinstance(figures, list) or not all(isinstance(f, str) for f in figures):
+        return None  # a study writes its figures' file names
     seconds = results.get("seconds")
-    total = float(seconds.get("total", "nan")) if isinstance(seconds, dict) else float("nan")
+    total = seconds.get("total") if isinstance(seconds, dict) else None
+    total = float(total) if isinstance(total, (int, float)) and not isinstance(total, bool) else float("nan")
     return StudyRun(str(results["study"]), bool(results.get("full")), Path(folder), total, results)
 
 

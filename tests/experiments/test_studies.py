@@ -146,6 +146,17 @@ def test_info_on_a_study_output_shows_the_study_and_its_figures(stub_dir, tmp_pa
         (tmp_path / "other" / "results.json").write_text(foreign)
         res = CliRunner().invoke(app, ["info", str(tmp_path / "other")])
         assert res.exit_code == 1 and "holds no co-occurrence file" in " ".join(res.output.split()), res.output
+    # nor one whose figures are not a list of file names; a time that is not a number is shown as unknown
+    for figures in ("null", '"a.png"', '[1, "b.png"]'):
+        (tmp_path / "other" / "results.json").write_text(f'{{"study": "x", "results": {{}}, "figures": {figures}}}')
+        res = CliRunner().invoke(app, ["info", str(tmp_path / "other")])
+        assert res.exit_code == 1 and "holds no co-occurrence file" in " ".join(res.output.split()), res.output
+    for total in ("null", '"12 s"', "true"):
+        (tmp_path / "other" / "results.json").write_text(
+            f'{{"study": "x", "results": {{}}, "seconds": {{"total": {total}}}}}'
+        )
+        res = CliRunner().invoke(app, ["info", str(tmp_path / "other"), "--json"])
+        assert res.exit_code == 0 and json.loads(res.output)["seconds"] is None, (total, res.output)
 
 
 def test_a_study_that_raises_fails_loudly(stub_dir, tmp_path):
