@@ -15,6 +15,7 @@ All networks of one input shape are trained at once as one ensemble
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ CNN = {"width": 32, "steps": 600, "batch_size": 64, "lr": 1e-2}
 # 600 steps at lr 3e-3 left the shallow net's training error at 2.6-3.9% from P ~ 1,700 on (a third to a half of the
 # 8.75% test error P* asks for at n_c = 8), which doubled its P* there; 1,200 steps at lr 1e-2 fit every training set
 # on which it reaches P*.
-SHALLOW = {"width": 128, "steps": 1200, "batch_size": 64, "lr": 1e-2, "factors": (1, 2, 4, 8, 16)}
+SHALLOW = {"width": 128, "steps": 1200, "batch_size": 64, "lr": 1e-2, "factors": (1, 2, 4, 8, 16), "epochs": None}
 UNDERFIT = 0.25
 """A curve's size P is *under-fitted* where its networks' mean training error is at least this fraction of P*'s
 threshold (``fraction`` of chance): there the test error is held up for want of training (a training error of a
@@ -71,8 +72,10 @@ def rhm_sample_complexity(
         Held-out sentences per seed (also those of the sensitivity).
     cnn, shallow : mapping, optional
         Settings of each network: ``width``, ``steps``, ``batch_size``, ``lr`` (and for the
-        shallow net ``factors``, its own sizes in multiples of ``n_c m^L``); defaults
-        :data:`CNN` and :data:`SHALLOW`. ``shallow=False`` skips the shallow net.
+        shallow net ``factors``, its own sizes in multiples of ``n_c m^L``, and ``epochs``: when
+        given, a size P trains for ``max(steps, epochs P / batch_size)`` steps, so that the
+        largest sets are seen as often as the small ones); defaults :data:`CNN` and
+        :data:`SHALLOW`. ``shallow=False`` skips the shallow net.
     fraction : float
         P* is where the test error falls below ``fraction`` of chance.
     device : str
@@ -178,22 +181,39 @@ def _run_group(entries, seeds, n_test, cnn, shallow, use_shallow, dev, group, le
         row["sensitivity"] = [float(v) for v in np.asarray(S, dtype=np.float64)]
     for i, (e, _) in enumerate(owner):
         e.setdefault("cnn_rows", []).extend(r for r in run.rows if r["pool"] == i)
-    if use_shallow:
-        fc_settings = {k: shallow[k] for k in ("width", "steps", "batch_size", "lr")}
+    if not use_shallow:
+        return
+    fc_settings = {k: shallow[k] for k in ("width", "batch_size", "lr")}
+    budgets: dict[int, dict[int, list[int]]] = {}  # steps -> pool -> the sizes trained for that many steps
+    for i, (e, _) in enumerate(owner):
+        for P in e["fc_sizes"]:
+            budgets.setdefault(shallow_steps(shallow, P), {}).setdefault(i, []).append(P)
+    for steps, samples in sorted(budgets.items()):
         fc = ensemble_curve(
             pools,
             "fc",
-            {i: owner[i][0]["fc_sizes"] for i in range(len(owner)) if owner[i][0]["fc_sizes"]},
+            samples,
             seeds=[seed for _, seed in owner],
             depth=1,
             init_seed=1,
             ledger=ledger,
             keep_net=False,
             progress=progress,
+            steps=steps,
             **fc_settings,
         )
         for i, (e, _) in enumerate(owner):
             e.setdefault("fc_rows", []).extend(r for r in fc.rows if r["pool"] == i)
+
+
+def shallow_steps(shallow: Mapping[str, Any], P: int) -> int:
+    """The shallow net's training steps at size P: ``steps``, or ``epochs`` passes over the P sentences in
+    minibatches of ``batch_size`` where that is more (rounded up to a multiple of 100, the ensembles'
+    evaluation interval)."""
+    epochs = shallow.get("epochs")
+    if not epochs:
+        return int(shallow["steps"])
+    return max(int(shallow["steps"]), 100 * math.ceil(epochs * P / shallow["batch_size"] / 100))
 
 
 def _curve(rows: list[dict[str, Any]], fraction: float, name: str = "") -> dict[str, Any]:

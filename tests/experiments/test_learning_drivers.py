@@ -143,3 +143,32 @@ def test_rhm_curves_name_the_sizes_whose_networks_did_not_fit_their_training_set
     assert any("shallow" in r.getMessage() and "1728, 3456" in r.getMessage() for r in caplog.records)
     fitted = _curve([{**r, "train_error": 0.0} for r in rows], fraction)
     assert fitted["underfit_P"] == [] and fitted["P_star"] == curve["P_star"]
+
+
+def test_the_shallow_net_trains_each_size_for_its_own_number_of_passes(monkeypatch):
+    """With ``epochs``, a size P trains for max(steps, epochs P / batch) steps (rounded up to hundreds), each
+    budget one ensemble; without it every size trains for ``steps`` in one ensemble, as recorded ledgers expect."""
+    import cooc.experiments.rhm_complexity as rc
+
+    assert rc.shallow_steps({"steps": 200, "batch_size": 64, "epochs": None}, 10_000) == 200
+    assert rc.shallow_steps({"steps": 200, "batch_size": 64, "epochs": 3}, 1_000) == 200  # 47 < 200
+    assert rc.shallow_steps({"steps": 200, "batch_size": 64, "epochs": 3}, 10_000) == 500  # 468.75 -> 500
+    assert rc.shallow_steps({"steps": 200, "batch_size": 50, "epochs": 2}, 10_000) == 400  # exactly 400
+    calls = []
+    real = rc.ensemble_curve
+
+    def spy(pools, kind, samples, **kw):
+        if kind == "fc":
+            calls.append((kw["steps"], {i: list(P) for i, P in samples.items()}))
+        return real(pools, kind, samples, **kw)
+
+    monkeypatch.setattr(rc, "ensemble_curve", spy)
+    specs = ["rhm:v=8,n_c=4,m=2,s=2,L=3,rule_seed=1", "rhm:v=8,n_c=4,m=3,s=2,L=2,rule_seed=2"]  # two input shapes
+    cnn = {"width": 4, "steps": 1, "batch_size": 8, "lr": 1e-2}  # not under test
+    shallow = {"width": 8, "steps": 100, "batch_size": 4, "lr": 1e-2, "factors": (1, 2), "epochs": 10}
+    rc.rhm_sample_complexity(specs, factors=(1,), seeds=1, n_test=8, cnn=cnn, shallow=shallow)
+    # n_c m^L = 32 and 36: 10 passes in fours over 32, 64, 36, 72 sentences are 80, 160, 90, 180 steps
+    assert calls == [(100, {0: [32]}), (200, {0: [64]}), (100, {0: [36]}), (200, {0: [72]})]
+    calls.clear()
+    rc.rhm_sample_complexity(specs, factors=(1,), seeds=1, n_test=8, cnn=cnn, shallow={**shallow, "epochs": None})
+    assert calls == [(100, {0: [32, 64]}), (100, {0: [36, 72]})]
