@@ -106,8 +106,9 @@
 #                    (FULL_DEFAULT=NAME runs another study there; FULL_DEFAULT= leaves it out). On 2026-12-04
 #                    the speed stages left 86 s of a 540 s budget unused.
 #   Opt-in, run only when STAGES names them:
-#   full-parallel 570:60   the studies of FULL_PARALLEL (default: next_token power_law varying_tree;
-#                    rhm_learning --full ran on the 2-core VM in 58 minutes on 2026-12-05, and srhm --full was
+#   full-parallel 570:60   the studies of FULL_PARALLEL (default: next_token power_law varying_tree
+#                    rhm_learning; rhm_learning's shallow net trains to fit since 2026-12-06, 30 passes over sets of
+#                    up to 1.05M sentences, GPU work; its CNN ran on the 2-core VM in 58 minutes on 2026-12-05; srhm --full was
 #                    finished there the same day, its ledger committed) at once, one process each, each resuming from its ledger; the ledgers
 #                    come back in ledgers.tgz (see full_parallel below). For a session that needs no new
 #                    speed figures: STAGES=full-parallel bash benchmarks/device_session.sh 560.
@@ -122,8 +123,8 @@
 #                    once, default 6, one process each on the GPU; full-parallel passes FULL_PARALLEL_JOBS, default 3),
 #                    NAME one of next_token (issue 19), rhm_learning, srhm, power_law, varying_tree,
 #                    latent_prediction (issue 20; its --full needs no GPU and was run on the 2-core VM in
-#                    21 minutes, 2026-12-03, so leave it out here, as rhm_learning, whose --full ran there in
-#                    58 minutes on 2026-12-05, rows in benchmarks/ledgers/rhm_learning.jsonl; varying_tree's
+#                    21 minutes, 2026-12-03, so leave it out here; rhm_learning's ledger has the CPU's
+#                    rows of 2026-12-05, its shallow net's under the settings before 2026-12-06; varying_tree's
 #                    CPU parts (the parsed ambiguity, the depth scan, the first moment and its growth: 72
 #                    ledger rows, keyed without the device) ran on the 2-core VM in 21 minutes on 2026-12-04
 #                    and are in benchmarks/ledgers/varying_tree.jsonl, so on the device it starts at its
@@ -365,7 +366,7 @@ full_parallel() {
         return 0
     fi
     local names=() name t t0 rc
-    for name in ${FULL_PARALLEL:-next_token power_law varying_tree}; do
+    for name in ${FULL_PARALLEL:-next_token power_law varying_tree rhm_learning}; do
         [ "$name" = scaling_laws ] && { note "== full-parallel: scaling_laws left out (no Hub, no Bible here)"; continue; }
         names+=("$name")
     done
