@@ -6,6 +6,7 @@ Estimators declare their constraints once (a dict of name -> checker) and call
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -53,6 +54,8 @@ def Interval(
         if not isinstance(v, numbers.Real):
             return False
         x = float(v)
+        if not math.isfinite(x):  # NaN passes every comparison below; an open end does not take infinity
+            return False
         if low is not None and (x < low or (x == low and closed in ("right", "neither"))):
             return False
         if high is not None and (x > high or (x == high and closed in ("left", "neither"))):

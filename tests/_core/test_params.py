@@ -11,3 +11,22 @@ def test_changes_are_named_one_by_one_nested_keys_with_dots():
     assert settings_changes(was, now) == "window: 5 -> 10; train.lr: 0.001 -> 0.01; gone: 1 -> None; ..."
     assert settings_changes(was, now, limit=10).endswith("gone: 1 -> None; new: None -> True")
     assert settings_changes(was, was) == ""
+
+
+def test_an_interval_refuses_nan_and_infinity_whatever_its_ends():
+    import math
+
+    import numpy as np
+    import pytest
+
+    from cooc._core.errors import InvalidParameterError
+    from cooc._core.params import Interval
+
+    for constraint in (Interval(float, None, None), Interval(float, 0, None), Interval(float, None, 1, "neither")):
+        for bad in (float("nan"), np.float32("nan"), math.inf, -math.inf, np.inf):
+            with pytest.raises(InvalidParameterError, match="must be a number in"):
+                constraint.check("x", bad)
+        constraint.check("x", 0.5)  # a finite number inside passes
+        constraint.check("x", np.float64(0.5))
+    with pytest.raises(InvalidParameterError, match=r"\[0, 1\]"):
+        Interval(float, 0, 1).check("x", 1.5)
