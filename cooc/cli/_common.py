@@ -78,6 +78,9 @@ def _run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         _fail(_with_note(describe_os_error(exc), exc))
     except ValueError as exc:
         _fail(str(exc))
+    except MemoryError as exc:  # numpy's names the array it could not allocate
+        detail = f": {exc}" if str(exc) else ""
+        _fail(_with_note(f"out of memory{detail}; ask for less (a smaller size, vocabulary or batch)", exc))
     except KeyboardInterrupt as exc:
         how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         _fail(f"{how}; {kept_note(exc) or _KEPT['note']}", code=143 if isinstance(exc, Terminated) else 130)

@@ -64,3 +64,20 @@ def test_listing_json(command):
     assert res.exit_code == 0, res.output
     names = [s["name"] for s in json.loads(res.output)]
     assert "symmetry" in names and all(isinstance(n, str) for n in names)
+
+
+def test_running_out_of_memory_is_one_error_line_not_a_traceback(capsys):
+    import numpy as np
+    import pytest
+    import typer
+
+    from cooc.cli._common import _run
+
+    def allocate():
+        return np.empty(1 << 60, dtype=np.uint8)  # an exbibyte: numpy's MemoryError, whatever the machine
+
+    with pytest.raises(typer.Exit) as exit_info:
+        _run(allocate)
+    err = capsys.readouterr().err
+    assert exit_info.value.exit_code == 1 and err.count("\n") == 1
+    assert err.startswith("error: out of memory: Unable to allocate 1.00 EiB") and "ask for less" in err
