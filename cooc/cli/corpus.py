@@ -57,7 +57,7 @@ def build(
     shard_tokens: int = typer.Option(1 << 24, help="Tokens per shard."),
     max_docs: int | None = typer.Option(None, help="Stop after this many source documents."),
     documents: int = typer.Option(10000, help="Grammar sources: number of documents to sample."),
-    seed: int = typer.Option(0, help="Grammar sources: random seed."),
+    seed: int = typer.Option(0, min=0, help="Grammar sources: random seed."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a different corpus already in --output."),
     progress: bool = PROGRESS,
 ) -> None:

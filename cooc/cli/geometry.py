@@ -92,7 +92,7 @@ def symmetry(
         "re-factorise blocks of the family and at most 50 helpers in 10).",
     ),
     out: Path = OUT,
-    seed: int = typer.Option(0, help="Seed of the null draws and the probe splits."),
+    seed: int = typer.Option(0, min=0, help="Seed of the null draws and the probe splits."),
     as_json: bool = JSON,
     overwrite: bool = OVERWRITE,
 ) -> None:
@@ -202,7 +202,7 @@ def places(
     cooc: Path | None = COOC,
     target: str | None = TARGET,
     out: Path = OUT,
-    seed: int = typer.Option(0, help="Seed of the cross-validation folds."),
+    seed: int = typer.Option(0, min=0, help="Seed of the cross-validation folds."),
     as_json: bool = JSON,
     overwrite: bool = OVERWRITE,
 ) -> None:
@@ -250,7 +250,7 @@ def hypernymy(
     instances: bool = typer.Option(False, help="WordNet: follow instance hypernyms too."),
     monosemy: str = typer.Option("all", help="WordNet: one sense in 'all' parts of speech or as a 'noun'."),
     out: Path = OUT,
-    seed: int = typer.Option(0, help="Seed of the subtree sampling and the shuffles."),
+    seed: int = typer.Option(0, min=0, help="Seed of the subtree sampling and the shuffles."),
     as_json: bool = JSON,
     overwrite: bool = OVERWRITE,
 ) -> None:

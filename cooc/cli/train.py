@@ -347,7 +347,7 @@ def register(app: typer.Typer) -> None:
         ),
         vectors: str = typer.Option("input", help="input, or sum (input + output vectors)."),
         device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
-        seed: int = typer.Option(0),
+        seed: int = typer.Option(0, min=0),
         kernel: str = typer.Option(
             "auto",
             help="Kernel: auto (on a CPU shared for skip-gram and hogwild for CBOW, numba with --batch-size; "

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._core.errors import CoocError, InputDataError, InvalidParameterError
+from .._core.params import Interval, validate
 
 #: The studies in reading order (others found in the folder follow, alphabetically).
 STUDIES = (
@@ -224,6 +225,7 @@ def run_study(
     StudyError
         The script exited with an error, ran past ``timeout`` or wrote no results.
     """
+    validate({"timeout": timeout}, {"timeout": Interval(float, 0, None, "neither", allow_none=True)}, "run_study")
     info = find_study(name, directory)
     target = Path(out).resolve() if out is not None else default_out(info.name, directory)
     command = [sys.executable, str(info.path), "--output", str(target)] + (["--full"] if full else [])

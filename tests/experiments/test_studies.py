@@ -820,3 +820,21 @@ def test_word2vec_vs_spectral_study(results):
     assert set(comparison) == {"SGNS", "SPPMI (k=5, cds 0.75)", "M*"}
     assert len({c["analogy_questions"] for c in comparison.values()}) == 1
     assert all(0 <= c["analogy_accuracy"] <= 1 for c in comparison.values())
+
+
+def test_a_time_limit_that_is_not_a_positive_number_is_refused_before_the_study_starts(stub_dir, tmp_path):
+    for bad in (float("nan"), 0, -1.0, float("inf")):
+        with pytest.raises(InvalidParameterError, match="'timeout' must be a number in"):
+            run_study("stub", out=tmp_path / "o", directory=stub_dir, timeout=bad)
+    assert not (tmp_path / "o").exists()
+
+
+def test_negative_seeds_are_refused_by_the_commands_that_take_one():
+    for args in (
+        ["geometry", "symmetry", "emb", "--seed", "-1"],
+        ["geometry", "places", "emb", "--seed", "-1"],
+        ["geometry", "hypernymy", "emb", "--seed", "-2"],
+        ["corpus", "build", "rhm:v=8,n_c=4,m=2,s=2,L=3", "-o", "c", "--seed", "-1"],
+    ):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2 and "--seed" in res.output and "greater than or equal to 0" in res.output, args
