@@ -16,6 +16,7 @@ drawn for its non-terminals, while terminals pass through.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import numpy as np
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, validate
 from ._random import Seed, categorical_rows, numpy_rng
+from .rhm import MAX_TOKENS
 
 
 @dataclass
@@ -276,6 +278,11 @@ class VaryingTreeGrammar:
     def __init__(self, v: int, f: float, L: int, rule_seed: int = 0, p2: float = 0.5):
         validate(dict(v=v, f=f, L=L, rule_seed=rule_seed, p2=p2), self._constraints, type(self).__name__)
         self.v, self.f, self.L, self.rule_seed, self.p2 = int(v), float(f), int(L), int(rule_seed), float(p2)
+        if self.L * math.log2(3) > math.log2(MAX_TOKENS):
+            raise InvalidParameterError(
+                f"{type(self).__name__}: depth L = {self.L} gives sentences of up to 3**L tokens; at most "
+                f"{MAX_TOKENS:,} are allowed (L <= {int(math.log(MAX_TOKENS, 3))})."
+            )
         self.m2, self.m3 = int(round(f * v)), int(round(f * v * v))
         if self.m2 < 1:
             raise InvalidParameterError(

@@ -16,6 +16,7 @@ left to right; :meth:`~RandomHierarchyModel.from_indices` decodes it and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,9 @@ from .._core.device import array_module, to_numpy
 from .._core.errors import InvalidParameterError
 from .._core.params import Interval, validate
 from ._random import Seed, device_rng, numpy_rng, symbol_dtype, uniform_choices, weighted_choices
+
+#: The longest sentence a grammar of this package may have (tokens): beyond it a sentence alone fills memory.
+MAX_TOKENS = 1 << 20
 
 INT63 = 2**63
 
@@ -179,6 +183,10 @@ class RandomHierarchyModel:
     def __init__(self, v: int, n_c: int, m: int, s: int, L: int, a: float | None = None, rule_seed: int = 0):
         validate(dict(v=v, n_c=n_c, m=m, s=s, L=L, a=a, rule_seed=rule_seed), self._constraints, type(self).__name__)
         self.v, self.n_c, self.m, self.s, self.L = int(v), int(n_c), int(m), int(s), int(L)
+        if self.L * math.log2(self.s) > math.log2(MAX_TOKENS):  # (its P_max alone has m**(s**L) digits)
+            raise InvalidParameterError(
+                f"{type(self).__name__}: s**L = {self.s}**{self.L} tokens a sentence; at most {MAX_TOKENS:,} are allowed."
+            )
         self.a = None if a is None else float(a)
         self.rule_seed = int(rule_seed)
         check_rule_counts(self.v, self.n_c, self.m, self.s)

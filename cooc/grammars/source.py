@@ -16,6 +16,7 @@ alongside (see :data:`EXTRAS`), all in the model's symbol indices.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -237,8 +238,14 @@ def _rhm(params: dict[str, Any]) -> _Grammar:
         model.n_positions,
         sample,
         _rule_extras(model),
-        {**model.params(), "distinct": distinct, "P_max": str(model.P_max)},
+        {**model.params(), "distinct": distinct, "P_max": _count_text(model)},
     )
+
+
+def _count_text(model: RandomHierarchyModel) -> str:
+    """P_max written out, or as a power of ten where its digits would run to pages (Python caps str(int))."""
+    digits = model.n_internal * math.log10(model.m) + math.log10(model.n_c)
+    return str(model.P_max) if digits < 1000 else f"about 10^{digits:.0f}"
 
 
 def _rule_extras(model: RandomHierarchyModel) -> dict[str, np.ndarray]:

@@ -86,6 +86,11 @@ class TaxonomyModel:
         self.depth: int | None
         self.branching, self.depth = (int(branching), int(depth)) if parents is None else (None, None)
         self.beta, self.self_pairs, self.doc_length = float(beta), bool(self_pairs), int(doc_length)
+        if parents is None and sum(int(branching) ** d for d in range(min(int(depth), 64) + 1)) > MAX_NODES:
+            raise InvalidParameterError(
+                f"a tree of branching {branching} and depth {depth} has more than {MAX_NODES} nodes, the most the "
+                f"dense kernel allows."
+            )
         self.parents = regular_tree(branching, depth) if parents is None else check_tree(parents)
         if len(self.parents) > MAX_NODES:
             raise InvalidParameterError(
