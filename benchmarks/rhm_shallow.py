@@ -70,7 +70,7 @@ def main() -> None:
     dev = torch_device(args.device)
     start = time.perf_counter()
     curves, rows = [], []
-    for gi, spec in enumerate(specs):
+    for spec in specs:
         g = grammar_from_spec(spec)
         cap = min(g.P_max - args.n_test, args.max_P or g.P_max)
         sizes = sorted({int(round(f * g.P_max)) for f in fractions if 1 <= round(f * g.P_max) <= cap})
@@ -78,7 +78,9 @@ def main() -> None:
             raise SystemExit(f"{spec}: no size fits below {cap}")
         arrays, labels = [], []
         for seed in range(args.seeds):
-            sample = g.sample(args.n_test + sizes[-1], seed=task_seed(seed, g.rule_seed, gi, 29), distinct=True)
+            # seeded by the data seed and the grammar's rule seed only, not its place in the list: a grammar's
+            # ensembles are found in the ledger whichever grammars run beside it
+            sample = g.sample(args.n_test + sizes[-1], seed=task_seed(seed, g.rule_seed, 0, 29), distinct=True)
             arrays.append(sample.one_hot())
             labels.append(sample.labels)
         pools = Pools.from_arrays(arrays, labels, args.n_test, [g.n_c] * args.seeds, device=dev)
