@@ -84,6 +84,10 @@ def read_word2vec(
         raise CorruptFileError(f"vector file {str(path)!r} is missing.") from None
     except UnicodeDecodeError as exc:
         raise CorruptFileError(f"{str(path)!r} is not UTF-8 text ({exc}); {_BINARY_HINT}.") from None
+    if not words or vectors.shape[1] == 0:
+        raise CorruptFileError(
+            f"{str(path)!r} holds no vectors ({len(words)} words of {vectors.shape[1]} values): nothing to read."
+        )
     bad = nonfinite_rows(vectors)
     if bad.size:
         raise CorruptFileError(
@@ -174,6 +178,11 @@ def _read_binary(fh, path: Path, limit: int | None) -> tuple[list[str], np.ndarr
             raise CorruptFileError(f"{str(path)!r} ends inside the vector of word {i} (truncated).")
         words.append(word.decode("utf-8"))
         vectors[i] = np.frombuffer(data, dtype=FLOAT)
+    if limit is None and fh.read(2) not in (b"", b"\n"):  # word2vec.c ends its last vector with a newline
+        raise CorruptFileError(
+            f"{str(path)!r} goes on after the {count} vectors its header announces: not a binary word2vec file "
+            "(a text one? read it without binary=True: cooc import --from word2vec)."
+        )
     return words, vectors
 
 

@@ -38,3 +38,24 @@ def test_the_largest_float32_values_are_written_exactly(tmp_path, binary):
     assert words == ["max", "tiny"]
     np.testing.assert_array_equal(back, vectors.astype(np.float32))
     assert np.isfinite(back).all()
+
+
+def test_a_text_file_read_as_binary_and_files_without_vectors_are_refused(tmp_path):
+    """A text file read as binary gave junk words and tiny numbers with no error; an empty file, a '0 5' header
+    alone and a '3 0' header with words gave an embedding of 0 words or 0 dimensions."""
+    from cooc._core.errors import CorruptFileError
+
+    words, vectors = ["cat", "dog", "car"], np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+    write_word2vec(tmp_path / "v.txt", words, vectors, header=True)
+    with pytest.raises(CorruptFileError, match="goes on after the 3 vectors"):
+        read_word2vec(tmp_path / "v.txt", binary=True)
+    write_word2vec(tmp_path / "v.bin", words, vectors, binary=True)
+    got_words, got = read_word2vec(tmp_path / "v.bin", binary=True)  # word2vec.c's own ending still reads
+    assert got_words == words and np.array_equal(got, vectors)
+    (tmp_path / "cut.bin").write_bytes((tmp_path / "v.bin").read_bytes()[:-1])  # without the last newline
+    assert read_word2vec(tmp_path / "cut.bin", binary=True)[0] == words
+    assert read_word2vec(tmp_path / "v.bin", binary=True, limit=2)[0] == words[:2]  # a limit reads a prefix
+    for name, body in (("empty.txt", b""), ("header.txt", b"0 5\n"), ("flat.txt", b"3 0\ncat\ndog\ncar\n")):
+        (tmp_path / name).write_bytes(body)
+        with pytest.raises(CorruptFileError, match="holds no vectors"):
+            read_word2vec(tmp_path / name)
