@@ -602,6 +602,11 @@ def _finalize(
             f"{settings['tokenizer']['min_doc_tokens']} tokens); nothing was written."
         )
     chosen = chosen_types(state.types, counts, vocab_size, min_count, threads=helpers.workers)
+    if chosen.size == 0:  # every token would be out of the vocabulary: counts, embeddings, all empty
+        raise InputDataError(
+            f"no word occurs at least min_count = {min_count} times (the most frequent occurs {int(counts.max())} "
+            f"times in {int(counts.sum()):,} tokens): the vocabulary would be empty; lower min_count (--min-count)."
+        )
     if vocab_size is not None and chosen.size < vocab_size:
         log.warning(
             "asked for %d words but the corpus has only %d (with min_count=%d); using %d.",

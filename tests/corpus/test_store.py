@@ -319,3 +319,12 @@ def test_messy_text_files_build_like_decoded_lines(warned, tmp_path, workers):
     limited = build_corpus(folder, tmp_path / "m", max_docs=4, progress=False)
     # with a text source, max_docs counts lines, blank ones included
     assert [[limited.vocab.words[i] for i in d] for d in corpus_docs(limited)] == [tok(t) for t in lines[:4] if tok(t)]
+
+
+def test_a_min_count_that_no_word_reaches_is_refused_not_built_empty(tmp_path):
+    from cooc._core.errors import InputDataError
+
+    (tmp_path / "t.txt").write_text("the cat sat on the mat\nthe dog sat\n")  # 'the' 3 times, 'sat' twice
+    with pytest.raises(InputDataError, match=r"min_count = 4 times \(the most frequent occurs 3 times in 9 tokens\)"):
+        build_corpus(tmp_path / "t.txt", tmp_path / "c", min_count=4)
+    assert len(build_corpus(tmp_path / "t.txt", tmp_path / "c3", min_count=3).vocab) == 1  # 'the' is enough
