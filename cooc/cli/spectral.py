@@ -480,6 +480,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON,
     ) -> None:
         """Analogy accuracy per family and overall."""
+        from .._core.errors import InputDataError
         from .._core.io import atomic_write_json
         from ..embedding import Embedding
         from ..geometry.analogy import evaluate_analogies
@@ -515,6 +516,13 @@ def register(app: typer.Typer) -> None:
             restrict_vocab=restrict_vocab,
             device=device,
         )
+        if res.total == 0:  # an accuracy of 0/0 said nothing, with exit 0
+            raise InputDataError(
+                f"no analogy could be asked: none of the {res.listed:,} listed {'questions' if protocol == 'gensim' else 'pairs'} "
+                f"has its words among the {len(emb):,} words of {str(embedding)!r}"
+                + (f" (the {restrict_vocab:,} most frequent, --restrict-vocab)" if restrict_vocab else "")
+                + "; give questions in its vocabulary (--questions) or a larger embedding."
+            )
         if output:
             atomic_write_json(output, res.to_dict())
         if as_json:
@@ -555,6 +563,7 @@ def register(app: typer.Typer) -> None:
 
         Each result is named by its benchmark or its file's stem; a file whose stem another result (or a shipped
         benchmark) has is named by its path, so that --json and --output keep every result."""
+        from .._core.errors import InputDataError
         from .._core.io import atomic_write_json
         from ..embedding import Embedding
         from ..geometry.similarity import BENCHMARKS, evaluate_similarity
@@ -568,6 +577,11 @@ def register(app: typer.Typer) -> None:
         given: list[str | Path] = [*(benchmark or ()), *([pairs] if pairs is not None else [])]
         sources = list(dict.fromkeys(given)) or list(BENCHMARKS)  # one result for a source given twice
         results = _named_uniquely(sources, [evaluate_similarity(emb, s) for s in sources])
+        if all(r.evaluated < 2 for r in results):  # a Spearman of NaN said nothing, with exit 0
+            raise InputDataError(
+                f"no correlation could be computed: fewer than two listed pairs of each of {', '.join(r.name for r in results)} "
+                f"have both words among the {len(emb):,} words of {str(embedding)!r}."
+            )
         data = {r.name: r.to_dict() for r in results}
         if output:
             atomic_write_json(output, data)

@@ -71,7 +71,28 @@ def test_pairs_adds_to_the_benchmarks_given(files):
     assert list(data) == ["simlex999", "pairs"] and (data["simlex999"]["listed"], data["pairs"]["listed"]) == (999, 4)
     only = _similarity(tmp, "--pairs", tmp / "a" / "pairs.txt", "--json")  # --pairs alone: that file only
     assert list(json.loads(only.output)) == ["pairs"]
-    default = _similarity(tmp, "--json")  # nothing given: both shipped benchmarks
-    assert list(json.loads(default.output)) == ["wordsim353", "simlex999"]
-    same = _similarity(tmp, "--benchmark", "simlex999", "--benchmark", "simlex999", "--json")  # given twice: once
-    assert list(json.loads(same.output)) == ["simlex999"]
+    default = _similarity(tmp, "--json")  # nothing given: both shipped benchmarks (none of whose pairs it holds)
+    assert default.exit_code == 1 and "each of wordsim353, simlex999 have" in " ".join(default.output.split())
+    twice = ["--benchmark", "simlex999", "--benchmark", "simlex999", "--pairs", tmp / "a" / "pairs.txt", "--json"]
+    assert list(json.loads(_similarity(tmp, *twice).output)) == ["simlex999", "pairs"]  # given twice: once
+
+
+def test_evaluations_with_nothing_to_score_fail_instead_of_reporting_nan(tmp_path):
+    rng = np.random.default_rng(0)
+    Embedding(rng.normal(size=(4, 3)), ["cat", "dog", "car", "bus"]).save(tmp_path / "emb")
+    runner = CliRunner()
+    res = runner.invoke(app, ["eval", "analogy", str(tmp_path / "emb")])
+    assert res.exit_code == 1 and "no analogy could be asked" in " ".join(res.output.split()), res.output
+    res = runner.invoke(app, ["eval", "similarity", str(tmp_path / "emb")])
+    assert res.exit_code == 1 and "no correlation could be computed" in " ".join(res.output.split()), res.output
+    one = tmp_path / "one.tsv"
+    one.write_text("cat\tdog\t7.0\nlion\ttiger\t8.0\n")  # one pair in the vocabulary: no Spearman
+    res = runner.invoke(app, ["eval", "similarity", str(tmp_path / "emb"), "--pairs", str(one)])
+    assert res.exit_code == 1 and "fewer than two listed pairs" in " ".join(res.output.split()), res.output
+    (tmp_path / "two.tsv").write_text("cat\tdog\t7.0\ncar\tbus\t6.0\ncat\tbus\t1.0\n")
+    res = runner.invoke(app, ["eval", "similarity", str(tmp_path / "emb"), "--pairs", str(tmp_path / "two.tsv")])
+    assert res.exit_code == 0, res.output
+    q = tmp_path / "q.txt"
+    q.write_text(": family\ncat dog car bus\n")
+    res = runner.invoke(app, ["eval", "analogy", str(tmp_path / "emb"), "--questions", str(q)])
+    assert res.exit_code == 0 and "1 listed questions in vocabulary" in " ".join(res.output.split()), res.output
