@@ -75,7 +75,7 @@ def symmetry(
     probe: bool | None = typer.Option(
         None, "--probe/--no-probe", help="Run the year probe (default: on for the years family)."
     ),
-    splits: int = typer.Option(100, help="Random splits of the year probe."),
+    splits: int = typer.Option(100, min=1, help="Random splits of the year probe."),
     robust: bool = typer.Option(
         False,
         "--robustness",
@@ -88,6 +88,7 @@ def symmetry(
     ),
     dim: int = typer.Option(
         50,
+        min=1,
         help="With --robustness: dimensions of the re-embedding after zeroing (the helper-word curves "
         "re-factorise blocks of the family and at most 50 helpers in 10).",
     ),
@@ -106,6 +107,7 @@ def symmetry(
     if robust and cooc is None:
         raise InvalidParameterError("--robustness needs the counts: pass --cooc FILE.")
     fam = load_family(family)
+    helpers = load_family(extra) if extra else None  # before any work: a bad name fails here
     stem = fam.name.replace(":", "-")
     with_probe = bool(probe or (probe is None and fam.name.startswith("years")))
     if not robust:
@@ -154,7 +156,7 @@ def symmetry(
         written.append(out / f"symmetry-{stem}-probe.png")
     if robust:
         path = out / f"symmetry-{stem}-helpers.png"
-        data["robustness"] = _robustness(embedding, counts, report.family, extra, dim, target, seed, path, show)
+        data["robustness"] = _robustness(embedding, counts, report.family, helpers, dim, target, seed, path, show)
         written.append(path)
     show("figures: " + ", ".join(str(p) for p in written))
     if as_json:
@@ -163,10 +165,9 @@ def symmetry(
 
 def _robustness(embedding, counts, family, extra, dim, target, seed, path, show) -> dict:
     from ..experiments.symmetry import helper_experiment, robustness
-    from ..geometry.symmetry import load_family
     from ..plots import geometry as plots
 
-    extra_words = load_family(extra).words if extra else ()
+    extra_words = extra.words if extra is not None else ()
     result = robustness(counts, family, extra_words, dim=dim, target=target, seed=seed)
     rows: list[tuple[str, Any]] = [
         (

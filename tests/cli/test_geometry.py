@@ -190,3 +190,22 @@ def test_symmetry_robustness_with_helper_words(tmp_path):
     assert "adjacency: before / after   │ 1.0000 / 1.0000" not in cut.output
     res = invoke("symmetry", tmp_path / "emb", "--robustness")
     assert res.exit_code == 1 and "pass --cooc FILE" in res.output
+
+
+def test_symmetry_settings_are_checked_before_any_work(tmp_path):
+    """--splits 0 or -1, --dim 0 and an unknown --extra-words family were refused after the report and its figures."""
+    from typer.testing import CliRunner
+
+    from cooc.cli import app
+
+    out = tmp_path / "out"
+    base = ["geometry", "symmetry", str(tmp_path / "missing-emb"), "-o", str(out)]
+    for extra, option in ((["--splits", "0", "--probe"], "--splits"), (["--splits", "-1", "--probe"], "--splits")):
+        res = CliRunner().invoke(app, base + extra)
+        assert res.exit_code == 2 and option in res.output and "greater than or equal to 1" in res.output
+    robust = ["--cooc", str(tmp_path / "missing-counts"), "--robustness"]
+    res = CliRunner().invoke(app, base + robust + ["--dim", "0"])
+    assert res.exit_code == 2 and "--dim" in res.output
+    res = CliRunner().invoke(app, base + robust + ["--extra-words", "bogus"])
+    assert res.exit_code == 1 and "unknown word family 'bogus'" in res.output, res.output
+    assert not out.exists()  # refused before the embedding was read or a figure written
