@@ -104,6 +104,7 @@ def run_demo(
         is reused either way); the counts, embedding, plots and report are rewritten on every run.
     """
     cfg = config or (FULL if full else SMALL)
+    check_config(cfg)
     run = DemoRun(cfg, Path(out))
     run.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -371,6 +372,29 @@ def _attribute_lines(attr: dict[str, Any]) -> list[str]:
         f"{_pct(M['accuracy'][-1])} at K = {M['ks'][-1]} as higher-order modes enter.",
         f"- M*: {_pct(curves['M*']['accuracy'][-1])} at K = {curves['M*']['ks'][-1]}.",
     ]
+
+
+#: The smallest vocabulary whose words some of the analogy questions use (at 60 words none did).
+MIN_VOCAB = 300
+
+
+def check_config(cfg: DemoConfig) -> None:
+    """Refuse settings the demo cannot run with, before its corpus is built (that takes the first minutes)."""
+    from .._core.device import resolve_device
+    from .._core.errors import InvalidParameterError
+    from .._core.params import Interval, validate
+
+    validate(
+        {"vocab_size": cfg.vocab_size, "dim": cfg.dim, "window": cfg.window},
+        {"vocab_size": Interval(int, MIN_VOCAB, None), "dim": Interval(int, 1, None), "window": Interval(int, 1, None)},
+        "demo",
+    )
+    if cfg.dim > cfg.vocab_size - 2:
+        raise InvalidParameterError(
+            f"demo: dim = {cfg.dim} eigenpairs of a {cfg.vocab_size}-word target: at most vocab_size - 2 = "
+            f"{cfg.vocab_size - 2}."
+        )
+    resolve_device(cfg.device)  # 'bogus' fails here; 'cuda' without CuPy or a GPU too
 
 
 def with_overrides(config: DemoConfig, **changes: Any) -> DemoConfig:

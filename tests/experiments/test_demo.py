@@ -126,3 +126,23 @@ def test_figures_name_the_target_they_show(tmp_path, monkeypatch):
         "plot_spectrum": "Eigenvalues of log M",
         "plot_family_accuracy": "Wikipedia sample: log M analogy accuracy per family",
     }
+
+
+def test_settings_the_demo_cannot_run_with_are_refused_before_the_corpus(tmp_path):
+    """A 50-word vocabulary failed after the corpus and counts with numpy's 'All-NaN slice encountered'; dim 0,
+    a negative vocabulary and device 'bogus' after the corpus build."""
+    import pytest
+
+    from cooc._core.errors import InvalidParameterError
+
+    for changes, message in (
+        ({"vocab_size": 50}, r"'vocab_size' must be an integer in \[300, inf\)"),
+        ({"vocab_size": -5}, "'vocab_size'"),
+        ({"dim": 0}, r"'dim' must be an integer in \[1, inf\)"),
+        ({"dim": 599}, "at most vocab_size - 2 = 598"),
+        ({"device": "bogus"}, "'device' must be one of"),
+    ):
+        with pytest.raises(InvalidParameterError, match=message):
+            run_demo(tmp_path / "d", config=with_overrides(TINY, **changes), progress=False, log=lambda s: None)
+        assert not (tmp_path / "d").exists()
+    demo_module.check_config(with_overrides(TINY, vocab_size=300, dim=298))  # the bounds themselves pass
