@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CorruptFileError
+from .errors import CorruptFileError, InputDataError
 from .faults import fault_point
 from .version import __version__
 
@@ -92,6 +92,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+
+
+def read_utf8(path: str | os.PathLike, what: str, encoding: str = "utf-8") -> str:
+    """The text of the file ``path`` (``what`` names it in the error), refused as InputDataError when it is not
+    UTF-8: the codec's own message does not say which file it read."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputDataError(
+            f"{what} {str(path)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8."
+        ) from None
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._core.errors import InputDataError
+from .._core.io import read_utf8
 from .._core.params import Interval, OneOf, validate
 from .letters import MODES, handle_non_ascii
 
@@ -209,14 +209,13 @@ def load_substitutions(path: str | os.PathLike) -> dict[str, str]:
     Blank lines and lines starting with ``#`` are ignored, and so is a byte-order mark (Windows editors).
     """
     table: dict[str, str] = {}
-    with open(Path(path), encoding="utf-8-sig") as fh:
-        for line in fh:
-            line = line.strip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            phrase, _, token = line.partition("\t")
-            phrase = " ".join(phrase.split())
-            table[phrase] = token.strip() or phrase.replace(" ", "-")
+    text = read_utf8(path, "substitution table", encoding="utf-8-sig")
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):  # the lines open() would give
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        phrase, _, token = line.partition("\t")
+        phrase = " ".join(phrase.split())
+        table[phrase] = token.strip() or phrase.replace(" ", "-")
     return table
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputDataError, InvalidParameterError
+from .._core.io import read_utf8
 from ..data import shipped
 
 FAMILIES_DIR = shipped("families")
@@ -122,7 +123,7 @@ def _parse_family_file(path: Any) -> Family:
     header: dict[str, str] = {}
     words: list[str] = []
     positions: list[float] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path, "family file").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue

@@ -28,7 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from .._core.errors import CoocError, InputDataError, MissingDependencyError
-from .._core.io import atomic_write_json, atomic_write_text, file_checksum, load_json
+from .._core.io import atomic_write_json, atomic_write_text, file_checksum, load_json, read_utf8
 from .._core.params import OneOf, validate
 from .trees import tree_distances
 
@@ -272,7 +272,7 @@ def read_edges(path: str | os.PathLike) -> list[tuple[str, str]]:
     if not path.is_file():
         raise InputDataError(f"edge list {str(path)!r} does not exist.")
     edges: list[tuple[str, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path, "edge list").splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = [p.strip() for p in line.split("\t")]

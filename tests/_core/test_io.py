@@ -93,3 +93,32 @@ def test_nonfinite_rows_across_blocks(n):
     a[bad, rng.integers(0, 3, bad.size)] = rng.choice([np.nan, np.inf, -np.inf], size=bad.size)
     for block in (1, 4, 7, 1 << 16):  # rows checked a block at a time: the same rows at every block size
         np.testing.assert_array_equal(nonfinite_rows(a, block=block), bad)
+
+
+def test_text_files_that_are_not_utf8_are_named_with_the_line_of_the_bad_byte(tmp_path):
+    """--family, --edges and --substitutions files in Latin-1 gave the codec's message without the file."""
+    import pytest
+    from typer.testing import CliRunner
+
+    from cooc._core.errors import InputDataError
+    from cooc.cli import app
+    from cooc.corpus.tokenize import load_substitutions
+    from cooc.geometry.families import load_family
+    from cooc.geometry.wordnet import read_edges
+
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("zurich\ncaf\xe9\tcafe\n".encode("latin-1"))
+    for read, what in (
+        (load_substitutions, "substitution table"),
+        (load_family, "family file"),
+        (read_edges, "edge list"),
+    ):
+        with pytest.raises(InputDataError, match=rf"{what} '.*latin1.txt' is not UTF-8 text \(byte 0xe9 on line 2\)"):
+            read(bad)
+    res = CliRunner().invoke(app, ["corpus", "build", str(bad), "-o", str(tmp_path / "c"), "--substitutions", str(bad)])
+    assert res.exit_code == 1 and "substitution table" in res.output and "latin1.txt" in res.output, res.output
+    good = tmp_path / "windows.txt"  # a byte-order mark and CRLF line ends, as Windows editors write
+    good.write_bytes("\ufeffnew york\r\nlos angeles\tLA\r\n".encode())
+    assert load_substitutions(good) == {"new york": "new-york", "los angeles": "LA"}
+    good.write_bytes(b"new york\rlos angeles\tLA\r")  # old Mac line ends, which open() reads as lines too
+    assert load_substitutions(good) == {"new york": "new-york", "los angeles": "LA"}
