@@ -77,8 +77,11 @@ def load_questions(path: str | os.PathLike | None = None) -> dict[str, list[tupl
         raise InputDataError(f"analogy questions file {str(path)!r} does not exist.")
     families: dict[str, list[tuple[str, str, str, str]]] = {}
     current = None
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    skipped: list[int] = []
+    undecoded = 0
+    with open(path, encoding="utf-8", errors="replace") as fh:  # as gensim reads it
         for lineno, line in enumerate(fh, 1):
+            undecoded += "\ufffd" in line
             if line.startswith(": "):
                 current = line[2:].strip()
                 families.setdefault(current, [])
@@ -90,9 +93,24 @@ def load_questions(path: str | os.PathLike | None = None) -> dict[str, list[tupl
                 raise InputDataError(f"{str(path)!r} line {lineno}: a question comes before any ': family' header.")
             if len(words) == 4:
                 families[current].append(tuple(words))  # type: ignore[arg-type]
+            else:
+                skipped.append(lineno)
     if not any(families.values()):
         raise InputDataError(f"{str(path)!r} holds no analogy questions.")
+    skipped_lines_warning(path, skipped, "are not four words", undecoded)
     return families
+
+
+def skipped_lines_warning(path: Path, skipped: Sequence[int], why: str, undecoded: int = 0) -> None:
+    """Say what a reader of a word file left out (as gensim does, without a word) or read with U+FFFD."""
+    from .._core.logs import log
+
+    if skipped:
+        log.warning(
+            "%s: %d line(s) that %s were skipped (the first: line %d).", path, len(skipped), why, skipped[0]
+        )  # fmt: skip
+    if undecoded:
+        log.warning("%s: %d line(s) hold bytes that are not UTF-8, read as U+FFFD.", path, undecoded)
 
 
 def family_pairs(questions: Questions) -> dict[str, list[tuple[str, str]]]:

@@ -90,3 +90,25 @@ def test_the_evaluators_take_an_embedding_or_its_path(tmp_path, rng, monkeypatch
             InvalidParameterError, match=r"expected an Embedding or the path of one saved by cooc, got dict"
         ):
             evaluate({"king": [1.0]})
+
+
+def test_skipped_lines_and_undecodable_bytes_are_reported_and_a_nan_score_is_skipped(tmp_path, caplog):
+    from cooc.geometry.analogy import load_questions
+    from cooc.geometry.similarity import load_word_pairs
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_bytes(b"cat\tdog\t7\nlion tiger\ncar\tbus\tnan\ncaf\xe9\tbar\t3\nsun\tmoon\t5\n")
+    with caplog.at_level("WARNING", logger="cooc"):
+        got = load_word_pairs(pairs)
+    assert got == [("cat", "dog", 7.0), ("caf\ufffd", "bar", 3.0), ("sun", "moon", 5.0)]
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "2 line(s) that are not two words and a finite score were skipped (the first: line 2)" in said
+    assert "1 line(s) hold bytes that are not UTF-8" in said
+    caplog.clear()
+    questions = tmp_path / "q.txt"
+    questions.write_bytes(b": capitals\nathens greece paris france\nfoo bar\nrome italy oslo\nz\xfcrich a b c\n")
+    with caplog.at_level("WARNING", logger="cooc"):
+        got = load_questions(questions)
+    assert got == {"capitals": [("athens", "greece", "paris", "france"), ("z\ufffdrich", "a", "b", "c")]}
+    assert "2 line(s) that are not four words were skipped (the first: line 3)" in caplog.text
+    assert "1 line(s) hold bytes that are not UTF-8" in caplog.text
