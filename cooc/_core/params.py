@@ -40,9 +40,15 @@ class Constraint:
 
 
 def Interval(
-    kind: type, low: float | None, high: float | None, closed: str = "both", allow_none: bool = False
+    kind: type,
+    low: float | None,
+    high: float | None,
+    closed: str = "both",
+    allow_none: bool = False,
+    allow_inf: bool = False,
 ) -> Constraint:
-    """Numbers of type ``kind`` (int or float) in an interval."""
+    """Numbers of type ``kind`` (int or float) in an interval: never NaN, and infinite only where ``allow_inf``
+    (an open upper end that +inf is allowed to reach, such as "no time limit")."""
 
     def test(v):
         if v is None:
@@ -54,8 +60,8 @@ def Interval(
         if not isinstance(v, numbers.Real):
             return False
         x = float(v)
-        if not math.isfinite(x):  # NaN passes every comparison below; an open end does not take infinity
-            return False
+        if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0 and high is None)):
+            return False  # NaN passes every comparison below; an open end takes infinity only where allowed
         if low is not None and (x < low or (x == low and closed in ("right", "neither"))):
             return False
         if high is not None and (x > high or (x == high and closed in ("left", "neither"))):
@@ -67,6 +73,7 @@ def Interval(
     left = "[" if closed in ("both", "left") and low is not None else "("
     right = "]" if closed in ("both", "right") and high is not None else ")"
     name = "an integer" if kind is int else "a number"
+    right = "]" if allow_inf and high is None else right
     desc = f"{name} in {left}{lo}, {hi}{right}" + (" or None" if allow_none else "")
     return Constraint(test, desc)
 

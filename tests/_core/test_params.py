@@ -30,3 +30,10 @@ def test_an_interval_refuses_nan_and_infinity_whatever_its_ends():
         constraint.check("x", np.float64(0.5))
     with pytest.raises(InvalidParameterError, match=r"\[0, 1\]"):
         Interval(float, 0, 1).check("x", 1.5)
+    forever = Interval(float, 0, None, allow_inf=True)  # "never by time"
+    forever.check("x", math.inf)
+    for bad in (float("nan"), -math.inf, -1.0):
+        with pytest.raises(InvalidParameterError, match=r"a number in \[0, inf\]"):
+            forever.check("x", bad)
+    with pytest.raises(InvalidParameterError):
+        Interval(float, 0, 10, allow_inf=True).check("x", math.inf)  # a closed upper end stays closed

@@ -80,7 +80,7 @@ _CONSTRAINTS = {
     "chunk_tokens": Interval(int, 1, None),
     "vectors": OneOf(("input", "sum")),
     "seed": Interval(int, 0, None),
-    "checkpoint_every": Interval(float, 0, None),
+    "checkpoint_every": Interval(float, 0, None, allow_inf=True),  # inf: by words only (--checkpoint-every 5Mwords)
     "checkpoint_words": Interval(int, 1, None, allow_none=True),
     "threads": Interval(int, 1, None, allow_none=True),
 }
