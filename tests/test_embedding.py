@@ -98,7 +98,7 @@ def test_mmap_of_float32_fortran_free(tmp_path, rng):
 def test_corrupt_files(tmp_path, rng):
     emb = random_embedding(rng)
     emb.save(tmp_path / "emb")
-    with pytest.raises(CorruptFileError, match="missing"):
+    with pytest.raises(CorruptFileError, match="does not exist"):
         Embedding.load(tmp_path / "nothing")
     npz = tmp_path / "emb.npz"
     data = npz.read_bytes()

@@ -39,9 +39,10 @@ def test_other_paths_are_no_kind(outputs, tmp_path):
     (tmp_path / "other.json").write_text(json.dumps({"format": "someone.else/1"}))
     (tmp_path / "broken.json").write_text("{")
     (tmp_path / "folder").mkdir()
-    for name in ("other", "broken", "folder", "absent"):
+    for name in ("other", "broken", "folder"):
         assert kind_of(tmp_path / name) is None
         expect_kind(tmp_path / name, "corpus")  # none of cooc's: the reader's own checks speak
+    assert kind_of(tmp_path / "absent") is None  # nothing there: said at once (below)
 
 
 @pytest.mark.parametrize(
@@ -192,3 +193,24 @@ def test_a_folder_given_as_an_output_file_is_refused(outputs, tmp_path, args, ex
         f"e.g. {str(tmp_path / 'out' / example)!r}.\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing written beside it
+
+
+def test_a_path_that_does_not_exist_is_named_as_such(tmp_path):
+    """A missing path was reported as "metadata file 'missing.json' is missing", as if a file were damaged."""
+    import pytest
+
+    from cooc._core.errors import CorruptFileError
+    from cooc._core.kinds import expect_kind
+
+    missing = tmp_path / "missing"
+    for kind, wanted in (("cooccurrence", "co-occurrence counts"), ("embedding", "an embedding")):
+        with pytest.raises(
+            CorruptFileError, match=rf"does not exist \(neither missing.json nor missing.npz is there\): give {wanted}"
+        ):
+            expect_kind(missing, kind)
+        with pytest.raises(CorruptFileError, match="does not exist"):
+            expect_kind(tmp_path / "missing.npz", kind)
+    with pytest.raises(CorruptFileError, match="'.*missing' does not exist: give a corpus."):
+        expect_kind(missing, "corpus")
+    (tmp_path / "only.json").write_text("{}")  # something is there: the reader's own checks say what is wrong
+    expect_kind(tmp_path / "only", "cooccurrence")

@@ -32,8 +32,8 @@ def test_cli_errors_are_one_line(make_corpus, tmp_path):
         (["count", str(corpus.path), "-o", str(tmp_path / "x"), "--window", "0"], "window"),
         (["count", str(corpus.path), "-o", str(tmp_path / "x"), "--weighting", "gauss"], "weighting"),
         (["count", str(corpus.path), "-o", str(tmp_path / "x"), "--memory", "1KB"], "smallest that works"),
-        (["count", str(tmp_path / "missing"), "-o", str(tmp_path / "x")], "not a corpus directory"),
-        (["info", str(tmp_path / "nothing")], "missing"),
+        (["count", str(tmp_path / "missing"), "-o", str(tmp_path / "x")], "does not exist: give a corpus"),
+        (["info", str(tmp_path / "nothing")], "does not exist"),
     ]
     for args, needle in cases:
         res = runner.invoke(app, args)

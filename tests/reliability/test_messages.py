@@ -100,7 +100,9 @@ def test_a_failed_command_leaves_no_empty_output_folder(tmp_path, monkeypatch):
     kept.mkdir()
     error(["geometry", "symmetry", missing, "--out", kept / "figs"])
     assert kept.is_dir() and not (kept / "figs").exists()  # a folder the user had is kept
-    assert "not a corpus" in error(["count", tmp_path / "no-corpus", "-o", tmp_path / "counted" / "counts"])
+    assert "does not exist: give a corpus" in error(
+        ["count", tmp_path / "no-corpus", "-o", tmp_path / "counted" / "counts"]
+    )
     assert not (tmp_path / "counted").exists()  # count's lock file and write probe are gone too
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "note.txt").write_text("kept")
