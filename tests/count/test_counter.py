@@ -206,7 +206,7 @@ def test_empty_corpus_and_missing_corpus(make_corpus, tmp_path):
     corpus = make_corpus([[], []], 2)
     with pytest.raises(InputDataError, match="no tokens"):
         count(corpus)
-    with pytest.raises(CoocError, match="not a corpus directory"):
+    with pytest.raises(CoocError, match="does not exist: give a corpus"):
         count(tmp_path / "nowhere")
 
 
