@@ -12,6 +12,8 @@ import cooc.train._checkpoint as ck
 from cooc._core.errors import CorruptFileError, OutputExistsError
 from cooc._core.ledger import RunLedger, fingerprint, recorded, run_key
 
+from ..faults import stop_at
+
 
 def test_an_object_that_only_looks_like_a_tagged_number_comes_back_as_itself(tmp_path):
     row = {"obj": {"$float": "NaN", "x": 1}, "neg": -math.inf}
@@ -135,13 +137,6 @@ def test_a_state_naming_another_file_never_loads_it(tmp_path):
 
 def test_a_stray_next_file_never_replaces_the_arrays_the_state_vouches_for(tmp_path, monkeypatch):
     _save(tmp_path, 1.0, 1)
-
-    def stop_at(where):
-        def stop(name):
-            if name == where:
-                raise KeyboardInterrupt
-
-        return stop
 
     monkeypatch.setattr(ck, "fault_point", stop_at("checkpoint.replaced"))
     with pytest.raises(KeyboardInterrupt):

@@ -8,6 +8,8 @@ import pytest
 import cooc.train._checkpoint as ck
 from cooc._core.errors import CorruptFileError
 
+from ..faults import stop_at
+
 SETTINGS = {"lr": 0.1}
 
 
@@ -52,13 +54,6 @@ def test_arrays_that_match_no_state_are_refused(tmp_path):
 @pytest.mark.parametrize("point", ["checkpoint.arrays", "checkpoint.committed", "checkpoint.replaced"])
 def test_a_save_after_one_stopped_at_its_commit_still_leaves_a_complete_checkpoint(tmp_path, monkeypatch, point):
     save(tmp_path, 1.0, 1)
-
-    def stop_at(where):
-        def stop(name):
-            if name == where:
-                raise KeyboardInterrupt
-
-        return stop
 
     monkeypatch.setattr(ck, "fault_point", stop_at("checkpoint.committed"))
     with pytest.raises(KeyboardInterrupt):
