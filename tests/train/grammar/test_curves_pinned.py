@@ -14,6 +14,8 @@ from cooc.train.grammar.curves import curve_table, sample_complexity, summarize
 from cooc.train.grammar.ensemble import EnsembleNetwork
 from cooc.train.grammar.sensitivity import members_inputs, sensitivity, unrelated_order
 
+from .test_sensitivity import inputs  # one-hot inputs (K, n, T, c) of random tokens
+
 GRAMMAR = RandomHierarchyModel(v=8, n_c=8, m=4, s=2, L=2)  # scale n_c m^L = 128
 
 
@@ -92,14 +94,6 @@ def test_one_seed_has_no_spread():
     assert table["P_star"] == pytest.approx(10**2.8, rel=1e-12) and math.isnan(table["P_star_sd"])
 
 
-def _inputs(K, n, T, c, seed):
-    rng = np.random.default_rng(seed)
-    x = np.zeros((K, n, T, c), dtype=np.float32)
-    ids = rng.integers(0, c, size=(K, n, T))
-    x[np.arange(K)[:, None, None], np.arange(n)[None, :, None], np.arange(T)[None, None, :], ids] = 1
-    return torch.from_numpy(x)
-
-
 def _by_hand(net, x, moved, order):
     """S of every member and layer, from whole-batch hidden layers (no chunks)."""
     with torch.no_grad():
@@ -114,7 +108,7 @@ def _by_hand(net, x, moved, order):
 @pytest.mark.parametrize("chunk", [7, 25, 49])
 def test_sensitivity_in_chunks_is_the_whole_batch_ratio(chunk):
     net = EnsembleNetwork("cnn", 2, 4, 8, 3, width=6, filter_size=2, seed=0)
-    x, moved = _inputs(2, 50, 8, 4, seed=0), _inputs(2, 50, 8, 4, seed=1)
+    x, moved = inputs(2, 50, 8, 4, seed=0), inputs(2, 50, 8, 4, seed=1)
     S = sensitivity(net, x, moved, seed=3, chunk=chunk)
     np.testing.assert_allclose(S, _by_hand(net, x, moved, unrelated_order(50, seed=3)), rtol=1e-5)
     assert net.training  # put back in training mode
@@ -123,20 +117,20 @@ def test_sensitivity_in_chunks_is_the_whole_batch_ratio(chunk):
 def test_sensitivity_of_identical_inputs_is_zero_not_nan():
     # every input the same sentence: the unrelated distance is 0 too, and S is 0, not 0/0
     net = EnsembleNetwork("cnn", 1, 3, 4, 2, width=5, filter_size=2, seed=0)
-    x = _inputs(1, 1, 4, 3, seed=0).repeat(1, 6, 1, 1)
+    x = inputs(1, 1, 4, 3, seed=0).repeat(1, 6, 1, 1)
     S = sensitivity(net, x, x.clone())
     assert np.all(S == 0.0)
 
 
 def test_sensitivity_refuses_inputs_of_the_wrong_shape():
     net = EnsembleNetwork("cnn", 2, 3, 4, 2, width=5, filter_size=2, seed=0)
-    x = _inputs(3, 10, 4, 3, seed=0)  # three members' inputs for a two-member ensemble
+    x = inputs(3, 10, 4, 3, seed=0)  # three members' inputs for a two-member ensemble
     with pytest.raises(InvalidParameterError, match="K=2"):
         sensitivity(net, x, x.clone())
-    flat = _inputs(2, 10, 4, 3, seed=0).reshape(2, 10, 12)  # no token axis
+    flat = inputs(2, 10, 4, 3, seed=0).reshape(2, 10, 12)  # no token axis
     with pytest.raises(InvalidParameterError, match="shape"):
         sensitivity(net, flat, flat.clone())
-    one = _inputs(2, 1, 4, 3, seed=0)  # a single input has no unrelated partner
+    one = inputs(2, 1, 4, 3, seed=0)  # a single input has no unrelated partner
     with pytest.raises(InvalidParameterError, match="at least 2"):
         sensitivity(net, one, one.clone())
 
