@@ -52,7 +52,10 @@ def build(
     format: str | None = typer.Option(
         None, help="text, paragraphs, jsonl, parquet, hf or wikixml (detected if omitted)."
     ),
-    text_field: str = typer.Option("text", help="Field/column with the text (JSONL, Parquet, datasets)."),
+    text_field: str = typer.Option(
+        "text",
+        help="Field/column with the text (JSONL, Parquet, datasets); null reads as an empty document, a value that is not a string is refused.",
+    ),
     oov: str = typer.Option("keep", help="keep out-of-vocabulary tokens as a reserved id, or drop them."),
     shard_tokens: int = typer.Option(1 << 24, help="Tokens per shard."),
     max_docs: int | None = typer.Option(None, help="Stop after this many source documents."),

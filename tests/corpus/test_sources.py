@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import json
 from pathlib import Path
 
@@ -114,6 +115,26 @@ def test_jsonl(tmp_path):
     path.write_text("not json\n")
     with pytest.raises(InputDataError, match="line 1 is not JSON"):
         list(JSONLSource(path).documents())
+
+
+def test_a_text_field_that_is_not_text_is_refused_by_every_tabular_source(tmp_path):
+    """A number or a list in the text field would be counted as the words "5" or "['a', 'b']": refused,
+    naming the file and line (row); a null is an empty document."""
+    rows = [{"text": "one two"}, {"text": None}, {"text": 5}, {"text": "three"}]
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert list(itertools.islice(JSONLSource(jsonl).iter_raw(), 2)) == ["one two", ""]
+    with pytest.raises(InputDataError, match=r"d.jsonl' line 3: the field 'text' holds int 5, not text"):
+        list(JSONLSource(jsonl).iter_raw())
+    assert list(JSONLSource(jsonl).iter_raw(skip=3)) == ["three"]
+    lists = tmp_path / "l.parquet"
+    pq.write_table(pa.Table.from_pylist([{"text": ["a", "b"]}, {"text": ["c"]}]), lists)
+    with pytest.raises(InputDataError, match=r"l.parquet' row 1: the field 'text' holds list \['a', 'b'\]"):
+        list(ParquetSource(lists).iter_raw())
+    numbers = tmp_path / "n.jsonl"
+    numbers.write_text('{"text": 1.5}\n')
+    with pytest.raises(InputDataError, match=r"dataset 'json': the field 'text' holds float 1.5, not text"):
+        list(HFDatasetSource("json", None, data_files=[str(numbers)]).iter_raw())
 
 
 @pytest.fixture

@@ -22,6 +22,28 @@ def identity(raw: Any) -> str:
     return raw
 
 
+def document_text(value: Any, field: str, where: str) -> str:
+    """A record's ``field`` value as a document: a string as it is, a missing value (None) as empty.
+
+    Anything else (a number, a list, a mapping) is refused, naming ``where`` (the file and line,
+    or the dataset): its string form (``5``, ``['a', 'b']``) would be counted as words, which is
+    almost always the wrong field.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise InputDataError(
+        f"{where}: the field {field!r} holds {type(value).__name__} {_short(value)}, not text; "
+        "choose the text field with --text-field."
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class Source:
     """Base class of document sources.
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..._core.errors import InputDataError, MissingDependencyError
-from .base import Source
+from .base import Source, document_text
 
 WIKIPEDIA = ("wikimedia/wikipedia", "20231101.en")
 #: builders that read local files (``data_files``) and need no hub
@@ -189,8 +189,7 @@ class HFDatasetSource(Source):
                 continue
             if self.text_field not in row:
                 raise InputDataError(f"dataset {self.path!r} rows lack the field {self.text_field!r}.")
-            value = row[self.text_field]
-            yield "" if value is None else str(value)
+            yield document_text(row[self.text_field], self.text_field, f"dataset {self.path!r}")
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._core.errors import InputDataError
-from .base import Source, expand_paths, file_fingerprint, open_compressed
+from .base import Source, document_text, expand_paths, file_fingerprint, open_compressed
 from .text import iter_lines
 
 _BOM = "\ufeff"
@@ -52,8 +52,7 @@ class JSONLSource(Source):
                 f"{str(path)!r} line {lineno} has no field {self.text_field!r} (has {keys}); "
                 "choose one with --text-field."
             )
-        value = obj[self.text_field]
-        return "" if value is None else str(value)
+        return document_text(obj[self.text_field], self.text_field, f"{str(path)!r} line {lineno}")
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "text_field": self.text_field, "files": file_fingerprint(self.paths)}
@@ -93,10 +92,12 @@ class ParquetSource(Source):
             if seen + pf.metadata.num_rows <= skip:
                 seen += pf.metadata.num_rows
                 continue
+            row = 0
             for batch in pf.iter_batches(batch_size=self.batch_size, columns=[self.column]):
                 for value in batch.column(0).to_pylist():
+                    row += 1
                     if seen >= skip:
-                        yield "" if value is None else str(value)
+                        yield document_text(value, self.column, f"{str(path)!r} row {row}")
                     seen += 1
 
     def describe(self) -> dict[str, Any]:
