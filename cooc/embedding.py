@@ -230,7 +230,9 @@ class Embedding:
         ----------
         positive, negative : str, ndarray of shape (d,), or a list of them or of ``(term, weight)`` pairs
             Words enter as unit vectors, vectors as given; weights default to +1 (positive) and
-            -1 (negative); the mean is divided by the total absolute weight and normalised.
+            -1 (negative); the mean is divided by the total absolute weight and normalised. Terms
+            whose mean is the zero vector (a word minus itself) are refused: gensim ranks every
+            word at cosine 0 then.
         topn : int or None
             How many answers; ``None`` returns the cosine of every candidate (ndarray of shape (V,)).
         restrict_vocab : int, optional
@@ -245,7 +247,13 @@ class Embedding:
         terms, weights, rows = self._terms(positive, negative)
         mean = (weights[:, None] * np.asarray(terms)).sum(axis=0) / np.abs(weights).sum()
         norm = np.linalg.norm(mean)
-        scores = self._cosines(mean / norm if norm > 0 else mean, restrict_vocab)
+        scale = (np.abs(weights) * np.linalg.norm(terms, axis=1)).sum() / np.abs(weights).sum()
+        if not norm > 1e-12 * scale:  # gensim ranks at cosine 0 (or at round-off's direction): no meaning
+            raise InvalidParameterError(
+                "most_similar: the query terms sum to the zero vector (terms that cancel, such as a word "
+                "minus itself, or a zero vector), so there is no direction to rank the words by."
+            )
+        scores = self._cosines(mean / norm, restrict_vocab)
         if topn is None:
             return scores
         return self._top(scores, rows, topn)

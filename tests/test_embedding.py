@@ -51,6 +51,17 @@ def test_most_similar_matches_gensim(rng):
         np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-5, atol=1e-6)
 
 
+def test_most_similar_refuses_a_query_with_no_direction(rng):
+    """gensim ranks every word at cosine 0 when the terms cancel (a word minus itself) or a vector is zero."""
+    emb = random_embedding(rng)
+    for pos, neg in [("w1", "w1"), (["w1", "w2"], ["w2", "w1"]), ([np.zeros(8)], None)]:
+        with pytest.raises(InvalidParameterError, match="sum to the zero vector"):
+            emb.most_similar(pos, neg)
+    with pytest.raises(InvalidParameterError, match="sum to the zero vector"):
+        Embedding(np.array([[0.0, 0.0], [3.0, 4.0]]), ["a", "b"]).similar_by_word("a")
+    assert emb.most_similar("w1", "w2", topn=1)[0][0] not in ("w1", "w2")  # a real difference still ranks
+
+
 @pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 def test_analogy_add_and_mul_match_gensim(rng):
     emb = random_embedding(rng, dtype=np.float32)

@@ -108,3 +108,6 @@ def test_neighbours(tmp_path):
         res.exit_code == 1
         and res.output == "error: word 'King' is not in the embedding's vocabulary (it holds 'king')\n"
     )
+    # a query that its --negative cancels has no direction: every cosine would be 0, an order with no meaning
+    res = runner.invoke(app, ["neighbours", str(tmp_path / "emb"), "king", "--negative", "king"])
+    assert res.exit_code == 1 and "the query terms sum to the zero vector" in res.output, res.output
