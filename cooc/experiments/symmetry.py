@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.logs import log
 from ..cooccurrence.matrix import as_cooccurrence
 from ..embedding import as_embedding
 from ..geometry.families import Family, load_family, present_family
@@ -162,7 +163,8 @@ def robustness(
     extra_words : sequence of str
         Words whose pairs with the family are zeroed too (helpers to cut).
     dim, target, p, seed
-        The embedding: ``SpectralEmbedding(target, dim=dim, p=p, seed=seed)``.
+        The embedding: ``SpectralEmbedding(target, dim=dim, p=p, seed=seed)``; a ``dim`` above the
+        vocabulary's size is cut to it, with a warning.
     device : {"cpu", "cuda", "auto"}
         Where both embeddings are built and solved (``SpectralEmbedding``'s ``device``).
     dtype : {"float64", "float32"}
@@ -176,7 +178,11 @@ def robustness(
     fam = present_family(family, cooc.vocab.key_to_index)
     extra = [w for w in extra_words if w in cooc.vocab.key_to_index and w not in set(fam.words)]
     pairs = [(a, b) for a in fam.words for b in fam.words] + [(a, b) for a in fam.words for b in extra]
-    dim = min(dim, len(cooc))
+    if dim > len(cooc):
+        log.warning(
+            "robustness: dim %d is more than the %d words counted; the re-embeddings use %d.", dim, len(cooc), len(cooc)
+        )
+        dim = len(cooc)
 
     def embed(counts: Any) -> Any:
         return SpectralEmbedding(target, dim=dim, p=p, seed=seed, device=device, dtype=dtype).fit(counts).embedding_

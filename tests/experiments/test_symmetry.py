@@ -103,6 +103,15 @@ def test_zeroed_month_block_survives_through_helpers_but_not_without_them(months
     assert cut.after.scores["alignment"] < 0.6 and cut.after.scores["adjacency"] < 0.5
 
 
+def test_robustness_cuts_a_dim_above_the_vocabulary_with_a_warning(months_and_helpers, monkeypatch, warned):
+    cooc, family, _ = months_and_helpers
+    dims, fit = [], SpectralEmbedding.fit
+    monkeypatch.setattr(SpectralEmbedding, "fit", lambda self, c: dims.append(self.dim) or fit(self, c))
+    with warned(rf"dim {len(cooc) + 5} is more than the {len(cooc)} words counted; the re-embeddings use {len(cooc)}"):
+        robustness(cooc, family, dim=len(cooc) + 5)
+    assert dims == [len(cooc)] * 2
+
+
 def test_robustness_in_float32_gives_the_float64_circle_order(months_and_helpers, monkeypatch):
     cooc, family, _ = months_and_helpers
     wide = robustness(cooc, family, dim=12)
