@@ -36,6 +36,38 @@ def _csr(matrix: Any) -> sp.csr_matrix:
     return m
 
 
+def _check_unigram(unigram: np.ndarray, words: Sequence[str]) -> None:
+    """Unigram counts are finite and non-negative (O(V)): NaN or a negative count makes every target wrong."""
+    if unigram.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"Cooccurrence: unigram counts of dtype {unigram.dtype}, expected numbers.")
+    bad = ~np.isfinite(unigram) | (unigram < 0) if unigram.dtype.kind == "f" else unigram < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"Cooccurrence: the unigram count of {words[i]!r} is {unigram[i]}; counts are finite and non-negative "
+            f"({int(bad.sum())} are not)."
+        )
+
+
+def check_counts(cooc: Cooccurrence, owner: str) -> None:
+    """The counts' entries are finite and non-negative (one pass over the nonzeros; targets need it:
+    a negative or NaN entry gives values outside every target's range without an error)."""
+    counts = cooc.counts
+    if counts.dtype.kind not in "biuf":
+        raise InputDataError(f"{owner}: co-occurrence counts of dtype {counts.dtype}, expected real numbers.")
+    data = counts.data
+    if not data.size or data.dtype.kind in "bu" or (data.min() >= 0 and np.isfinite(data.max())):  # NaN fails both
+        return
+    bad = ~np.isfinite(data) | (data < 0) if data.dtype.kind == "f" else data < 0
+    k = int(np.flatnonzero(bad)[0])
+    row = int(np.searchsorted(counts.indptr, k, side="right") - 1)
+    words = cooc.vocab.words
+    raise InputDataError(
+        f"{owner}: the count of ({words[row]!r}, {words[counts.indices[k]]!r}) is {data[k]}; counts are finite "
+        f"and non-negative ({int(bad.sum())} entries are not)."
+    )
+
+
 class Cooccurrence:
     """Co-occurrence counts over a vocabulary, in memory.
 
@@ -90,14 +122,24 @@ class Cooccurrence:
         self.unigram = np.asarray(vocab.counts if unigram is None else unigram)
         if self.unigram.shape != (V,):
             raise InvalidParameterError(f"Cooccurrence: unigram of shape {self.unigram.shape}, expected ({V},).")
+        _check_unigram(self.unigram, vocab.words)
         self.settings = dict(settings or {})
         self.provenance = dict(provenance or make_provenance())
         self.per_offset = None if per_offset is None else [_csr(m) for m in per_offset]
+        for j, m in enumerate(self.per_offset or [], 1):
+            if m.shape != (V, V):
+                raise InvalidParameterError(f"Cooccurrence: per_offset C_{j} of shape {m.shape}, expected ({V}, {V}).")
         self.independent_pairs = (
             np.zeros((0, 2), dtype=np.int64)
             if independent_pairs is None
             else np.asarray(independent_pairs, dtype=np.int64).reshape(-1, 2)
         )
+        bad = (self.independent_pairs < 0) | (self.independent_pairs >= V)
+        if bad.any():
+            row = self.independent_pairs[bad.any(axis=1)][0].tolist()
+            raise InvalidParameterError(
+                f"Cooccurrence: independent_pairs holds the pair {row}, outside the ids 0..{V - 1} of the vocabulary."
+            )
 
     # -- basic facts ----------------------------------------------------------------------
     @property
@@ -202,7 +244,12 @@ class Cooccurrence:
 
     def _pair_ids(self, pairs: Iterable[Any]) -> np.ndarray:
         out = []
-        for a, b in pairs:
+        for pair in pairs:
+            if isinstance(pair, str) or len(pair) != 2:
+                raise InvalidParameterError(
+                    f"zero_block: 'pairs' is a list of (a, b) pairs, got the item {pair!r} (for one pair, pass [(a, b)])."
+                )
+            a, b = pair
             ia = a if isinstance(a, (int, np.integer)) else self.vocab.key_to_index.get(a, -1)
             ib = b if isinstance(b, (int, np.integer)) else self.vocab.key_to_index.get(b, -1)
             if not (0 <= ia < len(self) and 0 <= ib < len(self)):

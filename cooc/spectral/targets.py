@@ -30,7 +30,7 @@ from .._core.device import get_sparse, get_xp, resolve_device
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import InstanceOf, Interval, OneOf, validate
 from ..cooccurrence.blocked import BlockedCooccurrence
-from ..cooccurrence.matrix import Cooccurrence, as_cooccurrence
+from ..cooccurrence.matrix import Cooccurrence, as_cooccurrence, check_counts
 from .kinds import INDEPENDENCE, KINDS, entries, entries_into, independence_values, wants_sparse
 from .marginals import context_smoothed, smoothed_marginals
 from .operator import TargetOperator
@@ -151,6 +151,7 @@ class Target(BaseEstimator):
             return self
         if not isinstance(cooc, Cooccurrence):
             InstanceOf(Cooccurrence).check("cooc", cooc, owner="Target")
+        check_counts(cooc, "Target")
         sparse = wants_sparse(self.kind, self.output, len(cooc), self.max_dense)
         probabilities = cooc.unigram_probabilities(self.marginals)
         if self.kind == "p":  # P has no marginals in it: smoothing changes nothing, P_i P_j at independence

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from cooc._core.errors import InvalidParameterError
 from cooc.cooccurrence.matrix import Cooccurrence
 from cooc.corpus.vocab import Vocabulary
 from cooc.spectral.eigen import top_eigenpairs
@@ -112,6 +113,27 @@ def test_marginal_helpers():
         np.testing.assert_allclose(smoothed_marginals(p, alpha), np.sqrt(p * pa / pa.sum()), rtol=1e-15)
     np.testing.assert_array_equal(context_smoothed(p, 1.0), p)
     np.testing.assert_array_equal(smoothed_marginals(p, 1.0), p)
+
+
+def test_marginal_helpers_where_p_to_the_alpha_underflows():
+    """Every p^alpha under float64's least (0.01^200 = 1e-400): the laws are taken relative to the largest
+    term, equal to the exact ones computed in log space; a word whose term still underflows is refused."""
+    p = np.append(np.random.default_rng(0).uniform(1.0, 2.0, 60), 0.0)  # 60 words near 1/90, and one unseen
+    p /= p.sum()
+    for alpha in (250.0, 300.0):
+        assert (p**alpha).sum() == 0
+        logs = np.where(p > 0, alpha * np.log(np.where(p > 0, p, 1.0)), -np.inf)
+        exact = np.exp(logs - logs.max()) / np.exp(logs - logs.max()).sum()
+        np.testing.assert_allclose(context_smoothed(p, alpha), exact, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(smoothed_marginals(p, alpha), np.sqrt(p * exact), rtol=1e-12, atol=1e-300)
+    q = np.array([0.5, 0.3, 0.2])
+    pa = q**40.0
+    np.testing.assert_array_equal(context_smoothed(q, 40.0), pa / pa.sum())  # no underflow: p^alpha itself
+    for law in (context_smoothed, smoothed_marginals):
+        with pytest.raises(
+            InvalidParameterError, match=r"alpha = 1000.0: p\^alpha underflows to 0 .* for 1 word.*p = 0.2;"
+        ):
+            law(q, 1000.0)
 
 
 def test_max_dense_is_the_largest_dense_v():
