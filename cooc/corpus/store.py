@@ -453,10 +453,17 @@ class CorpusWriter:
 
     def add_documents(self, tokens: np.ndarray, offsets: np.ndarray) -> None:
         """Append documents given as concatenated ids and offsets (shape (d + 1,), starting at 0)."""
-        tokens = np.asarray(tokens)
-        offsets = np.asarray(offsets, dtype=np.int64)
+        tokens, offsets = np.asarray(tokens), np.asarray(offsets)
+        for name, array in (("token ids", tokens), ("offsets", offsets)):
+            if array.size and array.dtype.kind not in "iu":
+                raise InvalidParameterError(f"{name} must be integers, got dtype {array.dtype}.")
+        offsets = offsets.astype(np.int64, copy=False)
+        if tokens.ndim != 1:
+            raise InvalidParameterError(f"token ids must be one array of shape (n,), got shape {tokens.shape}.")
         if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != tokens.size:
             raise InvalidParameterError("offsets must start at 0 and end at len(tokens).")
+        if (np.diff(offsets) < 0).any():
+            raise InvalidParameterError("offsets must not decrease (document i is tokens[offsets[i]:offsets[i + 1]]).")
         limit = len(self.vocab) + (1 if self.oov_id is not None else 0)
         if tokens.size and (tokens.min() < 0 or tokens.max() >= limit):
             raise InvalidParameterError(f"token ids must lie in [0, {limit}); got [{tokens.min()}, {tokens.max()}].")

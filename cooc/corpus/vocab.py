@@ -19,6 +19,24 @@ from .._core.io import atomic_write_bytes, atomic_write_json, load_json
 FORMAT = "cooc.vocabulary/1"
 
 
+def _whole_counts(counts: Iterable[int]) -> np.ndarray:
+    """Counts as int64, refusing values that are not whole numbers (a cast would truncate 2.7 to 2,
+    and probabilities to 0)."""
+    values = np.asarray(counts)
+    if values.dtype.kind in "biu":
+        return values.astype(np.int64, copy=False)
+    if values.dtype.kind != "f":
+        raise InvalidParameterError(f"Vocabulary: counts of dtype {values.dtype}, expected whole numbers.")
+    whole = np.isfinite(values) & (values == np.round(values))
+    if not whole.all():
+        i = int(np.flatnonzero(~whole)[0])
+        raise InvalidParameterError(
+            f"Vocabulary: counts are whole numbers of occurrences, got {values.flat[i]} (at position {i}); "
+            "give probabilities as Cooccurrence's unigram instead."
+        )
+    return values.astype(np.int64)
+
+
 class Vocabulary:
     """An ordered list of words with their corpus counts.
 
@@ -55,9 +73,12 @@ class Vocabulary:
     ):
         self.words: list[str] = [str(w) for w in words]
         n = len(self.words)
-        self.counts = np.zeros(n, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
+        self.counts = np.zeros(n, dtype=np.int64) if counts is None else _whole_counts(counts)
         if self.counts.shape != (n,):
             raise InvalidParameterError(f"Vocabulary: {n} words but counts of shape {self.counts.shape}.")
+        if n and self.counts.min() < 0:
+            i = int(np.argmin(self.counts))
+            raise InvalidParameterError(f"Vocabulary: the count of {self.words[i]!r} is {self.counts[i]}, below 0.")
         self.total = int(self.counts.sum()) if total is None else int(total)
         self._index: dict[str, int] | None = None
         if not distinct:  # check now (building the index); with ``distinct`` the index waits for a lookup

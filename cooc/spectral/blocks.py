@@ -48,11 +48,13 @@ def target_block(cooc: Any, words: Sequence[str], kind: str = "mstar", **params:
     C = cooc.counts
     n = len(ids)
     sub = C[ids][:, ids].toarray().astype(np.float64)
-    row = np.asarray(C[ids].sum(axis=1), dtype=np.float64).ravel() - sub.sum(axis=1)
-    col = np.asarray(C[:, ids].sum(axis=0), dtype=np.float64).ravel() - sub.sum(axis=0)
+    # the lump's counts are differences of sums: rounding can leave -1e-18 where the true value is 0
+    row = np.maximum(np.asarray(C[ids].sum(axis=1), dtype=np.float64).ravel() - sub.sum(axis=1), 0.0)
+    col = np.maximum(np.asarray(C[:, ids].sum(axis=0), dtype=np.float64).ravel() - sub.sum(axis=0), 0.0)
     corner = float(cooc.total) - sub.sum() - row.sum() - col.sum()
     counts = np.block([[sub, row[:, None]], [col[None, :], np.array([[max(corner, 0.0)]])]])
-    unigram = np.append(cooc.unigram[ids].astype(np.float64), float(cooc.unigram.sum() - cooc.unigram[ids].sum()))
+    rest = max(float(cooc.unigram.sum() - cooc.unigram[ids].sum()), 0.0)
+    unigram = np.append(cooc.unigram[ids].astype(np.float64), rest)
     pairs = cooc.subset(words).independent_pairs if len(cooc.independent_pairs) else None
     lump = Cooccurrence(counts, Vocabulary(words + [REST]), unigram, cooc.settings, independent_pairs=pairs)
     matrix = Target(kind, **params).fit(lump).matrix_

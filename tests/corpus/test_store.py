@@ -290,6 +290,24 @@ def test_corpus_writer_and_extras(tmp_path, rng):
         CorpusWriter(tmp_path / "w2", vocab, source={}).add_document(np.array([0, 3]))
 
 
+@pytest.mark.parametrize(
+    "tokens, offsets, match",
+    [
+        (np.array([0.9, 1.9, 2.5]), [0, 3], r"token ids must be integers, got dtype float64"),  # not cut to 0, 1, 2
+        (np.array([0, 1, 2]), np.array([0.0, 1.5, 3.0]), r"offsets must be integers, got dtype float64"),
+        (np.array([0, 1, 2, 1, 0]), [0, 3, 1, 5], r"offsets must not decrease"),  # a corpus no reader could open
+        (np.array([[0, 1], [2, 1]]), [0, 4], r"one array of shape \(n,\), got shape \(2, 2\)"),
+    ],
+)
+def test_corpus_writer_refuses_ids_and_offsets_it_would_store_wrongly(tmp_path, tokens, offsets, match):
+    writer = CorpusWriter(tmp_path / "w", Vocabulary(["a", "b", "c"], [5, 3, 1]), source={"kind": "test"})
+    with pytest.raises(InvalidParameterError, match=match):
+        writer.add_documents(tokens, np.asarray(offsets))
+    writer.add_documents(np.array([0, 1, 2, 1, 0], dtype=np.uint8), np.array([0, 3, 3, 5]))  # an empty document
+    writer.close()
+    assert corpus_docs(TokenCorpus.open(tmp_path / "w")) == [[0, 1, 2], [], [1, 0]]
+
+
 def test_text_source_object_and_max_docs(tmp_path, small_text):
     corpus = build_corpus(TextSource(small_text[0]), tmp_path / "c", max_docs=10, progress=False)
     assert corpus.n_docs <= 10 and corpus.manifest["source_items"] == 10

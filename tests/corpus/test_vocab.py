@@ -37,6 +37,22 @@ def test_bad_sizes(kwargs):
         Vocabulary.from_counts({"a": 1}, **kwargs)
 
 
+def test_counts_that_are_not_whole_non_negative_numbers_are_refused():
+    """A cast to int64 would cut 2.7 to 2 and probabilities to 0: refused, as are negative counts."""
+    for counts, match in (
+        ([2.7, 3.9, 1.5], r"whole numbers of occurrences, got 2.7 \(at position 0\)"),
+        ([0.5, 0.3, 0.2], r"got 0.5"),
+        ([3.0, np.nan, 1.0], r"got nan \(at position 1\)"),
+        ([3.0, np.inf, 1.0], r"got inf \(at position 1\)"),
+        ([5, -3, 2], r"the count of 'b' is -3, below 0"),
+        (["5", "3", "2"], r"counts of dtype <U1, expected whole numbers"),
+    ):
+        with pytest.raises(InvalidParameterError, match=match):
+            Vocabulary(["a", "b", "c"], counts)
+    assert Vocabulary(["a", "b", "c"], [5.0, 3.0, 0.0]).counts.tolist() == [5, 3, 0]  # whole floats are counts
+    assert Vocabulary(["a", "b", "c"], np.array([5, 3, 0], dtype=np.uint16)).counts.dtype == np.int64
+
+
 def test_duplicate_word_refused():
     with pytest.raises(InvalidParameterError, match="twice"):
         Vocabulary(["a", "b", "a"])
