@@ -98,6 +98,7 @@ class PCFG:
             raise InvalidParameterError(
                 "PCFG: parameter 'rules' must be a non-empty mapping of non-terminal -> productions."
             )
+        self._check_right_hand_sides(rules)
         self.nonterminals = [str(k) for k in rules]
         index = {name: i for i, name in enumerate(self.nonterminals)}
         seen = [str(sym) for prods in rules.values() for rhs, _ in prods for sym in rhs if str(sym) not in index]
@@ -114,16 +115,27 @@ class PCFG:
         self._build_tables(rules)
         self.start_probs = self._start_distribution(start)
 
+    @staticmethod
+    def _check_right_hand_sides(rules: Mapping[str, Sequence[tuple[Sequence[str], float]]]) -> None:
+        """Refuse a right-hand side given as a bare string: iterating it would make each character a symbol."""
+        for name, prods in rules.items():
+            for rhs, _ in prods:
+                if isinstance(rhs, (str, bytes)):
+                    raise InvalidParameterError(
+                        f"PCFG: a production of {str(name)!r} in parameter 'rules' gives its right-hand side as the "
+                        f"string {rhs!r}; it must be a sequence of symbol names, e.g. {str(rhs).split()!r}."
+                    )
+
     def _build_tables(self, rules: Mapping[str, Sequence[tuple[Sequence[str], float]]]) -> None:
         n = len(self.nonterminals)
         lhs, rhs_list, probs = [], [], []
         for k, name in enumerate(self.nonterminals):
             prods = list(rules[name])
             p = np.array([float(pr) for _, pr in prods], dtype=np.float64)
-            if not prods or (p < 0).any() or abs(p.sum() - 1) > 1e-9:
+            if not prods or not np.isfinite(p).all() or (p < 0).any() or abs(p.sum() - 1) > 1e-9:
                 raise InvalidParameterError(
-                    f"PCFG: the productions of {name!r} must have non-negative probabilities "
-                    f"summing to 1, got sum {p.sum()!r}."
+                    f"PCFG: the productions of {name!r} in parameter 'rules' must have finite, non-negative "
+                    f"probabilities summing to 1, got {p.tolist()!r} (sum {float(p.sum())!r})."
                 )
             for rhs, pr in prods:
                 if len(rhs) == 0:
@@ -155,9 +167,10 @@ class PCFG:
             if name not in self._index or self._index[name] >= len(self.nonterminals):
                 raise InvalidParameterError(f"PCFG: start symbol {name!r} is not a non-terminal.")
             probs[self._index[name]] = float(p)
-        if (probs < 0).any() or abs(probs.sum() - 1) > 1e-9:
+        if not np.isfinite(probs).all() or (probs < 0).any() or abs(probs.sum() - 1) > 1e-9:
             raise InvalidParameterError(
-                f"PCFG: start probabilities must be non-negative and sum to 1, got {probs.sum()!r}."
+                f"PCFG: parameter 'start' must give finite, non-negative probabilities summing to 1, "
+                f"got {dist!r} (sum {float(probs.sum())!r})."
             )
         return probs
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._core.device import array_module, to_numpy
 from .._core.errors import InvalidParameterError
-from .._core.params import Interval, validate
+from .._core.params import Interval, fail, validate
 from ._random import Seed, device_rng, numpy_rng, symbol_dtype, uniform_choices, weighted_choices
 
 #: The longest sentence a grammar of this package may have (tokens): beyond it a sentence alone fills memory.
@@ -119,6 +119,12 @@ class RHMSample:
         """Internal nodes of every tree, shape (P, (s**L - 1) / (s - 1)), level by level."""
         xp = array_module(self.tokens)
         return xp.concatenate(self.levels[:-1], axis=1)
+
+
+def check_seed(seed: Any, owner: str) -> None:
+    """Refuse a negative integer seed with the project's message (numpy's own error does not name the parameter)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed < 0:
+        raise fail("seed", seed, "a non-negative integer, a numpy Generator, a SeedSequence or None", owner)
 
 
 def as_torch(array: Any, device: str | None = None) -> Any:
@@ -247,6 +253,7 @@ class RandomHierarchyModel:
         RHMSample
         """
         validate({"n": n}, {"n": Interval(int, 1, None)}, "sample")
+        check_seed(seed, "sample")
         if distinct:
             if n > self.P_max:
                 raise InvalidParameterError(
@@ -324,9 +331,23 @@ class RandomHierarchyModel:
         return self._expand(xp, rem, choices)
 
     def indices_of(self, sample: RHMSample) -> Any:
-        """The index in ``[0, P_max)`` of each sentence of ``sample`` (inverse of :meth:`from_indices`)."""
+        """The index in ``[0, P_max)`` of each sentence of ``sample`` (inverse of :meth:`from_indices`).
+
+        Raises
+        ------
+        InvalidParameterError
+            ``sample`` holds rows that are not sentences (``valid`` False after :meth:`parse`).
+        """
         if self.P_max >= INT63:
             raise InvalidParameterError(f"sentence indices need P_max < 2**63; this grammar has P_max = {self.P_max}.")
+        if sample.valid is not None:
+            invalid = np.flatnonzero(~np.asarray(to_numpy(sample.valid), dtype=bool))
+            if invalid.size:
+                raise InvalidParameterError(
+                    f"indices_of: {invalid.size} of the {len(sample)} rows of parameter 'sample' are not sentences "
+                    f"of the grammar (valid is False), the first is row {int(invalid[0])}; only sentences have an "
+                    "index (select sample[sample.valid])."
+                )
         index = sample.labels.astype(np.int64)
         for l in range(self.L):
             for j in range(self.s**l):
@@ -412,6 +433,7 @@ class RandomHierarchyModel:
         tokens = xp.asarray(tokens)
         if tokens.ndim != 2 or tokens.shape[1] != self.n_positions:
             raise InvalidParameterError(f"tokens must have shape (P, {self.n_positions}), got {tokens.shape}.")
+        check_integer_tokens(tokens, "parse")
         current = tokens.astype(np.int64)
         current = xp.where((current >= 0) & (current < self.v), current, -1)
         levels: list[Any] = [None] * (self.L + 1)
@@ -452,6 +474,12 @@ class RandomHierarchyModel:
             return "dense", xp.asarray(table), None
         order = np.argsort(codes, kind="stable")
         return "sorted", xp.asarray(codes[order]), xp.asarray(order.astype(np.int64))
+
+
+def check_integer_tokens(tokens: Any, owner: str) -> None:
+    """Refuse token arrays that are not integers (floats would be truncated to other symbols)."""
+    if not np.issubdtype(np.dtype(tokens.dtype), np.integer):
+        raise InvalidParameterError(f"{owner}: parameter 'tokens' must be an integer array, got {tokens.dtype}.")
 
 
 def check_rule_counts(v: int, n_c: int, m: int, s: int) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .._core.device import array_module
+from .._core.device import array_module, to_numpy
+from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from ._random import Seed, device_rng
-from .rhm import RandomHierarchyModel, RHMSample, row_index
+from .rhm import RandomHierarchyModel, RHMSample, check_integer_tokens, check_seed, row_index
 
 SPARSITY = ("a", "b")
 
@@ -129,6 +130,7 @@ class SparseRandomHierarchyModel:
 
     def sample(self, n: int, seed: Seed = None, distinct: bool = False, device: str = "cpu") -> SRHMSample:
         """Draw ``n`` sparse sentences (``distinct`` applies to the informative content)."""
+        check_seed(seed, "sample")
         if isinstance(seed, np.random.Generator):
             rule_stream = place_stream = seed
         else:
@@ -154,17 +156,59 @@ class SparseRandomHierarchyModel:
             ``offsets[l]`` of shape (P, s**l, s): where each child of each level-``l`` node
             sits inside the node's block of ``s (s0 + 1)`` positions (ascending, as drawn by
             the placement rule; :meth:`offsets_of` recovers them from a sample).
+
+        Raises
+        ------
+        InvalidParameterError
+            Offsets of the wrong number or shape, outside ``[0, s (s0 + 1))``, or not strictly
+            ascending along the children (two children in one position).
         """
         xp = array_module(base.tokens)
         P = len(base)
+        offsets = self._check_offsets(xp, offsets, P)
         positions = [xp.zeros((P, 1), dtype=np.int64)]
         for l in range(self.L):
-            where = positions[-1][:, :, None] * self.block + xp.asarray(offsets[l], dtype=np.int64)
+            where = positions[-1][:, :, None] * self.block + offsets[l]
             positions.append(where.reshape(P, -1))
         tokens = xp.full((P, self.n_positions), self.empty, dtype=base.tokens.dtype)
         rows = xp.arange(P, dtype=np.int64)[:, None]
         tokens[rows, positions[-1]] = base.tokens
         return SRHMSample(tokens, base, positions, self.v)
+
+    def _check_offsets(self, xp: Any, offsets: Any, P: int) -> list[Any]:
+        """``offsets`` as int64 arrays on ``xp``, after checking they place every child in its own position."""
+        if not isinstance(offsets, (list, tuple)) or len(offsets) != self.L:
+            n = len(offsets) if isinstance(offsets, (list, tuple)) else type(offsets).__name__
+            raise InvalidParameterError(
+                f"arrange: parameter 'offsets' must hold L = {self.L} arrays (one per level), got {n}."
+            )
+        checked = []
+        for l, raw in enumerate(offsets):
+            o = xp.asarray(raw)
+            shape = (P, self.s**l, self.s)
+            if tuple(o.shape) != shape:
+                raise InvalidParameterError(
+                    f"arrange: parameter 'offsets': offsets[{l}] must have shape {shape}, got {tuple(o.shape)}."
+                )
+            if not np.issubdtype(np.dtype(o.dtype), np.integer):
+                raise InvalidParameterError(
+                    f"arrange: parameter 'offsets': offsets[{l}] must be an integer array, got {o.dtype}."
+                )
+            o = o.astype(np.int64)
+            if o.size and (int(o.min()) < 0 or int(o.max()) >= self.block):
+                raise InvalidParameterError(
+                    f"arrange: parameter 'offsets': offsets[{l}] must lie in [0, {self.block}) (the block of "
+                    f"s (s0 + 1) positions), got values in [{int(o.min())}, {int(o.max())}]."
+                )
+            ascending = (o[:, :, 1:] > o[:, :, :-1]).all(axis=2)
+            if o.size and not bool(ascending.all()):
+                row, node = (int(i[0]) for i in np.nonzero(~np.asarray(to_numpy(ascending))))
+                raise InvalidParameterError(
+                    f"arrange: parameter 'offsets': offsets[{l}] must be strictly ascending along the children "
+                    f"(distinct positions), got {to_numpy(o[row, node]).tolist()} at row {row}, node {node}."
+                )
+            checked.append(o)
+        return checked
 
     def offsets_of(self, sample: SRHMSample) -> list[Any]:
         """The placement offsets of a sample, ``offsets[l]`` of shape (P, s**l, s) (inverse of :meth:`arrange`)."""
@@ -199,6 +243,7 @@ class SparseRandomHierarchyModel:
         """
         xp = array_module(tokens)
         tokens = xp.asarray(tokens)
+        check_integer_tokens(tokens, "parse")
         informative = tokens != self.empty
         counts = informative.sum(axis=1)
         ok = counts == self.rhm.n_positions

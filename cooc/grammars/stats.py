@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InvalidParameterError
+from .._core.params import Interval, validate
 from .rhm import RandomHierarchyModel
 
 
@@ -155,14 +156,27 @@ class RHMStatistics:
             p = p @ self._child(l, k)
         return p
 
+    def _check_level(self, level: Any, owner: str) -> None:
+        validate({"level": level}, {"level": Interval(int, 0, self.model.L)}, owner)
+
+    def _check_position(self, name: str, value: Any, owner: str) -> None:
+        """A token position: an integer in ``[0, s**L)``."""
+        validate({name: value}, {name: Interval(int, 0, self.model.n_positions, "left")}, owner)
+
     def node_marginal(self, level: int, index: int) -> np.ndarray:
         """Law of the symbol at node ``index`` of ``level`` (level 0 = class), shape (n_c,) or (v,)."""
-        if not (0 <= level <= self.model.L and 0 <= index < self.model.s**level):
-            raise InvalidParameterError(f"no node {index} at level {level} (levels 0..{self.model.L}, s**level nodes).")
-        return self._marginal(level, index).copy()
+        self._check_level(level, "node_marginal")
+        validate({"index": index}, {"index": Interval(int, 0, self.model.s**level, "left")}, "node_marginal")
+        return self._marginal(int(level), int(index)).copy()
 
     def token_given_node(self, level: int, position: int) -> np.ndarray:
-        """``P(x_position = b | ancestor at level = a)``, shape (n_parents_at_level, v)."""
+        """``P(x_position = b | ancestor at level = a)``, shape (n_parents_at_level, v).
+
+        ``level`` lies in ``[0, L]`` (``L``: the token itself, the identity) and ``position`` in ``[0, s**L)``.
+        """
+        self._check_level(level, "token_given_node")
+        self._check_position("position", position, "token_given_node")
+        level, position = int(level), int(position)
         L, s = self.model.L, self.model.s
         D = None
         for l in range(level, L):
@@ -173,13 +187,19 @@ class RHMStatistics:
 
     def token_marginal(self, i: int) -> np.ndarray:
         """``P(x_i = b)``, shape (v,)."""
+        self._check_position("i", i, "token_marginal")
         return self.node_marginal(self.model.L, i)
 
     def token_joint(self, i: int, j: int) -> np.ndarray:
         """``P(x_i = b, x_j = c)``, shape (v, v), for tokens ``i != j``."""
         L, s = self.model.L, self.model.s
-        if i == j or not (0 <= i < s**L and 0 <= j < s**L):
-            raise InvalidParameterError(f"token positions must differ and lie in [0, {s**L}), got ({i}, {j}).")
+        self._check_position("i", i, "token_joint")
+        self._check_position("j", j, "token_joint")
+        i, j = int(i), int(j)
+        if i == j:
+            raise InvalidParameterError(
+                f"token_joint: token positions must differ and lie in [0, {s**L}), got ({i}, {j})."
+            )
         h = int(lca_height(i, j, s))
         level = L - h
         k1, k2 = (i // s ** (h - 1)) % s, (j // s ** (h - 1)) % s
@@ -194,6 +214,7 @@ class RHMStatistics:
 
     def token_class_covariance(self, i: int) -> np.ndarray:
         """``P(class = a, x_i = b) - P(class = a) P(x_i = b)``, shape (n_c, v)."""
+        self._check_position("i", i, "token_class_covariance")
         given = self.token_given_node(0, i)
         return (given - self.token_marginal(i)[None, :]) / self.model.n_c
 

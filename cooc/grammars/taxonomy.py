@@ -128,20 +128,31 @@ class TaxonomyModel:
         return [order[bounds[i + 1] : bounds[i + 2]] for i in range(self.vocab_size)]
 
     # -- exact statistics -------------------------------------------------------------------
-    def kernel(self) -> np.ndarray:
-        """``f(d_ij) = alpha exp(-beta d_ij)`` (zero diagonal without self pairs), shape (V, V), sums to 1."""
-        k = np.exp(-self.beta * self.distances.astype(np.float64))
+    def _shifted_kernel(self) -> tuple[np.ndarray, int]:
+        """``exp(-beta (d_ij - d_min))`` (zero diagonal without self pairs) and ``d_min``, the smallest distance kept.
+
+        Shifting the exponent by ``d_min`` leaves the normalised kernel unchanged (up to rounding) but keeps
+        its largest entries at 1, so a large ``beta`` cannot underflow every entry to 0 (and the kernel to
+        0 / 0): it tends to the uniform law over the pairs at distance ``d_min``, as it should.
+        """
+        d_min = 0 if self.self_pairs else 1  # a tree has an edge, and only i = j is at distance 0
+        excess = np.maximum(self.distances - d_min, 0)  # (the diagonal, -1 without self pairs, is zeroed below)
+        k = np.exp(-self.beta * excess.astype(np.float64))
         if not self.self_pairs:
             np.fill_diagonal(k, 0.0)
+        return k, d_min
+
+    def kernel(self) -> np.ndarray:
+        """``f(d_ij) = alpha exp(-beta d_ij)`` (zero diagonal without self pairs), shape (V, V), sums to 1."""
+        k, _ = self._shifted_kernel()
         return k / k.sum()
 
     @property
     def alpha(self) -> float:
-        """The normalisation ``alpha`` of ``f(d) = alpha exp(-beta d)``."""
-        k = np.exp(-self.beta * self.distances.astype(np.float64))
-        if not self.self_pairs:
-            np.fill_diagonal(k, 0.0)
-        return float(1.0 / k.sum())
+        """The normalisation ``alpha`` of ``f(d) = alpha exp(-beta d)`` (``inf`` where it exceeds the float range)."""
+        k, d_min = self._shifted_kernel()
+        with np.errstate(over="ignore"):
+            return float(np.exp(self.beta * d_min) / k.sum())
 
     def unigram(self) -> np.ndarray:
         """Stationary (and unigram) distribution ``pi``, shape (V,)."""

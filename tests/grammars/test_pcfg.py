@@ -165,3 +165,37 @@ def test_varying_tree_p2_reaches_the_spec_and_is_checked(tmp_path):
 def test_varying_tree_refuses_f_out_of_range(f, message):
     with pytest.raises(InvalidParameterError, match=message):
         VaryingTreeGrammar(v=8, f=f, L=2)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.5])
+def test_non_finite_or_negative_production_probabilities_are_refused(bad):
+    # NaN passed the old check: abs(nan - 1) > 1e-9 is False
+    with pytest.raises(InvalidParameterError, match="productions of 'S' in parameter 'rules' must have finite"):
+        PCFG({"S": [(["a"], bad), (["b"], 1.0)]}, "S")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.5])
+def test_non_finite_or_negative_start_probabilities_are_refused(bad):
+    rules = {"S": [(["a"], 1.0)], "T": [(["b"], 1.0)]}
+    with pytest.raises(InvalidParameterError, match="parameter 'start' must give finite, non-negative probabilities"):
+        PCFG(rules, {"S": bad, "T": 1.0})
+
+
+def test_valid_start_distribution_still_samples_its_law():
+    grammar = PCFG({"S": [(["a"], 1.0)], "T": [(["b"], 1.0)]}, {"S": 0.0, "T": 1.0})
+    d = grammar.sample(200, seed=0)
+    assert {grammar.terminals[d.sentence(i)[0]] for i in range(200)} == {"b"}
+
+
+@pytest.mark.parametrize("rhs", ["the cat", "a", b"ab"])
+def test_a_string_right_hand_side_is_refused(rhs):
+    # a string would be iterated into one terminal per character
+    with pytest.raises(InvalidParameterError, match="production of 'S' in parameter 'rules' gives its right-hand side"):
+        PCFG({"S": [(rhs, 1.0)]}, "S")
+    with pytest.raises(InvalidParameterError, match="a sequence of symbol names"):
+        PCFG({"S": [(["X"], 1.0)], "X": [(rhs, 1.0)]}, "S")
+
+
+def test_a_right_hand_side_as_a_list_of_words_is_kept_whole():
+    grammar = PCFG({"S": [(["the", "cat"], 1.0)]}, "S")
+    assert grammar.terminals == ["the", "cat"]

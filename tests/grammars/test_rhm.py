@@ -278,3 +278,36 @@ def test_distinct_sentences_by_rejection_come_in_random_order():
         ll = log_likelihood(model, np.asarray(sample.tokens))
         gaps.append(float(np.mean(ll[:100]) - np.mean(ll[-100:])))
     assert abs(np.mean(gaps)) < 0.4, gaps
+
+
+def test_indices_of_refuses_parsed_rows_that_are_not_sentences():
+    model = RandomHierarchyModel(v=3, n_c=2, m=3, s=2, L=2)
+    good = model.sample(3, seed=0)
+    strings = np.concatenate([good.tokens[:1], [[9, 9, 9, 9]], good.tokens[1:], [[0, 0, 0, 2]]]).astype(np.int64)
+    parsed = model.parse(strings)
+    assert parsed.valid.tolist() == [True, False, True, True, False]  # (0, 0, 0, 2) is not a sentence here
+    with pytest.raises(InvalidParameterError, match="2 of the 5 rows of parameter 'sample' are not sentences.*row 1"):
+        model.indices_of(parsed)
+    # the valid rows keep their index, the one of the sampled sentences
+    np.testing.assert_array_equal(model.indices_of(parsed[parsed.valid]), model.indices_of(good))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, bool])
+def test_parse_refuses_non_integer_tokens(dtype):
+    model = RandomHierarchyModel(v=3, n_c=2, m=3, s=2, L=2)
+    with pytest.raises(InvalidParameterError, match="parameter 'tokens' must be an integer array, got"):
+        model.parse(np.array([[0.6, 0.2, 1.9, 0.0]]).astype(dtype))
+    sentence = model.sample(1, seed=0).tokens
+    assert model.parse(sentence.astype(np.int16)).valid.all()  # any integer dtype is read as it is
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_negative_seed_is_refused_with_a_clear_message(distinct):
+    model = RandomHierarchyModel(v=3, n_c=2, m=3, s=2, L=2)
+    with pytest.raises(
+        InvalidParameterError, match="sample: parameter 'seed' must be a non-negative integer.*got -1\\."
+    ):
+        model.sample(4, seed=-1, distinct=distinct)
+    with pytest.raises(InvalidParameterError, match="parameter 'seed'"):
+        model.sample(4, seed=np.int64(-3))
+    np.testing.assert_array_equal(model.sample(4, seed=0).tokens, model.sample(4, seed=np.int64(0)).tokens)

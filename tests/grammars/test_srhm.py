@@ -166,3 +166,57 @@ def test_parse_checks_the_placement_of_sampled_sentences(sparsity):
         assert (parsed.valid == allowed).all(), where
         if allowed:
             np.testing.assert_array_equal(parsed.labels, sample.labels)
+
+
+def _arrange_model_and_base():
+    model = SparseRandomHierarchyModel(v=3, n_c=2, m=3, s=2, L=2, s0=1)
+    return model, model.rhm.sample(2, seed=0)
+
+
+@pytest.mark.parametrize(
+    "offsets, message",
+    [
+        # colliding children would overwrite each other's token
+        (
+            [np.zeros((2, 1, 2), dtype=np.int64), np.zeros((2, 2, 2), dtype=np.int64)],
+            "offsets\\[0\\] must be strictly.*got \\[0, 0\\] at row 0, node 0",
+        ),
+        ([np.array([[[1, 0]]] * 2), np.array([[[0, 1], [2, 3]]] * 2)], "offsets\\[0\\] must be strictly ascending"),
+        # negative offsets wrapped around to the end of the sentence
+        (
+            [-np.ones((2, 1, 2), dtype=np.int64), np.array([[[0, 1], [2, 3]]] * 2)],
+            "offsets\\[0\\] must lie in \\[0, 4\\)",
+        ),
+        # offsets past the block raised a raw IndexError (or landed in the next block)
+        ([np.full((2, 1, 2), 7), np.full((2, 2, 2), 7)], "offsets\\[0\\] must lie in \\[0, 4\\)"),
+        ([np.array([[[0, 1]]] * 2), np.array([[[0, 4], [1, 2]]] * 2)], "offsets\\[1\\] must lie in \\[0, 4\\)"),
+        ([np.array([[[0, 1]]] * 2)], "parameter 'offsets' must hold L = 2 arrays \\(one per level\\), got 1\\."),
+        ([np.array([[[0, 1]]]), np.array([[[0, 1], [2, 3]]] * 2)], "offsets\\[0\\] must have shape \\(2, 1, 2\\)"),
+        ([np.array([[[0.0, 1.0]]] * 2), np.array([[[0, 1], [2, 3]]] * 2)], "offsets\\[0\\] must be an integer array"),
+    ],
+)
+def test_arrange_refuses_offsets_that_are_not_a_placement(offsets, message):
+    model, base = _arrange_model_and_base()
+    with pytest.raises(InvalidParameterError, match="^arrange: parameter 'offsets'"):
+        model.arrange(base, offsets)
+    with pytest.raises(InvalidParameterError, match=message):
+        model.arrange(base, offsets)
+
+
+def test_arrange_places_the_tokens_where_the_offsets_say():
+    model, base = _arrange_model_and_base()
+    out = model.arrange(base, [np.array([[[1, 3]]] * 2), np.array([[[0, 2], [1, 3]]] * 2)])
+    # root children in blocks 1 and 3 of 4 positions: tokens at 4 + (0, 2) and 12 + (1, 3)
+    expected = np.full((2, 16), model.empty)
+    expected[:, [4, 6, 13, 15]] = base.tokens
+    np.testing.assert_array_equal(out.tokens, expected)
+    assert model.parse(out.tokens).valid.all()
+
+
+def test_srhm_parse_and_sample_refuse_bad_tokens_and_seeds():
+    model, base = _arrange_model_and_base()
+    tokens = model.sample(2, seed=0).tokens
+    with pytest.raises(InvalidParameterError, match="parse: parameter 'tokens' must be an integer array, got float64"):
+        model.parse(tokens.astype(np.float64) + 0.5)
+    with pytest.raises(InvalidParameterError, match="sample: parameter 'seed' must be a non-negative integer"):
+        model.sample(2, seed=-1)

@@ -140,3 +140,55 @@ def test_covariance_against_distance():
     heights = lca_height(np.arange(15), np.arange(1, 16), 2)
     expected = np.sqrt(np.mean(rms_covariance_theory(16, 4, 2, heights) ** 2))
     assert result["theory"][0] == pytest.approx(expected)
+
+
+def test_token_given_node_matches_enumeration_at_every_level_and_position():
+    model = RandomHierarchyModel(v=3, n_c=2, m=2, s=2, L=3, rule_seed=1)
+    stats = RHMStatistics(model)
+    everything = model.enumerate()  # uniform productions: every sentence equally likely
+    for level in range(model.L + 1):
+        for position in range(model.n_positions):
+            node = everything.levels[level][:, position // model.s ** (model.L - level)].astype(np.int64)
+            token = everything.tokens[:, position].astype(np.int64)
+            n_parents = model.n_c if level == 0 else model.v
+            counts = np.zeros((n_parents, model.v))
+            np.add.at(counts, (node, token), 1.0)
+            seen = counts.sum(axis=1) > 0
+            expected = counts[seen] / counts[seen].sum(axis=1, keepdims=True)
+            np.testing.assert_allclose(stats.token_given_node(level, position)[seen], expected, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "level, position, message",
+    [
+        (0, 100, "token_given_node: parameter 'position' must be an integer in \\[0, 8\\), got 100\\."),
+        (0, 8, "parameter 'position' must be an integer in \\[0, 8\\), got 8\\."),
+        (0, -1, "parameter 'position' must be an integer in \\[0, 8\\), got -1\\."),
+        (0, 1.5, "parameter 'position' must be an integer in \\[0, 8\\), got 1.5\\."),
+        (10, 0, "token_given_node: parameter 'level' must be an integer in \\[0, 3\\], got 10\\."),
+        (-1, 0, "parameter 'level' must be an integer in \\[0, 3\\], got -1\\."),
+        (True, 0, "parameter 'level' must be an integer in \\[0, 3\\], got True\\."),
+    ],
+)
+def test_token_given_node_refuses_out_of_range_levels_and_positions(level, position, message):
+    # position 100 used to return position 4's law, level 10 the identity
+    stats = RHMStatistics(RandomHierarchyModel(v=3, n_c=2, m=2, s=2, L=3))
+    with pytest.raises(InvalidParameterError, match=message):
+        stats.token_given_node(level, position)
+
+
+def test_token_positions_must_be_integers_in_range():
+    stats = RHMStatistics(RandomHierarchyModel(v=3, n_c=2, m=2, s=2, L=3))
+    with pytest.raises(
+        InvalidParameterError, match="token_joint: parameter 'i' must be an integer in \\[0, 8\\), got 1.5"
+    ):
+        stats.token_joint(1.5, 3)
+    with pytest.raises(InvalidParameterError, match="token positions must differ"):
+        stats.token_joint(3, 3)
+    with pytest.raises(InvalidParameterError, match="token_class_covariance: parameter 'i' must be an integer"):
+        stats.token_class_covariance(100)
+    with pytest.raises(InvalidParameterError, match="token_marginal: parameter 'i' must be an integer in \\[0, 8\\)"):
+        stats.token_marginal(8)
+    with pytest.raises(InvalidParameterError, match="node_marginal: parameter 'index' must be an integer"):
+        stats.node_marginal(1, 0.5)
+    np.testing.assert_array_equal(stats.token_joint(np.int64(1), np.int64(3)), stats.token_joint(1, 3))

@@ -140,3 +140,37 @@ def test_bad_parameters_are_refused():
         TaxonomyModel(depth=2, words=["a"])
     with pytest.raises(InvalidParameterError, match="'n_docs' must be an integer in \\[1, inf\\)"):
         TaxonomyModel().sample(0)
+
+
+def naive_kernel(model: TaxonomyModel) -> np.ndarray:
+    """``exp(-beta d)`` normalised directly (reference where nothing under- or overflows)."""
+    k = np.exp(-model.beta * model.distances.astype(np.float64))
+    if not model.self_pairs:
+        np.fill_diagonal(k, 0.0)
+    return k / k.sum()
+
+
+@pytest.mark.parametrize("self_pairs", [True, False])
+@pytest.mark.parametrize("beta", [0.0, 0.8, 5.0, 60.0])
+def test_stable_kernel_matches_the_direct_computation(beta, self_pairs):
+    model = TaxonomyModel(branching=2, depth=3, beta=beta, self_pairs=self_pairs)
+    np.testing.assert_allclose(model.kernel(), naive_kernel(model), rtol=1e-12, atol=0)
+    alpha = 1.0 / np.exp(-beta * model.distances[~np.eye(model.vocab_size, dtype=bool) | self_pairs]).sum()
+    assert model.alpha == pytest.approx(alpha, rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", [800.0, 1e6])
+def test_large_beta_gives_the_limiting_kernel_and_samples_along_edges(beta):
+    # exp(-800 d) underflows to 0 for every d >= 1: the kernel used to be 0 / 0 = NaN and sample() all node 0
+    model = TaxonomyModel(branching=2, depth=2, beta=beta, self_pairs=False, doc_length=8)
+    K = model.kernel()
+    assert np.isfinite(K).all() and K.sum() == pytest.approx(1.0, abs=1e-12)
+    # the limit beta -> inf: uniform over the ordered pairs at the smallest distance (the 2 * 6 edge ends)
+    edges = model.distances == 1
+    np.testing.assert_allclose(K, edges / edges.sum(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(model.transition().sum(axis=1), 1.0, rtol=1e-12)
+    docs = model.sample(200, seed=0)
+    assert len(np.unique(docs)) == model.vocab_size  # every node is visited
+    assert (model.distances[docs[:, :-1], docs[:, 1:]] == 1).all()  # each step follows an edge
+    with_self = TaxonomyModel(branching=2, depth=2, beta=beta, self_pairs=True)
+    np.testing.assert_allclose(with_self.kernel(), np.eye(7) / 7, rtol=1e-12, atol=1e-300)
