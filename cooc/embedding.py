@@ -9,6 +9,7 @@ metadata, written as one unit: the ``.json``, last, names the vectors' checksum,
 
 from __future__ import annotations
 
+import numbers
 import os
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,9 @@ from ._core.io import (
 )
 from ._core.kinds import EMBEDDING_FORMAT, expect_kind
 from ._core.locks import lock_output
+from ._core.params import Interval, fail
+
+_RESTRICT_VOCAB = Interval(int, 0, None, allow_none=True)  # a number of leading rows (None: all)
 
 FORMAT = EMBEDDING_FORMAT
 COSMUL_EPS = 1e-3  # Levy & Goldberg (2014)
@@ -40,6 +44,15 @@ def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
     path = Path(path)
     base = path.with_suffix("") if path.suffix in (".npz", ".json") else path
     return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
+
+
+def _check_sizes(owner: str, topn: Any = None, restrict_vocab: Any = None) -> None:
+    """Refuse a ``topn`` that is not an integer (or None) and a ``restrict_vocab`` that is not an integer >= 0
+    (or None): a negative one would slice off the last rows instead. ``topn < 1`` stays allowed (no answers,
+    as in gensim)."""
+    if topn is not None and (isinstance(topn, bool) or not isinstance(topn, numbers.Integral)):
+        raise fail("topn", topn, "an integer or None", owner)
+    _RESTRICT_VOCAB.check("restrict_vocab", restrict_vocab, owner)
 
 
 def _as_terms(terms: Any) -> list[Any]:
@@ -234,14 +247,22 @@ class Embedding:
             whose mean is the zero vector (a word minus itself) are refused: gensim ranks every
             word at cosine 0 then.
         topn : int or None
-            How many answers; ``None`` returns the cosine of every candidate (ndarray of shape (V,)).
+            How many answers (none below 1, as in gensim); ``None`` returns the cosine of every
+            candidate (ndarray of shape (V,)). Other values are refused.
         restrict_vocab : int, optional
-            Only the first ``restrict_vocab`` rows are candidates (the most frequent words).
+            Only the first ``restrict_vocab`` rows are candidates (the most frequent words); a
+            negative or fractional value is refused.
 
         Returns
         -------
         list of (word, cosine similarity), best first, without the query words; or an ndarray.
         """
+        return self._most_similar(positive, negative, topn, restrict_vocab, "most_similar")
+
+    def _most_similar(
+        self, positive: Any, negative: Any, topn: int | None, restrict_vocab: int | None, owner: str
+    ) -> Any:
+        _check_sizes(owner, topn, restrict_vocab)
         if topn is not None and topn < 1:
             return []
         terms, weights, rows = self._terms(positive, negative)
@@ -269,6 +290,7 @@ class Embedding:
         """3CosMul (Levy & Goldberg 2014) as gensim's ``most_similar_cosmul``: the product of
         ``(1 + cos(x, p)) / 2`` over the positive terms divided by the product over the negative
         ones plus ``eps`` (gensim's 1e-6; the analogy paper's 1e-3 is :meth:`analogy`'s default)."""
+        _check_sizes("most_similar_cosmul", topn, restrict_vocab)
         if topn is not None and topn < 1:
             return []
         if any(isinstance(t, tuple) for t in _as_terms(positive) + _as_terms(negative)):
@@ -287,11 +309,11 @@ class Embedding:
 
     def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None) -> Any:
         """The words nearest to ``vector`` (nothing is excluded)."""
-        return self.most_similar([np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
+        return self._most_similar([np.asarray(vector)], None, topn, restrict_vocab, "similar_by_vector")
 
     def similar_by_word(self, word: str, topn: int | None = 10, restrict_vocab: int | None = None) -> Any:
         """The words nearest to ``word`` (itself excluded)."""
-        return self.most_similar(word, topn=topn, restrict_vocab=restrict_vocab)
+        return self._most_similar(word, None, topn, restrict_vocab, "similar_by_word")
 
     def analogy(
         self, a: str, b: str, c: str, method: str = "add", topn: int = 1, eps: float = COSMUL_EPS
@@ -311,6 +333,8 @@ class Embedding:
             raise InvalidParameterError(
                 f"analogy: parameter 'method' must be one of {ANALOGY_METHODS}, got {method!r}."
             )
+        if isinstance(topn, bool) or not isinstance(topn, numbers.Integral):  # None too: a list is promised
+            raise fail("topn", topn, "an integer", "analogy")
         ua, ub, uc = self.unit_vectors_of([a, b, c])
         if method == "add":
             query = ub - ua + uc
@@ -333,7 +357,8 @@ class Embedding:
         return Embedding(np.asarray(self.vectors[idx]), words, meta)
 
     def head(self, n: int) -> Embedding:
-        """The first ``n`` words (the most frequent, when rows follow a frequency-ranked vocabulary)."""
+        """The first ``n`` words (the most frequent, when rows follow a frequency-ranked vocabulary); ``n`` >= 0."""
+        Interval(int, 0, None).check("n", n, "head")
         return Embedding(np.asarray(self.vectors[:n]), self.index_to_key[:n], self.meta)
 
     # -- files ------------------------------------------------------------------------------

@@ -168,3 +168,58 @@ def test_subset_and_head(rng):
     assert emb.head(3).index_to_key == ["w0", "w1", "w2"]
     with pytest.raises(InputDataError, match="not in the embedding"):
         emb.subset(["w1", "nope"])
+
+
+# -- sizes and counts of the queries -------------------------------------------------------------------
+@pytest.mark.parametrize("value", [-1, -2, 2.5, "3"])
+def test_most_similar_refuses_a_negative_or_fractional_restrict_vocab(rng, value):
+    emb = random_embedding(rng, V=6)
+    for query in (emb.most_similar, emb.most_similar_cosmul, emb.similar_by_word):
+        with pytest.raises(InvalidParameterError, match=r"parameter 'restrict_vocab' must be an integer in \[0, inf\)"):
+            query("w0", restrict_vocab=value)
+    with pytest.raises(InvalidParameterError, match=r"similar_by_vector: parameter 'restrict_vocab'"):
+        emb.similar_by_vector(emb["w0"], restrict_vocab=value)
+
+
+def test_most_similar_restrict_vocab_keeps_its_first_rows(rng):
+    emb = random_embedding(rng, V=6)
+    cos = emb.vectors[:4] @ emb["w0"] / (emb.norms[:4] * emb.norms[0])
+    expected = sorted(((f"w{i}", cos[i]) for i in (1, 2, 3)), key=lambda t: -t[1])
+    got = emb.most_similar("w0", restrict_vocab=np.int64(4))
+    assert [w for w, _ in got] == [w for w, _ in expected]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected])
+    assert emb.most_similar("w0", restrict_vocab=0) == []  # gensim: no candidates, no answers
+
+
+@pytest.mark.parametrize("topn", [2.5, 1.0, "3", True])
+def test_queries_refuse_a_topn_that_is_not_an_integer(rng, topn):
+    emb = random_embedding(rng, V=6)
+    for name, query in (
+        ("most_similar", lambda: emb.most_similar("w0", topn=topn)),
+        ("most_similar_cosmul", lambda: emb.most_similar_cosmul("w0", topn=topn)),
+        ("similar_by_word", lambda: emb.similar_by_word("w0", topn=topn)),
+        ("analogy", lambda: emb.analogy("w0", "w1", "w2", topn=topn)),
+    ):
+        with pytest.raises(InvalidParameterError, match=rf"{name}: parameter 'topn' must be an integer"):
+            query()
+
+
+def test_topn_keeps_gensims_meaning(rng):
+    emb = random_embedding(rng, V=6)
+    assert emb.most_similar("w0", topn=0) == [] and emb.most_similar("w0", topn=-3) == []
+    assert emb.most_similar_cosmul("w0", topn=0) == []
+    assert len(emb.most_similar("w0", topn=np.int32(2))) == 2
+    assert emb.most_similar("w0", topn=None).shape == (6,)
+
+
+@pytest.mark.parametrize("n", [-1, 2.5, None])
+def test_head_refuses_a_negative_or_fractional_size(rng, n):
+    emb = random_embedding(rng, V=6)
+    with pytest.raises(InvalidParameterError, match=r"head: parameter 'n' must be an integer in \[0, inf\)"):
+        emb.head(n)
+
+
+def test_head_sizes(rng):
+    emb = random_embedding(rng, V=6)
+    assert emb.head(np.int64(2)).index_to_key == ["w0", "w1"]
+    assert len(emb.head(0)) == 0 and len(emb.head(10)) == 6

@@ -34,7 +34,7 @@ from .._core.device import get_xp, to_numpy
 from .._core.errors import InputDataError, InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from ..embedding import COSMUL_EPS, Embedding, as_embedding
-from .lookup import WordLookup
+from .lookup import RESTRICT_VOCAB, WordLookup
 
 PROTOCOLS = ("gensim", "pairs")
 METHODS = ("add", "mul")
@@ -44,7 +44,7 @@ _constraints = {
     "protocol": OneOf(PROTOCOLS),
     "method": OneOf(METHODS),
     "query": OneOf(QUERIES, allow_none=True),
-    "restrict_vocab": Interval(int, 1, None, allow_none=True),
+    "restrict_vocab": RESTRICT_VOCAB,
     "device": OneOf(("cpu", "cuda", "auto")),
     "dtype": OneOf(("float64", "float32")),
     "max_block": Interval(int, 1, None, allow_none=True),
@@ -351,6 +351,8 @@ class _Scorer:
         device: str,
         dtype: str,
         max_block: int | None,
+        words: Sequence[str],
+        owner: str,
         eps: float = COSMUL_EPS,
     ):
         self.xp = xp = get_xp(device)
@@ -360,7 +362,9 @@ class _Scorer:
         self.words, inverse = np.unique(np.concatenate([qs.a, qs.b, qs.c]), return_inverse=True)
         n = len(qs)
         self.ra, self.rb, self.rc = (xp.asarray(inverse[i * n : (i + 1) * n]) for i in range(3))
-        self.W = xp.asarray(np.asarray(W[: lookup.n]), dtype=dtype)
+        with np.errstate(over="ignore"):  # a value float32 cannot hold: refused just below, with its word
+            self.W = xp.asarray(np.asarray(W[: lookup.n]), dtype=dtype)
+        _refuse_nonfinite(xp, self.W, words, dtype, owner)
         self.Wq = self.W[xp.asarray(self.words)]
         self.R = xp.zeros((self.words.size, lookup.n), dtype=dtype)
         self.norm2 = xp.zeros(lookup.n, dtype=dtype)
@@ -423,6 +427,19 @@ class _Scorer:
             scores[:, int(v)] = xp.where(hit, -xp.inf, scores[:, int(v)])  # no mixed bool/int indexing (CuPy)
 
 
+def _refuse_nonfinite(xp: Any, W: Any, words: Sequence[str], dtype: str, owner: str) -> None:
+    """Refuse candidate vectors holding NaN or an infinity (in ``dtype``): argmax would pick such a row for
+    every question (NaN) or no other (+inf), and score the embedding as if its geometry were to blame."""
+    if bool(xp.isfinite(W).all()):  # one pass, the usual case
+        return
+    bad = np.flatnonzero(~to_numpy(xp.isfinite(W).all(axis=1)))
+    cast_note = f" once cast to {dtype}" if dtype != "float64" else ""
+    raise InputDataError(
+        f"{owner}: the embedding holds NaN or infinite values{cast_note} in {bad.size:,} of {W.shape[0]:,} vectors "
+        f"searched (the first: {words[int(bad[0])]!r}); every answer would be wrong."
+    )
+
+
 def _aggregate(correct: np.ndarray, qs: _QuestionSet, protocol: str, settings: dict[str, Any]) -> AnalogyResult:
     n_fam = len(qs.names)
     right = np.bincount(qs.family, weights=correct, minlength=n_fam).astype(np.int64)
@@ -436,10 +453,15 @@ def _aggregate(correct: np.ndarray, qs: _QuestionSet, protocol: str, settings: d
 
 
 def _prepare(
-    words: Sequence[str], questions: Any, protocol: str, restrict_vocab: int | None, case_insensitive: bool
+    words: Sequence[str],
+    questions: Any,
+    protocol: str,
+    restrict_vocab: int | None,
+    case_insensitive: bool,
+    owner: str,
 ) -> tuple[_QuestionSet, WordLookup]:
     kind, data = _as_questions_or_pairs(questions)
-    lookup = WordLookup(words, restrict_vocab, case_insensitive)
+    lookup = WordLookup(words, restrict_vocab, case_insensitive, owner)
     # The casts are safe: ``kind`` is "questions" only when every item has 4 words, "pairs" when 2.
     if protocol == "gensim":
         if kind != "questions":
@@ -519,8 +541,22 @@ def evaluate_analogies(
     )
     query, restrict_vocab = _defaults(protocol, query, restrict_vocab)
     exclude_query = True if protocol == "gensim" else exclude_query
-    qs, lookup = _prepare(embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive)
-    scorer = _Scorer(embedding.vectors, qs, lookup, method, query, exclude_query, device, dtype, max_block)
+    qs, lookup = _prepare(
+        embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive, "evaluate_analogies"
+    )
+    scorer = _Scorer(
+        embedding.vectors,
+        qs,
+        lookup,
+        method,
+        query,
+        exclude_query,
+        device,
+        dtype,
+        max_block,
+        words=embedding.index_to_key,
+        owner="evaluate_analogies",
+    )
     scorer.advance(embedding.dim)
     settings = {
         "method": method,
@@ -635,8 +671,22 @@ def accuracy_vs_k(
         raise InvalidParameterError(f"accuracy_vs_k: every K must lie in [1, {embedding.dim}], got {ks.tolist()}.")
     query, restrict_vocab = _defaults(protocol, query, restrict_vocab)
     exclude_query = True if protocol == "gensim" else exclude_query
-    qs, lookup = _prepare(embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive)
-    scorer = _Scorer(embedding.vectors, qs, lookup, method, query, exclude_query, device, dtype, max_block)
+    qs, lookup = _prepare(
+        embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive, "accuracy_vs_k"
+    )
+    scorer = _Scorer(
+        embedding.vectors,
+        qs,
+        lookup,
+        method,
+        query,
+        exclude_query,
+        device,
+        dtype,
+        max_block,
+        words=embedding.index_to_key,
+        owner="accuracy_vs_k",
+    )
     results = []
     for k in ks:
         scorer.advance(int(k))
@@ -669,7 +719,12 @@ def question_coverage(
     """
     _, restrict_vocab = _defaults(protocol, None, restrict_vocab)
     qs, _ = _prepare(
-        words, load_questions() if questions is None else questions, protocol, restrict_vocab, case_insensitive
+        words,
+        load_questions() if questions is None else questions,
+        protocol,
+        restrict_vocab,
+        case_insensitive,
+        "question_coverage",
     )
     searched = len(words) if restrict_vocab is None else min(len(words), restrict_vocab)
     return {

@@ -31,6 +31,22 @@ from .kernels import KernelFit, fit_exponential_kernel
 
 
 # -- uniform sampling of perfect binary subtrees ----------------------------------------------------
+def _eligible_mask(eligible: np.ndarray | None, n: int, owner: str) -> np.ndarray | None:
+    """``eligible`` as a bool array of shape (n,), or None (every node).
+
+    Anything else is refused: node ids or counts would otherwise enter the counts as weights.
+    """
+    if eligible is None:
+        return None
+    mask = np.asarray(eligible)
+    if mask.dtype != np.bool_ or mask.shape != (n,):
+        raise InvalidParameterError(
+            f"{owner}: parameter 'eligible' must be a bool array of shape ({n},), one entry per tree node "
+            f"(not node ids), got dtype {mask.dtype} and shape {mask.shape}."
+        )
+    return mask
+
+
 def count_perfect_subtrees(parent: np.ndarray, height: int = 3, eligible: np.ndarray | None = None) -> np.ndarray:
     """Number of perfect binary subtrees of each height rooted at each node (dynamic programming).
 
@@ -45,7 +61,7 @@ def count_perfect_subtrees(parent: np.ndarray, height: int = 3, eligible: np.nda
     height : int
         3 gives the 15-node subtrees of the papers.
     eligible : ndarray of bool, shape (n,), optional
-        Nodes allowed in a subtree (default all).
+        Nodes allowed in a subtree (default all); another dtype or shape is refused.
 
     Returns
     -------
@@ -54,7 +70,8 @@ def count_perfect_subtrees(parent: np.ndarray, height: int = 3, eligible: np.nda
     """
     parent = np.asarray(parent, dtype=np.int64)
     n = len(parent)
-    ok = np.ones(n) if eligible is None else np.asarray(eligible, dtype=np.float64)
+    mask = _eligible_mask(eligible, n, "count_perfect_subtrees")
+    ok = np.ones(n) if mask is None else mask.astype(np.float64)
     counts = np.zeros((n, height + 1))
     counts[:, 0] = ok
     child = np.flatnonzero(parent >= 0)
@@ -119,6 +136,7 @@ def sample_perfect_subtrees(
         "sample_perfect_subtrees",
     )
     parent = np.asarray(parent, dtype=np.int64)
+    eligible = _eligible_mask(eligible, len(parent), "sample_perfect_subtrees")
     counts = count_perfect_subtrees(parent, height, eligible)
     total = counts[:, height].sum()
     if total <= 0:
@@ -371,6 +389,7 @@ def hypernymy_alignment(
         X = X / np.where(norms > 0, norms, 1.0)
     if X.ndim != 2 or X.shape[0] != len(parent):
         raise InputDataError(f"need one vector per tree node: vectors {X.shape} for {len(parent)} nodes.")
+    eligible = _eligible_mask(eligible, len(parent), "hypernymy_alignment")
     rng = np.random.default_rng(seed)
     trees = sample_perfect_subtrees(parent, n_samples, height, eligible, rng)
     n_subtrees = float(count_perfect_subtrees(parent, height, eligible)[:, height].sum())

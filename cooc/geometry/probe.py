@@ -115,6 +115,46 @@ def loglog_slope(x: np.ndarray, y: np.ndarray, x_min: float = 0, x_max: float | 
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
+def _probe_inputs(vectors: np.ndarray, values: np.ndarray, owner: str) -> tuple[np.ndarray, np.ndarray]:
+    """``vectors`` (n, d) and ``values`` (n,) as float64, one value per vector, all finite.
+
+    Values of shape (n, 1) (a column) are read as shape (n,); any other shape is refused.
+    """
+    X = np.asarray(vectors, dtype=np.float64)
+    if X.ndim != 2:
+        raise InputDataError(f"{owner}: 'vectors' must have shape (n, d), got shape {X.shape}.")
+    n = X.shape[0]
+    y = np.asarray(values, dtype=np.float64)
+    if y.ndim == 2 and y.shape == (n, 1):
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise InputDataError(f"{owner}: 'values' must have shape ({n},), one per vector, got shape {y.shape}.")
+    if len(y) != n:
+        raise InputDataError(f"{owner}: {n} vectors for {len(y)} values; they must match.")
+    for name, array in (("vectors", X), ("values", y)):
+        bad = np.flatnonzero(~np.isfinite(array).reshape(n, -1).all(axis=1))
+        if bad.size:
+            raise InputDataError(
+                f"{owner}: '{name}' hold NaN or infinite values in {bad.size} of {n} rows (the first: row {bad[0]})."
+            )
+    return X, y
+
+
+def _ranks(ranks: Sequence[int], r_max: int, owner: str) -> np.ndarray:
+    """``ranks`` as int64, refused unless a non-empty sequence of whole numbers in [1, r_max]."""
+    given = np.asarray(ranks)
+    whole = given.ndim == 1 and given.size > 0 and np.issubdtype(given.dtype, np.number)
+    whole = whole and not np.issubdtype(given.dtype, np.bool_) and bool(np.all(np.mod(given, 1) == 0))
+    if not whole:
+        raise InvalidParameterError(
+            f"{owner}: parameter 'ranks' must be a non-empty sequence of integers in [1, {r_max}], got {ranks!r}."
+        )
+    rs = given.astype(np.int64)
+    if rs.min() < 1 or rs.max() > r_max:
+        raise InvalidParameterError(f"{owner}: ranks must lie in [1, {r_max}], got {rs.min()}..{rs.max()}.")
+    return rs
+
+
 def year_probe(
     vectors: np.ndarray,
     values: np.ndarray,
@@ -136,15 +176,14 @@ def year_probe(
     vectors : ndarray of shape (n, d)
         One row per word (years 1900-2020 in the papers).
     values : ndarray of shape (n,)
-        The quantity to predict (the year).
+        The quantity to predict (the year); shape (n, 1) is read as (n,).
     ranks : sequence of int, optional
-        Numbers of components r to try (default 1..min(30, n_train - 2, d)).
+        Numbers of components r to try (default 1..min(30, n_train - 2, d)), at least one.
     alphas : sequence of float, optional
         Penalties relative to the mean squared singular value of the training design
         (default ``logspace(-6, 3, 19)``), so one grid suits any embedding scale.
     """
-    X = np.asarray(vectors, dtype=np.float64)
-    y = np.asarray(values, dtype=np.float64)
+    X, y = _probe_inputs(vectors, values, "year_probe")
     n = len(y)
     validate(
         {"n_splits": n_splits, "n_train": n_train},
@@ -153,9 +192,7 @@ def year_probe(
     )
     coords, _ = principal_coordinates(X, min(X.shape))
     r_max = coords.shape[1]
-    rs = np.arange(1, min(30, n_train - 2, r_max) + 1) if ranks is None else np.asarray(ranks, dtype=np.int64)
-    if rs.min() < 1 or rs.max() > r_max:
-        raise InvalidParameterError(f"year_probe: ranks must lie in [1, {r_max}], got {rs.min()}..{rs.max()}.")
+    rs = np.arange(1, min(30, n_train - 2, r_max) + 1) if ranks is None else _ranks(ranks, r_max, "year_probe")
     rel = np.logspace(-6, 3, 19) if alphas is None else np.asarray(alphas, dtype=np.float64)
     rng = np.random.default_rng(seed)
     errors = np.empty((n_splits, len(rs)))
@@ -182,6 +219,7 @@ def projection_probe(vectors: np.ndarray, values: np.ndarray, ranks: Sequence[in
     ----------
     vectors : ndarray of shape (n, d)
     values : ndarray of shape (n,)
+        Shape (n, 1) is read as (n,).
     ranks : sequence of int, optional
         Default 1..min(30, number of components).
 
@@ -190,17 +228,16 @@ def projection_probe(vectors: np.ndarray, values: np.ndarray, ranks: Sequence[in
     ProbeCurve
         ``error_std`` is zero, ``n_splits`` 0 and ``n_train`` n.
     """
-    X = np.asarray(vectors, dtype=np.float64)
-    y = np.asarray(values, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] != len(y) or len(y) < 3:
+    X, y = _probe_inputs(vectors, values, "projection_probe")
+    if len(y) < 3:
         raise InputDataError(f"projection_probe: need one vector per value (at least 3), got {X.shape} and {y.shape}.")
     X = X - X.mean(axis=0)
     U, s, _ = np.linalg.svd(X, full_matrices=False)
     U = U[:, s > s.max() * 1e-12] if s.size and s.max() > 0 else U[:, :0]
     r_max = U.shape[1]
-    r = np.arange(1, min(30, r_max) + 1) if ranks is None else np.asarray(ranks, dtype=np.int64)
-    if r.size == 0 or r.min() < 1 or r.max() > r_max:
-        raise InvalidParameterError(f"projection_probe: ranks must lie in [1, {r_max}].")
+    r = np.arange(1, min(30, r_max) + 1) if ranks is None else _ranks(ranks, r_max, "projection_probe")
+    if r.size == 0:
+        raise InvalidParameterError(f"projection_probe: the centred vectors have no component (rank {r_max}).")
     yc = y - y.mean()
     captured = np.cumsum((U.T @ yc) ** 2) / float(yc @ yc)
     error = np.sqrt(np.clip(1.0 - captured[r - 1], 0.0, None))

@@ -119,7 +119,7 @@ def evaluate_similarity(
     embedding : Embedding or path (of an embedding saved by cooc)
     pairs : {"wordsim353", "simlex999"}, path, or sequence of (word1, word2, score)
     restrict_vocab : int, optional
-        Only the first words count as known (gensim's default 300,000).
+        Only the first words count as known (gensim's default 300,000); None: all of them.
     case_insensitive : bool
         Fold case as gensim does.
     name : str, optional
@@ -129,6 +129,12 @@ def evaluate_similarity(
     -------
     SimilarityResult
         Correlations are nan when fewer than two pairs are in the vocabulary.
+
+    Raises
+    ------
+    InputDataError
+        When a word of an evaluated pair has a vector holding NaN or an infinity (its cosine
+        would be NaN, and so would the correlations).
     """
     from scipy import stats
 
@@ -145,13 +151,21 @@ def evaluate_similarity(
         name = name or Path(pairs).stem
         pairs = load_word_pairs(pairs)
     pairs = list(pairs)
-    lookup = WordLookup(embedding.index_to_key, restrict_vocab, case_insensitive)
+    lookup = WordLookup(embedding.index_to_key, restrict_vocab, case_insensitive, "evaluate_similarity")
     ids = np.array([(lookup.get(a), lookup.get(b)) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
     known = (ids >= 0).all(axis=1)
     gold = np.array([s for _, _, s in pairs], dtype=np.float64)[known]
     unit = embedding.unit_vectors_of([embedding.index_to_key[i] for i in ids[known].ravel()]).reshape(
         -1, 2, embedding.dim
     )
+    finite = np.isfinite(unit).all(axis=(1, 2))
+    if not finite.all():
+        first = ids[known][np.argmin(finite)]
+        word = next(embedding.index_to_key[i] for i in first if not np.isfinite(embedding.vectors[i]).all())
+        raise InputDataError(
+            f"evaluate_similarity: the embedding holds NaN or infinite values in the vectors of "
+            f"{int((~finite).sum()):,} of {finite.size:,} pairs evaluated (the first word: {word!r})."
+        )
     model = np.einsum("nd,nd->n", unit[:, 0], unit[:, 1])
     if known.sum() >= 2:
         sp, spp = stats.spearmanr(gold, model)
