@@ -98,7 +98,8 @@ def expect_kind(path: str | os.PathLike, expected: str) -> None:
     if found is None and Path(path).is_dir():
         _explain_folder(Path(path), expected)
     base = _base(Path(path))
-    if found is None and not any(p.exists() for p in (Path(path), base.with_name(base.name + ".json"))):
+    pair = (base.with_name(base.name + ".json"), base.with_name(base.name + ".npz"))
+    if found is None and not any(p.exists() for p in (Path(path), *pair)):  # else the reader names the lost half
         files = "" if expected == "corpus" else f" (neither {base.name}.json nor {base.name}.npz is there)"
         raise CorruptFileError(f"{str(path)!r} does not exist{files}: give {_WANTED[expected]}.")
     if found is None or found == expected:

@@ -75,6 +75,9 @@ def test_embed_refuses_to_overwrite_and_reports_errors(model_files):
     assert runner.invoke(app, args + ["--overwrite"]).exit_code == 0
     res = runner.invoke(app, ["embed", str(tmp / "missing"), "-o", str(tmp / "e2")])
     assert res.exit_code == 1 and "does not exist (neither missing.json nor missing.npz is there)" in res.output
+    (tmp / "half.npz").write_bytes((tmp / "counts.npz").read_bytes())  # the .json lost: not "does not exist"
+    res = runner.invoke(app, ["embed", str(tmp / "half"), "-o", str(tmp / "e4")])
+    assert res.exit_code == 1 and "does not exist" not in res.output and "half.json" in res.output, res.output
     res = runner.invoke(app, ["embed", str(tmp / "counts"), "-o", str(tmp / "e3"), "--target", "glove"])
     assert res.exit_code == 1 and "'target' must be one of" in res.output
     assert len(res.output.strip().splitlines()) == 1
