@@ -29,7 +29,7 @@ from ._core.io import (
     open_checked,
     save_pair,
 )
-from ._core.kinds import EMBEDDING_FORMAT, expect_kind
+from ._core.kinds import EMBEDDING_FORMAT, expect_kind, refuse_corpus_files
 from ._core.locks import lock_output
 from ._core.params import Interval, fail
 
@@ -382,6 +382,7 @@ class Embedding:
                 f"(the first: {self.index_to_key[bad[0]]!r})."
             )
         npz, meta_path = _paths(path)
+        refuse_corpus_files([npz, meta_path], "an embedding")
         with lock_output(npz.with_suffix(""), "embedding"):
             save_pair(
                 npz,

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from .errors import CorruptFileError
+from .errors import CorruptFileError, InvalidParameterError
 
 CORPUS_FORMAT = "cooc.corpus/1"
 CORPUS_MANIFEST = "manifest.json"
@@ -55,6 +55,46 @@ def kind_of(path: str | os.PathLike) -> str | None:
         return None
     fmt = info.get("format") if isinstance(info, dict) else None
     return {COOCCURRENCE_FORMAT: "cooccurrence", EMBEDDING_FORMAT: "embedding"}.get(str(fmt))
+
+
+def corpus_owning(path: str | os.PathLike) -> Path | None:
+    """The corpus folder (found at most two levels up) whose own files include the existing file ``path``: its
+    manifest and the files the manifest names; every file under it when its manifest cannot be read. A folder
+    whose ``manifest.json`` is another tool's (valid JSON, no cooc corpus format) is no corpus."""
+    real = Path(os.path.realpath(path))
+    if not real.is_file():
+        return None
+    for folder in list(real.parents)[:2]:
+        if kind_of(folder) != "corpus":
+            continue
+        rel = real.relative_to(folder).as_posix()
+        try:
+            m = json.loads((folder / CORPUS_MANIFEST).read_bytes())
+        except (OSError, ValueError):
+            return folder  # an unreadable manifest: perhaps a damaged corpus, every file there may be its own
+        if not isinstance(m, dict) or not str(m.get("format", "")).startswith(CORPUS_FORMAT.split("/")[0] + "/"):
+            continue  # another tool's manifest.json (a web app's, a dataset's): no cooc corpus
+        try:
+            own = {CORPUS_MANIFEST, *(m.get("files") or {})}
+            own |= {s[k] for s in m.get("shards") or [] for k in ("tokens", "docs")}
+            own |= {e["file"] for e in (m.get("extras") or {}).values()}
+        except (AttributeError, KeyError, TypeError):
+            return folder  # a damaged manifest: every file there may be the corpus's own
+        if rel in own:
+            return folder
+    return None
+
+
+def refuse_corpus_files(paths: list[Path], what: str) -> None:
+    """Refuse to write ``what`` (an embedding, counts) where one of ``paths`` is a corpus's own file (see
+    :func:`corpus_owning`): ``-o corpus/manifest`` would replace the manifest and lose the corpus."""
+    for path in paths:
+        owner = corpus_owning(path)
+        if owner is not None:
+            raise InvalidParameterError(
+                f"{str(path)!r} is a file of the corpus {str(owner)!r}; writing {what} there would destroy it: "
+                "choose another output name."
+            )
 
 
 def outputs_in(folder: str | os.PathLike, kind: str) -> list[Path]:
@@ -115,6 +155,8 @@ __all__ = [
     "CORPUS_MANIFEST",
     "EMBEDDING_FORMAT",
     "expect_kind",
+    "corpus_owning",
     "kind_of",
     "outputs_in",
+    "refuse_corpus_files",
 ]

@@ -169,6 +169,21 @@ def refuse_existing(paths: list[Path], overwrite: bool) -> None:
         )
 
 
+def check_pair_output(path: Path, example: str, what: str, overwrite: bool) -> Path:
+    """Before any work, for an output written as ``BASE.npz`` + ``BASE.json`` (counts, an embedding): ``-o``
+    is no folder, neither file is a corpus's own, existing ones need ``--overwrite``, the folder is writable.
+    Returns ``BASE``."""
+    from .._core.kinds import refuse_corpus_files
+
+    check_file_output(path, example)
+    base = path.with_suffix("") if path.suffix in (".npz", ".json") else path
+    pair = [base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")]
+    refuse_corpus_files(pair, what)
+    refuse_existing(pair, overwrite)
+    check_writable(base.parent, "output folder")
+    return base
+
+
 def given(ctx: typer.Context, name: str) -> bool:
     """Whether the user set the option of parameter ``name`` (on the command line), rather than leaving it at
     its default; an option given with its default value is given all the same."""

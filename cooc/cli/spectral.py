@@ -11,7 +11,7 @@ import typer
 from ._common import (
     JSON,
     PROGRESS,
-    check_file_output,
+    check_pair_output,
     check_writable,
     cli_errors,
     console,
@@ -35,16 +35,6 @@ def _split(text: str, cast: Any = str) -> list[Any]:
         from .._core.errors import InvalidParameterError
 
         raise InvalidParameterError(f"expected a comma-separated list of {cast.__name__}, got {text!r}.") from None
-
-
-def _check_output(path: Path, overwrite: bool) -> None:
-    from .._core.errors import OutputExistsError
-
-    check_file_output(path, "embedding")
-    npz = path.with_suffix("") if path.suffix in (".npz", ".json") else path
-    if not overwrite and (npz.with_name(npz.name + ".npz").exists() or npz.with_name(npz.name + ".json").exists()):
-        raise OutputExistsError(f"{str(npz)!r} already exists; pass --overwrite to replace it.")
-    check_writable(npz.parent, "output folder")
 
 
 def _vocab_size(cooc: Path) -> int:
@@ -217,7 +207,7 @@ def embed_command(
         raise InvalidParameterError(
             f"--vocab-size must be at least 1 (the most frequent words kept), got {vocab_size}."
         )
-    _check_output(output, overwrite)
+    check_pair_output(output, "embedding", "an embedding", overwrite)
     V = _vocab_size(cooc)
     _check_spectral([target], [dim], min(V, vocab_size or V), which, solver, device)
     _check_target(eps, neg, alpha, marginals)

@@ -9,7 +9,7 @@ import typer
 
 from ._common import (
     PROGRESS,
-    check_file_output,
+    check_pair_output,
     check_writable,
     cli_errors,
     console,
@@ -116,13 +116,10 @@ def word2vec_command(
     from .._core.locks import lock_output
     from ..train.word2vec.estimator import Word2Vec, save_trained
 
-    check_file_output(output, "word2vec")
-    base = output.with_suffix("") if output.suffix in (".npz", ".json") else output
-    refuse_existing([base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")], overwrite)
+    base = check_pair_output(output, "word2vec", "an embedding", overwrite)
     every, words = parse_checkpoint_every(checkpoint_every)
     default = checkpoint is None
     checkpoint = checkpoint or base.with_name(base.name + ".checkpoint")
-    check_writable(base.parent, "output folder")
     model = Word2Vec(
         sg=sg,
         dim=dim,

@@ -58,6 +58,7 @@ from .._core.io import (
     remove_stale_temps,
     stream_checksum,
 )
+from .._core.kinds import refuse_corpus_files
 from .._core.locks import check_output_not_written, lock_output
 from ..corpus.vocab import Vocabulary, check_savable
 from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
@@ -144,6 +145,7 @@ def staged_blocked_output(path: str | os.PathLike, overwrite: bool) -> Iterator[
     interruption) removes the staging folder: the old output stays as it was.
     """
     folder = blocks_dir(path)
+    refuse_corpus_files(list(file_paths(path)), "counts")
     with lock_output(output_base(path), "co-occurrence file"):
         check_blocked_output(path, overwrite)
         _remove_stale_folders(folder)

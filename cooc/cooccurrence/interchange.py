@@ -7,7 +7,6 @@ and ``glove`` programs, scipy or any Matrix Market reader can use the counts dir
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import scipy.sparse as sp
 
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
 from .._core.io import atomic_path, atomic_write_text
-from .._core.kinds import CORPUS_MANIFEST, kind_of
+from .._core.kinds import corpus_owning, kind_of
 from ..corpus.vocab import Vocabulary
 from .format import write_glove
 from .matrix import Cooccurrence
@@ -135,33 +134,12 @@ def refuse_cooc_files(paths: list[Path]) -> None:
         elif blocks is not None and kind_of(blocks.with_suffix("")) is not None:
             owner = blocks
         else:
-            owner = _corpus_owning(real)
+            owner = corpus_owning(real)
         if owner is not None:
             raise InvalidParameterError(
                 f"{str(path)!r} is a file of the saved cooc output {str(owner)!r}; "
                 f"exporting there would destroy it: choose another output name."
             )
-
-
-def _corpus_owning(real: Path) -> Path | None:
-    """The corpus folder (found at most two levels up) whose own files include the existing file ``real``: its
-    manifest and the files the manifest names; every file under it when the manifest cannot be read."""
-    if not real.is_file():
-        return None
-    for folder in list(real.parents)[:2]:
-        if kind_of(folder) != "corpus":
-            continue
-        rel = real.relative_to(folder).as_posix()
-        try:
-            m = json.loads((folder / CORPUS_MANIFEST).read_bytes())
-            own = {CORPUS_MANIFEST, *(m.get("files") or {})}
-            own |= {s[k] for s in m.get("shards") or [] for k in ("tokens", "docs")}
-            own |= {e["file"] for e in (m.get("extras") or {}).values()}
-        except (OSError, ValueError, AttributeError, KeyError, TypeError):
-            return folder  # a damaged manifest: every file there may be the corpus's own
-        if rel in own:
-            return folder
-    return None
 
 
 def import_glove(path: str | os.PathLike, vocab: str | os.PathLike | Vocabulary, **kwargs: Any) -> Cooccurrence:

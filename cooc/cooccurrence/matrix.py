@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from .._core.errors import CorruptFileError, InputDataError, InvalidParameterError
 from .._core.io import PAIR_KEY, check_metadata, check_pair, load_npz, open_checked, save_pair
 from .._core.io import provenance as make_provenance
+from .._core.kinds import refuse_corpus_files
 from .._core.locks import lock_output
 from ..corpus.vocab import Vocabulary
 from .format import (
@@ -291,6 +292,7 @@ class Cooccurrence:
         the same time is refused (:class:`~cooc.OutputBusyError`).
         """
         npz, meta = file_paths(path)
+        refuse_corpus_files([npz, meta], "counts")
         arrays = {
             "data": self.counts.data,
             "indices": self.counts.indices,

@@ -159,3 +159,46 @@ def test_vector_exports_refuse_a_corpus_own_files_and_may_write_beside_them(tmp_
     (corpus / "manifest.json").write_text("{not json")  # damaged: every file there may be the corpus's own
     with pytest.raises(InvalidParameterError, match="is a file of the saved cooc output"):
         emb.save_word2vec_format(corpus / "vocab.tsv")
+    site = tmp_path / "site"  # another tool's manifest.json (a web app's): the folder is no corpus of cooc's
+    site.mkdir()
+    for foreign in ('["index.html", "app.js"]', '{"name": "app", "files": {"vectors.vec": 1}}'):
+        (site / "manifest.json").write_text(foreign)
+        for _ in range(2):  # a new file, then the file written before
+            emb.save_word2vec_format(site / "vectors.vec")
+        assert (site / "vectors.vec").read_text().startswith("3 3")
+
+
+def test_saves_refuse_a_corpus_own_files_before_any_work(tmp_path, monkeypatch):
+    """`-o corpus/manifest` or `-o corpus/vocab.tsv` would write manifest.json or vocab.tsv.json (the vocabulary's
+    checksum) and lose the corpus: refused by every save and, before any work, by every command writing a pair."""
+    from cooc._core.errors import InvalidParameterError
+    from cooc.corpus import TokenCorpus
+    from cooc.corpus.build import build_corpus
+    from cooc.spectral.estimator import EigenEmbedding
+    from cooc.train.word2vec.estimator import Word2Vec
+
+    (tmp_path / "t.txt").write_text("the cat sat\nthe dog ran far\n" * 5)
+    corpus = tmp_path / "corpus"
+    build_corpus(tmp_path / "t.txt", corpus)
+    own = sorted(p for p in corpus.rglob("*") if p.is_file())
+    before = _same_bytes(own)
+    c = _counts(tmp_path)
+    emb = Embedding(np.eye(3), ["cat", "dog", "car"])
+    for base in (corpus / "manifest", corpus / "vocab.tsv"):
+        for save in (emb.save, c.save, lambda p: save_blocked(c, p, n_blocks=2, overwrite=True)):
+            with pytest.raises(InvalidParameterError, match=r"is a file of the corpus .*would destroy it"):
+                save(base)
+        commands = [
+            ["embed", tmp_path / "counts", "-o", base, "--dim", "2"],
+            ["train", "word2vec", corpus, "-o", base, "--epochs", "1", "--dim", "4"],
+        ]
+        for args in commands:
+            with monkeypatch.context() as m:  # refused before any work: no fit starts
+                for owner in (EigenEmbedding, Word2Vec):
+                    m.setattr(owner, "fit", lambda *a, **k: pytest.fail("fitted before the output was checked"))
+                res = runner.invoke(app, [*map(str, args), "--overwrite"])
+            assert res.exit_code == 1 and "would destroy it" in " ".join(res.output.split()), res.output
+    assert _same_bytes(own) == before
+    assert TokenCorpus.open(corpus).n_tokens == 35
+    emb.save(corpus / "vectors")  # a file of the user's own beside the corpus's is fine
+    assert Embedding.load(corpus / "vectors").dim == 3
