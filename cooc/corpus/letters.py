@@ -45,12 +45,16 @@ _SPELLED = str.maketrans(
         "ı": "i",
     }
 )
-#: a run of letters and digits (inner apostrophes included: "gödel's") holding a non-ASCII letter or digit
-_FOREIGN_WORD = re.compile(r"(?:[^\W_]+['\u2019])*[^\W_]*[^\x00-\x7f\W][^\W_]*(?:['\u2019][^\W_]+)*")
+#: a run of letters and digits (inner apostrophes included: "gödel's") holding a non-ASCII letter or digit. A
+#: match starts only where a run starts (the lookbehind): tried at every letter of a long ASCII run, each
+#: attempt scanning to its end, the search took time in the square of the run's length
+_FOREIGN_WORD = re.compile(r"(?<![^\W_])(?:[^\W_]+['\u2019])*[^\W_]*[^\x00-\x7f\W][^\W_]*(?:['\u2019][^\W_]+)*")
 _M = _COMBINING.pattern
-#: the same, with combining marks counted as letters outside ASCII ("cafe" + U+0301 is a word holding one)
+_L = rf"(?:[^\W_]|{_M})"  # a letter or digit, or a combining mark extending one
+#: the same, with combining marks counted as letters outside ASCII ("cafe" + U+0301 is a word holding one); a
+#: word starts with a letter or digit, so a stray mark after a space extends no word
 _MARKED_WORD = re.compile(
-    rf"(?:(?:[^\W_]|{_M})+['\u2019])*(?:[^\W_]|{_M})*(?:[^\x00-\x7f\W]|{_M})(?:[^\W_]|{_M})*(?:['\u2019](?:[^\W_]|{_M})+)*"
+    rf"(?<![^\W_])(?=[^\W_])(?:{_L}+['\u2019])*{_L}*(?:[^\x00-\x7f\W]|{_M}){_L}*(?:['\u2019]{_L}+)*"
 )
 
 
