@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as _dt
 import errno
@@ -94,17 +95,31 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(fh.fileno())
 
 
-def read_utf8(path: str | os.PathLike, what: str, encoding: str = "utf-8") -> str:
+def read_utf8(path: Any, what: str, encoding: str = "utf-8") -> str:
     """The text of the file ``path`` (``what`` names it in the error), refused as InputDataError when it is not
-    UTF-8: the codec's own message does not say which file it read."""
-    data = Path(path).read_bytes()
+    UTF-8: the codec's own message does not say which file it read.
+
+    ``path`` is a filesystem path or a Traversable (``importlib.resources`` gives a ``zipfile.Path`` when cooc
+    is imported from a zip), read through its own ``read_bytes``."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        with open(path, "rb") as fh:
+            data = fh.read()
+    else:
+        data = path.read_bytes()
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        # utf-8-sig counts exc.start from after the byte-order mark it has skipped
+        skipped = len(codecs.BOM_UTF8) if _skips_bom(encoding) and data.startswith(codecs.BOM_UTF8) else 0
+        start = exc.start + skipped
+        line = data.count(b"\n", 0, start) + 1
         raise InputDataError(
-            f"{what} {str(path)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8."
+            f"{what} {str(path)!r} is not UTF-8 text (byte 0x{data[start]:02x} on line {line}); save it as UTF-8."
         ) from None
+
+
+def _skips_bom(encoding: str) -> bool:
+    return codecs.lookup(encoding).name == "utf-8-sig"
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -122,3 +122,45 @@ def test_text_files_that_are_not_utf8_are_named_with_the_line_of_the_bad_byte(tm
     assert load_substitutions(good) == {"new york": "new-york", "los angeles": "LA"}
     good.write_bytes(b"new york\rlos angeles\tLA\r")  # old Mac line ends, which open() reads as lines too
     assert load_substitutions(good) == {"new york": "new-york", "los angeles": "LA"}
+
+
+def test_bad_byte_after_a_byte_order_mark_is_named_with_its_own_line(tmp_path):
+    """With utf-8-sig the codec counts from after the 3-byte BOM: the message named the byte 3 places earlier."""
+    import pytest
+
+    from cooc._core.errors import InputDataError
+    from cooc._core.io import read_utf8
+
+    bad = tmp_path / "bom.tsv"
+    bad.write_bytes(b"\xef\xbb\xbfab\tx\n\n\xff\n")
+    with pytest.raises(InputDataError, match=r"table '.*bom.tsv' is not UTF-8 text \(byte 0xff on line 3\)"):
+        read_utf8(bad, "table", encoding="utf-8-sig")
+    bad.write_bytes(b"\xef\xbb\xbf\xe9")  # the bad byte right after the BOM
+    with pytest.raises(InputDataError, match=r"\(byte 0xe9 on line 1\)"):
+        read_utf8(bad, "table", encoding="utf-8-sig")
+    bad.write_bytes(b"ab\tx\n\n\xff\n")  # no BOM: unchanged
+    with pytest.raises(InputDataError, match=r"\(byte 0xff on line 3\)"):
+        read_utf8(bad, "table", encoding="utf-8-sig")
+
+
+def test_read_utf8_reads_a_file_inside_a_zip(tmp_path):
+    """importlib.resources gives a zipfile.Path when cooc is imported from a zip: Path(...) of it failed."""
+    import zipfile
+
+    import pytest
+
+    from cooc._core.errors import InputDataError
+    from cooc._core.io import read_utf8
+    from cooc.geometry.families import _parse_family_file
+
+    archive = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("data/months.txt", "# kind: cyclic\njanuary\t1\nfebruary\t2\n")
+        zf.writestr("data/bad.txt", b"ok\n\xe9\n")
+    good = zipfile.Path(archive, "data/months.txt")
+    assert read_utf8(good, "family file") == "# kind: cyclic\njanuary\t1\nfebruary\t2\n"
+    assert list(_parse_family_file(good).words) == ["january", "february"]
+    with pytest.raises(
+        InputDataError, match=r"family file '.*pkg.zip/data/bad.txt' is not UTF-8 text \(byte 0xe9 on line 2\)"
+    ):
+        read_utf8(zipfile.Path(archive, "data/bad.txt"), "family file")
