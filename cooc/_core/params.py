@@ -19,7 +19,15 @@ Checker = Callable[[Any], bool]
 def fail(name: str, value: Any, allowed: str, owner: str | None = None) -> InvalidParameterError:
     """Build the single error message used for every bad parameter."""
     prefix = f"{owner}: " if owner else ""
-    return InvalidParameterError(f"{prefix}parameter {name!r} must be {allowed}, got {value!r}.")
+    return InvalidParameterError(f"{prefix}parameter {name!r} must be {allowed}, got {_shown(value)}.")
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, or a description of an integer with more digits than Python writes out."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"an integer of {value.bit_length()} bits" if isinstance(value, int) else object.__repr__(value)
 
 
 class Constraint:
@@ -59,7 +67,10 @@ def Interval(
             return False
         if not isinstance(v, numbers.Real):
             return False
-        x = float(v)
+        try:
+            x = float(v)
+        except OverflowError:  # an integer beyond float range: out of every interval (and not "no limit")
+            return False
         if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0 and high is None)):
             return False  # NaN passes every comparison below; an open end takes infinity only where allowed
         if low is not None and (x < low or (x == low and closed in ("right", "neither"))):

@@ -37,3 +37,34 @@ def test_an_interval_refuses_nan_and_infinity_whatever_its_ends():
             forever.check("x", bad)
     with pytest.raises(InvalidParameterError):
         Interval(float, 0, 10, allow_inf=True).check("x", math.inf)  # a closed upper end stays closed
+
+
+def test_an_integer_beyond_float_range_is_refused_as_out_of_range(tmp_path):
+    """float(10**400) raises OverflowError: it came out of the command line as a traceback."""
+    import pytest
+    from typer.testing import CliRunner
+
+    from cooc._core.errors import InvalidParameterError
+    from cooc._core.params import Interval
+    from cooc.cli import app
+
+    huge = 10**400
+    for constraint, value, allowed in (
+        (Interval(int, 1, None), huge, r"an integer in \[1, inf\)"),
+        (Interval(int, 0, 10), huge, r"an integer in \[0, 10\]"),
+        (Interval(int, None, 10), -huge, r"an integer in \(-inf, 10\]"),
+        (Interval(float, 0, None, allow_inf=True), huge, r"a number in \[0, inf\]"),
+    ):
+        with pytest.raises(InvalidParameterError, match=rf"parameter 'n' must be {allowed}, got -?10{{400}}\."):
+            constraint.check("n", value)
+    with pytest.raises(InvalidParameterError, match=r"parameter 'n' must be an integer in \[1, inf\), got an integer"):
+        Interval(int, 1, None).check("n", 10**5000)  # more digits than Python writes out by default
+    Interval(int, 1, None).check("n", 2**1000)  # in float range: unchanged
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    res = CliRunner().invoke(
+        app, ["corpus", "build", str(corpus), "-o", str(tmp_path / "out"), "--vocab-size", str(huge), "--no-progress"]
+    )
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "'vocab_size' must be an integer in" in lines[0]
