@@ -178,12 +178,24 @@ def _read_binary(fh, path: Path, limit: int | None) -> tuple[list[str], np.ndarr
             raise CorruptFileError(f"{str(path)!r} ends inside the vector of word {i} (truncated).")
         words.append(word.decode("utf-8"))
         vectors[i] = np.frombuffer(data, dtype=FLOAT)
-    if limit is None and fh.read(2) not in (b"", b"\n"):  # word2vec.c ends its last vector with a newline
+    if limit is None and not _only_whitespace_left(fh):  # word2vec.c ends its last vector with a newline
         raise CorruptFileError(
             f"{str(path)!r} goes on after the {count} vectors its header announces: not a binary word2vec file "
             "(a text one? read it without binary=True: cooc import --from word2vec)."
         )
     return words, vectors
+
+
+def _only_whitespace_left(fh, chunk: int = 1 << 16) -> bool:
+    """Whether the rest of ``fh`` is ASCII whitespace (newlines, spaces; gensim reads a file ending in more
+    than word2vec.c's one newline). Read a chunk at a time, stopping at the first other byte: a text file read
+    as binary is refused without reading it all."""
+    while True:
+        data = fh.read(chunk)
+        if not data:
+            return True
+        if data.strip():  # bytes.strip() removes ASCII whitespace only
+            return False
 
 
 __all__ = ["write_word2vec", "read_word2vec"]

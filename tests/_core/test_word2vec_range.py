@@ -59,3 +59,28 @@ def test_a_text_file_read_as_binary_and_files_without_vectors_are_refused(tmp_pa
         (tmp_path / name).write_bytes(body)
         with pytest.raises(CorruptFileError, match="holds no vectors"):
             read_word2vec(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    "tail", [b"\n", b"\n\n", b"  \n", b"\r\n", b"\n" * 100_000], ids=["nl", "nl-nl", "spaces", "crlf", "many"]
+)
+def test_trailing_whitespace_after_the_last_binary_vector_is_read(tmp_path, tail):
+    """word2vec.c's layout with an extra newline (gensim reads it) was refused as data after the V vectors."""
+    words, vectors = ["a", "b", "c"], np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    body = b"3 4\n" + b"".join(w.encode() + b" " + v.tobytes() + b"\n" for w, v in zip(words, vectors))
+    (tmp_path / "v.bin").write_bytes(body + tail)
+    got_words, got = read_word2vec(tmp_path / "v.bin", binary=True)
+    assert got_words == words and np.array_equal(got, vectors)
+
+
+@pytest.mark.parametrize(
+    "tail", [b"\nx", b"\n\x00", b"\n" * 100_000 + b"d 1.0 2.0\n", b"\n\n\xff"], ids=["x", "nul", "far", "byte"]
+)
+def test_anything_but_whitespace_after_the_last_binary_vector_is_refused(tmp_path, tail):
+    from cooc._core.errors import CorruptFileError
+
+    vectors = np.ones((3, 4), dtype=np.float32)
+    body = b"3 4\n" + b"".join(w + b" " + v.tobytes() + b"\n" for w, v in zip((b"a", b"b", b"c"), vectors))
+    (tmp_path / "v.bin").write_bytes(body + tail)
+    with pytest.raises(CorruptFileError, match="goes on after the 3 vectors its header announces"):
+        read_word2vec(tmp_path / "v.bin", binary=True)
