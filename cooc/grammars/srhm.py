@@ -26,7 +26,7 @@ from .._core.device import array_module, to_numpy
 from .._core.errors import InvalidParameterError
 from .._core.params import Interval, OneOf, validate
 from ._random import Seed, device_rng
-from .rhm import RandomHierarchyModel, RHMSample, check_integer_tokens, check_seed, row_index
+from .rhm import MAX_TOKENS, RandomHierarchyModel, RHMSample, check_integer_tokens, check_seed, row_index
 
 SPARSITY = ("a", "b")
 
@@ -76,6 +76,26 @@ class SRHMSample:
         return out[:, : self.v, :]
 
 
+def check_positions(s: int, s0: int, L: int, name: str) -> None:
+    """Refuse sentences of more than ``MAX_TOKENS`` positions, ``(s (s0 + 1))**L`` (Python ints: no overflow;
+    the product stops growing once past the bound, so a huge ``s0`` costs nothing)."""
+    block = s * (s0 + 1)
+    n = 1
+    for _ in range(L):
+        n *= block
+        if n > MAX_TOKENS:
+            break
+    if n <= MAX_TOKENS:
+        return
+    if block.bit_length() * L <= 256:  # small enough to write out
+        size = f"= {block}**{L} = {block**L:,}"
+    else:
+        size = f"> {MAX_TOKENS:,} (s = {s}, s0 >= 2**{s0.bit_length() - 1}, L = {L})"
+    raise InvalidParameterError(
+        f"{name}: n_positions = (s (s0 + 1))**L {size} tokens a sentence; at most {MAX_TOKENS:,} are allowed."
+    )
+
+
 class SparseRandomHierarchyModel:
     """An RHM with ``s0`` uninformative positions per informative symbol.
 
@@ -108,6 +128,7 @@ class SparseRandomHierarchyModel:
         )
         self.rhm = RandomHierarchyModel(v, n_c, m, s, L, a=a, rule_seed=rule_seed)
         self.s0, self.sparsity = int(s0), sparsity
+        check_positions(self.rhm.s, self.s0, self.rhm.L, type(self).__name__)
         self.v, self.n_c, self.m, self.s, self.L = v, n_c, m, s, L
 
     def params(self) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class TaxonomyModel:
         self.depth: int | None
         self.branching, self.depth = (int(branching), int(depth)) if parents is None else (None, None)
         self.beta, self.self_pairs, self.doc_length = float(beta), bool(self_pairs), int(doc_length)
-        if parents is None and sum(int(branching) ** d for d in range(min(int(depth), 64) + 1)) > MAX_NODES:
+        if parents is None and _regular_tree_size(int(branching), int(depth), MAX_NODES) > MAX_NODES:
             raise InvalidParameterError(
                 f"a tree of branching {branching} and depth {depth} has more than {MAX_NODES} nodes, the most the "
                 f"dense kernel allows."
@@ -215,6 +215,20 @@ class TaxonomyModel:
             current = categorical_rows(np, cum_T, current, rng.random(n_docs))
             tokens[:, t] = current
         return tokens
+
+
+def _regular_tree_size(branching: int, depth: int, bound: int) -> int:
+    """The number of nodes of the regular tree, counted without building it; the count stops as soon as it
+    exceeds ``bound`` (it is then some number above ``bound``)."""
+    if branching == 1:
+        return depth + 1
+    total, level = 0, 1
+    for _ in range(depth + 1):
+        total += level
+        if total > bound:
+            break
+        level *= branching
+    return total
 
 
 def regular_tree(branching: int, depth: int) -> np.ndarray:

@@ -220,3 +220,25 @@ def test_srhm_parse_and_sample_refuse_bad_tokens_and_seeds():
         model.parse(tokens.astype(np.float64) + 0.5)
     with pytest.raises(InvalidParameterError, match="sample: parameter 'seed' must be a non-negative integer"):
         model.sample(2, seed=-1)
+
+
+def test_sparse_sentences_longer_than_the_token_bound_are_refused():
+    """Only the dense s**L was bounded: (s (s0 + 1))**L positions escaped MAX_TOKENS (numpy's own error beyond)."""
+    import time
+
+    from cooc.grammars.rhm import MAX_TOKENS
+    from cooc.grammars.source import make_grammar, parse_grammar_spec
+
+    start = time.perf_counter()
+    for s0, L, n in ((2, 10, 6**10), (1000, 10, 2002**10), (1, 11, 4**11)):
+        with pytest.raises(
+            InvalidParameterError, match=rf"n_positions = \(s \(s0 \+ 1\)\)\*\*L = {2 * (s0 + 1)}\*\*{L} = {n:,}"
+        ):
+            SparseRandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=L, s0=s0)
+    with pytest.raises(InvalidParameterError, match="at most 1,048,576 are allowed"):
+        make_grammar(*parse_grammar_spec("srhm:v=4,n_c=2,m=2,s=2,L=10,s0=2"))
+    with pytest.raises(InvalidParameterError, match=r"n_positions = \(s \(s0 \+ 1\)\)\*\*L > 1,048,576"):
+        SparseRandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=20, s0=10**300)  # no float, no number of 6,000 digits
+    assert time.perf_counter() - start < 5
+    assert SparseRandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=10, s0=1).n_positions == MAX_TOKENS  # the bound itself
+    assert SparseRandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=3, s0=2).n_positions == 216

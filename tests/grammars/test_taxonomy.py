@@ -174,3 +174,40 @@ def test_large_beta_gives_the_limiting_kernel_and_samples_along_edges(beta):
     assert (model.distances[docs[:, :-1], docs[:, 1:]] == 1).all()  # each step follows an edge
     with_self = TaxonomyModel(branching=2, depth=2, beta=beta, self_pairs=True)
     np.testing.assert_allclose(with_self.kernel(), np.eye(7) / 7, rtol=1e-12, atol=1e-300)
+
+
+class _Built(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "branching, depth, n_nodes, allowed",
+    [
+        (1, 8191, 8192, True),  # a chain: depth + 1 nodes
+        (1, 8192, 8193, False),
+        (1, 200_000_000, 200_000_001, False),  # was built (min(depth, 64) capped the count) before being refused
+        (2, 12, 8191, True),
+        (2, 13, 16383, False),
+        (90, 2, 8191, True),
+        (91, 2, 8373, False),
+        (2, 10**12, None, False),
+    ],
+)
+def test_the_node_count_bound_is_checked_before_the_tree_is_built(monkeypatch, branching, depth, n_nodes, allowed):
+    """The pre-check counts sum(branching**d, d <= depth) exactly (without building anything)."""
+    import cooc.grammars.taxonomy as taxonomy
+
+    def built(*args):
+        raise _Built
+
+    monkeypatch.setattr(taxonomy, "regular_tree", built)
+    if allowed:
+        assert sum(branching**d for d in range(depth + 1)) == n_nodes
+        with pytest.raises(_Built):
+            TaxonomyModel(branching=branching, depth=depth)
+    else:
+        with pytest.raises(
+            InvalidParameterError,
+            match=rf"branching {branching} and depth {depth} has more than 8192 nodes, the most the dense kernel",
+        ):
+            TaxonomyModel(branching=branching, depth=depth)
