@@ -19,6 +19,7 @@ stopped part-way resumes without training again what it finished.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,14 @@ from _common import append_results, markdown_table  # noqa: E402
 
 GRAMMARS = ["rhm:v=16,n_c=16,m=4,s=2,L=3", "rhm:v=32,n_c=32,m=4,s=2,L=3", "rhm:v=16,n_c=16,m=6,s=2,L=3"]
 FRACTIONS = (0.005, 0.01, 0.02, 0.04, 0.08)
+
+
+def summary_row(spec: str, P_max: int, curve: dict) -> list[object]:
+    """A grammar's row of the summary table: "not reached" where its curve never fell below P*'s threshold."""
+    p_star = curve["P_star"]
+    if not math.isfinite(p_star):
+        return [spec, P_max, "not reached", "-", str(curve["underfit_P"])]
+    return [spec, P_max, round(p_star), p_star / P_max, str(curve["underfit_P"])]
 
 
 def main() -> None:
@@ -102,15 +111,17 @@ def main() -> None:
         for s in curve["summary"]:
             budget = next(r["budget"] for r in trained if r["P"] == s["P"])
             rows.append([spec, g.P_max, s["P"], budget, s["train_error"], s["test_error"], s["chance_error"]])
-        print(f"{spec}: P_max {g.P_max:,}, P* = {curve['P_star']:,.0f} ({curve['P_star'] / g.P_max:.3f} P_max), "
+        reached = (
+            f"P* = {curve['P_star']:,.0f} ({curve['P_star'] / g.P_max:.3f} P_max)"
+            if math.isfinite(curve["P_star"])
+            else "P* not reached"
+        )
+        print(f"{spec}: P_max {g.P_max:,}, {reached}, "
               f"per seed {np.round(curve['P_star_per_seed']).tolist()}, not fitted at {curve['underfit_P']}", flush=True)  # fmt: skip
     fit = _fit([grammar_from_spec(s).P_max for s in specs], curves, args.seeds)
     seconds = time.perf_counter() - start
     body = markdown_table(["grammar", "P_max", "P", "steps", "train error", "test error", "chance"], rows)
-    summary = [
-        [s, grammar_from_spec(s).P_max, round(c["P_star"]), c["P_star"] / grammar_from_spec(s).P_max, str(c["underfit_P"])]
-        for s, c in zip(specs, curves)
-    ]  # fmt: skip
+    summary = [summary_row(s, grammar_from_spec(s).P_max, c) for s, c in zip(specs, curves)]
     body += "\n\n" + markdown_table(["grammar", "P_max", "P*", "P* / P_max", "sizes not fitted"], summary)
     body += (
         f"\n\nShallow net (one hidden layer of {args.width}), Adam lr {args.lr:g}, batch {args.batch_size}, "

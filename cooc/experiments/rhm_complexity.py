@@ -114,6 +114,14 @@ def rhm_sample_complexity(
         shallow_sizes = _sizes(shallow.get("factors", ()), scale, cap) if use_shallow else []
         if not sizes:
             raise InvalidParameterError(f"{spec}: no training size fits below P_max - n_test = {cap}.")
+        if use_shallow and not shallow_sizes:  # refused here, before any ensemble trains
+            factors_fc = list(shallow.get("factors", ()))
+            wanted = ", ".join(str(max(1, int(round(f * scale)))) for f in factors_fc) or "none"
+            raise InvalidParameterError(
+                f"{spec}: no shallow-net training size fits below P_max - n_test = {cap} (sizes {wanted}: factors "
+                f"{', '.join(f'{f:g}' for f in factors_fc) or 'none'} of n_c m^L = {scale}); give smaller shallow "
+                f"factors, or shallow=False to skip the shallow net."
+            )
         entries.append({"spec": spec, "grammar": g, "scale": scale, "cnn_sizes": sizes, "fc_sizes": shallow_sizes})
     groups: dict[tuple[int, int], list[int]] = {}
     for i, e in enumerate(entries):

@@ -172,3 +172,40 @@ def test_the_shallow_net_trains_each_size_for_its_own_number_of_passes(monkeypat
     calls.clear()
     rc.rhm_sample_complexity(specs, factors=(1,), seeds=1, n_test=8, cnn=cnn, shallow={**shallow, "epochs": None})
     assert calls == [(100, {0: [32, 64]}), (100, {0: [36, 72]})]
+
+
+def test_shallow_sizes_that_do_not_fit_below_p_max_are_refused_before_any_training(monkeypatch):
+    """The shallow net was silently skipped (P* nan) when none of its sizes fitted below P_max - n_test."""
+    import cooc.experiments.rhm_complexity as rc
+
+    def trained(*args, **kwargs):
+        raise AssertionError("an ensemble was trained before the sizes were checked")
+
+    monkeypatch.setattr(rc, "ensemble_curve", trained)
+    monkeypatch.setattr(rc, "_run_group", trained)
+    specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=6,n_c=3,m=2,s=2,L=3"]  # n_c m^L = 16, 24; P_max = 256, 384
+    cnn = {"width": 8, "steps": 100}
+    # n_c m^L = 16: sizes 16,000 and 32,000 against P_max - n_test = 256 - 32
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"rhm:v=4,n_c=2,m=2,s=2,L=3: no shallow-net training size fits below P_max - n_test = 224 "
+        r"\(sizes 16000, 32000: factors 1000, 2000 of n_c m\^L = 16\)",
+    ):
+        rc.rhm_sample_complexity(
+            specs,
+            factors=(1, 2),
+            seeds=1,
+            n_test=32,
+            cnn=cnn,
+            shallow={"width": 8, "steps": 100, "factors": (1000, 2000)},
+        )
+    # only the second grammar's sizes are too large: 3 * 16 = 48 <= 224, but 3 * 36 = 108 > P_max - n_test = 108 - 32
+    specs = ["rhm:v=4,n_c=2,m=2,s=2,L=3", "rhm:v=8,n_c=4,m=3,s=2,L=2"]
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"rhm:v=8,n_c=4,m=3,s=2,L=2: no shallow-net training size fits below P_max - n_test = 76 "
+        r"\(sizes 108: factors 3 of n_c m\^L = 36\)",
+    ):
+        rc.rhm_sample_complexity(
+            specs, factors=(1, 2), seeds=1, n_test=32, cnn=cnn, shallow={"width": 8, "steps": 100, "factors": (3,)}
+        )
