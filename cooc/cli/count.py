@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -173,14 +174,15 @@ def show_study(ctx: typer.Context, folder: Path, held: list[tuple[str, str]], as
                 "path": str(folder),
                 "study": run.name,
                 "full": run.full,
-                "seconds": run.seconds,
+                "seconds": run.seconds if math.isfinite(run.seconds) else None,
                 "results": results,
                 "figures": figures,
                 "outputs": [{"kind": k, "path": p} for k, p in held],
             }
         )
         return True
-    rows = [("study", run.name), ("settings", "--full" if run.full else "default"), ("seconds", f"{run.seconds:.0f}")]
+    seconds = f"{run.seconds:.0f}" if math.isfinite(run.seconds) else "unknown"  # not recorded, or not a number
+    rows = [("study", run.name), ("settings", "--full" if run.full else "default"), ("seconds", seconds)]
     rows += [("results", results)] + [("figure", f) for f in figures] + held
     console.print(kv_table(f"study output {folder}", rows))
     return True

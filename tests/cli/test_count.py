@@ -77,3 +77,28 @@ def test_a_flat_count_replaces_a_blocked_one_only_once_it_is_written(make_corpus
     flat = load(out)
     assert isinstance(flat, Cooccurrence) and flat.settings["window"] == 1
     assert not (tmp_path / "counts.blocks").exists()
+
+
+def test_info_on_a_study_output_shows_a_missing_or_non_finite_time_as_unknown(tmp_path):
+    """A results.json whose time is not a number (or 1e999, read as infinity) showed ``seconds nan``."""
+    import json
+
+    folder = tmp_path / "st"
+    folder.mkdir()
+    for seconds, shown, as_json in (
+        ('{"total": null}', "unknown", None),
+        ('{"total": "12 s"}', "unknown", None),
+        ("{}", "unknown", None),
+        ("null", "unknown", None),
+        ('{"total": 1e999}', "unknown", None),
+        ('{"total": 41.6}', "42", 41.6),
+    ):
+        (folder / "results.json").write_text(
+            f'{{"study": "demo_x", "full": false, "figures": ["a.png"], "seconds": {seconds}, "results": {{}}}}'
+        )
+        res = runner.invoke(app, ["info", str(folder)], terminal_width=200)
+        assert res.exit_code == 0, res.output
+        row = [line for line in res.output.splitlines() if "seconds" in line]
+        assert len(row) == 1 and row[0].split("seconds")[1].strip(" │|") == shown, (seconds, res.output)
+        res = runner.invoke(app, ["info", str(folder), "--json"])
+        assert res.exit_code == 0 and json.loads(res.output)["seconds"] == as_json, (seconds, res.output)
