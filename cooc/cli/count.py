@@ -68,6 +68,7 @@ def count_command(
     from .._core.device import parse_memory, resolve_device
     from .._core.errors import OutputExistsError
     from .._core.io import human_bytes
+    from .._core.kinds import refuse_corpus_files
     from .._core.locks import lock_output
     from .._core.params import validate
     from ..cooccurrence.blocked import output_base
@@ -78,6 +79,7 @@ def count_command(
     # Everything is checked before the corpus is read.
     check_file_output(output, "counts")
     npz, meta = file_paths(output)
+    refuse_corpus_files([npz, meta], "counts")  # count -o corpus/manifest would replace the corpus's manifest
     if (npz.exists() or meta.exists() or blocks_dir(output).exists()) and not overwrite:
         raise OutputExistsError(
             f"{str(meta if blocks is not None else npz)!r} already exists; pass --overwrite to replace it."
@@ -203,8 +205,10 @@ def info_command(
     """Show what a cooc output holds: a co-occurrence file's shape, nonzeros, total weight, settings and
     top pairs; a corpus' size, vocabulary and source (as `cooc corpus info`); an embedding's size and origin;
     the outputs a folder holds (a demo's); a study's output folder: the study, its settings, time and figures."""
+    from .._core.errors import CorruptFileError
     from .._core.kinds import kind_of, outputs_in
     from ..cooccurrence import BlockedCooccurrence, load
+    from ..cooccurrence.format import file_paths
     from ..cooccurrence.matrix import check_count
 
     check_count(top, "info --top")  # a negative count sliced off the end: nearly every word or pair
@@ -239,6 +243,11 @@ def info_command(
             rows = [(k.replace("_", " "), ", ".join(v) if k == "first_words" else v) for k, v in info.items()]
             console.print(kv_table(f"embedding {path}", rows))
         return
+    if kind is None and not any(p.exists() for p in (path, *file_paths(path))):
+        raise CorruptFileError(
+            f"{str(path)!r} does not exist: give a corpus, co-occurrence counts, an embedding, or a folder of "
+            "cooc outputs (a demo's, a study's)."
+        )
     c = load(path)
     s = c.settings
     n_blocks = c.n_blocks if isinstance(c, BlockedCooccurrence) else None

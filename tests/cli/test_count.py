@@ -102,3 +102,9 @@ def test_info_on_a_study_output_shows_a_missing_or_non_finite_time_as_unknown(tm
         assert len(row) == 1 and row[0].split("seconds")[1].strip(" │|") == shown, (seconds, res.output)
         res = runner.invoke(app, ["info", str(folder), "--json"])
         assert res.exit_code == 0 and json.loads(res.output)["seconds"] == as_json, (seconds, res.output)
+
+
+def test_info_on_a_missing_path_names_every_kind_it_takes(tmp_path):
+    res = runner.invoke(app, ["info", str(tmp_path / "nothing")])
+    assert res.exit_code == 1 and "does not exist: give a corpus, co-occurrence counts, an embedding" in res.output
+    assert len(res.output.strip().splitlines()) == 1

@@ -171,6 +171,7 @@ def test_vector_exports_refuse_a_corpus_own_files_and_may_write_beside_them(tmp_
 def test_saves_refuse_a_corpus_own_files_before_any_work(tmp_path, monkeypatch):
     """`-o corpus/manifest` or `-o corpus/vocab.tsv` would write manifest.json or vocab.tsv.json (the vocabulary's
     checksum) and lose the corpus: refused by every save and, before any work, by every command writing a pair."""
+    from cooc import count as count_module
     from cooc._core.errors import InvalidParameterError
     from cooc.corpus import TokenCorpus
     from cooc.corpus.build import build_corpus
@@ -189,6 +190,7 @@ def test_saves_refuse_a_corpus_own_files_before_any_work(tmp_path, monkeypatch):
             with pytest.raises(InvalidParameterError, match=r"is a file of the corpus .*would destroy it"):
                 save(base)
         commands = [
+            ["count", corpus, "-o", base],
             ["embed", tmp_path / "counts", "-o", base, "--dim", "2"],
             ["train", "word2vec", corpus, "-o", base, "--epochs", "1", "--dim", "4"],
         ]
@@ -196,6 +198,7 @@ def test_saves_refuse_a_corpus_own_files_before_any_work(tmp_path, monkeypatch):
             with monkeypatch.context() as m:  # refused before any work: no fit starts
                 for owner in (EigenEmbedding, Word2Vec):
                     m.setattr(owner, "fit", lambda *a, **k: pytest.fail("fitted before the output was checked"))
+                m.setattr(count_module, "count_cooccurrences", lambda *a, **k: pytest.fail("counted first"))
                 res = runner.invoke(app, [*map(str, args), "--overwrite"])
             assert res.exit_code == 1 and "would destroy it" in " ".join(res.output.split()), res.output
     assert _same_bytes(own) == before
