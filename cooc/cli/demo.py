@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
             False,
             "--overwrite",
             help="Replace the results of an earlier demo (or any file it writes) in --output, "
-            "and a corpus there built with other settings.",
+            "and a corpus there built with other settings or damaged (rebuilt).",
         ),
         progress: bool = PROGRESS,
     ) -> None:

@@ -507,11 +507,21 @@ def register(app: typer.Typer) -> None:
             device=device,
         )
         if res.total == 0:  # an accuracy of 0/0 said nothing, with exit 0
+            usable = sum(f.usable for f in res.families)
+            among = f"among the {len(emb):,} words of {str(embedding)!r}" + (
+                f" (the {restrict_vocab:,} most frequent, --restrict-vocab)" if restrict_vocab else ""
+            )
+            reason = (
+                f"only {usable:,} of the {res.listed:,} listed pairs {'has its' if usable == 1 else 'have their'} "
+                f"words {among}, and no family has two of "
+                "them (a question takes two pairs of one family)"
+                if usable
+                else f"none of the {res.listed:,} listed {'questions' if protocol == 'gensim' else 'pairs'} "
+                f"has its words {among}"
+            )
             raise InputDataError(
-                f"no analogy could be asked: none of the {res.listed:,} listed {'questions' if protocol == 'gensim' else 'pairs'} "
-                f"has its words among the {len(emb):,} words of {str(embedding)!r}"
-                + (f" (the {restrict_vocab:,} most frequent, --restrict-vocab)" if restrict_vocab else "")
-                + "; give questions in its vocabulary (--questions) or a larger embedding."
+                f"no analogy could be asked: {reason}; give questions in its vocabulary (--questions) or a larger "
+                "embedding."
             )
         if output:
             atomic_write_json(output, res.to_dict())
@@ -571,6 +581,11 @@ def register(app: typer.Typer) -> None:
             raise InputDataError(
                 f"no correlation could be computed: fewer than two listed pairs of each of {', '.join(r.name for r in results)} "
                 f"have both words among the {len(emb):,} words of {str(embedding)!r}."
+            )
+        if not any(r.spearman == r.spearman for r in results):  # NaN from scores that do not vary
+            raise InputDataError(
+                "no correlation could be computed: the human scores (or the cosines) of the scored pairs of "
+                f"{', '.join(r.name for r in results)} are all equal, so they have no ranking to correlate."
             )
         data = {r.name: r.to_dict() for r in results}
         if output:

@@ -22,6 +22,7 @@ over the columns of ``W = U |Lambda|^p`` as K grows.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,27 +79,45 @@ def load_questions(path: str | os.PathLike | None = None) -> dict[str, list[tupl
     families: dict[str, list[tuple[str, str, str, str]]] = {}
     current = None
     skipped: list[int] = []
-    undecoded = 0
-    with open(path, encoding="utf-8", errors="replace") as fh:  # as gensim reads it
-        for lineno, line in enumerate(fh, 1):
-            undecoded += "\ufffd" in line
-            if line.startswith(": "):
-                current = line[2:].strip()
-                families.setdefault(current, [])
-                continue
-            words = line.split()
-            if not words:
-                continue
-            if current is None:
-                raise InputDataError(f"{str(path)!r} line {lineno}: a question comes before any ': family' header.")
-            if len(words) == 4:
-                families[current].append(tuple(words))  # type: ignore[arg-type]
-            else:
-                skipped.append(lineno)
+    lines, undecoded = read_word_file(path)
+    for lineno, line in enumerate(lines, 1):
+        if line.startswith(": "):
+            current = line[2:].strip()
+            families.setdefault(current, [])
+            continue
+        words = line.split()
+        if not words:
+            continue
+        if current is None:
+            raise InputDataError(f"{str(path)!r} line {lineno}: a question comes before any ': family' header.")
+        if len(words) == 4:
+            families[current].append(tuple(words))  # type: ignore[arg-type]
+        else:
+            skipped.append(lineno)
     if not any(families.values()):
         raise InputDataError(f"{str(path)!r} holds no analogy questions.")
     skipped_lines_warning(path, skipped, "are not four words", undecoded)
     return families
+
+
+def read_word_file(path: Path) -> tuple[list[str], int]:
+    """The lines of a word file as gensim reads them (UTF-8, bytes that are not UTF-8 replaced by U+FFFD,
+    universal newlines), and how many lines held such bytes (a U+FFFD written in the file is no such byte)."""
+    data = path.read_bytes()
+    try:
+        text, undecoded = data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        undecoded = sum(not _is_utf8(line) for line in data.splitlines())
+    return io.StringIO(text, newline=None).readlines(), undecoded
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def skipped_lines_warning(path: Path, skipped: Sequence[int], why: str, undecoded: int = 0) -> None:

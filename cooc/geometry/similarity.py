@@ -19,7 +19,7 @@ import numpy as np
 
 from .._core.errors import InputDataError
 from ..embedding import Embedding, as_embedding
-from .analogy import skipped_lines_warning
+from .analogy import read_word_file, skipped_lines_warning
 from .lookup import WordLookup
 
 BENCHMARKS = ("wordsim353", "simlex999")
@@ -48,21 +48,19 @@ def load_word_pairs(path: str | os.PathLike, delimiter: str = "\t") -> list[tupl
     out = []
     first_bad: tuple[int, str] | None = None
     skipped: list[int] = []
-    undecoded = 0
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            undecoded += "\ufffd" in line
-            if not line.strip() or line.startswith("#"):
-                continue
-            text = line.rstrip("\n")
-            parts = text.split(delimiter) if delimiter in text else text.split()
-            try:
-                if len(parts) != 3 or not np.isfinite(score := float(parts[2])):  # a NaN score made Spearman NaN
-                    raise ValueError
-                out.append((parts[0], parts[1], score))
-            except ValueError:
-                first_bad = first_bad or (number, text)
-                skipped.append(number)
+    lines, undecoded = read_word_file(path)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        text = line.rstrip("\n")
+        parts = text.split(delimiter) if delimiter in text else text.split()
+        try:
+            if len(parts) != 3 or not np.isfinite(score := float(parts[2])):  # a NaN score made Spearman NaN
+                raise ValueError
+            out.append((parts[0], parts[1], score))
+        except ValueError:
+            first_bad = first_bad or (number, text)
+            skipped.append(number)
     if not out:
         shown = "it holds no line" if first_bad is None else f"line {first_bad[0]} is {first_bad[1][:60]!r}"
         raise InputDataError(f"{str(path)!r} holds no 'word1<TAB>word2<TAB>score' lines ({shown}).")

@@ -92,7 +92,16 @@ def test_evaluations_with_nothing_to_score_fail_instead_of_reporting_nan(tmp_pat
     (tmp_path / "two.tsv").write_text("cat\tdog\t7.0\ncar\tbus\t6.0\ncat\tbus\t1.0\n")
     res = runner.invoke(app, ["eval", "similarity", str(tmp_path / "emb"), "--pairs", str(tmp_path / "two.tsv")])
     assert res.exit_code == 0, res.output
+    (tmp_path / "same.tsv").write_text("cat\tdog\t5.0\ncar\tbus\t5.0\ncat\tbus\t5.0\n")  # no ranking: NaN
+    res = runner.invoke(app, ["eval", "similarity", str(tmp_path / "emb"), "--pairs", str(tmp_path / "same.tsv")])
+    assert res.exit_code == 1 and "scored pairs of same are all equal" in " ".join(res.output.split()), res.output
     q = tmp_path / "q.txt"
     q.write_text(": family\ncat dog car bus\n")
     res = runner.invoke(app, ["eval", "analogy", str(tmp_path / "emb"), "--questions", str(q)])
     assert res.exit_code == 0 and "1 listed questions in vocabulary" in " ".join(res.output.split()), res.output
+    (tmp_path / "p.txt").write_text(": f1\ncat dog lion tiger\n: f2\ncar bus ship boat\n")  # one pair a family
+    args = ["eval", "analogy", str(tmp_path / "emb"), "--questions", str(tmp_path / "p.txt"), "--protocol", "pairs"]
+    res = runner.invoke(app, args)
+    message = " ".join(res.output.split())
+    assert res.exit_code == 1 and "only 2 of the 4 listed pairs have their words among the 4 words" in message, message
+    assert "no family has two of them" in message

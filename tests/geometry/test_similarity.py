@@ -112,3 +112,23 @@ def test_skipped_lines_and_undecodable_bytes_are_reported_and_a_nan_score_is_ski
     assert got == {"capitals": [("athens", "greece", "paris", "france"), ("z\ufffdrich", "a", "b", "c")]}
     assert "2 line(s) that are not four words were skipped (the first: line 3)" in caplog.text
     assert "1 line(s) hold bytes that are not UTF-8" in caplog.text
+
+
+def test_a_replacement_character_written_in_the_file_is_no_undecodable_byte(tmp_path, caplog):
+    from cooc.geometry.analogy import load_questions
+    from cooc.geometry.similarity import load_word_pairs
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("cat\tdog\t7\ncaf\ufffd\tbar\t3\r\nsun\tmoon\t5\n", encoding="utf-8")  # valid UTF-8 throughout
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\r\nathens greece paris fr\ufffdnce\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="cooc"):
+        assert load_word_pairs(pairs) == [("cat", "dog", 7.0), ("caf\ufffd", "bar", 3.0), ("sun", "moon", 5.0)]
+        assert load_questions(questions) == {"capitals": [("athens", "greece", "paris", "fr\ufffdnce")]}
+    assert "not UTF-8" not in caplog.text
+    pairs.write_bytes(
+        b"cat\tdog\t7\ncaf\xe9\tbar\t3\nsun\tm\xffoon\t5\n\xef\xbf\xbd\tx\t1\n"
+    )  # two bad lines, one real
+    with caplog.at_level("WARNING", logger="cooc"):
+        load_word_pairs(pairs)
+    assert "2 line(s) hold bytes that are not UTF-8" in caplog.text
