@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._core.errors import InvalidParameterError
 from .._core.progress import ProgressBar
 from ..cooccurrence.matrix import as_cooccurrence
 from ..geometry.analogy import AccuracyCurve, accuracy_vs_k, load_questions
@@ -42,6 +43,10 @@ def compare_targets(
     dict of target name to AccuracyCurve
     """
     cooc = as_cooccurrence(cooc)  # a path: its len() was the length of the string
+    if isinstance(targets, str):  # "pmi" would fit the targets 'p', 'm' and 'i'
+        raise InvalidParameterError(
+            f"compare_targets: 'targets' is a sequence of target names; for one give [{targets!r}], got the string."
+        )
     ks = sorted(set(int(k) for k in ks))
     if questions is None or isinstance(questions, (str, os.PathLike)):
         questions = load_questions(questions)

@@ -53,8 +53,9 @@ def asymmetry(matrix: Any) -> tuple[float, float]:
     return worst, largest
 
 
-def check_symmetric(matrix: Any, owner: str) -> None:
-    """Raise :class:`~cooc.InputDataError` unless ``matrix`` equals its transpose up to round-off.
+def check_symmetric(matrix: Any, owner: str) -> float:
+    """Raise :class:`~cooc.InputDataError` unless ``matrix`` equals its transpose up to round-off; return
+    max |A| (found on the way).
 
     The eigensolvers read a symmetric matrix: ``scipy.linalg.eigh`` only its lower triangle,
     Lanczos and the sketching solvers its products ``A x``, so each would decompose a different
@@ -71,6 +72,7 @@ def check_symmetric(matrix: Any, owner: str) -> None:
             f"(Cooccurrence.from_scipy(c.counts + c.counts.T, c.vocab)); Target(smoothing='context') is asymmetric by "
             f"construction: smoothing='symmetric' gives its symmetric part."
         )
+    return float(largest)
 
 
 __all__ = ["asymmetry", "check_symmetric", "is_cupy_sparse", "is_operator"]

@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import array_module, device_of, resolve_device, to_numpy
-from .._core.errors import InvalidParameterError
+from .._core.errors import InputDataError, InvalidParameterError
 from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.threads import available_cores
@@ -197,7 +197,10 @@ def top_eigenpairs(
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
     if not is_operator(matrix):  # an operator (a blocked target) is symmetric by construction
-        check_symmetric(matrix, "top_eigenpairs")
+        if check_symmetric(matrix, "top_eigenpairs") == 0:  # ARPACK's "starting vector is zero" otherwise
+            raise InputDataError(
+                "top_eigenpairs: the matrix is all zeros: every eigenvalue is 0, and no eigenvector is preferred."
+            )
     on_gpu = _on_gpu(matrix)
     if is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
         solver, device = _operator_solver(solver, device)
@@ -377,8 +380,16 @@ def available_memory() -> int | None:
 # -- helpers --------------------------------------------------------------------------------
 def _check_square(matrix: Any) -> int:
     shape = getattr(matrix, "shape", None)
-    if shape is None or len(shape) != 2 or shape[0] != shape[1]:
+    if shape is None:
+        raise InvalidParameterError(
+            f"top_eigenpairs: the matrix must be an array, a sparse matrix or a LinearOperator of shape (V, V), got "
+            f"{type(matrix).__name__} (a nested list: np.asarray it)."
+        )
+    if len(shape) != 2 or shape[0] != shape[1]:
         raise InvalidParameterError(f"top_eigenpairs: the matrix must be square (V, V), got shape {shape}.")
+    kind = getattr(getattr(matrix, "dtype", None), "kind", "f")
+    if kind not in "biuf":
+        raise InvalidParameterError(f"top_eigenpairs: the matrix must be real (symmetric), got dtype {matrix.dtype}.")
     return int(shape[0])
 
 

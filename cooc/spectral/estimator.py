@@ -186,6 +186,10 @@ class EigenEmbedding(BaseEstimator):
             return np.asarray(self.embedding_.vectors)
         if hasattr(X, "vocab"):
             raise InputDataError("EigenEmbedding.transform: these counts have another vocabulary than the fitted ones.")
+        if isinstance(X, str):  # list("cat") would look up 'c', 'a', 't'
+            raise InvalidParameterError(
+                f"EigenEmbedding.transform: X is a sequence of words; for one word give [{X!r}], got the string {X!r}."
+            )
         return self.embedding_[list(X)]
 
     def fit_transform(self, cooc: Cooccurrence, y: Any = None) -> np.ndarray:
@@ -200,10 +204,13 @@ class EigenEmbedding(BaseEstimator):
         """
         check_is_fitted(self, "eigenpairs_")
         pairs: Eigenpairs = self.eigenpairs_
+        validate(
+            {"k": k, "p": p},
+            {"k": Interval(int, 1, len(pairs), allow_none=True), "p": Interval(float, None, None, allow_none=True)},
+            "EigenEmbedding.embedding",
+        )  # 1.7 was cut to 1, and a NaN p (refused by the constructor) gave NaN vectors
         k = len(pairs) if k is None else int(k)
         p = self.p if p is None else p
-        if not 1 <= k <= len(pairs):
-            raise InvalidParameterError(f"EigenEmbedding.embedding: 'k' must be in [1, {len(pairs)}], got {k}.")
         meta = {
             "target": self.target,
             "dim": k,

@@ -47,7 +47,7 @@ def test_embedding_for_other_k_and_p(rng):
     assert emb.meta["cooccurrence"]["settings"] == {"window": 2}
     three = model.embedding(k=3, p=1.0)
     np.testing.assert_allclose(three.vectors, model.eigenpairs_.vectors[:, :3] * np.abs(model.eigenvalues_[:3]))
-    with pytest.raises(InvalidParameterError, match="'k' must be in \\[1, 10\\]"):
+    with pytest.raises(InvalidParameterError, match="'k' must be an integer in \\[1, 10\\]"):
         model.embedding(k=11)
     assert not hasattr(model.target_, "matrix_")
     kept = SpectralEmbedding("mstar", dim=3, keep_matrix=True).fit(cooc)

@@ -1,0 +1,54 @@
+"""Spectral calls from a notebook with inputs that used to give a wrong result or a raw error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cooc import Cooccurrence, EigenEmbedding, top_eigenpairs
+from cooc._core.errors import InputDataError, InvalidParameterError
+from cooc.experiments.targets import compare_targets
+
+
+@pytest.fixture
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.poisson(3, (6, 6))
+    C = X + X.T
+    words = ["a", "b", "ab", "cat", "c", "t"]
+    return EigenEmbedding(dim=3).fit(Cooccurrence.from_scipy(sp.csr_matrix(C), words, unigram=C.sum(1)))
+
+
+def test_transform_refuses_one_word_given_as_a_string(fitted):
+    with pytest.raises(InvalidParameterError, match=r"for one word give \['cat'\], got the string 'cat'"):
+        fitted.transform("cat")  # was the rows of 'c', 'a' and 't'
+    np.testing.assert_array_equal(fitted.transform(["cat"]), fitted.embedding_.vectors[[3]])
+
+
+def test_embedding_checks_k_and_p_as_the_constructor_does(fitted):
+    for k in (1.7, 0, 4):
+        with pytest.raises(InvalidParameterError, match=r"EigenEmbedding.embedding: parameter 'k'"):
+            fitted.embedding(k=k)
+    with pytest.raises(InvalidParameterError, match=r"EigenEmbedding.embedding: parameter 'p'"):
+        fitted.embedding(p=float("nan"))
+    pairs = fitted.eigenpairs_
+    two = fitted.embedding(k=np.int64(2), p=1.0)
+    np.testing.assert_allclose(two.vectors, pairs.vectors[:, :2] * np.abs(pairs.values[:2]))
+
+
+def test_compare_targets_refuses_one_target_given_as_a_string(fitted):
+    counts = Cooccurrence.from_scipy(sp.csr_matrix(np.ones((4, 4))), ["a", "b", "c", "d"])
+    with pytest.raises(InvalidParameterError, match=r"for one give \['pmi'\], got the string"):
+        compare_targets(counts, "pmi", [1])  # was the targets 'p', 'm', then an error at 'i'
+
+
+def test_top_eigenpairs_refuses_a_zero_a_complex_or_a_listed_matrix():
+    for zero in (np.zeros((5, 5)), sp.csr_matrix((5, 5))):  # the sparse one was ARPACK's raw error
+        with pytest.raises(InputDataError, match="the matrix is all zeros"):
+            top_eigenpairs(zero, 2)
+    with pytest.raises(InvalidParameterError, match=r"must be real \(symmetric\), got dtype complex128"):
+        top_eigenpairs(np.array([[2.0, 1j], [-1j, 2.0]]), 1)  # Hermitian, not "not symmetric"
+    with pytest.raises(InvalidParameterError, match=r"got list \(a nested list: np.asarray it\)"):
+        top_eigenpairs([[2.0, 1.0], [1.0, 2.0]], 1)
+    assert top_eigenpairs(np.array([[2.0, 1.0], [1.0, 2.0]]), 1).values.tolist() == pytest.approx([3.0])
