@@ -23,8 +23,10 @@ def numpy_rng(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     allowed = seed is None or isinstance(seed, (int, np.integer, np.random.SeedSequence))
-    if not allowed or isinstance(seed, bool):
-        raise InvalidParameterError(f"parameter 'seed' must be an int, a numpy Generator or None, got {seed!r}.")
+    if not allowed or isinstance(seed, bool) or (isinstance(seed, (int, np.integer)) and seed < 0):
+        raise InvalidParameterError(
+            f"parameter 'seed' must be a non-negative int, a numpy Generator, a SeedSequence or None, got {seed!r}."
+        )
     return np.random.default_rng(seed)
 
 

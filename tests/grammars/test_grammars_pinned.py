@@ -148,3 +148,13 @@ def test_sentence_index_is_mixed_radix_with_class_base_n_c_and_choice_base_m():
     np.testing.assert_array_equal(model.indices_of(sample), expected)
     back = model.from_indices(expected)
     np.testing.assert_array_equal(np.asarray(back.tokens), np.asarray(sample.tokens))
+
+
+def test_a_negative_seed_is_refused_by_every_sampler_with_the_project_message():
+    from cooc.grammars._random import numpy_rng
+    from cooc.grammars.taxonomy import TaxonomyModel
+
+    for draw in (lambda: numpy_rng(-1), lambda: TaxonomyModel(branching=2, depth=2).sample(3, seed=-1)):
+        with pytest.raises(InvalidParameterError, match=r"parameter 'seed' must be a non-negative int.*got -1"):
+            draw()
+    assert numpy_rng(np.int64(3)).integers(100) == np.random.default_rng(3).integers(100)
