@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core.device import array_module, device_of, resolve_device, to_numpy
-from .._core.errors import InputDataError, InvalidParameterError
+from .._core.errors import InvalidParameterError
 from .._core.logs import log
 from .._core.params import Interval, OneOf, validate
 from .._core.threads import available_cores
@@ -132,7 +132,8 @@ def top_eigenpairs(
     ----------
     matrix : ndarray, scipy.sparse matrix, cupy array or cupyx sparse matrix of shape (V, V)
         Symmetric (checked: max |A - A^T| within 1e-4 of max |A|, else :class:`~cooc.InputDataError`);
-        only its values are read (it is never modified). A
+        only its values are read (it is never modified); an all-zero one gives eigenvalues 0 and the
+        first ``k`` unit vectors, whatever the solver. A
         ``scipy.sparse.linalg.LinearOperator`` (such as the block-by-block target of an
         out-of-core matrix, :mod:`cooc.spectral.operator`) goes to Lanczos (or randomized) on the CPU.
     k : int
@@ -197,10 +198,9 @@ def top_eigenpairs(
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
     if not is_operator(matrix):  # an operator (a blocked target) is symmetric by construction
-        if check_symmetric(matrix, "top_eigenpairs") == 0:  # ARPACK's "starting vector is zero" otherwise
-            raise InputDataError(
-                "top_eigenpairs: the matrix is all zeros: every eigenvalue is 0, and no eigenvector is preferred."
-            )
+        if check_symmetric(matrix, "top_eigenpairs") == 0:  # ARPACK stops at "starting vector is zero"
+            # every vector is an eigenvector of 0: the first k unit vectors, as the dense solver gives them
+            return Eigenpairs(np.zeros(k), np.eye(V, k), "dense", which, {"method": "all-zero matrix", "device": "cpu"})
     on_gpu = _on_gpu(matrix)
     if is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
         solver, device = _operator_solver(solver, device)
