@@ -146,6 +146,11 @@ def check_writable(folder: Path, what: str = "output folder") -> None:
     from .._core.errors import InvalidParameterError
 
     missing = [p for p in [folder, *folder.parents] if not os.path.lexists(p)]
+    blocking = next((p for p in [folder, *folder.parents] if os.path.lexists(p)), None)
+    if blocking is not None and not blocking.is_dir():  # mkdir's own word for this is "File exists"
+        raise InvalidParameterError(
+            f"cannot write the {what} {str(folder)!r}: {str(blocking)!r} is a file, not a folder."
+        )
     _MADE.extend(p for p in reversed(missing) if p not in _MADE)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -159,8 +164,11 @@ def check_writable(folder: Path, what: str = "output folder") -> None:
 
 def refuse_existing(paths: list[Path], overwrite: bool) -> None:
     """Refuse, before any work, to replace existing results unless ``--overwrite``."""
-    from .._core.errors import OutputExistsError
+    from .._core.errors import InvalidParameterError, OutputExistsError
 
+    folder = next((p for p in paths if p.is_dir()), None)
+    if folder is not None:  # --overwrite would fail late, naming a temporary file
+        raise InvalidParameterError(f"{str(folder)!r} is a folder; the output there is a file: give a file's name.")
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         shown = ", ".join(repr(str(p)) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")

@@ -72,10 +72,18 @@ def test_outputs_that_cannot_be_written_are_found_before_any_work(tmp_path, corp
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     cannot = "cannot write the output folder"
+    assert f"{str(blocker)!r} is a file, not a folder" in error(["count", corpus.path, "-o", blocker / "x" / "counts"])
     assert cannot in error(["count", corpus.path, "-o", blocker / "counts"])
     assert cannot in error(["sweep", counts, "-o", blocker / "sweep"])
     assert cannot in error(["embed", counts, "-o", blocker / "emb"])
     assert cannot in error(["geometry", "symmetry", tmp_path / "emb", "--out", blocker / "figs"])
+
+
+def test_a_file_output_given_as_an_existing_folder_is_named_before_any_work(tmp_path, counts, no_work):
+    (tmp_path / "adir").mkdir()
+    for overwrite in ([], ["--overwrite"]):  # with --overwrite the write failed late, naming a temporary file
+        line = error(["eval", "similarity", tmp_path / "emb", "-o", tmp_path / "adir", *overwrite])
+        assert f"{str(tmp_path / 'adir')!r} is a folder; the output there is a file" in line, line
 
 
 def test_analyses_run_into_an_unwritable_folder(tmp_path):
