@@ -558,34 +558,45 @@ def evaluate_analogies(
         _constraints,
         owner="evaluate_analogies",
     )
+    qs, scorer, settings = _scoring(
+        embedding, questions, protocol, method, query, exclude_query, restrict_vocab, case_insensitive,
+        device, dtype, max_block, "evaluate_analogies",
+    )  # fmt: skip
+    scorer.advance(embedding.dim)
+    return _aggregate(scorer.correct(), qs, protocol, {**settings, "dim": embedding.dim})
+
+
+def _scoring(
+    embedding: Embedding,
+    questions: Any,
+    protocol: str,
+    method: str,
+    query: str | None,
+    exclude_query: bool,
+    restrict_vocab: int | None,
+    case_insensitive: bool,
+    device: str,
+    dtype: str,
+    max_block: int | None,
+    owner: str,
+) -> tuple[_QuestionSet, _Scorer, dict[str, Any]]:
+    """The questions, their scorer and the settings a result records (but its ``dim``), after the protocol's
+    defaults: shared by :func:`evaluate_analogies` and :func:`accuracy_vs_k`."""
     query, restrict_vocab = _defaults(protocol, query, restrict_vocab)
     exclude_query = True if protocol == "gensim" else exclude_query
-    qs, lookup = _prepare(
-        embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive, "evaluate_analogies"
-    )
+    qs, lookup = _prepare(embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive, owner)
     scorer = _Scorer(
-        embedding.vectors,
-        qs,
-        lookup,
-        method,
-        query,
-        exclude_query,
-        device,
-        dtype,
-        max_block,
-        words=embedding.index_to_key,
-        owner="evaluate_analogies",
-    )
-    scorer.advance(embedding.dim)
+        embedding.vectors, qs, lookup, method, query, exclude_query, device, dtype, max_block,
+        words=embedding.index_to_key, owner=owner,
+    )  # fmt: skip
     settings = {
         "method": method,
         "query": None if method == "mul" else query,  # 3CosMul scores cosines: the query vectors' choice plays no part
         "exclude_query": exclude_query,
         "restrict_vocab": restrict_vocab,
         "case_insensitive": case_insensitive,
-        "dim": embedding.dim,
     }
-    return _aggregate(scorer.correct(), qs, protocol, settings)
+    return qs, scorer, settings
 
 
 @dataclass
@@ -688,36 +699,14 @@ def accuracy_vs_k(
     ks = np.array(sorted(set(int(k) for k in ks)), dtype=np.int64)
     if ks.size == 0 or ks[0] < 1 or ks[-1] > embedding.dim:
         raise InvalidParameterError(f"accuracy_vs_k: every K must lie in [1, {embedding.dim}], got {ks.tolist()}.")
-    query, restrict_vocab = _defaults(protocol, query, restrict_vocab)
-    exclude_query = True if protocol == "gensim" else exclude_query
-    qs, lookup = _prepare(
-        embedding.index_to_key, questions, protocol, restrict_vocab, case_insensitive, "accuracy_vs_k"
-    )
-    scorer = _Scorer(
-        embedding.vectors,
-        qs,
-        lookup,
-        method,
-        query,
-        exclude_query,
-        device,
-        dtype,
-        max_block,
-        words=embedding.index_to_key,
-        owner="accuracy_vs_k",
-    )
+    qs, scorer, settings = _scoring(
+        embedding, questions, protocol, method, query, exclude_query, restrict_vocab, case_insensitive,
+        device, dtype, max_block, "accuracy_vs_k",
+    )  # fmt: skip
     results = []
     for k in ks:
         scorer.advance(int(k))
-        settings = {
-            "method": method,
-            "query": None if method == "mul" else query,  # as evaluate_analogies records it
-            "exclude_query": exclude_query,
-            "restrict_vocab": restrict_vocab,
-            "case_insensitive": case_insensitive,
-            "dim": int(k),
-        }
-        results.append(_aggregate(scorer.correct(), qs, protocol, settings))
+        results.append(_aggregate(scorer.correct(), qs, protocol, {**settings, "dim": int(k)}))
     if label is None:
         label = str(embedding.meta.get("target", ""))
     return AccuracyCurve(ks, results, label)

@@ -18,19 +18,9 @@ from cooc.geometry import kernels
 from cooc.geometry.hypernymy import alignment_curve
 from cooc.geometry.kernels import fit_circular_kernel, fit_exponential_kernel
 
+from .test_geometry_gaps_pinned import _best_of_profile
 
 # -- kernels ------------------------------------------------------------------------------------------
-def _best_r2_of_profile(x, y, offset):
-    """The best R^2 over a fine log grid of sigma, amp (and offset) by linear least squares at each sigma."""
-    sst = np.sum((y - y.mean()) ** 2)
-    best = -np.inf
-    for sigma in np.median(x) * np.logspace(-4, 4, 2001):
-        A = np.column_stack([np.exp(-x / sigma), np.ones_like(x)]) if offset else np.exp(-x / sigma)[:, None]
-        coef = np.linalg.lstsq(A, y, rcond=None)[0]
-        best = max(best, 1 - np.sum((y - A @ coef) ** 2) / sst)
-    return best
-
-
 # Two exponentials fitted by one: the one-exponential fit has a local optimum near each scale.
 TWO_SCALES = {
     # only the start at 0.1 x the median distance reaches the better optimum (the short scale)
@@ -71,7 +61,7 @@ def test_a_kernel_fit_reaches_the_optimum_that_only_its_smallest_or_largest_star
     x = x * unit  # the starts follow the median distance, so the unit of distance changes nothing
     y = np.exp(-x / (s1 * unit)) + a2 * np.exp(-x / (s2 * unit)) + level
     fit = fit_exponential_kernel(x, y, offset=offset)
-    best = _best_r2_of_profile(x, y, offset)
+    best = _best_of_profile(x, y, offset)
     assert fit.r2 == pytest.approx(best, abs=1e-4)  # the other optimum is at least 0.03 lower
     model = fit.params["amp"] * np.exp(-x / fit.params["sigma"]) + fit.params.get("offset", 0.0)
     assert 1 - np.sum((y - model) ** 2) / np.sum((y - y.mean()) ** 2) == pytest.approx(fit.r2, abs=1e-12)

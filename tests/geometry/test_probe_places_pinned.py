@@ -15,25 +15,9 @@ import pytest
 from cooc.geometry.places import location_probe
 from cooc.geometry.probe import ridge_loo
 
+from .test_geometry_gaps_pinned import _loo_mse, _ridge
+
 EARTH_RADIUS_KM = 6371.0088
-
-
-def _ridge(Z, y, alpha):
-    """Ridge with an unpenalised intercept, by the normal equations of the centred design."""
-    zm, ym = Z.mean(axis=0), y.mean()
-    Zc = Z - zm
-    coef = np.linalg.solve(Zc.T @ Zc + alpha * np.eye(Z.shape[1]), Zc.T @ (y - ym))
-    return coef, ym - zm @ coef
-
-
-def _loo_mse(Z, y, alpha):
-    """Leave-one-out mean squared error by refitting without each row in turn."""
-    errs = []
-    for i in range(len(y)):
-        keep = np.arange(len(y)) != i
-        coef, icpt = _ridge(Z[keep], y[keep], alpha)
-        errs.append(y[i] - (Z[i] @ coef + icpt))
-    return float(np.mean(np.square(errs)))
 
 
 # -- probe --------------------------------------------------------------------------------------------
