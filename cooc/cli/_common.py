@@ -177,6 +177,16 @@ def refuse_existing(paths: list[Path], overwrite: bool) -> None:
         )
 
 
+def check_single_output(path: Path, what: str, overwrite: bool) -> None:
+    """Before any work, for an output written as one file (``--output`` results): not a corpus's own file
+    (not even with ``--overwrite``), not a folder, existing only with ``--overwrite``, its folder writable."""
+    from .._core.kinds import refuse_corpus_files
+
+    refuse_corpus_files([path], what)
+    refuse_existing([path], overwrite)
+    check_writable(path.parent, "output folder")
+
+
 def check_pair_output(path: Path, example: str, what: str, overwrite: bool) -> Path:
     """Before any work, for an output written as ``BASE.npz`` + ``BASE.json`` (counts, an embedding): ``-o``
     is no folder, neither file is a corpus's own, existing ones need ``--overwrite``, the folder is writable.

@@ -12,6 +12,7 @@ from ._common import (
     JSON,
     PROGRESS,
     check_pair_output,
+    check_single_output,
     check_writable,
     cli_errors,
     console,
@@ -493,8 +494,7 @@ def register(app: typer.Typer) -> None:
         if output is None:
             refuse_given(ctx, ["overwrite"], "a run without --output", "it replaces an existing --output file.")
         if output is not None:
-            refuse_existing([output], overwrite)
-            check_writable(output.parent, "output folder")
+            check_single_output(output, "results", overwrite)
         emb = Embedding.load(embedding, mmap=True)
         res = evaluate_analogies(
             emb,
@@ -571,8 +571,7 @@ def register(app: typer.Typer) -> None:
         if output is None:
             refuse_given(ctx, ["overwrite"], "a run without --output", "it replaces an existing --output file.")
         if output is not None:
-            refuse_existing([output], overwrite)
-            check_writable(output.parent, "output folder")
+            check_single_output(output, "results", overwrite)
         emb = Embedding.load(embedding, mmap=True)
         given: list[str | Path] = [*(benchmark or ()), *([pairs] if pairs is not None else [])]
         sources = list(dict.fromkeys(given)) or list(BENCHMARKS)  # one result for a source given twice

@@ -201,6 +201,10 @@ def test_saves_refuse_a_corpus_own_files_before_any_work(tmp_path, monkeypatch):
                 m.setattr(count_module, "count_cooccurrences", lambda *a, **k: pytest.fail("counted first"))
                 res = runner.invoke(app, [*map(str, args), "--overwrite"])
             assert res.exit_code == 1 and "would destroy it" in " ".join(res.output.split()), res.output
+    emb.save(tmp_path / "emb")
+    for command in (["eval", "analogy"], ["eval", "similarity"]):  # --output results are one file
+        res = runner.invoke(app, [*command, str(tmp_path / "emb"), "-o", str(corpus / "manifest.json"), "--overwrite"])
+        assert res.exit_code == 1 and "is a file of the corpus" in " ".join(res.output.split()), res.output
     assert _same_bytes(own) == before
     assert TokenCorpus.open(corpus).n_tokens == 35
     emb.save(corpus / "vectors")  # a file of the user's own beside the corpus's is fine
