@@ -181,7 +181,10 @@ class PCFG:
 
         spec = load_json(path, "grammar")
         try:
-            rules = {lhs: [(list(rhs), float(p)) for rhs, p in prods] for lhs, prods in spec["rules"].items()}
+            rules = {  # a string stays a string: the constructor refuses it (list() would split its letters)
+                lhs: [(rhs if isinstance(rhs, str) else list(rhs), float(p)) for rhs, p in prods]
+                for lhs, prods in spec["rules"].items()
+            }
             return cls(rules, spec["start"], spec.get("terminals"), spec.get("max_depth", 100))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, InvalidParameterError):

@@ -94,6 +94,9 @@ def test_json_round_trip(tmp_path):
     path.write_text(json.dumps({"rules": {}}))
     with pytest.raises(InputDataError, match="must hold 'start' and 'rules'"):
         PCFG.from_json(path)
+    path.write_text(json.dumps({"start": "S", "rules": {"S": [["NP VP", 1.0]], "NP": [[["the"], 1.0]]}}))
+    with pytest.raises(InvalidParameterError, match=r"right-hand side as the string 'NP VP'"):
+        PCFG.from_json(path)  # was the symbols 'N', 'P', ' ', 'V', 'P'
 
 
 @pytest.mark.parametrize(
