@@ -62,7 +62,7 @@ from .._core.kinds import refuse_corpus_files
 from .._core.locks import check_output_not_written, lock_output
 from ..corpus.vocab import Vocabulary, check_savable
 from .format import FORMAT, blocks_dir, file_paths, normalised_marginals, read_metadata, register_layout, subset_pairs
-from .matrix import Cooccurrence, check_count, words_missing
+from .matrix import Cooccurrence, check_count, check_counts, words_missing
 
 LAYOUT = "blocked"
 #: files of the block folder shared by all blocks (checksummed in the metadata)
@@ -309,6 +309,7 @@ def save_blocked(
     if not len(cooc.vocab):
         raise InvalidParameterError("a matrix with no words cannot be saved as row blocks; save it with .save().")
     check_savable(cooc.vocab.words)
+    check_counts(cooc, "save_blocked")  # a blocked target reads them block by block, past Target's own check
     row_nnz = np.diff(counts.indptr).astype(np.float64)
     if n_blocks is None:
         n_blocks = max(1, int(np.ceil(counts.nnz * (counts.data.itemsize + 8) / block_bytes)))

@@ -67,3 +67,14 @@ def test_zero_block_takes_a_list_of_pairs_not_one_pair():
     with pytest.raises(InvalidParameterError, match=r"got the item \('a', 'b', 'c'\)"):
         c.zero_block([("a", "b", "c")])
     assert {tuple(p) for p in c.zero_block([("a", "b")]).independent_pairs} == {(0, 1), (1, 0)}
+
+
+def test_negative_counts_are_refused_before_they_are_saved_as_row_blocks(tmp_path):
+    from cooc.cooccurrence.blocked import save_blocked
+
+    counts = COUNTS.copy()
+    counts[0, 1] = counts[1, 0] = -3.0
+    with pytest.raises(InputDataError, match=r"save_blocked: the count of \('a', 'b'\) is -3.0"):
+        save_blocked(cooc(counts), tmp_path / "blocked", n_blocks=2)  # a blocked target never saw them
+    assert not list(tmp_path.iterdir())
+    assert target_matrix(save_blocked(cooc(), tmp_path / "ok", n_blocks=2), "mstar").shape == (3, 3)
