@@ -46,13 +46,14 @@ def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
 
 
-def _check_sizes(owner: str, topn: Any = None, restrict_vocab: Any = None) -> None:
+def _check_sizes(owner: str, topn: Any = None, restrict_vocab: Any = None) -> int | None:
     """Refuse a ``topn`` that is not an integer (or None) and a ``restrict_vocab`` that is not an integer >= 0
-    (or None): a negative one would slice off the last rows instead. ``topn < 1`` stays allowed (no answers,
-    as in gensim)."""
-    if topn is not None and (isinstance(topn, bool) or not isinstance(topn, numbers.Integral)):
+    (or None): a negative one would slice off the last rows instead. ``topn < 1`` stays allowed (no answers),
+    and ``restrict_vocab`` 0 means every row, as in gensim; returns the rows to search (None: all)."""
+    if topn is not None and not isinstance(topn, numbers.Integral):
         raise fail("topn", topn, "an integer or None", owner)
     _RESTRICT_VOCAB.check("restrict_vocab", restrict_vocab, owner)
+    return int(restrict_vocab) if restrict_vocab else None
 
 
 def _as_terms(terms: Any) -> list[Any]:
@@ -262,16 +263,22 @@ class Embedding:
     def _most_similar(
         self, positive: Any, negative: Any, topn: int | None, restrict_vocab: int | None, owner: str
     ) -> Any:
-        _check_sizes(owner, topn, restrict_vocab)
+        restrict_vocab = _check_sizes(owner, topn, restrict_vocab)
         if topn is not None and topn < 1:
             return []
         terms, weights, rows = self._terms(positive, negative)
-        mean = (weights[:, None] * np.asarray(terms)).sum(axis=0) / np.abs(weights).sum()
+        T = np.asarray(terms)
+        peak = np.abs(T).max()
+        if not np.isfinite(peak):
+            raise InvalidParameterError(f"{owner}: a query vector holds NaN or an infinity.")
+        if 0 < peak < 1e-100:  # cosines do not see the scale; norms of so small a vector underflow to 0
+            T = T / peak
+        mean = (weights[:, None] * T).sum(axis=0) / np.abs(weights).sum()
         norm = np.linalg.norm(mean)
-        scale = (np.abs(weights) * np.linalg.norm(terms, axis=1)).sum() / np.abs(weights).sum()
+        scale = (np.abs(weights) * np.linalg.norm(T, axis=1)).sum() / np.abs(weights).sum()
         if not norm > 1e-12 * scale:  # gensim ranks at cosine 0 (or at round-off's direction): no meaning
             raise InvalidParameterError(
-                "most_similar: the query terms sum to the zero vector (terms that cancel, such as a word "
+                f"{owner}: the query terms sum to the zero vector (terms that cancel, such as a word "
                 "minus itself, or a zero vector), so there is no direction to rank the words by."
             )
         scores = self._cosines(mean / norm, restrict_vocab)
@@ -290,7 +297,7 @@ class Embedding:
         """3CosMul (Levy & Goldberg 2014) as gensim's ``most_similar_cosmul``: the product of
         ``(1 + cos(x, p)) / 2`` over the positive terms divided by the product over the negative
         ones plus ``eps`` (gensim's 1e-6; the analogy paper's 1e-3 is :meth:`analogy`'s default)."""
-        _check_sizes("most_similar_cosmul", topn, restrict_vocab)
+        restrict_vocab = _check_sizes("most_similar_cosmul", topn, restrict_vocab)
         if topn is not None and topn < 1:
             return []
         if any(isinstance(t, tuple) for t in _as_terms(positive) + _as_terms(negative)):

@@ -188,10 +188,14 @@ def test_most_similar_restrict_vocab_keeps_its_first_rows(rng):
     got = emb.most_similar("w0", restrict_vocab=np.int64(4))
     assert [w for w, _ in got] == [w for w, _ in expected]
     np.testing.assert_allclose([s for _, s in got], [s for _, s in expected])
-    assert emb.most_similar("w0", restrict_vocab=0) == []  # gensim: no candidates, no answers
+    kv = emb.to_gensim()  # gensim: restrict_vocab 0 restricts nothing
+    assert [w for w, _ in emb.most_similar("w0", restrict_vocab=0)] == [
+        w for w, _ in kv.most_similar("w0", restrict_vocab=0)
+    ]
+    assert emb.most_similar("w0", topn=None, restrict_vocab=0).shape == (6,)
 
 
-@pytest.mark.parametrize("topn", [2.5, 1.0, "3", True])
+@pytest.mark.parametrize("topn", [2.5, 1.0, "3"])
 def test_queries_refuse_a_topn_that_is_not_an_integer(rng, topn):
     emb = random_embedding(rng, V=6)
     for name, query in (
@@ -210,6 +214,20 @@ def test_topn_keeps_gensims_meaning(rng):
     assert emb.most_similar_cosmul("w0", topn=0) == []
     assert len(emb.most_similar("w0", topn=np.int32(2))) == 2
     assert emb.most_similar("w0", topn=None).shape == (6,)
+    kv = emb.to_gensim()
+    for flag in (False, True):  # bools are integers to gensim: no answer, one answer
+        assert [w for w, _ in emb.most_similar("w0", topn=flag)] == [w for w, _ in kv.most_similar("w0", topn=flag)]
+
+
+def test_a_query_vector_of_any_scale_ranks_and_a_non_finite_one_is_refused(rng):
+    emb = random_embedding(rng, V=6)
+    v = emb["w0"]
+    assert [w for w, _ in emb.similar_by_vector(1e-170 * v)] == [w for w, _ in emb.similar_by_vector(v)]
+    for bad in (np.full(8, np.nan), np.r_[np.inf, np.zeros(7)]):
+        with pytest.raises(InvalidParameterError, match=r"^similar_by_vector: a query vector holds NaN or an inf"):
+            emb.similar_by_vector(bad)
+    with pytest.raises(InvalidParameterError, match=r"^similar_by_vector: the query terms sum to the zero vector"):
+        emb.similar_by_vector(np.zeros(8))
 
 
 @pytest.mark.parametrize("n", [-1, 2.5, None])
