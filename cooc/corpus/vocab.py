@@ -7,6 +7,7 @@ vocabulary without re-encoding it.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,18 +24,25 @@ def _whole_counts(counts: Iterable[int]) -> np.ndarray:
     """Counts as int64, refusing values that are not whole numbers (a cast would truncate 2.7 to 2,
     and probabilities to 0)."""
     values = np.asarray(counts)
-    if values.dtype.kind in "biu":
-        return values.astype(np.int64, copy=False)
-    if values.dtype.kind != "f":
+    if values.dtype == object:  # Python ints beyond 64 bits (numpy keeps them as objects)
+        big = next((v for v in values.ravel() if isinstance(v, numbers.Integral) and abs(int(v)) >= 2**63), None)
+        if big is not None:
+            raise InvalidParameterError(f"Vocabulary: the count {big} exceeds int64's range.")
+    if values.dtype.kind not in "biuf":
         raise InvalidParameterError(f"Vocabulary: counts of dtype {values.dtype}, expected whole numbers.")
-    whole = np.isfinite(values) & (values == np.round(values))
-    if not whole.all():
-        i = int(np.flatnonzero(~whole)[0])
-        raise InvalidParameterError(
-            f"Vocabulary: counts are whole numbers of occurrences, got {values.flat[i]} (at position {i}); "
-            "give probabilities as Cooccurrence's unigram instead."
-        )
-    return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        whole = np.isfinite(values) & (values == np.round(values))
+        if not whole.all():
+            i = int(np.flatnonzero(~whole)[0])
+            raise InvalidParameterError(
+                f"Vocabulary: counts are whole numbers of occurrences, got {values.flat[i]} (at position {i}); "
+                "give probabilities as Cooccurrence's unigram instead."
+            )
+    too_big = values >= 2.0**63 if values.dtype.kind == "f" else values > np.iinfo(np.int64).max
+    if np.any(too_big):
+        i = int(np.flatnonzero(too_big)[0])
+        raise InvalidParameterError(f"Vocabulary: the count {values.flat[i]} (at position {i}) exceeds int64's range.")
+    return values.astype(np.int64, copy=False)
 
 
 class Vocabulary:

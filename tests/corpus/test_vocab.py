@@ -46,6 +46,9 @@ def test_counts_that_are_not_whole_non_negative_numbers_are_refused():
         ([3.0, np.inf, 1.0], r"got inf \(at position 1\)"),
         ([5, -3, 2], r"the count of 'b' is -3, below 0"),
         (["5", "3", "2"], r"counts of dtype <U1, expected whole numbers"),
+        ([1e20, 3.0, 2.0], r"the count 1e\+20 \(at position 0\) exceeds int64's range"),  # not a wrapped -9.2e18
+        (np.array([2**63 + 5, 3, 2], dtype=np.uint64), r"the count 9223372036854775813 \(at position 0\) exceeds"),
+        ([2**70, 3, 2], r"the count 1180591620717411303424 exceeds int64's range"),
     ):
         with pytest.raises(InvalidParameterError, match=match):
             Vocabulary(["a", "b", "c"], counts)
