@@ -133,7 +133,7 @@ def top_eigenpairs(
     matrix : ndarray, scipy.sparse matrix, cupy array or cupyx sparse matrix of shape (V, V)
         Symmetric (checked: max |A - A^T| within 1e-4 of max |A|, else :class:`~cooc.InputDataError`);
         only its values are read (it is never modified); an all-zero one gives eigenvalues 0 and the
-        first ``k`` unit vectors, whatever the solver. A
+        first ``k`` unit vectors, whatever the solver (an operator's products are not inspected). A
         ``scipy.sparse.linalg.LinearOperator`` (such as the block-by-block target of an
         out-of-core matrix, :mod:`cooc.spectral.operator`) goes to Lanczos (or randomized) on the CPU.
     k : int
@@ -197,10 +197,7 @@ def top_eigenpairs(
     V = _check_square(matrix)
     if k > V:
         raise InvalidParameterError(f"top_eigenpairs: parameter 'k' must be at most V = {V}, got {k}.")
-    if not is_operator(matrix):  # an operator (a blocked target) is symmetric by construction
-        if check_symmetric(matrix, "top_eigenpairs") == 0:  # ARPACK stops at "starting vector is zero"
-            # every vector is an eigenvector of 0: the first k unit vectors, as the dense solver gives them
-            return Eigenpairs(np.zeros(k), np.eye(V, k), "dense", which, {"method": "all-zero matrix", "device": "cpu"})
+    zero = not is_operator(matrix) and check_symmetric(matrix, "top_eigenpairs") == 0  # an operator is symmetric
     on_gpu = _on_gpu(matrix)
     if is_operator(matrix):  # products only (e.g. a blocked out-of-core target): Lanczos or randomized
         solver, device = _operator_solver(solver, device)
@@ -208,6 +205,11 @@ def top_eigenpairs(
         device = resolve_device(device if not on_gpu else "cuda", backend="torch")
     else:
         device = "cuda" if on_gpu else resolve_device(device)
+    if zero:  # ARPACK stops at "starting vector is zero": every vector is an eigenvector of 0, so the first k
+        # unit vectors, as the dense solver gives them (float32 stays float32, as the solvers keep it)
+        dtype = np.float32 if matrix.dtype == np.float32 else np.float64
+        info = {"method": "all-zero matrix", "device": device}
+        return Eigenpairs(np.zeros(k), np.eye(V, k, dtype=dtype), "dense", which, info)
     if solver == "auto":
         solver = choose_solver(V, k, sp.issparse(matrix) or is_cupy_sparse(matrix), _density(matrix), device)
     solvers: dict[str, Callable[..., tuple[Any, Any, dict[str, Any]]]] = {
@@ -388,7 +390,7 @@ def _check_square(matrix: Any) -> int:
     if len(shape) != 2 or shape[0] != shape[1]:
         raise InvalidParameterError(f"top_eigenpairs: the matrix must be square (V, V), got shape {shape}.")
     kind = getattr(getattr(matrix, "dtype", None), "kind", "f")
-    if kind not in "biuf":
+    if kind not in "iuf":
         raise InvalidParameterError(f"top_eigenpairs: the matrix must be real (symmetric), got dtype {matrix.dtype}.")
     return int(shape[0])
 

@@ -48,8 +48,21 @@ def test_top_eigenpairs_of_an_all_zero_matrix_and_refusals_of_complex_or_listed_
         for solver in ("auto", "lanczos", "dense"):
             pairs = top_eigenpairs(zero, 2, solver=solver)  # an empty helper block is decomposed so (symmetry)
             assert pairs.values.tolist() == [0.0, 0.0] and pairs.vectors.tolist() == np.eye(5, 2).tolist()
+    assert top_eigenpairs(np.zeros((5, 5), dtype=np.float32), 2).vectors.dtype == np.float32  # as the solvers keep it
+    with pytest.raises(InvalidParameterError, match=r"must be real \(symmetric\), got dtype bool"):
+        top_eigenpairs(np.eye(3, dtype=bool), 1)
     with pytest.raises(InvalidParameterError, match=r"must be real \(symmetric\), got dtype complex128"):
         top_eigenpairs(np.array([[2.0, 1j], [-1j, 2.0]]), 1)  # Hermitian, not "not symmetric"
     with pytest.raises(InvalidParameterError, match=r"got list \(a nested list: np.asarray it\)"):
         top_eigenpairs([[2.0, 1.0], [1.0, 2.0]], 1)
     assert top_eigenpairs(np.array([[2.0, 1.0], [1.0, 2.0]]), 1).values.tolist() == pytest.approx([3.0])
+
+
+def test_an_all_zero_matrix_meets_the_device_checks_any_matrix_meets():
+    def outcome(matrix):
+        try:
+            return top_eigenpairs(matrix, 2, device="cuda").info["device"]
+        except Exception as exc:  # no CUDA here: the same refusal for both
+            return type(exc).__name__
+
+    assert outcome(np.zeros((5, 5))) == outcome(np.eye(5))
