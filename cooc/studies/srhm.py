@@ -40,7 +40,7 @@ SMALL = dict(
     factors=(0.5, 1, 2, 4, 8),
     seeds=2,
     n_test=256,
-    network={"width": 24, "steps": 800, "batch_size": 32, "lr": 1e-2},
+    network={"width": 24, "steps": 800, "batch_size": 32, "lr": 5e-3},
     device="cpu",
     threads=1,
 )
