@@ -432,8 +432,10 @@ def test_symmetry_study(results):
     assert robust["after"]["adjacency"] == 1.0
     helpers = robust["helpers"]
     H4, H8 = helpers["n_helpers"].index(4), helpers["n_helpers"].index(8)
-    assert helpers["strongest"][H4] < 0.2 and helpers["random"][H4] > helpers["strongest"][H4] + 0.15
-    assert helpers["strongest"][H8] < 0.05 < helpers["random"][H8]
+    # (strongest at H = 4 and 8: below 0.2 and 0.05 on an AMD EPYC VM, 0.209 and 0.083 on an Intel Xeon one, the
+    # same seeds; random words 0.95 and 0.93 there)
+    assert helpers["strongest"][H4] < 0.25 and helpers["random"][H4] > helpers["strongest"][H4] + 0.15
+    assert helpers["strongest"][H8] < 0.1 and helpers["random"][H8] > helpers["strongest"][H8] + 0.5
     # removing every sentence with two months: the circle survives through the other sentences of each document
     removal = r["latent_sentence_removal"]["months"]
     assert removal["units_dropped"] > 0.1 * (removal["units_dropped"] + removal["units_kept"])
