@@ -247,18 +247,31 @@ class Pools:
         if len({a.shape[1:] for a in arrays}) != 1:
             raise InvalidParameterError("Pools: every pool must have the same input shape (T, c).")
         rows = [a.shape[0] for a in arrays]
+        validate({"n_test": n_test}, {"n_test": Interval(int, 1, None)}, "Pools")  # 0 or -5: no held-out rows
         if min(rows) <= n_test:
             raise InvalidParameterError(f"Pools: every pool needs more than n_test = {n_test} sentences.")
-        X = np.zeros((len(arrays), max(rows)) + arrays[0].shape[1:], dtype=np.float32)
-        y = np.zeros((len(arrays), max(rows)), dtype=np.int64)
-        for i, (a, b) in enumerate(zip(arrays, labels)):
-            X[i, : rows[i]] = a
-            y[i, : rows[i]] = np.asarray(b, dtype=np.int64)
         # np.isscalar tells one count (an int or a NumPy integer) from a sequence of counts; mypy can't follow it
         if np.isscalar(n_classes):
             classes = [int(cast(int, n_classes))] * len(arrays)
         else:
             classes = [int(c) for c in cast("Sequence[int]", n_classes)]
+        if len(labels) != len(arrays) or len(classes) != len(arrays):  # zip() dropped a pool's labels: all 0
+            raise InvalidParameterError(
+                f"Pools: {len(arrays)} input pools need as many label arrays and class counts, got {len(labels)} "
+                f"and {len(classes)}."
+            )
+        X = np.zeros((len(arrays), max(rows)) + arrays[0].shape[1:], dtype=np.float32)
+        y = np.zeros((len(arrays), max(rows)), dtype=np.int64)
+        for i, (a, b) in enumerate(zip(arrays, labels)):
+            b = np.asarray(b)
+            whole = b.dtype.kind in "iu" or (b.dtype.kind == "f" and bool(np.all(b == np.round(b))))
+            if b.shape != (rows[i],) or not whole or (b.size and (b.min() < 0 or b.max() >= classes[i])):
+                raise InvalidParameterError(
+                    f"Pools: pool {i}'s labels must be {rows[i]} integers in [0, {classes[i]}), got shape {b.shape}, "
+                    f"dtype {b.dtype}" + (f", values in [{b.min()}, {b.max()}]." if b.size else ".")
+                )
+            X[i, : rows[i]] = a
+            y[i, : rows[i]] = b.astype(np.int64)
         dev = torch_device(device) if isinstance(device, str) else device
         return cls(torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev), int(n_test), classes, rows)
 

@@ -174,6 +174,29 @@ def test_pools_pad_ragged_pools_and_keep_their_classes():
         Pools.from_arrays([a, np.zeros((5, 2, 4))], [np.zeros(10), np.zeros(5)], 2, 2)
 
 
+@pytest.mark.parametrize(
+    "labels, n_test, n_classes, match",
+    [
+        ([np.zeros(10)], 2, [2, 5], r"2 input pools need as many label arrays and class counts, got 1 and 2"),
+        ([np.zeros(10), np.ones(7)], 2, [2], r"got 2 and 1"),
+        ([np.zeros(10), np.ones(7)], -5, [2, 5], r"parameter 'n_test'"),  # trained on the last rows, tested on the rest
+        ([np.zeros(10), np.ones(7)], 0, [2, 5], r"parameter 'n_test'"),
+        (
+            [np.full(10, 3), np.ones(7)],
+            2,
+            [2, 5],
+            r"pool 0's labels must be 10 integers in \[0, 2\).*values in \[3, 3\]",
+        ),
+        ([np.zeros(10), np.full(7, 0.5)], 2, [2, 5], r"pool 1's labels must be 7 integers"),
+        ([np.zeros(9), np.ones(7)], 2, [2, 5], r"got shape \(9,\)"),
+    ],
+)
+def test_pools_refuse_labels_and_sizes_they_would_train_on_wrongly(labels, n_test, n_classes, match):
+    a, b = np.zeros((10, 3, 4), dtype=np.float32), np.ones((7, 3, 4), dtype=np.float32)
+    with pytest.raises(InvalidParameterError, match=match):
+        Pools.from_arrays([a, b], labels, n_test, n_classes)
+
+
 def _tiny_pools():
     g = RandomHierarchyModel(v=4, n_c=2, m=2, s=2, L=2, rule_seed=0)
     samples = [g.sample(16, seed=s, distinct=True) for s in range(2)]
