@@ -44,7 +44,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..._core.errors import InputDataError, InvalidParameterError
-from ..._core.io import provenance
+from ..._core.io import jsonable, provenance
 from ..._core.params import Constraint, InstanceOf, Interval, OneOf, validate
 from ..._core.signals import note_kept
 from ..._core.threads import thread_limit
@@ -315,6 +315,10 @@ class Word2Vec(BaseEstimator):
         self
         """
         validate(self.get_params(), _CONSTRAINTS, owner="Word2Vec")
+        if self.min_alpha > self.start_alpha:  # the rate decays from alpha to min_alpha: it would grow instead
+            raise InvalidParameterError(
+                f"Word2Vec: parameter 'min_alpha' must be at most alpha = {self.start_alpha}, got {self.min_alpha}."
+            )
         corpus = corpus if isinstance(corpus, TokenCorpus) else TokenCorpus.open(corpus, threads=self.threads)
         device = torch_device(self.device)
         self.kernel_ = resolve_kernel(self.kernel, device, self.sg, self.batch_size)
@@ -392,7 +396,7 @@ class Word2Vec(BaseEstimator):
         params["damping"] = self.damping_
         if self.windows_:  # "shared" by batches of windows, not in corpus order (same kernel name and batch_size_)
             params["batches"] = "windows"
-        return json.loads(json.dumps({"params": params, "corpus": fingerprint}))
+        return json.loads(json.dumps(jsonable({"params": params, "corpus": fingerprint})))  # NumPy ints as ints
 
     # -- results ----------------------------------------------------------------------------
     def to_embedding(self, vectors: str = "input", corpus: TokenCorpus | None = None):

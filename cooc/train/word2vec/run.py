@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..._core.errors import TrainingDivergedError
+from ..._core.errors import InputDataError, TrainingDivergedError
 from ..._core.faults import fault_point
 from ..._core.locks import lock_directory
 from ..._core.logs import log
@@ -166,12 +166,12 @@ class TrainingRun:
                         "chunk": index,
                         "words": self.raw_words,
                         "examples": examples,
-                        "loss": loss / max(examples, 1),
+                        "loss": loss / examples if examples else float("nan"),  # no pair: no loss (0.0 read as a fit)
                     }
                 )
                 self.chunk = index + 1
                 bar.update(int(tokens.size), words=int(tokens.size), **{bar.rates[1]: examples})
-                bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {loss / max(examples, 1):.3f}")
+                bar.set_description(f"epoch {self.epoch + 1}/{model.epochs} loss {self.history[-1]['loss']:.3f}")
                 due = time.perf_counter() - last_save >= model.checkpoint_every or (
                     model.checkpoint_words is not None
                     and self.raw_words - (self.saved_words or 0) >= model.checkpoint_words
@@ -190,6 +190,12 @@ class TrainingRun:
                         }
                     )
             self.epoch, self.chunk = model.epochs, 0
+        if self.history and not any(h["examples"] for h in self.history):
+            raise InputDataError(
+                "word2vec trained on no (word, context) pair: every document holds at most one word kept after "
+                f"subsampling (sample = {model.sample}, min_count = {model.min_count}); the vectors are still their "
+                "random start. Give longer documents, or a larger sample (0 turns subsampling off)."
+            )
         synchronize(self.device)
         self.seconds = time.perf_counter() - start
         self.finished = True

@@ -51,9 +51,15 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray:
     """Negative-sampling distribution ``c_w^exponent / sum_v c_v^exponent``, shape (V,), float64."""
-    weights = np.asarray(counts, dtype=np.float64) ** exponent
-    weights[np.asarray(counts) <= 0] = 0.0
+    c = np.asarray(counts, dtype=np.float64)
+    with np.errstate(over="ignore"):  # handled just below
+        weights = c**exponent
+    weights[c <= 0] = 0.0
     total = weights.sum()
+    if not np.isfinite(total) and c.max() > 0:  # a large exponent overflows: take the powers relative to the largest
+        weights = (c / c.max()) ** exponent
+        weights[c <= 0] = 0.0
+        total = weights.sum()
     if total <= 0:
         raise InvalidParameterError("noise distribution: every count is zero.")
     return weights / total

@@ -230,6 +230,34 @@ def test_vocabulary_min_count_and_oov_are_dropped_before_windowing(tmp_path):
     assert model.loss_history_[0]["words"] == doc.size
 
 
+def test_a_run_with_no_training_pair_is_an_error_not_a_loss_of_zero(tmp_path):
+    """One-word documents (or a subsampling that keeps no two words of a document) give no pair: the loss
+    history said 0.0, a perfect fit, of vectors still at their random start."""
+    words = ["x", "y", "z"]
+    one_word = write_corpus(tmp_path / "one", [np.array([i % 3]) for i in range(300)], words)
+    kw = dict(dim=4, epochs=2, min_count=1, progress=False, threads=1)
+    with pytest.raises(InputDataError, match=r"word2vec trained on no \(word, context\) pair"):
+        Word2Vec(**kw, sample=0.0).fit(one_word)
+    mixed = write_corpus(tmp_path / "mixed", [np.array([0]), np.array([0, 1, 2, 1] * 20)], words)
+    history = Word2Vec(**kw, sample=0.0, batch_size=64).fit(mixed).loss_history_
+    assert all(h["examples"] > 0 and np.isfinite(h["loss"]) for h in history)
+
+
+def test_a_min_alpha_above_alpha_is_refused_before_training(cluster_corpus):
+    # the rate decays linearly from alpha to min_alpha: above it, it grew over the run without a word
+    for kw, start in ((dict(alpha=0.01, min_alpha=0.5), 0.01), (dict(sg=False, min_alpha=0.06), 0.05)):
+        with pytest.raises(InvalidParameterError, match=rf"'min_alpha' must be at most alpha = {start}"):
+            Word2Vec(dim=4, epochs=1, progress=False, **kw).fit(cluster_corpus)
+
+
+def test_numpy_integer_settings_train_as_ints(cluster_corpus):
+    # a sweep over np.arange(...) passes NumPy integers: they passed the checks, then failed to write the settings
+    kw = dict(epochs=1, progress=False, threads=1)
+    a = Word2Vec(dim=np.int64(4), window=np.int64(2), seed=np.int64(1), **kw).fit(cluster_corpus)
+    b = Word2Vec(dim=4, window=2, seed=1, **kw).fit(cluster_corpus)
+    np.testing.assert_array_equal(a.input_vectors_, b.input_vectors_)
+
+
 def test_subsampling_keeps_expected_fraction(tmp_path):
     rng = np.random.default_rng(0)
     words = ["common", "w1", "w2", "w3"]

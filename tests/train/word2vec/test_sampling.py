@@ -38,6 +38,20 @@ def test_subsample_frequencies_match_keep_probabilities(tdevice):
     assert kept_docs.numel() == kept.numel()
 
 
+def test_noise_distribution_at_an_exponent_whose_powers_overflow():
+    """1e5 ** 100 is inf: the law was NaN and the alias table drew uniformly; it is the same law computed
+    relative to the largest count (exact in log space), all its mass near the most frequent word."""
+    counts = np.array([1e5, 1e4, 1e3, 0.0, 3e4])
+    for exponent in (70.0, 100.0):
+        p = sampling.noise_distribution(counts, exponent)
+        logs = np.where(counts > 0, exponent * np.log(np.where(counts > 0, counts, 1.0)), -np.inf)
+        exact = np.exp(logs - logs.max()) / np.exp(logs - logs.max()).sum()
+        np.testing.assert_allclose(p, exact, rtol=1e-12, atol=1e-300)
+        accept, alias = sampling.alias_table(p)
+        assert accept[0] == pytest.approx(1.0) and np.isfinite(accept).all()
+    np.testing.assert_array_equal(sampling.noise_distribution(counts, 0.75), counts**0.75 / (counts**0.75).sum())
+
+
 def test_noise_distribution_formula():
     counts = np.array([81, 16, 1, 0])
     p = sampling.noise_distribution(counts, 0.75)
