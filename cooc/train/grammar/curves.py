@@ -366,7 +366,11 @@ def sample_complexity(
     """
     sizes = np.asarray(P, dtype=np.float64)
     err = np.asarray(test_error, dtype=np.float64)
-    if sizes.shape != err.shape or sizes.ndim != 1 or np.any(np.diff(sizes) <= 0) or np.any(sizes <= 0):
+    if (
+        sizes.shape != err.shape
+        or sizes.ndim != 1
+        or not (np.all(np.isfinite(sizes)) and np.all(np.diff(sizes) > 0) and np.all(sizes > 0))
+    ):
         raise InvalidParameterError("sample_complexity: P must be positive and ascending, with one error per P.")
     threshold = fraction * chance_error
     below = np.flatnonzero(err < threshold)

@@ -213,8 +213,8 @@ def crossing(x: Any, y: Any, level: float, rising: bool = True) -> float:
     not cross inside the grid (or already starts beyond the level).
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 1 or np.any(np.diff(x) <= 0):
-        raise InputDataError("crossing: x must be ascending, with one y per x.")
+    if x.shape != y.shape or x.ndim != 1 or not (np.all(np.isfinite(x)) and np.all(np.diff(x) > 0)):
+        raise InputDataError("crossing: x must be finite and ascending, with one y per x.")
     beyond = (y >= level) if rising else (y <= level)
     hits = np.flatnonzero(beyond)
     if hits.size == 0 or hits[0] == 0:

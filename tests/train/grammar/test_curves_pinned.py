@@ -63,6 +63,8 @@ def test_an_error_exactly_at_the_threshold_has_not_fallen_below_it():
         ([0, 10, 100], [0.8, 0.5, 0.0]),  # sizes must be positive
         ([-10, 10, 100], [0.8, 0.5, 0.0]),
         ([[10, 100]], [[0.8, 0.0]]),  # one curve, not a table
+        ([1000, float("nan"), 10, 100], [0.8, 0.5, 0.3, 0.0]),  # NaN passed the ascending check: P* 82.9
+        ([10, 100, float("inf")], [0.8, 0.5, 0.0]),
     ],
 )
 def test_sample_complexity_refuses_bad_grids(P, err):

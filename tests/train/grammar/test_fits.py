@@ -61,6 +61,9 @@ def test_crossing_interpolates_and_reports_nan_outside_the_grid():
     assert crossing(f, [0.1, 0.3, 0.7], 0.5) == pytest.approx(0.375 + 0.125 * 0.5, abs=1e-12)
     assert crossing([1, 2, 4], [0.9, 0.5, 0.0], 0.25, rising=False) == pytest.approx(3.0)
     assert math.isnan(crossing(f, [0.1, 0.2, 0.3], 0.5)) and math.isnan(crossing(f, [0.6, 0.7, 0.8], 0.5))
+    for x in ([5, float("nan"), 1, 2], [1, 2, float("inf")]):  # NaN fails every comparison: it passed as ascending
+        with pytest.raises(InputDataError, match="x must be finite and ascending"):
+            crossing(x, [0.9, 0.5, 0.1, 0.0][: len(x)], 0.25, rising=False)
     with pytest.raises(InputDataError):
         crossing([0.5, 0.25], [0.1, 0.9], 0.5)
 
