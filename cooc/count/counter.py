@@ -110,6 +110,8 @@ def count_cooccurrences(
         COUNT_CONSTRAINTS,
         "count_cooccurrences",
     )
+    window = int(window)  # a NumPy integer passes the check, but not every step after it (JSON, bit_length)
+    vocab_size = None if vocab_size is None else int(vocab_size)
     integer_weights(window, weighting)  # a window too long for its weighting is refused before any work
     if scheduler is not None:
         from .distributed import count_distributed

@@ -37,6 +37,13 @@ def test_hand_counted_weightings(make_corpus, weighting, device):
         np.testing.assert_array_equal(res.counts.toarray(), HAND[weighting])
 
 
+def test_numpy_integer_window_and_vocab_size_count_as_ints(make_corpus):
+    corpus = make_corpus([[0, 1, 2, 0]], 3)  # np.int64 passed the checks, then failed at the kernel's bit_length
+    res = count(corpus, window=np.int64(2), weighting="linear", vocab_size=np.int64(3))
+    np.testing.assert_array_equal(res.counts.toarray(), HAND["linear"])
+    assert type(res.settings["window"]) is int and type(res.settings["vocab_size"]) is int
+
+
 def test_directional_is_forward_matrix(make_corpus):
     corpus = make_corpus([[0, 1, 2, 0]], 3)
     res = count(corpus, window=2, weighting="uniform", directional=True)
