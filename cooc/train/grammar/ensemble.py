@@ -247,7 +247,7 @@ class Pools:
         if len({a.shape[1:] for a in arrays}) != 1:
             raise InvalidParameterError("Pools: every pool must have the same input shape (T, c).")
         rows = [a.shape[0] for a in arrays]
-        validate({"n_test": n_test}, {"n_test": Interval(int, 1, None)}, "Pools")  # 0 or -5: no held-out rows
+        validate({"n_test": n_test}, {"n_test": Interval(int, 0, None)}, "Pools")  # -5 tested on training rows
         if min(rows) <= n_test:
             raise InvalidParameterError(f"Pools: every pool needs more than n_test = {n_test} sentences.")
         # np.isscalar tells one count (an int or a NumPy integer) from a sequence of counts; mypy can't follow it

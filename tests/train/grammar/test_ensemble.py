@@ -180,7 +180,6 @@ def test_pools_pad_ragged_pools_and_keep_their_classes():
         ([np.zeros(10)], 2, [2, 5], r"2 input pools need as many label arrays and class counts, got 1 and 2"),
         ([np.zeros(10), np.ones(7)], 2, [2], r"got 2 and 1"),
         ([np.zeros(10), np.ones(7)], -5, [2, 5], r"parameter 'n_test'"),  # trained on the last rows, tested on the rest
-        ([np.zeros(10), np.ones(7)], 0, [2, 5], r"parameter 'n_test'"),
         (
             [np.full(10, 3), np.ones(7)],
             2,
