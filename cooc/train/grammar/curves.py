@@ -182,10 +182,15 @@ def learning_curve(
         _CONSTRAINTS,
         "learning_curve",
     )
+    for name, given in (("samples", samples), ("seeds", seeds)):
+        if not isinstance(given, (Sequence, np.ndarray)) or isinstance(given, str):  # seeds=3: not 3 seeds
+            raise InvalidParameterError(f"learning_curve: parameter {name!r} is a sequence, got {given!r}.")
+    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer, float)) or p != int(p) for p in samples):
+        raise InvalidParameterError(f"learning_curve: training-set sizes are whole numbers, got {list(samples)!r}.")
     samples = sorted(int(p) for p in samples)
     if not samples or samples[0] < 1:
         raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
-    if not seeds:
+    if not len(seeds):
         raise InvalidParameterError("parameter 'seeds' must name at least one seed.")
     if isinstance(jobs, bool) or int(jobs) < 1:
         raise InvalidParameterError(f"parameter 'jobs' must be a positive integer, got {jobs!r}.")

@@ -35,6 +35,7 @@ seeded generator.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import shutil
 import time
@@ -468,6 +469,14 @@ class EnsembleRun:
         return [i for i, _ in self.members]
 
 
+def _check_sizes(per_pool: Mapping[Any, Any], owner: str) -> None:
+    """Training-set sizes are whole numbers (4.7 was trained as 4)."""
+    for sizes in per_pool.values():
+        for P in np.atleast_1d(np.asarray(sizes, dtype=object)):
+            if isinstance(P, bool) or not isinstance(P, (numbers.Integral, float)) or P != int(P):
+                raise InvalidParameterError(f"{owner}: training-set sizes are whole numbers, got {P!r}.")
+
+
 def ensemble_curve(
     pools: Pools,
     kind: str,
@@ -533,10 +542,17 @@ def ensemble_curve(
         Its rows carry ``pool`` besides the :func:`~cooc.train.grammar.curves.learning_curve` keys.
     """
     S = pools.X.shape[0]
+    for name, given in (("seeds", seeds), ("samples", samples)):
+        if given is not None and not isinstance(given, (Sequence, Mapping, np.ndarray)):  # seeds=3: not 3 seeds
+            raise InvalidParameterError(f"ensemble_curve: parameter {name!r} is a sequence, got {given!r}.")
     seeds = list(range(S)) if seeds is None else list(seeds)
     if len(seeds) != S:
         raise InvalidParameterError(f"ensemble_curve: one seed label per pool ({S}), got {len(seeds)}.")
     per_pool = samples if isinstance(samples, Mapping) else {i: samples for i in range(S)}
+    outside = [i for i in per_pool if not (isinstance(i, (int, np.integer)) and 0 <= i < S)]
+    if outside:  # -1 trained the last pool under the label -1
+        raise InvalidParameterError(f"ensemble_curve: 'samples' names pools {outside}, outside 0..{S - 1}.")
+    _check_sizes({i: per_pool[i] for i in per_pool}, "ensemble_curve")
     members = [(int(i), int(P)) for i in sorted(per_pool) for P in sorted(set(per_pool[i]))]
     if not members:
         raise InvalidParameterError("ensemble_curve: no training-set size was given.")

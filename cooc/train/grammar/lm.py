@@ -196,6 +196,7 @@ def train_lm(
         patience=patience,
     )
     validate(training, {k: v for k, v in _CONSTRAINTS.items() if k != "model"}, "train_lm")
+    validate({"checkpoint_every": checkpoint_every}, {"checkpoint_every": Interval(int, 1, None)}, "train_lm")
     data.check_samples(P)
     device = data.train.device
     if fused is None:
