@@ -113,6 +113,20 @@ def evaluate(net, X, y, batch_size: int = 8192, amp: bool = False) -> dict[str, 
     return {"loss": loss / X.shape[0], "error": wrong / X.shape[0]}
 
 
+def check_sizes_and_seeds(samples: Any, seeds: Any, owner: str) -> None:
+    """Training-set sizes: a non-empty sequence of whole positive numbers (4.7 was trained as 4); seeds: a
+    non-empty sequence (``seeds=3`` is not three seeds)."""
+    for name, given in (("samples", samples), ("seeds", seeds)):
+        if not isinstance(given, (Sequence, np.ndarray)) or isinstance(given, str):
+            raise InvalidParameterError(f"{owner}: parameter {name!r} is a sequence, got {given!r}.")
+    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer, float)) or p != int(p) for p in samples):
+        raise InvalidParameterError(f"{owner}: training-set sizes are whole numbers, got {list(samples)!r}.")
+    if not len(samples) or min(samples) < 1:
+        raise InvalidParameterError(f"{owner}: parameter 'samples' must be positive sizes, got {list(samples)!r}.")
+    if not len(seeds):
+        raise InvalidParameterError(f"{owner}: parameter 'seeds' must name at least one seed.")
+
+
 def learning_curve(
     grammar: Any,
     model: str = "cnn",
@@ -182,16 +196,8 @@ def learning_curve(
         _CONSTRAINTS,
         "learning_curve",
     )
-    for name, given in (("samples", samples), ("seeds", seeds)):
-        if not isinstance(given, (Sequence, np.ndarray)) or isinstance(given, str):  # seeds=3: not 3 seeds
-            raise InvalidParameterError(f"learning_curve: parameter {name!r} is a sequence, got {given!r}.")
-    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer, float)) or p != int(p) for p in samples):
-        raise InvalidParameterError(f"learning_curve: training-set sizes are whole numbers, got {list(samples)!r}.")
+    check_sizes_and_seeds(samples, seeds, "learning_curve")
     samples = sorted(int(p) for p in samples)
-    if not samples or samples[0] < 1:
-        raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
-    if not len(seeds):
-        raise InvalidParameterError("parameter 'seeds' must name at least one seed.")
     if isinstance(jobs, bool) or int(jobs) < 1:
         raise InvalidParameterError(f"parameter 'jobs' must be a positive integer, got {jobs!r}.")
     dev = torch_device(device)

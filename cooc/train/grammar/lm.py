@@ -45,12 +45,13 @@ from typing import Any
 
 import numpy as np
 
-from ..._core.errors import InvalidParameterError, TrainingDivergedError
+from ..._core.errors import TrainingDivergedError
 from ..._core.ledger import RunLedger, fingerprint, recorded_all, run_key
 from ..._core.params import Interval, OneOf, validate
 from ..._core.progress import ProgressBar
 from .._checkpoint import load_checkpoint, restore_training, save_checkpoint, training_arrays
 from .._torch import autocast, generator, synchronize, task_seed
+from .curves import check_sizes_and_seeds
 from .lm_data import LMData
 from .lm_models import LM_MODELS, build_lm, count_parameters
 
@@ -413,11 +414,8 @@ def lm_learning_curve(
     validate(
         {"model": model, "targets": targets}, {k: _CONSTRAINTS[k] for k in ("model", "targets")}, "lm_learning_curve"
     )
+    check_sizes_and_seeds(samples, seeds, "lm_learning_curve")
     samples = sorted({int(p) for p in samples})
-    if not samples or samples[0] < 1:
-        raise InvalidParameterError(f"parameter 'samples' must be positive sizes, got {samples!r}.")
-    if not seeds:
-        raise InvalidParameterError("parameter 'seeds' must name at least one seed.")
     for P in samples:
         data.check_samples(P)
     finished = {(int(r["P"]), int(r["seed"])): dict(r) for r in done}

@@ -46,6 +46,15 @@ def test_learning_curve_refuses_a_count_for_its_seeds_and_fractional_sizes():
         learning_curve(g, samples=[4.7], **kw)
 
 
+def test_lm_learning_curve_refuses_fractional_sizes_and_a_count_for_its_seeds():
+    from cooc.train.grammar.lm import lm_learning_curve
+
+    data = lm_data("rhm:v=8,n_c=8,m=2,s=2,L=3", None, 40, 5, 5)
+    for kw, match in ((dict(samples=[4.7]), r"whole numbers, got \[4.7\]"), (dict(samples=[4], seeds=2), r"'seeds'")):
+        with pytest.raises(InvalidParameterError, match=rf"lm_learning_curve: .*{match}"):
+            lm_learning_curve(data, model="transformer", steps=2, **kw)
+
+
 def test_train_lm_refuses_a_checkpoint_interval_of_zero(tmp_path):
     data = lm_data("rhm:v=8,n_c=8,m=2,s=2,L=3", None, 40, 5, 5)
     net = build_lm("transformer", data.vocab_size, data.context, d_model=8, n_heads=2, n_layers=1)
