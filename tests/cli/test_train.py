@@ -306,7 +306,10 @@ def test_train_lm_dropout_reaches_the_network(tmp_path, monkeypatch):
         ),
         (["--samples", "600"], "error: 1368 distinct sentences asked for (600 training + 256 validation + 512 test)"),
         (["--n-val", "0"], "error: lm data: parameter 'n_val' must be an integer in [1, inf), got 0."),
-        (["--samples", "10", "--n-test", "50", "--seeds", "0"], "error: parameter 'seeds' must name at least one seed"),
+        (
+            ["--samples", "10", "--n-test", "50", "--seeds", "0"],
+            "error: lm_learning_curve: parameter 'seeds' must name at least one seed",
+        ),
         (["--samples", "10", "--n-test", "50", "--dropout", "1"], "error: CausalTransformer: parameter 'dropout'"),
     ],
 )
